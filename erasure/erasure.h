@@ -1,0 +1,67 @@
+/* erasure.h — Reed-Solomon k+m on ISA-L, stripe geometry and per-block bitrot checksums.
+ *
+ * An object is cut into stripes of `stripe_size` data bytes (the last stripe may be short).
+ * Each stripe is split into k data blocks of equal length (the stripe's shard block size,
+ * ceil(stripe_len / k), zero padded) and encoded into m parity blocks of the same length.
+ * Shard i of an object is the concatenation of block i of every stripe, so all k+m shards
+ * of an object have the same length, ec_shard_size(). Every block carries an xxh3-64
+ * checksum so a reader detects bitrot before it trusts a block.
+ */
+#ifndef YC_ERASURE_H
+#define YC_ERASURE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define EC_MAX_SHARDS 16
+#define EC_DEFAULT_STRIPE_SIZE (1024 * 1024)
+
+enum {
+    EC_OK = 0,
+    EC_EINVAL = -1,  /* geometry out of range (m >= 1, 2 <= k+m <= 16) or bad arguments */
+    EC_ETOOFEW = -2, /* fewer than k shards available: the stripe cannot be decoded */
+    EC_ENOMEM = -3,
+};
+
+/* The geometry of one object: a plain value, stored in the object's record. */
+typedef struct {
+    uint32_t k, m;        /* data and parity shards */
+    uint32_t stripe_size; /* data bytes per full stripe */
+} ec_geometry_t;
+
+/* Encoding tables for one (k, m); built once per geometry, shared, never freed (process-wide cache). */
+typedef struct ec_codec ec_codec_t;
+
+/* Returns 0 when k, m and stripe_size make a valid geometry. */
+int ec_geometry_check(const ec_geometry_t *g);
+/* Number of stripes of an object of `size` bytes; 0 for an empty object. */
+uint64_t ec_stripe_count(const ec_geometry_t *g, uint64_t size);
+/* Data bytes held by stripe `stripe` (stripe_size, or less for the last one). */
+uint32_t ec_stripe_len(const ec_geometry_t *g, uint64_t size, uint64_t stripe);
+/* Length of each of the k+m blocks of stripe `stripe`: ceil(stripe_len / k). */
+uint32_t ec_block_len(const ec_geometry_t *g, uint64_t size, uint64_t stripe);
+/* Total length of one shard of the object (sum of its block lengths, checksums excluded). */
+uint64_t ec_shard_size(const ec_geometry_t *g, uint64_t size);
+/* Offset in shard coordinates of stripe `stripe`'s block. */
+uint64_t ec_shard_offset(const ec_geometry_t *g, uint64_t size, uint64_t stripe);
+
+/* Gets the shared codec for (k, m), building its tables on first use; thread-safe. */
+int ec_codec_get(uint32_t k, uint32_t m, const ec_codec_t **out);
+
+/* Encodes one stripe: data[0..k-1] are input blocks of block_len bytes, parity[0..m-1] are written. */
+int ec_encode(const ec_codec_t *c, size_t block_len, const uint8_t *const *data, uint8_t *const *parity);
+
+/* Splits `len` bytes of stripe data into k blocks of block_len (copies, zero-pads the tail). */
+void ec_split(const ec_codec_t *c, const uint8_t *src, size_t len, size_t block_len, uint8_t *const *blocks);
+
+/* Rebuilds lost blocks of one stripe. shards[0..k+m-1] all point to block_len buffers;
+ * present[i] != 0 marks the blocks that hold valid data. Every block with present[i] == 0 is
+ * rebuilt in place. Fails with EC_ETOOFEW when fewer than k are present. */
+int ec_reconstruct(const ec_codec_t *c, size_t block_len, uint8_t *const *shards, const uint8_t *present);
+
+/* xxh3-64 of a block: the per-block bitrot checksum stored beside every shard block. */
+uint64_t ec_block_checksum(const void *block, size_t len);
+
+uint32_t ec_codec_k(const ec_codec_t *c);
+uint32_t ec_codec_m(const ec_codec_t *c);
+
+#endif

@@ -1,0 +1,214 @@
+/* meta.h — the metadata model: key encoding, record codecs, and one RocksDB per drive.
+ *
+ * Keys (all binary, compared bytewise by RocksDB):
+ *   'B' bucket                                           bucket record
+ *   'O' bucket 0x00 esc(key) 0x00 0x01 be64(~mtime) vid  object version or delete marker
+ *   'U' bucket 0x00 esc(key) 0x00 0x01 upload_id         multipart upload
+ *   'P' upload_id be32(part_number)                      uploaded part
+ *   'I' access_key                                       IAM user / access key
+ *   'C' bucket 0x00 name                                 bucket configuration document
+ * esc() maps 0x00 to 0x00 0xFF and leaves every other byte alone, and the key is closed by
+ * 0x00 0x01: so a key sorts before every longer key it is a prefix of ("a" < "a/b" < "a\0"),
+ * object keys come back in binary UTF-8 order (S3 order), and because the version suffix is
+ * the bitwise complement of the modification time, the versions of a key come newest first.
+ * Bucket names cannot contain 0x00 (S3 naming rules), so they need no escaping.
+ *
+ * Records start with a magic byte, a format version and end with an xxh3-64 of everything
+ * before it; fields are length-prefixed. Decoding checks every length against the buffer and
+ * the checksum first: a corrupt or truncated record is META_ECORRUPT, never a crash.
+ * Decoded records point into the buffer they were decoded from (borrowed: the caller keeps
+ * that buffer alive as long as it uses the record).
+ */
+#ifndef YC_META_H
+#define YC_META_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    META_OK = 0,
+    META_ENOENT = -1,   /* no such record */
+    META_ECORRUPT = -2, /* checksum, magic, version or a length is wrong */
+    META_ENOMEM = -3,
+    META_EIO = -4,      /* RocksDB reported an error */
+    META_ERANGE = -5,   /* a field is too long to encode, or an output buffer is too small */
+};
+
+#define META_ID_LEN 16          /* version ids, data ids and upload ids */
+#define META_KEY_MAX 1024       /* longest object key S3 allows, in bytes */
+#define META_BUCKET_MAX 63
+#define META_ENCODED_KEY_MAX (1 + META_BUCKET_MAX + 1 + 2 * META_KEY_MAX + 2 + 8 + META_ID_LEN)
+
+/* Borrowed bytes: pointer + length, never assumed NUL-terminated. */
+typedef struct {
+    const char *base;
+    size_t len;
+} meta_bytes_t;
+
+/* ---- keys ---- */
+
+/* An encoded key in caller memory. */
+typedef struct {
+    uint8_t buf[META_ENCODED_KEY_MAX];
+    size_t len;
+} meta_key_t;
+
+int meta_key_bucket(meta_bytes_t bucket, meta_key_t *out);
+/* Key of one object version; the null version has an all-zero vid. */
+int meta_key_object(meta_bytes_t bucket, meta_bytes_t key, int64_t mtime_ns, const uint8_t vid[META_ID_LEN],
+                    meta_key_t *out);
+/* Prefix shared by every version of one object key. */
+int meta_key_object_versions(meta_bytes_t bucket, meta_bytes_t key, meta_key_t *out);
+/* Prefix of all object records of a bucket ('O' bucket 0x00). */
+int meta_key_bucket_objects(meta_bytes_t bucket, meta_key_t *out);
+/* Seek key for listing: the first record whose object key is >= key_prefix (escaped, not closed).
+ * Used for prefix= and for start-after (the caller skips equal keys). */
+int meta_key_object_seek(meta_bytes_t bucket, meta_bytes_t key_prefix, meta_key_t *out);
+int meta_key_upload(meta_bytes_t bucket, meta_bytes_t key, const uint8_t upload_id[META_ID_LEN], meta_key_t *out);
+int meta_key_bucket_uploads(meta_bytes_t bucket, meta_key_t *out);
+int meta_key_part(const uint8_t upload_id[META_ID_LEN], uint32_t part_number, meta_key_t *out);
+int meta_key_parts(const uint8_t upload_id[META_ID_LEN], meta_key_t *out); /* prefix of an upload's parts */
+int meta_key_user(meta_bytes_t access_key, meta_key_t *out);
+int meta_key_config(meta_bytes_t bucket, meta_bytes_t name, meta_key_t *out);
+
+/* Decodes an object or upload key. The unescaped object key is written to key_buf
+ * (META_KEY_MAX bytes) and described by *key. mtime/vid are filled for 'O' keys, upload ids
+ * for 'U' keys (vid receives it). Any pointer may be NULL. */
+int meta_key_parse_object(const uint8_t *enc, size_t len, meta_bytes_t *bucket, char *key_buf, meta_bytes_t *key,
+                          int64_t *mtime_ns, uint8_t vid[META_ID_LEN]);
+
+/* ---- records ---- */
+
+typedef struct {
+    meta_bytes_t name;
+    meta_bytes_t owner;    /* access key of the owning user */
+    meta_bytes_t location; /* LocationConstraint, "" for the default region */
+    int64_t created_ns;
+    uint32_t versioning; /* 0 never enabled, 1 enabled, 2 suspended */
+} meta_bucket_t;
+
+/* One part of an object's data: a single PUT has one, a completed multipart upload several. */
+typedef struct {
+    uint32_t number;
+    uint64_t size;
+    uint8_t data_id[META_ID_LEN]; /* names the part's shard files on every drive */
+    uint8_t etag[16];             /* MD5 of the part's bytes */
+} meta_part_ref_t;
+
+enum { META_OBJ_DELETE_MARKER = 1 << 0, META_OBJ_INLINE = 1 << 1 };
+
+typedef struct {
+    meta_bytes_t bucket, key;
+    uint8_t vid[META_ID_LEN]; /* all zero: the null version */
+    int64_t mtime_ns;
+    uint32_t flags;
+    uint64_t size;
+    meta_bytes_t etag; /* as returned to clients, without quotes: "hex" or "hex-N" */
+    meta_bytes_t content_type, content_encoding, content_disposition, content_language, cache_control, expires;
+    meta_bytes_t user_meta;      /* encoded name/value pairs: build with meta_kv_append, walk with meta_kv_next */
+    meta_bytes_t checksum_algo;  /* "CRC32", "CRC32C", "SHA1", "SHA256" or "" */
+    meta_bytes_t checksum_value; /* base64, as the client sent it */
+    meta_bytes_t owner;
+    /* erasure layout */
+    uint32_t ec_k, ec_m, stripe_size;
+    uint32_t shard_index;              /* which shard of each part this drive holds */
+    uint8_t distribution[16];          /* distribution[i] = drive slot in the set holding shard i */
+    meta_bytes_t parts;                /* encoded meta_part_ref_t array: use meta_object_part() */
+    uint32_t part_count;
+    meta_bytes_t inline_data;          /* this drive's shard bytes when META_OBJ_INLINE */
+} meta_object_t;
+
+/* A multipart upload in progress: the headers to give the object at Complete. */
+typedef struct {
+    meta_bytes_t bucket, key;
+    uint8_t upload_id[META_ID_LEN];
+    int64_t initiated_ns;
+    meta_bytes_t owner;
+    meta_bytes_t content_type, content_encoding, content_disposition, content_language, cache_control, expires;
+    meta_bytes_t user_meta;
+    meta_bytes_t checksum_algo;
+    uint32_t ec_k, ec_m, stripe_size;
+    uint8_t distribution[16];
+} meta_upload_t;
+
+typedef struct {
+    uint8_t upload_id[META_ID_LEN];
+    uint32_t number;
+    uint64_t size;
+    int64_t mtime_ns;
+    uint8_t etag[16];
+    uint8_t data_id[META_ID_LEN];
+    uint32_t shard_index;
+    meta_bytes_t checksum_value;
+} meta_part_t;
+
+typedef struct {
+    meta_bytes_t access_key;
+    meta_bytes_t secret_key;
+    meta_bytes_t user; /* user name; several access keys may belong to one user */
+    uint32_t flags;    /* META_USER_ROOT, META_USER_DISABLED */
+    int64_t created_ns;
+} meta_user_t;
+
+enum { META_USER_ROOT = 1 << 0, META_USER_DISABLED = 1 << 1 };
+
+/* Growable output buffer for encoders; free with meta_buf_dispose. */
+typedef struct {
+    uint8_t *base;
+    size_t len, cap;
+} meta_buf_t;
+void meta_buf_dispose(meta_buf_t *b);
+
+/* Encoders append one complete record to out (out->len is not reset). */
+int meta_bucket_encode(const meta_bucket_t *r, meta_buf_t *out);
+int meta_object_encode(const meta_object_t *r, meta_buf_t *out);
+int meta_upload_encode(const meta_upload_t *r, meta_buf_t *out);
+int meta_part_encode(const meta_part_t *r, meta_buf_t *out);
+int meta_user_encode(const meta_user_t *r, meta_buf_t *out);
+
+/* Decoders: fields point into buf (borrowed). */
+int meta_bucket_decode(const void *buf, size_t len, meta_bucket_t *out);
+int meta_object_decode(const void *buf, size_t len, meta_object_t *out);
+int meta_upload_decode(const void *buf, size_t len, meta_upload_t *out);
+int meta_part_decode(const void *buf, size_t len, meta_part_t *out);
+int meta_user_decode(const void *buf, size_t len, meta_user_t *out);
+
+/* Part i (0-based) of an object record. */
+int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out);
+/* Appends one part reference to an encoded part array (for building meta_object_t.parts). */
+int meta_parts_append(meta_buf_t *parts, const meta_part_ref_t *p);
+
+/* User metadata pairs (names without the x-amz-meta- prefix). */
+int meta_kv_append(meta_buf_t *kv, meta_bytes_t name, meta_bytes_t value);
+/* Iterates pairs; *pos starts at 0. Returns 1 with a pair, 0 at the end, META_ECORRUPT on bad input. */
+int meta_kv_next(meta_bytes_t kv, size_t *pos, meta_bytes_t *name, meta_bytes_t *value);
+
+/* ---- the drive's RocksDB ---- */
+
+typedef struct meta_db meta_db_t;
+
+/* Opens (creating when create is set) the RocksDB at dir. */
+int meta_db_open(const char *dir, int create, meta_db_t **out);
+void meta_db_close(meta_db_t *db);
+
+/* A batch of puts and deletes applied atomically and durably (synced WAL; concurrent
+ * writers are group-committed by RocksDB). */
+typedef struct meta_batch meta_batch_t;
+meta_batch_t *meta_batch_new(void);
+void meta_batch_free(meta_batch_t *b);
+void meta_batch_put(meta_batch_t *b, const void *key, size_t klen, const void *val, size_t vlen);
+void meta_batch_delete(meta_batch_t *b, const void *key, size_t klen);
+int meta_db_write(meta_db_t *db, meta_batch_t *b);
+
+int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, size_t vlen);
+int meta_db_delete(meta_db_t *db, const void *key, size_t klen);
+/* Reads one value; on success *val is malloc'd (caller frees). META_ENOENT when absent. */
+int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen);
+
+/* Iterates keys with `prefix`, starting at the first key >= seek (seek NULL: the prefix itself),
+ * in key order. The callback gets borrowed key/value (valid only during the call) and returns
+ * 0 to continue, 1 to stop, negative to abort with that error. */
+typedef int (*meta_scan_cb)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
+int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                 void *arg);
+
+#endif

@@ -1,0 +1,93 @@
+/* store.h — one drive: shard files plus the drive's RocksDB of records.
+ *
+ * A drive is a directory:
+ *   db/                 RocksDB (meta_db_t) with every record of what the drive holds
+ *   shards/XX/<id>.<i>  shard i of the data identified by <id> (hex of a random data id; XX its
+ *                       first byte); names come from ids, never from client strings
+ *   tmp/                shard files being written; emptied when the drive opens
+ *
+ * A shard file is a 32-byte header (magic, format version, block length, data length,
+ * header checksum) followed by blocks, each followed by its xxh3-64 checksum. Every block has
+ * the header's block length but the last, which may be shorter.
+ *
+ * Durability: a shard is written to tmp/, fdatasync'ed, renamed into shards/ and the directory
+ * fsync'ed; only then is the record written, with a synced RocksDB WAL. The record is the
+ * commit point: a crash before it leaves the old state (and an orphan file at worst), after it
+ * the new one. Replaced versions' shard files are deleted after their record is gone.
+ *
+ * Every call blocks (disk, fsync, RocksDB): call it from a worker thread, never an event loop.
+ * A drive handle is safe to use from many threads at once.
+ */
+#ifndef YC_STORE_H
+#define YC_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "meta/meta.h"
+
+typedef struct store_drive store_drive_t;
+typedef struct store_shard_writer store_shard_writer_t;
+
+enum {
+    STORE_OK = 0,
+    STORE_ENOENT = -1,   /* no such record or shard */
+    STORE_EBITROT = -2,  /* a block's checksum does not match: the shard is damaged */
+    STORE_ENOSPC = -3,   /* the drive is full */
+    STORE_EIO = -4,      /* any other I/O or RocksDB failure */
+    STORE_ECORRUPT = -5, /* a record or shard header cannot be decoded */
+    STORE_EINVAL = -6,   /* bad arguments (a block longer than the first, a read past the end) */
+};
+
+/* Opens the drive at dir, creating its layout when create is set; removes leftover temp files. */
+int store_drive_open(const char *dir, int create, store_drive_t **out);
+void store_drive_close(store_drive_t *d);
+/* The drive's RocksDB, for record reads and scans (borrowed, lives as long as the drive). */
+meta_db_t *store_drive_db(store_drive_t *d);
+const char *store_drive_path(const store_drive_t *d);
+
+/* ---- shard files ---- */
+
+/* Starts writing shard `index` of data `data_id` into tmp/. */
+int store_shard_create(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index,
+                       store_shard_writer_t **out);
+/* Appends one block and its checksum. The first block fixes the block length; later blocks must
+ * have it, except the last, which may be shorter. */
+int store_shard_append(store_shard_writer_t *w, const void *block, size_t len);
+/* Makes the shard durable and visible (fdatasync, rename, fsync dir). Frees w in every case. */
+int store_shard_commit(store_shard_writer_t *w);
+/* Drops an unfinished shard and frees w. */
+void store_shard_abort(store_shard_writer_t *w);
+
+/* Reads len bytes at off (shard data coordinates, checksums excluded) after verifying the
+ * checksum of every block the range touches: STORE_EBITROT on a mismatch. */
+int store_shard_read(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off, size_t len,
+                     void *buf);
+/* Data length of a committed shard. */
+int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size);
+int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index);
+/* Verifies every block of a shard (for the scrubber). */
+int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index);
+
+/* ---- object records ---- */
+
+/* Writes an object version record durably. When r is the null version, every other null
+ * version of the key is replaced in the same atomic batch, and the replaced versions' shard
+ * files are deleted afterwards. */
+int store_object_put(store_drive_t *d, const meta_object_t *r);
+/* Reads the newest version (vid NULL) or one version of a key. On success *raw holds the
+ * record bytes (caller disposes with meta_buf_dispose) and *out points into them. */
+int store_object_get(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,
+                     meta_object_t *out);
+/* Deletes one version (vid NULL: the null version) and then its shard files on this drive. */
+int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid);
+
+/* Writes a record as is (buckets, uploads, parts, users, configs). */
+int store_record_put(store_drive_t *d, const meta_key_t *key, const void *val, size_t vlen);
+/* Reads a record; *val is malloc'd (caller frees). */
+int store_record_get(store_drive_t *d, const meta_key_t *key, void **val, size_t *vlen);
+int store_record_delete(store_drive_t *d, const meta_key_t *key);
+
+/* Scans records under prefix from seek (NULL: the start), at most limit callbacks (0: no limit). */
+int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                      meta_scan_cb cb, void *arg);
+
+#endif
