@@ -10,7 +10,13 @@ LDLIBS  += -lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljanss
 BUILD   ?= build
 BIN     ?= bin
 
-MODULES  := gateway store meta erasure
+# module name -> folder; libraries are listed so that each comes before what it uses
+MODULES  := gateway s3 store meta erasure
+DIR_gateway := gateway
+DIR_s3      := gateway/s3
+DIR_store   := store
+DIR_meta    := meta
+DIR_erasure := erasure
 LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib$(m).a)
 CMDS     := gateway/cmd/yc-gateway.c gateway/cmd/yc-admin.c store/cmd/yc-store.c
 BINARIES := $(patsubst %.c,$(BIN)/%,$(notdir $(wildcard $(CMDS))))
@@ -26,7 +32,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN)
 
 define module_rules
-$(1)_SRC := $$(wildcard $(1)/*.c)
+$(1)_SRC := $$(wildcard $$(DIR_$(1))/*.c)
 $(1)_OBJ := $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRC))
 $(BUILD)/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
@@ -52,8 +58,9 @@ $(BIN)/%: $(BUILD)/bench/%.o $(LIBS)
 DEPS_erasure := erasure
 DEPS_meta    := meta
 DEPS_store   := store meta erasure
-DEPS_gateway := gateway store meta erasure
-test_module = $(patsubst s3,gateway,$(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1))))))
+DEPS_s3      := s3
+DEPS_gateway := gateway s3 store meta erasure
+test_module = $(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1)))))
 test_libs = $(foreach m,$(DEPS_$(call test_module,$(1))),$(BUILD)/lib$(m).a)
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,%)
@@ -65,7 +72,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,%)
 # Debian packages the build and the tests need; installs only what is missing.
 DEB_PKGS := build-essential pkg-config libh2o-evloop-dev librocksdb-dev libisal-dev libxxhash-dev libssl-dev \
             libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev python3 python3-boto3 python3-pytest awscli s3cmd \
-            rclone curl
+            rclone curl clang
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -102,7 +109,7 @@ fuzz: deps
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-		--suppress=missingIncludeSystem -I. erasure meta store gateway
+		--suppress=missingIncludeSystem -I. erasure meta store gateway gateway/s3
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds every fuzz target given with libFuzzer (+ASan/UBSan) over the parser libraries and runs
+# each for a bounded time. Usage: tests/run-fuzz.sh SECONDS tests/fuzz/fuzz_x.c ...
+set -eu
+secs=$1; shift
+out=build-fuzz
+mkdir -p "$out"
+srcs=$(ls gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null)
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DH2O_USE_EPOLL=1 -I."
+libs="-lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lpthread -lm"
+failed=0 passed=0
+for t in "$@"; do
+    name=$(basename "$t" .c)
+    clang $flags "$t" $srcs $libs -o "$out/$name"
+    mkdir -p "$out/corpus-$name"
+    seeds=tests/fuzz/seeds/$name
+    if "$out/$name" -max_total_time="$secs" -rss_limit_mb=2048 "$out/corpus-$name" $( [ -d "$seeds" ] && echo "$seeds" ) \
+        >"$out/$name.log" 2>&1; then
+        echo "$name: ok ($(grep -o 'stat::number_of_executed_runs: *[0-9]*' "$out/$name.log" | awk '{print $2}' || true) runs)"
+        passed=$((passed + 1))
+    else
+        echo "$name: FAILED (see $out/$name.log)"; tail -n 30 "$out/$name.log"
+        failed=$((failed + 1))
+    fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ $failed -eq 0 ]
