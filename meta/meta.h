@@ -8,9 +8,11 @@
  *   'I' access_key                                       IAM user / access key
  *   'C' bucket 0x00 name                                 bucket configuration document
  * esc() maps 0x00 to 0x00 0xFF and leaves every other byte alone, and the key is closed by
- * 0x00 0x01: so a key sorts before every longer key it is a prefix of ("a" < "a/b" < "a\0"),
- * object keys come back in binary UTF-8 order (S3 order), and because the version suffix is
- * the bitwise complement of the modification time, the versions of a key come newest first.
+ * 0x00 0x01: so a key sorts before every longer key it is a prefix of ("a" < "a\0" < "a/b",
+ * exactly as memcmp orders the raw keys), object keys come back in binary UTF-8 order (S3
+ * order), and because the version suffix is the bitwise complement of the modification time,
+ * the versions of a key come newest first (mtime must be >= 0; versions with the same mtime
+ * follow in ascending vid order).
  * Bucket names cannot contain 0x00 (S3 naming rules), so they need no escaping.
  *
  * Records start with a magic byte, a format version and end with an xxh3-64 of everything
@@ -29,13 +31,14 @@ enum {
     META_ENOENT = -1,   /* no such record */
     META_ECORRUPT = -2, /* checksum, magic, version or a length is wrong */
     META_ENOMEM = -3,
-    META_EIO = -4,      /* RocksDB reported an error */
-    META_ERANGE = -5,   /* a field is too long to encode, or an output buffer is too small */
+    META_EIO = -4,    /* RocksDB reported an error */
+    META_ERANGE = -5, /* a field is too long to encode, or an output buffer is too small */
 };
 
-#define META_ID_LEN 16          /* version ids, data ids and upload ids */
-#define META_KEY_MAX 1024       /* longest object key S3 allows, in bytes */
-#define META_BUCKET_MAX 63
+#define META_ID_LEN          16   /* version ids, data ids and upload ids */
+#define META_KEY_MAX         1024 /* longest object key S3 allows, in bytes */
+#define META_BUCKET_MAX      63
+#define META_ACCESS_KEY_MAX  128 /* longest access key (IAM allows 16..128) */
 #define META_ENCODED_KEY_MAX (1 + META_BUCKET_MAX + 1 + 2 * META_KEY_MAX + 2 + 8 + META_ID_LEN)
 
 /* Borrowed bytes: pointer + length, never assumed NUL-terminated. */
@@ -110,11 +113,11 @@ typedef struct {
     meta_bytes_t owner;
     /* erasure layout */
     uint32_t ec_k, ec_m, stripe_size;
-    uint32_t shard_index;              /* which shard of each part this drive holds */
-    uint8_t distribution[16];          /* distribution[i] = drive slot in the set holding shard i */
-    meta_bytes_t parts;                /* encoded meta_part_ref_t array: use meta_object_part() */
+    uint32_t shard_index;     /* which shard of each part this drive holds */
+    uint8_t distribution[16]; /* distribution[i] = drive slot in the set holding shard i */
+    meta_bytes_t parts;       /* encoded meta_part_ref_t array: use meta_object_part() */
     uint32_t part_count;
-    meta_bytes_t inline_data;          /* this drive's shard bytes when META_OBJ_INLINE */
+    meta_bytes_t inline_data; /* this drive's shard bytes when META_OBJ_INLINE */
 } meta_object_t;
 
 /* A multipart upload in progress: the headers to give the object at Complete. */
@@ -158,7 +161,13 @@ typedef struct {
 } meta_buf_t;
 void meta_buf_dispose(meta_buf_t *b);
 
-/* Encoders append one complete record to out (out->len is not reset). */
+/* Encoders append one complete record to out (out->len is not reset; nothing is appended on
+ * failure). They refuse with META_ERANGE what a decoder would refuse as META_ECORRUPT: a bucket
+ * over 63 bytes or containing 0x00, a key over 1024 bytes, an access key over 128 bytes, unknown
+ * flags or versioning state, k+m over 16 (or m without k), an object shard_index >= k+m (0 when
+ * there is no layout), part_count * 44 != parts.len, inline_data without META_OBJ_INLINE, a
+ * delete marker with META_OBJ_INLINE, a negative object mtime, user_meta that does not walk,
+ * a part number outside 1..10000 and a part shard_index over 15. */
 int meta_bucket_encode(const meta_bucket_t *r, meta_buf_t *out);
 int meta_object_encode(const meta_object_t *r, meta_buf_t *out);
 int meta_upload_encode(const meta_upload_t *r, meta_buf_t *out);
@@ -172,7 +181,7 @@ int meta_upload_decode(const void *buf, size_t len, meta_upload_t *out);
 int meta_part_decode(const void *buf, size_t len, meta_part_t *out);
 int meta_user_decode(const void *buf, size_t len, meta_user_t *out);
 
-/* Part i (0-based) of an object record. */
+/* Part i (0-based) of an object record; META_ENOENT when i >= part_count. */
 int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out);
 /* Appends one part reference to an encoded part array (for building meta_object_t.parts). */
 int meta_parts_append(meta_buf_t *parts, const meta_part_ref_t *p);
@@ -186,7 +195,8 @@ int meta_kv_next(meta_bytes_t kv, size_t *pos, meta_bytes_t *name, meta_bytes_t 
 
 typedef struct meta_db meta_db_t;
 
-/* Opens (creating when create is set) the RocksDB at dir. */
+/* Opens (creating when create is set) the RocksDB at dir; META_ENOENT when it does not exist
+ * and create is 0. Safe for concurrent use by any number of threads until meta_db_close. */
 int meta_db_open(const char *dir, int create, meta_db_t **out);
 void meta_db_close(meta_db_t *db);
 

@@ -36,6 +36,8 @@ enum {
     STORE_ECORRUPT = -5, /* a record or shard header cannot be decoded */
     STORE_EINVAL = -6,   /* bad arguments (a block longer than the first, a read past the end) */
 };
+/* Functions return 0, a STORE_ code, or -ENOMEM; other errno values are reported as STORE_EIO
+ * because the small ones collide with the codes above. */
 
 /* Opens the drive at dir, creating its layout when create is set; removes leftover temp files. */
 int store_drive_open(const char *dir, int create, store_drive_t **out);
@@ -50,7 +52,8 @@ const char *store_drive_path(const store_drive_t *d);
 int store_shard_create(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index,
                        store_shard_writer_t **out);
 /* Appends one block and its checksum. The first block fixes the block length; later blocks must
- * have it, except the last, which may be shorter. */
+ * have it, except the last, which may be shorter. An empty block, or one that breaks that rule,
+ * is refused with STORE_EINVAL and leaves the writer as it was. */
 int store_shard_append(store_shard_writer_t *w, const void *block, size_t len);
 /* Makes the shard durable and visible (fdatasync, rename, fsync dir). Frees w in every case. */
 int store_shard_commit(store_shard_writer_t *w);
@@ -58,7 +61,8 @@ int store_shard_commit(store_shard_writer_t *w);
 void store_shard_abort(store_shard_writer_t *w);
 
 /* Reads len bytes at off (shard data coordinates, checksums excluded) after verifying the
- * checksum of every block the range touches: STORE_EBITROT on a mismatch. */
+ * checksum of every block the range touches: STORE_EBITROT on a mismatch or a truncated file,
+ * STORE_ECORRUPT on a bad header, STORE_EINVAL past the data length. On error buf holds garbage. */
 int store_shard_read(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off, size_t len,
                      void *buf);
 /* Data length of a committed shard. */
@@ -69,10 +73,14 @@ int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
 
 /* ---- object records ---- */
 
-/* Writes an object version record durably. When r is the null version, every other null
- * version of the key is replaced in the same atomic batch, and the replaced versions' shard
- * files are deleted afterwards. */
+/* Writes an object version record durably, beside any older null version of the key (which
+ * store_object_prune removes once the write is acknowledged). Null versions are ordered by
+ * modification time, the same on every drive: a null version older than the one stored is
+ * absorbed (not written, its shard files deleted) and the call still returns 0. */
 int store_object_put(store_drive_t *d, const meta_object_t *r);
+/* Deletes the null versions of keep's key older than keep, then their shard files (but those
+ * keep itself refers to). The second step of replacing a null version. */
+int store_object_prune(store_drive_t *d, const meta_object_t *keep);
 /* Reads the newest version (vid NULL) or one version of a key. On success *raw holds the
  * record bytes (caller disposes with meta_buf_dispose) and *out points into them. */
 int store_object_get(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,
@@ -87,7 +95,7 @@ int store_record_get(store_drive_t *d, const meta_key_t *key, void **val, size_t
 int store_record_delete(store_drive_t *d, const meta_key_t *key);
 
 /* Scans records under prefix from seek (NULL: the start), at most limit callbacks (0: no limit). */
-int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
-                      meta_scan_cb cb, void *arg);
+int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit, meta_scan_cb cb,
+                      void *arg);
 
 #endif

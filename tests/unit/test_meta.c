@@ -1,0 +1,1201 @@
+/* test_meta.c — unit tests of meta/: key order through a real RocksDB, record codecs against
+ * corruption, and the database wrapper (batches, scans, persistence, concurrent writers).
+ * Every database lives in a fresh directory under one mkdtemp directory, removed at the end. */
+#include "meta/meta.h"
+#include "tests/unit/unit.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+static char tmp_root[64];
+static unsigned db_counter;
+
+static meta_bytes_t B(const char *s)
+{
+    meta_bytes_t b = {s, strlen(s)};
+    return b;
+}
+
+static meta_bytes_t BN(const void *p, size_t n)
+{
+    meta_bytes_t b = {p, n};
+    return b;
+}
+
+static int bytes_eq(meta_bytes_t a, meta_bytes_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.base, b.base, a.len) == 0);
+}
+
+/* A fresh directory path for one database. */
+static void db_path(char *out, size_t n)
+{
+    snprintf(out, n, "%s/db%u", tmp_root, db_counter++);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* ---- tricky object keys ---- */
+
+typedef struct {
+    char buf[META_KEY_MAX];
+    size_t len;
+} raw_key_t;
+
+#define MAX_KEYS 64
+static raw_key_t keys[MAX_KEYS];
+static size_t nkeys;
+
+static void add_key(const void *p, size_t n)
+{
+    memcpy(keys[nkeys].buf, p, n);
+    keys[nkeys].len = n;
+    nkeys++;
+}
+
+#define ADD(lit) add_key(lit, sizeof(lit) - 1)
+
+static void build_keys(void)
+{
+    char big[META_KEY_MAX];
+
+    nkeys = 0;
+    ADD("");
+    ADD("a");
+    ADD("a/");
+    ADD("a/b");
+    ADD("a/b/c");
+    ADD("a\0");
+    ADD("a\0b");
+    ADD("a\0\0");
+    ADD("a\0\x01");
+    ADD("a\x01");
+    ADD("a\xff");
+    ADD("a\xff\xff");
+    ADD("a\xff\0");
+    ADD("ab");
+    ADD("a b");
+    ADD("A");
+    ADD("b");
+    ADD("\0");
+    ADD("\0\0");
+    ADD("\0\xff");
+    ADD("\x01");
+    ADD("\xff");
+    ADD("\xff\xff");
+    ADD("\xe4\xb8\xad\xe6\x96\x87/\xe9\x94\xae"); /* 中文/键 */
+    ADD("\xe4\xb8\xad\xe6\x96\x87");              /* 中文 */
+    ADD("\xc3\xa9t\xc3\xa9");                     /* été */
+    ADD("\xf0\x9f\x98\x80 smile");                /* U+1F600 */
+    ADD("photos/2024/01/img.jpg");
+    ADD("photos/2024/01/img.jpg/");
+    ADD("photos/2024/1");
+    memset(big, 'z', sizeof(big));
+    add_key(big, sizeof(big));
+    big[sizeof(big) - 1] = 0;
+    add_key(big, sizeof(big));
+    memset(big, 0, sizeof(big));
+    add_key(big, sizeof(big));
+    memset(big, 0xff, sizeof(big));
+    add_key(big, sizeof(big));
+    memset(big, 'a', sizeof(big));
+    add_key(big, sizeof(big) - 1);
+}
+
+/* memcmp order of raw keys: the order S3 lists in. */
+static int raw_cmp(const void *pa, const void *pb)
+{
+    const raw_key_t *a = pa, *b = pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = n > 0 ? memcmp(a->buf, b->buf, n) : 0;
+
+    return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+typedef struct {
+    raw_key_t got[MAX_KEYS * 4];
+    int64_t mtime[MAX_KEYS * 4];
+    size_t n;
+    int bad;
+} collect_t;
+
+static int collect_objects(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    collect_t *c = arg;
+    meta_bytes_t b, k;
+
+    if (c->n == MAX_KEYS * 4 ||
+        meta_key_parse_object(key, klen, &b, c->got[c->n].buf, &k, &c->mtime[c->n], NULL) != 0) {
+        c->bad = 1;
+        return 1;
+    }
+    c->got[c->n].len = k.len;
+    c->n++;
+    return 0;
+}
+
+static const uint8_t vid_zero[META_ID_LEN];
+
+static meta_db_t *open_fresh(void)
+{
+    char path[128];
+    meta_db_t *db = NULL;
+
+    db_path(path, sizeof(path));
+    return meta_db_open(path, 1, &db) == 0 ? db : NULL;
+}
+
+/* Writes every tricky key into bucket "bk" (plus neighbours "b" and "bkk" that must not show). */
+static int put_keys(meta_db_t *db)
+{
+    meta_key_t k;
+    meta_batch_t *b = meta_batch_new();
+    int ret = -1;
+
+    if (b == NULL)
+        return -1;
+    for (size_t i = 0; i < nkeys; i++) {
+        if (meta_key_object(B("bk"), BN(keys[i].buf, keys[i].len), 1000, vid_zero, &k) != 0)
+            goto out;
+        meta_batch_put(b, k.buf, k.len, "v", 1);
+        if (meta_key_object(B("b"), BN(keys[i].buf, keys[i].len), 1000, vid_zero, &k) != 0 ||
+            (meta_batch_put(b, k.buf, k.len, "x", 1), 0) ||
+            meta_key_object(B("bkk"), BN(keys[i].buf, keys[i].len), 1000, vid_zero, &k) != 0)
+            goto out;
+        meta_batch_put(b, k.buf, k.len, "x", 1);
+    }
+    ret = meta_db_write(db, b);
+out:
+    meta_batch_free(b);
+    return ret;
+}
+
+/* ---- keys through RocksDB ---- */
+
+TEST(test_key_order_matches_memcmp_when_scanned)
+{
+    static collect_t c;
+    static raw_key_t ref[MAX_KEYS];
+    meta_db_t *db;
+    meta_key_t prefix;
+    int ret;
+
+    build_keys();
+    CHECK((db = open_fresh()) != NULL);
+    CHECK_EQ_INT(put_keys(db), 0);
+    CHECK_EQ_INT(meta_key_bucket_objects(B("bk"), &prefix), 0);
+    memset(&c, 0, sizeof(c));
+    ret = meta_db_scan(db, prefix.buf, prefix.len, NULL, 0, collect_objects, &c);
+    meta_db_close(db);
+    CHECK_EQ_INT(ret, 0);
+    CHECK(!c.bad);
+    memcpy(ref, keys, sizeof(keys[0]) * nkeys);
+    qsort(ref, nkeys, sizeof(ref[0]), raw_cmp);
+    CHECK_EQ_INT(c.n, nkeys);
+    for (size_t i = 0; i < nkeys; i++)
+        CHECK(raw_cmp(&c.got[i], &ref[i]) == 0);
+}
+
+TEST(test_key_seek_lands_on_first_key_at_or_after_prefix)
+{
+    static collect_t c;
+    static raw_key_t ref[MAX_KEYS];
+    meta_db_t *db;
+    meta_key_t prefix, seek;
+    int ok = 1;
+
+    build_keys();
+    memcpy(ref, keys, sizeof(keys[0]) * nkeys);
+    qsort(ref, nkeys, sizeof(ref[0]), raw_cmp);
+    CHECK((db = open_fresh()) != NULL);
+    CHECK_EQ_INT(put_keys(db), 0);
+    CHECK_EQ_INT(meta_key_bucket_objects(B("bk"), &prefix), 0);
+    /* Every tricky key, and a few that are not stored, used as a prefix: the scan from the
+     * seek key must return exactly the reference keys >= that prefix, in order. */
+    for (size_t s = 0; s < nkeys + 4; s++) {
+        raw_key_t p;
+        size_t first = 0;
+        int ret;
+
+        if (s < nkeys)
+            p = keys[s];
+        else {
+            static const char *extra[] = {"a\0a", "photos/", "\xe4", "c"};
+            p.len = s - nkeys == 0 ? 3 : strlen(extra[s - nkeys]);
+            memcpy(p.buf, extra[s - nkeys], p.len);
+        }
+        while (first < nkeys && raw_cmp(&ref[first], &p) < 0)
+            first++;
+        CHECK_EQ_INT(meta_key_object_seek(B("bk"), BN(p.buf, p.len), &seek), 0);
+        memset(&c, 0, sizeof(c));
+        ret = meta_db_scan(db, prefix.buf, prefix.len, seek.buf, seek.len, collect_objects, &c);
+        if (ret != 0 || c.bad || c.n != nkeys - first) {
+            ok = 0;
+            break;
+        }
+        for (size_t i = 0; i < c.n; i++)
+            ok &= raw_cmp(&c.got[i], &ref[first + i]) == 0;
+    }
+    meta_db_close(db);
+    CHECK(ok);
+}
+
+TEST(test_key_versions_come_newest_first_when_scanned)
+{
+    static collect_t c;
+    static const int64_t times[] = {5, 1000000000000000000LL, 0, 7, INT64_MAX, 6, 1};
+    meta_db_t *db;
+    meta_key_t k, prefix;
+    uint8_t vid[META_ID_LEN];
+    int ret;
+
+    CHECK((db = open_fresh()) != NULL);
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        memset(vid, (int)i + 1, sizeof(vid));
+        CHECK_EQ_INT(meta_key_object(B("bk"), BN("k\0", 2), times[i], vid, &k), 0);
+        CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, "v", 1), 0);
+    }
+    /* neighbours: a key this one is a prefix of, and one that is a prefix of it */
+    CHECK_EQ_INT(meta_key_object(B("bk"), BN("k\0\0", 3), 3, vid_zero, &k), 0);
+    CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, "v", 1), 0);
+    CHECK_EQ_INT(meta_key_object(B("bk"), B("k"), 3, vid_zero, &k), 0);
+    CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, "v", 1), 0);
+    CHECK_EQ_INT(meta_key_object_versions(B("bk"), BN("k\0", 2), &prefix), 0);
+    memset(&c, 0, sizeof(c));
+    ret = meta_db_scan(db, prefix.buf, prefix.len, NULL, 0, collect_objects, &c);
+    meta_db_close(db);
+    CHECK_EQ_INT(ret, 0);
+    CHECK_EQ_INT(c.n, 7);
+    CHECK_EQ_INT(c.mtime[0], INT64_MAX);
+    for (size_t i = 1; i < c.n; i++)
+        CHECK(c.mtime[i - 1] > c.mtime[i]);
+    CHECK_EQ_INT(c.mtime[6], 0);
+}
+
+TEST(test_key_same_mtime_versions_ordered_by_vid)
+{
+    meta_key_t a, b;
+    uint8_t v1[META_ID_LEN] = {1}, v2[META_ID_LEN] = {2};
+
+    CHECK_EQ_INT(meta_key_object(B("bk"), B("k"), 10, v1, &a), 0);
+    CHECK_EQ_INT(meta_key_object(B("bk"), B("k"), 10, v2, &b), 0);
+    CHECK(a.len == b.len && memcmp(a.buf, b.buf, a.len) < 0);
+}
+
+TEST(test_key_parts_sort_by_number)
+{
+    meta_key_t a, b, p;
+    uint8_t up[META_ID_LEN] = {9};
+
+    CHECK_EQ_INT(meta_key_part(up, 2, &a), 0);
+    CHECK_EQ_INT(meta_key_part(up, 256, &b), 0);
+    CHECK_EQ_INT(meta_key_parts(up, &p), 0);
+    CHECK(a.len == b.len && memcmp(a.buf, b.buf, a.len) < 0);
+    CHECK(p.len < a.len && memcmp(a.buf, p.buf, p.len) == 0);
+}
+
+TEST(test_key_parse_returns_fields_when_object_key)
+{
+    meta_key_t k;
+    meta_bytes_t bucket, key;
+    char buf[META_KEY_MAX];
+    uint8_t vid[META_ID_LEN], got[META_ID_LEN];
+    int64_t mtime;
+
+    for (size_t i = 0; i < sizeof(vid); i++)
+        vid[i] = (uint8_t)(0xF0 + i);
+    CHECK_EQ_INT(meta_key_object(B("bucket-1"), BN("x\0\xff\0y", 5), 123456789, vid, &k), 0);
+    CHECK_EQ_INT(meta_key_parse_object(k.buf, k.len, &bucket, buf, &key, &mtime, got), 0);
+    CHECK(bytes_eq(bucket, B("bucket-1")));
+    CHECK(bytes_eq(key, BN("x\0\xff\0y", 5)));
+    CHECK_EQ_INT(mtime, 123456789);
+    CHECK(memcmp(got, vid, sizeof(vid)) == 0);
+    CHECK_EQ_INT(meta_key_parse_object(k.buf, k.len, NULL, NULL, NULL, NULL, NULL), 0);
+}
+
+TEST(test_key_parse_returns_upload_id_when_upload_key)
+{
+    meta_key_t k;
+    meta_bytes_t bucket, key;
+    char buf[META_KEY_MAX];
+    uint8_t up[META_ID_LEN] = {1, 2, 3, 0, 0xff}, got[META_ID_LEN];
+
+    CHECK_EQ_INT(meta_key_upload(B("bk"), B("\xff"), up, &k), 0);
+    CHECK_EQ_INT(meta_key_parse_object(k.buf, k.len, &bucket, buf, &key, NULL, got), 0);
+    CHECK(bytes_eq(bucket, B("bk")) && bytes_eq(key, B("\xff")));
+    CHECK(memcmp(got, up, sizeof(up)) == 0);
+}
+
+TEST(test_key_parse_rejects_when_malformed)
+{
+    meta_key_t k;
+    uint8_t bad[META_ENCODED_KEY_MAX + 8];
+    char buf[META_KEY_MAX];
+
+    CHECK_EQ_INT(meta_key_object(B("bk"), B("ab"), 1, vid_zero, &k), 0);
+    /* every truncation */
+    for (size_t n = 0; n < k.len; n++)
+        CHECK_EQ_INT(meta_key_parse_object(k.buf, n, NULL, buf, NULL, NULL, NULL), META_ECORRUPT);
+    /* trailing byte */
+    memcpy(bad, k.buf, k.len);
+    bad[k.len] = 0;
+    CHECK_EQ_INT(meta_key_parse_object(bad, k.len + 1, NULL, buf, NULL, NULL, NULL), META_ECORRUPT);
+    /* wrong tag, bad escape, negative time */
+    memcpy(bad, k.buf, k.len);
+    bad[0] = 'B';
+    CHECK_EQ_INT(meta_key_parse_object(bad, k.len, NULL, buf, NULL, NULL, NULL), META_ECORRUPT);
+    CHECK_EQ_INT(meta_key_object(B("bk"), BN("a\0b", 3), 1, vid_zero, &k), 0);
+    memcpy(bad, k.buf, k.len);
+    bad[6] = 0x02; /* 'O' b k 0 a 0 [FF] */
+    CHECK_EQ_INT(meta_key_parse_object(bad, k.len, NULL, buf, NULL, NULL, NULL), META_ECORRUPT);
+    memcpy(bad, k.buf, k.len);
+    bad[k.len - META_ID_LEN - 8] = 0x7F; /* ~mtime with the top bit clear: a negative time */
+    CHECK_EQ_INT(meta_key_parse_object(bad, k.len, NULL, buf, NULL, NULL, NULL), META_ECORRUPT);
+    /* a bucket of 64 bytes */
+    memset(bad, 'b', sizeof(bad));
+    bad[0] = 'O';
+    bad[65] = 0;
+    bad[66] = 0;
+    bad[67] = 1;
+    CHECK_EQ_INT(meta_key_parse_object(bad, 68 + 8 + META_ID_LEN, NULL, buf, NULL, NULL, NULL), META_ECORRUPT);
+    /* an unescaped key of 1025 bytes */
+    memset(bad, 'k', sizeof(bad));
+    bad[0] = 'O';
+    bad[3] = 0;
+    bad[3 + 1 + 1025] = 0;
+    bad[3 + 1 + 1025 + 1] = 1;
+    CHECK_EQ_INT(meta_key_parse_object(bad, 3 + 1025 + 3 + 8 + META_ID_LEN, NULL, buf, NULL, NULL, NULL),
+                 META_ECORRUPT);
+}
+
+TEST(test_key_rejects_when_field_too_long)
+{
+    static char big[META_KEY_MAX + 1];
+    meta_key_t k;
+
+    memset(big, 0, sizeof(big));
+    CHECK_EQ_INT(meta_key_object(B("bk"), BN(big, META_KEY_MAX + 1), 1, vid_zero, &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_object_versions(B("bk"), BN(big, META_KEY_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_object_seek(B("bk"), BN(big, META_KEY_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_upload(B("bk"), BN(big, META_KEY_MAX + 1), vid_zero, &k), META_ERANGE);
+    memset(big, 'b', sizeof(big));
+    CHECK_EQ_INT(meta_key_bucket(BN(big, META_BUCKET_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_bucket_objects(BN(big, META_BUCKET_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_bucket_uploads(BN(big, META_BUCKET_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_config(BN(big, META_BUCKET_MAX + 1), B("policy"), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_user(BN(big, META_ACCESS_KEY_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_bucket(BN("a\0b", 3), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_object(B("bk"), B("k"), -1, vid_zero, &k), META_ERANGE);
+}
+
+TEST(test_key_fits_when_every_field_at_maximum)
+{
+    static char bucket[META_BUCKET_MAX], key[META_KEY_MAX];
+    meta_key_t k;
+    char buf[META_KEY_MAX];
+    meta_bytes_t got;
+
+    memset(bucket, 'b', sizeof(bucket));
+    memset(key, 0, sizeof(key));
+    CHECK_EQ_INT(meta_key_object(BN(bucket, sizeof(bucket)), BN(key, sizeof(key)), INT64_MAX, vid_zero, &k), 0);
+    CHECK_EQ_INT(k.len, META_ENCODED_KEY_MAX);
+    CHECK_EQ_INT(meta_key_parse_object(k.buf, k.len, NULL, buf, &got, NULL, NULL), 0);
+    CHECK(bytes_eq(got, BN(key, sizeof(key))));
+}
+
+/* ---- records ---- */
+
+/* An object record with every field set to something distinct. */
+static void sample_object(meta_object_t *o, meta_buf_t *kv, meta_buf_t *parts)
+{
+    meta_part_ref_t p;
+
+    memset(o, 0, sizeof(*o));
+    *kv = (meta_buf_t){0};
+    *parts = (meta_buf_t){0};
+    meta_kv_append(kv, B("color"), B("blue"));
+    meta_kv_append(kv, B("empty"), B(""));
+    for (uint32_t i = 0; i < 3; i++) {
+        p.number = i + 1;
+        p.size = ((uint64_t)5 << 30) + i;
+        memset(p.data_id, (int)(0x10 + i), sizeof(p.data_id));
+        memset(p.etag, (int)(0x20 + i), sizeof(p.etag));
+        meta_parts_append(parts, &p);
+    }
+    o->bucket = B("photos");
+    o->key = BN("2024/\0img\xff.jpg", 14);
+    memset(o->vid, 0xA5, sizeof(o->vid));
+    o->mtime_ns = 1700000000123456789LL;
+    o->flags = META_OBJ_INLINE;
+    o->size = ((uint64_t)5 << 40) + 3;
+    o->etag = B("d41d8cd98f00b204e9800998ecf8427e-3");
+    o->content_type = B("image/jpeg");
+    o->content_encoding = B("gzip");
+    o->content_disposition = B("attachment; filename=\"a.jpg\"");
+    o->content_language = B("zh-CN");
+    o->cache_control = B("max-age=60");
+    o->expires = B("Thu, 01 Dec 1994 16:00:00 GMT");
+    o->user_meta = BN(kv->base, kv->len);
+    o->checksum_algo = B("CRC32C");
+    o->checksum_value = B("yZRlqg==");
+    o->owner = B("AKIAEXAMPLE");
+    o->ec_k = 4;
+    o->ec_m = 2;
+    o->stripe_size = 1 << 20;
+    o->shard_index = 5;
+    for (int i = 0; i < 16; i++)
+        o->distribution[i] = (uint8_t)(15 - i);
+    o->parts = BN(parts->base, parts->len);
+    o->part_count = 3;
+    o->inline_data = BN("\0\1\2shard", 8);
+}
+
+static void sample_upload(meta_upload_t *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->bucket = B("bk");
+    u->key = B("big/file.iso");
+    memset(u->upload_id, 0x3C, sizeof(u->upload_id));
+    u->initiated_ns = 1700000000000000001LL;
+    u->owner = B("owner");
+    u->content_type = B("application/octet-stream");
+    u->content_encoding = B("br");
+    u->content_disposition = B("inline");
+    u->content_language = B("en");
+    u->cache_control = B("no-cache");
+    u->expires = B("never");
+    u->user_meta = BN("\1\0\0\0k\1\0\0\0v", 10);
+    u->checksum_algo = B("SHA256");
+    u->ec_k = 8;
+    u->ec_m = 4;
+    u->stripe_size = 4 << 20;
+    for (int i = 0; i < 16; i++)
+        u->distribution[i] = (uint8_t)(i * 3);
+}
+
+static void sample_part(meta_part_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    memset(p->upload_id, 0x77, sizeof(p->upload_id));
+    p->number = 10000;
+    p->size = 5 << 20;
+    p->mtime_ns = -42; /* part times are not keys: any value round-trips */
+    memset(p->etag, 0xEE, sizeof(p->etag));
+    memset(p->data_id, 0xDD, sizeof(p->data_id));
+    p->shard_index = 15;
+    p->checksum_value = B("base64==");
+}
+
+static void sample_user(meta_user_t *u)
+{
+    u->access_key = B("AKIAIOSFODNN7EXAMPLE");
+    u->secret_key = B("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    u->user = B("alice");
+    u->flags = META_USER_ROOT | META_USER_DISABLED;
+    u->created_ns = 1600000000000000000LL;
+}
+
+static void sample_bucket(meta_bucket_t *b)
+{
+    b->name = B("my-bucket");
+    b->owner = B("AKIAIOSFODNN7EXAMPLE");
+    b->location = B("cn-north-1");
+    b->created_ns = 1650000000000000000LL;
+    b->versioning = 2;
+}
+
+TEST(test_record_round_trips_when_bucket)
+{
+    meta_bucket_t in, out;
+    meta_buf_t buf = {0};
+
+    sample_bucket(&in);
+    CHECK_EQ_INT(meta_bucket_encode(&in, &buf), 0);
+    CHECK_EQ_INT(meta_bucket_decode(buf.base, buf.len, &out), 0);
+    CHECK(bytes_eq(in.name, out.name) && bytes_eq(in.owner, out.owner) && bytes_eq(in.location, out.location));
+    CHECK(in.created_ns == out.created_ns && in.versioning == out.versioning);
+    CHECK(out.name.base >= (const char *)buf.base && out.name.base < (const char *)buf.base + buf.len);
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_record_round_trips_when_object)
+{
+    meta_object_t in, out;
+    meta_buf_t buf = {0}, kv, parts;
+    meta_part_ref_t p;
+    meta_bytes_t n, v;
+    size_t pos = 0;
+    int ret;
+
+    sample_object(&in, &kv, &parts);
+    ret = meta_object_encode(&in, &buf);
+    if (ret == 0)
+        ret = meta_object_decode(buf.base, buf.len, &out);
+    CHECK_EQ_INT(ret, 0);
+    CHECK(bytes_eq(in.bucket, out.bucket) && bytes_eq(in.key, out.key) && memcmp(in.vid, out.vid, 16) == 0);
+    CHECK(in.mtime_ns == out.mtime_ns && in.flags == out.flags && in.size == out.size);
+    CHECK(bytes_eq(in.etag, out.etag) && bytes_eq(in.content_type, out.content_type));
+    CHECK(bytes_eq(in.content_encoding, out.content_encoding));
+    CHECK(bytes_eq(in.content_disposition, out.content_disposition));
+    CHECK(bytes_eq(in.content_language, out.content_language) && bytes_eq(in.cache_control, out.cache_control));
+    CHECK(bytes_eq(in.expires, out.expires) && bytes_eq(in.user_meta, out.user_meta));
+    CHECK(bytes_eq(in.checksum_algo, out.checksum_algo) && bytes_eq(in.checksum_value, out.checksum_value));
+    CHECK(bytes_eq(in.owner, out.owner) && in.ec_k == out.ec_k && in.ec_m == out.ec_m);
+    CHECK(in.stripe_size == out.stripe_size && in.shard_index == out.shard_index);
+    CHECK(memcmp(in.distribution, out.distribution, 16) == 0);
+    CHECK(bytes_eq(in.parts, out.parts) && in.part_count == out.part_count);
+    CHECK(bytes_eq(in.inline_data, out.inline_data));
+    /* the nested encodings read back too */
+    CHECK_EQ_INT(meta_kv_next(out.user_meta, &pos, &n, &v), 1);
+    CHECK(bytes_eq(n, B("color")) && bytes_eq(v, B("blue")));
+    CHECK_EQ_INT(meta_kv_next(out.user_meta, &pos, &n, &v), 1);
+    CHECK(bytes_eq(n, B("empty")) && v.len == 0);
+    CHECK_EQ_INT(meta_kv_next(out.user_meta, &pos, &n, &v), 0);
+    CHECK_EQ_INT(meta_object_part(&out, 2, &p), 0);
+    CHECK(p.number == 3 && p.size == ((uint64_t)5 << 30) + 2 && p.data_id[0] == 0x12 && p.etag[15] == 0x22);
+    CHECK_EQ_INT(meta_object_part(&out, 3, &p), META_ENOENT);
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_record_round_trips_when_delete_marker)
+{
+    meta_object_t in, out;
+    meta_buf_t buf = {0};
+
+    memset(&in, 0, sizeof(in));
+    in.bucket = B("bk");
+    in.key = B("gone");
+    in.mtime_ns = 9;
+    in.flags = META_OBJ_DELETE_MARKER;
+    CHECK_EQ_INT(meta_object_encode(&in, &buf), 0);
+    CHECK_EQ_INT(meta_object_decode(buf.base, buf.len, &out), 0);
+    CHECK(out.flags == META_OBJ_DELETE_MARKER && out.part_count == 0 && out.ec_k == 0 && bytes_eq(out.key, in.key));
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_record_round_trips_when_upload)
+{
+    meta_upload_t in, out;
+    meta_buf_t buf = {0};
+
+    sample_upload(&in);
+    CHECK_EQ_INT(meta_upload_encode(&in, &buf), 0);
+    CHECK_EQ_INT(meta_upload_decode(buf.base, buf.len, &out), 0);
+    CHECK(bytes_eq(in.bucket, out.bucket) && bytes_eq(in.key, out.key) && memcmp(in.upload_id, out.upload_id, 16) == 0);
+    CHECK(in.initiated_ns == out.initiated_ns && bytes_eq(in.owner, out.owner));
+    CHECK(bytes_eq(in.content_type, out.content_type) && bytes_eq(in.content_encoding, out.content_encoding));
+    CHECK(bytes_eq(in.content_disposition, out.content_disposition));
+    CHECK(bytes_eq(in.content_language, out.content_language) && bytes_eq(in.cache_control, out.cache_control));
+    CHECK(bytes_eq(in.expires, out.expires) && bytes_eq(in.user_meta, out.user_meta));
+    CHECK(bytes_eq(in.checksum_algo, out.checksum_algo));
+    CHECK(in.ec_k == out.ec_k && in.ec_m == out.ec_m && in.stripe_size == out.stripe_size);
+    CHECK(memcmp(in.distribution, out.distribution, 16) == 0);
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_record_round_trips_when_part)
+{
+    meta_part_t in, out;
+    meta_buf_t buf = {0};
+
+    sample_part(&in);
+    CHECK_EQ_INT(meta_part_encode(&in, &buf), 0);
+    CHECK_EQ_INT(meta_part_decode(buf.base, buf.len, &out), 0);
+    CHECK(memcmp(in.upload_id, out.upload_id, 16) == 0 && in.number == out.number && in.size == out.size);
+    CHECK(in.mtime_ns == out.mtime_ns && memcmp(in.etag, out.etag, 16) == 0);
+    CHECK(memcmp(in.data_id, out.data_id, 16) == 0 && in.shard_index == out.shard_index);
+    CHECK(bytes_eq(in.checksum_value, out.checksum_value));
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_record_round_trips_when_user)
+{
+    meta_user_t in, out;
+    meta_buf_t buf = {0};
+
+    sample_user(&in);
+    CHECK_EQ_INT(meta_user_encode(&in, &buf), 0);
+    CHECK_EQ_INT(meta_user_decode(buf.base, buf.len, &out), 0);
+    CHECK(bytes_eq(in.access_key, out.access_key) && bytes_eq(in.secret_key, out.secret_key));
+    CHECK(bytes_eq(in.user, out.user) && in.flags == out.flags && in.created_ns == out.created_ns);
+    meta_buf_dispose(&buf);
+}
+
+/* Encodes one sample of each record type; decode_any tries the matching decoder. */
+enum { REC_BUCKET, REC_OBJECT, REC_UPLOAD, REC_PART, REC_USER, REC_TYPES };
+
+static int encode_sample(int type, meta_buf_t *out)
+{
+    meta_buf_t kv, parts;
+    meta_bucket_t b;
+    meta_object_t o;
+    meta_upload_t u;
+    meta_part_t p;
+    meta_user_t us;
+    int ret;
+
+    switch (type) {
+    case REC_BUCKET:
+        sample_bucket(&b);
+        return meta_bucket_encode(&b, out);
+    case REC_OBJECT:
+        sample_object(&o, &kv, &parts);
+        ret = meta_object_encode(&o, out);
+        meta_buf_dispose(&kv);
+        meta_buf_dispose(&parts);
+        return ret;
+    case REC_UPLOAD:
+        sample_upload(&u);
+        return meta_upload_encode(&u, out);
+    case REC_PART:
+        sample_part(&p);
+        return meta_part_encode(&p, out);
+    default:
+        sample_user(&us);
+        return meta_user_encode(&us, out);
+    }
+}
+
+static int decode_any(int type, const void *buf, size_t len)
+{
+    meta_bucket_t b;
+    meta_object_t o;
+    meta_upload_t u;
+    meta_part_t p;
+    meta_user_t us;
+
+    switch (type) {
+    case REC_BUCKET:
+        return meta_bucket_decode(buf, len, &b);
+    case REC_OBJECT:
+        return meta_object_decode(buf, len, &o);
+    case REC_UPLOAD:
+        return meta_upload_decode(buf, len, &u);
+    case REC_PART:
+        return meta_part_decode(buf, len, &p);
+    default:
+        return meta_user_decode(buf, len, &us);
+    }
+}
+
+/* Rewrites the trailing checksum so that only the structural checks can catch a change. */
+static void reseal(uint8_t *buf, size_t len)
+{
+    uint64_t h = XXH3_64bits(buf, len - 8);
+
+    for (int i = 0; i < 8; i++)
+        buf[len - 8 + i] = (uint8_t)(h >> (8 * i));
+}
+
+TEST(test_record_detects_every_single_byte_corruption)
+{
+    for (int t = 0; t < REC_TYPES; t++) {
+        meta_buf_t buf = {0};
+        uint8_t *copy;
+        size_t missed = 0;
+
+        CHECK_EQ_INT(encode_sample(t, &buf), 0);
+        CHECK((copy = malloc(buf.len)) != NULL);
+        for (size_t i = 0; i < buf.len; i++) {
+            for (int x = 1; x < 256; x++) {
+                memcpy(copy, buf.base, buf.len);
+                copy[i] ^= (uint8_t)x;
+                if (decode_any(t, copy, buf.len) != META_ECORRUPT)
+                    missed++;
+            }
+        }
+        free(copy);
+        meta_buf_dispose(&buf);
+        CHECK_EQ_INT(missed, 0);
+    }
+}
+
+TEST(test_record_detects_every_truncation)
+{
+    for (int t = 0; t < REC_TYPES; t++) {
+        meta_buf_t buf = {0};
+        uint8_t *copy;
+        size_t missed = 0;
+
+        CHECK_EQ_INT(encode_sample(t, &buf), 0);
+        for (size_t n = 0; n < buf.len; n++) {
+            /* a fresh allocation of exactly n bytes lets ASan catch any read past len */
+            CHECK((copy = malloc(n ? n : 1)) != NULL);
+            memcpy(copy, buf.base, n);
+            if (decode_any(t, copy, n) != META_ECORRUPT)
+                missed++;
+            /* and a truncated body under a valid checksum is still refused */
+            if (n >= 10) {
+                reseal(copy, n);
+                if (decode_any(t, copy, n) != META_ECORRUPT)
+                    missed++;
+            }
+            free(copy);
+        }
+        meta_buf_dispose(&buf);
+        CHECK_EQ_INT(missed, 0);
+    }
+}
+
+TEST(test_record_rejects_when_trailing_bytes_under_valid_checksum)
+{
+    for (int t = 0; t < REC_TYPES; t++) {
+        meta_buf_t buf = {0};
+        uint8_t *copy;
+        int ret;
+
+        CHECK_EQ_INT(encode_sample(t, &buf), 0);
+        CHECK((copy = malloc(buf.len + 1)) != NULL);
+        memcpy(copy, buf.base, buf.len - 8);
+        copy[buf.len - 8] = 0;
+        reseal(copy, buf.len + 1);
+        ret = decode_any(t, copy, buf.len + 1);
+        free(copy);
+        meta_buf_dispose(&buf);
+        CHECK_EQ_INT(ret, META_ECORRUPT);
+    }
+}
+
+TEST(test_record_rejects_when_magic_or_version_wrong)
+{
+    meta_buf_t buf = {0};
+    meta_bucket_t b;
+    uint8_t copy[512];
+
+    for (int t = 0; t < REC_TYPES; t++) {
+        buf.len = 0;
+        CHECK_EQ_INT(encode_sample(t, &buf), 0);
+        for (int d = 0; d < REC_TYPES; d++)
+            if (d != t)
+                CHECK_EQ_INT(decode_any(d, buf.base, buf.len), META_ECORRUPT);
+    }
+    buf.len = 0;
+    CHECK_EQ_INT(encode_sample(REC_BUCKET, &buf), 0);
+    CHECK(buf.len <= sizeof(copy));
+    memcpy(copy, buf.base, buf.len);
+    copy[1] = 2; /* a future format version */
+    reseal(copy, buf.len);
+    CHECK_EQ_INT(meta_bucket_decode(copy, buf.len, &b), META_ECORRUPT);
+    meta_buf_dispose(&buf);
+}
+
+/* Patches one field of a valid object encoding to break a rule, reseals the checksum so only
+ * the structural checks stand in the way, and expects the decoder to refuse it. */
+TEST(test_record_rejects_when_object_fields_inconsistent)
+{
+    meta_object_t o;
+    meta_buf_t kv, parts, buf = {0};
+    size_t off_shard, off_count;
+    uint8_t *copy;
+    int r1, r2, r3;
+
+    sample_object(&o, &kv, &parts);
+    CHECK_EQ_INT(meta_object_encode(&o, &buf), 0);
+    /* shard_index sits before the distribution, part_count after it; inline data (8 bytes + len)
+     * and parts (132 bytes + len) close the record */
+    off_count = buf.len - 8 - (4 + 8) - (4 + 3 * 44) - 4;
+    off_shard = off_count - 16 - 4;
+    CHECK(buf.base[off_shard] == 5 && buf.base[off_count] == 3);
+    CHECK((copy = malloc(buf.len)) != NULL);
+    memcpy(copy, buf.base, buf.len);
+    copy[off_shard] = 6; /* shard_index == k+m */
+    reseal(copy, buf.len);
+    r1 = meta_object_decode(copy, buf.len, &o);
+    memcpy(copy, buf.base, buf.len);
+    copy[off_count] = 2; /* part_count disagrees with the parts blob */
+    reseal(copy, buf.len);
+    r2 = meta_object_decode(copy, buf.len, &o);
+    memcpy(copy, buf.base, buf.len);
+    copy[off_count + 4 + 1] = 0x10; /* parts length runs past the record */
+    reseal(copy, buf.len);
+    r3 = meta_object_decode(copy, buf.len, &o);
+    free(copy);
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
+    meta_buf_dispose(&buf);
+    CHECK_EQ_INT(r1, META_ECORRUPT);
+    CHECK_EQ_INT(r2, META_ECORRUPT);
+    CHECK_EQ_INT(r3, META_ECORRUPT);
+}
+
+TEST(test_record_encode_rejects_when_field_out_of_range)
+{
+    static char big[META_KEY_MAX + 1];
+    meta_object_t o;
+    meta_bucket_t b;
+    meta_part_t p;
+    meta_user_t u;
+    meta_upload_t up;
+    meta_buf_t kv, parts, buf = {0};
+
+    memset(big, 'x', sizeof(big));
+    CHECK_EQ_INT(meta_kv_append(&buf, B("pre"), B("existing")), 0);
+    sample_bucket(&b);
+    b.name = BN(big, META_BUCKET_MAX + 1);
+    CHECK_EQ_INT(meta_bucket_encode(&b, &buf), META_ERANGE);
+    sample_bucket(&b);
+    b.versioning = 3;
+    CHECK_EQ_INT(meta_bucket_encode(&b, &buf), META_ERANGE);
+    sample_upload(&up);
+    up.key = BN(big, META_KEY_MAX + 1);
+    CHECK_EQ_INT(meta_upload_encode(&up, &buf), META_ERANGE);
+    sample_part(&p);
+    p.number = 0;
+    CHECK_EQ_INT(meta_part_encode(&p, &buf), META_ERANGE);
+    sample_user(&u);
+    u.access_key = BN(big, META_ACCESS_KEY_MAX + 1);
+    CHECK_EQ_INT(meta_user_encode(&u, &buf), META_ERANGE);
+
+    for (int c = 0; c < 8; c++) {
+        int ret;
+
+        sample_object(&o, &kv, &parts);
+        switch (c) {
+        case 0:
+            o.key = BN(big, META_KEY_MAX + 1);
+            break;
+        case 1:
+            o.bucket = BN(big, META_BUCKET_MAX + 1);
+            break;
+        case 2:
+            o.shard_index = 6; /* == k+m */
+            break;
+        case 3:
+            o.ec_k = 15; /* k+m > 16 */
+            break;
+        case 4:
+            o.part_count = 4; /* the parts blob holds 3 */
+            break;
+        case 5:
+            o.flags = 0; /* inline bytes without the inline flag */
+            break;
+        case 6:
+            o.user_meta.len--; /* a torn pair */
+            break;
+        default:
+            o.mtime_ns = -1; /* could not be keyed */
+            break;
+        }
+        ret = meta_object_encode(&o, &buf);
+        meta_buf_dispose(&kv);
+        meta_buf_dispose(&parts);
+        CHECK_EQ_INT(ret, META_ERANGE);
+    }
+    /* nothing was appended by the refused encodes */
+    CHECK_EQ_INT(buf.len, 4 + 3 + 4 + 8);
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_record_encoders_append_when_buffer_not_empty)
+{
+    meta_buf_t buf = {0};
+    meta_bucket_t b;
+    meta_user_t u;
+    size_t first;
+
+    sample_bucket(&b);
+    sample_user(&u);
+    CHECK_EQ_INT(meta_bucket_encode(&b, &buf), 0);
+    first = buf.len;
+    CHECK_EQ_INT(meta_user_encode(&u, &buf), 0);
+    CHECK_EQ_INT(meta_bucket_decode(buf.base, first, &b), 0);
+    CHECK_EQ_INT(meta_user_decode(buf.base + first, buf.len - first, &u), 0);
+    CHECK(bytes_eq(u.user, B("alice")));
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_kv_next_rejects_when_truncated)
+{
+    meta_buf_t kv = {0};
+    meta_bytes_t n, v;
+    size_t pos, missed = 0;
+
+    CHECK_EQ_INT(meta_kv_append(&kv, B("name"), B("value")), 0);
+    for (size_t len = 1; len < kv.len; len++) {
+        pos = 0;
+        if (meta_kv_next(BN(kv.base, len), &pos, &n, &v) != META_ECORRUPT || pos != 0)
+            missed++;
+    }
+    pos = 0;
+    if (meta_kv_next(BN(kv.base, 0), &pos, &n, &v) != 0)
+        missed++;
+    pos = kv.len + 1;
+    if (meta_kv_next(BN(kv.base, kv.len), &pos, &n, &v) != META_ECORRUPT)
+        missed++;
+    meta_buf_dispose(&kv);
+    CHECK_EQ_INT(missed, 0);
+}
+
+/* ---- the database ---- */
+
+TEST(test_db_get_returns_copy_when_present)
+{
+    meta_db_t *db;
+    void *val = NULL;
+    size_t vlen = 0;
+
+    CHECK((db = open_fresh()) != NULL);
+    CHECK_EQ_INT(meta_db_put(db, "k", 1, "value", 5), 0);
+    CHECK_EQ_INT(meta_db_get(db, "k", 1, &val, &vlen), 0);
+    CHECK(vlen == 5 && memcmp(val, "value", 5) == 0);
+    free(val);
+    CHECK_EQ_INT(meta_db_put(db, "e", 1, "", 0), 0);
+    CHECK_EQ_INT(meta_db_get(db, "e", 1, &val, &vlen), 0);
+    CHECK(val != NULL && vlen == 0);
+    free(val);
+    CHECK_EQ_INT(meta_db_get(db, "nope", 4, &val, &vlen), META_ENOENT);
+    CHECK(val == NULL);
+    CHECK_EQ_INT(meta_db_delete(db, "k", 1), 0);
+    CHECK_EQ_INT(meta_db_get(db, "k", 1, &val, &vlen), META_ENOENT);
+    CHECK_EQ_INT(meta_db_delete(db, "k", 1), 0);
+    meta_db_close(db);
+}
+
+TEST(test_db_open_fails_when_missing_and_not_create)
+{
+    char path[128];
+    meta_db_t *db = (meta_db_t *)1;
+
+    db_path(path, sizeof(path));
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), META_ENOENT);
+    CHECK(db == NULL);
+}
+
+TEST(test_db_batch_applies_puts_and_deletes_together)
+{
+    meta_db_t *db;
+    meta_batch_t *b;
+    void *val;
+    size_t vlen;
+    int ret;
+
+    CHECK((db = open_fresh()) != NULL);
+    CHECK_EQ_INT(meta_db_put(db, "old", 3, "1", 1), 0);
+    CHECK((b = meta_batch_new()) != NULL);
+    meta_batch_put(b, "x", 1, "2", 1);
+    meta_batch_put(b, "y", 1, "3", 1);
+    meta_batch_delete(b, "old", 3);
+    meta_batch_put(b, "x", 1, "4", 1); /* later entries of a batch win */
+    ret = meta_db_write(db, b);
+    meta_batch_free(b);
+    CHECK_EQ_INT(ret, 0);
+    CHECK_EQ_INT(meta_db_get(db, "old", 3, &val, &vlen), META_ENOENT);
+    CHECK_EQ_INT(meta_db_get(db, "x", 1, &val, &vlen), 0);
+    CHECK(vlen == 1 && ((char *)val)[0] == '4');
+    free(val);
+    CHECK_EQ_INT(meta_db_get(db, "y", 1, &val, &vlen), 0);
+    free(val);
+    meta_db_close(db);
+}
+
+TEST(test_db_data_persists_when_reopened)
+{
+    char path[128];
+    meta_db_t *db;
+    meta_key_t k;
+    meta_buf_t rec = {0};
+    meta_bucket_t b, got;
+    void *val;
+    size_t vlen;
+    int ret;
+
+    db_path(path, sizeof(path));
+    CHECK_EQ_INT(meta_db_open(path, 1, &db), 0);
+    sample_bucket(&b);
+    CHECK_EQ_INT(meta_key_bucket(b.name, &k), 0);
+    CHECK_EQ_INT(meta_bucket_encode(&b, &rec), 0);
+    CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, rec.base, rec.len), 0);
+    meta_buf_dispose(&rec);
+    meta_db_close(db);
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
+    ret = meta_db_get(db, k.buf, k.len, &val, &vlen);
+    meta_db_close(db);
+    CHECK_EQ_INT(ret, 0);
+    ret = meta_bucket_decode(val, vlen, &got);
+    if (ret == 0)
+        ret = bytes_eq(got.name, b.name) && got.versioning == 2 ? 0 : -1;
+    free(val);
+    CHECK_EQ_INT(ret, 0);
+}
+
+typedef struct {
+    size_t n, stop_after;
+    int ret;
+} count_t;
+
+static int count_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    count_t *c = arg;
+
+    c->n++;
+    return c->n == c->stop_after ? c->ret : 0;
+}
+
+TEST(test_db_scan_stays_in_prefix_when_prefix_ends_in_ff)
+{
+    meta_db_t *db;
+    count_t c = {0};
+    static const char *ks[] = {"a\xff", "a\xff\x00", "a\xff\xff", "a\xff\xff\xff", "b", "a\xfe", "\xff\xff"};
+
+    CHECK((db = open_fresh()) != NULL);
+    for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++)
+        CHECK_EQ_INT(meta_db_put(db, ks[i], i == 1 ? 3 : strlen(ks[i]), "", 0), 0);
+    CHECK_EQ_INT(meta_db_scan(db, "a\xff", 2, NULL, 0, count_cb, &c), 0);
+    CHECK_EQ_INT(c.n, 4);
+    c.n = 0;
+    CHECK_EQ_INT(meta_db_scan(db, "\xff", 1, NULL, 0, count_cb, &c), 0);
+    CHECK_EQ_INT(c.n, 1);
+    c.n = 0;
+    CHECK_EQ_INT(meta_db_scan(db, NULL, 0, NULL, 0, count_cb, &c), 0); /* empty prefix: everything */
+    CHECK_EQ_INT(c.n, 7);
+    c.n = 0;
+    CHECK_EQ_INT(meta_db_scan(db, "a\xff", 2, "a\xff\xff", 3, count_cb, &c), 0); /* seek inside */
+    CHECK_EQ_INT(c.n, 2);
+    c.n = 0;
+    CHECK_EQ_INT(meta_db_scan(db, "a\xff", 2, "a", 1, count_cb, &c), 0); /* seek before the prefix */
+    CHECK_EQ_INT(c.n, 4);
+    meta_db_close(db);
+}
+
+TEST(test_db_scan_stops_when_callback_says_so)
+{
+    meta_db_t *db;
+    count_t c = {0, 2, 1};
+
+    CHECK((db = open_fresh()) != NULL);
+    CHECK_EQ_INT(meta_db_put(db, "p1", 2, "", 0), 0);
+    CHECK_EQ_INT(meta_db_put(db, "p2", 2, "", 0), 0);
+    CHECK_EQ_INT(meta_db_put(db, "p3", 2, "", 0), 0);
+    CHECK_EQ_INT(meta_db_scan(db, "p", 1, NULL, 0, count_cb, &c), 0);
+    CHECK_EQ_INT(c.n, 2);
+    c = (count_t){0, 1, -77};
+    CHECK_EQ_INT(meta_db_scan(db, "p", 1, NULL, 0, count_cb, &c), -77);
+    CHECK_EQ_INT(c.n, 1);
+    meta_db_close(db);
+}
+
+#define WRITERS           8
+#define WRITES_PER_THREAD 100
+
+typedef struct {
+    meta_db_t *db;
+    int id, failed;
+} writer_arg_t;
+
+static void *writer_main(void *p)
+{
+    writer_arg_t *w = p;
+    char key[32];
+
+    for (int i = 0; i < WRITES_PER_THREAD; i++) {
+        int n = snprintf(key, sizeof(key), "w%02d-%04d", w->id, i);
+        if (meta_db_put(w->db, key, (size_t)n, key, (size_t)n) != 0)
+            w->failed = 1;
+    }
+    return NULL;
+}
+
+TEST(test_db_keeps_every_write_when_many_threads_write)
+{
+    meta_db_t *db;
+    pthread_t th[WRITERS];
+    writer_arg_t args[WRITERS];
+    count_t c = {0};
+    int failed = 0;
+
+    CHECK((db = open_fresh()) != NULL);
+    for (int i = 0; i < WRITERS; i++) {
+        args[i] = (writer_arg_t){db, i, 0};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, writer_main, &args[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join(th[i], NULL);
+        failed |= args[i].failed;
+    }
+    CHECK_EQ_INT(meta_db_scan(db, "w", 1, NULL, 0, count_cb, &c), 0);
+    meta_db_close(db);
+    CHECK_EQ_INT(failed, 0);
+    CHECK_EQ_INT(c.n, WRITERS * WRITES_PER_THREAD);
+}
+
+TEST(test_db_instances_are_independent_when_several_open)
+{
+    meta_db_t *dbs[6];
+    void *val;
+    size_t vlen;
+    int ret = 0;
+
+    for (int i = 0; i < 6; i++) {
+        CHECK((dbs[i] = open_fresh()) != NULL);
+        CHECK_EQ_INT(meta_db_put(dbs[i], "k", 1, &i, sizeof(i)), 0);
+    }
+    for (int i = 0; i < 6 && ret == 0; i++) {
+        if ((ret = meta_db_get(dbs[i], "k", 1, &val, &vlen)) == 0) {
+            ret = vlen == sizeof(i) && memcmp(val, &i, sizeof(i)) == 0 ? 0 : -1;
+            free(val);
+        }
+    }
+    /* close out of order: the shared cache must outlive every instance still open */
+    meta_db_close(dbs[0]);
+    meta_db_close(dbs[3]);
+    if (ret == 0 && (ret = meta_db_get(dbs[5], "k", 1, &val, &vlen)) == 0)
+        free(val);
+    for (int i = 1; i < 6; i++)
+        if (i != 3)
+            meta_db_close(dbs[i]);
+    CHECK_EQ_INT(ret, 0);
+}
+
+int main(void)
+{
+    snprintf(tmp_root, sizeof(tmp_root), "/tmp/yc-test-meta-XXXXXX");
+    if (mkdtemp(tmp_root) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_key_order_matches_memcmp_when_scanned);
+    RUN(test_key_seek_lands_on_first_key_at_or_after_prefix);
+    RUN(test_key_versions_come_newest_first_when_scanned);
+    RUN(test_key_same_mtime_versions_ordered_by_vid);
+    RUN(test_key_parts_sort_by_number);
+    RUN(test_key_parse_returns_fields_when_object_key);
+    RUN(test_key_parse_returns_upload_id_when_upload_key);
+    RUN(test_key_parse_rejects_when_malformed);
+    RUN(test_key_rejects_when_field_too_long);
+    RUN(test_key_fits_when_every_field_at_maximum);
+    RUN(test_record_round_trips_when_bucket);
+    RUN(test_record_round_trips_when_object);
+    RUN(test_record_round_trips_when_delete_marker);
+    RUN(test_record_round_trips_when_upload);
+    RUN(test_record_round_trips_when_part);
+    RUN(test_record_round_trips_when_user);
+    RUN(test_record_detects_every_single_byte_corruption);
+    RUN(test_record_detects_every_truncation);
+    RUN(test_record_rejects_when_trailing_bytes_under_valid_checksum);
+    RUN(test_record_rejects_when_magic_or_version_wrong);
+    RUN(test_record_rejects_when_object_fields_inconsistent);
+    RUN(test_record_encode_rejects_when_field_out_of_range);
+    RUN(test_record_encoders_append_when_buffer_not_empty);
+    RUN(test_kv_next_rejects_when_truncated);
+    RUN(test_db_get_returns_copy_when_present);
+    RUN(test_db_open_fails_when_missing_and_not_create);
+    RUN(test_db_batch_applies_puts_and_deletes_together);
+    RUN(test_db_data_persists_when_reopened);
+    RUN(test_db_scan_stays_in_prefix_when_prefix_ends_in_ff);
+    RUN(test_db_scan_stops_when_callback_says_so);
+    RUN(test_db_keeps_every_write_when_many_threads_write);
+    RUN(test_db_instances_are_independent_when_several_open);
+    nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return unit_done();
+}
