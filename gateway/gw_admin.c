@@ -1,0 +1,167 @@
+/* gw_admin.c — the admin API, for the root user only (checked before routing here):
+ *
+ *   GET    /_admin/v1/info                 drives, sets and their state (JSON)
+ *   GET    /_admin/v1/users                access keys and their users, never secrets (JSON)
+ *   PUT    /_admin/v1/users/<access-key>   body {"user": "...", "secretKey": "..."}
+ *   DELETE /_admin/v1/users/<access-key>
+ *
+ * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
+ * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
+ */
+#include "gateway/gw_body.h"
+#include "gateway/gw_handlers.h"
+#include "gateway/gw_iam.h"
+#include "gateway/gw_log.h"
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USERS_PREFIX "/_admin/v1/users"
+
+static void respond_json(gw_ctx_t *ctx, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (text == NULL) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    ctx->resp_body = h2o_strdup(&ctx->req->pool, text, strlen(text));
+    ctx->content_type = "application/json";
+    free(text);
+}
+
+static void add_identity(void *arg, const gw_identity_t *id)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "accessKey", json_string(id->access_key));
+    json_object_set_new(o, "user", json_string(id->user));
+    json_object_set_new(o, "disabled", json_boolean(id->disabled));
+    json_array_append_new(arg, o);
+}
+
+static void list_users_work(gw_ctx_t *ctx)
+{
+    json_t *users = json_array();
+    gw_iam_foreach(ctx->iam, add_identity, users);
+    respond_json(ctx, json_pack("{s:o}", "users", users));
+}
+
+static void info_work(gw_ctx_t *ctx)
+{
+    gw_cluster_t *c = ctx->cluster;
+    json_t *drives = json_array(), *sets = json_array();
+    for (size_t i = 0; i < c->ndrives; i++)
+        json_array_append_new(drives, json_pack("{s:s, s:b, s:I}", "path", c->drives[i].path, "online",
+                                                c->drives[i].store != NULL, "errors", (json_int_t)c->drives[i].errors));
+    for (size_t s = 0; s < c->nsets; s++) {
+        json_t *members = json_array();
+        for (uint32_t i = 0; i < gw_set_width(&c->sets[s]); i++)
+            json_array_append_new(members, json_string(c->sets[s].drives[i]->path));
+        json_array_append_new(sets, json_pack("{s:i, s:i, s:i, s:o}", "index", (int)s, "k", (int)c->sets[s].k, "m",
+                                              (int)c->sets[s].m, "drives", members));
+    }
+    respond_json(ctx, json_pack("{s:o, s:o}", "drives", drives, "sets", sets));
+}
+
+static int valid_name(h2o_iovec_t v, size_t max)
+{
+    if (v.len == 0 || v.len > max)
+        return 0;
+    for (size_t i = 0; i < v.len; i++) {
+        char c = v.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == '@' || c == '+' || c == '='))
+            return 0;
+    }
+    return 1;
+}
+
+static void put_user_work(gw_ctx_t *ctx)
+{
+    h2o_iovec_t access_key = ctx->handler_state ? *(h2o_iovec_t *)ctx->handler_state : h2o_iovec_init(NULL, 0);
+    json_error_t jerr;
+    json_t *doc;
+    const char *user = NULL, *secret = NULL;
+    char ak[META_ACCESS_KEY_MAX + 1];
+    int ret;
+
+    if (gw_body_prepare(ctx) != 0)
+        return;
+    if ((doc = json_loadb(ctx->body.base, ctx->body.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+        json_unpack(doc, "{s:s, s:s}", "user", &user, "secretKey", &secret) != 0 ||
+        !valid_name(h2o_iovec_init(user, strlen(user)), GW_IAM_NAME_MAX) || strlen(secret) < 8 ||
+        strlen(secret) > GW_IAM_SECRET_MAX) {
+        gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Expected {\"user\": name, \"secretKey\": 8..128 characters}");
+        goto done;
+    }
+    memcpy(ak, access_key.base, access_key.len);
+    ak[access_key.len] = '\0';
+    if ((ret = gw_iam_put(ctx->iam, user, ak, secret)) != 0) {
+        if (ret == -EINVAL)
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "That access key cannot be used");
+        else
+            gw_set_store_error(ctx, ret);
+        goto done;
+    }
+    gw_log(GW_LOG_INFO, "request_id=%s event=user_added user=%s access_key=%s", ctx->request_id, user, ak);
+    respond_json(ctx, json_pack("{s:s, s:s}", "accessKey", ak, "user", user));
+done:
+    if (doc != NULL && secret != NULL)
+        OPENSSL_cleanse((void *)secret, strlen(secret));
+    json_decref(doc);
+}
+
+static void delete_user_work(gw_ctx_t *ctx)
+{
+    h2o_iovec_t access_key = *(h2o_iovec_t *)ctx->handler_state;
+    char ak[META_ACCESS_KEY_MAX + 1];
+    int ret;
+
+    memcpy(ak, access_key.base, access_key.len);
+    ak[access_key.len] = '\0';
+    if ((ret = gw_iam_remove(ctx->iam, ak)) != 0) {
+        if (ret == -ENOENT)
+            gw_set_error(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, "No such access key");
+        else
+            gw_set_store_error(ctx, ret);
+        return;
+    }
+    gw_log(GW_LOG_INFO, "request_id=%s event=user_removed access_key=%s", ctx->request_id, ak);
+    ctx->status = 204;
+}
+
+void gw_admin(gw_ctx_t *ctx)
+{
+    h2o_req_t *req = ctx->req;
+    size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
+    h2o_iovec_t path = h2o_iovec_init(req->input.path.base, path_len);
+
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/info")) && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+        gw_dispatch(ctx, info_work);
+        return;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT(USERS_PREFIX)) && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+        gw_dispatch(ctx, list_users_work);
+        return;
+    }
+    if (path.len > sizeof(USERS_PREFIX) && memcmp(path.base, USERS_PREFIX "/", sizeof(USERS_PREFIX)) == 0) {
+        h2o_iovec_t *ak = h2o_mem_alloc_pool(&req->pool, sizeof(*ak));
+        *ak = h2o_iovec_init(path.base + sizeof(USERS_PREFIX), path.len - sizeof(USERS_PREFIX));
+        if (!valid_name(*ak, META_ACCESS_KEY_MAX) || ak->len < 3) {
+            gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, "Access keys are 3..128 characters of [A-Za-z0-9-_.@+=]");
+            return;
+        }
+        ctx->handler_state = ak;
+        if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("PUT")))
+            gw_dispatch(ctx, put_user_work);
+        else if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("DELETE")))
+            gw_dispatch(ctx, delete_user_work);
+        else
+            gw_fail(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    gw_fail(ctx, S3_ERR_INVALID_REQUEST, "Unknown admin API call");
+}

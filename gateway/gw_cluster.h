@@ -1,0 +1,79 @@
+/* gw_cluster.h — the drives a gateway reaches, grouped into erasure sets, and placement.
+ *
+ * Drives are numbered in configuration order and cut into erasure sets of k+m consecutive
+ * drives. An object version lives entirely in one set: xxh3(seed, bucket "/" key) picks the
+ * set, and its high bits rotate the shard order inside the set so that parity (the last m
+ * shards) spreads evenly over the drives. distribution[i] is the slot in the set that holds
+ * shard i; it is stored in every record so that a later change of rule cannot lose data.
+ *
+ * Quorum: a write is acknowledged when write_quorum drives made it durable (k, or k+1 when
+ * k == m so that two disjoint halves can never both accept a write); a version is visible
+ * when at least k drives of its set hold the same record (fewer could not be decoded anyway,
+ * and a failed write, which reached fewer than the quorum, stays invisible).
+ */
+#ifndef YC_GW_CLUSTER_H
+#define YC_GW_CLUSTER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "gateway/gw_pool.h"
+#include "store/store.h"
+
+typedef struct {
+    char *path;
+    store_drive_t *store; /* NULL while the drive is offline */
+    gw_lane_t *lane;      /* threads that run this drive's blocking calls */
+    uint64_t errors;      /* I/O errors seen (metrics) */
+} gw_drive_t;
+
+typedef struct {
+    uint32_t index;
+    uint32_t k, m;
+    gw_drive_t **drives; /* k+m slots */
+} gw_set_t;
+
+typedef struct {
+    gw_drive_t *drives;
+    size_t ndrives;
+    gw_set_t *sets;
+    size_t nsets;
+    uint64_t placement_seed;
+    uint32_t stripe_size; /* EC stripe data bytes */
+    size_t inline_max;    /* objects up to this size keep their shards inside the records */
+} gw_cluster_t;
+
+typedef struct {
+    const char *const *drive_paths;
+    size_t ndrives;
+    uint32_t k, m;
+    uint32_t stripe_size;
+    size_t inline_max;
+    size_t lane_threads; /* threads per drive */
+} gw_cluster_config_t;
+
+/* Opens (creating) every drive and forms the sets. ndrives must be a multiple of k+m. */
+int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out);
+void gw_cluster_close(gw_cluster_t *c);
+
+/* The set of an object and the shard distribution inside it (k+m entries). */
+gw_set_t *gw_cluster_place(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, uint8_t distribution[16]);
+
+static inline uint32_t gw_set_width(const gw_set_t *s)
+{
+    return s->k + s->m;
+}
+static inline uint32_t gw_set_write_quorum(const gw_set_t *s)
+{
+    return s->k == s->m ? s->k + 1 : s->k;
+}
+/* Quorum for records replicated on every drive of the cluster (buckets, users, configs). */
+static inline size_t gw_cluster_quorum(const gw_cluster_t *c)
+{
+    return c->ndrives / 2 + 1;
+}
+
+/* Runs fn(arg, i) for every drive i of the set in parallel on the drives' lanes. */
+void gw_set_fanout(gw_set_t *s, gw_task_fn fn, void *arg);
+/* Same over every drive of the cluster. */
+void gw_cluster_fanout(gw_cluster_t *c, gw_task_fn fn, void *arg);
+
+#endif

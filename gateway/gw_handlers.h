@@ -1,0 +1,71 @@
+/* gw_handlers.h — the S3 operations and the admin API, each entered on the event loop with a
+ * parsed, authenticated request; each hands its blocking part to a worker with gw_dispatch.
+ */
+#ifndef YC_GW_HANDLERS_H
+#define YC_GW_HANDLERS_H
+#include "gateway/gw_object.h"
+#include "gateway/gw_server.h"
+#include "meta/meta.h"
+
+/* Entry point of every request: parses path and query, authenticates, admits, routes. */
+void gw_handle_request(gw_ctx_t *ctx);
+
+/* Buckets (gw_bucket.c). */
+void gw_list_buckets(gw_ctx_t *ctx);
+void gw_create_bucket(gw_ctx_t *ctx);
+void gw_head_bucket(gw_ctx_t *ctx);
+void gw_delete_bucket(gw_ctx_t *ctx);
+void gw_get_bucket_location(gw_ctx_t *ctx);
+void gw_get_bucket_versioning(gw_ctx_t *ctx);
+void gw_put_bucket_versioning(gw_ctx_t *ctx);
+
+/* Worker side: checks that ctx->bucket exists and that the caller may use it; sets the S3 error
+ * and returns non-zero when not. */
+int gw_bucket_authorize(gw_ctx_t *ctx);
+/* Forgets cached bucket records (after a delete). */
+void gw_bucket_cache_forget(h2o_iovec_t name);
+
+/* Objects (gw_object_ops.c). */
+void gw_put_object(gw_ctx_t *ctx);
+void gw_get_object(gw_ctx_t *ctx); /* GET and HEAD */
+void gw_delete_object(gw_ctx_t *ctx);
+void gw_delete_objects(gw_ctx_t *ctx);
+void gw_copy_object(gw_ctx_t *ctx);
+
+/* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
+int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);
+int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, struct gw_object **out);
+/* Writes n bytes at off of src as new part data in set (never inline). */
+int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n, gw_set_t *set,
+                 const uint8_t dist[16], gw_data_t *out);
+
+/* Listing (gw_list.c). */
+void gw_list_objects(gw_ctx_t *ctx); /* v1 and v2 */
+void gw_list_object_versions(gw_ctx_t *ctx);
+
+/* Multipart (gw_multipart.c). */
+void gw_create_multipart(gw_ctx_t *ctx);
+void gw_upload_part(gw_ctx_t *ctx); /* and UploadPartCopy */
+void gw_complete_multipart(gw_ctx_t *ctx);
+void gw_abort_multipart(gw_ctx_t *ctx);
+void gw_list_parts(gw_ctx_t *ctx);
+void gw_list_multipart_uploads(gw_ctx_t *ctx);
+
+/* Admin API under /yc-admin/ (gw_admin.c); root only. */
+void gw_admin(gw_ctx_t *ctx);
+
+/* Shared helpers (gw_s3.c). */
+static inline meta_bytes_t gw_mb(h2o_iovec_t v)
+{
+    return (meta_bytes_t){v.base, v.len};
+}
+static inline h2o_iovec_t gw_iov(meta_bytes_t v)
+{
+    return h2o_iovec_init(v.base, v.len);
+}
+/* Maps a GW_E* / STORE_E* result to an S3 error on ctx. */
+void gw_set_store_error(gw_ctx_t *ctx, int ret);
+/* Hex of an MD5 into out (33 bytes). */
+void gw_hex(const uint8_t *in, size_t len, char *out);
+
+#endif

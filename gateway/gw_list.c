@@ -1,0 +1,279 @@
+/* gw_list.c — ListObjects (v1), ListObjectsV2 and ListObjectVersions over the merged lister.
+ *
+ * One loop serves all three: walk visible keys from the start position, skip what the marker
+ * already returned, stop at the end of the prefix, fold keys that contain the delimiter after
+ * the prefix into a common prefix and seek past it. One entry past max-keys is looked at to
+ * tell IsTruncated. Continuation tokens are the base64 of the last key or prefix returned.
+ */
+#include "gateway/gw_handlers.h"
+#include "gateway/gw_lister.h"
+#include "gateway/gw_object.h"
+#include "gateway/s3/xml.h"
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { LIST_V1, LIST_V2, LIST_VERSIONS };
+
+typedef struct {
+    int kind;
+    h2o_iovec_t prefix, delimiter, marker, start_after, token;
+    uint32_t max_keys;
+    int url, fetch_owner;
+} list_params_t;
+
+static h2o_iovec_t enc(gw_ctx_t *ctx, const list_params_t *p, h2o_iovec_t v)
+{
+    return p->url ? s3_url_encode_key(&ctx->req->pool, v) : v;
+}
+
+static int has_prefix(const char *key, size_t len, h2o_iovec_t prefix)
+{
+    return len >= prefix.len && memcmp(key, prefix.base, prefix.len) == 0;
+}
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int r = memcmp(a, b, alen < blen ? alen : blen);
+    return r != 0 ? r : (alen > blen) - (alen < blen);
+}
+
+static h2o_iovec_t b64(h2o_mem_pool_t *pool, h2o_iovec_t v)
+{
+    char *out = h2o_mem_alloc_pool(pool, 4 * ((v.len + 2) / 3) + 1);
+    int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v.base, (int)v.len);
+    return h2o_iovec_init(out, (size_t)n);
+}
+
+static int unb64(h2o_mem_pool_t *pool, h2o_iovec_t v, h2o_iovec_t *out)
+{
+    if (v.len == 0 || v.len % 4 != 0 || v.len > 4 * ((META_KEY_MAX + 2) / 3))
+        return -1;
+    char *buf = h2o_mem_alloc_pool(pool, v.len);
+    int n = EVP_DecodeBlock((unsigned char *)buf, (const unsigned char *)v.base, (int)v.len);
+    if (n < 0)
+        return -1;
+    /* EVP_DecodeBlock counts the padding as zero bytes */
+    if (v.base[v.len - 1] == '=')
+        n--;
+    if (v.base[v.len - 2] == '=')
+        n--;
+    *out = h2o_iovec_init(buf, (size_t)n);
+    return 0;
+}
+
+static void write_owner(s3_xml_writer_t *w, const char *owner)
+{
+    s3_xml_open(w, "Owner");
+    s3_xml_element_str(w, "ID", owner);
+    s3_xml_element_str(w, "DisplayName", owner);
+    s3_xml_close(w, "Owner");
+}
+
+static void write_entry(gw_ctx_t *ctx, s3_xml_writer_t *w, const list_params_t *p, const gw_list_entry_t *e)
+{
+    char etag[80];
+    int is_marker = (e->flags & META_OBJ_DELETE_MARKER) != 0;
+
+    s3_xml_open(w, p->kind == LIST_VERSIONS ? (is_marker ? "DeleteMarker" : "Version") : "Contents");
+    s3_xml_element(w, "Key", enc(ctx, p, h2o_iovec_init(e->key, e->key_len)));
+    if (p->kind == LIST_VERSIONS) {
+        s3_xml_element_str(w, "VersionId", "null");
+        s3_xml_element_bool(w, "IsLatest", 1);
+    }
+    s3_xml_element_time(w, "LastModified", e->mtime_ns);
+    if (!is_marker) {
+        snprintf(etag, sizeof(etag), "\"%s\"", e->etag);
+        s3_xml_element_str(w, "ETag", etag);
+        s3_xml_element_uint(w, "Size", e->size);
+    }
+    if (p->kind != LIST_V2 || p->fetch_owner)
+        write_owner(w, e->owner);
+    if (!is_marker)
+        s3_xml_element_str(w, "StorageClass", "STANDARD");
+    s3_xml_close(w, p->kind == LIST_VERSIONS ? (is_marker ? "DeleteMarker" : "Version") : "Contents");
+}
+
+typedef struct {
+    h2o_iovec_t key;
+    int is_prefix;
+    gw_list_entry_t entry;
+} item_t;
+
+static void list_work(gw_ctx_t *ctx)
+{
+    list_params_t *p = ctx->handler_state;
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+    gw_lister_t *l = NULL;
+    gw_list_entry_t e;
+    h2o_iovec_t after = p->kind == LIST_V2 ? (p->token.base ? p->token : p->start_after) : p->marker;
+    item_t *items = NULL;
+    size_t nitems = 0;
+    int truncated = 0, ret;
+
+    if (gw_bucket_authorize(ctx) != 0)
+        return;
+    if (p->max_keys > 0) {
+        items = h2o_mem_alloc_pool(pool, sizeof(*items) * p->max_keys);
+        h2o_iovec_t start = p->prefix;
+        if (after.base != NULL && cmp_bytes(after.base, after.len, start.base, start.len) > 0)
+            start = after;
+        if ((ret = gw_lister_open(ctx->cluster, gw_mb(ctx->bucket), gw_mb(start), &l)) != 0) {
+            gw_set_store_error(ctx, ret);
+            return;
+        }
+        while ((ret = gw_lister_next(l, &e)) == 1) {
+            if (!has_prefix(e.key, e.key_len, p->prefix)) {
+                if (cmp_bytes(e.key, e.key_len, p->prefix.base, p->prefix.len) > 0)
+                    break; /* past every key with the prefix */
+                continue;
+            }
+            if (after.base != NULL && cmp_bytes(e.key, e.key_len, after.base, after.len) <= 0)
+                continue;
+            if ((e.flags & META_OBJ_DELETE_MARKER) && p->kind != LIST_VERSIONS)
+                continue;
+            item_t it = {.key = h2o_iovec_init(e.key, e.key_len)};
+            if (p->delimiter.len > 0) {
+                const char *from = e.key + p->prefix.len, *end = e.key + e.key_len, *hit = NULL;
+                for (const char *s = from; s + p->delimiter.len <= end; s++) {
+                    if (memcmp(s, p->delimiter.base, p->delimiter.len) == 0) {
+                        hit = s;
+                        break;
+                    }
+                }
+                if (hit != NULL) {
+                    it.is_prefix = 1;
+                    it.key = h2o_iovec_init(e.key, (size_t)(hit - e.key) + p->delimiter.len);
+                }
+            }
+            if (it.is_prefix && after.base != NULL && cmp_bytes(it.key.base, it.key.len, after.base, after.len) <= 0) {
+                /* the marker is inside this common prefix: it was returned already */
+                char seek[META_KEY_MAX + 1];
+                memcpy(seek, it.key.base, it.key.len);
+                seek[it.key.len] = (char)0xff;
+                gw_lister_seek(l, (meta_bytes_t){seek, it.key.len + 1});
+                continue;
+            }
+            if (nitems == p->max_keys) {
+                truncated = 1;
+                break;
+            }
+            it.key = h2o_strdup(pool, it.key.base, it.key.len);
+            it.entry = e;
+            items[nitems++] = it;
+            if (it.is_prefix) {
+                char seek[META_KEY_MAX + 1];
+                memcpy(seek, it.key.base, it.key.len);
+                seek[it.key.len] = (char)0xff; /* sorts after every key under the prefix: 0xff is never in UTF-8 */
+                gw_lister_seek(l, (meta_bytes_t){seek, it.key.len + 1});
+            }
+        }
+        gw_lister_free(l);
+        if (ret < 0) {
+            gw_set_store_error(ctx, ret);
+            return;
+        }
+    }
+
+    s3_xml_writer_t w;
+    s3_xml_writer_init(&w, pool);
+    s3_xml_declaration(&w);
+    s3_xml_open_root(&w, p->kind == LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+    s3_xml_element(&w, "Name", ctx->bucket);
+    s3_xml_element(&w, "Prefix", enc(ctx, p, p->prefix));
+    if (p->kind == LIST_V1)
+        s3_xml_element(&w, "Marker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
+    if (p->kind == LIST_VERSIONS) {
+        s3_xml_element(&w, "KeyMarker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
+        s3_xml_element_str(&w, "VersionIdMarker", "");
+    }
+    if (p->kind == LIST_V2) {
+        s3_xml_element_uint(&w, "KeyCount", nitems);
+        if (p->token.base != NULL)
+            s3_xml_element(&w, "ContinuationToken", s3_query_get(&ctx->query, "continuation-token"));
+        if (p->start_after.base != NULL)
+            s3_xml_element(&w, "StartAfter", enc(ctx, p, p->start_after));
+    }
+    s3_xml_element_uint(&w, "MaxKeys", p->max_keys);
+    if (p->delimiter.len > 0)
+        s3_xml_element(&w, "Delimiter", enc(ctx, p, p->delimiter));
+    if (p->url)
+        s3_xml_element_str(&w, "EncodingType", "url");
+    s3_xml_element_bool(&w, "IsTruncated", truncated);
+    if (truncated && nitems > 0) {
+        h2o_iovec_t last = items[nitems - 1].key;
+        if (p->kind == LIST_V2)
+            s3_xml_element(&w, "NextContinuationToken", b64(pool, last));
+        else if (p->kind == LIST_V1 && p->delimiter.len > 0)
+            s3_xml_element(&w, "NextMarker", enc(ctx, p, last));
+        else if (p->kind == LIST_VERSIONS) {
+            s3_xml_element(&w, "NextKeyMarker", enc(ctx, p, last));
+            s3_xml_element_str(&w, "NextVersionIdMarker", "null");
+        }
+    }
+    for (size_t i = 0; i < nitems; i++)
+        if (!items[i].is_prefix)
+            write_entry(ctx, &w, p, &items[i].entry);
+    for (size_t i = 0; i < nitems; i++) {
+        if (items[i].is_prefix) {
+            s3_xml_open(&w, "CommonPrefixes");
+            s3_xml_element(&w, "Prefix", enc(ctx, p, items[i].key));
+            s3_xml_close(&w, "CommonPrefixes");
+        }
+    }
+    s3_xml_close(&w, p->kind == LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+    ctx->resp_body = s3_xml_writer_result(&w);
+    ctx->content_type = "application/xml";
+}
+
+static void start_list(gw_ctx_t *ctx, int kind)
+{
+    list_params_t *p = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*p));
+    int ret;
+
+    memset(p, 0, sizeof(*p));
+    p->kind = kind;
+    p->prefix = s3_query_get(&ctx->query, "prefix");
+    if (p->prefix.base == NULL)
+        p->prefix = h2o_iovec_init("", 0);
+    p->delimiter = s3_query_get(&ctx->query, "delimiter");
+    if (p->delimiter.base == NULL)
+        p->delimiter = h2o_iovec_init("", 0);
+    p->marker = s3_query_get(&ctx->query, kind == LIST_VERSIONS ? "key-marker" : "marker");
+    if (p->marker.base != NULL && p->marker.len == 0)
+        p->marker.base = NULL;
+    p->start_after = s3_query_get(&ctx->query, "start-after");
+    if (p->start_after.base != NULL && p->start_after.len == 0)
+        p->start_after.base = NULL;
+    h2o_iovec_t fo = s3_query_get(&ctx->query, "fetch-owner");
+    p->fetch_owner = fo.base != NULL && h2o_memis(fo.base, fo.len, H2O_STRLIT("true"));
+    if ((ret = s3_parse_list_limit(s3_query_get(&ctx->query, "max-keys"), 1000, 1000, &p->max_keys)) != 0 ||
+        (ret = s3_parse_encoding_type(s3_query_get(&ctx->query, "encoding-type"), &p->url)) != 0) {
+        gw_fail(ctx, s3_error_from_ret(ret), NULL);
+        return;
+    }
+    if (kind == LIST_V2) {
+        h2o_iovec_t token = s3_query_get(&ctx->query, "continuation-token");
+        if (token.base != NULL && unb64(&ctx->req->pool, token, &p->token) != 0) {
+            gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, "The continuation token provided is incorrect");
+            return;
+        }
+    }
+    ctx->handler_state = p;
+    gw_dispatch(ctx, list_work);
+}
+
+void gw_list_objects(gw_ctx_t *ctx)
+{
+    h2o_iovec_t lt = s3_query_get(&ctx->query, "list-type");
+    if (lt.base != NULL && !h2o_memis(lt.base, lt.len, H2O_STRLIT("2"))) {
+        gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid list-type");
+        return;
+    }
+    start_list(ctx, lt.base != NULL ? LIST_V2 : LIST_V1);
+}
+
+void gw_list_object_versions(gw_ctx_t *ctx)
+{
+    start_list(ctx, LIST_VERSIONS);
+}

@@ -1,0 +1,231 @@
+/* gw_lister.c — k-way merge of per-drive record scans (see gw_lister.h). */
+#include "gateway/gw_lister.h"
+#include "gateway/gw_object.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH 256
+
+typedef struct {
+    gw_list_entry_t e;
+    uint8_t data_id[META_ID_LEN];
+} rec_t;
+
+typedef struct {
+    store_drive_t *drive;
+    rec_t *recs;
+    size_t n, pos;
+    meta_key_t seek; /* the next batch starts at the first record >= seek */
+    int skip_equal;  /* ... skipping a record equal to seek, which was already taken */
+    int last_batch;  /* the drive had nothing past the records in recs */
+    int failed;
+} cursor_t;
+
+struct gw_lister {
+    gw_cluster_t *c;
+    char bucket[META_BUCKET_MAX + 1];
+    size_t bucket_len;
+    meta_key_t prefix;
+    cursor_t *cursors;
+    size_t ncursors;
+    uint32_t k;
+};
+
+static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    cursor_t *cur = arg;
+    meta_object_t r;
+    meta_part_ref_t part;
+
+    if (cur->skip_equal && klen == cur->seek.len && memcmp(key, cur->seek.buf, klen) == 0)
+        return 0;
+    if (klen > sizeof(cur->seek.buf))
+        return 0;
+    memcpy(cur->seek.buf, key, klen);
+    cur->seek.len = klen;
+    cur->skip_equal = 1;
+
+    rec_t *rec = &cur->recs[cur->n];
+    meta_bytes_t kb;
+    memset(rec, 0, sizeof(*rec));
+    if (meta_key_parse_object(key, klen, NULL, rec->e.key, &kb, &rec->e.mtime_ns, rec->e.vid) != 0 ||
+        meta_object_decode(val, vlen, &r) != 0)
+        return 0; /* a damaged record is the healer's business; the other drives still count */
+    rec->e.key_len = kb.len;
+    if (kb.base != rec->e.key)
+        memmove(rec->e.key, kb.base, kb.len);
+    rec->e.size = r.size;
+    rec->e.flags = r.flags;
+    rec->e.mtime_ns = r.mtime_ns;
+    size_t elen = r.etag.len < sizeof(rec->e.etag) - 1 ? r.etag.len : sizeof(rec->e.etag) - 1;
+    memcpy(rec->e.etag, r.etag.base, elen);
+    size_t olen = r.owner.len < sizeof(rec->e.owner) - 1 ? r.owner.len : sizeof(rec->e.owner) - 1;
+    memcpy(rec->e.owner, r.owner.base, olen);
+    if (r.part_count > 0 && meta_object_part(&r, 0, &part) == 0)
+        memcpy(rec->data_id, part.data_id, META_ID_LEN);
+    cur->n++;
+    return cur->n >= BATCH ? 1 : 0;
+}
+
+static void fill(gw_lister_t *l, cursor_t *cur)
+{
+    cur->n = cur->pos = 0;
+    if (cur->failed || cur->last_batch)
+        return;
+    meta_key_t seek = cur->seek;
+    if (store_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur) != 0) {
+        cur->failed = 1;
+        return;
+    }
+    cur->last_batch = cur->n < BATCH;
+}
+
+typedef struct {
+    gw_lister_t *l;
+} fill_all_t;
+
+static void fill_task(void *arg, size_t i)
+{
+    gw_lister_t *l = ((fill_all_t *)arg)->l;
+    fill(l, &l->cursors[i]);
+}
+
+static int seek_all(gw_lister_t *l, meta_bytes_t key)
+{
+    meta_key_t seek;
+    fill_all_t f = {l};
+
+    if (meta_key_object_seek((meta_bytes_t){l->bucket, l->bucket_len}, key, &seek) != 0)
+        return GW_EINVAL;
+    for (size_t i = 0; i < l->ncursors; i++) {
+        cursor_t *cur = &l->cursors[i];
+        cur->seek = seek;
+        cur->skip_equal = 0;
+        cur->last_batch = 0;
+        cur->n = cur->pos = 0;
+    }
+    gw_cluster_fanout(l->c, fill_task, &f);
+    return 0;
+}
+
+int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
+{
+    gw_lister_t *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return GW_ENOMEM;
+    l->c = c;
+    memcpy(l->bucket, bucket.base, bucket.len);
+    l->bucket_len = bucket.len;
+    l->k = c->sets[0].k;
+    if (meta_key_bucket_objects(bucket, &l->prefix) != 0)
+        goto fail;
+    l->ncursors = c->ndrives;
+    if ((l->cursors = calloc(l->ncursors, sizeof(*l->cursors))) == NULL)
+        goto fail;
+    for (size_t i = 0; i < l->ncursors; i++) {
+        l->cursors[i].drive = c->drives[i].store;
+        l->cursors[i].failed = c->drives[i].store == NULL;
+        if ((l->cursors[i].recs = malloc(BATCH * sizeof(rec_t))) == NULL)
+            goto fail;
+    }
+    if (seek_all(l, start) != 0)
+        goto fail;
+    *out = l;
+    return 0;
+fail:
+    gw_lister_free(l);
+    return GW_ENOMEM;
+}
+
+int gw_lister_seek(gw_lister_t *l, meta_bytes_t key)
+{
+    return seek_all(l, key);
+}
+
+void gw_lister_free(gw_lister_t *l)
+{
+    if (l == NULL)
+        return;
+    for (size_t i = 0; l->cursors != NULL && i < l->ncursors; i++)
+        free(l->cursors[i].recs);
+    free(l->cursors);
+    free(l);
+}
+
+static int key_cmp(const gw_list_entry_t *a, const gw_list_entry_t *b)
+{
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int r = memcmp(a->key, b->key, n);
+    return r != 0 ? r : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+static rec_t *peek(gw_lister_t *l, cursor_t *cur)
+{
+    if (cur->failed)
+        return NULL;
+    if (cur->pos == cur->n) {
+        if (cur->last_batch)
+            return NULL;
+        fill(l, cur);
+        if (cur->n == 0)
+            return NULL;
+    }
+    return &cur->recs[cur->pos];
+}
+
+static int same_version(const rec_t *a, const rec_t *b)
+{
+    return a->e.mtime_ns == b->e.mtime_ns && memcmp(a->e.vid, b->e.vid, META_ID_LEN) == 0 &&
+           memcmp(a->data_id, b->data_id, META_ID_LEN) == 0 && a->e.flags == b->e.flags;
+}
+
+static int newer(const rec_t *a, const rec_t *b)
+{
+    if (a->e.mtime_ns != b->e.mtime_ns)
+        return a->e.mtime_ns > b->e.mtime_ns;
+    return memcmp(a->e.vid, b->e.vid, META_ID_LEN) > 0;
+}
+
+int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
+{
+    size_t answered = 0;
+    for (size_t i = 0; i < l->ncursors; i++)
+        answered += !l->cursors[i].failed;
+    if (answered < l->k)
+        return GW_EQUORUM;
+
+    for (;;) {
+        rec_t *min = NULL;
+        for (size_t i = 0; i < l->ncursors; i++) {
+            rec_t *r = peek(l, &l->cursors[i]);
+            if (r != NULL && (min == NULL || key_cmp(&r->e, &min->e) < 0))
+                min = r;
+        }
+        if (min == NULL)
+            return 0;
+        /* gather every version of this key from every drive (a bounded few per drive) */
+        rec_t group[64];
+        size_t ng = 0;
+        gw_list_entry_t key_of = min->e;
+        for (size_t i = 0; i < l->ncursors; i++) {
+            rec_t *r;
+            while ((r = peek(l, &l->cursors[i])) != NULL && key_cmp(&r->e, &key_of) == 0) {
+                if (ng < sizeof(group) / sizeof(group[0]))
+                    group[ng++] = *r;
+                l->cursors[i].pos++;
+            }
+        }
+        const rec_t *best = NULL;
+        for (size_t a = 0; a < ng; a++) {
+            uint32_t count = 0;
+            for (size_t b = 0; b < ng; b++)
+                count += same_version(&group[a], &group[b]);
+            if (count >= l->k && (best == NULL || newer(&group[a], best)))
+                best = &group[a];
+        }
+        if (best == NULL)
+            continue; /* a write in flight or one that failed: not visible */
+        *out = best->e;
+        return 1;
+    }
+}

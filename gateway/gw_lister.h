@@ -1,0 +1,37 @@
+/* gw_lister.h — the merged, sorted view of one bucket's objects across every drive.
+ *
+ * Each drive keeps its objects' records sorted in S3 order (meta.h); a lister holds one cursor
+ * per drive, each a batch of records read ahead from that drive, and merges them: all versions
+ * of the smallest key are gathered from every cursor, and the version shown is the newest one
+ * held by at least k drives — the same rule as a GET (gw_object.h), so LIST and GET agree.
+ * Skipping past a common prefix is a seek on every cursor, not a walk through its keys, which
+ * keeps delimiter listings of huge buckets fast.
+ *
+ * Blocking (drive scans): use on a worker.
+ */
+#ifndef YC_GW_LISTER_H
+#define YC_GW_LISTER_H
+#include "gateway/gw_cluster.h"
+
+typedef struct {
+    char key[META_KEY_MAX];
+    size_t key_len;
+    int64_t mtime_ns;
+    uint8_t vid[META_ID_LEN];
+    uint64_t size;
+    char etag[72];
+    uint32_t flags; /* META_OBJ_DELETE_MARKER */
+    char owner[META_ACCESS_KEY_MAX + 1];
+} gw_list_entry_t;
+
+typedef struct gw_lister gw_lister_t;
+
+/* Opens a lister on bucket positioned at the first key >= start. */
+int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out);
+/* Next visible key: 1 with *out filled, 0 at the end, negative on error (GW_EQUORUM, ...). */
+int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out);
+/* Moves every cursor to the first key >= key. */
+int gw_lister_seek(gw_lister_t *l, meta_bytes_t key);
+void gw_lister_free(gw_lister_t *l);
+
+#endif

@@ -1,0 +1,91 @@
+/* gw_object.h — the erasure-coded data path: write an object's shards and records with
+ * quorum, find the visible version of a key, read any range back with reconstruction.
+ *
+ * Every function here blocks (it fans out to the drives' lanes and waits): call it from a
+ * request worker, never from an event loop.
+ *
+ * PUT is two steps so that the caller can check digests between them: gw_data_write() reads
+ * the body once, hashing it (MD5 and whatever the observer wants) while it cuts stripes,
+ * encodes them and appends the blocks to a new shard file on every drive of the set, then
+ * commits the files. Nothing is visible yet. gw_object_commit() then writes the record on
+ * every drive that holds a shard and answers once a write quorum made it durable; older null
+ * versions are pruned only after that, so a failed or concurrent write never hides the old
+ * object. Small objects (size <= inline_max) skip the files: their shards ride in the records.
+ */
+#ifndef YC_GW_OBJECT_H
+#define YC_GW_OBJECT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "gateway/gw_cluster.h"
+
+enum {
+    GW_OK = 0,
+    GW_ENOENT = -1,  /* no visible version */
+    GW_EQUORUM = -2, /* too few drives answered or agreed: the request may succeed later (503) */
+    GW_EIO = -3,     /* data could not be read back even with parity */
+    GW_ENOMEM = -4,
+    GW_EINVAL = -5,
+};
+
+/* Called with the body's bytes in order, during the single pass over them. */
+typedef void (*gw_observe_fn)(void *arg, const void *data, size_t len);
+
+typedef struct {
+    gw_set_t *set;
+    uint8_t distribution[16];
+    uint8_t data_id[META_ID_LEN];
+    uint64_t size;
+    uint8_t md5[16];
+    int is_inline;
+    uint8_t *inline_buf;   /* width * inline_len bytes: shard i at i * inline_len (inline only) */
+    size_t inline_len;
+    uint8_t committed[16]; /* per set slot: the shard is durable there (always 1 when inline) */
+    uint32_t ncommitted;
+} gw_data_t;
+
+/* Where the bytes of a write come from: next(arg, off, len) returns a pointer to len bytes at
+ * off (called in order, one stripe at a time; the pointer is used before the next call), or
+ * NULL when they cannot be read. A request body returns pointers into itself (no copy). */
+typedef struct {
+    const uint8_t *(*next)(void *arg, uint64_t off, size_t len);
+    void *arg;
+} gw_source_t;
+
+/* A source over bytes in memory. */
+gw_source_t gw_source_memory(const void *base);
+
+/* Encodes and writes size bytes from src to the set as new shard files (or inline shards).
+ * Returns GW_EQUORUM when fewer than a write quorum of drives committed their shard, GW_EIO
+ * when the source failed. allow_inline lets objects up to inline_max ride in their records
+ * (multipart parts must be files: a completed object refers to them by data id). */
+int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16], gw_source_t src, uint64_t size,
+                  int allow_inline, gw_observe_fn observe, void *observe_arg, gw_data_t *out);
+/* Deletes the shard files a gw_data_write left (after a failed digest check or commit). */
+void gw_data_remove(gw_cluster_t *c, gw_data_t *d);
+void gw_data_dispose(gw_data_t *d);
+
+/* Writes rec (every field but shard_index and inline_data filled by the caller) on every drive
+ * of data->set that committed its shard; with data NULL (delete markers, multipart completion)
+ * on every drive of set. Returns 0 once a write quorum acknowledged. */
+int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data);
+
+/* The visible version of a key (vid NULL: newest), resolved across the set. */
+typedef struct gw_object gw_object_t;
+int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, gw_object_t **out);
+/* The record agreed on by the drives (borrowed from o). */
+const meta_object_t *gw_object_record(const gw_object_t *o);
+/* Reads len bytes at off of the object's data, verifying every block and rebuilding lost or
+ * damaged ones from parity; damage is reported for healing. */
+int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf);
+void gw_object_free(gw_object_t *o);
+
+/* Deletes every version record of (bucket, key) that equals the given one on every drive of its
+ * set, then the shard files. GW_EQUORUM when fewer than a write quorum answered. */
+int gw_object_remove(gw_cluster_t *c, const gw_object_t *o);
+
+/* Random 16-byte id (data ids, upload ids). */
+void gw_random_id(uint8_t id[META_ID_LEN]);
+/* Wall-clock nanoseconds. */
+int64_t gw_now_ns(void);
+
+#endif

@@ -1,0 +1,773 @@
+/* gw_object_ops.c — PutObject, GetObject/HeadObject, DeleteObject, DeleteObjects, CopyObject.
+ *
+ * GET streams: the lookup job resolves the version and reads the first chunk; afterwards one
+ * chunk is being sent by h2o while the next is read by a worker (two buffers per request), so
+ * memory per GET is bounded by 2 * GET_CHUNK whatever the object size, and disk and network
+ * overlap. The stream's state outlives the request only while a read is in flight: when h2o
+ * disposes the request (done, or the client left), the pool's cleanup frees the state, or
+ * marks it for the in-flight read to free.
+ */
+#include "gateway/gw_body.h"
+#include "gateway/gw_handlers.h"
+#include "gateway/gw_log.h"
+#include "gateway/gw_object.h"
+#include "gateway/s3/checksum.h"
+#include "gateway/s3/cond.h"
+#include "gateway/s3/names.h"
+#include "gateway/s3/range.h"
+#include "gateway/s3/xml.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GET_CHUNK (2 * 1024 * 1024)
+
+/* ---------------------------------------------------------------- shared helpers */
+
+static int parse_version_id(gw_ctx_t *ctx)
+{
+    h2o_iovec_t v = s3_query_get(&ctx->query, "versionId");
+    if (v.base != NULL && !h2o_memis(v.base, v.len, H2O_STRLIT("null"))) {
+        gw_set_error(ctx, S3_ERR_NO_SUCH_VERSION, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stored headers, user metadata and checksum of a new object, taken from the request. */
+typedef struct {
+    meta_buf_t user_meta;
+    meta_object_t rec;
+    char etag[40]; /* rec.etag points here */
+} new_object_t;
+
+static int collect_attributes(gw_ctx_t *ctx, new_object_t *n)
+{
+    h2o_req_t *req = ctx->req;
+    size_t meta_total = 0;
+    int ret;
+
+    memset(n, 0, sizeof(*n));
+    n->rec.content_type = gw_mb(gw_header(ctx, "content-type"));
+    if (n->rec.content_type.base == NULL)
+        n->rec.content_type = (meta_bytes_t){"binary/octet-stream", 19};
+    n->rec.content_encoding = gw_mb(gw_header(ctx, "content-encoding"));
+    n->rec.content_disposition = gw_mb(gw_header(ctx, "content-disposition"));
+    n->rec.content_language = gw_mb(gw_header(ctx, "content-language"));
+    n->rec.cache_control = gw_mb(gw_header(ctx, "cache-control"));
+    n->rec.expires = gw_mb(gw_header(ctx, "expires"));
+    /* aws-chunked is transport framing, not how the object is encoded: S3 drops it */
+    if (n->rec.content_encoding.base != NULL &&
+        h2o_memis(n->rec.content_encoding.base, n->rec.content_encoding.len, H2O_STRLIT("aws-chunked")))
+        n->rec.content_encoding = (meta_bytes_t){NULL, 0};
+    for (size_t i = 0; i < req->headers.size; i++) {
+        h2o_header_t *h = &req->headers.entries[i];
+        if (!s3_meta_is_user(*h->name))
+            continue;
+        if ((ret = s3_meta_account(&meta_total, *h->name, h->value)) != 0) {
+            gw_set_error(ctx, s3_error_from_ret(ret), NULL);
+            return -1;
+        }
+        meta_bytes_t name = {h->name->base + 11, h->name->len - 11};
+        if (meta_kv_append(&n->user_meta, name, gw_mb(h->value)) != 0) {
+            gw_set_error(ctx, S3_ERR_METADATA_TOO_LARGE, NULL);
+            return -1;
+        }
+    }
+    n->rec.user_meta = (meta_bytes_t){(const char *)n->user_meta.base, n->user_meta.len};
+    n->rec.owner = gw_mb(ctx->user);
+    return 0;
+}
+
+/* Hashes the body during the data pass: SHA-256 for a signed payload, the requested checksum. */
+typedef struct {
+    int want_sha256;
+    EVP_MD_CTX *sha256;
+    int want_checksum;
+    s3_checksum_t checksum;
+} observer_t;
+
+static void observe(void *arg, const void *data, size_t len)
+{
+    observer_t *o = arg;
+    if (o->want_sha256)
+        EVP_DigestUpdate(o->sha256, data, len);
+    if (o->want_checksum)
+        s3_checksum_update(&o->checksum, data, len);
+}
+
+/* Checks everything computed in the data pass; sets the error and returns non-zero on a mismatch. */
+static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16], h2o_iovec_t checksum_value)
+{
+    h2o_iovec_t content_md5 = gw_header(ctx, "content-md5");
+    int bad = 0;
+
+    if (ob->want_sha256) {
+        uint8_t digest[32];
+        EVP_DigestFinal_ex(ob->sha256, digest, NULL);
+        EVP_MD_CTX_free(ob->sha256);
+        ob->sha256 = NULL;
+        if (CRYPTO_memcmp(digest, ctx->auth.payload_sha256, 32) != 0) {
+            gw_set_error(ctx, S3_ERR_X_AMZ_CONTENT_SHA256_MISMATCH, NULL);
+            bad = 1;
+        }
+    }
+    if (ob->want_checksum) {
+        uint8_t digest[S3_CHECKSUM_MAX_SIZE];
+        size_t dlen;
+        s3_checksum_final(&ob->checksum, digest, &dlen);
+        ob->want_checksum = 0;
+        if (!bad && s3_checksum_compare_base64(digest, dlen, checksum_value) != 0) {
+            gw_set_error(ctx, S3_ERR_BAD_DIGEST, "The checksum you specified did not match what we received.");
+            bad = 1;
+        }
+    }
+    if (!bad && content_md5.base != NULL && s3_checksum_compare_base64(md5, 16, content_md5) != 0) {
+        gw_set_error(ctx, S3_ERR_BAD_DIGEST, NULL);
+        bad = 1;
+    }
+    return bad;
+}
+
+/* Writes size bytes from src as a new version of ctx->bucket/ctx->key with n's attributes.
+ * Used by PutObject and CopyObject. Sets the response's ETag. */
+static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uint64_t size, int sha256_pending)
+{
+    observer_t ob = {.want_sha256 = sha256_pending};
+    h2o_iovec_t calgo, cvalue;
+    s3_checksum_alg_t alg;
+    gw_data_t data;
+    char *etag = n->etag;
+    int ret;
+
+    gw_body_checksum(ctx, &calgo, &cvalue);
+    if (calgo.base != NULL && ctx->trailer_checksum_algo.base == NULL) {
+        /* a header checksum is verified here; a trailer one was verified while decoding */
+        if (s3_checksum_alg_from_name(calgo, &alg) != 0 || s3_checksum_init(&ob.checksum, alg) != 0) {
+            gw_set_error(ctx, S3_ERR_INVALID_REQUEST, "Invalid checksum algorithm");
+            return -1;
+        }
+        ob.want_checksum = 1;
+    }
+    if (sha256_pending && ((ob.sha256 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ob.sha256, EVP_sha256(), NULL) != 1)) {
+        EVP_MD_CTX_free(ob.sha256);
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+
+    uint8_t dist[16];
+    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket), gw_mb(ctx->key), dist);
+    ret = gw_data_write(ctx->cluster, set, dist, src, size, 1, observe, &ob, &data);
+    if (ret != 0) {
+        if (ob.want_checksum)
+            s3_checksum_dispose(&ob.checksum);
+        EVP_MD_CTX_free(ob.sha256);
+        gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    if (verify_digests(ctx, &ob, data.md5, cvalue) != 0) {
+        gw_data_remove(ctx->cluster, &data);
+        gw_data_dispose(&data);
+        return -1;
+    }
+
+    gw_hex(data.md5, 16, etag);
+    meta_buf_t parts = {0};
+    meta_part_ref_t part = {.number = 1, .size = size};
+    memcpy(part.data_id, data.data_id, META_ID_LEN);
+    memcpy(part.etag, data.md5, 16);
+    meta_parts_append(&parts, &part);
+
+    meta_object_t *r = &n->rec;
+    r->bucket = gw_mb(ctx->bucket);
+    r->key = gw_mb(ctx->key);
+    r->mtime_ns = gw_now_ns();
+    r->flags = data.is_inline ? META_OBJ_INLINE : 0;
+    r->size = size;
+    r->etag = (meta_bytes_t){etag, 32};
+    r->checksum_algo = gw_mb(calgo);
+    r->checksum_value = gw_mb(cvalue);
+    r->ec_k = set->k;
+    r->ec_m = set->m;
+    r->stripe_size = ctx->cluster->stripe_size;
+    memcpy(r->distribution, dist, 16);
+    r->parts = (meta_bytes_t){(const char *)parts.base, parts.len};
+    r->part_count = 1;
+    ret = gw_object_commit(ctx->cluster, set, r, &data);
+    meta_buf_dispose(&parts);
+    if (ret != 0) {
+        gw_data_remove(ctx->cluster, &data);
+        gw_data_dispose(&data);
+        gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    gw_data_dispose(&data);
+    char quoted[48];
+    snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+    gw_add_header_str(ctx, "etag", quoted);
+    if (calgo.base != NULL) {
+        char name[64];
+        snprintf(name, sizeof(name), "x-amz-checksum-%.*s", (int)calgo.len, calgo.base);
+        for (char *p = name; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        gw_add_header(ctx, name, cvalue.base, cvalue.len);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- PutObject */
+
+static void put_object_work(gw_ctx_t *ctx)
+{
+    new_object_t n;
+    int sha256_pending;
+
+    if (gw_bucket_authorize(ctx) != 0 || gw_body_payload(ctx, 1, &sha256_pending) != 0)
+        return;
+    if (ctx->body.len > gw_server_config(ctx->srv)->max_object_size) {
+        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
+        return;
+    }
+    if (collect_attributes(ctx, &n) == 0)
+        store_new_object(ctx, &n, gw_source_memory(ctx->body.base), ctx->body.len, sha256_pending);
+    meta_buf_dispose(&n.user_meta);
+}
+
+void gw_put_object(gw_ctx_t *ctx)
+{
+    h2o_iovec_t md5 = gw_header(ctx, "content-md5");
+    uint8_t digest[16];
+    size_t len;
+
+    if (md5.base != NULL && (s3_checksum_from_base64(md5, digest, sizeof(digest), &len) != 0 || len != 16)) {
+        gw_fail(ctx, S3_ERR_INVALID_DIGEST, NULL);
+        return;
+    }
+    gw_dispatch(ctx, put_object_work);
+}
+
+/* ---------------------------------------------------------------- GetObject / HeadObject */
+
+typedef struct {
+    h2o_generator_t gen; /* first: h2o hands it back to proceed */
+    gw_job_t job;
+    gw_ctx_t *ctx;
+    gw_object_t *obj;
+    uint64_t next_off, end; /* the next byte to read, one past the last to send */
+    uint8_t *buf[2];
+    size_t len[2];
+    int sending;   /* buffer index h2o is sending, -1: none */
+    int ready;     /* buffer index read and waiting to be sent, -1: none */
+    int reading;   /* a read job is in flight */
+    int read_idx;  /* the buffer it fills: fixed at submission, as `sending` changes meanwhile */
+    int read_error;
+    int gone;      /* the request was disposed */
+} stream_t;
+
+static void stream_free(stream_t *s)
+{
+    gw_object_free(s->obj);
+    free(s->buf[0]);
+    free(s->buf[1]);
+    gw_ctx_free(s->ctx);
+    free(s);
+}
+
+static void on_pool_dispose(void *p)
+{
+    stream_t *s = *(stream_t **)p;
+    s->gone = 1;
+    if (!s->reading)
+        stream_free(s);
+}
+
+static void stream_read_next(stream_t *s);
+
+static void stream_send(stream_t *s, int idx)
+{
+    h2o_iovec_t vec = h2o_iovec_init(s->buf[idx], s->len[idx]);
+    int final = s->next_off >= s->end && !s->reading;
+    s->sending = idx;
+    s->ready = -1;
+    if (!final && !s->reading)
+        stream_read_next(s);
+    h2o_send(s->ctx->req, &vec, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void read_job_run(gw_job_t *job)
+{
+    stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
+    int idx = s->read_idx;
+    size_t n = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
+    if (gw_object_read(s->obj, s->next_off, n, s->buf[idx]) != 0) {
+        s->read_error = 1;
+        return;
+    }
+    s->len[idx] = n;
+    s->next_off += n;
+}
+
+static void read_job_done(gw_job_t *job)
+{
+    stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
+    int idx = s->read_idx;
+    s->reading = 0;
+    if (s->gone) {
+        stream_free(s);
+        return;
+    }
+    if (s->read_error) {
+        /* headers are gone already: all we can do is cut the connection short */
+        gw_log(GW_LOG_ERROR, "request_id=%s event=get_read_failed", s->ctx->request_id);
+        h2o_send(s->ctx->req, NULL, 0, H2O_SEND_STATE_ERROR);
+        return;
+    }
+    if (s->sending < 0)
+        stream_send(s, idx);
+    else
+        s->ready = idx;
+}
+
+static void stream_read_next(stream_t *s)
+{
+    s->reading = 1;
+    s->read_idx = s->sending == 0 ? 1 : 0;
+    s->job.run = read_job_run;
+    s->job.done = read_job_done;
+    s->job.loop = s->ctx->job.loop;
+    gw_pool_submit(gw_server_pool(s->ctx->srv), &s->job);
+}
+
+static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    stream_t *s = (stream_t *)gen;
+    s->sending = -1;
+    if (s->ready >= 0)
+        stream_send(s, s->ready);
+}
+
+static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+    /* the pool's cleanup does the freeing; nothing to stop but the next send */
+}
+
+static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
+{
+    char date[S3_HTTP_DATE_LEN + 1], etag[80];
+    static const struct {
+        const char *param, *header;
+    } overrides[] = {{"response-content-type", "content-type"},
+                     {"response-content-language", "content-language"},
+                     {"response-expires", "expires"},
+                     {"response-cache-control", "cache-control"},
+                     {"response-content-disposition", "content-disposition"},
+                     {"response-content-encoding", "content-encoding"}};
+    const meta_bytes_t stored[] = {r->content_type,  r->content_language,    r->expires,
+                                   r->cache_control, r->content_disposition, r->content_encoding};
+
+    s3_http_date_format(r->mtime_ns, date);
+    gw_add_header_str(ctx, "last-modified", date);
+    snprintf(etag, sizeof(etag), "\"%.*s\"", (int)r->etag.len, r->etag.base);
+    gw_add_header_str(ctx, "etag", etag);
+    gw_add_header_str(ctx, "accept-ranges", "bytes");
+    for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+        h2o_iovec_t o = s3_query_get(&ctx->query, overrides[i].param);
+        if (o.base != NULL)
+            gw_add_header(ctx, overrides[i].header, o.base, o.len);
+        else if (stored[i].base != NULL && stored[i].len > 0)
+            gw_add_header(ctx, overrides[i].header, stored[i].base, stored[i].len);
+    }
+    size_t pos = 0;
+    meta_bytes_t name, value;
+    while (meta_kv_next(r->user_meta, &pos, &name, &value) == 1) {
+        char hname[256];
+        if (name.len > sizeof(hname) - 12)
+            continue;
+        int n = snprintf(hname, sizeof(hname), "x-amz-meta-%.*s", (int)name.len, name.base);
+        (void)n;
+        gw_add_header(ctx, hname, value.base, value.len);
+    }
+    if (r->checksum_algo.len > 0 && h2o_memis(gw_header(ctx, "x-amz-checksum-mode").base,
+                                              gw_header(ctx, "x-amz-checksum-mode").len, H2O_STRLIT("ENABLED"))) {
+        char hname[64];
+        snprintf(hname, sizeof(hname), "x-amz-checksum-%.*s", (int)r->checksum_algo.len, r->checksum_algo.base);
+        for (char *p = hname; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        gw_add_header(ctx, hname, r->checksum_value.base, r->checksum_value.len);
+    }
+}
+
+static void get_object_work(gw_ctx_t *ctx)
+{
+    stream_t *s = ctx->handler_state;
+    const meta_object_t *r;
+    s3_range_t range;
+    int ret;
+
+    if (parse_version_id(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
+        return;
+    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket), gw_mb(ctx->key), NULL, &s->obj)) != 0) {
+        gw_set_store_error(ctx, ret);
+        return;
+    }
+    r = gw_object_record(s->obj);
+    if (r->flags & META_OBJ_DELETE_MARKER) {
+        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+        return;
+    }
+    s3_cond_t cond = {gw_header(ctx, "if-match"), gw_header(ctx, "if-none-match"), gw_header(ctx, "if-modified-since"),
+                      gw_header(ctx, "if-unmodified-since")};
+    if ((ret = s3_cond_check_read(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
+        if (-ret == S3_ERR_NOT_MODIFIED) {
+            char etag[80], date[S3_HTTP_DATE_LEN + 1];
+            snprintf(etag, sizeof(etag), "\"%.*s\"", (int)r->etag.len, r->etag.base);
+            gw_add_header_str(ctx, "etag", etag);
+            s3_http_date_format(r->mtime_ns, date);
+            gw_add_header_str(ctx, "last-modified", date);
+        }
+        gw_set_error(ctx, s3_error_from_ret(ret), NULL);
+        return;
+    }
+    if ((ret = s3_range_parse(gw_header(ctx, "range"), r->size, &range)) != 0) {
+        char cr[64];
+        s3_range_content_range(&range, r->size, 1, cr);
+        gw_add_header_str(ctx, "content-range", cr);
+        gw_set_error(ctx, S3_ERR_INVALID_RANGE, NULL);
+        return;
+    }
+    add_object_headers(ctx, r);
+    s->next_off = range.partial ? range.first : 0;
+    s->end = r->size == 0 ? 0 : (range.partial ? range.last + 1 : r->size);
+    if (range.partial) {
+        char cr[64];
+        s3_range_content_range(&range, r->size, 0, cr);
+        gw_add_header_str(ctx, "content-range", cr);
+        ctx->status = 206;
+    }
+    ctx->req->res.content_length = s->end - s->next_off;
+    if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("HEAD")) || s->end == s->next_off)
+        return;
+    size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
+    size_t cap = s->end - s->next_off < GET_CHUNK ? first : GET_CHUNK;
+    if ((s->buf[0] = malloc(cap)) == NULL || (s->end - s->next_off > first && (s->buf[1] = malloc(cap)) == NULL)) {
+        gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
+        return;
+    }
+    if ((ret = gw_object_read(s->obj, s->next_off, first, s->buf[0])) != 0) {
+        gw_set_store_error(ctx, ret == GW_EIO ? GW_EQUORUM : ret);
+        return;
+    }
+    s->len[0] = first;
+    s->next_off += first;
+}
+
+static void get_object_send(gw_ctx_t *ctx)
+{
+    stream_t *s = ctx->handler_state;
+    h2o_req_t *req = ctx->req;
+
+    if (ctx->error != S3_OK || s->len[0] == 0) {
+        if (ctx->error != S3_OK)
+            req->res.content_length = SIZE_MAX;
+        gw_object_free(s->obj);
+        free(s->buf[0]);
+        free(s->buf[1]);
+        free(s);
+        /* a HEAD or an empty body: status and headers only */
+        if (ctx->error == S3_OK) {
+            static h2o_generator_t generator = {NULL, NULL};
+            req->res.status = ctx->status ? ctx->status : 200;
+            req->res.reason = "OK";
+            h2o_start_response(req, &generator);
+            h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+            gw_ctx_free(ctx);
+            return;
+        }
+        gw_respond(ctx);
+        return;
+    }
+    stream_t **guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_pool_dispose);
+    *guard = s;
+    s->ctx = ctx;
+    s->sending = -1;
+    s->ready = -1;
+    s->gen.proceed = on_proceed;
+    s->gen.stop = on_stop;
+    req->res.status = ctx->status ? ctx->status : 200;
+    req->res.reason = req->res.status == 206 ? "Partial Content" : "OK";
+    h2o_start_response(req, &s->gen);
+    stream_send(s, 0);
+}
+
+void gw_get_object(gw_ctx_t *ctx)
+{
+    stream_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
+        return;
+    }
+    ctx->handler_state = s;
+    ctx->send = get_object_send;
+    gw_dispatch(ctx, get_object_work);
+}
+
+/* ---------------------------------------------------------------- DeleteObject(s) */
+
+/* Removes the visible version of key; a missing key is a success, as in S3. */
+static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key)
+{
+    gw_object_t *o;
+    int ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket), gw_mb(key), NULL, &o);
+    if (ret == GW_ENOENT)
+        return 0;
+    if (ret != 0)
+        return ret;
+    ret = gw_object_remove(ctx->cluster, o);
+    gw_object_free(o);
+    return ret;
+}
+
+static void delete_object_work(gw_ctx_t *ctx)
+{
+    int ret;
+    if (parse_version_id(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
+        return;
+    if ((ret = delete_key(ctx, ctx->key)) != 0) {
+        gw_set_store_error(ctx, ret);
+        return;
+    }
+    ctx->status = 204;
+}
+
+void gw_delete_object(gw_ctx_t *ctx)
+{
+    gw_dispatch(ctx, delete_object_work);
+}
+
+static void delete_objects_work(gw_ctx_t *ctx)
+{
+    h2o_iovec_t md5 = gw_header(ctx, "content-md5");
+    s3_xml_delete_t del;
+    s3_xml_writer_t w;
+    int ret;
+
+    if (gw_bucket_authorize(ctx) != 0 || gw_body_prepare(ctx) != 0)
+        return;
+    if (md5.base != NULL) {
+        uint8_t digest[16];
+        EVP_Digest(ctx->body.base, ctx->body.len, digest, NULL, EVP_md5(), NULL);
+        if (s3_checksum_compare_base64(digest, 16, md5) != 0) {
+            gw_set_error(ctx, S3_ERR_BAD_DIGEST, NULL);
+            return;
+        }
+    }
+    if ((ret = s3_xml_parse_delete(&ctx->req->pool, ctx->body, &del)) != 0) {
+        gw_set_error(ctx, s3_error_from_ret(ret), NULL);
+        return;
+    }
+    s3_xml_writer_init(&w, &ctx->req->pool);
+    s3_xml_declaration(&w);
+    s3_xml_open_root(&w, "DeleteResult");
+    for (size_t i = 0; i < del.count; i++) {
+        s3_xml_delete_object_t *o = &del.objects[i];
+        s3_error_t err = S3_OK;
+        if (s3_key_validate(o->key) != 0)
+            err = S3_ERR_INVALID_ARGUMENT;
+        else if (o->version_id.base != NULL && !h2o_memis(o->version_id.base, o->version_id.len, H2O_STRLIT("null")))
+            err = S3_ERR_NO_SUCH_VERSION;
+        else if ((ret = delete_key(ctx, o->key)) != 0)
+            err = ret == GW_EQUORUM ? S3_ERR_SERVICE_UNAVAILABLE : S3_ERR_INTERNAL_ERROR;
+        if (err != S3_OK) {
+            s3_xml_open(&w, "Error");
+            s3_xml_element(&w, "Key", o->key);
+            s3_xml_element_str(&w, "Code", s3_error_info(err)->code);
+            s3_xml_element_str(&w, "Message", s3_error_info(err)->message);
+            s3_xml_close(&w, "Error");
+        } else if (!del.quiet) {
+            s3_xml_open(&w, "Deleted");
+            s3_xml_element(&w, "Key", o->key);
+            if (o->version_id.base != NULL)
+                s3_xml_element(&w, "VersionId", o->version_id);
+            s3_xml_close(&w, "Deleted");
+        }
+    }
+    s3_xml_close(&w, "DeleteResult");
+    ctx->resp_body = s3_xml_writer_result(&w);
+    ctx->content_type = "application/xml";
+}
+
+void gw_delete_objects(gw_ctx_t *ctx)
+{
+    gw_dispatch(ctx, delete_objects_work);
+}
+
+/* ---------------------------------------------------------------- CopyObject */
+
+/* Reads the copy source one stripe at a time into a buffer of its own. */
+typedef struct {
+    gw_object_t *obj;
+    uint64_t base; /* first byte of the source range */
+    uint8_t *buf;
+    size_t cap;
+} copy_source_t;
+
+static const uint8_t *copy_next(void *arg, uint64_t off, size_t len)
+{
+    copy_source_t *cs = arg;
+    if (len > cs->cap) {
+        free(cs->buf);
+        if ((cs->buf = malloc(len)) == NULL) {
+            cs->cap = 0;
+            return NULL;
+        }
+        cs->cap = len;
+    }
+    return gw_object_read(cs->obj, cs->base + off, len, cs->buf) == 0 ? cs->buf : NULL;
+}
+
+/* Parses x-amz-copy-source ("[/]bucket/key[?versionId=null]") into bucket and key. */
+int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key)
+{
+    h2o_iovec_t src = gw_header(ctx, "x-amz-copy-source"), decoded;
+    const char *q = memchr(src.base, '?', src.len);
+    if (q != NULL) {
+        h2o_iovec_t v = h2o_iovec_init(q + 1, src.base + src.len - (q + 1));
+        if (!h2o_memis(v.base, v.len, H2O_STRLIT("versionId=null"))) {
+            gw_set_error(ctx, S3_ERR_NO_SUCH_VERSION, NULL);
+            return -1;
+        }
+        src.len = (size_t)(q - src.base);
+    }
+    if (s3_percent_decode(&ctx->req->pool, src, &decoded) != 0)
+        goto bad;
+    if (decoded.len > 0 && decoded.base[0] == '/') {
+        decoded.base++;
+        decoded.len--;
+    }
+    const char *slash = memchr(decoded.base, '/', decoded.len);
+    if (slash == NULL || slash == decoded.base || slash + 1 == decoded.base + decoded.len)
+        goto bad;
+    *bucket = h2o_iovec_init(decoded.base, (size_t)(slash - decoded.base));
+    *key = h2o_iovec_init(slash + 1, decoded.base + decoded.len - (slash + 1));
+    if (s3_key_validate(*key) != 0)
+        goto bad;
+    return 0;
+bad:
+    gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid copy source object key");
+    return -1;
+}
+
+/* Looks up and authorizes the copy source and checks x-amz-copy-source-if-*. */
+int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, gw_object_t **out)
+{
+    h2o_iovec_t dst_bucket = ctx->bucket;
+    int ret;
+
+    ctx->bucket = bucket;
+    ret = gw_bucket_authorize(ctx);
+    ctx->bucket = dst_bucket;
+    if (ret != 0)
+        return -1;
+    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(bucket), gw_mb(key), NULL, out)) != 0) {
+        if (ret == GW_ENOENT)
+            gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+        else
+            gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    const meta_object_t *r = gw_object_record(*out);
+    s3_cond_t cond = {gw_header(ctx, "x-amz-copy-source-if-match"), gw_header(ctx, "x-amz-copy-source-if-none-match"),
+                      gw_header(ctx, "x-amz-copy-source-if-modified-since"),
+                      gw_header(ctx, "x-amz-copy-source-if-unmodified-since")};
+    if ((r->flags & META_OBJ_DELETE_MARKER) != 0) {
+        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+        goto fail;
+    }
+    if ((ret = s3_cond_check_copy_source(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
+        gw_set_error(ctx, s3_error_from_ret(ret), NULL);
+        goto fail;
+    }
+    return 0;
+fail:
+    gw_object_free(*out);
+    *out = NULL;
+    return -1;
+}
+
+/* Copies n bytes at off of src into new part data (UploadPartCopy). */
+int gw_copy_data(gw_ctx_t *ctx, gw_object_t *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
+                 gw_data_t *out)
+{
+    copy_source_t cs = {.obj = src, .base = off};
+    int ret = gw_data_write(ctx->cluster, set, dist, (gw_source_t){copy_next, &cs}, n, 0, NULL, NULL, out);
+    free(cs.buf);
+    return ret;
+}
+
+static void copy_object_work(gw_ctx_t *ctx)
+{
+    h2o_iovec_t src_bucket, src_key, directive = gw_header(ctx, "x-amz-metadata-directive");
+    gw_object_t *src = NULL;
+    new_object_t n;
+    int replace = 0;
+
+    memset(&n, 0, sizeof(n));
+    if (directive.base != NULL) {
+        if (h2o_memis(directive.base, directive.len, H2O_STRLIT("REPLACE")))
+            replace = 1;
+        else if (!h2o_memis(directive.base, directive.len, H2O_STRLIT("COPY"))) {
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Unknown metadata directive.");
+            return;
+        }
+    }
+    if (gw_bucket_authorize(ctx) != 0 || gw_parse_copy_source(ctx, &src_bucket, &src_key) != 0 ||
+        gw_open_copy_source(ctx, src_bucket, src_key, &src) != 0)
+        return;
+    const meta_object_t *r = gw_object_record(src);
+    if (!replace && h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&
+        h2o_memis(src_key.base, src_key.len, ctx->key.base, ctx->key.len)) {
+        gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
+                     "This copy request is illegal because it is trying to copy an object to itself without changing "
+                     "the object's metadata, storage class, website redirect location or encryption attributes.");
+        goto done;
+    }
+    if (replace) {
+        if (collect_attributes(ctx, &n) != 0)
+            goto done;
+    } else {
+        n.rec.content_type = r->content_type;
+        n.rec.content_encoding = r->content_encoding;
+        n.rec.content_disposition = r->content_disposition;
+        n.rec.content_language = r->content_language;
+        n.rec.cache_control = r->cache_control;
+        n.rec.expires = r->expires;
+        n.rec.user_meta = r->user_meta;
+        n.rec.owner = gw_mb(ctx->user);
+    }
+    copy_source_t cs = {.obj = src};
+    /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
+    ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
+    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0) == 0) {
+        s3_xml_writer_t w;
+        char etag[80];
+        snprintf(etag, sizeof(etag), "\"%.*s\"", 32, n.rec.etag.base);
+        s3_xml_writer_init(&w, &ctx->req->pool);
+        s3_xml_declaration(&w);
+        s3_xml_open_root(&w, "CopyObjectResult");
+        s3_xml_element_time(&w, "LastModified", n.rec.mtime_ns);
+        s3_xml_element_str(&w, "ETag", etag);
+        s3_xml_close(&w, "CopyObjectResult");
+        ctx->resp_body = s3_xml_writer_result(&w);
+        ctx->content_type = "application/xml";
+    }
+    free(cs.buf);
+done:
+    meta_buf_dispose(&n.user_meta);
+    gw_object_free(src);
+}
+
+void gw_copy_object(gw_ctx_t *ctx)
+{
+    gw_dispatch(ctx, copy_object_work);
+}

@@ -1,0 +1,211 @@
+/* gw_replica.c — majority writes and reads of cluster-wide records. */
+#include "gateway/gw_replica.h"
+#include "gateway/gw_object.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    gw_cluster_t *c;
+    const meta_key_t *key;
+    const void *val;
+    size_t len;
+    int *results;
+    void **vals;
+    size_t *lens;
+} replica_op_t;
+
+static void put_task(void *arg, size_t i)
+{
+    replica_op_t *op = arg;
+    store_drive_t *d = op->c->drives[i].store;
+    op->results[i] = d == NULL ? STORE_EIO : store_record_put(d, op->key, op->val, op->len);
+}
+
+static void delete_task(void *arg, size_t i)
+{
+    replica_op_t *op = arg;
+    store_drive_t *d = op->c->drives[i].store;
+    op->results[i] = d == NULL ? STORE_EIO : store_record_delete(d, op->key);
+    if (op->results[i] == STORE_ENOENT)
+        op->results[i] = 0;
+}
+
+static void get_task(void *arg, size_t i)
+{
+    replica_op_t *op = arg;
+    store_drive_t *d = op->c->drives[i].store;
+    op->results[i] = d == NULL ? STORE_EIO : store_record_get(d, op->key, &op->vals[i], &op->lens[i]);
+}
+
+static int run(gw_cluster_t *c, replica_op_t *op, gw_task_fn fn)
+{
+    size_t ok = 0;
+    gw_cluster_fanout(c, fn, op);
+    for (size_t i = 0; i < c->ndrives; i++)
+        ok += op->results[i] == 0;
+    return ok >= gw_cluster_quorum(c) ? 0 : GW_EQUORUM;
+}
+
+int gw_replica_put(gw_cluster_t *c, const meta_key_t *key, const void *val, size_t len)
+{
+    int results[c->ndrives];
+    replica_op_t op = {c, key, val, len, results, NULL, NULL};
+    return run(c, &op, put_task);
+}
+
+int gw_replica_delete(gw_cluster_t *c, const meta_key_t *key)
+{
+    int results[c->ndrives];
+    replica_op_t op = {c, key, NULL, 0, results, NULL, NULL};
+    return run(c, &op, delete_task);
+}
+
+int gw_replica_get(gw_cluster_t *c, const meta_key_t *key, void **val, size_t *len)
+{
+    int results[c->ndrives];
+    void *vals[c->ndrives];
+    size_t lens[c->ndrives], found = 0, absent = 0, first = SIZE_MAX;
+    replica_op_t op = {c, key, NULL, 0, results, vals, lens};
+
+    memset(vals, 0, sizeof(vals));
+    gw_cluster_fanout(c, get_task, &op);
+    for (size_t i = 0; i < c->ndrives; i++) {
+        if (results[i] == 0) {
+            found++;
+            if (first == SIZE_MAX)
+                first = i;
+        } else if (results[i] == STORE_ENOENT) {
+            absent++;
+        }
+    }
+    int ret = found >= gw_cluster_quorum(c) ? 0 : found + absent >= gw_cluster_quorum(c) ? GW_ENOENT : GW_EQUORUM;
+    for (size_t i = 0; i < c->ndrives; i++) {
+        if (ret == 0 && i == first) {
+            *val = vals[i];
+            *len = lens[i];
+        } else {
+            free(vals[i]);
+        }
+    }
+    return ret;
+}
+
+/* ---- scan: collect every drive's records, then merge by key counting holders ---- */
+
+typedef struct {
+    uint8_t *key, *val;
+    size_t klen, vlen;
+} entry_t;
+
+typedef struct {
+    entry_t *items;
+    size_t n, cap;
+    int result;
+} drive_list_t;
+
+typedef struct {
+    gw_drive_t *const *drives;
+    const meta_key_t *prefix;
+    drive_list_t *lists;
+} scan_op_t;
+
+static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    drive_list_t *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        entry_t *items = realloc(l->items, cap * sizeof(*items));
+        if (items == NULL)
+            return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    entry_t *e = &l->items[l->n];
+    if ((e->key = malloc(klen + vlen + 1)) == NULL)
+        return -1;
+    memcpy(e->key, key, klen);
+    e->val = e->key + klen;
+    memcpy(e->val, val, vlen);
+    e->klen = klen;
+    e->vlen = vlen;
+    l->n++;
+    return 0;
+}
+
+static void scan_task(void *arg, size_t i)
+{
+    scan_op_t *op = arg;
+    store_drive_t *d = op->drives[i]->store;
+    op->lists[i].result = d == NULL ? STORE_EIO : store_record_scan(d, op->prefix, NULL, 0, collect, &op->lists[i]);
+}
+
+static int key_cmp(const entry_t *a, const entry_t *b)
+{
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
+    int r = memcmp(a->key, b->key, n);
+    return r != 0 ? r : (a->klen > b->klen) - (a->klen < b->klen);
+}
+
+/* Scans the drives in parallel and reports keys held by at least min_holders of them. */
+static int scan_drives(gw_drive_t *const *drives, size_t nd, size_t min_holders, const meta_key_t *prefix,
+                       gw_replica_cb cb, void *arg)
+{
+    size_t answered = 0, pos[nd];
+    drive_list_t lists[nd];
+    gw_lane_t **lanes = calloc(nd, sizeof(*lanes));
+    scan_op_t op = {drives, prefix, lists};
+    int ret = 0;
+
+    if (lanes == NULL)
+        return GW_ENOMEM;
+    memset(lists, 0, sizeof(lists));
+    memset(pos, 0, sizeof(pos));
+    for (size_t i = 0; i < nd; i++)
+        lanes[i] = drives[i]->lane;
+    gw_fanout_run(lanes, nd, scan_task, &op);
+    free(lanes);
+    for (size_t i = 0; i < nd; i++)
+        answered += lists[i].result == 0;
+    if (answered < min_holders) {
+        ret = GW_EQUORUM;
+        goto done;
+    }
+    for (;;) {
+        const entry_t *min = NULL;
+        for (size_t i = 0; i < nd; i++)
+            if (lists[i].result == 0 && pos[i] < lists[i].n && (min == NULL || key_cmp(&lists[i].items[pos[i]], min) < 0))
+                min = &lists[i].items[pos[i]];
+        if (min == NULL)
+            break;
+        entry_t cur = *min;
+        size_t holders = 0;
+        for (size_t i = 0; i < nd; i++) {
+            if (lists[i].result == 0 && pos[i] < lists[i].n && key_cmp(&lists[i].items[pos[i]], &cur) == 0) {
+                holders++;
+                pos[i]++;
+            }
+        }
+        if (holders >= min_holders && cb(arg, cur.key, cur.klen, cur.val, cur.vlen) != 0)
+            break;
+    }
+done:
+    for (size_t i = 0; i < nd; i++) {
+        for (size_t j = 0; j < lists[i].n; j++)
+            free(lists[i].items[j].key);
+        free(lists[i].items);
+    }
+    return ret;
+}
+
+int gw_replica_scan(gw_cluster_t *c, const meta_key_t *prefix, gw_replica_cb cb, void *arg)
+{
+    gw_drive_t *drives[c->ndrives];
+    for (size_t i = 0; i < c->ndrives; i++)
+        drives[i] = &c->drives[i];
+    return scan_drives(drives, c->ndrives, gw_cluster_quorum(c), prefix, cb, arg);
+}
+
+int gw_set_scan(gw_set_t *s, size_t min_holders, const meta_key_t *prefix, gw_replica_cb cb, void *arg)
+{
+    return scan_drives(s->drives, gw_set_width(s), min_holders, prefix, cb, arg);
+}

@@ -1,0 +1,425 @@
+/* gw_server.c — process start-up, the event loops, admission control and the response path.
+ *
+ * Each loop thread owns an h2o context and its own SO_REUSEPORT listener, so the kernel spreads
+ * connections over the loops and no lock sits on the accept path. Admission control counts the
+ * requests in flight: past max_inflight a request is answered 503 SlowDown at once, on the loop,
+ * before it costs a worker or any memory beyond its headers, so the requests already admitted
+ * keep their latency and a peak cannot exhaust memory.
+ */
+#include "gateway/gw_server.h"
+#include "gateway/gw_handlers.h"
+#include "gateway/gw_iam.h"
+#include "gateway/gw_log.h"
+#include "gateway/gw_object.h"
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    gw_server_t *srv;
+    pthread_t tid;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    gw_loop_t loop;
+    h2o_socket_t *listener;
+    int fd;
+} loop_thread_t;
+
+struct gw_server {
+    gw_config_t cfg;
+    h2o_globalconf_t globalconf;
+    gw_cluster_t *cluster;
+    gw_pool_t *pool;
+    gw_iam_t *iam;
+    loop_thread_t *loops;
+    atomic_size_t inflight;
+    atomic_uint_fast64_t next_request;
+    uint64_t request_salt;
+    char **drive_paths;
+    volatile sig_atomic_t stopping;
+};
+
+void gw_config_defaults(gw_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->listen_host = "127.0.0.1";
+    cfg->listen_port = 9000;
+    cfg->data_dir = "./var";
+    cfg->ndrives = 6;
+    cfg->k = 4;
+    cfg->m = 2;
+    cfg->stripe_size = 1024 * 1024;
+    cfg->inline_max = 128 * 1024;
+    cfg->region = "us-east-1";
+    cfg->loops = 2;
+    cfg->workers = 64;
+    cfg->lane_threads = 16;
+    cfg->max_inflight = 4096;
+    /* Bodies up to 64 MiB stay in memory; larger ones are spilled to a file on the data drive,
+     * not /tmp, which may be a small tmpfs (memory) on the hosts we run on. */
+    cfg->body_spill_bytes = 64 * 1024 * 1024;
+    cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
+}
+
+const gw_config_t *gw_server_config(const gw_server_t *s)
+{
+    return &s->cfg;
+}
+
+gw_pool_t *gw_server_pool(gw_server_t *s)
+{
+    return s->pool;
+}
+
+gw_iam_t *gw_server_iam(gw_server_t *s)
+{
+    return s->iam;
+}
+
+/* ---------------------------------------------------------------- responses */
+
+void gw_ctx_free(gw_ctx_t *ctx)
+{
+    free(ctx->body_owned);
+    OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
+    atomic_fetch_sub(&ctx->srv->inflight, 1);
+    free(ctx);
+}
+
+void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t len)
+{
+    h2o_req_t *req = ctx->req;
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL, v.base, v.len);
+}
+
+void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value)
+{
+    gw_add_header(ctx, name, value, strlen(value));
+}
+
+h2o_iovec_t gw_header(const gw_ctx_t *ctx, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&ctx->req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return h2o_iovec_init(NULL, 0);
+    return ctx->req->headers.entries[i].value;
+}
+
+void gw_set_error(gw_ctx_t *ctx, s3_error_t err, const char *message)
+{
+    ctx->error = err;
+    ctx->error_message = message;
+}
+
+static int is_head(const gw_ctx_t *ctx)
+{
+    return h2o_memis(ctx->req->input.method.base, ctx->req->input.method.len, H2O_STRLIT("HEAD"));
+}
+
+static void send_body(gw_ctx_t *ctx, int status, const char *content_type, h2o_iovec_t body)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = ctx->req;
+
+    req->res.status = status;
+    req->res.reason = "OK";
+    if (content_type != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    if (req->res.content_length == SIZE_MAX)
+        req->res.content_length = status == 304 ? SIZE_MAX : body.len;
+    h2o_start_response(req, &generator);
+    if (is_head(ctx) || body.len == 0)
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+static void send_error(gw_ctx_t *ctx)
+{
+    const s3_error_info_t *info = s3_error_info(ctx->error);
+    h2o_req_t *req = ctx->req;
+    h2o_iovec_t xml, msg = ctx->error_message ? h2o_iovec_init(ctx->error_message, strlen(ctx->error_message))
+                                              : h2o_iovec_init(NULL, 0);
+    h2o_iovec_t resource = req->input.query_at == SIZE_MAX
+                               ? req->input.path
+                               : h2o_iovec_init(req->input.path.base, req->input.query_at);
+    s3_error_field_t fields[2];
+    size_t nfields = 0;
+
+    if (ctx->error == S3_ERR_NO_SUCH_KEY && ctx->key.len > 0)
+        fields[nfields++] = (s3_error_field_t){"Key", ctx->key};
+    if ((ctx->error == S3_ERR_NO_SUCH_BUCKET || ctx->error == S3_ERR_BUCKET_NOT_EMPTY) && ctx->bucket.len > 0)
+        fields[nfields++] = (s3_error_field_t){"BucketName", ctx->bucket};
+    if (info->status == 304) {
+        req->res.content_length = SIZE_MAX;
+        send_body(ctx, 304, NULL, h2o_iovec_init(NULL, 0));
+        return;
+    }
+    s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
+                 h2o_iovec_init(NULL, 0), fields, nfields, &xml);
+    if (info->status == 503)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("retry-after"), 0, NULL, H2O_STRLIT("1"));
+    req->res.content_length = SIZE_MAX;
+    send_body(ctx, info->status, "application/xml", xml);
+}
+
+void gw_respond(gw_ctx_t *ctx)
+{
+    if (!ctx->client_gone) {
+        if (ctx->error != S3_OK)
+            send_error(ctx);
+        else
+            send_body(ctx, ctx->status ? ctx->status : 200, ctx->content_type, ctx->resp_body);
+    }
+    gw_ctx_free(ctx);
+}
+
+void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message)
+{
+    gw_set_error(ctx, err, message);
+    gw_respond(ctx);
+}
+
+static void job_run(gw_job_t *job)
+{
+    gw_ctx_t *ctx = (gw_ctx_t *)job;
+    ctx->work(ctx);
+}
+
+static void job_done(gw_job_t *job)
+{
+    gw_ctx_t *ctx = (gw_ctx_t *)job;
+    if (ctx->send != NULL)
+        ctx->send(ctx);
+    else
+        gw_respond(ctx);
+}
+
+void gw_dispatch(gw_ctx_t *ctx, gw_work_fn work)
+{
+    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, ctx, ctx->req->conn->ctx);
+    ctx->work = work;
+    ctx->job.run = job_run;
+    ctx->job.done = job_done;
+    ctx->job.loop = &lt->loop;
+    gw_pool_submit(ctx->srv->pool, &ctx->job);
+}
+
+/* ---------------------------------------------------------------- request entry */
+
+typedef struct {
+    h2o_handler_t super;
+    gw_server_t *srv;
+} root_handler_t;
+
+static int on_request(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_server_t *srv = ((root_handler_t *)self)->srv;
+    gw_ctx_t *ctx;
+
+    if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+        h2o_send_error_generic(req, 503, "Service Unavailable", "out of memory", 0);
+        return 0;
+    }
+    ctx->req = req;
+    ctx->srv = srv;
+    ctx->cluster = srv->cluster;
+    ctx->iam = srv->iam;
+    ctx->started_ns = gw_now_ns();
+    uint64_t n = atomic_fetch_add(&srv->next_request, 1);
+    snprintf(ctx->request_id, sizeof(ctx->request_id), "%016llX", (unsigned long long)(n ^ srv->request_salt));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-request-id"), 0, NULL,
+                          h2o_strdup(&req->pool, ctx->request_id, 16).base, 16);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SERVER, NULL, H2O_STRLIT("yuncang"));
+
+    if (atomic_fetch_add(&srv->inflight, 1) >= srv->cfg.max_inflight) {
+        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
+        return 0;
+    }
+    gw_handle_request(ctx);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- loops */
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    loop_thread_t *lt = listener->data;
+    h2o_socket_t *sock;
+
+    if (err != NULL)
+        return;
+    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+        return;
+    int one = 1;
+    setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    h2o_accept(&lt->accept_ctx, sock);
+}
+
+static int open_listener(const gw_config_t *cfg)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->listen_port)};
+    int fd, one = 1;
+
+    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1)
+        return -EINVAL;
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4096) != 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
+static void *loop_main(void *arg)
+{
+    loop_thread_t *lt = arg;
+    h2o_evloop_t *loop = lt->ctx.loop;
+
+    while (!lt->srv->stopping)
+        h2o_evloop_run(loop, INT32_MAX);
+    return NULL;
+}
+
+static int start_loop(gw_server_t *srv, loop_thread_t *lt)
+{
+    lt->srv = srv;
+    h2o_context_init(&lt->ctx, h2o_evloop_create(), &srv->globalconf);
+    gw_loop_init(&lt->loop, lt->ctx.loop);
+    lt->accept_ctx.ctx = &lt->ctx;
+    lt->accept_ctx.hosts = srv->globalconf.hosts;
+    lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
+    lt->listener->data = lt;
+    h2o_socket_read_start(lt->listener, on_accept);
+    return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
+}
+
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            mkdir(buf, 0700);
+            *p = '/';
+        }
+    }
+    return mkdir(buf, 0700) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
+{
+    gw_server_t *srv = calloc(1, sizeof(*srv));
+    char path[4096];
+    int ret;
+
+    if (srv == NULL)
+        return -ENOMEM;
+    srv->cfg = *cfg;
+    uint8_t salt[META_ID_LEN];
+    gw_random_id(salt);
+    memcpy(&srv->request_salt, salt, sizeof(srv->request_salt));
+    signal(SIGPIPE, SIG_IGN);
+    if ((ret = make_dirs(cfg->data_dir)) != 0)
+        goto fail;
+
+    /* request bodies above the threshold go to an unlinked temp file on the data drive */
+    snprintf(path, sizeof(path), "%s/.tmp", cfg->data_dir);
+    if ((ret = make_dirs(path)) != 0)
+        goto fail;
+    h2o_socket_buffer_mmap_settings.threshold = cfg->body_spill_bytes;
+    snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof(h2o_socket_buffer_mmap_settings.fn_template),
+             "%s/.tmp/body.XXXXXX", cfg->data_dir);
+
+    srv->drive_paths = calloc(cfg->ndrives, sizeof(char *));
+    for (size_t i = 0; i < cfg->ndrives; i++) {
+        snprintf(path, sizeof(path), "%s/drive%zu", cfg->data_dir, i + 1);
+        srv->drive_paths[i] = strdup(path);
+    }
+    gw_cluster_config_t cc = {.drive_paths = (const char *const *)srv->drive_paths,
+                              .ndrives = cfg->ndrives,
+                              .k = cfg->k,
+                              .m = cfg->m,
+                              .stripe_size = cfg->stripe_size,
+                              .inline_max = cfg->inline_max,
+                              .lane_threads = cfg->lane_threads};
+    if ((ret = gw_cluster_open(&cc, &srv->cluster)) != 0)
+        goto fail;
+    if ((ret = gw_pool_new(cfg->workers, &srv->pool)) != 0)
+        goto fail;
+    if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, &srv->iam)) != 0)
+        goto fail;
+
+    h2o_config_init(&srv->globalconf);
+    srv->globalconf.max_request_entity_size = (size_t)cfg->max_object_size + 64 * 1024 * 1024;
+    srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("yuncang"));
+    h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
+    root_handler_t *handler = (root_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
+    handler->super.on_req = on_request;
+    handler->srv = srv;
+
+    srv->loops = calloc(cfg->loops, sizeof(*srv->loops));
+    for (size_t i = 0; i < cfg->loops; i++) {
+        if ((srv->loops[i].fd = open_listener(cfg)) < 0) {
+            ret = srv->loops[i].fd;
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < cfg->loops; i++)
+        if ((ret = start_loop(srv, &srv->loops[i])) != 0)
+            goto fail;
+    gw_log(GW_LOG_INFO, "event=started listen=%s:%u drives=%zu ec=%u+%u loops=%zu workers=%zu", cfg->listen_host,
+           cfg->listen_port, cfg->ndrives, cfg->k, cfg->m, cfg->loops, cfg->workers);
+    *out = srv;
+    return 0;
+
+fail:
+    gw_log(GW_LOG_ERROR, "event=start_failed err=%d", ret);
+    return ret;
+}
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+void gw_server_wait(gw_server_t *s)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    while (!got_signal)
+        pause();
+    gw_log(GW_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
+}
+
+void gw_server_free(gw_server_t *s)
+{
+    /* The process exits right after: drives are closed so RocksDB flushes cleanly; loops are
+     * left to the exit, as h2o offers no way to stop a loop blocked in epoll from outside. */
+    if (s == NULL)
+        return;
+    s->stopping = 1;
+    gw_pool_free(s->pool);
+    gw_cluster_close(s->cluster);
+}

@@ -1,0 +1,113 @@
+/* gw_server.h — the gateway process: configuration, event loops, the worker pool, and the
+ * per-request context every S3 and admin handler works with.
+ *
+ * Threads: `loops` event-loop threads share the listening port through SO_REUSEPORT; each runs
+ * h2o and never blocks. A request is parsed and authenticated on its loop, then its blocking
+ * part runs as a job on the worker pool, and the answer is sent back on the loop (gw_pool.h).
+ *
+ * A request's memory: h2o keeps an HTTP/1 connection quiet (no reads, no timers) from the end
+ * of the request body until the response starts, so while a job runs nothing on the loop touches
+ * the request: the worker may allocate from req->pool and add response headers. Streaming
+ * responses (GET) never let a worker touch the request: their buffers are the job's own.
+ */
+#ifndef YC_GW_SERVER_H
+#define YC_GW_SERVER_H
+#include <h2o.h>
+#include <stdint.h>
+#include "gateway/gw_cluster.h"
+#include "gateway/gw_pool.h"
+#include "gateway/s3/error.h"
+#include "gateway/s3/query.h"
+#include "gateway/s3/sigv4.h"
+
+typedef struct {
+    const char *listen_host;
+    uint16_t listen_port;
+    const char *data_dir;     /* embedded default: drives are data_dir/drive1..N */
+    size_t ndrives;
+    uint32_t k, m;
+    uint32_t stripe_size;
+    size_t inline_max;
+    const char *root_user, *root_password;
+    const char *region;
+    size_t loops;            /* event-loop threads */
+    size_t workers;          /* request worker threads */
+    size_t lane_threads;     /* threads per drive */
+    size_t max_inflight;     /* admitted requests beyond this get 503 SlowDown */
+    size_t body_spill_bytes; /* request bodies larger than this are buffered in a file under the data dir */
+    uint64_t max_object_size;
+} gw_config_t;
+
+/* Fills cfg with the defaults (EC 4+2 over 6 drives, 1 MiB stripes, 128 KiB inline, ...). */
+void gw_config_defaults(gw_config_t *cfg);
+
+typedef struct gw_server gw_server_t;
+
+/* Opens the drives and starts the loops and workers; returns once the listener is bound. */
+int gw_server_start(const gw_config_t *cfg, gw_server_t **out);
+/* Blocks until SIGINT/SIGTERM, then stops. */
+void gw_server_wait(gw_server_t *s);
+void gw_server_free(gw_server_t *s);
+
+/* ---- per-request context ---- */
+
+typedef struct gw_ctx gw_ctx_t;
+/* A handler's blocking part: runs on a worker, fills the response fields of ctx. */
+typedef void (*gw_work_fn)(gw_ctx_t *ctx);
+
+struct gw_ctx {
+    gw_job_t job;
+    h2o_req_t *req;
+    gw_server_t *srv;
+    gw_cluster_t *cluster;
+    struct gw_iam *iam;
+    char request_id[17];
+    int64_t started_ns;
+    /* the parsed request */
+    h2o_iovec_t method;
+    h2o_iovec_t bucket, key; /* decoded; empty when absent */
+    s3_query_t query;
+    h2o_iovec_t access_key;  /* authenticated caller; base NULL for anonymous */
+    h2o_iovec_t user;        /* the caller's user name: owner of what it creates */
+    int is_root;
+    s3_auth_t auth;
+    s3_sigv4_ctx_t sigv4;    /* seeds aws-chunked signature checks */
+    h2o_iovec_t body;        /* the payload once gw_body_prepare ran (aws-chunked framing removed) */
+    void *body_owned;        /* malloc'd decoded body, freed with the context */
+    h2o_iovec_t trailer_checksum_algo, trailer_checksum_value; /* from an aws-chunked trailer */
+    /* the response */
+    int status;
+    s3_error_t error;
+    const char *error_message; /* NULL: the code's default */
+    h2o_iovec_t resp_body;
+    const char *content_type;
+    void *handler_state;
+    gw_work_fn work;
+    void (*send)(gw_ctx_t *ctx); /* on the loop once work returned; NULL: gw_respond */
+    int client_gone;
+};
+
+/* Sends the prepared response (status/body, or the error document) and frees the context. */
+void gw_respond(gw_ctx_t *ctx);
+/* Answers with an S3 error right away (on the loop) and frees the context. */
+void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message);
+/* Marks ctx as failed with err (from a worker). */
+void gw_set_error(gw_ctx_t *ctx, s3_error_t err, const char *message);
+/* Runs ctx->work on the worker pool, then ctx->send (or gw_respond) on the loop. */
+void gw_dispatch(gw_ctx_t *ctx, gw_work_fn work);
+/* Adds a response header (name lowercase literal). */
+void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t len);
+void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value);
+/* First request header called name (lowercase), {NULL,0} when absent. */
+h2o_iovec_t gw_header(const gw_ctx_t *ctx, const char *name);
+/* Frees a context whose response has been started (or whose client is gone). */
+void gw_ctx_free(gw_ctx_t *ctx);
+
+/* The configuration the server runs with. */
+const gw_config_t *gw_server_config(const gw_server_t *s);
+/* The request worker pool (for handlers that submit jobs of their own). */
+gw_pool_t *gw_server_pool(gw_server_t *s);
+/* The identity table (admin API). */
+struct gw_iam *gw_server_iam(gw_server_t *s);
+
+#endif

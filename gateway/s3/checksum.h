@@ -1,0 +1,93 @@
+/* checksum.h — the digests S3 asks for: CRC32, CRC32C, CRC64NVME, SHA-1, SHA-256 (x-amz-checksum-*,
+ * in headers or aws-chunked trailers) and MD5 (Content-MD5, ETag), computed incrementally over a body
+ * fed in any split, with the base64 and hex forms S3 puts on the wire.
+ */
+#ifndef YC_S3_CHECKSUM_H
+#define YC_S3_CHECKSUM_H
+#include <stddef.h>
+#include <stdint.h>
+#include <h2o.h>
+
+enum {
+    S3_CHECKSUM_OK = 0,
+    S3_CHECKSUM_EINVAL = -1,   /* unknown algorithm, or a value that is not base64 of the right length
+                                  (InvalidRequest "Value for x-amz-checksum-... header is invalid") */
+    S3_CHECKSUM_MISMATCH = -2, /* BadDigest (Content-MD5: InvalidDigest is for EINVAL) */
+    S3_CHECKSUM_NOMEM = -3,
+};
+
+typedef enum {
+    S3_CHECKSUM_NONE = 0,
+    S3_CHECKSUM_CRC32,
+    S3_CHECKSUM_CRC32C,
+    S3_CHECKSUM_CRC64NVME,
+    S3_CHECKSUM_SHA1,
+    S3_CHECKSUM_SHA256,
+    S3_CHECKSUM_MD5,
+} s3_checksum_alg_t;
+
+#define S3_CHECKSUM_MAX_SIZE   32 /* bytes of the largest digest (SHA-256) */
+#define S3_CHECKSUM_MAX_BASE64 45 /* base64 of the largest digest + NUL */
+
+/* A running checksum; a value type, but with an owned digest context for SHA/MD5: pair
+ * s3_checksum_init with s3_checksum_dispose. */
+typedef struct {
+    s3_checksum_alg_t alg;
+    uint32_t crc32;
+    uint64_t crc64;
+    struct evp_md_ctx_st *md;
+} s3_checksum_t;
+
+/* Starts a checksum of alg. Returns 0, S3_CHECKSUM_EINVAL for NONE or unknown, S3_CHECKSUM_NOMEM. */
+int s3_checksum_init(s3_checksum_t *c, s3_checksum_alg_t alg);
+
+/* Adds len bytes. Returns 0, or S3_CHECKSUM_NOMEM when the digest library fails. */
+int s3_checksum_update(s3_checksum_t *c, const void *data, size_t len);
+
+/* Writes the digest (big-endian for CRCs, as S3 encodes them) into out and its size into out_len.
+ * The checksum cannot be updated afterwards; dispose it. */
+int s3_checksum_final(s3_checksum_t *c, uint8_t out[S3_CHECKSUM_MAX_SIZE], size_t *out_len);
+
+/* Releases what init allocated; safe on a zeroed or already disposed checksum. */
+void s3_checksum_dispose(s3_checksum_t *c);
+
+/* One-shot digest of a buffer. */
+int s3_checksum_compute(s3_checksum_alg_t alg, const void *data, size_t len, uint8_t out[S3_CHECKSUM_MAX_SIZE],
+                        size_t *out_len);
+
+/* Digest size in bytes of alg; 0 for NONE or unknown. */
+size_t s3_checksum_size(s3_checksum_alg_t alg);
+
+/* Maps a header name ("x-amz-checksum-crc32c", any case) to its algorithm; MD5 has no such header.
+ * Returns 0 or S3_CHECKSUM_EINVAL. */
+int s3_checksum_alg_from_header(h2o_iovec_t name, s3_checksum_alg_t *out);
+
+/* Maps an algorithm name as in x-amz-sdk-checksum-algorithm / x-amz-checksum-algorithm ("CRC32",
+ * "crc32c", "SHA256", ...) to its algorithm. Returns 0 or S3_CHECKSUM_EINVAL. */
+int s3_checksum_alg_from_name(h2o_iovec_t name, s3_checksum_alg_t *out);
+
+/* "x-amz-checksum-crc32" and so on; NULL for MD5, NONE or unknown. */
+const char *s3_checksum_header_name(s3_checksum_alg_t alg);
+
+/* "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "MD5"; NULL for NONE or unknown. */
+const char *s3_checksum_alg_name(s3_checksum_alg_t alg);
+
+/* Writes standard base64 (with padding) of in + NUL into out (4 * ((len + 2) / 3) + 1 bytes) and
+ * returns the length written, without the NUL. */
+size_t s3_checksum_to_base64(const uint8_t *in, size_t len, char *out);
+
+/* Decodes strict base64 (padding required, no whitespace) into out of out_size bytes. Returns 0
+ * with *out_len set, or S3_CHECKSUM_EINVAL. */
+int s3_checksum_from_base64(h2o_iovec_t in, uint8_t *out, size_t out_size, size_t *out_len);
+
+/* Writes lowercase hex of in + NUL into out (2 * len + 1 bytes). */
+void s3_checksum_to_hex(const uint8_t *in, size_t len, char *out);
+
+/* Decodes exactly 2 * out_len hex digits (either case). Returns 0 or S3_CHECKSUM_EINVAL. */
+int s3_checksum_from_hex(h2o_iovec_t in, uint8_t *out, size_t out_len);
+
+/* Compares a digest with the base64 value a client sent. Returns 0 when equal, S3_CHECKSUM_MISMATCH
+ * when different, S3_CHECKSUM_EINVAL when b64 is not base64 of a digest of that size. */
+int s3_checksum_compare_base64(const uint8_t *digest, size_t len, h2o_iovec_t b64);
+
+#endif

@@ -1,0 +1,118 @@
+/* error.h — S3 error codes: the Code string, HTTP status and default Message of each, and the
+ * XML error document S3 returns.
+ *
+ * Every function of the s3 library returns 0 on success or the negation of an s3_error_t
+ * (-S3_ERR_MALFORMED_XML, ...), so a failure maps to its S3 answer with s3_error_info(-ret).
+ * S3_OK is 0 and every code is positive, so the two never collide.
+ */
+#ifndef YC_S3_ERROR_H
+#define YC_S3_ERROR_H
+#include <stddef.h>
+#include <h2o.h>
+
+typedef enum {
+    S3_OK = 0,
+    S3_ERR_ACCESS_DENIED,
+    S3_ERR_ACCOUNT_PROBLEM,
+    S3_ERR_ALL_ACCESS_DISABLED,
+    S3_ERR_AUTHORIZATION_HEADER_MALFORMED,
+    S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR,
+    S3_ERR_BAD_DIGEST,
+    S3_ERR_BUCKET_ALREADY_EXISTS,
+    S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU,
+    S3_ERR_BUCKET_NOT_EMPTY,
+    S3_ERR_CONDITIONAL_REQUEST_CONFLICT,
+    S3_ERR_ENTITY_TOO_LARGE,
+    S3_ERR_ENTITY_TOO_SMALL,
+    S3_ERR_EXPIRED_TOKEN,
+    S3_ERR_ILLEGAL_LOCATION_CONSTRAINT_EXCEPTION,
+    S3_ERR_ILLEGAL_VERSIONING_CONFIGURATION_EXCEPTION,
+    S3_ERR_INCOMPLETE_BODY,
+    S3_ERR_INTERNAL_ERROR,
+    S3_ERR_INVALID_ACCESS_KEY_ID,
+    S3_ERR_INVALID_ARGUMENT,
+    S3_ERR_INVALID_BUCKET_NAME,
+    S3_ERR_INVALID_BUCKET_STATE,
+    S3_ERR_INVALID_CHUNK_SIZE_ERROR,
+    S3_ERR_INVALID_DIGEST,
+    S3_ERR_INVALID_ENCRYPTION_ALGORITHM_ERROR,
+    S3_ERR_INVALID_LOCATION_CONSTRAINT,
+    S3_ERR_INVALID_OBJECT_STATE,
+    S3_ERR_INVALID_PART,
+    S3_ERR_INVALID_PART_NUMBER,
+    S3_ERR_INVALID_PART_ORDER,
+    S3_ERR_INVALID_POLICY_DOCUMENT,
+    S3_ERR_INVALID_RANGE,
+    S3_ERR_INVALID_REQUEST,
+    S3_ERR_INVALID_SECURITY,
+    S3_ERR_INVALID_STORAGE_CLASS,
+    S3_ERR_INVALID_TAG,
+    S3_ERR_INVALID_TOKEN,
+    S3_ERR_INVALID_URI,
+    S3_ERR_KEY_TOO_LONG_ERROR,
+    S3_ERR_MALFORMED_ACL_ERROR,
+    S3_ERR_MALFORMED_POLICY,
+    S3_ERR_MALFORMED_XML,
+    S3_ERR_MAX_MESSAGE_LENGTH_EXCEEDED,
+    S3_ERR_METADATA_TOO_LARGE,
+    S3_ERR_METHOD_NOT_ALLOWED,
+    S3_ERR_MISSING_CONTENT_LENGTH,
+    S3_ERR_MISSING_REQUEST_BODY_ERROR,
+    S3_ERR_MISSING_SECURITY_HEADER,
+    S3_ERR_NO_SUCH_BUCKET,
+    S3_ERR_NO_SUCH_BUCKET_POLICY,
+    S3_ERR_NO_SUCH_CORS_CONFIGURATION,
+    S3_ERR_NO_SUCH_KEY,
+    S3_ERR_NO_SUCH_LIFECYCLE_CONFIGURATION,
+    S3_ERR_NO_SUCH_TAG_SET,
+    S3_ERR_NO_SUCH_UPLOAD,
+    S3_ERR_NO_SUCH_VERSION,
+    S3_ERR_NOT_IMPLEMENTED,
+    S3_ERR_NOT_MODIFIED,
+    S3_ERR_OPERATION_ABORTED,
+    S3_ERR_PRECONDITION_FAILED,
+    S3_ERR_REQUEST_TIME_TOO_SKEWED,
+    S3_ERR_REQUEST_TIMEOUT,
+    S3_ERR_SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND_ERROR,
+    S3_ERR_SERVICE_UNAVAILABLE,
+    S3_ERR_SIGNATURE_DOES_NOT_MATCH,
+    S3_ERR_SLOW_DOWN,
+    S3_ERR_TOO_MANY_BUCKETS,
+    S3_ERR_UNEXPECTED_CONTENT,
+    S3_ERR_USER_KEY_MUST_BE_SPECIFIED,
+    S3_ERR_X_AMZ_CONTENT_SHA256_MISMATCH,
+    S3_ERR__COUNT /* number of codes, not an error */
+} s3_error_t;
+
+typedef struct {
+    const char *code;    /* the <Code> string, e.g. "NoSuchKey" */
+    int status;          /* HTTP status, e.g. 404 */
+    const char *message; /* default <Message> */
+} s3_error_info_t;
+
+/* Optional extra element of the error document, e.g. {"Key", key} or {"BucketName", name}. */
+typedef struct {
+    const char *name;  /* element name: a literal of the caller, written as is */
+    h2o_iovec_t value; /* escaped when written */
+} s3_error_field_t;
+
+/* The table entry of err. An out-of-range value (including S3_OK) gives InternalError's entry, so
+ * the result is never NULL. */
+const s3_error_info_t *s3_error_info(s3_error_t err);
+
+/* Maps a library return code (0 or -s3_error_t) to the error to answer with: negative values
+ * that are not s3 codes (e.g. -errno) become S3_ERR_INTERNAL_ERROR, 0 stays S3_OK. */
+s3_error_t s3_error_from_ret(int ret);
+
+/* Looks a Code string up (exact, case-sensitive); S3_OK when unknown. */
+s3_error_t s3_error_from_code(h2o_iovec_t code);
+
+/* Writes the error document of err into memory from pool and returns it in *out:
+ *   <?xml ...?><Error><Code/><Message/>[extra fields]<Resource/><RequestId/><HostId/></Error>
+ * message.base NULL means the default message; resource, request_id and host_id are omitted when
+ * their base is NULL. Every value is XML-escaped. Never fails (pool allocation aborts on OOM). */
+void s3_error_xml(h2o_mem_pool_t *pool, s3_error_t err, h2o_iovec_t message, h2o_iovec_t resource,
+                  h2o_iovec_t request_id, h2o_iovec_t host_id, const s3_error_field_t *fields, size_t nfields,
+                  h2o_iovec_t *out);
+
+#endif
