@@ -67,6 +67,32 @@ static void set_get_task(void *arg, size_t slot)
     g->results[slot] = d == NULL ? STORE_EIO : store_record_get(d, g->key, &g->vals[slot], &g->lens[slot]);
 }
 
+typedef struct {
+    gw_set_t *set;
+    const meta_key_t *key;
+    const void *val;
+    size_t len;
+    int results[16];
+} set_put_t;
+
+static void set_put_task(void *arg, size_t slot)
+{
+    set_put_t *p = arg;
+    store_drive_t *d = p->set->drives[slot]->store;
+    p->results[slot] = d == NULL ? STORE_EIO : store_record_put(d, p->key, p->val, p->len);
+}
+
+/* Writes a record on every drive of the set; 0 once a write quorum acknowledged. */
+static int set_put(gw_set_t *set, const meta_key_t *key, const void *val, size_t len)
+{
+    set_put_t p = {set, key, val, len, {0}};
+    uint32_t ok = 0;
+    gw_set_fanout(set, set_put_task, &p);
+    for (uint32_t s = 0; s < gw_set_width(set); s++)
+        ok += p.results[s] == 0;
+    return ok >= gw_set_write_quorum(set) ? 0 : GW_EQUORUM;
+}
+
 /* The upload of ctx's uploadId: 0 with *raw (caller frees) and *out, or an S3 error set. */
 typedef struct {
     gw_set_t *set;
@@ -278,16 +304,8 @@ static void create_work(gw_ctx_t *ctx)
 
     meta_key_upload(u.bucket, u.key, u.upload_id, &key);
     int ret = meta_upload_encode(&u, &buf);
-    if (ret == 0) {
-        /* write on every drive of the set; a write quorum must answer */
-        uint32_t ok = 0;
-        for (uint32_t s = 0; s < gw_set_width(set); s++) {
-            store_drive_t *d = set->drives[s]->store;
-            if (d != NULL && store_record_put(d, &key, buf.base, buf.len) == 0)
-                ok++;
-        }
-        ret = ok >= gw_set_write_quorum(set) ? 0 : GW_EQUORUM;
-    }
+    if (ret == 0)
+        ret = set_put(set, &key, buf.base, buf.len);
     meta_buf_dispose(&buf);
     meta_buf_dispose(&kv);
     if (ret != 0) {
@@ -337,9 +355,17 @@ static void part_put_task(void *arg, size_t slot)
     for (uint32_t i = 0; i < gw_set_width(pp->set); i++)
         if (pp->data->distribution[i] == slot)
             r.shard_index = i;
+    /* a part uploaded again replaces the earlier one: its shard goes once the new record is in */
+    void *old = NULL;
+    size_t old_len;
+    meta_part_t prev;
+    int had_prev = store_record_get(d, &pp->key, &old, &old_len) == 0 && meta_part_decode(old, old_len, &prev) == 0;
     pp->results[slot] = meta_part_encode(&r, &buf);
     if (pp->results[slot] == 0)
         pp->results[slot] = store_record_put(d, &pp->key, buf.base, buf.len);
+    if (pp->results[slot] == 0 && had_prev && memcmp(prev.data_id, r.data_id, META_ID_LEN) != 0)
+        store_shard_delete(d, prev.data_id, prev.shard_index);
+    free(old);
     meta_buf_dispose(&buf);
 }
 
@@ -474,6 +500,7 @@ typedef struct {
     const uint8_t *upload_id;
     part_view_t *views;
     const uint8_t *keep; /* keep[number]: referenced by the completed object */
+    const uint8_t *distribution; /* the upload's: slot -> shard index */
 } cleanup_t;
 
 /* Drops the upload's records on one drive and the shards of parts not kept. */
@@ -482,18 +509,20 @@ static void cleanup_task(void *arg, size_t slot)
     cleanup_t *c = arg;
     store_drive_t *d = c->set->drives[slot]->store;
     meta_key_t key;
+    uint32_t shard_index = 0;
     if (d == NULL)
         return;
+    for (uint32_t i = 0; i < gw_set_width(c->set); i++)
+        if (c->distribution[i] == slot)
+            shard_index = i;
     for (uint32_t n = 1; n <= MAX_PARTS; n++) {
         part_view_t *v = &c->views[n];
         if (v->holders == 0 && v->rec.number == 0)
             continue;
         meta_key_part(c->upload_id, n, &key);
         store_record_delete(d, &key);
-        if ((c->keep == NULL || !c->keep[n]) && v->slots[slot]) {
-            for (uint32_t i = 0; i < gw_set_width(c->set); i++)
-                store_shard_delete(d, v->rec.data_id, i); /* the slot's shard index is unknown here: try all */
-        }
+        if ((c->keep == NULL || !c->keep[n]) && v->slots[slot])
+            store_shard_delete(d, v->rec.data_id, shard_index);
     }
 }
 
@@ -514,7 +543,7 @@ static void drop_upload(gw_ctx_t *ctx, upload_t *u, part_view_t *views, const ui
 {
     meta_key_t key;
     record_delete_t rd = {u->set, &key};
-    cleanup_t c = {u->set, u->upload_id, views, keep};
+    cleanup_t c = {u->set, u->upload_id, views, keep, u->rec.distribution};
 
     /* the upload record first: once it is gone no part can be added or listed */
     meta_key_upload(gw_mb(ctx->bucket), gw_mb(ctx->key), u->upload_id, &key);

@@ -14,7 +14,7 @@ for t in "$@"; do
     clang $flags "$t" $srcs $libs -o "$out/$name"
     mkdir -p "$out/corpus-$name"
     seeds=tests/fuzz/seeds/$name
-    if "$out/$name" -max_total_time="$secs" -rss_limit_mb=2048 "$out/corpus-$name" $( [ -d "$seeds" ] && echo "$seeds" ) \
+    if "$out/$name" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 "$out/corpus-$name" $( [ -d "$seeds" ] && echo "$seeds" ) \
         >"$out/$name.log" 2>&1; then
         echo "$name: ok ($(grep -o 'stat::number_of_executed_runs: *[0-9]*' "$out/$name.log" | awk '{print $2}' || true) runs)"
         passed=$((passed + 1))
