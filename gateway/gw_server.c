@@ -49,28 +49,6 @@ struct gw_server {
     volatile sig_atomic_t stopping;
 };
 
-void gw_config_defaults(gw_config_t *cfg)
-{
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->listen_host = "127.0.0.1";
-    cfg->listen_port = 9000;
-    cfg->data_dir = "./var";
-    cfg->ndrives = 6;
-    cfg->k = 4;
-    cfg->m = 2;
-    cfg->stripe_size = 1024 * 1024;
-    cfg->inline_max = 128 * 1024;
-    cfg->region = "us-east-1";
-    cfg->loops = 2;
-    cfg->workers = 64;
-    cfg->lane_threads = 16;
-    cfg->max_inflight = 4096;
-    /* Bodies up to 64 MiB stay in memory; larger ones are spilled to a file on the data drive,
-     * not /tmp, which may be a small tmpfs (memory) on the hosts we run on. */
-    cfg->body_spill_bytes = 64 * 1024 * 1024;
-    cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
-}
-
 const gw_config_t *gw_server_config(const gw_server_t *s)
 {
     return &s->cfg;

@@ -15,31 +15,11 @@
 #include <h2o.h>
 #include <stdint.h>
 #include "gateway/gw_cluster.h"
+#include "gateway/gw_config.h"
 #include "gateway/gw_pool.h"
 #include "gateway/s3/error.h"
 #include "gateway/s3/query.h"
 #include "gateway/s3/sigv4.h"
-
-typedef struct {
-    const char *listen_host;
-    uint16_t listen_port;
-    const char *data_dir;     /* embedded default: drives are data_dir/drive1..N */
-    size_t ndrives;
-    uint32_t k, m;
-    uint32_t stripe_size;
-    size_t inline_max;
-    const char *root_user, *root_password;
-    const char *region;
-    size_t loops;            /* event-loop threads */
-    size_t workers;          /* request worker threads */
-    size_t lane_threads;     /* threads per drive */
-    size_t max_inflight;     /* admitted requests beyond this get 503 SlowDown */
-    size_t body_spill_bytes; /* request bodies larger than this are buffered in a file under the data dir */
-    uint64_t max_object_size;
-} gw_config_t;
-
-/* Fills cfg with the defaults (EC 4+2 over 6 drives, 1 MiB stripes, 128 KiB inline, ...). */
-void gw_config_defaults(gw_config_t *cfg);
 
 typedef struct gw_server gw_server_t;
 

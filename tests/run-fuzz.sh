@@ -5,7 +5,7 @@ set -eu
 secs=$1; shift
 out=build-fuzz
 mkdir -p "$out"
-srcs=$(ls gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null)
+srcs="$(ls gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null) gateway/gw_config.c"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DH2O_USE_EPOLL=1 -I."
 libs="-lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lpthread -lm"
 failed=0 passed=0

@@ -1,0 +1,296 @@
+/* gw_config.c — defaults and the YAML configuration file (libyaml's event parser). */
+#include "gateway/gw_config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define CONFIG_MAX_BYTES (64 * 1024)
+
+struct gw_config_strings {
+    gw_config_strings_t *next;
+    char s[];
+};
+
+void gw_config_defaults(gw_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->listen_host = "127.0.0.1";
+    cfg->listen_port = 9000;
+    cfg->data_dir = "./var";
+    cfg->ndrives = 6;
+    cfg->k = 4;
+    cfg->m = 2;
+    cfg->stripe_size = 1024 * 1024;
+    cfg->inline_max = 128 * 1024;
+    cfg->region = "us-east-1";
+    cfg->loops = 2;
+    cfg->workers = 64;
+    cfg->lane_threads = 16;
+    cfg->max_inflight = 4096;
+    /* Bodies up to 64 MiB stay in memory; larger ones are spilled to a file on the data drive,
+     * not /tmp, which may be a small tmpfs (memory). */
+    cfg->body_spill_bytes = 64 * 1024 * 1024;
+    cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
+}
+
+void gw_config_dispose(gw_config_t *cfg)
+{
+    while (cfg->strings != NULL) {
+        gw_config_strings_t *next = cfg->strings->next;
+        free(cfg->strings);
+        cfg->strings = next;
+    }
+}
+
+static const char *keep_string(gw_config_t *cfg, const char *s, size_t len)
+{
+    gw_config_strings_t *str = malloc(sizeof(*str) + len + 1);
+    if (str == NULL)
+        return NULL;
+    memcpy(str->s, s, len);
+    str->s[len] = '\0';
+    str->next = cfg->strings;
+    cfg->strings = str;
+    return str->s;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int gw_config_set_listen(gw_config_t *cfg, const char *value)
+{
+    const char *colon = strrchr(value, ':');
+    char *end;
+    if (colon == NULL || colon == value)
+        return -1;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (*end != '\0' || port == 0 || port > 65535)
+        return -1;
+    const char *host = keep_string(cfg, value, (size_t)(colon - value));
+    if (host == NULL)
+        return -1;
+    cfg->listen_host = host;
+    cfg->listen_port = (uint16_t)port;
+    return 0;
+}
+
+/* Parses a decimal size with an optional K/M/G suffix (powers of 1024). */
+static int parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1024, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024ULL * 1024 * 1024, end++;
+    if (errno != 0 || *end != '\0' || v > max / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+static int apply(gw_config_t *cfg, const char *name, const char *value, char *err, size_t errlen, size_t line)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+        int kind; /* 0 string, 1 size_t, 2 uint32_t, 3 uint64_t */
+        uint64_t min, max;
+    } fields[] = {
+        {"data", offsetof(gw_config_t, data_dir), 0, 0, 0},
+        {"region", offsetof(gw_config_t, region), 0, 0, 0},
+        {"root_user", offsetof(gw_config_t, root_user), 0, 0, 0},
+        {"root_password", offsetof(gw_config_t, root_password), 0, 0, 0},
+        {"drives", offsetof(gw_config_t, ndrives), 1, 1, 4096},
+        {"stripe_size", offsetof(gw_config_t, stripe_size), 2, 4096, 256 * 1024 * 1024},
+        {"inline_max", offsetof(gw_config_t, inline_max), 1, 0, 1024 * 1024},
+        {"loops", offsetof(gw_config_t, loops), 1, 1, 256},
+        {"workers", offsetof(gw_config_t, workers), 1, 1, 4096},
+        {"lane_threads", offsetof(gw_config_t, lane_threads), 1, 1, 256},
+        {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000},
+        {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34},
+        {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40},
+    };
+
+    if (strcmp(name, "listen") == 0) {
+        if (gw_config_set_listen(cfg, value) != 0) {
+            set_err(err, errlen, "line %zu: listen must be HOST:PORT", line);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(name, "ec") == 0) {
+        unsigned k, m;
+        char tail;
+        if (sscanf(value, "%u+%u%c", &k, &m, &tail) != 2 || m < 1 || k < 1 || k + m > 16) {
+            set_err(err, errlen, "line %zu: ec must be K+M with m >= 1 and k+m <= 16", line);
+            return -1;
+        }
+        cfg->k = k;
+        cfg->m = m;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (strcmp(name, fields[i].name) != 0)
+            continue;
+        char *p = (char *)cfg + fields[i].offset;
+        if (fields[i].kind == 0) {
+            const char *s = keep_string(cfg, value, strlen(value));
+            if (s == NULL || *s == '\0') {
+                set_err(err, errlen, "line %zu: %s must not be empty", line, name);
+                return -1;
+            }
+            memcpy(p, &s, sizeof(s));
+            return 0;
+        }
+        uint64_t v;
+        if (parse_size(value, fields[i].max, &v) != 0 || v < fields[i].min) {
+            set_err(err, errlen, "line %zu: %s must be a number in %llu..%llu", line, name,
+                    (unsigned long long)fields[i].min, (unsigned long long)fields[i].max);
+            return -1;
+        }
+        if (fields[i].kind == 1) {
+            size_t x = (size_t)v;
+            memcpy(p, &x, sizeof(x));
+        } else if (fields[i].kind == 2) {
+            uint32_t x = (uint32_t)v;
+            memcpy(p, &x, sizeof(x));
+        } else {
+            memcpy(p, &v, sizeof(v));
+        }
+        return 0;
+    }
+    set_err(err, errlen, "line %zu: unknown setting '%s'", line, name);
+    return -1;
+}
+
+int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, size_t errlen)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    char name[64];
+    int depth = 0, have_name = 0, ret = -1, done = 0;
+
+    if (len > CONFIG_MAX_BYTES) {
+        set_err(err, errlen, "configuration larger than %d bytes", CONFIG_MAX_BYTES);
+        return -1;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    while (!done) {
+        if (!yaml_parser_parse(&parser, &ev)) {
+            set_err(err, errlen, "line %zu: %s", parser.problem_mark.line + 1,
+                    parser.problem ? parser.problem : "malformed YAML");
+            goto out;
+        }
+        size_t line = ev.start_mark.line + 1;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > 1) {
+                set_err(err, errlen, "line %zu: settings are flat name: value pairs", line);
+                goto bad_event;
+            }
+            break;
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_SCALAR_EVENT:
+            if (depth != 1) {
+                set_err(err, errlen, "line %zu: the configuration must be a mapping", line);
+                goto bad_event;
+            }
+            if (!have_name) {
+                if (ev.data.scalar.length >= sizeof(name)) {
+                    set_err(err, errlen, "line %zu: setting name too long", line);
+                    goto bad_event;
+                }
+                memcpy(name, ev.data.scalar.value, ev.data.scalar.length);
+                name[ev.data.scalar.length] = '\0';
+                have_name = 1;
+            } else {
+                char value[4096];
+                if (ev.data.scalar.length >= sizeof(value) || memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
+                    set_err(err, errlen, "line %zu: value of %s too long or not text", line, name);
+                    goto bad_event;
+                }
+                memcpy(value, ev.data.scalar.value, ev.data.scalar.length);
+                value[ev.data.scalar.length] = '\0';
+                have_name = 0;
+                if (apply(cfg, name, value, err, errlen, line) != 0)
+                    goto bad_event;
+            }
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_ALIAS_EVENT:
+            set_err(err, errlen, "line %zu: lists and aliases are not settings", line);
+            goto bad_event;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+        continue;
+    bad_event:
+        yaml_event_delete(&ev);
+        goto out;
+    }
+    ret = 0;
+out:
+    yaml_parser_delete(&parser);
+    return ret;
+}
+
+int gw_config_load(gw_config_t *cfg, const char *path, char *err, size_t errlen)
+{
+    char buf[CONFIG_MAX_BYTES + 1];
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    if (n > CONFIG_MAX_BYTES) {
+        set_err(err, errlen, "%s: larger than %d bytes", path, CONFIG_MAX_BYTES);
+        return -1;
+    }
+    return gw_config_parse(cfg, buf, n, err, errlen);
+}
+
+int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
+{
+    uint32_t width = cfg->k + cfg->m;
+    if (cfg->root_user == NULL || cfg->root_password == NULL || strlen(cfg->root_user) < 3 ||
+        strlen(cfg->root_password) < 8) {
+        set_err(err, errlen, "root credentials missing: set YC_ROOT_USER (3+ characters) and YC_ROOT_PASSWORD (8+)");
+        return -1;
+    }
+    if (cfg->m < 1 || width < 2 || width > 16 || cfg->ndrives % width != 0) {
+        set_err(err, errlen, "%zu drives cannot form erasure sets of %u+%u", cfg->ndrives, cfg->k, cfg->m);
+        return -1;
+    }
+    if (cfg->inline_max >= cfg->stripe_size) {
+        set_err(err, errlen, "inline_max must be smaller than stripe_size");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,54 @@
+/* gw_config.h — the gateway's configuration: defaults, a YAML file, and the command line on top.
+ *
+ * The file is one flat YAML mapping whose names are the long options without dashes
+ * (conf/yuncang.yaml shows every one). Unknown names, wrong types and out-of-range values are
+ * errors with the line number: a typo must not start a server with a default the admin did
+ * not mean. This is the only mutable global state besides the EC tables: built once at start.
+ */
+#ifndef YC_GW_CONFIG_H
+#define YC_GW_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct gw_config_strings gw_config_strings_t;
+
+typedef struct {
+    const char *listen_host;
+    uint16_t listen_port;
+    const char *data_dir; /* embedded default: drives are data_dir/drive1..N */
+    size_t ndrives;
+    uint32_t k, m;
+    uint32_t stripe_size;
+    size_t inline_max;
+    const char *root_user, *root_password;
+    const char *region;
+    size_t loops;            /* event-loop threads */
+    size_t workers;          /* request worker threads */
+    size_t lane_threads;     /* threads per drive */
+    size_t max_inflight;     /* admitted requests beyond this get 503 SlowDown */
+    size_t body_spill_bytes; /* request bodies larger than this are buffered in a file under the data dir */
+    uint64_t max_object_size;
+    gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
+} gw_config_t;
+
+/* Fills cfg with the defaults: 127.0.0.1:9000, ./var, EC 4+2 over 6 drives, 1 MiB stripes,
+ * 128 KiB inline, 2 loops, 64 workers, 16 threads per drive. */
+void gw_config_defaults(gw_config_t *cfg);
+
+/* Applies the YAML document text[0..len) over cfg. Returns 0, or -1 with a message naming the
+ * line in err. */
+int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, size_t errlen);
+
+/* Reads and applies a YAML file. */
+int gw_config_load(gw_config_t *cfg, const char *path, char *err, size_t errlen);
+
+/* Parses "HOST:PORT" into listen_host/listen_port. */
+int gw_config_set_listen(gw_config_t *cfg, const char *value);
+
+/* Checks the combination (k+m, drives a multiple of k+m, credentials present, ...). */
+int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen);
+
+/* Frees the strings a parse made. */
+void gw_config_dispose(gw_config_t *cfg);
+
+#endif

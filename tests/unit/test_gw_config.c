@@ -1,0 +1,114 @@
+/* test_gw_config — the gateway configuration file. */
+#include "gateway/gw_config.h"
+#include "tests/unit/unit.h"
+
+static int parse(gw_config_t *cfg, const char *text, char *err)
+{
+    gw_config_defaults(cfg);
+    return gw_config_parse(cfg, text, strlen(text), err, 256);
+}
+
+TEST(test_config_defaults_when_file_is_empty)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(cfg.ndrives, 6);
+    CHECK_EQ_INT(cfg.k, 4);
+    CHECK_EQ_INT(cfg.m, 2);
+    CHECK_EQ_INT(cfg.listen_port, 9000);
+    gw_config_dispose(&cfg);
+}
+
+TEST(test_config_reads_every_kind_of_value)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg,
+                       "listen: 0.0.0.0:8080\ndata: /srv/yc\ndrives: 12\nec: 8+4\nstripe_size: 2M\ninline_max: 64K\n"
+                       "region: cn-north-1\nmax_object_size: 5G\n",
+                       err),
+                 0);
+    CHECK(strcmp(cfg.listen_host, "0.0.0.0") == 0);
+    CHECK_EQ_INT(cfg.listen_port, 8080);
+    CHECK(strcmp(cfg.data_dir, "/srv/yc") == 0);
+    CHECK_EQ_INT(cfg.ndrives, 12);
+    CHECK_EQ_INT(cfg.k, 8);
+    CHECK_EQ_INT(cfg.m, 4);
+    CHECK_EQ_INT(cfg.stripe_size, 2 * 1024 * 1024);
+    CHECK_EQ_INT(cfg.inline_max, 64 * 1024);
+    CHECK(strcmp(cfg.region, "cn-north-1") == 0);
+    CHECK(cfg.max_object_size == 5ULL * 1024 * 1024 * 1024);
+    gw_config_dispose(&cfg);
+}
+
+TEST(test_config_rejects_unknown_setting_with_its_line)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "drives: 6\nstripe: 1M\n", err), -1);
+    CHECK(strstr(err, "line 2") != NULL && strstr(err, "stripe") != NULL);
+    gw_config_dispose(&cfg);
+}
+
+TEST(test_config_rejects_bad_values)
+{
+    static const char *const bad[] = {"ec: 4+0\n", "ec: 15+2\n",     "ec: x\n",          "drives: -1\n",
+                                      "drives: 0\n", "loops: 1000000\n", "listen: nowhere\n", "stripe_size: 1T\n",
+                                      "inline_max: 12Q\n", "region: \"\"\n", "- a\n- b\n", "a: {b: c}\n",
+                                      "x: &a 1\ny: *a\n", "drives: [1]\n", "data: \"unterminated\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        gw_config_t cfg;
+        char err[256] = "";
+        int ret = parse(&cfg, bad[i], err);
+        gw_config_dispose(&cfg);
+        if (ret == 0)
+            fprintf(stderr, "  accepted: %s", bad[i]);
+        CHECK_EQ_INT(ret, -1);
+        CHECK(err[0] != '\0');
+    }
+}
+
+TEST(test_config_check_rejects_drives_not_forming_sets)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "drives: 7\nroot_user: admin\nroot_password: 12345678\n", err), 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "drives: 12\nroot_user: admin\nroot_password: 12345678\n", err), 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), 0);
+    gw_config_dispose(&cfg);
+}
+
+TEST(test_config_check_requires_credentials)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1);
+    CHECK(strstr(err, "YC_ROOT_USER") != NULL);
+    gw_config_dispose(&cfg);
+}
+
+TEST(test_config_example_file_parses)
+{
+    gw_config_t cfg;
+    char err[256];
+    gw_config_defaults(&cfg);
+    CHECK_EQ_INT(gw_config_load(&cfg, "conf/yuncang.yaml", err, sizeof(err)), 0);
+    CHECK_EQ_INT(cfg.ndrives, 6);
+    gw_config_dispose(&cfg);
+}
+
+int main(void)
+{
+    RUN(test_config_defaults_when_file_is_empty);
+    RUN(test_config_reads_every_kind_of_value);
+    RUN(test_config_rejects_unknown_setting_with_its_line);
+    RUN(test_config_rejects_bad_values);
+    RUN(test_config_check_rejects_drives_not_forming_sets);
+    RUN(test_config_check_requires_credentials);
+    RUN(test_config_example_file_parses);
+    return unit_done();
+}
