@@ -16,7 +16,7 @@ for t in "$@"; do
     seeds=tests/fuzz/seeds/$name
     if "$out/$name" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 "$out/corpus-$name" $( [ -d "$seeds" ] && echo "$seeds" ) \
         >"$out/$name.log" 2>&1; then
-        echo "$name: ok ($(grep -o 'stat::number_of_executed_runs: *[0-9]*' "$out/$name.log" | awk '{print $2}' || true) runs)"
+        echo "$name: ok ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$name.log" | awk '{print $2}' || true) runs)"
         passed=$((passed + 1))
     else
         echo "$name: FAILED (see $out/$name.log)"; tail -n 30 "$out/$name.log"
