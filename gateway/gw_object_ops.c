@@ -478,7 +478,7 @@ static void get_object_send(gw_ctx_t *ctx)
         if (ctx->error == S3_OK) {
             static h2o_generator_t generator = {NULL, NULL};
             req->res.status = ctx->status ? ctx->status : 200;
-            req->res.reason = "OK";
+            req->res.reason = gw_reason(req->res.status);
             h2o_start_response(req, &generator);
             h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
             gw_ctx_free(ctx);
@@ -495,7 +495,7 @@ static void get_object_send(gw_ctx_t *ctx)
     s->gen.proceed = on_proceed;
     s->gen.stop = on_stop;
     req->res.status = ctx->status ? ctx->status : 200;
-    req->res.reason = req->res.status == 206 ? "Partial Content" : "OK";
+    req->res.reason = gw_reason(req->res.status);
     h2o_start_response(req, &s->gen);
     stream_send(s, 0);
 }

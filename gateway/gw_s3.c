@@ -10,6 +10,7 @@
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
 #include "gateway/s3/names.h"
+#include "gateway/s3/sigv2.h"
 #include "gateway/s3/sigv4.h"
 #include <openssl/crypto.h>
 #include <string.h>
@@ -189,6 +190,37 @@ static s3_error_t auth_error(int ret, const char **message)
     }
 }
 
+/* Marks ctx as coming from id. */
+static void set_identity(gw_ctx_t *ctx, h2o_iovec_t access_key, const gw_identity_t *id)
+{
+    ctx->access_key = h2o_strdup(&ctx->req->pool, access_key.base, access_key.len);
+    ctx->user = h2o_strdup(&ctx->req->pool, id->user, strlen(id->user));
+    ctx->is_root = id->is_root;
+}
+
+/* Signature version 2 (s3cmd signurl, older tools): no payload hash, the body is taken as is. */
+static int authenticate_v2(gw_ctx_t *ctx, const s3_request_t *sreq, const s3_sigv2_t *v2)
+{
+    gw_identity_t id;
+    const char *message;
+    int ret;
+
+    if (gw_iam_lookup(ctx->iam, v2->access_key, &id) != 0 || id.disabled) {
+        gw_fail(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
+        return -1;
+    }
+    ret = s3_sigv2_verify(sreq, v2, h2o_iovec_init(id.secret_key, strlen(id.secret_key)), time(NULL), &ctx->req->pool);
+    OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
+    if (ret != 0) {
+        s3_error_t err = auth_error(ret, &message);
+        gw_fail(ctx, err, message);
+        return -1;
+    }
+    ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
+    set_identity(ctx, v2->access_key, &id);
+    return 0;
+}
+
 /* Authenticates the request; on failure answers it and returns non-zero. */
 static int authenticate(gw_ctx_t *ctx)
 {
@@ -211,6 +243,13 @@ static int authenticate(gw_ctx_t *ctx)
         .headers = req->headers.entries,
         .num_headers = req->headers.size,
     };
+    s3_sigv2_t v2;
+    if ((ret = s3_sigv2_parse(&sreq, &req->pool, &v2)) != 0) {
+        gw_fail(ctx, S3_ERR_ACCESS_DENIED, "Malformed AWS signature version 2 authentication");
+        return -1;
+    }
+    if (v2.kind != S3_SIGV2_NONE)
+        return authenticate_v2(ctx, &sreq, &v2);
     if ((ret = s3_auth_parse(&sreq, &req->pool, auth)) != 0) {
         s3_error_t err = auth_error(ret, &message);
         if (err == S3_ERR_AUTHORIZATION_HEADER_MALFORMED && s3_query_has(&ctx->query, "X-Amz-Algorithm"))
@@ -234,9 +273,7 @@ static int authenticate(gw_ctx_t *ctx)
         gw_fail(ctx, err, message);
         return -1;
     }
-    ctx->access_key = h2o_strdup(&req->pool, auth->access_key.base, auth->access_key.len);
-    ctx->user = h2o_strdup(&req->pool, id.user, strlen(id.user));
-    ctx->is_root = id.is_root;
+    set_identity(ctx, auth->access_key, &id);
     return 0;
 }
 

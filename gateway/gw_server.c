@@ -105,13 +105,49 @@ static int is_head(const gw_ctx_t *ctx)
     return h2o_memis(ctx->req->input.method.base, ctx->req->input.method.len, H2O_STRLIT("HEAD"));
 }
 
+const char *gw_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 416:
+        return "Requested Range Not Satisfiable";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : status < 500 ? "Bad Request" : "Internal Server Error";
+    }
+}
+
 static void send_body(gw_ctx_t *ctx, int status, const char *content_type, h2o_iovec_t body)
 {
     static h2o_generator_t generator = {NULL, NULL};
     h2o_req_t *req = ctx->req;
 
     req->res.status = status;
-    req->res.reason = "OK";
+    req->res.reason = gw_reason(status);
     if (content_type != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     if (req->res.content_length == SIZE_MAX)
@@ -219,7 +255,6 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     snprintf(ctx->request_id, sizeof(ctx->request_id), "%016llX", (unsigned long long)(n ^ srv->request_salt));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-request-id"), 0, NULL,
                           h2o_strdup(&req->pool, ctx->request_id, 16).base, 16);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SERVER, NULL, H2O_STRLIT("yuncang"));
 
     if (atomic_fetch_add(&srv->inflight, 1) >= srv->cfg.max_inflight) {
         gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);

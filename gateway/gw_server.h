@@ -80,6 +80,8 @@ void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t le
 void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value);
 /* First request header called name (lowercase), {NULL,0} when absent. */
 h2o_iovec_t gw_header(const gw_ctx_t *ctx, const char *name);
+/* The HTTP reason phrase of a status. */
+const char *gw_reason(int status);
 /* Frees a context whose response has been started (or whose client is gone). */
 void gw_ctx_free(gw_ctx_t *ctx);
 
