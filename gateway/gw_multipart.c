@@ -804,8 +804,10 @@ void gw_list_parts(gw_ctx_t *ctx)
 
 typedef struct {
     gw_ctx_t *ctx;
-    s3_xml_writer_t *w;
-    h2o_iovec_t prefix, key_marker;
+    s3_xml_writer_t *w, *prefixes;
+    h2o_iovec_t prefix, delimiter, key_marker;
+    char last_prefix[META_KEY_MAX + 1];
+    size_t last_prefix_len;
     uint8_t id_marker[META_ID_LEN];
     int has_id_marker;
     uint32_t max, listed;
@@ -831,6 +833,29 @@ static int upload_one(void *arg, const uint8_t *key, size_t klen, const uint8_t 
         if (c < 0 || (c == 0 && (!ul->has_id_marker || memcmp(u.upload_id, ul->id_marker, META_ID_LEN) <= 0)))
             return 0;
     }
+    if (ul->delimiter.len > 0) {
+        const char *from = u.key.base + ul->prefix.len, *end = u.key.base + u.key.len;
+        const char *hit = NULL;
+        for (const char *p = from; p + ul->delimiter.len <= end && hit == NULL; p++)
+            if (memcmp(p, ul->delimiter.base, ul->delimiter.len) == 0)
+                hit = p;
+        if (hit != NULL) {
+            size_t plen = (size_t)(hit - u.key.base) + ul->delimiter.len;
+            if (plen == ul->last_prefix_len && memcmp(ul->last_prefix, u.key.base, plen) == 0)
+                return 0; /* uploads of one common prefix come together: it is listed once */
+            if (ul->listed == ul->max) {
+                ul->truncated = 1;
+                return 1;
+            }
+            memcpy(ul->last_prefix, u.key.base, plen);
+            ul->last_prefix_len = plen;
+            s3_xml_open(ul->prefixes, "CommonPrefixes");
+            s3_xml_element(ul->prefixes, "Prefix", h2o_iovec_init(u.key.base, plen));
+            s3_xml_close(ul->prefixes, "CommonPrefixes");
+            ul->listed++;
+            return 0;
+        }
+    }
     if (ul->listed == ul->max) {
         ul->truncated = 1;
         return 1;
@@ -854,9 +879,9 @@ static int upload_one(void *arg, const uint8_t *key, size_t klen, const uint8_t 
 
 static void list_uploads_work(gw_ctx_t *ctx)
 {
-    s3_xml_writer_t w, uploads;
+    s3_xml_writer_t w, uploads, prefixes;
     meta_key_t prefix;
-    uploads_list_t ul = {.ctx = ctx, .w = &uploads};
+    uploads_list_t ul = {.ctx = ctx, .w = &uploads, .prefixes = &prefixes};
     int ret;
 
     if ((ret = s3_parse_list_limit(s3_query_get(&ctx->query, "max-uploads"), 1000, 1000, &ul.max)) != 0) {
@@ -868,11 +893,15 @@ static void list_uploads_work(gw_ctx_t *ctx)
     ul.prefix = s3_query_get(&ctx->query, "prefix");
     if (ul.prefix.base == NULL)
         ul.prefix = h2o_iovec_init("", 0);
+    ul.delimiter = s3_query_get(&ctx->query, "delimiter");
+    if (ul.delimiter.base == NULL)
+        ul.delimiter = h2o_iovec_init("", 0);
     ul.key_marker = s3_query_get(&ctx->query, "key-marker");
     if (ul.key_marker.base == NULL)
         ul.key_marker = h2o_iovec_init("", 0);
     ul.has_id_marker = parse_upload_id(s3_query_get(&ctx->query, "upload-id-marker"), ul.id_marker) == 0;
     s3_xml_writer_init(&uploads, &ctx->req->pool);
+    s3_xml_writer_init(&prefixes, &ctx->req->pool);
     meta_key_bucket_uploads(gw_mb(ctx->bucket), &prefix);
     /* uploads live in their object's set: scan each set, listing what a read quorum holds */
     for (size_t s = 0; s < ctx->cluster->nsets && !ul.truncated; s++) {
@@ -896,9 +925,13 @@ static void list_uploads_work(gw_ctx_t *ctx)
     }
     if (ul.prefix.len > 0)
         s3_xml_element(&w, "Prefix", ul.prefix);
+    if (ul.delimiter.len > 0)
+        s3_xml_element(&w, "Delimiter", ul.delimiter);
     s3_xml_element_uint(&w, "MaxUploads", ul.max);
     s3_xml_element_bool(&w, "IsTruncated", ul.truncated);
     h2o_iovec_t body = s3_xml_writer_result(&uploads);
+    s3_xml_raw(&w, body.base, body.len);
+    body = s3_xml_writer_result(&prefixes);
     s3_xml_raw(&w, body.base, body.len);
     s3_xml_close(&w, "ListMultipartUploadsResult");
     ctx->resp_body = s3_xml_writer_result(&w);

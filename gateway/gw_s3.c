@@ -230,6 +230,12 @@ static int authenticate(gw_ctx_t *ctx)
     const char *message;
     int ret;
 
+    /* h2o consumes Content-Length into the entity; clients may have signed it */
+    if (h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_LENGTH, -1) < 0 && req->entity.base != NULL) {
+        char *len = h2o_mem_alloc_pool(&req->pool, 24);
+        int n = snprintf(len, 24, "%zu", req->entity.len);
+        h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_CONTENT_LENGTH, NULL, len, (size_t)n);
+    }
     if (h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1) < 0)
         h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_HOST, NULL, req->input.authority.base,
                        req->input.authority.len);

@@ -77,8 +77,9 @@ void gw_ctx_free(gw_ctx_t *ctx)
 void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t len)
 {
     h2o_req_t *req = ctx->req;
-    h2o_iovec_t v = h2o_strdup(&req->pool, value, len);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL, v.base, v.len);
+    /* h2o keeps pointers to both name and value: copy them, callers pass stack buffers */
+    h2o_iovec_t n = h2o_strdup(&req->pool, name, strlen(name)), v = h2o_strdup(&req->pool, value, len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
 }
 
 void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value)
