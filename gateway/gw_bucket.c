@@ -173,7 +173,7 @@ static void list_buckets_work(gw_ctx_t *ctx)
 
 void gw_list_buckets(gw_ctx_t *ctx)
 {
-    gw_dispatch(ctx, list_buckets_work);
+    gw_dispatch_read(ctx, list_buckets_work);
 }
 
 /* ---------------------------------------------------------------- CreateBucket */
@@ -252,7 +252,7 @@ static void head_bucket_work(gw_ctx_t *ctx)
 
 void gw_head_bucket(gw_ctx_t *ctx)
 {
-    gw_dispatch(ctx, head_bucket_work);
+    gw_dispatch_read(ctx, head_bucket_work);
 }
 
 static void location_work(gw_ctx_t *ctx)
@@ -274,7 +274,7 @@ static void location_work(gw_ctx_t *ctx)
 
 void gw_get_bucket_location(gw_ctx_t *ctx)
 {
-    gw_dispatch(ctx, location_work);
+    gw_dispatch_read(ctx, location_work);
 }
 
 static void versioning_work(gw_ctx_t *ctx)
@@ -292,7 +292,7 @@ static void versioning_work(gw_ctx_t *ctx)
 
 void gw_get_bucket_versioning(gw_ctx_t *ctx)
 {
-    gw_dispatch(ctx, versioning_work);
+    gw_dispatch_read(ctx, versioning_work);
 }
 
 void gw_put_bucket_versioning(gw_ctx_t *ctx)

@@ -21,6 +21,7 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
         return -ENOMEM;
     c->placement_seed = PLACEMENT_SEED;
     c->stripe_size = cfg->stripe_size;
+    c->inline_reads = 1; /* every drive is local (the embedded transport) */
     c->inline_max = cfg->inline_max;
     c->ndrives = cfg->ndrives;
     c->nsets = cfg->ndrives / width;
@@ -42,6 +43,7 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
         set->index = (uint32_t)s;
         set->k = cfg->k;
         set->m = cfg->m;
+        set->inline_reads = c->inline_reads;
         if ((set->drives = calloc(width, sizeof(*set->drives))) == NULL)
             goto fail;
         for (uint32_t i = 0; i < width; i++)
@@ -105,4 +107,24 @@ void gw_cluster_fanout(gw_cluster_t *c, gw_task_fn fn, void *arg)
     for (size_t i = 0; i < c->ndrives; i++)
         lanes[i] = c->drives[i].lane;
     gw_fanout_run(lanes, c->ndrives, fn, arg);
+}
+
+void gw_set_fanout_reads(gw_set_t *s, gw_task_fn fn, void *arg)
+{
+    if (!s->inline_reads) {
+        gw_set_fanout(s, fn, arg);
+        return;
+    }
+    for (uint32_t i = 0; i < gw_set_width(s); i++)
+        fn(arg, i);
+}
+
+void gw_cluster_fanout_reads(gw_cluster_t *c, gw_task_fn fn, void *arg)
+{
+    if (!c->inline_reads) {
+        gw_cluster_fanout(c, fn, arg);
+        return;
+    }
+    for (size_t i = 0; i < c->ndrives; i++)
+        fn(arg, i);
 }

@@ -29,6 +29,7 @@ typedef struct {
     uint32_t index;
     uint32_t k, m;
     gw_drive_t **drives; /* k+m slots */
+    int inline_reads;    /* see gw_set_fanout_reads */
 } gw_set_t;
 
 typedef struct {
@@ -39,6 +40,7 @@ typedef struct {
     uint64_t placement_seed;
     uint32_t stripe_size; /* EC stripe data bytes */
     size_t inline_max;    /* objects up to this size keep their shards inside the records */
+    int inline_reads;     /* see gw_set_fanout_reads */
 } gw_cluster_t;
 
 typedef struct {
@@ -75,5 +77,11 @@ static inline size_t gw_cluster_quorum(const gw_cluster_t *c)
 void gw_set_fanout(gw_set_t *s, gw_task_fn fn, void *arg);
 /* Same over every drive of the cluster. */
 void gw_cluster_fanout(gw_cluster_t *c, gw_task_fn fn, void *arg);
+
+/* For small reads (records): with drives in this process, a RocksDB get or scan from its caches
+ * costs microseconds, far less than waking a lane thread and waiting for it, so the calls run
+ * one after the other on the calling worker; with remote drives they fan out. */
+void gw_set_fanout_reads(gw_set_t *s, gw_task_fn fn, void *arg);
+void gw_cluster_fanout_reads(gw_cluster_t *c, gw_task_fn fn, void *arg);
 
 #endif

@@ -23,7 +23,8 @@ typedef struct {
     const char *root_user, *root_password;
     const char *region;
     size_t loops;            /* event-loop threads */
-    size_t workers;          /* request worker threads */
+    size_t workers;          /* request worker threads (writes: they wait on drives) */
+    size_t read_workers;     /* worker threads for reads (GET, HEAD, LIST: they rarely wait) */
     size_t lane_threads;     /* threads per drive */
     size_t max_inflight;     /* admitted requests beyond this get 503 SlowDown */
     size_t body_spill_bytes; /* request bodies larger than this are buffered in a file under the data dir */

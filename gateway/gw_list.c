@@ -260,7 +260,7 @@ static void start_list(gw_ctx_t *ctx, int kind)
         }
     }
     ctx->handler_state = p;
-    gw_dispatch(ctx, list_work);
+    gw_dispatch_read(ctx, list_work);
 }
 
 void gw_list_objects(gw_ctx_t *ctx)

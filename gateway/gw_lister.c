@@ -104,7 +104,7 @@ static int seek_all(gw_lister_t *l, meta_bytes_t key)
         cur->last_batch = 0;
         cur->n = cur->pos = 0;
     }
-    gw_cluster_fanout(l->c, fill_task, &f);
+    gw_cluster_fanout_reads(l->c, fill_task, &f);
     return 0;
 }
 

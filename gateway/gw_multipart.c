@@ -117,7 +117,7 @@ static int load_upload(gw_ctx_t *ctx, upload_t *u)
     meta_key_upload(gw_mb(ctx->bucket), gw_mb(ctx->key), u->upload_id, &key);
     g.set = u->set;
     g.key = &key;
-    gw_set_fanout(u->set, set_get_task, &g);
+    gw_set_fanout_reads(u->set, set_get_task, &g);
     for (uint32_t s = 0; s < gw_set_width(u->set); s++) {
         if (g.results[s] == 0 || g.results[s] == STORE_ENOENT)
             answered++;
@@ -221,7 +221,7 @@ static int load_parts(gw_ctx_t *ctx, upload_t *u, parts_scan_t *ps, part_view_t 
     meta_key_parts(u->upload_id, &prefix);
     ps->set = u->set;
     ps->prefix = &prefix;
-    gw_set_fanout(u->set, parts_scan_task, ps);
+    gw_set_fanout_reads(u->set, parts_scan_task, ps);
     for (uint32_t s = 0; s < gw_set_width(u->set); s++)
         answered += ps->results[s] == 0;
     if (answered < gw_set_read_quorum(u->set)) {
@@ -797,7 +797,7 @@ done:
 
 void gw_list_parts(gw_ctx_t *ctx)
 {
-    gw_dispatch(ctx, list_parts_work);
+    gw_dispatch_read(ctx, list_parts_work);
 }
 
 /* ---------------------------------------------------------------- ListMultipartUploads */
@@ -940,5 +940,5 @@ static void list_uploads_work(gw_ctx_t *ctx)
 
 void gw_list_multipart_uploads(gw_ctx_t *ctx)
 {
-    gw_dispatch(ctx, list_uploads_work);
+    gw_dispatch_read(ctx, list_uploads_work);
 }

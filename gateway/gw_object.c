@@ -368,7 +368,7 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
     o->chosen = -1;
     o->cached_stripe = UINT64_MAX;
     lookup_t l = {o, bucket, key, vid};
-    gw_set_fanout(o->set, lookup_task, &l);
+    gw_set_fanout_reads(o->set, lookup_task, &l);
 
     uint32_t width = gw_set_width(o->set), answered = 0;
     for (uint32_t s = 0; s < width; s++) {

@@ -336,7 +336,7 @@ static void stream_read_next(stream_t *s)
     s->job.run = read_job_run;
     s->job.done = read_job_done;
     s->job.loop = s->ctx->job.loop;
-    gw_pool_submit(gw_server_pool(s->ctx->srv), &s->job);
+    gw_pool_submit(gw_server_read_pool(s->ctx->srv), &s->job);
 }
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
@@ -509,7 +509,7 @@ void gw_get_object(gw_ctx_t *ctx)
     }
     ctx->handler_state = s;
     ctx->send = get_object_send;
-    gw_dispatch(ctx, get_object_work);
+    gw_dispatch_read(ctx, get_object_work);
 }
 
 /* ---------------------------------------------------------------- DeleteObject(s) */

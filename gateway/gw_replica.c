@@ -68,7 +68,7 @@ int gw_replica_get(gw_cluster_t *c, const meta_key_t *key, void **val, size_t *l
     replica_op_t op = {c, key, NULL, 0, results, vals, lens};
 
     memset(vals, 0, sizeof(vals));
-    gw_cluster_fanout(c, get_task, &op);
+    gw_cluster_fanout_reads(c, get_task, &op);
     for (size_t i = 0; i < c->ndrives; i++) {
         if (results[i] == 0) {
             found++;

@@ -39,7 +39,7 @@ struct gw_server {
     gw_config_t cfg;
     h2o_globalconf_t globalconf;
     gw_cluster_t *cluster;
-    gw_pool_t *pool;
+    gw_pool_t *pool, *read_pool;
     gw_iam_t *iam;
     loop_thread_t *loops;
     atomic_size_t inflight;
@@ -54,9 +54,9 @@ const gw_config_t *gw_server_config(const gw_server_t *s)
     return &s->cfg;
 }
 
-gw_pool_t *gw_server_pool(gw_server_t *s)
+gw_pool_t *gw_server_read_pool(gw_server_t *s)
 {
-    return s->pool;
+    return s->read_pool;
 }
 
 gw_iam_t *gw_server_iam(gw_server_t *s)
@@ -221,14 +221,24 @@ static void job_done(gw_job_t *job)
         gw_respond(ctx);
 }
 
-void gw_dispatch(gw_ctx_t *ctx, gw_work_fn work)
+static void dispatch(gw_ctx_t *ctx, gw_work_fn work, gw_pool_t *pool)
 {
     loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, ctx, ctx->req->conn->ctx);
     ctx->work = work;
     ctx->job.run = job_run;
     ctx->job.done = job_done;
     ctx->job.loop = &lt->loop;
-    gw_pool_submit(ctx->srv->pool, &ctx->job);
+    gw_pool_submit(pool, &ctx->job);
+}
+
+void gw_dispatch(gw_ctx_t *ctx, gw_work_fn work)
+{
+    dispatch(ctx, work, ctx->srv->pool);
+}
+
+void gw_dispatch_read(gw_ctx_t *ctx, gw_work_fn work)
+{
+    dispatch(ctx, work, ctx->srv->read_pool);
 }
 
 /* ---------------------------------------------------------------- request entry */
@@ -376,7 +386,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                               .lane_threads = cfg->lane_threads};
     if ((ret = gw_cluster_open(&cc, &srv->cluster)) != 0)
         goto fail;
-    if ((ret = gw_pool_new(cfg->workers, &srv->pool)) != 0)
+    if ((ret = gw_pool_new(cfg->workers, &srv->pool)) != 0 ||
+        (ret = gw_pool_new(cfg->read_workers, &srv->read_pool)) != 0)
         goto fail;
     if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, &srv->iam)) != 0)
         goto fail;
@@ -435,5 +446,6 @@ void gw_server_free(gw_server_t *s)
         return;
     s->stopping = 1;
     gw_pool_free(s->pool);
+    gw_pool_free(s->read_pool);
     gw_cluster_close(s->cluster);
 }

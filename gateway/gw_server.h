@@ -75,6 +75,8 @@ void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message);
 void gw_set_error(gw_ctx_t *ctx, s3_error_t err, const char *message);
 /* Runs ctx->work on the worker pool, then ctx->send (or gw_respond) on the loop. */
 void gw_dispatch(gw_ctx_t *ctx, gw_work_fn work);
+/* Same on the read pool: for work that only reads (GET, HEAD, LIST). */
+void gw_dispatch_read(gw_ctx_t *ctx, gw_work_fn work);
 /* Adds a response header (name lowercase literal). */
 void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t len);
 void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value);
@@ -87,8 +89,8 @@ void gw_ctx_free(gw_ctx_t *ctx);
 
 /* The configuration the server runs with. */
 const gw_config_t *gw_server_config(const gw_server_t *s);
-/* The request worker pool (for handlers that submit jobs of their own). */
-gw_pool_t *gw_server_pool(gw_server_t *s);
+/* The read pool (for handlers that submit read jobs of their own). */
+gw_pool_t *gw_server_read_pool(gw_server_t *s);
 /* The identity table (admin API). */
 struct gw_iam *gw_server_iam(gw_server_t *s);
 
