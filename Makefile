@@ -44,15 +44,17 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# binaries link every library as a group: the store daemon uses the gateway's worker pool
+LINK_LIBS = -Wl,--start-group $(LIBS) -Wl,--end-group
 $(BIN)/%: $(BUILD)/gateway/cmd/%.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LIBS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< $(LINK_LIBS) $(LDLIBS) -o $@
 $(BIN)/%: $(BUILD)/store/cmd/%.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LIBS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< $(LINK_LIBS) $(LDLIBS) -o $@
 $(BIN)/%: $(BUILD)/bench/%.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LIBS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< $(LINK_LIBS) $(LDLIBS) -o $@
 # A unit test links its module's library and what that module depends on, so one module's
 # tests build while another module is half-written.
 DEPS_erasure := erasure
@@ -66,6 +68,9 @@ test_libs = $(foreach m,$(DEPS_$(call test_module,$(1))),$(BUILD)/lib$(m).a)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,%)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(call test_libs,$*) $(LDLIBS) -o $@
+
+# the client test starts a real yc-store daemon
+$(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -35,6 +35,8 @@ enum {
     STORE_EIO = -4,      /* any other I/O or RocksDB failure */
     STORE_ECORRUPT = -5, /* a record or shard header cannot be decoded */
     STORE_EINVAL = -6,   /* bad arguments (a block longer than the first, a read past the end) */
+    STORE_EUNREACHABLE = -7, /* network transport: the daemon could not be reached, nothing was sent */
+    STORE_EAUTH = -8,        /* network transport: the daemon rejected the request's credentials */
 };
 /* Functions return 0, a STORE_ code, or -ENOMEM; other errno values are reported as STORE_EIO
  * because the small ones collide with the codes above. */

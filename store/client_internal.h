@@ -1,0 +1,95 @@
+/* client_internal.h — what the client transports and the yc-store daemon share: the transport
+ * table behind store_client_t, and the pieces of the wire format both ends compute the same
+ * way (request signing, byte order, hex). The wire format itself is described in client_net.c.
+ */
+#ifndef YC_STORE_CLIENT_INTERNAL_H
+#define YC_STORE_CLIENT_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "store/client.h"
+
+typedef struct {
+    void (*free)(store_client_t *c);
+    int (*ping)(store_client_t *c);
+    int (*shard_create)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index,
+                        store_client_writer_t **out);
+    int (*shard_append)(store_client_writer_t *w, const void *block, size_t len);
+    int (*shard_commit)(store_client_writer_t *w);
+    void (*shard_abort)(store_client_writer_t *w);
+    int (*shard_read)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off, size_t len,
+                      void *buf);
+    int (*shard_stat)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size);
+    int (*shard_delete)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index);
+    int (*shard_verify)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index);
+    int (*object_put)(store_client_t *c, const meta_object_t *r);
+    int (*object_prune)(store_client_t *c, const meta_object_t *keep);
+    int (*object_get)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,
+                      meta_object_t *out);
+    int (*object_delete)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid);
+    int (*record_put)(store_client_t *c, const meta_key_t *key, const void *val, size_t vlen);
+    int (*record_get)(store_client_t *c, const meta_key_t *key, void **val, size_t *vlen);
+    int (*record_delete)(store_client_t *c, const meta_key_t *key);
+    int (*record_scan)(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                       meta_scan_cb cb, void *arg);
+} store_client_ops_t;
+
+/* Every transport's client starts with this, and every writer with store_client_writer. */
+struct store_client {
+    const store_client_ops_t *ops;
+    char name[320];
+};
+
+struct store_client_writer {
+    store_client_t *client;
+};
+
+/* ---- wire format pieces ---- */
+
+#define STORE_NET_DRIVE_NAME_MAX 64                  /* [A-Za-z0-9._-]{1,64} */
+#define STORE_NET_SKEW_SECONDS   300                 /* accepted distance of x-yc-date from now */
+#define STORE_NET_SIG_HEX        64                  /* hex of an HMAC-SHA256 */
+#define STORE_NET_NONCE_HEX      32                  /* hex of 16 bytes */
+#define STORE_NET_TOKEN_HEX      32                  /* hex of a 16-byte writer token */
+#define STORE_NET_MAX_BODY       (64u * 1024 * 1024) /* largest request or response body */
+#define STORE_NET_SCAN_PAGE      1000                /* records per scan answer at most */
+#define STORE_NET_SCAN_BYTES     (1024u * 1024)      /* and about this many bytes */
+
+/* x-yc-signature of a request: hex HMAC-SHA256(secret, method "\n" path "\n" date "\n" nonce
+ * "\n" body_sha256_hex), with path as sent (query included). out gets 64 hex digits and a NUL. */
+void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method, size_t method_len, const char *path,
+                    size_t path_len, const char *date, size_t date_len, const char *nonce, size_t nonce_len,
+                    const char body_sha256_hex[64], char out[STORE_NET_SIG_HEX + 1]);
+/* Hex SHA-256 of the concatenation of n buffers; out gets 64 hex digits and a NUL. */
+void store_net_body_hash(const void *const *bufs, const size_t *lens, size_t n, char out[65]);
+void store_net_hex(const uint8_t *in, size_t len, char *out); /* writes 2*len digits and a NUL */
+/* Decodes exactly 2*len hex digits; -1 on a bad digit. */
+int store_net_unhex(const char *in, size_t len, uint8_t *out);
+/* A drive name as the daemon accepts it. */
+int store_net_drive_name_ok(const char *name, size_t len);
+
+static inline void store_net_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void store_net_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint32_t store_net_get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+static inline uint64_t store_net_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#endif

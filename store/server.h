@@ -1,0 +1,37 @@
+/* server.h — the yc-store daemon: serves the drives of one disk node to gateways over the
+ * network transport of client.h (wire format in client_net.c). The design is in server.c.
+ */
+#ifndef YC_STORE_SERVER_H
+#define YC_STORE_SERVER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "gateway/gw_pool.h"
+
+typedef struct store_server store_server_t;
+
+typedef struct {
+    const char *listen_host; /* IPv4 address to bind */
+    uint16_t listen_port;
+    const char *const *drive_names; /* name on the wire of each drive: [A-Za-z0-9._-]{1,64} */
+    const char *const *drive_dirs;  /* its directory (created when missing) */
+    size_t ndrives;
+    const char *secret;      /* cluster secret (copied; never logged) */
+    size_t secret_len;       /* 0: strlen(secret) */
+    size_t loops;            /* event loops, one listener each (SO_REUSEPORT); 0: one per core */
+    gw_pool_t *pool;         /* workers that run every drive call (borrowed; outlives the server) */
+    uint32_t writer_idle_ms; /* a shard writer with no call for this long is aborted; default 120000 */
+    uint32_t keepalive_ms;   /* idle keep-alive connections are closed after this; default 30000 */
+} store_server_config_t;
+
+/* Opens every drive, binds the listeners and starts the loops; returns once requests are
+ * being served. */
+int store_server_start(const store_server_config_t *cfg, store_server_t **out);
+/* From now on requests are answered 503 on their loop and nothing more reaches the pool, so
+ * that the caller can then drain and free the pool. */
+void store_server_stop(store_server_t *s);
+/* Stops reaping writers, aborts the open ones and closes the drives. Call it after
+ * store_server_stop and once the pool ran every job it had. The process exits right after:
+ * h2o offers no way to stop a loop blocked in epoll from outside, so loops are left to it. */
+void store_server_free(store_server_t *s);
+
+#endif
