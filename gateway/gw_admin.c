@@ -55,7 +55,7 @@ static void info_work(gw_ctx_t *ctx)
     json_t *drives = json_array(), *sets = json_array();
     for (size_t i = 0; i < c->ndrives; i++)
         json_array_append_new(drives, json_pack("{s:s, s:b, s:I}", "path", c->drives[i].path, "online",
-                                                c->drives[i].store != NULL, "errors", (json_int_t)c->drives[i].errors));
+                                                c->drives[i].client != NULL, "errors", (json_int_t)c->drives[i].errors));
     for (size_t s = 0; s < c->nsets; s++) {
         json_t *members = json_array();
         for (uint32_t i = 0; i < gw_set_width(&c->sets[s]); i++)

@@ -2,6 +2,7 @@
 #include "gateway/gw_cluster.h"
 #include <alloca.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -9,10 +10,56 @@
 /* Placement must never change for a deployment: the seed is part of the on-disk contract. */
 #define PLACEMENT_SEED 0x79756e63616e67ULL /* "yuncang" */
 
+/* Splits "host:port/name" into its parts; 0 when spec names a remote drive. */
+static int parse_remote(const char *spec, char *host, size_t hostlen, uint16_t *port, const char **name)
+{
+    const char *slash = strchr(spec, '/'), *colon;
+    if (slash == NULL || slash == spec || slash[1] == '\0')
+        return -1;
+    for (colon = slash; colon > spec && *colon != ':'; colon--)
+        ;
+    if (*colon != ':' || (size_t)(colon - spec) >= hostlen)
+        return -1;
+    char *end;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (end != slash || p == 0 || p > 65535)
+        return -1;
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    *port = (uint16_t)p;
+    *name = slash + 1;
+    return 0;
+}
+
+static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
+{
+    char host[256];
+    uint16_t port;
+    const char *name;
+
+    if (parse_remote(spec, host, sizeof(host), &port, &name) == 0) {
+        store_remote_config_t rc = {.host = host, .port = port, .drive = name, .secret = secret};
+        char node[300];
+        snprintf(node, sizeof(node), "%s:%u", host, port);
+        if ((d->node = strdup(node)) == NULL)
+            return -ENOMEM;
+        if (secret == NULL)
+            return -EINVAL;
+        return store_client_remote(&rc, &d->client);
+    }
+    if ((d->node = strdup("local")) == NULL)
+        return -ENOMEM;
+    /* A drive that cannot open stays offline; quorum decides whether that is fatal. */
+    if (store_drive_open(spec, 1, &d->local) != 0 || store_client_local(d->local, &d->client) != 0)
+        d->client = NULL;
+    return 0;
+}
+
 int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
 {
     uint32_t width = cfg->k + cfg->m;
     gw_cluster_t *c;
+    size_t *order = NULL;
     int ret = -ENOMEM;
 
     if (width < 2 || width > 16 || cfg->m < 1 || cfg->ndrives == 0 || cfg->ndrives % width != 0)
@@ -21,22 +68,33 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
         return -ENOMEM;
     c->placement_seed = PLACEMENT_SEED;
     c->stripe_size = cfg->stripe_size;
-    c->inline_reads = 1; /* every drive is local (the embedded transport) */
+    c->inline_reads = 1;
     c->inline_max = cfg->inline_max;
     c->ndrives = cfg->ndrives;
     c->nsets = cfg->ndrives / width;
     if ((c->drives = calloc(c->ndrives, sizeof(*c->drives))) == NULL ||
-        (c->sets = calloc(c->nsets, sizeof(*c->sets))) == NULL)
+        (c->sets = calloc(c->nsets, sizeof(*c->sets))) == NULL || (order = calloc(c->ndrives, sizeof(*order))) == NULL)
         goto fail;
     for (size_t i = 0; i < c->ndrives; i++) {
         gw_drive_t *d = &c->drives[i];
-        if ((d->path = strdup(cfg->drive_paths[i])) == NULL)
+        if ((d->path = strdup(cfg->drive_specs[i])) == NULL)
             goto fail;
-        if ((ret = gw_lane_new(cfg->lane_threads, &d->lane)) != 0)
+        if ((ret = gw_lane_new(cfg->lane_threads, &d->lane)) != 0 ||
+            (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret)) != 0)
             goto fail;
-        /* A drive that cannot open stays offline; quorum decides whether that is fatal. */
-        if (store_drive_open(d->path, 1, &d->store) != 0)
-            d->store = NULL;
+        if (d->local == NULL)
+            c->inline_reads = 0; /* a remote drive: reads fan out so their round trips overlap */
+    }
+    /* round-robin over nodes: the k-th drive of every node, in order of the nodes' first appearance */
+    size_t n = 0;
+    for (size_t round = 0; n < c->ndrives; round++) {
+        for (size_t i = 0; i < c->ndrives; i++) {
+            size_t rank = 0;
+            for (size_t j = 0; j < i; j++)
+                rank += strcmp(c->drives[j].node, c->drives[i].node) == 0;
+            if (rank == round)
+                order[n++] = i;
+        }
     }
     for (size_t s = 0; s < c->nsets; s++) {
         gw_set_t *set = &c->sets[s];
@@ -47,12 +105,14 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
         if ((set->drives = calloc(width, sizeof(*set->drives))) == NULL)
             goto fail;
         for (uint32_t i = 0; i < width; i++)
-            set->drives[i] = &c->drives[s * width + i];
+            set->drives[i] = &c->drives[order[s * width + i]];
     }
+    free(order);
     *out = c;
     return 0;
 
 fail:
+    free(order);
     gw_cluster_close(c);
     return ret;
 }
@@ -63,9 +123,12 @@ void gw_cluster_close(gw_cluster_t *c)
         return;
     for (size_t i = 0; c->drives != NULL && i < c->ndrives; i++) {
         gw_lane_free(c->drives[i].lane);
-        if (c->drives[i].store != NULL)
-            store_drive_close(c->drives[i].store);
+        if (c->drives[i].client != NULL)
+            store_client_free(c->drives[i].client);
+        if (c->drives[i].local != NULL)
+            store_drive_close(c->drives[i].local);
         free(c->drives[i].path);
+        free(c->drives[i].node);
     }
     for (size_t s = 0; c->sets != NULL && s < c->nsets; s++)
         free(c->sets[s].drives);

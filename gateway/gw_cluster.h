@@ -16,13 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "gateway/gw_pool.h"
+#include "store/client.h"
 #include "store/store.h"
 
 typedef struct {
-    char *path;
-    store_drive_t *store; /* NULL while the drive is offline */
-    gw_lane_t *lane;      /* threads that run this drive's blocking calls */
-    uint64_t errors;      /* I/O errors seen (metrics) */
+    char *path;             /* the drive's spec: a directory, or host:port/name of a yc-store drive */
+    char *node;             /* failure domain: host:port, or "local" */
+    store_drive_t *local;   /* the engine, for a drive in this process */
+    store_client_t *client; /* how every call reaches it; NULL while a local drive cannot open */
+    gw_lane_t *lane;        /* threads that run this drive's blocking calls */
+    uint64_t errors;        /* I/O errors seen (metrics) */
 } gw_drive_t;
 
 typedef struct {
@@ -44,15 +47,19 @@ typedef struct {
 } gw_cluster_t;
 
 typedef struct {
-    const char *const *drive_paths;
+    const char *const *drive_specs; /* "DIR" (in this process) or "HOST:PORT/NAME" (a yc-store drive) */
     size_t ndrives;
+    const char *cluster_secret; /* authenticates requests to yc-store daemons */
     uint32_t k, m;
     uint32_t stripe_size;
     size_t inline_max;
     size_t lane_threads; /* threads per drive */
 } gw_cluster_config_t;
 
-/* Opens (creating) every drive and forms the sets. ndrives must be a multiple of k+m. */
+/* Opens (creating) every local drive, connects the remote ones lazily, and forms the sets:
+ * drives are taken round-robin over their nodes before being cut into sets of k+m, so that a
+ * set spreads over as many nodes as the layout allows (the node is the failure domain).
+ * ndrives must be a multiple of k+m. */
 int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out);
 void gw_cluster_close(gw_cluster_t *c);
 

@@ -116,6 +116,8 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
     } fields[] = {
         {"data", offsetof(gw_config_t, data_dir), 0, 0, 0},
         {"region", offsetof(gw_config_t, region), 0, 0, 0},
+        {"drives_list", offsetof(gw_config_t, drives_list), 0, 0, 0},
+        {"cluster_secret", offsetof(gw_config_t, cluster_secret), 0, 0, 0},
         {"root_user", offsetof(gw_config_t, root_user), 0, 0, 0},
         {"root_password", offsetof(gw_config_t, root_password), 0, 0, 0},
         {"drives", offsetof(gw_config_t, ndrives), 1, 1, 4096},
@@ -280,16 +282,39 @@ int gw_config_load(gw_config_t *cfg, const char *path, char *err, size_t errlen)
     return gw_config_parse(cfg, buf, n, err, errlen);
 }
 
+size_t gw_config_split_drives(const char *list, char **out, size_t max)
+{
+    size_t n = 0;
+    const char *p = list;
+    while (p != NULL && *p != '\0') {
+        p += strspn(p, " ,\t\n");
+        size_t len = strcspn(p, " ,\t\n");
+        if (len == 0)
+            break;
+        if (out != NULL && n < max && (out[n] = strndup(p, len)) == NULL)
+            return n;
+        n++;
+        p += len;
+    }
+    return n;
+}
+
 int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
 {
     uint32_t width = cfg->k + cfg->m;
+    size_t ndrives = cfg->drives_list != NULL ? gw_config_split_drives(cfg->drives_list, NULL, 0) : cfg->ndrives;
+
     if (cfg->root_user == NULL || cfg->root_password == NULL || strlen(cfg->root_user) < 3 ||
         strlen(cfg->root_password) < 8) {
         set_err(err, errlen, "root credentials missing: set YC_ROOT_USER (3+ characters) and YC_ROOT_PASSWORD (8+)");
         return -1;
     }
-    if (cfg->m < 1 || width < 2 || width > 16 || cfg->ndrives % width != 0) {
-        set_err(err, errlen, "%zu drives cannot form erasure sets of %u+%u", cfg->ndrives, cfg->k, cfg->m);
+    if (cfg->m < 1 || width < 2 || width > 16 || ndrives == 0 || ndrives % width != 0) {
+        set_err(err, errlen, "%zu drives cannot form erasure sets of %u+%u", ndrives, cfg->k, cfg->m);
+        return -1;
+    }
+    if (cfg->drives_list != NULL && strchr(cfg->drives_list, ':') != NULL && cfg->cluster_secret == NULL) {
+        set_err(err, errlen, "remote drives need a cluster secret: set YC_CLUSTER_SECRET");
         return -1;
     }
     if (cfg->inline_max >= cfg->stripe_size) {

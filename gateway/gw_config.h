@@ -17,6 +17,9 @@ typedef struct {
     uint16_t listen_port;
     const char *data_dir; /* embedded default: drives are data_dir/drive1..N */
     size_t ndrives;
+    const char *drives_list;    /* instead: drives by spec, separated by spaces or commas ("DIR" or
+                                 * "HOST:PORT/NAME" of a yc-store drive); sets ndrives */
+    const char *cluster_secret; /* authenticates requests to yc-store daemons */
     uint32_t k, m;
     uint32_t stripe_size;
     size_t inline_max;
@@ -45,6 +48,10 @@ int gw_config_load(gw_config_t *cfg, const char *path, char *err, size_t errlen)
 
 /* Parses "HOST:PORT" into listen_host/listen_port. */
 int gw_config_set_listen(gw_config_t *cfg, const char *value);
+
+/* Splits a drives_list into at most max malloc'd specs in out (out NULL: only counts); returns
+ * the number of specs. */
+size_t gw_config_split_drives(const char *list, char **out, size_t max);
 
 /* Checks the combination (k+m, drives a multiple of k+m, credentials present, ...). */
 int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen);

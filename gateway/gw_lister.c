@@ -12,7 +12,7 @@ typedef struct {
 } rec_t;
 
 typedef struct {
-    store_drive_t *drive;
+    store_client_t *drive;
     rec_t *recs;
     size_t n, pos;
     meta_key_t seek; /* the next batch starts at the first record >= seek */
@@ -73,7 +73,7 @@ static void fill(gw_lister_t *l, cursor_t *cur)
     if (cur->failed || cur->last_batch)
         return;
     meta_key_t seek = cur->seek;
-    if (store_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur) != 0) {
+    if (store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur) != 0) {
         cur->failed = 1;
         return;
     }
@@ -123,8 +123,8 @@ int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_
     if ((l->cursors = calloc(l->ncursors, sizeof(*l->cursors))) == NULL)
         goto fail;
     for (size_t i = 0; i < l->ncursors; i++) {
-        l->cursors[i].drive = c->drives[i].store;
-        l->cursors[i].failed = c->drives[i].store == NULL;
+        l->cursors[i].drive = c->drives[i].client;
+        l->cursors[i].failed = c->drives[i].client == NULL;
         if ((l->cursors[i].recs = malloc(BATCH * sizeof(rec_t))) == NULL)
             goto fail;
     }

@@ -63,8 +63,8 @@ typedef struct {
 static void set_get_task(void *arg, size_t slot)
 {
     set_get_t *g = arg;
-    store_drive_t *d = g->set->drives[slot]->store;
-    g->results[slot] = d == NULL ? STORE_EIO : store_record_get(d, g->key, &g->vals[slot], &g->lens[slot]);
+    store_client_t *d = g->set->drives[slot]->client;
+    g->results[slot] = d == NULL ? STORE_EIO : store_client_record_get(d, g->key, &g->vals[slot], &g->lens[slot]);
 }
 
 typedef struct {
@@ -78,8 +78,8 @@ typedef struct {
 static void set_put_task(void *arg, size_t slot)
 {
     set_put_t *p = arg;
-    store_drive_t *d = p->set->drives[slot]->store;
-    p->results[slot] = d == NULL ? STORE_EIO : store_record_put(d, p->key, p->val, p->len);
+    store_client_t *d = p->set->drives[slot]->client;
+    p->results[slot] = d == NULL ? STORE_EIO : store_client_record_put(d, p->key, p->val, p->len);
 }
 
 /* Writes a record on every drive of the set; 0 once a write quorum acknowledged. */
@@ -194,9 +194,9 @@ static int collect_part(void *arg, const uint8_t *key, size_t klen, const uint8_
 static void parts_scan_task(void *arg, size_t slot)
 {
     parts_scan_t *ps = arg;
-    store_drive_t *d = ps->set->drives[slot]->store;
+    store_client_t *d = ps->set->drives[slot]->client;
     parts_collect_t pc = {ps, slot};
-    ps->results[slot] = d == NULL ? STORE_EIO : store_record_scan(d, ps->prefix, NULL, 0, collect_part, &pc);
+    ps->results[slot] = d == NULL ? STORE_EIO : store_client_record_scan(d, ps->prefix, NULL, 0, collect_part, &pc);
 }
 
 static void parts_scan_dispose(parts_scan_t *ps)
@@ -344,7 +344,7 @@ typedef struct {
 static void part_put_task(void *arg, size_t slot)
 {
     part_put_t *pp = arg;
-    store_drive_t *d = pp->set->drives[slot]->store;
+    store_client_t *d = pp->set->drives[slot]->client;
     meta_buf_t buf = {0};
     meta_part_t r = *pp->rec;
 
@@ -359,12 +359,12 @@ static void part_put_task(void *arg, size_t slot)
     void *old = NULL;
     size_t old_len;
     meta_part_t prev;
-    int had_prev = store_record_get(d, &pp->key, &old, &old_len) == 0 && meta_part_decode(old, old_len, &prev) == 0;
+    int had_prev = store_client_record_get(d, &pp->key, &old, &old_len) == 0 && meta_part_decode(old, old_len, &prev) == 0;
     pp->results[slot] = meta_part_encode(&r, &buf);
     if (pp->results[slot] == 0)
-        pp->results[slot] = store_record_put(d, &pp->key, buf.base, buf.len);
+        pp->results[slot] = store_client_record_put(d, &pp->key, buf.base, buf.len);
     if (pp->results[slot] == 0 && had_prev && memcmp(prev.data_id, r.data_id, META_ID_LEN) != 0)
-        store_shard_delete(d, prev.data_id, prev.shard_index);
+        store_client_shard_delete(d, prev.data_id, prev.shard_index);
     free(old);
     meta_buf_dispose(&buf);
 }
@@ -507,7 +507,7 @@ typedef struct {
 static void cleanup_task(void *arg, size_t slot)
 {
     cleanup_t *c = arg;
-    store_drive_t *d = c->set->drives[slot]->store;
+    store_client_t *d = c->set->drives[slot]->client;
     meta_key_t key;
     uint32_t shard_index = 0;
     if (d == NULL)
@@ -520,9 +520,9 @@ static void cleanup_task(void *arg, size_t slot)
         if (v->holders == 0 && v->rec.number == 0)
             continue;
         meta_key_part(c->upload_id, n, &key);
-        store_record_delete(d, &key);
+        store_client_record_delete(d, &key);
         if ((c->keep == NULL || !c->keep[n]) && v->slots[slot])
-            store_shard_delete(d, v->rec.data_id, shard_index);
+            store_client_shard_delete(d, v->rec.data_id, shard_index);
     }
 }
 
@@ -534,9 +534,9 @@ typedef struct {
 static void record_delete_task(void *arg, size_t slot)
 {
     record_delete_t *r = arg;
-    store_drive_t *d = r->set->drives[slot]->store;
+    store_client_t *d = r->set->drives[slot]->client;
     if (d != NULL)
-        store_record_delete(d, r->key);
+        store_client_record_delete(d, r->key);
 }
 
 static void drop_upload(gw_ctx_t *ctx, upload_t *u, part_view_t *views, const uint8_t *keep)

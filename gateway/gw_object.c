@@ -56,16 +56,16 @@ typedef struct {
     gw_set_t *set;
     const uint8_t *distribution;
     const uint8_t *data_id;
-    store_shard_writer_t *writers[16];
+    store_client_writer_t *writers[16];
     int results[16];
 } shard_write_t;
 
 static void create_task(void *arg, size_t slot)
 {
     shard_write_t *w = arg;
-    store_drive_t *d = w->set->drives[slot]->store;
+    store_client_t *d = w->set->drives[slot]->client;
     uint32_t shard = shard_of_slot(w->distribution, gw_set_width(w->set), (uint32_t)slot);
-    w->results[slot] = d == NULL ? STORE_EIO : store_shard_create(d, w->data_id, shard, &w->writers[slot]);
+    w->results[slot] = d == NULL ? STORE_EIO : store_client_shard_create(d, w->data_id, shard, &w->writers[slot]);
 }
 
 static void commit_task(void *arg, size_t slot)
@@ -73,7 +73,7 @@ static void commit_task(void *arg, size_t slot)
     shard_write_t *w = arg;
     if (w->writers[slot] == NULL)
         return;
-    w->results[slot] = store_shard_commit(w->writers[slot]);
+    w->results[slot] = store_client_shard_commit(w->writers[slot]);
     w->writers[slot] = NULL;
 }
 
@@ -100,7 +100,7 @@ static int write_inline(gw_cluster_t *c, gw_set_t *set, const uint8_t *body, uin
     }
     out->is_inline = 1;
     for (uint32_t i = 0; i < width; i++)
-        out->committed[i] = set->drives[i]->store != NULL;
+        out->committed[i] = set->drives[i]->client != NULL;
     return 0;
 }
 
@@ -193,8 +193,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             if (w.writers[slot] == NULL)
                 continue;
             const uint8_t *blk = i < k ? data[i] : par[i - k];
-            if ((w.results[slot] = store_shard_append(w.writers[slot], blk, block)) != 0) {
-                store_shard_abort(w.writers[slot]);
+            if ((w.results[slot] = store_client_shard_append(w.writers[slot], blk, block)) != 0) {
+                store_client_shard_abort(w.writers[slot]);
                 w.writers[slot] = NULL;
                 gw_log(GW_LOG_WARN, "event=shard_append_failed drive=%s err=%d", set->drives[slot]->path,
                        w.results[slot]);
@@ -214,7 +214,7 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
 fail:
     for (uint32_t slot = 0; slot < width; slot++)
         if (w.writers[slot] != NULL)
-            store_shard_abort(w.writers[slot]);
+            store_client_shard_abort(w.writers[slot]);
     EVP_MD_CTX_free(md5);
     free(pad);
     free(parity);
@@ -228,9 +228,9 @@ typedef struct {
 static void remove_task(void *arg, size_t slot)
 {
     gw_data_t *d = ((data_remove_t *)arg)->data;
-    store_drive_t *drive = d->set->drives[slot]->store;
+    store_client_t *drive = d->set->drives[slot]->client;
     if (drive != NULL && !d->is_inline)
-        store_shard_delete(drive, d->data_id, shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
+        store_client_shard_delete(drive, d->data_id, shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
 }
 
 void gw_data_remove(gw_cluster_t *c, gw_data_t *d)
@@ -258,7 +258,7 @@ typedef struct {
 static void record_put_task(void *arg, size_t slot)
 {
     commit_t *cm = arg;
-    store_drive_t *d = cm->set->drives[slot]->store;
+    store_client_t *d = cm->set->drives[slot]->client;
     meta_object_t r = *cm->rec;
 
     if (d == NULL || (cm->data != NULL && !cm->data->committed[slot])) {
@@ -270,15 +270,15 @@ static void record_put_task(void *arg, size_t slot)
         r.inline_data.base = (const char *)cm->data->inline_buf + (size_t)r.shard_index * cm->data->inline_len;
         r.inline_data.len = cm->data->inline_len;
     }
-    cm->results[slot] = store_object_put(d, &r);
+    cm->results[slot] = store_client_object_put(d, &r);
 }
 
 static void record_prune_task(void *arg, size_t slot)
 {
     commit_t *cm = arg;
-    store_drive_t *d = cm->set->drives[slot]->store;
+    store_client_t *d = cm->set->drives[slot]->client;
     if (d != NULL && cm->results[slot] == 0)
-        store_object_prune(d, cm->rec);
+        store_client_object_prune(d, cm->rec);
 }
 
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
@@ -290,7 +290,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     for (uint32_t slot = 0; slot < width; slot++) {
         if (cm.results[slot] == 0)
             ok++;
-        else if (set->drives[slot]->store != NULL)
+        else if (set->drives[slot]->client != NULL)
             gw_log(GW_LOG_WARN, "event=record_write_failed drive=%s err=%d", set->drives[slot]->path,
                    cm.results[slot]);
     }
@@ -328,9 +328,9 @@ typedef struct {
 static void lookup_task(void *arg, size_t slot)
 {
     lookup_t *l = arg;
-    store_drive_t *d = l->o->set->drives[slot]->store;
+    store_client_t *d = l->o->set->drives[slot]->client;
     l->o->found[slot] =
-        d == NULL ? STORE_EIO : store_object_get(d, l->bucket, l->key, l->vid, &l->o->raws[slot], &l->o->recs[slot]);
+        d == NULL ? STORE_EIO : store_client_object_get(d, l->bucket, l->key, l->vid, &l->o->raws[slot], &l->o->recs[slot]);
 }
 
 static int same_version(const meta_object_t *a, const meta_object_t *b)
@@ -511,10 +511,10 @@ static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off
                        uint8_t *buf)
 {
     const meta_object_t *r = gw_object_record(o);
-    store_drive_t *d = o->set->drives[r->distribution[shard]]->store;
+    store_client_t *d = o->set->drives[r->distribution[shard]]->client;
     if (d == NULL)
         return STORE_EIO;
-    return store_shard_read(d, part->data_id, shard, off, block, buf);
+    return store_client_shard_read(d, part->data_id, shard, off, block, buf);
 }
 
 int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
@@ -571,9 +571,9 @@ static void object_remove_task(void *arg, size_t slot)
 {
     remove_t *rm = arg;
     const gw_object_t *o = rm->o;
-    store_drive_t *d = o->set->drives[slot]->store;
+    store_client_t *d = o->set->drives[slot]->client;
     const meta_object_t *r = gw_object_record(o);
-    rm->results[slot] = d == NULL ? STORE_EIO : store_object_delete(d, r->bucket, r->key, r->vid);
+    rm->results[slot] = d == NULL ? STORE_EIO : store_client_object_delete(d, r->bucket, r->key, r->vid);
 }
 
 int gw_object_remove(gw_cluster_t *c, const gw_object_t *o)

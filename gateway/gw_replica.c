@@ -17,15 +17,15 @@ typedef struct {
 static void put_task(void *arg, size_t i)
 {
     replica_op_t *op = arg;
-    store_drive_t *d = op->c->drives[i].store;
-    op->results[i] = d == NULL ? STORE_EIO : store_record_put(d, op->key, op->val, op->len);
+    store_client_t *d = op->c->drives[i].client;
+    op->results[i] = d == NULL ? STORE_EIO : store_client_record_put(d, op->key, op->val, op->len);
 }
 
 static void delete_task(void *arg, size_t i)
 {
     replica_op_t *op = arg;
-    store_drive_t *d = op->c->drives[i].store;
-    op->results[i] = d == NULL ? STORE_EIO : store_record_delete(d, op->key);
+    store_client_t *d = op->c->drives[i].client;
+    op->results[i] = d == NULL ? STORE_EIO : store_client_record_delete(d, op->key);
     if (op->results[i] == STORE_ENOENT)
         op->results[i] = 0;
 }
@@ -33,8 +33,8 @@ static void delete_task(void *arg, size_t i)
 static void get_task(void *arg, size_t i)
 {
     replica_op_t *op = arg;
-    store_drive_t *d = op->c->drives[i].store;
-    op->results[i] = d == NULL ? STORE_EIO : store_record_get(d, op->key, &op->vals[i], &op->lens[i]);
+    store_client_t *d = op->c->drives[i].client;
+    op->results[i] = d == NULL ? STORE_EIO : store_client_record_get(d, op->key, &op->vals[i], &op->lens[i]);
 }
 
 static int run(gw_cluster_t *c, replica_op_t *op, gw_task_fn fn)
@@ -135,8 +135,8 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
 static void scan_task(void *arg, size_t i)
 {
     scan_op_t *op = arg;
-    store_drive_t *d = op->drives[i]->store;
-    op->lists[i].result = d == NULL ? STORE_EIO : store_record_scan(d, op->prefix, NULL, 0, collect, &op->lists[i]);
+    store_client_t *d = op->drives[i]->client;
+    op->lists[i].result = d == NULL ? STORE_EIO : store_client_record_scan(d, op->prefix, NULL, 0, collect, &op->lists[i]);
 }
 
 static int key_cmp(const entry_t *a, const entry_t *b)

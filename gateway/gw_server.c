@@ -372,13 +372,24 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof(h2o_socket_buffer_mmap_settings.fn_template),
              "%s/.tmp/body.XXXXXX", cfg->data_dir);
 
-    srv->drive_paths = calloc(cfg->ndrives, sizeof(char *));
-    for (size_t i = 0; i < cfg->ndrives; i++) {
-        snprintf(path, sizeof(path), "%s/drive%zu", cfg->data_dir, i + 1);
-        srv->drive_paths[i] = strdup(path);
+    size_t ndrives = cfg->ndrives;
+    if (cfg->drives_list != NULL)
+        ndrives = gw_config_split_drives(cfg->drives_list, NULL, 0);
+    if ((srv->drive_paths = calloc(ndrives, sizeof(char *))) == NULL) {
+        ret = -ENOMEM;
+        goto fail;
     }
-    gw_cluster_config_t cc = {.drive_paths = (const char *const *)srv->drive_paths,
-                              .ndrives = cfg->ndrives,
+    if (cfg->drives_list != NULL) {
+        gw_config_split_drives(cfg->drives_list, srv->drive_paths, ndrives);
+    } else {
+        for (size_t i = 0; i < ndrives; i++) {
+            snprintf(path, sizeof(path), "%s/drive%zu", cfg->data_dir, i + 1);
+            srv->drive_paths[i] = strdup(path);
+        }
+    }
+    gw_cluster_config_t cc = {.drive_specs = (const char *const *)srv->drive_paths,
+                              .ndrives = ndrives,
+                              .cluster_secret = cfg->cluster_secret,
                               .k = cfg->k,
                               .m = cfg->m,
                               .stripe_size = cfg->stripe_size,
@@ -411,8 +422,9 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     for (size_t i = 0; i < cfg->loops; i++)
         if ((ret = start_loop(srv, &srv->loops[i])) != 0)
             goto fail;
-    gw_log(GW_LOG_INFO, "event=started listen=%s:%u drives=%zu ec=%u+%u loops=%zu workers=%zu", cfg->listen_host,
-           cfg->listen_port, cfg->ndrives, cfg->k, cfg->m, cfg->loops, cfg->workers);
+    gw_log(GW_LOG_INFO, "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu",
+           cfg->listen_host, cfg->listen_port, srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops,
+           cfg->workers);
     *out = srv;
     return 0;
 

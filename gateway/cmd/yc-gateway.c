@@ -58,6 +58,8 @@ int main(int argc, char **argv)
         cfg.root_user = getenv("YC_ROOT_USER");
     if (getenv("YC_ROOT_PASSWORD") != NULL)
         cfg.root_password = getenv("YC_ROOT_PASSWORD");
+    if (getenv("YC_CLUSTER_SECRET") != NULL)
+        cfg.cluster_secret = getenv("YC_CLUSTER_SECRET");
     if (gw_config_check(&cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "yc-gateway: %s\n", err);
         return 2;
