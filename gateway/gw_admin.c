@@ -4,12 +4,15 @@
  *   GET    /_admin/v1/users                access keys and their users, never secrets (JSON)
  *   PUT    /_admin/v1/users/<access-key>   body {"user": "...", "secretKey": "..."}
  *   DELETE /_admin/v1/users/<access-key>
+ *   POST   /_admin/v1/heal                 starts a full heal (unless one runs)
+ *   GET    /_admin/v1/heal                 its progress (JSON)
  *
  * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_heal.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_log.h"
 #include <errno.h>
@@ -133,6 +136,19 @@ static void delete_user_work(gw_ctx_t *ctx)
     ctx->status = 204;
 }
 
+static void heal_work(gw_ctx_t *ctx)
+{
+    gw_healer_t *h = gw_server_healer(ctx->srv);
+    gw_heal_status_t st;
+    if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")))
+        gw_heal_start_full(h);
+    gw_heal_status(h, &st);
+    respond_json(ctx, json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
+                                (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed",
+                                (json_int_t)st.failed, "queued", (json_int_t)st.queued, "startedNs",
+                                (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns));
+}
+
 void gw_admin(gw_ctx_t *ctx)
 {
     h2o_req_t *req = ctx->req;
@@ -141,6 +157,10 @@ void gw_admin(gw_ctx_t *ctx)
 
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/info")) && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         gw_dispatch(ctx, info_work);
+        return;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/heal"))) {
+        gw_dispatch(ctx, heal_work);
         return;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT(USERS_PREFIX)) && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {

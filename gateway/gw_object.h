@@ -83,6 +83,12 @@ void gw_object_free(gw_object_t *o);
  * set, then the shard files. GW_EQUORUM when fewer than a write quorum answered. */
 int gw_object_remove(gw_cluster_t *c, const gw_object_t *o);
 
+/* Makes every drive of o's set hold o's version whole: a drive without the record, or whose
+ * shard of a part is missing or fails its checksums, gets the shard rebuilt from the others
+ * (read, decode, re-encode) and the record written. *repaired counts the drives repaired,
+ * *pending the drives that could not be reached (try again later). Blocking. */
+int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending);
+
 /* Random 16-byte id (data ids, upload ids). */
 void gw_random_id(uint8_t id[META_ID_LEN]);
 /* Wall-clock nanoseconds. */

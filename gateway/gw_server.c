@@ -8,6 +8,7 @@
  */
 #include "gateway/gw_server.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_heal.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
@@ -41,6 +42,7 @@ struct gw_server {
     gw_cluster_t *cluster;
     gw_pool_t *pool, *read_pool;
     gw_iam_t *iam;
+    gw_healer_t *healer;
     loop_thread_t *loops;
     atomic_size_t inflight;
     atomic_uint_fast64_t next_request;
@@ -62,6 +64,11 @@ gw_pool_t *gw_server_read_pool(gw_server_t *s)
 gw_iam_t *gw_server_iam(gw_server_t *s)
 {
     return s->iam;
+}
+
+gw_healer_t *gw_server_healer(gw_server_t *s)
+{
+    return s->healer;
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -399,6 +406,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         goto fail;
     if ((ret = gw_pool_new(cfg->workers, &srv->pool)) != 0 ||
         (ret = gw_pool_new(cfg->read_workers, &srv->read_pool)) != 0)
+        goto fail;
+    if ((ret = gw_healer_start(srv->cluster, &srv->healer)) != 0)
         goto fail;
     if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, &srv->iam)) != 0)
         goto fail;

@@ -93,5 +93,7 @@ const gw_config_t *gw_server_config(const gw_server_t *s);
 gw_pool_t *gw_server_read_pool(gw_server_t *s);
 /* The identity table (admin API). */
 struct gw_iam *gw_server_iam(gw_server_t *s);
+/* The healer (admin API). */
+struct gw_healer *gw_server_healer(gw_server_t *s);
 
 #endif

@@ -1,7 +1,7 @@
 /* yc-admin — the admin CLI: signs admin API calls with the root keys and prints the answers.
  *
  *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] COMMAND
- *     user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY | user list | info
+ *     user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY | user list | info | heal [status]
  *
  * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000.
  */
@@ -21,7 +21,9 @@ static void usage(void)
                     "  user add NAME ACCESS_KEY SECRET_KEY\n"
                     "  user remove ACCESS_KEY\n"
                     "  user list\n"
-                    "  info\n");
+                    "  info\n"
+                    "  heal            (rebuilds whatever any drive is missing; waits and shows progress)\n"
+                    "  heal status\n");
 }
 
 static void hex(const uint8_t *in, size_t n, char *out)
@@ -31,8 +33,18 @@ static void hex(const uint8_t *in, size_t n, char *out)
 }
 
 /* Sends one signed request; prints the body; returns 0 on a 2xx answer. */
+static int call_capture(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
+                        const char *body, char *out, size_t out_size);
+
 static int call(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
                 const char *body)
+{
+    return call_capture(endpoint, ak, sk, method, path, body, NULL, 0);
+}
+
+/* Sends one signed request; prints the body (or copies it to out); returns 0 on a 2xx answer. */
+static int call_capture(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
+                        const char *body, char *out, size_t out_size)
 {
     char host[280], port[16] = "80", authority[280], date[17], payload_hash[65], auth[2048];
     const char *p = endpoint;
@@ -107,7 +119,9 @@ static int call(const char *endpoint, const char *ak, const char *sk, const char
     int status = 0;
     sscanf(resp, "HTTP/1.%*d %d", &status);
     char *payload = strstr(resp, "\r\n\r\n");
-    if (payload != NULL && payload[4] != '\0')
+    if (out != NULL && out_size > 0)
+        snprintf(out, out_size, "%s", payload != NULL ? payload + 4 : "");
+    else if (payload != NULL && payload[4] != '\0')
         printf("%s\n", payload + 4);
     free(resp);
     if (status < 200 || status > 299) {
@@ -115,6 +129,24 @@ static int call(const char *endpoint, const char *ak, const char *sk, const char
         return 1;
     }
     return 0;
+}
+
+/* Starts a full heal and follows it until it is done, a progress line a second. */
+static int heal(const char *endpoint, const char *ak, const char *sk)
+{
+    char status[1024];
+    if (call_capture(endpoint, ak, sk, "POST", "/_admin/v1/heal", NULL, status, sizeof(status)) != 0)
+        return 1;
+    for (int i = 0; i < 86400; i++) {
+        if (call_capture(endpoint, ak, sk, "GET", "/_admin/v1/heal", NULL, status, sizeof(status)) != 0)
+            return 1;
+        printf("%s\n", status);
+        fflush(stdout);
+        if (strstr(status, "\"running\":false") != NULL)
+            return strstr(status, "\"failed\":0") != NULL ? 0 : 1;
+        sleep(1);
+    }
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -143,6 +175,10 @@ int main(int argc, char **argv)
     argc -= i;
     if (argc == 1 && strcmp(argv[0], "info") == 0)
         return call(endpoint, ak, sk, "GET", "/_admin/v1/info", NULL);
+    if (argc == 2 && strcmp(argv[0], "heal") == 0 && strcmp(argv[1], "status") == 0)
+        return call(endpoint, ak, sk, "GET", "/_admin/v1/heal", NULL);
+    if (argc == 1 && strcmp(argv[0], "heal") == 0)
+        return heal(endpoint, ak, sk);
     if (argc == 2 && strcmp(argv[0], "user") == 0 && strcmp(argv[1], "list") == 0)
         return call(endpoint, ak, sk, "GET", "/_admin/v1/users", NULL);
     if (argc == 5 && strcmp(argv[0], "user") == 0 && strcmp(argv[1], "add") == 0) {

@@ -1,0 +1,304 @@
+/* gw_heal.c — the background healer and the full heal (see gw_heal.h).
+ *
+ * The queue is a bounded ring of (bucket, key) under one mutex, with a small hash set of what
+ * it holds so that a key reported by a thousand reads is healed once. The healer thread drains
+ * it; a key whose drives did not all answer goes back to the queue and is retried after a
+ * pause, so a drive that comes back after an outage gets what it missed. A full heal runs in
+ * a thread of its own and walks the buckets with the lister.
+ */
+#include "gateway/gw_heal.h"
+#include "gateway/gw_lister.h"
+#include "gateway/gw_log.h"
+#include "gateway/gw_object.h"
+#include "gateway/gw_replica.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define QUEUE_SIZE 65536
+#define RETRY_PAUSE_MS 1000
+
+typedef struct {
+    char bucket[META_BUCKET_MAX + 1];
+    char key[META_KEY_MAX];
+    uint16_t key_len;
+    uint64_t hash;
+} item_t;
+
+struct gw_healer {
+    gw_cluster_t *c;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    item_t *ring;
+    size_t head, count;
+    uint64_t *present; /* open-addressing set of queued item hashes (0 = empty) */
+    int stopping;
+    pthread_t thread;
+    pthread_t full_thread;
+    int full_running, full_joinable;
+    gw_heal_status_t st;
+};
+
+static uint64_t item_hash(meta_bytes_t bucket, meta_bytes_t key)
+{
+    uint64_t h = XXH3_64bits_withSeed(key.base, key.len, XXH3_64bits(bucket.base, bucket.len));
+    return h == 0 ? 1 : h;
+}
+
+/* The set has twice the ring's slots, so it never fills up. Called with the mutex held. */
+static int set_insert(gw_healer_t *h, uint64_t hash)
+{
+    size_t mask = 2 * QUEUE_SIZE - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        if (h->present[i] == hash)
+            return 0;
+        if (h->present[i] == 0) {
+            h->present[i] = hash;
+            return 1;
+        }
+    }
+}
+
+static void set_remove(gw_healer_t *h, uint64_t hash)
+{
+    size_t mask = 2 * QUEUE_SIZE - 1, i = hash & mask;
+    while (h->present[i] != hash) {
+        if (h->present[i] == 0)
+            return;
+        i = (i + 1) & mask;
+    }
+    /* backward-shift deletion keeps every probe chain unbroken */
+    for (size_t j = (i + 1) & mask; h->present[j] != 0; j = (j + 1) & mask) {
+        size_t home = h->present[j] & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            h->present[i] = h->present[j];
+            i = j;
+        }
+    }
+    h->present[i] = 0;
+}
+
+static void enqueue(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
+{
+    if (bucket.len > META_BUCKET_MAX || key.len > META_KEY_MAX)
+        return;
+    uint64_t hash = item_hash(bucket, key);
+    pthread_mutex_lock(&h->mutex);
+    if (h->count < QUEUE_SIZE && set_insert(h, hash)) {
+        item_t *it = &h->ring[(h->head + h->count) % QUEUE_SIZE];
+        memcpy(it->bucket, bucket.base, bucket.len);
+        it->bucket[bucket.len] = '\0';
+        memcpy(it->key, key.base, key.len);
+        it->key_len = (uint16_t)key.len;
+        it->hash = hash;
+        h->count++;
+        h->st.queued = h->count;
+        pthread_cond_signal(&h->cond);
+    }
+    pthread_mutex_unlock(&h->mutex);
+}
+
+void gw_heal_note(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
+{
+    if (h != NULL)
+        enqueue(h, bucket, key);
+}
+
+/* Heals one key: 0 done, 1 some drive unreachable (retry later), negative error. */
+static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
+{
+    gw_object_t *o;
+    uint32_t repaired = 0, pending = 0;
+    int ret = gw_object_lookup(h->c, bucket, key, NULL, &o);
+    if (ret == GW_ENOENT)
+        return 0; /* deleted meanwhile, or never visible: nothing to heal */
+    if (ret != 0)
+        return ret == GW_EQUORUM ? 1 : ret;
+    ret = gw_object_heal(o, &repaired, &pending);
+    gw_object_free(o);
+    pthread_mutex_lock(&h->mutex);
+    h->st.repaired += repaired;
+    if (ret != 0)
+        h->st.failed++;
+    pthread_mutex_unlock(&h->mutex);
+    if (repaired > 0)
+        gw_log(GW_LOG_INFO, "event=healed bucket=%.*s key=%.*s drives=%u", (int)bucket.len, bucket.base, (int)key.len,
+               key.base, repaired);
+    return ret != 0 ? ret : pending > 0 ? 1 : 0;
+}
+
+static void *healer_main(void *arg)
+{
+    gw_healer_t *h = arg;
+    pthread_mutex_lock(&h->mutex);
+    while (!h->stopping) {
+        if (h->count == 0) {
+            pthread_cond_wait(&h->cond, &h->mutex);
+            continue;
+        }
+        item_t it = h->ring[h->head];
+        h->head = (h->head + 1) % QUEUE_SIZE;
+        h->count--;
+        set_remove(h, it.hash);
+        h->st.queued = h->count;
+        pthread_mutex_unlock(&h->mutex);
+
+        meta_bytes_t bucket = {it.bucket, strlen(it.bucket)}, key = {it.key, it.key_len};
+        if (heal_key(h, bucket, key) > 0) {
+            /* a drive did not answer: try again after a pause, without spinning */
+            usleep(RETRY_PAUSE_MS * 1000);
+            enqueue(h, bucket, key);
+        }
+        pthread_mutex_lock(&h->mutex);
+    }
+    pthread_mutex_unlock(&h->mutex);
+    return NULL;
+}
+
+int gw_healer_start(gw_cluster_t *c, gw_healer_t **out)
+{
+    gw_healer_t *h = calloc(1, sizeof(*h));
+    if (h == NULL || (h->ring = calloc(QUEUE_SIZE, sizeof(item_t))) == NULL ||
+        (h->present = calloc(2 * QUEUE_SIZE, sizeof(uint64_t))) == NULL) {
+        if (h != NULL)
+            free(h->ring);
+        free(h);
+        return -ENOMEM;
+    }
+    h->c = c;
+    pthread_mutex_init(&h->mutex, NULL);
+    pthread_cond_init(&h->cond, NULL);
+    if (pthread_create(&h->thread, NULL, healer_main, h) != 0) {
+        free(h->ring);
+        free(h->present);
+        free(h);
+        return -EAGAIN;
+    }
+    c->healer = h;
+    *out = h;
+    return 0;
+}
+
+void gw_healer_stop(gw_healer_t *h)
+{
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mutex);
+    h->stopping = 1;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->mutex);
+    pthread_join(h->thread, NULL);
+    if (h->full_joinable)
+        pthread_join(h->full_thread, NULL);
+    h->c->healer = NULL;
+    free(h->ring);
+    free(h->present);
+    free(h);
+}
+
+/* ---------------------------------------------------------------- full heal */
+
+typedef struct {
+    char names[1024][META_BUCKET_MAX + 1];
+    size_t n;
+    gw_cluster_t *c;
+} buckets_t;
+
+/* Re-replicates each bucket record to every drive and remembers the bucket's name. */
+static int collect_bucket(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    buckets_t *b = arg;
+    meta_bucket_t rec;
+    meta_key_t k;
+    if (meta_bucket_decode(val, vlen, &rec) != 0 || rec.name.len > META_BUCKET_MAX || b->n == 1024)
+        return 0;
+    memcpy(b->names[b->n], rec.name.base, rec.name.len);
+    b->names[b->n][rec.name.len] = '\0';
+    b->n++;
+    if (klen <= sizeof(k.buf)) {
+        memcpy(k.buf, key, klen);
+        k.len = klen;
+        gw_replica_put(b->c, &k, val, vlen);
+    }
+    return 0;
+}
+
+static int copy_user(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    meta_key_t k;
+    if (klen <= sizeof(k.buf)) {
+        memcpy(k.buf, key, klen);
+        k.len = klen;
+        gw_replica_put(arg, &k, val, vlen);
+    }
+    return 0;
+}
+
+static void *full_main(void *arg)
+{
+    gw_healer_t *h = arg;
+    buckets_t *b = calloc(1, sizeof(*b));
+    meta_key_t prefix;
+
+    gw_log(GW_LOG_INFO, "event=heal_started");
+    if (b != NULL) {
+        b->c = h->c;
+        meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
+        gw_replica_scan(h->c, &prefix, collect_bucket, b);
+        meta_key_user((meta_bytes_t){"", 0}, &prefix);
+        gw_replica_scan(h->c, &prefix, copy_user, h->c);
+        for (size_t i = 0; i < b->n && !h->stopping; i++) {
+            meta_bytes_t bucket = {b->names[i], strlen(b->names[i])};
+            gw_lister_t *l;
+            gw_list_entry_t e;
+            if (gw_lister_open(h->c, bucket, (meta_bytes_t){"", 0}, &l) != 0)
+                continue;
+            while (!h->stopping && gw_lister_next(l, &e) == 1) {
+                if (heal_key(h, bucket, (meta_bytes_t){e.key, e.key_len}) > 0)
+                    enqueue(h, bucket, (meta_bytes_t){e.key, e.key_len}); /* unreachable drive: keep trying */
+                pthread_mutex_lock(&h->mutex);
+                h->st.scanned++;
+                pthread_mutex_unlock(&h->mutex);
+            }
+            gw_lister_free(l);
+        }
+        free(b);
+    }
+    pthread_mutex_lock(&h->mutex);
+    h->full_running = 0;
+    h->st.running = 0;
+    h->st.finished_ns = gw_now_ns();
+    gw_log(GW_LOG_INFO, "event=heal_finished scanned=%llu repaired=%llu failed=%llu",
+           (unsigned long long)h->st.scanned, (unsigned long long)h->st.repaired, (unsigned long long)h->st.failed);
+    pthread_mutex_unlock(&h->mutex);
+    return NULL;
+}
+
+void gw_heal_start_full(gw_healer_t *h)
+{
+    pthread_mutex_lock(&h->mutex);
+    if (!h->full_running) {
+        if (h->full_joinable)
+            pthread_join(h->full_thread, NULL); /* finished: its thread only needs reaping */
+        h->full_running = 1;
+        h->st.running = 1;
+        h->st.scanned = 0;
+        h->st.failed = 0;
+        h->st.started_ns = gw_now_ns();
+        h->st.finished_ns = 0;
+        h->full_joinable = pthread_create(&h->full_thread, NULL, full_main, h) == 0;
+        if (!h->full_joinable)
+            h->full_running = h->st.running = 0;
+    }
+    pthread_mutex_unlock(&h->mutex);
+}
+
+void gw_heal_status(gw_healer_t *h, gw_heal_status_t *out)
+{
+    pthread_mutex_lock(&h->mutex);
+    *out = h->st;
+    pthread_mutex_unlock(&h->mutex);
+}

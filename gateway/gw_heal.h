@@ -1,0 +1,38 @@
+/* gw_heal.h — the healer: brings every drive of a set back to holding every visible object.
+ *
+ * Two ways in. Reads that had to work around a missing or damaged shard, and writes that
+ * reached a quorum but not every drive, note the key (gw_heal_note); a background thread heals
+ * noted keys, retrying those whose drives are unreachable until they answer. A full heal
+ * (yc-admin heal) walks every bucket and every visible object, which is what a wiped or
+ * replaced drive needs, and also re-replicates bucket and user records to every drive.
+ * Progress is counted for the admin API and the logs.
+ */
+#ifndef YC_GW_HEAL_H
+#define YC_GW_HEAL_H
+#include <stdint.h>
+#include "gateway/gw_cluster.h"
+
+typedef struct gw_healer gw_healer_t;
+
+typedef struct {
+    int running;         /* a full heal is in progress */
+    uint64_t scanned;    /* objects checked by the current or last full heal */
+    uint64_t repaired;   /* drives given back an object (all heals since start) */
+    uint64_t failed;     /* objects a heal could not finish (retried later when noted) */
+    uint64_t queued;     /* keys waiting for the background healer */
+    int64_t started_ns, finished_ns; /* of the current or last full heal */
+} gw_heal_status_t;
+
+/* Starts the background healer of c (and sets c->healer). */
+int gw_healer_start(gw_cluster_t *c, gw_healer_t **out);
+void gw_healer_stop(gw_healer_t *h);
+
+/* Queues a key for the background healer; cheap, never blocks on drives (a full queue only
+ * drops the note: a full heal finds the key anyway). Safe from any thread; h may be NULL. */
+void gw_heal_note(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key);
+
+/* Starts a full heal in the background unless one is running. */
+void gw_heal_start_full(gw_healer_t *h);
+void gw_heal_status(gw_healer_t *h, gw_heal_status_t *out);
+
+#endif
