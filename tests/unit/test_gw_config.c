@@ -101,6 +101,25 @@ TEST(test_config_example_file_parses)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_examples_for_remote_drives_parse_and_check)
+{
+    static const char *const files[] = {"conf/one-host-3-stores.yaml", "conf/multi-node.yaml"};
+    static const size_t drives[] = {6, 16};
+    for (size_t i = 0; i < 2; i++) {
+        gw_config_t cfg;
+        char err[256];
+        gw_config_defaults(&cfg);
+        CHECK_EQ_INT(gw_config_load(&cfg, files[i], err, sizeof(err)), 0);
+        CHECK_EQ_INT(gw_config_split_drives(cfg.drives_list, NULL, 0), drives[i]);
+        cfg.root_user = "admin";
+        cfg.root_password = "12345678";
+        CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1); /* no cluster secret yet */
+        cfg.cluster_secret = "secret";
+        CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), 0);
+        gw_config_dispose(&cfg);
+    }
+}
+
 int main(void)
 {
     RUN(test_config_defaults_when_file_is_empty);
@@ -110,5 +129,6 @@ int main(void)
     RUN(test_config_check_rejects_drives_not_forming_sets);
     RUN(test_config_check_requires_credentials);
     RUN(test_config_example_file_parses);
+    RUN(test_config_examples_for_remote_drives_parse_and_check);
     return unit_done();
 }
