@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define QUEUE_SIZE 65536
+#define QUEUE_SIZE 8192
 #define RETRY_PAUSE_MS 1000
 
 typedef struct {

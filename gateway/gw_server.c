@@ -318,26 +318,28 @@ static int open_listener(const gw_config_t *cfg)
     return fd;
 }
 
+/* Everything of h2o that a loop owns is made on the loop's own thread: sockets take their
+ * buffers from the creating thread's __thread allocator, and two loops reading into buffers
+ * from one (the main thread's) would corrupt it. */
 static void *loop_main(void *arg)
 {
     loop_thread_t *lt = arg;
-    h2o_evloop_t *loop = lt->ctx.loop;
 
+    h2o_context_init(&lt->ctx, h2o_evloop_create(), &lt->srv->globalconf);
+    gw_loop_init(&lt->loop, lt->ctx.loop);
+    lt->accept_ctx.ctx = &lt->ctx;
+    lt->accept_ctx.hosts = lt->srv->globalconf.hosts;
+    lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
+    lt->listener->data = lt;
+    h2o_socket_read_start(lt->listener, on_accept);
     while (!lt->srv->stopping)
-        h2o_evloop_run(loop, INT32_MAX);
+        h2o_evloop_run(lt->ctx.loop, INT32_MAX);
     return NULL;
 }
 
 static int start_loop(gw_server_t *srv, loop_thread_t *lt)
 {
     lt->srv = srv;
-    h2o_context_init(&lt->ctx, h2o_evloop_create(), &srv->globalconf);
-    gw_loop_init(&lt->loop, lt->ctx.loop);
-    lt->accept_ctx.ctx = &lt->ctx;
-    lt->accept_ctx.hosts = srv->globalconf.hosts;
-    lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
-    lt->listener->data = lt;
-    h2o_socket_read_start(lt->listener, on_accept);
     return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
 }
 

@@ -1049,9 +1049,20 @@ static int open_listener(const store_server_config_t *cfg)
     return fd;
 }
 
+/* The loop's h2o objects are made on the loop's own thread: sockets take their buffers from
+ * the creating thread's __thread allocator, and two loops sharing one would corrupt it. */
 static void *loop_main(void *arg)
 {
     loop_thread_t *lt = arg;
+    store_server_t *s = lt->srv;
+
+    h2o_context_init(&lt->ctx, h2o_evloop_create(), &s->globalconf);
+    gw_loop_init(&lt->loop, lt->ctx.loop);
+    lt->accept_ctx.ctx = &lt->ctx;
+    lt->accept_ctx.hosts = s->globalconf.hosts;
+    lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
+    lt->listener->data = lt;
+    h2o_socket_read_start(lt->listener, on_accept);
     for (;;)
         h2o_evloop_run(lt->ctx.loop, INT32_MAX);
     return NULL;
@@ -1060,13 +1071,6 @@ static void *loop_main(void *arg)
 static int start_loop(store_server_t *s, loop_thread_t *lt)
 {
     lt->srv = s;
-    h2o_context_init(&lt->ctx, h2o_evloop_create(), &s->globalconf);
-    gw_loop_init(&lt->loop, lt->ctx.loop);
-    lt->accept_ctx.ctx = &lt->ctx;
-    lt->accept_ctx.hosts = s->globalconf.hosts;
-    lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
-    lt->listener->data = lt;
-    h2o_socket_read_start(lt->listener, on_accept);
     return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
 }
 
