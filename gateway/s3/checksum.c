@@ -350,7 +350,7 @@ void s3_checksum_to_hex(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int hex_value(char ch)
+int s3_hex_digit(char ch)
 {
     if (ch >= '0' && ch <= '9')
         return ch - '0';
@@ -366,7 +366,7 @@ int s3_checksum_from_hex(h2o_iovec_t in, uint8_t *out, size_t out_len)
     if (in.len != 2 * out_len)
         return S3_CHECKSUM_EINVAL;
     for (size_t i = 0; i < out_len; i++) {
-        int hi = hex_value(in.base[2 * i]), lo = hex_value(in.base[2 * i + 1]);
+        int hi = s3_hex_digit(in.base[2 * i]), lo = s3_hex_digit(in.base[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return S3_CHECKSUM_EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -90,4 +90,7 @@ int s3_checksum_from_hex(h2o_iovec_t in, uint8_t *out, size_t out_len);
  * when different, S3_CHECKSUM_EINVAL when b64 is not base64 of a digest of that size. */
 int s3_checksum_compare_base64(const uint8_t *digest, size_t len, h2o_iovec_t b64);
 
+/* The value of one hex digit (either case), or -1. */
+int s3_hex_digit(char ch);
+
 #endif

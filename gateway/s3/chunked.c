@@ -11,6 +11,7 @@
  * constant time.
  */
 #include "gateway/s3/chunked.h"
+#include "gateway/s3/checksum.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,17 +44,6 @@ struct s3_chunked {
     uint8_t trailer_sig[32];
     EVP_MD_CTX *trailer_hash; /* over the canonical trailer lines, signed trailer mode */
 };
-
-static int hex_value(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
 
 int s3_chunked_new(const s3_chunked_config_t *cfg, s3_chunked_t **out)
 {
@@ -167,7 +157,7 @@ static int parse_size_line(s3_chunked_t *c, const char *p, size_t len)
     size_t i = 0;
     int d;
 
-    for (; i < len && (d = hex_value(p[i])) >= 0; i++) {
+    for (; i < len && (d = s3_hex_digit(p[i])) >= 0; i++) {
         if (i >= 16)
             return S3_CHUNKED_MALFORMED;
         size = size << 4 | (uint64_t)d;

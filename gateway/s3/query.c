@@ -3,19 +3,9 @@
  * Numbers are parsed by hand rather than with strtoul: the input is pointer+length (not
  * NUL-terminated), and S3 refuses signs, spaces and anything but decimal digits.
  */
+#include "gateway/s3/checksum.h"
 #include <string.h>
 #include "gateway/s3/query.h"
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes src into dst (which has room for src.len bytes); returns the decoded length or -1. */
 static ssize_t decode_into(char *dst, const char *src, size_t len)
@@ -28,7 +18,7 @@ static ssize_t decode_into(char *dst, const char *src, size_t len)
         }
         if (len - i < 3)
             return -1;
-        int hi = hex_value(src[i + 1]), lo = hex_value(src[i + 2]);
+        int hi = s3_hex_digit(src[i + 1]), lo = s3_hex_digit(src[i + 2]);
         if (hi < 0 || lo < 0)
             return -1;
         dst[o++] = (char)(hi << 4 | lo);

@@ -39,11 +39,6 @@ static h2o_iovec_t split(h2o_iovec_t *rest, char sep)
     return head;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Percent-decodes (and '+' to space, as the query of a presigned URL is form-encoded by some clients). */
 static int decode(h2o_mem_pool_t *pool, h2o_iovec_t in, int plus_is_space, h2o_iovec_t *out)
 {
@@ -51,9 +46,9 @@ static int decode(h2o_mem_pool_t *pool, h2o_iovec_t in, int plus_is_space, h2o_i
     size_t n = 0;
     for (size_t i = 0; i < in.len; i++) {
         if (in.base[i] == '%') {
-            if (i + 2 >= in.len || hexval(in.base[i + 1]) < 0 || hexval(in.base[i + 2]) < 0)
+            if (i + 2 >= in.len || s3_hex_digit(in.base[i + 1]) < 0 || s3_hex_digit(in.base[i + 2]) < 0)
                 return -1;
-            buf[n++] = (char)(hexval(in.base[i + 1]) * 16 + hexval(in.base[i + 2]));
+            buf[n++] = (char)(s3_hex_digit(in.base[i + 1]) * 16 + s3_hex_digit(in.base[i + 2]));
             i += 2;
         } else {
             buf[n++] = plus_is_space && in.base[i] == '+' ? ' ' : in.base[i];

@@ -88,17 +88,6 @@ static int find_header(const s3_request_t *req, const char *name, h2o_iovec_t *o
     return found;
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 static int is_unreserved(unsigned char ch)
 {
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
@@ -186,8 +175,8 @@ static void sbuf_add_canonical(struct sbuf *b, h2o_iovec_t raw, int keep_slash, 
 {
     for (size_t i = 0; i < raw.len; i++) {
         unsigned char ch = (unsigned char)raw.base[i];
-        if (ch == '%' && i + 2 < raw.len && hex_digit(raw.base[i + 1]) >= 0 && hex_digit(raw.base[i + 2]) >= 0) {
-            sbuf_add_encoded(b, (unsigned char)(hex_digit(raw.base[i + 1]) << 4 | hex_digit(raw.base[i + 2])));
+        if (ch == '%' && i + 2 < raw.len && s3_hex_digit(raw.base[i + 1]) >= 0 && s3_hex_digit(raw.base[i + 2]) >= 0) {
+            sbuf_add_encoded(b, (unsigned char)(s3_hex_digit(raw.base[i + 1]) << 4 | s3_hex_digit(raw.base[i + 2])));
             i += 2;
         } else if (ch == '/' && keep_slash) {
             sbuf_addc(b, '/');
@@ -208,9 +197,9 @@ static int pool_decode(h2o_mem_pool_t *pool, h2o_iovec_t raw, h2o_iovec_t *out)
     if (dst == NULL)
         return S3_AUTH_NOMEM;
     for (size_t i = 0; i < raw.len; i++) {
-        if (raw.base[i] == '%' && i + 2 < raw.len && hex_digit(raw.base[i + 1]) >= 0 &&
-            hex_digit(raw.base[i + 2]) >= 0) {
-            dst[o++] = (char)(hex_digit(raw.base[i + 1]) << 4 | hex_digit(raw.base[i + 2]));
+        if (raw.base[i] == '%' && i + 2 < raw.len && s3_hex_digit(raw.base[i + 1]) >= 0 &&
+            s3_hex_digit(raw.base[i + 2]) >= 0) {
+            dst[o++] = (char)(s3_hex_digit(raw.base[i + 1]) << 4 | s3_hex_digit(raw.base[i + 2]));
             i += 2;
         } else if (raw.base[i] == '+') {
             dst[o++] = ' ';
