@@ -16,6 +16,7 @@
 #include "gateway/gw_heal.h"
 #include "gateway/gw_log.h"
 #include <errno.h>
+#include <stdatomic.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -274,44 +275,107 @@ static void record_put_task(void *arg, size_t slot)
     cm->results[slot] = store_client_object_put(d, &r);
 }
 
-static void record_prune_task(void *arg, size_t slot)
+/* Pruning the versions a write replaced happens after the write is acknowledged, without the
+ * client waiting for it: every drive gets a job holding its own reference to one copy of the
+ * record; the last job to finish frees it. A prune that never runs (crash) leaves an older
+ * version beside the newer one, which readers ignore and the next write or delete removes. */
+typedef struct prune_batch prune_batch_t;
+
+typedef struct {
+    gw_job_t job;
+    prune_batch_t *batch;
+    store_client_t *client;
+} prune_job_t;
+
+struct prune_batch {
+    atomic_int refs;
+    meta_buf_t raw;
+    meta_object_t rec;
+    prune_job_t jobs[16];
+};
+
+static void prune_run(gw_job_t *job)
 {
-    commit_t *cm = arg;
-    store_client_t *d = cm->set->drives[slot]->client;
-    if (d != NULL && cm->results[slot] == 0)
-        store_client_object_prune(d, cm->rec);
+    prune_job_t *pj = (prune_job_t *)job;
+    prune_batch_t *b = pj->batch;
+    store_client_object_prune(pj->client, &b->rec);
+    if (atomic_fetch_sub(&b->refs, 1) == 1) {
+        meta_buf_dispose(&b->raw);
+        free(b);
+    }
+}
+
+static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *results)
+{
+    uint32_t width = gw_set_width(set), n = 0;
+    prune_batch_t *b = calloc(1, sizeof(*b));
+    /* the copy is the encoded record decoded again: it owns every byte it points to */
+    if (b == NULL || meta_object_encode(rec, &b->raw) != 0 || meta_object_decode(b->raw.base, b->raw.len, &b->rec) != 0) {
+        if (b != NULL)
+            meta_buf_dispose(&b->raw);
+        free(b);
+        return;
+    }
+    for (uint32_t slot = 0; slot < width; slot++)
+        n += results[slot] == 0 && set->drives[slot]->client != NULL;
+    if (n == 0) {
+        meta_buf_dispose(&b->raw);
+        free(b);
+        return;
+    }
+    atomic_init(&b->refs, (int)n);
+    for (uint32_t slot = 0, i = 0; slot < width; slot++) {
+        if (results[slot] != 0 || set->drives[slot]->client == NULL)
+            continue;
+        b->jobs[i] = (prune_job_t){.job = {.run = prune_run}, .batch = b, .client = set->drives[slot]->client};
+        gw_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        i++;
+    }
 }
 
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
 {
     commit_t cm = {.set = set, .rec = rec, .data = data};
-    uint32_t ok = 0, width = gw_set_width(set);
+    uint32_t ok = 0, stale = 0, width = gw_set_width(set);
 
     gw_set_fanout(set, record_put_task, &cm);
     for (uint32_t slot = 0; slot < width; slot++) {
         if (cm.results[slot] == 0)
             ok++;
+        else if (cm.results[slot] == STORE_ESTALE)
+            stale++;
         else if (set->drives[slot]->client != NULL)
             gw_log(GW_LOG_WARN, "event=record_write_failed drive=%s err=%d", set->drives[slot]->path,
                    cm.results[slot]);
     }
-    if (ok < gw_set_write_quorum(set))
+    /* Drives that already hold a newer version of the key absorbed this one: for the client the
+     * write happened and was overwritten at once (last writer wins), but they do not hold it, so
+     * it is no reason to prune anything. */
+    if (ok + stale < gw_set_write_quorum(set))
         return GW_EQUORUM;
-    if (ok < width)
+    if (ok + stale < width)
         gw_heal_note(c->healer, rec->bucket, rec->key); /* the drives that missed it get it later */
     /* Only now, with the new version durable on a quorum, may older null versions go. */
-    gw_set_fanout(set, record_prune_task, &cm);
+    if (ok >= gw_set_write_quorum(set))
+        prune_later(set, rec, cm.results);
     return 0;
 }
 
 /* ---------------------------------------------------------------- lookup and read */
 
+/* Versions of a key read from each drive: a drive may hold a new version beside the one it
+ * replaces until the prune, and both must count, or a key being overwritten would vanish for
+ * readers while the new version has reached only some drives. */
+#define LOOKUP_VERSIONS 4
+
 struct gw_object {
     gw_cluster_t *cluster;
     gw_set_t *set;
-    meta_buf_t raws[16];
-    meta_object_t recs[16];
-    int found[16];     /* per slot: store_object_get result */
+    void *vraws[16][LOOKUP_VERSIONS];
+    meta_object_t vrecs[16][LOOKUP_VERSIONS];
+    uint32_t nv[16];
+    meta_object_t recs[16]; /* per slot: its record of the chosen version (when agree) */
+    int found[16];     /* per slot: 0 when the drive answered (with or without versions), else the error */
     uint8_t agree[16]; /* per slot: holds the chosen version */
     int chosen;        /* slot whose record is returned */
     uint8_t *inline_data; /* decoded bytes of an inline object */
@@ -328,12 +392,50 @@ typedef struct {
     const uint8_t *vid;
 } lookup_t;
 
+typedef struct {
+    gw_object_t *o;
+    size_t slot;
+    const uint8_t *vid;
+} version_collect_t;
+
+static int collect_version(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    version_collect_t *vc = arg;
+    gw_object_t *o = vc->o;
+    uint32_t n = o->nv[vc->slot];
+    void *copy;
+
+    if (n == LOOKUP_VERSIONS)
+        return 1;
+    if ((copy = malloc(vlen > 0 ? vlen : 1)) == NULL)
+        return -1;
+    memcpy(copy, val, vlen);
+    if (meta_object_decode(copy, vlen, &o->vrecs[vc->slot][n]) != 0 ||
+        (vc->vid != NULL && memcmp(o->vrecs[vc->slot][n].vid, vc->vid, META_ID_LEN) != 0)) {
+        free(copy); /* damaged (the healer's business) or another version */
+        return 0;
+    }
+    o->vraws[vc->slot][n] = copy;
+    o->nv[vc->slot] = n + 1;
+    return 0;
+}
+
 static void lookup_task(void *arg, size_t slot)
 {
     lookup_t *l = arg;
     store_client_t *d = l->o->set->drives[slot]->client;
-    l->o->found[slot] =
-        d == NULL ? STORE_EIO : store_client_object_get(d, l->bucket, l->key, l->vid, &l->o->raws[slot], &l->o->recs[slot]);
+    version_collect_t vc = {l->o, slot, l->vid};
+    meta_key_t prefix;
+
+    if (d == NULL) {
+        l->o->found[slot] = STORE_EIO;
+        return;
+    }
+    if (meta_key_object_versions(l->bucket, l->key, &prefix) != 0) {
+        l->o->found[slot] = STORE_EINVAL;
+        return;
+    }
+    l->o->found[slot] = store_client_record_scan(d, &prefix, NULL, 0, collect_version, &vc);
 }
 
 static int same_version(const meta_object_t *a, const meta_object_t *b)
@@ -374,24 +476,35 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
     gw_set_fanout_reads(o->set, lookup_task, &l);
 
     uint32_t width = gw_set_width(o->set), answered = 0;
+    const meta_object_t *best = NULL;
     for (uint32_t s = 0; s < width; s++) {
-        if (o->found[s] == 0 || o->found[s] == STORE_ENOENT)
-            answered++;
-        if (o->found[s] != 0)
-            continue;
-        uint32_t count = 0;
-        for (uint32_t t = 0; t < width; t++)
-            if (o->found[t] == 0 && same_version(&o->recs[s], &o->recs[t]))
-                count++;
-        if (count >= o->set->k && (o->chosen < 0 || newer(&o->recs[s], &o->recs[o->chosen])))
-            o->chosen = (int)s;
+        answered += o->found[s] == 0;
+        for (uint32_t v = 0; v < o->nv[s]; v++) {
+            const meta_object_t *cand = &o->vrecs[s][v];
+            if (best != NULL && !newer(cand, best))
+                continue;
+            uint32_t count = 0;
+            for (uint32_t t = 0; t < width; t++)
+                for (uint32_t w = 0; w < o->nv[t]; w++)
+                    count += same_version(cand, &o->vrecs[t][w]);
+            if (count >= o->set->k)
+                best = cand;
+        }
     }
-    if (o->chosen < 0) {
+    if (best == NULL) {
         ret = answered >= o->set->k ? GW_ENOENT : GW_EQUORUM;
         goto fail;
     }
-    for (uint32_t s = 0; s < width; s++)
-        o->agree[s] = o->found[s] == 0 && same_version(&o->recs[s], &o->recs[o->chosen]);
+    for (uint32_t s = 0; s < width; s++) {
+        for (uint32_t v = 0; v < o->nv[s]; v++) {
+            if (same_version(&o->vrecs[s][v], best)) {
+                o->recs[s] = o->vrecs[s][v];
+                o->agree[s] = 1;
+                if (o->chosen < 0)
+                    o->chosen = (int)s;
+            }
+        }
+    }
     if ((o->recs[o->chosen].flags & META_OBJ_INLINE) && (ret = decode_inline(o)) != 0)
         goto fail;
     *out = o;
@@ -412,7 +525,8 @@ void gw_object_free(gw_object_t *o)
     if (o == NULL)
         return;
     for (int s = 0; s < 16; s++)
-        meta_buf_dispose(&o->raws[s]);
+        for (uint32_t v = 0; v < o->nv[s]; v++)
+            free(o->vraws[s][v]);
     free(o->inline_data);
     free(o->stripe);
     free(o->decoded);
@@ -607,7 +721,7 @@ static void heal_check_task(void *arg, size_t slot)
     store_client_t *d = o->set->drives[slot]->client;
     meta_part_ref_t part;
 
-    if (d == NULL || (o->found[slot] != 0 && o->found[slot] != STORE_ENOENT)) {
+    if (d == NULL || o->found[slot] != 0) {
         h->results[slot] = STORE_EUNREACHABLE;
         return;
     }
@@ -743,7 +857,10 @@ int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending)
             rec.inline_data.base = (const char *)inline_buf + (size_t)rec.shard_index * inline_len;
             rec.inline_data.len = inline_len;
         }
-        if (store_client_object_put(d, &rec) == 0 && store_client_object_prune(d, &rec) == 0)
+        int put = store_client_object_put(d, &rec);
+        if (put == STORE_ESTALE)
+            continue; /* a newer version arrived meanwhile: nothing left to repair here */
+        if (put == 0 && store_client_object_prune(d, &rec) == 0)
             (*repaired)++;
         else
             ret = GW_EIO;

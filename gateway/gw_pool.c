@@ -159,6 +159,11 @@ void gw_lane_free(gw_lane_t *lane)
     free(lane);
 }
 
+void gw_lane_submit(gw_lane_t *lane, gw_job_t *job)
+{
+    gw_pool_submit(lane->pool, job);
+}
+
 typedef struct {
     pthread_mutex_t mutex;
     pthread_cond_t cond;

@@ -56,6 +56,10 @@ typedef struct gw_lane gw_lane_t; /* the threads that serve one drive */
 int gw_lane_new(size_t nthreads, gw_lane_t **out);
 void gw_lane_free(gw_lane_t *lane);
 
+/* Queues a job on a drive's lane without waiting for it (job->loop NULL: done, if any, runs on
+ * the lane right after run). */
+void gw_lane_submit(gw_lane_t *lane, gw_job_t *job);
+
 typedef struct gw_fanout gw_fanout_t;
 typedef void (*gw_task_fn)(void *arg, size_t i);
 

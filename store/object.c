@@ -18,7 +18,8 @@
  * Concurrent writers of one key are ordered by modification time on every drive (the design's
  * rule), so drives that saw two null-version puts in different orders keep the same one: a put
  * older than the null version already stored is absorbed — the record is not written and its
- * shard files are deleted, as if it had been written and replaced at once.
+ * shard files are deleted, as if it had been written and replaced at once — and reported as
+ * STORE_ESTALE: the drive does not hold that version, so it must not count towards its quorum.
  *
  * A data id belongs to one record: deleting or replacing a version deletes the shard files of
  * every part it references (shard index from the record), except those the new record shares.
@@ -184,7 +185,7 @@ static int put_null_version(store_drive_t *d, const meta_object_t *r, const meta
     }
     if (newer_stored) {
         delete_unshared_shards(d, r, &s);
-        ret = 0;
+        ret = STORE_ESTALE;
         goto fail;
     }
     ret = store_meta_err(meta_db_put(d->db, key->buf, key->len, val->base, val->len));
@@ -291,24 +292,34 @@ fail:
 int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid)
 {
     pthread_mutex_t *lock = key_lock(d, bucket, key);
+    meta_batch_t *batch = NULL;
     version_scan_t s;
     int ret;
 
     pthread_mutex_lock(lock);
-    if ((ret = find_versions(d, bucket, key, vid != NULL ? vid : null_vid, 0, &s)) != 0)
+    /* Deleting the null version deletes every null version of the key: one not pruned yet
+     * must not come back as the object once the newest is gone. */
+    if ((ret = find_versions(d, bucket, key, vid != NULL ? vid : null_vid, 1, &s)) != 0)
         goto fail;
     if (s.count == 0) {
         ret = STORE_ENOENT;
         goto fail;
     }
-    if ((ret = meta_db_delete(d->db, s.found[0].key.buf, s.found[0].key.len)) != 0) {
-        ret = store_meta_err(ret);
+    if ((batch = meta_batch_new()) == NULL) {
+        ret = -ENOMEM;
         goto fail;
     }
-    delete_raw_record_shards(d, &s.found[0], NULL);
+    for (size_t i = 0; i < s.count; i++)
+        meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
+    if ((ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
+        goto fail;
+    for (size_t i = 0; i < s.count; i++)
+        delete_raw_record_shards(d, &s.found[i], NULL);
 
 fail:
     pthread_mutex_unlock(lock);
+    if (batch != NULL)
+        meta_batch_free(batch);
     version_scan_dispose(&s);
     return ret;
 }

@@ -781,6 +781,8 @@ static int status_of(int code)
         return 422;
     case STORE_ENOSPC:
         return 507;
+    case STORE_ESTALE:
+        return 409;
     case -ENOMEM:
         return 503;
     default:

@@ -37,6 +37,7 @@ enum {
     STORE_EINVAL = -6,   /* bad arguments (a block longer than the first, a read past the end) */
     STORE_EUNREACHABLE = -7, /* network transport: the daemon could not be reached, nothing was sent */
     STORE_EAUTH = -8,        /* network transport: the daemon rejected the request's credentials */
+    STORE_ESTALE = -9,       /* a newer null version is already stored: this put was absorbed */
 };
 /* Functions return 0, a STORE_ code, or -ENOMEM; other errno values are reported as STORE_EIO
  * because the small ones collide with the codes above. */
@@ -78,7 +79,8 @@ int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
 /* Writes an object version record durably, beside any older null version of the key (which
  * store_object_prune removes once the write is acknowledged). Null versions are ordered by
  * modification time, the same on every drive: a null version older than the one stored is
- * absorbed (not written, its shard files deleted) and the call still returns 0. */
+ * absorbed (not written, its shard files deleted) and the call returns STORE_ESTALE, so that
+ * the caller neither counts this drive as holding it nor prunes for it. */
 int store_object_put(store_drive_t *d, const meta_object_t *r);
 /* Deletes the null versions of keep's key older than keep, then their shard files (but those
  * keep itself refers to). The second step of replacing a null version. */
@@ -87,7 +89,7 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep);
  * record bytes (caller disposes with meta_buf_dispose) and *out points into them. */
 int store_object_get(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,
                      meta_object_t *out);
-/* Deletes one version (vid NULL: the null version) and then its shard files on this drive. */
+/* Deletes one version (vid NULL: every null version of the key) and then its shard files. */
 int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid);
 
 /* Writes a record as is (buckets, uploads, parts, users, configs). */
