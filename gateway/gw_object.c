@@ -475,10 +475,11 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
     lookup_t l = {o, bucket, key, vid};
     gw_set_fanout_reads(o->set, lookup_task, &l);
 
-    uint32_t width = gw_set_width(o->set), answered = 0;
+    uint32_t width = gw_set_width(o->set), answered = 0, most = 0;
     const meta_object_t *best = NULL;
-    for (uint32_t s = 0; s < width; s++) {
+    for (uint32_t s = 0; s < width; s++)
         answered += o->found[s] == 0;
+    for (uint32_t s = 0; s < width; s++) {
         for (uint32_t v = 0; v < o->nv[s]; v++) {
             const meta_object_t *cand = &o->vrecs[s][v];
             if (best != NULL && !newer(cand, best))
@@ -489,10 +490,14 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
                     count += same_version(cand, &o->vrecs[t][w]);
             if (count >= o->set->k)
                 best = cand;
+            else if (count > most)
+                most = count;
         }
     }
     if (best == NULL) {
-        ret = answered >= o->set->k ? GW_ENOENT : GW_EQUORUM;
+        /* Absent only if no version could reach k even with every silent drive holding it:
+         * otherwise the drives that did not answer may hold what was acknowledged (503). */
+        ret = most + (width - answered) >= o->set->k ? GW_EQUORUM : GW_ENOENT;
         goto fail;
     }
     for (uint32_t s = 0; s < width; s++) {

@@ -1,0 +1,159 @@
+"""A network partition: one yc-store daemon runs in its own network namespace, reached from the
+gateway (root namespace) over a veth pair whose two addresses exist only on that pair. Cutting
+the link leaves 4 of 6 drives reachable (that daemon holds m = 2 shards of every object), so
+reads and writes go on; restoring it brings the daemon back into service.
+
+Needs root and `ip netns`; skips with the reason otherwise. The namespace and the veth pair are
+removed in every case.
+"""
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import cluster as yc
+
+OP_LIMIT = 45.0  # seconds one request may take while the link is down (see the note below)
+SIZES = [1 * yc.KiB, 200 * yc.KiB, 3 * yc.MiB]
+
+
+def ip(*args, check=True):
+    res = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=20)
+    if check and res.returncode != 0:
+        raise RuntimeError("ip %s: %s" % (" ".join(args), res.stderr.strip()))
+    return res
+
+
+class Partition:
+    """A namespace with one end of a veth pair; the other end stays here. /30 from 10.231.X.0."""
+
+    def __init__(self):
+        tag = secrets.token_hex(3)
+        self.ns = "ycf-" + tag
+        self.host_if = "ycf%sh" % tag
+        self.ns_if = "ycf%sn" % tag
+        third = random.randrange(256)
+        self.host_addr = "10.231.%d.1" % third
+        self.ns_addr = "10.231.%d.2" % third
+        self.subnet = "10.231.%d.0/30" % third
+        self.created = self.blackholed = False
+
+    def create(self):
+        ip("netns", "add", self.ns)
+        self.created = True
+        ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
+        ip("link", "set", self.ns_if, "netns", self.ns)
+        ip("addr", "add", self.host_addr + "/30", "dev", self.host_if)
+        ip("link", "set", self.host_if, "up")
+        ip("-n", self.ns, "addr", "add", self.ns_addr + "/30", "dev", self.ns_if)
+        ip("-n", self.ns, "link", "set", self.ns_if, "up")
+        ip("-n", self.ns, "link", "set", "lo", "up")
+        # should the pair's own route ever go, packets for these addresses are dropped here
+        # instead of following the default route off this host
+        ip("route", "add", "blackhole", self.subnet, "metric", "4242")
+        self.blackholed = True
+
+    def cut(self):
+        """Drops the namespace's end: packets sent to it vanish silently, as on a broken link."""
+        ip("-n", self.ns, "link", "set", self.ns_if, "down")
+
+    def restore(self):
+        ip("-n", self.ns, "link", "set", self.ns_if, "up")
+
+    def remove(self):
+        if self.blackholed:
+            ip("route", "del", "blackhole", self.subnet, "metric", "4242", check=False)
+        ip("link", "del", self.host_if, check=False)
+        if self.created:
+            ip("netns", "del", self.ns, check=False)
+
+
+def netns_unavailable():
+    if os.geteuid() != 0:
+        return "not root"
+    if shutil.which("ip") is None:
+        return "the ip command is not installed"
+    probe = "ycf-probe-" + secrets.token_hex(3)
+    res = ip("netns", "add", probe, check=False)
+    if res.returncode != 0:
+        return "ip netns add refused: %s" % res.stderr.strip()
+    ip("netns", "del", probe, check=False)
+    return None
+
+
+def timed(fn):
+    t0 = time.monotonic()
+    out = fn()
+    return out, time.monotonic() - t0
+
+
+def test_reads_and_writes_continue_when_one_daemon_is_partitioned(cluster_factory):
+    why = netns_unavailable()
+    if why:
+        pytest.skip("network namespaces are not available: %s" % why)
+    part = Partition()
+    cl = None
+    try:
+        part.create()
+
+        def move_last_daemon(c):
+            d = c.daemons[2]
+            d.host, d.netns = part.ns_addr, part.ns
+
+        cl = cluster_factory(before_start=move_last_daemon)
+        assert cl.drives_list()[-1].startswith(part.ns_addr)
+        s3 = cl.client(read_timeout=90)
+        bucket = yc.unique_bucket_name()
+        s3.create_bucket(Bucket=bucket)
+        before = {}
+        for n, size in enumerate(SIZES):
+            key = "before/%d" % n
+            before[key] = yc.object_data(key, 0, size)
+            s3.put_object(Bucket=bucket, Key=key, Body=before[key])
+
+        part.cut()
+        slow = []
+        during = {}
+        for n, size in enumerate(SIZES):
+            key = "during/%d" % n
+            during[key] = yc.object_data(key, 0, size)
+            _, dt = timed(lambda: s3.put_object(Bucket=bucket, Key=key, Body=during[key]))
+            slow.append(("PUT " + key, round(dt, 2)))
+        for key, body in list(before.items()) + list(during.items()):
+            got, dt = timed(lambda: s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            slow.append(("GET " + key, round(dt, 2)))
+            assert got == body, "%s read back wrong while partitioned" % key
+        print("latencies while partitioned: %s" % slow)
+        too_slow = [s for s in slow if s[1] > OP_LIMIT]
+        assert not too_slow, "requests took longer than %.0f s while partitioned: %s" % (OP_LIMIT, too_slow)
+
+        part.restore()
+        # the partitioned daemon must serve again: take another daemon away, so that every read
+        # and write needs it
+        deadline = time.monotonic() + 30
+        cl.kill(0)
+        after = {}
+        while True:
+            try:
+                key = "after/0"
+                after[key] = yc.object_data(key, 0, 1 * yc.MiB)
+                s3.put_object(Bucket=bucket, Key=key, Body=after[key])
+                break
+            except Exception as e:
+                if time.monotonic() > deadline:
+                    raise AssertionError("no write quorum 30 s after the link came back: %s %s" % yc.error_code(e))
+                time.sleep(0.5)
+        for key, body in list(before.items()) + list(after.items()):
+            assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body, key
+        cl.daemons[0].start()
+        for key, body in during.items():
+            assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body, key
+        assert not cl.crashed(), "processes died: %s" % cl.crashed()
+    finally:
+        if cl is not None:
+            cl.stop()
+        part.remove()
