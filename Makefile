@@ -26,7 +26,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BIN)/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps run test unit integration asan fuzz bench lint format format-check clean
+.PHONY: all deps run test unit integration fault asan fuzz bench lint format format-check clean
 .DEFAULT_GOAL := all
 
 all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN)
@@ -77,7 +77,7 @@ $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 # Debian packages the build and the tests need; installs only what is missing.
 DEB_PKGS := build-essential pkg-config libh2o-evloop-dev librocksdb-dev libisal-dev libxxhash-dev libssl-dev \
             libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev python3 python3-boto3 python3-pytest awscli s3cmd \
-            rclone curl clang
+            rclone curl clang iproute2 wrk linux-perf
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -97,8 +97,10 @@ integration: all
 
 test: deps
 	$(MAKE) all
-	@tests/run-unit.sh $(UNIT_BIN)
-	@tests/run-integration.sh
+	@tests/run-all.sh $(UNIT_BIN)
+
+fault: all
+	@tests/run-fault.sh
 
 asan: deps
 	$(MAKE) BUILD=build-asan BIN=build-asan/bin OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
