@@ -37,6 +37,8 @@ void gw_config_defaults(gw_config_t *cfg)
      * not /tmp, which may be a small tmpfs (memory). */
     cfg->body_spill_bytes = 64 * 1024 * 1024;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
+    /* a shard's record follows it within moments; an hour leaves any doubt far behind */
+    cfg->orphan_grace = 3600;
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -130,6 +132,7 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
         {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000},
         {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34},
         {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40},
+        {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32},
     };
 
     if (strcmp(name, "listen") == 0) {

@@ -43,6 +43,7 @@ struct gw_server {
     gw_pool_t *pool, *read_pool;
     gw_iam_t *iam;
     gw_healer_t *healer;
+    store_gc_t *gc;
     loop_thread_t *loops;
     atomic_size_t inflight;
     atomic_uint_fast64_t next_request;
@@ -357,6 +358,30 @@ static int make_dirs(const char *path)
     return mkdir(buf, 0700) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
+static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
+{
+    gw_log(ret == 0 ? GW_LOG_INFO : GW_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
+           ret);
+}
+
+/* Shards left without a record by a crash (ours or a writer's) go in the background; remote
+ * drives are collected by their yc-store daemons. */
+static void start_orphan_collector(gw_server_t *srv)
+{
+    gw_cluster_t *c = srv->cluster;
+    store_drive_t **locals = calloc(c->ndrives, sizeof(*locals));
+    size_t n = 0;
+    if (locals == NULL)
+        return;
+    for (size_t i = 0; i < c->ndrives; i++)
+        if (c->drives[i].local != NULL)
+            locals[n++] = c->drives[i].local;
+    if (n > 0 && store_gc_start(locals, n, (int64_t)srv->cfg.orphan_grace * 1000000000, on_gc_report, NULL,
+                                &srv->gc) != 0)
+        srv->gc = NULL;
+    free(locals);
+}
+
 int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
 {
     gw_server_t *srv = calloc(1, sizeof(*srv));
@@ -411,6 +436,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         goto fail;
     if ((ret = gw_healer_start(srv->cluster, &srv->healer)) != 0)
         goto fail;
+    start_orphan_collector(srv);
     if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, &srv->iam)) != 0)
         goto fail;
 
@@ -468,6 +494,7 @@ void gw_server_free(gw_server_t *s)
     if (s == NULL)
         return;
     s->stopping = 1;
+    store_gc_stop(s->gc);
     gw_pool_free(s->pool);
     gw_pool_free(s->read_pool);
     gw_cluster_close(s->cluster);

@@ -104,6 +104,8 @@ struct store_server {
     pthread_rwlock_t submit_lock; /* held shared while a loop submits, exclusively to stop */
     int refusing;                 /* stopped: requests are answered 503 on the loop */
 
+    store_gc_t *gc; /* the orphan collector started with the server */
+
     pthread_t reaper;
     int reaper_started;
     pthread_mutex_t reaper_mutex;
@@ -1101,6 +1103,25 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg)
     return 0;
 }
 
+static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
+{
+    gw_log(ret == 0 ? GW_LOG_INFO : GW_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
+           ret);
+}
+
+/* Shard files a crashed writer left without a record are collected in the background. */
+static void start_orphan_collector(store_server_t *s, uint64_t grace_s)
+{
+    store_drive_t **drives = calloc(s->ndrives, sizeof(*drives));
+    if (drives == NULL)
+        return;
+    for (size_t i = 0; i < s->ndrives; i++)
+        drives[i] = s->drives[i].drive;
+    if (store_gc_start(drives, s->ndrives, (int64_t)grace_s * 1000000000, on_gc_report, NULL, &s->gc) != 0)
+        s->gc = NULL;
+    free(drives);
+}
+
 int store_server_start(const store_server_config_t *cfg, store_server_t **out)
 {
     store_server_t *s;
@@ -1138,6 +1159,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out)
         goto fail;
     }
     s->reaper_started = 1;
+    start_orphan_collector(s, cfg->orphan_grace_s != 0 ? cfg->orphan_grace_s : 3600);
 
     h2o_config_init(&s->globalconf);
     s->globalconf.max_request_entity_size = STORE_NET_MAX_BODY + 64 * 1024;
@@ -1195,6 +1217,7 @@ void store_server_free(store_server_t *s)
 {
     if (s == NULL)
         return;
+    store_gc_stop(s->gc);
     if (s->reaper_started) {
         pthread_mutex_lock(&s->reaper_mutex);
         s->stopping = 1;

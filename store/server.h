@@ -21,6 +21,7 @@ typedef struct {
     gw_pool_t *pool;         /* workers that run every drive call (borrowed; outlives the server) */
     uint32_t writer_idle_ms; /* a shard writer with no call for this long is aborted; default 120000 */
     uint32_t keepalive_ms;   /* idle keep-alive connections are closed after this; default 30000 */
+    uint64_t orphan_grace_s; /* shard files without a record are removed once this old; 0: 3600 */
 } store_server_config_t;
 
 /* Opens every drive, binds the listeners and starts the loops; returns once requests are

@@ -74,6 +74,21 @@ int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
 /* Verifies every block of a shard (for the scrubber). */
 int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index);
 
+/* Deletes shard files that no record of the drive refers to and that are older than
+ * min_age_ns (younger ones may belong to a write whose record is on its way); *removed counts
+ * them. Scans every record: run it from a background thread (store_gc_start). Stops early
+ * when *stop becomes non-zero (stop may be NULL). */
+int store_drive_gc_orphans(store_drive_t *d, int64_t min_age_ns, const volatile int *stop, size_t *removed);
+
+/* Runs store_drive_gc_orphans over drives in a thread of its own, calling report (may be
+ * NULL; on that thread) after each drive. The drives must stay open until store_gc_stop. */
+typedef struct store_gc store_gc_t;
+typedef void (*store_gc_report_fn)(void *arg, const char *drive_path, size_t removed, int ret);
+int store_gc_start(store_drive_t *const *drives, size_t n, int64_t min_age_ns, store_gc_report_fn report, void *arg,
+                   store_gc_t **out);
+/* Stops the collector (between two directories) and waits for it. */
+void store_gc_stop(store_gc_t *gc);
+
 /* ---- object records ---- */
 
 /* Writes an object version record durably, beside any older null version of the key (which

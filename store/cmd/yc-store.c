@@ -27,7 +27,7 @@ static void on_signal(int sig)
 static int usage(void)
 {
     fprintf(stderr, "usage: YC_CLUSTER_SECRET=... yc-store --listen ADDR:PORT --drive NAME=DIR [--drive NAME=DIR ...]"
-                    " [--loops N] [--workers N]\n");
+                    " [--loops N] [--workers N] [--orphan-grace SECONDS]\n");
     return 2;
 }
 
@@ -66,6 +66,8 @@ int main(int argc, char **argv)
             cfg.loops = (size_t)strtoul(val, NULL, 10);
         } else if (strcmp(arg, "--workers") == 0) {
             workers = (size_t)strtoul(val, NULL, 10);
+        } else if (strcmp(arg, "--orphan-grace") == 0) {
+            cfg.orphan_grace_s = strtoull(val, NULL, 10);
         } else {
             return usage();
         }

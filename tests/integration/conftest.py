@@ -60,6 +60,7 @@ class Gateway:
         self.port = port or free_port()
         self.log_path = os.path.join(os.path.dirname(data_dir), os.path.basename(data_dir) + ".stderr.log")
         self.proc = None
+        self.extra_args = []  # more yc-gateway options for the next start()
 
     @property
     def endpoint(self):
@@ -72,7 +73,7 @@ class Gateway:
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [GATEWAY_BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data_dir],
+                [GATEWAY_BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data_dir] + self.extra_args,
                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent)
         finally:
             log.close()

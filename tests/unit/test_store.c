@@ -3,6 +3,7 @@
  * writers, and a crash test that SIGKILLs a writer process at random points and checks that
  * every acknowledged write survived and nothing torn is visible.
  */
+#include <sys/time.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -959,6 +960,61 @@ TEST(test_record_scan_paginates_with_limit_and_seek)
     drive_free(dir, d);
 }
 
+/* ---- orphan collection ---- */
+
+static void age_shard(store_drive_t *d, uint64_t id_seed, uint32_t index, int64_t seconds)
+{
+    uint8_t id[META_ID_LEN];
+    char path[PATH_MAX];
+    struct timeval tv[2];
+    make_id(id, id_seed);
+    shard_file_path(store_drive_path(d), id, index, path, sizeof(path));
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= seconds;
+    tv[1] = tv[0];
+    utimes(path, tv);
+}
+
+TEST(test_gc_removes_only_old_unreferenced_shards)
+{
+    const uint64_t referenced[] = {700};
+    uint8_t id[META_ID_LEN], data[100] = {1};
+    char dir[64];
+    store_drive_t *d;
+    size_t removed = 0;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    /* an object's shard (referenced by its record) */
+    CHECK_EQ_INT(put_object_with_parts(d, "k", 1000, NULL, 2, referenced, 1), 0);
+    /* a multipart part's shard, referenced by a part record */
+    meta_part_t part = {.number = 1, .size = 100, .mtime_ns = 1, .shard_index = 2};
+    meta_buf_t buf = {0};
+    meta_key_t key;
+    make_id(part.upload_id, 999);
+    make_id(part.data_id, 701);
+    CHECK_EQ_INT(write_shard(d, part.data_id, 2, data, sizeof(data), 64), 0);
+    CHECK_EQ_INT(meta_part_encode(&part, &buf), 0);
+    CHECK_EQ_INT(meta_key_part(part.upload_id, 1, &key), 0);
+    CHECK_EQ_INT(store_record_put(d, &key, buf.base, buf.len), 0);
+    meta_buf_dispose(&buf);
+    /* two orphans: one old, one young */
+    make_id(id, 702);
+    CHECK_EQ_INT(write_shard(d, id, 2, data, sizeof(data), 64), 0);
+    make_id(id, 703);
+    CHECK_EQ_INT(write_shard(d, id, 2, data, sizeof(data), 64), 0);
+    age_shard(d, 700, 2, 7200);
+    age_shard(d, 701, 2, 7200);
+    age_shard(d, 702, 2, 7200);
+
+    CHECK_EQ_INT(store_drive_gc_orphans(d, 3600LL * 1000000000, NULL, &removed), 0);
+    CHECK_EQ_INT(removed, 1);
+    CHECK(shard_exists(d, 700, 2));  /* referenced by the object */
+    CHECK(shard_exists(d, 701, 2));  /* referenced by the part */
+    CHECK(!shard_exists(d, 702, 2)); /* old orphan */
+    CHECK(shard_exists(d, 703, 2));  /* young: its record may be on its way */
+    drive_free(dir, d);
+}
+
 /* ---- concurrency ---- */
 
 enum { CONC_THREADS = 4, CONC_PUTS = 15 };
@@ -1356,6 +1412,7 @@ int main(void)
     RUN(test_object_delete_marker_has_no_shards);
     RUN(test_record_put_get_delete);
     RUN(test_record_scan_paginates_with_limit_and_seek);
+    RUN(test_gc_removes_only_old_unreferenced_shards);
     RUN(test_object_concurrent_puts_keep_one_null_version_when_same_key);
     RUN(test_crash_keeps_acknowledged_writes_when_killed_at_random_points);
     return unit_done();
