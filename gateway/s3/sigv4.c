@@ -307,14 +307,54 @@ static int hmac_sha256(const void *key, size_t key_len, const void *data, size_t
     return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) != NULL && n == 32 ? 0 : S3_AUTH_NOMEM;
 }
 
+/* The signing key changes once a day per secret and region, yet deriving it costs four HMACs:
+ * more than verifying the request itself. Each thread keeps the last few it derived. The
+ * secrets held here are the ones the identity table holds anyway. */
+#define SIGNING_KEY_CACHE 4
+
+typedef struct {
+    uint8_t secret[MAX_SECRET];
+    size_t secret_len;
+    char scope[8 + 1 + 64 + 1 + 16]; /* date/region/service */
+    size_t scope_len;
+    uint8_t key[32];
+} signing_key_entry_t;
+
+static __thread signing_key_entry_t signing_keys[SIGNING_KEY_CACHE];
+static __thread unsigned signing_keys_next;
+
+static int scope_of(h2o_iovec_t date, h2o_iovec_t region, h2o_iovec_t service, char *out, size_t *len)
+{
+    if (date.len + region.len + service.len + 2 > sizeof(signing_keys[0].scope))
+        return -1;
+    memcpy(out, date.base, date.len);
+    out[date.len] = '/';
+    memcpy(out + date.len + 1, region.base, region.len);
+    out[date.len + 1 + region.len] = '/';
+    memcpy(out + date.len + 2 + region.len, service.base, service.len);
+    *len = date.len + region.len + service.len + 2;
+    return 0;
+}
+
 int s3_sigv4_signing_key(h2o_iovec_t secret_key, h2o_iovec_t date, h2o_iovec_t region, h2o_iovec_t service,
                          uint8_t out[32])
 {
     uint8_t k[MAX_SECRET + 4], a[32], b[32];
-    int ret = S3_AUTH_MALFORMED;
+    char scope[sizeof(signing_keys[0].scope)];
+    size_t scope_len = 0;
+    int cacheable, ret = S3_AUTH_MALFORMED;
 
     if (secret_key.len > MAX_SECRET)
         goto fail;
+    cacheable = scope_of(date, region, service, scope, &scope_len) == 0;
+    for (unsigned i = 0; cacheable && i < SIGNING_KEY_CACHE; i++) {
+        signing_key_entry_t *e = &signing_keys[i];
+        if (e->secret_len == secret_key.len && e->scope_len == scope_len && e->scope_len > 0 &&
+            memcmp(e->scope, scope, scope_len) == 0 && memcmp(e->secret, secret_key.base, secret_key.len) == 0) {
+            memcpy(out, e->key, 32);
+            return 0;
+        }
+    }
     memcpy(k, "AWS4", 4);
     memcpy(k + 4, secret_key.base, secret_key.len);
     if ((ret = hmac_sha256(k, secret_key.len + 4, date.base, date.len, a)) != 0 ||
@@ -322,6 +362,14 @@ int s3_sigv4_signing_key(h2o_iovec_t secret_key, h2o_iovec_t date, h2o_iovec_t r
         (ret = hmac_sha256(b, 32, service.base, service.len, a)) != 0 ||
         (ret = hmac_sha256(a, 32, "aws4_request", 12, out)) != 0)
         goto fail;
+    if (cacheable) {
+        signing_key_entry_t *e = &signing_keys[signing_keys_next++ % SIGNING_KEY_CACHE];
+        memcpy(e->secret, secret_key.base, secret_key.len);
+        e->secret_len = secret_key.len;
+        memcpy(e->scope, scope, scope_len);
+        e->scope_len = scope_len;
+        memcpy(e->key, out, 32);
+    }
     ret = 0;
 fail:
     OPENSSL_cleanse(k, sizeof(k));
