@@ -147,7 +147,8 @@ static void put(sbuf_t *b, const char *s, size_t n)
         while (cap < b->len + n + 1)
             cap *= 2;
         char *nb = h2o_mem_alloc_pool(b->pool, cap);
-        memcpy(nb, b->buf, b->len);
+        if (b->len > 0)
+            memcpy(nb, b->buf, b->len);
         b->buf = nb;
         b->cap = cap;
     }
