@@ -22,7 +22,12 @@ BIN=${BIN:-bin}
 DURATION=${YC_BENCH_DURATION:-10}
 WARMUP=${YC_BENCH_WARMUP:-2}
 PERF=${YC_BENCH_PERF:-0}
-OUT=${YC_BENCH_OUT:-bench/results/$(date +%F).md}
+TRANSPORT=${YC_BENCH_TRANSPORT:-local} # network: the gateway reaches its 6 drives through 3 yc-store daemons
+if [ "$TRANSPORT" = network ]; then
+    OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-network.md}
+else
+    OUT=${YC_BENCH_OUT:-bench/results/$(date +%F).md}
+fi
 
 for b in yc-gateway yc-bench ec_bench; do
     [ -x "$BIN/$b" ] || { echo "run.sh: $BIN/$b is missing; run make all first" >&2; exit 1; }
@@ -30,7 +35,9 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-bench.XXXXXX")
 gw_pid=
+store_pids=()
 cleanup() {
+    for p in "${store_pids[@]}"; do kill "$p" 2>/dev/null || true; done
     if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
         kill "$gw_pid" 2>/dev/null || true
         wait "$gw_pid" 2>/dev/null || true
@@ -47,6 +54,24 @@ YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export YC_ROOT_USER YC_ROOT_PASSWORD
 gw_args=(--listen "$endpoint" --data "$tmp/data")
 mkdir -p "$tmp/data"
+if [ "$TRANSPORT" = network ]; then
+    YC_CLUSTER_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    export YC_CLUSTER_SECRET
+    drives=
+    for n in 1 2 3; do
+        mkdir -p "$tmp/store$n"
+        sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        "$BIN/yc-store" --listen 127.0.0.1:$sport --drive a="$tmp/store$n/a" --drive b="$tmp/store$n/b" \
+            >"$tmp/store$n.log" 2>&1 &
+        store_pids+=($!)
+        for _ in $(seq 1 100); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$sport") 2>/dev/null && break
+            sleep 0.1
+        done
+        drives="$drives 127.0.0.1:$sport/a 127.0.0.1:$sport/b"
+    done
+    gw_args+=(--drives-list "${drives# }")
+fi
 "$BIN/yc-gateway" "${gw_args[@]}" >"$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 1 200); do # up to 20 s
@@ -183,7 +208,11 @@ mkdir -p "$(dirname "$OUT")"
     echo "- Load average (1, 5, 15 min): $load_start at the start, $load_end at the end; above ~1.5 other work"
     echo "  shared the two cores and the figures are low"
     echo "- Binaries: \`$BIN/\` (yc-gateway built $(date -r "$BIN/yc-gateway" +'%F %T'))"
-    echo "- Gateway: \`yc-gateway ${gw_args[*]/$tmp/<tmp>}\` (embedded default), $started"
+    if [ "$TRANSPORT" = network ]; then
+        echo "- Gateway: over 3 \`yc-store\` daemons of 2 drives each on this host (network transport, loopback), $started"
+    else
+        echo "- Gateway: \`yc-gateway ${gw_args[*]/$tmp/<tmp>}\` (embedded default), $started"
+    fi
     echo "- Generator: \`yc-bench\`, 1 thread, on the same machine; HTTP/1.1 keep-alive over loopback, SigV4"
     echo "  header auth, PUT bodies UNSIGNED-PAYLOAD, GET bodies verified byte-exact. ${DURATION} s measured after ${WARMUP} s"
     echo "  of warm-up; latency in ms from the first byte sent to the last byte received, successful requests only."
