@@ -57,8 +57,9 @@ static void info_work(gw_ctx_t *ctx)
     gw_cluster_t *c = ctx->cluster;
     json_t *drives = json_array(), *sets = json_array();
     for (size_t i = 0; i < c->ndrives; i++)
-        json_array_append_new(drives, json_pack("{s:s, s:b, s:I}", "path", c->drives[i].path, "online",
-                                                c->drives[i].client != NULL, "errors", (json_int_t)c->drives[i].errors));
+        json_array_append_new(drives,
+                              json_pack("{s:s, s:b, s:I}", "path", c->drives[i].path, "online",
+                                        c->drives[i].client != NULL, "errors", (json_int_t)c->drives[i].errors));
     for (size_t s = 0; s < c->nsets; s++) {
         json_t *members = json_array();
         for (uint32_t i = 0; i < gw_set_width(&c->sets[s]); i++)
@@ -155,7 +156,8 @@ void gw_admin(gw_ctx_t *ctx)
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
     h2o_iovec_t path = h2o_iovec_init(req->input.path.base, path_len);
 
-    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/info")) && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/info")) &&
+        h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         gw_dispatch(ctx, info_work);
         return;
     }
@@ -163,7 +165,8 @@ void gw_admin(gw_ctx_t *ctx)
         gw_dispatch(ctx, heal_work);
         return;
     }
-    if (h2o_memis(path.base, path.len, H2O_STRLIT(USERS_PREFIX)) && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+    if (h2o_memis(path.base, path.len, H2O_STRLIT(USERS_PREFIX)) &&
+        h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         gw_dispatch(ctx, list_users_work);
         return;
     }

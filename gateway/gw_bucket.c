@@ -19,7 +19,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define CACHE_SLOTS 1024
+#define CACHE_SLOTS  1024
 #define CACHE_TTL_NS (2LL * 1000 * 1000 * 1000)
 
 typedef struct {
@@ -136,7 +136,8 @@ static int list_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *v
     meta_bucket_t b;
     if (meta_bucket_decode(val, vlen, &b) != 0)
         return 0;
-    if (!lb->ctx->is_root && !(b.owner.len == lb->ctx->user.len && memcmp(b.owner.base, lb->ctx->user.base, b.owner.len) == 0))
+    if (!lb->ctx->is_root &&
+        !(b.owner.len == lb->ctx->user.len && memcmp(b.owner.base, lb->ctx->user.base, b.owner.len) == 0))
         return 0;
     s3_xml_open(lb->w, "Bucket");
     s3_xml_element(lb->w, "Name", gw_iov(b.name));
@@ -212,10 +213,8 @@ static void create_bucket_work(gw_ctx_t *ctx)
         gw_set_store_error(ctx, ret);
         return;
     }
-    meta_bucket_t b = {.name = gw_mb(ctx->bucket),
-                       .owner = gw_mb(ctx->user),
-                       .location = gw_mb(location),
-                       .created_ns = gw_now_ns()};
+    meta_bucket_t b = {
+        .name = gw_mb(ctx->bucket), .owner = gw_mb(ctx->user), .location = gw_mb(location), .created_ns = gw_now_ns()};
     if ((ret = meta_key_bucket(b.name, &key)) != 0 || (ret = meta_bucket_encode(&b, &buf)) != 0) {
         gw_set_store_error(ctx, ret);
         goto done;

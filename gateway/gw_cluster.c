@@ -1,6 +1,5 @@
 /* gw_cluster.c — opening drives, forming erasure sets, placing objects. */
 #include "gateway/gw_cluster.h"
-#include <alloca.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,10 +165,17 @@ void gw_set_fanout(gw_set_t *s, gw_task_fn fn, void *arg)
 
 void gw_cluster_fanout(gw_cluster_t *c, gw_task_fn fn, void *arg)
 {
-    gw_lane_t **lanes = alloca(c->ndrives * sizeof(*lanes));
+    gw_lane_t **lanes = malloc(c->ndrives * sizeof(*lanes));
+    if (lanes == NULL) {
+        /* out of memory: run the calls here, one after the other, rather than not at all */
+        for (size_t i = 0; i < c->ndrives; i++)
+            fn(arg, i);
+        return;
+    }
     for (size_t i = 0; i < c->ndrives; i++)
         lanes[i] = c->drives[i].lane;
     gw_fanout_run(lanes, c->ndrives, fn, arg);
+    free(lanes);
 }
 
 void gw_set_fanout_reads(gw_set_t *s, gw_task_fn fn, void *arg)

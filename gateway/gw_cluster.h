@@ -41,9 +41,9 @@ typedef struct {
     gw_set_t *sets;
     size_t nsets;
     uint64_t placement_seed;
-    uint32_t stripe_size; /* EC stripe data bytes */
-    size_t inline_max;    /* objects up to this size keep their shards inside the records */
-    int inline_reads;     /* see gw_set_fanout_reads */
+    uint32_t stripe_size;     /* EC stripe data bytes */
+    size_t inline_max;        /* objects up to this size keep their shards inside the records */
+    int inline_reads;         /* see gw_set_fanout_reads */
     struct gw_healer *healer; /* notified of damage and of writes that missed drives; may be NULL */
 } gw_cluster_t;
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define QUEUE_SIZE 8192
+#define QUEUE_SIZE     8192
 #define RETRY_PAUSE_MS 1000
 
 typedef struct {
@@ -271,8 +271,8 @@ static void *full_main(void *arg)
     h->full_running = 0;
     h->st.running = 0;
     h->st.finished_ns = gw_now_ns();
-    gw_log(GW_LOG_INFO, "event=heal_finished scanned=%llu repaired=%llu failed=%llu",
-           (unsigned long long)h->st.scanned, (unsigned long long)h->st.repaired, (unsigned long long)h->st.failed);
+    gw_log(GW_LOG_INFO, "event=heal_finished scanned=%llu repaired=%llu failed=%llu", (unsigned long long)h->st.scanned,
+           (unsigned long long)h->st.repaired, (unsigned long long)h->st.failed);
     pthread_mutex_unlock(&h->mutex);
     return NULL;
 }

@@ -14,7 +14,7 @@
 typedef struct gw_iam gw_iam_t;
 
 #define GW_IAM_SECRET_MAX 128
-#define GW_IAM_NAME_MAX 64
+#define GW_IAM_NAME_MAX   64
 
 typedef struct {
     char access_key[META_ACCESS_KEY_MAX + 1];

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #define MIN_PART_SIZE (5 * 1024 * 1024)
-#define MAX_PARTS 10000
+#define MAX_PARTS     10000
 
 /* ---------------------------------------------------------------- upload ids */
 
@@ -147,7 +147,7 @@ typedef struct {
 } part_view_t;
 
 typedef struct {
-    uint8_t *raw[16];     /* per slot: concatenated part records */
+    uint8_t *raw[16]; /* per slot: concatenated part records */
     meta_part_t *recs[16];
     size_t n[16], cap[16];
     int results[16];
@@ -222,6 +222,7 @@ static int load_parts(gw_ctx_t *ctx, upload_t *u, parts_scan_t *ps, part_view_t 
     ps->set = u->set;
     ps->prefix = &prefix;
     gw_set_fanout_reads(u->set, parts_scan_task, ps);
+    ps->prefix = NULL; /* it lived on this stack frame */
     for (uint32_t s = 0; s < gw_set_width(u->set); s++)
         answered += ps->results[s] == 0;
     if (answered < gw_set_read_quorum(u->set)) {
@@ -359,7 +360,8 @@ static void part_put_task(void *arg, size_t slot)
     void *old = NULL;
     size_t old_len;
     meta_part_t prev;
-    int had_prev = store_client_record_get(d, &pp->key, &old, &old_len) == 0 && meta_part_decode(old, old_len, &prev) == 0;
+    int had_prev =
+        store_client_record_get(d, &pp->key, &old, &old_len) == 0 && meta_part_decode(old, old_len, &prev) == 0;
     pp->results[slot] = meta_part_encode(&r, &buf);
     if (pp->results[slot] == 0)
         pp->results[slot] = store_client_record_put(d, &pp->key, buf.base, buf.len);
@@ -417,8 +419,8 @@ static void upload_part_work(gw_ctx_t *ctx)
             sha = EVP_MD_CTX_new();
             EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
         }
-        ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, gw_source_memory(ctx->body.base), ctx->body.len,
-                            0, sha256_pending ? observe_sha256 : NULL, sha, &data);
+        ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, gw_source_memory(ctx->body.base), ctx->body.len, 0,
+                            sha256_pending ? observe_sha256 : NULL, sha, &data);
     }
     if (ret != 0) {
         gw_set_store_error(ctx, ret);
@@ -499,7 +501,7 @@ typedef struct {
     gw_set_t *set;
     const uint8_t *upload_id;
     part_view_t *views;
-    const uint8_t *keep; /* keep[number]: referenced by the completed object */
+    const uint8_t *keep;         /* keep[number]: referenced by the completed object */
     const uint8_t *distribution; /* the upload's: slot -> shard index */
 } cleanup_t;
 
@@ -553,7 +555,7 @@ static void drop_upload(gw_ctx_t *ctx, upload_t *u, part_view_t *views, const ui
 
 static void complete_work(gw_ctx_t *ctx)
 {
-    s3_xml_complete_t list;
+    s3_xml_complete_t list = {0};
     part_view_t *views = NULL;
     parts_scan_t ps;
     upload_t u;
@@ -916,9 +918,9 @@ static void list_uploads_work(gw_ctx_t *ctx)
     s3_xml_open_root(&w, "ListMultipartUploadsResult");
     s3_xml_element(&w, "Bucket", ctx->bucket);
     s3_xml_element(&w, "KeyMarker", ul.key_marker);
-    s3_xml_element(&w, "UploadIdMarker", s3_query_get(&ctx->query, "upload-id-marker").base
-                                             ? s3_query_get(&ctx->query, "upload-id-marker")
-                                             : h2o_iovec_init("", 0));
+    s3_xml_element(&w, "UploadIdMarker",
+                   s3_query_get(&ctx->query, "upload-id-marker").base ? s3_query_get(&ctx->query, "upload-id-marker")
+                                                                      : h2o_iovec_init("", 0));
     if (ul.truncated) {
         s3_xml_element(&w, "NextKeyMarker", h2o_iovec_init(ul.next_key, ul.next_key_len));
         s3_xml_element_str(&w, "NextUploadIdMarker", ul.next_id);

@@ -232,7 +232,8 @@ static void remove_task(void *arg, size_t slot)
     gw_data_t *d = ((data_remove_t *)arg)->data;
     store_client_t *drive = d->set->drives[slot]->client;
     if (drive != NULL && !d->is_inline)
-        store_client_shard_delete(drive, d->data_id, shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
+        store_client_shard_delete(drive, d->data_id,
+                                  shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
 }
 
 void gw_data_remove(gw_cluster_t *c, gw_data_t *d)
@@ -310,7 +311,8 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *resu
     uint32_t width = gw_set_width(set), n = 0;
     prune_batch_t *b = calloc(1, sizeof(*b));
     /* the copy is the encoded record decoded again: it owns every byte it points to */
-    if (b == NULL || meta_object_encode(rec, &b->raw) != 0 || meta_object_decode(b->raw.base, b->raw.len, &b->rec) != 0) {
+    if (b == NULL || meta_object_encode(rec, &b->raw) != 0 ||
+        meta_object_decode(b->raw.base, b->raw.len, &b->rec) != 0) {
         if (b != NULL)
             meta_buf_dispose(&b->raw);
         free(b);
@@ -345,8 +347,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
         else if (cm.results[slot] == STORE_ESTALE)
             stale++;
         else if (set->drives[slot]->client != NULL)
-            gw_log(GW_LOG_WARN, "event=record_write_failed drive=%s err=%d", set->drives[slot]->path,
-                   cm.results[slot]);
+            gw_log(GW_LOG_WARN, "event=record_write_failed drive=%s err=%d", set->drives[slot]->path, cm.results[slot]);
     }
     /* Drives that already hold a newer version of the key absorbed this one: for the client the
      * write happened and was overwritten at once (last writer wins), but they do not hold it, so
@@ -375,10 +376,10 @@ struct gw_object {
     meta_object_t vrecs[16][LOOKUP_VERSIONS];
     uint32_t nv[16];
     meta_object_t recs[16]; /* per slot: its record of the chosen version (when agree) */
-    int found[16];     /* per slot: 0 when the drive answered (with or without versions), else the error */
-    uint8_t agree[16]; /* per slot: holds the chosen version */
-    int chosen;        /* slot whose record is returned */
-    uint8_t *inline_data; /* decoded bytes of an inline object */
+    int found[16];          /* per slot: 0 when the drive answered (with or without versions), else the error */
+    uint8_t agree[16];      /* per slot: holds the chosen version */
+    int chosen;             /* slot whose record is returned */
+    uint8_t *inline_data;   /* decoded bytes of an inline object */
     /* scratch for one stripe: k+m blocks */
     uint8_t *stripe;
     size_t stripe_block;
@@ -763,7 +764,8 @@ static int heal_part(gw_object_t *o, const heal_t *h, const meta_part_ref_t *par
     if (ec_codec_get(k, r->ec_m, &codec) != 0)
         return GW_EIO;
     size_t max_block = ec_block_len(&g, part->size, 0);
-    if ((data = malloc(g.stripe_size)) == NULL || (blocks = malloc((size_t)width * (max_block ? max_block : 1))) == NULL) {
+    if ((data = malloc(g.stripe_size)) == NULL ||
+        (blocks = malloc((size_t)width * (max_block ? max_block : 1))) == NULL) {
         ret = GW_ENOMEM;
         goto out;
     }
@@ -831,7 +833,8 @@ int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending)
         const ec_codec_t *codec;
         ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
         inline_len = r->size == 0 ? 0 : ec_block_len(&g, r->size, 0);
-        if (ec_codec_get(r->ec_k, r->ec_m, &codec) != 0 || (inline_buf = calloc(width, inline_len ? inline_len : 1)) == NULL)
+        if (ec_codec_get(r->ec_k, r->ec_m, &codec) != 0 ||
+            (inline_buf = calloc(width, inline_len ? inline_len : 1)) == NULL)
             return GW_ENOMEM;
         if (inline_len > 0) {
             uint8_t *b[16];

@@ -37,7 +37,7 @@ typedef struct {
     uint64_t size;
     uint8_t md5[16];
     int is_inline;
-    uint8_t *inline_buf;   /* width * inline_len bytes: shard i at i * inline_len (inline only) */
+    uint8_t *inline_buf; /* width * inline_len bytes: shard i at i * inline_len (inline only) */
     size_t inline_len;
     uint8_t committed[16]; /* per set slot: the shard is durable there (always 1 when inline) */
     uint32_t ncommitted;

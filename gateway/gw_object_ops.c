@@ -150,7 +150,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         }
         ob.want_checksum = 1;
     }
-    if (sha256_pending && ((ob.sha256 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ob.sha256, EVP_sha256(), NULL) != 1)) {
+    if (sha256_pending &&
+        ((ob.sha256 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ob.sha256, EVP_sha256(), NULL) != 1)) {
         EVP_MD_CTX_free(ob.sha256);
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
         return -1;
@@ -257,12 +258,12 @@ typedef struct {
     uint64_t next_off, end; /* the next byte to read, one past the last to send */
     uint8_t *buf[2];
     size_t len[2];
-    int sending;   /* buffer index h2o is sending, -1: none */
-    int ready;     /* buffer index read and waiting to be sent, -1: none */
-    int reading;   /* a read job is in flight */
-    int read_idx;  /* the buffer it fills: fixed at submission, as `sending` changes meanwhile */
+    int sending;  /* buffer index h2o is sending, -1: none */
+    int ready;    /* buffer index read and waiting to be sent, -1: none */
+    int reading;  /* a read job is in flight */
+    int read_idx; /* the buffer it fills: fixed at submission, as `sending` changes meanwhile */
     int read_error;
-    int gone;      /* the request was disposed */
+    int gone; /* the request was disposed */
 } stream_t;
 
 static void stream_free(stream_t *s)
@@ -548,7 +549,7 @@ void gw_delete_object(gw_ctx_t *ctx)
 static void delete_objects_work(gw_ctx_t *ctx)
 {
     h2o_iovec_t md5 = gw_header(ctx, "content-md5");
-    s3_xml_delete_t del;
+    s3_xml_delete_t del = {0};
     s3_xml_writer_t w;
     int ret;
 

@@ -136,7 +136,8 @@ static void scan_task(void *arg, size_t i)
 {
     scan_op_t *op = arg;
     store_client_t *d = op->drives[i]->client;
-    op->lists[i].result = d == NULL ? STORE_EIO : store_client_record_scan(d, op->prefix, NULL, 0, collect, &op->lists[i]);
+    op->lists[i].result =
+        d == NULL ? STORE_EIO : store_client_record_scan(d, op->prefix, NULL, 0, collect, &op->lists[i]);
 }
 
 static int key_cmp(const entry_t *a, const entry_t *b)
@@ -173,7 +174,8 @@ static int scan_drives(gw_drive_t *const *drives, size_t nd, size_t min_holders,
     for (;;) {
         const entry_t *min = NULL;
         for (size_t i = 0; i < nd; i++)
-            if (lists[i].result == 0 && pos[i] < lists[i].n && (min == NULL || key_cmp(&lists[i].items[pos[i]], min) < 0))
+            if (lists[i].result == 0 && pos[i] < lists[i].n &&
+                (min == NULL || key_cmp(&lists[i].items[pos[i]], min) < 0))
                 min = &lists[i].items[pos[i]];
         if (min == NULL)
             break;

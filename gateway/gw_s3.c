@@ -61,12 +61,32 @@ static int method_is(const gw_ctx_t *ctx, const char *m)
  * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object). */
 static int unsupported_subresource(const gw_ctx_t *ctx)
 {
-    static const char *const names[] = {"acl",     "policy",  "cors",    "lifecycle",   "tagging",   "website",
-                                        "logging", "replication", "encryption", "object-lock", "retention",
-                                        "legal-hold", "notification", "accelerate", "requestPayment", "torrent",
-                                        "restore", "select", "analytics", "metrics", "inventory",
-                                        "intelligent-tiering", "ownershipControls", "publicAccessBlock",
-                                        "policyStatus", "attributes"};
+    static const char *const names[] = {"acl",
+                                        "policy",
+                                        "cors",
+                                        "lifecycle",
+                                        "tagging",
+                                        "website",
+                                        "logging",
+                                        "replication",
+                                        "encryption",
+                                        "object-lock",
+                                        "retention",
+                                        "legal-hold",
+                                        "notification",
+                                        "accelerate",
+                                        "requestPayment",
+                                        "torrent",
+                                        "restore",
+                                        "select",
+                                        "analytics",
+                                        "metrics",
+                                        "inventory",
+                                        "intelligent-tiering",
+                                        "ownershipControls",
+                                        "publicAccessBlock",
+                                        "policyStatus",
+                                        "attributes"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (query_has(ctx, names[i]))
             return 1;
@@ -271,8 +291,7 @@ static int authenticate(gw_ctx_t *ctx)
         gw_fail(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
         return -1;
     }
-    ret = s3_sigv4_verify(&sreq, auth, h2o_iovec_init(id.secret_key, strlen(id.secret_key)), time(NULL),
-                          &ctx->sigv4);
+    ret = s3_sigv4_verify(&sreq, auth, h2o_iovec_init(id.secret_key, strlen(id.secret_key)), time(NULL), &ctx->sigv4);
     OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
     if (ret != 0) {
         s3_error_t err = auth_error(ret, &message); /* sets message: call it before reading it */

@@ -174,9 +174,8 @@ static void send_error(gw_ctx_t *ctx)
     h2o_req_t *req = ctx->req;
     h2o_iovec_t xml, msg = ctx->error_message ? h2o_iovec_init(ctx->error_message, strlen(ctx->error_message))
                                               : h2o_iovec_init(NULL, 0);
-    h2o_iovec_t resource = req->input.query_at == SIZE_MAX
-                               ? req->input.path
-                               : h2o_iovec_init(req->input.path.base, req->input.query_at);
+    h2o_iovec_t resource =
+        req->input.query_at == SIZE_MAX ? req->input.path : h2o_iovec_init(req->input.path.base, req->input.query_at);
     s3_error_field_t fields[2];
     size_t nfields = 0;
 
@@ -376,8 +375,8 @@ static void start_orphan_collector(gw_server_t *srv)
     for (size_t i = 0; i < c->ndrives; i++)
         if (c->drives[i].local != NULL)
             locals[n++] = c->drives[i].local;
-    if (n > 0 && store_gc_start(locals, n, (int64_t)srv->cfg.orphan_grace * 1000000000, on_gc_report, NULL,
-                                &srv->gc) != 0)
+    if (n > 0 &&
+        store_gc_start(locals, n, (int64_t)srv->cfg.orphan_grace * 1000000000, on_gc_report, NULL, &srv->gc) != 0)
         srv->gc = NULL;
     free(locals);
 }

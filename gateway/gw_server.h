@@ -47,13 +47,13 @@ struct gw_ctx {
     h2o_iovec_t method;
     h2o_iovec_t bucket, key; /* decoded; empty when absent */
     s3_query_t query;
-    h2o_iovec_t access_key;  /* authenticated caller; base NULL for anonymous */
-    h2o_iovec_t user;        /* the caller's user name: owner of what it creates */
+    h2o_iovec_t access_key; /* authenticated caller; base NULL for anonymous */
+    h2o_iovec_t user;       /* the caller's user name: owner of what it creates */
     int is_root;
     s3_auth_t auth;
-    s3_sigv4_ctx_t sigv4;    /* seeds aws-chunked signature checks */
-    h2o_iovec_t body;        /* the payload once gw_body_prepare ran (aws-chunked framing removed) */
-    void *body_owned;        /* malloc'd decoded body, freed with the context */
+    s3_sigv4_ctx_t sigv4; /* seeds aws-chunked signature checks */
+    h2o_iovec_t body;     /* the payload once gw_body_prepare ran (aws-chunked framing removed) */
+    void *body_owned;     /* malloc'd decoded body, freed with the context */
     h2o_iovec_t trailer_checksum_algo, trailer_checksum_value; /* from an aws-chunked trailer */
     /* the response */
     int status;

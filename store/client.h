@@ -23,7 +23,6 @@
 #include <stdint.h>
 #include "store/store.h"
 
-
 typedef struct store_client store_client_t;
 typedef struct store_client_writer store_client_writer_t;
 

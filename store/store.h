@@ -29,12 +29,12 @@ typedef struct store_shard_writer store_shard_writer_t;
 
 enum {
     STORE_OK = 0,
-    STORE_ENOENT = -1,   /* no such record or shard */
-    STORE_EBITROT = -2,  /* a block's checksum does not match: the shard is damaged */
-    STORE_ENOSPC = -3,   /* the drive is full */
-    STORE_EIO = -4,      /* any other I/O or RocksDB failure */
-    STORE_ECORRUPT = -5, /* a record or shard header cannot be decoded */
-    STORE_EINVAL = -6,   /* bad arguments (a block longer than the first, a read past the end) */
+    STORE_ENOENT = -1,       /* no such record or shard */
+    STORE_EBITROT = -2,      /* a block's checksum does not match: the shard is damaged */
+    STORE_ENOSPC = -3,       /* the drive is full */
+    STORE_EIO = -4,          /* any other I/O or RocksDB failure */
+    STORE_ECORRUPT = -5,     /* a record or shard header cannot be decoded */
+    STORE_EINVAL = -6,       /* bad arguments (a block longer than the first, a read past the end) */
     STORE_EUNREACHABLE = -7, /* network transport: the daemon could not be reached, nothing was sent */
     STORE_EAUTH = -8,        /* network transport: the daemon rejected the request's credentials */
     STORE_ESTALE = -9,       /* a newer null version is already stored: this put was absorbed */

@@ -11,13 +11,31 @@
 #define MAX_AMZ_HEADERS 64
 
 /* The sub-resources S3 includes in the string to sign, sorted as S3 sorts them. */
-static const char *const signed_subresources[] = {
-    "acl",        "cors",       "delete",         "lifecycle", "location",
-    "logging",    "notification", "partNumber",   "policy",    "requestPayment",
-    "response-cache-control", "response-content-disposition", "response-content-encoding",
-    "response-content-language", "response-content-type", "response-expires",
-    "restore",    "tagging",    "torrent",        "uploadId",  "uploads",
-    "versionId",  "versioning", "versions",       "website"};
+static const char *const signed_subresources[] = {"acl",
+                                                  "cors",
+                                                  "delete",
+                                                  "lifecycle",
+                                                  "location",
+                                                  "logging",
+                                                  "notification",
+                                                  "partNumber",
+                                                  "policy",
+                                                  "requestPayment",
+                                                  "response-cache-control",
+                                                  "response-content-disposition",
+                                                  "response-content-encoding",
+                                                  "response-content-language",
+                                                  "response-content-type",
+                                                  "response-expires",
+                                                  "restore",
+                                                  "tagging",
+                                                  "torrent",
+                                                  "uploadId",
+                                                  "uploads",
+                                                  "versionId",
+                                                  "versioning",
+                                                  "versions",
+                                                  "website"};
 
 static int iov_is(h2o_iovec_t v, const char *s)
 {
@@ -166,7 +184,7 @@ static void put_iov(sbuf_t *b, h2o_iovec_t v)
 int s3_sigv2_string_to_sign(const s3_request_t *req, const s3_sigv2_t *auth, h2o_mem_pool_t *pool, h2o_iovec_t *out)
 {
     sbuf_t b = {pool, NULL, 0, 0};
-    pair_t amz[MAX_AMZ_HEADERS], sub[sizeof(signed_subresources) / sizeof(signed_subresources[0])];
+    pair_t amz[MAX_AMZ_HEADERS] = {{{0}}}, sub[sizeof(signed_subresources) / sizeof(signed_subresources[0])] = {{{0}}};
     size_t namz = 0, nsub = 0;
 
     put_iov(&b, req->method);
@@ -273,7 +291,8 @@ int s3_sigv2_verify(const s3_request_t *req, const s3_sigv2_t *auth, h2o_iovec_t
     }
     if ((ret = s3_sigv2_string_to_sign(req, auth, pool, &sts)) != 0)
         return ret;
-    if (HMAC(EVP_sha1(), secret.base, (int)secret.len, (const unsigned char *)sts.base, sts.len, mac, &mac_len) == NULL ||
+    if (HMAC(EVP_sha1(), secret.base, (int)secret.len, (const unsigned char *)sts.base, sts.len, mac, &mac_len) ==
+            NULL ||
         mac_len != 20)
         return S3_AUTH_NOMEM;
     return CRYPTO_memcmp(mac, auth->signature, 20) == 0 ? 0 : S3_AUTH_SIGNATURE_MISMATCH;

@@ -53,10 +53,10 @@ TEST(test_config_rejects_unknown_setting_with_its_line)
 
 TEST(test_config_rejects_bad_values)
 {
-    static const char *const bad[] = {"ec: 4+0\n", "ec: 15+2\n",     "ec: x\n",          "drives: -1\n",
-                                      "drives: 0\n", "loops: 1000000\n", "listen: nowhere\n", "stripe_size: 1T\n",
-                                      "inline_max: 12Q\n", "region: \"\"\n", "- a\n- b\n", "a: {b: c}\n",
-                                      "x: &a 1\ny: *a\n", "drives: [1]\n", "data: \"unterminated\n"};
+    static const char *const bad[] = {
+        "ec: 4+0\n",        "ec: 15+2\n",        "ec: x\n",           "drives: -1\n",      "drives: 0\n",
+        "loops: 1000000\n", "listen: nowhere\n", "stripe_size: 1T\n", "inline_max: 12Q\n", "region: \"\"\n",
+        "- a\n- b\n",       "a: {b: c}\n",       "x: &a 1\ny: *a\n",  "drives: [1]\n",     "data: \"unterminated\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         gw_config_t cfg;
         char err[256] = "";

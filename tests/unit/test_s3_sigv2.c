@@ -68,15 +68,14 @@ TEST(test_sigv2_presigned_example_verifies_until_it_expires)
     headers_t h = {0};
     s3_sigv2_t auth;
     h2o_mem_init_pool(&pool);
-    s3_request_t req = request("GET", "/johnsmith/photos/puppy.jpg",
-                               "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D",
-                               &h);
+    s3_request_t req = request(
+        "GET", "/johnsmith/photos/puppy.jpg",
+        "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D", &h);
     CHECK_EQ_INT(s3_sigv2_parse(&req, &pool, &auth), 0);
     CHECK_EQ_INT(auth.kind, S3_SIGV2_PRESIGNED);
     CHECK_EQ_INT(auth.expires, 1175139620);
     CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), 1175139620, &pool), 0);
-    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), 1175139621, &pool),
-                 S3_AUTH_EXPIRED);
+    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), 1175139621, &pool), S3_AUTH_EXPIRED);
     h2o_mem_clear_pool(&pool);
 }
 
@@ -93,7 +92,8 @@ TEST(test_sigv2_string_to_sign_has_sorted_amz_headers_and_subresources)
     add(&h, "x-amz-meta-a", " 1 ");
     add(&h, "x-amz-meta-b", "3");
     add(&h, "date", "ignored when x-amz-date is sent");
-    s3_request_t req = request("PUT", "/bucket/key", "uploadId=abc&partNumber=2&ignored=1&response-content-type=a%2Fb", &h);
+    s3_request_t req =
+        request("PUT", "/bucket/key", "uploadId=abc&partNumber=2&ignored=1&response-content-type=a%2Fb", &h);
     CHECK_EQ_INT(s3_sigv2_string_to_sign(&req, &auth, &pool, &sts), 0);
     const char *expected = "PUT\n\ntext/plain\n\nx-amz-date:Tue, 27 Mar 2007 21:06:08 +0000\nx-amz-meta-a:1\n"
                            "x-amz-meta-b:2,3\n/bucket/key?partNumber=2&response-content-type=a/b&uploadId=abc";
