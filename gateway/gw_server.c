@@ -10,13 +10,11 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_listen.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
-#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -284,40 +282,6 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---------------------------------------------------------------- loops */
 
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-    loop_thread_t *lt = listener->data;
-    h2o_socket_t *sock;
-
-    if (err != NULL)
-        return;
-    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
-        return;
-    int one = 1;
-    setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    h2o_accept(&lt->accept_ctx, sock);
-}
-
-static int open_listener(const gw_config_t *cfg)
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->listen_port)};
-    int fd, one = 1;
-
-    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1)
-        return -EINVAL;
-    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-        return -errno;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4096) != 0) {
-        int e = -errno;
-        close(fd);
-        return e;
-    }
-    return fd;
-}
-
 /* Everything of h2o that a loop owns is made on the loop's own thread: sockets take their
  * buffers from the creating thread's __thread allocator, and two loops reading into buffers
  * from one (the main thread's) would corrupt it. */
@@ -329,9 +293,7 @@ static void *loop_main(void *arg)
     gw_loop_init(&lt->loop, lt->ctx.loop);
     lt->accept_ctx.ctx = &lt->ctx;
     lt->accept_ctx.hosts = lt->srv->globalconf.hosts;
-    lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
-    lt->listener->data = lt;
-    h2o_socket_read_start(lt->listener, on_accept);
+    lt->listener = gw_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
     while (!lt->srv->stopping)
         h2o_evloop_run(lt->ctx.loop, INT32_MAX);
     return NULL;
@@ -450,7 +412,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
 
     srv->loops = calloc(cfg->loops, sizeof(*srv->loops));
     for (size_t i = 0; i < cfg->loops; i++) {
-        if ((srv->loops[i].fd = open_listener(cfg)) < 0) {
+        if ((srv->loops[i].fd = gw_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
             ret = srv->loops[i].fd;
             goto fail;
         }

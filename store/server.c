@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "gateway/gw_listen.h"
 #include "gateway/gw_log.h"
 #include "store/client_internal.h"
 #include "store/store.h"
@@ -1021,38 +1022,6 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---------------------------------------------------------------- loops and start-up */
 
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-    loop_thread_t *lt = listener->data;
-    h2o_socket_t *sock;
-    int one = 1;
-
-    if (err != NULL || (sock = h2o_evloop_socket_accept(listener)) == NULL)
-        return;
-    setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    h2o_accept(&lt->accept_ctx, sock);
-}
-
-static int open_listener(const store_server_config_t *cfg)
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->listen_port)};
-    int fd, one = 1;
-
-    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1)
-        return -EINVAL;
-    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-        return -errno;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4096) != 0) {
-        int e = -errno;
-        close(fd);
-        return e;
-    }
-    return fd;
-}
-
 /* The loop's h2o objects are made on the loop's own thread: sockets take their buffers from
  * the creating thread's __thread allocator, and two loops sharing one would corrupt it. */
 static void *loop_main(void *arg)
@@ -1064,9 +1033,7 @@ static void *loop_main(void *arg)
     gw_loop_init(&lt->loop, lt->ctx.loop);
     lt->accept_ctx.ctx = &lt->ctx;
     lt->accept_ctx.hosts = s->globalconf.hosts;
-    lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
-    lt->listener->data = lt;
-    h2o_socket_read_start(lt->listener, on_accept);
+    lt->listener = gw_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
     for (;;)
         h2o_evloop_run(lt->ctx.loop, INT32_MAX);
     return NULL;
@@ -1179,7 +1146,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out)
         goto fail;
     }
     for (size_t i = 0; i < s->nloops; i++) {
-        if ((s->loops[i].fd = open_listener(cfg)) < 0) {
+        if ((s->loops[i].fd = gw_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
             ret = s->loops[i].fd;
             goto fail;
         }
