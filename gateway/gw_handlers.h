@@ -32,6 +32,12 @@ void gw_delete_object(gw_ctx_t *ctx);
 void gw_delete_objects(gw_ctx_t *ctx);
 void gw_copy_object(gw_ctx_t *ctx);
 
+/* The stored headers, user metadata (checked against S3's 2 KB limit, appended to user_meta,
+ * which the caller disposes) and owner of a new object, from the request; shared by PutObject,
+ * CopyObject (REPLACE) and CreateMultipartUpload. Sets the S3 error and returns non-zero on
+ * bad metadata. */
+int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec);
+
 /* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
 int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);
 int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, struct gw_object **out);

@@ -282,22 +282,19 @@ static void create_work(gw_ctx_t *ctx)
     u.key = gw_mb(ctx->key);
     u.initiated_ns = now;
     u.owner = gw_mb(ctx->user);
-    u.content_type = gw_mb(gw_header(ctx, "content-type"));
-    if (u.content_type.base == NULL)
-        u.content_type = (meta_bytes_t){"binary/octet-stream", 19};
-    u.content_encoding = gw_mb(gw_header(ctx, "content-encoding"));
-    u.content_disposition = gw_mb(gw_header(ctx, "content-disposition"));
-    u.content_language = gw_mb(gw_header(ctx, "content-language"));
-    u.cache_control = gw_mb(gw_header(ctx, "cache-control"));
-    u.expires = gw_mb(gw_header(ctx, "expires"));
     meta_buf_t kv = {0};
-    h2o_req_t *req = ctx->req;
-    for (size_t i = 0; i < req->headers.size; i++) {
-        h2o_header_t *h = &req->headers.entries[i];
-        if (h->name->len > 11 && memcmp(h->name->base, "x-amz-meta-", 11) == 0)
-            meta_kv_append(&kv, (meta_bytes_t){h->name->base + 11, h->name->len - 11}, gw_mb(h->value));
+    meta_object_t attrs = {0};
+    if (gw_object_attributes(ctx, &kv, &attrs) != 0) {
+        meta_buf_dispose(&kv);
+        return;
     }
-    u.user_meta = (meta_bytes_t){(const char *)kv.base, kv.len};
+    u.content_type = attrs.content_type;
+    u.content_encoding = attrs.content_encoding;
+    u.content_disposition = attrs.content_disposition;
+    u.content_language = attrs.content_language;
+    u.cache_control = attrs.cache_control;
+    u.expires = attrs.expires;
+    u.user_meta = attrs.user_meta;
     u.ec_k = set->k;
     u.ec_m = set->m;
     u.stripe_size = ctx->cluster->stripe_size;

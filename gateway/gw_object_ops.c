@@ -42,25 +42,24 @@ typedef struct {
     char etag[40]; /* rec.etag points here */
 } new_object_t;
 
-static int collect_attributes(gw_ctx_t *ctx, new_object_t *n)
+int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec)
 {
     h2o_req_t *req = ctx->req;
     size_t meta_total = 0;
     int ret;
 
-    memset(n, 0, sizeof(*n));
-    n->rec.content_type = gw_mb(gw_header(ctx, "content-type"));
-    if (n->rec.content_type.base == NULL)
-        n->rec.content_type = (meta_bytes_t){"binary/octet-stream", 19};
-    n->rec.content_encoding = gw_mb(gw_header(ctx, "content-encoding"));
-    n->rec.content_disposition = gw_mb(gw_header(ctx, "content-disposition"));
-    n->rec.content_language = gw_mb(gw_header(ctx, "content-language"));
-    n->rec.cache_control = gw_mb(gw_header(ctx, "cache-control"));
-    n->rec.expires = gw_mb(gw_header(ctx, "expires"));
+    rec->content_type = gw_mb(gw_header(ctx, "content-type"));
+    if (rec->content_type.base == NULL)
+        rec->content_type = (meta_bytes_t){"binary/octet-stream", 19};
+    rec->content_encoding = gw_mb(gw_header(ctx, "content-encoding"));
+    rec->content_disposition = gw_mb(gw_header(ctx, "content-disposition"));
+    rec->content_language = gw_mb(gw_header(ctx, "content-language"));
+    rec->cache_control = gw_mb(gw_header(ctx, "cache-control"));
+    rec->expires = gw_mb(gw_header(ctx, "expires"));
     /* aws-chunked is transport framing, not how the object is encoded: S3 drops it */
-    if (n->rec.content_encoding.base != NULL &&
-        h2o_memis(n->rec.content_encoding.base, n->rec.content_encoding.len, H2O_STRLIT("aws-chunked")))
-        n->rec.content_encoding = (meta_bytes_t){NULL, 0};
+    if (rec->content_encoding.base != NULL &&
+        h2o_memis(rec->content_encoding.base, rec->content_encoding.len, H2O_STRLIT("aws-chunked")))
+        rec->content_encoding = (meta_bytes_t){NULL, 0};
     for (size_t i = 0; i < req->headers.size; i++) {
         h2o_header_t *h = &req->headers.entries[i];
         if (!s3_meta_is_user(*h->name))
@@ -70,14 +69,20 @@ static int collect_attributes(gw_ctx_t *ctx, new_object_t *n)
             return -1;
         }
         meta_bytes_t name = {h->name->base + 11, h->name->len - 11};
-        if (meta_kv_append(&n->user_meta, name, gw_mb(h->value)) != 0) {
+        if (meta_kv_append(user_meta, name, gw_mb(h->value)) != 0) {
             gw_set_error(ctx, S3_ERR_METADATA_TOO_LARGE, NULL);
             return -1;
         }
     }
-    n->rec.user_meta = (meta_bytes_t){(const char *)n->user_meta.base, n->user_meta.len};
-    n->rec.owner = gw_mb(ctx->user);
+    rec->user_meta = (meta_bytes_t){(const char *)user_meta->base, user_meta->len};
+    rec->owner = gw_mb(ctx->user);
     return 0;
+}
+
+static int collect_attributes(gw_ctx_t *ctx, new_object_t *n)
+{
+    memset(n, 0, sizeof(*n));
+    return gw_object_attributes(ctx, &n->user_meta, &n->rec);
 }
 
 /* Hashes the body during the data pass: SHA-256 for a signed payload, the requested checksum. */

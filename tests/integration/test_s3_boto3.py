@@ -1553,3 +1553,9 @@ def test_gateway_when_sigterm_received(gateway_factory):
     c.create_bucket(Bucket=unique_bucket_name())
     rc = gw.stop()
     assert rc == 0, "gateway exited with %r on SIGTERM; stderr tail:\n%s" % (rc, gw.stderr_tail())
+
+
+def test_create_multipart_upload_when_metadata_too_large(s3, bucket):
+    assert_error(400, "MetadataTooLarge", s3.create_multipart_upload, Bucket=bucket, Key="m",
+                 Metadata={"big": "v" * 2100})
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
