@@ -2,18 +2,22 @@
  *
  * Keys (all binary, compared bytewise by RocksDB):
  *   'B' bucket                                           bucket record
- *   'O' bucket 0x00 esc(key) 0x00 0x01 be64(~mtime) vid  object version or delete marker
- *   'U' bucket 0x00 esc(key) 0x00 0x01 upload_id         multipart upload
+ *   'O' ns 0x00 esc(key) 0x00 0x01 be64(~mtime) vid      object version or delete marker
+ *   'U' ns 0x00 esc(key) 0x00 0x01 upload_id             multipart upload
  *   'P' upload_id be32(part_number)                      uploaded part
  *   'I' access_key                                       IAM user / access key
  *   'C' bucket 0x00 name                                 bucket configuration document
+ *   'L' name                                             namespace lock (store/lock.c)
+ * Objects and uploads live under the bucket's namespace `ns`, not under its name: one
+ * incarnation of a bucket (meta_bucket_ns), so a bucket deleted and created again starts empty
+ * and whatever a racing writer left in the old incarnation is unreachable garbage.
  * esc() maps 0x00 to 0x00 0xFF and leaves every other byte alone, and the key is closed by
  * 0x00 0x01: so a key sorts before every longer key it is a prefix of ("a" < "a\0" < "a/b",
  * exactly as memcmp orders the raw keys), object keys come back in binary UTF-8 order (S3
  * order), and because the version suffix is the bitwise complement of the modification time,
  * the versions of a key come newest first (mtime must be >= 0; versions with the same mtime
  * follow in ascending vid order).
- * Bucket names cannot contain 0x00 (S3 naming rules), so they need no escaping.
+ * Bucket names and namespaces cannot contain 0x00, so they need no escaping.
  *
  * Records start with a magic byte, a format version and end with an xxh3-64 of everything
  * before it; fields are length-prefixed. Decoding checks every length against the buffer and
@@ -38,8 +42,10 @@ enum {
 #define META_ID_LEN          16   /* version ids, data ids and upload ids */
 #define META_KEY_MAX         1024 /* longest object key S3 allows, in bytes */
 #define META_BUCKET_MAX      63
+#define META_NS_MAX          (META_BUCKET_MAX + 1 + 16) /* "name:incarnation" (meta_bucket_ns) */
+#define META_LOCK_NAME_MAX   (META_NS_MAX + 1 + 2 * META_KEY_MAX)
 #define META_ACCESS_KEY_MAX  128 /* longest access key (IAM allows 16..128) */
-#define META_ENCODED_KEY_MAX (1 + META_BUCKET_MAX + 1 + 2 * META_KEY_MAX + 2 + 8 + META_ID_LEN)
+#define META_ENCODED_KEY_MAX (1 + META_NS_MAX + 1 + 2 * META_KEY_MAX + 2 + 8 + META_ID_LEN)
 
 /* Borrowed bytes: pointer + length, never assumed NUL-terminated. */
 typedef struct {
@@ -56,6 +62,8 @@ typedef struct {
 } meta_key_t;
 
 int meta_key_bucket(meta_bytes_t bucket, meta_key_t *out);
+/* The key functions below that take `bucket` take a namespace (meta_bucket_ns), at most
+ * META_NS_MAX bytes without 0x00. */
 /* Key of one object version; the null version has an all-zero vid. */
 int meta_key_object(meta_bytes_t bucket, meta_bytes_t key, int64_t mtime_ns, const uint8_t vid[META_ID_LEN],
                     meta_key_t *out);
@@ -72,6 +80,8 @@ int meta_key_part(const uint8_t upload_id[META_ID_LEN], uint32_t part_number, me
 int meta_key_parts(const uint8_t upload_id[META_ID_LEN], meta_key_t *out); /* prefix of an upload's parts */
 int meta_key_user(meta_bytes_t access_key, meta_key_t *out);
 int meta_key_config(meta_bytes_t bucket, meta_bytes_t name, meta_key_t *out);
+/* Key of a namespace lock: 'L' name (at most META_LOCK_NAME_MAX bytes). */
+int meta_key_lock(meta_bytes_t name, meta_key_t *out);
 
 /* Decodes an object or upload key. The unescaped object key is written to key_buf
  * (META_KEY_MAX bytes) and described by *key. mtime/vid are filled for 'O' keys, upload ids
@@ -81,13 +91,26 @@ int meta_key_parse_object(const uint8_t *enc, size_t len, meta_bytes_t *bucket, 
 
 /* ---- records ---- */
 
+/* A bucket record is replaced in place (a deletion in progress marks it first), so drives may
+ * briefly hold different states of it: updated_ns orders them, the newest wins. */
 typedef struct {
     meta_bytes_t name;
     meta_bytes_t owner;    /* access key of the owning user */
     meta_bytes_t location; /* LocationConstraint, "" for the default region */
     int64_t created_ns;
-    uint32_t versioning; /* 0 never enabled, 1 enabled, 2 suspended */
+    uint32_t versioning;  /* 0 never enabled, 1 enabled, 2 suspended */
+    uint64_t incarnation; /* random, fixed at creation, never 0: names the objects' namespace */
+    uint32_t state;       /* META_BUCKET_ACTIVE or META_BUCKET_DELETING */
+    int64_t state_ns;     /* when the state was set (the start of a deletion) */
+    int64_t updated_ns;   /* when this state of the record was written */
 } meta_bucket_t;
+
+enum { META_BUCKET_ACTIVE = 0, META_BUCKET_DELETING = 1 };
+
+/* The namespace of one incarnation of a bucket, "name:xxxxxxxxxxxxxxxx" (incarnation in hex),
+ * written to out (META_NS_MAX + 1 bytes, NUL-terminated); returns its length. The ':' cannot
+ * occur in a bucket name, so no namespace equals a bucket name or another bucket's namespace. */
+size_t meta_bucket_ns(meta_bytes_t name, uint64_t incarnation, char *out);
 
 /* One part of an object's data: a single PUT has one, a completed multipart upload several. */
 typedef struct {

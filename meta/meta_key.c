@@ -12,7 +12,7 @@
  * times are refused, both because no real version has one and because the complement of a
  * negative value would sort it before every positive time.
  *
- * Every function checks the lengths S3 allows (bucket <= 63, key <= 1024 bytes) and the space
+ * Every function checks the lengths S3 allows (bucket <= 63, namespace <= META_NS_MAX, key <= 1024 bytes) and the space
  * in meta_key_t before writing, and returns META_ERANGE instead of truncating.
  */
 #include "meta/meta.h"
@@ -26,13 +26,33 @@ enum {
     KEY_TAG_UPLOAD = 'U',
     KEY_TAG_PART = 'P',
     KEY_TAG_USER = 'I',
-    KEY_TAG_CONFIG = 'C'
+    KEY_TAG_CONFIG = 'C',
+    KEY_TAG_LOCK = 'L'
 };
 
 /* A bucket name is at most 63 bytes and has no 0x00, which the key layout uses as separator. */
 static int bucket_ok(meta_bytes_t bucket)
 {
     return bucket.len <= META_BUCKET_MAX && (bucket.len == 0 || memchr(bucket.base, 0, bucket.len) == NULL);
+}
+
+/* A namespace (objects, uploads) is at most META_NS_MAX bytes, also without 0x00. */
+static int ns_ok(meta_bytes_t ns)
+{
+    return ns.len <= META_NS_MAX && (ns.len == 0 || memchr(ns.base, 0, ns.len) == NULL);
+}
+
+size_t meta_bucket_ns(meta_bytes_t name, uint64_t incarnation, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t n = name.len <= META_BUCKET_MAX ? name.len : META_BUCKET_MAX;
+
+    memcpy(out, name.base, n);
+    out[n++] = ':';
+    for (int i = 15; i >= 0; i--)
+        out[n++] = digits[(incarnation >> (4 * i)) & 15];
+    out[n] = '\0';
+    return n;
 }
 
 static void put_bytes(meta_key_t *out, const void *p, size_t n)
@@ -47,10 +67,10 @@ static void put_byte(meta_key_t *out, uint8_t c)
     out->buf[out->len++] = c;
 }
 
-/* tag bucket 0x00 */
+/* tag ns 0x00 (a bucket name for configs, a namespace for objects and uploads) */
 static int put_bucket_head(uint8_t tag, meta_bytes_t bucket, meta_key_t *out)
 {
-    if (!bucket_ok(bucket))
+    if (tag == KEY_TAG_CONFIG ? !bucket_ok(bucket) : !ns_ok(bucket))
         return META_ERANGE;
     out->len = 0;
     put_byte(out, tag);
@@ -201,6 +221,17 @@ int meta_key_config(meta_bytes_t bucket, meta_bytes_t name, meta_key_t *out)
     return 0;
 }
 
+/* Key of a namespace lock: 'L' name. */
+int meta_key_lock(meta_bytes_t name, meta_key_t *out)
+{
+    if (name.len > META_LOCK_NAME_MAX)
+        return META_ERANGE;
+    out->len = 0;
+    put_byte(out, KEY_TAG_LOCK);
+    put_bytes(out, name.base, name.len);
+    return 0;
+}
+
 /* Splits an 'O' or 'U' key back into its fields; META_ECORRUPT for anything the encoders could
  * not have produced. Nothing is written to the outputs unless the whole key is valid. */
 int meta_key_parse_object(const uint8_t *enc, size_t len, meta_bytes_t *bucket, char *key_buf, meta_bytes_t *key,
@@ -212,7 +243,7 @@ int meta_key_parse_object(const uint8_t *enc, size_t len, meta_bytes_t *bucket, 
 
     if (len < 2 || (enc[0] != KEY_TAG_OBJECT && enc[0] != KEY_TAG_UPLOAD))
         return META_ECORRUPT;
-    if ((sep = memchr(enc + 1, 0x00, len - 1)) == NULL || (size_t)(sep - (enc + 1)) > META_BUCKET_MAX)
+    if ((sep = memchr(enc + 1, 0x00, len - 1)) == NULL || (size_t)(sep - (enc + 1)) > META_NS_MAX)
         return META_ECORRUPT;
     /* Unescape up to the terminator, validating every escape before anything is returned. */
     for (pos = (size_t)(sep - enc) + 1;;) {

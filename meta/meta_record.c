@@ -1,6 +1,6 @@
 /* meta_record.c — encoders and decoders of the records stored as RocksDB values.
  *
- * Layout of every record (format version 1):
+ * Layout of every record (format version 2: bucket records carry their incarnation and state):
  *   u8 magic | u8 version | fields... | u64 xxh3-64 of all preceding bytes
  * Integers are fixed-width little-endian; ids, etags and the distribution table are raw bytes of
  * their fixed size; strings are u32 length + bytes. The magic differs per record type, so a
@@ -26,7 +26,7 @@
 #include <xxhash.h>
 
 enum { MAGIC_BUCKET = 0xB0, MAGIC_OBJECT = 0xB1, MAGIC_UPLOAD = 0xB2, MAGIC_PART = 0xB3, MAGIC_USER = 0xB4 };
-#define RECORD_VERSION  1
+#define RECORD_VERSION  2
 #define RECORD_HASH_LEN 8
 #define PART_REF_LEN    (4 + 8 + META_ID_LEN + 16)
 #define EC_MAX_SHARDS   16
@@ -223,6 +223,12 @@ static int bucket_name_ok(meta_bytes_t b)
     return b.len <= META_BUCKET_MAX && (b.len == 0 || memchr(b.base, 0, b.len) == NULL);
 }
 
+/* Objects and uploads name the namespace of their bucket's incarnation (meta_bucket_ns). */
+static int ns_ok(meta_bytes_t b)
+{
+    return b.len <= META_NS_MAX && (b.len == 0 || memchr(b.base, 0, b.len) == NULL);
+}
+
 static int kv_ok(meta_bytes_t kv)
 {
     size_t pos = 0;
@@ -243,14 +249,14 @@ static int geometry_ok(uint32_t k, uint32_t m)
 
 static int bucket_ok(const meta_bucket_t *r)
 {
-    return bucket_name_ok(r->name) && r->versioning <= 2;
+    return bucket_name_ok(r->name) && r->versioning <= 2 && r->incarnation != 0 && r->state <= META_BUCKET_DELETING;
 }
 
 static int object_ok(const meta_object_t *r)
 {
     uint64_t shards = (uint64_t)r->ec_k + r->ec_m;
 
-    if (!bucket_name_ok(r->bucket) || r->key.len > META_KEY_MAX || r->mtime_ns < 0)
+    if (!ns_ok(r->bucket) || r->key.len > META_KEY_MAX || r->mtime_ns < 0)
         return 0;
     if ((r->flags & ~(uint32_t)(META_OBJ_DELETE_MARKER | META_OBJ_INLINE)) != 0 ||
         (r->flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)) == (META_OBJ_DELETE_MARKER | META_OBJ_INLINE))
@@ -266,8 +272,7 @@ static int object_ok(const meta_object_t *r)
 
 static int upload_ok(const meta_upload_t *r)
 {
-    return bucket_name_ok(r->bucket) && r->key.len <= META_KEY_MAX && geometry_ok(r->ec_k, r->ec_m) &&
-           kv_ok(r->user_meta);
+    return ns_ok(r->bucket) && r->key.len <= META_KEY_MAX && geometry_ok(r->ec_k, r->ec_m) && kv_ok(r->user_meta);
 }
 
 static int part_ok(const meta_part_t *r)
@@ -283,7 +288,8 @@ static int user_ok(const meta_user_t *r)
 
 /* ---- bucket ---- */
 
-/* Appends a bucket record; META_ERANGE for a name over 63 bytes or an unknown versioning state. */
+/* Appends a bucket record; META_ERANGE for a name over 63 bytes, an unknown versioning state or
+ * state, or no incarnation. */
 int meta_bucket_encode(const meta_bucket_t *r, meta_buf_t *out)
 {
     writer_t w;
@@ -296,6 +302,10 @@ int meta_bucket_encode(const meta_bucket_t *r, meta_buf_t *out)
     w_bytes(&w, r->location);
     w_u64(&w, (uint64_t)r->created_ns);
     w_u32(&w, r->versioning);
+    w_u64(&w, r->incarnation);
+    w_u32(&w, r->state);
+    w_u64(&w, (uint64_t)r->state_ns);
+    w_u64(&w, (uint64_t)r->updated_ns);
     return w_end(&w);
 }
 
@@ -313,6 +323,10 @@ int meta_bucket_decode(const void *buf, size_t len, meta_bucket_t *out)
     b.location = r_bytes(&r);
     b.created_ns = r_i64(&r);
     b.versioning = r_u32(&r);
+    b.incarnation = r_u64(&r);
+    b.state = r_u32(&r);
+    b.state_ns = r_i64(&r);
+    b.updated_ns = r_i64(&r);
     if ((ret = r_end(&r)) != 0 || !bucket_ok(&b))
         return META_ECORRUPT;
     *out = b;

@@ -104,3 +104,13 @@ int store_client_record_scan(store_client_t *c, const meta_key_t *prefix, const 
 {
     return c->ops->record_scan(c, prefix, seek, limit, cb, arg);
 }
+
+int store_client_lock_acquire(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns)
+{
+    return c->ops->lock_acquire(c, name, owner, lease_ns);
+}
+
+int store_client_lock_release(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN])
+{
+    return c->ops->lock_release(c, name, owner);
+}

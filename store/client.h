@@ -94,4 +94,9 @@ int store_client_record_delete(store_client_t *c, const meta_key_t *key);
 int store_client_record_scan(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                              meta_scan_cb cb, void *arg);
 
+/* ---- namespace locks (see store.h) ---- */
+
+int store_client_lock_acquire(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
+int store_client_lock_release(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
+
 #endif

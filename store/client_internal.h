@@ -31,6 +31,8 @@ typedef struct {
     int (*record_delete)(store_client_t *c, const meta_key_t *key);
     int (*record_scan)(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                        meta_scan_cb cb, void *arg);
+    int (*lock_acquire)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
+    int (*lock_release)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
 } store_client_ops_t;
 
 /* Every transport's client starts with this, and every writer with store_client_writer. */

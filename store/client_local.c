@@ -132,6 +132,16 @@ static int local_record_scan(store_client_t *c, const meta_key_t *prefix, const 
     return store_record_scan(drive_of(c), prefix, seek, limit, cb, arg);
 }
 
+static int local_lock_acquire(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns)
+{
+    return store_lock_acquire(drive_of(c), name, owner, lease_ns);
+}
+
+static int local_lock_release(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN])
+{
+    return store_lock_release(drive_of(c), name, owner);
+}
+
 static const store_client_ops_t local_ops = {
     .free = local_free,
     .ping = local_ping,
@@ -151,6 +161,8 @@ static const store_client_ops_t local_ops = {
     .record_get = local_record_get,
     .record_delete = local_record_delete,
     .record_scan = local_record_scan,
+    .lock_acquire = local_lock_acquire,
+    .lock_release = local_lock_release,
 };
 
 int store_client_local(store_drive_t *d, store_client_t **out)

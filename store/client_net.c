@@ -39,6 +39,9 @@
  *   POST   records/get | records/delete             body: the key -> get: the value
  *   POST   records/scan                             body: lp(prefix) u8 seek_mode lp(seek) u64 limit
  *                                                   -> u8 more, then lp(key) lp(value) per record
+ *   POST   locks/acquire                            body: lp(name) owner[16] u64 lease_ns
+ *                                                   -> empty, or 423 with STORE_EBUSY
+ *   POST   locks/release                            body: lp(name) owner[16] -> empty
  *
  * Shard writes stream: the daemon keeps the writer under a random token and each append goes
  * out as soon as the caller has the block. seq numbers appends from 1; the daemon answers a
@@ -749,7 +752,7 @@ static int net_object_prune(store_client_t *bc, const meta_object_t *keep)
 static int object_ref_encode(meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, uint8_t *out, size_t cap)
 {
     size_t n = 0;
-    if (bucket.len > META_BUCKET_MAX || key.len > META_KEY_MAX || 9 + bucket.len + key.len + META_ID_LEN > cap)
+    if (bucket.len > META_NS_MAX || key.len > META_KEY_MAX || 9 + bucket.len + key.len + META_ID_LEN > cap)
         return STORE_EINVAL;
     store_net_put32(out + n, (uint32_t)bucket.len);
     memcpy(out + n + 4, bucket.base, bucket.len);
@@ -768,7 +771,7 @@ static int object_ref_encode(meta_bytes_t bucket, meta_bytes_t key, const uint8_
 static int net_object_get(store_client_t *bc, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
                           meta_buf_t *raw, meta_object_t *out)
 {
-    uint8_t body[16 + META_BUCKET_MAX + META_KEY_MAX + META_ID_LEN];
+    uint8_t body[16 + META_NS_MAX + META_KEY_MAX + META_ID_LEN];
     net_call_t call = {.method = "POST", .idempotent = 1};
     int n = object_ref_encode(bucket, key, vid, body, sizeof(body)), ret;
 
@@ -796,7 +799,7 @@ fail:
 
 static int net_object_delete(store_client_t *bc, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid)
 {
-    uint8_t body[16 + META_BUCKET_MAX + META_KEY_MAX + META_ID_LEN];
+    uint8_t body[16 + META_NS_MAX + META_KEY_MAX + META_ID_LEN];
     net_call_t call = {.method = "POST"};
     int n = object_ref_encode(bucket, key, vid, body, sizeof(body));
 
@@ -938,6 +941,45 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
     }
 }
 
+/* lp(name) owner[16] [le64 lease]: the body of a lock call. */
+static int lock_call(store_client_t *bc, const char *op, meta_bytes_t name, const uint8_t owner[META_ID_LEN],
+                     const int64_t *lease_ns)
+{
+    uint8_t body[4 + META_LOCK_NAME_MAX + META_ID_LEN + 8];
+    net_call_t call = {.method = "POST", .idempotent = 1};
+    size_t n = 0;
+
+    if (name.len > META_LOCK_NAME_MAX)
+        return STORE_EINVAL;
+    store_net_put32(body, (uint32_t)name.len);
+    memcpy(body + 4, name.base, name.len);
+    n = 4 + name.len;
+    memcpy(body + n, owner, META_ID_LEN);
+    n += META_ID_LEN;
+    if (lease_ns != NULL) {
+        store_net_put64(body + n, (uint64_t)*lease_ns);
+        n += 8;
+    }
+    set_target(&call, net_of(bc), op);
+    call.body[0] = body;
+    call.body_len[0] = n;
+    int ret = net_call(net_of(bc), &call);
+    call_reset(&call);
+    return ret;
+}
+
+/* Both are safe to resend: a second acquire by the same owner renews, a second release finds
+ * the lock free or held by someone else and changes nothing. */
+static int net_lock_acquire(store_client_t *bc, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns)
+{
+    return lock_call(bc, "locks/acquire", name, owner, &lease_ns);
+}
+
+static int net_lock_release(store_client_t *bc, meta_bytes_t name, const uint8_t owner[META_ID_LEN])
+{
+    return lock_call(bc, "locks/release", name, owner, NULL);
+}
+
 static void net_free(store_client_t *bc)
 {
     net_client_t *c = net_of(bc);
@@ -971,6 +1013,8 @@ static const store_client_ops_t net_ops = {
     .record_get = net_record_get,
     .record_delete = net_record_delete,
     .record_scan = net_record_scan,
+    .lock_acquire = net_lock_acquire,
+    .lock_release = net_lock_release,
 };
 
 int store_client_remote(const store_remote_config_t *cfg, store_client_t **out)

@@ -133,6 +133,8 @@ enum {
     OP_RECORD_GET,
     OP_RECORD_DELETE,
     OP_RECORD_SCAN,
+    OP_LOCK_ACQUIRE,
+    OP_LOCK_RELEASE,
 };
 
 /* One request on its way through a worker. */
@@ -563,8 +565,7 @@ static int op_object_ref(srv_job_t *j, int get)
     size_t pos = 0;
     int ret;
 
-    if ((ret = take_lp(body, &pos, META_BUCKET_MAX, &bucket)) != 0 ||
-        (ret = take_lp(body, &pos, META_KEY_MAX, &key)) != 0)
+    if ((ret = take_lp(body, &pos, META_NS_MAX, &bucket)) != 0 || (ret = take_lp(body, &pos, META_KEY_MAX, &key)) != 0)
         return ret;
     if (body.len - pos < 1 || (body.base[pos] == 1 && body.len - pos != 1 + META_ID_LEN) ||
         (body.base[pos] == 0 && body.len - pos != 1) || (uint8_t)body.base[pos] > 1)
@@ -704,6 +705,27 @@ fail:
     return ret;
 }
 
+/* lp(name) owner[16] [le64 lease_ns]: the lease only for an acquire. */
+static int op_lock(srv_job_t *j, int acquire)
+{
+    h2o_iovec_t body = entity(j);
+    meta_bytes_t name;
+    size_t pos = 0;
+    int ret;
+
+    if ((ret = take_lp(body, &pos, META_LOCK_NAME_MAX, &name)) != 0)
+        return ret;
+    if (body.len - pos != META_ID_LEN + (acquire ? 8u : 0u))
+        return STORE_EINVAL;
+    const uint8_t *owner = (const uint8_t *)body.base + pos;
+    if (!acquire)
+        return store_lock_release(j->drive->drive, name, owner);
+    uint64_t lease = store_net_get64(owner + META_ID_LEN);
+    if (lease == 0 || lease > (uint64_t)INT64_MAX)
+        return STORE_EINVAL;
+    return store_lock_acquire(j->drive->drive, name, owner, (int64_t)lease);
+}
+
 static int run_op(store_server_t *s, srv_job_t *j)
 {
     switch (j->op) {
@@ -741,6 +763,10 @@ static int run_op(store_server_t *s, srv_job_t *j)
         return op_record_key(j, 0);
     case OP_RECORD_SCAN:
         return op_record_scan(j);
+    case OP_LOCK_ACQUIRE:
+        return op_lock(j, 1);
+    case OP_LOCK_RELEASE:
+        return op_lock(j, 0);
     default:
         return STORE_EINVAL;
     }
@@ -786,6 +812,8 @@ static int status_of(int code)
         return 507;
     case STORE_ESTALE:
         return 409;
+    case STORE_EBUSY:
+        return 423;
     case -ENOMEM:
         return 503;
     default:
@@ -980,6 +1008,8 @@ static void route(store_server_t *s, srv_job_t *j)
                     : seg_is(b, "delete") ? OP_RECORD_DELETE
                     : seg_is(b, "scan")   ? OP_RECORD_SCAN
                                           : OP_BAD;
+        else if (seg_is(a, "locks"))
+            j->op = seg_is(b, "acquire") ? OP_LOCK_ACQUIRE : seg_is(b, "release") ? OP_LOCK_RELEASE : OP_BAD;
     }
     if (j->op != OP_BAD)
         j->route_err = 0;

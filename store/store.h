@@ -38,6 +38,7 @@ enum {
     STORE_EUNREACHABLE = -7, /* network transport: the daemon could not be reached, nothing was sent */
     STORE_EAUTH = -8,        /* network transport: the daemon rejected the request's credentials */
     STORE_ESTALE = -9,       /* a newer null version is already stored: this put was absorbed */
+    STORE_EBUSY = -10,       /* a namespace lock is held by another owner */
 };
 /* Functions return 0, a STORE_ code, or -ENOMEM; other errno values are reported as STORE_EIO
  * because the small ones collide with the codes above. */
@@ -116,5 +117,14 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key);
 /* Scans records under prefix from seek (NULL: the start), at most limit callbacks (0: no limit). */
 int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit, meta_scan_cb cb,
                       void *arg);
+
+/* ---- namespace locks (this drive's share of a quorum lock; see lock.c) ---- */
+
+/* Grants the lock `name` (at most META_LOCK_NAME_MAX bytes) to owner for lease_ns, measured on
+ * this drive's clock: when nobody holds it, when the holder's lease has run out, or when owner
+ * holds it already (a renewal). STORE_EBUSY when another owner holds it. Durable (synced). */
+int store_lock_acquire(store_drive_t *d, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
+/* Frees the lock if owner holds it; anything else is a success that changes nothing. */
+int store_lock_release(store_drive_t *d, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
 
 #endif

@@ -389,8 +389,8 @@ TEST(test_key_rejects_when_field_too_long)
     CHECK_EQ_INT(meta_key_upload(B("bk"), BN(big, META_KEY_MAX + 1), vid_zero, &k), META_ERANGE);
     memset(big, 'b', sizeof(big));
     CHECK_EQ_INT(meta_key_bucket(BN(big, META_BUCKET_MAX + 1), &k), META_ERANGE);
-    CHECK_EQ_INT(meta_key_bucket_objects(BN(big, META_BUCKET_MAX + 1), &k), META_ERANGE);
-    CHECK_EQ_INT(meta_key_bucket_uploads(BN(big, META_BUCKET_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_bucket_objects(BN(big, META_NS_MAX + 1), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_bucket_uploads(BN(big, META_NS_MAX + 1), &k), META_ERANGE);
     CHECK_EQ_INT(meta_key_config(BN(big, META_BUCKET_MAX + 1), B("policy"), &k), META_ERANGE);
     CHECK_EQ_INT(meta_key_user(BN(big, META_ACCESS_KEY_MAX + 1), &k), META_ERANGE);
     CHECK_EQ_INT(meta_key_bucket(BN("a\0b", 3), &k), META_ERANGE);
@@ -399,7 +399,7 @@ TEST(test_key_rejects_when_field_too_long)
 
 TEST(test_key_fits_when_every_field_at_maximum)
 {
-    static char bucket[META_BUCKET_MAX], key[META_KEY_MAX];
+    static char bucket[META_NS_MAX], key[META_KEY_MAX];
     meta_key_t k;
     char buf[META_KEY_MAX];
     meta_bytes_t got;
@@ -511,6 +511,10 @@ static void sample_bucket(meta_bucket_t *b)
     b->location = B("cn-north-1");
     b->created_ns = 1650000000000000000LL;
     b->versioning = 2;
+    b->incarnation = 0x0123456789abcdefULL;
+    b->state = META_BUCKET_DELETING;
+    b->state_ns = 1650000000000000123LL;
+    b->updated_ns = 1650000000000000456LL;
 }
 
 TEST(test_record_round_trips_when_bucket)
@@ -523,8 +527,73 @@ TEST(test_record_round_trips_when_bucket)
     CHECK_EQ_INT(meta_bucket_decode(buf.base, buf.len, &out), 0);
     CHECK(bytes_eq(in.name, out.name) && bytes_eq(in.owner, out.owner) && bytes_eq(in.location, out.location));
     CHECK(in.created_ns == out.created_ns && in.versioning == out.versioning);
+    CHECK(in.incarnation == out.incarnation && in.state == out.state);
+    CHECK(in.state_ns == out.state_ns && in.updated_ns == out.updated_ns);
     CHECK(out.name.base >= (const char *)buf.base && out.name.base < (const char *)buf.base + buf.len);
     meta_buf_dispose(&buf);
+}
+
+TEST(test_record_refused_when_bucket_has_no_incarnation_or_unknown_state)
+{
+    meta_bucket_t b;
+    meta_buf_t buf = {0};
+
+    sample_bucket(&b);
+    b.incarnation = 0;
+    CHECK_EQ_INT(meta_bucket_encode(&b, &buf), META_ERANGE);
+    sample_bucket(&b);
+    b.state = META_BUCKET_DELETING + 1;
+    CHECK_EQ_INT(meta_bucket_encode(&b, &buf), META_ERANGE);
+    CHECK(buf.len == 0);
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_bucket_ns_names_incarnation_when_formatted)
+{
+    char ns[META_NS_MAX + 1];
+    char name[META_BUCKET_MAX];
+    size_t n = meta_bucket_ns(B("photos"), 0x00000000000000abULL, ns);
+
+    CHECK(n == 23 && strcmp(ns, "photos:00000000000000ab") == 0);
+    /* the longest name still fits, and the namespace is a valid key head */
+    memset(name, 'a', sizeof(name));
+    n = meta_bucket_ns((meta_bytes_t){name, sizeof(name)}, UINT64_MAX, ns);
+    CHECK(n == META_NS_MAX && strcmp(ns + META_BUCKET_MAX, ":ffffffffffffffff") == 0);
+    meta_key_t k;
+    CHECK_EQ_INT(meta_key_object((meta_bytes_t){ns, n}, B("k"), 1, (const uint8_t *)"0123456789abcdef", &k), 0);
+    meta_bytes_t bucket;
+    char key_buf[META_KEY_MAX];
+    meta_bytes_t key;
+    CHECK_EQ_INT(meta_key_parse_object(k.buf, k.len, &bucket, key_buf, &key, NULL, NULL), 0);
+    CHECK(bytes_eq(bucket, (meta_bytes_t){ns, n}) && bytes_eq(key, B("k")));
+}
+
+TEST(test_key_refused_when_namespace_too_long)
+{
+    char ns[META_NS_MAX + 2];
+    meta_key_t k;
+
+    memset(ns, 'n', sizeof(ns));
+    CHECK_EQ_INT(
+        meta_key_object((meta_bytes_t){ns, META_NS_MAX + 1}, B("k"), 1, (const uint8_t *)"0123456789abcdef", &k),
+        META_ERANGE);
+    CHECK_EQ_INT(meta_key_bucket_objects((meta_bytes_t){ns, META_NS_MAX}, &k), 0);
+    /* bucket records and configs still take bucket names only */
+    CHECK_EQ_INT(meta_key_bucket((meta_bytes_t){ns, META_BUCKET_MAX + 1}, &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_config((meta_bytes_t){ns, META_BUCKET_MAX + 1}, B("cors"), &k), META_ERANGE);
+}
+
+TEST(test_key_lock_sorts_apart_when_encoded)
+{
+    meta_key_t lock, obj;
+    char long_name[META_LOCK_NAME_MAX + 1];
+
+    CHECK_EQ_INT(meta_key_lock(B("upload/00ff"), &lock), 0);
+    CHECK(lock.len == 12 && lock.buf[0] == 'L' && memcmp(lock.buf + 1, "upload/00ff", 11) == 0);
+    CHECK_EQ_INT(meta_key_bucket_objects(B("upload"), &obj), 0);
+    CHECK(obj.buf[0] != lock.buf[0]);
+    memset(long_name, 'x', sizeof(long_name));
+    CHECK_EQ_INT(meta_key_lock((meta_bytes_t){long_name, sizeof(long_name)}, &lock), META_ERANGE);
 }
 
 TEST(test_record_round_trips_when_object)
@@ -784,7 +853,7 @@ TEST(test_record_rejects_when_magic_or_version_wrong)
     CHECK_EQ_INT(encode_sample(REC_BUCKET, &buf), 0);
     CHECK(buf.len <= sizeof(copy));
     memcpy(copy, buf.base, buf.len);
-    copy[1] = 2; /* a future format version */
+    copy[1] = 3; /* a future format version */
     reseal(copy, buf.len);
     CHECK_EQ_INT(meta_bucket_decode(copy, buf.len, &b), META_ECORRUPT);
     meta_buf_dispose(&buf);
@@ -866,7 +935,7 @@ TEST(test_record_encode_rejects_when_field_out_of_range)
             o.key = BN(big, META_KEY_MAX + 1);
             break;
         case 1:
-            o.bucket = BN(big, META_BUCKET_MAX + 1);
+            o.bucket = BN(big, META_NS_MAX + 1); /* objects name a namespace, not a bucket */
             break;
         case 2:
             o.shard_index = 6; /* == k+m */
@@ -1175,6 +1244,10 @@ int main(void)
     RUN(test_key_rejects_when_field_too_long);
     RUN(test_key_fits_when_every_field_at_maximum);
     RUN(test_record_round_trips_when_bucket);
+    RUN(test_record_refused_when_bucket_has_no_incarnation_or_unknown_state);
+    RUN(test_bucket_ns_names_incarnation_when_formatted);
+    RUN(test_key_refused_when_namespace_too_long);
+    RUN(test_key_lock_sorts_apart_when_encoded);
     RUN(test_record_round_trips_when_object);
     RUN(test_record_round_trips_when_delete_marker);
     RUN(test_record_round_trips_when_upload);

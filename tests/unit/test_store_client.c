@@ -543,6 +543,31 @@ static void body_ping_and_name(fixture_t *f)
     CHECK(strncmp(store_client_name(f->c), f->name, strlen(f->name)) == 0);
 }
 
+static void body_lock_grants_one_owner(fixture_t *f)
+{
+    uint8_t a[META_ID_LEN], b[META_ID_LEN];
+    meta_bytes_t name = bytes("upload/0123456789abcdef0123456789abcdef");
+    const int64_t second = 1000000000LL;
+
+    fill(a, sizeof(a), 71);
+    fill(b, sizeof(b), 72);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, a, 30 * second), 0);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, b, 30 * second), STORE_EBUSY);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, a, 30 * second), 0); /* the holder renews */
+    CHECK_EQ_INT(store_client_lock_release(f->c, name, b), 0);              /* not b's: changes nothing */
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, b, 30 * second), STORE_EBUSY);
+    CHECK_EQ_INT(store_client_lock_release(f->c, name, a), 0);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, b, 30 * second), 0);
+    /* a lease that ran out is taken over */
+    CHECK_EQ_INT(store_client_lock_release(f->c, name, b), 0);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, a, 1), 0);
+    usleep(2000);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, b, 30 * second), 0);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, a, 30 * second), STORE_EBUSY);
+    CHECK_EQ_INT(store_client_lock_release(f->c, name, b), 0);
+    CHECK_EQ_INT(store_client_lock_acquire(f->c, name, a, 0), STORE_EINVAL);
+}
+
 /* Each body runs as test_<what>_when_local and test_<what>_when_remote. */
 #define BOTH(name, body)                                                                                               \
     TEST(name##_when_local)                                                                                            \
@@ -564,6 +589,7 @@ BOTH(test_object_put_get_prune_delete, body_object_put_get_prune_delete)
 BOTH(test_record_round_trip, body_record_round_trip)
 BOTH(test_record_scan_pages, body_record_scan_pages)
 BOTH(test_concurrent_callers_share, body_concurrent_callers)
+BOTH(test_lock_grants_one_owner, body_lock_grants_one_owner)
 
 /* ---------------------------------------------------------------- network only */
 
@@ -703,6 +729,15 @@ TEST(test_calls_work_when_daemon_restarted)
     CHECK_EQ_INT(daemon_start(), 0);
     CHECK_EQ_INT(store_client_shard_read(remote_fx.c, id, 0, 0, sizeof(data), back), 0);
     CHECK(memcmp(data, back, sizeof(data)) == 0);
+    /* a lock outlives a restart of its drive: a second owner cannot take it meanwhile */
+    uint8_t a[META_ID_LEN], b[META_ID_LEN];
+    fill(a, sizeof(a), 58);
+    fill(b, sizeof(b), 59);
+    CHECK_EQ_INT(store_client_lock_acquire(remote_fx.c, bytes("bucket/kept"), a, 60000000000LL), 0);
+    daemon_kill();
+    CHECK_EQ_INT(daemon_start(), 0);
+    CHECK_EQ_INT(store_client_lock_acquire(remote_fx.c, bytes("bucket/kept"), b, 60000000000LL), STORE_EBUSY);
+    CHECK_EQ_INT(store_client_lock_release(remote_fx.c, bytes("bucket/kept"), a), 0);
 }
 
 int main(int argc, char **argv)
@@ -747,6 +782,8 @@ int main(int argc, char **argv)
     RUN(test_record_scan_pages_when_remote);
     RUN(test_concurrent_callers_share_when_local);
     RUN(test_concurrent_callers_share_when_remote);
+    RUN(test_lock_grants_one_owner_when_local);
+    RUN(test_lock_grants_one_owner_when_remote);
     RUN(test_auth_rejected_when_secret_wrong);
     RUN(test_ping_fails_when_drive_unknown);
     RUN(test_request_rejected_when_replayed);
