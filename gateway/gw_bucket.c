@@ -1,31 +1,64 @@
-/* gw_bucket.c — bucket operations and the bucket-record cache.
+/* gw_bucket.c — bucket operations, bucket incarnations and the bucket-record cache.
  *
- * Bucket records are cluster-wide replicas (gw_replica.h). Every object request must know its
- * bucket's owner, and reading a majority of drives for each 4 KiB GET would cost more than the
- * GET, so records found are cached for CACHE_TTL_NS. A bucket deleted through this gateway
- * leaves the cache at once; through another gateway it may be seen for up to the TTL (stated
- * in docs/architecture.md).
+ * Incarnations. A bucket gets a random incarnation when it is created, and its objects and
+ * uploads live in the namespace of that incarnation ("name:incarnation", meta_bucket_ns), not
+ * under its name. A bucket deleted and created again therefore starts empty, and anything a
+ * racing writer put into the old incarnation is unreachable; gw_sweep.c collects it.
+ *
+ * DeleteBucket against a PUT, without making PUTs lock. A deletion marks the bucket record
+ * DELETING (quorum write), then checks that the namespace is empty, then deletes the record; a
+ * PUT (any write that makes an object visible) commits its object, then re-reads the bucket
+ * record from the drives (gw_bucket_confirm), and answers 200 only if the record is still there,
+ * of the same incarnation and not being deleted. Both sides write, then read what the other
+ * wrote; quorums overlap, so at least one of them sees the other: either the PUT sees the mark
+ * (it waits for the deletion to end and answers 200 if the bucket survived, NoSuchBucket if not),
+ * or the deletion's emptiness check sees the PUT's object (BucketNotEmpty). A PUT can never be
+ * acknowledged into a bucket that is then deleted.
+ * A deletion that dies half-way leaves its mark; a mark older than DELETE_LEASE_NS counts as
+ * absent, and a live deletion gives up (and unmarks) if it ever takes longer than
+ * DELETE_DEADLINE_NS, which leaves DELETE_LEASE_NS - DELETE_DEADLINE_NS for clock differences
+ * between gateways (the bound docs/architecture.md states).
+ *
+ * CreateBucket and DeleteBucket of one name hold a cluster lock (gw_lock.h) so that two of them
+ * cannot interleave, and so does the full heal when it re-replicates a bucket record.
+ *
+ * Cache. Every object request must know its bucket's owner and incarnation, and reading a
+ * majority of drives for each 4 KiB GET would cost more than the GET, so records found are
+ * cached for CACHE_TTL_NS. A bucket deleted through this gateway leaves the cache at once;
+ * through another gateway it may be seen for up to the TTL (docs/architecture.md) — writes are
+ * still safe, since gw_bucket_confirm never uses the cache.
  */
 #include "gateway/gw_body.h"
+#include "gateway/gw_bucket_record.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_lister.h"
+#include "gateway/gw_lock.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
+#include "gateway/gw_heal.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/xml.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
-#define CACHE_SLOTS  1024
-#define CACHE_TTL_NS (2LL * 1000 * 1000 * 1000)
+#define CACHE_SLOTS        1024
+#define CACHE_TTL_NS       (2LL * 1000 * 1000 * 1000)
+#define DELETE_LEASE_NS    (30LL * 1000 * 1000 * 1000)
+#define DELETE_DEADLINE_NS (10LL * 1000 * 1000 * 1000)
+#define CONFIRM_POLL_US    20000
 
 typedef struct {
     char name[META_BUCKET_MAX + 1];
     char owner[META_ACCESS_KEY_MAX + 1];
     int64_t created_ns;
+    uint64_t incarnation;
+    uint32_t state;
+    int64_t state_ns;
     int64_t expires_ns; /* 0: empty slot */
 } cache_entry_t;
 
@@ -69,32 +102,32 @@ void gw_bucket_cache_forget(h2o_iovec_t name)
     pthread_mutex_unlock(&cache_mutex);
 }
 
-/* Reads the bucket record (cache first). 0, GW_ENOENT or GW_EQUORUM. */
+static void entry_from_record(const meta_bucket_t *b, cache_entry_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->name, b->name.base, b->name.len);
+    memcpy(out->owner, b->owner.base, b->owner.len < META_ACCESS_KEY_MAX ? b->owner.len : META_ACCESS_KEY_MAX);
+    out->created_ns = b->created_ns;
+    out->incarnation = b->incarnation;
+    out->state = b->state;
+    out->state_ns = b->state_ns;
+}
+
+/* Reads the bucket record (cache first). 0, GW_ENOENT, GW_EQUORUM or GW_EIO. */
 static int bucket_get(gw_ctx_t *ctx, h2o_iovec_t name, cache_entry_t *out)
 {
-    meta_key_t key;
     meta_bucket_t b;
-    void *val = NULL;
-    size_t len;
+    void *raw;
     int ret;
 
     if (name.len > META_BUCKET_MAX)
         return GW_ENOENT;
     if (cache_get(name, out))
         return 0;
-    if ((ret = meta_key_bucket(gw_mb(name), &key)) != 0)
-        return GW_ENOENT;
-    if ((ret = gw_replica_get(ctx->cluster, &key, &val, &len)) != 0)
+    if ((ret = gw_bucket_record_read(ctx->cluster, gw_mb(name), &raw, &b)) != 0)
         return ret;
-    if (meta_bucket_decode(val, len, &b) != 0) {
-        free(val);
-        return GW_EIO;
-    }
-    memset(out, 0, sizeof(*out));
-    memcpy(out->name, name.base, name.len);
-    memcpy(out->owner, b.owner.base, b.owner.len < META_ACCESS_KEY_MAX ? b.owner.len : META_ACCESS_KEY_MAX);
-    out->created_ns = b.created_ns;
-    free(val);
+    entry_from_record(&b, out);
+    free(raw);
     cache_put(out);
     return 0;
 }
@@ -104,10 +137,18 @@ static int owns(const gw_ctx_t *ctx, const cache_entry_t *b)
     return ctx->is_root || (strlen(b->owner) == ctx->user.len && memcmp(b->owner, ctx->user.base, ctx->user.len) == 0);
 }
 
-int gw_bucket_authorize(gw_ctx_t *ctx)
+/* The namespace of entry's incarnation, in ctx's pool. */
+static h2o_iovec_t ns_of(gw_ctx_t *ctx, const cache_entry_t *b)
+{
+    char *ns = h2o_mem_alloc_pool(&ctx->req->pool, META_NS_MAX + 1);
+    size_t n = meta_bucket_ns((meta_bytes_t){b->name, strlen(b->name)}, b->incarnation, ns);
+    return h2o_iovec_init(ns, n);
+}
+
+int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t *ns, uint64_t *incarnation)
 {
     cache_entry_t b;
-    int ret = bucket_get(ctx, ctx->bucket, &b);
+    int ret = bucket_get(ctx, name, &b);
     if (ret == GW_ENOENT) {
         gw_set_error(ctx, S3_ERR_NO_SUCH_BUCKET, NULL);
         return -1;
@@ -120,7 +161,60 @@ int gw_bucket_authorize(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return -1;
     }
+    *ns = ns_of(ctx, &b);
+    if (incarnation != NULL)
+        *incarnation = b.incarnation;
     return 0;
+}
+
+int gw_bucket_authorize(gw_ctx_t *ctx)
+{
+    return gw_bucket_authorize_name(ctx, ctx->bucket, &ctx->bucket_ns, &ctx->bucket_incarnation);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int gw_bucket_confirm(gw_ctx_t *ctx)
+{
+    int64_t give_up = mono_ns() + DELETE_LEASE_NS;
+    meta_bucket_t b;
+    void *raw;
+    int ret;
+
+    for (;;) {
+        if ((ret = gw_bucket_record_read(ctx->cluster, gw_mb(ctx->bucket), &raw, &b)) != 0) {
+            if (ret == GW_ENOENT) {
+                gw_bucket_cache_forget(ctx->bucket);
+                gw_set_error(ctx, S3_ERR_NO_SUCH_BUCKET, NULL);
+                return GW_ENOENT;
+            }
+            gw_set_store_error(ctx, ret);
+            return ret;
+        }
+        uint64_t incarnation = b.incarnation;
+        int deleting = b.state == META_BUCKET_DELETING && gw_now_ns() - b.state_ns < DELETE_LEASE_NS;
+        free(raw);
+        if (incarnation != ctx->bucket_incarnation) {
+            /* deleted and created again while this request ran: its write went to the old one */
+            gw_bucket_cache_forget(ctx->bucket);
+            gw_set_error(ctx, S3_ERR_OPERATION_ABORTED,
+                         "The bucket was deleted and created again while this request ran; please try again.");
+            return GW_ENOENT;
+        }
+        if (!deleting)
+            return 0;
+        /* a deletion is deciding whether the bucket is empty: its answer decides ours */
+        if (mono_ns() > give_up) {
+            gw_set_store_error(ctx, GW_EQUORUM);
+            return GW_EQUORUM;
+        }
+        usleep(CONFIRM_POLL_US);
+    }
 }
 
 /* ---------------------------------------------------------------- ListBuckets */
@@ -179,13 +273,25 @@ void gw_list_buckets(gw_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- CreateBucket */
 
+static uint64_t new_incarnation(void)
+{
+    uint8_t id[META_ID_LEN];
+    uint64_t v = 0;
+    do {
+        gw_random_id(id);
+        memcpy(&v, id, sizeof(v));
+    } while (v == 0);
+    return v;
+}
+
 static void create_bucket_work(gw_ctx_t *ctx)
 {
     const gw_config_t *cfg = gw_server_config(ctx->srv);
     h2o_iovec_t location = h2o_iovec_init("", 0);
-    cache_entry_t existing;
-    meta_buf_t buf = {0};
-    meta_key_t key;
+    char lname[META_BUCKET_MAX + 8];
+    meta_bucket_t existing;
+    gw_lock_t lock;
+    void *raw = NULL;
     int ret;
 
     if (gw_body_prepare(ctx) != 0)
@@ -203,31 +309,49 @@ static void create_bucket_work(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_INVALID_LOCATION_CONSTRAINT, "The specified location-constraint is not valid");
         return;
     }
-    ret = bucket_get(ctx, ctx->bucket, &existing);
-    if (ret == 0) {
-        gw_set_error(ctx, owns(ctx, &existing) ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU : S3_ERR_BUCKET_ALREADY_EXISTS,
-                     NULL);
+    if ((ret = gw_lock_cluster(ctx->cluster, gw_bucket_lock_name(gw_mb(ctx->bucket), lname), GW_LOCK_WAIT_NS, &lock)) !=
+        0) {
+        gw_set_store_error(ctx, ret);
         return;
+    }
+    /* under the lock and from the drives: a cached answer could be another gateway's past */
+    ret = gw_bucket_record_read(ctx->cluster, gw_mb(ctx->bucket), &raw, &existing);
+    if (ret == 0) {
+        cache_entry_t e;
+        entry_from_record(&existing, &e);
+        if (!owns(ctx, &e))
+            gw_set_error(ctx, S3_ERR_BUCKET_ALREADY_EXISTS, NULL);
+        else if (strcmp(cfg->region, "us-east-1") != 0)
+            gw_set_error(ctx, S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU, NULL);
+        /* else: S3 answers 200 in us-east-1 to the owner creating it again, and changes nothing */
+        goto done;
     }
     if (ret != GW_ENOENT) {
         gw_set_store_error(ctx, ret);
-        return;
+        goto done;
     }
-    meta_bucket_t b = {
-        .name = gw_mb(ctx->bucket), .owner = gw_mb(ctx->user), .location = gw_mb(location), .created_ns = gw_now_ns()};
-    if ((ret = meta_key_bucket(b.name, &key)) != 0 || (ret = meta_bucket_encode(&b, &buf)) != 0) {
+    int64_t now = gw_now_ns();
+    meta_bucket_t b = {.name = gw_mb(ctx->bucket),
+                       .owner = gw_mb(ctx->user),
+                       .location = gw_mb(location),
+                       .created_ns = now,
+                       .incarnation = new_incarnation(),
+                       .state = META_BUCKET_ACTIVE,
+                       .state_ns = now,
+                       .updated_ns = now};
+    if ((ret = gw_bucket_record_write(ctx->cluster, &b)) != 0) {
         gw_set_store_error(ctx, ret);
         goto done;
     }
-    if ((ret = gw_replica_put(ctx->cluster, &key, buf.base, buf.len)) != 0) {
-        gw_set_store_error(ctx, ret);
-        goto done;
-    }
-    char loc[META_BUCKET_MAX + 2];
-    snprintf(loc, sizeof(loc), "/%.*s", (int)ctx->bucket.len, ctx->bucket.base);
-    gw_add_header_str(ctx, "location", loc);
+    gw_bucket_cache_forget(ctx->bucket);
 done:
-    meta_buf_dispose(&buf);
+    if (ctx->error == S3_OK) {
+        char loc[META_BUCKET_MAX + 2];
+        snprintf(loc, sizeof(loc), "/%.*s", (int)ctx->bucket.len, ctx->bucket.base);
+        gw_add_header_str(ctx, "location", loc);
+    }
+    free(raw);
+    gw_lock_release(&lock);
 }
 
 void gw_create_bucket(gw_ctx_t *ctx)
@@ -301,36 +425,80 @@ void gw_put_bucket_versioning(gw_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- DeleteBucket */
 
-static void delete_bucket_work(gw_ctx_t *ctx)
+/* 1 when the namespace holds a visible object, 0 when empty, negative on error. */
+static int ns_has_objects(gw_cluster_t *c, h2o_iovec_t ns)
 {
     gw_lister_t *l;
     gw_list_entry_t e;
+    int ret;
+    if ((ret = gw_lister_open(c, gw_mb(ns), (meta_bytes_t){"", 0}, &l)) != 0)
+        return ret;
+    ret = gw_lister_next(l, &e);
+    gw_lister_free(l);
+    return ret;
+}
+
+static void delete_bucket_work(gw_ctx_t *ctx)
+{
+    char lname[META_BUCKET_MAX + 8];
+    meta_bucket_t b;
     meta_key_t key;
+    gw_lock_t lock;
+    void *raw = NULL;
     int ret;
 
     if (gw_bucket_authorize(ctx) != 0)
         return;
-    if ((ret = gw_lister_open(ctx->cluster, gw_mb(ctx->bucket), (meta_bytes_t){"", 0}, &l)) != 0) {
+    if ((ret = gw_lock_cluster(ctx->cluster, gw_bucket_lock_name(gw_mb(ctx->bucket), lname), GW_LOCK_WAIT_NS, &lock)) !=
+        0) {
         gw_set_store_error(ctx, ret);
         return;
     }
-    ret = gw_lister_next(l, &e);
-    gw_lister_free(l);
-    if (ret < 0) {
+    if ((ret = gw_bucket_record_read(ctx->cluster, gw_mb(ctx->bucket), &raw, &b)) != 0 ||
+        b.incarnation != ctx->bucket_incarnation) {
+        gw_bucket_cache_forget(ctx->bucket);
+        if (ret == 0 || ret == GW_ENOENT)
+            gw_set_error(ctx, S3_ERR_NO_SUCH_BUCKET, NULL);
+        else
+            gw_set_store_error(ctx, ret);
+        goto done;
+    }
+    /* 1. the mark: from here on, a PUT that commits waits for our answer (gw_bucket_confirm) */
+    int64_t started = mono_ns();
+    b.state = META_BUCKET_DELETING;
+    b.state_ns = b.updated_ns = gw_now_ns();
+    if ((ret = gw_bucket_record_write(ctx->cluster, &b)) != 0) {
         gw_set_store_error(ctx, ret);
-        return;
+        goto done;
     }
-    if (ret == 1) {
-        gw_set_error(ctx, S3_ERR_BUCKET_NOT_EMPTY, NULL);
-        return;
+    /* 2. empty? every PUT acknowledged before the mark is visible to this listing */
+    ret = ns_has_objects(ctx->cluster, ctx->bucket_ns);
+    if (ret == 0 && mono_ns() - started > DELETE_DEADLINE_NS)
+        ret = GW_EQUORUM; /* too slow: a PUT may already count our mark as stale */
+    if (ret != 0) {
+        b.state = META_BUCKET_ACTIVE;
+        b.state_ns = b.updated_ns = gw_now_ns();
+        if (gw_bucket_record_write(ctx->cluster, &b) != 0)
+            gw_log(GW_LOG_WARN, "request_id=%s event=bucket_unmark_failed bucket=%.*s", ctx->request_id,
+                   (int)ctx->bucket.len, ctx->bucket.base); /* the mark runs out with its lease */
+        if (ret == 1)
+            gw_set_error(ctx, S3_ERR_BUCKET_NOT_EMPTY, NULL);
+        else
+            gw_set_store_error(ctx, ret);
+        goto done;
     }
+    /* 3. gone: what a racing writer leaves in the old namespace is collected later */
     meta_key_bucket(gw_mb(ctx->bucket), &key);
     if ((ret = gw_replica_delete(ctx->cluster, &key)) != 0) {
         gw_set_store_error(ctx, ret);
-        return;
+        goto done;
     }
     gw_bucket_cache_forget(ctx->bucket);
+    gw_heal_sweep_later(ctx->cluster->healer, gw_mb(ctx->bucket_ns));
     ctx->status = 204;
+done:
+    free(raw);
+    gw_lock_release(&lock);
 }
 
 void gw_delete_bucket(gw_ctx_t *ctx)

@@ -138,8 +138,8 @@ void gw_cluster_close(gw_cluster_t *c)
 
 gw_set_t *gw_cluster_place(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, uint8_t distribution[16])
 {
-    char name[META_BUCKET_MAX + 1 + META_KEY_MAX];
-    size_t blen = bucket.len < META_BUCKET_MAX ? bucket.len : META_BUCKET_MAX;
+    char name[META_NS_MAX + 1 + META_KEY_MAX];
+    size_t blen = bucket.len < META_NS_MAX ? bucket.len : META_NS_MAX;
     size_t klen = key.len < META_KEY_MAX ? key.len : META_KEY_MAX; /* callers validated; never overflow */
     memcpy(name, bucket.base, blen);
     name[blen] = '/';

@@ -19,9 +19,19 @@ void gw_get_bucket_location(gw_ctx_t *ctx);
 void gw_get_bucket_versioning(gw_ctx_t *ctx);
 void gw_put_bucket_versioning(gw_ctx_t *ctx);
 
-/* Worker side: checks that ctx->bucket exists and that the caller may use it; sets the S3 error
- * and returns non-zero when not. */
+/* Worker side: checks that ctx->bucket exists and that the caller may use it, and sets
+ * ctx->bucket_ns / bucket_incarnation, which every object call must use instead of the name;
+ * sets the S3 error and returns non-zero when not. */
 int gw_bucket_authorize(gw_ctx_t *ctx);
+/* Same for another bucket (a copy source): its namespace into *ns (ctx's pool). */
+int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t *ns, uint64_t *incarnation);
+/* After a write made an object visible in ctx->bucket_ns: 0 when the bucket is still the one
+ * authorized and not being deleted (waiting while a deletion decides); otherwise the S3 error
+ * is set and the write must not be acknowledged: GW_ENOENT when that incarnation is gone
+ * (NoSuchBucket, or OperationAborted when the name was created again), so what the write left
+ * may be discarded; another negative code when it could not be decided (503). Never cached:
+ * this is what keeps acknowledged writes out of deleted buckets (gw_bucket.c). */
+int gw_bucket_confirm(gw_ctx_t *ctx);
 /* Forgets cached bucket records (after a delete). */
 void gw_bucket_cache_forget(h2o_iovec_t name);
 

@@ -5,12 +5,23 @@
  * it; a key whose drives did not all answer goes back to the queue and is retried after a
  * pause, so a drive that comes back after an outage gets what it missed. A full heal runs in
  * a thread of its own and walks the buckets with the lister.
+ *
+ * A heal that fails (the object cannot be rebuilt: too few good shards) must not be retried in
+ * a loop — reads of the broken object, and the heal's own reads, keep noting it. Such a key goes
+ * into a small table of failures with a backoff that doubles from 1 s to an hour; while it waits,
+ * notes of it are dropped at dequeue. The failure is logged once, when it first happens.
+ *
+ * The healer thread also runs the sweeps of dead bucket namespaces (gw_sweep.h) that
+ * DeleteBucket asks for, a little later, so that writers racing the deletion are done first.
  */
 #include "gateway/gw_heal.h"
+#include "gateway/gw_bucket_record.h"
 #include "gateway/gw_lister.h"
+#include "gateway/gw_lock.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
+#include "gateway/gw_sweep.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,18 +29,37 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define QUEUE_SIZE     8192
-#define RETRY_PAUSE_MS 1000
+#define QUEUE_SIZE       8192
+#define RETRY_PAUSE_MS   1000
+#define FAILED_SLOTS     1024 /* power of two */
+#define BACKOFF_FIRST_NS (1000LL * 1000 * 1000)
+#define BACKOFF_MAX_NS   (3600LL * 1000 * 1000 * 1000)
+#define SWEEPS_MAX       64
+#define SWEEP_DELAY_NS   (5LL * 1000 * 1000 * 1000)
 
 typedef struct {
-    char bucket[META_BUCKET_MAX + 1];
+    char bucket[META_NS_MAX + 1];
     char key[META_KEY_MAX];
     uint16_t key_len;
     uint64_t hash;
 } item_t;
 
+typedef struct {
+    uint64_t hash; /* 0: free */
+    uint32_t failures;
+    int64_t next_ns; /* no heal of the key before this time */
+} failure_t;
+
+typedef struct {
+    char ns[META_NS_MAX + 1];
+    int64_t due_ns;
+} sweep_t;
+
 struct gw_healer {
     gw_cluster_t *c;
+    failure_t *failed;
+    sweep_t sweeps[SWEEPS_MAX];
+    size_t nsweeps;
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     item_t *ring;
@@ -81,9 +111,28 @@ static void set_remove(gw_healer_t *h, uint64_t hash)
     h->present[i] = 0;
 }
 
+/* The failure entry of hash, or NULL; with create, a new or recycled entry. Mutex held. The
+ * table is small and lossy on purpose: when it is full the oldest-due entry is reused. */
+static failure_t *failure_slot(gw_healer_t *h, uint64_t hash, int create)
+{
+    failure_t *victim = NULL;
+    for (size_t n = 0, i = hash & (FAILED_SLOTS - 1); n < 8; n++, i = (i + 1) & (FAILED_SLOTS - 1)) {
+        failure_t *f = &h->failed[i];
+        if (f->hash == hash)
+            return f;
+        if (victim == NULL || f->hash == 0 || (victim->hash != 0 && f->next_ns < victim->next_ns))
+            victim = f;
+    }
+    if (!create)
+        return NULL;
+    memset(victim, 0, sizeof(*victim));
+    victim->hash = hash;
+    return victim;
+}
+
 static void enqueue(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 {
-    if (bucket.len > META_BUCKET_MAX || key.len > META_KEY_MAX)
+    if (bucket.len > META_NS_MAX || key.len > META_KEY_MAX)
         return;
     uint64_t hash = item_hash(bucket, key);
     pthread_mutex_lock(&h->mutex);
@@ -121,8 +170,19 @@ static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
     gw_object_free(o);
     pthread_mutex_lock(&h->mutex);
     h->st.repaired += repaired;
-    if (ret != 0)
+    uint64_t hash = item_hash(bucket, key);
+    failure_t *f = failure_slot(h, hash, ret != 0);
+    if (ret != 0) {
         h->st.failed++;
+        f->failures++;
+        int64_t backoff = BACKOFF_FIRST_NS << (f->failures < 20 ? f->failures - 1 : 20);
+        f->next_ns = gw_now_ns() + (backoff < BACKOFF_MAX_NS ? backoff : BACKOFF_MAX_NS);
+        if (f->failures == 1)
+            gw_log(GW_LOG_ERROR, "event=heal_failed bucket=%.*s key=%.*s err=%d next_try_s=%lld", (int)bucket.len,
+                   bucket.base, (int)key.len, key.base, ret, (long long)(backoff / 1000000000));
+    } else if (f != NULL) {
+        f->hash = 0; /* healed after all */
+    }
     pthread_mutex_unlock(&h->mutex);
     if (repaired > 0)
         gw_log(GW_LOG_INFO, "event=healed bucket=%.*s key=%.*s drives=%u", (int)bucket.len, bucket.base, (int)key.len,
@@ -130,13 +190,59 @@ static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
     return ret != 0 ? ret : pending > 0 ? 1 : 0;
 }
 
+/* Runs the sweeps that are due; returns the time the next one is due (0: none). Mutex held;
+ * released while a sweep runs. */
+static int64_t run_due_sweeps(gw_healer_t *h)
+{
+    int64_t next = 0;
+    for (size_t i = 0; i < h->nsweeps;) {
+        if (h->sweeps[i].due_ns > gw_now_ns()) {
+            if (next == 0 || h->sweeps[i].due_ns < next)
+                next = h->sweeps[i].due_ns;
+            i++;
+            continue;
+        }
+        sweep_t sw = h->sweeps[i];
+        h->sweeps[i] = h->sweeps[--h->nsweeps];
+        pthread_mutex_unlock(&h->mutex);
+        size_t removed = 0;
+        int ret = gw_sweep_ns(h->c, (meta_bytes_t){sw.ns, strlen(sw.ns)}, &removed);
+        gw_log(ret == 0 ? GW_LOG_INFO : GW_LOG_WARN, "event=namespace_swept ns=%s records=%zu err=%d", sw.ns, removed,
+               ret);
+        pthread_mutex_lock(&h->mutex);
+        i = 0; /* the list may have changed meanwhile */
+    }
+    return next;
+}
+
+void gw_heal_sweep_later(gw_healer_t *h, meta_bytes_t ns)
+{
+    if (h == NULL || ns.len > META_NS_MAX)
+        return;
+    pthread_mutex_lock(&h->mutex);
+    if (h->nsweeps < SWEEPS_MAX) { /* else the full heal finds the namespace */
+        sweep_t *sw = &h->sweeps[h->nsweeps++];
+        memcpy(sw->ns, ns.base, ns.len);
+        sw->ns[ns.len] = '\0';
+        sw->due_ns = gw_now_ns() + SWEEP_DELAY_NS;
+        pthread_cond_signal(&h->cond);
+    }
+    pthread_mutex_unlock(&h->mutex);
+}
+
 static void *healer_main(void *arg)
 {
     gw_healer_t *h = arg;
     pthread_mutex_lock(&h->mutex);
     while (!h->stopping) {
+        int64_t next_sweep = run_due_sweeps(h);
         if (h->count == 0) {
-            pthread_cond_wait(&h->cond, &h->mutex);
+            if (next_sweep == 0) {
+                pthread_cond_wait(&h->cond, &h->mutex);
+            } else {
+                struct timespec until = {.tv_sec = next_sweep / 1000000000, .tv_nsec = next_sweep % 1000000000};
+                pthread_cond_timedwait(&h->cond, &h->mutex, &until); /* the cond uses CLOCK_REALTIME */
+            }
             continue;
         }
         item_t it = h->ring[h->head];
@@ -144,6 +250,9 @@ static void *healer_main(void *arg)
         h->count--;
         set_remove(h, it.hash);
         h->st.queued = h->count;
+        failure_t *f = failure_slot(h, it.hash, 0);
+        if (f != NULL && f->next_ns > gw_now_ns())
+            continue; /* failed recently: wait for its backoff */
         pthread_mutex_unlock(&h->mutex);
 
         meta_bytes_t bucket = {it.bucket, strlen(it.bucket)}, key = {it.key, it.key_len};
@@ -162,9 +271,12 @@ int gw_healer_start(gw_cluster_t *c, gw_healer_t **out)
 {
     gw_healer_t *h = calloc(1, sizeof(*h));
     if (h == NULL || (h->ring = calloc(QUEUE_SIZE, sizeof(item_t))) == NULL ||
-        (h->present = calloc(2 * QUEUE_SIZE, sizeof(uint64_t))) == NULL) {
-        if (h != NULL)
+        (h->present = calloc(2 * QUEUE_SIZE, sizeof(uint64_t))) == NULL ||
+        (h->failed = calloc(FAILED_SLOTS, sizeof(failure_t))) == NULL) {
+        if (h != NULL) {
             free(h->ring);
+            free(h->present);
+        }
         free(h);
         return -ENOMEM;
     }
@@ -174,6 +286,7 @@ int gw_healer_start(gw_cluster_t *c, gw_healer_t **out)
     if (pthread_create(&h->thread, NULL, healer_main, h) != 0) {
         free(h->ring);
         free(h->present);
+        free(h->failed);
         free(h);
         return -EAGAIN;
     }
@@ -196,6 +309,7 @@ void gw_healer_stop(gw_healer_t *h)
     h->c->healer = NULL;
     free(h->ring);
     free(h->present);
+    free(h->failed);
     free(h);
 }
 
@@ -204,26 +318,40 @@ void gw_healer_stop(gw_healer_t *h)
 typedef struct {
     char names[1024][META_BUCKET_MAX + 1];
     size_t n;
-    gw_cluster_t *c;
 } buckets_t;
 
-/* Re-replicates each bucket record to every drive and remembers the bucket's name. */
+/* Remembers each bucket's name (the record is re-replicated under the bucket's lock later). */
 static int collect_bucket(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     buckets_t *b = arg;
     meta_bucket_t rec;
-    meta_key_t k;
     if (meta_bucket_decode(val, vlen, &rec) != 0 || rec.name.len > META_BUCKET_MAX || b->n == 1024)
         return 0;
     memcpy(b->names[b->n], rec.name.base, rec.name.len);
     b->names[b->n][rec.name.len] = '\0';
     b->n++;
-    if (klen <= sizeof(k.buf)) {
-        memcpy(k.buf, key, klen);
-        k.len = klen;
-        gw_replica_put(b->c, &k, val, vlen);
-    }
     return 0;
+}
+
+/* Writes the newest state of a bucket record back to every drive, under the bucket's lock so that
+ * a deletion in progress is not undone; the namespace of its incarnation into ns. */
+static int rereplicate_bucket(gw_cluster_t *c, meta_bytes_t name, char ns[META_NS_MAX + 1])
+{
+    char lname[META_BUCKET_MAX + 8];
+    meta_bucket_t b;
+    gw_lock_t lock;
+    void *raw;
+    int ret;
+
+    if ((ret = gw_lock_cluster(c, gw_bucket_lock_name(name, lname), GW_LOCK_WAIT_NS, &lock)) != 0)
+        return ret;
+    if ((ret = gw_bucket_record_read(c, name, &raw, &b)) == 0) {
+        ret = gw_bucket_record_write(c, &b);
+        meta_bucket_ns(name, b.incarnation, ns);
+        free(raw);
+    }
+    gw_lock_release(&lock);
+    return ret;
 }
 
 static int copy_user(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
@@ -245,13 +373,15 @@ static void *full_main(void *arg)
 
     gw_log(GW_LOG_INFO, "event=heal_started");
     if (b != NULL) {
-        b->c = h->c;
         meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
         gw_replica_scan(h->c, &prefix, collect_bucket, b);
         meta_key_user((meta_bytes_t){"", 0}, &prefix);
         gw_replica_scan(h->c, &prefix, copy_user, h->c);
         for (size_t i = 0; i < b->n && !h->stopping; i++) {
-            meta_bytes_t bucket = {b->names[i], strlen(b->names[i])};
+            char ns[META_NS_MAX + 1];
+            if (rereplicate_bucket(h->c, (meta_bytes_t){b->names[i], strlen(b->names[i])}, ns) != 0)
+                continue; /* deleted meanwhile, or out of reach: the next heal */
+            meta_bytes_t bucket = {ns, strlen(ns)};
             gw_lister_t *l;
             gw_list_entry_t e;
             if (gw_lister_open(h->c, bucket, (meta_bytes_t){"", 0}, &l) != 0)
@@ -266,6 +396,9 @@ static void *full_main(void *arg)
             gw_lister_free(l);
         }
         free(b);
+        size_t swept;
+        if (!h->stopping)
+            gw_sweep_dead(h->c, &swept);
     }
     pthread_mutex_lock(&h->mutex);
     h->full_running = 0;

@@ -31,7 +31,12 @@ void gw_healer_stop(gw_healer_t *h);
  * drops the note: a full heal finds the key anyway). Safe from any thread; h may be NULL. */
 void gw_heal_note(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key);
 
-/* Starts a full heal in the background unless one is running. */
+/* Asks the healer thread to sweep the dead namespace ns (gw_sweep.h) in a few seconds, once
+ * writers racing the bucket's deletion are done; h may be NULL. */
+void gw_heal_sweep_later(gw_healer_t *h, meta_bytes_t ns);
+
+/* Starts a full heal in the background unless one is running. A full heal also sweeps every
+ * dead namespace it finds. */
 void gw_heal_start_full(gw_healer_t *h);
 void gw_heal_status(gw_healer_t *h, gw_heal_status_t *out);
 

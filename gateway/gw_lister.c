@@ -23,7 +23,7 @@ typedef struct {
 
 struct gw_lister {
     gw_cluster_t *c;
-    char bucket[META_BUCKET_MAX + 1];
+    char bucket[META_NS_MAX + 1];
     size_t bucket_len;
     meta_key_t prefix;
     cursor_t *cursors;
@@ -110,8 +110,10 @@ static int seek_all(gw_lister_t *l, meta_bytes_t key)
 
 int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
 {
-    gw_lister_t *l = calloc(1, sizeof(*l));
-    if (l == NULL)
+    gw_lister_t *l;
+    if (bucket.len > META_NS_MAX)
+        return GW_EINVAL;
+    if ((l = calloc(1, sizeof(*l))) == NULL)
         return GW_ENOMEM;
     l->c = c;
     memcpy(l->bucket, bucket.base, bucket.len);

@@ -9,9 +9,19 @@
  *
  * A set record (upload or part) is visible when at least gw_set_read_quorum drives hold it:
  * such a read set always meets the write quorum that acknowledged it.
+ *
+ * Concurrency. Complete, Abort and the swap of a part's record must not interleave: a Complete
+ * that read the parts while an Abort (or a second Complete, or a new upload of a part it lists)
+ * deleted them would acknowledge an object that can never be read. Each of them therefore
+ * holds the upload's namespace lock (gw_lock.h, "upload/<id>" on the set's drives) while it
+ * checks that the upload still exists and changes its records: the upload record is deleted
+ * under the lock, so whoever comes second finds no upload (NoSuchUpload) and touches nothing.
+ * Part data is written before the lock is taken, and the parts a finished upload releases are
+ * deleted after it is given back: no byte moves while the lock is held, only records.
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_lock.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
@@ -113,8 +123,8 @@ static int load_upload(gw_ctx_t *ctx, upload_t *u)
         gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
         return -1;
     }
-    u->set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket), gw_mb(ctx->key), dist);
-    meta_key_upload(gw_mb(ctx->bucket), gw_mb(ctx->key), u->upload_id, &key);
+    u->set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
+    meta_key_upload(gw_mb(ctx->bucket_ns), gw_mb(ctx->key), u->upload_id, &key);
     g.set = u->set;
     g.key = &key;
     gw_set_fanout_reads(u->set, set_get_task, &g);
@@ -137,6 +147,27 @@ static int load_upload(gw_ctx_t *ctx, upload_t *u)
     else
         gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
     return -1;
+}
+
+/* Takes the upload's lock (see the top of this file) on its object's set. 0, or an error set. */
+static int lock_upload(gw_ctx_t *ctx, gw_lock_t *lock)
+{
+    char name[16 + 2 * META_ID_LEN];
+    uint8_t id[META_ID_LEN], dist[16];
+    int ret;
+
+    if (parse_upload_id(s3_query_get(&ctx->query, "uploadId"), id) != 0) {
+        gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    memcpy(name, "upload/", 7);
+    format_upload_id(id, name + 7);
+    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
+    if ((ret = gw_lock_set(set, (meta_bytes_t){name, 7 + 2 * META_ID_LEN}, GW_LOCK_WAIT_NS, lock)) != 0) {
+        gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    return 0;
 }
 
 /* The visible record of each part number: the one held by a read quorum of the set's drives. */
@@ -271,14 +302,14 @@ static void create_work(gw_ctx_t *ctx)
 
     if (gw_bucket_authorize(ctx) != 0)
         return;
-    set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket), gw_mb(ctx->key), dist);
+    set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
     /* time first so that ids sort by initiation in listings */
     for (int i = 0; i < 8; i++)
         u.upload_id[i] = (uint8_t)((uint64_t)now >> (56 - 8 * i));
     uint8_t rnd[META_ID_LEN];
     gw_random_id(rnd);
     memcpy(u.upload_id + 8, rnd, 8);
-    u.bucket = gw_mb(ctx->bucket);
+    u.bucket = gw_mb(ctx->bucket_ns);
     u.key = gw_mb(ctx->key);
     u.initiated_ns = now;
     u.owner = gw_mb(ctx->user);
@@ -442,7 +473,19 @@ static void upload_part_work(gw_ctx_t *ctx)
     memcpy(rec.data_id, data.data_id, META_ID_LEN);
     part_put_t pp = {.set = u.set, .rec = &rec, .data = &data};
     meta_key_part(u.upload_id, number, &pp.key);
+    /* The record swap (and the deletion of the part it replaces) under the upload's lock: a
+     * Complete that is using the old part must not lose it, an ended upload takes no part. */
+    gw_lock_t lock;
+    upload_t again;
+    if (lock_upload(ctx, &lock) != 0)
+        goto drop;
+    if (load_upload(ctx, &again) != 0) {
+        gw_lock_release(&lock);
+        goto drop;
+    }
+    free(again.raw);
     gw_set_fanout(u.set, part_put_task, &pp);
+    gw_lock_release(&lock);
     uint32_t ok = 0;
     for (uint32_t s = 0; s < gw_set_width(u.set); s++)
         ok += pp.results[s] == 0;
@@ -528,25 +571,36 @@ static void cleanup_task(void *arg, size_t slot)
 typedef struct {
     gw_set_t *set;
     const meta_key_t *key;
-} record_delete_t;
+    int results[16];
+} set_delete_t;
 
 static void record_delete_task(void *arg, size_t slot)
 {
-    record_delete_t *r = arg;
+    set_delete_t *r = arg;
     store_client_t *d = r->set->drives[slot]->client;
-    if (d != NULL)
-        store_client_record_delete(d, r->key);
+    r->results[slot] = d == NULL ? STORE_EIO : store_client_record_delete(d, r->key);
 }
 
-static void drop_upload(gw_ctx_t *ctx, upload_t *u, part_view_t *views, const uint8_t *keep)
+/* Deletes the upload record: the step that ends an upload. Called with the upload's lock held;
+ * once a write quorum deleted it, no Complete, Abort or part upload can find it again. */
+static int end_upload(gw_ctx_t *ctx, upload_t *u)
 {
     meta_key_t key;
-    record_delete_t rd = {u->set, &key};
-    cleanup_t c = {u->set, u->upload_id, views, keep, u->rec.distribution};
+    set_delete_t rd = {u->set, &key, {0}};
+    uint32_t ok = 0;
 
-    /* the upload record first: once it is gone no part can be added or listed */
-    meta_key_upload(gw_mb(ctx->bucket), gw_mb(ctx->key), u->upload_id, &key);
+    meta_key_upload(gw_mb(ctx->bucket_ns), gw_mb(ctx->key), u->upload_id, &key);
     gw_set_fanout(u->set, record_delete_task, &rd);
+    for (uint32_t s = 0; s < gw_set_width(u->set); s++)
+        ok += rd.results[s] == 0 || rd.results[s] == STORE_ENOENT;
+    return ok >= gw_set_write_quorum(u->set) ? 0 : GW_EQUORUM;
+}
+
+/* Drops the part records of an ended upload and the shards of parts the object does not keep
+ * (keep NULL: none). After the upload's lock was released: nobody else can reach these parts. */
+static void release_parts(upload_t *u, part_view_t *views, const uint8_t *keep)
+{
+    cleanup_t c = {u->set, u->upload_id, views, keep, u->rec.distribution};
     gw_set_fanout(u->set, cleanup_task, &c);
 }
 
@@ -558,20 +612,25 @@ static void complete_work(gw_ctx_t *ctx)
     upload_t u;
     uint8_t *keep = NULL;
     meta_buf_t parts = {0};
-    int ret, have_ps = 0;
+    gw_lock_t lock;
+    int ret, have_ps = 0, locked = 0, ended = 0;
 
+    memset(&u, 0, sizeof(u));
     if (gw_bucket_authorize(ctx) != 0 || gw_body_prepare(ctx) != 0)
         return;
     if ((ret = s3_xml_parse_complete(&ctx->req->pool, ctx->body, &list)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
-    if (load_upload(ctx, &u) != 0)
-        return;
     if ((ret = s3_xml_complete_check_order(&list)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
-        goto done;
+        return;
     }
+    if (lock_upload(ctx, &lock) != 0)
+        return;
+    locked = 1;
+    if (load_upload(ctx, &u) != 0)
+        goto done;
     if ((views = malloc(sizeof(*views) * (MAX_PARTS + 1))) == NULL || (keep = calloc(MAX_PARTS + 1, 1)) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         goto done;
@@ -618,7 +677,7 @@ static void complete_work(gw_ctx_t *ctx)
     char etag[48];
     gw_hex(digest, 16, etag);
     snprintf(etag + 32, sizeof(etag) - 32, "-%zu", list.count);
-    meta_object_t r = {.bucket = gw_mb(ctx->bucket),
+    meta_object_t r = {.bucket = gw_mb(ctx->bucket_ns),
                        .key = gw_mb(ctx->key),
                        .mtime_ns = gw_now_ns(),
                        .size = total,
@@ -641,7 +700,20 @@ static void complete_work(gw_ctx_t *ctx)
         gw_set_store_error(ctx, ret);
         goto done;
     }
-    drop_upload(ctx, &u, views, keep);
+    /* The object is durable: end the upload while still holding the lock (a racing Abort then
+     * finds nothing to abort), then let go and free the parts it does not use. */
+    if ((ret = end_upload(ctx, &u)) != 0)
+        gw_log(GW_LOG_WARN, "request_id=%s event=upload_end_failed err=%d", ctx->request_id, ret);
+    ended = ret == 0;
+    gw_lock_release(&lock);
+    locked = 0;
+    if (ended)
+        release_parts(&u, views, keep);
+    if ((ret = gw_bucket_confirm(ctx)) != 0) {
+        if (ret == GW_ENOENT)
+            gw_object_discard(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key));
+        goto done;
+    }
 
     s3_xml_writer_t w;
     char quoted[56];
@@ -660,6 +732,8 @@ static void complete_work(gw_ctx_t *ctx)
     ctx->content_type = "application/xml";
 
 done:
+    if (locked)
+        gw_lock_release(&lock);
     if (have_ps)
         parts_scan_dispose(&ps);
     meta_buf_dispose(&parts);
@@ -677,27 +751,43 @@ void gw_complete_multipart(gw_ctx_t *ctx)
 
 static void abort_work(gw_ctx_t *ctx)
 {
-    part_view_t *views;
+    part_view_t *views = NULL;
     parts_scan_t ps;
     upload_t u;
+    gw_lock_t lock;
+    int ret, have_ps = 0;
 
-    if (gw_bucket_authorize(ctx) != 0 || load_upload(ctx, &u) != 0)
+    memset(&u, 0, sizeof(u));
+    if (gw_bucket_authorize(ctx) != 0 || lock_upload(ctx, &lock) != 0)
         return;
+    if (load_upload(ctx, &u) != 0)
+        goto unlock;
     if ((views = malloc(sizeof(*views) * (MAX_PARTS + 1))) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
-        free(u.raw);
-        return;
+        goto unlock;
     }
-    if (load_parts(ctx, &u, &ps, views) >= 0) {
-        /* parts below the read quorum are dropped too: mark every part seen */
-        for (uint32_t s = 0; s < gw_set_width(u.set); s++)
-            for (size_t i = 0; i < ps.n[s]; i++)
-                if (ps.recs[s][i].number >= 1 && ps.recs[s][i].number <= MAX_PARTS)
-                    views[ps.recs[s][i].number].rec.number = ps.recs[s][i].number;
-        drop_upload(ctx, &u, views, NULL);
-        ctx->status = 204;
+    have_ps = 1;
+    if (load_parts(ctx, &u, &ps, views) < 0)
+        goto unlock;
+    if ((ret = end_upload(ctx, &u)) != 0) {
+        gw_set_store_error(ctx, ret);
+        goto unlock;
     }
-    parts_scan_dispose(&ps);
+    gw_lock_release(&lock);
+    /* parts below the read quorum are dropped too: mark every part seen */
+    for (uint32_t s = 0; s < gw_set_width(u.set); s++)
+        for (size_t i = 0; i < ps.n[s]; i++)
+            if (ps.recs[s][i].number >= 1 && ps.recs[s][i].number <= MAX_PARTS)
+                views[ps.recs[s][i].number].rec.number = ps.recs[s][i].number;
+    release_parts(&u, views, NULL);
+    ctx->status = 204;
+    goto done;
+
+unlock:
+    gw_lock_release(&lock);
+done:
+    if (have_ps)
+        parts_scan_dispose(&ps);
     free(views);
     free(u.raw);
 }
@@ -901,7 +991,7 @@ static void list_uploads_work(gw_ctx_t *ctx)
     ul.has_id_marker = parse_upload_id(s3_query_get(&ctx->query, "upload-id-marker"), ul.id_marker) == 0;
     s3_xml_writer_init(&uploads, &ctx->req->pool);
     s3_xml_writer_init(&prefixes, &ctx->req->pool);
-    meta_key_bucket_uploads(gw_mb(ctx->bucket), &prefix);
+    meta_key_bucket_uploads(gw_mb(ctx->bucket_ns), &prefix);
     /* uploads live in their object's set: scan each set, listing what a read quorum holds */
     for (size_t s = 0; s < ctx->cluster->nsets && !ul.truncated; s++) {
         gw_set_t *set = &ctx->cluster->sets[s];

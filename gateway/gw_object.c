@@ -710,6 +710,26 @@ int gw_object_remove(gw_cluster_t *c, const gw_object_t *o)
     return ok >= gw_set_write_quorum(o->set) ? 0 : GW_EQUORUM;
 }
 
+typedef struct {
+    gw_set_t *set;
+    meta_bytes_t bucket, key;
+} discard_t;
+
+static void discard_task(void *arg, size_t slot)
+{
+    discard_t *dc = arg;
+    store_client_t *d = dc->set->drives[slot]->client;
+    if (d != NULL)
+        store_client_object_delete(d, dc->bucket, dc->key, NULL);
+}
+
+void gw_object_discard(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key)
+{
+    uint8_t dist[16];
+    discard_t dc = {gw_cluster_place(c, bucket, key, dist), bucket, key};
+    gw_set_fanout(dc.set, discard_task, &dc);
+}
+
 /* ---------------------------------------------------------------- heal */
 
 typedef struct {

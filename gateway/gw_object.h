@@ -25,6 +25,7 @@ enum {
     GW_EIO = -3,     /* data could not be read back even with parity */
     GW_ENOMEM = -4,
     GW_EINVAL = -5,
+    GW_EBUSY = -20, /* a namespace lock stayed held by someone else (gw_lock.h); apart from STORE_ codes */
 };
 
 /* Called with the body's bytes in order, during the single pass over them. */
@@ -82,6 +83,10 @@ void gw_object_free(gw_object_t *o);
 /* Deletes every version record of (bucket, key) that equals the given one on every drive of its
  * set, then the shard files. GW_EQUORUM when fewer than a write quorum answered. */
 int gw_object_remove(gw_cluster_t *c, const gw_object_t *o);
+
+/* Deletes every null version of (bucket, key) from every drive of its set, with their shards:
+ * what a write left in the namespace of a bucket incarnation that is gone (best effort). */
+void gw_object_discard(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key);
 
 /* Makes every drive of o's set hold o's version whole: a drive without the record, or whose
  * shard of a part is missing or fails its checksums, gets the shard rebuilt from the others

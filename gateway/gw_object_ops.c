@@ -163,7 +163,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     }
 
     uint8_t dist[16];
-    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket), gw_mb(ctx->key), dist);
+    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
     ret = gw_data_write(ctx->cluster, set, dist, src, size, 1, observe, &ob, &data);
     if (ret != 0) {
         if (ob.want_checksum)
@@ -186,7 +186,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     meta_parts_append(&parts, &part);
 
     meta_object_t *r = &n->rec;
-    r->bucket = gw_mb(ctx->bucket);
+    r->bucket = gw_mb(ctx->bucket_ns);
     r->key = gw_mb(ctx->key);
     r->mtime_ns = gw_now_ns();
     r->flags = data.is_inline ? META_OBJ_INLINE : 0;
@@ -209,6 +209,13 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         return -1;
     }
     gw_data_dispose(&data);
+    /* visible now: acknowledge it only if its bucket was not deleted meanwhile; a write into an
+     * incarnation that is gone is taken back at once (the namespace's sweep would get it too) */
+    if ((ret = gw_bucket_confirm(ctx)) != 0) {
+        if (ret == GW_ENOENT)
+            gw_object_discard(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key));
+        return -1;
+    }
     char quoted[48];
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     gw_add_header_str(ctx, "etag", quoted);
@@ -413,7 +420,7 @@ static void get_object_work(gw_ctx_t *ctx)
 
     if (parse_version_id(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
         return;
-    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket), gw_mb(ctx->key), NULL, &s->obj)) != 0) {
+    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), NULL, &s->obj)) != 0) {
         gw_set_store_error(ctx, ret);
         return;
     }
@@ -524,7 +531,7 @@ void gw_get_object(gw_ctx_t *ctx)
 static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key)
 {
     gw_object_t *o;
-    int ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket), gw_mb(key), NULL, &o);
+    int ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), NULL, &o);
     if (ret == GW_ENOENT)
         return 0;
     if (ret != 0)
@@ -667,15 +674,12 @@ bad:
 /* Looks up and authorizes the copy source and checks x-amz-copy-source-if-*. */
 int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, gw_object_t **out)
 {
-    h2o_iovec_t dst_bucket = ctx->bucket;
+    h2o_iovec_t ns;
     int ret;
 
-    ctx->bucket = bucket;
-    ret = gw_bucket_authorize(ctx);
-    ctx->bucket = dst_bucket;
-    if (ret != 0)
+    if (gw_bucket_authorize_name(ctx, bucket, &ns, NULL) != 0)
         return -1;
-    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(bucket), gw_mb(key), NULL, out)) != 0) {
+    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ns), gw_mb(key), NULL, out)) != 0) {
         if (ret == GW_ENOENT)
             gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
         else

@@ -62,9 +62,14 @@ int gw_replica_delete(gw_cluster_t *c, const meta_key_t *key)
 
 int gw_replica_get(gw_cluster_t *c, const meta_key_t *key, void **val, size_t *len)
 {
+    return gw_replica_get_newest(c, key, NULL, val, len);
+}
+
+int gw_replica_get_newest(gw_cluster_t *c, const meta_key_t *key, gw_replica_newer_fn newer, void **val, size_t *len)
+{
     int results[c->ndrives];
     void *vals[c->ndrives];
-    size_t lens[c->ndrives], found = 0, absent = 0, first = SIZE_MAX;
+    size_t lens[c->ndrives], found = 0, absent = 0, chosen = SIZE_MAX;
     replica_op_t op = {c, key, NULL, 0, results, vals, lens};
 
     memset(vals, 0, sizeof(vals));
@@ -72,15 +77,15 @@ int gw_replica_get(gw_cluster_t *c, const meta_key_t *key, void **val, size_t *l
     for (size_t i = 0; i < c->ndrives; i++) {
         if (results[i] == 0) {
             found++;
-            if (first == SIZE_MAX)
-                first = i;
+            if (chosen == SIZE_MAX || (newer != NULL && newer(vals[i], lens[i], vals[chosen], lens[chosen])))
+                chosen = i;
         } else if (results[i] == STORE_ENOENT) {
             absent++;
         }
     }
     int ret = found >= gw_cluster_quorum(c) ? 0 : found + absent >= gw_cluster_quorum(c) ? GW_ENOENT : GW_EQUORUM;
     for (size_t i = 0; i < c->ndrives; i++) {
-        if (ret == 0 && i == first) {
+        if (ret == 0 && i == chosen) {
             *val = vals[i];
             *len = lens[i];
         } else {

@@ -15,6 +15,11 @@ int gw_replica_put(gw_cluster_t *c, const meta_key_t *key, const void *val, size
 int gw_replica_delete(gw_cluster_t *c, const meta_key_t *key);
 /* 0 with *val malloc'd (caller frees), GW_ENOENT, or GW_EQUORUM. */
 int gw_replica_get(gw_cluster_t *c, const meta_key_t *key, void **val, size_t *len);
+/* Same for records replaced in place: of the values found, the one newer() ranks above every
+ * other (newer(a, b) non-zero when a was written after b). A majority of answers always
+ * includes the last acknowledged write, so that is what comes back. */
+typedef int (*gw_replica_newer_fn)(const void *a, size_t alen, const void *b, size_t blen);
+int gw_replica_get_newest(gw_cluster_t *c, const meta_key_t *key, gw_replica_newer_fn newer, void **val, size_t *len);
 
 /* Calls cb for every record under prefix held by a majority, in key order. cb returns 0 to go on. */
 typedef int (*gw_replica_cb)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);

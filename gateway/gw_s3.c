@@ -40,6 +40,9 @@ void gw_set_store_error(gw_ctx_t *ctx, int ret)
     case STORE_ENOSPC:
         gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Storage is full");
         break;
+    case GW_EBUSY:
+        gw_set_error(ctx, S3_ERR_OPERATION_ABORTED, NULL);
+        break;
     default:
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
         gw_log(GW_LOG_ERROR, "request_id=%s event=internal_error err=%d", ctx->request_id, ret);

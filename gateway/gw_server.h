@@ -46,6 +46,8 @@ struct gw_ctx {
     /* the parsed request */
     h2o_iovec_t method;
     h2o_iovec_t bucket, key; /* decoded; empty when absent */
+    h2o_iovec_t bucket_ns;   /* the namespace of the bucket's incarnation (set by gw_bucket_authorize) */
+    uint64_t bucket_incarnation;
     s3_query_t query;
     h2o_iovec_t access_key; /* authenticated caller; base NULL for anonymous */
     h2o_iovec_t user;       /* the caller's user name: owner of what it creates */

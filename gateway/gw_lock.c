@@ -1,0 +1,156 @@
+/* gw_lock.c — quorum locks over drives (see gw_lock.h). */
+#include "gateway/gw_lock.h"
+#include "gateway/gw_object.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    gw_lock_t *l;
+    int results[];
+} lock_op_t;
+
+static void acquire_task(void *arg, size_t i)
+{
+    lock_op_t *op = arg;
+    gw_lock_t *l = op->l;
+    store_client_t *d = l->drives[i]->client;
+    meta_bytes_t name = {l->name, l->name_len};
+
+    if (l->granted[i]) { /* held from an earlier round: keep it */
+        op->results[i] = 0;
+        return;
+    }
+    op->results[i] = d == NULL ? STORE_EIO : store_client_lock_acquire(d, name, l->owner, GW_LOCK_LEASE_NS);
+    l->granted[i] = op->results[i] == 0;
+}
+
+static void release_task(void *arg, size_t i)
+{
+    lock_op_t *op = arg;
+    gw_lock_t *l = op->l;
+    store_client_t *d = l->drives[i]->client;
+    meta_bytes_t name = {l->name, l->name_len};
+
+    if (!l->granted[i] || d == NULL)
+        return;
+    /* a release that fails leaves a grant that runs out with its lease: nothing else to do */
+    store_client_lock_release(d, name, l->owner);
+    l->granted[i] = 0;
+}
+
+static void run(gw_lock_t *l, gw_task_fn fn, lock_op_t *op)
+{
+    gw_lane_t *lanes[l->n];
+    for (size_t i = 0; i < l->n; i++)
+        lanes[i] = l->drives[i]->lane;
+    gw_fanout_run(lanes, l->n, fn, op);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Tries until a majority granted or wait_ns ran out. */
+static int acquire(gw_lock_t *l, int64_t wait_ns)
+{
+    lock_op_t *op = calloc(1, sizeof(*op) + l->n * sizeof(int));
+    int64_t deadline = mono_ns() + wait_ns, pause_us = 2000;
+    size_t quorum = l->n / 2 + 1;
+    int ret = GW_EBUSY;
+
+    if (op == NULL)
+        return GW_ENOMEM;
+    op->l = l;
+    for (;;) {
+        size_t granted = 0;
+        run(l, acquire_task, op);
+        for (size_t i = 0; i < l->n; i++)
+            granted += l->granted[i];
+        if (granted >= quorum) {
+            ret = 0;
+            break;
+        }
+        /* Give way: another owner holds (part of) it. Releasing what we got lets a rival that
+         * also holds a minority finish, instead of both waiting for each other. */
+        run(l, release_task, op);
+        if (mono_ns() + pause_us * 1000 > deadline)
+            break;
+        /* The owner stays the same across rounds: a drive whose release failed still holds our
+         * grant, and the next round renews it instead of being refused by it. */
+        uint8_t r[META_ID_LEN];
+        gw_random_id(r);
+        usleep((useconds_t)(pause_us / 2 + (pause_us / 2) * r[0] / 255));
+        if (pause_us < 50000)
+            pause_us *= 2;
+    }
+    free(op);
+    return ret;
+}
+
+static int init(gw_lock_t *l, gw_drive_t **drives, size_t n, meta_bytes_t name)
+{
+    memset(l, 0, sizeof(*l));
+    if (name.len > sizeof(l->name))
+        return GW_EINVAL;
+    if ((l->drives = malloc(n * sizeof(*l->drives))) == NULL || (l->granted = calloc(n, 1)) == NULL) {
+        free(l->drives);
+        l->drives = NULL;
+        return GW_ENOMEM;
+    }
+    memcpy(l->drives, drives, n * sizeof(*drives));
+    l->n = n;
+    memcpy(l->name, name.base, name.len);
+    l->name_len = name.len;
+    gw_random_id(l->owner);
+    return 0;
+}
+
+static void dispose(gw_lock_t *l)
+{
+    free(l->drives);
+    free(l->granted);
+    l->drives = NULL;
+    l->granted = NULL;
+}
+
+int gw_lock_set(gw_set_t *s, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out)
+{
+    int ret;
+    if ((ret = init(out, s->drives, gw_set_width(s), name)) != 0)
+        return ret;
+    if ((ret = acquire(out, wait_ns)) != 0)
+        dispose(out);
+    return ret;
+}
+
+int gw_lock_cluster(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out)
+{
+    gw_drive_t **drives = malloc(c->ndrives * sizeof(*drives));
+    int ret;
+
+    if (drives == NULL)
+        return GW_ENOMEM;
+    for (size_t i = 0; i < c->ndrives; i++)
+        drives[i] = &c->drives[i];
+    ret = init(out, drives, c->ndrives, name);
+    free(drives);
+    if (ret == 0 && (ret = acquire(out, wait_ns)) != 0)
+        dispose(out);
+    return ret;
+}
+
+void gw_lock_release(gw_lock_t *l)
+{
+    lock_op_t *op = calloc(1, sizeof(*op) + l->n * sizeof(int));
+    if (op != NULL) {
+        op->l = l;
+        run(l, release_task, op);
+        free(op);
+    }
+    dispose(l);
+}

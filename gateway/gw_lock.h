@@ -1,0 +1,40 @@
+/* gw_lock.h — namespace locks on a quorum of drives, for the few operations that must not race.
+ *
+ * The design allows exactly these to lock: CompleteMultipartUpload, AbortMultipartUpload and the
+ * swap of a part's record (against each other), and CreateBucket / DeleteBucket (against each
+ * other). Reads and object PUTs never lock.
+ *
+ * A lock is granted on each drive by store_client_lock_acquire (store/lock.c) and held when a
+ * majority of the drives it spans granted it: two majorities share a drive, and that drive
+ * grants one owner at a time. A drive that refused or did not answer is released again, and the
+ * attempt is retried after a short random pause until the caller's wait runs out. Each drive's
+ * grant is a lease (GW_LOCK_LEASE_NS on the drive's own clock): a holder that dies frees the
+ * name once it runs out; holders finish their work (a few record writes) far within it.
+ *
+ * All calls block: run them on a request worker.
+ */
+#ifndef YC_GW_LOCK_H
+#define YC_GW_LOCK_H
+#include "gateway/gw_cluster.h"
+
+#define GW_LOCK_LEASE_NS (30LL * 1000 * 1000 * 1000)
+#define GW_LOCK_WAIT_NS  (10LL * 1000 * 1000 * 1000) /* how long a caller waits by default */
+
+typedef struct {
+    gw_drive_t **drives; /* the drives the lock spans (owned) */
+    uint8_t *granted;    /* per drive: it granted the lock and has not released it (owned) */
+    size_t n;
+    uint8_t owner[META_ID_LEN]; /* random per acquisition */
+    char name[META_LOCK_NAME_MAX];
+    size_t name_len;
+} gw_lock_t;
+
+/* Takes the lock `name` on the drives of set s, waiting up to wait_ns for it. 0 when held,
+ * GW_EBUSY when another owner kept it (or too few drives answered) for the whole wait. */
+int gw_lock_set(gw_set_t *s, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out);
+/* Same on every drive of the cluster (names that no set owns: bucket names). */
+int gw_lock_cluster(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out);
+/* Releases a held lock (on every drive that granted it) and disposes of l. */
+void gw_lock_release(gw_lock_t *l);
+
+#endif

@@ -1,0 +1,123 @@
+"""Races across two gateways over the same yc-store daemons: the second gateway's cache still
+holds the bucket when the first deletes it, and its Complete/Abort calls meet the first one's
+on the same drives. The single-gateway versions with more rounds are in
+tests/integration/test_races.py.
+"""
+import concurrent.futures
+import os
+import random
+import threading
+import time
+
+import botocore.exceptions
+
+import cluster as yc
+
+ROUNDS = int(os.environ.get("YC_FAULT_RACE_ROUNDS", "20"))
+
+
+def code_of(exc):
+    return exc.response["Error"]["Code"] if isinstance(exc, botocore.exceptions.ClientError) else type(exc).__name__
+
+
+def second_gateway(cl):
+    gw = yc.NetGateway(os.path.join(cl.root, "gateway2"), cl.access_key, cl.secret_key, cl.drives_list(),
+                       cl.secret, cl.gateway_args)
+    return gw.start()
+
+
+def test_put_through_another_gateway_never_lands_in_a_deleted_bucket(cluster):
+    gw2 = second_gateway(cluster)
+    try:
+        s3a, s3b = cluster.client(), gw2.client()
+        deleted_rounds = 0
+        for rnd in range(ROUNDS):
+            name = yc.unique_bucket_name("yc-race")
+            s3a.create_bucket(Bucket=name)
+            s3b.head_bucket(Bucket=name)  # the second gateway now caches the bucket
+            stop, results = threading.Event(), []
+
+            def writer(i):
+                # a PUT over the network takes a few ms and the deletion a few more: starting the
+                # writers a little later on average makes both orders happen
+                time.sleep(random.uniform(0, 0.04))
+                n = 0
+                while not stop.is_set():
+                    key = "w%d-%d" % (i, n)
+                    n += 1
+                    data = yc.object_data(key, rnd, 1024)
+                    try:
+                        s3b.put_object(Bucket=name, Key=key, Body=data)
+                        results.append((key, data))
+                    except botocore.exceptions.ClientError as e:
+                        if code_of(e) in ("NoSuchBucket", "OperationAborted"):
+                            return
+                        raise
+
+            with concurrent.futures.ThreadPoolExecutor(3) as pool:
+                futs = [pool.submit(writer, i) for i in range(3)]
+                time.sleep(random.uniform(0, 0.012))
+                try:
+                    s3a.delete_bucket(Bucket=name)
+                    deleted = True
+                except botocore.exceptions.ClientError as e:
+                    assert code_of(e) == "BucketNotEmpty", code_of(e)
+                    deleted = False
+                time.sleep(0.1)
+                stop.set()
+                for f in futs:
+                    f.result()
+            if deleted:
+                deleted_rounds += 1
+                assert results == [], "round %d: %d PUTs acknowledged into a deleted bucket" % (rnd, len(results))
+                # the name starts empty again (asked of the gateway that deleted it: the other may
+                # answer from its bucket cache for up to 2 s, as docs/architecture.md says)
+                s3a.create_bucket(Bucket=name)
+                assert s3a.list_objects_v2(Bucket=name).get("KeyCount", 0) == 0
+                s3a.delete_bucket(Bucket=name)
+            else:
+                for key, data in results:
+                    assert s3a.get_object(Bucket=name, Key=key)["Body"].read() == data
+                    s3a.delete_object(Bucket=name, Key=key)
+                s3a.delete_bucket(Bucket=name)
+        assert deleted_rounds > 0, "no round deleted the bucket: the race was never tried"
+        assert cluster.crashed() == []
+    finally:
+        gw2.stop()
+
+
+def test_complete_and_abort_through_two_gateways(cluster, bucket):
+    gw2 = second_gateway(cluster)
+    try:
+        s3a, s3b = cluster.client(), gw2.client()
+        for rnd in range(ROUNDS):
+            key = "mp-%d" % rnd
+            data = yc.object_data(key, rnd, 300 * 1024)
+            up = s3a.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+            etag = s3a.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, Body=data)["ETag"]
+            barrier = threading.Barrier(2)
+
+            def run(fn):
+                barrier.wait()
+                time.sleep(random.uniform(0, 0.004))
+                try:
+                    fn()
+                    return None
+                except botocore.exceptions.ClientError as e:
+                    return code_of(e)
+
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                fc = pool.submit(run, lambda: s3a.complete_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=up,
+                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}))
+                fa = pool.submit(run, lambda: s3b.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=up))
+                complete, abort = fc.result(), fa.result()
+            assert (complete is None) != (abort is None), "round %d: complete %s, abort %s" % (rnd, complete, abort)
+            if complete is None:
+                assert abort == "NoSuchUpload"
+                assert s3b.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+            else:
+                assert complete == "NoSuchUpload"
+        assert cluster.crashed() == []
+    finally:
+        gw2.stop()
