@@ -179,6 +179,13 @@ void gw_list_buckets(gw_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- CreateBucket */
 
+static void set_location(gw_ctx_t *ctx)
+{
+    char loc[META_BUCKET_MAX + 2];
+    snprintf(loc, sizeof(loc), "/%.*s", (int)ctx->bucket.len, ctx->bucket.base);
+    gw_add_header_str(ctx, "location", loc);
+}
+
 static void create_bucket_work(gw_ctx_t *ctx)
 {
     const gw_config_t *cfg = gw_server_config(ctx->srv);
@@ -205,6 +212,11 @@ static void create_bucket_work(gw_ctx_t *ctx)
     }
     ret = bucket_get(ctx, ctx->bucket, &existing);
     if (ret == 0) {
+        /* S3 answers 200 to an owner re-creating its bucket in us-east-1 (and 409 elsewhere) */
+        if (owns(ctx, &existing) && strcmp(cfg->region, "us-east-1") == 0) {
+            set_location(ctx);
+            return;
+        }
         gw_set_error(ctx, owns(ctx, &existing) ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU : S3_ERR_BUCKET_ALREADY_EXISTS,
                      NULL);
         return;
@@ -223,9 +235,7 @@ static void create_bucket_work(gw_ctx_t *ctx)
         gw_set_store_error(ctx, ret);
         goto done;
     }
-    char loc[META_BUCKET_MAX + 2];
-    snprintf(loc, sizeof(loc), "/%.*s", (int)ctx->bucket.len, ctx->bucket.base);
-    gw_add_header_str(ctx, "location", loc);
+    set_location(ctx);
 done:
     meta_buf_dispose(&buf);
 }
