@@ -1,11 +1,19 @@
-/* gw_listen.c — SO_REUSEPORT listeners and accepting onto an h2o context (see gw_listen.h). */
+/* gw_listen.c — SO_REUSEPORT listeners, accepting onto an h2o context, and the progress watchdog
+ * of the gateway's connections (see gw_listen.h). */
 #include "gateway/gw_listen.h"
+#include "gateway/gw_log.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sockios.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define WATCH_TICK_MS 1000
 
 int gw_listen_open(const char *host, uint16_t port)
 {
@@ -27,14 +35,21 @@ int gw_listen_open(const char *host, uint16_t port)
     return fd;
 }
 
+static h2o_socket_t *accept_one(h2o_socket_t *listener)
+{
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    int one = 1;
+    if (sock != NULL)
+        setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return sock;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     h2o_socket_t *sock;
-    int one = 1;
 
-    if (err != NULL || (sock = h2o_evloop_socket_accept(listener)) == NULL)
+    if (err != NULL || (sock = accept_one(listener)) == NULL)
         return;
-    setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     h2o_accept(listener->data, sock);
 }
 
@@ -43,5 +58,160 @@ h2o_socket_t *gw_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx)
     h2o_socket_t *listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     listener->data = ctx;
     h2o_socket_read_start(listener, on_accept);
+    return listener;
+}
+
+/* ---------------------------------------------------------------- progress watchdog */
+
+typedef struct {
+    h2o_loop_t *loop;
+    h2o_accept_ctx_t *accept_ctx;
+    gw_listen_watch_t opts;
+    h2o_timeout_t tick;
+    h2o_timeout_entry_t tick_entry;
+    h2o_linklist_t conns; /* gw_conn_t.link, open connections only */
+} watch_t;
+
+struct gw_conn {
+    h2o_linklist_t link;
+    h2o_socket_t *sock; /* NULL once h2o closed it */
+    size_t last_read, last_written;
+    int last_outq;
+    uint64_t last_progress_ms;
+    unsigned holds;         /* requests of ours in progress on the connection */
+    size_t read_at_release; /* bytes read when the last request of ours ended */
+    int shut;               /* shut down by the watchdog; h2o is closing it */
+};
+
+static void conn_free_if_unused(gw_conn_t *c)
+{
+    if (c->sock == NULL && c->holds == 0)
+        free(c);
+}
+
+/* h2o's close callback of a watched socket: the record stays while a request still holds it. */
+static void on_sock_close(void *data)
+{
+    gw_conn_t *c = data;
+    h2o_linklist_unlink(&c->link);
+    c->sock = NULL;
+    conn_free_if_unused(c);
+}
+
+gw_conn_t *gw_listen_conn_hold(h2o_conn_t *conn)
+{
+    h2o_socket_t *sock = conn->callbacks->get_socket != NULL ? conn->callbacks->get_socket(conn) : NULL;
+    if (sock == NULL || sock->on_close.cb != on_sock_close)
+        return NULL;
+    gw_conn_t *c = sock->on_close.data;
+    c->holds++;
+    return c;
+}
+
+void gw_listen_conn_release(gw_conn_t *c)
+{
+    if (c == NULL)
+        return;
+    c->holds--;
+    if (c->sock != NULL)
+        c->read_at_release = c->sock->bytes_read;
+    conn_free_if_unused(c);
+}
+
+/* Bytes written to the socket that the peer has not acknowledged yet; 0 when unknown. */
+static int send_queue(h2o_socket_t *sock)
+{
+    int n = 0;
+    if (ioctl(h2o_socket_get_fd(sock), SIOCOUTQ, &n) != 0)
+        n = 0;
+    return n;
+}
+
+static void stall_shutdown(watch_t *w, gw_conn_t *c, int outq, uint64_t now)
+{
+    struct sockaddr_storage ss;
+    char host[NI_MAXHOST] = "-", answer[2048];
+    socklen_t len = h2o_socket_getpeername(c->sock, (struct sockaddr *)&ss);
+    int fd = h2o_socket_get_fd(c->sock), answered = 0;
+    int32_t port = -1;
+
+    if (len != 0 && h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) == SIZE_MAX)
+        snprintf(host, sizeof(host), "-");
+    if (len != 0)
+        port = h2o_socket_getport((struct sockaddr *)&ss);
+    /* inside a request, h2o only reads (nothing queued for the client): the answer can go first */
+    if (c->holds == 0 && outq == 0 && c->sock->bytes_read > c->read_at_release &&
+        w->opts.stalled_request_response != NULL) {
+        size_t n = w->opts.stalled_request_response(w->opts.arg, answer, sizeof(answer));
+        answered = n > 0 && write(fd, answer, n) == (ssize_t)n;
+    }
+    gw_log(GW_LOG_INFO, "event=connection_stalled client=%s:%d idle_ms=%llu bytes_in=%zu bytes_out=%zu answered=%d",
+           host, (int)port, (unsigned long long)(now - c->last_progress_ms), c->sock->bytes_read,
+           c->sock->bytes_written, answered);
+    /* h2o notices at its next read (end of stream) or write (EPIPE) and closes through its path */
+    shutdown(fd, SHUT_RDWR);
+    c->shut = 1;
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    watch_t *w = H2O_STRUCT_FROM_MEMBER(watch_t, tick_entry, entry);
+    uint64_t now = h2o_now(w->loop);
+
+    for (h2o_linklist_t *node = w->conns.next; node != &w->conns; node = node->next) {
+        gw_conn_t *c = H2O_STRUCT_FROM_MEMBER(gw_conn_t, link, node);
+        if (c->shut)
+            continue;
+        int outq = send_queue(c->sock);
+        if (c->sock->bytes_read != c->last_read || c->sock->bytes_written != c->last_written || outq != c->last_outq) {
+            c->last_read = c->sock->bytes_read;
+            c->last_written = c->sock->bytes_written;
+            c->last_outq = outq;
+            c->last_progress_ms = now;
+        } else if (c->holds > 0 && outq == 0) {
+            /* nothing waits for the client: our handler is working (job, or next GET chunk) */
+            c->last_progress_ms = now;
+        } else if (now - c->last_progress_ms >= w->opts.progress_timeout_ms) {
+            stall_shutdown(w, c, outq, now);
+        }
+    }
+    h2o_timeout_link(w->loop, &w->tick, &w->tick_entry);
+}
+
+static void on_accept_watched(h2o_socket_t *listener, const char *err)
+{
+    watch_t *w = listener->data;
+    h2o_socket_t *sock;
+    gw_conn_t *c;
+
+    if (err != NULL || (sock = accept_one(listener)) == NULL)
+        return;
+    /* h2o leaves on_close of an accepted socket to its owner; an unwatched connection still serves */
+    if (sock->on_close.cb == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+        c->sock = sock;
+        c->last_progress_ms = h2o_now(w->loop);
+        h2o_linklist_insert(&w->conns, &c->link);
+        sock->on_close.cb = on_sock_close;
+        sock->on_close.data = c;
+    }
+    h2o_accept(w->accept_ctx, sock);
+}
+
+h2o_socket_t *gw_listen_start_watched(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx, const gw_listen_watch_t *opts)
+{
+    watch_t *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return gw_listen_start(loop, fd, ctx);
+    w->loop = loop;
+    w->accept_ctx = ctx;
+    w->opts = *opts;
+    h2o_linklist_init_anchor(&w->conns);
+    h2o_timeout_init(loop, &w->tick, WATCH_TICK_MS);
+    w->tick_entry.cb = on_tick;
+    h2o_timeout_link(loop, &w->tick, &w->tick_entry);
+
+    h2o_socket_t *listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    listener->data = w;
+    h2o_socket_read_start(listener, on_accept_watched);
     return listener;
 }
