@@ -5,10 +5,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -72,15 +74,22 @@ typedef struct {
     h2o_linklist_t conns; /* gw_conn_t.link, open connections only */
 } watch_t;
 
+/* What the kernel says about a connection's traffic. h2o 2.2.5's bytes_read and bytes_written
+ * count the last read or write only, so they cannot tell progress from one equal read to the next. */
+typedef struct {
+    uint64_t received; /* bytes received from the client */
+    uint64_t acked;    /* bytes the client acknowledged: what it has taken of our answers */
+    int outq;          /* bytes written and not yet acknowledged */
+} traffic_t;
+
 struct gw_conn {
     h2o_linklist_t link;
     h2o_socket_t *sock; /* NULL once h2o closed it */
-    size_t last_read, last_written;
-    int last_outq;
+    traffic_t last;
     uint64_t last_progress_ms;
-    unsigned holds;         /* requests of ours in progress on the connection */
-    size_t read_at_release; /* bytes read when the last request of ours ended */
-    int shut;               /* shut down by the watchdog; h2o is closing it */
+    unsigned holds;               /* requests of ours in progress on the connection */
+    uint64_t received_at_release; /* bytes received when the last request of ours ended */
+    int shut;                     /* shut down by the watchdog; h2o is closing it */
 };
 
 static void conn_free_if_unused(gw_conn_t *c)
@@ -98,6 +107,24 @@ static void on_sock_close(void *data)
     conn_free_if_unused(c);
 }
 
+/* Reads the kernel's counters of sock; non-zero when they are unavailable. */
+static int read_traffic(h2o_socket_t *sock, traffic_t *t)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof(info);
+    int fd = h2o_socket_get_fd(sock);
+
+    memset(&info, 0, sizeof(info));
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(info.tcpi_bytes_received))
+        return -1;
+    t->received = info.tcpi_bytes_received;
+    t->acked = info.tcpi_bytes_acked;
+    if (ioctl(fd, SIOCOUTQ, &t->outq) != 0)
+        t->outq = 0;
+    return 0;
+}
+
 gw_conn_t *gw_listen_conn_hold(h2o_conn_t *conn)
 {
     h2o_socket_t *sock = conn->callbacks->get_socket != NULL ? conn->callbacks->get_socket(conn) : NULL;
@@ -110,24 +137,16 @@ gw_conn_t *gw_listen_conn_hold(h2o_conn_t *conn)
 
 void gw_listen_conn_release(gw_conn_t *c)
 {
+    traffic_t t;
     if (c == NULL)
         return;
     c->holds--;
-    if (c->sock != NULL)
-        c->read_at_release = c->sock->bytes_read;
+    if (c->sock != NULL && read_traffic(c->sock, &t) == 0)
+        c->received_at_release = t.received;
     conn_free_if_unused(c);
 }
 
-/* Bytes written to the socket that the peer has not acknowledged yet; 0 when unknown. */
-static int send_queue(h2o_socket_t *sock)
-{
-    int n = 0;
-    if (ioctl(h2o_socket_get_fd(sock), SIOCOUTQ, &n) != 0)
-        n = 0;
-    return n;
-}
-
-static void stall_shutdown(watch_t *w, gw_conn_t *c, int outq, uint64_t now)
+static void stall_shutdown(watch_t *w, gw_conn_t *c, uint64_t now)
 {
     struct sockaddr_storage ss;
     char host[NI_MAXHOST] = "-", answer[2048];
@@ -140,14 +159,14 @@ static void stall_shutdown(watch_t *w, gw_conn_t *c, int outq, uint64_t now)
     if (len != 0)
         port = h2o_socket_getport((struct sockaddr *)&ss);
     /* inside a request, h2o only reads (nothing queued for the client): the answer can go first */
-    if (c->holds == 0 && outq == 0 && c->sock->bytes_read > c->read_at_release &&
+    if (c->holds == 0 && c->last.outq == 0 && c->last.received > c->received_at_release &&
         w->opts.stalled_request_response != NULL) {
         size_t n = w->opts.stalled_request_response(w->opts.arg, answer, sizeof(answer));
         answered = n > 0 && write(fd, answer, n) == (ssize_t)n;
     }
-    gw_log(GW_LOG_INFO, "event=connection_stalled client=%s:%d idle_ms=%llu bytes_in=%zu bytes_out=%zu answered=%d",
-           host, (int)port, (unsigned long long)(now - c->last_progress_ms), c->sock->bytes_read,
-           c->sock->bytes_written, answered);
+    gw_log(GW_LOG_INFO, "event=connection_stalled client=%s:%d idle_ms=%llu bytes_in=%llu bytes_out=%llu answered=%d",
+           host, (int)port, (unsigned long long)(now - c->last_progress_ms), (unsigned long long)c->last.received,
+           (unsigned long long)c->last.acked, answered);
     /* h2o notices at its next read (end of stream) or write (EPIPE) and closes through its path */
     shutdown(fd, SHUT_RDWR);
     c->shut = 1;
@@ -157,22 +176,22 @@ static void on_tick(h2o_timeout_entry_t *entry)
 {
     watch_t *w = H2O_STRUCT_FROM_MEMBER(watch_t, tick_entry, entry);
     uint64_t now = h2o_now(w->loop);
+    traffic_t t;
 
     for (h2o_linklist_t *node = w->conns.next; node != &w->conns; node = node->next) {
         gw_conn_t *c = H2O_STRUCT_FROM_MEMBER(gw_conn_t, link, node);
         if (c->shut)
             continue;
-        int outq = send_queue(c->sock);
-        if (c->sock->bytes_read != c->last_read || c->sock->bytes_written != c->last_written || outq != c->last_outq) {
-            c->last_read = c->sock->bytes_read;
-            c->last_written = c->sock->bytes_written;
-            c->last_outq = outq;
+        if (read_traffic(c->sock, &t) != 0) {
+            c->last_progress_ms = now; /* no counters, no judgement */
+        } else if (t.received != c->last.received || t.acked != c->last.acked || t.outq != c->last.outq) {
+            c->last = t;
             c->last_progress_ms = now;
-        } else if (c->holds > 0 && outq == 0) {
+        } else if (c->holds > 0 && t.outq == 0) {
             /* nothing waits for the client: our handler is working (job, or next GET chunk) */
             c->last_progress_ms = now;
         } else if (now - c->last_progress_ms >= w->opts.progress_timeout_ms) {
-            stall_shutdown(w, c, outq, now);
+            stall_shutdown(w, c, now);
         }
     }
     h2o_timeout_link(w->loop, &w->tick, &w->tick_entry);

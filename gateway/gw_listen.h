@@ -7,18 +7,19 @@
  * Progress watchdog. h2o 2.2.5 bounds the time to read a whole request (and a keep-alive idle
  * spell) with one timer, http1.req_timeout: an upload slower than size/timeout is cut however
  * steadily it flows. The gateway sets that timer out of the way and watches progress instead:
- * every accepted socket is tracked on its loop, and once a second the loop looks at each one. A
- * connection made progress when a byte was read or handed to it, or when its kernel send queue
- * changed (the client drained some of a response: h2o hands a GET chunk over at once and counts
- * it then, so only the queue shows a slow reader still reading). A connection whose request our
- * handler is working on (a worker job, a GET waiting for its next chunk: held, and nothing
- * queued for the client) is busy, not stalled. A connection that made no progress for
- * progress_timeout and is not busy is shut down (shutdown(2), both ways): h2o then sees the end
- * of the stream or a failed write and tears the connection down through its own path — a socket
- * of h2o is never closed from outside. This bounds idle keep-alive connections the same way. A
- * connection that stalled inside a request (bytes read since the last request of ours ended, and
- * nothing waiting to be sent, so h2o is only reading) is first answered 400 RequestTimeout, as
- * S3 answers, written to the socket directly: h2o has nothing of its own to write at that point.
+ * every accepted socket is tracked on its loop, and once a second the loop reads the kernel's
+ * counters of each one (TCP_INFO: bytes received, bytes the client acknowledged; the send queue).
+ * A connection made progress when any of them changed: the client sent something, took some of
+ * an answer, or we handed it more. A connection whose request our handler is working on (held by
+ * a request of ours, and nothing queued for the client: a worker job, a GET waiting for its next
+ * chunk) is busy, not stalled. A connection that made no progress for progress_timeout and is not
+ * busy is shut down (shutdown(2), both ways): h2o then sees the end of the stream or a failed
+ * write and tears the connection down through its own path — a socket of h2o is never closed
+ * from outside. This bounds idle keep-alive connections the same way, and a reader that stopped
+ * reading. A connection that stalled inside a request (bytes received since the last request of
+ * ours ended, and nothing queued for the client, so h2o is only reading) is first answered 400
+ * RequestTimeout, as S3 answers, written to the socket directly: h2o has nothing of its own to
+ * write at that point.
  *
  * Everything here runs on the connection's loop thread: no lock.
  */

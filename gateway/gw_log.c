@@ -35,7 +35,8 @@ void gw_log(int level, const char *fmt, ...)
 
 static int is_plain(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/:@+,", c) != NULL;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("-._~/:@+,", c) != NULL); /* strchr finds the terminating NUL too */
 }
 
 /* Length of the well-formed UTF-8 sequence (2..4 bytes, no overlong form, no surrogate, at most
