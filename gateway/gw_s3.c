@@ -21,11 +21,10 @@
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_refuse.h"
+#include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/sigv2.h"
 #include "gateway/s3/sigv4.h"
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <openssl/crypto.h>
 #include <string.h>
 #include <time.h>
@@ -252,65 +251,25 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
 
 /* ---------------------------------------------------------------- addressing */
 
-typedef enum { HOST_PATH_STYLE, HOST_VIRTUAL, HOST_UNKNOWN } host_style_t;
-
-/* How the Host header addresses the request: virtual-host style when it is <bucket>.<domain> of
- * a configured domain (the bucket goes to *bucket, lowercase, from the pool), path style when it
- * is a domain itself, an IP literal or absent, else unknown. A port is ignored. */
-static host_style_t host_style(gw_ctx_t *ctx, h2o_iovec_t *bucket)
+/* Reads the bucket of a virtual-host request into ctx->host_bucket (NULL base: path style);
+ * non-zero when the Host names no endpoint of ours. */
+static int resolve_host(gw_ctx_t *ctx)
 {
-    h2o_iovec_t host = ctx->req->input.authority;
-    char name[256], ip[64];
-    size_t ndomains, best = 0;
+    size_t ndomains;
     const h2o_iovec_t *domains = gw_server_domains(ctx->srv, &ndomains);
-    struct in6_addr addr;
+    char name[S3_HOST_NAME_MAX + 1];
+    h2o_iovec_t bucket;
 
-    if (host.base == NULL || host.len == 0)
-        return HOST_PATH_STYLE;
-    if (host.base[0] == '[') {
-        const char *close = memchr(host.base, ']', host.len);
-        size_t inner = close != NULL ? (size_t)(close - host.base - 1) : 0;
-        if (close == NULL || inner == 0 || inner >= sizeof(ip))
-            return HOST_UNKNOWN;
-        memcpy(ip, host.base + 1, inner);
-        ip[inner] = '\0';
-        host = h2o_iovec_init(close + 1, host.base + host.len - (close + 1));
-        if (inet_pton(AF_INET6, ip, &addr) != 1 || (host.len > 0 && host.base[0] != ':'))
-            return HOST_UNKNOWN;
-        for (size_t i = 1; i < host.len; i++)
-            if (host.base[i] < '0' || host.base[i] > '9')
-                return HOST_UNKNOWN;
-        return HOST_PATH_STYLE;
+    ctx->host_bucket = h2o_iovec_init(NULL, 0);
+    switch (s3_host_parse(ctx->req->input.authority, domains, ndomains, name, &bucket)) {
+    case S3_HOST_PATH_STYLE:
+        return 0;
+    case S3_HOST_VIRTUAL:
+        ctx->host_bucket = h2o_strdup(&ctx->req->pool, bucket.base, bucket.len);
+        return 0;
+    default:
+        return -1;
     }
-    const char *colon = memchr(host.base, ':', host.len);
-    if (colon != NULL) {
-        for (const char *p = colon + 1; p < host.base + host.len; p++)
-            if (*p < '0' || *p > '9')
-                return HOST_UNKNOWN;
-        host.len = (size_t)(colon - host.base);
-    }
-    if (host.len > 0 && host.base[host.len - 1] == '.') /* the fully qualified spelling */
-        host.len--;
-    if (host.len == 0 || host.len >= sizeof(name))
-        return HOST_UNKNOWN;
-    for (size_t i = 0; i < host.len; i++)
-        name[i] = (char)tolower((unsigned char)host.base[i]);
-    name[host.len] = '\0';
-    if (inet_pton(AF_INET, name, &addr) == 1)
-        return HOST_PATH_STYLE;
-    for (size_t i = 0; i < ndomains; i++) {
-        h2o_iovec_t d = domains[i];
-        if (d.len == host.len && memcmp(name, d.base, d.len) == 0)
-            return HOST_PATH_STYLE;
-        /* <bucket>.<domain>: the longest matching domain wins (s3.example.com over example.com) */
-        if (host.len > d.len + 1 && d.len > best && name[host.len - d.len - 1] == '.' &&
-            memcmp(name + host.len - d.len, d.base, d.len) == 0)
-            best = d.len;
-    }
-    if (best == 0)
-        return HOST_UNKNOWN;
-    *bucket = h2o_strdup(&ctx->req->pool, name, host.len - best - 1);
-    return HOST_VIRTUAL;
 }
 
 /* Answers a request whose Host names no endpoint of ours: reading it path-style could land it on
@@ -507,15 +466,9 @@ void gw_handle_request(gw_ctx_t *ctx)
         gw_fail(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
-    switch (host_style(ctx, &ctx->host_bucket)) {
-    case HOST_UNKNOWN:
+    if (resolve_host(ctx) != 0) {
         refuse_host(ctx);
         return;
-    case HOST_VIRTUAL:
-        break;
-    case HOST_PATH_STYLE:
-        ctx->host_bucket = h2o_iovec_init(NULL, 0);
-        break;
     }
 
     int admin = ctx->host_bucket.base == NULL && path.len >= sizeof(ADMIN_PREFIX) - 1 &&
