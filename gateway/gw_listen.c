@@ -149,23 +149,22 @@ void gw_listen_conn_release(gw_conn_t *c)
 static void stall_shutdown(watch_t *w, gw_conn_t *c, uint64_t now)
 {
     struct sockaddr_storage ss;
-    char host[NI_MAXHOST] = "-", answer[2048];
+    char host[NI_MAXHOST], client[NI_MAXHOST + 16] = "-", answer[2048];
     socklen_t len = h2o_socket_getpeername(c->sock, (struct sockaddr *)&ss);
     int fd = h2o_socket_get_fd(c->sock), answered = 0;
-    int32_t port = -1;
 
-    if (len != 0 && h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) == SIZE_MAX)
-        snprintf(host, sizeof(host), "-");
-    if (len != 0)
-        port = h2o_socket_getport((struct sockaddr *)&ss);
+    if (len != 0 && h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) != SIZE_MAX)
+        snprintf(client, sizeof(client), ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host,
+                 (int)h2o_socket_getport((struct sockaddr *)&ss));
     /* inside a request, h2o only reads (nothing queued for the client): the answer can go first */
     if (c->holds == 0 && c->last.outq == 0 && c->last.received > c->received_at_release &&
         w->opts.stalled_request_response != NULL) {
-        size_t n = w->opts.stalled_request_response(w->opts.arg, answer, sizeof(answer));
+        size_t n = w->opts.stalled_request_response(w->opts.arg, client, c->last.received - c->received_at_release,
+                                                    answer, sizeof(answer));
         answered = n > 0 && write(fd, answer, n) == (ssize_t)n;
     }
-    gw_log(GW_LOG_INFO, "event=connection_stalled client=%s:%d idle_ms=%llu bytes_in=%llu bytes_out=%llu answered=%d",
-           host, (int)port, (unsigned long long)(now - c->last_progress_ms), (unsigned long long)c->last.received,
+    gw_log(GW_LOG_INFO, "event=connection_stalled client=%s idle_ms=%llu bytes_in=%llu bytes_out=%llu answered=%d",
+           client, (unsigned long long)(now - c->last_progress_ms), (unsigned long long)c->last.received,
            (unsigned long long)c->last.acked, answered);
     /* h2o notices at its next read (end of stream) or write (EPIPE) and closes through its path */
     shutdown(fd, SHUT_RDWR);

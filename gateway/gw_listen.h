@@ -41,8 +41,9 @@ h2o_socket_t *gw_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx);
 typedef struct {
     uint64_t progress_timeout_ms;
     /* Fills out (cap bytes) with the whole HTTP response for a request cut off half-way (S3's
-     * RequestTimeout) and returns its length; 0 sends none. Called on the loop; may be NULL. */
-    size_t (*stalled_request_response)(void *arg, char *out, size_t cap);
+     * RequestTimeout) from client ("address:port") after bytes_in bytes, and returns its length;
+     * 0 sends none. Called on the loop; may be NULL. */
+    size_t (*stalled_request_response)(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap);
     void *arg;
 } gw_listen_watch_t;
 

@@ -206,6 +206,7 @@ static void send_error(gw_ctx_t *ctx)
         send_body(ctx, 304, NULL, h2o_iovec_init(NULL, 0));
         return;
     }
+    ctx->access->error = ctx->error;
     s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
                  h2o_iovec_init(NULL, 0), fields, nfields, &xml);
     if (info->status == 503)
@@ -307,9 +308,10 @@ static void on_access_dispose(void *p)
     gw_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
     gw_log(GW_LOG_INFO,
            "event=request request_id=%s access_key=%s client=%s op=%s bucket=%s key=%s status=%d bytes_out=%zu "
-           "bytes_in=%zu duration_ms=%.3f",
+           "bytes_in=%zu duration_ms=%.3f%s%s",
            a->request_id, ak, client, gw_op_name(a->op), bucket, key, req->res.status, req->bytes_sent,
-           req->entity.base != NULL ? req->entity.len : 0, ms < 0 ? 0.0 : ms);
+           req->entity.base != NULL ? req->entity.len : 0, ms < 0 ? 0.0 : ms, a->error != S3_OK ? " error=" : "",
+           a->error != S3_OK ? s3_error_info(a->error)->code : "");
 }
 
 /* ---------------------------------------------------------------- request entry */
@@ -353,8 +355,9 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
 /* ---------------------------------------------------------------- loops */
 
 /* The watchdog's answer to a request that stopped arriving half-way: S3's RequestTimeout. */
-static size_t stalled_request_response(void *arg, char *out, size_t cap)
+static size_t stalled_request_response(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap)
 {
+    const s3_error_info_t *info = s3_error_info(S3_ERR_REQUEST_TIMEOUT);
     gw_server_t *srv = arg;
     h2o_mem_pool_t pool;
     h2o_iovec_t xml;
@@ -368,12 +371,16 @@ static size_t stalled_request_response(void *arg, char *out, size_t cap)
     n = snprintf(out, cap,
                  "HTTP/1.1 %d %s\r\nServer: yuncang\r\nConnection: close\r\nx-amz-request-id: %s\r\n"
                  "Content-Type: application/xml\r\nContent-Length: %zu\r\n\r\n%.*s",
-                 s3_error_info(S3_ERR_REQUEST_TIMEOUT)->status,
-                 gw_reason(s3_error_info(S3_ERR_REQUEST_TIMEOUT)->status), id, xml.len, (int)xml.len, xml.base);
+                 info->status, gw_reason(info->status), id, xml.len, (int)xml.len, xml.base);
     h2o_mem_clear_pool(&pool);
-    gw_log(GW_LOG_INFO, "event=request request_id=%s op=- status=%d error=RequestTimeout", id,
-           s3_error_info(S3_ERR_REQUEST_TIMEOUT)->status);
-    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    if (n <= 0 || (size_t)n >= cap)
+        return 0;
+    /* the request never reached a handler: what is known of it */
+    gw_log(GW_LOG_INFO,
+           "event=request request_id=%s access_key=- client=%s op=- bucket=- key=- status=%d bytes_out=%zu "
+           "bytes_in=%llu error=%s",
+           id, client, info->status, xml.len, (unsigned long long)bytes_in, info->code);
+    return (size_t)n;
 }
 
 /* Everything of h2o that a loop owns is made on the loop's own thread: sockets take their

@@ -79,6 +79,7 @@ typedef struct {
     gw_op_t op;
     h2o_iovec_t bucket, key; /* decoded, borrowed from the request's pool */
     h2o_iovec_t access_key;  /* the authenticated caller's access key id; {NULL,0} otherwise */
+    s3_error_t error;        /* the S3 error answered, S3_OK for none */
 } gw_access_t;
 
 struct gw_ctx {

@@ -533,8 +533,12 @@ def test_upload_that_stalls_half_way_is_closed_with_request_timeout(slow_gateway
     assert PROGRESS_TIMEOUT - 0.5 < waited < PROGRESS_TIMEOUT + 2
     assert status == 400
     assert ET.fromstring(body).findtext("Code") == "RequestTimeout"
-    assert headers.get("x-amz-request-id")
+    request_id = headers.get("x-amz-request-id")
+    assert request_id and ET.fromstring(body).findtext("RequestId") == request_id
     assert error_of(slow_gateway.client().head_object, Bucket="slow", Key="stalled")[0] == 404
+    f = access_line(slow_gateway, request_id)
+    assert (f["op"], f["status"], f["error"]) == ("-", "400", "RequestTimeout")
+    assert int(f["bytes_in"]) > len(data) // 2
 
 
 def test_idle_keep_alive_connection_is_closed_after_the_timeout(slow_gateway):
@@ -685,6 +689,7 @@ def test_access_log_line_for_errors_answered_on_the_loop(gateway, bucket):
     assert code == "InvalidAccessKeyId"
     f = access_line(gateway, r["ResponseMetadata"]["RequestId"])
     assert (f["op"], f["status"], f["access_key"], f["bucket"]) == ("ListObjectsV2", "403", "-", bucket)
+    assert f["error"] == "InvalidAccessKeyId"
     r = yc_raw.anonymous(gateway, "PUT", "/" + bucket + "/k", body=b"x")
     f = access_line(gateway, r.headers["x-amz-request-id"])
     assert (f["op"], f["status"]) == ("PutObject", "403")
