@@ -43,6 +43,8 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
     cfg->orphan_grace = 3600;
+    /* a client that sends or reads nothing for this long has stalled (or idles on keep-alive) */
+    cfg->progress_timeout = 30;
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -137,6 +139,8 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
         {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34},
         {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40},
         {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32},
+        {"progress_timeout", offsetof(gw_config_t, progress_timeout), 3, 1, 86400},
+        {"domains", offsetof(gw_config_t, domains), 0, 0, 0},
     };
 
     if (strcmp(name, "listen") == 0) {

@@ -33,6 +33,9 @@ typedef struct {
     size_t body_spill_bytes; /* request bodies larger than this are buffered in a file under the data dir */
     uint64_t max_object_size;
     uint64_t orphan_grace;        /* seconds: shard files without a record are removed once this old */
+    uint64_t progress_timeout;    /* seconds a connection may go without a byte in or out (and not busy) */
+    const char *domains;          /* virtual-host endpoint domains, separated by spaces or commas;
+                                   * NULL: localhost and the machine's host name */
     gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
 } gw_config_t;
 

@@ -1,7 +1,9 @@
 /* gw_log.c — timestamped key=value lines; a single write(2) per line so threads never interleave. */
 #include "gateway/gw_log.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,7 +12,7 @@ int gw_log_level = GW_LOG_INFO;
 void gw_log(int level, const char *fmt, ...)
 {
     static const char *names[] = {"error", "warn", "info", "debug"};
-    char line[2048];
+    char line[GW_LOG_LINE_MAX];
     struct timespec ts;
     struct tm tm;
     va_list ap;
@@ -29,4 +31,86 @@ void gw_log(int level, const char *fmt, ...)
         n = (int)sizeof(line) - 2;
     line[n++] = '\n';
     (void)!write(2, line, (size_t)n);
+}
+
+static int is_plain(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("-._~/:@+,", c) != NULL); /* strchr finds the terminating NUL too */
+}
+
+/* Length of the well-formed UTF-8 sequence (2..4 bytes, no overlong form, no surrogate, at most
+ * U+10FFFF) starting at p, or 0. */
+static size_t utf8_sequence(const unsigned char *p, size_t n)
+{
+    uint32_t cp;
+    size_t len;
+
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        len = 2, cp = p[0] & 0x1f;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        len = 3, cp = p[0] & 0x0f;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        len = 4, cp = p[0] & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+size_t gw_log_value(char *out, size_t cap, const char *value, size_t len)
+{
+    const unsigned char *v = (const unsigned char *)value;
+    size_t n = 0, i;
+
+    if (value == NULL)
+        return (size_t)snprintf(out, cap, "-");
+    for (i = 0; i < len && is_plain(v[i]); i++)
+        ;
+    if (len > 0 && i == len && !(len == 1 && v[0] == '-') && len < cap) {
+        memcpy(out, value, len);
+        out[len] = '\0';
+        return len;
+    }
+    out[n++] = '"';
+    for (i = 0; i < len;) {
+        char esc[8];
+        size_t elen, seq = 0;
+        if (v[i] == '"' || v[i] == '\\')
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\%c", v[i]);
+        else if (v[i] == '\n')
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\n");
+        else if (v[i] == '\r')
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\r");
+        else if (v[i] == '\t')
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\t");
+        else if (v[i] < 0x20 || v[i] == 0x7f)
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", v[i]);
+        else if (v[i] < 0x80)
+            esc[0] = (char)v[i], elen = 1;
+        else if ((seq = utf8_sequence(v + i, len - i)) != 0)
+            memcpy(esc, v + i, seq), elen = seq;
+        else
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", v[i]);
+        /* keep room for the closing quote, or for `..."` if this is not the last piece */
+        if (n + elen + 1 + (i + (seq ? seq : 1) < len ? 3 : 0) >= cap) {
+            memcpy(out + n, "...", 3);
+            n += 3;
+            break;
+        }
+        memcpy(out + n, esc, elen);
+        n += elen;
+        i += seq ? seq : 1;
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+    return n;
 }

@@ -1,5 +1,16 @@
-/* gw_s3.c — every request's way in: path-style addressing, query, SigV4 authentication, then
- * the route to one S3 operation (or the admin API).
+/* gw_s3.c — every request's way in: addressing, query, the operation, SigV4 authentication, the
+ * refusal table, then the handler of one S3 operation (or the admin API).
+ *
+ * Addressing: a Host of <bucket>.<domain>, for a domain of the `domains` setting, names the bucket
+ * (virtual-host style) and the whole path is the key; a Host that is such a domain, an IP literal
+ * or absent leaves both to the path (/bucket/key). Any other Host is refused (400) before
+ * anything is routed: read path-style, `PUT /key` to bucket.example.com would create a bucket
+ * named key.
+ *
+ * The operation is decided before authentication, from the method, the shape of the path and the
+ * query: a browser form upload (which carries no Authorization header) is answered 501 for what
+ * it is, and the access log names every request's operation. Errors of routing (unknown method,
+ * unsupported sub-resource) are still answered after authentication, as S3 does.
  *
  * Everything here runs on the event loop and is cheap: parsing, one in-memory identity lookup,
  * and HMAC of the canonical request. Hashing a body and decoding aws-chunked framing are
@@ -9,6 +20,8 @@
 #include "gateway/gw_iam.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_refuse.h"
+#include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/sigv2.h"
 #include "gateway/s3/sigv4.h"
@@ -60,6 +73,70 @@ static int method_is(const gw_ctx_t *ctx, const char *m)
     return h2o_memis(ctx->method.base, ctx->method.len, m, strlen(m));
 }
 
+/* ---------------------------------------------------------------- operations */
+
+static const char *const op_names[GW_OP__COUNT] = {
+    [GW_OP_NONE] = "-",
+    [GW_OP_LIST_BUCKETS] = "ListBuckets",
+    [GW_OP_CREATE_BUCKET] = "CreateBucket",
+    [GW_OP_HEAD_BUCKET] = "HeadBucket",
+    [GW_OP_DELETE_BUCKET] = "DeleteBucket",
+    [GW_OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
+    [GW_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
+    [GW_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
+    [GW_OP_LIST_OBJECTS] = "ListObjects",
+    [GW_OP_LIST_OBJECTS_V2] = "ListObjectsV2",
+    [GW_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
+    [GW_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
+    [GW_OP_DELETE_OBJECTS] = "DeleteObjects",
+    [GW_OP_POST_OBJECT] = "PostObject",
+    [GW_OP_GET_OBJECT] = "GetObject",
+    [GW_OP_HEAD_OBJECT] = "HeadObject",
+    [GW_OP_PUT_OBJECT] = "PutObject",
+    [GW_OP_COPY_OBJECT] = "CopyObject",
+    [GW_OP_DELETE_OBJECT] = "DeleteObject",
+    [GW_OP_CREATE_MULTIPART_UPLOAD] = "CreateMultipartUpload",
+    [GW_OP_UPLOAD_PART] = "UploadPart",
+    [GW_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
+    [GW_OP_COMPLETE_MULTIPART_UPLOAD] = "CompleteMultipartUpload",
+    [GW_OP_ABORT_MULTIPART_UPLOAD] = "AbortMultipartUpload",
+    [GW_OP_LIST_PARTS] = "ListParts",
+    [GW_OP_ADMIN] = "Admin",
+};
+
+const char *gw_op_name(gw_op_t op)
+{
+    return (unsigned)op < GW_OP__COUNT && op_names[op] != NULL ? op_names[op] : "-";
+}
+
+/* The handler of each operation (POST Object has none: it is refused before authentication). */
+static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
+    [GW_OP_LIST_BUCKETS] = gw_list_buckets,
+    [GW_OP_CREATE_BUCKET] = gw_create_bucket,
+    [GW_OP_HEAD_BUCKET] = gw_head_bucket,
+    [GW_OP_DELETE_BUCKET] = gw_delete_bucket,
+    [GW_OP_GET_BUCKET_LOCATION] = gw_get_bucket_location,
+    [GW_OP_GET_BUCKET_VERSIONING] = gw_get_bucket_versioning,
+    [GW_OP_PUT_BUCKET_VERSIONING] = gw_put_bucket_versioning,
+    [GW_OP_LIST_OBJECTS] = gw_list_objects,
+    [GW_OP_LIST_OBJECTS_V2] = gw_list_objects,
+    [GW_OP_LIST_OBJECT_VERSIONS] = gw_list_object_versions,
+    [GW_OP_LIST_MULTIPART_UPLOADS] = gw_list_multipart_uploads,
+    [GW_OP_DELETE_OBJECTS] = gw_delete_objects,
+    [GW_OP_GET_OBJECT] = gw_get_object,
+    [GW_OP_HEAD_OBJECT] = gw_get_object,
+    [GW_OP_PUT_OBJECT] = gw_put_object,
+    [GW_OP_COPY_OBJECT] = gw_copy_object,
+    [GW_OP_DELETE_OBJECT] = gw_delete_object,
+    [GW_OP_CREATE_MULTIPART_UPLOAD] = gw_create_multipart,
+    [GW_OP_UPLOAD_PART] = gw_upload_part,
+    [GW_OP_UPLOAD_PART_COPY] = gw_upload_part,
+    [GW_OP_COMPLETE_MULTIPART_UPLOAD] = gw_complete_multipart,
+    [GW_OP_ABORT_MULTIPART_UPLOAD] = gw_abort_multipart,
+    [GW_OP_LIST_PARTS] = gw_list_parts,
+    [GW_OP_ADMIN] = gw_admin,
+};
+
 /* Sub-resources we do not serve yet answer NotImplemented rather than acting as a plain
  * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object). */
 static int unsupported_subresource(const gw_ctx_t *ctx)
@@ -96,83 +173,127 @@ static int unsupported_subresource(const gw_ctx_t *ctx)
     return 0;
 }
 
-static void route_service(gw_ctx_t *ctx)
+/* A browser form upload: POST to the bucket with a multipart/form-data body. It carries its
+ * signature in the form, not in an Authorization header. */
+static int is_post_object(const gw_ctx_t *ctx)
 {
-    if (method_is(ctx, "GET"))
-        gw_list_buckets(ctx);
-    else
-        gw_fail(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
+    h2o_iovec_t type = gw_header(ctx, "content-type");
+    return method_is(ctx, "POST") && !query_has(ctx, "delete") && !query_has(ctx, "uploads") && type.base != NULL &&
+           type.len >= 19 && h2o_lcstris(type.base, 19, H2O_STRLIT("multipart/form-data"));
 }
 
-static void route_bucket(gw_ctx_t *ctx)
+static gw_op_t classify_service(const gw_ctx_t *ctx, s3_error_t *err)
+{
+    if (method_is(ctx, "GET"))
+        return GW_OP_LIST_BUCKETS;
+    *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return GW_OP_NONE;
+}
+
+static gw_op_t classify_bucket(const gw_ctx_t *ctx, s3_error_t *err)
 {
     if (unsupported_subresource(ctx)) {
-        gw_fail(ctx, S3_ERR_NOT_IMPLEMENTED, NULL);
-        return;
+        *err = S3_ERR_NOT_IMPLEMENTED;
+        return GW_OP_NONE;
     }
     if (method_is(ctx, "GET")) {
         if (query_has(ctx, "location"))
-            gw_get_bucket_location(ctx);
-        else if (query_has(ctx, "versioning"))
-            gw_get_bucket_versioning(ctx);
-        else if (query_has(ctx, "uploads"))
-            gw_list_multipart_uploads(ctx);
-        else if (query_has(ctx, "versions"))
-            gw_list_object_versions(ctx);
-        else
-            gw_list_objects(ctx);
-    } else if (method_is(ctx, "HEAD")) {
-        gw_head_bucket(ctx);
-    } else if (method_is(ctx, "PUT")) {
+            return GW_OP_GET_BUCKET_LOCATION;
         if (query_has(ctx, "versioning"))
-            gw_put_bucket_versioning(ctx);
-        else
-            gw_create_bucket(ctx);
+            return GW_OP_GET_BUCKET_VERSIONING;
+        if (query_has(ctx, "uploads"))
+            return GW_OP_LIST_MULTIPART_UPLOADS;
+        if (query_has(ctx, "versions"))
+            return GW_OP_LIST_OBJECT_VERSIONS;
+        h2o_iovec_t list_type = s3_query_get(&ctx->query, "list-type");
+        return h2o_memis(list_type.base, list_type.len, H2O_STRLIT("2")) ? GW_OP_LIST_OBJECTS_V2 : GW_OP_LIST_OBJECTS;
+    }
+    if (method_is(ctx, "HEAD"))
+        return GW_OP_HEAD_BUCKET;
+    if (method_is(ctx, "PUT"))
+        return query_has(ctx, "versioning") ? GW_OP_PUT_BUCKET_VERSIONING : GW_OP_CREATE_BUCKET;
+    if (method_is(ctx, "DELETE"))
+        return GW_OP_DELETE_BUCKET;
+    if (method_is(ctx, "POST") && query_has(ctx, "delete"))
+        return GW_OP_DELETE_OBJECTS;
+    if (is_post_object(ctx))
+        return GW_OP_POST_OBJECT;
+    *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return GW_OP_NONE;
+}
+
+static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
+{
+    int has_upload = query_has(ctx, "uploadId");
+    int copy = gw_header(ctx, "x-amz-copy-source").base != NULL;
+
+    if (unsupported_subresource(ctx)) {
+        *err = S3_ERR_NOT_IMPLEMENTED;
+        return GW_OP_NONE;
+    }
+    if (method_is(ctx, "GET"))
+        return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
+    if (method_is(ctx, "HEAD"))
+        return GW_OP_HEAD_OBJECT;
+    if (method_is(ctx, "PUT")) {
+        if (has_upload || query_has(ctx, "partNumber"))
+            return copy ? GW_OP_UPLOAD_PART_COPY : GW_OP_UPLOAD_PART;
+        return copy ? GW_OP_COPY_OBJECT : GW_OP_PUT_OBJECT;
+    }
+    if (method_is(ctx, "POST")) {
+        if (query_has(ctx, "uploads"))
+            return GW_OP_CREATE_MULTIPART_UPLOAD;
+        if (has_upload)
+            return GW_OP_COMPLETE_MULTIPART_UPLOAD;
     } else if (method_is(ctx, "DELETE")) {
-        gw_delete_bucket(ctx);
-    } else if (method_is(ctx, "POST") && query_has(ctx, "delete")) {
-        gw_delete_objects(ctx);
-    } else {
-        gw_fail(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
+        return has_upload ? GW_OP_ABORT_MULTIPART_UPLOAD : GW_OP_DELETE_OBJECT;
+    }
+    *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return GW_OP_NONE;
+}
+
+/* ---------------------------------------------------------------- addressing */
+
+/* Reads the bucket of a virtual-host request into ctx->host_bucket (NULL base: path style);
+ * non-zero when the Host names no endpoint of ours. */
+static int resolve_host(gw_ctx_t *ctx)
+{
+    size_t ndomains;
+    const h2o_iovec_t *domains = gw_server_domains(ctx->srv, &ndomains);
+    char name[S3_HOST_NAME_MAX + 1];
+    h2o_iovec_t bucket;
+
+    ctx->host_bucket = h2o_iovec_init(NULL, 0);
+    switch (s3_host_parse(ctx->req->input.authority, domains, ndomains, name, &bucket)) {
+    case S3_HOST_PATH_STYLE:
+        return 0;
+    case S3_HOST_VIRTUAL:
+        ctx->host_bucket = h2o_strdup(&ctx->req->pool, bucket.base, bucket.len);
+        return 0;
+    default:
+        return -1;
     }
 }
 
-static void route_object(gw_ctx_t *ctx)
+/* Answers a request whose Host names no endpoint of ours: reading it path-style could land it on
+ * the wrong resource (PUT /key would create a bucket called key). */
+static void refuse_host(gw_ctx_t *ctx)
 {
-    if (unsupported_subresource(ctx)) {
-        gw_fail(ctx, S3_ERR_NOT_IMPLEMENTED, NULL);
-        return;
-    }
-    int has_upload = query_has(ctx, "uploadId");
-    if (method_is(ctx, "GET")) {
-        if (has_upload)
-            gw_list_parts(ctx);
-        else
-            gw_get_object(ctx);
-    } else if (method_is(ctx, "HEAD")) {
-        gw_get_object(ctx);
-    } else if (method_is(ctx, "PUT")) {
-        if (has_upload || query_has(ctx, "partNumber"))
-            gw_upload_part(ctx);
-        else if (gw_header(ctx, "x-amz-copy-source").base != NULL)
-            gw_copy_object(ctx);
-        else
-            gw_put_object(ctx);
-    } else if (method_is(ctx, "POST")) {
-        if (query_has(ctx, "uploads"))
-            gw_create_multipart(ctx);
-        else if (has_upload)
-            gw_complete_multipart(ctx);
-        else
-            gw_fail(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
-    } else if (method_is(ctx, "DELETE")) {
-        if (has_upload)
-            gw_abort_multipart(ctx);
-        else
-            gw_delete_object(ctx);
-    } else {
-        gw_fail(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
-    }
+    h2o_iovec_t host = ctx->req->input.authority;
+    int printable = !gw_refuse_has_control(host) && host.len <= 255;
+    size_t cap = 400 + host.len;
+    char *msg = h2o_mem_alloc_pool(&ctx->req->pool, cap);
+
+    snprintf(msg, cap,
+             "The Host header '%.*s' names no endpoint of this server: address the bucket in the path of a request "
+             "to a configured domain or an IP address, or add the domain to the `domains` setting for "
+             "virtual-host-style requests",
+             printable ? (int)host.len : 1, printable ? host.base : "?");
+    gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, msg);
+    gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("Host")));
+    if (printable)
+        gw_set_error_field(ctx, "ArgumentValue", host);
+    gw_respond(ctx);
 }
 
 static s3_error_t auth_error(int ret, const char **message)
@@ -219,6 +340,7 @@ static void set_identity(gw_ctx_t *ctx, h2o_iovec_t access_key, const gw_identit
     ctx->access_key = h2o_strdup(&ctx->req->pool, access_key.base, access_key.len);
     ctx->user = h2o_strdup(&ctx->req->pool, id->user, strlen(id->user));
     ctx->is_root = id->is_root;
+    ctx->access->access_key = ctx->access_key;
 }
 
 /* Signature version 2 (s3cmd signurl, older tools): no payload hash, the body is taken as is. */
@@ -277,8 +399,10 @@ static int authenticate(gw_ctx_t *ctx)
         gw_fail(ctx, S3_ERR_ACCESS_DENIED, "Malformed AWS signature version 2 authentication");
         return -1;
     }
-    if (v2.kind != S3_SIGV2_NONE)
+    if (v2.kind != S3_SIGV2_NONE) {
+        v2.host_bucket = ctx->host_bucket;
         return authenticate_v2(ctx, &sreq, &v2);
+    }
     if ((ret = s3_auth_parse(&sreq, &req->pool, auth)) != 0) {
         s3_error_t err = auth_error(ret, &message);
         if (err == S3_ERR_AUTHORIZATION_HEADER_MALFORMED && s3_query_has(&ctx->query, "X-Amz-Algorithm"))
@@ -305,11 +429,32 @@ static int authenticate(gw_ctx_t *ctx)
     return 0;
 }
 
+/* Splits the path into bucket and key after the addressing style: virtual-host style takes the
+ * bucket from the Host header and the whole path as the key; path style is /bucket/key. */
+static int parse_resource(gw_ctx_t *ctx, h2o_iovec_t path)
+{
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+    h2o_iovec_t raw_bucket, raw_key;
+
+    if (ctx->host_bucket.base != NULL) {
+        ctx->bucket = ctx->host_bucket;
+        raw_key = h2o_iovec_init(path.base + 1, path.len - 1);
+        return s3_percent_decode(pool, raw_key, &ctx->key);
+    }
+    const char *slash = memchr(path.base + 1, '/', path.len - 1);
+    raw_bucket = h2o_iovec_init(path.base + 1, (slash ? slash : path.base + path.len) - (path.base + 1));
+    raw_key = slash ? h2o_iovec_init(slash + 1, path.base + path.len - (slash + 1)) : h2o_iovec_init("", 0);
+    if (s3_percent_decode(pool, raw_bucket, &ctx->bucket) != 0 || s3_percent_decode(pool, raw_key, &ctx->key) != 0)
+        return -1;
+    return 0;
+}
+
 void gw_handle_request(gw_ctx_t *ctx)
 {
     h2o_req_t *req = ctx->req;
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
     h2o_iovec_t path = h2o_iovec_init(req->input.path.base, path_len);
+    s3_error_t route_error = S3_OK;
     int ret;
 
     ctx->method = req->input.method;
@@ -324,37 +469,50 @@ void gw_handle_request(gw_ctx_t *ctx)
         gw_fail(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
+    if (resolve_host(ctx) != 0) {
+        refuse_host(ctx);
+        return;
+    }
+
+    int admin = ctx->host_bucket.base == NULL && path.len >= sizeof(ADMIN_PREFIX) - 1 &&
+                memcmp(path.base, ADMIN_PREFIX, sizeof(ADMIN_PREFIX) - 1) == 0;
+    if (admin) {
+        ctx->op = GW_OP_ADMIN;
+    } else {
+        if (parse_resource(ctx, path) != 0) {
+            gw_fail(ctx, S3_ERR_INVALID_URI, NULL);
+            return;
+        }
+        ctx->op = ctx->bucket.len == 0 ? classify_service(ctx, &route_error)
+                  : ctx->key.len == 0  ? classify_bucket(ctx, &route_error)
+                                       : classify_object(ctx, &route_error);
+    }
+    ctx->access->op = ctx->op;
+    ctx->access->bucket = ctx->bucket;
+    ctx->access->key = ctx->key;
+
+    /* a form upload carries no Authorization header: answer what it is, not "anonymous" */
+    if (ctx->op == GW_OP_POST_OBJECT) {
+        gw_fail(ctx, S3_ERR_NOT_IMPLEMENTED, "POST Object (browser-based uploads with HTML forms) is not implemented");
+        return;
+    }
     if (authenticate(ctx) != 0)
         return;
-
-    if (path.len >= sizeof(ADMIN_PREFIX) - 1 && memcmp(path.base, ADMIN_PREFIX, sizeof(ADMIN_PREFIX) - 1) == 0) {
-        if (!ctx->is_root)
-            gw_fail(ctx, S3_ERR_ACCESS_DENIED, NULL);
-        else
-            gw_admin(ctx);
+    if (admin && !ctx->is_root) {
+        gw_fail(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return;
     }
-
-    /* path-style: /bucket/key */
-    const char *slash = memchr(path.base + 1, '/', path.len - 1);
-    h2o_iovec_t raw_bucket = h2o_iovec_init(path.base + 1, (slash ? slash : path.base + path.len) - (path.base + 1));
-    h2o_iovec_t raw_key = slash ? h2o_iovec_init(slash + 1, path.base + path.len - (slash + 1)) : h2o_iovec_init("", 0);
-    if ((ret = s3_percent_decode(&req->pool, raw_bucket, &ctx->bucket)) != 0 ||
-        (ret = s3_percent_decode(&req->pool, raw_key, &ctx->key)) != 0) {
-        gw_fail(ctx, S3_ERR_INVALID_URI, NULL);
-        return;
-    }
-    if (ctx->bucket.len == 0) {
-        route_service(ctx);
-        return;
-    }
-    if (ctx->key.len == 0) {
-        route_bucket(ctx);
-        return;
-    }
-    if ((ret = s3_key_validate(ctx->key)) != 0) {
+    if (!admin && ctx->key.len > 0 && (ret = s3_key_validate(ctx->key)) != 0) {
         gw_fail(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
-    route_object(ctx);
+    if (ctx->op == GW_OP_NONE) {
+        gw_fail(ctx, route_error, NULL);
+        return;
+    }
+    if (gw_refuse_check(ctx) != 0) {
+        gw_respond(ctx);
+        return;
+    }
+    op_handlers[ctx->op](ctx);
 }

@@ -14,7 +14,9 @@
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
 #include <openssl/crypto.h>
+#include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -43,6 +46,8 @@ struct gw_server {
     gw_healer_t *healer;
     store_gc_t *gc;
     loop_thread_t *loops;
+    h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
+    size_t ndomains;
     atomic_size_t inflight;
     atomic_uint_fast64_t next_request;
     uint64_t request_salt;
@@ -58,6 +63,12 @@ const gw_config_t *gw_server_config(const gw_server_t *s)
 gw_pool_t *gw_server_read_pool(gw_server_t *s)
 {
     return s->read_pool;
+}
+
+const h2o_iovec_t *gw_server_domains(const gw_server_t *s, size_t *n)
+{
+    *n = s->ndomains;
+    return s->domains;
 }
 
 gw_iam_t *gw_server_iam(gw_server_t *s)
@@ -76,6 +87,7 @@ void gw_ctx_free(gw_ctx_t *ctx)
 {
     free(ctx->body_owned);
     OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
+    gw_listen_conn_release(ctx->conn);
     atomic_fetch_sub(&ctx->srv->inflight, 1);
     free(ctx);
 }
@@ -105,6 +117,12 @@ void gw_set_error(gw_ctx_t *ctx, s3_error_t err, const char *message)
 {
     ctx->error = err;
     ctx->error_message = message;
+}
+
+void gw_set_error_field(gw_ctx_t *ctx, const char *name, h2o_iovec_t value)
+{
+    if (ctx->nerror_fields < sizeof(ctx->error_fields) / sizeof(ctx->error_fields[0]))
+        ctx->error_fields[ctx->nerror_fields++] = (s3_error_field_t){name, value};
 }
 
 static int is_head(const gw_ctx_t *ctx)
@@ -174,9 +192,11 @@ static void send_error(gw_ctx_t *ctx)
                                               : h2o_iovec_init(NULL, 0);
     h2o_iovec_t resource =
         req->input.query_at == SIZE_MAX ? req->input.path : h2o_iovec_init(req->input.path.base, req->input.query_at);
-    s3_error_field_t fields[2];
+    s3_error_field_t fields[2 + sizeof(ctx->error_fields) / sizeof(ctx->error_fields[0])];
     size_t nfields = 0;
 
+    for (size_t i = 0; i < ctx->nerror_fields; i++)
+        fields[nfields++] = ctx->error_fields[i];
     if (ctx->error == S3_ERR_NO_SUCH_KEY && ctx->key.len > 0)
         fields[nfields++] = (s3_error_field_t){"Key", ctx->key};
     if ((ctx->error == S3_ERR_NO_SUCH_BUCKET || ctx->error == S3_ERR_BUCKET_NOT_EMPTY) && ctx->bucket.len > 0)
@@ -186,6 +206,7 @@ static void send_error(gw_ctx_t *ctx)
         send_body(ctx, 304, NULL, h2o_iovec_init(NULL, 0));
         return;
     }
+    ctx->access->error = ctx->error;
     s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
                  h2o_iovec_init(NULL, 0), fields, nfields, &xml);
     if (info->status == 503)
@@ -246,6 +267,53 @@ void gw_dispatch_read(gw_ctx_t *ctx, gw_work_fn work)
     dispatch(ctx, work, ctx->srv->read_pool);
 }
 
+/* ---------------------------------------------------------------- access log */
+
+static void next_request_id(gw_server_t *srv, char out[17])
+{
+    uint64_t n = atomic_fetch_add(&srv->next_request, 1);
+    snprintf(out, 17, "%016llX", (unsigned long long)(n ^ srv->request_salt));
+}
+
+/* "address:port" of the client, "[v6]:port" for IPv6; "-" when unknown. */
+static void format_client(h2o_conn_t *conn, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    char host[NI_MAXHOST];
+    socklen_t len = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
+
+    if (len == 0 || h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) == SIZE_MAX) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    int32_t port = h2o_socket_getport((struct sockaddr *)&ss);
+    snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
+}
+
+/* Writes the access-log line of a request; runs when h2o disposes the request, after the last
+ * byte was handed over or the client went away, whether or not the gw_ctx_t is still alive. */
+static void on_access_dispose(void *p)
+{
+    gw_access_t *a = p;
+    h2o_req_t *req = a->req;
+    char client[NI_MAXHOST + 16], bucket[300], key[4 * 1024 + 16], ak[160];
+    struct timeval now;
+
+    gettimeofday(&now, NULL);
+    double ms = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000.0 +
+                (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1000.0;
+    format_client(req->conn, client, sizeof(client));
+    gw_log_value(bucket, sizeof(bucket), a->bucket.len > 0 ? a->bucket.base : NULL, a->bucket.len);
+    gw_log_value(key, sizeof(key), a->key.len > 0 ? a->key.base : NULL, a->key.len);
+    gw_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
+    gw_log(GW_LOG_INFO,
+           "event=request request_id=%s access_key=%s client=%s op=%s bucket=%s key=%s status=%d bytes_out=%zu "
+           "bytes_in=%zu duration_ms=%.3f%s%s",
+           a->request_id, ak, client, gw_op_name(a->op), bucket, key, req->res.status, req->bytes_sent,
+           req->entity.base != NULL ? req->entity.len : 0, ms < 0 ? 0.0 : ms, a->error != S3_OK ? " error=" : "",
+           a->error != S3_OK ? s3_error_info(a->error)->code : "");
+}
+
 /* ---------------------------------------------------------------- request entry */
 
 typedef struct {
@@ -267,10 +335,14 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     ctx->cluster = srv->cluster;
     ctx->iam = srv->iam;
     ctx->started_ns = gw_now_ns();
-    uint64_t n = atomic_fetch_add(&srv->next_request, 1);
-    snprintf(ctx->request_id, sizeof(ctx->request_id), "%016llX", (unsigned long long)(n ^ srv->request_salt));
+    next_request_id(srv, ctx->request_id);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-request-id"), 0, NULL,
                           h2o_strdup(&req->pool, ctx->request_id, 16).base, 16);
+    ctx->access = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx->access), on_access_dispose);
+    memset(ctx->access, 0, sizeof(*ctx->access));
+    ctx->access->req = req;
+    memcpy(ctx->access->request_id, ctx->request_id, sizeof(ctx->request_id));
+    ctx->conn = gw_listen_conn_hold(req->conn);
 
     if (atomic_fetch_add(&srv->inflight, 1) >= srv->cfg.max_inflight) {
         gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
@@ -281,6 +353,35 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
 }
 
 /* ---------------------------------------------------------------- loops */
+
+/* The watchdog's answer to a request that stopped arriving half-way: S3's RequestTimeout. */
+static size_t stalled_request_response(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap)
+{
+    const s3_error_info_t *info = s3_error_info(S3_ERR_REQUEST_TIMEOUT);
+    gw_server_t *srv = arg;
+    h2o_mem_pool_t pool;
+    h2o_iovec_t xml;
+    char id[17];
+    int n;
+
+    next_request_id(srv, id);
+    h2o_mem_init_pool(&pool);
+    s3_error_xml(&pool, S3_ERR_REQUEST_TIMEOUT, h2o_iovec_init(NULL, 0), h2o_iovec_init(NULL, 0),
+                 h2o_iovec_init(id, 16), h2o_iovec_init(NULL, 0), NULL, 0, &xml);
+    n = snprintf(out, cap,
+                 "HTTP/1.1 %d %s\r\nServer: yuncang\r\nConnection: close\r\nx-amz-request-id: %s\r\n"
+                 "Content-Type: application/xml\r\nContent-Length: %zu\r\n\r\n%.*s",
+                 info->status, gw_reason(info->status), id, xml.len, (int)xml.len, xml.base);
+    h2o_mem_clear_pool(&pool);
+    if (n <= 0 || (size_t)n >= cap)
+        return 0;
+    /* the request never reached a handler: what is known of it */
+    gw_log(GW_LOG_INFO,
+           "event=request request_id=%s access_key=- client=%s op=- bucket=- key=- status=%d bytes_out=%zu "
+           "bytes_in=%llu error=%s",
+           id, client, info->status, xml.len, (unsigned long long)bytes_in, info->code);
+    return (size_t)n;
+}
 
 /* Everything of h2o that a loop owns is made on the loop's own thread: sockets take their
  * buffers from the creating thread's __thread allocator, and two loops reading into buffers
@@ -293,7 +394,10 @@ static void *loop_main(void *arg)
     gw_loop_init(&lt->loop, lt->ctx.loop);
     lt->accept_ctx.ctx = &lt->ctx;
     lt->accept_ctx.hosts = lt->srv->globalconf.hosts;
-    lt->listener = gw_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
+    gw_listen_watch_t watch = {.progress_timeout_ms = (uint64_t)lt->srv->cfg.progress_timeout * 1000,
+                               .stalled_request_response = stalled_request_response,
+                               .arg = lt->srv};
+    lt->listener = gw_listen_start_watched(lt->ctx.loop, lt->fd, &lt->accept_ctx, &watch);
     while (!lt->srv->stopping)
         h2o_evloop_run(lt->ctx.loop, INT32_MAX);
     return NULL;
@@ -317,6 +421,37 @@ static int make_dirs(const char *path)
         }
     }
     return mkdir(buf, 0700) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+/* Lowercase copies of the domains of virtual-host addressing: the configured list, or localhost
+ * and this machine's host name. */
+static int load_domains(gw_server_t *srv, const char *list)
+{
+    char host[256], fallback[300];
+    size_t n;
+
+    if (list == NULL) {
+        if (gethostname(host, sizeof(host)) != 0)
+            host[0] = '\0';
+        host[sizeof(host) - 1] = '\0';
+        snprintf(fallback, sizeof(fallback), "localhost %s", host);
+        list = fallback;
+    }
+    n = gw_config_split_drives(list, NULL, 0);
+    char **names = calloc(n > 0 ? n : 1, sizeof(*names));
+    if ((srv->domains = calloc(n > 0 ? n : 1, sizeof(*srv->domains))) == NULL || names == NULL) {
+        free(names);
+        return -ENOMEM;
+    }
+    n = gw_config_split_drives(list, names, n);
+    for (size_t i = 0; i < n; i++) {
+        for (char *p = names[i]; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        /* the same name twice (localhost as the host name) would only cost a comparison */
+        srv->domains[srv->ndomains++] = h2o_iovec_init(names[i], strlen(names[i]));
+    }
+    free(names);
+    return 0;
 }
 
 static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
@@ -400,10 +535,15 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     start_orphan_collector(srv);
     if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, &srv->iam)) != 0)
         goto fail;
+    if ((ret = load_domains(srv, cfg->domains)) != 0)
+        goto fail;
 
     h2o_config_init(&srv->globalconf);
     srv->globalconf.max_request_entity_size = (size_t)cfg->max_object_size + 64 * 1024 * 1024;
     srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("yuncang"));
+    /* h2o times the whole request read (and keep-alive idle time) with this one timer: put it out
+     * of the way; the loops' progress watchdog closes stalled and idle connections instead */
+    srv->globalconf.http1.req_timeout = UINT64_C(1) << 40;
     h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
     root_handler_t *handler = (root_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
@@ -420,9 +560,10 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     for (size_t i = 0; i < cfg->loops; i++)
         if ((ret = start_loop(srv, &srv->loops[i])) != 0)
             goto fail;
-    gw_log(GW_LOG_INFO, "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu",
+    gw_log(GW_LOG_INFO,
+           "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu progress_timeout=%llu",
            cfg->listen_host, cfg->listen_port, srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops,
-           cfg->workers);
+           cfg->workers, (unsigned long long)cfg->progress_timeout);
     *out = srv;
     return 0;
 

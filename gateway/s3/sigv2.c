@@ -233,10 +233,17 @@ int s3_sigv2_string_to_sign(const s3_request_t *req, const s3_sigv2_t *auth, h2o
         put(&b, "\n", 1);
     }
 
-    put_iov(&b, req->path);
-    /* a bucket is signed as "/bucket/" whether or not the request path ends in a slash */
-    if (req->path.len > 1 && memchr(req->path.base + 1, '/', req->path.len - 1) == NULL)
+    if (auth->host_bucket.base != NULL) {
+        /* virtual-host style: "/bucket" + "/key", or "/bucket/" for the bucket itself */
         put(&b, "/", 1);
+        put_iov(&b, auth->host_bucket);
+        put_iov(&b, req->path);
+    } else {
+        put_iov(&b, req->path);
+        /* a bucket is signed as "/bucket/" whether or not the request path ends in a slash */
+        if (req->path.len > 1 && memchr(req->path.base + 1, '/', req->path.len - 1) == NULL)
+            put(&b, "/", 1);
+    }
     for (h2o_iovec_t rest = req->query; rest.len > 0;) {
         h2o_iovec_t pair = split(&rest, '&'), raw_value = pair, name = split(&pair, '=');
         int has_value = raw_value.len > name.len;

@@ -4,7 +4,8 @@
  *
  * String to sign: method, Content-MD5, Content-Type, Date (the Expires value for presigned
  * URLs; empty when x-amz-date is sent), the x-amz-* headers (lowercase, sorted, "name:value"
- * lines, repeated names joined by ','), then the resource: the path as sent, plus the
+ * lines, repeated names joined by ','), then the resource: the path as sent (preceded by "/bucket"
+ * when the bucket was named by the Host header, virtual-host style), plus the
  * sub-resources S3 signs (acl, uploadId, partNumber, response-*, ...) sorted by name, with
  * decoded values. The signature is base64(HMAC-SHA1(secret, string to sign)).
  */
@@ -23,6 +24,9 @@ typedef struct {
     h2o_iovec_t access_key;
     uint8_t signature[20];
     int64_t expires; /* presigned: Unix seconds after which the URL is refused */
+    /* virtual-host style: the bucket named by the Host header, set by the caller before verifying
+     * (the resource signed is then "/bucket" followed by the path); {NULL, 0} for path style */
+    h2o_iovec_t host_bucket;
 } s3_sigv2_t;
 
 /* Reads a SigV2 header or presigned query into out (kind NONE when the request carries neither).

@@ -195,6 +195,28 @@ check "aws s3api delete-objects" aws s3api delete-objects --bucket "$b1" \
 check "aws s3api delete-objects removed keys" count_aws_keys sync/ 6
 check "aws s3 rm one" aws s3 rm "s3://$b1/dir/small.txt"
 check "aws s3 rm one removed it" count_aws_keys dir/ 0
+# headers whose meaning is not implemented are refused, and nothing is written
+refused() {
+    local code=$1 key=$2 out
+    shift 2
+    if out=$("$@" 2>&1); then echo "accepted: $out"; return 1; fi
+    echo "$out"
+    echo "$out" | grep -q "$code" || return 1
+    ! aws s3api head-object --bucket "$b1" --key "$key" >/dev/null 2>&1
+}
+check "aws s3 cp --sse AES256 -> NotImplemented" refused NotImplemented edge/sse.txt \
+    aws s3 cp "$work/small.txt" "s3://$b1/edge/sse.txt" --sse AES256
+check "aws s3 cp --acl public-read -> NotImplemented" refused NotImplemented edge/acl.txt \
+    aws s3 cp "$work/small.txt" "s3://$b1/edge/acl.txt" --acl public-read
+check "aws s3api put-object --storage-class GLACIER -> NotImplemented" refused NotImplemented edge/glacier.txt \
+    aws s3api put-object --bucket "$b1" --key edge/glacier.txt --body "$work/small.txt" --storage-class GLACIER
+check "aws s3api put-object --tagging -> NotImplemented" refused NotImplemented edge/tagged.txt \
+    aws s3api put-object --bucket "$b1" --key edge/tagged.txt --body "$work/small.txt" --tagging a=b
+check "aws s3 cp --storage-class STANDARD" aws s3 cp "$work/small.txt" "s3://$b1/edge/standard.txt" \
+    --storage-class STANDARD
+check "aws s3api create-bucket of an owned bucket -> 200 (us-east-1)" aws s3api create-bucket --bucket "$b1"
+access_logged() { grep "event=request " "$work/gateway.log" | grep "op=PutObject" | grep -q "key=edge/standard.txt"; }
+check "the access log has the CLI's PutObject" access_logged
 check "aws s3 rm --recursive" aws s3 rm --recursive "s3://$b1/"
 check "aws s3 rm --recursive emptied the bucket" count_aws_keys "" 0
 check "aws s3 rb" aws s3 rb "s3://$b1"

@@ -156,11 +156,12 @@ def test_create_bucket_when_location_is_other_region(s3):
     assert_error(404, "404", s3.head_bucket, Bucket=name)
 
 
-def test_create_bucket_when_already_owned(s3, bucket):
-    # us-east-1 answers 200 to the owner creating its bucket again, and changes nothing
+def test_create_bucket_when_already_owned_in_us_east_1(s3, bucket):
+    # S3 answers 200 there and changes nothing (409 BucketAlreadyOwnedByYou in other regions: test_edge.py)
     s3.put_object(Bucket=bucket, Key="kept", Body=b"still here")
     r = s3.create_bucket(Bucket=bucket)
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert r["Location"] == "/" + bucket
     assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"still here"
 
 

@@ -42,6 +42,25 @@ TEST(test_config_reads_every_kind_of_value)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_reads_progress_timeout_and_domains)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(cfg.progress_timeout, 30);
+    CHECK(cfg.domains == NULL); /* localhost and the host name, decided at start */
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "progress_timeout: 120\ndomains: s3.example.com, localhost\n", err), 0);
+    CHECK_EQ_INT(cfg.progress_timeout, 120);
+    CHECK(strcmp(cfg.domains, "s3.example.com, localhost") == 0);
+    CHECK_EQ_INT(gw_config_split_drives(cfg.domains, NULL, 0), 2);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "progress_timeout: 0\n", err), -1);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "progress_timeout: 86401\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_rejects_unknown_setting_with_its_line)
 {
     gw_config_t cfg;
@@ -124,6 +143,7 @@ int main(void)
 {
     RUN(test_config_defaults_when_file_is_empty);
     RUN(test_config_reads_every_kind_of_value);
+    RUN(test_config_reads_progress_timeout_and_domains);
     RUN(test_config_rejects_unknown_setting_with_its_line);
     RUN(test_config_rejects_bad_values);
     RUN(test_config_check_rejects_drives_not_forming_sets);

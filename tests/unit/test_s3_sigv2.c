@@ -42,6 +42,30 @@ TEST(test_sigv2_header_example_verifies)
     h2o_mem_clear_pool(&pool);
 }
 
+/* The documentation's example is a virtual-hosted request (Host: johnsmith.s3.amazonaws.com,
+ * GET /photos/puppy.jpg): its resource is signed as /johnsmith/photos/puppy.jpg. */
+TEST(test_sigv2_virtual_host_request_signs_bucket_before_path)
+{
+    h2o_mem_pool_t pool;
+    headers_t h = {0};
+    s3_sigv2_t auth;
+    h2o_iovec_t sts;
+    h2o_mem_init_pool(&pool);
+    add(&h, "date", "Tue, 27 Mar 2007 19:36:42 +0000");
+    add(&h, "authorization", "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
+    s3_request_t req = request("GET", "/photos/puppy.jpg", "", &h);
+    CHECK_EQ_INT(s3_sigv2_parse(&req, &pool, &auth), 0);
+    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), EXAMPLE_TIME, &pool),
+                 S3_AUTH_SIGNATURE_MISMATCH);
+    auth.host_bucket = h2o_iovec_init(H2O_STRLIT("johnsmith"));
+    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), EXAMPLE_TIME, &pool), 0);
+    /* the bucket itself: "/" becomes "/johnsmith/" */
+    req = request("GET", "/", "acl", &h);
+    CHECK_EQ_INT(s3_sigv2_string_to_sign(&req, &auth, &pool, &sts), 0);
+    CHECK(sts.len > 15 && memcmp(sts.base + sts.len - 15, "/johnsmith/?acl", 15) == 0);
+    h2o_mem_clear_pool(&pool);
+}
+
 TEST(test_sigv2_header_rejects_tampered_path_or_secret_or_skew)
 {
     h2o_mem_pool_t pool;
@@ -146,6 +170,7 @@ int main(void)
     RUN(test_sigv2_header_example_verifies);
     RUN(test_sigv2_header_rejects_tampered_path_or_secret_or_skew);
     RUN(test_sigv2_presigned_example_verifies_until_it_expires);
+    RUN(test_sigv2_virtual_host_request_signs_bucket_before_path);
     RUN(test_sigv2_string_to_sign_has_sorted_amz_headers_and_subresources);
     RUN(test_sigv2_bucket_resource_ends_with_slash);
     RUN(test_sigv2_malformed_or_absent);
