@@ -78,11 +78,6 @@ def composite(alg, parts):
     return "%s-%d" % (base64.b64encode(digest(alg, joined)).decode(), len(parts))
 
 
-def test_crc64nvme_helper_has_the_published_check_value():
-    assert crc64nvme(b"123456789") == 0xAE8B14860A799888
-    assert crc32c(b"123456789") == 0xE3069283
-
-
 # ---------------------------------------------------------------- small helpers
 
 def pattern(size, seed=0):
@@ -228,6 +223,8 @@ def test_ranged_download_of_big_single_put_with_checksum_mode_validates(s3, buck
 
 @pytest.mark.parametrize("alg", ALGS)
 def test_put_object_header_checksum_verified_stored_and_echoed(gateway, bucket, alg):
+    # the checksums computed here, checked against their published values first
+    assert crc64nvme(b"123456789") == 0xAE8B14860A799888 and crc32c(b"123456789") == 0xE3069283
     data = pattern(200 * KiB + 7, 4)
     r = raw(gateway, "PUT", bucket, "k", headers={header_name(alg): b64(alg, data)}, body=data)
     assert r.status == 200, r.body[:300]
@@ -261,8 +258,10 @@ def test_put_object_trailer_checksum_verified_and_stored(gateway, s3, bucket, al
     r = raw_trailer(gateway, "PUT", bucket, "k", data, alg, b64(alg, data))
     assert r.status == 200, r.body[:300]
     assert r.headers[header_name(alg)] == b64(alg, data)
+    assert r.headers["x-amz-checksum-type"] == "FULL_OBJECT"
     r = raw(gateway, "GET", bucket, "k", headers={"x-amz-checksum-mode": "ENABLED"})
     assert r.body == data and r.headers[header_name(alg)] == b64(alg, data)
+    assert r.headers["x-amz-checksum-type"] == "FULL_OBJECT"
 
 
 @pytest.mark.parametrize("alg", ALGS)
@@ -304,6 +303,10 @@ def test_create_multipart_upload_echoes_algorithm_and_type(gateway, bucket, alg,
     root = list_parts(gateway, bucket, "k", upload_id)
     assert root.find(NS + "ChecksumAlgorithm").text == alg
     assert root.find(NS + "ChecksumType").text == want
+    # an upload without an algorithm answers none
+    r, upload_id = create_upload(gateway, bucket, "plain")
+    assert "x-amz-checksum-algorithm" not in r.headers and "x-amz-checksum-type" not in r.headers
+    assert list_parts(gateway, bucket, "plain", upload_id).find(NS + "ChecksumAlgorithm") is None
 
 
 @pytest.mark.parametrize("headers,message", [
@@ -324,11 +327,6 @@ def test_create_multipart_upload_refuses_bad_checksum_settings(gateway, s3, buck
     if message:
         assert error_of(r)[1] == message
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
-
-
-def test_create_multipart_upload_without_algorithm_sends_none(gateway, bucket):
-    r, _ = create_upload(gateway, bucket, "k")
-    assert "x-amz-checksum-algorithm" not in r.headers and "x-amz-checksum-type" not in r.headers
 
 
 @pytest.mark.parametrize("alg", ALGS)
@@ -562,7 +560,9 @@ def test_part_number_with_range_is_invalid_request(gateway, bucket, three_parts)
 
 
 def test_part_number_keeps_conditional_headers(gateway, bucket, three_parts):
-    _, etag = three_parts
+    parts, etag = three_parts
+    r = raw(gateway, "GET", bucket, "mp", "partNumber=2", {"If-Match": etag})
+    assert r.status == 206 and r.body == parts[1]
     r = raw(gateway, "GET", bucket, "mp", "partNumber=1", {"If-None-Match": etag})
     assert r.status == 304
     r = raw(gateway, "GET", bucket, "mp", "partNumber=1", {"If-Match": '"0123"'})
@@ -586,3 +586,5 @@ def test_part_number_of_empty_object(gateway, s3, bucket):
     r = raw(gateway, "GET", bucket, "empty", "partNumber=1")
     assert r.status == 200 and r.body == b""
     assert "content-range" not in r.headers
+    r = raw(gateway, "HEAD", bucket, "empty", "partNumber=2")
+    assert r.status == 416
