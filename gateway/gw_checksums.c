@@ -28,12 +28,13 @@ static void set_error_fmt(gw_ctx_t *ctx, s3_error_t err, const char *fmt, ...)
 /* "crc32", "sha256", ...: S3 names algorithms in lowercase inside its messages */
 static const char *lower_name(s3_checksum_alg_t alg, char out[16])
 {
-    const char *name = alg == S3_CHECKSUM_NONE ? "null" : s3_checksum_alg_name(alg);
-    size_t i = 0;
+    const char *name =
+        alg == S3_CHECKSUM_NONE || s3_checksum_alg_name(alg) == NULL ? "null" : s3_checksum_alg_name(alg);
+    size_t n = strlen(name) < 15 ? strlen(name) : 15;
 
-    for (; name[i] != '\0' && i < 15; i++)
+    for (size_t i = 0; i < n; i++)
         out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-    out[i] = '\0';
+    out[n] = '\0';
     return out;
 }
 
