@@ -880,6 +880,8 @@ TEST(test_record_rejects_when_checksum_fields_inconsistent)
     reseal(copy, buf.len);
     r[1] = meta_object_decode(copy, buf.len, &o);
     meta_buf_dispose(&buf);
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
     free(copy);
 
     /* part checksums that do not split evenly over the parts: 13 bytes for 3 parts */
