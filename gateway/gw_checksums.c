@@ -80,9 +80,9 @@ static void bad_digest(gw_ctx_t *ctx, s3_checksum_alg_t alg)
 /* The x-amz-checksum-* headers that name a setting rather than carry a body's checksum. */
 static int is_setting_header(h2o_iovec_t name)
 {
-    return h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-checksum-mode")) ||
-           h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-checksum-algorithm")) ||
-           h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-checksum-type"));
+    return h2o_lcstris(name.base, name.len, H2O_STRLIT("x-amz-checksum-mode")) ||
+           h2o_lcstris(name.base, name.len, H2O_STRLIT("x-amz-checksum-algorithm")) ||
+           h2o_lcstris(name.base, name.len, H2O_STRLIT("x-amz-checksum-type"));
 }
 
 /* The one checksum header of the request, if any: *alg NONE when there is none. Several, or one
