@@ -85,6 +85,12 @@ deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
+	@# the JavaScript SDK tests: node and npm (the machine's own when present), then the locked packages
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nodejs npm; \
+	fi
+	@[ -d tests/js/node_modules/@aws-sdk/client-s3 ] || (cd tests/js && npm ci --no-audit --no-fund)
 
 run: deps all
 	./tests/run-gateway.sh

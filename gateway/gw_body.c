@@ -4,6 +4,7 @@
 #include "gateway/s3/chunked.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,7 +98,15 @@ static int decode_chunked(gw_ctx_t *ctx)
     if ((ret = s3_chunked_new(&cfg, &dec)) != 0 ||
         (ret = s3_chunked_feed(dec, (const uint8_t *)ctx->req->entity.base, ctx->req->entity.len)) != 0 ||
         (ret = s3_chunked_finish(dec)) != 0) {
-        gw_set_error(ctx, chunked_error(ret), NULL);
+        if (ret == S3_CHUNKED_BAD_DIGEST) {
+            /* S3 names the algorithm whose trailer did not match */
+            char msg[96];
+            int n = snprintf(msg, sizeof(msg), "The %s you specified did not match the calculated checksum.",
+                             s3_checksum_alg_name(s3_chunked_trailer_alg(dec)));
+            gw_set_error(ctx, S3_ERR_BAD_DIGEST, h2o_strdup(&ctx->req->pool, msg, (size_t)n).base);
+        } else {
+            gw_set_error(ctx, chunked_error(ret), NULL);
+        }
         goto fail;
     }
     s3_checksum_alg_t alg = s3_chunked_trailer_alg(dec);
@@ -137,29 +146,5 @@ int gw_body_payload(gw_ctx_t *ctx, int defer_sha256, int *sha256_pending)
         return decode_chunked(ctx);
     default:
         return 0;
-    }
-}
-
-void gw_body_checksum(const gw_ctx_t *ctx, h2o_iovec_t *algo, h2o_iovec_t *value)
-{
-    static const struct {
-        const char *header, *name;
-    } algos[] = {{"x-amz-checksum-crc32", "CRC32"},
-                 {"x-amz-checksum-crc32c", "CRC32C"},
-                 {"x-amz-checksum-sha1", "SHA1"},
-                 {"x-amz-checksum-sha256", "SHA256"}};
-    *algo = *value = h2o_iovec_init(NULL, 0);
-    if (ctx->trailer_checksum_algo.base != NULL) {
-        *algo = ctx->trailer_checksum_algo;
-        *value = ctx->trailer_checksum_value;
-        return;
-    }
-    for (size_t i = 0; i < sizeof(algos) / sizeof(algos[0]); i++) {
-        h2o_iovec_t v = gw_header(ctx, algos[i].header);
-        if (v.base != NULL) {
-            *algo = h2o_iovec_init(algos[i].name, strlen(algos[i].name));
-            *value = v;
-            return;
-        }
     }
 }

@@ -2,7 +2,8 @@
  *
  * h2o hands over the whole entity. Depending on x-amz-content-sha256 it is the payload itself
  * (a signed hash, or UNSIGNED-PAYLOAD) or aws-chunked framing around it (streaming modes),
- * whose chunk signatures or trailing checksums are verified while it is decoded. Worker side:
+ * whose chunk signatures or trailing checksums are verified while it is decoded (a verified
+ * trailer checksum is left in ctx->trailer_checksum_*, for gw_checksums.h). Worker side:
  * decoding and hashing are proportional to the body.
  */
 #ifndef YC_GW_BODY_H
@@ -19,9 +20,5 @@ static inline int gw_body_prepare(gw_ctx_t *ctx)
 {
     return gw_body_payload(ctx, 0, NULL);
 }
-
-/* Checksum the client asked us to store (x-amz-checksum-* header or trailer), if any:
- * algorithm name ("CRC32", ...) and base64 value, borrowed from the request. */
-void gw_body_checksum(const gw_ctx_t *ctx, h2o_iovec_t *algo, h2o_iovec_t *value);
 
 #endif

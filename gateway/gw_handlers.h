@@ -51,9 +51,10 @@ int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *re
 /* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
 int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);
 int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, struct gw_object **out);
-/* Writes n bytes at off of src as new part data in set (never inline). */
+/* Writes n bytes at off of src as new part data in set (never inline); observe (may be NULL)
+ * sees the bytes in order, as in gw_data_write. */
 int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
-                 gw_data_t *out);
+                 gw_observe_fn observe, void *observe_arg, gw_data_t *out);
 
 /* Listing (gw_list.c). */
 void gw_list_objects(gw_ctx_t *ctx); /* v1 and v2 */

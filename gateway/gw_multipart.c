@@ -20,6 +20,7 @@
  * deleted after it is given back: no byte moves while the lock is held, only records.
  */
 #include "gateway/gw_body.h"
+#include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_lock.h"
 #include "gateway/gw_log.h"
@@ -326,6 +327,10 @@ static void create_work(gw_ctx_t *ctx)
     u.cache_control = attrs.cache_control;
     u.expires = attrs.expires;
     u.user_meta = attrs.user_meta;
+    if (gw_checksum_upload_settings(ctx, &u) != 0) {
+        meta_buf_dispose(&kv);
+        return;
+    }
     u.ec_k = set->k;
     u.ec_m = set->m;
     u.stripe_size = ctx->cluster->stripe_size;
@@ -353,6 +358,7 @@ static void create_work(gw_ctx_t *ctx)
     s3_xml_close(&w, "InitiateMultipartUploadResult");
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";
+    gw_checksum_upload_headers(ctx, &u);
 }
 
 void gw_create_multipart(gw_ctx_t *ctx)
@@ -399,10 +405,18 @@ static void part_put_task(void *arg, size_t slot)
     meta_buf_dispose(&buf);
 }
 
-/* The MD5 of a part with no payload hash: what the data pass computed. */
-static void observe_sha256(void *arg, const void *data, size_t len)
+/* What the data pass of a part feeds besides the MD5: the payload hash, the part's checksum. */
+typedef struct {
+    EVP_MD_CTX *sha256; /* NULL: no payload hash to check */
+    gw_checksum_t *checksum;
+} part_observer_t;
+
+static void observe_part(void *arg, const void *data, size_t len)
 {
-    EVP_DigestUpdate((EVP_MD_CTX *)arg, data, len);
+    part_observer_t *o = arg;
+    if (o->sha256 != NULL)
+        EVP_DigestUpdate(o->sha256, data, len);
+    gw_checksum_observe(o->checksum, data, len);
 }
 
 static void upload_part_work(gw_ctx_t *ctx)
@@ -413,6 +427,8 @@ static void upload_part_work(gw_ctx_t *ctx)
     gw_data_t data;
     gw_object_t *src = NULL;
     EVP_MD_CTX *sha = NULL;
+    gw_checksum_t checksum = {0};
+    part_observer_t ob = {NULL, &checksum};
     int ret, sha256_pending = 0;
 
     if (s3_parse_part_number(s3_query_get(&ctx->query, "partNumber"), &number) != 0) {
@@ -439,16 +455,19 @@ static void upload_part_work(gw_ctx_t *ctx)
             off = range.first;
             n = range.last - range.first + 1;
         }
-        ret = gw_copy_data(ctx, src, off, n, u.set, u.rec.distribution, &data);
+        if (gw_checksum_begin_part(ctx, &u.rec, 1, &checksum) != 0)
+            goto done;
+        ret = gw_copy_data(ctx, src, off, n, u.set, u.rec.distribution, gw_checksum_observe, &checksum, &data);
     } else {
-        if (gw_body_payload(ctx, 1, &sha256_pending) != 0)
+        if (gw_body_payload(ctx, 1, &sha256_pending) != 0 || gw_checksum_begin_part(ctx, &u.rec, 0, &checksum) != 0)
             goto done;
         if (sha256_pending) {
             sha = EVP_MD_CTX_new();
             EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
         }
+        ob.sha256 = sha;
         ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, gw_source_memory(ctx->body.base), ctx->body.len, 0,
-                            sha256_pending ? observe_sha256 : NULL, sha, &data);
+                            observe_part, &ob, &data);
     }
     if (ret != 0) {
         gw_set_store_error(ctx, ret);
@@ -463,11 +482,14 @@ static void upload_part_work(gw_ctx_t *ctx)
             goto drop;
         }
     }
+    if (gw_checksum_finish(ctx, &checksum) != 0)
+        goto drop;
     if (!copy && md5.base != NULL && s3_checksum_compare_base64(data.md5, 16, md5) != 0) {
         gw_set_error(ctx, S3_ERR_BAD_DIGEST, NULL);
         goto drop;
     }
     meta_part_t rec = {.number = number, .size = data.size, .mtime_ns = gw_now_ns()};
+    gw_checksum_part_record(&checksum, &rec);
     memcpy(rec.upload_id, u.upload_id, META_ID_LEN);
     memcpy(rec.etag, data.md5, 16);
     memcpy(rec.data_id, data.data_id, META_ID_LEN);
@@ -504,11 +526,13 @@ static void upload_part_work(gw_ctx_t *ctx)
         s3_xml_open_root(&w, "CopyPartResult");
         s3_xml_element_time(&w, "LastModified", rec.mtime_ns);
         s3_xml_element_str(&w, "ETag", etag);
+        gw_checksum_part_xml(&w, &rec);
         s3_xml_close(&w, "CopyPartResult");
         ctx->resp_body = s3_xml_writer_result(&w);
         ctx->content_type = "application/xml";
     } else {
         gw_add_header_str(ctx, "etag", etag);
+        gw_checksum_echo(ctx, &checksum, 0);
     }
     gw_data_dispose(&data);
     goto done;
@@ -517,6 +541,7 @@ drop:
     gw_data_remove(ctx->cluster, &data);
     gw_data_dispose(&data);
 done:
+    gw_checksum_dispose(&checksum);
     EVP_MD_CTX_free(sha);
     gw_object_free(src);
     free(u.raw);
@@ -612,6 +637,7 @@ static void complete_work(gw_ctx_t *ctx)
     upload_t u;
     uint8_t *keep = NULL;
     meta_buf_t parts = {0};
+    gw_checksum_complete_t checksum = {0};
     gw_lock_t lock;
     int ret, have_ps = 0, locked = 0, ended = 0;
 
@@ -636,7 +662,7 @@ static void complete_work(gw_ctx_t *ctx)
         goto done;
     }
     have_ps = 1;
-    if (load_parts(ctx, &u, &ps, views) < 0)
+    if (load_parts(ctx, &u, &ps, views) < 0 || gw_checksum_complete_begin(ctx, &u.rec, &checksum) != 0)
         goto done;
 
     EVP_MD_CTX *md5 = EVP_MD_CTX_new();
@@ -656,6 +682,8 @@ static void complete_work(gw_ctx_t *ctx)
             gw_set_error(ctx, S3_ERR_INVALID_PART, NULL);
             break;
         }
+        if (gw_checksum_complete_part(ctx, &checksum, &list.parts[i], &v->rec) != 0)
+            break;
         if (i + 1 < list.count && v->rec.size < MIN_PART_SIZE) {
             gw_set_error(ctx, S3_ERR_ENTITY_TOO_SMALL, NULL);
             break;
@@ -696,6 +724,8 @@ static void complete_work(gw_ctx_t *ctx)
                        .parts = {(const char *)parts.base, parts.len},
                        .part_count = (uint32_t)list.count};
     memcpy(r.distribution, u.rec.distribution, 16);
+    if (gw_checksum_complete_finish(ctx, &checksum, &r) != 0)
+        goto done;
     if ((ret = gw_object_commit(ctx->cluster, u.set, &r, NULL)) != 0) {
         gw_set_store_error(ctx, ret);
         goto done;
@@ -727,6 +757,7 @@ static void complete_work(gw_ctx_t *ctx)
     s3_xml_element(&w, "Bucket", ctx->bucket);
     s3_xml_element(&w, "Key", ctx->key);
     s3_xml_element_str(&w, "ETag", quoted);
+    gw_checksum_complete_xml(&w, &checksum);
     s3_xml_close(&w, "CompleteMultipartUploadResult");
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";
@@ -734,6 +765,7 @@ static void complete_work(gw_ctx_t *ctx)
 done:
     if (locked)
         gw_lock_release(&lock);
+    gw_checksum_complete_dispose(&checksum);
     if (have_ps)
         parts_scan_dispose(&ps);
     meta_buf_dispose(&parts);
@@ -841,6 +873,7 @@ static void list_parts_work(gw_ctx_t *ctx)
     owner_xml(&w, "Initiator", u.rec.owner);
     owner_xml(&w, "Owner", u.rec.owner);
     s3_xml_element_str(&w, "StorageClass", "STANDARD");
+    gw_checksum_upload_xml(&w, &u.rec);
     s3_xml_element_uint(&w, "PartNumberMarker", marker);
     uint32_t listed = 0, last = 0;
     int truncated = 0;
@@ -866,6 +899,7 @@ static void list_parts_work(gw_ctx_t *ctx)
         s3_xml_element_time(&parts, "LastModified", views[n].rec.mtime_ns);
         s3_xml_element_str(&parts, "ETag", etag);
         s3_xml_element_uint(&parts, "Size", views[n].rec.size);
+        gw_checksum_part_xml(&parts, &views[n].rec);
         s3_xml_close(&parts, "Part");
         listed++;
         last = n;

@@ -8,6 +8,7 @@
  * marks it for the in-flight read to free.
  */
 #include "gateway/gw_body.h"
+#include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
@@ -85,12 +86,11 @@ static int collect_attributes(gw_ctx_t *ctx, new_object_t *n)
     return gw_object_attributes(ctx, &n->user_meta, &n->rec);
 }
 
-/* Hashes the body during the data pass: SHA-256 for a signed payload, the requested checksum. */
+/* Hashes the body during the data pass: SHA-256 for a signed payload, the x-amz-checksum-*. */
 typedef struct {
     int want_sha256;
     EVP_MD_CTX *sha256;
-    int want_checksum;
-    s3_checksum_t checksum;
+    gw_checksum_t *checksum; /* NULL: none (CopyObject) */
 } observer_t;
 
 static void observe(void *arg, const void *data, size_t len)
@@ -98,12 +98,12 @@ static void observe(void *arg, const void *data, size_t len)
     observer_t *o = arg;
     if (o->want_sha256)
         EVP_DigestUpdate(o->sha256, data, len);
-    if (o->want_checksum)
-        s3_checksum_update(&o->checksum, data, len);
+    if (o->checksum != NULL)
+        gw_checksum_observe(o->checksum, data, len);
 }
 
 /* Checks everything computed in the data pass; sets the error and returns non-zero on a mismatch. */
-static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16], h2o_iovec_t checksum_value)
+static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16])
 {
     h2o_iovec_t content_md5 = gw_header(ctx, "content-md5");
     int bad = 0;
@@ -118,16 +118,8 @@ static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16], 
             bad = 1;
         }
     }
-    if (ob->want_checksum) {
-        uint8_t digest[S3_CHECKSUM_MAX_SIZE];
-        size_t dlen;
-        s3_checksum_final(&ob->checksum, digest, &dlen);
-        ob->want_checksum = 0;
-        if (!bad && s3_checksum_compare_base64(digest, dlen, checksum_value) != 0) {
-            gw_set_error(ctx, S3_ERR_BAD_DIGEST, "The checksum you specified did not match what we received.");
-            bad = 1;
-        }
-    }
+    if (!bad && ob->checksum != NULL && gw_checksum_finish(ctx, ob->checksum) != 0)
+        bad = 1;
     if (!bad && content_md5.base != NULL && s3_checksum_compare_base64(md5, 16, content_md5) != 0) {
         gw_set_error(ctx, S3_ERR_BAD_DIGEST, NULL);
         bad = 1;
@@ -136,25 +128,16 @@ static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16], 
 }
 
 /* Writes size bytes from src as a new version of ctx->bucket/ctx->key with n's attributes.
- * Used by PutObject and CopyObject. Sets the response's ETag. */
-static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uint64_t size, int sha256_pending)
+ * Used by PutObject (checksum: the body's, begun) and CopyObject (checksum NULL). Sets the
+ * response's ETag. */
+static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uint64_t size, int sha256_pending,
+                            gw_checksum_t *checksum)
 {
-    observer_t ob = {.want_sha256 = sha256_pending};
-    h2o_iovec_t calgo, cvalue;
-    s3_checksum_alg_t alg;
+    observer_t ob = {.want_sha256 = sha256_pending, .checksum = checksum};
     gw_data_t data;
     char *etag = n->etag;
     int ret;
 
-    gw_body_checksum(ctx, &calgo, &cvalue);
-    if (calgo.base != NULL && ctx->trailer_checksum_algo.base == NULL) {
-        /* a header checksum is verified here; a trailer one was verified while decoding */
-        if (s3_checksum_alg_from_name(calgo, &alg) != 0 || s3_checksum_init(&ob.checksum, alg) != 0) {
-            gw_set_error(ctx, S3_ERR_INVALID_REQUEST, "Invalid checksum algorithm");
-            return -1;
-        }
-        ob.want_checksum = 1;
-    }
     if (sha256_pending &&
         ((ob.sha256 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ob.sha256, EVP_sha256(), NULL) != 1)) {
         EVP_MD_CTX_free(ob.sha256);
@@ -166,13 +149,11 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
     ret = gw_data_write(ctx->cluster, set, dist, src, size, 1, observe, &ob, &data);
     if (ret != 0) {
-        if (ob.want_checksum)
-            s3_checksum_dispose(&ob.checksum);
         EVP_MD_CTX_free(ob.sha256);
         gw_set_store_error(ctx, ret);
         return -1;
     }
-    if (verify_digests(ctx, &ob, data.md5, cvalue) != 0) {
+    if (verify_digests(ctx, &ob, data.md5) != 0) {
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
@@ -192,8 +173,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     r->flags = data.is_inline ? META_OBJ_INLINE : 0;
     r->size = size;
     r->etag = (meta_bytes_t){etag, 32};
-    r->checksum_algo = gw_mb(calgo);
-    r->checksum_value = gw_mb(cvalue);
+    if (checksum != NULL)
+        gw_checksum_object_record(checksum, r);
     r->ec_k = set->k;
     r->ec_m = set->m;
     r->stripe_size = ctx->cluster->stripe_size;
@@ -219,13 +200,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     char quoted[48];
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     gw_add_header_str(ctx, "etag", quoted);
-    if (calgo.base != NULL) {
-        char name[64];
-        snprintf(name, sizeof(name), "x-amz-checksum-%.*s", (int)calgo.len, calgo.base);
-        for (char *p = name; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        gw_add_header(ctx, name, cvalue.base, cvalue.len);
-    }
+    if (checksum != NULL)
+        gw_checksum_echo(ctx, checksum, 1);
     return 0;
 }
 
@@ -233,6 +209,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
 
 static void put_object_work(gw_ctx_t *ctx)
 {
+    gw_checksum_t checksum;
     new_object_t n;
     int sha256_pending;
 
@@ -242,8 +219,10 @@ static void put_object_work(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
         return;
     }
-    if (collect_attributes(ctx, &n) == 0)
-        store_new_object(ctx, &n, gw_source_memory(ctx->body.base), ctx->body.len, sha256_pending);
+    if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
+        store_new_object(ctx, &n, gw_source_memory(ctx->body.base), ctx->body.len, sha256_pending, &checksum);
+        gw_checksum_dispose(&checksum);
+    }
     meta_buf_dispose(&n.user_meta);
 }
 
@@ -401,14 +380,59 @@ static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
         (void)n;
         gw_add_header(ctx, hname, value.base, value.len);
     }
-    if (r->checksum_algo.len > 0 && h2o_memis(gw_header(ctx, "x-amz-checksum-mode").base,
-                                              gw_header(ctx, "x-amz-checksum-mode").len, H2O_STRLIT("ENABLED"))) {
-        char hname[64];
-        snprintf(hname, sizeof(hname), "x-amz-checksum-%.*s", (int)r->checksum_algo.len, r->checksum_algo.base);
-        for (char *p = hname; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        gw_add_header(ctx, hname, r->checksum_value.base, r->checksum_value.len);
+}
+
+/* ?partNumber= of GET/HEAD: 0 when absent. Malformed, or given with a Range, is refused as S3 does
+ * before the object is looked up. */
+static int parse_get_part_number(gw_ctx_t *ctx, uint32_t *out)
+{
+    h2o_iovec_t v = s3_query_get(&ctx->query, "partNumber");
+
+    *out = 0;
+    if (v.base == NULL)
+        return 0;
+    if (s3_parse_part_number(v, out) != 0) {
+        gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Part number must be an integer between 1 and 10000, inclusive");
+        return -1;
     }
+    if (gw_header(ctx, "range").base != NULL) {
+        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, "Cannot specify both Range header and partNumber query parameter");
+        return -1;
+    }
+    return 0;
+}
+
+/* The bytes of part number (1-based) of r: the sum of the earlier parts' sizes, and its size. An
+ * object from a single PUT is its own part 1. Non-zero (InvalidPartNumber set) past the last part. */
+static int locate_part(gw_ctx_t *ctx, const meta_object_t *r, uint32_t number, uint64_t *off, uint64_t *size)
+{
+    meta_part_ref_t p;
+
+    *off = 0;
+    if (number > r->part_count) {
+        gw_set_error(ctx, S3_ERR_INVALID_PART_NUMBER, NULL);
+        return -1;
+    }
+    for (uint32_t i = 0; i < number; i++) {
+        if (meta_object_part(r, i, &p) != 0) {
+            gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+            return -1;
+        }
+        if (i + 1 < number)
+            *off += p.size;
+    }
+    *size = p.size;
+    if (*off > r->size || *size > r->size - *off) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL); /* a record whose parts do not add up */
+        return -1;
+    }
+    return 0;
+}
+
+/* A multipart object's ETag ends in "-N"; a single PUT's (or a copy's) is a plain MD5. */
+static int is_multipart(const meta_object_t *r)
+{
+    return memchr(r->etag.base, '-', r->etag.len) != NULL;
 }
 
 static void get_object_work(gw_ctx_t *ctx)
@@ -416,9 +440,10 @@ static void get_object_work(gw_ctx_t *ctx)
     stream_t *s = ctx->handler_state;
     const meta_object_t *r;
     s3_range_t range;
+    uint32_t part_number;
     int ret;
 
-    if (parse_version_id(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
+    if (parse_version_id(ctx) != 0 || parse_get_part_number(ctx, &part_number) != 0 || gw_bucket_authorize(ctx) != 0)
         return;
     if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), NULL, &s->obj)) != 0) {
         gw_set_store_error(ctx, ret);
@@ -442,7 +467,16 @@ static void get_object_work(gw_ctx_t *ctx)
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
-    if ((ret = s3_range_parse(gw_header(ctx, "range"), r->size, &range)) != 0) {
+    if (part_number > 0) {
+        /* a part is a range S3 names for the client: 206 and Content-Range, the object's ETag */
+        uint64_t off, size;
+        if (locate_part(ctx, r, part_number, &off, &size) != 0)
+            return;
+        memset(&range, 0, sizeof(range));
+        range.partial = size > 0; /* an empty part has no range to name: a plain empty answer */
+        range.first = off;
+        range.last = off + size - 1;
+    } else if ((ret = s3_range_parse(gw_header(ctx, "range"), r->size, &range)) != 0) {
         char cr[64];
         s3_range_content_range(&range, r->size, 1, cr);
         gw_add_header_str(ctx, "content-range", cr);
@@ -450,8 +484,19 @@ static void get_object_work(gw_ctx_t *ctx)
         return;
     }
     add_object_headers(ctx, r);
+    if (part_number > 0 && is_multipart(r)) {
+        char count[16];
+        snprintf(count, sizeof(count), "%u", r->part_count);
+        gw_add_header_str(ctx, "x-amz-mp-parts-count", count);
+    }
+    /* a stored checksum describes the whole object or one part, never a range of bytes */
+    if (part_number > 0 || !range.partial)
+        gw_checksum_object_headers(ctx, r, part_number);
     s->next_off = range.partial ? range.first : 0;
-    s->end = r->size == 0 ? 0 : (range.partial ? range.last + 1 : r->size);
+    if (range.partial)
+        s->end = range.last + 1;
+    else
+        s->end = part_number > 0 ? 0 : r->size; /* an empty part, or the whole object */
     if (range.partial) {
         char cr[64];
         s3_range_content_range(&range, r->size, 0, cr);
@@ -707,10 +752,10 @@ fail:
 
 /* Copies n bytes at off of src into new part data (UploadPartCopy). */
 int gw_copy_data(gw_ctx_t *ctx, gw_object_t *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
-                 gw_data_t *out)
+                 gw_observe_fn observe, void *observe_arg, gw_data_t *out)
 {
     copy_source_t cs = {.obj = src, .base = off};
-    int ret = gw_data_write(ctx->cluster, set, dist, (gw_source_t){copy_next, &cs}, n, 0, NULL, NULL, out);
+    int ret = gw_data_write(ctx->cluster, set, dist, (gw_source_t){copy_next, &cs}, n, 0, observe, observe_arg, out);
     free(cs.buf);
     return ret;
 }
@@ -758,7 +803,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
-    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0) == 0) {
+    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL) == 0) {
         s3_xml_writer_t w;
         char etag[80];
         snprintf(etag, sizeof(etag), "\"%.*s\"", 32, n.rec.etag.base);

@@ -264,13 +264,7 @@ int gw_refuse_check(gw_ctx_t *ctx)
             return -1;
         }
     }
-    if ((op & OBJECT_READS) != 0) {
-        if (s3_query_has(&ctx->query, "partNumber")) {
-            /* a part of a multipart object is not served: answering the whole object would be wrong */
-            gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "Reading one part of an object (partNumber) is not implemented");
-            return -1;
-        }
+    if ((op & OBJECT_READS) != 0)
         return check_response_overrides(ctx);
-    }
     return 0;
 }

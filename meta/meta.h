@@ -122,6 +122,10 @@ typedef struct {
 
 enum { META_OBJ_DELETE_MARKER = 1 << 0, META_OBJ_INLINE = 1 << 1 };
 
+/* How an object's checksum was made (x-amz-checksum-type): a single PUT's is always FULL_OBJECT. */
+enum { META_CHECKSUM_NONE = 0, META_CHECKSUM_FULL_OBJECT = 1, META_CHECKSUM_COMPOSITE = 2 };
+#define META_CHECKSUM_MAX 64 /* bytes of one binary part checksum */
+
 typedef struct {
     meta_bytes_t bucket, key;
     uint8_t vid[META_ID_LEN]; /* all zero: the null version */
@@ -131,8 +135,11 @@ typedef struct {
     meta_bytes_t etag; /* as returned to clients, without quotes: "hex" or "hex-N" */
     meta_bytes_t content_type, content_encoding, content_disposition, content_language, cache_control, expires;
     meta_bytes_t user_meta;      /* encoded name/value pairs: build with meta_kv_append, walk with meta_kv_next */
-    meta_bytes_t checksum_algo;  /* "CRC32", "CRC32C", "SHA1", "SHA256" or "" */
-    meta_bytes_t checksum_value; /* base64, as the client sent it */
+    meta_bytes_t checksum_algo;  /* "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" or "" */
+    meta_bytes_t checksum_value; /* as S3 shows it: base64, or base64 "-N" for a composite checksum */
+    uint32_t checksum_type;      /* META_CHECKSUM_*: NONE exactly when checksum_algo is "" */
+    meta_bytes_t part_checksums; /* each part's binary checksum, all of one size, in part order, or
+                                    nothing: use meta_object_part_checksum() */
     meta_bytes_t owner;
     /* erasure layout */
     uint32_t ec_k, ec_m, stripe_size;
@@ -151,7 +158,8 @@ typedef struct {
     meta_bytes_t owner;
     meta_bytes_t content_type, content_encoding, content_disposition, content_language, cache_control, expires;
     meta_bytes_t user_meta;
-    meta_bytes_t checksum_algo;
+    meta_bytes_t checksum_algo; /* x-amz-checksum-algorithm of the upload, or "" */
+    uint32_t checksum_type;     /* META_CHECKSUM_*: NONE exactly when checksum_algo is "" */
     uint32_t ec_k, ec_m, stripe_size;
     uint8_t distribution[16];
 } meta_upload_t;
@@ -164,7 +172,8 @@ typedef struct {
     uint8_t etag[16];
     uint8_t data_id[META_ID_LEN];
     uint32_t shard_index;
-    meta_bytes_t checksum_value;
+    meta_bytes_t checksum_algo;  /* "CRC32", ... or "" */
+    meta_bytes_t checksum_value; /* base64; "" exactly when checksum_algo is "" */
 } meta_part_t;
 
 typedef struct {
@@ -190,7 +199,10 @@ void meta_buf_dispose(meta_buf_t *b);
  * flags or versioning state, k+m over 16 (or m without k), an object shard_index >= k+m (0 when
  * there is no layout), part_count * 44 != parts.len, inline_data without META_OBJ_INLINE, a
  * delete marker with META_OBJ_INLINE, a negative object mtime, user_meta that does not walk,
- * a part number outside 1..10000 and a part shard_index over 15. */
+ * a part number outside 1..10000, a part shard_index over 15, a checksum type unknown or given
+ * without an algorithm (or an algorithm without a type), part checksums of unequal or zero size,
+ * over META_CHECKSUM_MAX bytes or without an algorithm, and a part checksum value without an
+ * algorithm or the reverse. */
 int meta_bucket_encode(const meta_bucket_t *r, meta_buf_t *out);
 int meta_object_encode(const meta_object_t *r, meta_buf_t *out);
 int meta_upload_encode(const meta_upload_t *r, meta_buf_t *out);
@@ -206,6 +218,9 @@ int meta_user_decode(const void *buf, size_t len, meta_user_t *out);
 
 /* Part i (0-based) of an object record; META_ENOENT when i >= part_count. */
 int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out);
+/* The binary checksum of part i (0-based), borrowed from the record; META_ENOENT when the record
+ * keeps no part checksums or i >= part_count. */
+int meta_object_part_checksum(const meta_object_t *r, uint32_t i, meta_bytes_t *out);
 /* Appends one part reference to an encoded part array (for building meta_object_t.parts). */
 int meta_parts_append(meta_buf_t *parts, const meta_part_ref_t *p);
 

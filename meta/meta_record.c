@@ -1,6 +1,8 @@
 /* meta_record.c — encoders and decoders of the records stored as RocksDB values.
  *
- * Layout of every record (format version 2: bucket records carry their incarnation and state):
+ * Layout of every record (format version 2: buckets gained their incarnation and state, objects
+ * checksum_type and part_checksums, uploads checksum_type, parts checksum_algo; version 1 records
+ * are refused, as no deployment holds any):
  *   u8 magic | u8 version | fields... | u64 xxh3-64 of all preceding bytes
  * Integers are fixed-width little-endian; ids, etags and the distribution table are raw bytes of
  * their fixed size; strings are u32 length + bytes. The magic differs per record type, so a
@@ -16,7 +18,9 @@
  *
  * User metadata pairs and part references are themselves small encodings carried as one string
  * field: pairs are (u32 len, name, u32 len, value)*, part references are a packed array of
- * fixed 44-byte entries (u32 number, u64 size, data_id[16], etag[16]).
+ * fixed 44-byte entries (u32 number, u64 size, data_id[16], etag[16]). Part checksums are one string
+ * field too: part_count binary checksums of one size laid end to end (their size is the field's
+ * length over part_count), so part i's is found without a walk.
  */
 #include "meta/meta.h"
 #include "meta/meta_internal.h"
@@ -252,6 +256,21 @@ static int bucket_ok(const meta_bucket_t *r)
     return bucket_name_ok(r->name) && r->versioning <= 2 && r->incarnation != 0 && r->state <= META_BUCKET_DELETING;
 }
 
+/* A checksum type is known, and set exactly when there is an algorithm. */
+static int checksum_type_ok(uint32_t type, meta_bytes_t algo)
+{
+    return type <= META_CHECKSUM_COMPOSITE && (type == META_CHECKSUM_NONE) == (algo.len == 0);
+}
+
+/* Part checksums: none, or part_count of one size in 1..META_CHECKSUM_MAX, under an algorithm. */
+static int part_checksums_ok(const meta_object_t *r)
+{
+    if (r->part_checksums.len == 0)
+        return 1;
+    return r->checksum_algo.len > 0 && r->part_count > 0 && r->part_checksums.len % r->part_count == 0 &&
+           r->part_checksums.len / r->part_count <= META_CHECKSUM_MAX;
+}
+
 static int object_ok(const meta_object_t *r)
 {
     uint64_t shards = (uint64_t)r->ec_k + r->ec_m;
@@ -267,17 +286,21 @@ static int object_ok(const meta_object_t *r)
         return 0;
     if (r->parts.len != (uint64_t)r->part_count * PART_REF_LEN)
         return 0;
+    if (!checksum_type_ok(r->checksum_type, r->checksum_algo) || !part_checksums_ok(r))
+        return 0;
     return kv_ok(r->user_meta);
 }
 
 static int upload_ok(const meta_upload_t *r)
 {
-    return ns_ok(r->bucket) && r->key.len <= META_KEY_MAX && geometry_ok(r->ec_k, r->ec_m) && kv_ok(r->user_meta);
+    return ns_ok(r->bucket) && r->key.len <= META_KEY_MAX && geometry_ok(r->ec_k, r->ec_m) &&
+           checksum_type_ok(r->checksum_type, r->checksum_algo) && kv_ok(r->user_meta);
 }
 
 static int part_ok(const meta_part_t *r)
 {
-    return r->number >= 1 && r->number <= PART_NUMBER_MAX && r->shard_index < EC_MAX_SHARDS;
+    return r->number >= 1 && r->number <= PART_NUMBER_MAX && r->shard_index < EC_MAX_SHARDS &&
+           (r->checksum_algo.len == 0) == (r->checksum_value.len == 0);
 }
 
 static int user_ok(const meta_user_t *r)
@@ -359,6 +382,8 @@ int meta_object_encode(const meta_object_t *r, meta_buf_t *out)
     w_bytes(&w, r->user_meta);
     w_bytes(&w, r->checksum_algo);
     w_bytes(&w, r->checksum_value);
+    w_u32(&w, r->checksum_type);
+    w_bytes(&w, r->part_checksums);
     w_bytes(&w, r->owner);
     w_u32(&w, r->ec_k);
     w_u32(&w, r->ec_m);
@@ -396,6 +421,8 @@ int meta_object_decode(const void *buf, size_t len, meta_object_t *out)
     o.user_meta = r_bytes(&r);
     o.checksum_algo = r_bytes(&r);
     o.checksum_value = r_bytes(&r);
+    o.checksum_type = r_u32(&r);
+    o.part_checksums = r_bytes(&r);
     o.owner = r_bytes(&r);
     o.ec_k = r_u32(&r);
     o.ec_m = r_u32(&r);
@@ -425,6 +452,19 @@ int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out)
     out->size = meta_get_le64(p + 4);
     memcpy(out->data_id, p + 12, META_ID_LEN);
     memcpy(out->etag, p + 12 + META_ID_LEN, sizeof(out->etag));
+    return 0;
+}
+
+/* Borrows part i's binary checksum; META_ENOENT without part checksums or past part_count. */
+int meta_object_part_checksum(const meta_object_t *r, uint32_t i, meta_bytes_t *out)
+{
+    size_t size;
+
+    if (r->part_checksums.len == 0 || i >= r->part_count)
+        return META_ENOENT;
+    size = r->part_checksums.len / r->part_count;
+    out->base = r->part_checksums.base + (size_t)i * size;
+    out->len = size;
     return 0;
 }
 
@@ -468,6 +508,7 @@ int meta_upload_encode(const meta_upload_t *r, meta_buf_t *out)
     w_bytes(&w, r->expires);
     w_bytes(&w, r->user_meta);
     w_bytes(&w, r->checksum_algo);
+    w_u32(&w, r->checksum_type);
     w_u32(&w, r->ec_k);
     w_u32(&w, r->ec_m);
     w_u32(&w, r->stripe_size);
@@ -497,6 +538,7 @@ int meta_upload_decode(const void *buf, size_t len, meta_upload_t *out)
     u.expires = r_bytes(&r);
     u.user_meta = r_bytes(&r);
     u.checksum_algo = r_bytes(&r);
+    u.checksum_type = r_u32(&r);
     u.ec_k = r_u32(&r);
     u.ec_m = r_u32(&r);
     u.stripe_size = r_u32(&r);
@@ -509,7 +551,8 @@ int meta_upload_decode(const void *buf, size_t len, meta_upload_t *out)
 
 /* ---- uploaded part ---- */
 
-/* Appends a part record; META_ERANGE for a part number outside 1..10000 or shard_index >= 16. */
+/* Appends a part record; META_ERANGE for a part number outside 1..10000, shard_index >= 16, or a
+ * checksum value without an algorithm (or the reverse). */
 int meta_part_encode(const meta_part_t *r, meta_buf_t *out)
 {
     writer_t w;
@@ -524,11 +567,12 @@ int meta_part_encode(const meta_part_t *r, meta_buf_t *out)
     w_raw(&w, r->etag, sizeof(r->etag));
     w_raw(&w, r->data_id, META_ID_LEN);
     w_u32(&w, r->shard_index);
+    w_bytes(&w, r->checksum_algo);
     w_bytes(&w, r->checksum_value);
     return w_end(&w);
 }
 
-/* Decodes a part record; checksum_value borrows buf. */
+/* Decodes a part record; checksum_algo and checksum_value borrow buf. */
 int meta_part_decode(const void *buf, size_t len, meta_part_t *out)
 {
     reader_t r;
@@ -544,6 +588,7 @@ int meta_part_decode(const void *buf, size_t len, meta_part_t *out)
     r_fixed(&r, p.etag, sizeof(p.etag));
     r_fixed(&r, p.data_id, META_ID_LEN);
     p.shard_index = r_u32(&r);
+    p.checksum_algo = r_bytes(&r);
     p.checksum_value = r_bytes(&r);
     if ((ret = r_end(&r)) != 0 || !part_ok(&p))
         return META_ECORRUPT;

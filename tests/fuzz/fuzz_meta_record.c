@@ -4,8 +4,8 @@
  * the rest. Raw inputs exercise the checksum gate; resealed inputs get past it, so the fuzzer
  * reaches the field parsing and semantic checks that a forged or buggy-but-checksummed record
  * would hit. Whatever decodes must re-encode to exactly the same bytes (the encoding is
- * canonical), and every nested encoding it carries (user metadata pairs, part references) must
- * walk cleanly. A decoder that reads past len is caught by ASan because the input is copied into
+ * canonical), and every nested encoding it carries (user metadata pairs, part references, part
+ * checksums) must walk cleanly. A decoder that reads past len is caught by ASan because the input is copied into
  * an allocation of exactly its size.
  */
 #include "meta/meta.h"
@@ -54,9 +54,16 @@ static void try_decoders(const uint8_t *data, size_t len)
         check_same(&out, data, len);
         out.len = 0;
         walk_kv(o.user_meta);
-        for (uint32_t i = 0; i < o.part_count; i++)
+        for (uint32_t i = 0; i < o.part_count; i++) {
+            meta_bytes_t ck;
             if (meta_object_part(&o, i, &ref) != 0)
                 abort();
+            /* part checksums, when kept, are one per part, of one size, inside the record */
+            if (o.part_checksums.len > 0 &&
+                (meta_object_part_checksum(&o, i, &ck) != 0 || ck.len == 0 || ck.len > META_CHECKSUM_MAX ||
+                 ck.base + ck.len > o.part_checksums.base + o.part_checksums.len))
+                abort();
+        }
         if (meta_object_part(&o, o.part_count, &ref) != META_ENOENT)
             abort();
     }

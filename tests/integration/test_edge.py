@@ -312,11 +312,6 @@ def test_write_offset_is_refused(gateway, s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"old"
 
 
-def test_get_part_number_is_refused_rather_than_answered_whole(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    assert_refused(501, "NotImplemented", s3.get_object, Bucket=bucket, Key="k", PartNumber=1)
-
-
 # ---------------------------------------------------------------- item 7: CreateBucket of an owned bucket
 
 def test_create_owned_bucket_outside_us_east_1_is_409(gateway_factory):

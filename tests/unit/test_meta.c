@@ -446,7 +446,9 @@ static void sample_object(meta_object_t *o, meta_buf_t *kv, meta_buf_t *parts)
     o->expires = B("Thu, 01 Dec 1994 16:00:00 GMT");
     o->user_meta = BN(kv->base, kv->len);
     o->checksum_algo = B("CRC32C");
-    o->checksum_value = B("yZRlqg==");
+    o->checksum_value = B("yZRlqg==-3");
+    o->checksum_type = META_CHECKSUM_COMPOSITE;
+    o->part_checksums = BN("\x01\x02\x03\x04\x11\x12\x13\x14\x21\x22\x23\x24", 12);
     o->owner = B("AKIAEXAMPLE");
     o->ec_k = 4;
     o->ec_m = 2;
@@ -475,6 +477,7 @@ static void sample_upload(meta_upload_t *u)
     u->expires = B("never");
     u->user_meta = BN("\1\0\0\0k\1\0\0\0v", 10);
     u->checksum_algo = B("SHA256");
+    u->checksum_type = META_CHECKSUM_COMPOSITE;
     u->ec_k = 8;
     u->ec_m = 4;
     u->stripe_size = 4 << 20;
@@ -492,6 +495,7 @@ static void sample_part(meta_part_t *p)
     memset(p->etag, 0xEE, sizeof(p->etag));
     memset(p->data_id, 0xDD, sizeof(p->data_id));
     p->shard_index = 15;
+    p->checksum_algo = B("CRC32");
     p->checksum_value = B("base64==");
 }
 
@@ -618,6 +622,7 @@ TEST(test_record_round_trips_when_object)
     CHECK(bytes_eq(in.content_language, out.content_language) && bytes_eq(in.cache_control, out.cache_control));
     CHECK(bytes_eq(in.expires, out.expires) && bytes_eq(in.user_meta, out.user_meta));
     CHECK(bytes_eq(in.checksum_algo, out.checksum_algo) && bytes_eq(in.checksum_value, out.checksum_value));
+    CHECK(in.checksum_type == out.checksum_type && bytes_eq(in.part_checksums, out.part_checksums));
     CHECK(bytes_eq(in.owner, out.owner) && in.ec_k == out.ec_k && in.ec_m == out.ec_m);
     CHECK(in.stripe_size == out.stripe_size && in.shard_index == out.shard_index);
     CHECK(memcmp(in.distribution, out.distribution, 16) == 0);
@@ -632,6 +637,12 @@ TEST(test_record_round_trips_when_object)
     CHECK_EQ_INT(meta_object_part(&out, 2, &p), 0);
     CHECK(p.number == 3 && p.size == ((uint64_t)5 << 30) + 2 && p.data_id[0] == 0x12 && p.etag[15] == 0x22);
     CHECK_EQ_INT(meta_object_part(&out, 3, &p), META_ENOENT);
+    CHECK_EQ_INT(meta_object_part_checksum(&out, 1, &v), 0);
+    CHECK(bytes_eq(v, BN("\x11\x12\x13\x14", 4)));
+    CHECK(v.base >= (const char *)buf.base && v.base < (const char *)buf.base + buf.len);
+    CHECK_EQ_INT(meta_object_part_checksum(&out, 3, &v), META_ENOENT);
+    out.part_checksums = BN("", 0);
+    CHECK_EQ_INT(meta_object_part_checksum(&out, 0, &v), META_ENOENT);
     meta_buf_dispose(&kv);
     meta_buf_dispose(&parts);
     meta_buf_dispose(&buf);
@@ -667,7 +678,7 @@ TEST(test_record_round_trips_when_upload)
     CHECK(bytes_eq(in.content_disposition, out.content_disposition));
     CHECK(bytes_eq(in.content_language, out.content_language) && bytes_eq(in.cache_control, out.cache_control));
     CHECK(bytes_eq(in.expires, out.expires) && bytes_eq(in.user_meta, out.user_meta));
-    CHECK(bytes_eq(in.checksum_algo, out.checksum_algo));
+    CHECK(bytes_eq(in.checksum_algo, out.checksum_algo) && in.checksum_type == out.checksum_type);
     CHECK(in.ec_k == out.ec_k && in.ec_m == out.ec_m && in.stripe_size == out.stripe_size);
     CHECK(memcmp(in.distribution, out.distribution, 16) == 0);
     meta_buf_dispose(&buf);
@@ -684,7 +695,7 @@ TEST(test_record_round_trips_when_part)
     CHECK(memcmp(in.upload_id, out.upload_id, 16) == 0 && in.number == out.number && in.size == out.size);
     CHECK(in.mtime_ns == out.mtime_ns && memcmp(in.etag, out.etag, 16) == 0);
     CHECK(memcmp(in.data_id, out.data_id, 16) == 0 && in.shard_index == out.shard_index);
-    CHECK(bytes_eq(in.checksum_value, out.checksum_value));
+    CHECK(bytes_eq(in.checksum_algo, out.checksum_algo) && bytes_eq(in.checksum_value, out.checksum_value));
     meta_buf_dispose(&buf);
 }
 
@@ -856,6 +867,9 @@ TEST(test_record_rejects_when_magic_or_version_wrong)
     copy[1] = 3; /* a future format version */
     reseal(copy, buf.len);
     CHECK_EQ_INT(meta_bucket_decode(copy, buf.len, &b), META_ECORRUPT);
+    copy[1] = 1; /* the layout before checksum types and part checksums */
+    reseal(copy, buf.len);
+    CHECK_EQ_INT(meta_bucket_decode(copy, buf.len, &b), META_ECORRUPT);
     meta_buf_dispose(&buf);
 }
 
@@ -898,6 +912,71 @@ TEST(test_record_rejects_when_object_fields_inconsistent)
     CHECK_EQ_INT(r3, META_ECORRUPT);
 }
 
+/* Finds needle in buf; the offset of its first byte, or (size_t)-1. */
+static size_t find_bytes(const meta_buf_t *buf, const char *needle, size_t n)
+{
+    for (size_t i = 0; i + n <= buf->len; i++)
+        if (memcmp(buf->base + i, needle, n) == 0)
+            return i;
+    return (size_t)-1;
+}
+
+/* The checksum fields of an object record: the type right after the value, then the part
+ * checksums' length and bytes. Each patched (and resealed) to break a rule is refused. */
+TEST(test_record_rejects_when_checksum_fields_inconsistent)
+{
+    meta_object_t o;
+    meta_upload_t u;
+    meta_part_t p;
+    meta_buf_t kv, parts, buf = {0};
+    size_t off_type;
+    uint8_t *copy;
+    int r[5];
+
+    sample_object(&o, &kv, &parts);
+    CHECK_EQ_INT(meta_object_encode(&o, &buf), 0);
+    off_type = find_bytes(&buf, "yZRlqg==-3", 10);
+    CHECK(off_type != (size_t)-1);
+    off_type += 10;
+    CHECK(buf.base[off_type] == META_CHECKSUM_COMPOSITE && buf.base[off_type + 4] == 12);
+    CHECK((copy = malloc(buf.len)) != NULL);
+    memcpy(copy, buf.base, buf.len);
+    copy[off_type] = 3; /* no such type */
+    reseal(copy, buf.len);
+    r[0] = meta_object_decode(copy, buf.len, &o);
+    memcpy(copy, buf.base, buf.len);
+    copy[off_type] = META_CHECKSUM_NONE; /* an algorithm without a type */
+    reseal(copy, buf.len);
+    r[1] = meta_object_decode(copy, buf.len, &o);
+    meta_buf_dispose(&buf);
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
+    free(copy);
+
+    /* part checksums that do not split evenly over the parts: 13 bytes for 3 parts */
+    sample_object(&o, &kv, &parts);
+    o.part_checksums = BN("\1\2\3\4\5\6\7\10\11\12\13\14\15", 13);
+    o.checksum_type = META_CHECKSUM_COMPOSITE;
+    buf.len = 0;
+    r[2] = meta_object_encode(&o, &buf); /* the encoder refuses it */
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
+
+    /* a part checksum value without its algorithm, and an upload type without an algorithm */
+    sample_part(&p);
+    p.checksum_algo = BN("", 0);
+    r[3] = meta_part_encode(&p, &buf);
+    sample_upload(&u);
+    u.checksum_algo = BN("", 0);
+    r[4] = meta_upload_encode(&u, &buf);
+    meta_buf_dispose(&buf);
+    CHECK_EQ_INT(r[0], META_ECORRUPT);
+    CHECK_EQ_INT(r[1], META_ECORRUPT);
+    CHECK_EQ_INT(r[2], META_ERANGE);
+    CHECK_EQ_INT(r[3], META_ERANGE);
+    CHECK_EQ_INT(r[4], META_ERANGE);
+}
+
 TEST(test_record_encode_rejects_when_field_out_of_range)
 {
     static char big[META_KEY_MAX + 1];
@@ -922,11 +1001,20 @@ TEST(test_record_encode_rejects_when_field_out_of_range)
     sample_part(&p);
     p.number = 0;
     CHECK_EQ_INT(meta_part_encode(&p, &buf), META_ERANGE);
+    sample_part(&p);
+    p.checksum_value = BN("", 0); /* an algorithm without a value */
+    CHECK_EQ_INT(meta_part_encode(&p, &buf), META_ERANGE);
+    sample_upload(&up);
+    up.checksum_type = 3;
+    CHECK_EQ_INT(meta_upload_encode(&up, &buf), META_ERANGE);
+    sample_upload(&up);
+    up.checksum_type = META_CHECKSUM_NONE; /* an algorithm without a type */
+    CHECK_EQ_INT(meta_upload_encode(&up, &buf), META_ERANGE);
     sample_user(&u);
     u.access_key = BN(big, META_ACCESS_KEY_MAX + 1);
     CHECK_EQ_INT(meta_user_encode(&u, &buf), META_ERANGE);
 
-    for (int c = 0; c < 8; c++) {
+    for (int c = 0; c < 14; c++) {
         int ret;
 
         sample_object(&o, &kv, &parts);
@@ -952,6 +1040,27 @@ TEST(test_record_encode_rejects_when_field_out_of_range)
         case 6:
             o.user_meta.len--; /* a torn pair */
             break;
+        case 7:
+            o.checksum_type = 3; /* no such type */
+            break;
+        case 8:
+            o.checksum_type = META_CHECKSUM_NONE; /* an algorithm without a type */
+            break;
+        case 9:
+            o.checksum_algo = BN("", 0); /* a type without an algorithm */
+            break;
+        case 10:
+            o.part_checksums.len = 11; /* 3 parts do not share 11 bytes */
+            break;
+        case 11:
+            o.part_count = 0; /* part checksums without parts */
+            o.parts.len = 0;
+            break;
+        case 12: { /* one part checksum over META_CHECKSUM_MAX bytes */
+            static char wide[3 * (META_CHECKSUM_MAX + 1)];
+            o.part_checksums = BN(wide, sizeof(wide));
+            break;
+        }
         default:
             o.mtime_ns = -1; /* could not be keyed */
             break;
@@ -1258,6 +1367,7 @@ int main(void)
     RUN(test_record_rejects_when_trailing_bytes_under_valid_checksum);
     RUN(test_record_rejects_when_magic_or_version_wrong);
     RUN(test_record_rejects_when_object_fields_inconsistent);
+    RUN(test_record_rejects_when_checksum_fields_inconsistent);
     RUN(test_record_encode_rejects_when_field_out_of_range);
     RUN(test_record_encoders_append_when_buffer_not_empty);
     RUN(test_kv_next_rejects_when_truncated);

@@ -1,4 +1,5 @@
-/* test_s3_checksum.c — known answers for every S3 checksum, incremental feeding, base64 and hex. */
+/* test_s3_checksum.c — known answers for every S3 checksum, incremental feeding, base64 and hex,
+ * CRC combination and the checksums of multipart objects (full-object and composite). */
 #include <stdlib.h>
 #include <string.h>
 #include "gateway/s3/checksum.h"
@@ -179,6 +180,224 @@ TEST(test_hex_round_trip_and_invalid)
     CHECK_EQ_INT(s3_checksum_from_hex(iov("cbf4392g"), out, 4), S3_CHECKSUM_EINVAL);
 }
 
+/* deterministic bytes, different at every offset */
+static void fill(uint8_t *p, size_t len, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)x;
+    }
+}
+
+static const s3_checksum_alg_t crcs[] = {S3_CHECKSUM_CRC32, S3_CHECKSUM_CRC32C, S3_CHECKSUM_CRC64NVME};
+
+TEST(test_crc64nvme_check_value_and_empty)
+{
+    uint8_t d[S3_CHECKSUM_MAX_SIZE];
+    char b64[S3_CHECKSUM_MAX_BASE64];
+    size_t n;
+
+    /* the published check value of CRC-64/NVME, and S3's value for an empty body */
+    CHECK_EQ_INT(s3_checksum_compute(S3_CHECKSUM_CRC64NVME, "123456789", 9, d, &n), 0);
+    CHECK_EQ_INT(n, 8);
+    CHECK(memcmp(d, "\xae\x8b\x14\x86\x0a\x79\x98\x88", 8) == 0);
+    CHECK_EQ_INT(s3_checksum_compute(S3_CHECKSUM_CRC64NVME, "", 0, d, &n), 0);
+    s3_checksum_to_base64(d, n, b64);
+    CHECK(strcmp(b64, "AAAAAAAAAAA=") == 0);
+}
+
+TEST(test_combine_equals_crc_of_concatenation)
+{
+    size_t len = 70001;
+    uint8_t *data = malloc(len);
+    CHECK(data != NULL);
+    fill(data, len, 7);
+    static const size_t splits[] = {0, 1, 2, 3, 7, 8, 9, 1000, 4096, 65536, 69999, 70000, 70001};
+    for (size_t a = 0; a < sizeof(crcs) / sizeof(crcs[0]); a++) {
+        for (size_t i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+            uint8_t ca[S3_CHECKSUM_MAX_SIZE], cb[S3_CHECKSUM_MAX_SIZE], whole[S3_CHECKSUM_MAX_SIZE],
+                out[S3_CHECKSUM_MAX_SIZE];
+            size_t n, at = splits[i];
+            if (s3_checksum_compute(crcs[a], data, at, ca, &n) != 0 ||
+                s3_checksum_compute(crcs[a], data + at, len - at, cb, &n) != 0 ||
+                s3_checksum_compute(crcs[a], data, len, whole, &n) != 0 ||
+                s3_checksum_combine(crcs[a], ca, cb, len - at, out) != 0 || memcmp(out, whole, n) != 0) {
+                fprintf(stderr, "  %s split at %zu\n", s3_checksum_alg_name(crcs[a]), at);
+                free(data);
+                CHECK(0);
+            }
+        }
+    }
+    free(data);
+}
+
+TEST(test_combine_long_second_part_of_zeros)
+{
+    /* a length whose bits reach far up the power table: 3 MiB + 5 zero bytes after "abc" */
+    size_t zeros = (3u << 20) + 5;
+    uint8_t *data = calloc(1, 3 + zeros);
+    CHECK(data != NULL);
+    memcpy(data, "abc", 3);
+    for (size_t a = 0; a < sizeof(crcs) / sizeof(crcs[0]); a++) {
+        uint8_t ca[S3_CHECKSUM_MAX_SIZE], cb[S3_CHECKSUM_MAX_SIZE], whole[S3_CHECKSUM_MAX_SIZE],
+            out[S3_CHECKSUM_MAX_SIZE];
+        size_t n;
+        int ok = s3_checksum_compute(crcs[a], data, 3, ca, &n) == 0 &&
+                 s3_checksum_compute(crcs[a], data + 3, zeros, cb, &n) == 0 &&
+                 s3_checksum_compute(crcs[a], data, 3 + zeros, whole, &n) == 0 &&
+                 s3_checksum_combine(crcs[a], ca, cb, zeros, out) == 0 && memcmp(out, whole, n) == 0;
+        if (!ok) {
+            free(data);
+            CHECK(0);
+        }
+    }
+    free(data);
+}
+
+TEST(test_combine_rejects_when_not_a_crc)
+{
+    uint8_t a[32] = {0}, b[32] = {0}, out[32];
+    CHECK_EQ_INT(s3_checksum_combine(S3_CHECKSUM_SHA256, a, b, 1, out), S3_CHECKSUM_EINVAL);
+    CHECK_EQ_INT(s3_checksum_combine(S3_CHECKSUM_SHA1, a, b, 1, out), S3_CHECKSUM_EINVAL);
+    CHECK_EQ_INT(s3_checksum_combine(S3_CHECKSUM_MD5, a, b, 1, out), S3_CHECKSUM_EINVAL);
+}
+
+/* Splits data into parts of the given sizes and feeds their checksums to a multipart checksum. */
+static int multipart_of(s3_checksum_alg_t alg, s3_checksum_type_t type, const uint8_t *data, const size_t *sizes,
+                        size_t nparts, char out[S3_CHECKSUM_MAX_WIRE])
+{
+    s3_checksum_multipart_t m;
+    size_t off = 0, n, len;
+    int ret;
+
+    if ((ret = s3_checksum_multipart_init(&m, alg, type)) != 0)
+        return ret;
+    for (size_t i = 0; i < nparts && ret == 0; i++) {
+        uint8_t d[S3_CHECKSUM_MAX_SIZE];
+        if ((ret = s3_checksum_compute(alg, data + off, sizes[i], d, &n)) == 0)
+            ret = s3_checksum_multipart_add(&m, d, n, sizes[i]);
+        off += sizes[i];
+    }
+    if (ret == 0)
+        ret = s3_checksum_multipart_final(&m, out, &len);
+    s3_checksum_multipart_dispose(&m);
+    return ret != 0 ? ret : (strlen(out) == len ? 0 : -99);
+}
+
+TEST(test_multipart_full_object_equals_crc_of_whole)
+{
+    static const size_t sizes[] = {5000, 1, 0, 12345, 777};
+    size_t len = 5000 + 1 + 12345 + 777;
+    uint8_t *data = malloc(len);
+    CHECK(data != NULL);
+    fill(data, len, 3);
+    for (size_t a = 0; a < sizeof(crcs) / sizeof(crcs[0]); a++) {
+        char got[S3_CHECKSUM_MAX_WIRE], want[S3_CHECKSUM_MAX_BASE64];
+        uint8_t d[S3_CHECKSUM_MAX_SIZE];
+        size_t n;
+        int ok = multipart_of(crcs[a], S3_CHECKSUM_TYPE_FULL_OBJECT, data, sizes, 5, got) == 0 &&
+                 s3_checksum_compute(crcs[a], data, len, d, &n) == 0;
+        s3_checksum_to_base64(d, n, want);
+        if (!ok || strcmp(got, want) != 0) {
+            fprintf(stderr, "  %s: %s != %s\n", s3_checksum_alg_name(crcs[a]), got, want);
+            free(data);
+            CHECK(0);
+        }
+    }
+    free(data);
+}
+
+TEST(test_multipart_composite_is_checksum_of_part_checksums)
+{
+    static const size_t sizes[] = {100, 200, 50};
+    static const s3_checksum_alg_t algs[] = {S3_CHECKSUM_CRC32, S3_CHECKSUM_CRC32C, S3_CHECKSUM_SHA1,
+                                             S3_CHECKSUM_SHA256};
+    uint8_t data[350];
+    fill(data, sizeof(data), 11);
+    for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+        uint8_t cat[3 * S3_CHECKSUM_MAX_SIZE], d[S3_CHECKSUM_MAX_SIZE];
+        char got[S3_CHECKSUM_MAX_WIRE], want[S3_CHECKSUM_MAX_WIRE];
+        size_t n = 0, catlen = 0, off = 0;
+        for (int i = 0; i < 3; i++) {
+            CHECK_EQ_INT(s3_checksum_compute(algs[a], data + off, sizes[i], cat + catlen, &n), 0);
+            catlen += n;
+            off += sizes[i];
+        }
+        CHECK_EQ_INT(s3_checksum_compute(algs[a], cat, catlen, d, &n), 0);
+        n = s3_checksum_to_base64(d, n, want);
+        strcpy(want + n, "-3");
+        CHECK_EQ_INT(multipart_of(algs[a], S3_CHECKSUM_TYPE_COMPOSITE, data, sizes, 3, got), 0);
+        CHECK(strcmp(got, want) == 0);
+    }
+}
+
+TEST(test_multipart_composite_known_answer)
+{
+    /* two parts "a" and "b": CRC32 e8b7be43 and 71beeff9, CRC32 of those 8 bytes is 0x6d6b3ad9 */
+    static const size_t sizes[] = {1, 1};
+    char got[S3_CHECKSUM_MAX_WIRE];
+    uint8_t cat[8] = {0xe8, 0xb7, 0xbe, 0x43, 0x71, 0xbe, 0xef, 0xf9}, d[S3_CHECKSUM_MAX_SIZE];
+    char want[S3_CHECKSUM_MAX_WIRE];
+    size_t n;
+    CHECK_EQ_INT(s3_checksum_compute(S3_CHECKSUM_CRC32, cat, 8, d, &n), 0);
+    n = s3_checksum_to_base64(d, 4, want);
+    strcpy(want + n, "-2");
+    CHECK_EQ_INT(multipart_of(S3_CHECKSUM_CRC32, S3_CHECKSUM_TYPE_COMPOSITE, (const uint8_t *)"ab", sizes, 2, got), 0);
+    CHECK(strcmp(got, want) == 0);
+}
+
+TEST(test_multipart_type_rules)
+{
+    s3_checksum_multipart_t m;
+    s3_checksum_type_t t;
+    uint8_t d[32] = {0};
+
+    CHECK(s3_checksum_type_allowed(S3_CHECKSUM_CRC32, S3_CHECKSUM_TYPE_FULL_OBJECT));
+    CHECK(s3_checksum_type_allowed(S3_CHECKSUM_CRC32C, S3_CHECKSUM_TYPE_COMPOSITE));
+    CHECK(s3_checksum_type_allowed(S3_CHECKSUM_CRC64NVME, S3_CHECKSUM_TYPE_FULL_OBJECT));
+    CHECK(!s3_checksum_type_allowed(S3_CHECKSUM_CRC64NVME, S3_CHECKSUM_TYPE_COMPOSITE));
+    CHECK(!s3_checksum_type_allowed(S3_CHECKSUM_SHA256, S3_CHECKSUM_TYPE_FULL_OBJECT));
+    CHECK(!s3_checksum_type_allowed(S3_CHECKSUM_SHA1, S3_CHECKSUM_TYPE_FULL_OBJECT));
+    CHECK(!s3_checksum_type_allowed(S3_CHECKSUM_MD5, S3_CHECKSUM_TYPE_COMPOSITE));
+    CHECK_EQ_INT(s3_checksum_type_default(S3_CHECKSUM_CRC64NVME), S3_CHECKSUM_TYPE_FULL_OBJECT);
+    CHECK_EQ_INT(s3_checksum_type_default(S3_CHECKSUM_CRC32), S3_CHECKSUM_TYPE_COMPOSITE);
+    CHECK_EQ_INT(s3_checksum_type_default(S3_CHECKSUM_SHA256), S3_CHECKSUM_TYPE_COMPOSITE);
+    CHECK_EQ_INT(s3_checksum_multipart_init(&m, S3_CHECKSUM_SHA256, S3_CHECKSUM_TYPE_FULL_OBJECT), S3_CHECKSUM_EINVAL);
+    CHECK_EQ_INT(s3_checksum_multipart_init(&m, S3_CHECKSUM_CRC64NVME, S3_CHECKSUM_TYPE_COMPOSITE), S3_CHECKSUM_EINVAL);
+    CHECK_EQ_INT(s3_checksum_multipart_init(&m, S3_CHECKSUM_CRC32, S3_CHECKSUM_TYPE_COMPOSITE), 0);
+    CHECK_EQ_INT(s3_checksum_multipart_add(&m, d, 8, 1), S3_CHECKSUM_EINVAL); /* not a CRC32's size */
+    s3_checksum_multipart_dispose(&m);
+    CHECK(strcmp(s3_checksum_type_name(S3_CHECKSUM_TYPE_FULL_OBJECT), "FULL_OBJECT") == 0);
+    CHECK(strcmp(s3_checksum_type_name(S3_CHECKSUM_TYPE_COMPOSITE), "COMPOSITE") == 0);
+    CHECK(s3_checksum_type_name(S3_CHECKSUM_TYPE_NONE) == NULL);
+    CHECK_EQ_INT(s3_checksum_type_from_name(iov("COMPOSITE"), &t), 0);
+    CHECK_EQ_INT(t, S3_CHECKSUM_TYPE_COMPOSITE);
+    CHECK_EQ_INT(s3_checksum_type_from_name(iov("FULL_OBJECT"), &t), 0);
+    CHECK_EQ_INT(t, S3_CHECKSUM_TYPE_FULL_OBJECT);
+    CHECK_EQ_INT(s3_checksum_type_from_name(iov("composite"), &t), S3_CHECKSUM_EINVAL);
+    CHECK_EQ_INT(s3_checksum_type_from_name(iov(""), &t), S3_CHECKSUM_EINVAL);
+}
+
+TEST(test_multipart_stops_at_10000_parts)
+{
+    s3_checksum_multipart_t m;
+    char out[S3_CHECKSUM_MAX_WIRE];
+    uint8_t d[32] = {0};
+    size_t n;
+
+    CHECK_EQ_INT(s3_checksum_multipart_init(&m, S3_CHECKSUM_SHA256, S3_CHECKSUM_TYPE_COMPOSITE), 0);
+    for (int i = 0; i < 10000; i++)
+        CHECK_EQ_INT(s3_checksum_multipart_add(&m, d, 32, 1), 0);
+    CHECK_EQ_INT(s3_checksum_multipart_add(&m, d, 32, 1), S3_CHECKSUM_EINVAL);
+    CHECK_EQ_INT(s3_checksum_multipart_final(&m, out, &n), 0);
+    s3_checksum_multipart_dispose(&m);
+    CHECK_EQ_INT(n, 44 + 6);
+    CHECK(strcmp(out + 44, "-10000") == 0);
+}
+
 int main(void)
 {
     RUN(test_checksum_known_answers_123456789);
@@ -192,5 +411,14 @@ int main(void)
     RUN(test_base64_invalid_rejected);
     RUN(test_compare_base64_results);
     RUN(test_hex_round_trip_and_invalid);
+    RUN(test_crc64nvme_check_value_and_empty);
+    RUN(test_combine_equals_crc_of_concatenation);
+    RUN(test_combine_long_second_part_of_zeros);
+    RUN(test_combine_rejects_when_not_a_crc);
+    RUN(test_multipart_full_object_equals_crc_of_whole);
+    RUN(test_multipart_composite_is_checksum_of_part_checksums);
+    RUN(test_multipart_composite_known_answer);
+    RUN(test_multipart_type_rules);
+    RUN(test_multipart_stops_at_10000_parts);
     return unit_done();
 }
