@@ -31,12 +31,14 @@ typedef struct {
     int (*record_delete)(store_client_t *c, const meta_key_t *key);
     int (*record_scan)(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                        meta_scan_cb cb, void *arg);
+    int (*identity)(store_client_t *c, const store_identity_info_t *placement, store_identity_info_t *out);
 } store_client_ops_t;
 
 /* Every transport's client starts with this, and every writer with store_client_writer. */
 struct store_client {
     const store_client_ops_t *ops;
     char name[320];
+    int fence; /* 0, or the code every call fails with (store_client_fence); atomic */
 };
 
 struct store_client_writer {

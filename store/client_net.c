@@ -39,6 +39,8 @@
  *   POST   records/get | records/delete             body: the key -> get: the value
  *   POST   records/scan                             body: lp(prefix) u8 seek_mode lp(seek) u64 limit
  *                                                   -> u8 more, then lp(key) lp(value) per record
+ *   POST   identity                                 body: empty, or a placement (identity text with
+ *                                                   cluster_id, set, slot) -> the drive's identity text
  *
  * Shard writes stream: the daemon keeps the writer under a random token and each append goes
  * out as soon as the caller has the block. seq numbers appends from 1; the daemon answers a
@@ -938,6 +940,27 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
     }
 }
 
+static int net_identity(store_client_t *bc, const store_identity_info_t *placement, store_identity_info_t *out)
+{
+    net_call_t call = {.method = "POST", .idempotent = 1}; /* placing twice alike is placing once */
+    char text[STORE_IDENTITY_TEXT_MAX];
+    size_t len = 0;
+    int ret;
+
+    if (placement != NULL) {
+        if ((ret = store_identity_encode(placement, text, sizeof(text), &len)) != 0)
+            return ret;
+        call.body[0] = text;
+        call.body_len[0] = len;
+    }
+    set_target(&call, net_of(bc), "identity");
+    if ((ret = net_call(net_of(bc), &call)) == 0 &&
+        store_identity_decode((const char *)call.resp, call.resp_len, out) != 0)
+        ret = STORE_EIO;
+    call_reset(&call);
+    return ret;
+}
+
 static void net_free(store_client_t *bc)
 {
     net_client_t *c = net_of(bc);
@@ -971,6 +994,7 @@ static const store_client_ops_t net_ops = {
     .record_get = net_record_get,
     .record_delete = net_record_delete,
     .record_scan = net_record_scan,
+    .identity = net_identity,
 };
 
 int store_client_remote(const store_remote_config_t *cfg, store_client_t **out)

@@ -281,8 +281,7 @@ static int folder_is_ours(int dirfd, char *stranger, size_t cap)
     rewinddir(dp);
     while ((e = readdir(dp)) != NULL) {
         const char *n = e->d_name;
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, IDENTITY_TMP) == 0 ||
-            strcmp(n, "lost+found") == 0)
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, IDENTITY_TMP) == 0 || strcmp(n, "lost+found") == 0)
             continue;
         if (legacy && (strcmp(n, "shards") == 0 || strcmp(n, "db") == 0 || strcmp(n, "tmp") == 0))
             continue;
@@ -409,7 +408,8 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
         }
         if (ret == 0) {
             set_why(why, whylen,
-                    "not empty and not a yuncang drive (it holds '%s'); give an empty folder, or the drive's own", stranger);
+                    "not empty and not a yuncang drive (it holds '%s'); give an empty folder, or the drive's own",
+                    stranger);
             ret = STORE_EFOREIGN;
             goto fail;
         }
