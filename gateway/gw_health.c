@@ -215,10 +215,10 @@ static void probe_drive(gw_health_t *h, size_t i, gw_health_drive_t *out)
     case 0:
         out->has_identity = 1;
         out->identity = got;
-        out->state = gw_health_identity_mismatch(&got, h->c->cluster_id, d->set_index, d->slot, out->detail,
-                                                 sizeof(out->detail))
-                         ? GW_HEALTH_WRONG_IDENTITY
-                         : GW_HEALTH_OK;
+        out->state =
+            gw_health_identity_mismatch(&got, h->c->cluster_id, d->set_index, d->slot, out->detail, sizeof(out->detail))
+                ? GW_HEALTH_WRONG_IDENTITY
+                : GW_HEALTH_OK;
         break;
     case STORE_EAUTH:
         out->state = GW_HEALTH_WRONG_SECRET;
@@ -351,8 +351,9 @@ static void publish(gw_health_t *h, node_t *n)
     if (log_it)
         gw_log(level, "%s", line);
     if (changed[0] != '\0')
-        gw_log(GW_LOG_WARN, "event=drive_replaced drives=%s note=\"a new drive id: the drive was wiped or replaced; "
-                            "heal fills it\"",
+        gw_log(GW_LOG_WARN,
+               "event=drive_replaced drives=%s note=\"a new drive id: the drive was wiped or replaced; "
+               "heal fills it\"",
                changed);
 }
 
