@@ -54,7 +54,7 @@ typedef struct {
     char name[STORE_NET_DRIVE_NAME_MAX + 1];
     store_drive_t *drive;
     store_identity_t *identity;
-    int misplace_logged; /* a refused placement is logged once, not at every probe */
+    int misplace_logged; /* a refused placement is logged once, not at every probe (atomic) */
 } served_drive_t;
 
 typedef struct srv_writer srv_writer_t;
@@ -725,8 +725,7 @@ static int op_identity(srv_job_t *j)
         if (store_identity_decode(body.base, body.len, &want) != 0 || !want.placed)
             return STORE_EINVAL;
         ret = store_identity_place(j->drive->identity, want.cluster_id, want.set, want.slot, &info);
-        if (ret == STORE_EIDENTITY && !j->drive->misplace_logged) {
-            j->drive->misplace_logged = 1;
+        if (ret == STORE_EIDENTITY && !__atomic_exchange_n(&j->drive->misplace_logged, 1, __ATOMIC_RELAXED)) {
             gw_log(GW_LOG_WARN,
                    "event=placement_refused drive=%s placed_set=%u placed_slot=%u asked_set=%u asked_slot=%u "
                    "same_cluster=%s",
@@ -1100,7 +1099,7 @@ static void set_why(char *why, size_t whylen, const char *fmt, ...)
 }
 
 /* A drive engine's code in words, for the one line a failed start prints. */
-static const char *store_code_text(int code)
+static const char *code_text(int code)
 {
     switch (code) {
     case STORE_ENOENT:
@@ -1165,7 +1164,7 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
         s->ndrives = i + 1;
         stat(dir, &seen[i]); /* made just now when it was missing */
         if ((ret = store_drive_open(dir, 1, &s->drives[i].drive)) != 0) {
-            set_why(why, whylen, "drive %s: %s: cannot open: %s (code %d)", name, dir, store_code_text(ret), ret);
+            set_why(why, whylen, "drive %s: %s: cannot open: %s (code %d)", name, dir, code_text(ret), ret);
             goto done;
         }
     }

@@ -268,7 +268,7 @@ def alive(pid):
         # a zombie group leader: reaped by the shell once it notices
         with open("/proc/%d/stat" % pid) as f:
             return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
+    except OSError:  # gone between the two looks
         return False
 
 
