@@ -259,6 +259,7 @@ static int status(const char *endpoint, const char *ak, const char *sk, int as_j
 
     if (text == NULL)
         return 1;
+    text[0] = '\0'; /* a call that fails before the answer leaves it as it was */
     if ((ret = call_capture(endpoint, ak, sk, "GET", "/_admin/v1/status", NULL, text, cap)) == 0) {
         if (as_json)
             printf("%s\n", text);

@@ -95,7 +95,14 @@ int main(int argc, char **argv)
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            fprintf(stderr, "yc-gateway: %s needs a value (yc-gateway --help)\n", a);
+            /* an unknown name is the news, not the missing value */
+            gw_config_t scratch;
+            gw_config_defaults(&scratch);
+            if (apply_option(&scratch, a + 2, nlen, "", err, sizeof(err)) != 0 && strstr(err, "unknown option"))
+                fprintf(stderr, "yc-gateway: %s\n", err);
+            else
+                fprintf(stderr, "yc-gateway: %s needs a value (yc-gateway --help)\n", a);
+            gw_config_dispose(&scratch);
             return 2;
         }
         if (nlen == 6 && strncmp(a + 2, "config", 6) == 0)

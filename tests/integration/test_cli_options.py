@@ -75,6 +75,7 @@ def test_gateway_takes_every_option_its_help_lists():
 @pytest.mark.parametrize("args,needle", [
     (["--frobnicate", "1"], "unknown option '--frobnicate'"),
     (["--listen"], "--listen needs a value"),
+    (["--frobnicate"], "unknown option '--frobnicate'"),
     (["--ec", "9"], "--ec: "),
     (["--workers", "lots"], "--workers: "),
     (["stray"], "unexpected argument 'stray'"),
