@@ -1,6 +1,8 @@
 /* gw_admin.c — the admin API, for the root user only (checked before routing here):
  *
  *   GET    /_admin/v1/info                 drives, sets and their state (JSON)
+ *   GET    /_admin/v1/status               per node and per drive: reachable or why not (gw_health.h),
+ *                                          identity, and whether each set can read and write (JSON)
  *   GET    /_admin/v1/users                access keys and their users, never secrets (JSON)
  *   PUT    /_admin/v1/users/<access-key>   body {"user": "...", "secretKey": "..."}
  *   DELETE /_admin/v1/users/<access-key>
@@ -13,6 +15,7 @@
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
+#include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_log.h"
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define USERS_PREFIX "/_admin/v1/users"
 
@@ -68,6 +72,76 @@ static void info_work(gw_ctx_t *ctx)
                                               (int)c->sets[s].m, "drives", members));
     }
     respond_json(ctx, json_pack("{s:o, s:o}", "drives", drives, "sets", sets));
+}
+
+static json_t *hex_or_null(const uint8_t *p, size_t len, int present)
+{
+    char hex[2 * STORE_ID_LEN + 1];
+    if (!present || len > STORE_ID_LEN)
+        return json_null();
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", p[i]);
+    return json_string(hex);
+}
+
+/* What the health prober last saw, per node and drive, and what it means for each set. */
+static void status_work(gw_ctx_t *ctx)
+{
+    gw_cluster_t *c = ctx->cluster;
+    gw_health_t *h = c->health;
+    json_t *nodes = json_array(), *sets = json_array();
+    struct timespec ts;
+    size_t total_ok = 0;
+    uint8_t *ok = calloc(c->ndrives, 1);
+
+    if (ok == NULL) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        json_decref(nodes);
+        json_decref(sets);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    for (size_t k = 0; k < gw_health_nnodes(h); k++) {
+        gw_health_node_t n;
+        size_t nd;
+        const size_t *idx = gw_health_node_drives(h, k, &nd);
+        json_t *drives = json_array();
+        gw_health_node(h, k, &n);
+        for (size_t j = 0; j < nd; j++) {
+            gw_drive_t *d = &c->drives[idx[j]];
+            gw_health_drive_t hd;
+            const char *slash = strrchr(d->path, '/');
+            gw_health_drive(h, idx[j], &hd);
+            ok[idx[j]] = hd.state == GW_HEALTH_OK;
+            total_ok += ok[idx[j]];
+            json_array_append_new(drives, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o}", "drive", d->path,
+                                                    "name", d->probe != NULL && slash != NULL ? slash + 1 : d->path,
+                                                    "state", gw_health_state_name(hd.state), "detail", hd.detail,
+                                                    "forSeconds", (json_int_t)((now - hd.since_ns) / 1000000000), "set",
+                                                    (int)d->set_index, "slot", (int)d->slot, "driveId",
+                                                    hex_or_null(hd.identity.drive_id, STORE_ID_LEN, hd.has_identity)));
+        }
+        json_array_append_new(nodes,
+                              json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:o}", "node", n.name, "state",
+                                        n.state == GW_HEALTH_OK ? "reachable" : gw_health_state_name(n.state), "detail",
+                                        n.detail, "forSeconds", (json_int_t)((now - n.since_ns) / 1000000000),
+                                        "drivesOk", (int)n.nok, "drivesTotal", (int)n.ndrives, "drives", drives));
+    }
+    for (size_t s = 0; s < c->nsets; s++) {
+        gw_set_t *set = &c->sets[s];
+        int up = 0;
+        for (uint32_t i = 0; i < gw_set_width(set); i++)
+            up += ok[set->drives[i] - c->drives];
+        json_array_append_new(sets, json_pack("{s:i, s:i, s:i, s:i, s:i, s:b, s:b}", "index", (int)s, "k", (int)set->k,
+                                              "m", (int)set->m, "drivesOk", up, "writeQuorum",
+                                              (int)gw_set_write_quorum(set), "readable", up >= (int)set->k, "writable",
+                                              up >= (int)gw_set_write_quorum(set)));
+    }
+    free(ok);
+    respond_json(ctx, json_pack("{s:o, s:I, s:I, s:o, s:o}", "clusterId", hex_or_null(c->cluster_id, STORE_ID_LEN, 1),
+                                "drives", (json_int_t)c->ndrives, "drivesOk", (json_int_t)total_ok, "nodes", nodes,
+                                "sets", sets));
 }
 
 static int valid_name(h2o_iovec_t v, size_t max)
@@ -159,6 +233,11 @@ void gw_admin(gw_ctx_t *ctx)
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/info")) &&
         h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         gw_dispatch(ctx, info_work);
+        return;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/status")) &&
+        h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+        gw_dispatch(ctx, status_work);
         return;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/heal"))) {

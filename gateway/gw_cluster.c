@@ -1,5 +1,13 @@
-/* gw_cluster.c — opening drives, forming erasure sets, placing objects. */
+/* gw_cluster.c — opening drives, forming erasure sets, placing objects.
+ *
+ * Identity: a drive sits at one place of the layout (its set and its slot in the set) and
+ * records that place, with the cluster id, the first time a gateway sees it; from then on a
+ * gateway uses a drive only where it belongs. A local drive is checked here, when it opens; a
+ * remote one by the health prober (gw_health.c), which this starts once the sets are formed.
+ */
 #include "gateway/gw_cluster.h"
+#include "gateway/gw_health.h"
+#include "gateway/gw_log.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +40,10 @@ static int parse_remote(const char *spec, char *host, size_t hostlen, uint16_t *
 
 static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
 {
-    char host[256];
+    char host[256], why[512];
     uint16_t port;
     const char *name;
+    int ret;
 
     if (parse_remote(spec, host, sizeof(host), &port, &name) == 0) {
         store_remote_config_t rc = {.host = host, .port = port, .drive = name, .secret = secret};
@@ -44,14 +53,56 @@ static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
             return -ENOMEM;
         if (secret == NULL)
             return -EINVAL;
-        return store_client_remote(&rc, &d->client);
+        if ((ret = store_client_remote(&rc, &d->client)) != 0)
+            return ret;
+        /* unused until the prober found it is the drive expected here */
+        store_client_fence(d->client, STORE_EUNREACHABLE);
+        rc.connect_timeout_ms = GW_HEALTH_CONNECT_MS;
+        rc.io_timeout_ms = GW_HEALTH_IO_MS;
+        rc.pool_size = 1;
+        return store_client_remote(&rc, &d->probe);
     }
     if ((d->node = strdup("local")) == NULL)
         return -ENOMEM;
     /* A drive that cannot open stays offline; quorum decides whether that is fatal. */
-    if (store_drive_open(spec, 1, &d->local) != 0 || store_client_local(d->local, &d->client) != 0)
+    if ((ret = store_identity_open(spec, secret, secret != NULL ? strlen(secret) : 0, &d->identity, why,
+                                   sizeof(why))) != 0) {
+        d->offline_reason = strdup(why);
+        return 0;
+    }
+    if ((ret = store_drive_open(spec, 1, &d->local)) != 0 || (ret = store_client_local(d->local, &d->client)) != 0) {
+        snprintf(why, sizeof(why), "cannot open the drive (code %d)", ret);
+        d->offline_reason = strdup(why);
         d->client = NULL;
+    }
     return 0;
+}
+
+/* Places every local drive, or finds it belongs elsewhere: then it is not used. */
+static void place_local_drives(gw_cluster_t *c)
+{
+    for (size_t i = 0; i < c->ndrives; i++) {
+        gw_drive_t *d = &c->drives[i];
+        store_identity_info_t info;
+        char why[GW_HEALTH_DETAIL_MAX];
+        if (d->identity == NULL || d->client == NULL)
+            continue;
+        int ret = store_identity_place(d->identity, c->cluster_id, d->set_index, d->slot, &info);
+        if (ret == 0)
+            continue;
+        if (ret != STORE_EIDENTITY ||
+            !gw_health_identity_mismatch(&info, c->cluster_id, d->set_index, d->slot, why, sizeof(why)))
+            snprintf(why, sizeof(why), "cannot record its placement (code %d)", ret);
+        d->offline_reason = strdup(why);
+        store_client_free(d->client); /* nothing uses the cluster yet */
+        d->client = NULL;
+        store_drive_close(d->local);
+        d->local = NULL;
+    }
+    for (size_t i = 0; i < c->ndrives; i++)
+        if (c->drives[i].offline_reason != NULL)
+            gw_log(GW_LOG_WARN, "event=drive_offline drive=%s reason=\"%s\"", c->drives[i].path,
+                   c->drives[i].offline_reason);
 }
 
 int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
@@ -76,8 +127,10 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
         goto fail;
     for (size_t i = 0; i < c->ndrives; i++) {
         gw_drive_t *d = &c->drives[i];
-        if ((d->path = strdup(cfg->drive_specs[i])) == NULL)
+        if ((d->path = strdup(cfg->drive_specs[i])) == NULL) {
+            ret = -ENOMEM;
             goto fail;
+        }
         if ((ret = gw_lane_new(cfg->lane_threads, &d->lane)) != 0 ||
             (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret)) != 0)
             goto fail;
@@ -101,12 +154,24 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
         set->k = cfg->k;
         set->m = cfg->m;
         set->inline_reads = c->inline_reads;
-        if ((set->drives = calloc(width, sizeof(*set->drives))) == NULL)
+        if ((set->drives = calloc(width, sizeof(*set->drives))) == NULL) {
+            ret = -ENOMEM;
             goto fail;
-        for (uint32_t i = 0; i < width; i++)
+        }
+        for (uint32_t i = 0; i < width; i++) {
             set->drives[i] = &c->drives[order[s * width + i]];
+            set->drives[i]->set_index = (uint32_t)s;
+            set->drives[i]->slot = i;
+        }
     }
     free(order);
+    order = NULL;
+    store_identity_cluster_id(cfg->cluster_secret, cfg->cluster_secret != NULL ? strlen(cfg->cluster_secret) : 0,
+                              cfg->k, cfg->m, c->ndrives, c->cluster_id);
+    place_local_drives(c);
+    gw_health_config_t hc = {.interval_ms = cfg->health_interval_ms};
+    if ((ret = gw_health_start(c, &hc, &c->health)) != 0)
+        goto fail;
     *out = c;
     return 0;
 
@@ -120,12 +185,17 @@ void gw_cluster_close(gw_cluster_t *c)
 {
     if (c == NULL)
         return;
+    gw_health_stop(c->health);
     for (size_t i = 0; c->drives != NULL && i < c->ndrives; i++) {
         gw_lane_free(c->drives[i].lane);
         if (c->drives[i].client != NULL)
             store_client_free(c->drives[i].client);
+        if (c->drives[i].probe != NULL)
+            store_client_free(c->drives[i].probe);
         if (c->drives[i].local != NULL)
             store_drive_close(c->drives[i].local);
+        store_identity_close(c->drives[i].identity);
+        free(c->drives[i].offline_reason);
         free(c->drives[i].path);
         free(c->drives[i].node);
     }

@@ -26,6 +26,11 @@ typedef struct {
     store_client_t *client; /* how every call reaches it; NULL while a local drive cannot open */
     gw_lane_t *lane;        /* threads that run this drive's blocking calls */
     uint64_t errors;        /* I/O errors seen (metrics) */
+    /* identity (see store.h and gw_health.h) */
+    uint32_t set_index, slot;   /* where the drive sits: the placement its identity must carry */
+    store_identity_t *identity; /* a local drive's identity, held open (its lock) */
+    char *offline_reason;       /* why a local drive is not used (NULL while it is) */
+    store_client_t *probe;      /* a remote drive: a client with short timeouts, for the prober */
 } gw_drive_t;
 
 typedef struct {
@@ -41,10 +46,12 @@ typedef struct {
     gw_set_t *sets;
     size_t nsets;
     uint64_t placement_seed;
-    uint32_t stripe_size;     /* EC stripe data bytes */
-    size_t inline_max;        /* objects up to this size keep their shards inside the records */
-    int inline_reads;         /* see gw_set_fanout_reads */
-    struct gw_healer *healer; /* notified of damage and of writes that missed drives; may be NULL */
+    uint32_t stripe_size;             /* EC stripe data bytes */
+    size_t inline_max;                /* objects up to this size keep their shards inside the records */
+    int inline_reads;                 /* see gw_set_fanout_reads */
+    struct gw_healer *healer;         /* notified of damage and of writes that missed drives; may be NULL */
+    uint8_t cluster_id[STORE_ID_LEN]; /* what every drive's placement carries (store_identity_cluster_id) */
+    struct gw_health *health;         /* the drives' states as last seen (gw_health.h) */
 } gw_cluster_t;
 
 typedef struct {
@@ -54,13 +61,16 @@ typedef struct {
     uint32_t k, m;
     uint32_t stripe_size;
     size_t inline_max;
-    size_t lane_threads; /* threads per drive */
+    size_t lane_threads;         /* threads per drive */
+    uint32_t health_interval_ms; /* between two probes of a remote drive; 0: 1000 */
 } gw_cluster_config_t;
 
 /* Opens (creating) every local drive, connects the remote ones lazily, and forms the sets:
  * drives are taken round-robin over their nodes before being cut into sets of k+m, so that a
  * set spreads over as many nodes as the layout allows (the node is the failure domain).
- * ndrives must be a multiple of k+m. */
+ * ndrives must be a multiple of k+m. Then every drive's identity is checked against its place
+ * (a local one here, a remote one by the health prober, which this starts): a wrong or
+ * swapped drive is not used, and logged. */
 int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out);
 void gw_cluster_close(gw_cluster_t *c);
 

@@ -114,35 +114,155 @@ static int parse_size(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* Every setting but listen and ec (parsed by hand below): its name in the file (on the command
+ * line with dashes for underscores), where it goes, its kind and range, and its help line. */
+typedef struct {
+    const char *name;
+    size_t offset;
+    int kind; /* 0 string, 1 size_t, 2 uint32_t, 3 uint64_t */
+    uint64_t min, max;
+    const char *help; /* for --help */
+    const char *arg;  /* what the value looks like, for --help; NULL: VALUE */
+} config_field_t;
+
+static const config_field_t config_fields[] = {
+    {"data", offsetof(gw_config_t, data_dir), 0, 0, 0,
+     "the gateway's folder: its drives (drive1..N) unless drives_list is given, and spilled request bodies", "FOLDER"},
+    {"region", offsetof(gw_config_t, region), 0, 0, 0, "the region SigV4 signatures must name", "NAME"},
+    {"drives_list", offsetof(gw_config_t, drives_list), 0, 0, 0,
+     "the drives by name, separated by spaces or commas: FOLDER (in this process) or HOST:PORT/NAME (a yc-store "
+     "drive); instead of drives",
+     "LIST"},
+    {"cluster_secret", offsetof(gw_config_t, cluster_secret), 0, 0, 0,
+     "signs requests to yc-store daemons (better: YC_CLUSTER_SECRET)", "SECRET"},
+    {"root_user", offsetof(gw_config_t, root_user), 0, 0, 0, "root access key (better: YC_ROOT_USER)", "KEY"},
+    {"root_password", offsetof(gw_config_t, root_password), 0, 0, 0, "root secret key (better: YC_ROOT_PASSWORD)",
+     "KEY"},
+    {"drives", offsetof(gw_config_t, ndrives), 1, 1, 4096, "drives in the data folder, a multiple of k+m"},
+    {"stripe_size", offsetof(gw_config_t, stripe_size), 2, 4096, 256 * 1024 * 1024, "data bytes per stripe", "BYTES"},
+    {"inline_max", offsetof(gw_config_t, inline_max), 1, 0, 1024 * 1024,
+     "objects up to this size are stored inside their metadata records", "BYTES"},
+    {"loops", offsetof(gw_config_t, loops), 1, 1, 256, "event-loop threads (one per core)"},
+    {"workers", offsetof(gw_config_t, workers), 1, 1, 4096, "request worker threads for writes"},
+    {"read_workers", offsetof(gw_config_t, read_workers), 1, 1, 4096, "worker threads for GET, HEAD and LIST"},
+    {"lane_threads", offsetof(gw_config_t, lane_threads), 1, 1, 256, "threads per drive"},
+    {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000,
+     "requests in flight; past it requests are answered 503 SlowDown at once"},
+    {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34,
+     "request bodies above this are buffered in a file under the data folder", "BYTES"},
+    {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},
+    {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32,
+     "shard files without a record are removed once this old", "SECONDS"},
+    {"progress_timeout", offsetof(gw_config_t, progress_timeout), 3, 1, 86400,
+     "a connection that moves no byte for this long while no request of it is being worked on is closed", "SECONDS"},
+    {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
+     "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
+     "Hosts are refused",
+     "LIST"},
+};
+#define NFIELDS (sizeof(config_fields) / sizeof(config_fields[0]))
+
+/* A size as the file would write it (4K, 1M, 5G), so that --help shows defaults one can paste. */
+static void format_size(uint64_t v, char *buf, size_t cap)
+{
+    static const char units[] = "KMG";
+    int u = -1;
+    while (v >= 1024 && v % 1024 == 0 && u < 2) {
+        v /= 1024;
+        u++;
+    }
+    if (u < 0)
+        snprintf(buf, cap, "%llu", (unsigned long long)v);
+    else
+        snprintf(buf, cap, "%llu%c", (unsigned long long)v, units[u]);
+}
+
+/* One option: its help wrapped at 100 columns beside a column of 28, the default kept whole. */
+static void usage_line(FILE *out, const char *option, const char *help, const char *dflt)
+{
+    char buf[512], tail[96];
+    size_t col = 0;
+
+    snprintf(buf, sizeof(buf), "%s", help);
+    fprintf(out, "  %-28s", option);
+    for (char *save, *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+        if (col > 0 && col + 1 + strlen(w) > 70) {
+            fprintf(out, "\n  %-28s", "");
+            col = 0;
+        }
+        fprintf(out, " %s", w);
+        col += 1 + strlen(w);
+    }
+    if (dflt != NULL) {
+        snprintf(tail, sizeof(tail), "[default: %s]", dflt);
+        if (col > 0 && col + 1 + strlen(tail) > 70)
+            fprintf(out, "\n  %-28s", "");
+        fprintf(out, " %s", tail);
+    }
+    fputc('\n', out);
+}
+
+void gw_config_usage(FILE *out)
+{
+    gw_config_t d;
+    char opt[64], dflt[64];
+
+    gw_config_defaults(&d);
+    fprintf(out, "usage: yc-gateway [--config FILE] [--SETTING VALUE ...]\n"
+                 "\n"
+                 "The S3 gateway. Settings come from the defaults, then the file, then the command line (--name\n"
+                 "VALUE or --name=VALUE, dashes or underscores), then the environment. conf/yuncang.yaml shows them.\n"
+                 "\n"
+                 "options:\n");
+    usage_line(out, "--config FILE", "a YAML file of settings (name: value)", "none");
+    snprintf(dflt, sizeof(dflt), "%s:%u", d.listen_host, d.listen_port);
+    usage_line(out, "--listen ADDR:PORT", "the IPv4 address and port to serve S3 on", dflt);
+    snprintf(dflt, sizeof(dflt), "%u+%u", d.k, d.m);
+    usage_line(out, "--ec K+M", "erasure coding: K data and M parity shards per set (K+M <= 16)", dflt);
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const config_field_t *f = &config_fields[i];
+        const char *p = (const char *)&d + f->offset;
+        size_t n = (size_t)snprintf(opt, sizeof(opt), "--%s %s", f->name, f->arg != NULL ? f->arg : "N");
+        for (size_t k = 2; k < n && opt[k] != ' '; k++)
+            if (opt[k] == '_')
+                opt[k] = '-';
+        if (f->kind == 0) {
+            const char *v;
+            memcpy(&v, p, sizeof(v));
+            snprintf(dflt, sizeof(dflt), "%s", v != NULL ? v : "none");
+        } else {
+            uint64_t v = 0;
+            if (f->kind == 1) {
+                size_t x;
+                memcpy(&x, p, sizeof(x));
+                v = x;
+            } else if (f->kind == 2) {
+                uint32_t x;
+                memcpy(&x, p, sizeof(x));
+                v = x;
+            } else {
+                memcpy(&v, p, sizeof(v));
+            }
+            if (f->arg != NULL && strcmp(f->arg, "BYTES") == 0)
+                format_size(v, dflt, sizeof(dflt));
+            else
+                snprintf(dflt, sizeof(dflt), "%llu", (unsigned long long)v);
+        }
+        usage_line(out, opt, f->help != NULL ? f->help : "", dflt);
+    }
+    usage_line(out, "--verbose", "log debug lines too", "off");
+    usage_line(out, "--help", "print this help and exit", NULL);
+    fprintf(out, "\n"
+                 "environment (over the file and the command line):\n"
+                 "  YC_ROOT_USER, YC_ROOT_PASSWORD  the root keys (required: 3+ and 8+ characters)\n"
+                 "  YC_CLUSTER_SECRET               the cluster secret, for drives served by yc-store daemons\n"
+                 "\n"
+                 "exit status: 0 stopped by SIGINT or SIGTERM, 1 could not start, 2 bad invocation or settings\n"
+                 "(one line says which)\n");
+}
+
 static int apply(gw_config_t *cfg, const char *name, const char *value, char *err, size_t errlen, size_t line)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-        int kind; /* 0 string, 1 size_t, 2 uint32_t, 3 uint64_t */
-        uint64_t min, max;
-    } fields[] = {
-        {"data", offsetof(gw_config_t, data_dir), 0, 0, 0},
-        {"region", offsetof(gw_config_t, region), 0, 0, 0},
-        {"drives_list", offsetof(gw_config_t, drives_list), 0, 0, 0},
-        {"cluster_secret", offsetof(gw_config_t, cluster_secret), 0, 0, 0},
-        {"root_user", offsetof(gw_config_t, root_user), 0, 0, 0},
-        {"root_password", offsetof(gw_config_t, root_password), 0, 0, 0},
-        {"drives", offsetof(gw_config_t, ndrives), 1, 1, 4096},
-        {"stripe_size", offsetof(gw_config_t, stripe_size), 2, 4096, 256 * 1024 * 1024},
-        {"inline_max", offsetof(gw_config_t, inline_max), 1, 0, 1024 * 1024},
-        {"loops", offsetof(gw_config_t, loops), 1, 1, 256},
-        {"workers", offsetof(gw_config_t, workers), 1, 1, 4096},
-        {"read_workers", offsetof(gw_config_t, read_workers), 1, 1, 4096},
-        {"lane_threads", offsetof(gw_config_t, lane_threads), 1, 1, 256},
-        {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000},
-        {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34},
-        {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40},
-        {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32},
-        {"progress_timeout", offsetof(gw_config_t, progress_timeout), 3, 1, 86400},
-        {"domains", offsetof(gw_config_t, domains), 0, 0, 0},
-    };
-
     if (strcmp(name, "listen") == 0) {
         if (gw_config_set_listen(cfg, value) != 0) {
             set_err(err, errlen, "line %zu: listen must be HOST:PORT", line);
@@ -161,11 +281,12 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
         cfg->m = m;
         return 0;
     }
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (strcmp(name, fields[i].name) != 0)
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const config_field_t *f = &config_fields[i];
+        if (strcmp(name, f->name) != 0)
             continue;
-        char *p = (char *)cfg + fields[i].offset;
-        if (fields[i].kind == 0) {
+        char *p = (char *)cfg + f->offset;
+        if (f->kind == 0) {
             const char *s = keep_string(cfg, value, strlen(value));
             if (s == NULL || *s == '\0') {
                 set_err(err, errlen, "line %zu: %s must not be empty", line, name);
@@ -175,15 +296,15 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
             return 0;
         }
         uint64_t v;
-        if (parse_size(value, fields[i].max, &v) != 0 || v < fields[i].min) {
-            set_err(err, errlen, "line %zu: %s must be a number in %llu..%llu", line, name,
-                    (unsigned long long)fields[i].min, (unsigned long long)fields[i].max);
+        if (parse_size(value, f->max, &v) != 0 || v < f->min) {
+            set_err(err, errlen, "line %zu: %s must be a number in %llu..%llu", line, name, (unsigned long long)f->min,
+                    (unsigned long long)f->max);
             return -1;
         }
-        if (fields[i].kind == 1) {
+        if (f->kind == 1) {
             size_t x = (size_t)v;
             memcpy(p, &x, sizeof(x));
-        } else if (fields[i].kind == 2) {
+        } else if (f->kind == 2) {
             uint32_t x = (uint32_t)v;
             memcpy(p, &x, sizeof(x));
         } else {

@@ -9,6 +9,7 @@
 #define YC_GW_CONFIG_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct gw_config_strings gw_config_strings_t;
 
@@ -59,6 +60,10 @@ size_t gw_config_split_drives(const char *list, char **out, size_t max);
 
 /* Checks the combination (k+m, drives a multiple of k+m, credentials present, ...). */
 int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen);
+
+/* Prints yc-gateway's --help: every option, the settings of the file included, with its
+ * default (from gw_config_defaults). */
+void gw_config_usage(FILE *out);
 
 /* Frees the strings a parse made. */
 void gw_config_dispose(gw_config_t *cfg);

@@ -1,5 +1,6 @@
 /* gw_iam.c — the identity table: root from the configuration plus the replicated 'I' records. */
 #include "gateway/gw_iam.h"
+#include "gateway/gw_health.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
@@ -82,6 +83,17 @@ static int reload(gw_iam_t *iam)
     return 0;
 }
 
+/* Says which drives were missing: users live on every drive and need a majority. */
+static void log_load_failed(const char *event, gw_iam_t *iam, int ret)
+{
+    char missing[1024];
+    size_t n = gw_health_missing(iam->cluster->health, missing, sizeof(missing));
+    gw_log(GW_LOG_WARN,
+           "event=%s err=%d drives_missing=%zu of=%zu missing=\"%s\" note=\"users load once a majority of drives "
+           "answers\"",
+           event, ret, n, iam->cluster->ndrives, missing);
+}
+
 static void *refresher_main(void *arg)
 {
     gw_iam_t *iam = arg;
@@ -94,8 +106,9 @@ static void *refresher_main(void *arg)
         if (iam->stopping)
             break;
         pthread_mutex_unlock(&iam->stop_mutex);
-        if (reload(iam) != 0)
-            gw_log(GW_LOG_WARN, "event=iam_reload_failed");
+        int ret = reload(iam);
+        if (ret != 0)
+            log_load_failed("iam_reload_failed", iam, ret);
         pthread_mutex_lock(&iam->stop_mutex);
     }
     pthread_mutex_unlock(&iam->stop_mutex);
@@ -115,8 +128,9 @@ int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_s
     pthread_rwlock_init(&iam->lock, NULL);
     pthread_mutex_init(&iam->stop_mutex, NULL);
     pthread_cond_init(&iam->stop_cond, NULL);
-    if (reload(iam) != 0)
-        gw_log(GW_LOG_WARN, "event=iam_load_failed note=\"users will load once a majority of drives answers\"");
+    int ret = reload(iam);
+    if (ret != 0)
+        log_load_failed("iam_load_failed", iam, ret);
     pthread_create(&iam->refresher, NULL, refresher_main, iam);
     *out = iam;
     return 0;

@@ -25,7 +25,7 @@ enum {
     GW_EIO = -3,     /* data could not be read back even with parity */
     GW_ENOMEM = -4,
     GW_EINVAL = -5,
-    GW_EBUSY = -20, /* a namespace lock stayed held by someone else (gw_lock.h); apart from STORE_ codes */
+    GW_EBUSY = -40, /* a namespace lock stayed held by someone else (gw_lock.h); apart from STORE_ codes */
 };
 
 /* Called with the body's bytes in order, during the single pass over them. */

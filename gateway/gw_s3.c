@@ -17,6 +17,7 @@
  * proportional to the body, so they happen on the worker (gw_body_prepare, gw_object_ops.c).
  */
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_log.h"
 #include "gateway/gw_object.h"
@@ -49,6 +50,7 @@ void gw_set_store_error(gw_ctx_t *ctx, int ret)
         break;
     case GW_EQUORUM:
         gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Not enough drives answered; try again");
+        gw_health_log_unavailable(ctx->cluster->health, ctx->request_id); /* which drives, and why */
         break;
     case STORE_ENOSPC:
         gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Storage is full");

@@ -114,8 +114,7 @@ static int sweep_uploads(store_client_t *d, meta_bytes_t ns, batch_t *b, size_t 
             if (meta_key_parse_object(b->keys[i], b->lens[i], NULL, NULL, NULL, NULL, upload_id) == 0) {
                 parts_del_t pd = {d, 0};
                 meta_key_parts(upload_id, &parts);
-                if ((ret = store_client_record_scan(d, &parts, NULL, 0, delete_part, &pd)) != 0 ||
-                    (ret = pd.err) != 0)
+                if ((ret = store_client_record_scan(d, &parts, NULL, 0, delete_part, &pd)) != 0 || (ret = pd.err) != 0)
                     return ret;
             }
             if ((ret = store_client_record_delete(d, &k)) != 0 && ret != STORE_ENOENT)
@@ -236,7 +235,7 @@ static int ns_dead(gw_cluster_t *c, const char *ns, size_t len)
 int gw_sweep_dead(gw_cluster_t *c, size_t *swept)
 {
     static const uint8_t tags[] = {'O', 'U'};
-    char (*seen)[META_NS_MAX + 1] = calloc(NS_SEEN_MAX, sizeof(*seen));
+    char(*seen)[META_NS_MAX + 1] = calloc(NS_SEEN_MAX, sizeof(*seen));
     size_t nseen = 0;
     int ret = 0;
 

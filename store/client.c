@@ -1,6 +1,9 @@
 /* client.c — the store_client_ calls: each forwards to its client's transport (client_local.c
  * or client_net.c) through the table in client_internal.h. Keeping the dispatch in one place
  * means a transport only implements operations, never argument conventions.
+ *
+ * The fence lives here too, for the same reason: a fenced client fails every data call before
+ * the transport sees it, whatever the transport.
  */
 #include "store/client_internal.h"
 
@@ -20,19 +23,47 @@ int store_client_ping(store_client_t *c)
     return c->ops->ping(c);
 }
 
+void store_client_fence(store_client_t *c, int code)
+{
+    __atomic_store_n(&c->fence, code, __ATOMIC_RELAXED);
+}
+
+int store_client_fenced(const store_client_t *c)
+{
+    return __atomic_load_n(&c->fence, __ATOMIC_RELAXED);
+}
+
+int store_client_identity(store_client_t *c, const store_identity_info_t *placement, store_identity_info_t *out)
+{
+    if (c->ops->identity == NULL)
+        return STORE_EINVAL;
+    return c->ops->identity(c, placement, out);
+}
+
 int store_client_shard_create(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index,
                               store_client_writer_t **out)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->shard_create(c, data_id, index, out);
 }
 
 int store_client_shard_append(store_client_writer_t *w, const void *block, size_t len)
 {
+    int fenced = store_client_fenced(w->client);
+    if (fenced != 0)
+        return fenced;
     return w->client->ops->shard_append(w, block, len);
 }
 
 int store_client_shard_commit(store_client_writer_t *w)
 {
+    int fenced = store_client_fenced(w->client);
+    if (fenced != 0) {
+        w->client->ops->shard_abort(w); /* commit frees w in every case */
+        return fenced;
+    }
     return w->client->ops->shard_commit(w);
 }
 
@@ -45,72 +76,114 @@ void store_client_shard_abort(store_client_writer_t *w)
 int store_client_shard_read(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off,
                             size_t len, void *buf)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->shard_read(c, data_id, index, off, len, buf);
 }
 
 int store_client_shard_stat(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->shard_stat(c, data_id, index, size);
 }
 
 int store_client_shard_delete(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->shard_delete(c, data_id, index);
 }
 
 int store_client_shard_verify(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->shard_verify(c, data_id, index);
 }
 
 int store_client_object_put(store_client_t *c, const meta_object_t *r)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->object_put(c, r);
 }
 
 int store_client_object_prune(store_client_t *c, const meta_object_t *keep)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->object_prune(c, keep);
 }
 
 int store_client_object_get(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
                             meta_buf_t *raw, meta_object_t *out)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->object_get(c, bucket, key, vid, raw, out);
 }
 
 int store_client_object_delete(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->object_delete(c, bucket, key, vid);
 }
 
 int store_client_record_put(store_client_t *c, const meta_key_t *key, const void *val, size_t vlen)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->record_put(c, key, val, vlen);
 }
 
 int store_client_record_get(store_client_t *c, const meta_key_t *key, void **val, size_t *vlen)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->record_get(c, key, val, vlen);
 }
 
 int store_client_record_delete(store_client_t *c, const meta_key_t *key)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->record_delete(c, key);
 }
 
 int store_client_record_scan(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                              meta_scan_cb cb, void *arg)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->record_scan(c, prefix, seek, limit, cb, arg);
 }
 
 int store_client_lock_acquire(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns)
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->lock_acquire(c, name, owner, lease_ns);
 }
 
 int store_client_lock_release(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN])
 {
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
     return c->ops->lock_release(c, name, owner);
 }

@@ -53,6 +53,19 @@ const char *store_client_name(const store_client_t *c);
  * drive is served). Cheap: for health checks. */
 int store_client_ping(store_client_t *c);
 
+/* The drive's identity (store.h). With placement (NULL: only read) the drive is placed first
+ * when it has no placement yet; a drive placed otherwise is not an error here: *out tells, and
+ * the caller compares. The local transport answers STORE_EINVAL: a process reads the identity
+ * of a drive it opened itself with store_identity_get. Passes through a fence. */
+int store_client_identity(store_client_t *c, const store_identity_info_t *placement, store_identity_info_t *out);
+
+/* Fences the client: from now on every call but identity and shard aborts fails with code
+ * (e.g. STORE_EUNREACHABLE: as if the drive were down) without reaching the drive; 0 lifts the
+ * fence. For a drive that must not be used, such as one whose identity is wrong. Safe to call
+ * while other threads use the client. */
+void store_client_fence(store_client_t *c, int code);
+int store_client_fenced(const store_client_t *c);
+
 /* ---- shard files (see store.h for the semantics of each) ---- */
 
 /* Starts writing shard `index` of data_id. Remote: the daemon keeps the writer and drops it

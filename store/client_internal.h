@@ -33,12 +33,14 @@ typedef struct {
                        meta_scan_cb cb, void *arg);
     int (*lock_acquire)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
     int (*lock_release)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
+    int (*identity)(store_client_t *c, const store_identity_info_t *placement, store_identity_info_t *out);
 } store_client_ops_t;
 
 /* Every transport's client starts with this, and every writer with store_client_writer. */
 struct store_client {
     const store_client_ops_t *ops;
     char name[320];
+    int fence; /* 0, or the code every call fails with (store_client_fence); atomic */
 };
 
 struct store_client_writer {

@@ -42,6 +42,8 @@
  *   POST   locks/acquire                            body: lp(name) owner[16] u64 lease_ns
  *                                                   -> empty, or 423 with STORE_EBUSY
  *   POST   locks/release                            body: lp(name) owner[16] -> empty
+ *   POST   identity                                 body: empty, or a placement (identity text with
+ *                                                   cluster_id, set, slot) -> the drive's identity text
  *
  * Shard writes stream: the daemon keeps the writer under a random token and each append goes
  * out as soon as the caller has the block. seq numbers appends from 1; the daemon answers a
@@ -968,6 +970,27 @@ static int lock_call(store_client_t *bc, const char *op, meta_bytes_t name, cons
     return ret;
 }
 
+static int net_identity(store_client_t *bc, const store_identity_info_t *placement, store_identity_info_t *out)
+{
+    net_call_t call = {.method = "POST", .idempotent = 1}; /* placing twice alike is placing once */
+    char text[STORE_IDENTITY_TEXT_MAX];
+    size_t len = 0;
+    int ret;
+
+    if (placement != NULL) {
+        if ((ret = store_identity_encode(placement, text, sizeof(text), &len)) != 0)
+            return ret;
+        call.body[0] = text;
+        call.body_len[0] = len;
+    }
+    set_target(&call, net_of(bc), "identity");
+    if ((ret = net_call(net_of(bc), &call)) == 0 &&
+        store_identity_decode((const char *)call.resp, call.resp_len, out) != 0)
+        ret = STORE_EIO;
+    call_reset(&call);
+    return ret;
+}
+
 /* Both are safe to resend: a second acquire by the same owner renews, a second release finds
  * the lock free or held by someone else and changes nothing. */
 static int net_lock_acquire(store_client_t *bc, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns)
@@ -1015,6 +1038,7 @@ static const store_client_ops_t net_ops = {
     .record_scan = net_record_scan,
     .lock_acquire = net_lock_acquire,
     .lock_release = net_lock_release,
+    .identity = net_identity,
 };
 
 int store_client_remote(const store_remote_config_t *cfg, store_client_t **out)

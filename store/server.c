@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@
 typedef struct {
     char name[STORE_NET_DRIVE_NAME_MAX + 1];
     store_drive_t *drive;
+    store_identity_t *identity;
+    int misplace_logged; /* a refused placement is logged once, not at every probe (atomic) */
 } served_drive_t;
 
 typedef struct srv_writer srv_writer_t;
@@ -135,6 +138,7 @@ enum {
     OP_RECORD_SCAN,
     OP_LOCK_ACQUIRE,
     OP_LOCK_RELEASE,
+    OP_IDENTITY,
 };
 
 /* One request on its way through a worker. */
@@ -726,6 +730,40 @@ static int op_lock(srv_job_t *j, int acquire)
     return store_lock_acquire(j->drive->drive, name, owner, (int64_t)lease);
 }
 
+/* ---------------------------------------------------------------- drive identity (workers) */
+
+/* POST identity: the body is empty (just read) or a placement (cluster id, set, slot) that is
+ * recorded when the drive has none. The answer is the drive's identity either way: the gateway
+ * compares it with what it expects, so a refused placement is not an error here. */
+static int op_identity(srv_job_t *j)
+{
+    h2o_iovec_t body = entity(j);
+    store_identity_info_t want, info;
+    char text[STORE_IDENTITY_TEXT_MAX];
+    size_t len = 0;
+    int ret;
+
+    if (body.len > 0) {
+        if (store_identity_decode(body.base, body.len, &want) != 0 || !want.placed)
+            return STORE_EINVAL;
+        ret = store_identity_place(j->drive->identity, want.cluster_id, want.set, want.slot, &info);
+        if (ret == STORE_EIDENTITY && !__atomic_exchange_n(&j->drive->misplace_logged, 1, __ATOMIC_RELAXED)) {
+            gw_log(GW_LOG_WARN,
+                   "event=placement_refused drive=%s placed_set=%u placed_slot=%u asked_set=%u asked_slot=%u "
+                   "same_cluster=%s",
+                   j->drive->name, info.set, info.slot, want.set, want.slot,
+                   memcmp(info.cluster_id, want.cluster_id, STORE_ID_LEN) == 0 ? "yes" : "no");
+        } else if (ret != 0 && ret != STORE_EIDENTITY) {
+            return ret;
+        }
+    } else {
+        store_identity_get(j->drive->identity, &info);
+    }
+    if ((ret = store_identity_encode(&info, text, sizeof(text), &len)) != 0)
+        return ret;
+    return answer_bytes(j, text, len);
+}
+
 static int run_op(store_server_t *s, srv_job_t *j)
 {
     switch (j->op) {
@@ -767,6 +805,8 @@ static int run_op(store_server_t *s, srv_job_t *j)
         return op_lock(j, 1);
     case OP_LOCK_RELEASE:
         return op_lock(j, 0);
+    case OP_IDENTITY:
+        return op_identity(j);
     default:
         return STORE_EINVAL;
     }
@@ -995,6 +1035,8 @@ static void route(store_server_t *s, srv_job_t *j)
                     : seg_is(d, "abort")  ? OP_SHARD_ABORT
                     : seg_is(d, "verify") ? OP_SHARD_VERIFY
                                           : OP_BAD;
+    } else if (seg_is(a, "identity") && b.base == NULL) {
+        j->op = method_is(req, "POST") ? OP_IDENTITY : OP_BAD;
     } else if (c.base == NULL && method_is(req, "POST")) {
         if (seg_is(a, "objects"))
             j->op = seg_is(b, "put")      ? OP_OBJECT_PUT
@@ -1075,29 +1117,134 @@ static int start_loop(store_server_t *s, loop_thread_t *lt)
     return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
 }
 
-static int open_drives(store_server_t *s, const store_server_config_t *cfg)
+static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t whylen, const char *fmt, ...)
 {
-    int ret;
+    va_list ap;
+    if (why == NULL || whylen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
 
-    if ((s->drives = calloc(cfg->ndrives, sizeof(*s->drives))) == NULL)
+/* A drive engine's code in words, for the one line a failed start prints. */
+static const char *code_text(int code)
+{
+    switch (code) {
+    case STORE_ENOENT:
+        return "its layout is missing";
+    case STORE_ENOSPC:
+        return "the disk is full";
+    case STORE_ECORRUPT:
+        return "its database is damaged";
+    case STORE_EINVAL:
+        return "the path is too long";
+    case -ENOMEM:
+        return "out of memory";
+    default:
+        return "an I/O error (see the kernel log)";
+    }
+}
+
+/* Prepares and opens every drive: identity first (it makes the folder, refuses a foreign,
+ * unwritable or wrongly keyed one, and locks it), then the engine. Nothing is logged here: on
+ * failure why names the drive, its path and the cause, for the one line the caller prints. */
+static int open_drives(store_server_t *s, const store_server_config_t *cfg, char *why, size_t whylen)
+{
+    struct stat *seen;
+    int ret = 0;
+
+    if ((s->drives = calloc(cfg->ndrives, sizeof(*s->drives))) == NULL ||
+        (seen = calloc(cfg->ndrives, sizeof(*seen))) == NULL) {
+        set_why(why, whylen, "out of memory");
         return -ENOMEM;
+    }
     for (size_t i = 0; i < cfg->ndrives; i++) {
-        const char *name = cfg->drive_names[i];
-        if (!store_net_drive_name_ok(name, strlen(name)))
-            return STORE_EINVAL;
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(s->drives[k].name, name) == 0)
-                return STORE_EINVAL;
+        const char *name = cfg->drive_names[i], *dir = cfg->drive_dirs[i];
+        char reason[512];
+        if (!store_net_drive_name_ok(name, strlen(name))) {
+            set_why(why, whylen, "drive '%s': a drive name is 1 to 64 of A-Z a-z 0-9 . _ -", name);
+            ret = STORE_EINVAL;
+            goto done;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(s->drives[k].name, name) == 0) {
+                set_why(why, whylen, "drive %s: named twice", name);
+                ret = STORE_EINVAL;
+                goto done;
+            }
+        }
         snprintf(s->drives[i].name, sizeof(s->drives[i].name), "%s", name);
-        mkdir(cfg->drive_dirs[i], 0700);
-        if ((ret = store_drive_open(cfg->drive_dirs[i], 1, &s->drives[i].drive)) != 0) {
-            gw_log(GW_LOG_ERROR, "event=drive_open_failed drive=%s err=%d", name, ret);
-            return ret;
+        /* the lock would refuse the same folder given twice, but blame another process */
+        if (stat(dir, &seen[i]) == 0) {
+            for (size_t k = 0; k < i; k++) {
+                if (seen[k].st_dev == seen[i].st_dev && seen[k].st_ino == seen[i].st_ino) {
+                    set_why(why, whylen, "drive %s: %s: the same folder as drive %s", name, dir, s->drives[k].name);
+                    ret = STORE_EINVAL;
+                    goto done;
+                }
+            }
+        }
+        if ((ret = store_identity_open(dir, s->secret, s->secret_len, &s->drives[i].identity, reason,
+                                       sizeof(reason))) != 0) {
+            set_why(why, whylen, "drive %s: %s: %s", name, dir, reason);
+            goto done;
         }
         s->ndrives = i + 1;
-        gw_log(GW_LOG_INFO, "event=drive_opened drive=%s dir=%s", name, cfg->drive_dirs[i]);
+        stat(dir, &seen[i]); /* made just now when it was missing */
+        if ((ret = store_drive_open(dir, 1, &s->drives[i].drive)) != 0) {
+            set_why(why, whylen, "drive %s: %s: cannot open: %s (code %d)", name, dir, code_text(ret), ret);
+            goto done;
+        }
     }
-    return 0;
+done:
+    free(seen);
+    return ret;
+}
+
+/* The listening port must be nobody's: the listeners share it with SO_REUSEPORT, which would
+ * also let a second yc-store (same user) bind it silently and take half the connections. A
+ * socket without SO_REUSEPORT cannot bind a port anyone listens on, so it tells. */
+static int check_listen(const char *host, uint16_t port, char *why, size_t whylen)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int fd, one = 1, ret = 0;
+
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        set_why(why, whylen, "listen %s:%u: not an IPv4 address", host, port);
+        return STORE_EINVAL;
+    }
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+        ret = errno;
+        set_why(why, whylen, "listen %s:%u: %s", host, port, strerror(ret));
+        return STORE_EIO;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* TIME_WAIT is no owner */
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        ret = errno;
+        set_why(why, whylen, "listen %s:%u: %s%s", host, port, strerror(ret),
+                ret == EADDRINUSE      ? " (another process listens on this port: another yc-store?)"
+                : ret == EADDRNOTAVAIL ? " (not an address of this host)"
+                : ret == EACCES        ? " (ports below 1024 need privileges)"
+                                       : "");
+    }
+    close(fd);
+    return ret == 0 ? 0 : STORE_EIO;
+}
+
+static void log_drives(store_server_t *s, const store_server_config_t *cfg)
+{
+    for (size_t i = 0; i < s->ndrives; i++) {
+        store_identity_info_t info;
+        char id[2 * STORE_ID_LEN + 1], placed[48] = "no";
+        store_identity_get(s->drives[i].identity, &info);
+        store_net_hex(info.drive_id, STORE_ID_LEN, id);
+        if (info.placed)
+            snprintf(placed, sizeof(placed), "set%u/slot%u", info.set, info.slot);
+        gw_log(GW_LOG_INFO, "event=drive_opened drive=%s dir=%s drive_id=%s placed=%s", s->drives[i].name,
+               cfg->drive_dirs[i], id, placed);
+    }
 }
 
 static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
@@ -1119,14 +1266,17 @@ static void start_orphan_collector(store_server_t *s, uint64_t grace_s)
     free(drives);
 }
 
-int store_server_start(const store_server_config_t *cfg, store_server_t **out)
+int store_server_start(const store_server_config_t *cfg, store_server_t **out, char *why, size_t whylen)
 {
     store_server_t *s;
     size_t started = 0;
     int ret;
 
-    if (cfg->pool == NULL || cfg->ndrives == 0 || cfg->secret == NULL || cfg->listen_host == NULL)
+    set_why(why, whylen, "cannot start");
+    if (cfg->pool == NULL || cfg->ndrives == 0 || cfg->secret == NULL || cfg->listen_host == NULL) {
+        set_why(why, whylen, "no drives, listen address or cluster secret");
         return STORE_EINVAL;
+    }
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return -ENOMEM;
     signal(SIGPIPE, SIG_IGN);
@@ -1141,6 +1291,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out)
     s->writer_idle_ms = cfg->writer_idle_ms != 0 ? cfg->writer_idle_ms : WRITER_IDLE_DEFAULT;
     s->secret_len = cfg->secret_len != 0 ? cfg->secret_len : strlen(cfg->secret);
     if (s->secret_len == 0) {
+        set_why(why, whylen, "the cluster secret is empty");
         ret = STORE_EINVAL;
         goto fail;
     }
@@ -1149,13 +1300,34 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out)
         goto fail;
     }
     memcpy(s->secret, cfg->secret, s->secret_len);
-    if ((ret = open_drives(s, cfg)) != 0)
+    /* the port before the drives: a second daemon started by mistake must not touch them */
+    if ((ret = check_listen(cfg->listen_host, cfg->listen_port, why, whylen)) != 0)
         goto fail;
+    if ((ret = open_drives(s, cfg, why, whylen)) != 0)
+        goto fail;
+
+    s->nloops = cfg->loops != 0 ? cfg->loops : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+    if (s->nloops == 0 || s->nloops > 256)
+        s->nloops = 1;
+    if ((s->loops = calloc(s->nloops, sizeof(*s->loops))) == NULL) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < s->nloops; i++)
+        s->loops[i].fd = -1;
+    for (size_t i = 0; i < s->nloops; i++) {
+        if ((s->loops[i].fd = gw_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
+            ret = s->loops[i].fd;
+            set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
+            goto fail;
+        }
+    }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
         ret = -EAGAIN;
         goto fail;
     }
     s->reaper_started = 1;
+    log_drives(s, cfg);
     start_orphan_collector(s, cfg->orphan_grace_s != 0 ? cfg->orphan_grace_s : 3600);
 
     h2o_config_init(&s->globalconf);
@@ -1168,19 +1340,6 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out)
     handler->super.on_req = on_request;
     handler->srv = s;
 
-    s->nloops = cfg->loops != 0 ? cfg->loops : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
-    if (s->nloops == 0 || s->nloops > 256)
-        s->nloops = 1;
-    if ((s->loops = calloc(s->nloops, sizeof(*s->loops))) == NULL) {
-        ret = -ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < s->nloops; i++) {
-        if ((s->loops[i].fd = gw_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
-            ret = s->loops[i].fd;
-            goto fail;
-        }
-    }
     for (size_t i = 0; i < s->nloops; i++) {
         if ((ret = start_loop(s, &s->loops[i])) != 0)
             goto fail;
@@ -1192,11 +1351,10 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out)
     return 0;
 
 fail:
-    gw_log(GW_LOG_ERROR, "event=start_failed err=%d", ret);
     /* a loop already running may touch the server: then it is left to the exit that follows */
     if (started == 0) {
         for (size_t i = 0; s->loops != NULL && i < s->nloops; i++)
-            if (s->loops[i].fd > 0)
+            if (s->loops[i].fd >= 0)
                 close(s->loops[i].fd);
         store_server_free(s);
     }
@@ -1230,8 +1388,10 @@ void store_server_free(store_server_t *s)
             free(w);
         }
     }
-    for (size_t i = 0; i < s->ndrives; i++)
+    for (size_t i = 0; i < s->ndrives; i++) {
         store_drive_close(s->drives[i].drive);
+        store_identity_close(s->drives[i].identity); /* after the engine: the lock covers it */
+    }
     for (size_t i = 0; i < REPLAY_GENERATIONS; i++)
         free(s->replay[i].slots);
     if (s->secret != NULL)

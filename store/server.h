@@ -13,7 +13,7 @@ typedef struct {
     const char *listen_host; /* IPv4 address to bind */
     uint16_t listen_port;
     const char *const *drive_names; /* name on the wire of each drive: [A-Za-z0-9._-]{1,64} */
-    const char *const *drive_dirs;  /* its directory (created when missing) */
+    const char *const *drive_dirs;  /* its folder (made when missing; its parent must exist) */
     size_t ndrives;
     const char *secret;      /* cluster secret (copied; never logged) */
     size_t secret_len;       /* 0: strlen(secret) */
@@ -24,9 +24,11 @@ typedef struct {
     uint64_t orphan_grace_s; /* shard files without a record are removed once this old; 0: 3600 */
 } store_server_config_t;
 
-/* Opens every drive, binds the listeners and starts the loops; returns once requests are
- * being served. */
-int store_server_start(const store_server_config_t *cfg, store_server_t **out);
+/* Checks that the port is free, prepares and opens every drive (store_identity_open, then the
+ * engine), binds the listeners and starts the loops; returns once requests are being served.
+ * On failure why (may be NULL) gets one line naming the cause: the drive, its path and the OS
+ * error, or the address and why it cannot be bound. Nothing is logged about the failure. */
+int store_server_start(const store_server_config_t *cfg, store_server_t **out, char *why, size_t whylen);
 /* From now on requests are answered 503 on their loop and nothing more reaches the pool, so
  * that the caller can then drain and free the pool. */
 void store_server_stop(store_server_t *s);

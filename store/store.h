@@ -126,5 +126,72 @@ int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key
 int store_lock_acquire(store_drive_t *d, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
 /* Frees the lock if owner holds it; anything else is a success that changes nothing. */
 int store_lock_release(store_drive_t *d, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
+/* ---- drive identity (identity.c) ----
+ *
+ * A drive knows which drive it is, so that a gateway can tell a fresh drive from a wrong or
+ * swapped one. The file `identity` at the top of the drive's directory holds, as text:
+ *   format      the identity's format version (STORE_IDENTITY_FORMAT)
+ *   drive_id    16 random bytes, made when the drive is first used
+ *   verifier    HMAC-SHA256(cluster secret, "yuncang drive verifier 1 " hex(drive_id)): a daemon
+ *               started with another secret finds out at start, before any gateway calls it
+ *   cluster_id, set, slot
+ *               where the gateways placed the drive (see store_identity_place)
+ * Each field is written once, when it is first known, and never changed: the file is replaced
+ * whole (temp file, fsync, rename, fsync of the directory) only to add a field. A drive is
+ * opened by one process at a time: the open takes an exclusive lock on the directory.
+ *
+ * These calls block (disk): call them at start-up or from a worker, never an event loop.
+ */
+#define STORE_ID_LEN            16
+#define STORE_IDENTITY_FORMAT   1
+#define STORE_IDENTITY_TEXT_MAX 512 /* longest text form of an identity */
+
+enum {
+    STORE_EFOREIGN = -20,  /* the folder holds files that are not a yuncang drive's */
+    STORE_ESECRET = -21,   /* the drive was first served with another cluster secret */
+    STORE_EIDENTITY = -22, /* the drive is placed elsewhere: another cluster, set or slot */
+    STORE_EINUSE = -23,    /* another process has the drive open */
+};
+
+typedef struct {
+    uint32_t format;
+    int has_drive_id;
+    uint8_t drive_id[STORE_ID_LEN];
+    int has_verifier;
+    uint8_t verifier[32];
+    int placed; /* cluster_id, set and slot are known */
+    uint8_t cluster_id[STORE_ID_LEN];
+    uint32_t set, slot;
+} store_identity_info_t;
+
+typedef struct store_identity store_identity_t;
+
+/* Opens the identity of the drive at dir, preparing the drive on first use: the folder is made
+ * when missing (its parent must exist), a folder holding anything but a yuncang drive (or an
+ * empty lost+found) is refused with STORE_EFOREIGN, an unwritable one with the OS error, and a
+ * new identity is written. secret (may be NULL) is the cluster secret: STORE_ESECRET when the
+ * drive was prepared with another one; a drive prepared without one gets its verifier now.
+ * On error, why gets one human sentence naming the cause (the OS error's text for OS errors);
+ * the return is a STORE_ code, or STORE_EIO for an OS error. The lock is held until close. */
+int store_identity_open(const char *dir, const void *secret, size_t secret_len, store_identity_t **out, char *why,
+                        size_t whylen);
+void store_identity_close(store_identity_t *id);
+/* The identity as it stands. */
+void store_identity_get(store_identity_t *id, store_identity_info_t *out);
+/* Places the drive: records cluster_id, set and slot when the drive has no placement yet.
+ * STORE_EIDENTITY when it is placed otherwise. *out (may be NULL) gets the identity after the
+ * call either way. Safe to call from many threads. */
+int store_identity_place(store_identity_t *id, const uint8_t cluster_id[STORE_ID_LEN], uint32_t set, uint32_t slot,
+                         store_identity_info_t *out);
+/* The cluster id every gateway of a cluster computes alike, without talking to each other:
+ * HMAC-SHA256 of the layout (k, m, number of drives) under the cluster secret (secret may be
+ * NULL: the embedded default). A drive of another cluster or layout differs. */
+void store_identity_cluster_id(const void *secret, size_t secret_len, uint32_t k, uint32_t m, size_t ndrives,
+                               uint8_t out[STORE_ID_LEN]);
+/* The text form (the file's and the wire's): writes at most cap bytes, sets *len. */
+int store_identity_encode(const store_identity_info_t *info, char *buf, size_t cap, size_t *len);
+/* Parses a text form; fields may be missing (their has_ flags stay 0). STORE_ECORRUPT when it
+ * is not an identity. */
+int store_identity_decode(const char *text, size_t len, store_identity_info_t *out);
 
 #endif

@@ -7,7 +7,8 @@ mkdir -p var
 if [ -z "${YC_ROOT_USER:-}" ] || [ -z "${YC_ROOT_PASSWORD:-}" ]; then
     if [ ! -f var/.root-keys ]; then
         umask 077
-        printf 'YC_ROOT_USER=%s\nYC_ROOT_PASSWORD=%s\n' "yc$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" \
+        # export lines: `. var/.root-keys` in another shell then serves yc-admin too
+        printf 'export YC_ROOT_USER=%s\nexport YC_ROOT_PASSWORD=%s\n' "yc$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" \
             "$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')" > var/.root-keys
     fi
     . var/.root-keys

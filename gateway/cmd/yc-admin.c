@@ -1,11 +1,16 @@
 /* yc-admin — the admin CLI: signs admin API calls with the root keys and prints the answers.
  *
- *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] COMMAND
- *     user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY | user list | info | heal [status]
+ *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] [--json] COMMAND
+ *     status | info | heal [status] | user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY
+ *     | user list
  *
  * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000.
+ * Exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says
+ * which).
  */
 #include "gateway/s3/sigv4.h"
+#include <errno.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -15,15 +20,33 @@
 #include <time.h>
 #include <unistd.h>
 
-static void usage(void)
+#define DEFAULT_ENDPOINT "http://127.0.0.1:9000"
+
+static void print_help(FILE *out)
 {
-    fprintf(stderr, "usage: yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] COMMAND\n"
-                    "  user add NAME ACCESS_KEY SECRET_KEY\n"
-                    "  user remove ACCESS_KEY\n"
-                    "  user list\n"
-                    "  info\n"
-                    "  heal            (rebuilds whatever any drive is missing; waits and shows progress)\n"
-                    "  heal status\n");
+    fprintf(out,
+            "usage: yc-admin [OPTION ...] COMMAND\n"
+            "\n"
+            "Administers a yuncang gateway through its admin API, signed with the root keys.\n"
+            "\n"
+            "commands:\n"
+            "  status                          every node and drive the gateway uses: reachable or why not,\n"
+            "                                  and whether each erasure set can read and write\n"
+            "  info                            drives, sets and errors seen per drive (JSON)\n"
+            "  heal                            rebuilds whatever any drive is missing; waits and shows progress\n"
+            "  heal status                     the progress of the last heal (JSON)\n"
+            "  user add NAME ACCESS_KEY SECRET_KEY\n"
+            "  user remove ACCESS_KEY\n"
+            "  user list                       (JSON)\n"
+            "\n"
+            "options (--name VALUE or --name=VALUE, before or after the command):\n"
+            "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
+            "  --access-key AK                 root access key [default: $YC_ROOT_USER]\n"
+            "  --secret-key SK                 root secret key [default: $YC_ROOT_PASSWORD]\n"
+            "  --json                          status: print the JSON document instead of the table [default: off]\n"
+            "  --help                          print this help and exit\n"
+            "\n"
+            "exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says which)\n");
 }
 
 static void hex(const uint8_t *in, size_t n, char *out)
@@ -84,7 +107,10 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
     }
     int fd = socket(ai->ai_family, ai->ai_socktype, 0);
     if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        fprintf(stderr, "yc-admin: cannot connect to %s\n", endpoint);
+        fprintf(stderr, "yc-admin: cannot connect to %s: %s (is yc-gateway running there?)\n", endpoint,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
         freeaddrinfo(ai);
         return 1;
     }
@@ -149,53 +175,221 @@ static int heal(const char *endpoint, const char *ak, const char *sk)
     return 1;
 }
 
-int main(int argc, char **argv)
-{
-    const char *endpoint = "http://127.0.0.1:9000", *ak = getenv("YC_ROOT_USER"), *sk = getenv("YC_ROOT_PASSWORD");
-    int i = 1;
-    char path[512], body[1024];
+/* ---------------------------------------------------------------- status */
 
-    for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-        if (strcmp(argv[i], "--endpoint") == 0)
-            endpoint = argv[i + 1];
-        else if (strcmp(argv[i], "--access-key") == 0)
-            ak = argv[i + 1];
-        else if (strcmp(argv[i], "--secret-key") == 0)
-            sk = argv[i + 1];
-        else {
-            usage();
-            return 2;
+static const char *jstr(json_t *o, const char *name)
+{
+    const char *v = json_string_value(json_object_get(o, name));
+    return v != NULL ? v : "";
+}
+
+static long long jint(json_t *o, const char *name)
+{
+    return (long long)json_integer_value(json_object_get(o, name));
+}
+
+static void print_for(long long seconds)
+{
+    if (seconds >= 3600)
+        printf("  for %lld h %lld min", seconds / 3600, seconds % 3600 / 60);
+    else if (seconds >= 60)
+        printf("  for %lld min %lld s", seconds / 60, seconds % 60);
+    else
+        printf("  for %lld s", seconds);
+}
+
+/* The status document as a table an operator reads at a glance. */
+static int print_status(const char *text)
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr), *v;
+    size_t i, j;
+
+    if (doc == NULL || !json_is_object(doc)) {
+        fprintf(stderr, "yc-admin: the status answer is not JSON: %s\n", jerr.text);
+        json_decref(doc);
+        return 1;
+    }
+    printf("cluster %.16s: %lld drives, %lld ok\n", jstr(doc, "clusterId"), jint(doc, "drives"), jint(doc, "drivesOk"));
+    json_array_foreach(json_object_get(doc, "nodes"), i, v)
+    {
+        json_t *d;
+        printf("node %-22s %-15s %lld/%lld drives ok", jstr(v, "node"), jstr(v, "state"), jint(v, "drivesOk"),
+               jint(v, "drivesTotal"));
+        if (strcmp(jstr(v, "state"), "reachable") != 0 || jint(v, "drivesOk") != jint(v, "drivesTotal"))
+            print_for(jint(v, "forSeconds"));
+        printf("\n");
+        if (jstr(v, "detail")[0] != '\0')
+            printf("    %s\n", jstr(v, "detail"));
+        json_array_foreach(json_object_get(v, "drives"), j, d)
+        {
+            const char *id = jstr(d, "driveId");
+            printf("  %-24s %-15s set %lld slot %-3lld", jstr(d, "name"), jstr(d, "state"), jint(d, "set"),
+                   jint(d, "slot"));
+            if (id[0] != '\0')
+                printf(" drive %.16s", id);
+            if (strcmp(jstr(d, "state"), "ok") != 0)
+                print_for(jint(d, "forSeconds"));
+            printf("\n");
+            /* a cause of the whole node was said on the node's line */
+            if (strcmp(jstr(d, "state"), "ok") != 0 && jstr(v, "detail")[0] == '\0' && jstr(d, "detail")[0] != '\0')
+                printf("      %s\n", jstr(d, "detail"));
         }
     }
-    if (ak == NULL || sk == NULL || i >= argc) {
-        usage();
+    json_array_foreach(json_object_get(doc, "sets"), i, v)
+    {
+        int readable = json_is_true(json_object_get(v, "readable")),
+            writable = json_is_true(json_object_get(v, "writable"));
+        printf("set %lld (EC %lld+%lld): %lld/%lld drives ok: %s (writes need %lld, reads %lld)\n", jint(v, "index"),
+               jint(v, "k"), jint(v, "m"), jint(v, "drivesOk"), jint(v, "k") + jint(v, "m"),
+               writable   ? "reads and writes work"
+               : readable ? "reads work, WRITES FAIL"
+                          : "READS AND WRITES FAIL",
+               jint(v, "writeQuorum"), jint(v, "k"));
+    }
+    json_decref(doc);
+    return 0;
+}
+
+static int status(const char *endpoint, const char *ak, const char *sk, int as_json)
+{
+    size_t cap = 1 << 20;
+    char *text = malloc(cap);
+    int ret;
+
+    if (text == NULL)
+        return 1;
+    text[0] = '\0'; /* a call that fails before the answer leaves it as it was */
+    if ((ret = call_capture(endpoint, ak, sk, "GET", "/_admin/v1/status", NULL, text, cap)) == 0) {
+        if (as_json)
+            printf("%s\n", text);
+        else
+            ret = print_status(text);
+    } else if (text[0] != '\0') {
+        fprintf(stderr, "%s\n", text);
+    }
+    free(text);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- main */
+
+typedef struct {
+    const char *endpoint, *ak, *sk;
+    int json;
+    const char *words[8];
+    int nwords;
+} args_t;
+
+/* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
+static int parse_args(int argc, char **argv, args_t *a)
+{
+    static const char *const with_value[] = {"endpoint", "access-key", "secret-key"};
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *eq, *value = NULL;
+        size_t nlen;
+        int k;
+
+        if (strncmp(arg, "--", 2) != 0) {
+            if (a->nwords == (int)(sizeof(a->words) / sizeof(a->words[0]))) {
+                fprintf(stderr, "yc-admin: too many words after the command\n");
+                return -1;
+            }
+            a->words[a->nwords++] = arg;
+            continue;
+        }
+        eq = strchr(arg, '=');
+        nlen = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if ((nlen == 4 && strncmp(arg + 2, "help", 4) == 0) || (nlen == 4 && strncmp(arg + 2, "json", 4) == 0)) {
+            if (eq != NULL) {
+                fprintf(stderr, "yc-admin: --%.*s takes no value\n", (int)nlen, arg + 2);
+                return -1;
+            }
+            if (arg[2] == 'h')
+                return 1;
+            a->json = 1;
+            continue;
+        }
+        for (k = 0; k < 3; k++)
+            if (strlen(with_value[k]) == nlen && strncmp(with_value[k], arg + 2, nlen) == 0)
+                break;
+        if (k == 3) {
+            fprintf(stderr, "yc-admin: unknown option '%.*s' (yc-admin --help lists the options)\n", (int)nlen + 2,
+                    arg);
+            return -1;
+        }
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            fprintf(stderr, "yc-admin: --%s needs a value\n", with_value[k]);
+            return -1;
+        }
+        if (k == 0)
+            a->endpoint = value;
+        else if (k == 1)
+            a->ak = value;
+        else
+            a->sk = value;
+    }
+    return 0;
+}
+
+static int is(const args_t *a, int n, const char *w0, const char *w1)
+{
+    return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
+}
+
+int main(int argc, char **argv)
+{
+    args_t a = {.endpoint = DEFAULT_ENDPOINT, .ak = getenv("YC_ROOT_USER"), .sk = getenv("YC_ROOT_PASSWORD")};
+    char path[512], body[1024];
+    int ret;
+
+    if ((ret = parse_args(argc, argv, &a)) != 0) {
+        if (ret > 0) {
+            print_help(stdout);
+            return 0;
+        }
         return 2;
     }
-    argv += i;
-    argc -= i;
-    if (argc == 1 && strcmp(argv[0], "info") == 0)
-        return call(endpoint, ak, sk, "GET", "/_admin/v1/info", NULL);
-    if (argc == 2 && strcmp(argv[0], "heal") == 0 && strcmp(argv[1], "status") == 0)
-        return call(endpoint, ak, sk, "GET", "/_admin/v1/heal", NULL);
-    if (argc == 1 && strcmp(argv[0], "heal") == 0)
-        return heal(endpoint, ak, sk);
-    if (argc == 2 && strcmp(argv[0], "user") == 0 && strcmp(argv[1], "list") == 0)
-        return call(endpoint, ak, sk, "GET", "/_admin/v1/users", NULL);
-    if (argc == 5 && strcmp(argv[0], "user") == 0 && strcmp(argv[1], "add") == 0) {
-        snprintf(path, sizeof(path), "/_admin/v1/users/%s", argv[3]);
+    if (a.nwords == 0) {
+        fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
+        return 2;
+    }
+    if (a.ak == NULL || a.sk == NULL) {
+        fprintf(stderr, "yc-admin: no root keys: set YC_ROOT_USER and YC_ROOT_PASSWORD, or give --access-key and "
+                        "--secret-key\n");
+        return 2;
+    }
+    if (is(&a, 1, "status", NULL))
+        return status(a.endpoint, a.ak, a.sk, a.json);
+    if (is(&a, 1, "info", NULL))
+        return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/info", NULL);
+    if (is(&a, 2, "heal", "status"))
+        return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/heal", NULL);
+    if (is(&a, 1, "heal", NULL))
+        return heal(a.endpoint, a.ak, a.sk);
+    if (is(&a, 2, "user", "list"))
+        return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/users", NULL);
+    if (is(&a, 5, "user", "add")) {
+        snprintf(path, sizeof(path), "/_admin/v1/users/%s", a.words[3]);
         /* names and keys are limited to [A-Za-z0-9-_.@+=] by the server; a secret needs no JSON
          * escaping unless it holds a quote or a backslash, which we refuse here */
-        if (strpbrk(argv[4], "\"\\") != NULL) {
+        if (strpbrk(a.words[4], "\"\\") != NULL) {
             fprintf(stderr, "yc-admin: a secret key may not contain '\"' or '\\'\n");
             return 2;
         }
-        snprintf(body, sizeof(body), "{\"user\":\"%s\",\"secretKey\":\"%s\"}", argv[2], argv[4]);
-        return call(endpoint, ak, sk, "PUT", path, body);
+        snprintf(body, sizeof(body), "{\"user\":\"%s\",\"secretKey\":\"%s\"}", a.words[2], a.words[4]);
+        return call(a.endpoint, a.ak, a.sk, "PUT", path, body);
     }
-    if (argc == 3 && strcmp(argv[0], "user") == 0 && strcmp(argv[1], "remove") == 0) {
-        snprintf(path, sizeof(path), "/_admin/v1/users/%s", argv[2]);
-        return call(endpoint, ak, sk, "DELETE", path, NULL);
+    if (is(&a, 3, "user", "remove")) {
+        snprintf(path, sizeof(path), "/_admin/v1/users/%s", a.words[2]);
+        return call(a.endpoint, a.ak, a.sk, "DELETE", path, NULL);
     }
-    usage();
+    fprintf(stderr, "yc-admin: unknown command '%s'%s (yc-admin --help lists the commands)\n", a.words[0],
+            a.nwords > 1 ? " or wrong arguments" : "");
     return 2;
 }

@@ -1,11 +1,17 @@
 /* yc-store — serves the drives of one disk node to gateways.
  *
  *   YC_CLUSTER_SECRET=... yc-store --listen ADDR:PORT --drive NAME=DIR [--drive NAME=DIR ...]
- *                                  [--loops N] [--workers N]
  *
  * The cluster secret comes from the environment, never the command line, where any local user
- * could read it in the process list.
+ * could read it in the process list. Options are described once, in the table below, which
+ * both the parser and --help read, so that the help cannot miss an option or its default.
+ *
+ * Exit status: 0 after SIGINT/SIGTERM (or --help); 2 for a wrong invocation (unknown option,
+ * bad value, no drive, no secret), with one line saying which; 1 when the daemon cannot start
+ * (a drive cannot be prepared, the port is taken), with one line naming the drive, its path
+ * and the cause, or the address.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,69 +30,244 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
-static int usage(void)
+typedef struct {
+    char host[64];
+    store_server_config_t cfg;
+    const char *names[MAX_DRIVES], *dirs[MAX_DRIVES];
+    size_t workers;
+} args_t;
+
+typedef int (*option_fn)(args_t *a, char *value, char *err, size_t errlen);
+
+typedef struct {
+    const char *name;  /* without the dashes */
+    const char *value; /* what the value looks like; NULL: a flag */
+    const char *dflt;  /* the default, as shown by --help */
+    const char *help;
+    option_fn set;
+} option_t;
+
+static int parse_count(const char *value, unsigned long long min, unsigned long long max, unsigned long long *out)
 {
-    fprintf(stderr, "usage: YC_CLUSTER_SECRET=... yc-store --listen ADDR:PORT --drive NAME=DIR [--drive NAME=DIR ...]"
-                    " [--loops N] [--workers N] [--orphan-grace SECONDS]\n");
-    return 2;
+    char *end;
+    if (value[0] < '0' || value[0] > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int set_listen(args_t *a, char *value, char *err, size_t errlen)
+{
+    const char *colon = strrchr(value, ':');
+    unsigned long long port;
+    if (colon == NULL || colon == value || (size_t)(colon - value) >= sizeof(a->host) ||
+        parse_count(colon + 1, 1, 65535, &port) != 0) {
+        snprintf(err, errlen, "--listen: expects ADDRESS:PORT (an IPv4 address, a port 1-65535), not '%s'", value);
+        return -1;
+    }
+    memcpy(a->host, value, (size_t)(colon - value));
+    a->host[colon - value] = '\0';
+    a->cfg.listen_host = a->host;
+    a->cfg.listen_port = (uint16_t)port;
+    return 0;
+}
+
+static int set_drive(args_t *a, char *value, char *err, size_t errlen)
+{
+    char *eq = strchr(value, '=');
+    if (eq == NULL || eq == value || eq[1] == '\0') {
+        snprintf(err, errlen, "--drive: expects NAME=FOLDER, not '%s'", value);
+        return -1;
+    }
+    if (a->cfg.ndrives == MAX_DRIVES) {
+        snprintf(err, errlen, "--drive: at most %d drives per daemon", MAX_DRIVES);
+        return -1;
+    }
+    *eq = '\0'; /* argv is ours to cut */
+    a->names[a->cfg.ndrives] = value;
+    a->dirs[a->cfg.ndrives++] = eq + 1;
+    return 0;
+}
+
+static int set_loops(args_t *a, char *value, char *err, size_t errlen)
+{
+    unsigned long long v;
+    if (parse_count(value, 1, 256, &v) != 0) {
+        snprintf(err, errlen, "--loops: expects a number from 1 to 256, not '%s'", value);
+        return -1;
+    }
+    a->cfg.loops = (size_t)v;
+    return 0;
+}
+
+static int set_workers(args_t *a, char *value, char *err, size_t errlen)
+{
+    unsigned long long v;
+    if (parse_count(value, 1, 4096, &v) != 0) {
+        snprintf(err, errlen, "--workers: expects a number from 1 to 4096, not '%s'", value);
+        return -1;
+    }
+    a->workers = (size_t)v;
+    return 0;
+}
+
+static int set_orphan_grace(args_t *a, char *value, char *err, size_t errlen)
+{
+    unsigned long long v;
+    if (parse_count(value, 1, 1ULL << 32, &v) != 0) {
+        snprintf(err, errlen, "--orphan-grace: expects seconds (1 or more), not '%s'", value);
+        return -1;
+    }
+    a->cfg.orphan_grace_s = v;
+    return 0;
+}
+
+static int set_verbose(args_t *a, char *value, char *err, size_t errlen)
+{
+    gw_log_level = GW_LOG_DEBUG;
+    return 0;
+}
+
+static const option_t options[] = {
+    {"listen", "ADDR:PORT", "127.0.0.1:9200", "IPv4 address and port to serve the gateways on", set_listen},
+    {"drive", "NAME=FOLDER", "none, at least one is needed",
+     "a drive to serve, named NAME in the gateways' drives_list (HOST:PORT/NAME); repeat for each drive. "
+     "FOLDER is made when missing (its parent must exist) and must be empty, or a yuncang drive",
+     set_drive},
+    {"loops", "N", "one per core", "event-loop threads", set_loops},
+    {"workers", "N", "32", "threads that run the drive calls (disk, fsync, RocksDB)", set_workers},
+    {"orphan-grace", "SECONDS", "3600", "shard files that no record refers to are removed once this old",
+     set_orphan_grace},
+    {"verbose", NULL, "off", "log debug lines too", set_verbose},
+    {"help", NULL, NULL, "print this help and exit", NULL},
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Prints text after a left column of 26, wrapped at 100 columns; tail is kept on one line. */
+static void print_wrapped(FILE *out, const char *left, const char *text, const char *tail)
+{
+    char buf[512];
+    size_t col = 0;
+
+    snprintf(buf, sizeof(buf), "%s", text);
+    fprintf(out, "  %-24s", left);
+    for (char *save, *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+        if (col > 0 && col + 1 + strlen(w) > 74) {
+            fprintf(out, "\n  %-24s", "");
+            col = 0;
+        }
+        fprintf(out, " %s", w);
+        col += 1 + strlen(w);
+    }
+    if (tail != NULL) {
+        if (col > 0 && col + 1 + strlen(tail) > 74)
+            fprintf(out, "\n  %-24s", "");
+        fprintf(out, " %s", tail);
+    }
+    fputc('\n', out);
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "usage: YC_CLUSTER_SECRET=... yc-store --drive NAME=FOLDER [--drive NAME=FOLDER ...] [OPTION ...]\n"
+                 "\n"
+                 "Serves the drives of this disk node to yuncang gateways.\n"
+                 "\n"
+                 "options (--name VALUE or --name=VALUE):\n");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char left[64], dflt[96];
+        snprintf(left, sizeof(left), "--%s%s%s", options[i].name, options[i].value ? " " : "",
+                 options[i].value ? options[i].value : "");
+        snprintf(dflt, sizeof(dflt), "[default: %s]", options[i].dflt != NULL ? options[i].dflt : "");
+        print_wrapped(out, left, options[i].help, options[i].dflt != NULL ? dflt : NULL);
+    }
+    fprintf(out, "\nenvironment:\n");
+    print_wrapped(out, "YC_CLUSTER_SECRET", "the cluster secret, the same on every daemon and gateway", "[required]");
+    fprintf(out, "\nexit status: 0 stopped by SIGINT or SIGTERM, 1 could not start (one line says why),\n"
+                 "2 bad invocation (one line says which)\n");
+}
+
+/* 0, 1 for --help, -1 with err set. */
+static int parse_args(int argc, char **argv, args_t *a, char *err, size_t errlen)
+{
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i], *value = NULL, *eq;
+        const option_t *opt = NULL;
+        size_t nlen;
+
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(err, errlen, "unexpected argument '%s' (options start with --)", arg);
+            return -1;
+        }
+        eq = strchr(arg, '=');
+        nlen = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        for (size_t k = 0; k < NOPTIONS; k++)
+            if (strlen(options[k].name) == nlen && strncmp(options[k].name, arg + 2, nlen) == 0)
+                opt = &options[k];
+        if (opt == NULL) {
+            snprintf(err, errlen, "unknown option '%.*s' (yc-store --help lists the options)", (int)(nlen + 2), arg);
+            return -1;
+        }
+        if (opt->set == NULL)
+            return 1; /* --help */
+        if (opt->value != NULL) {
+            if (eq != NULL)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else {
+                snprintf(err, errlen, "--%s needs a value: --%s %s", opt->name, opt->name, opt->value);
+                return -1;
+            }
+        } else if (eq != NULL) {
+            snprintf(err, errlen, "--%s takes no value", opt->name);
+            return -1;
+        }
+        if (opt->set(a, value, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    static char host[64];
-    const char *names[MAX_DRIVES], *dirs[MAX_DRIVES];
-    store_server_config_t cfg = {.listen_host = "127.0.0.1", .listen_port = 7480};
-    size_t workers = 32;
+    static args_t a = {.cfg = {.listen_host = "127.0.0.1", .listen_port = 9200}, .workers = 32};
+    char err[1024];
     gw_pool_t *pool;
     store_server_t *srv;
     int ret;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (val == NULL)
-            return usage();
-        i++;
-        if (strcmp(arg, "--listen") == 0) {
-            const char *colon = strrchr(val, ':');
-            long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
-            if (colon == NULL || (size_t)(colon - val) >= sizeof(host) || port <= 0 || port > 65535)
-                return usage();
-            memcpy(host, val, (size_t)(colon - val));
-            host[colon - val] = '\0';
-            cfg.listen_host = host;
-            cfg.listen_port = (uint16_t)port;
-        } else if (strcmp(arg, "--drive") == 0) {
-            char *eq = strchr(val, '=');
-            if (eq == NULL || cfg.ndrives == MAX_DRIVES)
-                return usage();
-            *eq = '\0'; /* argv is ours to cut */
-            names[cfg.ndrives] = val;
-            dirs[cfg.ndrives++] = eq + 1;
-        } else if (strcmp(arg, "--loops") == 0) {
-            cfg.loops = (size_t)strtoul(val, NULL, 10);
-        } else if (strcmp(arg, "--workers") == 0) {
-            workers = (size_t)strtoul(val, NULL, 10);
-        } else if (strcmp(arg, "--orphan-grace") == 0) {
-            cfg.orphan_grace_s = strtoull(val, NULL, 10);
-        } else {
-            return usage();
+    if ((ret = parse_args(argc, argv, &a, err, sizeof(err))) != 0) {
+        if (ret > 0) {
+            print_help(stdout);
+            return 0;
         }
+        fprintf(stderr, "yc-store: %s\n", err);
+        return 2;
     }
-    if (cfg.ndrives == 0 || workers == 0)
-        return usage();
-    if ((cfg.secret = getenv("YC_CLUSTER_SECRET")) == NULL || cfg.secret[0] == '\0') {
-        gw_log(GW_LOG_ERROR, "event=no_cluster_secret hint=set_YC_CLUSTER_SECRET");
+    if (a.cfg.ndrives == 0) {
+        fprintf(stderr, "yc-store: no drive to serve: give --drive NAME=FOLDER (yc-store --help)\n");
+        return 2;
+    }
+    if ((a.cfg.secret = getenv("YC_CLUSTER_SECRET")) == NULL || a.cfg.secret[0] == '\0') {
+        fprintf(stderr, "yc-store: no cluster secret: set YC_CLUSTER_SECRET, the same on every daemon and gateway\n");
+        return 2;
+    }
+    a.cfg.drive_names = a.names;
+    a.cfg.drive_dirs = a.dirs;
+    if ((ret = gw_pool_new(a.workers, &pool)) != 0) {
+        fprintf(stderr, "yc-store: cannot start %zu worker threads (error %d)\n", a.workers, ret);
         return 1;
     }
-    cfg.drive_names = names;
-    cfg.drive_dirs = dirs;
-    if ((ret = gw_pool_new(workers, &pool)) != 0) {
-        gw_log(GW_LOG_ERROR, "event=pool_failed err=%d", ret);
+    a.cfg.pool = pool;
+    if ((ret = store_server_start(&a.cfg, &srv, err, sizeof(err))) != 0) {
+        fprintf(stderr, "yc-store: %s\n", err);
         return 1;
     }
-    cfg.pool = pool;
-    if ((ret = store_server_start(&cfg, &srv)) != 0)
-        return 1;
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
