@@ -30,7 +30,7 @@ static int parse_remote(const char *spec, char *host, size_t hostlen, uint16_t *
     return 0;
 }
 
-static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
+static int open_drive(gw_drive_t *d, const char *spec, const char *secret, uint64_t reserve)
 {
     char host[256];
     uint16_t port;
@@ -48,9 +48,13 @@ static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
     }
     if ((d->node = strdup("local")) == NULL)
         return -ENOMEM;
-    /* A drive that cannot open stays offline; quorum decides whether that is fatal. */
-    if (store_drive_open(spec, 1, &d->local) != 0 || store_client_local(d->local, &d->client) != 0)
+    /* A drive that cannot open stays offline; quorum decides whether that is fatal. A full
+     * drive opens (read-only if need be) and serves reads. */
+    if (store_drive_open(spec, 1, &d->local) != 0 || store_client_local(d->local, &d->client) != 0) {
         d->client = NULL;
+        return 0;
+    }
+    store_drive_set_reserve(d->local, reserve);
     return 0;
 }
 
@@ -79,7 +83,7 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
         if ((d->path = strdup(cfg->drive_specs[i])) == NULL)
             goto fail;
         if ((ret = gw_lane_new(cfg->lane_threads, &d->lane)) != 0 ||
-            (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret)) != 0)
+            (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret, cfg->drive_reserve)) != 0)
             goto fail;
         if (d->local == NULL)
             c->inline_reads = 0; /* a remote drive: reads fan out so their round trips overlap */

@@ -54,7 +54,8 @@ typedef struct {
     uint32_t k, m;
     uint32_t stripe_size;
     size_t inline_max;
-    size_t lane_threads; /* threads per drive */
+    size_t lane_threads;    /* threads per drive */
+    uint64_t drive_reserve; /* bytes each local drive keeps free (STORE_RESERVE_AUTO: its default) */
 } gw_cluster_config_t;
 
 /* Opens (creating) every local drive, connects the remote ones lazily, and forms the sets:

@@ -43,6 +43,8 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
     cfg->orphan_grace = 3600;
+    /* 0: each drive computes its reserve from its filesystem (STORE_RESERVE_AUTO in store.h) */
+    cfg->drive_reserve = 0;
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -137,6 +139,7 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
         {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34},
         {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40},
         {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32},
+        {"drive_reserve", offsetof(gw_config_t, drive_reserve), 3, 0, 1ULL << 50},
     };
 
     if (strcmp(name, "listen") == 0) {
@@ -144,6 +147,10 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
             set_err(err, errlen, "line %zu: listen must be HOST:PORT", line);
             return -1;
         }
+        return 0;
+    }
+    if (strcmp(name, "drive_reserve") == 0 && strcmp(value, "auto") == 0) {
+        cfg->drive_reserve = 0;
         return 0;
     }
     if (strcmp(name, "ec") == 0) {

@@ -33,6 +33,7 @@ typedef struct {
     size_t body_spill_bytes; /* request bodies larger than this are buffered in a file under the data dir */
     uint64_t max_object_size;
     uint64_t orphan_grace;        /* seconds: shard files without a record are removed once this old */
+    uint64_t drive_reserve;       /* bytes each local drive keeps free; 0: automatic (store.h) */
     gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
 } gw_config_t;
 

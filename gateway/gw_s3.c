@@ -37,8 +37,8 @@ void gw_set_store_error(gw_ctx_t *ctx, int ret)
     case GW_EQUORUM:
         gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Not enough drives answered; try again");
         break;
-    case STORE_ENOSPC:
-        gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Storage is full");
+    case GW_ENOSPC:
+        gw_set_error(ctx, S3_ERR_STORAGE_FULL, NULL);
         break;
     default:
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);

@@ -1047,6 +1047,7 @@ static int start_loop(store_server_t *s, loop_thread_t *lt)
 
 static int open_drives(store_server_t *s, const store_server_config_t *cfg)
 {
+    uint64_t free_bytes, reserve;
     int ret;
 
     if ((s->drives = calloc(cfg->ndrives, sizeof(*s->drives))) == NULL)
@@ -1065,7 +1066,11 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg)
             return ret;
         }
         s->ndrives = i + 1;
-        gw_log(GW_LOG_INFO, "event=drive_opened drive=%s dir=%s", name, cfg->drive_dirs[i]);
+        store_drive_set_reserve(s->drives[i].drive, cfg->drive_reserve);
+        store_drive_space(s->drives[i].drive, &free_bytes, &reserve);
+        gw_log(GW_LOG_INFO, "event=drive_opened drive=%s dir=%s free=%llu reserve=%llu read_only=%d", name,
+               cfg->drive_dirs[i], (unsigned long long)free_bytes, (unsigned long long)reserve,
+               meta_db_read_only(store_drive_db(s->drives[i].drive)));
     }
     return 0;
 }

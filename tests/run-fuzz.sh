@@ -5,9 +5,9 @@ set -eu
 secs=$1; shift
 out=build-fuzz
 mkdir -p "$out"
-srcs="$(ls gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null) gateway/gw_config.c"
+srcs="$(ls gateway/s3/*.c meta/*.c meta/*.cc erasure/*.c 2>/dev/null) gateway/gw_config.c"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DH2O_USE_EPOLL=1 -I."
-libs="-lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lpthread -lm"
+libs="-lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm"
 failed=0 passed=0
 for t in "$@"; do
     name=$(basename "$t" .c)

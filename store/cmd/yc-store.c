@@ -1,11 +1,15 @@
 /* yc-store — serves the drives of one disk node to gateways.
  *
  *   YC_CLUSTER_SECRET=... yc-store --listen ADDR:PORT --drive NAME=DIR [--drive NAME=DIR ...]
- *                                  [--loops N] [--workers N]
+ *                                  [--loops N] [--workers N] [--orphan-grace SECONDS]
+ *                                  [--drive-reserve SIZE|auto]
+ *
+ * --drive-reserve is the free space each drive keeps (K/M/G suffixes; see store.h for "auto").
  *
  * The cluster secret comes from the environment, never the command line, where any local user
  * could read it in the process list.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +31,35 @@ static void on_signal(int sig)
 static int usage(void)
 {
     fprintf(stderr, "usage: YC_CLUSTER_SECRET=... yc-store --listen ADDR:PORT --drive NAME=DIR [--drive NAME=DIR ...]"
-                    " [--loops N] [--workers N] [--orphan-grace SECONDS]\n");
+                    " [--loops N] [--workers N] [--orphan-grace SECONDS] [--drive-reserve SIZE|auto]\n");
     return 2;
+}
+
+/* "auto" (0) or a byte count with an optional K, M or G suffix (powers of 1024). */
+static int parse_reserve(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    if (strcmp(s, "auto") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (*end == 'K' || *end == 'k')
+        mult = 1ULL << 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1ULL << 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1ULL << 30, end++;
+    if (errno != 0 || *end != '\0' || v > UINT64_MAX / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -68,6 +99,9 @@ int main(int argc, char **argv)
             workers = (size_t)strtoul(val, NULL, 10);
         } else if (strcmp(arg, "--orphan-grace") == 0) {
             cfg.orphan_grace_s = strtoull(val, NULL, 10);
+        } else if (strcmp(arg, "--drive-reserve") == 0) {
+            if (parse_reserve(val, &cfg.drive_reserve) != 0)
+                return usage();
         } else {
             return usage();
         }
