@@ -219,8 +219,12 @@ int meta_db_reopen(meta_db_t *db);
  * are dropped by it, and the WAL files that held them are deleted afterwards: the way to give
  * back the space of deleted small records promptly. A write error like any other. */
 int meta_db_flush(meta_db_t *db);
-/* The bytes RocksDB's memtables hold now (its estimate, active and immutable ones). */
-int meta_db_memtable_bytes(meta_db_t *db, uint64_t *bytes);
+/* What RocksDB's memtables (active and immutable) hold now: its estimate of their size, the
+ * entries they hold, and how many of those are deletes (tombstones). */
+typedef struct {
+    uint64_t bytes, entries, deletes;
+} meta_memtable_stats_t;
+int meta_db_memtable_stats(meta_db_t *db, meta_memtable_stats_t *out);
 
 /* A batch of puts and deletes applied atomically and durably (synced WAL; concurrent
  * writers are group-committed by RocksDB). */

@@ -359,15 +359,23 @@ int meta_db_flush(meta_db_t *db)
     return ret;
 }
 
-/* RocksDB's estimate of its memtables' size (active and immutable). */
-int meta_db_memtable_bytes(meta_db_t *db, uint64_t *bytes)
+/* What the memtables (active and immutable) hold, from RocksDB's properties. */
+int meta_db_memtable_stats(meta_db_t *db, meta_memtable_stats_t *out)
 {
+    uint64_t active_entries, imm_entries, active_deletes, imm_deletes;
     int ret = META_EIO;
 
-    *bytes = 0;
+    memset(out, 0, sizeof(*out));
     pthread_rwlock_rdlock(&db->lock);
-    if (db->rdb != NULL && rocksdb_property_int(db->rdb, "rocksdb.cur-size-all-mem-tables", bytes) == 0)
+    if (db->rdb != NULL && rocksdb_property_int(db->rdb, "rocksdb.cur-size-all-mem-tables", &out->bytes) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-entries-active-mem-table", &active_entries) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-entries-imm-mem-tables", &imm_entries) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-deletes-active-mem-table", &active_deletes) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-deletes-imm-mem-tables", &imm_deletes) == 0) {
+        out->entries = active_entries + imm_entries;
+        out->deletes = active_deletes + imm_deletes;
         ret = 0;
+    }
     pthread_rwlock_unlock(&db->lock);
     return ret;
 }

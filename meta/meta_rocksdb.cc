@@ -65,7 +65,8 @@ constexpr size_t kLogLineMax = 1024;
 class DropOnErrorLogger : public rocksdb::Logger
 {
   public:
-    explicit DropOnErrorLogger(int fd) /* takes fd (may be -1: lines go nowhere) */ : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), fd_(fd)
+    explicit DropOnErrorLogger(int fd) /* takes fd (may be -1: lines go nowhere) */
+        : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), fd_(fd)
     {
     }
     ~DropOnErrorLogger() override
@@ -131,7 +132,8 @@ class ErrorListener : public rocksdb::EventListener
 
 } // namespace
 
-int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path, meta_rocksdb_error_fn on_error, void *arg)
+int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path, meta_rocksdb_error_fn on_error,
+                           void *arg)
 {
     try {
         struct stat st;

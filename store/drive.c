@@ -34,8 +34,9 @@
 #define SPACE_REFRESH_MIN  ((uint64_t)1 << 20)
 #define RESERVE_AUTO_MIN   ((uint64_t)256 << 20)
 #define REOPEN_INTERVAL_NS (1000 * 1000000LL)
+#define REOPEN_MIN_FREE    ((uint64_t)1 << 20)
 #define FLUSH_INTERVAL_NS  (1000 * 1000000LL)
-#define FLUSH_MIN_DELETED  ((uint64_t)256 << 10)
+#define FLUSH_MIN_BYTES    ((uint64_t)1 << 20)
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -126,15 +127,16 @@ static void space_refresh(store_drive_t *d, int64_t now)
     __atomic_store_n(&d->space_checked_ns, now, __ATOMIC_RELAXED);
 }
 
-/* The free bytes now, as estimated; *reserve gets the reserve in effect. */
-static uint64_t space_estimate(store_drive_t *d, uint64_t *reserve)
+/* The free bytes now, as estimated (fresh: from a statvfs now); *reserve gets the reserve in
+ * effect. */
+static uint64_t space_estimate(store_drive_t *d, uint64_t *reserve, int fresh)
 {
     int64_t now = mono_ns();
     uint64_t written = __atomic_load_n(&d->space_written, __ATOMIC_RELAXED);
     uint64_t r = __atomic_load_n(&d->space_reserve, __ATOMIC_RELAXED), free;
     int64_t checked = __atomic_load_n(&d->space_checked_ns, __ATOMIC_RELAXED);
 
-    if (checked == 0 || now - checked >= SPACE_REFRESH_NS ||
+    if (fresh || checked == 0 || now - checked >= SPACE_REFRESH_NS ||
         written >= (r / 8 > SPACE_REFRESH_MIN ? r / 8 : SPACE_REFRESH_MIN)) {
         space_refresh(d, now);
         written = __atomic_load_n(&d->space_written, __ATOMIC_RELAXED);
@@ -160,51 +162,57 @@ static int due(int64_t *last, int64_t interval)
  * of space flushes by itself, when records were deleted or a write was refused. A flush writes
  * what is still live in the memtables to an SST before the WAL goes, so it is only worth it,
  * and only safe, once that is little: a flush that runs out of space stops the database (and
- * the deletes with it) until it is reopened. What is live is estimated from the bytes written
- * and deleted since the last flush, bounded by RocksDB's own figure for its memtables. */
+ * the deletes with it) until it is reopened. RocksDB counts the entries and the deletes of its
+ * memtables; taking each delete to cancel one put, the live share of the puts is
+ * (entries - 2 deletes) / (entries - deletes), and the bytes they hold that share of the
+ * memtables' size. Deletes of records flushed long ago cancel nothing here, so the estimate can
+ * be low; the reserve's other half, kept for exactly RocksDB's needs, absorbs that. */
 static void maybe_flush(store_drive_t *d, uint64_t free, uint64_t reserve)
 {
-    uint64_t mem, put, deleted, live;
+    meta_memtable_stats_t m;
+    uint64_t puts, live;
     int64_t last = __atomic_load_n(&d->flush_tried_ns, __ATOMIC_RELAXED);
 
-    deleted = __atomic_load_n(&d->mem_deleted_bytes, __ATOMIC_RELAXED);
-    if (free >= reserve || deleted < FLUSH_MIN_DELETED || (last != 0 && mono_ns() - last < FLUSH_INTERVAL_NS) ||
-        meta_db_memtable_bytes(d->db, &mem) != 0)
+    if (free >= reserve || (last != 0 && mono_ns() - last < FLUSH_INTERVAL_NS) ||
+        meta_db_memtable_stats(d->db, &m) != 0 || m.bytes < FLUSH_MIN_BYTES || m.deletes == 0 || m.entries <= m.deletes)
         return;
-    put = __atomic_load_n(&d->mem_put_bytes, __ATOMIC_RELAXED);
-    if (put > mem)
-        put = mem;
-    live = put > deleted ? put - deleted : 0;
+    puts = m.entries - m.deletes;
+    live = puts > m.deletes ? (uint64_t)((double)m.bytes * (double)(puts - m.deletes) / (double)puts) : 0;
     if (live > free / 8 || !due(&d->flush_tried_ns, FLUSH_INTERVAL_NS))
         return;
-    if (meta_db_flush(d->db) == 0) {
-        __atomic_store_n(&d->mem_put_bytes, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&d->mem_deleted_bytes, 0, __ATOMIC_RELAXED);
-    }
+    meta_db_flush(d->db);
 }
 
 int store_space_admit(store_drive_t *d, int kind, uint64_t bytes)
 {
-    uint64_t reserve, free = space_estimate(d, &reserve), floor;
+    uint64_t reserve, free, floor;
     int err;
 
-    if ((err = meta_db_write_error(d->db)) != 0) {
+    for (int fresh = 0;; fresh = 1) {
+        free = space_estimate(d, &reserve, fresh);
+        floor = kind == STORE_ADMIT_DATA ? reserve : kind == STORE_ADMIT_RECORD ? reserve / 2 : 0;
+        err = meta_db_write_error(d->db);
+        /* A refusal is worth a fresh look: the estimate may be 10 ms old, and deletes here or
+         * on another drive of the filesystem may have made room since. */
+        if (fresh || (err == 0 && free >= floor && bytes <= free - floor))
+            break;
+    }
+    if (err != 0) {
         /* The database stopped taking writes: it failed one, or opened read-only on a full
-         * drive. Reopening it is RocksDB's whole recovery; it is worth a try once records fit
-         * again, and not more than once a second (an open replays the WAL). */
-        if (free < reserve / 2 || !due(&d->reopen_tried_ns, REOPEN_INTERVAL_NS))
+         * drive. Reopening it is RocksDB's whole recovery, and needs little room (the WAL is
+         * replayed, not flushed): it is tried once a MiB is free, so that deletes can go
+         * through again even on a drive filled past its reserve by someone else, and not more
+         * than once a second (an open replays the WAL). */
+        if (free < REOPEN_MIN_FREE || !due(&d->reopen_tried_ns, REOPEN_INTERVAL_NS))
             return store_meta_err(err);
         if ((err = meta_db_reopen(d->db)) != 0)
             return store_meta_err(err);
     }
-    floor = kind == STORE_ADMIT_DATA ? reserve : kind == STORE_ADMIT_RECORD ? reserve / 2 : 0;
     if (free < floor || bytes > free - floor) {
         maybe_flush(d, free, reserve);
         return STORE_ENOSPC;
     }
     __atomic_add_fetch(&d->space_written, bytes, __ATOMIC_RELAXED);
-    if (kind == STORE_ADMIT_RECORD)
-        __atomic_add_fetch(&d->mem_put_bytes, bytes, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -213,13 +221,11 @@ void store_space_stale(store_drive_t *d)
     __atomic_store_n(&d->space_checked_ns, 0, __ATOMIC_RELAXED);
 }
 
-void store_space_deleted(store_drive_t *d, uint64_t bytes)
+void store_space_deleted(store_drive_t *d)
 {
     uint64_t reserve, free;
 
-    __atomic_add_fetch(&d->mem_deleted_bytes, bytes, __ATOMIC_RELAXED);
-    store_space_stale(d);
-    free = space_estimate(d, &reserve);
+    free = space_estimate(d, &reserve, 1);
     maybe_flush(d, free, reserve);
 }
 
@@ -231,8 +237,7 @@ void store_drive_set_reserve(store_drive_t *d, uint64_t bytes)
 
 int store_drive_space(store_drive_t *d, uint64_t *free_bytes, uint64_t *reserve)
 {
-    store_space_stale(d);
-    *free_bytes = space_estimate(d, reserve);
+    *free_bytes = space_estimate(d, reserve, 1);
     return 0;
 }
 
@@ -366,9 +371,6 @@ int store_drive_open(const char *dir, int create, store_drive_t **out)
     }
     if (!meta_db_read_only(d->db) && (ret = sweep_tmp(dir)) != 0)
         goto fail;
-    /* What the open replayed from the WAL into the memtables counts as written, not deleted. */
-    if (meta_db_memtable_bytes(d->db, &d->mem_put_bytes) != 0)
-        d->mem_put_bytes = 0;
     *out = d;
     return 0;
 

@@ -205,7 +205,6 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
     meta_batch_t *batch = NULL;
     version_scan_t s;
     size_t older = 0;
-    uint64_t older_bytes = 0;
     int ret;
 
     if (memcmp(keep->vid, null_vid, META_ID_LEN) != 0)
@@ -223,7 +222,6 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
         if (s.found[i].mtime_ns < keep->mtime_ns) {
             meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
             older++;
-            older_bytes += s.found[i].key.len + s.found[i].vlen;
         }
     }
     if (older > 0 && (ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
@@ -234,7 +232,7 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
         if (s.found[i].mtime_ns < keep->mtime_ns)
             delete_raw_record_shards(d, &s.found[i], keep);
     if (older > 0)
-        store_space_deleted(d, older_bytes);
+        store_space_deleted(d);
     ret = 0;
 
 fail:
@@ -306,7 +304,6 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
     pthread_mutex_t *lock = key_lock(d, bucket, key);
     meta_batch_t *batch = NULL;
     version_scan_t s = {0};
-    uint64_t deleted_bytes = 0;
     int ret;
 
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
@@ -328,11 +325,9 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
         meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
     if ((ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
         goto fail;
-    for (size_t i = 0; i < s.count; i++) {
+    for (size_t i = 0; i < s.count; i++)
         delete_raw_record_shards(d, &s.found[i], NULL);
-        deleted_bytes += s.found[i].key.len + s.found[i].vlen;
-    }
-    store_space_deleted(d, deleted_bytes);
+    store_space_deleted(d);
 
 fail:
     pthread_mutex_unlock(lock);
@@ -363,8 +358,7 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key)
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0 ||
         (ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len))) != 0)
         return ret;
-    /* the record's size is not known without reading it; raw records are small */
-    store_space_deleted(d, key->len);
+    store_space_deleted(d);
     return 0;
 }
 

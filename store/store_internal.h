@@ -20,8 +20,6 @@ struct store_drive {
     uint64_t reserve_setting;
     uint64_t space_free, space_reserve, space_written;
     int64_t space_checked_ns, reopen_tried_ns, flush_tried_ns;
-    /* Bytes of records written and deleted since the memtables were last flushed (by us). */
-    uint64_t mem_put_bytes, mem_deleted_bytes;
 };
 
 /* Paths of a shard: its final name under shards/XX/, the XX directory, and a fresh temp name.
@@ -39,10 +37,9 @@ enum { STORE_ADMIT_DATA, STORE_ADMIT_RECORD, STORE_ADMIT_DELETE };
 int store_space_admit(store_drive_t *d, int kind, uint64_t bytes);
 /* A write met ENOSPC, or files were deleted: the next admission looks at the disk again. */
 void store_space_stale(store_drive_t *d);
-/* Records of about `bytes` were deleted: when the drive is short of space and the memtables hold
- * mostly deleted records, they are flushed (at most once a second), so that the WAL files
- * holding the deleted records go. */
-void store_space_deleted(store_drive_t *d, uint64_t bytes);
+/* Records were deleted: when the drive is short of space and the memtables hold mostly deleted
+ * records, they are flushed (at most once a second), so that the WAL files holding them go. */
+void store_space_deleted(store_drive_t *d);
 
 /* Maps a negative errno to the drive's codes (ENOENT, ENOSPC; EIO for the rest but EINVAL/ENOMEM). */
 int store_errno(int err);
