@@ -159,7 +159,8 @@ static int due(int64_t *last, int64_t interval)
 
 /* A delete only adds a tombstone: the records it deletes stay in the WAL until their memtable is
  * flushed, which happens when it fills, and on a full drive nothing fills it. So a drive short
- * of space flushes by itself, when records were deleted or a write was refused. A flush writes
+ * of space (within twice its reserve) flushes by itself, when records were deleted or a write
+ * was refused. A flush writes
  * what is still live in the memtables to an SST before the WAL goes, so it is only worth it,
  * and only safe, once that is little: a flush that runs out of space stops the database (and
  * the deletes with it) until it is reopened. RocksDB counts the entries and the deletes of its
@@ -173,7 +174,9 @@ static void maybe_flush(store_drive_t *d, uint64_t free, uint64_t reserve)
     uint64_t puts, live;
     int64_t last = __atomic_load_n(&d->flush_tried_ns, __ATOMIC_RELAXED);
 
-    if (free >= reserve || (last != 0 && mono_ns() - last < FLUSH_INTERVAL_NS) ||
+    /* Short: within twice the reserve (a write was refused, or about to be). With room to
+     * spare there is no hurry, and every flush adds a small SST for compactions to merge. */
+    if (free >= 2 * reserve || (last != 0 && mono_ns() - last < FLUSH_INTERVAL_NS) ||
         meta_db_memtable_stats(d->db, &m) != 0 || m.bytes < FLUSH_MIN_BYTES || m.deletes == 0 || m.entries <= m.deletes)
         return;
     puts = m.entries - m.deletes;

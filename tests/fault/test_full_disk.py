@@ -10,8 +10,8 @@ large ones (shard files). What must hold every time:
 
 The embedded gateway runs the rounds of test_full_disk_embedded; test_full_disk_network does the
 same over yc-store daemons (network transport). Rounds: YC_FULL_DISK_ROUNDS (default 20) for the
-embedded gateway, YC_FULL_DISK_NET_ROUNDS (default 6) over the network; `make test` sets both
-lower to stay in its time budget, `make fault` runs the full count.
+embedded gateway, YC_FULL_DISK_NET_ROUNDS (default 6) over the network; `make fault` runs those,
+`make test` (tests/run-all.sh) 6 and 3 to stay inside the fault suite's time limit.
 
 Large objects stay below the gateway's body spill threshold (8 MiB): bodies above it are buffered
 by h2o in a temp file on the data drive, which fails on a full drive before any of this code runs
@@ -70,14 +70,16 @@ def space_report(path, top=12):
     for dirpath, _, names in os.walk(path):
         for n in names:
             p = os.path.join(dirpath, n)
+            rel = os.path.relpath(p, path)
             try:
                 size = os.lstat(p).st_blocks * 512
             except OSError:
                 continue
-            kind = "shard" if "/shards/" in p else "tmp" if "/tmp/" in p or "/.tmp/" in p else \
+            parts = rel.split(os.sep)
+            kind = "shard" if "shards" in parts else "tmp" if "tmp" in parts or ".tmp" in parts else \
                 n.rsplit(".", 1)[-1] if "." in n else n.rstrip("0123456789-")
             kinds[kind] = kinds.get(kind, 0) + size
-            files.append((size, os.path.relpath(p, path)))
+            files.append((size, rel))
     files.sort(reverse=True)
     return "by kind (KiB): %s; largest: %s" % (
         ", ".join("%s %d" % (k, v // 1024) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])),
@@ -259,7 +261,7 @@ def test_full_disk_embedded():
             gw.start()
 
         n = rounds("YC_FULL_DISK_ROUNDS", 20)
-        restart_at = {1, 2} if n >= 3 else {n - 1}
+        restart_at = {r for r in (1, 2, n - 3) if 0 <= r < n} or {n - 1}
         try:
             run_rounds(Filler(s3, bucket, crashed), n, restart_at, restart, mnt, crashed)
         except BaseException:

@@ -25,7 +25,7 @@
 /* Prints why the running test does nothing, and leaves it (counted as passed). */
 #define UNIT_SKIP(why)                                                                                                 \
     do {                                                                                                               \
-        fprintf(stderr, "  skipped %s: %s\n", __func__, (why));                                                       \
+        fprintf(stderr, "  skipped %s: %s\n", __func__, (why));                                                        \
         return;                                                                                                        \
     } while (0)
 
