@@ -143,11 +143,10 @@ static void on_background_error(void *arg, int no_space)
 
 static rocksdb_options_t *make_options(meta_db_t *db, int create)
 {
-    char log_path[4096];
     rocksdb_cache_t *cache = db->cache;
-
     rocksdb_options_t *opts;
     rocksdb_block_based_table_options_t *table;
+    char log_path[4096];
 
     if ((opts = rocksdb_options_create()) == NULL)
         return NULL;
@@ -177,6 +176,7 @@ static rocksdb_options_t *make_options(meta_db_t *db, int create)
     rocksdb_options_set_enable_pipelined_write(opts, 1);
     /* Spread SST writeback over time instead of one large fsync at the end of a flush. */
     rocksdb_options_set_bytes_per_sync(opts, (uint64_t)1 << 20);
+    /* the info log, preallocation, recovery and the error listener: see meta_rocksdb.cc */
     if (snprintf(log_path, sizeof(log_path), "%s/LOG", db->dir) >= (int)sizeof(log_path) ||
         meta_rocksdb_configure(opts, log_path, on_background_error, db) != 0) {
         rocksdb_options_destroy(opts);
@@ -186,8 +186,8 @@ static rocksdb_options_t *make_options(meta_db_t *db, int create)
 }
 
 /* Opens db->rdb: read-write, or read-only when the drive is too full for a read-write open
- * (which writes a MANIFEST, a WAL, an OPTIONS file and flushes the replayed WAL). Called with
- * db->lock held exclusively, or before anyone else sees db. */
+ * (which writes a new MANIFEST, WAL and OPTIONS file). Called with db->lock held exclusively,
+ * or before anyone else sees db. */
 static int open_handle(meta_db_t *db, int create)
 {
     rocksdb_options_t *opts;

@@ -160,14 +160,13 @@ static int due(int64_t *last, int64_t interval)
 /* A delete only adds a tombstone: the records it deletes stay in the WAL until their memtable is
  * flushed, which happens when it fills, and on a full drive nothing fills it. So a drive short
  * of space (within twice its reserve) flushes by itself, when records were deleted or a write
- * was refused. A flush writes
- * what is still live in the memtables to an SST before the WAL goes, so it is only worth it,
- * and only safe, once that is little: a flush that runs out of space stops the database (and
- * the deletes with it) until it is reopened. RocksDB counts the entries and the deletes of its
- * memtables; taking each delete to cancel one put, the live share of the puts is
- * (entries - 2 deletes) / (entries - deletes), and the bytes they hold that share of the
- * memtables' size. Deletes of records flushed long ago cancel nothing here, so the estimate can
- * be low; the reserve's other half, kept for exactly RocksDB's needs, absorbs that. */
+ * was refused. A flush writes what is still live in the memtables to an SST before the WAL
+ * goes, so it is only worth it, and only safe, once that is little: a flush that runs out of
+ * space stops the database (and the deletes with it) until it is reopened. RocksDB counts the
+ * entries and the deletes of its memtables; taking each delete to cancel one put, the live
+ * share of the puts is (entries - 2 deletes) / (entries - deletes), and the bytes they hold
+ * that share of the memtables' size. Deletes of records flushed long ago cancel nothing here,
+ * so the estimate can be low; the half of the reserve that records leave alone absorbs that. */
 static void maybe_flush(store_drive_t *d, uint64_t free, uint64_t reserve)
 {
     meta_memtable_stats_t m;
