@@ -7,7 +7,8 @@
  *   unit_unfill(dir);             // and has its space back
  *   unit_tmpfs_umount(dir);
  *
- * Mounting needs root (or CAP_SYS_ADMIN); a test that cannot mount says so and passes.
+ * Mounting needs root (or CAP_SYS_ADMIN); a test that cannot mount says so and passes. A test
+ * that fails returns before its unit_tmpfs_umount: what it left mounted goes at exit.
  */
 #ifndef YC_UNIT_FS_H
 #define YC_UNIT_FS_H
@@ -35,9 +36,32 @@ static inline uint64_t unit_free_bytes(const char *dir)
     return statvfs(dir, &st) == 0 ? (uint64_t)st.f_bavail * st.f_frsize : 0;
 }
 
+#define UNIT_TMPFS_MAX 16
+static char unit_tmpfs_dirs[UNIT_TMPFS_MAX][64];
+
+static inline void unit_tmpfs_umount(const char *dir)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "%.63s", dir); /* dir may be one of the entries cleared below */
+    for (int i = 0; i < UNIT_TMPFS_MAX; i++)
+        if (strcmp(unit_tmpfs_dirs[i], path) == 0)
+            unit_tmpfs_dirs[i][0] = '\0';
+    umount2(path, MNT_DETACH);
+    rmdir(path);
+}
+
+static void unit_tmpfs_umount_all(void)
+{
+    for (int i = 0; i < UNIT_TMPFS_MAX; i++)
+        if (unit_tmpfs_dirs[i][0] != '\0')
+            unit_tmpfs_umount(unit_tmpfs_dirs[i]);
+}
+
 /* Makes a directory under /tmp and mounts a tmpfs of size ("8m") on it. */
 static inline int unit_tmpfs_mount(char dir[64], const char *size, char *why, size_t whylen)
 {
+    static int registered;
     char opts[32];
 
     snprintf(dir, 64, "/tmp/yc-fs-test-XXXXXX");
@@ -52,13 +76,17 @@ static inline int unit_tmpfs_mount(char dir[64], const char *size, char *why, si
         rmdir(dir);
         return -1;
     }
+    if (!registered) {
+        atexit(unit_tmpfs_umount_all);
+        registered = 1;
+    }
+    for (int i = 0; i < UNIT_TMPFS_MAX; i++) {
+        if (unit_tmpfs_dirs[i][0] == '\0') {
+            snprintf(unit_tmpfs_dirs[i], sizeof(unit_tmpfs_dirs[i]), "%s", dir);
+            break;
+        }
+    }
     return 0;
-}
-
-static inline void unit_tmpfs_umount(const char *dir)
-{
-    umount2(dir, MNT_DETACH);
-    rmdir(dir);
 }
 
 /* Grows dir/.filler until at most leave bytes stay free (tmpfs counts whole pages). The bulk
