@@ -204,10 +204,15 @@ int store_space_admit(store_drive_t *d, int kind, uint64_t bytes)
          * drive. Reopening it is RocksDB's whole recovery, and needs little room (the WAL is
          * replayed, not flushed): it is tried once a MiB is free, so that deletes can go
          * through again even on a drive filled past its reserve by someone else, and not more
-         * than once a second (an open replays the WAL). */
-        if (free < REOPEN_MIN_FREE || !due(&d->reopen_tried_ns, REOPEN_INTERVAL_NS))
+         * than once a second (an open replays the WAL). Writers that come while it runs wait
+         * for it rather than fail. */
+        if (free < REOPEN_MIN_FREE)
             return store_meta_err(err);
-        if ((err = meta_db_reopen(d->db)) != 0)
+        pthread_mutex_lock(&d->reopen_lock);
+        if ((err = meta_db_write_error(d->db)) != 0 && due(&d->reopen_tried_ns, REOPEN_INTERVAL_NS))
+            err = meta_db_reopen(d->db);
+        pthread_mutex_unlock(&d->reopen_lock);
+        if (err != 0)
             return store_meta_err(err);
     }
     if (free < floor || bytes > free - floor) {
@@ -361,6 +366,7 @@ int store_drive_open(const char *dir, int create, store_drive_t **out)
         return -ENOMEM;
     for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
         pthread_mutex_init(&d->key_locks[i], NULL);
+    pthread_mutex_init(&d->reopen_lock, NULL);
     if ((d->path = strdup(dir)) == NULL) {
         ret = -ENOMEM;
         goto fail;
@@ -390,6 +396,7 @@ void store_drive_close(store_drive_t *d)
         meta_db_close(d->db);
     for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
         pthread_mutex_destroy(&d->key_locks[i]);
+    pthread_mutex_destroy(&d->reopen_lock);
     free(d->path);
     free(d);
 }

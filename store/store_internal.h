@@ -20,6 +20,7 @@ struct store_drive {
     uint64_t reserve_setting;
     uint64_t space_free, space_reserve, space_written;
     int64_t space_checked_ns, reopen_tried_ns, flush_tried_ns;
+    pthread_mutex_t reopen_lock; /* one reopen at a time; the writers that come meanwhile wait for it */
 };
 
 /* Paths of a shard: its final name under shards/XX/, the XX directory, and a fresh temp name.
