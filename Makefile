@@ -1,12 +1,15 @@
 # yuncang — `make run` starts the embedded default, `make test` builds and passes every test.
-# Each module folder (erasure/ meta/ store/ gateway/) builds a static library from its *.c;
+# Each module folder (erasure/ meta/ store/ gateway/) builds a static library from its *.c (and *.cc);
 # binaries come from <module>/cmd/*.c and land in bin/.
 
 CC      ?= cc
+CXX     ?= c++
 OPT     ?= -O2 -g
 CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -pthread \
            -D_GNU_SOURCE -DH2O_USE_EPOLL=1 -I.
-LDLIBS  += -lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lpthread -lm
+# C++ only for meta/meta_rocksdb.cc, the few RocksDB options its C API does not reach
+CXXFLAGS += $(OPT) -std=c++17 -Wall -Wextra -Wno-unused-parameter -pthread -D_GNU_SOURCE -I.
+LDLIBS  += -lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm
 BUILD   ?= build
 BIN     ?= bin
 
@@ -32,8 +35,8 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN)
 
 define module_rules
-$(1)_SRC := $$(wildcard $$(DIR_$(1))/*.c)
-$(1)_OBJ := $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRC))
+$(1)_SRC := $$(wildcard $$(DIR_$(1))/*.c) $$(wildcard $$(DIR_$(1))/*.cc)
+$(1)_OBJ := $$(patsubst %.cc,$(BUILD)/%.o,$$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRC)))
 $(BUILD)/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$^
@@ -43,6 +46,9 @@ $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
 # binaries link every library as a group: the store daemon uses the gateway's worker pool
 LINK_LIBS = -Wl,--start-group $(LIBS) -Wl,--end-group
@@ -125,9 +131,9 @@ lint:
 		--suppress=missingIncludeSystem -I. erasure meta store gateway gateway/s3
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files '*.c' '*.cc' '*.h')
 format-check:
-	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.cc' '*.h')
 
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)

@@ -38,7 +38,7 @@ static int parse_remote(const char *spec, char *host, size_t hostlen, uint16_t *
     return 0;
 }
 
-static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
+static int open_drive(gw_drive_t *d, const char *spec, const char *secret, uint64_t reserve)
 {
     char host[256], why[512];
     uint16_t port;
@@ -64,7 +64,8 @@ static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
     }
     if ((d->node = strdup("local")) == NULL)
         return -ENOMEM;
-    /* A drive that cannot open stays offline; quorum decides whether that is fatal. */
+    /* A drive that cannot open stays offline; quorum decides whether that is fatal. A full
+     * drive opens (read-only if need be) and serves reads. */
     if ((ret = store_identity_open(spec, secret, secret != NULL ? strlen(secret) : 0, &d->identity, why,
                                    sizeof(why))) != 0) {
         d->offline_reason = strdup(why);
@@ -74,7 +75,9 @@ static int open_drive(gw_drive_t *d, const char *spec, const char *secret)
         snprintf(why, sizeof(why), "cannot open the drive (code %d)", ret);
         d->offline_reason = strdup(why);
         d->client = NULL;
+        return 0;
     }
+    store_drive_set_reserve(d->local, reserve);
     return 0;
 }
 
@@ -132,7 +135,7 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
             goto fail;
         }
         if ((ret = gw_lane_new(cfg->lane_threads, &d->lane)) != 0 ||
-            (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret)) != 0)
+            (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret, cfg->drive_reserve)) != 0)
             goto fail;
         if (d->local == NULL)
             c->inline_reads = 0; /* a remote drive: reads fan out so their round trips overlap */

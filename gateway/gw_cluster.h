@@ -63,6 +63,7 @@ typedef struct {
     size_t inline_max;
     size_t lane_threads;         /* threads per drive */
     uint32_t health_interval_ms; /* between two probes of a remote drive; 0: 1000 */
+    uint64_t drive_reserve;      /* bytes each local drive keeps free (STORE_RESERVE_AUTO: its default) */
 } gw_cluster_config_t;
 
 /* Opens (creating) every local drive, connects the remote ones lazily, and forms the sets:

@@ -45,6 +45,8 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->orphan_grace = 3600;
     /* a client that sends or reads nothing for this long has stalled (or idles on keep-alive) */
     cfg->progress_timeout = 30;
+    /* 0: each drive computes its reserve from its filesystem (STORE_RESERVE_AUTO in store.h) */
+    cfg->drive_reserve = 0;
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -155,6 +157,10 @@ static const config_field_t config_fields[] = {
      "shard files without a record are removed once this old", "SECONDS"},
     {"progress_timeout", offsetof(gw_config_t, progress_timeout), 3, 1, 86400,
      "a connection that moves no byte for this long while no request of it is being worked on is closed", "SECONDS"},
+    {"drive_reserve", offsetof(gw_config_t, drive_reserve), 3, 0, 1ULL << 50,
+     "free space each local drive keeps; writes that need it answer 507 StorageFull (auto: 1% of the drive's "
+     "filesystem, at least 256M, at most a quarter)",
+     "SIZE|auto"},
     {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",
@@ -268,6 +274,10 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
             set_err(err, errlen, "line %zu: listen must be HOST:PORT", line);
             return -1;
         }
+        return 0;
+    }
+    if (strcmp(name, "drive_reserve") == 0 && strcmp(value, "auto") == 0) {
+        cfg->drive_reserve = 0;
         return 0;
     }
     if (strcmp(name, "ec") == 0) {

@@ -37,6 +37,7 @@ typedef struct {
     uint64_t progress_timeout;    /* seconds a connection may go without a byte in or out (and not busy) */
     const char *domains;          /* virtual-host endpoint domains, separated by spaces or commas;
                                    * NULL: localhost and the machine's host name */
+    uint64_t drive_reserve;       /* bytes each local drive keeps free; 0: automatic (store.h) */
     gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
 } gw_config_t;
 

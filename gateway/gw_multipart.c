@@ -101,7 +101,7 @@ static int set_put(gw_set_t *set, const meta_key_t *key, const void *val, size_t
     gw_set_fanout(set, set_put_task, &p);
     for (uint32_t s = 0; s < gw_set_width(set); s++)
         ok += p.results[s] == 0;
-    return ok >= gw_set_write_quorum(set) ? 0 : GW_EQUORUM;
+    return ok >= gw_set_write_quorum(set) ? 0 : gw_quorum_error(p.results, gw_set_width(set), gw_set_write_quorum(set));
 }
 
 /* The upload of ctx's uploadId: 0 with *raw (caller frees) and *out, or an S3 error set. */
@@ -384,7 +384,7 @@ static void part_put_task(void *arg, size_t slot)
     meta_part_t r = *pp->rec;
 
     if (d == NULL || !pp->data->committed[slot]) {
-        pp->results[slot] = STORE_EIO;
+        pp->results[slot] = d != NULL && pp->data->slot_err[slot] != 0 ? pp->data->slot_err[slot] : STORE_EIO;
         return;
     }
     for (uint32_t i = 0; i < gw_set_width(pp->set); i++)
@@ -512,7 +512,7 @@ static void upload_part_work(gw_ctx_t *ctx)
     for (uint32_t s = 0; s < gw_set_width(u.set); s++)
         ok += pp.results[s] == 0;
     if (ok < gw_set_write_quorum(u.set)) {
-        gw_set_store_error(ctx, GW_EQUORUM);
+        gw_set_store_error(ctx, gw_quorum_error(pp.results, gw_set_width(u.set), gw_set_write_quorum(u.set)));
         goto drop;
     }
     char etag[40];

@@ -43,6 +43,15 @@ int64_t gw_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int gw_quorum_error(const int *results, size_t n, size_t quorum)
+{
+    size_t full = 0;
+
+    for (size_t i = 0; i < n; i++)
+        full += results[i] == STORE_ENOSPC;
+    return n >= quorum && full > n - quorum ? GW_ENOSPC : GW_EQUORUM;
+}
+
 /* The slot of the set that holds shard i / the shard a slot holds. */
 static uint32_t shard_of_slot(const uint8_t distribution[16], uint32_t width, uint32_t slot)
 {
@@ -101,8 +110,10 @@ static int write_inline(gw_cluster_t *c, gw_set_t *set, const uint8_t *body, uin
         ec_encode(codec, block, (const uint8_t *const *)blocks, blocks + set->k);
     }
     out->is_inline = 1;
-    for (uint32_t i = 0; i < width; i++)
+    for (uint32_t i = 0; i < width; i++) {
         out->committed[i] = set->drives[i]->client != NULL;
+        out->slot_err[i] = out->committed[i] ? 0 : STORE_EIO;
+    }
     return 0;
 }
 
@@ -154,7 +165,9 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             return ret;
         for (uint32_t i = 0; i < width; i++)
             out->ncommitted += out->committed[i];
-        return out->ncommitted >= gw_set_write_quorum(set) ? 0 : GW_EQUORUM;
+        return out->ncommitted >= gw_set_write_quorum(set)
+                   ? 0
+                   : gw_quorum_error(out->slot_err, width, gw_set_write_quorum(set));
     }
 
     size_t max_block = ec_block_len(&g, size, 0);
@@ -207,9 +220,11 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
     gw_set_fanout(set, commit_task, &w);
     for (uint32_t slot = 0; slot < width; slot++) {
         out->committed[slot] = w.results[slot] == 0;
+        out->slot_err[slot] = w.results[slot];
         out->ncommitted += out->committed[slot];
     }
-    ret = out->ncommitted >= gw_set_write_quorum(set) ? 0 : GW_EQUORUM;
+    /* A slot's result is its first failure: create, an append or the commit. */
+    ret = out->ncommitted >= gw_set_write_quorum(set) ? 0 : gw_quorum_error(w.results, width, gw_set_write_quorum(set));
     if (ret != 0)
         gw_data_remove(c, out);
 
@@ -265,7 +280,8 @@ static void record_put_task(void *arg, size_t slot)
     meta_object_t r = *cm->rec;
 
     if (d == NULL || (cm->data != NULL && !cm->data->committed[slot])) {
-        cm->results[slot] = STORE_EIO;
+        /* a drive that refused the shard for lack of space counts as full for the record too */
+        cm->results[slot] = d != NULL && cm->data->slot_err[slot] != 0 ? cm->data->slot_err[slot] : STORE_EIO;
         return;
     }
     r.shard_index = shard_of_slot(r.distribution, gw_set_width(cm->set), (uint32_t)slot);
@@ -353,7 +369,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
      * write happened and was overwritten at once (last writer wins), but they do not hold it, so
      * it is no reason to prune anything. */
     if (ok + stale < gw_set_write_quorum(set))
-        return GW_EQUORUM;
+        return gw_quorum_error(cm.results, width, gw_set_write_quorum(set));
     if (ok + stale < width)
         gw_heal_note(c->healer, rec->bucket, rec->key); /* the drives that missed it get it later */
     /* Only now, with the new version durable on a quorum, may older null versions go. */
@@ -707,7 +723,11 @@ int gw_object_remove(gw_cluster_t *c, const gw_object_t *o)
     gw_set_fanout(o->set, object_remove_task, &rm);
     for (uint32_t s = 0; s < gw_set_width(o->set); s++)
         ok += rm.results[s] == 0 || rm.results[s] == STORE_ENOENT;
-    return ok >= gw_set_write_quorum(o->set) ? 0 : GW_EQUORUM;
+    /* Deletes are admitted on a full drive; one whose database stopped on a full disk and
+     * cannot reopen yet refuses them too, and that is no reason to retry at once. */
+    return ok >= gw_set_write_quorum(o->set)
+               ? 0
+               : gw_quorum_error(rm.results, gw_set_width(o->set), gw_set_write_quorum(o->set));
 }
 
 typedef struct {

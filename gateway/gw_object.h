@@ -25,8 +25,15 @@ enum {
     GW_EIO = -3,     /* data could not be read back even with parity */
     GW_ENOMEM = -4,
     GW_EINVAL = -5,
-    GW_EBUSY = -40, /* a namespace lock stayed held by someone else (gw_lock.h); apart from STORE_ codes */
+    GW_EBUSY = -40,  /* a namespace lock stayed held by someone else (gw_lock.h); apart from STORE_ codes */
+    GW_ENOSPC = -41, /* too many drives full for a write quorum: nothing succeeds until space is freed (507) */
 };
+
+/* The error of a write that reached fewer than quorum of its n drives (results: 0 or a STORE_
+ * code per drive): GW_ENOSPC when more drives refused for lack of space (STORE_ENOSPC) than the
+ * write could spare (n - quorum), so that retrying cannot help until space is freed;
+ * GW_EQUORUM otherwise (drives down or slow: the write may succeed later). */
+int gw_quorum_error(const int *results, size_t n, size_t quorum);
 
 /* Called with the body's bytes in order, during the single pass over them. */
 typedef void (*gw_observe_fn)(void *arg, const void *data, size_t len);
@@ -42,6 +49,7 @@ typedef struct {
     size_t inline_len;
     uint8_t committed[16]; /* per set slot: the shard is durable there (always 1 when inline) */
     uint32_t ncommitted;
+    int slot_err[16]; /* per set slot: why its shard is not there (a STORE_ code), 0 when committed */
 } gw_data_t;
 
 /* Where the bytes of a write come from: next(arg, off, len) returns a pointer to len bytes at
@@ -56,9 +64,10 @@ typedef struct {
 gw_source_t gw_source_memory(const void *base);
 
 /* Encodes and writes size bytes from src to the set as new shard files (or inline shards).
- * Returns GW_EQUORUM when fewer than a write quorum of drives committed their shard, GW_EIO
- * when the source failed. allow_inline lets objects up to inline_max ride in their records
- * (multipart parts must be files: a completed object refers to them by data id). */
+ * Returns GW_EQUORUM or GW_ENOSPC (gw_quorum_error) when fewer than a write quorum of drives
+ * committed their shard, GW_EIO when the source failed. allow_inline lets objects up to
+ * inline_max ride in their records (multipart parts must be files: a completed object refers
+ * to them by data id). */
 int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16], gw_source_t src, uint64_t size,
                   int allow_inline, gw_observe_fn observe, void *observe_arg, gw_data_t *out);
 /* Deletes the shard files a gw_data_write left (after a failed digest check or commit). */
@@ -67,7 +76,8 @@ void gw_data_dispose(gw_data_t *d);
 
 /* Writes rec (every field but shard_index and inline_data filled by the caller) on every drive
  * of data->set that committed its shard; with data NULL (delete markers, multipart completion)
- * on every drive of set. Returns 0 once a write quorum acknowledged. */
+ * on every drive of set. Returns 0 once a write quorum acknowledged, else GW_EQUORUM or
+ * GW_ENOSPC (gw_quorum_error). */
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data);
 
 /* The visible version of a key (vid NULL: newest), resolved across the set. */

@@ -635,7 +635,9 @@ static void delete_objects_work(gw_ctx_t *ctx)
         else if (o->version_id.base != NULL && !h2o_memis(o->version_id.base, o->version_id.len, H2O_STRLIT("null")))
             err = S3_ERR_NO_SUCH_VERSION;
         else if ((ret = delete_key(ctx, o->key)) != 0)
-            err = ret == GW_EQUORUM ? S3_ERR_SERVICE_UNAVAILABLE : S3_ERR_INTERNAL_ERROR;
+            err = ret == GW_EQUORUM  ? S3_ERR_SERVICE_UNAVAILABLE
+                  : ret == GW_ENOSPC ? S3_ERR_STORAGE_FULL
+                                     : S3_ERR_INTERNAL_ERROR;
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
             s3_xml_element(&w, "Key", o->key);

@@ -1,4 +1,6 @@
-/* gw_replica.c — majority writes and reads of cluster-wide records. */
+/* gw_replica.c — majority writes and reads of cluster-wide records. A write that misses its
+ * majority because too many drives are full fails with GW_ENOSPC (gw_quorum_error), any other
+ * miss with GW_EQUORUM. */
 #include "gateway/gw_replica.h"
 #include "gateway/gw_object.h"
 #include <stdlib.h>
@@ -43,7 +45,7 @@ static int run(gw_cluster_t *c, replica_op_t *op, gw_task_fn fn)
     gw_cluster_fanout(c, fn, op);
     for (size_t i = 0; i < c->ndrives; i++)
         ok += op->results[i] == 0;
-    return ok >= gw_cluster_quorum(c) ? 0 : GW_EQUORUM;
+    return ok >= gw_cluster_quorum(c) ? 0 : gw_quorum_error(op->results, c->ndrives, gw_cluster_quorum(c));
 }
 
 int gw_replica_put(gw_cluster_t *c, const meta_key_t *key, const void *val, size_t len)

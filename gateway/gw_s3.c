@@ -52,8 +52,8 @@ void gw_set_store_error(gw_ctx_t *ctx, int ret)
         gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Not enough drives answered; try again");
         gw_health_log_unavailable(ctx->cluster->health, ctx->request_id); /* which drives, and why */
         break;
-    case STORE_ENOSPC:
-        gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Storage is full");
+    case GW_ENOSPC:
+        gw_set_error(ctx, S3_ERR_STORAGE_FULL, NULL);
         break;
     case GW_EBUSY:
         gw_set_error(ctx, S3_ERR_OPERATION_ABORTED, NULL);

@@ -524,9 +524,22 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                               .m = cfg->m,
                               .stripe_size = cfg->stripe_size,
                               .inline_max = cfg->inline_max,
-                              .lane_threads = cfg->lane_threads};
+                              .lane_threads = cfg->lane_threads,
+                              .drive_reserve = cfg->drive_reserve};
     if ((ret = gw_cluster_open(&cc, &srv->cluster)) != 0)
         goto fail;
+    for (size_t i = 0; i < srv->cluster->ndrives; i++) {
+        gw_drive_t *d = &srv->cluster->drives[i];
+        uint64_t free_bytes, reserve;
+        if (d->local == NULL)
+            continue;
+        store_drive_space(d->local, &free_bytes, &reserve);
+        /* a drive too full to open its database for writing serves reads until space is freed */
+        gw_log(meta_db_read_only(store_drive_db(d->local)) ? GW_LOG_WARN : GW_LOG_INFO,
+               "event=drive_opened drive=%s free=%llu reserve=%llu read_only=%d", d->path,
+               (unsigned long long)free_bytes, (unsigned long long)reserve,
+               meta_db_read_only(store_drive_db(d->local)));
+    }
     if ((ret = gw_pool_new(cfg->workers, &srv->pool)) != 0 ||
         (ret = gw_pool_new(cfg->read_workers, &srv->read_pool)) != 0)
         goto fail;

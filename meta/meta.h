@@ -37,6 +37,7 @@ enum {
     META_ENOMEM = -3,
     META_EIO = -4,    /* RocksDB reported an error */
     META_ERANGE = -5, /* a field is too long to encode, or an output buffer is too small */
+    META_ENOSPC = -6, /* the drive is full: RocksDB could not write, or is open read-only for it */
 };
 
 #define META_ID_LEN          16   /* version ids, data ids and upload ids */
@@ -234,9 +235,34 @@ int meta_kv_next(meta_bytes_t kv, size_t *pos, meta_bytes_t *name, meta_bytes_t 
 typedef struct meta_db meta_db_t;
 
 /* Opens (creating when create is set) the RocksDB at dir; META_ENOENT when it does not exist
- * and create is 0. Safe for concurrent use by any number of threads until meta_db_close. */
+ * and create is 0. Safe for concurrent use by any number of threads until meta_db_close.
+ * When the drive is too full to open the database for writing, it is opened read-only: reads
+ * are served, writes fail with META_ENOSPC until meta_db_reopen succeeds. */
 int meta_db_open(const char *dir, int create, meta_db_t **out);
 void meta_db_close(meta_db_t *db);
+
+/* 0 while the database takes writes. After a write failed (or RocksDB stopped on a background
+ * error, or the open was read-only) every write returns this code without reaching RocksDB:
+ * META_ENOSPC when the drive is full, META_EIO for any other failure. Reads go on. */
+int meta_db_write_error(meta_db_t *db);
+/* 1 when the handle is read-only (or absent after a failed reopen). */
+int meta_db_read_only(meta_db_t *db);
+/* Recovers a database that stopped taking writes: closes the handle and opens it again
+ * (RocksDB replays its WAL), read-only when space is still short. Returns 0 once writes are
+ * taken again (at once when they never stopped), else the write error that stays. Waits at
+ * most a fraction of a second for the calls in progress and leaves the handle as it was when
+ * they do not finish; blocks every call on this database while it reopens. */
+int meta_db_reopen(meta_db_t *db);
+/* Starts writing the memtables to an SST without waiting. Records deleted since the last flush
+ * are dropped by it, and the WAL files that held them are deleted afterwards: the way to give
+ * back the space of deleted small records promptly. A write error like any other. */
+int meta_db_flush(meta_db_t *db);
+/* What RocksDB's memtables (active and immutable) hold now: its estimate of their size, the
+ * entries they hold, and how many of those are deletes (tombstones). */
+typedef struct {
+    uint64_t bytes, entries, deletes;
+} meta_memtable_stats_t;
+int meta_db_memtable_stats(meta_db_t *db, meta_memtable_stats_t *out);
 
 /* A batch of puts and deletes applied atomically and durably (synced WAL; concurrent
  * writers are group-committed by RocksDB). */

@@ -20,12 +20,40 @@
  * Records are small and read by whole key (gets of one version or one bucket), so SSTs carry
  * full-key bloom filters; scans walk adjacent keys and profit from LZ4 blocks and the
  * shared prefixes RocksDB already delta-encodes within a block.
+ *
+ * A full drive. Debian's RocksDB keeps its assertions, and a RocksDB whose writes failed is
+ * fragile: its own info log aborts the process at the next line after a failed append, and the
+ * C API has no DB::Resume. So (meta_rocksdb.cc has the C++ details):
+ *   - the info log goes through a logger that drops lines it cannot write, preallocation is off
+ *     (fallocated WAL/SST blocks would eat the drive's free-space reserve unseen), and RocksDB's
+ *     own recovery is off;
+ *   - after the first write error, or a background error reported by the listener, the handle
+ *     is failed: every later write returns that error (META_ENOSPC when the drive is full,
+ *     META_EIO otherwise) without calling RocksDB; reads go on, RocksDB serves them from a
+ *     stopped database;
+ *   - meta_db_reopen closes the handle and opens it again, which is RocksDB's full recovery
+ *     (the WAL is replayed, memtables flushed). The caller (store/) decides when: once the
+ *     drive has room again. The swap happens under a rwlock: reads and writes hold it shared
+ *     for the length of their call (writers must stay concurrent for group commit), the reopen
+ *     exclusively. The lock prefers writers, so a reopen is not starved by a stream of reads,
+ *     and its wait is bounded, so a reader that calls back into the database (a scan callback
+ *     doing a get) delays a reopen instead of deadlocking with it;
+ *   - an open that fails for lack of space falls back to a read-only open, so a drive that
+ *     filled up still serves its records after a restart; its writes fail with META_ENOSPC
+ *     until a reopen succeeds. Only lack of space falls back: an open refused because another
+ *     process holds the database must stay refused.
  */
 #include "meta/meta.h"
+#include "meta/meta_internal.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <rocksdb/c.h>
 
@@ -35,9 +63,16 @@
 #define META_DB_BACKGROUND_JOBS    2
 #define META_DB_MAX_OPEN_FILES     512
 #define META_DB_BLOOM_BITS_PER_KEY 10.0
+/* Longest wait of a reopen for the calls in progress to finish; it tries again later. */
+#define META_DB_REOPEN_WAIT_NS (200 * 1000000L)
 
 struct meta_db {
-    rocksdb_t *rdb;
+    pthread_rwlock_t lock; /* shared by every call, exclusive for meta_db_reopen's swap */
+    rocksdb_t *rdb;        /* NULL only after a reopen that could not open at all */
+    char *dir;
+    int read_only;                 /* rdb was opened read-only (a full drive at open) */
+    atomic_int write_error;        /* 0, or what every write returns until a reopen succeeds */
+    rocksdb_cache_t *cache;        /* the shared cache, for the options of a reopen */
     rocksdb_writeoptions_t *wopts; /* sync = 1; shared by all writers, never modified after open */
     rocksdb_readoptions_t *ropts;  /* point reads; shared, never modified after open */
 };
@@ -77,7 +112,8 @@ static void shared_cache_release(void)
     pthread_mutex_unlock(&shared_cache_lock);
 }
 
-/* Maps a RocksDB status message to our codes and frees it. */
+/* Maps a RocksDB status message to our codes and frees it. A full drive shows as an IO error
+ * with the NoSpace subcode ("No space left on device"), or EDQUOT's text for a quota. */
 static int status_to_code(char *err)
 {
     int ret = META_EIO;
@@ -86,14 +122,31 @@ static int status_to_code(char *err)
         ret = META_ECORRUPT;
     else if (strncmp(err, "Invalid argument", 16) == 0 && strstr(err, "does not exist") != NULL)
         ret = META_ENOENT;
+    else if (strstr(err, "No space left") != NULL || strstr(err, "Disk quota exceeded") != NULL)
+        ret = META_ENOSPC;
     rocksdb_free(err);
     return ret;
 }
 
-static rocksdb_options_t *make_options(rocksdb_cache_t *cache, int create)
+/* Fails the handle with code unless it already failed (the first cause is the one kept). */
+static void fail_writes(meta_db_t *db, int code)
 {
+    int expected = 0;
+    atomic_compare_exchange_strong(&db->write_error, &expected, code == META_ENOSPC ? META_ENOSPC : META_EIO);
+}
+
+/* RocksDB's listener, on a background thread: nothing but the flag. */
+static void on_background_error(void *arg, int no_space)
+{
+    fail_writes(arg, no_space ? META_ENOSPC : META_EIO);
+}
+
+static rocksdb_options_t *make_options(meta_db_t *db, int create)
+{
+    rocksdb_cache_t *cache = db->cache;
     rocksdb_options_t *opts;
     rocksdb_block_based_table_options_t *table;
+    char log_path[4096];
 
     if ((opts = rocksdb_options_create()) == NULL)
         return NULL;
@@ -123,48 +176,99 @@ static rocksdb_options_t *make_options(rocksdb_cache_t *cache, int create)
     rocksdb_options_set_enable_pipelined_write(opts, 1);
     /* Spread SST writeback over time instead of one large fsync at the end of a flush. */
     rocksdb_options_set_bytes_per_sync(opts, (uint64_t)1 << 20);
-    rocksdb_options_set_keep_log_file_num(opts, 4);
-    rocksdb_options_set_max_log_file_size(opts, (size_t)8 << 20);
+    /* the info log, preallocation, recovery and the error listener: see meta_rocksdb.cc */
+    if (snprintf(log_path, sizeof(log_path), "%s/LOG", db->dir) >= (int)sizeof(log_path) ||
+        meta_rocksdb_configure(opts, log_path, on_background_error, db) != 0) {
+        rocksdb_options_destroy(opts);
+        return NULL;
+    }
     return opts;
+}
+
+/* Opens db->rdb: read-write, or read-only when the drive is too full for a read-write open
+ * (which writes a new MANIFEST, WAL and OPTIONS file). Called with db->lock held exclusively,
+ * or before anyone else sees db. */
+static int open_handle(meta_db_t *db, int create)
+{
+    rocksdb_options_t *opts;
+    char *err = NULL;
+    int ret;
+
+    if ((opts = make_options(db, create)) == NULL)
+        return META_ENOMEM;
+    db->rdb = rocksdb_open(opts, db->dir, &err);
+    if (err == NULL) {
+        db->read_only = 0;
+        atomic_store(&db->write_error, 0);
+        ret = 0;
+        goto done;
+    }
+    db->rdb = NULL;
+    if ((ret = status_to_code(err)) != META_ENOSPC)
+        goto done;
+    err = NULL;
+    db->rdb = rocksdb_open_for_read_only(opts, db->dir, 0, &err);
+    if (err != NULL) {
+        rocksdb_free(err);
+        db->rdb = NULL;
+        goto done; /* the lack of space is the reason to give */
+    }
+    db->read_only = 1;
+    atomic_store(&db->write_error, META_ENOSPC);
+    ret = 0;
+
+done:
+    /* The DB copied what it needs from opts, including references to the cache and the logger. */
+    rocksdb_options_destroy(opts);
+    return ret;
 }
 
 /* Opens one drive's database; see the top of this file for the options and why. */
 int meta_db_open(const char *dir, int create, meta_db_t **out)
 {
+    pthread_rwlockattr_t attr;
     meta_db_t *db;
-    rocksdb_cache_t *cache = NULL;
-    rocksdb_options_t *opts = NULL;
-    char *err = NULL;
-    int ret;
+    int ret, have_lock = 0;
 
     *out = NULL;
     if ((db = calloc(1, sizeof(*db))) == NULL)
         return META_ENOMEM;
-    if ((cache = shared_cache_acquire()) == NULL || (opts = make_options(cache, create)) == NULL ||
+    atomic_init(&db->write_error, 0);
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    ret = pthread_rwlock_init(&db->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    if (ret != 0) {
+        ret = META_ENOMEM;
+        goto fail;
+    }
+    have_lock = 1;
+    if ((db->dir = strdup(dir)) == NULL || (db->cache = shared_cache_acquire()) == NULL ||
         (db->wopts = rocksdb_writeoptions_create()) == NULL || (db->ropts = rocksdb_readoptions_create()) == NULL) {
         ret = META_ENOMEM;
         goto fail;
     }
     rocksdb_writeoptions_set_sync(db->wopts, 1);
-    db->rdb = rocksdb_open(opts, dir, &err);
-    if (err != NULL) {
-        ret = status_to_code(err);
+    /* The directory first, so that the info log can be opened in it before RocksDB makes it. */
+    if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        ret = errno == ENOSPC || errno == EDQUOT ? META_ENOSPC : META_EIO;
         goto fail;
     }
-    /* The DB copied what it needs from opts, including a reference to the cache. */
-    rocksdb_options_destroy(opts);
+    if ((ret = open_handle(db, create)) != 0)
+        goto fail;
     *out = db;
     return 0;
 
 fail:
-    if (opts != NULL)
-        rocksdb_options_destroy(opts);
     if (db->ropts != NULL)
         rocksdb_readoptions_destroy(db->ropts);
     if (db->wopts != NULL)
         rocksdb_writeoptions_destroy(db->wopts);
-    if (cache != NULL)
+    if (db->cache != NULL)
         shared_cache_release();
+    if (have_lock)
+        pthread_rwlock_destroy(&db->lock);
+    free(db->dir);
     free(db);
     return ret;
 }
@@ -174,11 +278,132 @@ void meta_db_close(meta_db_t *db)
 {
     if (db == NULL)
         return;
-    rocksdb_close(db->rdb);
+    if (db->rdb != NULL)
+        rocksdb_close(db->rdb);
     rocksdb_readoptions_destroy(db->ropts);
     rocksdb_writeoptions_destroy(db->wopts);
+    pthread_rwlock_destroy(&db->lock);
+    free(db->dir);
     free(db);
     shared_cache_release();
+}
+
+static int write_begin(meta_db_t *db);
+static int write_end(meta_db_t *db, char *err);
+
+int meta_db_write_error(meta_db_t *db)
+{
+    return atomic_load(&db->write_error);
+}
+
+int meta_db_read_only(meta_db_t *db)
+{
+    int ro;
+
+    pthread_rwlock_rdlock(&db->lock);
+    ro = db->read_only || db->rdb == NULL;
+    pthread_rwlock_unlock(&db->lock);
+    return ro;
+}
+
+/* Closes a failed handle and opens the database again; see the top of this file. */
+int meta_db_reopen(meta_db_t *db)
+{
+    struct timespec deadline;
+    int ret;
+
+    if (atomic_load(&db->write_error) == 0)
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += META_DB_REOPEN_WAIT_NS;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    if (pthread_rwlock_timedwrlock(&db->lock, &deadline) != 0)
+        return atomic_load(&db->write_error); /* calls in progress: the next attempt swaps */
+    if (atomic_load(&db->write_error) == 0) {
+        ret = 0; /* another caller reopened it while this one waited */
+        goto done;
+    }
+    if (db->rdb != NULL)
+        rocksdb_close(db->rdb);
+    db->rdb = NULL;
+    if ((ret = open_handle(db, 0)) != 0) {
+        db->read_only = 0;
+        atomic_store(&db->write_error, ret == META_ENOSPC ? META_ENOSPC : META_EIO);
+        goto done;
+    }
+    ret = atomic_load(&db->write_error); /* META_ENOSPC when it could only open read-only */
+
+done:
+    pthread_rwlock_unlock(&db->lock);
+    return ret;
+}
+
+/* Starts a flush of the memtables without waiting for it. */
+int meta_db_flush(meta_db_t *db)
+{
+    rocksdb_flushoptions_t *fo;
+    char *err = NULL;
+    int ret;
+
+    if ((fo = rocksdb_flushoptions_create()) == NULL)
+        return META_ENOMEM;
+    rocksdb_flushoptions_set_wait(fo, 0);
+    if ((ret = write_begin(db)) == 0) {
+        rocksdb_flush(db->rdb, fo, &err);
+        ret = write_end(db, err);
+    }
+    rocksdb_flushoptions_destroy(fo);
+    return ret;
+}
+
+/* What the memtables (active and immutable) hold, from RocksDB's properties. */
+int meta_db_memtable_stats(meta_db_t *db, meta_memtable_stats_t *out)
+{
+    uint64_t active_entries, imm_entries, active_deletes, imm_deletes;
+    int ret = META_EIO;
+
+    memset(out, 0, sizeof(*out));
+    pthread_rwlock_rdlock(&db->lock);
+    if (db->rdb != NULL && rocksdb_property_int(db->rdb, "rocksdb.cur-size-all-mem-tables", &out->bytes) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-entries-active-mem-table", &active_entries) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-entries-imm-mem-tables", &imm_entries) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-deletes-active-mem-table", &active_deletes) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.num-deletes-imm-mem-tables", &imm_deletes) == 0) {
+        out->entries = active_entries + imm_entries;
+        out->deletes = active_deletes + imm_deletes;
+        ret = 0;
+    }
+    pthread_rwlock_unlock(&db->lock);
+    return ret;
+}
+
+/* Every call holds db->lock shared. A write first checks that the handle takes writes; the
+ * first error it meets fails the handle for every writer after it. */
+static int write_begin(meta_db_t *db)
+{
+    int ret;
+
+    pthread_rwlock_rdlock(&db->lock);
+    if ((ret = atomic_load(&db->write_error)) == 0 && (db->rdb == NULL || db->read_only))
+        ret = META_EIO; /* never: a read-only or missing handle always has its error set */
+    if (ret != 0)
+        pthread_rwlock_unlock(&db->lock);
+    return ret;
+}
+
+static int write_end(meta_db_t *db, char *err)
+{
+    int ret = 0;
+
+    if (err != NULL) {
+        ret = status_to_code(err);
+        fail_writes(db, ret);
+    }
+    pthread_rwlock_unlock(&db->lock);
+    return ret;
 }
 
 /* Returns an empty batch, or NULL when memory is exhausted. */
@@ -221,27 +446,36 @@ void meta_batch_delete(meta_batch_t *b, const void *key, size_t klen)
 int meta_db_write(meta_db_t *db, meta_batch_t *b)
 {
     char *err = NULL;
+    int ret;
 
+    if ((ret = write_begin(db)) != 0)
+        return ret;
     rocksdb_write(db->rdb, db->wopts, b->wb, &err);
-    return err != NULL ? status_to_code(err) : 0;
+    return write_end(db, err);
 }
 
 /* Writes one record durably. */
 int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, size_t vlen)
 {
     char *err = NULL;
+    int ret;
 
+    if ((ret = write_begin(db)) != 0)
+        return ret;
     rocksdb_put(db->rdb, db->wopts, key, klen, val, vlen, &err);
-    return err != NULL ? status_to_code(err) : 0;
+    return write_end(db, err);
 }
 
 /* Deletes one record durably; deleting an absent key succeeds. */
 int meta_db_delete(meta_db_t *db, const void *key, size_t klen)
 {
     char *err = NULL;
+    int ret;
 
+    if ((ret = write_begin(db)) != 0)
+        return ret;
     rocksdb_delete(db->rdb, db->wopts, key, klen, &err);
-    return err != NULL ? status_to_code(err) : 0;
+    return write_end(db, err);
 }
 
 /* Point read; *val is malloc'd (never NULL on success, even for an empty value). */
@@ -252,27 +486,42 @@ int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t 
     size_t n = 0;
     char *err = NULL;
     void *copy;
+    int ret;
 
     *val = NULL;
     *vlen = 0;
+    pthread_rwlock_rdlock(&db->lock);
+    if (db->rdb == NULL) {
+        ret = META_EIO;
+        goto done;
+    }
     ps = rocksdb_get_pinned(db->rdb, db->ropts, key, klen, &err);
-    if (err != NULL)
-        return status_to_code(err);
-    if (ps == NULL)
-        return META_ENOENT;
+    if (err != NULL) {
+        ret = status_to_code(err);
+        goto done;
+    }
+    if (ps == NULL) {
+        ret = META_ENOENT;
+        goto done;
+    }
     /* Copy out of the pinned block so the caller owns plain malloc'd memory; one extra byte
      * keeps an empty value distinct from NULL. */
     p = rocksdb_pinnableslice_value(ps, &n);
     if ((copy = malloc(n + 1)) == NULL) {
         rocksdb_pinnableslice_destroy(ps);
-        return META_ENOMEM;
+        ret = META_ENOMEM;
+        goto done;
     }
     if (n > 0)
         memcpy(copy, p, n);
     rocksdb_pinnableslice_destroy(ps);
     *val = copy;
     *vlen = n;
-    return 0;
+    ret = 0;
+
+done:
+    pthread_rwlock_unlock(&db->lock);
+    return ret;
 }
 
 /* Computes the smallest key greater than every key starting with prefix: the prefix with its
@@ -309,7 +558,7 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
     uint8_t *upper = NULL;
     size_t ulen = 0;
     char *err = NULL;
-    int ret = 0;
+    int ret = 0, locked = 0;
 
     if ((ropts = rocksdb_readoptions_create()) == NULL)
         return META_ENOMEM;
@@ -322,6 +571,13 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
          * tombstones past it; the readoptions borrow `upper` until the iterator is gone. */
         if ((ulen = prefix_successor(prefix, plen, upper)) > 0)
             rocksdb_readoptions_set_iterate_upper_bound(ropts, (const char *)upper, ulen);
+    }
+    /* The iterator reads the handle until it is destroyed: the shared lock is held that long. */
+    pthread_rwlock_rdlock(&db->lock);
+    locked = 1;
+    if (db->rdb == NULL) {
+        ret = META_EIO;
+        goto fail;
     }
     if ((it = rocksdb_create_iterator(db->rdb, ropts)) == NULL) {
         ret = META_ENOMEM;
@@ -356,6 +612,8 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
 fail:
     if (it != NULL)
         rocksdb_iter_destroy(it);
+    if (locked)
+        pthread_rwlock_unlock(&db->lock);
     rocksdb_readoptions_destroy(ropts);
     free(upper);
     return ret;

@@ -1,8 +1,30 @@
-/* meta_internal.h — byte-order helpers shared by the key and record codecs of meta/.
+/* meta_internal.h — what the files of meta/ share: byte-order helpers of the key and record
+ * codecs, and the C++ side of the RocksDB setup (meta_rocksdb.cc).
  * Keys are big-endian (so bytewise order is numeric order); record fields are little-endian. */
 #ifndef YC_META_INTERNAL_H
 #define YC_META_INTERNAL_H
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rocksdb_options_t;
+
+/* Called on a RocksDB background thread when a background error stops the database; no_space
+ * says whether the cause is a full drive. Must not call into RocksDB. */
+typedef void (*meta_rocksdb_error_fn)(void *arg, int no_space);
+
+/* Makes opts safe on a drive that can fill up (see meta_rocksdb.cc): RocksDB's info log goes to
+ * log_path through a logger that drops what it cannot write, preallocation is off, and on_error
+ * (may be NULL) hears of every background error, after which RocksDB stays stopped (no automatic
+ * recovery). 0 or -ENOMEM. */
+int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path, meta_rocksdb_error_fn on_error,
+                           void *arg);
+
+#ifdef __cplusplus
+}
+#endif
 
 static inline void meta_put_be32(uint8_t *p, uint32_t v)
 {

@@ -21,6 +21,10 @@
  * shard files are deleted, as if it had been written and replaced at once — and reported as
  * STORE_ESTALE: the drive does not hold that version, so it must not count towards its quorum.
  *
+ * Free space (store.h): a put asks the drive for room for its record (half the reserve must stay
+ * free), before it scans or locks anything; deletes and prunes only need a database that takes
+ * writes, and ask the drive to flush when it is short, so that the deleted records leave the WAL.
+ *
  * A data id belongs to one record: deleting or replacing a version deletes the shard files of
  * every part it references (shard index from the record), except those the new record shares.
  */
@@ -205,6 +209,8 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
 
     if (memcmp(keep->vid, null_vid, META_ID_LEN) != 0)
         return 0;
+    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
+        return ret;
     pthread_mutex_lock(lock);
     if ((ret = find_versions(d, keep->bucket, keep->key, null_vid, 1, &s)) != 0)
         goto fail;
@@ -225,6 +231,8 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
     for (size_t i = 0; i < s.count; i++)
         if (s.found[i].mtime_ns < keep->mtime_ns)
             delete_raw_record_shards(d, &s.found[i], keep);
+    if (older > 0)
+        store_space_deleted(d);
     ret = 0;
 
 fail:
@@ -247,6 +255,8 @@ int store_object_put(store_drive_t *d, const meta_object_t *r)
         ret = store_meta_err(ret);
         goto fail;
     }
+    if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, key.len + val.len)) != 0)
+        goto fail;
     if (memcmp(r->vid, null_vid, META_ID_LEN) != 0) {
         /* A versioned put adds a key no other put writes: nothing to replace, no lock. */
         ret = store_meta_err(meta_db_put(d->db, key.buf, key.len, val.base, val.len));
@@ -293,9 +303,11 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
 {
     pthread_mutex_t *lock = key_lock(d, bucket, key);
     meta_batch_t *batch = NULL;
-    version_scan_t s;
+    version_scan_t s = {0};
     int ret;
 
+    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
+        return ret;
     pthread_mutex_lock(lock);
     /* Deleting the null version deletes every null version of the key: one not pruned yet
      * must not come back as the object once the newest is gone. */
@@ -315,6 +327,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
         goto fail;
     for (size_t i = 0; i < s.count; i++)
         delete_raw_record_shards(d, &s.found[i], NULL);
+    store_space_deleted(d);
 
 fail:
     pthread_mutex_unlock(lock);
@@ -326,6 +339,10 @@ fail:
 
 int store_record_put(store_drive_t *d, const meta_key_t *key, const void *val, size_t vlen)
 {
+    int ret;
+
+    if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, key->len + vlen)) != 0)
+        return ret;
     return store_meta_err(meta_db_put(d->db, key->buf, key->len, val, vlen));
 }
 
@@ -336,7 +353,13 @@ int store_record_get(store_drive_t *d, const meta_key_t *key, void **val, size_t
 
 int store_record_delete(store_drive_t *d, const meta_key_t *key)
 {
-    return store_meta_err(meta_db_delete(d->db, key->buf, key->len));
+    int ret;
+
+    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0 ||
+        (ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len))) != 0)
+        return ret;
+    store_space_deleted(d);
+    return 0;
 }
 
 typedef struct {

@@ -1197,6 +1197,7 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
             set_why(why, whylen, "drive %s: %s: cannot open: %s (code %d)", name, dir, code_text(ret), ret);
             goto done;
         }
+        store_drive_set_reserve(s->drives[i].drive, cfg->drive_reserve);
     }
 done:
     free(seen);
@@ -1242,8 +1243,12 @@ static void log_drives(store_server_t *s, const store_server_config_t *cfg)
         store_net_hex(info.drive_id, STORE_ID_LEN, id);
         if (info.placed)
             snprintf(placed, sizeof(placed), "set%u/slot%u", info.set, info.slot);
-        gw_log(GW_LOG_INFO, "event=drive_opened drive=%s dir=%s drive_id=%s placed=%s", s->drives[i].name,
-               cfg->drive_dirs[i], id, placed);
+        uint64_t free_bytes = 0, reserve = 0;
+        store_drive_space(s->drives[i].drive, &free_bytes, &reserve);
+        gw_log(GW_LOG_INFO,
+               "event=drive_opened drive=%s dir=%s drive_id=%s placed=%s free=%llu reserve=%llu read_only=%d",
+               s->drives[i].name, cfg->drive_dirs[i], id, placed, (unsigned long long)free_bytes,
+               (unsigned long long)reserve, meta_db_read_only(store_drive_db(s->drives[i].drive)));
     }
 }
 

@@ -22,6 +22,7 @@ typedef struct {
     uint32_t writer_idle_ms; /* a shard writer with no call for this long is aborted; default 120000 */
     uint32_t keepalive_ms;   /* idle keep-alive connections are closed after this; default 30000 */
     uint64_t orphan_grace_s; /* shard files without a record are removed once this old; 0: 3600 */
+    uint64_t drive_reserve;  /* bytes each drive keeps free; 0: automatic (STORE_RESERVE_AUTO) */
 } store_server_config_t;
 
 /* Checks that the port is free, prepares and opens every drive (store_identity_open, then the

@@ -20,6 +20,12 @@
  * file open keeps reading consistent bytes. A torn header cannot pass its own checksum, and a
  * torn block cannot pass its checksum, so damage is reported, never returned as data.
  *
+ * A full drive: creating a shard and every append first ask the drive for room
+ * (store_space_admit: the whole reserve must stay free), so a writer is refused with
+ * STORE_ENOSPC before it touches the disk; a real ENOSPC from write, fdatasync or rename fails
+ * the same way. Either way the writer's temp file goes when the caller aborts it (or at once
+ * in commit), and the shard it would have replaced was never touched.
+ *
  * Deleting a shard does not fsync the directory: a delete lost in a crash leaves an orphan
  * file that no record refers to, which wastes space but never returns wrong data.
  */
@@ -182,10 +188,13 @@ int store_shard_create(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
     w->index = index;
     w->file_off = SHARD_HEADER_LEN;
     memcpy(w->data_id, data_id, META_ID_LEN);
-    if ((ret = store_shard_tmp_path(d, data_id, index, w->tmp)) != 0)
+    if ((ret = store_space_admit(d, STORE_ADMIT_DATA, SHARD_HEADER_LEN)) != 0 ||
+        (ret = store_shard_tmp_path(d, data_id, index, w->tmp)) != 0)
         goto fail;
     if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
         ret = store_errno(errno);
+        if (ret == STORE_ENOSPC)
+            store_space_stale(d);
         goto fail;
     }
     *out = w;
@@ -207,6 +216,11 @@ int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
     /* Refusing a bad block leaves the writer usable: nothing was written. */
     if (len == 0 || len > UINT32_MAX || w->short_seen || (w->block_len != 0 && len > w->block_len))
         return STORE_EINVAL;
+    /* Below the reserve the shard fails as a whole: the caller aborts it and its temp file goes. */
+    if ((ret = store_space_admit(w->drive, STORE_ADMIT_DATA, len + SHARD_CSUM_LEN)) != 0) {
+        w->err = ret;
+        return ret;
+    }
     if (w->block_len == 0)
         w->block_len = (uint32_t)len;
     put_le64(csum, ec_block_checksum(block, len));
@@ -214,6 +228,8 @@ int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
     iov[0] = (struct iovec){.iov_base = (void *)block, .iov_len = len};
     iov[1] = (struct iovec){.iov_base = csum, .iov_len = sizeof(csum)};
     if ((ret = pwritev_all(w->fd, iov, 2, w->file_off)) != 0) {
+        if (ret == STORE_ENOSPC)
+            store_space_stale(w->drive);
         w->err = ret;
         return ret;
     }
@@ -261,6 +277,8 @@ int store_shard_commit(store_shard_writer_t *w)
     return ret;
 
 fail:
+    if (ret == STORE_ENOSPC)
+        store_space_stale(w->drive);
     store_shard_abort(w);
     return ret;
 }
@@ -379,6 +397,7 @@ int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
         return ret;
     if (unlink(path) != 0)
         return store_errno(errno);
+    store_space_stale(d); /* the next write sees the room this made */
     return 0;
 }
 

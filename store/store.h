@@ -15,6 +15,16 @@
  * commit point: a crash before it leaves the old state (and an orphan file at worst), after it
  * the new one. Replaced versions' shard files are deleted after their record is gone.
  *
+ * A full drive must never take the process down, and RocksDB must not be the one to find out
+ * that the drive is full (see meta_db.c). So a drive keeps a free-space reserve that writes do
+ * not take (store_drive_set_reserve): below it new shard data is refused with STORE_ENOSPC,
+ * below half of it records too, so that a PUT whose shards got in can still write its record
+ * and RocksDB keeps room for its flushes and compactions. Deletes are always admitted: they
+ * are how space comes back. A write that meets a real ENOSPC anyway (another program filled
+ * the filesystem) fails with STORE_ENOSPC and leaves the previous state intact. Once RocksDB
+ * failed a write, the drive takes no write until its database reopened, which is tried (at
+ * most once a second) when a write or delete comes and the drive has room for records again.
+ *
  * Every call blocks (disk, fsync, RocksDB): call it from a worker thread, never an event loop.
  * A drive handle is safe to use from many threads at once.
  */
@@ -49,6 +59,19 @@ void store_drive_close(store_drive_t *d);
 /* The drive's RocksDB, for record reads and scans (borrowed, lives as long as the drive). */
 meta_db_t *store_drive_db(store_drive_t *d);
 const char *store_drive_path(const store_drive_t *d);
+
+/* ---- free space ---- */
+
+/* The reserve a drive keeps unless told otherwise: 1% of its filesystem, at least 256 MiB (what
+ * RocksDB's memtables, a compaction and the blocks in flight on a drive's lanes take whatever
+ * the disk size; the percentage grows with the metadata a large drive accumulates), but at most
+ * a quarter of the filesystem, so that a small one stays usable. */
+#define STORE_RESERVE_AUTO 0
+/* Sets the bytes the drive keeps free (STORE_RESERVE_AUTO: the default above). Drives that
+ * share a filesystem share its free space, each keeping the reserve against all of it. */
+void store_drive_set_reserve(store_drive_t *d, uint64_t bytes);
+/* The free bytes of the drive's filesystem (a fresh statvfs) and the reserve in effect. */
+int store_drive_space(store_drive_t *d, uint64_t *free_bytes, uint64_t *reserve);
 
 /* ---- shard files ---- */
 

@@ -15,6 +15,12 @@ struct store_drive {
     meta_db_t *db;
     uint64_t tmp_seq; /* makes temp file names unique among concurrent writers (atomic) */
     pthread_mutex_t key_locks[STORE_KEY_LOCKS];
+    /* Free space (drive.c), every field atomic: the last statvfs, the reserve it gave, the bytes
+     * admitted since, and when the space was looked at, the database reopened and flushed. */
+    uint64_t reserve_setting;
+    uint64_t space_free, space_reserve, space_written;
+    int64_t space_checked_ns, reopen_tried_ns, flush_tried_ns;
+    pthread_mutex_t reopen_lock; /* one reopen at a time; the writers that come meanwhile wait for it */
 };
 
 /* Paths of a shard: its final name under shards/XX/, the XX directory, and a fresh temp name.
@@ -22,6 +28,19 @@ struct store_drive {
 int store_shard_path(const store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, char *path);
 int store_shard_dir_path(const store_drive_t *d, const uint8_t data_id[META_ID_LEN], char *path);
 int store_shard_tmp_path(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, char *path);
+
+/* What a write is, for the free-space check: new shard data must leave the whole reserve free,
+ * a record half of it, a delete nothing (see store.h). */
+enum { STORE_ADMIT_DATA, STORE_ADMIT_RECORD, STORE_ADMIT_DELETE };
+/* Admits a write of about `bytes` on d: 0, STORE_ENOSPC when it would cut into the reserve, or
+ * the error of a database that takes no writes (after trying to reopen it). Counts the bytes
+ * against the free space until the next statvfs. */
+int store_space_admit(store_drive_t *d, int kind, uint64_t bytes);
+/* A write met ENOSPC, or files were deleted: the next admission looks at the disk again. */
+void store_space_stale(store_drive_t *d);
+/* Records were deleted: when the drive is short of space and the memtables hold mostly deleted
+ * records, they are flushed (at most once a second), so that the WAL files holding them go. */
+void store_space_deleted(store_drive_t *d);
 
 /* Maps a negative errno to the drive's codes (ENOENT, ENOSPC; EIO for the rest but EINVAL/ENOMEM). */
 int store_errno(int err);

@@ -1,7 +1,10 @@
 /* error.c — the table of S3 error codes and the error document.
  *
  * Codes, statuses and default messages are those S3 documents in its error code list, so SDKs
- * that switch on Code or status behave as they do against S3. The table is indexed by
+ * that switch on Code or status behave as they do against S3. One is ours, because S3 is never
+ * full: StorageFull, 507 Insufficient Storage (RFC 4918), for a write refused because too many
+ * drives lack free space. SDKs retry 500, 502, 503 and 504 (and throttling codes) but not 507,
+ * which is right: retrying at once cannot succeed, freeing space can. The table is indexed by
  * s3_error_t and built at compile time (designated initialisers keep it in step with the enum).
  */
 #include <string.h>
@@ -127,6 +130,9 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
                                          "The request signature we calculated does not match the signature you "
                                          "provided. Check your key and signing method."},
     [S3_ERR_SLOW_DOWN] = {"SlowDown", 503, "Please reduce your request rate."},
+    [S3_ERR_STORAGE_FULL] = {"StorageFull", 507,
+                             "The drives that would store this have no free space left. Delete objects or add drives, "
+                             "then retry."},
     [S3_ERR_TOO_MANY_BUCKETS] = {"TooManyBuckets", 400, "You have attempted to create more buckets than allowed."},
     [S3_ERR_UNEXPECTED_CONTENT] = {"UnexpectedContent", 400, "This request does not support content."},
     [S3_ERR_USER_KEY_MUST_BE_SPECIFIED] = {"UserKeyMustBeSpecified", 400,

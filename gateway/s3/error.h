@@ -77,6 +77,7 @@ typedef enum {
     S3_ERR_SERVICE_UNAVAILABLE,
     S3_ERR_SIGNATURE_DOES_NOT_MATCH,
     S3_ERR_SLOW_DOWN,
+    S3_ERR_STORAGE_FULL, /* ours: no write quorum of drives with free space (507, not retried) */
     S3_ERR_TOO_MANY_BUCKETS,
     S3_ERR_UNEXPECTED_CONTENT,
     S3_ERR_USER_KEY_MUST_BE_SPECIFIED,

@@ -126,6 +126,42 @@ static int set_orphan_grace(args_t *a, char *value, char *err, size_t errlen)
     return 0;
 }
 
+/* "auto" (0) or a byte count with an optional K, M or G suffix (powers of 1024). */
+static int parse_reserve(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    if (strcmp(s, "auto") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (*end == 'K' || *end == 'k')
+        mult = 1ULL << 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1ULL << 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1ULL << 30, end++;
+    if (errno != 0 || *end != '\0' || v > UINT64_MAX / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+static int set_drive_reserve(args_t *a, char *value, char *err, size_t errlen)
+{
+    if (parse_reserve(value, &a->cfg.drive_reserve) != 0) {
+        snprintf(err, errlen, "--drive-reserve: expects auto or a size such as 512M or 2G, not '%s'", value);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_verbose(args_t *a, char *value, char *err, size_t errlen)
 {
     gw_log_level = GW_LOG_DEBUG;
@@ -142,6 +178,10 @@ static const option_t options[] = {
     {"workers", "N", "32", "threads that run the drive calls (disk, fsync, RocksDB)", set_workers},
     {"orphan-grace", "SECONDS", "3600", "shard files that no record refers to are removed once this old",
      set_orphan_grace},
+    {"drive-reserve", "SIZE|auto", "auto",
+     "free space each drive keeps; writes that need it are refused (auto: 1% of the drive's filesystem, at "
+     "least 256M, at most a quarter)",
+     set_drive_reserve},
     {"verbose", NULL, "off", "log debug lines too", set_verbose},
     {"help", NULL, NULL, "print this help and exit", NULL},
 };

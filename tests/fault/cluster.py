@@ -139,6 +139,7 @@ class StoreDaemon:
         self.proc = None
         self.starts = 0
         self.crashes = []  # exit statuses of the times it died without being told to
+        self.extra_args = []  # more yc-store options for the next start()
 
     @property
     def address(self):
@@ -164,6 +165,7 @@ class StoreDaemon:
         cmd = [STORE_BIN, "--listen", self.address]
         for name in sorted(self.drives):
             cmd += ["--drive", "%s=%s" % (name, self.drives[name])]
+        cmd += self.extra_args
         if self.netns:
             cmd = ["ip", "netns", "exec", self.netns] + cmd
         env = dict(os.environ, YC_CLUSTER_SECRET=self.secret)

@@ -1,6 +1,8 @@
 """A full drive: one of the six drives sits on an 8 MiB tmpfs; writing until it is full gives
 clean answers (200 with the quorum of the other drives, or a 5xx S3 error; never a hung request
-or a crashed process), damages nothing acknowledged, and the gateway keeps serving.
+or a crashed process), damages nothing acknowledged, and the gateway keeps serving. The daemon
+of the small drive keeps no free-space reserve (a byte), so the drive fills to the last page
+and its RocksDB meets ENOSPC itself.
 
 Needs root to mount the tmpfs; skips with the reason otherwise.
 """
@@ -37,6 +39,7 @@ def test_puts_answer_cleanly_when_one_drive_is_full(cluster_factory):
         if not ok:
             pytest.skip("cannot mount a tmpfs for the small drive (%s): %s" % ("not root" if os.geteuid() else "mount refused", why))
         state["small"] = small
+        cl.daemons[2].extra_args = ["--drive-reserve", "1"]
 
     cl = None
     try:

@@ -61,6 +61,26 @@ TEST(test_config_reads_progress_timeout_and_domains)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_drive_reserve_takes_auto_or_a_size)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(cfg.drive_reserve, 0); /* automatic */
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "drive_reserve: 8M\n", err), 0);
+    CHECK_EQ_INT(cfg.drive_reserve, 8 * 1024 * 1024);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "drive_reserve: 2G\ndrive_reserve: auto\n", err), 0);
+    CHECK_EQ_INT(cfg.drive_reserve, 0);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "drive_reserve: lots\n", err), -1);
+    CHECK(strstr(err, "drive_reserve") != NULL);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "drive_reserve: -1\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_rejects_unknown_setting_with_its_line)
 {
     gw_config_t cfg;
@@ -144,6 +164,7 @@ int main(void)
     RUN(test_config_defaults_when_file_is_empty);
     RUN(test_config_reads_every_kind_of_value);
     RUN(test_config_reads_progress_timeout_and_domains);
+    RUN(test_config_drive_reserve_takes_auto_or_a_size);
     RUN(test_config_rejects_unknown_setting_with_its_line);
     RUN(test_config_rejects_bad_values);
     RUN(test_config_check_rejects_drives_not_forming_sets);

@@ -1,8 +1,10 @@
 /* test_meta.c — unit tests of meta/: key order through a real RocksDB, record codecs against
- * corruption, and the database wrapper (batches, scans, persistence, concurrent writers).
+ * corruption, and the database wrapper (batches, scans, persistence, concurrent writers, and a
+ * drive that fills up: on a small tmpfs, skipped when it cannot be mounted).
  * Every database lives in a fresh directory under one mkdtemp directory, removed at the end. */
 #include "meta/meta.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/unit_fs.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -1335,6 +1337,153 @@ TEST(test_db_instances_are_independent_when_several_open)
     CHECK_EQ_INT(ret, 0);
 }
 
+/* ---- a full drive ---- */
+
+static int put_value(meta_db_t *db, int i, size_t len)
+{
+    char key[32], val[4096];
+
+    snprintf(key, sizeof(key), "key-%06d", i);
+    memset(val, 'a' + i % 26, len < sizeof(val) ? len : sizeof(val));
+    return meta_db_put(db, key, strlen(key), val, len < sizeof(val) ? len : sizeof(val));
+}
+
+static int has_value(meta_db_t *db, int i)
+{
+    char key[32];
+    void *val = NULL;
+    size_t vlen = 0;
+    int ret;
+
+    snprintf(key, sizeof(key), "key-%06d", i);
+    ret = meta_db_get(db, key, strlen(key), &val, &vlen);
+    ret = ret == 0 && vlen > 0 && ((char *)val)[0] == 'a' + i % 26 ? 1 : ret;
+    free(val);
+    return ret;
+}
+
+/* RocksDB's own info log used to abort the process on the line after a failed write: this test
+ * died with SIGABRT at the second write below. Now the first failure fails the handle, the
+ * writes after it never reach RocksDB, reads go on, and a reopen once space is back restores
+ * writes with everything acknowledged before. */
+TEST(test_db_refuses_writes_after_write_error_and_reopen_restores_them)
+{
+    char dir[64], why[160], path[128];
+    meta_db_t *db = NULL;
+    int ok = 0;
+
+    if (unit_tmpfs_mount(dir, "8m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(path, sizeof(path), "%s/db", dir);
+    CHECK_EQ_INT(meta_db_open(path, 1, &db), 0);
+    for (int i = 0; i < 100; i++)
+        ok += put_value(db, i, 1000) == 0;
+    CHECK_EQ_INT(ok, 100);
+    CHECK_EQ_INT(meta_db_write_error(db), 0);
+    unit_fill(dir, 0);
+    /* the WAL append meets ENOSPC: the handle fails and says why */
+    int first = 0;
+    for (int i = 100; i < 200 && first == 0; i++)
+        first = put_value(db, i, 4000);
+    CHECK_EQ_INT(first, META_ENOSPC);
+    CHECK_EQ_INT(meta_db_write_error(db), META_ENOSPC);
+    /* later writes, deletes included, are refused without RocksDB, even with space back */
+    CHECK_EQ_INT(put_value(db, 500, 10), META_ENOSPC);
+    CHECK_EQ_INT(meta_db_delete(db, "key-000001", 10), META_ENOSPC);
+    unit_unfill(dir);
+    CHECK_EQ_INT(put_value(db, 501, 10), META_ENOSPC);
+    /* reads go on from the failed handle */
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ_INT(has_value(db, i), 1);
+    /* reopened with space back: writes again, nothing acknowledged lost */
+    CHECK_EQ_INT(meta_db_reopen(db), 0);
+    CHECK_EQ_INT(meta_db_write_error(db), 0);
+    CHECK_EQ_INT(meta_db_read_only(db), 0);
+    CHECK_EQ_INT(put_value(db, 502, 10), 0);
+    CHECK_EQ_INT(meta_db_delete(db, "key-000001", 10), 0);
+    CHECK_EQ_INT(has_value(db, 1), META_ENOENT);
+    for (int i = 2; i < 100; i++)
+        CHECK_EQ_INT(has_value(db, i), 1);
+    CHECK_EQ_INT(has_value(db, 502), 1);
+    meta_db_close(db);
+    unit_tmpfs_umount(dir);
+}
+
+/* A drive that filled up must come up after a restart: a read-write open needs room (a new
+ * MANIFEST, WAL and OPTIONS file), so the open falls back to read-only, serves every record,
+ * refuses writes, and becomes writable by a reopen once space is back. */
+TEST(test_db_opens_read_only_when_drive_full_and_reopens_writable)
+{
+    char dir[64], why[160], path[128];
+    meta_db_t *db = NULL;
+    void *val = NULL;
+    size_t vlen;
+    int ok = 0;
+
+    if (unit_tmpfs_mount(dir, "8m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(path, sizeof(path), "%s/db", dir);
+    CHECK_EQ_INT(meta_db_open(path, 1, &db), 0);
+    for (int i = 0; i < 200; i++)
+        ok += put_value(db, i, 1000) == 0;
+    CHECK_EQ_INT(ok, 200);
+    meta_db_close(db);
+    db = NULL;
+    unit_fill(dir, 0);
+    CHECK_EQ_INT(unit_free_bytes(dir), 0);
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
+    CHECK(db != NULL);
+    CHECK_EQ_INT(meta_db_read_only(db), 1);
+    CHECK_EQ_INT(meta_db_write_error(db), META_ENOSPC);
+    for (int i = 0; i < 200; i++)
+        CHECK_EQ_INT(has_value(db, i), 1);
+    CHECK_EQ_INT(meta_db_get(db, "nope", 4, &val, &vlen), META_ENOENT);
+    CHECK_EQ_INT(put_value(db, 300, 10), META_ENOSPC);
+    /* still full: the reopen falls back to read-only again */
+    CHECK_EQ_INT(meta_db_reopen(db), META_ENOSPC);
+    CHECK_EQ_INT(meta_db_read_only(db), 1);
+    CHECK_EQ_INT(has_value(db, 7), 1);
+    unit_unfill(dir);
+    CHECK_EQ_INT(meta_db_reopen(db), 0);
+    CHECK_EQ_INT(meta_db_read_only(db), 0);
+    CHECK_EQ_INT(put_value(db, 300, 10), 0);
+    for (int i = 0; i < 200; i++)
+        CHECK_EQ_INT(has_value(db, i), 1);
+    meta_db_close(db);
+    unit_tmpfs_umount(dir);
+}
+
+/* Records deleted on a full drive give their space back only when their memtable is flushed
+ * (the WAL holding them goes then): meta_db_flush is how a drive asks for it. */
+TEST(test_db_flush_gives_back_space_of_deleted_records)
+{
+    char dir[64], why[160], path[128], key[32];
+    meta_db_t *db = NULL;
+    meta_memtable_stats_t m;
+    uint64_t before, after = 0;
+
+    if (unit_tmpfs_mount(dir, "16m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(path, sizeof(path), "%s/db", dir);
+    CHECK_EQ_INT(meta_db_open(path, 1, &db), 0);
+    for (int i = 0; i < 1000; i++)
+        CHECK_EQ_INT(put_value(db, i, 4000), 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "key-%06d", i);
+        CHECK_EQ_INT(meta_db_delete(db, key, strlen(key)), 0);
+    }
+    CHECK_EQ_INT(meta_db_memtable_stats(db, &m), 0);
+    CHECK(m.entries == 2000 && m.deletes == 1000 && m.bytes >= 4000000);
+    before = unit_free_bytes(dir);
+    CHECK_EQ_INT(meta_db_flush(db), 0);
+    for (int i = 0; i < 200 && (after = unit_free_bytes(dir)) < before + 3000000; i++)
+        usleep(10000);
+    CHECK(after >= before + 3000000); /* the WAL of about 4 MB went */
+    CHECK_EQ_INT(has_value(db, 5), META_ENOENT);
+    meta_db_close(db);
+    unit_tmpfs_umount(dir);
+}
+
 int main(void)
 {
     snprintf(tmp_root, sizeof(tmp_root), "/tmp/yc-test-meta-XXXXXX");
@@ -1379,6 +1528,9 @@ int main(void)
     RUN(test_db_scan_stops_when_callback_says_so);
     RUN(test_db_keeps_every_write_when_many_threads_write);
     RUN(test_db_instances_are_independent_when_several_open);
+    RUN(test_db_refuses_writes_after_write_error_and_reopen_restores_them);
+    RUN(test_db_opens_read_only_when_drive_full_and_reopens_writable);
+    RUN(test_db_flush_gives_back_space_of_deleted_records);
     nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return unit_done();
 }

@@ -64,6 +64,7 @@ TEST(test_error_info_gives_code_and_status)
         {S3_ERR_ACCOUNT_PROBLEM, "AccountProblem", 403},
         {S3_ERR_INVALID_URI, "InvalidURI", 400},
         {S3_ERR_INVALID_PART_NUMBER, "InvalidPartNumber", 416},
+        {S3_ERR_STORAGE_FULL, "StorageFull", 507},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const s3_error_info_t *info = s3_error_info(cases[i].err);

@@ -1,7 +1,8 @@
 /* test_store.c — the drive engine on real temp directories with a real RocksDB: shard files
  * (round trips, ranges, bitrot, torn headers, temp sweep), object and raw records, concurrent
- * writers, and a crash test that SIGKILLs a writer process at random points and checks that
- * every acknowledged write survived and nothing torn is visible.
+ * writers, a crash test that SIGKILLs a writer process at random points and checks that
+ * every acknowledged write survived and nothing torn is visible, and full drives on small
+ * tmpfs mounts (skipped when one cannot be mounted).
  */
 #include <sys/time.h>
 #include <dirent.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include "store/store.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/unit_fs.h"
 
 #define BUCKET "photos"
 
@@ -1382,6 +1384,215 @@ TEST(test_crash_keeps_acknowledged_writes_when_killed_at_random_points)
     unlink(log_path);
 }
 
+/* ---- a full drive ---- */
+
+#define MiB ((uint64_t)1 << 20)
+
+/* Fills the filesystem down to leave bytes, then waits out the drive's free-space estimate,
+ * which may be 10 ms old (drive.c). */
+static void fill_to(const char *mnt, uint64_t leave)
+{
+    unit_fill(mnt, leave);
+    usleep(20000);
+}
+
+static int put_inline(store_drive_t *d, const char *key, int64_t mtime, size_t len)
+{
+    static char data[64 * 1024];
+    meta_object_t r;
+
+    memset(data, 'x', sizeof(data));
+    object_init(&r, key, mtime, NULL);
+    r.flags = META_OBJ_INLINE;
+    r.size = len;
+    r.inline_data = (meta_bytes_t){data, len < sizeof(data) ? len : sizeof(data)};
+    return put_replacing(d, &r);
+}
+
+static int64_t stored_mtime(store_drive_t *d, const char *key)
+{
+    meta_buf_t raw = {0};
+    meta_object_t got;
+    int64_t mtime;
+
+    if (store_object_get(d, bytes(BUCKET), bytes(key), NULL, &raw, &got) != 0)
+        return -1;
+    mtime = got.mtime_ns;
+    meta_buf_dispose(&raw);
+    return mtime;
+}
+
+/* Reads shard (seed, index) back and compares it with what put_object_with_parts wrote. */
+static int shard_intact(store_drive_t *d, uint64_t seed, uint32_t index)
+{
+    uint8_t id[META_ID_LEN], want[300], got[300];
+
+    make_id(id, seed);
+    fill(want, sizeof(want), seed);
+    return store_shard_read(d, id, index, 0, sizeof(got), got) == 0 && memcmp(want, got, sizeof(got)) == 0;
+}
+
+/* Below the reserve, new shard data is refused before it touches the disk; below half of it,
+ * records too; the version in place stays whole; deletes go through; with space back, writes
+ * work again. */
+TEST(test_space_refuses_writes_below_reserve_and_keeps_previous_version)
+{
+    const uint64_t v1[] = {100}, v2[] = {200}, v3[] = {300};
+    char mnt[64], dir[128], why[160];
+    store_drive_t *d = NULL;
+    uint64_t free_bytes, reserve;
+    meta_key_t key;
+
+    if (unit_tmpfs_mount(mnt, "16m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(dir, sizeof(dir), "%s/drive", mnt);
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    store_drive_set_reserve(d, 4 * MiB);
+    CHECK_EQ_INT(store_drive_space(d, &free_bytes, &reserve), 0);
+    CHECK_EQ_INT(reserve, 4 * MiB);
+    CHECK_EQ_INT(put_object_with_parts(d, "k", 1000, NULL, 2, v1, 1), 0);
+    CHECK_EQ_INT(put_inline(d, "small", 1000, 1000), 0);
+
+    /* between the reserve and its half: no new shard, records still */
+    fill_to(mnt, 3 * MiB);
+    CHECK_EQ_INT(put_object_with_parts(d, "k", 2000, NULL, 2, v2, 1), STORE_ENOSPC);
+    CHECK(!shard_exists(d, 200, 2));
+    CHECK_EQ_INT(count_tmp_files(dir), 0);
+    CHECK_EQ_INT(stored_mtime(d, "k"), 1000);
+    CHECK(shard_intact(d, 100, 2));
+    CHECK_EQ_INT(put_inline(d, "small", 2000, 1000), 0);
+
+    /* below half the reserve: records refused too, the old version still the one stored */
+    fill_to(mnt, 1 * MiB);
+    CHECK_EQ_INT(put_inline(d, "k", 3000, 1000), STORE_ENOSPC);
+    CHECK_EQ_INT(stored_mtime(d, "k"), 1000);
+    CHECK(shard_intact(d, 100, 2));
+    CHECK_EQ_INT(meta_key_bucket(bytes(BUCKET), &key), 0);
+    CHECK_EQ_INT(store_record_put(d, &key, "b", 1), STORE_ENOSPC);
+    CHECK_EQ_INT(meta_db_write_error(store_drive_db(d)), 0); /* RocksDB never saw a failure */
+
+    /* deletes are how space comes back: admitted on a full drive */
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("small"), NULL), 0);
+    CHECK_EQ_INT(stored_mtime(d, "small"), -1);
+
+    unit_unfill(mnt);
+    CHECK_EQ_INT(put_object_with_parts(d, "k", 4000, NULL, 2, v3, 1), 0);
+    CHECK_EQ_INT(stored_mtime(d, "k"), 4000);
+    CHECK(shard_intact(d, 300, 2));
+    CHECK(!shard_exists(d, 100, 2)); /* pruned with the version it belonged to */
+    store_drive_close(d);
+    unit_tmpfs_umount(mnt);
+}
+
+/* With no reserve to speak of and the disk filled at once (faster than the drive's estimate
+ * ages), the disk itself says ENOSPC: the shard write fails with STORE_ENOSPC, leaves no temp
+ * file, and the shard it would have replaced is untouched. */
+TEST(test_space_enospc_from_disk_fails_shard_and_leaves_no_temp_file)
+{
+    char mnt[64], dir[128], why[160];
+    static uint8_t data[256 * 1024];
+    uint8_t id[META_ID_LEN], back[300], want[300];
+    store_drive_t *d = NULL;
+
+    if (unit_tmpfs_mount(mnt, "16m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(dir, sizeof(dir), "%s/drive", mnt);
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    store_drive_set_reserve(d, 1);
+    make_id(id, 7);
+    fill(want, sizeof(want), 7);
+    CHECK_EQ_INT(write_shard(d, id, 0, want, sizeof(want), 128), 0);
+    unit_fill(mnt, 0);
+    fill(data, sizeof(data), 8);
+    CHECK_EQ_INT(write_shard(d, id, 0, data, sizeof(data), 64 * 1024), STORE_ENOSPC);
+    CHECK_EQ_INT(count_tmp_files(dir), 0);
+    CHECK_EQ_INT(store_shard_read(d, id, 0, 0, sizeof(back), back), 0);
+    CHECK(memcmp(back, want, sizeof(back)) == 0);
+    unit_unfill(mnt);
+    CHECK_EQ_INT(write_shard(d, id, 0, data, sizeof(data), 64 * 1024), 0);
+    store_drive_close(d);
+    unit_tmpfs_umount(mnt);
+}
+
+/* A database that met ENOSPC (here: a write that went past the drive's admission, as another
+ * process's would) takes no write from the drive: puts and deletes are refused without
+ * reaching RocksDB while the disk is full, reads go on, and the first write once space is back
+ * reopens it. */
+TEST(test_space_database_reopens_after_enospc_once_space_is_back)
+{
+    char mnt[64], dir[128], why[160], name[32];
+    static char big[256 * 1024];
+    store_drive_t *d = NULL;
+    meta_db_t *db;
+    int ret = 0;
+
+    if (unit_tmpfs_mount(mnt, "16m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(dir, sizeof(dir), "%s/drive", mnt);
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    store_drive_set_reserve(d, 1);
+    db = store_drive_db(d);
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof(name), "obj-%d", i);
+        CHECK_EQ_INT(put_inline(d, name, 1000, 30000), 0);
+    }
+    unit_fill(mnt, 0);
+    for (int i = 0; i < 10 && ret == 0; i++)
+        ret = meta_db_put(db, "outside", 7, big, sizeof(big));
+    CHECK_EQ_INT(ret, META_ENOSPC);
+    CHECK_EQ_INT(meta_db_write_error(db), META_ENOSPC);
+    CHECK_EQ_INT(put_inline(d, "refused", 2000, 10), STORE_ENOSPC);
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("obj-3"), NULL), STORE_ENOSPC);
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof(name), "obj-%d", i);
+        CHECK_EQ_INT(stored_mtime(d, name), 1000);
+    }
+    unit_unfill(mnt);
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("obj-3"), NULL), 0);
+    CHECK_EQ_INT(meta_db_write_error(db), 0);
+    CHECK_EQ_INT(put_inline(d, "after", 2000, 30000), 0);
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof(name), "obj-%d", i);
+        CHECK_EQ_INT(stored_mtime(d, name), i == 3 ? -1 : 1000);
+    }
+    CHECK_EQ_INT(stored_mtime(d, "after"), 2000);
+    store_drive_close(d);
+    unit_tmpfs_umount(mnt);
+}
+
+/* A drive opened on a full disk comes up read-only and serves its records and shards; writes
+ * and deletes are refused until space is back, then the drive reopens its database. */
+TEST(test_space_drive_opens_on_full_disk_and_serves_reads)
+{
+    const uint64_t v1[] = {100};
+    char mnt[64], dir[128], why[160];
+    store_drive_t *d = NULL;
+
+    if (unit_tmpfs_mount(mnt, "16m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(dir, sizeof(dir), "%s/drive", mnt);
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    CHECK_EQ_INT(put_object_with_parts(d, "k", 1000, NULL, 1, v1, 1), 0);
+    CHECK_EQ_INT(put_inline(d, "small", 1000, 5000), 0);
+    store_drive_close(d);
+    d = NULL;
+    unit_fill(mnt, 0);
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    CHECK_EQ_INT(meta_db_read_only(store_drive_db(d)), 1);
+    CHECK_EQ_INT(stored_mtime(d, "k"), 1000);
+    CHECK_EQ_INT(stored_mtime(d, "small"), 1000);
+    CHECK(shard_intact(d, 100, 1));
+    CHECK_EQ_INT(put_inline(d, "new", 2000, 10), STORE_ENOSPC);
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("small"), NULL), STORE_ENOSPC);
+    unit_unfill(mnt);
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("small"), NULL), 0);
+    CHECK_EQ_INT(meta_db_read_only(store_drive_db(d)), 0);
+    CHECK_EQ_INT(put_inline(d, "new", 2000, 10), 0);
+    CHECK_EQ_INT(stored_mtime(d, "k"), 1000);
+    store_drive_close(d);
+    unit_tmpfs_umount(mnt);
+}
+
 int main(void)
 {
     RUN(test_drive_open_creates_layout_when_create);
@@ -1414,6 +1625,10 @@ int main(void)
     RUN(test_record_scan_paginates_with_limit_and_seek);
     RUN(test_gc_removes_only_old_unreferenced_shards);
     RUN(test_object_concurrent_puts_keep_one_null_version_when_same_key);
+    RUN(test_space_refuses_writes_below_reserve_and_keeps_previous_version);
+    RUN(test_space_enospc_from_disk_fails_shard_and_leaves_no_temp_file);
+    RUN(test_space_database_reopens_after_enospc_once_space_is_back);
+    RUN(test_space_drive_opens_on_full_disk_and_serves_reads);
     RUN(test_crash_keeps_acknowledged_writes_when_killed_at_random_points);
     return unit_done();
 }
