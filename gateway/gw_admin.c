@@ -17,7 +17,7 @@
 #include "gateway/gw_heal.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -184,7 +184,7 @@ static void put_user_work(gw_ctx_t *ctx)
             gw_set_store_error(ctx, ret);
         goto done;
     }
-    gw_log(GW_LOG_INFO, "request_id=%s event=user_added user=%s access_key=%s", ctx->request_id, user, ak);
+    yc_log(YC_LOG_INFO, "request_id=%s event=user_added user=%s access_key=%s", ctx->request_id, user, ak);
     respond_json(ctx, json_pack("{s:s, s:s}", "accessKey", ak, "user", user));
 done:
     if (doc != NULL && secret != NULL)
@@ -207,7 +207,7 @@ static void delete_user_work(gw_ctx_t *ctx)
             gw_set_store_error(ctx, ret);
         return;
     }
-    gw_log(GW_LOG_INFO, "request_id=%s event=user_removed access_key=%s", ctx->request_id, ak);
+    yc_log(YC_LOG_INFO, "request_id=%s event=user_removed access_key=%s", ctx->request_id, ak);
     ctx->status = 204;
 }
 

@@ -19,7 +19,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_refuse.h"
 #include "gateway/s3/host.h"
@@ -31,16 +31,6 @@
 #include <time.h>
 
 #define ADMIN_PREFIX "/_admin/"
-
-void gw_hex(const uint8_t *in, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
 
 void gw_set_store_error(gw_ctx_t *ctx, int ret)
 {
@@ -60,7 +50,7 @@ void gw_set_store_error(gw_ctx_t *ctx, int ret)
         break;
     default:
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-        gw_log(GW_LOG_ERROR, "request_id=%s event=internal_error err=%d", ctx->request_id, ret);
+        yc_log(YC_LOG_ERROR, "request_id=%s event=internal_error err=%d", ctx->request_id, ret);
         break;
     }
 }

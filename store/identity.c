@@ -63,30 +63,10 @@ static void set_why(char *why, size_t whylen, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char hex_digits[] = "0123456789abcdef";
-
-static void to_hex(const uint8_t *in, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex_digits[in[i] >> 4];
-        out[2 * i + 1] = hex_digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
 /* Exactly 2*len lowercase hex digits into out; -1 otherwise. */
 static int from_hex(const char *in, size_t inlen, uint8_t *out, size_t len)
 {
-    if (inlen != 2 * len)
-        return -1;
-    for (size_t i = 0; i < inlen; i++) {
-        const char *d = memchr(hex_digits, in[i], 16);
-        if (d == NULL || in[i] == '\0')
-            return -1;
-        int v = (int)(d - hex_digits);
-        out[i / 2] = (uint8_t)(i % 2 == 0 ? v << 4 : out[i / 2] | v);
-    }
-    return 0;
+    return inlen == 2 * len && yc_unhex_lower(in, len, out) == 0 ? 0 : -1;
 }
 
 static void compute_verifier(const void *secret, size_t secret_len, const uint8_t drive_id[STORE_ID_LEN],
@@ -96,7 +76,7 @@ static void compute_verifier(const void *secret, size_t secret_len, const uint8_
     char hex[2 * STORE_ID_LEN + 1];
     unsigned int len = 0;
 
-    to_hex(drive_id, STORE_ID_LEN, hex);
+    yc_hex(drive_id, STORE_ID_LEN, hex);
     int n = snprintf(msg, sizeof(msg), "yuncang drive verifier 1 %s", hex);
     if (HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)msg, (size_t)n, out, &len) == NULL ||
         len != 32)
@@ -141,15 +121,15 @@ int store_identity_encode(const store_identity_info_t *info, char *buf, size_t c
         return STORE_EINVAL;
     EMIT("%s\nformat: %u\n", IDENTITY_HEADER, info->format);
     if (info->has_drive_id) {
-        to_hex(info->drive_id, STORE_ID_LEN, hex);
+        yc_hex(info->drive_id, STORE_ID_LEN, hex);
         EMIT("drive_id: %s\n", hex);
     }
     if (info->has_verifier) {
-        to_hex(info->verifier, 32, hex);
+        yc_hex(info->verifier, 32, hex);
         EMIT("verifier: %s\n", hex);
     }
     if (info->placed) {
-        to_hex(info->cluster_id, STORE_ID_LEN, hex);
+        yc_hex(info->cluster_id, STORE_ID_LEN, hex);
         EMIT("cluster_id: %s\nset: %u\nslot: %u\n", hex, info->set, info->slot);
     }
 #undef EMIT

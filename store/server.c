@@ -38,8 +38,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "gateway/gw_listen.h"
-#include "gateway/gw_log.h"
+#include "common/listen.h"
+#include "common/clock.h"
+#include "common/log.h"
 #include "store/client_internal.h"
 #include "store/store.h"
 
@@ -82,7 +83,7 @@ typedef struct {
     pthread_t tid;
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
-    gw_loop_t loop;
+    yc_loop_t loop;
     h2o_socket_t *listener;
     int fd;
 } loop_thread_t;
@@ -93,7 +94,7 @@ struct store_server {
     size_t ndrives;
     uint8_t *secret;
     size_t secret_len;
-    gw_pool_t *pool;
+    yc_pool_t *pool;
     loop_thread_t *loops;
     size_t nloops;
     uint32_t writer_idle_ms;
@@ -143,7 +144,7 @@ enum {
 
 /* One request on its way through a worker. */
 typedef struct {
-    gw_job_t job; /* first: the pool and the queue link jobs through it */
+    yc_job_t job; /* first: the pool and the queue link jobs through it */
     store_server_t *srv;
     h2o_req_t *req;
     int op;
@@ -162,13 +163,6 @@ typedef struct {
     const char *auth_failure; /* why authentication failed, for the log */
     int64_t started_ns;
 } srv_job_t;
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---------------------------------------------------------------- replay cache */
 
@@ -280,7 +274,7 @@ static void writer_release(store_server_t *s, srv_writer_t *w)
 {
     pthread_mutex_lock(&s->writers_mutex);
     w->busy = 0;
-    w->used_ns = mono_ns();
+    w->used_ns = yc_mono_ns();
     pthread_mutex_unlock(&s->writers_mutex);
 }
 
@@ -318,7 +312,7 @@ static void *reaper_main(void *arg)
         pthread_mutex_unlock(&s->reaper_mutex);
 
         srv_writer_t *idle = NULL;
-        int64_t now = mono_ns(), limit = (int64_t)s->writer_idle_ms * 1000000;
+        int64_t now = yc_mono_ns(), limit = (int64_t)s->writer_idle_ms * 1000000;
         pthread_mutex_lock(&s->writers_mutex);
         for (size_t b = 0; b < WRITER_BUCKETS; b++) {
             for (srv_writer_t **p = &s->writers[b]; *p != NULL;) {
@@ -338,7 +332,7 @@ static void *reaper_main(void *arg)
         while (idle != NULL) {
             srv_writer_t *w = idle;
             idle = w->next;
-            gw_log(GW_LOG_WARN, "event=writer_expired drive=%s index=%u", w->drive->name, w->index);
+            yc_log(YC_LOG_WARN, "event=writer_expired drive=%s index=%u", w->drive->name, w->index);
             store_shard_abort(w->w);
             free(w);
         }
@@ -402,8 +396,8 @@ static int authenticate(store_server_t *s, h2o_req_t *req, const char **why)
         return STORE_EAUTH;
     }
     /* the signature matched, so it is valid hex */
-    store_net_unhex(sig.base, sizeof(fp_raw), fp_raw);
-    switch (replay_check_insert(s, d, store_net_get64(fp_raw))) {
+    yc_unhex(sig.base, sizeof(fp_raw), fp_raw);
+    switch (replay_check_insert(s, d, yc_get_le64(fp_raw))) {
     case 0:
         return 0;
     case 1:
@@ -450,8 +444,8 @@ static int op_shard_create(store_server_t *s, srv_job_t *j)
     w->drive = j->drive;
     memcpy(w->data_id, j->data_id, META_ID_LEN);
     w->index = j->index;
-    w->used_ns = mono_ns();
-    store_net_hex(w->token, sizeof(w->token), hex);
+    w->used_ns = yc_mono_ns();
+    yc_hex(w->token, sizeof(w->token), hex);
     if ((ret = answer_bytes(j, hex, STORE_NET_TOKEN_HEX)) != 0 || (ret = writer_add(s, w)) != 0) {
         store_shard_abort(w->w);
         free(w);
@@ -522,7 +516,7 @@ static int op_shard_stat(srv_job_t *j)
     int ret = store_shard_stat(j->drive->drive, j->data_id, j->index, &size);
     if (ret != 0)
         return ret;
-    store_net_put64(raw, size);
+    yc_put_le64(raw, size);
     return answer_bytes(j, raw, sizeof(raw));
 }
 
@@ -530,7 +524,7 @@ static int op_shard_stat(srv_job_t *j)
 static int take_lp(h2o_iovec_t body, size_t *pos, size_t max, meta_bytes_t *out)
 {
     uint32_t len;
-    if (body.len - *pos < 4 || (len = store_net_get32((const uint8_t *)body.base + *pos)) > body.len - *pos - 4 ||
+    if (body.len - *pos < 4 || (len = yc_get_le32((const uint8_t *)body.base + *pos)) > body.len - *pos - 4 ||
         len > max)
         return STORE_EINVAL;
     out->base = body.base + *pos + 4;
@@ -661,10 +655,10 @@ static int page_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
         p->err = STORE_ECORRUPT;
         return p->err;
     }
-    store_net_put32(lp, (uint32_t)klen);
+    yc_put_le32(lp, (uint32_t)klen);
     if (page_append(p, lp, 4) != 0 || page_append(p, key, klen) != 0)
         goto nomem;
-    store_net_put32(lp, (uint32_t)vlen);
+    yc_put_le32(lp, (uint32_t)vlen);
     if (page_append(p, lp, 4) != 0 || page_append(p, val, vlen) != 0)
         goto nomem;
     p->count++;
@@ -689,7 +683,7 @@ static int op_record_scan(srv_job_t *j)
     if (body.len - pos < 1 || (mode = (uint8_t)body.base[pos++]) > 2 || (ret = take_key(body, &pos, &seek)) != 0 ||
         body.len - pos != 8)
         return STORE_EINVAL;
-    page.limit = (size_t)store_net_get64((const uint8_t *)body.base + pos);
+    page.limit = (size_t)yc_get_le64((const uint8_t *)body.base + pos);
     if (mode == 2)
         page.after = &seek;
     if ((ret = page_append(&page, "", 1)) != 0) /* room for the `more` byte */
@@ -724,7 +718,7 @@ static int op_lock(srv_job_t *j, int acquire)
     const uint8_t *owner = (const uint8_t *)body.base + pos;
     if (!acquire)
         return store_lock_release(j->drive->drive, name, owner);
-    uint64_t lease = store_net_get64(owner + META_ID_LEN);
+    uint64_t lease = yc_get_le64(owner + META_ID_LEN);
     if (lease == 0 || lease > (uint64_t)INT64_MAX)
         return STORE_EINVAL;
     return store_lock_acquire(j->drive->drive, name, owner, (int64_t)lease);
@@ -748,7 +742,7 @@ static int op_identity(srv_job_t *j)
             return STORE_EINVAL;
         ret = store_identity_place(j->drive->identity, want.cluster_id, want.set, want.slot, &info);
         if (ret == STORE_EIDENTITY && !__atomic_exchange_n(&j->drive->misplace_logged, 1, __ATOMIC_RELAXED)) {
-            gw_log(GW_LOG_WARN,
+            yc_log(YC_LOG_WARN,
                    "event=placement_refused drive=%s placed_set=%u placed_slot=%u asked_set=%u asked_slot=%u "
                    "same_cluster=%s",
                    j->drive->name, info.set, info.slot, want.set, want.slot,
@@ -812,7 +806,7 @@ static int run_op(store_server_t *s, srv_job_t *j)
     }
 }
 
-static void job_run(gw_job_t *job)
+static void job_run(yc_job_t *job)
 {
     srv_job_t *j = (srv_job_t *)job;
     const char *why = NULL;
@@ -889,10 +883,10 @@ static void respond(h2o_req_t *req, int code, uint8_t *body, size_t len)
     h2o_send(req, &buf, len > 0 ? 1 : 0, H2O_SEND_STATE_FINAL);
 }
 
-static void job_done(gw_job_t *job)
+static void job_done(yc_job_t *job)
 {
     srv_job_t *j = (srv_job_t *)job;
-    int64_t us = (mono_ns() - j->started_ns) / 1000;
+    int64_t us = (yc_mono_ns() - j->started_ns) / 1000;
 
     if (j->auth_failure != NULL) {
         /* the peer's address finds a misconfigured node; the secret and signature never appear */
@@ -903,9 +897,9 @@ static void job_done(gw_job_t *job)
             inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
         else if (len > 0 && ss.ss_family == AF_INET6)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
-        gw_log(GW_LOG_WARN, "event=auth_rejected peer=%s reason=%s", addr, j->auth_failure);
+        yc_log(YC_LOG_WARN, "event=auth_rejected peer=%s reason=%s", addr, j->auth_failure);
     } else if (j->code != 0 && j->code != STORE_ENOENT && j->code != STORE_EAUTH)
-        gw_log(GW_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%d us=%lld",
+        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%d us=%lld",
                (int)j->req->input.method.len, j->req->input.method.base, j->op, j->drive != NULL ? j->drive->name : "-",
                j->code, (long long)us);
     respond(j->req, j->code, j->body, j->body_len);
@@ -944,7 +938,7 @@ static int parse_query(srv_job_t *j, const char *q, size_t len)
         size_t klen = (size_t)(eq - q), vlen = plen - klen - 1;
         const char *v = eq + 1;
         if (klen == 1 && q[0] == 'w') {
-            if (vlen != STORE_NET_TOKEN_HEX || store_net_unhex(v, 16, j->token) != 0)
+            if (vlen != STORE_NET_TOKEN_HEX || yc_unhex(v, 16, j->token) != 0)
                 return -1;
             j->has_token = 1;
         } else if (klen == 1 && q[0] == 's') {
@@ -1020,7 +1014,7 @@ static void route(store_server_t *s, srv_job_t *j)
     if (seg_is(a, "ping") && b.base == NULL && method_is(req, "GET")) {
         j->op = OP_PING;
     } else if (seg_is(a, "shards") && c.base != NULL) {
-        if (b.len != 2 * META_ID_LEN || store_net_unhex(b.base, META_ID_LEN, j->data_id) != 0 ||
+        if (b.len != 2 * META_ID_LEN || yc_unhex(b.base, META_ID_LEN, j->data_id) != 0 ||
             parse_u64(c.base, c.len, &index) != 0 || index > UINT32_MAX)
             return;
         j->index = (uint32_t)index;
@@ -1074,7 +1068,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     }
     j->srv = s;
     j->req = req;
-    j->started_ns = mono_ns();
+    j->started_ns = yc_mono_ns();
     route(s, j);
     j->job.run = job_run;
     j->job.done = job_done;
@@ -1083,7 +1077,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     pthread_rwlock_rdlock(&s->submit_lock);
     int refusing = s->refusing;
     if (!refusing)
-        gw_pool_submit(s->pool, &j->job);
+        yc_pool_submit(s->pool, &j->job);
     pthread_rwlock_unlock(&s->submit_lock);
     if (refusing) {
         free(j);
@@ -1102,10 +1096,10 @@ static void *loop_main(void *arg)
     store_server_t *s = lt->srv;
 
     h2o_context_init(&lt->ctx, h2o_evloop_create(), &s->globalconf);
-    gw_loop_init(&lt->loop, lt->ctx.loop);
+    yc_loop_init(&lt->loop, lt->ctx.loop);
     lt->accept_ctx.ctx = &lt->ctx;
     lt->accept_ctx.hosts = s->globalconf.hosts;
-    lt->listener = gw_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
+    lt->listener = yc_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
     for (;;)
         h2o_evloop_run(lt->ctx.loop, INT32_MAX);
     return NULL;
@@ -1240,12 +1234,12 @@ static void log_drives(store_server_t *s, const store_server_config_t *cfg)
         store_identity_info_t info;
         char id[2 * STORE_ID_LEN + 1], placed[48] = "no";
         store_identity_get(s->drives[i].identity, &info);
-        store_net_hex(info.drive_id, STORE_ID_LEN, id);
+        yc_hex(info.drive_id, STORE_ID_LEN, id);
         if (info.placed)
             snprintf(placed, sizeof(placed), "set%u/slot%u", info.set, info.slot);
         uint64_t free_bytes = 0, reserve = 0;
         store_drive_space(s->drives[i].drive, &free_bytes, &reserve);
-        gw_log(GW_LOG_INFO,
+        yc_log(YC_LOG_INFO,
                "event=drive_opened drive=%s dir=%s drive_id=%s placed=%s free=%llu reserve=%llu read_only=%d",
                s->drives[i].name, cfg->drive_dirs[i], id, placed, (unsigned long long)free_bytes,
                (unsigned long long)reserve, meta_db_read_only(store_drive_db(s->drives[i].drive)));
@@ -1254,7 +1248,7 @@ static void log_drives(store_server_t *s, const store_server_config_t *cfg)
 
 static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
 {
-    gw_log(ret == 0 ? GW_LOG_INFO : GW_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
+    yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
            ret);
 }
 
@@ -1321,7 +1315,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     for (size_t i = 0; i < s->nloops; i++)
         s->loops[i].fd = -1;
     for (size_t i = 0; i < s->nloops; i++) {
-        if ((s->loops[i].fd = gw_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
+        if ((s->loops[i].fd = yc_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
             ret = s->loops[i].fd;
             set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
             goto fail;
@@ -1350,7 +1344,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
             goto fail;
         started++;
     }
-    gw_log(GW_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu", cfg->listen_host, cfg->listen_port,
+    yc_log(YC_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu", cfg->listen_host, cfg->listen_port,
            s->ndrives, s->nloops);
     *out = s;
     return 0;

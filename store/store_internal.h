@@ -1,9 +1,12 @@
-/* store_internal.h — what the drive engine's files share: the drive handle and its helpers. */
+/* store_internal.h — what the drive engine's files share: the drive handle and its helpers, and
+ * the common helpers (clocks, byte order, hex) they all use. */
 #ifndef YC_STORE_INTERNAL_H
 #define YC_STORE_INTERNAL_H
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include "common/bytes.h"
+#include "common/clock.h"
 #include "store/store.h"
 
 /* Puts of one object key are serialized by one of these mutexes, chosen by a hash of

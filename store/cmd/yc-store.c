@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "gateway/gw_log.h"
-#include "gateway/gw_pool.h"
+#include "common/log.h"
+#include "common/pool.h"
 #include "store/server.h"
 
 #define MAX_DRIVES 64
@@ -164,7 +164,7 @@ static int set_drive_reserve(args_t *a, char *value, char *err, size_t errlen)
 
 static int set_verbose(args_t *a, char *value, char *err, size_t errlen)
 {
-    gw_log_level = GW_LOG_DEBUG;
+    yc_log_level = YC_LOG_DEBUG;
     return 0;
 }
 
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 {
     static args_t a = {.cfg = {.listen_host = "127.0.0.1", .listen_port = 9200}, .workers = 32};
     char err[1024];
-    gw_pool_t *pool;
+    yc_pool_t *pool;
     store_server_t *srv;
     int ret;
 
@@ -299,7 +299,7 @@ int main(int argc, char **argv)
     }
     a.cfg.drive_names = a.names;
     a.cfg.drive_dirs = a.dirs;
-    if ((ret = gw_pool_new(a.workers, &pool)) != 0) {
+    if ((ret = yc_pool_new(a.workers, &pool)) != 0) {
         fprintf(stderr, "yc-store: cannot start %zu worker threads (error %d)\n", a.workers, ret);
         return 1;
     }
@@ -314,10 +314,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     while (!got_signal)
         pause();
-    gw_log(GW_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
+    yc_log(YC_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
     /* no new work, then the workers finish what they run before the drives close under them */
     store_server_stop(srv);
-    gw_pool_free(pool);
+    yc_pool_free(pool);
     store_server_free(srv);
     return 0;
 }

@@ -1,12 +1,12 @@
 /* test_gw_log — values from clients written into log lines: nothing of theirs may end a line or
  * forge a field. */
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "tests/unit/unit.h"
 
 static int value_is(const char *in, size_t len, const char *expected)
 {
     char out[256];
-    size_t n = gw_log_value(out, sizeof(out), in, len);
+    size_t n = yc_log_value(out, sizeof(out), in, len);
     if (n != strlen(expected) || strcmp(out, expected) != 0) {
         fprintf(stderr, "  got [%s], expected [%s]\n", out, expected);
         return 0;
@@ -26,7 +26,7 @@ TEST(test_log_value_plain_is_bare)
 TEST(test_log_value_absent_empty_and_dash)
 {
     char out[16];
-    CHECK_EQ_INT(gw_log_value(out, sizeof(out), NULL, 0), 1);
+    CHECK_EQ_INT(yc_log_value(out, sizeof(out), NULL, 0), 1);
     CHECK(strcmp(out, "-") == 0);
     CHECK(IS("", "\"\""));
     CHECK(IS("-", "\"-\"")); /* a key named "-" is not an absent one */
@@ -44,7 +44,7 @@ TEST(test_log_value_escapes_control_characters)
     CHECK(IS("a\nb\rc\td", "\"a\\nb\\rc\\td\""));
     CHECK(IS("a\x01\x7f", "\"a\\u0001\\u007f\""));
     char out[32];
-    gw_log_value(out, sizeof(out), "x\0y", 3);
+    yc_log_value(out, sizeof(out), "x\0y", 3);
     CHECK(strcmp(out, "\"x\\u0000y\"") == 0);
 }
 
@@ -60,14 +60,14 @@ TEST(test_log_value_is_cut_to_the_buffer)
 {
     char in[200], out[24];
     memset(in, ' ', sizeof(in));
-    size_t n = gw_log_value(out, sizeof(out), in, sizeof(in));
+    size_t n = yc_log_value(out, sizeof(out), in, sizeof(in));
     CHECK(n == strlen(out) && n < sizeof(out));
     CHECK(out[0] == '"' && strcmp(out + n - 4, "...\"") == 0);
     memset(in, 'a', sizeof(in));
-    n = gw_log_value(out, sizeof(out), in, sizeof(in)); /* too long to stay bare */
+    n = yc_log_value(out, sizeof(out), in, sizeof(in)); /* too long to stay bare */
     CHECK(n < sizeof(out) && out[0] == '"' && strcmp(out + n - 4, "...\"") == 0);
     memset(in, '\n', sizeof(in));
-    n = gw_log_value(out, sizeof(out), in, sizeof(in));
+    n = yc_log_value(out, sizeof(out), in, sizeof(in));
     CHECK(n < sizeof(out) && strchr(out, '\n') == NULL && strcmp(out + n - 4, "...\"") == 0);
 }
 
