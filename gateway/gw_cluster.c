@@ -72,7 +72,7 @@ static int open_drive(gw_drive_t *d, const char *spec, const char *secret, uint6
         return 0;
     }
     if ((ret = store_drive_open(spec, 1, &d->local)) != 0 || (ret = store_client_local(d->local, &d->client)) != 0) {
-        snprintf(why, sizeof(why), "cannot open the drive (code %d)", ret);
+        snprintf(why, sizeof(why), "cannot open the drive: %s", yc_strerror(ret));
         d->offline_reason = strdup(why);
         d->client = NULL;
         return 0;
@@ -95,7 +95,7 @@ static void place_local_drives(gw_cluster_t *c)
             continue;
         if (ret != STORE_EIDENTITY ||
             !gw_health_identity_mismatch(&info, c->cluster_id, d->set_index, d->slot, why, sizeof(why)))
-            snprintf(why, sizeof(why), "cannot record its placement (code %d)", ret);
+            snprintf(why, sizeof(why), "cannot record its placement: %s", yc_strerror(ret));
         d->offline_reason = strdup(why);
         store_client_free(d->client); /* nothing uses the cluster yet */
         d->client = NULL;

@@ -81,7 +81,8 @@ static inline h2o_iovec_t gw_iov(meta_bytes_t v)
 {
     return h2o_iovec_init(v.base, v.len);
 }
-/* Maps a GW_E* / STORE_E* result to an S3 error on ctx. */
+/* Sets the S3 answer of an error code on ctx (the table of gw_error.h); drives missing are
+ * explained in the log (gw_health), internal errors logged with the code's name. */
 void gw_set_store_error(gw_ctx_t *ctx, int ret);
 
 #endif

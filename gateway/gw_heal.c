@@ -178,8 +178,8 @@ static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
         int64_t backoff = BACKOFF_FIRST_NS << (f->failures < 20 ? f->failures - 1 : 20);
         f->next_ns = yc_now_ns() + (backoff < BACKOFF_MAX_NS ? backoff : BACKOFF_MAX_NS);
         if (f->failures == 1)
-            yc_log(YC_LOG_ERROR, "event=heal_failed bucket=%.*s key=%.*s err=%d next_try_s=%lld", (int)bucket.len,
-                   bucket.base, (int)key.len, key.base, ret, (long long)(backoff / 1000000000));
+            yc_log(YC_LOG_ERROR, "event=heal_failed bucket=%.*s key=%.*s err=%s next_try_s=%lld", (int)bucket.len,
+                   bucket.base, (int)key.len, key.base, yc_errname(ret), (long long)(backoff / 1000000000));
     } else if (f != NULL) {
         f->hash = 0; /* healed after all */
     }
@@ -207,8 +207,8 @@ static int64_t run_due_sweeps(gw_healer_t *h)
         pthread_mutex_unlock(&h->mutex);
         size_t removed = 0;
         int ret = gw_sweep_ns(h->c, (meta_bytes_t){sw.ns, strlen(sw.ns)}, &removed);
-        yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=namespace_swept ns=%s records=%zu err=%d", sw.ns, removed,
-               ret);
+        yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=namespace_swept ns=%s records=%zu err=%s", sw.ns, removed,
+               yc_errname(ret));
         pthread_mutex_lock(&h->mutex);
         i = 0; /* the list may have changed meanwhile */
     }

@@ -247,7 +247,7 @@ static void probe_drive(gw_health_t *h, size_t i, gw_health_drive_t *out)
         break;
     default:
         out->state = GW_HEALTH_ERROR;
-        set_detail(out->detail, "the drive answered error %d", ret);
+        set_detail(out->detail, "the drive answered %s", yc_strerror(ret));
         break;
     }
 }

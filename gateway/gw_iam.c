@@ -89,9 +89,9 @@ static void log_load_failed(const char *event, gw_iam_t *iam, int ret)
     char missing[1024];
     size_t n = gw_health_missing(iam->cluster->health, missing, sizeof(missing));
     yc_log(YC_LOG_WARN,
-           "event=%s err=%d drives_missing=%zu of=%zu missing=\"%s\" note=\"users load once a majority of drives "
+           "event=%s err=%s drives_missing=%zu of=%zu missing=\"%s\" note=\"users load once a majority of drives "
            "answers\"",
-           event, ret, n, iam->cluster->ndrives, missing);
+           event, yc_errname(ret), n, iam->cluster->ndrives, missing);
 }
 
 static void *refresher_main(void *arg)

@@ -71,6 +71,12 @@ static int acquire(gw_lock_t *l, int64_t wait_ns)
         /* Give way: another owner holds (part of) it. Releasing what we got lets a rival that
          * also holds a minority finish, instead of both waiting for each other. */
         run(l, release_task, op);
+        /* Drives too full to record a grant do not free up by waiting: the operation, which
+         * writes records on them next, is answered as any write to full drives is. */
+        if (gw_quorum_error(op->results, l->n, quorum) == GW_ENOSPC) {
+            ret = GW_ENOSPC;
+            break;
+        }
         if (yc_mono_ns() + pause_us * 1000 > deadline)
             break;
         /* The owner stays the same across rounds: a drive whose release failed still holds our

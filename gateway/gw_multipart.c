@@ -721,7 +721,7 @@ static void complete_work(gw_ctx_t *ctx)
     /* The object is durable: end the upload while still holding the lock (a racing Abort then
      * finds nothing to abort), then let go and free the parts it does not use. */
     if ((ret = end_upload(ctx, &u)) != 0)
-        yc_log(YC_LOG_WARN, "request_id=%s event=upload_end_failed err=%d", ctx->request_id, ret);
+        yc_log(YC_LOG_WARN, "request_id=%s event=upload_end_failed err=%s", ctx->request_id, yc_errname(ret));
     ended = ret == 0;
     gw_lock_release(&lock);
     locked = 0;

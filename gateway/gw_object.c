@@ -191,8 +191,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             if ((w.results[slot] = store_client_shard_append(w.writers[slot], blk, block)) != 0) {
                 store_client_shard_abort(w.writers[slot]);
                 w.writers[slot] = NULL;
-                yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%d", set->drives[slot]->path,
-                       w.results[slot]);
+                yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,
+                       yc_errname(w.results[slot]));
             }
         }
     }
@@ -343,7 +343,8 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
         else if (cm.results[slot] == STORE_ESTALE)
             stale++;
         else if (set->drives[slot]->client != NULL)
-            yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%d", set->drives[slot]->path, cm.results[slot]);
+            yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%s", set->drives[slot]->path,
+                   yc_errname(cm.results[slot]));
     }
     /* Drives that already hold a newer version of the key absorbed this one: for the client the
      * write happened and was overwritten at once (last writer wins), but they do not hold it, so
@@ -540,8 +541,8 @@ static void report_damage(gw_object_t *o, uint32_t slot, int err)
     const meta_object_t *r = gw_object_record(o);
     o->set->drives[slot]->errors++;
     gw_heal_note(o->cluster->healer, r->bucket, r->key);
-    yc_log(YC_LOG_WARN, "event=heal_needed bucket=%.*s key=%.*s drive=%s err=%d", (int)r->bucket.len, r->bucket.base,
-           (int)r->key.len, r->key.base, o->set->drives[slot]->path, err);
+    yc_log(YC_LOG_WARN, "event=heal_needed bucket=%.*s key=%.*s drive=%s err=%s", (int)r->bucket.len, r->bucket.base,
+           (int)r->key.len, r->key.base, o->set->drives[slot]->path, yc_errname(err));
 }
 
 /* Rebuilds the k data blocks of one stripe in o->decoded (data order). fetch(i, buf) reads

@@ -9,6 +9,7 @@
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
+#include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
@@ -630,19 +631,18 @@ static void delete_objects_work(gw_ctx_t *ctx)
     for (size_t i = 0; i < del.count; i++) {
         s3_xml_delete_object_t *o = &del.objects[i];
         s3_error_t err = S3_OK;
+        const char *message = NULL;
         if (s3_key_validate(o->key) != 0)
             err = S3_ERR_INVALID_ARGUMENT;
         else if (o->version_id.base != NULL && !h2o_memis(o->version_id.base, o->version_id.len, H2O_STRLIT("null")))
             err = S3_ERR_NO_SUCH_VERSION;
         else if ((ret = delete_key(ctx, o->key)) != 0)
-            err = ret == GW_EQUORUM  ? S3_ERR_SERVICE_UNAVAILABLE
-                  : ret == GW_ENOSPC ? S3_ERR_STORAGE_FULL
-                                     : S3_ERR_INTERNAL_ERROR;
+            gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
             s3_xml_element(&w, "Key", o->key);
             s3_xml_element_str(&w, "Code", s3_error_info(err)->code);
-            s3_xml_element_str(&w, "Message", s3_error_info(err)->message);
+            s3_xml_element_str(&w, "Message", message != NULL ? message : s3_error_info(err)->message);
             s3_xml_close(&w, "Error");
         } else if (!del.quiet) {
             s3_xml_open(&w, "Deleted");

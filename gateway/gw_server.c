@@ -456,8 +456,8 @@ static int load_domains(gw_server_t *srv, const char *list)
 
 static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
 {
-    yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
-           ret);
+    yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%s", drive, removed,
+           yc_errname(ret));
 }
 
 /* Shards left without a record by a crash (ours or a writer's) go in the background; remote
@@ -581,7 +581,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     return 0;
 
 fail:
-    yc_log(YC_LOG_ERROR, "event=start_failed err=%d", ret);
+    yc_log(YC_LOG_ERROR, "event=start_failed err=%s detail=\"%s\"", yc_errname(ret), yc_strerror(ret));
     return ret;
 }
 

@@ -899,9 +899,9 @@ static void job_done(yc_job_t *job)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
         yc_log(YC_LOG_WARN, "event=auth_rejected peer=%s reason=%s", addr, j->auth_failure);
     } else if (j->code != 0 && j->code != STORE_ENOENT && j->code != STORE_EAUTH)
-        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%d us=%lld",
+        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%s us=%lld",
                (int)j->req->input.method.len, j->req->input.method.base, j->op, j->drive != NULL ? j->drive->name : "-",
-               j->code, (long long)us);
+               yc_errname(j->code), (long long)us);
     respond(j->req, j->code, j->body, j->body_len);
     free(j);
 }
@@ -1188,7 +1188,7 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
         s->ndrives = i + 1;
         stat(dir, &seen[i]); /* made just now when it was missing */
         if ((ret = store_drive_open(dir, 1, &s->drives[i].drive)) != 0) {
-            set_why(why, whylen, "drive %s: %s: cannot open: %s (code %d)", name, dir, code_text(ret), ret);
+            set_why(why, whylen, "drive %s: %s: cannot open: %s (%s)", name, dir, code_text(ret), yc_strerror(ret));
             goto done;
         }
         store_drive_set_reserve(s->drives[i].drive, cfg->drive_reserve);
@@ -1248,8 +1248,8 @@ static void log_drives(store_server_t *s, const store_server_config_t *cfg)
 
 static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
 {
-    yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
-           ret);
+    yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%s", drive, removed,
+           yc_errname(ret));
 }
 
 /* Shard files a crashed writer left without a record are collected in the background. */

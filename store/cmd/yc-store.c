@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/errors.h"
 #include "common/log.h"
 #include "common/pool.h"
 #include "store/server.h"
@@ -300,7 +301,7 @@ int main(int argc, char **argv)
     a.cfg.drive_names = a.names;
     a.cfg.drive_dirs = a.dirs;
     if ((ret = yc_pool_new(a.workers, &pool)) != 0) {
-        fprintf(stderr, "yc-store: cannot start %zu worker threads (error %d)\n", a.workers, ret);
+        fprintf(stderr, "yc-store: cannot start %zu worker threads: %s\n", a.workers, yc_strerror(ret));
         return 1;
     }
     a.cfg.pool = pool;
