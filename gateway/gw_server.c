@@ -1,7 +1,8 @@
 /* gw_server.c — process start-up, the event loops, admission control and the response path.
  *
  * Each loop thread owns an h2o context and its own SO_REUSEPORT listener, so the kernel spreads
- * connections over the loops and no lock sits on the accept path. Admission control counts the
+ * connections over the loops and no lock sits on the accept path (common/server.h); the
+ * gateway's loops watch their connections' progress (common/listen.h). Admission control counts the
  * requests in flight: past max_inflight a request is answered 503 SlowDown at once, on the loop,
  * before it costs a worker or any memory beyond its headers, so the requests already admitted
  * keep their latency and a peak cannot exhaust memory.
@@ -10,7 +11,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_iam.h"
-#include "common/listen.h"
+#include "common/server.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
 #include <openssl/crypto.h>
@@ -27,32 +28,20 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-typedef struct {
-    gw_server_t *srv;
-    pthread_t tid;
-    h2o_context_t ctx;
-    h2o_accept_ctx_t accept_ctx;
-    yc_loop_t loop;
-    h2o_socket_t *listener;
-    int fd;
-} loop_thread_t;
-
 struct gw_server {
     gw_config_t cfg;
-    h2o_globalconf_t globalconf;
     gw_cluster_t *cluster;
     yc_pool_t *pool, *read_pool;
     gw_iam_t *iam;
     gw_healer_t *healer;
     store_gc_t *gc;
-    loop_thread_t *loops;
+    yc_server_t *http;    /* the h2o configuration, loops and listeners */
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
     atomic_size_t inflight;
     atomic_uint_fast64_t next_request;
     uint64_t request_salt;
     char **drive_paths;
-    volatile sig_atomic_t stopping;
 };
 
 const gw_config_t *gw_server_config(const gw_server_t *s)
@@ -249,11 +238,10 @@ static void job_done(yc_job_t *job)
 
 static void dispatch(gw_ctx_t *ctx, gw_work_fn work, yc_pool_t *pool)
 {
-    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, ctx, ctx->req->conn->ctx);
     ctx->work = work;
     ctx->job.run = job_run;
     ctx->job.done = job_done;
-    ctx->job.loop = &lt->loop;
+    ctx->job.loop = yc_server_loop_of(ctx->req);
     yc_pool_submit(pool, &ctx->job);
 }
 
@@ -316,14 +304,9 @@ static void on_access_dispose(void *p)
 
 /* ---------------------------------------------------------------- request entry */
 
-typedef struct {
-    h2o_handler_t super;
-    gw_server_t *srv;
-} root_handler_t;
-
-static int on_request(h2o_handler_t *self, h2o_req_t *req)
+static int on_request(void *arg, h2o_req_t *req)
 {
-    gw_server_t *srv = ((root_handler_t *)self)->srv;
+    gw_server_t *srv = arg;
     gw_ctx_t *ctx;
 
     if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
@@ -352,7 +335,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-/* ---------------------------------------------------------------- loops */
+/* ---------------------------------------------------------------- stalled requests */
 
 /* The watchdog's answer to a request that stopped arriving half-way: S3's RequestTimeout. */
 static size_t stalled_request_response(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap)
@@ -381,32 +364,6 @@ static size_t stalled_request_response(void *arg, const char *client, uint64_t b
            "bytes_in=%llu error=%s",
            id, client, info->status, xml.len, (unsigned long long)bytes_in, info->code);
     return (size_t)n;
-}
-
-/* Everything of h2o that a loop owns is made on the loop's own thread: sockets take their
- * buffers from the creating thread's __thread allocator, and two loops reading into buffers
- * from one (the main thread's) would corrupt it. */
-static void *loop_main(void *arg)
-{
-    loop_thread_t *lt = arg;
-
-    h2o_context_init(&lt->ctx, h2o_evloop_create(), &lt->srv->globalconf);
-    yc_loop_init(&lt->loop, lt->ctx.loop);
-    lt->accept_ctx.ctx = &lt->ctx;
-    lt->accept_ctx.hosts = lt->srv->globalconf.hosts;
-    yc_listen_watch_t watch = {.progress_timeout_ms = (uint64_t)lt->srv->cfg.progress_timeout * 1000,
-                               .stalled_request_response = stalled_request_response,
-                               .arg = lt->srv};
-    lt->listener = yc_listen_start_watched(lt->ctx.loop, lt->fd, &lt->accept_ctx, &watch);
-    while (!lt->srv->stopping)
-        h2o_evloop_run(lt->ctx.loop, INT32_MAX);
-    return NULL;
-}
-
-static int start_loop(gw_server_t *srv, loop_thread_t *lt)
-{
-    lt->srv = srv;
-    return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
 }
 
 static int make_dirs(const char *path)
@@ -551,28 +508,21 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if ((ret = load_domains(srv, cfg->domains)) != 0)
         goto fail;
 
-    h2o_config_init(&srv->globalconf);
-    srv->globalconf.max_request_entity_size = (size_t)cfg->max_object_size + 64 * 1024 * 1024;
-    srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("yuncang"));
-    /* h2o times the whole request read (and keep-alive idle time) with this one timer: put it out
-     * of the way; the loops' progress watchdog closes stalled and idle connections instead */
-    srv->globalconf.http1.req_timeout = UINT64_C(1) << 40;
-    h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
-    root_handler_t *handler = (root_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
-    handler->super.on_req = on_request;
-    handler->srv = srv;
-
-    srv->loops = calloc(cfg->loops, sizeof(*srv->loops));
-    for (size_t i = 0; i < cfg->loops; i++) {
-        if ((srv->loops[i].fd = yc_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
-            ret = srv->loops[i].fd;
-            goto fail;
-        }
-    }
-    for (size_t i = 0; i < cfg->loops; i++)
-        if ((ret = start_loop(srv, &srv->loops[i])) != 0)
-            goto fail;
+    /* h2o times the whole request read (and keep-alive idle time) with one timer: put it out of
+     * the way; the loops' progress watchdog closes stalled and idle connections instead */
+    yc_listen_watch_t watch = {.progress_timeout_ms = (uint64_t)cfg->progress_timeout * 1000,
+                               .stalled_request_response = stalled_request_response,
+                               .arg = srv};
+    yc_server_config_t http = {.name = "yuncang",
+                               .max_request_entity_size = (size_t)cfg->max_object_size + 64 * 1024 * 1024,
+                               .req_timeout_ms = UINT64_C(1) << 40,
+                               .on_request = on_request,
+                               .arg = srv,
+                               .watch = &watch};
+    if ((ret = yc_server_new(&http, &srv->http)) != 0 ||
+        (ret = yc_server_listen(srv->http, cfg->listen_host, cfg->listen_port, cfg->loops)) != 0 ||
+        (ret = yc_server_start(srv->http)) != 0)
+        goto fail;
     yc_log(YC_LOG_INFO,
            "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu progress_timeout=%llu",
            cfg->listen_host, cfg->listen_port, srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops,
@@ -608,7 +558,7 @@ void gw_server_free(gw_server_t *s)
      * left to the exit, as h2o offers no way to stop a loop blocked in epoll from outside. */
     if (s == NULL)
         return;
-    s->stopping = 1;
+    yc_server_stop(s->http);
     store_gc_stop(s->gc);
     yc_pool_free(s->pool);
     yc_pool_free(s->read_pool);

@@ -1,12 +1,12 @@
 /* server.c — the yc-store daemon: the drives of one disk node behind the network transport.
  *
  * Threads: one h2o event loop per core, each with its own SO_REUSEPORT listener (the kernel
- * spreads connections, no lock on the accept path). A loop only parses the request line into
- * a job and hands it to the worker pool; the worker authenticates the request (its body hash
- * and HMAC are CPU work proportional to a block, so they are kept off the loop too), runs the
- * drive call, and the job comes back through the loop's multithread queue to be answered. h2o
- * 2.2.5 has the whole body buffered before the handler runs, so a worker reads req->entity
- * while the loop leaves the request alone until the job is back.
+ * spreads connections, no lock on the accept path; common/server.h). A loop only parses the
+ * request line into a job and hands it to the worker pool; the worker authenticates the request
+ * (its body hash and HMAC are CPU work proportional to a block, so they are kept off the loop
+ * too), runs the drive call, and the job comes back through the loop's multithread queue to be
+ * answered. h2o 2.2.5 has the whole body buffered before the handler runs, so a worker reads
+ * req->entity while the loop leaves the request alone until the job is back.
  *
  * Shard writers live in a table keyed by a random 128-bit token, bound to the drive, data id
  * and index they were created for. A writer is used by one worker at a time (busy flag); each
@@ -38,7 +38,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "common/listen.h"
+#include "common/server.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "store/client_internal.h"
@@ -78,24 +78,13 @@ typedef struct {
     size_t cap, count;
 } replay_gen_t;
 
-typedef struct {
-    store_server_t *srv;
-    pthread_t tid;
-    h2o_context_t ctx;
-    h2o_accept_ctx_t accept_ctx;
-    yc_loop_t loop;
-    h2o_socket_t *listener;
-    int fd;
-} loop_thread_t;
-
 struct store_server {
-    h2o_globalconf_t globalconf;
     served_drive_t *drives;
     size_t ndrives;
     uint8_t *secret;
     size_t secret_len;
     yc_pool_t *pool;
-    loop_thread_t *loops;
+    yc_server_t *http; /* the h2o configuration, loops and listeners */
     size_t nloops;
     uint32_t writer_idle_ms;
 
@@ -1051,15 +1040,9 @@ static void route(store_server_t *s, srv_job_t *j)
         j->route_err = 0;
 }
 
-typedef struct {
-    h2o_handler_t super;
-    store_server_t *srv;
-} root_handler_t;
-
-static int on_request(h2o_handler_t *self, h2o_req_t *req)
+static int on_request(void *arg, h2o_req_t *req)
 {
-    store_server_t *s = ((root_handler_t *)self)->srv;
-    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, ctx, req->conn->ctx);
+    store_server_t *s = arg;
     srv_job_t *j = calloc(1, sizeof(*j));
 
     if (j == NULL) {
@@ -1072,7 +1055,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     route(s, j);
     j->job.run = job_run;
     j->job.done = job_done;
-    j->job.loop = &lt->loop;
+    j->job.loop = yc_server_loop_of(req);
     /* once stopped, the pool may be gone: nothing is submitted to it any more */
     pthread_rwlock_rdlock(&s->submit_lock);
     int refusing = s->refusing;
@@ -1086,30 +1069,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-/* ---------------------------------------------------------------- loops and start-up */
-
-/* The loop's h2o objects are made on the loop's own thread: sockets take their buffers from
- * the creating thread's __thread allocator, and two loops sharing one would corrupt it. */
-static void *loop_main(void *arg)
-{
-    loop_thread_t *lt = arg;
-    store_server_t *s = lt->srv;
-
-    h2o_context_init(&lt->ctx, h2o_evloop_create(), &s->globalconf);
-    yc_loop_init(&lt->loop, lt->ctx.loop);
-    lt->accept_ctx.ctx = &lt->ctx;
-    lt->accept_ctx.hosts = s->globalconf.hosts;
-    lt->listener = yc_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
-    for (;;)
-        h2o_evloop_run(lt->ctx.loop, INT32_MAX);
-    return NULL;
-}
-
-static int start_loop(store_server_t *s, loop_thread_t *lt)
-{
-    lt->srv = s;
-    return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
-}
+/* ---------------------------------------------------------------- start-up */
 
 static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
@@ -1268,7 +1228,6 @@ static void start_orphan_collector(store_server_t *s, uint64_t grace_s)
 int store_server_start(const store_server_config_t *cfg, store_server_t **out, char *why, size_t whylen)
 {
     store_server_t *s;
-    size_t started = 0;
     int ret;
 
     set_why(why, whylen, "cannot start");
@@ -1308,18 +1267,16 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     s->nloops = cfg->loops != 0 ? cfg->loops : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->nloops == 0 || s->nloops > 256)
         s->nloops = 1;
-    if ((s->loops = calloc(s->nloops, sizeof(*s->loops))) == NULL) {
-        ret = -ENOMEM;
+    yc_server_config_t http = {.name = "yc-store",
+                               .max_request_entity_size = STORE_NET_MAX_BODY + 64 * 1024,
+                               .req_timeout_ms = cfg->keepalive_ms != 0 ? cfg->keepalive_ms : KEEPALIVE_DEFAULT,
+                               .on_request = on_request,
+                               .arg = s};
+    if ((ret = yc_server_new(&http, &s->http)) != 0)
         goto fail;
-    }
-    for (size_t i = 0; i < s->nloops; i++)
-        s->loops[i].fd = -1;
-    for (size_t i = 0; i < s->nloops; i++) {
-        if ((s->loops[i].fd = yc_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
-            ret = s->loops[i].fd;
-            set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
-            goto fail;
-        }
+    if ((ret = yc_server_listen(s->http, cfg->listen_host, cfg->listen_port, s->nloops)) != 0) {
+        set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
+        goto fail;
     }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
         ret = -EAGAIN;
@@ -1329,21 +1286,8 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     log_drives(s, cfg);
     start_orphan_collector(s, cfg->orphan_grace_s != 0 ? cfg->orphan_grace_s : 3600);
 
-    h2o_config_init(&s->globalconf);
-    s->globalconf.max_request_entity_size = STORE_NET_MAX_BODY + 64 * 1024;
-    s->globalconf.http1.req_timeout = cfg->keepalive_ms != 0 ? cfg->keepalive_ms : KEEPALIVE_DEFAULT;
-    s->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("yc-store"));
-    h2o_hostconf_t *host = h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
-    root_handler_t *handler = (root_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
-    handler->super.on_req = on_request;
-    handler->srv = s;
-
-    for (size_t i = 0; i < s->nloops; i++) {
-        if ((ret = start_loop(s, &s->loops[i])) != 0)
-            goto fail;
-        started++;
-    }
+    if ((ret = yc_server_start(s->http)) != 0)
+        goto fail;
     yc_log(YC_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu", cfg->listen_host, cfg->listen_port,
            s->ndrives, s->nloops);
     *out = s;
@@ -1351,12 +1295,8 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
 
 fail:
     /* a loop already running may touch the server: then it is left to the exit that follows */
-    if (started == 0) {
-        for (size_t i = 0; s->loops != NULL && i < s->nloops; i++)
-            if (s->loops[i].fd >= 0)
-                close(s->loops[i].fd);
+    if (s->http == NULL || yc_server_started(s->http) == 0)
         store_server_free(s);
-    }
     return ret;
 }
 
@@ -1397,6 +1337,6 @@ void store_server_free(store_server_t *s)
         OPENSSL_cleanse(s->secret, s->secret_len);
     free(s->secret);
     free(s->drives);
-    free(s->loops);
+    yc_server_free(s->http); /* left to the exit when its loops run */
     free(s);
 }
