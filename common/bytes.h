@@ -9,7 +9,7 @@
  *
  * Part of common/ (libcommon.a, prefix yc_): small helpers every library may use and that use
  * none of them. It has one public header per concern (log, pool, listen, server, clock, id,
- * bytes, errors) rather than one for the folder, because its parts are independent.
+ * bytes, errors, cli) rather than one for the folder, because its parts are independent.
  */
 #ifndef YC_COMMON_BYTES_H
 #define YC_COMMON_BYTES_H

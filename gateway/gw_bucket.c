@@ -39,6 +39,7 @@
 #include "gateway/gw_heal.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/xml.h"
+#include "common/clock.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

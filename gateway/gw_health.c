@@ -382,13 +382,7 @@ static void *node_main(void *arg)
             pthread_cond_broadcast(&h->cond);
         }
         struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += h->interval_ms / 1000;
-        until.tv_nsec += (long)(h->interval_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        yc_deadline(CLOCK_MONOTONIC, (int64_t)h->interval_ms * 1000000, &until);
         while (!h->stopping && pthread_cond_timedwait(&h->cond, &h->mutex, &until) != ETIMEDOUT)
             ;
         int stop = h->stopping;

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
+#include "common/clock.h"
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -100,8 +101,7 @@ static void *refresher_main(void *arg)
     pthread_mutex_lock(&iam->stop_mutex);
     while (!iam->stopping) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += REFRESH_SECONDS;
+        yc_deadline(CLOCK_REALTIME, (int64_t)REFRESH_SECONDS * 1000000000, &ts);
         pthread_cond_timedwait(&iam->stop_cond, &iam->stop_mutex, &ts);
         if (iam->stopping)
             break;

@@ -1,6 +1,7 @@
 /* gw_lock.c — quorum locks over drives (see gw_lock.h). */
 #include "gateway/gw_lock.h"
 #include "gateway/gw_object.h"
+#include "common/clock.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -53,7 +53,7 @@ struct store_identity {
     store_identity_info_t info;
 };
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
+void store_set_why(char *why, size_t whylen, const char *fmt, ...)
 {
     va_list ap;
     if (why == NULL || whylen == 0)
@@ -213,7 +213,7 @@ static int write_identity(store_identity_t *id, const store_identity_info_t *inf
     int fd = -1, ret;
 
     if ((ret = store_identity_encode(info, text, sizeof(text), &len)) != 0) {
-        set_why(why, whylen, "identity too long to write");
+        store_set_why(why, whylen, "identity too long to write");
         return ret;
     }
     if ((fd = openat(id->dirfd, IDENTITY_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
@@ -233,7 +233,7 @@ static int write_identity(store_identity_t *id, const store_identity_info_t *inf
 
 os_fail:
     ret = errno;
-    set_why(why, whylen, "cannot write its identity: %s", strerror(ret));
+    store_set_why(why, whylen, "cannot write its identity: %s", strerror(ret));
     if (fd >= 0)
         close(fd);
     unlinkat(id->dirfd, IDENTITY_TMP, 0);
@@ -283,24 +283,24 @@ static int read_identity(int dirfd, store_identity_info_t *info, char *why, size
         if (errno == ENOENT)
             return 0;
         err = errno;
-        set_why(why, whylen, "cannot read its identity: %s", strerror(err));
+        store_set_why(why, whylen, "cannot read its identity: %s", strerror(err));
         return STORE_EIO;
     }
     n = read(fd, text, sizeof(text));
     err = errno;
     close(fd);
     if (n < 0) {
-        set_why(why, whylen, "cannot read its identity: %s", strerror(err));
+        store_set_why(why, whylen, "cannot read its identity: %s", strerror(err));
         return STORE_EIO;
     }
     if ((size_t)n > STORE_IDENTITY_TEXT_MAX || store_identity_decode(text, (size_t)n, info) != 0 ||
         !info->has_drive_id) {
-        set_why(why, whylen, "its identity file (" IDENTITY_FILE ") is damaged; it was left as it is");
+        store_set_why(why, whylen, "its identity file (" IDENTITY_FILE ") is damaged; it was left as it is");
         return STORE_ECORRUPT;
     }
     if (info->format > STORE_IDENTITY_FORMAT) {
-        set_why(why, whylen, "its identity has format %u, newer than this program knows (%u)", info->format,
-                STORE_IDENTITY_FORMAT);
+        store_set_why(why, whylen, "its identity has format %u, newer than this program knows (%u)", info->format,
+                      STORE_IDENTITY_FORMAT);
         return STORE_ECORRUPT;
     }
     return 1;
@@ -338,10 +338,10 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         err = errno;
         if (err == ENOENT && !parent_exists(dir))
-            set_why(why, whylen, "%s (its parent folder must exist: only the drive's own folder is made)",
-                    strerror(err));
+            store_set_why(why, whylen, "%s (its parent folder must exist: only the drive's own folder is made)",
+                          strerror(err));
         else
-            set_why(why, whylen, "%s", strerror(err));
+            store_set_why(why, whylen, "%s", strerror(err));
         return err == ENOMEM ? -ENOMEM : err == ENOSPC ? STORE_ENOSPC : STORE_EIO;
     }
     if ((id = calloc(1, sizeof(*id))) == NULL)
@@ -354,16 +354,16 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
     }
     if ((id->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         err = errno;
-        set_why(why, whylen, "%s", strerror(err));
+        store_set_why(why, whylen, "%s", strerror(err));
         ret = STORE_EIO;
         goto fail;
     }
     if (flock(id->dirfd, LOCK_EX | LOCK_NB) != 0) {
         err = errno;
         if (err == EWOULDBLOCK)
-            set_why(why, whylen, "in use by another process (a yc-store or a gateway already serves this drive)");
+            store_set_why(why, whylen, "in use by another process (a yc-store or a gateway already serves this drive)");
         else
-            set_why(why, whylen, "cannot lock the folder: %s", strerror(err));
+            store_set_why(why, whylen, "cannot lock the folder: %s", strerror(err));
         ret = err == EWOULDBLOCK ? STORE_EINUSE : STORE_EIO;
         goto fail;
     }
@@ -373,7 +373,7 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
         unlinkat(id->dirfd, IDENTITY_TMP, 0);
     } else if (errno != ENOSPC && errno != EDQUOT) { /* a full drive is writable: it must come up */
         err = errno;
-        set_why(why, whylen, "%s (the drive's folder must be writable)", strerror(err));
+        store_set_why(why, whylen, "%s (the drive's folder must be writable)", strerror(err));
         ret = STORE_EIO;
         goto fail;
     }
@@ -382,14 +382,14 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
         goto fail;
     if (ret == 0) {
         if ((ret = folder_is_ours(id->dirfd, stranger, sizeof(stranger))) < 0) {
-            set_why(why, whylen, "cannot list the folder: %s", strerror(-ret));
+            store_set_why(why, whylen, "cannot list the folder: %s", strerror(-ret));
             ret = STORE_EIO;
             goto fail;
         }
         if (ret == 0) {
-            set_why(why, whylen,
-                    "not empty and not a yuncang drive (it holds '%s'); give an empty folder, or the drive's own",
-                    stranger);
+            store_set_why(why, whylen,
+                          "not empty and not a yuncang drive (it holds '%s'); give an empty folder, or the drive's own",
+                          stranger);
             ret = STORE_EFOREIGN;
             goto fail;
         }
@@ -397,7 +397,7 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
         info.format = STORE_IDENTITY_FORMAT;
         info.has_drive_id = 1;
         if (RAND_bytes(info.drive_id, STORE_ID_LEN) != 1) {
-            set_why(why, whylen, "no random bytes for a drive id");
+            store_set_why(why, whylen, "no random bytes for a drive id");
             ret = STORE_EIO;
             goto fail;
         }
@@ -406,15 +406,17 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
     if (info.has_verifier) {
         uint8_t expect[32];
         if (secret == NULL) {
-            set_why(why, whylen, "the drive was prepared with a cluster secret, and none is given (YC_CLUSTER_SECRET)");
+            store_set_why(why, whylen,
+                          "the drive was prepared with a cluster secret, and none is given (YC_CLUSTER_SECRET)");
             ret = STORE_ESECRET;
             goto fail;
         }
         compute_verifier(secret, secret_len, info.drive_id, expect);
         if (CRYPTO_memcmp(expect, info.verifier, sizeof(expect)) != 0) {
-            set_why(why, whylen,
-                    "wrong cluster secret: the drive was prepared with another one (YC_CLUSTER_SECRET must be the "
-                    "cluster's)");
+            store_set_why(
+                why, whylen,
+                "wrong cluster secret: the drive was prepared with another one (YC_CLUSTER_SECRET must be the "
+                "cluster's)");
             ret = STORE_ESECRET;
             goto fail;
         }

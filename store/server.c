@@ -42,6 +42,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "store/client_internal.h"
+#include "store/store_internal.h"
 #include "store/store.h"
 
 #define WRITER_BUCKETS       1024
@@ -295,8 +296,7 @@ static void *reaper_main(void *arg)
     pthread_mutex_lock(&s->reaper_mutex);
     while (!s->stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        yc_deadline(CLOCK_REALTIME, 1000000000, &until);
         pthread_cond_timedwait(&s->reaper_cond, &s->reaper_mutex, &until);
         pthread_mutex_unlock(&s->reaper_mutex);
 
@@ -1071,17 +1071,6 @@ static int on_request(void *arg, h2o_req_t *req)
 
 /* ---------------------------------------------------------------- start-up */
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-    if (why == NULL || whylen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
-
 /* A drive engine's code in words, for the one line a failed start prints. */
 static const char *code_text(int code)
 {
@@ -1111,20 +1100,20 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
 
     if ((s->drives = calloc(cfg->ndrives, sizeof(*s->drives))) == NULL ||
         (seen = calloc(cfg->ndrives, sizeof(*seen))) == NULL) {
-        set_why(why, whylen, "out of memory");
+        store_set_why(why, whylen, "out of memory");
         return -ENOMEM;
     }
     for (size_t i = 0; i < cfg->ndrives; i++) {
         const char *name = cfg->drive_names[i], *dir = cfg->drive_dirs[i];
         char reason[512];
         if (!store_net_drive_name_ok(name, strlen(name))) {
-            set_why(why, whylen, "drive '%s': a drive name is 1 to 64 of A-Z a-z 0-9 . _ -", name);
+            store_set_why(why, whylen, "drive '%s': a drive name is 1 to 64 of A-Z a-z 0-9 . _ -", name);
             ret = STORE_EINVAL;
             goto done;
         }
         for (size_t k = 0; k < i; k++) {
             if (strcmp(s->drives[k].name, name) == 0) {
-                set_why(why, whylen, "drive %s: named twice", name);
+                store_set_why(why, whylen, "drive %s: named twice", name);
                 ret = STORE_EINVAL;
                 goto done;
             }
@@ -1134,7 +1123,8 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
         if (stat(dir, &seen[i]) == 0) {
             for (size_t k = 0; k < i; k++) {
                 if (seen[k].st_dev == seen[i].st_dev && seen[k].st_ino == seen[i].st_ino) {
-                    set_why(why, whylen, "drive %s: %s: the same folder as drive %s", name, dir, s->drives[k].name);
+                    store_set_why(why, whylen, "drive %s: %s: the same folder as drive %s", name, dir,
+                                  s->drives[k].name);
                     ret = STORE_EINVAL;
                     goto done;
                 }
@@ -1142,13 +1132,14 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
         }
         if ((ret = store_identity_open(dir, s->secret, s->secret_len, &s->drives[i].identity, reason,
                                        sizeof(reason))) != 0) {
-            set_why(why, whylen, "drive %s: %s: %s", name, dir, reason);
+            store_set_why(why, whylen, "drive %s: %s: %s", name, dir, reason);
             goto done;
         }
         s->ndrives = i + 1;
         stat(dir, &seen[i]); /* made just now when it was missing */
         if ((ret = store_drive_open(dir, 1, &s->drives[i].drive)) != 0) {
-            set_why(why, whylen, "drive %s: %s: cannot open: %s (%s)", name, dir, code_text(ret), yc_strerror(ret));
+            store_set_why(why, whylen, "drive %s: %s: cannot open: %s (%s)", name, dir, code_text(ret),
+                          yc_strerror(ret));
             goto done;
         }
         store_drive_set_reserve(s->drives[i].drive, cfg->drive_reserve);
@@ -1167,22 +1158,22 @@ static int check_listen(const char *host, uint16_t port, char *why, size_t whyle
     int fd, one = 1, ret = 0;
 
     if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        set_why(why, whylen, "listen %s:%u: not an IPv4 address", host, port);
+        store_set_why(why, whylen, "listen %s:%u: not an IPv4 address", host, port);
         return STORE_EINVAL;
     }
     if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
         ret = errno;
-        set_why(why, whylen, "listen %s:%u: %s", host, port, strerror(ret));
+        store_set_why(why, whylen, "listen %s:%u: %s", host, port, strerror(ret));
         return STORE_EIO;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* TIME_WAIT is no owner */
     if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
         ret = errno;
-        set_why(why, whylen, "listen %s:%u: %s%s", host, port, strerror(ret),
-                ret == EADDRINUSE      ? " (another process listens on this port: another yc-store?)"
-                : ret == EADDRNOTAVAIL ? " (not an address of this host)"
-                : ret == EACCES        ? " (ports below 1024 need privileges)"
-                                       : "");
+        store_set_why(why, whylen, "listen %s:%u: %s%s", host, port, strerror(ret),
+                      ret == EADDRINUSE      ? " (another process listens on this port: another yc-store?)"
+                      : ret == EADDRNOTAVAIL ? " (not an address of this host)"
+                      : ret == EACCES        ? " (ports below 1024 need privileges)"
+                                             : "");
     }
     close(fd);
     return ret == 0 ? 0 : STORE_EIO;
@@ -1230,9 +1221,9 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     store_server_t *s;
     int ret;
 
-    set_why(why, whylen, "cannot start");
+    store_set_why(why, whylen, "cannot start");
     if (cfg->pool == NULL || cfg->ndrives == 0 || cfg->secret == NULL || cfg->listen_host == NULL) {
-        set_why(why, whylen, "no drives, listen address or cluster secret");
+        store_set_why(why, whylen, "no drives, listen address or cluster secret");
         return STORE_EINVAL;
     }
     if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -1249,7 +1240,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     s->writer_idle_ms = cfg->writer_idle_ms != 0 ? cfg->writer_idle_ms : WRITER_IDLE_DEFAULT;
     s->secret_len = cfg->secret_len != 0 ? cfg->secret_len : strlen(cfg->secret);
     if (s->secret_len == 0) {
-        set_why(why, whylen, "the cluster secret is empty");
+        store_set_why(why, whylen, "the cluster secret is empty");
         ret = STORE_EINVAL;
         goto fail;
     }
@@ -1275,7 +1266,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     if ((ret = yc_server_new(&http, &s->http)) != 0)
         goto fail;
     if ((ret = yc_server_listen(s->http, cfg->listen_host, cfg->listen_port, s->nloops)) != 0) {
-        set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
+        store_set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
         goto fail;
     }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {

@@ -52,4 +52,8 @@ int store_meta_err(int err);
 /* fsyncs a directory so that entries created, renamed or removed in it are durable. */
 int store_fsync_dir(const char *path);
 
+/* Writes a start-up failure's reason into why (whylen bytes; nothing when why is NULL): the one
+ * line a daemon prints when a drive or its port cannot be used. */
+void store_set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/cli.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/pool.h"
@@ -130,28 +131,11 @@ static int set_orphan_grace(args_t *a, char *value, char *err, size_t errlen)
 /* "auto" (0) or a byte count with an optional K, M or G suffix (powers of 1024). */
 static int parse_reserve(const char *s, uint64_t *out)
 {
-    char *end;
-    unsigned long long v;
-    uint64_t mult = 1;
-
     if (strcmp(s, "auto") == 0) {
         *out = 0;
         return 0;
     }
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (*end == 'K' || *end == 'k')
-        mult = 1ULL << 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1ULL << 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1ULL << 30, end++;
-    if (errno != 0 || *end != '\0' || v > UINT64_MAX / mult)
-        return -1;
-    *out = v * mult;
-    return 0;
+    return yc_parse_size(s, UINT64_MAX, out);
 }
 
 static int set_drive_reserve(args_t *a, char *value, char *err, size_t errlen)
@@ -188,30 +172,6 @@ static const option_t options[] = {
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
-/* Prints text after a left column of 26, wrapped at 100 columns; tail is kept on one line. */
-static void print_wrapped(FILE *out, const char *left, const char *text, const char *tail)
-{
-    char buf[512];
-    size_t col = 0;
-
-    snprintf(buf, sizeof(buf), "%s", text);
-    fprintf(out, "  %-24s", left);
-    for (char *save, *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
-        if (col > 0 && col + 1 + strlen(w) > 74) {
-            fprintf(out, "\n  %-24s", "");
-            col = 0;
-        }
-        fprintf(out, " %s", w);
-        col += 1 + strlen(w);
-    }
-    if (tail != NULL) {
-        if (col > 0 && col + 1 + strlen(tail) > 74)
-            fprintf(out, "\n  %-24s", "");
-        fprintf(out, " %s", tail);
-    }
-    fputc('\n', out);
-}
-
 static void print_help(FILE *out)
 {
     fprintf(out, "usage: YC_CLUSTER_SECRET=... yc-store --drive NAME=FOLDER [--drive NAME=FOLDER ...] [OPTION ...]\n"
@@ -224,10 +184,11 @@ static void print_help(FILE *out)
         snprintf(left, sizeof(left), "--%s%s%s", options[i].name, options[i].value ? " " : "",
                  options[i].value ? options[i].value : "");
         snprintf(dflt, sizeof(dflt), "[default: %s]", options[i].dflt != NULL ? options[i].dflt : "");
-        print_wrapped(out, left, options[i].help, options[i].dflt != NULL ? dflt : NULL);
+        yc_usage_line(out, 24, left, options[i].help, options[i].dflt != NULL ? dflt : NULL);
     }
     fprintf(out, "\nenvironment:\n");
-    print_wrapped(out, "YC_CLUSTER_SECRET", "the cluster secret, the same on every daemon and gateway", "[required]");
+    yc_usage_line(out, 24, "YC_CLUSTER_SECRET", "the cluster secret, the same on every daemon and gateway",
+                  "[required]");
     fprintf(out, "\nexit status: 0 stopped by SIGINT or SIGTERM, 1 could not start (one line says why),\n"
                  "2 bad invocation (one line says which)\n");
 }

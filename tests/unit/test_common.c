@@ -225,6 +225,22 @@ TEST(test_monotonic_clock_moves_forward)
     CHECK(b - a < 2000000000); /* and is not the wall clock counted from 1970 */
 }
 
+TEST(test_deadline_is_that_far_on_its_clock)
+{
+    struct timespec d;
+    for (int i = 0; i < 100; i++) { /* across second boundaries of the nanoseconds */
+        int64_t before = yc_mono_ns();
+        yc_deadline(CLOCK_MONOTONIC, 999999999, &d);
+        int64_t at = (int64_t)d.tv_sec * 1000000000 + d.tv_nsec;
+        CHECK(d.tv_nsec >= 0 && d.tv_nsec < 1000000000);
+        CHECK(at >= before + 999999999 && at <= yc_mono_ns() + 999999999);
+    }
+    int64_t now = yc_now_ns();
+    yc_deadline(CLOCK_REALTIME, 5000000000, &d);
+    int64_t at = (int64_t)d.tv_sec * 1000000000 + d.tv_nsec;
+    CHECK(at >= now + 5000000000 && at < now + 6000000000);
+}
+
 TEST(test_random_ids_differ)
 {
     uint8_t a[YC_ID_LEN], b[YC_ID_LEN], zero[YC_ID_LEN] = {0};
@@ -320,6 +336,7 @@ int main(void)
     RUN(test_big_endian_sorts_as_the_numbers);
     RUN(test_wall_clock_is_the_time_of_day);
     RUN(test_monotonic_clock_moves_forward);
+    RUN(test_deadline_is_that_far_on_its_clock);
     RUN(test_random_ids_differ);
     RUN(test_every_code_has_one_value_in_its_block_and_one_name);
     RUN(test_strerror_names_the_codes_the_issue_found);
