@@ -17,7 +17,9 @@
  * same second (two GETs of one object) would look like a replay of each other.
  *
  * Answers always carry content-length. 200 carries the result; any other status carries
- * x-yc-error: <negative STORE_ code>, which the client returns as is (401: STORE_EAUTH).
+ * x-yc-error: <negative code> (common/errors.h: a STORE_ code or -errno, one value each across
+ * the whole error space, and both ends are the same build), which the client returns as is
+ * (401: STORE_EAUTH).
  *
  * Operations (<id>: 32 hex digits of the data id; <i>: decimal shard index; integers in bodies
  * are little-endian; lp(x) is a u32 length followed by the bytes; keys are binary and so only
