@@ -1,14 +1,14 @@
 /* bytes.c — hex and base64 (see bytes.h). */
 #include "common/bytes.h"
 
-static const char hex_digits[] = "0123456789abcdef";
+static const char lower_digits[] = "0123456789abcdef";
 static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void yc_hex(const uint8_t *in, size_t len, char *out)
 {
     for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex_digits[in[i] >> 4];
-        out[2 * i + 1] = hex_digits[in[i] & 15];
+        out[2 * i] = lower_digits[in[i] >> 4];
+        out[2 * i + 1] = lower_digits[in[i] & 15];
     }
     out[2 * len] = '\0';
 }
