@@ -1,6 +1,10 @@
 # yuncang — `make run` starts the embedded default, `make test` builds and passes every test.
-# Each module folder (erasure/ meta/ store/ gateway/) builds a static library from its *.c (and *.cc);
-# binaries come from <module>/cmd/*.c and land in bin/.
+# Each module folder (common/ erasure/ meta/ store/ gateway/ gateway/s3/) builds a static library
+# from its *.c (and *.cc); binaries come from <module>/cmd/*.c and land in bin/.
+#
+# Layers: a library uses only those below it, never one above (tests/check-layers.sh checks the
+# includes, these link lines and the libraries' symbols; `make test` and `make lint` run it):
+#   common  <-  erasure, meta  <-  store  <-  gateway (with s3, which uses only common)
 
 CC      ?= cc
 CXX     ?= c++
@@ -13,14 +17,24 @@ LDLIBS  += -lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljanss
 BUILD   ?= build
 BIN     ?= bin
 
-# module name -> folder; libraries are listed so that each comes before what it uses
-MODULES  := gateway s3 store meta erasure
+# module name -> folder; libraries are listed so that each comes before what it uses, which is
+# the order a linker reads them in (one pass, no group)
+MODULES  := gateway s3 store meta erasure common
 DIR_gateway := gateway
 DIR_s3      := gateway/s3
 DIR_store   := store
 DIR_meta    := meta
 DIR_erasure := erasure
+DIR_common  := common
+# what each module may use, itself first, in link order
+DEPS_common  := common
+DEPS_erasure := erasure common
+DEPS_meta    := meta common
+DEPS_store   := store meta erasure common
+DEPS_s3      := s3 common
+DEPS_gateway := gateway s3 store meta erasure common
 LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib$(m).a)
+deps_libs = $(foreach m,$(DEPS_$(1)),$(BUILD)/lib$(m).a)
 CMDS     := gateway/cmd/yc-gateway.c gateway/cmd/yc-admin.c store/cmd/yc-store.c
 BINARIES := $(patsubst %.c,$(BIN)/%,$(notdir $(wildcard $(CMDS))))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -50,27 +64,24 @@ $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
-# binaries link every library as a group: the store daemon uses the gateway's worker pool
-LINK_LIBS = -Wl,--start-group $(LIBS) -Wl,--end-group
-$(BIN)/%: $(BUILD)/gateway/cmd/%.o $(LIBS)
+# A binary links the libraries of its module and those below, in layer order.
+$(BIN)/%: $(BUILD)/gateway/cmd/%.o $(call deps_libs,gateway)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LINK_LIBS) $(LDLIBS) -o $@
-$(BIN)/%: $(BUILD)/store/cmd/%.o $(LIBS)
+	$(CC) $(CFLAGS) $< $(call deps_libs,gateway) $(LDLIBS) -o $@
+$(BIN)/%: $(BUILD)/store/cmd/%.o $(call deps_libs,store)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LINK_LIBS) $(LDLIBS) -o $@
-$(BIN)/%: $(BUILD)/bench/%.o $(LIBS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LINK_LIBS) $(LDLIBS) -o $@
-# A unit test links its module's library and what that module depends on, so one module's
-# tests build while another module is half-written.
-DEPS_erasure := erasure
-DEPS_meta    := meta
-DEPS_store   := store meta erasure
-DEPS_s3      := s3
-DEPS_gateway := gateway s3 store meta erasure
-test_module = $(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1)))))
-test_libs = $(foreach m,$(DEPS_$(call test_module,$(1))),$(BUILD)/lib$(m).a)
+	$(CC) $(CFLAGS) $< $(call deps_libs,store) $(LDLIBS) -o $@
+# the benchmarks stand outside the layers: each links what it drives
+BENCH_DEPS_ec_bench := erasure
+BENCH_DEPS_yc-bench := s3
 .SECONDEXPANSION:
+$(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(call deps_libs,$(BENCH_DEPS_$*)) $(LDLIBS) -o $@
+# A unit test links its module's library and what that module may use, so one module's tests
+# build while another module is half-written (test_gw_* are the gateway's).
+test_module = $(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1)))))
+test_libs = $(call deps_libs,$(call test_module,$(1)))
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,%)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(call test_libs,$*) $(LDLIBS) -o $@
@@ -109,6 +120,7 @@ integration: all
 
 test: deps
 	$(MAKE) all
+	@tests/check-layers.sh $(BUILD)
 	@tests/run-all.sh $(UNIT_BIN)
 
 fault: all
@@ -127,8 +139,9 @@ fuzz: deps
 	@tests/run-fuzz.sh $(FUZZ_TIME) $(FUZZ_SRC)
 
 lint:
+	@tests/check-layers.sh $(BUILD)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-		--suppress=missingIncludeSystem -I. erasure meta store gateway gateway/s3
+		--suppress=missingIncludeSystem -I. common erasure meta store gateway gateway/s3
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.cc' '*.h')

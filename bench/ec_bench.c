@@ -10,6 +10,7 @@
  *
  *     ec_bench [seconds per round]    (default 0.04; twelve rounds per figure)
  */
+#include "common/clock.h"
 #include "erasure/erasure.h"
 
 #include <isa-l/erasure_code.h>
@@ -24,10 +25,7 @@ static double round_seconds = 0.04;
 
 static double now(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return (double)yc_mono_ns() * 1e-9;
 }
 
 typedef struct {

@@ -40,6 +40,8 @@
  *    the table's head). The exit status is 0 for a clean run, 3 when any request failed, 1 or 2
  *    when the run could not start.
  */
+#include "common/bytes.h"
+#include "common/clock.h"
 #include "gateway/s3/sigv4.h"
 
 #include <errno.h>
@@ -183,14 +185,6 @@ struct worker {
     pthread_t thread;
 };
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
-
 static uint64_t splitmix64(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -284,7 +278,6 @@ static int object_check(const char *tag, uint64_t index, uint64_t size, uint64_t
 /* Writes the lowercase hex SHA-256 of object index into out (65 bytes), cached per worker. */
 static int object_sha256(worker_t *w, uint64_t index, const char *tag, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t md[32], *cached = NULL;
     struct iovec iov[MAX_IOV];
     EVP_MD_CTX *ctx;
@@ -319,11 +312,7 @@ done:
     if (ret != 0)
         return ret;
 hexify:
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[cached[i] >> 4];
-        out[2 * i + 1] = hex[cached[i] & 15];
-    }
-    out[64] = '\0';
+    yc_hex(cached, 32, out);
     return 0;
 }
 
@@ -926,7 +915,7 @@ static void conn_start_request(conn_t *c, int64_t now)
     c->rlen = 0;
     c->head_done = 0;
     c->state = CONN_BUSY;
-    c->started = now_ns(); /* after signing: latency is the server's plus the wire's */
+    c->started = yc_mono_ns(); /* after signing: latency is the server's plus the wire's */
     c->deadline = c->started + (int64_t)(cfg.timeout * NS_PER_S);
     conn_send(c, c->started);
 }
@@ -979,13 +968,13 @@ static void *worker_run(void *arg)
 {
     worker_t *w = arg;
     struct epoll_event events[128];
-    int64_t now = now_ns();
+    int64_t now = yc_mono_ns();
 
     for (unsigned i = 0; i < w->nconns; i++)
         conn_open(&w->conns[i], now);
     while (w->active > 0) {
         int n = epoll_wait(w->epfd, events, 128, 5);
-        now = now_ns();
+        now = yc_mono_ns();
         for (int i = 0; i < n; i++)
             conn_event(events[i].data.ptr, events[i].events, now);
         if (now - w->last_scan >= SCAN_PERIOD_NS) {
@@ -1415,7 +1404,7 @@ int main(int argc, char **argv)
     for (unsigned t = 0; t < cfg.threads; t++) {
         worker_t *w = &workers[t];
         w->nconns = w->active = cfg.conns / cfg.threads + (t < cfg.conns % cfg.threads);
-        w->rng = 0x9e3779b97f4a7c15ull * (t + 1) ^ (uint64_t)now_ns();
+        w->rng = 0x9e3779b97f4a7c15ull * (t + 1) ^ (uint64_t)yc_mono_ns();
         w->rng |= 1;
         if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 || (w->conns = calloc(w->nconns, sizeof(conn_t))) == NULL)
             return 1;
@@ -1430,7 +1419,7 @@ int main(int argc, char **argv)
         }
     }
 
-    start = now_ns();
+    start = yc_mono_ns();
     run.measure_from = start + (int64_t)(cfg.warmup * NS_PER_S);
     run.stop_at = cfg.duration > 0 ? run.measure_from + (int64_t)(cfg.duration * NS_PER_S) : INT64_MAX / 2;
     if (cfg.op == OP_FILL && cfg.duration == 0)

@@ -11,6 +11,7 @@
 #define YC_ERASURE_H
 #include <stddef.h>
 #include <stdint.h>
+#include "common/errors.h"
 
 #define EC_MAX_SHARDS          16
 #define EC_DEFAULT_STRIPE_SIZE (1024 * 1024)
@@ -18,13 +19,10 @@
  * hostile geometry must not make it allocate gigabytes. */
 #define EC_MAX_STRIPE_SIZE (256u * 1024 * 1024)
 
-enum {
-    EC_OK = 0,
-    /* geometry out of range (m >= 1, 2 <= k+m <= 16, 1 <= stripe_size <= EC_MAX_STRIPE_SIZE) or bad arguments */
-    EC_EINVAL = -1,
-    EC_ETOOFEW = -2, /* fewer than k shards available: the stripe cannot be decoded */
-    EC_ENOMEM = -3,
-};
+/* Errors: the erasure block of common/errors.h. EC_EINVAL: geometry out of range (m >= 1,
+ * 2 <= k+m <= 16, 1 <= stripe_size <= EC_MAX_STRIPE_SIZE) or bad arguments; EC_ETOOFEW: fewer
+ * than k shards available, the stripe cannot be decoded; EC_ENOMEM. */
+enum { EC_OK = 0 };
 
 /* The geometry of one object: a plain value, stored in the object's record. */
 typedef struct {

@@ -17,7 +17,8 @@
 #include "gateway/gw_heal.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
+#include "common/clock.h"
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -90,7 +91,6 @@ static void status_work(gw_ctx_t *ctx)
     gw_cluster_t *c = ctx->cluster;
     gw_health_t *h = c->health;
     json_t *nodes = json_array(), *sets = json_array();
-    struct timespec ts;
     size_t total_ok = 0;
     uint8_t *ok = calloc(c->ndrives, 1);
 
@@ -100,8 +100,7 @@ static void status_work(gw_ctx_t *ctx)
         json_decref(sets);
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t now = yc_mono_ns();
     for (size_t k = 0; k < gw_health_nnodes(h); k++) {
         gw_health_node_t n;
         size_t nd;
@@ -184,7 +183,7 @@ static void put_user_work(gw_ctx_t *ctx)
             gw_set_store_error(ctx, ret);
         goto done;
     }
-    gw_log(GW_LOG_INFO, "request_id=%s event=user_added user=%s access_key=%s", ctx->request_id, user, ak);
+    yc_log(YC_LOG_INFO, "request_id=%s event=user_added user=%s access_key=%s", ctx->request_id, user, ak);
     respond_json(ctx, json_pack("{s:s, s:s}", "accessKey", ak, "user", user));
 done:
     if (doc != NULL && secret != NULL)
@@ -207,7 +206,7 @@ static void delete_user_work(gw_ctx_t *ctx)
             gw_set_store_error(ctx, ret);
         return;
     }
-    gw_log(GW_LOG_INFO, "request_id=%s event=user_removed access_key=%s", ctx->request_id, ak);
+    yc_log(YC_LOG_INFO, "request_id=%s event=user_removed access_key=%s", ctx->request_id, ak);
     ctx->status = 204;
 }
 

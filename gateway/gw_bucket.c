@@ -33,12 +33,13 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_lister.h"
 #include "gateway/gw_lock.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
 #include "gateway/gw_heal.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/xml.h"
+#include "common/clock.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static int cache_get(h2o_iovec_t name, cache_entry_t *out)
     int found = 0;
     cache_entry_t *e = &cache[slot_of(name)];
     pthread_mutex_lock(&cache_mutex);
-    if (e->expires_ns > gw_now_ns() && strlen(e->name) == name.len && memcmp(e->name, name.base, name.len) == 0) {
+    if (e->expires_ns > yc_now_ns() && strlen(e->name) == name.len && memcmp(e->name, name.base, name.len) == 0) {
         *out = *e;
         found = 1;
     }
@@ -89,7 +90,7 @@ static void cache_put(const cache_entry_t *entry)
     h2o_iovec_t name = h2o_iovec_init(entry->name, strlen(entry->name));
     pthread_mutex_lock(&cache_mutex);
     cache[slot_of(name)] = *entry;
-    cache[slot_of(name)].expires_ns = gw_now_ns() + CACHE_TTL_NS;
+    cache[slot_of(name)].expires_ns = yc_now_ns() + CACHE_TTL_NS;
     pthread_mutex_unlock(&cache_mutex);
 }
 
@@ -172,16 +173,9 @@ int gw_bucket_authorize(gw_ctx_t *ctx)
     return gw_bucket_authorize_name(ctx, ctx->bucket, &ctx->bucket_ns, &ctx->bucket_incarnation);
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int gw_bucket_confirm(gw_ctx_t *ctx)
 {
-    int64_t give_up = mono_ns() + DELETE_LEASE_NS;
+    int64_t give_up = yc_mono_ns() + DELETE_LEASE_NS;
     meta_bucket_t b;
     void *raw;
     int ret;
@@ -197,7 +191,7 @@ int gw_bucket_confirm(gw_ctx_t *ctx)
             return ret;
         }
         uint64_t incarnation = b.incarnation;
-        int deleting = b.state == META_BUCKET_DELETING && gw_now_ns() - b.state_ns < DELETE_LEASE_NS;
+        int deleting = b.state == META_BUCKET_DELETING && yc_now_ns() - b.state_ns < DELETE_LEASE_NS;
         free(raw);
         if (incarnation != ctx->bucket_incarnation) {
             /* deleted and created again while this request ran: its write went to the old one */
@@ -209,7 +203,7 @@ int gw_bucket_confirm(gw_ctx_t *ctx)
         if (!deleting)
             return 0;
         /* a deletion is deciding whether the bucket is empty: its answer decides ours */
-        if (mono_ns() > give_up) {
+        if (yc_mono_ns() > give_up) {
             gw_set_store_error(ctx, GW_EQUORUM);
             return GW_EQUORUM;
         }
@@ -278,7 +272,7 @@ static uint64_t new_incarnation(void)
     uint8_t id[META_ID_LEN];
     uint64_t v = 0;
     do {
-        gw_random_id(id);
+        yc_random_id(id);
         memcpy(&v, id, sizeof(v));
     } while (v == 0);
     return v;
@@ -330,7 +324,7 @@ static void create_bucket_work(gw_ctx_t *ctx)
         gw_set_store_error(ctx, ret);
         goto done;
     }
-    int64_t now = gw_now_ns();
+    int64_t now = yc_now_ns();
     meta_bucket_t b = {.name = gw_mb(ctx->bucket),
                        .owner = gw_mb(ctx->user),
                        .location = gw_mb(location),
@@ -464,22 +458,22 @@ static void delete_bucket_work(gw_ctx_t *ctx)
         goto done;
     }
     /* 1. the mark: from here on, a PUT that commits waits for our answer (gw_bucket_confirm) */
-    int64_t started = mono_ns();
+    int64_t started = yc_mono_ns();
     b.state = META_BUCKET_DELETING;
-    b.state_ns = b.updated_ns = gw_now_ns();
+    b.state_ns = b.updated_ns = yc_now_ns();
     if ((ret = gw_bucket_record_write(ctx->cluster, &b)) != 0) {
         gw_set_store_error(ctx, ret);
         goto done;
     }
     /* 2. empty? every PUT acknowledged before the mark is visible to this listing */
     ret = ns_has_objects(ctx->cluster, ctx->bucket_ns);
-    if (ret == 0 && mono_ns() - started > DELETE_DEADLINE_NS)
+    if (ret == 0 && yc_mono_ns() - started > DELETE_DEADLINE_NS)
         ret = GW_EQUORUM; /* too slow: a PUT may already count our mark as stale */
     if (ret != 0) {
         b.state = META_BUCKET_ACTIVE;
-        b.state_ns = b.updated_ns = gw_now_ns();
+        b.state_ns = b.updated_ns = yc_now_ns();
         if (gw_bucket_record_write(ctx->cluster, &b) != 0)
-            gw_log(GW_LOG_WARN, "request_id=%s event=bucket_unmark_failed bucket=%.*s", ctx->request_id,
+            yc_log(YC_LOG_WARN, "request_id=%s event=bucket_unmark_failed bucket=%.*s", ctx->request_id,
                    (int)ctx->bucket.len, ctx->bucket.base); /* the mark runs out with its lease */
         if (ret == 1)
             gw_set_error(ctx, S3_ERR_BUCKET_NOT_EMPTY, NULL);

@@ -242,7 +242,7 @@ int gw_checksum_finish(gw_ctx_t *ctx, gw_checksum_t *c)
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
         return -1;
     }
-    s3_checksum_to_base64(digest, n, c->value);
+    yc_base64_encode(digest, n, c->value);
     if (c->sent != S3_CHECKSUM_NONE && !c->from_trailer && s3_checksum_compare_base64(digest, n, c->sent_value) != 0) {
         bad_digest(ctx, c->alg);
         return -1;
@@ -551,7 +551,7 @@ void gw_checksum_object_headers(gw_ctx_t *ctx, const meta_object_t *r, uint32_t 
         return;
     if (part_number > 0) {
         if (meta_object_part_checksum(r, part_number - 1, &digest) == 0 && digest.len == s3_checksum_size(alg)) {
-            value = h2o_iovec_init(b64, s3_checksum_to_base64((const uint8_t *)digest.base, digest.len, b64));
+            value = h2o_iovec_init(b64, yc_base64_encode((const uint8_t *)digest.base, digest.len, b64));
         } else if (r->part_count != 1 || r->part_checksums.len != 0) {
             return; /* no checksum of that part was kept */
         }

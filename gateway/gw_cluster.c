@@ -7,7 +7,7 @@
  */
 #include "gateway/gw_cluster.h"
 #include "gateway/gw_health.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +72,7 @@ static int open_drive(gw_drive_t *d, const char *spec, const char *secret, uint6
         return 0;
     }
     if ((ret = store_drive_open(spec, 1, &d->local)) != 0 || (ret = store_client_local(d->local, &d->client)) != 0) {
-        snprintf(why, sizeof(why), "cannot open the drive (code %d)", ret);
+        snprintf(why, sizeof(why), "cannot open the drive: %s", yc_strerror(ret));
         d->offline_reason = strdup(why);
         d->client = NULL;
         return 0;
@@ -95,7 +95,7 @@ static void place_local_drives(gw_cluster_t *c)
             continue;
         if (ret != STORE_EIDENTITY ||
             !gw_health_identity_mismatch(&info, c->cluster_id, d->set_index, d->slot, why, sizeof(why)))
-            snprintf(why, sizeof(why), "cannot record its placement (code %d)", ret);
+            snprintf(why, sizeof(why), "cannot record its placement: %s", yc_strerror(ret));
         d->offline_reason = strdup(why);
         store_client_free(d->client); /* nothing uses the cluster yet */
         d->client = NULL;
@@ -104,7 +104,7 @@ static void place_local_drives(gw_cluster_t *c)
     }
     for (size_t i = 0; i < c->ndrives; i++)
         if (c->drives[i].offline_reason != NULL)
-            gw_log(GW_LOG_WARN, "event=drive_offline drive=%s reason=\"%s\"", c->drives[i].path,
+            yc_log(YC_LOG_WARN, "event=drive_offline drive=%s reason=\"%s\"", c->drives[i].path,
                    c->drives[i].offline_reason);
 }
 
@@ -134,7 +134,7 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
             ret = -ENOMEM;
             goto fail;
         }
-        if ((ret = gw_lane_new(cfg->lane_threads, &d->lane)) != 0 ||
+        if ((ret = yc_lane_new(cfg->lane_threads, &d->lane)) != 0 ||
             (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret, cfg->drive_reserve)) != 0)
             goto fail;
         if (d->local == NULL)
@@ -190,7 +190,7 @@ void gw_cluster_close(gw_cluster_t *c)
         return;
     gw_health_stop(c->health);
     for (size_t i = 0; c->drives != NULL && i < c->ndrives; i++) {
-        gw_lane_free(c->drives[i].lane);
+        yc_lane_free(c->drives[i].lane);
         if (c->drives[i].client != NULL)
             store_client_free(c->drives[i].client);
         if (c->drives[i].probe != NULL)
@@ -227,18 +227,18 @@ gw_set_t *gw_cluster_place(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t ke
     return set;
 }
 
-void gw_set_fanout(gw_set_t *s, gw_task_fn fn, void *arg)
+void gw_set_fanout(gw_set_t *s, yc_task_fn fn, void *arg)
 {
-    gw_lane_t *lanes[16];
+    yc_lane_t *lanes[16];
     uint32_t width = gw_set_width(s);
     for (uint32_t i = 0; i < width; i++)
         lanes[i] = s->drives[i]->lane;
-    gw_fanout_run(lanes, width, fn, arg);
+    yc_fanout_run(lanes, width, fn, arg);
 }
 
-void gw_cluster_fanout(gw_cluster_t *c, gw_task_fn fn, void *arg)
+void gw_cluster_fanout(gw_cluster_t *c, yc_task_fn fn, void *arg)
 {
-    gw_lane_t **lanes = malloc(c->ndrives * sizeof(*lanes));
+    yc_lane_t **lanes = malloc(c->ndrives * sizeof(*lanes));
     if (lanes == NULL) {
         /* out of memory: run the calls here, one after the other, rather than not at all */
         for (size_t i = 0; i < c->ndrives; i++)
@@ -247,11 +247,11 @@ void gw_cluster_fanout(gw_cluster_t *c, gw_task_fn fn, void *arg)
     }
     for (size_t i = 0; i < c->ndrives; i++)
         lanes[i] = c->drives[i].lane;
-    gw_fanout_run(lanes, c->ndrives, fn, arg);
+    yc_fanout_run(lanes, c->ndrives, fn, arg);
     free(lanes);
 }
 
-void gw_set_fanout_reads(gw_set_t *s, gw_task_fn fn, void *arg)
+void gw_set_fanout_reads(gw_set_t *s, yc_task_fn fn, void *arg)
 {
     if (!s->inline_reads) {
         gw_set_fanout(s, fn, arg);
@@ -261,7 +261,7 @@ void gw_set_fanout_reads(gw_set_t *s, gw_task_fn fn, void *arg)
         fn(arg, i);
 }
 
-void gw_cluster_fanout_reads(gw_cluster_t *c, gw_task_fn fn, void *arg)
+void gw_cluster_fanout_reads(gw_cluster_t *c, yc_task_fn fn, void *arg)
 {
     if (!c->inline_reads) {
         gw_cluster_fanout(c, fn, arg);

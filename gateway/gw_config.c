@@ -1,5 +1,6 @@
 /* gw_config.c — defaults and the YAML configuration file (libyaml's event parser). */
 #include "gateway/gw_config.h"
+#include "common/cli.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,27 +96,6 @@ int gw_config_set_listen(gw_config_t *cfg, const char *value)
     return 0;
 }
 
-/* Parses a decimal size with an optional K/M/G suffix (powers of 1024). */
-static int parse_size(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    uint64_t mult = 1;
-    if (*end == 'K' || *end == 'k')
-        mult = 1024, end++;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1024 * 1024, end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1024ULL * 1024 * 1024, end++;
-    if (errno != 0 || *end != '\0' || v > max / mult)
-        return -1;
-    *out = v * mult;
-    return 0;
-}
-
 /* Every setting but listen and ec (parsed by hand below): its name in the file (on the command
  * line with dashes for underscores), where it goes, its kind and range, and its help line. */
 typedef struct {
@@ -183,29 +163,14 @@ static void format_size(uint64_t v, char *buf, size_t cap)
         snprintf(buf, cap, "%llu%c", (unsigned long long)v, units[u]);
 }
 
-/* One option: its help wrapped at 100 columns beside a column of 28, the default kept whole. */
+/* One option: its help wrapped beside a column of 28, the default kept whole. */
 static void usage_line(FILE *out, const char *option, const char *help, const char *dflt)
 {
-    char buf[512], tail[96];
-    size_t col = 0;
+    char tail[96];
 
-    snprintf(buf, sizeof(buf), "%s", help);
-    fprintf(out, "  %-28s", option);
-    for (char *save, *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
-        if (col > 0 && col + 1 + strlen(w) > 70) {
-            fprintf(out, "\n  %-28s", "");
-            col = 0;
-        }
-        fprintf(out, " %s", w);
-        col += 1 + strlen(w);
-    }
-    if (dflt != NULL) {
+    if (dflt != NULL)
         snprintf(tail, sizeof(tail), "[default: %s]", dflt);
-        if (col > 0 && col + 1 + strlen(tail) > 70)
-            fprintf(out, "\n  %-28s", "");
-        fprintf(out, " %s", tail);
-    }
-    fputc('\n', out);
+    yc_usage_line(out, 28, option, help, dflt != NULL ? tail : NULL);
 }
 
 void gw_config_usage(FILE *out)
@@ -306,7 +271,7 @@ static int apply(gw_config_t *cfg, const char *name, const char *value, char *er
             return 0;
         }
         uint64_t v;
-        if (parse_size(value, f->max, &v) != 0 || v < f->min) {
+        if (yc_parse_size(value, f->max, &v) != 0 || v < f->min) {
             set_err(err, errlen, "line %zu: %s must be a number in %llu..%llu", line, name, (unsigned long long)f->min,
                     (unsigned long long)f->max);
             return -1;

@@ -3,6 +3,7 @@
  */
 #ifndef YC_GW_HANDLERS_H
 #define YC_GW_HANDLERS_H
+#include "common/bytes.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_server.h"
 #include "meta/meta.h"
@@ -80,9 +81,8 @@ static inline h2o_iovec_t gw_iov(meta_bytes_t v)
 {
     return h2o_iovec_init(v.base, v.len);
 }
-/* Maps a GW_E* / STORE_E* result to an S3 error on ctx. */
+/* Sets the S3 answer of an error code on ctx (the table of gw_error.h); drives missing are
+ * explained in the log (gw_health), internal errors logged with the code's name. */
 void gw_set_store_error(gw_ctx_t *ctx, int ret);
-/* Hex of an MD5 into out (33 bytes). */
-void gw_hex(const uint8_t *in, size_t len, char *out);
 
 #endif

@@ -15,7 +15,8 @@
  * the state published.
  */
 #include "gateway/gw_health.h"
-#include "gateway/gw_log.h"
+#include "common/clock.h"
+#include "common/log.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -58,13 +59,6 @@ struct gw_health {
     int64_t unavailable_logged_ns;
     uint64_t unavailable_suppressed;
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void set_detail(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_detail(char *buf, const char *fmt, ...)
@@ -205,7 +199,7 @@ static void probe_drive(gw_health_t *h, size_t i, gw_health_drive_t *out)
     store_identity_info_t want = {.format = STORE_IDENTITY_FORMAT, .placed = 1, .set = d->set_index, .slot = d->slot};
     store_identity_info_t got;
     const char *name = strrchr(d->path, '/');
-    int64_t t0 = mono_ns();
+    int64_t t0 = yc_mono_ns();
     int ret;
 
     memcpy(want.cluster_id, h->c->cluster_id, STORE_ID_LEN);
@@ -234,7 +228,7 @@ static void probe_drive(gw_health_t *h, size_t i, gw_health_drive_t *out)
         out->state = classify_connect(d->node, out->detail);
         break;
     case STORE_EIO:
-        if (mono_ns() - t0 >= (int64_t)(GW_HEALTH_IO_MS - 100) * 1000000) {
+        if (yc_mono_ns() - t0 >= (int64_t)(GW_HEALTH_IO_MS - 100) * 1000000) {
             out->state = GW_HEALTH_TIMEOUT;
             set_detail(out->detail, "connected, but no answer within %d ms (the daemon hangs or is overloaded)",
                        GW_HEALTH_IO_MS);
@@ -253,7 +247,7 @@ static void probe_drive(gw_health_t *h, size_t i, gw_health_drive_t *out)
         break;
     default:
         out->state = GW_HEALTH_ERROR;
-        set_detail(out->detail, "the drive answered error %d", ret);
+        set_detail(out->detail, "the drive answered %s", yc_strerror(ret));
         break;
     }
 }
@@ -273,7 +267,7 @@ static void summarize(gw_health_t *h, node_t *n)
     }
     gw_health_state_t st = same ? first : GW_HEALTH_OK; /* a mix: the daemon answered for some */
     if (st != n->st.state)
-        n->st.since_ns = mono_ns();
+        n->st.since_ns = yc_mono_ns();
     n->st.state = st;
     /* a cause of the daemon as a whole is said once; a drive's own cause is said per drive */
     if (same && (first == GW_HEALTH_REFUSED || first == GW_HEALTH_TIMEOUT || first == GW_HEALTH_UNREACHABLE ||
@@ -288,7 +282,7 @@ static void node_line(gw_health_t *h, node_t *n, char *line, size_t cap, int *le
 {
     size_t len;
 
-    *level = n->st.nok == n->ndrives ? GW_LOG_INFO : GW_LOG_WARN;
+    *level = n->st.nok == n->ndrives ? YC_LOG_INFO : YC_LOG_WARN;
     len = (size_t)snprintf(line, cap, "event=node_state node=%s state=%s drives_ok=%zu/%zu", n->name,
                            n->st.state == GW_HEALTH_OK ? "reachable" : gw_health_state_name(n->st.state), n->st.nok,
                            n->ndrives);
@@ -312,9 +306,9 @@ static void node_line(gw_health_t *h, node_t *n, char *line, size_t cap, int *le
 static void publish(gw_health_t *h, node_t *n)
 {
     char line[1800], states[sizeof(n->logged)], changed[600] = "";
-    int level = GW_LOG_INFO, log_it;
+    int level = YC_LOG_INFO, log_it;
     size_t len = 0;
-    int64_t now = mono_ns();
+    int64_t now = yc_mono_ns();
 
     pthread_mutex_lock(&h->mutex);
     for (size_t k = 0; k < n->ndrives; k++) {
@@ -349,9 +343,9 @@ static void publish(gw_health_t *h, node_t *n)
     }
     pthread_mutex_unlock(&h->mutex);
     if (log_it)
-        gw_log(level, "%s", line);
+        yc_log(level, "%s", line);
     if (changed[0] != '\0')
-        gw_log(GW_LOG_WARN,
+        yc_log(YC_LOG_WARN,
                "event=drive_replaced drives=%s note=\"a new drive id: the drive was wiped or replaced; "
                "heal fills it\"",
                changed);
@@ -388,13 +382,7 @@ static void *node_main(void *arg)
             pthread_cond_broadcast(&h->cond);
         }
         struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += h->interval_ms / 1000;
-        until.tv_nsec += (long)(h->interval_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        yc_deadline(CLOCK_MONOTONIC, (int64_t)h->interval_ms * 1000000, &until);
         while (!h->stopping && pthread_cond_timedwait(&h->cond, &h->mutex, &until) != ETIMEDOUT)
             ;
         int stop = h->stopping;
@@ -423,7 +411,7 @@ static int add_to_node(gw_health_t *h, size_t i)
         n->remote = d->probe != NULL;
         n->st.name = n->name;
         n->st.state = GW_HEALTH_UNKNOWN;
-        n->st.since_ns = mono_ns();
+        n->st.since_ns = yc_mono_ns();
     }
     n->drives[n->ndrives++] = i;
     n->st.ndrives = n->ndrives;
@@ -451,7 +439,7 @@ int gw_health_start(gw_cluster_t *c, const gw_health_config_t *cfg, gw_health_t 
     for (size_t i = 0; i < c->ndrives; i++) {
         gw_drive_t *d = &c->drives[i];
         gw_health_drive_t *s = &h->drives[i];
-        s->since_ns = mono_ns();
+        s->since_ns = yc_mono_ns();
         if (d->probe != NULL) {
             s->state = GW_HEALTH_UNKNOWN;
             set_detail(s->detail, "not probed yet");
@@ -577,7 +565,7 @@ void gw_health_log_unavailable(gw_health_t *h, const char *request_id)
 {
     char missing[1024];
     uint64_t suppressed;
-    int64_t now = mono_ns();
+    int64_t now = yc_mono_ns();
 
     if (h == NULL)
         return;
@@ -592,7 +580,7 @@ void gw_health_log_unavailable(gw_health_t *h, const char *request_id)
     h->unavailable_suppressed = 0;
     pthread_mutex_unlock(&h->mutex);
     size_t n = gw_health_missing(h, missing, sizeof(missing));
-    gw_log(GW_LOG_WARN,
+    yc_log(YC_LOG_WARN,
            "request_id=%s event=unavailable reason=not_enough_drives drives_missing=%zu missing=\"%s\" "
            "not_logged_since_last=%llu",
            request_id, n, missing, (unsigned long long)suppressed);

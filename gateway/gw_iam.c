@@ -1,9 +1,10 @@
 /* gw_iam.c — the identity table: root from the configuration plus the replicated 'I' records. */
 #include "gateway/gw_iam.h"
 #include "gateway/gw_health.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
+#include "common/clock.h"
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -88,10 +89,10 @@ static void log_load_failed(const char *event, gw_iam_t *iam, int ret)
 {
     char missing[1024];
     size_t n = gw_health_missing(iam->cluster->health, missing, sizeof(missing));
-    gw_log(GW_LOG_WARN,
-           "event=%s err=%d drives_missing=%zu of=%zu missing=\"%s\" note=\"users load once a majority of drives "
+    yc_log(YC_LOG_WARN,
+           "event=%s err=%s drives_missing=%zu of=%zu missing=\"%s\" note=\"users load once a majority of drives "
            "answers\"",
-           event, ret, n, iam->cluster->ndrives, missing);
+           event, yc_errname(ret), n, iam->cluster->ndrives, missing);
 }
 
 static void *refresher_main(void *arg)
@@ -100,8 +101,7 @@ static void *refresher_main(void *arg)
     pthread_mutex_lock(&iam->stop_mutex);
     while (!iam->stopping) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += REFRESH_SECONDS;
+        yc_deadline(CLOCK_REALTIME, (int64_t)REFRESH_SECONDS * 1000000000, &ts);
         pthread_cond_timedwait(&iam->stop_cond, &iam->stop_mutex, &ts);
         if (iam->stopping)
             break;
@@ -180,7 +180,7 @@ int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const ch
     meta_user_t u = {.access_key = {access_key, strlen(access_key)},
                      .secret_key = {secret_key, strlen(secret_key)},
                      .user = {user, strlen(user)},
-                     .created_ns = gw_now_ns()};
+                     .created_ns = yc_now_ns()};
     meta_buf_t buf = {0};
     meta_key_t key;
     int ret;

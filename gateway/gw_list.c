@@ -40,25 +40,21 @@ static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 
 static h2o_iovec_t b64(h2o_mem_pool_t *pool, h2o_iovec_t v)
 {
-    char *out = h2o_mem_alloc_pool(pool, 4 * ((v.len + 2) / 3) + 1);
-    int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v.base, (int)v.len);
-    return h2o_iovec_init(out, (size_t)n);
+    char *out = h2o_mem_alloc_pool(pool, YC_BASE64_LEN(v.len) + 1);
+    size_t n = yc_base64_encode((const uint8_t *)v.base, v.len, out);
+    return h2o_iovec_init(out, n);
 }
 
 static int unb64(h2o_mem_pool_t *pool, h2o_iovec_t v, h2o_iovec_t *out)
 {
-    if (v.len == 0 || v.len % 4 != 0 || v.len > 4 * ((META_KEY_MAX + 2) / 3))
+    size_t n;
+
+    if (v.len == 0 || v.len > YC_BASE64_LEN(META_KEY_MAX))
         return -1;
     char *buf = h2o_mem_alloc_pool(pool, v.len);
-    int n = EVP_DecodeBlock((unsigned char *)buf, (const unsigned char *)v.base, (int)v.len);
-    if (n < 0)
+    if (yc_base64_decode(v.base, v.len, (uint8_t *)buf, v.len, &n) != 0)
         return -1;
-    /* EVP_DecodeBlock counts the padding as zero bytes */
-    if (v.base[v.len - 1] == '=')
-        n--;
-    if (v.base[v.len - 2] == '=')
-        n--;
-    *out = h2o_iovec_init(buf, (size_t)n);
+    *out = h2o_iovec_init(buf, n);
     return 0;
 }
 

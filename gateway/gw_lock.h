@@ -30,7 +30,8 @@ typedef struct {
 } gw_lock_t;
 
 /* Takes the lock `name` on the drives of set s, waiting up to wait_ns for it. 0 when held,
- * GW_EBUSY when another owner kept it (or too few drives answered) for the whole wait. */
+ * GW_EBUSY when another owner kept it (or too few drives answered) for the whole wait, GW_ENOSPC
+ * at once when more drives are too full to grant it than a majority can spare. */
 int gw_lock_set(gw_set_t *s, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out);
 /* Same on every drive of the cluster (names that no set owns: bucket names). */
 int gw_lock_cluster(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out);

@@ -14,7 +14,7 @@
 #include "gateway/gw_object.h"
 #include "erasure/erasure.h"
 #include "gateway/gw_heal.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include <errno.h>
 #include <stdatomic.h>
 #include <openssl/evp.h>
@@ -22,26 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-void gw_random_id(uint8_t id[META_ID_LEN])
-{
-    if (RAND_bytes(id, META_ID_LEN) != 1) {
-        /* OpenSSL's DRBG failing means the process cannot be trusted to make ids: fall back to
-         * time and address bits, still unique enough for a data id, and say so */
-        int64_t t = gw_now_ns();
-        memcpy(id, &t, 8);
-        uintptr_t p = (uintptr_t)id;
-        memcpy(id + 8, &p, sizeof(p) < 8 ? sizeof(p) : 8);
-        gw_log(GW_LOG_ERROR, "event=rand_bytes_failed");
-    }
-}
-
-int64_t gw_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int gw_quorum_error(const int *results, size_t n, size_t quorum)
 {
@@ -142,7 +122,7 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
     out->set = set;
     memcpy(out->distribution, distribution, 16);
     out->size = size;
-    gw_random_id(out->data_id);
+    yc_random_id(out->data_id);
     w.data_id = out->data_id;
     if (ec_codec_get(set->k, set->m, &codec) != 0)
         return GW_EINVAL;
@@ -211,8 +191,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             if ((w.results[slot] = store_client_shard_append(w.writers[slot], blk, block)) != 0) {
                 store_client_shard_abort(w.writers[slot]);
                 w.writers[slot] = NULL;
-                gw_log(GW_LOG_WARN, "event=shard_append_failed drive=%s err=%d", set->drives[slot]->path,
-                       w.results[slot]);
+                yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,
+                       yc_errname(w.results[slot]));
             }
         }
     }
@@ -299,7 +279,7 @@ static void record_put_task(void *arg, size_t slot)
 typedef struct prune_batch prune_batch_t;
 
 typedef struct {
-    gw_job_t job;
+    yc_job_t job;
     prune_batch_t *batch;
     store_client_t *client;
 } prune_job_t;
@@ -311,7 +291,7 @@ struct prune_batch {
     prune_job_t jobs[16];
 };
 
-static void prune_run(gw_job_t *job)
+static void prune_run(yc_job_t *job)
 {
     prune_job_t *pj = (prune_job_t *)job;
     prune_batch_t *b = pj->batch;
@@ -346,7 +326,7 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *resu
         if (results[slot] != 0 || set->drives[slot]->client == NULL)
             continue;
         b->jobs[i] = (prune_job_t){.job = {.run = prune_run}, .batch = b, .client = set->drives[slot]->client};
-        gw_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        yc_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
         i++;
     }
 }
@@ -363,7 +343,8 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
         else if (cm.results[slot] == STORE_ESTALE)
             stale++;
         else if (set->drives[slot]->client != NULL)
-            gw_log(GW_LOG_WARN, "event=record_write_failed drive=%s err=%d", set->drives[slot]->path, cm.results[slot]);
+            yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%s", set->drives[slot]->path,
+                   yc_errname(cm.results[slot]));
     }
     /* Drives that already hold a newer version of the key absorbed this one: for the client the
      * write happened and was overwritten at once (last writer wins), but they do not hold it, so
@@ -560,8 +541,8 @@ static void report_damage(gw_object_t *o, uint32_t slot, int err)
     const meta_object_t *r = gw_object_record(o);
     o->set->drives[slot]->errors++;
     gw_heal_note(o->cluster->healer, r->bucket, r->key);
-    gw_log(GW_LOG_WARN, "event=heal_needed bucket=%.*s key=%.*s drive=%s err=%d", (int)r->bucket.len, r->bucket.base,
-           (int)r->key.len, r->key.base, o->set->drives[slot]->path, err);
+    yc_log(YC_LOG_WARN, "event=heal_needed bucket=%.*s key=%.*s drive=%s err=%s", (int)r->bucket.len, r->bucket.base,
+           (int)r->key.len, r->key.base, o->set->drives[slot]->path, yc_errname(err));
 }
 
 /* Rebuilds the k data blocks of one stripe in o->decoded (data order). fetch(i, buf) reads

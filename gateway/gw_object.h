@@ -16,18 +16,20 @@
 #define YC_GW_OBJECT_H
 #include <stddef.h>
 #include <stdint.h>
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/id.h"
 #include "gateway/gw_cluster.h"
 
-enum {
-    GW_OK = 0,
-    GW_ENOENT = -1,  /* no visible version */
-    GW_EQUORUM = -2, /* too few drives answered or agreed: the request may succeed later (503) */
-    GW_EIO = -3,     /* data could not be read back even with parity */
-    GW_ENOMEM = -4,
-    GW_EINVAL = -5,
-    GW_EBUSY = -40,  /* a namespace lock stayed held by someone else (gw_lock.h); apart from STORE_ codes */
-    GW_ENOSPC = -41, /* too many drives full for a write quorum: nothing succeeds until space is freed (507) */
-};
+/* Errors: the gateway block of common/errors.h, answered as gateway/gw_error.h says:
+ *   GW_ENOENT   no visible version
+ *   GW_EQUORUM  too few drives answered or agreed: the request may succeed later (503)
+ *   GW_EIO      data or a record could not be read back even with parity (500)
+ *   GW_ENOMEM, GW_EINVAL
+ *   GW_EBUSY    a namespace lock stayed held by someone else (gw_lock.h)
+ *   GW_ENOSPC   too many drives full for a write quorum: nothing succeeds until space is freed (507)
+ * The data path's users also take the clocks and random ids of common/ from here. */
+enum { GW_OK = 0 };
 
 /* The error of a write that reached fewer than quorum of its n drives (results: 0 or a STORE_
  * code per drive): GW_ENOSPC when more drives refused for lack of space (STORE_ENOSPC) than the
@@ -103,10 +105,5 @@ void gw_object_discard(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key);
  * (read, decode, re-encode) and the record written. *repaired counts the drives repaired,
  * *pending the drives that could not be reached (try again later). Blocking. */
 int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending);
-
-/* Random 16-byte id (data ids, upload ids). */
-void gw_random_id(uint8_t id[META_ID_LEN]);
-/* Wall-clock nanoseconds. */
-int64_t gw_now_ns(void);
 
 #endif

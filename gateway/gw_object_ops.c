@@ -9,8 +9,9 @@
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
+#include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
@@ -159,7 +160,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         return -1;
     }
 
-    gw_hex(data.md5, 16, etag);
+    yc_hex(data.md5, 16, etag);
     meta_buf_t parts = {0};
     meta_part_ref_t part = {.number = 1, .size = size};
     memcpy(part.data_id, data.data_id, META_ID_LEN);
@@ -169,7 +170,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     meta_object_t *r = &n->rec;
     r->bucket = gw_mb(ctx->bucket_ns);
     r->key = gw_mb(ctx->key);
-    r->mtime_ns = gw_now_ns();
+    r->mtime_ns = yc_now_ns();
     r->flags = data.is_inline ? META_OBJ_INLINE : 0;
     r->size = size;
     r->etag = (meta_bytes_t){etag, 32};
@@ -243,7 +244,7 @@ void gw_put_object(gw_ctx_t *ctx)
 
 typedef struct {
     h2o_generator_t gen; /* first: h2o hands it back to proceed */
-    gw_job_t job;
+    yc_job_t job;
     gw_ctx_t *ctx;
     gw_object_t *obj;
     uint64_t next_off, end; /* the next byte to read, one past the last to send */
@@ -287,7 +288,7 @@ static void stream_send(stream_t *s, int idx)
     h2o_send(s->ctx->req, &vec, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
-static void read_job_run(gw_job_t *job)
+static void read_job_run(yc_job_t *job)
 {
     stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
     int idx = s->read_idx;
@@ -300,7 +301,7 @@ static void read_job_run(gw_job_t *job)
     s->next_off += n;
 }
 
-static void read_job_done(gw_job_t *job)
+static void read_job_done(yc_job_t *job)
 {
     stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
     int idx = s->read_idx;
@@ -311,7 +312,7 @@ static void read_job_done(gw_job_t *job)
     }
     if (s->read_error) {
         /* headers are gone already: all we can do is cut the connection short */
-        gw_log(GW_LOG_ERROR, "request_id=%s event=get_read_failed", s->ctx->request_id);
+        yc_log(YC_LOG_ERROR, "request_id=%s event=get_read_failed", s->ctx->request_id);
         h2o_send(s->ctx->req, NULL, 0, H2O_SEND_STATE_ERROR);
         return;
     }
@@ -328,7 +329,7 @@ static void stream_read_next(stream_t *s)
     s->job.run = read_job_run;
     s->job.done = read_job_done;
     s->job.loop = s->ctx->job.loop;
-    gw_pool_submit(gw_server_read_pool(s->ctx->srv), &s->job);
+    yc_pool_submit(gw_server_read_pool(s->ctx->srv), &s->job);
 }
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
@@ -630,19 +631,18 @@ static void delete_objects_work(gw_ctx_t *ctx)
     for (size_t i = 0; i < del.count; i++) {
         s3_xml_delete_object_t *o = &del.objects[i];
         s3_error_t err = S3_OK;
+        const char *message = NULL;
         if (s3_key_validate(o->key) != 0)
             err = S3_ERR_INVALID_ARGUMENT;
         else if (o->version_id.base != NULL && !h2o_memis(o->version_id.base, o->version_id.len, H2O_STRLIT("null")))
             err = S3_ERR_NO_SUCH_VERSION;
         else if ((ret = delete_key(ctx, o->key)) != 0)
-            err = ret == GW_EQUORUM  ? S3_ERR_SERVICE_UNAVAILABLE
-                  : ret == GW_ENOSPC ? S3_ERR_STORAGE_FULL
-                                     : S3_ERR_INTERNAL_ERROR;
+            gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
             s3_xml_element(&w, "Key", o->key);
             s3_xml_element_str(&w, "Code", s3_error_info(err)->code);
-            s3_xml_element_str(&w, "Message", s3_error_info(err)->message);
+            s3_xml_element_str(&w, "Message", message != NULL ? message : s3_error_info(err)->message);
             s3_xml_close(&w, "Error");
         } else if (!del.quiet) {
             s3_xml_open(&w, "Deleted");

@@ -17,9 +17,10 @@
  * proportional to the body, so they happen on the worker (gw_body_prepare, gw_object_ops.c).
  */
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_error.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_refuse.h"
 #include "gateway/s3/host.h"
@@ -32,37 +33,18 @@
 
 #define ADMIN_PREFIX "/_admin/"
 
-void gw_hex(const uint8_t *in, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
 void gw_set_store_error(gw_ctx_t *ctx, int ret)
 {
-    switch (ret) {
-    case GW_ENOENT:
-        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
-        break;
-    case GW_EQUORUM:
-        gw_set_error(ctx, S3_ERR_SERVICE_UNAVAILABLE, "Not enough drives answered; try again");
+    const char *message;
+    s3_error_t err;
+
+    gw_error_lookup(ret, &err, &message);
+    gw_set_error(ctx, err, message);
+    if (err == S3_ERR_SERVICE_UNAVAILABLE)
         gw_health_log_unavailable(ctx->cluster->health, ctx->request_id); /* which drives, and why */
-        break;
-    case GW_ENOSPC:
-        gw_set_error(ctx, S3_ERR_STORAGE_FULL, NULL);
-        break;
-    case GW_EBUSY:
-        gw_set_error(ctx, S3_ERR_OPERATION_ABORTED, NULL);
-        break;
-    default:
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-        gw_log(GW_LOG_ERROR, "request_id=%s event=internal_error err=%d", ctx->request_id, ret);
-        break;
-    }
+    else if (err == S3_ERR_INTERNAL_ERROR)
+        yc_log(YC_LOG_ERROR, "request_id=%s event=internal_error err=%s detail=\"%s\"", ctx->request_id,
+               yc_errname(ret), yc_strerror(ret));
 }
 
 static int query_has(const gw_ctx_t *ctx, const char *name)

@@ -1,7 +1,8 @@
 /* gw_server.c — process start-up, the event loops, admission control and the response path.
  *
  * Each loop thread owns an h2o context and its own SO_REUSEPORT listener, so the kernel spreads
- * connections over the loops and no lock sits on the accept path. Admission control counts the
+ * connections over the loops and no lock sits on the accept path (common/server.h); the
+ * gateway's loops watch their connections' progress (common/listen.h). Admission control counts the
  * requests in flight: past max_inflight a request is answered 503 SlowDown at once, on the loop,
  * before it costs a worker or any memory beyond its headers, so the requests already admitted
  * keep their latency and a peak cannot exhaust memory.
@@ -10,8 +11,8 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_iam.h"
-#include "gateway/gw_listen.h"
-#include "gateway/gw_log.h"
+#include "common/server.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include <openssl/crypto.h>
 #include <ctype.h>
@@ -27,32 +28,20 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-typedef struct {
-    gw_server_t *srv;
-    pthread_t tid;
-    h2o_context_t ctx;
-    h2o_accept_ctx_t accept_ctx;
-    gw_loop_t loop;
-    h2o_socket_t *listener;
-    int fd;
-} loop_thread_t;
-
 struct gw_server {
     gw_config_t cfg;
-    h2o_globalconf_t globalconf;
     gw_cluster_t *cluster;
-    gw_pool_t *pool, *read_pool;
+    yc_pool_t *pool, *read_pool;
     gw_iam_t *iam;
     gw_healer_t *healer;
     store_gc_t *gc;
-    loop_thread_t *loops;
+    yc_server_t *http;    /* the h2o configuration, loops and listeners */
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
     atomic_size_t inflight;
     atomic_uint_fast64_t next_request;
     uint64_t request_salt;
     char **drive_paths;
-    volatile sig_atomic_t stopping;
 };
 
 const gw_config_t *gw_server_config(const gw_server_t *s)
@@ -60,7 +49,7 @@ const gw_config_t *gw_server_config(const gw_server_t *s)
     return &s->cfg;
 }
 
-gw_pool_t *gw_server_read_pool(gw_server_t *s)
+yc_pool_t *gw_server_read_pool(gw_server_t *s)
 {
     return s->read_pool;
 }
@@ -87,7 +76,7 @@ void gw_ctx_free(gw_ctx_t *ctx)
 {
     free(ctx->body_owned);
     OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
-    gw_listen_conn_release(ctx->conn);
+    yc_listen_conn_release(ctx->conn);
     atomic_fetch_sub(&ctx->srv->inflight, 1);
     free(ctx);
 }
@@ -232,13 +221,13 @@ void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message)
     gw_respond(ctx);
 }
 
-static void job_run(gw_job_t *job)
+static void job_run(yc_job_t *job)
 {
     gw_ctx_t *ctx = (gw_ctx_t *)job;
     ctx->work(ctx);
 }
 
-static void job_done(gw_job_t *job)
+static void job_done(yc_job_t *job)
 {
     gw_ctx_t *ctx = (gw_ctx_t *)job;
     if (ctx->send != NULL)
@@ -247,14 +236,13 @@ static void job_done(gw_job_t *job)
         gw_respond(ctx);
 }
 
-static void dispatch(gw_ctx_t *ctx, gw_work_fn work, gw_pool_t *pool)
+static void dispatch(gw_ctx_t *ctx, gw_work_fn work, yc_pool_t *pool)
 {
-    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, ctx, ctx->req->conn->ctx);
     ctx->work = work;
     ctx->job.run = job_run;
     ctx->job.done = job_done;
-    ctx->job.loop = &lt->loop;
-    gw_pool_submit(pool, &ctx->job);
+    ctx->job.loop = yc_server_loop_of(ctx->req);
+    yc_pool_submit(pool, &ctx->job);
 }
 
 void gw_dispatch(gw_ctx_t *ctx, gw_work_fn work)
@@ -303,10 +291,10 @@ static void on_access_dispose(void *p)
     double ms = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000.0 +
                 (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1000.0;
     format_client(req->conn, client, sizeof(client));
-    gw_log_value(bucket, sizeof(bucket), a->bucket.len > 0 ? a->bucket.base : NULL, a->bucket.len);
-    gw_log_value(key, sizeof(key), a->key.len > 0 ? a->key.base : NULL, a->key.len);
-    gw_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
-    gw_log(GW_LOG_INFO,
+    yc_log_value(bucket, sizeof(bucket), a->bucket.len > 0 ? a->bucket.base : NULL, a->bucket.len);
+    yc_log_value(key, sizeof(key), a->key.len > 0 ? a->key.base : NULL, a->key.len);
+    yc_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
+    yc_log(YC_LOG_INFO,
            "event=request request_id=%s access_key=%s client=%s op=%s bucket=%s key=%s status=%d bytes_out=%zu "
            "bytes_in=%zu duration_ms=%.3f%s%s",
            a->request_id, ak, client, gw_op_name(a->op), bucket, key, req->res.status, req->bytes_sent,
@@ -316,14 +304,9 @@ static void on_access_dispose(void *p)
 
 /* ---------------------------------------------------------------- request entry */
 
-typedef struct {
-    h2o_handler_t super;
-    gw_server_t *srv;
-} root_handler_t;
-
-static int on_request(h2o_handler_t *self, h2o_req_t *req)
+static int on_request(void *arg, h2o_req_t *req)
 {
-    gw_server_t *srv = ((root_handler_t *)self)->srv;
+    gw_server_t *srv = arg;
     gw_ctx_t *ctx;
 
     if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
@@ -334,7 +317,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     ctx->srv = srv;
     ctx->cluster = srv->cluster;
     ctx->iam = srv->iam;
-    ctx->started_ns = gw_now_ns();
+    ctx->started_ns = yc_now_ns();
     next_request_id(srv, ctx->request_id);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-request-id"), 0, NULL,
                           h2o_strdup(&req->pool, ctx->request_id, 16).base, 16);
@@ -342,7 +325,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     memset(ctx->access, 0, sizeof(*ctx->access));
     ctx->access->req = req;
     memcpy(ctx->access->request_id, ctx->request_id, sizeof(ctx->request_id));
-    ctx->conn = gw_listen_conn_hold(req->conn);
+    ctx->conn = yc_listen_conn_hold(req->conn);
 
     if (atomic_fetch_add(&srv->inflight, 1) >= srv->cfg.max_inflight) {
         gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
@@ -352,7 +335,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-/* ---------------------------------------------------------------- loops */
+/* ---------------------------------------------------------------- stalled requests */
 
 /* The watchdog's answer to a request that stopped arriving half-way: S3's RequestTimeout. */
 static size_t stalled_request_response(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap)
@@ -376,37 +359,11 @@ static size_t stalled_request_response(void *arg, const char *client, uint64_t b
     if (n <= 0 || (size_t)n >= cap)
         return 0;
     /* the request never reached a handler: what is known of it */
-    gw_log(GW_LOG_INFO,
+    yc_log(YC_LOG_INFO,
            "event=request request_id=%s access_key=- client=%s op=- bucket=- key=- status=%d bytes_out=%zu "
            "bytes_in=%llu error=%s",
            id, client, info->status, xml.len, (unsigned long long)bytes_in, info->code);
     return (size_t)n;
-}
-
-/* Everything of h2o that a loop owns is made on the loop's own thread: sockets take their
- * buffers from the creating thread's __thread allocator, and two loops reading into buffers
- * from one (the main thread's) would corrupt it. */
-static void *loop_main(void *arg)
-{
-    loop_thread_t *lt = arg;
-
-    h2o_context_init(&lt->ctx, h2o_evloop_create(), &lt->srv->globalconf);
-    gw_loop_init(&lt->loop, lt->ctx.loop);
-    lt->accept_ctx.ctx = &lt->ctx;
-    lt->accept_ctx.hosts = lt->srv->globalconf.hosts;
-    gw_listen_watch_t watch = {.progress_timeout_ms = (uint64_t)lt->srv->cfg.progress_timeout * 1000,
-                               .stalled_request_response = stalled_request_response,
-                               .arg = lt->srv};
-    lt->listener = gw_listen_start_watched(lt->ctx.loop, lt->fd, &lt->accept_ctx, &watch);
-    while (!lt->srv->stopping)
-        h2o_evloop_run(lt->ctx.loop, INT32_MAX);
-    return NULL;
-}
-
-static int start_loop(gw_server_t *srv, loop_thread_t *lt)
-{
-    lt->srv = srv;
-    return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
 }
 
 static int make_dirs(const char *path)
@@ -456,8 +413,8 @@ static int load_domains(gw_server_t *srv, const char *list)
 
 static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
 {
-    gw_log(ret == 0 ? GW_LOG_INFO : GW_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
-           ret);
+    yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%s", drive, removed,
+           yc_errname(ret));
 }
 
 /* Shards left without a record by a crash (ours or a writer's) go in the background; remote
@@ -488,7 +445,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         return -ENOMEM;
     srv->cfg = *cfg;
     uint8_t salt[META_ID_LEN];
-    gw_random_id(salt);
+    yc_random_id(salt);
     memcpy(&srv->request_salt, salt, sizeof(srv->request_salt));
     signal(SIGPIPE, SIG_IGN);
     if ((ret = make_dirs(cfg->data_dir)) != 0)
@@ -535,13 +492,13 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
             continue;
         store_drive_space(d->local, &free_bytes, &reserve);
         /* a drive too full to open its database for writing serves reads until space is freed */
-        gw_log(meta_db_read_only(store_drive_db(d->local)) ? GW_LOG_WARN : GW_LOG_INFO,
+        yc_log(meta_db_read_only(store_drive_db(d->local)) ? YC_LOG_WARN : YC_LOG_INFO,
                "event=drive_opened drive=%s free=%llu reserve=%llu read_only=%d", d->path,
                (unsigned long long)free_bytes, (unsigned long long)reserve,
                meta_db_read_only(store_drive_db(d->local)));
     }
-    if ((ret = gw_pool_new(cfg->workers, &srv->pool)) != 0 ||
-        (ret = gw_pool_new(cfg->read_workers, &srv->read_pool)) != 0)
+    if ((ret = yc_pool_new(cfg->workers, &srv->pool)) != 0 ||
+        (ret = yc_pool_new(cfg->read_workers, &srv->read_pool)) != 0)
         goto fail;
     if ((ret = gw_healer_start(srv->cluster, &srv->healer)) != 0)
         goto fail;
@@ -551,29 +508,22 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if ((ret = load_domains(srv, cfg->domains)) != 0)
         goto fail;
 
-    h2o_config_init(&srv->globalconf);
-    srv->globalconf.max_request_entity_size = (size_t)cfg->max_object_size + 64 * 1024 * 1024;
-    srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("yuncang"));
-    /* h2o times the whole request read (and keep-alive idle time) with this one timer: put it out
-     * of the way; the loops' progress watchdog closes stalled and idle connections instead */
-    srv->globalconf.http1.req_timeout = UINT64_C(1) << 40;
-    h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
-    root_handler_t *handler = (root_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
-    handler->super.on_req = on_request;
-    handler->srv = srv;
-
-    srv->loops = calloc(cfg->loops, sizeof(*srv->loops));
-    for (size_t i = 0; i < cfg->loops; i++) {
-        if ((srv->loops[i].fd = gw_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
-            ret = srv->loops[i].fd;
-            goto fail;
-        }
-    }
-    for (size_t i = 0; i < cfg->loops; i++)
-        if ((ret = start_loop(srv, &srv->loops[i])) != 0)
-            goto fail;
-    gw_log(GW_LOG_INFO,
+    /* h2o times the whole request read (and keep-alive idle time) with one timer: put it out of
+     * the way; the loops' progress watchdog closes stalled and idle connections instead */
+    yc_listen_watch_t watch = {.progress_timeout_ms = (uint64_t)cfg->progress_timeout * 1000,
+                               .stalled_request_response = stalled_request_response,
+                               .arg = srv};
+    yc_server_config_t http = {.name = "yuncang",
+                               .max_request_entity_size = (size_t)cfg->max_object_size + 64 * 1024 * 1024,
+                               .req_timeout_ms = UINT64_C(1) << 40,
+                               .on_request = on_request,
+                               .arg = srv,
+                               .watch = &watch};
+    if ((ret = yc_server_new(&http, &srv->http)) != 0 ||
+        (ret = yc_server_listen(srv->http, cfg->listen_host, cfg->listen_port, cfg->loops)) != 0 ||
+        (ret = yc_server_start(srv->http)) != 0)
+        goto fail;
+    yc_log(YC_LOG_INFO,
            "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu progress_timeout=%llu",
            cfg->listen_host, cfg->listen_port, srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops,
            cfg->workers, (unsigned long long)cfg->progress_timeout);
@@ -581,7 +531,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     return 0;
 
 fail:
-    gw_log(GW_LOG_ERROR, "event=start_failed err=%d", ret);
+    yc_log(YC_LOG_ERROR, "event=start_failed err=%s detail=\"%s\"", yc_errname(ret), yc_strerror(ret));
     return ret;
 }
 
@@ -599,7 +549,7 @@ void gw_server_wait(gw_server_t *s)
     signal(SIGPIPE, SIG_IGN);
     while (!got_signal)
         pause();
-    gw_log(GW_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
+    yc_log(YC_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
 }
 
 void gw_server_free(gw_server_t *s)
@@ -608,9 +558,9 @@ void gw_server_free(gw_server_t *s)
      * left to the exit, as h2o offers no way to stop a loop blocked in epoll from outside. */
     if (s == NULL)
         return;
-    s->stopping = 1;
+    yc_server_stop(s->http);
     store_gc_stop(s->gc);
-    gw_pool_free(s->pool);
-    gw_pool_free(s->read_pool);
+    yc_pool_free(s->pool);
+    yc_pool_free(s->read_pool);
     gw_cluster_close(s->cluster);
 }

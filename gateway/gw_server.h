@@ -3,7 +3,7 @@
  *
  * Threads: `loops` event-loop threads share the listening port through SO_REUSEPORT; each runs
  * h2o and never blocks. A request is parsed and authenticated on its loop, then its blocking
- * part runs as a job on the worker pool, and the answer is sent back on the loop (gw_pool.h).
+ * part runs as a job on the worker pool, and the answer is sent back on the loop (common/pool.h).
  *
  * A request's memory: h2o keeps an HTTP/1 connection quiet (no reads, no timers) from the end
  * of the request body until the response starts, so while a job runs nothing on the loop touches
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "gateway/gw_cluster.h"
 #include "gateway/gw_config.h"
-#include "gateway/gw_pool.h"
+#include "common/pool.h"
 #include "gateway/s3/error.h"
 #include "gateway/s3/query.h"
 #include "gateway/s3/sigv4.h"
@@ -83,7 +83,7 @@ typedef struct {
 } gw_access_t;
 
 struct gw_ctx {
-    gw_job_t job;
+    yc_job_t job;
     h2o_req_t *req;
     gw_server_t *srv;
     gw_cluster_t *cluster;
@@ -91,7 +91,7 @@ struct gw_ctx {
     char request_id[17];
     int64_t started_ns;
     gw_access_t *access;  /* the access-log record (request pool) */
-    struct gw_conn *conn; /* the watched connection (gw_listen.h), held while ctx lives; may be NULL */
+    struct yc_conn *conn; /* the watched connection (common/listen.h), held while ctx lives; may be NULL */
     /* the parsed request */
     h2o_iovec_t method;
     gw_op_t op;
@@ -148,7 +148,7 @@ void gw_ctx_free(gw_ctx_t *ctx);
 /* The configuration the server runs with. */
 const gw_config_t *gw_server_config(const gw_server_t *s);
 /* The read pool (for handlers that submit read jobs of their own). */
-gw_pool_t *gw_server_read_pool(gw_server_t *s);
+yc_pool_t *gw_server_read_pool(gw_server_t *s);
 /* The endpoint domains of virtual-host addressing (lowercase), and their number. */
 const h2o_iovec_t *gw_server_domains(const gw_server_t *s, size_t *n);
 /* The identity table (admin API). */

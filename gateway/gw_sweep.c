@@ -12,7 +12,7 @@
  */
 #include "gateway/gw_sweep.h"
 #include "gateway/gw_bucket_record.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -263,7 +263,7 @@ int gw_sweep_dead(gw_cluster_t *c, size_t *swept)
                         size_t removed;
                         if (gw_sweep_ns(c, (meta_bytes_t){f.ns, f.len}, &removed) != 0)
                             ret = GW_EQUORUM;
-                        gw_log(GW_LOG_INFO, "event=namespace_swept ns=%s records=%zu", f.ns, removed);
+                        yc_log(YC_LOG_INFO, "event=namespace_swept ns=%s records=%zu", f.ns, removed);
                         (*swept)++;
                     }
                 }

@@ -29,16 +29,13 @@
 #define YC_META_H
 #include <stddef.h>
 #include <stdint.h>
+#include "common/errors.h"
 
-enum {
-    META_OK = 0,
-    META_ENOENT = -1,   /* no such record */
-    META_ECORRUPT = -2, /* checksum, magic, version or a length is wrong */
-    META_ENOMEM = -3,
-    META_EIO = -4,    /* RocksDB reported an error */
-    META_ERANGE = -5, /* a field is too long to encode, or an output buffer is too small */
-    META_ENOSPC = -6, /* the drive is full: RocksDB could not write, or is open read-only for it */
-};
+/* Errors: the meta block of common/errors.h. META_ENOENT no such record; META_ECORRUPT checksum,
+ * magic, version or a length is wrong; META_ENOMEM; META_EIO RocksDB reported an error;
+ * META_ERANGE a field is too long to encode, or an output buffer is too small; META_ENOSPC the
+ * drive is full: RocksDB could not write, or is open read-only for it. */
+enum { META_OK = 0 };
 
 #define META_ID_LEN          16   /* version ids, data ids and upload ids */
 #define META_KEY_MAX         1024 /* longest object key S3 allows, in bytes */

@@ -45,6 +45,7 @@
  */
 #include "meta/meta.h"
 #include "meta/meta_internal.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -314,12 +315,7 @@ int meta_db_reopen(meta_db_t *db)
 
     if (atomic_load(&db->write_error) == 0)
         return 0;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_nsec += META_DB_REOPEN_WAIT_NS;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    yc_deadline(CLOCK_REALTIME, META_DB_REOPEN_WAIT_NS, &deadline);
     if (pthread_rwlock_timedwrlock(&db->lock, &deadline) != 0)
         return atomic_load(&db->write_error); /* calls in progress: the next attempt swaps */
     if (atomic_load(&db->write_error) == 0) {

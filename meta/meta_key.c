@@ -17,6 +17,7 @@
  */
 #include "meta/meta.h"
 #include "meta/meta_internal.h"
+#include "common/bytes.h"
 
 #include <string.h>
 
@@ -44,15 +45,14 @@ static int ns_ok(meta_bytes_t ns)
 
 size_t meta_bucket_ns(meta_bytes_t name, uint64_t incarnation, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
     size_t n = name.len <= META_BUCKET_MAX ? name.len : META_BUCKET_MAX;
+    uint8_t be[8];
 
     memcpy(out, name.base, n);
     out[n++] = ':';
-    for (int i = 15; i >= 0; i--)
-        out[n++] = digits[(incarnation >> (4 * i)) & 15];
-    out[n] = '\0';
-    return n;
+    yc_put_be64(be, incarnation); /* most significant digit first */
+    yc_hex(be, sizeof(be), out + n);
+    return n + 2 * sizeof(be);
 }
 
 static void put_bytes(meta_key_t *out, const void *p, size_t n)
@@ -127,7 +127,7 @@ int meta_key_object(meta_bytes_t bucket, meta_bytes_t key, int64_t mtime_ns, con
         return META_ERANGE;
     if ((ret = put_object_head(KEY_TAG_OBJECT, bucket, key, out)) != 0)
         return ret;
-    meta_put_be64(out->buf + out->len, ~(uint64_t)mtime_ns);
+    yc_put_be64(out->buf + out->len, ~(uint64_t)mtime_ns);
     out->len += 8;
     put_bytes(out, vid, META_ID_LEN);
     return 0;
@@ -183,7 +183,7 @@ int meta_key_part(const uint8_t upload_id[META_ID_LEN], uint32_t part_number, me
     out->len = 0;
     put_byte(out, KEY_TAG_PART);
     put_bytes(out, upload_id, META_ID_LEN);
-    meta_put_be32(out->buf + out->len, part_number);
+    yc_put_be32(out->buf + out->len, part_number);
     out->len += 4;
     return 0;
 }
@@ -271,7 +271,7 @@ int meta_key_parse_object(const uint8_t *enc, size_t len, meta_bytes_t *bucket, 
     if (len - pos != tail)
         return META_ECORRUPT;
     if (enc[0] == KEY_TAG_OBJECT) {
-        inv = ~meta_get_be64(enc + pos);
+        inv = ~yc_get_be64(enc + pos);
         if (inv > (uint64_t)INT64_MAX) /* the encoder never writes a negative time */
             return META_ECORRUPT;
         pos += 8;

@@ -24,6 +24,7 @@
  */
 #include "meta/meta.h"
 #include "meta/meta_internal.h"
+#include "common/bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ static void w_u32(writer_t *w, uint32_t v)
 {
     uint8_t b[4];
 
-    meta_put_le32(b, v);
+    yc_put_le32(b, v);
     w_raw(w, b, sizeof(b));
 }
 
@@ -101,7 +102,7 @@ static void w_u64(writer_t *w, uint64_t v)
 {
     uint8_t b[8];
 
-    meta_put_le64(b, v);
+    yc_put_le64(b, v);
     w_raw(w, b, sizeof(b));
 }
 
@@ -161,13 +162,13 @@ static const uint8_t *r_raw(reader_t *r, size_t n)
 static uint32_t r_u32(reader_t *r)
 {
     const uint8_t *q = r_raw(r, 4);
-    return q != NULL ? meta_get_le32(q) : 0;
+    return q != NULL ? yc_get_le32(q) : 0;
 }
 
 static uint64_t r_u64(reader_t *r)
 {
     const uint8_t *q = r_raw(r, 8);
-    return q != NULL ? meta_get_le64(q) : 0;
+    return q != NULL ? yc_get_le64(q) : 0;
 }
 
 static int64_t r_i64(reader_t *r)
@@ -203,7 +204,7 @@ static int r_begin(reader_t *r, const void *buf, size_t len, uint8_t magic)
 
     if (buf == NULL || len < 2 + RECORD_HASH_LEN)
         return META_ECORRUPT;
-    if (XXH3_64bits(p, len - RECORD_HASH_LEN) != meta_get_le64(p + len - RECORD_HASH_LEN))
+    if (XXH3_64bits(p, len - RECORD_HASH_LEN) != yc_get_le64(p + len - RECORD_HASH_LEN))
         return META_ECORRUPT;
     if (p[0] != magic || p[1] != RECORD_VERSION)
         return META_ECORRUPT;
@@ -448,8 +449,8 @@ int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out)
     if (r->parts.len / PART_REF_LEN <= i)
         return META_ECORRUPT;
     p = (const uint8_t *)r->parts.base + (size_t)i * PART_REF_LEN;
-    out->number = meta_get_le32(p);
-    out->size = meta_get_le64(p + 4);
+    out->number = yc_get_le32(p);
+    out->size = yc_get_le64(p + 4);
     memcpy(out->data_id, p + 12, META_ID_LEN);
     memcpy(out->etag, p + 12 + META_ID_LEN, sizeof(out->etag));
     return 0;
@@ -477,8 +478,8 @@ int meta_parts_append(meta_buf_t *parts, const meta_part_ref_t *p)
     if ((ret = buf_reserve(parts, PART_REF_LEN)) != 0)
         return ret;
     q = parts->base + parts->len;
-    meta_put_le32(q, p->number);
-    meta_put_le64(q + 4, p->size);
+    yc_put_le32(q, p->number);
+    yc_put_le64(q + 4, p->size);
     memcpy(q + 12, p->data_id, META_ID_LEN);
     memcpy(q + 12 + META_ID_LEN, p->etag, sizeof(p->etag));
     parts->len += PART_REF_LEN;

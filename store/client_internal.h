@@ -1,11 +1,13 @@
 /* client_internal.h — what the client transports and the yc-store daemon share: the transport
  * table behind store_client_t, and the pieces of the wire format both ends compute the same
- * way (request signing, byte order, hex). The wire format itself is described in client_net.c.
+ * way (request signing; byte order and hex come from common/bytes.h). The wire format itself is
+ * described in client_net.c.
  */
 #ifndef YC_STORE_CLIENT_INTERNAL_H
 #define YC_STORE_CLIENT_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
+#include "common/bytes.h"
 #include "store/client.h"
 
 typedef struct {
@@ -65,35 +67,7 @@ void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method
                     const char body_sha256_hex[64], char out[STORE_NET_SIG_HEX + 1]);
 /* Hex SHA-256 of the concatenation of n buffers; out gets 64 hex digits and a NUL. */
 void store_net_body_hash(const void *const *bufs, const size_t *lens, size_t n, char out[65]);
-void store_net_hex(const uint8_t *in, size_t len, char *out); /* writes 2*len digits and a NUL */
-/* Decodes exactly 2*len hex digits; -1 on a bad digit. */
-int store_net_unhex(const char *in, size_t len, uint8_t *out);
 /* A drive name as the daemon accepts it. */
 int store_net_drive_name_ok(const char *name, size_t len);
-
-static inline void store_net_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void store_net_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline uint32_t store_net_get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-static inline uint64_t store_net_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 #endif

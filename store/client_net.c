@@ -17,7 +17,9 @@
  * same second (two GETs of one object) would look like a replay of each other.
  *
  * Answers always carry content-length. 200 carries the result; any other status carries
- * x-yc-error: <negative STORE_ code>, which the client returns as is (401: STORE_EAUTH).
+ * x-yc-error: <negative code> (common/errors.h: a STORE_ code or -errno, one value each across
+ * the whole error space, and both ends are the same build), which the client returns as is
+ * (401: STORE_EAUTH).
  *
  * Operations (<id>: 32 hex digits of the data id; <i>: decimal shard index; integers in bodies
  * are little-endian; lp(x) is a u32 length followed by the bytes; keys are binary and so only
@@ -91,39 +93,6 @@
 
 /* ---------------------------------------------------------------- shared wire pieces */
 
-static const char hex_digits[] = "0123456789abcdef";
-
-void store_net_hex(const uint8_t *in, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex_digits[in[i] >> 4];
-        out[2 * i + 1] = hex_digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-static int unhex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int store_net_unhex(const char *in, size_t len, uint8_t *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        int hi = unhex_digit(in[2 * i]), lo = unhex_digit(in[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 int store_net_drive_name_ok(const char *name, size_t len)
 {
     if (len == 0 || len > STORE_NET_DRIVE_NAME_MAX)
@@ -154,7 +123,7 @@ void store_net_body_hash(const void *const *bufs, const size_t *lens, size_t n, 
         EVP_DigestFinal_ex(ctx, digest, &dlen);
     }
     EVP_MD_CTX_free(ctx);
-    store_net_hex(digest, sizeof(digest), out);
+    yc_hex(digest, sizeof(digest), out);
 }
 
 void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method, size_t method_len, const char *path,
@@ -183,7 +152,7 @@ void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method
         /* a signature nobody can match, rather than a predictable one */
         RAND_bytes(mac, 32);
     }
-    store_net_hex(mac, 32, out);
+    yc_hex(mac, 32, out);
 }
 
 /* ---------------------------------------------------------------- client state */
@@ -233,23 +202,16 @@ typedef struct {
     size_t resp_len;
 } net_call_t;
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---------------------------------------------------------------- sockets */
 
 /* Waits until fd is ready for ev; 0 ready, STORE_EIO on timeout or error. */
 static int wait_fd(int fd, short ev, uint32_t ms)
 {
     struct pollfd p = {.fd = fd, .events = ev};
-    int64_t deadline = now_ns() + (int64_t)ms * 1000000;
+    int64_t deadline = yc_mono_ns() + (int64_t)ms * 1000000;
 
     for (;;) {
-        int64_t left = (deadline - now_ns()) / 1000000;
+        int64_t left = (deadline - yc_mono_ns()) / 1000000;
         int n = poll(&p, 1, left > 0 ? (int)left : 0);
         if (n > 0)
             return 0;
@@ -295,7 +257,7 @@ static int conn_alive(int fd)
 /* A connection: an idle one when one is alive (*reused set), else a new one. */
 static int conn_get(net_client_t *c, int *reused)
 {
-    int64_t now = now_ns();
+    int64_t now = yc_mono_ns();
 
     pthread_mutex_lock(&c->mutex);
     while (c->nidle > 0) {
@@ -317,7 +279,7 @@ static void conn_put(net_client_t *c, int fd)
 {
     pthread_mutex_lock(&c->mutex);
     if (c->nidle < c->pool_size) {
-        c->idle[c->nidle++] = (idle_conn_t){.fd = fd, .since_ns = now_ns()};
+        c->idle[c->nidle++] = (idle_conn_t){.fd = fd, .since_ns = yc_mono_ns()};
         fd = -1;
     }
     pthread_mutex_unlock(&c->mutex);
@@ -467,8 +429,8 @@ static int exchange(net_client_t *c, int fd, net_call_t *call, int *answered, in
 
     /* a fresh nonce per attempt: a resent request must not look like a replay */
     memcpy(nonce_raw, c->nonce_prefix, 8);
-    store_net_put64(nonce_raw + 8, atomic_fetch_add(&c->nonce_seq, 1));
-    store_net_hex(nonce_raw, sizeof(nonce_raw), nonce);
+    yc_put_le64(nonce_raw + 8, atomic_fetch_add(&c->nonce_seq, 1));
+    yc_hex(nonce_raw, sizeof(nonce_raw), nonce);
     snprintf(date, sizeof(date), "%lld", (long long)time(NULL));
     store_net_body_hash(call->body, call->body_len, 2, body_hash);
     store_net_sign(c->secret, c->secret_len, call->method, strlen(call->method), call->target, strlen(call->target),
@@ -578,7 +540,7 @@ static net_client_t *net_of(store_client_t *c)
 static void shard_target(net_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index, char *out, size_t cap)
 {
     char hex[2 * META_ID_LEN + 1];
-    store_net_hex(data_id, META_ID_LEN, hex);
+    yc_hex(data_id, META_ID_LEN, hex);
     snprintf(out, cap, "/v1/%s/shards/%s/%u", c->drive, hex, index);
 }
 
@@ -694,7 +656,7 @@ static int net_shard_stat(store_client_t *bc, const uint8_t data_id[META_ID_LEN]
     int ret = net_call(c, &call);
     call_reset(&call);
     if (ret == 0)
-        *size = store_net_get64(raw);
+        *size = yc_get_le64(raw);
     return ret;
 }
 
@@ -756,10 +718,10 @@ static int object_ref_encode(meta_bytes_t bucket, meta_bytes_t key, const uint8_
     size_t n = 0;
     if (bucket.len > META_NS_MAX || key.len > META_KEY_MAX || 9 + bucket.len + key.len + META_ID_LEN > cap)
         return STORE_EINVAL;
-    store_net_put32(out + n, (uint32_t)bucket.len);
+    yc_put_le32(out + n, (uint32_t)bucket.len);
     memcpy(out + n + 4, bucket.base, bucket.len);
     n += 4 + bucket.len;
-    store_net_put32(out + n, (uint32_t)key.len);
+    yc_put_le32(out + n, (uint32_t)key.len);
     memcpy(out + n + 4, key.base, key.len);
     n += 4 + key.len;
     out[n++] = vid != NULL;
@@ -822,7 +784,7 @@ static int net_record_put(store_client_t *bc, const meta_key_t *key, const void 
 
     if (key->len > META_ENCODED_KEY_MAX || vlen > STORE_NET_MAX_BODY - sizeof(head))
         return STORE_EINVAL;
-    store_net_put32(head, (uint32_t)key->len);
+    yc_put_le32(head, (uint32_t)key->len);
     memcpy(head + 4, key->buf, key->len);
     set_target(&call, net_of(bc), "records/put");
     call.body[0] = head;
@@ -871,11 +833,11 @@ static int scan_deliver(const uint8_t *p, size_t len, size_t limit, size_t *seen
     more = p[0];
     while (pos < len) {
         uint32_t klen, vlen;
-        if (len - pos < 4 || (klen = store_net_get32(p + pos)) > len - pos - 4 || len - pos - 4 - klen < 4)
+        if (len - pos < 4 || (klen = yc_get_le32(p + pos)) > len - pos - 4 || len - pos - 4 - klen < 4)
             return STORE_EIO;
         const uint8_t *k = p + pos + 4;
         pos += 4 + klen;
-        if ((vlen = store_net_get32(p + pos)) > len - pos - 4)
+        if ((vlen = yc_get_le32(p + pos)) > len - pos - 4)
             return STORE_EIO;
         const uint8_t *v = p + pos + 4;
         pos += 4 + vlen;
@@ -917,14 +879,14 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
         size_t n = 0;
         int cb_ret = 0;
 
-        store_net_put32(body, (uint32_t)prefix->len);
+        yc_put_le32(body, (uint32_t)prefix->len);
         memcpy(body + 4, prefix->buf, prefix->len);
         n = 4 + prefix->len;
         body[n++] = (uint8_t)mode;
-        store_net_put32(body + n, (uint32_t)last.len);
+        yc_put_le32(body + n, (uint32_t)last.len);
         memcpy(body + n + 4, last.buf, last.len);
         n += 4 + last.len;
-        store_net_put64(body + n, limit != 0 ? limit - seen : 0);
+        yc_put_le64(body + n, limit != 0 ? limit - seen : 0);
         n += 8;
         set_target(&call, net_of(bc), "records/scan");
         call.body[0] = body;
@@ -953,13 +915,13 @@ static int lock_call(store_client_t *bc, const char *op, meta_bytes_t name, cons
 
     if (name.len > META_LOCK_NAME_MAX)
         return STORE_EINVAL;
-    store_net_put32(body, (uint32_t)name.len);
+    yc_put_le32(body, (uint32_t)name.len);
     memcpy(body + 4, name.base, name.len);
     n = 4 + name.len;
     memcpy(body + n, owner, META_ID_LEN);
     n += META_ID_LEN;
     if (lease_ns != NULL) {
-        store_net_put64(body + n, (uint64_t)*lease_ns);
+        yc_put_le64(body + n, (uint64_t)*lease_ns);
         n += 8;
     }
     set_target(&call, net_of(bc), op);

@@ -127,7 +127,6 @@ int store_drive_gc_orphans(store_drive_t *d, int64_t min_age_ns, const volatile 
 {
     id_set_t refs = {0};
     char dir[PATH_MAX], path[PATH_MAX];
-    struct timespec now;
     int ret = 0;
 
     *removed = 0;
@@ -137,8 +136,7 @@ int store_drive_gc_orphans(store_drive_t *d, int64_t min_age_ns, const volatile 
     prefix = 'P';
     if ((ret = meta_db_scan(d->db, &prefix, 1, NULL, 0, add_part_refs, &refs)) != 0)
         goto out;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t cutoff = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - min_age_ns;
+    int64_t cutoff = yc_now_ns() - min_age_ns;
     for (int x = 0; x < 256 && !(stop != NULL && *stop); x++) {
         snprintf(dir, sizeof(dir), "%s/shards/%02x", d->path, x);
         DIR *dh = opendir(dir);

@@ -53,7 +53,7 @@ struct store_identity {
     store_identity_info_t info;
 };
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
+void store_set_why(char *why, size_t whylen, const char *fmt, ...)
 {
     va_list ap;
     if (why == NULL || whylen == 0)
@@ -63,30 +63,10 @@ static void set_why(char *why, size_t whylen, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char hex_digits[] = "0123456789abcdef";
-
-static void to_hex(const uint8_t *in, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex_digits[in[i] >> 4];
-        out[2 * i + 1] = hex_digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
 /* Exactly 2*len lowercase hex digits into out; -1 otherwise. */
 static int from_hex(const char *in, size_t inlen, uint8_t *out, size_t len)
 {
-    if (inlen != 2 * len)
-        return -1;
-    for (size_t i = 0; i < inlen; i++) {
-        const char *d = memchr(hex_digits, in[i], 16);
-        if (d == NULL || in[i] == '\0')
-            return -1;
-        int v = (int)(d - hex_digits);
-        out[i / 2] = (uint8_t)(i % 2 == 0 ? v << 4 : out[i / 2] | v);
-    }
-    return 0;
+    return inlen == 2 * len && yc_unhex_lower(in, len, out) == 0 ? 0 : -1;
 }
 
 static void compute_verifier(const void *secret, size_t secret_len, const uint8_t drive_id[STORE_ID_LEN],
@@ -96,7 +76,7 @@ static void compute_verifier(const void *secret, size_t secret_len, const uint8_
     char hex[2 * STORE_ID_LEN + 1];
     unsigned int len = 0;
 
-    to_hex(drive_id, STORE_ID_LEN, hex);
+    yc_hex(drive_id, STORE_ID_LEN, hex);
     int n = snprintf(msg, sizeof(msg), "yuncang drive verifier 1 %s", hex);
     if (HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)msg, (size_t)n, out, &len) == NULL ||
         len != 32)
@@ -141,15 +121,15 @@ int store_identity_encode(const store_identity_info_t *info, char *buf, size_t c
         return STORE_EINVAL;
     EMIT("%s\nformat: %u\n", IDENTITY_HEADER, info->format);
     if (info->has_drive_id) {
-        to_hex(info->drive_id, STORE_ID_LEN, hex);
+        yc_hex(info->drive_id, STORE_ID_LEN, hex);
         EMIT("drive_id: %s\n", hex);
     }
     if (info->has_verifier) {
-        to_hex(info->verifier, 32, hex);
+        yc_hex(info->verifier, 32, hex);
         EMIT("verifier: %s\n", hex);
     }
     if (info->placed) {
-        to_hex(info->cluster_id, STORE_ID_LEN, hex);
+        yc_hex(info->cluster_id, STORE_ID_LEN, hex);
         EMIT("cluster_id: %s\nset: %u\nslot: %u\n", hex, info->set, info->slot);
     }
 #undef EMIT
@@ -233,7 +213,7 @@ static int write_identity(store_identity_t *id, const store_identity_info_t *inf
     int fd = -1, ret;
 
     if ((ret = store_identity_encode(info, text, sizeof(text), &len)) != 0) {
-        set_why(why, whylen, "identity too long to write");
+        store_set_why(why, whylen, "identity too long to write");
         return ret;
     }
     if ((fd = openat(id->dirfd, IDENTITY_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
@@ -253,7 +233,7 @@ static int write_identity(store_identity_t *id, const store_identity_info_t *inf
 
 os_fail:
     ret = errno;
-    set_why(why, whylen, "cannot write its identity: %s", strerror(ret));
+    store_set_why(why, whylen, "cannot write its identity: %s", strerror(ret));
     if (fd >= 0)
         close(fd);
     unlinkat(id->dirfd, IDENTITY_TMP, 0);
@@ -303,24 +283,24 @@ static int read_identity(int dirfd, store_identity_info_t *info, char *why, size
         if (errno == ENOENT)
             return 0;
         err = errno;
-        set_why(why, whylen, "cannot read its identity: %s", strerror(err));
+        store_set_why(why, whylen, "cannot read its identity: %s", strerror(err));
         return STORE_EIO;
     }
     n = read(fd, text, sizeof(text));
     err = errno;
     close(fd);
     if (n < 0) {
-        set_why(why, whylen, "cannot read its identity: %s", strerror(err));
+        store_set_why(why, whylen, "cannot read its identity: %s", strerror(err));
         return STORE_EIO;
     }
     if ((size_t)n > STORE_IDENTITY_TEXT_MAX || store_identity_decode(text, (size_t)n, info) != 0 ||
         !info->has_drive_id) {
-        set_why(why, whylen, "its identity file (" IDENTITY_FILE ") is damaged; it was left as it is");
+        store_set_why(why, whylen, "its identity file (" IDENTITY_FILE ") is damaged; it was left as it is");
         return STORE_ECORRUPT;
     }
     if (info->format > STORE_IDENTITY_FORMAT) {
-        set_why(why, whylen, "its identity has format %u, newer than this program knows (%u)", info->format,
-                STORE_IDENTITY_FORMAT);
+        store_set_why(why, whylen, "its identity has format %u, newer than this program knows (%u)", info->format,
+                      STORE_IDENTITY_FORMAT);
         return STORE_ECORRUPT;
     }
     return 1;
@@ -358,10 +338,10 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         err = errno;
         if (err == ENOENT && !parent_exists(dir))
-            set_why(why, whylen, "%s (its parent folder must exist: only the drive's own folder is made)",
-                    strerror(err));
+            store_set_why(why, whylen, "%s (its parent folder must exist: only the drive's own folder is made)",
+                          strerror(err));
         else
-            set_why(why, whylen, "%s", strerror(err));
+            store_set_why(why, whylen, "%s", strerror(err));
         return err == ENOMEM ? -ENOMEM : err == ENOSPC ? STORE_ENOSPC : STORE_EIO;
     }
     if ((id = calloc(1, sizeof(*id))) == NULL)
@@ -374,16 +354,16 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
     }
     if ((id->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         err = errno;
-        set_why(why, whylen, "%s", strerror(err));
+        store_set_why(why, whylen, "%s", strerror(err));
         ret = STORE_EIO;
         goto fail;
     }
     if (flock(id->dirfd, LOCK_EX | LOCK_NB) != 0) {
         err = errno;
         if (err == EWOULDBLOCK)
-            set_why(why, whylen, "in use by another process (a yc-store or a gateway already serves this drive)");
+            store_set_why(why, whylen, "in use by another process (a yc-store or a gateway already serves this drive)");
         else
-            set_why(why, whylen, "cannot lock the folder: %s", strerror(err));
+            store_set_why(why, whylen, "cannot lock the folder: %s", strerror(err));
         ret = err == EWOULDBLOCK ? STORE_EINUSE : STORE_EIO;
         goto fail;
     }
@@ -393,7 +373,7 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
         unlinkat(id->dirfd, IDENTITY_TMP, 0);
     } else if (errno != ENOSPC && errno != EDQUOT) { /* a full drive is writable: it must come up */
         err = errno;
-        set_why(why, whylen, "%s (the drive's folder must be writable)", strerror(err));
+        store_set_why(why, whylen, "%s (the drive's folder must be writable)", strerror(err));
         ret = STORE_EIO;
         goto fail;
     }
@@ -402,14 +382,14 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
         goto fail;
     if (ret == 0) {
         if ((ret = folder_is_ours(id->dirfd, stranger, sizeof(stranger))) < 0) {
-            set_why(why, whylen, "cannot list the folder: %s", strerror(-ret));
+            store_set_why(why, whylen, "cannot list the folder: %s", strerror(-ret));
             ret = STORE_EIO;
             goto fail;
         }
         if (ret == 0) {
-            set_why(why, whylen,
-                    "not empty and not a yuncang drive (it holds '%s'); give an empty folder, or the drive's own",
-                    stranger);
+            store_set_why(why, whylen,
+                          "not empty and not a yuncang drive (it holds '%s'); give an empty folder, or the drive's own",
+                          stranger);
             ret = STORE_EFOREIGN;
             goto fail;
         }
@@ -417,7 +397,7 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
         info.format = STORE_IDENTITY_FORMAT;
         info.has_drive_id = 1;
         if (RAND_bytes(info.drive_id, STORE_ID_LEN) != 1) {
-            set_why(why, whylen, "no random bytes for a drive id");
+            store_set_why(why, whylen, "no random bytes for a drive id");
             ret = STORE_EIO;
             goto fail;
         }
@@ -426,15 +406,17 @@ int store_identity_open(const char *dir, const void *secret, size_t secret_len, 
     if (info.has_verifier) {
         uint8_t expect[32];
         if (secret == NULL) {
-            set_why(why, whylen, "the drive was prepared with a cluster secret, and none is given (YC_CLUSTER_SECRET)");
+            store_set_why(why, whylen,
+                          "the drive was prepared with a cluster secret, and none is given (YC_CLUSTER_SECRET)");
             ret = STORE_ESECRET;
             goto fail;
         }
         compute_verifier(secret, secret_len, info.drive_id, expect);
         if (CRYPTO_memcmp(expect, info.verifier, sizeof(expect)) != 0) {
-            set_why(why, whylen,
-                    "wrong cluster secret: the drive was prepared with another one (YC_CLUSTER_SECRET must be the "
-                    "cluster's)");
+            store_set_why(
+                why, whylen,
+                "wrong cluster secret: the drive was prepared with another one (YC_CLUSTER_SECRET must be the "
+                "cluster's)");
             ret = STORE_ESECRET;
             goto fail;
         }

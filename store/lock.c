@@ -26,13 +26,6 @@
 
 #define LOCK_VALUE_LEN (META_ID_LEN + 8 + 8)
 
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static pthread_mutex_t *name_mutex(store_drive_t *d, meta_bytes_t name)
 {
     /* a different seed from the object key locks: the same stripe is fine, only the spread matters */
@@ -94,7 +87,7 @@ int store_lock_acquire(store_drive_t *d, meta_bytes_t name, const uint8_t owner[
     if (lease_ns <= 0 || meta_key_lock(name, &key) != 0)
         return STORE_EINVAL;
     pthread_mutex_lock(mutex);
-    now = wall_ns();
+    now = yc_now_ns();
     if ((ret = current_holder(d, &key, holder, &until)) < 0)
         goto done;
     if (ret == 1 && until > now && memcmp(holder, owner, META_ID_LEN) != 0) {

@@ -1,12 +1,12 @@
 /* server.c — the yc-store daemon: the drives of one disk node behind the network transport.
  *
  * Threads: one h2o event loop per core, each with its own SO_REUSEPORT listener (the kernel
- * spreads connections, no lock on the accept path). A loop only parses the request line into
- * a job and hands it to the worker pool; the worker authenticates the request (its body hash
- * and HMAC are CPU work proportional to a block, so they are kept off the loop too), runs the
- * drive call, and the job comes back through the loop's multithread queue to be answered. h2o
- * 2.2.5 has the whole body buffered before the handler runs, so a worker reads req->entity
- * while the loop leaves the request alone until the job is back.
+ * spreads connections, no lock on the accept path; common/server.h). A loop only parses the
+ * request line into a job and hands it to the worker pool; the worker authenticates the request
+ * (its body hash and HMAC are CPU work proportional to a block, so they are kept off the loop
+ * too), runs the drive call, and the job comes back through the loop's multithread queue to be
+ * answered. h2o 2.2.5 has the whole body buffered before the handler runs, so a worker reads
+ * req->entity while the loop leaves the request alone until the job is back.
  *
  * Shard writers live in a table keyed by a random 128-bit token, bound to the drive, data id
  * and index they were created for. A writer is used by one worker at a time (busy flag); each
@@ -38,9 +38,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "gateway/gw_listen.h"
-#include "gateway/gw_log.h"
+#include "common/server.h"
+#include "common/clock.h"
+#include "common/log.h"
 #include "store/client_internal.h"
+#include "store/store_internal.h"
 #include "store/store.h"
 
 #define WRITER_BUCKETS       1024
@@ -77,24 +79,13 @@ typedef struct {
     size_t cap, count;
 } replay_gen_t;
 
-typedef struct {
-    store_server_t *srv;
-    pthread_t tid;
-    h2o_context_t ctx;
-    h2o_accept_ctx_t accept_ctx;
-    gw_loop_t loop;
-    h2o_socket_t *listener;
-    int fd;
-} loop_thread_t;
-
 struct store_server {
-    h2o_globalconf_t globalconf;
     served_drive_t *drives;
     size_t ndrives;
     uint8_t *secret;
     size_t secret_len;
-    gw_pool_t *pool;
-    loop_thread_t *loops;
+    yc_pool_t *pool;
+    yc_server_t *http; /* the h2o configuration, loops and listeners */
     size_t nloops;
     uint32_t writer_idle_ms;
 
@@ -143,7 +134,7 @@ enum {
 
 /* One request on its way through a worker. */
 typedef struct {
-    gw_job_t job; /* first: the pool and the queue link jobs through it */
+    yc_job_t job; /* first: the pool and the queue link jobs through it */
     store_server_t *srv;
     h2o_req_t *req;
     int op;
@@ -162,13 +153,6 @@ typedef struct {
     const char *auth_failure; /* why authentication failed, for the log */
     int64_t started_ns;
 } srv_job_t;
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---------------------------------------------------------------- replay cache */
 
@@ -280,7 +264,7 @@ static void writer_release(store_server_t *s, srv_writer_t *w)
 {
     pthread_mutex_lock(&s->writers_mutex);
     w->busy = 0;
-    w->used_ns = mono_ns();
+    w->used_ns = yc_mono_ns();
     pthread_mutex_unlock(&s->writers_mutex);
 }
 
@@ -312,13 +296,12 @@ static void *reaper_main(void *arg)
     pthread_mutex_lock(&s->reaper_mutex);
     while (!s->stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        yc_deadline(CLOCK_REALTIME, 1000000000, &until);
         pthread_cond_timedwait(&s->reaper_cond, &s->reaper_mutex, &until);
         pthread_mutex_unlock(&s->reaper_mutex);
 
         srv_writer_t *idle = NULL;
-        int64_t now = mono_ns(), limit = (int64_t)s->writer_idle_ms * 1000000;
+        int64_t now = yc_mono_ns(), limit = (int64_t)s->writer_idle_ms * 1000000;
         pthread_mutex_lock(&s->writers_mutex);
         for (size_t b = 0; b < WRITER_BUCKETS; b++) {
             for (srv_writer_t **p = &s->writers[b]; *p != NULL;) {
@@ -338,7 +321,7 @@ static void *reaper_main(void *arg)
         while (idle != NULL) {
             srv_writer_t *w = idle;
             idle = w->next;
-            gw_log(GW_LOG_WARN, "event=writer_expired drive=%s index=%u", w->drive->name, w->index);
+            yc_log(YC_LOG_WARN, "event=writer_expired drive=%s index=%u", w->drive->name, w->index);
             store_shard_abort(w->w);
             free(w);
         }
@@ -402,8 +385,8 @@ static int authenticate(store_server_t *s, h2o_req_t *req, const char **why)
         return STORE_EAUTH;
     }
     /* the signature matched, so it is valid hex */
-    store_net_unhex(sig.base, sizeof(fp_raw), fp_raw);
-    switch (replay_check_insert(s, d, store_net_get64(fp_raw))) {
+    yc_unhex(sig.base, sizeof(fp_raw), fp_raw);
+    switch (replay_check_insert(s, d, yc_get_le64(fp_raw))) {
     case 0:
         return 0;
     case 1:
@@ -450,8 +433,8 @@ static int op_shard_create(store_server_t *s, srv_job_t *j)
     w->drive = j->drive;
     memcpy(w->data_id, j->data_id, META_ID_LEN);
     w->index = j->index;
-    w->used_ns = mono_ns();
-    store_net_hex(w->token, sizeof(w->token), hex);
+    w->used_ns = yc_mono_ns();
+    yc_hex(w->token, sizeof(w->token), hex);
     if ((ret = answer_bytes(j, hex, STORE_NET_TOKEN_HEX)) != 0 || (ret = writer_add(s, w)) != 0) {
         store_shard_abort(w->w);
         free(w);
@@ -522,7 +505,7 @@ static int op_shard_stat(srv_job_t *j)
     int ret = store_shard_stat(j->drive->drive, j->data_id, j->index, &size);
     if (ret != 0)
         return ret;
-    store_net_put64(raw, size);
+    yc_put_le64(raw, size);
     return answer_bytes(j, raw, sizeof(raw));
 }
 
@@ -530,7 +513,7 @@ static int op_shard_stat(srv_job_t *j)
 static int take_lp(h2o_iovec_t body, size_t *pos, size_t max, meta_bytes_t *out)
 {
     uint32_t len;
-    if (body.len - *pos < 4 || (len = store_net_get32((const uint8_t *)body.base + *pos)) > body.len - *pos - 4 ||
+    if (body.len - *pos < 4 || (len = yc_get_le32((const uint8_t *)body.base + *pos)) > body.len - *pos - 4 ||
         len > max)
         return STORE_EINVAL;
     out->base = body.base + *pos + 4;
@@ -661,10 +644,10 @@ static int page_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
         p->err = STORE_ECORRUPT;
         return p->err;
     }
-    store_net_put32(lp, (uint32_t)klen);
+    yc_put_le32(lp, (uint32_t)klen);
     if (page_append(p, lp, 4) != 0 || page_append(p, key, klen) != 0)
         goto nomem;
-    store_net_put32(lp, (uint32_t)vlen);
+    yc_put_le32(lp, (uint32_t)vlen);
     if (page_append(p, lp, 4) != 0 || page_append(p, val, vlen) != 0)
         goto nomem;
     p->count++;
@@ -689,7 +672,7 @@ static int op_record_scan(srv_job_t *j)
     if (body.len - pos < 1 || (mode = (uint8_t)body.base[pos++]) > 2 || (ret = take_key(body, &pos, &seek)) != 0 ||
         body.len - pos != 8)
         return STORE_EINVAL;
-    page.limit = (size_t)store_net_get64((const uint8_t *)body.base + pos);
+    page.limit = (size_t)yc_get_le64((const uint8_t *)body.base + pos);
     if (mode == 2)
         page.after = &seek;
     if ((ret = page_append(&page, "", 1)) != 0) /* room for the `more` byte */
@@ -724,7 +707,7 @@ static int op_lock(srv_job_t *j, int acquire)
     const uint8_t *owner = (const uint8_t *)body.base + pos;
     if (!acquire)
         return store_lock_release(j->drive->drive, name, owner);
-    uint64_t lease = store_net_get64(owner + META_ID_LEN);
+    uint64_t lease = yc_get_le64(owner + META_ID_LEN);
     if (lease == 0 || lease > (uint64_t)INT64_MAX)
         return STORE_EINVAL;
     return store_lock_acquire(j->drive->drive, name, owner, (int64_t)lease);
@@ -748,7 +731,7 @@ static int op_identity(srv_job_t *j)
             return STORE_EINVAL;
         ret = store_identity_place(j->drive->identity, want.cluster_id, want.set, want.slot, &info);
         if (ret == STORE_EIDENTITY && !__atomic_exchange_n(&j->drive->misplace_logged, 1, __ATOMIC_RELAXED)) {
-            gw_log(GW_LOG_WARN,
+            yc_log(YC_LOG_WARN,
                    "event=placement_refused drive=%s placed_set=%u placed_slot=%u asked_set=%u asked_slot=%u "
                    "same_cluster=%s",
                    j->drive->name, info.set, info.slot, want.set, want.slot,
@@ -812,7 +795,7 @@ static int run_op(store_server_t *s, srv_job_t *j)
     }
 }
 
-static void job_run(gw_job_t *job)
+static void job_run(yc_job_t *job)
 {
     srv_job_t *j = (srv_job_t *)job;
     const char *why = NULL;
@@ -889,10 +872,10 @@ static void respond(h2o_req_t *req, int code, uint8_t *body, size_t len)
     h2o_send(req, &buf, len > 0 ? 1 : 0, H2O_SEND_STATE_FINAL);
 }
 
-static void job_done(gw_job_t *job)
+static void job_done(yc_job_t *job)
 {
     srv_job_t *j = (srv_job_t *)job;
-    int64_t us = (mono_ns() - j->started_ns) / 1000;
+    int64_t us = (yc_mono_ns() - j->started_ns) / 1000;
 
     if (j->auth_failure != NULL) {
         /* the peer's address finds a misconfigured node; the secret and signature never appear */
@@ -903,11 +886,11 @@ static void job_done(gw_job_t *job)
             inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
         else if (len > 0 && ss.ss_family == AF_INET6)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
-        gw_log(GW_LOG_WARN, "event=auth_rejected peer=%s reason=%s", addr, j->auth_failure);
+        yc_log(YC_LOG_WARN, "event=auth_rejected peer=%s reason=%s", addr, j->auth_failure);
     } else if (j->code != 0 && j->code != STORE_ENOENT && j->code != STORE_EAUTH)
-        gw_log(GW_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%d us=%lld",
+        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%s us=%lld",
                (int)j->req->input.method.len, j->req->input.method.base, j->op, j->drive != NULL ? j->drive->name : "-",
-               j->code, (long long)us);
+               yc_errname(j->code), (long long)us);
     respond(j->req, j->code, j->body, j->body_len);
     free(j);
 }
@@ -944,7 +927,7 @@ static int parse_query(srv_job_t *j, const char *q, size_t len)
         size_t klen = (size_t)(eq - q), vlen = plen - klen - 1;
         const char *v = eq + 1;
         if (klen == 1 && q[0] == 'w') {
-            if (vlen != STORE_NET_TOKEN_HEX || store_net_unhex(v, 16, j->token) != 0)
+            if (vlen != STORE_NET_TOKEN_HEX || yc_unhex(v, 16, j->token) != 0)
                 return -1;
             j->has_token = 1;
         } else if (klen == 1 && q[0] == 's') {
@@ -1020,7 +1003,7 @@ static void route(store_server_t *s, srv_job_t *j)
     if (seg_is(a, "ping") && b.base == NULL && method_is(req, "GET")) {
         j->op = OP_PING;
     } else if (seg_is(a, "shards") && c.base != NULL) {
-        if (b.len != 2 * META_ID_LEN || store_net_unhex(b.base, META_ID_LEN, j->data_id) != 0 ||
+        if (b.len != 2 * META_ID_LEN || yc_unhex(b.base, META_ID_LEN, j->data_id) != 0 ||
             parse_u64(c.base, c.len, &index) != 0 || index > UINT32_MAX)
             return;
         j->index = (uint32_t)index;
@@ -1057,15 +1040,9 @@ static void route(store_server_t *s, srv_job_t *j)
         j->route_err = 0;
 }
 
-typedef struct {
-    h2o_handler_t super;
-    store_server_t *srv;
-} root_handler_t;
-
-static int on_request(h2o_handler_t *self, h2o_req_t *req)
+static int on_request(void *arg, h2o_req_t *req)
 {
-    store_server_t *s = ((root_handler_t *)self)->srv;
-    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, ctx, req->conn->ctx);
+    store_server_t *s = arg;
     srv_job_t *j = calloc(1, sizeof(*j));
 
     if (j == NULL) {
@@ -1074,16 +1051,16 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     }
     j->srv = s;
     j->req = req;
-    j->started_ns = mono_ns();
+    j->started_ns = yc_mono_ns();
     route(s, j);
     j->job.run = job_run;
     j->job.done = job_done;
-    j->job.loop = &lt->loop;
+    j->job.loop = yc_server_loop_of(req);
     /* once stopped, the pool may be gone: nothing is submitted to it any more */
     pthread_rwlock_rdlock(&s->submit_lock);
     int refusing = s->refusing;
     if (!refusing)
-        gw_pool_submit(s->pool, &j->job);
+        yc_pool_submit(s->pool, &j->job);
     pthread_rwlock_unlock(&s->submit_lock);
     if (refusing) {
         free(j);
@@ -1092,41 +1069,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-/* ---------------------------------------------------------------- loops and start-up */
-
-/* The loop's h2o objects are made on the loop's own thread: sockets take their buffers from
- * the creating thread's __thread allocator, and two loops sharing one would corrupt it. */
-static void *loop_main(void *arg)
-{
-    loop_thread_t *lt = arg;
-    store_server_t *s = lt->srv;
-
-    h2o_context_init(&lt->ctx, h2o_evloop_create(), &s->globalconf);
-    gw_loop_init(&lt->loop, lt->ctx.loop);
-    lt->accept_ctx.ctx = &lt->ctx;
-    lt->accept_ctx.hosts = s->globalconf.hosts;
-    lt->listener = gw_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
-    for (;;)
-        h2o_evloop_run(lt->ctx.loop, INT32_MAX);
-    return NULL;
-}
-
-static int start_loop(store_server_t *s, loop_thread_t *lt)
-{
-    lt->srv = s;
-    return pthread_create(&lt->tid, NULL, loop_main, lt) == 0 ? 0 : -EAGAIN;
-}
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-    if (why == NULL || whylen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
+/* ---------------------------------------------------------------- start-up */
 
 /* A drive engine's code in words, for the one line a failed start prints. */
 static const char *code_text(int code)
@@ -1157,20 +1100,20 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
 
     if ((s->drives = calloc(cfg->ndrives, sizeof(*s->drives))) == NULL ||
         (seen = calloc(cfg->ndrives, sizeof(*seen))) == NULL) {
-        set_why(why, whylen, "out of memory");
+        store_set_why(why, whylen, "out of memory");
         return -ENOMEM;
     }
     for (size_t i = 0; i < cfg->ndrives; i++) {
         const char *name = cfg->drive_names[i], *dir = cfg->drive_dirs[i];
         char reason[512];
         if (!store_net_drive_name_ok(name, strlen(name))) {
-            set_why(why, whylen, "drive '%s': a drive name is 1 to 64 of A-Z a-z 0-9 . _ -", name);
+            store_set_why(why, whylen, "drive '%s': a drive name is 1 to 64 of A-Z a-z 0-9 . _ -", name);
             ret = STORE_EINVAL;
             goto done;
         }
         for (size_t k = 0; k < i; k++) {
             if (strcmp(s->drives[k].name, name) == 0) {
-                set_why(why, whylen, "drive %s: named twice", name);
+                store_set_why(why, whylen, "drive %s: named twice", name);
                 ret = STORE_EINVAL;
                 goto done;
             }
@@ -1180,7 +1123,8 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
         if (stat(dir, &seen[i]) == 0) {
             for (size_t k = 0; k < i; k++) {
                 if (seen[k].st_dev == seen[i].st_dev && seen[k].st_ino == seen[i].st_ino) {
-                    set_why(why, whylen, "drive %s: %s: the same folder as drive %s", name, dir, s->drives[k].name);
+                    store_set_why(why, whylen, "drive %s: %s: the same folder as drive %s", name, dir,
+                                  s->drives[k].name);
                     ret = STORE_EINVAL;
                     goto done;
                 }
@@ -1188,13 +1132,14 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
         }
         if ((ret = store_identity_open(dir, s->secret, s->secret_len, &s->drives[i].identity, reason,
                                        sizeof(reason))) != 0) {
-            set_why(why, whylen, "drive %s: %s: %s", name, dir, reason);
+            store_set_why(why, whylen, "drive %s: %s: %s", name, dir, reason);
             goto done;
         }
         s->ndrives = i + 1;
         stat(dir, &seen[i]); /* made just now when it was missing */
         if ((ret = store_drive_open(dir, 1, &s->drives[i].drive)) != 0) {
-            set_why(why, whylen, "drive %s: %s: cannot open: %s (code %d)", name, dir, code_text(ret), ret);
+            store_set_why(why, whylen, "drive %s: %s: cannot open: %s (%s)", name, dir, code_text(ret),
+                          yc_strerror(ret));
             goto done;
         }
         store_drive_set_reserve(s->drives[i].drive, cfg->drive_reserve);
@@ -1213,22 +1158,22 @@ static int check_listen(const char *host, uint16_t port, char *why, size_t whyle
     int fd, one = 1, ret = 0;
 
     if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        set_why(why, whylen, "listen %s:%u: not an IPv4 address", host, port);
+        store_set_why(why, whylen, "listen %s:%u: not an IPv4 address", host, port);
         return STORE_EINVAL;
     }
     if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
         ret = errno;
-        set_why(why, whylen, "listen %s:%u: %s", host, port, strerror(ret));
+        store_set_why(why, whylen, "listen %s:%u: %s", host, port, strerror(ret));
         return STORE_EIO;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* TIME_WAIT is no owner */
     if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
         ret = errno;
-        set_why(why, whylen, "listen %s:%u: %s%s", host, port, strerror(ret),
-                ret == EADDRINUSE      ? " (another process listens on this port: another yc-store?)"
-                : ret == EADDRNOTAVAIL ? " (not an address of this host)"
-                : ret == EACCES        ? " (ports below 1024 need privileges)"
-                                       : "");
+        store_set_why(why, whylen, "listen %s:%u: %s%s", host, port, strerror(ret),
+                      ret == EADDRINUSE      ? " (another process listens on this port: another yc-store?)"
+                      : ret == EADDRNOTAVAIL ? " (not an address of this host)"
+                      : ret == EACCES        ? " (ports below 1024 need privileges)"
+                                             : "");
     }
     close(fd);
     return ret == 0 ? 0 : STORE_EIO;
@@ -1240,12 +1185,12 @@ static void log_drives(store_server_t *s, const store_server_config_t *cfg)
         store_identity_info_t info;
         char id[2 * STORE_ID_LEN + 1], placed[48] = "no";
         store_identity_get(s->drives[i].identity, &info);
-        store_net_hex(info.drive_id, STORE_ID_LEN, id);
+        yc_hex(info.drive_id, STORE_ID_LEN, id);
         if (info.placed)
             snprintf(placed, sizeof(placed), "set%u/slot%u", info.set, info.slot);
         uint64_t free_bytes = 0, reserve = 0;
         store_drive_space(s->drives[i].drive, &free_bytes, &reserve);
-        gw_log(GW_LOG_INFO,
+        yc_log(YC_LOG_INFO,
                "event=drive_opened drive=%s dir=%s drive_id=%s placed=%s free=%llu reserve=%llu read_only=%d",
                s->drives[i].name, cfg->drive_dirs[i], id, placed, (unsigned long long)free_bytes,
                (unsigned long long)reserve, meta_db_read_only(store_drive_db(s->drives[i].drive)));
@@ -1254,8 +1199,8 @@ static void log_drives(store_server_t *s, const store_server_config_t *cfg)
 
 static void on_gc_report(void *arg, const char *drive, size_t removed, int ret)
 {
-    gw_log(ret == 0 ? GW_LOG_INFO : GW_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%d", drive, removed,
-           ret);
+    yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=orphans_collected drive=%s removed=%zu err=%s", drive, removed,
+           yc_errname(ret));
 }
 
 /* Shard files a crashed writer left without a record are collected in the background. */
@@ -1274,12 +1219,11 @@ static void start_orphan_collector(store_server_t *s, uint64_t grace_s)
 int store_server_start(const store_server_config_t *cfg, store_server_t **out, char *why, size_t whylen)
 {
     store_server_t *s;
-    size_t started = 0;
     int ret;
 
-    set_why(why, whylen, "cannot start");
+    store_set_why(why, whylen, "cannot start");
     if (cfg->pool == NULL || cfg->ndrives == 0 || cfg->secret == NULL || cfg->listen_host == NULL) {
-        set_why(why, whylen, "no drives, listen address or cluster secret");
+        store_set_why(why, whylen, "no drives, listen address or cluster secret");
         return STORE_EINVAL;
     }
     if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -1296,7 +1240,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     s->writer_idle_ms = cfg->writer_idle_ms != 0 ? cfg->writer_idle_ms : WRITER_IDLE_DEFAULT;
     s->secret_len = cfg->secret_len != 0 ? cfg->secret_len : strlen(cfg->secret);
     if (s->secret_len == 0) {
-        set_why(why, whylen, "the cluster secret is empty");
+        store_set_why(why, whylen, "the cluster secret is empty");
         ret = STORE_EINVAL;
         goto fail;
     }
@@ -1314,18 +1258,16 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     s->nloops = cfg->loops != 0 ? cfg->loops : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->nloops == 0 || s->nloops > 256)
         s->nloops = 1;
-    if ((s->loops = calloc(s->nloops, sizeof(*s->loops))) == NULL) {
-        ret = -ENOMEM;
+    yc_server_config_t http = {.name = "yc-store",
+                               .max_request_entity_size = STORE_NET_MAX_BODY + 64 * 1024,
+                               .req_timeout_ms = cfg->keepalive_ms != 0 ? cfg->keepalive_ms : KEEPALIVE_DEFAULT,
+                               .on_request = on_request,
+                               .arg = s};
+    if ((ret = yc_server_new(&http, &s->http)) != 0)
         goto fail;
-    }
-    for (size_t i = 0; i < s->nloops; i++)
-        s->loops[i].fd = -1;
-    for (size_t i = 0; i < s->nloops; i++) {
-        if ((s->loops[i].fd = gw_listen_open(cfg->listen_host, cfg->listen_port)) < 0) {
-            ret = s->loops[i].fd;
-            set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
-            goto fail;
-        }
+    if ((ret = yc_server_listen(s->http, cfg->listen_host, cfg->listen_port, s->nloops)) != 0) {
+        store_set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
+        goto fail;
     }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
         ret = -EAGAIN;
@@ -1335,34 +1277,17 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     log_drives(s, cfg);
     start_orphan_collector(s, cfg->orphan_grace_s != 0 ? cfg->orphan_grace_s : 3600);
 
-    h2o_config_init(&s->globalconf);
-    s->globalconf.max_request_entity_size = STORE_NET_MAX_BODY + 64 * 1024;
-    s->globalconf.http1.req_timeout = cfg->keepalive_ms != 0 ? cfg->keepalive_ms : KEEPALIVE_DEFAULT;
-    s->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("yc-store"));
-    h2o_hostconf_t *host = h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
-    root_handler_t *handler = (root_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
-    handler->super.on_req = on_request;
-    handler->srv = s;
-
-    for (size_t i = 0; i < s->nloops; i++) {
-        if ((ret = start_loop(s, &s->loops[i])) != 0)
-            goto fail;
-        started++;
-    }
-    gw_log(GW_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu", cfg->listen_host, cfg->listen_port,
+    if ((ret = yc_server_start(s->http)) != 0)
+        goto fail;
+    yc_log(YC_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu", cfg->listen_host, cfg->listen_port,
            s->ndrives, s->nloops);
     *out = s;
     return 0;
 
 fail:
     /* a loop already running may touch the server: then it is left to the exit that follows */
-    if (started == 0) {
-        for (size_t i = 0; s->loops != NULL && i < s->nloops; i++)
-            if (s->loops[i].fd >= 0)
-                close(s->loops[i].fd);
+    if (s->http == NULL || yc_server_started(s->http) == 0)
         store_server_free(s);
-    }
     return ret;
 }
 
@@ -1403,6 +1328,6 @@ void store_server_free(store_server_t *s)
         OPENSSL_cleanse(s->secret, s->secret_len);
     free(s->secret);
     free(s->drives);
-    free(s->loops);
+    yc_server_free(s->http); /* left to the exit when its loops run */
     free(s);
 }

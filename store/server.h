@@ -5,7 +5,7 @@
 #define YC_STORE_SERVER_H
 #include <stddef.h>
 #include <stdint.h>
-#include "gateway/gw_pool.h"
+#include "common/pool.h"
 
 typedef struct store_server store_server_t;
 
@@ -18,7 +18,7 @@ typedef struct {
     const char *secret;      /* cluster secret (copied; never logged) */
     size_t secret_len;       /* 0: strlen(secret) */
     size_t loops;            /* event loops, one listener each (SO_REUSEPORT); 0: one per core */
-    gw_pool_t *pool;         /* workers that run every drive call (borrowed; outlives the server) */
+    yc_pool_t *pool;         /* workers that run every drive call (borrowed; outlives the server) */
     uint32_t writer_idle_ms; /* a shard writer with no call for this long is aborted; default 120000 */
     uint32_t keepalive_ms;   /* idle keep-alive connections are closed after this; default 30000 */
     uint64_t orphan_grace_s; /* shard files without a record are removed once this old; 0: 3600 */

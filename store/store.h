@@ -37,19 +37,19 @@
 typedef struct store_drive store_drive_t;
 typedef struct store_shard_writer store_shard_writer_t;
 
-enum {
-    STORE_OK = 0,
-    STORE_ENOENT = -1,       /* no such record or shard */
-    STORE_EBITROT = -2,      /* a block's checksum does not match: the shard is damaged */
-    STORE_ENOSPC = -3,       /* the drive is full */
-    STORE_EIO = -4,          /* any other I/O or RocksDB failure */
-    STORE_ECORRUPT = -5,     /* a record or shard header cannot be decoded */
-    STORE_EINVAL = -6,       /* bad arguments (a block longer than the first, a read past the end) */
-    STORE_EUNREACHABLE = -7, /* network transport: the daemon could not be reached, nothing was sent */
-    STORE_EAUTH = -8,        /* network transport: the daemon rejected the request's credentials */
-    STORE_ESTALE = -9,       /* a newer null version is already stored: this put was absorbed */
-    STORE_EBUSY = -10,       /* a namespace lock is held by another owner */
-};
+/* Errors: the store block of common/errors.h (with -errno such as -ENOMEM):
+ *   STORE_ENOENT        no such record or shard
+ *   STORE_EBITROT       a block's checksum does not match: the shard is damaged
+ *   STORE_ENOSPC        the drive is full
+ *   STORE_EIO           any other I/O or RocksDB failure
+ *   STORE_ECORRUPT      a record or shard header cannot be decoded
+ *   STORE_EINVAL        bad arguments (a block longer than the first, a read past the end)
+ *   STORE_EUNREACHABLE  network transport: the daemon could not be reached, nothing was sent
+ *   STORE_EAUTH         network transport: the daemon rejected the request's credentials
+ *   STORE_ESTALE        a newer null version is already stored: this put was absorbed
+ *   STORE_EBUSY         a namespace lock is held by another owner
+ * and those of the drive's identity, below. */
+enum { STORE_OK = 0 };
 /* Functions return 0, a STORE_ code, or -ENOMEM; other errno values are reported as STORE_EIO
  * because the small ones collide with the codes above. */
 
@@ -169,12 +169,11 @@ int store_lock_release(store_drive_t *d, meta_bytes_t name, const uint8_t owner[
 #define STORE_IDENTITY_FORMAT   1
 #define STORE_IDENTITY_TEXT_MAX 512 /* longest text form of an identity */
 
-enum {
-    STORE_EFOREIGN = -20,  /* the folder holds files that are not a yuncang drive's */
-    STORE_ESECRET = -21,   /* the drive was first served with another cluster secret */
-    STORE_EIDENTITY = -22, /* the drive is placed elsewhere: another cluster, set or slot */
-    STORE_EINUSE = -23,    /* another process has the drive open */
-};
+/* Errors of the identity (common/errors.h):
+ *   STORE_EFOREIGN   the folder holds files that are not a yuncang drive's
+ *   STORE_ESECRET    the drive was first served with another cluster secret
+ *   STORE_EIDENTITY  the drive is placed elsewhere: another cluster, set or slot
+ *   STORE_EINUSE     another process has the drive open */
 
 typedef struct {
     uint32_t format;

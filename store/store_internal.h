@@ -1,9 +1,12 @@
-/* store_internal.h — what the drive engine's files share: the drive handle and its helpers. */
+/* store_internal.h — what the drive engine's files share: the drive handle and its helpers, and
+ * the common helpers (clocks, byte order, hex) they all use. */
 #ifndef YC_STORE_INTERNAL_H
 #define YC_STORE_INTERNAL_H
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include "common/bytes.h"
+#include "common/clock.h"
 #include "store/store.h"
 
 /* Puts of one object key are serialized by one of these mutexes, chosen by a hash of
@@ -48,5 +51,9 @@ int store_errno(int err);
 int store_meta_err(int err);
 /* fsyncs a directory so that entries created, renamed or removed in it are durable. */
 int store_fsync_dir(const char *path);
+
+/* Writes a start-up failure's reason into why (whylen bytes; nothing when why is NULL): the one
+ * line a daemon prints when a drive or its port cannot be used. */
+void store_set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -7,7 +7,7 @@
  * (gw_config_usage). Exit status: 0 after a signal or --help, 2 for a wrong invocation or
  * setting with one line saying which, 1 when the server cannot start.
  */
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_server.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
             return 2;
         }
         if (strcmp(a, "--verbose") == 0) {
-            gw_log_level = GW_LOG_DEBUG;
+            yc_log_level = YC_LOG_DEBUG;
             continue;
         }
         eq = strchr(a, '=');

@@ -228,14 +228,14 @@ int s3_checksum_multipart_final(s3_checksum_multipart_t *m, char out[S3_CHECKSUM
     int ret;
 
     if (m->type == S3_CHECKSUM_TYPE_FULL_OBJECT) {
-        *out_len = s3_checksum_to_base64(m->full, s3_checksum_size(m->alg), out);
+        *out_len = yc_base64_encode(m->full, s3_checksum_size(m->alg), out);
         return 0;
     }
     if (m->type != S3_CHECKSUM_TYPE_COMPOSITE)
         return S3_CHECKSUM_EINVAL;
     if ((ret = s3_checksum_final(&m->digests, digest, &n)) != 0)
         return ret;
-    n = s3_checksum_to_base64(digest, n, out);
+    n = yc_base64_encode(digest, n, out);
     /* base64 of at most 32 bytes is 44 characters, "-10000" at most 6 more */
     *out_len = n + (size_t)snprintf(out + n, S3_CHECKSUM_MAX_WIRE - n, "-%u", m->parts);
     return 0;
@@ -454,119 +454,14 @@ const char *s3_checksum_alg_name(s3_checksum_alg_t alg)
     return NULL;
 }
 
-static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-size_t s3_checksum_to_base64(const uint8_t *in, size_t len, char *out)
-{
-    size_t o = 0, i = 0;
-
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64_chars[v >> 18];
-        out[o++] = b64_chars[(v >> 12) & 63];
-        out[o++] = b64_chars[(v >> 6) & 63];
-        out[o++] = b64_chars[v & 63];
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = b64_chars[v >> 18];
-        out[o++] = b64_chars[(v >> 12) & 63];
-        out[o++] = '=';
-        out[o++] = '=';
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = b64_chars[v >> 18];
-        out[o++] = b64_chars[(v >> 12) & 63];
-        out[o++] = b64_chars[(v >> 6) & 63];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static int b64_value(char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
-}
-
 int s3_checksum_from_base64(h2o_iovec_t in, uint8_t *out, size_t out_size, size_t *out_len)
 {
-    size_t o = 0;
-
-    if (in.len % 4 != 0)
-        return S3_CHECKSUM_EINVAL;
-    for (size_t i = 0; i < in.len; i += 4) {
-        int v[4], pad = 0;
-        for (int k = 0; k < 4; k++) {
-            char ch = in.base[i + k];
-            /* '=' only in the last group, only in its last two places, and only trailing */
-            if (ch == '=' && i + 4 == in.len && k >= 2 && (k == 3 || in.base[i + 3] == '=')) {
-                v[k] = 0;
-                pad++;
-                continue;
-            }
-            if (pad > 0 || (v[k] = b64_value(ch)) < 0)
-                return S3_CHECKSUM_EINVAL;
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        size_t n = 3 - (size_t)pad;
-        /* non-zero bits under the padding would make two spellings of one value: refuse them */
-        if ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0))
-            return S3_CHECKSUM_EINVAL;
-        if (o + n > out_size)
-            return S3_CHECKSUM_EINVAL;
-        out[o++] = (uint8_t)(w >> 16);
-        if (n > 1)
-            out[o++] = (uint8_t)(w >> 8);
-        if (n > 2)
-            out[o++] = (uint8_t)w;
-    }
-    *out_len = o;
-    return 0;
-}
-
-void s3_checksum_to_hex(const uint8_t *in, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-int s3_hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    return yc_base64_decode(in.base, in.len, out, out_size, out_len) == 0 ? 0 : S3_CHECKSUM_EINVAL;
 }
 
 int s3_checksum_from_hex(h2o_iovec_t in, uint8_t *out, size_t out_len)
 {
-    if (in.len != 2 * out_len)
-        return S3_CHECKSUM_EINVAL;
-    for (size_t i = 0; i < out_len; i++) {
-        int hi = s3_hex_digit(in.base[2 * i]), lo = s3_hex_digit(in.base[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return S3_CHECKSUM_EINVAL;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    return in.len == 2 * out_len && yc_unhex(in.base, out_len, out) == 0 ? 0 : S3_CHECKSUM_EINVAL;
 }
 
 int s3_checksum_compare_base64(const uint8_t *digest, size_t len, h2o_iovec_t b64)

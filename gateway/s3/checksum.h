@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <h2o.h>
+#include "common/bytes.h"
 
 enum {
     S3_CHECKSUM_OK = 0,
@@ -87,18 +88,12 @@ const char *s3_checksum_header_name(s3_checksum_alg_t alg);
 /* "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "MD5"; NULL for NONE or unknown. */
 const char *s3_checksum_alg_name(s3_checksum_alg_t alg);
 
-/* Writes standard base64 (with padding) of in + NUL into out (4 * ((len + 2) / 3) + 1 bytes) and
- * returns the length written, without the NUL. */
-size_t s3_checksum_to_base64(const uint8_t *in, size_t len, char *out);
-
-/* Decodes strict base64 (padding required, no whitespace) into out of out_size bytes. Returns 0
- * with *out_len set, or S3_CHECKSUM_EINVAL. */
+/* Decodes a value a client sent in strict base64 (common/bytes.h; writing is yc_base64_encode)
+ * into out of out_size bytes. Returns 0 with *out_len set, or S3_CHECKSUM_EINVAL. */
 int s3_checksum_from_base64(h2o_iovec_t in, uint8_t *out, size_t out_size, size_t *out_len);
 
-/* Writes lowercase hex of in + NUL into out (2 * len + 1 bytes). */
-void s3_checksum_to_hex(const uint8_t *in, size_t len, char *out);
-
-/* Decodes exactly 2 * out_len hex digits (either case). Returns 0 or S3_CHECKSUM_EINVAL. */
+/* Decodes exactly 2 * out_len hex digits (either case) a client sent (writing is yc_hex).
+ * Returns 0 or S3_CHECKSUM_EINVAL. */
 int s3_checksum_from_hex(h2o_iovec_t in, uint8_t *out, size_t out_len);
 
 /* Compares a digest with the base64 value a client sent. Returns 0 when equal, S3_CHECKSUM_MISMATCH
@@ -150,8 +145,5 @@ int s3_checksum_multipart_final(s3_checksum_multipart_t *m, char out[S3_CHECKSUM
 
 /* Releases what init allocated; safe on a zeroed or already disposed value. */
 void s3_checksum_multipart_dispose(s3_checksum_multipart_t *m);
-
-/* The value of one hex digit (either case), or -1. */
-int s3_hex_digit(char ch);
 
 #endif

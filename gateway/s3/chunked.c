@@ -157,7 +157,7 @@ static int parse_size_line(s3_chunked_t *c, const char *p, size_t len)
     size_t i = 0;
     int d;
 
-    for (; i < len && (d = s3_hex_digit(p[i])) >= 0; i++) {
+    for (; i < len && (d = yc_hex_digit(p[i])) >= 0; i++) {
         if (i >= 16)
             return S3_CHUNKED_MALFORMED;
         size = size << 4 | (uint64_t)d;
@@ -259,7 +259,7 @@ static int finish_trailers(s3_chunked_t *c)
             return S3_CHUNKED_MALFORMED;
         if (s3_checksum_final(&c->checksum, digest, &n) != 0)
             return S3_CHUNKED_NOMEM;
-        s3_checksum_to_base64(digest, n, c->checksum_value);
+        yc_base64_encode(digest, n, c->checksum_value);
         if ((ret = s3_checksum_compare_base64(digest, n, c->sent_checksum)) != 0)
             return ret == S3_CHECKSUM_MISMATCH ? S3_CHUNKED_BAD_DIGEST : S3_CHUNKED_MALFORMED;
     }

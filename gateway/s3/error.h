@@ -4,6 +4,18 @@
  * Every function of the s3 library returns 0 on success or the negation of an s3_error_t
  * (-S3_ERR_MALFORMED_XML, ...), so a failure maps to its S3 answer with s3_error_info(-ret).
  * S3_OK is 0 and every code is positive, so the two never collide.
+ *
+ * Why these small negative values stay outside the error space of common/errors.h (which
+ * reserves the s3 block, -1400 .. -1499, unused), although they overlap -errno: they are not
+ * failures passed from layer to layer but the S3 answer itself, decided by a parser of client
+ * input. The library uses no module but common's byte helpers and returns nothing else (never
+ * -errno: running out of memory is a status of its own, such as S3_AUTH_NOMEM, or h2o's pool
+ * aborting), and its caller, a gateway handler, turns the value into the answer on the spot
+ * with s3_error_from_ret(), never passing it up, down or to gw_set_store_error. The same holds
+ * for the library's status enums of one call each (S3_AUTH_* of sigv4.h, S3_CHUNKED_* of
+ * chunked.h, S3_CHECKSUM_* of checksum.h), which their one caller switches on. Codes of the
+ * error space, going the other way, are answered through the gateway's table
+ * (gateway/gw_error.h); s3_error_from_ret() reads any of them as InternalError.
  */
 #ifndef YC_S3_ERROR_H
 #define YC_S3_ERROR_H

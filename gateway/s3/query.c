@@ -18,7 +18,7 @@ static ssize_t decode_into(char *dst, const char *src, size_t len)
         }
         if (len - i < 3)
             return -1;
-        int hi = s3_hex_digit(src[i + 1]), lo = s3_hex_digit(src[i + 2]);
+        int hi = yc_hex_digit(src[i + 1]), lo = yc_hex_digit(src[i + 2]);
         if (hi < 0 || lo < 0)
             return -1;
         dst[o++] = (char)(hi << 4 | lo);

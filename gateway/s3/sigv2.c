@@ -64,9 +64,9 @@ static int decode(h2o_mem_pool_t *pool, h2o_iovec_t in, int plus_is_space, h2o_i
     size_t n = 0;
     for (size_t i = 0; i < in.len; i++) {
         if (in.base[i] == '%') {
-            if (i + 2 >= in.len || s3_hex_digit(in.base[i + 1]) < 0 || s3_hex_digit(in.base[i + 2]) < 0)
+            if (i + 2 >= in.len || yc_hex_digit(in.base[i + 1]) < 0 || yc_hex_digit(in.base[i + 2]) < 0)
                 return -1;
-            buf[n++] = (char)(s3_hex_digit(in.base[i + 1]) * 16 + s3_hex_digit(in.base[i + 2]));
+            buf[n++] = (char)(yc_hex_digit(in.base[i + 1]) * 16 + yc_hex_digit(in.base[i + 2]));
             i += 2;
         } else {
             buf[n++] = plus_is_space && in.base[i] == '+' ? ' ' : in.base[i];

@@ -175,8 +175,8 @@ static void sbuf_add_canonical(struct sbuf *b, h2o_iovec_t raw, int keep_slash, 
 {
     for (size_t i = 0; i < raw.len; i++) {
         unsigned char ch = (unsigned char)raw.base[i];
-        if (ch == '%' && i + 2 < raw.len && s3_hex_digit(raw.base[i + 1]) >= 0 && s3_hex_digit(raw.base[i + 2]) >= 0) {
-            sbuf_add_encoded(b, (unsigned char)(s3_hex_digit(raw.base[i + 1]) << 4 | s3_hex_digit(raw.base[i + 2])));
+        if (ch == '%' && i + 2 < raw.len && yc_hex_digit(raw.base[i + 1]) >= 0 && yc_hex_digit(raw.base[i + 2]) >= 0) {
+            sbuf_add_encoded(b, (unsigned char)(yc_hex_digit(raw.base[i + 1]) << 4 | yc_hex_digit(raw.base[i + 2])));
             i += 2;
         } else if (ch == '/' && keep_slash) {
             sbuf_addc(b, '/');
@@ -197,9 +197,9 @@ static int pool_decode(h2o_mem_pool_t *pool, h2o_iovec_t raw, h2o_iovec_t *out)
     if (dst == NULL)
         return S3_AUTH_NOMEM;
     for (size_t i = 0; i < raw.len; i++) {
-        if (raw.base[i] == '%' && i + 2 < raw.len && s3_hex_digit(raw.base[i + 1]) >= 0 &&
-            s3_hex_digit(raw.base[i + 2]) >= 0) {
-            dst[o++] = (char)(s3_hex_digit(raw.base[i + 1]) << 4 | s3_hex_digit(raw.base[i + 2]));
+        if (raw.base[i] == '%' && i + 2 < raw.len && yc_hex_digit(raw.base[i + 1]) >= 0 &&
+            yc_hex_digit(raw.base[i + 2]) >= 0) {
+            dst[o++] = (char)(yc_hex_digit(raw.base[i + 1]) << 4 | yc_hex_digit(raw.base[i + 2]));
             i += 2;
         } else if (raw.base[i] == '+') {
             dst[o++] = ' ';
@@ -541,7 +541,7 @@ static int request_signature(const s3_request_t *req, h2o_iovec_t signed_headers
         ret = S3_AUTH_NOMEM;
         goto fail;
     }
-    s3_checksum_to_hex(digest, 32, digest_hex);
+    yc_hex(digest, 32, digest_hex);
     sbuf_adds(&sts, ALGORITHM "\n");
     sbuf_adds(&sts, timestamp);
     sbuf_addc(&sts, '\n');
@@ -554,7 +554,7 @@ static int request_signature(const s3_request_t *req, h2o_iovec_t signed_headers
     }
     if ((ret = hmac_sha256(key, 32, sts.base, sts.len, sig)) != 0)
         goto fail;
-    s3_checksum_to_hex(sig, 32, out_hex);
+    yc_hex(sig, 32, out_hex);
 fail:
     sbuf_free(&canon);
     sbuf_free(&sts);
@@ -969,14 +969,14 @@ static int chained_signature(const s3_sigv4_ctx_t *ctx, const char *algorithm, c
     uint8_t sig[32];
     int n;
 
-    s3_checksum_to_hex(hash, 32, hash_hex);
+    yc_hex(hash, 32, hash_hex);
     n = snprintf(buf, sizeof(buf), "%s\n%s\n%.*s\n%.64s\n%s%s%s", algorithm, ctx->timestamp, (int)ctx->scope_len,
                  ctx->scope, prev, middle_hex, middle_hex[0] ? "\n" : "", hash_hex);
     if (n < 0 || (size_t)n >= sizeof(buf))
         return S3_AUTH_MALFORMED;
     if (hmac_sha256(ctx->signing_key, 32, buf, (size_t)n, sig) != 0)
         return S3_AUTH_NOMEM;
-    s3_checksum_to_hex(sig, 32, out);
+    yc_hex(sig, 32, out);
     return 0;
 }
 

@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "gateway/gw_log.h"
-#include "gateway/gw_pool.h"
+#include "common/cli.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "common/pool.h"
 #include "store/server.h"
 
 #define MAX_DRIVES 64
@@ -129,28 +131,11 @@ static int set_orphan_grace(args_t *a, char *value, char *err, size_t errlen)
 /* "auto" (0) or a byte count with an optional K, M or G suffix (powers of 1024). */
 static int parse_reserve(const char *s, uint64_t *out)
 {
-    char *end;
-    unsigned long long v;
-    uint64_t mult = 1;
-
     if (strcmp(s, "auto") == 0) {
         *out = 0;
         return 0;
     }
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (*end == 'K' || *end == 'k')
-        mult = 1ULL << 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1ULL << 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1ULL << 30, end++;
-    if (errno != 0 || *end != '\0' || v > UINT64_MAX / mult)
-        return -1;
-    *out = v * mult;
-    return 0;
+    return yc_parse_size(s, UINT64_MAX, out);
 }
 
 static int set_drive_reserve(args_t *a, char *value, char *err, size_t errlen)
@@ -164,7 +149,7 @@ static int set_drive_reserve(args_t *a, char *value, char *err, size_t errlen)
 
 static int set_verbose(args_t *a, char *value, char *err, size_t errlen)
 {
-    gw_log_level = GW_LOG_DEBUG;
+    yc_log_level = YC_LOG_DEBUG;
     return 0;
 }
 
@@ -187,30 +172,6 @@ static const option_t options[] = {
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
-/* Prints text after a left column of 26, wrapped at 100 columns; tail is kept on one line. */
-static void print_wrapped(FILE *out, const char *left, const char *text, const char *tail)
-{
-    char buf[512];
-    size_t col = 0;
-
-    snprintf(buf, sizeof(buf), "%s", text);
-    fprintf(out, "  %-24s", left);
-    for (char *save, *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
-        if (col > 0 && col + 1 + strlen(w) > 74) {
-            fprintf(out, "\n  %-24s", "");
-            col = 0;
-        }
-        fprintf(out, " %s", w);
-        col += 1 + strlen(w);
-    }
-    if (tail != NULL) {
-        if (col > 0 && col + 1 + strlen(tail) > 74)
-            fprintf(out, "\n  %-24s", "");
-        fprintf(out, " %s", tail);
-    }
-    fputc('\n', out);
-}
-
 static void print_help(FILE *out)
 {
     fprintf(out, "usage: YC_CLUSTER_SECRET=... yc-store --drive NAME=FOLDER [--drive NAME=FOLDER ...] [OPTION ...]\n"
@@ -223,10 +184,11 @@ static void print_help(FILE *out)
         snprintf(left, sizeof(left), "--%s%s%s", options[i].name, options[i].value ? " " : "",
                  options[i].value ? options[i].value : "");
         snprintf(dflt, sizeof(dflt), "[default: %s]", options[i].dflt != NULL ? options[i].dflt : "");
-        print_wrapped(out, left, options[i].help, options[i].dflt != NULL ? dflt : NULL);
+        yc_usage_line(out, 24, left, options[i].help, options[i].dflt != NULL ? dflt : NULL);
     }
     fprintf(out, "\nenvironment:\n");
-    print_wrapped(out, "YC_CLUSTER_SECRET", "the cluster secret, the same on every daemon and gateway", "[required]");
+    yc_usage_line(out, 24, "YC_CLUSTER_SECRET", "the cluster secret, the same on every daemon and gateway",
+                  "[required]");
     fprintf(out, "\nexit status: 0 stopped by SIGINT or SIGTERM, 1 could not start (one line says why),\n"
                  "2 bad invocation (one line says which)\n");
 }
@@ -277,7 +239,7 @@ int main(int argc, char **argv)
 {
     static args_t a = {.cfg = {.listen_host = "127.0.0.1", .listen_port = 9200}, .workers = 32};
     char err[1024];
-    gw_pool_t *pool;
+    yc_pool_t *pool;
     store_server_t *srv;
     int ret;
 
@@ -299,8 +261,8 @@ int main(int argc, char **argv)
     }
     a.cfg.drive_names = a.names;
     a.cfg.drive_dirs = a.dirs;
-    if ((ret = gw_pool_new(a.workers, &pool)) != 0) {
-        fprintf(stderr, "yc-store: cannot start %zu worker threads (error %d)\n", a.workers, ret);
+    if ((ret = yc_pool_new(a.workers, &pool)) != 0) {
+        fprintf(stderr, "yc-store: cannot start %zu worker threads: %s\n", a.workers, yc_strerror(ret));
         return 1;
     }
     a.cfg.pool = pool;
@@ -314,10 +276,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     while (!got_signal)
         pause();
-    gw_log(GW_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
+    yc_log(YC_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
     /* no new work, then the workers finish what they run before the drives close under them */
     store_server_stop(srv);
-    gw_pool_free(pool);
+    yc_pool_free(pool);
     store_server_free(srv);
     return 0;
 }

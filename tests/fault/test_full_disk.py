@@ -355,6 +355,7 @@ def test_full_disk_filled_to_the_last_byte():
             return [] if gw.proc is not None and gw.proc.poll() is None else ["gateway"]
 
         filler = Filler(s3, bucket, crashed)
+        upload = Multipart(filler, "multipart/last-byte")
         ballast = os.path.join(mnt, "ballast")
         try:
             for r in range(2):
@@ -373,6 +374,14 @@ def test_full_disk_filled_to_the_last_byte():
                 filler.verify()
                 expect_storage_full("PutObject at %d bytes free" % free_bytes(mnt),
                                     lambda: filler.put("r%d/refused" % r, SMALL[0]))
+                # the writes that take a namespace lock first: the drives cannot record a grant
+                # either, and that is the same 507 at once, not a lock given up after 10 s (409)
+                started = time.monotonic()
+                expect_storage_full("CreateBucket at %d bytes free" % free_bytes(mnt),
+                                    lambda: s3.create_bucket(Bucket=yc.unique_bucket_name("yc-full")))
+                expect_storage_full("CompleteMultipartUpload at %d bytes free" % free_bytes(mnt), upload.complete)
+                assert time.monotonic() - started < 5, "the lock was waited for: %.1f s" % (
+                    time.monotonic() - started)
                 os.unlink(ballast)
                 time.sleep(1.1)  # a database is reopened at most once a second
                 filler.delete([k for k in filler.acked if k.startswith("r%d/" % r)])

@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t digest[S3_CHECKSUM_MAX_SIZE];
         char b64[S3_CHECKSUM_MAX_BASE64];
         s3_checksum_compute(alg, body, len, digest, &n);
-        s3_checksum_to_base64(digest, n, b64);
+        yc_base64_encode(digest, n, b64);
         snprintf(line, sizeof(line), "%s:%s", s3_checksum_header_name(alg), b64);
         append(&framed, &flen, line, strlen(line));
         append(&framed, &flen, "\r\n", 2);

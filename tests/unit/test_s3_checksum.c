@@ -17,7 +17,7 @@ static void digest_hex(s3_checksum_alg_t alg, const char *s, char *hex)
     size_t n = 0;
     if (s3_checksum_compute(alg, s, strlen(s), d, &n) != 0)
         n = 0;
-    s3_checksum_to_hex(d, n, hex);
+    yc_hex(d, n, hex);
 }
 
 TEST(test_checksum_known_answers_123456789)
@@ -129,7 +129,7 @@ TEST(test_base64_round_trip_all_lengths)
     for (size_t len = 0; len <= sizeof(in); len++) {
         for (size_t i = 0; i < len; i++)
             in[i] = (uint8_t)(len * 7 + i * 29);
-        size_t n = s3_checksum_to_base64(in, len, b64), m = 0;
+        size_t n = yc_base64_encode(in, len, b64), m = 0;
         CHECK_EQ_INT(n, 4 * ((len + 2) / 3));
         CHECK_EQ_INT(s3_checksum_from_base64(h2o_iovec_init(b64, n), back, sizeof(back), &m), 0);
         CHECK_EQ_INT(m, len);
@@ -141,7 +141,7 @@ TEST(test_base64_known_answer)
 {
     char b64[16];
     /* the S3 docs' Content-MD5 style: base64 of the big-endian CRC32 of "123456789" */
-    s3_checksum_to_base64((const uint8_t *)"\xcb\xf4\x39\x26", 4, b64);
+    yc_base64_encode((const uint8_t *)"\xcb\xf4\x39\x26", 4, b64);
     CHECK(strcmp(b64, "y/Q5Jg==") == 0);
 }
 
@@ -174,7 +174,7 @@ TEST(test_hex_round_trip_and_invalid)
     uint8_t out[4];
     char hex[9];
     CHECK_EQ_INT(s3_checksum_from_hex(iov("CbF43926"), out, 4), 0);
-    s3_checksum_to_hex(out, 4, hex);
+    yc_hex(out, 4, hex);
     CHECK(strcmp(hex, "cbf43926") == 0);
     CHECK_EQ_INT(s3_checksum_from_hex(iov("cbf4392"), out, 4), S3_CHECKSUM_EINVAL);
     CHECK_EQ_INT(s3_checksum_from_hex(iov("cbf4392g"), out, 4), S3_CHECKSUM_EINVAL);
@@ -205,7 +205,7 @@ TEST(test_crc64nvme_check_value_and_empty)
     CHECK_EQ_INT(n, 8);
     CHECK(memcmp(d, "\xae\x8b\x14\x86\x0a\x79\x98\x88", 8) == 0);
     CHECK_EQ_INT(s3_checksum_compute(S3_CHECKSUM_CRC64NVME, "", 0, d, &n), 0);
-    s3_checksum_to_base64(d, n, b64);
+    yc_base64_encode(d, n, b64);
     CHECK(strcmp(b64, "AAAAAAAAAAA=") == 0);
 }
 
@@ -300,7 +300,7 @@ TEST(test_multipart_full_object_equals_crc_of_whole)
         size_t n;
         int ok = multipart_of(crcs[a], S3_CHECKSUM_TYPE_FULL_OBJECT, data, sizes, 5, got) == 0 &&
                  s3_checksum_compute(crcs[a], data, len, d, &n) == 0;
-        s3_checksum_to_base64(d, n, want);
+        yc_base64_encode(d, n, want);
         if (!ok || strcmp(got, want) != 0) {
             fprintf(stderr, "  %s: %s != %s\n", s3_checksum_alg_name(crcs[a]), got, want);
             free(data);
@@ -327,7 +327,7 @@ TEST(test_multipart_composite_is_checksum_of_part_checksums)
             off += sizes[i];
         }
         CHECK_EQ_INT(s3_checksum_compute(algs[a], cat, catlen, d, &n), 0);
-        n = s3_checksum_to_base64(d, n, want);
+        n = yc_base64_encode(d, n, want);
         strcpy(want + n, "-3");
         CHECK_EQ_INT(multipart_of(algs[a], S3_CHECKSUM_TYPE_COMPOSITE, data, sizes, 3, got), 0);
         CHECK(strcmp(got, want) == 0);
@@ -343,7 +343,7 @@ TEST(test_multipart_composite_known_answer)
     char want[S3_CHECKSUM_MAX_WIRE];
     size_t n;
     CHECK_EQ_INT(s3_checksum_compute(S3_CHECKSUM_CRC32, cat, 8, d, &n), 0);
-    n = s3_checksum_to_base64(d, 4, want);
+    n = yc_base64_encode(d, 4, want);
     strcpy(want + n, "-2");
     CHECK_EQ_INT(multipart_of(S3_CHECKSUM_CRC32, S3_CHECKSUM_TYPE_COMPOSITE, (const uint8_t *)"ab", sizes, 2, got), 0);
     CHECK(strcmp(got, want) == 0);

@@ -256,7 +256,7 @@ TEST(test_decode_unsigned_trailer_every_split_accepted)
     size_t n;
     buf_t body = {0};
     s3_checksum_compute(S3_CHECKSUM_CRC32C, small_payload, sizeof(small_payload) - 1, digest, &n);
-    s3_checksum_to_base64(digest, n, b64);
+    yc_base64_encode(digest, n, b64);
     snprintf(line, sizeof(line), "x-amz-checksum-crc32c:%s", b64);
     build_unsigned(&body, small_payload, sizeof(small_payload) - 1, 10, line);
     int bad = 0;
@@ -521,7 +521,7 @@ static void trailer_for(s3_checksum_alg_t alg, const uint8_t *data, size_t len, 
     char b64[S3_CHECKSUM_MAX_BASE64];
     size_t n;
     s3_checksum_compute(alg, data, len, digest, &n);
-    s3_checksum_to_base64(digest, n, b64);
+    yc_base64_encode(digest, n, b64);
     snprintf(line, size, "%s:%s", s3_checksum_header_name(alg), b64);
 }
 

@@ -892,7 +892,7 @@ TEST(test_signing_key_example_matches)
     CHECK_EQ_INT(s3_sigv4_signing_key(iov("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), iov("20150830"),
                                       iov("us-east-1"), iov("iam"), key),
                  0);
-    s3_checksum_to_hex(key, 32, hex);
+    yc_hex(key, 32, hex);
     CHECK(strcmp(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9") == 0);
 }
 

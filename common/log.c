@@ -1,5 +1,5 @@
-/* gw_log.c — timestamped key=value lines; a single write(2) per line so threads never interleave. */
-#include "gateway/gw_log.h"
+/* log.c — timestamped key=value lines; a single write(2) per line so threads never interleave. */
+#include "common/log.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,18 +7,18 @@
 #include <time.h>
 #include <unistd.h>
 
-int gw_log_level = GW_LOG_INFO;
+int yc_log_level = YC_LOG_INFO;
 
-void gw_log(int level, const char *fmt, ...)
+void yc_log(int level, const char *fmt, ...)
 {
     static const char *names[] = {"error", "warn", "info", "debug"};
-    char line[GW_LOG_LINE_MAX];
+    char line[YC_LOG_LINE_MAX];
     struct timespec ts;
     struct tm tm;
     va_list ap;
     int n;
 
-    if (level > gw_log_level)
+    if (level > yc_log_level)
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -66,7 +66,7 @@ static size_t utf8_sequence(const unsigned char *p, size_t n)
     return len;
 }
 
-size_t gw_log_value(char *out, size_t cap, const char *value, size_t len)
+size_t yc_log_value(char *out, size_t cap, const char *value, size_t len)
 {
     const unsigned char *v = (const unsigned char *)value;
     size_t n = 0, i;

@@ -1,4 +1,4 @@
-/* gw_listen.h — listening sockets for h2o loops, shared by yc-gateway and yc-store, and the
+/* listen.h — listening sockets for h2o loops, shared by yc-gateway and yc-store, and the
  * gateway's progress watchdog over the connections it accepts.
  *
  * Each loop binds a listener of its own to the same address (SO_REUSEPORT), so the kernel
@@ -22,20 +22,24 @@
  * write at that point.
  *
  * Everything here runs on the connection's loop thread: no lock.
+ *
+ * Part of common/ (libcommon.a, prefix yc_): small helpers every library may use and that use
+ * none of them. It has one public header per concern (log, pool, listen, server, clock, id,
+ * bytes, errors, cli) rather than one for the folder, because its parts are independent.
  */
-#ifndef YC_GW_LISTEN_H
-#define YC_GW_LISTEN_H
+#ifndef YC_COMMON_LISTEN_H
+#define YC_COMMON_LISTEN_H
 #include <h2o.h>
 #include <stdint.h>
 
-typedef struct gw_conn gw_conn_t;
+typedef struct yc_conn yc_conn_t;
 
 /* Opens a non-blocking IPv4 listening socket on host:port with SO_REUSEPORT; fd or -errno. */
-int gw_listen_open(const char *host, uint16_t port);
+int yc_listen_open(const char *host, uint16_t port);
 
 /* Accepts on fd from the calling loop's thread (h2o sockets must be made on their loop's
  * thread), handing every connection to ctx with TCP_NODELAY. ctx is borrowed for good. */
-h2o_socket_t *gw_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx);
+h2o_socket_t *yc_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx);
 
 /* What the progress watchdog does. */
 typedef struct {
@@ -45,20 +49,20 @@ typedef struct {
      * 0 sends none. Called on the loop; may be NULL. */
     size_t (*stalled_request_response)(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap);
     void *arg;
-} gw_listen_watch_t;
+} yc_listen_watch_t;
 
-/* Same as gw_listen_start, and watches every accepted connection for progress: one stalled for
+/* Same as yc_listen_start, and watches every accepted connection for progress: one stalled for
  * progress_timeout_ms (and not busy) is shut down, after a RequestTimeout answer when it stalled
  * inside a request. Call on the loop's thread; the watch (*opts is copied) lives as long as the
  * loop. */
-h2o_socket_t *gw_listen_start_watched(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx, const gw_listen_watch_t *opts);
+h2o_socket_t *yc_listen_start_watched(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx, const yc_listen_watch_t *opts);
 
 /* Marks the connection of a request as busy with a request of ours until the matching release,
  * and returns it (NULL when the connection is not watched). Loop thread only. */
-gw_conn_t *gw_listen_conn_hold(h2o_conn_t *conn);
+yc_conn_t *yc_listen_conn_hold(h2o_conn_t *conn);
 
 /* Ends a hold; the tracking record of a connection closed meanwhile is freed with the last hold.
  * NULL is ignored. Loop thread only. */
-void gw_listen_conn_release(gw_conn_t *c);
+void yc_listen_conn_release(yc_conn_t *c);
 
 #endif

@@ -1,19 +1,19 @@
-/* gw_pool.c — request worker pool, per-drive lanes and fan-out.
+/* pool.c — request worker pool, per-drive lanes and fan-out.
  *
  * Both pools are the same thing underneath: a FIFO of jobs under one mutex and a set of
- * threads waiting on a condition variable. Jobs are intrusive (gw_job_t is embedded in the
+ * threads waiting on a condition variable. Jobs are intrusive (yc_job_t is embedded in the
  * caller's state), so submitting allocates nothing. Finished request jobs go back to their
  * loop through h2o_multithread_send_message, which wakes the loop via its eventfd/pipe.
  */
-#include "gateway/gw_pool.h"
+#include "common/pool.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct gw_pool {
+struct yc_pool {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
-    gw_job_t *head, *tail;
+    yc_job_t *head, *tail;
     size_t depth; /* queued + running */
     int stopping;
     size_t nthreads;
@@ -22,7 +22,7 @@ struct gw_pool {
 
 static void *pool_main(void *arg)
 {
-    gw_pool_t *p = arg;
+    yc_pool_t *p = arg;
 
     pthread_mutex_lock(&p->mutex);
     for (;;) {
@@ -30,15 +30,15 @@ static void *pool_main(void *arg)
             pthread_cond_wait(&p->cond, &p->mutex);
         if (p->head == NULL)
             break;
-        gw_job_t *job = p->head;
+        yc_job_t *job = p->head;
         if ((p->head = job->next_queued) == NULL)
             p->tail = NULL;
         pthread_mutex_unlock(&p->mutex);
 
         /* A fan-out task's memory is gone once its run() returns, and a request job's once its
          * loop has it: read what is needed before, touch nothing after. */
-        gw_loop_t *loop = job->loop;
-        void (*done)(gw_job_t *) = job->done;
+        yc_loop_t *loop = job->loop;
+        void (*done)(yc_job_t *) = job->done;
         job->run(job);
         if (loop != NULL)
             h2o_multithread_send_message(&loop->receiver, &job->super);
@@ -52,9 +52,9 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-int gw_pool_new(size_t nthreads, gw_pool_t **out)
+int yc_pool_new(size_t nthreads, yc_pool_t **out)
 {
-    gw_pool_t *p = calloc(1, sizeof(*p));
+    yc_pool_t *p = calloc(1, sizeof(*p));
     if (p == NULL || (p->threads = calloc(nthreads, sizeof(pthread_t))) == NULL) {
         free(p);
         return -ENOMEM;
@@ -63,7 +63,7 @@ int gw_pool_new(size_t nthreads, gw_pool_t **out)
     pthread_cond_init(&p->cond, NULL);
     for (p->nthreads = 0; p->nthreads < nthreads; p->nthreads++) {
         if (pthread_create(&p->threads[p->nthreads], NULL, pool_main, p) != 0) {
-            gw_pool_free(p);
+            yc_pool_free(p);
             return -EAGAIN;
         }
     }
@@ -71,7 +71,7 @@ int gw_pool_new(size_t nthreads, gw_pool_t **out)
     return 0;
 }
 
-void gw_pool_free(gw_pool_t *p)
+void yc_pool_free(yc_pool_t *p)
 {
     if (p == NULL)
         return;
@@ -87,7 +87,7 @@ void gw_pool_free(gw_pool_t *p)
     free(p);
 }
 
-void gw_pool_submit(gw_pool_t *p, gw_job_t *job)
+void yc_pool_submit(yc_pool_t *p, yc_job_t *job)
 {
     job->next_queued = NULL;
     pthread_mutex_lock(&p->mutex);
@@ -101,7 +101,7 @@ void gw_pool_submit(gw_pool_t *p, gw_job_t *job)
     pthread_mutex_unlock(&p->mutex);
 }
 
-size_t gw_pool_depth(gw_pool_t *p)
+size_t yc_pool_depth(yc_pool_t *p)
 {
     pthread_mutex_lock(&p->mutex);
     size_t d = p->depth;
@@ -112,20 +112,20 @@ size_t gw_pool_depth(gw_pool_t *p)
 static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     while (!h2o_linklist_is_empty(messages)) {
-        gw_job_t *job = H2O_STRUCT_FROM_MEMBER(gw_job_t, super.link, messages->next);
+        yc_job_t *job = H2O_STRUCT_FROM_MEMBER(yc_job_t, super.link, messages->next);
         h2o_linklist_unlink(&job->super.link);
         job->done(job);
     }
 }
 
-void gw_loop_init(gw_loop_t *l, h2o_loop_t *loop)
+void yc_loop_init(yc_loop_t *l, h2o_loop_t *loop)
 {
     l->loop = loop;
     l->queue = h2o_multithread_create_queue(loop);
     h2o_multithread_register_receiver(l->queue, &l->receiver, on_jobs_done);
 }
 
-void gw_loop_dispose(gw_loop_t *l)
+void yc_loop_dispose(yc_loop_t *l)
 {
     h2o_multithread_unregister_receiver(l->queue, &l->receiver);
     h2o_multithread_destroy_queue(l->queue);
@@ -133,17 +133,17 @@ void gw_loop_dispose(gw_loop_t *l)
 
 /* ---- lanes and fan-out ---- */
 
-struct gw_lane {
-    gw_pool_t *pool;
+struct yc_lane {
+    yc_pool_t *pool;
 };
 
-int gw_lane_new(size_t nthreads, gw_lane_t **out)
+int yc_lane_new(size_t nthreads, yc_lane_t **out)
 {
-    gw_lane_t *lane = calloc(1, sizeof(*lane));
+    yc_lane_t *lane = calloc(1, sizeof(*lane));
     int ret;
     if (lane == NULL)
         return -ENOMEM;
-    if ((ret = gw_pool_new(nthreads, &lane->pool)) != 0) {
+    if ((ret = yc_pool_new(nthreads, &lane->pool)) != 0) {
         free(lane);
         return ret;
     }
@@ -151,34 +151,34 @@ int gw_lane_new(size_t nthreads, gw_lane_t **out)
     return 0;
 }
 
-void gw_lane_free(gw_lane_t *lane)
+void yc_lane_free(yc_lane_t *lane)
 {
     if (lane == NULL)
         return;
-    gw_pool_free(lane->pool);
+    yc_pool_free(lane->pool);
     free(lane);
 }
 
-void gw_lane_submit(gw_lane_t *lane, gw_job_t *job)
+void yc_lane_submit(yc_lane_t *lane, yc_job_t *job)
 {
-    gw_pool_submit(lane->pool, job);
+    yc_pool_submit(lane->pool, job);
 }
 
 typedef struct {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     size_t pending;
-    gw_task_fn fn;
+    yc_task_fn fn;
     void *arg;
 } fanout_t;
 
 typedef struct {
-    gw_job_t job;
+    yc_job_t job;
     fanout_t *fanout;
     size_t index;
 } fanout_task_t;
 
-static void fanout_task_run(gw_job_t *job)
+static void fanout_task_run(yc_job_t *job)
 {
     fanout_task_t *t = (fanout_task_t *)job;
     fanout_t *f = t->fanout;
@@ -189,7 +189,7 @@ static void fanout_task_run(gw_job_t *job)
     pthread_mutex_unlock(&f->mutex);
 }
 
-void gw_fanout_run(gw_lane_t *const *lanes, size_t n, gw_task_fn fn, void *arg)
+void yc_fanout_run(yc_lane_t *const *lanes, size_t n, yc_task_fn fn, void *arg)
 {
     fanout_t f = {.pending = n, .fn = fn, .arg = arg};
     fanout_task_t tasks[n > 0 ? n : 1];
@@ -204,7 +204,7 @@ void gw_fanout_run(gw_lane_t *const *lanes, size_t n, gw_task_fn fn, void *arg)
         else if (lanes[i] == NULL)
             fanout_task_run(&tasks[i].job);
         else
-            gw_pool_submit(lanes[i]->pool, &tasks[i].job);
+            yc_pool_submit(lanes[i]->pool, &tasks[i].job);
     }
     if (local >= 0)
         fanout_task_run(&tasks[local].job);

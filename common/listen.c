@@ -1,7 +1,7 @@
-/* gw_listen.c — SO_REUSEPORT listeners, accepting onto an h2o context, and the progress watchdog
- * of the gateway's connections (see gw_listen.h). */
-#include "gateway/gw_listen.h"
-#include "gateway/gw_log.h"
+/* listen.c — SO_REUSEPORT listeners, accepting onto an h2o context, and the progress watchdog
+ * of the gateway's connections (see common/listen.h). */
+#include "common/listen.h"
+#include "common/log.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/sockios.h>
@@ -17,7 +17,7 @@
 
 #define WATCH_TICK_MS 1000
 
-int gw_listen_open(const char *host, uint16_t port)
+int yc_listen_open(const char *host, uint16_t port)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
     int fd, one = 1;
@@ -55,7 +55,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     h2o_accept(listener->data, sock);
 }
 
-h2o_socket_t *gw_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx)
+h2o_socket_t *yc_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx)
 {
     h2o_socket_t *listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     listener->data = ctx;
@@ -68,10 +68,10 @@ h2o_socket_t *gw_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx)
 typedef struct {
     h2o_loop_t *loop;
     h2o_accept_ctx_t *accept_ctx;
-    gw_listen_watch_t opts;
+    yc_listen_watch_t opts;
     h2o_timeout_t tick;
     h2o_timeout_entry_t tick_entry;
-    h2o_linklist_t conns; /* gw_conn_t.link, open connections only */
+    h2o_linklist_t conns; /* yc_conn_t.link, open connections only */
 } watch_t;
 
 /* What the kernel says about a connection's traffic. h2o 2.2.5's bytes_read and bytes_written
@@ -82,7 +82,7 @@ typedef struct {
     int outq;          /* bytes written and not yet acknowledged */
 } traffic_t;
 
-struct gw_conn {
+struct yc_conn {
     h2o_linklist_t link;
     h2o_socket_t *sock; /* NULL once h2o closed it */
     traffic_t last;
@@ -92,7 +92,7 @@ struct gw_conn {
     int shut;                     /* shut down by the watchdog; h2o is closing it */
 };
 
-static void conn_free_if_unused(gw_conn_t *c)
+static void conn_free_if_unused(yc_conn_t *c)
 {
     if (c->sock == NULL && c->holds == 0)
         free(c);
@@ -101,7 +101,7 @@ static void conn_free_if_unused(gw_conn_t *c)
 /* h2o's close callback of a watched socket: the record stays while a request still holds it. */
 static void on_sock_close(void *data)
 {
-    gw_conn_t *c = data;
+    yc_conn_t *c = data;
     h2o_linklist_unlink(&c->link);
     c->sock = NULL;
     conn_free_if_unused(c);
@@ -125,17 +125,17 @@ static int read_traffic(h2o_socket_t *sock, traffic_t *t)
     return 0;
 }
 
-gw_conn_t *gw_listen_conn_hold(h2o_conn_t *conn)
+yc_conn_t *yc_listen_conn_hold(h2o_conn_t *conn)
 {
     h2o_socket_t *sock = conn->callbacks->get_socket != NULL ? conn->callbacks->get_socket(conn) : NULL;
     if (sock == NULL || sock->on_close.cb != on_sock_close)
         return NULL;
-    gw_conn_t *c = sock->on_close.data;
+    yc_conn_t *c = sock->on_close.data;
     c->holds++;
     return c;
 }
 
-void gw_listen_conn_release(gw_conn_t *c)
+void yc_listen_conn_release(yc_conn_t *c)
 {
     traffic_t t;
     if (c == NULL)
@@ -146,7 +146,7 @@ void gw_listen_conn_release(gw_conn_t *c)
     conn_free_if_unused(c);
 }
 
-static void stall_shutdown(watch_t *w, gw_conn_t *c, uint64_t now)
+static void stall_shutdown(watch_t *w, yc_conn_t *c, uint64_t now)
 {
     struct sockaddr_storage ss;
     char host[NI_MAXHOST], client[NI_MAXHOST + 16] = "-", answer[2048];
@@ -163,7 +163,7 @@ static void stall_shutdown(watch_t *w, gw_conn_t *c, uint64_t now)
                                                     answer, sizeof(answer));
         answered = n > 0 && write(fd, answer, n) == (ssize_t)n;
     }
-    gw_log(GW_LOG_INFO, "event=connection_stalled client=%s idle_ms=%llu bytes_in=%llu bytes_out=%llu answered=%d",
+    yc_log(YC_LOG_INFO, "event=connection_stalled client=%s idle_ms=%llu bytes_in=%llu bytes_out=%llu answered=%d",
            client, (unsigned long long)(now - c->last_progress_ms), (unsigned long long)c->last.received,
            (unsigned long long)c->last.acked, answered);
     /* h2o notices at its next read (end of stream) or write (EPIPE) and closes through its path */
@@ -178,7 +178,7 @@ static void on_tick(h2o_timeout_entry_t *entry)
     traffic_t t;
 
     for (h2o_linklist_t *node = w->conns.next; node != &w->conns; node = node->next) {
-        gw_conn_t *c = H2O_STRUCT_FROM_MEMBER(gw_conn_t, link, node);
+        yc_conn_t *c = H2O_STRUCT_FROM_MEMBER(yc_conn_t, link, node);
         if (c->shut)
             continue;
         if (read_traffic(c->sock, &t) != 0) {
@@ -200,7 +200,7 @@ static void on_accept_watched(h2o_socket_t *listener, const char *err)
 {
     watch_t *w = listener->data;
     h2o_socket_t *sock;
-    gw_conn_t *c;
+    yc_conn_t *c;
 
     if (err != NULL || (sock = accept_one(listener)) == NULL)
         return;
@@ -215,11 +215,11 @@ static void on_accept_watched(h2o_socket_t *listener, const char *err)
     h2o_accept(w->accept_ctx, sock);
 }
 
-h2o_socket_t *gw_listen_start_watched(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx, const gw_listen_watch_t *opts)
+h2o_socket_t *yc_listen_start_watched(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx, const yc_listen_watch_t *opts)
 {
     watch_t *w = calloc(1, sizeof(*w));
     if (w == NULL)
-        return gw_listen_start(loop, fd, ctx);
+        return yc_listen_start(loop, fd, ctx);
     w->loop = loop;
     w->accept_ctx = ctx;
     w->opts = *opts;

@@ -1,0 +1,53 @@
+/* server.h — the h2o server set-up yc-gateway and yc-store share: one global configuration with a
+ * single handler on "/", and per event loop a thread of its own with its h2o context, its queue
+ * of finished jobs (pool.h) and its own SO_REUSEPORT listener (listen.h), so that the kernel
+ * spreads connections over the loops and no lock sits on the accept path.
+ *
+ * Everything of h2o that a loop owns is made on the loop's own thread: sockets take their
+ * buffers from the creating thread's __thread allocator, and two loops reading into buffers from
+ * one (the main thread's) would corrupt it.
+ *
+ * Part of common/ (libcommon.a, prefix yc_): small helpers every library may use and that use
+ * none of them. It has one public header per concern (log, pool, listen, server, clock, id,
+ * bytes, errors, cli) rather than one for the folder, because its parts are independent.
+ */
+#ifndef YC_COMMON_SERVER_H
+#define YC_COMMON_SERVER_H
+#include <h2o.h>
+#include <stdint.h>
+#include "common/listen.h"
+#include "common/pool.h"
+
+typedef struct yc_server yc_server_t;
+
+typedef struct {
+    const char *name;               /* the Server header */
+    size_t max_request_entity_size; /* the largest request body h2o reads */
+    uint64_t req_timeout_ms;        /* h2o's http1 timer: a whole request, and a keep-alive idle spell */
+    /* Called on the request's loop for every request (h2o's on_req); returns 0 once it handled
+     * or started the request. */
+    int (*on_request)(void *arg, h2o_req_t *req);
+    void *arg;
+    const yc_listen_watch_t *watch; /* NULL: connections are not watched; else copied */
+} yc_server_config_t;
+
+/* Makes the configuration (*cfg is copied); nothing listens or runs yet. 0 or -ENOMEM. */
+int yc_server_new(const yc_server_config_t *cfg, yc_server_t **out);
+/* Opens one listening socket on host:port per loop: 0 or -errno (the sockets opened so far are
+ * closed by yc_server_free). Loops are not started yet: a start-up can still fail and go. */
+int yc_server_listen(yc_server_t *s, const char *host, uint16_t port, size_t nloops);
+/* Starts a thread per listening socket that runs its loop until the process ends. 0, or -EAGAIN
+ * when a thread could not be started (those started run on). */
+int yc_server_start(yc_server_t *s);
+/* Loops started so far. */
+size_t yc_server_started(const yc_server_t *s);
+/* The job queue of the loop a request came in on: the loop a worker's job for it goes back to.
+ * For requests of a yc_server_t only. */
+yc_loop_t *yc_server_loop_of(h2o_req_t *req);
+/* Makes every loop end after the events it is woken for next (it takes no more connections). */
+void yc_server_stop(yc_server_t *s);
+/* Frees s when no loop was started, closing its sockets. Loops that run are left to the exit that
+ * follows: h2o has no way to stop a loop blocked in epoll from outside, and they use s. */
+void yc_server_free(yc_server_t *s);
+
+#endif
