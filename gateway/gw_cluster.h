@@ -6,16 +6,18 @@
  * shards) spreads evenly over the drives. distribution[i] is the slot in the set that holds
  * shard i; it is stored in every record so that a later change of rule cannot lose data.
  *
- * Quorum: a write is acknowledged when write_quorum drives made it durable (k, or k+1 when
- * k == m so that two disjoint halves can never both accept a write); a version is visible
- * when at least k drives of its set hold the same record (fewer could not be decoded anyway,
- * and a failed write, which reached fewer than the quorum, stays invisible).
+ * Quorum: a write is acknowledged when write_quorum drives made it durable (k, k+1 when k == m,
+ * a majority when k < m: two disjoint groups of drives can never both accept a write); a version
+ * is visible when at least k drives of its set hold the same record (fewer could not be decoded
+ * anyway, and a failed write, which reached fewer than the quorum, stays invisible). The rules
+ * themselves are gw_quorum.h.
  */
 #ifndef YC_GW_CLUSTER_H
 #define YC_GW_CLUSTER_H
 #include <stddef.h>
 #include <stdint.h>
 #include "gateway/gw_pool.h"
+#include "gateway/gw_quorum.h"
 #include "store/client.h"
 #include "store/store.h"
 
@@ -84,12 +86,12 @@ static inline uint32_t gw_set_width(const gw_set_t *s)
 }
 static inline uint32_t gw_set_write_quorum(const gw_set_t *s)
 {
-    return s->k == s->m ? s->k + 1 : s->k;
+    return gw_quorum_write(s->k, s->m);
 }
 /* Quorum for records replicated on every drive of the cluster (buckets, users, configs). */
 static inline size_t gw_cluster_quorum(const gw_cluster_t *c)
 {
-    return c->ndrives / 2 + 1;
+    return gw_quorum_majority(c->ndrives);
 }
 
 /* Runs fn(arg, i) for every drive i of the set in parallel on the drives' lanes. */

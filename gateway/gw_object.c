@@ -43,15 +43,6 @@ int64_t gw_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int gw_quorum_error(const int *results, size_t n, size_t quorum)
-{
-    size_t full = 0;
-
-    for (size_t i = 0; i < n; i++)
-        full += results[i] == STORE_ENOSPC;
-    return n >= quorum && full > n - quorum ? GW_ENOSPC : GW_EQUORUM;
-}
-
 /* The slot of the set that holds shard i / the shard a slot holds. */
 static uint32_t shard_of_slot(const uint8_t distribution[16], uint32_t width, uint32_t slot)
 {

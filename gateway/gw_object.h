@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "gateway/gw_cluster.h"
+#include "gateway/gw_quorum.h"
 
 enum {
     GW_OK = 0,
@@ -28,12 +29,6 @@ enum {
     GW_EBUSY = -40,  /* a namespace lock stayed held by someone else (gw_lock.h); apart from STORE_ codes */
     GW_ENOSPC = -41, /* too many drives full for a write quorum: nothing succeeds until space is freed (507) */
 };
-
-/* The error of a write that reached fewer than quorum of its n drives (results: 0 or a STORE_
- * code per drive): GW_ENOSPC when more drives refused for lack of space (STORE_ENOSPC) than the
- * write could spare (n - quorum), so that retrying cannot help until space is freed;
- * GW_EQUORUM otherwise (drives down or slow: the write may succeed later). */
-int gw_quorum_error(const int *results, size_t n, size_t quorum);
 
 /* Called with the body's bytes in order, during the single pass over them. */
 typedef void (*gw_observe_fn)(void *arg, const void *data, size_t len);
