@@ -42,6 +42,15 @@ typedef struct {
     int inline_reads;    /* see gw_set_fanout_reads */
 } gw_set_t;
 
+/* Where the object engine reports a key that some drive of its set lacks or holds damaged (a write
+ * that missed drives, a read that worked around a bad shard). The healer sets it when it starts;
+ * the engine knows only this, so it depends on no healer. note must be cheap, never block on
+ * drives, and be safe from any thread. */
+typedef struct {
+    void (*note)(void *arg, meta_bytes_t bucket, meta_bytes_t key);
+    void *arg;
+} gw_repair_sink_t;
+
 typedef struct {
     gw_drive_t *drives;
     size_t ndrives;
@@ -51,7 +60,8 @@ typedef struct {
     uint32_t stripe_size;             /* EC stripe data bytes */
     size_t inline_max;                /* objects up to this size keep their shards inside the records */
     int inline_reads;                 /* see gw_set_fanout_reads */
-    struct gw_healer *healer;         /* notified of damage and of writes that missed drives; may be NULL */
+    struct gw_healer *healer;         /* the background healer (gw_heal.h); may be NULL */
+    gw_repair_sink_t repair;          /* keys to heal go here; note NULL: nowhere */
     uint8_t cluster_id[STORE_ID_LEN]; /* what every drive's placement carries (store_identity_cluster_id) */
     struct gw_health *health;         /* the drives' states as last seen (gw_health.h) */
 } gw_cluster_t;

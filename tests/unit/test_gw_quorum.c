@@ -282,6 +282,36 @@ TEST(test_majority_overlaps_when_any_number_of_drives)
     CHECK_EQ_INT(gw_quorum_majority(7), 4);
 }
 
+/* EC 4+2: six drives, a write quorum of four, so two refusals can be spared. */
+TEST(test_quorum_error_is_enospc_when_full_drives_exceed_what_quorum_spares)
+{
+    int two_full[6] = {0, 0, 0, STORE_EIO, STORE_ENOSPC, STORE_ENOSPC};
+    int three_full[6] = {0, 0, 0, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC};
+    int all_full[6] = {STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC};
+    int down[6] = {0, 0, 0, STORE_EUNREACHABLE, STORE_EIO, STORE_EUNREACHABLE};
+
+    /* two full and one down: space alone would not have stopped the write, it may work later */
+    CHECK_EQ_INT(gw_quorum_error(two_full, 6, 4), GW_EQUORUM);
+    CHECK_EQ_INT(gw_quorum_error(three_full, 6, 4), GW_ENOSPC);
+    CHECK_EQ_INT(gw_quorum_error(all_full, 6, 4), GW_ENOSPC);
+    CHECK_EQ_INT(gw_quorum_error(down, 6, 4), GW_EQUORUM);
+    /* the same through the decision a write takes */
+    CHECK_EQ_INT(gw_quorum_write_result(three_full, 6, 4), GW_ENOSPC);
+    CHECK_EQ_INT(gw_quorum_write_result(two_full, 6, 4), GW_EQUORUM);
+}
+
+/* Cluster records (buckets, users) need a majority: of six drives four, so three full are too many. */
+TEST(test_quorum_error_is_enospc_when_majority_writes_meet_full_drives)
+{
+    int three_full[6] = {0, 0, 0, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC};
+    int two_full[6] = {0, 0, STORE_EIO, STORE_EIO, STORE_ENOSPC, STORE_ENOSPC};
+
+    CHECK_EQ_INT(gw_quorum_error(three_full, 6, 4), GW_ENOSPC);
+    CHECK_EQ_INT(gw_quorum_error(two_full, 6, 4), GW_EQUORUM);
+    /* k = m = 2: a write quorum of three of four drives, one refusal spared */
+    CHECK_EQ_INT(gw_quorum_error(two_full + 2, 4, 3), GW_ENOSPC);
+}
+
 /* ---------------------------------------------------------------- object record writes */
 
 /* A drive holding a newer version absorbs an older write (STORE_ESTALE): it counts toward the
@@ -731,6 +761,8 @@ int main(void)
     RUN(test_write_quorum_unmet_when_k_equals_m_and_only_k_succeed);
     RUN(test_read_quorum_meets_every_write_quorum_when_any_geometry);
     RUN(test_majority_overlaps_when_any_number_of_drives);
+    RUN(test_quorum_error_is_enospc_when_full_drives_exceed_what_quorum_spares);
+    RUN(test_quorum_error_is_enospc_when_majority_writes_meet_full_drives);
     RUN(test_commit_acknowledged_without_prune_when_drives_absorbed_it);
     RUN(test_commit_prunes_when_quorum_holds_the_write);
     RUN(test_commit_queues_heal_when_a_drive_missed_it);
