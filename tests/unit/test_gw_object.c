@@ -68,12 +68,13 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static int cluster_open(cluster_t *t)
 {
     const char *specs[NDRIVES];
+    char root[64] = "/tmp/yc-object-test-XXXXXX";
 
-    snprintf(t->root, sizeof(t->root), "/tmp/yc-object-test-XXXXXX");
-    if (mkdtemp(t->root) == NULL)
+    if (mkdtemp(root) == NULL)
         return -1;
+    memcpy(t->root, root, sizeof(root));
     for (int i = 0; i < NDRIVES; i++) {
-        snprintf(t->paths[i], sizeof(t->paths[i]), "%s/drive%d", t->root, i + 1);
+        snprintf(t->paths[i], sizeof(t->paths[i]), "%s/drive%d", root, i + 1);
         specs[i] = t->paths[i];
     }
     gw_cluster_config_t cfg = {.drive_specs = specs,
@@ -180,13 +181,13 @@ static size_t scan_allocations(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_
 TEST(test_lookup_allocates_once_when_object_is_small)
 {
     meta_bytes_t bucket = {"alloc:0000000000000001", 22}, key = {"small-object", 12};
-    uint8_t *body = pattern(4096, 7);
+    uint8_t *body;
     cluster_t t;
     gw_object_t *o;
 
     if (!COUNTING)
         UNIT_SKIP("a sanitizer owns the allocator");
-    CHECK(body != NULL);
+    CHECK((body = pattern(4096, 7)) != NULL);
     CHECK_EQ_INT(cluster_open(&t), 0);
     CHECK_EQ_INT(put_object(t.c, bucket, key, body, 4096), 0);
     /* warm RocksDB's caches and the thread's EC tables: the counts below are of a steady state */
