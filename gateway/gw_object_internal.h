@@ -16,9 +16,11 @@
  * readers while the new version has reached only some drives. */
 #define GW_LOOKUP_VERSIONS 4
 
-/* The arena's first chunk: the six records of a 4+2 object of up to about 8 KiB and its decoded
- * stripe fit (a 4 KiB object: six records of 1 KiB of shard each, plus 6 KiB of stripe). */
-#define GW_OBJECT_ARENA (16 * 1024)
+/* The arena's first chunk. A 4 KiB object of a 4+2 set takes six records of 1 KiB of shard and
+ * a few hundred bytes of key and headers each, plus its decoded stripe (6 KiB): about 14 KiB with
+ * short keys and no metadata, so 24 KiB leaves room for long keys and user metadata. Larger
+ * objects add chunks. */
+#define GW_OBJECT_ARENA (24 * 1024)
 
 typedef struct gw_arena_chunk gw_arena_chunk_t;
 
