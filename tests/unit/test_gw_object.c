@@ -1,6 +1,7 @@
 /* test_gw_object.c — the object engine over real drives in this process (no sockets): a lookup's
  * allocations, reading back what was written whatever the records' size and however the drives
- * are scanned, and the keys the engine reports for healing through the cluster's repair sink.
+ * are scanned, a lookup of one version, and the keys the engine reports for healing through the
+ * cluster's repair sink.
  *
  * Allocations are counted by interposing malloc, calloc and realloc for this binary and counting
  * the calls of the testing thread (with drives in the process, a lookup reads every drive on the
@@ -94,8 +95,9 @@ static void cluster_close(cluster_t *t)
     nftw(t->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Puts size bytes of body as the null version of bucket/key, as PutObject does. */
-static int put_object(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *body, uint64_t size)
+/* Puts size bytes of body as version vid (NULL: the null version) of bucket/key, as PutObject does. */
+static int put_version(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, const uint8_t *body,
+                       uint64_t size)
 {
     uint8_t dist[16];
     gw_data_t data;
@@ -121,10 +123,17 @@ static int put_object(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, co
                        .parts = {(const char *)parts.base, parts.len},
                        .part_count = 1};
     memcpy(r.distribution, dist, 16);
+    if (vid != NULL)
+        memcpy(r.vid, vid, META_ID_LEN);
     ret = gw_object_commit(c, set, &r, &data);
     meta_buf_dispose(&parts);
     gw_data_dispose(&data);
     return ret;
+}
+
+static int put_object(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *body, uint64_t size)
+{
+    return put_version(c, bucket, key, NULL, body, size);
 }
 
 static uint8_t *pattern(size_t size, unsigned seed)
@@ -257,6 +266,32 @@ TEST(test_lookup_reads_back_when_scans_run_in_parallel)
     cluster_close(&t);
 }
 
+/* With a version id the lookup resolves that version only (the others are skipped by their keys
+ * before they are copied); without one, the newest. */
+TEST(test_lookup_finds_the_asked_version_when_a_vid_is_given)
+{
+    meta_bytes_t bucket = {"vers:0000000000000006", 21}, key = {"versioned", 9};
+    uint8_t vid_a[META_ID_LEN] = {0xa}, vid_b[META_ID_LEN] = {0xb}, vid_c[META_ID_LEN] = {0xc};
+    uint8_t *a = pattern(4096, 1), *b = pattern(300 * 1024, 2), back[4096];
+    cluster_t t;
+    gw_object_t *o;
+
+    CHECK(a != NULL && b != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_version(t.c, bucket, key, vid_a, a, 4096), 0);
+    CHECK_EQ_INT(put_version(t.c, bucket, key, vid_b, b, 300 * 1024), 0);
+    CHECK_EQ_INT(reads_back(t.c, bucket, key, b, 300 * 1024), 0);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, vid_a, &o), 0);
+    CHECK(memcmp(gw_object_record(o)->vid, vid_a, META_ID_LEN) == 0);
+    CHECK_EQ_INT(gw_object_read(o, 0, sizeof(back), back), 0);
+    CHECK(memcmp(back, a, sizeof(back)) == 0);
+    gw_object_free(o);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, vid_c, &o), GW_ENOENT);
+    free(a);
+    free(b);
+    cluster_close(&t);
+}
+
 typedef struct {
     int notes;
     char key[64];
@@ -328,6 +363,7 @@ int main(void)
     RUN(test_lookup_allocates_once_when_object_is_small);
     RUN(test_lookup_reads_back_when_records_outgrow_the_first_chunk);
     RUN(test_lookup_reads_back_when_scans_run_in_parallel);
+    RUN(test_lookup_finds_the_asked_version_when_a_vid_is_given);
     RUN(test_commit_reports_key_when_a_drive_missed_the_write);
     RUN(test_read_reports_key_when_a_shard_is_missing);
     return unit_done();
