@@ -16,7 +16,7 @@
 #define YC_GW_CLUSTER_H
 #include <stddef.h>
 #include <stdint.h>
-#include "gateway/gw_pool.h"
+#include "common/pool.h"
 #include "gateway/gw_quorum.h"
 #include "store/client.h"
 #include "store/store.h"
@@ -26,7 +26,7 @@ typedef struct {
     char *node;             /* failure domain: host:port, or "local" */
     store_drive_t *local;   /* the engine, for a drive in this process */
     store_client_t *client; /* how every call reaches it; NULL while a local drive cannot open */
-    gw_lane_t *lane;        /* threads that run this drive's blocking calls */
+    yc_lane_t *lane;        /* threads that run this drive's blocking calls */
     uint64_t errors;        /* I/O errors seen (metrics) */
     /* identity (see store.h and gw_health.h) */
     uint32_t set_index, slot;   /* where the drive sits: the placement its identity must carry */
@@ -105,14 +105,14 @@ static inline size_t gw_cluster_quorum(const gw_cluster_t *c)
 }
 
 /* Runs fn(arg, i) for every drive i of the set in parallel on the drives' lanes. */
-void gw_set_fanout(gw_set_t *s, gw_task_fn fn, void *arg);
+void gw_set_fanout(gw_set_t *s, yc_task_fn fn, void *arg);
 /* Same over every drive of the cluster. */
-void gw_cluster_fanout(gw_cluster_t *c, gw_task_fn fn, void *arg);
+void gw_cluster_fanout(gw_cluster_t *c, yc_task_fn fn, void *arg);
 
 /* For small reads (records): with drives in this process, a RocksDB get or scan from its caches
  * costs microseconds, far less than waking a lane thread and waiting for it, so the calls run
  * one after the other on the calling worker; with remote drives they fan out. */
-void gw_set_fanout_reads(gw_set_t *s, gw_task_fn fn, void *arg);
-void gw_cluster_fanout_reads(gw_cluster_t *c, gw_task_fn fn, void *arg);
+void gw_set_fanout_reads(gw_set_t *s, yc_task_fn fn, void *arg);
+void gw_cluster_fanout_reads(gw_cluster_t *c, yc_task_fn fn, void *arg);
 
 #endif

@@ -40,26 +40,19 @@ static void release_task(void *arg, size_t i)
     l->granted[i] = 0;
 }
 
-static void run(gw_lock_t *l, gw_task_fn fn, lock_op_t *op)
+static void run(gw_lock_t *l, yc_task_fn fn, lock_op_t *op)
 {
-    gw_lane_t *lanes[l->n];
+    yc_lane_t *lanes[l->n];
     for (size_t i = 0; i < l->n; i++)
         lanes[i] = l->drives[i]->lane;
-    gw_fanout_run(lanes, l->n, fn, op);
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    yc_fanout_run(lanes, l->n, fn, op);
 }
 
 /* Tries until a majority granted or wait_ns ran out. */
 static int acquire(gw_lock_t *l, int64_t wait_ns)
 {
     lock_op_t *op = calloc(1, sizeof(*op) + l->n * sizeof(int));
-    int64_t deadline = mono_ns() + wait_ns, pause_us = 2000;
+    int64_t deadline = yc_mono_ns() + wait_ns, pause_us = 2000;
     size_t quorum = gw_quorum_majority(l->n);
     int ret = GW_EBUSY;
 
@@ -78,12 +71,12 @@ static int acquire(gw_lock_t *l, int64_t wait_ns)
         /* Give way: another owner holds (part of) it. Releasing what we got lets a rival that
          * also holds a minority finish, instead of both waiting for each other. */
         run(l, release_task, op);
-        if (mono_ns() + pause_us * 1000 > deadline)
+        if (yc_mono_ns() + pause_us * 1000 > deadline)
             break;
         /* The owner stays the same across rounds: a drive whose release failed still holds our
          * grant, and the next round renews it instead of being refused by it. */
         uint8_t r[META_ID_LEN];
-        gw_random_id(r);
+        yc_random_id(r);
         usleep((useconds_t)(pause_us / 2 + (pause_us / 2) * r[0] / 255));
         if (pause_us < 50000)
             pause_us *= 2;
@@ -106,7 +99,7 @@ static int init(gw_lock_t *l, gw_drive_t **drives, size_t n, meta_bytes_t name)
     l->n = n;
     memcpy(l->name, name.base, name.len);
     l->name_len = name.len;
-    gw_random_id(l->owner);
+    yc_random_id(l->owner);
     return 0;
 }
 

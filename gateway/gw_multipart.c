@@ -23,7 +23,7 @@
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_lock.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
 #include "gateway/s3/checksum.h"
@@ -40,7 +40,7 @@
 
 static void format_upload_id(const uint8_t id[META_ID_LEN], char out[2 * META_ID_LEN + 1])
 {
-    gw_hex(id, META_ID_LEN, out);
+    yc_hex(id, META_ID_LEN, out);
 }
 
 static int parse_upload_id(h2o_iovec_t s, uint8_t id[META_ID_LEN])
@@ -265,7 +265,7 @@ static void create_work(gw_ctx_t *ctx)
     meta_key_t key;
     gw_set_t *set;
     meta_upload_t u = {0};
-    int64_t now = gw_now_ns();
+    int64_t now = yc_now_ns();
 
     if (gw_bucket_authorize(ctx) != 0)
         return;
@@ -274,7 +274,7 @@ static void create_work(gw_ctx_t *ctx)
     for (int i = 0; i < 8; i++)
         u.upload_id[i] = (uint8_t)((uint64_t)now >> (56 - 8 * i));
     uint8_t rnd[META_ID_LEN];
-    gw_random_id(rnd);
+    yc_random_id(rnd);
     memcpy(u.upload_id + 8, rnd, 8);
     u.bucket = gw_mb(ctx->bucket_ns);
     u.key = gw_mb(ctx->key);
@@ -454,7 +454,7 @@ static void upload_part_work(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_BAD_DIGEST, NULL);
         goto drop;
     }
-    meta_part_t rec = {.number = number, .size = data.size, .mtime_ns = gw_now_ns()};
+    meta_part_t rec = {.number = number, .size = data.size, .mtime_ns = yc_now_ns()};
     gw_checksum_part_record(&checksum, &rec);
     memcpy(rec.upload_id, u.upload_id, META_ID_LEN);
     memcpy(rec.etag, data.md5, 16);
@@ -483,7 +483,7 @@ static void upload_part_work(gw_ctx_t *ctx)
     }
     char etag[40];
     snprintf(etag, sizeof(etag), "\"");
-    gw_hex(data.md5, 16, etag + 1);
+    yc_hex(data.md5, 16, etag + 1);
     strcat(etag, "\"");
     if (copy) {
         s3_xml_writer_t w;
@@ -642,7 +642,7 @@ static void complete_work(gw_ctx_t *ctx)
             gw_set_error(ctx, S3_ERR_INVALID_PART, NULL);
             break;
         }
-        gw_hex(v->rec.etag, 16, hex);
+        yc_hex(v->rec.etag, 16, hex);
         h2o_iovec_t given = unquote(list.parts[i].etag);
         if (!h2o_memis(given.base, given.len, hex, 32)) {
             gw_set_error(ctx, S3_ERR_INVALID_PART, NULL);
@@ -669,11 +669,11 @@ static void complete_work(gw_ctx_t *ctx)
         goto done;
 
     char etag[48];
-    gw_hex(digest, 16, etag);
+    yc_hex(digest, 16, etag);
     snprintf(etag + 32, sizeof(etag) - 32, "-%zu", list.count);
     meta_object_t r = {.bucket = gw_mb(ctx->bucket_ns),
                        .key = gw_mb(ctx->key),
-                       .mtime_ns = gw_now_ns(),
+                       .mtime_ns = yc_now_ns(),
                        .size = total,
                        .etag = {etag, strlen(etag)},
                        .content_type = u.rec.content_type,
@@ -699,7 +699,7 @@ static void complete_work(gw_ctx_t *ctx)
     /* The object is durable: end the upload while still holding the lock (a racing Abort then
      * finds nothing to abort), then let go and free the parts it does not use. */
     if ((ret = end_upload(ctx, &u)) != 0)
-        gw_log(GW_LOG_WARN, "request_id=%s event=upload_end_failed err=%d", ctx->request_id, ret);
+        yc_log(YC_LOG_WARN, "request_id=%s event=upload_end_failed err=%d", ctx->request_id, ret);
     ended = ret == 0;
     gw_lock_release(&lock);
     locked = 0;
@@ -857,7 +857,7 @@ static void list_parts_work(gw_ctx_t *ctx)
         }
         char etag[40];
         etag[0] = '"';
-        gw_hex(views[n].rec.etag, 16, etag + 1);
+        yc_hex(views[n].rec.etag, 16, etag + 1);
         etag[33] = '"';
         etag[34] = '\0';
         s3_xml_open(&parts, "Part");

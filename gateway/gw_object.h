@@ -109,9 +109,4 @@ void gw_object_discard(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key);
  * *pending the drives that could not be reached (try again later). Blocking. */
 int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending);
 
-/* Random 16-byte id (data ids, upload ids). */
-void gw_random_id(uint8_t id[META_ID_LEN]);
-/* Wall-clock nanoseconds. */
-int64_t gw_now_ns(void);
-
 #endif

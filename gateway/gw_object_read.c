@@ -13,7 +13,7 @@
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,8 +206,8 @@ static void report_damage(gw_object_t *o, uint32_t slot, int err)
     const meta_object_t *r = gw_object_record(o);
     o->set->drives[slot]->errors++;
     gw_object_report(o->cluster, r->bucket, r->key);
-    gw_log(GW_LOG_WARN, "event=heal_needed bucket=%.*s key=%.*s drive=%s err=%d", (int)r->bucket.len, r->bucket.base,
-           (int)r->key.len, r->key.base, o->set->drives[slot]->path, err);
+    yc_log(YC_LOG_WARN, "event=heal_needed bucket=%.*s key=%.*s drive=%s err=%s", (int)r->bucket.len, r->bucket.base,
+           (int)r->key.len, r->key.base, o->set->drives[slot]->path, yc_errname(err));
 }
 
 /* Rebuilds the k data blocks of one stripe in stripe (width blocks of block bytes), in data

@@ -13,7 +13,7 @@
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include <stdatomic.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -100,7 +100,7 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
     out->set = set;
     memcpy(out->distribution, distribution, 16);
     out->size = size;
-    gw_random_id(out->data_id);
+    yc_random_id(out->data_id);
     w.data_id = out->data_id;
     if (ec_codec_get(set->k, set->m, &codec) != 0)
         return GW_EINVAL;
@@ -167,8 +167,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             if ((w.results[slot] = store_client_shard_append(w.writers[slot], blk, block)) != 0) {
                 store_client_shard_abort(w.writers[slot]);
                 w.writers[slot] = NULL;
-                gw_log(GW_LOG_WARN, "event=shard_append_failed drive=%s err=%d", set->drives[slot]->path,
-                       w.results[slot]);
+                yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,
+                       yc_errname(w.results[slot]));
             }
         }
     }
@@ -255,7 +255,7 @@ static void record_put_task(void *arg, size_t slot)
 typedef struct prune_batch prune_batch_t;
 
 typedef struct {
-    gw_job_t job;
+    yc_job_t job;
     prune_batch_t *batch;
     store_client_t *client;
 } prune_job_t;
@@ -267,7 +267,7 @@ struct prune_batch {
     prune_job_t jobs[16];
 };
 
-static void prune_run(gw_job_t *job)
+static void prune_run(yc_job_t *job)
 {
     prune_job_t *pj = (prune_job_t *)job;
     prune_batch_t *b = pj->batch;
@@ -302,7 +302,7 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *resu
         if (results[slot] != 0 || set->drives[slot]->client == NULL)
             continue;
         b->jobs[i] = (prune_job_t){.job = {.run = prune_run}, .batch = b, .client = set->drives[slot]->client};
-        gw_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        yc_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
         i++;
     }
 }
@@ -316,7 +316,8 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     gw_set_fanout(set, record_put_task, &cm);
     for (uint32_t slot = 0; slot < width; slot++)
         if (cm.results[slot] != 0 && cm.results[slot] != STORE_ESTALE && set->drives[slot]->client != NULL)
-            gw_log(GW_LOG_WARN, "event=record_write_failed drive=%s err=%d", set->drives[slot]->path, cm.results[slot]);
+            yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%s", set->drives[slot]->path,
+                   yc_errname(cm.results[slot]));
     /* Drives that hold a newer version absorbed this one (STORE_ESTALE): acknowledged, but no
      * reason to prune anything there (gw_quorum_commit). */
     if ((ret = gw_quorum_commit(cm.results, width, gw_set_write_quorum(set), &prune, &heal)) != 0)

@@ -39,7 +39,7 @@ static void get_task(void *arg, size_t i)
     op->results[i] = d == NULL ? STORE_EIO : store_client_record_get(d, op->key, &op->vals[i], &op->lens[i]);
 }
 
-static int run(gw_cluster_t *c, replica_op_t *op, gw_task_fn fn)
+static int run(gw_cluster_t *c, replica_op_t *op, yc_task_fn fn)
 {
     gw_cluster_fanout(c, fn, op);
     return gw_quorum_write_result(op->results, c->ndrives, gw_cluster_quorum(c));
@@ -149,7 +149,7 @@ static int scan_drives(gw_drive_t *const *drives, size_t nd, size_t min_holders,
 {
     size_t answered = 0, pos[nd];
     drive_list_t lists[nd];
-    gw_lane_t **lanes = calloc(nd, sizeof(*lanes));
+    yc_lane_t **lanes = calloc(nd, sizeof(*lanes));
     scan_op_t op = {drives, prefix, lists};
     int ret = 0;
 
@@ -159,7 +159,7 @@ static int scan_drives(gw_drive_t *const *drives, size_t nd, size_t min_holders,
     memset(pos, 0, sizeof(pos));
     for (size_t i = 0; i < nd; i++)
         lanes[i] = drives[i]->lane;
-    gw_fanout_run(lanes, nd, scan_task, &op);
+    yc_fanout_run(lanes, nd, scan_task, &op);
     free(lanes);
     for (size_t i = 0; i < nd; i++)
         answered += lists[i].result == 0;

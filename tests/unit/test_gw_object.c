@@ -113,7 +113,7 @@ static int put_version(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, c
     meta_parts_append(&parts, &part);
     meta_object_t r = {.bucket = bucket,
                        .key = key,
-                       .mtime_ns = gw_now_ns(),
+                       .mtime_ns = yc_now_ns(),
                        .flags = data.is_inline ? META_OBJ_INLINE : 0,
                        .size = size,
                        .etag = {"0123456789abcdef0123456789abcdef", 32},
