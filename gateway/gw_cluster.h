@@ -6,16 +6,18 @@
  * shards) spreads evenly over the drives. distribution[i] is the slot in the set that holds
  * shard i; it is stored in every record so that a later change of rule cannot lose data.
  *
- * Quorum: a write is acknowledged when write_quorum drives made it durable (k, or k+1 when
- * k == m so that two disjoint halves can never both accept a write); a version is visible
- * when at least k drives of its set hold the same record (fewer could not be decoded anyway,
- * and a failed write, which reached fewer than the quorum, stays invisible).
+ * Quorum: a write is acknowledged when write_quorum drives made it durable (k, k+1 when k == m,
+ * a majority when k < m: two disjoint groups of drives can never both accept a write); a version
+ * is visible when at least k drives of its set hold the same record (fewer could not be decoded
+ * anyway, and a failed write, which reached fewer than the quorum, stays invisible). The rules
+ * themselves are gw_quorum.h.
  */
 #ifndef YC_GW_CLUSTER_H
 #define YC_GW_CLUSTER_H
 #include <stddef.h>
 #include <stdint.h>
 #include "common/pool.h"
+#include "gateway/gw_quorum.h"
 #include "store/client.h"
 #include "store/store.h"
 
@@ -40,6 +42,15 @@ typedef struct {
     int inline_reads;    /* see gw_set_fanout_reads */
 } gw_set_t;
 
+/* Where the object engine reports a key that some drive of its set lacks or holds damaged (a write
+ * that missed drives, a read that worked around a bad shard). The healer sets it when it starts;
+ * the engine knows only this, so it depends on no healer. note must be cheap, never block on
+ * drives, and be safe from any thread. */
+typedef struct {
+    void (*note)(void *arg, meta_bytes_t bucket, meta_bytes_t key);
+    void *arg;
+} gw_repair_sink_t;
+
 typedef struct {
     gw_drive_t *drives;
     size_t ndrives;
@@ -49,7 +60,8 @@ typedef struct {
     uint32_t stripe_size;             /* EC stripe data bytes */
     size_t inline_max;                /* objects up to this size keep their shards inside the records */
     int inline_reads;                 /* see gw_set_fanout_reads */
-    struct gw_healer *healer;         /* notified of damage and of writes that missed drives; may be NULL */
+    struct gw_healer *healer;         /* the background healer (gw_heal.h); may be NULL */
+    gw_repair_sink_t repair;          /* keys to heal go here; note NULL: nowhere */
     uint8_t cluster_id[STORE_ID_LEN]; /* what every drive's placement carries (store_identity_cluster_id) */
     struct gw_health *health;         /* the drives' states as last seen (gw_health.h) */
 } gw_cluster_t;
@@ -84,12 +96,12 @@ static inline uint32_t gw_set_width(const gw_set_t *s)
 }
 static inline uint32_t gw_set_write_quorum(const gw_set_t *s)
 {
-    return s->k == s->m ? s->k + 1 : s->k;
+    return gw_quorum_write(s->k, s->m);
 }
 /* Quorum for records replicated on every drive of the cluster (buckets, users, configs). */
 static inline size_t gw_cluster_quorum(const gw_cluster_t *c)
 {
-    return c->ndrives / 2 + 1;
+    return gw_quorum_majority(c->ndrives);
 }
 
 /* Runs fn(arg, i) for every drive i of the set in parallel on the drives' lanes. */

@@ -156,6 +156,12 @@ void gw_heal_note(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
         enqueue(h, bucket, key);
 }
 
+/* The cluster's repair sink (gw_cluster.h): how the object engine reaches the queue. */
+static void note_repair(void *arg, meta_bytes_t bucket, meta_bytes_t key)
+{
+    enqueue(arg, bucket, key);
+}
+
 /* Heals one key: 0 done, 1 some drive unreachable (retry later), negative error. */
 static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 {
@@ -291,6 +297,7 @@ int gw_healer_start(gw_cluster_t *c, gw_healer_t **out)
         return -EAGAIN;
     }
     c->healer = h;
+    c->repair = (gw_repair_sink_t){note_repair, h};
     *out = h;
     return 0;
 }
@@ -307,6 +314,7 @@ void gw_healer_stop(gw_healer_t *h)
     if (h->full_joinable)
         pthread_join(h->full_thread, NULL);
     h->c->healer = NULL;
+    h->c->repair = (gw_repair_sink_t){NULL, NULL};
     free(h->ring);
     free(h->present);
     free(h->failed);

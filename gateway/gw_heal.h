@@ -1,10 +1,13 @@
 /* gw_heal.h — the healer: brings every drive of a set back to holding every visible object.
  *
  * Two ways in. Reads that had to work around a missing or damaged shard, and writes that
- * reached a quorum but not every drive, note the key (gw_heal_note); a background thread heals
- * noted keys, retrying those whose drives are unreachable until they answer. A full heal
- * (yc-admin heal) walks every bucket and every visible object, which is what a wiped or
- * replaced drive needs, and also re-replicates bucket and user records to every drive.
+ * reached a quorum but not every drive, note the key: the object engine through the cluster's
+ * repair sink (gw_cluster.h), which the healer sets when it starts, so that the engine does not
+ * depend on the healer (the healer uses the engine to look up and heal); anything else through
+ * gw_heal_note. A background thread heals noted keys, retrying those whose drives are
+ * unreachable until they answer. A full heal (yc-admin heal) walks every bucket and every
+ * visible object, which is what a wiped or replaced drive needs, and also re-replicates bucket
+ * and user records to every drive.
  * Progress is counted for the admin API and the logs.
  */
 #ifndef YC_GW_HEAL_H
@@ -23,7 +26,7 @@ typedef struct {
     int64_t started_ns, finished_ns; /* of the current or last full heal */
 } gw_heal_status_t;
 
-/* Starts the background healer of c (and sets c->healer). */
+/* Starts the background healer of c (and sets c->healer and c->repair). */
 int gw_healer_start(gw_cluster_t *c, gw_healer_t **out);
 void gw_healer_stop(gw_healer_t *h);
 

@@ -8,11 +8,12 @@
 
 typedef struct {
     gw_list_entry_t e;
-    uint8_t data_id[META_ID_LEN];
+    gw_version_t id; /* what gw_quorum_resolve compares */
 } rec_t;
 
 typedef struct {
     store_client_t *drive;
+    uint32_t index; /* of the drive in the cluster */
     rec_t *recs;
     size_t n, pos;
     meta_key_t seek; /* the next batch starts at the first record >= seek */
@@ -35,7 +36,6 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
 {
     cursor_t *cur = arg;
     meta_object_t r;
-    meta_part_ref_t part;
 
     if (cur->skip_equal && klen == cur->seek.len && memcmp(key, cur->seek.buf, klen) == 0)
         return 0;
@@ -61,8 +61,7 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
     memcpy(rec->e.etag, r.etag.base, elen);
     size_t olen = r.owner.len < sizeof(rec->e.owner) - 1 ? r.owner.len : sizeof(rec->e.owner) - 1;
     memcpy(rec->e.owner, r.owner.base, olen);
-    if (r.part_count > 0 && meta_object_part(&r, 0, &part) == 0)
-        memcpy(rec->data_id, part.data_id, META_ID_LEN);
+    gw_version_of(&r, cur->index, &rec->id);
     cur->n++;
     return cur->n >= BATCH ? 1 : 0;
 }
@@ -126,6 +125,7 @@ int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_
         goto fail;
     for (size_t i = 0; i < l->ncursors; i++) {
         l->cursors[i].drive = c->drives[i].client;
+        l->cursors[i].index = (uint32_t)i;
         l->cursors[i].failed = c->drives[i].client == NULL;
         if ((l->cursors[i].recs = malloc(BATCH * sizeof(rec_t))) == NULL)
             goto fail;
@@ -175,19 +175,6 @@ static rec_t *peek(gw_lister_t *l, cursor_t *cur)
     return &cur->recs[cur->pos];
 }
 
-static int same_version(const rec_t *a, const rec_t *b)
-{
-    return a->e.mtime_ns == b->e.mtime_ns && memcmp(a->e.vid, b->e.vid, META_ID_LEN) == 0 &&
-           memcmp(a->data_id, b->data_id, META_ID_LEN) == 0 && a->e.flags == b->e.flags;
-}
-
-static int newer(const rec_t *a, const rec_t *b)
-{
-    if (a->e.mtime_ns != b->e.mtime_ns)
-        return a->e.mtime_ns > b->e.mtime_ns;
-    return memcmp(a->e.vid, b->e.vid, META_ID_LEN) > 0;
-}
-
 int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
 {
     size_t answered = 0;
@@ -207,27 +194,24 @@ int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
             return 0;
         /* gather every version of this key from every drive (a bounded few per drive) */
         rec_t group[64];
-        size_t ng = 0;
+        gw_version_t ids[64];
+        size_t ng = 0, best;
         gw_list_entry_t key_of = min->e;
         for (size_t i = 0; i < l->ncursors; i++) {
             rec_t *r;
             while ((r = peek(l, &l->cursors[i])) != NULL && key_cmp(&r->e, &key_of) == 0) {
-                if (ng < sizeof(group) / sizeof(group[0]))
+                if (ng < sizeof(group) / sizeof(group[0])) {
+                    ids[ng] = r->id;
                     group[ng++] = *r;
+                }
                 l->cursors[i].pos++;
             }
         }
-        const rec_t *best = NULL;
-        for (size_t a = 0; a < ng; a++) {
-            uint32_t count = 0;
-            for (size_t b = 0; b < ng; b++)
-                count += same_version(&group[a], &group[b]);
-            if (count >= l->k && (best == NULL || newer(&group[a], best)))
-                best = &group[a];
-        }
-        if (best == NULL)
+        /* the rule of a GET; a key without a visible version is skipped, not retried: the
+         * listing as a whole needs k drives (above) */
+        if (gw_quorum_resolve(ids, ng, l->k, 0, &best) != 0)
             continue; /* a write in flight or one that failed: not visible */
-        *out = best->e;
+        *out = group[best].e;
         return 1;
     }
 }

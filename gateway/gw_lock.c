@@ -54,7 +54,7 @@ static int acquire(gw_lock_t *l, int64_t wait_ns)
 {
     lock_op_t *op = calloc(1, sizeof(*op) + l->n * sizeof(int));
     int64_t deadline = yc_mono_ns() + wait_ns, pause_us = 2000;
-    size_t quorum = l->n / 2 + 1;
+    size_t quorum = gw_quorum_majority(l->n);
     int ret = GW_EBUSY;
 
     if (op == NULL)

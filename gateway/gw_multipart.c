@@ -160,11 +160,7 @@ static int lock_upload(gw_ctx_t *ctx, gw_lock_t *lock)
 }
 
 /* The visible record of each part number: the one held by a read quorum of the set's drives. */
-typedef struct {
-    meta_part_t rec;
-    uint32_t holders;
-    uint8_t slots[16]; /* which slots hold it */
-} part_view_t;
+typedef gw_part_view_t part_view_t;
 
 typedef struct {
     uint8_t *raw[16]; /* per slot: concatenated part records */
@@ -234,8 +230,6 @@ static void parts_scan_dispose(parts_scan_t *ps)
 static int load_parts(gw_ctx_t *ctx, upload_t *u, parts_scan_t *ps, part_view_t *views)
 {
     meta_key_t prefix;
-    size_t answered = 0;
-    int visible = 0;
 
     memset(ps, 0, sizeof(*ps));
     meta_key_parts(u->upload_id, &prefix);
@@ -243,39 +237,11 @@ static int load_parts(gw_ctx_t *ctx, upload_t *u, parts_scan_t *ps, part_view_t 
     ps->prefix = &prefix;
     gw_set_fanout_reads(u->set, parts_scan_task, ps);
     ps->prefix = NULL; /* it lived on this stack frame */
-    for (uint32_t s = 0; s < gw_set_width(u->set); s++)
-        answered += ps->results[s] == 0;
-    if (answered < gw_set_read_quorum(u->set)) {
-        gw_set_store_error(ctx, GW_EQUORUM);
-        return -1;
-    }
-    memset(views, 0, sizeof(*views) * (MAX_PARTS + 1));
-    for (uint32_t s = 0; s < gw_set_width(u->set); s++) {
-        for (size_t i = 0; i < ps->n[s]; i++) {
-            meta_part_t *p = &ps->recs[s][i];
-            if (p->number == 0 || p->number > MAX_PARTS)
-                continue;
-            part_view_t *v = &views[p->number];
-            if (v->holders == 0 || memcmp(v->rec.data_id, p->data_id, META_ID_LEN) != 0) {
-                /* a different upload of the same number: keep the newest */
-                if (v->holders > 0 && p->mtime_ns < v->rec.mtime_ns)
-                    continue;
-                if (v->holders == 0 || p->mtime_ns > v->rec.mtime_ns) {
-                    v->rec = *p;
-                    v->holders = 0;
-                    memset(v->slots, 0, sizeof(v->slots));
-                }
-            }
-            v->slots[s] = 1;
-            v->holders++;
-        }
-    }
-    for (uint32_t n = 1; n <= MAX_PARTS; n++) {
-        if (views[n].holders > 0 && views[n].holders < gw_set_read_quorum(u->set))
-            views[n].holders = 0; /* not acknowledged (yet): invisible */
-        visible += views[n].holders > 0;
-    }
-    return visible;
+    int visible = gw_quorum_parts(ps->recs, ps->n, ps->results, gw_set_width(u->set),
+                                  (uint32_t)gw_set_read_quorum(u->set), MAX_PARTS, views);
+    if (visible < 0)
+        gw_set_store_error(ctx, visible);
+    return visible < 0 ? -1 : visible;
 }
 
 /* ---------------------------------------------------------------- CreateMultipartUpload */

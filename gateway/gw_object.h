@@ -11,6 +11,13 @@
  * every drive that holds a shard and answers once a write quorum made it durable; older null
  * versions are pruned only after that, so a failed or concurrent write never hides the old
  * object. Small objects (size <= inline_max) skip the files: their shards ride in the records.
+ *
+ * The engine is one module in three files, one per concern: gw_object_write.c (data, records,
+ * prune, removal), gw_object_read.c (lookup, read, decode) and gw_object_repair.c (heal); what
+ * they share is gw_object_internal.h. One header serves all three: callers use them together (a
+ * copy looks up, reads and writes; the healer looks up and heals) over the same types. Which
+ * drives count and which version wins is decided in gw_quorum.h. Damage and missed writes are
+ * reported to the cluster's repair sink (gw_cluster.h), so the engine depends on no healer.
  */
 #ifndef YC_GW_OBJECT_H
 #define YC_GW_OBJECT_H
@@ -20,6 +27,7 @@
 #include "common/errors.h"
 #include "common/id.h"
 #include "gateway/gw_cluster.h"
+#include "gateway/gw_quorum.h"
 
 /* Errors: the gateway block of common/errors.h, answered as gateway/gw_error.h says:
  *   GW_ENOENT   no visible version
@@ -30,12 +38,6 @@
  *   GW_ENOSPC   too many drives full for a write quorum: nothing succeeds until space is freed (507)
  * The data path's users also take the clocks and random ids of common/ from here. */
 enum { GW_OK = 0 };
-
-/* The error of a write that reached fewer than quorum of its n drives (results: 0 or a STORE_
- * code per drive): GW_ENOSPC when more drives refused for lack of space (STORE_ENOSPC) than the
- * write could spare (n - quorum), so that retrying cannot help until space is freed;
- * GW_EQUORUM otherwise (drives down or slow: the write may succeed later). */
-int gw_quorum_error(const int *results, size_t n, size_t quorum);
 
 /* Called with the body's bytes in order, during the single pass over them. */
 typedef void (*gw_observe_fn)(void *arg, const void *data, size_t len);
@@ -82,7 +84,10 @@ void gw_data_dispose(gw_data_t *d);
  * GW_ENOSPC (gw_quorum_error). */
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data);
 
-/* The visible version of a key (vid NULL: newest), resolved across the set. */
+/* The visible version of a key (vid NULL: newest), resolved across the set (gw_quorum_resolve):
+ * GW_ENOENT when the key has none, GW_EQUORUM when the drives that did not answer might hold it.
+ * A visible delete marker is returned like any version. The records read are kept in the object
+ * itself (its arena: no allocation per record; a small object costs one allocation in all). */
 typedef struct gw_object gw_object_t;
 int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, gw_object_t **out);
 /* The record agreed on by the drives (borrowed from o). */

@@ -41,11 +41,8 @@ static void get_task(void *arg, size_t i)
 
 static int run(gw_cluster_t *c, replica_op_t *op, yc_task_fn fn)
 {
-    size_t ok = 0;
     gw_cluster_fanout(c, fn, op);
-    for (size_t i = 0; i < c->ndrives; i++)
-        ok += op->results[i] == 0;
-    return ok >= gw_cluster_quorum(c) ? 0 : gw_quorum_error(op->results, c->ndrives, gw_cluster_quorum(c));
+    return gw_quorum_write_result(op->results, c->ndrives, gw_cluster_quorum(c));
 }
 
 int gw_replica_put(gw_cluster_t *c, const meta_key_t *key, const void *val, size_t len)
@@ -71,21 +68,13 @@ int gw_replica_get_newest(gw_cluster_t *c, const meta_key_t *key, gw_replica_new
 {
     int results[c->ndrives];
     void *vals[c->ndrives];
-    size_t lens[c->ndrives], found = 0, absent = 0, chosen = SIZE_MAX;
+    size_t lens[c->ndrives], chosen = SIZE_MAX;
     replica_op_t op = {c, key, NULL, 0, results, vals, lens};
 
     memset(vals, 0, sizeof(vals));
     gw_cluster_fanout_reads(c, get_task, &op);
-    for (size_t i = 0; i < c->ndrives; i++) {
-        if (results[i] == 0) {
-            found++;
-            if (chosen == SIZE_MAX || (newer != NULL && newer(vals[i], lens[i], vals[chosen], lens[chosen])))
-                chosen = i;
-        } else if (results[i] == STORE_ENOENT) {
-            absent++;
-        }
-    }
-    int ret = found >= gw_cluster_quorum(c) ? 0 : found + absent >= gw_cluster_quorum(c) ? GW_ENOENT : GW_EQUORUM;
+    int ret =
+        gw_quorum_newest(results, (const void *const *)vals, lens, c->ndrives, gw_cluster_quorum(c), newer, &chosen);
     for (size_t i = 0; i < c->ndrives; i++) {
         if (ret == 0 && i == chosen) {
             *val = vals[i];

@@ -17,8 +17,8 @@ int gw_replica_delete(gw_cluster_t *c, const meta_key_t *key);
 int gw_replica_get(gw_cluster_t *c, const meta_key_t *key, void **val, size_t *len);
 /* Same for records replaced in place: of the values found, the one newer() ranks above every
  * other (newer(a, b) non-zero when a was written after b). A majority of answers always
- * includes the last acknowledged write, so that is what comes back. */
-typedef int (*gw_replica_newer_fn)(const void *a, size_t alen, const void *b, size_t blen);
+ * includes the last acknowledged write, so that is what comes back (gw_quorum_newest). */
+typedef gw_quorum_newer_fn gw_replica_newer_fn;
 int gw_replica_get_newest(gw_cluster_t *c, const meta_key_t *key, gw_replica_newer_fn newer, void **val, size_t *len);
 
 /* Calls cb for every record under prefix held by a majority, in key order. cb returns 0 to go on. */
@@ -32,7 +32,7 @@ int gw_set_scan(gw_set_t *s, size_t min_holders, const meta_key_t *prefix, gw_re
 /* Holders that prove a set record exists: any read set this large meets every write quorum. */
 static inline size_t gw_set_read_quorum(const gw_set_t *s)
 {
-    return gw_set_width(s) - gw_set_write_quorum(s) + 1;
+    return gw_quorum_read(s->k, s->m);
 }
 
 #endif

@@ -1,38 +1,370 @@
-/* test_gw_object.c — the gateway's data-path rules that need no drives: how a write that missed
- * its quorum is answered. */
+/* test_gw_object.c — the object engine over real drives in this process (no sockets): a lookup's
+ * allocations, reading back what was written whatever the records' size and however the drives
+ * are scanned, a lookup of one version, and the keys the engine reports for healing through the
+ * cluster's repair sink.
+ *
+ * Allocations are counted by interposing malloc, calloc and realloc for this binary and counting
+ * the calls of the testing thread (with drives in the process, a lookup reads every drive on the
+ * calling thread). RocksDB allocates while it scans too, so the engine's own share is the count
+ * of a lookup less the count of the same scans made directly on the drives. Under a sanitizer,
+ * which brings its own allocator, the count is skipped.
+ */
 #include "gateway/gw_object.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/unit_fs.h"
+#include <ftw.h>
 
-/* EC 4+2: six drives, a write quorum of four, so two refusals can be spared. */
-TEST(test_quorum_error_is_enospc_when_full_drives_exceed_what_quorum_spares)
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNTING 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNTING 0
+#endif
+#endif
+#ifndef COUNTING
+#define COUNTING 1
+#endif
+
+static __thread int counting;
+static __thread size_t allocations;
+
+#if COUNTING
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+
+void *malloc(size_t size)
 {
-    int two_full[6] = {0, 0, 0, STORE_EIO, STORE_ENOSPC, STORE_ENOSPC};
-    int three_full[6] = {0, 0, 0, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC};
-    int all_full[6] = {STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC};
-    int down[6] = {0, 0, 0, STORE_EUNREACHABLE, STORE_EIO, STORE_EUNREACHABLE};
-
-    /* two full and one down: space alone would not have stopped the write, it may work later */
-    CHECK_EQ_INT(gw_quorum_error(two_full, 6, 4), GW_EQUORUM);
-    CHECK_EQ_INT(gw_quorum_error(three_full, 6, 4), GW_ENOSPC);
-    CHECK_EQ_INT(gw_quorum_error(all_full, 6, 4), GW_ENOSPC);
-    CHECK_EQ_INT(gw_quorum_error(down, 6, 4), GW_EQUORUM);
+    allocations += counting;
+    return __libc_malloc(size);
 }
 
-/* Cluster records (buckets, users) need a majority: of six drives four, so three full are too many. */
-TEST(test_quorum_error_for_majority_writes)
+void *calloc(size_t n, size_t size)
 {
-    int three_full[6] = {0, 0, 0, STORE_ENOSPC, STORE_ENOSPC, STORE_ENOSPC};
-    int two_full[6] = {0, 0, STORE_EIO, STORE_EIO, STORE_ENOSPC, STORE_ENOSPC};
+    allocations += counting;
+    return __libc_calloc(n, size);
+}
 
-    CHECK_EQ_INT(gw_quorum_error(three_full, 6, 4), GW_ENOSPC);
-    CHECK_EQ_INT(gw_quorum_error(two_full, 6, 4), GW_EQUORUM);
-    /* k = m = 2: a write quorum of three of four drives, one refusal spared */
-    CHECK_EQ_INT(gw_quorum_error(two_full + 2, 4, 3), GW_ENOSPC);
+void *realloc(void *p, size_t size)
+{
+    allocations += counting;
+    return __libc_realloc(p, size);
+}
+#endif
+
+#define NDRIVES 6
+
+typedef struct {
+    char root[64];
+    char paths[NDRIVES][96];
+    gw_cluster_t *c;
+} cluster_t;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* Six drives in a new temp directory, one set of 4+2. */
+static int cluster_open(cluster_t *t)
+{
+    const char *specs[NDRIVES];
+    char root[64] = "/tmp/yc-object-test-XXXXXX";
+
+    if (mkdtemp(root) == NULL)
+        return -1;
+    memcpy(t->root, root, sizeof(root));
+    for (int i = 0; i < NDRIVES; i++) {
+        snprintf(t->paths[i], sizeof(t->paths[i]), "%s/drive%d", root, i + 1);
+        specs[i] = t->paths[i];
+    }
+    gw_cluster_config_t cfg = {.drive_specs = specs,
+                               .ndrives = NDRIVES,
+                               .k = 4,
+                               .m = 2,
+                               .stripe_size = 1 << 20,
+                               .inline_max = 128 * 1024,
+                               .lane_threads = 2,
+                               .drive_reserve = 0};
+    return gw_cluster_open(&cfg, &t->c);
+}
+
+static void cluster_close(cluster_t *t)
+{
+    gw_cluster_close(t->c);
+    nftw(t->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Puts size bytes of body as version vid (NULL: the null version) of bucket/key, as PutObject does. */
+static int put_version(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, const uint8_t *body,
+                       uint64_t size)
+{
+    uint8_t dist[16];
+    gw_data_t data;
+    meta_buf_t parts = {0};
+    int ret;
+
+    gw_set_t *set = gw_cluster_place(c, bucket, key, dist);
+    if ((ret = gw_data_write(c, set, dist, gw_source_memory(body), size, 1, NULL, NULL, &data)) != 0)
+        return ret;
+    meta_part_ref_t part = {.number = 1, .size = size};
+    memcpy(part.data_id, data.data_id, META_ID_LEN);
+    memcpy(part.etag, data.md5, 16);
+    meta_parts_append(&parts, &part);
+    meta_object_t r = {.bucket = bucket,
+                       .key = key,
+                       .mtime_ns = yc_now_ns(),
+                       .flags = data.is_inline ? META_OBJ_INLINE : 0,
+                       .size = size,
+                       .etag = {"0123456789abcdef0123456789abcdef", 32},
+                       .ec_k = set->k,
+                       .ec_m = set->m,
+                       .stripe_size = c->stripe_size,
+                       .parts = {(const char *)parts.base, parts.len},
+                       .part_count = 1};
+    memcpy(r.distribution, dist, 16);
+    if (vid != NULL)
+        memcpy(r.vid, vid, META_ID_LEN);
+    ret = gw_object_commit(c, set, &r, &data);
+    meta_buf_dispose(&parts);
+    gw_data_dispose(&data);
+    return ret;
+}
+
+static int put_object(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *body, uint64_t size)
+{
+    return put_version(c, bucket, key, NULL, body, size);
+}
+
+static uint8_t *pattern(size_t size, unsigned seed)
+{
+    uint8_t *b = malloc(size);
+    for (size_t i = 0; b != NULL && i < size; i++)
+        b[i] = (uint8_t)(i * 31 + seed + (i >> 10));
+    return b;
+}
+
+/* Looks the key up and checks that it reads back as body. */
+static int reads_back(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *body, size_t size)
+{
+    gw_object_t *o;
+    uint8_t *back = malloc(size > 0 ? size : 1);
+    int ret = gw_object_lookup(c, bucket, key, NULL, &o);
+
+    if (ret == 0) {
+        ret = gw_object_record(o)->size != size           ? -1
+              : gw_object_read(o, 0, size, back) != 0     ? -2
+              : size > 0 && memcmp(back, body, size) != 0 ? -3
+                                                          : 0;
+        gw_object_free(o);
+    }
+    free(back);
+    return ret;
+}
+
+static int ignore_record(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    return 0;
+}
+
+/* The allocations of reading every version record of a key from every drive of its set directly,
+ * as the lookup does, without keeping anything. */
+static size_t scan_allocations(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key)
+{
+    uint8_t dist[16];
+    meta_key_t prefix;
+    gw_set_t *set = gw_cluster_place(c, bucket, key, dist);
+
+    meta_key_object_versions(bucket, key, &prefix);
+    allocations = 0;
+    counting = 1;
+    for (uint32_t s = 0; s < gw_set_width(set); s++)
+        store_client_record_scan(set->drives[s]->client, &prefix, NULL, 0, ignore_record, NULL);
+    counting = 0;
+    return allocations;
+}
+
+/* A 4 KiB GET's lookup: the object rides inline in its six records (4+2). Reading them and
+ * decoding the object takes one allocation of the engine's own (the looked-up object, with the
+ * records' bytes and the decoded data in it), not one per record per drive. */
+TEST(test_lookup_allocates_once_when_object_is_small)
+{
+    meta_bytes_t bucket = {"alloc:0000000000000001", 22}, key = {"small-object", 12};
+    uint8_t *body;
+    cluster_t t;
+    gw_object_t *o;
+
+    if (!COUNTING)
+        UNIT_SKIP("a sanitizer owns the allocator");
+    CHECK((body = pattern(4096, 7)) != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_object(t.c, bucket, key, body, 4096), 0);
+    /* warm RocksDB's caches and the thread's EC tables: the counts below are of a steady state */
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, NULL, &o), 0);
+        gw_object_free(o);
+        scan_allocations(t.c, bucket, key);
+    }
+    size_t scans = scan_allocations(t.c, bucket, key);
+    allocations = 0;
+    counting = 1;
+    int ret = gw_object_lookup(t.c, bucket, key, NULL, &o);
+    counting = 0;
+    size_t lookup = allocations;
+    CHECK_EQ_INT(ret, 0);
+    gw_object_free(o);
+    fprintf(stderr, "  lookup of a 4 KiB object: %zu allocations, the drives' scans alone %zu\n", lookup, scans);
+    CHECK(lookup >= scans);
+    CHECK_EQ_INT(lookup - scans, 1);
+    CHECK_EQ_INT(reads_back(t.c, bucket, key, body, 4096), 0);
+    free(body);
+    cluster_close(&t);
+}
+
+/* Records larger than the object's own arena (a 100 KiB object: six records of 25 KiB) go to
+ * further chunks and decode as well; so do objects in shard files, and an empty one. */
+TEST(test_lookup_reads_back_when_records_outgrow_the_first_chunk)
+{
+    meta_bytes_t bucket = {"grow:0000000000000002", 21};
+    size_t sizes[] = {0, 1, 4096, 100 * 1024, 128 * 1024, 128 * 1024 + 1, 3 * 1024 * 1024 + 17};
+    cluster_t t;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        char name[32];
+        uint8_t *body = pattern(sizes[i] > 0 ? sizes[i] : 1, (unsigned)i);
+        meta_bytes_t key = {name, (size_t)snprintf(name, sizeof(name), "object-%zu", sizes[i])};
+        CHECK(body != NULL);
+        CHECK_EQ_INT(put_object(t.c, bucket, key, body, sizes[i]), 0);
+        CHECK_EQ_INT(reads_back(t.c, bucket, key, body, sizes[i]), 0);
+        free(body);
+    }
+    cluster_close(&t);
+}
+
+/* With remote drives the scans run at once on the drives' lanes and share the arena under its
+ * lock; local drives are made to fan out the same way here. */
+TEST(test_lookup_reads_back_when_scans_run_in_parallel)
+{
+    meta_bytes_t bucket = {"lanes:0000000000000003", 22};
+    size_t sizes[] = {4096, 100 * 1024, 1024 * 1024};
+    cluster_t t;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    for (size_t s = 0; s < t.c->nsets; s++)
+        t.c->sets[s].inline_reads = 0;
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        char name[32];
+        uint8_t *body = pattern(sizes[i], (unsigned)i + 11);
+        meta_bytes_t key = {name, (size_t)snprintf(name, sizeof(name), "parallel-%zu", sizes[i])};
+        CHECK(body != NULL);
+        CHECK_EQ_INT(put_object(t.c, bucket, key, body, sizes[i]), 0);
+        for (int round = 0; round < 20; round++)
+            CHECK_EQ_INT(reads_back(t.c, bucket, key, body, sizes[i]), 0);
+        free(body);
+    }
+    cluster_close(&t);
+}
+
+/* With a version id the lookup resolves that version only (the others are skipped by their keys
+ * before they are copied); without one, the newest. */
+TEST(test_lookup_finds_the_asked_version_when_a_vid_is_given)
+{
+    meta_bytes_t bucket = {"vers:0000000000000006", 21}, key = {"versioned", 9};
+    uint8_t vid_a[META_ID_LEN] = {0xa}, vid_b[META_ID_LEN] = {0xb}, vid_c[META_ID_LEN] = {0xc};
+    uint8_t *a = pattern(4096, 1), *b = pattern(300 * 1024, 2), back[4096];
+    cluster_t t;
+    gw_object_t *o;
+
+    CHECK(a != NULL && b != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_version(t.c, bucket, key, vid_a, a, 4096), 0);
+    CHECK_EQ_INT(put_version(t.c, bucket, key, vid_b, b, 300 * 1024), 0);
+    CHECK_EQ_INT(reads_back(t.c, bucket, key, b, 300 * 1024), 0);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, vid_a, &o), 0);
+    CHECK(memcmp(gw_object_record(o)->vid, vid_a, META_ID_LEN) == 0);
+    CHECK_EQ_INT(gw_object_read(o, 0, sizeof(back), back), 0);
+    CHECK(memcmp(back, a, sizeof(back)) == 0);
+    gw_object_free(o);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, vid_c, &o), GW_ENOENT);
+    free(a);
+    free(b);
+    cluster_close(&t);
+}
+
+typedef struct {
+    int notes;
+    char key[64];
+} sink_t;
+
+static void sink_note(void *arg, meta_bytes_t bucket, meta_bytes_t key)
+{
+    sink_t *s = arg;
+    s->notes++;
+    snprintf(s->key, sizeof(s->key), "%.*s", (int)key.len, key.base);
+}
+
+/* A write that reached its quorum but not every drive is acknowledged and its key goes to
+ * whatever the cluster's repair sink is (here a counter: no healer is running). */
+TEST(test_commit_reports_key_when_a_drive_missed_the_write)
+{
+    meta_bytes_t bucket = {"sink:0000000000000004", 21}, key = {"missed", 6};
+    uint8_t dist[16], *body = pattern(4096, 3);
+    sink_t sink = {0};
+    cluster_t t;
+
+    CHECK(body != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    t.c->repair = (gw_repair_sink_t){sink_note, &sink};
+    CHECK_EQ_INT(put_object(t.c, bucket, key, body, 4096), 0);
+    CHECK_EQ_INT(sink.notes, 0); /* every drive took it */
+    gw_set_t *set = gw_cluster_place(t.c, bucket, key, dist);
+    store_client_t *gone = set->drives[5]->client;
+    set->drives[5]->client = NULL; /* as a drive that cannot open */
+    CHECK_EQ_INT(put_object(t.c, bucket, key, body, 4096), 0);
+    set->drives[5]->client = gone;
+    CHECK_EQ_INT(sink.notes, 1);
+    CHECK(strcmp(sink.key, "missed") == 0);
+    free(body);
+    cluster_close(&t);
+}
+
+/* A read that meets a missing shard rebuilds the data from parity and reports the key. */
+TEST(test_read_reports_key_when_a_shard_is_missing)
+{
+    meta_bytes_t bucket = {"sink:0000000000000005", 21}, key = {"damaged", 7};
+    size_t size = 512 * 1024; /* in shard files */
+    uint8_t *body = pattern(size, 5);
+    sink_t sink = {0};
+    cluster_t t;
+    gw_object_t *o;
+
+    CHECK(body != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    t.c->repair = (gw_repair_sink_t){sink_note, &sink};
+    CHECK_EQ_INT(put_object(t.c, bucket, key, body, size), 0);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, NULL, &o), 0);
+    const meta_object_t *r = gw_object_record(o);
+    meta_part_ref_t part;
+    CHECK_EQ_INT(meta_object_part(r, 0, &part), 0);
+    gw_set_t *set = &t.c->sets[0];
+    /* shard 0 is data: the read needs it */
+    CHECK_EQ_INT(store_client_shard_delete(set->drives[r->distribution[0]]->client, part.data_id, 0), 0);
+    gw_object_free(o);
+    CHECK_EQ_INT(reads_back(t.c, bucket, key, body, size), 0);
+    CHECK(sink.notes >= 1);
+    CHECK(strcmp(sink.key, "damaged") == 0);
+    free(body);
+    cluster_close(&t);
 }
 
 int main(void)
 {
-    RUN(test_quorum_error_is_enospc_when_full_drives_exceed_what_quorum_spares);
-    RUN(test_quorum_error_for_majority_writes);
+    RUN(test_lookup_allocates_once_when_object_is_small);
+    RUN(test_lookup_reads_back_when_records_outgrow_the_first_chunk);
+    RUN(test_lookup_reads_back_when_scans_run_in_parallel);
+    RUN(test_lookup_finds_the_asked_version_when_a_vid_is_given);
+    RUN(test_commit_reports_key_when_a_drive_missed_the_write);
+    RUN(test_read_reports_key_when_a_shard_is_missing);
     return unit_done();
 }

@@ -1,0 +1,358 @@
+/* gw_object_read.c — the read side of the object engine: find the visible version of a key and
+ * read any range of it back.
+ *
+ * Lookup: every drive of the set returns the versions of the key it holds (a bounded few); their
+ * records are copied into the object's arena (gw_object_internal.h) and decoded there, in place.
+ * gw_quorum_resolve picks the visible version (the newest held by at least k drives) and says
+ * whether a key without one is absent or out of reach; the drives that hold it are noted.
+ *
+ * Read: each stripe is read from the data shards of drives that hold the version; a failed or
+ * damaged block is replaced by parity blocks and the stripe rebuilt with ec_reconstruct, in the
+ * stripe buffer itself (its first k blocks are then the data, in order). The damage is reported
+ * to the cluster's repair sink. An inline object is decoded once, at lookup, into the arena.
+ */
+#include "gateway/gw_object_internal.h"
+#include "erasure/erasure.h"
+#include "common/log.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- arena */
+
+struct gw_arena_chunk {
+    gw_arena_chunk_t *next;
+    size_t cap, used;
+    _Alignas(16) uint8_t bytes[];
+};
+
+/* len bytes (16-aligned) that live until gw_object_free; NULL when memory is out. */
+static void *arena_alloc(gw_object_t *o, size_t len)
+{
+    gw_arena_chunk_t *ch;
+    void *p = NULL;
+
+    len = (len + 15) & ~(size_t)15;
+    if (o->shared)
+        pthread_mutex_lock(&o->lock);
+    if (len <= sizeof(o->first) - o->used) {
+        p = o->first + o->used;
+        o->used += len;
+    } else if ((ch = o->chunks) != NULL && len <= ch->cap - ch->used) {
+        p = ch->bytes + ch->used;
+        ch->used += len;
+    } else {
+        /* doubling chunks: a lookup of any size makes a few allocations, not one per record */
+        size_t cap = 2 * (ch != NULL ? ch->cap : sizeof(o->first));
+        if (cap < len)
+            cap = len;
+        if ((ch = malloc(sizeof(*ch) + cap)) != NULL) {
+            ch->next = o->chunks;
+            ch->cap = cap;
+            ch->used = len;
+            o->chunks = ch;
+            p = ch->bytes;
+        }
+    }
+    if (o->shared)
+        pthread_mutex_unlock(&o->lock);
+    return p;
+}
+
+/* ---------------------------------------------------------------- lookup */
+
+typedef struct {
+    gw_object_t *o;
+    meta_key_t prefix;
+    const uint8_t *vid;
+} lookup_t;
+
+typedef struct {
+    gw_object_t *o;
+    size_t slot;
+    const uint8_t *vid;
+} version_collect_t;
+
+static int collect_version(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    version_collect_t *vc = arg;
+    gw_object_t *o = vc->o;
+    uint32_t n = o->nv[vc->slot];
+    meta_object_t *r = &o->versions[vc->slot][n];
+    uint8_t vid[META_ID_LEN];
+    void *copy;
+
+    if (n == GW_LOOKUP_VERSIONS)
+        return 1;
+    /* another version than the one asked for: skipped by its key, before it costs a copy */
+    if (vc->vid != NULL &&
+        (meta_key_parse_object(key, klen, NULL, NULL, NULL, NULL, vid) != 0 || memcmp(vid, vc->vid, META_ID_LEN) != 0))
+        return 0;
+    if ((copy = arena_alloc(o, vlen)) == NULL)
+        return -1;
+    memcpy(copy, val, vlen);
+    /* a damaged record is the healer's business (its bytes stay in the arena until the free) */
+    if (meta_object_decode(copy, vlen, r) != 0 || (vc->vid != NULL && memcmp(r->vid, vc->vid, META_ID_LEN) != 0))
+        return 0;
+    o->nv[vc->slot] = n + 1;
+    return 0;
+}
+
+static void lookup_task(void *arg, size_t slot)
+{
+    lookup_t *l = arg;
+    store_client_t *d = l->o->set->drives[slot]->client;
+    version_collect_t vc = {l->o, slot, l->vid};
+
+    l->o->found[slot] = d == NULL ? STORE_EIO : store_client_record_scan(d, &l->prefix, NULL, 0, collect_version, &vc);
+}
+
+static int decode_inline(gw_object_t *o);
+
+int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, gw_object_t **out)
+{
+    gw_version_t ids[16 * GW_LOOKUP_VERSIONS];
+    const meta_object_t *of[16 * GW_LOOKUP_VERSIONS];
+    size_t held[16], n = 0, chosen;
+    uint32_t width, silent = 0;
+    uint8_t dist[16];
+    gw_object_t *o;
+    lookup_t l;
+    int ret;
+
+    if ((o = malloc(sizeof(*o))) == NULL)
+        return GW_ENOMEM;
+    /* not calloc: only the small per-slot fields need zeros; versions and the arena are filled
+     * before they are read */
+    o->cluster = c;
+    o->set = gw_cluster_place(c, bucket, key, dist);
+    width = gw_set_width(o->set);
+    memset(o->nv, 0, sizeof(o->nv));
+    memset(o->found, 0, sizeof(o->found));
+    memset(o->agree, 0, sizeof(o->agree));
+    memset(o->recs, 0, sizeof(o->recs));
+    o->chosen = -1;
+    o->inline_data = NULL;
+    o->stripe = NULL;
+    o->stripe_block = 0;
+    o->cached_part = o->cached_stripe = UINT64_MAX;
+    o->shared = !o->set->inline_reads; /* the scans run on the drives' lanes, at once */
+    o->chunks = NULL;
+    o->used = 0;
+    if (o->shared)
+        pthread_mutex_init(&o->lock, NULL);
+
+    l.o = o;
+    l.vid = vid;
+    if (meta_key_object_versions(bucket, key, &l.prefix) != 0) {
+        ret = GW_EINVAL;
+        goto fail;
+    }
+    gw_set_fanout_reads(o->set, lookup_task, &l);
+
+    for (uint32_t s = 0; s < width; s++) {
+        silent += o->found[s] != 0;
+        /* a drive whose scan failed midway still returned records it holds: they count */
+        for (uint32_t v = 0; v < o->nv[s]; v++) {
+            of[n] = &o->versions[s][v];
+            gw_version_of(of[n], s, &ids[n]);
+            n++;
+        }
+    }
+    if ((ret = gw_quorum_resolve(ids, n, o->set->k, silent, &chosen)) != 0)
+        goto fail;
+    gw_quorum_holders(ids, n, chosen, held, width);
+    for (uint32_t s = 0; s < width; s++) {
+        if (held[s] == SIZE_MAX)
+            continue;
+        o->agree[s] = 1;
+        o->recs[s] = of[held[s]];
+        if (o->chosen < 0)
+            o->chosen = (int)s;
+    }
+    if ((o->recs[o->chosen]->flags & META_OBJ_INLINE) && (ret = decode_inline(o)) != 0)
+        goto fail;
+    *out = o;
+    return 0;
+
+fail:
+    gw_object_free(o);
+    return ret;
+}
+
+const meta_object_t *gw_object_record(const gw_object_t *o)
+{
+    return o->recs[o->chosen];
+}
+
+void gw_object_free(gw_object_t *o)
+{
+    if (o == NULL)
+        return;
+    while (o->chunks != NULL) {
+        gw_arena_chunk_t *next = o->chunks->next;
+        free(o->chunks);
+        o->chunks = next;
+    }
+    if (o->shared)
+        pthread_mutex_destroy(&o->lock);
+    free(o->stripe);
+    free(o);
+}
+
+/* ---------------------------------------------------------------- decode */
+
+static void report_damage(gw_object_t *o, uint32_t slot, int err)
+{
+    const meta_object_t *r = gw_object_record(o);
+    o->set->drives[slot]->errors++;
+    gw_object_report(o->cluster, r->bucket, r->key);
+    yc_log(YC_LOG_WARN, "event=heal_needed bucket=%.*s key=%.*s drive=%s err=%s", (int)r->bucket.len, r->bucket.base,
+           (int)r->key.len, r->key.base, o->set->drives[slot]->path, yc_errname(err));
+}
+
+/* Rebuilds the k data blocks of one stripe in stripe (width blocks of block bytes), in data
+ * order. fetch(i, buf) reads shard i's block; shards are tried in order of preference: data
+ * first, then parity. */
+typedef int (*fetch_fn)(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, uint32_t shard,
+                        uint8_t *buf);
+
+static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, fetch_fn fetch,
+                         uint8_t *stripe)
+{
+    const meta_object_t *r = gw_object_record(o);
+    uint32_t k = r->ec_k, width = r->ec_k + r->ec_m, have = 0;
+    uint8_t present[16] = {0};
+    uint8_t *shards[16];
+    const ec_codec_t *codec;
+
+    if (ec_codec_get(r->ec_k, r->ec_m, &codec) != 0)
+        return GW_EIO;
+    for (uint32_t i = 0; i < width; i++)
+        shards[i] = stripe + (size_t)i * block;
+    for (uint32_t i = 0; i < width && have < k; i++) {
+        uint32_t slot = r->distribution[i];
+        if (!o->agree[slot])
+            continue;
+        int err = fetch(o, part, off, block, i, shards[i]);
+        if (err == 0) {
+            present[i] = 1;
+            have++;
+        } else {
+            report_damage(o, slot, err);
+        }
+    }
+    if (have < k)
+        return GW_EIO;
+    int missing_data = 0;
+    for (uint32_t i = 0; i < k; i++)
+        missing_data |= !present[i];
+    if (!missing_data)
+        return 0;
+    for (uint32_t i = k; i < width; i++)
+        if (!present[i])
+            shards[i] = NULL; /* parity the read did not fetch need not be rebuilt */
+    return ec_reconstruct(codec, block, shards, present) == 0 ? 0 : GW_EIO;
+}
+
+static int fetch_inline(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, uint32_t shard,
+                        uint8_t *buf)
+{
+    const meta_object_t *r = gw_object_record(o);
+    for (uint32_t s = 0; s < r->ec_k + r->ec_m; s++) {
+        if (o->agree[s] && o->recs[s]->shard_index == shard) {
+            if (o->recs[s]->inline_data.len != block)
+                return STORE_ECORRUPT;
+            memcpy(buf, o->recs[s]->inline_data.base, block);
+            return 0;
+        }
+    }
+    return STORE_ENOENT;
+}
+
+/* Decodes an inline object into the arena: its one short stripe is rebuilt in place there and
+ * its first size bytes are the object. */
+static int decode_inline(gw_object_t *o)
+{
+    static const uint8_t empty[1];
+    const meta_object_t *r = gw_object_record(o);
+    ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
+    uint8_t *stripe;
+    int ret;
+
+    if (r->size == 0) {
+        o->inline_data = empty;
+        return 0;
+    }
+    size_t block = ec_block_len(&g, r->size, 0);
+    if ((stripe = arena_alloc(o, (size_t)(r->ec_k + r->ec_m) * block)) == NULL)
+        return GW_ENOMEM;
+    if ((ret = decode_stripe(o, NULL, 0, block, fetch_inline, stripe)) != 0)
+        return ret;
+    o->inline_data = stripe;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- read */
+
+static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, uint32_t shard,
+                       uint8_t *buf)
+{
+    const meta_object_t *r = gw_object_record(o);
+    store_client_t *d = o->set->drives[r->distribution[shard]]->client;
+    if (d == NULL)
+        return STORE_EIO;
+    return store_client_shard_read(d, part->data_id, shard, off, block, buf);
+}
+
+int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
+{
+    const meta_object_t *r = gw_object_record(o);
+    uint8_t *dst = buf;
+    uint64_t part_start = 0;
+    int ret;
+
+    if (off + len > r->size)
+        return GW_EINVAL;
+    if (r->flags & META_OBJ_INLINE) {
+        memcpy(buf, o->inline_data + off, len);
+        return 0;
+    }
+    for (uint32_t p = 0; p < r->part_count && len > 0; p++) {
+        meta_part_ref_t part;
+        if (meta_object_part(r, p, &part) != 0)
+            return GW_EIO;
+        if (off >= part_start + part.size) {
+            part_start += part.size;
+            continue;
+        }
+        ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
+        while (len > 0 && off < part_start + part.size) {
+            uint64_t in_part = off - part_start, stripe = in_part / g.stripe_size;
+            size_t within = (size_t)(in_part - stripe * g.stripe_size);
+            size_t stripe_len = ec_stripe_len(&g, part.size, stripe);
+            size_t n = stripe_len - within < len ? stripe_len - within : len;
+            if (o->cached_part != p || o->cached_stripe != stripe) {
+                size_t block = ec_block_len(&g, part.size, stripe);
+                o->cached_stripe = UINT64_MAX;
+                if (o->stripe_block < block) {
+                    free(o->stripe);
+                    o->stripe_block = 0;
+                    if ((o->stripe = malloc((size_t)(r->ec_k + r->ec_m) * block)) == NULL)
+                        return GW_ENOMEM;
+                    o->stripe_block = block;
+                }
+                if ((ret = decode_stripe(o, &part, ec_shard_offset(&g, part.size, stripe), block, fetch_shard,
+                                         o->stripe)) != 0)
+                    return ret;
+                o->cached_part = p;
+                o->cached_stripe = stripe;
+            }
+            memcpy(dst, o->stripe + within, n);
+            dst += n;
+            off += n;
+            len -= n;
+        }
+        part_start += part.size;
+    }
+    return len == 0 ? 0 : GW_EIO;
+}

@@ -1,0 +1,377 @@
+/* gw_object_write.c — the write side of the object engine: an object's data, its records, the
+ * prune of what it replaced, and removal.
+ *
+ * Data: for each stripe of the body, MD5 (and the caller's observer) see the bytes, ec_split
+ * cuts them into k blocks (full stripes point straight into the body; only the short last
+ * stripe is copied to be padded), ec_encode adds m parity blocks, and block i is appended to
+ * the shard file of shard i on slot distribution[i]. Appends go to the page cache; the
+ * expensive part, fdatasync + rename, runs in parallel on the drives' lanes at commit.
+ *
+ * Records: written on every drive that committed its shard; the write is acknowledged once a
+ * write quorum holds it (gw_quorum_commit), and only then are older null versions pruned, in
+ * the background. Drives that missed the write are reported to the cluster's repair sink.
+ */
+#include "gateway/gw_object_internal.h"
+#include "erasure/erasure.h"
+#include "common/log.h"
+#include <stdatomic.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- data */
+
+typedef struct {
+    gw_set_t *set;
+    const uint8_t *distribution;
+    const uint8_t *data_id;
+    store_client_writer_t *writers[16];
+    int results[16];
+} shard_write_t;
+
+static void create_task(void *arg, size_t slot)
+{
+    shard_write_t *w = arg;
+    store_client_t *d = w->set->drives[slot]->client;
+    uint32_t shard = gw_shard_of_slot(w->distribution, gw_set_width(w->set), (uint32_t)slot);
+    w->results[slot] = d == NULL ? STORE_EIO : store_client_shard_create(d, w->data_id, shard, &w->writers[slot]);
+}
+
+static void commit_task(void *arg, size_t slot)
+{
+    shard_write_t *w = arg;
+    if (w->writers[slot] == NULL)
+        return;
+    w->results[slot] = store_client_shard_commit(w->writers[slot]);
+    w->writers[slot] = NULL;
+}
+
+static int write_inline(gw_cluster_t *c, gw_set_t *set, const uint8_t *body, uint64_t size, gw_data_t *out)
+{
+    const ec_codec_t *codec;
+    uint32_t width = gw_set_width(set);
+    ec_geometry_t g = {set->k, set->m, c->stripe_size};
+    int ret;
+
+    if ((ret = ec_codec_get(set->k, set->m, &codec)) != 0)
+        return GW_EINVAL;
+    /* one short stripe: size <= inline_max < stripe_size */
+    size_t block = size == 0 ? 0 : ec_block_len(&g, size, 0);
+    out->inline_len = block;
+    if ((out->inline_buf = calloc(width, block > 0 ? block : 1)) == NULL)
+        return GW_ENOMEM;
+    if (block > 0) {
+        uint8_t *blocks[16];
+        for (uint32_t i = 0; i < width; i++)
+            blocks[i] = out->inline_buf + (size_t)i * block;
+        ec_split(codec, body, (size_t)size, block, blocks);
+        ec_encode(codec, block, (const uint8_t *const *)blocks, blocks + set->k);
+    }
+    out->is_inline = 1;
+    for (uint32_t i = 0; i < width; i++) {
+        out->committed[i] = set->drives[i]->client != NULL;
+        out->slot_err[i] = out->committed[i] ? 0 : STORE_EIO;
+    }
+    return 0;
+}
+
+static const uint8_t *memory_next(void *arg, uint64_t off, size_t len)
+{
+    return (const uint8_t *)arg + off;
+}
+
+gw_source_t gw_source_memory(const void *base)
+{
+    return (gw_source_t){memory_next, (void *)base};
+}
+
+int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16], gw_source_t src, uint64_t size,
+                  int allow_inline, gw_observe_fn observe, void *observe_arg, gw_data_t *out)
+{
+    uint32_t width = gw_set_width(set), k = set->k;
+    ec_geometry_t g = {set->k, set->m, c->stripe_size};
+    shard_write_t w = {.set = set, .distribution = distribution};
+    const ec_codec_t *codec;
+    uint8_t *pad = NULL, *parity = NULL;
+    EVP_MD_CTX *md5 = NULL;
+    int ret = GW_ENOMEM;
+
+    memset(out, 0, sizeof(*out));
+    out->set = set;
+    memcpy(out->distribution, distribution, 16);
+    out->size = size;
+    yc_random_id(out->data_id);
+    w.data_id = out->data_id;
+    if (ec_codec_get(set->k, set->m, &codec) != 0)
+        return GW_EINVAL;
+
+    /* hash first for inline objects (tiny); large ones are hashed stripe by stripe below */
+    if ((md5 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1)
+        goto fail;
+    if (allow_inline && size <= c->inline_max) {
+        const uint8_t *body = size > 0 ? src.next(src.arg, 0, (size_t)size) : (const uint8_t *)"";
+        if (body == NULL) {
+            ret = GW_EIO;
+            goto fail;
+        }
+        EVP_DigestUpdate(md5, body, (size_t)size);
+        if (observe != NULL)
+            observe(observe_arg, body, (size_t)size);
+        EVP_DigestFinal_ex(md5, out->md5, NULL);
+        EVP_MD_CTX_free(md5);
+        if ((ret = write_inline(c, set, body, size, out)) != 0)
+            return ret;
+        for (uint32_t i = 0; i < width; i++)
+            out->ncommitted += out->committed[i];
+        return gw_quorum_write_result(out->slot_err, width, gw_set_write_quorum(set));
+    }
+
+    size_t max_block = ec_block_len(&g, size, 0);
+    if ((pad = malloc((size_t)k * max_block)) == NULL || (parity = malloc((size_t)set->m * max_block)) == NULL)
+        goto fail;
+    gw_set_fanout(set, create_task, &w);
+
+    uint64_t nstripes = ec_stripe_count(&g, size);
+    for (uint64_t s = 0; s < nstripes; s++) {
+        size_t len = ec_stripe_len(&g, size, s), block = ec_block_len(&g, size, s);
+        const uint8_t *src_bytes = src.next(src.arg, s * g.stripe_size, len);
+        if (src_bytes == NULL) {
+            ret = GW_EIO;
+            goto fail;
+        }
+        const uint8_t *data[16];
+        uint8_t *par[16];
+
+        EVP_DigestUpdate(md5, src_bytes, len);
+        if (observe != NULL)
+            observe(observe_arg, src_bytes, len);
+        if (len == (size_t)block * k) {
+            for (uint32_t i = 0; i < k; i++)
+                data[i] = src_bytes + (size_t)i * block;
+        } else {
+            uint8_t *blocks[16];
+            for (uint32_t i = 0; i < k; i++)
+                blocks[i] = pad + (size_t)i * block;
+            ec_split(codec, src_bytes, len, block, blocks);
+            for (uint32_t i = 0; i < k; i++)
+                data[i] = blocks[i];
+        }
+        for (uint32_t i = 0; i < set->m; i++)
+            par[i] = parity + (size_t)i * block;
+        ec_encode(codec, block, data, par);
+        for (uint32_t i = 0; i < width; i++) {
+            uint32_t slot = distribution[i];
+            if (w.writers[slot] == NULL)
+                continue;
+            const uint8_t *blk = i < k ? data[i] : par[i - k];
+            if ((w.results[slot] = store_client_shard_append(w.writers[slot], blk, block)) != 0) {
+                store_client_shard_abort(w.writers[slot]);
+                w.writers[slot] = NULL;
+                yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,
+                       yc_errname(w.results[slot]));
+            }
+        }
+    }
+    EVP_DigestFinal_ex(md5, out->md5, NULL);
+    gw_set_fanout(set, commit_task, &w);
+    for (uint32_t slot = 0; slot < width; slot++) {
+        out->committed[slot] = w.results[slot] == 0;
+        out->slot_err[slot] = w.results[slot];
+        out->ncommitted += out->committed[slot];
+    }
+    /* A slot's result is its first failure: create, an append or the commit. */
+    ret = gw_quorum_write_result(w.results, width, gw_set_write_quorum(set));
+    if (ret != 0)
+        gw_data_remove(c, out);
+
+fail:
+    for (uint32_t slot = 0; slot < width; slot++)
+        if (w.writers[slot] != NULL)
+            store_client_shard_abort(w.writers[slot]);
+    EVP_MD_CTX_free(md5);
+    free(pad);
+    free(parity);
+    return ret;
+}
+
+typedef struct {
+    gw_data_t *data;
+} data_remove_t;
+
+static void remove_task(void *arg, size_t slot)
+{
+    gw_data_t *d = ((data_remove_t *)arg)->data;
+    store_client_t *drive = d->set->drives[slot]->client;
+    if (drive != NULL && !d->is_inline)
+        store_client_shard_delete(drive, d->data_id,
+                                  gw_shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
+}
+
+void gw_data_remove(gw_cluster_t *c, gw_data_t *d)
+{
+    data_remove_t r = {d};
+    if (!d->is_inline)
+        gw_set_fanout(d->set, remove_task, &r);
+}
+
+void gw_data_dispose(gw_data_t *d)
+{
+    free(d->inline_buf);
+    d->inline_buf = NULL;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+typedef struct {
+    gw_set_t *set;
+    const meta_object_t *rec;
+    const gw_data_t *data;
+    int results[16];
+} commit_t;
+
+static void record_put_task(void *arg, size_t slot)
+{
+    commit_t *cm = arg;
+    store_client_t *d = cm->set->drives[slot]->client;
+    meta_object_t r = *cm->rec;
+
+    if (d == NULL || (cm->data != NULL && !cm->data->committed[slot])) {
+        /* a drive that refused the shard for lack of space counts as full for the record too */
+        cm->results[slot] = d != NULL && cm->data->slot_err[slot] != 0 ? cm->data->slot_err[slot] : STORE_EIO;
+        return;
+    }
+    r.shard_index = gw_shard_of_slot(r.distribution, gw_set_width(cm->set), (uint32_t)slot);
+    if (cm->data != NULL && cm->data->is_inline) {
+        r.inline_data.base = (const char *)cm->data->inline_buf + (size_t)r.shard_index * cm->data->inline_len;
+        r.inline_data.len = cm->data->inline_len;
+    }
+    cm->results[slot] = store_client_object_put(d, &r);
+}
+
+/* Pruning the versions a write replaced happens after the write is acknowledged, without the
+ * client waiting for it: every drive gets a job holding its own reference to one copy of the
+ * record; the last job to finish frees it. A prune that never runs (crash) leaves an older
+ * version beside the newer one, which readers ignore and the next write or delete removes. */
+typedef struct prune_batch prune_batch_t;
+
+typedef struct {
+    yc_job_t job;
+    prune_batch_t *batch;
+    store_client_t *client;
+} prune_job_t;
+
+struct prune_batch {
+    atomic_int refs;
+    meta_buf_t raw;
+    meta_object_t rec;
+    prune_job_t jobs[16];
+};
+
+static void prune_run(yc_job_t *job)
+{
+    prune_job_t *pj = (prune_job_t *)job;
+    prune_batch_t *b = pj->batch;
+    store_client_object_prune(pj->client, &b->rec);
+    if (atomic_fetch_sub(&b->refs, 1) == 1) {
+        meta_buf_dispose(&b->raw);
+        free(b);
+    }
+}
+
+static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *results)
+{
+    uint32_t width = gw_set_width(set), n = 0;
+    prune_batch_t *b = calloc(1, sizeof(*b));
+    /* the copy is the encoded record decoded again: it owns every byte it points to */
+    if (b == NULL || meta_object_encode(rec, &b->raw) != 0 ||
+        meta_object_decode(b->raw.base, b->raw.len, &b->rec) != 0) {
+        if (b != NULL)
+            meta_buf_dispose(&b->raw);
+        free(b);
+        return;
+    }
+    for (uint32_t slot = 0; slot < width; slot++)
+        n += results[slot] == 0 && set->drives[slot]->client != NULL;
+    if (n == 0) {
+        meta_buf_dispose(&b->raw);
+        free(b);
+        return;
+    }
+    atomic_init(&b->refs, (int)n);
+    for (uint32_t slot = 0, i = 0; slot < width; slot++) {
+        if (results[slot] != 0 || set->drives[slot]->client == NULL)
+            continue;
+        b->jobs[i] = (prune_job_t){.job = {.run = prune_run}, .batch = b, .client = set->drives[slot]->client};
+        yc_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        i++;
+    }
+}
+
+int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
+{
+    commit_t cm = {.set = set, .rec = rec, .data = data};
+    uint32_t width = gw_set_width(set);
+    int prune, heal, ret;
+
+    gw_set_fanout(set, record_put_task, &cm);
+    for (uint32_t slot = 0; slot < width; slot++)
+        if (cm.results[slot] != 0 && cm.results[slot] != STORE_ESTALE && set->drives[slot]->client != NULL)
+            yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%s", set->drives[slot]->path,
+                   yc_errname(cm.results[slot]));
+    /* Drives that hold a newer version absorbed this one (STORE_ESTALE): acknowledged, but no
+     * reason to prune anything there (gw_quorum_commit). */
+    if ((ret = gw_quorum_commit(cm.results, width, gw_set_write_quorum(set), &prune, &heal)) != 0)
+        return ret;
+    if (heal)
+        gw_object_report(c, rec->bucket, rec->key); /* the drives that missed it get it later */
+    if (prune)
+        prune_later(set, rec, cm.results);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- removal */
+
+typedef struct {
+    const gw_object_t *o;
+    int results[16];
+} remove_t;
+
+static void object_remove_task(void *arg, size_t slot)
+{
+    remove_t *rm = arg;
+    const gw_object_t *o = rm->o;
+    store_client_t *d = o->set->drives[slot]->client;
+    const meta_object_t *r = gw_object_record(o);
+    rm->results[slot] = d == NULL ? STORE_EIO : store_client_object_delete(d, r->bucket, r->key, r->vid);
+    if (rm->results[slot] == STORE_ENOENT)
+        rm->results[slot] = 0; /* already gone there: as good as deleted */
+}
+
+int gw_object_remove(gw_cluster_t *c, const gw_object_t *o)
+{
+    remove_t rm = {.o = o};
+    gw_set_fanout(o->set, object_remove_task, &rm);
+    /* Deletes are admitted on a full drive; one whose database stopped on a full disk and
+     * cannot reopen yet refuses them too, and that is no reason to retry at once. */
+    return gw_quorum_write_result(rm.results, gw_set_width(o->set), gw_set_write_quorum(o->set));
+}
+
+typedef struct {
+    gw_set_t *set;
+    meta_bytes_t bucket, key;
+} discard_t;
+
+static void discard_task(void *arg, size_t slot)
+{
+    discard_t *dc = arg;
+    store_client_t *d = dc->set->drives[slot]->client;
+    if (d != NULL)
+        store_client_object_delete(d, dc->bucket, dc->key, NULL);
+}
+
+void gw_object_discard(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key)
+{
+    uint8_t dist[16];
+    discard_t dc = {gw_cluster_place(c, bucket, key, dist), bucket, key};
+    gw_set_fanout(dc.set, discard_task, &dc);
+}
