@@ -152,8 +152,12 @@ static void enqueue(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 
 void gw_heal_note(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 {
-    if (h != NULL)
-        enqueue(h, bucket, key);
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mutex);
+    h->st.noted++;
+    pthread_mutex_unlock(&h->mutex);
+    enqueue(h, bucket, key);
 }
 
 /* Heals one key: 0 done, 1 some drive unreachable (retry later), negative error. */
