@@ -48,7 +48,6 @@
 #include <string>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <type_traits>
 #include <unistd.h>
 
 #include <rocksdb/c.h>
@@ -327,36 +326,36 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper
                                       std::unique_ptr<rocksdb::FSWritableFile> *r,
                                       rocksdb::IODebugContext *dbg) override
     {
-        return wrap(ask(META_FS_OPEN, f), f, target()->NewWritableFile(f, opts, r, dbg), r);
+        return opened<FaultWritableFile>(f, r, [&] { return target()->NewWritableFile(f, opts, r, dbg); });
     }
     rocksdb::IOStatus ReopenWritableFile(const std::string &f, const rocksdb::FileOptions &opts,
                                          std::unique_ptr<rocksdb::FSWritableFile> *r,
                                          rocksdb::IODebugContext *dbg) override
     {
-        return wrap(ask(META_FS_OPEN, f), f, target()->ReopenWritableFile(f, opts, r, dbg), r);
+        return opened<FaultWritableFile>(f, r, [&] { return target()->ReopenWritableFile(f, opts, r, dbg); });
     }
     rocksdb::IOStatus ReuseWritableFile(const std::string &f, const std::string &old, const rocksdb::FileOptions &opts,
                                         std::unique_ptr<rocksdb::FSWritableFile> *r,
                                         rocksdb::IODebugContext *dbg) override
     {
-        return wrap(ask(META_FS_OPEN, f), f, target()->ReuseWritableFile(f, old, opts, r, dbg), r);
+        return opened<FaultWritableFile>(f, r, [&] { return target()->ReuseWritableFile(f, old, opts, r, dbg); });
     }
     rocksdb::IOStatus NewRandomAccessFile(const std::string &f, const rocksdb::FileOptions &opts,
                                           std::unique_ptr<rocksdb::FSRandomAccessFile> *r,
                                           rocksdb::IODebugContext *dbg) override
     {
-        return wrap(ask(META_FS_OPEN, f), f, target()->NewRandomAccessFile(f, opts, r, dbg), r);
+        return opened<FaultRandomAccessFile>(f, r, [&] { return target()->NewRandomAccessFile(f, opts, r, dbg); });
     }
     rocksdb::IOStatus NewSequentialFile(const std::string &f, const rocksdb::FileOptions &opts,
                                         std::unique_ptr<rocksdb::FSSequentialFile> *r,
                                         rocksdb::IODebugContext *dbg) override
     {
-        return wrap(ask(META_FS_OPEN, f), f, target()->NewSequentialFile(f, opts, r, dbg), r);
+        return opened<FaultSequentialFile>(f, r, [&] { return target()->NewSequentialFile(f, opts, r, dbg); });
     }
     rocksdb::IOStatus NewDirectory(const std::string &f, const rocksdb::IOOptions &opts,
                                    std::unique_ptr<rocksdb::FSDirectory> *r, rocksdb::IODebugContext *dbg) override
     {
-        return wrap(ask(META_FS_OPEN, f), f, target()->NewDirectory(f, opts, r, dbg), r);
+        return opened<FaultDirectory>(f, r, [&] { return target()->NewDirectory(f, opts, r, dbg); });
     }
     rocksdb::IOStatus RenameFile(const std::string &from, const std::string &to, const rocksdb::IOOptions &opts,
                                  rocksdb::IODebugContext *dbg) override
@@ -384,35 +383,20 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper
     }
 
   private:
-    /* An open the hook fails opens nothing; one that worked hands out the file wrapped. */
-    template <typename File>
-    static rocksdb::IOStatus wrap(int err, const std::string &f, rocksdb::IOStatus s, std::unique_ptr<File> *r);
-};
-
-template <typename Wrapper, typename File>
-rocksdb::IOStatus wrap_file(const std::string &f, rocksdb::IOStatus s, std::unique_ptr<File> *r)
-{
-    if (s.ok())
-        r->reset(new Wrapper(std::move(*r), f));
-    return s;
-}
-
-template <typename File>
-rocksdb::IOStatus FaultFileSystem::wrap(int err, const std::string &f, rocksdb::IOStatus s, std::unique_ptr<File> *r)
-{
-    if (err != 0) {
-        r->reset();
-        return fault_status(err, "While open a file", f);
+    /* Opens f with open() unless the hook fails the open (then nothing is opened), and hands
+     * out the file wrapped. */
+    template <typename Wrapper, typename File, typename OpenFn>
+    static rocksdb::IOStatus opened(const std::string &f, std::unique_ptr<File> *r, OpenFn open)
+    {
+        int err = ask(META_FS_OPEN, f);
+        if (err != 0)
+            return fault_status(err, "While open a file", f);
+        rocksdb::IOStatus s = open();
+        if (s.ok())
+            r->reset(new Wrapper(std::move(*r), f));
+        return s;
     }
-    if constexpr (std::is_same<File, rocksdb::FSWritableFile>::value)
-        return wrap_file<FaultWritableFile>(f, s, r);
-    else if constexpr (std::is_same<File, rocksdb::FSRandomAccessFile>::value)
-        return wrap_file<FaultRandomAccessFile>(f, s, r);
-    else if constexpr (std::is_same<File, rocksdb::FSSequentialFile>::value)
-        return wrap_file<FaultSequentialFile>(f, s, r);
-    else
-        return wrap_file<FaultDirectory>(f, s, r);
-}
+};
 
 /* Built once, never freed: every database of the process uses it until exit. */
 rocksdb::Env *seam_env()

@@ -619,6 +619,34 @@ TEST(test_rocksdb_sst_write_failure_stops_writes_until_reopened)
     drive_free(dir, d);
 }
 
+/* A reopen that cannot write its new files for lack of space (here the temp files of CURRENT
+ * and OPTIONS) opens the database read-only: reads are served, writes wait for the next
+ * reopen, which works once there is room. */
+TEST(test_rocksdb_reopen_without_room_for_new_files_opens_read_only)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_db_t *db;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    db = store_drive_db(d);
+    CHECK_EQ_INT(record_put(d, "AKIA1", "one"), 0);
+    CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, ".log", 1, EIO) >= 0);
+    CHECK_EQ_INT(record_put(d, "AKIA2", "two"), STORE_EIO);
+    CHECK(store_fault_fail_from(STORE_SYS_OPEN, ".dbtmp", 1, ENOSPC) >= 0);
+    CHECK_EQ_INT(meta_db_reopen(db), META_ENOSPC);
+    CHECK(store_fault_fired() >= 2);
+    CHECK_EQ_INT(meta_db_read_only(db), 1);
+    CHECK(record_is(d, "AKIA1", "one"));
+    CHECK_EQ_INT(meta_db_put(db, "x", 1, "y", 1), META_ENOSPC);
+    store_fault_clear();
+    CHECK_EQ_INT(meta_db_reopen(db), 0);
+    CHECK_EQ_INT(meta_db_read_only(db), 0);
+    CHECK_EQ_INT(record_put(d, "AKIA3", "three"), 0);
+    CHECK(record_is(d, "AKIA1", "one") && record_is(d, "AKIA3", "three"));
+    drive_free(dir, d);
+}
+
 int main(void)
 {
     RUN(test_shard_read_reports_eio_when_nth_pread_fails_and_nothing_else_breaks);
@@ -634,5 +662,6 @@ int main(void)
     RUN(test_rocksdb_failed_handle_reopened_by_next_write);
     RUN(test_rocksdb_torn_wal_append_loses_only_the_failed_record);
     RUN(test_rocksdb_sst_write_failure_stops_writes_until_reopened);
+    RUN(test_rocksdb_reopen_without_room_for_new_files_opens_read_only);
     return unit_done();
 }
