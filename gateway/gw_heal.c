@@ -18,7 +18,7 @@
 #include "gateway/gw_bucket_record.h"
 #include "gateway/gw_lister.h"
 #include "gateway/gw_lock.h"
-#include "gateway/gw_log.h"
+#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
 #include "gateway/gw_sweep.h"
@@ -180,16 +180,16 @@ static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
         h->st.failed++;
         f->failures++;
         int64_t backoff = BACKOFF_FIRST_NS << (f->failures < 20 ? f->failures - 1 : 20);
-        f->next_ns = gw_now_ns() + (backoff < BACKOFF_MAX_NS ? backoff : BACKOFF_MAX_NS);
+        f->next_ns = yc_now_ns() + (backoff < BACKOFF_MAX_NS ? backoff : BACKOFF_MAX_NS);
         if (f->failures == 1)
-            gw_log(GW_LOG_ERROR, "event=heal_failed bucket=%.*s key=%.*s err=%d next_try_s=%lld", (int)bucket.len,
+            yc_log(YC_LOG_ERROR, "event=heal_failed bucket=%.*s key=%.*s err=%d next_try_s=%lld", (int)bucket.len,
                    bucket.base, (int)key.len, key.base, ret, (long long)(backoff / 1000000000));
     } else if (f != NULL) {
         f->hash = 0; /* healed after all */
     }
     pthread_mutex_unlock(&h->mutex);
     if (repaired > 0)
-        gw_log(GW_LOG_INFO, "event=healed bucket=%.*s key=%.*s drives=%u", (int)bucket.len, bucket.base, (int)key.len,
+        yc_log(YC_LOG_INFO, "event=healed bucket=%.*s key=%.*s drives=%u", (int)bucket.len, bucket.base, (int)key.len,
                key.base, repaired);
     return ret != 0 ? ret : pending > 0 ? 1 : 0;
 }
@@ -200,7 +200,7 @@ static int64_t run_due_sweeps(gw_healer_t *h)
 {
     int64_t next = 0;
     for (size_t i = 0; i < h->nsweeps;) {
-        if (h->sweeps[i].due_ns > gw_now_ns()) {
+        if (h->sweeps[i].due_ns > yc_now_ns()) {
             if (next == 0 || h->sweeps[i].due_ns < next)
                 next = h->sweeps[i].due_ns;
             i++;
@@ -211,7 +211,7 @@ static int64_t run_due_sweeps(gw_healer_t *h)
         pthread_mutex_unlock(&h->mutex);
         size_t removed = 0;
         int ret = gw_sweep_ns(h->c, (meta_bytes_t){sw.ns, strlen(sw.ns)}, &removed);
-        gw_log(ret == 0 ? GW_LOG_INFO : GW_LOG_WARN, "event=namespace_swept ns=%s records=%zu err=%d", sw.ns, removed,
+        yc_log(ret == 0 ? YC_LOG_INFO : YC_LOG_WARN, "event=namespace_swept ns=%s records=%zu err=%d", sw.ns, removed,
                ret);
         pthread_mutex_lock(&h->mutex);
         i = 0; /* the list may have changed meanwhile */
@@ -228,7 +228,7 @@ void gw_heal_sweep_later(gw_healer_t *h, meta_bytes_t ns)
         sweep_t *sw = &h->sweeps[h->nsweeps++];
         memcpy(sw->ns, ns.base, ns.len);
         sw->ns[ns.len] = '\0';
-        sw->due_ns = gw_now_ns() + SWEEP_DELAY_NS;
+        sw->due_ns = yc_now_ns() + SWEEP_DELAY_NS;
         pthread_cond_signal(&h->cond);
     }
     pthread_mutex_unlock(&h->mutex);
@@ -255,7 +255,7 @@ static void *healer_main(void *arg)
         set_remove(h, it.hash);
         h->st.queued = h->count;
         failure_t *f = failure_slot(h, it.hash, 0);
-        if (f != NULL && f->next_ns > gw_now_ns())
+        if (f != NULL && f->next_ns > yc_now_ns())
             continue; /* failed recently: wait for its backoff */
         pthread_mutex_unlock(&h->mutex);
 
@@ -375,7 +375,7 @@ static void *full_main(void *arg)
     buckets_t *b = calloc(1, sizeof(*b));
     meta_key_t prefix;
 
-    gw_log(GW_LOG_INFO, "event=heal_started");
+    yc_log(YC_LOG_INFO, "event=heal_started");
     if (b != NULL) {
         meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
         gw_replica_scan(h->c, &prefix, collect_bucket, b);
@@ -407,8 +407,8 @@ static void *full_main(void *arg)
     pthread_mutex_lock(&h->mutex);
     h->full_running = 0;
     h->st.running = 0;
-    h->st.finished_ns = gw_now_ns();
-    gw_log(GW_LOG_INFO, "event=heal_finished scanned=%llu repaired=%llu failed=%llu", (unsigned long long)h->st.scanned,
+    h->st.finished_ns = yc_now_ns();
+    yc_log(YC_LOG_INFO, "event=heal_finished scanned=%llu repaired=%llu failed=%llu", (unsigned long long)h->st.scanned,
            (unsigned long long)h->st.repaired, (unsigned long long)h->st.failed);
     pthread_mutex_unlock(&h->mutex);
     return NULL;
@@ -424,7 +424,7 @@ void gw_heal_start_full(gw_healer_t *h)
         h->st.running = 1;
         h->st.scanned = 0;
         h->st.failed = 0;
-        h->st.started_ns = gw_now_ns();
+        h->st.started_ns = yc_now_ns();
         h->st.finished_ns = 0;
         h->full_joinable = pthread_create(&h->full_thread, NULL, full_main, h) == 0;
         if (!h->full_joinable)

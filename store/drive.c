@@ -38,8 +38,6 @@
 #define FLUSH_INTERVAL_NS  (1000 * 1000000LL)
 #define FLUSH_MIN_BYTES    ((uint64_t)1 << 20)
 
-static const char hex_digits[] = "0123456789abcdef";
-
 int store_errno(int err)
 {
     switch (err) {
@@ -94,13 +92,6 @@ int store_fsync_dir(const char *path)
 
 /* ---------------------------------------------------------------- free space */
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static uint64_t reserve_for(uint64_t setting, uint64_t fs_bytes)
 {
     uint64_t r;
@@ -132,7 +123,7 @@ static void space_refresh(store_drive_t *d, int64_t now)
  * effect. */
 static uint64_t space_estimate(store_drive_t *d, uint64_t *reserve, int fresh)
 {
-    int64_t now = mono_ns();
+    int64_t now = yc_mono_ns();
     uint64_t written = __atomic_load_n(&d->space_written, __ATOMIC_RELAXED);
     uint64_t r = __atomic_load_n(&d->space_reserve, __ATOMIC_RELAXED), free;
     int64_t checked = __atomic_load_n(&d->space_checked_ns, __ATOMIC_RELAXED);
@@ -151,7 +142,7 @@ static uint64_t space_estimate(store_drive_t *d, uint64_t *reserve, int fresh)
 /* 1 for the one caller that finds interval passed since *last (and moves *last to now). */
 static int due(int64_t *last, int64_t interval)
 {
-    int64_t now = mono_ns(), prev = __atomic_load_n(last, __ATOMIC_RELAXED);
+    int64_t now = yc_mono_ns(), prev = __atomic_load_n(last, __ATOMIC_RELAXED);
 
     if (prev != 0 && now - prev < interval)
         return 0;
@@ -176,7 +167,7 @@ static void maybe_flush(store_drive_t *d, uint64_t free, uint64_t reserve)
 
     /* Short: within twice the reserve (a write was refused, or about to be). With room to
      * spare there is no hurry, and every flush adds a small SST for compactions to merge. */
-    if (free >= 2 * reserve || (last != 0 && mono_ns() - last < FLUSH_INTERVAL_NS) ||
+    if (free >= 2 * reserve || (last != 0 && yc_mono_ns() - last < FLUSH_INTERVAL_NS) ||
         meta_db_memtable_stats(d->db, &m) != 0 || m.bytes < FLUSH_MIN_BYTES || m.deletes == 0 || m.entries <= m.deletes)
         return;
     puts = m.entries - m.deletes;
@@ -251,21 +242,12 @@ int store_drive_space(store_drive_t *d, uint64_t *free_bytes, uint64_t *reserve)
 
 /* ---------------------------------------------------------------- paths */
 
-static void hex_encode(const uint8_t *in, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex_digits[in[i] >> 4];
-        out[2 * i + 1] = hex_digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
 int store_shard_path(const store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, char *path)
 {
     char hex[2 * META_ID_LEN + 1];
     int n;
 
-    hex_encode(data_id, META_ID_LEN, hex);
+    yc_hex(data_id, META_ID_LEN, hex);
     n = snprintf(path, PATH_MAX, "%s/shards/%.2s/%s.%u", d->path, hex, hex, index);
     return n < 0 || n >= PATH_MAX ? STORE_EINVAL : 0;
 }
@@ -275,7 +257,7 @@ int store_shard_dir_path(const store_drive_t *d, const uint8_t data_id[META_ID_L
     char hex[3];
     int n;
 
-    hex_encode(data_id, 1, hex);
+    yc_hex(data_id, 1, hex);
     n = snprintf(path, PATH_MAX, "%s/shards/%s", d->path, hex);
     return n < 0 || n >= PATH_MAX ? STORE_EINVAL : 0;
 }
@@ -287,7 +269,7 @@ int store_shard_tmp_path(store_drive_t *d, const uint8_t data_id[META_ID_LEN], u
     int n;
 
     /* The sequence number keeps two writers of the same shard (a PUT and a heal) apart. */
-    hex_encode(data_id, META_ID_LEN, hex);
+    yc_hex(data_id, META_ID_LEN, hex);
     n = snprintf(path, PATH_MAX, "%s/tmp/%s.%u.%llu", d->path, hex, index, (unsigned long long)seq);
     return n < 0 || n >= PATH_MAX ? STORE_EINVAL : 0;
 }

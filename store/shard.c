@@ -64,51 +64,23 @@ typedef struct {
     uint64_t data_len;
 } shard_header_t;
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static void header_encode(uint32_t block_len, uint64_t data_len, uint8_t out[SHARD_HEADER_LEN])
 {
     memcpy(out, SHARD_MAGIC, 4);
-    put_le32(out + 4, SHARD_VERSION);
-    put_le32(out + 8, block_len);
-    put_le32(out + 12, 0);
-    put_le64(out + 16, data_len);
-    put_le64(out + 24, XXH3_64bits(out, 24));
+    yc_put_le32(out + 4, SHARD_VERSION);
+    yc_put_le32(out + 8, block_len);
+    yc_put_le32(out + 12, 0);
+    yc_put_le64(out + 16, data_len);
+    yc_put_le64(out + 24, XXH3_64bits(out, 24));
 }
 
 static int header_decode(const uint8_t in[SHARD_HEADER_LEN], shard_header_t *out)
 {
-    if (memcmp(in, SHARD_MAGIC, 4) != 0 || get_le64(in + 24) != XXH3_64bits(in, 24) ||
-        get_le32(in + 4) != SHARD_VERSION)
+    if (memcmp(in, SHARD_MAGIC, 4) != 0 || yc_get_le64(in + 24) != XXH3_64bits(in, 24) ||
+        yc_get_le32(in + 4) != SHARD_VERSION)
         return STORE_ECORRUPT;
-    out->block_len = get_le32(in + 8);
-    out->data_len = get_le64(in + 16);
+    out->block_len = yc_get_le32(in + 8);
+    out->data_len = yc_get_le64(in + 16);
     /* Only an empty shard has no block length; anything else could not be mapped to blocks. */
     if ((out->block_len == 0) != (out->data_len == 0))
         return STORE_ECORRUPT;
@@ -227,7 +199,7 @@ int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
     }
     if (w->block_len == 0)
         w->block_len = (uint32_t)len;
-    put_le64(csum, ec_block_checksum(block, len));
+    yc_put_le64(csum, ec_block_checksum(block, len));
     /* The block goes to the file straight from the caller's buffer, its checksum beside it. */
     iov[0] = (struct iovec){.iov_base = (void *)block, .iov_len = len};
     iov[1] = (struct iovec){.iov_base = csum, .iov_len = sizeof(csum)};
@@ -334,7 +306,7 @@ static int read_block(int fd, const shard_header_t *h, uint64_t b, void *dst, si
 
     if ((ret = preadv_all(fd, iov, 2, block_file_off(h, b))) != 0)
         return ret;
-    if (get_le64(csum) != ec_block_checksum(dst, blen))
+    if (yc_get_le64(csum) != ec_block_checksum(dst, blen))
         return STORE_EBITROT;
     *blen_out = blen;
     return 0;

@@ -149,7 +149,7 @@ static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, 
     memset(&r, 0, sizeof(r));
     r.bucket = bytes(BUCKET);
     r.key = bytes(key);
-    r.mtime_ns = gw_now_ns();
+    r.mtime_ns = yc_now_ns();
     r.flags = data.is_inline ? META_OBJ_INLINE : 0;
     r.size = size;
     r.etag = (meta_bytes_t){etag, 32};
