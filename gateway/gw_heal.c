@@ -152,14 +152,18 @@ static void enqueue(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 
 void gw_heal_note(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 {
-    if (h != NULL)
-        enqueue(h, bucket, key);
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mutex);
+    h->st.noted++;
+    pthread_mutex_unlock(&h->mutex);
+    enqueue(h, bucket, key);
 }
 
 /* The cluster's repair sink (gw_cluster.h): how the object engine reaches the queue. */
 static void note_repair(void *arg, meta_bytes_t bucket, meta_bytes_t key)
 {
-    enqueue(arg, bucket, key);
+    gw_heal_note(arg, bucket, key);
 }
 
 /* Heals one key: 0 done, 1 some drive unreachable (retry later), negative error. */

@@ -23,6 +23,7 @@ typedef struct {
     uint64_t repaired;               /* drives given back an object (all heals since start) */
     uint64_t failed;                 /* objects a heal could not finish (retried later when noted) */
     uint64_t queued;                 /* keys waiting for the background healer */
+    uint64_t noted;                  /* gw_heal_note calls since start */
     int64_t started_ns, finished_ns; /* of the current or last full heal */
 } gw_heal_status_t;
 

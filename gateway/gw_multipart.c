@@ -466,8 +466,11 @@ static void upload_part_work(gw_ctx_t *ctx)
     for (uint32_t s = 0; s < gw_set_width(u.set); s++)
         ok += pp.results[s] == 0;
     if (ok < gw_set_write_quorum(u.set)) {
+        /* the shards stay (a part record may still surface on a drive whose write failed, as
+         * for objects in gw_object_ops.c); the orphan collector takes them if none does */
         gw_set_store_error(ctx, gw_quorum_error(pp.results, gw_set_width(u.set), gw_set_write_quorum(u.set)));
-        goto drop;
+        gw_data_dispose(&data);
+        goto done;
     }
     char etag[40];
     snprintf(etag, sizeof(etag), "\"");

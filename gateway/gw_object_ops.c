@@ -185,7 +185,10 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     ret = gw_object_commit(ctx->cluster, set, r, &data);
     meta_buf_dispose(&parts);
     if (ret != 0) {
-        gw_data_remove(ctx->cluster, &data);
+        /* The shards stay: a drive whose record write failed may still hold the record (a WAL
+         * append whose sync failed is replayed when the database reopens; a network answer that
+         * was lost), and a record must never name deleted shards. If no record ever names them,
+         * the orphan collector removes them once they are older than orphan_grace. */
         gw_data_dispose(&data);
         gw_set_store_error(ctx, ret);
         return -1;

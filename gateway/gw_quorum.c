@@ -122,14 +122,26 @@ int gw_quorum_resolve(const gw_version_t *v, size_t n, uint32_t k, uint32_t sile
             holders += gw_version_same(&v[i], &v[j]);
         if (holders >= k)
             best = i;
-        else if (holders > most)
+    }
+    /* A version newer than the best that the silent drives could bring to k may be an
+     * acknowledged write whose holders are partly out of reach: answering the older one would be
+     * a stale read, so the answer is "retry". Only versions newer than the best matter. */
+    for (size_t i = 0; i < n && silent > 0; i++) {
+        if (best != SIZE_MAX && !gw_version_newer(&v[i], &v[best]))
+            continue;
+        size_t holders = 0;
+        for (size_t j = 0; j < n; j++)
+            holders += gw_version_same(&v[i], &v[j]);
+        if (holders > most)
             most = holders;
     }
-    if (best != SIZE_MAX) {
+    if (best != SIZE_MAX && most + silent < k) {
         *chosen = best;
         return 0;
     }
-    return most + silent >= k ? GW_EQUORUM : GW_ENOENT;
+    if (best != SIZE_MAX || most + silent >= k)
+        return GW_EQUORUM;
+    return GW_ENOENT;
 }
 
 void gw_quorum_holders(const gw_version_t *v, size_t n, size_t chosen, size_t *held, size_t ndrives)

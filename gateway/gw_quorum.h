@@ -92,8 +92,10 @@ int gw_version_newer(const gw_version_t *a, const gw_version_t *b);
 
 /* Resolves the visible version among the n versions the drives returned (each drive lists a
  * version at most once) when silent drives did not answer: 0 with *chosen the index of a version
- * of the newest identity held by at least k drives; GW_EQUORUM when none is but some identity
- * held by h drives has h + silent >= k; else GW_ENOENT. */
+ * of the newest identity held by at least k drives, unless a newer identity held by h drives has
+ * h + silent >= k (the silent drives may complete an acknowledged newer write: answering the
+ * older one would be a stale read) — then, as when no identity reaches k but one could with the
+ * silent drives, GW_EQUORUM; else GW_ENOENT. */
 int gw_quorum_resolve(const gw_version_t *v, size_t n, uint32_t k, uint32_t silent, size_t *chosen);
 
 /* The drives that hold the chosen version v[chosen]: held[d] is the index in v of drive d's copy

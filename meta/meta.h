@@ -282,4 +282,29 @@ typedef int (*meta_scan_cb)(void *arg, const uint8_t *key, size_t klen, const ui
 int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
                  void *arg);
 
+/* ---- RocksDB's file operations, for fault tests ----
+ *
+ * RocksDB reaches the disk through a thin file-system wrapper (meta_rocksdb.cc) that asks a
+ * hook before each operation: opening a file, an append, a read, Sync, Fsync (also of a
+ * directory), closing, rename, delete, creating a directory. The hook returns 0 to let the
+ * operation through or an errno to fail it as the file system would (ENOSPC as "No space left
+ * on device"); for a read or a write it may cut *len, and the operation then moves only that
+ * many bytes first (a write fails after them when an errno is returned too, else completes).
+ * path2 is a rename's target (NULL otherwise). The hook runs on any RocksDB thread. */
+enum {
+    META_FS_OPEN,
+    META_FS_CLOSE,
+    META_FS_READ,
+    META_FS_WRITE,
+    META_FS_SYNC,
+    META_FS_FSYNC,
+    META_FS_RENAME,
+    META_FS_DELETE,
+    META_FS_MKDIR,
+};
+typedef int (*meta_fs_fault_fn)(int op, const char *path, const char *path2, size_t *len);
+/* Installs the hook for every database of the process (NULL, the default: none). The one piece
+ * of global mutable state of meta/ besides the shared cache, set only by tests (store_fault.h). */
+void meta_fs_set_fault_hook(meta_fs_fault_fn fn);
+
 #endif

@@ -26,9 +26,18 @@
  *    turns RocksDB's automatic recovery off: after an error the database stays stopped until
  *    meta_db.c closes and reopens it, which is the one recovery path there is to reason about.
  *
+ * 5. A file-system seam for fault tests. RocksDB's Env is a composite of the default one (its
+ *    threads and clock) and a FileSystemWrapper over the default file system whose files ask
+ *    meta_fs_set_fault_hook's hook before each operation (meta.h), so that a test can fail the
+ *    n-th WAL append or sync, an SST write, a MANIFEST rename, and see the engine survive it.
+ *    Without a hook (production) each operation costs one atomic load more and goes straight to
+ *    the wrapped file; with one, the failures look like the POSIX file system's own (an IOError
+ *    with the errno's text, NoSpace for ENOSPC), so the paths they take are the real ones.
+ *
  * rocksdb_options_t is the C API's wrapper around rocksdb::Options; its layout below is the one
  * RocksDB's c.cc defines ({ Options rep; }), unchanged since the C API exists.
  */
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -43,9 +52,13 @@
 
 #include <rocksdb/c.h>
 #include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 
+extern "C" {
+#include "meta/meta.h" /* a C header without its own extern "C" */
+}
 #include "meta/meta_internal.h"
 
 extern "C" {
@@ -130,7 +143,275 @@ class ErrorListener : public rocksdb::EventListener
     void *arg_;
 };
 
+/* ---- the file-system seam (5.) ---- */
+
+std::atomic<meta_fs_fault_fn> fault_hook{nullptr};
+
+/* 0, or the errno the hook fails the operation with; *len (may be NULL) may come back cut. */
+int ask(int op, const std::string &path, const std::string *path2 = nullptr, size_t *len = nullptr)
+{
+    meta_fs_fault_fn fn = fault_hook.load(std::memory_order_acquire);
+    return fn == nullptr ? 0 : fn(op, path.c_str(), path2 != nullptr ? path2->c_str() : nullptr, len);
+}
+
+/* The status the POSIX file system gives for err (its IOError helper: context, then strerror). */
+rocksdb::IOStatus fault_status(int err, const char *context, const std::string &path)
+{
+    std::string msg = std::string(context) + " " + path;
+    if (err == ENOSPC || err == EDQUOT)
+        return rocksdb::IOStatus::NoSpace(msg, strerror(err));
+    return rocksdb::IOStatus::IOError(msg, strerror(err));
+}
+
+class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper
+{
+  public:
+    FaultWritableFile(std::unique_ptr<rocksdb::FSWritableFile> &&file, const std::string &path)
+        : rocksdb::FSWritableFileOwnerWrapper(std::move(file)), path_(path)
+    {
+    }
+
+    rocksdb::IOStatus Append(const rocksdb::Slice &data, const rocksdb::IOOptions &opts,
+                             rocksdb::IODebugContext *dbg) override
+    {
+        size_t n = data.size();
+        int err = ask(META_FS_WRITE, path_, nullptr, &n);
+        if (n < data.size()) { /* a short write: its first bytes land, then it fails or resumes */
+            rocksdb::IOStatus s = target()->Append(rocksdb::Slice(data.data(), n), opts, dbg);
+            if (!s.ok() || err != 0)
+                return s.ok() ? fault_status(err, "While appending to file:", path_) : s;
+            return target()->Append(rocksdb::Slice(data.data() + n, data.size() - n), opts, dbg);
+        }
+        return err != 0 ? fault_status(err, "While appending to file:", path_) : target()->Append(data, opts, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice &data, const rocksdb::IOOptions &opts,
+                             const rocksdb::DataVerificationInfo &, rocksdb::IODebugContext *dbg) override
+    {
+        return Append(data, opts, dbg);
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice &data, uint64_t offset, const rocksdb::IOOptions &opts,
+                                       rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_WRITE, path_);
+        return err != 0 ? fault_status(err, "While pwrite to file at offset", path_)
+                        : target()->PositionedAppend(data, offset, opts, dbg);
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice &data, uint64_t offset, const rocksdb::IOOptions &opts,
+                                       const rocksdb::DataVerificationInfo &, rocksdb::IODebugContext *dbg) override
+    {
+        return PositionedAppend(data, offset, opts, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions &opts, rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_SYNC, path_);
+        return err != 0 ? fault_status(err, "While fdatasync", path_) : target()->Sync(opts, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions &opts, rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_FSYNC, path_);
+        return err != 0 ? fault_status(err, "While fsync", path_) : target()->Fsync(opts, dbg);
+    }
+    rocksdb::IOStatus Close(const rocksdb::IOOptions &opts, rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_CLOSE, path_);
+        rocksdb::IOStatus s = target()->Close(opts, dbg); /* closed either way, as close(2) does */
+        return err != 0 ? fault_status(err, "While closing file after writing", path_) : s;
+    }
+
+  private:
+    std::string path_;
+};
+
+/* A read: n bytes, or fewer when the hook cuts it (what a file shorter than expected gives). */
+template <typename ReadFn> rocksdb::IOStatus checked_read(const std::string &path, size_t n, ReadFn read)
+{
+    size_t len = n;
+    int err = ask(META_FS_READ, path, nullptr, &len);
+    if (err != 0 && len == n)
+        return fault_status(err, "While pread offset in file", path);
+    return read(len);
+}
+
+class FaultRandomAccessFile : public rocksdb::FSRandomAccessFileOwnerWrapper
+{
+  public:
+    FaultRandomAccessFile(std::unique_ptr<rocksdb::FSRandomAccessFile> &&file, const std::string &path)
+        : rocksdb::FSRandomAccessFileOwnerWrapper(std::move(file)), path_(path)
+    {
+    }
+
+    rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions &opts, rocksdb::Slice *result,
+                           char *scratch, rocksdb::IODebugContext *dbg) const override
+    {
+        return checked_read(path_, n,
+                            [&](size_t len) { return target()->Read(offset, len, opts, result, scratch, dbg); });
+    }
+    /* One request at a time through Read, as FSRandomAccessFile's own MultiRead does, so that each
+     * is checked; without a hook the wrapped file's batched reads are kept. */
+    rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest *reqs, size_t num_reqs, const rocksdb::IOOptions &opts,
+                                rocksdb::IODebugContext *dbg) override
+    {
+        if (fault_hook.load(std::memory_order_acquire) == nullptr)
+            return target()->MultiRead(reqs, num_reqs, opts, dbg);
+        for (size_t i = 0; i < num_reqs; i++)
+            reqs[i].status = Read(reqs[i].offset, reqs[i].len, opts, &reqs[i].result, reqs[i].scratch, dbg);
+        return rocksdb::IOStatus::OK();
+    }
+
+  private:
+    std::string path_;
+};
+
+class FaultSequentialFile : public rocksdb::FSSequentialFileOwnerWrapper
+{
+  public:
+    FaultSequentialFile(std::unique_ptr<rocksdb::FSSequentialFile> &&file, const std::string &path)
+        : rocksdb::FSSequentialFileOwnerWrapper(std::move(file)), path_(path)
+    {
+    }
+
+    rocksdb::IOStatus Read(size_t n, const rocksdb::IOOptions &opts, rocksdb::Slice *result, char *scratch,
+                           rocksdb::IODebugContext *dbg) override
+    {
+        return checked_read(path_, n, [&](size_t len) { return target()->Read(len, opts, result, scratch, dbg); });
+    }
+    rocksdb::IOStatus PositionedRead(uint64_t offset, size_t n, const rocksdb::IOOptions &opts, rocksdb::Slice *result,
+                                     char *scratch, rocksdb::IODebugContext *dbg) override
+    {
+        return checked_read(
+            path_, n, [&](size_t len) { return target()->PositionedRead(offset, len, opts, result, scratch, dbg); });
+    }
+
+  private:
+    std::string path_;
+};
+
+class FaultDirectory : public rocksdb::FSDirectoryWrapper
+{
+  public:
+    FaultDirectory(std::unique_ptr<rocksdb::FSDirectory> &&dir, const std::string &path)
+        : rocksdb::FSDirectoryWrapper(std::move(dir)), path_(path)
+    {
+    }
+
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions &opts, rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_FSYNC, path_);
+        return err != 0 ? fault_status(err, "While fsync", path_) : FSDirectoryWrapper::Fsync(opts, dbg);
+    }
+    rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions &opts, rocksdb::IODebugContext *dbg,
+                                          const rocksdb::DirFsyncOptions &dir_opts) override
+    {
+        int err = ask(META_FS_FSYNC, path_);
+        return err != 0 ? fault_status(err, "While fsync", path_)
+                        : FSDirectoryWrapper::FsyncWithDirOptions(opts, dbg, dir_opts);
+    }
+
+  private:
+    std::string path_;
+};
+
+class FaultFileSystem : public rocksdb::FileSystemWrapper
+{
+  public:
+    explicit FaultFileSystem(const std::shared_ptr<rocksdb::FileSystem> &base) : rocksdb::FileSystemWrapper(base)
+    {
+    }
+    const char *Name() const override
+    {
+        return "YuncangFaultSeam";
+    }
+
+    rocksdb::IOStatus NewWritableFile(const std::string &f, const rocksdb::FileOptions &opts,
+                                      std::unique_ptr<rocksdb::FSWritableFile> *r,
+                                      rocksdb::IODebugContext *dbg) override
+    {
+        return opened<FaultWritableFile>(f, r, [&] { return target()->NewWritableFile(f, opts, r, dbg); });
+    }
+    rocksdb::IOStatus ReopenWritableFile(const std::string &f, const rocksdb::FileOptions &opts,
+                                         std::unique_ptr<rocksdb::FSWritableFile> *r,
+                                         rocksdb::IODebugContext *dbg) override
+    {
+        return opened<FaultWritableFile>(f, r, [&] { return target()->ReopenWritableFile(f, opts, r, dbg); });
+    }
+    rocksdb::IOStatus ReuseWritableFile(const std::string &f, const std::string &old, const rocksdb::FileOptions &opts,
+                                        std::unique_ptr<rocksdb::FSWritableFile> *r,
+                                        rocksdb::IODebugContext *dbg) override
+    {
+        return opened<FaultWritableFile>(f, r, [&] { return target()->ReuseWritableFile(f, old, opts, r, dbg); });
+    }
+    rocksdb::IOStatus NewRandomAccessFile(const std::string &f, const rocksdb::FileOptions &opts,
+                                          std::unique_ptr<rocksdb::FSRandomAccessFile> *r,
+                                          rocksdb::IODebugContext *dbg) override
+    {
+        return opened<FaultRandomAccessFile>(f, r, [&] { return target()->NewRandomAccessFile(f, opts, r, dbg); });
+    }
+    rocksdb::IOStatus NewSequentialFile(const std::string &f, const rocksdb::FileOptions &opts,
+                                        std::unique_ptr<rocksdb::FSSequentialFile> *r,
+                                        rocksdb::IODebugContext *dbg) override
+    {
+        return opened<FaultSequentialFile>(f, r, [&] { return target()->NewSequentialFile(f, opts, r, dbg); });
+    }
+    rocksdb::IOStatus NewDirectory(const std::string &f, const rocksdb::IOOptions &opts,
+                                   std::unique_ptr<rocksdb::FSDirectory> *r, rocksdb::IODebugContext *dbg) override
+    {
+        return opened<FaultDirectory>(f, r, [&] { return target()->NewDirectory(f, opts, r, dbg); });
+    }
+    rocksdb::IOStatus RenameFile(const std::string &from, const std::string &to, const rocksdb::IOOptions &opts,
+                                 rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_RENAME, from, &to);
+        return err != 0 ? fault_status(err, "While renaming a file to", to) : target()->RenameFile(from, to, opts, dbg);
+    }
+    rocksdb::IOStatus DeleteFile(const std::string &f, const rocksdb::IOOptions &opts,
+                                 rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_DELETE, f);
+        return err != 0 ? fault_status(err, "while unlink() file", f) : target()->DeleteFile(f, opts, dbg);
+    }
+    rocksdb::IOStatus CreateDir(const std::string &d, const rocksdb::IOOptions &opts,
+                                rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_MKDIR, d);
+        return err != 0 ? fault_status(err, "While mkdir", d) : target()->CreateDir(d, opts, dbg);
+    }
+    rocksdb::IOStatus CreateDirIfMissing(const std::string &d, const rocksdb::IOOptions &opts,
+                                         rocksdb::IODebugContext *dbg) override
+    {
+        int err = ask(META_FS_MKDIR, d);
+        return err != 0 ? fault_status(err, "While mkdir if missing", d) : target()->CreateDirIfMissing(d, opts, dbg);
+    }
+
+  private:
+    /* Opens f with open() unless the hook fails the open (then nothing is opened), and hands
+     * out the file wrapped. */
+    template <typename Wrapper, typename File, typename OpenFn>
+    static rocksdb::IOStatus opened(const std::string &f, std::unique_ptr<File> *r, OpenFn open)
+    {
+        int err = ask(META_FS_OPEN, f);
+        if (err != 0)
+            return fault_status(err, "While open a file", f);
+        rocksdb::IOStatus s = open();
+        if (s.ok())
+            r->reset(new Wrapper(std::move(*r), f));
+        return s;
+    }
+};
+
+/* Built once, never freed: every database of the process uses it until exit. */
+rocksdb::Env *seam_env()
+{
+    static rocksdb::Env *env =
+        rocksdb::NewCompositeEnv(std::make_shared<FaultFileSystem>(rocksdb::FileSystem::Default())).release();
+    return env;
+}
+
 } // namespace
+
+void meta_fs_set_fault_hook(meta_fs_fault_fn fn)
+{
+    fault_hook.store(fn, std::memory_order_release);
+}
 
 int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path, meta_rocksdb_error_fn on_error,
                            void *arg)
@@ -139,6 +420,7 @@ int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path,
         struct stat st;
         int fd;
 
+        opts->rep.env = seam_env();
         opts->rep.allow_fallocate = false;
         opts->rep.avoid_flush_during_recovery = true;
         /* RocksDB would retry a failed write by itself, on its own threads (retryable IO

@@ -79,13 +79,14 @@ int store_meta_err(int err)
 
 int store_fsync_dir(const char *path)
 {
+    const store_sys_t *sys = store_sys();
     int fd, ret = 0;
 
-    if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    if ((fd = sys->open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)) < 0)
         return store_errno(errno);
-    if (fsync(fd) != 0)
+    if (sys->fsync(fd) != 0)
         ret = store_errno(errno);
-    close(fd);
+    sys->close(fd);
     return ret;
 }
 
@@ -107,7 +108,7 @@ static void space_refresh(store_drive_t *d, int64_t now)
     struct statvfs st;
 
     /* A drive that cannot be looked at keeps its last numbers: its writes will tell. */
-    if (statvfs(d->path, &st) == 0) {
+    if (store_sys()->statvfs(d->path, &st) == 0) {
         __atomic_store_n(&d->space_free, (uint64_t)st.f_bavail * st.f_frsize, __ATOMIC_RELAXED);
         __atomic_store_n(&d->space_reserve, reserve_for(setting, (uint64_t)st.f_blocks * st.f_frsize),
                          __ATOMIC_RELAXED);
@@ -275,7 +276,7 @@ int store_shard_tmp_path(store_drive_t *d, const uint8_t data_id[META_ID_LEN], u
 
 static int make_dir(const char *path)
 {
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+    if (store_sys()->mkdir(path, 0700) != 0 && errno != EEXIST)
         return store_errno(errno);
     return 0;
 }
@@ -308,23 +309,24 @@ static int create_layout(const char *dir)
 /* Removes every entry of tmp/ (only files live there). */
 static int sweep_tmp(const char *dir)
 {
+    const store_sys_t *sys = store_sys();
     char path[PATH_MAX];
     struct dirent *e;
     DIR *dp;
     int ret = 0;
 
     snprintf(path, sizeof(path), "%s/tmp", dir);
-    if ((dp = opendir(path)) == NULL)
+    if ((dp = sys->opendir(path)) == NULL)
         return store_errno(errno);
-    while ((e = readdir(dp)) != NULL) {
+    while ((e = sys->readdir(dp)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (unlinkat(dirfd(dp), e->d_name, 0) != 0 && errno != ENOENT) {
+        if (sys->unlinkat(dirfd(dp), e->d_name, 0) != 0 && errno != ENOENT) {
             ret = store_errno(errno);
             break;
         }
     }
-    closedir(dp);
+    sys->closedir(dp);
     return ret;
 }
 
@@ -341,7 +343,7 @@ int store_drive_open(const char *dir, int create, store_drive_t **out)
     if (create && (ret = create_layout(dir)) != 0)
         return ret;
     snprintf(path, sizeof(path), "%s/shards", dir);
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (store_sys()->stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return STORE_ENOENT;
 
     if ((d = calloc(1, sizeof(*d))) == NULL)

@@ -125,6 +125,7 @@ static int parse_name(const char *name, uint8_t id[META_ID_LEN])
 
 int store_drive_gc_orphans(store_drive_t *d, int64_t min_age_ns, const volatile int *stop, size_t *removed)
 {
+    const store_sys_t *sys = store_sys();
     id_set_t refs = {0};
     char dir[PATH_MAX], path[PATH_MAX];
     int ret = 0;
@@ -139,23 +140,23 @@ int store_drive_gc_orphans(store_drive_t *d, int64_t min_age_ns, const volatile 
     int64_t cutoff = yc_now_ns() - min_age_ns;
     for (int x = 0; x < 256 && !(stop != NULL && *stop); x++) {
         snprintf(dir, sizeof(dir), "%s/shards/%02x", d->path, x);
-        DIR *dh = opendir(dir);
+        DIR *dh = sys->opendir(dir);
         struct dirent *e;
         if (dh == NULL)
             continue;
-        while ((e = readdir(dh)) != NULL) {
+        while ((e = sys->readdir(dh)) != NULL) {
             uint8_t id[META_ID_LEN];
             struct stat st;
             if (parse_name(e->d_name, id) != 0 || set_has(&refs, id))
                 continue;
-            if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) || stat(path, &st) != 0)
+            if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) || sys->stat(path, &st) != 0)
                 continue;
             if ((int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec > cutoff)
                 continue; /* young: its record may be on its way */
-            if (unlink(path) == 0)
+            if (sys->unlink(path) == 0)
                 (*removed)++;
         }
-        closedir(dh);
+        sys->closedir(dh);
     }
 out:
     free(refs.ids);

@@ -100,8 +100,10 @@ static uint64_t block_file_off(const shard_header_t *h, uint64_t b)
 /* Writes every byte of iov at off, resuming after short writes. */
 static int pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
 {
+    const store_sys_t *sys = store_sys();
+
     while (cnt > 0) {
-        ssize_t n = pwritev(fd, iov, cnt, (off_t)off);
+        ssize_t n = sys->pwritev(fd, iov, cnt, (off_t)off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -125,8 +127,10 @@ static int pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
  * data: that is damage to the shard, reported like a bad checksum. */
 static int preadv_all(int fd, struct iovec *iov, int cnt, uint64_t off)
 {
+    const store_sys_t *sys = store_sys();
+
     while (cnt > 0) {
-        ssize_t n = preadv(fd, iov, cnt, (off_t)off);
+        ssize_t n = sys->preadv(fd, iov, cnt, (off_t)off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -163,7 +167,7 @@ int store_shard_create(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
     if ((ret = store_space_admit(d, STORE_ADMIT_DATA, SHARD_HEADER_LEN)) != 0 ||
         (ret = store_shard_tmp_path(d, data_id, index, w->tmp)) != 0)
         goto fail;
-    if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+    if ((w->fd = store_sys()->open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
         ret = store_errno(errno);
         if (ret == STORE_ENOSPC)
             store_space_stale(d);
@@ -214,6 +218,7 @@ int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
 
 int store_shard_commit(store_shard_writer_t *w)
 {
+    const store_sys_t *sys = store_sys();
     uint8_t header[SHARD_HEADER_LEN];
     char dst[PATH_MAX], dir[PATH_MAX];
     struct iovec iov;
@@ -228,17 +233,17 @@ int store_shard_commit(store_shard_writer_t *w)
     iov = (struct iovec){.iov_base = header, .iov_len = sizeof(header)};
     if ((ret = pwritev_all(w->fd, &iov, 1, 0)) != 0)
         goto fail;
-    if (fdatasync(w->fd) != 0) {
+    if (sys->fdatasync(w->fd) != 0) {
         ret = store_errno(errno);
         goto fail;
     }
-    if (close(w->fd) != 0) {
+    if (sys->close(w->fd) != 0) {
         w->fd = -1;
         ret = store_errno(errno);
         goto fail;
     }
     w->fd = -1;
-    if (rename(w->tmp, dst) != 0) { /* the shard becomes visible, whole, here */
+    if (sys->rename(w->tmp, dst) != 0) { /* the shard becomes visible, whole, here */
         ret = store_errno(errno);
         goto fail;
     }
@@ -257,11 +262,13 @@ fail:
 
 void store_shard_abort(store_shard_writer_t *w)
 {
+    const store_sys_t *sys = store_sys();
+
     if (w == NULL)
         return;
     if (w->fd >= 0)
-        close(w->fd);
-    unlink(w->tmp);
+        sys->close(w->fd);
+    sys->unlink(w->tmp);
     free(w);
 }
 
@@ -272,14 +279,15 @@ static int shard_open(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint
     uint8_t header[SHARD_HEADER_LEN];
     char path[PATH_MAX];
     struct iovec iov = {.iov_base = header, .iov_len = sizeof(header)};
+    const store_sys_t *sys = store_sys();
     int fd, ret;
 
     if ((ret = store_shard_path(d, data_id, index, path)) != 0)
         return ret;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    if ((fd = sys->open(path, O_RDONLY | O_CLOEXEC, 0)) < 0)
         return store_errno(errno);
     if ((ret = preadv_all(fd, &iov, 1, 0)) != 0 || (ret = header_decode(header, h)) != 0) {
-        close(fd);
+        sys->close(fd);
         /* A file too short to hold a header has no header to trust. */
         return ret == STORE_EBITROT ? STORE_ECORRUPT : ret;
     }
@@ -344,7 +352,7 @@ int store_shard_read(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint3
 
 fail:
     free(scratch);
-    close(fd);
+    store_sys()->close(fd);
     return ret;
 }
 
@@ -355,7 +363,7 @@ int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint3
 
     if ((ret = shard_open(d, data_id, index, &fd, &h)) != 0)
         return ret;
-    close(fd);
+    store_sys()->close(fd);
     *size = h.data_len;
     return 0;
 }
@@ -367,7 +375,7 @@ int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
 
     if ((ret = store_shard_path(d, data_id, index, path)) != 0)
         return ret;
-    if (unlink(path) != 0)
+    if (store_sys()->unlink(path) != 0)
         return store_errno(errno);
     store_space_stale(d); /* the next write sees the room this made */
     return 0;
@@ -385,7 +393,7 @@ int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
     if ((ret = shard_open(d, data_id, index, &fd, &h)) != 0)
         return ret;
     n = block_count(&h);
-    if (fstat(fd, &st) != 0) {
+    if (store_sys()->fstat(fd, &st) != 0) {
         ret = store_errno(errno);
         goto fail;
     }
@@ -406,6 +414,6 @@ int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
 
 fail:
     free(scratch);
-    close(fd);
+    store_sys()->close(fd);
     return ret;
 }

@@ -2,11 +2,16 @@
  * the common helpers (clocks, byte order, hex) they all use. */
 #ifndef YC_STORE_INTERNAL_H
 #define YC_STORE_INTERNAL_H
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include "common/bytes.h"
 #include "common/clock.h"
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 #include "store/store.h"
 
 /* Puts of one object key are serialized by one of these mutexes, chosen by a hash of
@@ -55,5 +60,37 @@ int store_fsync_dir(const char *path);
 /* Writes a start-up failure's reason into why (whylen bytes; nothing when why is NULL): the one
  * line a daemon prints when a drive or its port cannot be used. */
 void store_set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The seam between the drive engine and the file system (sys.c). Every file-system call of
+ * shard.c, drive.c and gc.c goes through this table: `const store_sys_t *sys = store_sys();`
+ * then `sys->fdatasync(fd)`. In production it holds the C library's own functions, so a call
+ * costs one pointer load and an indirect call, and takes no lock; a test may swap in a table
+ * whose calls fail on purpose (store_fault.h). The entries behave as the functions they name. */
+typedef struct {
+    int (*open)(const char *path, int flags, mode_t mode);
+    int (*close)(int fd);
+    ssize_t (*preadv)(int fd, const struct iovec *iov, int cnt, off_t off);
+    ssize_t (*pwritev)(int fd, const struct iovec *iov, int cnt, off_t off);
+    int (*fsync)(int fd);
+    int (*fdatasync)(int fd);
+    int (*fstat)(int fd, struct stat *st);
+    int (*stat)(const char *path, struct stat *st);
+    int (*rename)(const char *from, const char *to);
+    int (*unlink)(const char *path);
+    int (*unlinkat)(int dirfd, const char *name, int flags);
+    int (*mkdir)(const char *path, mode_t mode);
+    DIR *(*opendir)(const char *path);
+    struct dirent *(*readdir)(DIR *dp);
+    int (*closedir)(DIR *dp);
+    int (*statvfs)(const char *path, struct statvfs *st);
+} store_sys_t;
+
+/* The table in use. The one global mutable hook of store/, for tests: it points at the real
+ * calls unless store_fault_add() installed the checking ones. Read it through store_sys(). */
+extern const store_sys_t *store_sys_active;
+
+static inline const store_sys_t *store_sys(void)
+{
+    return __atomic_load_n(&store_sys_active, __ATOMIC_ACQUIRE);
+}
 
 #endif

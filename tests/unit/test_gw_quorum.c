@@ -400,6 +400,28 @@ TEST(test_resolve_newest_wins_when_drives_still_hold_the_replaced_version)
     CHECK_EQ_INT(v[chosen].mtime_ns, 100);
 }
 
+/* Read after write with drives out of reach: V2 was acknowledged by four drives, two of which do
+ * not answer now; the two that do still hold V1 beside it (not pruned yet), and the two that
+ * missed V2 hold V1. V1 has four holders, V2 two: answering V1 would be stale, so "retry". With
+ * every drive answering, a V2 held by two only is a failed write and V1 is the answer. */
+TEST(test_resolve_says_retry_when_silent_drives_could_hold_a_newer_acknowledged_version)
+{
+    gw_version_t v[12];
+    size_t n = 0, chosen;
+
+    for (uint32_t d = 2; d < 6; d++) {
+        v[n++] = version(d, 100, 0, 1, 0);
+        if (d < 4)
+            v[n++] = version(d, 200, 0, 2, 0);
+    }
+    CHECK_EQ_INT(gw_quorum_resolve(v, n, 4, 2, &chosen), GW_EQUORUM);
+    CHECK_EQ_INT(gw_quorum_resolve(v, n, 4, 0, &chosen), 0);
+    CHECK_EQ_INT(v[chosen].mtime_ns, 100);
+    /* one drive silent: V2's two holders and it cannot make four, V1 is the answer */
+    CHECK_EQ_INT(gw_quorum_resolve(v, n, 4, 1, &chosen), 0);
+    CHECK_EQ_INT(v[chosen].mtime_ns, 100);
+}
+
 /* An older write that came last (a slower clock) was absorbed by the drives holding the newer
  * version (STORE_ESTALE: acknowledged, not stored) and stored only by drives that had missed the
  * newer one: the newer version stays the visible one. */
@@ -768,6 +790,7 @@ int main(void)
     RUN(test_commit_queues_heal_when_a_drive_missed_it);
     RUN(test_resolve_newest_wins_when_a_drive_is_stale);
     RUN(test_resolve_newest_wins_when_drives_still_hold_the_replaced_version);
+    RUN(test_resolve_says_retry_when_silent_drives_could_hold_a_newer_acknowledged_version);
     RUN(test_resolve_newest_wins_when_drives_absorbed_an_older_write);
     RUN(test_resolve_hides_version_when_fewer_than_k_hold_it);
     RUN(test_resolve_retries_when_silent_drives_could_make_up_k);

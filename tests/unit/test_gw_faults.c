@@ -1,0 +1,381 @@
+/* test_gw_faults.c — the object engine (six local drives in a temp folder, EC 4+2, no sockets)
+ * when drives' file-system calls fail (store_fault.h): shards whose fdatasync fails on too many drives, a
+ * drive that fills up in the middle of a stripe, a shard read that meets EIO, a RocksDB WAL
+ * sync that fails while the records are written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "gateway/gw_heal.h"
+#include "gateway/gw_object.h"
+#include "store/store_fault.h"
+#include "tests/unit/unit.h"
+
+/* ---- the embedded engine under file-system faults ---- */
+
+#define BUCKET      "photos"
+#define NDRIVES     6
+#define STRIPE      (64 * 1024)
+#define OBJECT_SIZE (5 * STRIPE + 1000) /* six stripes, the last one short: 6 blocks per shard */
+
+typedef struct {
+    char dir[64];
+    char *specs[NDRIVES];
+    gw_cluster_t *c;
+} cluster_t;
+
+static meta_bytes_t bytes(const char *s)
+{
+    return (meta_bytes_t){s, strlen(s)};
+}
+
+static void fill(uint8_t *buf, size_t len, uint64_t seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        buf[i] = (uint8_t)(seed >> 56);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* Six local drives d1..d6 in a new temp folder, in one erasure set of 4+2. */
+static int cluster_open(cluster_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    store_fault_clear(); /* a test that failed half-way may have left a plan */
+    snprintf(t->dir, sizeof(t->dir), "/tmp/yc-gw-fault-XXXXXX");
+    if (mkdtemp(t->dir) == NULL)
+        return -errno;
+    for (int i = 0; i < NDRIVES; i++) {
+        if ((t->specs[i] = malloc(96)) == NULL)
+            return -ENOMEM;
+        snprintf(t->specs[i], 96, "%s/d%d", t->dir, i + 1);
+    }
+    gw_cluster_config_t cfg = {.drive_specs = (const char *const *)t->specs,
+                               .ndrives = NDRIVES,
+                               .k = 4,
+                               .m = 2,
+                               .stripe_size = STRIPE,
+                               .inline_max = 4096,
+                               .lane_threads = 2,
+                               .drive_reserve = 1 << 20};
+    return gw_cluster_open(&cfg, &t->c);
+}
+
+static void cluster_close(cluster_t *t)
+{
+    store_fault_clear();
+    gw_cluster_close(t->c);
+    nftw(t->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (int i = 0; i < NDRIVES; i++)
+        free(t->specs[i]);
+}
+
+/* The set of key, and where its shard i lives. */
+static gw_set_t *set_of(cluster_t *t, const char *key, uint8_t dist[16])
+{
+    return gw_cluster_place(t->c, bytes(BUCKET), bytes(key), dist);
+}
+
+/* The path part naming a file class of slot's drive: "<drive>/tmp/", "<drive>/shards/", "<drive>/db/". */
+static const char *drive_part(gw_set_t *set, uint32_t slot, const char *sub, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%s/", set->drives[slot]->path, sub);
+    return buf;
+}
+
+/* PutObject's data path: the shards (gw_data_write), then the records (gw_object_commit), with
+ * the shards removed when the commit fails. *data_id gets the data id of the attempt. */
+static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, uint8_t data_id[META_ID_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t dist[16];
+    char etag[33];
+    meta_buf_t parts = {0};
+    meta_object_t r;
+    gw_data_t data;
+    gw_set_t *set = set_of(t, key, dist);
+    int ret = gw_data_write(t->c, set, dist, gw_source_memory(body), size, 1, NULL, NULL, &data);
+
+    memcpy(data_id, data.data_id, META_ID_LEN);
+    if (ret != 0)
+        return ret;
+    for (int i = 0; i < 16; i++) {
+        etag[2 * i] = hex[data.md5[i] >> 4];
+        etag[2 * i + 1] = hex[data.md5[i] & 15];
+    }
+    etag[32] = '\0';
+    meta_part_ref_t part = {.number = 1, .size = size};
+    memcpy(part.data_id, data.data_id, META_ID_LEN);
+    memcpy(part.etag, data.md5, 16);
+    if ((ret = meta_parts_append(&parts, &part)) != 0)
+        goto out;
+    memset(&r, 0, sizeof(r));
+    r.bucket = bytes(BUCKET);
+    r.key = bytes(key);
+    r.mtime_ns = yc_now_ns();
+    r.flags = data.is_inline ? META_OBJ_INLINE : 0;
+    r.size = size;
+    r.etag = (meta_bytes_t){etag, 32};
+    r.content_type = r.content_encoding = r.content_disposition = bytes("");
+    r.content_language = r.cache_control = r.expires = bytes("");
+    r.user_meta = r.checksum_algo = r.checksum_value = r.owner = bytes("");
+    r.ec_k = set->k;
+    r.ec_m = set->m;
+    r.stripe_size = t->c->stripe_size;
+    memcpy(r.distribution, dist, 16);
+    r.parts = (meta_bytes_t){(const char *)parts.base, parts.len};
+    r.part_count = 1;
+    /* as the handlers do: a failed commit keeps the shards (a record may still surface) */
+    ret = gw_object_commit(t->c, set, &r, &data);
+out:
+    gw_data_dispose(&data);
+    meta_buf_dispose(&parts);
+    return ret;
+}
+
+/* 0 when the visible version of key is size bytes equal to want, else why not (GW_ENOENT when
+ * there is none, GW_EINVAL for other bytes). */
+static int read_back(cluster_t *t, const char *key, const uint8_t *want, size_t size)
+{
+    gw_object_t *o;
+    uint8_t *buf = malloc(size);
+    int ret;
+
+    if (buf == NULL)
+        return GW_ENOMEM;
+    if ((ret = gw_object_lookup(t->c, bytes(BUCKET), bytes(key), NULL, &o)) == 0) {
+        if (gw_object_record(o)->size != size)
+            ret = GW_EINVAL;
+        else if ((ret = gw_object_read(o, 0, size, buf)) == 0 && memcmp(buf, want, size) != 0)
+            ret = GW_EINVAL;
+        gw_object_free(o);
+    }
+    free(buf);
+    return ret;
+}
+
+/* Shard files of data_id on any drive, and files left in any drive's tmp/. */
+static size_t files_of(cluster_t *t, const uint8_t data_id[META_ID_LEN])
+{
+    size_t n = 0;
+    uint64_t size;
+
+    for (int i = 0; i < NDRIVES; i++)
+        for (uint32_t shard = 0; shard < NDRIVES; shard++)
+            n += store_shard_stat(t->c->drives[i].local, data_id, shard, &size) == 0;
+    return n;
+}
+
+static size_t tmp_files(cluster_t *t)
+{
+    char path[160];
+    size_t n = 0;
+
+    for (int i = 0; i < NDRIVES; i++) {
+        snprintf(path, sizeof(path), "%s/tmp", t->specs[i]);
+        DIR *dp = opendir(path);
+        struct dirent *e;
+        if (dp == NULL)
+            return (size_t)-1;
+        while ((e = readdir(dp)) != NULL)
+            n += e->d_name[0] != '.';
+        closedir(dp);
+    }
+    return n;
+}
+
+/* fdatasync of the new shards fails on three of six drives: the write misses its quorum of four,
+ * is refused, leaves no file anywhere, and the previous version is what a reader gets. */
+TEST(test_faults_shard_fdatasync_failing_on_three_drives_refuses_write_and_keeps_previous)
+{
+    static uint8_t v1[OBJECT_SIZE], v2[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN], id2[META_ID_LEN];
+    char part[160];
+    cluster_t t;
+    gw_set_t *set;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    fill(v1, sizeof(v1), 1);
+    fill(v2, sizeof(v2), 2);
+    /* no previous version: nothing becomes visible */
+    set = set_of(&t, "fresh", dist);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, drive_part(set, slot, "tmp", part, sizeof(part)), 1, EIO) >= 0);
+    CHECK_EQ_INT(put(&t, "fresh", v2, sizeof(v2), id2), GW_EQUORUM);
+    CHECK_EQ_INT(store_fault_fired(), 3);
+    store_fault_clear();
+    CHECK_EQ_INT(read_back(&t, "fresh", v2, sizeof(v2)), GW_ENOENT);
+    CHECK_EQ_INT(files_of(&t, id2), 0);
+
+    /* over a previous version: it stays */
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    set = set_of(&t, "k", dist);
+    for (uint32_t slot = 3; slot < 6; slot++)
+        CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, drive_part(set, slot, "tmp", part, sizeof(part)), 1, EIO) >= 0);
+    CHECK_EQ_INT(put(&t, "k", v2, sizeof(v2), id2), GW_EQUORUM);
+    CHECK_EQ_INT(store_fault_fired(), 3);
+    store_fault_clear();
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    CHECK_EQ_INT(files_of(&t, id2), 0);
+    CHECK_EQ_INT(files_of(&t, id1), 6);
+    CHECK_EQ_INT(tmp_files(&t), 0);
+    cluster_close(&t);
+}
+
+/* One drive fills up at its third block (in the middle of the write's third stripe): the write
+ * still reaches its quorum on the other five and reads back whole; that drive keeps no temp
+ * file. With three drives full the write fails as the full-drive error (507), cleanly. */
+TEST(test_faults_enospc_in_the_middle_of_a_stripe)
+{
+    static uint8_t v1[OBJECT_SIZE], v2[OBJECT_SIZE], v3[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN], id2[META_ID_LEN], id3[META_ID_LEN];
+    char part[160];
+    cluster_t t;
+    gw_set_t *set;
+    uint64_t size;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    fill(v1, sizeof(v1), 11);
+    fill(v2, sizeof(v2), 12);
+    fill(v3, sizeof(v3), 13);
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    set = set_of(&t, "k", dist);
+
+    CHECK(store_fault_fail_from(STORE_SYS_PWRITE, drive_part(set, 2, "tmp", part, sizeof(part)), 3, ENOSPC) >= 0);
+    CHECK_EQ_INT(put(&t, "k", v2, sizeof(v2), id2), 0);
+    CHECK_EQ_INT(store_fault_fired(), 1);
+    store_fault_clear();
+    CHECK_EQ_INT(read_back(&t, "k", v2, sizeof(v2)), 0);
+    CHECK_EQ_INT(files_of(&t, id2), 5);
+    for (uint32_t shard = 0; shard < NDRIVES; shard++)
+        CHECK(store_shard_stat(set->drives[2]->local, id2, shard, &size) == STORE_ENOENT);
+    CHECK_EQ_INT(tmp_files(&t), 0);
+
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK(store_fault_fail_from(STORE_SYS_PWRITE, drive_part(set, slot, "tmp", part, sizeof(part)), 3, ENOSPC) >=
+              0);
+    CHECK_EQ_INT(put(&t, "k", v3, sizeof(v3), id3), GW_ENOSPC);
+    CHECK_EQ_INT(store_fault_fired(), 3);
+    store_fault_clear();
+    CHECK_EQ_INT(read_back(&t, "k", v2, sizeof(v2)), 0);
+    CHECK_EQ_INT(files_of(&t, id3), 0);
+    CHECK_EQ_INT(tmp_files(&t), 0);
+    cluster_close(&t);
+}
+
+/* A shard read meets EIO on one drive: the reader rebuilds the stripe from parity, returns the
+ * right bytes, and notes the key for the healer. */
+TEST(test_faults_eio_on_a_shard_read_is_rebuilt_and_noted_for_healing)
+{
+    static uint8_t v1[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN];
+    char part[160];
+    cluster_t t;
+    gw_set_t *set;
+    gw_healer_t *h;
+    gw_heal_status_t st;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(gw_healer_start(t.c, &h), 0);
+    fill(v1, sizeof(v1), 21);
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    gw_heal_status(h, &st);
+    CHECK_EQ_INT(st.noted, 0); /* a clean write and a clean read note nothing */
+
+    set = set_of(&t, "k", dist);
+    /* the drive of data shard 0: every stripe's read starts there */
+    CHECK(store_fault_fail_on(STORE_SYS_PREAD, drive_part(set, dist[0], "shards", part, sizeof(part)), 2, EIO) >= 0);
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    CHECK_EQ_INT(store_fault_fired(), 1);
+    gw_heal_status(h, &st);
+    CHECK_EQ_INT(st.noted, 1);
+    store_fault_clear();
+    gw_healer_stop(h);
+    t.c->healer = NULL;
+    cluster_close(&t);
+}
+
+/* The records' WAL sync fails on three drives: the write is not acknowledged and the previous
+ * version is what readers get while their databases are stopped. They reopen at their next
+ * write and take writes again (their WALs still hold the failed write's records, which the
+ * reopen replays: the newer write here supersedes them). */
+TEST(test_faults_record_wal_sync_failing_on_three_drives_keeps_previous_version)
+{
+    static uint8_t v1[OBJECT_SIZE], v2[OBJECT_SIZE], v3[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN], id2[META_ID_LEN], id3[META_ID_LEN];
+    char part[160];
+    cluster_t t;
+    gw_set_t *set;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    fill(v1, sizeof(v1), 31);
+    fill(v2, sizeof(v2), 32);
+    fill(v3, sizeof(v3), 33);
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    set = set_of(&t, "k", dist);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, drive_part(set, slot, "db", part, sizeof(part)), 1, EIO) >= 0);
+    CHECK_EQ_INT(put(&t, "k", v2, sizeof(v2), id2), GW_EQUORUM);
+    CHECK_EQ_INT(store_fault_fired(), 3);
+    store_fault_clear();
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK(meta_db_write_error(store_drive_db(set->drives[slot]->local)) != 0);
+
+    CHECK_EQ_INT(put(&t, "k", v3, sizeof(v3), id3), 0);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK_EQ_INT(meta_db_write_error(store_drive_db(set->drives[slot]->local)), 0);
+    CHECK_EQ_INT(read_back(&t, "k", v3, sizeof(v3)), 0);
+    cluster_close(&t);
+}
+
+/* A record whose WAL sync failed was appended all the same: the reopened database replays it, so
+ * a write answered as failed can surface on every drive. What surfaces must be readable: the
+ * failed write kept its shards. */
+TEST(test_faults_failed_write_that_surfaces_after_reopen_reads_back_whole)
+{
+    static uint8_t v1[OBJECT_SIZE], v2[OBJECT_SIZE], got[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN], id2[META_ID_LEN];
+    char part[160];
+    cluster_t t;
+    gw_set_t *set;
+    gw_object_t *o;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    fill(v1, sizeof(v1), 41);
+    fill(v2, sizeof(v2), 42);
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    set = set_of(&t, "k", dist);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, drive_part(set, slot, "db", part, sizeof(part)), 1, EIO) >= 0);
+    CHECK_EQ_INT(put(&t, "k", v2, sizeof(v2), id2), GW_EQUORUM);
+    store_fault_clear();
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK_EQ_INT(meta_db_reopen(store_drive_db(set->drives[slot]->local)), 0);
+    /* whichever version is visible now, every byte of it reads back */
+    CHECK_EQ_INT(gw_object_lookup(t.c, bytes(BUCKET), bytes("k"), NULL, &o), 0);
+    CHECK_EQ_INT(gw_object_read(o, 0, sizeof(got), got), 0);
+    CHECK(memcmp(got, v1, sizeof(got)) == 0 || memcmp(got, v2, sizeof(got)) == 0);
+    gw_object_free(o);
+    cluster_close(&t);
+}
+
+int main(void)
+{
+    RUN(test_faults_shard_fdatasync_failing_on_three_drives_refuses_write_and_keeps_previous);
+    RUN(test_faults_enospc_in_the_middle_of_a_stripe);
+    RUN(test_faults_eio_on_a_shard_read_is_rebuilt_and_noted_for_healing);
+    RUN(test_faults_record_wal_sync_failing_on_three_drives_keeps_previous_version);
+    RUN(test_faults_failed_write_that_surfaces_after_reopen_reads_back_whole);
+    return unit_done();
+}
