@@ -307,6 +307,27 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *resu
     }
 }
 
+/* Takes a write that failed its quorum back from the drives it may have reached: their record of
+ * exactly this version goes (the key names its modification time and version id, so no other
+ * version is touched). Best effort: a drive out of reach keeps the record, which stays invisible
+ * (fewer than k hold it) until a later write or delete of the key replaces it. Without this, such
+ * leftovers plus drives that are down could look like a newer acknowledged write to a reader,
+ * which must then answer 503 rather than risk a stale read (gw_quorum_resolve). The shards stay
+ * for the orphan collector: a record may still surface where the delete did not reach. */
+typedef struct {
+    gw_set_t *set;
+    meta_key_t key;
+    const int *results;
+} rollback_t;
+
+static void rollback_task(void *arg, size_t slot)
+{
+    rollback_t *rb = arg;
+    store_client_t *d = rb->set->drives[slot]->client;
+    if (d != NULL && rb->results[slot] != STORE_ESTALE) /* an absorbed write stored nothing */
+        store_client_record_delete(d, &rb->key);
+}
+
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
 {
     commit_t cm = {.set = set, .rec = rec, .data = data};
@@ -320,8 +341,12 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
                    yc_errname(cm.results[slot]));
     /* Drives that hold a newer version absorbed this one (STORE_ESTALE): acknowledged, but no
      * reason to prune anything there (gw_quorum_commit). */
-    if ((ret = gw_quorum_commit(cm.results, width, gw_set_write_quorum(set), &prune, &heal)) != 0)
+    if ((ret = gw_quorum_commit(cm.results, width, gw_set_write_quorum(set), &prune, &heal)) != 0) {
+        rollback_t rb = {.set = set, .results = cm.results};
+        if (meta_key_object(rec->bucket, rec->key, rec->mtime_ns, rec->vid, &rb.key) == 0)
+            gw_set_fanout(set, rollback_task, &rb);
         return ret;
+    }
     if (heal)
         gw_object_report(c, rec->bucket, rec->key); /* the drives that missed it get it later */
     if (prune)
