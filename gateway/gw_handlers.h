@@ -1,15 +1,13 @@
 /* gw_handlers.h — the S3 operations and the admin API, each entered on the event loop with a
  * parsed, authenticated request; each hands its blocking part to a worker with gw_dispatch.
+ * The router (gw_s3.c) calls them; they use the request module (gw_request.h), never the server.
  */
 #ifndef YC_GW_HANDLERS_H
 #define YC_GW_HANDLERS_H
 #include "common/bytes.h"
 #include "gateway/gw_object.h"
-#include "gateway/gw_server.h"
+#include "gateway/gw_request.h"
 #include "meta/meta.h"
-
-/* Entry point of every request: parses path and query, authenticates, admits, routes. */
-void gw_handle_request(gw_ctx_t *ctx);
 
 /* Buckets (gw_bucket.c). */
 void gw_list_buckets(gw_ctx_t *ctx);
@@ -72,7 +70,7 @@ void gw_list_multipart_uploads(gw_ctx_t *ctx);
 /* Admin API under /yc-admin/ (gw_admin.c); root only. */
 void gw_admin(gw_ctx_t *ctx);
 
-/* Shared helpers (gw_s3.c). */
+/* Conversions between h2o's and meta's pointer+length types. */
 static inline meta_bytes_t gw_mb(h2o_iovec_t v)
 {
     return (meta_bytes_t){v.base, v.len};
@@ -81,8 +79,5 @@ static inline h2o_iovec_t gw_iov(meta_bytes_t v)
 {
     return h2o_iovec_init(v.base, v.len);
 }
-/* Sets the S3 answer of an error code on ctx (the table of gw_error.h); drives missing are
- * explained in the log (gw_health), internal errors logged with the code's name. */
-void gw_set_store_error(gw_ctx_t *ctx, int ret);
 
 #endif

@@ -219,7 +219,7 @@ static void put_object_work(gw_ctx_t *ctx)
 
     if (gw_bucket_authorize(ctx) != 0 || gw_body_payload(ctx, 1, &sha256_pending) != 0)
         return;
-    if (ctx->body.len > gw_server_config(ctx->srv)->max_object_size) {
+    if (ctx->body.len > ctx->env->cfg->max_object_size) {
         gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
         return;
     }
@@ -332,7 +332,7 @@ static void stream_read_next(stream_t *s)
     s->job.run = read_job_run;
     s->job.done = read_job_done;
     s->job.loop = s->ctx->job.loop;
-    yc_pool_submit(gw_server_read_pool(s->ctx->srv), &s->job);
+    yc_pool_submit(s->ctx->env->read_pool, &s->job);
 }
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
