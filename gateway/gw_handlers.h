@@ -59,7 +59,7 @@ int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n,
 void gw_list_objects(gw_ctx_t *ctx); /* v1 and v2 */
 void gw_list_object_versions(gw_ctx_t *ctx);
 
-/* Multipart (gw_multipart.c). */
+/* Multipart (gw_multipart.c; the two listings in gw_multipart_list.c). */
 void gw_create_multipart(gw_ctx_t *ctx);
 void gw_upload_part(gw_ctx_t *ctx); /* and UploadPartCopy */
 void gw_complete_multipart(gw_ctx_t *ctx);
