@@ -34,7 +34,7 @@ int gw_bucket_confirm(gw_ctx_t *ctx);
 /* Forgets cached bucket records (after a delete). */
 void gw_bucket_cache_forget(h2o_iovec_t name);
 
-/* Objects (gw_object_ops.c). */
+/* Objects (gw_object_ops.c; GET and HEAD in gw_get_object.c). */
 void gw_put_object(gw_ctx_t *ctx);
 void gw_get_object(gw_ctx_t *ctx); /* GET and HEAD */
 void gw_delete_object(gw_ctx_t *ctx);
@@ -46,6 +46,9 @@ void gw_copy_object(gw_ctx_t *ctx);
  * CopyObject (REPLACE) and CreateMultipartUpload. Sets the S3 error and returns non-zero on
  * bad metadata. */
 int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec);
+
+/* Refuses (NoSuchVersion set, non-zero) a versionId other than "null": objects have one version. */
+int gw_parse_version_id(gw_ctx_t *ctx);
 
 /* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
 int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);

@@ -253,7 +253,6 @@ static void part_put_task(void *arg, size_t slot)
     meta_buf_dispose(&buf);
 }
 
-
 int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data)
 {
     part_put_t pp = {.set = u->set, .rec = rec, .data = data};
@@ -263,8 +262,9 @@ int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *
     gw_set_fanout(u->set, part_put_task, &pp);
     for (uint32_t s = 0; s < gw_set_width(u->set); s++)
         ok += pp.results[s] == 0;
-    return ok >= gw_set_write_quorum(u->set) ? 0
-                                             : gw_quorum_error(pp.results, gw_set_width(u->set), gw_set_write_quorum(u->set));
+    return ok >= gw_set_write_quorum(u->set)
+               ? 0
+               : gw_quorum_error(pp.results, gw_set_width(u->set), gw_set_write_quorum(u->set));
 }
 
 /* ---------------------------------------------------------------- the end of an upload */
@@ -331,4 +331,3 @@ void gw_upload_release_parts(gw_upload_t *u, gw_part_view_t *views, const uint8_
     cleanup_t c = {u->set, u->upload_id, views, keep, u->rec.distribution};
     gw_set_fanout(u->set, cleanup_task, &c);
 }
-
