@@ -147,4 +147,3 @@ int store_server_authenticate(store_server_t *s, h2o_req_t *req, const char **wh
         return STORE_EIO;
     }
 }
-
