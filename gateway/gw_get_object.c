@@ -3,9 +3,18 @@
  * GET streams: the lookup job resolves the version and reads the first chunk; afterwards one
  * chunk is being sent by h2o while the next is read by a worker (two buffers per request), so
  * memory per GET is bounded by 2 * GET_CHUNK whatever the object size, and disk and network
- * overlap. The stream's state outlives the request only while a read is in flight: when h2o
- * disposes the request (done, or the client left), the pool's cleanup frees the state, or
- * marks it for the in-flight read to free.
+ * overlap.
+ *
+ * Memory. The stream's state starts in the request's pool. A body that fits one chunk is read
+ * by the lookup job into the pool and sent in one piece: nothing outlives the pool, and the
+ * request counts in flight until h2o disposes it, as its bytes are held until then
+ * (gw_ctx_free_at_dispose). A longer body reads ahead, and a read may be in flight when the
+ * client leaves and h2o disposes the request: the stream then moves into a reference-counted
+ * allocation (h2o_mem_alloc_shared) that the pool holds, and each read in flight too; it takes
+ * the context's holds along (gw_ctx_free_later) and gives them back, with its two chunks
+ * (malloc'd: the pool may be gone while a read fills one), when the last reference goes. h2o
+ * stops the stream's generator when it disposes a request whose answer is unfinished — the only
+ * time a read can be in flight — which is how the stream learns that the request is gone.
  */
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
@@ -24,34 +33,31 @@
 typedef struct {
     h2o_generator_t gen; /* first: h2o hands it back to proceed */
     yc_job_t job;
-    gw_ctx_t *ctx;
-    gw_object_t *obj;
+    h2o_req_t *req; /* NULL once h2o disposed the request */
+    yc_pool_t *read_pool;
+    gw_hold_t hold; /* the context's holds, given back with the stream (reading ahead only) */
+    char request_id[17];
+    gw_object_t *obj;       /* the version read; kept only by a stream that reads ahead */
     uint64_t next_off, end; /* the next byte to read, one past the last to send */
-    uint8_t *buf[2];
+    uint8_t *buf[2];        /* malloc'd when reading ahead, else buf[0] is in the pool */
     size_t len[2];
+    int ahead;    /* the body is longer than a chunk: the stream reads ahead */
     int sending;  /* buffer index h2o is sending, -1: none */
     int ready;    /* buffer index read and waiting to be sent, -1: none */
-    int reading;  /* a read job is in flight */
+    int reading;  /* a read job is in flight (it holds a reference) */
     int read_idx; /* the buffer it fills: fixed at submission, as `sending` changes meanwhile */
     int read_error;
-    int gone; /* the request was disposed */
 } stream_t;
 
-static void stream_free(stream_t *s)
+/* The last reference to a stream that reads ahead went: the pool's, or a read's that finished
+ * after the request was disposed. */
+static void stream_dispose(void *p)
 {
+    stream_t *s = p;
     gw_object_free(s->obj);
     free(s->buf[0]);
     free(s->buf[1]);
-    gw_ctx_free(s->ctx);
-    free(s);
-}
-
-static void on_pool_dispose(void *p)
-{
-    stream_t *s = *(stream_t **)p;
-    s->gone = 1;
-    if (!s->reading)
-        stream_free(s);
+    gw_hold_release(&s->hold);
 }
 
 static void stream_read_next(stream_t *s);
@@ -64,7 +70,7 @@ static void stream_send(stream_t *s, int idx)
     s->ready = -1;
     if (!final && !s->reading)
         stream_read_next(s);
-    h2o_send(s->ctx->req, &vec, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    h2o_send(s->req, &vec, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
 static void read_job_run(yc_job_t *job)
@@ -84,31 +90,30 @@ static void read_job_done(yc_job_t *job)
 {
     stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
     int idx = s->read_idx;
+
     s->reading = 0;
-    if (s->gone) {
-        stream_free(s);
-        return;
-    }
-    if (s->read_error) {
+    if (s->req == NULL) {
+        /* nothing to send to */
+    } else if (s->read_error) {
         /* headers are gone already: all we can do is cut the connection short */
-        yc_log(YC_LOG_ERROR, "request_id=%s event=get_read_failed", s->ctx->request_id);
-        h2o_send(s->ctx->req, NULL, 0, H2O_SEND_STATE_ERROR);
-        return;
-    }
-    if (s->sending < 0)
+        yc_log(YC_LOG_ERROR, "request_id=%s event=get_read_failed", s->request_id);
+        h2o_send(s->req, NULL, 0, H2O_SEND_STATE_ERROR);
+    } else if (s->sending < 0) {
         stream_send(s, idx);
-    else
+    } else {
         s->ready = idx;
+    }
+    h2o_mem_release_shared(s); /* the read's reference: the last one when the request is gone */
 }
 
 static void stream_read_next(stream_t *s)
 {
+    h2o_mem_addref_shared(s); /* the stream outlives the request while a read is in flight */
     s->reading = 1;
     s->read_idx = s->sending == 0 ? 1 : 0;
     s->job.run = read_job_run;
     s->job.done = read_job_done;
-    s->job.loop = s->ctx->job.loop;
-    yc_pool_submit(s->ctx->env->read_pool, &s->job);
+    yc_pool_submit(s->read_pool, &s->job);
 }
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
@@ -119,9 +124,12 @@ static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
         stream_send(s, s->ready);
 }
 
+/* h2o disposes the request before the last chunk went (the client left): the pool lets go of
+ * the stream next, and a read in flight finds no request to send to. */
 static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
 {
-    /* the pool's cleanup does the freeing; nothing to stop but the next send */
+    stream_t *s = (stream_t *)gen;
+    s->req = NULL;
 }
 
 static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
@@ -215,9 +223,9 @@ static int is_multipart(const meta_object_t *r)
     return memchr(r->etag.base, '-', r->etag.len) != NULL;
 }
 
-static void get_object_work(gw_ctx_t *ctx)
+/* Resolves the version, sets the headers and reads the first chunk into s. */
+static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
 {
-    stream_t *s = ctx->handler_state;
     const meta_object_t *r;
     s3_range_t range;
     uint32_t part_number;
@@ -287,8 +295,11 @@ static void get_object_work(gw_ctx_t *ctx)
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("HEAD")) || s->end == s->next_off)
         return;
     size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
-    size_t cap = s->end - s->next_off < GET_CHUNK ? first : GET_CHUNK;
-    if ((s->buf[0] = malloc(cap)) == NULL || (s->end - s->next_off > first && (s->buf[1] = malloc(cap)) == NULL)) {
+    s->ahead = s->end - s->next_off > first;
+    if (!s->ahead) {
+        /* sent in one piece: the pool holds it exactly as long as h2o sends from it */
+        s->buf[0] = h2o_mem_alloc_pool(&ctx->req->pool, first);
+    } else if ((s->buf[0] = malloc(GET_CHUNK)) == NULL || (s->buf[1] = malloc(GET_CHUNK)) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;
     }
@@ -300,53 +311,73 @@ static void get_object_work(gw_ctx_t *ctx)
     s->next_off += first;
 }
 
+static void get_object_work(gw_ctx_t *ctx)
+{
+    stream_t *s = ctx->handler_state;
+
+    get_object_prepare(ctx, s);
+    /* only a stream that reads ahead needs the version past this job */
+    if (ctx->error != S3_OK || !s->ahead) {
+        gw_object_free(s->obj);
+        s->obj = NULL;
+    }
+}
+
 static void get_object_send(gw_ctx_t *ctx)
 {
+    static h2o_generator_t generator = {NULL, NULL};
     stream_t *s = ctx->handler_state;
     h2o_req_t *req = ctx->req;
 
     if (ctx->error != S3_OK || s->len[0] == 0) {
-        if (ctx->error != S3_OK)
+        if (s->ahead) {
+            free(s->buf[0]);
+            free(s->buf[1]);
+        }
+        if (ctx->error != S3_OK) {
             req->res.content_length = SIZE_MAX;
-        gw_object_free(s->obj);
-        free(s->buf[0]);
-        free(s->buf[1]);
-        free(s);
-        /* a HEAD or an empty body: status and headers only */
-        if (ctx->error == S3_OK) {
-            static h2o_generator_t generator = {NULL, NULL};
-            req->res.status = ctx->status ? ctx->status : 200;
-            req->res.reason = gw_reason(req->res.status);
-            h2o_start_response(req, &generator);
-            h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-            gw_ctx_free(ctx);
+            gw_respond(ctx);
             return;
         }
-        gw_respond(ctx);
+        /* a HEAD or an empty body: status and headers only */
+        req->res.status = ctx->status ? ctx->status : 200;
+        req->res.reason = gw_reason(req->res.status);
+        h2o_start_response(req, &generator);
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        gw_ctx_free(ctx);
         return;
     }
-    stream_t **guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_pool_dispose);
-    *guard = s;
-    s->ctx = ctx;
-    s->sending = -1;
-    s->ready = -1;
-    s->gen.proceed = on_proceed;
-    s->gen.stop = on_stop;
     req->res.status = ctx->status ? ctx->status : 200;
     req->res.reason = gw_reason(req->res.status);
-    h2o_start_response(req, &s->gen);
-    stream_send(s, 0);
+    if (!s->ahead) {
+        /* one piece from the pool: the request counts in flight until h2o is done with it */
+        h2o_iovec_t body = h2o_iovec_init(s->buf[0], s->len[0]);
+        h2o_start_response(req, &generator);
+        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+        gw_ctx_free_at_dispose(ctx);
+        return;
+    }
+    stream_t *ls = h2o_mem_alloc_shared(&req->pool, sizeof(*ls), stream_dispose);
+    *ls = *s;
+    ls->req = req;
+    ls->read_pool = ctx->env->read_pool;
+    ls->job.loop = ctx->job.loop;
+    memcpy(ls->request_id, ctx->request_id, sizeof(ls->request_id));
+    ls->sending = -1;
+    ls->ready = -1;
+    ls->gen.proceed = on_proceed;
+    ls->gen.stop = on_stop;
+    gw_ctx_free_later(ctx, &ls->hold);
+    h2o_start_response(req, &ls->gen);
+    stream_send(ls, 0);
 }
 
 void gw_get_object(gw_ctx_t *ctx)
 {
-    stream_t *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
-        return;
-    }
+    stream_t *s = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*s));
+
+    memset(s, 0, sizeof(*s));
     ctx->handler_state = s;
     ctx->send = get_object_send;
     gw_dispatch_read(ctx, get_object_work);
 }
-

@@ -8,6 +8,10 @@
  * records, writes one object record that references the parts' data ids (no byte is copied),
  * ends the upload under its lock, then deletes the parts the list left out. The listings
  * (ListParts, ListMultipartUploads) only read, and are in gw_multipart_list.c.
+ *
+ * Memory: what a handler keeps is in the request's pool, but for the view of all part numbers
+ * (GW_MAX_PARTS + 1 entries, 1.4 MB) and Complete's keep list: malloc'd and freed when the worker
+ * is done, since the pool would hold them until the answer has gone.
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"

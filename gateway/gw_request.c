@@ -106,18 +106,21 @@ static void on_access_dispose(void *p)
            a->request_id, ak, client, gw_op_name(a->op), bucket, key, req->res.status, req->bytes_sent,
            req->entity.base != NULL ? req->entity.len : 0, ms < 0 ? 0.0 : ms, a->error != S3_OK ? " error=" : "",
            a->error != S3_OK ? s3_error_info(a->error)->code : "");
+    gw_hold_release(&a->hold);
 }
 
 /* ---------------------------------------------------------------- the context */
 
+/* h2o carves a pool allocation below a quarter of its 4 KiB chunk out of the chunk (chunks are
+ * recycled per thread); anything larger is a malloc of its own. The context must stay below. */
+_Static_assert(sizeof(gw_ctx_t) < (4096 - 2 * sizeof(void *)) / 4, "gw_ctx_t outgrew h2o's pool chunk");
+
 int gw_ctx_start(gw_env_t *env, h2o_req_t *req, gw_ctx_t **out)
 {
-    gw_ctx_t *ctx;
+    /* h2o's pool allocation never fails: it aborts the process, as any of h2o's own would */
+    gw_ctx_t *ctx = h2o_mem_alloc_pool(&req->pool, sizeof(*ctx));
 
-    if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
-        h2o_send_error_generic(req, 503, "Service Unavailable", "out of memory", 0);
-        return -ENOMEM;
-    }
+    memset(ctx, 0, sizeof(*ctx));
     ctx->req = req;
     ctx->env = env;
     ctx->cluster = env->cluster;
@@ -140,13 +143,35 @@ int gw_ctx_start(gw_env_t *env, h2o_req_t *req, gw_ctx_t **out)
     return 0;
 }
 
+void gw_hold_release(gw_hold_t *h)
+{
+    if (h->env == NULL)
+        return;
+    yc_listen_conn_release(h->conn);
+    atomic_fetch_sub(&h->env->inflight, 1);
+    *h = (gw_hold_t){NULL, NULL};
+}
+
+void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out)
+{
+    /* the pool's memory is reused by the next request without being cleared: no key stays in it */
+    free(ctx->body_owned);
+    ctx->body_owned = NULL;
+    OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
+    *out = (gw_hold_t){ctx->env, ctx->conn};
+    ctx->conn = NULL;
+}
+
 void gw_ctx_free(gw_ctx_t *ctx)
 {
-    free(ctx->body_owned);
-    OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
-    yc_listen_conn_release(ctx->conn);
-    atomic_fetch_sub(&ctx->env->inflight, 1);
-    free(ctx);
+    gw_hold_t hold;
+    gw_ctx_free_later(ctx, &hold);
+    gw_hold_release(&hold);
+}
+
+void gw_ctx_free_at_dispose(gw_ctx_t *ctx)
+{
+    gw_ctx_free_later(ctx, &ctx->access->hold);
 }
 
 /* ---------------------------------------------------------------- headers and errors */

@@ -14,14 +14,19 @@
  * part runs as a job on a worker pool (gw_dispatch), and the answer is sent back on the loop
  * (common/pool.h).
  *
- * A request's memory: h2o keeps an HTTP/1 connection quiet (no reads, no timers) from the end of
- * the request body until the response starts, so while a job runs nothing on the loop touches
- * the request: the worker may allocate from req->pool and add response headers. Streaming
- * responses (GET) never let a worker touch the request: their buffers are the job's own.
+ * A request's memory is its pool (h2o's per-request memory, req->pool): the context and the
+ * handlers' state come from it and go with it when h2o disposes the request, after the last byte
+ * of the answer was handed over or the client went away. h2o keeps an HTTP/1 connection quiet
+ * (no reads, no timers) from the end of the request body until the response starts, so while a
+ * job runs nothing on the loop touches the request: the worker may allocate from req->pool and
+ * add response headers. Only what must outlive the pool is allocated apart: a GET stream that
+ * reads ahead (a read may be in flight when the client leaves), and buffers too large to keep
+ * until the request ends (gw_get_object.c, gw_multipart.c say which).
  *
- * The context holds, besides its memory, a place among the requests in flight (admission
- * control) and a hold on the connection (the progress watchdog, common/listen.h); gw_ctx_free
- * gives them back.
+ * Besides its memory the context holds a place among the requests in flight (admission control)
+ * and a hold on the connection (the progress watchdog, common/listen.h): a gw_hold_t. gw_respond
+ * gives them back once the answer is handed to h2o; a handler that keeps sending from memory of
+ * its own gives them back when that memory goes (gw_ctx_free_at_dispose, gw_ctx_free_later).
  */
 #ifndef YC_GW_REQUEST_H
 #define YC_GW_REQUEST_H
@@ -90,9 +95,20 @@ typedef enum {
 /* S3's name of op ("PutObject", ...); "-" for GW_OP_NONE. */
 const char *gw_op_name(gw_op_t op);
 
-/* What the access log says about a request. It lives in the request's memory pool and is written
- * when h2o disposes the request (response done, or the client gone), which may be before or after
- * the context is freed: the router copies what it learns into it as it goes. */
+/* What a context holds beyond its memory: a place among env's requests in flight and a hold on
+ * the connection (NULL when it is not watched). env NULL: nothing (given back already). */
+typedef struct {
+    gw_env_t *env;
+    struct yc_conn *conn;
+} gw_hold_t;
+
+/* Gives back what h holds and empties it; nothing for an empty one. Loop thread. */
+void gw_hold_release(gw_hold_t *h);
+
+/* What the access log says about a request. It is the request's one disposal hook (an
+ * h2o_mem_alloc_shared entry of its pool): written when h2o disposes the request (response done,
+ * or the client gone), which may be before or after the context is freed: the router copies what
+ * it learns into it as it goes. */
 typedef struct {
     h2o_req_t *req;
     char request_id[17];
@@ -100,6 +116,7 @@ typedef struct {
     h2o_iovec_t bucket, key; /* decoded, borrowed from the request's pool */
     h2o_iovec_t access_key;  /* the authenticated caller's access key id; {NULL,0} otherwise */
     s3_error_t error;        /* the S3 error answered, S3_OK for none */
+    gw_hold_t hold;          /* given back once the line is written (gw_ctx_free_at_dispose) */
 } gw_access_t;
 
 struct gw_ctx {
@@ -141,12 +158,20 @@ struct gw_ctx {
     void (*send)(gw_ctx_t *ctx); /* on the loop once work returned; NULL: gw_respond */
 };
 
-/* Makes the context of a new request (request id, x-amz-request-id, access-log
+/* Makes the context of a new request in req's pool (request id, x-amz-request-id, access-log
  * record, hold on the connection) and admits it. 0 with *out; non-zero when the request was
  * answered already (503 SlowDown past max_inflight): the caller leaves it. Loop thread. */
 int gw_ctx_start(gw_env_t *env, h2o_req_t *req, gw_ctx_t **out);
-/* Frees a context whose response has been started (or whose client is gone). Loop thread. */
+/* Frees a context whose response has been started: wipes its secrets, frees its decoded body
+ * and gives back its holds. Its memory goes with the request's pool. Once per request, on the
+ * loop; gw_respond and gw_fail call it. */
 void gw_ctx_free(gw_ctx_t *ctx);
+/* Same, but the holds move to *out instead of being given back, for state that outlives the
+ * request's pool and gives them back itself (gw_hold_release). */
+void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out);
+/* Same, the holds given back when h2o disposes the request: for an answer h2o sends from the
+ * request's pool until then, so that it counts in flight while its bytes are held. */
+void gw_ctx_free_at_dispose(gw_ctx_t *ctx);
 
 /* Sends the prepared response (status/body, or the error document) and frees the context. */
 void gw_respond(gw_ctx_t *ctx);

@@ -504,4 +504,3 @@ const char *store_net_conn_host(const store_net_conn_t *c)
 {
     return c->host_header;
 }
-

@@ -129,7 +129,6 @@ static void job_done(yc_job_t *job)
                (int)j->req->input.method.len, j->req->input.method.base, j->op, j->drive != NULL ? j->drive->name : "-",
                yc_errname(j->code), (long long)us);
     respond(j->req, j->code, j->body, j->body_len);
-    free(j);
 }
 
 /* ---------------------------------------------------------------- routing (loop) */
@@ -284,12 +283,11 @@ static void route(store_server_t *s, store_srv_job_t *j)
 static int on_request(void *arg, h2o_req_t *req)
 {
     store_server_t *s = arg;
-    store_srv_job_t *j = calloc(1, sizeof(*j));
+    /* the job lives in the request's pool: it is done with before h2o disposes the request
+     * (h2o's pool allocation aborts the process rather than fail, as h2o's own do) */
+    store_srv_job_t *j = h2o_mem_alloc_pool(&req->pool, sizeof(*j));
 
-    if (j == NULL) {
-        respond(req, -ENOMEM, NULL, 0);
-        return 0;
-    }
+    memset(j, 0, sizeof(*j));
     j->srv = s;
     j->req = req;
     j->started_ns = yc_mono_ns();
@@ -303,10 +301,8 @@ static int on_request(void *arg, h2o_req_t *req)
     if (!refusing)
         yc_pool_submit(s->pool, &j->job);
     pthread_rwlock_unlock(&s->submit_lock);
-    if (refusing) {
-        free(j);
+    if (refusing)
         respond(req, -ENOMEM, NULL, 0);
-    }
     return 0;
 }
 

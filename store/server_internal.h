@@ -114,7 +114,7 @@ enum {
     STORE_OP_IDENTITY,
 };
 
-/* One request on its way through a worker. */
+/* One request on its way through a worker; it lives in the request's pool. */
 typedef struct {
     yc_job_t job; /* first: the pool and the queue link jobs through it */
     store_server_t *srv;
