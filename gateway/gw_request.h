@@ -51,7 +51,7 @@ typedef struct gw_env {
     struct gw_healer *healer;
     const h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
-    atomic_size_t inflight;            /* requests admitted and not yet freed */
+    atomic_size_t inflight;            /* requests admitted whose holds are not given back yet */
     atomic_uint_fast64_t next_request; /* request ids: a counter ... */
     uint64_t request_salt;             /* ... xor a random salt, so that ids do not repeat across restarts */
 } gw_env_t;
