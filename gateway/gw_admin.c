@@ -212,7 +212,7 @@ static void delete_user_work(gw_ctx_t *ctx)
 
 static void heal_work(gw_ctx_t *ctx)
 {
-    gw_healer_t *h = gw_server_healer(ctx->srv);
+    gw_healer_t *h = ctx->env->healer;
     gw_heal_status_t st;
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")))
         gw_heal_start_full(h);

@@ -76,7 +76,7 @@ static int decode_chunked(gw_ctx_t *ctx)
             }
             v = v * 10 + (uint64_t)(dl.base[i] - '0');
         }
-        if (dl.len == 0 || v > gw_server_config(ctx->srv)->max_object_size) {
+        if (dl.len == 0 || v > ctx->env->cfg->max_object_size) {
             gw_set_error(ctx, dl.len == 0 ? S3_ERR_INVALID_ARGUMENT : S3_ERR_ENTITY_TOO_LARGE, NULL);
             return -1;
         }

@@ -8,7 +8,7 @@
  */
 #ifndef YC_GW_BODY_H
 #define YC_GW_BODY_H
-#include "gateway/gw_server.h"
+#include "gateway/gw_request.h"
 
 /* Sets ctx->body to the payload. With defer_sha256 set, a signed payload hash is left for the
  * caller's own pass over the bytes (*sha256_pending = 1 then); otherwise it is checked here.

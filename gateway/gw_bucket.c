@@ -280,7 +280,7 @@ static uint64_t new_incarnation(void)
 
 static void create_bucket_work(gw_ctx_t *ctx)
 {
-    const gw_config_t *cfg = gw_server_config(ctx->srv);
+    const gw_config_t *cfg = ctx->env->cfg;
     h2o_iovec_t location = h2o_iovec_init("", 0);
     char lname[META_BUCKET_MAX + 8];
     meta_bucket_t existing;
@@ -362,7 +362,7 @@ void gw_create_bucket(gw_ctx_t *ctx)
 
 static void head_bucket_work(gw_ctx_t *ctx)
 {
-    const gw_config_t *cfg = gw_server_config(ctx->srv);
+    const gw_config_t *cfg = ctx->env->cfg;
     if (gw_bucket_authorize(ctx) == 0)
         gw_add_header_str(ctx, "x-amz-bucket-region", cfg->region);
 }
@@ -374,7 +374,7 @@ void gw_head_bucket(gw_ctx_t *ctx)
 
 static void location_work(gw_ctx_t *ctx)
 {
-    const gw_config_t *cfg = gw_server_config(ctx->srv);
+    const gw_config_t *cfg = ctx->env->cfg;
     s3_xml_writer_t w;
     if (gw_bucket_authorize(ctx) != 0)
         return;

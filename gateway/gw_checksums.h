@@ -24,7 +24,7 @@
  */
 #ifndef YC_GW_CHECKSUMS_H
 #define YC_GW_CHECKSUMS_H
-#include "gateway/gw_server.h"
+#include "gateway/gw_request.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/xml.h"
 #include "meta/meta.h"

@@ -1,15 +1,13 @@
 /* gw_handlers.h — the S3 operations and the admin API, each entered on the event loop with a
  * parsed, authenticated request; each hands its blocking part to a worker with gw_dispatch.
+ * The router (gw_s3.c) calls them; they use the request module (gw_request.h), never the server.
  */
 #ifndef YC_GW_HANDLERS_H
 #define YC_GW_HANDLERS_H
 #include "common/bytes.h"
 #include "gateway/gw_object.h"
-#include "gateway/gw_server.h"
+#include "gateway/gw_request.h"
 #include "meta/meta.h"
-
-/* Entry point of every request: parses path and query, authenticates, admits, routes. */
-void gw_handle_request(gw_ctx_t *ctx);
 
 /* Buckets (gw_bucket.c). */
 void gw_list_buckets(gw_ctx_t *ctx);
@@ -36,7 +34,7 @@ int gw_bucket_confirm(gw_ctx_t *ctx);
 /* Forgets cached bucket records (after a delete). */
 void gw_bucket_cache_forget(h2o_iovec_t name);
 
-/* Objects (gw_object_ops.c). */
+/* Objects (gw_object_ops.c; GET and HEAD in gw_get_object.c). */
 void gw_put_object(gw_ctx_t *ctx);
 void gw_get_object(gw_ctx_t *ctx); /* GET and HEAD */
 void gw_delete_object(gw_ctx_t *ctx);
@@ -48,6 +46,9 @@ void gw_copy_object(gw_ctx_t *ctx);
  * CopyObject (REPLACE) and CreateMultipartUpload. Sets the S3 error and returns non-zero on
  * bad metadata. */
 int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec);
+
+/* Refuses (NoSuchVersion set, non-zero) a versionId other than "null": objects have one version. */
+int gw_parse_version_id(gw_ctx_t *ctx);
 
 /* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
 int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);
@@ -61,7 +62,7 @@ int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n,
 void gw_list_objects(gw_ctx_t *ctx); /* v1 and v2 */
 void gw_list_object_versions(gw_ctx_t *ctx);
 
-/* Multipart (gw_multipart.c). */
+/* Multipart (gw_multipart.c; the two listings in gw_multipart_list.c). */
 void gw_create_multipart(gw_ctx_t *ctx);
 void gw_upload_part(gw_ctx_t *ctx); /* and UploadPartCopy */
 void gw_complete_multipart(gw_ctx_t *ctx);
@@ -72,7 +73,7 @@ void gw_list_multipart_uploads(gw_ctx_t *ctx);
 /* Admin API under /yc-admin/ (gw_admin.c); root only. */
 void gw_admin(gw_ctx_t *ctx);
 
-/* Shared helpers (gw_s3.c). */
+/* Conversions between h2o's and meta's pointer+length types. */
 static inline meta_bytes_t gw_mb(h2o_iovec_t v)
 {
     return (meta_bytes_t){v.base, v.len};
@@ -81,8 +82,5 @@ static inline h2o_iovec_t gw_iov(meta_bytes_t v)
 {
     return h2o_iovec_init(v.base, v.len);
 }
-/* Sets the S3 answer of an error code on ctx (the table of gw_error.h); drives missing are
- * explained in the log (gw_health), internal errors logged with the code's name. */
-void gw_set_store_error(gw_ctx_t *ctx, int ret);
 
 #endif

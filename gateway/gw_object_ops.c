@@ -1,33 +1,24 @@
-/* gw_object_ops.c — PutObject, GetObject/HeadObject, DeleteObject, DeleteObjects, CopyObject.
- *
- * GET streams: the lookup job resolves the version and reads the first chunk; afterwards one
- * chunk is being sent by h2o while the next is read by a worker (two buffers per request), so
- * memory per GET is bounded by 2 * GET_CHUNK whatever the object size, and disk and network
- * overlap. The stream's state outlives the request only while a read is in flight: when h2o
- * disposes the request (done, or the client left), the pool's cleanup frees the state, or
- * marks it for the in-flight read to free.
+/* gw_object_ops.c — PutObject, DeleteObject, DeleteObjects, CopyObject, and what they share
+ * with the multipart handlers: the attributes of a new object and copy sources. GetObject and
+ * HeadObject stream, and are in gw_get_object.c.
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
-#include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
 #include "gateway/s3/names.h"
-#include "gateway/s3/range.h"
 #include "gateway/s3/xml.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GET_CHUNK (2 * 1024 * 1024)
-
 /* ---------------------------------------------------------------- shared helpers */
 
-static int parse_version_id(gw_ctx_t *ctx)
+int gw_parse_version_id(gw_ctx_t *ctx)
 {
     h2o_iovec_t v = s3_query_get(&ctx->query, "versionId");
     if (v.base != NULL && !h2o_memis(v.base, v.len, H2O_STRLIT("null"))) {
@@ -219,7 +210,7 @@ static void put_object_work(gw_ctx_t *ctx)
 
     if (gw_bucket_authorize(ctx) != 0 || gw_body_payload(ctx, 1, &sha256_pending) != 0)
         return;
-    if (ctx->body.len > gw_server_config(ctx->srv)->max_object_size) {
+    if (ctx->body.len > ctx->env->cfg->max_object_size) {
         gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
         return;
     }
@@ -243,337 +234,6 @@ void gw_put_object(gw_ctx_t *ctx)
     gw_dispatch(ctx, put_object_work);
 }
 
-/* ---------------------------------------------------------------- GetObject / HeadObject */
-
-typedef struct {
-    h2o_generator_t gen; /* first: h2o hands it back to proceed */
-    yc_job_t job;
-    gw_ctx_t *ctx;
-    gw_object_t *obj;
-    uint64_t next_off, end; /* the next byte to read, one past the last to send */
-    uint8_t *buf[2];
-    size_t len[2];
-    int sending;  /* buffer index h2o is sending, -1: none */
-    int ready;    /* buffer index read and waiting to be sent, -1: none */
-    int reading;  /* a read job is in flight */
-    int read_idx; /* the buffer it fills: fixed at submission, as `sending` changes meanwhile */
-    int read_error;
-    int gone; /* the request was disposed */
-} stream_t;
-
-static void stream_free(stream_t *s)
-{
-    gw_object_free(s->obj);
-    free(s->buf[0]);
-    free(s->buf[1]);
-    gw_ctx_free(s->ctx);
-    free(s);
-}
-
-static void on_pool_dispose(void *p)
-{
-    stream_t *s = *(stream_t **)p;
-    s->gone = 1;
-    if (!s->reading)
-        stream_free(s);
-}
-
-static void stream_read_next(stream_t *s);
-
-static void stream_send(stream_t *s, int idx)
-{
-    h2o_iovec_t vec = h2o_iovec_init(s->buf[idx], s->len[idx]);
-    int final = s->next_off >= s->end && !s->reading;
-    s->sending = idx;
-    s->ready = -1;
-    if (!final && !s->reading)
-        stream_read_next(s);
-    h2o_send(s->ctx->req, &vec, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
-}
-
-static void read_job_run(yc_job_t *job)
-{
-    stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
-    int idx = s->read_idx;
-    size_t n = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
-    if (gw_object_read(s->obj, s->next_off, n, s->buf[idx]) != 0) {
-        s->read_error = 1;
-        return;
-    }
-    s->len[idx] = n;
-    s->next_off += n;
-}
-
-static void read_job_done(yc_job_t *job)
-{
-    stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
-    int idx = s->read_idx;
-    s->reading = 0;
-    if (s->gone) {
-        stream_free(s);
-        return;
-    }
-    if (s->read_error) {
-        /* headers are gone already: all we can do is cut the connection short */
-        yc_log(YC_LOG_ERROR, "request_id=%s event=get_read_failed", s->ctx->request_id);
-        h2o_send(s->ctx->req, NULL, 0, H2O_SEND_STATE_ERROR);
-        return;
-    }
-    if (s->sending < 0)
-        stream_send(s, idx);
-    else
-        s->ready = idx;
-}
-
-static void stream_read_next(stream_t *s)
-{
-    s->reading = 1;
-    s->read_idx = s->sending == 0 ? 1 : 0;
-    s->job.run = read_job_run;
-    s->job.done = read_job_done;
-    s->job.loop = s->ctx->job.loop;
-    yc_pool_submit(gw_server_read_pool(s->ctx->srv), &s->job);
-}
-
-static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
-{
-    stream_t *s = (stream_t *)gen;
-    s->sending = -1;
-    if (s->ready >= 0)
-        stream_send(s, s->ready);
-}
-
-static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
-{
-    /* the pool's cleanup does the freeing; nothing to stop but the next send */
-}
-
-static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
-{
-    char date[S3_HTTP_DATE_LEN + 1], etag[80];
-    static const struct {
-        const char *param, *header;
-    } overrides[] = {{"response-content-type", "content-type"},
-                     {"response-content-language", "content-language"},
-                     {"response-expires", "expires"},
-                     {"response-cache-control", "cache-control"},
-                     {"response-content-disposition", "content-disposition"},
-                     {"response-content-encoding", "content-encoding"}};
-    const meta_bytes_t stored[] = {r->content_type,  r->content_language,    r->expires,
-                                   r->cache_control, r->content_disposition, r->content_encoding};
-
-    s3_http_date_format(r->mtime_ns, date);
-    gw_add_header_str(ctx, "last-modified", date);
-    snprintf(etag, sizeof(etag), "\"%.*s\"", (int)r->etag.len, r->etag.base);
-    gw_add_header_str(ctx, "etag", etag);
-    gw_add_header_str(ctx, "accept-ranges", "bytes");
-    for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
-        h2o_iovec_t o = s3_query_get(&ctx->query, overrides[i].param);
-        if (o.base != NULL)
-            gw_add_header(ctx, overrides[i].header, o.base, o.len);
-        else if (stored[i].base != NULL && stored[i].len > 0)
-            gw_add_header(ctx, overrides[i].header, stored[i].base, stored[i].len);
-    }
-    size_t pos = 0;
-    meta_bytes_t name, value;
-    while (meta_kv_next(r->user_meta, &pos, &name, &value) == 1) {
-        char hname[256];
-        if (name.len > sizeof(hname) - 12)
-            continue;
-        int n = snprintf(hname, sizeof(hname), "x-amz-meta-%.*s", (int)name.len, name.base);
-        (void)n;
-        gw_add_header(ctx, hname, value.base, value.len);
-    }
-}
-
-/* ?partNumber= of GET/HEAD: 0 when absent. Malformed, or given with a Range, is refused as S3 does
- * before the object is looked up. */
-static int parse_get_part_number(gw_ctx_t *ctx, uint32_t *out)
-{
-    h2o_iovec_t v = s3_query_get(&ctx->query, "partNumber");
-
-    *out = 0;
-    if (v.base == NULL)
-        return 0;
-    if (s3_parse_part_number(v, out) != 0) {
-        gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Part number must be an integer between 1 and 10000, inclusive");
-        return -1;
-    }
-    if (gw_header(ctx, "range").base != NULL) {
-        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, "Cannot specify both Range header and partNumber query parameter");
-        return -1;
-    }
-    return 0;
-}
-
-/* The bytes of part number (1-based) of r: the sum of the earlier parts' sizes, and its size. An
- * object from a single PUT is its own part 1. Non-zero (InvalidPartNumber set) past the last part. */
-static int locate_part(gw_ctx_t *ctx, const meta_object_t *r, uint32_t number, uint64_t *off, uint64_t *size)
-{
-    meta_part_ref_t p;
-
-    *off = 0;
-    if (number > r->part_count) {
-        gw_set_error(ctx, S3_ERR_INVALID_PART_NUMBER, NULL);
-        return -1;
-    }
-    for (uint32_t i = 0; i < number; i++) {
-        if (meta_object_part(r, i, &p) != 0) {
-            gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-            return -1;
-        }
-        if (i + 1 < number)
-            *off += p.size;
-    }
-    *size = p.size;
-    if (*off > r->size || *size > r->size - *off) {
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL); /* a record whose parts do not add up */
-        return -1;
-    }
-    return 0;
-}
-
-/* A multipart object's ETag ends in "-N"; a single PUT's (or a copy's) is a plain MD5. */
-static int is_multipart(const meta_object_t *r)
-{
-    return memchr(r->etag.base, '-', r->etag.len) != NULL;
-}
-
-static void get_object_work(gw_ctx_t *ctx)
-{
-    stream_t *s = ctx->handler_state;
-    const meta_object_t *r;
-    s3_range_t range;
-    uint32_t part_number;
-    int ret;
-
-    if (parse_version_id(ctx) != 0 || parse_get_part_number(ctx, &part_number) != 0 || gw_bucket_authorize(ctx) != 0)
-        return;
-    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), NULL, &s->obj)) != 0) {
-        gw_set_store_error(ctx, ret);
-        return;
-    }
-    r = gw_object_record(s->obj);
-    if (r->flags & META_OBJ_DELETE_MARKER) {
-        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
-        return;
-    }
-    s3_cond_t cond = {gw_header(ctx, "if-match"), gw_header(ctx, "if-none-match"), gw_header(ctx, "if-modified-since"),
-                      gw_header(ctx, "if-unmodified-since")};
-    if ((ret = s3_cond_check_read(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
-        if (-ret == S3_ERR_NOT_MODIFIED) {
-            char etag[80], date[S3_HTTP_DATE_LEN + 1];
-            snprintf(etag, sizeof(etag), "\"%.*s\"", (int)r->etag.len, r->etag.base);
-            gw_add_header_str(ctx, "etag", etag);
-            s3_http_date_format(r->mtime_ns, date);
-            gw_add_header_str(ctx, "last-modified", date);
-        }
-        gw_set_error(ctx, s3_error_from_ret(ret), NULL);
-        return;
-    }
-    if (part_number > 0) {
-        /* a part is a range S3 names for the client: 206 and Content-Range, the object's ETag */
-        uint64_t off, size;
-        if (locate_part(ctx, r, part_number, &off, &size) != 0)
-            return;
-        memset(&range, 0, sizeof(range));
-        range.partial = size > 0; /* an empty part has no range to name: a plain empty answer */
-        range.first = off;
-        range.last = off + size - 1;
-    } else if ((ret = s3_range_parse(gw_header(ctx, "range"), r->size, &range)) != 0) {
-        char cr[64];
-        s3_range_content_range(&range, r->size, 1, cr);
-        gw_add_header_str(ctx, "content-range", cr);
-        gw_set_error(ctx, S3_ERR_INVALID_RANGE, NULL);
-        return;
-    }
-    add_object_headers(ctx, r);
-    if (part_number > 0 && is_multipart(r)) {
-        char count[16];
-        snprintf(count, sizeof(count), "%u", r->part_count);
-        gw_add_header_str(ctx, "x-amz-mp-parts-count", count);
-    }
-    /* a stored checksum describes the whole object or one part, never a range of bytes */
-    if (part_number > 0 || !range.partial)
-        gw_checksum_object_headers(ctx, r, part_number);
-    s->next_off = range.partial ? range.first : 0;
-    if (range.partial)
-        s->end = range.last + 1;
-    else
-        s->end = part_number > 0 ? 0 : r->size; /* an empty part, or the whole object */
-    if (range.partial) {
-        char cr[64];
-        s3_range_content_range(&range, r->size, 0, cr);
-        gw_add_header_str(ctx, "content-range", cr);
-        ctx->status = 206;
-    }
-    ctx->req->res.content_length = s->end - s->next_off;
-    if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("HEAD")) || s->end == s->next_off)
-        return;
-    size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
-    size_t cap = s->end - s->next_off < GET_CHUNK ? first : GET_CHUNK;
-    if ((s->buf[0] = malloc(cap)) == NULL || (s->end - s->next_off > first && (s->buf[1] = malloc(cap)) == NULL)) {
-        gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
-        return;
-    }
-    if ((ret = gw_object_read(s->obj, s->next_off, first, s->buf[0])) != 0) {
-        gw_set_store_error(ctx, ret == GW_EIO ? GW_EQUORUM : ret);
-        return;
-    }
-    s->len[0] = first;
-    s->next_off += first;
-}
-
-static void get_object_send(gw_ctx_t *ctx)
-{
-    stream_t *s = ctx->handler_state;
-    h2o_req_t *req = ctx->req;
-
-    if (ctx->error != S3_OK || s->len[0] == 0) {
-        if (ctx->error != S3_OK)
-            req->res.content_length = SIZE_MAX;
-        gw_object_free(s->obj);
-        free(s->buf[0]);
-        free(s->buf[1]);
-        free(s);
-        /* a HEAD or an empty body: status and headers only */
-        if (ctx->error == S3_OK) {
-            static h2o_generator_t generator = {NULL, NULL};
-            req->res.status = ctx->status ? ctx->status : 200;
-            req->res.reason = gw_reason(req->res.status);
-            h2o_start_response(req, &generator);
-            h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-            gw_ctx_free(ctx);
-            return;
-        }
-        gw_respond(ctx);
-        return;
-    }
-    stream_t **guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_pool_dispose);
-    *guard = s;
-    s->ctx = ctx;
-    s->sending = -1;
-    s->ready = -1;
-    s->gen.proceed = on_proceed;
-    s->gen.stop = on_stop;
-    req->res.status = ctx->status ? ctx->status : 200;
-    req->res.reason = gw_reason(req->res.status);
-    h2o_start_response(req, &s->gen);
-    stream_send(s, 0);
-}
-
-void gw_get_object(gw_ctx_t *ctx)
-{
-    stream_t *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
-        return;
-    }
-    ctx->handler_state = s;
-    ctx->send = get_object_send;
-    gw_dispatch_read(ctx, get_object_work);
-}
-
 /* ---------------------------------------------------------------- DeleteObject(s) */
 
 /* Removes the visible version of key; a missing key is a success, as in S3. */
@@ -593,7 +253,7 @@ static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key)
 static void delete_object_work(gw_ctx_t *ctx)
 {
     int ret;
-    if (parse_version_id(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
+    if (gw_parse_version_id(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
         return;
     if ((ret = delete_key(ctx, ctx->key)) != 0) {
         gw_set_store_error(ctx, ret);

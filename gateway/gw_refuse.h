@@ -15,7 +15,7 @@
  */
 #ifndef YC_GW_REFUSE_H
 #define YC_GW_REFUSE_H
-#include "gateway/gw_server.h"
+#include "gateway/gw_request.h"
 
 /* Checks ctx's headers and query against the table for ctx->op. Returns 0 when the request may
  * proceed; otherwise sets the error (and its Header / ArgumentName fields) on ctx and returns

@@ -16,12 +16,9 @@
  * and HMAC of the canonical request. Hashing a body and decoding aws-chunked framing are
  * proportional to the body, so they happen on the worker (gw_body_prepare, gw_object_ops.c).
  */
+#include "gateway/gw_s3.h"
 #include "gateway/gw_handlers.h"
-#include "gateway/gw_error.h"
-#include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
-#include "common/log.h"
-#include "gateway/gw_object.h"
 #include "gateway/gw_refuse.h"
 #include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
@@ -32,20 +29,6 @@
 #include <time.h>
 
 #define ADMIN_PREFIX "/_admin/"
-
-void gw_set_store_error(gw_ctx_t *ctx, int ret)
-{
-    const char *message;
-    s3_error_t err;
-
-    gw_error_lookup(ret, &err, &message);
-    gw_set_error(ctx, err, message);
-    if (err == S3_ERR_SERVICE_UNAVAILABLE)
-        gw_health_log_unavailable(ctx->cluster->health, ctx->request_id); /* which drives, and why */
-    else if (err == S3_ERR_INTERNAL_ERROR)
-        yc_log(YC_LOG_ERROR, "request_id=%s event=internal_error err=%s detail=\"%s\"", ctx->request_id,
-               yc_errname(ret), yc_strerror(ret));
-}
 
 static int query_has(const gw_ctx_t *ctx, const char *name)
 {
@@ -58,40 +41,6 @@ static int method_is(const gw_ctx_t *ctx, const char *m)
 }
 
 /* ---------------------------------------------------------------- operations */
-
-static const char *const op_names[GW_OP__COUNT] = {
-    [GW_OP_NONE] = "-",
-    [GW_OP_LIST_BUCKETS] = "ListBuckets",
-    [GW_OP_CREATE_BUCKET] = "CreateBucket",
-    [GW_OP_HEAD_BUCKET] = "HeadBucket",
-    [GW_OP_DELETE_BUCKET] = "DeleteBucket",
-    [GW_OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
-    [GW_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
-    [GW_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
-    [GW_OP_LIST_OBJECTS] = "ListObjects",
-    [GW_OP_LIST_OBJECTS_V2] = "ListObjectsV2",
-    [GW_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
-    [GW_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
-    [GW_OP_DELETE_OBJECTS] = "DeleteObjects",
-    [GW_OP_POST_OBJECT] = "PostObject",
-    [GW_OP_GET_OBJECT] = "GetObject",
-    [GW_OP_HEAD_OBJECT] = "HeadObject",
-    [GW_OP_PUT_OBJECT] = "PutObject",
-    [GW_OP_COPY_OBJECT] = "CopyObject",
-    [GW_OP_DELETE_OBJECT] = "DeleteObject",
-    [GW_OP_CREATE_MULTIPART_UPLOAD] = "CreateMultipartUpload",
-    [GW_OP_UPLOAD_PART] = "UploadPart",
-    [GW_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
-    [GW_OP_COMPLETE_MULTIPART_UPLOAD] = "CompleteMultipartUpload",
-    [GW_OP_ABORT_MULTIPART_UPLOAD] = "AbortMultipartUpload",
-    [GW_OP_LIST_PARTS] = "ListParts",
-    [GW_OP_ADMIN] = "Admin",
-};
-
-const char *gw_op_name(gw_op_t op)
-{
-    return (unsigned)op < GW_OP__COUNT && op_names[op] != NULL ? op_names[op] : "-";
-}
 
 /* The handler of each operation (POST Object has none: it is refused before authentication). */
 static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
@@ -242,8 +191,8 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
  * non-zero when the Host names no endpoint of ours. */
 static int resolve_host(gw_ctx_t *ctx)
 {
-    size_t ndomains;
-    const h2o_iovec_t *domains = gw_server_domains(ctx->srv, &ndomains);
+    size_t ndomains = ctx->env->ndomains;
+    const h2o_iovec_t *domains = ctx->env->domains;
     char name[S3_HOST_NAME_MAX + 1];
     h2o_iovec_t bucket;
 
@@ -433,7 +382,7 @@ static int parse_resource(gw_ctx_t *ctx, h2o_iovec_t path)
     return 0;
 }
 
-void gw_handle_request(gw_ctx_t *ctx)
+static void handle_request(gw_ctx_t *ctx)
 {
     h2o_req_t *req = ctx->req;
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
@@ -499,4 +448,13 @@ void gw_handle_request(gw_ctx_t *ctx)
         return;
     }
     op_handlers[ctx->op](ctx);
+}
+
+int gw_s3_serve(gw_env_t *env, h2o_req_t *req)
+{
+    gw_ctx_t *ctx;
+
+    if (gw_ctx_start(env, req, &ctx) == 0)
+        handle_request(ctx);
+    return 0;
 }

@@ -9,7 +9,14 @@
 #   2. a link line of the Makefile (as `make -n` prints it) that links a library its target may
 #      not use, lists libraries out of layer order, or hides an order with --start-group;
 #   3. with a build folder given whose libraries exist: a library whose object files call a
-#      symbol defined in a library it may not use (what the compiler was never shown).
+#      symbol defined in a library it may not use (what the compiler was never shown);
+#   4. inside the gateway, a file that reaches past its place in
+#         gw_server.c (start-up)  ->  gw_s3.c (the router)  ->  handlers  ->  gw_request.c
+#      : gw_server.h is included only by gw_server.c and the binaries' mains, the router's entry
+#      (gw_s3.h) only by gw_server.c and gw_s3.c;
+#   5. with a build folder: object files of one library that depend on each other in a circle
+#      (a calls what b defines, and b, maybe through others, what a defines), named with the
+#      circle: files that need each other are one concern, or are split wrongly.
 # Usage: tests/check-layers.sh [BUILD]      (run by `make test` and `make lint`)
 set -u
 cd "$(dirname "$0")/.."
@@ -112,6 +119,42 @@ if [ -n "$build" ] && ls "$build"/lib*.a >/dev/null 2>&1; then
             [ -n "$o" ] && [ "$o" != "$m" ] && ! allowed "$m" "$o" &&
                 fail "lib$m.a (${obj}) uses $sym from lib$o.a: $m may not use $o"
         done < <(nm -A -u "$build/lib$m.a" 2>/dev/null | sed -nE 's/^[^:]*:([^:]*):[[:space:]]+U[[:space:]]+(.*)$/\1 \2/p')
+    done
+fi
+
+# ---- 4. the gateway's own order
+while IFS=: read -r file line inc; do
+    case $inc in
+    gateway/gw_server.h)
+        case $file in gateway/gw_server.c | gateway/cmd/*) ;; *) fail "$file:$line includes \"$inc\": only the server and the mains may" ;; esac
+        ;;
+    gateway/gw_s3.h)
+        case $file in gateway/gw_server.c | gateway/gw_s3.c) ;; *) fail "$file:$line includes \"$inc\": only the server calls the router" ;; esac
+        ;;
+    esac
+done < <(git ls-files 'gateway/*.c' 'gateway/*.h' 'tests/unit/test_gw*.c' |
+    xargs grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"gateway/gw_(server|s3)\.h"' 2>/dev/null |
+    sed -E 's/^([^:]*):([0-9]+):[^"]*"([^"]*)".*/\1:\2:\3/')
+
+# ---- 5. no circle between the object files of a library
+if [ -n "$build" ] && ls "$build"/lib*.a >/dev/null 2>&1; then
+    for m in $order; do
+        lib="$build/lib$m.a"
+        [ -f "$lib" ] || continue
+        declare -A defined_in=()
+        while read -r obj sym; do
+            defined_in[$sym]=$obj
+        done < <(nm -A -g --defined-only "$lib" 2>/dev/null |
+            sed -nE 's/^[^:]*:([^:]*):[0-9a-fA-F]+ [A-TV-Za-tvxyz] (.*)$/\1 \2/p')
+        edges=$(nm -A -u "$lib" 2>/dev/null | sed -nE 's/^[^:]*:([^:]*):[[:space:]]+U[[:space:]]+(.*)$/\1 \2/p' |
+            while read -r obj sym; do
+                o=${defined_in[$sym]:-}
+                [ -n "$o" ] && [ "$o" != "$obj" ] && echo "$obj $o"
+            done | sort -u)
+        unset defined_in
+        if [ -n "$edges" ] && ! loop=$(tsort <<<"$edges" 2>&1 >/dev/null); then
+            fail "lib$m.a: object files that depend on each other in a circle: $(grep -v 'input contains a loop' <<<"$loop" | sed 's/^tsort: //' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+        fi
     done
 fi
 

@@ -1,7 +1,7 @@
 """The request edge of the gateway: headers that change what an operation means are implemented or
 refused with S3's error (and nothing is written), CreateBucket of an owned bucket, POST Object,
 response splitting through presigned overrides, the progress watchdog that replaced h2o's
-whole-request timeout, and the access log. Every expectation is what Amazon S3 answers, or what
+whole-request timeout, admission control while a GET streams, and the access log. Every expectation is what Amazon S3 answers, or what
 docs/s3-compat.md says the gateway refuses.
 """
 import hashlib
@@ -610,6 +610,97 @@ def test_reader_that_stops_reading_is_closed(slow_gateway):
     finally:
         s.close()
     assert "event=connection_stalled" in slow_gateway.stderr_text()
+
+
+# ---------------------------------------------------------------- admission while a GET streams
+
+@pytest.fixture(scope="module")
+def single_gateway(gateway_factory):
+    """A gateway that admits one request at a time (max_inflight 1)."""
+    gw = gateway_factory()
+    gw.extra_args = ["--max-inflight", "1"]
+    gw.restart()
+    gw.client().create_bucket(Bucket="single")
+    return gw
+
+
+def start_unread_get(gateway, path):
+    """Sends a GET on a connection with a small receive window and reads only the head; returns
+    the socket and the body bytes that came with the head. A 503 SlowDown is tried again for a
+    moment: the request before may still hold its place for the instant between the last byte
+    of its answer and the end of its bookkeeping on its loop."""
+    deadline = time.monotonic() + 5
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * KiB)  # before connect: small window
+        s.settimeout(30)
+        s.connect(("127.0.0.1", gateway.port))
+        s.sendall(signed_head(gateway, "GET", path, 0, yc_raw.EMPTY_SHA256))
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += s.recv(4096)
+        head, body = got.split(b"\r\n\r\n", 1)
+        if head.startswith(b"HTTP/1.1 503") and time.monotonic() < deadline:
+            n = int(re.search(rb"content-length: *(\d+)", head, re.I).group(1))
+            while len(body) < n:
+                body += s.recv(4096)
+            s.close()
+            assert b"<Code>SlowDown</Code>" in body, body
+            time.sleep(0.05)
+            continue
+        assert head.startswith(b"HTTP/1.1 200"), head[:200]
+        return s, body
+
+
+def admitted_within(gateway, seconds):
+    """Sends ListObjects until one is admitted (not 503 SlowDown); True when that happened in time."""
+    deadline = time.monotonic() + seconds
+    while True:
+        r = yc_raw.request(gateway, "GET", "/single")
+        if r.status == 200:
+            return True
+        assert (r.status, r.error()["Code"]) == (503, "SlowDown")
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def test_streamed_get_counts_in_flight_until_its_body_is_taken(single_gateway):
+    # a body of several chunks streams from buffers of the request's own: while the client has
+    # not taken it, the request holds its place, and gives it back once the last byte went
+    data = hashlib.sha256(b"inflight").digest() * (12 * MiB // 32)
+    single_gateway.client().put_object(Bucket="single", Key="big", Body=data)
+    s, body = start_unread_get(single_gateway, "/single/big")
+    try:
+        time.sleep(0.5)
+        r = yc_raw.request(single_gateway, "GET", "/single")
+        assert (r.status, r.error()["Code"]) == (503, "SlowDown")
+        while len(body) < len(data):
+            chunk = s.recv(1 * MiB)
+            assert chunk, "connection cut after %d of %d bytes" % (len(body), len(data))
+            body += chunk
+        assert body == data
+    finally:
+        s.close()
+    assert admitted_within(single_gateway, 5)
+
+
+def test_get_whose_client_left_mid_body_gives_back_its_place(single_gateway):
+    # the client resets the connection while chunks are being read ahead: every time, the
+    # request's place in flight comes back (a read still in flight gives it back when it ends)
+    data = b"L" * (12 * MiB)
+    single_gateway.client().put_object(Bucket="single", Key="left", Body=data)
+    for _ in range(5):
+        s, _ = start_unread_get(single_gateway, "/single/left")
+        s.recv(64 * KiB)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()  # reset, mid-body
+        assert admitted_within(single_gateway, 5)
+    # and a body of one chunk, sent whole, still comes back right
+    small = b"s" * (1 * MiB + 17)
+    single_gateway.client().put_object(Bucket="single", Key="small", Body=small)
+    assert single_gateway.client().get_object(Bucket="single", Key="small")["Body"].read() == small
+    assert admitted_within(single_gateway, 5)
 
 
 # ---------------------------------------------------------------- item 14: access log

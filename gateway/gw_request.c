@@ -1,0 +1,397 @@
+/* gw_request.c — the per-request context: its making and admission, headers, errors, the
+ * response path, the hand-over to workers, and the access log (design in gw_request.h).
+ *
+ * Admission control counts the requests in flight: past max_inflight a request is answered 503
+ * SlowDown at once, on the loop, before it costs a worker or any memory beyond its headers, so
+ * the requests already admitted keep their latency and a peak cannot exhaust memory.
+ *
+ * The access log has one line per request, written when h2o disposes the request: after the
+ * last byte was handed over or the client went away, so that its status and byte counts are
+ * final whatever became of the context.
+ */
+#include "gateway/gw_request.h"
+#include "common/clock.h"
+#include "common/listen.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "gateway/gw_error.h"
+#include "gateway/gw_health.h"
+#include <errno.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+/* ---------------------------------------------------------------- operations */
+
+static const char *const op_names[GW_OP__COUNT] = {
+    [GW_OP_NONE] = "-",
+    [GW_OP_LIST_BUCKETS] = "ListBuckets",
+    [GW_OP_CREATE_BUCKET] = "CreateBucket",
+    [GW_OP_HEAD_BUCKET] = "HeadBucket",
+    [GW_OP_DELETE_BUCKET] = "DeleteBucket",
+    [GW_OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
+    [GW_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
+    [GW_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
+    [GW_OP_LIST_OBJECTS] = "ListObjects",
+    [GW_OP_LIST_OBJECTS_V2] = "ListObjectsV2",
+    [GW_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
+    [GW_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
+    [GW_OP_DELETE_OBJECTS] = "DeleteObjects",
+    [GW_OP_POST_OBJECT] = "PostObject",
+    [GW_OP_GET_OBJECT] = "GetObject",
+    [GW_OP_HEAD_OBJECT] = "HeadObject",
+    [GW_OP_PUT_OBJECT] = "PutObject",
+    [GW_OP_COPY_OBJECT] = "CopyObject",
+    [GW_OP_DELETE_OBJECT] = "DeleteObject",
+    [GW_OP_CREATE_MULTIPART_UPLOAD] = "CreateMultipartUpload",
+    [GW_OP_UPLOAD_PART] = "UploadPart",
+    [GW_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
+    [GW_OP_COMPLETE_MULTIPART_UPLOAD] = "CompleteMultipartUpload",
+    [GW_OP_ABORT_MULTIPART_UPLOAD] = "AbortMultipartUpload",
+    [GW_OP_LIST_PARTS] = "ListParts",
+    [GW_OP_ADMIN] = "Admin",
+};
+
+const char *gw_op_name(gw_op_t op)
+{
+    return (unsigned)op < GW_OP__COUNT && op_names[op] != NULL ? op_names[op] : "-";
+}
+
+/* ---------------------------------------------------------------- access log */
+
+static void next_request_id(gw_env_t *env, char out[17])
+{
+    uint64_t n = atomic_fetch_add(&env->next_request, 1);
+    snprintf(out, 17, "%016llX", (unsigned long long)(n ^ env->request_salt));
+}
+
+/* "address:port" of the client, "[v6]:port" for IPv6; "-" when unknown. */
+static void format_client(h2o_conn_t *conn, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    char host[NI_MAXHOST];
+    socklen_t len = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
+
+    if (len == 0 || h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) == SIZE_MAX) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    int32_t port = h2o_socket_getport((struct sockaddr *)&ss);
+    snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
+}
+
+/* Writes the access-log line of a request; runs when h2o disposes the request, after the last
+ * byte was handed over or the client went away, whether or not the gw_ctx_t is still alive. */
+static void on_access_dispose(void *p)
+{
+    gw_access_t *a = p;
+    h2o_req_t *req = a->req;
+    char client[NI_MAXHOST + 16], bucket[300], key[4 * 1024 + 16], ak[160];
+    struct timeval now;
+
+    gettimeofday(&now, NULL);
+    double ms = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000.0 +
+                (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1000.0;
+    format_client(req->conn, client, sizeof(client));
+    yc_log_value(bucket, sizeof(bucket), a->bucket.len > 0 ? a->bucket.base : NULL, a->bucket.len);
+    yc_log_value(key, sizeof(key), a->key.len > 0 ? a->key.base : NULL, a->key.len);
+    yc_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
+    yc_log(YC_LOG_INFO,
+           "event=request request_id=%s access_key=%s client=%s op=%s bucket=%s key=%s status=%d bytes_out=%zu "
+           "bytes_in=%zu duration_ms=%.3f%s%s",
+           a->request_id, ak, client, gw_op_name(a->op), bucket, key, req->res.status, req->bytes_sent,
+           req->entity.base != NULL ? req->entity.len : 0, ms < 0 ? 0.0 : ms, a->error != S3_OK ? " error=" : "",
+           a->error != S3_OK ? s3_error_info(a->error)->code : "");
+    gw_hold_release(&a->hold);
+}
+
+/* ---------------------------------------------------------------- the context */
+
+/* h2o carves a pool allocation below a quarter of its 4 KiB chunk out of the chunk (chunks are
+ * recycled per thread); anything larger is a malloc of its own. The context must stay below. */
+_Static_assert(sizeof(gw_ctx_t) < (4096 - 2 * sizeof(void *)) / 4, "gw_ctx_t outgrew h2o's pool chunk");
+
+int gw_ctx_start(gw_env_t *env, h2o_req_t *req, gw_ctx_t **out)
+{
+    /* h2o's pool allocation never fails: it aborts the process, as any of h2o's own would */
+    gw_ctx_t *ctx = h2o_mem_alloc_pool(&req->pool, sizeof(*ctx));
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->req = req;
+    ctx->env = env;
+    ctx->cluster = env->cluster;
+    ctx->iam = env->iam;
+    ctx->started_ns = yc_now_ns();
+    next_request_id(env, ctx->request_id);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-request-id"), 0, NULL,
+                          h2o_strdup(&req->pool, ctx->request_id, 16).base, 16);
+    ctx->access = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx->access), on_access_dispose);
+    memset(ctx->access, 0, sizeof(*ctx->access));
+    ctx->access->req = req;
+    memcpy(ctx->access->request_id, ctx->request_id, sizeof(ctx->request_id));
+    ctx->conn = yc_listen_conn_hold(req->conn);
+
+    if (atomic_fetch_add(&env->inflight, 1) >= env->cfg->max_inflight) {
+        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
+        return -EAGAIN;
+    }
+    *out = ctx;
+    return 0;
+}
+
+void gw_hold_release(gw_hold_t *h)
+{
+    if (h->env == NULL)
+        return;
+    yc_listen_conn_release(h->conn);
+    atomic_fetch_sub(&h->env->inflight, 1);
+    *h = (gw_hold_t){NULL, NULL};
+}
+
+void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out)
+{
+    /* the pool's memory is reused by the next request without being cleared: no key stays in it */
+    free(ctx->body_owned);
+    ctx->body_owned = NULL;
+    OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
+    *out = (gw_hold_t){ctx->env, ctx->conn};
+    ctx->conn = NULL;
+}
+
+void gw_ctx_free(gw_ctx_t *ctx)
+{
+    gw_hold_t hold;
+    gw_ctx_free_later(ctx, &hold);
+    gw_hold_release(&hold);
+}
+
+void gw_ctx_free_at_dispose(gw_ctx_t *ctx)
+{
+    gw_ctx_free_later(ctx, &ctx->access->hold);
+}
+
+/* ---------------------------------------------------------------- headers and errors */
+
+void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t len)
+{
+    h2o_req_t *req = ctx->req;
+    /* h2o keeps pointers to both name and value: copy them, callers pass stack buffers */
+    h2o_iovec_t n = h2o_strdup(&req->pool, name, strlen(name)), v = h2o_strdup(&req->pool, value, len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
+}
+
+void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value)
+{
+    gw_add_header(ctx, name, value, strlen(value));
+}
+
+h2o_iovec_t gw_header(const gw_ctx_t *ctx, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&ctx->req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return h2o_iovec_init(NULL, 0);
+    return ctx->req->headers.entries[i].value;
+}
+
+void gw_set_error(gw_ctx_t *ctx, s3_error_t err, const char *message)
+{
+    ctx->error = err;
+    ctx->error_message = message;
+}
+
+void gw_set_error_field(gw_ctx_t *ctx, const char *name, h2o_iovec_t value)
+{
+    if (ctx->nerror_fields < sizeof(ctx->error_fields) / sizeof(ctx->error_fields[0]))
+        ctx->error_fields[ctx->nerror_fields++] = (s3_error_field_t){name, value};
+}
+
+void gw_set_store_error(gw_ctx_t *ctx, int ret)
+{
+    const char *message;
+    s3_error_t err;
+
+    gw_error_lookup(ret, &err, &message);
+    gw_set_error(ctx, err, message);
+    if (err == S3_ERR_SERVICE_UNAVAILABLE)
+        gw_health_log_unavailable(ctx->cluster->health, ctx->request_id); /* which drives, and why */
+    else if (err == S3_ERR_INTERNAL_ERROR)
+        yc_log(YC_LOG_ERROR, "request_id=%s event=internal_error err=%s detail=\"%s\"", ctx->request_id,
+               yc_errname(ret), yc_strerror(ret));
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static int is_head(const gw_ctx_t *ctx)
+{
+    return h2o_memis(ctx->req->input.method.base, ctx->req->input.method.len, H2O_STRLIT("HEAD"));
+}
+
+const char *gw_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 416:
+        return "Requested Range Not Satisfiable";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : status < 500 ? "Bad Request" : "Internal Server Error";
+    }
+}
+
+static void send_body(gw_ctx_t *ctx, int status, const char *content_type, h2o_iovec_t body)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = ctx->req;
+
+    req->res.status = status;
+    req->res.reason = gw_reason(status);
+    if (content_type != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    if (req->res.content_length == SIZE_MAX)
+        req->res.content_length = status == 304 ? SIZE_MAX : body.len;
+    h2o_start_response(req, &generator);
+    if (is_head(ctx) || body.len == 0)
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+static void send_error(gw_ctx_t *ctx)
+{
+    const s3_error_info_t *info = s3_error_info(ctx->error);
+    h2o_req_t *req = ctx->req;
+    h2o_iovec_t xml, msg = ctx->error_message ? h2o_iovec_init(ctx->error_message, strlen(ctx->error_message))
+                                              : h2o_iovec_init(NULL, 0);
+    h2o_iovec_t resource =
+        req->input.query_at == SIZE_MAX ? req->input.path : h2o_iovec_init(req->input.path.base, req->input.query_at);
+    s3_error_field_t fields[2 + sizeof(ctx->error_fields) / sizeof(ctx->error_fields[0])];
+    size_t nfields = 0;
+
+    for (size_t i = 0; i < ctx->nerror_fields; i++)
+        fields[nfields++] = ctx->error_fields[i];
+    if (ctx->error == S3_ERR_NO_SUCH_KEY && ctx->key.len > 0)
+        fields[nfields++] = (s3_error_field_t){"Key", ctx->key};
+    if ((ctx->error == S3_ERR_NO_SUCH_BUCKET || ctx->error == S3_ERR_BUCKET_NOT_EMPTY) && ctx->bucket.len > 0)
+        fields[nfields++] = (s3_error_field_t){"BucketName", ctx->bucket};
+    if (info->status == 304) {
+        req->res.content_length = SIZE_MAX;
+        send_body(ctx, 304, NULL, h2o_iovec_init(NULL, 0));
+        return;
+    }
+    ctx->access->error = ctx->error;
+    s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
+                 h2o_iovec_init(NULL, 0), fields, nfields, &xml);
+    if (info->status == 503)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("retry-after"), 0, NULL, H2O_STRLIT("1"));
+    req->res.content_length = SIZE_MAX;
+    send_body(ctx, info->status, "application/xml", xml);
+}
+
+void gw_respond(gw_ctx_t *ctx)
+{
+    if (ctx->error != S3_OK)
+        send_error(ctx);
+    else
+        send_body(ctx, ctx->status ? ctx->status : 200, ctx->content_type, ctx->resp_body);
+    gw_ctx_free(ctx);
+}
+
+void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message)
+{
+    gw_set_error(ctx, err, message);
+    gw_respond(ctx);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static void job_run(yc_job_t *job)
+{
+    gw_ctx_t *ctx = (gw_ctx_t *)job;
+    ctx->work(ctx);
+}
+
+static void job_done(yc_job_t *job)
+{
+    gw_ctx_t *ctx = (gw_ctx_t *)job;
+    if (ctx->send != NULL)
+        ctx->send(ctx);
+    else
+        gw_respond(ctx);
+}
+
+static void dispatch(gw_ctx_t *ctx, gw_work_fn work, yc_pool_t *pool)
+{
+    ctx->work = work;
+    ctx->job.run = job_run;
+    ctx->job.done = job_done;
+    ctx->job.loop = yc_server_loop_of(ctx->req);
+    yc_pool_submit(pool, &ctx->job);
+}
+
+void gw_dispatch(gw_ctx_t *ctx, gw_work_fn work)
+{
+    dispatch(ctx, work, ctx->env->pool);
+}
+
+void gw_dispatch_read(gw_ctx_t *ctx, gw_work_fn work)
+{
+    dispatch(ctx, work, ctx->env->read_pool);
+}
+
+/* ---------------------------------------------------------------- stalled requests */
+
+size_t gw_request_stalled_answer(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap)
+{
+    const s3_error_info_t *info = s3_error_info(S3_ERR_REQUEST_TIMEOUT);
+    gw_env_t *env = arg;
+    h2o_mem_pool_t pool;
+    h2o_iovec_t xml;
+    char id[17];
+    int n;
+
+    next_request_id(env, id);
+    h2o_mem_init_pool(&pool);
+    s3_error_xml(&pool, S3_ERR_REQUEST_TIMEOUT, h2o_iovec_init(NULL, 0), h2o_iovec_init(NULL, 0),
+                 h2o_iovec_init(id, 16), h2o_iovec_init(NULL, 0), NULL, 0, &xml);
+    n = snprintf(out, cap,
+                 "HTTP/1.1 %d %s\r\nServer: yuncang\r\nConnection: close\r\nx-amz-request-id: %s\r\n"
+                 "Content-Type: application/xml\r\nContent-Length: %zu\r\n\r\n%.*s",
+                 info->status, gw_reason(info->status), id, xml.len, (int)xml.len, xml.base);
+    h2o_mem_clear_pool(&pool);
+    if (n <= 0 || (size_t)n >= cap)
+        return 0;
+    /* the request never reached a handler: what is known of it */
+    yc_log(YC_LOG_INFO,
+           "event=request request_id=%s access_key=- client=%s op=- bucket=- key=- status=%d bytes_out=%zu "
+           "bytes_in=%llu error=%s",
+           id, client, info->status, xml.len, (unsigned long long)bytes_in, info->code);
+    return (size_t)n;
+}

@@ -1,0 +1,46 @@
+/* net_conn_internal.h — the network transport's connections to one yc-store daemon and the
+ * signed HTTP/1.1 exchange of one call over them (net_conn.c). The operations and their wire
+ * encoding are client_net.c's, which is the only user.
+ */
+#ifndef YC_STORE_NET_CONN_INTERNAL_H
+#define YC_STORE_NET_CONN_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "store/client_internal.h"
+
+#define STORE_NET_TARGET_MAX 256 /* longest request target, query included */
+
+typedef struct store_net_conn store_net_conn_t;
+
+/* One request and its answer. */
+typedef struct {
+    const char *method;
+    char target[STORE_NET_TARGET_MAX];
+    const void *body[2]; /* the body: up to two pieces sent one after the other */
+    size_t body_len[2];
+    int idempotent; /* may be sent twice without changing the outcome */
+    void *dst;      /* when set, a 200 answer must be exactly dst_len bytes, read into dst */
+    size_t dst_len;
+    /* answer */
+    int status;
+    int code;
+    uint8_t *resp; /* malloc'd answer body when dst is NULL */
+    size_t resp_len;
+} store_net_call_t;
+
+/* Resolves cfg->host now (STORE_EUNREACHABLE when it cannot), copies the secret and sets up an
+ * empty pool of connections; nothing connects until the first call. cfg->drive is not used. */
+int store_net_conn_open(const store_remote_config_t *cfg, store_net_conn_t **out);
+void store_net_conn_close(store_net_conn_t *c);
+/* "host:port" ("[v6]:port") as the Host header names the daemon. */
+const char *store_net_conn_host(const store_net_conn_t *c);
+
+/* Runs one call. Returns 0 with call->resp (when dst is NULL) on a 200 answer, the daemon's code
+ * for any other answer, or the transport's failure. A call that failed on a reused connection
+ * before any answer byte arrived is sent once more on a fresh one when it is idempotent. Worker
+ * threads only: blocks on the network. */
+int store_net_call(store_net_conn_t *c, store_net_call_t *call);
+/* Frees the answer of a call and clears it, so that the call can be run again. */
+void store_net_call_reset(store_net_call_t *call);
+
+#endif
