@@ -50,6 +50,9 @@ int yc_server_new(const yc_server_config_t *cfg, yc_server_t **out)
     h2o_config_init(&s->globalconf);
     s->globalconf.max_request_entity_size = cfg->max_request_entity_size;
     s->globalconf.http1.req_timeout = cfg->req_timeout_ms;
+    /* HTTP/1.1 only: h2o's HTTP/2 would let a client reset a stream, and so free the request,
+     * while a worker still uses it (HTTP/2 comes with the project's own HTTP layer) */
+    s->globalconf.http1.upgrade_to_http2 = 0;
     s->globalconf.server_name = h2o_iovec_init(cfg->name, strlen(cfg->name));
     h2o_hostconf_t *host = h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
