@@ -234,10 +234,24 @@ int yc_http1_parse_head(char *buf, size_t len, size_t last_len, const yc_http1_l
     int minor = -1, r;
 
     memset(out, 0, sizeof(*out));
-    r = phr_parse_request(buf, n, &method, &method_len, &target, &target_len, &minor, ph, &nh,
-                          last_len < n ? last_len : 0);
-    if (r == -2)
+    /* Parsed only once an empty line ends the head within the limit, so that what a head gets
+     * depends on its bytes alone, never on where the packets ended (picohttpparser's own quick
+     * check of a partial head leaves some errors for later and meets others early); the search
+     * looks at the new bytes only, so a client sending a byte at a time costs no more. */
+    const char *p = buf + (last_len > 2 ? last_len - 2 : 0), *end = buf + n;
+    int ended = 0;
+    while (!ended && p < end) {
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        if (lf == NULL)
+            break;
+        ended = (lf + 1 < end && lf[1] == '\n') || (lf + 2 < end && lf[1] == '\r' && lf[2] == '\n');
+        p = lf + 1;
+    }
+    if (!ended)
         return n >= lim->max_head_bytes ? refuse(out, 431) : 0;
+    r = phr_parse_request(buf, n, &method, &method_len, &target, &target_len, &minor, ph, &nh, 0);
+    if (r == -2) /* the head ended and still wants more: its request line is cut short */
+        return refuse(out, 400);
     if (r < 0) {
         if (minor >= 0 && nh == max)
             return refuse(out, 431);
