@@ -676,7 +676,12 @@ static int h1_finish(yc_http_req_t *req, h2o_iovec_t last)
         return -EINVAL;
     c->finished = 1;
     c->app_holds = 0;
-    c->body_cb = NULL; /* a pending read is dropped: the app is done with the request */
+    if (c->body_cb != NULL) { /* a pending read is dropped: the app is done with the request */
+        c->body_cb = NULL;
+        disarm(&c->read_timer);
+        if (c->sock != NULL)
+            h2o_socket_read_stop(c->sock);
+    }
     c->resp_written += last.len;
     /* shorter than announced: the client can only tell by the connection's end */
     if (!c->resp_no_body && !c->resp_chunked && !c->resp_close_delimited && c->resp_written < c->resp_length)

@@ -193,11 +193,21 @@ static void big_next(yc_http_req_t *req, void *arg, int status)
     yc_http_write(req, &b, 1, big_next, NULL);
 }
 
+static atomic_int dropped_calls; /* callbacks of body reads that finish dropped: must stay 0 */
+
+static void dropped_read(yc_http_req_t *req, void *arg, h2o_iovec_t data, int status)
+{
+    atomic_fetch_add(&dropped_calls, 1);
+}
+
 static void on_request(yc_http_req_t *req)
 {
     int body_method = is(req->method, "PUT") || is(req->method, "POST");
 
-    if (is(req->path, "/refuse")) {
+    if (is(req->path, "/ask-then-answer")) { /* asks for body, then answers at once */
+        yc_http_body_read(req, dropped_read, NULL);
+        yc_http_send(req, 200, NULL, NULL, 0, h2o_iovec_init(H2O_STRLIT("early\n")));
+    } else if (is(req->path, "/refuse")) {
         yc_http_send(req, 403, NULL, NULL, 0, h2o_iovec_init(H2O_STRLIT("refused\n")));
     } else if (is(req->path, "/hold")) {
         held = req;
@@ -794,6 +804,27 @@ TEST(test_early_answer_to_a_large_body_closes_at_once)
     CHECK_EQ_INT(stop(), 0);
 }
 
+TEST(test_finish_drops_a_pending_body_read)
+{
+    config()->body_timeout_ms = 300;
+    start();
+    atomic_store(&dropped_calls, 0);
+    client_t *c = cl_open();
+    CHECK_EQ_INT(cl_sends(c, "PUT /ask-then-answer HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n"), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, "early\n"));
+    CHECK(!resp.close);
+    sleep_ms(100);
+    CHECK_EQ_INT(cl_sends(c, "abcGET /then HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, "GET /then\n"));
+    sleep_ms(400); /* past the body timeout: nothing may fire for the dropped read */
+    CHECK_EQ_INT(atomic_load(&dropped_calls), 0);
+    CHECK_EQ_INT(stats().connections, 1);
+    cl_close(c);
+    CHECK_EQ_INT(stop(), 0);
+}
+
 /* ---------------------------------------------------------------- back-pressure */
 
 /* Sends from buf until the socket stays full for quiet_ms; the bytes sent. */
@@ -1349,6 +1380,7 @@ int main(void)
     RUN(test_expect_continue_refused_gets_no_100_and_closes);
     RUN(test_early_answer_drains_a_small_unread_body);
     RUN(test_early_answer_to_a_large_body_closes_at_once);
+    RUN(test_finish_drops_a_pending_body_read);
     RUN(test_back_pressure_stops_reading_while_the_app_does_not_ask);
     RUN(test_echo_of_a_large_body_streams_both_ways);
     RUN(test_layer_refusals_answer_the_right_status_and_close);
