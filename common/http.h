@@ -32,11 +32,13 @@
  * same way round: the app writes the next buffer only when the previous one was taken by the
  * socket (its callback), so a slow reader holds at most what the app gave plus the kernel's send
  * buffer. An idle keep-alive connection holds no buffer at all (the input buffer goes back to
- * h2o's allocator): its socket, the connection record and the kernel's socket, about 1-2 KiB of
- * the process's memory.
+ * h2o's allocator, the request pool is cleared): its h2o socket and the connection record, under
+ * 1 KiB of the process's memory (984 bytes measured over 3000 connections; the kernel's socket
+ * memory comes on top).
  *
  * Timers, one per phase: the whole head must arrive within head_timeout_ms of the connection or
- * of the first byte of a request (slowloris: 408 and close); a body the app waits for must move
+ * of the first byte of a request (slowloris: 408 and close; a connection that sent nothing is
+ * just closed); a body the app waits for must move
  * within body_timeout_ms (the app's read fails with -ETIMEDOUT, the connection closes after the
  * answer, 408 if the app sends none); a write the client takes nothing of for send_timeout_ms
  * closes the connection (checked against the kernel's acknowledged-bytes counter, so a slow but
@@ -61,7 +63,9 @@
  * Protocols. A request is a yc_http_req_t whatever protocol carried it: its fields and the
  * functions below are protocol-free, and each call goes through the request's protocol table
  * (http_internal.h). HTTP/1.1 over plain TCP is the one protocol today; HTTP/2 (with its own
- * stream flow control as the back-pressure) and TLS produce the same requests later.
+ * stream flow control as the back-pressure) and TLS produce the same requests later. TLS will
+ * read through h2o's reader, which decrypts into the same input buffer: its reads are bounded by
+ * the kernel's receive buffer rather than read_chunk_bytes, and the rest stays as it is.
  *
  * The process must ignore SIGPIPE (writes to a closed connection would kill it otherwise).
  *
