@@ -534,6 +534,9 @@ static int h1_respond(yc_http_req_t *req, int status, const char *reason, const 
         return -EALREADY;
     if (status < 200 || status > 599)
         return -EINVAL;
+    for (const char *r = reason; r != NULL && *r != 0; r++)
+        if ((unsigned char)*r < 0x20 && *r != '\t')
+            return -EINVAL; /* a CR or LF would end the status line early */
     for (size_t i = 0; i < n; i++) {
         if (yc_http_header_check(&headers[i]) != 0)
             return -EINVAL;

@@ -204,7 +204,16 @@ static void on_request(yc_http_req_t *req)
 {
     int body_method = is(req->method, "PUT") || is(req->method, "POST");
 
-    if (is(req->path, "/ask-then-answer")) { /* asks for body, then answers at once */
+    if (is(req->path, "/split")) { /* what would split the response is refused */
+        yc_http_header_t bad[] = {{h2o_iovec_init(H2O_STRLIT("x-a")), h2o_iovec_init(H2O_STRLIT("v\r\nx-b: w"))},
+                                  {h2o_iovec_init(H2O_STRLIT("x a")), h2o_iovec_init(H2O_STRLIT("v"))}};
+        int r1 = yc_http_respond(req, 200, NULL, &bad[0], 1, 0);
+        int r2 = yc_http_respond(req, 200, NULL, &bad[1], 1, 0);
+        int r3 = yc_http_respond(req, 200, "OK\r\nx-c: w", NULL, 0, 0);
+        char msg[64];
+        int len = snprintf(msg, sizeof(msg), "%d %d %d\n", r1, r2, r3);
+        yc_http_send(req, 200, NULL, NULL, 0, h2o_iovec_init(msg, (size_t)len));
+    } else if (is(req->path, "/ask-then-answer")) { /* asks for body, then answers at once */
         yc_http_body_read(req, dropped_read, NULL);
         yc_http_send(req, 200, NULL, NULL, 0, h2o_iovec_init(H2O_STRLIT("early\n")));
     } else if (is(req->path, "/refuse")) {
@@ -804,6 +813,20 @@ TEST(test_early_answer_to_a_large_body_closes_at_once)
     CHECK_EQ_INT(stop(), 0);
 }
 
+TEST(test_response_headers_that_would_split_it_are_refused)
+{
+    char want[64];
+    snprintf(want, sizeof(want), "%d %d %d\n", -EINVAL, -EINVAL, -EINVAL);
+    start();
+    client_t *c = cl_open();
+    CHECK_EQ_INT(cl_sends(c, "GET /split HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, want));
+    CHECK(strstr(resp.head, "x-b") == NULL && strstr(resp.head, "x-c") == NULL);
+    cl_close(c);
+    CHECK_EQ_INT(stop(), 0);
+}
+
 TEST(test_finish_drops_a_pending_body_read)
 {
     config()->body_timeout_ms = 300;
@@ -1381,6 +1404,7 @@ int main(void)
     RUN(test_early_answer_drains_a_small_unread_body);
     RUN(test_early_answer_to_a_large_body_closes_at_once);
     RUN(test_finish_drops_a_pending_body_read);
+    RUN(test_response_headers_that_would_split_it_are_refused);
     RUN(test_back_pressure_stops_reading_while_the_app_does_not_ask);
     RUN(test_echo_of_a_large_body_streams_both_ways);
     RUN(test_layer_refusals_answer_the_right_status_and_close);
