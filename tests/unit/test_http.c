@@ -193,6 +193,40 @@ static void big_next(yc_http_req_t *req, void *arg, int status)
     yc_http_write(req, &b, 1, big_next, NULL);
 }
 
+static atomic_int held_chunk_ok; /* /keep-chunk: 1 when the chunk held was intact after the close */
+
+typedef struct {
+    h2o_iovec_t chunk; /* held, never copied */
+    uint64_t left;
+} keep_t;
+
+static void keep_written(yc_http_req_t *req, void *arg, int status)
+{
+    keep_t *k = req->app;
+    if (status == 0 && k->left > 0) {
+        size_t n = k->left < sizeof(big_chunk) ? (size_t)k->left : sizeof(big_chunk);
+        h2o_iovec_t b = h2o_iovec_init(big_chunk, n);
+        k->left -= n;
+        yc_http_write(req, &b, 1, keep_written, NULL);
+        return;
+    }
+    /* the connection went (send timeout) while the app held the chunk: it must still be there */
+    int ok = status == -ETIMEDOUT && !yc_http_req_alive(req) && k->chunk.len > 0;
+    for (size_t i = 0; ok && i < k->chunk.len; i++)
+        ok = k->chunk.base[i] == 'Q';
+    atomic_store(&held_chunk_ok, ok ? 1 : -1);
+    yc_http_finish(req);
+}
+
+static void keep_chunk(yc_http_req_t *req, void *arg, h2o_iovec_t data, int status)
+{
+    keep_t *k = req->app;
+    k->chunk = data;
+    k->left = 256 * MIB;
+    yc_http_respond(req, 200, NULL, NULL, 0, k->left);
+    keep_written(req, NULL, 0);
+}
+
 static atomic_int dropped_calls; /* callbacks of body reads that finish dropped: must stay 0 */
 
 static void dropped_read(yc_http_req_t *req, void *arg, h2o_iovec_t data, int status)
@@ -204,7 +238,12 @@ static void on_request(yc_http_req_t *req)
 {
     int body_method = is(req->method, "PUT") || is(req->method, "POST");
 
-    if (is(req->path, "/split")) { /* what would split the response is refused */
+    if (is(req->path, "/keep-chunk")) { /* holds the first body chunk while answering at length */
+        keep_t *k = h2o_mem_alloc_pool(req->pool, sizeof(*k));
+        memset(k, 0, sizeof(*k));
+        req->app = k;
+        yc_http_body_read(req, keep_chunk, NULL);
+    } else if (is(req->path, "/split")) { /* what would split the response is refused */
         yc_http_header_t bad[] = {{h2o_iovec_init(H2O_STRLIT("x-a")), h2o_iovec_init(H2O_STRLIT("v\r\nx-b: w"))},
                                   {h2o_iovec_init(H2O_STRLIT("x a")), h2o_iovec_init(H2O_STRLIT("v"))}};
         int r1 = yc_http_respond(req, 200, NULL, &bad[0], 1, 0);
@@ -848,6 +887,43 @@ TEST(test_finish_drops_a_pending_body_read)
     CHECK_EQ_INT(stop(), 0);
 }
 
+TEST(test_client_gone_mid_body_fails_the_read)
+{
+    static char part[100 * 1024];
+    start();
+    client_t *c = cl_open();
+    CHECK_EQ_INT(cl_sends(c, "PUT /count HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\n"), 0);
+    CHECK_EQ_INT(cl_send(c, part, sizeof(part)), 0);
+    cl_close(c);
+    int64_t t0 = now_ms();
+    while (atomic_load(&body_status) == 0 && now_ms() - t0 < 2000)
+        sleep_ms(5);
+    CHECK_EQ_INT(atomic_load(&body_status), -ECONNRESET);
+    CHECK_EQ_INT(connections_reach(0), 0);
+    CHECK_EQ_INT(stop(), 0);
+}
+
+TEST(test_a_chunk_the_app_holds_outlives_the_connection)
+{
+    static char body[4096];
+    config()->send_timeout_ms = 300;
+    start();
+    atomic_store(&held_chunk_ok, 0);
+    memset(body, 'Q', sizeof(body));
+    client_t *c = cl_open();
+    CHECK_EQ_INT(cl_sends(c, "PUT /keep-chunk HTTP/1.1\r\nHost: h\r\nContent-Length: 4096\r\n\r\n"), 0);
+    CHECK_EQ_INT(cl_send(c, body, sizeof(body)), 0);
+    /* the client reads nothing: the send timeout closes the connection under the app's chunk */
+    int64_t t0 = now_ms();
+    while (atomic_load(&held_chunk_ok) == 0 && now_ms() - t0 < 3000)
+        sleep_ms(10);
+    CHECK_EQ_INT(atomic_load(&held_chunk_ok), 1);
+    CHECK_EQ_INT(stats().connections, 0);
+    CHECK_EQ_INT(stats().input_bytes, 0);
+    cl_close(c);
+    CHECK_EQ_INT(stop(), 0);
+}
+
 /* ---------------------------------------------------------------- back-pressure */
 
 /* Sends from buf until the socket stays full for quiet_ms; the bytes sent. */
@@ -1405,6 +1481,8 @@ int main(void)
     RUN(test_early_answer_to_a_large_body_closes_at_once);
     RUN(test_finish_drops_a_pending_body_read);
     RUN(test_response_headers_that_would_split_it_are_refused);
+    RUN(test_client_gone_mid_body_fails_the_read);
+    RUN(test_a_chunk_the_app_holds_outlives_the_connection);
     RUN(test_back_pressure_stops_reading_while_the_app_does_not_ask);
     RUN(test_echo_of_a_large_body_streams_both_ways);
     RUN(test_layer_refusals_answer_the_right_status_and_close);
