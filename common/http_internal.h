@@ -90,7 +90,8 @@ void yc_http1_body_init(yc_http1_body_t *b, const yc_http1_head_t *head, size_t 
  * (chunk framing taken out in place) and *used is how many bytes of buf were consumed, data
  * included; bytes from *used on belong to what follows the body (the next request). Returns 1
  * when the body ended within them, 0 when more is to come, -EBADMSG on malformed framing (then
- * nothing more may be decoded). */
+ * nothing more may be decoded). Data before a framing error is given out first and the error at
+ * the next call, so that what comes out never depends on where the bytes were cut. */
 int yc_http1_body_decode(yc_http1_body_t *b, char *buf, size_t len, size_t *data_len, size_t *used);
 
 #endif

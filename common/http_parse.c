@@ -549,7 +549,9 @@ int yc_http1_body_decode(yc_http1_body_t *b, char *buf, size_t len, size_t *data
         }
         if (chunk_framing_byte(b, (unsigned char)buf[src++]) != 0) {
             b->state = C_ERROR;
-            return -EBADMSG;
+            if (dst == 0)
+                return -EBADMSG;
+            break; /* the data before the bad byte first, as it would have come in another packet */
         }
     }
     b->done = b->state == C_DONE;
