@@ -46,7 +46,10 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 .PHONY: all deps run test unit integration fault asan fuzz bench lint format format-check clean
 .DEFAULT_GOAL := all
 
-all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN)
+# test servers for real clients in tests/integration (tests/<name>.c, common only)
+TEST_SERVERS := $(BUILD)/tests/http_echo
+
+all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN) $(TEST_SERVERS)
 
 define module_rules
 $(1)_SRC := $$(wildcard $$(DIR_$(1))/*.c) $$(wildcard $$(DIR_$(1))/*.cc)
@@ -79,12 +82,16 @@ $(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(call deps_libs,$(BENCH_DEPS_$*)) $(LDLIBS) -o $@
 # A unit test links its module's library and what that module may use, so one module's tests
-# build while another module is half-written (test_gw_* are the gateway's).
-test_module = $(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1)))))
+# build while another module is half-written (test_gw_* are the gateway's, test_http common's).
+test_module = $(patsubst http,common,$(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1))))))
 test_libs = $(call deps_libs,$(call test_module,$(1)))
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,%)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(call test_libs,$*) $(LDLIBS) -o $@
+
+$(TEST_SERVERS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call deps_libs,common)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(call deps_libs,common) $(LDLIBS) -o $@
 
 # the client test starts a real yc-store daemon
 $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
