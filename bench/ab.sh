@@ -50,7 +50,7 @@ run_build() {
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
         sleep 0.1
     done
-    local k4=(--endpoint "$endpoint" --bucket ab --size 4k --keys 5000 --connections 64)
+    local k4=(--endpoint "$endpoint" --bucket ab-bench --size 4k --keys 5000 --connections 64)
     "$GEN" "${k4[@]}" --create-bucket --op fill --prefix get- --duration 60 >/dev/null 2>&1
     put=$("$GEN" "${k4[@]}" --op put --prefix put- --duration "$DURATION" --warmup 2 2>/dev/null)
     get=$("$GEN" "${k4[@]}" --op get --prefix get- --verify --duration "$DURATION" --warmup 2 2>/dev/null)
