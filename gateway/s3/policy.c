@@ -518,7 +518,8 @@ static int compile_value(parser_t *ps, pol_cond_t *c, pol_value_t *v)
             return fail(ps, "Invalid base64 value in Conditions: ", v->text, NULL);
         return pol_pattern_compile(ps->p, v->text, 0, 0, &v->pat, ps->err) == 0 ? 0 : NOMEM;
     case POL_FAM_IP:
-        return pol_cidr_parse(v->text, &v->cidr) == 0 ? 0 : fail(ps, "Invalid IP address in Conditions", v->text, NULL);
+        return pol_cidr_parse(v->text, &v->cidr) == 0 ? 0
+                                                      : fail(ps, "Invalid IP address in Conditions: ", v->text, NULL);
     default:
         return compile_arn(ps, v->text, v);
     }
