@@ -38,11 +38,23 @@ enum {
     POL_SHAPE_VARS,   /* variables (and maybe wildcards) */
 };
 
+/* GLOB patterns are also kept as the literal segments between their stars (the pattern a?c, star,
+ * /thumbs/, star, .png has the segments "a?c", "/thumbs/" and ".png"), '?' marked in q: matched by
+ * anchoring the first and last segments and finding each middle one at its leftmost place. */
+typedef struct {
+    const char *text;
+    const uint8_t *q; /* NULL, or 1 where text has a '?' wildcard */
+    uint32_t len;
+} pol_seg_t;
+
 typedef struct {
     const pol_tok_t *toks;
     uint32_t ntoks;
     uint8_t shape;
-    h2o_iovec_t lit; /* EXACT: the text; PREFIX: the literal before the '*' */
+    uint8_t lead_star, trail_star; /* GLOB: the pattern starts / ends with '*' */
+    h2o_iovec_t lit;               /* EXACT: the text; PREFIX: the literal before the '*' */
+    const pol_seg_t *segs;         /* GLOB */
+    uint32_t nsegs;
 } pol_pattern_t;
 
 /* ---- typed values */

@@ -196,6 +196,47 @@ static int join_literals(s3_policy_t *p, const pol_tok_t *toks, uint32_t from, u
     return 0;
 }
 
+/* The segments of a GLOB pattern (literals and '?', no variable) between its stars. */
+static int build_segments(s3_policy_t *p, pol_pattern_t *pat)
+{
+    uint32_t nsegs = 0, t = 0;
+    pol_seg_t *segs;
+
+    for (uint32_t i = 0; i < pat->ntoks; i++)
+        nsegs += pat->toks[i].kind != POL_TOK_STAR && (i == 0 || pat->toks[i - 1].kind == POL_TOK_STAR);
+    if ((segs = pol_alloc(p, (nsegs ? nsegs : 1) * sizeof(*segs))) == NULL)
+        return -2;
+    pat->lead_star = pat->toks[0].kind == POL_TOK_STAR;
+    pat->trail_star = pat->toks[pat->ntoks - 1].kind == POL_TOK_STAR;
+    for (uint32_t k = 0; k < nsegs; k++) {
+        uint32_t from, len = 0, has_q = 0;
+        while (pat->toks[t].kind == POL_TOK_STAR)
+            t++;
+        for (from = t; t < pat->ntoks && pat->toks[t].kind != POL_TOK_STAR; t++) {
+            len += pat->toks[t].kind == POL_TOK_QMARK ? 1 : pat->toks[t].len;
+            has_q |= pat->toks[t].kind == POL_TOK_QMARK;
+        }
+        char *text = pol_alloc(p, len + 1);
+        uint8_t *q = has_q ? pol_alloc(p, len + 1) : NULL;
+        if (text == NULL || (has_q && q == NULL))
+            return -2;
+        len = 0;
+        for (uint32_t i = from; i < t; i++) {
+            if (pat->toks[i].kind == POL_TOK_QMARK) {
+                text[len] = '?';
+                q[len++] = 1;
+            } else {
+                memcpy(text + len, pat->toks[i].text, pat->toks[i].len);
+                len += pat->toks[i].len;
+            }
+        }
+        segs[k] = (pol_seg_t){text, q, len};
+    }
+    pat->segs = segs;
+    pat->nsegs = nsegs;
+    return 0;
+}
+
 int pol_pattern_compile(s3_policy_t *p, h2o_iovec_t text, int wild, int vars, pol_pattern_t *out,
                         s3_policy_error_t *err)
 {
@@ -277,6 +318,8 @@ int pol_pattern_compile(s3_policy_t *p, h2o_iovec_t text, int wild, int vars, po
             goto fail;
     } else {
         out->shape = POL_SHAPE_GLOB;
+        if ((ret = build_segments(p, out)) != 0)
+            goto fail;
     }
     free(toks);
     return 0;
@@ -365,6 +408,57 @@ static int glob(const walk_t *w, const char *s, size_t n, int icase)
     return pc.t == ntoks;
 }
 
+static int segment_at(const pol_seg_t *g, const char *s, int icase)
+{
+    for (uint32_t i = 0; i < g->len; i++) {
+        unsigned char a = (unsigned char)g->text[i], b = (unsigned char)s[i];
+        if (a != b && !(g->q != NULL && g->q[i]) && !(icase && lower(a) == lower(b)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Where the segment first matches in s[0..n), or NULL. */
+static const char *segment_find(const pol_seg_t *g, const char *s, size_t n, int icase)
+{
+    if (g->len > n)
+        return NULL;
+    if (g->q == NULL && !icase)
+        return memmem(s, n, g->text, g->len);
+    for (size_t i = 0; i + g->len <= n; i++)
+        if (segment_at(g, s + i, icase))
+            return s + i;
+    return NULL;
+}
+
+/* A GLOB pattern against s: the first segment at the start unless a star leads, the last at the
+ * end unless a star trails, every other one at its leftmost place after the one before it (taking
+ * the leftmost never loses a match that a later place would give). */
+static int segments_match(const pol_pattern_t *pat, const char *s, size_t n, int icase)
+{
+    const pol_seg_t *segs = pat->segs;
+    uint32_t k = pat->nsegs, i = 0, last = pat->trail_star ? k : k - 1;
+    size_t pos = 0;
+
+    if (!pat->lead_star) {
+        if (segs[0].len > n || !segment_at(&segs[0], s, icase))
+            return 0;
+        pos = segs[0].len;
+        i = 1;
+        if (k == 1 && !pat->trail_star)
+            return pos == n;
+    }
+    for (; i < last; i++) {
+        const char *at = segment_find(&segs[i], s + pos, n - pos, icase);
+        if (at == NULL)
+            return 0;
+        pos = (size_t)(at - s) + segs[i].len;
+    }
+    if (pat->trail_star)
+        return 1;
+    return segs[k - 1].len <= n - pos && segment_at(&segs[k - 1], s + n - segs[k - 1].len, icase);
+}
+
 int pol_pattern_match(const pol_pattern_t *pat, h2o_iovec_t s, int icase, const s3_policy_request_t *req)
 {
     switch (pat->shape) {
@@ -374,10 +468,8 @@ int pol_pattern_match(const pol_pattern_t *pat, h2o_iovec_t s, int icase, const 
     case POL_SHAPE_PREFIX:
         return s.len >= pat->lit.len && (icase ? same_icase(s.base, pat->lit.base, pat->lit.len)
                                                : memcmp(s.base, pat->lit.base, pat->lit.len) == 0);
-    case POL_SHAPE_GLOB: {
-        walk_t w = {pat, NULL};
-        return glob(&w, s.base, s.len, icase);
-    }
+    case POL_SHAPE_GLOB:
+        return segments_match(pat, s.base, s.len, icase);
     default: {
         /* each variable resolved once, into slots that stay put during the walk */
         pol_values_t slots[POL_MAX_VARS];
@@ -561,19 +653,44 @@ int pol_bool_parse(h2o_iovec_t text, int *out)
 
 /* ---- addresses */
 
+/* Dotted-quad IPv4 by inet_pton's rules (four octets of at most 255, no leading zeros), without
+ * the copy and the call: request addresses are read on every evaluation. */
+static int parse_ipv4(const char *s, size_t len, uint8_t addr[4])
+{
+    size_t i = 0;
+    for (int octet = 0; octet < 4; octet++) {
+        unsigned v = 0, digits = 0;
+        if (octet > 0 && (i >= len || s[i++] != '.'))
+            return -1;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (digits > 0 && v == 0)
+                return -1; /* a leading zero */
+            v = v * 10 + (unsigned)(s[i] - '0');
+            if (v > 255)
+                return -1;
+        }
+        if (digits == 0)
+            return -1;
+        addr[octet] = (uint8_t)v;
+    }
+    return i == len ? 0 : -1;
+}
+
 static int parse_address(const char *s, size_t len, pol_cidr_t *out)
 {
     char buf[INET6_ADDRSTRLEN + 1];
-    if (len == 0 || len >= sizeof(buf))
-        return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
     memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, buf, out->addr) == 1) {
+    if (memchr(s, ':', len) == NULL) {
+        if (parse_ipv4(s, len, out->addr) != 0)
+            return -1;
         out->family = 4;
         out->prefix = 32;
         return 0;
     }
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
     if (inet_pton(AF_INET6, buf, out->addr) == 1) {
         out->family = 6;
         out->prefix = 128;

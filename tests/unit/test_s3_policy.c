@@ -995,6 +995,49 @@ TEST(test_variable_current_time_and_source_ip)
                  ALLOW);
 }
 
+/* A plain recursive glob: the reference the compiled matchers must agree with. */
+static int reference_glob(const char *p, const char *s)
+{
+    if (*p == '\0')
+        return *s == '\0';
+    if (*p == '*')
+        return reference_glob(p + 1, s) || (*s != '\0' && reference_glob(p, s + 1));
+    return *s != '\0' && (*p == '?' || *p == *s) && reference_glob(p + 1, s + 1);
+}
+
+TEST(test_wildcards_agree_with_a_reference_matcher)
+{
+    /* each pattern twice: as written (matched by its literal segments) and with a variable that
+     * adds nothing (matched by the token walk) */
+    unsigned seed = 12345;
+    for (int n = 0; n < 3000; n++) {
+        char pat[16], subj[16], doc[512];
+        int plen = 1 + (int)((seed = seed * 1103515245 + 12345) >> 16) % 10;
+        int slen = (int)((seed = seed * 1103515245 + 12345) >> 16) % 12;
+        for (int i = 0; i < plen; i++)
+            pat[i] = "ab*?"[((seed = seed * 1103515245 + 12345) >> 16) % 4];
+        for (int i = 0; i < slen; i++)
+            subj[i] = "ab"[((seed = seed * 1103515245 + 12345) >> 16) % 2];
+        pat[plen] = subj[slen] = '\0';
+        int expect = reference_glob(pat, subj) ? ALLOW : NA;
+        for (int variant = 0; variant < 2; variant++) {
+            snprintf(doc, sizeof(doc),
+                     "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\","
+                     "\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::photos/*\",\"Condition\":"
+                     "{\"StringLike\":{\"aws:UserAgent\":\"%s%s\"}}}}",
+                     pat, variant ? "${aws:SourceVpc, ''}" : "");
+            s3_policy_t *p = parse_raw(S3_POLICY_BUCKET, doc);
+            CHECK(p != NULL);
+            int got = (int)s3_policy_evaluate(
+                p, &with(req(ANON, "s3:GetObject", "a"), S3_POLICY_KEY_AWS_USER_AGENT, NULL, subj, NULL)->r);
+            s3_policy_free(p);
+            if (got != expect)
+                fprintf(stderr, "  pattern '%s' subject '%s' variant %d\n", pat, subj, variant);
+            CHECK_EQ_INT(got, expect);
+        }
+    }
+}
+
 /* ---- one document: deny over allow, implicit deny */
 
 TEST(test_deny_wins_over_allow_in_one_document)
@@ -1860,6 +1903,7 @@ int main(void)
     RUN(test_variable_default_fills_a_missing_key);
     RUN(test_variables_are_text_in_version_2008_and_without_version);
     RUN(test_variable_current_time_and_source_ip);
+    RUN(test_wildcards_agree_with_a_reference_matcher);
     RUN(test_deny_wins_over_allow_in_one_document);
     RUN(test_no_applicable_statement_is_not_applicable);
     RUN(test_single_statement_object_is_a_statement);
