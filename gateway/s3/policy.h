@@ -343,7 +343,7 @@ typedef enum {
 
 typedef struct {
     s3_policy_kind_t kind;
-    h2o_iovec_t bucket; /* bucket policies: the bucket every Resource must lie in */
+    h2o_iovec_t bucket; /* bucket policies: the bucket every Resource must lie in (empty: any) */
     size_t max_size;    /* bytes; 0 means S3_POLICY_MAX_SIZE */
     /* Optional: asked for every user principal (its ARN) once the document is well-formed;
      * nonzero refuses the policy with "Invalid principal in policy", as S3 refuses a principal
