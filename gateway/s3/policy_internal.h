@@ -143,7 +143,6 @@ void pol_error(s3_policy_error_t *err, const char *what, h2o_iovec_t text, const
 /* The key called name (case-insensitive; "name/<tag>" for TAG families, the tag in *tag). Returns 0
  * or -1 for an unknown key. */
 int pol_key_lookup(h2o_iovec_t name, uint16_t *key, h2o_iovec_t *tag);
-const char *pol_key_name(uint16_t key);
 
 /* Compiles text into a pattern: wildcards '*' '?' when wild, policy variables when vars (2012-10-17
  * documents). Returns 0, -1 for a malformed or unknown variable (message in err), -2 without

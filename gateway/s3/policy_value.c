@@ -2,11 +2,13 @@
  * patterns (wildcards and policy variables), numbers, dates, CIDR blocks, booleans, and a
  * request's values of a key. It uses nothing of policy.c or policy_eval.c, which both use it.
  *
- * A pattern is a token array: literal runs, '*', '?' and variables. It is matched by the classic
- * glob walk with one remembered star (back to the last '*' on a mismatch, which is enough for '*'
- * and '?' alone), over a cursor that reads a variable's value as literal bytes, so that a '*' in
- * a substituted user name never acts as a wildcard. Patterns of one literal, or of a literal and
- * a final '*' (the common bucket ARN, a slash and a star), are matched by one comparison.
+ * A pattern is a token array: literal runs, '*', '?' and variables, matched by its shape. One
+ * literal, or a literal and a final '*' (the common bucket ARN, a slash and a star): one
+ * comparison. Wildcards without variables: the literal segments between the stars, the first and
+ * last anchored and each middle one found at its leftmost place (memmem), which is linear. With
+ * variables: the classic glob walk with one remembered star (back to the last '*' on a mismatch,
+ * enough for '*' and '?' alone) over a cursor that reads a variable's value as literal bytes, so
+ * that a '*' in a substituted user name never acts as a wildcard.
  *
  * Dates follow the W3C profile of ISO 8601 that IAM documents (YYYY, YYYY-MM, YYYY-MM-DD, then
  * Thh:mm, Thh:mm:ss or Thh:mm:ss.s with Z or +hh:mm / -hh:mm), or epoch seconds; they become
@@ -23,7 +25,6 @@
 
 struct pol_chunk {
     pol_chunk_t *next;
-    size_t size;
     char data[];
 };
 
@@ -37,7 +38,6 @@ void *pol_alloc(s3_policy_t *p, size_t size)
         pol_chunk_t *c = calloc(1, sizeof(*c) + room);
         if (c == NULL)
             return NULL;
-        c->size = room;
         c->next = p->chunks;
         p->chunks = c;
         p->cur = c->data;
@@ -104,12 +104,7 @@ int pol_key_lookup(h2o_iovec_t name, uint16_t *key, h2o_iovec_t *tag)
     return -1;
 }
 
-const char *pol_key_name(uint16_t key)
-{
-    return key < S3_POLICY_KEY__COUNT ? keys[key].name : "";
-}
-
-/* ---- patterns */
+/* ---- error messages */
 
 void pol_error(s3_policy_error_t *err, const char *what, h2o_iovec_t text, const char *after)
 {
@@ -139,6 +134,8 @@ void pol_error(s3_policy_error_t *err, const char *what, h2o_iovec_t text, const
         err->message[n++] = *s;
     err->message[n] = '\0';
 }
+
+/* ---- patterns */
 
 /* Parses the inside of "${...}" (a key, maybe ", 'default'") into tok. */
 static int parse_variable(h2o_iovec_t in, pol_tok_t *tok)
