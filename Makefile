@@ -77,6 +77,7 @@ $(BIN)/%: $(BUILD)/store/cmd/%.o $(call deps_libs,store)
 # the benchmarks stand outside the layers: each links what it drives
 BENCH_DEPS_ec_bench := erasure
 BENCH_DEPS_yc-bench := s3
+BENCH_DEPS_policy_bench := s3
 .SECONDEXPANSION:
 $(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
 	@mkdir -p $(@D)
