@@ -4,7 +4,9 @@
  * that switch on Code or status behave as they do against S3. One is ours, because S3 is never
  * full: StorageFull, 507 Insufficient Storage (RFC 4918), for a write refused because too many
  * drives lack free space. SDKs retry 500, 502, 503 and 504 (and throttling codes) but not 507,
- * which is right: retrying at once cannot succeed, freeing space can. The table is indexed by
+ * which is right: retrying at once cannot succeed, freeing space can. AccessForbidden is missing
+ * from S3's table but is what S3 answers a refused CORS preflight with; its message keeps S3's
+ * wording, typo ("evalution") included, since clients and tests compare it. The table is indexed by
  * s3_error_t and built at compile time (designated initialisers keep it in step with the enum).
  */
 #include <string.h>
@@ -14,6 +16,10 @@
 static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_OK] = {"OK", 200, "OK"},
     [S3_ERR_ACCESS_DENIED] = {"AccessDenied", 403, "Access Denied"},
+    [S3_ERR_ACCESS_FORBIDDEN] = {"AccessForbidden", 403,
+                                 "CORSResponse: This CORS request is not allowed. This is usually because the "
+                                 "evalution of Origin, request method / Access-Control-Request-Method or "
+                                 "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."},
     [S3_ERR_ACCOUNT_PROBLEM] = {"AccountProblem", 403,
                                 "There is a problem with your account that prevents the operation from completing "
                                 "successfully."},
@@ -23,6 +29,7 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR] = {"AuthorizationQueryParametersError", 400,
                                                      "Error parsing the X-Amz-Credential parameter."},
     [S3_ERR_BAD_DIGEST] = {"BadDigest", 400, "The Content-MD5 you specified did not match what we received."},
+    [S3_ERR_BAD_REQUEST] = {"BadRequest", 400, "Bad Request"},
     [S3_ERR_BUCKET_ALREADY_EXISTS] = {"BucketAlreadyExists", 409,
                                       "The requested bucket name is not available. The bucket namespace is shared "
                                       "by all users of the system. Please select a different name and try again."},
@@ -102,6 +109,8 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_NO_SUCH_KEY] = {"NoSuchKey", 404, "The specified key does not exist."},
     [S3_ERR_NO_SUCH_LIFECYCLE_CONFIGURATION] = {"NoSuchLifecycleConfiguration", 404,
                                                 "The lifecycle configuration does not exist"},
+    [S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIGURATION] = {"NoSuchObjectLockConfiguration", 404,
+                                                  "The specified object does not have a ObjectLock configuration"},
     [S3_ERR_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
     [S3_ERR_NO_SUCH_UPLOAD] = {"NoSuchUpload", 404,
                                "The specified upload does not exist. The upload ID may be invalid, or the upload may "
@@ -111,6 +120,8 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_NOT_IMPLEMENTED] = {"NotImplemented", 501,
                                 "A header you provided implies functionality that is not implemented"},
     [S3_ERR_NOT_MODIFIED] = {"NotModified", 304, "Not Modified"},
+    [S3_ERR_OBJECT_LOCK_CONFIGURATION_NOT_FOUND_ERROR] = {"ObjectLockConfigurationNotFoundError", 404,
+                                                          "Object Lock configuration does not exist for this bucket"},
     [S3_ERR_OPERATION_ABORTED] = {"OperationAborted", 409,
                                   "A conflicting conditional operation is currently in progress against this "
                                   "resource. Try again."},
@@ -142,6 +153,31 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
                                               "The provided 'x-amz-content-sha256' header does not match what was "
                                               "computed."},
 };
+
+int s3_error_detail_set_iov(s3_error_detail_t *d, s3_error_t err, h2o_iovec_t message)
+{
+    if (d != NULL) {
+        d->err = err;
+        d->message = message;
+        d->nfields = 0;
+    }
+    return -(int)err;
+}
+
+int s3_error_detail_set(s3_error_detail_t *d, s3_error_t err, const char *message)
+{
+    return s3_error_detail_set_iov(
+        d, err, message != NULL ? h2o_iovec_init(message, strlen(message)) : h2o_iovec_init(NULL, 0));
+}
+
+void s3_error_detail_field(s3_error_detail_t *d, const char *name, h2o_iovec_t value)
+{
+    if (d == NULL || d->nfields >= S3_ERROR_DETAIL_FIELDS)
+        return;
+    d->fields[d->nfields].name = name;
+    d->fields[d->nfields].value = value;
+    d->nfields++;
+}
 
 const s3_error_info_t *s3_error_info(s3_error_t err)
 {

@@ -25,11 +25,13 @@
 typedef enum {
     S3_OK = 0,
     S3_ERR_ACCESS_DENIED,
+    S3_ERR_ACCESS_FORBIDDEN, /* a CORS preflight refused (403), not in S3's table but what it sends */
     S3_ERR_ACCOUNT_PROBLEM,
     S3_ERR_ALL_ACCESS_DISABLED,
     S3_ERR_AUTHORIZATION_HEADER_MALFORMED,
     S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR,
     S3_ERR_BAD_DIGEST,
+    S3_ERR_BAD_REQUEST,
     S3_ERR_BUCKET_ALREADY_EXISTS,
     S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU,
     S3_ERR_BUCKET_NOT_EMPTY,
@@ -76,11 +78,13 @@ typedef enum {
     S3_ERR_NO_SUCH_CORS_CONFIGURATION,
     S3_ERR_NO_SUCH_KEY,
     S3_ERR_NO_SUCH_LIFECYCLE_CONFIGURATION,
+    S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIGURATION,
     S3_ERR_NO_SUCH_TAG_SET,
     S3_ERR_NO_SUCH_UPLOAD,
     S3_ERR_NO_SUCH_VERSION,
     S3_ERR_NOT_IMPLEMENTED,
     S3_ERR_NOT_MODIFIED,
+    S3_ERR_OBJECT_LOCK_CONFIGURATION_NOT_FOUND_ERROR,
     S3_ERR_OPERATION_ABORTED,
     S3_ERR_PRECONDITION_FAILED,
     S3_ERR_REQUEST_TIME_TOO_SKEWED,
@@ -108,6 +112,29 @@ typedef struct {
     const char *name;  /* element name: a literal of the caller, written as is */
     h2o_iovec_t value; /* escaped when written */
 } s3_error_field_t;
+
+/* An S3 answer as a parser of a document or header decides it: the code, the message when S3
+ * sends one of its own rather than the code's default, and the extra elements S3 puts in the
+ * error document (TagKey and TagValue for InvalidTag, ArgumentName and ArgumentValue for
+ * InvalidArgument, Method and ResourceType for a refused CORS preflight). Values are borrowed:
+ * literals, or memory from the pool the parser was given. A caller that does not want the detail
+ * passes NULL wherever a function takes one. */
+#define S3_ERROR_DETAIL_FIELDS 2
+typedef struct {
+    s3_error_t err;                                  /* S3_OK until something is refused */
+    h2o_iovec_t message;                             /* base NULL: the code's default message */
+    s3_error_field_t fields[S3_ERROR_DETAIL_FIELDS]; /* the first nfields are set */
+    size_t nfields;
+} s3_error_detail_t;
+
+/* Records err with message (NULL for the code's default) in d, when d is not NULL, dropping any
+ * fields recorded before; returns -err, so that a parser can `return s3_error_detail_set(...)`. */
+int s3_error_detail_set(s3_error_detail_t *d, s3_error_t err, const char *message);
+/* Same with a message of pointer and length (memory from a pool, or a literal). */
+int s3_error_detail_set_iov(s3_error_detail_t *d, s3_error_t err, h2o_iovec_t message);
+/* Adds the element <name>value</name> to d's error document (nothing once S3_ERROR_DETAIL_FIELDS
+ * are set, or when d is NULL). name is a literal; value is borrowed. */
+void s3_error_detail_field(s3_error_detail_t *d, const char *name, h2o_iovec_t value);
 
 /* The table entry of err. An out-of-range value (including S3_OK) gives InternalError's entry, so
  * the result is never NULL. */

@@ -214,6 +214,7 @@ struct xml_doc {
     unsigned depth;
     int stack[S3_XML_MAX_DEPTH + 1]; /* stack[d] is the tag of the element at depth d (1 = root) */
     int has_child[S3_XML_MAX_DEPTH + 1];
+    const char *name; /* local name of the element being started, for on_start only */
     int (*on_start)(xml_doc_t *d, int tag, int parent);
     int (*on_end)(xml_doc_t *d, int tag, int parent, h2o_iovec_t text);
     void *out;
@@ -230,11 +231,16 @@ static void doc_fail(xml_doc_t *d)
     }
 }
 
+/* With namespace processing on, expat gives "uri\nlocal" or "local". */
+static const char *local_name(const char *name)
+{
+    const char *local = strrchr(name, '\n');
+    return local != NULL ? local + 1 : name;
+}
+
 static int doc_tag(const xml_doc_t *d, const char *name)
 {
-    /* with namespace processing on, expat gives "uri\nlocal" or "local" */
-    const char *local = strrchr(name, '\n');
-    local = local != NULL ? local + 1 : name;
+    const char *local = local_name(name);
     for (int i = 0; d->names[i] != NULL; i++)
         if (strcmp(d->names[i], local) == 0)
             return i + 1;
@@ -263,6 +269,7 @@ static void XMLCALL doc_start(void *ud, const XML_Char *name, const XML_Char **a
     d->has_child[d->depth] = 0;
     d->text_len = 0;
     d->text_overflow = 0;
+    d->name = local_name(name);
     if (d->on_start != NULL && d->on_start(d, tag, parent) != 0)
         doc_fail(d);
 }
@@ -686,4 +693,254 @@ int s3_xml_parse_versioning(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_xml_versi
     if ((ret = doc_parse(&d, body)) != 0)
         memset(out, 0, sizeof(*out));
     return ret;
+}
+
+/* ---- element trees ---- */
+
+static const char *const tree_names[] = {NULL}; /* every element is tag 0: the tree keeps names */
+
+typedef struct {
+    s3_xml_node_t *root;
+    s3_xml_node_t *open[S3_XML_MAX_DEPTH + 1]; /* open[d] is the element at depth d (1 = root) */
+    s3_xml_node_t *last[S3_XML_MAX_DEPTH + 1]; /* last child added to open[d] */
+    size_t nodes, max_nodes;
+} tree_state_t;
+
+static int tree_start(xml_doc_t *d, int tag, int parent)
+{
+    tree_state_t *st = d->out;
+    (void)tag, (void)parent;
+    if (st->nodes >= st->max_nodes)
+        return -1;
+    st->nodes++;
+    s3_xml_node_t *n = h2o_mem_alloc_pool(d->pool, sizeof(*n));
+    memset(n, 0, sizeof(*n));
+    n->name = doc_strdup(d, h2o_iovec_init(d->name, strlen(d->name))).base;
+    n->text = h2o_iovec_init("", 0);
+    /* the driver has already pushed this element: it is at d->depth, its parent one above */
+    unsigned depth = d->depth;
+    if (depth == 1) {
+        st->root = n;
+    } else {
+        s3_xml_node_t *p = st->open[depth - 1];
+        p->has_children = 1;
+        if (st->last[depth - 1] != NULL)
+            st->last[depth - 1]->next = n;
+        else
+            p->first = n;
+        st->last[depth - 1] = n;
+    }
+    st->open[depth] = n;
+    st->last[depth] = NULL;
+    return 0;
+}
+
+static int tree_end(xml_doc_t *d, int tag, int parent, h2o_iovec_t text)
+{
+    tree_state_t *st = d->out;
+    s3_xml_node_t *n = st->open[d->depth];
+    (void)tag, (void)parent;
+    if (n->has_children)
+        return 0; /* white space between elements; S3's documents have no mixed content */
+    if (text.base == NULL)
+        return -1; /* a leaf whose text passed S3_XML_MAX_TEXT */
+    n->text = doc_strdup(d, text);
+    return 0;
+}
+
+int s3_xml_parse_tree(h2o_mem_pool_t *pool, h2o_iovec_t body, size_t max_body, size_t max_nodes, s3_xml_node_t **root)
+{
+    xml_doc_t d;
+    tree_state_t st;
+    int ret;
+
+    *root = NULL;
+    if (body.len > max_body)
+        return -S3_ERR_MALFORMED_XML;
+    memset(&st, 0, sizeof(st));
+    st.max_nodes = max_nodes;
+    doc_init(&d, pool, tree_names, 0, &st);
+    d.on_start = tree_start;
+    d.on_end = tree_end;
+    if ((ret = doc_parse(&d, body)) != 0)
+        return ret;
+    if (st.root == NULL)
+        return -S3_ERR_MALFORMED_XML;
+    *root = st.root;
+    return 0;
+}
+
+int s3_xml_is(const s3_xml_node_t *node, const char *name)
+{
+    return node != NULL && strcmp(node->name, name) == 0;
+}
+
+const s3_xml_node_t *s3_xml_child(const s3_xml_node_t *parent, const char *name)
+{
+    for (const s3_xml_node_t *c = parent->first; c != NULL; c = c->next)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+size_t s3_xml_count(const s3_xml_node_t *parent, const char *name)
+{
+    size_t n = 0;
+    for (const s3_xml_node_t *c = parent->first; c != NULL; c = c->next)
+        n += strcmp(c->name, name) == 0;
+    return n;
+}
+
+static int is_xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The text without the XML white space around it (xs:whiteSpace collapse, for non-strings). */
+static h2o_iovec_t trim_space(h2o_iovec_t t)
+{
+    while (t.len > 0 && is_xml_space(t.base[0])) {
+        t.base++;
+        t.len--;
+    }
+    while (t.len > 0 && is_xml_space(t.base[t.len - 1]))
+        t.len--;
+    return t;
+}
+
+int s3_xml_parse_int64(h2o_iovec_t text, int64_t *out)
+{
+    h2o_iovec_t t = trim_space(text);
+    size_t i = 0;
+    int neg = 0;
+    uint64_t v = 0, limit;
+
+    if (t.len > 0 && (t.base[0] == '+' || t.base[0] == '-')) {
+        neg = t.base[0] == '-';
+        i = 1;
+    }
+    if (i == t.len)
+        return -S3_ERR_MALFORMED_XML;
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < t.len; i++) {
+        if (t.base[i] < '0' || t.base[i] > '9')
+            return -S3_ERR_MALFORMED_XML;
+        unsigned digit = (unsigned)(t.base[i] - '0');
+        if (v > (limit - digit) / 10)
+            return -S3_ERR_MALFORMED_XML;
+        v = v * 10 + digit;
+    }
+    /* -2^63 has no positive counterpart: negate in unsigned arithmetic */
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+int s3_xml_parse_bool(h2o_iovec_t text, int *out)
+{
+    h2o_iovec_t t = trim_space(text);
+    if (h2o_memis(t.base, t.len, H2O_STRLIT("true")) || h2o_memis(t.base, t.len, H2O_STRLIT("1")))
+        *out = 1;
+    else if (h2o_memis(t.base, t.len, H2O_STRLIT("false")) || h2o_memis(t.base, t.len, H2O_STRLIT("0")))
+        *out = 0;
+    else
+        return -S3_ERR_MALFORMED_XML;
+    return 0;
+}
+
+/* Reads exactly n decimal digits at p; -1 when one is not a digit. */
+static int read_digits(const char *p, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+/* Days from 1970-01-01 to the given date of the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil), pure arithmetic, so no time zone or libc state is involved. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+int s3_xml_parse_iso8601(h2o_iovec_t text, int64_t *out_ns)
+{
+    h2o_iovec_t t = trim_space(text);
+    const char *p = t.base;
+    size_t n = t.len, i;
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    int64_t frac_ns = 0, offset_s = 0;
+
+    if (n < 10 || p[4] != '-' || p[7] != '-')
+        return -S3_ERR_INVALID_ARGUMENT;
+    if ((y = read_digits(p, 4)) < 0 || (mo = read_digits(p + 5, 2)) < 0 || (d = read_digits(p + 8, 2)) < 0)
+        return -S3_ERR_INVALID_ARGUMENT;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return -S3_ERR_INVALID_ARGUMENT;
+    i = 10;
+    if (i < n) {
+        if (n < 19 || p[10] != 'T' || p[13] != ':' || p[16] != ':')
+            return -S3_ERR_INVALID_ARGUMENT;
+        if ((h = read_digits(p + 11, 2)) < 0 || (mi = read_digits(p + 14, 2)) < 0 || (sec = read_digits(p + 17, 2)) < 0)
+            return -S3_ERR_INVALID_ARGUMENT;
+        if (h > 23 || mi > 59 || sec > 59)
+            return -S3_ERR_INVALID_ARGUMENT;
+        i = 19;
+        if (i < n && p[i] == '.') {
+            size_t start = ++i;
+            int64_t scale = 100000000;
+            for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+                frac_ns += (p[i] - '0') * scale;
+                scale /= 10;
+            }
+            if (i == start)
+                return -S3_ERR_INVALID_ARGUMENT;
+        }
+        /* a time of day needs its zone: without one it would be local time, which is nobody's */
+        if (i == n)
+            return -S3_ERR_INVALID_ARGUMENT;
+        if (p[i] == 'Z') {
+            i++;
+        } else if (p[i] == '+' || p[i] == '-') {
+            int sign = p[i] == '-' ? -1 : 1, oh, om;
+            if (n - i == 6 && p[i + 3] == ':') {
+                oh = read_digits(p + i + 1, 2);
+                om = read_digits(p + i + 4, 2);
+            } else if (n - i == 5) {
+                oh = read_digits(p + i + 1, 2);
+                om = read_digits(p + i + 3, 2);
+            } else {
+                return -S3_ERR_INVALID_ARGUMENT;
+            }
+            if (oh < 0 || om < 0 || oh > 23 || om > 59)
+                return -S3_ERR_INVALID_ARGUMENT;
+            offset_s = sign * (int64_t)(oh * 3600 + om * 60);
+            i = n;
+        } else {
+            return -S3_ERR_INVALID_ARGUMENT;
+        }
+        if (i != n)
+            return -S3_ERR_INVALID_ARGUMENT;
+    }
+    /* int64 nanoseconds span 1677-09-21 .. 2262-04-11: whole years inside are safe */
+    if (y < 1678 || y > 2261)
+        return -S3_ERR_INVALID_ARGUMENT;
+    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    *out_ns = secs * 1000000000 + frac_ns;
+    return 0;
 }

@@ -14,6 +14,12 @@
  * skipped, so newer SDK fields do not break older servers. Results live in the pool. Every
  * failure (malformed, wrong root, missing required element, bad value, too large) returns
  * -S3_ERR_MALFORMED_XML.
+ *
+ * Element trees: documents whose checks S3 makes in an order of its own (the bucket
+ * configurations: tagging, CORS, lifecycle, object lock) are read whole into a small tree first,
+ * with the same refusals and caps plus a cap on the number of elements, and then checked by
+ * walking it, so that the first fault S3 would report is the one reported. The value readers
+ * below (integers, booleans, ISO 8601 times) read an element's text as XML Schema does.
  */
 #ifndef YC_S3_XML_H
 #define YC_S3_XML_H
@@ -132,5 +138,43 @@ typedef struct {
 /* Parses a VersioningConfiguration body: Status Enabled|Suspended, MfaDelete Enabled|Disabled,
  * both optional; other values → -S3_ERR_MALFORMED_XML. */
 int s3_xml_parse_versioning(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_xml_versioning_t *out);
+
+/* ---- element trees ---- */
+
+typedef struct s3_xml_node s3_xml_node_t;
+struct s3_xml_node {
+    const char *name;     /* local name, namespace dropped; NUL-terminated */
+    h2o_iovec_t text;     /* a leaf's character data, decoded, NUL-terminated; "" for an element with children */
+    int has_children;     /* 1 when the element holds elements */
+    s3_xml_node_t *first; /* first child element, in document order */
+    s3_xml_node_t *next;  /* next sibling */
+};
+
+/* Reads body (at most max_body bytes, at most max_nodes elements) into a tree whose memory comes
+ * from pool, and returns its root element in *root. Refuses what the request body parsers refuse
+ * (DOCTYPE, entity declarations, depth over S3_XML_MAX_DEPTH, a text over S3_XML_MAX_TEXT), and
+ * an empty or oversized body. Returns 0 or -S3_ERR_MALFORMED_XML. */
+int s3_xml_parse_tree(h2o_mem_pool_t *pool, h2o_iovec_t body, size_t max_body, size_t max_nodes, s3_xml_node_t **root);
+
+/* 1 when node is called name, else 0. */
+int s3_xml_is(const s3_xml_node_t *node, const char *name);
+/* The first child of parent called name, or NULL. */
+const s3_xml_node_t *s3_xml_child(const s3_xml_node_t *parent, const char *name);
+/* How many children of parent are called name. */
+size_t s3_xml_count(const s3_xml_node_t *parent, const char *name);
+
+/* Reads an xs:integer: optional sign, decimal digits, surrounding XML white space. Returns 0 or
+ * -S3_ERR_MALFORMED_XML (not an integer, or outside int64). */
+int s3_xml_parse_int64(h2o_iovec_t text, int64_t *out);
+/* Reads an xs:boolean (true, false, 1, 0, surrounding white space). Returns 0 or
+ * -S3_ERR_MALFORMED_XML. */
+int s3_xml_parse_bool(h2o_iovec_t text, int *out);
+
+/* Reads an ISO 8601 time into nanoseconds since the epoch (UTC): YYYY-MM-DDThh:mm:ss, optional
+ * fraction (digits past nanoseconds dropped), then Z or an offset +hh:mm / -hh:mm / +hhmm; or a
+ * bare date YYYY-MM-DD, read as its midnight UTC. Surrounding XML white space is allowed. Times
+ * int64 nanoseconds cannot hold (before 1678, after 2261) are refused. Returns 0 or
+ * -S3_ERR_INVALID_ARGUMENT. */
+int s3_xml_parse_iso8601(h2o_iovec_t text, int64_t *out_ns);
 
 #endif

@@ -65,6 +65,11 @@ TEST(test_error_info_gives_code_and_status)
         {S3_ERR_INVALID_URI, "InvalidURI", 400},
         {S3_ERR_INVALID_PART_NUMBER, "InvalidPartNumber", 416},
         {S3_ERR_STORAGE_FULL, "StorageFull", 507},
+        {S3_ERR_ACCESS_FORBIDDEN, "AccessForbidden", 403},
+        {S3_ERR_BAD_REQUEST, "BadRequest", 400},
+        {S3_ERR_INVALID_TAG, "InvalidTag", 400},
+        {S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIGURATION, "NoSuchObjectLockConfiguration", 404},
+        {S3_ERR_OBJECT_LOCK_CONFIGURATION_NOT_FOUND_ERROR, "ObjectLockConfigurationNotFoundError", 404},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const s3_error_info_t *info = s3_error_info(cases[i].err);
@@ -147,6 +152,35 @@ TEST(test_error_xml_without_resource_or_request_id_omits_them)
     CHECK(ok);
 }
 
+TEST(test_error_detail_records_code_message_and_fields)
+{
+    s3_error_detail_t d;
+    memset(&d, 0, sizeof(d));
+    CHECK_EQ_INT(s3_error_detail_set(&d, S3_ERR_INVALID_TAG, "The TagKey you have provided is invalid"),
+                 -S3_ERR_INVALID_TAG);
+    s3_error_detail_field(&d, "TagKey", IOV("k"));
+    s3_error_detail_field(&d, "TagValue", IOV("v"));
+    s3_error_detail_field(&d, "Third", IOV("dropped"));
+    CHECK_EQ_INT(d.err, S3_ERR_INVALID_TAG);
+    CHECK(iov_eq(d.message, "The TagKey you have provided is invalid"));
+    CHECK_EQ_INT(d.nfields, 2);
+    CHECK(strcmp(d.fields[1].name, "TagValue") == 0 && iov_eq(d.fields[1].value, "v"));
+    /* a new answer drops the fields of the one before; NULL is the code's own message */
+    CHECK_EQ_INT(s3_error_detail_set(&d, S3_ERR_MALFORMED_XML, NULL), -S3_ERR_MALFORMED_XML);
+    CHECK(d.message.base == NULL && d.nfields == 0);
+    /* no detail wanted: still the code */
+    CHECK_EQ_INT(s3_error_detail_set(NULL, S3_ERR_BAD_REQUEST, "x"), -S3_ERR_BAD_REQUEST);
+    s3_error_detail_field(NULL, "A", IOV("b"));
+}
+
+TEST(test_error_access_forbidden_keeps_s3_wording)
+{
+    CHECK(strcmp(s3_error_info(S3_ERR_ACCESS_FORBIDDEN)->message,
+                 "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, "
+                 "request method / Access-Control-Request-Method or Access-Control-Request-Headers are not "
+                 "whitelisted by the resource's CORS spec.") == 0);
+}
+
 int main(void)
 {
     RUN(test_error_info_gives_code_and_status);
@@ -157,5 +191,7 @@ int main(void)
     RUN(test_error_xml_with_defaults);
     RUN(test_error_xml_escapes_message_fields_and_resource);
     RUN(test_error_xml_without_resource_or_request_id_omits_them);
+    RUN(test_error_detail_records_code_message_and_fields);
+    RUN(test_error_access_forbidden_keeps_s3_wording);
     return unit_done();
 }

@@ -439,6 +439,145 @@ TEST(test_parse_versioning_when_value_invalid_fails)
         CHECK_EQ_INT(s3_xml_parse_versioning(&pool, IOV(bad[i]), &v), -S3_ERR_MALFORMED_XML);
 }
 
+/* ---- element trees and value readers ---- */
+
+TEST(test_tree_reads_elements_in_order)
+{
+    s3_xml_node_t *root;
+    CHECK_EQ_INT(
+        s3_xml_parse_tree(&pool,
+                          IOV("<?xml version=\"1.0\"?>\n<R xmlns=\"" S3_XML_NS "\">\n  <A>1</A>\n  <B><C>x &amp; y"
+                              "</C><C/></B>\n  <A>2</A></R>"),
+                          4096, 16, &root),
+        0);
+    CHECK(s3_xml_is(root, "R") && root->has_children);
+    CHECK(iov_eq(root->text, ""));
+    const s3_xml_node_t *a = root->first, *b = a->next, *a2 = b->next;
+    CHECK(s3_xml_is(a, "A") && iov_eq(a->text, "1") && !a->has_children);
+    CHECK(s3_xml_is(b, "B") && b->has_children);
+    CHECK(iov_eq(b->first->text, "x & y") && iov_eq(b->first->next->text, ""));
+    CHECK(b->first->next->next == NULL);
+    CHECK(s3_xml_is(a2, "A") && iov_eq(a2->text, "2") && a2->next == NULL);
+    CHECK_EQ_INT(s3_xml_count(root, "A"), 2);
+    CHECK_EQ_INT(s3_xml_count(root, "Z"), 0);
+    CHECK(s3_xml_child(root, "A") == a);
+    CHECK(s3_xml_child(root, "C") == NULL); /* children only, not deeper */
+}
+
+TEST(test_tree_keeps_local_names_of_prefixed_elements)
+{
+    s3_xml_node_t *root;
+    CHECK_EQ_INT(
+        s3_xml_parse_tree(&pool, IOV("<s3:R xmlns:s3=\"" S3_XML_NS "\"><s3:A>v</s3:A></s3:R>"), 4096, 16, &root), 0);
+    CHECK(s3_xml_is(root, "R") && s3_xml_is(root->first, "A"));
+}
+
+TEST(test_tree_refuses_what_the_parsers_refuse)
+{
+    static char deep[1024];
+    s3_xml_node_t *root;
+    size_t len = 0;
+    for (int i = 0; i < S3_XML_MAX_DEPTH + 1; i++)
+        len += (size_t)snprintf(deep + len, sizeof(deep) - len, "<a>");
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV(deep), 4096, 100, &root), -S3_ERR_MALFORMED_XML);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV("<!DOCTYPE r><r/>"), 4096, 16, &root), -S3_ERR_MALFORMED_XML);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV("<r>&e;</r>"), 4096, 16, &root), -S3_ERR_MALFORMED_XML);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV("<r><a></r>"), 4096, 16, &root), -S3_ERR_MALFORMED_XML);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV(""), 4096, 16, &root), -S3_ERR_MALFORMED_XML);
+    CHECK(root == NULL);
+}
+
+TEST(test_tree_caps_elements_body_and_text)
+{
+    s3_xml_node_t *root;
+    char *text = h2o_mem_alloc_pool(&pool, S3_XML_MAX_TEXT + 64);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV("<r><a/><a/><a/></r>"), 4096, 4, &root), 0);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV("<r><a/><a/><a/><a/></r>"), 4096, 4, &root), -S3_ERR_MALFORMED_XML);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV("<r><a/><a/></r>"), 10, 16, &root), -S3_ERR_MALFORMED_XML);
+    memcpy(text, "<r>", 3);
+    memset(text + 3, 'x', S3_XML_MAX_TEXT + 1);
+    memcpy(text + 3 + S3_XML_MAX_TEXT + 1, "</r>", 5);
+    CHECK_EQ_INT(s3_xml_parse_tree(&pool, IOV(text), 1 << 20, 16, &root), -S3_ERR_MALFORMED_XML);
+}
+
+TEST(test_parse_int64_reads_xs_integer)
+{
+    int64_t v;
+    CHECK_EQ_INT(s3_xml_parse_int64(IOV(" 42\n"), &v), 0);
+    CHECK_EQ_INT(v, 42);
+    CHECK_EQ_INT(s3_xml_parse_int64(IOV("-7"), &v), 0);
+    CHECK_EQ_INT(v, -7);
+    CHECK_EQ_INT(s3_xml_parse_int64(IOV("+007"), &v), 0);
+    CHECK_EQ_INT(v, 7);
+    CHECK_EQ_INT(s3_xml_parse_int64(IOV("9223372036854775807"), &v), 0);
+    CHECK(v == INT64_MAX);
+    CHECK_EQ_INT(s3_xml_parse_int64(IOV("-9223372036854775808"), &v), 0);
+    CHECK(v == INT64_MIN);
+    static const char *const bad[] = {"", " ", "-", "1.0", "1e3", "0x10", "9223372036854775808", "- 1", "1 2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ_INT(s3_xml_parse_int64(IOV(bad[i]), &v), -S3_ERR_MALFORMED_XML);
+}
+
+TEST(test_parse_bool_reads_xs_boolean)
+{
+    int b;
+    CHECK(s3_xml_parse_bool(IOV("true"), &b) == 0 && b == 1);
+    CHECK(s3_xml_parse_bool(IOV(" 1 "), &b) == 0 && b == 1);
+    CHECK(s3_xml_parse_bool(IOV("false"), &b) == 0 && b == 0);
+    CHECK(s3_xml_parse_bool(IOV("0"), &b) == 0 && b == 0);
+    CHECK_EQ_INT(s3_xml_parse_bool(IOV("True"), &b), -S3_ERR_MALFORMED_XML);
+    CHECK_EQ_INT(s3_xml_parse_bool(IOV("yes"), &b), -S3_ERR_MALFORMED_XML);
+}
+
+TEST(test_parse_iso8601_reads_times_and_dates)
+{
+    int64_t ns;
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV("2014-01-15T10:30:00Z"), &ns), 0);
+    CHECK(ns == 1389781800LL * 1000000000);
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV("2014-01-15T10:30:00.123456789Z"), &ns), 0);
+    CHECK(ns == 1389781800LL * 1000000000 + 123456789);
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV("2014-01-15T10:30:00.5123456789999Z"), &ns), 0);
+    CHECK(ns == 1389781800LL * 1000000000 + 512345678);
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV("2014-01-15T18:30:00+08:00"), &ns), 0);
+    CHECK(ns == 1389781800LL * 1000000000);
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV("2014-01-15T09:00:00-0130"), &ns), 0);
+    CHECK(ns == 1389781800LL * 1000000000);
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV(" 2016-02-29 "), &ns), 0); /* a bare date: its midnight UTC */
+    CHECK(ns == 1456704000LL * 1000000000);
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV("1969-12-31T23:59:59Z"), &ns), 0);
+    CHECK(ns == -1000000000LL);
+    CHECK_EQ_INT(s3_xml_parse_iso8601(IOV("2000-03-01T00:00:00.000Z"), &ns), 0);
+    CHECK(ns == 951868800LL * 1000000000);
+}
+
+TEST(test_parse_iso8601_refuses_other_forms)
+{
+    static const char *const bad[] = {
+        "2014-02-29",
+        "2015-13-01",
+        "2014-01-32",
+        "2014-01-15T24:00:00Z",
+        "2014-01-15T10:60:00Z",
+        "2014-01-15T10:30:60Z",
+        "2014-01-15T10:30:00",
+        "2014-01-15T10:30:00.Z",
+        "2014-01-15 10:30:00Z",
+        "Fri, 01 Jan 2016 00:00:00 GMT",
+        "20140115T103000Z",
+        "2014-01-15T10:30:00Zx",
+        "2014-01-15T10:30:00+8:00",
+        "3000-01-01T00:00:00Z",
+        "1600-01-01",
+        "",
+        "2014-1-15",
+        "2014-01-15t10:30:00z",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t ns;
+        CHECK_EQ_INT(s3_xml_parse_iso8601(IOV(bad[i]), &ns), -S3_ERR_INVALID_ARGUMENT);
+    }
+}
+
 int main(void)
 {
     h2o_mem_init_pool(&pool);
@@ -473,6 +612,14 @@ int main(void)
     RUN(test_parse_create_bucket_location);
     RUN(test_parse_versioning_status);
     RUN(test_parse_versioning_when_value_invalid_fails);
+    RUN(test_tree_reads_elements_in_order);
+    RUN(test_tree_keeps_local_names_of_prefixed_elements);
+    RUN(test_tree_refuses_what_the_parsers_refuse);
+    RUN(test_tree_caps_elements_body_and_text);
+    RUN(test_parse_int64_reads_xs_integer);
+    RUN(test_parse_bool_reads_xs_boolean);
+    RUN(test_parse_iso8601_reads_times_and_dates);
+    RUN(test_parse_iso8601_refuses_other_forms);
     h2o_mem_clear_pool(&pool);
     return unit_done();
 }
