@@ -23,7 +23,6 @@ typedef struct {
 
 struct yc_server {
     yc_server_config_t cfg;
-    yc_listen_watch_t watch;
     h2o_globalconf_t globalconf;
     loop_thread_t *loops;
     size_t nloops, started;
@@ -43,10 +42,6 @@ int yc_server_new(const yc_server_config_t *cfg, yc_server_t **out)
     if (s == NULL)
         return -ENOMEM;
     s->cfg = *cfg;
-    if (cfg->watch != NULL) {
-        s->watch = *cfg->watch;
-        s->cfg.watch = &s->watch;
-    }
     h2o_config_init(&s->globalconf);
     s->globalconf.max_request_entity_size = cfg->max_request_entity_size;
     s->globalconf.http1.req_timeout = cfg->req_timeout_ms;
@@ -81,14 +76,20 @@ static void *loop_main(void *arg)
     loop_thread_t *lt = arg;
     yc_server_t *s = lt->srv;
 
+    if (s->cfg.on_loop != NULL) {
+        h2o_loop_t *loop = h2o_evloop_create();
+        yc_loop_init(&lt->loop, loop);
+        if (s->cfg.on_loop(s->cfg.arg, loop, &lt->loop, lt->fd, (size_t)(lt - s->loops)) != 0)
+            return NULL;
+        while (!atomic_load(&s->stopping))
+            h2o_evloop_run(loop, INT32_MAX);
+        return NULL;
+    }
     h2o_context_init(&lt->ctx, h2o_evloop_create(), &s->globalconf);
     yc_loop_init(&lt->loop, lt->ctx.loop);
     lt->accept_ctx.ctx = &lt->ctx;
     lt->accept_ctx.hosts = s->globalconf.hosts;
-    if (s->cfg.watch != NULL)
-        lt->listener = yc_listen_start_watched(lt->ctx.loop, lt->fd, &lt->accept_ctx, s->cfg.watch);
-    else
-        lt->listener = yc_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
+    lt->listener = yc_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
     while (!atomic_load(&s->stopping))
         h2o_evloop_run(lt->ctx.loop, INT32_MAX);
     return NULL;

@@ -1,7 +1,8 @@
-/* server.h — the h2o server set-up yc-gateway and yc-store share: one global configuration with a
- * single handler on "/", and per event loop a thread of its own with its h2o context, its queue
- * of finished jobs (pool.h) and its own SO_REUSEPORT listener (listen.h), so that the kernel
- * spreads connections over the loops and no lock sits on the accept path.
+/* server.h — the server set-up yc-gateway and yc-store share: per event loop a thread of its own
+ * with its queue of finished jobs (pool.h) and its own SO_REUSEPORT listener (listen.h), so that
+ * the kernel spreads connections over the loops and no lock sits on the accept path. Each loop
+ * serves its listener with h2o (one global configuration with a single handler on "/") or, when
+ * the app gives on_loop, with whatever the app starts there (the HTTP layer of http.h).
  *
  * Everything of h2o that a loop owns is made on the loop's own thread: sockets take their
  * buffers from the creating thread's __thread allocator, and two loops reading into buffers from
@@ -28,7 +29,10 @@ typedef struct {
      * or started the request. */
     int (*on_request)(void *arg, h2o_req_t *req);
     void *arg;
-    const yc_listen_watch_t *watch; /* NULL: connections are not watched; else copied */
+    /* Instead of h2o: called on each loop's thread once its loop and job queue are made, with the
+     * loop's listening socket (the app serves it, e.g. yc_http_server_listen) and the loop's index;
+     * non-zero stops that loop. */
+    int (*on_loop)(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int listen_fd, size_t index);
 } yc_server_config_t;
 
 /* Makes the configuration (*cfg is copied); nothing listens or runs yet. 0 or -ENOMEM. */

@@ -223,15 +223,40 @@ static void heal_work(gw_ctx_t *ctx)
                                 (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns));
 }
 
+/* The gateway's counters: the request intake's and the HTTP layer's (summed over the loops). */
+static void stats_work(gw_ctx_t *ctx)
+{
+    gw_env_t *env = ctx->env;
+    yc_http_stats_t http = {0};
+
+    if (env->http_stats != NULL)
+        env->http_stats(env->http_stats_arg, &http);
+    respond_json(ctx, json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "bodyBytesBeforeAuth",
+                                (json_int_t)atomic_load(&env->body_before_auth), "bodyBytesIn",
+                                (json_int_t)atomic_load(&env->body_bytes_in), "bytesOut",
+                                (json_int_t)atomic_load(&env->bytes_out), "refusedBeforeBody",
+                                (json_int_t)atomic_load(&env->refused_before_body), "inflight",
+                                (json_int_t)atomic_load(&env->inflight), "http", "connections",
+                                (json_int_t)http.connections, "inputBytes", (json_int_t)http.input_bytes, "accepted",
+                                (json_int_t)http.accepted, "refused", (json_int_t)http.refused, "requests",
+                                (json_int_t)http.requests, "layerErrors", (json_int_t)http.layer_errors));
+}
+
 void gw_admin(gw_ctx_t *ctx)
 {
-    h2o_req_t *req = ctx->req;
+    gw_req_t *req = ctx->req;
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
     h2o_iovec_t path = h2o_iovec_init(req->input.path.base, path_len);
 
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/info")) &&
         h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         gw_dispatch(ctx, info_work);
+        return;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/stats")) &&
+        h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+        stats_work(ctx); /* counters only: nothing that blocks */
+        gw_respond(ctx);
         return;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/status")) &&

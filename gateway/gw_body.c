@@ -1,9 +1,12 @@
-/* gw_body.c — payload extraction and verification (see gw_body.h). */
+/* gw_body.c — reading request bodies whole or streamed, payload extraction and verification
+ * (see gw_body.h). */
 #include "gateway/gw_body.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/chunked.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,4 +150,480 @@ int gw_body_payload(gw_ctx_t *ctx, int defer_sha256, int *sha256_pending)
     default:
         return 0;
     }
+}
+
+/* ---------------------------------------------------------------- bodies read whole */
+
+typedef struct {
+    gw_ctx_t *ctx;
+    void (*next)(gw_ctx_t *ctx);
+    char *buf;
+    size_t len, cap;
+} whole_read_t;
+
+static void whole_free(void *p)
+{
+    free(p);
+}
+
+static s3_error_t read_error(int status)
+{
+    switch (status) {
+    case -ETIMEDOUT:
+        return S3_ERR_REQUEST_TIMEOUT;
+    case -EBADMSG:
+        return S3_ERR_BAD_REQUEST;
+    case -ENOMEM:
+        return S3_ERR_SLOW_DOWN;
+    default:
+        return S3_ERR_INCOMPLETE_BODY; /* the client left before the end */
+    }
+}
+
+static void count_in(gw_req_t *r, size_t n)
+{
+    r->bytes_in += n;
+    atomic_fetch_add(&r->env->body_bytes_in, n);
+    if (!r->authenticated)
+        atomic_fetch_add(&r->env->body_before_auth, n);
+}
+
+static void on_whole_data(yc_http_req_t *http, void *arg, h2o_iovec_t data, int status)
+{
+    whole_read_t *w = arg;
+    gw_ctx_t *ctx = w->ctx;
+
+    if (status < 0) {
+        gw_fail(ctx, read_error(status), NULL);
+        return;
+    }
+    count_in(ctx->req, data.len);
+    if (data.len > GW_BODY_WHOLE_MAX - w->len) {
+        gw_fail(ctx, S3_ERR_MAX_MESSAGE_LENGTH_EXCEEDED, NULL);
+        return;
+    }
+    if (w->len + data.len > w->cap) {
+        size_t cap = w->cap > 0 ? w->cap : 16 * 1024;
+        while (cap < w->len + data.len)
+            cap *= 2;
+        char *buf = realloc(w->buf, cap);
+        if (buf == NULL) {
+            gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
+            return;
+        }
+        w->buf = ctx->body_stream = buf;
+        w->cap = cap;
+    }
+    memcpy(w->buf + w->len, data.base, data.len);
+    w->len += data.len;
+    if (status == YC_HTTP_BODY_END) {
+        ctx->req->entity = h2o_iovec_init(w->buf != NULL ? w->buf : "", w->len);
+        w->next(ctx);
+        return;
+    }
+    if (yc_http_body_read(http, on_whole_data, w) != 0)
+        gw_fail(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+}
+
+void gw_body_read_whole(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
+{
+    yc_http_req_t *http = ctx->req->http;
+
+    if (http->content_length == 0) {
+        ctx->req->entity = h2o_iovec_init("", 0);
+        next(ctx);
+        return;
+    }
+    if (http->content_length != YC_HTTP_LENGTH_UNKNOWN && http->content_length > GW_BODY_WHOLE_MAX) {
+        gw_fail(ctx, S3_ERR_MAX_MESSAGE_LENGTH_EXCEEDED, NULL); /* before a byte of it is read */
+        return;
+    }
+    whole_read_t *w = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*w));
+    *w = (whole_read_t){.ctx = ctx, .next = next};
+    if (http->content_length != YC_HTTP_LENGTH_UNKNOWN) {
+        w->cap = (size_t)http->content_length;
+        if ((w->buf = malloc(w->cap)) == NULL) {
+            gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
+            return;
+        }
+    }
+    ctx->body_stream = w->buf;
+    ctx->body_stream_free = whole_free;
+    if (yc_http_body_read(http, on_whole_data, w) != 0)
+        gw_fail(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+}
+
+/* ---------------------------------------------------------------- streamed bodies
+ *
+ * The ring: slots rd, rd+1, ... hold the worker's slot (in_use) then nfull full ones; wr follows
+ * them and is being filled (wfill bytes). The loop fills only free slots; a piece of body that
+ * does not fit waits as `pending` (the layer keeps it until the next read) until the worker
+ * frees a slot and wakes the loop. The worker waits on the condition variable while no slot is
+ * full. Everything the two sides share is under the mutex; the HTTP layer is touched on the
+ * loop only. */
+
+typedef struct {
+    yc_job_t wake; /* a message to the loop (done runs there): a slot came free, or start */
+    gw_ctx_t *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *slot[GW_BODY_SLOTS];
+    size_t slot_len[GW_BODY_SLOTS];
+    size_t cap;               /* bytes per slot (the last one of a body may hold fewer) */
+    unsigned rd, wr, nfull;   /* see above */
+    int in_use;               /* the worker holds slot rd */
+    size_t wfill;             /* bytes in slot wr */
+    uint64_t size, decoded;   /* payload bytes expected, placed in slots so far */
+    s3_chunked_t *dec;        /* aws-chunked framing, else NULL */
+    h2o_iovec_t pending;      /* body bytes from the layer not taken yet */
+    int pending_status;       /* the status they came with */
+    int started, reading, paused, wake_queued, ended;
+    s3_error_t error;         /* S3_OK while all is well */
+    const char *error_message;
+    char trailer_algo[24], trailer_value[96]; /* a verified trailing checksum */
+} body_stream_t;
+
+static void stream_fail(body_stream_t *bs, s3_error_t err, const char *message)
+{
+    if (bs->error == S3_OK) {
+        bs->error = err;
+        bs->error_message = message;
+    }
+}
+
+/* Bytes the free slots can take now (the whole rest once the payload is complete: only framing
+ * follows then). Under the mutex. */
+static uint64_t stream_room(const body_stream_t *bs)
+{
+    unsigned free_slots = GW_BODY_SLOTS - bs->nfull - (unsigned)bs->in_use;
+    if (bs->decoded >= bs->size)
+        return UINT64_MAX;
+    if (free_slots == 0)
+        return 0;
+    uint64_t room = (uint64_t)(bs->cap - bs->wfill) + (uint64_t)(free_slots - 1) * bs->cap;
+    return room < bs->size - bs->decoded ? room : bs->size - bs->decoded;
+}
+
+/* Places payload bytes in the free slots (the caller made sure they fit). Under the mutex. */
+static int stream_place(void *arg, const uint8_t *data, size_t len)
+{
+    body_stream_t *bs = arg;
+
+    if (len > bs->size - bs->decoded) {
+        stream_fail(bs, S3_ERR_INCOMPLETE_BODY, "The payload is longer than the length given");
+        return -1;
+    }
+    while (len > 0) {
+        unsigned i = bs->wr;
+        size_t target = bs->cap;
+        uint64_t slot_start = bs->decoded - bs->wfill;
+        if (bs->size - slot_start < target)
+            target = (size_t)(bs->size - slot_start);
+        if (bs->slot[i] == NULL && (bs->slot[i] = malloc(bs->cap)) == NULL) {
+            stream_fail(bs, S3_ERR_SLOW_DOWN, NULL);
+            return -1;
+        }
+        size_t n = target - bs->wfill < len ? target - bs->wfill : len;
+        memcpy(bs->slot[i] + bs->wfill, data, n);
+        bs->wfill += n;
+        bs->decoded += n;
+        data += n;
+        len -= n;
+        if (bs->wfill == target) {
+            bs->slot_len[i] = target;
+            bs->nfull++;
+            bs->wr = (bs->wr + 1) % GW_BODY_SLOTS;
+            bs->wfill = 0;
+            pthread_cond_signal(&bs->cv);
+        }
+    }
+    return 0;
+}
+
+static void stream_read(body_stream_t *bs);
+
+/* The end of the HTTP body: the framing's last checks. Under the mutex. */
+static void stream_end(body_stream_t *bs)
+{
+    int ret;
+
+    bs->ended = 1;
+    if (bs->dec != NULL && bs->error == S3_OK && (ret = s3_chunked_finish(bs->dec)) != 0) {
+        if (ret == S3_CHUNKED_BAD_DIGEST) {
+            snprintf(bs->trailer_value, sizeof(bs->trailer_value), "The %s you specified did not match the calculated checksum.",
+                     s3_checksum_alg_name(s3_chunked_trailer_alg(bs->dec)));
+            stream_fail(bs, S3_ERR_BAD_DIGEST, bs->trailer_value);
+        } else {
+            stream_fail(bs, chunked_error(ret), NULL);
+        }
+    } else if (bs->error == S3_OK && bs->decoded < bs->size) {
+        stream_fail(bs, S3_ERR_INCOMPLETE_BODY, NULL);
+    } else if (bs->dec != NULL && bs->error == S3_OK && s3_chunked_trailer_alg(bs->dec) != S3_CHECKSUM_NONE) {
+        snprintf(bs->trailer_algo, sizeof(bs->trailer_algo), "%s", s3_checksum_alg_name(s3_chunked_trailer_alg(bs->dec)));
+        snprintf(bs->trailer_value, sizeof(bs->trailer_value), "%s", s3_chunked_trailer_value(bs->dec));
+    }
+    pthread_cond_signal(&bs->cv);
+}
+
+/* Takes what it can of the pending bytes; 1 when all of them went. Loop thread, under the mutex. */
+static int stream_take(body_stream_t *bs)
+{
+    while (bs->pending.len > 0 && bs->error == S3_OK) {
+        uint64_t room = stream_room(bs);
+        size_t n = room < bs->pending.len ? (size_t)room : bs->pending.len;
+        int ret = 0;
+        if (n == 0)
+            return 0;
+        if (bs->dec != NULL) {
+            /* the decoded bytes of n framed ones are at most n: they fit */
+            if ((ret = s3_chunked_feed(bs->dec, (const uint8_t *)bs->pending.base, n)) != 0 && bs->error == S3_OK)
+                stream_fail(bs, chunked_error(ret), NULL);
+        } else {
+            stream_place(bs, (const uint8_t *)bs->pending.base, n);
+        }
+        bs->pending.base += n;
+        bs->pending.len -= n;
+    }
+    if (bs->error == S3_OK && bs->pending_status == YC_HTTP_BODY_END)
+        stream_end(bs);
+    bs->pending_status = YC_HTTP_BODY_MORE;
+    return 1;
+}
+
+static void on_stream_data(yc_http_req_t *http, void *arg, h2o_iovec_t data, int status)
+{
+    body_stream_t *bs = arg;
+
+    count_in(bs->ctx->req, data.len);
+    pthread_mutex_lock(&bs->mu);
+    bs->reading = 0;
+    if (status < 0) {
+        stream_fail(bs, read_error(status), NULL);
+        pthread_cond_signal(&bs->cv);
+    } else {
+        bs->pending = data;
+        bs->pending_status = status;
+        if (!stream_take(bs))
+            bs->paused = 1; /* the worker wakes us when it frees a slot */
+    }
+    pthread_mutex_unlock(&bs->mu);
+    stream_read(bs);
+}
+
+/* Asks the layer for more body when there is room for it. Loop thread. */
+static void stream_read(body_stream_t *bs)
+{
+    pthread_mutex_lock(&bs->mu);
+    int go = !bs->reading && !bs->paused && !bs->ended && bs->error == S3_OK && bs->pending.len == 0;
+    if (go)
+        bs->reading = 1;
+    pthread_mutex_unlock(&bs->mu);
+    if (go && yc_http_body_read(bs->ctx->req->http, on_stream_data, bs) != 0) {
+        pthread_mutex_lock(&bs->mu);
+        bs->reading = 0;
+        stream_fail(bs, S3_ERR_INTERNAL_ERROR, NULL);
+        pthread_cond_signal(&bs->cv);
+        pthread_mutex_unlock(&bs->mu);
+    }
+}
+
+/* On the loop: the worker started the stream or freed a slot. */
+static void on_stream_wake(yc_job_t *job)
+{
+    body_stream_t *bs = H2O_STRUCT_FROM_MEMBER(body_stream_t, wake, job);
+
+    pthread_mutex_lock(&bs->mu);
+    bs->wake_queued = 0;
+    bs->paused = 0;
+    if (!stream_take(bs))
+        bs->paused = 1;
+    pthread_mutex_unlock(&bs->mu);
+    stream_read(bs);
+}
+
+/* Worker: wakes the loop when it waits for the worker (or was never started). Under the mutex;
+ * returns 1 when the caller must send the wake message after unlocking. */
+static int stream_need_wake(body_stream_t *bs)
+{
+    if ((bs->started && !bs->paused) || bs->wake_queued || bs->ended || bs->error != S3_OK)
+        return 0;
+    bs->started = 1;
+    bs->wake_queued = 1;
+    return 1;
+}
+
+static void stream_send_wake(body_stream_t *bs)
+{
+    h2o_multithread_send_message(&bs->wake.loop->receiver, &bs->wake.super);
+}
+
+/* Worker: gives back the slot it held. Under the mutex. */
+static void stream_release(body_stream_t *bs)
+{
+    if (bs->in_use) {
+        bs->in_use = 0;
+        bs->rd = (bs->rd + 1) % GW_BODY_SLOTS;
+    }
+}
+
+static const uint8_t *stream_next(void *arg, uint64_t off, size_t len)
+{
+    body_stream_t *bs = arg;
+    const uint8_t *out = NULL;
+
+    if (len == 0)
+        return (const uint8_t *)""; /* an empty stripe takes nothing of the body */
+    pthread_mutex_lock(&bs->mu);
+    stream_release(bs);
+    int wake = stream_need_wake(bs);
+    pthread_mutex_unlock(&bs->mu);
+    if (wake)
+        stream_send_wake(bs);
+    pthread_mutex_lock(&bs->mu);
+    while (bs->nfull == 0 && bs->error == S3_OK && !bs->ended)
+        pthread_cond_wait(&bs->cv, &bs->mu);
+    if (bs->error == S3_OK && bs->nfull == 0)
+        stream_fail(bs, S3_ERR_INCOMPLETE_BODY, NULL);
+    if (bs->error == S3_OK && bs->slot_len[bs->rd] != len)
+        stream_fail(bs, S3_ERR_INTERNAL_ERROR, NULL); /* the data pass asks stripe by stripe, as filled */
+    if (bs->error == S3_OK) {
+        bs->nfull--;
+        bs->in_use = 1;
+        out = bs->slot[bs->rd];
+    }
+    pthread_mutex_unlock(&bs->mu);
+    return out;
+}
+
+static void stream_free(void *p)
+{
+    body_stream_t *bs = p;
+    for (unsigned i = 0; i < GW_BODY_SLOTS; i++)
+        free(bs->slot[i]);
+    s3_chunked_free(bs->dec);
+    pthread_mutex_destroy(&bs->mu);
+    pthread_cond_destroy(&bs->cv);
+    free(bs);
+}
+
+static int parse_length(h2o_iovec_t v, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (v.len == 0 || v.len > 19)
+        return -1;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.base[i] < '0' || v.base[i] > '9')
+            return -1;
+        n = n * 10 + (uint64_t)(v.base[i] - '0');
+    }
+    *out = n;
+    return 0;
+}
+
+int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *size, int *sha256_pending)
+{
+    yc_http_req_t *http = ctx->req->http;
+    int streaming = ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_SIGNED ||
+                    ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
+                    ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
+    uint64_t n;
+
+    *sha256_pending = ctx->auth.payload_mode == S3_PAYLOAD_SHA256;
+    if (streaming) {
+        h2o_iovec_t dl = gw_header(ctx, "x-amz-decoded-content-length");
+        if (dl.base == NULL) {
+            gw_set_error(ctx, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
+            return -1;
+        }
+        if (parse_length(dl, &n) != 0) {
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid x-amz-decoded-content-length");
+            return -1;
+        }
+    } else if (http->content_length == YC_HTTP_LENGTH_UNKNOWN) {
+        /* S3 wants the length of an object up front (it decides the layout): so do we */
+        gw_set_error(ctx, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
+        return -1;
+    } else {
+        n = http->content_length;
+    }
+    if (n > ctx->env->cfg->max_object_size) {
+        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
+        return -1;
+    }
+    body_stream_t *bs = calloc(1, sizeof(*bs));
+    if (bs == NULL) {
+        gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
+        return -1;
+    }
+    pthread_mutex_init(&bs->mu, NULL);
+    pthread_cond_init(&bs->cv, NULL);
+    bs->ctx = ctx;
+    bs->size = n;
+    bs->wake.done = on_stream_wake;
+    bs->wake.loop = ctx->req->loop;
+    /* the data pass asks for the whole of an inline object at once, else stripe by stripe */
+    bs->cap = allow_inline && n <= ctx->cluster->inline_max ? (size_t)n : ctx->cluster->stripe_size;
+    if (bs->cap > n)
+        bs->cap = (size_t)n;
+    if (bs->cap == 0)
+        bs->cap = 1;
+    ctx->body_stream = bs;
+    ctx->body_stream_free = stream_free;
+    if (streaming) {
+        h2o_iovec_t trailer = gw_header(ctx, "x-amz-trailer");
+        s3_chunked_config_t cfg = {.mode = ctx->auth.payload_mode,
+                                   .sig = &ctx->sigv4,
+                                   .decoded_length = (int64_t)n,
+                                   .trailer = trailer.base ? trailer : h2o_iovec_init("", 0),
+                                   .on_data = stream_place,
+                                   .cb_arg = bs};
+        int ret = s3_chunked_new(&cfg, &bs->dec);
+        if (ret != 0) {
+            gw_set_error(ctx, chunked_error(ret), NULL);
+            return -1;
+        }
+    }
+    *src = (gw_source_t){stream_next, bs};
+    *size = n;
+    return 0;
+}
+
+int gw_body_end(gw_ctx_t *ctx)
+{
+    body_stream_t *bs = ctx->body_stream;
+
+    if (bs == NULL || ctx->body_stream_free != stream_free)
+        return 0; /* no streamed body (a copy) */
+    pthread_mutex_lock(&bs->mu);
+    stream_release(bs);
+    int wake = stream_need_wake(bs);
+    pthread_mutex_unlock(&bs->mu);
+    if (wake)
+        stream_send_wake(bs);
+    pthread_mutex_lock(&bs->mu);
+    while (!bs->ended && bs->error == S3_OK)
+        pthread_cond_wait(&bs->cv, &bs->mu);
+    int failed = bs->error != S3_OK;
+    if (failed)
+        gw_set_error(ctx, bs->error, bs->error_message);
+    pthread_mutex_unlock(&bs->mu);
+    if (!failed && bs->trailer_algo[0] != 0) {
+        ctx->trailer_checksum_algo = h2o_iovec_init(bs->trailer_algo, strlen(bs->trailer_algo));
+        ctx->trailer_checksum_value = h2o_iovec_init(bs->trailer_value, strlen(bs->trailer_value));
+    }
+    return failed;
+}
+
+int gw_body_failed(gw_ctx_t *ctx)
+{
+    body_stream_t *bs = ctx->body_stream;
+    if (bs == NULL || ctx->body_stream_free != stream_free)
+        return 0;
+    pthread_mutex_lock(&bs->mu);
+    s3_error_t err = bs->error;
+    const char *message = bs->error_message;
+    pthread_mutex_unlock(&bs->mu);
+    if (err != S3_OK)
+        gw_set_error(ctx, err, message);
+    return err != S3_OK;
 }

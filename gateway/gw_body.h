@@ -1,6 +1,18 @@
-/* gw_body.h — turning the request entity into the payload a handler stores.
+/* gw_body.h — the request body: read whole for small documents, streamed for objects and parts,
+ * and turned into the payload a handler stores.
  *
- * h2o hands over the whole entity. Depending on x-amz-content-sha256 it is the payload itself
+ * Bodies are read only once the request is authenticated (gw_s3.c) and, for objects and parts,
+ * once the handler's checks on the worker passed: the first pull of the stream is what asks the
+ * HTTP layer for body (and sends the 100 Continue a client may wait for).
+ *
+ * Small bodies (XML documents) are read whole on the loop before the handler runs, into
+ * ctx->req->entity, at most GW_BODY_WHOLE_MAX bytes. Object and part bodies stream: a worker
+ * pulls them stripe by stripe (a gw_source_t for gw_data_write) from a ring of GW_BODY_SLOTS
+ * stripe buffers that the loop fills from the socket. The loop reads only while a buffer is free
+ * and the worker waits (a condition variable) while none is full, so the socket is read as fast
+ * as the drives take the data, and a request holds GW_BODY_SLOTS stripes whatever its size.
+ *
+ * Depending on x-amz-content-sha256 it is the payload itself
  * (a signed hash, or UNSIGNED-PAYLOAD) or aws-chunked framing around it (streaming modes),
  * whose chunk signatures or trailing checksums are verified while it is decoded (a verified
  * trailer checksum is left in ctx->trailer_checksum_*, for gw_checksums.h). Worker side:
@@ -8,7 +20,11 @@
  */
 #ifndef YC_GW_BODY_H
 #define YC_GW_BODY_H
+#include "gateway/gw_object.h"
 #include "gateway/gw_request.h"
+
+#define GW_BODY_WHOLE_MAX (2u * 1024 * 1024) /* a document read whole: more is MaxMessageLengthExceeded */
+#define GW_BODY_SLOTS 2                      /* stripe buffers of a streamed body */
 
 /* Sets ctx->body to the payload. With defer_sha256 set, a signed payload hash is left for the
  * caller's own pass over the bytes (*sha256_pending = 1 then); otherwise it is checked here.
@@ -20,5 +36,28 @@ static inline int gw_body_prepare(gw_ctx_t *ctx)
 {
     return gw_body_payload(ctx, 0, NULL);
 }
+
+/* Loop side: reads the body whole into ctx->req->entity, then calls next(ctx) on the loop. A body
+ * over GW_BODY_WHOLE_MAX, or one that fails (timeout, malformed framing, the client gone), is
+ * answered here and next is not called. */
+void gw_body_read_whole(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx));
+
+/* Worker side: the payload of an object or part body as a source, and its size: Content-Length,
+ * or x-amz-decoded-content-length for aws-chunked framing (whose chunk signatures and trailing
+ * checksum are verified as it streams). allow_inline as given to gw_data_write. Nothing is read
+ * yet: the first pull starts the reading. On failure the S3 error is set and non-zero returned
+ * (411 MissingContentLength without a length, EntityTooLarge past max_object_size). With
+ * sha256_pending set, the caller hashes the payload and compares (as gw_body_payload). */
+int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *size, int *sha256_pending);
+
+/* Worker side, after the data pass took the whole payload: waits for the rest of the body (the
+ * final chunk and trailer of aws-chunked framing) and its last checks; a verified trailing
+ * checksum is left in ctx->trailer_checksum_*. 0, or non-zero with the S3 error set: the shards
+ * written must be removed. */
+int gw_body_end(gw_ctx_t *ctx);
+
+/* Worker side: non-zero when the streamed body failed (its S3 error set on ctx already): a data
+ * pass that stopped for it must not be answered as a storage error. */
+int gw_body_failed(gw_ctx_t *ctx);
 
 #endif

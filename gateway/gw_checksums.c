@@ -133,15 +133,21 @@ static int read_sent(gw_ctx_t *ctx, gw_checksum_t *c)
     s3_checksum_alg_t alg;
     h2o_iovec_t value;
 
+    h2o_iovec_t trailer = gw_header(ctx, "x-amz-trailer");
+    /* a streamed body's trailer comes after the data pass (gw_body_end): its decoder checks it */
+    int streamed_trailer = trailer.base != NULL && (ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
+                                                    ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER);
+
     if (find_checksum_header(ctx, &alg, &value) != 0)
         return -1;
-    if (ctx->trailer_checksum_algo.base != NULL) {
+    if (ctx->trailer_checksum_algo.base != NULL || streamed_trailer) {
         if (alg != S3_CHECKSUM_NONE) {
             gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
                          "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
             return -1;
         }
-        if (s3_checksum_alg_from_name(ctx->trailer_checksum_algo, &alg) != 0) {
+        if (ctx->trailer_checksum_algo.base != NULL ? s3_checksum_alg_from_name(ctx->trailer_checksum_algo, &alg) != 0
+                                                    : s3_checksum_alg_from_header(trailer, &alg) != 0) {
             gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
             return -1;
         }
@@ -226,13 +232,16 @@ int gw_checksum_finish(gw_ctx_t *ctx, gw_checksum_t *c)
     if (c->alg == S3_CHECKSUM_NONE)
         return 0;
     if (!c->running_active) {
-        /* verified by the aws-chunked decoder, which wrote it in canonical base64 */
-        if (c->sent_value.len >= sizeof(c->value)) {
+        /* verified by the aws-chunked decoder, which wrote it in canonical base64 (a streamed
+         * body's trailer is there once gw_body_end returned) */
+        h2o_iovec_t v = c->from_trailer && ctx->trailer_checksum_value.base != NULL ? ctx->trailer_checksum_value
+                                                                                   : c->sent_value;
+        if (v.base == NULL || v.len >= sizeof(c->value)) {
             gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
             return -1;
         }
-        memcpy(c->value, c->sent_value.base, c->sent_value.len);
-        c->value[c->sent_value.len] = '\0';
+        memcpy(c->value, v.base, v.len);
+        c->value[v.len] = '\0';
         return 0;
     }
     c->running_active = 0;

@@ -34,18 +34,17 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->read_workers = 4;
     cfg->lane_threads = 16;
     cfg->max_inflight = 4096;
-    /* h2o 2.2.5 buffers a whole request body before the handler runs, doubling its buffer as
-     * it grows. Past this size it moves the body to a file under data/.tmp (the data drive, not
-     * /tmp, which may be a small tmpfs). Measured on 64 MiB PUTs (4 connections, 2 cores):
-     * 256M 110 MiB/s and 447 MiB peak RSS, 64M 176 MiB/s and 361 MiB, 8M 219 MiB/s and 292 MiB,
-     * 1M 215 MiB/s: the in-memory doublings cost more than one pass through the page cache,
-     * and 8 MiB bounds the memory an upload holds. */
-    cfg->body_spill_bytes = 8 * 1024 * 1024;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
     cfg->orphan_grace = 3600;
-    /* a client that sends or reads nothing for this long has stalled (or idles on keep-alive) */
-    cfg->progress_timeout = 30;
+    /* the HTTP layer's defaults (common/http.h); AWS answers a head over 16 KiB 431 too */
+    cfg->max_head_bytes = 16 * 1024;
+    cfg->max_headers = 100;
+    cfg->head_timeout = 10;
+    cfg->body_timeout = 30;
+    cfg->send_timeout = 30;
+    cfg->keepalive_timeout = 60;
+    cfg->max_connections = 0;
     /* 0: each drive computes its reserve from its filesystem (STORE_RESERVE_AUTO in store.h) */
     cfg->drive_reserve = 0;
 }
@@ -109,7 +108,7 @@ typedef struct {
 
 static const config_field_t config_fields[] = {
     {"data", offsetof(gw_config_t, data_dir), 0, 0, 0,
-     "the gateway's folder: its drives (drive1..N) unless drives_list is given, and spilled request bodies", "FOLDER"},
+     "the gateway's folder: its drives (drive1..N) unless drives_list is given", "FOLDER"},
     {"region", offsetof(gw_config_t, region), 0, 0, 0, "the region SigV4 signatures must name", "NAME"},
     {"drives_list", offsetof(gw_config_t, drives_list), 0, 0, 0,
      "the drives by name, separated by spaces or commas: FOLDER (in this process) or HOST:PORT/NAME (a yc-store "
@@ -130,13 +129,23 @@ static const config_field_t config_fields[] = {
     {"lane_threads", offsetof(gw_config_t, lane_threads), 1, 1, 256, "threads per drive"},
     {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000,
      "requests in flight; past it requests are answered 503 SlowDown at once"},
-    {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34,
-     "request bodies above this are buffered in a file under the data folder", "BYTES"},
     {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},
     {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32,
      "shard files without a record are removed once this old", "SECONDS"},
-    {"progress_timeout", offsetof(gw_config_t, progress_timeout), 3, 1, 86400,
-     "a connection that moves no byte for this long while no request of it is being worked on is closed", "SECONDS"},
+    {"max_head_bytes", offsetof(gw_config_t, max_head_bytes), 1, 1024, 1024 * 1024,
+     "request line and headers; a larger head is answered 431", "BYTES"},
+    {"max_headers", offsetof(gw_config_t, max_headers), 1, 1, 1000, "header fields; more are answered 431"},
+    {"head_timeout", offsetof(gw_config_t, head_timeout), 3, 1, 3600,
+     "a request's head must arrive within this (slowloris): else 408 and the connection closed", "SECONDS"},
+    {"body_timeout", offsetof(gw_config_t, body_timeout), 3, 1, 3600,
+     "a body that sends nothing for this long while the gateway waits is answered 400 RequestTimeout", "SECONDS"},
+    {"send_timeout", offsetof(gw_config_t, send_timeout), 3, 1, 3600,
+     "a client that takes no byte of an answer for this long is closed", "SECONDS"},
+    {"keepalive_timeout", offsetof(gw_config_t, keepalive_timeout), 3, 1, 86400,
+     "an idle connection is closed after this long between requests", "SECONDS"},
+    {"max_connections", offsetof(gw_config_t, max_connections), 1, 0, 10000000,
+     "connections per event loop; past it a new one is closed at once (0: from the open-file limit, raised "
+     "to its hard limit at start)"},
     {"drive_reserve", offsetof(gw_config_t, drive_reserve), 3, 0, 1ULL << 50,
      "free space each local drive keeps; writes that need it answer 507 StorageFull (auto: 1% of the drive's "
      "filesystem, at least 256M, at most a quarter)",

@@ -1,20 +1,21 @@
 /* gw_get_object.c — GetObject and HeadObject.
  *
  * GET streams: the lookup job resolves the version and reads the first chunk; afterwards one
- * chunk is being sent by h2o while the next is read by a worker (two buffers per request), so
- * memory per GET is bounded by 2 * GET_CHUNK whatever the object size, and disk and network
- * overlap.
+ * chunk is being written to the socket (yc_http_write) while the next is read by a worker (two
+ * buffers per request), so memory per GET is bounded by 2 * GET_CHUNK whatever the object size,
+ * and disk and network overlap. The next chunk is read only once a buffer is free: a reader that
+ * takes nothing holds the stream still, and the HTTP layer closes it after send_timeout.
  *
- * Memory. The stream's state starts in the request's pool. A body that fits one chunk is read
- * by the lookup job into the pool and sent in one piece: nothing outlives the pool, and the
- * request counts in flight until h2o disposes it, as its bytes are held until then
- * (gw_ctx_free_at_dispose). A longer body reads ahead, and a read may be in flight when the
- * client leaves and h2o disposes the request: the stream then moves into a reference-counted
- * allocation (h2o_mem_alloc_shared) that the pool holds, and each read in flight too; it takes
- * the context's holds along (gw_ctx_free_later) and gives them back, with its two chunks
- * (malloc'd: the pool may be gone while a read fills one), when the last reference goes. h2o
- * stops the stream's generator when it disposes a request whose answer is unfinished — the only
- * time a read can be in flight — which is how the stream learns that the request is gone.
+ * The decoded stripe a read keeps (gw_object_read reads whole stripes) is let go whenever the
+ * stream finds itself ahead of its reader (a read done while a write is pending): a stalled
+ * reader then holds its two chunks and nothing else, at the price of decoding a stripe again
+ * for a reader slower than the drives.
+ *
+ * Memory. A body that fits one chunk is read by the lookup job into the request's pool and
+ * handed to the layer whole (gw_respond). A longer body moves the stream into an allocation of
+ * its own with two malloc'd chunks; it takes the context's hold along (gw_ctx_free_later) and
+ * ends the request itself (gw_req_finish) once its last write is out, or the connection broke and
+ * no read is in flight any more.
  */
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
@@ -26,51 +27,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GET_CHUNK (2 * 1024 * 1024)
+/* Small enough that 200 stalled readers hold 100 MiB, large enough that a write and a read job
+ * per chunk cost little beside its bytes. */
+#define GET_CHUNK (256 * 1024)
 
 /* ---------------------------------------------------------------- GetObject / HeadObject */
 
 typedef struct {
-    h2o_generator_t gen; /* first: h2o hands it back to proceed */
     yc_job_t job;
-    h2o_req_t *req; /* NULL once h2o disposed the request */
+    gw_req_t *req;
     yc_pool_t *read_pool;
-    gw_hold_t hold; /* the context's holds, given back with the stream (reading ahead only) */
+    gw_hold_t hold; /* the context's hold, given back with the stream (reading ahead only) */
     char request_id[17];
     gw_object_t *obj;       /* the version read; kept only by a stream that reads ahead */
     uint64_t next_off, end; /* the next byte to read, one past the last to send */
     uint8_t *buf[2];        /* malloc'd when reading ahead, else buf[0] is in the pool */
     size_t len[2];
     int ahead;    /* the body is longer than a chunk: the stream reads ahead */
-    int sending;  /* buffer index h2o is sending, -1: none */
+    int sending;  /* buffer index being written, -1: none */
     int ready;    /* buffer index read and waiting to be sent, -1: none */
-    int reading;  /* a read job is in flight (it holds a reference) */
+    int reading;  /* a read job is in flight */
     int read_idx; /* the buffer it fills: fixed at submission, as `sending` changes meanwhile */
     int read_error;
+    int broken; /* the connection failed or a read did: nothing more is sent */
 } stream_t;
 
-/* The last reference to a stream that reads ahead went: the pool's, or a read's that finished
- * after the request was disposed. */
-static void stream_dispose(void *p)
+static void stream_read_next(stream_t *s);
+
+/* Ends the request once nothing is in flight any more. */
+static void stream_maybe_end(stream_t *s)
 {
-    stream_t *s = p;
+    if (s->reading || s->sending >= 0)
+        return;
+    if (!s->broken && (s->ready >= 0 || s->next_off < s->end))
+        return;
+    gw_req_finish(s->req); /* short of its length after a failure: the layer closes the connection */
     gw_object_free(s->obj);
     free(s->buf[0]);
     free(s->buf[1]);
     gw_hold_release(&s->hold);
+    free(s);
 }
 
-static void stream_read_next(stream_t *s);
+static int stream_send(stream_t *s, int idx);
 
-static void stream_send(stream_t *s, int idx)
+static void stream_send_ready(stream_t *s)
+{
+    if (stream_send(s, s->ready) != 0)
+        stream_maybe_end(s);
+}
+
+static void on_written(yc_http_req_t *http, void *arg, int status)
+{
+    stream_t *s = arg;
+
+    s->sending = -1;
+    if (status != 0)
+        s->broken = 1;
+    else if (s->ready >= 0)
+        return stream_send_ready(s);
+    stream_maybe_end(s);
+}
+
+static int stream_send(stream_t *s, int idx)
 {
     h2o_iovec_t vec = h2o_iovec_init(s->buf[idx], s->len[idx]);
-    int final = s->next_off >= s->end && !s->reading;
+
     s->sending = idx;
     s->ready = -1;
-    if (!final && !s->reading)
+    if (s->next_off < s->end && !s->reading)
         stream_read_next(s);
-    h2o_send(s->req, &vec, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    if (yc_http_write(s->req->http, &vec, 1, on_written, s) != 0) {
+        s->sending = -1;
+        s->broken = 1;
+        return -1;
+    }
+    s->req->bytes_out += vec.len;
+    atomic_fetch_add(&s->req->env->bytes_out, vec.len);
+    return 0;
 }
 
 static void read_job_run(yc_job_t *job)
@@ -78,6 +112,10 @@ static void read_job_run(yc_job_t *job)
     stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
     int idx = s->read_idx;
     size_t n = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
+    if (s->buf[idx] == NULL && (s->buf[idx] = malloc(GET_CHUNK)) == NULL) {
+        s->read_error = 1;
+        return;
+    }
     if (gw_object_read(s->obj, s->next_off, n, s->buf[idx]) != 0) {
         s->read_error = 1;
         return;
@@ -92,44 +130,32 @@ static void read_job_done(yc_job_t *job)
     int idx = s->read_idx;
 
     s->reading = 0;
-    if (s->req == NULL) {
-        /* nothing to send to */
-    } else if (s->read_error) {
-        /* headers are gone already: all we can do is cut the connection short */
+    if (s->read_error && !s->broken) {
+        /* headers are gone already: all we can do is cut the answer short */
         yc_log(YC_LOG_ERROR, "request_id=%s event=get_read_failed", s->request_id);
-        h2o_send(s->req, NULL, 0, H2O_SEND_STATE_ERROR);
-    } else if (s->sending < 0) {
-        stream_send(s, idx);
-    } else {
-        s->ready = idx;
+        s->broken = 1;
     }
-    h2o_mem_release_shared(s); /* the read's reference: the last one when the request is gone */
+    if (s->broken) {
+        stream_maybe_end(s);
+        return;
+    }
+    if (s->sending < 0) {
+        if (stream_send(s, idx) != 0)
+            stream_maybe_end(s);
+        return;
+    }
+    /* ahead of the reader: keep the chunk, let go of the decoded stripe */
+    s->ready = idx;
+    gw_object_trim(s->obj);
 }
 
 static void stream_read_next(stream_t *s)
 {
-    h2o_mem_addref_shared(s); /* the stream outlives the request while a read is in flight */
     s->reading = 1;
     s->read_idx = s->sending == 0 ? 1 : 0;
     s->job.run = read_job_run;
     s->job.done = read_job_done;
     yc_pool_submit(s->read_pool, &s->job);
-}
-
-static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
-{
-    stream_t *s = (stream_t *)gen;
-    s->sending = -1;
-    if (s->ready >= 0)
-        stream_send(s, s->ready);
-}
-
-/* h2o disposes the request before the last chunk went (the client left): the pool lets go of
- * the stream next, and a read in flight finds no request to send to. */
-static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
-{
-    stream_t *s = (stream_t *)gen;
-    s->req = NULL;
 }
 
 static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
@@ -291,15 +317,15 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         gw_add_header_str(ctx, "content-range", cr);
         ctx->status = 206;
     }
-    ctx->req->res.content_length = s->end - s->next_off;
+    ctx->req->res_content_length = s->end - s->next_off;
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("HEAD")) || s->end == s->next_off)
         return;
     size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
     s->ahead = s->end - s->next_off > first;
     if (!s->ahead) {
-        /* sent in one piece: the pool holds it exactly as long as h2o sends from it */
+        /* sent in one piece, copied by the layer */
         s->buf[0] = h2o_mem_alloc_pool(&ctx->req->pool, first);
-    } else if ((s->buf[0] = malloc(GET_CHUNK)) == NULL || (s->buf[1] = malloc(GET_CHUNK)) == NULL) {
+    } else if ((s->buf[0] = malloc(GET_CHUNK)) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;
     }
@@ -320,56 +346,46 @@ static void get_object_work(gw_ctx_t *ctx)
     if (ctx->error != S3_OK || !s->ahead) {
         gw_object_free(s->obj);
         s->obj = NULL;
+    } else {
+        /* the stream's next read may wait behind many in the read pool: hold no stripe meanwhile */
+        gw_object_trim(s->obj);
     }
 }
 
 static void get_object_send(gw_ctx_t *ctx)
 {
-    static h2o_generator_t generator = {NULL, NULL};
     stream_t *s = ctx->handler_state;
-    h2o_req_t *req = ctx->req;
+    gw_req_t *req = ctx->req;
 
-    if (ctx->error != S3_OK || s->len[0] == 0) {
-        if (s->ahead) {
+    if (ctx->error != S3_OK || s->len[0] == 0 || !s->ahead) {
+        if (s->ahead)
             free(s->buf[0]);
-            free(s->buf[1]);
-        }
-        if (ctx->error != S3_OK) {
-            req->res.content_length = SIZE_MAX;
-            gw_respond(ctx);
-            return;
-        }
-        /* a HEAD or an empty body: status and headers only */
-        req->res.status = ctx->status ? ctx->status : 200;
-        req->res.reason = gw_reason(req->res.status);
-        h2o_start_response(req, &generator);
-        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-        gw_ctx_free(ctx);
+        if (ctx->error != S3_OK)
+            req->res_content_length = UINT64_MAX;
+        else /* a HEAD, an empty body or one chunk from the pool */
+            ctx->resp_body = h2o_iovec_init(s->buf[0], s->len[0]);
+        gw_respond(ctx);
         return;
     }
-    req->res.status = ctx->status ? ctx->status : 200;
-    req->res.reason = gw_reason(req->res.status);
-    if (!s->ahead) {
-        /* one piece from the pool: the request counts in flight until h2o is done with it */
-        h2o_iovec_t body = h2o_iovec_init(s->buf[0], s->len[0]);
-        h2o_start_response(req, &generator);
-        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
-        gw_ctx_free_at_dispose(ctx);
+    stream_t *ls = malloc(sizeof(*ls));
+    if (ls == NULL) {
+        free(s->buf[0]);
+        gw_object_free(s->obj);
+        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;
     }
-    stream_t *ls = h2o_mem_alloc_shared(&req->pool, sizeof(*ls), stream_dispose);
     *ls = *s;
     ls->req = req;
     ls->read_pool = ctx->env->read_pool;
-    ls->job.loop = ctx->job.loop;
+    ls->job.loop = req->loop;
     memcpy(ls->request_id, ctx->request_id, sizeof(ls->request_id));
     ls->sending = -1;
     ls->ready = -1;
-    ls->gen.proceed = on_proceed;
-    ls->gen.stop = on_stop;
+    int status = ctx->status ? ctx->status : 200;
     gw_ctx_free_later(ctx, &ls->hold);
-    h2o_start_response(req, &ls->gen);
-    stream_send(ls, 0);
+    if (gw_req_respond(req, status, ls->end - (ls->next_off - ls->len[0])) != 0 || stream_send(ls, 0) != 0)
+        ls->broken = 1;
+    stream_maybe_end(ls);
 }
 
 void gw_get_object(gw_ctx_t *ctx)

@@ -153,20 +153,27 @@ static void upload_part_work(gw_ctx_t *ctx)
             goto done;
         ret = gw_copy_data(ctx, src, off, n, u.set, u.rec.distribution, gw_checksum_observe, &checksum, &data);
     } else {
-        if (gw_body_payload(ctx, 1, &sha256_pending) != 0 || gw_checksum_begin_part(ctx, &u.rec, 0, &checksum) != 0)
+        gw_source_t body;
+        uint64_t size;
+        /* nothing of the body is read before the checks above: the first pull reads it */
+        if (gw_body_source(ctx, 0, &body, &size, &sha256_pending) != 0 ||
+            gw_checksum_begin_part(ctx, &u.rec, 0, &checksum) != 0)
             goto done;
         if (sha256_pending) {
             sha = EVP_MD_CTX_new();
             EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
         }
         ob.sha256 = sha;
-        ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, gw_source_memory(ctx->body.base), ctx->body.len, 0,
-                            observe_part, &ob, &data);
+        ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, body, size, 0, observe_part, &ob, &data);
     }
     if (ret != 0) {
-        gw_set_store_error(ctx, ret);
+        if (!gw_body_failed(ctx)) /* else the body's own error is the answer */
+            gw_set_store_error(ctx, ret);
         goto done;
     }
+    /* the rest of a streamed body (aws-chunked: the last signatures, the trailer) before the digests */
+    if (gw_body_end(ctx) != 0)
+        goto drop;
     h2o_iovec_t md5 = gw_header(ctx, "content-md5");
     if (sha != NULL) {
         uint8_t digest[32];

@@ -96,6 +96,9 @@ const meta_object_t *gw_object_record(const gw_object_t *o);
  * damaged ones from parity; damage is reported for healing. */
 int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf);
 void gw_object_free(gw_object_t *o);
+/* Lets go of the decoded stripe gw_object_read keeps for the next read of the same stripe: for a
+ * caller that will not read again soon (a stream ahead of a slow client), memory over speed. */
+void gw_object_trim(gw_object_t *o);
 
 /* Deletes every version record of (bucket, key) that equals the given one on every drive of its
  * set, then the shard files. GW_EQUORUM when fewer than a write quorum answered. */

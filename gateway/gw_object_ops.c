@@ -37,7 +37,7 @@ typedef struct {
 
 int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec)
 {
-    h2o_req_t *req = ctx->req;
+    gw_req_t *req = ctx->req;
     size_t meta_total = 0;
     int ret;
 
@@ -142,10 +142,13 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     ret = gw_data_write(ctx->cluster, set, dist, src, size, 1, observe, &ob, &data);
     if (ret != 0) {
         EVP_MD_CTX_free(ob.sha256);
-        gw_set_store_error(ctx, ret);
+        if (!gw_body_failed(ctx)) /* else the body's own error is the answer */
+            gw_set_store_error(ctx, ret);
         return -1;
     }
-    if (verify_digests(ctx, &ob, data.md5) != 0) {
+    /* the rest of a streamed body (aws-chunked: the last signatures, the trailer) before the digests */
+    if (gw_body_end(ctx) != 0 || verify_digests(ctx, &ob, data.md5) != 0) {
+        EVP_MD_CTX_free(ob.sha256);
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
@@ -206,16 +209,15 @@ static void put_object_work(gw_ctx_t *ctx)
 {
     gw_checksum_t checksum;
     new_object_t n;
+    gw_source_t src;
+    uint64_t size;
     int sha256_pending;
 
-    if (gw_bucket_authorize(ctx) != 0 || gw_body_payload(ctx, 1, &sha256_pending) != 0)
+    /* nothing of the body is read before these checks: the first pull of src reads it */
+    if (gw_bucket_authorize(ctx) != 0 || gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
-    if (ctx->body.len > ctx->env->cfg->max_object_size) {
-        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
-        return;
-    }
     if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
-        store_new_object(ctx, &n, gw_source_memory(ctx->body.base), ctx->body.len, sha256_pending, &checksum);
+        store_new_object(ctx, &n, src, size, sha256_pending, &checksum);
         gw_checksum_dispose(&checksum);
     }
     meta_buf_dispose(&n.user_meta);

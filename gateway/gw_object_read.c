@@ -184,6 +184,16 @@ const meta_object_t *gw_object_record(const gw_object_t *o)
     return o->recs[o->chosen];
 }
 
+void gw_object_trim(gw_object_t *o)
+{
+    if (o == NULL)
+        return;
+    free(o->stripe);
+    o->stripe = NULL;
+    o->stripe_block = 0;
+    o->cached_part = o->cached_stripe = UINT64_MAX;
+}
+
 void gw_object_free(gw_object_t *o)
 {
     if (o == NULL)

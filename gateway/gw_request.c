@@ -5,15 +5,17 @@
  * SlowDown at once, on the loop, before it costs a worker or any memory beyond its headers, so
  * the requests already admitted keep their latency and a peak cannot exhaust memory.
  *
- * The access log has one line per request, written when h2o disposes the request: after the
- * last byte was handed over or the client went away, so that its status and byte counts are
- * final whatever became of the context.
+ * The access log has one line per request, written when the request is finished: after the
+ * last byte of its answer was handed to the layer or the client went away, so that its status
+ * and byte counts are final whatever became of the context.
+ *
+ * The request (gw_req_t) is one malloc'd record holding its pool: the layer's own request memory
+ * is cleared at the moment the answer is out, which may come while an answer is still being
+ * handed over, so the gateway keeps its own until it calls gw_req_finish.
  */
 #include "gateway/gw_request.h"
 #include "common/clock.h"
-#include "common/listen.h"
 #include "common/log.h"
-#include "common/server.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_health.h"
 #include <errno.h>
@@ -70,70 +72,99 @@ static void next_request_id(gw_env_t *env, char out[17])
 }
 
 /* "address:port" of the client, "[v6]:port" for IPv6; "-" when unknown. */
-static void format_client(h2o_conn_t *conn, char *out, size_t cap)
+static void format_client(const yc_http_req_t *http, char *out, size_t cap)
 {
     struct sockaddr_storage ss;
     char host[NI_MAXHOST];
-    socklen_t len = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
 
-    if (len == 0 || h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) == SIZE_MAX) {
+    if (http == NULL || http->peer == NULL || http->peer_len > sizeof(ss)) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    memcpy(&ss, http->peer, http->peer_len); /* h2o's helpers take a writable address */
+    if (h2o_socket_getnumerichost((struct sockaddr *)&ss, http->peer_len, host) == SIZE_MAX) {
         snprintf(out, cap, "-");
         return;
     }
     int32_t port = h2o_socket_getport((struct sockaddr *)&ss);
-    snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
+    snprintf(out, cap, http->peer->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
 }
 
-/* Writes the access-log line of a request; runs when h2o disposes the request, after the last
- * byte was handed over or the client went away, whether or not the gw_ctx_t is still alive. */
-static void on_access_dispose(void *p)
+/* Writes the access-log line of a request as it is finished. */
+static void write_access_line(gw_req_t *r)
 {
-    gw_access_t *a = p;
-    h2o_req_t *req = a->req;
+    gw_access_t *a = &r->access;
     char client[NI_MAXHOST + 16], bucket[300], key[4 * 1024 + 16], ak[160];
-    struct timeval now;
+    double ms = (double)(yc_now_ns() - r->started_ns) / 1e6;
 
-    gettimeofday(&now, NULL);
-    double ms = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000.0 +
-                (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1000.0;
-    format_client(req->conn, client, sizeof(client));
+    format_client(r->http, client, sizeof(client));
     yc_log_value(bucket, sizeof(bucket), a->bucket.len > 0 ? a->bucket.base : NULL, a->bucket.len);
     yc_log_value(key, sizeof(key), a->key.len > 0 ? a->key.base : NULL, a->key.len);
     yc_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
     yc_log(YC_LOG_INFO,
-           "event=request request_id=%s access_key=%s client=%s op=%s bucket=%s key=%s status=%d bytes_out=%zu "
-           "bytes_in=%zu duration_ms=%.3f%s%s",
-           a->request_id, ak, client, gw_op_name(a->op), bucket, key, req->res.status, req->bytes_sent,
-           req->entity.base != NULL ? req->entity.len : 0, ms < 0 ? 0.0 : ms, a->error != S3_OK ? " error=" : "",
+           "event=request request_id=%s access_key=%s client=%s op=%s bucket=%s key=%s status=%d bytes_out=%llu "
+           "bytes_in=%llu duration_ms=%.3f%s%s",
+           a->request_id, ak, client, gw_op_name(a->op), bucket, key, r->res_status, (unsigned long long)r->bytes_out,
+           (unsigned long long)r->bytes_in, ms < 0 ? 0.0 : ms, a->error != S3_OK ? " error=" : "",
            a->error != S3_OK ? s3_error_info(a->error)->code : "");
-    gw_hold_release(&a->hold);
 }
 
-/* ---------------------------------------------------------------- the context */
+/* ---------------------------------------------------------------- the request and its context */
 
 /* h2o carves a pool allocation below a quarter of its 4 KiB chunk out of the chunk (chunks are
  * recycled per thread); anything larger is a malloc of its own. The context must stay below. */
 _Static_assert(sizeof(gw_ctx_t) < (4096 - 2 * sizeof(void *)) / 4, "gw_ctx_t outgrew h2o's pool chunk");
 
-int gw_ctx_start(gw_env_t *env, h2o_req_t *req, gw_ctx_t **out)
+/* The request's view for the handlers: header fields as h2o headers (tokens resolved, so that
+ * h2o_find_header works), and the parts of the request line. */
+static gw_req_t *req_new(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http)
 {
-    /* h2o's pool allocation never fails: it aborts the process, as any of h2o's own would */
-    gw_ctx_t *ctx = h2o_mem_alloc_pool(&req->pool, sizeof(*ctx));
+    gw_req_t *r = malloc(sizeof(*r));
 
+    if (r == NULL)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    h2o_mem_init_pool(&r->pool);
+    r->http = http;
+    r->loop = loop;
+    r->env = env;
+    r->started_ns = yc_now_ns();
+    r->res_content_length = UINT64_MAX;
+    r->input.method = http->method;
+    r->input.path = http->target;
+    r->input.query_at = http->query.base != NULL || http->path.len < http->target.len ? http->path.len : SIZE_MAX;
+    r->input.authority = h2o_iovec_init("", 0);
+    h2o_vector_reserve(&r->pool, &r->headers, http->num_headers);
+    for (size_t i = 0; i < http->num_headers; i++) {
+        const yc_http_header_t *h = &http->headers[i];
+        h2o_add_header_by_str(&r->pool, &r->headers, h->name.base, h->name.len, 1, NULL, h->value.base, h->value.len);
+        if (r->input.authority.len == 0 && h2o_memis(h->name.base, h->name.len, H2O_STRLIT("host")))
+            r->input.authority = h->value;
+    }
+    return r;
+}
+
+int gw_ctx_start(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http, gw_ctx_t **out)
+{
+    gw_req_t *r = req_new(env, loop, http);
+
+    if (r == NULL) {
+        yc_http_send(http, 503, NULL, NULL, 0, h2o_iovec_init(NULL, 0));
+        return -ENOMEM;
+    }
+    /* h2o's pool allocation never fails: it aborts the process, as any of h2o's own would */
+    gw_ctx_t *ctx = h2o_mem_alloc_pool(&r->pool, sizeof(*ctx));
     memset(ctx, 0, sizeof(*ctx));
-    ctx->req = req;
+    ctx->req = r;
     ctx->env = env;
     ctx->cluster = env->cluster;
     ctx->iam = env->iam;
-    ctx->started_ns = yc_now_ns();
+    ctx->started_ns = r->started_ns;
     next_request_id(env, ctx->request_id);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-request-id"), 0, NULL,
-                          h2o_strdup(&req->pool, ctx->request_id, 16).base, 16);
-    ctx->access = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx->access), on_access_dispose);
-    memset(ctx->access, 0, sizeof(*ctx->access));
-    ctx->access->req = req;
+    gw_add_header(ctx, "x-amz-request-id", ctx->request_id, 16);
+    ctx->access = &r->access;
     memcpy(ctx->access->request_id, ctx->request_id, sizeof(ctx->request_id));
-    ctx->conn = yc_listen_conn_hold(req->conn);
+    ctx->hold.env = env;
 
     if (atomic_fetch_add(&env->inflight, 1) >= env->cfg->max_inflight) {
         gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
@@ -147,9 +178,8 @@ void gw_hold_release(gw_hold_t *h)
 {
     if (h->env == NULL)
         return;
-    yc_listen_conn_release(h->conn);
     atomic_fetch_sub(&h->env->inflight, 1);
-    *h = (gw_hold_t){NULL, NULL};
+    *h = (gw_hold_t){NULL};
 }
 
 void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out)
@@ -157,9 +187,12 @@ void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out)
     /* the pool's memory is reused by the next request without being cleared: no key stays in it */
     free(ctx->body_owned);
     ctx->body_owned = NULL;
+    if (ctx->body_stream != NULL)
+        ctx->body_stream_free(ctx->body_stream);
+    ctx->body_stream = NULL;
     OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
-    *out = (gw_hold_t){ctx->env, ctx->conn};
-    ctx->conn = NULL;
+    *out = ctx->hold;
+    ctx->hold = (gw_hold_t){NULL};
 }
 
 void gw_ctx_free(gw_ctx_t *ctx)
@@ -174,14 +207,33 @@ void gw_ctx_free_at_dispose(gw_ctx_t *ctx)
     gw_ctx_free_later(ctx, &ctx->access->hold);
 }
 
+int gw_req_respond(gw_req_t *r, int status, uint64_t content_length)
+{
+    r->res_status = status;
+    return yc_http_respond(r->http, status, gw_reason(status), r->res_headers.entries, r->res_headers.size,
+                           content_length);
+}
+
+void gw_req_finish(gw_req_t *r)
+{
+    write_access_line(r);
+    gw_hold_release(&r->access.hold);
+    /* a write still pending would make the layer refuse: the caller finishes after its callback */
+    yc_http_finish(r->http);
+    r->http = NULL;
+    h2o_mem_clear_pool(&r->pool);
+    free(r);
+}
+
 /* ---------------------------------------------------------------- headers and errors */
 
 void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t len)
 {
-    h2o_req_t *req = ctx->req;
-    /* h2o keeps pointers to both name and value: copy them, callers pass stack buffers */
-    h2o_iovec_t n = h2o_strdup(&req->pool, name, strlen(name)), v = h2o_strdup(&req->pool, value, len);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
+    gw_req_t *req = ctx->req;
+    /* callers pass stack buffers: copy both */
+    h2o_vector_reserve(&req->pool, &req->res_headers, req->res_headers.size + 1);
+    req->res_headers.entries[req->res_headers.size++] =
+        (yc_http_header_t){h2o_strdup(&req->pool, name, strlen(name)), h2o_strdup(&req->pool, value, len)};
 }
 
 void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value)
@@ -225,11 +277,6 @@ void gw_set_store_error(gw_ctx_t *ctx, int ret)
 
 /* ---------------------------------------------------------------- responses */
 
-static int is_head(const gw_ctx_t *ctx)
-{
-    return h2o_memis(ctx->req->input.method.base, ctx->req->input.method.len, H2O_STRLIT("HEAD"));
-}
-
 const char *gw_reason(int status)
 {
     switch (status) {
@@ -266,28 +313,43 @@ const char *gw_reason(int status)
     }
 }
 
+/* Hands the whole answer to the layer, ends the context and then the request. */
 static void send_body(gw_ctx_t *ctx, int status, const char *content_type, h2o_iovec_t body)
 {
-    static h2o_generator_t generator = {NULL, NULL};
-    h2o_req_t *req = ctx->req;
+    gw_req_t *r = ctx->req;
+    uint64_t length = r->res_content_length != UINT64_MAX ? r->res_content_length : body.len;
 
-    req->res.status = status;
-    req->res.reason = gw_reason(status);
     if (content_type != NULL)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
-    if (req->res.content_length == SIZE_MAX)
-        req->res.content_length = status == 304 ? SIZE_MAX : body.len;
-    h2o_start_response(req, &generator);
-    if (is_head(ctx) || body.len == 0)
-        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        gw_add_header_str(ctx, "content-type", content_type);
+    r->res_status = status;
+    if (status >= 300 && r->bytes_in == 0 && r->http->content_length != 0)
+        atomic_fetch_add(&r->env->refused_before_body, 1); /* answered with its body never taken */
+    if (r->http->is_head || status == 304 || length != body.len) {
+        /* a HEAD tells the length of what a GET would send */
+        yc_http_respond(r->http, status, gw_reason(status), r->res_headers.entries, r->res_headers.size,
+                        status == 304 ? YC_HTTP_LENGTH_UNKNOWN : length);
+        r->res_content_length = UINT64_MAX;
+        gw_ctx_free(ctx);
+        gw_req_finish(r);
+        return;
+    }
+    if (yc_http_send(r->http, status, gw_reason(status), r->res_headers.entries, r->res_headers.size, body) == 0)
+        r->bytes_out += body.len;
     else
-        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+        r->res_status = 500;
+    atomic_fetch_add(&r->env->bytes_out, body.len);
+    r->http = NULL; /* finished by the send */
+    gw_ctx_free(ctx);
+    write_access_line(r);
+    gw_hold_release(&r->access.hold);
+    h2o_mem_clear_pool(&r->pool);
+    free(r);
 }
 
 static void send_error(gw_ctx_t *ctx)
 {
     const s3_error_info_t *info = s3_error_info(ctx->error);
-    h2o_req_t *req = ctx->req;
+    gw_req_t *req = ctx->req;
     h2o_iovec_t xml, msg = ctx->error_message ? h2o_iovec_init(ctx->error_message, strlen(ctx->error_message))
                                               : h2o_iovec_init(NULL, 0);
     h2o_iovec_t resource =
@@ -302,7 +364,7 @@ static void send_error(gw_ctx_t *ctx)
     if ((ctx->error == S3_ERR_NO_SUCH_BUCKET || ctx->error == S3_ERR_BUCKET_NOT_EMPTY) && ctx->bucket.len > 0)
         fields[nfields++] = (s3_error_field_t){"BucketName", ctx->bucket};
     if (info->status == 304) {
-        req->res.content_length = SIZE_MAX;
+        req->res_content_length = UINT64_MAX;
         send_body(ctx, 304, NULL, h2o_iovec_init(NULL, 0));
         return;
     }
@@ -310,8 +372,8 @@ static void send_error(gw_ctx_t *ctx)
     s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
                  h2o_iovec_init(NULL, 0), fields, nfields, &xml);
     if (info->status == 503)
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("retry-after"), 0, NULL, H2O_STRLIT("1"));
-    req->res.content_length = SIZE_MAX;
+        gw_add_header_str(ctx, "retry-after", "1");
+    req->res_content_length = UINT64_MAX;
     send_body(ctx, info->status, "application/xml", xml);
 }
 
@@ -352,7 +414,7 @@ static void dispatch(gw_ctx_t *ctx, gw_work_fn work, yc_pool_t *pool)
     ctx->work = work;
     ctx->job.run = job_run;
     ctx->job.done = job_done;
-    ctx->job.loop = yc_server_loop_of(ctx->req);
+    ctx->job.loop = ctx->req->loop;
     yc_pool_submit(pool, &ctx->job);
 }
 
@@ -366,32 +428,36 @@ void gw_dispatch_read(gw_ctx_t *ctx, gw_work_fn work)
     dispatch(ctx, work, ctx->env->read_pool);
 }
 
-/* ---------------------------------------------------------------- stalled requests */
+/* ---------------------------------------------------------------- answers of the layer */
 
-size_t gw_request_stalled_answer(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap)
+size_t gw_request_error_page(void *arg, int *status, const char **content_type, char *buf, size_t cap)
 {
-    const s3_error_info_t *info = s3_error_info(S3_ERR_REQUEST_TIMEOUT);
     gw_env_t *env = arg;
+    s3_error_t err;
     h2o_mem_pool_t pool;
     h2o_iovec_t xml;
     char id[17];
-    int n;
 
+    /* S3 answers a request whose body stopped arriving 400 RequestTimeout */
+    switch (*status) {
+    case 408:
+        err = S3_ERR_REQUEST_TIMEOUT;
+        break;
+    case 400:
+        err = S3_ERR_BAD_REQUEST;
+        break;
+    default:
+        return 0;
+    }
     next_request_id(env, id);
     h2o_mem_init_pool(&pool);
-    s3_error_xml(&pool, S3_ERR_REQUEST_TIMEOUT, h2o_iovec_init(NULL, 0), h2o_iovec_init(NULL, 0),
-                 h2o_iovec_init(id, 16), h2o_iovec_init(NULL, 0), NULL, 0, &xml);
-    n = snprintf(out, cap,
-                 "HTTP/1.1 %d %s\r\nServer: yuncang\r\nConnection: close\r\nx-amz-request-id: %s\r\n"
-                 "Content-Type: application/xml\r\nContent-Length: %zu\r\n\r\n%.*s",
-                 info->status, gw_reason(info->status), id, xml.len, (int)xml.len, xml.base);
+    s3_error_xml(&pool, err, h2o_iovec_init(NULL, 0), h2o_iovec_init(NULL, 0), h2o_iovec_init(id, 16),
+                 h2o_iovec_init(NULL, 0), NULL, 0, &xml);
+    size_t n = xml.len <= cap ? xml.len : 0;
+    memcpy(buf, xml.base, n);
     h2o_mem_clear_pool(&pool);
-    if (n <= 0 || (size_t)n >= cap)
-        return 0;
-    /* the request never reached a handler: what is known of it */
-    yc_log(YC_LOG_INFO,
-           "event=request request_id=%s access_key=- client=%s op=- bucket=- key=- status=%d bytes_out=%zu "
-           "bytes_in=%llu error=%s",
-           id, client, info->status, xml.len, (unsigned long long)bytes_in, info->code);
-    return (size_t)n;
+    *status = s3_error_info(err)->status;
+    *content_type = "application/xml";
+    yc_log(YC_LOG_INFO, "event=request request_id=%s op=- status=%d error=%s", id, *status, s3_error_info(err)->code);
+    return n;
 }

@@ -14,25 +14,29 @@
  * part runs as a job on a worker pool (gw_dispatch), and the answer is sent back on the loop
  * (common/pool.h).
  *
- * A request's memory is its pool (h2o's per-request memory, req->pool): the context and the
- * handlers' state come from it and go with it when h2o disposes the request, after the last byte
- * of the answer was handed over or the client went away. h2o keeps an HTTP/1 connection quiet
- * (no reads, no timers) from the end of the request body until the response starts, so while a
- * job runs nothing on the loop touches the request: the worker may allocate from req->pool and
- * add response headers. Only what must outlive the pool is allocated apart: a GET stream that
- * reads ahead (a read may be in flight when the client leaves), and buffers too large to keep
- * until the request ends (gw_get_object.c, gw_multipart.c say which).
+ * A request comes from the project's HTTP layer (common/http.h) head first: the router runs when
+ * its headers are in, and nothing of its body has been asked for yet. The context sees it as a
+ * gw_req_t: the layer's request plus what the handlers use — a memory pool (&ctx->req->pool), the
+ * header fields in h2o's vocabulary (ctx->req->headers), the parts of the request line
+ * (ctx->req->input) and, for the small bodies the router reads whole before a handler runs (XML
+ * documents, gw_body.h), ctx->req->entity. The request's memory is that pool: the context and the
+ * handlers' state come from it and go with it once the answer is handed to the layer. While a job
+ * runs nothing on the loop touches the context, so the worker may allocate from the pool and add
+ * response headers. Bodies of objects and parts are not read whole: they stream from the socket
+ * into the erasure write (gw_body.h), and GET answers stream back (gw_get_object.c); both hold
+ * buffers of their own, a few stripes at most.
  *
- * Besides its memory the context holds a place among the requests in flight (admission control)
- * and a hold on the connection (the progress watchdog, common/listen.h): a gw_hold_t. gw_respond
- * gives them back once the answer is handed to h2o; a handler that keeps sending from memory of
- * its own gives them back when that memory goes (gw_ctx_free_at_dispose, gw_ctx_free_later).
+ * Besides its memory the context holds a place among the requests in flight (admission control),
+ * a gw_hold_t. gw_respond gives it back once the answer is handed to the layer; a handler that
+ * keeps sending from memory of its own gives it back when that memory goes (gw_ctx_free_later),
+ * and ends the request itself (gw_req_finish).
  */
 #ifndef YC_GW_REQUEST_H
 #define YC_GW_REQUEST_H
 #include <h2o.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include "common/http.h"
 #include "common/pool.h"
 #include "gateway/gw_cluster.h"
 #include "gateway/gw_config.h"
@@ -54,6 +58,14 @@ typedef struct gw_env {
     atomic_size_t inflight;            /* requests admitted whose holds are not given back yet */
     atomic_uint_fast64_t next_request; /* request ids: a counter ... */
     uint64_t request_salt;             /* ... xor a random salt, so that ids do not repeat across restarts */
+    /* Counters of the request intake (the admin API's stats; metrics later). */
+    atomic_uint_fast64_t body_before_auth; /* body bytes read of requests not (yet) authenticated */
+    atomic_uint_fast64_t body_bytes_in;    /* body bytes read, all requests */
+    atomic_uint_fast64_t bytes_out;        /* response bytes handed to the layer (bodies) */
+    atomic_uint_fast64_t refused_before_body; /* requests answered with their body unread */
+    /* The HTTP layer's counters summed over the loops (connections, accepted, refused...). */
+    void (*http_stats)(void *arg, yc_http_stats_t *out);
+    void *http_stats_arg;
 } gw_env_t;
 
 typedef struct gw_ctx gw_ctx_t;
@@ -95,22 +107,19 @@ typedef enum {
 /* S3's name of op ("PutObject", ...); "-" for GW_OP_NONE. */
 const char *gw_op_name(gw_op_t op);
 
-/* What a context holds beyond its memory: a place among env's requests in flight and a hold on
- * the connection (NULL when it is not watched). env NULL: nothing (given back already). */
+/* What a context holds beyond its memory: a place among env's requests in flight. env NULL:
+ * nothing (given back already). */
 typedef struct {
     gw_env_t *env;
-    struct yc_conn *conn;
 } gw_hold_t;
 
 /* Gives back what h holds and empties it; nothing for an empty one. Loop thread. */
 void gw_hold_release(gw_hold_t *h);
 
-/* What the access log says about a request. It is the request's one disposal hook (an
- * h2o_mem_alloc_shared entry of its pool): written when h2o disposes the request (response done,
- * or the client gone), which may be before or after the context is freed: the router copies what
- * it learns into it as it goes. */
+/* What the access log says about a request, written when the request is finished (gw_req_finish),
+ * which may be before or after the context is freed: the router copies what it learns into it
+ * as it goes. */
 typedef struct {
-    h2o_req_t *req;
     char request_id[17];
     gw_op_t op;
     h2o_iovec_t bucket, key; /* decoded, borrowed from the request's pool */
@@ -119,16 +128,40 @@ typedef struct {
     gw_hold_t hold;          /* given back once the line is written (gw_ctx_free_at_dispose) */
 } gw_access_t;
 
+/* One HTTP request as the gateway holds it (see the top of this file). Loop thread, but for the
+ * pool and the response headers while a job of the request runs. */
+typedef struct gw_req {
+    h2o_mem_pool_t pool;   /* the request's memory, freed once it is finished */
+    h2o_headers_t headers; /* the request's header fields (names lowercase, tokens resolved) */
+    struct {
+        h2o_iovec_t method;
+        h2o_iovec_t authority; /* the Host header; empty without */
+        h2o_iovec_t path;      /* the request-target as sent, query included */
+        size_t query_at;       /* the index of '?' in path, SIZE_MAX when there is none */
+    } input;
+    h2o_iovec_t entity;    /* a body read whole (gw_body_read_whole); {NULL,0} otherwise */
+    yc_http_req_t *http;   /* the layer's request; NULL once finished */
+    yc_loop_t *loop;       /* the loop's job queue: workers' jobs come back to it */
+    gw_env_t *env;
+    H2O_VECTOR(yc_http_header_t) res_headers;
+    uint64_t res_content_length; /* set for a HEAD or a streamed answer; UINT64_MAX: the body's */
+    int res_status;              /* the status answered (0 before) */
+    uint64_t bytes_in, bytes_out; /* body bytes read and sent */
+    int authenticated;            /* the caller is known: body bytes read from now on are its */
+    int64_t started_ns;
+    gw_access_t access;
+} gw_req_t;
+
 struct gw_ctx {
     yc_job_t job;
-    h2o_req_t *req;
+    gw_req_t *req;
     gw_env_t *env;
     gw_cluster_t *cluster; /* env->cluster and env->iam, for short */
     struct gw_iam *iam;
     char request_id[17];
     int64_t started_ns;
-    gw_access_t *access;  /* the access-log record (request pool) */
-    struct yc_conn *conn; /* the watched connection (common/listen.h), held while ctx lives; may be NULL */
+    gw_access_t *access; /* the access-log record (in the request) */
+    gw_hold_t hold;      /* the place in flight, while ctx holds it */
     /* the parsed request */
     h2o_iovec_t method;
     gw_op_t op;
@@ -144,6 +177,8 @@ struct gw_ctx {
     s3_sigv4_ctx_t sigv4; /* seeds aws-chunked signature checks; wiped by gw_ctx_free */
     h2o_iovec_t body;     /* the payload once gw_body_prepare ran (aws-chunked framing removed) */
     void *body_owned;     /* malloc'd decoded body, freed with the context */
+    void *body_stream;    /* a streamed body (gw_body.h), disposed with the context */
+    void (*body_stream_free)(void *stream);
     h2o_iovec_t trailer_checksum_algo, trailer_checksum_value; /* from an aws-chunked trailer */
     /* the response */
     int status;
@@ -158,10 +193,10 @@ struct gw_ctx {
     void (*send)(gw_ctx_t *ctx); /* on the loop once work returned; NULL: gw_respond */
 };
 
-/* Makes the context of a new request in req's pool (request id, x-amz-request-id, access-log
- * record, hold on the connection) and admits it. 0 with *out; non-zero when the request was
- * answered already (503 SlowDown past max_inflight): the caller leaves it. Loop thread. */
-int gw_ctx_start(gw_env_t *env, h2o_req_t *req, gw_ctx_t **out);
+/* Makes the gateway's request of http and its context (request id, x-amz-request-id, access-log
+ * record) and admits it. 0 with *out; non-zero when the request was answered already (503
+ * SlowDown past max_inflight, or no memory): the caller leaves it. Loop thread. */
+int gw_ctx_start(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http, gw_ctx_t **out);
 /* Frees a context whose response has been started: wipes its secrets, frees its decoded body
  * and gives back its holds. Its memory goes with the request's pool. Once per request, on the
  * loop; gw_respond and gw_fail call it. */
@@ -169,9 +204,20 @@ void gw_ctx_free(gw_ctx_t *ctx);
 /* Same, but the holds move to *out instead of being given back, for state that outlives the
  * request's pool and gives them back itself (gw_hold_release). */
 void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out);
-/* Same, the holds given back when h2o disposes the request: for an answer h2o sends from the
- * request's pool until then, so that it counts in flight while its bytes are held. */
+/* Same, the holds given back when the request is finished (gw_req_finish): for an answer sent
+ * from the request's pool, so that it counts in flight while its bytes are held. */
 void gw_ctx_free_at_dispose(gw_ctx_t *ctx);
+
+/* For a handler that streams its answer itself (GET): starts the response with the status and
+ * the headers added so far, content_length bytes of body to follow (yc_http_write on
+ * req->http). 0 or the layer's error. */
+int gw_req_respond(gw_req_t *req, int status, uint64_t content_length);
+/* Ends a request: the rest of its response, its access-log line, its memory. Once, on the loop,
+ * after the context was freed; req must not be touched afterwards. */
+void gw_req_finish(gw_req_t *req);
+/* The answer the layer sends for a request it ends itself (a yc_http_config_t.error_page; arg is
+ * the gw_env_t): S3's RequestTimeout for a body that stopped arriving, an XML error otherwise. */
+size_t gw_request_error_page(void *arg, int *status, const char **content_type, char *buf, size_t cap);
 
 /* Sends the prepared response (status/body, or the error document) and frees the context. */
 void gw_respond(gw_ctx_t *ctx);
@@ -196,10 +242,5 @@ void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value);
 h2o_iovec_t gw_header(const gw_ctx_t *ctx, const char *name);
 /* The HTTP reason phrase of a status. */
 const char *gw_reason(int status);
-
-/* The progress watchdog's answer to a request that stopped arriving half-way (a
- * yc_listen_watch_t.stalled_request_response; arg is the gw_env_t): S3's RequestTimeout, with a
- * request id and its access-log line. */
-size_t gw_request_stalled_answer(void *arg, const char *client, uint64_t bytes_in, char *out, size_t cap);
 
 #endif

@@ -13,10 +13,15 @@
  * unsupported sub-resource) are still answered after authentication, as S3 does.
  *
  * Everything here runs on the event loop and is cheap: parsing, one in-memory identity lookup,
- * and HMAC of the canonical request. Hashing a body and decoding aws-chunked framing are
+ * and HMAC of the canonical request. It runs as soon as the request's head is in, before any of
+ * its body is read: a refused request is answered at once and its body never taken (gw_body.h).
+ * An authenticated request then gets its body read whole (documents, at most GW_BODY_WHOLE_MAX)
+ * before its handler runs, except PutObject and UploadPart, whose handlers stream it from the
+ * worker once their own checks passed. Hashing a body and decoding aws-chunked framing are
  * proportional to the body, so they happen on the worker (gw_body_prepare, gw_object_ops.c).
  */
 #include "gateway/gw_s3.h"
+#include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_refuse.h"
@@ -302,21 +307,12 @@ static int authenticate_v2(gw_ctx_t *ctx, const s3_request_t *sreq, const s3_sig
 /* Authenticates the request; on failure answers it and returns non-zero. */
 static int authenticate(gw_ctx_t *ctx)
 {
-    h2o_req_t *req = ctx->req;
+    gw_req_t *req = ctx->req;
     s3_auth_t *auth = &ctx->auth;
     gw_identity_t id;
     const char *message;
     int ret;
 
-    /* h2o consumes Content-Length into the entity; clients may have signed it */
-    if (h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_LENGTH, -1) < 0 && req->entity.base != NULL) {
-        char *len = h2o_mem_alloc_pool(&req->pool, 24);
-        int n = snprintf(len, 24, "%zu", req->entity.len);
-        h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_CONTENT_LENGTH, NULL, len, (size_t)n);
-    }
-    if (h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1) < 0)
-        h2o_add_header(&req->pool, &req->headers, H2O_TOKEN_HOST, NULL, req->input.authority.base,
-                       req->input.authority.len);
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
     s3_request_t sreq = {
         .method = req->input.method,
@@ -382,9 +378,15 @@ static int parse_resource(gw_ctx_t *ctx, h2o_iovec_t path)
     return 0;
 }
 
+/* The handler of the operation, once the body it needs was read. */
+static void run_handler(gw_ctx_t *ctx)
+{
+    op_handlers[ctx->op](ctx);
+}
+
 static void handle_request(gw_ctx_t *ctx)
 {
-    h2o_req_t *req = ctx->req;
+    gw_req_t *req = ctx->req;
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
     h2o_iovec_t path = h2o_iovec_init(req->input.path.base, path_len);
     s3_error_t route_error = S3_OK;
@@ -431,6 +433,7 @@ static void handle_request(gw_ctx_t *ctx)
     }
     if (authenticate(ctx) != 0)
         return;
+    req->authenticated = 1;
     if (admin && !ctx->is_root) {
         gw_fail(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return;
@@ -447,14 +450,17 @@ static void handle_request(gw_ctx_t *ctx)
         gw_respond(ctx);
         return;
     }
-    op_handlers[ctx->op](ctx);
+    /* object and part bodies stream from the worker, after the handler's checks (gw_body.h) */
+    if (ctx->op == GW_OP_PUT_OBJECT || ctx->op == GW_OP_UPLOAD_PART)
+        run_handler(ctx);
+    else
+        gw_body_read_whole(ctx, run_handler);
 }
 
-int gw_s3_serve(gw_env_t *env, h2o_req_t *req)
+void gw_s3_serve(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http)
 {
     gw_ctx_t *ctx;
 
-    if (gw_ctx_start(env, req, &ctx) == 0)
+    if (gw_ctx_start(env, loop, http, &ctx) == 0)
         handle_request(ctx);
-    return 0;
 }

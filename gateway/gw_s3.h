@@ -7,8 +7,9 @@
 #include <h2o.h>
 #include "gateway/gw_request.h"
 
-/* Serves req on its loop: makes its context, parses path and query, authenticates, admits and
- * hands it to its operation's handler (or answers it). Returns 0: every request is taken. */
-int gw_s3_serve(gw_env_t *env, h2o_req_t *req);
+/* Serves a request whose head is in, on its loop (loop: that loop's job queue): makes its
+ * context, parses path and query, authenticates, admits, reads the body it needs and hands it to
+ * its operation's handler (or answers it). Every request is taken. */
+void gw_s3_serve(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http);
 
 #endif

@@ -1,11 +1,13 @@
 /* gw_server.c — the gateway process: configuration, drives, worker pools, the healer and the
  * orphan collector, identities, and the event loops with their listeners.
  *
- * Each loop thread owns an h2o context and its own SO_REUSEPORT listener, so the kernel spreads
- * connections over the loops and no lock sits on the accept path (common/server.h); the
- * gateway's loops watch their connections' progress (common/listen.h). Every request goes to the
- * router (gw_s3.h) with the services it may use (gw_env_t, gw_request.h): this file knows the
- * router's entry point and nothing of the handlers, which know nothing of this file.
+ * Each loop thread owns its own SO_REUSEPORT listener, so the kernel spreads connections over
+ * the loops and no lock sits on the accept path (common/server.h), and serves it with an HTTP
+ * server of the project's own layer (common/http.h): requests come head first, bodies are pulled
+ * with back-pressure, and the layer's timers and limits (head, body, send and keep-alive
+ * timeouts, head size, header count, connections) are the gateway's settings. Every request goes
+ * to the router (gw_s3.h) with the services it may use (gw_env_t, gw_request.h): this file knows
+ * the router's entry point and nothing of the handlers, which know nothing of this file.
  */
 #include "gateway/gw_server.h"
 #include "common/log.h"
@@ -17,6 +19,7 @@
 #include "gateway/gw_s3.h"
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +35,10 @@ struct gw_server {
     gw_iam_t *iam;
     gw_healer_t *healer;
     store_gc_t *gc;
-    yc_server_t *http;    /* the h2o configuration, loops and listeners */
+    yc_server_t *http;    /* the loops and listeners */
+    yc_http_server_t **servers; /* the HTTP server of each loop (NULL until the loop made it) */
+    size_t nservers;
+    yc_http_config_t http_cfg;
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
     char **drive_paths;
@@ -40,10 +46,63 @@ struct gw_server {
 
 /* ---------------------------------------------------------------- start-up */
 
-static int on_request(void *arg, h2o_req_t *req)
+/* What a loop's HTTP server hands its requests with. */
+typedef struct {
+    gw_server_t *srv;
+    yc_loop_t *jobs;
+} loop_arg_t;
+
+static void on_request(yc_http_req_t *req)
+{
+    loop_arg_t *la = req->arg;
+    gw_s3_serve(&la->srv->env, la->jobs, req);
+}
+
+static size_t error_page(void *arg, int *status, const char **content_type, char *buf, size_t cap)
+{
+    loop_arg_t *la = arg;
+    return gw_request_error_page(&la->srv->env, status, content_type, buf, cap);
+}
+
+/* On each loop's thread: its HTTP server on its listener. */
+static int on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t index)
 {
     gw_server_t *srv = arg;
-    return gw_s3_serve(&srv->env, req);
+    loop_arg_t *la = malloc(sizeof(*la));
+    yc_http_config_t cfg = srv->http_cfg;
+    yc_http_server_t *http;
+    int ret;
+
+    if (la == NULL)
+        return -ENOMEM;
+    *la = (loop_arg_t){srv, jobs};
+    cfg.arg = la;
+    if ((ret = yc_http_server_new(loop, &cfg, &http)) != 0 || (ret = yc_http_server_listen(http, fd)) != 0) {
+        yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(ret));
+        return ret;
+    }
+    __atomic_store_n(&srv->servers[index], http, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* The HTTP layer's counters summed over the loops (any thread). */
+static void http_stats(void *arg, yc_http_stats_t *out)
+{
+    gw_server_t *srv = arg;
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < srv->nservers; i++) {
+        yc_http_server_t *http = __atomic_load_n(&srv->servers[i], __ATOMIC_ACQUIRE);
+        yc_http_stats_t st;
+        if (http == NULL)
+            continue;
+        yc_http_server_stats(http, &st);
+        out->connections += st.connections;
+        out->input_bytes += st.input_bytes;
+        out->accepted += st.accepted;
+        out->refused += st.refused;
+        out->requests += st.requests;
+        out->layer_errors += st.layer_errors;
+    }
 }
 
 static int make_dirs(const char *path)
@@ -131,14 +190,14 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if ((ret = make_dirs(cfg->data_dir)) != 0)
         goto fail;
 
-    /* request bodies above the threshold go to an unlinked temp file on the data drive */
-    snprintf(path, sizeof(path), "%s/.tmp", cfg->data_dir);
-    if ((ret = make_dirs(path)) != 0)
-        goto fail;
-    h2o_socket_buffer_mmap_settings.threshold = cfg->body_spill_bytes;
-    snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof(h2o_socket_buffer_mmap_settings.fn_template),
-             "%s/.tmp/body.XXXXXX", cfg->data_dir);
-
+    /* before any thread opens a file: connections are budgeted from the open-file limit */
+    uint64_t nofile = 0;
+    yc_http_raise_nofile(&nofile);
+    /* Buffers of a stripe or more (request body rings, GET chunks' decoded stripes) come and go
+     * with requests: mapped apart, they go back to the system when freed, so that a peak of
+     * them does not stay in the process's memory (glibc would otherwise raise the threshold
+     * after the first such free and keep them in its heaps). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     size_t ndrives = cfg->ndrives;
     if (cfg->drives_list != NULL)
         ndrives = gw_config_split_drives(cfg->drives_list, NULL, 0);
@@ -196,25 +255,37 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
-    /* h2o times the whole request read (and keep-alive idle time) with one timer: put it out of
-     * the way; the loops' progress watchdog closes stalled and idle connections instead */
-    yc_listen_watch_t watch = {.progress_timeout_ms = (uint64_t)cfg->progress_timeout * 1000,
-                               .stalled_request_response = gw_request_stalled_answer,
-                               .arg = &srv->env};
-    yc_server_config_t http = {.name = "yuncang",
-                               .max_request_entity_size = (size_t)cfg->max_object_size + 64 * 1024 * 1024,
-                               .req_timeout_ms = UINT64_C(1) << 40,
-                               .on_request = on_request,
-                               .arg = srv,
-                               .watch = &watch};
-    if ((ret = yc_server_new(&http, &srv->http)) != 0 ||
+    yc_http_config_init(&srv->http_cfg);
+    srv->http_cfg.max_head_bytes = cfg->max_head_bytes;
+    srv->http_cfg.max_headers = cfg->max_headers;
+    srv->http_cfg.head_timeout_ms = cfg->head_timeout * 1000;
+    srv->http_cfg.body_timeout_ms = cfg->body_timeout * 1000;
+    srv->http_cfg.send_timeout_ms = cfg->send_timeout * 1000;
+    srv->http_cfg.keepalive_timeout_ms = cfg->keepalive_timeout * 1000;
+    /* kept for drives' files and RocksDB: 64 descriptors a drive and some */
+    srv->http_cfg.max_connections = cfg->max_connections > 0
+                                        ? cfg->max_connections
+                                        : yc_http_connection_budget(256 + 64 * srv->cluster->ndrives, cfg->loops);
+    srv->http_cfg.server_name = "yuncang";
+    srv->http_cfg.on_request = on_request;
+    srv->http_cfg.error_page = error_page;
+    srv->env.http_stats = http_stats;
+    srv->env.http_stats_arg = srv;
+    if ((srv->servers = calloc(cfg->loops, sizeof(*srv->servers))) == NULL) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    srv->nservers = cfg->loops;
+    yc_server_config_t loops = {.name = "yuncang", .on_loop = on_loop, .arg = srv};
+    if ((ret = yc_server_new(&loops, &srv->http)) != 0 ||
         (ret = yc_server_listen(srv->http, cfg->listen_host, cfg->listen_port, cfg->loops)) != 0 ||
         (ret = yc_server_start(srv->http)) != 0)
         goto fail;
     yc_log(YC_LOG_INFO,
-           "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu progress_timeout=%llu",
+           "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu max_connections=%zu "
+           "nofile=%llu",
            cfg->listen_host, cfg->listen_port, srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops,
-           cfg->workers, (unsigned long long)cfg->progress_timeout);
+           cfg->workers, srv->http_cfg.max_connections, (unsigned long long)nofile);
     *out = srv;
     return 0;
 
