@@ -283,12 +283,14 @@ typedef struct {
     char trailer_algo[24], trailer_value[96]; /* a verified trailing checksum */
 } body_stream_t;
 
+/* Under the mutex: the worker, waiting or not, sees the error at its next look. */
 static void stream_fail(body_stream_t *bs, s3_error_t err, const char *message)
 {
     if (bs->error == S3_OK) {
         bs->error = err;
         bs->error_message = message;
     }
+    pthread_cond_signal(&bs->cv);
 }
 
 /* Bytes the free slots can take now (the whole rest once the payload is complete: only framing
