@@ -333,14 +333,14 @@ static void send_body(gw_ctx_t *ctx, int status, const char *content_type, h2o_i
         gw_req_finish(r);
         return;
     }
-    if (yc_http_send(r->http, status, gw_reason(status), r->res_headers.entries, r->res_headers.size, body) == 0)
-        r->bytes_out += body.len;
-    else
-        r->res_status = 500;
-    atomic_fetch_add(&r->env->bytes_out, body.len);
-    r->http = NULL; /* finished by the send */
-    gw_ctx_free(ctx);
+    /* the line is written first: the send finishes the layer's request, client address and all */
+    r->bytes_out += body.len;
     write_access_line(r);
+    if (yc_http_send(r->http, status, gw_reason(status), r->res_headers.entries, r->res_headers.size, body) != 0)
+        yc_log(YC_LOG_ERROR, "request_id=%s event=response_refused status=%d", ctx->request_id, status);
+    atomic_fetch_add(&r->env->bytes_out, body.len);
+    r->http = NULL;
+    gw_ctx_free(ctx);
     gw_hold_release(&r->access.hold);
     h2o_mem_clear_pool(&r->pool);
     free(r);

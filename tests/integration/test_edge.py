@@ -1,7 +1,7 @@
 """The request edge of the gateway: headers that change what an operation means are implemented or
 refused with S3's error (and nothing is written), CreateBucket of an owned bucket, POST Object,
-response splitting through presigned overrides, the progress watchdog that replaced h2o's
-whole-request timeout, admission control while a GET streams, and the access log. Every expectation is what Amazon S3 answers, or what
+response splitting through presigned overrides, the HTTP layer's timeouts (head, body, send,
+keep-alive) that replaced h2o's whole-request timeout, admission control while a GET streams, and the access log. Every expectation is what Amazon S3 answers, or what
 docs/s3-compat.md says the gateway refuses.
 """
 import hashlib
@@ -458,9 +458,11 @@ PROGRESS_TIMEOUT = 3
 
 @pytest.fixture(scope="module")
 def slow_gateway(gateway_factory):
-    """A gateway whose connections may go PROGRESS_TIMEOUT seconds without a byte."""
+    """A gateway whose connections may go PROGRESS_TIMEOUT seconds without a byte: for the head of
+    a request, for a body, for an answer taken, between requests."""
     gw = gateway_factory()
-    gw.extra_args = ["--progress-timeout", str(PROGRESS_TIMEOUT)]
+    t = str(PROGRESS_TIMEOUT)
+    gw.extra_args = ["--head-timeout", t, "--body-timeout", t, "--send-timeout", t, "--keepalive-timeout", t]
     gw.restart()
     c = gw.client()
     c.create_bucket(Bucket="slow")
@@ -532,8 +534,8 @@ def test_upload_that_stalls_half_way_is_closed_with_request_timeout(slow_gateway
     assert request_id and ET.fromstring(body).findtext("RequestId") == request_id
     assert error_of(slow_gateway.client().head_object, Bucket="slow", Key="stalled")[0] == 404
     f = access_line(slow_gateway, request_id)
-    assert (f["op"], f["status"], f["error"]) == ("-", "400", "RequestTimeout")
-    assert int(f["bytes_in"]) > len(data) // 2
+    assert (f["op"], f["status"], f["error"]) == ("PutObject", "400", "RequestTimeout")
+    assert int(f["bytes_in"]) == len(data) // 2
 
 
 def test_idle_keep_alive_connection_is_closed_after_the_timeout(slow_gateway):
@@ -541,7 +543,7 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(slow_gateway):
     with socket.create_connection(("127.0.0.1", slow_gateway.port), timeout=60) as s:
         s.sendall(head)
         status, headers, _ = read_response(s)
-        assert status == 200 and headers["connection"] == "keep-alive"
+        assert status == 200 and headers.get("connection", "keep-alive") == "keep-alive"  # 1.1: implicit
         start = time.monotonic()
         assert s.recv(1) == b""
         waited = time.monotonic() - start
@@ -609,7 +611,6 @@ def test_reader_that_stops_reading_is_closed(slow_gateway):
         assert time.monotonic() - start < 10
     finally:
         s.close()
-    assert "event=connection_stalled" in slow_gateway.stderr_text()
 
 
 # ---------------------------------------------------------------- admission while a GET streams
