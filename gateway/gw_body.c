@@ -344,6 +344,22 @@ static int stream_place(void *arg, const uint8_t *data, size_t len)
 
 static void stream_read(body_stream_t *bs);
 
+/* A failure of the aws-chunked decoder. Under the mutex. */
+static void stream_chunked_fail(body_stream_t *bs, int ret)
+{
+    if (ret == S3_CHUNKED_ABORTED)
+        return; /* stream_place failed, and said why */
+    if (ret == S3_CHUNKED_BAD_DIGEST) {
+        /* S3 names the algorithm whose trailer did not match */
+        snprintf(bs->trailer_value, sizeof(bs->trailer_value),
+                 "The %s you specified did not match the calculated checksum.",
+                 s3_checksum_alg_name(s3_chunked_trailer_alg(bs->dec)));
+        stream_fail(bs, S3_ERR_BAD_DIGEST, bs->trailer_value);
+    } else {
+        stream_fail(bs, chunked_error(ret), NULL);
+    }
+}
+
 /* The end of the HTTP body: the framing's last checks. Under the mutex. */
 static void stream_end(body_stream_t *bs)
 {
@@ -351,13 +367,7 @@ static void stream_end(body_stream_t *bs)
 
     bs->ended = 1;
     if (bs->dec != NULL && bs->error == S3_OK && (ret = s3_chunked_finish(bs->dec)) != 0) {
-        if (ret == S3_CHUNKED_BAD_DIGEST) {
-            snprintf(bs->trailer_value, sizeof(bs->trailer_value), "The %s you specified did not match the calculated checksum.",
-                     s3_checksum_alg_name(s3_chunked_trailer_alg(bs->dec)));
-            stream_fail(bs, S3_ERR_BAD_DIGEST, bs->trailer_value);
-        } else {
-            stream_fail(bs, chunked_error(ret), NULL);
-        }
+        stream_chunked_fail(bs, ret);
     } else if (bs->error == S3_OK && bs->decoded < bs->size) {
         stream_fail(bs, S3_ERR_INCOMPLETE_BODY, NULL);
     } else if (bs->dec != NULL && bs->error == S3_OK && s3_chunked_trailer_alg(bs->dec) != S3_CHECKSUM_NONE) {
@@ -379,7 +389,7 @@ static int stream_take(body_stream_t *bs)
         if (bs->dec != NULL) {
             /* the decoded bytes of n framed ones are at most n: they fit */
             if ((ret = s3_chunked_feed(bs->dec, (const uint8_t *)bs->pending.base, n)) != 0 && bs->error == S3_OK)
-                stream_fail(bs, chunked_error(ret), NULL);
+                stream_chunked_fail(bs, ret);
         } else {
             stream_place(bs, (const uint8_t *)bs->pending.base, n);
         }
