@@ -513,10 +513,12 @@ static int can_keep_alive(conn_t *c)
 {
     if (!c->keep_alive || c->eof || c->broken || c->body_error != 0)
         return 0;
+    /* a final answer without 100 Continue: the client may send the body or not; and botocore,
+     * having read such an early answer, misreads the next response on the same connection even
+     * when the body was empty (it keeps the early status line): close it */
+    if (c->req.expect_continue && !c->sent_100)
+        return 0;
     if (!c->body.done) {
-        /* a final answer without 100 Continue: the client may send the body or not */
-        if (c->req.expect_continue && !c->sent_100)
-            return 0;
         if (!c->body.chunked && c->body.remaining > c->srv->cfg.drain_max_bytes)
             return 0;
     }
@@ -720,7 +722,9 @@ static void h1_send_continue(yc_http_req_t *req)
     conn_t *c = conn_of(req);
     static h2o_iovec_t line = {"HTTP/1.1 100 Continue\r\n\r\n", 25};
 
-    if (!req->expect_continue || c->sent_100 || c->status != 0 || c->finished || c->body.done || c->sock == NULL)
+    /* an empty body is done from the start, and still the client waits for the 100 */
+    if (!req->expect_continue || c->sent_100 || c->status != 0 || c->finished ||
+        (c->body.done && req->content_length != 0) || c->sock == NULL)
         return;
     c->sent_100 = 1;
     conn_send(c, &line, 1, continue_sent);

@@ -231,6 +231,7 @@ void gw_body_read_whole(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
 
     if (http->content_length == 0) {
         ctx->req->entity = h2o_iovec_init("", 0);
+        yc_http_continue(http); /* authenticated: a client that expects the 100 gets it */
         next(ctx);
         return;
     }
