@@ -410,3 +410,20 @@ def test_body_that_stops_gets_request_timeout(gw):
     status, _, body, _ = parse_response(got)
     assert status == 400 and ET.fromstring(body).findtext("Code") == "RequestTimeout"
     assert 4 < waited < 9
+
+
+def test_boto3_expect_continue_with_empty_bodies_keeps_working(gw):
+    # botocore sends Expect: 100-continue on every PutObject; an empty body answered without a 100
+    # leaves it misreading the next response on the connection, so the 100 goes out for empty
+    # bodies too, and a refusal without it closes the connection
+    from conftest import make_client
+    import botocore.exceptions
+    c = make_client(gw.endpoint, gw.access_key, gw.secret_key, read_timeout=5, retries={"max_attempts": 0})
+    start = time.monotonic()
+    for key, body in [("e1", b""), ("t1", b"x"), ("e2", b""), ("i1", b"i" * (100 * KiB))]:
+        c.put_object(Bucket="intake", Key=key, Body=body)
+    with pytest.raises(botocore.exceptions.ClientError):
+        c.put_object(Bucket="no-such-intake-bucket", Key="k", Body=b"")
+    c.put_object(Bucket="intake", Key="t2", Body=b"y")
+    assert time.monotonic() - start < 3
+    assert c.get_object(Bucket="intake", Key="i1")["Body"].read() == b"i" * (100 * KiB)
