@@ -270,16 +270,16 @@ typedef struct {
     pthread_cond_t cv;
     uint8_t *slot[GW_BODY_SLOTS];
     size_t slot_len[GW_BODY_SLOTS];
-    size_t cap;               /* bytes per slot (the last one of a body may hold fewer) */
-    unsigned rd, wr, nfull;   /* see above */
-    int in_use;               /* the worker holds slot rd */
-    size_t wfill;             /* bytes in slot wr */
-    uint64_t size, decoded;   /* payload bytes expected, placed in slots so far */
-    s3_chunked_t *dec;        /* aws-chunked framing, else NULL */
-    h2o_iovec_t pending;      /* body bytes from the layer not taken yet */
-    int pending_status;       /* the status they came with */
+    size_t cap;             /* bytes per slot (the last one of a body may hold fewer) */
+    unsigned rd, wr, nfull; /* see above */
+    int in_use;             /* the worker holds slot rd */
+    size_t wfill;           /* bytes in slot wr */
+    uint64_t size, decoded; /* payload bytes expected, placed in slots so far */
+    s3_chunked_t *dec;      /* aws-chunked framing, else NULL */
+    h2o_iovec_t pending;    /* body bytes from the layer not taken yet */
+    int pending_status;     /* the status they came with */
     int started, reading, paused, wake_queued, ended;
-    s3_error_t error;         /* S3_OK while all is well */
+    s3_error_t error; /* S3_OK while all is well */
     const char *error_message;
     char trailer_algo[24], trailer_value[96]; /* a verified trailing checksum */
 } body_stream_t;
@@ -372,7 +372,8 @@ static void stream_end(body_stream_t *bs)
     } else if (bs->error == S3_OK && bs->decoded < bs->size) {
         stream_fail(bs, S3_ERR_INCOMPLETE_BODY, NULL);
     } else if (bs->dec != NULL && bs->error == S3_OK && s3_chunked_trailer_alg(bs->dec) != S3_CHECKSUM_NONE) {
-        snprintf(bs->trailer_algo, sizeof(bs->trailer_algo), "%s", s3_checksum_alg_name(s3_chunked_trailer_alg(bs->dec)));
+        snprintf(bs->trailer_algo, sizeof(bs->trailer_algo), "%s",
+                 s3_checksum_alg_name(s3_chunked_trailer_alg(bs->dec)));
         snprintf(bs->trailer_value, sizeof(bs->trailer_value), "%s", s3_chunked_trailer_value(bs->dec));
     }
     pthread_cond_signal(&bs->cv);

@@ -24,7 +24,7 @@
 #include "gateway/gw_request.h"
 
 #define GW_BODY_WHOLE_MAX (2u * 1024 * 1024) /* a document read whole: more is MaxMessageLengthExceeded */
-#define GW_BODY_SLOTS 2                      /* stripe buffers of a streamed body */
+#define GW_BODY_SLOTS     2                  /* stripe buffers of a streamed body */
 
 /* Sets ctx->body to the payload. With defer_sha256 set, a signed payload hash is left for the
  * caller's own pass over the bytes (*sha256_pending = 1 then); otherwise it is checked here.

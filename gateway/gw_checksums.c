@@ -234,8 +234,8 @@ int gw_checksum_finish(gw_ctx_t *ctx, gw_checksum_t *c)
     if (!c->running_active) {
         /* verified by the aws-chunked decoder, which wrote it in canonical base64 (a streamed
          * body's trailer is there once gw_body_end returned) */
-        h2o_iovec_t v = c->from_trailer && ctx->trailer_checksum_value.base != NULL ? ctx->trailer_checksum_value
-                                                                                   : c->sent_value;
+        h2o_iovec_t v =
+            c->from_trailer && ctx->trailer_checksum_value.base != NULL ? ctx->trailer_checksum_value : c->sent_value;
         if (v.base == NULL || v.len >= sizeof(c->value)) {
             gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
             return -1;

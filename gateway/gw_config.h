@@ -26,21 +26,21 @@ typedef struct {
     size_t inline_max;
     const char *root_user, *root_password;
     const char *region;
-    size_t loops;            /* event-loop threads */
-    size_t workers;          /* request worker threads (writes: they wait on drives) */
-    size_t read_workers;     /* worker threads for reads (GET, HEAD, LIST: they rarely wait) */
-    size_t lane_threads;     /* threads per drive */
-    size_t max_inflight;     /* admitted requests beyond this get 503 SlowDown */
+    size_t loops;        /* event-loop threads */
+    size_t workers;      /* request worker threads (writes: they wait on drives) */
+    size_t read_workers; /* worker threads for reads (GET, HEAD, LIST: they rarely wait) */
+    size_t lane_threads; /* threads per drive */
+    size_t max_inflight; /* admitted requests beyond this get 503 SlowDown */
     uint64_t max_object_size;
-    uint64_t orphan_grace;        /* seconds: shard files without a record are removed once this old */
+    uint64_t orphan_grace; /* seconds: shard files without a record are removed once this old */
     /* the HTTP layer's limits (common/http.h) */
-    size_t max_head_bytes;       /* request line + headers; more is 431 */
-    size_t max_headers;          /* header fields; more is 431 */
-    uint64_t head_timeout;       /* seconds for a request's whole head (slowloris) */
-    uint64_t body_timeout;       /* seconds without a body byte while the gateway waits for one */
-    uint64_t send_timeout;       /* seconds without the client taking a byte of an answer */
-    uint64_t keepalive_timeout;  /* seconds an idle connection is kept between requests */
-    size_t max_connections;      /* per loop; 0: from the fd limit */
+    size_t max_head_bytes;        /* request line + headers; more is 431 */
+    size_t max_headers;           /* header fields; more is 431 */
+    uint64_t head_timeout;        /* seconds for a request's whole head (slowloris) */
+    uint64_t body_timeout;        /* seconds without a body byte while the gateway waits for one */
+    uint64_t send_timeout;        /* seconds without the client taking a byte of an answer */
+    uint64_t keepalive_timeout;   /* seconds an idle connection is kept between requests */
+    size_t max_connections;       /* per loop; 0: from the fd limit */
     const char *domains;          /* virtual-host endpoint domains, separated by spaces or commas;
                                    * NULL: localhost and the machine's host name */
     uint64_t drive_reserve;       /* bytes each local drive keeps free; 0: automatic (store.h) */

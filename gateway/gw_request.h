@@ -59,9 +59,9 @@ typedef struct gw_env {
     atomic_uint_fast64_t next_request; /* request ids: a counter ... */
     uint64_t request_salt;             /* ... xor a random salt, so that ids do not repeat across restarts */
     /* Counters of the request intake (the admin API's stats; metrics later). */
-    atomic_uint_fast64_t body_before_auth; /* body bytes read of requests not (yet) authenticated */
-    atomic_uint_fast64_t body_bytes_in;    /* body bytes read, all requests */
-    atomic_uint_fast64_t bytes_out;        /* response bytes handed to the layer (bodies) */
+    atomic_uint_fast64_t body_before_auth;    /* body bytes read of requests not (yet) authenticated */
+    atomic_uint_fast64_t body_bytes_in;       /* body bytes read, all requests */
+    atomic_uint_fast64_t bytes_out;           /* response bytes handed to the layer (bodies) */
     atomic_uint_fast64_t refused_before_body; /* requests answered with their body unread */
     /* The HTTP layer's counters summed over the loops (connections, accepted, refused...). */
     void (*http_stats)(void *arg, yc_http_stats_t *out);
@@ -139,13 +139,13 @@ typedef struct gw_req {
         h2o_iovec_t path;      /* the request-target as sent, query included */
         size_t query_at;       /* the index of '?' in path, SIZE_MAX when there is none */
     } input;
-    h2o_iovec_t entity;    /* a body read whole (gw_body_read_whole); {NULL,0} otherwise */
-    yc_http_req_t *http;   /* the layer's request; NULL once finished */
-    yc_loop_t *loop;       /* the loop's job queue: workers' jobs come back to it */
+    h2o_iovec_t entity;  /* a body read whole (gw_body_read_whole); {NULL,0} otherwise */
+    yc_http_req_t *http; /* the layer's request; NULL once finished */
+    yc_loop_t *loop;     /* the loop's job queue: workers' jobs come back to it */
     gw_env_t *env;
     H2O_VECTOR(yc_http_header_t) res_headers;
-    uint64_t res_content_length; /* set for a HEAD or a streamed answer; UINT64_MAX: the body's */
-    int res_status;              /* the status answered (0 before) */
+    uint64_t res_content_length;  /* set for a HEAD or a streamed answer; UINT64_MAX: the body's */
+    int res_status;               /* the status answered (0 before) */
     uint64_t bytes_in, bytes_out; /* body bytes read and sent */
     int authenticated;            /* the caller is known: body bytes read from now on are its */
     int64_t started_ns;

@@ -35,7 +35,7 @@ struct gw_server {
     gw_iam_t *iam;
     gw_healer_t *healer;
     store_gc_t *gc;
-    yc_server_t *http;    /* the loops and listeners */
+    yc_server_t *http;          /* the loops and listeners */
     yc_http_server_t **servers; /* the HTTP server of each loop (NULL until the loop made it) */
     size_t nservers;
     yc_http_config_t http_cfg;
