@@ -30,6 +30,10 @@
 /* Small enough that 200 stalled readers hold 100 MiB, large enough that a write and a read job
  * per chunk cost little beside its bytes. */
 #define GET_CHUNK (256 * 1024)
+/* Decoded stripes (1.5 MiB each with 1 MiB stripes, EC 4+2) kept by all GET streams together
+ * between their reads: a stream whose reader keeps up re-decodes nothing while it holds one, and
+ * hundreds of streams starting at once cannot hold hundreds. */
+#define GET_STRIPES_HELD_MAX 32
 
 /* ---------------------------------------------------------------- GetObject / HeadObject */
 
@@ -50,7 +54,23 @@ typedef struct {
     int read_idx; /* the buffer it fills: fixed at submission, as `sending` changes meanwhile */
     int read_error;
     int broken; /* the connection failed or a read did: nothing more is sent */
+    /* the reader keeps up with the drives: a read keeps its decoded stripe for the next one.
+     * Set and cleared on the loop, read by the read job (a stale value costs a decode or keeps
+     * a stripe a little longer, nothing else) */
+    int keep_stripe;
+    int holds_stripe; /* counted in env->get_stripes_held */
+    gw_env_t *env;
 } stream_t;
+
+/* Lets go of the decoded stripe the version keeps. Whoever runs the stream's read. */
+static void stream_trim(stream_t *s)
+{
+    gw_object_trim(s->obj);
+    if (s->holds_stripe) {
+        atomic_fetch_sub(&s->env->get_stripes_held, 1);
+        s->holds_stripe = 0;
+    }
+}
 
 static void stream_read_next(stream_t *s);
 
@@ -62,6 +82,7 @@ static void stream_maybe_end(stream_t *s)
     if (!s->broken && (s->ready >= 0 || s->next_off < s->end))
         return;
     gw_req_finish(s->req); /* short of its length after a failure: the layer closes the connection */
+    stream_trim(s);
     gw_object_free(s->obj);
     free(s->buf[0]);
     free(s->buf[1]);
@@ -82,6 +103,8 @@ static void on_written(yc_http_req_t *http, void *arg, int status)
     stream_t *s = arg;
 
     s->sending = -1;
+    if (status == 0 && s->reading)
+        __atomic_store_n(&s->keep_stripe, 1, __ATOMIC_RELAXED); /* taken before the next was read */
     if (status != 0)
         s->broken = 1;
     else if (s->ready >= 0)
@@ -122,6 +145,18 @@ static void read_job_run(yc_job_t *job)
     }
     s->len[idx] = n;
     s->next_off += n;
+    /* a stream behind its reader lets go of the stripe here, not when the loop gets to it: with
+     * hundreds of streams the loop may take a while, and each stripe is 1.5 MiB */
+    if (!__atomic_load_n(&s->keep_stripe, __ATOMIC_RELAXED)) {
+        stream_trim(s);
+    } else if (!s->holds_stripe) {
+        if (atomic_fetch_add(&s->env->get_stripes_held, 1) < GET_STRIPES_HELD_MAX) {
+            s->holds_stripe = 1;
+        } else {
+            atomic_fetch_sub(&s->env->get_stripes_held, 1);
+            gw_object_trim(s->obj);
+        }
+    }
 }
 
 static void read_job_done(yc_job_t *job)
@@ -146,7 +181,8 @@ static void read_job_done(yc_job_t *job)
     }
     /* ahead of the reader: keep the chunk, let go of the decoded stripe */
     s->ready = idx;
-    gw_object_trim(s->obj);
+    __atomic_store_n(&s->keep_stripe, 0, __ATOMIC_RELAXED);
+    stream_trim(s);
 }
 
 static void stream_read_next(stream_t *s)
@@ -377,6 +413,7 @@ static void get_object_send(gw_ctx_t *ctx)
     *ls = *s;
     ls->req = req;
     ls->read_pool = ctx->env->read_pool;
+    ls->env = ctx->env;
     ls->job.loop = req->loop;
     memcpy(ls->request_id, ctx->request_id, sizeof(ls->request_id));
     ls->sending = -1;

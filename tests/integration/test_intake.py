@@ -286,6 +286,7 @@ def test_64_puts_of_64_mib_at_once_stay_within_the_memory_bound(gw):
     for t in threads:
         t.join()
     peak = status_field(gw, "VmHWM")
+    print("64 x 64 MiB PUT: peak RSS %.1f MiB" % (peak / MiB))
     assert results == [(200, etag)] * 64
     assert peak <= RSS_BOUND, "peak RSS %d MiB" % (peak // MiB)
     # no spill: the bodies were read once from the sockets, never back from a temp file
@@ -311,6 +312,7 @@ def test_200_gets_whose_readers_stall_stay_within_the_bound_and_are_closed(gw):
         assert stats(gw)["http"]["connections"] >= 200
         rss = status_field(gw, "VmRSS")
         peak = status_field(gw, "VmHWM")
+        print("200 stalled GETs: RSS %.1f MiB, peak %.1f MiB" % (rss / MiB, peak / MiB))
         assert rss <= RSS_BOUND and peak <= RSS_BOUND, "RSS %d MiB, peak %d MiB" % (rss // MiB, peak // MiB)
         # read nothing more: after the send timeout the server closes them
         time.sleep(SEND_TIMEOUT + 2)
