@@ -13,10 +13,8 @@ same over yc-store daemons (network transport). Rounds: YC_FULL_DISK_ROUNDS (def
 embedded gateway, YC_FULL_DISK_NET_ROUNDS (default 6) over the network; `make fault` runs those,
 `make test` (tests/run-all.sh) 6 and 3 to stay inside the fault suite's time limit.
 
-Large objects stay below 4 MiB: h2o moves a request body to a temp file on the data drive once its
-buffer, doubling as the body arrives, would reach body_spill_bytes (8 MiB), and on a full drive
-that fails before any of this code runs, closing the connection without an answer (that intake
-is being replaced).
+Request bodies stream from the socket into the shard files (nothing is buffered on the data
+drive first), so a large object meets a full drive in the drive engine like a small one.
 
 Needs root to mount the tmpfs; skips with the reason otherwise.
 """
@@ -36,8 +34,7 @@ import cluster as yc
 TMPFS_SIZE = "64m"
 RESERVE = "8M"                       # shard data stops 8 MiB short of full, records 4 MiB short
 SMALL = (16 * yc.KiB, 128 * yc.KiB)  # inline: up to the gateway's 128 KiB inline_max
-LARGE = (1 * yc.MiB, 3 * yc.MiB)     # shard files; h2o spills a body to a file once its buffer
-                                     # doubles to 8 MiB, i.e. above 4 MiB: stay clear of that
+LARGE = (1 * yc.MiB, 3 * yc.MiB)     # shard files
 WRITERS = 4                          # concurrent PUTs while filling
 KEEPERS = 4                          # objects written first and read back after every round
 SPACE_BACK_TIMEOUT = 15.0            # space of deleted small records comes back with a flush
