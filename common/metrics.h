@@ -9,9 +9,9 @@
  *
  * Contention. Counters and histograms are cut into shards, each a separate run of cache lines; a
  * thread adds to the shard its own thread-local address hashes to, and rendering sums the shards.
- * Measured with bench/metrics_bench.c (4 threads adding to one counter, 2 cores): one shard
- * costs each add a contended cache line, sharding makes it a local one. Gauges are one cell
- * (a set must overwrite, not add to a shard).
+ * Measured with bench/metrics_bench.c (4 threads adding to one series on 2 cores, wall time per
+ * add): one cell 12-16 ns, sharded 2.4-3.9 ns; one thread alone 3.2 ns and 3.6 ns. Gauges are one
+ * cell (a set must overwrite, not add to a shard).
  *
  * Histograms keep integer observations (nanoseconds, bytes) and integer bucket bounds; a
  * family's unit_exp says how many decimal places the rendering moves them (9: nanoseconds shown
