@@ -201,6 +201,15 @@ void yc_metrics_add(yc_metric_t *m, size_t series, uint64_t n)
     atomic_fetch_add_explicit(cell(m, my_shard(), series, 0), n, memory_order_relaxed);
 }
 
+void yc_metrics_counter_set(yc_metric_t *m, size_t series, uint64_t total)
+{
+    if (m == NULL || m->kind != KIND_COUNTER || series >= m->nseries)
+        return;
+    atomic_store_explicit(cell(m, 0, series, 0), total, memory_order_relaxed);
+    for (size_t s = 1; s < m->nshards; s++)
+        atomic_store_explicit(cell(m, s, series, 0), 0, memory_order_relaxed);
+}
+
 void yc_metrics_set(yc_metric_t *m, size_t series, int64_t v)
 {
     if (m == NULL || m->kind != KIND_GAUGE || series >= m->nseries)

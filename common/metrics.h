@@ -74,6 +74,9 @@ void yc_metrics_add(yc_metric_t *counter, size_t series, uint64_t n);
 void yc_metrics_set(yc_metric_t *gauge, size_t series, int64_t v);
 void yc_metrics_gauge_add(yc_metric_t *gauge, size_t series, int64_t delta);
 void yc_metrics_observe(yc_metric_t *histogram, size_t series, uint64_t v);
+/* A counter kept elsewhere and read when rendering (a module's own total): sets the series' total.
+ * Not for a family that yc_metrics_add updates too. */
+void yc_metrics_counter_set(yc_metric_t *counter, size_t series, uint64_t total);
 
 /* Reads back (tests, admin API): a counter's total, a gauge's value; a histogram's per-bucket
  * counts (not cumulative; nbounds + 1 entries, the last one above every bound) and sum. */
