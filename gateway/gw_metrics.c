@@ -80,6 +80,9 @@ void gw_metrics_free(gw_metrics_t *m)
 {
     if (m == NULL)
         return;
+    for (size_t i = 0; m->drive_duration != NULL && i < m->cluster->ndrives; i++)
+        if (m->cluster->drives[i].lane != NULL)
+            yc_lane_time(m->cluster->drives[i].lane, NULL, 0);
     yc_metrics_free(m->reg);
     free(m->drive_names);
     free(m->local_names);
@@ -172,6 +175,9 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
         yc_metrics_label_t drive_state[] = {drive, {"state", m->state_names, NSTATES}};
         TRY(yc_metrics_histogram(r, "yc_drive_request_duration_seconds", "Time of calls to a drive, as the gateway waited.",
                                  &drive, 1, drive_bounds, NBOUNDS(drive_bounds), 9, &m->drive_duration));
+        for (size_t i = 0; i < c->ndrives; i++)
+            if (c->drives[i].lane != NULL)
+                yc_lane_time(c->drives[i].lane, m->drive_duration, i);
         TRY(yc_metrics_counter(r, "yc_drive_request_errors_total", "Calls to a drive that failed or got no answer.",
                                &drive, 1, &m->drive_errors));
         TRY(yc_metrics_gauge(r, "yc_drive_up", "1 when the drive is reachable and the expected one (state ok).", &drive, 1,

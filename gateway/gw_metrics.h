@@ -8,7 +8,8 @@
  *   yc_requests_shed_total{reason}               answered 503 SlowDown by admission control
  *   yc_admission_wait_seconds                    time admitted requests waited in the queue
  *   yc_body_read_before_auth_bytes               per request: body bytes read before it was authenticated
- *   yc_drive_request_duration_seconds{drive}     calls to a drive, yc_drive_request_errors_total{drive}
+ *   yc_drive_request_duration_seconds{drive}     fan-out calls to a drive, timed by its lane (and
+ *                                                gw_metrics_drive_request), yc_drive_request_errors_total{drive}
  * Read when rendered (gw_metrics_render):
  *   yc_requests_inflight, yc_requests_queued, yc_client_connections   from the sampler below
  *   yc_drive_up{drive}, yc_drive_state{drive,state}   gw_health.h's view of every drive
@@ -66,9 +67,11 @@ typedef struct {
     void *sample_arg;
 } gw_metrics_config_t;
 
-/* Makes the gateway's metrics; cfg's pointers are borrowed for the metrics' life. 0, -ENOMEM or
- * -EINVAL (no operations). */
+/* Makes the gateway's metrics; cfg's pointers are borrowed for the metrics' life. Every drive's
+ * lane is timed into yc_drive_request_duration_seconds from here on (yc_lane_time): the time a
+ * request worker waited for each drive of a fan-out. 0, -ENOMEM or -EINVAL (no operations). */
 int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out);
+/* Stops the lanes' timing and frees; before the cluster closes, once no request runs. */
 void gw_metrics_free(gw_metrics_t *m);
 
 /* A request ended: its answer's status, body bytes in and out, and its duration (first byte of
@@ -81,8 +84,9 @@ void gw_metrics_shed(gw_metrics_t *m, gw_shed_reason_t reason);
 void gw_metrics_admission_wait(gw_metrics_t *m, int64_t ns);
 /* A request's authentication was decided (allowed or refused) with this many body bytes read. */
 void gw_metrics_body_before_auth(gw_metrics_t *m, uint64_t bytes);
-/* A call to drive i (cluster order) took ns; failed when it did not answer or answered an I/O
- * error (not for "no such record"). */
+/* A call to drive i (cluster order) took ns, for calls the lanes do not time (reads run inline on
+ * a worker, gw_set_fanout_reads); failed when it did not answer or answered an I/O error (not for
+ * "no such record"). */
 void gw_metrics_drive_request(gw_metrics_t *m, size_t drive, int64_t ns, int failed);
 
 /* Renders every metric (reading the cluster's state first) into *out, malloc'd, NUL-terminated,

@@ -3,11 +3,13 @@
  * line by line, escaping of awkward label values, and the names and shapes refused.
  * That the output parses with Prometheus' own parser is tests/integration/test_metrics.py. */
 #include "common/metrics.h"
+#include "common/pool.h"
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const char *const ops[] = {"GetObject", "PutObject", "other"};
 static const char *const codes[] = {"200", "404", "other"};
@@ -224,6 +226,48 @@ TEST(test_metrics_refuses_bad_names_and_shapes)
     yc_metrics_free(r);
 }
 
+static void sleepy_task(void *arg, size_t i)
+{
+    usleep(3000);
+}
+
+/* Drive lanes time the fan-out tasks they run (what a caller waited for each drive), into the
+ * lane's own series; a lane run on the caller (NULL) and a lane no longer timed count nothing. */
+TEST(test_metrics_lane_times_fanout_tasks)
+{
+    static const char *const drives[] = {"d1", "d2"};
+    const uint64_t bounds[] = {1000000, 1000000000}; /* 1 ms, 1 s */
+    yc_metrics_label_t l = {"drive", drives, 2};
+    yc_metrics_t *r;
+    yc_metric_t *h;
+    yc_lane_t *lanes[3] = {NULL, NULL, NULL};
+    uint64_t counts[3], sum;
+
+    CHECK_EQ_INT(yc_metrics_new(&r), 0);
+    CHECK_EQ_INT(yc_metrics_histogram(r, "d_seconds", "d", &l, 1, bounds, 2, 9, &h), 0);
+    CHECK_EQ_INT(yc_lane_new(1, &lanes[0]), 0);
+    CHECK_EQ_INT(yc_lane_new(1, &lanes[1]), 0);
+    yc_lane_time(lanes[0], h, 0);
+    yc_lane_time(lanes[1], h, 1);
+    yc_fanout_run(lanes, 3, sleepy_task, NULL);
+    yc_fanout_run(lanes, 2, sleepy_task, NULL);
+    for (size_t d = 0; d < 2; d++) {
+        yc_metrics_histogram_value(h, d, counts, &sum);
+        CHECK_EQ_INT(counts[0], 0);             /* none under 1 ms: each slept 3 */
+        CHECK_EQ_INT(counts[1], 2);
+        CHECK(sum >= 6000000 && sum < 2000000000);
+    }
+    yc_lane_time(lanes[0], NULL, 0);
+    yc_fanout_run(lanes, 2, sleepy_task, NULL);
+    yc_metrics_histogram_value(h, 0, counts, &sum);
+    CHECK_EQ_INT(counts[1], 2);
+    yc_metrics_histogram_value(h, 1, counts, &sum);
+    CHECK_EQ_INT(counts[1], 3);
+    yc_lane_free(lanes[0]);
+    yc_lane_free(lanes[1]);
+    yc_metrics_free(r);
+}
+
 int main(void)
 {
     RUN(test_metrics_series_index_when_labels_combine);
@@ -232,5 +276,6 @@ int main(void)
     RUN(test_metrics_render_plain_families_in_order);
     RUN(test_metrics_label_values_escaped_when_awkward);
     RUN(test_metrics_refuses_bad_names_and_shapes);
+    RUN(test_metrics_lane_times_fanout_tasks);
     return unit_done();
 }

@@ -150,6 +150,27 @@ TEST(test_metrics_drive_states_and_set_quorum_when_drives_offline)
     fixture_close(&f);
 }
 
+static void noop_task(void *arg, size_t i)
+{
+}
+
+/* The drives' lanes time every fan-out into the drive's series, with no call from the caller. */
+TEST(test_metrics_drive_latency_from_set_fanout)
+{
+    fixture_t f;
+    gw_metrics_t *m;
+
+    CHECK_EQ_INT(fixture_open(&f, 0), 0);
+    CHECK_EQ_INT(new_metrics(f.c, NULL, NULL, &m), 0);
+    gw_set_fanout(&f.c->sets[0], noop_task, NULL);
+    gw_set_fanout(&f.c->sets[0], noop_task, NULL);
+    for (int i = 0; i < 6; i++)
+        CHECK(has_line(m, "yc_drive_request_duration_seconds_count{drive=\"%s\"} 2", f.paths[i]));
+    gw_metrics_free(m);
+    gw_set_fanout(&f.c->sets[0], noop_task, NULL); /* no longer timed: nothing touches the freed metrics */
+    fixture_close(&f);
+}
+
 static json_t *ready_json(gw_cluster_t *c, int *status)
 {
     char *body;
@@ -292,6 +313,7 @@ int main(void)
 {
     RUN(test_metrics_requests_counted_by_operation_and_code);
     RUN(test_metrics_drive_states_and_set_quorum_when_drives_offline);
+    RUN(test_metrics_drive_latency_from_set_fanout);
     RUN(test_ready_when_every_set_has_write_quorum);
     RUN(test_not_ready_when_a_set_lacks_write_quorum);
     RUN(test_metrics_rocksdb_figures_of_local_drives);
