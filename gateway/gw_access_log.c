@@ -107,7 +107,12 @@ static void put_json(line_t *l, h2o_iovec_t v, size_t max)
             put(l, esc, 2);
             i++;
         } else if (c < 0x20 || c == 0x7F) {
-            const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+            const char *named = c == '\n'   ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                : c == '\b' ? "\\b"
+                                : c == '\f' ? "\\f"
+                                            : NULL;
             if (named != NULL) {
                 put_str(l, named);
             } else {

@@ -29,7 +29,7 @@
 
 typedef struct gw_access_log gw_access_log_t;
 
-#define GW_ACCESS_LINE_MAX   (24 * 1024)  /* longest line, escapes included (field cuts below keep within it) */
+#define GW_ACCESS_LINE_MAX   (24 * 1024)   /* longest line, escapes included (field cuts below keep within it) */
 #define GW_ACCESS_BUFFER     (1024 * 1024) /* bytes of lines held before a write; twice that at most */
 #define GW_ACCESS_FLUSH_MS   200           /* longest a line waits for its write */
 #define GW_ACCESS_WAIT_MS    20            /* longest a caller waits for room in a full buffer */

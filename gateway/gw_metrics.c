@@ -15,8 +15,8 @@
 #define NS_PER_S  1000000000ULL
 
 /* HTTP statuses the gateway answers, "other" last (yc_metrics_series maps anything else there). */
-static const char *const status_names[] = {"200", "204", "206", "301", "304", "307", "400", "403",
-                                           "404", "405", "408", "409", "411", "412", "413", "416",
+static const char *const status_names[] = {"200", "204", "206", "301", "304", "307", "400",  "403",
+                                           "404", "405", "408", "409", "411", "412", "413",  "416",
                                            "431", "500", "501", "503", "505", "507", "other"};
 #define NSTATUS (sizeof(status_names) / sizeof(status_names[0]))
 
@@ -31,19 +31,19 @@ static const char *const shed_names[GW_SHED__COUNT] = {
 
 /* 0.5 ms ... 30 s: a small GET from the page cache to a 5 GiB upload's last byte */
 static const uint64_t request_bounds[] = {
-    NS_PER_MS / 2,   1 * NS_PER_MS,   5 * NS_PER_MS / 2, 5 * NS_PER_MS, 10 * NS_PER_MS, 25 * NS_PER_MS,
-    50 * NS_PER_MS,  100 * NS_PER_MS, 250 * NS_PER_MS,   500 * NS_PER_MS, NS_PER_S,     5 * NS_PER_S / 2,
-    5 * NS_PER_S,    10 * NS_PER_S,   30 * NS_PER_S,
+    NS_PER_MS / 2,  1 * NS_PER_MS,    5 * NS_PER_MS / 2, 5 * NS_PER_MS,   10 * NS_PER_MS,
+    25 * NS_PER_MS, 50 * NS_PER_MS,   100 * NS_PER_MS,   250 * NS_PER_MS, 500 * NS_PER_MS,
+    NS_PER_S,       5 * NS_PER_S / 2, 5 * NS_PER_S,      10 * NS_PER_S,   30 * NS_PER_S,
 };
 /* 0.1 ms ... 10 s: a cached RocksDB read to a drive that hangs */
 static const uint64_t drive_bounds[] = {
-    NS_PER_MS / 10,  NS_PER_MS / 4,   NS_PER_MS / 2,   1 * NS_PER_MS,   5 * NS_PER_MS / 2, 5 * NS_PER_MS,
-    10 * NS_PER_MS,  25 * NS_PER_MS,  50 * NS_PER_MS,  100 * NS_PER_MS, 250 * NS_PER_MS,   500 * NS_PER_MS,
-    NS_PER_S,        5 * NS_PER_S / 2, 10 * NS_PER_S,
+    NS_PER_MS / 10,  NS_PER_MS / 4,   NS_PER_MS / 2,  1 * NS_PER_MS,    5 * NS_PER_MS / 2,
+    5 * NS_PER_MS,   10 * NS_PER_MS,  25 * NS_PER_MS, 50 * NS_PER_MS,   100 * NS_PER_MS,
+    250 * NS_PER_MS, 500 * NS_PER_MS, NS_PER_S,       5 * NS_PER_S / 2, 10 * NS_PER_S,
 };
 static const uint64_t wait_bounds[] = {
-    NS_PER_MS / 10, NS_PER_MS / 2, 1 * NS_PER_MS,   5 * NS_PER_MS, 10 * NS_PER_MS,
-    50 * NS_PER_MS, 100 * NS_PER_MS, 500 * NS_PER_MS, NS_PER_S,     5 * NS_PER_S,
+    NS_PER_MS / 10, NS_PER_MS / 2,   1 * NS_PER_MS,   5 * NS_PER_MS, 10 * NS_PER_MS,
+    50 * NS_PER_MS, 100 * NS_PER_MS, 500 * NS_PER_MS, NS_PER_S,      5 * NS_PER_S,
 };
 /* the bound of issue 11 is 64 KiB: a bucket ends there */
 static const uint64_t auth_body_bounds[] = {0, 1024, 4096, 16384, 65536, 262144, 1048576, 16777216};
@@ -65,14 +65,13 @@ struct gw_metrics {
     char **set_names;
     const char *state_names[NSTATES];
     /* events */
-    yc_metric_t *requests, *duration, *bytes_in, *bytes_out, *shed, *wait, *auth_body, *drive_duration,
-        *drive_errors;
+    yc_metric_t *requests, *duration, *bytes_in, *bytes_out, *shed, *wait, *auth_body, *drive_duration, *drive_errors;
     /* read when rendered */
     yc_metric_t *inflight, *queued, *connections;
     yc_metric_t *drive_up, *drive_state, *drive_io_errors, *set_ok, *set_quorum, *set_writable;
     yc_metric_t *heal_queue, *heal_noted, *heal_repaired, *heal_failed, *heal_running, *heal_scanned;
-    yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending, *db_compactions,
-        *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
+    yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
+        *db_compactions, *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
     yc_metric_t *log_dropped;
 };
 
@@ -149,8 +148,8 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
     TRY(yc_metrics_counter(r, "yc_requests_total", "Requests answered, by S3 operation and HTTP status.", op_code, 2,
                            &m->requests));
     TRY(yc_metrics_histogram(r, "yc_request_duration_seconds",
-                             "Time from a request's first byte to the last byte of its answer.", &op, 1,
-                             request_bounds, NBOUNDS(request_bounds), 9, &m->duration));
+                             "Time from a request's first byte to the last byte of its answer.", &op, 1, request_bounds,
+                             NBOUNDS(request_bounds), 9, &m->duration));
     TRY(yc_metrics_counter(r, "yc_request_received_bytes_total", "Request body bytes taken, by operation.", &op, 1,
                            &m->bytes_in));
     TRY(yc_metrics_counter(r, "yc_request_sent_bytes_total", "Response bytes sent, by operation.", &op, 1,
@@ -158,8 +157,8 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
     TRY(yc_metrics_gauge(r, "yc_requests_inflight", "Requests admitted and not finished.", NULL, 0, &m->inflight));
     TRY(yc_metrics_gauge(r, "yc_requests_queued", "Requests waiting for admission.", NULL, 0, &m->queued));
     TRY(yc_metrics_gauge(r, "yc_client_connections", "Open client connections.", NULL, 0, &m->connections));
-    TRY(yc_metrics_counter(r, "yc_requests_shed_total", "Requests answered 503 SlowDown by admission control, by cause.",
-                           &shed, 1, &m->shed));
+    TRY(yc_metrics_counter(r, "yc_requests_shed_total",
+                           "Requests answered 503 SlowDown by admission control, by cause.", &shed, 1, &m->shed));
     TRY(yc_metrics_histogram(r, "yc_admission_wait_seconds", "Time admitted requests waited for admission.", NULL, 0,
                              wait_bounds, NBOUNDS(wait_bounds), 9, &m->wait));
     TRY(yc_metrics_histogram(r, "yc_body_read_before_auth_bytes",
@@ -171,21 +170,23 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
     gw_cluster_t *c = cfg->cluster;
     if (c != NULL && c->ndrives > 0) {
         TRY(make_cluster_labels(m, c));
-        yc_metrics_label_t drive = {"drive", m->drive_names, c->ndrives}, set = {"set", (const char *const *)m->set_names, c->nsets};
+        yc_metrics_label_t drive = {"drive", m->drive_names, c->ndrives},
+                           set = {"set", (const char *const *)m->set_names, c->nsets};
         yc_metrics_label_t drive_state[] = {drive, {"state", m->state_names, NSTATES}};
-        TRY(yc_metrics_histogram(r, "yc_drive_request_duration_seconds", "Time of calls to a drive, as the gateway waited.",
-                                 &drive, 1, drive_bounds, NBOUNDS(drive_bounds), 9, &m->drive_duration));
+        TRY(yc_metrics_histogram(r, "yc_drive_request_duration_seconds",
+                                 "Time of calls to a drive, as the gateway waited.", &drive, 1, drive_bounds,
+                                 NBOUNDS(drive_bounds), 9, &m->drive_duration));
         for (size_t i = 0; i < c->ndrives; i++)
             if (c->drives[i].lane != NULL)
                 yc_lane_time(c->drives[i].lane, m->drive_duration, i);
         TRY(yc_metrics_counter(r, "yc_drive_request_errors_total", "Calls to a drive that failed or got no answer.",
                                &drive, 1, &m->drive_errors));
-        TRY(yc_metrics_gauge(r, "yc_drive_up", "1 when the drive is reachable and the expected one (state ok).", &drive, 1,
-                             &m->drive_up));
+        TRY(yc_metrics_gauge(r, "yc_drive_up", "1 when the drive is reachable and the expected one (state ok).", &drive,
+                             1, &m->drive_up));
         TRY(yc_metrics_gauge(r, "yc_drive_state", "1 for the drive's current state as the health prober sees it.",
                              drive_state, 2, &m->drive_state));
-        TRY(yc_metrics_counter(r, "yc_drive_io_errors_total", "I/O errors the object engine met on the drive.", &drive, 1,
-                               &m->drive_io_errors));
+        TRY(yc_metrics_counter(r, "yc_drive_io_errors_total", "I/O errors the object engine met on the drive.", &drive,
+                               1, &m->drive_io_errors));
         TRY(yc_metrics_gauge(r, "yc_set_drives_ok", "Drives of the erasure set in state ok.", &set, 1, &m->set_ok));
         TRY(yc_metrics_gauge(r, "yc_set_write_quorum", "Drives of the erasure set a write needs.", &set, 1,
                              &m->set_quorum));
@@ -205,12 +206,13 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
         yc_metrics_label_t local = {"drive", m->local_names, m->nlocal};
         TRY(yc_metrics_gauge(r, "yc_drive_free_bytes", "Free bytes of a local drive's file system.", &local, 1,
                              &m->free_bytes));
-        TRY(yc_metrics_gauge(r, "yc_drive_reserve_bytes", "Bytes a local drive keeps free: writes needing them get 507.",
-                             &local, 1, &m->reserve_bytes));
-        TRY(yc_metrics_gauge(r, "yc_rocksdb_estimated_keys", "RocksDB's estimate of a local drive's records.", &local, 1,
-                             &m->db_keys));
-        TRY(yc_metrics_gauge(r, "yc_rocksdb_sst_bytes", "Bytes of every SST file of a local drive's RocksDB.", &local, 1,
-                             &m->db_sst));
+        TRY(yc_metrics_gauge(r, "yc_drive_reserve_bytes",
+                             "Bytes a local drive keeps free: writes needing them get 507.", &local, 1,
+                             &m->reserve_bytes));
+        TRY(yc_metrics_gauge(r, "yc_rocksdb_estimated_keys", "RocksDB's estimate of a local drive's records.", &local,
+                             1, &m->db_keys));
+        TRY(yc_metrics_gauge(r, "yc_rocksdb_sst_bytes", "Bytes of every SST file of a local drive's RocksDB.", &local,
+                             1, &m->db_sst));
         TRY(yc_metrics_gauge(r, "yc_rocksdb_live_sst_bytes", "Bytes of the live SST files.", &local, 1,
                              &m->db_live_sst));
         TRY(yc_metrics_gauge(r, "yc_rocksdb_memtable_bytes", "Bytes of the memtables.", &local, 1, &m->db_memtable));

@@ -61,9 +61,9 @@ typedef struct {
      * the last one. */
     const char *const *op_names;
     size_t nops;
-    gw_cluster_t *cluster;        /* drives, sets, health and healer; may be NULL (tests) */
-    gw_access_log_t *access_log;  /* may be NULL */
-    gw_metrics_sample_fn sample;  /* may be NULL: those gauges stay 0 */
+    gw_cluster_t *cluster;       /* drives, sets, health and healer; may be NULL (tests) */
+    gw_access_log_t *access_log; /* may be NULL */
+    gw_metrics_sample_fn sample; /* may be NULL: those gauges stay 0 */
     void *sample_arg;
 } gw_metrics_config_t;
 

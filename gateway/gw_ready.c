@@ -51,8 +51,8 @@ int gw_ready_answer(gw_cluster_t *c, char **body, size_t *len)
             /* a spec that is not UTF-8 cannot be a JSON string: null, the index still says which */
             json_t *name = json_string(c->drives[i].path);
             json_array_append_new(down, json_pack("{s:i, s:o, s:s, s:i}", "index", (json_int_t)i, "drive",
-                                                  name != NULL ? name : json_null(), "state",
-                                                  gw_health_state_name(st), "set", (json_int_t)s));
+                                                  name != NULL ? name : json_null(), "state", gw_health_state_name(st),
+                                                  "set", (json_int_t)s));
         }
         int writable = gw_ready_set_writable(ok, set->k, set->m);
         ready &= writable;

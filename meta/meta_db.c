@@ -71,12 +71,12 @@ struct meta_db {
     pthread_rwlock_t lock; /* shared by every call, exclusive for meta_db_reopen's swap */
     rocksdb_t *rdb;        /* NULL only after a reopen that could not open at all */
     char *dir;
-    int read_only;                 /* rdb was opened read-only (a full drive at open) */
-    atomic_int write_error;        /* 0, or what every write returns until a reopen succeeds */
+    int read_only;                          /* rdb was opened read-only (a full drive at open) */
+    atomic_int write_error;                 /* 0, or what every write returns until a reopen succeeds */
     atomic_uint_fast64_t background_errors; /* reported by RocksDB's listener since open, across reopens */
-    rocksdb_cache_t *cache;        /* the shared cache, for the options of a reopen */
-    rocksdb_writeoptions_t *wopts; /* sync = 1; shared by all writers, never modified after open */
-    rocksdb_readoptions_t *ropts;  /* point reads; shared, never modified after open */
+    rocksdb_cache_t *cache;                 /* the shared cache, for the options of a reopen */
+    rocksdb_writeoptions_t *wopts;          /* sync = 1; shared by all writers, never modified after open */
+    rocksdb_readoptions_t *ropts;           /* point reads; shared, never modified after open */
 };
 
 struct meta_batch {

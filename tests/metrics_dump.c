@@ -30,7 +30,8 @@ static int dump_registry(void)
     char *text;
     size_t len;
 
-    if (yc_metrics_new(&r) != 0 || yc_metrics_counter(r, "t_requests_total", "Requests \\ with\nhelp.", labels, 2, &c) ||
+    if (yc_metrics_new(&r) != 0 ||
+        yc_metrics_counter(r, "t_requests_total", "Requests \\ with\nhelp.", labels, 2, &c) ||
         yc_metrics_gauge(r, "t_temperature", "A gauge.", labels, 1, &g) ||
         yc_metrics_histogram(r, "t_latency_seconds", "Latency.", labels, 1, bounds, 3, 9, &h))
         return 1;
@@ -60,8 +61,13 @@ static int open_cluster(const char *dir, gw_cluster_t **out)
         specs[i] = paths[i];
     }
     close(open(paths[0], O_CREAT | O_WRONLY, 0600)); /* a file where a drive should be: offline */
-    gw_cluster_config_t cfg = {
-        .drive_specs = specs, .ndrives = 6, .k = 4, .m = 2, .stripe_size = 1 << 20, .inline_max = 1 << 17, .lane_threads = 1};
+    gw_cluster_config_t cfg = {.drive_specs = specs,
+                               .ndrives = 6,
+                               .k = 4,
+                               .m = 2,
+                               .stripe_size = 1 << 20,
+                               .inline_max = 1 << 17,
+                               .lane_threads = 1};
     return gw_cluster_open(&cfg, out);
 }
 

@@ -116,10 +116,10 @@ TEST(test_metrics_histogram_renders_cumulative_buckets_with_exact_decimals)
 
     CHECK_EQ_INT(yc_metrics_new(&r), 0);
     CHECK_EQ_INT(yc_metrics_histogram(r, "yc_latency_seconds", "Latency.", &op, 1, bounds, 3, 9, &h), 0);
-    yc_metrics_observe(h, 1, 500000);      /* on the bound: counts in le=0.0005 */
-    yc_metrics_observe(h, 1, 500001);      /* just above: le=0.001 */
-    yc_metrics_observe(h, 1, 3000000000);  /* above every bound: +Inf only */
-    yc_metrics_observe(h, 1, 1000000000);  /* le=2.5 */
+    yc_metrics_observe(h, 1, 500000);     /* on the bound: counts in le=0.0005 */
+    yc_metrics_observe(h, 1, 500001);     /* just above: le=0.001 */
+    yc_metrics_observe(h, 1, 3000000000); /* above every bound: +Inf only */
+    yc_metrics_observe(h, 1, 1000000000); /* le=2.5 */
     CHECK(has_line(r, "# HELP yc_latency_seconds Latency."));
     CHECK(has_line(r, "# TYPE yc_latency_seconds histogram"));
     CHECK(has_line(r, "yc_latency_seconds_bucket{op=\"PutObject\",le=\"0.0005\"} 1"));
@@ -165,14 +165,14 @@ TEST(test_metrics_render_plain_families_in_order)
 TEST(test_metrics_label_values_escaped_when_awkward)
 {
     static const char *const awkward[] = {
-        "a\"b",          /* quote */
-        "back\\slash",   /* backslash */
-        "two\nlines",    /* newline */
-        "bad\xff\xfe",   /* not UTF-8 */
-        "tab\there",     /* a control character */
-        "\xe4\xba\x91",  /* 云: valid UTF-8 stays */
-        "\xed\xa0\x80",  /* a surrogate encoded: not UTF-8 */
-        "\xc0\xaf",      /* overlong '/' */
+        "a\"b",         /* quote */
+        "back\\slash",  /* backslash */
+        "two\nlines",   /* newline */
+        "bad\xff\xfe",  /* not UTF-8 */
+        "tab\there",    /* a control character */
+        "\xe4\xba\x91", /* 云: valid UTF-8 stays */
+        "\xed\xa0\x80", /* a surrogate encoded: not UTF-8 */
+        "\xc0\xaf",     /* overlong '/' */
     };
     yc_metrics_t *r;
     yc_metric_t *g;
@@ -253,7 +253,7 @@ TEST(test_metrics_lane_times_fanout_tasks)
     yc_fanout_run(lanes, 2, sleepy_task, NULL);
     for (size_t d = 0; d < 2; d++) {
         yc_metrics_histogram_value(h, d, counts, &sum);
-        CHECK_EQ_INT(counts[0], 0);             /* none under 1 ms: each slept 3 */
+        CHECK_EQ_INT(counts[0], 0); /* none under 1 ms: each slept 3 */
         CHECK_EQ_INT(counts[1], 2);
         CHECK(sum >= 6000000 && sum < 2000000000);
     }

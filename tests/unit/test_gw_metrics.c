@@ -254,7 +254,8 @@ TEST(test_metrics_rocksdb_figures_of_local_drives)
     char *text;
     size_t len;
     CHECK_EQ_INT(gw_metrics_render(m, &text, &len), 0);
-    CHECK(strstr(text, "yc_drive_free_bytes{drive=\"") != NULL && strstr(text, "yc_drive_free_bytes{drive=\"x") == NULL);
+    CHECK(strstr(text, "yc_drive_free_bytes{drive=\"") != NULL &&
+          strstr(text, "yc_drive_free_bytes{drive=\"x") == NULL);
     free(text);
     gw_metrics_free(m);
     fixture_close(&f);
