@@ -219,9 +219,11 @@ TEST(test_access_log_lines_whole_when_threads_write_at_once)
     }
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
+    /* a burst the writer cannot follow within GW_ACCESS_WAIT_MS (a loaded machine) drops lines,
+     * counted: every line is either in the file, whole, or counted (the writers are done: no
+     * more drops but a failed write, which would show as missing lines) */
     uint64_t dropped = gw_access_log_dropped(log);
     gw_access_log_close(log);
-    CHECK_EQ_INT(dropped, 0);
 
     char *text = read_file(path, &len), *save = NULL;
     CHECK(text != NULL);
@@ -236,16 +238,17 @@ TEST(test_access_log_lines_whole_when_threads_write_at_once)
         int thread = (int)json_integer_value(json_object_get(j, "status")), i = -1;
         sscanf(json_string_value(json_object_get(j, "key")), "t%*d/%d", &i);
         json_decref(j);
-        /* each thread's lines in its own order, none missing */
-        if (thread < 0 || thread >= THREADS || i != next[thread]) {
+        /* each thread's lines in its own order */
+        if (thread < 0 || thread >= THREADS || i < next[thread]) {
             free(text);
             CHECK(0);
         }
-        next[thread]++;
+        next[thread] = i + 1;
         lines++;
     }
     free(text);
-    CHECK_EQ_INT(lines, THREADS * LINES);
+    CHECK_EQ_INT(lines + dropped, THREADS * LINES);
+    CHECK(dropped < THREADS * LINES / 2);
     unlink(path);
     rmdir(dir);
 }
