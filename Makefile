@@ -48,8 +48,10 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 # test servers for real clients in tests/integration (tests/<name>.c, common only)
 TEST_SERVERS := $(BUILD)/tests/http_echo
+# test tools that print what the gateway's modules produce, for other parsers (tests/<name>.c)
+GW_TEST_TOOLS := $(BUILD)/tests/metrics_dump
 
-all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN) $(TEST_SERVERS)
+all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN) $(TEST_SERVERS) $(GW_TEST_TOOLS)
 
 define module_rules
 $(1)_SRC := $$(wildcard $$(DIR_$(1))/*.c) $$(wildcard $$(DIR_$(1))/*.cc)
@@ -78,6 +80,7 @@ $(BIN)/%: $(BUILD)/store/cmd/%.o $(call deps_libs,store)
 BENCH_DEPS_ec_bench := erasure
 BENCH_DEPS_yc-bench := s3
 BENCH_DEPS_policy_bench := s3
+BENCH_DEPS_metrics_bench := common
 .SECONDEXPANSION:
 $(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
 	@mkdir -p $(@D)
@@ -94,6 +97,10 @@ $(TEST_SERVERS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call deps_libs,common)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(call deps_libs,common) $(LDLIBS) -o $@
 
+$(GW_TEST_TOOLS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call deps_libs,gateway)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(call deps_libs,gateway) $(LDLIBS) -o $@
+
 # the client test starts a real yc-store daemon
 $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 
@@ -101,7 +108,8 @@ $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 
 # Debian packages the build and the tests need; installs only what is missing.
 DEB_PKGS := build-essential pkg-config libh2o-evloop-dev librocksdb-dev libisal-dev libxxhash-dev libssl-dev \
-            libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev python3 python3-boto3 python3-pytest awscli s3cmd \
+            libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev python3 python3-boto3 python3-pytest python3-prometheus-client \
+            awscli s3cmd \
             rclone curl clang iproute2 wrk linux-perf
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

@@ -6,7 +6,10 @@
  * loop through h2o_multithread_send_message, which wakes the loop via its eventfd/pipe.
  */
 #include "common/pool.h"
+#include "common/clock.h"
+#include "common/metrics.h"
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +138,8 @@ void yc_loop_dispose(yc_loop_t *l)
 
 struct yc_lane {
     yc_pool_t *pool;
+    _Atomic(yc_metric_t *) timer; /* fan-out tasks' times go here (series timer_series); NULL: nowhere */
+    size_t timer_series;
 };
 
 int yc_lane_new(size_t nthreads, yc_lane_t **out)
@@ -159,6 +164,12 @@ void yc_lane_free(yc_lane_t *lane)
     free(lane);
 }
 
+void yc_lane_time(yc_lane_t *lane, yc_metric_t *histogram, size_t series)
+{
+    lane->timer_series = series;
+    atomic_store(&lane->timer, histogram);
+}
+
 void yc_lane_submit(yc_lane_t *lane, yc_job_t *job)
 {
     yc_pool_submit(lane->pool, job);
@@ -176,6 +187,8 @@ typedef struct {
     yc_job_t job;
     fanout_t *fanout;
     size_t index;
+    yc_lane_t *lane;      /* NULL: runs on the caller */
+    int64_t submitted_ns; /* monotonic, when the lane is timed */
 } fanout_task_t;
 
 static void fanout_task_run(yc_job_t *job)
@@ -183,6 +196,12 @@ static void fanout_task_run(yc_job_t *job)
     fanout_task_t *t = (fanout_task_t *)job;
     fanout_t *f = t->fanout;
     f->fn(f->arg, t->index);
+    if (t->lane != NULL) {
+        /* the time the caller waited for this drive: its lane's queue and the call itself */
+        yc_metric_t *timer = atomic_load(&t->lane->timer);
+        if (timer != NULL)
+            yc_metrics_observe(timer, t->lane->timer_series, (uint64_t)(yc_mono_ns() - t->submitted_ns));
+    }
     pthread_mutex_lock(&f->mutex);
     if (--f->pending == 0)
         pthread_cond_signal(&f->cond);
@@ -198,7 +217,9 @@ void yc_fanout_run(yc_lane_t *const *lanes, size_t n, yc_task_fn fn, void *arg)
     pthread_mutex_init(&f.mutex, NULL);
     pthread_cond_init(&f.cond, NULL);
     for (size_t i = 0; i < n; i++) {
-        tasks[i] = (fanout_task_t){.job = {.run = fanout_task_run}, .fanout = &f, .index = i};
+        tasks[i] = (fanout_task_t){.job = {.run = fanout_task_run}, .fanout = &f, .index = i, .lane = lanes[i]};
+        if (lanes[i] != NULL && atomic_load(&lanes[i]->timer) != NULL)
+            tasks[i].submitted_ns = yc_mono_ns();
         if (lanes[i] == NULL && local < 0)
             local = (ssize_t)i; /* keep one task for this thread: it would only wait otherwise */
         else if (lanes[i] == NULL)

@@ -19,6 +19,7 @@
 #include <h2o/multithread.h>
 #include <pthread.h>
 #include <stddef.h>
+#include "common/metrics.h"
 
 typedef struct yc_pool yc_pool_t;
 typedef struct yc_job yc_job_t;
@@ -59,6 +60,11 @@ typedef struct yc_lane yc_lane_t; /* the threads that serve one drive */
 
 int yc_lane_new(size_t nthreads, yc_lane_t **out);
 void yc_lane_free(yc_lane_t *lane);
+
+/* Times every fan-out task the lane runs from its submission to its end (the time a caller
+ * waited for this drive) into series of histogram, in nanoseconds; NULL stops it. The histogram
+ * must outlive the lane's tasks. */
+void yc_lane_time(yc_lane_t *lane, yc_metric_t *histogram, size_t series);
 
 /* Queues a job on a drive's lane without waiting for it (job->loop NULL: done, if any, runs on
  * the lane right after run). */

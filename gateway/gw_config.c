@@ -47,6 +47,7 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->max_connections = 0;
     /* 0: each drive computes its reserve from its filesystem (STORE_RESERVE_AUTO in store.h) */
     cfg->drive_reserve = 0;
+    cfg->access_log = "stderr";
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -150,6 +151,8 @@ static const config_field_t config_fields[] = {
      "free space each local drive keeps; writes that need it answer 507 StorageFull (auto: 1% of the drive's "
      "filesystem, at least 256M, at most a quarter)",
      "SIZE|auto"},
+    {"access_log", offsetof(gw_config_t, access_log), 0, 0, 0,
+     "where the access log goes, one JSON line per request: stderr, off, or a file (appended to)", "stderr|off|FILE"},
     {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",

@@ -44,6 +44,7 @@ typedef struct {
     const char *domains;          /* virtual-host endpoint domains, separated by spaces or commas;
                                    * NULL: localhost and the machine's host name */
     uint64_t drive_reserve;       /* bytes each local drive keeps free; 0: automatic (store.h) */
+    const char *access_log;       /* "stderr", "off" or a file: one JSON line per request (gw_access_log.h) */
     gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
 } gw_config_t;
 

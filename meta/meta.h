@@ -260,6 +260,24 @@ typedef struct {
     uint64_t bytes, entries, deletes;
 } meta_memtable_stats_t;
 int meta_db_memtable_stats(meta_db_t *db, meta_memtable_stats_t *out);
+/* One integer property of RocksDB (rocksdb/db.h's names: "rocksdb.estimate-num-keys"); META_EIO
+ * when RocksDB does not know it or the handle is gone. Cheap (in-memory counters). */
+int meta_db_property_int(meta_db_t *db, const char *name, uint64_t *out);
+/* What the database says of itself, for metrics. The RocksDB figures are estimates of the open
+ * handle (they start again after a reopen); background_errors counts since meta_db_open. */
+typedef struct {
+    uint64_t estimate_keys;            /* rocksdb.estimate-num-keys: records, deletes not yet compacted away */
+    uint64_t sst_bytes;                /* rocksdb.total-sst-files-size: every SST, obsolete ones included */
+    uint64_t live_sst_bytes;           /* rocksdb.live-sst-files-size */
+    uint64_t memtable_bytes;           /* rocksdb.cur-size-all-mem-tables */
+    uint64_t pending_compaction_bytes; /* rocksdb.estimate-pending-compaction-bytes */
+    uint64_t running_compactions, running_flushes;
+    uint64_t background_errors; /* errors RocksDB's listener reported (each stops writes until a reopen) */
+    int write_error;            /* meta_db_write_error */
+    int read_only;              /* meta_db_read_only */
+} meta_db_stats_t;
+/* Fills out; 0, or META_EIO when a property could not be read (the others are filled still). */
+int meta_db_stats(meta_db_t *db, meta_db_stats_t *out);
 
 /* A batch of puts and deletes applied atomically and durably (synced WAL; concurrent
  * writers are group-committed by RocksDB). */

@@ -71,11 +71,12 @@ struct meta_db {
     pthread_rwlock_t lock; /* shared by every call, exclusive for meta_db_reopen's swap */
     rocksdb_t *rdb;        /* NULL only after a reopen that could not open at all */
     char *dir;
-    int read_only;                 /* rdb was opened read-only (a full drive at open) */
-    atomic_int write_error;        /* 0, or what every write returns until a reopen succeeds */
-    rocksdb_cache_t *cache;        /* the shared cache, for the options of a reopen */
-    rocksdb_writeoptions_t *wopts; /* sync = 1; shared by all writers, never modified after open */
-    rocksdb_readoptions_t *ropts;  /* point reads; shared, never modified after open */
+    int read_only;                          /* rdb was opened read-only (a full drive at open) */
+    atomic_int write_error;                 /* 0, or what every write returns until a reopen succeeds */
+    atomic_uint_fast64_t background_errors; /* reported by RocksDB's listener since open, across reopens */
+    rocksdb_cache_t *cache;                 /* the shared cache, for the options of a reopen */
+    rocksdb_writeoptions_t *wopts;          /* sync = 1; shared by all writers, never modified after open */
+    rocksdb_readoptions_t *ropts;           /* point reads; shared, never modified after open */
 };
 
 struct meta_batch {
@@ -139,7 +140,9 @@ static void fail_writes(meta_db_t *db, int code)
 /* RocksDB's listener, on a background thread: nothing but the flag. */
 static void on_background_error(void *arg, int no_space)
 {
-    fail_writes(arg, no_space ? META_ENOSPC : META_EIO);
+    meta_db_t *db = arg;
+    atomic_fetch_add(&db->background_errors, 1);
+    fail_writes(db, no_space ? META_ENOSPC : META_EIO);
 }
 
 static rocksdb_options_t *make_options(meta_db_t *db, int create)
@@ -373,6 +376,38 @@ int meta_db_memtable_stats(meta_db_t *db, meta_memtable_stats_t *out)
         ret = 0;
     }
     pthread_rwlock_unlock(&db->lock);
+    return ret;
+}
+
+int meta_db_property_int(meta_db_t *db, const char *name, uint64_t *out)
+{
+    int ret = META_EIO;
+
+    *out = 0;
+    pthread_rwlock_rdlock(&db->lock);
+    if (db->rdb != NULL && rocksdb_property_int(db->rdb, name, out) == 0)
+        ret = 0;
+    pthread_rwlock_unlock(&db->lock);
+    return ret;
+}
+
+int meta_db_stats(meta_db_t *db, meta_db_stats_t *out)
+{
+    int ret = 0;
+
+    memset(out, 0, sizeof(*out));
+    /* each property on its own: one RocksDB does not know must not hide the others */
+    if (meta_db_property_int(db, "rocksdb.estimate-num-keys", &out->estimate_keys) != 0 ||
+        meta_db_property_int(db, "rocksdb.total-sst-files-size", &out->sst_bytes) != 0 ||
+        meta_db_property_int(db, "rocksdb.live-sst-files-size", &out->live_sst_bytes) != 0 ||
+        meta_db_property_int(db, "rocksdb.cur-size-all-mem-tables", &out->memtable_bytes) != 0 ||
+        meta_db_property_int(db, "rocksdb.estimate-pending-compaction-bytes", &out->pending_compaction_bytes) != 0 ||
+        meta_db_property_int(db, "rocksdb.num-running-compactions", &out->running_compactions) != 0 ||
+        meta_db_property_int(db, "rocksdb.num-running-flushes", &out->running_flushes) != 0)
+        ret = META_EIO;
+    out->background_errors = atomic_load(&db->background_errors);
+    out->write_error = meta_db_write_error(db);
+    out->read_only = meta_db_read_only(db);
     return ret;
 }
 

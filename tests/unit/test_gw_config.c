@@ -83,6 +83,24 @@ TEST(test_config_reads_http_limits_and_domains)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_access_log_takes_stderr_off_or_a_file)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK(strcmp(cfg.access_log, "stderr") == 0);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "access_log: off\n", err), 0);
+    CHECK(strcmp(cfg.access_log, "off") == 0);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "access_log: /var/log/yuncang/access.log\n", err), 0);
+    CHECK(strcmp(cfg.access_log, "/var/log/yuncang/access.log") == 0);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "access_log: ''\n", err), -1);
+    CHECK(strstr(err, "access_log") != NULL);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_drive_reserve_takes_auto_or_a_size)
 {
     gw_config_t cfg;
@@ -190,6 +208,7 @@ int main(void)
     RUN(test_config_rejects_unknown_setting_with_its_line);
     RUN(test_config_rejects_bad_values);
     RUN(test_config_check_rejects_drives_not_forming_sets);
+    RUN(test_config_access_log_takes_stderr_off_or_a_file);
     RUN(test_config_check_requires_credentials);
     RUN(test_config_example_file_parses);
     RUN(test_config_examples_for_remote_drives_parse_and_check);

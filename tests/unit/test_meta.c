@@ -1484,6 +1484,35 @@ TEST(test_db_flush_gives_back_space_of_deleted_records)
     unit_tmpfs_umount(dir);
 }
 
+/* The figures a gateway's /metrics shows of a drive's database: keys counted from the memtable
+ * on, SST bytes once a flush wrote them, no background error, and an unknown property refused. */
+TEST(test_db_stats_count_keys_and_sst_bytes_when_flushed)
+{
+    meta_db_t *db = open_fresh();
+    meta_db_stats_t st;
+    uint64_t v;
+
+    CHECK(db != NULL);
+    for (int i = 0; i < 500; i++)
+        CHECK_EQ_INT(put_value(db, i, 1000), 0);
+    CHECK_EQ_INT(meta_db_stats(db, &st), 0);
+    CHECK_EQ_INT(st.estimate_keys, 500);
+    CHECK_EQ_INT(st.sst_bytes, 0);
+    CHECK(st.memtable_bytes >= 500 * 1000);
+    CHECK_EQ_INT(st.background_errors, 0);
+    CHECK_EQ_INT(st.write_error, 0);
+    CHECK_EQ_INT(st.read_only, 0);
+    CHECK_EQ_INT(meta_db_flush(db), 0);
+    for (int i = 0; i < 500 && (meta_db_stats(db, &st) != 0 || st.sst_bytes == 0); i++)
+        usleep(10000);
+    CHECK(st.sst_bytes > 0 && st.live_sst_bytes > 0);
+    CHECK_EQ_INT(st.estimate_keys, 500);
+    CHECK_EQ_INT(meta_db_property_int(db, "rocksdb.estimate-num-keys", &v), 0);
+    CHECK_EQ_INT(v, 500);
+    CHECK_EQ_INT(meta_db_property_int(db, "rocksdb.no-such-property", &v), META_EIO);
+    meta_db_close(db);
+}
+
 int main(void)
 {
     snprintf(tmp_root, sizeof(tmp_root), "/tmp/yc-test-meta-XXXXXX");
@@ -1528,6 +1557,7 @@ int main(void)
     RUN(test_db_scan_stops_when_callback_says_so);
     RUN(test_db_keeps_every_write_when_many_threads_write);
     RUN(test_db_instances_are_independent_when_several_open);
+    RUN(test_db_stats_count_keys_and_sst_bytes_when_flushed);
     RUN(test_db_refuses_writes_after_write_error_and_reopen_restores_them);
     RUN(test_db_opens_read_only_when_drive_full_and_reopens_writable);
     RUN(test_db_flush_gives_back_space_of_deleted_records);
