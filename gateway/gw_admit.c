@@ -90,6 +90,16 @@ void gw_admit_config_defaults(gw_admit_config_t *cfg)
     cfg->retry_after_s = 1;
 }
 
+void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)
+{
+    gw_admit_config_defaults(out);
+    out->max_inflight = gw->max_inflight;
+    out->max_inflight_per_key = gw->max_inflight_per_key;
+    out->queue_max = gw->queue_max;
+    out->queue_deadline_ns = (int64_t)gw->queue_deadline_ms * 1000 * 1000;
+    out->background_max = gw->max_inflight / 16 > 0 ? gw->max_inflight / 16 : 1;
+}
+
 int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
 {
     gw_admit_t *a;

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/errors.h"
+#include "gateway/gw_config.h"
 
 #define GW_ADMIT_KEY_MAX 128
 
@@ -79,6 +80,10 @@ typedef struct {
 /* Fills cfg with the defaults: 4096 slots, 1024 per key, 4096 waiting, 100 ms deadline, 1/16 of
  * the slots for background work (at least one) waiting up to 1 s, Retry-After 1. */
 void gw_admit_config_defaults(gw_admit_config_t *cfg);
+
+/* The defaults, then the gateway's settings (max_inflight, max_inflight_per_key, queue_max,
+ * queue_deadline_ms); background work gets a sixteenth of the slots, at least one. */
+void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out);
 
 /* One request's place: caller's memory, from gw_admit_enter until its slot is given back or its
  * wake has run. The caller sets wake and wake_arg (gw_admit_ticket_init); the rest is the

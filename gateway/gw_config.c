@@ -34,6 +34,11 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->read_workers = 4;
     cfg->lane_threads = 16;
     cfg->max_inflight = 4096;
+    /* a quarter: one tenant alone leaves room for three others (gw_admit.h) */
+    cfg->max_inflight_per_key = 1024;
+    cfg->queue_max = 4096;
+    /* longer than a small request takes when admitted, far below an SDK's timeout */
+    cfg->queue_deadline_ms = 100;
     /* h2o 2.2.5 buffers a whole request body before the handler runs, doubling its buffer as
      * it grows. Past this size it moves the body to a file under data/.tmp (the data drive, not
      * /tmp, which may be a small tmpfs). Measured on 64 MiB PUTs (4 connections, 2 cores):
@@ -129,7 +134,13 @@ static const config_field_t config_fields[] = {
     {"read_workers", offsetof(gw_config_t, read_workers), 1, 1, 4096, "worker threads for GET, HEAD and LIST"},
     {"lane_threads", offsetof(gw_config_t, lane_threads), 1, 1, 256, "threads per drive"},
     {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000,
-     "requests in flight; past it requests are answered 503 SlowDown at once"},
+     "requests in flight; past it requests wait in a short queue (then 503 SlowDown)"},
+    {"max_inflight_per_key", offsetof(gw_config_t, max_inflight_per_key), 1, 1, 10000000,
+     "requests of one access key in flight (anonymous callers count as one key); past it they wait"},
+    {"queue_max", offsetof(gw_config_t, queue_max), 1, 0, 1000000,
+     "requests waiting for a slot, all keys together; past it 503 SlowDown at once"},
+    {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
+     "a request waiting this long for a slot is answered 503 SlowDown", "MS"},
     {"body_spill_bytes", offsetof(gw_config_t, body_spill_bytes), 1, 4096, 1ULL << 34,
      "request bodies above this are buffered in a file under the data folder", "BYTES"},
     {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},

@@ -642,6 +642,27 @@ TEST(test_admit_many_threads_keep_the_books_straight)
     gw_admit_free(a);
 }
 
+TEST(test_admit_takes_the_gateway_settings)
+{
+    gw_config_t gw;
+    gw_admit_config_t cfg;
+
+    gw_config_defaults(&gw);
+    gw.max_inflight = 64;
+    gw.max_inflight_per_key = 8;
+    gw.queue_max = 32;
+    gw.queue_deadline_ms = 250;
+    gw_admit_config_from(&gw, &cfg);
+    CHECK_EQ_INT(cfg.max_inflight, 64);
+    CHECK_EQ_INT(cfg.max_inflight_per_key, 8);
+    CHECK_EQ_INT(cfg.queue_max, 32);
+    CHECK_EQ_INT(cfg.queue_deadline_ns, 250 * MS);
+    CHECK_EQ_INT(cfg.background_max, 4);
+    gw.max_inflight = 3;
+    gw_admit_config_from(&gw, &cfg);
+    CHECK_EQ_INT(cfg.background_max, 1);
+}
+
 TEST(test_admit_refuses_a_config_without_slots)
 {
     gw_admit_config_t cfg;
@@ -670,6 +691,7 @@ int main(void)
     RUN(test_admit_wait_times_fill_the_histogram);
     RUN(test_admit_blocking_wait_gets_the_freed_slot_or_its_deadline);
     RUN(test_admit_many_threads_keep_the_books_straight);
+    RUN(test_admit_takes_the_gateway_settings);
     RUN(test_admit_refuses_a_config_without_slots);
     return unit_done();
 }
