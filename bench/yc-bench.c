@@ -177,7 +177,7 @@ typedef struct {
     uint64_t remaining; /* FRAME_LENGTH: body left; FRAME_CHUNKED: left in the current chunk */
     uint64_t body_got;
     int body_bad;
-    int capture; /* this is the worker's first failed response: keep the start of its body */
+    int capture;        /* this is the worker's first failed response: keep the start of its body */
     unsigned idle_next; /* open loop: next in the worker's stack of idle connections (index + 1) */
 } conn_t;
 
@@ -191,7 +191,7 @@ struct worker {
     int64_t amz_date_sec;
     uint8_t (*sha)[32];
     uint8_t *sha_valid;
-    unsigned idle_top;   /* open loop: stack of idle connections (index + 1; 0 empty) */
+    unsigned idle_top;    /* open loop: stack of idle connections (index + 1; 0 empty) */
     int64_t next_arrival; /* open loop: when the next request is due */
     int64_t interval;     /* open loop: ns between this worker's arrivals */
     stats_t stats;
