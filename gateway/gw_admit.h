@@ -85,9 +85,12 @@ void gw_admit_config_defaults(gw_admit_config_t *cfg);
  * queue_deadline_ms); background work gets a sixteenth of the slots, at least one. */
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out);
 
-/* One request's place: caller's memory, from gw_admit_enter until its slot is given back or its
- * wake has run. The caller sets wake and wake_arg (gw_admit_ticket_init); the rest is the
- * module's. */
+/* One request's place: caller's memory, from gw_admit_enter until its slot is given back, its
+ * wake has begun, or gw_admit_cancel returned. The module touches a ticket only under its lock
+ * and hands the wake only wake_arg, so the ticket may live in the request's pool; wake_arg must
+ * stay valid until the wake has run, even for a request that went away (cancel returned 0):
+ * for example a small reference-counted message the wake posts to the loop. The caller sets wake
+ * and wake_arg (gw_admit_ticket_init); the rest is the module's. */
 typedef struct gw_admit_ticket gw_admit_ticket_t;
 /* Called once for a request that had to wait: result 0 (it holds a slot now: gw_admit_leave
  * when done) or GW_ESLOWDOWN (shed: answer 503 SlowDown). Runs on whichever thread freed the slot
