@@ -36,6 +36,11 @@
  *    first byte sent to the last byte received; successful responses go into log-linear buckets
  *    (64 per power of two, under 1.6 % error); failures are counted by HTTP status, with 503
  *    SlowDown, network errors, timeouts and verification failures also on their own.
+ *  - Open loop (--rate R): requests start at R per second whatever the answers do, each on an idle
+ *    connection of the pool (thousands of connections for an overload test); an arrival that finds
+ *    none idle is not sent and counted as missed, so a server that slows down shows as misses
+ *    rather than as a generator that politely waits. Latency still runs from the first byte sent.
+ *    Answers 503 get a latency histogram of their own (how fast the server sheds).
  *  - Output: one line of key=value on stdout; --markdown adds a table row (and --markdown-header
  *    the table's head). The exit status is 0 for a clean run, 3 when any request failed, 1 or 2
  *    when the run could not start.
@@ -93,6 +98,7 @@ static struct {
     const char *bucket, *prefix, *label;
     bench_op_t op;
     unsigned get_percent; /* mixed: share of GETs */
+    double rate;          /* open loop: requests per second over all threads; 0: closed loop */
     uint64_t size, keys, requests;
     unsigned conns, threads;
     double duration, warmup, timeout;
@@ -128,6 +134,9 @@ static volatile sig_atomic_t interrupted;
 
 typedef struct {
     uint64_t hist[HIST_BUCKETS];
+    uint64_t shed_hist[HIST_BUCKETS]; /* latency of 503 answers */
+    uint64_t shed, shed_max;
+    uint64_t offered, missed; /* open loop: arrivals, and those that found no idle connection */
     uint64_t status[600];
     uint64_t ok, ok_get, ok_put, lat_sum, lat_max;
     uint64_t neterr, timeouts, verify_fail, reconnects, early, unfinished;
@@ -138,7 +147,7 @@ typedef struct {
     char first_failed_body[160]; /* the start of the first non-2xx response body, for the report */
 } stats_t;
 
-typedef enum { CONN_CLOSED, CONN_CONNECTING, CONN_BUSY, CONN_BACKOFF, CONN_STOPPED } conn_state_t;
+typedef enum { CONN_CLOSED, CONN_CONNECTING, CONN_BUSY, CONN_BACKOFF, CONN_STOPPED, CONN_IDLE } conn_state_t;
 typedef enum { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE } frame_t;
 typedef enum { CHUNK_SIZE, CHUNK_EXT, CHUNK_DATA, CHUNK_DATA_END, CHUNK_TRAILER } chunk_state_t;
 
@@ -168,7 +177,8 @@ typedef struct {
     uint64_t remaining; /* FRAME_LENGTH: body left; FRAME_CHUNKED: left in the current chunk */
     uint64_t body_got;
     int body_bad;
-    int capture; /* this is the worker's first failed response: keep the start of its body */
+    int capture;        /* this is the worker's first failed response: keep the start of its body */
+    unsigned idle_next; /* open loop: next in the worker's stack of idle connections (index + 1) */
 } conn_t;
 
 struct worker {
@@ -181,6 +191,9 @@ struct worker {
     int64_t amz_date_sec;
     uint8_t (*sha)[32];
     uint8_t *sha_valid;
+    unsigned idle_top;    /* open loop: stack of idle connections (index + 1; 0 empty) */
+    int64_t next_arrival; /* open loop: when the next request is due */
+    int64_t interval;     /* open loop: ns between this worker's arrivals */
     stats_t stats;
     pthread_t thread;
 };
@@ -461,25 +474,38 @@ static uint64_t hist_value(unsigned i)
     return lo + (((uint64_t)1 << (e - HIST_SUB_BITS)) >> 1);
 }
 
-static uint64_t hist_percentile(const stats_t *s, double p)
+static uint64_t hist_pct(const uint64_t *hist, uint64_t n, uint64_t max, double p)
 {
-    uint64_t want = (uint64_t)((double)s->ok * p / 100.0 + 0.999999), seen = 0;
+    uint64_t want = (uint64_t)((double)n * p / 100.0 + 0.999999), seen = 0;
 
+    if (n == 0)
+        return 0;
     if (want == 0)
         want = 1;
     for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-        if ((seen += s->hist[i]) >= want) {
+        if ((seen += hist[i]) >= want) {
             uint64_t v = hist_value(i);
-            return v > s->lat_max ? s->lat_max : v;
+            return v > max ? max : v;
         }
     }
-    return s->lat_max;
+    return max;
+}
+
+static uint64_t hist_percentile(const stats_t *s, double p)
+{
+    return hist_pct(s->hist, s->ok, s->lat_max, p);
 }
 
 static void stats_merge(stats_t *into, const stats_t *s)
 {
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
         into->hist[i] += s->hist[i];
+        into->shed_hist[i] += s->shed_hist[i];
+    }
+    into->shed += s->shed;
+    into->shed_max = s->shed_max > into->shed_max ? s->shed_max : into->shed_max;
+    into->offered += s->offered;
+    into->missed += s->missed;
     for (unsigned i = 0; i < 600; i++)
         into->status[i] += s->status[i];
     into->ok += s->ok;
@@ -515,6 +541,7 @@ static void note_error(stats_t *s, const char *why, int err)
 /* ---- connections ---- */
 
 static void conn_start_request(conn_t *c, int64_t now);
+static void conn_next(conn_t *c, int64_t now);
 
 static void conn_close(conn_t *c)
 {
@@ -613,6 +640,12 @@ static void conn_complete(conn_t *c, int64_t now)
     }
     if (c->measured) {
         s->status[c->status < 600 ? c->status : 599]++;
+        if (c->status == 503) {
+            uint64_t lat = (uint64_t)(now - c->started);
+            s->shed++;
+            s->shed_hist[hist_index(lat)]++;
+            s->shed_max = lat > s->shed_max ? lat : s->shed_max;
+        }
         if (ok) {
             uint64_t lat = (uint64_t)(now - c->started);
             s->ok++;
@@ -637,7 +670,7 @@ static void conn_complete(conn_t *c, int64_t now)
             conn_open(c, now);
         return;
     }
-    conn_start_request(c, now);
+    conn_next(c, now);
 }
 
 /* Feeds response body bytes to the verifier. */
@@ -920,6 +953,71 @@ static void conn_start_request(conn_t *c, int64_t now)
     conn_send(c, c->started);
 }
 
+/* A connection ready for its next request: closed loop, it starts one; open loop, it waits on the
+ * worker's idle stack for the next arrival. */
+static void conn_next(conn_t *c, int64_t now)
+{
+    worker_t *w = c->worker;
+
+    if (cfg.rate <= 0) {
+        conn_start_request(c, now);
+        return;
+    }
+    if (now >= run.stop_at || atomic_load(&run.stop) || interrupted) {
+        conn_stop(c);
+        return;
+    }
+    c->state = CONN_IDLE;
+    c->idle_next = w->idle_top;
+    w->idle_top = (unsigned)(c - w->conns) + 1;
+}
+
+/* Open loop: starts every request due by now on an idle connection; one that finds none is missed. */
+static void worker_arrivals(worker_t *w, int64_t now)
+{
+    if (cfg.rate <= 0)
+        return;
+    if (now >= run.stop_at || atomic_load(&run.stop) || interrupted) {
+        while (w->idle_top != 0) {
+            conn_t *c = &w->conns[w->idle_top - 1];
+            w->idle_top = c->idle_next;
+            conn_stop(c);
+        }
+        return;
+    }
+    /* a generator that fell behind by more than a second gives up those arrivals rather than
+     * sending them at once as a burst the run never asked for */
+    if (now - w->next_arrival > NS_PER_S) {
+        int64_t skipped = (now - w->next_arrival) / w->interval;
+        if (w->next_arrival >= run.measure_from) {
+            w->stats.offered += (uint64_t)skipped;
+            w->stats.missed += (uint64_t)skipped;
+        }
+        w->next_arrival = now;
+    }
+    while (w->next_arrival <= now) {
+        int measured = w->next_arrival >= run.measure_from;
+        w->next_arrival += w->interval;
+        if (measured)
+            w->stats.offered++;
+        if (w->idle_top == 0) {
+            if (measured)
+                w->stats.missed++;
+            continue;
+        }
+        conn_t *c = &w->conns[w->idle_top - 1];
+        w->idle_top = c->idle_next;
+        if (c->fd < 0) { /* the server closed it while idle: reconnect, the arrival tries the next one */
+            conn_open(c, now);
+            w->next_arrival -= w->interval;
+            if (measured)
+                w->stats.offered--;
+            continue;
+        }
+        conn_start_request(c, now);
+    }
+}
+
 static void conn_event(conn_t *c, uint32_t events, int64_t now)
 {
     if (c->state == CONN_CONNECTING) {
@@ -934,7 +1032,18 @@ static void conn_event(conn_t *c, uint32_t events, int64_t now)
         }
         if ((events & EPOLLOUT) == 0)
             return;
-        conn_start_request(c, now);
+        if (conn_watch(c, 0) != 0) {
+            conn_fail(c, now, "epoll_ctl", errno);
+            return;
+        }
+        conn_next(c, now);
+        return;
+    }
+    if (c->state == CONN_IDLE && c->fd >= 0) {
+        /* an idle connection has nothing to read: the server closed it (keep-alive timeout);
+         * it stays on the idle stack, closed, and is reopened when an arrival picks it */
+        conn_close(c);
+        c->state = CONN_IDLE;
         return;
     }
     if (c->state != CONN_BUSY)
@@ -972,11 +1081,13 @@ static void *worker_run(void *arg)
 
     for (unsigned i = 0; i < w->nconns; i++)
         conn_open(&w->conns[i], now);
+    w->next_arrival = now;
     while (w->active > 0) {
-        int n = epoll_wait(w->epfd, events, 128, 5);
+        int n = epoll_wait(w->epfd, events, 128, cfg.rate > 0 ? 1 : 5);
         now = yc_mono_ns();
         for (int i = 0; i < n; i++)
             conn_event(events[i].data.ptr, events[i].events, now);
+        worker_arrivals(w, now);
         if (now - w->last_scan >= SCAN_PERIOD_NS) {
             w->last_scan = now;
             worker_scan(w, now);
@@ -1180,6 +1291,7 @@ static void usage(FILE *f)
                "  --threads N            generator threads (default 1)\n"
                "  --duration S           measured seconds (default 10; 0 = until --requests)\n"
                "  --requests N           stop after N measured requests\n"
+               "  --rate R               open loop: start R requests/s on idle connections (missed when none)\n"
                "  --warmup S             seconds of unmeasured load first (default 0)\n"
                "  --timeout S            per-request timeout (default 30)\n"
                "  --verify               check every GET body byte-exact\n"
@@ -1205,6 +1317,7 @@ static int parse_args(int argc, char **argv)
         O_THREADS,
         O_DURATION,
         O_REQUESTS,
+        O_RATE,
         O_WARMUP,
         O_TIMEOUT,
         O_VERIFY,
@@ -1232,6 +1345,7 @@ static int parse_args(int argc, char **argv)
         {"threads", 1, NULL, O_THREADS},
         {"duration", 1, NULL, O_DURATION},
         {"requests", 1, NULL, O_REQUESTS},
+        {"rate", 1, NULL, O_RATE},
         {"warmup", 1, NULL, O_WARMUP},
         {"timeout", 1, NULL, O_TIMEOUT},
         {"verify", 0, NULL, O_VERIFY},
@@ -1311,6 +1425,10 @@ static int parse_args(int argc, char **argv)
             if ((cfg.requests = strtoull(optarg, &end, 10)) == 0 || *end != '\0' || errno != 0)
                 return -1;
             break;
+        case O_RATE:
+            if ((cfg.rate = strtod(optarg, &end)) <= 0 || *end != '\0')
+                return -1;
+            break;
         case O_WARMUP:
             if ((cfg.warmup = strtod(optarg, &end)) < 0 || *end != '\0')
                 return -1;
@@ -1368,6 +1486,10 @@ static int parse_args(int argc, char **argv)
         fprintf(stderr, "yc-bench: give --duration or --requests: every run must end by itself\n");
         return -1;
     }
+    if (cfg.rate > 0 && (cfg.op == OP_FILL || cfg.requests > 0 || cfg.duration == 0)) {
+        fprintf(stderr, "yc-bench: --rate runs for --duration and does not fill\n");
+        return -1;
+    }
     if (cfg.sequential < 0)
         cfg.sequential = cfg.op == OP_PUT;
     if (cfg.op == OP_FILL)
@@ -1406,6 +1528,10 @@ int main(int argc, char **argv)
         w->nconns = w->active = cfg.conns / cfg.threads + (t < cfg.conns % cfg.threads);
         w->rng = 0x9e3779b97f4a7c15ull * (t + 1) ^ (uint64_t)yc_mono_ns();
         w->rng |= 1;
+        if (cfg.rate > 0)
+            w->interval = (int64_t)((double)NS_PER_S * cfg.threads / cfg.rate);
+        if (w->interval < 1 && cfg.rate > 0)
+            w->interval = 1;
         if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 || (w->conns = calloc(w->nconns, sizeof(conn_t))) == NULL)
             return 1;
         if (cfg.sign_body && cfg.keys <= SHA_CACHE_MAX &&
@@ -1458,6 +1584,12 @@ int main(int argc, char **argv)
            total.unfinished, cfg.verify, cfg.sign_body ? "sha256" : "unsigned");
     if (cfg.op == OP_MIXED)
         printf(" ok_get=%" PRIu64 " ok_put=%" PRIu64, total.ok_get, total.ok_put);
+    if (cfg.rate > 0)
+        printf(" rate=%.0f offered=%" PRIu64 " missed=%" PRIu64, cfg.rate, total.offered, total.missed);
+    if (total.shed > 0)
+        printf(" shed=%" PRIu64 " shed_p50_ms=%.3f shed_p99_ms=%.3f shed_max_ms=%.3f", total.shed,
+               MS(hist_pct(total.shed_hist, total.shed, total.shed_max, 50)),
+               MS(hist_pct(total.shed_hist, total.shed, total.shed_max, 99)), MS(total.shed_max));
     for (unsigned i = 0; i < 600; i++)
         if (total.status[i] > 0)
             printf(" status_%u=%" PRIu64, i, total.status[i]);

@@ -217,10 +217,11 @@ static void heal_work(gw_ctx_t *ctx)
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")))
         gw_heal_start_full(h);
     gw_heal_status(h, &st);
-    respond_json(ctx, json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
-                                (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed",
-                                (json_int_t)st.failed, "queued", (json_int_t)st.queued, "startedNs",
-                                (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns));
+    respond_json(ctx,
+                 json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
+                           (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed", (json_int_t)st.failed,
+                           "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred, "startedNs",
+                           (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns));
 }
 
 /* The gateway's counters: the request intake's and the HTTP layer's (summed over the loops). */

@@ -34,6 +34,11 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->read_workers = 4;
     cfg->lane_threads = 16;
     cfg->max_inflight = 4096;
+    /* a quarter: one tenant alone leaves room for three others (gw_admit.h) */
+    cfg->max_inflight_per_key = 1024;
+    cfg->queue_max = 4096;
+    /* longer than a small request takes when admitted, far below an SDK's timeout */
+    cfg->queue_deadline_ms = 100;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
     cfg->orphan_grace = 3600;
@@ -130,6 +135,13 @@ static const config_field_t config_fields[] = {
     {"lane_threads", offsetof(gw_config_t, lane_threads), 1, 1, 256, "threads per drive"},
     {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000,
      "requests in flight; past it requests are answered 503 SlowDown at once"},
+    {"max_inflight_per_key", offsetof(gw_config_t, max_inflight_per_key), 1, 1, 10000000,
+     "requests of one access key in flight (anonymous callers count as one key); past it they wait (not "
+     "applied yet: docs/operations.md)"},
+    {"queue_max", offsetof(gw_config_t, queue_max), 1, 0, 1000000,
+     "requests waiting for a slot, all keys together; past it 503 SlowDown at once (not applied yet)"},
+    {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
+     "a request waiting this long for a slot is answered 503 SlowDown (not applied yet)", "MS"},
     {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},
     {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32,
      "shard files without a record are removed once this old", "SECONDS"},

@@ -46,6 +46,7 @@ static const row_t rows[] = {
     {GW_EINVAL, S3_ERR_INTERNAL_ERROR, NULL},
     {GW_EBUSY, S3_ERR_OPERATION_ABORTED, NULL},
     {GW_ENOSPC, S3_ERR_STORAGE_FULL, NULL},
+    {GW_ESLOWDOWN, S3_ERR_SLOW_DOWN, NULL},
 
     /* a full filesystem met outside the drives' own checks is the same answer */
     {-ENOSPC, S3_ERR_STORAGE_FULL, NULL},

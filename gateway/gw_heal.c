@@ -11,6 +11,10 @@
  * into a small table of failures with a backoff that doubles from 1 s to an hour; while it waits,
  * notes of it are dropped at dequeue. The failure is logged once, when it first happens.
  *
+ * With admission control set (gw_healer_set_admit), every key is healed inside a slot of the
+ * background class, taken with a blocking wait: client requests go first, and a heal that gets no
+ * slot in time is retried after a pause rather than counted as failed.
+ *
  * The healer thread also runs the sweeps of dead bucket namespaces (gw_sweep.h) that
  * DeleteBucket asks for, a little later, so that writers racing the deletion are done first.
  */
@@ -70,6 +74,7 @@ struct gw_healer {
     pthread_t full_thread;
     int full_running, full_joinable;
     gw_heal_status_t st;
+    gw_admit_t *admit; /* NULL: heals take no slot */
 };
 
 static uint64_t item_hash(meta_bytes_t bucket, meta_bytes_t key)
@@ -200,6 +205,35 @@ static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
     return ret != 0 ? ret : pending > 0 ? 1 : 0;
 }
 
+void gw_healer_set_admit(gw_healer_t *h, gw_admit_t *a)
+{
+    pthread_mutex_lock(&h->mutex);
+    h->admit = a;
+    pthread_mutex_unlock(&h->mutex);
+}
+
+/* heal_key inside a slot of admission control's background class; GW_ESLOWDOWN when none came in
+ * time (the gateway is busy with clients: try the key again later). */
+static int heal_key_admitted(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
+{
+    gw_admit_ticket_t t;
+    int ret;
+
+    pthread_mutex_lock(&h->mutex);
+    gw_admit_t *a = h->admit;
+    pthread_mutex_unlock(&h->mutex);
+    if (a != NULL && gw_admit_wait(a, &t, GW_ADMIT_BACKGROUND, "heal", 4) != 0) {
+        pthread_mutex_lock(&h->mutex);
+        h->st.deferred++;
+        pthread_mutex_unlock(&h->mutex);
+        return GW_ESLOWDOWN;
+    }
+    ret = heal_key(h, bucket, key);
+    if (a != NULL)
+        gw_admit_leave(a, &t);
+    return ret;
+}
+
 /* Runs the sweeps that are due; returns the time the next one is due (0: none). Mutex held;
  * released while a sweep runs. */
 static int64_t run_due_sweeps(gw_healer_t *h)
@@ -266,8 +300,9 @@ static void *healer_main(void *arg)
         pthread_mutex_unlock(&h->mutex);
 
         meta_bytes_t bucket = {it.bucket, strlen(it.bucket)}, key = {it.key, it.key_len};
-        if (heal_key(h, bucket, key) > 0) {
-            /* a drive did not answer: try again after a pause, without spinning */
+        int ret = heal_key_admitted(h, bucket, key);
+        if (ret > 0 || ret == GW_ESLOWDOWN) {
+            /* a drive did not answer, or clients have the gateway: try again after a pause */
             usleep(RETRY_PAUSE_MS * 1000);
             enqueue(h, bucket, key);
         }
@@ -399,7 +434,12 @@ static void *full_main(void *arg)
             if (gw_lister_open(h->c, bucket, (meta_bytes_t){"", 0}, &l) != 0)
                 continue;
             while (!h->stopping && gw_lister_next(l, &e) == 1) {
-                if (heal_key(h, bucket, (meta_bytes_t){e.key, e.key_len}) > 0)
+                int ret;
+                /* a walk waits for its slot rather than queueing every key it meets */
+                while ((ret = heal_key_admitted(h, bucket, (meta_bytes_t){e.key, e.key_len})) == GW_ESLOWDOWN &&
+                       !h->stopping)
+                    usleep(RETRY_PAUSE_MS * 1000 / 10);
+                if (ret > 0)
                     enqueue(h, bucket, (meta_bytes_t){e.key, e.key_len}); /* unreachable drive: keep trying */
                 pthread_mutex_lock(&h->mutex);
                 h->st.scanned++;

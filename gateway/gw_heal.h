@@ -13,6 +13,7 @@
 #ifndef YC_GW_HEAL_H
 #define YC_GW_HEAL_H
 #include <stdint.h>
+#include "gateway/gw_admit.h"
 #include "gateway/gw_cluster.h"
 
 typedef struct gw_healer gw_healer_t;
@@ -24,12 +25,18 @@ typedef struct {
     uint64_t failed;                 /* objects a heal could not finish (retried later when noted) */
     uint64_t queued;                 /* keys waiting for the background healer */
     uint64_t noted;                  /* gw_heal_note calls since start */
+    uint64_t deferred;               /* heals put off because admission control gave no slot in time */
     int64_t started_ns, finished_ns; /* of the current or last full heal */
 } gw_heal_status_t;
 
 /* Starts the background healer of c (and sets c->healer and c->repair). */
 int gw_healer_start(gw_cluster_t *c, gw_healer_t **out);
 void gw_healer_stop(gw_healer_t *h);
+
+/* Makes every heal of a key take a slot of admission control's background class first (a NULL:
+ * none), so that healing yields to client requests: a heal that gets no slot within the class's
+ * deadline is put off (the key retried after a pause). a must outlive the healer. */
+void gw_healer_set_admit(gw_healer_t *h, gw_admit_t *a);
 
 /* Queues a key for the background healer; cheap, never blocks on drives (a full queue only
  * drops the note: a full heal finds the key anyway). Safe from any thread; h may be NULL. */

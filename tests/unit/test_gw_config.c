@@ -121,6 +121,26 @@ TEST(test_config_drive_reserve_takes_auto_or_a_size)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_reads_admission_settings)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(cfg.max_inflight, 4096);
+    CHECK_EQ_INT(cfg.max_inflight_per_key, 1024);
+    CHECK_EQ_INT(cfg.queue_max, 4096);
+    CHECK_EQ_INT(cfg.queue_deadline_ms, 100);
+    CHECK_EQ_INT(parse(&cfg, "max_inflight: 64\nmax_inflight_per_key: 8\nqueue_max: 0\nqueue_deadline_ms: 250\n", err),
+                 0);
+    CHECK_EQ_INT(cfg.max_inflight, 64);
+    CHECK_EQ_INT(cfg.max_inflight_per_key, 8);
+    CHECK_EQ_INT(cfg.queue_max, 0);
+    CHECK_EQ_INT(cfg.queue_deadline_ms, 250);
+    CHECK_EQ_INT(parse(&cfg, "queue_deadline_ms: 0\n", err), -1);
+    CHECK_EQ_INT(parse(&cfg, "max_inflight_per_key: 0\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_rejects_unknown_setting_with_its_line)
 {
     gw_config_t cfg;
@@ -205,6 +225,7 @@ int main(void)
     RUN(test_config_reads_every_kind_of_value);
     RUN(test_config_reads_http_limits_and_domains);
     RUN(test_config_drive_reserve_takes_auto_or_a_size);
+    RUN(test_config_reads_admission_settings);
     RUN(test_config_rejects_unknown_setting_with_its_line);
     RUN(test_config_rejects_bad_values);
     RUN(test_config_check_rejects_drives_not_forming_sets);

@@ -61,6 +61,12 @@ TEST(test_full_drives_are_storage_full_from_every_layer)
     CHECK_EQ_INT(s3_error_info(S3_ERR_STORAGE_FULL)->status, 507);
 }
 
+TEST(test_shed_requests_are_slow_down)
+{
+    CHECK_EQ_INT(gw_error_s3(GW_ESLOWDOWN), S3_ERR_SLOW_DOWN);
+    CHECK_EQ_INT(s3_error_info(S3_ERR_SLOW_DOWN)->status, 503);
+}
+
 TEST(test_missing_drives_are_unavailable_and_say_so)
 {
     const char *message = NULL;
@@ -90,6 +96,7 @@ int main(void)
     RUN(test_every_row_is_a_code_of_the_space);
     RUN(test_damaged_data_is_an_internal_error);
     RUN(test_full_drives_are_storage_full_from_every_layer);
+    RUN(test_shed_requests_are_slow_down);
     RUN(test_missing_drives_are_unavailable_and_say_so);
     RUN(test_unknown_codes_and_errno_are_internal_errors);
     return unit_done();

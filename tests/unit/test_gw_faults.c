@@ -305,6 +305,65 @@ TEST(test_faults_eio_on_a_shard_read_is_rebuilt_and_noted_for_healing)
     cluster_close(&t);
 }
 
+static void no_wake(void *arg, int result)
+{
+}
+
+/* With admission control set, the healer heals inside a slot of the background class: while a
+ * client request holds the only slot, the key a write left short of a drive waits (its heal is
+ * put off, not failed); once the slot is free, the drive gets its shard. */
+TEST(test_faults_heal_waits_for_a_background_slot)
+{
+    static uint8_t v1[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN];
+    char part[160];
+    cluster_t t;
+    gw_set_t *set;
+    gw_healer_t *h;
+    gw_heal_status_t st;
+    gw_admit_config_t acfg;
+    gw_admit_t *a;
+    gw_admit_ticket_t client;
+    gw_admit_stats_t ast;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    gw_admit_config_defaults(&acfg);
+    acfg.max_inflight = 1;
+    acfg.background_deadline_ns = 30LL * 1000 * 1000;
+    CHECK_EQ_INT(gw_admit_new(&acfg, &a), 0);
+    CHECK_EQ_INT(gw_healer_start(t.c, &h), 0);
+    gw_healer_set_admit(h, a);
+    gw_admit_ticket_init(&client, no_wake, NULL);
+    CHECK_EQ_INT(gw_admit_enter(a, &client, GW_ADMIT_CLIENT, "AK", 2), GW_ADMIT_OK);
+
+    fill(v1, sizeof(v1), 41);
+    set = set_of(&t, "k", dist);
+    CHECK(store_fault_fail_from(STORE_SYS_PWRITE, drive_part(set, 2, "tmp", part, sizeof(part)), 1, ENOSPC) >= 0);
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    store_fault_clear();
+    CHECK_EQ_INT(files_of(&t, id1), 5);
+    usleep(300 * 1000);
+    gw_heal_status(h, &st);
+    CHECK(st.deferred >= 1);
+    CHECK_EQ_INT(st.repaired, 0);
+    CHECK_EQ_INT(st.failed, 0);
+    CHECK_EQ_INT(files_of(&t, id1), 5);
+
+    gw_admit_leave(a, &client);
+    for (int i = 0; i < 100 && files_of(&t, id1) < 6; i++)
+        usleep(50 * 1000);
+    CHECK_EQ_INT(files_of(&t, id1), 6);
+    gw_heal_status(h, &st);
+    CHECK(st.repaired >= 1);
+    gw_admit_stats(a, &ast);
+    CHECK(ast.admitted[GW_ADMIT_BACKGROUND] >= 1);
+    CHECK(ast.shed[GW_ADMIT_SHED_DEADLINE] >= 1);
+    gw_healer_stop(h);
+    t.c->healer = NULL;
+    cluster_close(&t);
+    gw_admit_free(a);
+}
+
 /* The records' WAL sync fails on three drives: the write is not acknowledged and the previous
  * version is what readers get while their databases are stopped. They reopen at their next
  * write and take writes again (their WALs still hold the failed write's records, which the
@@ -378,6 +437,7 @@ int main(void)
     RUN(test_faults_shard_fdatasync_failing_on_three_drives_refuses_write_and_keeps_previous);
     RUN(test_faults_enospc_in_the_middle_of_a_stripe);
     RUN(test_faults_eio_on_a_shard_read_is_rebuilt_and_noted_for_healing);
+    RUN(test_faults_heal_waits_for_a_background_slot);
     RUN(test_faults_record_wal_sync_failing_on_three_drives_keeps_previous_version);
     RUN(test_faults_failed_write_that_surfaces_after_reopen_reads_back_whole);
     return unit_done();

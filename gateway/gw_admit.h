@@ -1,0 +1,168 @@
+/* gw_admit.h — admission control: how many requests the gateway works on at once, whose, and in
+ * which order the waiting ones get in.
+ *
+ * A request takes a slot before it costs a worker, and gives it back when its answer is done.
+ * The gateway has max_inflight slots; one key (an access key, or the anonymous callers together)
+ * holds at most max_inflight_per_key of them. A request that finds no slot it may take waits in
+ * a short queue; a slot that frees goes to the next waiting request by round robin between keys
+ * (deficit round robin with every request costing one: a tenant offering ten times the load of
+ * another gets the same number of slots once both wait). Waiting is bounded twice:
+ *
+ *   - in time: a request still waiting after queue_deadline (100 ms by default) is shed;
+ *   - in space: queue_max requests wait at most, all keys together. When the queue is full, a
+ *     request of a key that waits less than the longest-waiting key takes the place of that
+ *     key's newest waiter (which is shed), so a noisy tenant cannot fill the queue and lock a
+ *     quiet one out; otherwise the new request is shed at once.
+ *
+ * A shed request is answered 503 SlowDown with Retry-After (GW_ESLOWDOWN in the error table),
+ * which every AWS SDK retries with backoff.
+ *
+ * Classes: client requests (every S3 operation, reads and writes alike) come strictly before
+ * background work (heal, scrub, lifecycle): a waiting background request gets a slot only when
+ * no client request waits, and background work holds at most background_max slots together, so
+ * that a burst of clients always finds most of the gateway free. Reads are not put ahead of
+ * writes: S3 orders neither before the other, an application usually reads what it just wrote
+ * (strong read-after-write), and a strict priority would let a read storm starve every upload of
+ * launch day into retries; fairness between keys is what protects one tenant from another.
+ *
+ * Keys: the caller passes the authenticated access key id; anonymous callers pass the empty key
+ * and share one key. Keyed by client address, an anonymous flood would get a share per address
+ * it has (a botnet, an IPv6 /64) and crowd out every authenticated tenant; as one key it is one
+ * tenant among the others. Key identity is the first GW_ADMIT_KEY_MAX bytes (AWS access key ids
+ * are at most 128 characters).
+ *
+ * Threads: requests start and end on several event loops; every call is safe from any thread.
+ * One mutex guards the state and is held for the bookkeeping only (a hash lookup, a few list
+ * links); no callback runs under it. A freed slot is handed to the next request by calling the
+ * wake function that request registered, on the thread that freed the slot (or that noticed a
+ * deadline): wake must only pass the news on to the request's own loop (an h2o multithread
+ * message, a yc_job_t's queue) and return.
+ */
+#ifndef YC_GW_ADMIT_H
+#define YC_GW_ADMIT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "common/errors.h"
+#include "gateway/gw_config.h"
+
+#define GW_ADMIT_KEY_MAX 128
+
+typedef struct gw_admit gw_admit_t;
+
+typedef enum {
+    GW_ADMIT_CLIENT = 0,     /* S3 requests */
+    GW_ADMIT_BACKGROUND = 1, /* heal, scrub, lifecycle: after every waiting client request */
+    GW_ADMIT__CLASSES
+} gw_admit_class_t;
+
+/* Why a request was shed (counted apart). */
+typedef enum {
+    GW_ADMIT_SHED_QUEUE_FULL = 0, /* the queue was full when it came */
+    GW_ADMIT_SHED_PUSHED_OUT = 1, /* it waited and a request of a shorter-waiting key took its place */
+    GW_ADMIT_SHED_DEADLINE = 2,   /* it waited queue_deadline without a slot */
+    GW_ADMIT__SHED_REASONS
+} gw_admit_shed_t;
+
+/* gw_admit_enter's answers besides GW_ESLOWDOWN. */
+enum { GW_ADMIT_OK = 0, GW_ADMIT_QUEUED = 1 };
+
+typedef struct {
+    size_t max_inflight;            /* slots of the gateway */
+    size_t max_inflight_per_key;    /* slots one key may hold */
+    size_t queue_max;               /* requests waiting, all keys and classes together (0: none wait) */
+    int64_t queue_deadline_ns;      /* a client request waits at most this long */
+    size_t background_max;          /* slots background work may hold together */
+    int64_t background_deadline_ns; /* a background request waits at most this long */
+    uint32_t retry_after_s;         /* the Retry-After of a shed answer */
+    int64_t (*now_ns)(void);        /* monotonic clock; NULL: yc_mono_ns (tests bring their own) */
+} gw_admit_config_t;
+
+/* Fills cfg with the defaults: 4096 slots, 1024 per key, 4096 waiting, 100 ms deadline, 1/16 of
+ * the slots for background work (at least one) waiting up to 1 s, Retry-After 1. */
+void gw_admit_config_defaults(gw_admit_config_t *cfg);
+
+/* The defaults, then the gateway's settings (max_inflight, max_inflight_per_key, queue_max,
+ * queue_deadline_ms); background work gets a sixteenth of the slots, at least one. */
+void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out);
+
+/* One request's place: caller's memory, from gw_admit_enter until its slot is given back, its
+ * wake has begun, or gw_admit_cancel returned. The module touches a ticket only under its lock
+ * and hands the wake only wake_arg, so the ticket may live in the request's pool; wake_arg must
+ * stay valid until the wake has run, even for a request that went away (cancel returned 0):
+ * for example a small reference-counted message the wake posts to the loop. The caller sets wake
+ * and wake_arg (gw_admit_ticket_init); the rest is the module's. */
+typedef struct gw_admit_ticket gw_admit_ticket_t;
+/* Called once for a request that had to wait: result 0 (it holds a slot now: gw_admit_leave
+ * when done) or GW_ESLOWDOWN (shed: answer 503 SlowDown). Runs on whichever thread freed the slot
+ * or found the deadline passed, never under the module's lock; after it is called the module
+ * no longer touches the ticket. */
+typedef void (*gw_admit_wake_fn)(void *arg, int result);
+
+struct gw_admit_ticket {
+    gw_admit_wake_fn wake;
+    void *wake_arg;
+    /* the module's */
+    struct gw_admit_key *key;
+    gw_admit_ticket_t *prev, *next;   /* in its key's queue */
+    gw_admit_ticket_t *dprev, *dnext; /* in its class's deadline order */
+    int64_t enqueued_ns, deadline_ns;
+    int state;
+    gw_admit_shed_t shed;
+};
+
+/* Makes an admission controller; the config is copied. -EINVAL for zero slots, -ENOMEM. */
+int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out);
+/* Frees it; no request may hold or wait for a slot any more. */
+void gw_admit_free(gw_admit_t *a);
+
+/* Prepares t for gw_admit_enter: wake(wake_arg, result) is how a wait ends. */
+void gw_admit_ticket_init(gw_admit_ticket_t *t, gw_admit_wake_fn wake, void *wake_arg);
+
+/* Asks for a slot of class cls for key[0..key_len) (the empty key: anonymous). GW_ADMIT_OK: the
+ * slot is held (gw_admit_leave when done; no wake comes). GW_ADMIT_QUEUED: it waits; its wake
+ * comes exactly once unless gw_admit_cancel takes it out first. GW_ESLOWDOWN: shed at once
+ * (queue full): answer 503 SlowDown with Retry-After. May run other requests' wakes. */
+int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, const char *key, size_t key_len);
+
+/* Gives back the slot t holds (after GW_ADMIT_OK, or a wake with 0); may hand it to a waiting
+ * request, whose wake runs on this thread before this returns. */
+void gw_admit_leave(gw_admit_t *a, gw_admit_ticket_t *t);
+
+/* Takes a waiting request out (its client left). 1: it was waiting and nothing more will come;
+ * 0: its wake ran or is running (the wake's receiver must then give back a slot it got). */
+int gw_admit_cancel(gw_admit_t *a, gw_admit_ticket_t *t);
+
+/* Sheds the requests whose deadline passed (their wakes run on this thread). enter and leave
+ * do it too; a timer calls it so that a quiet gateway still answers its waiters in time (every
+ * loop, every few milliseconds: the waits it may lengthen are bounded by that period). */
+void gw_admit_expire(gw_admit_t *a);
+
+/* Like gw_admit_enter, for a thread that may block (the healer): waits until a slot is held (0)
+ * or the wait is shed (GW_ESLOWDOWN). t is set up here; gw_admit_leave(a, t) when done. */
+int gw_admit_wait(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, const char *key, size_t key_len);
+
+/* The Retry-After, in seconds, of a shed answer. */
+uint32_t gw_admit_retry_after(const gw_admit_t *a);
+
+/* Wait times of admitted requests: bucket i counts waits up to gw_admit_wait_bounds_ns[i] (not
+ * cumulative), the last one the longer ones; bucket 0 (bound 0) the requests admitted at once. */
+#define GW_ADMIT_WAIT_BUCKETS 14
+extern const int64_t gw_admit_wait_bounds_ns[GW_ADMIT_WAIT_BUCKETS - 1];
+
+typedef struct {
+    uint64_t admitted[GW_ADMIT__CLASSES]; /* since start, at once or after a wait */
+    uint64_t waited;                      /* of those, admitted after waiting */
+    uint64_t shed[GW_ADMIT__SHED_REASONS];
+    uint64_t cancelled; /* waits ended by gw_admit_cancel */
+    size_t inflight;    /* slots held now */
+    size_t inflight_class[GW_ADMIT__CLASSES];
+    size_t queued; /* requests waiting now */
+    size_t keys;   /* keys holding or waiting for a slot now */
+    uint64_t wait_hist[GW_ADMIT_WAIT_BUCKETS];
+    int64_t wait_sum_ns; /* sum of the admitted requests' waits */
+} gw_admit_stats_t;
+
+/* A consistent copy of the counters. */
+void gw_admit_stats(gw_admit_t *a, gw_admit_stats_t *out);
+
+#endif
