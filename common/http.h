@@ -137,6 +137,17 @@ typedef struct {
      * and returns its length. NULL: empty bodies with the status as is. */
     size_t (*error_page)(void *arg, int *status, const char **content_type, char *buf, size_t cap);
     void *arg; /* given to error_page, and as req->arg */
+    /* TLS: both set, every connection is TLS 1.2 or 1.3 with this certificate chain (PEM, the
+     * server's certificate first) and private key (PEM); both NULL, cleartext. The files are read
+     * by yc_http_server_new (one SSL_CTX per distinct pair in the process, shared by its servers). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    /* HTTP/2: offered by ALPN on TLS when set (default 1); with h2_prior_knowledge (default 0) a
+     * cleartext connection that opens with the HTTP/2 preface is served as HTTP/2 too. */
+    int http2;
+    int h2_prior_knowledge;
+    size_t h2_max_concurrent_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS. Default 100 */
+    size_t h2_stream_window_bytes;    /* request body a stream may send ahead of the app. Default 64 KiB */
 } yc_http_config_t;
 
 /* Counters of a server, readable from any thread. */
@@ -147,6 +158,10 @@ typedef struct {
     uint64_t refused;      /* connections closed at accept: max_connections reached */
     uint64_t requests;     /* requests handed to the app */
     uint64_t layer_errors; /* requests refused by the layer itself (400, 408, 417, 431, 501, 505) */
+    uint64_t tls_handshakes;     /* TLS handshakes completed */
+    uint64_t tls_failures;       /* TLS handshakes failed or timed out: the connection closed */
+    uint64_t h2_connections;     /* connections served as HTTP/2 */
+    uint64_t h2_refused_streams; /* streams refused: too many held by the app at once */
 } yc_http_stats_t;
 
 /* Fills cfg with the defaults above; max_connections from yc_http_connection_budget(1024, 1). */
@@ -161,7 +176,8 @@ int yc_http_raise_nofile(uint64_t *limit);
 size_t yc_http_connection_budget(size_t reserve, size_t nservers);
 
 /* Makes a server on loop (*cfg is copied; on_request is required). Call on the loop's thread.
- * 0, -EINVAL for a bad configuration, -ENOMEM. */
+ * 0, -EINVAL for a bad configuration, -ENOMEM; with TLS, -ENOENT (a file cannot be read) or
+ * -EPROTO (the certificate or key is not usable, or they do not match). */
 int yc_http_server_new(h2o_loop_t *loop, const yc_http_config_t *cfg, yc_http_server_t **out);
 
 /* Accepts connections on fd (a listening, non-blocking socket, e.g. yc_listen_open's; the server
