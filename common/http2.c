@@ -75,6 +75,7 @@ typedef struct {
     /* the body */
     h2o_buffer_t *body; /* DATA received and not yet consumed by the app */
     size_t held;        /* bytes at its front the app holds: consumed at its next read */
+    size_t counted;     /* its capacity as counted in the server's input_bytes */
     yc_http_body_cb body_cb;
     void *body_arg;
     int body_error;
@@ -163,6 +164,19 @@ static int iv_is(h2o_iovec_t v, const char *s)
     return v.len == strlen(s) && memcmp(v.base, s, v.len) == 0;
 }
 
+/* Counts what the stream's body buffer holds now in the server's input_bytes. */
+static void account_body(h2stream_t *s)
+{
+    size_t now = s->body != NULL && s->body->bytes != NULL ? s->body->capacity : 0;
+    atomic_size_t *stat = &s->conn->srv->stat_input_bytes;
+
+    if (now > s->counted)
+        atomic_fetch_add(stat, now - s->counted);
+    else
+        atomic_fetch_sub(stat, s->counted - now);
+    s->counted = now;
+}
+
 /* ---------------------------------------------------------------- freeing */
 
 static void stream_maybe_free(h2stream_t *s)
@@ -174,6 +188,7 @@ static void stream_maybe_free(h2stream_t *s)
     disarm(&s->read_timer);
     disarm(&s->send_timer);
     h2o_buffer_dispose(&s->body);
+    account_body(s);
     h2o_mem_clear_pool(&s->pool);
     h2o_linklist_unlink(&s->link);
     free(s);
@@ -548,6 +563,7 @@ static void release_held(h2stream_t *s)
     if (s->held == 0)
         return;
     h2o_buffer_consume(&s->body, s->held);
+    account_body(s);
     if (!s->closed) {
         nghttp2_session_consume_stream(s->conn->ng, s->id, s->held);
         conn_defer(s->conn);
@@ -704,6 +720,20 @@ static h2o_iovec_t pool_copy(h2o_mem_pool_t *pool, const uint8_t *p, size_t len)
     return h2o_iovec_init(copy, len);
 }
 
+/* A new entry at the end of the stream's header list (grown in its pool). */
+static yc_http_header_t *header_add(h2stream_t *s)
+{
+    if (s->num_headers == s->cap_headers) {
+        size_t cap = s->cap_headers == 0 ? 16 : s->cap_headers * 2;
+        yc_http_header_t *h = h2o_mem_alloc_pool(&s->pool, sizeof(*h) * cap);
+        if (s->num_headers > 0)
+            memcpy(h, s->headers, sizeof(*h) * s->num_headers);
+        s->headers = h;
+        s->cap_headers = cap;
+    }
+    return &s->headers[s->num_headers++];
+}
+
 static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
                      const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
 {
@@ -731,15 +761,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
         s->too_large = 1;
         return 0;
     }
-    if (s->num_headers + 1 >= s->cap_headers) { /* one spare for a Host from :authority */
-        size_t cap = s->cap_headers == 0 ? 16 : s->cap_headers * 2;
-        yc_http_header_t *h = h2o_mem_alloc_pool(&s->pool, sizeof(*h) * cap);
-        if (s->num_headers > 0)
-            memcpy(h, s->headers, sizeof(*h) * s->num_headers);
-        s->headers = h;
-        s->cap_headers = cap;
-    }
-    yc_http_header_t *h = &s->headers[s->num_headers++];
+    yc_http_header_t *h = header_add(s);
     h->name = pool_copy(&s->pool, name, namelen); /* lowercase: nghttp2 refuses others */
     h->value = pool_copy(&s->pool, value, valuelen);
     if (iv_is(h->name, "host"))
@@ -789,7 +811,7 @@ static void start_request(h2stream_t *s, int end_stream)
         return;
     }
     if (!s->has_host && s->authority.len > 0) {
-        yc_http_header_t *h = &s->headers[s->num_headers++]; /* the spare entry */
+        yc_http_header_t *h = header_add(s);
         h->name = h2o_iovec_init(H2O_STRLIT("host"));
         h->value = s->authority;
     }
@@ -869,6 +891,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     memcpy(room.base, data, len);
     s->body->size += len;
+    account_body(s);
     if (s->body_cb != NULL)
         stream_defer(s);
     return 0;
