@@ -1,5 +1,6 @@
-/* http.h — the project's own HTTP/1.1 server layer: requests are handed over head first, bodies
- * are pulled by the app with back-pressure, responses are pushed chunk by chunk with completion.
+/* http.h — the project's own HTTP server layer (HTTP/1.1 and HTTP/2, cleartext or TLS): requests
+ * are handed over head first, bodies are pulled by the app with back-pressure, responses are
+ * pushed chunk by chunk with completion.
  *
  * Why our own. h2o 2.2.5's handler API reads a whole request body before the handler runs, so a
  * refused 1 GiB PUT is read (and spilled to disk) before its 403, and memory or disk per request
@@ -62,10 +63,25 @@
  *
  * Protocols. A request is a yc_http_req_t whatever protocol carried it: its fields and the
  * functions below are protocol-free, and each call goes through the request's protocol table
- * (http_internal.h). HTTP/1.1 over plain TCP is the one protocol today; HTTP/2 (with its own
- * stream flow control as the back-pressure) and TLS produce the same requests later. TLS will
- * read through h2o's reader, which decrypts into the same input buffer: its reads are bounded by
- * the kernel's receive buffer rather than read_chunk_bytes, and the rest stays as it is.
+ * (http_internal.h): HTTP/1.1 (http.c) or HTTP/2 (http2.c), over cleartext or TLS (http_tls.c).
+ *
+ * TLS (tls_cert_file, tls_key_file): OpenSSL through h2o's socket layer, TLS 1.2 and 1.3 only,
+ * ALPN offering h2 then http/1.1. h2o runs the handshake and decrypts into the connection's input
+ * buffer, so the HTTP code is the same as on cleartext; the one difference is that a TLS read
+ * takes what the kernel holds rather than read_chunk_bytes (back-pressure is unchanged: nothing is
+ * read while the app holds a chunk). Driving OpenSSL ourselves through memory BIOs would bound
+ * reads exactly, at the cost of our own record I/O, write queue and shutdown. One SSL_CTX per
+ * certificate/key pair and process, shared by every server naming them: session tickets sealed by
+ * one loop's context then open on all loops. The handshake must end within head_timeout_ms; a
+ * failed or timed-out one closes the connection and counts in tls_failures.
+ *
+ * HTTP/2 (libnghttp2): chosen by ALPN, or on cleartext by prior knowledge (h2_prior_knowledge).
+ * Each stream is a request with version 0x200. Back-pressure is HTTP/2 flow control: a stream's
+ * window is given back only as the app reads (a stream buffers at most h2_stream_window_bytes),
+ * the connection's as data arrives. Responses wait in the app's buffers until the client's windows
+ * let them go. SETTINGS advertise h2_max_concurrent_streams, the stream window, max_head_bytes as
+ * the header list size and no push; a header block over max_head_bytes or max_headers is answered
+ * 431; the same timers apply per connection and per stream (http2.c tells how).
  *
  * The process must ignore SIGPIPE (writes to a closed connection would kill it otherwise).
  *
@@ -97,7 +113,7 @@ struct yc_http_req {
     h2o_iovec_t target; /* the raw request-target: path and query as sent */
     h2o_iovec_t path;   /* target up to the first '?' */
     h2o_iovec_t query;  /* after the first '?', without it; len 0 when there is none */
-    int version;        /* 0x100 HTTP/1.0, 0x101 HTTP/1.1 */
+    int version;        /* 0x100 HTTP/1.0, 0x101 HTTP/1.1, 0x200 HTTP/2 */
     const yc_http_header_t *headers;
     size_t num_headers;
     /* Body framing. Content-Length, or YC_HTTP_LENGTH_UNKNOWN with chunked set; 0 when the
