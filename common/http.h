@@ -168,12 +168,12 @@ typedef struct {
 
 /* Counters of a server, readable from any thread. */
 typedef struct {
-    size_t connections;    /* open now */
-    size_t input_bytes;    /* bytes of input buffers held by its connections now (capacity) */
-    uint64_t accepted;     /* connections accepted and served */
-    uint64_t refused;      /* connections closed at accept: max_connections reached */
-    uint64_t requests;     /* requests handed to the app */
-    uint64_t layer_errors; /* requests refused by the layer itself (400, 408, 417, 431, 501, 505) */
+    size_t connections;          /* open now */
+    size_t input_bytes;          /* input buffers (and HTTP/2 stream bodies) held now (capacity) */
+    uint64_t accepted;           /* connections accepted and served */
+    uint64_t refused;            /* connections closed at accept: max_connections reached */
+    uint64_t requests;           /* requests handed to the app */
+    uint64_t layer_errors;       /* requests refused by the layer itself (400, 408, 417, 431, 501, 505) */
     uint64_t tls_handshakes;     /* TLS handshakes completed */
     uint64_t tls_failures;       /* TLS handshakes failed or timed out: the connection closed */
     uint64_t h2_connections;     /* connections served as HTTP/2 */

@@ -598,7 +598,8 @@ static void body_pump(h2stream_t *s)
     if (s->body_error != 0) {
         status = s->body_error;
     } else if (s->body->size > 0) {
-        size_t n = s->body->size < s->conn->srv->cfg.read_chunk_bytes ? s->body->size : s->conn->srv->cfg.read_chunk_bytes;
+        size_t n =
+            s->body->size < s->conn->srv->cfg.read_chunk_bytes ? s->body->size : s->conn->srv->cfg.read_chunk_bytes;
         data = h2o_iovec_init(s->body->bytes, n);
         s->held = n;
         status = s->body_done && n == s->body->size ? YC_HTTP_BODY_END : YC_HTTP_BODY_MORE;

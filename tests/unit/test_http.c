@@ -1462,8 +1462,8 @@ static int32_t h2cl_request(h2cl_t *h, const char *method, const char *path, int
         {(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0},
         {(uint8_t *)":authority", (uint8_t *)"h", 10, 1, 0},
     };
-    int32_t id = nghttp2_submit_headers(h->ng, end_stream ? NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_NONE, -1, NULL,
-                                        nva, 4, NULL);
+    int32_t id =
+        nghttp2_submit_headers(h->ng, end_stream ? NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_NONE, -1, NULL, nva, 4, NULL);
     h2cl_flush(h);
     return id;
 }
