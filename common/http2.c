@@ -226,6 +226,8 @@ static void conn_close(h2conn_t *c, int code)
     c->ng = NULL;
     for (node = c->streams.next; node != &c->streams; node = node->next) {
         h2stream_t *s = H2O_STRUCT_FROM_MEMBER(h2stream_t, link, node);
+        disarm(&s->read_timer); /* their ends come from the deferred run now */
+        disarm(&s->send_timer);
         if (!s->closed) {
             s->closed = 1;
             s->close_code = code != 0 ? code : -EPIPE;
