@@ -25,7 +25,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-/* ---- the server, shared by the protocols' files (http.c, http_tls.c, http2.c) */
+/* ---- the server, shared by the protocols' files (http.c, http_tls.c, http2.c, http_req.c) */
 struct yc_http_server {
     yc_http_config_t cfg;
     h2o_loop_t *loop;

@@ -504,3 +504,25 @@ def test_bad_tls_files_stop_the_server(pki, tmp_path):
                              timeout=10)
         assert res.returncode == 1
         assert b"server:" in res.stderr
+
+
+def test_h2_stream_whose_window_stays_shut_is_reset_after_the_send_timeout(pki):
+    proc, port = _start(["--tls-cert", pki["server.pem"], "--tls-key", pki["server.key"], "--send-timeout", "1000"])
+    try:
+        c = H2Client((proc, port), window=0)  # the server may send no DATA until we say so
+        start = time.monotonic()
+        c.headers(1, "GET", "/big?n=1000000")
+        assert c.wait_for(lambda: _ended(c, 1), timeout=10)
+        elapsed = time.monotonic() - start
+        reset = [e for e in c.events if isinstance(e, h2.events.StreamReset) and e.stream_id == 1]
+        assert reset and reset[0].error_code == h2.errors.ErrorCodes.CANCEL
+        assert 0.8 < elapsed < 5, elapsed
+        status = [dict(e.headers).get(b":status") for e in c.events if isinstance(e, h2.events.ResponseReceived)]
+        assert status == [b"200"]  # the head went; the body waited for a window that never came
+        c.conn.ping(b"stillok!")  # the connection itself goes on
+        c.flush()
+        assert c.wait_for(lambda: any(isinstance(e, h2.events.PingAckReceived) for e in c.events))
+        c.close()
+    finally:
+        proc.kill()
+        proc.wait()
