@@ -142,9 +142,10 @@ def test_curl_put_is_echoed_as_it_streams(pki, server, payload, proto):
     assert out == data
 
 
-def test_curl_http2_head_has_the_length_and_no_body(pki, server):
-    out, err = curl(pki, "-v", "--http2", "-I", url(server, "/head-me"))
-    assert "< HTTP/2 200" in err
+@pytest.mark.parametrize("proto", ["--http2", "--http1.1"])
+def test_curl_head_has_the_length_and_no_body(pki, server, proto):
+    out, err = curl(pki, "-v", proto, "-I", url(server, "/head-me"))
+    assert ("< HTTP/2 200" if proto == "--http2" else "< HTTP/1.1 200") in err
     assert re.search(rb"content-length: 14\r\n", out)  # "HEAD /head-me\n", not sent
     assert out.endswith(b"\r\n\r\n")
 
@@ -236,6 +237,7 @@ def test_tls12_is_served(server):
         assert s.selected_alpn_protocol() == "h2"
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
 def test_tls11_is_refused_and_counted(pki, server):
     before = stats(pki, server)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
