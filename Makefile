@@ -13,7 +13,7 @@ CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-fi
            -D_GNU_SOURCE -DH2O_USE_EPOLL=1 -I.
 # C++ only for meta/meta_rocksdb.cc, the few RocksDB options its C API does not reach
 CXXFLAGS += $(OPT) -std=c++17 -Wall -Wextra -Wno-unused-parameter -pthread -D_GNU_SOURCE -I.
-LDLIBS  += -lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm
+LDLIBS  += -lh2o-evloop -lnghttp2 -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm
 BUILD   ?= build
 BIN     ?= bin
 
@@ -108,8 +108,8 @@ $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 
 # Debian packages the build and the tests need; installs only what is missing.
 DEB_PKGS := build-essential pkg-config libh2o-evloop-dev librocksdb-dev libisal-dev libxxhash-dev libssl-dev \
-            libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev python3 python3-boto3 python3-pytest python3-prometheus-client \
-            awscli s3cmd \
+            libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev libnghttp2-dev python3 python3-boto3 python3-pytest python3-prometheus-client \
+            python3-h2 awscli s3cmd \
             rclone curl clang iproute2 wrk linux-perf
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

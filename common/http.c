@@ -40,6 +40,7 @@
 #define CHUNK_LINE_CAP    24
 
 typedef enum {
+    S_TLS,      /* the TLS handshake (within head_timeout_ms) */
     S_HEAD,     /* reading a request head */
     S_IDLE,     /* between requests, nothing buffered */
     S_REQUEST,  /* the app has the request (or its last write is on its way) */
@@ -98,23 +99,8 @@ struct conn {
     unsigned resp_chunked : 1, resp_no_body : 1, resp_close_delimited : 1;
     unsigned broken : 1; /* the socket closed while the app held the request */
     unsigned body_timed_out : 1;
+    unsigned served : 1; /* a request was read: no HTTP/2 preface may come any more */
     struct sockaddr_storage peer;
-};
-
-struct yc_http_server {
-    yc_http_config_t cfg;
-    h2o_loop_t *loop;
-    h2o_socket_t *listener;
-    h2o_timeout_t head_timeout, body_timeout, send_timeout, keepalive_timeout, linger_timeout, zero_timeout,
-        accept_pause;
-    h2o_timeout_entry_t accept_resume;
-    h2o_linklist_t conns;      /* every record alive, open or held by the app */
-    size_t open;               /* of them, with a socket */
-    yc_http_header_t *scratch; /* max_headers entries for parsing a head */
-    time_t date_sec;
-    char date[40];
-    atomic_size_t stat_connections, stat_input_bytes;
-    atomic_uint_fast64_t stat_accepted, stat_refused, stat_requests, stat_layer_errors;
 };
 
 static const yc_http_proto_t http1_proto;
@@ -144,6 +130,9 @@ void yc_http_config_init(yc_http_config_t *cfg)
     cfg->drain_max_bytes = 64 * 1024;
     cfg->read_chunk_bytes = 64 * 1024;
     cfg->max_connections = yc_http_connection_budget(1024, 1);
+    cfg->http2 = 1;
+    cfg->h2_max_concurrent_streams = 100;
+    cfg->h2_stream_window_bytes = 64 * 1024;
 }
 
 int yc_http_raise_nofile(uint64_t *limit)
@@ -228,9 +217,18 @@ static void defer(conn_t *c)
  * 0 at the end of the stream, -EAGAIN, or -errno. */
 static ssize_t conn_read(conn_t *c, size_t reserve)
 {
-    h2o_iovec_t space = h2o_buffer_reserve(&c->sock->input, reserve);
+    h2o_iovec_t space;
     ssize_t r;
 
+    if (c->sock->ssl != NULL) {
+        /* h2o's reader read and decrypted into the input buffer before calling us (the end of
+         * the stream comes as an error instead); a partial record gives nothing new */
+        r = c->sock->bytes_read > 0 ? (ssize_t)c->sock->bytes_read : -EAGAIN;
+        c->sock->bytes_read = 0;
+        account_input(c);
+        return r;
+    }
+    space = h2o_buffer_reserve(&c->sock->input, reserve);
     if (space.base == NULL)
         return -ENOMEM;
     if (space.len > c->srv->cfg.read_chunk_bytes)
@@ -263,21 +261,6 @@ static uint64_t bytes_acked(conn_t *c)
     if (ioctl(fd, SIOCOUTQ, &outq) == 0)
         return UINT64_MAX - (uint64_t)outq;
     return 0;
-}
-
-static const char *http_date(yc_http_server_t *srv)
-{
-    static const char wday[][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char mon[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t now = time(NULL);
-    struct tm tm;
-
-    if (now != srv->date_sec && gmtime_r(&now, &tm) != NULL) {
-        snprintf(srv->date, sizeof(srv->date), "%s, %02d %s %04d %02d:%02d:%02d GMT", wday[tm.tm_wday % 7], tm.tm_mday,
-                 mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        srv->date_sec = now;
-    }
-    return srv->date;
 }
 
 /* ---------------------------------------------------------------- freeing */
@@ -326,8 +309,7 @@ static void conn_close(conn_t *c, int code)
         h2o_buffer_init(&c->sock->input, &h2o_socket_buffer_prototype);
     }
     /* counted first: the client may see the end of the stream before we return */
-    c->srv->open--;
-    atomic_fetch_sub(&c->srv->stat_connections, 1);
+    yc_http_conn_closed(c->srv);
     h2o_socket_close(c->sock);
     c->sock = NULL;
     c->state = S_CLOSED;
@@ -451,7 +433,7 @@ static h2o_iovec_t format_head(conn_t *c, int status, const char *reason, const 
                                const char *content_type, uint64_t length, int chunked)
 {
     yc_http_server_t *srv = c->srv;
-    const char *date = http_date(srv);
+    const char *date = yc_http_date(srv);
     size_t cap = 64 + strlen(reason) + 16 + strlen(date) + 160;
     char num[48];
 
@@ -881,7 +863,10 @@ static void conn_linger(conn_t *c)
         conn_close(c, 0);
         return;
     }
-    shutdown(h2o_socket_get_fd(c->sock), SHUT_WR);
+    /* what a TLS client still sends is dropped undecrypted: linger_readable reads the socket */
+    h2o_socket_dont_read(c->sock, 1);
+    if (c->sock->ssl == NULL)
+        shutdown(h2o_socket_get_fd(c->sock), SHUT_WR); /* TLS: close_notify goes first, at the close */
     arm(c, &c->read_timer, &c->srv->linger_timeout);
     h2o_socket_read_start(c->sock, on_readable);
 }
@@ -986,11 +971,43 @@ static void start_request(conn_t *c, const yc_http1_head_t *head)
     c->resp_written = 0;
     c->held_used = 0;
     c->state = S_REQUEST;
+    c->served = 1;
     c->app_holds = 1;
     disarm(&c->read_timer);
     h2o_socket_read_stop(c->sock);
     atomic_fetch_add(&srv->stat_requests, 1);
     srv->cfg.on_request(req);
+}
+
+/* Gives the socket (open, counted, its input as read so far) to the HTTP/2 code; the record
+ * goes once the current callback ends. */
+static void hand_to_http2(conn_t *c)
+{
+    h2o_socket_t *sock = c->sock;
+
+    disarm(&c->read_timer);
+    disarm(&c->write_timer);
+    h2o_socket_read_stop(sock);
+    c->sock = NULL;
+    c->state = S_CLOSED;
+    account_input(c);
+    yc_http2_accept(c->srv, sock, &c->peer);
+}
+
+/* With h2_prior_knowledge, 1 when the connection opens with the HTTP/2 preface (handed over),
+ * -EAGAIN while the bytes so far are a beginning of it, 0 when it is HTTP/1.1. */
+static int check_preface(conn_t *c)
+{
+    h2o_buffer_t *in = c->sock->input;
+    size_t n = in->size < YC_HTTP2_PREFACE_LEN ? in->size : YC_HTTP2_PREFACE_LEN;
+
+    if (!c->srv->cfg.h2_prior_knowledge || c->served || c->sock->ssl != NULL ||
+        memcmp(in->bytes, YC_HTTP2_PREFACE, n) != 0)
+        return 0;
+    if (n < YC_HTTP2_PREFACE_LEN)
+        return -EAGAIN;
+    hand_to_http2(c);
+    return 1;
 }
 
 static void process_head(conn_t *c)
@@ -999,9 +1016,19 @@ static void process_head(conn_t *c)
     yc_http1_limits_t lim = {srv->cfg.max_head_bytes, srv->cfg.max_headers};
     yc_http1_head_t head;
     h2o_buffer_t *in = c->sock->input;
+    int pk;
 
     if (in->size == 0) {
         h2o_socket_read_start(c->sock, on_readable);
+        return;
+    }
+    if ((pk = check_preface(c)) != 0) {
+        if (pk == 1)
+            return;
+        if (c->eof)
+            conn_close(c, 0);
+        else
+            h2o_socket_read_start(c->sock, on_readable);
         return;
     }
     if (yc_http1_parse_head(in->bytes, in->size, c->head_last_len, &lim, srv->scratch, &head) != 0) {
@@ -1093,6 +1120,10 @@ static void on_read_timeout(h2o_timeout_entry_t *e)
 
     c->in_callback++;
     switch (c->state) {
+    case S_TLS:
+        atomic_fetch_add(&c->srv->stat_tls_failures, 1);
+        conn_close(c, 0);
+        break;
     case S_HEAD:
         /* slowloris: a head that does not come in time; an empty connection just goes */
         if (c->sock->input->size > 0)
@@ -1127,6 +1158,31 @@ static void on_defer(h2o_timeout_entry_t *e)
 
 /* ---------------------------------------------------------------- accepting */
 
+/* The TLS handshake ended: HTTP/2 when ALPN chose it, else HTTP/1.1 on whatever was decrypted
+ * with the handshake's last flight. A failed handshake closes the connection, counted. */
+static void on_handshake(h2o_socket_t *sock, const char *err)
+{
+    conn_t *c = sock->data;
+
+    c->in_callback++;
+    if (err != NULL) {
+        atomic_fetch_add(&c->srv->stat_tls_failures, 1);
+        conn_close(c, 0);
+    } else {
+        atomic_fetch_add(&c->srv->stat_tls_handshakes, 1);
+        if (c->srv->cfg.http2 && yc_http_tls_selected_h2(sock)) {
+            hand_to_http2(c);
+        } else {
+            c->state = S_HEAD; /* the head timer runs on from the connection's start */
+            c->sock->bytes_read = 0;
+            account_input(c);
+            process_head(c);
+        }
+    }
+    c->in_callback--;
+    conn_maybe_free(c);
+}
+
 static int serve(yc_http_server_t *srv, h2o_socket_t *sock)
 {
     conn_t *c;
@@ -1138,7 +1194,8 @@ static int serve(yc_http_server_t *srv, h2o_socket_t *sock)
         return -EMFILE;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    h2o_socket_dont_read(sock, 1);
+    /* cleartext: we read(2) ourselves; TLS: h2o's reader decrypts (http_tls.c says why) */
+    h2o_socket_dont_read(sock, srv->ssl_ctx == NULL);
     c->srv = srv;
     c->sock = sock;
     sock->data = c;
@@ -1153,8 +1210,13 @@ static int serve(yc_http_server_t *srv, h2o_socket_t *sock)
     srv->open++;
     atomic_fetch_add(&srv->stat_connections, 1);
     atomic_fetch_add(&srv->stat_accepted, 1);
-    c->state = S_HEAD;
     arm(c, &c->read_timer, &srv->head_timeout);
+    if (srv->ssl_ctx != NULL) {
+        c->state = S_TLS;
+        h2o_socket_ssl_handshake(sock, srv->ssl_ctx, NULL, on_handshake);
+        return 0;
+    }
+    c->state = S_HEAD;
     h2o_socket_read_start(sock, on_readable);
     return 0;
 }
@@ -1196,7 +1258,9 @@ int yc_http_server_new(h2o_loop_t *loop, const yc_http_config_t *cfg, yc_http_se
     if (cfg->on_request == NULL || cfg->max_head_bytes < 64 || cfg->max_headers == 0 ||
         cfg->max_headers > YC_HTTP1_MAX_HEADERS_CAP || cfg->read_chunk_bytes < 1024 || cfg->max_connections == 0 ||
         cfg->head_timeout_ms == 0 || cfg->body_timeout_ms == 0 || cfg->send_timeout_ms == 0 ||
-        cfg->keepalive_timeout_ms == 0 || cfg->linger_timeout_ms == 0)
+        cfg->keepalive_timeout_ms == 0 || cfg->linger_timeout_ms == 0 ||
+        (cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL) || cfg->h2_max_concurrent_streams > (1u << 20) ||
+        cfg->h2_stream_window_bytes > 0x7fffffff)
         return -EINVAL;
     if ((srv = calloc(1, sizeof(*srv))) == NULL)
         return -ENOMEM;
@@ -1204,7 +1268,21 @@ int yc_http_server_new(h2o_loop_t *loop, const yc_http_config_t *cfg, yc_http_se
         free(srv);
         return -ENOMEM;
     }
+    if (cfg->tls_cert_file != NULL) {
+        int ret = yc_http_tls_ctx_get(cfg->tls_cert_file, cfg->tls_key_file, cfg->http2, &srv->ssl_ctx);
+        if (ret != 0) {
+            free(srv->scratch);
+            free(srv);
+            return ret;
+        }
+    }
     srv->cfg = *cfg;
+    /* zero: a configuration made before these fields existed */
+    if (srv->cfg.h2_max_concurrent_streams == 0)
+        srv->cfg.h2_max_concurrent_streams = 100;
+    if (srv->cfg.h2_stream_window_bytes == 0)
+        srv->cfg.h2_stream_window_bytes = 64 * 1024;
+    h2o_linklist_init_anchor(&srv->h2conns);
     srv->loop = loop;
     h2o_linklist_init_anchor(&srv->conns);
     h2o_timeout_init(loop, &srv->head_timeout, cfg->head_timeout_ms);
@@ -1243,6 +1321,7 @@ static void server_dispose(yc_http_server_t *srv)
     h2o_timeout_dispose(srv->loop, &srv->linger_timeout);
     h2o_timeout_dispose(srv->loop, &srv->zero_timeout);
     h2o_timeout_dispose(srv->loop, &srv->accept_pause);
+    yc_http_tls_ctx_put(srv->ssl_ctx);
     free(srv->scratch);
     free(srv);
 }
@@ -1256,6 +1335,8 @@ int yc_http_server_free(yc_http_server_t *srv)
     for (node = srv->conns.next; node != &srv->conns; node = node->next)
         if (H2O_STRUCT_FROM_MEMBER(conn_t, link, node)->app_holds)
             return -EBUSY;
+    if (yc_http2_server_busy(srv))
+        return -EBUSY;
     disarm(&srv->accept_resume);
     if (srv->listener != NULL) {
         h2o_socket_close(srv->listener);
@@ -1274,6 +1355,7 @@ int yc_http_server_free(yc_http_server_t *srv)
         c->in_callback--;
         conn_maybe_free(c);
     }
+    yc_http2_server_close_all(srv);
     server_dispose(srv);
     return 0;
 }
@@ -1286,9 +1368,13 @@ void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out)
     out->refused = atomic_load(&srv->stat_refused);
     out->requests = atomic_load(&srv->stat_requests);
     out->layer_errors = atomic_load(&srv->stat_layer_errors);
+    out->tls_handshakes = atomic_load(&srv->stat_tls_handshakes);
+    out->tls_failures = atomic_load(&srv->stat_tls_failures);
+    out->h2_connections = atomic_load(&srv->stat_h2_connections);
+    out->h2_refused_streams = atomic_load(&srv->stat_h2_refused_streams);
 }
 
-/* ---------------------------------------------------------------- requests, whatever the protocol */
+/* ---------------------------------------------------------------- HTTP/1.1's protocol table */
 
 static int h1_alive(const yc_http_req_t *req)
 {
@@ -1305,57 +1391,3 @@ static const yc_http_proto_t http1_proto = {
     .finish = h1_finish,
     .alive = h1_alive,
 };
-
-const h2o_iovec_t *yc_http_header(const yc_http_req_t *req, const char *name)
-{
-    size_t len = strlen(name);
-    for (size_t i = 0; i < req->num_headers; i++)
-        if (req->headers[i].name.len == len && memcmp(req->headers[i].name.base, name, len) == 0)
-            return &req->headers[i].value;
-    return NULL;
-}
-
-int yc_http_body_read(yc_http_req_t *req, yc_http_body_cb cb, void *arg)
-{
-    return req->proto->body_read(req, cb, arg);
-}
-
-void yc_http_continue(yc_http_req_t *req)
-{
-    req->proto->send_continue(req);
-}
-
-int yc_http_respond(yc_http_req_t *req, int status, const char *reason, const yc_http_header_t *headers, size_t n,
-                    uint64_t content_length)
-{
-    return req->proto->respond(req, status, reason, headers, n, content_length);
-}
-
-int yc_http_write(yc_http_req_t *req, const h2o_iovec_t *bufs, size_t n, yc_http_write_cb cb, void *arg)
-{
-    return req->proto->write(req, bufs, n, cb, arg);
-}
-
-int yc_http_finish(yc_http_req_t *req)
-{
-    return req->proto->finish(req, h2o_iovec_init(NULL, 0));
-}
-
-int yc_http_send(yc_http_req_t *req, int status, const char *reason, const yc_http_header_t *headers, size_t n,
-                 h2o_iovec_t body)
-{
-    int ret = req->proto->respond(req, status, reason, headers, n, body.len);
-    if (ret != 0) {
-        req->proto->finish(req, h2o_iovec_init(NULL, 0)); /* never started: the layer answers 500 */
-        return ret;
-    }
-    char *copy = body.len > 0 ? h2o_mem_alloc_pool(req->pool, body.len) : NULL;
-    if (copy != NULL)
-        memcpy(copy, body.base, body.len);
-    return req->proto->finish(req, h2o_iovec_init(copy, body.len));
-}
-
-int yc_http_req_alive(const yc_http_req_t *req)
-{
-    return req->proto->alive(req);
-}

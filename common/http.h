@@ -1,5 +1,6 @@
-/* http.h — the project's own HTTP/1.1 server layer: requests are handed over head first, bodies
- * are pulled by the app with back-pressure, responses are pushed chunk by chunk with completion.
+/* http.h — the project's own HTTP server layer (HTTP/1.1 and HTTP/2, cleartext or TLS): requests
+ * are handed over head first, bodies are pulled by the app with back-pressure, responses are
+ * pushed chunk by chunk with completion.
  *
  * Why our own. h2o 2.2.5's handler API reads a whole request body before the handler runs, so a
  * refused 1 GiB PUT is read (and spilled to disk) before its 403, and memory or disk per request
@@ -62,10 +63,25 @@
  *
  * Protocols. A request is a yc_http_req_t whatever protocol carried it: its fields and the
  * functions below are protocol-free, and each call goes through the request's protocol table
- * (http_internal.h). HTTP/1.1 over plain TCP is the one protocol today; HTTP/2 (with its own
- * stream flow control as the back-pressure) and TLS produce the same requests later. TLS will
- * read through h2o's reader, which decrypts into the same input buffer: its reads are bounded by
- * the kernel's receive buffer rather than read_chunk_bytes, and the rest stays as it is.
+ * (http_internal.h): HTTP/1.1 (http.c) or HTTP/2 (http2.c), over cleartext or TLS (http_tls.c).
+ *
+ * TLS (tls_cert_file, tls_key_file): OpenSSL through h2o's socket layer, TLS 1.2 and 1.3 only,
+ * ALPN offering h2 then http/1.1. h2o runs the handshake and decrypts into the connection's input
+ * buffer, so the HTTP code is the same as on cleartext; the one difference is that a TLS read
+ * takes what the kernel holds rather than read_chunk_bytes (back-pressure is unchanged: nothing is
+ * read while the app holds a chunk). Driving OpenSSL ourselves through memory BIOs would bound
+ * reads exactly, at the cost of our own record I/O, write queue and shutdown. One SSL_CTX per
+ * certificate/key pair and process, shared by every server naming them: session tickets sealed by
+ * one loop's context then open on all loops. The handshake must end within head_timeout_ms; a
+ * failed or timed-out one closes the connection and counts in tls_failures.
+ *
+ * HTTP/2 (libnghttp2): chosen by ALPN, or on cleartext by prior knowledge (h2_prior_knowledge).
+ * Each stream is a request with version 0x200. Back-pressure is HTTP/2 flow control: a stream's
+ * window is given back only as the app reads (a stream buffers at most h2_stream_window_bytes),
+ * the connection's as data arrives. Responses wait in the app's buffers until the client's windows
+ * let them go. SETTINGS advertise h2_max_concurrent_streams, the stream window, max_head_bytes as
+ * the header list size and no push; a header block over max_head_bytes or max_headers is answered
+ * 431; the same timers apply per connection and per stream (http2.c tells how).
  *
  * The process must ignore SIGPIPE (writes to a closed connection would kill it otherwise).
  *
@@ -97,7 +113,7 @@ struct yc_http_req {
     h2o_iovec_t target; /* the raw request-target: path and query as sent */
     h2o_iovec_t path;   /* target up to the first '?' */
     h2o_iovec_t query;  /* after the first '?', without it; len 0 when there is none */
-    int version;        /* 0x100 HTTP/1.0, 0x101 HTTP/1.1 */
+    int version;        /* 0x100 HTTP/1.0, 0x101 HTTP/1.1, 0x200 HTTP/2 */
     const yc_http_header_t *headers;
     size_t num_headers;
     /* Body framing. Content-Length, or YC_HTTP_LENGTH_UNKNOWN with chunked set; 0 when the
@@ -137,16 +153,31 @@ typedef struct {
      * and returns its length. NULL: empty bodies with the status as is. */
     size_t (*error_page)(void *arg, int *status, const char **content_type, char *buf, size_t cap);
     void *arg; /* given to error_page, and as req->arg */
+    /* TLS: both set, every connection is TLS 1.2 or 1.3 with this certificate chain (PEM, the
+     * server's certificate first) and private key (PEM); both NULL, cleartext. The files are read
+     * by yc_http_server_new (one SSL_CTX per distinct pair in the process, shared by its servers). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    /* HTTP/2: offered by ALPN on TLS when set (default 1); with h2_prior_knowledge (default 0) a
+     * cleartext connection that opens with the HTTP/2 preface is served as HTTP/2 too. */
+    int http2;
+    int h2_prior_knowledge;
+    size_t h2_max_concurrent_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS. Default 100 */
+    size_t h2_stream_window_bytes;    /* request body a stream may send ahead of the app. Default 64 KiB */
 } yc_http_config_t;
 
 /* Counters of a server, readable from any thread. */
 typedef struct {
-    size_t connections;    /* open now */
-    size_t input_bytes;    /* bytes of input buffers held by its connections now (capacity) */
-    uint64_t accepted;     /* connections accepted and served */
-    uint64_t refused;      /* connections closed at accept: max_connections reached */
-    uint64_t requests;     /* requests handed to the app */
-    uint64_t layer_errors; /* requests refused by the layer itself (400, 408, 417, 431, 501, 505) */
+    size_t connections;          /* open now */
+    size_t input_bytes;          /* input buffers (and HTTP/2 stream bodies) held now (capacity) */
+    uint64_t accepted;           /* connections accepted and served */
+    uint64_t refused;            /* connections closed at accept: max_connections reached */
+    uint64_t requests;           /* requests handed to the app */
+    uint64_t layer_errors;       /* requests refused by the layer itself (400, 408, 417, 431, 501, 505) */
+    uint64_t tls_handshakes;     /* TLS handshakes completed */
+    uint64_t tls_failures;       /* TLS handshakes failed or timed out: the connection closed */
+    uint64_t h2_connections;     /* connections served as HTTP/2 */
+    uint64_t h2_refused_streams; /* streams refused: too many held by the app at once */
 } yc_http_stats_t;
 
 /* Fills cfg with the defaults above; max_connections from yc_http_connection_budget(1024, 1). */
@@ -161,7 +192,8 @@ int yc_http_raise_nofile(uint64_t *limit);
 size_t yc_http_connection_budget(size_t reserve, size_t nservers);
 
 /* Makes a server on loop (*cfg is copied; on_request is required). Call on the loop's thread.
- * 0, -EINVAL for a bad configuration, -ENOMEM. */
+ * 0, -EINVAL for a bad configuration, -ENOMEM; with TLS, -ENOENT (a file cannot be read) or
+ * -EPROTO (the certificate or key is not usable, or they do not match). */
 int yc_http_server_new(h2o_loop_t *loop, const yc_http_config_t *cfg, yc_http_server_t **out);
 
 /* Accepts connections on fd (a listening, non-blocking socket, e.g. yc_listen_open's; the server

@@ -21,6 +21,62 @@
 #ifndef YC_COMMON_HTTP_INTERNAL_H
 #define YC_COMMON_HTTP_INTERNAL_H
 #include "common/http.h"
+#include <openssl/ssl.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/* ---- the server, shared by the protocols' files (http.c, http_tls.c, http2.c, http_req.c) */
+struct yc_http_server {
+    yc_http_config_t cfg;
+    h2o_loop_t *loop;
+    h2o_socket_t *listener;
+    h2o_timeout_t head_timeout, body_timeout, send_timeout, keepalive_timeout, linger_timeout, zero_timeout,
+        accept_pause;
+    h2o_timeout_entry_t accept_resume;
+    h2o_linklist_t conns;      /* every HTTP/1.1 (or handshaking) record alive, open or held by the app */
+    h2o_linklist_t h2conns;    /* every HTTP/2 connection record alive */
+    size_t open;               /* connections with a socket, of both kinds */
+    yc_http_header_t *scratch; /* max_headers entries for parsing a head */
+    SSL_CTX *ssl_ctx;          /* NULL: cleartext */
+    time_t date_sec;
+    char date[40];
+    atomic_size_t stat_connections, stat_input_bytes;
+    atomic_uint_fast64_t stat_accepted, stat_refused, stat_requests, stat_layer_errors, stat_tls_handshakes,
+        stat_tls_failures, stat_h2_connections, stat_h2_refused_streams;
+};
+
+/* The Date header's value for now (cached per second). */
+const char *yc_http_date(yc_http_server_t *srv);
+
+/* Called when a connection of either kind loses its socket: the server's open count. */
+void yc_http_conn_closed(yc_http_server_t *srv);
+
+/* ---- TLS (http_tls.c) */
+
+/* The SSL_CTX for a certificate chain and key file pair: TLS 1.2 and 1.3 only, ALPN offering h2
+ * (when http2) and http/1.1. Made once per distinct pair and process and shared (SSL_CTX is
+ * thread-safe once set up); every get is paired with a put. 0, -ENOENT, -EPROTO, -ENOMEM. */
+int yc_http_tls_ctx_get(const char *cert_file, const char *key_file, int http2, SSL_CTX **out);
+void yc_http_tls_ctx_put(SSL_CTX *ctx);
+
+/* 1 when the handshake done on sock selected HTTP/2 by ALPN. */
+int yc_http_tls_selected_h2(h2o_socket_t *sock);
+
+/* ---- HTTP/2 (http2.c) */
+
+#define YC_HTTP2_PREFACE     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define YC_HTTP2_PREFACE_LEN 24
+
+/* Serves sock (open, counted in srv->open, its input buffer holding what was read so far) as an
+ * HTTP/2 connection from now on; peer is the client's address. On failure the socket is closed
+ * (and uncounted). 0 or -ENOMEM. */
+int yc_http2_accept(yc_http_server_t *srv, h2o_socket_t *sock, const struct sockaddr_storage *peer);
+
+/* 1 while the app holds a request of one of srv's HTTP/2 connections. */
+int yc_http2_server_busy(yc_http_server_t *srv);
+
+/* Closes and frees every HTTP/2 connection of srv (none of whose requests the app holds). */
+void yc_http2_server_close_all(yc_http_server_t *srv);
 
 /* ---- the protocol table: what yc_http_body_read & co. do for a request of that protocol */
 struct yc_http_proto {

@@ -12,7 +12,7 @@ for cc in meta/*.cc; do
     clang++ -std=c++17 -g -O1 -fsanitize=address -D_GNU_SOURCE -I. -c "$cc" -o "$out/$(basename "$cc" .cc).o"
 done
 srcs="$(ls common/*.c gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null) gateway/gw_config.c $(ls "$out"/*.o 2>/dev/null)"
-libs="-lh2o-evloop -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm"
+libs="-lh2o-evloop -lnghttp2 -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm"
 failed=0 passed=0
 for t in "$@"; do
     name=$(basename "$t" .c)

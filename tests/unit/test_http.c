@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <nghttp2/nghttp2.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1343,6 +1344,166 @@ TEST(test_server_free_waits_for_the_app)
     CHECK_EQ_INT(stop(), 0);
 }
 
+TEST(test_tls_files_are_checked_when_the_server_is_made)
+{
+    char dir[] = "/tmp/yc-http-tls-XXXXXX", junk[64], missing[64];
+    yc_http_server_t *s = NULL;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(junk, sizeof(junk), "%s/junk.pem", dir);
+    snprintf(missing, sizeof(missing), "%s/missing.pem", dir);
+    FILE *f = fopen(junk, "w");
+    fputs("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", f);
+    fclose(f);
+    yc_http_config_t *cfg = config();
+    configured = 0;
+    cfg->tls_cert_file = junk; /* a key file is required with it */
+    CHECK_EQ_INT(yc_http_server_new(loop, cfg, &s), -EINVAL);
+    cfg->tls_key_file = missing;
+    CHECK_EQ_INT(yc_http_server_new(loop, cfg, &s), -ENOENT);
+    cfg->tls_key_file = junk;
+    CHECK_EQ_INT(yc_http_server_new(loop, cfg, &s), -EPROTO);
+    CHECK(s == NULL);
+    unlink(junk);
+    rmdir(dir);
+}
+
+/* ---- a small HTTP/2 client (nghttp2's client session over a blocking socket, prior knowledge) */
+
+typedef struct {
+    client_t *c;
+    nghttp2_session *ng;
+    int reset_code; /* RST_STREAM received, -1 while none */
+    int status;     /* :status of the response */
+    int ended;
+    char body[256];
+    size_t body_len;
+} h2cl_t;
+
+static int h2cl_on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+                          const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
+{
+    h2cl_t *h = user;
+    if (namelen == 7 && memcmp(name, ":status", 7) == 0)
+        h->status = atoi((const char *)value);
+    return 0;
+}
+
+static int h2cl_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *user)
+{
+    h2cl_t *h = user;
+    size_t n = len < sizeof(h->body) - h->body_len ? len : sizeof(h->body) - h->body_len;
+    memcpy(h->body + h->body_len, data, n);
+    h->body_len += n;
+    return 0;
+}
+
+static int h2cl_on_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user)
+{
+    h2cl_t *h = user;
+    h->ended = 1;
+    h->reset_code = (int)code;
+    return 0;
+}
+
+static void h2cl_flush(h2cl_t *h)
+{
+    const uint8_t *p;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(h->ng, &p)) > 0)
+        cl_send(h->c, p, (size_t)n);
+}
+
+/* Reads and handles what the server sent until the stream ended or a second went by. */
+static void h2cl_until_ended(h2cl_t *h)
+{
+    char buf[16384];
+    for (int64_t deadline = now_ms() + 1000; !h->ended && now_ms() < deadline;) {
+        struct pollfd pfd = {h->c->fd, POLLIN, 0};
+        if (poll(&pfd, 1, 50) <= 0)
+            continue;
+        ssize_t r = recv(h->c->fd, buf, sizeof(buf), 0);
+        if (r <= 0)
+            break;
+        nghttp2_session_mem_recv(h->ng, (const uint8_t *)buf, (size_t)r);
+        h2cl_flush(h);
+    }
+}
+
+static h2cl_t *h2cl_open(void)
+{
+    h2cl_t *h = calloc(1, sizeof(*h));
+    nghttp2_session_callbacks *cbs;
+
+    h->c = cl_open();
+    h->reset_code = -1;
+    nghttp2_session_callbacks_new(&cbs);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, h2cl_on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, h2cl_on_data);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, h2cl_on_close);
+    nghttp2_session_client_new(&h->ng, cbs, h);
+    nghttp2_session_callbacks_del(cbs);
+    nghttp2_submit_settings(h->ng, NGHTTP2_FLAG_NONE, NULL, 0);
+    return h;
+}
+
+static void h2cl_close(h2cl_t *h)
+{
+    nghttp2_session_del(h->ng);
+    cl_close(h->c);
+    free(h);
+}
+
+static int32_t h2cl_request(h2cl_t *h, const char *method, const char *path, int end_stream)
+{
+    nghttp2_nv nva[] = {
+        {(uint8_t *)":method", (uint8_t *)method, 7, strlen(method), 0},
+        {(uint8_t *)":path", (uint8_t *)path, 5, strlen(path), 0},
+        {(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0},
+        {(uint8_t *)":authority", (uint8_t *)"h", 10, 1, 0},
+    };
+    int32_t id =
+        nghttp2_submit_headers(h->ng, end_stream ? NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_NONE, -1, NULL, nva, 4, NULL);
+    h2cl_flush(h);
+    return id;
+}
+
+TEST(test_h2_prior_knowledge_gets_the_same_requests)
+{
+    config()->h2_prior_knowledge = 1;
+    start();
+    h2cl_t *h = h2cl_open();
+    h2cl_request(h, "GET", "/q?a=1", 1);
+    h2cl_until_ended(h);
+    CHECK_EQ_INT(h->status, 200);
+    CHECK(h->body_len == 11 && memcmp(h->body, "GET /q?a=1\n", 11) == 0);
+    CHECK_EQ_INT(h->reset_code, 0);
+    CHECK(stats().h2_connections == 1);
+    h2cl_close(h);
+    CHECK_EQ_INT(stop(), 0);
+}
+
+TEST(test_h2_reset_stream_fails_the_apps_read_and_the_server_waits_for_it)
+{
+    config()->h2_prior_knowledge = 1;
+    start();
+    h2cl_t *h = h2cl_open();
+    int32_t id = h2cl_request(h, "PUT", "/hold", 0);
+    while (stats().requests < 1)
+        sleep_ms(5);
+    on_loop(do_stop, NULL);
+    CHECK_EQ_INT(free_ret, -EBUSY); /* the app holds an HTTP/2 request */
+    nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    h2cl_flush(h);
+    sleep_ms(50);
+    on_loop(release_held_count, NULL); /* the app reads the body now: the stream is gone */
+    for (int i = 0; i < 100 && atomic_load(&body_status) == 0; i++)
+        sleep_ms(10);
+    CHECK_EQ_INT(atomic_load(&body_status), -ECONNRESET);
+    h2cl_close(h);
+    CHECK_EQ_INT(stop(), 0);
+}
+
 TEST(test_raise_nofile_and_connection_budget)
 {
     uint64_t limit = 0;
@@ -1496,6 +1657,9 @@ int main(void)
     RUN(test_max_connections_closes_the_one_too_many);
     RUN(test_idle_connections_cost_less_than_20k_each);
     RUN(test_server_free_waits_for_the_app);
+    RUN(test_tls_files_are_checked_when_the_server_is_made);
+    RUN(test_h2_prior_knowledge_gets_the_same_requests);
+    RUN(test_h2_reset_stream_fails_the_apps_read_and_the_server_waits_for_it);
     RUN(test_raise_nofile_and_connection_budget);
     RUN(test_parse_head_framing);
     RUN(test_chunked_decoder_gives_the_same_body_at_any_split);
