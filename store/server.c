@@ -39,14 +39,14 @@
 #include "common/log.h"
 #include "store/store_internal.h"
 
-#define WRITER_IDLE_DEFAULT    120000
-#define KEEPALIVE_DEFAULT      30000
-#define HEAD_TIMEOUT_DEFAULT   10000
-#define BODY_TIMEOUT_DEFAULT   30000
-#define SEND_TIMEOUT_DEFAULT   30000
-#define SMALL_BODY_DEFAULT     (8u * 1024 * 1024)
-#define STREAM_BUFFER_DEFAULT  (256u * 1024)
-#define STREAM_BUFFER_MIN      (4u * 1024)
+#define WRITER_IDLE_DEFAULT   120000
+#define KEEPALIVE_DEFAULT     30000
+#define HEAD_TIMEOUT_DEFAULT  10000
+#define BODY_TIMEOUT_DEFAULT  30000
+#define SEND_TIMEOUT_DEFAULT  30000
+#define SMALL_BODY_DEFAULT    (8u * 1024 * 1024)
+#define STREAM_BUFFER_DEFAULT (256u * 1024)
+#define STREAM_BUFFER_MIN     (4u * 1024)
 
 /* ---------------------------------------------------------------- answers (loop) */
 
@@ -111,9 +111,8 @@ void store_server_log_failure(store_srv_job_t *j, int code)
 {
     int64_t us = (yc_mono_ns() - j->started_ns) / 1000;
     if (code != 0 && code != STORE_ENOENT && code != STORE_EAUTH)
-        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%s us=%lld",
-               (int)j->req->method.len, j->req->method.base, j->op, j->drive != NULL ? j->drive->name : "-",
-               yc_errname(code), (long long)us);
+        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%s us=%lld", (int)j->req->method.len,
+               j->req->method.base, j->op, j->drive != NULL ? j->drive->name : "-", yc_errname(code), (long long)us);
 }
 
 void store_server_answer(store_srv_job_t *j, int code)
@@ -405,9 +404,8 @@ static void answer_stats(store_srv_job_t *j)
                  "connections_refused %llu\nhttp_errors %llu\n",
                  (unsigned long long)atomic_load(&st->requests), (unsigned long long)atomic_load(&st->auth_refused),
                  (unsigned long long)atomic_load(&st->refused_body),
-                 (unsigned long long)atomic_load(&st->body_mismatch),
-                 (unsigned long long)atomic_load(&st->rolled_back), (unsigned long long)atomic_load(&st->streamed_in),
-                 (unsigned long long)atomic_load(&st->streamed_out),
+                 (unsigned long long)atomic_load(&st->body_mismatch), (unsigned long long)atomic_load(&st->rolled_back),
+                 (unsigned long long)atomic_load(&st->streamed_in), (unsigned long long)atomic_load(&st->streamed_out),
                  (unsigned long long)atomic_load(&st->stream_buffers_max), h.connections, h.input_bytes,
                  (unsigned long long)h.accepted, (unsigned long long)h.refused, (unsigned long long)h.layer_errors);
     answer_with(j->req, 0, (uint8_t *)out, (size_t)n);
@@ -480,7 +478,8 @@ static void *loop_main(void *arg)
     lt->evloop = h2o_evloop_create();
     yc_loop_init(&lt->loop, lt->evloop);
     cfg.arg = lt;
-    if ((ret = yc_http_server_new(lt->evloop, &cfg, &lt->http)) == 0 && (ret = yc_http_server_listen(lt->http, lt->fd)) == 0)
+    if ((ret = yc_http_server_new(lt->evloop, &cfg, &lt->http)) == 0 &&
+        (ret = yc_http_server_listen(lt->http, lt->fd)) == 0)
         lt->fd = -1; /* the server's now */
     pthread_mutex_lock(&s->ready_mutex);
     s->ready++;

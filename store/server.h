@@ -28,8 +28,8 @@ typedef struct {
     size_t max_connections;   /* per loop; default: the fd limit shared out */
     size_t small_body_max;    /* bodies read whole (all but shard appends), larger: 413; default 8 MiB */
     size_t stream_buffer;     /* each of a streamed request's two buffers; default 256 KiB */
-    uint64_t orphan_grace_s; /* shard files without a record are removed once this old; 0: 3600 */
-    uint64_t drive_reserve;  /* bytes each drive keeps free; 0: automatic (STORE_RESERVE_AUTO) */
+    uint64_t orphan_grace_s;  /* shard files without a record are removed once this old; 0: 3600 */
+    uint64_t drive_reserve;   /* bytes each drive keeps free; 0: automatic (STORE_RESERVE_AUTO) */
 } store_server_config_t;
 
 /* Checks that the port is free, prepares and opens every drive (store_identity_open, then the

@@ -88,13 +88,13 @@ typedef struct {
 
 /* Counters of the daemon (GET /stats), readable from any thread. */
 typedef struct {
-    atomic_uint_fast64_t requests;      /* requests whose head was read */
-    atomic_uint_fast64_t auth_refused;  /* refused by authentication, from the head */
-    atomic_uint_fast64_t refused_body;  /* body bytes taken in for requests refused by it: 0 */
-    atomic_uint_fast64_t body_mismatch; /* bodies whose SHA-256 was not the one signed */
-    atomic_uint_fast64_t rolled_back;   /* shard writes dropped because of it */
-    atomic_uint_fast64_t streamed_in;   /* shard bytes written as they arrived */
-    atomic_uint_fast64_t streamed_out;  /* shard bytes sent as they were read */
+    atomic_uint_fast64_t requests;           /* requests whose head was read */
+    atomic_uint_fast64_t auth_refused;       /* refused by authentication, from the head */
+    atomic_uint_fast64_t refused_body;       /* body bytes taken in for requests refused by it: 0 */
+    atomic_uint_fast64_t body_mismatch;      /* bodies whose SHA-256 was not the one signed */
+    atomic_uint_fast64_t rolled_back;        /* shard writes dropped because of it */
+    atomic_uint_fast64_t streamed_in;        /* shard bytes written as they arrived */
+    atomic_uint_fast64_t streamed_out;       /* shard bytes sent as they were read */
     atomic_uint_fast64_t stream_buffers_max; /* most bytes of stream buffers held by one request */
 } store_server_stats_t;
 
@@ -154,11 +154,11 @@ typedef struct {
     yc_job_t job; /* first: the pool and the queue link jobs through it */
     store_server_t *srv;
     store_loop_t *lt;
-    yc_http_req_t *req; /* loop side only: workers use the fields below */
+    yc_http_req_t *req;   /* loop side only: workers use the fields below */
     char body_sha256[65]; /* the body's hash as signed (x-yc-content-sha256) */
     uint8_t *in;          /* a small body read whole (malloc'd), in_len bytes */
     size_t in_len;
-    int authenticated;          /* its head passed: only then is any of its body read */
+    int authenticated; /* its head passed: only then is any of its body read */
     int op;
     int route_err; /* set when the target names no drive or no operation */
     store_served_drive_t *drive;
