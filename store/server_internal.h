@@ -2,6 +2,7 @@
  *
  *   server.c          start-up and shut-down, the loops, routing, a request's job and its answer
  *   server_auth.c     authentication of a request from its head, the body's hash, the replay cache
+ *   server_route.c    a request's target into its operation and arguments
  *   server_stream.c   the streamed operations: shard appends in, shard reads out
  *   server_writers.c  the table of open shard writers, and the reaper of idle ones
  *   server_ops.c      the operations with small bodies, run on the workers
@@ -209,6 +210,12 @@ void store_writer_release(store_writers_t *t, store_srv_writer_t *w);
 void store_writer_remove(store_writers_t *t, store_srv_writer_t *w);
 /* Takes the job's writer out of the table for commit or abort; NULL with *err as acquire. */
 store_srv_writer_t *store_writer_take(store_writers_t *t, const store_srv_job_t *j, int *err);
+
+/* ---- server_route.c ---- */
+
+/* Fills j->op and its arguments (drive, data id, index, query parameters) from j->req's method,
+ * path and query; j->route_err when they name nothing (STORE_ENOENT: no such drive). */
+void store_server_route(store_served_drive_t *drives, size_t ndrives, store_srv_job_t *j);
 
 /* ---- server_ops.c ---- */
 
