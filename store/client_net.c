@@ -51,6 +51,12 @@
  *   POST   identity                                 body: empty, or a placement (identity text with
  *                                                   cluster_id, set, slot) -> the drive's identity text
  *
+ * and, not for a drive: GET /stats -> the daemon's counters as text, one "name value" line each.
+ *
+ * Bodies: a shard append's block streams to the disk as it arrives (at most STORE_NET_MAX_BODY);
+ * every other body is read whole, at most the daemon's --max-small-body (413 past it). Bodies
+ * always come with content-length, never chunked.
+ *
  * Shard writes stream: the daemon keeps the writer under a random token and each append goes
  * out as soon as the caller has the block. seq numbers appends from 1; the daemon answers a
  * repeat of the last seq with the result it gave, without appending again, so an append whose

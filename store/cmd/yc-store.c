@@ -148,12 +148,12 @@ static int set_drive_reserve(args_t *a, char *value, char *err, size_t errlen)
     return 0;
 }
 
-/* Seconds (1 to a day) into milliseconds. */
-static int set_seconds(const char *name, const char *value, uint32_t *out, char *err, size_t errlen)
+/* Seconds (min to a day) into milliseconds. */
+static int set_seconds(const char *name, const char *value, unsigned min, uint32_t *out, char *err, size_t errlen)
 {
     unsigned long long v;
-    if (parse_count(value, 1, 86400, &v) != 0) {
-        snprintf(err, errlen, "--%s: expects seconds from 1 to 86400, not '%s'", name, value);
+    if (parse_count(value, min, 86400, &v) != 0) {
+        snprintf(err, errlen, "--%s: expects seconds from %u to 86400, not '%s'", name, min, value);
         return -1;
     }
     *out = (uint32_t)(v * 1000);
@@ -162,22 +162,23 @@ static int set_seconds(const char *name, const char *value, uint32_t *out, char 
 
 static int set_head_timeout(args_t *a, char *value, char *err, size_t errlen)
 {
-    return set_seconds("head-timeout", value, &a->cfg.head_timeout_ms, err, errlen);
+    return set_seconds("head-timeout", value, 1, &a->cfg.head_timeout_ms, err, errlen);
 }
 
 static int set_body_timeout(args_t *a, char *value, char *err, size_t errlen)
 {
-    return set_seconds("body-timeout", value, &a->cfg.body_timeout_ms, err, errlen);
+    return set_seconds("body-timeout", value, 1, &a->cfg.body_timeout_ms, err, errlen);
 }
 
 static int set_send_timeout(args_t *a, char *value, char *err, size_t errlen)
 {
-    return set_seconds("send-timeout", value, &a->cfg.send_timeout_ms, err, errlen);
+    return set_seconds("send-timeout", value, 1, &a->cfg.send_timeout_ms, err, errlen);
 }
 
 static int set_keepalive_timeout(args_t *a, char *value, char *err, size_t errlen)
 {
-    return set_seconds("keepalive-timeout", value, &a->cfg.keepalive_ms, err, errlen);
+    /* a gateway keeps an idle connection 15 s: the daemon must not close it first */
+    return set_seconds("keepalive-timeout", value, 16, &a->cfg.keepalive_ms, err, errlen);
 }
 
 static int set_max_connections(args_t *a, char *value, char *err, size_t errlen)
@@ -238,7 +239,9 @@ static const option_t options[] = {
     {"body-timeout", "SECONDS", "30",
      "a request body that moves no byte for this long is cut (a slow but moving one never is)", set_body_timeout},
     {"send-timeout", "SECONDS", "30", "an answer the gateway takes no byte of for this long is cut", set_send_timeout},
-    {"keepalive-timeout", "SECONDS", "30", "idle keep-alive connections are closed after this", set_keepalive_timeout},
+    {"keepalive-timeout", "SECONDS", "30",
+     "idle keep-alive connections are closed after this (at least 16: gateways reuse theirs for 15)",
+     set_keepalive_timeout},
     {"max-connections", "N", "from the fd limit", "connections each event loop holds at once; more are closed at once",
      set_max_connections},
     {"max-small-body", "SIZE", "8M", "largest body read whole (records, locks, identity); larger is refused (413)",
