@@ -48,90 +48,6 @@
 #define STREAM_BUFFER_DEFAULT (256u * 1024)
 #define STREAM_BUFFER_MIN     (4u * 1024)
 
-/* ---------------------------------------------------------------- answers (loop) */
-
-int store_server_status_of(int code)
-{
-    switch (code) {
-    case 0:
-        return 200;
-    case STORE_ENOENT:
-        return 404;
-    case STORE_EINVAL:
-        return 400;
-    case STORE_EAUTH:
-        return 401;
-    case STORE_EBITROT:
-    case STORE_ECORRUPT:
-        return 422;
-    case STORE_ENOSPC:
-        return 507;
-    case STORE_ESTALE:
-        return 409;
-    case STORE_EBUSY:
-        return 423;
-    case -EMSGSIZE:
-        return 413;
-    case -ENOMEM:
-    case -ESHUTDOWN:
-        return 503;
-    default:
-        return 500;
-    }
-}
-
-static void body_sent(yc_http_req_t *req, void *arg, int status)
-{
-    free(arg);
-    yc_http_finish(req);
-}
-
-/* Answers with code and, for 200, body (malloc'd, taken: freed once sent). */
-static void answer_with(yc_http_req_t *req, int code, uint8_t *body, size_t len)
-{
-    char v[16];
-    int n = snprintf(v, sizeof(v), "%d", code);
-    yc_http_header_t err = {h2o_iovec_init(H2O_STRLIT("x-yc-error")), h2o_iovec_init(v, (size_t)n)};
-    int status = store_server_status_of(code);
-
-    if (code != 0 || body == NULL || len == 0) {
-        free(body);
-        yc_http_send(req, status, code == 0 ? "OK" : "Error", &err, code != 0 ? 1 : 0, h2o_iovec_init(NULL, 0));
-        return;
-    }
-    /* the body is sent from its own memory, freed when the socket took it */
-    h2o_iovec_t buf = h2o_iovec_init(body, len);
-    if (yc_http_respond(req, 200, "OK", NULL, 0, len) != 0 || yc_http_write(req, &buf, 1, body_sent, body) != 0) {
-        free(body);
-        yc_http_finish(req);
-    }
-}
-
-void store_server_log_failure(store_srv_job_t *j, int code)
-{
-    int64_t us = (yc_mono_ns() - j->started_ns) / 1000;
-    if (code != 0 && code != STORE_ENOENT && code != STORE_EAUTH)
-        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%s us=%lld", (int)j->req->method.len,
-               j->req->method.base, j->op, j->drive != NULL ? j->drive->name : "-", yc_errname(code), (long long)us);
-}
-
-void store_server_answer(store_srv_job_t *j, int code)
-{
-    store_server_log_failure(j, code);
-    answer_with(j->req, code, NULL, 0);
-}
-
-int store_server_submit(store_server_t *s, yc_job_t *job)
-{
-    /* once stopped, the pool may be gone: nothing is submitted to it any more */
-    pthread_rwlock_rdlock(&s->submit_lock);
-    int refusing = s->refusing;
-    if (!refusing)
-        yc_pool_submit(s->pool, job);
-    pthread_rwlock_unlock(&s->submit_lock);
-    return refusing ? -ESHUTDOWN : 0;
-}
-
 /* ---------------------------------------------------------------- a small request's job */
 
 static void job_run(yc_job_t *job)
@@ -179,7 +95,7 @@ static void job_done(yc_job_t *job)
         log_auth_failure(j->req, j->auth_failure);
     else
         store_server_log_failure(j, j->code);
-    answer_with(j->req, j->code, j->body, j->body_len);
+    store_server_send(j->req, j->code, j->body, j->body_len);
     j->body = NULL;
 }
 
@@ -191,7 +107,7 @@ static void run_job(store_srv_job_t *j)
     if (store_server_submit(j->srv, &j->job) != 0) {
         free(j->in);
         j->in = NULL;
-        answer_with(j->req, -ENOMEM, NULL, 0);
+        store_server_send(j->req, -ENOMEM, NULL, 0);
     }
 }
 
@@ -211,7 +127,7 @@ static void small_body_read(yc_http_req_t *req, void *arg, h2o_iovec_t data, int
     if (data.len > req->content_length - j->in_len) { /* the layer keeps to Content-Length */
         free(j->in);
         j->in = NULL;
-        answer_with(req, STORE_EINVAL, NULL, 0);
+        store_server_send(req, STORE_EINVAL, NULL, 0);
         return;
     }
     memcpy(j->in + j->in_len, data.base, data.len);
@@ -232,7 +148,7 @@ static void answer_stats(store_srv_job_t *j)
     int n;
 
     if (out == NULL) {
-        answer_with(j->req, -ENOMEM, NULL, 0);
+        store_server_send(j->req, -ENOMEM, NULL, 0);
         return;
     }
     for (size_t i = 0; i < s->nloops; i++) {
@@ -256,7 +172,7 @@ static void answer_stats(store_srv_job_t *j)
                  (unsigned long long)atomic_load(&st->streamed_in), (unsigned long long)atomic_load(&st->streamed_out),
                  (unsigned long long)atomic_load(&st->stream_buffers_max), h.connections, h.input_bytes,
                  (unsigned long long)h.accepted, (unsigned long long)h.refused, (unsigned long long)h.layer_errors);
-    answer_with(j->req, 0, (uint8_t *)out, (size_t)n);
+    store_server_send(j->req, 0, (uint8_t *)out, (size_t)n);
 }
 
 static void on_request(yc_http_req_t *req)
@@ -276,24 +192,24 @@ static void on_request(yc_http_req_t *req)
     req->app = j;
     atomic_fetch_add(&s->stats.requests, 1);
     if (__atomic_load_n(&s->refusing, __ATOMIC_RELAXED)) {
-        answer_with(req, -ENOMEM, NULL, 0);
+        store_server_send(req, -ENOMEM, NULL, 0);
         return;
     }
     /* from the head alone, before any of the body is asked for */
     if ((ret = store_server_authenticate(s, req, j->body_sha256, &why)) != 0) {
         atomic_fetch_add(&s->stats.auth_refused, 1);
         log_auth_failure(req, why);
-        answer_with(req, ret, NULL, 0);
+        store_server_send(req, ret, NULL, 0);
         return;
     }
     j->authenticated = 1;
     store_server_route(s->drives, s->ndrives, j);
     if (j->route_err != 0) {
-        answer_with(req, j->route_err, NULL, 0);
+        store_server_send(req, j->route_err, NULL, 0);
         return;
     }
     if (req->chunked) { /* the wire format always gives Content-Length */
-        answer_with(req, STORE_EINVAL, NULL, 0);
+        store_server_send(req, STORE_EINVAL, NULL, 0);
         return;
     }
     if (j->op == STORE_OP_STATS) {
@@ -305,9 +221,9 @@ static void on_request(yc_http_req_t *req)
     } else if (req->content_length == 0) {
         run_job(j);
     } else if (req->content_length > s->small_body_max) {
-        answer_with(req, -EMSGSIZE, NULL, 0);
+        store_server_send(req, -EMSGSIZE, NULL, 0);
     } else if ((j->in = malloc((size_t)req->content_length)) == NULL) {
-        answer_with(req, -ENOMEM, NULL, 0);
+        store_server_send(req, -ENOMEM, NULL, 0);
     } else {
         yc_http_body_read(req, small_body_read, j);
     }

@@ -1,13 +1,15 @@
 /* server_internal.h — what the files of the yc-store daemon share (the design is in server.c):
  *
  *   server.c          start-up and shut-down, the loops, routing, a request's job and its answer
+ *   server_answer.c   answers (status, x-yc-error) and handing work to the workers
  *   server_auth.c     authentication of a request from its head, the body's hash, the replay cache
  *   server_route.c    a request's target into its operation and arguments
  *   server_stream.c   the streamed operations: shard appends in, shard reads out
  *   server_writers.c  the table of open shard writers, and the reaper of idle ones
  *   server_ops.c      the operations with small bodies, run on the workers
  *
- * server.c uses the others; server_stream.c and server_ops.c use the writer table.
+ * server.c uses the others; server_stream.c uses the answers and the writer table, server_ops.c
+ * the writer table.
  */
 #ifndef YC_STORE_SERVER_INTERNAL_H
 #define YC_STORE_SERVER_INTERNAL_H
@@ -230,7 +232,11 @@ void store_stream_append(store_srv_job_t *j);
 /* GET shards/<id>/<i>?off&len: the range is sent as it is read. */
 void store_stream_read(store_srv_job_t *j);
 
-/* ---- server.c, for server_stream.c ---- */
+/* ---- server_answer.c ---- */
+
+/* Answers req with code and, for 200, body (malloc'd and taken: freed once sent; may be NULL),
+ * and gives the request back. */
+void store_server_send(yc_http_req_t *req, int code, uint8_t *body, size_t len);
 
 /* Queues job on the pool unless the daemon stopped: 0, or -ESHUTDOWN (nothing queued). */
 int store_server_submit(store_server_t *s, yc_job_t *job);
