@@ -22,9 +22,10 @@
  * touched by one thread at once; the pool's queues order the steps.
  *
  * A read. Workers read the range a buffer at a time (store_shard_read verifies each block's
- * checksum first). The first piece is read before the answer starts, so a missing shard or a
- * damaged first block is answered with its code as before; a later failure can only cut the
- * answer short, which closes the connection and the client sees an incomplete answer (STORE_EIO).
+ * checksum first), cut at the shard's block boundaries so that each block is read once; a block
+ * larger than the buffer is read whole, which its verification needs anyway. The first piece is read before the answer
+ * starts, so a missing shard or a damaged first block is answered with its code as before; a later failure can only cut
+ * the answer short, which closes the connection and the client sees an incomplete answer (STORE_EIO).
  *
  * Loop side, but for the step functions (*_run), which are the workers'.
  */
@@ -61,6 +62,8 @@ typedef struct {
     int rd, wr;    /* the next buffer to read into, to send from */
     uint64_t next; /* shard offset of the next read (relative to the range) */
     int started, failed, sending;
+    size_t piece;       /* bytes a read covers at most, a multiple of the block length */
+    uint32_t block_len; /* the shard's */
 } stream_t;
 
 static void note_buffers(store_server_t *s, size_t bytes)
@@ -339,15 +342,47 @@ void store_stream_append(store_srv_job_t *j)
 
 static void read_pump(stream_t *st);
 
+/* The first step's part: the piece size from the shard's block length, and the buffers. */
+static int read_open(stream_t *st)
+{
+    store_srv_job_t *j = st->j;
+    size_t want = j->srv->stream_buffer;
+    uint64_t size;
+    uint32_t block_len;
+    int ret;
+
+    if ((ret = store_shard_layout(j->drive->drive, j->data_id, j->index, &size, &block_len)) != 0)
+        return ret;
+    /* Pieces end on block boundaries, so each block is read and verified once. A block larger
+     * than the buffer is one piece: verifying it needs it whole in memory anyway. */
+    if (block_len > 0)
+        want = block_len >= want ? block_len : want / block_len * block_len;
+    st->piece = want;
+    st->cap = j->len < want ? (size_t)j->len : want;
+    if (st->cap == 0)
+        st->cap = 1;
+    st->buf[0] = malloc(st->cap);
+    st->buf[1] = j->len > st->cap ? malloc(st->cap) : NULL;
+    if (st->buf[0] == NULL || (j->len > st->cap && st->buf[1] == NULL))
+        return -ENOMEM;
+    st->block_len = block_len;
+    return 0;
+}
+
 static void read_run(yc_job_t *job)
 {
     stream_t *st = (stream_t *)job;
     store_srv_job_t *j = st->j;
-    uint64_t left = j->len - st->next;
-    size_t n = left < st->cap ? (size_t)left : st->cap;
+    uint64_t pos = j->off + st->next, end = j->off + j->len, stop;
 
-    st->ret = store_shard_read(j->drive->drive, j->data_id, j->index, j->off + st->next, n, st->buf[st->rd]);
-    st->len[st->rd] = n;
+    if (st->buf[0] == NULL && (st->ret = read_open(st)) != 0)
+        return;
+    /* to the end of the piece that holds pos, counted from pos's block */
+    stop = st->block_len > 0 ? pos - pos % st->block_len + st->piece : pos + st->piece;
+    if (stop > end)
+        stop = end;
+    st->len[st->rd] = (size_t)(stop - pos);
+    st->ret = store_shard_read(j->drive->drive, j->data_id, j->index, pos, st->len[st->rd], st->buf[st->rd]);
 }
 
 static void read_step_done(yc_job_t *job)
@@ -356,6 +391,8 @@ static void read_step_done(yc_job_t *job)
     store_srv_job_t *j = st->j;
 
     st->busy = 0;
+    if (!st->started && st->buf[0] != NULL)
+        note_buffers(j->srv, st->cap * (st->buf[1] != NULL ? 2 : 1));
     if (st->ret != 0) {
         if (!st->started) {
             stream_free(st);
@@ -445,10 +482,10 @@ void store_stream_read(store_srv_job_t *j)
         store_server_answer(j, STORE_EINVAL);
         return;
     }
-    if ((st = stream_new(j, j->len)) == NULL) {
-        store_server_answer(j, -ENOMEM);
-        return;
-    }
+    /* the buffers come with the first step, once the shard's block length is known */
+    st = h2o_mem_alloc_pool(j->req->pool, sizeof(*st));
+    memset(st, 0, sizeof(*st));
+    st->j = j;
     /* the first piece before the answer: a missing or damaged shard is answered with its code */
     st->state[0] = BUF_BUSY;
     if (submit(st, read_run, read_step_done) != 0) {

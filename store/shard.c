@@ -458,7 +458,8 @@ fail:
     return ret;
 }
 
-int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size)
+int store_shard_layout(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size,
+                       uint32_t *block_len)
 {
     shard_header_t h;
     int fd, ret;
@@ -467,7 +468,14 @@ int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint3
         return ret;
     store_sys()->close(fd);
     *size = h.data_len;
+    *block_len = h.block_len;
     return 0;
+}
+
+int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size)
+{
+    uint32_t block_len;
+    return store_shard_layout(d, data_id, index, size, &block_len);
 }
 
 int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index)

@@ -104,6 +104,10 @@ int store_shard_read(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint3
                      void *buf);
 /* Data length of a committed shard. */
 int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size);
+/* Data length and block length (0 for an empty shard) of a committed shard: a reader that reads
+ * in pieces cuts them at block boundaries, so that each block is read and verified once. */
+int store_shard_layout(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size,
+                       uint32_t *block_len);
 int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index);
 /* Verifies every block of a shard (for the scrubber). */
 int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index);
