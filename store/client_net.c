@@ -7,12 +7,16 @@
  *   content-length: <n>                       always present, 0 included
  *   x-yc-date: <Unix seconds>
  *   x-yc-nonce: <32 hex digits, unique per request>
+ *   x-yc-content-sha256: <hex SHA-256 of the body, 64 digits>
  *   x-yc-signature: hex HMAC-SHA256(cluster secret,
- *                       METHOD "\n" target "\n" date "\n" nonce "\n" hex SHA-256(body))
+ *                       METHOD "\n" target "\n" date "\n" nonce "\n" x-yc-content-sha256)
  *
  * target is the request target as sent, query included. The daemon refuses (401) a date more
  * than 5 minutes from its clock, a signature that does not match (compared in constant time)
- * and a signature it has already accepted within the window (replay). The nonce is what makes
+ * and a signature it has already accepted within the window (replay), all from the head, before
+ * it reads any of the body; the body is then taken only if its SHA-256 is the one declared, and
+ * whatever it was written to is dropped otherwise (server_auth.c argues why that is as sound as
+ * hashing the body first). The nonce is what makes
  * every legitimate request's signature unique: without it two identical reads sent within the
  * same second (two GETs of one object) would look like a replay of each other.
  *
@@ -46,6 +50,12 @@
  *   POST   locks/release                            body: lp(name) owner[16] -> empty
  *   POST   identity                                 body: empty, or a placement (identity text with
  *                                                   cluster_id, set, slot) -> the drive's identity text
+ *
+ * and, not for a drive: GET /stats -> the daemon's counters as text, one "name value" line each.
+ *
+ * Bodies: a shard append's block streams to the disk as it arrives (at most STORE_NET_MAX_BODY);
+ * every other body is read whole, at most the daemon's --max-small-body (413 past it). Bodies
+ * always come with content-length, never chunked.
  *
  * Shard writes stream: the daemon keeps the writer under a random token and each append goes
  * out as soon as the caller has the block. seq numbers appends from 1; the daemon answers a

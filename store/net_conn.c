@@ -346,8 +346,8 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
                    date, strlen(date), nonce, strlen(nonce), body_hash, sig);
     n = snprintf(req, sizeof(req),
                  "%s %s HTTP/1.1\r\nhost: %s\r\ncontent-length: %zu\r\nx-yc-date: %s\r\nx-yc-nonce: %s\r\n"
-                 "x-yc-signature: %s\r\n\r\n",
-                 call->method, call->target, c->host_header, body_len, date, nonce, sig);
+                 "x-yc-content-sha256: %s\r\nx-yc-signature: %s\r\n\r\n",
+                 call->method, call->target, c->host_header, body_len, date, nonce, body_hash, sig);
     if (n < 0 || (size_t)n >= sizeof(req))
         return STORE_EINVAL;
     iov[0] = (struct iovec){.iov_base = req, .iov_len = (size_t)n};

@@ -1,15 +1,26 @@
 /* server.c — the yc-store daemon: the drives of one disk node behind the network transport.
- * This file starts and stops it and carries a request from its loop to a worker and back;
- * authentication is server_auth.c, the shard writers server_writers.c, the operations
- * server_ops.c (server_internal.h lists what they share).
+ * This file starts and stops it, runs its loops, and carries a request from its loop to a worker
+ * and back; authentication is server_auth.c, the streamed shard operations server_stream.c, the
+ * shard writers server_writers.c, the other operations server_ops.c (server_internal.h lists
+ * what they share).
  *
- * Threads: one h2o event loop per core, each with its own SO_REUSEPORT listener (the kernel
- * spreads connections, no lock on the accept path; common/server.h). A loop only parses the
- * request line into a job and hands it to the worker pool; the worker authenticates the request
- * (its body hash and HMAC are CPU work proportional to a block, so they are kept off the loop
- * too), runs the drive call, and the job comes back through the loop's multithread queue to be
- * answered. h2o 2.2.5 has the whole body buffered before the handler runs, so a worker reads
- * req->entity while the loop leaves the request alone until the job is back.
+ * Threads: one event loop per core, each with its own SO_REUSEPORT listener (the kernel spreads
+ * connections, no lock on the accept path) and its own HTTP/1.1 server of common/http.h, which
+ * hands a request over as soon as its head is in and lets us pull the body with back-pressure.
+ *
+ * A request, on its loop: the head is routed (target and query into a job) and authenticated
+ * (server_auth.c: the HMAC covers the declared body hash, so the head alone decides), and a
+ * refused one is answered 401 at once without a byte of its body read. Then:
+ *   - shard appends and shard reads stream (server_stream.c): the block goes to the shard file a
+ *     buffer at a time, the range comes from it a buffer at a time, two buffers per request;
+ *   - every other operation has a small body (records, locks, identity: at most small_body_max,
+ *     413 past it), read whole into memory; a worker checks its SHA-256 against the signed one
+ *     and only then runs the drive call; the job comes back through the loop's queue to be
+ *     answered.
+ * Nothing that blocks runs on a loop: drive calls, hashing of bodies and file I/O are the
+ * workers'. The HTTP layer's timers bound each phase (config): a head that does not arrive, a
+ * body that stops moving while we wait for it, an answer the client stops taking, an idle
+ * keep-alive connection; a transfer that moves, however slowly, is never cut.
  */
 #include "store/server_internal.h"
 #include <arpa/inet.h>
@@ -24,25 +35,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common/clock.h"
+#include "common/listen.h"
 #include "common/log.h"
 #include "store/store_internal.h"
 
-#define WRITER_IDLE_DEFAULT 120000
-#define KEEPALIVE_DEFAULT   30000
+#define WRITER_IDLE_DEFAULT   120000
+#define KEEPALIVE_DEFAULT     30000
+#define HEAD_TIMEOUT_DEFAULT  10000
+#define BODY_TIMEOUT_DEFAULT  30000
+#define SEND_TIMEOUT_DEFAULT  30000
+#define SMALL_BODY_DEFAULT    (8u * 1024 * 1024)
+#define STREAM_BUFFER_DEFAULT (256u * 1024)
+#define STREAM_BUFFER_MIN     (4u * 1024)
 
-/* ---------------------------------------------------------------- a request's job */
+/* ---------------------------------------------------------------- a small request's job */
 
 static void job_run(yc_job_t *job)
 {
     store_srv_job_t *j = (store_srv_job_t *)job;
-    const char *why = NULL;
+    void *h = store_body_hash_new();
 
-    if ((j->code = store_server_authenticate(j->srv, j->req, &why)) != 0) {
-        j->auth_failure = why;
+    /* the operation runs only on the body that was signed (server_auth.c) */
+    if (h == NULL) {
+        j->code = -ENOMEM;
         return;
     }
-    if (j->route_err != 0) {
-        j->code = j->route_err;
+    store_body_hash_update(h, j->in, j->in_len);
+    if (!store_body_hash_matches(h, j->body_sha256)) {
+        atomic_fetch_add(&j->srv->stats.body_mismatch, 1);
+        j->auth_failure = "body_hash";
+        j->code = STORE_EAUTH;
         return;
     }
     if ((j->code = store_server_run_op(j->srv, j)) != 0) {
@@ -52,258 +74,216 @@ static void job_run(yc_job_t *job)
     }
 }
 
-/* ---------------------------------------------------------------- answers (loop) */
-
-static int status_of(int code)
+static void log_auth_failure(const yc_http_req_t *req, const char *why)
 {
-    switch (code) {
-    case 0:
-        return 200;
-    case STORE_ENOENT:
-        return 404;
-    case STORE_EINVAL:
-        return 400;
-    case STORE_EAUTH:
-        return 401;
-    case STORE_EBITROT:
-    case STORE_ECORRUPT:
-        return 422;
-    case STORE_ENOSPC:
-        return 507;
-    case STORE_ESTALE:
-        return 409;
-    case STORE_EBUSY:
-        return 423;
-    case -ENOMEM:
-        return 503;
-    default:
-        return 500;
-    }
-}
-
-static void free_linked(void *p)
-{
-    free(*(void **)p);
-}
-
-static void respond(h2o_req_t *req, int code, uint8_t *body, size_t len)
-{
-    static h2o_generator_t generator = {NULL, NULL};
-    h2o_iovec_t buf = h2o_iovec_init(body, len);
-
-    if (body != NULL) {
-        /* the body is sent from this memory, so it lives as long as the request */
-        void **holder = h2o_mem_alloc_shared(&req->pool, sizeof(*holder), free_linked);
-        *holder = body;
-    }
-    req->res.status = status_of(code);
-    req->res.reason = code == 0 ? "OK" : "Error";
-    if (code != 0) {
-        char v[16];
-        int n = snprintf(v, sizeof(v), "%d", code);
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-yc-error"), 0, NULL,
-                              h2o_strdup(&req->pool, v, (size_t)n).base, (size_t)n);
-    }
-    req->res.content_length = len;
-    h2o_start_response(req, &generator);
-    h2o_send(req, &buf, len > 0 ? 1 : 0, H2O_SEND_STATE_FINAL);
+    /* the peer's address finds a misconfigured node; the secret and signature never appear */
+    char addr[INET6_ADDRSTRLEN] = "-";
+    if (req->peer != NULL && req->peer->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)req->peer)->sin_addr, addr, sizeof(addr));
+    else if (req->peer != NULL && req->peer->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)req->peer)->sin6_addr, addr, sizeof(addr));
+    yc_log(YC_LOG_WARN, "event=auth_rejected peer=%s reason=%s", addr, why);
 }
 
 static void job_done(yc_job_t *job)
 {
     store_srv_job_t *j = (store_srv_job_t *)job;
-    int64_t us = (yc_mono_ns() - j->started_ns) / 1000;
 
-    if (j->auth_failure != NULL) {
-        /* the peer's address finds a misconfigured node; the secret and signature never appear */
-        struct sockaddr_storage ss;
-        char addr[INET6_ADDRSTRLEN] = "-";
-        socklen_t len = j->req->conn->callbacks->get_peername(j->req->conn, (struct sockaddr *)&ss);
-        if (len > 0 && ss.ss_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
-        else if (len > 0 && ss.ss_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
-        yc_log(YC_LOG_WARN, "event=auth_rejected peer=%s reason=%s", addr, j->auth_failure);
-    } else if (j->code != 0 && j->code != STORE_ENOENT && j->code != STORE_EAUTH)
-        yc_log(YC_LOG_WARN, "event=request_failed method=%.*s op=%d drive=%s err=%s us=%lld",
-               (int)j->req->input.method.len, j->req->input.method.base, j->op, j->drive != NULL ? j->drive->name : "-",
-               yc_errname(j->code), (long long)us);
-    respond(j->req, j->code, j->body, j->body_len);
+    free(j->in);
+    j->in = NULL;
+    if (j->auth_failure != NULL)
+        log_auth_failure(j->req, j->auth_failure);
+    else
+        store_server_log_failure(j, j->code);
+    store_server_send(j->req, j->code, j->body, j->body_len);
+    j->body = NULL;
 }
 
-/* ---------------------------------------------------------------- routing (loop) */
-
-static int method_is(h2o_req_t *req, const char *m)
+static void run_job(store_srv_job_t *j)
 {
-    return h2o_memis(req->input.method.base, req->input.method.len, m, strlen(m));
-}
-
-static int parse_u64(const char *p, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (len == 0 || len > 19)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(p[i] - '0');
+    j->job.run = job_run;
+    j->job.done = job_done;
+    j->job.loop = &j->lt->loop;
+    if (store_server_submit(j->srv, &j->job) != 0) {
+        free(j->in);
+        j->in = NULL;
+        store_server_send(j->req, -ENOMEM, NULL, 0);
     }
-    *out = v;
-    return 0;
 }
 
-static int parse_query(store_srv_job_t *j, const char *q, size_t len)
+/* The small body arrives piece by piece into j->in, sized from Content-Length. */
+static void small_body_read(yc_http_req_t *req, void *arg, h2o_iovec_t data, int status)
 {
-    while (len > 0) {
-        const char *amp = memchr(q, '&', len);
-        size_t plen = amp != NULL ? (size_t)(amp - q) : len;
-        const char *eq = memchr(q, '=', plen);
-        if (eq == NULL)
-            return -1;
-        size_t klen = (size_t)(eq - q), vlen = plen - klen - 1;
-        const char *v = eq + 1;
-        if (klen == 1 && q[0] == 'w') {
-            if (vlen != STORE_NET_TOKEN_HEX || yc_unhex(v, 16, j->token) != 0)
-                return -1;
-            j->has_token = 1;
-        } else if (klen == 1 && q[0] == 's') {
-            if (parse_u64(v, vlen, &j->seq) != 0)
-                return -1;
-            j->has_seq = 1;
-        } else if (klen == 3 && memcmp(q, "off", 3) == 0) {
-            if (parse_u64(v, vlen, &j->off) != 0)
-                return -1;
-            j->has_off = 1;
-        } else if (klen == 3 && memcmp(q, "len", 3) == 0) {
-            if (parse_u64(v, vlen, &j->len) != 0)
-                return -1;
-            j->has_len = 1;
-        }
-        if (amp == NULL)
-            break;
-        len -= plen + 1;
-        q = amp + 1;
-    }
-    return 0;
-}
+    store_srv_job_t *j = arg;
 
-/* Splits the next '/'-separated segment off *p. */
-static int next_segment(const char **p, const char *end, h2o_iovec_t *seg)
-{
-    if (*p >= end)
-        return 0;
-    const char *slash = memchr(*p, '/', (size_t)(end - *p));
-    const char *stop = slash != NULL ? slash : end;
-    *seg = h2o_iovec_init(*p, (size_t)(stop - *p));
-    *p = slash != NULL ? slash + 1 : end;
-    return 1;
-}
-
-static int seg_is(h2o_iovec_t seg, const char *s)
-{
-    return h2o_memis(seg.base, seg.len, s, strlen(s));
-}
-
-/* Fills j->op and its arguments from the target; j->route_err when it names nothing. */
-static void route(store_server_t *s, store_srv_job_t *j)
-{
-    h2o_req_t *req = j->req;
-    size_t plen = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
-    const char *p = req->input.path.base, *end = p + plen;
-    h2o_iovec_t seg, a = {NULL, 0}, b = {NULL, 0}, c = {NULL, 0}, d = {NULL, 0};
-    uint64_t index;
-
-    j->route_err = STORE_EINVAL;
-    if (plen < 4 || memcmp(p, "/v1/", 4) != 0)
-        return;
-    p += 4;
-    if (!next_segment(&p, end, &seg))
-        return;
-    for (size_t i = 0; i < s->ndrives; i++)
-        if (seg_is(seg, s->drives[i].name))
-            j->drive = &s->drives[i];
-    if (j->drive == NULL) {
-        j->route_err = STORE_ENOENT;
+    if (!j->authenticated) /* never: a tripwire for the order of things */
+        atomic_fetch_add(&j->srv->stats.refused_body, data.len);
+    if (status < 0) {
+        free(j->in);
+        j->in = NULL;
+        yc_http_finish(req); /* the layer answers (408 after a timeout) and closes */
         return;
     }
-    next_segment(&p, end, &a);
-    next_segment(&p, end, &b);
-    next_segment(&p, end, &c);
-    next_segment(&p, end, &d);
-    if (p < end)
+    if (data.len > req->content_length - j->in_len) { /* the layer keeps to Content-Length */
+        free(j->in);
+        j->in = NULL;
+        store_server_send(req, STORE_EINVAL, NULL, 0);
         return;
-    if (req->input.query_at != SIZE_MAX && parse_query(j, req->input.path.base + req->input.query_at + 1,
-                                                       req->input.path.len - req->input.query_at - 1) != 0)
-        return;
-
-    if (seg_is(a, "ping") && b.base == NULL && method_is(req, "GET")) {
-        j->op = STORE_OP_PING;
-    } else if (seg_is(a, "shards") && c.base != NULL) {
-        if (b.len != 2 * META_ID_LEN || yc_unhex(b.base, META_ID_LEN, j->data_id) != 0 ||
-            parse_u64(c.base, c.len, &index) != 0 || index > UINT32_MAX)
-            return;
-        j->index = (uint32_t)index;
-        if (d.base == NULL)
-            j->op = method_is(req, "GET")      ? STORE_OP_SHARD_READ
-                    : method_is(req, "DELETE") ? STORE_OP_SHARD_DELETE
-                                               : STORE_OP_BAD;
-        else if (seg_is(d, "stat") && method_is(req, "GET"))
-            j->op = STORE_OP_SHARD_STAT;
-        else if (method_is(req, "POST"))
-            j->op = seg_is(d, "create")   ? STORE_OP_SHARD_CREATE
-                    : seg_is(d, "append") ? STORE_OP_SHARD_APPEND
-                    : seg_is(d, "commit") ? STORE_OP_SHARD_COMMIT
-                    : seg_is(d, "abort")  ? STORE_OP_SHARD_ABORT
-                    : seg_is(d, "verify") ? STORE_OP_SHARD_VERIFY
-                                          : STORE_OP_BAD;
-    } else if (seg_is(a, "identity") && b.base == NULL) {
-        j->op = method_is(req, "POST") ? STORE_OP_IDENTITY : STORE_OP_BAD;
-    } else if (c.base == NULL && method_is(req, "POST")) {
-        if (seg_is(a, "objects"))
-            j->op = seg_is(b, "put")      ? STORE_OP_OBJECT_PUT
-                    : seg_is(b, "prune")  ? STORE_OP_OBJECT_PRUNE
-                    : seg_is(b, "get")    ? STORE_OP_OBJECT_GET
-                    : seg_is(b, "delete") ? STORE_OP_OBJECT_DELETE
-                                          : STORE_OP_BAD;
-        else if (seg_is(a, "records"))
-            j->op = seg_is(b, "put")      ? STORE_OP_RECORD_PUT
-                    : seg_is(b, "get")    ? STORE_OP_RECORD_GET
-                    : seg_is(b, "delete") ? STORE_OP_RECORD_DELETE
-                    : seg_is(b, "scan")   ? STORE_OP_RECORD_SCAN
-                                          : STORE_OP_BAD;
-        else if (seg_is(a, "locks"))
-            j->op = seg_is(b, "acquire")   ? STORE_OP_LOCK_ACQUIRE
-                    : seg_is(b, "release") ? STORE_OP_LOCK_RELEASE
-                                           : STORE_OP_BAD;
     }
-    if (j->op != STORE_OP_BAD)
-        j->route_err = 0;
+    memcpy(j->in + j->in_len, data.base, data.len);
+    j->in_len += data.len;
+    if (status == YC_HTTP_BODY_END)
+        run_job(j);
+    else
+        yc_http_body_read(req, small_body_read, j);
 }
 
-static int on_request(void *arg, h2o_req_t *req)
+/* GET /stats: the daemon's counters and its HTTP servers', one "name value" line each. */
+static void answer_stats(store_srv_job_t *j)
 {
-    store_server_t *s = arg;
-    /* the job lives in the request's pool: it is done with before h2o disposes the request
-     * (h2o's pool allocation aborts the process rather than fail, as h2o's own do) */
-    store_srv_job_t *j = h2o_mem_alloc_pool(&req->pool, sizeof(*j));
+    store_server_t *s = j->srv;
+    store_server_stats_t *st = &s->stats;
+    yc_http_stats_t h = {0}, one;
+    char *out = malloc(1024);
+    int n;
+
+    if (out == NULL) {
+        store_server_send(j->req, -ENOMEM, NULL, 0);
+        return;
+    }
+    for (size_t i = 0; i < s->nloops; i++) {
+        if (s->loops[i].http == NULL)
+            continue;
+        yc_http_server_stats(s->loops[i].http, &one);
+        h.connections += one.connections;
+        h.input_bytes += one.input_bytes;
+        h.accepted += one.accepted;
+        h.refused += one.refused;
+        h.layer_errors += one.layer_errors;
+    }
+    n = snprintf(out, 1024,
+                 "requests %llu\nauth_refused %llu\nrefused_body_bytes %llu\nbody_hash_mismatch %llu\n"
+                 "shard_writes_rolled_back %llu\nstreamed_in_bytes %llu\nstreamed_out_bytes %llu\n"
+                 "stream_buffer_bytes_max %llu\nconnections %zu\ninput_buffer_bytes %zu\nconnections_accepted %llu\n"
+                 "connections_refused %llu\nhttp_errors %llu\n",
+                 (unsigned long long)atomic_load(&st->requests), (unsigned long long)atomic_load(&st->auth_refused),
+                 (unsigned long long)atomic_load(&st->refused_body),
+                 (unsigned long long)atomic_load(&st->body_mismatch), (unsigned long long)atomic_load(&st->rolled_back),
+                 (unsigned long long)atomic_load(&st->streamed_in), (unsigned long long)atomic_load(&st->streamed_out),
+                 (unsigned long long)atomic_load(&st->stream_buffers_max), h.connections, h.input_bytes,
+                 (unsigned long long)h.accepted, (unsigned long long)h.refused, (unsigned long long)h.layer_errors);
+    store_server_send(j->req, 0, (uint8_t *)out, (size_t)n);
+}
+
+static void on_request(yc_http_req_t *req)
+{
+    store_loop_t *lt = req->arg;
+    store_server_t *s = lt->srv;
+    /* the job lives in the request's pool: it is done with before the request is given back */
+    store_srv_job_t *j = h2o_mem_alloc_pool(req->pool, sizeof(*j));
+    const char *why = NULL;
+    int ret;
 
     memset(j, 0, sizeof(*j));
     j->srv = s;
+    j->lt = lt;
     j->req = req;
     j->started_ns = yc_mono_ns();
-    route(s, j);
-    j->job.run = job_run;
-    j->job.done = job_done;
-    j->job.loop = yc_server_loop_of(req);
-    /* once stopped, the pool may be gone: nothing is submitted to it any more */
-    pthread_rwlock_rdlock(&s->submit_lock);
-    int refusing = s->refusing;
-    if (!refusing)
-        yc_pool_submit(s->pool, &j->job);
-    pthread_rwlock_unlock(&s->submit_lock);
-    if (refusing)
-        respond(req, -ENOMEM, NULL, 0);
-    return 0;
+    req->app = j;
+    atomic_fetch_add(&s->stats.requests, 1);
+    if (__atomic_load_n(&s->refusing, __ATOMIC_RELAXED)) {
+        store_server_send(req, -ENOMEM, NULL, 0);
+        return;
+    }
+    /* from the head alone, before any of the body is asked for */
+    if ((ret = store_server_authenticate(s, req, j->body_sha256, &why)) != 0) {
+        atomic_fetch_add(&s->stats.auth_refused, 1);
+        log_auth_failure(req, why);
+        store_server_send(req, ret, NULL, 0);
+        return;
+    }
+    j->authenticated = 1;
+    store_server_route(s->drives, s->ndrives, j);
+    if (j->route_err != 0) {
+        store_server_send(req, j->route_err, NULL, 0);
+        return;
+    }
+    if (req->chunked) { /* the wire format always gives Content-Length */
+        store_server_send(req, STORE_EINVAL, NULL, 0);
+        return;
+    }
+    if (j->op == STORE_OP_STATS) {
+        answer_stats(j);
+    } else if (j->op == STORE_OP_SHARD_APPEND) {
+        store_stream_append(j);
+    } else if (j->op == STORE_OP_SHARD_READ) {
+        store_stream_read(j);
+    } else if (req->content_length == 0) {
+        run_job(j);
+    } else if (req->content_length > s->small_body_max) {
+        store_server_send(req, -EMSGSIZE, NULL, 0);
+    } else if ((j->in = malloc((size_t)req->content_length)) == NULL) {
+        store_server_send(req, -ENOMEM, NULL, 0);
+    } else {
+        yc_http_body_read(req, small_body_read, j);
+    }
+}
+
+/* ---------------------------------------------------------------- loops */
+
+static void *loop_main(void *arg)
+{
+    store_loop_t *lt = arg;
+    store_server_t *s = lt->srv;
+    yc_http_config_t cfg = s->http_cfg;
+    int ret;
+
+    /* everything of h2o a loop owns is made on its own thread (common/server.h says why) */
+    lt->evloop = h2o_evloop_create();
+    yc_loop_init(&lt->loop, lt->evloop);
+    cfg.arg = lt;
+    if ((ret = yc_http_server_new(lt->evloop, &cfg, &lt->http)) == 0 &&
+        (ret = yc_http_server_listen(lt->http, lt->fd)) == 0)
+        lt->fd = -1; /* the server's now */
+    pthread_mutex_lock(&s->ready_mutex);
+    s->ready++;
+    if (ret != 0)
+        s->ready_failed = ret;
+    pthread_cond_broadcast(&s->ready_cond);
+    pthread_mutex_unlock(&s->ready_mutex);
+    if (ret != 0)
+        return NULL;
+    for (;;) /* until the process exits: a stopped daemon answers 503 meanwhile */
+        h2o_evloop_run(lt->evloop, INT32_MAX);
+    return NULL;
+}
+
+/* Opens a listener per loop and starts the loops, returning once each serves. */
+static int start_loops(store_server_t *s, const char *host, uint16_t port)
+{
+    int ret = 0;
+
+    if ((s->loops = calloc(s->nloops, sizeof(*s->loops))) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->nloops; i++)
+        s->loops[i].fd = -1;
+    for (size_t i = 0; i < s->nloops; i++) {
+        s->loops[i].srv = s;
+        if ((s->loops[i].fd = yc_listen_open(host, port)) < 0)
+            return s->loops[i].fd;
+    }
+    for (; s->started < s->nloops; s->started++)
+        if (pthread_create(&s->loops[s->started].tid, NULL, loop_main, &s->loops[s->started]) != 0) {
+            ret = -EAGAIN;
+            break;
+        }
+    pthread_mutex_lock(&s->ready_mutex);
+    while (s->ready < s->started)
+        pthread_cond_wait(&s->ready_cond, &s->ready_mutex);
+    if (ret == 0)
+        ret = s->ready_failed;
+    pthread_mutex_unlock(&s->ready_mutex);
+    return ret;
 }
 
 /* ---------------------------------------------------------------- start-up */
@@ -469,6 +449,8 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     store_writers_init(&s->writers, cfg->writer_idle_ms != 0 ? cfg->writer_idle_ms : WRITER_IDLE_DEFAULT);
     store_replay_init(&s->replay);
     pthread_rwlock_init(&s->submit_lock, NULL);
+    pthread_mutex_init(&s->ready_mutex, NULL);
+    pthread_cond_init(&s->ready_cond, NULL);
     s->pool = cfg->pool;
     s->secret_len = cfg->secret_len != 0 ? cfg->secret_len : strlen(cfg->secret);
     if (s->secret_len == 0) {
@@ -490,24 +472,29 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     s->nloops = cfg->loops != 0 ? cfg->loops : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->nloops == 0 || s->nloops > 256)
         s->nloops = 1;
-    yc_server_config_t http = {.name = "yc-store",
-                               .max_request_entity_size = STORE_NET_MAX_BODY + 64 * 1024,
-                               .req_timeout_ms = cfg->keepalive_ms != 0 ? cfg->keepalive_ms : KEEPALIVE_DEFAULT,
-                               .on_request = on_request,
-                               .arg = s};
-    if ((ret = yc_server_new(&http, &s->http)) != 0)
+    s->small_body_max = cfg->small_body_max != 0 ? cfg->small_body_max : SMALL_BODY_DEFAULT;
+    s->stream_buffer = cfg->stream_buffer != 0 ? cfg->stream_buffer : STREAM_BUFFER_DEFAULT;
+    if (s->stream_buffer < STREAM_BUFFER_MIN)
+        s->stream_buffer = STREAM_BUFFER_MIN;
+    yc_http_config_init(&s->http_cfg);
+    s->http_cfg.server_name = NULL;
+    s->http_cfg.on_request = on_request;
+    s->http_cfg.head_timeout_ms = cfg->head_timeout_ms != 0 ? cfg->head_timeout_ms : HEAD_TIMEOUT_DEFAULT;
+    s->http_cfg.body_timeout_ms = cfg->body_timeout_ms != 0 ? cfg->body_timeout_ms : BODY_TIMEOUT_DEFAULT;
+    s->http_cfg.send_timeout_ms = cfg->send_timeout_ms != 0 ? cfg->send_timeout_ms : SEND_TIMEOUT_DEFAULT;
+    s->http_cfg.keepalive_timeout_ms = cfg->keepalive_ms != 0 ? cfg->keepalive_ms : KEEPALIVE_DEFAULT;
+    /* descriptors kept back for the drives: RocksDB's open files, shard files being written */
+    s->http_cfg.max_connections = cfg->max_connections != 0
+                                      ? cfg->max_connections
+                                      : yc_http_connection_budget(256 + s->ndrives * 1024, s->nloops);
+    if ((ret = store_writers_start_reaper(&s->writers)) != 0)
         goto fail;
-    if ((ret = yc_server_listen(s->http, cfg->listen_host, cfg->listen_port, s->nloops)) != 0) {
+    if ((ret = start_loops(s, cfg->listen_host, cfg->listen_port)) != 0) {
         store_set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
         goto fail;
     }
-    if ((ret = store_writers_start_reaper(&s->writers)) != 0)
-        goto fail;
     log_drives(s, cfg);
     start_orphan_collector(s, cfg->orphan_grace_s != 0 ? cfg->orphan_grace_s : 3600);
-
-    if ((ret = yc_server_start(s->http)) != 0)
-        goto fail;
     yc_log(YC_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu", cfg->listen_host, cfg->listen_port,
            s->ndrives, s->nloops);
     *out = s;
@@ -515,7 +502,7 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
 
 fail:
     /* a loop already running may touch the server: then it is left to the exit that follows */
-    if (s->http == NULL || yc_server_started(s->http) == 0)
+    if (s->started == 0)
         store_server_free(s);
     return ret;
 }
@@ -542,6 +529,13 @@ void store_server_free(store_server_t *s)
         OPENSSL_cleanse(s->secret, s->secret_len);
     free(s->secret);
     free(s->drives);
-    yc_server_free(s->http); /* left to the exit when its loops run */
-    free(s);
+    if (s->started == 0) { /* loops that run are left to the exit */
+        for (size_t i = 0; s->loops != NULL && i < s->nloops; i++)
+            if (s->loops[i].fd >= 0)
+                close(s->loops[i].fd);
+        free(s->loops);
+        pthread_mutex_destroy(&s->ready_mutex);
+        pthread_cond_destroy(&s->ready_cond);
+        free(s);
+    }
 }

@@ -21,8 +21,15 @@ typedef struct {
     yc_pool_t *pool;         /* workers that run every drive call (borrowed; outlives the server) */
     uint32_t writer_idle_ms; /* a shard writer with no call for this long is aborted; default 120000 */
     uint32_t keepalive_ms;   /* idle keep-alive connections are closed after this; default 30000 */
-    uint64_t orphan_grace_s; /* shard files without a record are removed once this old; 0: 3600 */
-    uint64_t drive_reserve;  /* bytes each drive keeps free; 0: automatic (STORE_RESERVE_AUTO) */
+    /* HTTP limits (0: the default). A transfer that moves is never cut, however slow. */
+    uint32_t head_timeout_ms; /* a request's head must arrive within this; default 10000 */
+    uint32_t body_timeout_ms; /* a body we wait for that moves no byte this long fails; default 30000 */
+    uint32_t send_timeout_ms; /* an answer the client takes no byte of this long fails; default 30000 */
+    size_t max_connections;   /* per loop; default: the fd limit shared out */
+    size_t small_body_max;    /* bodies read whole (all but shard appends), larger: 413; default 8 MiB */
+    size_t stream_buffer;     /* each of a streamed request's two buffers; default 256 KiB */
+    uint64_t orphan_grace_s;  /* shard files without a record are removed once this old; 0: 3600 */
+    uint64_t drive_reserve;   /* bytes each drive keeps free; 0: automatic (STORE_RESERVE_AUTO) */
 } store_server_config_t;
 
 /* Checks that the port is free, prepares and opens every drive (store_identity_open, then the

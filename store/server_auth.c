@@ -1,6 +1,25 @@
 /* server_auth.c — the yc-store daemon's authentication of a request: the cluster secret's HMAC
- * over method, target, date, nonce and body hash (client_net.c has the wire format), a date
- * within ±5 minutes, and a signature accepted once.
+ * over method, target, date, nonce and the body's SHA-256 as the head declares it
+ * (x-yc-content-sha256; client_net.c has the wire format), a date within ±5 minutes, and a
+ * signature accepted once. It is checked from the head alone, before any of the body is read.
+ *
+ * Why checking the head first is as sound as hashing the body first. The signature covers the
+ * declared hash, so only a holder of the cluster secret can produce a head that passes, and
+ * only for that one hash; the body is then accepted only if its SHA-256 is that hash, which
+ * nobody can meet with other bytes (SHA-256's second-preimage resistance). Both together prove
+ * what the old order proved — this body was sent by a holder of the secret — and the head check
+ * alone already decides everything an anonymous client could make us spend: a refused request
+ * gets its 401 with none of its body taken in (at most what arrived in the packets of its head
+ * sits in the HTTP layer's input buffer, and is dropped), no worker, no disk. What changes is
+ * that an accepted head's body is only known good at its end, so nothing may act on it before:
+ * small bodies are held in memory and their operation runs after the check (server.c); a shard
+ * block is written as it streams, but into the writer's temp file only, which no reader sees
+ * until commit, and a mismatch drops the block and aborts the whole writer, so its file goes and
+ * no record ever names it (server_stream.c). The hash is length-bound (a different length is a
+ * different hash), so Content-Length needs no signature of its own. The signature enters the
+ * replay cache when the head is accepted: a captured head cannot be used a second time, with its
+ * own body or another. An attacker on the path can still spoil one genuine request by changing
+ * its body in flight (it fails and is rolled back), which is no more than dropping its packets.
  *
  * Replay cache: a signature is accepted once. Accepted dates lie within ±5 minutes, so a
  * signature only has to be remembered while its date is inside the window: signatures are
@@ -10,10 +29,11 @@
  * without the secret). Memory follows the request rate and is capped: past the cap requests
  * are refused with 503 rather than admitted unchecked.
  *
- * Runs on the workers: the body hash is proportional to a block.
+ * Runs on the loops: an HMAC over a head is small, fixed work; the body hash is the workers'.
  */
 #include "store/server_internal.h"
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,12 +105,6 @@ done:
 
 /* ---------------------------------------------------------------- authentication */
 
-static h2o_iovec_t header_of(h2o_req_t *req, const char *name, size_t len)
-{
-    ssize_t i = h2o_find_header_by_str(&req->headers, name, len, -1);
-    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
-}
-
 static int is_hex(const char *p, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -99,17 +113,19 @@ static int is_hex(const char *p, size_t len)
     return 1;
 }
 
-int store_server_authenticate(store_server_t *s, h2o_req_t *req, const char **why)
+int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, char body_sha256[65], const char **why)
 {
-    h2o_iovec_t date = header_of(req, H2O_STRLIT("x-yc-date"));
-    h2o_iovec_t nonce = header_of(req, H2O_STRLIT("x-yc-nonce"));
-    h2o_iovec_t sig = header_of(req, H2O_STRLIT("x-yc-signature"));
-    char body_hash[65], expect[STORE_NET_SIG_HEX + 1];
+    static const h2o_iovec_t none = {NULL, 0};
+    const h2o_iovec_t *hd = yc_http_header(req, "x-yc-date"), *hn = yc_http_header(req, "x-yc-nonce");
+    const h2o_iovec_t *hs = yc_http_header(req, "x-yc-signature"), *hh = yc_http_header(req, "x-yc-content-sha256");
+    h2o_iovec_t date = hd != NULL ? *hd : none, nonce = hn != NULL ? *hn : none;
+    h2o_iovec_t sig = hs != NULL ? *hs : none, hash = hh != NULL ? *hh : none;
+    char expect[STORE_NET_SIG_HEX + 1];
     int64_t d = 0;
     uint8_t fp_raw[8];
 
     if (date.len == 0 || date.len > 12 || nonce.len != STORE_NET_NONCE_HEX || sig.len != STORE_NET_SIG_HEX ||
-        !is_hex(nonce.base, nonce.len)) {
+        hash.len != 64 || !is_hex(nonce.base, nonce.len) || !is_hex(hash.base, hash.len)) {
         *why = "missing_headers";
         return STORE_EAUTH;
     }
@@ -125,11 +141,10 @@ int store_server_authenticate(store_server_t *s, h2o_req_t *req, const char **wh
         *why = "clock_skew";
         return STORE_EAUTH;
     }
-    const void *body = req->entity.base != NULL ? req->entity.base : "";
-    size_t body_len = req->entity.base != NULL ? req->entity.len : 0;
-    store_net_body_hash(&body, &body_len, 1, body_hash);
-    store_net_sign(s->secret, s->secret_len, req->input.method.base, req->input.method.len, req->input.path.base,
-                   req->input.path.len, date.base, date.len, nonce.base, nonce.len, body_hash, expect);
+    memcpy(body_sha256, hash.base, 64);
+    body_sha256[64] = '\0';
+    store_net_sign(s->secret, s->secret_len, req->method.base, req->method.len, req->target.base, req->target.len,
+                   date.base, date.len, nonce.base, nonce.len, body_sha256, expect);
     if (CRYPTO_memcmp(expect, sig.base, STORE_NET_SIG_HEX) != 0) {
         *why = "bad_signature";
         return STORE_EAUTH;
@@ -146,4 +161,41 @@ int store_server_authenticate(store_server_t *s, h2o_req_t *req, const char **wh
         *why = "replay_cache_full";
         return STORE_EIO;
     }
+}
+
+/* ---------------------------------------------------------------- the body's hash */
+
+void *store_body_hash_new(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
+void store_body_hash_update(void *ctx, const void *p, size_t len)
+{
+    if (len > 0)
+        EVP_DigestUpdate(ctx, p, len);
+}
+
+int store_body_hash_matches(void *ctx, const char declared[65])
+{
+    uint8_t digest[32];
+    unsigned int dlen = 0;
+    char hex[65];
+    int ok = EVP_DigestFinal_ex(ctx, digest, &dlen) == 1 && dlen == sizeof(digest);
+
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return 0;
+    yc_hex(digest, sizeof(digest), hex);
+    return CRYPTO_memcmp(hex, declared, 64) == 0;
+}
+
+void store_body_hash_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
 }

@@ -1,11 +1,15 @@
 /* server_internal.h — what the files of the yc-store daemon share (the design is in server.c):
  *
- *   server.c          start-up and shut-down, routing, a request's job and its answer
- *   server_auth.c     authentication of a request, and the replay cache behind it
+ *   server.c          start-up and shut-down, the loops, routing, a request's job and its answer
+ *   server_answer.c   answers (status, x-yc-error) and handing work to the workers
+ *   server_auth.c     authentication of a request from its head, the body's hash, the replay cache
+ *   server_route.c    a request's target into its operation and arguments
+ *   server_stream.c   the streamed operations: shard appends in, shard reads out
  *   server_writers.c  the table of open shard writers, and the reaper of idle ones
- *   server_ops.c      the operations, run on the workers
+ *   server_ops.c      the operations with small bodies, run on the workers
  *
- * server.c uses the other three; server_ops.c uses the writer table; nothing else crosses.
+ * server.c uses the others; server_stream.c uses the answers and the writer table, server_ops.c
+ * the writer table.
  */
 #ifndef YC_STORE_SERVER_INTERNAL_H
 #define YC_STORE_SERVER_INTERNAL_H
@@ -13,7 +17,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "common/pool.h"
-#include "common/server.h"
+#include "common/http.h"
+#include <stdatomic.h>
 #include "store/client_internal.h"
 #include "store/server.h"
 #include "store/store.h"
@@ -74,14 +79,44 @@ typedef struct {
 
 /* ---- the daemon ---- */
 
+/* One event loop: its thread, listener, HTTP server (common/http.h) and queue of finished jobs. */
+typedef struct {
+    store_server_t *srv;
+    pthread_t tid;
+    int fd;             /* its listening socket until its server owns it */
+    h2o_loop_t *evloop; /* made on the loop's thread, like everything of h2o it owns */
+    yc_loop_t loop;
+    yc_http_server_t *http;
+} store_loop_t;
+
+/* Counters of the daemon (GET /stats), readable from any thread. */
+typedef struct {
+    atomic_uint_fast64_t requests;           /* requests whose head was read */
+    atomic_uint_fast64_t auth_refused;       /* refused by authentication, from the head */
+    atomic_uint_fast64_t refused_body;       /* body bytes taken in for requests refused by it: 0 */
+    atomic_uint_fast64_t body_mismatch;      /* bodies whose SHA-256 was not the one signed */
+    atomic_uint_fast64_t rolled_back;        /* shard writes dropped because of it */
+    atomic_uint_fast64_t streamed_in;        /* shard bytes written as they arrived */
+    atomic_uint_fast64_t streamed_out;       /* shard bytes sent as they were read */
+    atomic_uint_fast64_t stream_buffers_max; /* most bytes of stream buffers held by one request */
+} store_server_stats_t;
+
 struct store_server {
     store_served_drive_t *drives;
     size_t ndrives;
     uint8_t *secret;
     size_t secret_len;
     yc_pool_t *pool;
-    yc_server_t *http; /* the h2o configuration, loops and listeners */
-    size_t nloops;
+    store_loop_t *loops;
+    size_t nloops, started;
+    yc_http_config_t http_cfg; /* every loop's server gets a copy, its loop as arg */
+    size_t small_body_max;     /* the largest body read whole (records, locks, identity) */
+    size_t stream_buffer;      /* the size of each of a streamed request's two buffers */
+    pthread_mutex_t ready_mutex;
+    pthread_cond_t ready_cond;
+    size_t ready; /* loops that serve, or failed to (ready_failed) */
+    int ready_failed;
+    store_server_stats_t stats;
     store_writers_t writers;
     store_replay_t replay;
     pthread_rwlock_t submit_lock; /* held shared while a loop submits, exclusively to stop */
@@ -112,13 +147,21 @@ enum {
     STORE_OP_LOCK_ACQUIRE,
     STORE_OP_LOCK_RELEASE,
     STORE_OP_IDENTITY,
+    STORE_OP_STATS,
 };
+
+typedef struct store_srv_stream store_srv_stream_t;
 
 /* One request on its way through a worker; it lives in the request's pool. */
 typedef struct {
     yc_job_t job; /* first: the pool and the queue link jobs through it */
     store_server_t *srv;
-    h2o_req_t *req;
+    store_loop_t *lt;
+    yc_http_req_t *req;   /* loop side only: workers use the fields below */
+    char body_sha256[65]; /* the body's hash as signed (x-yc-content-sha256) */
+    uint8_t *in;          /* a small body read whole (malloc'd), in_len bytes */
+    size_t in_len;
+    int authenticated; /* its head passed: only then is any of its body read */
     int op;
     int route_err; /* set when the target names no drive or no operation */
     store_served_drive_t *drive;
@@ -140,10 +183,17 @@ typedef struct {
 
 void store_replay_init(store_replay_t *r);
 void store_replay_dispose(store_replay_t *r);
-/* 0 when req is signed with the cluster secret, fresh and new (its signature is remembered
- * then); STORE_EAUTH with *why (a log word) when not, or STORE_EIO when the replay cache cannot
- * take it. Worker side: hashes the body. */
-int store_server_authenticate(store_server_t *s, h2o_req_t *req, const char **why);
+/* 0 when req's head is signed with the cluster secret over the body hash it declares, fresh and
+ * new (its signature is remembered then), with the declared hash in body_sha256; STORE_EAUTH with
+ * *why (a log word) when not, or STORE_EIO when the replay cache cannot take it. Loop side: reads
+ * the head only, never the body. */
+int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, char body_sha256[65], const char **why);
+/* SHA-256 of a body as it streams: _new, _update per piece, _matches at the end (1 when the
+ * hex digest is the declared one, compared in constant time; frees the context). */
+void *store_body_hash_new(void);
+void store_body_hash_update(void *ctx, const void *p, size_t len);
+int store_body_hash_matches(void *ctx, const char declared[65]);
+void store_body_hash_free(void *ctx);
 
 /* ---- server_writers.c ---- */
 
@@ -158,13 +208,42 @@ int store_writer_add(store_writers_t *t, store_srv_writer_t *w);
  * *err when there is none (STORE_ENOENT) or it is in use (STORE_EIO: only a confused client). */
 store_srv_writer_t *store_writer_acquire(store_writers_t *t, const store_srv_job_t *j, int *err);
 void store_writer_release(store_writers_t *t, store_srv_writer_t *w);
+/* Takes a writer the caller acquired out of the table (to abort it). */
+void store_writer_remove(store_writers_t *t, store_srv_writer_t *w);
 /* Takes the job's writer out of the table for commit or abort; NULL with *err as acquire. */
 store_srv_writer_t *store_writer_take(store_writers_t *t, const store_srv_job_t *j, int *err);
+
+/* ---- server_route.c ---- */
+
+/* Fills j->op and its arguments (drive, data id, index, query parameters) from j->req's method,
+ * path and query; j->route_err when they name nothing (STORE_ENOENT: no such drive). */
+void store_server_route(store_served_drive_t *drives, size_t ndrives, store_srv_job_t *j);
 
 /* ---- server_ops.c ---- */
 
 /* Runs the job's operation on its drive: 0 with the answer in j->body (malloc'd, or NULL), or
- * the code to answer. Worker side. */
+ * the code to answer. Worker side. The streamed operations are not among them. */
 int store_server_run_op(store_server_t *s, store_srv_job_t *j);
+
+/* ---- server_stream.c (loop side; each gives the request back when done) ---- */
+
+/* POST shards/<id>/<i>/append: the block is written as it arrives. */
+void store_stream_append(store_srv_job_t *j);
+/* GET shards/<id>/<i>?off&len: the range is sent as it is read. */
+void store_stream_read(store_srv_job_t *j);
+
+/* ---- server_answer.c ---- */
+
+/* Answers req with code and, for 200, body (malloc'd and taken: freed once sent; may be NULL),
+ * and gives the request back. */
+void store_server_send(yc_http_req_t *req, int code, uint8_t *body, size_t len);
+
+/* Queues job on the pool unless the daemon stopped: 0, or -ESHUTDOWN (nothing queued). */
+int store_server_submit(store_server_t *s, yc_job_t *job);
+/* The HTTP status of a code, and the whole answer of one (x-yc-error): the request is given back. */
+int store_server_status_of(int code);
+void store_server_answer(store_srv_job_t *j, int code);
+/* The log line of a failed request. */
+void store_server_log_failure(store_srv_job_t *j, int code);
 
 #endif

@@ -1,6 +1,7 @@
-/* server_ops.c — the operations of the yc-store daemon, run on the workers: each reads its
- * arguments from the job (target and query, parsed by server.c) and the request body, calls the
- * drive engine (store.h), and leaves the answer's bytes in the job. The wire format of every
+/* server_ops.c — the operations of the yc-store daemon with small bodies, run on the workers:
+ * each reads its arguments from the job (target and query, parsed by server.c) and the request
+ * body (read whole, its hash already checked), calls the drive engine (store.h), and leaves the
+ * answer's bytes in the job. Shard appends and reads stream instead (server_stream.c). The wire format of every
  * operation is described in client_net.c; shard writers live in the writer table
  * (server_writers.c).
  */
@@ -24,9 +25,10 @@ static int answer_bytes(store_srv_job_t *j, const void *p, size_t len)
     return 0;
 }
 
+/* The small body, read whole and checked against its signed hash before the operation runs. */
 static h2o_iovec_t entity(const store_srv_job_t *j)
 {
-    return j->req->entity.base != NULL ? j->req->entity : h2o_iovec_init("", 0);
+    return j->in != NULL ? h2o_iovec_init(j->in, j->in_len) : h2o_iovec_init("", 0);
 }
 
 static int op_shard_create(store_server_t *s, store_srv_job_t *j)
@@ -58,29 +60,6 @@ static int op_shard_create(store_server_t *s, store_srv_job_t *j)
     return 0;
 }
 
-static int op_shard_append(store_server_t *s, store_srv_job_t *j)
-{
-    h2o_iovec_t block = entity(j);
-    store_srv_writer_t *w;
-    int ret;
-
-    if (!j->has_token || !j->has_seq)
-        return STORE_EINVAL;
-    if ((w = store_writer_acquire(&s->writers, j, &ret)) == NULL)
-        return ret;
-    if (j->seq == w->last_seq) {
-        ret = w->last_ret; /* a resend whose first answer was lost */
-    } else if (j->seq == w->last_seq + 1) {
-        ret = store_shard_append(w->w, block.base, block.len);
-        w->last_seq = j->seq;
-        w->last_ret = ret;
-    } else {
-        ret = STORE_EINVAL;
-    }
-    store_writer_release(&s->writers, w);
-    return ret;
-}
-
 static int op_shard_end(store_server_t *s, store_srv_job_t *j, int commit)
 {
     store_srv_writer_t *w;
@@ -98,19 +77,6 @@ static int op_shard_end(store_server_t *s, store_srv_job_t *j, int commit)
     }
     free(w);
     return ret;
-}
-
-static int op_shard_read(store_srv_job_t *j)
-{
-    int ret;
-    if (!j->has_off || !j->has_len || j->len > STORE_NET_MAX_BODY)
-        return STORE_EINVAL;
-    if ((j->body = malloc(j->len > 0 ? j->len : 1)) == NULL)
-        return -ENOMEM;
-    if ((ret = store_shard_read(j->drive->drive, j->data_id, j->index, j->off, j->len, j->body)) != 0)
-        return ret;
-    j->body_len = j->len;
-    return 0;
 }
 
 static int op_shard_stat(store_srv_job_t *j)
@@ -375,14 +341,10 @@ int store_server_run_op(store_server_t *s, store_srv_job_t *j)
         return 0;
     case STORE_OP_SHARD_CREATE:
         return op_shard_create(s, j);
-    case STORE_OP_SHARD_APPEND:
-        return op_shard_append(s, j);
     case STORE_OP_SHARD_COMMIT:
         return op_shard_end(s, j, 1);
     case STORE_OP_SHARD_ABORT:
         return op_shard_end(s, j, 0);
-    case STORE_OP_SHARD_READ:
-        return op_shard_read(j);
     case STORE_OP_SHARD_STAT:
         return op_shard_stat(j);
     case STORE_OP_SHARD_DELETE:

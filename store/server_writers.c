@@ -99,6 +99,19 @@ store_srv_writer_t *store_writer_take(store_writers_t *t, const store_srv_job_t 
     return w;
 }
 
+void store_writer_remove(store_writers_t *t, store_srv_writer_t *w)
+{
+    store_srv_writer_t **p;
+    pthread_mutex_lock(&t->mutex);
+    for (p = &t->buckets[token_bucket(w->token)]; *p != NULL && *p != w; p = &(*p)->next)
+        ;
+    if (*p == w) {
+        *p = w->next;
+        t->count--;
+    }
+    pthread_mutex_unlock(&t->mutex);
+}
+
 static void *reaper_main(void *arg)
 {
     store_writers_t *t = arg;

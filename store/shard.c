@@ -55,6 +55,11 @@ struct store_shard_writer {
     uint32_t block_len;
     uint64_t data_len;
     uint64_t file_off; /* where the next block goes */
+    uint64_t file_end; /* past the last byte written: beyond file_off after a cancelled block */
+    /* a block arriving in pieces (store_shard_block_begin): its length, bytes so far, checksum */
+    int in_block;
+    size_t block_want, block_got;
+    XXH3_state_t *block_xxh;
     uint8_t data_id[META_ID_LEN];
     char tmp[PATH_MAX];
 };
@@ -190,7 +195,7 @@ int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
     if (w->err != 0)
         return w->err;
     /* Refusing a bad block leaves the writer usable: nothing was written. */
-    if (len == 0 || len > UINT32_MAX || w->short_seen || (w->block_len != 0 && len > w->block_len))
+    if (w->in_block || len == 0 || len > UINT32_MAX || w->short_seen || (w->block_len != 0 && len > w->block_len))
         return STORE_EINVAL;
     /* Below the reserve the shard fails as a whole: the caller aborts it and its temp file goes. */
     if ((ret = store_space_admit(w->drive, STORE_ADMIT_DATA, len + SHARD_CSUM_LEN)) != 0) {
@@ -213,7 +218,93 @@ int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
         w->short_seen = 1;
     w->file_off += len + SHARD_CSUM_LEN;
     w->data_len += len;
+    if (w->file_end < w->file_off)
+        w->file_end = w->file_off;
     return 0;
+}
+
+/* A block in pieces is written where a whole block would be, its checksum computed as it goes
+ * (XXH3's streaming form gives the same value as ec_block_checksum of the whole block), so the
+ * file is the same byte for byte; until _end nothing of it counts: file_off and data_len move
+ * only there, and a cancel leaves them, so the next block overwrites the dropped bytes. */
+int store_shard_block_begin(store_shard_writer_t *w, size_t len)
+{
+    int ret;
+
+    if (w->err != 0)
+        return w->err;
+    if (w->in_block || len == 0 || len > UINT32_MAX || w->short_seen || (w->block_len != 0 && len > w->block_len))
+        return STORE_EINVAL;
+    if ((ret = store_space_admit(w->drive, STORE_ADMIT_DATA, len + SHARD_CSUM_LEN)) != 0) {
+        w->err = ret;
+        return ret;
+    }
+    if (w->block_xxh == NULL && (w->block_xxh = XXH3_createState()) == NULL)
+        return -ENOMEM;
+    XXH3_64bits_reset(w->block_xxh);
+    w->in_block = 1;
+    w->block_want = len;
+    w->block_got = 0;
+    return 0;
+}
+
+int store_shard_block_write(store_shard_writer_t *w, const void *piece, size_t len)
+{
+    struct iovec iov = {.iov_base = (void *)piece, .iov_len = len};
+    int ret;
+
+    if (w->err != 0)
+        return w->err;
+    if (!w->in_block || len > w->block_want - w->block_got)
+        return STORE_EINVAL;
+    if (len == 0)
+        return 0;
+    if ((ret = pwritev_all(w->fd, &iov, 1, w->file_off + w->block_got)) != 0) {
+        if (ret == STORE_ENOSPC)
+            store_space_stale(w->drive);
+        w->err = ret;
+        return ret;
+    }
+    XXH3_64bits_update(w->block_xxh, piece, len);
+    w->block_got += len;
+    if (w->file_end < w->file_off + w->block_got)
+        w->file_end = w->file_off + w->block_got;
+    return 0;
+}
+
+int store_shard_block_end(store_shard_writer_t *w)
+{
+    uint8_t csum[SHARD_CSUM_LEN];
+    struct iovec iov = {.iov_base = csum, .iov_len = sizeof(csum)};
+    int ret;
+
+    if (w->err != 0)
+        return w->err;
+    if (!w->in_block || w->block_got != w->block_want)
+        return STORE_EINVAL;
+    yc_put_le64(csum, (uint64_t)XXH3_64bits_digest(w->block_xxh));
+    if ((ret = pwritev_all(w->fd, &iov, 1, w->file_off + w->block_got)) != 0) {
+        if (ret == STORE_ENOSPC)
+            store_space_stale(w->drive);
+        w->err = ret;
+        return ret;
+    }
+    w->in_block = 0;
+    if (w->block_len == 0)
+        w->block_len = (uint32_t)w->block_want;
+    if (w->block_want < w->block_len)
+        w->short_seen = 1;
+    w->file_off += w->block_want + SHARD_CSUM_LEN;
+    w->data_len += w->block_want;
+    if (w->file_end < w->file_off)
+        w->file_end = w->file_off;
+    return 0;
+}
+
+void store_shard_block_cancel(store_shard_writer_t *w)
+{
+    w->in_block = 0;
+    w->block_want = w->block_got = 0;
 }
 
 int store_shard_commit(store_shard_writer_t *w)
@@ -226,6 +317,15 @@ int store_shard_commit(store_shard_writer_t *w)
 
     if ((ret = w->err) != 0)
         goto fail;
+    if (w->in_block) {
+        ret = STORE_EINVAL; /* a block begun and neither ended nor cancelled */
+        goto fail;
+    }
+    /* a cancelled block longer than what followed it left bytes past the data */
+    if (w->file_end > w->file_off && ftruncate(w->fd, (off_t)w->file_off) != 0) {
+        ret = store_errno(errno);
+        goto fail;
+    }
     if ((ret = store_shard_path(w->drive, w->data_id, w->index, dst)) != 0 ||
         (ret = store_shard_dir_path(w->drive, w->data_id, dir)) != 0)
         goto fail;
@@ -250,6 +350,7 @@ int store_shard_commit(store_shard_writer_t *w)
     /* Without this the rename may be lost in a crash after the record that names the shard
      * has been written. The file is in place now, so a failure here leaves nothing in tmp/. */
     ret = store_fsync_dir(dir);
+    XXH3_freeState(w->block_xxh);
     free(w);
     return ret;
 
@@ -269,6 +370,7 @@ void store_shard_abort(store_shard_writer_t *w)
     if (w->fd >= 0)
         sys->close(w->fd);
     sys->unlink(w->tmp);
+    XXH3_freeState(w->block_xxh);
     free(w);
 }
 
@@ -356,7 +458,8 @@ fail:
     return ret;
 }
 
-int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size)
+int store_shard_layout(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size,
+                       uint32_t *block_len)
 {
     shard_header_t h;
     int fd, ret;
@@ -365,7 +468,14 @@ int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint3
         return ret;
     store_sys()->close(fd);
     *size = h.data_len;
+    *block_len = h.block_len;
     return 0;
+}
+
+int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size)
+{
+    uint32_t block_len;
+    return store_shard_layout(d, data_id, index, size, &block_len);
 }
 
 int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index)

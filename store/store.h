@@ -82,6 +82,16 @@ int store_shard_create(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uin
  * have it, except the last, which may be shorter. An empty block, or one that breaks that rule,
  * is refused with STORE_EINVAL and leaves the writer as it was. */
 int store_shard_append(store_shard_writer_t *w, const void *block, size_t len);
+/* Appends one block that arrives in pieces (streamed from the network), without holding it
+ * whole: _begin with its length (checked against the rules above before any byte is written,
+ * as is the free-space reserve), _write for each piece in order, _end once len bytes came (it
+ * writes the block's checksum; STORE_EINVAL when fewer came). _cancel drops the block instead
+ * and leaves the writer as it was before _begin, so the next block takes its place. The file is
+ * the same as store_shard_append of the whole block would make. One block at a time. */
+int store_shard_block_begin(store_shard_writer_t *w, size_t len);
+int store_shard_block_write(store_shard_writer_t *w, const void *piece, size_t len);
+int store_shard_block_end(store_shard_writer_t *w);
+void store_shard_block_cancel(store_shard_writer_t *w);
 /* Makes the shard durable and visible (fdatasync, rename, fsync dir). Frees w in every case. */
 int store_shard_commit(store_shard_writer_t *w);
 /* Drops an unfinished shard and frees w. */
@@ -94,6 +104,10 @@ int store_shard_read(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint3
                      void *buf);
 /* Data length of a committed shard. */
 int store_shard_stat(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size);
+/* Data length and block length (0 for an empty shard) of a committed shard: a reader that reads
+ * in pieces cuts them at block boundaries, so that each block is read and verified once. */
+int store_shard_layout(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t *size,
+                       uint32_t *block_len);
 int store_shard_delete(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index);
 /* Verifies every block of a shard (for the scrubber). */
 int store_shard_verify(store_drive_t *d, const uint8_t data_id[META_ID_LEN], uint32_t index);

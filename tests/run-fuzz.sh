@@ -16,7 +16,10 @@ libs="-lh2o-evloop -lnghttp2 -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -l
 failed=0 passed=0
 for t in "$@"; do
     name=$(basename "$t" .c)
-    clang $flags "$t" $srcs $libs -o "$out/$name"
+    # the yc-store daemon's targets need store/ too (the others are spared compiling it)
+    extra=""
+    case "$name" in fuzz_store_*) extra="$(ls store/*.c)" ;; esac
+    clang $flags "$t" $srcs $extra $libs -o "$out/$name"
     mkdir -p "$out/corpus-$name"
     seeds=tests/fuzz/seeds/$name
     if "$out/$name" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 "$out/corpus-$name" $( [ -d "$seeds" ] && echo "$seeds" ) \

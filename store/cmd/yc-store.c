@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "common/cli.h"
 #include "common/errors.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "common/pool.h"
 #include "store/server.h"
@@ -147,6 +148,72 @@ static int set_drive_reserve(args_t *a, char *value, char *err, size_t errlen)
     return 0;
 }
 
+/* Seconds (min to a day) into milliseconds. */
+static int set_seconds(const char *name, const char *value, unsigned min, uint32_t *out, char *err, size_t errlen)
+{
+    unsigned long long v;
+    if (parse_count(value, min, 86400, &v) != 0) {
+        snprintf(err, errlen, "--%s: expects seconds from %u to 86400, not '%s'", name, min, value);
+        return -1;
+    }
+    *out = (uint32_t)(v * 1000);
+    return 0;
+}
+
+static int set_head_timeout(args_t *a, char *value, char *err, size_t errlen)
+{
+    return set_seconds("head-timeout", value, 1, &a->cfg.head_timeout_ms, err, errlen);
+}
+
+static int set_body_timeout(args_t *a, char *value, char *err, size_t errlen)
+{
+    return set_seconds("body-timeout", value, 1, &a->cfg.body_timeout_ms, err, errlen);
+}
+
+static int set_send_timeout(args_t *a, char *value, char *err, size_t errlen)
+{
+    return set_seconds("send-timeout", value, 1, &a->cfg.send_timeout_ms, err, errlen);
+}
+
+static int set_keepalive_timeout(args_t *a, char *value, char *err, size_t errlen)
+{
+    /* a gateway keeps an idle connection 15 s: the daemon must not close it first */
+    return set_seconds("keepalive-timeout", value, 16, &a->cfg.keepalive_ms, err, errlen);
+}
+
+static int set_max_connections(args_t *a, char *value, char *err, size_t errlen)
+{
+    unsigned long long v;
+    if (parse_count(value, 16, 10000000, &v) != 0) {
+        snprintf(err, errlen, "--max-connections: expects a number from 16 to 10000000, not '%s'", value);
+        return -1;
+    }
+    a->cfg.max_connections = (size_t)v;
+    return 0;
+}
+
+static int set_max_small_body(args_t *a, char *value, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (yc_parse_size(value, 64ULL * 1024 * 1024, &v) != 0 || v < 64 * 1024) {
+        snprintf(err, errlen, "--max-small-body: expects a size from 64K to 64M, not '%s'", value);
+        return -1;
+    }
+    a->cfg.small_body_max = (size_t)v;
+    return 0;
+}
+
+static int set_stream_buffer(args_t *a, char *value, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (yc_parse_size(value, 64ULL * 1024 * 1024, &v) != 0 || v < 4096) {
+        snprintf(err, errlen, "--stream-buffer: expects a size from 4K to 64M, not '%s'", value);
+        return -1;
+    }
+    a->cfg.stream_buffer = (size_t)v;
+    return 0;
+}
+
 static int set_verbose(args_t *a, char *value, char *err, size_t errlen)
 {
     yc_log_level = YC_LOG_DEBUG;
@@ -167,6 +234,21 @@ static const option_t options[] = {
      "free space each drive keeps; writes that need it are refused (auto: 1% of the drive's filesystem, at "
      "least 256M, at most a quarter)",
      set_drive_reserve},
+    {"head-timeout", "SECONDS", "10", "a request's head (request line and headers) must arrive within this",
+     set_head_timeout},
+    {"body-timeout", "SECONDS", "30",
+     "a request body that moves no byte for this long is cut (a slow but moving one never is)", set_body_timeout},
+    {"send-timeout", "SECONDS", "30", "an answer the gateway takes no byte of for this long is cut", set_send_timeout},
+    {"keepalive-timeout", "SECONDS", "30",
+     "idle keep-alive connections are closed after this (at least 16: gateways reuse theirs for 15)",
+     set_keepalive_timeout},
+    {"max-connections", "N", "from the fd limit", "connections each event loop holds at once; more are closed at once",
+     set_max_connections},
+    {"max-small-body", "SIZE", "8M", "largest body read whole (records, locks, identity); larger is refused (413)",
+     set_max_small_body},
+    {"stream-buffer", "SIZE", "256K",
+     "each of the two buffers a shard write or read streams through (memory per such request: twice this)",
+     set_stream_buffer},
     {"verbose", NULL, "off", "log debug lines too", set_verbose},
     {"help", NULL, NULL, "print this help and exit", NULL},
 };
@@ -259,6 +341,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "yc-store: no cluster secret: set YC_CLUSTER_SECRET, the same on every daemon and gateway\n");
         return 2;
     }
+    uint64_t nofile = 0;
+    yc_http_raise_nofile(&nofile); /* before any thread opens files: connections are bounded by it */
     a.cfg.drive_names = a.names;
     a.cfg.drive_dirs = a.dirs;
     if ((ret = yc_pool_new(a.workers, &pool)) != 0) {

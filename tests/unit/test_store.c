@@ -366,6 +366,84 @@ TEST(test_shard_append_rejects_block_longer_than_first_or_after_short)
     drive_free(dir, d);
 }
 
+/* Reads a whole file into buf (cap bytes); its length, or -1. */
+static long slurp(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return (long)n;
+}
+
+TEST(test_shard_block_in_pieces_makes_the_same_file_as_whole_blocks)
+{
+    char dir[64], path[512];
+    static uint8_t data[1000], whole[2048], pieces[2048];
+    uint8_t id[META_ID_LEN], id2[META_ID_LEN];
+    store_shard_writer_t *w;
+    store_drive_t *d;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    make_id(id, 21);
+    make_id(id2, 22);
+    fill(data, sizeof(data), 21);
+    CHECK_EQ_INT(write_shard(d, id, 0, data, 700, 300), 0);
+    /* the same blocks, each given in uneven pieces */
+    CHECK_EQ_INT(store_shard_create(d, id2, 0, &w), 0);
+    for (size_t off = 0; off < 700; off += 300) {
+        size_t blen = 700 - off < 300 ? 700 - off : 300;
+        CHECK_EQ_INT(store_shard_block_begin(w, blen), 0);
+        CHECK_EQ_INT(store_shard_block_write(w, data + off, 1), 0);
+        CHECK_EQ_INT(store_shard_block_write(w, data + off + 1, 0), 0);
+        CHECK_EQ_INT(store_shard_block_write(w, data + off + 1, blen - 1), 0);
+        CHECK_EQ_INT(store_shard_block_end(w), 0);
+    }
+    CHECK_EQ_INT(store_shard_commit(w), 0);
+    shard_file_path(dir, id, 0, path, sizeof(path));
+    long n1 = slurp(path, whole, sizeof(whole));
+    shard_file_path(dir, id2, 0, path, sizeof(path));
+    long n2 = slurp(path, pieces, sizeof(pieces));
+    CHECK_EQ_INT(n1, 32 + 700 + 3 * 8);
+    CHECK_EQ_INT(n2, n1);
+    CHECK(memcmp(whole, pieces, (size_t)n1) == 0);
+    drive_free(dir, d);
+}
+
+TEST(test_shard_block_cancel_drops_the_block_and_keeps_the_writer)
+{
+    char dir[64], path[512];
+    uint8_t id[META_ID_LEN], data[400], back[400];
+    store_shard_writer_t *w;
+    store_drive_t *d;
+    struct stat st;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    make_id(id, 23);
+    fill(data, sizeof(data), 23);
+    CHECK_EQ_INT(store_shard_create(d, id, 0, &w), 0);
+    CHECK_EQ_INT(store_shard_append(w, data, 200), 0);
+    CHECK_EQ_INT(store_shard_block_begin(w, 201), STORE_EINVAL); /* longer than the first block */
+    /* a block that broke off half-way, longer than the one that takes its place */
+    CHECK_EQ_INT(store_shard_block_begin(w, 200), 0);
+    CHECK_EQ_INT(store_shard_block_write(w, data + 200, 150), 0);
+    CHECK_EQ_INT(store_shard_block_write(w, data + 350, 51), STORE_EINVAL); /* past its length */
+    CHECK_EQ_INT(store_shard_append(w, data, 10), STORE_EINVAL);            /* one block at a time */
+    CHECK_EQ_INT(store_shard_block_end(w), STORE_EINVAL);                   /* 150 of 200 came */
+    store_shard_block_cancel(w);
+    CHECK_EQ_INT(store_shard_append(w, data + 200, 100), 0);
+    CHECK_EQ_INT(store_shard_commit(w), 0);
+    /* the dropped bytes are gone from the file, and the shard is the two blocks */
+    shard_file_path(dir, id, 0, path, sizeof(path));
+    CHECK(stat(path, &st) == 0);
+    CHECK_EQ_INT(st.st_size, 32 + 200 + 8 + 100 + 8);
+    CHECK_EQ_INT(store_shard_read(d, id, 0, 0, 300, back), 0);
+    CHECK(memcmp(back, data, 300) == 0);
+    CHECK_EQ_INT(count_tmp_files(dir), 0);
+    drive_free(dir, d);
+}
+
 TEST(test_shard_abort_leaves_nothing)
 {
     char dir[64];
@@ -1604,6 +1682,8 @@ int main(void)
     RUN(test_shard_read_fails_einval_when_past_end);
     RUN(test_shard_missing_returns_enoent);
     RUN(test_shard_append_rejects_block_longer_than_first_or_after_short);
+    RUN(test_shard_block_in_pieces_makes_the_same_file_as_whole_blocks);
+    RUN(test_shard_block_cancel_drops_the_block_and_keeps_the_writer);
     RUN(test_shard_abort_leaves_nothing);
     RUN(test_shard_commit_replaces_existing_shard);
     RUN(test_shard_delete_removes_file);

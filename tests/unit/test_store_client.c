@@ -644,8 +644,8 @@ static int raw_request(const char *target, long long date, const char *nonce, co
         snprintf(sig + 2 * i, 3, "%02x", mac[i]);
     n = snprintf(req, sizeof(req),
                  "GET %s HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nx-yc-date: %s\r\nx-yc-nonce: %s\r\n"
-                 "x-yc-signature: %s\r\nconnection: close\r\n\r\n",
-                 target, date_s, nonce, sig);
+                 "x-yc-content-sha256: %s\r\nx-yc-signature: %s\r\nconnection: close\r\n\r\n",
+                 target, date_s, nonce, empty_hash, sig);
     if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
         return -1;
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && write(fd, req, (size_t)n) == n &&
