@@ -5,6 +5,8 @@
 #include <string.h>
 
 #define BATCH 256
+/* a batch ends at BATCH records or later, by the rest of the last null slot read */
+#define BATCH_CAP (BATCH + META_SLOT_MAX)
 
 typedef struct {
     gw_list_entry_t e;
@@ -32,10 +34,33 @@ struct gw_lister {
     uint32_t k;
 };
 
+/* One record of a drive's scan (a null slot may hold several) into the cursor's batch. */
+static void collect_record(cursor_t *cur, const rec_t *head, meta_bytes_t raw)
+{
+    rec_t *rec = &cur->recs[cur->n];
+    meta_object_t r;
+
+    if (meta_object_decode(raw.base, raw.len, &r) != 0)
+        return; /* a damaged record is the healer's business; the other drives still count */
+    *rec = *head;
+    rec->e.size = r.size;
+    rec->e.flags = r.flags;
+    rec->e.mtime_ns = r.mtime_ns;
+    size_t elen = r.etag.len < sizeof(rec->e.etag) - 1 ? r.etag.len : sizeof(rec->e.etag) - 1;
+    memcpy(rec->e.etag, r.etag.base, elen);
+    size_t olen = r.owner.len < sizeof(rec->e.owner) - 1 ? r.owner.len : sizeof(rec->e.owner) - 1;
+    memcpy(rec->e.owner, r.owner.base, olen);
+    memcpy(rec->e.vid, r.vid, META_ID_LEN);
+    gw_version_of(&r, cur->index, &rec->id);
+    cur->n++;
+}
+
 static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     cursor_t *cur = arg;
-    meta_object_t r;
+    meta_bytes_t kb, raw;
+    size_t pos = 0;
+    rec_t head;
 
     if (cur->skip_equal && klen == cur->seek.len && memcmp(key, cur->seek.buf, klen) == 0)
         return 0;
@@ -45,24 +70,14 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
     cur->seek.len = klen;
     cur->skip_equal = 1;
 
-    rec_t *rec = &cur->recs[cur->n];
-    meta_bytes_t kb;
-    memset(rec, 0, sizeof(*rec));
-    if (meta_key_parse_object(key, klen, NULL, rec->e.key, &kb, &rec->e.mtime_ns, rec->e.vid) != 0 ||
-        meta_object_decode(val, vlen, &r) != 0)
-        return 0; /* a damaged record is the healer's business; the other drives still count */
-    rec->e.key_len = kb.len;
-    if (kb.base != rec->e.key)
-        memmove(rec->e.key, kb.base, kb.len);
-    rec->e.size = r.size;
-    rec->e.flags = r.flags;
-    rec->e.mtime_ns = r.mtime_ns;
-    size_t elen = r.etag.len < sizeof(rec->e.etag) - 1 ? r.etag.len : sizeof(rec->e.etag) - 1;
-    memcpy(rec->e.etag, r.etag.base, elen);
-    size_t olen = r.owner.len < sizeof(rec->e.owner) - 1 ? r.owner.len : sizeof(rec->e.owner) - 1;
-    memcpy(rec->e.owner, r.owner.base, olen);
-    gw_version_of(&r, cur->index, &rec->id);
-    cur->n++;
+    memset(&head, 0, sizeof(head));
+    if (meta_key_parse_object(key, klen, NULL, head.e.key, &kb, &head.e.mtime_ns, head.e.vid) != 0)
+        return 0;
+    head.e.key_len = kb.len;
+    if (kb.base != head.e.key)
+        memmove(head.e.key, kb.base, kb.len);
+    while (cur->n < BATCH_CAP && meta_slot_next(val, vlen, &pos, &raw) == 1)
+        collect_record(cur, &head, raw);
     return cur->n >= BATCH ? 1 : 0;
 }
 
@@ -127,7 +142,7 @@ int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_
         l->cursors[i].drive = c->drives[i].client;
         l->cursors[i].index = (uint32_t)i;
         l->cursors[i].failed = c->drives[i].client == NULL;
-        if ((l->cursors[i].recs = malloc(BATCH * sizeof(rec_t))) == NULL)
+        if ((l->cursors[i].recs = malloc(BATCH_CAP * sizeof(rec_t))) == NULL)
             goto fail;
     }
     if (seek_all(l, start) != 0)

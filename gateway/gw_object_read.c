@@ -1,8 +1,9 @@
 /* gw_object_read.c — the read side of the object engine: find the visible version of a key and
  * read any range of it back.
  *
- * Lookup: every drive of the set returns the versions of the key it holds (a bounded few); their
- * records are copied into the object's arena (gw_object_internal.h) and decoded there, in place.
+ * Lookup: every drive of the set returns the versions of the key it holds (a bounded few: the
+ * null slot's, then the newest versioned ones); their records are copied into the object's arena
+ * (gw_object_internal.h) and decoded there, in place.
  * gw_quorum_resolve picks the visible version (the newest held by at least k drives) and says
  * whether a key without one is absent or out of reach; the drives that hold it are noted.
  *
@@ -81,6 +82,9 @@ static int collect_version(void *arg, const uint8_t *key, size_t klen, const uin
     uint8_t vid[META_ID_LEN];
     void *copy;
 
+    meta_bytes_t rec;
+    size_t pos = 0;
+
     if (n == GW_LOOKUP_VERSIONS)
         return 1;
     /* another version than the one asked for: skipped by its key, before it costs a copy */
@@ -90,10 +94,16 @@ static int collect_version(void *arg, const uint8_t *key, size_t klen, const uin
     if ((copy = arena_alloc(o, vlen)) == NULL)
         return -1;
     memcpy(copy, val, vlen);
-    /* a damaged record is the healer's business (its bytes stay in the arena until the free) */
-    if (meta_object_decode(copy, vlen, r) != 0 || (vc->vid != NULL && memcmp(r->vid, vc->vid, META_ID_LEN) != 0))
-        return 0;
-    o->nv[vc->slot] = n + 1;
+    /* A null slot may hold a new null version and those it replaces until the prune: each
+     * counts. A damaged record is the healer's business (its bytes stay in the arena until the
+     * free). */
+    while (n < GW_LOOKUP_VERSIONS && meta_slot_next(copy, vlen, &pos, &rec) == 1) {
+        r = &o->versions[vc->slot][n];
+        if (meta_object_decode(rec.base, rec.len, r) != 0 ||
+            (vc->vid != NULL && memcmp(r->vid, vc->vid, META_ID_LEN) != 0))
+            continue;
+        o->nv[vc->slot] = ++n;
+    }
     return 0;
 }
 

@@ -361,6 +361,8 @@ int store_drive_open(const char *dir, int create, store_drive_t **out)
         ret = store_meta_err(ret);
         goto fail;
     }
+    if ((ret = store_layout_open(d)) != 0)
+        goto fail;
     if (!meta_db_read_only(d->db) && (ret = sweep_tmp(dir)) != 0)
         goto fail;
     *out = d;

@@ -260,11 +260,12 @@ static void route(store_server_t *s, store_srv_job_t *j)
         j->op = method_is(req, "POST") ? STORE_OP_IDENTITY : STORE_OP_BAD;
     } else if (c.base == NULL && method_is(req, "POST")) {
         if (seg_is(a, "objects"))
-            j->op = seg_is(b, "put")      ? STORE_OP_OBJECT_PUT
-                    : seg_is(b, "prune")  ? STORE_OP_OBJECT_PRUNE
-                    : seg_is(b, "get")    ? STORE_OP_OBJECT_GET
-                    : seg_is(b, "delete") ? STORE_OP_OBJECT_DELETE
-                                          : STORE_OP_BAD;
+            j->op = seg_is(b, "put")        ? STORE_OP_OBJECT_PUT
+                    : seg_is(b, "prune")    ? STORE_OP_OBJECT_PRUNE
+                    : seg_is(b, "takeback") ? STORE_OP_OBJECT_TAKEBACK
+                    : seg_is(b, "get")      ? STORE_OP_OBJECT_GET
+                    : seg_is(b, "delete")   ? STORE_OP_OBJECT_DELETE
+                                            : STORE_OP_BAD;
         else if (seg_is(a, "records"))
             j->op = seg_is(b, "put")      ? STORE_OP_RECORD_PUT
                     : seg_is(b, "get")    ? STORE_OP_RECORD_GET
@@ -318,6 +319,8 @@ static const char *code_text(int code)
         return "the disk is full";
     case STORE_ECORRUPT:
         return "its database is damaged";
+    case STORE_EFORMAT:
+        return "its metadata format is not this build's";
     case STORE_EINVAL:
         return "the path is too long";
     case -ENOMEM:

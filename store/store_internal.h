@@ -50,6 +50,17 @@ void store_space_stale(store_drive_t *d);
  * records, they are flushed (at most once a second), so that the WAL files holding them go. */
 void store_space_deleted(store_drive_t *d);
 
+/* Layout 1 kept each null version under its own time-stamped key (meta.h). Adds to batch the
+ * put of bucket/key's null slot holding what it holds now and the n old records (their bytes),
+ * ordered and capped as puts would leave them; the caller deletes the old keys in the same
+ * batch. Damaged old records are left out. For the migration at open (layout.c), before any
+ * other thread uses the drive. */
+int store_object_adopt(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_bytes_t *old, size_t n,
+                       meta_batch_t *batch);
+/* Brings the drive's metadata to META_LAYOUT_VERSION (layout.c): STORE_EFORMAT for a layout it
+ * cannot read, STORE_ENOSPC when it must migrate but the database is read-only. */
+int store_layout_open(store_drive_t *d);
+
 /* Maps a negative errno to the drive's codes (ENOENT, ENOSPC; EIO for the rest but EINVAL/ENOMEM). */
 int store_errno(int err);
 /* Maps a META_ code to the drive's codes. */
