@@ -293,6 +293,17 @@ typedef struct {
 } meta_memtable_stats_t;
 int meta_db_memtable_stats(meta_db_t *db, meta_memtable_stats_t *out);
 
+/* Compacts the keys in [start, end) to the last level, flushing the memtables first when they
+ * overlap the range: the range's tombstones and the records they deleted are dropped. Blocks
+ * for the whole compaction: call it from a background thread. */
+int meta_db_compact_range(meta_db_t *db, const void *start, size_t slen, const void *end, size_t elen);
+/* RocksDB's own size figures: SST bytes, its estimate of the live data in them, the memtables'
+ * bytes, its estimate of the keys, and the tombstones it holds (memtables and SST files). */
+typedef struct {
+    uint64_t sst_bytes, live_bytes, memtable_bytes, keys, tombstones;
+} meta_db_sizes_t;
+int meta_db_sizes(meta_db_t *db, meta_db_sizes_t *out);
+
 /* A batch of puts and deletes applied atomically and durably (synced WAL; concurrent
  * writers are group-committed by RocksDB). */
 typedef struct meta_batch meta_batch_t;

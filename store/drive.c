@@ -351,6 +351,7 @@ int store_drive_open(const char *dir, int create, store_drive_t **out)
     for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
         pthread_mutex_init(&d->key_locks[i], NULL);
     pthread_mutex_init(&d->reopen_lock, NULL);
+    store_compact_init(d);
     if ((d->path = strdup(dir)) == NULL) {
         ret = -ENOMEM;
         goto fail;
@@ -378,6 +379,7 @@ void store_drive_close(store_drive_t *d)
 {
     if (d == NULL)
         return;
+    store_compact_stop(d);
     if (d->db != NULL)
         meta_db_close(d->db);
     for (size_t i = 0; i < STORE_KEY_LOCKS; i++)

@@ -101,8 +101,9 @@ static int migrate_batch(store_drive_t *d, migrate_scan_t *m)
             ret = store_object_adopt(d, bucket, key, vals, j - i, batch);
         i = j;
     }
-    if (ret == 0)
-        ret = store_meta_err(meta_db_write(d->db, batch));
+    if (ret == 0 && (ret = store_meta_err(meta_db_write(d->db, batch))) == 0)
+        for (size_t i = 0; i < m->n; i++)
+            store_compact_note(d, m->recs[i].key.buf, m->recs[i].key.len, 1);
     meta_batch_free(batch);
     return ret;
 }

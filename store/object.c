@@ -251,8 +251,11 @@ static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_b
     meta_buf_t val = {0};
     int ret;
 
-    if (n == 0)
-        return store_meta_err(meta_db_delete(d->db, key->buf, key->len));
+    if (n == 0) {
+        if ((ret = meta_db_delete(d->db, key->buf, key->len)) == 0)
+            store_compact_note(d, key->buf, key->len, 1);
+        return store_meta_err(ret);
+    }
     if ((ret = meta_slot_encode(raw, n, &val)) == 0)
         ret = meta_db_put(d->db, key->buf, key->len, val.base, val.len);
     meta_buf_dispose(&val);
@@ -369,8 +372,10 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
         /* a version key names exactly one write */
         if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0)
             return store_meta_err(ret);
-        if ((ret = store_meta_err(meta_db_delete(d->db, key.buf, key.len))) == 0)
+        if ((ret = store_meta_err(meta_db_delete(d->db, key.buf, key.len))) == 0) {
+            store_compact_note(d, key.buf, key.len, 1);
             store_space_deleted(d);
+        }
         return ret;
     }
     pthread_mutex_lock(lock);
@@ -564,6 +569,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
         meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
     if ((ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
         goto fail;
+    store_compact_note(d, s.found[0].key.buf, s.found[0].key.len, s.count);
     for (size_t i = 0; i < s.count; i++)
         delete_raw_record_shards(d, &s.found[i]);
     store_space_deleted(d);
@@ -598,6 +604,7 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key)
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0 ||
         (ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len))) != 0)
         return ret;
+    store_compact_note(d, key->buf, key->len, 1);
     store_space_deleted(d);
     return 0;
 }

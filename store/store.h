@@ -73,6 +73,10 @@ void store_drive_set_reserve(store_drive_t *d, uint64_t bytes);
 /* The free bytes of the drive's filesystem (a fresh statvfs) and the reserve in effect. */
 int store_drive_space(store_drive_t *d, uint64_t *free_bytes, uint64_t *reserve);
 
+/* Compactions the drive ran for deleted records (compact.c): waits up to wait_ns for the count
+ * to pass `after`, then returns it. For tests and the operator's figures. */
+uint64_t store_drive_compactions(store_drive_t *d, uint64_t after, int64_t wait_ns);
+
 /* ---- shard files ---- */
 
 /* Starts writing shard `index` of data `data_id` into tmp/. */

@@ -1340,6 +1340,44 @@ TEST(test_layout_refuses_drive_when_format_unknown)
     remove_tree(dir);
 }
 
+/* ---- deletes compacted away ---- */
+
+TEST(test_compact_drops_tombstones_when_range_had_many_deletes)
+{
+    char dir[64], key[32];
+    store_drive_t *d;
+    meta_object_t r;
+    meta_db_sizes_t sz;
+    meta_memtable_stats_t m;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 1024; i++) {
+        snprintf(key, sizeof(key), "gone/%04d", i);
+        object_init(&r, key, 1000, NULL);
+        CHECK_EQ_INT(put_replacing(d, &r), 0);
+    }
+    /* a few deletes elsewhere are not enough to compact anything */
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "kept/%04d", i);
+        object_init(&r, key, 1000, NULL);
+        CHECK_EQ_INT(put_replacing(d, &r), 0);
+        CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes(key), NULL), 0);
+    }
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 0), 0);
+    for (int i = 0; i < 1024; i++) {
+        snprintf(key, sizeof(key), "gone/%04d", i);
+        CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes(key), NULL), 0);
+    }
+    /* the 1024th delete in the range queued its compaction, which the drive runs by itself */
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 10LL * 1000000000), 1);
+    CHECK_EQ_INT(meta_db_sizes(store_drive_db(d), &sz), 0);
+    CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
+    CHECK_EQ_INT(m.entries, 0); /* flushed with the range: the other range's 10 are in the SST */
+    CHECK(sz.tombstones <= 10);
+    CHECK_EQ_INT(count_keys(d, "gone/0000"), 0);
+    drive_free(dir, d);
+}
+
 /* ---- crash test ----
  *
  * A child process loops over a few keys, putting null versions (some inline, some with one or
@@ -1880,6 +1918,7 @@ int main(void)
     RUN(test_object_null_pending_versions_capped_when_none_acknowledged);
     RUN(test_layout_migrates_v1_drive_when_opened);
     RUN(test_layout_refuses_drive_when_format_unknown);
+    RUN(test_compact_drops_tombstones_when_range_had_many_deletes);
     RUN(test_space_refuses_writes_below_reserve_and_keeps_previous_version);
     RUN(test_space_enospc_from_disk_fails_shard_and_leaves_no_temp_file);
     RUN(test_space_database_reopens_after_enospc_once_space_is_back);
