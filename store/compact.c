@@ -3,27 +3,34 @@
  *
  * A RocksDB delete writes a tombstone; the record it deletes and the tombstone itself stay until
  * a compaction reaches the last level, and until then every scan of the range (a lookup, a
- * listing) steps over them. RocksDB compacts by size, not by tombstones, so a drive that stops
- * writing keeps them forever: after a burst of deletes an idle server never recovered (issue 19).
- * So every delete is counted against its range, and a range that reached COMPACT_DELETES is
- * compacted to the last level (meta_db_compact_range, which flushes the memtables first when
- * they overlap it), on one background thread per drive, started at its first compaction.
+ * listing) steps over them. A record replaced in place (a null slot) leaves its old value behind
+ * the same way, in the memtable and in older SST files. RocksDB compacts by size, not by
+ * garbage, so a drive that stops writing keeps it forever: after a burst of overwrites an idle
+ * server never recovered (issue 19). So every delete and every in-place replacement is counted
+ * against its range, and a range is compacted to the last level (meta_db_compact_range, which
+ * flushes the memtables first when they overlap it) by one background thread per drive, started
+ * at the first count: at once when it reached COMPACT_GARBAGE (but not more often than every
+ * COMPACT_INTERVAL_NS while it stays busy), and when it holds COMPACT_IDLE_MIN and saw nothing
+ * for COMPACT_IDLE_NS, so that an idle drive ends with its garbage gone.
  *
  * A range is the key's first bytes: for objects and uploads the namespace and the first two
  * bytes of the key (a bucket is not compacted whole for deletes under one prefix; a hot prefix
  * is), for the other records the tag and two bytes. The counters are a small table indexed by
  * a hash of the range; a range that lands on a slot another range holds with more deletes is
  * not counted (lossy, like any heavy-hitter counter: a range with many deletes keeps its slot,
- * and the one that lost is counted again once the slot is free). Compactions queue (at most
- * COMPACT_QUEUE ranges; a range already queued is not added twice) and run one at a time, so a
- * drive never spends more than one compaction's I/O on this.
+ * and the one that lost is counted again once the slot is free). Compactions run one at a time,
+ * so a drive never spends more than one compaction's I/O on this.
  */
 #include <errno.h>
 #include <string.h>
 #include <xxhash.h>
 #include "store/store_internal.h"
 
-#define COMPACT_DELETES 1024
+#define COMPACT_GARBAGE     1024
+#define COMPACT_INTERVAL_NS (10LL * 1000000000)
+#define COMPACT_IDLE_MIN    64
+#define COMPACT_IDLE_NS     (5LL * 1000000000)
+#define COMPACT_TICK_NS     (1000LL * 1000000)
 
 /* Length of the range prefix of key: the tag, the namespace and its 0x00 for objects and
  * uploads, then two bytes. */
@@ -41,30 +48,59 @@ static size_t range_len(const uint8_t *key, size_t klen)
     return n > STORE_RANGE_MAX ? STORE_RANGE_MAX : n;
 }
 
+/* A range whose compaction is due now, or NULL (d->compact_lock held). */
+static store_range_t *due_range(store_drive_t *d, int64_t now)
+{
+    for (size_t i = 0; i < STORE_RANGES; i++) {
+        store_range_t *r = &d->ranges[i];
+        if (r->garbage >= COMPACT_GARBAGE && now - r->compacted_ns >= COMPACT_INTERVAL_NS)
+            return r;
+        if (r->garbage >= COMPACT_IDLE_MIN && now - r->noted_ns >= COMPACT_IDLE_NS)
+            return r;
+    }
+    return NULL;
+}
+
+static struct timespec deadline_in(int64_t ns)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ns / 1000000000;
+    t.tv_nsec += ns % 1000000000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    return t;
+}
+
 static void *compact_main(void *arg)
 {
     store_drive_t *d = arg;
-    store_range_t r;
+    uint8_t start[STORE_RANGE_MAX], end[STORE_RANGE_MAX];
+    size_t slen, elen;
 
     pthread_mutex_lock(&d->compact_lock);
-    for (;;) {
-        while (d->compact_queued == 0 && !d->compact_stop)
-            pthread_cond_wait(&d->compact_cond, &d->compact_lock);
-        if (d->compact_stop)
-            break;
-        r = d->compact_queue[0];
-        memmove(&d->compact_queue[0], &d->compact_queue[1], (d->compact_queued - 1) * sizeof(r));
-        d->compact_queued--;
+    while (!d->compact_stop) {
+        store_range_t *r = due_range(d, yc_mono_ns());
+        if (r == NULL) {
+            struct timespec until = deadline_in(COMPACT_TICK_NS);
+            pthread_cond_timedwait(&d->compact_cond, &d->compact_lock, &until);
+            continue;
+        }
+        slen = elen = r->len;
+        memcpy(start, r->prefix, r->len);
+        memcpy(end, r->prefix, r->len);
+        r->garbage = 0;
+        r->compacted_ns = yc_mono_ns();
         pthread_mutex_unlock(&d->compact_lock);
 
-        uint8_t end[STORE_RANGE_MAX];
-        size_t elen = r.len;
-        memcpy(end, r.prefix, r.len);
         while (elen > 0 && end[elen - 1] == 0xFF) /* the prefix's successor */
             elen--;
         if (elen > 0)
             end[elen - 1]++;
-        meta_db_compact_range(d->db, r.prefix, r.len, elen > 0 ? end : NULL, elen);
+        meta_db_compact_range(d->db, start, slen, elen > 0 ? end : NULL, elen);
 
         pthread_mutex_lock(&d->compact_lock);
         d->compactions++;
@@ -74,61 +110,42 @@ static void *compact_main(void *arg)
     return NULL;
 }
 
-/* Queues r for compaction (d->compact_lock held). */
-static void compact_queue(store_drive_t *d, const store_range_t *r)
-{
-    for (size_t i = 0; i < d->compact_queued; i++)
-        if (d->compact_queue[i].len == r->len && memcmp(d->compact_queue[i].prefix, r->prefix, r->len) == 0)
-            return;
-    if (d->compact_queued == STORE_COMPACT_QUEUE)
-        return; /* the counter starts again: the range comes back if deletes go on */
-    if (!d->compact_started) {
-        if (pthread_create(&d->compact_thread, NULL, compact_main, d) != 0)
-            return;
-        d->compact_started = 1;
-    }
-    d->compact_queue[d->compact_queued++] = *r;
-    pthread_cond_broadcast(&d->compact_cond);
-}
-
-void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_t deletes)
+void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_t garbage)
 {
     size_t len = range_len(key, klen);
     store_range_t *slot = &d->ranges[XXH3_64bits(key, len) % STORE_RANGES];
 
-    if (deletes == 0 || len == 0)
+    if (garbage == 0 || len == 0)
         return;
     pthread_mutex_lock(&d->compact_lock);
+    if (!d->compact_started && !d->compact_stop) {
+        /* the drive's first garbage: its compaction thread starts (one per drive that needs it) */
+        if (pthread_create(&d->compact_thread, NULL, compact_main, d) == 0)
+            d->compact_started = 1;
+    }
     if (slot->len != len || memcmp(slot->prefix, key, len) != 0) {
-        if (slot->deletes > deletes) {
-            slot->deletes -= deletes; /* the holder fades as others pass: a slot is not kept forever */
+        if (slot->garbage > garbage) {
+            slot->garbage -= garbage; /* the holder fades as others pass: a slot is not kept forever */
             pthread_mutex_unlock(&d->compact_lock);
             return;
         }
         memcpy(slot->prefix, key, len);
         slot->len = len;
-        slot->deletes = 0;
+        slot->garbage = 0;
+        slot->compacted_ns = 0;
     }
-    slot->deletes += deletes;
-    if (slot->deletes >= COMPACT_DELETES) {
-        compact_queue(d, slot);
-        slot->deletes = 0;
-    }
+    slot->garbage += garbage;
+    slot->noted_ns = yc_mono_ns();
+    if (slot->garbage >= COMPACT_GARBAGE)
+        pthread_cond_broadcast(&d->compact_cond);
     pthread_mutex_unlock(&d->compact_lock);
 }
 
 uint64_t store_drive_compactions(store_drive_t *d, uint64_t after, int64_t wait_ns)
 {
-    struct timespec until;
+    struct timespec until = deadline_in(wait_ns);
     uint64_t n;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_ns / 1000000000;
-    until.tv_nsec += wait_ns % 1000000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
     pthread_mutex_lock(&d->compact_lock);
     while (d->compactions <= after && wait_ns > 0 &&
            pthread_cond_timedwait(&d->compact_cond, &d->compact_lock, &until) != ETIMEDOUT)
@@ -140,8 +157,14 @@ uint64_t store_drive_compactions(store_drive_t *d, uint64_t after, int64_t wait_
 
 void store_compact_init(store_drive_t *d)
 {
+    pthread_condattr_t ca;
+
     pthread_mutex_init(&d->compact_lock, NULL);
-    pthread_cond_init(&d->compact_cond, NULL);
+    /* timed waits on the monotonic clock: a wall clock step neither stalls nor rushes them */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->compact_cond, &ca);
+    pthread_condattr_destroy(&ca);
 }
 
 void store_compact_stop(store_drive_t *d)

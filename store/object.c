@@ -245,8 +245,9 @@ static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t ke
     return 0;
 }
 
-/* Writes the slot with the n records raw (newest first), or deletes it when n is 0. */
-static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n)
+/* Writes the slot with the n records raw (newest first), or deletes it when n is 0; replaced:
+ * the slot held a value before. */
+static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced)
 {
     meta_buf_t val = {0};
     int ret;
@@ -259,6 +260,8 @@ static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_b
     if ((ret = meta_slot_encode(raw, n, &val)) == 0)
         ret = meta_db_put(d->db, key->buf, key->len, val.base, val.len);
     meta_buf_dispose(&val);
+    if (ret == 0 && replaced)
+        store_compact_note(d, key->buf, key->len, 1); /* the old value stays until a compaction */
     return store_meta_err(ret);
 }
 
@@ -310,7 +313,7 @@ static int put_null_version(store_drive_t *d, const meta_object_t *r, const meta
         raw[n++] = s.raw[i];
         kept[i] = 1;
     }
-    if ((ret = null_slot_write(d, &s.key, raw, n)) != 0)
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL)) != 0)
         goto out;
     delete_dropped_shards(d, &s, kept, r);
 
@@ -343,7 +346,7 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
     }
     if (n == s.n) /* nothing older: the slot is settled */
         goto out;
-    if ((ret = null_slot_write(d, &s.key, raw, n)) != 0)
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL)) != 0)
         goto out;
     /* The old records are durably gone: their files can go (under the lock, so that a put of
      * the same key cannot start referring to them again meanwhile). */
@@ -390,7 +393,7 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
     }
     /* Its shard files stay for the orphan collector: a drive whose answer was lost may still
      * hold the record elsewhere (gw_object_commit), and a record must never name deleted files. */
-    ret = null_slot_write(d, &s.key, raw, n);
+    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL);
 
 out:
     pthread_mutex_unlock(lock);
@@ -549,7 +552,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
             ret = STORE_ENOENT;
             goto fail;
         }
-        if ((ret = null_slot_write(d, &slot.key, NULL, 0)) != 0)
+        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1)) != 0)
             goto fail;
         delete_dropped_shards(d, &slot, kept, NULL);
         store_space_deleted(d);

@@ -19,13 +19,13 @@
 #define STORE_KEY_LOCKS 256
 
 /* A key range counted by compact.c: its first bytes. */
-#define STORE_RANGE_MAX     (1 + META_NS_MAX + 1 + 2)
-#define STORE_RANGES        64
-#define STORE_COMPACT_QUEUE 8
+#define STORE_RANGE_MAX (1 + META_NS_MAX + 1 + 2)
+#define STORE_RANGES    64
 typedef struct {
     uint8_t prefix[STORE_RANGE_MAX];
     size_t len;
-    uint64_t deletes;
+    uint64_t garbage;               /* deletes and replaced values since its last compaction */
+    int64_t noted_ns, compacted_ns; /* monotonic: the last count, the last compaction */
 } store_range_t;
 
 struct store_drive {
@@ -41,18 +41,17 @@ struct store_drive {
     pthread_mutex_t reopen_lock; /* one reopen at a time; the writers that come meanwhile wait for it */
     /* Deletes per range and the compactions they call for (compact.c), under compact_lock. */
     pthread_mutex_t compact_lock;
-    pthread_cond_t compact_cond; /* a range was queued, a compaction ended, or the drive closes */
+    pthread_cond_t compact_cond; /* a range is due, a compaction ended, or the drive closes */
     store_range_t ranges[STORE_RANGES];
-    store_range_t compact_queue[STORE_COMPACT_QUEUE];
-    size_t compact_queued;
     uint64_t compactions;
     int compact_started, compact_stop;
     pthread_t compact_thread;
 };
 
-/* Counts `deletes` deletes of keys in the range of key (compact.c); a range that accumulated
- * many is queued for compaction on the drive's background thread. */
-void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_t deletes);
+/* Counts `garbage` deletes or in-place replacements of keys in the range of key (compact.c); a
+ * range that accumulated many, or some and then stayed idle, is compacted on the drive's
+ * background thread. */
+void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_t garbage);
 void store_compact_init(store_drive_t *d);
 /* Stops the compaction thread, after the compaction in progress; the drive is closing. */
 void store_compact_stop(store_drive_t *d);

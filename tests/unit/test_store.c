@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "store/store.h"
+#include "common/clock.h"
 #include "common/errors.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/unit_fs.h"
@@ -1378,6 +1379,39 @@ TEST(test_compact_drops_tombstones_when_range_had_many_deletes)
     drive_free(dir, d);
 }
 
+TEST(test_compact_runs_when_range_idle_after_overwrites)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t r;
+    meta_memtable_stats_t m;
+    meta_db_sizes_t sz;
+    int64_t t0;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 100; i++) {
+        object_init(&r, "status", 1000 + i, NULL);
+        r.flags = META_OBJ_INLINE;
+        r.size = 6;
+        r.inline_data = bytes("status");
+        CHECK_EQ_INT(put_replacing(d, &r), 0);
+    }
+    /* 200 replaced values (put and prune): not enough to compact while busy */
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 0), 0);
+    CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
+    CHECK(m.entries >= 199);
+    /* ... but the drive compacts the range once it stayed idle a few seconds */
+    t0 = yc_mono_ns();
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 15LL * 1000000000), 1);
+    CHECK(yc_mono_ns() - t0 >= 3LL * 1000000000);
+    CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
+    CHECK_EQ_INT(m.entries, 0);
+    CHECK_EQ_INT(meta_db_sizes(store_drive_db(d), &sz), 0);
+    CHECK(sz.keys <= 3); /* the slot (and the layout record): the 199 old values are gone */
+    CHECK_EQ_INT(count_versions(d, "status"), 1);
+    drive_free(dir, d);
+}
+
 /* ---- crash test ----
  *
  * A child process loops over a few keys, putting null versions (some inline, some with one or
@@ -1919,6 +1953,7 @@ int main(void)
     RUN(test_layout_migrates_v1_drive_when_opened);
     RUN(test_layout_refuses_drive_when_format_unknown);
     RUN(test_compact_drops_tombstones_when_range_had_many_deletes);
+    RUN(test_compact_runs_when_range_idle_after_overwrites);
     RUN(test_space_refuses_writes_below_reserve_and_keeps_previous_version);
     RUN(test_space_enospc_from_disk_fails_shard_and_leaves_no_temp_file);
     RUN(test_space_database_reopens_after_enospc_once_space_is_back);
