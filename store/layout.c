@@ -28,7 +28,8 @@
 
 typedef struct {
     meta_key_t key;
-    meta_bytes_t val; /* malloc'd copy */
+    char *copy;       /* malloc'd */
+    meta_bytes_t val; /* copy and its length */
 } old_record_t;
 
 typedef struct {
@@ -45,7 +46,7 @@ static int migrate_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t 
     migrate_scan_t *m = arg;
     uint8_t vid[META_ID_LEN];
     int64_t mtime;
-    char *copy;
+    old_record_t *o;
 
     if (m->has_seek && klen == m->seek.len && memcmp(key, m->seek.buf, klen) == 0)
         return 0;
@@ -61,13 +62,14 @@ static int migrate_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t 
     if (meta_key_parse_object(key, klen, NULL, NULL, NULL, &mtime, vid) != 0 || mtime == META_NULL_SLOT_MTIME ||
         memcmp(vid, null_vid, META_ID_LEN) != 0)
         return 0; /* a versioned record, a slot, or not an object key: nothing to move */
-    if ((copy = malloc(vlen)) == NULL)
+    o = &m->recs[m->n];
+    if ((o->copy = malloc(vlen)) == NULL)
         return -ENOMEM;
-    memcpy(copy, val, vlen);
-    old_record_t *o = &m->recs[m->n++];
+    m->n++;
+    memcpy(o->copy, val, vlen);
     memcpy(o->key.buf, key, klen);
     o->key.len = klen;
-    o->val = (meta_bytes_t){copy, vlen};
+    o->val = (meta_bytes_t){o->copy, vlen};
     return m->n == MIGRATE_BATCH ? 1 : 0;
 }
 
@@ -111,7 +113,7 @@ static int migrate_batch(store_drive_t *d, migrate_scan_t *m)
 static void migrate_scan_reset(migrate_scan_t *m)
 {
     for (size_t i = 0; i < m->n; i++)
-        free((void *)m->recs[i].val.base);
+        free(m->recs[i].copy);
     m->n = 0;
 }
 
