@@ -164,3 +164,14 @@ def test_list_shows_newest_version_when_keys_have_many(s3, vbucket):
     assert [o["Key"] for o in page["Contents"]] == ["m1"]
     page = s3.list_objects_v2(Bucket=vbucket, ContinuationToken=page["NextContinuationToken"])
     assert [o["Key"] for o in page["Contents"]] == ["m3"]
+
+
+def test_multipart_complete_creates_version_when_enabled(s3, vbucket):
+    v1 = s3.put_object(Bucket=vbucket, Key="mp", Body=b"single")["VersionId"]
+    up = s3.create_multipart_upload(Bucket=vbucket, Key="mp")["UploadId"]
+    e = s3.upload_part(Bucket=vbucket, Key="mp", UploadId=up, PartNumber=1, Body=b"part one")["ETag"]
+    done = s3.complete_multipart_upload(Bucket=vbucket, Key="mp", UploadId=up,
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+    assert done["VersionId"] not in (v1, "null")
+    assert s3.get_object(Bucket=vbucket, Key="mp")["Body"].read() == b"part one"
+    assert s3.get_object(Bucket=vbucket, Key="mp", VersionId=v1)["Body"].read() == b"single"
