@@ -87,7 +87,7 @@
 #define SHA_CACHE_MAX  (1u << 20)   /* keys whose payload hash is cached */
 #define EMPTY_SHA256   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-typedef enum { OP_PUT, OP_GET, OP_MIXED, OP_FILL } bench_op_t;
+typedef enum { OP_PUT, OP_GET, OP_MIXED, OP_FILL, OP_LIST } bench_op_t;
 
 /* The run's configuration: set by main before any thread starts, read-only afterwards. */
 static struct {
@@ -338,8 +338,20 @@ static h2o_iovec_t iov_str(const char *s)
 
 /* Signs and formats one request head into out (cap bytes); returns its length or -1.
  * content_length < 0 sends none; extra is appended unsigned (e.g. "connection: close\r\n"). */
+static int request_head_query(char *out, size_t cap, const char *method, const char *path, const char *query,
+                              const char *payload_hash, int64_t content_length, const char *amz_date, int64_t wall,
+                              const char *extra);
+
 static int request_head(char *out, size_t cap, const char *method, const char *path, const char *payload_hash,
                         int64_t content_length, const char *amz_date, int64_t wall, const char *extra)
+{
+    return request_head_query(out, cap, method, path, "", payload_hash, content_length, amz_date, wall, extra);
+}
+
+/* Same, with a query string (signed, and sent after "?" when not empty). */
+static int request_head_query(char *out, size_t cap, const char *method, const char *path, const char *query,
+                              const char *payload_hash, int64_t content_length, const char *amz_date, int64_t wall,
+                              const char *extra)
 {
     static h2o_iovec_t name_host = {"host", 4}, name_sha = {"x-amz-content-sha256", 20}, name_date = {"x-amz-date", 10};
     h2o_header_t headers[3] = {
@@ -347,7 +359,7 @@ static int request_head(char *out, size_t cap, const char *method, const char *p
         {&name_sha, NULL, iov_str(payload_hash)},
         {&name_date, NULL, h2o_iovec_init(amz_date, 16)},
     };
-    s3_request_t req = {iov_str(method), iov_str(path), h2o_iovec_init("", 0), headers, 3};
+    s3_request_t req = {iov_str(method), iov_str(path), iov_str(query), headers, 3};
     char authz[1200], length[40] = "";
     int n;
 
@@ -357,9 +369,10 @@ static int request_head(char *out, size_t cap, const char *method, const char *p
     if (content_length >= 0)
         snprintf(length, sizeof(length), "content-length: %" PRId64 "\r\n", content_length);
     n = snprintf(out, cap,
-                 "%s %s HTTP/1.1\r\nhost: %s\r\nx-amz-content-sha256: %s\r\nx-amz-date: %.16s\r\n"
+                 "%s %s%s%s HTTP/1.1\r\nhost: %s\r\nx-amz-content-sha256: %s\r\nx-amz-date: %.16s\r\n"
                  "authorization: %s\r\n%s%s\r\n",
-                 method, path, cfg.host, payload_hash, amz_date, authz, length, extra);
+                 method, path, query[0] != '\0' ? "?" : "", query, cfg.host, payload_hash, amz_date, authz, length,
+                 extra);
     return n > 0 && (size_t)n < cap ? n : -1;
 }
 
@@ -617,7 +630,7 @@ static void conn_complete(conn_t *c, int64_t now)
     int ok = c->status >= 200 && c->status < 300;
 
     c->capture = 0;
-    if (ok && !c->is_put && cfg.verify && (c->body_bad || c->body_got != cfg.size)) {
+    if (ok && !c->is_put && cfg.verify && cfg.op != OP_LIST && (c->body_bad || c->body_got != cfg.size)) {
         ok = 0;
         if (c->measured)
             s->verify_fail++;
@@ -682,7 +695,7 @@ static void body_data(conn_t *c, const uint8_t *p, size_t n)
         size_t room = sizeof(s->first_failed_body) - 1 - (size_t)c->body_got;
         memcpy(s->first_failed_body + c->body_got, p, n < room ? n : room);
     }
-    if (cfg.verify && !c->is_put && c->status == 200 && !c->body_bad &&
+    if (cfg.verify && !c->is_put && cfg.op != OP_LIST && c->status == 200 && !c->body_bad &&
         object_check(c->tag, c->index, cfg.size, c->body_got, p, n) != 0)
         c->body_bad = 1;
     c->body_got += n;
@@ -936,8 +949,11 @@ static void conn_start_request(conn_t *c, int64_t now)
         }
     }
     worker_date(w, &wall);
-    len = request_head(c->head, sizeof(c->head), c->is_put ? "PUT" : "GET", path, hash,
-                       c->is_put ? (int64_t)cfg.size : -1, w->amz_date, wall, "");
+    if (cfg.op == OP_LIST) /* one page of ListObjectsV2 from the start of the key space */
+        snprintf(path, sizeof(path), "/%s", cfg.bucket);
+    len = request_head_query(c->head, sizeof(c->head), c->is_put ? "PUT" : "GET", path,
+                             cfg.op == OP_LIST ? "list-type=2&max-keys=1000" : "", hash,
+                             c->is_put ? (int64_t)cfg.size : -1, w->amz_date, wall, "");
     if (len < 0) {
         conn_fail(c, now, "signing the request failed", 0);
         return;
@@ -1281,7 +1297,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: yc-bench --endpoint HOST:PORT [options]\n"
                "  --endpoint HOST:PORT   loopback S3 endpoint (path-style)\n"
                "  --bucket NAME          bucket (default yc-bench); --create-bucket creates it first\n"
-               "  --op put|get|mixed|fill  fill PUTs every key of the key space once (default get)\n"
+               "  --op put|get|mixed|fill|list  fill PUTs every key of the key space once; list GETs one\n"
+               "                         ListObjectsV2 page of up to 1000 keys (default get)\n"
                "  --get-percent P        mixed: share of GETs in percent (default 50)\n"
                "  --size N[k|m|g]        object size, binary units (default 4k)\n"
                "  --keys N               key space: objects PREFIX0 .. PREFIX<N-1> (default 1000)\n"
@@ -1387,6 +1404,8 @@ static int parse_args(int argc, char **argv)
                 cfg.op = OP_MIXED;
             else if (strcmp(optarg, "fill") == 0)
                 cfg.op = OP_FILL;
+            else if (strcmp(optarg, "list") == 0)
+                cfg.op = OP_LIST;
             else
                 return -1;
             break;
@@ -1501,7 +1520,7 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static const char *op_names[] = {"put", "get", "mixed", "fill"};
+    static const char *op_names[] = {"put", "get", "mixed", "fill", "list"};
     worker_t *workers;
     stats_t total;
     char size_text[32], label[128];

@@ -71,7 +71,9 @@
     X(STORE_EFOREIGN, YC_ERR_STORE - 20, "the folder holds files that are not a yuncang drive's")                      \
     X(STORE_ESECRET, YC_ERR_STORE - 21, "the drive was first served with another cluster secret")                      \
     X(STORE_EIDENTITY, YC_ERR_STORE - 22, "the drive is placed elsewhere: another cluster, set or slot")               \
-    X(STORE_EINUSE, YC_ERR_STORE - 23, "another process has the drive open")
+    X(STORE_EINUSE, YC_ERR_STORE - 23, "another process has the drive open")                                           \
+    X(STORE_EFORMAT, YC_ERR_STORE - 24,                                                                                \
+      "the drive's metadata is in a format this build cannot read: open it with the release that wrote it")
 
 #define YC_ERRORS_GW(X)                                                                                                \
     X(GW_ENOENT, YC_ERR_GW - 1, "no visible version")                                                                  \

@@ -1,6 +1,9 @@
 /* gw_admin.c — the admin API, for the root user only (checked before routing here):
  *
  *   GET    /_admin/v1/info                 drives, sets and their state (JSON)
+ *   GET    /_admin/v1/metadata             per local drive: RocksDB's own size figures, the records it
+ *                                          holds and their bytes (one scan of the drive), the
+ *                                          compactions run for deletes (JSON)
  *   GET    /_admin/v1/status               per node and per drive: reachable or why not (gw_health.h),
  *                                          identity, and whether each set can read and write (JSON)
  *   GET    /_admin/v1/users                access keys and their users, never secrets (JSON)
@@ -73,6 +76,44 @@ static void info_work(gw_ctx_t *ctx)
                                               (int)c->sets[s].m, "drives", members));
     }
     respond_json(ctx, json_pack("{s:o, s:o}", "drives", drives, "sets", sets));
+}
+
+typedef struct {
+    uint64_t records, bytes;
+} record_count_t;
+
+static int count_record(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    record_count_t *rc = arg;
+    rc->records++;
+    rc->bytes += klen + vlen;
+    return 0;
+}
+
+static void metadata_work(gw_ctx_t *ctx)
+{
+    gw_cluster_t *c = ctx->env->cluster;
+    json_t *drives = json_array();
+
+    for (size_t i = 0; i < c->ndrives; i++) {
+        store_drive_t *d = c->drives[i].local;
+        meta_db_sizes_t sz;
+        record_count_t rc = {0};
+        meta_key_t all = {.len = 0};
+
+        if (d == NULL || c->drives[i].client == NULL || meta_db_sizes(store_drive_db(d), &sz) != 0 ||
+            store_record_scan(d, &all, NULL, 0, count_record, &rc) != 0) {
+            json_array_append_new(drives, json_pack("{s:s, s:b}", "path", c->drives[i].path, "local", 0));
+            continue;
+        }
+        json_array_append_new(
+            drives, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "path", c->drives[i].path, "local",
+                              1, "sstBytes", (json_int_t)sz.sst_bytes, "liveEstimateBytes", (json_int_t)sz.live_bytes,
+                              "memtableBytes", (json_int_t)sz.memtable_bytes, "keysEstimate", (json_int_t)sz.keys,
+                              "tombstones", (json_int_t)sz.tombstones, "records", (json_int_t)rc.records, "recordBytes",
+                              (json_int_t)rc.bytes, "compactions", (json_int_t)store_drive_compactions(d, 0, 0)));
+    }
+    respond_json(ctx, json_pack("{s:o}", "drives", drives));
 }
 
 static json_t *hex_or_null(const uint8_t *p, size_t len, int present)
@@ -258,6 +299,11 @@ void gw_admin(gw_ctx_t *ctx)
         h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         stats_work(ctx); /* counters only: nothing that blocks */
         gw_respond(ctx);
+        return;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/metadata")) &&
+        h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+        gw_dispatch(ctx, metadata_work);
         return;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/status")) &&

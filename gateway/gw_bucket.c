@@ -60,7 +60,8 @@ typedef struct {
     uint64_t incarnation;
     uint32_t state;
     int64_t state_ns;
-    int64_t expires_ns; /* 0: empty slot */
+    uint32_t versioning; /* meta_bucket_t's */
+    int64_t expires_ns;  /* 0: empty slot */
 } cache_entry_t;
 
 /* Process-wide, like the EC tables: one cache per gateway process. */
@@ -112,6 +113,7 @@ static void entry_from_record(const meta_bucket_t *b, cache_entry_t *out)
     out->incarnation = b->incarnation;
     out->state = b->state;
     out->state_ns = b->state_ns;
+    out->versioning = b->versioning;
 }
 
 /* Reads the bucket record (cache first). 0, GW_ENOENT, GW_EQUORUM or GW_EIO. */
@@ -166,6 +168,12 @@ int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t *ns, u
     if (incarnation != NULL)
         *incarnation = b.incarnation;
     return 0;
+}
+
+uint32_t gw_bucket_versioning(gw_ctx_t *ctx)
+{
+    cache_entry_t b;
+    return bucket_get(ctx, ctx->bucket, &b) == 0 ? b.versioning : 0;
 }
 
 int gw_bucket_authorize(gw_ctx_t *ctx)
@@ -358,7 +366,7 @@ void gw_create_bucket(gw_ctx_t *ctx)
     gw_dispatch(ctx, create_bucket_work);
 }
 
-/* ---------------------------------------------------------------- HeadBucket, location, versioning */
+/* ---------------------------------------------------------------- HeadBucket, location */
 
 static void head_bucket_work(gw_ctx_t *ctx)
 {
@@ -392,29 +400,6 @@ static void location_work(gw_ctx_t *ctx)
 void gw_get_bucket_location(gw_ctx_t *ctx)
 {
     gw_dispatch_read(ctx, location_work);
-}
-
-static void versioning_work(gw_ctx_t *ctx)
-{
-    s3_xml_writer_t w;
-    if (gw_bucket_authorize(ctx) != 0)
-        return;
-    s3_xml_writer_init(&w, &ctx->req->pool);
-    s3_xml_declaration(&w);
-    s3_xml_open_root(&w, "VersioningConfiguration");
-    s3_xml_close(&w, "VersioningConfiguration");
-    ctx->resp_body = s3_xml_writer_result(&w);
-    ctx->content_type = "application/xml";
-}
-
-void gw_get_bucket_versioning(gw_ctx_t *ctx)
-{
-    gw_dispatch_read(ctx, versioning_work);
-}
-
-void gw_put_bucket_versioning(gw_ctx_t *ctx)
-{
-    gw_fail(ctx, S3_ERR_NOT_IMPLEMENTED, "Bucket versioning is not available yet");
 }
 
 /* ---------------------------------------------------------------- DeleteBucket */

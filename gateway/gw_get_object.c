@@ -293,15 +293,29 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     uint32_t part_number;
     int ret;
 
-    if (gw_parse_version_id(ctx) != 0 || parse_get_part_number(ctx, &part_number) != 0 || gw_bucket_authorize(ctx) != 0)
+    uint8_t vid[META_ID_LEN];
+    uint32_t versioning;
+    int given;
+
+    if (gw_version_id_query(ctx, vid, &given) != 0 || parse_get_part_number(ctx, &part_number) != 0 ||
+        gw_bucket_authorize(ctx) != 0)
         return;
-    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), NULL, &s->obj)) != 0) {
-        gw_set_store_error(ctx, ret);
+    versioning = gw_bucket_versioning(ctx);
+    /* a bucket never versioned holds only null versions: vid stays the null vid, and the lookup
+     * reads each drive's null slot with one point read */
+    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key),
+                                given || versioning == 0 ? vid : NULL, &s->obj)) != 0) {
+        if (ret == GW_ENOENT && given)
+            gw_set_error(ctx, S3_ERR_NO_SUCH_VERSION, NULL);
+        else
+            gw_set_store_error(ctx, ret);
         return;
     }
     r = gw_object_record(s->obj);
     if (r->flags & META_OBJ_DELETE_MARKER) {
-        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+        /* the newest version is a marker: no such key; a marker named by its id: not an object */
+        gw_version_headers(ctx, versioning, r);
+        gw_set_error(ctx, given ? S3_ERR_METHOD_NOT_ALLOWED : S3_ERR_NO_SUCH_KEY, NULL);
         return;
     }
     s3_cond_t cond = {gw_header(ctx, "if-match"), gw_header(ctx, "if-none-match"), gw_header(ctx, "if-modified-since"),
@@ -334,6 +348,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         return;
     }
     add_object_headers(ctx, r);
+    gw_version_headers(ctx, versioning, r);
     if (part_number > 0 && is_multipart(r)) {
         char count[16];
         snprintf(count, sizeof(count), "%u", r->part_count);

@@ -24,6 +24,9 @@ void gw_put_bucket_versioning(gw_ctx_t *ctx);
 int gw_bucket_authorize(gw_ctx_t *ctx);
 /* Same for another bucket (a copy source): its namespace into *ns (ctx's pool). */
 int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t *ns, uint64_t *incarnation);
+/* The versioning state of ctx->bucket (meta_bucket_t.versioning: 0 never enabled, 1 enabled, 2
+ * suspended), from the bucket cache (2 s); 0 when it cannot be read. After gw_bucket_authorize. */
+uint32_t gw_bucket_versioning(gw_ctx_t *ctx);
 /* After a write made an object visible in ctx->bucket_ns: 0 when the bucket is still the one
  * authorized and not being deleted (waiting while a deletion decides); otherwise the S3 error
  * is set and the write must not be acknowledged: GW_ENOENT when that incarnation is gone
@@ -47,8 +50,27 @@ void gw_copy_object(gw_ctx_t *ctx);
  * bad metadata. */
 int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec);
 
-/* Refuses (NoSuchVersion set, non-zero) a versionId other than "null": objects have one version. */
+/* Refuses (NoSuchVersion set, non-zero) a versionId other than "null", for the calls that serve
+ * only the null version. */
 int gw_parse_version_id(gw_ctx_t *ctx);
+
+/* ---- versions (gw_versioning.c) ---- */
+
+#define GW_VERSION_ID_MAX 33 /* 32 hex digits, or "null", and a NUL */
+/* A new version id for a version written at mtime_ns: the complemented time (so that ids sort
+ * newest first, as listings order them) then 8 random bytes (unique across gateways). */
+void gw_version_id_new(int64_t mtime_ns, uint8_t vid[META_ID_LEN]);
+/* The text of a version id: "null" for the null version, else 32 hex digits. */
+void gw_version_id_format(const uint8_t vid[META_ID_LEN], char out[GW_VERSION_ID_MAX]);
+/* Parses a version id's text; -1 when it is none this server made. */
+int gw_version_id_parse(h2o_iovec_t text, uint8_t vid[META_ID_LEN]);
+/* The ?versionId= of the request into vid: 0 with *given 0 when absent, 0 with *given 1 when
+ * valid; else sets the S3 error (an id no version can have is NoSuchVersion, as S3 answers,
+ * or InvalidArgument when empty) and returns -1. */
+int gw_version_id_query(gw_ctx_t *ctx, uint8_t vid[META_ID_LEN], int *given);
+/* Adds x-amz-version-id (when the bucket was ever versioned) and, for a delete marker,
+ * x-amz-delete-marker: true, as S3 does on GET, HEAD, PUT and DELETE. */
+void gw_version_headers(gw_ctx_t *ctx, uint32_t versioning, const meta_object_t *r);
 
 /* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
 int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);

@@ -1,10 +1,23 @@
-/* gw_lister.c — k-way merge of per-drive record scans (see gw_lister.h). */
+/* gw_lister.c — k-way merge of per-drive record scans (see gw_lister.h).
+ *
+ * A key's records on a drive come newest first: its null slot, then its versions. The lister
+ * shows one version per key, the newest held by k drives, which is among the first few of every
+ * drive; so a cursor takes at most KEY_RECORDS records of one key and then seeks past the key
+ * (a new scan starting at the key's successor) instead of walking the rest. Listing current
+ * objects then costs the same whether a key has 1 or 1,000 versions, and whether old versions
+ * were deleted: their records and tombstones lie behind the seek, which RocksDB makes through
+ * its index, not by stepping over them. */
 #include "gateway/gw_lister.h"
 #include "gateway/gw_object.h"
 #include <stdlib.h>
 #include <string.h>
 
 #define BATCH 256
+/* records of one key a cursor takes before it seeks past the key: the null slot and the newest
+ * versions (gw_object_internal.h's GW_LOOKUP_VERSIONS, the same bound a GET reads) */
+#define KEY_RECORDS 4
+/* a batch ends at BATCH records or later, by the rest of the last null slot read */
+#define BATCH_CAP (BATCH + META_SLOT_MAX)
 
 typedef struct {
     gw_list_entry_t e;
@@ -19,6 +32,8 @@ typedef struct {
     meta_key_t seek; /* the next batch starts at the first record >= seek */
     int skip_equal;  /* ... skipping a record equal to seek, which was already taken */
     int last_batch;  /* the drive had nothing past the records in recs */
+    int skipped;     /* the batch ended at a key's KEY_RECORDS: the drive may hold more past seek */
+    size_t run;      /* records of the key of seek taken so far */
     int failed;
 } cursor_t;
 
@@ -32,28 +47,15 @@ struct gw_lister {
     uint32_t k;
 };
 
-static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+/* One record of a drive's scan (a null slot may hold several) into the cursor's batch. */
+static void collect_record(cursor_t *cur, const rec_t *head, meta_bytes_t raw)
 {
-    cursor_t *cur = arg;
+    rec_t *rec = &cur->recs[cur->n];
     meta_object_t r;
 
-    if (cur->skip_equal && klen == cur->seek.len && memcmp(key, cur->seek.buf, klen) == 0)
-        return 0;
-    if (klen > sizeof(cur->seek.buf))
-        return 0;
-    memcpy(cur->seek.buf, key, klen);
-    cur->seek.len = klen;
-    cur->skip_equal = 1;
-
-    rec_t *rec = &cur->recs[cur->n];
-    meta_bytes_t kb;
-    memset(rec, 0, sizeof(*rec));
-    if (meta_key_parse_object(key, klen, NULL, rec->e.key, &kb, &rec->e.mtime_ns, rec->e.vid) != 0 ||
-        meta_object_decode(val, vlen, &r) != 0)
-        return 0; /* a damaged record is the healer's business; the other drives still count */
-    rec->e.key_len = kb.len;
-    if (kb.base != rec->e.key)
-        memmove(rec->e.key, kb.base, kb.len);
+    if (meta_object_decode(raw.base, raw.len, &r) != 0)
+        return; /* a damaged record is the healer's business; the other drives still count */
+    *rec = *head;
     rec->e.size = r.size;
     rec->e.flags = r.flags;
     rec->e.mtime_ns = r.mtime_ns;
@@ -61,8 +63,52 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
     memcpy(rec->e.etag, r.etag.base, elen);
     size_t olen = r.owner.len < sizeof(rec->e.owner) - 1 ? r.owner.len : sizeof(rec->e.owner) - 1;
     memcpy(rec->e.owner, r.owner.base, olen);
+    memcpy(rec->e.vid, r.vid, META_ID_LEN);
     gw_version_of(&r, cur->index, &rec->id);
     cur->n++;
+}
+
+static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    cursor_t *cur = arg;
+    meta_bytes_t kb, raw;
+    size_t pos = 0;
+    rec_t head;
+
+    if (cur->skip_equal && klen == cur->seek.len && memcmp(key, cur->seek.buf, klen) == 0)
+        return 0;
+    if (klen > sizeof(cur->seek.buf) || klen < 8 + META_ID_LEN)
+        return 0;
+    /* the key's records so far: those of the previous record's object key (its prefix, without
+     * the time and vid of a version) */
+    size_t plen = klen - 8 - META_ID_LEN;
+    if (cur->seek.len == klen && cur->skip_equal && memcmp(cur->seek.buf, key, plen) == 0)
+        cur->run++;
+    else
+        cur->run = 1;
+    if (cur->run > KEY_RECORDS && plen >= 2) {
+        /* the rest of this key's versions are not needed: go on at its successor (its
+         * terminator 0x00 0x01 made 0x00 0x02), which no record of this key reaches */
+        memcpy(cur->seek.buf, key, plen);
+        cur->seek.buf[plen - 1]++;
+        cur->seek.len = plen;
+        cur->skip_equal = 0;
+        cur->skipped = 1;
+        cur->run = 0;
+        return 1;
+    }
+    memcpy(cur->seek.buf, key, klen);
+    cur->seek.len = klen;
+    cur->skip_equal = 1;
+
+    memset(&head, 0, sizeof(head));
+    if (meta_key_parse_object(key, klen, NULL, head.e.key, &kb, &head.e.mtime_ns, head.e.vid) != 0)
+        return 0;
+    head.e.key_len = kb.len;
+    if (kb.base != head.e.key)
+        memmove(head.e.key, kb.base, kb.len);
+    while (cur->n < BATCH_CAP && meta_slot_next(val, vlen, &pos, &raw) == 1)
+        collect_record(cur, &head, raw);
     return cur->n >= BATCH ? 1 : 0;
 }
 
@@ -72,11 +118,12 @@ static void fill(gw_lister_t *l, cursor_t *cur)
     if (cur->failed || cur->last_batch)
         return;
     meta_key_t seek = cur->seek;
+    cur->skipped = 0;
     if (store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur) != 0) {
         cur->failed = 1;
         return;
     }
-    cur->last_batch = cur->n < BATCH;
+    cur->last_batch = cur->n < BATCH && !cur->skipped;
 }
 
 typedef struct {
@@ -101,6 +148,7 @@ static int seek_all(gw_lister_t *l, meta_bytes_t key)
         cur->seek = seek;
         cur->skip_equal = 0;
         cur->last_batch = 0;
+        cur->run = 0;
         cur->n = cur->pos = 0;
     }
     gw_cluster_fanout_reads(l->c, fill_task, &f);
@@ -127,7 +175,7 @@ int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_
         l->cursors[i].drive = c->drives[i].client;
         l->cursors[i].index = (uint32_t)i;
         l->cursors[i].failed = c->drives[i].client == NULL;
-        if ((l->cursors[i].recs = malloc(BATCH * sizeof(rec_t))) == NULL)
+        if ((l->cursors[i].recs = malloc(BATCH_CAP * sizeof(rec_t))) == NULL)
             goto fail;
     }
     if (seek_all(l, start) != 0)
@@ -165,11 +213,11 @@ static rec_t *peek(gw_lister_t *l, cursor_t *cur)
 {
     if (cur->failed)
         return NULL;
-    if (cur->pos == cur->n) {
+    while (cur->pos == cur->n) {
         if (cur->last_batch)
             return NULL;
         fill(l, cur);
-        if (cur->n == 0)
+        if (cur->n == 0 && !cur->skipped)
             return NULL;
     }
     return &cur->recs[cur->pos];

@@ -356,6 +356,10 @@ static void complete_work(gw_ctx_t *ctx)
                        .parts = {(const char *)parts.base, parts.len},
                        .part_count = (uint32_t)list.count};
     memcpy(r.distribution, u.rec.distribution, 16);
+    /* the completed object is a new version when versioning is enabled, else the null version */
+    uint32_t versioning = gw_bucket_versioning(ctx);
+    if (versioning == 1)
+        gw_version_id_new(r.mtime_ns, r.vid);
     if (gw_checksum_complete_finish(ctx, &checksum, &r) != 0)
         goto done;
     if ((ret = gw_object_commit(ctx->cluster, u.set, &r, NULL)) != 0) {
@@ -379,6 +383,7 @@ static void complete_work(gw_ctx_t *ctx)
 
     s3_xml_writer_t w;
     char quoted[56];
+    gw_version_headers(ctx, versioning, &r);
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);

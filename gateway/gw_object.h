@@ -84,7 +84,8 @@ void gw_data_dispose(gw_data_t *d);
  * GW_ENOSPC (gw_quorum_error). */
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data);
 
-/* The visible version of a key (vid NULL: newest), resolved across the set (gw_quorum_resolve):
+/* The visible version of a key (vid NULL: newest; the null vid: the null version, one point read
+ * per drive), resolved across the set (gw_quorum_resolve):
  * GW_ENOENT when the key has none, GW_EQUORUM when the drives that did not answer might hold it.
  * A visible delete marker is returned like any version. The records read are kept in the object
  * itself (its arena: no allocation per record; a small object costs one allocation in all). */

@@ -162,9 +162,14 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     meta_parts_append(&parts, &part);
 
     meta_object_t *r = &n->rec;
+    uint32_t versioning = gw_bucket_versioning(ctx);
     r->bucket = gw_mb(ctx->bucket_ns);
     r->key = gw_mb(ctx->key);
     r->mtime_ns = yc_now_ns();
+    /* Enabled: a new version beside the others; never versioned or Suspended: the null version,
+     * which replaces the previous null version only (the drive's null slot) */
+    if (versioning == 1)
+        gw_version_id_new(r->mtime_ns, r->vid);
     r->flags = data.is_inline ? META_OBJ_INLINE : 0;
     r->size = size;
     r->etag = (meta_bytes_t){etag, 32};
@@ -198,6 +203,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     char quoted[48];
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     gw_add_header_str(ctx, "etag", quoted);
+    gw_version_headers(ctx, versioning, r);
     if (checksum != NULL)
         gw_checksum_echo(ctx, checksum, 1);
     return 0;
@@ -238,15 +244,61 @@ void gw_put_object(gw_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- DeleteObject(s) */
 
-/* Removes the visible version of key; a missing key is a success, as in S3. */
-static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key)
+/* Writes a delete marker as the newest version of key (the null version's place when
+ * suspended), *out its record. */
+static int add_delete_marker(gw_ctx_t *ctx, h2o_iovec_t key, uint32_t versioning, meta_object_t *out)
+{
+    uint8_t dist[16];
+    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), dist);
+    meta_object_t *r = out;
+    int ret;
+
+    memset(r, 0, sizeof(*r));
+    r->bucket = gw_mb(ctx->bucket_ns);
+    r->key = gw_mb(key);
+    r->mtime_ns = yc_now_ns();
+    if (versioning == 1)
+        gw_version_id_new(r->mtime_ns, r->vid);
+    r->flags = META_OBJ_DELETE_MARKER;
+    r->etag = r->content_type = r->content_encoding = r->content_disposition = (meta_bytes_t){"", 0};
+    r->content_language = r->cache_control = r->expires = r->user_meta = (meta_bytes_t){"", 0};
+    r->checksum_algo = r->checksum_value = r->part_checksums = r->parts = r->inline_data = (meta_bytes_t){"", 0};
+    r->owner = gw_mb(ctx->user);
+    r->ec_k = set->k;
+    r->ec_m = set->m;
+    r->stripe_size = ctx->cluster->stripe_size;
+    memcpy(r->distribution, dist, 16);
+    if ((ret = gw_object_commit(ctx->cluster, set, r, NULL)) != 0)
+        return ret;
+    return gw_bucket_confirm(ctx) != 0 ? GW_ENOENT : 0;
+}
+
+/* Deletes key as S3 does: without a version id, the object of a bucket never versioned goes
+ * (a missing key is a success) and a versioned bucket gets a delete marker; with one, exactly
+ * that version (or marker) goes. *shown gets the record the answer names (the marker added, or
+ * the version removed; flags 0 and null vid when nothing was). */
+static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key, const uint8_t *vid, uint32_t versioning, meta_object_t *shown,
+                      char *vid_text)
 {
     gw_object_t *o;
-    int ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), NULL, &o);
+    int ret;
+
+    memset(shown, 0, sizeof(*shown));
+    if (vid == NULL && versioning != 0) {
+        if ((ret = add_delete_marker(ctx, key, versioning, shown)) == 0)
+            gw_version_id_format(shown->vid, vid_text);
+        return ret;
+    }
+    if (vid != NULL)
+        gw_version_id_format(vid, vid_text);
+    ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), vid, &o);
     if (ret == GW_ENOENT)
         return 0;
     if (ret != 0)
         return ret;
+    shown->flags = gw_object_record(o)->flags;
+    if (vid != NULL)
+        memcpy(shown->vid, vid, META_ID_LEN);
     ret = gw_object_remove(ctx->cluster, o);
     gw_object_free(o);
     return ret;
@@ -254,13 +306,24 @@ static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key)
 
 static void delete_object_work(gw_ctx_t *ctx)
 {
-    int ret;
-    if (gw_parse_version_id(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
+    uint8_t vid[META_ID_LEN];
+    char vid_text[GW_VERSION_ID_MAX];
+    meta_object_t shown;
+    uint32_t versioning;
+    int ret, given;
+
+    if (gw_version_id_query(ctx, vid, &given) != 0 || gw_bucket_authorize(ctx) != 0)
         return;
-    if ((ret = delete_key(ctx, ctx->key)) != 0) {
-        gw_set_store_error(ctx, ret);
+    versioning = gw_bucket_versioning(ctx);
+    if ((ret = delete_key(ctx, ctx->key, given ? vid : NULL, versioning, &shown, vid_text)) != 0) {
+        if (ctx->error == S3_OK)
+            gw_set_store_error(ctx, ret);
         return;
     }
+    if (shown.flags & META_OBJ_DELETE_MARKER)
+        gw_add_header_str(ctx, "x-amz-delete-marker", "true");
+    if (versioning != 0 || given)
+        gw_add_header_str(ctx, "x-amz-version-id", vid_text);
     ctx->status = 204;
 }
 
@@ -290,6 +353,7 @@ static void delete_objects_work(gw_ctx_t *ctx)
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
+    uint32_t versioning = gw_bucket_versioning(ctx);
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);
     s3_xml_open_root(&w, "DeleteResult");
@@ -297,11 +361,15 @@ static void delete_objects_work(gw_ctx_t *ctx)
         s3_xml_delete_object_t *o = &del.objects[i];
         s3_error_t err = S3_OK;
         const char *message = NULL;
+        uint8_t vid[META_ID_LEN];
+        char vid_text[GW_VERSION_ID_MAX] = "";
+        meta_object_t shown = {0};
         if (s3_key_validate(o->key) != 0)
             err = S3_ERR_INVALID_ARGUMENT;
-        else if (o->version_id.base != NULL && !h2o_memis(o->version_id.base, o->version_id.len, H2O_STRLIT("null")))
+        else if (o->version_id.base != NULL && gw_version_id_parse(o->version_id, vid) != 0)
             err = S3_ERR_NO_SUCH_VERSION;
-        else if ((ret = delete_key(ctx, o->key)) != 0)
+        else if ((ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning, &shown,
+                                   vid_text)) != 0)
             gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
@@ -314,6 +382,11 @@ static void delete_objects_work(gw_ctx_t *ctx)
             s3_xml_element(&w, "Key", o->key);
             if (o->version_id.base != NULL)
                 s3_xml_element(&w, "VersionId", o->version_id);
+            if (shown.flags & META_OBJ_DELETE_MARKER) {
+                s3_xml_element_bool(&w, "DeleteMarker", 1);
+                if (o->version_id.base == NULL) /* the marker this delete added */
+                    s3_xml_element_str(&w, "DeleteMarkerVersionId", vid_text);
+            }
             s3_xml_close(&w, "Deleted");
         }
     }

@@ -1,8 +1,9 @@
 /* gw_object_read.c — the read side of the object engine: find the visible version of a key and
  * read any range of it back.
  *
- * Lookup: every drive of the set returns the versions of the key it holds (a bounded few); their
- * records are copied into the object's arena (gw_object_internal.h) and decoded there, in place.
+ * Lookup: every drive of the set returns the versions of the key it holds (a bounded few: the
+ * null slot's, then the newest versioned ones); their records are copied into the object's arena
+ * (gw_object_internal.h) and decoded there, in place.
  * gw_quorum_resolve picks the visible version (the newest held by at least k drives) and says
  * whether a key without one is absent or out of reach; the drives that hold it are noted.
  *
@@ -63,6 +64,7 @@ static void *arena_alloc(gw_object_t *o, size_t len)
 typedef struct {
     gw_object_t *o;
     meta_key_t prefix;
+    meta_key_t slot; /* the null slot's key, when only the null version is asked for */
     const uint8_t *vid;
 } lookup_t;
 
@@ -81,6 +83,9 @@ static int collect_version(void *arg, const uint8_t *key, size_t klen, const uin
     uint8_t vid[META_ID_LEN];
     void *copy;
 
+    meta_bytes_t rec;
+    size_t pos = 0;
+
     if (n == GW_LOOKUP_VERSIONS)
         return 1;
     /* another version than the one asked for: skipped by its key, before it costs a copy */
@@ -90,10 +95,16 @@ static int collect_version(void *arg, const uint8_t *key, size_t klen, const uin
     if ((copy = arena_alloc(o, vlen)) == NULL)
         return -1;
     memcpy(copy, val, vlen);
-    /* a damaged record is the healer's business (its bytes stay in the arena until the free) */
-    if (meta_object_decode(copy, vlen, r) != 0 || (vc->vid != NULL && memcmp(r->vid, vc->vid, META_ID_LEN) != 0))
-        return 0;
-    o->nv[vc->slot] = n + 1;
+    /* A null slot may hold a new null version and those it replaces until the prune: each
+     * counts. A damaged record is the healer's business (its bytes stay in the arena until the
+     * free). */
+    while (n < GW_LOOKUP_VERSIONS && meta_slot_next(copy, vlen, &pos, &rec) == 1) {
+        r = &o->versions[vc->slot][n];
+        if (meta_object_decode(rec.base, rec.len, r) != 0 ||
+            (vc->vid != NULL && memcmp(r->vid, vc->vid, META_ID_LEN) != 0))
+            continue;
+        o->nv[vc->slot] = ++n;
+    }
     return 0;
 }
 
@@ -102,8 +113,24 @@ static void lookup_task(void *arg, size_t slot)
     lookup_t *l = arg;
     store_client_t *d = l->o->set->drives[slot]->client;
     version_collect_t vc = {l->o, slot, l->vid};
+    void *val;
+    size_t vlen;
+    int ret;
 
-    l->o->found[slot] = d == NULL ? STORE_EIO : store_client_record_scan(d, &l->prefix, NULL, 0, collect_version, &vc);
+    if (d == NULL) {
+        l->o->found[slot] = STORE_EIO;
+    } else if (l->slot.len > 0) {
+        /* the null version lives in one key: a point read, which RocksDB's bloom filters and
+         * the memtable answer without an iterator stepping over anything */
+        ret = store_client_record_get(d, &l->slot, &val, &vlen);
+        if (ret == 0) {
+            collect_version(&vc, l->slot.buf, l->slot.len, val, vlen);
+            free(val);
+        }
+        l->o->found[slot] = ret == STORE_ENOENT ? 0 : ret;
+    } else {
+        l->o->found[slot] = store_client_record_scan(d, &l->prefix, NULL, 0, collect_version, &vc);
+    }
 }
 
 static int decode_inline(gw_object_t *o);
@@ -141,9 +168,12 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
     if (o->shared)
         pthread_mutex_init(&o->lock, NULL);
 
+    static const uint8_t null_vid[META_ID_LEN];
     l.o = o;
     l.vid = vid;
-    if (meta_key_object_versions(bucket, key, &l.prefix) != 0) {
+    l.slot.len = 0;
+    if (meta_key_object_versions(bucket, key, &l.prefix) != 0 ||
+        (vid != NULL && memcmp(vid, null_vid, META_ID_LEN) == 0 && meta_key_object_null(bucket, key, &l.slot) != 0)) {
         ret = GW_EINVAL;
         goto fail;
     }

@@ -308,15 +308,15 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *resu
 }
 
 /* Takes a write that failed its quorum back from the drives it may have reached: their record of
- * exactly this version goes (the key names its modification time and version id, so no other
- * version is touched). Best effort: a drive out of reach keeps the record, which stays invisible
- * (fewer than k hold it) until a later write or delete of the key replaces it. Without this, such
- * leftovers plus drives that are down could look like a newer acknowledged write to a reader,
- * which must then answer 503 rather than risk a stale read (gw_quorum_resolve). The shards stay
- * for the orphan collector: a record may still surface where the delete did not reach. */
+ * exactly this version goes (store_client_object_takeback: a version key names its write, and
+ * the null slot drops only this version, so no other version is touched). Best effort: a drive out of reach keeps the
+ * record, which stays invisible (fewer than k hold it) until a later write or delete of the key replaces it. Without
+ * this, such leftovers plus drives that are down could look like a newer acknowledged write to a reader, which must
+ * then answer 503 rather than risk a stale read (gw_quorum_resolve). The shards stay for the orphan collector: a record
+ * may still surface where the delete did not reach. */
 typedef struct {
     gw_set_t *set;
-    meta_key_t key;
+    const meta_object_t *rec;
     const int *results;
 } rollback_t;
 
@@ -325,7 +325,7 @@ static void rollback_task(void *arg, size_t slot)
     rollback_t *rb = arg;
     store_client_t *d = rb->set->drives[slot]->client;
     if (d != NULL && rb->results[slot] != STORE_ESTALE) /* an absorbed write stored nothing */
-        store_client_record_delete(d, &rb->key);
+        store_client_object_takeback(d, rb->rec);
 }
 
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
@@ -342,9 +342,8 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     /* Drives that hold a newer version absorbed this one (STORE_ESTALE): acknowledged, but no
      * reason to prune anything there (gw_quorum_commit). */
     if ((ret = gw_quorum_commit(cm.results, width, gw_set_write_quorum(set), &prune, &heal)) != 0) {
-        rollback_t rb = {.set = set, .results = cm.results};
-        if (meta_key_object(rec->bucket, rec->key, rec->mtime_ns, rec->vid, &rb.key) == 0)
-            gw_set_fanout(set, rollback_task, &rb);
+        rollback_t rb = {.set = set, .rec = rec, .results = cm.results};
+        gw_set_fanout(set, rollback_task, &rb);
         return ret;
     }
     if (heal)

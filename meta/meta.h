@@ -3,11 +3,13 @@
  * Keys (all binary, compared bytewise by RocksDB):
  *   'B' bucket                                           bucket record
  *   'O' ns 0x00 esc(key) 0x00 0x01 be64(~mtime) vid      object version or delete marker
+ *   'O' ns 0x00 esc(key) 0x00 0x01 0x00 * 24             the null slot: the key's null version(s)
  *   'U' ns 0x00 esc(key) 0x00 0x01 upload_id             multipart upload
  *   'P' upload_id be32(part_number)                      uploaded part
  *   'I' access_key                                       IAM user / access key
  *   'C' bucket 0x00 name                                 bucket configuration document
  *   'L' name                                             namespace lock (store/lock.c)
+ *   'V' "layout"                                         the drive's layout version (le32)
  * Objects and uploads live under the bucket's namespace `ns`, not under its name: one
  * incarnation of a bucket (meta_bucket_ns), so a bucket deleted and created again starts empty
  * and whatever a racing writer left in the old incarnation is unreachable garbage.
@@ -17,6 +19,12 @@
  * order), and because the version suffix is the bitwise complement of the modification time,
  * the versions of a key come newest first (mtime must be >= 0; versions with the same mtime
  * follow in ascending vid order).
+ * The null version is not keyed by its time: it has one key per object key, the null slot,
+ * replaced in place, so overwriting an unversioned key leaves no tombstone in front of it (a
+ * delete is the only tombstone it ever gets). The slot sorts before the key's versions; its
+ * value is one object record, or while a new null version is not yet acknowledged a slot
+ * record holding it and the ones it replaces (meta_slot_encode), newest first by
+ * (mtime, vid); the drive engine orders and prunes them (store/object.c).
  * Bucket names and namespaces cannot contain 0x00, so they need no escaping.
  *
  * Records start with a magic byte, a format version and end with an xxh3-64 of everything
@@ -65,6 +73,14 @@ int meta_key_bucket(meta_bytes_t bucket, meta_key_t *out);
 /* Key of one object version; the null version has an all-zero vid. */
 int meta_key_object(meta_bytes_t bucket, meta_bytes_t key, int64_t mtime_ns, const uint8_t vid[META_ID_LEN],
                     meta_key_t *out);
+/* Key of the null slot of one object key (meta_key_parse_object gives it META_NULL_SLOT_MTIME). */
+int meta_key_object_null(meta_bytes_t bucket, meta_bytes_t key, meta_key_t *out);
+#define META_NULL_SLOT_MTIME ((int64_t)-1)
+/* Key of the drive's layout record ('V' "layout"). */
+int meta_key_layout(meta_key_t *out);
+/* The layout this build writes: 2, the null slot. Layout 1 (no layout record) kept every null
+ * version under its own time-stamped key; the drive engine migrates it at open. */
+#define META_LAYOUT_VERSION 2
 /* Prefix shared by every version of one object key. */
 int meta_key_object_versions(meta_bytes_t bucket, meta_bytes_t key, meta_key_t *out);
 /* Prefix of all object records of a bucket ('O' bucket 0x00). */
@@ -214,6 +230,22 @@ int meta_upload_decode(const void *buf, size_t len, meta_upload_t *out);
 int meta_part_decode(const void *buf, size_t len, meta_part_t *out);
 int meta_user_decode(const void *buf, size_t len, meta_user_t *out);
 
+/* The null slot's value: n encoded object records, newest first. One record is stored as itself
+ * (bytes equal to a plain object record, so a settled key costs readers nothing more), two to
+ * META_SLOT_MAX in a slot record (u8 magic, u8 version, u32 count, (u32 len, bytes)*, xxh3-64).
+ * META_ERANGE for n == 0 or n > META_SLOT_MAX. */
+#define META_SLOT_MAX 4
+int meta_slot_encode(const meta_bytes_t *recs, size_t n, meta_buf_t *out);
+/* Iterates the object records of a null slot's value (or of any object record's, which yields
+ * itself); *pos starts at 0. Returns 1 with the next record's bytes (borrowed from val), 0 at
+ * the end, META_ECORRUPT when the slot record's checksum or a length is wrong (checked whole at
+ * pos 0, before anything is returned). */
+int meta_slot_next(const void *val, size_t vlen, size_t *pos, meta_bytes_t *rec);
+/* The format version byte of any record value, or -1 when it is too short to have one. This
+ * build reads and writes META_RECORD_FORMAT. */
+#define META_RECORD_FORMAT 2
+int meta_record_format(const void *val, size_t vlen);
+
 /* Part i (0-based) of an object record; META_ENOENT when i >= part_count. */
 int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out);
 /* The binary checksum of part i (0-based), borrowed from the record; META_ENOENT when the record
@@ -278,6 +310,17 @@ typedef struct {
 } meta_db_stats_t;
 /* Fills out; 0, or META_EIO when a property could not be read (the others are filled still). */
 int meta_db_stats(meta_db_t *db, meta_db_stats_t *out);
+
+/* Compacts the keys in [start, end) to the last level, flushing the memtables first when they
+ * overlap the range: the range's tombstones and the records they deleted are dropped. Blocks
+ * for the whole compaction: call it from a background thread. */
+int meta_db_compact_range(meta_db_t *db, const void *start, size_t slen, const void *end, size_t elen);
+/* RocksDB's own size figures: SST bytes, its estimate of the live data in them, the memtables'
+ * bytes, its estimate of the keys, and the tombstones it holds (memtables and SST files). */
+typedef struct {
+    uint64_t sst_bytes, live_bytes, memtable_bytes, keys, tombstones;
+} meta_db_sizes_t;
+int meta_db_sizes(meta_db_t *db, meta_db_sizes_t *out);
 
 /* A batch of puts and deletes applied atomically and durably (synced WAL; concurrent
  * writers are group-committed by RocksDB). */

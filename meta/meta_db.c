@@ -391,6 +391,63 @@ int meta_db_property_int(meta_db_t *db, const char *name, uint64_t *out)
     return ret;
 }
 
+/* Compacts [start, end) down to the last level, flushing the memtables first when they overlap
+ * it (RocksDB's CompactRange does): every tombstone of the range and what it deleted is dropped,
+ * so scans of the range no longer walk them. Blocks for as long as the compaction takes. */
+int meta_db_compact_range(meta_db_t *db, const void *start, size_t slen, const void *end, size_t elen)
+{
+    rocksdb_compactoptions_t *co;
+    int ret;
+
+    if ((co = rocksdb_compactoptions_create()) == NULL)
+        return META_ENOMEM;
+    /* kForce: the last level too, where the tombstones of deleted records finally go */
+    rocksdb_compactoptions_set_bottommost_level_compaction(co, 2);
+    if ((ret = write_begin(db)) == 0) {
+        rocksdb_compact_range_opt(db->rdb, co, start, slen, end, elen);
+        write_end(db, NULL);
+    }
+    rocksdb_compactoptions_destroy(co);
+    return ret;
+}
+
+/* "# deletions=N" of RocksDB's aggregated table properties: the tombstones in SST files. */
+static uint64_t sst_deletions(rocksdb_t *rdb)
+{
+    char *props = rocksdb_property_value(rdb, "rocksdb.aggregated-table-properties");
+    const char *p;
+    uint64_t n = 0;
+
+    if (props == NULL)
+        return 0;
+    if ((p = strstr(props, "# deletions=")) != NULL)
+        n = strtoull(p + strlen("# deletions="), NULL, 10);
+    rocksdb_free(props);
+    return n;
+}
+
+int meta_db_sizes(meta_db_t *db, meta_db_sizes_t *out)
+{
+    meta_memtable_stats_t m;
+    int ret = META_EIO;
+
+    memset(out, 0, sizeof(*out));
+    if ((ret = meta_db_memtable_stats(db, &m)) != 0)
+        return ret;
+    out->memtable_bytes = m.bytes;
+    out->tombstones = m.deletes;
+    ret = META_EIO;
+    pthread_rwlock_rdlock(&db->lock);
+    if (db->rdb != NULL && rocksdb_property_int(db->rdb, "rocksdb.total-sst-files-size", &out->sst_bytes) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.estimate-live-data-size", &out->live_bytes) == 0 &&
+        rocksdb_property_int(db->rdb, "rocksdb.estimate-num-keys", &out->keys) == 0) {
+        out->tombstones += sst_deletions(db->rdb);
+        ret = 0;
+    }
+    pthread_rwlock_unlock(&db->lock);
+    return ret;
+}
+
 int meta_db_stats(meta_db_t *db, meta_db_stats_t *out)
 {
     int ret = 0;

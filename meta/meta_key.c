@@ -28,7 +28,8 @@ enum {
     KEY_TAG_PART = 'P',
     KEY_TAG_USER = 'I',
     KEY_TAG_CONFIG = 'C',
-    KEY_TAG_LOCK = 'L'
+    KEY_TAG_LOCK = 'L',
+    KEY_TAG_LAYOUT = 'V'
 };
 
 /* A bucket name is at most 63 bytes and has no 0x00, which the key layout uses as separator. */
@@ -130,6 +131,30 @@ int meta_key_object(meta_bytes_t bucket, meta_bytes_t key, int64_t mtime_ns, con
     yc_put_be64(out->buf + out->len, ~(uint64_t)mtime_ns);
     out->len += 8;
     put_bytes(out, vid, META_ID_LEN);
+    return 0;
+}
+
+/* Key of the null slot: the tail of a version key with every byte 0, which no version key has
+ * (its complemented time would be negative), so the slot sorts before every version of the key. */
+int meta_key_object_null(meta_bytes_t bucket, meta_bytes_t key, meta_key_t *out)
+{
+    int ret;
+
+    if ((ret = put_object_head(KEY_TAG_OBJECT, bucket, key, out)) != 0)
+        return ret;
+    memset(out->buf + out->len, 0, 8 + META_ID_LEN);
+    out->len += 8 + META_ID_LEN;
+    return 0;
+}
+
+/* Key of the drive's layout record. */
+int meta_key_layout(meta_key_t *out)
+{
+    static const char name[] = "layout";
+
+    out->len = 0;
+    put_byte(out, KEY_TAG_LAYOUT);
+    put_bytes(out, name, sizeof(name) - 1);
     return 0;
 }
 
@@ -271,9 +296,14 @@ int meta_key_parse_object(const uint8_t *enc, size_t len, meta_bytes_t *bucket, 
     if (len - pos != tail)
         return META_ECORRUPT;
     if (enc[0] == KEY_TAG_OBJECT) {
+        static const uint8_t zero[8 + META_ID_LEN];
+
         inv = ~yc_get_be64(enc + pos);
-        if (inv > (uint64_t)INT64_MAX) /* the encoder never writes a negative time */
+        if (memcmp(enc + pos, zero, sizeof(zero)) == 0) {
+            inv = (uint64_t)META_NULL_SLOT_MTIME; /* the null slot */
+        } else if (inv > (uint64_t)INT64_MAX) {   /* the encoder never writes a negative time */
             return META_ECORRUPT;
+        }
         pos += 8;
     }
     if (bucket != NULL) {

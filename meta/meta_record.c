@@ -21,6 +21,10 @@
  * fixed 44-byte entries (u32 number, u64 size, data_id[16], etag[16]). Part checksums are one string
  * field too: part_count binary checksums of one size laid end to end (their size is the field's
  * length over part_count), so part i's is found without a walk.
+ *
+ * A null slot's value (meta.h) is one object record, or a slot record wrapping two to
+ * META_SLOT_MAX of them: u8 magic | u8 version | u32 count | (u32 len | record)* | u64 xxh3-64.
+ * The wrapped records keep their own checksums; the slot's covers the framing.
  */
 #include "meta/meta.h"
 #include "meta/meta_internal.h"
@@ -30,8 +34,15 @@
 #include <string.h>
 #include <xxhash.h>
 
-enum { MAGIC_BUCKET = 0xB0, MAGIC_OBJECT = 0xB1, MAGIC_UPLOAD = 0xB2, MAGIC_PART = 0xB3, MAGIC_USER = 0xB4 };
-#define RECORD_VERSION  2
+enum {
+    MAGIC_BUCKET = 0xB0,
+    MAGIC_OBJECT = 0xB1,
+    MAGIC_UPLOAD = 0xB2,
+    MAGIC_PART = 0xB3,
+    MAGIC_USER = 0xB4,
+    MAGIC_SLOT = 0xB5
+};
+#define RECORD_VERSION  META_RECORD_FORMAT
 #define RECORD_HASH_LEN 8
 #define PART_REF_LEN    (4 + 8 + META_ID_LEN + 16)
 #define EC_MAX_SHARDS   16
@@ -669,4 +680,75 @@ int meta_kv_next(meta_bytes_t kv, size_t *pos, meta_bytes_t *name, meta_bytes_t 
     if (value != NULL)
         *value = v;
     return 1;
+}
+
+/* ---- null slot ---- */
+
+int meta_slot_encode(const meta_bytes_t *recs, size_t n, meta_buf_t *out)
+{
+    writer_t w;
+
+    if (n == 0 || n > META_SLOT_MAX)
+        return META_ERANGE;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].len == 0)
+            return META_ERANGE;
+    if (n == 1) { /* a settled slot is the plain record: readers pay nothing for the slot */
+        size_t start = out->len;
+        w = (writer_t){.out = out, .start = start};
+        w_raw(&w, recs[0].base, recs[0].len);
+        if (w.err != 0)
+            out->len = start;
+        return w.err;
+    }
+    w_begin(&w, out, MAGIC_SLOT);
+    w_u32(&w, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        w_bytes(&w, recs[i]);
+    return w_end(&w);
+}
+
+int meta_slot_next(const void *val, size_t vlen, size_t *pos, meta_bytes_t *rec)
+{
+    const uint8_t *p = val;
+    reader_t r;
+    int ret;
+
+    if (vlen == 0 || val == NULL)
+        return META_ECORRUPT;
+    if (p[0] != MAGIC_SLOT) { /* a plain record: itself, once */
+        if (*pos != 0)
+            return 0;
+        *pos = vlen;
+        rec->base = val;
+        rec->len = vlen;
+        return 1;
+    }
+    if ((ret = r_begin(&r, val, vlen, MAGIC_SLOT)) != 0)
+        return ret;
+    if (*pos == 0) {
+        /* the whole framing is checked before the first record is handed out */
+        uint32_t n = r_u32(&r);
+        if (n < 2 || n > META_SLOT_MAX)
+            return META_ECORRUPT;
+        for (uint32_t i = 0; i < n; i++)
+            if (r_bytes(&r).base == NULL)
+                return META_ECORRUPT;
+        if (r_end(&r) != 0)
+            return META_ECORRUPT;
+        *pos = 2 + 4;
+    }
+    if (*pos >= vlen - RECORD_HASH_LEN)
+        return 0;
+    r.pos = *pos;
+    *rec = r_bytes(&r);
+    if (r.bad || rec->base == NULL)
+        return META_ECORRUPT;
+    *pos = r.pos;
+    return 1;
+}
+
+int meta_record_format(const void *val, size_t vlen)
+{
+    return val != NULL && vlen >= 2 ? ((const uint8_t *)val)[1] : -1;
 }

@@ -25,6 +25,7 @@ typedef struct {
     int (*shard_verify)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index);
     int (*object_put)(store_client_t *c, const meta_object_t *r);
     int (*object_prune)(store_client_t *c, const meta_object_t *keep);
+    int (*object_takeback)(store_client_t *c, const meta_object_t *r);
     int (*object_get)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,
                       meta_object_t *out);
     int (*object_delete)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid);

@@ -38,7 +38,7 @@
  *   GET    shards/<id>/<i>/stat                     -> u64 data length
  *   DELETE shards/<id>/<i>                          -> empty
  *   POST   shards/<id>/<i>/verify                   -> empty
- *   POST   objects/put | objects/prune              body: an encoded meta_object record
+ *   POST   objects/put | prune | takeback           body: an encoded meta_object record
  *   POST   objects/get | objects/delete             body: lp(bucket) lp(key) u8 has_vid [vid]
  *                                                   -> get: the raw record
  *   POST   records/put                              body: lp(key) value (the rest of the body)
@@ -287,6 +287,11 @@ static int net_object_put(store_client_t *bc, const meta_object_t *r)
 static int net_object_prune(store_client_t *bc, const meta_object_t *keep)
 {
     return object_record_call(bc, "objects/prune", keep);
+}
+
+static int net_object_takeback(store_client_t *bc, const meta_object_t *r)
+{
+    return object_record_call(bc, "objects/takeback", r);
 }
 
 /* lp(bucket) lp(key) u8 has_vid [vid] into out; the length, or STORE_EINVAL. */
@@ -563,6 +568,7 @@ static const store_client_ops_t net_ops = {
     .shard_verify = net_shard_verify,
     .object_put = net_object_put,
     .object_prune = net_object_prune,
+    .object_takeback = net_object_takeback,
     .object_get = net_object_get,
     .object_delete = net_object_delete,
     .record_put = net_record_put,

@@ -1,16 +1,9 @@
-/* drive.c — opening a drive: its directory layout, its RocksDB, and the temp-file sweep.
+/* drive.c — a drive's free space, its paths and the drive engine's error mapping (opening and
+ * closing: open.c).
  *
  * Layout (see store.h): db/, shards/00 .. shards/ff, tmp/. All 256 shard directories are made
- * when the drive is created, so the write path never calls mkdir and never races another
- * writer creating the same directory.
- *
- * Order at open matters: the RocksDB is opened first because RocksDB takes an exclusive lock
- * on its directory; only a process holding the drive may sweep tmp/, otherwise it could delete
- * the half-written shards of another process serving the same drive. Everything left in tmp/
- * belongs to a writer that died before committing: no record can refer to it (records are
- * written after the rename out of tmp/), so removing it loses nothing. A drive whose database
- * could only open read-only (a full disk) holds no RocksDB lock, so it does not sweep: the
- * files wait for the next open.
+ * when the drive is created (open.c), so the write path never calls mkdir and never races
+ * another writer creating the same directory.
  *
  * Free space: statvfs is cheap but not free, and writes come by the thousand, so the free bytes
  * are read again only when 10 ms passed or this drive admitted an eighth of its reserve since
@@ -272,125 +265,4 @@ int store_shard_tmp_path(store_drive_t *d, const uint8_t data_id[META_ID_LEN], u
     yc_hex(data_id, META_ID_LEN, hex);
     n = snprintf(path, PATH_MAX, "%s/tmp/%s.%u.%llu", d->path, hex, index, (unsigned long long)seq);
     return n < 0 || n >= PATH_MAX ? STORE_EINVAL : 0;
-}
-
-static int make_dir(const char *path)
-{
-    if (store_sys()->mkdir(path, 0700) != 0 && errno != EEXIST)
-        return store_errno(errno);
-    return 0;
-}
-
-/* Creates the layout; every step tolerates a previous, interrupted creation. */
-static int create_layout(const char *dir)
-{
-    char path[PATH_MAX];
-    int ret;
-
-    if ((ret = make_dir(dir)) != 0)
-        return ret;
-    snprintf(path, sizeof(path), "%s/shards", dir);
-    if ((ret = make_dir(path)) != 0)
-        return ret;
-    for (unsigned i = 0; i < 256; i++) {
-        snprintf(path, sizeof(path), "%s/shards/%02x", dir, i);
-        if ((ret = make_dir(path)) != 0)
-            return ret;
-    }
-    snprintf(path, sizeof(path), "%s/shards", dir);
-    if ((ret = store_fsync_dir(path)) != 0)
-        return ret;
-    snprintf(path, sizeof(path), "%s/tmp", dir);
-    if ((ret = make_dir(path)) != 0)
-        return ret;
-    return store_fsync_dir(dir);
-}
-
-/* Removes every entry of tmp/ (only files live there). */
-static int sweep_tmp(const char *dir)
-{
-    const store_sys_t *sys = store_sys();
-    char path[PATH_MAX];
-    struct dirent *e;
-    DIR *dp;
-    int ret = 0;
-
-    snprintf(path, sizeof(path), "%s/tmp", dir);
-    if ((dp = sys->opendir(path)) == NULL)
-        return store_errno(errno);
-    while ((e = sys->readdir(dp)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (sys->unlinkat(dirfd(dp), e->d_name, 0) != 0 && errno != ENOENT) {
-            ret = store_errno(errno);
-            break;
-        }
-    }
-    sys->closedir(dp);
-    return ret;
-}
-
-int store_drive_open(const char *dir, int create, store_drive_t **out)
-{
-    char path[PATH_MAX];
-    store_drive_t *d = NULL;
-    struct stat st;
-    int ret;
-
-    /* Room for the longest name below the drive: "/shards/xx/" + 32 hex + "." + index. */
-    if (strlen(dir) > PATH_MAX - 64)
-        return STORE_EINVAL;
-    if (create && (ret = create_layout(dir)) != 0)
-        return ret;
-    snprintf(path, sizeof(path), "%s/shards", dir);
-    if (store_sys()->stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return STORE_ENOENT;
-
-    if ((d = calloc(1, sizeof(*d))) == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
-        pthread_mutex_init(&d->key_locks[i], NULL);
-    pthread_mutex_init(&d->reopen_lock, NULL);
-    if ((d->path = strdup(dir)) == NULL) {
-        ret = -ENOMEM;
-        goto fail;
-    }
-    snprintf(path, sizeof(path), "%s/db", dir);
-    if ((ret = meta_db_open(path, create, &d->db)) != 0) {
-        d->db = NULL;
-        ret = store_meta_err(ret);
-        goto fail;
-    }
-    if (!meta_db_read_only(d->db) && (ret = sweep_tmp(dir)) != 0)
-        goto fail;
-    *out = d;
-    return 0;
-
-fail:
-    store_drive_close(d);
-    return ret;
-}
-
-/* Closes the drive; the caller has stopped every thread using it. */
-void store_drive_close(store_drive_t *d)
-{
-    if (d == NULL)
-        return;
-    if (d->db != NULL)
-        meta_db_close(d->db);
-    for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
-        pthread_mutex_destroy(&d->key_locks[i]);
-    pthread_mutex_destroy(&d->reopen_lock);
-    free(d->path);
-    free(d);
-}
-
-meta_db_t *store_drive_db(store_drive_t *d)
-{
-    return d->db;
-}
-
-const char *store_drive_path(const store_drive_t *d)
-{
-    return d->path;
 }

@@ -84,11 +84,17 @@ static int add_object_refs(void *arg, const uint8_t *key, size_t klen, const uin
 {
     meta_object_t r;
     meta_part_ref_t p;
-    if (meta_object_decode(val, vlen, &r) != 0)
-        return 0; /* a damaged record cannot name its parts: the healer rewrites record and shards */
-    for (uint32_t i = 0; i < r.part_count; i++)
-        if (meta_object_part(&r, i, &p) == 0 && set_add(arg, p.data_id) != 0)
-            return -ENOMEM;
+    meta_bytes_t rec;
+    size_t pos = 0;
+
+    /* a null slot holds several records while a write is pending; every one keeps its files */
+    while (meta_slot_next(val, vlen, &pos, &rec) == 1) {
+        if (meta_object_decode(rec.base, rec.len, &r) != 0)
+            continue; /* a damaged record cannot name its parts: the healer rewrites record and shards */
+        for (uint32_t i = 0; i < r.part_count; i++)
+            if (meta_object_part(&r, i, &p) == 0 && set_add(arg, p.data_id) != 0)
+                return -ENOMEM;
+    }
     return 0;
 }
 

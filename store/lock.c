@@ -114,9 +114,10 @@ int store_lock_release(store_drive_t *d, meta_bytes_t name, const uint8_t owner[
     pthread_mutex_lock(mutex);
     ret = current_holder(d, &key, holder, &until);
     /* only the holder's release counts: a late release must not free a lock taken over since */
-    if (ret == 1 && memcmp(holder, owner, META_ID_LEN) == 0)
-        ret = store_meta_err(meta_db_delete(d->db, key.buf, key.len));
-    else if (ret >= 0)
+    if (ret == 1 && memcmp(holder, owner, META_ID_LEN) == 0) {
+        if ((ret = store_meta_err(meta_db_delete(d->db, key.buf, key.len))) == 0)
+            store_compact_note(d, key.buf, key.len, 1);
+    } else if (ret >= 0)
         ret = 0;
     pthread_mutex_unlock(mutex);
     return ret;

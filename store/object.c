@@ -5,30 +5,35 @@
  * that names them is durably gone. A crash in between leaves orphan files, never a record
  * whose data is missing.
  *
- * The null version (all-zero vid) is the one version unversioned buckets keep. Its key carries
- * the modification time, so a new null version has a different key from the one it replaces.
- * Replacing is two steps, because the new version may still fail to reach a write quorum on
- * the other drives of its set, and then the old one must still be whole: store_object_put
- * adds the new record beside the old (readers take the newest), and store_object_prune,
- * called by the gateway once the quorum acknowledged, deletes the older null versions and
- * their shard files. The scans and writes of one key must not interleave on this drive, so
- * puts, prunes and deletes of one key take one of STORE_KEY_LOCKS mutexes chosen by a hash of
- * bucket and key.
+ * The null version (all-zero vid) is the one version unversioned buckets keep. It lives in the
+ * key's null slot (meta.h): one RocksDB key per object key, replaced in place, so an overwrite
+ * leaves no tombstone for later reads and listings to walk past. Replacing is still two steps,
+ * because the new version may fail to reach a write quorum on the other drives of its set, and
+ * then the old one must still be whole: store_object_put writes the slot with the new version
+ * in front of the ones it replaces (readers take the newest), and store_object_prune, called by
+ * the gateway once the quorum acknowledged, writes it again with the older ones dropped, then
+ * deletes their shard files; store_object_takeback removes a version whose write failed. The
+ * reads and writes of one slot must not interleave on this drive, so puts, prunes, takebacks
+ * and deletes of one key take one of STORE_KEY_LOCKS mutexes chosen by a hash of bucket and key.
  *
- * Concurrent writers of one key are ordered by modification time on every drive (the design's
- * rule), so drives that saw two null-version puts in different orders keep the same one: a put
- * older than the null version already stored is absorbed — the record is not written and its
- * shard files are deleted, as if it had been written and replaced at once — and reported as
- * STORE_ESTALE: the drive does not hold that version, so it must not count towards its quorum.
+ * Concurrent writers of one key are ordered by (modification time, version id) on every drive
+ * (the design's rule; the first part's data id and the size break a tie of two writes in the
+ * same nanosecond, so that every drive picks the same one), kept in the records of the slot and
+ * compared under the lock. A put older than the newest null version already stored is absorbed
+ * — the slot is not written and its shard files are deleted, as if it had been written and
+ * replaced at once — and reported as STORE_ESTALE: the drive does not hold that version, so it
+ * must not count towards its quorum. A slot holds at most META_SLOT_MAX versions: one that
+ * would be pushed out is the oldest of several writes none of which was acknowledged yet.
  *
  * Free space (store.h): a put asks the drive for room for its record (half the reserve must stay
- * free), before it scans or locks anything; deletes and prunes only need a database that takes
+ * free), before it reads or locks anything; deletes and prunes only need a database that takes
  * writes, and ask the drive to flush when it is short, so that the deleted records leave the WAL.
  *
  * A data id belongs to one record: deleting or replacing a version deletes the shard files of
- * every part it references (shard index from the record), except those the new record shares.
+ * every part it references (shard index from the record), except those a kept version shares.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -36,11 +41,18 @@
 
 static const uint8_t null_vid[META_ID_LEN];
 
+static int is_null_vid(const uint8_t *vid)
+{
+    return memcmp(vid, null_vid, META_ID_LEN) == 0;
+}
+
 static pthread_mutex_t *key_lock(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key)
 {
     uint64_t h = XXH3_64bits_withSeed(key.base, key.len, XXH3_64bits(bucket.base, bucket.len));
     return &d->key_locks[h % STORE_KEY_LOCKS];
 }
+
+/* ---------------------------------------------------------------- versioned records */
 
 /* One version found by a scan: its key and a private copy of its record. */
 typedef struct {
@@ -65,8 +77,10 @@ static int version_scan_cb(void *arg, const uint8_t *key, size_t klen, const uin
     int64_t mtime;
 
     /* Every key under the versions prefix is a version of this object key (meta.h's escaping
-     * keeps longer keys out); one that does not parse is skipped, not trusted. */
-    if (klen > sizeof(s->found[0].key.buf) || meta_key_parse_object(key, klen, NULL, NULL, NULL, &mtime, vid) != 0)
+     * keeps longer keys out); one that does not parse is skipped, not trusted, and so is the
+     * null slot, which null_slot_read reads. */
+    if (klen > sizeof(s->found[0].key.buf) || meta_key_parse_object(key, klen, NULL, NULL, NULL, &mtime, vid) != 0 ||
+        mtime == META_NULL_SLOT_MTIME)
         return 0;
     if (s->vid != NULL && memcmp(vid, s->vid, META_ID_LEN) != 0)
         return 0;
@@ -97,8 +111,8 @@ static void version_scan_dispose(version_scan_t *s)
     free(s->found);
 }
 
-/* Finds the versions of bucket/key whose vid is vid (NULL: any), newest first; unless all is
- * set the scan stops at the first, so vid NULL finds the newest version. */
+/* Finds the versioned records of bucket/key whose vid is vid (NULL: any), newest first; unless
+ * all is set the scan stops at the first, so vid NULL finds the newest. */
 static int find_versions(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, int all,
                          version_scan_t *s)
 {
@@ -116,6 +130,8 @@ static int find_versions(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key
     return store_meta_err(ret);
 }
 
+/* ---------------------------------------------------------------- shard files */
+
 static int references_data(const meta_object_t *r, const uint8_t data_id[META_ID_LEN])
 {
     meta_part_ref_t p;
@@ -129,35 +145,12 @@ static int references_data(const meta_object_t *r, const uint8_t data_id[META_ID
     return 0;
 }
 
-/* Deletes this drive's shard files of record r, but those that keep (if any) still uses.
- * Best effort: a file that cannot be removed is an orphan, which costs space, not data. */
-static void delete_record_shards(store_drive_t *d, const meta_object_t *r, const meta_object_t *keep)
+/* Deletes this drive's shard files of record r but those that one of the n records in keep
+ * still uses. Best effort: a file that cannot be removed is an orphan, which costs space, not
+ * data. */
+static void delete_record_shards(store_drive_t *d, const meta_object_t *r, const meta_object_t *const *keep, size_t n)
 {
     meta_part_ref_t p;
-
-    if (r->flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE))
-        return;
-    for (uint32_t i = 0; i < r->part_count; i++) {
-        if (meta_object_part(r, i, &p) == 0 && !references_data(keep, p.data_id))
-            store_shard_delete(d, p.data_id, r->shard_index);
-    }
-}
-
-/* Same, from a stored record's bytes; an undecodable record's files cannot be named. */
-static void delete_raw_record_shards(store_drive_t *d, const found_version_t *f, const meta_object_t *keep)
-{
-    meta_object_t r;
-
-    if (meta_object_decode(f->val, f->vlen, &r) == 0)
-        delete_record_shards(d, &r, keep);
-}
-
-/* Deletes r's shard files that none of the stored versions in s refers to: r lost to a newer
- * stored version, but that version may share data with it (a retried write). */
-static void delete_unshared_shards(store_drive_t *d, const meta_object_t *r, const version_scan_t *s)
-{
-    meta_part_ref_t p;
-    meta_object_t old;
     int shared;
 
     if (r->flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE))
@@ -166,80 +159,245 @@ static void delete_unshared_shards(store_drive_t *d, const meta_object_t *r, con
         if (meta_object_part(r, i, &p) != 0)
             continue;
         shared = 0;
-        for (size_t j = 0; j < s->count && !shared; j++)
-            shared =
-                meta_object_decode(s->found[j].val, s->found[j].vlen, &old) == 0 && references_data(&old, p.data_id);
+        for (size_t j = 0; j < n && !shared; j++)
+            shared = references_data(keep[j], p.data_id);
         if (!shared)
             store_shard_delete(d, p.data_id, r->shard_index);
     }
 }
 
-/* Writes a null version beside the older ones (store_object_prune removes them later). Called
- * with the key's lock held. */
-static int put_null_version(store_drive_t *d, const meta_object_t *r, const meta_key_t *key, const meta_buf_t *val)
+/* Same, from a stored record's bytes; an undecodable record's files cannot be named. */
+static void delete_raw_record_shards(store_drive_t *d, const found_version_t *f)
 {
-    version_scan_t s;
-    int ret, newer_stored = 0;
+    meta_object_t r;
 
-    if ((ret = find_versions(d, r->bucket, r->key, null_vid, 1, &s)) != 0)
-        goto fail;
-    for (size_t i = 0; i < s.count; i++) {
-        if (s.found[i].mtime_ns > r->mtime_ns)
-            newer_stored = 1;
-    }
-    if (newer_stored) {
-        delete_unshared_shards(d, r, &s);
-        ret = STORE_ESTALE;
-        goto fail;
-    }
-    ret = store_meta_err(meta_db_put(d->db, key->buf, key->len, val->base, val->len));
+    if (meta_object_decode(f->val, f->vlen, &r) == 0)
+        delete_record_shards(d, &r, NULL, 0);
+}
 
-fail:
-    version_scan_dispose(&s);
+/* ---------------------------------------------------------------- the null slot */
+
+/* The order of concurrent writers: > 0 when a was written after b, 0 for the same write. */
+static int version_cmp(const meta_object_t *a, const meta_object_t *b)
+{
+    uint8_t da[META_ID_LEN] = {0}, db[META_ID_LEN] = {0};
+    meta_part_ref_t p;
+    int c;
+
+    if (a->mtime_ns != b->mtime_ns)
+        return a->mtime_ns > b->mtime_ns ? 1 : -1;
+    if ((c = memcmp(a->vid, b->vid, META_ID_LEN)) != 0)
+        return c;
+    if (a->part_count > 0 && meta_object_part(a, 0, &p) == 0)
+        memcpy(da, p.data_id, META_ID_LEN);
+    if (b->part_count > 0 && meta_object_part(b, 0, &p) == 0)
+        memcpy(db, p.data_id, META_ID_LEN);
+    if ((c = memcmp(da, db, META_ID_LEN)) != 0)
+        return c;
+    if (a->size != b->size)
+        return a->size > b->size ? 1 : -1;
+    if (a->flags != b->flags)
+        return a->flags > b->flags ? 1 : -1;
+    return 0;
+}
+
+/* A null slot as read from the drive: its value and its records, decoded in place. */
+typedef struct {
+    meta_key_t key;
+    void *val; /* from meta_db_get; NULL when the key has no null version here */
+    size_t vlen;
+    meta_bytes_t raw[META_SLOT_MAX];
+    meta_object_t rec[META_SLOT_MAX];
+    size_t n;
+} null_slot_t;
+
+static void null_slot_dispose(null_slot_t *s)
+{
+    free(s->val);
+    s->val = NULL;
+    s->n = 0;
+}
+
+/* Reads the null slot of bucket/key. A record in it that does not decode is left out: the
+ * healer rewrites it, and the next write of the slot drops it. */
+static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, null_slot_t *s)
+{
+    meta_bytes_t rec;
+    size_t pos = 0;
+    int ret;
+
+    s->val = NULL;
+    s->vlen = 0;
+    s->n = 0;
+    if ((ret = meta_key_object_null(bucket, key, &s->key)) != 0)
+        return store_meta_err(ret);
+    ret = meta_db_get(d->db, s->key.buf, s->key.len, &s->val, &s->vlen);
+    if (ret == META_ENOENT) {
+        s->val = NULL;
+        return 0;
+    }
+    if (ret != 0)
+        return store_meta_err(ret);
+    while (s->n < META_SLOT_MAX && meta_slot_next(s->val, s->vlen, &pos, &rec) == 1) {
+        if (meta_object_decode(rec.base, rec.len, &s->rec[s->n]) == 0)
+            s->raw[s->n++] = rec;
+    }
+    return 0;
+}
+
+/* Writes the slot with the n records raw (newest first), or deletes it when n is 0; replaced:
+ * the slot held a value before. */
+static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced)
+{
+    meta_buf_t val = {0};
+    int ret;
+
+    if (n == 0) {
+        if ((ret = meta_db_delete(d->db, key->buf, key->len)) == 0)
+            store_compact_note(d, key->buf, key->len, 1);
+        return store_meta_err(ret);
+    }
+    if ((ret = meta_slot_encode(raw, n, &val)) == 0)
+        ret = meta_db_put(d->db, key->buf, key->len, val.base, val.len);
+    meta_buf_dispose(&val);
+    if (ret == 0 && replaced)
+        store_compact_note(d, key->buf, key->len, 1); /* the old value stays until a compaction */
+    return store_meta_err(ret);
+}
+
+/* Deletes the shard files of the records of s not in keep[] (by index), but those a kept
+ * record (or extra, may be NULL) shares. */
+static void delete_dropped_shards(store_drive_t *d, const null_slot_t *s, const uint8_t *kept,
+                                  const meta_object_t *extra)
+{
+    const meta_object_t *keep[META_SLOT_MAX + 1];
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->n; i++)
+        if (kept[i])
+            keep[n++] = &s->rec[i];
+    if (extra != NULL)
+        keep[n++] = extra;
+    for (size_t i = 0; i < s->n; i++)
+        if (!kept[i])
+            delete_record_shards(d, &s->rec[i], keep, n);
+}
+
+/* Puts a null version in front of the ones it replaces. Called with the key's lock held. */
+static int put_null_version(store_drive_t *d, const meta_object_t *r, const meta_buf_t *val)
+{
+    meta_bytes_t raw[META_SLOT_MAX];
+    uint8_t kept[META_SLOT_MAX] = {0};
+    null_slot_t s;
+    size_t n = 0;
+    int ret;
+
+    if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
+        return ret;
+    for (size_t i = 0; i < s.n; i++) {
+        if (version_cmp(&s.rec[i], r) > 0) {
+            /* absorbed: its files go, but those a stored version shares (a retried write) */
+            const meta_object_t *keep[META_SLOT_MAX];
+            for (size_t j = 0; j < s.n; j++)
+                keep[j] = &s.rec[j];
+            delete_record_shards(d, r, keep, s.n);
+            ret = STORE_ESTALE;
+            goto out;
+        }
+    }
+    raw[n++] = (meta_bytes_t){(const char *)val->base, val->len};
+    /* the same write again (a retry, a heal) replaces its copy; older ones wait for the prune */
+    for (size_t i = 0; i < s.n && n < META_SLOT_MAX; i++) {
+        if (version_cmp(&s.rec[i], r) == 0)
+            continue;
+        raw[n++] = s.raw[i];
+        kept[i] = 1;
+    }
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL)) != 0)
+        goto out;
+    delete_dropped_shards(d, &s, kept, r);
+
+out:
+    null_slot_dispose(&s);
     return ret;
 }
 
 int store_object_prune(store_drive_t *d, const meta_object_t *keep)
 {
     pthread_mutex_t *lock = key_lock(d, keep->bucket, keep->key);
-    meta_batch_t *batch = NULL;
-    version_scan_t s;
-    size_t older = 0;
+    meta_bytes_t raw[META_SLOT_MAX];
+    uint8_t kept[META_SLOT_MAX] = {0};
+    null_slot_t s = {0};
+    size_t n = 0;
     int ret;
 
-    if (memcmp(keep->vid, null_vid, META_ID_LEN) != 0)
+    if (!is_null_vid(keep->vid))
         return 0;
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
     pthread_mutex_lock(lock);
-    if ((ret = find_versions(d, keep->bucket, keep->key, null_vid, 1, &s)) != 0)
-        goto fail;
-    if ((batch = meta_batch_new()) == NULL) {
-        ret = -ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < s.count; i++) {
-        if (s.found[i].mtime_ns < keep->mtime_ns) {
-            meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
-            older++;
+    if ((ret = null_slot_read(d, keep->bucket, keep->key, &s)) != 0)
+        goto out;
+    for (size_t i = 0; i < s.n; i++) {
+        if (version_cmp(&s.rec[i], keep) >= 0) {
+            raw[n++] = s.raw[i];
+            kept[i] = 1;
         }
     }
-    if (older > 0 && (ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
-        goto fail;
+    if (n == s.n) /* nothing older: the slot is settled */
+        goto out;
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL)) != 0)
+        goto out;
     /* The old records are durably gone: their files can go (under the lock, so that a put of
      * the same key cannot start referring to them again meanwhile). */
-    for (size_t i = 0; i < s.count; i++)
-        if (s.found[i].mtime_ns < keep->mtime_ns)
-            delete_raw_record_shards(d, &s.found[i], keep);
-    if (older > 0)
+    delete_dropped_shards(d, &s, kept, keep);
+    if (n == 0)
         store_space_deleted(d);
-    ret = 0;
 
-fail:
+out:
     pthread_mutex_unlock(lock);
-    if (batch != NULL)
-        meta_batch_free(batch);
-    version_scan_dispose(&s);
+    null_slot_dispose(&s);
+    return ret;
+}
+
+int store_object_takeback(store_drive_t *d, const meta_object_t *r)
+{
+    pthread_mutex_t *lock = key_lock(d, r->bucket, r->key);
+    meta_bytes_t raw[META_SLOT_MAX];
+    null_slot_t s = {0};
+    meta_key_t key;
+    size_t n = 0;
+    int ret;
+
+    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
+        return ret;
+    if (!is_null_vid(r->vid)) {
+        /* a version key names exactly one write */
+        if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0)
+            return store_meta_err(ret);
+        if ((ret = store_meta_err(meta_db_delete(d->db, key.buf, key.len))) == 0) {
+            store_compact_note(d, key.buf, key.len, 1);
+            store_space_deleted(d);
+        }
+        return ret;
+    }
+    pthread_mutex_lock(lock);
+    if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
+        goto out;
+    for (size_t i = 0; i < s.n; i++)
+        if (version_cmp(&s.rec[i], r) != 0)
+            raw[n++] = s.raw[i];
+    if (n == s.n) {
+        ret = STORE_ENOENT;
+        goto out;
+    }
+    /* Its shard files stay for the orphan collector: a drive whose answer was lost may still
+     * hold the record elsewhere (gw_object_commit), and a record must never name deleted files. */
+    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL);
+
+out:
+    pthread_mutex_unlock(lock);
+    null_slot_dispose(&s);
     return ret;
 }
 
@@ -257,14 +415,14 @@ int store_object_put(store_drive_t *d, const meta_object_t *r)
     }
     if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, key.len + val.len)) != 0)
         goto fail;
-    if (memcmp(r->vid, null_vid, META_ID_LEN) != 0) {
+    if (!is_null_vid(r->vid)) {
         /* A versioned put adds a key no other put writes: nothing to replace, no lock. */
         ret = store_meta_err(meta_db_put(d->db, key.buf, key.len, val.base, val.len));
         goto fail;
     }
     lock = key_lock(d, r->bucket, r->key);
     pthread_mutex_lock(lock);
-    ret = put_null_version(d, r, &key, &val);
+    ret = put_null_version(d, r, &val);
     pthread_mutex_unlock(lock);
 
 fail:
@@ -272,29 +430,103 @@ fail:
     return ret;
 }
 
+/* ---------------------------------------------------------------- layout 1 */
+
+int store_object_adopt(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_bytes_t *old, size_t n,
+                       meta_batch_t *batch)
+{
+    meta_object_t rec[META_SLOT_MAX * 2];
+    meta_bytes_t raw[META_SLOT_MAX * 2], order[META_SLOT_MAX];
+    null_slot_t s;
+    size_t count = 0, kept = 0;
+    meta_buf_t val = {0};
+    int ret;
+
+    if ((ret = null_slot_read(d, bucket, key, &s)) != 0)
+        return ret;
+    for (size_t i = 0; i < s.n; i++) {
+        rec[count] = s.rec[i];
+        raw[count++] = s.raw[i];
+    }
+    /* a layout 1 drive may hold several null versions of a key (a prune that never ran); a
+     * damaged one cannot be placed, and the healer rewrites it from the other drives */
+    for (size_t i = 0; i < n && count < sizeof(rec) / sizeof(rec[0]); i++)
+        if (meta_object_decode(old[i].base, old[i].len, &rec[count]) == 0 && is_null_vid(rec[count].vid))
+            raw[count++] = old[i];
+    /* newest first, the same write once, at most META_SLOT_MAX: what a sequence of puts leaves */
+    while (kept < META_SLOT_MAX) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < count; i++)
+            if (best == SIZE_MAX || version_cmp(&rec[i], &rec[best]) > 0)
+                best = i;
+        if (best == SIZE_MAX)
+            break;
+        order[kept++] = raw[best];
+        /* drop every copy of that write from the candidates */
+        meta_object_t chosen = rec[best];
+        for (size_t i = 0; i < count;) {
+            if (version_cmp(&rec[i], &chosen) == 0) {
+                rec[i] = rec[count - 1];
+                raw[i] = raw[count - 1];
+                count--;
+            } else {
+                i++;
+            }
+        }
+    }
+    if (kept > 0 && (ret = store_meta_err(meta_slot_encode(order, kept, &val))) == 0)
+        meta_batch_put(batch, s.key.buf, s.key.len, val.base, val.len);
+    meta_buf_dispose(&val);
+    null_slot_dispose(&s);
+    return ret;
+}
+
+/* Gives the caller a copy of rec's bytes and *out decoded in them. */
+static int give_record(meta_bytes_t rec, meta_buf_t *raw, meta_object_t *out)
+{
+    uint8_t *copy = malloc(rec.len);
+    int ret;
+
+    if (copy == NULL)
+        return -ENOMEM;
+    memcpy(copy, rec.base, rec.len);
+    if ((ret = meta_object_decode(copy, rec.len, out)) != 0) {
+        free(copy);
+        return store_meta_err(ret);
+    }
+    raw->base = copy;
+    raw->len = raw->cap = rec.len;
+    return 0;
+}
+
 int store_object_get(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,
                      meta_object_t *out)
 {
-    version_scan_t s;
+    null_slot_t slot = {0};
+    version_scan_t s = {0};
+    meta_object_t newest;
     int ret;
 
-    if ((ret = find_versions(d, bucket, key, vid, 0, &s)) != 0)
-        goto fail;
-    if (s.count == 0) {
-        ret = STORE_ENOENT;
-        goto fail;
+    if (vid == NULL || is_null_vid(vid)) {
+        if ((ret = null_slot_read(d, bucket, key, &slot)) != 0)
+            goto fail;
     }
-    if ((ret = meta_object_decode(s.found[0].val, s.found[0].vlen, out)) != 0) {
-        ret = store_meta_err(ret);
-        goto fail;
+    if (vid == NULL || !is_null_vid(vid)) {
+        if ((ret = find_versions(d, bucket, key, vid, 0, &s)) != 0)
+            goto fail;
     }
-    /* The record's bytes pass to the caller, and *out points into them. */
-    raw->base = s.found[0].val;
-    raw->len = raw->cap = s.found[0].vlen;
-    s.found[0].val = NULL;
-    ret = 0;
+    /* the newest of the slot's first record and the first versioned one */
+    if (s.count > 0 && meta_object_decode(s.found[0].val, s.found[0].vlen, &newest) == 0 &&
+        (slot.n == 0 || version_cmp(&newest, &slot.rec[0]) > 0)) {
+        ret = give_record((meta_bytes_t){(const char *)s.found[0].val, s.found[0].vlen}, raw, out);
+    } else if (slot.n > 0) {
+        ret = give_record(slot.raw[0], raw, out);
+    } else {
+        ret = s.count > 0 ? STORE_ECORRUPT : STORE_ENOENT;
+    }
 
 fail:
+    null_slot_dispose(&slot);
     version_scan_dispose(&s);
     return ret;
 }
@@ -304,14 +536,29 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
     pthread_mutex_t *lock = key_lock(d, bucket, key);
     meta_batch_t *batch = NULL;
     version_scan_t s = {0};
+    null_slot_t slot = {0};
+    uint8_t kept[META_SLOT_MAX] = {0};
     int ret;
 
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
     pthread_mutex_lock(lock);
-    /* Deleting the null version deletes every null version of the key: one not pruned yet
-     * must not come back as the object once the newest is gone. */
-    if ((ret = find_versions(d, bucket, key, vid != NULL ? vid : null_vid, 1, &s)) != 0)
+    if (vid == NULL || is_null_vid(vid)) {
+        /* the null version: every null version of the key goes, so that one not pruned yet
+         * cannot come back as the object once the newest is gone */
+        if ((ret = null_slot_read(d, bucket, key, &slot)) != 0)
+            goto fail;
+        if (slot.val == NULL) {
+            ret = STORE_ENOENT;
+            goto fail;
+        }
+        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1)) != 0)
+            goto fail;
+        delete_dropped_shards(d, &slot, kept, NULL);
+        store_space_deleted(d);
+        goto fail;
+    }
+    if ((ret = find_versions(d, bucket, key, vid, 1, &s)) != 0)
         goto fail;
     if (s.count == 0) {
         ret = STORE_ENOENT;
@@ -325,14 +572,16 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
         meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
     if ((ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
         goto fail;
+    store_compact_note(d, s.found[0].key.buf, s.found[0].key.len, s.count);
     for (size_t i = 0; i < s.count; i++)
-        delete_raw_record_shards(d, &s.found[i], NULL);
+        delete_raw_record_shards(d, &s.found[i]);
     store_space_deleted(d);
 
 fail:
     pthread_mutex_unlock(lock);
     if (batch != NULL)
         meta_batch_free(batch);
+    null_slot_dispose(&slot);
     version_scan_dispose(&s);
     return ret;
 }
@@ -358,6 +607,7 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key)
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0 ||
         (ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len))) != 0)
         return ret;
+    store_compact_note(d, key->buf, key->len, 1);
     store_space_deleted(d);
     return 0;
 }

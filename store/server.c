@@ -298,6 +298,8 @@ static const char *code_text(int code)
         return "the disk is full";
     case STORE_ECORRUPT:
         return "its database is damaged";
+    case STORE_EFORMAT:
+        return "its metadata format is not this build's";
     case STORE_EINVAL:
         return "the path is too long";
     case -ENOMEM:

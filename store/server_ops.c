@@ -116,7 +116,8 @@ static int take_key(h2o_iovec_t body, size_t *pos, meta_key_t *key)
     return 0;
 }
 
-static int op_object_record(store_srv_job_t *j, int prune)
+/* what: 0 put, 1 prune, 2 take back */
+static int op_object_record(store_srv_job_t *j, int what)
 {
     h2o_iovec_t body = entity(j);
     meta_object_t r;
@@ -124,7 +125,9 @@ static int op_object_record(store_srv_job_t *j, int prune)
 
     if (ret != 0)
         return ret == META_ECORRUPT ? STORE_EINVAL : STORE_EIO;
-    return prune ? store_object_prune(j->drive->drive, &r) : store_object_put(j->drive->drive, &r);
+    return what == 1   ? store_object_prune(j->drive->drive, &r)
+           : what == 2 ? store_object_takeback(j->drive->drive, &r)
+                       : store_object_put(j->drive->drive, &r);
 }
 
 static int op_object_ref(store_srv_job_t *j, int get)
@@ -355,6 +358,8 @@ int store_server_run_op(store_server_t *s, store_srv_job_t *j)
         return op_object_record(j, 0);
     case STORE_OP_OBJECT_PRUNE:
         return op_object_record(j, 1);
+    case STORE_OP_OBJECT_TAKEBACK:
+        return op_object_record(j, 2);
     case STORE_OP_OBJECT_GET:
         return op_object_ref(j, 1);
     case STORE_OP_OBJECT_DELETE:

@@ -136,11 +136,12 @@ void store_server_route(store_served_drive_t *drives, size_t ndrives, store_srv_
         j->op = method_is(req, "POST") ? STORE_OP_IDENTITY : STORE_OP_BAD;
     } else if (c.base == NULL && method_is(req, "POST")) {
         if (seg_is(a, "objects"))
-            j->op = seg_is(b, "put")      ? STORE_OP_OBJECT_PUT
-                    : seg_is(b, "prune")  ? STORE_OP_OBJECT_PRUNE
-                    : seg_is(b, "get")    ? STORE_OP_OBJECT_GET
-                    : seg_is(b, "delete") ? STORE_OP_OBJECT_DELETE
-                                          : STORE_OP_BAD;
+            j->op = seg_is(b, "put")        ? STORE_OP_OBJECT_PUT
+                    : seg_is(b, "prune")    ? STORE_OP_OBJECT_PRUNE
+                    : seg_is(b, "takeback") ? STORE_OP_OBJECT_TAKEBACK
+                    : seg_is(b, "get")      ? STORE_OP_OBJECT_GET
+                    : seg_is(b, "delete")   ? STORE_OP_OBJECT_DELETE
+                                            : STORE_OP_BAD;
         else if (seg_is(a, "records"))
             j->op = seg_is(b, "put")      ? STORE_OP_RECORD_PUT
                     : seg_is(b, "get")    ? STORE_OP_RECORD_GET

@@ -73,6 +73,10 @@ void store_drive_set_reserve(store_drive_t *d, uint64_t bytes);
 /* The free bytes of the drive's filesystem (a fresh statvfs) and the reserve in effect. */
 int store_drive_space(store_drive_t *d, uint64_t *free_bytes, uint64_t *reserve);
 
+/* Compactions the drive ran for deleted records (compact.c): waits up to wait_ns for the count
+ * to pass `after`, then returns it. For tests and the operator's figures. */
+uint64_t store_drive_compactions(store_drive_t *d, uint64_t after, int64_t wait_ns);
+
 /* ---- shard files ---- */
 
 /* Starts writing shard `index` of data `data_id` into tmp/. */
@@ -138,6 +142,10 @@ int store_object_put(store_drive_t *d, const meta_object_t *r);
 /* Deletes the null versions of keep's key older than keep, then their shard files (but those
  * keep itself refers to). The second step of replacing a null version. */
 int store_object_prune(store_drive_t *d, const meta_object_t *keep);
+/* Removes exactly version r (same modification time, version id, data and size) from the drive,
+ * leaving every other version as it was: the take-back of a write that failed its quorum. Its
+ * shard files stay for the orphan collector. STORE_ENOENT when the drive does not hold it. */
+int store_object_takeback(store_drive_t *d, const meta_object_t *r);
 /* Reads the newest version (vid NULL) or one version of a key. On success *raw holds the
  * record bytes (caller disposes with meta_buf_dispose) and *out points into them. */
 int store_object_get(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,

@@ -18,6 +18,16 @@
  * bucket and key: enough stripes that unrelated keys rarely wait on each other. */
 #define STORE_KEY_LOCKS 256
 
+/* A key range counted by compact.c: its first bytes. */
+#define STORE_RANGE_MAX (1 + META_NS_MAX + 1 + 2)
+#define STORE_RANGES    64
+typedef struct {
+    uint8_t prefix[STORE_RANGE_MAX];
+    size_t len;
+    uint64_t garbage;               /* deletes and replaced values since its last compaction */
+    int64_t noted_ns, compacted_ns; /* monotonic: the last count, the last compaction */
+} store_range_t;
+
 struct store_drive {
     char *path;
     meta_db_t *db;
@@ -29,7 +39,22 @@ struct store_drive {
     uint64_t space_free, space_reserve, space_written;
     int64_t space_checked_ns, reopen_tried_ns, flush_tried_ns;
     pthread_mutex_t reopen_lock; /* one reopen at a time; the writers that come meanwhile wait for it */
+    /* Deletes per range and the compactions they call for (compact.c), under compact_lock. */
+    pthread_mutex_t compact_lock;
+    pthread_cond_t compact_cond; /* a range is due, a compaction ended, or the drive closes */
+    store_range_t ranges[STORE_RANGES];
+    uint64_t compactions;
+    int compact_started, compact_stop;
+    pthread_t compact_thread;
 };
+
+/* Counts `garbage` deletes or in-place replacements of keys in the range of key (compact.c); a
+ * range that accumulated many, or some and then stayed idle, is compacted on the drive's
+ * background thread. */
+void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_t garbage);
+void store_compact_init(store_drive_t *d);
+/* Stops the compaction thread, after the compaction in progress; the drive is closing. */
+void store_compact_stop(store_drive_t *d);
 
 /* Paths of a shard: its final name under shards/XX/, the XX directory, and a fresh temp name.
  * Each buffer holds PATH_MAX bytes; returns STORE_EINVAL when the drive path is too long. */
@@ -49,6 +74,17 @@ void store_space_stale(store_drive_t *d);
 /* Records were deleted: when the drive is short of space and the memtables hold mostly deleted
  * records, they are flushed (at most once a second), so that the WAL files holding them go. */
 void store_space_deleted(store_drive_t *d);
+
+/* Layout 1 kept each null version under its own time-stamped key (meta.h). Adds to batch the
+ * put of bucket/key's null slot holding what it holds now and the n old records (their bytes),
+ * ordered and capped as puts would leave them; the caller deletes the old keys in the same
+ * batch. Damaged old records are left out. For the migration at open (layout.c), before any
+ * other thread uses the drive. */
+int store_object_adopt(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_bytes_t *old, size_t n,
+                       meta_batch_t *batch);
+/* Brings the drive's metadata to META_LAYOUT_VERSION (layout.c): STORE_EFORMAT for a layout it
+ * cannot read, STORE_ENOSPC when it must migrate but the database is read-only. */
+int store_layout_open(store_drive_t *d);
 
 /* Maps a negative errno to the drive's codes (ENOENT, ENOSPC; EIO for the rest but EINVAL/ENOMEM). */
 int store_errno(int err);

@@ -1,7 +1,7 @@
 /* yc-admin — the admin CLI: signs admin API calls with the root keys and prints the answers.
  *
  *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] [--json] COMMAND
- *     status | info | heal [status] | user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY
+ *     status | info | metadata | heal [status] | user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY
  *     | user list
  *
  * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000.
@@ -33,6 +33,8 @@ static void print_help(FILE *out)
             "  status                          every node and drive the gateway uses: reachable or why not,\n"
             "                                  and whether each erasure set can read and write\n"
             "  info                            drives, sets and errors seen per drive (JSON)\n"
+            "  metadata                        per local drive: RocksDB's size figures, its records and\n"
+            "                                  their bytes, compactions run for deletes (JSON)\n"
             "  heal                            rebuilds whatever any drive is missing; waits and shows progress\n"
             "  heal status                     the progress of the last heal (JSON)\n"
             "  user add NAME ACCESS_KEY SECRET_KEY\n"
@@ -368,6 +370,8 @@ int main(int argc, char **argv)
         return status(a.endpoint, a.ak, a.sk, a.json);
     if (is(&a, 1, "info", NULL))
         return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/info", NULL);
+    if (is(&a, 1, "metadata", NULL))
+        return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/metadata", NULL);
     if (is(&a, 2, "heal", "status"))
         return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/heal", NULL);
     if (is(&a, 1, "heal", NULL))

@@ -602,6 +602,74 @@ TEST(test_key_lock_sorts_apart_when_encoded)
     CHECK_EQ_INT(meta_key_lock((meta_bytes_t){long_name, sizeof(long_name)}, &lock), META_ERANGE);
 }
 
+TEST(test_key_null_slot_sorts_first_when_encoded)
+{
+    static const uint8_t vid[16] = {9};
+    meta_key_t slot, newest, versions, layout;
+    char key_buf[META_KEY_MAX];
+    meta_bytes_t bucket, key;
+    uint8_t got_vid[16];
+    int64_t mtime;
+
+    CHECK_EQ_INT(meta_key_object_null(B("bk"), B("k"), &slot), 0);
+    CHECK_EQ_INT(meta_key_object(B("bk"), B("k"), INT64_MAX, vid, &newest), 0);
+    CHECK_EQ_INT(meta_key_object_versions(B("bk"), B("k"), &versions), 0);
+    CHECK(slot.len == newest.len && memcmp(slot.buf, versions.buf, versions.len) == 0);
+    CHECK(memcmp(slot.buf, newest.buf, slot.len) < 0); /* before the newest possible version */
+    CHECK_EQ_INT(meta_key_parse_object(slot.buf, slot.len, &bucket, key_buf, &key, &mtime, got_vid), 0);
+    CHECK(bytes_eq(key, B("k")) && mtime == META_NULL_SLOT_MTIME && got_vid[0] == 0);
+    /* a zero time with a non-zero vid is no slot and no valid version */
+    slot.buf[slot.len - 1] = 1;
+    CHECK_EQ_INT(meta_key_parse_object(slot.buf, slot.len, NULL, NULL, NULL, &mtime, NULL), META_ECORRUPT);
+    CHECK_EQ_INT(meta_key_layout(&layout), 0);
+    CHECK(layout.buf[0] == 'V');
+}
+
+TEST(test_slot_walks_records_when_one_or_several)
+{
+    meta_object_t a, b;
+    meta_buf_t kv, parts, ra = {0}, rb = {0}, slot = {0};
+    meta_bytes_t recs[META_SLOT_MAX + 1], r;
+    size_t pos = 0;
+
+    sample_object(&a, &kv, &parts);
+    b = a;
+    b.mtime_ns = a.mtime_ns + 1;
+    CHECK_EQ_INT(meta_object_encode(&a, &ra), 0);
+    CHECK_EQ_INT(meta_object_encode(&b, &rb), 0);
+    recs[0] = (meta_bytes_t){(const char *)rb.base, rb.len};
+    recs[1] = (meta_bytes_t){(const char *)ra.base, ra.len};
+    /* one record is stored as itself */
+    CHECK_EQ_INT(meta_slot_encode(recs, 1, &slot), 0);
+    CHECK(slot.len == rb.len && memcmp(slot.base, rb.base, rb.len) == 0);
+    CHECK_EQ_INT(meta_slot_next(slot.base, slot.len, &pos, &r), 1);
+    CHECK(r.base == (const char *)slot.base && r.len == slot.len);
+    CHECK_EQ_INT(meta_slot_next(slot.base, slot.len, &pos, &r), 0);
+    /* two: in order, each decodable */
+    slot.len = 0;
+    pos = 0;
+    CHECK_EQ_INT(meta_slot_encode(recs, 2, &slot), 0);
+    CHECK_EQ_INT(meta_slot_next(slot.base, slot.len, &pos, &r), 1);
+    CHECK(r.len == rb.len && memcmp(r.base, rb.base, rb.len) == 0);
+    CHECK_EQ_INT(meta_slot_next(slot.base, slot.len, &pos, &r), 1);
+    CHECK(r.len == ra.len && memcmp(r.base, ra.base, ra.len) == 0);
+    CHECK_EQ_INT(meta_slot_next(slot.base, slot.len, &pos, &r), 0);
+    /* a damaged framing is refused before anything is handed out */
+    slot.base[3] ^= 1;
+    pos = 0;
+    CHECK_EQ_INT(meta_slot_next(slot.base, slot.len, &pos, &r), META_ECORRUPT);
+    CHECK_EQ_INT(meta_slot_encode(recs, 0, &slot), META_ERANGE);
+    for (int i = 0; i <= META_SLOT_MAX; i++)
+        recs[i] = recs[0];
+    CHECK_EQ_INT(meta_slot_encode(recs, META_SLOT_MAX + 1, &slot), META_ERANGE);
+    CHECK_EQ_INT(meta_record_format(ra.base, ra.len), META_RECORD_FORMAT);
+    meta_buf_dispose(&ra);
+    meta_buf_dispose(&rb);
+    meta_buf_dispose(&slot);
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
+}
+
 TEST(test_record_round_trips_when_object)
 {
     meta_object_t in, out;
@@ -1535,6 +1603,8 @@ int main(void)
     RUN(test_bucket_ns_names_incarnation_when_formatted);
     RUN(test_key_refused_when_namespace_too_long);
     RUN(test_key_lock_sorts_apart_when_encoded);
+    RUN(test_key_null_slot_sorts_first_when_encoded);
+    RUN(test_slot_walks_records_when_one_or_several);
     RUN(test_record_round_trips_when_object);
     RUN(test_record_round_trips_when_delete_marker);
     RUN(test_record_round_trips_when_upload);

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "store/store.h"
+#include "common/clock.h"
+#include "common/errors.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/unit_fs.h"
 
@@ -664,16 +666,23 @@ static int shard_exists(store_drive_t *d, uint64_t id_seed, uint32_t index)
 }
 
 typedef struct {
-    size_t count;
+    size_t count, keys;
 } count_arg_t;
 
+/* counts RocksDB keys, and the versions they hold (a null slot may hold several) */
 static int count_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
-    ((count_arg_t *)arg)->count++;
+    count_arg_t *c = arg;
+    meta_bytes_t rec;
+    size_t pos = 0;
+
+    c->keys++;
+    while (meta_slot_next(val, vlen, &pos, &rec) == 1)
+        c->count++;
     return 0;
 }
 
-static size_t count_versions(store_drive_t *d, const char *key)
+static size_t count_scan(store_drive_t *d, const char *key, int keys)
 {
     meta_key_t prefix;
     count_arg_t c = {0};
@@ -681,7 +690,19 @@ static size_t count_versions(store_drive_t *d, const char *key)
     if (meta_key_object_versions(bytes(BUCKET), bytes(key), &prefix) != 0 ||
         store_record_scan(d, &prefix, NULL, 0, count_cb, &c) != 0)
         return (size_t)-1;
-    return c.count;
+    return keys ? c.keys : c.count;
+}
+
+/* versions of a key the drive holds */
+static size_t count_versions(store_drive_t *d, const char *key)
+{
+    return count_scan(d, key, 0);
+}
+
+/* RocksDB keys those versions take */
+static size_t count_keys(store_drive_t *d, const char *key)
+{
+    return count_scan(d, key, 1);
 }
 
 TEST(test_object_inline_round_trip)
@@ -780,6 +801,7 @@ TEST(test_object_null_put_keeps_old_version_until_pruned)
     r.part_count = 1;
     CHECK_EQ_INT(store_object_put(d, &r), 0);
     CHECK_EQ_INT(count_versions(d, "k"), 2);
+    CHECK_EQ_INT(count_keys(d, "k"), 1); /* both in the one null slot */
     CHECK(shard_exists(d, 110, 2));
     CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), NULL, &raw, &got), 0);
     CHECK_EQ_INT(got.mtime_ns, 2000);
@@ -1165,6 +1187,306 @@ TEST(test_object_concurrent_puts_keep_one_null_version_when_same_key)
     }
     CHECK_EQ_INT(count_shard_files(dir), 1 + CONC_THREADS);
     CHECK_EQ_INT(count_tmp_files(dir), 0);
+    drive_free(dir, d);
+}
+
+/* ---- the null slot: overwrites leave nothing behind ---- */
+
+TEST(test_object_null_overwrites_leave_one_key_and_no_tombstone)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_memtable_stats_t m;
+    meta_object_t r, got;
+    meta_buf_t raw = {0};
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 50; i++) {
+        object_init(&r, "hot", 1000 + i, NULL);
+        r.flags = META_OBJ_INLINE;
+        r.size = 5;
+        r.inline_data = bytes(i % 2 ? "odd.." : "even.");
+        CHECK_EQ_INT(put_replacing(d, &r), 0);
+    }
+    CHECK_EQ_INT(count_keys(d, "hot"), 1);
+    CHECK_EQ_INT(count_versions(d, "hot"), 1);
+    /* replaced in place: the previous layout left 49 deletes in front of the key */
+    CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
+    CHECK_EQ_INT(m.deletes, 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 1049);
+    CHECK(got.inline_data.len == 5 && memcmp(got.inline_data.base, "odd..", 5) == 0);
+    meta_buf_dispose(&raw);
+    drive_free(dir, d);
+}
+
+TEST(test_object_takeback_restores_previous_version_when_write_failed)
+{
+    const uint64_t old_ids[] = {130}, new_ids[] = {230};
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t r, got;
+    meta_buf_t raw = {0}, parts = {0};
+    meta_part_ref_t p = {.number = 1, .size = 100};
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    CHECK_EQ_INT(put_object_with_parts(d, "k", 1000, NULL, 0, old_ids, 1), 0);
+    make_id(p.data_id, new_ids[0]);
+    CHECK_EQ_INT(meta_parts_append(&parts, &p), 0);
+    object_init(&r, "k", 2000, NULL);
+    r.size = 100;
+    r.parts = (meta_bytes_t){(const char *)parts.base, parts.len};
+    r.part_count = 1;
+    CHECK_EQ_INT(store_object_put(d, &r), 0);
+    /* the write missed its quorum elsewhere: taken back here, the old version is whole again */
+    CHECK_EQ_INT(store_object_takeback(d, &r), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 1);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), NULL, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 1000);
+    CHECK(shard_exists(d, 130, 0));
+    meta_buf_dispose(&raw);
+    CHECK_EQ_INT(store_object_takeback(d, &r), STORE_ENOENT);
+    /* a version of the same time but other data is another write: not taken back */
+    object_init(&r, "k", 1000, NULL);
+    CHECK_EQ_INT(store_object_takeback(d, &r), STORE_ENOENT);
+    CHECK_EQ_INT(count_versions(d, "k"), 1);
+    meta_buf_dispose(&parts);
+    drive_free(dir, d);
+}
+
+TEST(test_object_null_pending_versions_capped_when_none_acknowledged)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t r, got;
+    meta_buf_t raw = {0};
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    /* puts never pruned (no quorum anywhere): the slot keeps the newest META_SLOT_MAX */
+    for (int i = 0; i < META_SLOT_MAX + 3; i++) {
+        object_init(&r, "k", 1000 + i, NULL);
+        CHECK_EQ_INT(store_object_put(d, &r), 0);
+    }
+    CHECK_EQ_INT(count_versions(d, "k"), META_SLOT_MAX);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 1000 + META_SLOT_MAX + 2);
+    meta_buf_dispose(&raw);
+    /* an older write arriving late is absorbed */
+    object_init(&r, "k", 1001, NULL);
+    CHECK_EQ_INT(store_object_put(d, &r), STORE_ESTALE);
+    drive_free(dir, d);
+}
+
+/* ---- layout 1 drives ---- */
+
+/* Writes an inline record under layout 1's key (a null version keyed by its time). */
+static int put_v1(meta_db_t *db, const char *key, int64_t mtime, const uint8_t *vid, const char *data)
+{
+    meta_object_t r;
+    meta_buf_t val = {0};
+    meta_key_t k;
+    int ret;
+
+    object_init(&r, key, mtime, vid);
+    r.flags = META_OBJ_INLINE;
+    r.size = strlen(data);
+    r.inline_data = bytes(data);
+    if ((ret = meta_key_object(r.bucket, r.key, mtime, r.vid, &k)) == 0 && (ret = meta_object_encode(&r, &val)) == 0)
+        ret = meta_db_put(db, k.buf, k.len, val.base, val.len);
+    meta_buf_dispose(&val);
+    return ret;
+}
+
+/* Makes dir a layout 1 drive: a drive whose layout record is gone, then the records given. */
+static int drive_v1(char dir[64], meta_db_t **db)
+{
+    char path[128];
+    store_drive_t *d;
+    meta_key_t k;
+    int ret;
+
+    if ((ret = drive_new(dir, &d)) != 0)
+        return ret;
+    store_drive_close(d);
+    snprintf(path, sizeof(path), "%s/db", dir);
+    if ((ret = meta_db_open(path, 0, db)) != 0)
+        return ret;
+    meta_key_layout(&k);
+    return meta_db_delete(*db, k.buf, k.len);
+}
+
+static int count_list_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    ((count_arg_t *)arg)->keys++;
+    return 0;
+}
+
+TEST(test_layout_migrates_v1_drive_when_opened)
+{
+    static const uint8_t vid[META_ID_LEN] = {1, 2, 3};
+    char dir[64], path[128];
+    store_drive_t *d;
+    meta_db_t *db;
+    meta_object_t got;
+    meta_buf_t raw = {0};
+    meta_key_t prefix, k;
+    count_arg_t c = {0};
+    void *val;
+    size_t vlen;
+
+    CHECK_EQ_INT(drive_v1(dir, &db), 0);
+    CHECK_EQ_INT(put_v1(db, "a", 1000, NULL, "a-old"), 0); /* a prune that never ran */
+    CHECK_EQ_INT(put_v1(db, "a", 2000, NULL, "a-new"), 0);
+    CHECK_EQ_INT(put_v1(db, "b", 1500, NULL, "b"), 0);
+    CHECK_EQ_INT(put_v1(db, "c", 1700, vid, "c-v"), 0); /* a versioned record stays where it is */
+    meta_db_close(db);
+
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("a"), NULL, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 2000);
+    CHECK(memcmp(got.inline_data.base, "a-new", 5) == 0);
+    meta_buf_dispose(&raw);
+    CHECK_EQ_INT(count_keys(d, "a"), 1);
+    CHECK_EQ_INT(count_versions(d, "a"), 2); /* the unpruned one waits for the next write, as before */
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("b"), zero_vid, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 1500);
+    meta_buf_dispose(&raw);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("c"), vid, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 1700);
+    meta_buf_dispose(&raw);
+    /* a listing's scan sees one key per object */
+    CHECK_EQ_INT(meta_key_bucket_objects(bytes(BUCKET), &prefix), 0);
+    CHECK_EQ_INT(store_record_scan(d, &prefix, NULL, 0, count_list_cb, &c), 0);
+    CHECK_EQ_INT(c.keys, 3);
+    /* the next write settles the key */
+    CHECK_EQ_INT(put_object_with_parts(d, "a", 3000, NULL, 0, (const uint64_t[]){500}, 1), 0);
+    CHECK_EQ_INT(count_versions(d, "a"), 1);
+    meta_key_layout(&k);
+    CHECK_EQ_INT(meta_db_get(store_drive_db(d), k.buf, k.len, &val, &vlen), 0);
+    CHECK(vlen == 4 && ((uint8_t *)val)[0] == META_LAYOUT_VERSION);
+    free(val);
+    store_drive_close(d);
+
+    /* a migration cut short (old keys beside a slot) ends the same at the next open */
+    snprintf(path, sizeof(path), "%s/db", dir);
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
+    CHECK_EQ_INT(meta_db_delete(db, k.buf, k.len), 0);
+    CHECK_EQ_INT(put_v1(db, "a", 2500, NULL, "a-mid"), 0);
+    meta_db_close(db);
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    CHECK_EQ_INT(count_keys(d, "a"), 1);
+    CHECK_EQ_INT(count_versions(d, "a"), 2);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("a"), NULL, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 3000);
+    meta_buf_dispose(&raw);
+    drive_free(dir, d);
+}
+
+TEST(test_layout_refuses_drive_when_format_unknown)
+{
+    char dir[64], path[128];
+    store_drive_t *d = NULL;
+    meta_db_t *db;
+    meta_key_t k;
+    meta_object_t r;
+    meta_buf_t val = {0};
+    const uint8_t three[4] = {3, 0, 0, 0};
+
+    /* a layout this build does not know */
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    store_drive_close(d);
+    snprintf(path, sizeof(path), "%s/db", dir);
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
+    meta_key_layout(&k);
+    CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, three, sizeof(three)), 0);
+    meta_db_close(db);
+    d = NULL;
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), STORE_EFORMAT);
+    CHECK(d == NULL);
+    remove_tree(dir);
+
+    /* a layout 1 drive holding records of format 1 */
+    CHECK_EQ_INT(drive_v1(dir, &db), 0);
+    object_init(&r, "old", 1000, NULL);
+    CHECK_EQ_INT(meta_object_encode(&r, &val), 0);
+    val.base[1] = 1;
+    CHECK_EQ_INT(meta_key_object(r.bucket, r.key, 1000, r.vid, &k), 0);
+    CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, val.base, val.len), 0);
+    meta_db_close(db);
+    meta_buf_dispose(&val);
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), STORE_EFORMAT);
+    CHECK(strstr(yc_strerror(STORE_EFORMAT), "format") != NULL);
+    remove_tree(dir);
+}
+
+/* ---- deletes compacted away ---- */
+
+TEST(test_compact_drops_tombstones_when_range_had_many_deletes)
+{
+    char dir[64], key[32];
+    store_drive_t *d;
+    meta_object_t r;
+    meta_db_sizes_t sz;
+    meta_memtable_stats_t m;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 1024; i++) {
+        snprintf(key, sizeof(key), "gone/%04d", i);
+        object_init(&r, key, 1000, NULL);
+        CHECK_EQ_INT(put_replacing(d, &r), 0);
+    }
+    /* a few deletes elsewhere are not enough to compact anything */
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "kept/%04d", i);
+        object_init(&r, key, 1000, NULL);
+        CHECK_EQ_INT(put_replacing(d, &r), 0);
+        CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes(key), NULL), 0);
+    }
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 0), 0);
+    for (int i = 0; i < 1024; i++) {
+        snprintf(key, sizeof(key), "gone/%04d", i);
+        CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes(key), NULL), 0);
+    }
+    /* the 1024th delete in the range queued its compaction, which the drive runs by itself */
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 10LL * 1000000000), 1);
+    CHECK_EQ_INT(meta_db_sizes(store_drive_db(d), &sz), 0);
+    CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
+    CHECK_EQ_INT(m.entries, 0); /* flushed with the range: the other range's 10 are in the SST */
+    CHECK(sz.tombstones <= 10);
+    CHECK_EQ_INT(count_keys(d, "gone/0000"), 0);
+    drive_free(dir, d);
+}
+
+TEST(test_compact_runs_when_range_idle_after_overwrites)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t r;
+    meta_memtable_stats_t m;
+    meta_db_sizes_t sz;
+    int64_t t0;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 100; i++) {
+        object_init(&r, "status", 1000 + i, NULL);
+        r.flags = META_OBJ_INLINE;
+        r.size = 6;
+        r.inline_data = bytes("status");
+        CHECK_EQ_INT(put_replacing(d, &r), 0);
+    }
+    /* 200 replaced values (put and prune): not enough to compact while busy */
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 0), 0);
+    CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
+    CHECK(m.entries >= 199);
+    /* ... but the drive compacts the range once it stayed idle a few seconds */
+    t0 = yc_mono_ns();
+    CHECK_EQ_INT(store_drive_compactions(d, 0, 15LL * 1000000000), 1);
+    CHECK(yc_mono_ns() - t0 >= 3LL * 1000000000);
+    CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
+    CHECK_EQ_INT(m.entries, 0);
+    CHECK_EQ_INT(meta_db_sizes(store_drive_db(d), &sz), 0);
+    CHECK(sz.keys <= 3); /* the slot (and the layout record): the 199 old values are gone */
+    CHECK_EQ_INT(count_versions(d, "status"), 1);
     drive_free(dir, d);
 }
 
@@ -1705,6 +2027,13 @@ int main(void)
     RUN(test_record_scan_paginates_with_limit_and_seek);
     RUN(test_gc_removes_only_old_unreferenced_shards);
     RUN(test_object_concurrent_puts_keep_one_null_version_when_same_key);
+    RUN(test_object_null_overwrites_leave_one_key_and_no_tombstone);
+    RUN(test_object_takeback_restores_previous_version_when_write_failed);
+    RUN(test_object_null_pending_versions_capped_when_none_acknowledged);
+    RUN(test_layout_migrates_v1_drive_when_opened);
+    RUN(test_layout_refuses_drive_when_format_unknown);
+    RUN(test_compact_drops_tombstones_when_range_had_many_deletes);
+    RUN(test_compact_runs_when_range_idle_after_overwrites);
     RUN(test_space_refuses_writes_below_reserve_and_keeps_previous_version);
     RUN(test_space_enospc_from_disk_fails_shard_and_leaves_no_temp_file);
     RUN(test_space_database_reopens_after_enospc_once_space_is_back);
