@@ -306,9 +306,9 @@ static void request_values(gw_ctx_t *ctx, s3_policy_action_t action, values_t *v
         int v4 = ctx->auth.kind != S3_AUTH_KIND_NONE;
         add_value(vs, S3_POLICY_KEY_S3_SIGNATURE_VERSION,
                   v4 ? h2o_iovec_init(H2O_STRLIT("AWS4-HMAC-SHA256")) : h2o_iovec_init(H2O_STRLIT("AWS")));
-        add_value(vs, S3_POLICY_KEY_S3_AUTH_TYPE, ctx->auth.kind == S3_AUTH_KIND_HEADER
-                                                      ? h2o_iovec_init(H2O_STRLIT("REST-HEADER"))
-                                                      : h2o_iovec_init(H2O_STRLIT("REST-QUERY-STRING")));
+        add_value(vs, S3_POLICY_KEY_S3_AUTH_TYPE,
+                  ctx->auth.kind == S3_AUTH_KIND_HEADER ? h2o_iovec_init(H2O_STRLIT("REST-HEADER"))
+                                                        : h2o_iovec_init(H2O_STRLIT("REST-QUERY-STRING")));
     }
 }
 

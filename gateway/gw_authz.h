@@ -42,10 +42,10 @@
  * request that got it). */
 typedef struct {
     uint64_t incarnation;
-    const s3_policy_t *policy;          /* NULL: no bucket policy */
-    s3_public_access_block_t pab;       /* in force (the default when none was set) */
-    int pab_state;                      /* gw_conf_state_t of the public-access block */
-    const s3_cors_config_t *cors;       /* NULL: no CORS configuration */
+    const s3_policy_t *policy;    /* NULL: no bucket policy */
+    s3_public_access_block_t pab; /* in force (the default when none was set) */
+    int pab_state;                /* gw_conf_state_t of the public-access block */
+    const s3_cors_config_t *cors; /* NULL: no CORS configuration */
 } gw_bucket_access_t;
 
 /* The bucket a request is checked against. */

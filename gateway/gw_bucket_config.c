@@ -122,8 +122,7 @@ static int collect_config(void *arg, const uint8_t *key, size_t klen, const uint
 {
     sweep_batch_t *b = arg;
     meta_config_t rec;
-    if (klen > sizeof(b->keys[0].buf) || meta_config_decode(val, vlen, &rec) != 0 ||
-        rec.incarnation != b->incarnation)
+    if (klen > sizeof(b->keys[0].buf) || meta_config_decode(val, vlen, &rec) != 0 || rec.incarnation != b->incarnation)
         return 0; /* another incarnation's (the live bucket's) stays */
     memcpy(b->keys[b->n].buf, key, klen);
     b->keys[b->n++].len = klen;

@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MSG_MISSING_MD5 "Missing required header for this request: Content-Md5."
+#define MSG_MISSING_MD5     "Missing required header for this request: Content-Md5."
 #define MSG_LOCK_VERSIONING "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
 
 /* ---------------------------------------------------------------- helpers */
@@ -156,8 +156,7 @@ static void put_policy(gw_ctx_t *ctx)
         return;
     if ((ret = s3_policy_parse(ctx->body, &opt, &policy, &perr)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret),
-                     ret == -S3_ERR_MALFORMED_POLICY ? h2o_strdup(&ctx->req->pool, perr.message, SIZE_MAX).base
-                                                     : NULL);
+                     ret == -S3_ERR_MALFORMED_POLICY ? h2o_strdup(&ctx->req->pool, perr.message, SIZE_MAX).base : NULL);
         return;
     }
     int is_public = s3_policy_is_public(policy);

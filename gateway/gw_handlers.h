@@ -29,8 +29,7 @@ int gw_bucket_authorize(gw_ctx_t *ctx);
 int gw_bucket_authorize_key(gw_ctx_t *ctx, int action, h2o_iovec_t key);
 /* Same for an object of another bucket (a copy source: s3:GetObject on name/key): its namespace
  * into *ns (ctx's pool). */
-int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, h2o_iovec_t *ns,
-                             uint64_t *incarnation);
+int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, h2o_iovec_t *ns, uint64_t *incarnation);
 /* Worker side, without authorization (CORS preflights): the incarnation of bucket name. 0, or
  * GW_ENOENT and the other gateway codes. */
 int gw_bucket_lookup(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t *incarnation);

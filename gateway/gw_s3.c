@@ -155,10 +155,10 @@ static gw_op_t classify_bucket_config(const gw_ctx_t *ctx, int *named)
         if (!query_has(ctx, configs[i].name))
             continue;
         *named = 1; /* another method must not fall through to the bucket itself (DELETE ?policyStatus) */
-        return method_is(ctx, "GET") ? configs[i].get
-               : method_is(ctx, "PUT") ? configs[i].put
+        return method_is(ctx, "GET")      ? configs[i].get
+               : method_is(ctx, "PUT")    ? configs[i].put
                : method_is(ctx, "DELETE") ? configs[i].del
-                                        : GW_OP_NONE;
+                                          : GW_OP_NONE;
     }
     return GW_OP_NONE;
 }

@@ -191,9 +191,9 @@ enum { META_USER_ROOT = 1 << 0, META_USER_DISABLED = 1 << 1 };
  * is a state too (META_CONFIG_REMOVED, no document), so that an older state a drive missed the
  * removal of cannot come back. */
 typedef struct {
-    uint64_t incarnation; /* the bucket incarnation it belongs to, never 0 */
-    uint32_t state;       /* META_CONFIG_SET or META_CONFIG_REMOVED */
-    int64_t updated_ns;   /* when this state was written */
+    uint64_t incarnation;  /* the bucket incarnation it belongs to, never 0 */
+    uint32_t state;        /* META_CONFIG_SET or META_CONFIG_REMOVED */
+    int64_t updated_ns;    /* when this state was written */
     meta_bytes_t document; /* the document as the client sent it; empty when removed */
 } meta_config_t;
 

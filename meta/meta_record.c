@@ -30,7 +30,14 @@
 #include <string.h>
 #include <xxhash.h>
 
-enum { MAGIC_BUCKET = 0xB0, MAGIC_OBJECT = 0xB1, MAGIC_UPLOAD = 0xB2, MAGIC_PART = 0xB3, MAGIC_USER = 0xB4, MAGIC_CONFIG = 0xB5 };
+enum {
+    MAGIC_BUCKET = 0xB0,
+    MAGIC_OBJECT = 0xB1,
+    MAGIC_UPLOAD = 0xB2,
+    MAGIC_PART = 0xB3,
+    MAGIC_USER = 0xB4,
+    MAGIC_CONFIG = 0xB5
+};
 #define RECORD_VERSION  2
 #define RECORD_HASH_LEN 8
 #define PART_REF_LEN    (4 + 8 + META_ID_LEN + 16)

@@ -556,7 +556,9 @@ TEST(test_record_refused_when_bucket_has_no_incarnation_or_unknown_state)
 
 TEST(test_record_round_trips_when_config)
 {
-    meta_config_t in = {.incarnation = 42, .state = META_CONFIG_SET, .updated_ns = 1650000000000000789LL,
+    meta_config_t in = {.incarnation = 42,
+                        .state = META_CONFIG_SET,
+                        .updated_ns = 1650000000000000789LL,
                         .document = B("{\"Version\":\"2012-10-17\"}")},
                   out;
     meta_buf_t buf = {0};

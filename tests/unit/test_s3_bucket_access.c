@@ -75,12 +75,12 @@ TEST(test_ownership_round_trips_when_written)
 TEST(test_public_access_block_absent_settings_are_false)
 {
     s3_public_access_block_t p;
-    CHECK_EQ_INT(s3_public_access_block_parse(
-                     &pool,
-                     IOV("<PublicAccessBlockConfiguration><BlockPublicPolicy>true</BlockPublicPolicy>"
-                         "<IgnorePublicAcls> 1 </IgnorePublicAcls></PublicAccessBlockConfiguration>"),
-                     &p),
-                 0);
+    CHECK_EQ_INT(
+        s3_public_access_block_parse(&pool,
+                                     IOV("<PublicAccessBlockConfiguration><BlockPublicPolicy>true</BlockPublicPolicy>"
+                                         "<IgnorePublicAcls> 1 </IgnorePublicAcls></PublicAccessBlockConfiguration>"),
+                                     &p),
+        0);
     CHECK(p.block_public_policy && p.ignore_public_acls && !p.block_public_acls && !p.restrict_public_buckets);
     CHECK_EQ_INT(s3_public_access_block_parse(&pool, IOV("<PublicAccessBlockConfiguration/>"), &p), 0);
     CHECK(!p.block_public_policy && !p.ignore_public_acls && !p.block_public_acls && !p.restrict_public_buckets);
@@ -101,7 +101,8 @@ TEST(test_public_access_block_malformed_when_repeated_unknown_or_not_boolean)
                                               &p),
                  -S3_ERR_MALFORMED_XML);
     CHECK_EQ_INT(s3_public_access_block_parse(
-                     &pool, IOV("<PublicAccessBlockConfiguration><BlockAll>true</BlockAll></PublicAccessBlockConfiguration>"),
+                     &pool,
+                     IOV("<PublicAccessBlockConfiguration><BlockAll>true</BlockAll></PublicAccessBlockConfiguration>"),
                      &p),
                  -S3_ERR_MALFORMED_XML);
     CHECK_EQ_INT(s3_public_access_block_parse(&pool, IOV("<PublicAccessBlock/>"), &p), -S3_ERR_MALFORMED_XML);
