@@ -104,7 +104,7 @@ static int entry_load(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, ent
         goto fail;
     if (state == GW_CONF_SET) {
         s3_policy_options_t opt = {.kind = S3_POLICY_BUCKET, .bucket = name};
-        s3_policy_error_t perr;
+        s3_policy_error_t perr = {{0}};
         if (s3_policy_parse(doc, &opt, &e->policy, &perr) != 0) {
             yc_log(YC_LOG_WARN, "request_id=%s event=stored_policy_unreadable bucket=%.*s", ctx->request_id,
                    (int)name.len, name.base);

@@ -148,7 +148,7 @@ static void put_policy(gw_ctx_t *ctx)
                                .principal_exists = gw_authz_principal_exists,
                                .principal_exists_arg = ctx->iam};
     const gw_bucket_access_t *access;
-    s3_policy_error_t perr;
+    s3_policy_error_t perr = {{0}};
     s3_policy_t *policy;
     int ret;
 
