@@ -952,6 +952,7 @@ static void start_request(conn_t *c, const yc_http1_head_t *head)
     req->chunked = head->chunked;
     req->expect_continue = head->expect_continue;
     req->is_head = head->method.len == 4 && memcmp(head->method.base, "HEAD", 4) == 0;
+    req->secure = c->sock->ssl != NULL;
     req->peer = (const struct sockaddr *)&c->peer;
     req->peer_len =
         (socklen_t)(c->peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));

@@ -123,6 +123,7 @@ struct yc_http_req {
     unsigned chunked : 1;
     unsigned expect_continue : 1; /* Expect: 100-continue (HTTP/1.1) */
     unsigned is_head : 1;         /* HEAD: responses carry headers only */
+    unsigned secure : 1;          /* it came over TLS */
     const struct sockaddr *peer;  /* the client's address (peer_len bytes) */
     socklen_t peer_len;
     h2o_mem_pool_t *pool; /* request-lifetime memory, cleared when the request is finished */

@@ -847,6 +847,7 @@ static void start_request(h2stream_t *s, int end_stream)
         req->expect_continue = !end_stream;
     }
     req->is_head = iv_is(s->method, "HEAD");
+    req->secure = c->sock != NULL && c->sock->ssl != NULL;
     req->peer = (const struct sockaddr *)&c->peer;
     req->peer_len =
         (socklen_t)(c->peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));

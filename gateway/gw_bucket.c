@@ -28,6 +28,7 @@
  * through another gateway it may be seen for up to the TTL (docs/architecture.md) — writes are
  * still safe, since gw_bucket_confirm never uses the cache.
  */
+#include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_record.h"
 #include "gateway/gw_handlers.h"
@@ -148,7 +149,10 @@ static h2o_iovec_t ns_of(gw_ctx_t *ctx, const cache_entry_t *b)
     return h2o_iovec_init(ns, n);
 }
 
-int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t *ns, uint64_t *incarnation)
+/* Finds bucket name and asks the evaluator whether ctx may perform action on it (key.base NULL)
+ * or on its key; CORS headers added when cors is set. */
+static int authorize(gw_ctx_t *ctx, h2o_iovec_t name, int evaluate, s3_policy_action_t action, h2o_iovec_t key,
+                     int cors, h2o_iovec_t *ns, uint64_t *incarnation)
 {
     cache_entry_t b;
     int ret = bucket_get(ctx, name, &b);
@@ -160,14 +164,28 @@ int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t *ns, u
         gw_set_store_error(ctx, ret);
         return -1;
     }
-    if (!owns(ctx, &b)) {
-        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
-        return -1;
+    gw_authz_bucket_t ab = {name, b.incarnation, h2o_iovec_init(b.owner, strlen(b.owner))};
+    if (evaluate) {
+        if (gw_authz_check(ctx, &ab, action, key, cors) != 0)
+            return -1;
+    } else if (cors) {
+        const gw_bucket_access_t *a;
+        if ((ret = gw_authz_access(ctx, name, b.incarnation, &a)) != 0) {
+            gw_set_store_error(ctx, ret);
+            return -1;
+        }
+        gw_cors_headers(ctx, a);
     }
-    *ns = ns_of(ctx, &b);
+    if (ns != NULL)
+        *ns = ns_of(ctx, &b);
     if (incarnation != NULL)
         *incarnation = b.incarnation;
     return 0;
+}
+
+int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, h2o_iovec_t *ns, uint64_t *incarnation)
+{
+    return authorize(ctx, name, 1, S3_POLICY_ACTION_GET_OBJECT, key, 0, ns, incarnation);
 }
 
 uint32_t gw_bucket_versioning(gw_ctx_t *ctx)
@@ -178,7 +196,29 @@ uint32_t gw_bucket_versioning(gw_ctx_t *ctx)
 
 int gw_bucket_authorize(gw_ctx_t *ctx)
 {
-    return gw_bucket_authorize_name(ctx, ctx->bucket, &ctx->bucket_ns, &ctx->bucket_incarnation);
+    s3_policy_action_t action;
+    if (gw_authz_action_of(ctx, &action) != 0) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+        return -1;
+    }
+    h2o_iovec_t key = ctx->key.len > 0 ? ctx->key : h2o_iovec_init(NULL, 0);
+    /* DeleteObjects names its keys in the body: each is decided on its own */
+    int evaluate = ctx->op != GW_OP_DELETE_OBJECTS;
+    return authorize(ctx, ctx->bucket, evaluate, action, key, 1, &ctx->bucket_ns, &ctx->bucket_incarnation);
+}
+
+int gw_bucket_authorize_key(gw_ctx_t *ctx, int action, h2o_iovec_t key)
+{
+    return authorize(ctx, ctx->bucket, 1, (s3_policy_action_t)action, key, 0, NULL, NULL);
+}
+
+int gw_bucket_lookup(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t *incarnation)
+{
+    cache_entry_t b;
+    int ret = bucket_get(ctx, name, &b);
+    if (ret == 0)
+        *incarnation = b.incarnation;
+    return ret;
 }
 
 int gw_bucket_confirm(gw_ctx_t *ctx)
@@ -270,6 +310,10 @@ static void list_buckets_work(gw_ctx_t *ctx)
 
 void gw_list_buckets(gw_ctx_t *ctx)
 {
+    if (ctx->access_key.base == NULL) { /* anonymous: there is no one whose buckets to list */
+        gw_fail(ctx, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
     gw_dispatch_read(ctx, list_buckets_work);
 }
 
@@ -359,6 +403,10 @@ done:
 void gw_create_bucket(gw_ctx_t *ctx)
 {
     int ret;
+    if (ctx->access_key.base == NULL) { /* a bucket needs an owner */
+        gw_fail(ctx, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
     if ((ret = s3_bucket_name_validate(ctx->bucket)) != 0) {
         gw_fail(ctx, s3_error_from_ret(ret), NULL);
         return;
@@ -473,6 +521,7 @@ static void delete_bucket_work(gw_ctx_t *ctx)
         goto done;
     }
     gw_bucket_cache_forget(ctx->bucket);
+    gw_authz_forget(ctx->bucket);
     gw_heal_sweep_later(ctx->cluster->healer, gw_mb(ctx->bucket_ns));
     ctx->status = 204;
 done:

@@ -18,12 +18,21 @@ void gw_get_bucket_location(gw_ctx_t *ctx);
 void gw_get_bucket_versioning(gw_ctx_t *ctx);
 void gw_put_bucket_versioning(gw_ctx_t *ctx);
 
-/* Worker side: checks that ctx->bucket exists and that the caller may use it, and sets
- * ctx->bucket_ns / bucket_incarnation, which every object call must use instead of the name;
- * sets the S3 error and returns non-zero when not. */
+/* Worker side: checks that ctx->bucket exists and that the caller may perform ctx's operation on
+ * it (the policy evaluator, gw_authz.h: the operation's S3 action on the bucket or on ctx->key),
+ * adds the bucket's CORS headers to the response, and sets ctx->bucket_ns / bucket_incarnation,
+ * which every object call must use instead of the name; sets the S3 error and returns non-zero
+ * when not. DeleteObjects is checked key by key (gw_bucket_authorize_key), not here. */
 int gw_bucket_authorize(gw_ctx_t *ctx);
-/* Same for another bucket (a copy source): its namespace into *ns (ctx's pool). */
-int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t *ns, uint64_t *incarnation);
+/* After gw_bucket_authorize: may the caller perform action on key of ctx->bucket? 0, or the S3
+ * error set and non-zero. */
+int gw_bucket_authorize_key(gw_ctx_t *ctx, int action, h2o_iovec_t key);
+/* Same for an object of another bucket (a copy source: s3:GetObject on name/key): its namespace
+ * into *ns (ctx's pool). */
+int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, h2o_iovec_t *ns, uint64_t *incarnation);
+/* Worker side, without authorization (CORS preflights): the incarnation of bucket name. 0, or
+ * GW_ENOENT and the other gateway codes. */
+int gw_bucket_lookup(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t *incarnation);
 /* The versioning state of ctx->bucket (meta_bucket_t.versioning: 0 never enabled, 1 enabled, 2
  * suspended), from the bucket cache (2 s); 0 when it cannot be read. After gw_bucket_authorize. */
 uint32_t gw_bucket_versioning(gw_ctx_t *ctx);
@@ -91,6 +100,13 @@ void gw_complete_multipart(gw_ctx_t *ctx);
 void gw_abort_multipart(gw_ctx_t *ctx);
 void gw_list_parts(gw_ctx_t *ctx);
 void gw_list_multipart_uploads(gw_ctx_t *ctx);
+
+/* Bucket configurations (gw_bucket_config_ops.c): policy, CORS, tagging, ownership controls,
+ * public-access block, lifecycle, Object Lock; each operation of GW_OP_PUT_BUCKET_POLICY ..
+ * GW_OP_GET_OBJECT_LOCK_CONFIGURATION. */
+void gw_bucket_config_op(gw_ctx_t *ctx);
+/* OPTIONS: a CORS preflight, answered from the bucket's rules without authentication. */
+void gw_cors_preflight(gw_ctx_t *ctx);
 
 /* Admin API under /yc-admin/ (gw_admin.c); root only. */
 void gw_admin(gw_ctx_t *ctx);

@@ -6,6 +6,7 @@
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/s3/policy.h"
 #include "gateway/gw_object.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
@@ -368,8 +369,12 @@ static void delete_objects_work(gw_ctx_t *ctx)
             err = S3_ERR_INVALID_ARGUMENT;
         else if (o->version_id.base != NULL && gw_version_id_parse(o->version_id, vid) != 0)
             err = S3_ERR_NO_SUCH_VERSION;
-        else if ((ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning, &shown,
-                                   vid_text)) != 0)
+        else if (gw_bucket_authorize_key(ctx, S3_POLICY_ACTION_DELETE_OBJECT, o->key) != 0) {
+            err = ctx->error; /* this key's answer, not the request's */
+            message = ctx->error_message;
+            gw_set_error(ctx, S3_OK, NULL);
+        } else if ((ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning, &shown,
+                                     vid_text)) != 0)
             gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
@@ -462,7 +467,7 @@ int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, gw_o
     h2o_iovec_t ns;
     int ret;
 
-    if (gw_bucket_authorize_name(ctx, bucket, &ns, NULL) != 0)
+    if (gw_bucket_authorize_name(ctx, bucket, key, &ns, NULL) != 0)
         return -1;
     if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ns), gw_mb(key), NULL, out)) != 0) {
         if (ret == GW_ENOENT)

@@ -20,6 +20,9 @@
 #define MSG_SSE_UNKNOWN "The encryption method specified is not supported"
 #define MSG_SSE_HERE    "x-amz-server-side-encryption header is not supported for this operation."
 
+/* a row's operations are the bits of a uint64_t */
+_Static_assert(GW_OP__COUNT <= 64, "too many operations for a row's bit set");
+
 typedef struct {
     s3_error_t err;      /* S3_OK: the value is accepted */
     const char *message; /* NULL: the code's default */

@@ -72,43 +72,100 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_COMPLETE_MULTIPART_UPLOAD] = gw_complete_multipart,
     [GW_OP_ABORT_MULTIPART_UPLOAD] = gw_abort_multipart,
     [GW_OP_LIST_PARTS] = gw_list_parts,
+    [GW_OP_PUT_BUCKET_POLICY] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_POLICY] = gw_bucket_config_op,
+    [GW_OP_DELETE_BUCKET_POLICY] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_POLICY_STATUS] = gw_bucket_config_op,
+    [GW_OP_PUT_BUCKET_CORS] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_CORS] = gw_bucket_config_op,
+    [GW_OP_DELETE_BUCKET_CORS] = gw_bucket_config_op,
+    [GW_OP_PUT_BUCKET_TAGGING] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_TAGGING] = gw_bucket_config_op,
+    [GW_OP_DELETE_BUCKET_TAGGING] = gw_bucket_config_op,
+    [GW_OP_PUT_BUCKET_OWNERSHIP_CONTROLS] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_OWNERSHIP_CONTROLS] = gw_bucket_config_op,
+    [GW_OP_DELETE_BUCKET_OWNERSHIP_CONTROLS] = gw_bucket_config_op,
+    [GW_OP_PUT_PUBLIC_ACCESS_BLOCK] = gw_bucket_config_op,
+    [GW_OP_GET_PUBLIC_ACCESS_BLOCK] = gw_bucket_config_op,
+    [GW_OP_DELETE_PUBLIC_ACCESS_BLOCK] = gw_bucket_config_op,
+    [GW_OP_PUT_BUCKET_LIFECYCLE] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_LIFECYCLE] = gw_bucket_config_op,
+    [GW_OP_DELETE_BUCKET_LIFECYCLE] = gw_bucket_config_op,
+    [GW_OP_PUT_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
+    [GW_OP_GET_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
+    [GW_OP_CORS_PREFLIGHT] = gw_cors_preflight,
     [GW_OP_ADMIN] = gw_admin,
 };
 
 /* Sub-resources we do not serve yet answer NotImplemented rather than acting as a plain
- * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object). */
-static int unsupported_subresource(const gw_ctx_t *ctx)
+ * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object).
+ * Those marked bucket are served on a bucket (the configurations, gw_bucket_config_ops.c) and
+ * refused on an object. */
+static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
 {
-    static const char *const names[] = {"acl",
-                                        "policy",
-                                        "cors",
-                                        "lifecycle",
-                                        "tagging",
-                                        "website",
-                                        "logging",
-                                        "replication",
-                                        "encryption",
-                                        "object-lock",
-                                        "retention",
-                                        "legal-hold",
-                                        "notification",
-                                        "accelerate",
-                                        "requestPayment",
-                                        "torrent",
-                                        "restore",
-                                        "select",
-                                        "analytics",
-                                        "metrics",
-                                        "inventory",
-                                        "intelligent-tiering",
-                                        "ownershipControls",
-                                        "publicAccessBlock",
-                                        "policyStatus",
-                                        "attributes"};
+    static const struct {
+        const char *name;
+        int bucket;
+    } names[] = {{"acl", 0},
+                 {"policy", 1},
+                 {"cors", 1},
+                 {"lifecycle", 1},
+                 {"tagging", 1},
+                 {"website", 0},
+                 {"logging", 0},
+                 {"replication", 0},
+                 {"encryption", 0},
+                 {"object-lock", 1},
+                 {"retention", 0},
+                 {"legal-hold", 0},
+                 {"notification", 0},
+                 {"accelerate", 0},
+                 {"requestPayment", 0},
+                 {"torrent", 0},
+                 {"restore", 0},
+                 {"select", 0},
+                 {"analytics", 0},
+                 {"metrics", 0},
+                 {"inventory", 0},
+                 {"intelligent-tiering", 0},
+                 {"ownershipControls", 1},
+                 {"publicAccessBlock", 1},
+                 {"policyStatus", 1},
+                 {"attributes", 0}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (query_has(ctx, names[i]))
+        if ((!on_bucket || !names[i].bucket) && query_has(ctx, names[i].name))
             return 1;
     return 0;
+}
+
+/* The bucket configuration calls: sub-resource, then the operation of GET, PUT and DELETE. */
+static gw_op_t classify_bucket_config(const gw_ctx_t *ctx, int *named)
+{
+    static const struct {
+        const char *name;
+        gw_op_t get, put, del;
+    } configs[] = {
+        {"policyStatus", GW_OP_GET_BUCKET_POLICY_STATUS, GW_OP_NONE, GW_OP_NONE},
+        {"policy", GW_OP_GET_BUCKET_POLICY, GW_OP_PUT_BUCKET_POLICY, GW_OP_DELETE_BUCKET_POLICY},
+        {"cors", GW_OP_GET_BUCKET_CORS, GW_OP_PUT_BUCKET_CORS, GW_OP_DELETE_BUCKET_CORS},
+        {"tagging", GW_OP_GET_BUCKET_TAGGING, GW_OP_PUT_BUCKET_TAGGING, GW_OP_DELETE_BUCKET_TAGGING},
+        {"ownershipControls", GW_OP_GET_BUCKET_OWNERSHIP_CONTROLS, GW_OP_PUT_BUCKET_OWNERSHIP_CONTROLS,
+         GW_OP_DELETE_BUCKET_OWNERSHIP_CONTROLS},
+        {"publicAccessBlock", GW_OP_GET_PUBLIC_ACCESS_BLOCK, GW_OP_PUT_PUBLIC_ACCESS_BLOCK,
+         GW_OP_DELETE_PUBLIC_ACCESS_BLOCK},
+        {"lifecycle", GW_OP_GET_BUCKET_LIFECYCLE, GW_OP_PUT_BUCKET_LIFECYCLE, GW_OP_DELETE_BUCKET_LIFECYCLE},
+        {"object-lock", GW_OP_GET_OBJECT_LOCK_CONFIGURATION, GW_OP_PUT_OBJECT_LOCK_CONFIGURATION, GW_OP_NONE},
+    };
+    for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
+        if (!query_has(ctx, configs[i].name))
+            continue;
+        *named = 1; /* another method must not fall through to the bucket itself (DELETE ?policyStatus) */
+        return method_is(ctx, "GET")      ? configs[i].get
+               : method_is(ctx, "PUT")    ? configs[i].put
+               : method_is(ctx, "DELETE") ? configs[i].del
+                                          : GW_OP_NONE;
+    }
+    return GW_OP_NONE;
 }
 
 /* A browser form upload: POST to the bucket with a multipart/form-data body. It carries its
@@ -130,8 +187,18 @@ static gw_op_t classify_service(const gw_ctx_t *ctx, s3_error_t *err)
 
 static gw_op_t classify_bucket(const gw_ctx_t *ctx, s3_error_t *err)
 {
-    if (unsupported_subresource(ctx)) {
+    gw_op_t config;
+    if (unsupported_subresource(ctx, 1)) {
         *err = S3_ERR_NOT_IMPLEMENTED;
+        return GW_OP_NONE;
+    }
+    if (method_is(ctx, "OPTIONS"))
+        return GW_OP_CORS_PREFLIGHT;
+    int named = 0;
+    if ((config = classify_bucket_config(ctx, &named)) != GW_OP_NONE)
+        return config;
+    if (named) {
+        *err = S3_ERR_METHOD_NOT_ALLOWED;
         return GW_OP_NONE;
     }
     if (method_is(ctx, "GET")) {
@@ -165,10 +232,12 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
     int has_upload = query_has(ctx, "uploadId");
     int copy = gw_header(ctx, "x-amz-copy-source").base != NULL;
 
-    if (unsupported_subresource(ctx)) {
+    if (unsupported_subresource(ctx, 0)) {
         *err = S3_ERR_NOT_IMPLEMENTED;
         return GW_OP_NONE;
     }
+    if (method_is(ctx, "OPTIONS"))
+        return GW_OP_CORS_PREFLIGHT;
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))
@@ -339,10 +408,8 @@ static int authenticate(gw_ctx_t *ctx)
         gw_fail(ctx, err, message);
         return -1;
     }
-    if (auth->kind == S3_AUTH_KIND_NONE) {
-        gw_fail(ctx, S3_ERR_ACCESS_DENIED, "Anonymous access is not allowed");
-        return -1;
-    }
+    if (auth->kind == S3_AUTH_KIND_NONE)
+        return 0; /* anonymous: no identity; the bucket policy decides (gw_authz.h) */
     if (gw_iam_lookup(ctx->iam, auth->access_key, &id) != 0 || id.disabled) {
         gw_fail(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
         return -1;
@@ -429,6 +496,11 @@ static void handle_request(gw_ctx_t *ctx)
     /* a form upload carries no Authorization header: answer what it is, not "anonymous" */
     if (ctx->op == GW_OP_POST_OBJECT) {
         gw_fail(ctx, S3_ERR_NOT_IMPLEMENTED, "POST Object (browser-based uploads with HTML forms) is not implemented");
+        return;
+    }
+    /* a preflight carries no credentials: the bucket's CORS rules answer it */
+    if (ctx->op == GW_OP_CORS_PREFLIGHT) {
+        op_handlers[ctx->op](ctx);
         return;
     }
     if (authenticate(ctx) != 0)

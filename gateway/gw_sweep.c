@@ -11,6 +11,7 @@
  * names its bucket and incarnation, and the bucket record says whether that is still alive.
  */
 #include "gateway/gw_sweep.h"
+#include "gateway/gw_bucket_config.h"
 #include "gateway/gw_bucket_record.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
@@ -131,6 +132,8 @@ typedef struct {
     int *results;
 } sweep_op_t;
 
+static int parse_ns(const char *ns, size_t len, meta_bytes_t *name, uint64_t *incarnation);
+
 static void sweep_task(void *arg, size_t i)
 {
     sweep_op_t *op = arg;
@@ -143,8 +146,13 @@ static void sweep_task(void *arg, size_t i)
         free(b);
         return;
     }
+    meta_bytes_t name;
+    uint64_t incarnation;
     if ((ret = sweep_objects(d, op->ns, b, &op->removed[i])) == 0)
         ret = sweep_uploads(d, op->ns, b, &op->removed[i]);
+    /* the bucket configurations of that incarnation (policy, CORS, ...) go with it */
+    if (ret == 0 && parse_ns(op->ns.base, op->ns.len, &name, &incarnation) == 0)
+        ret = gw_conf_sweep_drive(d, name, incarnation, &op->removed[i]);
     op->results[i] = ret;
     free(b);
 }

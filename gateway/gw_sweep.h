@@ -5,7 +5,8 @@
  * there while the deletion ran — writes that were never acknowledged (gw_bucket_confirm), or
  * records that never reached a quorum. A sweep removes every record of a namespace from every
  * drive, with the shard files they own: object versions (store_client_object_delete deletes
- * their shards) and uploads with their parts. Blocking: call from a background thread.
+ * their shards), uploads with their parts, and the bucket configurations of that incarnation
+ * (gw_bucket_config.h). Blocking: call from a background thread.
  */
 #ifndef YC_GW_SWEEP_H
 #define YC_GW_SWEEP_H

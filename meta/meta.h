@@ -200,6 +200,21 @@ typedef struct {
 
 enum { META_USER_ROOT = 1 << 0, META_USER_DISABLED = 1 << 1 };
 
+/* A bucket configuration document ('C' bucket 0x00 kind): one per kind (policy, cors, ...) of a
+ * bucket, replaced in place like the bucket record, so updated_ns orders the states a drive may
+ * hold and the newest wins. It belongs to one incarnation of the bucket: a state of another
+ * incarnation (left by a bucket deleted and created again) counts as no configuration. A removal
+ * is a state too (META_CONFIG_REMOVED, no document), so that an older state a drive missed the
+ * removal of cannot come back. */
+typedef struct {
+    uint64_t incarnation;  /* the bucket incarnation it belongs to, never 0 */
+    uint32_t state;        /* META_CONFIG_SET or META_CONFIG_REMOVED */
+    int64_t updated_ns;    /* when this state was written */
+    meta_bytes_t document; /* the document as the client sent it; empty when removed */
+} meta_config_t;
+
+enum { META_CONFIG_SET = 0, META_CONFIG_REMOVED = 1 };
+
 /* Growable output buffer for encoders; free with meta_buf_dispose. */
 typedef struct {
     uint8_t *base;
@@ -222,6 +237,7 @@ int meta_object_encode(const meta_object_t *r, meta_buf_t *out);
 int meta_upload_encode(const meta_upload_t *r, meta_buf_t *out);
 int meta_part_encode(const meta_part_t *r, meta_buf_t *out);
 int meta_user_encode(const meta_user_t *r, meta_buf_t *out);
+int meta_config_encode(const meta_config_t *r, meta_buf_t *out);
 
 /* Decoders: fields point into buf (borrowed). */
 int meta_bucket_decode(const void *buf, size_t len, meta_bucket_t *out);
@@ -229,6 +245,7 @@ int meta_object_decode(const void *buf, size_t len, meta_object_t *out);
 int meta_upload_decode(const void *buf, size_t len, meta_upload_t *out);
 int meta_part_decode(const void *buf, size_t len, meta_part_t *out);
 int meta_user_decode(const void *buf, size_t len, meta_user_t *out);
+int meta_config_decode(const void *buf, size_t len, meta_config_t *out);
 
 /* The null slot's value: n encoded object records, newest first. One record is stored as itself
  * (bytes equal to a plain object record, so a settled key costs readers nothing more), two to

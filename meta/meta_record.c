@@ -40,7 +40,8 @@ enum {
     MAGIC_UPLOAD = 0xB2,
     MAGIC_PART = 0xB3,
     MAGIC_USER = 0xB4,
-    MAGIC_SLOT = 0xB5
+    MAGIC_SLOT = 0xB5,
+    MAGIC_CONFIG = 0xB6
 };
 #define RECORD_VERSION  META_RECORD_FORMAT
 #define RECORD_HASH_LEN 8
@@ -643,6 +644,49 @@ int meta_user_decode(const void *buf, size_t len, meta_user_t *out)
     if ((ret = r_end(&r)) != 0 || !user_ok(&u))
         return META_ECORRUPT;
     *out = u;
+    return 0;
+}
+
+/* ---- bucket configuration document ---- */
+
+static int config_ok(const meta_config_t *r)
+{
+    return r->incarnation != 0 && r->state <= META_CONFIG_REMOVED &&
+           (r->state == META_CONFIG_SET || r->document.len == 0);
+}
+
+/* Appends a configuration record; META_ERANGE for no incarnation, an unknown state or a removal
+ * that carries a document. */
+int meta_config_encode(const meta_config_t *r, meta_buf_t *out)
+{
+    writer_t w;
+
+    if (!config_ok(r))
+        return META_ERANGE;
+    w_begin(&w, out, MAGIC_CONFIG);
+    w_u64(&w, r->incarnation);
+    w_u32(&w, r->state);
+    w_u64(&w, (uint64_t)r->updated_ns);
+    w_bytes(&w, r->document);
+    return w_end(&w);
+}
+
+/* Decodes a configuration record; the document borrows buf. */
+int meta_config_decode(const void *buf, size_t len, meta_config_t *out)
+{
+    reader_t r;
+    meta_config_t c;
+    int ret;
+
+    if ((ret = r_begin(&r, buf, len, MAGIC_CONFIG)) != 0)
+        return ret;
+    c.incarnation = r_u64(&r);
+    c.state = r_u32(&r);
+    c.updated_ns = r_i64(&r);
+    c.document = r_bytes(&r);
+    if ((ret = r_end(&r)) != 0 || !config_ok(&c))
+        return META_ECORRUPT;
+    *out = c;
     return 0;
 }
 

@@ -111,6 +111,8 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
                                                 "The lifecycle configuration does not exist"},
     [S3_ERR_NO_SUCH_OBJECT_LOCK_CONFIGURATION] = {"NoSuchObjectLockConfiguration", 404,
                                                   "The specified object does not have a ObjectLock configuration"},
+    [S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION] = {"NoSuchPublicAccessBlockConfiguration", 404,
+                                                          "The public access block configuration was not found"},
     [S3_ERR_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
     [S3_ERR_NO_SUCH_UPLOAD] = {"NoSuchUpload", 404,
                                "The specified upload does not exist. The upload ID may be invalid, or the upload may "
@@ -122,6 +124,8 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_NOT_MODIFIED] = {"NotModified", 304, "Not Modified"},
     [S3_ERR_OBJECT_LOCK_CONFIGURATION_NOT_FOUND_ERROR] = {"ObjectLockConfigurationNotFoundError", 404,
                                                           "Object Lock configuration does not exist for this bucket"},
+    [S3_ERR_OWNERSHIP_CONTROLS_NOT_FOUND_ERROR] = {"OwnershipControlsNotFoundError", 404,
+                                                   "The bucket ownership controls were not found"},
     [S3_ERR_OPERATION_ABORTED] = {"OperationAborted", 409,
                                   "A conflicting conditional operation is currently in progress against this "
                                   "resource. Try again."},

@@ -41,6 +41,7 @@ static void try_decoders(const uint8_t *data, size_t len)
     meta_upload_t u;
     meta_part_t p;
     meta_user_t us;
+    meta_config_t cf;
     meta_part_ref_t ref;
 
     if (meta_bucket_decode(data, len, &b) == 0) {
@@ -83,6 +84,12 @@ static void try_decoders(const uint8_t *data, size_t len)
     }
     if (meta_user_decode(data, len, &us) == 0) {
         if (meta_user_encode(&us, &out) != 0)
+            abort();
+        check_same(&out, data, len);
+        out.len = 0;
+    }
+    if (meta_config_decode(data, len, &cf) == 0) {
+        if (meta_config_encode(&cf, &out) != 0)
             abort();
         check_same(&out, data, len);
         out.len = 0;

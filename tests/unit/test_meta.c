@@ -554,6 +554,42 @@ TEST(test_record_refused_when_bucket_has_no_incarnation_or_unknown_state)
     meta_buf_dispose(&buf);
 }
 
+TEST(test_record_round_trips_when_config)
+{
+    meta_config_t in = {.incarnation = 42,
+                        .state = META_CONFIG_SET,
+                        .updated_ns = 1650000000000000789LL,
+                        .document = B("{\"Version\":\"2012-10-17\"}")},
+                  out;
+    meta_buf_t buf = {0};
+
+    CHECK_EQ_INT(meta_config_encode(&in, &buf), 0);
+    CHECK_EQ_INT(meta_config_decode(buf.base, buf.len, &out), 0);
+    CHECK(out.incarnation == 42 && out.state == META_CONFIG_SET && out.updated_ns == in.updated_ns);
+    CHECK(bytes_eq(in.document, out.document));
+    /* a bucket record is not a config record: the magic tells them apart */
+    CHECK_EQ_INT(meta_bucket_decode(buf.base, buf.len, &(meta_bucket_t){0}), META_ECORRUPT);
+    meta_buf_dispose(&buf);
+}
+
+TEST(test_record_refused_when_config_removed_with_document_or_no_incarnation)
+{
+    meta_config_t c = {.incarnation = 7, .state = META_CONFIG_REMOVED, .updated_ns = 1, .document = B("x")};
+    meta_buf_t buf = {0};
+
+    CHECK_EQ_INT(meta_config_encode(&c, &buf), META_ERANGE);
+    c.document = B("");
+    c.incarnation = 0;
+    CHECK_EQ_INT(meta_config_encode(&c, &buf), META_ERANGE);
+    c.incarnation = 7;
+    c.state = META_CONFIG_REMOVED + 1;
+    CHECK_EQ_INT(meta_config_encode(&c, &buf), META_ERANGE);
+    CHECK(buf.len == 0);
+    c.state = META_CONFIG_REMOVED;
+    CHECK_EQ_INT(meta_config_encode(&c, &buf), 0);
+    meta_buf_dispose(&buf);
+}
+
 TEST(test_bucket_ns_names_incarnation_when_formatted)
 {
     char ns[META_NS_MAX + 1];
@@ -1600,6 +1636,8 @@ int main(void)
     RUN(test_key_fits_when_every_field_at_maximum);
     RUN(test_record_round_trips_when_bucket);
     RUN(test_record_refused_when_bucket_has_no_incarnation_or_unknown_state);
+    RUN(test_record_round_trips_when_config);
+    RUN(test_record_refused_when_config_removed_with_document_or_no_incarnation);
     RUN(test_bucket_ns_names_incarnation_when_formatted);
     RUN(test_key_refused_when_namespace_too_long);
     RUN(test_key_lock_sorts_apart_when_encoded);

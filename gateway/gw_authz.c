@@ -1,0 +1,445 @@
+/* gw_authz.c — the evaluator's call for every request on a bucket, and the cache of bucket
+ * access configurations (see gw_authz.h). */
+#include "gateway/gw_authz.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "gateway/gw_bucket_config.h"
+#include "gateway/gw_iam.h"
+#include "gateway/gw_object.h"
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <xxhash.h>
+
+#define CACHE_SLOTS  1024
+#define CACHE_TTL_NS (2LL * 1000 * 1000 * 1000)
+#define MAX_VALUES   24
+
+/* A cached configuration: the public part first, then what owns its memory. */
+typedef struct {
+    gw_bucket_access_t access;
+    atomic_size_t refs;
+    char name[META_BUCKET_MAX + 1];
+    int64_t expires_ns;
+    s3_policy_t *policy;
+    h2o_mem_pool_t pool; /* the CORS rules */
+    s3_cors_config_t cors;
+} entry_t;
+
+/* Process-wide, like the bucket-record cache (gw_bucket.c): one per gateway process. */
+static entry_t *cache[CACHE_SLOTS];
+static pthread_mutex_t cache_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t slot_of(h2o_iovec_t name)
+{
+    return XXH3_64bits(name.base, name.len) % CACHE_SLOTS;
+}
+
+static void entry_release(entry_t *e)
+{
+    if (e == NULL || atomic_fetch_sub(&e->refs, 1) != 1)
+        return;
+    s3_policy_free(e->policy);
+    h2o_mem_clear_pool(&e->pool);
+    free(e);
+}
+
+static int entry_is(const entry_t *e, h2o_iovec_t name, uint64_t incarnation)
+{
+    return e != NULL && e->access.incarnation == incarnation && strlen(e->name) == name.len &&
+           memcmp(e->name, name.base, name.len) == 0;
+}
+
+void gw_authz_forget(h2o_iovec_t name)
+{
+    size_t slot = slot_of(name);
+    entry_t *gone = NULL;
+    pthread_mutex_lock(&cache_mutex);
+    if (cache[slot] != NULL && strlen(cache[slot]->name) == name.len &&
+        memcmp(cache[slot]->name, name.base, name.len) == 0) {
+        gone = cache[slot];
+        cache[slot] = NULL;
+    }
+    pthread_mutex_unlock(&cache_mutex);
+    entry_release(gone);
+}
+
+void gw_pab_from_state(int state, h2o_iovec_t doc, s3_public_access_block_t *out)
+{
+    if (state == GW_CONF_NONE) {
+        *out = (s3_public_access_block_t){1, 1, 1, 1}; /* S3's new buckets */
+        return;
+    }
+    *out = (s3_public_access_block_t){0, 0, 0, 0};
+    if (state == GW_CONF_SET && doc.len == 4) {
+        out->block_public_acls = doc.base[0] == '1';
+        out->ignore_public_acls = doc.base[1] == '1';
+        out->block_public_policy = doc.base[2] == '1';
+        out->restrict_public_buckets = doc.base[3] == '1';
+    }
+}
+
+/* Reads and parses the three documents authorization needs. A stored document that no longer
+ * parses (it was accepted when written) is logged and counts as absent rather than locking the
+ * bucket: only the owner could reach it then, which is what "no policy" gives too. */
+static int entry_load(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, entry_t **out)
+{
+    entry_t *e = calloc(1, sizeof(*e));
+    gw_conf_state_t state;
+    h2o_iovec_t doc;
+    void *raw = NULL;
+    int ret;
+
+    if (e == NULL)
+        return GW_ENOMEM;
+    h2o_mem_init_pool(&e->pool);
+    atomic_init(&e->refs, 1);
+    memcpy(e->name, name.base, name.len);
+    e->access.incarnation = incarnation;
+
+    if ((ret = gw_conf_read(ctx->cluster, name, incarnation, GW_CONF_POLICY, &raw, &state, &doc)) != 0)
+        goto fail;
+    if (state == GW_CONF_SET) {
+        s3_policy_options_t opt = {.kind = S3_POLICY_BUCKET, .bucket = name};
+        s3_policy_error_t perr = {{0}};
+        if (s3_policy_parse(doc, &opt, &e->policy, &perr) != 0) {
+            yc_log(YC_LOG_WARN, "request_id=%s event=stored_policy_unreadable bucket=%.*s", ctx->request_id,
+                   (int)name.len, name.base);
+            e->policy = NULL;
+        }
+    }
+    free(raw);
+    raw = NULL;
+    e->access.policy = e->policy;
+
+    if ((ret = gw_conf_read(ctx->cluster, name, incarnation, GW_CONF_PUBLIC_ACCESS_BLOCK, &raw, &state, &doc)) != 0)
+        goto fail;
+    gw_pab_from_state(state, doc, &e->access.pab);
+    e->access.pab_state = state;
+    free(raw);
+    raw = NULL;
+
+    if ((ret = gw_conf_read(ctx->cluster, name, incarnation, GW_CONF_CORS, &raw, &state, &doc)) != 0)
+        goto fail;
+    if (state == GW_CONF_SET) {
+        /* the rules keep pointers into the document: it moves into the entry's pool */
+        h2o_iovec_t copy = h2o_strdup(&e->pool, doc.base, doc.len);
+        if (s3_cors_parse(&e->pool, copy, &e->cors, NULL) == 0)
+            e->access.cors = &e->cors;
+    }
+    free(raw);
+    *out = e;
+    return 0;
+
+fail:
+    free(raw);
+    entry_release(e);
+    return ret;
+}
+
+static void release_at_dispose(void *p)
+{
+    entry_release(*(entry_t **)p);
+}
+
+int gw_authz_access(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, const gw_bucket_access_t **out)
+{
+    size_t slot = slot_of(name);
+    entry_t *e = NULL, *old = NULL;
+    int ret;
+
+    if (name.len > META_BUCKET_MAX)
+        return GW_EINVAL;
+    pthread_mutex_lock(&cache_mutex);
+    if (entry_is(cache[slot], name, incarnation) && cache[slot]->expires_ns > yc_now_ns()) {
+        e = cache[slot];
+        atomic_fetch_add(&e->refs, 1);
+    }
+    pthread_mutex_unlock(&cache_mutex);
+    if (e == NULL) {
+        if ((ret = entry_load(ctx, name, incarnation, &e)) != 0)
+            return ret;
+        e->expires_ns = yc_now_ns() + CACHE_TTL_NS;
+        atomic_fetch_add(&e->refs, 1); /* the cache's */
+        pthread_mutex_lock(&cache_mutex);
+        old = cache[slot];
+        cache[slot] = e;
+        pthread_mutex_unlock(&cache_mutex);
+        entry_release(old);
+    }
+    /* the request's reference goes with its pool */
+    entry_t **hold = h2o_mem_alloc_shared(&ctx->req->pool, sizeof(*hold), release_at_dispose);
+    *hold = e;
+    *out = &e->access;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- principal */
+
+void gw_authz_principal(gw_ctx_t *ctx, s3_policy_principal_t *out)
+{
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+    static const char account[] = GW_AUTHZ_ACCOUNT;
+
+    memset(out, 0, sizeof(*out));
+    if (ctx->access_key.base == NULL) {
+        out->type = S3_POLICY_ANONYMOUS;
+        return;
+    }
+    out->account = h2o_iovec_init(account, sizeof(account) - 1);
+    if (ctx->is_root) {
+        out->type = S3_POLICY_ACCOUNT;
+        out->arn = h2o_concat(pool, h2o_iovec_init(H2O_STRLIT("arn:aws:iam::")), out->account,
+                              h2o_iovec_init(H2O_STRLIT(":root")));
+        out->userid = out->account;
+        return;
+    }
+    out->type = S3_POLICY_USER;
+    out->arn = h2o_concat(pool, h2o_iovec_init(H2O_STRLIT("arn:aws:iam::")), out->account,
+                          h2o_iovec_init(H2O_STRLIT(":user/")), ctx->user);
+    out->username = ctx->user;
+    out->userid = ctx->user;
+}
+
+typedef struct {
+    h2o_iovec_t name;
+    int found;
+} find_user_t;
+
+static void find_user(void *arg, const gw_identity_t *id)
+{
+    find_user_t *f = arg;
+    if (!id->disabled && strlen(id->user) == f->name.len && memcmp(id->user, f->name.base, f->name.len) == 0)
+        f->found = 1;
+}
+
+int gw_authz_principal_exists(void *arg, h2o_iovec_t arn)
+{
+    static const char prefix[] = "arn:aws:iam::" GW_AUTHZ_ACCOUNT ":user/";
+    size_t n = sizeof(prefix) - 1;
+    if (arn.len <= n || memcmp(arn.base, prefix, n) != 0)
+        return -1; /* no other account exists here */
+    find_user_t f = {h2o_iovec_init(arn.base + n, arn.len - n), 0};
+    gw_iam_foreach(arg, find_user, &f);
+    return f.found ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- the request's keys */
+
+typedef struct {
+    s3_policy_value_t v[MAX_VALUES];
+    h2o_iovec_t vals[MAX_VALUES];
+    size_t n;
+} values_t;
+
+static void add_value(values_t *vs, s3_policy_key_t key, h2o_iovec_t value)
+{
+    if (value.base == NULL || vs->n == MAX_VALUES)
+        return;
+    vs->vals[vs->n] = value;
+    vs->v[vs->n] = (s3_policy_value_t){.key = key, .values = &vs->vals[vs->n], .nvalues = 1};
+    vs->n++;
+}
+
+static void add_header(values_t *vs, gw_ctx_t *ctx, s3_policy_key_t key, const char *header)
+{
+    add_value(vs, key, gw_header(ctx, header));
+}
+
+static int is_list_action(s3_policy_action_t a)
+{
+    return a == S3_POLICY_ACTION_LIST_BUCKET || a == S3_POLICY_ACTION_LIST_BUCKET_VERSIONS ||
+           a == S3_POLICY_ACTION_LIST_BUCKET_MULTIPART_UPLOADS;
+}
+
+static h2o_iovec_t source_ip(gw_ctx_t *ctx)
+{
+    const yc_http_req_t *http = ctx->req->http;
+    char host[NI_MAXHOST];
+    size_t n;
+    if (http == NULL || http->peer_len == 0 ||
+        (n = h2o_socket_getnumerichost((struct sockaddr *)http->peer, http->peer_len, host)) == SIZE_MAX)
+        return h2o_iovec_init(NULL, 0);
+    return h2o_strdup(&ctx->req->pool, host, n);
+}
+
+static int is_https(const gw_req_t *req)
+{
+    return req->http != NULL && req->http->secure;
+}
+
+static void request_values(gw_ctx_t *ctx, s3_policy_action_t action, values_t *vs)
+{
+    vs->n = 0;
+    add_value(vs, S3_POLICY_KEY_AWS_SOURCE_IP, source_ip(ctx));
+    add_value(vs, S3_POLICY_KEY_AWS_SECURE_TRANSPORT,
+              is_https(ctx->req) ? h2o_iovec_init(H2O_STRLIT("true")) : h2o_iovec_init(H2O_STRLIT("false")));
+    add_header(vs, ctx, S3_POLICY_KEY_AWS_USER_AGENT, "user-agent");
+    add_header(vs, ctx, S3_POLICY_KEY_AWS_REFERER, "referer");
+    if (is_list_action(action)) {
+        if (s3_query_has(&ctx->query, "prefix"))
+            add_value(vs, S3_POLICY_KEY_S3_PREFIX, s3_query_get(&ctx->query, "prefix"));
+        if (s3_query_has(&ctx->query, "delimiter"))
+            add_value(vs, S3_POLICY_KEY_S3_DELIMITER, s3_query_get(&ctx->query, "delimiter"));
+        if (s3_query_has(&ctx->query, "max-keys"))
+            add_value(vs, S3_POLICY_KEY_S3_MAX_KEYS, s3_query_get(&ctx->query, "max-keys"));
+    }
+    if (s3_query_has(&ctx->query, "versionId"))
+        add_value(vs, S3_POLICY_KEY_S3_VERSION_ID, s3_query_get(&ctx->query, "versionId"));
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_ACL, "x-amz-acl");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_COPY_SOURCE, "x-amz-copy-source");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_METADATA_DIRECTIVE, "x-amz-metadata-directive");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION, "x-amz-server-side-encryption");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_STORAGE_CLASS, "x-amz-storage-class");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_CONTENT_SHA256, "x-amz-content-sha256");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_OBJECT_LOCK_MODE, "x-amz-object-lock-mode");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_OBJECT_LOCK_RETAIN_UNTIL_DATE, "x-amz-object-lock-retain-until-date");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_OBJECT_LOCK_LEGAL_HOLD, "x-amz-object-lock-legal-hold");
+    if (ctx->access_key.base != NULL) {
+        int v4 = ctx->auth.kind != S3_AUTH_KIND_NONE;
+        add_value(vs, S3_POLICY_KEY_S3_SIGNATURE_VERSION,
+                  v4 ? h2o_iovec_init(H2O_STRLIT("AWS4-HMAC-SHA256")) : h2o_iovec_init(H2O_STRLIT("AWS")));
+        add_value(vs, S3_POLICY_KEY_S3_AUTH_TYPE,
+                  ctx->auth.kind == S3_AUTH_KIND_HEADER ? h2o_iovec_init(H2O_STRLIT("REST-HEADER"))
+                                                        : h2o_iovec_init(H2O_STRLIT("REST-QUERY-STRING")));
+    }
+}
+
+/* ---------------------------------------------------------------- decisions */
+
+static int owns(const gw_ctx_t *ctx, const gw_authz_bucket_t *b)
+{
+    if (ctx->access_key.base == NULL)
+        return 0;
+    return ctx->is_root || h2o_memis(b->owner.base, b->owner.len, ctx->user.base, ctx->user.len);
+}
+
+int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t action, h2o_iovec_t key, int cors)
+{
+    const gw_bucket_access_t *a;
+    s3_policy_request_t req = {.action = action, .now_ns = yc_now_ns()};
+    s3_policy_reason_t why;
+    values_t *vs = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*vs));
+    char *arn = h2o_mem_alloc_pool(&ctx->req->pool, S3_POLICY_ARN_MAX);
+    int ret;
+
+    if ((ret = gw_authz_access(ctx, b->name, b->incarnation, &a)) != 0) {
+        gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    if (cors)
+        gw_cors_headers(ctx, a);
+    int is_owner = owns(ctx, b);
+    if (is_owner && a->policy == NULL)
+        return 0; /* the common case: nothing but the owner's rights to weigh */
+    if (s3_policy_resource_arn(b->name, key, arn, S3_POLICY_ARN_MAX, &req.resource) != 0) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+        return -1;
+    }
+    gw_authz_principal(ctx, &req.principal);
+    request_values(ctx, action, vs);
+    req.values = vs->v;
+    req.nvalues = vs->n;
+    s3_policy_sources_t src = {.bucket = a->policy,
+                               .owner_account = h2o_iovec_init(H2O_STRLIT(GW_AUTHZ_ACCOUNT)),
+                               .is_owner = is_owner,
+                               .restrict_public_buckets = a->pab.restrict_public_buckets};
+    if (s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW)
+        return 0;
+    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- operations' actions */
+
+int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)
+{
+    int version = s3_query_has(&ctx->query, "versionId");
+    switch (ctx->op) {
+#define A(op, action)                                                                                                  \
+    case GW_OP_##op:                                                                                                   \
+        *out = S3_POLICY_ACTION_##action;                                                                              \
+        return 0;
+        A(HEAD_BUCKET, LIST_BUCKET)
+        A(DELETE_BUCKET, DELETE_BUCKET)
+        A(GET_BUCKET_LOCATION, GET_BUCKET_LOCATION)
+        A(GET_BUCKET_VERSIONING, GET_BUCKET_VERSIONING)
+        A(PUT_BUCKET_VERSIONING, PUT_BUCKET_VERSIONING)
+        A(LIST_OBJECTS, LIST_BUCKET)
+        A(LIST_OBJECTS_V2, LIST_BUCKET)
+        A(LIST_OBJECT_VERSIONS, LIST_BUCKET_VERSIONS)
+        A(LIST_MULTIPART_UPLOADS, LIST_BUCKET_MULTIPART_UPLOADS)
+        A(DELETE_OBJECTS, DELETE_OBJECT)
+        A(PUT_OBJECT, PUT_OBJECT)
+        A(COPY_OBJECT, PUT_OBJECT)
+        A(CREATE_MULTIPART_UPLOAD, PUT_OBJECT)
+        A(UPLOAD_PART, PUT_OBJECT)
+        A(UPLOAD_PART_COPY, PUT_OBJECT)
+        A(COMPLETE_MULTIPART_UPLOAD, PUT_OBJECT)
+        A(ABORT_MULTIPART_UPLOAD, ABORT_MULTIPART_UPLOAD)
+        A(LIST_PARTS, LIST_MULTIPART_UPLOAD_PARTS)
+        A(PUT_BUCKET_POLICY, PUT_BUCKET_POLICY)
+        A(GET_BUCKET_POLICY, GET_BUCKET_POLICY)
+        A(DELETE_BUCKET_POLICY, DELETE_BUCKET_POLICY)
+        A(GET_BUCKET_POLICY_STATUS, GET_BUCKET_POLICY_STATUS)
+        A(PUT_BUCKET_CORS, PUT_BUCKET_CORS)
+        A(GET_BUCKET_CORS, GET_BUCKET_CORS)
+        A(DELETE_BUCKET_CORS, PUT_BUCKET_CORS) /* S3 has no action of its own for the removals */
+        A(PUT_BUCKET_TAGGING, PUT_BUCKET_TAGGING)
+        A(GET_BUCKET_TAGGING, GET_BUCKET_TAGGING)
+        A(DELETE_BUCKET_TAGGING, PUT_BUCKET_TAGGING)
+        A(PUT_BUCKET_OWNERSHIP_CONTROLS, PUT_BUCKET_OWNERSHIP_CONTROLS)
+        A(GET_BUCKET_OWNERSHIP_CONTROLS, GET_BUCKET_OWNERSHIP_CONTROLS)
+        A(DELETE_BUCKET_OWNERSHIP_CONTROLS, PUT_BUCKET_OWNERSHIP_CONTROLS)
+        A(PUT_PUBLIC_ACCESS_BLOCK, PUT_BUCKET_PUBLIC_ACCESS_BLOCK)
+        A(GET_PUBLIC_ACCESS_BLOCK, GET_BUCKET_PUBLIC_ACCESS_BLOCK)
+        A(DELETE_PUBLIC_ACCESS_BLOCK, PUT_BUCKET_PUBLIC_ACCESS_BLOCK)
+        A(PUT_BUCKET_LIFECYCLE, PUT_LIFECYCLE_CONFIGURATION)
+        A(GET_BUCKET_LIFECYCLE, GET_LIFECYCLE_CONFIGURATION)
+        A(DELETE_BUCKET_LIFECYCLE, PUT_LIFECYCLE_CONFIGURATION)
+        A(PUT_OBJECT_LOCK_CONFIGURATION, PUT_BUCKET_OBJECT_LOCK_CONFIGURATION)
+        A(GET_OBJECT_LOCK_CONFIGURATION, GET_BUCKET_OBJECT_LOCK_CONFIGURATION)
+#undef A
+    case GW_OP_GET_OBJECT:
+    case GW_OP_HEAD_OBJECT:
+        *out = version ? S3_POLICY_ACTION_GET_OBJECT_VERSION : S3_POLICY_ACTION_GET_OBJECT;
+        return 0;
+    case GW_OP_DELETE_OBJECT:
+        *out = version ? S3_POLICY_ACTION_DELETE_OBJECT_VERSION : S3_POLICY_ACTION_DELETE_OBJECT;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* ---------------------------------------------------------------- CORS */
+
+void gw_cors_headers(gw_ctx_t *ctx, const gw_bucket_access_t *a)
+{
+    s3_cors_request_t creq = {.origin = gw_header(ctx, "origin"),
+                              .method = ctx->method,
+                              .request_method = gw_header(ctx, "access-control-request-method"),
+                              .request_headers = gw_header(ctx, "access-control-request-headers"),
+                              .on_object = ctx->key.len > 0};
+    s3_cors_response_t out;
+
+    if (creq.origin.base == NULL || a->cors == NULL)
+        return;
+    s3_cors_actual(&ctx->req->pool, a->cors, &creq, &out);
+    if (!out.matched)
+        return;
+#define H(name, field)                                                                                                 \
+    if (out.field.base != NULL)                                                                                        \
+        gw_add_header(ctx, name, out.field.base, out.field.len);
+    H("access-control-allow-origin", allow_origin)
+    H("access-control-allow-credentials", allow_credentials)
+    H("access-control-allow-methods", allow_methods)
+    H("access-control-allow-headers", allow_headers)
+    H("access-control-expose-headers", expose_headers)
+    H("access-control-max-age", max_age)
+    H("vary", vary)
+#undef H
+}

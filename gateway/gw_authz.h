@@ -1,0 +1,90 @@
+/* gw_authz.h — authorization of requests on a bucket: the one place where a request is allowed
+ * or denied, by the policy evaluator (gateway/s3/policy.h), and the bucket access configuration
+ * it reads (bucket policy, public-access block, CORS rules), cached per gateway.
+ *
+ * Every request on a bucket asks gw_authz_check once, with the S3 action of its operation
+ * (s3:GetObject, s3:ListBucket, ...), the resource ARN (the bucket, or bucket/key) and the
+ * condition keys the request has (aws:SourceIp, aws:SecureTransport, aws:CurrentTime,
+ * aws:UserAgent, aws:Referer, aws:username, aws:userid, s3:prefix, s3:delimiter, s3:max-keys,
+ * s3:VersionId, s3:x-amz-acl, s3:x-amz-copy-source, s3:x-amz-metadata-directive,
+ * s3:x-amz-server-side-encryption, s3:x-amz-storage-class, s3:x-amz-content-sha256,
+ * s3:signatureversion, s3:authType, s3:object-lock-*). The evaluator decides as S3 does: an
+ * explicit Deny wins, then the bucket owner, then an Allow of the bucket policy, else the
+ * implicit deny; anonymous requests are allowed only where the policy grants them.
+ *
+ * Identities: every user of a deployment belongs to one account, GW_AUTHZ_ACCOUNT. A user is
+ * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name),
+ * the root user the account itself (arn:aws:iam::<account>:root). The bucket owner is the user
+ * who created it; the root user has the owner's rights on every bucket. Users have no identity
+ * policies yet, so another user reaches a bucket only through its bucket policy.
+ *
+ * Public access block: a bucket that never had one behaves as S3's new buckets do, with all four
+ * settings on (BlockPublicPolicy refuses a public policy, RestrictPublicBuckets keeps a public
+ * policy from serving anyone outside the account). ACLs are not implemented (every bucket is
+ * BucketOwnerEnforced), so BlockPublicAcls and IgnorePublicAcls have nothing to act on.
+ *
+ * Cache: the parsed policy, public-access block and CORS rules of a bucket incarnation are kept
+ * CACHE_TTL (2 s, the bucket record's) per gateway. A change through this gateway is seen at
+ * once (gw_authz_forget); through another gateway after at most that long, a window the
+ * documentation states. Entries are reference-counted: a request holds the one it read until its
+ * pool goes, so a change never frees a policy that a request is evaluating.
+ */
+#ifndef YC_GW_AUTHZ_H
+#define YC_GW_AUTHZ_H
+#include "gateway/gw_request.h"
+#include "gateway/s3/bucket_access.h"
+#include "gateway/s3/cors.h"
+#include "gateway/s3/policy.h"
+
+#define GW_AUTHZ_ACCOUNT "000000000000" /* the account of every user of a deployment */
+
+/* What authorization knows about one bucket incarnation (immutable once loaded; borrowed for the
+ * request that got it). */
+typedef struct {
+    uint64_t incarnation;
+    const s3_policy_t *policy;    /* NULL: no bucket policy */
+    s3_public_access_block_t pab; /* in force (the default when none was set) */
+    int pab_state;                /* gw_conf_state_t of the public-access block */
+    const s3_cors_config_t *cors; /* NULL: no CORS configuration */
+} gw_bucket_access_t;
+
+/* The bucket a request is checked against. */
+typedef struct {
+    h2o_iovec_t name;
+    uint64_t incarnation;
+    h2o_iovec_t owner; /* the owning user's name */
+} gw_authz_bucket_t;
+
+/* Worker side: the access configuration of bucket b, cached; held by ctx's request until its pool
+ * goes. 0, or a gateway error code (GW_EQUORUM, GW_EIO) with nothing set on ctx. */
+int gw_authz_access(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, const gw_bucket_access_t **out);
+
+/* Worker side: may ctx's caller perform action on bucket b (key.base NULL) or on its object key?
+ * 0 when allowed; otherwise the S3 error (AccessDenied, or 503 when the configuration could not be
+ * read) is set on ctx and non-zero returned. With cors set, the CORS headers of the bucket's
+ * rules are added to the response first (gw_cors_headers), whatever the decision. */
+int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t action, h2o_iovec_t key, int cors);
+
+/* The S3 action of ctx's operation on its own bucket; -1 for an operation that names none (the
+ * service-level calls, the admin API, a preflight). */
+int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out);
+
+/* Adds to ctx's response the CORS headers (Access-Control-*, Vary) that a's rules give an
+ * actual request carrying Origin; nothing without Origin, rules or a match. */
+void gw_cors_headers(gw_ctx_t *ctx, const gw_bucket_access_t *a);
+
+/* The evaluator's principal for ctx's caller; ARN memory from ctx's pool. */
+void gw_authz_principal(gw_ctx_t *ctx, s3_policy_principal_t *out);
+
+/* Checks a user principal named in a bucket policy (s3_policy_options_t.principal_exists): 0 when
+ * it is a user of this deployment's account. arg: the gw_iam_t. */
+int gw_authz_principal_exists(void *arg, h2o_iovec_t arn);
+
+/* Forgets the cached configuration of bucket (after this gateway changed it). */
+void gw_authz_forget(h2o_iovec_t name);
+
+/* Reads the public-access block from its stored form; the default (all on) for NONE, all off
+ * for REMOVED. */
+void gw_pab_from_state(int state, h2o_iovec_t doc, s3_public_access_block_t *out);
+
+#endif
