@@ -381,7 +381,6 @@ static void put_lifecycle(gw_ctx_t *ctx)
 {
     s3_error_detail_t why = {0};
     s3_lifecycle_config_t cfg;
-    s3_xml_writer_t w;
     int ret;
 
     if (begin(ctx, 1, 1) != 0)
@@ -393,7 +392,6 @@ static void put_lifecycle(gw_ctx_t *ctx)
     /* A rule stored and never carried out would be half-obeyed: a client that sets an expiration
      * counts on objects going away. Until the lifecycle worker runs the rules, a valid
      * configuration is refused after its checks (so a wrong one still gets S3's own answer). */
-    (void)w;
     gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED,
                  "Lifecycle rules are not carried out by this server yet; the configuration was not stored.");
 }
