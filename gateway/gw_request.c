@@ -9,9 +9,10 @@
  * last byte of its answer was handed to the layer or the client went away, so that its status
  * and byte counts are final whatever became of the context.
  *
- * The request (gw_req_t) is one malloc'd record holding its pool: the layer's own request memory
- * is cleared at the moment the answer is out, which may come while an answer is still being
- * handed over, so the gateway keeps its own until it calls gw_req_finish.
+ * The request (gw_req_t) is one malloc'd record with its own pool rather than memory of the
+ * layer's request: the layer clears that once the answer is out, which for an answer handed over
+ * whole (yc_http_send) is not known to the gateway, and the handlers take &ctx->req->pool as an
+ * h2o pool of the request's own. gw_req_finish (or gw_respond) frees it after the hand-over.
  */
 #include "gateway/gw_request.h"
 #include "common/clock.h"

@@ -63,7 +63,7 @@ typedef struct gw_env {
     atomic_uint_fast64_t body_bytes_in;       /* body bytes read, all requests */
     atomic_uint_fast64_t bytes_out;           /* response bytes handed to the layer (bodies) */
     atomic_uint_fast64_t refused_before_body; /* requests answered with their body unread */
-    atomic_size_t get_stripes_held; /* decoded stripes GET streams keep between reads (gw_get_object.c) */
+    atomic_size_t get_stripes_held;           /* decoded stripes GET streams keep between reads (gw_get_object.c) */
     /* The HTTP layer's counters summed over the loops (connections, accepted, refused...). */
     void (*http_stats)(void *arg, yc_http_stats_t *out);
     void *http_stats_arg;

@@ -295,7 +295,22 @@ def test_64_puts_of_64_mib_at_once_stay_within_the_memory_bound(gw):
     assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
 
 
-def test_200_gets_whose_readers_stall_stay_within_the_bound_and_are_closed(gw):
+STALL_SEND_TIMEOUT = 10
+
+
+@pytest.fixture(scope="module")
+def stall_gw(gateway_factory):
+    """A gateway whose send timeout leaves 200 streams the time to fill their socket buffers on
+    a loaded machine before any is closed."""
+    g = gateway_factory()
+    g.extra_args = ["--send-timeout", str(STALL_SEND_TIMEOUT)]
+    g.restart()
+    g.client().create_bucket(Bucket="intake")
+    return g
+
+
+def test_200_gets_whose_readers_stall_stay_within_the_bound_and_are_closed(stall_gw):
+    gw = stall_gw
     data = b"g" * (64 * MiB)
     gw.client().put_object(Bucket="intake", Key="stalled", Body=data)
     head = head_bytes(gw, "GET", "/intake/stalled", {}, payload_hash=yc_raw.EMPTY_SHA256)
@@ -308,14 +323,24 @@ def test_200_gets_whose_readers_stall_stay_within_the_bound_and_are_closed(gw):
             s.connect(("127.0.0.1", gw.port))
             s.sendall(head)
             socks.append(s)
-        time.sleep(1.5)
+        # the streams fill the kernel's socket buffers first (a few MiB each): wait until nothing
+        # moves any more, which takes a while on a loaded machine
+        last, deadline = -1, time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            out = stats(gw)["bytesOut"]
+            if out - last < 64 * KiB:  # the stats answers themselves count too
+                break
+            last = out
+        stalled_at = time.monotonic()
         assert stats(gw)["http"]["connections"] >= 200
         rss = status_field(gw, "VmRSS")
         peak = status_field(gw, "VmHWM")
         print("200 stalled GETs: RSS %.1f MiB, peak %.1f MiB" % (rss / MiB, peak / MiB))
         assert rss <= RSS_BOUND and peak <= RSS_BOUND, "RSS %d MiB, peak %d MiB" % (rss // MiB, peak // MiB)
         # read nothing more: after the send timeout the server closes them
-        time.sleep(SEND_TIMEOUT + 2)
+        while stats(gw)["http"]["connections"] > 2 and time.monotonic() < stalled_at + STALL_SEND_TIMEOUT + 15:
+            time.sleep(0.5)
         assert stats(gw)["http"]["connections"] <= 2
         s = socks[0]
         s.settimeout(10)
