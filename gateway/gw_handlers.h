@@ -81,9 +81,16 @@ int gw_version_id_query(gw_ctx_t *ctx, uint8_t vid[META_ID_LEN], int *given);
  * x-amz-delete-marker: true, as S3 does on GET, HEAD, PUT and DELETE. */
 void gw_version_headers(gw_ctx_t *ctx, uint32_t versioning, const meta_object_t *r);
 
-/* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
-int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);
-int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, struct gw_object **out);
+/* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). Parses
+ * x-amz-copy-source ("[/]bucket/key[?versionId=id]") into bucket, key and, when a versionId is
+ * given (*vid_given 1), vid; else sets the S3 error and returns -1. */
+int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, uint8_t vid[META_ID_LEN],
+                         int *vid_given);
+/* Looks up the source (vid NULL: its newest version), authorizes it, checks the
+ * x-amz-copy-source-if-* headers and answers x-amz-copy-source-version-id; else sets the S3 error
+ * and returns -1. */
+int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, const uint8_t *vid,
+                        struct gw_object **out);
 /* Writes n bytes at off of src as new part data in set (never inline); observe (may be NULL)
  * sees the bytes in order, as in gw_data_write. */
 int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
