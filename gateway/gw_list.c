@@ -136,7 +136,7 @@ static void list_work(gw_ctx_t *ctx)
             }
             if (after.base != NULL && cmp_bytes(e.key, e.key_len, after.base, after.len) <= 0)
                 continue;
-            if ((e.flags & META_OBJ_DELETE_MARKER) && p->kind != LIST_VERSIONS)
+            if (e.flags & META_OBJ_DELETE_MARKER)
                 continue;
             item_t it = {.key = h2o_iovec_init(e.key, e.key_len)};
             if (p->delimiter.len > 0) {
@@ -184,15 +184,11 @@ static void list_work(gw_ctx_t *ctx)
     s3_xml_writer_t w;
     s3_xml_writer_init(&w, pool);
     s3_xml_declaration(&w);
-    s3_xml_open_root(&w, p->kind == LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+    s3_xml_open_root(&w, "ListBucketResult");
     s3_xml_element(&w, "Name", ctx->bucket);
     s3_xml_element(&w, "Prefix", enc(ctx, p, p->prefix));
     if (p->kind == LIST_V1)
         s3_xml_element(&w, "Marker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
-    if (p->kind == LIST_VERSIONS) {
-        s3_xml_element(&w, "KeyMarker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
-        s3_xml_element_str(&w, "VersionIdMarker", "");
-    }
     if (p->kind == LIST_V2) {
         s3_xml_element_uint(&w, "KeyCount", nitems);
         if (p->token.base != NULL)
@@ -212,10 +208,6 @@ static void list_work(gw_ctx_t *ctx)
             s3_xml_element(&w, "NextContinuationToken", b64(pool, last));
         else if (p->kind == LIST_V1 && p->delimiter.len > 0)
             s3_xml_element(&w, "NextMarker", enc(ctx, p, last));
-        else if (p->kind == LIST_VERSIONS) {
-            s3_xml_element(&w, "NextKeyMarker", enc(ctx, p, last));
-            s3_xml_element_str(&w, "NextVersionIdMarker", "null");
-        }
     }
     for (size_t i = 0; i < nitems; i++)
         if (!items[i].is_prefix)
@@ -227,7 +219,7 @@ static void list_work(gw_ctx_t *ctx)
             s3_xml_close(&w, "CommonPrefixes");
         }
     }
-    s3_xml_close(&w, p->kind == LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+    s3_xml_close(&w, "ListBucketResult");
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";
 }

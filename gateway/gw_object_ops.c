@@ -430,8 +430,7 @@ static const uint8_t *copy_next(void *arg, uint64_t off, size_t len)
     return gw_object_read(cs->obj, cs->base + off, len, cs->buf) == 0 ? cs->buf : NULL;
 }
 
-int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, uint8_t vid[META_ID_LEN],
-                         int *vid_given)
+int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, uint8_t vid[META_ID_LEN], int *vid_given)
 {
     h2o_iovec_t src = gw_header(ctx, "x-amz-copy-source"), decoded;
     const char *q = memchr(src.base, '?', src.len);
@@ -477,7 +476,7 @@ int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, cons
     h2o_iovec_t ns;
     int ret;
 
-    if (gw_bucket_authorize_name(ctx, bucket, key, &ns, NULL) != 0)
+    if (gw_bucket_authorize_name(ctx, bucket, key, vid != NULL, &ns, NULL) != 0)
         return -1;
     if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ns), gw_mb(key), vid, out)) != 0) {
         if (ret == GW_ENOENT)
@@ -544,7 +543,8 @@ static void copy_object_work(gw_ctx_t *ctx)
     }
     uint8_t src_vid[META_ID_LEN];
     int src_vid_given;
-    if (gw_bucket_authorize(ctx) != 0 || gw_parse_copy_source(ctx, &src_bucket, &src_key, src_vid, &src_vid_given) != 0 ||
+    if (gw_bucket_authorize(ctx) != 0 ||
+        gw_parse_copy_source(ctx, &src_bucket, &src_key, src_vid, &src_vid_given) != 0 ||
         gw_open_copy_source(ctx, src_bucket, src_key, src_vid_given ? src_vid : NULL, &src) != 0)
         return;
     const meta_object_t *r = gw_object_record(src);
