@@ -290,6 +290,7 @@ int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
         if (gw_quorum_resolve(ids, ng, l->k, 0, &best) != 0)
             continue; /* a write in flight or one that failed: not visible */
         *out = group[best].e;
+        out->is_latest = 1;
         return 1;
     }
 }
