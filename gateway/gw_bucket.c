@@ -183,9 +183,11 @@ static int authorize(gw_ctx_t *ctx, h2o_iovec_t name, int evaluate, s3_policy_ac
     return 0;
 }
 
-int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, h2o_iovec_t *ns, uint64_t *incarnation)
+int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, int version, h2o_iovec_t *ns,
+                             uint64_t *incarnation)
 {
-    return authorize(ctx, name, 1, S3_POLICY_ACTION_GET_OBJECT, key, 0, ns, incarnation);
+    return authorize(ctx, name, 1, version ? S3_POLICY_ACTION_GET_OBJECT_VERSION : S3_POLICY_ACTION_GET_OBJECT, key, 0,
+                     ns, incarnation);
 }
 
 uint32_t gw_bucket_versioning(gw_ctx_t *ctx)

@@ -315,6 +315,8 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     if (r->flags & META_OBJ_DELETE_MARKER) {
         /* the newest version is a marker: no such key; a marker named by its id: not an object */
         gw_version_headers(ctx, versioning, r);
+        if (given) /* as S3 does: the one method a marker answers is DELETE */
+            gw_add_header_str(ctx, "allow", "DELETE");
         gw_set_error(ctx, given ? S3_ERR_METHOD_NOT_ALLOWED : S3_ERR_NO_SUCH_KEY, NULL);
         return;
     }

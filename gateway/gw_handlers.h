@@ -27,9 +27,10 @@ int gw_bucket_authorize(gw_ctx_t *ctx);
 /* After gw_bucket_authorize: may the caller perform action on key of ctx->bucket? 0, or the S3
  * error set and non-zero. */
 int gw_bucket_authorize_key(gw_ctx_t *ctx, int action, h2o_iovec_t key);
-/* Same for an object of another bucket (a copy source: s3:GetObject on name/key): its namespace
- * into *ns (ctx's pool). */
-int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, h2o_iovec_t *ns, uint64_t *incarnation);
+/* Same for an object of another bucket (a copy source: s3:GetObject on name/key, or
+ * s3:GetObjectVersion when a version is named): its namespace into *ns (ctx's pool). */
+int gw_bucket_authorize_name(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t key, int version, h2o_iovec_t *ns,
+                             uint64_t *incarnation);
 /* Worker side, without authorization (CORS preflights): the incarnation of bucket name. 0, or
  * GW_ENOENT and the other gateway codes. */
 int gw_bucket_lookup(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t *incarnation);
@@ -81,9 +82,15 @@ int gw_version_id_query(gw_ctx_t *ctx, uint8_t vid[META_ID_LEN], int *given);
  * x-amz-delete-marker: true, as S3 does on GET, HEAD, PUT and DELETE. */
 void gw_version_headers(gw_ctx_t *ctx, uint32_t versioning, const meta_object_t *r);
 
-/* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). */
-int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key);
-int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, struct gw_object **out);
+/* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). Parses
+ * x-amz-copy-source ("[/]bucket/key[?versionId=id]") into bucket, key and, when a versionId is
+ * given (*vid_given 1), vid; else sets the S3 error and returns -1. */
+int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, uint8_t vid[META_ID_LEN],
+                         int *vid_given);
+/* Looks up the source (vid NULL: its newest version), authorizes it, checks the
+ * x-amz-copy-source-if-* headers and answers x-amz-copy-source-version-id; else sets the S3 error
+ * and returns -1. */
+int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, const uint8_t *vid, struct gw_object **out);
 /* Writes n bytes at off of src as new part data in set (never inline); observe (may be NULL)
  * sees the bytes in order, as in gw_data_write. */
 int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],

@@ -1,13 +1,19 @@
 /* gw_list.c — ListObjects (v1), ListObjectsV2 and ListObjectVersions over the merged lister.
  *
- * One loop serves all three: walk visible keys from the start position, skip what the marker
+ * One loop serves v1 and v2: walk visible keys from the start position, skip what the marker
  * already returned, stop at the end of the prefix, fold keys that contain the delimiter after
  * the prefix into a common prefix and seek past it. One entry past max-keys is looked at to
  * tell IsTruncated. Continuation tokens are the base64 of the last key or prefix returned.
+ *
+ * ListObjectVersions walks the same way over a versions lister (every version of each key,
+ * newest first); max-keys counts versions, delete markers and common prefixes alike, and a page
+ * can end inside a key: the next one resumes there from key-marker and version-id-marker (the
+ * versions of key-marker after that version, then the keys after it).
  */
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_lister.h"
 #include "gateway/gw_object.h"
+#include "gateway/s3/version_id.h"
 #include "gateway/s3/xml.h"
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -18,6 +24,8 @@ enum { LIST_V1, LIST_V2, LIST_VERSIONS };
 typedef struct {
     int kind;
     h2o_iovec_t prefix, delimiter, marker, start_after, token;
+    h2o_iovec_t vid_marker; /* ListObjectVersions' version-id-marker, NULL base when absent */
+    uint8_t vid_marker_bin[S3_VERSION_ID_LEN];
     uint32_t max_keys;
     int url, fetch_owner;
 } list_params_t;
@@ -74,8 +82,10 @@ static void write_entry(gw_ctx_t *ctx, s3_xml_writer_t *w, const list_params_t *
     s3_xml_open(w, p->kind == LIST_VERSIONS ? (is_marker ? "DeleteMarker" : "Version") : "Contents");
     s3_xml_element(w, "Key", enc(ctx, p, h2o_iovec_init(e->key, e->key_len)));
     if (p->kind == LIST_VERSIONS) {
-        s3_xml_element_str(w, "VersionId", "null");
-        s3_xml_element_bool(w, "IsLatest", 1);
+        char vid[S3_VERSION_ID_TEXT_MAX];
+        s3_version_id_format(e->vid, vid);
+        s3_xml_element_str(w, "VersionId", vid);
+        s3_xml_element_bool(w, "IsLatest", e->is_latest);
     }
     s3_xml_element_time(w, "LastModified", e->mtime_ns);
     if (!is_marker) {
@@ -126,7 +136,7 @@ static void list_work(gw_ctx_t *ctx)
             }
             if (after.base != NULL && cmp_bytes(e.key, e.key_len, after.base, after.len) <= 0)
                 continue;
-            if ((e.flags & META_OBJ_DELETE_MARKER) && p->kind != LIST_VERSIONS)
+            if (e.flags & META_OBJ_DELETE_MARKER)
                 continue;
             item_t it = {.key = h2o_iovec_init(e.key, e.key_len)};
             if (p->delimiter.len > 0) {
@@ -174,15 +184,11 @@ static void list_work(gw_ctx_t *ctx)
     s3_xml_writer_t w;
     s3_xml_writer_init(&w, pool);
     s3_xml_declaration(&w);
-    s3_xml_open_root(&w, p->kind == LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+    s3_xml_open_root(&w, "ListBucketResult");
     s3_xml_element(&w, "Name", ctx->bucket);
     s3_xml_element(&w, "Prefix", enc(ctx, p, p->prefix));
     if (p->kind == LIST_V1)
         s3_xml_element(&w, "Marker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
-    if (p->kind == LIST_VERSIONS) {
-        s3_xml_element(&w, "KeyMarker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
-        s3_xml_element_str(&w, "VersionIdMarker", "");
-    }
     if (p->kind == LIST_V2) {
         s3_xml_element_uint(&w, "KeyCount", nitems);
         if (p->token.base != NULL)
@@ -202,10 +208,6 @@ static void list_work(gw_ctx_t *ctx)
             s3_xml_element(&w, "NextContinuationToken", b64(pool, last));
         else if (p->kind == LIST_V1 && p->delimiter.len > 0)
             s3_xml_element(&w, "NextMarker", enc(ctx, p, last));
-        else if (p->kind == LIST_VERSIONS) {
-            s3_xml_element(&w, "NextKeyMarker", enc(ctx, p, last));
-            s3_xml_element_str(&w, "NextVersionIdMarker", "null");
-        }
     }
     for (size_t i = 0; i < nitems; i++)
         if (!items[i].is_prefix)
@@ -217,9 +219,160 @@ static void list_work(gw_ctx_t *ctx)
             s3_xml_close(&w, "CommonPrefixes");
         }
     }
-    s3_xml_close(&w, p->kind == LIST_VERSIONS ? "ListVersionsResult" : "ListBucketResult");
+    s3_xml_close(&w, "ListBucketResult");
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";
+}
+
+/* The common prefix key folds into (its length), 0 when it has no delimiter after the prefix. */
+static size_t folded_len(const list_params_t *p, const char *key, size_t len)
+{
+    if (p->delimiter.len == 0)
+        return 0;
+    for (const char *s = key + p->prefix.len, *end = key + len; s + p->delimiter.len <= end; s++)
+        if (memcmp(s, p->delimiter.base, p->delimiter.len) == 0)
+            return (size_t)(s - key) + p->delimiter.len;
+    return 0;
+}
+
+static void seek_past_prefix(gw_lister_t *l, h2o_iovec_t prefix)
+{
+    char seek[META_KEY_MAX + 1];
+    memcpy(seek, prefix.base, prefix.len);
+    seek[prefix.len] = (char)0xff; /* sorts after every key under the prefix: 0xff is never in UTF-8 */
+    gw_lister_seek(l, (meta_bytes_t){seek, prefix.len + 1});
+}
+
+static void write_versions_result(gw_ctx_t *ctx, const list_params_t *p, const item_t *items, size_t nitems,
+                                  int truncated)
+{
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+    s3_xml_writer_t w;
+
+    s3_xml_writer_init(&w, pool);
+    s3_xml_declaration(&w);
+    s3_xml_open_root(&w, "ListVersionsResult");
+    s3_xml_element(&w, "Name", ctx->bucket);
+    s3_xml_element(&w, "Prefix", enc(ctx, p, p->prefix));
+    s3_xml_element(&w, "KeyMarker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
+    s3_xml_element(&w, "VersionIdMarker", p->vid_marker.base ? p->vid_marker : h2o_iovec_init("", 0));
+    if (truncated && nitems > 0) {
+        const item_t *last = &items[nitems - 1];
+        s3_xml_element(&w, "NextKeyMarker", enc(ctx, p, last->key));
+        if (!last->is_prefix) {
+            char vid[S3_VERSION_ID_TEXT_MAX];
+            s3_version_id_format(last->entry.vid, vid);
+            s3_xml_element_str(&w, "NextVersionIdMarker", vid);
+        }
+    }
+    s3_xml_element_uint(&w, "MaxKeys", p->max_keys);
+    if (p->delimiter.len > 0)
+        s3_xml_element(&w, "Delimiter", enc(ctx, p, p->delimiter));
+    if (p->url)
+        s3_xml_element_str(&w, "EncodingType", "url");
+    s3_xml_element_bool(&w, "IsTruncated", truncated);
+    /* versions and delete markers in listing order, as S3 interleaves them */
+    for (size_t i = 0; i < nitems; i++)
+        if (!items[i].is_prefix)
+            write_entry(ctx, &w, p, &items[i].entry);
+    for (size_t i = 0; i < nitems; i++) {
+        if (items[i].is_prefix) {
+            s3_xml_open(&w, "CommonPrefixes");
+            s3_xml_element(&w, "Prefix", enc(ctx, p, items[i].key));
+            s3_xml_close(&w, "CommonPrefixes");
+        }
+    }
+    s3_xml_close(&w, "ListVersionsResult");
+    ctx->resp_body = s3_xml_writer_result(&w);
+    ctx->content_type = "application/xml";
+}
+
+static void list_versions_work(gw_ctx_t *ctx)
+{
+    list_params_t *p = ctx->handler_state;
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+    gw_lister_t *l = NULL;
+    const gw_list_entry_t *versions;
+    size_t nversions, nitems = 0;
+    item_t *items = NULL;
+    int truncated = 0, marker_seen = 0, ret = 0;
+    h2o_iovec_t after = p->marker;
+
+    if (gw_bucket_authorize(ctx) != 0)
+        return;
+    if (p->max_keys > 0) {
+        items = h2o_mem_alloc_pool(pool, sizeof(*items) * p->max_keys);
+        h2o_iovec_t start = p->prefix;
+        if (after.base != NULL && cmp_bytes(after.base, after.len, start.base, start.len) > 0)
+            start = after; /* the key-marker itself is listed again only after its version-id-marker */
+        if ((ret = gw_lister_open_versions(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(start), &l)) != 0) {
+            gw_set_store_error(ctx, ret);
+            return;
+        }
+        while (!truncated && (ret = gw_lister_next_versions(l, &versions, &nversions)) == 1) {
+            const gw_list_entry_t *e = &versions[0];
+            size_t from = 0;
+            if (!has_prefix(e->key, e->key_len, p->prefix)) {
+                if (cmp_bytes(e->key, e->key_len, p->prefix.base, p->prefix.len) > 0)
+                    break; /* past every key with the prefix */
+                continue;
+            }
+            size_t fold = folded_len(p, e->key, e->key_len);
+            if (fold > 0) {
+                h2o_iovec_t cp = h2o_iovec_init(e->key, fold);
+                if (after.base != NULL && cmp_bytes(cp.base, cp.len, after.base, after.len) <= 0) {
+                    seek_past_prefix(l, cp); /* the marker is inside this common prefix: returned already */
+                    continue;
+                }
+                if (nitems == p->max_keys) {
+                    truncated = 1;
+                    break;
+                }
+                item_t it = {.key = h2o_strdup(pool, cp.base, cp.len), .is_prefix = 1};
+                items[nitems++] = it;
+                seek_past_prefix(l, it.key);
+                continue;
+            }
+            if (after.base != NULL) {
+                int c = cmp_bytes(e->key, e->key_len, after.base, after.len);
+                if (c < 0 || (c == 0 && p->vid_marker.base == NULL))
+                    continue;
+                if (c == 0) {
+                    /* resume inside the key: after the version named by version-id-marker */
+                    while (from < nversions && memcmp(versions[from].vid, p->vid_marker_bin, META_ID_LEN) != 0)
+                        from++;
+                    if (from == nversions)
+                        break; /* no such version: refused below */
+                    marker_seen = 1;
+                    from++;
+                }
+            }
+            h2o_iovec_t key = h2o_strdup(pool, e->key, e->key_len);
+            for (size_t i = from; i < nversions; i++) {
+                if (nitems == p->max_keys) {
+                    truncated = 1;
+                    break;
+                }
+                item_t it = {.key = key, .entry = versions[i]};
+                items[nitems++] = it;
+            }
+        }
+        gw_lister_free(l);
+        if (ret < 0) {
+            gw_set_store_error(ctx, ret);
+            return;
+        }
+    }
+    /* a version-id-marker must name a version of key-marker, when that key is one this listing
+     * shows (AWS answers the same error for an id it cannot find) */
+    if (p->vid_marker.base != NULL && !marker_seen && p->max_keys > 0 &&
+        has_prefix(p->marker.base, p->marker.len, p->prefix) && folded_len(p, p->marker.base, p->marker.len) == 0) {
+        gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid version id specified");
+        gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("version-id-marker")));
+        gw_set_error_field(ctx, "ArgumentValue", p->vid_marker);
+        return;
+    }
+    write_versions_result(ctx, p, items, nitems, truncated);
 }
 
 static void start_list(gw_ctx_t *ctx, int kind)
@@ -255,8 +408,26 @@ static void start_list(gw_ctx_t *ctx, int kind)
             return;
         }
     }
+    if (kind == LIST_VERSIONS) {
+        p->vid_marker = s3_query_get(&ctx->query, "version-id-marker");
+        if (p->vid_marker.base != NULL && p->vid_marker.len == 0)
+            p->vid_marker.base = NULL;
+        if (p->vid_marker.base != NULL) {
+            const char *why = NULL;
+            if (p->marker.base == NULL)
+                why = "A version-id marker cannot be specified without a key marker.";
+            else if (s3_version_id_parse(p->vid_marker, p->vid_marker_bin) != 0)
+                why = "Invalid version id specified";
+            if (why != NULL) {
+                gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("version-id-marker")));
+                gw_set_error_field(ctx, "ArgumentValue", p->vid_marker);
+                gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, why);
+                return;
+            }
+        }
+    }
     ctx->handler_state = p;
-    gw_dispatch_read(ctx, list_work);
+    gw_dispatch_read(ctx, kind == LIST_VERSIONS ? list_versions_work : list_work);
 }
 
 void gw_list_objects(gw_ctx_t *ctx)

@@ -6,13 +6,25 @@
  * (a new scan starting at the key's successor) instead of walking the rest. Listing current
  * objects then costs the same whether a key has 1 or 1,000 versions, and whether old versions
  * were deleted: their records and tombstones lie behind the seek, which RocksDB makes through
- * its index, not by stepping over them. */
+ * its index, not by stepping over them.
+ *
+ * A lister opened for versions takes every record of a key instead (ListObjectVersions must show
+ * them all): the records of one key from every drive are gathered, sorted newest first and grouped
+ * by identity, and each identity held by k drives is shown. That costs a key's versions, which is
+ * what that call returns; ListObjects (v1, v2) keep the seek. */
 #include "gateway/gw_lister.h"
 #include "gateway/gw_object.h"
 #include <stdlib.h>
 #include <string.h>
 
 #define BATCH 256
+
+static const uint8_t zero_vid[META_ID_LEN];
+
+static int vid_is_null(const uint8_t *vid)
+{
+    return memcmp(vid, zero_vid, META_ID_LEN) == 0;
+}
 /* records of one key a cursor takes before it seeks past the key: the null slot and the newest
  * versions (gw_object_internal.h's GW_LOOKUP_VERSIONS, the same bound a GET reads) */
 #define KEY_RECORDS 4
@@ -34,6 +46,7 @@ typedef struct {
     int last_batch;  /* the drive had nothing past the records in recs */
     int skipped;     /* the batch ended at a key's KEY_RECORDS: the drive may hold more past seek */
     size_t run;      /* records of the key of seek taken so far */
+    int all;         /* every record of a key (a versions listing), no seek past it */
     int failed;
 } cursor_t;
 
@@ -45,6 +58,10 @@ struct gw_lister {
     cursor_t *cursors;
     size_t ncursors;
     uint32_t k;
+    rec_t *group; /* a versions listing: the records of one key from every drive */
+    size_t group_cap;
+    gw_list_entry_t *shown; /* ... and the versions shown */
+    size_t shown_cap;
 };
 
 /* One record of a drive's scan (a null slot may hold several) into the cursor's batch. */
@@ -86,7 +103,7 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
         cur->run++;
     else
         cur->run = 1;
-    if (cur->run > KEY_RECORDS && plen >= 2) {
+    if (!cur->all && cur->run > KEY_RECORDS && plen >= 2) {
         /* the rest of this key's versions are not needed: go on at its successor (its
          * terminator 0x00 0x01 made 0x00 0x02), which no record of this key reaches */
         memcpy(cur->seek.buf, key, plen);
@@ -155,7 +172,7 @@ static int seek_all(gw_lister_t *l, meta_bytes_t key)
     return 0;
 }
 
-int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
+static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, int all, gw_lister_t **out)
 {
     gw_lister_t *l;
     if (bucket.len > META_NS_MAX)
@@ -175,6 +192,7 @@ int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_
         l->cursors[i].drive = c->drives[i].client;
         l->cursors[i].index = (uint32_t)i;
         l->cursors[i].failed = c->drives[i].client == NULL;
+        l->cursors[i].all = all;
         if ((l->cursors[i].recs = malloc(BATCH_CAP * sizeof(rec_t))) == NULL)
             goto fail;
     }
@@ -185,6 +203,16 @@ int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_
 fail:
     gw_lister_free(l);
     return GW_ENOMEM;
+}
+
+int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
+{
+    return open_lister(c, bucket, start, 0, out);
+}
+
+int gw_lister_open_versions(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
+{
+    return open_lister(c, bucket, start, 1, out);
 }
 
 int gw_lister_seek(gw_lister_t *l, meta_bytes_t key)
@@ -199,6 +227,8 @@ void gw_lister_free(gw_lister_t *l)
     for (size_t i = 0; l->cursors != NULL && i < l->ncursors; i++)
         free(l->cursors[i].recs);
     free(l->cursors);
+    free(l->group);
+    free(l->shown);
     free(l);
 }
 
@@ -260,6 +290,95 @@ int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
         if (gw_quorum_resolve(ids, ng, l->k, 0, &best) != 0)
             continue; /* a write in flight or one that failed: not visible */
         *out = group[best].e;
+        out->is_latest = 1;
+        return 1;
+    }
+}
+
+/* Newest first: (modification time, version id) descending; equal ones by identity, so that
+ * copies of one version from several drives lie side by side. */
+static int newest_first(const void *pa, const void *pb)
+{
+    const gw_version_t *a = &((const rec_t *)pa)->id, *b = &((const rec_t *)pb)->id;
+    if (gw_version_newer(a, b))
+        return -1;
+    if (gw_version_newer(b, a))
+        return 1;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    if (a->flags != b->flags)
+        return a->flags > b->flags ? -1 : 1;
+    if (a->part_count != b->part_count)
+        return a->part_count > b->part_count ? -1 : 1;
+    return memcmp(a->data_id, b->data_id, sizeof(a->data_id));
+}
+
+static int grow(void **buf, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*buf, ncap * size);
+    if (p == NULL)
+        return GW_ENOMEM;
+    *buf = p;
+    *cap = ncap;
+    return 0;
+}
+
+int gw_lister_next_versions(gw_lister_t *l, const gw_list_entry_t **out, size_t *n)
+{
+    size_t answered = 0;
+    for (size_t i = 0; i < l->ncursors; i++)
+        answered += !l->cursors[i].failed;
+    if (answered < l->k)
+        return GW_EQUORUM;
+
+    for (;;) {
+        rec_t *min = NULL;
+        for (size_t i = 0; i < l->ncursors; i++) {
+            rec_t *r = peek(l, &l->cursors[i]);
+            if (r != NULL && (min == NULL || key_cmp(&r->e, &min->e) < 0))
+                min = r;
+        }
+        if (min == NULL)
+            return 0;
+        gw_list_entry_t key_of = min->e;
+        size_t ng = 0, nshown = 0;
+        for (size_t i = 0; i < l->ncursors; i++) {
+            rec_t *r;
+            while ((r = peek(l, &l->cursors[i])) != NULL && key_cmp(&r->e, &key_of) == 0) {
+                if (grow((void **)&l->group, &l->group_cap, ng + 1, sizeof(rec_t)) != 0)
+                    return GW_ENOMEM;
+                l->group[ng++] = *r;
+                l->cursors[i].pos++;
+            }
+        }
+        qsort(l->group, ng, sizeof(rec_t), newest_first);
+        int null_shown = 0;
+        for (size_t i = 0; i < ng;) {
+            size_t j = i + 1;
+            while (j < ng && gw_version_same(&l->group[j].id, &l->group[i].id))
+                j++;
+            /* copies of one version on k drives: acknowledged (a write in flight or one that
+             * failed stays invisible, as for a GET); the null version once, its newest */
+            int is_null = vid_is_null(l->group[i].id.vid);
+            if (j - i >= l->k && !(is_null && null_shown)) {
+                if (grow((void **)&l->shown, &l->shown_cap, nshown + 1, sizeof(gw_list_entry_t)) != 0)
+                    return GW_ENOMEM;
+                l->shown[nshown] = l->group[i].e;
+                l->shown[nshown].is_latest = nshown == 0;
+                nshown++;
+                null_shown |= is_null;
+            }
+            i = j;
+        }
+        if (nshown == 0)
+            continue;
+        *out = l->shown;
+        *n = nshown;
         return 1;
     }
 }

@@ -7,6 +7,10 @@
  * Skipping past a common prefix is a seek on every cursor, not a walk through its keys, which
  * keeps delimiter listings of huge buckets fast.
  *
+ * A lister opened for versions (ListObjectVersions) shows every version of each key instead:
+ * each identity held by at least k drives, newest first, the null version once (the newest null
+ * version held by k drives: a slot may hold a replaced one until its prune).
+ *
  * Blocking (drive scans): use on a worker.
  */
 #ifndef YC_GW_LISTER_H
@@ -21,6 +25,7 @@ typedef struct {
     uint64_t size;
     char etag[72];
     uint32_t flags; /* META_OBJ_DELETE_MARKER */
+    int is_latest;  /* the version a GET without a version id shows */
     char owner[META_ACCESS_KEY_MAX + 1];
 } gw_list_entry_t;
 
@@ -28,8 +33,14 @@ typedef struct gw_lister gw_lister_t;
 
 /* Opens a lister on bucket positioned at the first key >= start. */
 int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out);
+/* Opens a lister that shows every version of each key (gw_lister_next_versions). */
+int gw_lister_open_versions(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out);
 /* Next visible key: 1 with *out filled, 0 at the end, negative on error (GW_EQUORUM, ...). */
 int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out);
+/* Versions of the next key that has any (a lister opened for versions): 1 with (*out)[0 .. *n)
+ * the key's versions newest first, (*out)[0] the latest, borrowed until the next call; 0 at the
+ * end, negative on error. */
+int gw_lister_next_versions(gw_lister_t *l, const gw_list_entry_t **out, size_t *n);
 /* Moves every cursor to the first key >= key. */
 int gw_lister_seek(gw_lister_t *l, meta_bytes_t key);
 void gw_lister_free(gw_lister_t *l);

@@ -138,7 +138,10 @@ static void upload_part_work(gw_ctx_t *ctx)
             gw_set_error(ctx, s3_error_from_ret(ret), S3_COPY_RANGE_SYNTAX_MESSAGE);
             goto done;
         }
-        if (gw_parse_copy_source(ctx, &sb, &sk) != 0 || gw_open_copy_source(ctx, sb, sk, &src) != 0)
+        uint8_t svid[META_ID_LEN];
+        int svid_given;
+        if (gw_parse_copy_source(ctx, &sb, &sk, svid, &svid_given) != 0 ||
+            gw_open_copy_source(ctx, sb, sk, svid_given ? svid : NULL, &src) != 0)
             goto done;
         uint64_t size = gw_object_record(src)->size, off = 0, n = size;
         if (range_hdr.base != NULL) {

@@ -11,6 +11,7 @@
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
 #include "gateway/s3/names.h"
+#include "gateway/s3/version_id.h"
 #include "gateway/s3/xml.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -429,17 +430,26 @@ static const uint8_t *copy_next(void *arg, uint64_t off, size_t len)
     return gw_object_read(cs->obj, cs->base + off, len, cs->buf) == 0 ? cs->buf : NULL;
 }
 
-/* Parses x-amz-copy-source ("[/]bucket/key[?versionId=null]") into bucket and key. */
-int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key)
+int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, uint8_t vid[META_ID_LEN], int *vid_given)
 {
     h2o_iovec_t src = gw_header(ctx, "x-amz-copy-source"), decoded;
     const char *q = memchr(src.base, '?', src.len);
+
+    *vid_given = 0;
     if (q != NULL) {
         h2o_iovec_t v = h2o_iovec_init(q + 1, src.base + src.len - (q + 1));
-        if (!h2o_memis(v.base, v.len, H2O_STRLIT("versionId=null"))) {
-            gw_set_error(ctx, S3_ERR_NO_SUCH_VERSION, NULL);
+        if (v.len < sizeof("versionId=") - 1 || memcmp(v.base, "versionId=", sizeof("versionId=") - 1) != 0) {
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid copy source object key");
             return -1;
         }
+        v.base += sizeof("versionId=") - 1;
+        v.len -= sizeof("versionId=") - 1;
+        if (v.len == 0 || s3_version_id_parse(v, vid) != 0) {
+            /* AWS: 400 InvalidArgument for an id it never made */
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid version id specified");
+            return -1;
+        }
+        *vid_given = 1;
         src.len = (size_t)(q - src.base);
     }
     if (s3_percent_decode(&ctx->req->pool, src, &decoded) != 0)
@@ -461,17 +471,16 @@ bad:
     return -1;
 }
 
-/* Looks up and authorizes the copy source and checks x-amz-copy-source-if-*. */
-int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, gw_object_t **out)
+int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, const uint8_t *vid, gw_object_t **out)
 {
     h2o_iovec_t ns;
     int ret;
 
-    if (gw_bucket_authorize_name(ctx, bucket, key, &ns, NULL) != 0)
+    if (gw_bucket_authorize_name(ctx, bucket, key, vid != NULL, &ns, NULL) != 0)
         return -1;
-    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ns), gw_mb(key), NULL, out)) != 0) {
+    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ns), gw_mb(key), vid, out)) != 0) {
         if (ret == GW_ENOENT)
-            gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+            gw_set_error(ctx, vid != NULL ? S3_ERR_NO_SUCH_VERSION : S3_ERR_NO_SUCH_KEY, NULL);
         else
             gw_set_store_error(ctx, ret);
         return -1;
@@ -481,12 +490,23 @@ int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, gw_o
                       gw_header(ctx, "x-amz-copy-source-if-modified-since"),
                       gw_header(ctx, "x-amz-copy-source-if-unmodified-since")};
     if ((r->flags & META_OBJ_DELETE_MARKER) != 0) {
-        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+        if (vid != NULL) /* what AWS answers for a marker named as a copy source */
+            gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
+                         "The source of a copy request may not specifically refer to a delete marker by version id.");
+        else
+            gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
         goto fail;
     }
     if ((ret = s3_cond_check_copy_source(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         goto fail;
+    }
+    /* which version was copied: named, or one of a versioned source (a never-versioned bucket's
+     * null version is shown without an id, as S3 does) */
+    if (vid != NULL || !s3_version_id_is_null(r->vid)) {
+        char text[GW_VERSION_ID_MAX];
+        gw_version_id_format(r->vid, text);
+        gw_add_header_str(ctx, "x-amz-copy-source-version-id", text);
     }
     return 0;
 fail:
@@ -521,8 +541,11 @@ static void copy_object_work(gw_ctx_t *ctx)
             return;
         }
     }
-    if (gw_bucket_authorize(ctx) != 0 || gw_parse_copy_source(ctx, &src_bucket, &src_key) != 0 ||
-        gw_open_copy_source(ctx, src_bucket, src_key, &src) != 0)
+    uint8_t src_vid[META_ID_LEN];
+    int src_vid_given;
+    if (gw_bucket_authorize(ctx) != 0 ||
+        gw_parse_copy_source(ctx, &src_bucket, &src_key, src_vid, &src_vid_given) != 0 ||
+        gw_open_copy_source(ctx, src_bucket, src_key, src_vid_given ? src_vid : NULL, &src) != 0)
         return;
     const meta_object_t *r = gw_object_record(src);
     if (!replace && h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&

@@ -16,6 +16,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_bucket_record.h"
 #include "gateway/gw_lock.h"
+#include "gateway/s3/version_id.h"
 #include "gateway/s3/xml.h"
 #include "common/bytes.h"
 #include "common/id.h"
@@ -35,37 +36,17 @@ void gw_version_id_new(int64_t mtime_ns, uint8_t vid[META_ID_LEN])
         vid[META_ID_LEN - 1] = 1;
 }
 
+_Static_assert(META_ID_LEN == S3_VERSION_ID_LEN, "a version id is a record's vid");
+_Static_assert(GW_VERSION_ID_MAX == S3_VERSION_ID_TEXT_MAX, "one text length");
+
 void gw_version_id_format(const uint8_t vid[META_ID_LEN], char out[GW_VERSION_ID_MAX])
 {
-    if (memcmp(vid, null_vid, META_ID_LEN) == 0) {
-        memcpy(out, "null", 5);
-        return;
-    }
-    yc_hex(vid, META_ID_LEN, out);
-    out[2 * META_ID_LEN] = '\0';
-}
-
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    s3_version_id_format(vid, out);
 }
 
 int gw_version_id_parse(h2o_iovec_t text, uint8_t vid[META_ID_LEN])
 {
-    if (h2o_memis(text.base, text.len, H2O_STRLIT("null"))) {
-        memset(vid, 0, META_ID_LEN);
-        return 0;
-    }
-    if (text.len != 2 * META_ID_LEN)
-        return -1;
-    for (size_t i = 0; i < META_ID_LEN; i++) {
-        int hi = hex_digit(text.base[2 * i]), lo = hex_digit(text.base[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        vid[i] = (uint8_t)(hi << 4 | lo);
-    }
-    /* the null version is only ever named "null" */
-    return memcmp(vid, null_vid, META_ID_LEN) == 0 ? -1 : 0;
+    return s3_version_id_parse(text, vid);
 }
 
 int gw_version_id_query(gw_ctx_t *ctx, uint8_t vid[META_ID_LEN], int *given)

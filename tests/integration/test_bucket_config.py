@@ -240,6 +240,29 @@ def test_copy_needs_read_on_the_source(s3, bucket_factory, users):
     assert s3.get_object(Bucket=dst, Key="d")["Body"].read() == b"source"
 
 
+def test_copy_of_a_source_version_needs_get_object_version(s3, bucket_factory, users):
+    bob_name, bob = users[0]
+    src, dst = bucket_factory(), bucket_factory()
+    s3.put_bucket_versioning(Bucket=src, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=src, Key="s", Body=b"first")["VersionId"]
+    s3.put_object(Bucket=src, Key="s", Body=b"second")
+    s3.put_bucket_policy(Bucket=dst, Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn(bob_name)}, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::%s/*" % dst}))
+    s3.put_bucket_policy(Bucket=src, Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn(bob_name)}, "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::%s/s" % src}))
+    bob.copy_object(Bucket=dst, Key="newest", CopySource={"Bucket": src, "Key": "s"})
+    # naming a version is s3:GetObjectVersion, as on AWS
+    expect_error("AccessDenied", 403, bob.copy_object, Bucket=dst, Key="d",
+                 CopySource={"Bucket": src, "Key": "s", "VersionId": v1})
+    s3.put_bucket_policy(Bucket=src, Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn(bob_name)}, "Action": "s3:GetObjectVersion",
+         "Resource": "arn:aws:s3:::%s/s" % src}))
+    bob.copy_object(Bucket=dst, Key="d", CopySource={"Bucket": src, "Key": "s", "VersionId": v1})
+    assert s3.get_object(Bucket=dst, Key="d")["Body"].read() == b"first"
+
+
 # ---------------------------------------------------------------- public-access block, ownership
 
 def test_public_access_block_defaults_round_trip_and_delete(s3, bucket):
