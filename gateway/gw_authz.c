@@ -257,18 +257,17 @@ static int is_list_action(s3_policy_action_t a)
 
 static h2o_iovec_t source_ip(gw_ctx_t *ctx)
 {
-    const yc_http_req_t *http = ctx->req->http;
+    const gw_req_t *r = ctx->req;
     char host[NI_MAXHOST];
     size_t n;
-    if (http == NULL || http->peer_len == 0 ||
-        (n = h2o_socket_getnumerichost((struct sockaddr *)http->peer, http->peer_len, host)) == SIZE_MAX)
+    if (r->peer_len == 0 || (n = h2o_socket_getnumerichost((struct sockaddr *)&r->peer, r->peer_len, host)) == SIZE_MAX)
         return h2o_iovec_init(NULL, 0);
     return h2o_strdup(&ctx->req->pool, host, n);
 }
 
 static int is_https(const gw_req_t *req)
 {
-    return req->http != NULL && req->http->secure;
+    return req->secure;
 }
 
 static void request_values(gw_ctx_t *ctx, s3_policy_action_t action, values_t *vs)

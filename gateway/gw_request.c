@@ -95,22 +95,16 @@ static void next_request_id(gw_env_t *env, char out[17])
 }
 
 /* "address:port" of the client, "[v6]:port" for IPv6; "-" when unknown. */
-static void format_client(const yc_http_req_t *http, char *out, size_t cap)
+static void format_client(const gw_req_t *r, char *out, size_t cap)
 {
-    struct sockaddr_storage ss;
     char host[NI_MAXHOST];
 
-    if (http == NULL || http->peer == NULL || http->peer_len > sizeof(ss)) {
+    if (r->peer_len == 0 || h2o_socket_getnumerichost((struct sockaddr *)&r->peer, r->peer_len, host) == SIZE_MAX) {
         snprintf(out, cap, "-");
         return;
     }
-    memcpy(&ss, http->peer, http->peer_len); /* h2o's helpers take a writable address */
-    if (h2o_socket_getnumerichost((struct sockaddr *)&ss, http->peer_len, host) == SIZE_MAX) {
-        snprintf(out, cap, "-");
-        return;
-    }
-    int32_t port = h2o_socket_getport((struct sockaddr *)&ss);
-    snprintf(out, cap, http->peer->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
+    int32_t port = h2o_socket_getport((struct sockaddr *)&r->peer);
+    snprintf(out, cap, r->peer.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
 }
 
 /* Writes the access-log line of a request as it is finished. */
@@ -120,7 +114,7 @@ static void write_access_line(gw_req_t *r)
     char client[NI_MAXHOST + 16], bucket[300], key[4 * 1024 + 16], ak[160];
     double ms = (double)(yc_now_ns() - r->started_ns) / 1e6;
 
-    format_client(r->http, client, sizeof(client));
+    format_client(r, client, sizeof(client));
     yc_log_value(bucket, sizeof(bucket), a->bucket.len > 0 ? a->bucket.base : NULL, a->bucket.len);
     yc_log_value(key, sizeof(key), a->key.len > 0 ? a->key.base : NULL, a->key.len);
     yc_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
@@ -152,6 +146,11 @@ static gw_req_t *req_new(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http)
     r->loop = loop;
     r->env = env;
     r->started_ns = yc_now_ns();
+    if (http->peer != NULL && http->peer_len <= sizeof(r->peer)) {
+        memcpy(&r->peer, http->peer, http->peer_len);
+        r->peer_len = http->peer_len;
+    }
+    r->secure = http->secure;
     r->res_content_length = UINT64_MAX;
     r->input.method = http->method;
     r->input.path = http->target;

@@ -164,7 +164,12 @@ typedef struct gw_req {
     } input;
     h2o_iovec_t entity;  /* a body read whole (gw_body_read_whole); {NULL,0} otherwise */
     yc_http_req_t *http; /* the layer's request; NULL once finished */
-    yc_loop_t *loop;     /* the loop's job queue: workers' jobs come back to it */
+    /* the client's address and transport, copied on the loop when the request starts: workers
+     * read these, never the layer's request, which belongs to the loop */
+    struct sockaddr_storage peer;
+    socklen_t peer_len; /* 0: unknown */
+    unsigned secure;    /* it came over TLS */
+    yc_loop_t *loop;    /* the loop's job queue: workers' jobs come back to it */
     gw_env_t *env;
     H2O_VECTOR(yc_http_header_t) res_headers;
     uint64_t res_content_length;  /* set for a HEAD or a streamed answer; UINT64_MAX: the body's */
