@@ -175,8 +175,8 @@ static const config_field_t config_fields[] = {
      "PEM certificate chain (server's first) of the S3 port; with tls_key the port speaks only HTTPS (TLS 1.2, 1.3)",
      "FILE"},
     {"tls_key", offsetof(gw_config_t, tls_key), 0, 0, 0, "PEM private key of tls_cert", "FILE"},
-    {"http2", offsetof(gw_config_t, http2), 2, 0, 1, "1: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on TLS; 0: HTTP/1.1 only",
-     "0|1"},
+    {"http2", offsetof(gw_config_t, http2), 2, 0, 1,
+     "1: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on TLS; 0: HTTP/1.1 only", "0|1"},
     {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",

@@ -55,9 +55,9 @@ typedef struct gw_env {
     struct gw_healer *healer;
     const h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
-    struct gw_admit *admit;             /* admission control (gw_admit.h); NULL: every request admitted */
-    struct gw_metrics *metrics;         /* NULL: nothing counted (tests) */
-    struct gw_access_log *access_log;   /* NULL: no access log */
+    struct gw_admit *admit;            /* admission control (gw_admit.h); NULL: every request admitted */
+    struct gw_metrics *metrics;        /* NULL: nothing counted (tests) */
+    struct gw_access_log *access_log;  /* NULL: no access log */
     atomic_size_t inflight;            /* requests admitted whose holds are not given back yet */
     atomic_uint_fast64_t next_request; /* request ids: a counter ... */
     uint64_t request_salt;             /* ... xor a random salt, so that ids do not repeat across restarts */
@@ -66,7 +66,7 @@ typedef struct gw_env {
     atomic_uint_fast64_t body_bytes_in;       /* body bytes read, all requests */
     atomic_uint_fast64_t bytes_out;           /* response bytes handed to the layer (bodies) */
     atomic_uint_fast64_t refused_before_body; /* requests answered with their body unread */
-    atomic_size_t get_stripes_held; /* decoded stripes GET streams keep between reads (gw_get_object.c) */
+    atomic_size_t get_stripes_held;           /* decoded stripes GET streams keep between reads (gw_get_object.c) */
     /* The HTTP layer's counters summed over the loops (connections, accepted, refused...). */
     void (*http_stats)(void *arg, yc_http_stats_t *out);
     void *http_stats_arg;

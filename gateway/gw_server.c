@@ -116,8 +116,9 @@ static void metrics_render(yc_job_t *job)
 
 static void status_send(yc_http_req_t *req, int status, const char *content_type, const char *body, size_t len)
 {
-    yc_http_header_t h[2] = {{h2o_iovec_init(H2O_STRLIT("content-type")), h2o_iovec_init(content_type, strlen(content_type))},
-                             {h2o_iovec_init(H2O_STRLIT("cache-control")), h2o_iovec_init(H2O_STRLIT("no-store"))}};
+    yc_http_header_t h[2] = {
+        {h2o_iovec_init(H2O_STRLIT("content-type")), h2o_iovec_init(content_type, strlen(content_type))},
+        {h2o_iovec_init(H2O_STRLIT("cache-control")), h2o_iovec_init(H2O_STRLIT("no-store"))}};
     yc_http_send(req, status, NULL, h, 2, h2o_iovec_init(body, len));
 }
 
@@ -175,7 +176,8 @@ static void on_status_request(yc_http_req_t *req)
         free(body);
         return;
     }
-    status_send(req, 404, "text/plain; charset=utf-8", H2O_STRLIT("not found: /metrics, /health/live, /health/ready\n"));
+    status_send(req, 404, "text/plain; charset=utf-8",
+                H2O_STRLIT("not found: /metrics, /health/live, /health/ready\n"));
 }
 
 /* On each loop's thread: its HTTP server on its listener, the status server on its own, and the
@@ -491,8 +493,9 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     yc_log(YC_LOG_INFO,
            "event=started listen=%s:%u tls=%d status_listen=%s drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu "
            "max_connections=%zu nofile=%llu",
-           cfg->listen_host, cfg->listen_port, cfg->tls_cert != NULL, cfg->status_listen ? cfg->status_listen : "off", srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops,
-           cfg->workers, srv->http_cfg.max_connections, (unsigned long long)nofile);
+           cfg->listen_host, cfg->listen_port, cfg->tls_cert != NULL, cfg->status_listen ? cfg->status_listen : "off",
+           srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops, cfg->workers,
+           srv->http_cfg.max_connections, (unsigned long long)nofile);
     *out = srv;
     return 0;
 
