@@ -538,6 +538,10 @@ void gw_server_free(gw_server_t *s)
     store_gc_stop(s->gc);
     yc_pool_free(s->pool);
     yc_pool_free(s->read_pool);
+    /* the loops are not joined: a request they still end finds no metrics and no log rather
+     * than freed ones */
+    __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
     gw_metrics_free(s->metrics);
     gw_healer_stop(s->healer);
     gw_cluster_close(s->cluster);

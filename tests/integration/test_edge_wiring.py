@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -189,6 +190,21 @@ def test_access_log_lines_are_json_with_the_fields(gw):
     assert put[-1]["client"].startswith("127.0.0.1:") and "Boto3" in put[-1]["user_agent"]
     missing = [d for d in docs if d["status"] == 404 and d["operation"] == "GetObject"]
     assert missing and missing[-1]["error"] == "NoSuchKey" and missing[-1]["key"] == "missing"
+
+
+def test_access_log_reopened_on_sighup(gw):
+    s3 = gw.client()
+    rotated = gw.access_log + ".1"
+    os.rename(gw.access_log, rotated)
+    gw.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while not os.path.exists(gw.access_log) and time.monotonic() < deadline:
+        s3.put_object(Bucket="metrics-b", Key="after-rotation", Body=b"r")
+        time.sleep(0.3)
+    time.sleep(0.5)
+    docs = [json.loads(line) for line in open(gw.access_log, encoding="utf-8")]
+    assert any(d["key"] == "after-rotation" for d in docs)
+    assert gw.proc.poll() is None  # SIGHUP does not stop the gateway
 
 
 def test_noisy_key_is_shed_while_quiet_key_is_served(root):
