@@ -53,6 +53,9 @@ void gw_config_defaults(gw_config_t *cfg)
     /* 0: each drive computes its reserve from its filesystem (STORE_RESERVE_AUTO in store.h) */
     cfg->drive_reserve = 0;
     cfg->access_log = "stderr";
+    cfg->status_listen = NULL;
+    cfg->tls_cert = cfg->tls_key = NULL;
+    cfg->http2 = 1;
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -134,14 +137,13 @@ static const config_field_t config_fields[] = {
     {"read_workers", offsetof(gw_config_t, read_workers), 1, 1, 4096, "worker threads for GET, HEAD and LIST"},
     {"lane_threads", offsetof(gw_config_t, lane_threads), 1, 1, 256, "threads per drive"},
     {"max_inflight", offsetof(gw_config_t, max_inflight), 1, 1, 10000000,
-     "requests in flight; past it requests are answered 503 SlowDown at once"},
+     "requests in flight; past it requests wait in the queue (queue_max, queue_deadline_ms)"},
     {"max_inflight_per_key", offsetof(gw_config_t, max_inflight_per_key), 1, 1, 10000000,
-     "requests of one access key in flight (anonymous callers count as one key); past it they wait (not "
-     "applied yet: docs/operations.md)"},
+     "requests of one access key in flight (anonymous callers count as one key); past it they wait"},
     {"queue_max", offsetof(gw_config_t, queue_max), 1, 0, 1000000,
-     "requests waiting for a slot, all keys together; past it 503 SlowDown at once (not applied yet)"},
+     "requests waiting for a slot, all keys together; past it 503 SlowDown at once"},
     {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
-     "a request waiting this long for a slot is answered 503 SlowDown (not applied yet)", "MS"},
+     "a request waiting this long for a slot is answered 503 SlowDown", "MS"},
     {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},
     {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32,
      "shard files without a record are removed once this old", "SECONDS"},
@@ -165,6 +167,16 @@ static const config_field_t config_fields[] = {
      "SIZE|auto"},
     {"access_log", offsetof(gw_config_t, access_log), 0, 0, 0,
      "where the access log goes, one JSON line per request: stderr, off, or a file (appended to)", "stderr|off|FILE"},
+    {"status_listen", offsetof(gw_config_t, status_listen), 0, 0, 0,
+     "where /metrics, /health/live and /health/ready are served, without S3 authentication or admission "
+     "control (not on the S3 port, whose paths they would shadow); unset: not served",
+     "HOST:PORT"},
+    {"tls_cert", offsetof(gw_config_t, tls_cert), 0, 0, 0,
+     "PEM certificate chain (server's first) of the S3 port; with tls_key the port speaks only HTTPS (TLS 1.2, 1.3)",
+     "FILE"},
+    {"tls_key", offsetof(gw_config_t, tls_key), 0, 0, 0, "PEM private key of tls_cert", "FILE"},
+    {"http2", offsetof(gw_config_t, http2), 2, 0, 1,
+     "1: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on TLS; 0: HTTP/1.1 only", "0|1"},
     {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",
@@ -430,8 +442,25 @@ size_t gw_config_split_drives(const char *list, char **out, size_t max)
     return n;
 }
 
+int gw_config_split_hostport(const char *value, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(value, ':');
+    char *end;
+    if (colon == NULL || (size_t)(colon - value) >= cap)
+        return -1;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || p == 0 || p > 65535)
+        return -1;
+    memcpy(host, value, (size_t)(colon - value));
+    host[colon - value] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
 int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
 {
+    char host[256];
+    uint16_t port;
     uint32_t width = cfg->k + cfg->m;
     size_t ndrives = cfg->drives_list != NULL ? gw_config_split_drives(cfg->drives_list, NULL, 0) : cfg->ndrives;
 
@@ -446,6 +475,14 @@ int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
     }
     if (cfg->drives_list != NULL && strchr(cfg->drives_list, ':') != NULL && cfg->cluster_secret == NULL) {
         set_err(err, errlen, "remote drives need a cluster secret: set YC_CLUSTER_SECRET");
+        return -1;
+    }
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        set_err(err, errlen, "tls_cert and tls_key go together: give both or neither");
+        return -1;
+    }
+    if (cfg->status_listen != NULL && gw_config_split_hostport(cfg->status_listen, host, sizeof(host), &port) != 0) {
+        set_err(err, errlen, "status_listen must be HOST:PORT");
         return -1;
     }
     if (cfg->inline_max >= cfg->stripe_size) {

@@ -48,6 +48,10 @@ typedef struct {
                                    * NULL: localhost and the machine's host name */
     uint64_t drive_reserve;       /* bytes each local drive keeps free; 0: automatic (store.h) */
     const char *access_log;       /* "stderr", "off" or a file: one JSON line per request (gw_access_log.h) */
+    const char *status_listen;    /* HOST:PORT of /metrics and the health checks; NULL: not served */
+    const char *tls_cert;         /* PEM certificate chain of the S3 port; with tls_key: HTTPS only */
+    const char *tls_key;          /* PEM private key of tls_cert */
+    uint32_t http2;               /* 1: offer HTTP/2 by ALPN on TLS */
     gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
 } gw_config_t;
 
@@ -68,6 +72,10 @@ int gw_config_set_listen(gw_config_t *cfg, const char *value);
 /* Splits a drives_list into at most max malloc'd specs in out (out NULL: only counts); returns
  * the number of specs. */
 size_t gw_config_split_drives(const char *list, char **out, size_t max);
+
+/* Splits "HOST:PORT" (the host may be empty: every address) into host (cap bytes) and port.
+ * 0, or -1 when it is not of that shape. */
+int gw_config_split_hostport(const char *value, char *host, size_t cap, uint16_t *port);
 
 /* Checks the combination (k+m, drives a multiple of k+m, credentials present, ...). */
 int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen);

@@ -1,9 +1,14 @@
 /* gw_request.c — the per-request context: its making and admission, headers, errors, the
  * response path, the hand-over to workers, and the access log (design in gw_request.h).
  *
- * Admission control counts the requests in flight: past max_inflight a request is answered 503
- * SlowDown at once, on the loop, before it costs a worker or any memory beyond its headers, so
- * the requests already admitted keep their latency and a peak cannot exhaust memory.
+ * Admission control (gw_admit.h) is asked once the caller is known (gw_ctx_admit, from the
+ * router right after authentication): a request that gets no slot waits in its key's queue or is
+ * answered 503 SlowDown at once, on the loop, before it costs a worker or any memory beyond its
+ * headers, so the requests already admitted keep their latency and a peak cannot exhaust memory.
+ * A request that waits is woken through its loop's job queue (the wake runs on whichever thread
+ * freed a slot); it cannot go away while it waits — nothing else of it runs, and the HTTP layer
+ * leaves a request to the app until the app finishes it — so a wait always ends by its wake,
+ * within queue_deadline_ms.
  *
  * The access log has one line per request, written when the request is finished: after the
  * last byte of its answer was handed to the layer or the client went away, so that its status
@@ -17,8 +22,11 @@
 #include "gateway/gw_request.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "gateway/gw_access_log.h"
+#include "gateway/gw_admit.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_health.h"
+#include "gateway/gw_metrics.h"
 #include <errno.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
@@ -107,23 +115,42 @@ static void format_client(const gw_req_t *r, char *out, size_t cap)
     snprintf(out, cap, r->peer.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
 }
 
-/* Writes the access-log line of a request as it is finished. */
+static h2o_iovec_t iov_or_null(h2o_iovec_t v)
+{
+    return v.len > 0 ? v : h2o_iovec_init(NULL, 0);
+}
+
+/* Writes the access-log line of a request as it is finished, and counts it in the metrics. */
 static void write_access_line(gw_req_t *r)
 {
     gw_access_t *a = &r->access;
-    char client[NI_MAXHOST + 16], bucket[300], key[4 * 1024 + 16], ak[160];
-    double ms = (double)(yc_now_ns() - r->started_ns) / 1e6;
+    gw_env_t *env = r->env;
+    char client[NI_MAXHOST + 16];
+    int64_t duration = yc_now_ns() - r->started_ns;
+    const h2o_iovec_t *agent = r->http != NULL ? yc_http_header(r->http, "user-agent") : NULL;
 
+    if (duration < 0)
+        duration = 0;
+    gw_metrics_request_done(env->metrics, a->op, r->res_status, r->bytes_in, r->bytes_out, duration);
+    if (env->access_log == NULL)
+        return;
     format_client(r, client, sizeof(client));
-    yc_log_value(bucket, sizeof(bucket), a->bucket.len > 0 ? a->bucket.base : NULL, a->bucket.len);
-    yc_log_value(key, sizeof(key), a->key.len > 0 ? a->key.base : NULL, a->key.len);
-    yc_log_value(ak, sizeof(ak), a->access_key.base, a->access_key.len);
-    yc_log(YC_LOG_INFO,
-           "event=request request_id=%s access_key=%s client=%s op=%s bucket=%s key=%s status=%d bytes_out=%llu "
-           "bytes_in=%llu duration_ms=%.3f%s%s",
-           a->request_id, ak, client, gw_op_name(a->op), bucket, key, r->res_status, (unsigned long long)r->bytes_out,
-           (unsigned long long)r->bytes_in, ms < 0 ? 0.0 : ms, a->error != S3_OK ? " error=" : "",
-           a->error != S3_OK ? s3_error_info(a->error)->code : "");
+    gw_access_entry_t e = {
+        .time_ns = yc_now_ns(),
+        .request_id = h2o_iovec_init(a->request_id, strlen(a->request_id)),
+        .access_key = iov_or_null(a->access_key),
+        .client = strcmp(client, "-") != 0 ? h2o_iovec_init(client, strlen(client)) : h2o_iovec_init(NULL, 0),
+        .operation = a->op != GW_OP_NONE ? gw_op_name(a->op) : NULL,
+        .bucket = iov_or_null(a->bucket),
+        .key = iov_or_null(a->key),
+        .status = r->res_status,
+        .error_code = a->error != S3_OK ? s3_error_info(a->error)->code : NULL,
+        .bytes_in = r->bytes_in,
+        .bytes_out = r->bytes_out,
+        .duration_ns = duration,
+        .user_agent = agent != NULL ? *agent : h2o_iovec_init(NULL, 0),
+    };
+    gw_access_log_write(env->access_log, &e);
 }
 
 /* ---------------------------------------------------------------- the request and its context */
@@ -187,21 +214,122 @@ int gw_ctx_start(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http, gw_ctx_t *
     ctx->access = &r->access;
     memcpy(ctx->access->request_id, ctx->request_id, sizeof(ctx->request_id));
     ctx->hold.env = env;
-
-    if (atomic_fetch_add(&env->inflight, 1) >= env->cfg->max_inflight) {
-        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
-        return -EAGAIN;
-    }
     *out = ctx;
     return 0;
 }
 
+/* ---------------------------------------------------------------- admission */
+
+typedef struct gw_admission gw_admission_t;
+
+struct gw_admission {
+    yc_job_t job; /* the wake's way back to the request's loop */
+    gw_admit_ticket_t ticket;
+    gw_env_t *env;
+    gw_ctx_t *ctx; /* the request while it waits for its wake */
+    void (*next)(gw_ctx_t *ctx);
+    int held;   /* a slot is held: gw_admit_leave when given back */
+    int result; /* of the wake */
+    int64_t enter_ns;
+};
+
+static gw_shed_reason_t shed_reason(gw_admit_shed_t why)
+{
+    switch (why) {
+    case GW_ADMIT_SHED_DEADLINE:
+        return GW_SHED_DEADLINE;
+    case GW_ADMIT_SHED_PUSHED_OUT:
+        return GW_SHED_KEY; /* its key waited longest: a shorter-waiting key took the place */
+    default:
+        return GW_SHED_QUEUE_FULL;
+    }
+}
+
+static void admitted(gw_admission_t *adm)
+{
+    adm->held = 1;
+    atomic_fetch_add(&adm->env->inflight, 1);
+    gw_metrics_admission_wait(adm->env->metrics, yc_mono_ns() - adm->enter_ns);
+}
+
+static void shed(gw_ctx_t *ctx, gw_admit_shed_t why)
+{
+    gw_metrics_shed(ctx->env->metrics, shed_reason(why));
+    gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL); /* the hold (not holding a slot) goes with the context */
+}
+
+/* Back on the request's loop with the news of its wait. */
+static void admit_woken(yc_job_t *job)
+{
+    gw_admission_t *adm = (gw_admission_t *)job;
+    gw_ctx_t *ctx = adm->ctx;
+
+    adm->ctx = NULL;
+    if (adm->result != 0) {
+        shed(ctx, adm->ticket.shed);
+        return;
+    }
+    admitted(adm);
+    adm->next(ctx);
+}
+
+/* On whichever thread freed a slot or found the deadline passed: only passes the news on. */
+static void admit_wake(void *arg, int result)
+{
+    gw_admission_t *adm = arg;
+    adm->result = result;
+    h2o_multithread_send_message(&adm->job.loop->receiver, &adm->job.super);
+}
+
+void gw_ctx_admit(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
+{
+    gw_env_t *env = ctx->env;
+    gw_admission_t *adm;
+
+    if (env->admit == NULL) {
+        next(ctx);
+        return;
+    }
+    if ((adm = calloc(1, sizeof(*adm))) == NULL) {
+        gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
+        return;
+    }
+    adm->env = env;
+    adm->ctx = ctx;
+    adm->next = next;
+    adm->job.loop = ctx->req->loop;
+    adm->job.done = admit_woken;
+    adm->enter_ns = yc_mono_ns();
+    gw_admit_ticket_init(&adm->ticket, admit_wake, adm);
+    ctx->hold.adm = adm;
+    const char *key = ctx->access_key.base != NULL ? ctx->access_key.base : "";
+    switch (gw_admit_enter(env->admit, &adm->ticket, GW_ADMIT_CLIENT, key, ctx->access_key.len)) {
+    case GW_ADMIT_OK:
+        adm->ctx = NULL;
+        admitted(adm);
+        next(ctx);
+        return;
+    case GW_ADMIT_QUEUED:
+        return; /* admit_woken goes on */
+    default:
+        adm->ctx = NULL;
+        shed(ctx, adm->ticket.shed);
+        return;
+    }
+}
+
 void gw_hold_release(gw_hold_t *h)
 {
-    if (h->env == NULL)
+    gw_admission_t *adm = h->adm;
+
+    if (adm == NULL)
         return;
-    atomic_fetch_sub(&h->env->inflight, 1);
-    *h = (gw_hold_t){NULL};
+    *h = (gw_hold_t){NULL, NULL};
+    if (adm->held) {
+        atomic_fetch_sub(&adm->env->inflight, 1);
+        gw_admit_leave(adm->env->admit, &adm->ticket);
+    }
+    free(adm);
 }
 
 void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out)
@@ -214,7 +342,7 @@ void gw_ctx_free_later(gw_ctx_t *ctx, gw_hold_t *out)
     ctx->body_stream = NULL;
     OPENSSL_cleanse(&ctx->sigv4, sizeof(ctx->sigv4));
     *out = ctx->hold;
-    ctx->hold = (gw_hold_t){NULL};
+    ctx->hold = (gw_hold_t){NULL, NULL};
 }
 
 void gw_ctx_free(gw_ctx_t *ctx)
@@ -393,19 +521,23 @@ static void send_error(gw_ctx_t *ctx)
     ctx->access->error = ctx->error;
     s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
                  h2o_iovec_init(NULL, 0), fields, nfields, &xml);
-    if (info->status == 503)
-        gw_add_header_str(ctx, "retry-after", "1");
+    if (info->status == 503) {
+        /* the Retry-After every SDK honours when it retries a SlowDown */
+        char after[16];
+        snprintf(after, sizeof(after), "%u", ctx->env->admit != NULL ? gw_admit_retry_after(ctx->env->admit) : 1u);
+        gw_add_header_str(ctx, "retry-after", after);
+    }
     req->res_content_length = UINT64_MAX;
     send_body(ctx, info->status, "application/xml", xml);
 }
 
 void gw_respond(gw_ctx_t *ctx)
 {
+    /* both free the context and the request, whose pool holds the context: nothing after */
     if (ctx->error != S3_OK)
         send_error(ctx);
     else
         send_body(ctx, ctx->status ? ctx->status : 200, ctx->content_type, ctx->resp_body);
-    gw_ctx_free(ctx);
 }
 
 void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message)
@@ -480,6 +612,11 @@ size_t gw_request_error_page(void *arg, int *status, const char **content_type, 
     h2o_mem_clear_pool(&pool);
     *status = s3_error_info(err)->status;
     *content_type = "application/xml";
-    yc_log(YC_LOG_INFO, "event=request request_id=%s op=- status=%d error=%s", id, *status, s3_error_info(err)->code);
+    gw_metrics_request_done(env->metrics, GW_OP_NONE, *status, 0, 0, 0);
+    gw_access_entry_t e = {.time_ns = yc_now_ns(),
+                           .request_id = h2o_iovec_init(id, 16),
+                           .status = *status,
+                           .error_code = s3_error_info(err)->code};
+    gw_access_log_write(env->access_log, &e);
     return n;
 }

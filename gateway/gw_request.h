@@ -55,6 +55,9 @@ typedef struct gw_env {
     struct gw_healer *healer;
     const h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
+    struct gw_admit *admit;            /* admission control (gw_admit.h); NULL: every request admitted */
+    struct gw_metrics *metrics;        /* NULL: nothing counted (tests) */
+    struct gw_access_log *access_log;  /* NULL: no access log */
     atomic_size_t inflight;            /* requests admitted whose holds are not given back yet */
     atomic_uint_fast64_t next_request; /* request ids: a counter ... */
     uint64_t request_salt;             /* ... xor a random salt, so that ids do not repeat across restarts */
@@ -130,10 +133,12 @@ typedef enum {
 /* S3's name of op ("PutObject", ...); "-" for GW_OP_NONE. */
 const char *gw_op_name(gw_op_t op);
 
-/* What a context holds beyond its memory: a place among env's requests in flight. env NULL:
- * nothing (given back already). */
+/* What a context holds beyond its memory: its place with admission control (malloc'd apart from
+ * the request's pool: a slot may outlive the pool, and the wake of a waiting request must find
+ * it whatever became of the request). adm NULL: nothing (never admitted, or given back). */
 typedef struct {
     gw_env_t *env;
+    struct gw_admission *adm;
 } gw_hold_t;
 
 /* Gives back what h holds and empties it; nothing for an empty one. Loop thread. */
@@ -193,6 +198,7 @@ struct gw_ctx {
     /* the parsed request */
     h2o_iovec_t method;
     gw_op_t op;
+    s3_error_t route_error;  /* for GW_OP_NONE: the answer once the caller is authenticated */
     h2o_iovec_t bucket, key; /* decoded; empty when absent */
     h2o_iovec_t host_bucket; /* virtual-host style: the bucket named by the Host header (raw) */
     h2o_iovec_t bucket_ns;   /* the namespace of the bucket's incarnation (set by gw_bucket_authorize) */
@@ -222,9 +228,14 @@ struct gw_ctx {
 };
 
 /* Makes the gateway's request of http and its context (request id, x-amz-request-id, access-log
- * record) and admits it. 0 with *out; non-zero when the request was answered already (503
- * SlowDown past max_inflight, or no memory): the caller leaves it. Loop thread. */
+ * record). 0 with *out; non-zero when the request was answered already (no memory): the caller
+ * leaves it. Loop thread. Nothing is admitted yet: the router asks once the caller is known. */
 int gw_ctx_start(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http, gw_ctx_t **out);
+/* Admission control for an authenticated request (gw_admit.h), keyed by ctx->access_key (the
+ * anonymous callers together): next(ctx) runs on the loop once a slot is held (at once, or after
+ * a wait in the queue), or the request is answered 503 SlowDown with Retry-After (shed at once,
+ * or its wait ran past the deadline). The slot goes back with the context's holds. */
+void gw_ctx_admit(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx));
 /* Frees a context whose response has been started: wipes its secrets, frees its decoded body
  * and gives back its holds. Its memory goes with the request's pool. Once per request, on the
  * loop; gw_respond and gw_fail call it. */

@@ -24,6 +24,7 @@
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_metrics.h"
 #include "gateway/gw_refuse.h"
 #include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
@@ -451,6 +452,8 @@ static void run_handler(gw_ctx_t *ctx)
     op_handlers[ctx->op](ctx);
 }
 
+static void after_admission(gw_ctx_t *ctx);
+
 static void handle_request(gw_ctx_t *ctx)
 {
     gw_req_t *req = ctx->req;
@@ -489,6 +492,7 @@ static void handle_request(gw_ctx_t *ctx)
                   : ctx->key.len == 0  ? classify_bucket(ctx, &route_error)
                                        : classify_object(ctx, &route_error);
     }
+    ctx->route_error = route_error;
     ctx->access->op = ctx->op;
     ctx->access->bucket = ctx->bucket;
     ctx->access->key = ctx->key;
@@ -503,9 +507,26 @@ static void handle_request(gw_ctx_t *ctx)
         op_handlers[ctx->op](ctx);
         return;
     }
-    if (authenticate(ctx) != 0)
+    /* what the layer gave of the body before the caller was known (nothing is asked for before) */
+    gw_metrics_t *metrics = ctx->env->metrics;
+    uint64_t before_auth = req->bytes_in;
+    if (authenticate(ctx) != 0) {
+        gw_metrics_body_before_auth(metrics, before_auth); /* ctx and req are gone */
         return;
+    }
+    gw_metrics_body_before_auth(metrics, before_auth);
     req->authenticated = 1;
+    /* a slot before anything costs a worker or a body buffer; the 503 of a shed request is
+     * answered here, on the loop */
+    gw_ctx_admit(ctx, after_admission);
+}
+
+/* The rest of the way in, for an authenticated request holding a slot. */
+static void after_admission(gw_ctx_t *ctx)
+{
+    int admin = ctx->op == GW_OP_ADMIN;
+    int ret;
+
     if (admin && !ctx->is_root) {
         gw_fail(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return;
@@ -515,7 +536,7 @@ static void handle_request(gw_ctx_t *ctx)
         return;
     }
     if (ctx->op == GW_OP_NONE) {
-        gw_fail(ctx, route_error, NULL);
+        gw_fail(ctx, ctx->route_error, NULL);
         return;
     }
     if (gw_refuse_check(ctx) != 0) {

@@ -8,18 +8,31 @@
  * timeouts, head size, header count, connections) are the gateway's settings. Every request goes
  * to the router (gw_s3.h) with the services it may use (gw_env_t, gw_request.h): this file knows
  * the router's entry point and nothing of the handlers, which know nothing of this file.
+ *
+ * Besides the S3 port, status_listen (when set) is served by an HTTP server of its own on every
+ * loop: /metrics, /health/live and /health/ready. They are valid bucket names on the S3 port, so
+ * they live apart, and they pass neither S3 authentication nor admission control: monitoring
+ * must answer while the gateway sheds load. Every loop also runs a timer that lets admission
+ * control shed the waiters whose deadline passed (a quiet gateway has no enter or leave to do it).
  */
 #include "gateway/gw_server.h"
+#include "common/listen.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/server.h"
+#include "gateway/gw_access_log.h"
+#include "gateway/gw_admit.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_metrics.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_ready.h"
 #include "gateway/gw_request.h"
 #include "gateway/gw_s3.h"
 #include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +52,11 @@ struct gw_server {
     yc_http_server_t **servers; /* the HTTP server of each loop (NULL until the loop made it) */
     size_t nservers;
     yc_http_config_t http_cfg;
+    gw_admit_t *admit;
+    gw_metrics_t *metrics;
+    gw_access_log_t *access_log;
+    int *status_fds; /* status_listen's socket of each loop; NULL when not served */
+    yc_http_config_t status_cfg;
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
     char **drive_paths;
@@ -46,10 +64,17 @@ struct gw_server {
 
 /* ---------------------------------------------------------------- start-up */
 
-/* What a loop's HTTP server hands its requests with. */
+/* How often each loop lets admission control shed the waiters past their deadline: a wait is
+ * lengthened by at most this much on a gateway with no other request coming or going. */
+#define ADMIT_EXPIRE_MS 5
+
+/* What a loop's HTTP servers hand their requests with. */
 typedef struct {
     gw_server_t *srv;
     yc_loop_t *jobs;
+    h2o_timeout_t expire_timeout;
+    h2o_timeout_entry_t expire_entry;
+    h2o_loop_t *loop;
 } loop_arg_t;
 
 static void on_request(yc_http_req_t *req)
@@ -64,23 +89,129 @@ static size_t error_page(void *arg, int *status, const char **content_type, char
     return gw_request_error_page(&la->srv->env, status, content_type, buf, cap);
 }
 
-/* On each loop's thread: its HTTP server on its listener. */
+static void on_admit_expire(h2o_timeout_entry_t *e)
+{
+    loop_arg_t *la = H2O_STRUCT_FROM_MEMBER(loop_arg_t, expire_entry, e);
+    gw_admit_expire(la->srv->admit);
+    h2o_timeout_link(la->loop, &la->expire_timeout, &la->expire_entry);
+}
+
+/* ---------------------------------------------------------------- the status port */
+
+/* /metrics is rendered on a read worker: it reads drives' space and RocksDB's properties. */
+typedef struct {
+    yc_job_t job;
+    yc_http_req_t *req;
+    gw_metrics_t *metrics;
+    char *body;
+    size_t len;
+    int ret;
+} metrics_job_t;
+
+static void metrics_render(yc_job_t *job)
+{
+    metrics_job_t *mj = (metrics_job_t *)job;
+    mj->ret = gw_metrics_render(mj->metrics, &mj->body, &mj->len);
+}
+
+static void status_send(yc_http_req_t *req, int status, const char *content_type, const char *body, size_t len)
+{
+    yc_http_header_t h[2] = {
+        {h2o_iovec_init(H2O_STRLIT("content-type")), h2o_iovec_init(content_type, strlen(content_type))},
+        {h2o_iovec_init(H2O_STRLIT("cache-control")), h2o_iovec_init(H2O_STRLIT("no-store"))}};
+    yc_http_send(req, status, NULL, h, 2, h2o_iovec_init(body, len));
+}
+
+static void metrics_done(yc_job_t *job)
+{
+    metrics_job_t *mj = (metrics_job_t *)job;
+    if (mj->ret == 0)
+        status_send(mj->req, 200, YC_METRICS_CONTENT_TYPE, mj->body, mj->len);
+    else
+        status_send(mj->req, 500, "text/plain; charset=utf-8", H2O_STRLIT("out of memory\n"));
+    free(mj->body);
+    free(mj);
+}
+
+static void on_status_request(yc_http_req_t *req)
+{
+    loop_arg_t *la = req->arg;
+    gw_server_t *srv = la->srv;
+    const char *json = "application/json";
+
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+        !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+        status_send(req, 405, "text/plain; charset=utf-8", H2O_STRLIT("GET or HEAD only\n"));
+        return;
+    }
+    if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/metrics"))) {
+        metrics_job_t *mj = calloc(1, sizeof(*mj));
+        if (mj == NULL) {
+            status_send(req, 503, "text/plain; charset=utf-8", H2O_STRLIT("out of memory\n"));
+            return;
+        }
+        mj->req = req;
+        mj->metrics = srv->metrics;
+        mj->job.run = metrics_render;
+        mj->job.done = metrics_done;
+        mj->job.loop = la->jobs;
+        yc_pool_submit(srv->read_pool, &mj->job);
+        return;
+    }
+    if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/health/live"))) {
+        const char *body;
+        size_t len;
+        int status = gw_live_answer(&body, &len);
+        status_send(req, status, json, body, len);
+        return;
+    }
+    if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/health/ready"))) {
+        char *body = NULL;
+        size_t len = 0;
+        int status = gw_ready_answer(srv->cluster, &body, &len);
+        if (body != NULL)
+            status_send(req, status, json, body, len);
+        else
+            status_send(req, status, json, H2O_STRLIT("{\"status\":\"not_ready\"}"));
+        free(body);
+        return;
+    }
+    status_send(req, 404, "text/plain; charset=utf-8",
+                H2O_STRLIT("not found: /metrics, /health/live, /health/ready\n"));
+}
+
+/* On each loop's thread: its HTTP server on its listener, the status server on its own, and the
+ * admission timer. */
 static int on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t index)
 {
     gw_server_t *srv = arg;
-    loop_arg_t *la = malloc(sizeof(*la));
+    loop_arg_t *la = calloc(1, sizeof(*la));
     yc_http_config_t cfg = srv->http_cfg;
-    yc_http_server_t *http;
+    yc_http_server_t *http, *status;
     int ret;
 
     if (la == NULL)
         return -ENOMEM;
-    *la = (loop_arg_t){srv, jobs};
+    la->srv = srv;
+    la->jobs = jobs;
+    la->loop = loop;
     cfg.arg = la;
     if ((ret = yc_http_server_new(loop, &cfg, &http)) != 0 || (ret = yc_http_server_listen(http, fd)) != 0) {
         yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(ret));
         return ret;
     }
+    if (srv->status_fds != NULL) {
+        yc_http_config_t scfg = srv->status_cfg;
+        scfg.arg = la;
+        if ((ret = yc_http_server_new(loop, &scfg, &status)) != 0 ||
+            (ret = yc_http_server_listen(status, srv->status_fds[index])) != 0) {
+            yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu listener=status err=%s", index, yc_errname(ret));
+            return ret;
+        }
+    }
+    h2o_timeout_init(loop, &la->expire_timeout, ADMIT_EXPIRE_MS);
+    la->expire_entry.cb = on_admit_expire;
+    h2o_timeout_link(loop, &la->expire_timeout, &la->expire_entry);
     __atomic_store_n(&srv->servers[index], http, __ATOMIC_RELEASE);
     return 0;
 }
@@ -104,6 +235,25 @@ static void http_stats(void *arg, yc_http_stats_t *out)
         out->layer_errors += st.layer_errors;
     }
 }
+
+/* The gauges /metrics shows of admission control and the connection layer. */
+static void sample_gauges(void *arg, gw_metrics_gauges_t *out)
+{
+    gw_server_t *srv = arg;
+    gw_admit_stats_t st;
+    yc_http_stats_t hs;
+
+    memset(out, 0, sizeof(*out));
+    if (srv->admit != NULL) {
+        gw_admit_stats(srv->admit, &st);
+        out->inflight = (int64_t)st.inflight;
+        out->queued = (int64_t)st.queued;
+    }
+    http_stats(srv, &hs);
+    out->connections = (int64_t)hs.connections;
+}
+
+static const char *op_label[GW_OP__COUNT];
 
 static int make_dirs(const char *path)
 {
@@ -183,6 +333,19 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if (srv == NULL)
         return -ENOMEM;
     srv->cfg = *cfg;
+    /* Signals go to gw_server_wait (sigwait), not to whichever thread runs: blocked here, before
+     * any thread is made, every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    /* refuse to start without the access log asked for: requests would go unrecorded */
+    if ((ret = gw_access_log_open(cfg->access_log, &srv->access_log)) != 0) {
+        yc_log(YC_LOG_ERROR, "event=access_log_failed target=%s err=%s", cfg->access_log, yc_errname(ret));
+        goto fail;
+    }
     uint8_t salt[META_ID_LEN];
     yc_random_id(salt);
     memcpy(&srv->env.request_salt, salt, sizeof(srv->env.request_salt));
@@ -239,7 +402,22 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if ((ret = yc_pool_new(cfg->workers, &srv->pool)) != 0 ||
         (ret = yc_pool_new(cfg->read_workers, &srv->read_pool)) != 0)
         goto fail;
+    gw_admit_config_t acfg;
+    gw_admit_config_from(cfg, &acfg);
+    if ((ret = gw_admit_new(&acfg, &srv->admit)) != 0)
+        goto fail;
     if ((ret = gw_healer_start(srv->cluster, &srv->healer)) != 0)
+        goto fail;
+    gw_healer_set_admit(srv->healer, srv->admit); /* heals wait behind client requests */
+    for (size_t i = 0; i < GW_OP__COUNT; i++)
+        op_label[i] = gw_op_name((gw_op_t)i);
+    gw_metrics_config_t mcfg = {.op_names = op_label,
+                                .nops = GW_OP__COUNT,
+                                .cluster = srv->cluster,
+                                .access_log = srv->access_log,
+                                .sample = sample_gauges,
+                                .sample_arg = srv};
+    if ((ret = gw_metrics_new(&mcfg, &srv->metrics)) != 0)
         goto fail;
     start_orphan_collector(srv);
     if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, &srv->iam)) != 0)
@@ -252,6 +430,9 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.read_pool = srv->read_pool;
     srv->env.iam = srv->iam;
     srv->env.healer = srv->healer;
+    srv->env.admit = srv->admit;
+    srv->env.metrics = srv->metrics;
+    srv->env.access_log = srv->access_log;
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
@@ -269,6 +450,15 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->http_cfg.server_name = "yuncang";
     srv->http_cfg.on_request = on_request;
     srv->http_cfg.error_page = error_page;
+    srv->http_cfg.tls_cert_file = cfg->tls_cert;
+    srv->http_cfg.tls_key_file = cfg->tls_key;
+    srv->http_cfg.http2 = cfg->http2 != 0;
+    /* the status port: cleartext, few connections, short timers (a scraper or a balancer) */
+    yc_http_config_init(&srv->status_cfg);
+    srv->status_cfg.max_connections = 64;
+    srv->status_cfg.server_name = "yuncang";
+    srv->status_cfg.on_request = on_status_request;
+    srv->status_cfg.http2 = 0;
     srv->env.http_stats = http_stats;
     srv->env.http_stats_arg = srv;
     if ((srv->servers = calloc(cfg->loops, sizeof(*srv->servers))) == NULL) {
@@ -276,16 +466,36 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         goto fail;
     }
     srv->nservers = cfg->loops;
+    if (cfg->status_listen != NULL) {
+        char host[256];
+        uint16_t port;
+        if (gw_config_split_hostport(cfg->status_listen, host, sizeof(host), &port) != 0) {
+            ret = -EINVAL;
+            goto fail;
+        }
+        if ((srv->status_fds = calloc(cfg->loops, sizeof(int))) == NULL) {
+            ret = -ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < cfg->loops; i++)
+            if ((srv->status_fds[i] = yc_listen_open(host[0] != '\0' ? host : "0.0.0.0", port)) < 0) {
+                ret = srv->status_fds[i];
+                yc_log(YC_LOG_ERROR, "event=status_listen_failed status_listen=%s err=%s", cfg->status_listen,
+                       yc_errname(ret));
+                goto fail;
+            }
+    }
     yc_server_config_t loops = {.name = "yuncang", .on_loop = on_loop, .arg = srv};
     if ((ret = yc_server_new(&loops, &srv->http)) != 0 ||
         (ret = yc_server_listen(srv->http, cfg->listen_host, cfg->listen_port, cfg->loops)) != 0 ||
         (ret = yc_server_start(srv->http)) != 0)
         goto fail;
     yc_log(YC_LOG_INFO,
-           "event=started listen=%s:%u drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu max_connections=%zu "
-           "nofile=%llu",
-           cfg->listen_host, cfg->listen_port, srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops,
-           cfg->workers, srv->http_cfg.max_connections, (unsigned long long)nofile);
+           "event=started listen=%s:%u tls=%d status_listen=%s drives=%zu sets=%zu ec=%u+%u loops=%zu workers=%zu "
+           "max_connections=%zu nofile=%llu",
+           cfg->listen_host, cfg->listen_port, cfg->tls_cert != NULL, cfg->status_listen ? cfg->status_listen : "off",
+           srv->cluster->ndrives, srv->cluster->nsets, cfg->k, cfg->m, cfg->loops, cfg->workers,
+           srv->http_cfg.max_connections, (unsigned long long)nofile);
     *out = srv;
     return 0;
 
@@ -294,32 +504,46 @@ fail:
     return ret;
 }
 
-static volatile sig_atomic_t got_signal;
-static void on_signal(int sig)
-{
-    got_signal = sig;
-}
-
 void gw_server_wait(gw_server_t *s)
 {
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    while (!got_signal)
-        pause();
-    yc_log(YC_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
+    sigset_t sigs;
+    int sig = 0;
+
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        /* a rotation moved the file away: the writer opens the path anew */
+        yc_log(YC_LOG_INFO, "event=access_log_reopen");
+        gw_access_log_reopen(s->access_log);
+    }
+    yc_log(YC_LOG_INFO, "event=stopping signal=%d", sig);
 }
 
 void gw_server_free(gw_server_t *s)
 {
     /* The process exits right after: drives are closed so RocksDB flushes cleanly; loops are
-     * left to the exit, as h2o offers no way to stop a loop blocked in epoll from outside. */
+     * left to the exit, as h2o offers no way to stop a loop blocked in epoll from outside.
+     * Order: nothing may use what goes next — the lanes' timing before the cluster, the healer
+     * (a heal in progress uses the cluster) before the cluster, the log last (the metrics and
+     * the cluster's shutdown may still count or write). */
     if (s == NULL)
         return;
     yc_server_stop(s->http);
     store_gc_stop(s->gc);
     yc_pool_free(s->pool);
     yc_pool_free(s->read_pool);
+    /* the loops are not joined: a request they still end finds no metrics and no log rather
+     * than freed ones */
+    __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
+    gw_metrics_free(s->metrics);
+    gw_healer_stop(s->healer);
     gw_cluster_close(s->cluster);
+    gw_access_log_close(s->access_log);
 }

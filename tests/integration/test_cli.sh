@@ -237,7 +237,7 @@ check "aws s3api put-object --tagging -> NotImplemented" refused NotImplemented 
 check "aws s3 cp --storage-class STANDARD" aws s3 cp "$work/small.txt" "s3://$b1/edge/standard.txt" \
     --storage-class STANDARD
 check "aws s3api create-bucket of an owned bucket -> 200 (us-east-1)" aws s3api create-bucket --bucket "$b1"
-access_logged() { grep "event=request " "$work/gateway.log" | grep "op=PutObject" | grep -q "key=edge/standard.txt"; }
+access_logged() { grep '^{' "$work/gateway.log" | grep '"operation":"PutObject"' | grep -q '"key":"edge/standard.txt"'; }
 check "the access log has the CLI's PutObject" access_logged
 check "aws s3 rm --recursive" aws s3 rm --recursive "s3://$b1/"
 check "aws s3 rm --recursive emptied the bucket" count_aws_keys "" 0

@@ -26,7 +26,7 @@ def help_entries(text):
     """{'--name': 'its whole entry, wrapped lines joined'} of a --help text."""
     entries, last = {}, None
     for line in text.splitlines():
-        m = re.match(r"^  (--[a-z-]+)", line)
+        m = re.match(r"^  (--[a-z0-9-]+)", line)
         if m:
             last = m.group(1)
             entries[last] = line.strip()

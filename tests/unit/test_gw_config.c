@@ -101,6 +101,41 @@ TEST(test_config_access_log_takes_stderr_off_or_a_file)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_status_listen_and_tls)
+{
+    gw_config_t cfg;
+    char err[256], host[64];
+    uint16_t port;
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK(cfg.status_listen == NULL && cfg.tls_cert == NULL && cfg.tls_key == NULL && cfg.http2 == 1);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg,
+                       "status_listen: 127.0.0.1:9100\ntls_cert: /etc/c.pem\ntls_key: /etc/k.pem\nhttp2: 0\n"
+                       "root_user: admin\nroot_password: password1\n",
+                       err),
+                 0);
+    CHECK(strcmp(cfg.status_listen, "127.0.0.1:9100") == 0 && strcmp(cfg.tls_cert, "/etc/c.pem") == 0);
+    CHECK(strcmp(cfg.tls_key, "/etc/k.pem") == 0 && cfg.http2 == 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), 0);
+    CHECK_EQ_INT(gw_config_split_hostport(cfg.status_listen, host, sizeof(host), &port), 0);
+    CHECK(strcmp(host, "127.0.0.1") == 0 && port == 9100);
+    gw_config_dispose(&cfg);
+    /* a certificate without its key, a status address without a port: refused at start */
+    CHECK_EQ_INT(parse(&cfg, "tls_cert: /etc/c.pem\nroot_user: admin\nroot_password: password1\n", err), 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1);
+    CHECK(strstr(err, "tls_key") != NULL);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "status_listen: 9100\nroot_user: admin\nroot_password: password1\n", err), 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1);
+    CHECK(strstr(err, "status_listen") != NULL);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(gw_config_split_hostport("h:0", host, sizeof(host), &port), -1);
+    CHECK_EQ_INT(gw_config_split_hostport("h:", host, sizeof(host), &port), -1);
+    CHECK_EQ_INT(gw_config_split_hostport("h:70000", host, sizeof(host), &port), -1);
+    CHECK_EQ_INT(parse(&cfg, "http2: 2\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_drive_reserve_takes_auto_or_a_size)
 {
     gw_config_t cfg;
@@ -224,6 +259,7 @@ int main(void)
     RUN(test_config_defaults_when_file_is_empty);
     RUN(test_config_reads_every_kind_of_value);
     RUN(test_config_reads_http_limits_and_domains);
+    RUN(test_config_status_listen_and_tls);
     RUN(test_config_drive_reserve_takes_auto_or_a_size);
     RUN(test_config_reads_admission_settings);
     RUN(test_config_rejects_unknown_setting_with_its_line);
