@@ -281,7 +281,9 @@ def small_get_latencies(gw, n=200):
 
 def test_slowloris_does_not_raise_a_normal_clients_p99(gw):
     small_get_latencies(gw, 20)  # warm
-    base = p99(small_get_latencies(gw))
+    # the reference is measured before and after the slow connections, 400 requests each: a
+    # p99 of a few hundred samples on a shared two-core machine moves by a millisecond alone
+    before = small_get_latencies(gw, 400)
     socks = []
     stop = threading.Event()
     try:
@@ -304,12 +306,14 @@ def test_slowloris_does_not_raise_a_normal_clients_p99(gw):
         t = threading.Thread(target=drip)
         t.start()
         time.sleep(0.5)
-        loaded = p99(small_get_latencies(gw))
+        loaded = p99(small_get_latencies(gw, 400))
         stop.set()
         t.join()
     finally:
         for s in socks:
             s.close()
+    time.sleep(0.5)
+    base = p99(before + small_get_latencies(gw, 400))
     print("p99 without %.2f ms, with 1000 slowloris connections %.2f ms" % (base * 1e3, loaded * 1e3))
     # 2x, with a floor of 2 ms for a loaded shared machine's noise on sub-millisecond figures
     assert loaded <= max(2 * base, base + 0.002), (base, loaded)
