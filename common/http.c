@@ -246,23 +246,6 @@ static ssize_t conn_read(conn_t *c, size_t reserve)
     return r;
 }
 
-/* The kernel's count of bytes the client acknowledged (0 when unknown). */
-static uint64_t bytes_acked(conn_t *c)
-{
-    struct tcp_info info;
-    socklen_t len = sizeof(info);
-    int fd = h2o_socket_get_fd(c->sock), outq = 0;
-
-    memset(&info, 0, sizeof(info));
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-        len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(info.tcpi_bytes_acked))
-        return info.tcpi_bytes_acked;
-    /* older kernels: what is still queued shrinks as the client takes it */
-    if (ioctl(fd, SIOCOUTQ, &outq) == 0)
-        return UINT64_MAX - (uint64_t)outq;
-    return 0;
-}
-
 /* ---------------------------------------------------------------- freeing */
 
 static void conn_maybe_free(conn_t *c)
@@ -338,7 +321,7 @@ static void start_write(conn_t *c, h2o_iovec_t *bufs, size_t n, send_done_fn don
 {
     c->writing = 1;
     c->send_done = done;
-    c->acked_mark = bytes_acked(c);
+    c->acked_mark = yc_http_bytes_acked(c->sock);
     arm(c, &c->write_timer, &c->srv->send_timeout);
     h2o_socket_write(c->sock, bufs, n, on_written);
 }
@@ -386,7 +369,7 @@ static void on_written(h2o_socket_t *sock, const char *err)
 static void on_write_timeout(h2o_timeout_entry_t *e)
 {
     conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, write_timer, e);
-    uint64_t acked = bytes_acked(c);
+    uint64_t acked = yc_http_bytes_acked(c->sock);
 
     if (acked != c->acked_mark) {
         c->acked_mark = acked;

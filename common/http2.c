@@ -144,21 +144,6 @@ static void stream_defer(h2stream_t *s)
         h2o_timeout_link(s->conn->srv->loop, &s->conn->srv->zero_timeout, &s->defer);
 }
 
-static uint64_t bytes_acked(h2conn_t *c)
-{
-    struct tcp_info info;
-    socklen_t len = sizeof(info);
-    int fd = h2o_socket_get_fd(c->sock), outq = 0;
-
-    memset(&info, 0, sizeof(info));
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-        len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(info.tcpi_bytes_acked))
-        return info.tcpi_bytes_acked;
-    if (ioctl(fd, SIOCOUTQ, &outq) == 0)
-        return UINT64_MAX - (uint64_t)outq;
-    return 0;
-}
-
 static int iv_is(h2o_iovec_t v, const char *s)
 {
     return v.len == strlen(s) && memcmp(v.base, s, v.len) == 0;
@@ -241,7 +226,7 @@ static void conn_close(h2conn_t *c, int code)
 static void on_write_timeout(h2o_timeout_entry_t *e)
 {
     h2conn_t *c = H2O_STRUCT_FROM_MEMBER(h2conn_t, write_timer, e);
-    uint64_t acked = bytes_acked(c);
+    uint64_t acked = yc_http_bytes_acked(c->sock);
 
     if (acked != c->acked_mark) { /* slow but moving */
         c->acked_mark = acked;
@@ -310,7 +295,7 @@ static void conn_flush(h2conn_t *c)
     if (c->out->size > 0) {
         h2o_iovec_t buf = h2o_iovec_init(c->out->bytes, c->out->size);
         c->writing = 1;
-        c->acked_mark = bytes_acked(c);
+        c->acked_mark = yc_http_bytes_acked(c->sock);
         arm(c->srv->loop, &c->write_timer, &c->srv->send_timeout);
         h2o_socket_write(c->sock, &buf, 1, on_written);
         return;

@@ -61,6 +61,9 @@ void yc_http_tls_ctx_put(SSL_CTX *ctx);
 
 /* 1 when the handshake done on sock selected HTTP/2 by ALPN. */
 int yc_http_tls_selected_h2(h2o_socket_t *sock);
+/* The kernel's count of bytes the peer acknowledged on sock (0 when unknown): the send timeout
+ * of both protocols checks that a slow reader still takes something. */
+uint64_t yc_http_bytes_acked(h2o_socket_t *sock);
 
 /* ---- HTTP/2 (http2.c) */
 

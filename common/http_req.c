@@ -4,8 +4,12 @@
  * connections over to HTTP/2) and http2.c both stand on it and not on each other.
  */
 #include "common/http_internal.h"
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 const char *yc_http_date(yc_http_server_t *srv)
 {
@@ -80,4 +84,20 @@ int yc_http_send(yc_http_req_t *req, int status, const char *reason, const yc_ht
 int yc_http_req_alive(const yc_http_req_t *req)
 {
     return req->proto->alive(req);
+}
+
+uint64_t yc_http_bytes_acked(h2o_socket_t *sock)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof(info);
+    int fd = h2o_socket_get_fd(sock), outq = 0;
+
+    memset(&info, 0, sizeof(info));
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+        len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(info.tcpi_bytes_acked))
+        return info.tcpi_bytes_acked;
+    /* older kernels: what is still queued shrinks as the client takes it */
+    if (ioctl(fd, SIOCOUTQ, &outq) == 0)
+        return UINT64_MAX - (uint64_t)outq;
+    return 0;
 }
