@@ -105,6 +105,13 @@ void gw_object_trim(gw_object_t *o);
  * set, then the shard files. GW_EQUORUM when fewer than a write quorum answered. */
 int gw_object_remove(gw_cluster_t *c, const gw_object_t *o);
 
+/* Gives version o (as looked up) the attribute set attrs, stamped attrs_ns (newer than the
+ * record's), on every drive of its set that holds it. 0 once a write quorum of drives holds the
+ * new set; GW_ENOENT when most drives no longer hold the version (deleted meanwhile);
+ * GW_EQUORUM or GW_ENOSPC when too few answered (the drives that took it keep it: a retry
+ * finishes the change). Callers serialize changes of one version (gw_attrs.h). */
+int gw_object_update(gw_cluster_t *c, const gw_object_t *o, meta_bytes_t attrs, int64_t attrs_ns);
+
 /* Deletes every null version of (bucket, key) from every drive of its set, with their shards:
  * what a write left in the namespace of a bucket incarnation that is gone (best effort). */
 void gw_object_discard(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key);

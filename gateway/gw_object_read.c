@@ -196,7 +196,8 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
             continue;
         o->agree[s] = 1;
         o->recs[s] = of[held[s]];
-        if (o->chosen < 0)
+        /* the holders agree on the version; of its attributes, the latest change wins */
+        if (o->chosen < 0 || o->recs[s]->attrs_ns > o->recs[o->chosen]->attrs_ns)
             o->chosen = (int)s;
     }
     if ((o->recs[o->chosen]->flags & META_OBJ_INLINE) && (ret = decode_inline(o)) != 0)

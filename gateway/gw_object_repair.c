@@ -108,6 +108,23 @@ out:
     return ret;
 }
 
+/* Drives that hold the version with attributes older than the chosen record's (a change that
+ * missed them) get the chosen ones. Rare, so one drive after the other. */
+static void heal_attrs(gw_object_t *o, uint32_t *repaired)
+{
+    const meta_object_t *r = gw_object_record(o);
+    meta_object_t rec = *r;
+
+    rec.inline_data = (meta_bytes_t){0}; /* the drive keeps its own shard */
+    for (uint32_t slot = 0; slot < gw_set_width(o->set); slot++) {
+        store_client_t *d = o->set->drives[slot]->client;
+        if (!o->agree[slot] || d == NULL || o->recs[slot]->attrs_ns >= r->attrs_ns)
+            continue;
+        if (store_client_object_update(d, &rec) == 0)
+            (*repaired)++;
+    }
+}
+
 int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending)
 {
     const meta_object_t *r = gw_object_record(o);
@@ -118,6 +135,7 @@ int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending)
     int ret = 0, any = 0;
 
     *repaired = *pending = 0;
+    heal_attrs(o, repaired);
     gw_quorum_heal_plan(o->found, o->agree, width, h.need, h.pending);
     gw_set_fanout(o->set, heal_check_task, &h);
     for (uint32_t slot = 0; slot < width; slot++) {

@@ -381,6 +381,49 @@ int gw_object_remove(gw_cluster_t *c, const gw_object_t *o)
 }
 
 typedef struct {
+    const gw_object_t *o;
+    meta_object_t rec;
+    int results[16];
+} update_t;
+
+static void object_update_task(void *arg, size_t slot)
+{
+    update_t *up = arg;
+    store_client_t *d = up->o->set->drives[slot]->client;
+    /* a drive without the version gets it, new attributes and all, from the healer */
+    if (!up->o->agree[slot])
+        up->results[slot] = STORE_ENOENT;
+    else
+        up->results[slot] = d == NULL ? STORE_EIO : store_client_object_update(d, &up->rec);
+}
+
+int gw_object_update(gw_cluster_t *c, const gw_object_t *o, meta_bytes_t attrs, int64_t attrs_ns)
+{
+    update_t up = {.o = o, .rec = *gw_object_record(o)};
+    uint32_t width = gw_set_width(o->set), gone = 0, done = 0;
+
+    up.rec.attrs = attrs;
+    up.rec.attrs_ns = attrs_ns;
+    /* shard index and inline bytes are each drive's own: the store keeps what it holds */
+    up.rec.inline_data = (meta_bytes_t){0};
+    gw_set_fanout(o->set, object_update_task, &up);
+    for (uint32_t s = 0; s < width; s++) {
+        done += up.results[s] == 0;
+        gone += up.results[s] == STORE_ENOENT && o->agree[s];
+    }
+    if (done == 0 && gone > 0)
+        return GW_ENOENT; /* deleted since the lookup */
+    if (done < width) {
+        const meta_object_t *r = gw_object_record(o);
+        gw_object_report(c, r->bucket, r->key); /* the drives that missed the change get it later */
+    }
+    for (uint32_t s = 0; s < width; s++)
+        if (up.results[s] == STORE_ENOENT)
+            up.results[s] = STORE_EIO; /* not holding it: counts as not written */
+    return gw_quorum_write_result(up.results, width, gw_set_write_quorum(o->set));
+}
+
+typedef struct {
     gw_set_t *set;
     meta_bytes_t bucket, key;
 } discard_t;

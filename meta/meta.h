@@ -162,6 +162,11 @@ typedef struct {
     meta_bytes_t parts;       /* encoded meta_part_ref_t array: use meta_object_part() */
     uint32_t part_count;
     meta_bytes_t inline_data; /* this drive's shard bytes when META_OBJ_INLINE */
+    /* Attributes of the version that may change after its write (tags, retention, legal hold,
+     * ACL): an attribute set (meta_attr_*). attrs_ns orders their states: 0 as written by the
+     * PUT, then the time of each change (store_object_update keeps the newest). */
+    int64_t attrs_ns;
+    meta_bytes_t attrs;
 } meta_object_t;
 
 /* A multipart upload in progress: the headers to give the object at Complete. */
@@ -176,6 +181,7 @@ typedef struct {
     uint32_t checksum_type;     /* META_CHECKSUM_*: NONE exactly when checksum_algo is "" */
     uint32_t ec_k, ec_m, stripe_size;
     uint8_t distribution[16];
+    meta_bytes_t attrs; /* the attribute set the object gets at Complete (meta_attr_*) */
 } meta_upload_t;
 
 typedef struct {
@@ -259,8 +265,13 @@ int meta_slot_encode(const meta_bytes_t *recs, size_t n, meta_buf_t *out);
  * pos 0, before anything is returned). */
 int meta_slot_next(const void *val, size_t vlen, size_t *pos, meta_bytes_t *rec);
 /* The format version byte of any record value, or -1 when it is too short to have one. This
- * build reads and writes META_RECORD_FORMAT. */
-#define META_RECORD_FORMAT 2
+ * build writes META_RECORD_FORMAT and reads META_RECORD_FORMAT_MIN to META_RECORD_FORMAT:
+ * format 3 added the attribute set of object and upload records (a format 2 record decodes with
+ * none, and is written back as format 3). The encoding of one format is canonical. */
+#define META_RECORD_FORMAT     3
+#define META_RECORD_FORMAT_MIN 2
+/* 1 when this build reads records of the format version byte val[1] says. */
+int meta_record_format_readable(const void *val, size_t vlen);
 int meta_record_format(const void *val, size_t vlen);
 
 /* Part i (0-based) of an object record; META_ENOENT when i >= part_count. */
@@ -270,6 +281,26 @@ int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out);
 int meta_object_part_checksum(const meta_object_t *r, uint32_t i, meta_bytes_t *out);
 /* Appends one part reference to an encoded part array (for building meta_object_t.parts). */
 int meta_parts_append(meta_buf_t *parts, const meta_part_ref_t *p);
+
+/* Attribute sets: (u8 id, u32 length, bytes)* with ids strictly ascending, so that a set has one
+ * encoding. The ids are fixed here; what each value holds is its owner's encoding. */
+enum {
+    META_ATTR_TAGS = 1,       /* object tags (gateway/s3/tagging.h's stored form) */
+    META_ATTR_RETENTION = 2,  /* object lock retention: mode and retain-until date */
+    META_ATTR_LEGAL_HOLD = 3, /* object lock legal hold */
+    META_ATTR_ACL = 4,        /* access control list */
+    META_ATTR_MAX = 255
+};
+/* The value of attribute id: 1 with it in *out (borrowed from attrs), 0 when absent,
+ * META_ECORRUPT when attrs does not walk. */
+int meta_attr_get(meta_bytes_t attrs, uint32_t id, meta_bytes_t *out);
+/* Appends to out (out->len is not reset) the set attrs with attribute id set to value, or
+ * removed when value is NULL. META_ERANGE for an id outside 1..META_ATTR_MAX, META_ECORRUPT when
+ * attrs does not walk; nothing appended on failure. */
+int meta_attr_put(meta_bytes_t attrs, uint32_t id, const meta_bytes_t *value, meta_buf_t *out);
+/* Iterates a set; *pos starts at 0. 1 with the next attribute, 0 at the end, META_ECORRUPT on
+ * bad input (ids not ascending, lengths past the end). */
+int meta_attr_next(meta_bytes_t attrs, size_t *pos, uint32_t *id, meta_bytes_t *value);
 
 /* User metadata pairs (names without the x-amz-meta- prefix). */
 int meta_kv_append(meta_buf_t *kv, meta_bytes_t name, meta_bytes_t value);

@@ -2,19 +2,20 @@
  *
  * Layout of every record (format version 2: buckets gained their incarnation and state, objects
  * checksum_type and part_checksums, uploads checksum_type, parts checksum_algo; version 1 records
- * are refused, as no deployment holds any):
+ * are refused, as no deployment holds any; format 3: objects gained attrs_ns and attrs, uploads
+ * attrs, after their other fields — format 2 records still decode, with no attributes):
  *   u8 magic | u8 version | fields... | u64 xxh3-64 of all preceding bytes
  * Integers are fixed-width little-endian; ids, etags and the distribution table are raw bytes of
  * their fixed size; strings are u32 length + bytes. The magic differs per record type, so a
  * value read under the wrong key type is refused instead of misread.
  *
- * There is exactly one encoding of each record value: decoding then re-encoding gives back the
- * same bytes. A decoder verifies the checksum first (a torn or bit-rotted value is refused before
- * any field is trusted), then reads each field through a cursor that checks every length against
- * the bytes left, so it never reads past len whatever the input. After the fields, the record
- * must end exactly at the checksum, and the same semantic checks the encoder applies (bucket and
- * key lengths, flags, erasure geometry, part array size, user metadata pairs) must hold.
- * Encoders refuse what decoders would refuse (META_ERANGE) so that what is written can be read.
+ * There is exactly one encoding of each record value in the current format: decoding then
+ * re-encoding gives back the same bytes (a format 2 record comes back as format 3). A decoder verifies the checksum
+ * first (a torn or bit-rotted value is refused before any field is trusted), then reads each field through a cursor
+ * that checks every length against the bytes left, so it never reads past len whatever the input. After the fields, the
+ * record must end exactly at the checksum, and the same semantic checks the encoder applies (bucket and key lengths,
+ * flags, erasure geometry, part array size, user metadata pairs) must hold. Encoders refuse what decoders would refuse
+ * (META_ERANGE) so that what is written can be read.
  *
  * User metadata pairs and part references are themselves small encodings carried as one string
  * field: pairs are (u32 len, name, u32 len, value)*, part references are a packed array of
@@ -156,6 +157,7 @@ typedef struct {
     const uint8_t *p;
     size_t pos, end;
     int bad;
+    int version; /* the record's format version (META_RECORD_FORMAT_MIN..META_RECORD_FORMAT) */
 } reader_t;
 
 static const uint8_t *r_raw(reader_t *r, size_t n)
@@ -218,12 +220,13 @@ static int r_begin(reader_t *r, const void *buf, size_t len, uint8_t magic)
         return META_ECORRUPT;
     if (XXH3_64bits(p, len - RECORD_HASH_LEN) != yc_get_le64(p + len - RECORD_HASH_LEN))
         return META_ECORRUPT;
-    if (p[0] != magic || p[1] != RECORD_VERSION)
+    if (p[0] != magic || p[1] < META_RECORD_FORMAT_MIN || p[1] > RECORD_VERSION)
         return META_ECORRUPT;
     r->p = p;
     r->pos = 2;
     r->end = len - RECORD_HASH_LEN;
     r->bad = 0;
+    r->version = p[1];
     return 0;
 }
 
@@ -254,6 +257,22 @@ static int kv_ok(meta_bytes_t kv)
 
     while ((ret = meta_kv_next(kv, &pos, &n, &v)) == 1)
         ;
+    return ret == 0;
+}
+
+/* An attribute set walks to its end with ids strictly ascending (one encoding per set). */
+static int attrs_ok(meta_bytes_t attrs)
+{
+    size_t pos = 0;
+    uint32_t id, prev = 0;
+    meta_bytes_t v;
+    int ret;
+
+    while ((ret = meta_attr_next(attrs, &pos, &id, &v)) == 1) {
+        if (id <= prev)
+            return 0;
+        prev = id;
+    }
     return ret == 0;
 }
 
@@ -301,13 +320,13 @@ static int object_ok(const meta_object_t *r)
         return 0;
     if (!checksum_type_ok(r->checksum_type, r->checksum_algo) || !part_checksums_ok(r))
         return 0;
-    return kv_ok(r->user_meta);
+    return kv_ok(r->user_meta) && attrs_ok(r->attrs) && r->attrs_ns >= 0;
 }
 
 static int upload_ok(const meta_upload_t *r)
 {
     return ns_ok(r->bucket) && r->key.len <= META_KEY_MAX && geometry_ok(r->ec_k, r->ec_m) &&
-           checksum_type_ok(r->checksum_type, r->checksum_algo) && kv_ok(r->user_meta);
+           checksum_type_ok(r->checksum_type, r->checksum_algo) && kv_ok(r->user_meta) && attrs_ok(r->attrs);
 }
 
 static int part_ok(const meta_part_t *r)
@@ -406,6 +425,8 @@ int meta_object_encode(const meta_object_t *r, meta_buf_t *out)
     w_u32(&w, r->part_count);
     w_bytes(&w, r->parts);
     w_bytes(&w, r->inline_data);
+    w_u64(&w, (uint64_t)r->attrs_ns);
+    w_bytes(&w, r->attrs);
     return w_end(&w);
 }
 
@@ -445,6 +466,12 @@ int meta_object_decode(const void *buf, size_t len, meta_object_t *out)
     o.part_count = r_u32(&r);
     o.parts = r_bytes(&r);
     o.inline_data = r_bytes(&r);
+    o.attrs_ns = 0;
+    o.attrs = (meta_bytes_t){0};
+    if (r.version >= 3) {
+        o.attrs_ns = r_i64(&r);
+        o.attrs = r_bytes(&r);
+    }
     if ((ret = r_end(&r)) != 0 || !object_ok(&o))
         return META_ECORRUPT;
     *out = o;
@@ -526,6 +553,7 @@ int meta_upload_encode(const meta_upload_t *r, meta_buf_t *out)
     w_u32(&w, r->ec_m);
     w_u32(&w, r->stripe_size);
     w_raw(&w, r->distribution, sizeof(r->distribution));
+    w_bytes(&w, r->attrs);
     return w_end(&w);
 }
 
@@ -556,6 +584,7 @@ int meta_upload_decode(const void *buf, size_t len, meta_upload_t *out)
     u.ec_m = r_u32(&r);
     u.stripe_size = r_u32(&r);
     r_fixed(&r, u.distribution, sizeof(u.distribution));
+    u.attrs = r.version >= 3 ? r_bytes(&r) : (meta_bytes_t){0};
     if ((ret = r_end(&r)) != 0 || !upload_ok(&u))
         return META_ECORRUPT;
     *out = u;
@@ -707,7 +736,7 @@ int meta_kv_append(meta_buf_t *kv, meta_bytes_t name, meta_bytes_t value)
 /* Returns the pair at *pos and advances it; *pos is left alone on META_ECORRUPT. */
 int meta_kv_next(meta_bytes_t kv, size_t *pos, meta_bytes_t *name, meta_bytes_t *value)
 {
-    reader_t r = {(const uint8_t *)kv.base, *pos, kv.len, 0};
+    reader_t r = {(const uint8_t *)kv.base, *pos, kv.len, 0, RECORD_VERSION};
     meta_bytes_t n, v;
 
     if (*pos == kv.len)
@@ -795,4 +824,86 @@ int meta_slot_next(const void *val, size_t vlen, size_t *pos, meta_bytes_t *rec)
 int meta_record_format(const void *val, size_t vlen)
 {
     return val != NULL && vlen >= 2 ? ((const uint8_t *)val)[1] : -1;
+}
+
+int meta_record_format_readable(const void *val, size_t vlen)
+{
+    int f = meta_record_format(val, vlen);
+    return f >= META_RECORD_FORMAT_MIN && f <= META_RECORD_FORMAT;
+}
+
+/* ---- attribute sets ---- */
+
+/* One attribute at *pos: (u8 id, u32 length, bytes). Ascending order is checked by the walkers
+ * that need it (attrs_ok, which every decoded record passed). */
+int meta_attr_next(meta_bytes_t attrs, size_t *pos, uint32_t *id, meta_bytes_t *value)
+{
+    reader_t r = {(const uint8_t *)attrs.base, *pos, attrs.len, 0, RECORD_VERSION};
+    uint8_t this_id;
+    meta_bytes_t v;
+
+    if (*pos == attrs.len)
+        return 0;
+    if (*pos > attrs.len)
+        return META_ECORRUPT;
+    this_id = r.p[r.pos++];
+    v = r_bytes(&r);
+    if (r.bad || this_id == 0)
+        return META_ECORRUPT;
+    *pos = r.pos;
+    *id = this_id;
+    *value = v;
+    return 1;
+}
+
+int meta_attr_get(meta_bytes_t attrs, uint32_t id, meta_bytes_t *out)
+{
+    size_t pos = 0;
+    uint32_t at;
+    meta_bytes_t v;
+    int ret;
+
+    while ((ret = meta_attr_next(attrs, &pos, &at, &v)) == 1) {
+        if (at == id) {
+            *out = v;
+            return 1;
+        }
+        if (at > id)
+            return 0;
+    }
+    return ret;
+}
+
+static void w_attr(writer_t *w, uint32_t id, meta_bytes_t v)
+{
+    w_u8(w, (uint8_t)id);
+    w_bytes(w, v);
+}
+
+int meta_attr_put(meta_bytes_t attrs, uint32_t id, const meta_bytes_t *value, meta_buf_t *out)
+{
+    writer_t w = {out, out->len, 0};
+    size_t pos = 0;
+    uint32_t at;
+    meta_bytes_t v;
+    int ret, placed = 0;
+
+    if (id == 0 || id > META_ATTR_MAX)
+        return META_ERANGE;
+    if (!attrs_ok(attrs))
+        return META_ECORRUPT;
+    while ((ret = meta_attr_next(attrs, &pos, &at, &v)) == 1) {
+        if (!placed && at >= id) {
+            if (value != NULL)
+                w_attr(&w, id, *value);
+            placed = 1;
+        }
+        if (at != id)
+            w_attr(&w, at, v);
+    }
+    if (!placed && value != NULL)
+        w_attr(&w, id, *value);
+    if (w.err != 0)
+        out->len = w.start;
+    return w.err;
 }

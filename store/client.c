@@ -130,6 +130,14 @@ int store_client_object_takeback(store_client_t *c, const meta_object_t *r)
     return c->ops->object_takeback(c, r);
 }
 
+int store_client_object_update(store_client_t *c, const meta_object_t *r)
+{
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
+    return c->ops->object_update(c, r);
+}
+
 int store_client_object_get(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
                             meta_buf_t *raw, meta_object_t *out)
 {

@@ -91,6 +91,8 @@ int store_client_object_put(store_client_t *c, const meta_object_t *r);
 int store_client_object_prune(store_client_t *c, const meta_object_t *keep);
 /* Takes back exactly version r (a write that failed its quorum); see store.h. */
 int store_client_object_takeback(store_client_t *c, const meta_object_t *r);
+/* Gives the drive's record of version r r's attributes; see store.h. */
+int store_client_object_update(store_client_t *c, const meta_object_t *r);
 /* On success *raw holds the record bytes (caller disposes with meta_buf_dispose) and *out
  * points into them. */
 int store_client_object_get(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,

@@ -26,6 +26,7 @@ typedef struct {
     int (*object_put)(store_client_t *c, const meta_object_t *r);
     int (*object_prune)(store_client_t *c, const meta_object_t *keep);
     int (*object_takeback)(store_client_t *c, const meta_object_t *r);
+    int (*object_update)(store_client_t *c, const meta_object_t *r);
     int (*object_get)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,
                       meta_object_t *out);
     int (*object_delete)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid);

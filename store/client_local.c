@@ -105,6 +105,11 @@ static int local_object_takeback(store_client_t *c, const meta_object_t *r)
     return store_object_takeback(drive_of(c), r);
 }
 
+static int local_object_update(store_client_t *c, const meta_object_t *r)
+{
+    return store_object_update(drive_of(c), r);
+}
+
 static int local_object_get(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
                             meta_buf_t *raw, meta_object_t *out)
 {
@@ -161,6 +166,7 @@ static const store_client_ops_t local_ops = {
     .object_put = local_object_put,
     .object_prune = local_object_prune,
     .object_takeback = local_object_takeback,
+    .object_update = local_object_update,
     .object_get = local_object_get,
     .object_delete = local_object_delete,
     .record_put = local_record_put,

@@ -38,7 +38,7 @@
  *   GET    shards/<id>/<i>/stat                     -> u64 data length
  *   DELETE shards/<id>/<i>                          -> empty
  *   POST   shards/<id>/<i>/verify                   -> empty
- *   POST   objects/put | prune | takeback           body: an encoded meta_object record
+ *   POST   objects/put | prune | takeback | update  body: an encoded meta_object record
  *   POST   objects/get | objects/delete             body: lp(bucket) lp(key) u8 has_vid [vid]
  *                                                   -> get: the raw record
  *   POST   records/put                              body: lp(key) value (the rest of the body)
@@ -292,6 +292,11 @@ static int net_object_prune(store_client_t *bc, const meta_object_t *keep)
 static int net_object_takeback(store_client_t *bc, const meta_object_t *r)
 {
     return object_record_call(bc, "objects/takeback", r);
+}
+
+static int net_object_update(store_client_t *bc, const meta_object_t *r)
+{
+    return object_record_call(bc, "objects/update", r);
 }
 
 /* lp(bucket) lp(key) u8 has_vid [vid] into out; the length, or STORE_EINVAL. */
@@ -569,6 +574,7 @@ static const store_client_ops_t net_ops = {
     .object_put = net_object_put,
     .object_prune = net_object_prune,
     .object_takeback = net_object_takeback,
+    .object_update = net_object_update,
     .object_get = net_object_get,
     .object_delete = net_object_delete,
     .record_put = net_record_put,

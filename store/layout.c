@@ -55,7 +55,7 @@ static int migrate_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t 
     memcpy(m->seek.buf, key, klen);
     m->seek.len = klen;
     m->has_seek = 1;
-    if (meta_record_format(val, vlen) != META_RECORD_FORMAT) {
+    if (!meta_record_format_readable(val, vlen)) {
         m->bad_format = 1;
         return 1;
     }

@@ -430,6 +430,75 @@ fail:
     return ret;
 }
 
+/* Re-encodes stored record `have` with the attributes of r into out; 1 when nothing is to change
+ * (the stored attributes are as new or newer). */
+static int with_attrs(const meta_object_t *have, const meta_object_t *r, meta_buf_t *out)
+{
+    meta_object_t n = *have;
+
+    if (have->attrs_ns >= r->attrs_ns)
+        return 1;
+    n.attrs_ns = r->attrs_ns;
+    n.attrs = r->attrs;
+    return store_meta_err(meta_object_encode(&n, out));
+}
+
+int store_object_update(store_drive_t *d, const meta_object_t *r)
+{
+    pthread_mutex_t *lock = key_lock(d, r->bucket, r->key);
+    meta_bytes_t raw[META_SLOT_MAX];
+    meta_buf_t val = {0};
+    null_slot_t s = {0};
+    meta_object_t have;
+    meta_key_t key;
+    void *old = NULL;
+    size_t olen, i;
+    int ret;
+
+    if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0)
+        return store_meta_err(ret);
+    if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, key.len + r->attrs.len)) != 0)
+        return ret;
+    /* Under the key's lock for versioned keys too: a delete of the version takes it, and the
+     * update must not write back a record the delete just removed. */
+    pthread_mutex_lock(lock);
+    if (!is_null_vid(r->vid)) {
+        if ((ret = meta_db_get(d->db, key.buf, key.len, &old, &olen)) != 0) {
+            ret = ret == META_ENOENT ? STORE_ENOENT : store_meta_err(ret);
+            goto out;
+        }
+        if (meta_object_decode(old, olen, &have) != 0) {
+            ret = STORE_EIO; /* the healer rewrites it whole */
+            goto out;
+        }
+        if ((ret = with_attrs(&have, r, &val)) == 0)
+            ret = store_meta_err(meta_db_put(d->db, key.buf, key.len, val.base, val.len));
+        goto out;
+    }
+    if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
+        goto out;
+    for (i = 0; i < s.n && version_cmp(&s.rec[i], r) != 0; i++)
+        ;
+    if (i == s.n) {
+        ret = STORE_ENOENT;
+        goto out;
+    }
+    if ((ret = with_attrs(&s.rec[i], r, &val)) != 0)
+        goto out;
+    memcpy(raw, s.raw, s.n * sizeof(raw[0]));
+    raw[i] = (meta_bytes_t){(const char *)val.base, val.len};
+    ret = null_slot_write(d, &s.key, raw, s.n, 1);
+
+out:
+    pthread_mutex_unlock(lock);
+    if (ret == 1)
+        ret = 0;
+    free(old);
+    meta_buf_dispose(&val);
+    null_slot_dispose(&s);
+    return ret;
+}
+
 /* ---------------------------------------------------------------- layout 1 */
 
 int store_object_adopt(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_bytes_t *old, size_t n,

@@ -116,7 +116,7 @@ static int take_key(h2o_iovec_t body, size_t *pos, meta_key_t *key)
     return 0;
 }
 
-/* what: 0 put, 1 prune, 2 take back */
+/* what: 0 put, 1 prune, 2 take back, 3 update */
 static int op_object_record(store_srv_job_t *j, int what)
 {
     h2o_iovec_t body = entity(j);
@@ -127,6 +127,7 @@ static int op_object_record(store_srv_job_t *j, int what)
         return ret == META_ECORRUPT ? STORE_EINVAL : STORE_EIO;
     return what == 1   ? store_object_prune(j->drive->drive, &r)
            : what == 2 ? store_object_takeback(j->drive->drive, &r)
+           : what == 3 ? store_object_update(j->drive->drive, &r)
                        : store_object_put(j->drive->drive, &r);
 }
 
@@ -360,6 +361,8 @@ int store_server_run_op(store_server_t *s, store_srv_job_t *j)
         return op_object_record(j, 1);
     case STORE_OP_OBJECT_TAKEBACK:
         return op_object_record(j, 2);
+    case STORE_OP_OBJECT_UPDATE:
+        return op_object_record(j, 3);
     case STORE_OP_OBJECT_GET:
         return op_object_ref(j, 1);
     case STORE_OP_OBJECT_DELETE:

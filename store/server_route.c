@@ -139,6 +139,7 @@ void store_server_route(store_served_drive_t *drives, size_t ndrives, store_srv_
             j->op = seg_is(b, "put")        ? STORE_OP_OBJECT_PUT
                     : seg_is(b, "prune")    ? STORE_OP_OBJECT_PRUNE
                     : seg_is(b, "takeback") ? STORE_OP_OBJECT_TAKEBACK
+                    : seg_is(b, "update")   ? STORE_OP_OBJECT_UPDATE
                     : seg_is(b, "get")      ? STORE_OP_OBJECT_GET
                     : seg_is(b, "delete")   ? STORE_OP_OBJECT_DELETE
                                             : STORE_OP_BAD;

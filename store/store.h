@@ -146,6 +146,12 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep);
  * leaving every other version as it was: the take-back of a write that failed its quorum. Its
  * shard files stay for the orphan collector. STORE_ENOENT when the drive does not hold it. */
 int store_object_takeback(store_drive_t *d, const meta_object_t *r);
+/* Gives this drive's record of version r (same identity as for takeback) r's attributes
+ * (attrs, attrs_ns), every other field as the drive holds it (its shard, its inline bytes), when
+ * r->attrs_ns is newer than the stored one; an older or equal change is already superseded
+ * there and returns 0 unchanged. STORE_ENOENT when the drive does not hold the version: an
+ * update never brings back a version deleted meanwhile. */
+int store_object_update(store_drive_t *d, const meta_object_t *r);
 /* Reads the newest version (vid NULL) or one version of a key. On success *raw holds the
  * record bytes (caller disposes with meta_buf_dispose) and *out points into them. */
 int store_object_get(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,

@@ -16,8 +16,12 @@
 #include <string.h>
 #include <xxhash.h>
 
+/* Records of the current format re-encode to the same bytes; older formats decode and are
+ * written back in the current one. */
 static void check_same(const meta_buf_t *b, const uint8_t *data, size_t len)
 {
+    if (meta_record_format(data, len) != META_RECORD_FORMAT)
+        return;
     if (b->len != len || memcmp(b->base, data, len) != 0)
         abort();
 }
@@ -30,6 +34,22 @@ static void walk_kv(meta_bytes_t kv)
     while (meta_kv_next(kv, &pos, &n, &v) == 1)
         ;
     if (pos != kv.len) /* a decoded record's pairs were validated: they must walk to the end */
+        abort();
+}
+
+static void walk_attrs(meta_bytes_t attrs)
+{
+    meta_bytes_t v;
+    uint32_t id, prev = 0;
+    size_t pos = 0;
+
+    while (meta_attr_next(attrs, &pos, &id, &v) == 1) {
+        meta_bytes_t got;
+        if (id <= prev || meta_attr_get(attrs, id, &got) != 1 || got.base != v.base || got.len != v.len)
+            abort(); /* a decoded record's attributes were validated: ascending and each found */
+        prev = id;
+    }
+    if (pos != attrs.len)
         abort();
 }
 
@@ -56,6 +76,7 @@ static void try_decoders(const uint8_t *data, size_t len)
         check_same(&out, data, len);
         out.len = 0;
         walk_kv(o.user_meta);
+        walk_attrs(o.attrs);
         for (uint32_t i = 0; i < o.part_count; i++) {
             meta_bytes_t ck;
             if (meta_object_part(&o, i, &ref) != 0)

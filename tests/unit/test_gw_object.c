@@ -10,6 +10,7 @@
  * which brings its own allocator, the count is skipped.
  */
 #include "gateway/gw_object.h"
+#include "gateway/gw_attrs.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/unit_fs.h"
 #include <ftw.h>
@@ -292,6 +293,78 @@ TEST(test_lookup_finds_the_asked_version_when_a_vid_is_given)
     cluster_close(&t);
 }
 
+/* An edit that sets the TAGS attribute to the text in arg, or refuses with 42 when arg is NULL. */
+static int set_tags(void *arg, const meta_object_t *rec, meta_buf_t *attrs)
+{
+    if (arg == NULL)
+        return 42;
+    meta_bytes_t v = {arg, strlen(arg)};
+    return meta_attr_put(rec->attrs, META_ATTR_TAGS, &v, attrs);
+}
+
+static int tags_are(const meta_object_t *r, const char *want)
+{
+    meta_bytes_t v;
+    return meta_attr_get(r->attrs, META_ATTR_TAGS, &v) == 1 && v.len == strlen(want) &&
+           memcmp(v.base, want, v.len) == 0;
+}
+
+/* A change of attributes reaches the version on every drive, keeps its data (inline or in shard
+ * files), wins over a drive that missed it, and the healer brings that drive up. */
+TEST(test_attrs_change_is_seen_by_lookups_and_healed_where_missed)
+{
+    meta_bytes_t bucket = {"attr:0000000000000007", 21}, small = {"small", 5}, big = {"big", 3};
+    uint8_t *a = pattern(4096, 7), *b = pattern(300 * 1024, 8), vid[META_ID_LEN] = {1}, dist[16];
+    uint32_t repaired, pending;
+    cluster_t t;
+    gw_object_t *o;
+
+    CHECK(a != NULL && b != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_object(t.c, bucket, small, a, 4096), 0);
+    CHECK_EQ_INT(put_object(t.c, bucket, big, b, 300 * 1024), 0);
+    CHECK_EQ_INT(gw_attrs_change(t.c, bucket, small, NULL, set_tags, "one", vid), 0);
+    CHECK(memcmp(vid, (uint8_t[META_ID_LEN]){0}, META_ID_LEN) == 0); /* the null version */
+    CHECK_EQ_INT(gw_attrs_change(t.c, bucket, big, NULL, set_tags, "one", NULL), 0);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, small, NULL, &o), 0);
+    CHECK(tags_are(gw_object_record(o), "one") && gw_object_record(o)->attrs_ns > 0);
+    gw_object_free(o);
+    CHECK_EQ_INT(reads_back(t.c, bucket, small, a, 4096), 0);
+    CHECK_EQ_INT(reads_back(t.c, bucket, big, b, 300 * 1024), 0);
+    /* an edit that refuses changes nothing */
+    CHECK_EQ_INT(gw_attrs_change(t.c, bucket, big, NULL, set_tags, NULL, NULL), 42);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, big, NULL, &o), 0);
+    CHECK(tags_are(gw_object_record(o), "one"));
+    gw_object_free(o);
+    /* drive 0 of the set misses the next change: lookups still see the new tags */
+    gw_set_t *set = gw_cluster_place(t.c, bucket, big, dist);
+    store_client_t *gone = set->drives[0]->client;
+    set->drives[0]->client = NULL;
+    CHECK_EQ_INT(gw_attrs_change(t.c, bucket, big, NULL, set_tags, "two", NULL), 0);
+    set->drives[0]->client = gone;
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, big, NULL, &o), 0);
+    CHECK(tags_are(gw_object_record(o), "two"));
+    meta_buf_t raw = {0};
+    meta_object_t held;
+    const uint8_t null_vid[META_ID_LEN] = {0};
+    CHECK_EQ_INT(store_client_object_get(gone, bucket, big, null_vid, &raw, &held), 0);
+    CHECK(tags_are(&held, "one")); /* drive 0 still holds the old set */
+    meta_buf_dispose(&raw);
+    CHECK_EQ_INT(gw_object_heal(o, &repaired, &pending), 0);
+    CHECK(repaired >= 1);
+    gw_object_free(o);
+    raw = (meta_buf_t){0};
+    CHECK_EQ_INT(store_client_object_get(gone, bucket, big, null_vid, &raw, &held), 0);
+    CHECK(tags_are(&held, "two"));
+    meta_buf_dispose(&raw);
+    CHECK_EQ_INT(reads_back(t.c, bucket, big, b, 300 * 1024), 0);
+    /* no such key */
+    CHECK_EQ_INT(gw_attrs_change(t.c, bucket, (meta_bytes_t){"none", 4}, NULL, set_tags, "x", NULL), GW_ENOENT);
+    free(a);
+    free(b);
+    cluster_close(&t);
+}
+
 typedef struct {
     int notes;
     char key[64];
@@ -366,5 +439,6 @@ int main(void)
     RUN(test_lookup_finds_the_asked_version_when_a_vid_is_given);
     RUN(test_commit_reports_key_when_a_drive_missed_the_write);
     RUN(test_read_reports_key_when_a_shard_is_missing);
+    RUN(test_attrs_change_is_seen_by_lookups_and_healed_where_missed);
     return unit_done();
 }

@@ -485,6 +485,7 @@ static void sample_upload(meta_upload_t *u)
     u->stripe_size = 4 << 20;
     for (int i = 0; i < 16; i++)
         u->distribution[i] = (uint8_t)(i * 3);
+    u->attrs = BN("\1\3\0\0\0abc", 8);
 }
 
 static void sample_part(meta_part_t *p)
@@ -770,6 +771,124 @@ TEST(test_record_round_trips_when_delete_marker)
     meta_buf_dispose(&buf);
 }
 
+/* A format 2 object record (before attribute sets) as the previous build wrote it: the current
+ * encoding of a record without attributes, less its attrs_ns and empty attrs, version byte 2. */
+static void reseal(uint8_t *buf, size_t len);
+
+static size_t as_format2(const meta_buf_t *cur, uint8_t *out, size_t cap)
+{
+    size_t len = cur->len - 12; /* u64 attrs_ns + u32 length of the empty set */
+    if (len > cap)
+        return 0;
+    memcpy(out, cur->base, len - 8);
+    out[1] = 2;
+    reseal(out, len);
+    return len;
+}
+
+TEST(test_record_format2_object_decodes_without_attrs_and_comes_back_as_format3)
+{
+    meta_object_t in, out, again;
+    meta_buf_t buf = {0}, kv, parts, re = {0};
+    uint8_t old[2048];
+    size_t len;
+
+    sample_object(&in, &kv, &parts);
+    in.attrs_ns = 0;
+    in.attrs = BN("", 0);
+    CHECK_EQ_INT(meta_object_encode(&in, &buf), 0);
+    len = as_format2(&buf, old, sizeof(old));
+    CHECK(len > 0);
+    CHECK_EQ_INT(meta_record_format(old, len), 2);
+    CHECK(meta_record_format_readable(old, len));
+    CHECK_EQ_INT(meta_object_decode(old, len, &out), 0);
+    CHECK(bytes_eq(out.etag, in.etag) && bytes_eq(out.inline_data, in.inline_data) && out.part_count == in.part_count);
+    CHECK(out.attrs_ns == 0 && out.attrs.len == 0);
+    /* written back, it is the current format, byte for byte the record encoded today */
+    CHECK_EQ_INT(meta_object_encode(&out, &re), 0);
+    CHECK_EQ_INT(meta_record_format(re.base, re.len), META_RECORD_FORMAT);
+    CHECK(re.len == buf.len && memcmp(re.base, buf.base, buf.len) == 0);
+    CHECK_EQ_INT(meta_object_decode(re.base, re.len, &again), 0);
+    /* a format 3 record cut back to the format 2 length under version byte 3 is refused */
+    old[1] = 3;
+    reseal(old, len);
+    CHECK_EQ_INT(meta_object_decode(old, len, &out), META_ECORRUPT);
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
+    meta_buf_dispose(&buf);
+    meta_buf_dispose(&re);
+}
+
+TEST(test_record_round_trips_when_object_has_attrs)
+{
+    meta_object_t in, out;
+    meta_buf_t buf = {0}, kv, parts, set = {0}, set2 = {0};
+    meta_bytes_t v, tags = B("k=v"), hold = B("ON");
+
+    sample_object(&in, &kv, &parts);
+    CHECK_EQ_INT(meta_attr_put(BN("", 0), META_ATTR_LEGAL_HOLD, &hold, &set), 0);
+    CHECK_EQ_INT(meta_attr_put(BN((const char *)set.base, set.len), META_ATTR_TAGS, &tags, &set2), 0);
+    in.attrs = BN((const char *)set2.base, set2.len);
+    in.attrs_ns = 1234567;
+    CHECK_EQ_INT(meta_object_encode(&in, &buf), 0);
+    CHECK_EQ_INT(meta_object_decode(buf.base, buf.len, &out), 0);
+    CHECK(out.attrs_ns == 1234567 && bytes_eq(out.attrs, in.attrs));
+    CHECK_EQ_INT(meta_attr_get(out.attrs, META_ATTR_TAGS, &v), 1);
+    CHECK(bytes_eq(v, tags));
+    CHECK_EQ_INT(meta_attr_get(out.attrs, META_ATTR_LEGAL_HOLD, &v), 1);
+    CHECK(bytes_eq(v, hold));
+    CHECK_EQ_INT(meta_attr_get(out.attrs, META_ATTR_ACL, &v), 0);
+    /* a negative stamp or a set out of order is refused both ways */
+    in.attrs_ns = -1;
+    buf.len = 0;
+    CHECK_EQ_INT(meta_object_encode(&in, &buf), META_ERANGE);
+    in.attrs_ns = 1;
+    in.attrs = BN("\x03\x00\x00\x00\x00\x01\x00\x00\x00\x00", 10); /* 3 then 1 */
+    CHECK_EQ_INT(meta_object_encode(&in, &buf), META_ERANGE);
+    in.attrs = BN("\x00\x00\x00\x00\x00", 5); /* id 0 */
+    CHECK_EQ_INT(meta_object_encode(&in, &buf), META_ERANGE);
+    in.attrs = BN("\x01\x09\x00\x00\x00"
+                  "ab",
+                  7); /* length past the end */
+    CHECK_EQ_INT(meta_object_encode(&in, &buf), META_ERANGE);
+    meta_buf_dispose(&kv);
+    meta_buf_dispose(&parts);
+    meta_buf_dispose(&buf);
+    meta_buf_dispose(&set);
+    meta_buf_dispose(&set2);
+}
+
+TEST(test_attr_put_replaces_inserts_in_order_and_removes)
+{
+    meta_buf_t a = {0}, b = {0}, c = {0}, d = {0};
+    meta_bytes_t v, one = B("1"), two = B("22"), three = B("333");
+    size_t pos = 0;
+    uint32_t id;
+
+    CHECK_EQ_INT(meta_attr_put(BN("", 0), META_ATTR_ACL, &three, &a), 0);
+    CHECK_EQ_INT(meta_attr_put(BN((const char *)a.base, a.len), META_ATTR_TAGS, &one, &b), 0);
+    /* replace TAGS */
+    CHECK_EQ_INT(meta_attr_put(BN((const char *)b.base, b.len), META_ATTR_TAGS, &two, &c), 0);
+    CHECK_EQ_INT(meta_attr_next(BN((const char *)c.base, c.len), &pos, &id, &v), 1);
+    CHECK(id == META_ATTR_TAGS && bytes_eq(v, two));
+    CHECK_EQ_INT(meta_attr_next(BN((const char *)c.base, c.len), &pos, &id, &v), 1);
+    CHECK(id == META_ATTR_ACL && bytes_eq(v, three));
+    CHECK_EQ_INT(meta_attr_next(BN((const char *)c.base, c.len), &pos, &id, &v), 0);
+    /* remove TAGS: only ACL is left; removing what is absent changes nothing */
+    CHECK_EQ_INT(meta_attr_put(BN((const char *)c.base, c.len), META_ATTR_TAGS, NULL, &d), 0);
+    CHECK(d.len == a.len && memcmp(d.base, a.base, a.len) == 0);
+    d.len = 0;
+    CHECK_EQ_INT(meta_attr_put(BN((const char *)a.base, a.len), META_ATTR_TAGS, NULL, &d), 0);
+    CHECK(d.len == a.len && memcmp(d.base, a.base, a.len) == 0);
+    CHECK_EQ_INT(meta_attr_put(BN((const char *)a.base, a.len), 0, &one, &d), META_ERANGE);
+    CHECK_EQ_INT(meta_attr_put(BN((const char *)a.base, a.len), 256, &one, &d), META_ERANGE);
+    CHECK_EQ_INT(meta_attr_put(BN("\x01\x09", 2), META_ATTR_TAGS, &one, &d), META_ECORRUPT);
+    meta_buf_dispose(&a);
+    meta_buf_dispose(&b);
+    meta_buf_dispose(&c);
+    meta_buf_dispose(&d);
+}
+
 TEST(test_record_round_trips_when_upload)
 {
     meta_upload_t in, out;
@@ -787,6 +906,7 @@ TEST(test_record_round_trips_when_upload)
     CHECK(bytes_eq(in.checksum_algo, out.checksum_algo) && in.checksum_type == out.checksum_type);
     CHECK(in.ec_k == out.ec_k && in.ec_m == out.ec_m && in.stripe_size == out.stripe_size);
     CHECK(memcmp(in.distribution, out.distribution, 16) == 0);
+    CHECK(bytes_eq(in.attrs, out.attrs));
     meta_buf_dispose(&buf);
 }
 
@@ -970,7 +1090,7 @@ TEST(test_record_rejects_when_magic_or_version_wrong)
     CHECK_EQ_INT(encode_sample(REC_BUCKET, &buf), 0);
     CHECK(buf.len <= sizeof(copy));
     memcpy(copy, buf.base, buf.len);
-    copy[1] = 3; /* a future format version */
+    copy[1] = META_RECORD_FORMAT + 1; /* a future format version */
     reseal(copy, buf.len);
     CHECK_EQ_INT(meta_bucket_decode(copy, buf.len, &b), META_ECORRUPT);
     copy[1] = 1; /* the layout before checksum types and part checksums */
@@ -991,9 +1111,9 @@ TEST(test_record_rejects_when_object_fields_inconsistent)
 
     sample_object(&o, &kv, &parts);
     CHECK_EQ_INT(meta_object_encode(&o, &buf), 0);
-    /* shard_index sits before the distribution, part_count after it; inline data (8 bytes + len)
-     * and parts (132 bytes + len) close the record */
-    off_count = buf.len - 8 - (4 + 8) - (4 + 3 * 44) - 4;
+    /* shard_index sits before the distribution, part_count after it; parts (132 bytes + len),
+     * inline data (8 bytes + len), attrs_ns and the empty attribute set close the record */
+    off_count = buf.len - 8 - (8 + 4) - (4 + 8) - (4 + 3 * 44) - 4;
     off_shard = off_count - 16 - 4;
     CHECK(buf.base[off_shard] == 5 && buf.base[off_count] == 3);
     CHECK((copy = malloc(buf.len)) != NULL);
@@ -1646,6 +1766,9 @@ int main(void)
     RUN(test_record_round_trips_when_object);
     RUN(test_record_round_trips_when_delete_marker);
     RUN(test_record_round_trips_when_upload);
+    RUN(test_record_format2_object_decodes_without_attrs_and_comes_back_as_format3);
+    RUN(test_record_round_trips_when_object_has_attrs);
+    RUN(test_attr_put_replaces_inserts_in_order_and_removes);
     RUN(test_record_round_trips_when_part);
     RUN(test_record_round_trips_when_user);
     RUN(test_record_detects_every_single_byte_corruption);

@@ -1254,6 +1254,68 @@ TEST(test_object_takeback_restores_previous_version_when_write_failed)
     drive_free(dir, d);
 }
 
+TEST(test_object_update_changes_only_attrs_of_the_version_held)
+{
+    const uint64_t ids[] = {330};
+    uint8_t vid[META_ID_LEN];
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t r, got;
+    meta_buf_t held = {0}, raw = {0};
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    /* the null version: this drive holds shard 3 of it */
+    CHECK_EQ_INT(put_object_with_parts(d, "k", 1000, NULL, 3, ids, 1), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &held, &got), 0);
+    r = got;           /* its fields point into held, kept to the end */
+    r.shard_index = 0; /* what the drive holds is kept, whatever the update says */
+    r.attrs = (meta_bytes_t){"\x01\x03\x00\x00\x00"
+                             "a=b",
+                             8};
+    r.attrs_ns = 50;
+    CHECK_EQ_INT(store_object_update(d, &r), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &raw, &got), 0);
+    CHECK(got.attrs_ns == 50 && got.attrs.len == 8 && memcmp(got.attrs.base + 5, "a=b", 3) == 0);
+    CHECK_EQ_INT(got.shard_index, 3);
+    CHECK_EQ_INT(got.mtime_ns, 1000);
+    CHECK_EQ_INT(count_versions(d, "k"), 1);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    /* an older change arriving late leaves the newer one */
+    r.attrs = bytes("");
+    r.attrs_ns = 40;
+    CHECK_EQ_INT(store_object_update(d, &r), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &raw, &got), 0);
+    CHECK(got.attrs_ns == 50 && got.attrs.len == 8);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    /* another write of the key (other time) is not the version held: nothing changes */
+    r.mtime_ns = 999;
+    r.attrs_ns = 60;
+    CHECK_EQ_INT(store_object_update(d, &r), STORE_ENOENT);
+    /* deleted, the version does not come back through an update */
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("k"), NULL), 0);
+    r.mtime_ns = 1000;
+    CHECK_EQ_INT(store_object_update(d, &r), STORE_ENOENT);
+    CHECK_EQ_INT(count_versions(d, "k"), 0);
+    /* a versioned record: updated in place, and gone once deleted */
+    make_id(vid, 77);
+    object_init(&r, "v", 3000, vid);
+    CHECK_EQ_INT(store_object_put(d, &r), 0);
+    r.attrs = (meta_bytes_t){"\x02\x01\x00\x00\x00G", 6};
+    r.attrs_ns = 5;
+    CHECK_EQ_INT(store_object_update(d, &r), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("v"), vid, &raw, &got), 0);
+    CHECK(got.attrs_ns == 5 && got.attrs.len == 6);
+    meta_buf_dispose(&raw);
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("v"), vid), 0);
+    r.attrs_ns = 6;
+    CHECK_EQ_INT(store_object_update(d, &r), STORE_ENOENT);
+    CHECK_EQ_INT(count_versions(d, "v"), 0);
+    meta_buf_dispose(&held);
+    drive_free(dir, d);
+}
+
 TEST(test_object_null_pending_versions_capped_when_none_acknowledged)
 {
     char dir[64];
@@ -2029,6 +2091,7 @@ int main(void)
     RUN(test_object_concurrent_puts_keep_one_null_version_when_same_key);
     RUN(test_object_null_overwrites_leave_one_key_and_no_tombstone);
     RUN(test_object_takeback_restores_previous_version_when_write_failed);
+    RUN(test_object_update_changes_only_attrs_of_the_version_held);
     RUN(test_object_null_pending_versions_capped_when_none_acknowledged);
     RUN(test_layout_migrates_v1_drive_when_opened);
     RUN(test_layout_refuses_drive_when_format_unknown);

@@ -376,7 +376,17 @@ static void body_object_put_get_prune_delete(fixture_t *f)
     CHECK(got.key.len == k.len && memcmp(got.key.base, k.base, k.len) == 0);
     CHECK(memcmp(got.vid, vid, META_ID_LEN) == 0);
     meta_buf_dispose(&raw);
+    /* its attributes change in place */
+    r1.attrs = (meta_bytes_t){"\x01\x01\x00\x00\x00"
+                              "t",
+                              6};
+    r1.attrs_ns = 7;
+    CHECK_EQ_INT(store_client_object_update(f->c, &r1), 0);
+    CHECK_EQ_INT(store_client_object_get(f->c, bytes(BUCKET), k, vid, &raw, &got), 0);
+    CHECK(got.attrs_ns == 7 && got.attrs.len == 6 && got.attrs.base[5] == 't');
+    meta_buf_dispose(&raw);
     CHECK_EQ_INT(store_client_object_delete(f->c, bytes(BUCKET), k, vid), 0);
+    CHECK_EQ_INT(store_client_object_update(f->c, &r1), STORE_ENOENT);
     CHECK_EQ_INT(store_client_object_get(f->c, bytes(BUCKET), k, vid, &raw, &got), STORE_ENOENT);
 
     CHECK_EQ_INT(store_client_object_delete(f->c, bytes(BUCKET), bytes("albums/cat.png"), NULL), 0);
