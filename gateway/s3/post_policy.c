@@ -313,7 +313,7 @@ int s3_post_policy_check(const s3_post_policy_t *p, int64_t now, const s3_form_f
                                           extra_len ? ", " : "", (int)fields[i].name.len, fields[i].name.base);
     }
     if (extra_len > 0) {
-        snprintf(msg, S3_POST_MESSAGE_MAX, "Invalid according to Policy: Extra input fields: %s", extra);
+        snprintf(msg, S3_POST_MESSAGE_MAX, "Invalid according to Policy: Extra input fields: %.400s", extra);
         return S3_POST_EXTRA_FIELDS;
     }
     return 0;
