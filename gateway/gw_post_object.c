@@ -280,7 +280,7 @@ static void answer(gw_ctx_t *ctx, post_state_t *st, const char *etag)
     s3_xml_writer_t w;
     s3_xml_writer_init(&w, pool);
     s3_xml_declaration(&w);
-    s3_xml_open_root(&w, "PostResponse");
+    s3_xml_open(&w, "PostResponse"); /* S3 writes it without a namespace */
     s3_xml_element(&w, "Location", h2o_iovec_init(location, (size_t)n));
     s3_xml_element(&w, "Bucket", ctx->bucket);
     s3_xml_element(&w, "Key", ctx->key);
