@@ -29,14 +29,15 @@
 #include <string.h>
 #include <time.h>
 
-#define MSG_MISSING "Bucket POST must contain a field named '%s'.  If it is specified, please check the order of the fields."
+#define MSG_MISSING                                                                                                    \
+    "Bucket POST must contain a field named '%s'.  If it is specified, please check the order of the fields."
 
 typedef struct {
-    s3_form_t *form;        /* owned by the body */
-    h2o_headers_t fields;   /* the object's attributes, as PutObject's headers */
+    s3_form_t *form;      /* owned by the body */
+    h2o_headers_t fields; /* the object's attributes, as PutObject's headers */
     uint64_t min_size, max_size;
-    h2o_iovec_t redirect;   /* success_action_redirect (or redirect); base NULL: none */
-    int status;             /* 200, 201 or 204 */
+    h2o_iovec_t redirect; /* success_action_redirect (or redirect); base NULL: none */
+    int status;           /* 200, 201 or 204 */
 } post_state_t;
 
 static int fail_missing(gw_ctx_t *ctx, const char *field)
@@ -58,9 +59,10 @@ static int fail_message(gw_ctx_t *ctx, s3_error_t err, const char *msg)
 /* The caller from the form's signature fields; anonymous when there are none. */
 static int authenticate_form(gw_ctx_t *ctx, s3_form_t *form, h2o_iovec_t policy)
 {
-    h2o_iovec_t algorithm = s3_form_field(form, "x-amz-algorithm"), credential = s3_form_field(form, "x-amz-credential"),
-                date = s3_form_field(form, "x-amz-date"), sig4 = s3_form_field(form, "x-amz-signature"),
-                key_id = s3_form_field(form, "awsaccesskeyid"), sig2 = s3_form_field(form, "signature");
+    h2o_iovec_t algorithm = s3_form_field(form, "x-amz-algorithm"),
+                credential = s3_form_field(form, "x-amz-credential"), date = s3_form_field(form, "x-amz-date"),
+                sig4 = s3_form_field(form, "x-amz-signature"), key_id = s3_form_field(form, "awsaccesskeyid"),
+                sig2 = s3_form_field(form, "signature");
     h2o_iovec_t access_key, cred_date, region;
     gw_identity_t id;
     int v4 = algorithm.base != NULL || credential.base != NULL || sig4.base != NULL, ret;
@@ -105,7 +107,8 @@ static int authenticate_form(gw_ctx_t *ctx, s3_form_t *form, h2o_iovec_t policy)
         return -1;
     }
     h2o_iovec_t secret = h2o_iovec_init(id.secret_key, strlen(id.secret_key));
-    ret = v4 ? s3_post_verify_sigv4(policy, secret, cred_date, region, sig4) : s3_post_verify_sigv2(policy, secret, sig2);
+    ret =
+        v4 ? s3_post_verify_sigv4(policy, secret, cred_date, region, sig4) : s3_post_verify_sigv2(policy, secret, sig2);
     OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
     if (ret != 0) {
         gw_set_error(ctx, S3_ERR_SIGNATURE_DOES_NOT_MATCH, NULL);
@@ -142,8 +145,13 @@ static int check_policy(gw_ctx_t *ctx, post_state_t *st, h2o_iovec_t policy)
  * names. */
 static int collect_fields(gw_ctx_t *ctx, post_state_t *st)
 {
-    static const char *const attributes[] = {"content-type",  "content-encoding", "content-disposition",
-                                             "content-language", "cache-control", "expires", NULL};
+    static const char *const attributes[] = {"content-type",
+                                             "content-encoding",
+                                             "content-disposition",
+                                             "content-language",
+                                             "cache-control",
+                                             "expires",
+                                             NULL};
     h2o_mem_pool_t *pool = &ctx->req->pool;
     size_t n;
     const s3_form_field_t *fields = s3_form_fields(st->form, &n);
@@ -215,7 +223,8 @@ static void on_fields(gw_ctx_t *ctx, s3_form_t *form)
     st->redirect = s3_form_field(form, "success_action_redirect");
     if (st->redirect.base == NULL)
         st->redirect = s3_form_field(form, "redirect");
-    if (st->redirect.base != NULL && !(st->redirect.len > 7 && h2o_memis(st->redirect.base, 7, H2O_STRLIT("http://"))) &&
+    if (st->redirect.base != NULL &&
+        !(st->redirect.len > 7 && h2o_memis(st->redirect.base, 7, H2O_STRLIT("http://"))) &&
         !(st->redirect.len > 8 && h2o_memis(st->redirect.base, 8, H2O_STRLIT("https://"))))
         st->redirect = h2o_iovec_init(NULL, 0); /* S3 ignores a redirect that is no URL */
     if (st->redirect.base != NULL && gw_refuse_has_control(st->redirect))

@@ -10,7 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum state { ST_PREAMBLE, ST_AFTER_DELIM, ST_AFTER_DASH, ST_PADDING, ST_PADDING_LF, ST_HEADERS, ST_CONTENT, ST_EPILOGUE };
+enum state {
+    ST_PREAMBLE,
+    ST_AFTER_DELIM,
+    ST_AFTER_DASH,
+    ST_PADDING,
+    ST_PADDING_LF,
+    ST_HEADERS,
+    ST_CONTENT,
+    ST_EPILOGUE
+};
 enum part_kind { PART_FIELD, PART_FILE, PART_IGNORED };
 
 struct s3_form {

@@ -22,18 +22,18 @@
 
 enum {
     S3_FORM_OK = 0,
-    S3_FORM_FILE = 1,             /* s3_form_feed: stopped after the file part's headers */
-    S3_FORM_MALFORMED = -60,      /* MalformedPOSTRequest: not multipart/form-data as sent */
-    S3_FORM_TOO_LARGE = -61,      /* MaxPostPreDataLengthExceededError: fields before the file over the limits */
-    S3_FORM_INCOMPLETE = -62,     /* IncompleteBody / MalformedPOSTRequest: the body ended inside the form */
-    S3_FORM_NOMEM = -63,          /* InternalError */
-    S3_FORM_ABORTED = -64,        /* a callback returned non-zero */
+    S3_FORM_FILE = 1,               /* s3_form_feed: stopped after the file part's headers */
+    S3_FORM_MALFORMED = -60,        /* MalformedPOSTRequest: not multipart/form-data as sent */
+    S3_FORM_TOO_LARGE = -61,        /* MaxPostPreDataLengthExceededError: fields before the file over the limits */
+    S3_FORM_INCOMPLETE = -62,       /* IncompleteBody / MalformedPOSTRequest: the body ended inside the form */
+    S3_FORM_NOMEM = -63,            /* InternalError */
+    S3_FORM_ABORTED = -64,          /* a callback returned non-zero */
     S3_FORM_BAD_CONTENT_TYPE = -65, /* the Content-Type is not multipart/form-data with a usable boundary */
 };
 
-#define S3_FORM_BOUNDARY_MAX 70                        /* RFC 2046 */
+#define S3_FORM_BOUNDARY_MAX 70                         /* RFC 2046 */
 #define S3_FORM_HOLD_MAX     (S3_FORM_BOUNDARY_MAX + 4) /* file bytes a feed may emit beyond those it was given */
-#define S3_FORM_HEADERS_MAX  8192                      /* one part's header block */
+#define S3_FORM_HEADERS_MAX  8192                       /* one part's header block */
 
 typedef struct {
     size_t max_fields;      /* fields before the file */

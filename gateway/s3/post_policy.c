@@ -230,8 +230,9 @@ static int lookup(const s3_form_field_t *fields, size_t n, h2o_iovec_t bucket, h
 
 static void condition_failed(char *msg, const char *op, const char *field, const char *value)
 {
-    snprintf(msg, S3_POST_MESSAGE_MAX, "Invalid according to Policy: Policy Condition failed: [\"%s\", \"%.100s\", \"%.200s\"]",
-             op, field, value);
+    snprintf(msg, S3_POST_MESSAGE_MAX,
+             "Invalid according to Policy: Policy Condition failed: [\"%s\", \"%.100s\", \"%.200s\"]", op, field,
+             value);
 }
 
 /* 1 when a condition of the policy names the field (any case). */
@@ -309,8 +310,8 @@ int s3_post_policy_check(const s3_post_policy_t *p, int64_t now, const s3_form_f
         if (exempt(fields[i].name) || named(p, fields[i].name))
             continue;
         if (extra_len + fields[i].name.len + 3 < sizeof(extra) - 100)
-            extra_len += (size_t)snprintf(extra + extra_len, sizeof(extra) - extra_len, "%s%.*s",
-                                          extra_len ? ", " : "", (int)fields[i].name.len, fields[i].name.base);
+            extra_len += (size_t)snprintf(extra + extra_len, sizeof(extra) - extra_len, "%s%.*s", extra_len ? ", " : "",
+                                          (int)fields[i].name.len, fields[i].name.base);
     }
     if (extra_len > 0) {
         snprintf(msg, S3_POST_MESSAGE_MAX, "Invalid according to Policy: Extra input fields: %.400s", extra);
@@ -342,8 +343,7 @@ int s3_post_credential_parse(h2o_iovec_t cred, h2o_iovec_t *access_key, h2o_iove
     return 0;
 }
 
-int s3_post_verify_sigv4(h2o_iovec_t policy, h2o_iovec_t secret, h2o_iovec_t date, h2o_iovec_t region,
-                         h2o_iovec_t sig)
+int s3_post_verify_sigv4(h2o_iovec_t policy, h2o_iovec_t secret, h2o_iovec_t date, h2o_iovec_t region, h2o_iovec_t sig)
 {
     uint8_t key[32], mac[32], given[32];
     unsigned mac_len = 0;
@@ -367,8 +367,8 @@ int s3_post_verify_sigv2(h2o_iovec_t policy, h2o_iovec_t secret, h2o_iovec_t sig
 
     if (yc_base64_decode(sig.base, sig.len, given, sizeof(given), &given_len) != 0 || given_len != 20)
         return -1;
-    if (HMAC(EVP_sha1(), secret.base, (int)secret.len, (const unsigned char *)policy.base, policy.len, mac,
-             &mac_len) == NULL ||
+    if (HMAC(EVP_sha1(), secret.base, (int)secret.len, (const unsigned char *)policy.base, policy.len, mac, &mac_len) ==
+            NULL ||
         mac_len != 20)
         return -1;
     return CRYPTO_memcmp(mac, given, 20) == 0 ? 0 : -1;

@@ -21,11 +21,11 @@
 
 enum {
     S3_POST_OK = 0,
-    S3_POST_INVALID_POLICY = -70,    /* InvalidPolicyDocument (400), message set */
-    S3_POST_EXPIRED = -71,           /* AccessDenied "Invalid according to Policy: Policy expired." */
-    S3_POST_CONDITION_FAILED = -72,  /* AccessDenied "Invalid according to Policy: Policy Condition failed: ..." */
-    S3_POST_EXTRA_FIELDS = -73,      /* AccessDenied "Invalid according to Policy: Extra input fields: ..." */
-    S3_POST_NOMEM = -74,             /* InternalError */
+    S3_POST_INVALID_POLICY = -70,       /* InvalidPolicyDocument (400), message set */
+    S3_POST_EXPIRED = -71,              /* AccessDenied "Invalid according to Policy: Policy expired." */
+    S3_POST_CONDITION_FAILED = -72,     /* AccessDenied "Invalid according to Policy: Policy Condition failed: ..." */
+    S3_POST_EXTRA_FIELDS = -73,         /* AccessDenied "Invalid according to Policy: Extra input fields: ..." */
+    S3_POST_NOMEM = -74,                /* InternalError */
     S3_POST_MALFORMED_CREDENTIAL = -75, /* InvalidArgument: x-amz-credential is not key/date/region/s3/aws4_request */
 };
 
@@ -53,8 +53,7 @@ int s3_post_credential_parse(h2o_iovec_t cred, h2o_iovec_t *access_key, h2o_iove
 
 /* 0 when sig (hex) is the SigV4 signature of policy under secret for the credential's date and
  * region; non-zero otherwise. Constant time in the signature. */
-int s3_post_verify_sigv4(h2o_iovec_t policy, h2o_iovec_t secret, h2o_iovec_t date, h2o_iovec_t region,
-                         h2o_iovec_t sig);
+int s3_post_verify_sigv4(h2o_iovec_t policy, h2o_iovec_t secret, h2o_iovec_t date, h2o_iovec_t region, h2o_iovec_t sig);
 /* Same for SigV2: sig is base64 of HMAC-SHA1(secret, policy). */
 int s3_post_verify_sigv2(h2o_iovec_t policy, h2o_iovec_t secret, h2o_iovec_t sig);
 

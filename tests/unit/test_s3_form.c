@@ -176,7 +176,7 @@ TEST(test_form_malformed_bodies_refused)
 {
     static const char *const bad[] = {
         "--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--",          /* no name */
-        "--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--",               /* no disposition */
+        "--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--",                /* no disposition */
         "--XyZ\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--XyZ--", /* not form-data */
         "--XyZ\r\nno colon here\r\n\r\nx\r\n--XyZ--",
         "--XyZ\r\n\r\nx\r\n--XyZ--", /* no headers */
