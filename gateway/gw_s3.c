@@ -8,8 +8,9 @@
  * named key.
  *
  * The operation is decided before authentication, from the method, the shape of the path and the
- * query: a browser form upload (which carries no Authorization header) is answered 501 for what
- * it is, and the access log names every request's operation. Errors of routing (unknown method,
+ * query: a browser form upload (which carries no Authorization header: it is signed in its fields)
+ * goes to its handler, which authenticates it from them, and the access log names every
+ * request's operation. Errors of routing (unknown method,
  * unsupported sub-resource) are still answered after authentication, as S3 does.
  *
  * Everything here runs on the event loop and is cheap: parsing, one in-memory identity lookup,
