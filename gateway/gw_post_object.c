@@ -118,7 +118,6 @@ static int authenticate_form(gw_ctx_t *ctx, s3_form_t *form, h2o_iovec_t policy)
     ctx->user = h2o_strdup(&ctx->req->pool, id.user, strlen(id.user));
     ctx->is_root = id.is_root;
     ctx->access->access_key = ctx->access_key;
-    ctx->req->authenticated = 1;
     return 0;
 }
 
@@ -212,10 +211,11 @@ static void on_fields(gw_ctx_t *ctx, s3_form_t *form)
         return;
     }
     if (authenticate_form(ctx, form, policy) != 0 || (policy.base != NULL && check_policy(ctx, st, policy) != 0) ||
-        collect_fields(ctx, st) != 0) {
+        collect_fields(ctx, st) != 0 || gw_refuse_check(ctx) != 0) {
         gw_respond(ctx);
         return;
     }
+    ctx->req->authenticated = 1; /* the caller is known (or anonymous): the file's bytes are its */
     h2o_iovec_t status = s3_form_field(form, "success_action_status");
     st->status = h2o_memis(status.base, status.len, H2O_STRLIT("200"))   ? 200
                  : h2o_memis(status.base, status.len, H2O_STRLIT("201")) ? 201
