@@ -311,6 +311,39 @@ def test_acl_and_tagging_fields(gateway, s3, bucket):
     assert absent(s3, bucket, "tagged")
 
 
+def test_digest_fields_are_refused_not_ignored(gateway, s3, bucket):
+    """A form upload does not verify Content-MD5 or x-amz-checksum-* fields yet: they are refused,
+    never taken as checked."""
+    for name, value in (("Content-MD5", base64.b64encode(hashlib.md5(b"hello").digest()).decode()),
+                        ("x-amz-checksum-crc32", "NhCmhg==")):
+        p = s3.generate_presigned_post(bucket, "d", Fields={name: value}, Conditions=[{name: value}])
+        r = post(gateway, bucket, p["fields"])
+        assert (r.status, r.error()["Code"], r.error()["Header"]) == (501, "NotImplemented", name.lower())
+    assert absent(s3, bucket, "d")
+
+
+def test_curl_form_upload_with_expect_100_continue(gateway, s3, bucket, tmp_path):
+    """curl -F, as a script would send a form: curl asks for 100-continue before a large body."""
+    import subprocess
+    p = s3.generate_presigned_post(bucket, "curl/${filename}", Fields={"success_action_status": "201"},
+                                   Conditions=[{"success_action_status": "201"}])
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    args = ["curl", "-sS", "--noproxy", "*", "-o", "-", "-w", "\n%{http_code}", "-H", "Expect: 100-continue"]
+    for k, v in p["fields"].items():
+        args += ["--form-string", "%s=%s" % (k, v)]
+    args += ["-F", "file=@%s" % path, "%s/%s" % (gateway.endpoint, bucket)]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    out = subprocess.run(args, capture_output=True, timeout=120, env=env)
+    body, _, code = out.stdout.rpartition(b"\n")
+    assert code == b"201", out
+    doc = ET.fromstring(body)
+    assert doc.find("Key").text == "curl/big.bin"
+    assert doc.find("ETag").text == '"%s"' % hashlib.md5(data).hexdigest()
+    assert s3.get_object(Bucket=bucket, Key="curl/big.bin")["Body"].read() == data
+
+
 def test_anonymous_post_needs_the_bucket_policy(gateway, s3, bucket):
     r = post(gateway, bucket, {"key": "anon.txt"}, b"from anyone")
     assert error(r)[:2] == (403, "AccessDenied")
