@@ -344,6 +344,33 @@ def test_curl_form_upload_with_expect_100_continue(gateway, s3, bucket, tmp_path
     assert s3.get_object(Bucket=bucket, Key="curl/big.bin")["Body"].read() == data
 
 
+def test_virtual_host_and_chunked_transfer(gateway, s3, bucket):
+    """A form posted to bucket.localhost (virtual-host style), its body sent with
+    Transfer-Encoding: chunked (no Content-Length: the file's size comes from its delimiter)."""
+    p = s3.generate_presigned_post(bucket, "vh.txt", Fields={"success_action_status": "201"},
+                                   Conditions=[{"success_action_status": "201"}])
+    body = form_body(list(p["fields"].items()), b"virtual host, chunked")
+    conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=60)
+    try:
+        conn.putrequest("POST", "/", skip_host=True)
+        conn.putheader("Host", "%s.localhost:%d" % (bucket, gateway.port))
+        conn.putheader("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        for i in range(0, len(body), 100):
+            piece = body[i:i + 100]
+            conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+        conn.send(b"0\r\n\r\n")
+        resp = conn.getresponse()
+        reply = resp.read()
+    finally:
+        conn.close()
+    assert resp.status == 201, reply
+    doc = ET.fromstring(reply)
+    assert doc.find("Location").text == "http://%s.localhost:%d/vh.txt" % (bucket, gateway.port)
+    assert s3.get_object(Bucket=bucket, Key="vh.txt")["Body"].read() == b"virtual host, chunked"
+
+
 def test_anonymous_post_needs_the_bucket_policy(gateway, s3, bucket):
     r = post(gateway, bucket, {"key": "anon.txt"}, b"from anyone")
     assert error(r)[:2] == (403, "AccessDenied")
