@@ -255,7 +255,8 @@ static size_t append_param(char *out, size_t at, size_t cap, const char *name, h
     at += (size_t)snprintf(out + at, cap - at, "%s=", name);
     for (size_t i = 0; i < value.len && at + 4 < cap; i++) {
         unsigned char c = (unsigned char)value.base[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~", c)) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            (c != 0 && strchr("-_.~", c))) {
             out[at++] = (char)c;
         } else {
             out[at++] = '%';

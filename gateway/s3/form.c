@@ -48,7 +48,8 @@ struct s3_form {
 
 static int is_bchar(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr("'()+_,-./:=? ", c);
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && strchr("'()+_,-./:=? ", c) != NULL);
 }
 
 static int lower_is(const char *s, size_t len, const char *lit)

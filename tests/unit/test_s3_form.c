@@ -76,6 +76,9 @@ TEST(test_form_boundary_from_content_type)
                  S3_FORM_BAD_CONTENT_TYPE);
     CHECK_EQ_INT(s3_form_boundary(h2o_iovec_init(H2O_STRLIT("multipart/form-data; boundary=\"\"")), &b),
                  S3_FORM_BAD_CONTENT_TYPE);
+    /* a NUL is no boundary character (strchr would find the string's own terminator) */
+    CHECK_EQ_INT(s3_form_boundary(h2o_iovec_init("multipart/form-data; boundary=a\0b", 33), &b),
+                 S3_FORM_BAD_CONTENT_TYPE);
 }
 
 TEST(test_form_fields_file_and_trailing_parts_in_every_split)
