@@ -3,6 +3,7 @@
 #include "gateway/gw_body.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/chunked.h"
+#include "gateway/s3/form.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <errno.h>
@@ -282,6 +283,12 @@ typedef struct {
     s3_error_t error; /* S3_OK while all is well */
     const char *error_message;
     char trailer_algo[24], trailer_value[96]; /* a verified trailing checksum */
+    /* a form upload (POST Object): the file part is the payload, its size known at its end */
+    s3_form_t *form;
+    void (*form_head)(gw_ctx_t *ctx, s3_form_t *form); /* until called: the fields are being read */
+    int at_file;                                       /* stopped after the file's headers */
+    int file_done;                                     /* the file part ended (its last slot is full) */
+    uint64_t file_max;                                 /* more file bytes are EntityTooLarge */
 } body_stream_t;
 
 /* Under the mutex: the worker, waiting or not, sees the error at its next look. */
@@ -367,7 +374,10 @@ static void stream_end(body_stream_t *bs)
     int ret;
 
     bs->ended = 1;
-    if (bs->dec != NULL && bs->error == S3_OK && (ret = s3_chunked_finish(bs->dec)) != 0) {
+    if (bs->form != NULL) {
+        if (bs->error == S3_OK && (ret = s3_form_finish(bs->form)) != 0)
+            stream_fail(bs, ret == S3_FORM_INCOMPLETE ? S3_ERR_INCOMPLETE_BODY : S3_ERR_MALFORMED_POST_REQUEST, NULL);
+    } else if (bs->dec != NULL && bs->error == S3_OK && (ret = s3_chunked_finish(bs->dec)) != 0) {
         stream_chunked_fail(bs, ret);
     } else if (bs->error == S3_OK && bs->decoded < bs->size) {
         stream_fail(bs, S3_ERR_INCOMPLETE_BODY, NULL);
@@ -379,9 +389,55 @@ static void stream_end(body_stream_t *bs)
     pthread_cond_signal(&bs->cv);
 }
 
+static s3_error_t form_error(int ret)
+{
+    switch (ret) {
+    case S3_FORM_TOO_LARGE:
+        return S3_ERR_MAX_POST_PRE_DATA_LENGTH_EXCEEDED;
+    case S3_FORM_NOMEM:
+        return S3_ERR_SLOW_DOWN;
+    default:
+        return S3_ERR_MALFORMED_POST_REQUEST;
+    }
+}
+
+/* A form body: the fields go to the parser whole; once the file streams, no more is fed than the
+ * free slots can take, less what the parser may have held back of a delimiter. Loop thread,
+ * under the mutex. */
+static int stream_take_form(body_stream_t *bs)
+{
+    while (bs->pending.len > 0 && bs->error == S3_OK) {
+        size_t n = bs->pending.len, used;
+        if (bs->at_file)
+            return 0; /* the caller is not known yet: nothing of the file is read */
+        if (s3_form_has_file(bs->form) && !bs->file_done) {
+            uint64_t room = stream_room(bs);
+            if (room <= S3_FORM_HOLD_MAX)
+                return 0;
+            if (room - S3_FORM_HOLD_MAX < n)
+                n = (size_t)(room - S3_FORM_HOLD_MAX);
+        }
+        int ret = s3_form_feed(bs->form, (const uint8_t *)bs->pending.base, n, &used);
+        bs->pending.base += used;
+        bs->pending.len -= used;
+        if (ret == S3_FORM_FILE) {
+            bs->at_file = 1;
+            return 0;
+        }
+        if (ret < 0 && ret != S3_FORM_ABORTED) /* aborted: the callback said why */
+            stream_fail(bs, form_error(ret), NULL);
+    }
+    if (bs->error == S3_OK && bs->pending_status == YC_HTTP_BODY_END)
+        stream_end(bs);
+    bs->pending_status = YC_HTTP_BODY_MORE;
+    return 1;
+}
+
 /* Takes what it can of the pending bytes; 1 when all of them went. Loop thread, under the mutex. */
 static int stream_take(body_stream_t *bs)
 {
+    if (bs->form != NULL)
+        return stream_take_form(bs);
     while (bs->pending.len > 0 && bs->error == S3_OK) {
         uint64_t room = stream_room(bs);
         size_t n = room < bs->pending.len ? (size_t)room : bs->pending.len;
@@ -421,6 +477,15 @@ static void on_stream_data(yc_http_req_t *http, void *arg, h2o_iovec_t data, int
             bs->paused = 1; /* the worker wakes us when it frees a slot */
     }
     pthread_mutex_unlock(&bs->mu);
+    /* a form's fields are in (or its body failed): no worker exists yet, nothing races */
+    if (bs->form_head != NULL && (bs->at_file || bs->error != S3_OK || bs->ended)) {
+        void (*head)(gw_ctx_t *, s3_form_t *) = bs->form_head;
+        bs->form_head = NULL;
+        if (bs->error != S3_OK)
+            gw_set_error(bs->ctx, bs->error, bs->error_message);
+        head(bs->ctx, bs->form); /* may answer the request: bs is gone then */
+        return;
+    }
     stream_read(bs);
 }
 
@@ -515,6 +580,7 @@ static void stream_free(void *p)
     for (unsigned i = 0; i < GW_BODY_SLOTS; i++)
         free(bs->slot[i]);
     s3_chunked_free(bs->dec);
+    s3_form_free(bs->form);
     pthread_mutex_destroy(&bs->mu);
     pthread_cond_destroy(&bs->cv);
     free(bs);
@@ -600,6 +666,103 @@ int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *
     *src = (gw_source_t){stream_next, bs};
     *size = n;
     return 0;
+}
+
+/* ---------------------------------------------------------------- form uploads */
+
+/* The parser's file bytes into the ring; the end of the file closes the slot being filled. Loop
+ * thread, under the mutex. */
+static int form_on_file(void *arg, const uint8_t *data, size_t len)
+{
+    body_stream_t *bs = arg;
+
+    if (data == NULL) {
+        if (bs->wfill > 0) {
+            bs->slot_len[bs->wr] = bs->wfill;
+            bs->nfull++;
+            bs->wr = (bs->wr + 1) % GW_BODY_SLOTS;
+            bs->wfill = 0;
+        }
+        bs->file_done = 1;
+        pthread_cond_signal(&bs->cv);
+        return 0;
+    }
+    if (len > bs->file_max - bs->decoded) {
+        stream_fail(bs, S3_ERR_ENTITY_TOO_LARGE, "Your proposed upload exceeds the maximum allowed size");
+        return -1;
+    }
+    return stream_place(bs, data, len);
+}
+
+/* The worker's pull of a form's file: a full slot, or what the last one holds, or 0 bytes once the
+ * file ended. */
+static const uint8_t *stream_next_upto(void *arg, uint64_t off, size_t max, size_t *got)
+{
+    body_stream_t *bs = arg;
+    const uint8_t *out = NULL;
+
+    pthread_mutex_lock(&bs->mu);
+    stream_release(bs);
+    int wake = stream_need_wake(bs);
+    pthread_mutex_unlock(&bs->mu);
+    if (wake)
+        stream_send_wake(bs);
+    pthread_mutex_lock(&bs->mu);
+    while (bs->nfull == 0 && bs->error == S3_OK && !bs->file_done && !bs->ended)
+        pthread_cond_wait(&bs->cv, &bs->mu);
+    if (bs->error == S3_OK && bs->nfull == 0 && !bs->file_done)
+        stream_fail(bs, S3_ERR_INCOMPLETE_BODY, NULL);
+    if (bs->error == S3_OK && bs->nfull > 0 && bs->slot_len[bs->rd] > max)
+        stream_fail(bs, S3_ERR_INTERNAL_ERROR, NULL); /* slots are a stripe: never more than asked */
+    if (bs->error == S3_OK && bs->nfull == 0) {
+        *got = 0;
+        out = (const uint8_t *)"";
+    } else if (bs->error == S3_OK) {
+        bs->nfull--;
+        bs->in_use = 1;
+        *got = bs->slot_len[bs->rd];
+        out = bs->slot[bs->rd];
+    }
+    pthread_mutex_unlock(&bs->mu);
+    return out;
+}
+
+int gw_body_form_start(gw_ctx_t *ctx, h2o_iovec_t boundary, void (*head)(gw_ctx_t *ctx, s3_form_t *form))
+{
+    static const s3_form_limits_t limits = {.max_fields = GW_FORM_FIELDS_MAX, .max_field_bytes = GW_FORM_FIELDS_BYTES};
+    body_stream_t *bs = calloc(1, sizeof(*bs));
+    int ret;
+
+    if (bs == NULL)
+        return S3_ERR_SLOW_DOWN;
+    pthread_mutex_init(&bs->mu, NULL);
+    pthread_cond_init(&bs->cv, NULL);
+    bs->ctx = ctx;
+    bs->size = UINT64_MAX; /* known when the file ends */
+    bs->file_max = 0;      /* set by gw_body_form_source once the policy is known */
+    bs->wake.done = on_stream_wake;
+    bs->wake.loop = ctx->req->loop;
+    bs->cap = ctx->cluster->stripe_size;
+    bs->form_head = head;
+    bs->started = 1; /* the loop reads the fields at once; the worker's first pull resumes the file */
+    ctx->body_stream = bs;
+    ctx->body_stream_free = stream_free;
+    if ((ret = s3_form_new(boundary, &limits, form_on_file, bs, &bs->form)) != 0)
+        return ret == S3_FORM_NOMEM ? S3_ERR_SLOW_DOWN : S3_ERR_MALFORMED_POST_REQUEST;
+    stream_read(bs);
+    return S3_OK;
+}
+
+void gw_body_form_source(gw_ctx_t *ctx, uint64_t max, gw_source_t *src)
+{
+    body_stream_t *bs = ctx->body_stream;
+
+    pthread_mutex_lock(&bs->mu);
+    bs->file_max = max;
+    bs->at_file = 0;
+    bs->paused = 1; /* the first pull wakes the loop, which feeds the file from where it stopped */
+    pthread_mutex_unlock(&bs->mu);
+    *src = (gw_source_t){.next = NULL, .arg = bs, .next_upto = stream_next_upto};
 }
 
 int gw_body_end(gw_ctx_t *ctx)

@@ -50,6 +50,23 @@ void gw_body_read_whole(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx));
  * sha256_pending set, the caller hashes the payload and compares (as gw_body_payload). */
 int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *size, int *sha256_pending);
 
+/* Form uploads (POST Object): the body is multipart/form-data, and who sends it is known only from
+ * its fields. The loop reads them at once (at most GW_FORM_FIELDS_BYTES, GW_FORM_FIELDS_MAX of
+ * them: what comes before the file), stops after the file part's headers and calls head(ctx,
+ * form) on the loop; nothing of the file is read before the worker's first pull of the source
+ * that gw_body_form_source gives. The file then streams through the same ring as an object body,
+ * its size known only at its end (a gw_data_write of GW_SIZE_UNKNOWN); the parts after it are
+ * read and ignored. A failure before the fields are in (malformed, too large, the body ended or
+ * timed out) sets the S3 error on ctx before head is called; form is owned by the body. Returns
+ * S3_OK or the S3 error to answer (nothing started). */
+#define GW_FORM_FIELDS_BYTES (20u * 1024) /* S3's MaxPostPreDataLengthExceeded */
+#define GW_FORM_FIELDS_MAX   256
+struct s3_form;
+int gw_body_form_start(gw_ctx_t *ctx, h2o_iovec_t boundary, void (*head)(gw_ctx_t *ctx, struct s3_form *form));
+/* Worker side: the file as a source of unknown size; more than max bytes fail it with
+ * EntityTooLarge. */
+void gw_body_form_source(gw_ctx_t *ctx, uint64_t max, gw_source_t *src);
+
 /* Worker side, after the data pass took the whole payload: waits for the rest of the body (the
  * final chunk and trailer of aws-chunked framing) and its last checks; a verified trailing
  * checksum is left in ctx->trailer_checksum_*. 0, or non-zero with the S3 error set: the shards

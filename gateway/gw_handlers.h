@@ -60,6 +60,15 @@ void gw_copy_object(gw_ctx_t *ctx);
  * bad metadata. */
 int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec);
 
+/* PutObject's write for a body that is not the request's (a form upload's file): the attributes
+ * from fields (header names, lowercase), the data from src (size may be GW_SIZE_UNKNOWN), fewer
+ * than min_size bytes refused (EntityTooSmall) before anything is visible; ETag and version
+ * headers added, the hex ETag into etag. 0, or the S3 error set and non-zero. */
+int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t src, uint64_t size, uint64_t min_size,
+                         char etag[33]);
+/* POST Object: a browser form upload (gw_post_object.c), entered before authentication: the
+ * signature and the policy come in the form's fields. */
+void gw_post_object(gw_ctx_t *ctx);
 /* Refuses (NoSuchVersion set, non-zero) a versionId other than "null", for the calls that serve
  * only the null version. */
 int gw_parse_version_id(gw_ctx_t *ctx);

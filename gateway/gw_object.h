@@ -62,12 +62,19 @@ typedef struct {
 typedef struct {
     const uint8_t *(*next)(void *arg, uint64_t off, size_t len);
     void *arg;
+    /* A source whose size is known only at its end (a form upload's file; gw_data_write's size
+     * GW_SIZE_UNKNOWN): up to max bytes at off in *got, fewer only at the end, 0 past it; NULL
+     * on failure. NULL for a source of known size. */
+    const uint8_t *(*next_upto)(void *arg, uint64_t off, size_t max, size_t *got);
 } gw_source_t;
+
+#define GW_SIZE_UNKNOWN UINT64_MAX
 
 /* A source over bytes in memory. */
 gw_source_t gw_source_memory(const void *base);
 
-/* Encodes and writes size bytes from src to the set as new shard files (or inline shards).
+/* Encodes and writes size bytes from src to the set as new shard files (or inline shards); with
+ * size GW_SIZE_UNKNOWN, what src.next_upto gives until its end (out->size then says how much).
  * Returns GW_EQUORUM or GW_ENOSPC (gw_quorum_error) when fewer than a write quorum of drives
  * committed their shard, GW_EIO when the source failed. allow_inline lets objects up to
  * inline_max ride in their records (multipart parts must be files: a completed object refers

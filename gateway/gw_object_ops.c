@@ -37,26 +37,32 @@ typedef struct {
     char etag[40]; /* rec.etag points here */
 } new_object_t;
 
-int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec)
+static meta_bytes_t header_of(const h2o_headers_t *headers, const char *name)
 {
-    gw_req_t *req = ctx->req;
+    ssize_t i = h2o_find_header_by_str(headers, name, strlen(name), -1);
+    return i < 0 ? (meta_bytes_t){NULL, 0} : gw_mb(headers->entries[i].value);
+}
+
+/* The attributes of a new object from header fields (the request's, or a form's fields). */
+static int attributes_from(gw_ctx_t *ctx, const h2o_headers_t *headers, meta_buf_t *user_meta, meta_object_t *rec)
+{
     size_t meta_total = 0;
     int ret;
 
-    rec->content_type = gw_mb(gw_header(ctx, "content-type"));
+    rec->content_type = header_of(headers, "content-type");
     if (rec->content_type.base == NULL)
         rec->content_type = (meta_bytes_t){"binary/octet-stream", 19};
-    rec->content_encoding = gw_mb(gw_header(ctx, "content-encoding"));
-    rec->content_disposition = gw_mb(gw_header(ctx, "content-disposition"));
-    rec->content_language = gw_mb(gw_header(ctx, "content-language"));
-    rec->cache_control = gw_mb(gw_header(ctx, "cache-control"));
-    rec->expires = gw_mb(gw_header(ctx, "expires"));
+    rec->content_encoding = header_of(headers, "content-encoding");
+    rec->content_disposition = header_of(headers, "content-disposition");
+    rec->content_language = header_of(headers, "content-language");
+    rec->cache_control = header_of(headers, "cache-control");
+    rec->expires = header_of(headers, "expires");
     /* aws-chunked is transport framing, not how the object is encoded: S3 drops it */
     if (rec->content_encoding.base != NULL &&
         h2o_memis(rec->content_encoding.base, rec->content_encoding.len, H2O_STRLIT("aws-chunked")))
         rec->content_encoding = (meta_bytes_t){NULL, 0};
-    for (size_t i = 0; i < req->headers.size; i++) {
-        h2o_header_t *h = &req->headers.entries[i];
+    for (size_t i = 0; i < headers->size; i++) {
+        const h2o_header_t *h = &headers->entries[i];
         if (!s3_meta_is_user(*h->name))
             continue;
         if ((ret = s3_meta_account(&meta_total, *h->name, h->value)) != 0) {
@@ -72,6 +78,11 @@ int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *re
     rec->user_meta = (meta_bytes_t){(const char *)user_meta->base, user_meta->len};
     rec->owner = gw_mb(ctx->user);
     return 0;
+}
+
+int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec)
+{
+    return attributes_from(ctx, &ctx->req->headers, user_meta, rec);
 }
 
 static int collect_attributes(gw_ctx_t *ctx, new_object_t *n)
@@ -125,7 +136,7 @@ static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16])
  * Used by PutObject (checksum: the body's, begun) and CopyObject (checksum NULL). Sets the
  * response's ETag. */
 static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uint64_t size, int sha256_pending,
-                            gw_checksum_t *checksum)
+                            gw_checksum_t *checksum, uint64_t min_size)
 {
     observer_t ob = {.want_sha256 = sha256_pending, .checksum = checksum};
     gw_data_t data;
@@ -151,6 +162,13 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     /* the rest of a streamed body (aws-chunked: the last signatures, the trailer) before the digests */
     if (gw_body_end(ctx) != 0 || verify_digests(ctx, &ob, data.md5) != 0) {
         EVP_MD_CTX_free(ob.sha256);
+        gw_data_remove(ctx->cluster, &data);
+        gw_data_dispose(&data);
+        return -1;
+    }
+    size = data.size; /* a form's file: known now */
+    if (size < min_size) {
+        gw_set_error(ctx, S3_ERR_ENTITY_TOO_SMALL, "Your proposed upload is smaller than the minimum allowed size");
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
@@ -211,6 +229,20 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     return 0;
 }
 
+int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t src, uint64_t size, uint64_t min_size,
+                         char etag[33])
+{
+    new_object_t n;
+    int ret = -1;
+
+    memset(&n, 0, sizeof(n));
+    if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
+        (ret = store_new_object(ctx, &n, src, size, 0, NULL, min_size)) == 0)
+        memcpy(etag, n.etag, 33);
+    meta_buf_dispose(&n.user_meta);
+    return ret;
+}
+
 /* ---------------------------------------------------------------- PutObject */
 
 static void put_object_work(gw_ctx_t *ctx)
@@ -225,7 +257,7 @@ static void put_object_work(gw_ctx_t *ctx)
     if (gw_bucket_authorize(ctx) != 0 || gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
     if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
-        store_new_object(ctx, &n, src, size, sha256_pending, &checksum);
+        store_new_object(ctx, &n, src, size, sha256_pending, &checksum, 0);
         gw_checksum_dispose(&checksum);
     }
     meta_buf_dispose(&n.user_meta);
@@ -571,7 +603,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
-    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL) == 0) {
+    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL, 0) == 0) {
         s3_xml_writer_t w;
         char etag[80];
         snprintf(etag, sizeof(etag), "\"%.*s\"", 32, n.rec.etag.base);

@@ -108,8 +108,25 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
     /* hash first for inline objects (tiny); large ones are hashed stripe by stripe below */
     if ((md5 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1)
         goto fail;
+    /* a size known at the end: a first stripe shorter than a stripe is the whole object, which
+     * may be inline; else the stripes are taken as they come and the last short one ends it */
+    const uint8_t *first = NULL;
+    size_t first_len = 0;
+    int unknown = size == GW_SIZE_UNKNOWN;
+    if (unknown) {
+        if ((first = src.next_upto(src.arg, 0, g.stripe_size, &first_len)) == NULL) {
+            ret = GW_EIO;
+            goto fail;
+        }
+        if (first_len < g.stripe_size) {
+            unknown = 0;
+            size = out->size = first_len;
+        }
+    }
     if (allow_inline && size <= c->inline_max) {
-        const uint8_t *body = size > 0 ? src.next(src.arg, 0, (size_t)size) : (const uint8_t *)"";
+        const uint8_t *body = first != NULL ? first
+                              : size > 0    ? src.next(src.arg, 0, (size_t)size)
+                                            : (const uint8_t *)"";
         if (body == NULL) {
             ret = GW_EIO;
             goto fail;
@@ -126,19 +143,35 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         return gw_quorum_write_result(out->slot_err, width, gw_set_write_quorum(set));
     }
 
-    size_t max_block = ec_block_len(&g, size, 0);
+    size_t max_block = ec_block_len(&g, unknown ? g.stripe_size : size, 0);
     if ((pad = malloc((size_t)k * max_block)) == NULL || (parity = malloc((size_t)set->m * max_block)) == NULL)
         goto fail;
     gw_set_fanout(set, create_task, &w);
 
-    uint64_t nstripes = ec_stripe_count(&g, size);
+    uint64_t nstripes = unknown ? UINT64_MAX : ec_stripe_count(&g, size), total = 0;
     for (uint64_t s = 0; s < nstripes; s++) {
-        size_t len = ec_stripe_len(&g, size, s), block = ec_block_len(&g, size, s);
-        const uint8_t *src_bytes = src.next(src.arg, s * g.stripe_size, len);
+        size_t len, block;
+        const uint8_t *src_bytes;
+        if (s == 0 && first != NULL) {
+            src_bytes = first; /* taken above */
+            len = first_len;
+        } else if (unknown) {
+            src_bytes = src.next_upto(src.arg, s * g.stripe_size, g.stripe_size, &len);
+        } else {
+            len = ec_stripe_len(&g, size, s);
+            src_bytes = src.next(src.arg, s * g.stripe_size, len);
+        }
         if (src_bytes == NULL) {
             ret = GW_EIO;
             goto fail;
         }
+        if (unknown && len == 0)
+            break; /* the end came at a stripe's boundary */
+        /* a short stripe is the last: its blocks are as if the size had been known */
+        block = ec_block_len(&g, unknown ? s * g.stripe_size + len : size, s);
+        total += len;
+        if (unknown && len < g.stripe_size)
+            nstripes = s + 1;
         const uint8_t *data[16];
         uint8_t *par[16];
 
@@ -173,6 +206,7 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         }
     }
     EVP_DigestFinal_ex(md5, out->md5, NULL);
+    out->size = total;
     gw_set_fanout(set, commit_task, &w);
     for (uint32_t slot = 0; slot < width; slot++) {
         out->committed[slot] = w.results[slot] == 0;

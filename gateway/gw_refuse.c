@@ -245,6 +245,29 @@ static int check_response_overrides(gw_ctx_t *ctx)
     return 0;
 }
 
+int gw_refuse_check_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
+{
+    h2o_iovec_t as = name;
+    if (value_is(name, "acl"))
+        as = h2o_iovec_init(H2O_STRLIT("x-amz-acl"));
+    else if (value_is(name, "tagging"))
+        as = h2o_iovec_init(H2O_STRLIT("x-amz-tagging"));
+    for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
+        if ((rules[r].ops & OP(GW_OP_PUT_OBJECT)) == 0 || !name_matches(rules[r].name, as))
+            continue;
+        verdict_t v = rules[r].judge != NULL ? rules[r].judge(value) : NOT_IMPLEMENTED;
+        if (v.err != S3_OK) {
+            refuse_header(ctx, v, name, value);
+            return -1;
+        }
+    }
+    if (is_echoed_header(name) && gw_refuse_has_control(value)) {
+        refuse_argument(ctx, "Header values must not contain control characters", name, h2o_iovec_init(NULL, 0));
+        return -1;
+    }
+    return 0;
+}
+
 int gw_refuse_check(gw_ctx_t *ctx)
 {
     const h2o_headers_t *headers = &ctx->req->headers;

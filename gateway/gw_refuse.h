@@ -22,6 +22,11 @@
  * non-zero: the caller answers. Runs on the loop; reads only the request. */
 int gw_refuse_check(gw_ctx_t *ctx);
 
+/* The same table for one field of a form upload (POST Object), whose fields stand for PutObject's
+ * headers: name lowercase; the fields acl and tagging are judged as x-amz-acl and x-amz-tagging.
+ * 0, or the error set on ctx and non-zero. */
+int gw_refuse_check_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value);
+
 /* 1 when value holds a byte that must never be echoed into a response header (< 0x20, 0x7f). */
 int gw_refuse_has_control(h2o_iovec_t value);
 

@@ -8,8 +8,9 @@
  * named key.
  *
  * The operation is decided before authentication, from the method, the shape of the path and the
- * query: a browser form upload (which carries no Authorization header) is answered 501 for what
- * it is, and the access log names every request's operation. Errors of routing (unknown method,
+ * query: a browser form upload (which carries no Authorization header: it is signed in its fields)
+ * goes to its handler, which authenticates it from them, and the access log names every
+ * request's operation. Errors of routing (unknown method,
  * unsupported sub-resource) are still answered after authentication, as S3 does.
  *
  * Everything here runs on the event loop and is cheap: parsing, one in-memory identity lookup,
@@ -48,7 +49,7 @@ static int method_is(const gw_ctx_t *ctx, const char *m)
 
 /* ---------------------------------------------------------------- operations */
 
-/* The handler of each operation (POST Object has none: it is refused before authentication). */
+/* The handler of each operation (POST Object's is entered before authentication: gw_post_object). */
 static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_LIST_BUCKETS] = gw_list_buckets,
     [GW_OP_CREATE_BUCKET] = gw_create_bucket,
@@ -497,9 +498,9 @@ static void handle_request(gw_ctx_t *ctx)
     ctx->access->bucket = ctx->bucket;
     ctx->access->key = ctx->key;
 
-    /* a form upload carries no Authorization header: answer what it is, not "anonymous" */
+    /* a form upload is signed in its fields, not its head: its handler reads them first */
     if (ctx->op == GW_OP_POST_OBJECT) {
-        gw_fail(ctx, S3_ERR_NOT_IMPLEMENTED, "POST Object (browser-based uploads with HTML forms) is not implemented");
+        gw_post_object(ctx);
         return;
     }
     /* a preflight carries no credentials: the bucket's CORS rules answer it */

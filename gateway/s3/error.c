@@ -53,6 +53,8 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_INCOMPLETE_BODY] = {"IncompleteBody", 400,
                                 "You did not provide the number of bytes specified by the Content-Length HTTP "
                                 "header."},
+    [S3_ERR_INCORRECT_NUMBER_OF_FILES_IN_POST_REQUEST] = {"IncorrectNumberOfFilesInPostRequest", 400,
+                                                          "POST requires exactly one file upload per request."},
     [S3_ERR_INTERNAL_ERROR] = {"InternalError", 500, "We encountered an internal error. Please try again."},
     [S3_ERR_INVALID_ACCESS_KEY_ID] = {"InvalidAccessKeyId", 403,
                                       "The AWS access key ID you provided does not exist in our records."},
@@ -92,10 +94,14 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
                                     "The XML you provided was not well-formed or did not validate against our "
                                     "published schema"},
     [S3_ERR_MALFORMED_POLICY] = {"MalformedPolicy", 400, "Policy has invalid resource"},
+    [S3_ERR_MALFORMED_POST_REQUEST] = {"MalformedPOSTRequest", 400,
+                                       "The body of your POST request is not well-formed multipart/form-data."},
     [S3_ERR_MALFORMED_XML] = {"MalformedXML", 400,
                               "The XML you provided was not well-formed or did not validate against our published "
                               "schema"},
     [S3_ERR_MAX_MESSAGE_LENGTH_EXCEEDED] = {"MaxMessageLengthExceeded", 400, "Your request was too big."},
+    [S3_ERR_MAX_POST_PRE_DATA_LENGTH_EXCEEDED] = {"MaxPostPreDataLengthExceededError", 400,
+                                                  "Your POST request fields preceding the upload file were too large."},
     [S3_ERR_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
                                    "Your metadata headers exceed the maximum allowed metadata size."},
     [S3_ERR_METHOD_NOT_ALLOWED] = {"MethodNotAllowed", 405,

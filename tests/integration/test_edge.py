@@ -1,5 +1,5 @@
 """The request edge of the gateway: headers that change what an operation means are implemented or
-refused with S3's error (and nothing is written), CreateBucket of an owned bucket, POST Object,
+refused with S3's error (and nothing is written), CreateBucket of an owned bucket,
 response splitting through presigned overrides, the HTTP layer's timeouts (head, body, send,
 keep-alive) that replaced h2o's whole-request timeout, admission control while a GET streams, and the access log. Every expectation is what Amazon S3 answers, or what
 docs/s3-compat.md says the gateway refuses.
@@ -334,39 +334,7 @@ def test_create_bucket_owned_by_another_user_is_409(gateway, s3, bucket, admin_a
     assert_refused(409, "BucketAlreadyExists", other.create_bucket, Bucket=bucket)
 
 
-# ---------------------------------------------------------------- item 8: POST Object
-
-def form_body(boundary, fields, filename, content):
-    parts = []
-    for name, value in fields:
-        parts.append(b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
-                     % (boundary, name.encode(), value.encode()))
-    parts.append(b"--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
-                 b"Content-Type: text/plain\r\n\r\n%s\r\n" % (boundary, filename.encode(), content))
-    parts.append(b"--%s--\r\n" % boundary)
-    return b"".join(parts)
-
-
-def test_browser_post_upload_is_not_implemented(gateway, s3, bucket):
-    boundary = b"----yc-form-boundary-1234"
-    body = form_body(boundary, [("key", "uploads/${filename}"), ("acl", "private")], "a.txt", b"hello")
-    r = yc_raw.anonymous(gateway, "POST", "/" + bucket, body=body,
-                         headers={"Content-Type": "multipart/form-data; boundary=" + boundary.decode()})
-    assert r.status == 501
-    assert r.error()["Code"] == "NotImplemented"
-    assert "POST" in r.error()["Message"]
-    assert r.headers.get("x-amz-request-id")
-    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
-
-
-def test_presigned_post_from_boto3_is_not_implemented(gateway, s3, bucket):
-    post = s3.generate_presigned_post(bucket, "k")
-    boundary = b"----yc-form-boundary-5678"
-    body = form_body(boundary, list(post["fields"].items()), "k", b"hello")
-    r = yc_raw.anonymous(gateway, "POST", "/" + bucket, body=body,
-                         headers={"Content-Type": "multipart/form-data; boundary=" + boundary.decode()})
-    assert (r.status, r.error()["Code"]) == (501, "NotImplemented")
-    assert_absent(s3, bucket, "k")
+# POST Object (browser form uploads) is implemented: tests/integration/test_post_object.py
 
 
 # ---------------------------------------------------------------- item 11: response splitting

@@ -431,6 +431,71 @@ TEST(test_read_reports_key_when_a_shard_is_missing)
     cluster_close(&t);
 }
 
+/* A source that knows its end only when it reaches it, handing out at most max bytes a pull, as a
+ * form upload's file does. */
+typedef struct {
+    const uint8_t *body;
+    size_t size, pulls;
+} upto_t;
+
+static const uint8_t *upto_next(void *arg, uint64_t off, size_t max, size_t *got)
+{
+    upto_t *u = arg;
+    u->pulls++;
+    *got = off >= u->size ? 0 : u->size - off < max ? u->size - (size_t)off : max;
+    return u->body + (off < u->size ? off : u->size);
+}
+
+TEST(test_data_write_of_unknown_size_reads_back_at_every_boundary)
+{
+    static const size_t sizes[] = {0,       100,           128 * 1024,   128 * 1024 + 1, (1 << 20) - 1,
+                                   1 << 20, (1 << 20) + 1, (5 << 19) + 3};
+    cluster_t t;
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t size = sizes[i];
+        uint8_t *body = pattern(size > 0 ? size : 1, (unsigned)i);
+        upto_t u = {body, size, 0};
+        char name[32];
+        snprintf(name, sizeof(name), "unknown-%zu", size);
+        meta_bytes_t bucket = {"b", 1}, key = {name, strlen(name)};
+        uint8_t dist[16];
+        gw_data_t data, known;
+        gw_set_t *set = gw_cluster_place(t.c, bucket, key, dist);
+        gw_source_t src = {.next = NULL, .arg = &u, .next_upto = upto_next};
+        CHECK_EQ_INT(gw_data_write(t.c, set, dist, src, GW_SIZE_UNKNOWN, 1, NULL, NULL, &data), 0);
+        CHECK_EQ_INT(data.size, size);
+        CHECK_EQ_INT(data.is_inline, size <= 128 * 1024);
+        /* the layout and digest are those of a write whose size was known */
+        CHECK_EQ_INT(gw_data_write(t.c, set, dist, gw_source_memory(body), size, 1, NULL, NULL, &known), 0);
+        CHECK(memcmp(data.md5, known.md5, 16) == 0);
+        gw_data_remove(t.c, &known);
+        gw_data_dispose(&known);
+        meta_buf_t parts = {0};
+        meta_part_ref_t part = {.number = 1, .size = size};
+        memcpy(part.data_id, data.data_id, META_ID_LEN);
+        meta_parts_append(&parts, &part);
+        meta_object_t r = {.bucket = bucket,
+                           .key = key,
+                           .mtime_ns = yc_now_ns(),
+                           .flags = data.is_inline ? META_OBJ_INLINE : 0,
+                           .size = data.size,
+                           .etag = {"0123456789abcdef0123456789abcdef", 32},
+                           .ec_k = set->k,
+                           .ec_m = set->m,
+                           .stripe_size = t.c->stripe_size,
+                           .parts = {(const char *)parts.base, parts.len},
+                           .part_count = 1};
+        memcpy(r.distribution, dist, 16);
+        CHECK_EQ_INT(gw_object_commit(t.c, set, &r, &data), 0);
+        meta_buf_dispose(&parts);
+        gw_data_dispose(&data);
+        CHECK_EQ_INT(reads_back(t.c, bucket, key, body, size), 0);
+        free(body);
+    }
+    cluster_close(&t);
+}
+
 int main(void)
 {
     RUN(test_lookup_allocates_once_when_object_is_small);
@@ -440,5 +505,6 @@ int main(void)
     RUN(test_commit_reports_key_when_a_drive_missed_the_write);
     RUN(test_read_reports_key_when_a_shard_is_missing);
     RUN(test_attrs_change_is_seen_by_lookups_and_healed_where_missed);
+    RUN(test_data_write_of_unknown_size_reads_back_at_every_boundary);
     return unit_done();
 }
