@@ -15,6 +15,7 @@
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
+#include "gateway/gw_cond_write.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_upload.h"
 #include "common/log.h"
@@ -273,11 +274,12 @@ static void complete_work(gw_ctx_t *ctx)
     uint8_t *keep = NULL;
     meta_buf_t parts = {0};
     gw_checksum_complete_t checksum = {0};
+    gw_cond_write_t cond;
     gw_lock_t lock;
     int ret, have_ps = 0, locked = 0, ended = 0;
 
     memset(&u, 0, sizeof(u));
-    if (gw_bucket_authorize(ctx) != 0 || gw_body_prepare(ctx) != 0)
+    if (gw_bucket_authorize(ctx) != 0 || gw_cond_write_parse(ctx, &cond) != 0 || gw_body_prepare(ctx) != 0)
         return;
     if ((ret = s3_xml_parse_complete(&ctx->req->pool, ctx->body, &list)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
@@ -365,7 +367,13 @@ static void complete_work(gw_ctx_t *ctx)
         gw_version_id_new(r.mtime_ns, r.vid);
     if (gw_checksum_complete_finish(ctx, &checksum, &r) != 0)
         goto done;
-    if ((ret = gw_object_commit(ctx->cluster, u.set, &r, NULL)) != 0) {
+    /* If-None-Match / If-Match: judged under the key's lock (taken inside the upload's), just
+     * before the record; a failed condition leaves the upload as it was */
+    if (gw_cond_write_check(ctx, &cond) != 0)
+        goto done;
+    ret = gw_object_commit(ctx->cluster, u.set, &r, NULL);
+    gw_cond_write_done(&cond);
+    if (ret != 0) {
         gw_set_store_error(ctx, ret);
         goto done;
     }

@@ -4,6 +4,7 @@
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
+#include "gateway/gw_cond_write.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/s3/policy.h"
@@ -122,10 +123,10 @@ static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16])
 }
 
 /* Writes size bytes from src as a new version of ctx->bucket/ctx->key with n's attributes.
- * Used by PutObject (checksum: the body's, begun) and CopyObject (checksum NULL). Sets the
- * response's ETag. */
+ * Used by PutObject (checksum: the body's, begun; cond: its conditions) and CopyObject (checksum
+ * and cond NULL). Sets the response's ETag. */
 static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uint64_t size, int sha256_pending,
-                            gw_checksum_t *checksum)
+                            gw_checksum_t *checksum, gw_cond_write_t *cond)
 {
     observer_t ob = {.want_sha256 = sha256_pending, .checksum = checksum};
     gw_data_t data;
@@ -151,6 +152,13 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     /* the rest of a streamed body (aws-chunked: the last signatures, the trailer) before the digests */
     if (gw_body_end(ctx) != 0 || verify_digests(ctx, &ob, data.md5) != 0) {
         EVP_MD_CTX_free(ob.sha256);
+        gw_data_remove(ctx->cluster, &data);
+        gw_data_dispose(&data);
+        return -1;
+    }
+
+    /* a condition is judged only now, under the key's lock, just before the record is written */
+    if (cond != NULL && gw_cond_write_check(ctx, cond) != 0) {
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
@@ -184,6 +192,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     r->parts = (meta_bytes_t){(const char *)parts.base, parts.len};
     r->part_count = 1;
     ret = gw_object_commit(ctx->cluster, set, r, &data);
+    if (cond != NULL)
+        gw_cond_write_done(cond);
     meta_buf_dispose(&parts);
     if (ret != 0) {
         /* The shards stay: a drive whose record write failed may still hold the record (a WAL
@@ -216,16 +226,18 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
 static void put_object_work(gw_ctx_t *ctx)
 {
     gw_checksum_t checksum;
+    gw_cond_write_t cond;
     new_object_t n;
     gw_source_t src;
     uint64_t size;
     int sha256_pending;
 
     /* nothing of the body is read before these checks: the first pull of src reads it */
-    if (gw_bucket_authorize(ctx) != 0 || gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
+    if (gw_bucket_authorize(ctx) != 0 || gw_cond_write_parse(ctx, &cond) != 0 ||
+        gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
     if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
-        store_new_object(ctx, &n, src, size, sha256_pending, &checksum);
+        store_new_object(ctx, &n, src, size, sha256_pending, &checksum, cond.active ? &cond : NULL);
         gw_checksum_dispose(&checksum);
     }
     meta_buf_dispose(&n.user_meta);
@@ -311,13 +323,23 @@ static void delete_object_work(gw_ctx_t *ctx)
     uint8_t vid[META_ID_LEN];
     char vid_text[GW_VERSION_ID_MAX];
     meta_object_t shown;
+    gw_cond_write_t cond;
     uint32_t versioning;
     int ret, given;
 
-    if (gw_version_id_query(ctx, vid, &given) != 0 || gw_bucket_authorize(ctx) != 0)
+    if (gw_version_id_query(ctx, vid, &given) != 0 || gw_bucket_authorize(ctx) != 0 ||
+        gw_cond_delete_parse(ctx, &cond) != 0)
         return;
     versioning = gw_bucket_versioning(ctx);
-    if ((ret = delete_key(ctx, ctx->key, given ? vid : NULL, versioning, &shown, vid_text)) != 0) {
+    /* conditions are judged on the current version, under the key's lock (gw_cond_write.h) */
+    if ((ret = gw_cond_write_check(ctx, &cond)) != 0) {
+        if (ret > 0) /* the conditions allow it, and there is nothing to delete */
+            ctx->status = 204;
+        return;
+    }
+    ret = delete_key(ctx, ctx->key, given ? vid : NULL, versioning, &shown, vid_text);
+    gw_cond_write_done(&cond);
+    if (ret != 0) {
         if (ctx->error == S3_OK)
             gw_set_store_error(ctx, ret);
         return;
@@ -571,7 +593,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
-    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL) == 0) {
+    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL, NULL) == 0) {
         s3_xml_writer_t w;
         char etag[80];
         snprintf(etag, sizeof(etag), "\"%.*s\"", 32, n.rec.etag.base);
