@@ -28,13 +28,14 @@ int gw_cond_write_parse(gw_ctx_t *ctx, gw_cond_write_t *cw)
         return 0;
     /* as if no object existed: only a malformed condition can fail here */
     if ((ret = s3_cond_check_write(h2o_iovec_init(NULL, 0), cw->if_none_match, 0, h2o_iovec_init(NULL, 0))) != 0) {
-        set_condition_error(ctx, s3_error_from_ret(ret), "If-None-Match");
+        gw_set_error(ctx, s3_error_from_ret(ret), NULL);
+        gw_set_error_field(ctx, "Header", h2o_iovec_init(H2O_STRLIT("if-none-match")));
         return -1;
     }
     if (cw->if_match.base != NULL && cw->if_none_match.base != NULL) {
         /* S3 takes one condition per write; both at once is a combination it does not serve */
         gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, NULL);
-        gw_set_error_field(ctx, "Header", h2o_iovec_init(H2O_STRLIT("If-None-Match")));
+        gw_set_error_field(ctx, "Header", h2o_iovec_init(H2O_STRLIT("if-none-match")));
         return -1;
     }
     return 0;
