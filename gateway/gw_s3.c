@@ -64,6 +64,7 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_DELETE_OBJECTS] = gw_delete_objects,
     [GW_OP_GET_OBJECT] = gw_get_object,
     [GW_OP_HEAD_OBJECT] = gw_get_object,
+    [GW_OP_GET_OBJECT_ATTRIBUTES] = gw_get_object_attributes,
     [GW_OP_PUT_OBJECT] = gw_put_object,
     [GW_OP_COPY_OBJECT] = gw_copy_object,
     [GW_OP_DELETE_OBJECT] = gw_delete_object,
@@ -131,8 +132,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"intelligent-tiering", 0},
                  {"ownershipControls", 1},
                  {"publicAccessBlock", 1},
-                 {"policyStatus", 1},
-                 {"attributes", 0}};
+                 {"policyStatus", 1}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((!on_bucket || !names[i].bucket) && query_has(ctx, names[i].name))
             return 1;
@@ -239,6 +239,12 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
     }
     if (method_is(ctx, "OPTIONS"))
         return GW_OP_CORS_PREFLIGHT;
+    if (query_has(ctx, "attributes")) { /* GetObjectAttributes; no other method has the sub-resource */
+        if (method_is(ctx, "GET") && !has_upload)
+            return GW_OP_GET_OBJECT_ATTRIBUTES;
+        *err = S3_ERR_NOT_IMPLEMENTED;
+        return GW_OP_NONE;
+    }
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))
