@@ -40,6 +40,7 @@ void gw_config_defaults(gw_config_t *cfg)
     /* longer than a small request takes when admitted, far below an SDK's timeout */
     cfg->queue_deadline_ms = 100;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
+    cfg->presign_max_expires = 604800; /* S3's 7 days */
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
     cfg->orphan_grace = 3600;
     /* the HTTP layer's defaults (common/http.h); AWS answers a head over 16 KiB 431 too */
@@ -144,7 +145,10 @@ static const config_field_t config_fields[] = {
      "requests waiting for a slot, all keys together; past it 503 SlowDown at once"},
     {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
      "a request waiting this long for a slot is answered 503 SlowDown", "MS"},
-    {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},
+    {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40,
+     "largest single PUT, part or copy source accepted (S3: 5G)", "BYTES"},
+    {"presign_max_expires", offsetof(gw_config_t, presign_max_expires), 3, 1, 604800,
+     "longest validity of a presigned URL: SigV4 X-Amz-Expires, and a SigV2 Expires counted from now", "SECONDS"},
     {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32,
      "shard files without a record are removed once this old", "SECONDS"},
     {"max_head_bytes", offsetof(gw_config_t, max_head_bytes), 1, 1024, 1024 * 1024,

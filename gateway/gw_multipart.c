@@ -153,6 +153,8 @@ static void upload_part_work(gw_ctx_t *ctx)
             off = range.first;
             n = range.last - range.first + 1;
         }
+        if (gw_copy_size_check(ctx, n) != 0)
+            goto done;
         if (gw_checksum_begin_part(ctx, &u.rec, 1, &checksum) != 0)
             goto done;
         ret = gw_copy_data(ctx, src, off, n, u.set, u.rec.distribution, gw_checksum_observe, &checksum, &data);
@@ -336,6 +338,8 @@ static void complete_work(gw_ctx_t *ctx)
     uint8_t digest[16];
     EVP_DigestFinal_ex(md5, digest, NULL);
     EVP_MD_CTX_free(md5);
+    if (ctx->error == S3_OK && total > GW_MAX_OBJECT_SIZE)
+        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL); /* S3's 5 TiB, whatever the parts */
     if (ctx->error != S3_OK)
         goto done;
 

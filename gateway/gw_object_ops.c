@@ -538,6 +538,18 @@ fail:
 }
 
 /* Copies n bytes at off of src into new part data (UploadPartCopy). */
+int gw_copy_size_check(gw_ctx_t *ctx, uint64_t n)
+{
+    uint64_t max = ctx->env->cfg->max_object_size;
+    if (n <= max)
+        return 0;
+    char *msg = h2o_mem_alloc_pool(&ctx->req->pool, 128);
+    snprintf(msg, 128, "The specified copy source is larger than the maximum allowable size for a copy source: %llu",
+             (unsigned long long)max);
+    gw_set_error(ctx, S3_ERR_INVALID_REQUEST, msg);
+    return -1;
+}
+
 int gw_copy_data(gw_ctx_t *ctx, gw_object_t *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
                  gw_observe_fn observe, void *observe_arg, gw_data_t *out)
 {
@@ -570,6 +582,8 @@ static void copy_object_work(gw_ctx_t *ctx)
         gw_open_copy_source(ctx, src_bucket, src_key, src_vid_given ? src_vid : NULL, &src) != 0)
         return;
     const meta_object_t *r = gw_object_record(src);
+    if (gw_copy_size_check(ctx, r->size) != 0)
+        goto done;
     if (!replace && h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&
         h2o_memis(src_key.base, src_key.len, ctx->key.base, ctx->key.len)) {
         gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
