@@ -335,8 +335,9 @@ int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, s
 {
     yaml_parser_t parser;
     yaml_event_t ev;
-    char name[64];
-    int depth = 0, have_name = 0, ret = -1, done = 0;
+    char name[64], list[4096];
+    size_t list_len = 0;
+    int depth = 0, have_name = 0, ret = -1, done = 0, in_list = 0;
 
     if (len > CONFIG_MAX_BYTES) {
         set_err(err, errlen, "configuration larger than %d bytes", CONFIG_MAX_BYTES);
@@ -368,6 +369,19 @@ int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, s
             depth--;
             break;
         case YAML_SCALAR_EVENT:
+            if (in_list) { /* an item of `domains: [a, b]`: the list becomes "a,b" */
+                if (list_len + ev.data.scalar.length + 1 >= sizeof(list) ||
+                    memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
+                    set_err(err, errlen, "line %zu: list of %s too long or not text", line, name);
+                    goto bad_event;
+                }
+                if (list_len > 0)
+                    list[list_len++] = ',';
+                memcpy(list + list_len, ev.data.scalar.value, ev.data.scalar.length);
+                list_len += ev.data.scalar.length;
+                list[list_len] = '\0';
+                break;
+            }
             if (depth != 1) {
                 set_err(err, errlen, "line %zu: the configuration must be a mapping", line);
                 goto bad_event;
@@ -394,6 +408,21 @@ int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, s
             }
             break;
         case YAML_SEQUENCE_START_EVENT:
+            /* the one list-valued setting; elsewhere a list is an error, as is a list in a list */
+            if (have_name && !in_list && strcmp(name, "domains") == 0) {
+                in_list = 1;
+                list_len = 0;
+                list[0] = '\0';
+                break;
+            }
+            set_err(err, errlen, "line %zu: lists and aliases are not settings", line);
+            goto bad_event;
+        case YAML_SEQUENCE_END_EVENT:
+            in_list = 0;
+            have_name = 0;
+            if (apply(cfg, name, list, err, errlen, line) != 0)
+                goto bad_event;
+            break;
         case YAML_ALIAS_EVENT:
             set_err(err, errlen, "line %zu: lists and aliases are not settings", line);
             goto bad_event;

@@ -230,8 +230,11 @@ def aws(gateway, tmp_path, *args):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
            "AWS_ACCESS_KEY_ID": gateway.access_key, "AWS_SECRET_ACCESS_KEY": gateway.secret_key,
            "AWS_DEFAULT_REGION": "us-east-1"}
-    return subprocess.run(["aws", "--endpoint-url", gateway.endpoint, "--output", "json"] + list(args), env=env,
-                          capture_output=True, text=True, timeout=120)
+    out = subprocess.run(["aws", "--endpoint-url", gateway.endpoint, "--output", "json"] + list(args), env=env,
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode != 0 and "Unknown options" in out.stderr:
+        pytest.skip("this AWS CLI predates conditional writes (2024): %s" % out.stderr.strip())
+    return out
 
 
 def test_aws_cli_put_object_if_none_match(gateway, s3, bucket, tmp_path):

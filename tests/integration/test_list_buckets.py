@@ -33,6 +33,8 @@ def aws(gw, tmp_path, *args):
            "AWS_DEFAULT_REGION": "us-east-1"}
     out = subprocess.run(["aws", "--endpoint-url", gw.endpoint, "--output", "json", "s3api"] + list(args), env=env,
                          capture_output=True, text=True, timeout=120)
+    if out.returncode != 0 and "Unknown options" in out.stderr:
+        pytest.skip("this AWS CLI predates ListBuckets paging (2024): %s" % out.stderr.strip())
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
