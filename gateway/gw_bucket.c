@@ -297,7 +297,8 @@ static int list_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *v
     if (!lb->ctx->is_root &&
         !(b.owner.len == lb->ctx->user.len && memcmp(b.owner.base, lb->ctx->user.base, b.owner.len) == 0))
         return 0;
-    if (lb->prefix.len > 0 && (b.name.len < lb->prefix.len || memcmp(b.name.base, lb->prefix.base, lb->prefix.len) != 0))
+    if (lb->prefix.len > 0 &&
+        (b.name.len < lb->prefix.len || memcmp(b.name.base, lb->prefix.base, lb->prefix.len) != 0))
         return 0;
     if (lb->after.len > 0) { /* names come in order: skip up to and including the token's */
         size_t n = b.name.len < lb->after.len ? b.name.len : lb->after.len;

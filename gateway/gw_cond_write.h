@@ -22,12 +22,12 @@
 #define GW_COND_LOCK_WAIT_NS (3LL * 1000 * 1000 * 1000)
 
 typedef struct {
-    h2o_iovec_t if_match, if_none_match;      /* base NULL: absent */
-    h2o_iovec_t if_mtime, if_size;            /* DeleteObject's x-amz-if-match-* (base NULL: absent) */
-    int64_t mtime_ns;                         /* parsed if_mtime */
-    uint64_t size;                            /* parsed if_size */
-    int active;                               /* some condition was sent: the lock is needed */
-    int is_delete;                            /* DeleteObject's rules (see gw_cond_write_check) */
+    h2o_iovec_t if_match, if_none_match; /* base NULL: absent */
+    h2o_iovec_t if_mtime, if_size;       /* DeleteObject's x-amz-if-match-* (base NULL: absent) */
+    int64_t mtime_ns;                    /* parsed if_mtime */
+    uint64_t size;                       /* parsed if_size */
+    int active;                          /* some condition was sent: the lock is needed */
+    int is_delete;                       /* DeleteObject's rules (see gw_cond_write_check) */
     int locked;
     gw_lock_t lock;
 } gw_cond_write_t;

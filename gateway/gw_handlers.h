@@ -49,7 +49,7 @@ void gw_bucket_cache_forget(h2o_iovec_t name);
 
 /* Objects (gw_object_ops.c; GET and HEAD in gw_get_object.c). */
 void gw_put_object(gw_ctx_t *ctx);
-void gw_get_object(gw_ctx_t *ctx); /* GET and HEAD */
+void gw_get_object(gw_ctx_t *ctx);            /* GET and HEAD */
 void gw_get_object_attributes(gw_ctx_t *ctx); /* gw_object_attrs.c */
 void gw_delete_object(gw_ctx_t *ctx);
 void gw_delete_objects(gw_ctx_t *ctx);

@@ -76,8 +76,8 @@ static void checksum_element(s3_xml_writer_t *w, s3_checksum_alg_t alg, h2o_iove
 static void checksum_xml(s3_xml_writer_t *w, const meta_object_t *r)
 {
     s3_checksum_alg_t alg = alg_of(r);
-    const char *type = s3_checksum_type_name(r->checksum_type == META_CHECKSUM_COMPOSITE ? S3_CHECKSUM_TYPE_COMPOSITE
-                                                                                         : S3_CHECKSUM_TYPE_FULL_OBJECT);
+    const char *type = s3_checksum_type_name(
+        r->checksum_type == META_CHECKSUM_COMPOSITE ? S3_CHECKSUM_TYPE_COMPOSITE : S3_CHECKSUM_TYPE_FULL_OBJECT);
     if (alg == S3_CHECKSUM_NONE || r->checksum_value.len == 0)
         return; /* S3 leaves the element out for an object stored without a checksum */
     s3_xml_open(w, "Checksum");

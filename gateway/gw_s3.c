@@ -398,8 +398,8 @@ static int check_region(gw_ctx_t *ctx, const s3_auth_t *auth)
     size_t cap = auth->region.len + strlen(expected) + 96;
     message = h2o_mem_alloc_pool(&ctx->req->pool, cap);
     snprintf(message, cap, "%s the region '%.*s' is wrong; expecting '%s'",
-            presigned ? "Error parsing the X-Amz-Credential parameter;" : "The authorization header is malformed;",
-            (int)auth->region.len, auth->region.base, expected);
+             presigned ? "Error parsing the X-Amz-Credential parameter;" : "The authorization header is malformed;",
+             (int)auth->region.len, auth->region.base, expected);
     gw_set_error(ctx, presigned ? S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR : S3_ERR_AUTHORIZATION_HEADER_MALFORMED,
                  message);
     gw_set_error_field(ctx, "Region", h2o_iovec_init(expected, strlen(expected)));

@@ -27,7 +27,7 @@
 #include "gateway/gw_request.h"
 #include "meta/meta.h"
 
-#define GW_MAX_PARTS       10000 /* part numbers run from 1 to this */
+#define GW_MAX_PARTS       10000        /* part numbers run from 1 to this */
 #define GW_MAX_OBJECT_SIZE (5ULL << 40) /* S3's largest object: 5 TiB */
 
 /* Upload ids travel as 32 lowercase hex digits: one spelling each. */

@@ -102,8 +102,8 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
                                {&names[2], NULL, {date, 16}}};
     s3_request_t req = {{(char *)method, strlen(method)}, {(char *)path, strlen(path)}, {"", 0}, headers, 3};
     if (s3_sigv4_sign(&req, h2o_iovec_init(payload_hash, 64), h2o_iovec_init(ak, strlen(ak)),
-                      h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(signing_region, strlen(signing_region)), time(NULL), auth,
-                      sizeof(auth), NULL) != 0) {
+                      h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(signing_region, strlen(signing_region)),
+                      time(NULL), auth, sizeof(auth), NULL) != 0) {
         fprintf(stderr, "yc-admin: cannot sign the request\n");
         return 1;
     }
