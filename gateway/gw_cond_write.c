@@ -21,6 +21,7 @@ int gw_cond_write_parse(gw_ctx_t *ctx, gw_cond_write_t *cw)
     int ret;
 
     memset(cw, 0, sizeof(*cw));
+    cw->key = ctx->key;
     cw->if_match = gw_header(ctx, "if-match");
     cw->if_none_match = gw_header(ctx, "if-none-match");
     cw->active = cw->if_match.base != NULL || cw->if_none_match.base != NULL;
@@ -67,6 +68,7 @@ int gw_cond_delete_parse(gw_ctx_t *ctx, gw_cond_write_t *cw)
 {
     memset(cw, 0, sizeof(*cw));
     cw->is_delete = 1;
+    cw->key = ctx->key;
     cw->if_match = gw_header(ctx, "if-match");
     cw->if_mtime = gw_header(ctx, "x-amz-if-match-last-modified-time");
     cw->if_size = gw_header(ctx, "x-amz-if-match-size");
@@ -78,6 +80,24 @@ int gw_cond_delete_parse(gw_ctx_t *ctx, gw_cond_write_t *cw)
     return 0;
 }
 
+void gw_cond_delete_object(const s3_xml_delete_object_t *o, gw_cond_write_t *cw)
+{
+    memset(cw, 0, sizeof(*cw));
+    cw->is_delete = 1;
+    cw->key = o->key;
+    cw->if_match = o->etag;
+    /* the header forms' presence is what check_delete tests: a non-NULL base marks each */
+    if (o->has_mtime) {
+        cw->if_mtime = h2o_iovec_init(H2O_STRLIT("LastModifiedTime"));
+        cw->mtime_ns = o->mtime_ns;
+    }
+    if (o->has_size) {
+        cw->if_size = h2o_iovec_init(H2O_STRLIT("Size"));
+        cw->size = o->size;
+    }
+    cw->active = o->etag.base != NULL || o->has_mtime || o->has_size;
+}
+
 static int take_lock(gw_ctx_t *ctx, gw_cond_write_t *cw)
 {
     char name[META_LOCK_NAME_MAX];
@@ -85,7 +105,7 @@ static int take_lock(gw_ctx_t *ctx, gw_cond_write_t *cw)
     uint8_t dist[16];
     int ret;
 
-    if (5 + ctx->bucket_ns.len + 1 + ctx->key.len > sizeof(name)) {
+    if (5 + ctx->bucket_ns.len + 1 + cw->key.len > sizeof(name)) {
         gw_set_error(ctx, S3_ERR_KEY_TOO_LONG_ERROR, NULL);
         return -1;
     }
@@ -94,9 +114,9 @@ static int take_lock(gw_ctx_t *ctx, gw_cond_write_t *cw)
     memcpy(name + n, ctx->bucket_ns.base, ctx->bucket_ns.len);
     n += ctx->bucket_ns.len;
     name[n++] = '/';
-    memcpy(name + n, ctx->key.base, ctx->key.len);
-    n += ctx->key.len;
-    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
+    memcpy(name + n, cw->key.base, cw->key.len);
+    n += cw->key.len;
+    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(cw->key), dist);
     if ((ret = gw_lock_set(set, (meta_bytes_t){name, n}, GW_COND_LOCK_WAIT_NS, &cw->lock)) != 0) {
         if (ret == GW_EBUSY)
             gw_set_error(ctx, S3_ERR_CONDITIONAL_REQUEST_CONFLICT, NULL);
@@ -146,7 +166,7 @@ int gw_cond_write_check(gw_ctx_t *ctx, gw_cond_write_t *cw)
         return 0;
     if (take_lock(ctx, cw) != 0)
         return -1;
-    ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), NULL, &o);
+    ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(cw->key), NULL, &o);
     if (ret != 0 && ret != GW_ENOENT) {
         gw_set_store_error(ctx, ret); /* the drives could not say: never guess that it is absent */
         ret = -1;

@@ -18,6 +18,7 @@
 #define YC_GW_COND_WRITE_H
 #include "gateway/gw_lock.h"
 #include "gateway/gw_request.h"
+#include "gateway/s3/xml.h"
 
 #define GW_COND_LOCK_WAIT_NS (3LL * 1000 * 1000 * 1000)
 
@@ -26,6 +27,7 @@ typedef struct {
     h2o_iovec_t if_mtime, if_size;       /* DeleteObject's x-amz-if-match-* (base NULL: absent) */
     int64_t mtime_ns;                    /* parsed if_mtime */
     uint64_t size;                       /* parsed if_size */
+    h2o_iovec_t key;                     /* the key judged: ctx->key, or one key of DeleteObjects */
     int active;                          /* some condition was sent: the lock is needed */
     int is_delete;                       /* DeleteObject's rules (see gw_cond_write_check) */
     int locked;
@@ -40,7 +42,11 @@ int gw_cond_write_parse(gw_ctx_t *ctx, gw_cond_write_t *cw);
  * x-amz-if-match-size (decimal); a malformed value is 400 InvalidArgument. */
 int gw_cond_delete_parse(gw_ctx_t *ctx, gw_cond_write_t *cw);
 
-/* When cw->active: takes the key's lock on ctx->bucket_ns/ctx->key and evaluates the conditions
+/* DeleteObjects: the <ETag>, <LastModifiedTime> and <Size> of one <Object> as DeleteObject's
+ * If-Match, x-amz-if-match-last-modified-time and x-amz-if-match-size on its key. */
+void gw_cond_delete_object(const s3_xml_delete_object_t *o, gw_cond_write_t *cw);
+
+/* When cw->active: takes the key's lock on ctx->bucket_ns/cw->key and evaluates the conditions
  * against the visible version. 0: the caller commits, then calls gw_cond_write_done. Else the
  * S3 error is set (412 PreconditionFailed, 404 NoSuchKey for If-Match without an object, 409
  * ConditionalRequestConflict, 503 when the drives could not say), the lock is released and -1

@@ -396,9 +396,20 @@ static void delete_objects_work(gw_ctx_t *ctx)
             err = ctx->error; /* this key's answer, not the request's */
             message = ctx->error_message;
             gw_set_error(ctx, S3_OK, NULL);
-        } else if ((ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning, &shown,
-                                     vid_text)) != 0)
-            gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
+        } else {
+            /* <ETag>: a conditional delete of this key, as If-Match on DeleteObject */
+            gw_cond_write_t cond;
+            gw_cond_delete_object(o, &cond);
+            if ((ret = gw_cond_write_check(ctx, &cond)) < 0) {
+                err = ctx->error;
+                message = ctx->error_message;
+                gw_set_error(ctx, S3_OK, NULL);
+            } else if (ret == 0 && (ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning,
+                                                     &shown, vid_text)) != 0) {
+                gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
+            }
+            gw_cond_write_done(&cond);
+        }
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
             s3_xml_element(&w, "Key", o->key);

@@ -8,6 +8,7 @@ This machine's boto3 (botocore 1.29) predates the IfNoneMatch/IfMatch parameters
 tests add the headers to the request before it is signed (an event hook, as botocore's own
 customisations do); the AWS CLI's botocore has the parameters and is used as shipped.
 """
+import base64
 import concurrent.futures
 import hashlib
 import json
@@ -222,6 +223,38 @@ def test_delete_if_match_size_and_last_modified_time(s3, bucket):
     # without an object, a size or time condition has nothing to compare: 204 as S3 documents
     r = call(s3, "delete_object", {"x-amz-if-match-size": "5"}, Bucket=bucket, Key="k")
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+
+
+def delete_objects_raw(gateway, bucket, objects):
+    """DeleteObjects with the given <Object> bodies (this boto3 lacks the condition elements)."""
+    body = ("<Delete>%s</Delete>" % "".join("<Object>%s</Object>" % o for o in objects)).encode()
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    r = yc_raw.request(gateway, "POST", "/" + bucket, "delete", headers={"Content-MD5": md5}, body=body)
+    assert r.status == 200, r.body
+    root = ET.fromstring(r.body)
+    out = {}
+    for el in root:
+        tag = el.tag.split("}")[-1]
+        key = el.find("{*}Key").text
+        out[key] = "Deleted" if tag == "Deleted" else el.find("{*}Code").text
+    return out
+
+
+def test_delete_objects_with_conditions(gateway, s3, bucket):
+    etags = {k: s3.put_object(Bucket=bucket, Key=k, Body=k.encode() * 3)["ETag"] for k in ("a", "b", "c", "d", "e")}
+    lm = s3.head_object(Bucket=bucket, Key="d")["LastModified"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    got = delete_objects_raw(gateway, bucket, [
+        "<Key>a</Key><ETag>%s</ETag>" % etags["a"],
+        "<Key>b</Key><ETag>\"00000000000000000000000000000000\"</ETag>",
+        "<Key>c</Key><Size>4</Size>",
+        "<Key>d</Key><Size>3</Size><LastModifiedTime>%s</LastModifiedTime>" % lm,
+        "<Key>e</Key><LastModifiedTime>2001-01-01T00:00:00.000Z</LastModifiedTime>",
+        "<Key>absent</Key><ETag>%s</ETag>" % etags["a"],
+    ])
+    assert got == {"a": "Deleted", "b": "PreconditionFailed", "c": "PreconditionFailed", "d": "Deleted",
+                   "e": "PreconditionFailed", "absent": "NoSuchKey"}
+    left = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    assert left == ["b", "c", "e"]
 
 
 # ---------------------------------------------------------------- the AWS CLI
