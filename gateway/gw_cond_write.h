@@ -1,6 +1,6 @@
 /* gw_cond_write.h — conditional writes and deletes: If-None-Match: * and If-Match on PutObject
  * and CompleteMultipartUpload, If-Match (and x-amz-if-match-last-modified-time / -size) on
- * DeleteObject.
+ * DeleteObject, and the same three as elements of each <Object> of DeleteObjects.
  *
  * The condition must hold at the moment the write becomes visible, whichever gateway another
  * writer uses: the check (the key's visible version, read with quorum) and the commit of the
