@@ -407,6 +407,9 @@ int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)
     case GW_OP_HEAD_OBJECT:
         *out = version ? S3_POLICY_ACTION_GET_OBJECT_VERSION : S3_POLICY_ACTION_GET_OBJECT;
         return 0;
+    case GW_OP_GET_OBJECT_ATTRIBUTES:
+        *out = version ? S3_POLICY_ACTION_GET_OBJECT_VERSION_ATTRIBUTES : S3_POLICY_ACTION_GET_OBJECT_ATTRIBUTES;
+        return 0;
     case GW_OP_DELETE_OBJECT:
         *out = version ? S3_POLICY_ACTION_DELETE_OBJECT_VERSION : S3_POLICY_ACTION_DELETE_OBJECT;
         return 0;

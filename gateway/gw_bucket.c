@@ -263,10 +263,30 @@ int gw_bucket_confirm(gw_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- ListBuckets */
 
+/* Paging as S3's ListBuckets: max-buckets (1..10000) buckets per answer in name order, prefix,
+ * bucket-region (every bucket is in the configured region, or in its LocationConstraint), and a
+ * ContinuationToken when more follow: the base64 of the last name answered, opaque to clients;
+ * the next page starts after it. Without max-buckets, every bucket is listed (as before). */
+#define MAX_BUCKETS_LIMIT 10000
+#define MSG_MAX_BUCKETS   "Argument max-buckets must be an integer between 1 and 10000"
+#define MSG_BAD_TOKEN     "The continuation token provided is incorrect"
+
 typedef struct {
     gw_ctx_t *ctx;
     s3_xml_writer_t *w;
+    h2o_iovec_t prefix, region, after; /* after: the last name of the previous page ("" none) */
+    uint32_t max, shown;
+    char last[META_BUCKET_MAX + 1];
+    size_t last_len;
+    int truncated;
 } list_buckets_t;
+
+static h2o_iovec_t bucket_region(const gw_ctx_t *ctx, const meta_bucket_t *b)
+{
+    if (b->location.len > 0)
+        return gw_iov(b->location);
+    return h2o_iovec_init(ctx->env->cfg->region, strlen(ctx->env->cfg->region));
+}
 
 static int list_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
@@ -277,10 +297,64 @@ static int list_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *v
     if (!lb->ctx->is_root &&
         !(b.owner.len == lb->ctx->user.len && memcmp(b.owner.base, lb->ctx->user.base, b.owner.len) == 0))
         return 0;
+    if (lb->prefix.len > 0 &&
+        (b.name.len < lb->prefix.len || memcmp(b.name.base, lb->prefix.base, lb->prefix.len) != 0))
+        return 0;
+    if (lb->after.len > 0) { /* names come in order: skip up to and including the token's */
+        size_t n = b.name.len < lb->after.len ? b.name.len : lb->after.len;
+        int cmp = memcmp(b.name.base, lb->after.base, n);
+        if (cmp < 0 || (cmp == 0 && b.name.len <= lb->after.len))
+            return 0;
+    }
+    h2o_iovec_t region = bucket_region(lb->ctx, &b);
+    if (lb->region.base != NULL && !h2o_memis(region.base, region.len, lb->region.base, lb->region.len))
+        return 0;
+    if (lb->shown == lb->max) {
+        lb->truncated = 1; /* one more matches: the page ends with the last one shown */
+        return 1;
+    }
     s3_xml_open(lb->w, "Bucket");
     s3_xml_element(lb->w, "Name", gw_iov(b.name));
     s3_xml_element_time(lb->w, "CreationDate", b.created_ns);
+    s3_xml_element(lb->w, "BucketRegion", region);
     s3_xml_close(lb->w, "Bucket");
+    lb->shown++;
+    lb->last_len = b.name.len < META_BUCKET_MAX ? b.name.len : META_BUCKET_MAX;
+    memcpy(lb->last, b.name.base, lb->last_len);
+    return 0;
+}
+
+/* Reads max-buckets and continuation-token into lb; sets the error and returns -1 when bad. */
+static int list_buckets_params(gw_ctx_t *ctx, list_buckets_t *lb, char *after)
+{
+    h2o_iovec_t max = s3_query_get(&ctx->query, "max-buckets"), token = s3_query_get(&ctx->query, "continuation-token");
+    uint64_t n = 0;
+
+    lb->max = UINT32_MAX;
+    if (max.base != NULL) {
+        for (size_t i = 0; i < max.len && n <= MAX_BUCKETS_LIMIT; i++)
+            n = max.base[i] >= '0' && max.base[i] <= '9' ? n * 10 + (uint64_t)(max.base[i] - '0') : UINT64_MAX;
+        if (max.len == 0 || n < 1 || n > MAX_BUCKETS_LIMIT) {
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, MSG_MAX_BUCKETS);
+            gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("max-buckets")));
+            gw_set_error_field(ctx, "ArgumentValue", max);
+            return -1;
+        }
+        lb->max = (uint32_t)n;
+    }
+    if (token.base != NULL) {
+        size_t len = 0;
+        if (token.len == 0 || token.len > 4 * ((META_BUCKET_MAX + 2) / 3) ||
+            yc_base64_decode(token.base, token.len, (uint8_t *)after, META_BUCKET_MAX, &len) != 0 || len == 0) {
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, MSG_BAD_TOKEN);
+            gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("continuation-token")));
+            gw_set_error_field(ctx, "ArgumentValue", token);
+            return -1;
+        }
+        lb->after = h2o_iovec_init(after, len);
+    }
+    lb->prefix = s3_query_get(&ctx->query, "prefix");
+    lb->region = s3_query_get(&ctx->query, "bucket-region");
     return 0;
 }
 
@@ -289,8 +363,11 @@ static void list_buckets_work(gw_ctx_t *ctx)
     s3_xml_writer_t w;
     meta_key_t prefix;
     list_buckets_t lb = {ctx, &w};
+    char after[META_BUCKET_MAX + 1];
     int ret;
 
+    if (list_buckets_params(ctx, &lb, after) != 0)
+        return;
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);
     s3_xml_open_root(&w, "ListAllMyBucketsResult");
@@ -305,6 +382,13 @@ static void list_buckets_work(gw_ctx_t *ctx)
         return;
     }
     s3_xml_close(&w, "Buckets");
+    if (lb.truncated) {
+        char token[4 * ((META_BUCKET_MAX + 2) / 3) + 1];
+        size_t n = yc_base64_encode((const uint8_t *)lb.last, lb.last_len, token);
+        s3_xml_element(&w, "ContinuationToken", h2o_iovec_init(token, n));
+    }
+    if (lb.prefix.base != NULL)
+        s3_xml_element(&w, "Prefix", lb.prefix);
     s3_xml_close(&w, "ListAllMyBucketsResult");
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";

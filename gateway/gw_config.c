@@ -40,6 +40,7 @@ void gw_config_defaults(gw_config_t *cfg)
     /* longer than a small request takes when admitted, far below an SDK's timeout */
     cfg->queue_deadline_ms = 100;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
+    cfg->presign_max_expires = 604800; /* S3's 7 days */
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
     cfg->orphan_grace = 3600;
     /* the HTTP layer's defaults (common/http.h); AWS answers a head over 16 KiB 431 too */
@@ -144,7 +145,10 @@ static const config_field_t config_fields[] = {
      "requests waiting for a slot, all keys together; past it 503 SlowDown at once"},
     {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
      "a request waiting this long for a slot is answered 503 SlowDown", "MS"},
-    {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},
+    {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40,
+     "largest single PUT, part or copy source accepted (S3: 5G)", "BYTES"},
+    {"presign_max_expires", offsetof(gw_config_t, presign_max_expires), 3, 1, 604800,
+     "longest validity of a presigned URL: SigV4 X-Amz-Expires, and a SigV2 Expires counted from now", "SECONDS"},
     {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32,
      "shard files without a record are removed once this old", "SECONDS"},
     {"max_head_bytes", offsetof(gw_config_t, max_head_bytes), 1, 1024, 1024 * 1024,
@@ -331,8 +335,9 @@ int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, s
 {
     yaml_parser_t parser;
     yaml_event_t ev;
-    char name[64];
-    int depth = 0, have_name = 0, ret = -1, done = 0;
+    char name[64], list[4096];
+    size_t list_len = 0;
+    int depth = 0, have_name = 0, ret = -1, done = 0, in_list = 0;
 
     if (len > CONFIG_MAX_BYTES) {
         set_err(err, errlen, "configuration larger than %d bytes", CONFIG_MAX_BYTES);
@@ -364,6 +369,19 @@ int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, s
             depth--;
             break;
         case YAML_SCALAR_EVENT:
+            if (in_list) { /* an item of `domains: [a, b]`: the list becomes "a,b" */
+                if (list_len + ev.data.scalar.length + 1 >= sizeof(list) ||
+                    memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
+                    set_err(err, errlen, "line %zu: list of %s too long or not text", line, name);
+                    goto bad_event;
+                }
+                if (list_len > 0)
+                    list[list_len++] = ',';
+                memcpy(list + list_len, ev.data.scalar.value, ev.data.scalar.length);
+                list_len += ev.data.scalar.length;
+                list[list_len] = '\0';
+                break;
+            }
             if (depth != 1) {
                 set_err(err, errlen, "line %zu: the configuration must be a mapping", line);
                 goto bad_event;
@@ -390,6 +408,21 @@ int gw_config_parse(gw_config_t *cfg, const char *text, size_t len, char *err, s
             }
             break;
         case YAML_SEQUENCE_START_EVENT:
+            /* the one list-valued setting; elsewhere a list is an error, as is a list in a list */
+            if (have_name && !in_list && strcmp(name, "domains") == 0) {
+                in_list = 1;
+                list_len = 0;
+                list[0] = '\0';
+                break;
+            }
+            set_err(err, errlen, "line %zu: lists and aliases are not settings", line);
+            goto bad_event;
+        case YAML_SEQUENCE_END_EVENT:
+            in_list = 0;
+            have_name = 0;
+            if (apply(cfg, name, list, err, errlen, line) != 0)
+                goto bad_event;
+            break;
         case YAML_ALIAS_EVENT:
             set_err(err, errlen, "line %zu: lists and aliases are not settings", line);
             goto bad_event;

@@ -26,16 +26,18 @@ typedef struct {
     size_t inline_max;
     const char *root_user, *root_password;
     const char *region;
-    size_t loops;                /* event-loop threads */
-    size_t workers;              /* request worker threads (writes: they wait on drives) */
-    size_t read_workers;         /* worker threads for reads (GET, HEAD, LIST: they rarely wait) */
-    size_t lane_threads;         /* threads per drive */
-    size_t max_inflight;         /* requests holding a slot at once (gw_admit.h) */
-    size_t max_inflight_per_key; /* of those, requests of one access key (anonymous: one key) */
-    size_t queue_max;            /* requests waiting for a slot; past it 503 SlowDown at once */
-    uint64_t queue_deadline_ms;  /* a request waiting this long is answered 503 SlowDown */
-    uint64_t max_object_size;
-    uint64_t orphan_grace; /* seconds: shard files without a record are removed once this old */
+    size_t loops;                 /* event-loop threads */
+    size_t workers;               /* request worker threads (writes: they wait on drives) */
+    size_t read_workers;          /* worker threads for reads (GET, HEAD, LIST: they rarely wait) */
+    size_t lane_threads;          /* threads per drive */
+    size_t max_inflight;          /* requests holding a slot at once (gw_admit.h) */
+    size_t max_inflight_per_key;  /* of those, requests of one access key (anonymous: one key) */
+    size_t queue_max;             /* requests waiting for a slot; past it 503 SlowDown at once */
+    uint64_t queue_deadline_ms;   /* a request waiting this long is answered 503 SlowDown */
+    uint64_t max_object_size;     /* one PUT, part or copy source (S3: 5 GiB) */
+    uint64_t presign_max_expires; /* seconds a presigned URL may stay valid (SigV4 X-Amz-Expires, SigV2 Expires
+                                   * from now) */
+    uint64_t orphan_grace;        /* seconds: shard files without a record are removed once this old */
     /* the HTTP layer's limits (common/http.h) */
     size_t max_head_bytes;        /* request line + headers; more is 431 */
     size_t max_headers;           /* header fields; more is 431 */

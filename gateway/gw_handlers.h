@@ -49,7 +49,8 @@ void gw_bucket_cache_forget(h2o_iovec_t name);
 
 /* Objects (gw_object_ops.c; GET and HEAD in gw_get_object.c). */
 void gw_put_object(gw_ctx_t *ctx);
-void gw_get_object(gw_ctx_t *ctx); /* GET and HEAD */
+void gw_get_object(gw_ctx_t *ctx);            /* GET and HEAD */
+void gw_get_object_attributes(gw_ctx_t *ctx); /* gw_object_attrs.c */
 void gw_delete_object(gw_ctx_t *ctx);
 void gw_delete_objects(gw_ctx_t *ctx);
 void gw_copy_object(gw_ctx_t *ctx);
@@ -100,6 +101,9 @@ int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, u
  * x-amz-copy-source-if-* headers and answers x-amz-copy-source-version-id; else sets the S3 error
  * and returns -1. */
 int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, const uint8_t *vid, struct gw_object **out);
+/* A copy (CopyObject's source, UploadPartCopy's range) of n bytes is refused past
+ * max_object_size, S3's 5 GiB for one request: InvalidRequest set, -1. */
+int gw_copy_size_check(gw_ctx_t *ctx, uint64_t n);
 /* Writes n bytes at off of src as new part data in set (never inline); observe (may be NULL)
  * sees the bytes in order, as in gw_data_write. */
 int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],

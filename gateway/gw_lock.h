@@ -1,8 +1,9 @@
 /* gw_lock.h — namespace locks on a quorum of drives, for the few operations that must not race.
  *
  * The design allows exactly these to lock: CompleteMultipartUpload, AbortMultipartUpload and the
- * swap of a part's record (against each other), and CreateBucket / DeleteBucket (against each
- * other). Reads and object PUTs never lock.
+ * swap of a part's record (against each other), CreateBucket / DeleteBucket (against each
+ * other), and conditional writes and deletes of one key (against each other, gw_cond_write.h).
+ * Reads and unconditional object PUTs never lock.
  *
  * A lock is granted on each drive by store_client_lock_acquire (store/lock.c) and held when a
  * majority of the drives it spans granted it: two majorities share a drive, and that drive

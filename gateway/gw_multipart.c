@@ -15,6 +15,7 @@
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
+#include "gateway/gw_cond_write.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_upload.h"
 #include "common/log.h"
@@ -152,6 +153,8 @@ static void upload_part_work(gw_ctx_t *ctx)
             off = range.first;
             n = range.last - range.first + 1;
         }
+        if (gw_copy_size_check(ctx, n) != 0)
+            goto done;
         if (gw_checksum_begin_part(ctx, &u.rec, 1, &checksum) != 0)
             goto done;
         ret = gw_copy_data(ctx, src, off, n, u.set, u.rec.distribution, gw_checksum_observe, &checksum, &data);
@@ -273,11 +276,12 @@ static void complete_work(gw_ctx_t *ctx)
     uint8_t *keep = NULL;
     meta_buf_t parts = {0};
     gw_checksum_complete_t checksum = {0};
+    gw_cond_write_t cond;
     gw_lock_t lock;
     int ret, have_ps = 0, locked = 0, ended = 0;
 
     memset(&u, 0, sizeof(u));
-    if (gw_bucket_authorize(ctx) != 0 || gw_body_prepare(ctx) != 0)
+    if (gw_bucket_authorize(ctx) != 0 || gw_cond_write_parse(ctx, &cond) != 0 || gw_body_prepare(ctx) != 0)
         return;
     if ((ret = s3_xml_parse_complete(&ctx->req->pool, ctx->body, &list)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
@@ -334,6 +338,8 @@ static void complete_work(gw_ctx_t *ctx)
     uint8_t digest[16];
     EVP_DigestFinal_ex(md5, digest, NULL);
     EVP_MD_CTX_free(md5);
+    if (ctx->error == S3_OK && total > GW_MAX_OBJECT_SIZE)
+        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL); /* S3's 5 TiB, whatever the parts */
     if (ctx->error != S3_OK)
         goto done;
 
@@ -365,7 +371,13 @@ static void complete_work(gw_ctx_t *ctx)
         gw_version_id_new(r.mtime_ns, r.vid);
     if (gw_checksum_complete_finish(ctx, &checksum, &r) != 0)
         goto done;
-    if ((ret = gw_object_commit(ctx->cluster, u.set, &r, NULL)) != 0) {
+    /* If-None-Match / If-Match: judged under the key's lock (taken inside the upload's), just
+     * before the record; a failed condition leaves the upload as it was */
+    if (gw_cond_write_check(ctx, &cond) != 0)
+        goto done;
+    ret = gw_object_commit(ctx->cluster, u.set, &r, NULL);
+    gw_cond_write_done(&cond);
+    if (ret != 0) {
         gw_set_store_error(ctx, ret);
         goto done;
     }

@@ -4,6 +4,7 @@
  */
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
+#include "gateway/gw_cond_write.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/s3/policy.h"
@@ -133,10 +134,11 @@ static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16])
 }
 
 /* Writes size bytes from src as a new version of ctx->bucket/ctx->key with n's attributes.
- * Used by PutObject (checksum: the body's, begun) and CopyObject (checksum NULL). Sets the
+ * Used by PutObject (checksum: the body's, begun; cond: its conditions), POST Object (min_size:
+ * the policy's least content length) and CopyObject (checksum and cond NULL). Sets the
  * response's ETag. */
 static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uint64_t size, int sha256_pending,
-                            gw_checksum_t *checksum, uint64_t min_size)
+                            gw_checksum_t *checksum, uint64_t min_size, gw_cond_write_t *cond)
 {
     observer_t ob = {.want_sha256 = sha256_pending, .checksum = checksum};
     gw_data_t data;
@@ -174,6 +176,13 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         return -1;
     }
 
+    /* a condition is judged only now, under the key's lock, just before the record is written */
+    if (cond != NULL && gw_cond_write_check(ctx, cond) != 0) {
+        gw_data_remove(ctx->cluster, &data);
+        gw_data_dispose(&data);
+        return -1;
+    }
+
     yc_hex(data.md5, 16, etag);
     meta_buf_t parts = {0};
     meta_part_ref_t part = {.number = 1, .size = size};
@@ -202,6 +211,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     r->parts = (meta_bytes_t){(const char *)parts.base, parts.len};
     r->part_count = 1;
     ret = gw_object_commit(ctx->cluster, set, r, &data);
+    if (cond != NULL)
+        gw_cond_write_done(cond);
     meta_buf_dispose(&parts);
     if (ret != 0) {
         /* The shards stay: a drive whose record write failed may still hold the record (a WAL
@@ -237,7 +248,7 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
 
     memset(&n, 0, sizeof(n));
     if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
-        (ret = store_new_object(ctx, &n, src, size, 0, NULL, min_size)) == 0)
+        (ret = store_new_object(ctx, &n, src, size, 0, NULL, min_size, NULL)) == 0)
         memcpy(etag, n.etag, 33);
     meta_buf_dispose(&n.user_meta);
     return ret;
@@ -248,16 +259,18 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
 static void put_object_work(gw_ctx_t *ctx)
 {
     gw_checksum_t checksum;
+    gw_cond_write_t cond;
     new_object_t n;
     gw_source_t src;
     uint64_t size;
     int sha256_pending;
 
     /* nothing of the body is read before these checks: the first pull of src reads it */
-    if (gw_bucket_authorize(ctx) != 0 || gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
+    if (gw_bucket_authorize(ctx) != 0 || gw_cond_write_parse(ctx, &cond) != 0 ||
+        gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
     if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
-        store_new_object(ctx, &n, src, size, sha256_pending, &checksum, 0);
+        store_new_object(ctx, &n, src, size, sha256_pending, &checksum, 0, cond.active ? &cond : NULL);
         gw_checksum_dispose(&checksum);
     }
     meta_buf_dispose(&n.user_meta);
@@ -343,13 +356,23 @@ static void delete_object_work(gw_ctx_t *ctx)
     uint8_t vid[META_ID_LEN];
     char vid_text[GW_VERSION_ID_MAX];
     meta_object_t shown;
+    gw_cond_write_t cond;
     uint32_t versioning;
     int ret, given;
 
-    if (gw_version_id_query(ctx, vid, &given) != 0 || gw_bucket_authorize(ctx) != 0)
+    if (gw_version_id_query(ctx, vid, &given) != 0 || gw_bucket_authorize(ctx) != 0 ||
+        gw_cond_delete_parse(ctx, &cond) != 0)
         return;
     versioning = gw_bucket_versioning(ctx);
-    if ((ret = delete_key(ctx, ctx->key, given ? vid : NULL, versioning, &shown, vid_text)) != 0) {
+    /* conditions are judged on the current version, under the key's lock (gw_cond_write.h) */
+    if ((ret = gw_cond_write_check(ctx, &cond)) != 0) {
+        if (ret > 0) /* the conditions allow it, and there is nothing to delete */
+            ctx->status = 204;
+        return;
+    }
+    ret = delete_key(ctx, ctx->key, given ? vid : NULL, versioning, &shown, vid_text);
+    gw_cond_write_done(&cond);
+    if (ret != 0) {
         if (ctx->error == S3_OK)
             gw_set_store_error(ctx, ret);
         return;
@@ -406,9 +429,20 @@ static void delete_objects_work(gw_ctx_t *ctx)
             err = ctx->error; /* this key's answer, not the request's */
             message = ctx->error_message;
             gw_set_error(ctx, S3_OK, NULL);
-        } else if ((ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning, &shown,
-                                     vid_text)) != 0)
-            gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
+        } else {
+            /* <ETag>: a conditional delete of this key, as If-Match on DeleteObject */
+            gw_cond_write_t cond;
+            gw_cond_delete_object(o, &cond);
+            if ((ret = gw_cond_write_check(ctx, &cond)) < 0) {
+                err = ctx->error;
+                message = ctx->error_message;
+                gw_set_error(ctx, S3_OK, NULL);
+            } else if (ret == 0 && (ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning,
+                                                     &shown, vid_text)) != 0) {
+                gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
+            }
+            gw_cond_write_done(&cond);
+        }
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
             s3_xml_element(&w, "Key", o->key);
@@ -548,6 +582,18 @@ fail:
 }
 
 /* Copies n bytes at off of src into new part data (UploadPartCopy). */
+int gw_copy_size_check(gw_ctx_t *ctx, uint64_t n)
+{
+    uint64_t max = ctx->env->cfg->max_object_size;
+    if (n <= max)
+        return 0;
+    char *msg = h2o_mem_alloc_pool(&ctx->req->pool, 128);
+    snprintf(msg, 128, "The specified copy source is larger than the maximum allowable size for a copy source: %llu",
+             (unsigned long long)max);
+    gw_set_error(ctx, S3_ERR_INVALID_REQUEST, msg);
+    return -1;
+}
+
 int gw_copy_data(gw_ctx_t *ctx, gw_object_t *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
                  gw_observe_fn observe, void *observe_arg, gw_data_t *out)
 {
@@ -580,6 +626,8 @@ static void copy_object_work(gw_ctx_t *ctx)
         gw_open_copy_source(ctx, src_bucket, src_key, src_vid_given ? src_vid : NULL, &src) != 0)
         return;
     const meta_object_t *r = gw_object_record(src);
+    if (gw_copy_size_check(ctx, r->size) != 0)
+        goto done;
     if (!replace && h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&
         h2o_memis(src_key.base, src_key.len, ctx->key.base, ctx->key.len)) {
         gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
@@ -603,7 +651,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
-    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL, 0) == 0) {
+    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL, 0, NULL) == 0) {
         s3_xml_writer_t w;
         char etag[80];
         snprintf(etag, sizeof(etag), "\"%.*s\"", 32, n.rec.etag.base);

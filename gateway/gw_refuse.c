@@ -12,7 +12,7 @@
 
 #define OP(x)           (UINT64_C(1) << (x))
 #define OBJECT_WRITES   (OP(GW_OP_PUT_OBJECT) | OP(GW_OP_COPY_OBJECT) | OP(GW_OP_CREATE_MULTIPART_UPLOAD))
-#define OBJECT_READS    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT))
+#define OBJECT_READS    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_GET_OBJECT_ATTRIBUTES))
 #define PART_UPLOADS    (OP(GW_OP_UPLOAD_PART) | OP(GW_OP_UPLOAD_PART_COPY))
 #define COPIES          (OP(GW_OP_COPY_OBJECT) | OP(GW_OP_UPLOAD_PART_COPY))
 #define ALL_OPERATIONS  (~(OP(GW_OP_NONE) | OP(GW_OP_ADMIN)))
@@ -134,11 +134,10 @@ static verdict_t judge_tagging_directive(h2o_iovec_t v)
 
 /* The table. Each row is one feature not implemented (or implemented for some values only). */
 static const rule_t rules[] = {
-    /* conditional writes and deletes: never overwrite or delete as if the condition held */
-    {"if-match", OBJECT_WRITES | OP(GW_OP_COMPLETE_MULTIPART_UPLOAD) | OP(GW_OP_DELETE_OBJECT), NULL},
-    {"if-none-match", OBJECT_WRITES | OP(GW_OP_COMPLETE_MULTIPART_UPLOAD), NULL},
-    {"x-amz-if-match-last-modified-time", OP(GW_OP_DELETE_OBJECT), NULL},
-    {"x-amz-if-match-size", OP(GW_OP_DELETE_OBJECT), NULL},
+    /* conditional writes where they are not implemented (PutObject, CompleteMultipartUpload and
+     * DeleteObject honour theirs: gw_cond_write.h): never write as if the condition held */
+    {"if-match", OP(GW_OP_COPY_OBJECT) | OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
+    {"if-none-match", OP(GW_OP_COPY_OBJECT) | OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
     {"x-amz-if-match-initiated-time", OP(GW_OP_ABORT_MULTIPART_UPLOAD), NULL},
     {"x-amz-write-offset-bytes", OP(GW_OP_PUT_OBJECT), NULL},
     /* tagging */

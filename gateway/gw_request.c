@@ -55,6 +55,7 @@ static const char *const op_names[GW_OP__COUNT] = {
     [GW_OP_POST_OBJECT] = "PostObject",
     [GW_OP_GET_OBJECT] = "GetObject",
     [GW_OP_HEAD_OBJECT] = "HeadObject",
+    [GW_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
     [GW_OP_PUT_OBJECT] = "PutObject",
     [GW_OP_COPY_OBJECT] = "CopyObject",
     [GW_OP_DELETE_OBJECT] = "DeleteObject",

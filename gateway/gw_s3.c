@@ -65,6 +65,7 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_DELETE_OBJECTS] = gw_delete_objects,
     [GW_OP_GET_OBJECT] = gw_get_object,
     [GW_OP_HEAD_OBJECT] = gw_get_object,
+    [GW_OP_GET_OBJECT_ATTRIBUTES] = gw_get_object_attributes,
     [GW_OP_PUT_OBJECT] = gw_put_object,
     [GW_OP_COPY_OBJECT] = gw_copy_object,
     [GW_OP_DELETE_OBJECT] = gw_delete_object,
@@ -132,8 +133,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"intelligent-tiering", 0},
                  {"ownershipControls", 1},
                  {"publicAccessBlock", 1},
-                 {"policyStatus", 1},
-                 {"attributes", 0}};
+                 {"policyStatus", 1}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((!on_bucket || !names[i].bucket) && query_has(ctx, names[i].name))
             return 1;
@@ -240,6 +240,12 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
     }
     if (method_is(ctx, "OPTIONS"))
         return GW_OP_CORS_PREFLIGHT;
+    if (query_has(ctx, "attributes")) { /* GetObjectAttributes; no other method has the sub-resource */
+        if (method_is(ctx, "GET") && !has_upload)
+            return GW_OP_GET_OBJECT_ATTRIBUTES;
+        *err = S3_ERR_NOT_IMPLEMENTED;
+        return GW_OP_NONE;
+    }
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))
@@ -338,6 +344,9 @@ static s3_error_t auth_error(int ret, const char **message)
     case S3_AUTH_MULTIPLE:
         *message = "Only one auth mechanism allowed";
         return S3_ERR_INVALID_ARGUMENT;
+    case S3_AUTH_EXPIRES_TOO_LATE:
+        *message = "Expires must be at most presign_max_expires seconds from now (a week unless configured lower)";
+        return S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR;
     default:
         return S3_ERR_INTERNAL_ERROR;
     }
@@ -353,7 +362,7 @@ static void set_identity(gw_ctx_t *ctx, h2o_iovec_t access_key, const gw_identit
 }
 
 /* Signature version 2 (s3cmd signurl, older tools): no payload hash, the body is taken as is. */
-static int authenticate_v2(gw_ctx_t *ctx, const s3_request_t *sreq, const s3_sigv2_t *v2)
+static int authenticate_v2(gw_ctx_t *ctx, const s3_request_t *sreq, s3_sigv2_t *v2)
 {
     gw_identity_t id;
     const char *message;
@@ -363,6 +372,7 @@ static int authenticate_v2(gw_ctx_t *ctx, const s3_request_t *sreq, const s3_sig
         gw_fail(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
         return -1;
     }
+    v2->max_lifetime = (int64_t)ctx->env->cfg->presign_max_expires;
     ret = s3_sigv2_verify(sreq, v2, h2o_iovec_init(id.secret_key, strlen(id.secret_key)), time(NULL), &ctx->req->pool);
     OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
     if (ret != 0) {
@@ -373,6 +383,44 @@ static int authenticate_v2(gw_ctx_t *ctx, const s3_request_t *sreq, const s3_sig
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
     set_identity(ctx, v2->access_key, &id);
     return 0;
+}
+
+/* The region of a SigV4 credential scope must be the endpoint's, as S3 requires (a signature made
+ * for another region is refused before any key is looked up): AuthorizationHeaderMalformed, or
+ * AuthorizationQueryParametersError for a presigned URL, naming the expected region. */
+static int check_region(gw_ctx_t *ctx, const s3_auth_t *auth)
+{
+    const char *expected = ctx->env->cfg->region;
+    int presigned = auth->kind == S3_AUTH_KIND_PRESIGNED;
+    char *message;
+
+    if (h2o_memis(auth->region.base, auth->region.len, expected, strlen(expected)))
+        return 0;
+    size_t cap = auth->region.len + strlen(expected) + 96;
+    message = h2o_mem_alloc_pool(&ctx->req->pool, cap);
+    snprintf(message, cap, "%s the region '%.*s' is wrong; expecting '%s'",
+             presigned ? "Error parsing the X-Amz-Credential parameter;" : "The authorization header is malformed;",
+             (int)auth->region.len, auth->region.base, expected);
+    gw_set_error(ctx, presigned ? S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR : S3_ERR_AUTHORIZATION_HEADER_MALFORMED,
+                 message);
+    gw_set_error_field(ctx, "Region", h2o_iovec_init(expected, strlen(expected)));
+    gw_respond(ctx);
+    return -1;
+}
+
+/* X-Amz-Expires is at most a week by the protocol (sigv4.c); the presign_max_expires setting may
+ * lower it. S3's own words for the week, with the configured number. */
+static int check_presign_lifetime(gw_ctx_t *ctx, const s3_auth_t *auth)
+{
+    uint64_t max = ctx->env->cfg->presign_max_expires;
+    char *message;
+
+    if (auth->kind != S3_AUTH_KIND_PRESIGNED || (uint64_t)auth->expires <= max)
+        return 0;
+    message = h2o_mem_alloc_pool(&ctx->req->pool, 96);
+    snprintf(message, 96, "X-Amz-Expires must be less than %llu seconds", (unsigned long long)max);
+    gw_fail(ctx, S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR, message);
+    return -1;
 }
 
 /* Authenticates the request; on failure answers it and returns non-zero. */
@@ -412,6 +460,8 @@ static int authenticate(gw_ctx_t *ctx)
     }
     if (auth->kind == S3_AUTH_KIND_NONE)
         return 0; /* anonymous: no identity; the bucket policy decides (gw_authz.h) */
+    if (check_region(ctx, auth) != 0 || check_presign_lifetime(ctx, auth) != 0)
+        return -1;
     if (gw_iam_lookup(ctx->iam, auth->access_key, &id) != 0 || id.disabled) {
         gw_fail(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
         return -1;

@@ -27,7 +27,8 @@
 #include "gateway/gw_request.h"
 #include "meta/meta.h"
 
-#define GW_MAX_PARTS 10000 /* part numbers run from 1 to this */
+#define GW_MAX_PARTS       10000        /* part numbers run from 1 to this */
+#define GW_MAX_OBJECT_SIZE (5ULL << 40) /* S3's largest object: 5 TiB */
 
 /* Upload ids travel as 32 lowercase hex digits: one spelling each. */
 void gw_upload_id_format(const uint8_t id[META_ID_LEN], char out[2 * META_ID_LEN + 1]);

@@ -1,10 +1,11 @@
 /* yc-admin — the admin CLI: signs admin API calls with the root keys and prints the answers.
  *
- *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] [--json] COMMAND
+ *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] [--region R] [--json] COMMAND
  *     status | info | metadata | heal [status] | user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY
  *     | user list
  *
- * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000.
+ * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000, the
+ * region (which the gateway requires in the signature's scope) to YC_REGION or us-east-1.
  * Exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says
  * which).
  */
@@ -45,6 +46,8 @@ static void print_help(FILE *out)
             "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
             "  --access-key AK                 root access key [default: $YC_ROOT_USER]\n"
             "  --secret-key SK                 root secret key [default: $YC_ROOT_PASSWORD]\n"
+            "  --region R                      the gateway's region, signed into every call [default: $YC_REGION, "
+            "else us-east-1]\n"
             "  --json                          status: print the JSON document instead of the table [default: off]\n"
             "  --help                          print this help and exit\n"
             "\n"
@@ -58,6 +61,9 @@ static void hex(const uint8_t *in, size_t n, char *out)
 }
 
 /* Sends one signed request; prints the body; returns 0 on a 2xx answer. */
+/* The region signed into every call: set once by main from --region / YC_REGION. */
+static const char *signing_region = "us-east-1";
+
 static int call_capture(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
                         const char *body, char *out, size_t out_size);
 
@@ -96,8 +102,8 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
                                {&names[2], NULL, {date, 16}}};
     s3_request_t req = {{(char *)method, strlen(method)}, {(char *)path, strlen(path)}, {"", 0}, headers, 3};
     if (s3_sigv4_sign(&req, h2o_iovec_init(payload_hash, 64), h2o_iovec_init(ak, strlen(ak)),
-                      h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(H2O_STRLIT("us-east-1")), time(NULL), auth,
-                      sizeof(auth), NULL) != 0) {
+                      h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(signing_region, strlen(signing_region)),
+                      time(NULL), auth, sizeof(auth), NULL) != 0) {
         fprintf(stderr, "yc-admin: cannot sign the request\n");
         return 1;
     }
@@ -277,7 +283,7 @@ static int status(const char *endpoint, const char *ak, const char *sk, int as_j
 /* ---------------------------------------------------------------- main */
 
 typedef struct {
-    const char *endpoint, *ak, *sk;
+    const char *endpoint, *ak, *sk, *region;
     int json;
     const char *words[8];
     int nwords;
@@ -286,7 +292,7 @@ typedef struct {
 /* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
 static int parse_args(int argc, char **argv, args_t *a)
 {
-    static const char *const with_value[] = {"endpoint", "access-key", "secret-key"};
+    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region"};
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq, *value = NULL;
@@ -313,10 +319,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->json = 1;
             continue;
         }
-        for (k = 0; k < 3; k++)
+        for (k = 0; k < 4; k++)
             if (strlen(with_value[k]) == nlen && strncmp(with_value[k], arg + 2, nlen) == 0)
                 break;
-        if (k == 3) {
+        if (k == 4) {
             fprintf(stderr, "yc-admin: unknown option '%.*s' (yc-admin --help lists the options)\n", (int)nlen + 2,
                     arg);
             return -1;
@@ -333,8 +339,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->endpoint = value;
         else if (k == 1)
             a->ak = value;
-        else
+        else if (k == 2)
             a->sk = value;
+        else
+            a->region = value;
     }
     return 0;
 }
@@ -346,7 +354,10 @@ static int is(const args_t *a, int n, const char *w0, const char *w1)
 
 int main(int argc, char **argv)
 {
-    args_t a = {.endpoint = DEFAULT_ENDPOINT, .ak = getenv("YC_ROOT_USER"), .sk = getenv("YC_ROOT_PASSWORD")};
+    args_t a = {.endpoint = DEFAULT_ENDPOINT,
+                .ak = getenv("YC_ROOT_USER"),
+                .sk = getenv("YC_ROOT_PASSWORD"),
+                .region = getenv("YC_REGION")};
     char path[512], body[1024];
     int ret;
 
@@ -357,6 +368,8 @@ int main(int argc, char **argv)
         }
         return 2;
     }
+    if (a.region != NULL && a.region[0] != '\0')
+        signing_region = a.region;
     if (a.nwords == 0) {
         fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
         return 2;

@@ -280,6 +280,8 @@ int s3_sigv2_verify(const s3_request_t *req, const s3_sigv2_t *auth, h2o_iovec_t
     if (auth->kind == S3_SIGV2_PRESIGNED) {
         if (now > auth->expires)
             return S3_AUTH_EXPIRED;
+        if (auth->max_lifetime > 0 && auth->expires - now > auth->max_lifetime)
+            return S3_AUTH_EXPIRES_TOO_LATE;
     } else {
         h2o_iovec_t date = find_header(req, "x-amz-date");
         int64_t ns;

@@ -27,13 +27,18 @@ typedef struct {
     /* virtual-host style: the bucket named by the Host header, set by the caller before verifying
      * (the resource signed is then "/bucket" followed by the path); {NULL, 0} for path style */
     h2o_iovec_t host_bucket;
+    /* presigned: the longest validity left that is accepted (seconds from now), set by the caller
+     * before verifying; 0: no limit. SigV2 URLs carry an absolute time, so a URL made to live for
+     * years is refused by how far its Expires lies ahead, as SigV4 caps X-Amz-Expires. */
+    int64_t max_lifetime;
 } s3_sigv2_t;
 
 /* Reads a SigV2 header or presigned query into out (kind NONE when the request carries neither).
  * Returns 0 or S3_AUTH_MALFORMED. Decoded values come from pool. */
 int s3_sigv2_parse(const s3_request_t *req, h2o_mem_pool_t *pool, s3_sigv2_t *out);
 
-/* Verifies a parsed request against secret at time now: presigned expiry (S3_AUTH_EXPIRED),
+/* Verifies a parsed request against secret at time now: presigned expiry (S3_AUTH_EXPIRED, and
+ * S3_AUTH_EXPIRES_TOO_LATE past max_lifetime),
  * header Date skew (S3_AUTH_SKEWED), then the signature in constant time
  * (S3_AUTH_SIGNATURE_MISMATCH). */
 int s3_sigv2_verify(const s3_request_t *req, const s3_sigv2_t *auth, h2o_iovec_t secret, int64_t now,

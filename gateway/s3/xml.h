@@ -103,9 +103,12 @@ int s3_xml_parse_complete(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_xml_complet
 int s3_xml_complete_check_order(const s3_xml_complete_t *c);
 
 typedef struct {
-    h2o_iovec_t key;        /* decoded text of <Key>; may be empty, which the caller reports per key */
-    h2o_iovec_t version_id; /* base NULL if absent */
-    h2o_iovec_t etag;       /* base NULL if absent (conditional delete) */
+    h2o_iovec_t key;         /* decoded text of <Key>; may be empty, which the caller reports per key */
+    h2o_iovec_t version_id;  /* base NULL if absent */
+    h2o_iovec_t etag;        /* base NULL if absent (conditional delete) */
+    int has_mtime, has_size; /* <LastModifiedTime>, <Size>: conditions of the delete */
+    int64_t mtime_ns;        /* <LastModifiedTime> (ISO 8601) */
+    uint64_t size;           /* <Size> (decimal) */
 } s3_xml_delete_object_t;
 
 typedef struct {
@@ -115,8 +118,9 @@ typedef struct {
 } s3_xml_delete_t;
 
 /* Parses a DeleteObjects body: <Delete>[<Quiet>true|false</Quiet>]<Object><Key/>[<VersionId/>]
- * </Object>...</Delete>. Each Object needs a Key; 1..1000 objects. Returns 0 or
- * -S3_ERR_MALFORMED_XML. */
+ * [<ETag/>][<LastModifiedTime/>][<Size/>]</Object>...</Delete>. Each Object needs a Key; 1..1000
+ * objects; a time that is no ISO 8601 date or a size that is no decimal is malformed. Returns 0
+ * or -S3_ERR_MALFORMED_XML. */
 int s3_xml_parse_delete(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_xml_delete_t *out);
 
 typedef struct {

@@ -7,7 +7,10 @@ boto3 with addressing_style "virtual" against http://localhost:PORT sends Host
 does not know them, so the test process resolves them itself (socket.getaddrinfo below); the
 requests are otherwise what boto3 sends.
 """
+import json
+import os
 import socket
+import subprocess
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -171,3 +174,48 @@ def test_configured_domains_replace_the_defaults(gateway_factory):
     assert signed(gw, "GET", "s3.example.test", "/vhb/k").status == 200
     r = signed(gw, "GET", "vhb.localhost:%d" % gw.port, "/k")
     assert r.status == 400 and r.error()["ArgumentName"] == "Host"
+
+
+# ---------------------------------------------------------------- the AWS CLI, virtual style
+
+# Loaded by the CLI's Python at start (PYTHONPATH): names under .localhost resolve to loopback, as
+# this test process does for boto3 above; everything else of the CLI runs as shipped.
+_RESOLVE_LOCALHOST = '''
+import json
+import os
+import socket
+import subprocess
+_real = socket.getaddrinfo
+def _getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, str) and host.endswith(".localhost"):
+        host = "127.0.0.1"
+    return _real(host, *args, **kwargs)
+socket.getaddrinfo = _getaddrinfo
+'''
+
+
+def test_aws_cli_virtual_addressing(gateway, s3, bucket, tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(_RESOLVE_LOCALHOST)
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "config").write_text("[default]\nregion = us-east-1\ns3 =\n    addressing_style = virtual\n")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(tmp_path / "site"),
+           "AWS_ACCESS_KEY_ID": gateway.access_key, "AWS_SECRET_ACCESS_KEY": gateway.secret_key}
+    src = tmp_path / "up.txt"
+    src.write_bytes(b"through the cli")
+    endpoint = "http://localhost:%d" % gateway.port
+
+    def aws(*args):
+        out = subprocess.run(["aws", "--endpoint-url", endpoint, "--debug"] + list(args), env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out
+
+    out = aws("s3", "cp", str(src), "s3://%s/cli/key.txt" % bucket)
+    # the CLI addressed the bucket by host name (its debug log names the URL it sent to)
+    assert "%s.localhost:%d" % (bucket, gateway.port) in out.stderr
+    assert s3.get_object(Bucket=bucket, Key="cli/key.txt")["Body"].read() == b"through the cli"
+    out = aws("s3api", "list-objects-v2", "--bucket", bucket, "--prefix", "cli/")
+    assert [o["Key"] for o in json.loads(out.stdout)["Contents"]] == ["cli/key.txt"]
+    aws("s3", "cp", "s3://%s/cli/key.txt" % bucket, str(tmp_path / "down.txt"))
+    assert (tmp_path / "down.txt").read_bytes() == b"through the cli"

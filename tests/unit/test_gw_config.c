@@ -83,6 +83,25 @@ TEST(test_config_reads_http_limits_and_domains)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_domains_as_a_yaml_list)
+{
+    gw_config_t cfg;
+    char err[256] = "";
+    CHECK_EQ_INT(parse(&cfg, "domains: [s3.example.gov, localhost]\nregion: cn-north-1\n", err), 0);
+    CHECK(strcmp(cfg.domains, "s3.example.gov,localhost") == 0);
+    CHECK(strcmp(cfg.region, "cn-north-1") == 0); /* the mapping goes on after the list */
+    CHECK_EQ_INT(gw_config_split_drives(cfg.domains, NULL, 0), 2);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "domains:\n  - a.example\n  - b.example\n", err), 0);
+    CHECK(strcmp(cfg.domains, "a.example,b.example") == 0);
+    gw_config_dispose(&cfg);
+    /* a list in the list, or a mapping in it, is not a domain */
+    CHECK_EQ_INT(parse(&cfg, "domains: [[a]]\n", err), -1);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "domains: [{a: b}]\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_access_log_takes_stderr_off_or_a_file)
 {
     gw_config_t cfg;
@@ -259,6 +278,7 @@ int main(void)
     RUN(test_config_defaults_when_file_is_empty);
     RUN(test_config_reads_every_kind_of_value);
     RUN(test_config_reads_http_limits_and_domains);
+    RUN(test_config_domains_as_a_yaml_list);
     RUN(test_config_status_listen_and_tls);
     RUN(test_config_drive_reserve_takes_auto_or_a_size);
     RUN(test_config_reads_admission_settings);

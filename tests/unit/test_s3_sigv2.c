@@ -103,6 +103,26 @@ TEST(test_sigv2_presigned_example_verifies_until_it_expires)
     h2o_mem_clear_pool(&pool);
 }
 
+TEST(test_sigv2_presigned_when_expires_too_far_ahead_is_refused)
+{
+    h2o_mem_pool_t pool;
+    headers_t h = {0};
+    s3_sigv2_t auth;
+    h2o_mem_init_pool(&pool);
+    s3_request_t req = request(
+        "GET", "/johnsmith/photos/puppy.jpg",
+        "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D", &h);
+    CHECK_EQ_INT(s3_sigv2_parse(&req, &pool, &auth), 0);
+    auth.max_lifetime = 604800;
+    /* a week ahead is the most accepted; a second more is refused before the signature is looked at */
+    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), 1175139620 - 604800, &pool), 0);
+    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), 1175139620 - 604801, &pool),
+                 S3_AUTH_EXPIRES_TOO_LATE);
+    auth.max_lifetime = 0; /* no limit */
+    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), 1, &pool), 0);
+    h2o_mem_clear_pool(&pool);
+}
+
 TEST(test_sigv2_string_to_sign_has_sorted_amz_headers_and_subresources)
 {
     h2o_mem_pool_t pool;
@@ -170,6 +190,7 @@ int main(void)
     RUN(test_sigv2_header_example_verifies);
     RUN(test_sigv2_header_rejects_tampered_path_or_secret_or_skew);
     RUN(test_sigv2_presigned_example_verifies_until_it_expires);
+    RUN(test_sigv2_presigned_when_expires_too_far_ahead_is_refused);
     RUN(test_sigv2_virtual_host_request_signs_bucket_before_path);
     RUN(test_sigv2_string_to_sign_has_sorted_amz_headers_and_subresources);
     RUN(test_sigv2_bucket_resource_ends_with_slash);

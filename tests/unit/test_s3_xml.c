@@ -240,6 +240,26 @@ TEST(test_parse_delete_quiet_values)
         -S3_ERR_MALFORMED_XML);
 }
 
+TEST(test_parse_delete_reads_conditions)
+{
+    s3_xml_delete_t d;
+    const char *body = "<Delete><Object><Key>a</Key><LastModifiedTime>2025-01-02T03:04:05.000Z</LastModifiedTime>"
+                       "<Size>42</Size></Object><Object><Key>b</Key></Object></Delete>";
+    CHECK_EQ_INT(s3_xml_parse_delete(&pool, IOV(body), &d), 0);
+    CHECK_EQ_INT(d.objects[0].has_mtime, 1);
+    CHECK(d.objects[0].mtime_ns == 1735787045LL * 1000000000);
+    CHECK_EQ_INT(d.objects[0].has_size, 1);
+    CHECK(d.objects[0].size == 42);
+    CHECK_EQ_INT(d.objects[1].has_mtime, 0);
+    CHECK_EQ_INT(d.objects[1].has_size, 0);
+    CHECK_EQ_INT(s3_xml_parse_delete(&pool, IOV("<Delete><Object><Key>a</Key><Size>-1</Size></Object></Delete>"), &d),
+                 -S3_ERR_MALFORMED_XML);
+    CHECK_EQ_INT(
+        s3_xml_parse_delete(
+            &pool, IOV("<Delete><Object><Key>a</Key><LastModifiedTime>soon</LastModifiedTime></Object></Delete>"), &d),
+        -S3_ERR_MALFORMED_XML);
+}
+
 TEST(test_parse_delete_when_key_missing_fails)
 {
     s3_xml_delete_t d;
@@ -596,6 +616,7 @@ int main(void)
     RUN(test_complete_check_order);
     RUN(test_parse_delete_reads_objects);
     RUN(test_parse_delete_quiet_values);
+    RUN(test_parse_delete_reads_conditions);
     RUN(test_parse_delete_when_key_missing_fails);
     RUN(test_parse_delete_caps_at_1000_objects);
     RUN(test_parse_delete_accepts_1024_byte_key);
