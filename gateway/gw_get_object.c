@@ -1,19 +1,23 @@
 /* gw_get_object.c — GetObject and HeadObject.
  *
- * GET streams: the lookup job resolves the version and reads the first chunk; afterwards one
- * chunk is being written to the socket (yc_http_write) while the next is read by a worker (two
- * buffers per request), so memory per GET is bounded by 2 * GET_CHUNK whatever the object size,
- * and disk and network overlap. The next chunk is read only once a buffer is free: a reader that
- * takes nothing holds the stream still, and the HTTP layer closes it after send_timeout.
+ * GET streams: the lookup job resolves the version and reads the first unit; afterwards one unit
+ * is being written to the socket (yc_http_write) while the next is read by a worker (two buffers
+ * per request), so disk and network overlap. The next unit is read only once a buffer is free: a
+ * reader that takes nothing holds the stream still, and the HTTP layer closes it after
+ * send_timeout.
  *
- * The decoded stripe a read keeps (gw_object_read reads whole stripes) is let go whenever the
- * stream finds itself ahead of its reader (a read done while a write is pending): a stalled
- * reader then holds its two chunks and nothing else, at the price of decoding a stripe again
- * for a reader slower than the drives.
+ * A unit is a whole stripe when the stream gets two stripe buffers from the budget all GET
+ * streams share (GET_STRIPES_HELD_MAX): each stripe is then read and decoded once, straight into
+ * the buffer, and its data sent from there with no copy (one write job and one send per stripe).
+ * Past the budget (hundreds of streams at once) a unit is a GET_CHUNK copied out of the stripe
+ * gw_object_read keeps; that stripe is let go whenever the stream finds itself ahead of its
+ * reader (a read done while a write is pending), so a stalled reader holds its two chunks and
+ * nothing else, at the price of decoding a stripe again for a reader slower than the drives.
+ * Either way the memory of all streams together stays bounded whatever the objects' sizes.
  *
  * Memory. A body that fits one chunk is read by the lookup job into the request's pool and
  * handed to the layer whole (gw_respond). A longer body moves the stream into an allocation of
- * its own with two malloc'd chunks; it takes the context's hold along (gw_ctx_free_later) and
+ * its own with two malloc'd buffers; it takes the context's hold along (gw_ctx_free_later) and
  * ends the request itself (gw_req_finish) once its last write is out, or the connection broke and
  * no read is in flight any more.
  */
