@@ -401,6 +401,19 @@ static void puts_(out_t *o, const char *s)
     put(o, s, strlen(s));
 }
 
+/* v in decimal: a head is formatted per response, and snprintf cost more than the rest of it. */
+static void put_u64(out_t *o, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+
+    do {
+        digits[sizeof(digits) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    put(o, digits + sizeof(digits) - n, n);
+}
+
 static int is_layer_header(h2o_iovec_t name)
 {
     static const char *const names[] = {"content-length", "transfer-encoding", "connection", "date"};
@@ -429,8 +442,25 @@ static h2o_iovec_t format_head(conn_t *c, int status, const char *reason, const 
     char *buf = h2o_mem_alloc_pool(&c->pool, cap);
     out_t o = {buf, buf + cap};
 
-    snprintf(num, sizeof(num), "HTTP/1.1 %03d ", status);
-    puts_(&o, num);
+    if (status >= 100 && status <= 999) {
+        char line[13] = {'H',
+                         'T',
+                         'T',
+                         'P',
+                         '/',
+                         '1',
+                         '.',
+                         '1',
+                         ' ',
+                         (char)('0' + status / 100),
+                         (char)('0' + status / 10 % 10),
+                         (char)('0' + status % 10),
+                         ' '};
+        put(&o, line, sizeof(line));
+    } else {
+        snprintf(num, sizeof(num), "HTTP/1.1 %03d ", status);
+        puts_(&o, num);
+    }
     puts_(&o, reason);
     puts_(&o, "\r\ndate: ");
     puts_(&o, date);
@@ -454,8 +484,9 @@ static h2o_iovec_t format_head(conn_t *c, int status, const char *reason, const 
         puts_(&o, "\r\n");
     }
     if (length != YC_HTTP_LENGTH_UNKNOWN) {
-        snprintf(num, sizeof(num), "content-length: %llu\r\n", (unsigned long long)length);
-        puts_(&o, num);
+        puts_(&o, "content-length: ");
+        put_u64(&o, length);
+        puts_(&o, "\r\n");
     } else if (chunked) {
         puts_(&o, "transfer-encoding: chunked\r\n");
     }

@@ -139,18 +139,55 @@ static h2o_iovec_t iov_str(const char *s)
     return h2o_iovec_init(s, s != NULL ? strlen(s) : 0);
 }
 
+/* v in decimal, zero-padded to width digits. Numbers are written by hand: a line is formatted
+ * per request, and snprintf's three calls cost more than the rest of the line. */
+static void put_uint(line_t *l, uint64_t v, int width)
+{
+    char digits[24];
+    int n = 0;
+
+    do {
+        digits[sizeof(digits) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 && n < (int)sizeof(digits));
+    while (n < width && n < (int)sizeof(digits))
+        digits[sizeof(digits) - 1 - n++] = '0';
+    put(l, digits + sizeof(digits) - n, (size_t)n);
+}
+
+static void put_int(line_t *l, int64_t v, int width)
+{
+    if (v < 0) {
+        put(l, "-", 1);
+        put_uint(l, v == INT64_MIN ? (uint64_t)INT64_MAX + 1 : (uint64_t)-v, width);
+    } else {
+        put_uint(l, (uint64_t)v, width);
+    }
+}
+
 size_t gw_access_log_format(const gw_access_entry_t *e, char *buf, size_t cap)
 {
     line_t l = {buf, 0, cap, 0};
-    char num[96];
     struct tm tm;
     time_t secs = (time_t)(e->time_ns / 1000000000);
     int64_t dur = e->duration_ns < 0 ? 0 : e->duration_ns;
 
     gmtime_r(&secs, &tm);
-    snprintf(num, sizeof(num), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(e->time_ns % 1000000000 / 1000000));
-    put_str(&l, num);
+    put_str(&l, "{\"time\":\"");
+    put_int(&l, (int64_t)tm.tm_year + 1900, 4);
+    put(&l, "-", 1);
+    put_int(&l, tm.tm_mon + 1, 2);
+    put(&l, "-", 1);
+    put_int(&l, tm.tm_mday, 2);
+    put(&l, "T", 1);
+    put_int(&l, tm.tm_hour, 2);
+    put(&l, ":", 1);
+    put_int(&l, tm.tm_min, 2);
+    put(&l, ":", 1);
+    put_int(&l, tm.tm_sec, 2);
+    put(&l, ".", 1);
+    put_int(&l, e->time_ns % 1000000000 / 1000000, 3);
+    put_str(&l, "Z\"");
     put_str(&l, ",\"request_id\":");
     put_json(&l, e->request_id, GW_ACCESS_SHORT_MAX);
     put_str(&l, ",\"access_key\":");
@@ -163,13 +200,18 @@ size_t gw_access_log_format(const gw_access_entry_t *e, char *buf, size_t cap)
     put_json(&l, e->bucket, GW_ACCESS_BUCKET_MAX);
     put_str(&l, ",\"key\":");
     put_json(&l, e->key, GW_ACCESS_KEY_MAX);
-    snprintf(num, sizeof(num), ",\"status\":%d,\"error\":", e->status);
-    put_str(&l, num);
+    put_str(&l, ",\"status\":");
+    put_int(&l, e->status, 0);
+    put_str(&l, ",\"error\":");
     put_json(&l, iov_str(e->error_code), 64);
-    snprintf(num, sizeof(num), ",\"bytes_in\":%llu,\"bytes_out\":%llu,\"duration_ms\":%lld.%06lld",
-             (unsigned long long)e->bytes_in, (unsigned long long)e->bytes_out, (long long)(dur / 1000000),
-             (long long)(dur % 1000000));
-    put_str(&l, num);
+    put_str(&l, ",\"bytes_in\":");
+    put_uint(&l, e->bytes_in, 0);
+    put_str(&l, ",\"bytes_out\":");
+    put_uint(&l, e->bytes_out, 0);
+    put_str(&l, ",\"duration_ms\":");
+    put_int(&l, dur / 1000000, 0);
+    put(&l, ".", 1);
+    put_int(&l, dur % 1000000, 6);
     put_str(&l, ",\"user_agent\":");
     put_json(&l, e->user_agent, GW_ACCESS_AGENT_MAX);
     put_str(&l, "}\n");

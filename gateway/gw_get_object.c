@@ -1,19 +1,23 @@
 /* gw_get_object.c — GetObject and HeadObject.
  *
- * GET streams: the lookup job resolves the version and reads the first chunk; afterwards one
- * chunk is being written to the socket (yc_http_write) while the next is read by a worker (two
- * buffers per request), so memory per GET is bounded by 2 * GET_CHUNK whatever the object size,
- * and disk and network overlap. The next chunk is read only once a buffer is free: a reader that
- * takes nothing holds the stream still, and the HTTP layer closes it after send_timeout.
+ * GET streams: the lookup job resolves the version and reads the first unit; afterwards one unit
+ * is being written to the socket (yc_http_write) while the next is read by a worker (two buffers
+ * per request), so disk and network overlap. The next unit is read only once a buffer is free: a
+ * reader that takes nothing holds the stream still, and the HTTP layer closes it after
+ * send_timeout.
  *
- * The decoded stripe a read keeps (gw_object_read reads whole stripes) is let go whenever the
- * stream finds itself ahead of its reader (a read done while a write is pending): a stalled
- * reader then holds its two chunks and nothing else, at the price of decoding a stripe again
- * for a reader slower than the drives.
+ * A unit is a whole stripe when the stream gets two stripe buffers from the budget all GET
+ * streams share (GET_STRIPES_HELD_MAX): each stripe is then read and decoded once, straight into
+ * the buffer, and its data sent from there with no copy (one write job and one send per stripe).
+ * Past the budget (hundreds of streams at once) a unit is a GET_CHUNK copied out of the stripe
+ * gw_object_read keeps; that stripe is let go whenever the stream finds itself ahead of its
+ * reader (a read done while a write is pending), so a stalled reader holds its two chunks and
+ * nothing else, at the price of decoding a stripe again for a reader slower than the drives.
+ * Either way the memory of all streams together stays bounded whatever the objects' sizes.
  *
  * Memory. A body that fits one chunk is read by the lookup job into the request's pool and
  * handed to the layer whole (gw_respond). A longer body moves the stream into an allocation of
- * its own with two malloc'd chunks; it takes the context's hold along (gw_ctx_free_later) and
+ * its own with two malloc'd buffers; it takes the context's hold along (gw_ctx_free_later) and
  * ends the request itself (gw_req_finish) once its last write is out, or the connection broke and
  * no read is in flight any more.
  */
@@ -34,6 +38,9 @@
  * between their reads: a stream whose reader keeps up re-decodes nothing while it holds one, and
  * hundreds of streams starting at once cannot hold hundreds. */
 #define GET_STRIPES_HELD_MAX 32
+/* A stream of whole stripes takes two stripe buffers from the budget above; a stripe buffer
+ * longer than this (a stripe size far above the default) streams in chunks instead. */
+#define GET_STRIPE_BUFFER_MAX (8 * 1024 * 1024)
 
 /* ---------------------------------------------------------------- GetObject / HeadObject */
 
@@ -46,7 +53,13 @@ typedef struct {
     gw_object_t *obj;       /* the version read; kept only by a stream that reads ahead */
     uint64_t next_off, end; /* the next byte to read, one past the last to send */
     uint8_t *buf[2];        /* malloc'd when reading ahead, else buf[0] is in the pool */
+    const uint8_t *data[2]; /* the bytes to send: in buf, at the offset the stripe starts at */
     size_t len[2];
+    /* whole stripes: each read decodes one stripe into a buffer of buf_len bytes that is sent
+     * from as it is (no copy, no stripe decoded twice); the two buffers are two of the
+     * GET_STRIPES_HELD_MAX the streams hold together */
+    int stripes;
+    size_t buf_len;
     int ahead;    /* the body is longer than a chunk: the stream reads ahead */
     int sending;  /* buffer index being written, -1: none */
     int ready;    /* buffer index read and waiting to be sent, -1: none */
@@ -83,6 +96,8 @@ static void stream_maybe_end(stream_t *s)
         return;
     gw_req_finish(s->req); /* short of its length after a failure: the layer closes the connection */
     stream_trim(s);
+    if (s->stripes)
+        atomic_fetch_sub(&s->env->get_stripes_held, 2);
     gw_object_free(s->obj);
     free(s->buf[0]);
     free(s->buf[1]);
@@ -114,7 +129,7 @@ static void on_written(yc_http_req_t *http, void *arg, int status)
 
 static int stream_send(stream_t *s, int idx)
 {
-    h2o_iovec_t vec = h2o_iovec_init(s->buf[idx], s->len[idx]);
+    h2o_iovec_t vec = h2o_iovec_init(s->data[idx], s->len[idx]);
 
     s->sending = idx;
     s->ready = -1;
@@ -134,6 +149,17 @@ static void read_job_run(yc_job_t *job)
 {
     stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
     int idx = s->read_idx;
+
+    if (s->stripes) {
+        if ((s->buf[idx] == NULL && (s->buf[idx] = malloc(s->buf_len)) == NULL) ||
+            gw_object_read_stripe(s->obj, s->next_off, (size_t)(s->end - s->next_off), s->buf[idx], &s->data[idx],
+                                  &s->len[idx]) != 0) {
+            s->read_error = 1;
+            return;
+        }
+        s->next_off += s->len[idx];
+        return;
+    }
     size_t n = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
     if (s->buf[idx] == NULL && (s->buf[idx] = malloc(GET_CHUNK)) == NULL) {
         s->read_error = 1;
@@ -143,6 +169,7 @@ static void read_job_run(yc_job_t *job)
         s->read_error = 1;
         return;
     }
+    s->data[idx] = s->buf[idx];
     s->len[idx] = n;
     s->next_off += n;
     /* a stream behind its reader lets go of the stripe here, not when the loop gets to it: with
@@ -285,7 +312,26 @@ static int is_multipart(const meta_object_t *r)
     return memchr(r->etag.base, '-', r->etag.len) != NULL;
 }
 
-/* Resolves the version, sets the headers and reads the first chunk into s. */
+/* Two stripe buffers from the GET streams' budget: 0 when it has none left. */
+static int reserve_stripes(gw_env_t *env)
+{
+    if (atomic_fetch_add(&env->get_stripes_held, 2) + 2 <= GET_STRIPES_HELD_MAX)
+        return 1;
+    atomic_fetch_sub(&env->get_stripes_held, 2);
+    return 0;
+}
+
+/* Gives back what get_object_prepare took when no stream is made of it. */
+static void release_prepared(gw_env_t *env, stream_t *s)
+{
+    if (s->stripes)
+        atomic_fetch_sub(&env->get_stripes_held, 2);
+    s->stripes = 0;
+    free(s->buf[0]);
+    s->buf[0] = NULL;
+}
+
+/* Resolves the version, sets the headers and reads the first chunk (or stripe) into s. */
 static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
 {
     const meta_object_t *r;
@@ -375,6 +421,21 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         return;
     size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
     s->ahead = s->end - s->next_off > first;
+    if (s->ahead && (s->buf_len = gw_object_stripe_buffer_len(s->obj)) > 0 && s->buf_len <= GET_STRIPE_BUFFER_MAX &&
+        reserve_stripes(ctx->env)) {
+        s->stripes = 1;
+        if ((s->buf[0] = malloc(s->buf_len)) == NULL) {
+            gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
+            return;
+        }
+        if ((ret = gw_object_read_stripe(s->obj, s->next_off, s->end - s->next_off, s->buf[0], &s->data[0],
+                                         &s->len[0])) != 0) {
+            gw_set_store_error(ctx, ret == GW_EIO ? GW_EQUORUM : ret);
+            return;
+        }
+        s->next_off += s->len[0];
+        return;
+    }
     if (!s->ahead) {
         /* sent in one piece, copied by the layer */
         s->buf[0] = h2o_mem_alloc_pool(&ctx->req->pool, first);
@@ -386,6 +447,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         gw_set_store_error(ctx, ret == GW_EIO ? GW_EQUORUM : ret);
         return;
     }
+    s->data[0] = s->buf[0];
     s->len[0] = first;
     s->next_off += first;
 }
@@ -397,9 +459,11 @@ static void get_object_work(gw_ctx_t *ctx)
     get_object_prepare(ctx, s);
     /* only a stream that reads ahead needs the version past this job */
     if (ctx->error != S3_OK || !s->ahead) {
+        if (ctx->error != S3_OK && s->ahead)
+            release_prepared(ctx->env, s);
         gw_object_free(s->obj);
         s->obj = NULL;
-    } else {
+    } else if (!s->stripes) {
         /* the stream's next read may wait behind many in the read pool: hold no stripe meanwhile */
         gw_object_trim(s->obj);
     }
@@ -412,7 +476,7 @@ static void get_object_send(gw_ctx_t *ctx)
 
     if (ctx->error != S3_OK || s->len[0] == 0 || !s->ahead) {
         if (s->ahead)
-            free(s->buf[0]);
+            release_prepared(ctx->env, s);
         if (ctx->error != S3_OK)
             req->res_content_length = UINT64_MAX;
         else /* a HEAD, an empty body or one chunk from the pool */
@@ -422,7 +486,7 @@ static void get_object_send(gw_ctx_t *ctx)
     }
     stream_t *ls = malloc(sizeof(*ls));
     if (ls == NULL) {
-        free(s->buf[0]);
+        release_prepared(ctx->env, s);
         gw_object_free(s->obj);
         gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;

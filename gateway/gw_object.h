@@ -103,6 +103,14 @@ const meta_object_t *gw_object_record(const gw_object_t *o);
 /* Reads len bytes at off of the object's data, verifying every block and rebuilding lost or
  * damaged ones from parity; damage is reported for healing. */
 int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf);
+/* Bytes of a buffer for gw_object_read_stripe: the k+m blocks of the object's largest stripe (0
+ * for an inline object, which needs none). */
+size_t gw_object_stripe_buffer_len(const gw_object_t *o);
+/* Decodes the stripe that holds byte off into buf (gw_object_stripe_buffer_len bytes) and points
+ * *data at off's byte there, *len at the bytes from off to the stripe's end (at most max): a
+ * stream sends them from buf as they are, each stripe read and decoded once, nothing copied.
+ * Verified and rebuilt as gw_object_read; buf is not used by an inline object. */
+int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf, const uint8_t **data, size_t *len);
 void gw_object_free(gw_object_t *o);
 /* Lets go of the decoded stripe gw_object_read keeps for the next read of the same stripe: for a
  * caller that will not read again soon (a stream ahead of a slow client), memory over speed. */

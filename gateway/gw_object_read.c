@@ -397,3 +397,49 @@ int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
     }
     return len == 0 ? 0 : GW_EIO;
 }
+
+size_t gw_object_stripe_buffer_len(const gw_object_t *o)
+{
+    const meta_object_t *r = gw_object_record(o);
+    ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
+
+    if (r->flags & META_OBJ_INLINE)
+        return 0;
+    /* a full stripe has the longest blocks: shorter last stripes fit in the same buffer */
+    return (size_t)(r->ec_k + r->ec_m) * ec_block_len(&g, r->stripe_size, 0);
+}
+
+int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf, const uint8_t **data, size_t *len)
+{
+    const meta_object_t *r = gw_object_record(o);
+    ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
+    uint64_t part_start = 0;
+    int ret;
+
+    if (off >= r->size || max == 0)
+        return GW_EINVAL;
+    if (r->flags & META_OBJ_INLINE) {
+        *data = o->inline_data + off;
+        *len = r->size - off < max ? (size_t)(r->size - off) : max;
+        return 0;
+    }
+    for (uint32_t p = 0; p < r->part_count; p++) {
+        meta_part_ref_t part;
+        if (meta_object_part(r, p, &part) != 0)
+            return GW_EIO;
+        if (off >= part_start + part.size) {
+            part_start += part.size;
+            continue;
+        }
+        uint64_t in_part = off - part_start, stripe = in_part / g.stripe_size;
+        size_t within = (size_t)(in_part - stripe * g.stripe_size);
+        size_t stripe_len = ec_stripe_len(&g, part.size, stripe);
+        size_t block = ec_block_len(&g, part.size, stripe);
+        if ((ret = decode_stripe(o, &part, ec_shard_offset(&g, part.size, stripe), block, fetch_shard, buf)) != 0)
+            return ret;
+        *data = buf + within;
+        *len = stripe_len - within < max ? stripe_len - within : max;
+        return 0;
+    }
+    return GW_EIO;
+}

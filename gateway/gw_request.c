@@ -99,8 +99,13 @@ const char *gw_op_name(gw_op_t op)
 
 static void next_request_id(gw_env_t *env, char out[17])
 {
-    uint64_t n = atomic_fetch_add(&env->next_request, 1);
-    snprintf(out, 17, "%016llX", (unsigned long long)(n ^ env->request_salt));
+    static const char hex[] = "0123456789ABCDEF";
+    uint64_t n = atomic_fetch_add(&env->next_request, 1) ^ env->request_salt;
+
+    /* by hand: once per request, and snprintf cost as much as the rest of the context's start */
+    for (int i = 15; i >= 0; i--, n >>= 4)
+        out[i] = hex[n & 15];
+    out[16] = '\0';
 }
 
 /* "address:port" of the client, "[v6]:port" for IPv6; "-" when unknown. */
@@ -113,7 +118,29 @@ static void format_client(const gw_req_t *r, char *out, size_t cap)
         return;
     }
     int32_t port = h2o_socket_getport((struct sockaddr *)&r->peer);
-    snprintf(out, cap, r->peer.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, (int)port);
+    size_t hlen = strlen(host), n = 0;
+    char digits[12];
+    size_t nd = 0;
+    /* by hand, as the line's numbers: once per request (host is at most NI_MAXHOST, out has room) */
+    if (cap < hlen + 2 + 1 + sizeof(digits) + 1) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    if (r->peer.ss_family == AF_INET6)
+        out[n++] = '[';
+    memcpy(out + n, host, hlen);
+    n += hlen;
+    if (r->peer.ss_family == AF_INET6)
+        out[n++] = ']';
+    out[n++] = ':';
+    uint32_t p = port > 0 ? (uint32_t)port : 0;
+    do {
+        digits[nd++] = (char)('0' + p % 10);
+        p /= 10;
+    } while (p > 0);
+    while (nd > 0)
+        out[n++] = digits[--nd];
+    out[n] = '\0';
 }
 
 static h2o_iovec_t iov_or_null(h2o_iovec_t v)

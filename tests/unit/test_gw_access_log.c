@@ -88,6 +88,26 @@ TEST(test_access_line_has_every_field_when_plain)
     json_decref(j);
 }
 
+/* Numbers are written by hand: leading zeros of the time's and the duration's fractions kept,
+ * integers in full up to their largest values. */
+TEST(test_access_line_numbers_exact_when_padded_or_large)
+{
+    gw_access_entry_t e = {.time_ns = 1000000000LL * 86400 * 365 + 7000000, /* 1971-01-01, 7 ms */
+                           .status = 404,
+                           .bytes_in = UINT64_MAX,
+                           .bytes_out = 10,
+                           .duration_ns = 3000005};
+    char line[GW_ACCESS_LINE_MAX];
+    size_t len = gw_access_log_format(&e, line, sizeof(line));
+
+    CHECK(len > 0);
+    line[len - 1] = '\0';
+    CHECK(strstr(line, "{\"time\":\"1971-01-01T00:00:00.007Z\",") == line);
+    CHECK(strstr(line, ",\"status\":404,") != NULL);
+    CHECK(strstr(line, ",\"bytes_in\":18446744073709551615,\"bytes_out\":10,") != NULL);
+    CHECK(strstr(line, ",\"duration_ms\":3.000005,") != NULL);
+}
+
 TEST(test_access_line_nulls_when_values_unknown)
 {
     gw_access_entry_t e = {.time_ns = 0, .status = 503, .error_code = "SlowDown", .duration_ns = -5};
@@ -304,6 +324,7 @@ int main(void)
 {
     RUN(test_access_line_has_every_field_when_plain);
     RUN(test_access_line_nulls_when_values_unknown);
+    RUN(test_access_line_numbers_exact_when_padded_or_large);
     RUN(test_access_line_valid_json_when_key_is_hostile);
     RUN(test_access_line_cut_when_fields_exceed_bounds);
     RUN(test_access_log_lines_whole_when_threads_write_at_once);

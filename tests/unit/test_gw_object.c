@@ -493,6 +493,52 @@ TEST(test_data_write_of_unknown_size_reads_back_at_every_boundary)
         CHECK_EQ_INT(reads_back(t.c, bucket, key, body, size), 0);
         free(body);
     }
+/* Reading stripe by stripe from any offset gives the object's bytes, each read ending at a stripe's
+ * end (the last one short), with a data shard gone (rebuilt from parity into the caller's buffer). */
+TEST(test_read_stripe_ends_at_stripe_boundaries_when_streaming)
+{
+    meta_bytes_t bucket = {"sink:0000000000000006", 21}, key = {"striped", 7};
+    size_t size = 3 * (1 << 20) + 12345; /* three full stripes and a short one */
+    uint8_t *body = pattern(size, 6);
+    cluster_t t;
+    gw_object_t *o;
+
+    CHECK(body != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_object(t.c, bucket, key, body, size), 0);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, NULL, &o), 0);
+    const meta_object_t *r = gw_object_record(o);
+    meta_part_ref_t part;
+    CHECK_EQ_INT(meta_object_part(r, 0, &part), 0);
+    CHECK_EQ_INT(store_client_shard_delete(t.c->sets[0].drives[r->distribution[1]]->client, part.data_id, 1), 0);
+    size_t cap = gw_object_stripe_buffer_len(o);
+    CHECK_EQ_INT(cap, 6 * (1 << 18)); /* k+m blocks of a quarter stripe */
+    uint8_t *buf = malloc(cap);
+    CHECK(buf != NULL);
+    const uint64_t starts[] = {0, 1000, (1 << 20) - 1};
+    for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+        uint64_t off = starts[i];
+        int reads = 0;
+        while (off < size) {
+            const uint8_t *data;
+            size_t len;
+            CHECK_EQ_INT(gw_object_read_stripe(o, off, size - off, buf, &data, &len), 0);
+            CHECK(len > 0 && data >= buf && data + len <= buf + cap);
+            CHECK((off + len) % (1 << 20) == 0 || off + len == size);
+            CHECK(memcmp(data, body + off, len) == 0);
+            off += len;
+            reads++;
+        }
+        CHECK_EQ_INT(reads, 4);
+    }
+    const uint8_t *data;
+    size_t len;
+    CHECK_EQ_INT(gw_object_read_stripe(o, 10, 100, buf, &data, &len), 0); /* max caps the length */
+    CHECK_EQ_INT(len, 100);
+    CHECK_EQ_INT(gw_object_read_stripe(o, size, 1, buf, &data, &len), GW_EINVAL);
+    free(buf);
+    gw_object_free(o);
+    free(body);
     cluster_close(&t);
 }
 
@@ -506,5 +552,6 @@ int main(void)
     RUN(test_read_reports_key_when_a_shard_is_missing);
     RUN(test_attrs_change_is_seen_by_lookups_and_healed_where_missed);
     RUN(test_data_write_of_unknown_size_reads_back_at_every_boundary);
+    RUN(test_read_stripe_ends_at_stripe_boundaries_when_streaming);
     return unit_done();
 }
