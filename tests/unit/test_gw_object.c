@@ -493,6 +493,9 @@ TEST(test_data_write_of_unknown_size_reads_back_at_every_boundary)
         CHECK_EQ_INT(reads_back(t.c, bucket, key, body, size), 0);
         free(body);
     }
+    cluster_close(&t);
+}
+
 /* Reading stripe by stripe from any offset gives the object's bytes, each read ending at a stripe's
  * end (the last one short), with a data shard gone (rebuilt from parity into the caller's buffer). */
 TEST(test_read_stripe_ends_at_stripe_boundaries_when_streaming)
