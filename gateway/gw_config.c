@@ -39,6 +39,10 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->queue_max = 4096;
     /* longer than a small request takes when admitted, far below an SDK's timeout */
     cfg->queue_deadline_ms = 100;
+    /* an unloaded loop's iterations take well under a millisecond: 5 ms behind is a loop that
+     * can no longer keep a small request's latency (gw_admit.h, the door) */
+    cfg->shed_lag_ms = 5;
+    cfg->shed_connections = 256;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
     cfg->orphan_grace = 3600;
@@ -144,6 +148,13 @@ static const config_field_t config_fields[] = {
      "requests waiting for a slot, all keys together; past it 503 SlowDown at once"},
     {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
      "a request waiting this long for a slot is answered 503 SlowDown", "MS"},
+    {"shed_lag_ms", offsetof(gw_config_t, shed_lag_ms), 3, 0, 60000,
+     "an event loop this far behind starts answering new requests 503 SlowDown from their head, before "
+     "authentication (all of them at twice the lag; 0: never)",
+     "MS"},
+    {"shed_connections", offsetof(gw_config_t, shed_connections), 1, 1, 10000000,
+     "connections per event loop kept while it sheds; past them a shed request's connection is closed and new "
+     "connections are answered 503 SlowDown at accept"},
     {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40, "largest object accepted", "BYTES"},
     {"orphan_grace", offsetof(gw_config_t, orphan_grace), 3, 1, 1ULL << 32,
      "shard files without a record are removed once this old", "SECONDS"},

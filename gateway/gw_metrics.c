@@ -25,6 +25,8 @@ static const char *const shed_names[GW_SHED__COUNT] = {
     [GW_SHED_KEY] = "access_key",
     [GW_SHED_QUEUE_FULL] = "queue_full",
     [GW_SHED_DEADLINE] = "queue_deadline",
+    [GW_SHED_LOOP_LAG] = "loop_lag",
+    [GW_SHED_ACCEPT] = "accept",
 };
 
 #define NSTATES (GW_HEALTH_OFFLINE + 1)

@@ -102,6 +102,11 @@ static void next_request_id(gw_env_t *env, char out[17])
     snprintf(out, 17, "%016llX", (unsigned long long)(n ^ env->request_salt));
 }
 
+void gw_request_next_id(gw_env_t *env, char out[17])
+{
+    next_request_id(env, out);
+}
+
 /* "address:port" of the client, "[v6]:port" for IPv6; "-" when unknown. */
 static void format_client(const gw_req_t *r, char *out, size_t cap)
 {

@@ -14,6 +14,12 @@
  * they live apart, and they pass neither S3 authentication nor admission control: monitoring
  * must answer while the gateway sheds load. Every loop also runs a timer that lets admission
  * control shed the waiters whose deadline passed (a quiet gateway has no enter or leave to do it).
+ *
+ * Admission's door (gw_admit.h) is wired here, where requests and connections first appear: the
+ * S3 listener accepts through common/listen.h's door, which asks gw_admit_door_accept with the
+ * loop's lag (common/server.h) and its connections before anything is made for a connection, and
+ * every request is shown to gw_admit_door as soon as its head is in, before the router sees it.
+ * What the door sheds is answered by gw_shed.h on the loop.
  */
 #include "gateway/gw_server.h"
 #include "common/listen.h"
@@ -29,6 +35,7 @@
 #include "gateway/gw_ready.h"
 #include "gateway/gw_request.h"
 #include "gateway/gw_s3.h"
+#include "gateway/gw_shed.h"
 #include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
@@ -75,12 +82,57 @@ typedef struct {
     h2o_timeout_t expire_timeout;
     h2o_timeout_entry_t expire_entry;
     h2o_loop_t *loop;
+    yc_http_server_t *http; /* the loop's S3 server */
+    uint32_t rnd;           /* the door's draws (xorshift32; this loop's thread only) */
 } loop_arg_t;
+
+static uint32_t draw(loop_arg_t *la)
+{
+    uint32_t x = la->rnd;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return la->rnd = x;
+}
+
+static size_t loop_connections(loop_arg_t *la)
+{
+    yc_http_stats_t st;
+    yc_http_server_stats(la->http, &st);
+    return st.connections;
+}
 
 static void on_request(yc_http_req_t *req)
 {
     loop_arg_t *la = req->arg;
+    gw_admit_t *admit = la->srv->admit;
+    gw_admit_door_t door =
+        gw_admit_door(admit, yc_server_loop_lag_ns(la->jobs), loop_connections(la), draw(la));
+
+    if (door != GW_ADMIT_DOOR_OPEN) {
+        gw_shed_request(&la->srv->env, req, gw_admit_retry_after(admit), door == GW_ADMIT_DOOR_CLOSE);
+        return;
+    }
     gw_s3_serve(&la->srv->env, la->jobs, req);
+}
+
+/* The door at accept: a loop that sheds and holds shed_connections answers a new connection at
+ * once and closes it. */
+static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
+{
+    loop_arg_t *la = arg;
+    gw_admit_t *admit = la->srv->admit;
+
+    if (gw_admit_door_accept(admit, yc_server_loop_lag_ns(la->jobs), loop_connections(la), draw(la)) ==
+        GW_ADMIT_DOOR_OPEN)
+        return 0;
+    return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
+}
+
+static void serve_connection(void *arg, h2o_socket_t *sock)
+{
+    loop_arg_t *la = arg;
+    yc_http_server_adopt(la->http, sock); /* past max_connections it is closed there */
 }
 
 static size_t error_page(void *arg, int *status, const char **content_type, char *buf, size_t cap)
@@ -195,10 +247,17 @@ static int on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t 
     la->srv = srv;
     la->jobs = jobs;
     la->loop = loop;
+    la->rnd = (uint32_t)(srv->env.request_salt >> 32) ^ (uint32_t)(index * 2654435761u) ^ 1u; /* never 0 */
     cfg.arg = la;
-    if ((ret = yc_http_server_new(loop, &cfg, &http)) != 0 || (ret = yc_http_server_listen(http, fd)) != 0) {
+    if ((ret = yc_http_server_new(loop, &cfg, &http)) != 0) {
         yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(ret));
         return ret;
+    }
+    la->http = http;
+    yc_listen_door_t door = {.refuse = refuse_connection, .serve = serve_connection, .arg = la};
+    if (yc_listen_door_start(loop, fd, &door) == NULL) {
+        yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(-ENOMEM));
+        return -ENOMEM;
     }
     if (srv->status_fds != NULL) {
         yc_http_config_t scfg = srv->status_cfg;
