@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 /* The loops' lag. h2o stamps every iteration with the wall clock in milliseconds (h2o_now) right
- * after its poll returns; every event served in the iteration was ready at that moment, so "now
- * less the stamp" is how long the event being served has waited behind the others. The length
- * of past iterations, smoothed, is how long an event that becomes ready now will wait. The stamp
- * is truncated to the millisecond: a lag reads up to 1 ms long, never short. */
+ * after its poll returns; every event served in the iteration was ready at that moment, so at the
+ * iteration's end "now less the stamp" is how long its last event waited behind the others. The
+ * lengths of the iterations, smoothed, are how long an event that becomes ready now will wait:
+ * that is the lag. Smoothed, because one iteration stretched by the scheduler (another process
+ * took the core) is noise, not load; a loop that stays behind moves the average within a few
+ * iterations. The stamp is truncated to the millisecond: a lag reads up to 1 ms long. */
 #define LAG_SHIFT 3 /* the smoothed length moves 1/8 of the way to each iteration's length */
 
 typedef struct {
@@ -157,9 +159,7 @@ yc_loop_t *yc_server_loop_of(h2o_req_t *req)
 int64_t yc_server_loop_lag_ns(yc_loop_t *jobs)
 {
     loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, loop, jobs);
-    int64_t smoothed = atomic_load_explicit(&lt->lag_ns, memory_order_relaxed);
-    int64_t age = lt->h2o_loop != NULL ? iteration_age_ns(lt->h2o_loop) : 0;
-    return age > smoothed ? age : smoothed;
+    return atomic_load_explicit(&lt->lag_ns, memory_order_relaxed);
 }
 
 void yc_server_stop(yc_server_t *s)

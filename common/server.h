@@ -48,10 +48,10 @@ size_t yc_server_started(const yc_server_t *s);
 /* The job queue of the loop a request came in on: the loop a worker's job for it goes back to.
  * For requests of a yc_server_t only. */
 yc_loop_t *yc_server_loop_of(h2o_req_t *req);
-/* How long ready events wait on a loop of a yc_server_t, in ns: the age of the iteration it runs
- * (since its poll returned) or the smoothed length of its last iterations, whichever is longer;
- * millisecond precision, never short. jobs is the loop's queue as on_loop got it; call from
- * that loop's thread (a request's or a connection's callback) — the basis of load shedding. */
+/* How long ready events wait on a loop of a yc_server_t, in ns: the smoothed length of its last
+ * iterations (from its poll's return to the end of its callbacks); millisecond precision, reads
+ * up to 1 ms long. jobs is the loop's queue as on_loop got it; any thread may ask (the basis of
+ * load shedding: the loop itself asks when a request or a connection comes). */
 int64_t yc_server_loop_lag_ns(yc_loop_t *jobs);
 /* Makes every loop end after the events it is woken for next (it takes no more connections). */
 void yc_server_stop(yc_server_t *s);

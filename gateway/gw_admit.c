@@ -96,7 +96,9 @@ void gw_admit_config_defaults(gw_admit_config_t *cfg)
      * that shedding starts before the loop's lag dominates a small request's latency */
     cfg->door_lag_ns = 5 * 1000 * 1000;
     cfg->door_connections = 256;
-    cfg->background_yield_ns = 1000LL * 1000 * 1000;
+    /* a quarter of the background deadline: a heal that waited out one spell of shedding still
+     * gets its slot before its deadline; under sustained shedding it never does */
+    cfg->background_yield_ns = 250LL * 1000 * 1000;
 }
 
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)

@@ -109,7 +109,7 @@ typedef struct {
 
 /* Fills cfg with the defaults: 4096 slots, 1024 per key, 4096 waiting, 100 ms deadline, 1/16 of
  * the slots for background work (at least one) waiting up to 1 s, Retry-After 1; the door at a
- * lag of 5 ms keeping 256 connections a loop; background yielding 1 s after a client shed. */
+ * lag of 5 ms keeping 256 connections a loop; background yielding 250 ms after a client shed. */
 void gw_admit_config_defaults(gw_admit_config_t *cfg);
 
 /* The defaults, then the gateway's settings (max_inflight, max_inflight_per_key, queue_max,
