@@ -575,18 +575,19 @@ void gw_admit_stats(gw_admit_t *a, gw_admit_stats_t *out)
 
 /* ---------------------------------------------------------------- the door */
 
-/* 1 when a loop lagging lag_ns sheds this call: none up to the bound, all past twice it, and in
- * between a share growing linearly, drawn with rnd. */
+/* 1 when a loop lagging lag_ns sheds this call: none up to the bound, all but the floor past
+ * twice it, and in between a share growing linearly, drawn with rnd. */
 static int door_sheds(const gw_admit_t *a, int64_t lag_ns, uint32_t rnd)
 {
     int64_t bound = a->cfg.door_lag_ns;
+    uint64_t top = UINT32_MAX - (UINT32_MAX >> GW_ADMIT_DOOR_FLOOR_SHIFT);
 
     if (bound <= 0 || lag_ns <= bound)
         return 0;
     if (lag_ns >= 2 * bound)
-        return 1;
-    /* share = (lag - bound) / bound, compared in 32-bit fixed point */
-    uint64_t share = (uint64_t)(lag_ns - bound) * UINT32_MAX / (uint64_t)bound;
+        return (uint64_t)rnd < top;
+    /* share = top * (lag - bound) / bound, in 32-bit fixed point */
+    uint64_t share = (uint64_t)(lag_ns - bound) * top / (uint64_t)bound;
     return (uint64_t)rnd < share;
 }
 

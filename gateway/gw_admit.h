@@ -41,7 +41,11 @@
  *   - between door_lag_ns and twice that: a share grows linearly from none to all, drawn at
  *     random per request (a smooth ramp, not a cliff that would make the loop swing between
  *     shedding all and shedding nothing);
- *   - past twice door_lag_ns: everything is shed.
+ *   - past twice door_lag_ns: everything is shed but a floor of one request in
+ *     2^GW_ADMIT_DOOR_FLOOR_SHIFT. A loop can lag for reasons shedding does not remove (thousands
+ *     of connections each with a request waiting: the time to reach them all is theirs, not the
+ *     work admitted), and shedding everything would then serve nobody; the floor keeps the loop
+ *     serving at a rate it surely can while it sheds the rest.
  *
  * A request shed at the door is answered 503 SlowDown with Retry-After on the loop at once
  * (the answer costs a head parse and one write). The connections a shedding loop keeps are
@@ -172,6 +176,9 @@ void gw_admit_expire(gw_admit_t *a);
 /* Like gw_admit_enter, for a thread that may block (the healer): waits until a slot is held (0)
  * or the wait is shed (GW_ESLOWDOWN). t is set up here; gw_admit_leave(a, t) when done. */
 int gw_admit_wait(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, const char *key, size_t key_len);
+
+/* Past twice its lag, the door lets one request in 2^this through (a sixteenth). */
+#define GW_ADMIT_DOOR_FLOOR_SHIFT 4
 
 /* The door's answers. */
 typedef enum {

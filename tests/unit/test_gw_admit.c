@@ -696,16 +696,18 @@ TEST(test_admit_door_opens_below_its_lag_and_sheds_all_past_twice)
     gw_admit_stats_t st;
 
     CHECK(a != NULL);
-    /* whatever the draw: none shed up to the bound, all from twice it */
-    for (uint32_t rnd = 0; rnd < 4; rnd++) {
-        uint32_t r = rnd == 3 ? UINT32_MAX : rnd * 1000000000u;
-        CHECK_EQ_INT(gw_admit_door(a, 0, 10, r), GW_ADMIT_DOOR_OPEN);
-        CHECK_EQ_INT(gw_admit_door(a, 5 * MS, 10, r), GW_ADMIT_DOOR_OPEN);
-        CHECK_EQ_INT(gw_admit_door(a, 10 * MS, 10, r), GW_ADMIT_DOOR_SHED);
-        CHECK_EQ_INT(gw_admit_door(a, 900 * MS, 10, r), GW_ADMIT_DOOR_SHED);
+    /* whatever the draw: none shed up to the bound; from twice it, all but the floor's draws */
+    const uint32_t floor_top = UINT32_MAX - (UINT32_MAX >> GW_ADMIT_DOOR_FLOOR_SHIFT);
+    const uint32_t draws[4] = {0, 1000000000u, floor_top - 1, floor_top};
+    for (int i = 0; i < 4; i++) {
+        gw_admit_door_t past = i < 3 ? GW_ADMIT_DOOR_SHED : GW_ADMIT_DOOR_OPEN;
+        CHECK_EQ_INT(gw_admit_door(a, 0, 10, draws[i]), GW_ADMIT_DOOR_OPEN);
+        CHECK_EQ_INT(gw_admit_door(a, 5 * MS, 10, draws[i]), GW_ADMIT_DOOR_OPEN);
+        CHECK_EQ_INT(gw_admit_door(a, 10 * MS, 10, draws[i]), past);
+        CHECK_EQ_INT(gw_admit_door(a, 900 * MS, 10, draws[i]), past);
     }
     gw_admit_stats(a, &st);
-    CHECK_EQ_INT(st.door_shed, 8);
+    CHECK_EQ_INT(st.door_shed, 6);
     CHECK_EQ_INT(st.door_closed, 0);
     gw_admit_free(a);
 }
@@ -725,9 +727,10 @@ TEST(test_admit_door_ramp_sheds_a_share_growing_with_the_lag)
         for (int j = 0; j < 3; j++)
             shed[j] += gw_admit_door(a, lag[j], 10, x) != GW_ADMIT_DOOR_OPEN;
     }
-    CHECK(shed[0] > 9000 && shed[0] < 11000);
-    CHECK(shed[1] > 19000 && shed[1] < 21000);
-    CHECK(shed[2] > 29000 && shed[2] < 31000);
+    /* a quarter, a half, three quarters of the ramp's top (15/16) */
+    CHECK(shed[0] > 8400 && shed[0] < 10400);
+    CHECK(shed[1] > 17750 && shed[1] < 19750);
+    CHECK(shed[2] > 27100 && shed[2] < 29100);
     gw_admit_free(a);
 }
 
