@@ -23,7 +23,7 @@
  * response; clients retry a 503 either way). Otherwise the connection is made an h2o socket of
  * the loop and handed to serve (which owns it). Out of descriptors, the listener rests
  * YC_LISTEN_PAUSE_MS rather than spin on a readiness it cannot take. */
-#define YC_LISTEN_PAUSE_MS 100
+#define YC_LISTEN_PAUSE_MS   100
 #define YC_LISTEN_ANSWER_MAX 1024
 
 typedef struct {

@@ -17,7 +17,7 @@ struct yc_pool {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     yc_job_t *head, *tail;
-    size_t depth; /* queued + running */
+    size_t depth;                   /* queued + running */
     _Atomic int64_t head_queued_ns; /* head's queued_ns; 0: nothing queued */
     int stopping;
     size_t nthreads;

@@ -215,10 +215,10 @@ typedef struct {
     size_t queued; /* requests waiting now */
     size_t keys;   /* keys holding or waiting for a slot now */
     uint64_t wait_hist[GW_ADMIT_WAIT_BUCKETS];
-    int64_t wait_sum_ns;    /* sum of the admitted requests' waits */
-    uint64_t door_shed;     /* requests shed at the door (their connection kept or closed) */
-    uint64_t door_closed;   /* of those, the ones whose connection was closed */
-    uint64_t door_accept;   /* connections answered and closed at accept */
+    int64_t wait_sum_ns;        /* sum of the admitted requests' waits */
+    uint64_t door_shed;         /* requests shed at the door (their connection kept or closed) */
+    uint64_t door_closed;       /* of those, the ones whose connection was closed */
+    uint64_t door_accept;       /* connections answered and closed at accept */
     uint64_t background_yields; /* background requests kept waiting because clients were shed */
 } gw_admit_stats_t;
 

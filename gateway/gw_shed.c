@@ -59,7 +59,8 @@ void gw_shed_request(gw_env_t *env, yc_http_req_t *req, uint32_t retry_after_s, 
                  h2o_iovec_init(NULL, 0), NULL, 0, &xml);
     h[n++] = (yc_http_header_t){h2o_iovec_init(H2O_STRLIT("x-amz-request-id")), h2o_iovec_init(id, 16)};
     h[n++] = (yc_http_header_t){h2o_iovec_init(H2O_STRLIT("retry-after")), h2o_iovec_init(after, strlen(after))};
-    h[n++] = (yc_http_header_t){h2o_iovec_init(H2O_STRLIT("content-type")), h2o_iovec_init(H2O_STRLIT("application/xml"))};
+    h[n++] =
+        (yc_http_header_t){h2o_iovec_init(H2O_STRLIT("content-type")), h2o_iovec_init(H2O_STRLIT("application/xml"))};
     if (close)
         h[n++] = (yc_http_header_t){h2o_iovec_init(H2O_STRLIT("connection")), h2o_iovec_init(H2O_STRLIT("close"))};
     h2o_iovec_t peer = format_peer((struct sockaddr *)req->peer, req->peer_len, client, sizeof(client));
