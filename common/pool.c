@@ -17,8 +17,7 @@ struct yc_pool {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     yc_job_t *head, *tail;
-    size_t depth;                   /* queued + running */
-    _Atomic int64_t head_queued_ns; /* head's queued_ns; 0: nothing queued */
+    size_t depth; /* queued + running */
     int stopping;
     size_t nthreads;
     pthread_t *threads;
@@ -37,7 +36,6 @@ static void *pool_main(void *arg)
         yc_job_t *job = p->head;
         if ((p->head = job->next_queued) == NULL)
             p->tail = NULL;
-        atomic_store_explicit(&p->head_queued_ns, p->head != NULL ? p->head->queued_ns : 0, memory_order_relaxed);
         pthread_mutex_unlock(&p->mutex);
 
         /* A fan-out task's memory is gone once its run() returns, and a request job's once its
@@ -95,16 +93,11 @@ void yc_pool_free(yc_pool_t *p)
 void yc_pool_submit(yc_pool_t *p, yc_job_t *job)
 {
     job->next_queued = NULL;
-    job->queued_ns = yc_mono_ns();
-    if (job->queued_ns == 0)
-        job->queued_ns = 1; /* 0 means "nothing queued" */
     pthread_mutex_lock(&p->mutex);
-    if (p->tail != NULL) {
+    if (p->tail != NULL)
         p->tail->next_queued = job;
-    } else {
+    else
         p->head = job;
-        atomic_store_explicit(&p->head_queued_ns, job->queued_ns, memory_order_relaxed);
-    }
     p->tail = job;
     p->depth++;
     pthread_cond_signal(&p->cond);
@@ -117,15 +110,6 @@ size_t yc_pool_depth(yc_pool_t *p)
     size_t d = p->depth;
     pthread_mutex_unlock(&p->mutex);
     return d;
-}
-
-int64_t yc_pool_wait_ns(yc_pool_t *p)
-{
-    int64_t since = atomic_load_explicit(&p->head_queued_ns, memory_order_relaxed);
-    if (since == 0)
-        return 0;
-    int64_t waited = yc_mono_ns() - since;
-    return waited > 0 ? waited : 0;
 }
 
 static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)

@@ -38,7 +38,6 @@ struct yc_job {
     void (*done)(yc_job_t *job);     /* back on the submitting loop */
     yc_loop_t *loop;
     yc_job_t *next_queued;
-    int64_t queued_ns; /* the pool's: when it was submitted (monotonic) */
 };
 
 /* Creates a pool of nthreads workers. */
@@ -50,9 +49,6 @@ void yc_pool_free(yc_pool_t *p);
 void yc_pool_submit(yc_pool_t *p, yc_job_t *job);
 /* Jobs queued or running right now (for admission control and metrics). */
 size_t yc_pool_depth(yc_pool_t *p);
-/* How long the oldest job still queued (not yet taken by a worker) has waited, in ns; 0 when no
- * job waits. Lock-free, any thread: the measure of a pool that falls behind (load shedding). */
-int64_t yc_pool_wait_ns(yc_pool_t *p);
 
 /* Attaches a loop's queue; call on the loop's thread before submitting jobs from it. */
 void yc_loop_init(yc_loop_t *l, h2o_loop_t *loop);

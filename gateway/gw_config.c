@@ -149,8 +149,8 @@ static const config_field_t config_fields[] = {
     {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
      "a request waiting this long for a slot is answered 503 SlowDown", "MS"},
     {"shed_lag_ms", offsetof(gw_config_t, shed_lag_ms), 3, 0, 60000,
-     "once an event loop, or the oldest job waiting for a worker, is this far behind, a share of new requests is "
-     "answered 503 SlowDown from their head, before authentication (15 in 16 at twice the lag; 0: never)",
+     "once an event loop is this far behind, a share of new requests is answered 503 SlowDown from their head, "
+     "before authentication (15 in 16 at twice the lag; 0: never)",
      "MS"},
     {"shed_connections", offsetof(gw_config_t, shed_connections), 1, 1, 10000000,
      "connections per event loop kept while it sheds; past them a shed request's connection is closed and new "

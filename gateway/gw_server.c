@@ -102,22 +102,11 @@ static size_t loop_connections(loop_arg_t *la)
     return st.connections;
 }
 
-/* How far behind this loop's work runs: its own lag, or the wait of the oldest job queued for
- * the workers (an admitted request waits there before a worker takes it), whichever is longer. */
-static int64_t behind_ns(loop_arg_t *la)
-{
-    int64_t lag = yc_server_loop_lag_ns(la->jobs);
-    int64_t w = yc_pool_wait_ns(la->srv->read_pool);
-    lag = w > lag ? w : lag;
-    w = yc_pool_wait_ns(la->srv->pool);
-    return w > lag ? w : lag;
-}
-
 static void on_request(yc_http_req_t *req)
 {
     loop_arg_t *la = req->arg;
     gw_admit_t *admit = la->srv->admit;
-    gw_admit_door_t door = gw_admit_door(admit, behind_ns(la), loop_connections(la), draw(la));
+    gw_admit_door_t door = gw_admit_door(admit, yc_server_loop_lag_ns(la->jobs), loop_connections(la), draw(la));
 
     if (door != GW_ADMIT_DOOR_OPEN) {
         gw_shed_request(&la->srv->env, req, gw_admit_retry_after(admit), door == GW_ADMIT_DOOR_CLOSE);
@@ -133,7 +122,8 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
 
-    if (gw_admit_door_accept(admit, behind_ns(la), loop_connections(la), draw(la)) == GW_ADMIT_DOOR_OPEN)
+    if (gw_admit_door_accept(admit, yc_server_loop_lag_ns(la->jobs), loop_connections(la), draw(la)) ==
+        GW_ADMIT_DOOR_OPEN)
         return 0;
     return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
 }

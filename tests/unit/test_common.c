@@ -1,20 +1,18 @@
 /* test_common — the helpers of common/: log values from clients (nothing of theirs may end a line
  * or forge a field), hex, base64 and byte order (round trips and bad input), the clocks, random
  * ids, the error space (every code one value in its module's block, one name, one text), and the
- * measures load shedding stands on: a pool's oldest wait, a loop's lag, the listener's door. */
+ * measures load shedding stands on: a loop's lag and the listener's door. */
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/id.h"
 #include "common/listen.h"
 #include "common/log.h"
-#include "common/pool.h"
 #include "common/server.h"
 #include "tests/unit/unit.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -332,46 +330,6 @@ TEST(test_strerror_of_errno_zero_and_strangers)
 /* ---------------------------------------------------------------- load: pools, listeners, loops */
 
 typedef struct {
-    yc_job_t job;
-    sem_t *gate; /* NULL: returns at once */
-    atomic_int ran;
-} gated_job_t;
-
-static void gated_run(yc_job_t *job)
-{
-    gated_job_t *g = (gated_job_t *)job;
-    if (g->gate != NULL)
-        sem_wait(g->gate);
-    atomic_store(&g->ran, 1);
-}
-
-TEST(test_pool_wait_is_the_oldest_queued_jobs_age)
-{
-    yc_pool_t *p;
-    sem_t gate;
-    gated_job_t first = {.gate = &gate}, second = {.gate = NULL};
-
-    sem_init(&gate, 0, 0);
-    CHECK_EQ_INT(yc_pool_new(1, &p), 0);
-    CHECK_EQ_INT(yc_pool_wait_ns(p), 0);
-    first.job.run = second.job.run = gated_run;
-    yc_pool_submit(p, &first.job); /* the one worker takes it and blocks */
-    for (int i = 0; i < 1000 && yc_pool_wait_ns(p) != 0; i++)
-        usleep(1000);
-    yc_pool_submit(p, &second.job); /* waits behind it */
-    usleep(30 * 1000);
-    int64_t w = yc_pool_wait_ns(p);
-    CHECK(w >= 30LL * 1000 * 1000 && w < 5LL * 1000 * 1000 * 1000);
-    sem_post(&gate);
-    for (int i = 0; i < 1000 && !atomic_load(&second.ran); i++)
-        usleep(1000);
-    CHECK(atomic_load(&second.ran));
-    CHECK_EQ_INT(yc_pool_wait_ns(p), 0); /* nothing queued: nothing waits */
-    yc_pool_free(p);
-    sem_destroy(&gate);
-}
-
-typedef struct {
     int refuse_next; /* the next connection is answered at the door */
     int refused, served;
 } door_test_t;
@@ -506,7 +464,6 @@ int main(void)
     RUN(test_every_code_has_one_value_in_its_block_and_one_name);
     RUN(test_strerror_names_the_codes_the_issue_found);
     RUN(test_strerror_of_errno_zero_and_strangers);
-    RUN(test_pool_wait_is_the_oldest_queued_jobs_age);
     RUN(test_listen_door_answers_and_closes_or_serves);
     RUN(test_server_loop_lag_follows_long_iterations);
     return unit_done();
