@@ -13,7 +13,12 @@
  * lengths of the iterations, smoothed, are how long an event that becomes ready now will wait:
  * that is the lag. Smoothed, because one iteration stretched by the scheduler (another process
  * took the core) is noise, not load; a loop that stays behind moves the average within a few
- * iterations. The stamp is truncated to the millisecond: a lag reads up to 1 ms long. */
+ * iterations. The stamp is truncated to the millisecond: a lag reads up to 1 ms long.
+ *
+ * What it leaves out, on purpose: the time the loop's thread waits for a core before its poll
+ * returns. A timer's lateness would count it, and was tried: on a machine whose cores other
+ * processes keep busy it reads several milliseconds with no request in sight, and shedding our
+ * requests frees none of their CPU. The lag is what this loop's own work makes events wait. */
 #define LAG_SHIFT 3 /* the smoothed length moves 1/8 of the way to each iteration's length */
 
 typedef struct {
