@@ -161,6 +161,12 @@ yc_loop_t *yc_server_loop_of(h2o_req_t *req)
     return &lt->loop;
 }
 
+int64_t yc_server_iteration_age_ns(yc_loop_t *jobs)
+{
+    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, loop, jobs);
+    return lt->h2o_loop != NULL ? iteration_age_ns(lt->h2o_loop) : 0;
+}
+
 int64_t yc_server_loop_lag_ns(yc_loop_t *jobs)
 {
     loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, loop, jobs);

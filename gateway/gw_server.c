@@ -84,7 +84,19 @@ typedef struct {
     h2o_loop_t *loop;
     yc_http_server_t *http; /* the loop's S3 server */
     uint32_t rnd;           /* the door's draws (xorshift32; this loop's thread only) */
+    uint64_t iter_stamp;    /* h2o_now of the iteration the requests below came in */
+    size_t iter_requests;   /* requests and connections the door saw in that iteration */
+    int64_t shed_lag;       /* the lag the door last shed a request at ... */
+    uint64_t shed_at_ms;    /* ... and when (h2o_now) */
 } loop_arg_t;
+
+/* How long a loop that shed a request counts as shedding for new connections: accepts come in
+ * iterations of their own, between the long ones that serve requests, and would otherwise find
+ * the loop's lag short. */
+#define DOOR_SHEDDING_MS 100
+
+/* Requests (or connections) one iteration must have brought before its age counts as lag. */
+#define DOOR_BUSY_ITERATION 16
 
 static uint32_t draw(loop_arg_t *la)
 {
@@ -102,13 +114,36 @@ static size_t loop_connections(loop_arg_t *la)
     return st.connections;
 }
 
+/* How far behind the loop is for the door: its lag (the smoothed length of its iterations), or
+ * the age of the iteration running now once it brought DOOR_BUSY_ITERATION requests or more. An
+ * iteration can serve thousands (pipelined requests, a full poll of ready connections) before the
+ * smoothed length hears of it; a long iteration that brought few is the scheduler's doing. */
+static int64_t door_lag(loop_arg_t *la)
+{
+    uint64_t stamp = h2o_now(la->loop);
+    int64_t lag = yc_server_loop_lag_ns(la->jobs);
+
+    if (stamp != la->iter_stamp) {
+        la->iter_stamp = stamp;
+        la->iter_requests = 0;
+    }
+    if (++la->iter_requests >= DOOR_BUSY_ITERATION) {
+        int64_t age = yc_server_iteration_age_ns(la->jobs);
+        lag = age > lag ? age : lag;
+    }
+    return lag;
+}
+
 static void on_request(yc_http_req_t *req)
 {
     loop_arg_t *la = req->arg;
     gw_admit_t *admit = la->srv->admit;
-    gw_admit_door_t door = gw_admit_door(admit, yc_server_loop_lag_ns(la->jobs), loop_connections(la), draw(la));
+    int64_t lag = door_lag(la);
+    gw_admit_door_t door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
 
     if (door != GW_ADMIT_DOOR_OPEN) {
+        la->shed_lag = lag;
+        la->shed_at_ms = h2o_now(la->loop);
         gw_shed_request(&la->srv->env, req, gw_admit_retry_after(admit), door == GW_ADMIT_DOOR_CLOSE);
         return;
     }
@@ -122,8 +157,11 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
 
-    if (gw_admit_door_accept(admit, yc_server_loop_lag_ns(la->jobs), loop_connections(la), draw(la)) ==
-        GW_ADMIT_DOOR_OPEN)
+    int64_t lag = door_lag(la);
+
+    if (h2o_now(la->loop) - la->shed_at_ms < DOOR_SHEDDING_MS && la->shed_lag > lag)
+        lag = la->shed_lag;
+    if (gw_admit_door_accept(admit, lag, loop_connections(la), draw(la)) == GW_ADMIT_DOOR_OPEN)
         return 0;
     return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
 }
