@@ -150,13 +150,12 @@ static void on_request(yc_http_req_t *req)
     gw_s3_serve(&la->srv->env, la->jobs, req);
 }
 
-/* The door at accept: a loop that sheds and holds shed_connections answers a new connection at
- * once and closes it. */
+/* The door at accept: a loop that sheds (or shed a request within DOOR_SHEDDING_MS) and holds
+ * shed_connections answers a new connection at once and closes it. */
 static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
 {
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
-
     int64_t lag = door_lag(la);
 
     if (h2o_now(la->loop) - la->shed_at_ms < DOOR_SHEDDING_MS && la->shed_lag > lag)
@@ -284,7 +283,9 @@ static int on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t 
     la->srv = srv;
     la->jobs = jobs;
     la->loop = loop;
-    la->rnd = (uint32_t)(srv->env.request_salt >> 32) ^ (uint32_t)(index * 2654435761u) ^ 1u; /* never 0 */
+    la->rnd = (uint32_t)(srv->env.request_salt >> 32) ^ (uint32_t)(index * 2654435761u);
+    if (la->rnd == 0)
+        la->rnd = 1; /* xorshift stays at 0 */
     cfg.arg = la;
     if ((ret = yc_http_server_new(loop, &cfg, &http)) != 0) {
         yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(ret));
