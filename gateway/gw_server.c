@@ -85,7 +85,7 @@ typedef struct {
     yc_http_server_t *http; /* the loop's S3 server */
     uint32_t rnd;           /* the door's draws (xorshift32; this loop's thread only) */
     uint64_t iter_stamp;    /* h2o_now of the iteration the requests below came in */
-    size_t iter_requests;   /* requests and connections the door saw in that iteration */
+    size_t iter_requests;   /* requests the door saw in that iteration */
     int64_t shed_lag;       /* the lag the door last shed a request at ... */
     uint64_t shed_at_ms;    /* ... and when (h2o_now) */
 } loop_arg_t;
@@ -95,7 +95,7 @@ typedef struct {
  * the loop's lag short. */
 #define DOOR_SHEDDING_MS 100
 
-/* Requests (or connections) one iteration must have brought before its age counts as lag. */
+/* Requests one iteration must have brought before its age counts as lag. */
 #define DOOR_BUSY_ITERATION 16
 
 static uint32_t draw(loop_arg_t *la)
@@ -117,8 +117,11 @@ static size_t loop_connections(loop_arg_t *la)
 /* How far behind the loop is for the door: its lag (the smoothed length of its iterations), or
  * the age of the iteration running now once it brought DOOR_BUSY_ITERATION requests or more. An
  * iteration can serve thousands (pipelined requests, a full poll of ready connections) before the
- * smoothed length hears of it; a long iteration that brought few is the scheduler's doing. */
-static int64_t door_lag(loop_arg_t *la)
+ * smoothed length hears of it; a long iteration that brought few requests is the scheduler's
+ * doing, and one that accepted many connections is a connection burst, which costs little and
+ * must not cost its connections (idle ones are held by the tens of thousands). request: a request
+ * asks (counted), not a connection. */
+static int64_t door_lag(loop_arg_t *la, int request)
 {
     uint64_t stamp = h2o_now(la->loop);
     int64_t lag = yc_server_loop_lag_ns(la->jobs);
@@ -127,7 +130,7 @@ static int64_t door_lag(loop_arg_t *la)
         la->iter_stamp = stamp;
         la->iter_requests = 0;
     }
-    if (++la->iter_requests >= DOOR_BUSY_ITERATION) {
+    if ((la->iter_requests += request != 0) >= DOOR_BUSY_ITERATION) {
         int64_t age = yc_server_iteration_age_ns(la->jobs);
         lag = age > lag ? age : lag;
     }
@@ -138,7 +141,7 @@ static void on_request(yc_http_req_t *req)
 {
     loop_arg_t *la = req->arg;
     gw_admit_t *admit = la->srv->admit;
-    int64_t lag = door_lag(la);
+    int64_t lag = door_lag(la, 1);
     gw_admit_door_t door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
 
     if (door != GW_ADMIT_DOOR_OPEN) {
@@ -156,7 +159,7 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
 {
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
-    int64_t lag = door_lag(la);
+    int64_t lag = door_lag(la, 0);
 
     if (h2o_now(la->loop) - la->shed_at_ms < DOOR_SHEDDING_MS && la->shed_lag > lag)
         lag = la->shed_lag;
