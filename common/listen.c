@@ -139,6 +139,18 @@ yc_listen_door_state_t *yc_listen_door_start(h2o_loop_t *loop, int fd, const yc_
     return d;
 }
 
+void yc_listen_door_free(yc_listen_door_state_t *d)
+{
+    if (d == NULL)
+        return;
+    if (h2o_timeout_is_linked(&d->resume))
+        h2o_timeout_unlink(&d->resume);
+    h2o_timeout_dispose(d->loop, &d->pause);
+    h2o_socket_read_stop(d->listener);
+    h2o_socket_close(d->listener); /* closes fd */
+    free(d);
+}
+
 uint64_t yc_listen_door_refused(const yc_listen_door_state_t *d)
 {
     return atomic_load(&((yc_listen_door_state_t *)d)->refused);

@@ -38,8 +38,10 @@ typedef struct {
 typedef struct yc_listen_door_state yc_listen_door_state_t;
 
 /* Accepts on fd (listening, non-blocking) from the calling loop's thread through door (copied).
- * NULL on -ENOMEM. The listener lives as long as the loop. */
+ * NULL on -ENOMEM. */
 yc_listen_door_state_t *yc_listen_door_start(h2o_loop_t *loop, int fd, const yc_listen_door_t *door);
+/* Stops accepting, closes the listening socket and frees d; on the loop's thread. */
+void yc_listen_door_free(yc_listen_door_state_t *d);
 
 /* Connections answered and closed by the door so far (any thread). */
 uint64_t yc_listen_door_refused(const yc_listen_door_state_t *d);

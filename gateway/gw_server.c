@@ -95,8 +95,11 @@ typedef struct {
  * the loop's lag short. */
 #define DOOR_SHEDDING_MS 100
 
-/* Requests one iteration must have brought before its age counts as lag. */
+/* Requests one iteration must have brought before its age counts as lag, and by how much the age
+ * is divided: a burst the loop clears within DOOR_BURST_FACTOR times shed_lag_ms (200 GETs at
+ * once, each a few tens of microseconds) is a burst, not a standing queue, and is not shed. */
 #define DOOR_BUSY_ITERATION 16
+#define DOOR_BURST_FACTOR   4
 
 static uint32_t draw(loop_arg_t *la)
 {
@@ -115,7 +118,8 @@ static size_t loop_connections(loop_arg_t *la)
 }
 
 /* How far behind the loop is for the door: its lag (the smoothed length of its iterations), or
- * the age of the iteration running now once it brought DOOR_BUSY_ITERATION requests or more. An
+ * the age of the iteration running now (over DOOR_BURST_FACTOR) once it brought
+ * DOOR_BUSY_ITERATION requests or more. An
  * iteration can serve thousands (pipelined requests, a full poll of ready connections) before the
  * smoothed length hears of it; a long iteration that brought few requests is the scheduler's
  * doing, and one that accepted many connections is a connection burst, which costs little and
@@ -131,7 +135,7 @@ static int64_t door_lag(loop_arg_t *la, int request)
         la->iter_requests = 0;
     }
     if ((la->iter_requests += request != 0) >= DOOR_BUSY_ITERATION) {
-        int64_t age = yc_server_iteration_age_ns(la->jobs);
+        int64_t age = yc_server_iteration_age_ns(la->jobs) / DOOR_BURST_FACTOR;
         lag = age > lag ? age : lag;
     }
     return lag;
@@ -153,15 +157,18 @@ static void on_request(yc_http_req_t *req)
     gw_s3_serve(&la->srv->env, la->jobs, req);
 }
 
-/* The door at accept: a loop that sheds (or shed a request within DOOR_SHEDDING_MS) and holds
- * shed_connections answers a new connection at once and closes it. */
+/* The door at accept: a loop that shed a request within DOOR_SHEDDING_MS, still sheds and holds
+ * shed_connections answers a new connection at once and closes it. Only a loop shedding requests
+ * does: connections alone, by the tens of thousands, are held (idle ones cost no CPU). */
 static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
 {
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
-    int64_t lag = door_lag(la, 0);
 
-    if (h2o_now(la->loop) - la->shed_at_ms < DOOR_SHEDDING_MS && la->shed_lag > lag)
+    if (h2o_now(la->loop) - la->shed_at_ms >= DOOR_SHEDDING_MS)
+        return 0;
+    int64_t lag = door_lag(la, 0);
+    if (la->shed_lag > lag)
         lag = la->shed_lag;
     if (gw_admit_door_accept(admit, lag, loop_connections(la), draw(la)) == GW_ADMIT_DOOR_OPEN)
         return 0;
