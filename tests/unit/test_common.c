@@ -376,11 +376,9 @@ static ssize_t door_round(h2o_loop_t *loop, uint16_t port, door_test_t *t, char 
     return n;
 }
 
-static h2o_loop_t *door_loop; /* made once, kept for the process (h2o frees sockets in its runs) */
-
 TEST(test_listen_door_answers_and_closes_or_serves)
 {
-    h2o_loop_t *loop = door_loop = h2o_evloop_create();
+    h2o_loop_t *loop = h2o_evloop_create();
     int fd = yc_listen_open("127.0.0.1", 0);
     struct sockaddr_in sa;
     socklen_t len = sizeof(sa);
@@ -406,6 +404,7 @@ TEST(test_listen_door_answers_and_closes_or_serves)
     yc_listen_door_free(d);
     for (int i = 0; i < 3; i++)
         h2o_evloop_run(loop, 1); /* h2o frees closed sockets in its next run */
+    h2o_evloop_destroy(loop);
 }
 
 /* A loop whose every iteration takes 20 ms: its timer re-arms itself and sleeps. */
