@@ -11,12 +11,19 @@
 # fast they came (shed p50/p99), other errors, arrivals the generator could not send because every
 # connection was busy (missed), and the gateway's RSS and peak RSS (VmHWM); after each, whether the
 # gateway is still alive. Loopback only; the whole run takes about a minute and a half.
+# Besides what the generator sees, the gateway's own time per answer (its access log's duration:
+# from the head read to the answer handed to the socket) for admitted GETs and for 503s, and at the
+# end its shed counters by reason (/metrics): the generator's latencies include the time a request
+# waits in the kernel for the loop to read it, which on a machine shared with the generator is
+# mostly the cores' queue.
 #
 # Results go to bench/results/<date>-overload.md (YC_OVERLOAD_OUT to write elsewhere), with the
 # machine's load before and after: two shared cores make every figure depend on what else runs.
 # Environment: YC_OVERLOAD_DURATION (seconds per measured step, default 8), YC_OVERLOAD_WARMUP
 # (default 2), YC_OVERLOAD_LABEL (what the build is, for the results' title), YC_OVERLOAD_GW_ARGS
-# (extra yc-gateway arguments, e.g. "--max-inflight 256").
+# (extra yc-gateway arguments, e.g. "--max-inflight 256" or "--shed-lag-ms 0" for no door),
+# YC_OVERLOAD_GEN_NICE (a nice value for the generator, default 0: with 10 it yields the cores to
+# the gateway, a rough stand-in for clients on other machines).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -26,6 +33,7 @@ WARMUP=${YC_OVERLOAD_WARMUP:-2}
 CONNS10=${YC_OVERLOAD_CONNS_10:-1000}
 CONNS100=${YC_OVERLOAD_CONNS_100:-5000}
 LABEL=${YC_OVERLOAD_LABEL:-}
+GEN_NICE=${YC_OVERLOAD_GEN_NICE:-0}
 OUT=${YC_OVERLOAD_OUT:-bench/results/$(date +%F)-overload.md}
 read -r -a extra_args <<<"${YC_OVERLOAD_GW_ARGS:-}"
 
@@ -52,13 +60,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+status_port=$(free_port)
 endpoint=127.0.0.1:$port
 YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export YC_ROOT_USER YC_ROOT_PASSWORD
 mkdir -p "$tmp/data"
-"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" "${extra_args[@]}" >"$tmp/gateway.log" 2>&1 &
+"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --status-listen "127.0.0.1:$status_port" \
+    "${extra_args[@]}" >"$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 1 200); do # up to 20 s
     kill -0 "$gw_pid" 2>/dev/null || { echo "overload.sh: yc-gateway exited:" >&2; cat "$tmp/gateway.log" >&2; exit 1; }
@@ -72,19 +83,36 @@ mem() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$gw_pid/sta
 alive() { kill -0 "$gw_pid" 2>/dev/null && echo yes || echo NO; }
 
 gen() { # gen -- yc-bench arguments; prints its key=value line
-    "$BIN/yc-bench" --endpoint "$endpoint" --bucket overload --size 4k --keys 2000 --prefix o4k- "$@" 2>>"$tmp/gen.err" || true
+    nice -n "$GEN_NICE" "$BIN/yc-bench" --endpoint "$endpoint" --bucket overload --size 4k --keys 2000 --prefix o4k- \
+        "$@" 2>>"$tmp/gen.err" || true
+}
+
+# The gateway's own durations (ms) of the access-log lines after line $1: "admitted p50 p99 shed p50 p99"
+# ("-" when none). Admitted: GetObject 200; shed: 503 SlowDown.
+log_lines() { grep -c '^{' "$tmp/gateway.log" 2>/dev/null || echo 0; }
+server_times() {
+    grep '^{' "$tmp/gateway.log" | tail -n +"$(($1 + 1))" | awk '
+        function dur(line) { match(line, /"duration_ms":[0-9.e+-]+/); return substr(line, RSTART + 14, RLENGTH - 14) + 0 }
+        /"status":200/ && /"operation":"GetObject"/ { print "a", dur($0) }
+        /"status":503/ { print "s", dur($0) }' | sort -k1,1 -k2,2n | awk '
+        { v[$1, ++n[$1]] = $2 }
+        function pct(c, p,   i) { if (n[c] == 0) return "-"; i = int(n[c] * p / 100); if (i < 1) i = 1; return sprintf("%.3f", v[c, i]) }
+        END { print pct("a", 50), pct("a", 99), pct("s", 50), pct("s", 99) }'
 }
 
 rows=$tmp/rows.md
 : >"$rows"
 unloaded_p99=
-# row LABEL RATE LINE: one line of the table
+# row LABEL RATE LINE [FROM]: one line of the table (FROM: the access-log lines before the step)
 row() {
-    local label=$1 rate=$2 line=$3 secs ok shed missed offered errors other ratio sent sp50 sp99
+    local label=$1 rate=$2 line=$3 from=${4:-} secs ok shed missed offered errors other ratio sent sp50 sp99 st
     if [ -z "$line" ]; then
-        echo "| $label | $rate | no result (the generator failed) | | | | | | | | | | | $(alive) |" >>"$rows"
+        echo "| $label | $rate | no result (the generator failed) | | | | | | | | | | | | | $(alive) |" >>"$rows"
         return
     fi
+    st="- - - -"
+    [ -n "$from" ] && st=$(server_times "$from")
+    read -r st_a50 st_a99 st_s50 st_s99 <<<"$st"
     secs=$(value secs "$line")
     ok=$(value ops "$line")
     shed=$(value shed "$line")
@@ -97,11 +125,11 @@ row() {
     sp99=$(value shed_p99_ms "$line")
     sent=$(awk -v o="${offered:-}" -v m="${missed:-0}" -v s="$secs" 'BEGIN { if (o == "" || s <= 0) print "-"; else printf "%.0f", (o - m) / s }')
     ratio=$(awk -v p="$(value p99_ms "$line")" -v u="$unloaded_p99" 'BEGIN { if (u > 0 && p > 0) printf "%.1fx", p / u; else print "-" }')
-    printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s MiB / %s MiB | %s |\n' \
+    printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s MiB / %s MiB | %s |\n' \
         "$label" "$rate" "$sent" "$(value conns "$line")" "$(awk -v o="$ok" -v s="$secs" 'BEGIN { print (s > 0 ? o / s : 0) }')" \
         "$(value p50_ms "$line")" "$(value p99_ms "$line")" "$ratio" \
         "$(awk -v n="$shed" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
-        "${sp50:--} / ${sp99:--}" \
+        "${sp50:--} / ${sp99:--}" "$st_a50 / $st_a99" "$st_s50 / $st_s99" \
         "$other" "${missed:--}${offered:+ of $offered}" "$(value max_ms "$line")" "$(mem VmRSS)" "$(mem VmHWM)" \
         "$(alive)" >>"$rows"
 }
@@ -109,36 +137,48 @@ row() {
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 top_start=$(ps -eo pcpu,comm --sort=-pcpu | sed -n '2,6p' | awk '{ printf "%s %s%%, ", $2, $1 }')
 echo "== populate" >&2
-gen --create-bucket --op fill --connections 64 --duration 60 >/dev/null
+# a fill on a shared machine may itself be shed (503): fill again until every key is there
+for attempt in 1 2 3 4 5; do
+    fill_line=$(gen --create-bucket --op fill --connections 8 --duration 60)
+    [ "$(value errors "$fill_line")" = 0 ] && break
+    echo "populate: attempt $attempt had errors ($(value errors "$fill_line")); again" >&2
+    sleep 1
+done
 d=(--duration "$DURATION" --warmup "$WARMUP")
 
 echo "== capacity" >&2
+from=$(log_lines)
 cap_line=$(gen --op get --verify --connections 64 "${d[@]}")
 echo "$cap_line" >&2
 cap=$(value ops_s "$cap_line")
 cap=${cap%.*}
 [ -n "$cap" ] && [ "$cap" -gt 0 ] || { echo "overload.sh: no capacity measured" >&2; exit 1; }
-row "capacity (closed loop)" "-" "$cap_line"
+row "capacity (closed loop)" "-" "$cap_line" "$from"
 
 echo "== unloaded: $((cap / 2)) requests/s" >&2
+from=$(log_lines)
 line=$(gen --op get --verify --connections 64 --threads 1 --rate $((cap / 2)) "${d[@]}")
 echo "$line" >&2
 unloaded_p99=$(value p99_ms "$line")
-row "unloaded (C/2)" $((cap / 2)) "$line"
+row "unloaded (C/2)" $((cap / 2)) "$line" "$from"
 
 echo "== 10x: $((cap * 10)) requests/s on $CONNS10 connections" >&2
+from=$(log_lines)
 line=$(gen --op get --verify --connections "$CONNS10" --threads 2 --rate $((cap * 10)) --timeout 10 "${d[@]}")
 echo "$line" >&2
-row "10x" $((cap * 10)) "$line"
+row "10x" $((cap * 10)) "$line" "$from"
 
 echo "== 100x: $((cap * 100)) requests/s on $CONNS100 connections" >&2
+from=$(log_lines)
 line=$(gen --op get --verify --connections "$CONNS100" --threads 2 --rate $((cap * 100)) --timeout 10 "${d[@]}")
 echo "$line" >&2
-row "100x" $((cap * 100)) "$line"
+row "100x" $((cap * 100)) "$line" "$from"
 
 echo "== after: a closed-loop run at 64 connections" >&2
+from=$(log_lines)
 line=$(gen --op get --verify --connections 64 --duration 3 --warmup 1)
-row "after (closed loop)" "-" "$line"
+row "after (closed loop)" "-" "$line" "$from"
+shed_counts=$(curl -s "http://127.0.0.1:$status_port/metrics" 2>/dev/null | awk '/^yc_requests_shed_total/ { printf "%s%s", sep, $0; sep = ", " }')
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 survived="yes (running at the end)"
@@ -162,11 +202,16 @@ reached the gateway (bounded by connections / latency, and by the generator's sh
         "the admitted (2xx, verified) requests, the ratio against the unloaded p99; shed = 503 answers per" \
         "second and their latency; other errors = neither 2xx nor 503 (network errors, timeouts included)."
     echo
-    echo "| step | offered/s | sent/s | conns | admitted/s | p50 ms | p99 ms | p99 / unloaded | shed/s | shed p50 / p99 ms | other errors | missed | max ms | RSS / peak | alive |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "Columns \"gateway ms\" are the gateway's own time per answer (access log: from the head read to the answer" \
+        "handed to the socket), p50 / p99, for the admitted GETs and for the 503s."
+    echo
+    echo "| step | offered/s | sent/s | conns | admitted/s | p50 ms | p99 ms | p99 / unloaded | shed/s | shed p50 / p99 ms | gateway ms admitted | gateway ms shed | other errors | missed | max ms | RSS / peak | alive |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     cat "$rows"
     echo
-    echo "Gateway survived: $survived. Peak RSS $(mem VmHWM) MiB."
+    echo "Gateway survived: $survived. Peak RSS $(mem VmHWM) MiB. Generator niceness: $GEN_NICE."
+    echo
+    echo "Shed by reason over the whole run (/metrics): ${shed_counts:-not read}."
     if [ -s "$tmp/gen.err" ]; then
         echo
         echo "Generator notes (first lines):"

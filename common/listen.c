@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,4 +56,102 @@ h2o_socket_t *yc_listen_start(h2o_loop_t *loop, int fd, h2o_accept_ctx_t *ctx)
     listener->data = ctx;
     h2o_socket_read_start(listener, on_accept);
     return listener;
+}
+
+/* ---------------------------------------------------------------- accepting with a door */
+
+#define DOOR_BATCH 64 /* connections accepted per readiness of the listener */
+
+struct yc_listen_door_state {
+    yc_listen_door_t door;
+    h2o_loop_t *loop;
+    h2o_socket_t *listener;
+    int fd;
+    h2o_timeout_t pause;
+    h2o_timeout_entry_t resume;
+    atomic_uint_fast64_t refused;
+};
+
+static void door_on_accept(h2o_socket_t *listener, const char *err);
+
+/* Writes the answer and closes; everything here is non-blocking and fits the socket's buffer. */
+static void door_refuse(int fd, const char *answer, size_t len)
+{
+    char drop[4096];
+
+    /* what came already (a request head, a bounded look at a body): closed unread, it resets */
+    for (int i = 0; i < 4 && read(fd, drop, sizeof(drop)) > 0; i++)
+        ;
+    ssize_t sent = write(fd, answer, len);
+    (void)sent; /* a client already gone has nothing to be told */
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
+static void door_on_accept(h2o_socket_t *listener, const char *err)
+{
+    yc_listen_door_state_t *d = listener->data;
+    char answer[YC_LISTEN_ANSWER_MAX];
+    int one = 1;
+
+    if (err != NULL)
+        return;
+    for (int i = 0; i < DOOR_BATCH; i++) {
+        int fd = accept4(d->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                h2o_socket_read_stop(d->listener);
+                h2o_timeout_link(d->loop, &d->pause, &d->resume);
+            }
+            return;
+        }
+        size_t n = d->door.refuse != NULL ? d->door.refuse(d->door.arg, fd, answer, sizeof(answer)) : 0;
+        if (n > 0) {
+            door_refuse(fd, answer, n <= sizeof(answer) ? n : sizeof(answer));
+            atomic_fetch_add(&d->refused, 1);
+            continue;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        d->door.serve(d->door.arg, h2o_evloop_socket_create(d->loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION));
+    }
+}
+
+static void door_on_resume(h2o_timeout_entry_t *e)
+{
+    yc_listen_door_state_t *d = H2O_STRUCT_FROM_MEMBER(yc_listen_door_state_t, resume, e);
+    h2o_socket_read_start(d->listener, door_on_accept);
+}
+
+yc_listen_door_state_t *yc_listen_door_start(h2o_loop_t *loop, int fd, const yc_listen_door_t *door)
+{
+    yc_listen_door_state_t *d = calloc(1, sizeof(*d));
+
+    if (d == NULL)
+        return NULL;
+    d->door = *door;
+    d->loop = loop;
+    d->fd = fd;
+    h2o_timeout_init(loop, &d->pause, YC_LISTEN_PAUSE_MS);
+    d->resume.cb = door_on_resume;
+    d->listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    d->listener->data = d;
+    h2o_socket_read_start(d->listener, door_on_accept);
+    return d;
+}
+
+void yc_listen_door_free(yc_listen_door_state_t *d)
+{
+    if (d == NULL)
+        return;
+    if (h2o_timeout_is_linked(&d->resume))
+        h2o_timeout_unlink(&d->resume);
+    h2o_timeout_dispose(d->loop, &d->pause);
+    h2o_socket_read_stop(d->listener);
+    h2o_socket_close(d->listener); /* closes fd */
+    free(d);
+}
+
+uint64_t yc_listen_door_refused(const yc_listen_door_state_t *d)
+{
+    return atomic_load(&((yc_listen_door_state_t *)d)->refused);
 }

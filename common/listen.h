@@ -14,6 +14,38 @@
 #include <h2o.h>
 #include <stdint.h>
 
+/* Accepting with a door: a server that must be able to turn connections away at once, cheaply
+ * and with an answer, accepts through yc_listen_door_start. Each accepted descriptor is shown to
+ * refuse() first, before anything is made for it; when refuse writes an answer into buf (its
+ * length returned), the connection gets those bytes and is closed: what it already sent is read
+ * and dropped first, so that the close sends a FIN behind the answer rather than a reset that
+ * could destroy it; a request sent later meets the reset (HTTP allows a server to close after a
+ * response; clients retry a 503 either way). Otherwise the connection is made an h2o socket of
+ * the loop and handed to serve (which owns it). Out of descriptors, the listener rests
+ * YC_LISTEN_PAUSE_MS rather than spin on a readiness it cannot take. */
+#define YC_LISTEN_PAUSE_MS   100
+#define YC_LISTEN_ANSWER_MAX 1024
+
+typedef struct {
+    /* 0: serve the connection; n > 0: answer it with buf[0..n) and close it. fd is the new
+     * connection's (for getpeername); cap is YC_LISTEN_ANSWER_MAX. */
+    size_t (*refuse)(void *arg, int fd, char *buf, size_t cap);
+    /* Serves an admitted connection (an h2o socket of the loop, TCP_NODELAY set). */
+    void (*serve)(void *arg, h2o_socket_t *sock);
+    void *arg;
+} yc_listen_door_t;
+
+typedef struct yc_listen_door_state yc_listen_door_state_t;
+
+/* Accepts on fd (listening, non-blocking) from the calling loop's thread through door (copied).
+ * NULL on -ENOMEM. */
+yc_listen_door_state_t *yc_listen_door_start(h2o_loop_t *loop, int fd, const yc_listen_door_t *door);
+/* Stops accepting, closes the listening socket and frees d; on the loop's thread. */
+void yc_listen_door_free(yc_listen_door_state_t *d);
+
+/* Connections answered and closed by the door so far (any thread). */
+uint64_t yc_listen_door_refused(const yc_listen_door_state_t *d);
+
 /* Opens a non-blocking IPv4 listening socket on host:port with SO_REUSEPORT; fd or -errno. */
 int yc_listen_open(const char *host, uint16_t port);
 

@@ -4,7 +4,22 @@
 #include <stdatomic.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+/* The loops' lag. h2o stamps every iteration with the wall clock in milliseconds (h2o_now) right
+ * after its poll returns; every event served in the iteration was ready at that moment, so at the
+ * iteration's end "now less the stamp" is how long its last event waited behind the others. The
+ * lengths of the iterations, smoothed, are how long an event that becomes ready now will wait:
+ * that is the lag. Smoothed, because one iteration stretched by the scheduler (another process
+ * took the core) is noise, not load; a loop that stays behind moves the average within a few
+ * iterations. The stamp is truncated to the millisecond: a lag reads up to 1 ms long.
+ *
+ * What it leaves out, on purpose: the time the loop's thread waits for a core before its poll
+ * returns. A timer's lateness would count it, and was tried: on a machine whose cores other
+ * processes keep busy it reads several milliseconds with no request in sight, and shedding our
+ * requests frees none of their CPU. The lag is what this loop's own work makes events wait. */
+#define LAG_SHIFT 3 /* the smoothed length moves 1/8 of the way to each iteration's length */
 
 typedef struct {
     yc_server_t *srv;
@@ -14,6 +29,8 @@ typedef struct {
     yc_loop_t loop;
     h2o_socket_t *listener;
     int fd;
+    h2o_loop_t *h2o_loop;
+    _Atomic int64_t lag_ns; /* iterations' length, smoothed (written by the loop's thread only) */
 } loop_thread_t;
 
 typedef struct {
@@ -71,6 +88,35 @@ int yc_server_listen(yc_server_t *s, const char *host, uint16_t port, size_t nlo
     return 0;
 }
 
+static int64_t wall_ns(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL); /* the clock h2o stamps iterations with */
+    return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+/* Since the running iteration's poll returned (0 when the stamp is ahead, the clock stepped). */
+static int64_t iteration_age_ns(h2o_loop_t *loop)
+{
+    int64_t age = wall_ns() - (int64_t)h2o_now(loop) * 1000000;
+    return age > 0 ? age : 0;
+}
+
+/* Runs the loop until the server stops, smoothing the iterations' lengths into lt->lag_ns. */
+static void run_loop(loop_thread_t *lt, h2o_loop_t *loop)
+{
+    yc_server_t *s = lt->srv;
+
+    lt->h2o_loop = loop;
+    while (!atomic_load(&s->stopping)) {
+        h2o_evloop_run(loop, INT32_MAX);
+        int64_t len = iteration_age_ns(loop), lag = atomic_load_explicit(&lt->lag_ns, memory_order_relaxed);
+        if (len > 60LL * 1000000000)
+            len = 60LL * 1000000000; /* a stepped clock is no iteration */
+        atomic_store_explicit(&lt->lag_ns, lag + ((len - lag) >> LAG_SHIFT), memory_order_relaxed);
+    }
+}
+
 static void *loop_main(void *arg)
 {
     loop_thread_t *lt = arg;
@@ -78,11 +124,11 @@ static void *loop_main(void *arg)
 
     if (s->cfg.on_loop != NULL) {
         h2o_loop_t *loop = h2o_evloop_create();
+        lt->h2o_loop = loop;
         yc_loop_init(&lt->loop, loop);
         if (s->cfg.on_loop(s->cfg.arg, loop, &lt->loop, lt->fd, (size_t)(lt - s->loops)) != 0)
             return NULL;
-        while (!atomic_load(&s->stopping))
-            h2o_evloop_run(loop, INT32_MAX);
+        run_loop(lt, loop);
         return NULL;
     }
     h2o_context_init(&lt->ctx, h2o_evloop_create(), &s->globalconf);
@@ -90,8 +136,7 @@ static void *loop_main(void *arg)
     lt->accept_ctx.ctx = &lt->ctx;
     lt->accept_ctx.hosts = s->globalconf.hosts;
     lt->listener = yc_listen_start(lt->ctx.loop, lt->fd, &lt->accept_ctx);
-    while (!atomic_load(&s->stopping))
-        h2o_evloop_run(lt->ctx.loop, INT32_MAX);
+    run_loop(lt, lt->ctx.loop);
     return NULL;
 }
 
@@ -114,6 +159,18 @@ yc_loop_t *yc_server_loop_of(h2o_req_t *req)
 {
     loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, ctx, req->conn->ctx);
     return &lt->loop;
+}
+
+int64_t yc_server_iteration_age_ns(yc_loop_t *jobs)
+{
+    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, loop, jobs);
+    return lt->h2o_loop != NULL ? iteration_age_ns(lt->h2o_loop) : 0;
+}
+
+int64_t yc_server_loop_lag_ns(yc_loop_t *jobs)
+{
+    loop_thread_t *lt = H2O_STRUCT_FROM_MEMBER(loop_thread_t, loop, jobs);
+    return atomic_load_explicit(&lt->lag_ns, memory_order_relaxed);
 }
 
 void yc_server_stop(yc_server_t *s)

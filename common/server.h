@@ -48,6 +48,15 @@ size_t yc_server_started(const yc_server_t *s);
 /* The job queue of the loop a request came in on: the loop a worker's job for it goes back to.
  * For requests of a yc_server_t only. */
 yc_loop_t *yc_server_loop_of(h2o_req_t *req);
+/* How long ready events wait on a loop of a yc_server_t, in ns: the smoothed length of its last
+ * iterations (from its poll's return to the end of its callbacks); millisecond precision, reads
+ * up to 1 ms long. jobs is the loop's queue as on_loop got it; any thread may ask (the basis of
+ * load shedding: the loop itself asks when a request or a connection comes). */
+int64_t yc_server_loop_lag_ns(yc_loop_t *jobs);
+/* How long the iteration the loop of jobs runs has been running (since its poll returned), in ns,
+ * millisecond precision. The loop's own thread only. A long one is a loop behind — or a thread
+ * the scheduler paused: the caller tells them apart (e.g. by the work it saw in the iteration). */
+int64_t yc_server_iteration_age_ns(yc_loop_t *jobs);
 /* Makes every loop end after the events it is woken for next (it takes no more connections). */
 void yc_server_stop(yc_server_t *s);
 /* Frees s when no loop was started, closing its sockets. Loops that run are left to the exit that

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -68,6 +69,9 @@ struct gw_admit {
     admit_key_t **by_count; /* by_count[n]: keys with n waiters (n >= 1), queue_max + 1 heads */
     size_t longest;         /* highest n with by_count[n] non-empty; 0: nobody waits */
     gw_admit_stats_t st;
+    /* the door's, outside the lock */
+    _Atomic int64_t client_shed_ns; /* when a client request was last shed */
+    atomic_uint_fast64_t door_shed, door_closed, door_accept;
 };
 
 const int64_t gw_admit_wait_bounds_ns[GW_ADMIT_WAIT_BUCKETS - 1] = {
@@ -88,6 +92,13 @@ void gw_admit_config_defaults(gw_admit_config_t *cfg)
     cfg->background_max = DEFAULT_SLOTS / 16;
     cfg->background_deadline_ns = 1000LL * 1000 * 1000;
     cfg->retry_after_s = 1;
+    /* a few times what an iteration of an unloaded loop takes (well under a millisecond), so
+     * that shedding starts before the loop's lag dominates a small request's latency */
+    cfg->door_lag_ns = 5 * 1000 * 1000;
+    cfg->door_connections = 256;
+    /* a quarter of the background deadline: a heal that waited out one spell of shedding still
+     * gets its slot before its deadline; under sustained shedding it never does */
+    cfg->background_yield_ns = 250LL * 1000 * 1000;
 }
 
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)
@@ -98,6 +109,8 @@ void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)
     out->queue_max = gw->queue_max;
     out->queue_deadline_ns = (int64_t)gw->queue_deadline_ms * 1000 * 1000;
     out->background_max = gw->max_inflight / 16 > 0 ? gw->max_inflight / 16 : 1;
+    out->door_lag_ns = (int64_t)gw->shed_lag_ms * 1000 * 1000;
+    out->door_connections = gw->shed_connections;
 }
 
 int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
@@ -118,6 +131,7 @@ int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
         return -ENOMEM;
     }
     pthread_mutex_init(&a->mutex, NULL);
+    atomic_init(&a->client_shed_ns, INT64_MIN / 2);
     *out = a;
     return 0;
 }
@@ -361,9 +375,22 @@ static void wake_add(wakes_t *w, gw_admit_ticket_t *t, int result)
 }
 
 /* Sheds a waiting ticket for reason; its wake goes into w. */
+/* Background work may take a slot now: no client request was shed lately. */
+static int background_may_run(gw_admit_t *a, int64_t now)
+{
+    return now - atomic_load_explicit(&a->client_shed_ns, memory_order_relaxed) >= a->cfg.background_yield_ns;
+}
+
+static void note_client_shed(gw_admit_t *a, int64_t now)
+{
+    atomic_store_explicit(&a->client_shed_ns, now, memory_order_relaxed);
+}
+
 static void shed_waiting(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_shed_t reason, wakes_t *w)
 {
     admit_key_t *k = t->key;
+    if (k->cls == GW_ADMIT_CLIENT)
+        note_client_shed(a, a->cfg.now_ns());
     wait_remove(a, t);
     t->shed = reason;
     a->st.shed[reason]++;
@@ -401,7 +428,8 @@ static int dispatch(gw_admit_t *a, int64_t now, wakes_t *w)
     }
     while (a->st.inflight < a->cfg.max_inflight) {
         admit_key_t *k = a->ring[GW_ADMIT_CLIENT];
-        if (k == NULL && a->st.inflight_class[GW_ADMIT_BACKGROUND] < a->cfg.background_max)
+        if (k == NULL && a->st.inflight_class[GW_ADMIT_BACKGROUND] < a->cfg.background_max &&
+            background_may_run(a, now))
             k = a->ring[GW_ADMIT_BACKGROUND];
         if (k == NULL)
             break;
@@ -453,12 +481,15 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
     if (k == NULL) {
         ret = GW_ENOMEM;
     } else if (a->st.inflight < a->cfg.max_inflight && k->inflight < key_limit(a, k) && k->nwait == 0 &&
-               (cls == GW_ADMIT_CLIENT || a->st.inflight_class[cls] < a->cfg.background_max)) {
+               (cls == GW_ADMIT_CLIENT ||
+                (a->st.inflight_class[cls] < a->cfg.background_max && background_may_run(a, now)))) {
         account_admit(a, k, 0);
         t->key = k;
         t->state = T_ADMITTED;
         ret = GW_ADMIT_OK;
     } else if (a->st.queued < a->cfg.queue_max) {
+        if (cls == GW_ADMIT_BACKGROUND && !background_may_run(a, now))
+            a->st.background_yields++;
         wait_push(a, k, t, now);
         ret = GW_ADMIT_QUEUED;
     } else if (a->longest > k->nwait + 1) {
@@ -470,6 +501,8 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
     } else {
         t->shed = GW_ADMIT_SHED_QUEUE_FULL;
         a->st.shed[GW_ADMIT_SHED_QUEUE_FULL]++;
+        if (cls == GW_ADMIT_CLIENT)
+            note_client_shed(a, now);
         key_put(a, k);
         ret = GW_ESLOWDOWN;
     }
@@ -535,6 +568,49 @@ void gw_admit_stats(gw_admit_t *a, gw_admit_stats_t *out)
     pthread_mutex_lock(&a->mutex);
     *out = a->st;
     pthread_mutex_unlock(&a->mutex);
+    out->door_shed = atomic_load(&a->door_shed);
+    out->door_closed = atomic_load(&a->door_closed);
+    out->door_accept = atomic_load(&a->door_accept);
+}
+
+/* ---------------------------------------------------------------- the door */
+
+/* 1 when a loop lagging lag_ns sheds this call: none up to the bound, all but the floor past
+ * twice it, and in between a share growing linearly, drawn with rnd. */
+static int door_sheds(const gw_admit_t *a, int64_t lag_ns, uint32_t rnd)
+{
+    int64_t bound = a->cfg.door_lag_ns;
+    uint64_t top = UINT32_MAX - (UINT32_MAX >> GW_ADMIT_DOOR_FLOOR_SHIFT);
+
+    if (bound <= 0 || lag_ns <= bound)
+        return 0;
+    if (lag_ns >= 2 * bound)
+        return (uint64_t)rnd < top;
+    /* share = top * (lag - bound) / bound, in 32-bit fixed point */
+    uint64_t share = (uint64_t)(lag_ns - bound) * top / (uint64_t)bound;
+    return (uint64_t)rnd < share;
+}
+
+gw_admit_door_t gw_admit_door(gw_admit_t *a, int64_t lag_ns, size_t connections, uint32_t rnd)
+{
+    if (!door_sheds(a, lag_ns, rnd))
+        return GW_ADMIT_DOOR_OPEN;
+    note_client_shed(a, a->cfg.now_ns());
+    atomic_fetch_add(&a->door_shed, 1);
+    if (connections > a->cfg.door_connections) {
+        atomic_fetch_add(&a->door_closed, 1);
+        return GW_ADMIT_DOOR_CLOSE;
+    }
+    return GW_ADMIT_DOOR_SHED;
+}
+
+gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t connections, uint32_t rnd)
+{
+    if (connections < a->cfg.door_connections || !door_sheds(a, lag_ns, rnd))
+        return GW_ADMIT_DOOR_OPEN;
+    note_client_shed(a, a->cfg.now_ns());
+    atomic_fetch_add(&a->door_accept, 1);
+    return GW_ADMIT_DOOR_CLOSE;
 }
 
 /* ---------------------------------------------------------------- blocking wait */

@@ -31,6 +31,37 @@
  * tenant among the others. Key identity is the first GW_ADMIT_KEY_MAX bytes (AWS access key ids
  * are at most 128 characters).
  *
+ * The door. Slots count the work the workers do; they do not see the event loops' own CPU, and a
+ * loop that is behind makes every request wait before admission is even asked (a 4 KiB GET costs
+ * the loop more than the worker). So each loop also asks gw_admit_door, with its lag (how long
+ * ready events wait on it, common/server.h), when a request's head is in — before the request is
+ * authenticated, routed or handed to a worker — and when a connection is accepted:
+ *
+ *   - lag up to door_lag_ns: everything comes in;
+ *   - between door_lag_ns and twice that: a share grows linearly from none to all, drawn at
+ *     random per request (a smooth ramp, not a cliff that would make the loop swing between
+ *     shedding all and shedding nothing);
+ *   - past twice door_lag_ns: everything is shed but a floor of one request in
+ *     2^GW_ADMIT_DOOR_FLOOR_SHIFT. A loop can lag for reasons shedding does not remove (thousands
+ *     of connections each with a request waiting: the time to reach them all is theirs, not the
+ *     work admitted), and shedding everything would then serve nobody; the floor keeps the loop
+ *     serving at a rate it surely can while it sheds the rest.
+ *
+ * A request shed at the door is answered 503 SlowDown with Retry-After on the loop at once
+ * (the answer costs a head parse and one write). The connections a shedding loop keeps are
+ * bounded too: past door_connections of them a shed answer also closes its connection, and a new
+ * connection gets the 503 written at accept and is closed without being read — a loop cannot
+ * keep up with thousands of busy connections, and each one it drops stops costing it reads.
+ * Below that bound connections stay open (a keep-alive connection is cheaper to the client and to
+ * the loop than a new one). Idle connections are never touched: they cost no CPU.
+ *
+ * The door knows no key (the request is not authenticated yet): the loop's CPU is shared by all,
+ * and a tenant sending more requests loses more of them. Fairness between keys is the slots'.
+ *
+ * Background work yields first: after any client request was shed (at the door or from the
+ * queue), background work takes no new slot for background_yield_ns; its waiters stay queued and
+ * are shed at their deadline (the healer tries again later).
+ *
  * Threads: requests start and end on several event loops; every call is safe from any thread.
  * One mutex guards the state and is held for the bookkeeping only (a hash lookup, a few list
  * links); no callback runs under it. A freed slot is handed to the next request by calling the
@@ -74,15 +105,20 @@ typedef struct {
     size_t background_max;          /* slots background work may hold together */
     int64_t background_deadline_ns; /* a background request waits at most this long */
     uint32_t retry_after_s;         /* the Retry-After of a shed answer */
+    int64_t door_lag_ns;            /* a loop lagging more sheds at the door (twice as much: all); 0: no door */
+    size_t door_connections;        /* connections a shedding loop keeps open (per loop) */
+    int64_t background_yield_ns;    /* background takes no new slot this long after a client shed */
     int64_t (*now_ns)(void);        /* monotonic clock; NULL: yc_mono_ns (tests bring their own) */
 } gw_admit_config_t;
 
 /* Fills cfg with the defaults: 4096 slots, 1024 per key, 4096 waiting, 100 ms deadline, 1/16 of
- * the slots for background work (at least one) waiting up to 1 s, Retry-After 1. */
+ * the slots for background work (at least one) waiting up to 1 s, Retry-After 1; the door at a
+ * lag of 5 ms keeping 256 connections a loop; background yielding 250 ms after a client shed. */
 void gw_admit_config_defaults(gw_admit_config_t *cfg);
 
 /* The defaults, then the gateway's settings (max_inflight, max_inflight_per_key, queue_max,
- * queue_deadline_ms); background work gets a sixteenth of the slots, at least one. */
+ * queue_deadline_ms, shed_lag_ms, shed_connections); background work gets a sixteenth of the
+ * slots, at least one. */
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out);
 
 /* One request's place: caller's memory, from gw_admit_enter until its slot is given back, its
@@ -141,6 +177,26 @@ void gw_admit_expire(gw_admit_t *a);
  * or the wait is shed (GW_ESLOWDOWN). t is set up here; gw_admit_leave(a, t) when done. */
 int gw_admit_wait(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, const char *key, size_t key_len);
 
+/* Past twice its lag, the door lets one request in 2^this through (a sixteenth). */
+#define GW_ADMIT_DOOR_FLOOR_SHIFT 4
+
+/* The door's answers. */
+typedef enum {
+    GW_ADMIT_DOOR_OPEN = 0,  /* let it in */
+    GW_ADMIT_DOOR_SHED = 1,  /* answer 503 SlowDown, keep the connection */
+    GW_ADMIT_DOOR_CLOSE = 2, /* answer 503 SlowDown and close the connection */
+} gw_admit_door_t;
+
+/* At the door, for a request whose head is in, on a loop lagging lag_ns with connections open
+ * (this one included); rnd is a random value drawn per call (the share shed on the ramp). Takes
+ * no lock: safe and cheap on any loop. */
+gw_admit_door_t gw_admit_door(gw_admit_t *a, int64_t lag_ns, size_t connections, uint32_t rnd);
+
+/* The same for a connection just accepted (connections: those already open): GW_ADMIT_DOOR_CLOSE
+ * (write the 503 and close it) only when the loop sheds and holds door_connections or more;
+ * otherwise GW_ADMIT_DOOR_OPEN. */
+gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t connections, uint32_t rnd);
+
 /* The Retry-After, in seconds, of a shed answer. */
 uint32_t gw_admit_retry_after(const gw_admit_t *a);
 
@@ -159,7 +215,11 @@ typedef struct {
     size_t queued; /* requests waiting now */
     size_t keys;   /* keys holding or waiting for a slot now */
     uint64_t wait_hist[GW_ADMIT_WAIT_BUCKETS];
-    int64_t wait_sum_ns; /* sum of the admitted requests' waits */
+    int64_t wait_sum_ns;        /* sum of the admitted requests' waits */
+    uint64_t door_shed;         /* requests shed at the door (their connection kept or closed) */
+    uint64_t door_closed;       /* of those, the ones whose connection was closed */
+    uint64_t door_accept;       /* connections answered and closed at accept */
+    uint64_t background_yields; /* background requests kept waiting because clients were shed */
 } gw_admit_stats_t;
 
 /* A consistent copy of the counters. */

@@ -39,6 +39,10 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->queue_max = 4096;
     /* longer than a small request takes when admitted, far below an SDK's timeout */
     cfg->queue_deadline_ms = 100;
+    /* an unloaded loop's iterations take well under a millisecond: 5 ms behind is a loop that
+     * can no longer keep a small request's latency (gw_admit.h, the door) */
+    cfg->shed_lag_ms = 5;
+    cfg->shed_connections = 256;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
     cfg->presign_max_expires = 604800; /* S3's 7 days */
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
@@ -145,6 +149,13 @@ static const config_field_t config_fields[] = {
      "requests waiting for a slot, all keys together; past it 503 SlowDown at once"},
     {"queue_deadline_ms", offsetof(gw_config_t, queue_deadline_ms), 3, 1, 60000,
      "a request waiting this long for a slot is answered 503 SlowDown", "MS"},
+    {"shed_lag_ms", offsetof(gw_config_t, shed_lag_ms), 3, 0, 60000,
+     "once an event loop is this far behind, a share of new requests is answered 503 SlowDown from their head, "
+     "before authentication (15 in 16 at twice the lag; 0: never)",
+     "MS"},
+    {"shed_connections", offsetof(gw_config_t, shed_connections), 1, 1, 10000000,
+     "connections per event loop kept while it sheds; past them a shed request's connection is closed and new "
+     "connections are answered 503 SlowDown at accept"},
     {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40,
      "largest single PUT, part or copy source accepted (S3: 5G)", "BYTES"},
     {"presign_max_expires", offsetof(gw_config_t, presign_max_expires), 3, 1, 604800,

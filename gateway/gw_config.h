@@ -34,6 +34,8 @@ typedef struct {
     size_t max_inflight_per_key;  /* of those, requests of one access key (anonymous: one key) */
     size_t queue_max;             /* requests waiting for a slot; past it 503 SlowDown at once */
     uint64_t queue_deadline_ms;   /* a request waiting this long is answered 503 SlowDown */
+    uint64_t shed_lag_ms;         /* a loop this far behind sheds at the door (gw_admit.h); 0: never */
+    size_t shed_connections;      /* connections a shedding loop keeps; past them shed means closed */
     uint64_t max_object_size;     /* one PUT, part or copy source (S3: 5 GiB) */
     uint64_t presign_max_expires; /* seconds a presigned URL may stay valid (SigV4 X-Amz-Expires, SigV2 Expires
                                    * from now) */

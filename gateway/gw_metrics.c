@@ -21,10 +21,8 @@ static const char *const status_names[] = {"200", "204", "206", "301", "304", "3
 #define NSTATUS (sizeof(status_names) / sizeof(status_names[0]))
 
 static const char *const shed_names[GW_SHED__COUNT] = {
-    [GW_SHED_INFLIGHT] = "inflight",
-    [GW_SHED_KEY] = "access_key",
-    [GW_SHED_QUEUE_FULL] = "queue_full",
-    [GW_SHED_DEADLINE] = "queue_deadline",
+    [GW_SHED_INFLIGHT] = "inflight",       [GW_SHED_KEY] = "access_key",    [GW_SHED_QUEUE_FULL] = "queue_full",
+    [GW_SHED_DEADLINE] = "queue_deadline", [GW_SHED_LOOP_LAG] = "loop_lag", [GW_SHED_ACCEPT] = "accept",
 };
 
 #define NSTATES (GW_HEALTH_OFFLINE + 1)

@@ -52,6 +52,8 @@ typedef enum {
     GW_SHED_KEY,          /* the access key's share */
     GW_SHED_QUEUE_FULL,   /* no room in the admission queue */
     GW_SHED_DEADLINE,     /* waited in the queue past its deadline */
+    GW_SHED_LOOP_LAG,     /* at the door, from its head: its event loop was behind (gw_admit.h) */
+    GW_SHED_ACCEPT,       /* a connection answered at accept: its loop was behind and full */
     GW_SHED__COUNT
 } gw_shed_reason_t;
 

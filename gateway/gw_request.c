@@ -108,6 +108,11 @@ static void next_request_id(gw_env_t *env, char out[17])
     out[16] = '\0';
 }
 
+void gw_request_next_id(gw_env_t *env, char out[17])
+{
+    next_request_id(env, out);
+}
+
 /* "address:port" of the client, "[v6]:port" for IPv6; "-" when unknown. */
 static void format_client(const gw_req_t *r, char *out, size_t cap)
 {

@@ -280,6 +280,8 @@ void gw_add_header(gw_ctx_t *ctx, const char *name, const char *value, size_t le
 void gw_add_header_str(gw_ctx_t *ctx, const char *name, const char *value);
 /* First request header called name (lowercase), {NULL,0} when absent. */
 h2o_iovec_t gw_header(const gw_ctx_t *ctx, const char *name);
+/* The next request id (16 hex digits and a NUL), for answers made without a context. */
+void gw_request_next_id(gw_env_t *env, char out[17]);
 /* The HTTP reason phrase of a status. */
 const char *gw_reason(int status);
 

@@ -14,6 +14,12 @@
  * they live apart, and they pass neither S3 authentication nor admission control: monitoring
  * must answer while the gateway sheds load. Every loop also runs a timer that lets admission
  * control shed the waiters whose deadline passed (a quiet gateway has no enter or leave to do it).
+ *
+ * Admission's door (gw_admit.h) is wired here, where requests and connections first appear: the
+ * S3 listener accepts through common/listen.h's door, which asks gw_admit_door_accept with the
+ * loop's lag (common/server.h) and its connections before anything is made for a connection, and
+ * every request is shown to gw_admit_door as soon as its head is in, before the router sees it.
+ * What the door sheds is answered by gw_shed.h on the loop.
  */
 #include "gateway/gw_server.h"
 #include "common/listen.h"
@@ -29,6 +35,7 @@
 #include "gateway/gw_ready.h"
 #include "gateway/gw_request.h"
 #include "gateway/gw_s3.h"
+#include "gateway/gw_shed.h"
 #include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
@@ -75,12 +82,103 @@ typedef struct {
     h2o_timeout_t expire_timeout;
     h2o_timeout_entry_t expire_entry;
     h2o_loop_t *loop;
+    yc_http_server_t *http; /* the loop's S3 server */
+    uint32_t rnd;           /* the door's draws (xorshift32; this loop's thread only) */
+    uint64_t iter_stamp;    /* h2o_now of the iteration the requests below came in */
+    size_t iter_requests;   /* requests the door saw in that iteration */
+    int64_t shed_lag;       /* the lag the door last shed a request at ... */
+    uint64_t shed_at_ms;    /* ... and when (h2o_now) */
 } loop_arg_t;
+
+/* How long a loop that shed a request counts as shedding for new connections: accepts come in
+ * iterations of their own, between the long ones that serve requests, and would otherwise find
+ * the loop's lag short. */
+#define DOOR_SHEDDING_MS 100
+
+/* Requests one iteration must have brought before its age counts as lag, and by how much the age
+ * is divided: a burst the loop clears within DOOR_BURST_FACTOR times shed_lag_ms (200 GETs at
+ * once, each a few tens of microseconds) is a burst, not a standing queue, and is not shed. */
+#define DOOR_BUSY_ITERATION 16
+#define DOOR_BURST_FACTOR   4
+
+static uint32_t draw(loop_arg_t *la)
+{
+    uint32_t x = la->rnd;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return la->rnd = x;
+}
+
+static size_t loop_connections(loop_arg_t *la)
+{
+    yc_http_stats_t st;
+    yc_http_server_stats(la->http, &st);
+    return st.connections;
+}
+
+/* How far behind the loop is for the door: its lag (the smoothed length of its iterations), or
+ * the age of the iteration running now (over DOOR_BURST_FACTOR) once it brought
+ * DOOR_BUSY_ITERATION requests or more. An
+ * iteration can serve thousands (pipelined requests, a full poll of ready connections) before the
+ * smoothed length hears of it; a long iteration that brought few requests is the scheduler's
+ * doing, and one that accepted many connections is a connection burst, which costs little and
+ * must not cost its connections (idle ones are held by the tens of thousands). request: a request
+ * asks (counted), not a connection. */
+static int64_t door_lag(loop_arg_t *la, int request)
+{
+    uint64_t stamp = h2o_now(la->loop);
+    int64_t lag = yc_server_loop_lag_ns(la->jobs);
+
+    if (stamp != la->iter_stamp) {
+        la->iter_stamp = stamp;
+        la->iter_requests = 0;
+    }
+    if ((la->iter_requests += request != 0) >= DOOR_BUSY_ITERATION) {
+        int64_t age = yc_server_iteration_age_ns(la->jobs) / DOOR_BURST_FACTOR;
+        lag = age > lag ? age : lag;
+    }
+    return lag;
+}
 
 static void on_request(yc_http_req_t *req)
 {
     loop_arg_t *la = req->arg;
+    gw_admit_t *admit = la->srv->admit;
+    int64_t lag = door_lag(la, 1);
+    gw_admit_door_t door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
+
+    if (door != GW_ADMIT_DOOR_OPEN) {
+        la->shed_lag = lag;
+        la->shed_at_ms = h2o_now(la->loop);
+        gw_shed_request(&la->srv->env, req, gw_admit_retry_after(admit), door == GW_ADMIT_DOOR_CLOSE);
+        return;
+    }
     gw_s3_serve(&la->srv->env, la->jobs, req);
+}
+
+/* The door at accept: a loop that shed a request within DOOR_SHEDDING_MS, still sheds and holds
+ * shed_connections answers a new connection at once and closes it. Only a loop shedding requests
+ * does: connections alone, by the tens of thousands, are held (idle ones cost no CPU). */
+static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
+{
+    loop_arg_t *la = arg;
+    gw_admit_t *admit = la->srv->admit;
+
+    if (h2o_now(la->loop) - la->shed_at_ms >= DOOR_SHEDDING_MS)
+        return 0;
+    int64_t lag = door_lag(la, 0);
+    if (la->shed_lag > lag)
+        lag = la->shed_lag;
+    if (gw_admit_door_accept(admit, lag, loop_connections(la), draw(la)) == GW_ADMIT_DOOR_OPEN)
+        return 0;
+    return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
+}
+
+static void serve_connection(void *arg, h2o_socket_t *sock)
+{
+    loop_arg_t *la = arg;
+    yc_http_server_adopt(la->http, sock); /* past max_connections it is closed there */
 }
 
 static size_t error_page(void *arg, int *status, const char **content_type, char *buf, size_t cap)
@@ -195,10 +293,19 @@ static int on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t 
     la->srv = srv;
     la->jobs = jobs;
     la->loop = loop;
+    la->rnd = (uint32_t)(srv->env.request_salt >> 32) ^ (uint32_t)(index * 2654435761u);
+    if (la->rnd == 0)
+        la->rnd = 1; /* xorshift stays at 0 */
     cfg.arg = la;
-    if ((ret = yc_http_server_new(loop, &cfg, &http)) != 0 || (ret = yc_http_server_listen(http, fd)) != 0) {
+    if ((ret = yc_http_server_new(loop, &cfg, &http)) != 0) {
         yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(ret));
         return ret;
+    }
+    la->http = http;
+    yc_listen_door_t door = {.refuse = refuse_connection, .serve = serve_connection, .arg = la};
+    if (yc_listen_door_start(loop, fd, &door) == NULL) {
+        yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(-ENOMEM));
+        return -ENOMEM;
     }
     if (srv->status_fds != NULL) {
         yc_http_config_t scfg = srv->status_cfg;

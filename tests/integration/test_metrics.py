@@ -93,7 +93,7 @@ def test_gateway_metrics_parse_with_prometheus_parser(gateway_text):
     assert got["PutObject"] == 1048576
     assert samples(fams["yc_requests_inflight"])[0].value == 5
     shed = {s.labels["reason"]: s.value for s in samples(fams["yc_requests_shed"], "yc_requests_shed_total")}
-    assert shed == {"inflight": 0, "access_key": 0, "queue_full": 1, "queue_deadline": 0}
+    assert shed == {"inflight": 0, "access_key": 0, "queue_full": 1, "queue_deadline": 0, "loop_lag": 0, "accept": 0}
     auth = {s.labels["le"]: s.value for s in samples(fams["yc_body_read_before_auth_bytes"],
                                                      "yc_body_read_before_auth_bytes_bucket")}
     assert auth["0"] == 1 and auth["65536"] == 2 and auth["+Inf"] == 2

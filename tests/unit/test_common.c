@@ -1,13 +1,21 @@
 /* test_common — the helpers of common/: log values from clients (nothing of theirs may end a line
  * or forge a field), hex, base64 and byte order (round trips and bad input), the clocks, random
- * ids, and the error space (every code one value in its module's block, one name, one text). */
+ * ids, the error space (every code one value in its module's block, one name, one text), and the
+ * measures load shedding stands on: a loop's lag and the listener's door. */
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/id.h"
+#include "common/listen.h"
 #include "common/log.h"
+#include "common/server.h"
 #include "tests/unit/unit.h"
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -319,6 +327,125 @@ TEST(test_strerror_of_errno_zero_and_strangers)
     CHECK(strcmp(yc_strerror(-1000000), "UNKNOWN: not an error code") == 0);
 }
 
+/* ---------------------------------------------------------------- load: pools, listeners, loops */
+
+typedef struct {
+    int refuse_next; /* the next connection is answered at the door */
+    int refused, served;
+} door_test_t;
+
+static size_t door_refuse(void *arg, int fd, char *buf, size_t cap)
+{
+    door_test_t *t = arg;
+    if (!t->refuse_next)
+        return 0;
+    t->refused++;
+    return (size_t)snprintf(buf, cap, "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
+}
+
+static void door_serve(void *arg, h2o_socket_t *sock)
+{
+    door_test_t *t = arg;
+    t->served++;
+    h2o_socket_close(sock);
+}
+
+/* Connects to port, runs loop until the door saw the connection, and reads what came back. */
+static ssize_t door_round(h2o_loop_t *loop, uint16_t port, door_test_t *t, char *buf, size_t cap)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int c = socket(AF_INET, SOCK_STREAM, 0), seen = t->refused + t->served;
+    ssize_t n;
+
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(c, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(c);
+        return -1;
+    }
+    static const char req[] = "GET / HTTP/1.1\r\nhost: x\r\n\r\n";
+    if (write(c, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+        close(c);
+        return -1;
+    }
+    for (int i = 0; i < 200 && t->refused + t->served == seen; i++)
+        h2o_evloop_run(loop, 10);
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    n = read(c, buf, cap);
+    close(c);
+    return n;
+}
+
+TEST(test_listen_door_answers_and_closes_or_serves)
+{
+    h2o_loop_t *loop = h2o_evloop_create();
+    int fd = yc_listen_open("127.0.0.1", 0);
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    door_test_t t = {0};
+    yc_listen_door_t door = {.refuse = door_refuse, .serve = door_serve, .arg = &t};
+    char buf[256];
+
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    yc_listen_door_state_t *d = yc_listen_door_start(loop, fd, &door);
+    CHECK(d != NULL);
+    t.refuse_next = 1;
+    ssize_t n = door_round(loop, ntohs(sa.sin_port), &t, buf, sizeof(buf) - 1);
+    CHECK_EQ_INT(t.refused, 1);
+    CHECK_EQ_INT(t.served, 0);
+    CHECK(n > 12 && memcmp(buf, "HTTP/1.1 503", 12) == 0); /* the answer, then the close */
+    CHECK_EQ_INT(yc_listen_door_refused(d), 1);
+    t.refuse_next = 0;
+    n = door_round(loop, ntohs(sa.sin_port), &t, buf, sizeof(buf) - 1);
+    CHECK_EQ_INT(t.served, 1);
+    CHECK(n <= 0); /* served: door_serve closed it without a word */
+    CHECK_EQ_INT(yc_listen_door_refused(d), 1);
+    yc_listen_door_free(d);
+    for (int i = 0; i < 3; i++)
+        h2o_evloop_run(loop, 1); /* h2o frees closed sockets in its next run */
+    h2o_evloop_destroy(loop);
+}
+
+/* A loop whose every iteration takes 20 ms: its timer re-arms itself and sleeps. */
+static h2o_timeout_t busy_timeout;
+static h2o_timeout_entry_t busy_entry;
+static h2o_loop_t *busy_loop;
+static yc_loop_t *_Atomic busy_jobs;
+
+static void on_busy(h2o_timeout_entry_t *e)
+{
+    usleep(20 * 1000);
+    h2o_timeout_link(busy_loop, &busy_timeout, &busy_entry);
+}
+
+static int busy_on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t index)
+{
+    busy_loop = loop;
+    h2o_timeout_init(loop, &busy_timeout, 1);
+    busy_entry.cb = on_busy;
+    h2o_timeout_link(loop, &busy_timeout, &busy_entry);
+    atomic_store(&busy_jobs, jobs);
+    return 0;
+}
+
+TEST(test_server_loop_lag_follows_long_iterations)
+{
+    yc_server_config_t cfg = {.name = "t", .on_loop = busy_on_loop};
+    yc_server_t *s;
+
+    CHECK_EQ_INT(yc_server_new(&cfg, &s), 0);
+    CHECK_EQ_INT(yc_server_listen(s, "127.0.0.1", 0, 1), 0);
+    CHECK_EQ_INT(yc_server_start(s), 0);
+    for (int i = 0; i < 1000 && atomic_load(&busy_jobs) == NULL; i++)
+        usleep(1000);
+    CHECK(atomic_load(&busy_jobs) != NULL);
+    usleep(600 * 1000); /* ~30 iterations: the smoothed length is near 20 ms */
+    int64_t lag = yc_server_loop_lag_ns(atomic_load(&busy_jobs));
+    CHECK(lag >= 12LL * 1000 * 1000);
+    yc_server_stop(s); /* the loop thread is left to the process's exit (server.h) */
+}
+
 int main(void)
 {
     RUN(test_log_value_plain_is_bare);
@@ -341,5 +468,7 @@ int main(void)
     RUN(test_every_code_has_one_value_in_its_block_and_one_name);
     RUN(test_strerror_names_the_codes_the_issue_found);
     RUN(test_strerror_of_errno_zero_and_strangers);
+    RUN(test_listen_door_answers_and_closes_or_serves);
+    RUN(test_server_loop_lag_follows_long_iterations);
     return unit_done();
 }

@@ -659,9 +659,163 @@ TEST(test_admit_takes_the_gateway_settings)
     CHECK_EQ_INT(cfg.queue_max, 32);
     CHECK_EQ_INT(cfg.queue_deadline_ns, 250 * MS);
     CHECK_EQ_INT(cfg.background_max, 4);
+    CHECK_EQ_INT(cfg.door_lag_ns, 5 * MS); /* the defaults */
+    CHECK_EQ_INT(cfg.door_connections, 256);
     gw.max_inflight = 3;
+    gw.shed_lag_ms = 12;
+    gw.shed_connections = 40;
     gw_admit_config_from(&gw, &cfg);
     CHECK_EQ_INT(cfg.background_max, 1);
+    CHECK_EQ_INT(cfg.door_lag_ns, 12 * MS);
+    CHECK_EQ_INT(cfg.door_connections, 40);
+}
+
+/* ---------------------------------------------------------------- the door */
+
+static gw_admit_t *make_door(int64_t lag_ms, size_t connections)
+{
+    gw_admit_config_t cfg;
+    gw_admit_t *a = NULL;
+
+    gw_admit_config_defaults(&cfg);
+    cfg.max_inflight = 4;
+    cfg.max_inflight_per_key = 4;
+    cfg.queue_max = 8;
+    cfg.background_max = 2;
+    cfg.door_lag_ns = lag_ms * MS;
+    cfg.door_connections = connections;
+    cfg.background_yield_ns = 250 * MS;
+    cfg.now_ns = fake_clock;
+    fake_now = 1000 * MS;
+    return gw_admit_new(&cfg, &a) == 0 ? a : NULL;
+}
+
+TEST(test_admit_door_opens_below_its_lag_and_sheds_all_past_twice)
+{
+    gw_admit_t *a = make_door(5, 100);
+    gw_admit_stats_t st;
+
+    CHECK(a != NULL);
+    /* whatever the draw: none shed up to the bound; from twice it, all but the floor's draws */
+    const uint32_t floor_top = UINT32_MAX - (UINT32_MAX >> GW_ADMIT_DOOR_FLOOR_SHIFT);
+    const uint32_t draws[4] = {0, 1000000000u, floor_top - 1, floor_top};
+    for (int i = 0; i < 4; i++) {
+        gw_admit_door_t past = i < 3 ? GW_ADMIT_DOOR_SHED : GW_ADMIT_DOOR_OPEN;
+        CHECK_EQ_INT(gw_admit_door(a, 0, 10, draws[i]), GW_ADMIT_DOOR_OPEN);
+        CHECK_EQ_INT(gw_admit_door(a, 5 * MS, 10, draws[i]), GW_ADMIT_DOOR_OPEN);
+        CHECK_EQ_INT(gw_admit_door(a, 10 * MS, 10, draws[i]), past);
+        CHECK_EQ_INT(gw_admit_door(a, 900 * MS, 10, draws[i]), past);
+    }
+    gw_admit_stats(a, &st);
+    CHECK_EQ_INT(st.door_shed, 6);
+    CHECK_EQ_INT(st.door_closed, 0);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_door_ramp_sheds_a_share_growing_with_the_lag)
+{
+    gw_admit_t *a = make_door(4, 100);
+    uint32_t x = 2463534242u;
+    size_t shed[3] = {0, 0, 0};
+    const int64_t lag[3] = {5 * MS, 6 * MS, 7 * MS}; /* a quarter, half, three quarters of the way */
+
+    CHECK(a != NULL);
+    for (int i = 0; i < 40000; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        for (int j = 0; j < 3; j++)
+            shed[j] += gw_admit_door(a, lag[j], 10, x) != GW_ADMIT_DOOR_OPEN;
+    }
+    /* a quarter, a half, three quarters of the ramp's top (15/16) */
+    CHECK(shed[0] > 8400 && shed[0] < 10400);
+    CHECK(shed[1] > 17750 && shed[1] < 19750);
+    CHECK(shed[2] > 27100 && shed[2] < 29100);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_door_closes_connections_past_its_budget)
+{
+    gw_admit_t *a = make_door(5, 3);
+    gw_admit_stats_t st;
+
+    CHECK(a != NULL);
+    CHECK_EQ_INT(gw_admit_door(a, 20 * MS, 3, 0), GW_ADMIT_DOOR_SHED);
+    CHECK_EQ_INT(gw_admit_door(a, 20 * MS, 4, 0), GW_ADMIT_DOOR_CLOSE);
+    /* at accept: a loop that does not shed takes every connection, one that sheds up to the budget */
+    CHECK_EQ_INT(gw_admit_door_accept(a, 1 * MS, 1000, 0), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_accept(a, 20 * MS, 2, 0), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_accept(a, 20 * MS, 3, 0), GW_ADMIT_DOOR_CLOSE);
+    gw_admit_stats(a, &st);
+    CHECK_EQ_INT(st.door_shed, 2);
+    CHECK_EQ_INT(st.door_closed, 1);
+    CHECK_EQ_INT(st.door_accept, 1);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_door_off_sheds_nothing)
+{
+    gw_admit_t *a = make_door(0, 1);
+
+    CHECK(a != NULL);
+    CHECK_EQ_INT(gw_admit_door(a, 60000 * MS, 100000, 0), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_accept(a, 60000 * MS, 100000, 0), GW_ADMIT_DOOR_OPEN);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_background_yields_after_a_client_shed)
+{
+    gw_admit_t *a = make_door(5, 100);
+    req_t heal, heal2, get;
+    gw_admit_stats_t st;
+
+    CHECK(a != NULL);
+    CHECK_EQ_INT(enter(a, &heal, GW_ADMIT_BACKGROUND, "heal"), GW_ADMIT_OK); /* no shed yet */
+    gw_admit_leave(a, &heal.t);
+    CHECK_EQ_INT(gw_admit_door(a, 50 * MS, 10, 0), GW_ADMIT_DOOR_SHED);
+    /* slots are free, yet background work waits while clients are being shed */
+    CHECK_EQ_INT(enter(a, &heal2, GW_ADMIT_BACKGROUND, "heal"), GW_ADMIT_QUEUED);
+    CHECK_EQ_INT(enter(a, &get, GW_ADMIT_CLIENT, "AK"), GW_ADMIT_OK);
+    gw_admit_leave(a, &get.t);
+    CHECK_EQ_INT(heal2.woken, 0);
+    gw_admit_stats(a, &st);
+    CHECK_EQ_INT(st.background_yields, 1);
+    fake_now += 249 * MS;
+    gw_admit_expire(a);
+    CHECK_EQ_INT(heal2.woken, 0);
+    fake_now += 1 * MS; /* background_yield_ns without a shed: background runs again */
+    gw_admit_expire(a);
+    CHECK_EQ_INT(heal2.woken, 1);
+    CHECK_EQ_INT(heal2.result, 0);
+    gw_admit_leave(a, &heal2.t);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_background_yields_after_a_queue_shed)
+{
+    gw_admit_t *a = make_door(5, 100);
+    req_t c[4], late, heal;
+
+    CHECK(a != NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(enter(a, &c[i], GW_ADMIT_CLIENT, "AK"), GW_ADMIT_OK);
+    CHECK_EQ_INT(enter(a, &late, GW_ADMIT_CLIENT, "AK"), GW_ADMIT_QUEUED);
+    fake_now += 200 * MS; /* past the client deadline (100 ms): shed from the queue */
+    gw_admit_expire(a);
+    CHECK_EQ_INT(late.woken, 1);
+    CHECK_EQ_INT(late.result, GW_ESLOWDOWN);
+    for (int i = 0; i < 4; i++)
+        gw_admit_leave(a, &c[i].t);
+    CHECK_EQ_INT(enter(a, &heal, GW_ADMIT_BACKGROUND, "heal"), GW_ADMIT_QUEUED);
+    fake_now += 100 * MS;
+    gw_admit_expire(a);
+    CHECK_EQ_INT(heal.woken, 0);
+    fake_now += 150 * MS;
+    gw_admit_expire(a);
+    CHECK_EQ_INT(heal.woken, 1);
+    CHECK_EQ_INT(heal.result, 0);
+    gw_admit_leave(a, &heal.t);
+    gw_admit_free(a);
 }
 
 TEST(test_admit_refuses_a_config_without_slots)
@@ -693,6 +847,12 @@ int main(void)
     RUN(test_admit_blocking_wait_gets_the_freed_slot_or_its_deadline);
     RUN(test_admit_many_threads_keep_the_books_straight);
     RUN(test_admit_takes_the_gateway_settings);
+    RUN(test_admit_door_opens_below_its_lag_and_sheds_all_past_twice);
+    RUN(test_admit_door_ramp_sheds_a_share_growing_with_the_lag);
+    RUN(test_admit_door_closes_connections_past_its_budget);
+    RUN(test_admit_door_off_sheds_nothing);
+    RUN(test_admit_background_yields_after_a_client_shed);
+    RUN(test_admit_background_yields_after_a_queue_shed);
     RUN(test_admit_refuses_a_config_without_slots);
     return unit_done();
 }
