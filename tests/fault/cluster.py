@@ -235,7 +235,7 @@ class NetGateway(Gateway):
         env = dict(os.environ, YC_ROOT_USER=self.access_key, YC_ROOT_PASSWORD=self.secret_key,
                    YC_CLUSTER_SECRET=self.cluster_secret)
         cmd = [GATEWAY_BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data_dir,
-               "--drives-list", ",".join(self.drives_list)] + self.extra_args
+               "--drives-list", ",".join(self.drives_list)] + _it.door_args(self.extra_args) + self.extra_args
         log = open(self.log_path, "ab")
         try:
             self.proc = spawn(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
