@@ -27,8 +27,8 @@ int gw_attrs_change(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, const ui
     int ret;
 
     gw_set_t *set = gw_cluster_place(c, ns, key, dist);
-    if ((ret = gw_lock_set(set, (meta_bytes_t){name, lock_name(ns, key, name, sizeof(name))}, GW_LOCK_WAIT_NS,
-                           &lock)) != 0)
+    size_t name_len = lock_name(ns, key, name, sizeof(name));
+    if ((ret = gw_lock_set(set, (meta_bytes_t){name, name_len}, GW_LOCK_WAIT_NS, &lock)) != 0)
         return ret;
     if ((ret = gw_object_lookup(c, ns, key, vid, &o)) != 0)
         goto out;
