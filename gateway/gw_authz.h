@@ -21,7 +21,8 @@
  * Public access block: a bucket that never had one behaves as S3's new buckets do, with all four
  * settings on (BlockPublicPolicy refuses a public policy, RestrictPublicBuckets keeps a public
  * policy from serving anyone outside the account). ACLs are not implemented (every bucket is
- * BucketOwnerEnforced), so BlockPublicAcls and IgnorePublicAcls have nothing to act on.
+ * ACLs (gw_acl.h) count only where Object Ownership enables them; IgnorePublicAcls drops their
+ * public grants from decisions and BlockPublicAcls refuses requests that set them.
  *
  * Cache: the parsed policy, public-access block and CORS rules of a bucket incarnation are kept
  * CACHE_TTL (2 s, the bucket record's) per gateway. A change through this gateway is seen at
@@ -32,6 +33,7 @@
 #ifndef YC_GW_AUTHZ_H
 #define YC_GW_AUTHZ_H
 #include "gateway/gw_request.h"
+#include "gateway/s3/acl.h"
 #include "gateway/s3/bucket_access.h"
 #include "gateway/s3/cors.h"
 #include "gateway/s3/policy.h"
@@ -46,6 +48,8 @@ typedef struct {
     s3_public_access_block_t pab; /* in force (the default when none was set) */
     int pab_state;                /* gw_conf_state_t of the public-access block */
     const s3_cors_config_t *cors; /* NULL: no CORS configuration */
+    s3_ownership_t ownership;     /* Object Ownership in force (BucketOwnerEnforced when never set) */
+    const s3_acl_t *acl;          /* the bucket ACL; NULL: private to the owner */
 } gw_bucket_access_t;
 
 /* The bucket a request is checked against. */

@@ -28,6 +28,7 @@
  * through another gateway it may be seen for up to the TTL (docs/architecture.md) — writes are
  * still safe, since gw_bucket_confirm never uses the cache.
  */
+#include "gateway/gw_acl.h"
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_record.h"
@@ -176,6 +177,7 @@ static int authorize(gw_ctx_t *ctx, h2o_iovec_t name, int evaluate, s3_policy_ac
         }
         gw_cors_headers(ctx, a);
     }
+    ctx->bucket_owner = h2o_strdup(&ctx->req->pool, b.owner, strlen(b.owner));
     if (ns != NULL)
         *ns = ns_of(ctx, &b);
     if (incarnation != NULL)
@@ -357,6 +359,8 @@ static void create_bucket_work(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_INVALID_LOCATION_CONSTRAINT, "The specified location-constraint is not valid");
         return;
     }
+    if (gw_acl_bucket_check(ctx) != 0)
+        return;
     if ((ret = gw_lock_cluster(ctx->cluster, gw_bucket_lock_name(gw_mb(ctx->bucket), lname), GW_LOCK_WAIT_NS, &lock)) !=
         0) {
         gw_set_store_error(ctx, ret);
@@ -392,6 +396,7 @@ static void create_bucket_work(gw_ctx_t *ctx)
         goto done;
     }
     gw_bucket_cache_forget(ctx->bucket);
+    gw_acl_bucket_created(ctx, b.incarnation);
 done:
     if (ctx->error == S3_OK) {
         char loc[META_BUCKET_MAX + 2];
