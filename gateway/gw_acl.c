@@ -36,6 +36,18 @@ h2o_iovec_t gw_acl_canonical_text(gw_ctx_t *ctx, h2o_iovec_t name)
     return h2o_iovec_init(text, S3_ACL_ID_TEXT);
 }
 
+void gw_acl_write_owner(s3_xml_writer_t *w, const char *tag, h2o_iovec_t name)
+{
+    uint8_t id[S3_ACL_ID_LEN];
+    char text[S3_ACL_ID_TEXT + 1];
+    gw_acl_canonical_id(name, id);
+    s3_acl_id_format(id, text);
+    s3_xml_open(w, tag);
+    s3_xml_element_str(w, "ID", text);
+    s3_xml_element(w, "DisplayName", name);
+    s3_xml_close(w, tag);
+}
+
 /* ---------------------------------------------------------------- names of ids */
 
 typedef struct {
@@ -95,6 +107,25 @@ static int is_owner_canned(h2o_iovec_t canned)
            h2o_memis(canned.base, canned.len, H2O_STRLIT("bucket-owner-full-control"));
 }
 
+/* Refuses an x-amz-acl value that names no canned ACL (InvalidArgument naming the header, as S3
+ * answers it) or one this server cannot give (aws-exec-read, 501). 0 when it is one. */
+static int check_canned(gw_ctx_t *ctx, h2o_iovec_t canned)
+{
+    static const uint8_t nobody[S3_ACL_ID_LEN];
+    s3_acl_t *probe = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*probe));
+    int ret = s3_acl_canned(canned, nobody, nobody, 0, probe);
+    if (ret == 0)
+        return 0;
+    gw_set_error(ctx, s3_error_from_ret(ret), NULL);
+    if (ret == -S3_ERR_INVALID_ARGUMENT) {
+        gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("x-amz-acl")));
+        gw_set_error_field(ctx, "ArgumentValue", canned);
+    } else {
+        gw_set_error_field(ctx, "Header", h2o_iovec_init(H2O_STRLIT("x-amz-acl")));
+    }
+    return -1;
+}
+
 /* The ACL that ctx's headers ask for (owner: the resource's owner). 0 with *asked set (0: the
  * request names no ACL), or the S3 error set and -1. */
 static int acl_from_request(gw_ctx_t *ctx, const uint8_t *owner, const uint8_t *bucket_owner, int on_bucket,
@@ -108,6 +139,8 @@ static int acl_from_request(gw_ctx_t *ctx, const uint8_t *owner, const uint8_t *
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Specifying both Canned ACLs and Header Grants is not allowed");
         return -1;
     }
+    if (canned.base != NULL && check_canned(ctx, canned) != 0)
+        return -1;
     if (canned.base != NULL)
         ret = s3_acl_canned(canned, owner, bucket_owner, on_bucket, out);
     else if (grants) {
@@ -183,6 +216,8 @@ int gw_acl_object_attrs(gw_ctx_t *ctx, meta_object_t *rec)
     h2o_iovec_t canned = gw_header(ctx, "x-amz-acl");
     if (a->ownership == S3_OWNERSHIP_BUCKET_OWNER_ENFORCED) {
         /* ACLs off: the bucket owner owns the object, and only the ACLs that say so are taken */
+        if (canned.base != NULL && check_canned(ctx, canned) != 0)
+            return -1;
         if (has_grant_headers(ctx) || (canned.base != NULL && !is_owner_canned(canned))) {
             gw_set_error(ctx, S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED, NULL);
             return -1;
@@ -295,6 +330,8 @@ static int acl_to_put(gw_ctx_t *ctx, const gw_bucket_access_t *a, const uint8_t 
 
     if (a->ownership == S3_OWNERSHIP_BUCKET_OWNER_ENFORCED) {
         /* ACLs off: only the ACL that changes nothing is taken (S3 accepts it to ease migrations) */
+        if (canned.base != NULL && check_canned(ctx, canned) != 0)
+            return -1;
         if (canned.base != NULL && !has_grant_headers(ctx) && is_owner_canned(canned))
             return 1;
         gw_set_error(ctx, S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED, NULL);

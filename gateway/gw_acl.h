@@ -35,6 +35,10 @@ void gw_acl_canonical_id(h2o_iovec_t name, uint8_t out[S3_ACL_ID_LEN]);
 /* The same as 64 hex digits in ctx's pool. */
 h2o_iovec_t gw_acl_canonical_text(gw_ctx_t *ctx, h2o_iovec_t name);
 
+/* Writes <tag><ID>canonical id</ID><DisplayName>name</DisplayName></tag> for user `name` (an Owner,
+ * an Initiator). */
+void gw_acl_write_owner(s3_xml_writer_t *w, const char *tag, h2o_iovec_t name);
+
 /* Get/PutBucketAcl and Get/PutObjectAcl (with versionId): the handlers. */
 void gw_acl_op(gw_ctx_t *ctx);
 

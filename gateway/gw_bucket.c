@@ -296,10 +296,7 @@ static void list_buckets_work(gw_ctx_t *ctx)
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);
     s3_xml_open_root(&w, "ListAllMyBucketsResult");
-    s3_xml_open(&w, "Owner");
-    s3_xml_element(&w, "ID", ctx->user);
-    s3_xml_element(&w, "DisplayName", ctx->user);
-    s3_xml_close(&w, "Owner");
+    gw_acl_write_owner(&w, "Owner", ctx->user);
     s3_xml_open(&w, "Buckets");
     meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
     if ((ret = gw_replica_scan(ctx->cluster, &prefix, list_one, &lb)) != 0) {
