@@ -10,11 +10,12 @@
  * bucket owner), an object version's as its META_ATTR_ACL attribute (absent: private to the
  * record's owner), both in s3_acl's stored form.
  *
- * Object Ownership decides whether ACLs count: BucketOwnerEnforced (the default) disables them —
+ * Object Ownership decides whether ACLs count: BucketOwnerEnforced (a new bucket's) disables them —
  * ACL-setting requests other than the private and bucket-owner-full-control canned ACLs are 400
  * AccessControlListNotSupported and grants are not consulted; ObjectWriter and
  * BucketOwnerPreferred enable them (under BucketOwnerPreferred an object written with
- * bucket-owner-full-control is owned by the bucket owner, else by its writer).
+ * bucket-owner-full-control is owned by the bucket owner, else by its writer). A bucket whose
+ * ownership controls were deleted behaves as ObjectWriter, as S3's do.
  *
  * Authorization (gw_acl_allows) is asked only when the policy evaluator found no Allow and no
  * Deny, so requests of the bucket owner without a policy keep their fast path. Mapping as S3

@@ -97,6 +97,8 @@ static int load_acl_settings(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnati
         return ret;
     if (state == GW_CONF_SET)
         s3_ownership_from_name(doc, &e->access.ownership);
+    else if (state == GW_CONF_REMOVED)
+        e->access.ownership = S3_OWNERSHIP_OBJECT_WRITER; /* S3's bucket without ownership controls */
     free(raw);
     raw = NULL;
     if ((ret = gw_conf_read(ctx->cluster, name, incarnation, GW_CONF_ACL, &raw, &state, &doc)) != 0)

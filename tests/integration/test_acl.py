@@ -420,3 +420,12 @@ def test_aws_cli_get_bucket_acl_and_put_object_acl(gateway, s3, acl_bucket, root
     out = aws(gateway, tmp_path, "s3api", "put-object-acl", "--bucket", acl_bucket, "--key", "cli",
               "--grant-read", 'emailAddress="someone@example.com"')
     assert out.returncode != 0 and "UnresolvableGrantByEmailAddress" in out.stderr
+
+
+def test_deleted_ownership_controls_behave_as_object_writer(s3, bucket, users):
+    bob = users[0]
+    expect_error("AccessControlListNotSupported", 400, s3.put_object, Bucket=bucket, Key="k", Body=b"x",
+                 GrantRead='id="%s"' % bob.id)
+    s3.delete_bucket_ownership_controls(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", GrantRead='id="%s"' % bob.id)
+    assert bob.client.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
