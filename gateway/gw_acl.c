@@ -13,9 +13,9 @@
 /* Fixed: the ids must be the same on every gateway and across restarts. */
 static const char id_key[] = "yuncang canonical user id v1";
 
-static const char *const grant_headers[S3_ACL__PERMS] = {
-    "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
-    "x-amz-grant-full-control"};
+static const char *const grant_headers[S3_ACL__PERMS] = {"x-amz-grant-read", "x-amz-grant-write",
+                                                         "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+                                                         "x-amz-grant-full-control"};
 
 void gw_acl_canonical_id(h2o_iovec_t name, uint8_t out[S3_ACL_ID_LEN])
 {
@@ -578,5 +578,6 @@ int gw_acl_allows(gw_ctx_t *ctx, const gw_authz_bucket_t *b, const gw_bucket_acc
     if (key.base == NULL)
         return 0;
     acl = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*acl));
-    return object_acl(ctx, b, key, acl) == 0 && s3_acl_permits(acl, who, (s3_acl_perm_t)perm, a->pab.ignore_public_acls);
+    return object_acl(ctx, b, key, acl) == 0 &&
+           s3_acl_permits(acl, who, (s3_acl_perm_t)perm, a->pab.ignore_public_acls);
 }

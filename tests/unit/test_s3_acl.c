@@ -87,8 +87,9 @@ TEST(test_grant_headers_parse_ids_and_groups)
 TEST(test_grant_headers_refused_when_malformed_or_email)
 {
     h2o_iovec_t v[S3_ACL__PERMS] = {{0}};
-    const char *bad[] = {"", "id", "id=\"abc\"", "uri=\"http://example.com/x\"", "who=\"x\"", "id=\"x", "uri=" S3_ACL_URI_AUTH ",",
-                         NULL};
+    const char *bad[] = {
+        "",  "id", "id=\"abc\"", "uri=\"http://example.com/x\"", "who=\"x\"", "id=\"x", "uri=" S3_ACL_URI_AUTH ",",
+        NULL};
     for (const char **b = bad; *b != NULL; b++) {
         v[S3_ACL_READ] = IOV(*b);
         CHECK_EQ_INT(s3_acl_from_headers(v, alice, &acl), -S3_ERR_INVALID_ARGUMENT);
@@ -165,12 +166,12 @@ TEST(test_permits_by_id_group_and_full_control)
     s3_acl_who_t who_bob = {bob}, who_alice = {alice}, nobody = {NULL};
     CHECK_EQ_INT(s3_acl_canned(IOV("bucket-owner-read"), alice, bob, 0, &acl), 0);
     CHECK(s3_acl_permits(&acl, who_bob, S3_ACL_READ, 0));
-    CHECK(!s3_acl_permits(&acl, who_bob, S3_ACL_READ_ACP, 0)); /* READ is not READ_ACP */
+    CHECK(!s3_acl_permits(&acl, who_bob, S3_ACL_READ_ACP, 0));   /* READ is not READ_ACP */
     CHECK(s3_acl_permits(&acl, who_alice, S3_ACL_WRITE_ACP, 0)); /* FULL_CONTROL gives all */
     CHECK(!s3_acl_permits(&acl, nobody, S3_ACL_READ, 0));
     CHECK_EQ_INT(s3_acl_canned(IOV("authenticated-read"), alice, alice, 0, &acl), 0);
     CHECK(s3_acl_permits(&acl, who_bob, S3_ACL_READ, 0));
-    CHECK(!s3_acl_permits(&acl, nobody, S3_ACL_READ, 0)); /* anonymous is not authenticated */
+    CHECK(!s3_acl_permits(&acl, nobody, S3_ACL_READ, 0));  /* anonymous is not authenticated */
     CHECK(!s3_acl_permits(&acl, who_bob, S3_ACL_READ, 1)); /* IgnorePublicAcls */
     CHECK(s3_acl_is_public(&acl));
     CHECK_EQ_INT(s3_acl_canned(IOV("public-read"), alice, alice, 0, &acl), 0);
