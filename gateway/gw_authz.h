@@ -9,14 +9,16 @@
  * s3:VersionId, s3:x-amz-acl, s3:x-amz-copy-source, s3:x-amz-metadata-directive,
  * s3:x-amz-server-side-encryption, s3:x-amz-storage-class, s3:x-amz-content-sha256,
  * s3:signatureversion, s3:authType, s3:object-lock-*). The evaluator decides as S3 does: an
- * explicit Deny wins, then the bucket owner, then an Allow of the bucket policy, else the
- * implicit deny; anonymous requests are allowed only where the policy grants them.
+ * explicit Deny wins, then the bucket owner, then an Allow of the bucket policy or of an ACL grant
+ * (gw_acl_allows, asked only when no statement allowed or denied), else the implicit deny;
+ * anonymous requests are allowed only where the policy or an ACL grants them.
  *
  * Identities: every user of a deployment belongs to one account, GW_AUTHZ_ACCOUNT. A user is
- * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name),
- * the root user the account itself (arn:aws:iam::<account>:root). The bucket owner is the user
+ * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name,
+ * {"CanonicalUser": id} its canonical id, gw_acl.h), the root user the account itself
+ * (arn:aws:iam::<account>:root). The bucket owner is the user
  * who created it; the root user has the owner's rights on every bucket. Users have no identity
- * policies yet, so another user reaches a bucket only through its bucket policy.
+ * policies yet, so another user reaches a bucket only through its bucket policy or an ACL.
  *
  * Public access block: a bucket that never had one behaves as S3's new buckets do, with all four
  * settings on (BlockPublicPolicy refuses a public policy, RestrictPublicBuckets keeps a public
