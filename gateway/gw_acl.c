@@ -12,14 +12,41 @@
 /* Fixed: the ids must be the same on every gateway and across restarts. */
 static const char id_key[] = "yuncang canonical user id v1";
 
+#define MEMO_SLOTS    8
+#define MEMO_NAME_MAX 64 /* GW_IAM_NAME_MAX: longer names are computed each time */
+
+/* The ids of the last names each thread asked for. An HMAC costs microseconds (OpenSSL 3 looks
+ * the algorithm up on every one-shot call), a listing asks once per entry and an evaluation once
+ * per request, for a handful of names: a memo of a pure function, per thread so it takes no lock. */
+typedef struct {
+    size_t len;
+    char name[MEMO_NAME_MAX];
+    uint8_t id[S3_ACL_ID_LEN];
+} memo_t;
+static __thread memo_t memo[MEMO_SLOTS];
+static __thread unsigned memo_next;
+
 void gw_acl_canonical_id(h2o_iovec_t name, uint8_t out[S3_ACL_ID_LEN])
 {
     uint8_t msg[5 + 256];
-    size_t n = name.len < 256 ? name.len : 256;
+    size_t n = name.len < 256 ? name.len : 256; /* names are at most GW_IAM_NAME_MAX */
     unsigned int len = S3_ACL_ID_LEN;
+
+    for (size_t i = 0; i < MEMO_SLOTS; i++) {
+        if (memo[i].len == name.len && name.len > 0 && memcmp(memo[i].name, name.base, name.len) == 0) {
+            memcpy(out, memo[i].id, S3_ACL_ID_LEN);
+            return;
+        }
+    }
     memcpy(msg, "user/", 5);
     memcpy(msg + 5, name.base, n);
     HMAC(EVP_sha256(), id_key, sizeof(id_key) - 1, msg, 5 + n, out, &len);
+    if (name.len > 0 && name.len <= MEMO_NAME_MAX) {
+        memo_t *m = &memo[memo_next++ % MEMO_SLOTS];
+        m->len = name.len;
+        memcpy(m->name, name.base, name.len);
+        memcpy(m->id, out, S3_ACL_ID_LEN);
+    }
 }
 
 h2o_iovec_t gw_acl_canonical_text(gw_ctx_t *ctx, h2o_iovec_t name)

@@ -127,6 +127,19 @@ static int edit_object_acl(void *arg, const meta_object_t *rec, meta_buf_t *attr
     return 0;
 }
 
+/* GetObjectAcl reads: no lock, the version's ACL as the drives agree on it now. Returns what
+ * gw_attrs_change would (the edit's value, or the lookup's error). */
+static int read_object_acl(gw_ctx_t *ctx, const uint8_t *vid, object_acl_t *e)
+{
+    gw_object_t *o = NULL;
+    int ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), vid, &o);
+    if (ret != 0)
+        return ret;
+    ret = edit_object_acl(e, gw_object_record(o), NULL);
+    gw_object_free(o);
+    return ret;
+}
+
 static void object_acl_work(gw_ctx_t *ctx)
 {
     object_acl_t e = {.ctx = ctx, .put = ctx->op == GW_OP_PUT_OBJECT_ACL};
@@ -141,8 +154,10 @@ static void object_acl_work(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid version id specified");
         return;
     }
-    ret = gw_attrs_change(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), version.base != NULL ? vid : NULL,
-                          edit_object_acl, &e, changed);
+    const uint8_t *which = version.base != NULL ? vid : NULL;
+    ret = e.put ? gw_attrs_change(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), which, edit_object_acl, &e,
+                                  changed)
+                : read_object_acl(ctx, which, &e);
     if (ret == GW_ENOENT || e.ret == 1) {
         if (version.base != NULL && e.ret == 1)
             gw_set_error(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
