@@ -177,7 +177,8 @@ static int authorize(gw_ctx_t *ctx, h2o_iovec_t name, int evaluate, s3_policy_ac
         }
         gw_cors_headers(ctx, a);
     }
-    ctx->bucket_owner = h2o_strdup(&ctx->req->pool, b.owner, strlen(b.owner));
+    if (h2o_memis(name.base, name.len, ctx->bucket.base, ctx->bucket.len)) /* not a copy's source */
+        ctx->bucket_owner = h2o_strdup(&ctx->req->pool, b.owner, strlen(b.owner));
     if (ns != NULL)
         *ns = ns_of(ctx, &b);
     if (incarnation != NULL)

@@ -429,3 +429,17 @@ def test_deleted_ownership_controls_behave_as_object_writer(s3, bucket, users):
     s3.delete_bucket_ownership_controls(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", GrantRead='id="%s"' % bob.id)
     assert bob.client.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
+def test_copy_from_another_owners_bucket_takes_the_destination_owner(s3, acl_bucket, users, root_id, bucket_factory):
+    bob = users[0]
+    src = bucket_factory(client=bob.client)
+    bob.client.put_object(Bucket=src, Key="s", Body=b"from bob")
+    s3.put_bucket_ownership_controls(Bucket=acl_bucket,
+                                     OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    s3.put_bucket_acl(Bucket=acl_bucket, GrantWrite='id="%s"' % bob.id)
+    bob.client.copy_object(Bucket=acl_bucket, Key="c", CopySource={"Bucket": src, "Key": "s"},
+                           ACL="bucket-owner-full-control")
+    acl = s3.get_object_acl(Bucket=acl_bucket, Key="c")
+    assert acl["Owner"]["ID"] == root_id  # the destination bucket's owner, not the source's
+    assert grants_of(acl) == {("id", root_id, "FULL_CONTROL")}
