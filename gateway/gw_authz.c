@@ -1,6 +1,7 @@
 /* gw_authz.c — the evaluator's call for every request on a bucket, and the cache of bucket
  * access configurations (see gw_authz.h). */
 #include "gateway/gw_authz.h"
+#include "gateway/gw_acl.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "gateway/gw_bucket_config.h"
@@ -25,7 +26,7 @@ typedef struct {
     char name[META_BUCKET_MAX + 1];
     int64_t expires_ns;
     s3_policy_t *policy;
-    h2o_mem_pool_t pool; /* the CORS rules */
+    h2o_mem_pool_t pool; /* the CORS rules, the bucket ACL */
     s3_cors_config_t cors;
 } entry_t;
 
@@ -82,6 +83,35 @@ void gw_pab_from_state(int state, h2o_iovec_t doc, s3_public_access_block_t *out
     }
 }
 
+/* Reads Object Ownership and the bucket ACL into e (a stored document that does not decode counts
+ * as absent, as a policy does). */
+static int load_acl_settings(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, entry_t *e)
+{
+    gw_conf_state_t state;
+    h2o_iovec_t doc;
+    void *raw = NULL;
+    int ret;
+
+    e->access.ownership = S3_OWNERSHIP_BUCKET_OWNER_ENFORCED;
+    if ((ret = gw_conf_read(ctx->cluster, name, incarnation, GW_CONF_OWNERSHIP, &raw, &state, &doc)) != 0)
+        return ret;
+    if (state == GW_CONF_SET)
+        s3_ownership_from_name(doc, &e->access.ownership);
+    else if (state == GW_CONF_REMOVED)
+        e->access.ownership = S3_OWNERSHIP_OBJECT_WRITER; /* S3's bucket without ownership controls */
+    free(raw);
+    raw = NULL;
+    if ((ret = gw_conf_read(ctx->cluster, name, incarnation, GW_CONF_ACL, &raw, &state, &doc)) != 0)
+        return ret;
+    if (state == GW_CONF_SET) {
+        s3_acl_t *acl = h2o_mem_alloc_pool(&e->pool, sizeof(*acl));
+        if (s3_acl_decode((const uint8_t *)doc.base, doc.len, acl) == 0)
+            e->access.acl = acl;
+    }
+    free(raw);
+    return 0;
+}
+
 /* Reads and parses the three documents authorization needs. A stored document that no longer
  * parses (it was accepted when written) is logged and counts as absent rather than locking the
  * bucket: only the owner could reach it then, which is what "no policy" gives too. */
@@ -131,6 +161,9 @@ static int entry_load(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, ent
             e->access.cors = &e->cors;
     }
     free(raw);
+    raw = NULL;
+    if ((ret = load_acl_settings(ctx, name, incarnation, e)) != 0)
+        goto fail;
     *out = e;
     return 0;
 
@@ -195,6 +228,7 @@ void gw_authz_principal(gw_ctx_t *ctx, s3_policy_principal_t *out)
         out->arn = h2o_concat(pool, h2o_iovec_init(H2O_STRLIT("arn:aws:iam::")), out->account,
                               h2o_iovec_init(H2O_STRLIT(":root")));
         out->userid = out->account;
+        out->canonical_id = gw_acl_canonical_text(ctx, ctx->user);
         return;
     }
     out->type = S3_POLICY_USER;
@@ -202,6 +236,7 @@ void gw_authz_principal(gw_ctx_t *ctx, s3_policy_principal_t *out)
                           h2o_iovec_init(H2O_STRLIT(":user/")), ctx->user);
     out->username = ctx->user;
     out->userid = ctx->user;
+    out->canonical_id = gw_acl_canonical_text(ctx, ctx->user);
 }
 
 typedef struct {
@@ -348,6 +383,12 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
                                .restrict_public_buckets = a->pab.restrict_public_buckets};
     if (s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW)
         return 0;
+    /* nothing allowed it: an ACL grant may, unless a statement denied it explicitly */
+    if (why.source == S3_POLICY_BY_IMPLICIT_DENY && gw_acl_allows(ctx, b, a, action, key)) {
+        src.acl_allows = 1;
+        if (s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW)
+            return 0;
+    }
     gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
     return -1;
 }
@@ -402,6 +443,8 @@ int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)
         A(DELETE_BUCKET_LIFECYCLE, PUT_LIFECYCLE_CONFIGURATION)
         A(PUT_OBJECT_LOCK_CONFIGURATION, PUT_BUCKET_OBJECT_LOCK_CONFIGURATION)
         A(GET_OBJECT_LOCK_CONFIGURATION, GET_BUCKET_OBJECT_LOCK_CONFIGURATION)
+        A(GET_BUCKET_ACL, GET_BUCKET_ACL)
+        A(PUT_BUCKET_ACL, PUT_BUCKET_ACL)
 #undef A
     case GW_OP_GET_OBJECT:
     case GW_OP_HEAD_OBJECT:
@@ -409,6 +452,12 @@ int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)
         return 0;
     case GW_OP_GET_OBJECT_ATTRIBUTES:
         *out = version ? S3_POLICY_ACTION_GET_OBJECT_VERSION_ATTRIBUTES : S3_POLICY_ACTION_GET_OBJECT_ATTRIBUTES;
+        return 0;
+    case GW_OP_GET_OBJECT_ACL:
+        *out = version ? S3_POLICY_ACTION_GET_OBJECT_VERSION_ACL : S3_POLICY_ACTION_GET_OBJECT_ACL;
+        return 0;
+    case GW_OP_PUT_OBJECT_ACL:
+        *out = version ? S3_POLICY_ACTION_PUT_OBJECT_VERSION_ACL : S3_POLICY_ACTION_PUT_OBJECT_ACL;
         return 0;
     case GW_OP_DELETE_OBJECT:
         *out = version ? S3_POLICY_ACTION_DELETE_OBJECT_VERSION : S3_POLICY_ACTION_DELETE_OBJECT;

@@ -9,19 +9,22 @@
  * s3:VersionId, s3:x-amz-acl, s3:x-amz-copy-source, s3:x-amz-metadata-directive,
  * s3:x-amz-server-side-encryption, s3:x-amz-storage-class, s3:x-amz-content-sha256,
  * s3:signatureversion, s3:authType, s3:object-lock-*). The evaluator decides as S3 does: an
- * explicit Deny wins, then the bucket owner, then an Allow of the bucket policy, else the
- * implicit deny; anonymous requests are allowed only where the policy grants them.
+ * explicit Deny wins, then the bucket owner, then an Allow of the bucket policy or of an ACL grant
+ * (gw_acl_allows, asked only when no statement allowed or denied), else the implicit deny;
+ * anonymous requests are allowed only where the policy or an ACL grants them.
  *
  * Identities: every user of a deployment belongs to one account, GW_AUTHZ_ACCOUNT. A user is
- * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name),
- * the root user the account itself (arn:aws:iam::<account>:root). The bucket owner is the user
+ * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name,
+ * {"CanonicalUser": id} its canonical id, gw_acl.h), the root user the account itself
+ * (arn:aws:iam::<account>:root). The bucket owner is the user
  * who created it; the root user has the owner's rights on every bucket. Users have no identity
- * policies yet, so another user reaches a bucket only through its bucket policy.
+ * policies yet, so another user reaches a bucket only through its bucket policy or an ACL.
  *
  * Public access block: a bucket that never had one behaves as S3's new buckets do, with all four
  * settings on (BlockPublicPolicy refuses a public policy, RestrictPublicBuckets keeps a public
  * policy from serving anyone outside the account). ACLs are not implemented (every bucket is
- * BucketOwnerEnforced), so BlockPublicAcls and IgnorePublicAcls have nothing to act on.
+ * ACLs (gw_acl.h) count only where Object Ownership enables them; IgnorePublicAcls drops their
+ * public grants from decisions and BlockPublicAcls refuses requests that set them.
  *
  * Cache: the parsed policy, public-access block and CORS rules of a bucket incarnation are kept
  * CACHE_TTL (2 s, the bucket record's) per gateway. A change through this gateway is seen at
@@ -32,6 +35,7 @@
 #ifndef YC_GW_AUTHZ_H
 #define YC_GW_AUTHZ_H
 #include "gateway/gw_request.h"
+#include "gateway/s3/acl.h"
 #include "gateway/s3/bucket_access.h"
 #include "gateway/s3/cors.h"
 #include "gateway/s3/policy.h"
@@ -46,6 +50,8 @@ typedef struct {
     s3_public_access_block_t pab; /* in force (the default when none was set) */
     int pab_state;                /* gw_conf_state_t of the public-access block */
     const s3_cors_config_t *cors; /* NULL: no CORS configuration */
+    s3_ownership_t ownership;     /* Object Ownership in force (BucketOwnerEnforced when never set) */
+    const s3_acl_t *acl;          /* the bucket ACL; NULL: private to the owner */
 } gw_bucket_access_t;
 
 /* The bucket a request is checked against. */

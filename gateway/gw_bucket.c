@@ -28,6 +28,7 @@
  * through another gateway it may be seen for up to the TTL (docs/architecture.md) — writes are
  * still safe, since gw_bucket_confirm never uses the cache.
  */
+#include "gateway/gw_acl.h"
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_record.h"
@@ -176,6 +177,8 @@ static int authorize(gw_ctx_t *ctx, h2o_iovec_t name, int evaluate, s3_policy_ac
         }
         gw_cors_headers(ctx, a);
     }
+    if (h2o_memis(name.base, name.len, ctx->bucket.base, ctx->bucket.len)) /* not a copy's source */
+        ctx->bucket_owner = h2o_strdup(&ctx->req->pool, b.owner, strlen(b.owner));
     if (ns != NULL)
         *ns = ns_of(ctx, &b);
     if (incarnation != NULL)
@@ -371,10 +374,7 @@ static void list_buckets_work(gw_ctx_t *ctx)
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);
     s3_xml_open_root(&w, "ListAllMyBucketsResult");
-    s3_xml_open(&w, "Owner");
-    s3_xml_element(&w, "ID", ctx->user);
-    s3_xml_element(&w, "DisplayName", ctx->user);
-    s3_xml_close(&w, "Owner");
+    gw_acl_write_owner(&w, "Owner", ctx->user);
     s3_xml_open(&w, "Buckets");
     meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
     if ((ret = gw_replica_scan(ctx->cluster, &prefix, list_one, &lb)) != 0) {
@@ -441,6 +441,8 @@ static void create_bucket_work(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_INVALID_LOCATION_CONSTRAINT, "The specified location-constraint is not valid");
         return;
     }
+    if (gw_acl_bucket_check(ctx) != 0)
+        return;
     if ((ret = gw_lock_cluster(ctx->cluster, gw_bucket_lock_name(gw_mb(ctx->bucket), lname), GW_LOCK_WAIT_NS, &lock)) !=
         0) {
         gw_set_store_error(ctx, ret);
@@ -476,6 +478,7 @@ static void create_bucket_work(gw_ctx_t *ctx)
         goto done;
     }
     gw_bucket_cache_forget(ctx->bucket);
+    gw_acl_bucket_created(ctx, b.incarnation);
 done:
     if (ctx->error == S3_OK) {
         char loc[META_BUCKET_MAX + 2];

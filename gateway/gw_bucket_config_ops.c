@@ -305,12 +305,6 @@ static void put_ownership(gw_ctx_t *ctx)
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
-    if (o != S3_OWNERSHIP_BUCKET_OWNER_ENFORCED) {
-        /* both other settings turn ACLs on, and ACLs are not implemented */
-        gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED,
-                     "Only BucketOwnerEnforced is supported: access control lists are not implemented");
-        return;
-    }
     const char *name = s3_ownership_name(o);
     write_conf(ctx, GW_CONF_OWNERSHIP, h2o_iovec_init(name, strlen(name)), 200);
 }

@@ -10,6 +10,7 @@
  * can end inside a key: the next one resumes there from key-marker and version-id-marker (the
  * versions of key-marker after that version, then the keys after it).
  */
+#include "gateway/gw_acl.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_lister.h"
 #include "gateway/gw_object.h"
@@ -68,10 +69,7 @@ static int unb64(h2o_mem_pool_t *pool, h2o_iovec_t v, h2o_iovec_t *out)
 
 static void write_owner(s3_xml_writer_t *w, const char *owner)
 {
-    s3_xml_open(w, "Owner");
-    s3_xml_element_str(w, "ID", owner);
-    s3_xml_element_str(w, "DisplayName", owner);
-    s3_xml_close(w, "Owner");
+    gw_acl_write_owner(w, "Owner", h2o_iovec_init(owner, strlen(owner)));
 }
 
 static void write_entry(gw_ctx_t *ctx, s3_xml_writer_t *w, const list_params_t *p, const gw_list_entry_t *e)

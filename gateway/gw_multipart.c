@@ -63,6 +63,8 @@ static void create_work(gw_ctx_t *ctx)
     u.cache_control = attrs.cache_control;
     u.expires = attrs.expires;
     u.user_meta = attrs.user_meta;
+    u.owner = attrs.owner;
+    u.attrs = attrs.attrs;
     if (gw_checksum_upload_settings(ctx, &u) != 0) {
         meta_buf_dispose(&kv);
         return;
@@ -359,6 +361,7 @@ static void complete_work(gw_ctx_t *ctx)
                        .expires = u.rec.expires,
                        .user_meta = u.rec.user_meta,
                        .owner = u.rec.owner,
+                       .attrs = u.rec.attrs,
                        .ec_k = u.rec.ec_k,
                        .ec_m = u.rec.ec_m,
                        .stripe_size = u.rec.stripe_size,

@@ -4,6 +4,7 @@
  * of its drives holds). Both run on the read pool. ListParts's view of all part numbers (1.4 MB)
  * is malloc'd and freed when the worker is done, as in gw_multipart.c.
  */
+#include "gateway/gw_acl.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_replica.h"
@@ -16,10 +17,7 @@
 
 static void owner_xml(s3_xml_writer_t *w, const char *tag, meta_bytes_t owner)
 {
-    s3_xml_open(w, tag);
-    s3_xml_element(w, "ID", gw_iov(owner));
-    s3_xml_element(w, "DisplayName", gw_iov(owner));
-    s3_xml_close(w, tag);
+    gw_acl_write_owner(w, tag, gw_iov(owner));
 }
 
 static void list_parts_work(gw_ctx_t *ctx)

@@ -2,6 +2,7 @@
  * with the multipart handlers: the attributes of a new object and copy sources. GetObject and
  * HeadObject stream, and are in gw_get_object.c.
  */
+#include "gateway/gw_acl.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_cond_write.h"
@@ -78,7 +79,7 @@ static int attributes_from(gw_ctx_t *ctx, const h2o_headers_t *headers, meta_buf
     }
     rec->user_meta = (meta_bytes_t){(const char *)user_meta->base, user_meta->len};
     rec->owner = gw_mb(ctx->user);
-    return 0;
+    return gw_acl_object_attrs(ctx, rec);
 }
 
 int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec)
@@ -647,6 +648,8 @@ static void copy_object_work(gw_ctx_t *ctx)
         n.rec.expires = r->expires;
         n.rec.user_meta = r->user_meta;
         n.rec.owner = gw_mb(ctx->user);
+        if (gw_acl_object_attrs(ctx, &n.rec) != 0)
+            goto done;
     }
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */

@@ -4,8 +4,8 @@
  * Errors follow AWS: NotImplemented (501) carries a <Header> element naming the header;
  * InvalidArgument (400) carries <ArgumentName> and <ArgumentValue>; InvalidStorageClass carries
  * <StorageClassRequested>. A header that changes nothing here (x-amz-request-payer: requester, on a
- * bucket that is not Requester Pays; x-amz-acl: private, what every object already is) is
- * accepted, as AWS accepts it.
+ * bucket that is not Requester Pays) is accepted, as AWS accepts it. ACL headers are the ACL
+ * module's (gw_acl.h).
  */
 #include "gateway/gw_refuse.h"
 #include <string.h>
@@ -50,37 +50,6 @@ static int value_in(h2o_iovec_t v, const char *const *list)
         if (value_is(v, *list))
             return 1;
     return 0;
-}
-
-/* Canned ACLs: private and bucket-owner-full-control are what every object and bucket already
- * is (only the bucket owner has access); the others would grant access we do not model. */
-static verdict_t judge_acl(h2o_iovec_t v)
-{
-    static const char *const same[] = {"private", "bucket-owner-full-control", NULL};
-    static const char *const others[] = {"public-read",
-                                         "public-read-write",
-                                         "authenticated-read",
-                                         "aws-exec-read",
-                                         "bucket-owner-read",
-                                         "log-delivery-write",
-                                         NULL};
-    if (value_in(v, same))
-        return ACCEPT;
-    if (value_in(v, others))
-        return NOT_IMPLEMENTED;
-    return (verdict_t){S3_ERR_INVALID_ARGUMENT, NULL};
-}
-
-/* Object ownership: BucketOwnerEnforced (ACLs disabled, the bucket owner owns every object) is
- * the model the gateway implements; the two ACL-based settings are not. */
-static verdict_t judge_ownership(h2o_iovec_t v)
-{
-    static const char *const acl_based[] = {"ObjectWriter", "BucketOwnerPreferred", NULL};
-    if (value_is(v, "BucketOwnerEnforced"))
-        return ACCEPT;
-    if (value_in(v, acl_based))
-        return NOT_IMPLEMENTED;
-    return (verdict_t){S3_ERR_INVALID_ARGUMENT, NULL};
 }
 
 static verdict_t judge_lock_enabled(h2o_iovec_t v)
@@ -143,10 +112,6 @@ static const rule_t rules[] = {
     /* tagging */
     {"x-amz-tagging", OBJECT_WRITES, NULL},
     {"x-amz-tagging-directive", OP(GW_OP_COPY_OBJECT), judge_tagging_directive},
-    /* ACLs and ownership */
-    {"x-amz-acl", OBJECT_WRITES | OP(GW_OP_CREATE_BUCKET), judge_acl},
-    {"x-amz-grant-*", OBJECT_WRITES | OP(GW_OP_CREATE_BUCKET), NULL},
-    {"x-amz-object-ownership", OP(GW_OP_CREATE_BUCKET), judge_ownership},
     /* server-side encryption: the bytes would be stored in plaintext */
     {"x-amz-server-side-encryption", OBJECT_WRITES, judge_sse},
     {"x-amz-server-side-encryption", OBJECT_READS | PART_UPLOADS, judge_sse_elsewhere},

@@ -86,6 +86,10 @@ static const char *const op_names[GW_OP__COUNT] = {
     [GW_OP_DELETE_BUCKET_LIFECYCLE] = "DeleteBucketLifecycle",
     [GW_OP_PUT_OBJECT_LOCK_CONFIGURATION] = "PutObjectLockConfiguration",
     [GW_OP_GET_OBJECT_LOCK_CONFIGURATION] = "GetObjectLockConfiguration",
+    [GW_OP_GET_BUCKET_ACL] = "GetBucketAcl",
+    [GW_OP_PUT_BUCKET_ACL] = "PutBucketAcl",
+    [GW_OP_GET_OBJECT_ACL] = "GetObjectAcl",
+    [GW_OP_PUT_OBJECT_ACL] = "PutObjectAcl",
     [GW_OP_CORS_PREFLIGHT] = "PreflightRequest",
     [GW_OP_ADMIN] = "Admin",
 };

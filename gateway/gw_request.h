@@ -126,6 +126,10 @@ typedef enum {
     GW_OP_DELETE_BUCKET_LIFECYCLE,
     GW_OP_PUT_OBJECT_LOCK_CONFIGURATION,
     GW_OP_GET_OBJECT_LOCK_CONFIGURATION,
+    GW_OP_GET_BUCKET_ACL,
+    GW_OP_PUT_BUCKET_ACL,
+    GW_OP_GET_OBJECT_ACL,
+    GW_OP_PUT_OBJECT_ACL,
     GW_OP_CORS_PREFLIGHT,
     GW_OP_ADMIN,
     GW_OP__COUNT
@@ -204,6 +208,7 @@ struct gw_ctx {
     h2o_iovec_t host_bucket; /* virtual-host style: the bucket named by the Host header (raw) */
     h2o_iovec_t bucket_ns;   /* the namespace of the bucket's incarnation (set by gw_bucket_authorize) */
     uint64_t bucket_incarnation;
+    h2o_iovec_t bucket_owner; /* the bucket owner's user name (set by gw_bucket_authorize) */
     s3_query_t query;
     h2o_iovec_t access_key; /* authenticated caller; base NULL for anonymous */
     h2o_iovec_t user;       /* the caller's user name: owner of what it creates */

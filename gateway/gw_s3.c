@@ -22,6 +22,7 @@
  * proportional to the body, so they happen on the worker (gw_body_prepare, gw_object_ops.c).
  */
 #include "gateway/gw_s3.h"
+#include "gateway/gw_acl.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
@@ -96,6 +97,10 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_DELETE_BUCKET_LIFECYCLE] = gw_bucket_config_op,
     [GW_OP_PUT_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
     [GW_OP_GET_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_ACL] = gw_acl_op,
+    [GW_OP_PUT_BUCKET_ACL] = gw_acl_op,
+    [GW_OP_GET_OBJECT_ACL] = gw_acl_op,
+    [GW_OP_PUT_OBJECT_ACL] = gw_acl_op,
     [GW_OP_CORS_PREFLIGHT] = gw_cors_preflight,
     [GW_OP_ADMIN] = gw_admin,
 };
@@ -109,8 +114,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
     static const struct {
         const char *name;
         int bucket;
-    } names[] = {{"acl", 0},
-                 {"policy", 1},
+    } names[] = {{"policy", 1},
                  {"cors", 1},
                  {"lifecycle", 1},
                  {"tagging", 1},
@@ -157,6 +161,7 @@ static gw_op_t classify_bucket_config(const gw_ctx_t *ctx, int *named)
          GW_OP_DELETE_PUBLIC_ACCESS_BLOCK},
         {"lifecycle", GW_OP_GET_BUCKET_LIFECYCLE, GW_OP_PUT_BUCKET_LIFECYCLE, GW_OP_DELETE_BUCKET_LIFECYCLE},
         {"object-lock", GW_OP_GET_OBJECT_LOCK_CONFIGURATION, GW_OP_PUT_OBJECT_LOCK_CONFIGURATION, GW_OP_NONE},
+        {"acl", GW_OP_GET_BUCKET_ACL, GW_OP_PUT_BUCKET_ACL, GW_OP_NONE},
     };
     for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
         if (!query_has(ctx, configs[i].name))
@@ -229,6 +234,17 @@ static gw_op_t classify_bucket(const gw_ctx_t *ctx, s3_error_t *err)
     return GW_OP_NONE;
 }
 
+/* GET and PUT ?acl on an object; another method must not act on the object itself. */
+static gw_op_t classify_object_acl(const gw_ctx_t *ctx, s3_error_t *err)
+{
+    if (method_is(ctx, "GET"))
+        return GW_OP_GET_OBJECT_ACL;
+    if (method_is(ctx, "PUT"))
+        return GW_OP_PUT_OBJECT_ACL;
+    *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return GW_OP_NONE;
+}
+
 static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
 {
     int has_upload = query_has(ctx, "uploadId");
@@ -246,6 +262,8 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
         *err = S3_ERR_NOT_IMPLEMENTED;
         return GW_OP_NONE;
     }
+    if (query_has(ctx, "acl"))
+        return classify_object_acl(ctx, err);
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))

@@ -20,6 +20,8 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
                                  "CORSResponse: This CORS request is not allowed. This is usually because the "
                                  "evalution of Origin, request method / Access-Control-Request-Method or "
                                  "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."},
+    [S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED] = {"AccessControlListNotSupported", 400,
+                                                  "The bucket does not allow ACLs"},
     [S3_ERR_ACCOUNT_PROBLEM] = {"AccountProblem", 403,
                                 "There is a problem with your account that prevents the operation from completing "
                                 "successfully."},
@@ -59,6 +61,9 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_INVALID_ACCESS_KEY_ID] = {"InvalidAccessKeyId", 403,
                                       "The AWS access key ID you provided does not exist in our records."},
     [S3_ERR_INVALID_ARGUMENT] = {"InvalidArgument", 400, "Invalid Argument"},
+    [S3_ERR_INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP] = {"InvalidBucketAclWithObjectOwnership", 400,
+                                                         "Bucket cannot have ACLs set with ObjectOwnership's "
+                                                         "BucketOwnerEnforced setting"},
     [S3_ERR_INVALID_BUCKET_NAME] = {"InvalidBucketName", 400, "The specified bucket is not valid."},
     [S3_ERR_INVALID_BUCKET_STATE] = {"InvalidBucketState", 409,
                                      "The request is not valid with the current state of the bucket."},
@@ -156,6 +161,9 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
                              "then retry."},
     [S3_ERR_TOO_MANY_BUCKETS] = {"TooManyBuckets", 400, "You have attempted to create more buckets than allowed."},
     [S3_ERR_UNEXPECTED_CONTENT] = {"UnexpectedContent", 400, "This request does not support content."},
+    [S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS] = {"UnresolvableGrantByEmailAddress", 400,
+                                                    "The email address you provided does not match any account on "
+                                                    "record."},
     [S3_ERR_USER_KEY_MUST_BE_SPECIFIED] = {"UserKeyMustBeSpecified", 400,
                                            "The bucket POST must contain the specified field name. If it is "
                                            "specified, check the order of the fields."},

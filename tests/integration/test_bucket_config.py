@@ -289,8 +289,9 @@ def test_ownership_controls_default_round_trip_and_delete(s3, bucket):
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
         "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
-    expect_error("NotImplemented", 501, s3.put_bucket_ownership_controls, Bucket=bucket,
-                 OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "ObjectWriter"}]
     expect_error("MalformedXML", 400, s3.put_bucket_ownership_controls, Bucket=bucket,
                  OwnershipControls={"Rules": [{"ObjectOwnership": "Whoever"}]})
     assert s3.delete_bucket_ownership_controls(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 204

@@ -228,7 +228,7 @@ refused() {
 }
 check "aws s3 cp --sse AES256 -> NotImplemented" refused NotImplemented edge/sse.txt \
     aws s3 cp "$work/small.txt" "s3://$b1/edge/sse.txt" --sse AES256
-check "aws s3 cp --acl public-read -> NotImplemented" refused NotImplemented edge/acl.txt \
+check "aws s3 cp --acl public-read -> AccessControlListNotSupported" refused AccessControlListNotSupported edge/acl.txt \
     aws s3 cp "$work/small.txt" "s3://$b1/edge/acl.txt" --acl public-read
 check "aws s3api put-object --storage-class GLACIER -> NotImplemented" refused NotImplemented edge/glacier.txt \
     aws s3api put-object --bucket "$b1" --key edge/glacier.txt --body "$work/small.txt" --storage-class GLACIER

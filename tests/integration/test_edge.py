@@ -103,9 +103,9 @@ def test_acl_that_changes_nothing_is_accepted(s3, bucket, acl):
 
 
 @pytest.mark.parametrize("acl", ["public-read", "public-read-write", "authenticated-read"])
-def test_acl_that_grants_access_is_refused(s3, bucket, acl):
-    err = assert_refused(501, "NotImplemented", s3.put_object, Bucket=bucket, Key="k", Body=b"x", ACL=acl)
-    assert err["Header"] == "x-amz-acl"
+def test_acl_that_grants_access_is_refused_while_acls_are_off(s3, bucket, acl):
+    # a new bucket is BucketOwnerEnforced: ACLs are disabled (test_acl.py covers them enabled)
+    assert_refused(400, "AccessControlListNotSupported", s3.put_object, Bucket=bucket, Key="k", Body=b"x", ACL=acl)
     assert_absent(s3, bucket, "k")
 
 
@@ -116,30 +116,28 @@ def test_acl_unknown_value_is_invalid_argument(gateway, s3, bucket):
     assert_absent(s3, bucket, "k")
 
 
-def test_grants_on_put_are_refused(s3, bucket):
-    err = assert_refused(501, "NotImplemented", s3.put_object, Bucket=bucket, Key="k", Body=b"x",
-                         GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
-    assert err["Header"] == "x-amz-grant-read"
+def test_grants_on_put_are_refused_while_acls_are_off(s3, bucket):
+    assert_refused(400, "AccessControlListNotSupported", s3.put_object, Bucket=bucket, Key="k", Body=b"x",
+                   GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
     assert_absent(s3, bucket, "k")
 
 
 def test_create_bucket_acl_and_grants(s3):
     name = unique_bucket_name()
-    assert_refused(501, "NotImplemented", s3.create_bucket, Bucket=name, ACL="public-read")
-    assert_refused(501, "NotImplemented", s3.create_bucket, Bucket=name, GrantFullControl='id="someone"')
+    assert_refused(400, "InvalidBucketAclWithObjectOwnership", s3.create_bucket, Bucket=name, ACL="public-read")
+    assert_refused(400, "InvalidArgument", s3.create_bucket, Bucket=name, GrantFullControl='id="someone"')
     assert error_of(s3.head_bucket, Bucket=name)[0] == 404
     s3.create_bucket(Bucket=name, ACL="private")
     s3.delete_bucket(Bucket=name)
 
 
 def test_create_bucket_object_ownership(s3):
-    name = unique_bucket_name()
-    for setting in ("ObjectWriter", "BucketOwnerPreferred"):
-        err = assert_refused(501, "NotImplemented", s3.create_bucket, Bucket=name, ObjectOwnership=setting)
-        assert err["Header"] == "x-amz-object-ownership"
-    assert error_of(s3.head_bucket, Bucket=name)[0] == 404
-    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerEnforced")
-    s3.delete_bucket(Bucket=name)
+    for setting in ("ObjectWriter", "BucketOwnerPreferred", "BucketOwnerEnforced"):
+        name = unique_bucket_name()
+        s3.create_bucket(Bucket=name, ObjectOwnership=setting)
+        rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+        assert rules == [{"ObjectOwnership": setting}]
+        s3.delete_bucket(Bucket=name)
 
 
 def test_create_bucket_object_ownership_unknown_is_invalid_argument(gateway):
