@@ -28,6 +28,7 @@
  * through another gateway it may be seen for up to the TTL (docs/architecture.md) — writes are
  * still safe, since gw_bucket_confirm never uses the cache.
  */
+#include "gateway/gw_object_lock.h"
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_record.h"
@@ -387,6 +388,8 @@ static void create_bucket_work(gw_ctx_t *ctx)
                        .state = META_BUCKET_ACTIVE,
                        .state_ns = now,
                        .updated_ns = now};
+    if (gw_object_lock_create_bucket(ctx, &b) != 0)
+        goto done;
     if ((ret = gw_bucket_record_write(ctx->cluster, &b)) != 0) {
         gw_set_store_error(ctx, ret);
         goto done;

@@ -85,6 +85,10 @@ static const char *const op_names[GW_OP__COUNT] = {
     [GW_OP_DELETE_BUCKET_LIFECYCLE] = "DeleteBucketLifecycle",
     [GW_OP_PUT_OBJECT_LOCK_CONFIGURATION] = "PutObjectLockConfiguration",
     [GW_OP_GET_OBJECT_LOCK_CONFIGURATION] = "GetObjectLockConfiguration",
+    [GW_OP_PUT_OBJECT_RETENTION] = "PutObjectRetention",
+    [GW_OP_GET_OBJECT_RETENTION] = "GetObjectRetention",
+    [GW_OP_PUT_OBJECT_LEGAL_HOLD] = "PutObjectLegalHold",
+    [GW_OP_GET_OBJECT_LEGAL_HOLD] = "GetObjectLegalHold",
     [GW_OP_CORS_PREFLIGHT] = "PreflightRequest",
     [GW_OP_ADMIN] = "Admin",
 };

@@ -25,6 +25,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_object_lock.h"
 #include "gateway/gw_refuse.h"
 #include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
@@ -94,6 +95,10 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_DELETE_BUCKET_LIFECYCLE] = gw_bucket_config_op,
     [GW_OP_PUT_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
     [GW_OP_GET_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
+    [GW_OP_PUT_OBJECT_RETENTION] = gw_put_object_retention,
+    [GW_OP_GET_OBJECT_RETENTION] = gw_get_object_retention,
+    [GW_OP_PUT_OBJECT_LEGAL_HOLD] = gw_put_object_legal_hold,
+    [GW_OP_GET_OBJECT_LEGAL_HOLD] = gw_get_object_legal_hold,
     [GW_OP_CORS_PREFLIGHT] = gw_cors_preflight,
     [GW_OP_ADMIN] = gw_admin,
 };
@@ -117,8 +122,8 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"replication", 0},
                  {"encryption", 0},
                  {"object-lock", 1},
-                 {"retention", 0},
-                 {"legal-hold", 0},
+                 {"retention", 1},
+                 {"legal-hold", 1},
                  {"notification", 0},
                  {"accelerate", 0},
                  {"requestPayment", 0},
@@ -228,8 +233,23 @@ static gw_op_t classify_bucket(const gw_ctx_t *ctx, s3_error_t *err)
     return GW_OP_NONE;
 }
 
+/* ?retention and ?legal-hold of an object: GET and PUT; another method is not allowed. */
+static gw_op_t classify_object_lock(const gw_ctx_t *ctx, s3_error_t *err)
+{
+    int retention = query_has(ctx, "retention"), hold = query_has(ctx, "legal-hold");
+    if (!retention && !hold)
+        return GW_OP_NONE;
+    if (method_is(ctx, "GET"))
+        return retention ? GW_OP_GET_OBJECT_RETENTION : GW_OP_GET_OBJECT_LEGAL_HOLD;
+    if (method_is(ctx, "PUT"))
+        return retention ? GW_OP_PUT_OBJECT_RETENTION : GW_OP_PUT_OBJECT_LEGAL_HOLD;
+    *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return GW_OP_NONE;
+}
+
 static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
 {
+    gw_op_t lock;
     int has_upload = query_has(ctx, "uploadId");
     int copy = gw_header(ctx, "x-amz-copy-source").base != NULL;
 
@@ -239,6 +259,8 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
     }
     if (method_is(ctx, "OPTIONS"))
         return GW_OP_CORS_PREFLIGHT;
+    if ((lock = classify_object_lock(ctx, err)) != GW_OP_NONE || *err != S3_OK)
+        return lock;
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))

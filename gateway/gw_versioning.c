@@ -16,6 +16,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_bucket_record.h"
 #include "gateway/gw_lock.h"
+#include "gateway/gw_object_lock.h"
 #include "gateway/s3/version_id.h"
 #include "gateway/s3/xml.h"
 #include "common/bytes.h"
@@ -128,6 +129,8 @@ static void put_versioning_work(gw_ctx_t *ctx)
     }
     if (conf.status == S3_VERSIONING_UNSET)
         return; /* nothing to change: S3 answers 200 */
+    if (gw_object_lock_check_versioning(ctx, conf.status == S3_VERSIONING_ENABLED ? 1 : 2) != 0)
+        return;
     if ((ret = gw_lock_cluster(ctx->cluster, gw_bucket_lock_name(gw_mb(ctx->bucket), lock_name), GW_LOCK_WAIT_NS,
                                &lock)) != 0) {
         gw_set_store_error(ctx, ret);
