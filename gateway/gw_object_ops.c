@@ -2,6 +2,7 @@
  * with the multipart handlers: the attributes of a new object and copy sources. GetObject and
  * HeadObject stream, and are in gw_get_object.c.
  */
+#include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_error.h"
@@ -224,10 +225,13 @@ static void put_object_work(gw_ctx_t *ctx)
     /* nothing of the body is read before these checks: the first pull of src reads it */
     if (gw_bucket_authorize(ctx) != 0 || gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
-    if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
+    meta_buf_t lock_attrs = {0};
+    if (collect_attributes(ctx, &n) == 0 && gw_object_lock_new_version(ctx, 1, &n.rec, &lock_attrs) == 0 &&
+        gw_checksum_begin(ctx, &checksum) == 0) {
         store_new_object(ctx, &n, src, size, sha256_pending, &checksum);
         gw_checksum_dispose(&checksum);
     }
+    meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
 }
 
@@ -301,6 +305,10 @@ static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key, const uint8_t *vid, uint32
     shown->flags = gw_object_record(o)->flags;
     if (vid != NULL)
         memcpy(shown->vid, vid, META_ID_LEN);
+    if ((ret = gw_object_lock_check_delete(ctx, gw_object_record(o), key)) != 0) {
+        gw_object_free(o);
+        return ret;
+    }
     ret = gw_object_remove(ctx->cluster, o);
     gw_object_free(o);
     return ret;
@@ -530,6 +538,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     h2o_iovec_t src_bucket, src_key, directive = gw_header(ctx, "x-amz-metadata-directive");
     gw_object_t *src = NULL;
     new_object_t n;
+    meta_buf_t lock_attrs = {0};
     int replace = 0;
 
     memset(&n, 0, sizeof(n));
@@ -568,6 +577,8 @@ static void copy_object_work(gw_ctx_t *ctx)
         n.rec.user_meta = r->user_meta;
         n.rec.owner = gw_mb(ctx->user);
     }
+    if (gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) != 0)
+        goto done;
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
@@ -586,6 +597,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     }
     free(cs.buf);
 done:
+    meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
     gw_object_free(src);
 }

@@ -105,25 +105,26 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
 
 /* Sub-resources we do not serve yet answer NotImplemented rather than acting as a plain
  * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object).
- * Those marked bucket are served on a bucket (the configurations, gw_bucket_config_ops.c) and
- * refused on an object. */
+ * Those marked BUCKET are served on a bucket (the configurations, gw_bucket_config_ops.c) and
+ * refused on an object; those marked OBJECT (retention, legal hold) the other way round. */
 static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
 {
+    enum { BUCKET = 1, OBJECT = 2 };
     static const struct {
         const char *name;
-        int bucket;
+        int served; /* 0 nowhere, BUCKET or OBJECT */
     } names[] = {{"acl", 0},
-                 {"policy", 1},
-                 {"cors", 1},
-                 {"lifecycle", 1},
-                 {"tagging", 1},
+                 {"policy", BUCKET},
+                 {"cors", BUCKET},
+                 {"lifecycle", BUCKET},
+                 {"tagging", BUCKET},
                  {"website", 0},
                  {"logging", 0},
                  {"replication", 0},
                  {"encryption", 0},
-                 {"object-lock", 1},
-                 {"retention", 1},
-                 {"legal-hold", 1},
+                 {"object-lock", BUCKET},
+                 {"retention", OBJECT},
+                 {"legal-hold", OBJECT},
                  {"notification", 0},
                  {"accelerate", 0},
                  {"requestPayment", 0},
@@ -134,12 +135,12 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"metrics", 0},
                  {"inventory", 0},
                  {"intelligent-tiering", 0},
-                 {"ownershipControls", 1},
-                 {"publicAccessBlock", 1},
-                 {"policyStatus", 1},
+                 {"ownershipControls", BUCKET},
+                 {"publicAccessBlock", BUCKET},
+                 {"policyStatus", BUCKET},
                  {"attributes", 0}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if ((!on_bucket || !names[i].bucket) && query_has(ctx, names[i].name))
+        if (names[i].served != (on_bucket ? BUCKET : OBJECT) && query_has(ctx, names[i].name))
             return 1;
     return 0;
 }
