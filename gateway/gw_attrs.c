@@ -15,6 +15,14 @@ static size_t lock_name(meta_bytes_t ns, meta_bytes_t key, char *out, size_t cap
                             (unsigned long long)h.low64);
 }
 
+int gw_attrs_lock(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, gw_lock_t *out)
+{
+    char name[64];
+    uint8_t dist[16];
+    gw_set_t *set = gw_cluster_place(c, ns, key, dist);
+    return gw_lock_set(set, (meta_bytes_t){name, lock_name(ns, key, name, sizeof(name))}, GW_LOCK_WAIT_NS, out);
+}
+
 int gw_attrs_change(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, const uint8_t *vid, gw_attrs_edit_fn edit,
                     void *arg, uint8_t vid_out[META_ID_LEN])
 {

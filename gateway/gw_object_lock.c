@@ -7,6 +7,7 @@
  * rule "never shortened" is checked against the state the change replaces.
  */
 #include "gateway/gw_object_lock.h"
+#include "gateway/gw_attrs.h"
 #include "gateway/gw_bucket_config.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/s3/policy.h"
@@ -311,6 +312,31 @@ int gw_object_lock_check_delete(gw_ctx_t *ctx, const meta_object_t *rec, h2o_iov
     if (gw_object_lock_may_delete(rec, 0, now))
         return 0;
     return gw_object_lock_may_delete(rec, bypass_granted(ctx, key), now) ? 0 : GW_ELOCKED;
+}
+
+int gw_object_lock_guard(gw_ctx_t *ctx, h2o_iovec_t key, gw_object_lock_guard_t *g)
+{
+    s3_objectlock_config_t cfg;
+    int enabled, ret;
+
+    g->held = 0;
+    if (gw_object_lock_bucket(ctx, &enabled, &cfg) != 0) {
+        gw_set_error(ctx, S3_OK, NULL); /* the caller answers the code */
+        return GW_EQUORUM;
+    }
+    if (!enabled)
+        return 0;
+    if ((ret = gw_attrs_lock(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), &g->lock)) != 0)
+        return ret;
+    g->held = 1;
+    return 0;
+}
+
+void gw_object_lock_unguard(gw_object_lock_guard_t *g)
+{
+    if (g->held)
+        gw_lock_release(&g->lock);
+    g->held = 0;
 }
 
 /* ---------------------------------------------------------------- GET / HEAD */

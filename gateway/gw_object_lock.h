@@ -18,6 +18,7 @@
  */
 #ifndef YC_GW_OBJECT_LOCK_H
 #define YC_GW_OBJECT_LOCK_H
+#include "gateway/gw_lock.h"
 #include "gateway/gw_request.h"
 #include "gateway/s3/objectlock.h"
 #include "meta/meta.h"
@@ -60,6 +61,17 @@ int gw_object_lock_new_version(gw_ctx_t *ctx, int with_body, meta_object_t *rec,
  * taken from the request's x-amz-bypass-governance-retention and the user's permission on key).
  * Sets no error. Blocking (the permission may read the bucket policy). */
 int gw_object_lock_check_delete(gw_ctx_t *ctx, const meta_object_t *rec, h2o_iovec_t key);
+
+/* Around the lookup, check and removal of a version (DeleteObject(s) with a version id): in a
+ * bucket with Object Lock, holds the key's attribute lock (gw_attrs_lock) so that a retention or
+ * legal hold set meanwhile cannot be missed by the check. 0 (g to be released with
+ * gw_object_lock_unguard), or a gateway code. Blocking. */
+typedef struct {
+    gw_lock_t lock;
+    int held;
+} gw_object_lock_guard_t;
+int gw_object_lock_guard(gw_ctx_t *ctx, h2o_iovec_t key, gw_object_lock_guard_t *g);
+void gw_object_lock_unguard(gw_object_lock_guard_t *g);
 
 /* Adds x-amz-object-lock-mode, -retain-until-date and -legal-hold for rec (GET, HEAD). */
 void gw_object_lock_headers(gw_ctx_t *ctx, const meta_object_t *rec);

@@ -297,20 +297,21 @@ static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key, const uint8_t *vid, uint32
     }
     if (vid != NULL)
         gw_version_id_format(vid, vid_text);
+    gw_object_lock_guard_t guard;
+    if ((ret = gw_object_lock_guard(ctx, key, &guard)) != 0)
+        return ret;
     ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), vid, &o);
     if (ret == GW_ENOENT)
-        return 0;
-    if (ret != 0)
-        return ret;
-    shown->flags = gw_object_record(o)->flags;
-    if (vid != NULL)
-        memcpy(shown->vid, vid, META_ID_LEN);
-    if ((ret = gw_object_lock_check_delete(ctx, gw_object_record(o), key)) != 0) {
+        ret = 0;
+    else if (ret == 0) {
+        shown->flags = gw_object_record(o)->flags;
+        if (vid != NULL)
+            memcpy(shown->vid, vid, META_ID_LEN);
+        if ((ret = gw_object_lock_check_delete(ctx, gw_object_record(o), key)) == 0)
+            ret = gw_object_remove(ctx->cluster, o);
         gw_object_free(o);
-        return ret;
     }
-    ret = gw_object_remove(ctx->cluster, o);
-    gw_object_free(o);
+    gw_object_lock_unguard(&guard);
     return ret;
 }
 
