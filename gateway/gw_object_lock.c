@@ -17,8 +17,9 @@
 #include <string.h>
 
 #define MSG_NO_LOCK_WRITE "Bucket is missing ObjectLockConfiguration"
-#define MSG_MISSING_MD5   "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
-#define MSG_SUSPEND       "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+#define MSG_MISSING_MD5                                                                                                \
+    "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+#define MSG_SUSPEND "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
 
 #define CACHE_SLOTS  256
 #define CACHE_TTL_NS (2LL * 1000000000LL)

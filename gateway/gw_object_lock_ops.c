@@ -245,10 +245,10 @@ static void put_hold_work(gw_ctx_t *ctx)
         set_detail(ctx, &why);
         return;
     }
-    set_result(ctx,
-               gw_attrs_change(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), given ? vid : NULL, edit_hold,
-                               &e, NULL),
-               given);
+    set_result(
+        ctx,
+        gw_attrs_change(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), given ? vid : NULL, edit_hold, &e, NULL),
+        given);
 }
 
 void gw_put_object_legal_hold(gw_ctx_t *ctx)

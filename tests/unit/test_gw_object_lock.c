@@ -3,8 +3,8 @@
 #include "gateway/gw_object_lock.h"
 #include "tests/unit/unit.h"
 
-#define SEC  1000000000LL
-#define NOW  (1800000000LL * SEC)
+#define SEC      1000000000LL
+#define NOW      (1800000000LL * SEC)
 #define BN(p, n) ((meta_bytes_t){(const char *)(p), (n)})
 
 /* A record whose attribute set holds the given retention (mode NONE: none) and hold. */
@@ -54,7 +54,7 @@ TEST(test_retention_decoder_refuses_bad_bytes)
     CHECK_EQ_INT(gw_lock_retention_decode(BN(v, GW_LOCK_RETENTION_LEN), &out), 0);
     CHECK_EQ_INT(gw_lock_retention_decode(BN(v, GW_LOCK_RETENTION_LEN - 1), &out), -1); /* short */
     CHECK_EQ_INT(gw_lock_retention_decode(BN(v, GW_LOCK_RETENTION_LEN + 1), &out), -1); /* long */
-    v[0] = 3; /* no such mode */
+    v[0] = 3;                                                                           /* no such mode */
     CHECK_EQ_INT(gw_lock_retention_decode(BN(v, GW_LOCK_RETENTION_LEN), &out), -1);
     v[0] = 0;
     CHECK_EQ_INT(gw_lock_retention_decode(BN(v, GW_LOCK_RETENTION_LEN), &out), -1);
