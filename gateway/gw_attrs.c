@@ -20,23 +20,20 @@ int gw_attrs_lock(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, gw_lock_t 
     char name[64];
     uint8_t dist[16];
     gw_set_t *set = gw_cluster_place(c, ns, key, dist);
-    return gw_lock_set(set, (meta_bytes_t){name, lock_name(ns, key, name, sizeof(name))}, GW_LOCK_WAIT_NS, out);
+    size_t len = lock_name(ns, key, name, sizeof(name));
+    return gw_lock_set(set, (meta_bytes_t){name, len}, GW_LOCK_WAIT_NS, out);
 }
 
 int gw_attrs_change(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, const uint8_t *vid, gw_attrs_edit_fn edit,
                     void *arg, uint8_t vid_out[META_ID_LEN])
 {
-    char name[64];
-    uint8_t dist[16];
     meta_buf_t attrs = {0};
     gw_object_t *o = NULL;
     gw_lock_t lock;
     int64_t stamp;
     int ret;
 
-    gw_set_t *set = gw_cluster_place(c, ns, key, dist);
-    if ((ret = gw_lock_set(set, (meta_bytes_t){name, lock_name(ns, key, name, sizeof(name))}, GW_LOCK_WAIT_NS,
-                           &lock)) != 0)
+    if ((ret = gw_attrs_lock(c, ns, key, &lock)) != 0)
         return ret;
     if ((ret = gw_object_lookup(c, ns, key, vid, &o)) != 0)
         goto out;
