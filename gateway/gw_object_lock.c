@@ -294,17 +294,22 @@ int gw_object_lock_new_version(gw_ctx_t *ctx, int with_body, meta_object_t *rec,
 
 /* ---------------------------------------------------------------- deletion */
 
+/* 1 when ctx's caller may perform action on key. A refusal answers a question of the lock (may
+ * the retention be bypassed, shown), not the request: the request's error stays as it was. */
+static int may(gw_ctx_t *ctx, s3_policy_action_t action, h2o_iovec_t key)
+{
+    s3_error_t saved = ctx->error;
+    const char *saved_message = ctx->error_message;
+    int ok = gw_bucket_authorize_key(ctx, action, key) == 0;
+    gw_set_error(ctx, saved, saved_message);
+    return ok;
+}
+
 /* 1 when the request asks for the governance bypass and its user may have it on key. */
 static int bypass_granted(gw_ctx_t *ctx, h2o_iovec_t key)
 {
-    if (!s3_objectlock_bypass_requested(gw_header(ctx, "x-amz-bypass-governance-retention")))
-        return 0;
-    s3_error_t saved = ctx->error;
-    const char *saved_message = ctx->error_message;
-    int ok = gw_bucket_authorize_key(ctx, S3_POLICY_ACTION_BYPASS_GOVERNANCE_RETENTION, key) == 0;
-    /* a refusal here is an answer about the bypass, not the request's error */
-    gw_set_error(ctx, saved, saved_message);
-    return ok;
+    return s3_objectlock_bypass_requested(gw_header(ctx, "x-amz-bypass-governance-retention")) &&
+           may(ctx, S3_POLICY_ACTION_BYPASS_GOVERNANCE_RETENTION, key);
 }
 
 int gw_object_lock_check_delete(gw_ctx_t *ctx, const meta_object_t *rec, h2o_iovec_t key)
@@ -347,6 +352,11 @@ void gw_object_lock_headers(gw_ctx_t *ctx, const meta_object_t *rec)
     s3_lock_state_t st;
     if (rec->attrs.len == 0 || gw_object_lock_state(rec, &st) != 0)
         return;
+    /* as S3: each is shown only to a caller allowed to read it */
+    if (st.retention.mode != S3_LOCK_NONE && !may(ctx, S3_POLICY_ACTION_GET_OBJECT_RETENTION, ctx->key))
+        st.retention.mode = S3_LOCK_NONE;
+    if (st.legal_hold != S3_LEGAL_HOLD_UNSET && !may(ctx, S3_POLICY_ACTION_GET_OBJECT_LEGAL_HOLD, ctx->key))
+        st.legal_hold = S3_LEGAL_HOLD_UNSET;
     if (st.retention.mode != S3_LOCK_NONE) {
         char date[S3_XML_TIME_LEN + 8];
         gw_add_header_str(ctx, "x-amz-object-lock-mode", s3_lock_mode_name(st.retention.mode));

@@ -375,3 +375,16 @@ def test_retention_and_legal_hold_with_aws_cli(gateway, s3, lbucket, tmp_path):
                                  "--bypass-governance-retention"], env=env, capture_output=True, timeout=120)
     assert out.returncode != 0 and b"AccessDenied" in out.stderr  # the hold stands
     assert body_of(s3, lbucket, "cli", vid) == b"cli bytes"
+
+
+def test_lock_headers_shown_only_with_the_read_permissions(s3, lbucket, bob):
+    name, client = bob
+    vid = s3.put_object(Bucket=lbucket, Key="s", Body=b"seen", ObjectLockMode="GOVERNANCE",
+                        ObjectLockRetainUntilDate=future(3600), ObjectLockLegalHoldStatus="ON")["VersionId"]
+    grant(s3, lbucket, name, ["s3:GetObject", "s3:GetObjectVersion"])
+    h = client.head_object(Bucket=lbucket, Key="s")
+    assert "ObjectLockMode" not in h and "ObjectLockLegalHoldStatus" not in h
+    grant(s3, lbucket, name, ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention"])
+    h = client.head_object(Bucket=lbucket, Key="s", VersionId=vid)
+    assert h["ObjectLockMode"] == "GOVERNANCE" and "ObjectLockLegalHoldStatus" not in h
+    assert s3.head_object(Bucket=lbucket, Key="s")["ObjectLockLegalHoldStatus"] == "ON"  # the owner sees all
