@@ -423,21 +423,31 @@ static void put_object_lock(gw_ctx_t *ctx)
     h2o_iovec_t doc;
     int ret;
 
+    gw_lock_t lock;
+    uint32_t versioning;
+
     if (begin(ctx, 1, 1) != 0 || read_conf(ctx, GW_CONF_OBJECT_LOCK, &state, &doc) != 0)
         return;
     /* S3 now lets Object Lock be turned on for a bucket whose versioning is Enabled */
-    if (state != GW_CONF_SET && gw_bucket_versioning(ctx) != 1) {
-        gw_set_error(ctx, S3_ERR_INVALID_BUCKET_STATE, MSG_LOCK_VERSIONING);
-        return;
+    if (state != GW_CONF_SET) {
+        if (gw_object_lock_versioning_locked(ctx, &lock, &versioning) != 0)
+            return;
+        if (versioning != 1) {
+            gw_set_error(ctx, S3_ERR_INVALID_BUCKET_STATE, MSG_LOCK_VERSIONING);
+            gw_lock_release(&lock);
+            return;
+        }
     }
     if ((ret = s3_objectlock_parse_config(&ctx->req->pool, ctx->body, &cfg, &why)) != 0) {
         set_detail(ctx, ret, &why);
-        return;
+    } else {
+        s3_xml_writer_init(&w, &ctx->req->pool);
+        s3_objectlock_write_config(&w, &cfg);
+        write_conf(ctx, GW_CONF_OBJECT_LOCK, s3_xml_writer_result(&w), 200);
+        gw_object_lock_forget(ctx->bucket);
     }
-    s3_xml_writer_init(&w, &ctx->req->pool);
-    s3_objectlock_write_config(&w, &cfg);
-    write_conf(ctx, GW_CONF_OBJECT_LOCK, s3_xml_writer_result(&w), 200);
-    gw_object_lock_forget(ctx->bucket);
+    if (state != GW_CONF_SET)
+        gw_lock_release(&lock);
 }
 
 static void get_object_lock(gw_ctx_t *ctx)

@@ -8,6 +8,7 @@
  */
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_attrs.h"
+#include "gateway/gw_bucket_record.h"
 #include "gateway/gw_bucket_config.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/s3/policy.h"
@@ -191,16 +192,49 @@ int gw_object_lock_create_bucket(gw_ctx_t *ctx, meta_bucket_t *b)
     return 0;
 }
 
+int gw_object_lock_versioning_locked(gw_ctx_t *ctx, gw_lock_t *lock, uint32_t *versioning)
+{
+    char lock_name[META_BUCKET_MAX + 8];
+    meta_bucket_t b;
+    void *raw = NULL;
+    int ret;
+
+    if ((ret = gw_lock_cluster(ctx->cluster, gw_bucket_lock_name(gw_mb(ctx->bucket), lock_name), GW_LOCK_WAIT_NS,
+                               lock)) != 0) {
+        gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    if ((ret = gw_bucket_record_read(ctx->cluster, gw_mb(ctx->bucket), &raw, &b)) != 0 ||
+        b.incarnation != ctx->bucket_incarnation) {
+        gw_set_store_error(ctx, ret != 0 ? ret : GW_ENOENT);
+        if (ret == GW_ENOENT || ret == 0)
+            gw_set_error(ctx, S3_ERR_NO_SUCH_BUCKET, NULL);
+        free(raw);
+        gw_lock_release(lock);
+        return -1;
+    }
+    *versioning = b.versioning;
+    free(raw);
+    return 0;
+}
+
 int gw_object_lock_check_versioning(gw_ctx_t *ctx, uint32_t status)
 {
-    s3_objectlock_config_t cfg;
-    int enabled;
+    gw_conf_state_t state;
+    h2o_iovec_t doc;
+    void *raw;
+    int ret;
 
     if (status == 1)
         return 0;
-    if (gw_object_lock_bucket(ctx, &enabled, &cfg) != 0)
+    /* from the drives, not the cache: a configuration set a moment ago through another gateway */
+    if ((ret = gw_conf_read(ctx->cluster, ctx->bucket, ctx->bucket_incarnation, GW_CONF_OBJECT_LOCK, &raw, &state,
+                            &doc)) != 0) {
+        gw_set_store_error(ctx, ret);
         return -1;
-    if (enabled) {
+    }
+    free(raw);
+    if (state == GW_CONF_SET) {
         gw_set_error(ctx, S3_ERR_INVALID_BUCKET_STATE, MSG_SUSPEND);
         return -1;
     }

@@ -81,7 +81,13 @@ void gw_object_lock_headers(gw_ctx_t *ctx, const meta_object_t *rec);
  * is never seen without its lock. 0, or the error set and non-zero. Blocking. */
 int gw_object_lock_create_bucket(gw_ctx_t *ctx, meta_bucket_t *b);
 
-/* PutBucketVersioning: 0 when the change to status (1 Enabled, 2 Suspended) is allowed; a
+/* PutObjectLockConfiguration turning Object Lock on: takes the bucket's cluster lock (the one
+ * PutBucketVersioning holds) and reads the versioning state from the drives into *versioning, so
+ * that a suspension cannot slip between the check and the write. 0 with *lock held
+ * (gw_lock_release), or the error set and non-zero. Blocking. */
+int gw_object_lock_versioning_locked(gw_ctx_t *ctx, gw_lock_t *lock, uint32_t *versioning);
+
+/* PutBucketVersioning, under the bucket's lock: 0 when the change to status (1 Enabled, 2 Suspended) is allowed; a
  * bucket with Object Lock cannot be suspended (409 InvalidBucketState set, non-zero). */
 int gw_object_lock_check_versioning(gw_ctx_t *ctx, uint32_t status);
 

@@ -129,8 +129,6 @@ static void put_versioning_work(gw_ctx_t *ctx)
     }
     if (conf.status == S3_VERSIONING_UNSET)
         return; /* nothing to change: S3 answers 200 */
-    if (gw_object_lock_check_versioning(ctx, conf.status == S3_VERSIONING_ENABLED ? 1 : 2) != 0)
-        return;
     if ((ret = gw_lock_cluster(ctx->cluster, gw_bucket_lock_name(gw_mb(ctx->bucket), lock_name), GW_LOCK_WAIT_NS,
                                &lock)) != 0) {
         gw_set_store_error(ctx, ret);
@@ -143,6 +141,9 @@ static void put_versioning_work(gw_ctx_t *ctx)
             gw_set_error(ctx, S3_ERR_NO_SUCH_BUCKET, NULL);
         goto done;
     }
+    /* under the bucket's lock, like PutObjectLockConfiguration's check of versioning */
+    if (gw_object_lock_check_versioning(ctx, conf.status == S3_VERSIONING_ENABLED ? 1 : 2) != 0)
+        goto done;
     b.versioning = conf.status == S3_VERSIONING_ENABLED ? 1 : 2;
     b.updated_ns = yc_now_ns();
     if ((ret = gw_bucket_record_write(ctx->cluster, &b)) != 0) {
