@@ -171,27 +171,6 @@ int gw_object_lock_bucket(gw_ctx_t *ctx, int *enabled, s3_objectlock_config_t *c
     return 0;
 }
 
-int gw_object_lock_create_bucket(gw_ctx_t *ctx, meta_bucket_t *b)
-{
-    s3_objectlock_config_t none = {S3_LOCK_NONE, 0, 0};
-    s3_xml_writer_t w;
-    h2o_iovec_t v = gw_header(ctx, "x-amz-bucket-object-lock-enabled");
-    int ret;
-
-    if (v.base == NULL || !h2o_lcstris(v.base, v.len, H2O_STRLIT("true")))
-        return 0;
-    b->versioning = 1;
-    s3_xml_writer_init(&w, &ctx->req->pool);
-    s3_objectlock_write_config(&w, &none);
-    if ((ret = gw_conf_write(ctx->cluster, ctx->bucket, b->incarnation, GW_CONF_OBJECT_LOCK,
-                             s3_xml_writer_result(&w))) != 0) {
-        gw_set_store_error(ctx, ret);
-        return -1;
-    }
-    gw_object_lock_forget(ctx->bucket);
-    return 0;
-}
-
 int gw_object_lock_versioning_locked(gw_ctx_t *ctx, gw_lock_t *lock, uint32_t *versioning)
 {
     char lock_name[META_BUCKET_MAX + 8];

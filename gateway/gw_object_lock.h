@@ -76,11 +76,6 @@ void gw_object_lock_unguard(gw_object_lock_guard_t *g);
 /* Adds x-amz-object-lock-mode, -retain-until-date and -legal-hold for rec (GET, HEAD). */
 void gw_object_lock_headers(gw_ctx_t *ctx, const meta_object_t *rec);
 
-/* CreateBucket, before the record b is written: with x-amz-bucket-object-lock-enabled: true,
- * versioning Enabled in b and the bucket's object-lock record written first, so that the bucket
- * is never seen without its lock. 0, or the error set and non-zero. Blocking. */
-int gw_object_lock_create_bucket(gw_ctx_t *ctx, meta_bucket_t *b);
-
 /* PutObjectLockConfiguration turning Object Lock on: takes the bucket's cluster lock (the one
  * PutBucketVersioning holds) and reads the versioning state from the drives into *versioning, so
  * that a suspension cannot slip between the check and the write. 0 with *lock held
