@@ -15,20 +15,25 @@ static size_t lock_name(meta_bytes_t ns, meta_bytes_t key, char *out, size_t cap
                             (unsigned long long)h.low64);
 }
 
-int gw_attrs_change(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, const uint8_t *vid, gw_attrs_edit_fn edit,
-                    void *arg, uint8_t vid_out[META_ID_LEN])
+int gw_attrs_lock(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, gw_lock_t *out)
 {
     char name[64];
     uint8_t dist[16];
+    gw_set_t *set = gw_cluster_place(c, ns, key, dist);
+    size_t len = lock_name(ns, key, name, sizeof(name));
+    return gw_lock_set(set, (meta_bytes_t){name, len}, GW_LOCK_WAIT_NS, out);
+}
+
+int gw_attrs_change(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, const uint8_t *vid, gw_attrs_edit_fn edit,
+                    void *arg, uint8_t vid_out[META_ID_LEN])
+{
     meta_buf_t attrs = {0};
     gw_object_t *o = NULL;
     gw_lock_t lock;
     int64_t stamp;
     int ret;
 
-    gw_set_t *set = gw_cluster_place(c, ns, key, dist);
-    size_t name_len = lock_name(ns, key, name, sizeof(name));
-    if ((ret = gw_lock_set(set, (meta_bytes_t){name, name_len}, GW_LOCK_WAIT_NS, &lock)) != 0)
+    if ((ret = gw_attrs_lock(c, ns, key, &lock)) != 0)
         return ret;
     if ((ret = gw_object_lookup(c, ns, key, vid, &o)) != 0)
         goto out;

@@ -13,6 +13,7 @@
  */
 #ifndef YC_GW_ATTRS_H
 #define YC_GW_ATTRS_H
+#include "gateway/gw_lock.h"
 #include "gateway/gw_object.h"
 
 /* Builds the new attribute set of rec into attrs (empty on entry) and returns 0, or returns a
@@ -26,5 +27,10 @@ typedef int (*gw_attrs_edit_fn)(void *arg, const meta_object_t *rec, meta_buf_t 
  * meanwhile), GW_EQUORUM, GW_ENOSPC, GW_EBUSY (the key's lock stayed held), GW_ENOMEM. */
 int gw_attrs_change(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, const uint8_t *vid, gw_attrs_edit_fn edit,
                     void *arg, uint8_t vid_out[META_ID_LEN]);
+
+/* Takes the lock gw_attrs_change takes for key of namespace ns, for a caller that must not race a
+ * change (the permanent delete of a version, checked against its lock). 0 with *out held
+ * (gw_lock_release), or GW_EBUSY and the other gw_lock_set codes. */
+int gw_attrs_lock(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, gw_lock_t *out);
 
 #endif

@@ -29,6 +29,7 @@
  * still safe, since gw_bucket_confirm never uses the cache.
  */
 #include "gateway/gw_acl.h"
+#include "gateway/gw_bucket_config.h"
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_record.h"
@@ -40,6 +41,7 @@
 #include "gateway/gw_replica.h"
 #include "gateway/gw_heal.h"
 #include "gateway/s3/names.h"
+#include "gateway/s3/objectlock.h"
 #include "gateway/s3/xml.h"
 #include "common/clock.h"
 #include <pthread.h>
@@ -416,6 +418,30 @@ static uint64_t new_incarnation(void)
     return v;
 }
 
+/* CreateBucket, before the record b is written: with x-amz-bucket-object-lock-enabled: true,
+ * versioning Enabled in b and the bucket's object-lock record written first, so that the bucket
+ * is never seen without its lock (gw_object_lock.h). 0, or the error set and non-zero. */
+static int create_with_object_lock(gw_ctx_t *ctx, meta_bucket_t *b)
+{
+    s3_objectlock_config_t none = {S3_LOCK_NONE, 0, 0};
+    h2o_iovec_t v = gw_header(ctx, "x-amz-bucket-object-lock-enabled");
+    s3_xml_writer_t w;
+    int ret;
+
+    if (v.base == NULL || !h2o_lcstris(v.base, v.len, H2O_STRLIT("true")))
+        return 0;
+    b->versioning = 1;
+    s3_xml_writer_init(&w, &ctx->req->pool);
+    s3_objectlock_write_config(&w, &none);
+    /* a new incarnation: no gateway has a cached answer for it to forget */
+    if ((ret = gw_conf_write(ctx->cluster, ctx->bucket, b->incarnation, GW_CONF_OBJECT_LOCK,
+                             s3_xml_writer_result(&w))) != 0) {
+        gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    return 0;
+}
+
 static void create_bucket_work(gw_ctx_t *ctx)
 {
     const gw_config_t *cfg = ctx->env->cfg;
@@ -473,6 +499,8 @@ static void create_bucket_work(gw_ctx_t *ctx)
                        .state = META_BUCKET_ACTIVE,
                        .state_ns = now,
                        .updated_ns = now};
+    if (create_with_object_lock(ctx, &b) != 0)
+        goto done;
     if ((ret = gw_bucket_record_write(ctx->cluster, &b)) != 0) {
         gw_set_store_error(ctx, ret);
         goto done;

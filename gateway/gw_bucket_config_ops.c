@@ -22,18 +22,18 @@
  * BucketOwnerEnforced, every public-access block setting on. Removing one (Delete...) makes its
  * Get answer S3's NotFound error.
  *
- * Object Lock: a bucket can have it only when it was created with it, which is refused until
- * versioning exists (gw_refuse.c); so PutObjectLockConfiguration answers every bucket 409
- * InvalidBucketState, as S3 answers a bucket whose versioning is not Enabled, and
- * GetObjectLockConfiguration answers ObjectLockConfigurationNotFoundError. A bucket whose record
- * of kind object-lock exists (written when it was created with Object Lock) takes and returns
- * its configuration.
+ * Object Lock: a bucket has it when it was created with x-amz-bucket-object-lock-enabled: true
+ * (gw_object_lock.c writes its record then), or once PutObjectLockConfiguration is accepted on a
+ * bucket whose versioning is Enabled, as S3 now allows; on any other bucket it answers 409
+ * InvalidBucketState. GetObjectLockConfiguration of a bucket without it answers
+ * ObjectLockConfigurationNotFoundError. The configuration cannot be removed.
  */
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_config.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_object_lock.h"
 #include "gateway/s3/bucket_access.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cors.h"
@@ -417,19 +417,31 @@ static void put_object_lock(gw_ctx_t *ctx)
     h2o_iovec_t doc;
     int ret;
 
+    gw_lock_t lock;
+    uint32_t versioning;
+
     if (begin(ctx, 1, 1) != 0 || read_conf(ctx, GW_CONF_OBJECT_LOCK, &state, &doc) != 0)
         return;
+    /* S3 now lets Object Lock be turned on for a bucket whose versioning is Enabled */
     if (state != GW_CONF_SET) {
-        gw_set_error(ctx, S3_ERR_INVALID_BUCKET_STATE, MSG_LOCK_VERSIONING);
-        return;
+        if (gw_object_lock_versioning_locked(ctx, &lock, &versioning) != 0)
+            return;
+        if (versioning != 1) {
+            gw_set_error(ctx, S3_ERR_INVALID_BUCKET_STATE, MSG_LOCK_VERSIONING);
+            gw_lock_release(&lock);
+            return;
+        }
     }
     if ((ret = s3_objectlock_parse_config(&ctx->req->pool, ctx->body, &cfg, &why)) != 0) {
         set_detail(ctx, ret, &why);
-        return;
+    } else {
+        s3_xml_writer_init(&w, &ctx->req->pool);
+        s3_objectlock_write_config(&w, &cfg);
+        write_conf(ctx, GW_CONF_OBJECT_LOCK, s3_xml_writer_result(&w), 200);
+        gw_object_lock_forget(ctx->bucket);
     }
-    s3_xml_writer_init(&w, &ctx->req->pool);
-    s3_objectlock_write_config(&w, &cfg);
-    write_conf(ctx, GW_CONF_OBJECT_LOCK, s3_xml_writer_result(&w), 200);
+    if (state != GW_CONF_SET)
+        gw_lock_release(&lock);
 }
 
 static void get_object_lock(gw_ctx_t *ctx)

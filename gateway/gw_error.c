@@ -48,6 +48,7 @@ static const row_t rows[] = {
     {GW_EBUSY, S3_ERR_OPERATION_ABORTED, NULL},
     {GW_ENOSPC, S3_ERR_STORAGE_FULL, NULL},
     {GW_ESLOWDOWN, S3_ERR_SLOW_DOWN, NULL},
+    {GW_ELOCKED, S3_ERR_ACCESS_DENIED, "Access Denied because object protected by object lock."},
 
     /* a full filesystem met outside the drives' own checks is the same answer */
     {-ENOSPC, S3_ERR_STORAGE_FULL, NULL},

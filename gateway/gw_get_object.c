@@ -21,6 +21,7 @@
  * ends the request itself (gw_req_finish) once its last write is out, or the connection broke and
  * no read is in flight any more.
  */
+#include "gateway/gw_object_lock.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
 #include "common/log.h"
@@ -257,6 +258,7 @@ static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
         (void)n;
         gw_add_header(ctx, hname, value.base, value.len);
     }
+    gw_object_lock_headers(ctx, r);
 }
 
 /* ?partNumber= of GET/HEAD: 0 when absent. Malformed, or given with a Range, is refused as S3 does

@@ -13,6 +13,7 @@
  * (GW_MAX_PARTS + 1 entries, 1.4 MB) and Complete's keep list: malloc'd and freed when the worker
  * is done, since the pool would hold them until the answer has gone.
  */
+#include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_cond_write.h"
@@ -64,17 +65,21 @@ static void create_work(gw_ctx_t *ctx)
     u.expires = attrs.expires;
     u.user_meta = attrs.user_meta;
     u.owner = attrs.owner;
-    u.attrs = attrs.attrs;
-    if (gw_checksum_upload_settings(ctx, &u) != 0) {
+    /* the ACL (gw_object_attributes) and the lock the object gets at Complete */
+    meta_buf_t lock_attrs = {0};
+    if (gw_object_lock_new_version(ctx, 0, &attrs, &lock_attrs) != 0 || gw_checksum_upload_settings(ctx, &u) != 0) {
+        meta_buf_dispose(&lock_attrs);
         meta_buf_dispose(&kv);
         return;
     }
+    u.attrs = attrs.attrs;
     u.ec_k = set->k;
     u.ec_m = set->m;
     u.stripe_size = ctx->cluster->stripe_size;
     memcpy(u.distribution, dist, 16);
 
     int ret = gw_upload_create(set, &u);
+    meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&kv);
     if (ret != 0) {
         gw_set_store_error(ctx, ret);
@@ -361,7 +366,7 @@ static void complete_work(gw_ctx_t *ctx)
                        .expires = u.rec.expires,
                        .user_meta = u.rec.user_meta,
                        .owner = u.rec.owner,
-                       .attrs = u.rec.attrs,
+                       .attrs = u.rec.attrs, /* what CreateMultipartUpload asked for the object */
                        .ec_k = u.rec.ec_k,
                        .ec_m = u.rec.ec_m,
                        .stripe_size = u.rec.stripe_size,

@@ -3,6 +3,7 @@
  * HeadObject stream, and are in gw_get_object.c.
  */
 #include "gateway/gw_acl.h"
+#include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_cond_write.h"
@@ -270,10 +271,13 @@ static void put_object_work(gw_ctx_t *ctx)
     if (gw_bucket_authorize(ctx) != 0 || gw_cond_write_parse(ctx, &cond) != 0 ||
         gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
-    if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
+    meta_buf_t lock_attrs = {0};
+    if (collect_attributes(ctx, &n) == 0 && gw_object_lock_new_version(ctx, 1, &n.rec, &lock_attrs) == 0 &&
+        gw_checksum_begin(ctx, &checksum) == 0) {
         store_new_object(ctx, &n, src, size, sha256_pending, &checksum, 0, cond.active ? &cond : NULL);
         gw_checksum_dispose(&checksum);
     }
+    meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
 }
 
@@ -339,16 +343,21 @@ static int delete_key(gw_ctx_t *ctx, h2o_iovec_t key, const uint8_t *vid, uint32
     }
     if (vid != NULL)
         gw_version_id_format(vid, vid_text);
+    gw_object_lock_guard_t guard;
+    if ((ret = gw_object_lock_guard(ctx, key, &guard)) != 0)
+        return ret;
     ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), vid, &o);
     if (ret == GW_ENOENT)
-        return 0;
-    if (ret != 0)
-        return ret;
-    shown->flags = gw_object_record(o)->flags;
-    if (vid != NULL)
-        memcpy(shown->vid, vid, META_ID_LEN);
-    ret = gw_object_remove(ctx->cluster, o);
-    gw_object_free(o);
+        ret = 0;
+    else if (ret == 0) {
+        shown->flags = gw_object_record(o)->flags;
+        if (vid != NULL)
+            memcpy(shown->vid, vid, META_ID_LEN);
+        if ((ret = gw_object_lock_check_delete(ctx, gw_object_record(o), key)) == 0)
+            ret = gw_object_remove(ctx->cluster, o);
+        gw_object_free(o);
+    }
+    gw_object_lock_unguard(&guard);
     return ret;
 }
 
@@ -609,6 +618,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     h2o_iovec_t src_bucket, src_key, directive = gw_header(ctx, "x-amz-metadata-directive");
     gw_object_t *src = NULL;
     new_object_t n;
+    meta_buf_t lock_attrs = {0};
     int replace = 0;
 
     memset(&n, 0, sizeof(n));
@@ -651,6 +661,8 @@ static void copy_object_work(gw_ctx_t *ctx)
         if (gw_acl_object_attrs(ctx, &n.rec) != 0)
             goto done;
     }
+    if (gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) != 0)
+        goto done;
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
@@ -669,6 +681,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     }
     free(cs.buf);
 done:
+    meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
     gw_object_free(src);
 }

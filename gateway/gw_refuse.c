@@ -16,7 +16,6 @@
 #define PART_UPLOADS    (OP(GW_OP_UPLOAD_PART) | OP(GW_OP_UPLOAD_PART_COPY))
 #define COPIES          (OP(GW_OP_COPY_OBJECT) | OP(GW_OP_UPLOAD_PART_COPY))
 #define ALL_OPERATIONS  (~(OP(GW_OP_NONE) | OP(GW_OP_ADMIN)))
-#define MSG_NO_LOCK     "Bucket is missing ObjectLockConfiguration"
 #define MSG_SSE_UNKNOWN "The encryption method specified is not supported"
 #define MSG_SSE_HERE    "x-amz-server-side-encryption header is not supported for this operation."
 
@@ -57,7 +56,7 @@ static verdict_t judge_lock_enabled(h2o_iovec_t v)
     if (h2o_lcstris(v.base, v.len, H2O_STRLIT("false")))
         return ACCEPT;
     if (h2o_lcstris(v.base, v.len, H2O_STRLIT("true")))
-        return NOT_IMPLEMENTED;
+        return ACCEPT; /* Object Lock: gw_bucket.c */
     return (verdict_t){S3_ERR_INVALID_ARGUMENT, NULL};
 }
 
@@ -84,12 +83,6 @@ static verdict_t judge_storage_class(h2o_iovec_t v)
     if (value_in(v, others))
         return NOT_IMPLEMENTED;
     return (verdict_t){S3_ERR_INVALID_STORAGE_CLASS, NULL};
-}
-
-/* No bucket has an Object Lock configuration (object lock is not implemented). */
-static verdict_t judge_no_lock_configuration(h2o_iovec_t v)
-{
-    return (verdict_t){S3_ERR_INVALID_REQUEST, MSG_NO_LOCK};
 }
 
 static verdict_t judge_tagging_directive(h2o_iovec_t v)
@@ -123,10 +116,7 @@ static const rule_t rules[] = {
     {"x-amz-copy-source-server-side-encryption-customer-*", COPIES, NULL},
     /* storage classes */
     {"x-amz-storage-class", OBJECT_WRITES, judge_storage_class},
-    /* object lock */
-    {"x-amz-object-lock-mode", OBJECT_WRITES, judge_no_lock_configuration},
-    {"x-amz-object-lock-retain-until-date", OBJECT_WRITES, judge_no_lock_configuration},
-    {"x-amz-object-lock-legal-hold", OBJECT_WRITES, judge_no_lock_configuration},
+    /* object lock: the x-amz-object-lock-* headers of writes are gw_object_lock.c's */
     {"x-amz-bucket-object-lock-enabled", OP(GW_OP_CREATE_BUCKET), judge_lock_enabled},
     /* static website hosting */
     {"x-amz-website-redirect-location", OBJECT_WRITES, NULL},

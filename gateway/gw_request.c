@@ -90,6 +90,10 @@ static const char *const op_names[GW_OP__COUNT] = {
     [GW_OP_PUT_BUCKET_ACL] = "PutBucketAcl",
     [GW_OP_GET_OBJECT_ACL] = "GetObjectAcl",
     [GW_OP_PUT_OBJECT_ACL] = "PutObjectAcl",
+    [GW_OP_PUT_OBJECT_RETENTION] = "PutObjectRetention",
+    [GW_OP_GET_OBJECT_RETENTION] = "GetObjectRetention",
+    [GW_OP_PUT_OBJECT_LEGAL_HOLD] = "PutObjectLegalHold",
+    [GW_OP_GET_OBJECT_LEGAL_HOLD] = "GetObjectLegalHold",
     [GW_OP_CORS_PREFLIGHT] = "PreflightRequest",
     [GW_OP_ADMIN] = "Admin",
 };

@@ -27,6 +27,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_object_lock.h"
 #include "gateway/gw_refuse.h"
 #include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
@@ -101,30 +102,36 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_PUT_BUCKET_ACL] = gw_acl_op,
     [GW_OP_GET_OBJECT_ACL] = gw_acl_op,
     [GW_OP_PUT_OBJECT_ACL] = gw_acl_op,
+    [GW_OP_PUT_OBJECT_RETENTION] = gw_put_object_retention,
+    [GW_OP_GET_OBJECT_RETENTION] = gw_get_object_retention,
+    [GW_OP_PUT_OBJECT_LEGAL_HOLD] = gw_put_object_legal_hold,
+    [GW_OP_GET_OBJECT_LEGAL_HOLD] = gw_get_object_legal_hold,
     [GW_OP_CORS_PREFLIGHT] = gw_cors_preflight,
     [GW_OP_ADMIN] = gw_admin,
 };
 
 /* Sub-resources we do not serve yet answer NotImplemented rather than acting as a plain
  * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object).
- * Those marked bucket are served on a bucket (the configurations, gw_bucket_config_ops.c) and
- * refused on an object. */
+ * Those marked BUCKET are served on a bucket (the configurations, gw_bucket_config_ops.c) and
+ * refused on an object; those marked OBJECT (retention, legal hold) the other way round. */
 static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
 {
+    enum { BUCKET = 1, OBJECT = 2 };
     static const struct {
         const char *name;
-        int bucket;
-    } names[] = {{"policy", 1},
-                 {"cors", 1},
-                 {"lifecycle", 1},
-                 {"tagging", 1},
+        int served; /* where it is served: 0 nowhere, BUCKET, OBJECT or both */
+    } names[] = {{"acl", BUCKET | OBJECT},
+                 {"policy", BUCKET},
+                 {"cors", BUCKET},
+                 {"lifecycle", BUCKET},
+                 {"tagging", BUCKET},
                  {"website", 0},
                  {"logging", 0},
                  {"replication", 0},
                  {"encryption", 0},
-                 {"object-lock", 1},
-                 {"retention", 0},
-                 {"legal-hold", 0},
+                 {"object-lock", BUCKET},
+                 {"retention", OBJECT},
+                 {"legal-hold", OBJECT},
                  {"notification", 0},
                  {"accelerate", 0},
                  {"requestPayment", 0},
@@ -135,11 +142,12 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"metrics", 0},
                  {"inventory", 0},
                  {"intelligent-tiering", 0},
-                 {"ownershipControls", 1},
-                 {"publicAccessBlock", 1},
-                 {"policyStatus", 1}};
+                 {"ownershipControls", BUCKET},
+                 {"publicAccessBlock", BUCKET},
+                 {"policyStatus", BUCKET},
+                 {"attributes", OBJECT}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if ((!on_bucket || !names[i].bucket) && query_has(ctx, names[i].name))
+        if (!(names[i].served & (on_bucket ? BUCKET : OBJECT)) && query_has(ctx, names[i].name))
             return 1;
     return 0;
 }
@@ -245,8 +253,23 @@ static gw_op_t classify_object_acl(const gw_ctx_t *ctx, s3_error_t *err)
     return GW_OP_NONE;
 }
 
+/* ?retention and ?legal-hold of an object: GET and PUT; another method is not allowed. */
+static gw_op_t classify_object_lock(const gw_ctx_t *ctx, s3_error_t *err)
+{
+    int retention = query_has(ctx, "retention"), hold = query_has(ctx, "legal-hold");
+    if (!retention && !hold)
+        return GW_OP_NONE;
+    if (method_is(ctx, "GET"))
+        return retention ? GW_OP_GET_OBJECT_RETENTION : GW_OP_GET_OBJECT_LEGAL_HOLD;
+    if (method_is(ctx, "PUT"))
+        return retention ? GW_OP_PUT_OBJECT_RETENTION : GW_OP_PUT_OBJECT_LEGAL_HOLD;
+    *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return GW_OP_NONE;
+}
+
 static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
 {
+    gw_op_t lock;
     int has_upload = query_has(ctx, "uploadId");
     int copy = gw_header(ctx, "x-amz-copy-source").base != NULL;
 
@@ -264,6 +287,8 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
     }
     if (query_has(ctx, "acl"))
         return classify_object_acl(ctx, err);
+    if ((lock = classify_object_lock(ctx, err)) != GW_OP_NONE || *err != S3_OK)
+        return lock;
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))

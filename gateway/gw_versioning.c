@@ -16,6 +16,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_bucket_record.h"
 #include "gateway/gw_lock.h"
+#include "gateway/gw_object_lock.h"
 #include "gateway/s3/version_id.h"
 #include "gateway/s3/xml.h"
 #include "common/bytes.h"
@@ -140,6 +141,9 @@ static void put_versioning_work(gw_ctx_t *ctx)
             gw_set_error(ctx, S3_ERR_NO_SUCH_BUCKET, NULL);
         goto done;
     }
+    /* under the bucket's lock, like PutObjectLockConfiguration's check of versioning */
+    if (gw_object_lock_check_versioning(ctx, conf.status == S3_VERSIONING_ENABLED ? 1 : 2) != 0)
+        goto done;
     b.versioning = conf.status == S3_VERSIONING_ENABLED ? 1 : 2;
     b.updated_ns = yc_now_ns();
     if ((ret = gw_bucket_record_write(ctx->cluster, &b)) != 0) {

@@ -146,13 +146,6 @@ def test_create_bucket_object_ownership_unknown_is_invalid_argument(gateway):
     assert r.status == 400 and r.error()["Code"] == "InvalidArgument"
 
 
-def test_create_bucket_with_object_lock_is_refused(s3):
-    name = unique_bucket_name()
-    err = assert_refused(501, "NotImplemented", s3.create_bucket, Bucket=name, ObjectLockEnabledForBucket=True)
-    assert err["Header"] == "x-amz-bucket-object-lock-enabled"
-    assert error_of(s3.head_bucket, Bucket=name)[0] == 404
-
-
 @pytest.mark.parametrize("method", ["AES256", "aws:kms", "aws:kms:dsse"])
 def test_server_side_encryption_is_refused_and_nothing_stored(gateway, s3, bucket, method):
     r = raw(gateway, "PUT", bucket, "k", headers={"x-amz-server-side-encryption": method}, body=b"secret")
