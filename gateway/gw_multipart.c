@@ -16,6 +16,7 @@
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/gw_upload.h"
 #include "common/log.h"
 #include "gateway/s3/checksum.h"
@@ -62,7 +63,7 @@ static void create_work(gw_ctx_t *ctx)
     u.cache_control = attrs.cache_control;
     u.expires = attrs.expires;
     u.user_meta = attrs.user_meta;
-    if (gw_checksum_upload_settings(ctx, &u) != 0) {
+    if (gw_tagging_new_object(ctx, NULL, &u.attrs) != 0 || gw_checksum_upload_settings(ctx, &u) != 0) {
         meta_buf_dispose(&kv);
         return;
     }
@@ -359,6 +360,7 @@ static void complete_work(gw_ctx_t *ctx)
                        .parts = {(const char *)parts.base, parts.len},
                        .part_count = (uint32_t)list.count};
     memcpy(r.distribution, u.rec.distribution, 16);
+    r.attrs = u.rec.attrs; /* the attributes CreateMultipartUpload gave the upload (its tags) */
     /* the completed object is a new version when versioning is enabled, else the null version */
     uint32_t versioning = gw_bucket_versioning(ctx);
     if (versioning == 1)

@@ -8,6 +8,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/s3/policy.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
 #include "gateway/s3/names.h"
@@ -224,7 +225,8 @@ static void put_object_work(gw_ctx_t *ctx)
     /* nothing of the body is read before these checks: the first pull of src reads it */
     if (gw_bucket_authorize(ctx) != 0 || gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
-    if (collect_attributes(ctx, &n) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
+    if (collect_attributes(ctx, &n) == 0 && gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
+        gw_checksum_begin(ctx, &checksum) == 0) {
         store_new_object(ctx, &n, src, size, sha256_pending, &checksum);
         gw_checksum_dispose(&checksum);
     }
@@ -568,6 +570,8 @@ static void copy_object_work(gw_ctx_t *ctx)
         n.rec.user_meta = r->user_meta;
         n.rec.owner = gw_mb(ctx->user);
     }
+    if (gw_tagging_new_object(ctx, r, &n.rec.attrs) != 0)
+        goto done;
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;

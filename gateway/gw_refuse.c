@@ -123,15 +123,6 @@ static verdict_t judge_no_lock_configuration(h2o_iovec_t v)
     return (verdict_t){S3_ERR_INVALID_REQUEST, MSG_NO_LOCK};
 }
 
-static verdict_t judge_tagging_directive(h2o_iovec_t v)
-{
-    if (value_is(v, "COPY"))
-        return ACCEPT; /* the source has no tags to copy */
-    if (value_is(v, "REPLACE"))
-        return NOT_IMPLEMENTED;
-    return (verdict_t){S3_ERR_INVALID_ARGUMENT, "Unknown tagging directive."};
-}
-
 /* The table. Each row is one feature not implemented (or implemented for some values only). */
 static const rule_t rules[] = {
     /* conditional writes and deletes: never overwrite or delete as if the condition held */
@@ -141,9 +132,6 @@ static const rule_t rules[] = {
     {"x-amz-if-match-size", OP(GW_OP_DELETE_OBJECT), NULL},
     {"x-amz-if-match-initiated-time", OP(GW_OP_ABORT_MULTIPART_UPLOAD), NULL},
     {"x-amz-write-offset-bytes", OP(GW_OP_PUT_OBJECT), NULL},
-    /* tagging */
-    {"x-amz-tagging", OBJECT_WRITES, NULL},
-    {"x-amz-tagging-directive", OP(GW_OP_COPY_OBJECT), judge_tagging_directive},
     /* ACLs and ownership */
     {"x-amz-acl", OBJECT_WRITES | OP(GW_OP_CREATE_BUCKET), judge_acl},
     {"x-amz-grant-*", OBJECT_WRITES | OP(GW_OP_CREATE_BUCKET), NULL},

@@ -26,6 +26,7 @@
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_refuse.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/sigv2.h"
@@ -73,6 +74,9 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_COMPLETE_MULTIPART_UPLOAD] = gw_complete_multipart,
     [GW_OP_ABORT_MULTIPART_UPLOAD] = gw_abort_multipart,
     [GW_OP_LIST_PARTS] = gw_list_parts,
+    [GW_OP_PUT_OBJECT_TAGGING] = gw_put_object_tagging,
+    [GW_OP_GET_OBJECT_TAGGING] = gw_get_object_tagging,
+    [GW_OP_DELETE_OBJECT_TAGGING] = gw_delete_object_tagging,
     [GW_OP_PUT_BUCKET_POLICY] = gw_bucket_config_op,
     [GW_OP_GET_BUCKET_POLICY] = gw_bucket_config_op,
     [GW_OP_DELETE_BUCKET_POLICY] = gw_bucket_config_op,
@@ -100,8 +104,8 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
 
 /* Sub-resources we do not serve yet answer NotImplemented rather than acting as a plain
  * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object).
- * Those marked bucket are served on a bucket (the configurations, gw_bucket_config_ops.c) and
- * refused on an object. */
+ * Those marked bucket (1) are served on a bucket (the configurations, gw_bucket_config_ops.c) and
+ * refused on an object; 2 marks one served on both (tagging: gw_tagging.h on an object). */
 static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
 {
     static const struct {
@@ -111,7 +115,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"policy", 1},
                  {"cors", 1},
                  {"lifecycle", 1},
-                 {"tagging", 1},
+                 {"tagging", 2},
                  {"website", 0},
                  {"logging", 0},
                  {"replication", 0},
@@ -134,7 +138,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"policyStatus", 1},
                  {"attributes", 0}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if ((!on_bucket || !names[i].bucket) && query_has(ctx, names[i].name))
+        if (names[i].bucket != 2 && (!on_bucket || !names[i].bucket) && query_has(ctx, names[i].name))
             return 1;
     return 0;
 }
@@ -228,6 +232,18 @@ static gw_op_t classify_bucket(const gw_ctx_t *ctx, s3_error_t *err)
     return GW_OP_NONE;
 }
 
+/* ?tagging on an object: the object's tags (GET, PUT, DELETE; another method is refused). */
+static gw_op_t classify_object_tagging(const gw_ctx_t *ctx, s3_error_t *err)
+{
+    gw_op_t op = method_is(ctx, "GET")      ? GW_OP_GET_OBJECT_TAGGING
+                 : method_is(ctx, "PUT")    ? GW_OP_PUT_OBJECT_TAGGING
+                 : method_is(ctx, "DELETE") ? GW_OP_DELETE_OBJECT_TAGGING
+                                            : GW_OP_NONE;
+    if (op == GW_OP_NONE)
+        *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return op;
+}
+
 static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
 {
     int has_upload = query_has(ctx, "uploadId");
@@ -239,6 +255,8 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
     }
     if (method_is(ctx, "OPTIONS"))
         return GW_OP_CORS_PREFLIGHT;
+    if (query_has(ctx, "tagging"))
+        return classify_object_tagging(ctx, err);
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))
