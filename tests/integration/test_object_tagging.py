@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import time
 
 import botocore.exceptions
@@ -354,3 +355,34 @@ def test_tags_survive_a_restart(gateway_factory):
             if e.response["ResponseMetadata"]["HTTPStatusCode"] != 503 or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+# ---------------------------------------------------------------- two gateways
+
+def test_a_change_through_one_gateway_is_seen_through_another():
+    """Two gateways over the same yc-store daemons: tags written, changed and removed through one
+    are read through the other at once (tags live in the object's records on the drives, and no
+    gateway caches them)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fault"))
+    import cluster as yc
+
+    cl, gw2 = yc.Cluster(nodes=3, drives_per_node=2), None
+    try:
+        cl.start()
+        gw2 = yc.NetGateway(os.path.join(cl.root, "gateway2"), cl.access_key, cl.secret_key, cl.drives_list(),
+                            cl.secret, cl.gateway_args).start()
+        a, b = cl.client(), gw2.client()
+        a.create_bucket(Bucket="two-gateways")
+        a.put_object(Bucket="two-gateways", Key="k", Body=b"x" * 200000, Tagging="from=a")
+        assert tags_of(b, "two-gateways", "k") == {"from": "a"}
+        assert count_header(b, "two-gateways", "k") == "1"
+        b.put_object_tagging(Bucket="two-gateways", Key="k", Tagging={"TagSet": tagset({"from": "b", "n": "2"})})
+        assert tags_of(a, "two-gateways", "k") == {"from": "b", "n": "2"}
+        assert a.get_object(Bucket="two-gateways", Key="k")["TagCount"] == 2
+        a.delete_object_tagging(Bucket="two-gateways", Key="k")
+        assert tags_of(b, "two-gateways", "k") == {}
+        assert count_header(b, "two-gateways", "k") is None
+    finally:
+        if gw2 is not None:
+            gw2.stop()
+        cl.close()
