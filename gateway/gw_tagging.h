@@ -44,7 +44,14 @@ void gw_tagging_count_header(gw_ctx_t *ctx, const meta_object_t *rec);
 void gw_tagging_policy_values(gw_ctx_t *ctx, const s3_policy_t *policy, s3_policy_action_t action, h2o_iovec_t bucket,
                               uint64_t incarnation, h2o_iovec_t key, s3_policy_value_t **out, size_t *n);
 
-/* The three tagging calls (handlers, entered on the loop with the body read whole). */
+/* Sets the S3 error of a tag parser's refusal (s3_tagging_parse_*), with its message and fields. */
+void gw_tagging_set_detail(gw_ctx_t *ctx, int ret, const s3_error_detail_t *why);
+/* Sorts set and encodes it into its stored form in ctx's pool; the S3 error set and non-zero on
+ * failure. */
+int gw_tagging_encode(gw_ctx_t *ctx, s3_tagset_t *set, h2o_iovec_t *stored);
+
+/* The three tagging calls (gw_tagging_ops.c: handlers, entered on the loop with the body read
+ * whole). */
 void gw_put_object_tagging(gw_ctx_t *ctx);
 void gw_get_object_tagging(gw_ctx_t *ctx);
 void gw_delete_object_tagging(gw_ctx_t *ctx);
