@@ -193,7 +193,11 @@ void gw_tagging_policy_values(gw_ctx_t *ctx, const s3_policy_t *policy, s3_polic
 
     *out = NULL;
     *n = 0;
-    request_tags(ctx, action, &sent);
+    memset(&sent, 0, sizeof(sent));
+    /* parsing them again (the handler parses too) costs little, but only a policy that reads them needs it */
+    if (s3_policy_uses_key(policy, S3_POLICY_KEY_S3_REQUEST_OBJECT_TAG) ||
+        s3_policy_uses_key(policy, S3_POLICY_KEY_S3_REQUEST_OBJECT_TAG_KEYS))
+        request_tags(ctx, action, &sent);
     if (policy != NULL && key.base != NULL && reads_existing_tags(action) &&
         s3_policy_uses_key(policy, S3_POLICY_KEY_S3_EXISTING_OBJECT_TAG))
         existing_tags(ctx, bucket, incarnation, key, &have);
