@@ -7,6 +7,7 @@
 #include "gateway/gw_bucket_config.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_tagging.h"
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -342,6 +343,24 @@ static void request_values(gw_ctx_t *ctx, s3_policy_action_t action, values_t *v
     }
 }
 
+/* Adds the tag condition keys (gw_tagging.h) to req's values: the object's tags cost a lookup,
+ * so they are read only for a policy that names them. */
+static void add_tag_values(gw_ctx_t *ctx, const s3_policy_t *policy, const gw_authz_bucket_t *b,
+                           s3_policy_action_t action, h2o_iovec_t key, s3_policy_request_t *req)
+{
+    s3_policy_value_t *tags, *all;
+    size_t ntags;
+
+    gw_tagging_policy_values(ctx, policy, action, b->name, b->incarnation, key, &tags, &ntags);
+    if (ntags == 0)
+        return;
+    all = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*all) * (req->nvalues + ntags));
+    memcpy(all, req->values, sizeof(*all) * req->nvalues);
+    memcpy(all + req->nvalues, tags, sizeof(*all) * ntags);
+    req->values = all;
+    req->nvalues += ntags;
+}
+
 /* ---------------------------------------------------------------- decisions */
 
 static int owns(const gw_ctx_t *ctx, const gw_authz_bucket_t *b)
@@ -377,6 +396,7 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
     request_values(ctx, action, vs);
     req.values = vs->v;
     req.nvalues = vs->n;
+    add_tag_values(ctx, a->policy, b, action, key, &req);
     s3_policy_sources_t src = {.bucket = a->policy,
                                .owner_account = h2o_iovec_init(H2O_STRLIT(GW_AUTHZ_ACCOUNT)),
                                .is_owner = is_owner,
@@ -465,6 +485,15 @@ int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)
         return 0;
     case GW_OP_DELETE_OBJECT:
         *out = version ? S3_POLICY_ACTION_DELETE_OBJECT_VERSION : S3_POLICY_ACTION_DELETE_OBJECT;
+        return 0;
+    case GW_OP_PUT_OBJECT_TAGGING:
+        *out = version ? S3_POLICY_ACTION_PUT_OBJECT_VERSION_TAGGING : S3_POLICY_ACTION_PUT_OBJECT_TAGGING;
+        return 0;
+    case GW_OP_GET_OBJECT_TAGGING:
+        *out = version ? S3_POLICY_ACTION_GET_OBJECT_VERSION_TAGGING : S3_POLICY_ACTION_GET_OBJECT_TAGGING;
+        return 0;
+    case GW_OP_DELETE_OBJECT_TAGGING:
+        *out = version ? S3_POLICY_ACTION_DELETE_OBJECT_VERSION_TAGGING : S3_POLICY_ACTION_DELETE_OBJECT_TAGGING;
         return 0;
     default:
         return -1;

@@ -8,10 +8,11 @@
  * aws:UserAgent, aws:Referer, aws:username, aws:userid, s3:prefix, s3:delimiter, s3:max-keys,
  * s3:VersionId, s3:x-amz-acl, s3:x-amz-copy-source, s3:x-amz-metadata-directive,
  * s3:x-amz-server-side-encryption, s3:x-amz-storage-class, s3:x-amz-content-sha256,
- * s3:signatureversion, s3:authType, s3:object-lock-*). The evaluator decides as S3 does: an
- * explicit Deny wins, then the bucket owner, then an Allow of the bucket policy or of an ACL grant
- * (gw_acl_allows, asked only when no statement allowed or denied), else the implicit deny;
- * anonymous requests are allowed only where the policy or an ACL grants them.
+ * s3:signatureversion, s3:authType, s3:object-lock-*, and the tag keys of gw_tagging.h:
+ * s3:ExistingObjectTag/<key>, s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys). The evaluator
+ * decides as S3 does: an explicit Deny wins, then the bucket owner, then an Allow of the bucket
+ * policy or of an ACL grant (gw_acl_allows, asked only when no statement allowed or denied), else
+ * the implicit deny; anonymous requests are allowed only where the policy or an ACL grants them.
  *
  * Identities: every user of a deployment belongs to one account, GW_AUTHZ_ACCOUNT. A user is
  * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name,

@@ -26,6 +26,7 @@
 #include "gateway/gw_handlers.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/s3/cond.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/range.h"
@@ -399,6 +400,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     }
     add_object_headers(ctx, r);
     gw_version_headers(ctx, versioning, r);
+    gw_tagging_count_header(ctx, r);
     if (part_number > 0 && is_multipart(r)) {
         char count[16];
         snprintf(count, sizeof(count), "%u", r->part_count);

@@ -18,6 +18,7 @@
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_cond_write.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/gw_upload.h"
 #include "common/log.h"
 #include "gateway/s3/checksum.h"
@@ -65,9 +66,10 @@ static void create_work(gw_ctx_t *ctx)
     u.expires = attrs.expires;
     u.user_meta = attrs.user_meta;
     u.owner = attrs.owner;
-    /* the ACL (gw_object_attributes) and the lock the object gets at Complete */
+    /* the ACL (gw_object_attributes), the tags and the lock the object gets at Complete */
     meta_buf_t lock_attrs = {0};
-    if (gw_object_lock_new_version(ctx, 0, &attrs, &lock_attrs) != 0 || gw_checksum_upload_settings(ctx, &u) != 0) {
+    if (gw_tagging_new_object(ctx, NULL, &attrs.attrs) != 0 ||
+        gw_object_lock_new_version(ctx, 0, &attrs, &lock_attrs) != 0 || gw_checksum_upload_settings(ctx, &u) != 0) {
         meta_buf_dispose(&lock_attrs);
         meta_buf_dispose(&kv);
         return;
@@ -373,6 +375,7 @@ static void complete_work(gw_ctx_t *ctx)
                        .parts = {(const char *)parts.base, parts.len},
                        .part_count = (uint32_t)list.count};
     memcpy(r.distribution, u.rec.distribution, 16);
+    r.attrs = u.rec.attrs; /* the attributes CreateMultipartUpload gave the upload (its tags) */
     /* the completed object is a new version when versioning is enabled, else the null version */
     uint32_t versioning = gw_bucket_versioning(ctx);
     if (versioning == 1)

@@ -11,6 +11,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/s3/policy.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
 #include "gateway/s3/names.h"
@@ -272,8 +273,8 @@ static void put_object_work(gw_ctx_t *ctx)
         gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
     meta_buf_t lock_attrs = {0};
-    if (collect_attributes(ctx, &n) == 0 && gw_object_lock_new_version(ctx, 1, &n.rec, &lock_attrs) == 0 &&
-        gw_checksum_begin(ctx, &checksum) == 0) {
+    if (collect_attributes(ctx, &n) == 0 && gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
+        gw_object_lock_new_version(ctx, 1, &n.rec, &lock_attrs) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
         store_new_object(ctx, &n, src, size, sha256_pending, &checksum, 0, cond.active ? &cond : NULL);
         gw_checksum_dispose(&checksum);
     }
@@ -661,7 +662,7 @@ static void copy_object_work(gw_ctx_t *ctx)
         if (gw_acl_object_attrs(ctx, &n.rec) != 0)
             goto done;
     }
-    if (gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) != 0)
+    if (gw_tagging_new_object(ctx, r, &n.rec.attrs) != 0 || gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) != 0)
         goto done;
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */

@@ -85,15 +85,6 @@ static verdict_t judge_storage_class(h2o_iovec_t v)
     return (verdict_t){S3_ERR_INVALID_STORAGE_CLASS, NULL};
 }
 
-static verdict_t judge_tagging_directive(h2o_iovec_t v)
-{
-    if (value_is(v, "COPY"))
-        return ACCEPT; /* the source has no tags to copy */
-    if (value_is(v, "REPLACE"))
-        return NOT_IMPLEMENTED;
-    return (verdict_t){S3_ERR_INVALID_ARGUMENT, "Unknown tagging directive."};
-}
-
 /* The table. Each row is one feature not implemented (or implemented for some values only). */
 static const rule_t rules[] = {
     /* conditional writes where they are not implemented (PutObject, CompleteMultipartUpload and
@@ -102,9 +93,6 @@ static const rule_t rules[] = {
     {"if-none-match", OP(GW_OP_COPY_OBJECT) | OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
     {"x-amz-if-match-initiated-time", OP(GW_OP_ABORT_MULTIPART_UPLOAD), NULL},
     {"x-amz-write-offset-bytes", OP(GW_OP_PUT_OBJECT), NULL},
-    /* tagging */
-    {"x-amz-tagging", OBJECT_WRITES, NULL},
-    {"x-amz-tagging-directive", OP(GW_OP_COPY_OBJECT), judge_tagging_directive},
     /* server-side encryption: the bytes would be stored in plaintext */
     {"x-amz-server-side-encryption", OBJECT_WRITES, judge_sse},
     {"x-amz-server-side-encryption", OBJECT_READS | PART_UPLOADS, judge_sse_elsewhere},

@@ -29,6 +29,7 @@
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_refuse.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/s3/host.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/sigv2.h"
@@ -77,6 +78,9 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_COMPLETE_MULTIPART_UPLOAD] = gw_complete_multipart,
     [GW_OP_ABORT_MULTIPART_UPLOAD] = gw_abort_multipart,
     [GW_OP_LIST_PARTS] = gw_list_parts,
+    [GW_OP_PUT_OBJECT_TAGGING] = gw_put_object_tagging,
+    [GW_OP_GET_OBJECT_TAGGING] = gw_get_object_tagging,
+    [GW_OP_DELETE_OBJECT_TAGGING] = gw_delete_object_tagging,
     [GW_OP_PUT_BUCKET_POLICY] = gw_bucket_config_op,
     [GW_OP_GET_BUCKET_POLICY] = gw_bucket_config_op,
     [GW_OP_DELETE_BUCKET_POLICY] = gw_bucket_config_op,
@@ -112,8 +116,9 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
 
 /* Sub-resources we do not serve yet answer NotImplemented rather than acting as a plain
  * object or bucket request, which could destroy data (PUT ?acl must not overwrite an object).
- * Those marked BUCKET are served on a bucket (the configurations, gw_bucket_config_ops.c) and
- * refused on an object; those marked OBJECT (retention, legal hold) the other way round. */
+ * Those marked BUCKET are served on a bucket (the configurations, gw_bucket_config_ops.c),
+ * those marked OBJECT on an object (retention, legal hold, attributes), some on both (ACLs,
+ * tagging); elsewhere they are refused. */
 static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
 {
     enum { BUCKET = 1, OBJECT = 2 };
@@ -124,7 +129,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"policy", BUCKET},
                  {"cors", BUCKET},
                  {"lifecycle", BUCKET},
-                 {"tagging", BUCKET},
+                 {"tagging", BUCKET | OBJECT},
                  {"website", 0},
                  {"logging", 0},
                  {"replication", 0},
@@ -267,6 +272,18 @@ static gw_op_t classify_object_lock(const gw_ctx_t *ctx, s3_error_t *err)
     return GW_OP_NONE;
 }
 
+/* ?tagging on an object: the object's tags (GET, PUT, DELETE; another method is refused). */
+static gw_op_t classify_object_tagging(const gw_ctx_t *ctx, s3_error_t *err)
+{
+    gw_op_t op = method_is(ctx, "GET")      ? GW_OP_GET_OBJECT_TAGGING
+                 : method_is(ctx, "PUT")    ? GW_OP_PUT_OBJECT_TAGGING
+                 : method_is(ctx, "DELETE") ? GW_OP_DELETE_OBJECT_TAGGING
+                                            : GW_OP_NONE;
+    if (op == GW_OP_NONE)
+        *err = S3_ERR_METHOD_NOT_ALLOWED;
+    return op;
+}
+
 static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
 {
     gw_op_t lock;
@@ -289,6 +306,8 @@ static gw_op_t classify_object(const gw_ctx_t *ctx, s3_error_t *err)
         return classify_object_acl(ctx, err);
     if ((lock = classify_object_lock(ctx, err)) != GW_OP_NONE || *err != S3_OK)
         return lock;
+    if (query_has(ctx, "tagging"))
+        return classify_object_tagging(ctx, err);
     if (method_is(ctx, "GET"))
         return has_upload ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
     if (method_is(ctx, "HEAD"))

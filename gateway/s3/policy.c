@@ -860,6 +860,32 @@ int s3_policy_is_public(const s3_policy_t *policy)
     return policy->is_public;
 }
 
+static int pattern_uses_key(const pol_pattern_t *pat, s3_policy_key_t key)
+{
+    for (uint32_t t = 0; t < pat->ntoks; t++)
+        if (pat->toks[t].kind == POL_TOK_VAR && pat->toks[t].key == key)
+            return 1;
+    return 0;
+}
+
+int s3_policy_uses_key(const s3_policy_t *policy, s3_policy_key_t key)
+{
+    for (uint32_t i = 0; policy != NULL && i < policy->nstatements; i++) {
+        const pol_statement_t *st = &policy->statements[i];
+        for (uint32_t r = 0; r < st->nresources; r++)
+            if (pattern_uses_key(&st->resources[r], key))
+                return 1;
+        for (uint32_t c = 0; c < st->nconds; c++) {
+            if (st->conds[c].key == key)
+                return 1;
+            for (uint32_t v = 0; v < st->conds[c].nvalues; v++)
+                if (pattern_uses_key(&st->conds[c].values[v].pat, key))
+                    return 1;
+        }
+    }
+    return 0;
+}
+
 int s3_policy_action_lookup(h2o_iovec_t name, s3_policy_action_t *out)
 {
     if (name.len < 3 || lower((unsigned char)name.base[0]) != 's' || name.base[1] != '3' || name.base[2] != ':')

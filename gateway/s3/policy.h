@@ -377,6 +377,10 @@ h2o_iovec_t s3_policy_text(const s3_policy_t *policy);
  * s3:DataAccessPointAccount or aws:userid (outside "<id>:*"); else 0. */
 int s3_policy_is_public(const s3_policy_t *policy);
 
+/* 1 when some statement of policy (NULL: none) reads key, in a condition or a policy variable;
+ * else 0. For values that cost a lookup to supply (s3:ExistingObjectTag/<tag>). */
+int s3_policy_uses_key(const s3_policy_t *policy, s3_policy_key_t key);
+
 /* Evaluates one document against a request: S3_POLICY_DENY when an applicable statement denies,
  * else S3_POLICY_ALLOW when one allows, else S3_POLICY_NOT_APPLICABLE. Allocates nothing. */
 s3_policy_decision_t s3_policy_evaluate(const s3_policy_t *policy, const s3_policy_request_t *req);

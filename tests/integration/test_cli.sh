@@ -232,8 +232,16 @@ check "aws s3 cp --acl public-read -> AccessControlListNotSupported" refused Acc
     aws s3 cp "$work/small.txt" "s3://$b1/edge/acl.txt" --acl public-read
 check "aws s3api put-object --storage-class GLACIER -> NotImplemented" refused NotImplemented edge/glacier.txt \
     aws s3api put-object --bucket "$b1" --key edge/glacier.txt --body "$work/small.txt" --storage-class GLACIER
-check "aws s3api put-object --tagging -> NotImplemented" refused NotImplemented edge/tagged.txt \
-    aws s3api put-object --bucket "$b1" --key edge/tagged.txt --body "$work/small.txt" --tagging a=b
+check "aws s3api put-object --tagging" aws s3api put-object --bucket "$b1" --key edge/tagged.txt \
+    --body "$work/small.txt" --tagging 'a=b&c=d%20e'
+tags_read_back() {
+    local got
+    got=$(aws s3api get-object-tagging --bucket "$b1" --key edge/tagged.txt --query 'TagSet[].[Key,Value]' \
+        --output text) || return 1
+    echo "$got"
+    [ "$got" = "$(printf 'a\tb\nc\td e')" ]
+}
+check "aws s3api get-object-tagging reads the tags of put-object --tagging" tags_read_back
 check "aws s3 cp --storage-class STANDARD" aws s3 cp "$work/small.txt" "s3://$b1/edge/standard.txt" \
     --storage-class STANDARD
 check "aws s3api create-bucket of an owned bucket -> 200 (us-east-1)" aws s3api create-bucket --bucket "$b1"

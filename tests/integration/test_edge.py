@@ -75,27 +75,6 @@ def test_copy_source_conditions_still_work(s3, bucket):
 
 # ---------------------------------------------------------------- item 3: headers that change meaning
 
-def test_tagging_on_put_is_refused(s3, bucket):
-    err = assert_refused(501, "NotImplemented", s3.put_object, Bucket=bucket, Key="k", Body=b"x", Tagging="a=b")
-    assert err["Header"] == "x-amz-tagging"
-    assert_absent(s3, bucket, "k")
-
-
-def test_tagging_on_create_multipart_is_refused(s3, bucket):
-    assert_refused(501, "NotImplemented", s3.create_multipart_upload, Bucket=bucket, Key="k", Tagging="a=b")
-    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
-
-
-def test_tagging_directive_replace_on_copy_is_refused_copy_accepted(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="src", Body=b"src")
-    src = {"Bucket": bucket, "Key": "src"}
-    assert_refused(501, "NotImplemented", s3.copy_object, Bucket=bucket, Key="dst", CopySource=src,
-                   TaggingDirective="REPLACE", Tagging="a=b")
-    assert_absent(s3, bucket, "dst")
-    s3.copy_object(Bucket=bucket, Key="dst", CopySource=src, TaggingDirective="COPY")
-    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"src"
-
-
 @pytest.mark.parametrize("acl", ["private", "bucket-owner-full-control"])
 def test_acl_that_changes_nothing_is_accepted(s3, bucket, acl):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL=acl)

@@ -1845,6 +1845,31 @@ TEST(test_evaluation_allocates_nothing)
     CHECK_EQ_INT(allocations, 0);
 }
 
+/* ---- keys a policy reads */
+
+TEST(test_uses_key_finds_conditions_and_variables_only)
+{
+    s3_policy_t *p = bucket_policy(GET_IF("{'StringEquals':{'s3:ExistingObjectTag/team':'blue'}}"));
+    CHECK(p != NULL);
+    CHECK_EQ_INT(s3_policy_uses_key(p, S3_POLICY_KEY_S3_EXISTING_OBJECT_TAG), 1);
+    CHECK_EQ_INT(s3_policy_uses_key(p, S3_POLICY_KEY_S3_REQUEST_OBJECT_TAG), 0);
+    s3_policy_free(p);
+    p = bucket_policy(GET_IF("{'StringEquals':{'aws:UserAgent':'${s3:ExistingObjectTag/agent}'}}"));
+    CHECK(p != NULL);
+    CHECK_EQ_INT(s3_policy_uses_key(p, S3_POLICY_KEY_S3_EXISTING_OBJECT_TAG), 1);
+    s3_policy_free(p);
+    p = bucket_policy(DOC("{'Effect':'Allow','Principal':'*','Action':'s3:GetObject',"
+                          "'Resource':'arn:aws:s3:::photos/${s3:ExistingObjectTag/dir}/*'}"));
+    CHECK(p != NULL);
+    CHECK_EQ_INT(s3_policy_uses_key(p, S3_POLICY_KEY_S3_EXISTING_OBJECT_TAG), 1);
+    s3_policy_free(p);
+    p = bucket_policy(GET_IF("{'StringEquals':{'s3:RequestObjectTag/team':'blue'}}"));
+    CHECK(p != NULL);
+    CHECK_EQ_INT(s3_policy_uses_key(p, S3_POLICY_KEY_S3_EXISTING_OBJECT_TAG), 0);
+    s3_policy_free(p);
+    CHECK_EQ_INT(s3_policy_uses_key(NULL, S3_POLICY_KEY_S3_EXISTING_OBJECT_TAG), 0);
+}
+
 int main(void)
 {
     RUN(test_principal_star_matches_anonymous_and_every_user);
@@ -1947,5 +1972,6 @@ int main(void)
     RUN(test_example_server_access_logging_parses_and_matches_no_request);
     RUN(test_example_deny_except_vpc_endpoint);
     RUN(test_evaluation_allocates_nothing);
+    RUN(test_uses_key_finds_conditions_and_variables_only);
     return unit_done();
 }
