@@ -33,6 +33,7 @@ typedef enum {
     GW_CONF_PUBLIC_ACCESS_BLOCK,
     GW_CONF_LIFECYCLE,
     GW_CONF_OBJECT_LOCK,
+    GW_CONF_LIFECYCLE_PROGRESS, /* where the lifecycle worker's pass over the bucket is (gw_lifecycle.h) */
     GW_CONF__COUNT
 } gw_conf_kind_t;
 

@@ -3,6 +3,7 @@
 #include "gateway/gw_metrics.h"
 #include "common/metrics.h"
 #include "gateway/gw_heal.h"
+#include "gateway/gw_lifecycle.h"
 #include "gateway/gw_health.h"
 #include "meta/meta.h"
 #include "store/store.h"
@@ -73,7 +74,15 @@ struct gw_metrics {
     yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
         *db_compactions, *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
     yc_metric_t *log_dropped;
+    struct gw_lifecycle *lifecycle;
+    yc_metric_t *lc_actions, *lc_scanned, *lc_passes, *lc_lease_busy, *lc_errors;
 };
+
+/* yc_lifecycle_actions_total's label values, in this order in read_lifecycle */
+static const char *const lc_action_names[] = {"expire",         "add_delete_marker", "remove_delete_marker",
+                                              "remove_noncurrent", "abort_upload",   "held",
+                                              "deferred"};
+#define NLC_ACTIONS (sizeof(lc_action_names) / sizeof(lc_action_names[0]))
 
 void gw_metrics_free(gw_metrics_t *m)
 {
@@ -166,6 +175,22 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
                              auth_body_bounds, NBOUNDS(auth_body_bounds), 0, &m->auth_body));
     TRY(yc_metrics_counter(r, "yc_access_log_dropped_total",
                            "Access-log lines dropped: the destination could not keep up.", NULL, 0, &m->log_dropped));
+    m->lifecycle = cfg->lifecycle;
+    if (m->lifecycle != NULL) {
+        yc_metrics_label_t action = {"action", lc_action_names, NLC_ACTIONS};
+        TRY(yc_metrics_counter(r, "yc_lifecycle_actions_total",
+                               "What lifecycle rules did (held: kept by Object Lock; deferred: left for a later pass).",
+                               &action, 1, &m->lc_actions));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_scanned_total", "Versions and uploads the lifecycle worker looked at.",
+                               NULL, 0, &m->lc_scanned));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_passes_total", "Lifecycle passes over a bucket finished.", NULL, 0,
+                               &m->lc_passes));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_lease_busy_total",
+                               "Lifecycle passes left to the gateway holding the bucket's lease.", NULL, 0,
+                               &m->lc_lease_busy));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_errors_total", "Lifecycle reads or actions that failed.", NULL, 0,
+                               &m->lc_errors));
+    }
 
     gw_cluster_t *c = cfg->cluster;
     if (c != NULL && c->ndrives > 0) {
@@ -341,6 +366,23 @@ static void read_heal(gw_metrics_t *m, gw_cluster_t *c)
     yc_metrics_set(m->heal_scanned, 0, (int64_t)st.scanned);
 }
 
+static void read_lifecycle(gw_metrics_t *m)
+{
+    gw_lifecycle_stats_t st;
+
+    if (m->lifecycle == NULL)
+        return;
+    gw_lifecycle_stats(m->lifecycle, &st);
+    const uint64_t actions[NLC_ACTIONS] = {st.expired,         st.markers_added, st.markers_removed, st.noncurrent_removed,
+                                           st.uploads_aborted, st.held,          st.deferred};
+    for (size_t i = 0; i < NLC_ACTIONS; i++)
+        yc_metrics_counter_set(m->lc_actions, i, actions[i]);
+    yc_metrics_counter_set(m->lc_scanned, 0, st.scanned);
+    yc_metrics_counter_set(m->lc_passes, 0, st.passes);
+    yc_metrics_counter_set(m->lc_lease_busy, 0, st.lease_busy);
+    yc_metrics_counter_set(m->lc_errors, 0, st.errors);
+}
+
 static void read_local_drives(gw_metrics_t *m, gw_cluster_t *c)
 {
     for (size_t l = 0; l < m->nlocal; l++) {
@@ -378,6 +420,7 @@ int gw_metrics_render(gw_metrics_t *m, char **out, size_t *len)
         yc_metrics_set(m->connections, 0, g.connections);
     }
     yc_metrics_counter_set(m->log_dropped, 0, gw_access_log_dropped(m->access_log));
+    read_lifecycle(m);
     if (m->cluster != NULL && m->drive_up != NULL) {
         read_health(m, m->cluster);
         read_heal(m, m->cluster);

@@ -23,6 +23,8 @@
  *   yc_rocksdb_running_flushes, yc_rocksdb_background_errors_total, yc_rocksdb_write_stopped,
  *   yc_rocksdb_read_only (all {drive})
  *   yc_access_log_dropped_total                       lines the access log could not write
+ *   yc_lifecycle_actions_total{action}, yc_lifecycle_scanned_total, yc_lifecycle_passes_total,
+ *   yc_lifecycle_lease_busy_total, yc_lifecycle_errors_total   gw_lifecycle.h's counters
  * docs/operations.md lists them with their meaning.
  *
  * Label values are fixed when the metrics are made: operations (the names given), a list of
@@ -62,6 +64,7 @@ typedef struct {
     const char *const *op_names;
     size_t nops;
     gw_cluster_t *cluster;       /* drives, sets, health and healer; may be NULL (tests) */
+    struct gw_lifecycle *lifecycle; /* the lifecycle worker; may be NULL */
     gw_access_log_t *access_log; /* may be NULL */
     gw_metrics_sample_fn sample; /* may be NULL: those gauges stay 0 */
     void *sample_arg;
