@@ -39,7 +39,7 @@ struct gw_lifecycle {
     pthread_cond_t cond;
     int stopping;
     pthread_t thread;
-    int running; /* the thread was started */
+    int running;            /* the thread was started */
     int64_t next_action_ns; /* the rate cap: the earliest time of the next action */
     gw_lifecycle_stats_t st;
 };
@@ -257,7 +257,7 @@ static void save_progress(pass_t *p, h2o_iovec_t key)
 static int work_objects(pass_t *p)
 {
     h2o_iovec_t name = {(char *)p->name.base, p->name.len}, doc;
-    char start[META_KEY_MAX];
+    char start[META_KEY_MAX] = "";
     size_t start_len = 0, done = 0;
     gw_conf_state_t state;
     gw_lister_t *l;
@@ -390,8 +390,8 @@ static int work_bucket(gw_lifecycle_t *lc, const meta_bucket_t *b)
     }
     p.rules.day_ns = lc->cfg.day_ns;
     int n = snprintf(lease_name, sizeof(lease_name), "lifecycle/%.*s", (int)b->name.len, b->name.base);
-    if ((ret = gw_lock_cluster_lease(lc->c, (meta_bytes_t){lease_name, (size_t)n}, 0, lc->cfg.lease_ns,
-                                     &p.lease)) != 0) {
+    if ((ret = gw_lock_cluster_lease(lc->c, (meta_bytes_t){lease_name, (size_t)n}, 0, lc->cfg.lease_ns, &p.lease)) !=
+        0) {
         if (ret == GW_EBUSY)
             count(lc, &lc->st.lease_busy, 1);
         goto out;

@@ -3,7 +3,6 @@
 #include "gateway/gw_metrics.h"
 #include "common/metrics.h"
 #include "gateway/gw_heal.h"
-#include "gateway/gw_lifecycle.h"
 #include "gateway/gw_health.h"
 #include "meta/meta.h"
 #include "store/store.h"
@@ -74,15 +73,14 @@ struct gw_metrics {
     yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
         *db_compactions, *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
     yc_metric_t *log_dropped;
-    struct gw_lifecycle *lifecycle;
+    gw_metrics_lifecycle_fn lc;
+    void *lc_arg;
     yc_metric_t *lc_actions, *lc_scanned, *lc_passes, *lc_lease_busy, *lc_errors;
 };
 
-/* yc_lifecycle_actions_total's label values, in this order in read_lifecycle */
-static const char *const lc_action_names[] = {"expire",         "add_delete_marker", "remove_delete_marker",
-                                              "remove_noncurrent", "abort_upload",   "held",
-                                              "deferred"};
-#define NLC_ACTIONS (sizeof(lc_action_names) / sizeof(lc_action_names[0]))
+/* yc_lifecycle_actions_total's label values, indexed by gw_metrics_lc_action_t */
+static const char *const lc_action_names[GW_LC__ACTIONS] = {
+    "expire", "add_delete_marker", "remove_delete_marker", "remove_noncurrent", "abort_upload", "held", "deferred"};
 
 void gw_metrics_free(gw_metrics_t *m)
 {
@@ -175,9 +173,10 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
                              auth_body_bounds, NBOUNDS(auth_body_bounds), 0, &m->auth_body));
     TRY(yc_metrics_counter(r, "yc_access_log_dropped_total",
                            "Access-log lines dropped: the destination could not keep up.", NULL, 0, &m->log_dropped));
-    m->lifecycle = cfg->lifecycle;
-    if (m->lifecycle != NULL) {
-        yc_metrics_label_t action = {"action", lc_action_names, NLC_ACTIONS};
+    m->lc = cfg->lc;
+    m->lc_arg = cfg->lc_arg;
+    if (m->lc != NULL) {
+        yc_metrics_label_t action = {"action", lc_action_names, GW_LC__ACTIONS};
         TRY(yc_metrics_counter(r, "yc_lifecycle_actions_total",
                                "What lifecycle rules did (held: kept by Object Lock; deferred: left for a later pass).",
                                &action, 1, &m->lc_actions));
@@ -368,15 +367,13 @@ static void read_heal(gw_metrics_t *m, gw_cluster_t *c)
 
 static void read_lifecycle(gw_metrics_t *m)
 {
-    gw_lifecycle_stats_t st;
+    gw_metrics_lifecycle_t st = {{0}};
 
-    if (m->lifecycle == NULL)
+    if (m->lc == NULL)
         return;
-    gw_lifecycle_stats(m->lifecycle, &st);
-    const uint64_t actions[NLC_ACTIONS] = {st.expired,         st.markers_added, st.markers_removed, st.noncurrent_removed,
-                                           st.uploads_aborted, st.held,          st.deferred};
-    for (size_t i = 0; i < NLC_ACTIONS; i++)
-        yc_metrics_counter_set(m->lc_actions, i, actions[i]);
+    m->lc(m->lc_arg, &st);
+    for (size_t i = 0; i < GW_LC__ACTIONS; i++)
+        yc_metrics_counter_set(m->lc_actions, i, st.actions[i]);
     yc_metrics_counter_set(m->lc_scanned, 0, st.scanned);
     yc_metrics_counter_set(m->lc_passes, 0, st.passes);
     yc_metrics_counter_set(m->lc_lease_busy, 0, st.lease_busy);

@@ -238,6 +238,26 @@ static void http_stats(void *arg, yc_http_stats_t *out)
     }
 }
 
+/* The lifecycle worker's counters for /metrics (gw_metrics_lifecycle_fn). */
+static void lifecycle_counts(void *arg, gw_metrics_lifecycle_t *out)
+{
+    gw_server_t *srv = arg;
+    gw_lifecycle_stats_t st;
+
+    gw_lifecycle_stats(srv->lifecycle, &st);
+    out->actions[GW_LC_EXPIRE] = st.expired;
+    out->actions[GW_LC_ADD_DELETE_MARKER] = st.markers_added;
+    out->actions[GW_LC_REMOVE_DELETE_MARKER] = st.markers_removed;
+    out->actions[GW_LC_REMOVE_NONCURRENT] = st.noncurrent_removed;
+    out->actions[GW_LC_ABORT_UPLOAD] = st.uploads_aborted;
+    out->actions[GW_LC_HELD] = st.held;
+    out->actions[GW_LC_DEFERRED] = st.deferred;
+    out->scanned = st.scanned;
+    out->passes = st.passes;
+    out->lease_busy = st.lease_busy;
+    out->errors = st.errors;
+}
+
 /* The gauges /metrics shows of admission control and the connection layer. */
 static void sample_gauges(void *arg, gw_metrics_gauges_t *out)
 {
@@ -423,10 +443,11 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     gw_metrics_config_t mcfg = {.op_names = op_label,
                                 .nops = GW_OP__COUNT,
                                 .cluster = srv->cluster,
-                                .lifecycle = srv->lifecycle,
                                 .access_log = srv->access_log,
                                 .sample = sample_gauges,
-                                .sample_arg = srv};
+                                .sample_arg = srv,
+                                .lc = lifecycle_counts,
+                                .lc_arg = srv};
     if ((ret = gw_metrics_new(&mcfg, &srv->metrics)) != 0)
         goto fail;
     start_orphan_collector(srv);

@@ -625,14 +625,17 @@ void s3_lifecycle_evaluate(const s3_lifecycle_config_t *cfg, const s3_lifecycle_
             if (!v->only_version)
                 continue;
             if (r->expire == S3_LC_EXPIRE_MARKER && r->expired_delete_marker)
-                consider(out, s3_lifecycle_due_scaled(v->mtime_ns, 0, cfg->day_ns), r, S3_LC_ACTION_REMOVE_DELETE_MARKER);
+                consider(out, s3_lifecycle_due_scaled(v->mtime_ns, 0, cfg->day_ns), r,
+                         S3_LC_ACTION_REMOVE_DELETE_MARKER);
             else if (r->expire == S3_LC_EXPIRE_DAYS)
-                consider(out, s3_lifecycle_due_scaled(v->mtime_ns, r->expire_days, cfg->day_ns), r, S3_LC_ACTION_REMOVE_DELETE_MARKER);
+                consider(out, s3_lifecycle_due_scaled(v->mtime_ns, r->expire_days, cfg->day_ns), r,
+                         S3_LC_ACTION_REMOVE_DELETE_MARKER);
         } else if (r->has_noncurrent) {
             /* NewerNoncurrentVersions N keeps the N newest noncurrent versions whatever their age */
             if (r->newer_noncurrent != 0 && v->newer_noncurrent < r->newer_noncurrent)
                 continue;
-            consider(out, s3_lifecycle_due_scaled(v->noncurrent_since_ns, r->noncurrent_days, cfg->day_ns), r, S3_LC_ACTION_DELETE);
+            consider(out, s3_lifecycle_due_scaled(v->noncurrent_since_ns, r->noncurrent_days, cfg->day_ns), r,
+                     S3_LC_ACTION_DELETE);
         }
     }
     out->due = out->rule != NULL && out->due_ns <= now_ns;
@@ -647,7 +650,8 @@ void s3_lifecycle_evaluate_upload(const s3_lifecycle_config_t *cfg, h2o_iovec_t 
         const s3_lifecycle_rule_t *r = &cfg->rules[i];
         /* the checks keep tags and sizes away from rules that abort: the prefix decides */
         if (r->enabled && r->has_abort && rule_applies(r, key, 0, NULL))
-            consider(out, s3_lifecycle_due_scaled(initiated_ns, r->abort_days, cfg->day_ns), r, S3_LC_ACTION_ABORT_UPLOAD);
+            consider(out, s3_lifecycle_due_scaled(initiated_ns, r->abort_days, cfg->day_ns), r,
+                     S3_LC_ACTION_ABORT_UPLOAD);
     }
     out->due = out->rule != NULL && out->due_ns <= now_ns;
 }
