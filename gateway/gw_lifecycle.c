@@ -221,7 +221,8 @@ done:
 /* Applies the rules to the versions of one key, vers[0] its latest, newest first. */
 static void work_key(pass_t *p, const gw_list_entry_t *vers, size_t n, int64_t now)
 {
-    for (size_t i = 0; i < n && !p->lost; i++) {
+    /* a key of many versions may take longer than the lease at the rate cap: renew within it too */
+    for (size_t i = 0; i < n && keep_lease(p) == 0; i++) {
         const gw_list_entry_t *e = &vers[i];
         s3_lifecycle_version_t v = {
             .key = h2o_iovec_init(e->key, e->key_len),
