@@ -3,7 +3,7 @@
  * A pass over a bucket holds three things: the bucket's record as read at its start (namespace
  * and versioning state), its parsed rules (in a pool of the pass), and its lease. Between keys it
  * renews the lease once a third of it went by and writes the progress marker every
- * PROGRESS_EVERY keys; it stops when the lease is lost (someone took the bucket over: the work is
+ * PROGRESS_EVERY keys or PROGRESS_NS; it stops when the lease is lost (someone took the bucket over: the work is
  * theirs now) or the worker is stopped.
  */
 #include "gateway/gw_lifecycle.h"
@@ -26,7 +26,8 @@
 #include <time.h>
 #include <xxhash.h>
 
-#define PROGRESS_EVERY 256 /* keys between two writes of the progress marker */
+#define PROGRESS_EVERY 256                        /* keys between two writes of the progress marker, */
+#define PROGRESS_NS    (2LL * 1000 * 1000 * 1000) /* or this long, whichever comes first */
 #define ADMIT_KEY      "lifecycle"
 #define CACHE_SLOTS    256
 #define CACHE_TTL_NS   (2LL * 1000 * 1000 * 1000) /* as the bucket and access caches */
@@ -278,10 +279,14 @@ static int work_objects(pass_t *p)
         return ret;
     const gw_list_entry_t *vers;
     size_t n;
+    int64_t saved_ns = yc_mono_ns();
     while (!p->lost && !stopping(p->lc) && keep_lease(p) == 0 && (ret = gw_lister_next_versions(l, &vers, &n)) == 1) {
         work_key(p, vers, n, yc_now_ns());
-        if (++done % PROGRESS_EVERY == 0)
+        /* a pass slowed by the rate cap saves often enough that a takeover redoes little */
+        if (++done % PROGRESS_EVERY == 0 || yc_mono_ns() - saved_ns >= PROGRESS_NS) {
             save_progress(p, h2o_iovec_init(vers[0].key, vers[0].key_len));
+            saved_ns = yc_mono_ns();
+        }
     }
     gw_lister_free(l);
     if (ret < 0)
