@@ -1,5 +1,6 @@
 /* gw_bucket_config.h — a bucket's configuration documents on the drives: its policy, CORS rules,
- * tags, ownership controls, public-access block, lifecycle rules and Object Lock configuration.
+ * tags, ownership controls, public-access block, lifecycle rules (and the lifecycle worker's
+ * progress marker) and Object Lock configuration.
  *
  * Each (bucket, kind) is one record kept on every drive of the cluster beside the bucket record
  * ('C' bucket 0x00 kind, meta_config_t), written with the same majority quorum and read the same
@@ -34,6 +35,7 @@ typedef enum {
     GW_CONF_LIFECYCLE,
     GW_CONF_OBJECT_LOCK,
     GW_CONF_ACL,
+    GW_CONF_LIFECYCLE_PROGRESS, /* where the lifecycle worker's pass over the bucket is (gw_lifecycle.h) */
     GW_CONF__COUNT
 } gw_conf_kind_t;
 

@@ -1,7 +1,8 @@
 /* gw_bucket_config_ops.c — the bucket configuration calls: Put/Get/DeleteBucketPolicy and
  * GetBucketPolicyStatus, Put/Get/DeleteBucketCors, Put/Get/DeleteBucketTagging,
  * Put/Get/DeleteBucketOwnershipControls, Put/Get/DeletePublicAccessBlock,
- * Put/Get/DeleteBucketLifecycleConfiguration, Put/GetObjectLockConfiguration; and the CORS
+ * Put/Get/DeleteBucketLifecycleConfiguration (carried out by gw_lifecycle.h),
+ * Put/GetObjectLockConfiguration; and the CORS
  * preflight (OPTIONS).
  *
  * Every call is authorized like any request on the bucket (gw_bucket_authorize: the owner, or a
@@ -34,6 +35,7 @@
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_object_lock.h"
+#include "gateway/gw_lifecycle.h"
 #include "gateway/s3/bucket_access.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cors.h"
@@ -130,6 +132,8 @@ static void write_conf(gw_ctx_t *ctx, gw_conf_kind_t kind, h2o_iovec_t doc, int 
         return;
     }
     gw_authz_forget(ctx->bucket);
+    if (kind == GW_CONF_LIFECYCLE)
+        gw_lifecycle_forget(ctx->bucket);
     ctx->status = status;
 }
 
@@ -383,11 +387,13 @@ static void put_lifecycle(gw_ctx_t *ctx)
         set_detail(ctx, ret, &why);
         return;
     }
-    /* A rule stored and never carried out would be half-obeyed: a client that sets an expiration
-     * counts on objects going away. Until the lifecycle worker runs the rules, a valid
-     * configuration is refused after its checks (so a wrong one still gets S3's own answer). */
-    gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED,
-                 "Lifecycle rules are not carried out by this server yet; the configuration was not stored.");
+    /* kept as Get answers it: rules without an ID get the one S3 would have generated; the
+     * lifecycle worker (gw_lifecycle.h) carries them out */
+    s3_xml_writer_t w;
+    s3_lifecycle_assign_ids(&ctx->req->pool, &cfg);
+    s3_xml_writer_init(&w, &ctx->req->pool);
+    s3_lifecycle_write_xml(&w, &cfg);
+    write_conf(ctx, GW_CONF_LIFECYCLE, s3_xml_writer_result(&w), 200);
 }
 
 static void get_lifecycle(gw_ctx_t *ctx)

@@ -61,6 +61,11 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->status_listen = NULL;
     cfg->tls_cert = cfg->tls_key = NULL;
     cfg->http2 = 1;
+    cfg->lifecycle_day_seconds = 86400;
+    /* rules are due at midnights; an hour finds what fell due soon enough, and a pass costs a listing */
+    cfg->lifecycle_interval = 3600;
+    cfg->lifecycle_lease = 60;
+    cfg->lifecycle_rate = 100;
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -192,6 +197,18 @@ static const config_field_t config_fields[] = {
     {"tls_key", offsetof(gw_config_t, tls_key), 0, 0, 0, "PEM private key of tls_cert", "FILE"},
     {"http2", offsetof(gw_config_t, http2), 2, 0, 1,
      "1: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on TLS; 0: HTTP/1.1 only", "0|1"},
+    {"lifecycle_day_seconds", offsetof(gw_config_t, lifecycle_day_seconds), 3, 1, 86400,
+     "the length of a day for lifecycle rules (Days, NoncurrentDays, DaysAfterInitiation); less than 86400 "
+     "only to watch rules fire in tests",
+     "SECONDS"},
+    {"lifecycle_interval", offsetof(gw_config_t, lifecycle_interval), 3, 1, 7 * 86400,
+     "time between two passes of the lifecycle worker over the buckets", "SECONDS"},
+    {"lifecycle_lease", offsetof(gw_config_t, lifecycle_lease), 3, 3, 86400,
+     "how long a gateway keeps a bucket's lifecycle lease without renewing it: another gateway takes the bucket "
+     "over this long after its holder died",
+     "SECONDS"},
+    {"lifecycle_rate", offsetof(gw_config_t, lifecycle_rate), 2, 0, 1000000,
+     "lifecycle actions (deletions, delete markers, aborted uploads) a second at most; 0: no cap", "N"},
     {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",

@@ -57,6 +57,12 @@ typedef struct {
     const char *tls_key;          /* PEM private key of tls_cert */
     uint32_t http2;               /* 1: offer HTTP/2 by ALPN on TLS */
     gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
+
+    /* lifecycle rules (gw_lifecycle.h) */
+    uint64_t lifecycle_day_seconds; /* the length of a lifecycle "day": 86400; tests scale it down */
+    uint64_t lifecycle_interval;    /* seconds between the starts of two passes over the buckets */
+    uint64_t lifecycle_lease;       /* seconds a gateway holds a bucket's lease without renewing it */
+    uint32_t lifecycle_rate;        /* lifecycle actions a second at most (0: no cap) */
 } gw_config_t;
 
 /* Fills cfg with the defaults: 127.0.0.1:9000, ./var, EC 4+2 over 6 drives, 1 MiB stripes,

@@ -24,6 +24,7 @@
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_lifecycle.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_tagging.h"
@@ -401,6 +402,8 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     add_object_headers(ctx, r);
     gw_version_headers(ctx, versioning, r);
     gw_tagging_count_header(ctx, r);
+    if (!given) /* the current version: when a rule will expire it */
+        gw_lifecycle_expiration_header(ctx, r);
     if (part_number > 0 && is_multipart(r)) {
         char count[16];
         snprintf(count, sizeof(count), "%u", r->part_count);

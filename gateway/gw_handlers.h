@@ -91,6 +91,12 @@ int gw_version_id_query(gw_ctx_t *ctx, uint8_t vid[META_ID_LEN], int *given);
 /* Adds x-amz-version-id (when the bucket was ever versioned) and, for a delete marker,
  * x-amz-delete-marker: true, as S3 does on GET, HEAD, PUT and DELETE. */
 void gw_version_headers(gw_ctx_t *ctx, uint32_t versioning, const meta_object_t *r);
+/* Writes a delete marker as the newest version of key in namespace ns (the null version's place
+ * when versioning is 2, Suspended; a new version id when 1), owned by owner; *out its record
+ * (pointing at key and owner). 0 or gw_object_commit's error. DeleteObject and lifecycle
+ * expiration both come here; the caller confirms the bucket if it must. */
+int gw_version_add_delete_marker(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, meta_bytes_t owner,
+                                 uint32_t versioning, meta_object_t *out);
 
 /* Copy sources, shared by CopyObject and UploadPartCopy (gw_object_ops.c). Parses
  * x-amz-copy-source ("[/]bucket/key[?versionId=id]") into bucket, key and, when a versionId is

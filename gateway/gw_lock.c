@@ -23,7 +23,7 @@ static void acquire_task(void *arg, size_t i)
         op->results[i] = 0;
         return;
     }
-    op->results[i] = d == NULL ? STORE_EIO : store_client_lock_acquire(d, name, l->owner, GW_LOCK_LEASE_NS);
+    op->results[i] = d == NULL ? STORE_EIO : store_client_lock_acquire(d, name, l->owner, l->lease_ns);
     l->granted[i] = op->results[i] == 0;
 }
 
@@ -106,6 +106,7 @@ static int init(gw_lock_t *l, gw_drive_t **drives, size_t n, meta_bytes_t name)
     l->n = n;
     memcpy(l->name, name.base, name.len);
     l->name_len = name.len;
+    l->lease_ns = GW_LOCK_LEASE_NS;
     yc_random_id(l->owner);
     return 0;
 }
@@ -128,7 +129,7 @@ int gw_lock_set(gw_set_t *s, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out)
     return ret;
 }
 
-int gw_lock_cluster(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out)
+int gw_lock_cluster_lease(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, int64_t lease_ns, gw_lock_t *out)
 {
     gw_drive_t **drives = malloc(c->ndrives * sizeof(*drives));
     int ret;
@@ -139,9 +140,35 @@ int gw_lock_cluster(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, gw_lock
         drives[i] = &c->drives[i];
     ret = init(out, drives, c->ndrives, name);
     free(drives);
-    if (ret == 0 && (ret = acquire(out, wait_ns)) != 0)
-        dispose(out);
+    if (ret == 0) {
+        out->lease_ns = lease_ns > 0 ? lease_ns : GW_LOCK_LEASE_NS;
+        if ((ret = acquire(out, wait_ns)) != 0)
+            dispose(out);
+    }
     return ret;
+}
+
+int gw_lock_cluster(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out)
+{
+    return gw_lock_cluster_lease(c, name, wait_ns, GW_LOCK_LEASE_NS, out);
+}
+
+int gw_lock_renew(gw_lock_t *l)
+{
+    lock_op_t *op = calloc(1, sizeof(*op) + l->n * sizeof(int));
+    size_t granted = 0;
+
+    if (op == NULL)
+        return GW_ENOMEM;
+    op->l = l;
+    /* asking again with the same owner extends a grant still ours; a drive that granted someone
+     * else since refuses, and a majority of refusals means the name changed hands */
+    memset(l->granted, 0, l->n);
+    run(l, acquire_task, op);
+    for (size_t i = 0; i < l->n; i++)
+        granted += l->granted[i];
+    free(op);
+    return granted >= gw_quorum_majority(l->n) ? 0 : GW_EBUSY;
 }
 
 void gw_lock_release(gw_lock_t *l)

@@ -28,6 +28,7 @@ typedef struct {
     uint8_t owner[META_ID_LEN]; /* random per acquisition */
     char name[META_LOCK_NAME_MAX];
     size_t name_len;
+    int64_t lease_ns; /* each drive's grant runs out this long after it was given or renewed */
 } gw_lock_t;
 
 /* Takes the lock `name` on the drives of set s, waiting up to wait_ns for it. 0 when held,
@@ -36,6 +37,14 @@ typedef struct {
 int gw_lock_set(gw_set_t *s, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out);
 /* Same on every drive of the cluster (names that no set owns: bucket names). */
 int gw_lock_cluster(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, gw_lock_t *out);
+/* Same as gw_lock_cluster with a lease of lease_ns instead of GW_LOCK_LEASE_NS: for a holder
+ * that keeps the name for long (a background worker's lease on a bucket) and renews it. */
+int gw_lock_cluster_lease(gw_cluster_t *c, meta_bytes_t name, int64_t wait_ns, int64_t lease_ns, gw_lock_t *out);
+/* Renews a held lock: every drive is asked again for the same owner, so each grant runs for a
+ * new lease from now (and a drive that lost or never gave its grant may give it). 0 while a
+ * majority grants it; GW_EBUSY when it no longer does (the lease ran out and someone took the
+ * name over): the holder must stop, and still release l. */
+int gw_lock_renew(gw_lock_t *l);
 /* Releases a held lock (on every drive that granted it) and disposes of l. */
 void gw_lock_release(gw_lock_t *l);
 

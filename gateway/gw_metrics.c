@@ -71,7 +71,14 @@ struct gw_metrics {
     yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
         *db_compactions, *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
     yc_metric_t *log_dropped;
+    gw_metrics_lifecycle_fn lc;
+    void *lc_arg;
+    yc_metric_t *lc_actions, *lc_scanned, *lc_passes, *lc_lease_busy, *lc_errors;
 };
+
+/* yc_lifecycle_actions_total's label values, indexed by gw_metrics_lc_action_t */
+static const char *const lc_action_names[GW_LC__ACTIONS] = {
+    "expire", "add_delete_marker", "remove_delete_marker", "remove_noncurrent", "abort_upload", "held", "deferred"};
 
 void gw_metrics_free(gw_metrics_t *m)
 {
@@ -164,6 +171,23 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
                              auth_body_bounds, NBOUNDS(auth_body_bounds), 0, &m->auth_body));
     TRY(yc_metrics_counter(r, "yc_access_log_dropped_total",
                            "Access-log lines dropped: the destination could not keep up.", NULL, 0, &m->log_dropped));
+    m->lc = cfg->lc;
+    m->lc_arg = cfg->lc_arg;
+    if (m->lc != NULL) {
+        yc_metrics_label_t action = {"action", lc_action_names, GW_LC__ACTIONS};
+        TRY(yc_metrics_counter(r, "yc_lifecycle_actions_total",
+                               "What lifecycle rules did (held: kept by Object Lock; deferred: left for a later pass).",
+                               &action, 1, &m->lc_actions));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_scanned_total", "Versions and uploads the lifecycle worker looked at.",
+                               NULL, 0, &m->lc_scanned));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_passes_total", "Lifecycle passes over a bucket finished.", NULL, 0,
+                               &m->lc_passes));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_lease_busy_total",
+                               "Lifecycle passes left to the gateway holding the bucket's lease.", NULL, 0,
+                               &m->lc_lease_busy));
+        TRY(yc_metrics_counter(r, "yc_lifecycle_errors_total", "Lifecycle reads or actions that failed.", NULL, 0,
+                               &m->lc_errors));
+    }
 
     gw_cluster_t *c = cfg->cluster;
     if (c != NULL && c->ndrives > 0) {
@@ -342,6 +366,21 @@ static void read_heal(gw_metrics_t *m, gw_cluster_t *c)
     yc_metrics_set(m->heal_scanned, 0, (int64_t)st.scanned);
 }
 
+static void read_lifecycle(gw_metrics_t *m)
+{
+    gw_metrics_lifecycle_t st = {{0}};
+
+    if (m->lc == NULL)
+        return;
+    m->lc(m->lc_arg, &st);
+    for (size_t i = 0; i < GW_LC__ACTIONS; i++)
+        yc_metrics_counter_set(m->lc_actions, i, st.actions[i]);
+    yc_metrics_counter_set(m->lc_scanned, 0, st.scanned);
+    yc_metrics_counter_set(m->lc_passes, 0, st.passes);
+    yc_metrics_counter_set(m->lc_lease_busy, 0, st.lease_busy);
+    yc_metrics_counter_set(m->lc_errors, 0, st.errors);
+}
+
 static void read_local_drives(gw_metrics_t *m, gw_cluster_t *c)
 {
     for (size_t l = 0; l < m->nlocal; l++) {
@@ -379,6 +418,7 @@ int gw_metrics_render(gw_metrics_t *m, char **out, size_t *len)
         yc_metrics_set(m->connections, 0, g.connections);
     }
     yc_metrics_counter_set(m->log_dropped, 0, gw_access_log_dropped(m->access_log));
+    read_lifecycle(m);
     if (m->cluster != NULL && m->drive_up != NULL) {
         read_health(m, m->cluster);
         read_heal(m, m->cluster);

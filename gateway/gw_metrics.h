@@ -23,6 +23,8 @@
  *   yc_rocksdb_running_flushes, yc_rocksdb_background_errors_total, yc_rocksdb_write_stopped,
  *   yc_rocksdb_read_only (all {drive})
  *   yc_access_log_dropped_total                       lines the access log could not write
+ *   yc_lifecycle_actions_total{action}, yc_lifecycle_scanned_total, yc_lifecycle_passes_total,
+ *   yc_lifecycle_lease_busy_total, yc_lifecycle_errors_total   gw_lifecycle.h's counters
  * docs/operations.md lists them with their meaning.
  *
  * Label values are fixed when the metrics are made: operations (the names given), a list of
@@ -46,6 +48,25 @@ typedef struct {
 } gw_metrics_gauges_t;
 typedef void (*gw_metrics_sample_fn)(void *arg, gw_metrics_gauges_t *out);
 
+/* What the lifecycle worker did since start (gw_lifecycle.h's counters), read at each render
+ * through a function the server gives: the metrics are below the worker, which uses the request
+ * module that counts into them. */
+typedef enum {
+    GW_LC_EXPIRE = 0,
+    GW_LC_ADD_DELETE_MARKER,
+    GW_LC_REMOVE_DELETE_MARKER,
+    GW_LC_REMOVE_NONCURRENT,
+    GW_LC_ABORT_UPLOAD,
+    GW_LC_HELD,     /* kept by Object Lock */
+    GW_LC_DEFERRED, /* no background slot: left for the next pass */
+    GW_LC__ACTIONS
+} gw_metrics_lc_action_t;
+typedef struct {
+    uint64_t actions[GW_LC__ACTIONS];
+    uint64_t scanned, passes, lease_busy, errors;
+} gw_metrics_lifecycle_t;
+typedef void (*gw_metrics_lifecycle_fn)(void *arg, gw_metrics_lifecycle_t *out);
+
 /* Why a request was shed (503 SlowDown). */
 typedef enum {
     GW_SHED_INFLIGHT = 0, /* the gateway's bound of requests in flight */
@@ -67,6 +88,8 @@ typedef struct {
     gw_access_log_t *access_log; /* may be NULL */
     gw_metrics_sample_fn sample; /* may be NULL: those gauges stay 0 */
     void *sample_arg;
+    gw_metrics_lifecycle_fn lc; /* NULL: no lifecycle metrics */
+    void *lc_arg;
 } gw_metrics_config_t;
 
 /* Makes the gateway's metrics; cfg's pointers are borrowed for the metrics' life. Every drive's

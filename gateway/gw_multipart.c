@@ -446,45 +446,19 @@ void gw_complete_multipart(gw_ctx_t *ctx)
 
 static void abort_work(gw_ctx_t *ctx)
 {
-    gw_part_view_t *views = NULL;
-    gw_parts_scan_t ps;
-    gw_upload_t u;
-    gw_lock_t lock;
-    int ret, have_ps = 0;
+    uint8_t id[META_ID_LEN];
+    int ret = GW_ENOENT;
 
-    memset(&u, 0, sizeof(u));
-    if (gw_bucket_authorize(ctx) != 0 || gw_upload_lock(ctx, &lock) != 0)
+    if (gw_bucket_authorize(ctx) != 0)
         return;
-    if (gw_upload_load(ctx, &u) != 0)
-        goto unlock;
-    if ((views = malloc(sizeof(*views) * (GW_MAX_PARTS + 1))) == NULL) {
-        gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
-        goto unlock;
-    }
-    have_ps = 1;
-    if (gw_upload_load_parts(ctx, &u, &ps, views) < 0)
-        goto unlock;
-    if ((ret = gw_upload_end(ctx, &u)) != 0) {
+    if (gw_upload_id_parse(s3_query_get(&ctx->query, "uploadId"), id) == 0)
+        ret = gw_upload_abort(ctx->cluster, ctx->bucket_ns, ctx->key, id);
+    if (ret == GW_ENOENT)
+        gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
+    else if (ret != 0)
         gw_set_store_error(ctx, ret);
-        goto unlock;
-    }
-    gw_lock_release(&lock);
-    /* parts below the read quorum are dropped too: mark every part seen */
-    for (uint32_t s = 0; s < gw_set_width(u.set); s++)
-        for (size_t i = 0; i < ps.n[s]; i++)
-            if (ps.recs[s][i].number >= 1 && ps.recs[s][i].number <= GW_MAX_PARTS)
-                views[ps.recs[s][i].number].rec.number = ps.recs[s][i].number;
-    gw_upload_release_parts(&u, views, NULL);
-    ctx->status = 204;
-    goto done;
-
-unlock:
-    gw_lock_release(&lock);
-done:
-    if (have_ps)
-        gw_upload_parts_dispose(&ps);
-    free(views);
-    gw_upload_dispose(&u);
+    else
+        ctx->status = 204;
 }
 
 void gw_abort_multipart(gw_ctx_t *ctx)

@@ -9,6 +9,7 @@
 #include "gateway/gw_cond_write.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_lifecycle.h"
 #include "gateway/s3/policy.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_tagging.h"
@@ -238,6 +239,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     gw_add_header_str(ctx, "etag", quoted);
     gw_version_headers(ctx, versioning, r);
+    gw_lifecycle_expiration_header(ctx, r);
     if (checksum != NULL)
         gw_checksum_echo(ctx, checksum, 1);
     return 0;
@@ -301,27 +303,9 @@ void gw_put_object(gw_ctx_t *ctx)
  * suspended), *out its record. */
 static int add_delete_marker(gw_ctx_t *ctx, h2o_iovec_t key, uint32_t versioning, meta_object_t *out)
 {
-    uint8_t dist[16];
-    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), dist);
-    meta_object_t *r = out;
-    int ret;
-
-    memset(r, 0, sizeof(*r));
-    r->bucket = gw_mb(ctx->bucket_ns);
-    r->key = gw_mb(key);
-    r->mtime_ns = yc_now_ns();
-    if (versioning == 1)
-        gw_version_id_new(r->mtime_ns, r->vid);
-    r->flags = META_OBJ_DELETE_MARKER;
-    r->etag = r->content_type = r->content_encoding = r->content_disposition = (meta_bytes_t){"", 0};
-    r->content_language = r->cache_control = r->expires = r->user_meta = (meta_bytes_t){"", 0};
-    r->checksum_algo = r->checksum_value = r->part_checksums = r->parts = r->inline_data = (meta_bytes_t){"", 0};
-    r->owner = gw_mb(ctx->user);
-    r->ec_k = set->k;
-    r->ec_m = set->m;
-    r->stripe_size = ctx->cluster->stripe_size;
-    memcpy(r->distribution, dist, 16);
-    if ((ret = gw_object_commit(ctx->cluster, set, r, NULL)) != 0)
+    int ret = gw_version_add_delete_marker(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(key), gw_mb(ctx->user),
+                                           versioning, out);
+    if (ret != 0)
         return ret;
     return gw_bucket_confirm(ctx) != 0 ? GW_ENOENT : 0;
 }

@@ -29,6 +29,7 @@
 #include "gateway/gw_access_log.h"
 #include "gateway/gw_admit.h"
 #include "gateway/gw_heal.h"
+#include "gateway/gw_lifecycle.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_object.h"
@@ -54,6 +55,7 @@ struct gw_server {
     yc_pool_t *pool, *read_pool;
     gw_iam_t *iam;
     gw_healer_t *healer;
+    gw_lifecycle_t *lifecycle;
     store_gc_t *gc;
     yc_server_t *http;          /* the loops and listeners */
     yc_http_server_t **servers; /* the HTTP server of each loop (NULL until the loop made it) */
@@ -343,6 +345,26 @@ static void http_stats(void *arg, yc_http_stats_t *out)
     }
 }
 
+/* The lifecycle worker's counters for /metrics (gw_metrics_lifecycle_fn). */
+static void lifecycle_counts(void *arg, gw_metrics_lifecycle_t *out)
+{
+    gw_server_t *srv = arg;
+    gw_lifecycle_stats_t st;
+
+    gw_lifecycle_stats(srv->lifecycle, &st);
+    out->actions[GW_LC_EXPIRE] = st.expired;
+    out->actions[GW_LC_ADD_DELETE_MARKER] = st.markers_added;
+    out->actions[GW_LC_REMOVE_DELETE_MARKER] = st.markers_removed;
+    out->actions[GW_LC_REMOVE_NONCURRENT] = st.noncurrent_removed;
+    out->actions[GW_LC_ABORT_UPLOAD] = st.uploads_aborted;
+    out->actions[GW_LC_HELD] = st.held;
+    out->actions[GW_LC_DEFERRED] = st.deferred;
+    out->scanned = st.scanned;
+    out->passes = st.passes;
+    out->lease_busy = st.lease_busy;
+    out->errors = st.errors;
+}
+
 /* The gauges /metrics shows of admission control and the connection layer. */
 static void sample_gauges(void *arg, gw_metrics_gauges_t *out)
 {
@@ -516,6 +538,13 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if ((ret = gw_healer_start(srv->cluster, &srv->healer)) != 0)
         goto fail;
     gw_healer_set_admit(srv->healer, srv->admit); /* heals wait behind client requests */
+    gw_lifecycle_config_t lcfg = {.day_ns = (int64_t)cfg->lifecycle_day_seconds * 1000000000,
+                                  .interval_ns = (int64_t)cfg->lifecycle_interval * 1000000000,
+                                  .lease_ns = (int64_t)cfg->lifecycle_lease * 1000000000,
+                                  .rate = cfg->lifecycle_rate};
+    /* lifecycle actions take background slots too: after client requests */
+    if ((ret = gw_lifecycle_new(srv->cluster, &lcfg, srv->admit, &srv->lifecycle)) != 0)
+        goto fail;
     for (size_t i = 0; i < GW_OP__COUNT; i++)
         op_label[i] = gw_op_name((gw_op_t)i);
     gw_metrics_config_t mcfg = {.op_names = op_label,
@@ -523,10 +552,14 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                                 .cluster = srv->cluster,
                                 .access_log = srv->access_log,
                                 .sample = sample_gauges,
-                                .sample_arg = srv};
+                                .sample_arg = srv,
+                                .lc = lifecycle_counts,
+                                .lc_arg = srv};
     if ((ret = gw_metrics_new(&mcfg, &srv->metrics)) != 0)
         goto fail;
     start_orphan_collector(srv);
+    if ((ret = gw_lifecycle_start(srv->lifecycle)) != 0)
+        goto fail;
     if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, &srv->iam)) != 0)
         goto fail;
     if ((ret = load_domains(srv, cfg->domains)) != 0)
@@ -650,6 +683,7 @@ void gw_server_free(gw_server_t *s)
     __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
     gw_metrics_free(s->metrics);
+    gw_lifecycle_free(s->lifecycle); /* a pass in progress uses the cluster and the admission control */
     gw_healer_stop(s->healer);
     gw_cluster_close(s->cluster);
     gw_access_log_close(s->access_log);

@@ -81,7 +81,10 @@ int gw_upload_create(gw_set_t *set, const meta_upload_t *u)
     return ret;
 }
 
-int gw_upload_load(gw_ctx_t *ctx, gw_upload_t *u)
+/* Reads the upload record of (ns, key, id): 0 with *u, GW_ENOENT when a read quorum answered
+ * without it, GW_EQUORUM when too few answered. */
+static int upload_load_at(gw_cluster_t *c, h2o_iovec_t ns, h2o_iovec_t obj_key, const uint8_t id[META_ID_LEN],
+                          gw_upload_t *u)
 {
     uint8_t dist[16];
     meta_key_t key;
@@ -89,12 +92,9 @@ int gw_upload_load(gw_ctx_t *ctx, gw_upload_t *u)
     size_t found = 0, answered = 0;
 
     memset(u, 0, sizeof(*u));
-    if (gw_upload_id_parse(s3_query_get(&ctx->query, "uploadId"), u->upload_id) != 0) {
-        gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
-        return -1;
-    }
-    u->set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
-    meta_key_upload(gw_mb(ctx->bucket_ns), gw_mb(ctx->key), u->upload_id, &key);
+    memcpy(u->upload_id, id, META_ID_LEN);
+    u->set = gw_cluster_place(c, gw_mb(ns), gw_mb(obj_key), dist);
+    meta_key_upload(gw_mb(ns), gw_mb(obj_key), u->upload_id, &key);
     g.set = u->set;
     g.key = &key;
     gw_set_fanout_reads(u->set, set_get_task, &g);
@@ -112,10 +112,25 @@ int gw_upload_load(gw_ctx_t *ctx, gw_upload_t *u)
         return 0;
     free(u->raw);
     u->raw = NULL;
-    if (answered < gw_set_read_quorum(u->set))
-        gw_set_store_error(ctx, GW_EQUORUM);
-    else
+    return answered < gw_set_read_quorum(u->set) ? GW_EQUORUM : GW_ENOENT;
+}
+
+int gw_upload_load(gw_ctx_t *ctx, gw_upload_t *u)
+{
+    uint8_t id[META_ID_LEN];
+    int ret;
+
+    memset(u, 0, sizeof(*u));
+    if (gw_upload_id_parse(s3_query_get(&ctx->query, "uploadId"), id) != 0) {
         gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if ((ret = upload_load_at(ctx->cluster, ctx->bucket_ns, ctx->key, id, u)) == 0)
+        return 0;
+    if (ret == GW_ENOENT)
+        gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
+    else
+        gw_set_store_error(ctx, ret);
     return -1;
 }
 
@@ -125,20 +140,29 @@ void gw_upload_dispose(gw_upload_t *u)
     u->raw = NULL;
 }
 
-int gw_upload_lock(gw_ctx_t *ctx, gw_lock_t *lock)
+/* Takes the lock of upload id of (ns, key) on its set: 0 or gw_lock_set's error. */
+static int upload_lock_at(gw_cluster_t *c, h2o_iovec_t ns, h2o_iovec_t key, const uint8_t id[META_ID_LEN],
+                          gw_lock_t *lock)
 {
     char name[16 + 2 * META_ID_LEN];
-    uint8_t id[META_ID_LEN], dist[16];
+    uint8_t dist[16];
+
+    memcpy(name, "upload/", 7);
+    gw_upload_id_format(id, name + 7);
+    gw_set_t *set = gw_cluster_place(c, gw_mb(ns), gw_mb(key), dist);
+    return gw_lock_set(set, (meta_bytes_t){name, 7 + 2 * META_ID_LEN}, GW_LOCK_WAIT_NS, lock);
+}
+
+int gw_upload_lock(gw_ctx_t *ctx, gw_lock_t *lock)
+{
+    uint8_t id[META_ID_LEN];
     int ret;
 
     if (gw_upload_id_parse(s3_query_get(&ctx->query, "uploadId"), id) != 0) {
         gw_set_error(ctx, S3_ERR_NO_SUCH_UPLOAD, NULL);
         return -1;
     }
-    memcpy(name, "upload/", 7);
-    gw_upload_id_format(id, name + 7);
-    gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
-    if ((ret = gw_lock_set(set, (meta_bytes_t){name, 7 + 2 * META_ID_LEN}, GW_LOCK_WAIT_NS, lock)) != 0) {
+    if ((ret = upload_lock_at(ctx->cluster, ctx->bucket_ns, ctx->key, id, lock)) != 0) {
         gw_set_store_error(ctx, ret);
         return -1;
     }
@@ -197,7 +221,8 @@ void gw_upload_parts_dispose(gw_parts_scan_t *ps)
     }
 }
 
-int gw_upload_load_parts(gw_ctx_t *ctx, gw_upload_t *u, gw_parts_scan_t *ps, gw_part_view_t *views)
+/* The visible parts of u into views: their number, or a negative code. */
+static int upload_load_parts_at(gw_upload_t *u, gw_parts_scan_t *ps, gw_part_view_t *views)
 {
     meta_key_t prefix;
 
@@ -207,8 +232,13 @@ int gw_upload_load_parts(gw_ctx_t *ctx, gw_upload_t *u, gw_parts_scan_t *ps, gw_
     ps->prefix = &prefix;
     gw_set_fanout_reads(u->set, parts_scan_task, ps);
     ps->prefix = NULL; /* it lived on this stack frame */
-    int visible = gw_quorum_parts(ps->recs, ps->n, ps->results, gw_set_width(u->set),
-                                  (uint32_t)gw_set_read_quorum(u->set), GW_MAX_PARTS, views);
+    return gw_quorum_parts(ps->recs, ps->n, ps->results, gw_set_width(u->set), (uint32_t)gw_set_read_quorum(u->set),
+                           GW_MAX_PARTS, views);
+}
+
+int gw_upload_load_parts(gw_ctx_t *ctx, gw_upload_t *u, gw_parts_scan_t *ps, gw_part_view_t *views)
+{
+    int visible = upload_load_parts_at(u, ps, views);
     if (visible < 0)
         gw_set_store_error(ctx, visible);
     return visible < 0 ? -1 : visible;
@@ -313,21 +343,69 @@ static void record_delete_task(void *arg, size_t slot)
     r->results[slot] = d == NULL ? STORE_EIO : store_client_record_delete(d, r->key);
 }
 
-int gw_upload_end(gw_ctx_t *ctx, gw_upload_t *u)
+/* Deletes the upload record of u under (ns, key): 0 or GW_EQUORUM. */
+static int upload_end_at(h2o_iovec_t ns, h2o_iovec_t obj_key, gw_upload_t *u)
 {
     meta_key_t key;
     set_delete_t rd = {u->set, &key, {0}};
     uint32_t ok = 0;
 
-    meta_key_upload(gw_mb(ctx->bucket_ns), gw_mb(ctx->key), u->upload_id, &key);
+    meta_key_upload(gw_mb(ns), gw_mb(obj_key), u->upload_id, &key);
     gw_set_fanout(u->set, record_delete_task, &rd);
     for (uint32_t s = 0; s < gw_set_width(u->set); s++)
         ok += rd.results[s] == 0 || rd.results[s] == STORE_ENOENT;
     return ok >= gw_set_write_quorum(u->set) ? 0 : GW_EQUORUM;
 }
 
+int gw_upload_end(gw_ctx_t *ctx, gw_upload_t *u)
+{
+    return upload_end_at(ctx->bucket_ns, ctx->key, u);
+}
+
 void gw_upload_release_parts(gw_upload_t *u, gw_part_view_t *views, const uint8_t *keep)
 {
     cleanup_t c = {u->set, u->upload_id, views, keep, u->rec.distribution};
     gw_set_fanout(u->set, cleanup_task, &c);
+}
+
+/* ---------------------------------------------------------------- aborting an upload */
+
+int gw_upload_abort(gw_cluster_t *c, h2o_iovec_t ns, h2o_iovec_t key, const uint8_t id[META_ID_LEN])
+{
+    gw_part_view_t *views = NULL;
+    gw_parts_scan_t ps;
+    gw_upload_t u;
+    gw_lock_t lock;
+    int ret, have_ps = 0;
+
+    memset(&u, 0, sizeof(u));
+    if ((ret = upload_lock_at(c, ns, key, id, &lock)) != 0)
+        return ret;
+    if ((ret = upload_load_at(c, ns, key, id, &u)) != 0)
+        goto unlock;
+    /* 1.4 MB: malloc'd, not on a worker's stack */
+    if ((views = malloc(sizeof(*views) * (GW_MAX_PARTS + 1))) == NULL) {
+        ret = GW_ENOMEM;
+        goto unlock;
+    }
+    have_ps = 1;
+    if ((ret = upload_load_parts_at(&u, &ps, views)) < 0 || (ret = upload_end_at(ns, key, &u)) != 0)
+        goto unlock;
+    gw_lock_release(&lock);
+    /* parts below the read quorum are dropped too: mark every part seen */
+    for (uint32_t s = 0; s < gw_set_width(u.set); s++)
+        for (size_t i = 0; i < ps.n[s]; i++)
+            if (ps.recs[s][i].number >= 1 && ps.recs[s][i].number <= GW_MAX_PARTS)
+                views[ps.recs[s][i].number].rec.number = ps.recs[s][i].number;
+    gw_upload_release_parts(&u, views, NULL);
+    goto done;
+
+unlock:
+    gw_lock_release(&lock);
+done:
+    if (have_ps)
+        gw_upload_parts_dispose(&ps);
+    free(views);
+    gw_upload_dispose(&u);
+    return ret;
 }

@@ -90,4 +90,10 @@ int gw_upload_end(gw_ctx_t *ctx, gw_upload_t *u);
  * reach these parts any more. */
 void gw_upload_release_parts(gw_upload_t *u, gw_part_view_t *views, const uint8_t *keep);
 
+/* AbortMultipartUpload of upload id of (ns, key) — the namespace of the bucket's incarnation —
+ * without a request: under the upload's lock the upload record goes, then its parts' records
+ * and shards. For the handler and for lifecycle rules (AbortIncompleteMultipartUpload). 0,
+ * GW_ENOENT when there is no such upload, or the lock's or the drives' error. Blocking. */
+int gw_upload_abort(gw_cluster_t *c, h2o_iovec_t ns, h2o_iovec_t key, const uint8_t id[META_ID_LEN]);
+
 #endif

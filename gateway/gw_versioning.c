@@ -40,6 +40,31 @@ void gw_version_id_new(int64_t mtime_ns, uint8_t vid[META_ID_LEN])
 _Static_assert(META_ID_LEN == S3_VERSION_ID_LEN, "a version id is a record's vid");
 _Static_assert(GW_VERSION_ID_MAX == S3_VERSION_ID_TEXT_MAX, "one text length");
 
+int gw_version_add_delete_marker(gw_cluster_t *c, meta_bytes_t ns, meta_bytes_t key, meta_bytes_t owner,
+                                 uint32_t versioning, meta_object_t *out)
+{
+    uint8_t dist[16];
+    gw_set_t *set = gw_cluster_place(c, ns, key, dist);
+    meta_object_t *r = out;
+
+    memset(r, 0, sizeof(*r));
+    r->bucket = ns;
+    r->key = key;
+    r->mtime_ns = yc_now_ns();
+    if (versioning == 1)
+        gw_version_id_new(r->mtime_ns, r->vid);
+    r->flags = META_OBJ_DELETE_MARKER;
+    r->etag = r->content_type = r->content_encoding = r->content_disposition = (meta_bytes_t){"", 0};
+    r->content_language = r->cache_control = r->expires = r->user_meta = (meta_bytes_t){"", 0};
+    r->checksum_algo = r->checksum_value = r->part_checksums = r->parts = r->inline_data = (meta_bytes_t){"", 0};
+    r->owner = owner;
+    r->ec_k = set->k;
+    r->ec_m = set->m;
+    r->stripe_size = c->stripe_size;
+    memcpy(r->distribution, dist, 16);
+    return gw_object_commit(c, set, r, NULL);
+}
+
 void gw_version_id_format(const uint8_t vid[META_ID_LEN], char out[GW_VERSION_ID_MAX])
 {
     s3_version_id_format(vid, out);

@@ -381,6 +381,7 @@ int s3_lifecycle_parse(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_lifecycle_conf
 
     out->rules = NULL;
     out->count = 0;
+    out->day_ns = 0;
     if (s3_xml_parse_tree(pool, body, S3_LIFECYCLE_MAX_BODY, S3_LIFECYCLE_MAX_NODE, &root) != 0 ||
         !s3_xml_is(root, "LifecycleConfiguration"))
         return s3_error_detail_set(why, S3_ERR_MALFORMED_XML, NULL);
@@ -533,23 +534,30 @@ void s3_lifecycle_write_xml(s3_xml_writer_t *w, const s3_lifecycle_config_t *cfg
 
 /* ---- evaluation ---- */
 
-int64_t s3_lifecycle_due(int64_t time_ns, uint32_t days)
+int64_t s3_lifecycle_due_scaled(int64_t time_ns, uint32_t days, int64_t day_ns)
 {
     int64_t span, t, into;
-    if (days > INT64_MAX / DAY_NS)
+    if (day_ns <= 0)
+        day_ns = DAY_NS;
+    if (days > INT64_MAX / day_ns)
         return INT64_MAX; /* some 292 years: past any clock */
-    span = (int64_t)days * DAY_NS;
+    span = (int64_t)days * day_ns;
     if (time_ns > INT64_MAX - span)
         return INT64_MAX;
     t = time_ns + span;
-    into = t % DAY_NS;
+    into = t % day_ns;
     if (into < 0)
-        into += DAY_NS; /* before the epoch: the remainder of a floor division */
+        into += day_ns; /* before the epoch: the remainder of a floor division */
     if (into == 0)
         return t;
-    if (t - into > INT64_MAX - DAY_NS)
+    if (t - into > INT64_MAX - day_ns)
         return INT64_MAX;
-    return t - into + DAY_NS;
+    return t - into + day_ns;
+}
+
+int64_t s3_lifecycle_due(int64_t time_ns, uint32_t days)
+{
+    return s3_lifecycle_due_scaled(time_ns, days, DAY_NS);
 }
 
 static int has_prefix(h2o_iovec_t key, h2o_iovec_t prefix)
@@ -558,17 +566,22 @@ static int has_prefix(h2o_iovec_t key, h2o_iovec_t prefix)
            (key.len >= prefix.len && (prefix.len == 0 || memcmp(key.base, prefix.base, prefix.len) == 0));
 }
 
-/* Whether r's filter covers a version of key with the given size and tags. */
-static int rule_applies(const s3_lifecycle_rule_t *r, h2o_iovec_t key, uint64_t size, const s3_tagset_t *tags)
+int s3_lifecycle_tags_match(const s3_lifecycle_rule_t *r, const s3_tagset_t *tags)
 {
-    if (!has_prefix(key, r->prefix))
-        return 0;
     for (size_t i = 0; i < r->ntags; i++) {
         const s3_tag_t *t = s3_tagset_find(tags, r->tags[i].key);
         /* both key and value must match exactly; more tags on the object do not matter */
         if (t == NULL || !h2o_memis(t->value.base, t->value.len, r->tags[i].value.base, r->tags[i].value.len))
             return 0;
     }
+    return 1;
+}
+
+/* Whether r's filter covers a version of key with the given size and tags. */
+static int rule_applies(const s3_lifecycle_rule_t *r, h2o_iovec_t key, uint64_t size, const s3_tagset_t *tags)
+{
+    if (!has_prefix(key, r->prefix) || !s3_lifecycle_tags_match(r, tags))
+        return 0;
     if (r->has_size_gt && !(size > r->size_gt))
         return 0;
     if (r->has_size_lt && !(size < r->size_lt))
@@ -604,7 +617,7 @@ void s3_lifecycle_evaluate(const s3_lifecycle_config_t *cfg, const s3_lifecycle_
             s3_lifecycle_action_t a =
                 versioning == S3_LC_UNVERSIONED ? S3_LC_ACTION_DELETE : S3_LC_ACTION_ADD_DELETE_MARKER;
             if (r->expire == S3_LC_EXPIRE_DAYS)
-                consider(out, s3_lifecycle_due(v->mtime_ns, r->expire_days), r, a);
+                consider(out, s3_lifecycle_due_scaled(v->mtime_ns, r->expire_days, cfg->day_ns), r, a);
             else if (r->expire == S3_LC_EXPIRE_DATE)
                 consider(out, r->expire_date_ns, r, a);
         } else if (v->is_current) {
@@ -612,14 +625,17 @@ void s3_lifecycle_evaluate(const s3_lifecycle_config_t *cfg, const s3_lifecycle_
             if (!v->only_version)
                 continue;
             if (r->expire == S3_LC_EXPIRE_MARKER && r->expired_delete_marker)
-                consider(out, s3_lifecycle_due(v->mtime_ns, 0), r, S3_LC_ACTION_REMOVE_DELETE_MARKER);
+                consider(out, s3_lifecycle_due_scaled(v->mtime_ns, 0, cfg->day_ns), r,
+                         S3_LC_ACTION_REMOVE_DELETE_MARKER);
             else if (r->expire == S3_LC_EXPIRE_DAYS)
-                consider(out, s3_lifecycle_due(v->mtime_ns, r->expire_days), r, S3_LC_ACTION_REMOVE_DELETE_MARKER);
+                consider(out, s3_lifecycle_due_scaled(v->mtime_ns, r->expire_days, cfg->day_ns), r,
+                         S3_LC_ACTION_REMOVE_DELETE_MARKER);
         } else if (r->has_noncurrent) {
             /* NewerNoncurrentVersions N keeps the N newest noncurrent versions whatever their age */
             if (r->newer_noncurrent != 0 && v->newer_noncurrent < r->newer_noncurrent)
                 continue;
-            consider(out, s3_lifecycle_due(v->noncurrent_since_ns, r->noncurrent_days), r, S3_LC_ACTION_DELETE);
+            consider(out, s3_lifecycle_due_scaled(v->noncurrent_since_ns, r->noncurrent_days, cfg->day_ns), r,
+                     S3_LC_ACTION_DELETE);
         }
     }
     out->due = out->rule != NULL && out->due_ns <= now_ns;
@@ -634,7 +650,8 @@ void s3_lifecycle_evaluate_upload(const s3_lifecycle_config_t *cfg, h2o_iovec_t 
         const s3_lifecycle_rule_t *r = &cfg->rules[i];
         /* the checks keep tags and sizes away from rules that abort: the prefix decides */
         if (r->enabled && r->has_abort && rule_applies(r, key, 0, NULL))
-            consider(out, s3_lifecycle_due(initiated_ns, r->abort_days), r, S3_LC_ACTION_ABORT_UPLOAD);
+            consider(out, s3_lifecycle_due_scaled(initiated_ns, r->abort_days, cfg->day_ns), r,
+                     S3_LC_ACTION_ABORT_UPLOAD);
     }
     out->due = out->rule != NULL && out->due_ns <= now_ns;
 }

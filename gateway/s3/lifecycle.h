@@ -119,6 +119,10 @@ typedef struct {
 typedef struct {
     s3_lifecycle_rule_t *rules; /* in document order */
     size_t count;
+    /* The length of a day for due times (Days, NoncurrentDays, DaysAfterInitiation and the
+     * midnight they round up to: a multiple of it since the epoch); 0: 86400 s. A gateway set up
+     * to scale days down (tests) sets it after parsing; Dates stay the instants they name. */
+    int64_t day_ns;
 } s3_lifecycle_config_t;
 
 /* Parses and checks a LifecycleConfiguration document (PutBucketLifecycleConfiguration) into
@@ -179,6 +183,14 @@ void s3_lifecycle_evaluate_upload(const s3_lifecycle_config_t *cfg, h2o_iovec_t 
 /* time + days, rounded up to the next midnight UTC (a midnight stays); INT64_MAX past what int64
  * nanoseconds hold. */
 int64_t s3_lifecycle_due(int64_t time_ns, uint32_t days);
+/* Same with days of day_ns (> 0): the "midnights" are the multiples of day_ns since the epoch. */
+int64_t s3_lifecycle_due_scaled(int64_t time_ns, uint32_t days, int64_t day_ns);
+
+/* Whether the object tags satisfy every Tag of rule r (its filter's Tag, or the Tags of its And):
+ * each key present with exactly the value; other tags do not matter. tags NULL: an object without
+ * tags, which a rule without Tags matches and a rule with any does not. The one place a rule's
+ * tags meet an object's. */
+int s3_lifecycle_tags_match(const s3_lifecycle_rule_t *r, const s3_tagset_t *tags);
 
 /* The x-amz-expiration value for a version expiring at due_ns under rule_id:
  * expiry-date="Fri, 21 Dec 2012 00:00:00 GMT", rule-id="rule id". The ID goes as it is (S3 sends

@@ -124,9 +124,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (versioning == S3_LC_UNVERSIONED && (!v.is_current || v.is_delete_marker))
         versioning = S3_LC_VERSIONING_ENABLED; /* an unversioned bucket has only current objects */
 
+    /* a gateway may scale the day down (lifecycle_day_seconds): 0 (a real day) or 1 .. 86400 s */
+    cfg.day_ns = (f[12] >> 4) & 1 ? (int64_t)(1 + f[21] % 86400) * 1000000000LL : 0;
+
     s3_lifecycle_decision_t d;
     s3_lifecycle_evaluate(&cfg, &v, versioning, now, &d);
     check_decision(&d, &v, versioning, now);
+    /* a due time is a multiple of the day since the epoch, or a Date, or saturated */
+    int64_t day = cfg.day_ns > 0 ? cfg.day_ns : 86400LL * 1000000000LL;
+    if (d.rule != NULL && d.due_ns != INT64_MAX && d.rule->expire != S3_LC_EXPIRE_DATE && d.due_ns % day != 0)
+        abort();
     s3_lifecycle_evaluate_upload(&cfg, key, v.mtime_ns, now, &d);
     if (d.rule == NULL ? d.action != S3_LC_ACTION_NONE || d.due
                        : d.action != S3_LC_ACTION_ABORT_UPLOAD || !d.rule->has_abort || d.due != (d.due_ns <= now))

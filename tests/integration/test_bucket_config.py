@@ -361,31 +361,7 @@ def test_configuration_of_a_missing_bucket(s3):
 
 # ---------------------------------------------------------------- lifecycle, Object Lock
 
-LIFECYCLE = {"Rules": [{"ID": "expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
-                        "Expiration": {"Days": 7}},
-                       {"Status": "Enabled", "Filter": {"Prefix": ""},
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3}}]}
-
-
-def test_lifecycle_checked_then_refused_until_carried_out(s3, bucket):
-    # a valid configuration passes S3's checks, then is refused: rules nothing would carry out
-    # are not stored (they would be half-obeyed)
-    expect_error("NoSuchLifecycleConfiguration", 404, s3.get_bucket_lifecycle_configuration, Bucket=bucket)
-    r = expect_error("NotImplemented", 501, s3.put_bucket_lifecycle_configuration, Bucket=bucket,
-                     LifecycleConfiguration=LIFECYCLE)
-    assert "not stored" in r["Error"]["Message"]
-    expect_error("NoSuchLifecycleConfiguration", 404, s3.get_bucket_lifecycle_configuration, Bucket=bucket)
-    expect_error("NotImplemented", 501, s3.put_bucket_lifecycle_configuration, Bucket=bucket,
-                 LifecycleConfiguration={"Rules": [{"ID": "cold", "Status": "Enabled", "Filter": {"Prefix": ""},
-                                                    "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}]})
-    expect_error("InvalidArgument", 400, s3.put_bucket_lifecycle_configuration, Bucket=bucket,
-                 LifecycleConfiguration={"Rules": [
-                     {"ID": "same", "Status": "Enabled", "Filter": {"Prefix": "a"}, "Expiration": {"Days": 1}},
-                     {"ID": "same", "Status": "Enabled", "Filter": {"Prefix": "b"}, "Expiration": {"Days": 1}}]})
-    r = expect_error("InvalidRequest", 400, s3.put_bucket_lifecycle_configuration, Bucket=bucket,
-                     LifecycleConfiguration={"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""}}]})
-    assert "action" in r["Error"]["Message"]
-    assert s3.delete_bucket_lifecycle(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 204
+# lifecycle configurations and their rules: test_lifecycle.py
 
 
 def test_object_lock_configuration_on_a_bucket_without_object_lock(s3, bucket):

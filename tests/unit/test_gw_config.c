@@ -175,6 +175,31 @@ TEST(test_config_drive_reserve_takes_auto_or_a_size)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_lifecycle_settings_default_and_bounds)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(cfg.lifecycle_day_seconds, 86400);
+    CHECK_EQ_INT(cfg.lifecycle_interval, 3600);
+    CHECK_EQ_INT(cfg.lifecycle_lease, 60);
+    CHECK_EQ_INT(cfg.lifecycle_rate, 100);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "lifecycle_day_seconds: 2\nlifecycle_interval: 1\nlifecycle_rate: 0\n", err), 0);
+    CHECK_EQ_INT(cfg.lifecycle_day_seconds, 2);
+    CHECK_EQ_INT(cfg.lifecycle_interval, 1);
+    CHECK_EQ_INT(cfg.lifecycle_rate, 0);
+    gw_config_dispose(&cfg);
+    /* a day longer than a day, or none, is a typo */
+    CHECK_EQ_INT(parse(&cfg, "lifecycle_day_seconds: 86401\n", err), -1);
+    CHECK(strstr(err, "lifecycle_day_seconds") != NULL);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "lifecycle_day_seconds: 0\n", err), -1);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "lifecycle_lease: 1\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_reads_admission_settings)
 {
     gw_config_t cfg;
@@ -281,6 +306,7 @@ int main(void)
     RUN(test_config_domains_as_a_yaml_list);
     RUN(test_config_status_listen_and_tls);
     RUN(test_config_drive_reserve_takes_auto_or_a_size);
+    RUN(test_config_lifecycle_settings_default_and_bounds);
     RUN(test_config_reads_admission_settings);
     RUN(test_config_rejects_unknown_setting_with_its_line);
     RUN(test_config_rejects_bad_values);

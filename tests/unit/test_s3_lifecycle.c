@@ -511,6 +511,49 @@ TEST(test_lifecycle_days_round_up_to_next_midnight)
     CHECK(s3_lifecycle_due(0, UINT32_MAX) == INT64_MAX);
 }
 
+TEST(test_lifecycle_scaled_days_round_up_to_multiples_of_the_day)
+{
+    const int64_t s = 1000000000LL;
+    /* a day of 2 s: 1 day after t = 5.5 s is 7.5 s, rounded up to the next multiple of 2 s */
+    CHECK(s3_lifecycle_due_scaled(5 * s + s / 2, 1, 2 * s) == 8 * s);
+    CHECK(s3_lifecycle_due_scaled(6 * s, 1, 2 * s) == 8 * s); /* a "midnight" stays */
+    CHECK(s3_lifecycle_due_scaled(6 * s, 0, 2 * s) == 6 * s);
+    CHECK(s3_lifecycle_due_scaled(at("2014-01-15T10:30:00Z"), 3, 0) == at("2014-01-19T00:00:00Z")); /* 0: real days */
+    CHECK(s3_lifecycle_due_scaled(INT64_MAX - 1, 1, 2 * s) == INT64_MAX);
+    /* the configuration's day drives evaluation; a Date stays the instant it names */
+    s3_lifecycle_config_t *c = config("<Rule><ID>d</ID><Filter/><Status>Enabled</Status><Expiration><Days>1</Days>"
+                                      "</Expiration></Rule>");
+    c->day_ns = 2 * s;
+    s3_lifecycle_version_t v = {IOV("k"), 1, NULL, 1, 0, 5 * s + s / 2, 0, 0, 0};
+    s3_lifecycle_decision_t d;
+    s3_lifecycle_evaluate(c, &v, S3_LC_UNVERSIONED, 8 * s - 1, &d);
+    CHECK(d.action == S3_LC_ACTION_DELETE && !d.due && d.due_ns == 8 * s);
+    s3_lifecycle_evaluate(c, &v, S3_LC_UNVERSIONED, 8 * s, &d);
+    CHECK(d.due);
+    c = config("<Rule><Filter/><Status>Enabled</Status><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>"
+               "</Rule>");
+    c->day_ns = 2 * s;
+    s3_lifecycle_evaluate(c, &v, S3_LC_UNVERSIONED, at("2029-12-31T23:59:59Z"), &d);
+    CHECK(!d.due && d.due_ns == at("2030-01-01T00:00:00Z"));
+}
+
+TEST(test_lifecycle_tags_match_needs_every_tag_and_none_is_no_match)
+{
+    s3_lifecycle_config_t *c = config("<Rule><ID>t</ID><Filter><And><Prefix></Prefix><Tag><Key>a</Key><Value>1</Value>"
+                                      "</Tag><Tag><Key>b</Key><Value></Value></Tag></And></Filter><Status>Enabled"
+                                      "</Status><Expiration><Days>1</Days></Expiration></Rule>"
+                                      "<Rule><ID>p</ID><Filter><Prefix>x</Prefix></Filter><Status>Enabled</Status>"
+                                      "<Expiration><Days>1</Days></Expiration></Rule>");
+    s3_tag_t both[] = {{IOV("a"), IOV("1")}, {IOV("b"), IOV("")}}, only_a[] = {{IOV("a"), IOV("1")}};
+    s3_tagset_t all = {both, 2}, partial = {only_a, 1};
+    CHECK(s3_lifecycle_tags_match(&c->rules[0], &all));
+    CHECK(!s3_lifecycle_tags_match(&c->rules[0], &partial));
+    /* an object without tags (every object while objects carry none): a Tag rule matches nothing */
+    CHECK(!s3_lifecycle_tags_match(&c->rules[0], NULL));
+    /* a rule without Tags matches whatever the object's tags */
+    CHECK(s3_lifecycle_tags_match(&c->rules[1], NULL) && s3_lifecycle_tags_match(&c->rules[1], &all));
+}
+
 static s3_lifecycle_version_t current(const char *key, uint64_t size, int64_t mtime)
 {
     s3_lifecycle_version_t v = {IOV(key), size, NULL, 1, 0, mtime, 0, 0, 0};
@@ -789,6 +832,8 @@ int main(void)
     RUN(test_lifecycle_delete_markers_have_no_size_or_tags);
     RUN(test_lifecycle_aborts_incomplete_uploads);
     RUN(test_lifecycle_expiration_header);
+    RUN(test_lifecycle_scaled_days_round_up_to_multiples_of_the_day);
+    RUN(test_lifecycle_tags_match_needs_every_tag_and_none_is_no_match);
     h2o_mem_clear_pool(&pool);
     return unit_done();
 }
