@@ -248,13 +248,17 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
 int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t src, uint64_t size, uint64_t min_size,
                          char etag[33])
 {
+    meta_buf_t lock_attrs = {0};
     new_object_t n;
     int ret = -1;
 
     memset(&n, 0, sizeof(n));
+    /* a bucket with Object Lock gives the object its default retention, as to any new version */
     if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
+        gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) == 0 &&
         (ret = store_new_object(ctx, &n, src, size, 0, NULL, min_size, NULL)) == 0)
         memcpy(etag, n.etag, 33);
+    meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
     return ret;
 }
@@ -646,7 +650,8 @@ static void copy_object_work(gw_ctx_t *ctx)
         if (gw_acl_object_attrs(ctx, &n.rec) != 0)
             goto done;
     }
-    if (gw_tagging_new_object(ctx, r, &n.rec.attrs) != 0 || gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) != 0)
+    if (gw_tagging_new_object(ctx, r, &n.rec.attrs) != 0 ||
+        gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) != 0)
         goto done;
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */

@@ -441,3 +441,20 @@ def test_file_streams_and_a_too_large_one_is_refused_before_its_end(gateway, s3,
     assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
     assert b"<Code>EntityTooLarge</Code>" in reply
     assert absent(s3, bucket, "big")
+
+
+def test_form_upload_to_a_bucket_with_object_lock_gets_its_default_retention(gateway, s3):
+    name = "post-locked-%d" % os.getpid()
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    p = s3.generate_presigned_post(name, "worm/${filename}", ExpiresIn=300)
+    r = post(gateway, name, p["fields"], b"kept", filename="record.txt")
+    assert r.status == 204, r.body
+    head = s3.head_object(Bucket=name, Key="worm/record.txt")
+    vid = head["VersionId"]
+    assert s3.get_object_retention(Bucket=name, Key="worm/record.txt", VersionId=vid)["Retention"]["Mode"] == "GOVERNANCE"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_object(Bucket=name, Key="worm/record.txt", VersionId=vid)
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert s3.get_object(Bucket=name, Key="worm/record.txt", VersionId=vid)["Body"].read() == b"kept"

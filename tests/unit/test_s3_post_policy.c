@@ -13,9 +13,12 @@ static h2o_iovec_t b64(const char *json, char *buf)
     return h2o_iovec_init(buf, n);
 }
 
-#define F(n, v) {h2o_iovec_init(H2O_STRLIT(n)), h2o_iovec_init(H2O_STRLIT(v))}
-#define BUCKET  h2o_iovec_init(H2O_STRLIT("photos"))
-#define NOW     1700000000 /* 2023-11-14T22:13:20Z */
+#define F(n, v)                                                                                                        \
+    {                                                                                                                  \
+        h2o_iovec_init(H2O_STRLIT(n)), h2o_iovec_init(H2O_STRLIT(v))                                                   \
+    }
+#define BUCKET h2o_iovec_init(H2O_STRLIT("photos"))
+#define NOW    1700000000 /* 2023-11-14T22:13:20Z */
 
 static int check(const char *json, const s3_form_field_t *fields, size_t n, const char *key, char *msg)
 {
@@ -33,7 +36,7 @@ TEST(test_post_policy_conditions_met)
 {
     char msg[S3_POST_MESSAGE_MAX];
     s3_form_field_t fields[] = {F("key", "u/a.jpg"), F("Content-Type", "image/jpeg"), F("x-amz-meta-tag", "v"),
-                                F("policy", "..."), F("x-amz-signature", "..."), F("x-ignore-x", "1")};
+                                F("policy", "..."),  F("x-amz-signature", "..."),     F("x-ignore-x", "1")};
     const char *json = "{\"expiration\": \"2023-12-01T12:00:00.000Z\", \"conditions\": [{\"bucket\": \"photos\"},"
                        "[\"starts-with\", \"$key\", \"u/\"], [\"EQ\", \"$content-type\", \"image/jpeg\"],"
                        "{\"X-Amz-Meta-Tag\": \"v\"}, [\"content-length-range\", 1, \"1048576\"]]}";
