@@ -153,6 +153,24 @@ static int digest_field_ok(gw_ctx_t *ctx, h2o_iovec_t name)
     return 0;
 }
 
+/* Fields a form upload does not carry out yet, refused rather than ignored: tags (PutObject's
+ * x-amz-tagging is honoured, the form's field not yet), an ACL that grants anything beyond the
+ * bucket owner's access, and the object lock fields. */
+static int unbuilt_field_ok(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
+{
+    int refused = h2o_memis(name.base, name.len, H2O_STRLIT("tagging")) ||
+                  (name.len > 17 && memcmp(name.base, "x-amz-object-lock", 17) == 0) ||
+                  (name.len > 12 && memcmp(name.base, "x-amz-grant-", 12) == 0);
+    if (h2o_memis(name.base, name.len, H2O_STRLIT("acl")))
+        refused = !h2o_memis(value.base, value.len, H2O_STRLIT("private")) &&
+                  !h2o_memis(value.base, value.len, H2O_STRLIT("bucket-owner-full-control"));
+    if (!refused)
+        return 1;
+    gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented");
+    gw_set_error_field(ctx, "Header", name);
+    return 0;
+}
+
 /* The fields that become the object's attributes, as PutObject's headers (names lowercase); each
  * checked against the table of what is not implemented, acl and tagging under their header
  * names. */
@@ -174,7 +192,7 @@ static int collect_fields(gw_ctx_t *ctx, post_state_t *st)
         h2o_strtolower(name.base, name.len);
         if (gw_refuse_check_field(ctx, name, fields[i].value) != 0)
             return -1;
-        if (!digest_field_ok(ctx, name))
+        if (!digest_field_ok(ctx, name) || !unbuilt_field_ok(ctx, name, fields[i].value))
             return -1;
         int keep = name.len > 11 && memcmp(name.base, "x-amz-meta-", 11) == 0;
         for (const char *const *a = attributes; !keep && *a != NULL; a++)
