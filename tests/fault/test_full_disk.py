@@ -229,6 +229,11 @@ def check_every_write_refused(filler, upload, keepers, prefix):
             Bucket=bucket, Key=prefix + "/copy", CopySource={"Bucket": bucket, "Key": src})))
     for i, (what, call) in enumerate(checks):
         filler.fill("%s/top%d" % (prefix, i), SMALL)
+        if what == "CreateBucket":
+            # a bucket's records are a few hundred bytes, and a drive that refused a 16 KiB object
+            # may still have that much above the floor: topped up with empty objects (records of
+            # about that size) too, it has not
+            filler.fill("%s/tiny%d" % (prefix, i), (0, 0))
         expect_storage_full(what, call)
 
 
