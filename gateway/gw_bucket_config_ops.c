@@ -44,11 +44,9 @@
 #include "gateway/s3/policy.h"
 #include "gateway/s3/tagging.h"
 #include "gateway/s3/xml.h"
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MSG_MISSING_MD5     "Missing required header for this request: Content-Md5."
 #define MSG_LOCK_VERSIONING "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
 
 /* ---------------------------------------------------------------- helpers */
@@ -65,36 +63,6 @@ static void set_detail(gw_ctx_t *ctx, int ret, const s3_error_detail_t *why)
         gw_set_error_field(ctx, why->fields[i].name, why->fields[i].value);
 }
 
-/* Checks Content-MD5 and x-amz-checksum-* against ctx->body; with required, one must be there. */
-static int check_integrity(gw_ctx_t *ctx, int required)
-{
-    h2o_iovec_t md5 = gw_header(ctx, "content-md5");
-    gw_checksum_t c;
-    int ret;
-
-    if (md5.base != NULL) {
-        uint8_t digest[16];
-        EVP_Digest(ctx->body.base, ctx->body.len, digest, NULL, EVP_md5(), NULL);
-        if ((ret = s3_checksum_compare_base64(digest, 16, md5)) != 0) {
-            gw_set_error(ctx, ret == S3_CHECKSUM_MISMATCH ? S3_ERR_BAD_DIGEST : S3_ERR_INVALID_DIGEST, NULL);
-            return -1;
-        }
-    }
-    if (gw_checksum_begin(ctx, &c) != 0)
-        return -1;
-    gw_checksum_observe(&c, ctx->body.base, ctx->body.len);
-    ret = gw_checksum_finish(ctx, &c);
-    int sent = c.sent != S3_CHECKSUM_NONE;
-    gw_checksum_dispose(&c);
-    if (ret != 0)
-        return -1;
-    if (required && md5.base == NULL && !sent) {
-        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_MISSING_MD5);
-        return -1;
-    }
-    return 0;
-}
-
 /* Authorizes ctx and, for a write, reads its body and checks its integrity. */
 static int begin(gw_ctx_t *ctx, int with_body, int md5_required)
 {
@@ -104,7 +72,7 @@ static int begin(gw_ctx_t *ctx, int with_body, int md5_required)
         return 0;
     if (gw_body_prepare(ctx) != 0)
         return -1;
-    return check_integrity(ctx, md5_required);
+    return gw_checksum_body_verify(ctx, md5_required);
 }
 
 /* Reads kind of ctx's bucket; for SET, *doc is copied into ctx's pool. */

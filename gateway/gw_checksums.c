@@ -2,6 +2,7 @@
  * (see gw_checksums.h). Error codes and messages are S3's. */
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -569,4 +570,33 @@ void gw_checksum_object_headers(gw_ctx_t *ctx, const meta_object_t *r, uint32_t 
     gw_add_header(ctx, s3_checksum_header_name(alg), value.base, value.len);
     if (type != NULL)
         gw_add_header_str(ctx, "x-amz-checksum-type", type);
+}
+
+int gw_checksum_body_verify(gw_ctx_t *ctx, int required)
+{
+    h2o_iovec_t md5 = gw_header(ctx, "content-md5");
+    gw_checksum_t c;
+    int ret;
+
+    if (md5.base != NULL) {
+        uint8_t digest[16];
+        EVP_Digest(ctx->body.base, ctx->body.len, digest, NULL, EVP_md5(), NULL);
+        if ((ret = s3_checksum_compare_base64(digest, 16, md5)) != 0) {
+            gw_set_error(ctx, ret == S3_CHECKSUM_MISMATCH ? S3_ERR_BAD_DIGEST : S3_ERR_INVALID_DIGEST, NULL);
+            return -1;
+        }
+    }
+    if (gw_checksum_begin(ctx, &c) != 0)
+        return -1;
+    gw_checksum_observe(&c, ctx->body.base, ctx->body.len);
+    ret = gw_checksum_finish(ctx, &c);
+    int sent = c.sent != S3_CHECKSUM_NONE;
+    gw_checksum_dispose(&c);
+    if (ret != 0)
+        return -1;
+    if (required && md5.base == NULL && !sent) {
+        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, "Missing required header for this request: Content-Md5.");
+        return -1;
+    }
+    return 0;
 }

@@ -58,6 +58,12 @@ int gw_checksum_finish(gw_ctx_t *ctx, gw_checksum_t *c);
 /* Releases a running checksum; safe after finish and on a zeroed value. */
 void gw_checksum_dispose(gw_checksum_t *c);
 
+/* For calls whose body is read whole (ctx->body: configurations, tags, retention): checks
+ * Content-MD5 and any x-amz-checksum-* against it (BadDigest, InvalidDigest, or the checksum's
+ * error); with required, one of them must be there (400 InvalidRequest "Missing required header
+ * for this request: Content-Md5.", as S3). 0, or the error set and -1. */
+int gw_checksum_body_verify(gw_ctx_t *ctx, int required);
+
 /* Fills the checksum fields of a single PUT's record (a FULL_OBJECT checksum, or none); they
  * borrow c. */
 void gw_checksum_object_record(const gw_checksum_t *c, meta_object_t *r);

@@ -18,11 +18,9 @@
 #include "gateway/gw_object_lock.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/policy.h"
-#include <openssl/evp.h>
 #include <string.h>
 
 #define MSG_NO_LOCK_CONF "Bucket is missing Object Lock Configuration"
-#define MSG_MISSING_MD5  "Missing required header for this request: Content-Md5."
 
 /* What an edit refuses (positive: gw_attrs_change passes it back beside its own negative codes). */
 enum { EDIT_MARKER = 1, EDIT_LOCKED = 2, EDIT_CORRUPT = 3 };
@@ -63,33 +61,9 @@ static int begin(gw_ctx_t *ctx, uint8_t vid[META_ID_LEN], int *given)
 /* Reads the body and checks Content-MD5 / x-amz-checksum-*, one of which must be there. */
 static int read_body(gw_ctx_t *ctx)
 {
-    h2o_iovec_t md5 = gw_header(ctx, "content-md5");
-    gw_checksum_t c;
-    int ret;
-
     if (gw_body_prepare(ctx) != 0)
         return -1;
-    if (md5.base != NULL) {
-        uint8_t digest[16];
-        EVP_Digest(ctx->body.base, ctx->body.len, digest, NULL, EVP_md5(), NULL);
-        if ((ret = s3_checksum_compare_base64(digest, 16, md5)) != 0) {
-            gw_set_error(ctx, ret == S3_CHECKSUM_MISMATCH ? S3_ERR_BAD_DIGEST : S3_ERR_INVALID_DIGEST, NULL);
-            return -1;
-        }
-    }
-    if (gw_checksum_begin(ctx, &c) != 0)
-        return -1;
-    gw_checksum_observe(&c, ctx->body.base, ctx->body.len);
-    ret = gw_checksum_finish(ctx, &c);
-    int sent = c.sent != S3_CHECKSUM_NONE;
-    gw_checksum_dispose(&c);
-    if (ret != 0)
-        return -1;
-    if (md5.base == NULL && !sent) {
-        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_MISSING_MD5);
-        return -1;
-    }
-    return 0;
+    return gw_checksum_body_verify(ctx, 1);
 }
 
 /* 1 when the request asks for the governance bypass and its user may have it. */

@@ -5,43 +5,10 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_tagging.h"
 #include "gateway/s3/checksum.h"
-#include <openssl/evp.h>
 #include <string.h>
-
-#define MSG_MISSING_MD5 "Missing required header for this request: Content-Md5."
 
 /* What an edit of gw_attrs_change answers besides 0 (positive: never a gateway code). */
 enum { EDIT_DELETE_MARKER = 1, EDIT_CORRUPT = 2 };
-
-/* PutObjectTagging must carry Content-MD5 or an x-amz-checksum-*, and each must match. */
-static int check_integrity(gw_ctx_t *ctx)
-{
-    h2o_iovec_t md5 = gw_header(ctx, "content-md5");
-    gw_checksum_t c;
-    int ret;
-
-    if (md5.base != NULL) {
-        uint8_t digest[16];
-        EVP_Digest(ctx->body.base, ctx->body.len, digest, NULL, EVP_md5(), NULL);
-        if ((ret = s3_checksum_compare_base64(digest, 16, md5)) != 0) {
-            gw_set_error(ctx, ret == S3_CHECKSUM_MISMATCH ? S3_ERR_BAD_DIGEST : S3_ERR_INVALID_DIGEST, NULL);
-            return -1;
-        }
-    }
-    if (gw_checksum_begin(ctx, &c) != 0)
-        return -1;
-    gw_checksum_observe(&c, ctx->body.base, ctx->body.len);
-    ret = gw_checksum_finish(ctx, &c);
-    int sent = c.sent != S3_CHECKSUM_NONE;
-    gw_checksum_dispose(&c);
-    if (ret != 0)
-        return -1;
-    if (md5.base == NULL && !sent) {
-        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_MISSING_MD5);
-        return -1;
-    }
-    return 0;
-}
 
 typedef struct {
     h2o_iovec_t stored; /* the new tags (len 0: none) */
@@ -112,7 +79,7 @@ static void put_tagging_work(gw_ctx_t *ctx)
 
     /* the body first: the policy may weigh the tags it sends (s3:RequestObjectTag) */
     if (gw_version_id_query(ctx, vid, &given) != 0 || gw_body_prepare(ctx) != 0 || gw_bucket_authorize(ctx) != 0 ||
-        check_integrity(ctx) != 0)
+        gw_checksum_body_verify(ctx, 1) != 0) /* PutObjectTagging requires one */
         return;
     if ((ret = s3_tagging_parse_xml(&ctx->req->pool, ctx->body, S3_TAGS_OBJECT, &set, &why)) != 0) {
         gw_tagging_set_detail(ctx, ret, &why);
