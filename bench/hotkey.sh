@@ -7,11 +7,15 @@
 #     keys at 1 connection, and RocksDB's size figures of the drives (yc-admin metadata);
 #   - the same after N overwrites of those keys at 64 connections (default 100,000);
 #   - the same again after the server stayed idle (default 120 s).
+# With YC_HOTKEY_VERSIONED=1 the bucket has versioning enabled: the overwrites give every key
+# YC_HOTKEY_VERSIONS versions (default 100), then all but the newest of each key are deleted by
+# version id (DeleteObjects through boto3) before the "after" figures are taken.
 # The results go to bench/results/<date>-hotkey.md with the ratios to the fresh figures. Run it
 # when the machine is quiet (`uptime`): GET figures move with whatever else runs.
 #
 # Environment: YC_BENCH_DURATION (seconds per measured test, default 10), YC_BENCH_WARMUP (2),
-# YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120 seconds), YC_BENCH_OUT (results file).
+# YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120 seconds), YC_HOTKEY_VERSIONED (0),
+# YC_HOTKEY_VERSIONS (100), YC_BENCH_OUT (results file).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +25,15 @@ WARMUP=${YC_BENCH_WARMUP:-2}
 OVERWRITES=${YC_HOTKEY_OVERWRITES:-100000}
 IDLE=${YC_HOTKEY_IDLE:-120}
 KEYS=1000
+VERSIONED=${YC_HOTKEY_VERSIONED:-0}
+BUCKET=hot
 OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-hotkey.md}
+if [ "$VERSIONED" = 1 ]; then
+    BUCKET=hotv
+    # the fill writes each key's first version, the overwrites the others, in key order
+    OVERWRITES=$((KEYS * (${YC_HOTKEY_VERSIONS:-100} - 1)))
+    OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-hotkey-versioned.md}
+fi
 
 for b in yc-gateway yc-bench yc-admin; do
     [ -x "$BIN/$b" ] || { echo "hotkey.sh: $BIN/$b is missing; run make all first" >&2; exit 1; }
@@ -45,7 +57,8 @@ YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export YC_ROOT_USER YC_ROOT_PASSWORD
 mkdir -p "$tmp/data"
-"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" >"$tmp/gateway.log" 2>&1 &
+# the door is off: this measures what a read costs, not how the gateway sheds a busy machine's load
+"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --shed-lag-ms 0 >"$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 1 200); do
     kill -0 "$gw_pid" 2>/dev/null || { echo "hotkey.sh: yc-gateway exited:" >&2; cat "$tmp/gateway.log" >&2; exit 1; }
@@ -55,15 +68,64 @@ done
 
 value() { awk -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' <<<"$2"; }
 
-ybench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket hot "$@"; }
+ybench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket "$BUCKET" "$@"; }
 
-# measure STAGE: GET and LIST figures of the stage into $tmp/STAGE.{get,list}
+# boto3 STEP: versioning on (before the fill) or every version but the newest deleted (after the
+# overwrites), through Debian's python3-boto3 in a clean environment
+boto3() {
+    env -i PATH=/usr/bin:/bin HOME="$tmp" YC_ENDPOINT="http://$endpoint" YC_BUCKET="$BUCKET" \
+        YC_ROOT_USER="$YC_ROOT_USER" YC_ROOT_PASSWORD="$YC_ROOT_PASSWORD" YC_STEP="$1" /usr/bin/python3 -c '
+import os, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=os.environ["YC_ENDPOINT"], region_name="us-east-1",
+                  aws_access_key_id=os.environ["YC_ROOT_USER"],
+                  aws_secret_access_key=os.environ["YC_ROOT_PASSWORD"],
+                  config=Config(s3={"addressing_style": "path"}))
+b = os.environ["YC_BUCKET"]
+if os.environ["YC_STEP"] == "enable":
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+else:
+    old, total = [], 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=b):
+        total += len(page.get("Versions", []))
+        old += [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) if not v["IsLatest"]]
+    for i in range(0, len(old), 1000):
+        r = s3.delete_objects(Bucket=b, Delete={"Objects": old[i:i + 1000], "Quiet": True})
+        assert not r.get("Errors"), r["Errors"][:3]
+    print("versions=%d deleted=%d" % (total, len(old)))
+'
+}
+
+# cpu_ticks: the gateway's user + system CPU time so far, in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$gw_pid/stat"; }
+
+# measure STAGE: GET and LIST figures of the stage into $tmp/STAGE.{get,list}, each line followed
+# by the gateway's CPU time per request (cpu_us=): unlike requests per second, it hardly moves with
+# what else the machine runs, so stages compare on a busy machine too
 measure() {
+    local t0 t1
     echo "== $1: GET 4 KiB, 64 connections" >&2
+    t0=$(cpu_ticks)
     ybench --op get --size 4k --keys $KEYS --connections 64 --duration "$DURATION" --warmup "$WARMUP" --verify \
         >"$tmp/$1.get"
+    t1=$(cpu_ticks)
+    per_request "$t0" "$t1" "$tmp/$1.get"
     echo "== $1: ListObjectsV2 pages of 1,000, 1 connection" >&2
+    t0=$(cpu_ticks)
     ybench --op list --keys $KEYS --connections 1 --duration "$DURATION" --warmup "$WARMUP" >"$tmp/$1.list"
+    t1=$(cpu_ticks)
+    per_request "$t0" "$t1" "$tmp/$1.list"
+}
+
+# per_request T0 T1 FILE: appends cpu_us= (gateway CPU microseconds per answered request, warm-up
+# included in both the time and the count) to FILE's line
+per_request() {
+    local line ops
+    line=$(cat "$3")
+    ops=$(value answered "$line")
+    awk -v t="$(($2 - $1))" -v hz="$(getconf CLK_TCK)" -v n="$ops" -v l="$line" \
+        'BEGIN { printf "%s cpu_us=%.1f\n", l, t * 1e6 / hz / (n > 0 ? n : 1) }' >"$3"
 }
 
 # sizes STAGE: the drives' metadata figures, summed, into $tmp/STAGE.sizes (key=value)
@@ -79,12 +141,23 @@ print("sst=%d memtable=%d live_estimate=%d records=%d record_bytes=%d tombstones
 }
 
 echo "== fill: $KEYS keys of 4 KiB" >&2
+if [ "$VERSIONED" = 1 ]; then
+    boto3 enable
+fi
 ybench --create-bucket --op fill --size 4k --keys $KEYS --connections 64 >/dev/null
 measure fresh
 sizes fresh
 echo "== $OVERWRITES overwrites of the $KEYS keys, 64 connections" >&2
-ybench --op put --random --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" \
-    >"$tmp/overwrite.put"
+if [ "$VERSIONED" = 1 ]; then
+    ybench --op put --sequential --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" \
+        >"$tmp/overwrite.put"
+    echo "== every version but the newest deleted" >&2
+    boto3 prune >"$tmp/prune"
+else
+    ybench --op put --random --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" \
+        >"$tmp/overwrite.put"
+    echo "versions=- deleted=0" >"$tmp/prune"
+fi
 sizes after
 measure after
 echo "== idle for $IDLE s" >&2
@@ -93,15 +166,18 @@ sizes idle
 measure idle
 
 row() { # STAGE LABEL
-    local g l
+    local g l fg fl
     g=$(cat "$tmp/$1.get")
     l=$(cat "$tmp/$1.list")
+    fg=$(cat "$tmp/fresh.get")
+    fl=$(cat "$tmp/fresh.list")
     awk -v label="$2" -v go="$(value ops_s "$g")" -v gp="$(value p99_ms "$g")" -v ge="$(value errors "$g")" \
         -v lo="$(value ops_s "$l")" -v lp="$(value p99_ms "$l")" -v le="$(value errors "$l")" \
-        -v fgo="$(value ops_s "$(cat "$tmp/fresh.get")")" -v fgp="$(value p99_ms "$(cat "$tmp/fresh.get")")" \
-        -v flo="$(value ops_s "$(cat "$tmp/fresh.list")")" \
-        'BEGIN { printf "| %s | %.0f/s (%.0f %%) | %.2f ms (%.2fx) | %.1f/s (%.0f %%) | %.1f ms | %d |\n",
-                 label, go, 100 * go / fgo, gp, gp / fgp, lo, 100 * lo / flo, lp, ge + le }'
+        -v gc="$(value cpu_us "$g")" -v lc="$(value cpu_us "$l")" \
+        -v fgo="$(value ops_s "$fg")" -v fgp="$(value p99_ms "$fg")" -v fgc="$(value cpu_us "$fg")" \
+        -v flo="$(value ops_s "$fl")" -v flc="$(value cpu_us "$fl")" \
+        'BEGIN { printf "| %s | %.0f/s (%.0f %%) | %.2f ms (%.2fx) | %.0f us (%.2fx) | %.1f/s (%.0f %%) | %.1f ms | %.1f ms (%.2fx) | %d |\n",
+                 label, go, 100 * go / fgo, gp, gp / fgp, gc, gc / fgc, lo, 100 * lo / flo, lp, lc / 1000, lc / flc, ge + le }'
 }
 
 put_line=$(cat "$tmp/overwrite.put")
@@ -111,13 +187,21 @@ put_line=$(cat "$tmp/overwrite.put")
     echo "bench/hotkey.sh on the embedded default (EC 4+2 over 6 drives, one process), build $(git rev-parse --short HEAD)."
     echo "$KEYS keys of 4 KiB written once, measured, then overwritten $OVERWRITES times at 64 connections"
     echo "($(value ops_s "$put_line") PUT/s, errors $(value errors "$put_line")), measured, left idle ${IDLE} s, measured."
+    if [ "$VERSIONED" = 1 ]; then
+        echo "Versioned bucket: sequential overwrites, so every key had $((OVERWRITES / KEYS + 1)) versions; then"
+        echo "$(value deleted "$(cat "$tmp/prune")") of the $(value versions "$(cat "$tmp/prune")") versions (all but each key's newest) were deleted by version id."
+    fi
     echo "Machine: $(nproc) cores, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    echo "| keys | 4 KiB GET, 64 conns (of fresh) | GET p99 (of fresh) | ListObjectsV2 pages of 1,000, 1 conn (of fresh) | list p99 | errors |"
-    echo "|---|---|---|---|---|---|"
+    echo "| keys | 4 KiB GET, 64 conns (of fresh) | GET p99 (of fresh) | gateway CPU per GET (of fresh) | ListObjectsV2 pages of 1,000, 1 conn (of fresh) | list p99 | gateway CPU per page (of fresh) | errors |"
+    echo "|---|---|---|---|---|---|---|---|"
     row fresh "written once"
     row after "after $OVERWRITES overwrites"
     row idle "after ${IDLE} s idle"
+    echo
+    echo "Gateway CPU per request: user + system time of the gateway process (its drives included: one"
+    echo "process) over the stage, divided by the requests it answered (warm-up included); background"
+    echo "work such as compactions during the stage counts too."
     echo
     echo "RocksDB of the six drives (yc-admin metadata: RocksDB's own size properties; records and their"
     echo "bytes from a scan of every drive; held = SST + memtable bytes):"

@@ -140,6 +140,7 @@ typedef struct {
     uint64_t status[600];
     uint64_t ok, ok_get, ok_put, lat_sum, lat_max;
     uint64_t neterr, timeouts, verify_fail, reconnects, early, unfinished;
+    uint64_t answered;         /* responses of any status, warm-up included: the server's whole work */
     int64_t last_done;         /* last completion of a successful request, measured or not */
     double win_ops, win_bytes; /* successful work inside the measuring window, pro rata */
     char first_error[96];
@@ -532,6 +533,7 @@ static void stats_merge(stats_t *into, const stats_t *s)
     into->reconnects += s->reconnects;
     into->early += s->early;
     into->unfinished += s->unfinished;
+    into->answered += s->answered;
     into->last_done = s->last_done > into->last_done ? s->last_done : into->last_done;
     into->win_ops += s->win_ops;
     into->win_bytes += s->win_bytes;
@@ -629,6 +631,7 @@ static void conn_complete(conn_t *c, int64_t now)
     int reopen = !c->keep_alive || c->head_sent < c->head_len || c->body_sent < (c->is_put ? cfg.size : 0);
     int ok = c->status >= 200 && c->status < 300;
 
+    s->answered++;
     c->capture = 0;
     if (ok && !c->is_put && cfg.verify && cfg.op != OP_LIST && (c->body_bad || c->body_got != cfg.size)) {
         ok = 0;
@@ -1595,12 +1598,12 @@ int main(int argc, char **argv)
     printf("op=%s size=%" PRIu64 " conns=%u threads=%u keys=%" PRIu64 " secs=%.2f ops=%" PRIu64 " ops_s=%.1f "
            "mib_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f errors=%" PRIu64
            " slowdown=%" PRIu64 " neterr=%" PRIu64 " timeouts=%" PRIu64 " verify_fail=%" PRIu64 " reconnects=%" PRIu64
-           " early=%" PRIu64 " unfinished=%" PRIu64 " verify=%d payload=%s",
+           " early=%" PRIu64 " unfinished=%" PRIu64 " answered=%" PRIu64 " verify=%d payload=%s",
            op_names[cfg.op], cfg.size, cfg.conns, cfg.threads, cfg.keys, secs, total.ok, ops_s, mib_s,
            MS(hist_percentile(&total, 50)), MS(hist_percentile(&total, 90)), MS(hist_percentile(&total, 99)),
            MS(hist_percentile(&total, 99.9)), MS(total.lat_max), total.ok ? MS(total.lat_sum / total.ok) : 0.0, errors,
            total.status[503], total.neterr, total.timeouts, total.verify_fail, total.reconnects, total.early,
-           total.unfinished, cfg.verify, cfg.sign_body ? "sha256" : "unsigned");
+           total.unfinished, total.answered, cfg.verify, cfg.sign_body ? "sha256" : "unsigned");
     if (cfg.op == OP_MIXED)
         printf(" ok_get=%" PRIu64 " ok_put=%" PRIu64, total.ok_get, total.ok_put);
     if (cfg.rate > 0)
