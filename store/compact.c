@@ -27,9 +27,9 @@
 #include "store/store_internal.h"
 
 #define COMPACT_GARBAGE     1024
-#define COMPACT_INTERVAL_NS (10LL * 1000000000)
+#define COMPACT_INTERVAL_NS (2LL * 1000000000)
 #define COMPACT_IDLE_MIN    64
-#define COMPACT_IDLE_NS     (5LL * 1000000000)
+#define COMPACT_IDLE_NS     (2LL * 1000000000)
 #define COMPACT_TICK_NS     (1000LL * 1000000)
 
 /* Length of the range prefix of key: the tag, the namespace and its 0x00 for objects and
