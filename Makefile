@@ -43,7 +43,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BIN)/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps run test unit integration fault asan fuzz bench lint format format-check clean
+.PHONY: all deps run test unit integration fault asan fuzz bench lint format format-check clean deb
 .DEFAULT_GOAL := all
 
 # test servers for real clients in tests/integration (tests/<name>.c, common only)
@@ -149,6 +149,10 @@ asan: deps
 
 bench: deps all
 	@bench/run.sh
+
+# the Debian package (packaging/build-deb.sh): binaries, systemd units, /etc/yuncang, logrotate
+deb: $(BINARIES)
+	@packaging/build-deb.sh $(BIN) $(BUILD)/deb
 
 FUZZ_TIME ?= 30
 fuzz: deps
