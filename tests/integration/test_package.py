@@ -2,8 +2,7 @@
 
 - its metadata and file list (dpkg-deb -I/-f/-c): the fields, the conffiles, stripped binaries,
   and a Depends: that names the package of every library the binaries link, found here the other
-  way round (objdump -p for the NEEDED names, the dynamic linker's cache for their files, dpkg -S
-  for their packages);
+  way round (objdump -p for the NEEDED names, ldd for their files, dpkg -S for their packages);
 - a real installation: dpkg -i, then dpkg --purge, inside a private mount namespace whose /etc,
   /var and /usr are overlays on the machine's own (every write lands in a tmpfs that vanishes
   with the namespace), so the maintainer scripts really create the system user, the folders and
@@ -15,7 +14,9 @@
   file system but for the ReadWritePaths, the yuncang user, no new privileges, no capability);
 - the units: `systemd-analyze verify` and `security --offline` on the extracted tree, and the
   hardening each unit must carry;
-- every binary's --help (exit 0, usage, options) and the man page made from it.
+- every binary's --help (exit 0, usage, options) and the man page made from it;
+- the three-node install of docs/operations.md, from the files that section has the admin
+  write, with the extracted binaries on three loopback addresses.
 
 There is no running systemd on the machines that run this suite, so the units are not started
 here: docs/operations.md ("Installing from the package") gives the check to run by hand.
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -137,18 +139,14 @@ def test_control_fields_name_the_package_this_tree_builds(deb):
 
 def linked_packages(binary):
     """The Debian packages holding the shared libraries binary needs: objdump's NEEDED names,
-    resolved through the dynamic linker's cache, owned according to dpkg -S."""
+    resolved by the dynamic linker (ldd), owned according to dpkg -S."""
     needed = re.findall(r"^\s*NEEDED\s+(\S+)", run(["objdump", "-p", binary]).stdout, re.M)
     assert needed, binary
-    cache = {}
-    for line in run(["ldconfig", "-p"]).stdout.splitlines():
-        m = re.match(r"\s*(\S+) \((.*)\) => (\S+)", line)
-        if m and "x86-64" in m.group(2) or m and "64" not in m.group(2) and m.group(1) not in cache:
-            cache.setdefault(m.group(1), m.group(3))
+    resolved = dict(re.findall(r"^\s*(\S+) => (/\S+)", run(["ldd", binary]).stdout, re.M))
     packages = {}
     for lib in needed:
-        assert lib in cache, "%s needs %s, which the dynamic linker does not know" % (binary, lib)
-        path = cache[lib]
+        assert lib in resolved, "%s needs %s, which the dynamic linker does not find" % (binary, lib)
+        path = resolved[lib]
         owners = None
         # merged /usr: dpkg may know the file under /lib or /usr/lib
         for candidate in (path, os.path.realpath(path), re.sub(r"^/usr/lib/", "/lib/", path),
@@ -624,3 +622,149 @@ def test_help_and_man_pages_list_every_option(root):
             opts = env_file_value(os.path.join(root, "etc/yuncang/store-main.env"), "YC_STORE_OPTIONS")
             for opt in re.findall(r"--[a-z-]+", opts):
                 assert opt in res.stdout, opt
+
+
+# ---------------------------------------------------------------- the documented three-node install
+
+OPERATIONS = os.path.join(REPO_ROOT, "docs", "operations.md")
+
+
+def install_section():
+    """The text of docs/operations.md's "Installing from the package", subsections included."""
+    with open(OPERATIONS) as f:
+        text = f.read()
+    m = re.search(r"^## Installing from the package\n(.*?)(?=^## )", text, re.S | re.M)
+    assert m, "docs/operations.md has no section 'Installing from the package'"
+    return m.group(1)
+
+
+def start_listening(argv, env, host, port, log_path):
+    """Starts a server and waits until it accepts connections on host:port."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(argv, env=dict(env, PATH="/usr/bin:/bin"), stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=log, preexec_fn=_die_with_parent)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError("%s exited %s:\n%s" % (argv[0], proc.returncode, open(log_path).read()[-3000:]))
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return proc
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError("%s not listening:\n%s" % (argv[0], open(log_path).read()[-3000:]))
+            time.sleep(0.05)
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def free_port_on(addresses):
+    for _ in range(100):
+        port = free_port()
+        ok = True
+        for a in addresses:
+            with socket.socket() as s:
+                try:
+                    s.bind((a, port))
+                except OSError:
+                    ok = False
+        if ok:
+            return port
+    raise AssertionError("no port free on %s" % addresses)
+
+
+def test_three_node_install_as_documented(root, workdir):
+    """The files the section has the admin write (each node's store-main.env, the gateway's
+    settings over the shipped yuncang.yaml), taken from the doc and run with the extracted
+    binaries: three "nodes" on loopback addresses 127.0.0.11..13 (each its own address, the
+    daemons keep one port as on real hosts), /srv/ a folder per node, ports free ones. Then the
+    documented yc-admin status, a PUT and GET, and a whole node down while reads and writes go on."""
+    sect = install_section()
+    opts = re.findall(r"YC_STORE_OPTIONS=\"([^\"]*)\"[^\n]*> /etc/yuncang/store-main\.env", sect)
+    assert len(opts) == 1, "no command writing store-main.env in the section"
+    yaml_blocks = re.findall(r"^```yaml\n(.*?)^```", sect, re.S | re.M)
+    assert len(yaml_blocks) == 1, "the section should show the gateway's settings in one yaml block"
+    status_cmd = [l for l in re.findall(r"^(yc-admin .*)$", sect, re.M) if l.split()[-1] == "status"]
+    assert status_cmd, "no yc-admin ... status in the section"
+
+    nodes = {"node%d" % i: "127.0.0.%d" % (10 + i) for i in (1, 2, 3)}
+    store_port = free_port_on(list(nodes.values()))
+    gw_port, status_port = free_port(), free_port()
+
+    def rules(text, node=None):
+        text = re.sub(r"\b(node\d):9200\b", lambda m: "%s:%d" % (nodes[m.group(1)], store_port), text)
+        if node is not None:
+            text = text.replace("0.0.0.0:9200", "%s:%d" % (nodes[node], store_port))
+            text = text.replace("/srv/", os.path.join(workdir, "srv-" + node) + "/")
+        text = re.sub(r"\b(0\.0\.0\.0|127\.0\.0\.1):9000\b", "127.0.0.1:%d" % gw_port, text)
+        return re.sub(r"\b127\.0\.0\.1:9100\b", "127.0.0.1:%d" % status_port, text)
+
+    secret = "c" * 48
+    procs = {}
+    try:
+        for node in nodes:
+            for disk in ("disk1", "disk2"):  # mounted file systems: empty but for lost+found
+                os.makedirs(os.path.join(workdir, "srv-" + node, disk, "lost+found"))
+            words = rules(opts[0], node).split()  # ExecStart's unbraced $YC_STORE_OPTIONS
+            procs[node] = start_listening([os.path.join(root, "usr/bin/yc-store")] + words,
+                                          {"YC_CLUSTER_SECRET": secret}, nodes[node], store_port,
+                                          os.path.join(workdir, node + ".log"))
+        # the gateway: the shipped file with the documented lines set (replaced, or added)
+        with open(os.path.join(root, "etc/yuncang/yuncang.yaml")) as f:
+            conf = f.read()
+        for line in yaml_blocks[0].strip().splitlines():
+            key = line.split(":", 1)[0]
+            line = rules(line)
+            if re.search(r"^%s:" % key, conf, re.M):
+                conf = re.sub(r"^%s:.*$" % key, lambda m: line, conf, flags=re.M)
+            else:
+                conf += line + "\n"
+        gwdir = os.path.join(workdir, "gw3")
+        os.makedirs(os.path.join(gwdir, "log"))
+        conf = conf.replace("/var/lib/yuncang", os.path.join(gwdir, "lib")).replace("/var/log/yuncang",
+                                                                                     os.path.join(gwdir, "log"))
+        conf_path = os.path.join(gwdir, "yuncang.yaml")
+        with open(conf_path, "w") as f:
+            f.write(conf)
+        access, password = "admin", "p" * 40  # as root.env: admin and a random password
+        env = {"YC_CLUSTER_SECRET": secret, "YC_ROOT_USER": access, "YC_ROOT_PASSWORD": password}
+        procs["gateway"] = start_listening([os.path.join(root, "usr/bin/yc-gateway"), "--config", conf_path], env,
+                                           "127.0.0.1", gw_port, os.path.join(gwdir, "stderr.log"))
+
+        admin = rules(status_cmd[0]).split()
+        admin[0] = os.path.join(root, "usr/bin/yc-admin")
+        deadline = time.monotonic() + 15
+        while True:
+            res = run(admin, env=dict(env, PATH="/usr/bin:/bin"), timeout=30)
+            if res.returncode == 0 and "6 drives, 6 ok" in res.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert res.returncode == 0 and "6 drives, 6 ok" in res.stdout, res.stdout + res.stderr
+        for node, address in nodes.items():
+            assert "%s:%d" % (address, store_port) in res.stdout, res.stdout
+
+        s3 = make_client("http://127.0.0.1:%d" % gw_port, access, password)
+        s3.create_bucket(Bucket="three")
+        body = os.urandom(3 * 1024 * 1024 + 17)
+        s3.put_object(Bucket="three", Key="big", Body=body)
+        procs["node2"].kill()  # a whole node down
+        procs["node2"].wait()
+        assert s3.get_object(Bucket="three", Key="big")["Body"].read() == body
+        s3.put_object(Bucket="three", Key="during", Body=body[:1000])
+        assert s3.get_object(Bucket="three", Key="during")["Body"].read() == body[:1000]
+        # the documented status_listen serves the health check
+        with urllib.request.urlopen("http://127.0.0.1:%d/health/live" % status_port, timeout=10) as r:
+            assert r.status == 200
+    finally:
+        for p in procs.values():
+            stop(p)
