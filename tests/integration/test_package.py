@@ -21,6 +21,8 @@
 There is no running systemd on the machines that run this suite, so the units are not started
 here: docs/operations.md ("Installing from the package") gives the check to run by hand.
 """
+import ctypes
+import ctypes.util
 import gzip
 import os
 import re
@@ -28,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -344,7 +347,7 @@ class Extracted:
     """The extracted yc-gateway with the adapted config; prefix (a sandbox) runs before it, and
     the data and log folders belong to owner (the service's user) when given."""
 
-    def __init__(self, root, base, prefix=(), env=None, owner=None):
+    def __init__(self, root, base, prefix=(), env=None, owner=None, preexec=_die_with_parent):
         self.data = os.path.join(base, "lib")
         self.logs = os.path.join(base, "log")
         for d in (self.data, self.logs):
@@ -361,7 +364,7 @@ class Extracted:
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
                 list(prefix) + [os.path.join(root, "usr/bin/yc-gateway"), "--config", self.conf], env=env,
-                stdin=subprocess.DEVNULL, stdout=err, stderr=err, preexec_fn=_die_with_parent)
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err, preexec_fn=preexec)
         deadline = time.monotonic() + READY_TIMEOUT
         while True:
             if self.proc.poll() is not None:
@@ -456,19 +459,100 @@ exec setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs --boun
 """
 
 
+# MemoryDenyWriteExecute=yes and RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX, rebuilt with
+# libseccomp as systemd builds them: no mapping both writable and executable, no mprotect to
+# executable, no socket of another family (EAFNOSUPPORT)
+SCMP_ACT_ALLOW = 0x7FFF0000
+SCMP_CMP_LT, SCMP_CMP_EQ, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ = 2, 4, 6, 7
+PROT_WRITE, PROT_EXEC = 0x2, 0x4
+EPERM, EAFNOSUPPORT = 1, 97
+
+
+class ScmpArgCmp(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
+                ("datum_b", ctypes.c_uint64)]
+
+
+def seccomp_library():
+    name = ctypes.util.find_library("seccomp")
+    return ctypes.CDLL(name, use_errno=True) if name else None
+
+
+def unit_seccomp(allowed):
+    """A preexec_fn: the child dies with the test, then loads the restrictions, sockets limited
+    to the families allowed."""
+    return lambda: load_unit_seccomp(allowed)
+
+
+def load_unit_seccomp(allowed):
+    _die_with_parent()
+    lib = seccomp_library()
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint,
+                                           ctypes.POINTER(ScmpArgCmp)]
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    ctx = lib.seccomp_init(SCMP_ACT_ALLOW)
+
+    def deny(errno_value, syscall, arg, op, a, b=0):
+        nr = lib.seccomp_syscall_resolve_name(syscall)
+        cmp = ScmpArgCmp(arg, op, a, b)
+        if lib.seccomp_rule_add_array(ctx, 0x00050000 | errno_value, nr, 1, ctypes.byref(cmp)) != 0:
+            os._exit(120)
+
+    deny(EPERM, b"mmap", 2, SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC)
+    deny(EPERM, b"mprotect", 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC)
+    deny(EPERM, b"pkey_mprotect", 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC)
+    deny(EAFNOSUPPORT, b"socket", 0, SCMP_CMP_LT, min(allowed))
+    deny(EAFNOSUPPORT, b"socket", 0, SCMP_CMP_GT, max(allowed))
+    for family in range(min(allowed) + 1, max(allowed)):
+        if family not in allowed:
+            deny(EAFNOSUPPORT, b"socket", 0, SCMP_CMP_EQ, family)
+    if lib.seccomp_load(ctx) != 0:
+        os._exit(121)
+
+
+SECCOMP_PROBE = r"""
+import errno, mmap, socket
+try:
+    mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)
+    print("wx-mapped")
+except OSError as e:
+    print("wx-refused", e.errno == errno.EPERM)
+try:
+    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)
+    print("netlink-opened")
+except OSError as e:
+    print("netlink-refused", e.errno == errno.EAFNOSUPPORT)
+socket.socket(socket.AF_INET6, socket.SOCK_STREAM).close()
+socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+print("inet-unix-ok")
+"""
+
+
 def test_extracted_gateway_serves_under_the_units_restrictions(root, workdir):
     """The part of the unit's sandbox that decides whether the gateway can run at all, rebuilt
-    with unshare and setpriv: only ReadWritePaths writable, another user, no capability."""
+    with unshare, setpriv and libseccomp: only ReadWritePaths writable, another user, no new
+    privileges, no capability, no writable and executable memory, only the allowed socket
+    families."""
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
         pytest.skip("needs root, unshare and setpriv")
+    if seccomp_library() is None:
+        pytest.skip("libseccomp is not installed")
     gw_unit = unit_settings(os.path.join(root, "lib/systemd/system/yc-gateway.service"))
+    assert gw_unit[("Service", "MemoryDenyWriteExecute")] == ["yes"]
+    families = [int(getattr(socket, f)) for f in gw_unit[("Service", "RestrictAddressFamilies")][-1].split()]
+    assert families and max(families) < 64, families
+    probe = run([sys.executable, "-c", SECCOMP_PROBE], preexec_fn=unit_seccomp(families))
+    assert probe.stdout.split("\n")[:3] == ["wx-refused True", "netlink-refused True", "inet-unix-ok"], probe
     rw = " ".join(gw_unit[("Service", "ReadWritePaths")]).split()
     assert "/var/lib/yuncang" in rw and "/var/log/yuncang" in rw, rw
     base = os.path.join(workdir, "sandboxed")
     os.makedirs(base, mode=0o755)
     data, logs = os.path.join(base, "lib"), os.path.join(base, "log")
     prefix = ["unshare", "-m", "--propagation", "private", "sh", "-c", SANDBOX_SCRIPT, "sandbox"]
-    gw = Extracted(root, base, prefix=prefix, env=dict(RW_DATA=data, RW_LOGS=logs), owner=NOBODY)
+    gw = Extracted(root, base, prefix=prefix, env=dict(RW_DATA=data, RW_LOGS=logs), owner=NOBODY,
+                   preexec=unit_seccomp(families))
     try:
         put_get(gw, "sandboxed")
         log = os.path.join(logs, "access.log")
@@ -550,6 +634,17 @@ def test_units_carry_the_hardening_and_the_paths_they_need(root):
     store = unit_settings(os.path.join(root, "lib/systemd/system/yc-store@.service"))
     assert "/etc/yuncang/store-%i.env" in store[("Service", "EnvironmentFile")]
     assert store[("Service", "ExecStart")] == ["/usr/bin/yc-store $YC_STORE_OPTIONS"]
+
+
+def test_nothing_loaded_needs_an_executable_stack(root):
+    """MemoryDenyWriteExecute=yes refuses an executable stack: no binary and no library they
+    load may ask for one (GNU_STACK without E), or the loader fails under the unit."""
+    for b in BINARIES:
+        path = os.path.join(root, "usr/bin", b)
+        libs = re.findall(r"=> (/\S+)", run(["ldd", path]).stdout)
+        for f in [path] + libs:
+            stack = re.search(r"GNU_STACK\s.*\s(R?W?E?)\s+0x\w+$", run(["readelf", "-lW", f]).stdout, re.M)
+            assert stack and "E" not in stack.group(1), "%s wants an executable stack" % f
 
 
 def env_file_value(path, name):
