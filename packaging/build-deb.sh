@@ -19,6 +19,8 @@ count=$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0)
 hash=$(git -C "$top" rev-parse --short=8 HEAD 2>/dev/null || echo unknown)
 version=${YC_DEB_VERSION:-0.1.0+git$count.$hash}
 arch=$(dpkg --print-architecture)
+# who answers for this build: set YC_DEB_MAINTAINER="Name <address>" for a package that leaves the site
+maintainer=${YC_DEB_MAINTAINER:-yuncang developers <yuncang@example.org>}
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$top" log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH
 
@@ -67,11 +69,11 @@ printf '/etc/yuncang/yuncang.yaml\n/etc/yuncang/store-main.env\n/etc/logrotate.d
 doc=$stage/usr/share/doc/$pkg
 install -m 0644 "$top/README.md" "$top/docs/operations.md" "$doc/"
 install -m 0644 "$top"/conf/*.yaml "$doc/examples/"
-printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: yuncang\n\nFiles: *\nCopyright: yuncang developers\nLicense: see README.md\n' >"$doc/copyright"
+printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: yuncang\n\nFiles: *\nCopyright: %s yuncang developers\nLicense: see README.md\n' "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)" >"$doc/copyright"
 {
     printf '%s (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n' "$pkg" "$version" "$hash"
-    printf ' -- yuncang developers <yuncang@localhost>  %s\n' "$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
-} | gzip -9n >"$doc/changelog.Debian.gz"
+    printf ' -- %s  %s\n' "$maintainer" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
+} | gzip -9n >"$doc/changelog.gz" # a native package: changelog, not changelog.Debian
 
 # Depends: from the binaries' NEEDED libraries (dpkg-shlibdeps wants a debian/control beside it)
 shl=$out/shlibdeps
@@ -83,7 +85,7 @@ depends=$(cd "$shl" && dpkg-shlibdeps -O -e"$stage/usr/bin/yc-gateway" -e"$stage
 rm -rf "$shl"
 
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
-sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" -e "s|@MAINTAINER@|$maintainer|" \
     "$here/control.in" >"$stage/DEBIAN/control"
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort |
     xargs md5sum) >"$stage/DEBIAN/md5sums"

@@ -213,6 +213,14 @@ def test_maintainer_scripts_are_valid_shell(deb, workdir):
             assert res.returncode == 0, "%s:\n%s" % (s, res.stdout)
 
 
+def test_lintian_finds_no_error_or_warning(deb):
+    if shutil.which("lintian") is None:
+        pytest.skip("lintian is not installed")
+    res = run(["lintian", "--tag-display-limit", "0", deb], timeout=600)
+    problems = [l for l in res.stdout.splitlines() if re.match(r"[EW]: ", l)]
+    assert not problems and res.returncode == 0, res.stdout + res.stderr
+
+
 # ---------------------------------------------------------------- a real installation
 
 INSTALL_SCRIPT = r"""
