@@ -246,6 +246,12 @@ echo "== reconfigure"; dpkg-reconfigure yuncang 2>&1 || dpkg --configure --force
 /var/lib/dpkg/info/yuncang.postinst configure
 sum2=$(md5sum /etc/yuncang/root.env /etc/yuncang/cluster.env)
 [ "$sum1" = "$sum2" ] && echo "secrets kept" || echo "secrets changed"
+echo "== upgrade"  # the same package again: dpkg runs the upgrade path of every script
+echo "# edited by the admin" >> /etc/yuncang/yuncang.yaml
+dpkg -i "$DEB" </dev/null 2>&1 | tail -n 2
+tail -n 1 /etc/yuncang/yuncang.yaml
+sum3=$(md5sum /etc/yuncang/root.env /etc/yuncang/cluster.env)
+[ "$sum1" = "$sum3" ] && echo "secrets kept" || echo "secrets changed"
 echo "== logrotate"
 if command -v logrotate >/dev/null; then
     mkdir -p /var/log/yuncang && echo line > /var/log/yuncang/access.log && chown yuncang:yuncang /var/log/yuncang/access.log
@@ -315,6 +321,12 @@ def test_postinst_makes_a_system_user_folders_and_private_secrets(installed):
     secret = dict(line.split("=", 1) for line in s["cluster.env"])["YC_CLUSTER_SECRET"]
     assert re.fullmatch(r"[0-9a-f]{48}", secret), secret
     assert "secrets kept" in s["reconfigure"], out  # a second configure never replaces them
+
+
+def test_upgrade_keeps_the_admins_config_and_the_secrets(installed):
+    s, out = installed
+    assert "# edited by the admin" in s["upgrade"], out
+    assert "secrets kept" in s["upgrade"], out
 
 
 def test_logrotate_rule_rotates_the_access_log(installed):
@@ -453,10 +465,13 @@ SANDBOX_SCRIPT = r"""
 set -eu
 # ProtectSystem=strict with ReadWritePaths: every mount read-only but the writable folders,
 # /proc, /sys and /dev (systemd leaves those to the other Protect* settings)
-for d in "$RW_DATA" "$RW_LOGS"; do mount --bind "$d" "$d"; done
+for d in $RW_PATHS; do mount --bind "$d" "$d"; done
 tac /proc/self/mountinfo | while read -r _ _ _ _ mnt _; do
     case "$mnt" in
-        /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|"$RW_DATA"|"$RW_LOGS") ;;
+        /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;;
+    esac
+    case " $RW_PATHS " in
+        *" $mnt "*) ;;
         *) mount -o remount,bind,ro "$mnt" 2>/dev/null || true ;;
     esac
 done
@@ -538,29 +553,35 @@ print("inet-unix-ok")
 """
 
 
-def test_extracted_gateway_serves_under_the_units_restrictions(root, workdir):
-    """The part of the unit's sandbox that decides whether the gateway can run at all, rebuilt
-    with unshare, setpriv and libseccomp: only ReadWritePaths writable, another user, no new
+def unit_sandbox(root, unit):
+    """(the unit's settings, an argv prefix, a preexec_fn) that run a command under the part of
+    the unit's sandbox that decides whether the daemon can run at all, rebuilt with unshare,
+    setpriv and libseccomp: only the folders in RW_PATHS writable, another user, no new
     privileges, no capability, no writable and executable memory, only the allowed socket
-    families."""
+    families. Skips where the machine cannot."""
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
         pytest.skip("needs root, unshare and setpriv")
     if seccomp_library() is None:
         pytest.skip("libseccomp is not installed")
-    gw_unit = unit_settings(os.path.join(root, "lib/systemd/system/yc-gateway.service"))
-    assert gw_unit[("Service", "MemoryDenyWriteExecute")] == ["yes"]
-    families = [int(getattr(socket, f)) for f in gw_unit[("Service", "RestrictAddressFamilies")][-1].split()]
+    settings = unit_settings(os.path.join(root, "lib/systemd/system", unit))
+    assert settings[("Service", "MemoryDenyWriteExecute")] == ["yes"]
+    families = [int(getattr(socket, f)) for f in settings[("Service", "RestrictAddressFamilies")][-1].split()]
     assert families and max(families) < 64, families
     probe = run([sys.executable, "-c", SECCOMP_PROBE], preexec_fn=unit_seccomp(families))
     assert probe.stdout.split("\n")[:3] == ["wx-refused True", "netlink-refused True", "inet-unix-ok"], probe
-    rw = " ".join(gw_unit[("Service", "ReadWritePaths")]).split()
+    prefix = ["unshare", "-m", "--propagation", "private", "sh", "-c", SANDBOX_SCRIPT, "sandbox"]
+    return settings, prefix, unit_seccomp(families)
+
+
+def test_extracted_gateway_serves_under_the_units_restrictions(root, workdir):
+    settings, prefix, preexec = unit_sandbox(root, "yc-gateway.service")
+    rw = " ".join(settings[("Service", "ReadWritePaths")]).split()
     assert "/var/lib/yuncang" in rw and "/var/log/yuncang" in rw, rw
     base = os.path.join(workdir, "sandboxed")
     os.makedirs(base, mode=0o755)
     data, logs = os.path.join(base, "lib"), os.path.join(base, "log")
-    prefix = ["unshare", "-m", "--propagation", "private", "sh", "-c", SANDBOX_SCRIPT, "sandbox"]
-    gw = Extracted(root, base, prefix=prefix, env=dict(RW_DATA=data, RW_LOGS=logs), owner=NOBODY,
-                   preexec=unit_seccomp(families))
+    gw = Extracted(root, base, prefix=prefix, env=dict(RW_PATHS="%s %s" % (data, logs)), owner=NOBODY,
+                   preexec=preexec)
     try:
         put_get(gw, "sandboxed")
         log = os.path.join(logs, "access.log")
@@ -666,34 +687,33 @@ def env_file_value(path, name):
     return None
 
 
-def test_store_instance_file_starts_yc_store(root, workdir):
+def test_store_instance_file_starts_yc_store_under_its_unit(root, workdir):
     """The options of the shipped store-main.env, split into words as ExecStart's unbraced
-    $YC_STORE_OPTIONS is, start the extracted yc-store (address and folder moved to the test's)."""
+    $YC_STORE_OPTIONS is (address and /srv moved to the test's), start the extracted yc-store
+    under the store unit's restrictions, /srv its only writable folder."""
+    settings, prefix, preexec = unit_sandbox(root, "yc-store@.service")
+    rw = [p.lstrip("-") for p in " ".join(settings[("Service", "ReadWritePaths")]).split()]
     opts = env_file_value(os.path.join(root, "etc/yuncang/store-main.env"), "YC_STORE_OPTIONS")
     assert opts and "--listen" in opts and "--drive" in opts, opts
+    drives = re.findall(r"--drive\s+\w+=(\S+)", opts)
+    assert drives and all(any(d.startswith(p + "/") for p in rw) for d in drives), (drives, rw)
     port = free_port()
     disks = os.path.join(workdir, "srv")
     os.makedirs(disks)
+    os.chmod(disks, 0o755)
+    for d in drives:  # the admin's chown of the mounted disks
+        os.makedirs(d.replace("/srv/", disks + "/"))
+        os.chown(d.replace("/srv/", disks + "/"), NOBODY, NOBODY)
     words = re.sub(r"\b127\.0\.0\.1:9200\b", "127.0.0.1:%d" % port, opts).replace("/srv/", disks + "/").split()
-    err_path = os.path.join(workdir, "store.stderr")
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen([os.path.join(root, "usr/bin/yc-store")] + words,
-                                env=dict(PATH="/usr/bin:/bin", YC_CLUSTER_SECRET="s" * 32), stdout=err, stderr=err,
-                                preexec_fn=_die_with_parent)
+    proc = start_listening(prefix + [os.path.join(root, "usr/bin/yc-store")] + words,
+                           {"YC_CLUSTER_SECRET": "s" * 32, "RW_PATHS": disks}, "127.0.0.1", port,
+                           os.path.join(workdir, "store.log"), preexec=preexec)
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            assert proc.poll() is None, open(err_path).read()
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, open(err_path).read()
-                time.sleep(0.05)
-        assert os.path.isdir(os.path.join(disks, "disk1"))
+        for d in drives:
+            identity = os.path.join(d.replace("/srv/", disks + "/"), "identity")
+            assert os.path.isfile(identity) and os.stat(identity).st_uid == NOBODY, identity
     finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0, open(err_path).read()
+        assert stop(proc) == 0, open(os.path.join(workdir, "store.log")).read()
 
 
 # ---------------------------------------------------------------- --help and man pages
@@ -741,11 +761,11 @@ def install_section():
     return m.group(1)
 
 
-def start_listening(argv, env, host, port, log_path):
+def start_listening(argv, env, host, port, log_path, preexec=_die_with_parent):
     """Starts a server and waits until it accepts connections on host:port."""
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, env=dict(env, PATH="/usr/bin:/bin"), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=log, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(argv, env=dict(env, PATH="/usr/sbin:/usr/bin:/sbin:/bin"), stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, preexec_fn=preexec)
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
         if proc.poll() is not None:
