@@ -701,8 +701,8 @@ def test_store_instance_file_starts_yc_store_under_its_unit(root, workdir):
     disks = os.path.join(workdir, "srv")
     os.makedirs(disks)
     os.chmod(disks, 0o755)
-    for d in drives:  # the admin's chown of the mounted disks
-        os.makedirs(d.replace("/srv/", disks + "/"))
+    for d in drives:  # mounted file systems (a root-only lost+found), chowned as the doc says
+        os.makedirs(os.path.join(d.replace("/srv/", disks + "/"), "lost+found"), mode=0o700)
         os.chown(d.replace("/srv/", disks + "/"), NOBODY, NOBODY)
     words = re.sub(r"\b127\.0\.0\.1:9200\b", "127.0.0.1:%d" % port, opts).replace("/srv/", disks + "/").split()
     proc = start_listening(prefix + [os.path.join(root, "usr/bin/yc-store")] + words,
