@@ -10,10 +10,12 @@
 - the extracted yc-gateway started with the shipped configuration, adapted only to a temporary
   data folder, log folder and free port, serving a PUT and a GET through boto3; its access log
   reopened on SIGHUP after a rotation (what the shipped logrotate rule relies on); the same
-  start under the units' restrictions as far as they can be rebuilt without systemd (a read-only
-  file system but for the ReadWritePaths, the yuncang user, no new privileges, no capability);
+  start, and yc-store's from the shipped store-main.env, under their units' restrictions as far
+  as they can be rebuilt without systemd (a read-only file system but for the ReadWritePaths,
+  another user, no new privileges, no capability, no writable and executable memory, only the
+  allowed socket families);
 - the units: `systemd-analyze verify` and `security --offline` on the extracted tree, and the
-  hardening each unit must carry;
+  hardening each unit must carry; lintian on the package where it is installed;
 - every binary's --help (exit 0, usage, options) and the man page made from it;
 - the three-node install of docs/operations.md, from the files that section has the admin
   write, with the extracted binaries on three loopback addresses.
@@ -42,7 +44,7 @@ from conftest import REPO_ROOT, _die_with_parent, free_port, make_client, random
 BINARIES = ("yc-gateway", "yc-store", "yc-admin")
 UNITS = ("yc-gateway.service", "yc-store@.service")
 READY_TIMEOUT = 20.0
-NOBODY = 65534  # the sandboxed gateway's user, standing for yuncang
+NOBODY = 65534  # the sandboxed daemons' user, standing for yuncang
 
 
 def run(cmd, **kw):
