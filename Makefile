@@ -43,7 +43,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BIN)/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps run test unit integration fault asan fuzz bench lint format format-check clean
+.PHONY: all deps run test unit integration fault asan fuzz bench lint format format-check clean deb
 .DEFAULT_GOAL := all
 
 # test servers for real clients in tests/integration (tests/<name>.c, common only)
@@ -110,7 +110,7 @@ $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 DEB_PKGS := build-essential pkg-config libh2o-evloop-dev librocksdb-dev libisal-dev libxxhash-dev libssl-dev \
             libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev libnghttp2-dev python3 python3-boto3 python3-pytest python3-prometheus-client \
             python3-h2 openssl awscli s3cmd chromium chromium-driver python3-selenium \
-            rclone curl clang iproute2 wrk linux-perf
+            rclone curl clang iproute2 wrk linux-perf logrotate lintian
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -149,6 +149,10 @@ asan: deps
 
 bench: deps all
 	@bench/run.sh
+
+# the Debian package (packaging/build-deb.sh): binaries, systemd units, /etc/yuncang, logrotate
+deb: $(BINARIES)
+	@packaging/build-deb.sh $(BIN) $(BUILD)/deb
 
 FUZZ_TIME ?= 30
 fuzz: deps
