@@ -1,0 +1,131 @@
+// minio-js (npm `minio`) against a running yc-gateway, used the way its README shows: no region
+// given (the client asks GetBucketLocation), path-style, plain http. Its multipart upload numbers
+// parts from 2 and sends a Content-MD5 with each; DeleteObjects carries a Content-MD5 too.
+//
+// Started by tests/integration/test_clients.py, which passes YC_ENDPOINT, YC_ACCESS_KEY,
+// YC_SECRET_KEY and YC_BUCKET (a name not taken yet: the test makes and removes the bucket).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import * as Minio from "minio";
+
+const { YC_ENDPOINT, YC_ACCESS_KEY, YC_SECRET_KEY, YC_BUCKET } = process.env;
+const MiB = 1024 * 1024;
+const url = new URL(YC_ENDPOINT);
+
+const client = new Minio.Client({
+  endPoint: url.hostname,
+  port: Number(url.port),
+  useSSL: false,
+  pathStyle: true,
+  accessKey: YC_ACCESS_KEY,
+  secretKey: YC_SECRET_KEY,
+  partSize: 5 * MiB,
+});
+
+function pattern(size, seed) {
+  const out = Buffer.alloc(size);
+  let block = createHash("sha256").update(`minio-${seed}`).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(out, off, 0, Math.min(block.length, size - off));
+    block = createHash("sha256").update(block).digest();
+  }
+  return out;
+}
+
+async function drain(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+const md5hex = (buf) => createHash("md5").update(buf).digest("hex");
+const small = pattern(70 * 1024 + 9, 1);
+const big = pattern(12 * MiB + 17, 2); // three 5 MiB parts at most
+
+test("makeBucket, then bucketExists and listBuckets see it", async () => {
+  await client.makeBucket(YC_BUCKET);
+  assert.equal(await client.bucketExists(YC_BUCKET), true);
+  assert.equal(await client.bucketExists(`${YC_BUCKET}-none`), false);
+  const names = (await client.listBuckets()).map((b) => b.name);
+  assert.ok(names.includes(YC_BUCKET), names.join(","));
+});
+
+test("putObject of a small buffer with metadata; statObject reads it back", async () => {
+  const put = await client.putObject(YC_BUCKET, "dir/small.bin", small, small.length, {
+    "Content-Type": "application/x-test",
+    "X-Amz-Meta-Colour": "blue",
+  });
+  assert.equal(put.etag, md5hex(small));
+  const st = await client.statObject(YC_BUCKET, "dir/small.bin");
+  assert.equal(st.size, small.length);
+  assert.equal(st.etag, md5hex(small));
+  assert.equal(st.metaData["content-type"], "application/x-test");
+  assert.equal(st.metaData.colour, "blue");
+  assert.ok(st.lastModified instanceof Date && Date.now() - st.lastModified.getTime() < 600e3);
+});
+
+test("putObject over the part size goes multipart; the bytes and the multipart ETag come back", async () => {
+  const put = await client.putObject(YC_BUCKET, "dir/big.bin", big);
+  const parts = Math.ceil(big.length / (5 * MiB));
+  assert.match(put.etag, new RegExp(`^[0-9a-f]{32}-${parts}$`));
+  const st = await client.statObject(YC_BUCKET, "dir/big.bin");
+  assert.equal(st.size, big.length);
+  assert.equal(st.etag, put.etag);
+  const got = Buffer.concat(await drain(await client.getObject(YC_BUCKET, "dir/big.bin")));
+  assert.ok(got.equals(big), "the multipart object's bytes differ");
+});
+
+test("getObject and getPartialObject return the stored bytes", async () => {
+  const got = Buffer.concat(await drain(await client.getObject(YC_BUCKET, "dir/small.bin")));
+  assert.ok(got.equals(small));
+  const part = Buffer.concat(await drain(await client.getPartialObject(YC_BUCKET, "dir/big.bin", 5 * MiB - 3, 10)));
+  assert.ok(part.equals(big.subarray(5 * MiB - 3, 5 * MiB + 7)));
+});
+
+test("listObjectsV2 lists recursively and by folder", async () => {
+  for (let i = 0; i < 5; i++) await client.putObject(YC_BUCKET, `list/k${i}`, `v${i}`);
+  const all = await drain(client.listObjectsV2(YC_BUCKET, "", true));
+  assert.deepEqual(
+    all.map((o) => o.name),
+    ["dir/big.bin", "dir/small.bin", "list/k0", "list/k1", "list/k2", "list/k3", "list/k4"],
+  );
+  assert.equal(all.find((o) => o.name === "dir/small.bin").size, small.length);
+  const top = await drain(client.listObjectsV2(YC_BUCKET, "", false));
+  assert.deepEqual(
+    top.map((o) => o.prefix),
+    ["dir/", "list/"],
+  );
+  const after = await drain(client.listObjectsV2(YC_BUCKET, "list/", true, "list/k2"));
+  assert.deepEqual(
+    after.map((o) => o.name),
+    ["list/k3", "list/k4"],
+  );
+});
+
+test("a presigned GET URL serves the object to a client without keys, and not once altered", async () => {
+  const signed = await client.presignedGetObject(YC_BUCKET, "dir/small.bin", 300);
+  const res = await fetch(signed);
+  assert.equal(res.status, 200);
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(small));
+  const bad = new URL(signed);
+  bad.searchParams.set("X-Amz-Expires", "301");
+  const denied = await fetch(bad);
+  assert.equal(denied.status, 403);
+  assert.match(await denied.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+});
+
+test("a missing key is NotFound to statObject and NoSuchKey to getObject", async () => {
+  await assert.rejects(client.statObject(YC_BUCKET, "absent"), (e) => e.code === "NotFound");
+  await assert.rejects(client.getObject(YC_BUCKET, "absent"), (e) => e.code === "NoSuchKey");
+});
+
+test("removeObject, removeObjects and removeBucket empty and delete the bucket", async () => {
+  await client.removeObject(YC_BUCKET, "dir/small.bin");
+  await assert.rejects(client.statObject(YC_BUCKET, "dir/small.bin"), (e) => e.code === "NotFound");
+  const errors = await client.removeObjects(YC_BUCKET, ["dir/big.bin", "list/k0", "list/k1", "list/k2", "list/k3", "list/k4"]);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(await drain(client.listObjectsV2(YC_BUCKET, "", true)), []);
+  await client.removeBucket(YC_BUCKET);
+  assert.equal(await client.bucketExists(YC_BUCKET), false);
+});
