@@ -9,7 +9,7 @@ configure it. A machine's AWS_CA_BUNDLE, SSL_CERT_FILE or proxy variables would 
 clients do (rclone and restic refuse a missing CA bundle), so none are passed on.
 """
 import filecmp
-import hashlib
+import json
 import os
 import random
 import re
@@ -157,6 +157,34 @@ def test_rclone_copy_sync_check_delete(gw, tmp_path):
         dst = tmp_path / "dst"
         run([rclone, "copy", "yc:%s/tree" % bucket, str(dst)] + base, env)
         assert same_trees(str(src), str(dst)) == []
+
+        # server-side: a copy (CopyObject), a multipart copy of the big file (UploadPartCopy over
+        # 64 MiB), a move (copy and delete), a new modification time (a copy onto itself, REPLACE)
+        big = src / "big.bin"
+        run([rclone, "copyto", "yc:%s/tree/big.bin" % bucket, "yc:%s/copy/big.bin" % bucket, "--s3-copy-cutoff",
+             "64Mi"] + base, env)
+        head = s3.head_object(Bucket=bucket, Key="copy/big.bin")
+        assert head["ContentLength"] == BIG_SIZE and head["ETag"].endswith('-4"'), head
+        run([rclone, "moveto", "yc:%s/tree/d00/f0000.bin" % bucket, "yc:%s/copy/moved.bin" % bucket] + base, env)
+        run([rclone, "touch", "--timestamp", "2020-01-02T03:04:05", "yc:%s/copy/moved.bin" % bucket] + base, env)
+        res = run([rclone, "lsjson", "yc:%s/copy" % bucket] + base, env)
+        entries = {e["Name"]: e for e in json.loads(res.stdout)}
+        assert entries["moved.bin"]["Size"] == sizes["d00/f0000.bin"], entries
+        assert entries["moved.bin"]["ModTime"].startswith("2020-01-02T03:04:05"), entries
+        res = subprocess.run([rclone, "cat", "yc:%s/copy/moved.bin" % bucket] + base, env=env, capture_output=True,
+                             timeout=120)
+        assert res.returncode == 0 and res.stdout == (src / "d00" / "f0000.bin").read_bytes(), res.stderr[-500:]
+        res = run([rclone, "lsf", "yc:%s/tree/d00" % bucket] + base, env)
+        assert "f0000.bin" not in res.stdout.split()
+        run([rclone, "moveto", "yc:%s/copy/moved.bin" % bucket, "yc:%s/tree/d00/f0000.bin" % bucket] + base, env)
+        # ranged reads of the copy, across a part boundary
+        for offset, count in ((0, 1), (64 * MiB - 5, 10), (BIG_SIZE - 7, 7)):
+            res = subprocess.run([rclone, "cat", "--offset", str(offset), "--count", str(count),
+                                  "yc:%s/copy/big.bin" % bucket] + base, env=env, capture_output=True, timeout=120)
+            with open(big, "rb") as f:
+                f.seek(offset)
+                assert res.returncode == 0 and res.stdout == f.read(count), (offset, res.stderr[-500:])
+        run([rclone, "deletefile", "yc:%s/copy/big.bin" % bucket] + base, env)
 
         # deletes: a filtered delete, then purge of the bucket itself
         run([rclone, "delete", "yc:%s/tree/new" % bucket] + base, env)
