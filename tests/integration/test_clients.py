@@ -283,3 +283,50 @@ def test_minio_js(js_modules, gw, tmp_path):
     assert res.returncode == 0, "node --test failed:\n%s\n%s\ngateway stderr:\n%s" % (
         res.stdout[-6000:], res.stderr[-3000:], gw.stderr_tail())
     assert "# fail 0" in res.stdout and "# pass 8" in res.stdout, res.stdout[-3000:]
+
+
+# ---------------------------------------------------------------- the README's quick starts
+
+def readme_quick_start(lang):
+    """The README's code block in lang from its "Quick start" section, as written there."""
+    with open(README) as f:
+        text = f.read()
+    m = re.search(r"^## Quick start.*?(?=^## )", text, re.S | re.M)
+    assert m, "the README has no Quick start section"
+    blocks = re.findall(r"^```%s\n(.*?)^```" % re.escape(lang), m.group(0), re.S | re.M)
+    assert len(blocks) == 1, "the README's Quick start has %d %s blocks" % (len(blocks), lang)
+    return blocks[0]
+
+
+def at_gateway(code, gw):
+    """The README's endpoint is make run's; the test's gateway listens elsewhere."""
+    assert "http://127.0.0.1:9000" in code, code
+    return code.replace("http://127.0.0.1:9000", gw.endpoint)
+
+
+def test_readme_boto3_quick_start(gw, tmp_path):
+    script = tmp_path / "quickstart.py"
+    script.write_text(at_gateway(readme_quick_start("python"), gw))
+    env = clean_env(tmp_path, AWS_ACCESS_KEY_ID=gw.access_key, AWS_SECRET_ACCESS_KEY=gw.secret_key)
+    s3 = gw.client()
+    try:
+        res = run(["/usr/bin/python3", str(script)], env, timeout=120)
+        assert res.stdout.strip() == "hello, yuncang"
+        assert s3.get_object(Bucket="py-quickstart", Key="hello.txt")["Body"].read() == b"hello, yuncang"
+    finally:
+        empty_and_delete_bucket(s3, "py-quickstart")
+
+
+def test_readme_js_sdk_quick_start(js_modules, gw, tmp_path):
+    # a project of its own, with the SDK that tests/js installed
+    os.symlink(os.path.join(js_modules, "node_modules"), tmp_path / "node_modules")
+    script = tmp_path / "quickstart.mjs"
+    script.write_text(at_gateway(readme_quick_start("js"), gw))
+    env = clean_env(tmp_path, AWS_ACCESS_KEY_ID=gw.access_key, AWS_SECRET_ACCESS_KEY=gw.secret_key)
+    s3 = gw.client()
+    try:
+        res = run([NODE, str(script)], env, timeout=120, cwd=str(tmp_path))
+        assert res.stdout.strip() == "hello, yuncang"
+        assert s3.get_object(Bucket="js-quickstart", Key="hello.txt")["Body"].read() == b"hello, yuncang"
+    finally:
+        empty_and_delete_bucket(s3, "js-quickstart")
