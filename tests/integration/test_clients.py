@@ -282,7 +282,7 @@ def test_minio_js(js_modules, gw, tmp_path):
         empty_and_delete_bucket(gw.client(), bucket)
     assert res.returncode == 0, "node --test failed:\n%s\n%s\ngateway stderr:\n%s" % (
         res.stdout[-6000:], res.stderr[-3000:], gw.stderr_tail())
-    assert "# fail 0" in res.stdout and "# pass 8" in res.stdout, res.stdout[-3000:]
+    assert "# fail 0" in res.stdout and "# pass 13" in res.stdout, res.stdout[-3000:]
 
 
 # ---------------------------------------------------------------- the README's quick starts
