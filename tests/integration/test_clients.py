@@ -127,6 +127,11 @@ def test_rclone_copy_sync_check_delete(gw, tmp_path):
         res = run([rclone, "size", "--json", "yc:%s/tree" % bucket] + base, env)
         assert '"count":%d' % (SMALL_FILES + 1) in res.stdout and '"bytes":%d' % sum(sizes.values()) in res.stdout
 
+        # listing version 1 (markers) and small pages (continuation tokens) see the same
+        for extra in (["--s3-list-version", "1", "--s3-list-chunk", "100"], ["--s3-list-chunk", "100"]):
+            res = run([rclone, "size", "--json", "yc:%s/tree" % bucket] + base + extra, env)
+            assert '"count":%d' % (SMALL_FILES + 1) in res.stdout, (extra, res.stdout)
+
         # a change check must see: one byte changed in a file of the same size
         victim = src / "d05" / "f0005.bin"
         data = bytearray(victim.read_bytes() or b"\0")
@@ -193,6 +198,49 @@ def test_rclone_copy_sync_check_delete(gw, tmp_path):
         run([rclone, "purge", "yc:" + bucket] + base, env)
         assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     finally:
+        empty_and_delete_bucket(s3, bucket)
+
+
+def test_rclone_versions(gw, tmp_path):
+    """A versioned bucket through rclone: versioning switched on by its backend command, an
+    overwritten and a deleted file, old versions listed with --s3-versions and read back."""
+    rclone = need(RCLONE, "rclone")
+    s3 = gw.client()
+    env = rclone_env(gw, tmp_path)
+    base = ["--retries", "1", "--low-level-retries", "1"]
+    bucket = unique_bucket_name("yc-rclone-v")
+    src = tmp_path / "src"
+    src.mkdir()
+    try:
+        run([rclone, "mkdir", "yc:" + bucket] + base, env)
+        res = run([rclone, "backend", "versioning", "yc:" + bucket, "Enabled"] + base, env)
+        assert res.stdout.strip() == "Enabled", res.stdout
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        (src / "a.txt").write_bytes(b"first")
+        (src / "b.txt").write_bytes(b"only")
+        run([rclone, "copy", str(src), "yc:" + bucket] + base, env)
+        (src / "a.txt").write_bytes(b"second!")
+        run([rclone, "copy", str(src), "yc:" + bucket] + base, env)
+        run([rclone, "deletefile", "yc:%s/b.txt" % bucket] + base, env)
+        res = run([rclone, "lsf", "yc:" + bucket] + base, env)
+        assert res.stdout.split() == ["a.txt"]
+        res = run([rclone, "lsjson", "--s3-versions", "yc:" + bucket] + base, env)
+        names = sorted(e["Name"] for e in json.loads(res.stdout))
+        assert len(names) == 3 and "a.txt" in names, names  # a.txt, a-v<time>.txt, b-v<time>.txt
+        old_a = [n for n in names if n.startswith("a-v")]
+        assert len(old_a) == 1, names
+        res = subprocess.run([rclone, "cat", "--s3-versions", "yc:%s/%s" % (bucket, old_a[0])] + base, env=env,
+                             capture_output=True, timeout=60)
+        assert res.returncode == 0 and res.stdout == b"first", res.stderr[-500:]
+        versions = s3.list_object_versions(Bucket=bucket)
+        assert len(versions.get("Versions", [])) == 3 and len(versions.get("DeleteMarkers", [])) == 1, versions
+    finally:
+        try:
+            for v in s3.list_object_versions(Bucket=bucket).get("Versions", []) + \
+                    s3.list_object_versions(Bucket=bucket).get("DeleteMarkers", []):
+                s3.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+        except Exception:
+            pass
         empty_and_delete_bucket(s3, bucket)
 
 
