@@ -110,7 +110,7 @@ $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 DEB_PKGS := build-essential pkg-config libh2o-evloop-dev librocksdb-dev libisal-dev libxxhash-dev libssl-dev \
             libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev libnghttp2-dev python3 python3-boto3 python3-pytest python3-prometheus-client \
             python3-h2 openssl awscli s3cmd chromium chromium-driver python3-selenium \
-            rclone curl clang iproute2 wrk linux-perf logrotate lintian
+            rclone restic curl clang iproute2 wrk linux-perf logrotate lintian
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -118,12 +118,12 @@ deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
-	@# the JavaScript SDK tests: node and npm (the machine's own when present), then the locked packages
+	@# the JavaScript tests (AWS SDK v3, minio-js): node and npm (the machine's own when present), then the locked packages
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nodejs npm; \
 	fi
-	@[ -d tests/js/node_modules/@aws-sdk/client-s3 ] || (cd tests/js && npm ci --no-audit --no-fund)
+	@[ -d tests/js/node_modules/@aws-sdk/client-s3 ] && [ -d tests/js/node_modules/minio ] || (cd tests/js && npm ci --no-audit --no-fund)
 
 run: deps all
 	./tests/run-gateway.sh

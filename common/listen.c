@@ -32,6 +32,22 @@ int yc_listen_open(const char *host, uint16_t port)
     return fd;
 }
 
+int yc_listen_check_free(const char *host, uint16_t port)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int fd, one = 1, ret = 0;
+
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+        return -EINVAL;
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* a connection in TIME_WAIT owns nothing */
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+        ret = -errno;
+    close(fd);
+    return ret;
+}
+
 static h2o_socket_t *accept_one(h2o_socket_t *listener)
 {
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);

@@ -46,6 +46,12 @@ void yc_listen_door_free(yc_listen_door_state_t *d);
 /* Connections answered and closed by the door so far (any thread). */
 uint64_t yc_listen_door_refused(const yc_listen_door_state_t *d);
 
+/* 0 when no socket listens on host:port, else -EADDRINUSE (or another -errno). The listeners of
+ * yc_listen_open share their port with SO_REUSEPORT, which would also let a second server of the
+ * same user bind it silently and take part of the connections; a socket without SO_REUSEPORT
+ * cannot bind a port anyone listens on, so it tells. */
+int yc_listen_check_free(const char *host, uint16_t port);
+
 /* Opens a non-blocking IPv4 listening socket on host:port with SO_REUSEPORT; fd or -errno. */
 int yc_listen_open(const char *host, uint16_t port);
 

@@ -77,6 +77,10 @@ int yc_server_new(const yc_server_config_t *cfg, yc_server_t **out)
 
 int yc_server_listen(yc_server_t *s, const char *host, uint16_t port, size_t nloops)
 {
+    int ret;
+
+    if (port != 0 && (ret = yc_listen_check_free(host, port)) != 0) /* port 0: each listener its own */
+        return ret;
     if ((s->loops = calloc(nloops, sizeof(*s->loops))) == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < nloops; i++)

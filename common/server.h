@@ -37,8 +37,9 @@ typedef struct {
 
 /* Makes the configuration (*cfg is copied); nothing listens or runs yet. 0 or -ENOMEM. */
 int yc_server_new(const yc_server_config_t *cfg, yc_server_t **out);
-/* Opens one listening socket on host:port per loop: 0 or -errno (the sockets opened so far are
- * closed by yc_server_free). Loops are not started yet: a start-up can still fail and go. */
+/* Opens one listening socket on host:port per loop: 0 or -errno, -EADDRINUSE when another socket
+ * listens there already (the sockets opened so far are closed by yc_server_free). Loops are not
+ * started yet: a start-up can still fail and go. */
 int yc_server_listen(yc_server_t *s, const char *host, uint16_t port, size_t nloops);
 /* Starts a thread per listening socket that runs its loop until the process ends. 0, or -EAGAIN
  * when a thread could not be started (those started run on). */

@@ -617,8 +617,14 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
             ret = -ENOMEM;
             goto fail;
         }
+        const char *status_host = host[0] != '\0' ? host : "0.0.0.0";
+        if (port != 0 && (ret = yc_listen_check_free(status_host, port)) != 0) {
+            yc_log(YC_LOG_ERROR, "event=status_listen_failed status_listen=%s err=%s", cfg->status_listen,
+                   yc_errname(ret));
+            goto fail;
+        }
         for (size_t i = 0; i < cfg->loops; i++)
-            if ((srv->status_fds[i] = yc_listen_open(host[0] != '\0' ? host : "0.0.0.0", port)) < 0) {
+            if ((srv->status_fds[i] = yc_listen_open(status_host, port)) < 0) {
                 ret = srv->status_fds[i];
                 yc_log(YC_LOG_ERROR, "event=status_listen_failed status_listen=%s err=%s", cfg->status_listen,
                        yc_errname(ret));

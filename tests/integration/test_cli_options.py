@@ -185,3 +185,21 @@ def test_local_drives_swapped_are_named_and_not_used(local_gateway):
     gw.start()
     drives, doc = local_status(gw)
     assert doc["drivesOk"] == 6, drives
+
+
+# ---------------------------------------------------------------- the listening port
+
+def test_gateway_on_a_port_another_listens_on_exits_and_says_so(gateway_factory, tmp_path):
+    """Its listeners share their port (SO_REUSEPORT): without a check a second gateway, started by
+    mistake on the first one's port, would bind beside it and answer part of its clients from
+    other drives (with other keys: InvalidAccessKeyId on every other request)."""
+    first = gateway_factory()
+    ak, sk = random_keys()
+    env = dict(os.environ, YC_ROOT_USER=ak, YC_ROOT_PASSWORD=sk)
+    res = subprocess.run([GATEWAY_BIN, "--listen", "127.0.0.1:%d" % first.port, "--data", str(tmp_path / "data"),
+                          "--shed-lag-ms", "0"], env=env, capture_output=True, text=True, timeout=30)
+    assert res.returncode != 0
+    assert "event=start_failed err=EADDRINUSE" in res.stderr, res.stderr[-2000:]
+    s3 = first.client()
+    for _ in range(8):  # every connection still reaches the first gateway
+        s3.list_buckets()

@@ -407,6 +407,27 @@ TEST(test_listen_door_answers_and_closes_or_serves)
     h2o_evloop_destroy(loop);
 }
 
+TEST(test_listen_port_taken_by_another_listener_is_refused)
+{
+    int fd = yc_listen_open("127.0.0.1", 0);
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    yc_server_config_t cfg = {.name = "t"};
+    yc_server_t *s;
+
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    uint16_t port = ntohs(sa.sin_port);
+    /* a second SO_REUSEPORT socket would bind beside it and take half the connections */
+    CHECK_EQ_INT(yc_listen_check_free("127.0.0.1", port), -EADDRINUSE);
+    CHECK_EQ_INT(yc_server_new(&cfg, &s), 0);
+    CHECK_EQ_INT(yc_server_listen(s, "127.0.0.1", port, 2), -EADDRINUSE);
+    yc_server_free(s);
+    close(fd);
+    CHECK_EQ_INT(yc_listen_check_free("127.0.0.1", port), 0);
+    CHECK_EQ_INT(yc_listen_check_free("not an address", port), -EINVAL);
+}
+
 /* A loop whose every iteration takes 20 ms: its timer re-arms itself and sleeps. */
 static h2o_timeout_t busy_timeout;
 static h2o_timeout_entry_t busy_entry;
@@ -469,6 +490,7 @@ int main(void)
     RUN(test_strerror_names_the_codes_the_issue_found);
     RUN(test_strerror_of_errno_zero_and_strangers);
     RUN(test_listen_door_answers_and_closes_or_serves);
+    RUN(test_listen_port_taken_by_another_listener_is_refused);
     RUN(test_server_loop_lag_follows_long_iterations);
     return unit_done();
 }
