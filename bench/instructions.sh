@@ -8,7 +8,8 @@
 # For each DIR (a bin/ folder with yc-gateway and yc-bench), starts the gateway under callgrind
 # on the embedded default (6 drives in a fresh temporary folder, EC 4+2), fills 200 keys of 4 KiB,
 # then counts the instructions of the whole process (every thread) over 1000 PUTs of 4 KiB and
-# over 2000 GETs of 4 KiB (verified), at 8 connections, and prints them per request. The counters
+# over 2000 GETs of 4 KiB (verified), at 8 connections, then over 4 PUTs of 64 MiB at one
+# connection (YC_INSTR_BIG_PUTS, 0 leaves them out), and prints them per request. The counters
 # are zeroed and dumped around each phase with callgrind_control, so start-up and filling do not
 # count. Needs valgrind; takes a few minutes per build.
 set -euo pipefail
@@ -17,6 +18,7 @@ set -euo pipefail
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not installed" >&2; exit 1; }
 PUTS=${YC_INSTR_PUTS:-1000}
 GETS=${YC_INSTR_GETS:-2000}
+BIG_PUTS=${YC_INSTR_BIG_PUTS:-4}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-instr.XXXXXX")
 vg_pid=
@@ -36,8 +38,8 @@ export YC_ROOT_USER YC_ROOT_PASSWORD
 # total instructions of the newest dump in dir
 dumped() { grep -h '^summary:' "$1"/callgrind.out.* 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
 
-echo "| build | instructions per PUT 4 KiB | instructions per GET 4 KiB |"
-echo "|---|---|---|"
+echo "| build | instructions per PUT 4 KiB | instructions per GET 4 KiB | instructions per PUT 64 MiB |"
+echo "|---|---|---|---|"
 for dir in "$@"; do
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     rm -rf "$tmp/data" "$tmp/out" && mkdir -p "$tmp/data" "$tmp/out"
@@ -60,11 +62,24 @@ for dir in "$@"; do
     "${gen[@]}" --op get --prefix get- --verify --requests "$GETS" >"$tmp/get.txt" 2>&1
     callgrind_control -d get "$vg_pid" >/dev/null
     get=$(dumped "$tmp/out")
+    big=0
+    : >"$tmp/big.txt"
+    if [ "$BIG_PUTS" -gt 0 ]; then
+        big_gen=("$dir/yc-bench" --endpoint "127.0.0.1:$port" --bucket instr-bench --size 64m --keys 4 --connections 1
+            --duration 0 --timeout 600 --op put --prefix big-)
+        "${big_gen[@]}" --requests 1 >/dev/null 2>&1 # the first one's buffers and threads
+        rm -f "$tmp"/out/callgrind.out.*
+        callgrind_control -z "$vg_pid" >/dev/null
+        "${big_gen[@]}" --requests "$BIG_PUTS" >"$tmp/big.txt" 2>&1
+        callgrind_control -d big "$vg_pid" >/dev/null
+        big=$(dumped "$tmp/out")
+    fi
     kill "$vg_pid" && wait "$vg_pid" 2>/dev/null || true
     vg_pid=
-    for phase in put get; do
+    for phase in put get big; do
+        [ "$phase" != big ] || [ "$BIG_PUTS" -gt 0 ] || continue
         errors=$(tr ' ' '\n' <"$tmp/$phase.txt" | sed -n 's/^errors=//p')
         [ "${errors:-x}" = 0 ] || { echo "instructions.sh: $dir: the $phase phase failed: $(cat "$tmp/$phase.txt")" >&2; exit 1; }
     done
-    echo "| $dir | $(awk -v s="$put" -v n="$PUTS" 'BEGIN { printf "%.0f", s / n }') | $(awk -v s="$get" -v n="$GETS" 'BEGIN { printf "%.0f", s / n }') |"
+    echo "| $dir | $(awk -v s="$put" -v n="$PUTS" 'BEGIN { printf "%.0f", s / n }') | $(awk -v s="$get" -v n="$GETS" 'BEGIN { printf "%.0f", s / n }') | $(awk -v s="$big" -v n="$BIG_PUTS" 'BEGIN { if (n > 0) printf "%.0f", s / n; else printf "-" }') |"
 done

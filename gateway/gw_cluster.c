@@ -125,6 +125,10 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
     c->inline_max = cfg->inline_max;
     c->ndrives = cfg->ndrives;
     c->nsets = cfg->ndrives / width;
+    /* as many hashing threads as a drive has I/O threads: one for each write a drive serves */
+    if ((ret = yc_lane_new(cfg->lane_threads, &c->hash_lane)) != 0)
+        goto fail;
+    ret = -ENOMEM;
     if ((c->drives = calloc(c->ndrives, sizeof(*c->drives))) == NULL ||
         (c->sets = calloc(c->nsets, sizeof(*c->sets))) == NULL || (order = calloc(c->ndrives, sizeof(*order))) == NULL)
         goto fail;
@@ -189,6 +193,8 @@ void gw_cluster_close(gw_cluster_t *c)
     if (c == NULL)
         return;
     gw_health_stop(c->health);
+    if (c->hash_lane != NULL)
+        yc_lane_free(c->hash_lane);
     for (size_t i = 0; c->drives != NULL && i < c->ndrives; i++) {
         yc_lane_free(c->drives[i].lane);
         if (c->drives[i].client != NULL)

@@ -64,6 +64,7 @@ typedef struct {
     gw_repair_sink_t repair;          /* keys to heal go here; note NULL: nowhere */
     uint8_t cluster_id[STORE_ID_LEN]; /* what every drive's placement carries (store_identity_cluster_id) */
     struct gw_health *health;         /* the drives' states as last seen (gw_health.h) */
+    yc_lane_t *hash_lane;             /* hashes a body's stripe while its writer encodes and appends it */
 } gw_cluster_t;
 
 typedef struct {

@@ -78,7 +78,8 @@ gw_source_t gw_source_memory(const void *base);
  * Returns GW_EQUORUM or GW_ENOSPC (gw_quorum_error) when fewer than a write quorum of drives
  * committed their shard, GW_EIO when the source failed. allow_inline lets objects up to
  * inline_max ride in their records (multipart parts must be files: a completed object refers
- * to them by data id). */
+ * to them by data id). observe sees the bytes in order, one call at a time, but maybe on another
+ * thread than the caller's (the cluster's hash lane). */
 int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16], gw_source_t src, uint64_t size,
                   int allow_inline, gw_observe_fn observe, void *observe_arg, gw_data_t *out);
 /* Deletes the shard files a gw_data_write left (after a failed digest check or commit). */

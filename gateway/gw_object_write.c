@@ -1,11 +1,15 @@
 /* gw_object_write.c — the write side of the object engine: an object's data, its records, the
  * prune of what it replaced, and removal.
  *
- * Data: for each stripe of the body, MD5 (and the caller's observer) see the bytes, ec_split
- * cuts them into k blocks (full stripes point straight into the body; only the short last
- * stripe is copied to be padded), ec_encode adds m parity blocks, and block i is appended to
- * the shard file of shard i on slot distribution[i]. Appends go to the page cache; the
- * expensive part, fdatasync + rename, runs in parallel on the drives' lanes at commit.
+ * Data: for each stripe of the body, MD5 (and the caller's observer) see the bytes on the
+ * cluster's hash lane while, at the same time on the caller's thread, ec_split cuts them into k
+ * blocks (full stripes point straight into the body; only the short last stripe is copied to be
+ * padded), ec_encode adds m parity blocks, and block i is appended to the shard file of shard i
+ * on slot distribution[i]; both end before the next stripe is asked for, so the body's slot
+ * stays valid and the hashes see the bytes in order. MD5 (0.7 GB/s a core) costs more than the
+ * rest together, so a stripe takes about its MD5's time. Appends go to the page cache, whose
+ * writeback the drive engine starts as they come; fdatasync + rename run in parallel on the
+ * drives' lanes at commit.
  *
  * Records: written on every drive that committed its shard; the write is acknowledged once a
  * write quorum holds it (gw_quorum_commit), and only then are older null versions pruned, in
@@ -83,6 +87,68 @@ static const uint8_t *memory_next(void *arg, uint64_t off, size_t len)
 gw_source_t gw_source_memory(const void *base)
 {
     return (gw_source_t){memory_next, (void *)base};
+}
+
+/* One stripe of a body: task 0 hashes it (MD5 and the caller's observer, in body order since a
+ * stripe's tasks end before the next stripe's begin), task 1 encodes it and appends its blocks. */
+typedef struct {
+    shard_write_t *w;
+    const ec_codec_t *codec;
+    EVP_MD_CTX *md5;
+    gw_observe_fn observe;
+    void *observe_arg;
+    const uint8_t *bytes;
+    size_t len, block;
+    uint8_t *pad, *parity;
+} stripe_t;
+
+static void stripe_encode_append(stripe_t *st)
+{
+    shard_write_t *w = st->w;
+    gw_set_t *set = w->set;
+    uint32_t k = set->k, width = gw_set_width(set);
+    size_t block = st->block;
+    const uint8_t *data[16];
+    uint8_t *par[16];
+
+    if (st->len == block * k) {
+        for (uint32_t i = 0; i < k; i++)
+            data[i] = st->bytes + (size_t)i * block;
+    } else {
+        uint8_t *blocks[16] = {NULL};
+        for (uint32_t i = 0; i < k; i++)
+            blocks[i] = st->pad + (size_t)i * block;
+        ec_split(st->codec, st->bytes, st->len, block, blocks);
+        for (uint32_t i = 0; i < k; i++)
+            data[i] = blocks[i];
+    }
+    for (uint32_t i = 0; i < set->m; i++)
+        par[i] = st->parity + (size_t)i * block;
+    ec_encode(st->codec, block, data, par);
+    for (uint32_t i = 0; i < width; i++) {
+        uint32_t slot = w->distribution[i];
+        if (w->writers[slot] == NULL)
+            continue;
+        const uint8_t *blk = i < k ? data[i] : par[i - k];
+        if ((w->results[slot] = store_client_shard_append(w->writers[slot], blk, block)) != 0) {
+            store_client_shard_abort(w->writers[slot]);
+            w->writers[slot] = NULL;
+            yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,
+                   yc_errname(w->results[slot]));
+        }
+    }
+}
+
+static void stripe_task(void *arg, size_t i)
+{
+    stripe_t *st = arg;
+    if (i == 0) {
+        EVP_DigestUpdate(st->md5, st->bytes, st->len);
+        if (st->observe != NULL)
+            st->observe(st->observe_arg, st->bytes, st->len);
+    } else {
+        stripe_encode_append(st);
+    }
 }
 
 int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16], gw_source_t src, uint64_t size,
@@ -172,38 +238,20 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         total += len;
         if (unknown && len < g.stripe_size)
             nstripes = s + 1;
-        const uint8_t *data[16];
-        uint8_t *par[16];
-
-        EVP_DigestUpdate(md5, src_bytes, len);
-        if (observe != NULL)
-            observe(observe_arg, src_bytes, len);
-        if (len == (size_t)block * k) {
-            for (uint32_t i = 0; i < k; i++)
-                data[i] = src_bytes + (size_t)i * block;
-        } else {
-            uint8_t *blocks[16];
-            for (uint32_t i = 0; i < k; i++)
-                blocks[i] = pad + (size_t)i * block;
-            ec_split(codec, src_bytes, len, block, blocks);
-            for (uint32_t i = 0; i < k; i++)
-                data[i] = blocks[i];
-        }
-        for (uint32_t i = 0; i < set->m; i++)
-            par[i] = parity + (size_t)i * block;
-        ec_encode(codec, block, data, par);
-        for (uint32_t i = 0; i < width; i++) {
-            uint32_t slot = distribution[i];
-            if (w.writers[slot] == NULL)
-                continue;
-            const uint8_t *blk = i < k ? data[i] : par[i - k];
-            if ((w.results[slot] = store_client_shard_append(w.writers[slot], blk, block)) != 0) {
-                store_client_shard_abort(w.writers[slot]);
-                w.writers[slot] = NULL;
-                yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,
-                       yc_errname(w.results[slot]));
-            }
-        }
+        stripe_t st = {.w = &w,
+                       .codec = codec,
+                       .md5 = md5,
+                       .observe = observe,
+                       .observe_arg = observe_arg,
+                       .bytes = src_bytes,
+                       .len = len,
+                       .block = block,
+                       .pad = pad,
+                       .parity = parity};
+        /* MD5 is the costliest pass over the bytes and depends on nothing else of the stripe:
+         * it runs on the hash lane while this thread encodes and appends the same stripe */
+        yc_lane_t *lanes[2] = {c->hash_lane, NULL};
+        yc_fanout_run(lanes, 2, stripe_task, &st);
     }
     EVP_DigestFinal_ex(md5, out->md5, NULL);
     out->size = total;

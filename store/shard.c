@@ -15,7 +15,10 @@
  * known only at the end, so commit writes the header then (pwrite at offset 0), fdatasyncs the
  * file, renames it to shards/XX/<id>.<index> and fsyncs shards/XX. After a crash the file is
  * either still in tmp/ (swept at the next open) or complete under its final name: rename is
- * atomic and the data was durable before it. A file under shards/ is never modified in place;
+ * atomic and the data was durable before it. Writeback of the appended blocks is started every
+ * WRITEBACK_BYTES as they come (sync_file_range, which does not wait), so that the disk writes a
+ * large shard while the rest of it is still being received and encoded, and the fdatasync of
+ * commit finds little left to write rather than the whole file. A file under shards/ is never modified in place;
  * rewriting a shard (healing) renames a new file over the old one, so a reader holding the old
  * file open keeps reading consistent bytes. A torn header cannot pass its own checksum, and a
  * torn block cannot pass its checksum, so damage is reported, never returned as data.
@@ -56,6 +59,7 @@ struct store_shard_writer {
     uint64_t data_len;
     uint64_t file_off; /* where the next block goes */
     uint64_t file_end; /* past the last byte written: beyond file_off after a cancelled block */
+    uint64_t flushed;  /* writeback started up to here (start_writeback) */
     /* a block arriving in pieces (store_shard_block_begin): its length, bytes so far, checksum */
     int in_block;
     size_t block_want, block_got;
@@ -186,6 +190,20 @@ fail:
     return ret;
 }
 
+/* Bytes appended before their writeback is started: a few blocks, so the call is rare. */
+#define WRITEBACK_BYTES (1u << 20)
+
+/* Starts the disk writes of what was appended since the last call, without waiting for them. A
+ * hint to the kernel: an error here (none is expected on a regular file) is left to the
+ * fdatasync of commit, which reports what did not reach the disk. */
+static void start_writeback(store_shard_writer_t *w)
+{
+    if (w->file_off - w->flushed < WRITEBACK_BYTES)
+        return;
+    (void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->file_off - w->flushed), SYNC_FILE_RANGE_WRITE);
+    w->flushed = w->file_off;
+}
+
 int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
 {
     uint8_t csum[SHARD_CSUM_LEN];
@@ -220,6 +238,7 @@ int store_shard_append(store_shard_writer_t *w, const void *block, size_t len)
     w->data_len += len;
     if (w->file_end < w->file_off)
         w->file_end = w->file_off;
+    start_writeback(w);
     return 0;
 }
 
@@ -298,6 +317,7 @@ int store_shard_block_end(store_shard_writer_t *w)
     w->data_len += w->block_want;
     if (w->file_end < w->file_off)
         w->file_end = w->file_off;
+    start_writeback(w);
     return 0;
 }
 
