@@ -322,7 +322,7 @@ static int complete_again(gw_ctx_t *ctx, const s3_xml_complete_t *list)
     EVP_DigestInit_ex(md5, EVP_md5(), NULL);
     for (size_t i = 0; i < list->count; i++) {
         h2o_iovec_t given = unquote(list->parts[i].etag);
-        if (given.len != 32 || yc_unhex(given.base, 32, bin) != 0)
+        if (given.len != 32 || yc_unhex(given.base, 16, bin) != 0)
             break;
         EVP_DigestUpdate(md5, bin, 16);
     }
