@@ -140,14 +140,11 @@ static int check_policy(gw_ctx_t *ctx, post_state_t *st, h2o_iovec_t policy)
     return ret == 0 ? 0 : fail_message(ctx, S3_ERR_ACCESS_DENIED, msg);
 }
 
-/* Digests and session tokens in a form: PutObject verifies them as headers, a form upload does
- * not yet, so they are refused rather than taken as checked. */
-static int digest_field_ok(gw_ctx_t *ctx, h2o_iovec_t name)
+/* A session token in a form: temporary credentials are not served, so it is refused rather than
+ * taken as checked. */
+static int token_field_ok(gw_ctx_t *ctx, h2o_iovec_t name)
 {
-    if (!h2o_memis(name.base, name.len, H2O_STRLIT("content-md5")) &&
-        !(name.len > 15 && memcmp(name.base, "x-amz-checksum-", 15) == 0) &&
-        !h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-sdk-checksum-algorithm")) &&
-        !h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-security-token")))
+    if (!h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-security-token")))
         return 1;
     gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented");
     gw_set_error_field(ctx, "Header", name);
@@ -203,9 +200,9 @@ static int tagging_header(gw_ctx_t *ctx, h2o_iovec_t document)
     return 0;
 }
 
-/* Fields that ask for what PutObject's headers ask for (acl, x-amz-grant-*, object lock, tagging):
- * added to the request's headers under the header's name, so that the object is written as a PUT
- * with those headers would be. */
+/* Fields that ask for what PutObject's headers ask for (acl, x-amz-grant-*, object lock, tagging,
+ * Content-MD5 and x-amz-checksum-*): added to the request's headers under the header's name, so
+ * that the object is written, and its file verified, as a PUT with those headers would be. */
 static int header_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
 {
     h2o_mem_pool_t *pool = &ctx->req->pool;
@@ -214,7 +211,10 @@ static int header_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
     if (h2o_memis(name.base, name.len, H2O_STRLIT("acl")))
         name = h2o_iovec_init(H2O_STRLIT("x-amz-acl"));
     else if (!(name.len > 17 && memcmp(name.base, "x-amz-object-lock", 17) == 0) &&
-             !(name.len > 12 && memcmp(name.base, "x-amz-grant-", 12) == 0))
+             !(name.len > 12 && memcmp(name.base, "x-amz-grant-", 12) == 0) &&
+             !(name.len > 15 && memcmp(name.base, "x-amz-checksum-", 15) == 0) &&
+             !h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-sdk-checksum-algorithm")) &&
+             !h2o_memis(name.base, name.len, H2O_STRLIT("content-md5")))
         return 0;
     h2o_add_header_by_str(pool, &ctx->req->headers, name.base, name.len, 0, NULL, value.base, value.len);
     return 0;
@@ -241,7 +241,7 @@ static int collect_fields(gw_ctx_t *ctx, post_state_t *st)
         h2o_strtolower(name.base, name.len);
         if (gw_refuse_check_field(ctx, name, fields[i].value) != 0)
             return -1;
-        if (!digest_field_ok(ctx, name) || header_field(ctx, name, fields[i].value) != 0)
+        if (!token_field_ok(ctx, name) || header_field(ctx, name, fields[i].value) != 0)
             return -1;
         int keep = name.len > 11 && memcmp(name.base, "x-amz-meta-", 11) == 0;
         for (const char *const *a = attributes; !keep && *a != NULL; a++)

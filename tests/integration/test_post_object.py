@@ -345,15 +345,33 @@ def test_object_lock_fields_set_the_retention(gateway, s3):
     assert s3.get_object_legal_hold(Bucket=name, Key="held", VersionId=vid)["LegalHold"]["Status"] == "ON"
 
 
-def test_digest_fields_are_refused_not_ignored(gateway, s3, bucket):
-    """A form upload does not verify Content-MD5 or x-amz-checksum-* fields yet: they are refused,
-    never taken as checked."""
-    for name, value in (("Content-MD5", base64.b64encode(hashlib.md5(b"hello").digest()).decode()),
-                        ("x-amz-checksum-crc32", "NhCmhg==")):
-        p = s3.generate_presigned_post(bucket, "d", Fields={name: value}, Conditions=[{name: value}])
-        r = post(gateway, bucket, p["fields"])
-        assert (r.status, r.error()["Code"], r.error()["Header"]) == (501, "NotImplemented", name.lower())
-    assert absent(s3, bucket, "d")
+def test_digest_fields_verify_the_file(gateway, s3, bucket):
+    """Content-MD5 and x-amz-checksum-* fields are PutObject's headers: the file is verified against
+    them (BadDigest, nothing stored), the checksum stored and returned with x-amz-checksum-mode."""
+    data = b"form file with a digest"
+    sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    for name, value in (("x-amz-checksum-sha256", sha256), ("Content-MD5", md5)):
+        p = s3.generate_presigned_post(bucket, "good", Fields={name: value}, Conditions=[{name: value}])
+        r = post(gateway, bucket, p["fields"], data)
+        assert r.status == 204, r.body
+    head = s3.head_object(Bucket=bucket, Key="good", ChecksumMode="ENABLED")
+    assert head["ContentLength"] == len(data)
+    p = s3.generate_presigned_post(bucket, "sum", Fields={"x-amz-checksum-sha256": sha256},
+                                   Conditions=[{"x-amz-checksum-sha256": sha256}])
+    assert post(gateway, bucket, p["fields"], data).status == 204
+    assert s3.head_object(Bucket=bucket, Key="sum", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha256
+    for name, value in (("x-amz-checksum-sha256", sha256), ("Content-MD5", md5)):
+        p = s3.generate_presigned_post(bucket, "bad", Fields={name: value}, Conditions=[{name: value}])
+        assert error(post(gateway, bucket, p["fields"], data + b"!"))[:2] == (400, "BadDigest")
+    p = s3.generate_presigned_post(bucket, "bad", Fields={"x-amz-checksum-sha256": "sailorjerry"},
+                                   Conditions=[{"x-amz-checksum-sha256": "sailorjerry"}])
+    assert error(post(gateway, bucket, p["fields"], data))[0] == 400
+    assert absent(s3, bucket, "bad")
+    p = s3.generate_presigned_post(bucket, "tok", Fields={"x-amz-security-token": "t"},
+                                   Conditions=[{"x-amz-security-token": "t"}])
+    r = post(gateway, bucket, p["fields"], data)
+    assert (r.status, r.error()["Code"], r.error()["Header"]) == (501, "NotImplemented", "x-amz-security-token")
 
 
 def test_curl_form_upload_with_expect_100_continue(gateway, s3, bucket, tmp_path):
