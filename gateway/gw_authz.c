@@ -385,8 +385,8 @@ static int object_missing(gw_ctx_t *ctx, const gw_authz_bucket_t *b, h2o_iovec_t
 }
 
 /* 1 when the caller may list b (s3:ListBucket by the bucket policy or a bucket ACL grant). */
-static int may_list(gw_ctx_t *ctx, const gw_authz_bucket_t *b, const gw_bucket_access_t *a,
-                    s3_policy_sources_t src, values_t *vs, char *arn)
+static int may_list(gw_ctx_t *ctx, const gw_authz_bucket_t *b, const gw_bucket_access_t *a, s3_policy_sources_t src,
+                    values_t *vs, char *arn)
 {
     s3_policy_request_t req = {.action = S3_POLICY_ACTION_LIST_BUCKET, .now_ns = yc_now_ns()};
     s3_policy_reason_t why;

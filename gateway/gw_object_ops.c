@@ -255,7 +255,8 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
 
     memset(&n, 0, sizeof(n));
     /* a bucket with Object Lock gives the object its default retention, as to any new version */
-    if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 && gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
+    if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
+        gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
         gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) == 0 && gw_checksum_begin(ctx, &checksum) == 0 &&
         (ret = store_new_object(ctx, &n, src, size, 0, &checksum, min_size, NULL)) == 0)
         memcpy(etag, n.etag, 33);

@@ -491,9 +491,9 @@ static int check_presign_lifetime(gw_ctx_t *ctx, const s3_auth_t *auth)
  * wins; the parameters of the signature itself are not headers. */
 static void presigned_query_headers(gw_ctx_t *ctx)
 {
-    static const char *const auth_params[] = {"x-amz-algorithm", "x-amz-credential", "x-amz-date",
-                                              "x-amz-expires",   "x-amz-signedheaders", "x-amz-signature", "x-amz-security-token",
-                                              NULL};
+    static const char *const auth_params[] = {
+        "x-amz-algorithm",     "x-amz-credential", "x-amz-date",           "x-amz-expires",
+        "x-amz-signedheaders", "x-amz-signature",  "x-amz-security-token", NULL};
     h2o_mem_pool_t *pool = &ctx->req->pool;
 
     if (!s3_query_has(&ctx->query, "Signature") && !s3_query_has(&ctx->query, "X-Amz-Signature"))
