@@ -370,6 +370,42 @@ static int owns(const gw_ctx_t *ctx, const gw_authz_bucket_t *b)
     return ctx->is_root || h2o_memis(b->owner.base, b->owner.len, ctx->user.base, ctx->user.len);
 }
 
+/* 1 when key has no current object (none, or a delete marker) in b. */
+static int object_missing(gw_ctx_t *ctx, const gw_authz_bucket_t *b, h2o_iovec_t key)
+{
+    char ns[META_NS_MAX + 1];
+    size_t nslen = meta_bucket_ns((meta_bytes_t){b->name.base, b->name.len}, b->incarnation, ns);
+    gw_object_t *o = NULL;
+    int ret = gw_object_lookup(ctx->cluster, (meta_bytes_t){ns, nslen}, (meta_bytes_t){key.base, key.len}, NULL, &o);
+    if (ret == GW_ENOENT)
+        return 1;
+    int missing = ret == 0 && (gw_object_record(o)->flags & META_OBJ_DELETE_MARKER) != 0;
+    gw_object_free(o);
+    return missing;
+}
+
+/* 1 when the caller may list b (s3:ListBucket by the bucket policy or a bucket ACL grant). */
+static int may_list(gw_ctx_t *ctx, const gw_authz_bucket_t *b, const gw_bucket_access_t *a, s3_policy_sources_t src,
+                    values_t *vs, char *arn)
+{
+    s3_policy_request_t req = {.action = S3_POLICY_ACTION_LIST_BUCKET, .now_ns = yc_now_ns()};
+    s3_policy_reason_t why;
+
+    if (s3_policy_resource_arn(b->name, h2o_iovec_init(NULL, 0), arn, S3_POLICY_ARN_MAX, &req.resource) != 0)
+        return 0;
+    gw_authz_principal(ctx, &req.principal);
+    request_values(ctx, req.action, vs);
+    req.values = vs->v;
+    req.nvalues = vs->n;
+    src.acl_allows = 0;
+    if (s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW)
+        return 1;
+    if (why.source != S3_POLICY_BY_IMPLICIT_DENY || !gw_acl_allows(ctx, b, a, req.action, h2o_iovec_init(NULL, 0)))
+        return 0;
+    src.acl_allows = 1;
+    return s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW;
+}
+
 int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t action, h2o_iovec_t key, int cors)
 {
     const gw_bucket_access_t *a;
@@ -408,6 +444,13 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
         src.acl_allows = 1;
         if (s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW)
             return 0;
+    }
+    /* S3 tells a caller who may list the bucket that a key does not exist (404 NoSuchKey) where
+     * another caller is told 403, so that listing rights are not needed to learn it twice */
+    if (action == S3_POLICY_ACTION_GET_OBJECT && key.base != NULL && why.source == S3_POLICY_BY_IMPLICIT_DENY &&
+        object_missing(ctx, b, key) && may_list(ctx, b, a, src, vs, arn)) {
+        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+        return -1;
     }
     gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
     return -1;

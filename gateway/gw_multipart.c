@@ -276,6 +276,72 @@ static h2o_iovec_t unquote(h2o_iovec_t v)
     return v;
 }
 
+/* The CompleteMultipartUploadResult of an object with ETag etag (unquoted). */
+static void complete_result(gw_ctx_t *ctx, const char *etag, const gw_checksum_complete_t *checksum)
+{
+    s3_xml_writer_t w;
+    char quoted[56];
+    snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+    s3_xml_writer_init(&w, &ctx->req->pool);
+    s3_xml_declaration(&w);
+    s3_xml_open_root(&w, "CompleteMultipartUploadResult");
+    h2o_iovec_t loc = h2o_concat(&ctx->req->pool, h2o_iovec_init(H2O_STRLIT("/")), ctx->bucket,
+                                 h2o_iovec_init(H2O_STRLIT("/")), ctx->key);
+    s3_xml_element(&w, "Location", loc);
+    s3_xml_element(&w, "Bucket", ctx->bucket);
+    s3_xml_element(&w, "Key", ctx->key);
+    s3_xml_element_str(&w, "ETag", quoted);
+    if (checksum != NULL)
+        gw_checksum_complete_xml(&w, checksum);
+    s3_xml_close(&w, "CompleteMultipartUploadResult");
+    ctx->resp_body = s3_xml_writer_result(&w);
+    ctx->content_type = "application/xml";
+}
+
+/* A Complete of an upload that is gone: S3 answers a retried Complete (the same part list, after
+ * the first one succeeded) with the object's result again, so that a client whose first answer
+ * was lost is not told its upload does not exist. The key's current object must have been made
+ * by this upload (META_ATTR_UPLOAD_ID) and have the ETag the list gives; else NoSuchUpload stands.
+ * Returns 1 when answered. */
+static int complete_again(gw_ctx_t *ctx, const s3_xml_complete_t *list)
+{
+    uint8_t id[META_ID_LEN], digest[16], bin[16];
+    char etag[48];
+    gw_object_t *o = NULL;
+    meta_bytes_t v;
+    int answered = 0;
+
+    if (gw_upload_id_parse(s3_query_get(&ctx->query, "uploadId"), id) != 0 ||
+        gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), NULL, &o) != 0)
+        return 0;
+    const meta_object_t *r = gw_object_record(o);
+    if ((r->flags & META_OBJ_DELETE_MARKER) != 0 || meta_attr_get(r->attrs, META_ATTR_UPLOAD_ID, &v) != 1 ||
+        v.len != META_ID_LEN || memcmp(v.base, id, META_ID_LEN) != 0)
+        goto done;
+    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md5, EVP_md5(), NULL);
+    for (size_t i = 0; i < list->count; i++) {
+        h2o_iovec_t given = unquote(list->parts[i].etag);
+        if (given.len != 32 || yc_unhex(given.base, 16, bin) != 0)
+            break;
+        EVP_DigestUpdate(md5, bin, 16);
+    }
+    EVP_DigestFinal_ex(md5, digest, NULL);
+    EVP_MD_CTX_free(md5);
+    yc_hex(digest, 16, etag);
+    snprintf(etag + 32, sizeof(etag) - 32, "-%zu", list->count);
+    if (!h2o_memis(r->etag.base, r->etag.len, etag, strlen(etag)))
+        goto done;
+    ctx->error = S3_OK;
+    ctx->error_message = NULL;
+    gw_version_headers(ctx, gw_bucket_versioning(ctx), r);
+    complete_result(ctx, etag, NULL);
+    answered = 1;
+done:
+    gw_object_free(o);
+    return answered;
+}
+
 static void complete_work(gw_ctx_t *ctx)
 {
     s3_xml_complete_t list = {0};
@@ -283,7 +349,7 @@ static void complete_work(gw_ctx_t *ctx)
     gw_parts_scan_t ps;
     gw_upload_t u;
     uint8_t *keep = NULL;
-    meta_buf_t parts = {0};
+    meta_buf_t parts = {0}, attrs = {0};
     gw_checksum_complete_t checksum = {0};
     gw_cond_write_t cond;
     gw_lock_t lock;
@@ -303,8 +369,11 @@ static void complete_work(gw_ctx_t *ctx)
     if (gw_upload_lock(ctx, &lock) != 0)
         return;
     locked = 1;
-    if (gw_upload_load(ctx, &u) != 0)
+    if (gw_upload_load(ctx, &u) != 0) {
+        if (ctx->error == S3_ERR_NO_SUCH_UPLOAD)
+            complete_again(ctx, &list);
         goto done;
+    }
     if ((views = malloc(sizeof(*views) * (GW_MAX_PARTS + 1))) == NULL || (keep = calloc(GW_MAX_PARTS + 1, 1)) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         goto done;
@@ -375,7 +444,14 @@ static void complete_work(gw_ctx_t *ctx)
                        .parts = {(const char *)parts.base, parts.len},
                        .part_count = (uint32_t)list.count};
     memcpy(r.distribution, u.rec.distribution, 16);
-    r.attrs = u.rec.attrs; /* the attributes CreateMultipartUpload gave the upload (its tags) */
+    /* the attributes CreateMultipartUpload gave the upload (its tags), and the upload's id, which
+     * a retried Complete is recognised by */
+    meta_bytes_t upload_id = {(const char *)u.upload_id, META_ID_LEN};
+    if (meta_attr_put(u.rec.attrs, META_ATTR_UPLOAD_ID, &upload_id, &attrs) != 0) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        goto done;
+    }
+    r.attrs = (meta_bytes_t){(const char *)attrs.base, attrs.len};
     /* the completed object is a new version when versioning is enabled, else the null version */
     uint32_t versioning = gw_bucket_versioning(ctx);
     if (versioning == 1)
@@ -407,23 +483,8 @@ static void complete_work(gw_ctx_t *ctx)
         goto done;
     }
 
-    s3_xml_writer_t w;
-    char quoted[56];
     gw_version_headers(ctx, versioning, &r);
-    snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
-    s3_xml_writer_init(&w, &ctx->req->pool);
-    s3_xml_declaration(&w);
-    s3_xml_open_root(&w, "CompleteMultipartUploadResult");
-    h2o_iovec_t loc = h2o_concat(&ctx->req->pool, h2o_iovec_init(H2O_STRLIT("/")), ctx->bucket,
-                                 h2o_iovec_init(H2O_STRLIT("/")), ctx->key);
-    s3_xml_element(&w, "Location", loc);
-    s3_xml_element(&w, "Bucket", ctx->bucket);
-    s3_xml_element(&w, "Key", ctx->key);
-    s3_xml_element_str(&w, "ETag", quoted);
-    gw_checksum_complete_xml(&w, &checksum);
-    s3_xml_close(&w, "CompleteMultipartUploadResult");
-    ctx->resp_body = s3_xml_writer_result(&w);
-    ctx->content_type = "application/xml";
+    complete_result(ctx, etag, &checksum);
 
 done:
     if (locked)
@@ -432,6 +493,7 @@ done:
     if (have_ps)
         gw_upload_parts_dispose(&ps);
     meta_buf_dispose(&parts);
+    meta_buf_dispose(&attrs);
     free(views);
     free(keep);
     gw_upload_dispose(&u);

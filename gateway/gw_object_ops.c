@@ -138,8 +138,8 @@ static int verify_digests(gw_ctx_t *ctx, observer_t *ob, const uint8_t md5[16])
 }
 
 /* Writes size bytes from src as a new version of ctx->bucket/ctx->key with n's attributes.
- * Used by PutObject (checksum: the body's, begun; cond: its conditions), POST Object (min_size:
- * the policy's least content length) and CopyObject (checksum and cond NULL). Sets the
+ * Used by PutObject (checksum: the body's, begun; cond: its conditions), POST Object (checksum:
+ * the form's; min_size: the policy's least content length) and CopyObject (checksum NULL). Sets the
  * response's ETag. */
 static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uint64_t size, int sha256_pending,
                             gw_checksum_t *checksum, uint64_t min_size, gw_cond_write_t *cond)
@@ -249,15 +249,18 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
                          char etag[33])
 {
     meta_buf_t lock_attrs = {0};
+    gw_checksum_t checksum = {0};
     new_object_t n;
     int ret = -1;
 
     memset(&n, 0, sizeof(n));
     /* a bucket with Object Lock gives the object its default retention, as to any new version */
     if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
-        gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) == 0 &&
-        (ret = store_new_object(ctx, &n, src, size, 0, NULL, min_size, NULL)) == 0)
+        gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
+        gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) == 0 && gw_checksum_begin(ctx, &checksum) == 0 &&
+        (ret = store_new_object(ctx, &n, src, size, 0, &checksum, min_size, NULL)) == 0)
         memcpy(etag, n.etag, 33);
+    gw_checksum_dispose(&checksum);
     meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
     return ret;
@@ -608,6 +611,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     gw_object_t *src = NULL;
     new_object_t n;
     meta_buf_t lock_attrs = {0};
+    gw_cond_write_t cond;
     int replace = 0;
 
     memset(&n, 0, sizeof(n));
@@ -621,7 +625,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     }
     uint8_t src_vid[META_ID_LEN];
     int src_vid_given;
-    if (gw_bucket_authorize(ctx) != 0 ||
+    if (gw_bucket_authorize(ctx) != 0 || gw_cond_write_parse(ctx, &cond) != 0 ||
         gw_parse_copy_source(ctx, &src_bucket, &src_key, src_vid, &src_vid_given) != 0 ||
         gw_open_copy_source(ctx, src_bucket, src_key, src_vid_given ? src_vid : NULL, &src) != 0)
         return;
@@ -656,7 +660,9 @@ static void copy_object_work(gw_ctx_t *ctx)
     copy_source_t cs = {.obj = src};
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
-    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL, 0, NULL) == 0) {
+    /* If-Match / If-None-Match name the destination, judged under its key's lock as for a PUT */
+    if (store_new_object(ctx, &n, (gw_source_t){copy_next, &cs}, r->size, 0, NULL, 0, cond.active ? &cond : NULL) ==
+        0) {
         s3_xml_writer_t w;
         char etag[80];
         snprintf(etag, sizeof(etag), "\"%.*s\"", 32, n.rec.etag.base);

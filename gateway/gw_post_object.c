@@ -20,6 +20,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_refuse.h"
+#include "gateway/gw_tagging.h"
 #include "gateway/s3/form.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/post_policy.h"
@@ -139,35 +140,83 @@ static int check_policy(gw_ctx_t *ctx, post_state_t *st, h2o_iovec_t policy)
     return ret == 0 ? 0 : fail_message(ctx, S3_ERR_ACCESS_DENIED, msg);
 }
 
-/* Digests and session tokens in a form: PutObject verifies them as headers, a form upload does
- * not yet, so they are refused rather than taken as checked. */
-static int digest_field_ok(gw_ctx_t *ctx, h2o_iovec_t name)
+/* A session token in a form: temporary credentials are not served, so it is refused rather than
+ * taken as checked. */
+static int token_field_ok(gw_ctx_t *ctx, h2o_iovec_t name)
 {
-    if (!h2o_memis(name.base, name.len, H2O_STRLIT("content-md5")) &&
-        !(name.len > 15 && memcmp(name.base, "x-amz-checksum-", 15) == 0) &&
-        !h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-sdk-checksum-algorithm")) &&
-        !h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-security-token")))
+    if (!h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-security-token")))
         return 1;
     gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented");
     gw_set_error_field(ctx, "Header", name);
     return 0;
 }
 
-/* Fields a form upload does not carry out yet, refused rather than ignored: tags (PutObject's
- * x-amz-tagging is honoured, the form's field not yet), an ACL that grants anything beyond the
- * bucket owner's access, and the object lock fields. */
-static int unbuilt_field_ok(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
+/* Appends value percent-encoded (all but unreserved characters) at out + at; returns the new end. */
+static size_t percent_encode(char *out, size_t at, size_t cap, h2o_iovec_t value)
 {
-    int refused = h2o_memis(name.base, name.len, H2O_STRLIT("tagging")) ||
-                  (name.len > 17 && memcmp(name.base, "x-amz-object-lock", 17) == 0) ||
-                  (name.len > 12 && memcmp(name.base, "x-amz-grant-", 12) == 0);
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < value.len && at + 4 < cap; i++) {
+        unsigned char c = (unsigned char)value.base[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            (c != 0 && strchr("-_.~", c))) {
+            out[at++] = (char)c;
+        } else {
+            out[at++] = '%';
+            out[at++] = hex[c >> 4];
+            out[at++] = hex[c & 15];
+        }
+    }
+    out[at] = 0;
+    return at;
+}
+
+/* The form's tagging field, a Tagging document, as the x-amz-tagging header PutObject reads (the
+ * query-string form, each key and value percent-encoded): the tags then take PutObject's path. */
+static int tagging_header(gw_ctx_t *ctx, h2o_iovec_t document)
+{
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+    s3_error_detail_t why = {0};
+    s3_tagset_t set;
+    int ret;
+
+    if ((ret = s3_tagging_parse_xml(pool, document, S3_TAGS_OBJECT, &set, &why)) != 0) {
+        gw_tagging_set_detail(ctx, ret, &why);
+        return -1;
+    }
+    size_t cap = 1;
+    for (size_t i = 0; i < set.count; i++)
+        cap += 3 * (set.tags[i].key.len + set.tags[i].value.len) + 8;
+    char *out = h2o_mem_alloc_pool(pool, cap);
+    size_t at = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < set.count; i++) {
+        if (i > 0)
+            out[at++] = '&';
+        at = percent_encode(out, at, cap, set.tags[i].key);
+        out[at++] = '=';
+        at = percent_encode(out, at, cap, set.tags[i].value);
+    }
+    h2o_add_header_by_str(pool, &ctx->req->headers, H2O_STRLIT("x-amz-tagging"), 0, NULL, out, at);
+    return 0;
+}
+
+/* Fields that ask for what PutObject's headers ask for (acl, x-amz-grant-*, object lock, tagging,
+ * Content-MD5 and x-amz-checksum-*): added to the request's headers under the header's name, so
+ * that the object is written, and its file verified, as a PUT with those headers would be. */
+static int header_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
+{
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+    if (h2o_memis(name.base, name.len, H2O_STRLIT("tagging")))
+        return tagging_header(ctx, value);
     if (h2o_memis(name.base, name.len, H2O_STRLIT("acl")))
-        refused = !h2o_memis(value.base, value.len, H2O_STRLIT("private")) &&
-                  !h2o_memis(value.base, value.len, H2O_STRLIT("bucket-owner-full-control"));
-    if (!refused)
-        return 1;
-    gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented");
-    gw_set_error_field(ctx, "Header", name);
+        name = h2o_iovec_init(H2O_STRLIT("x-amz-acl"));
+    else if (!(name.len > 17 && memcmp(name.base, "x-amz-object-lock", 17) == 0) &&
+             !(name.len > 12 && memcmp(name.base, "x-amz-grant-", 12) == 0) &&
+             !(name.len > 15 && memcmp(name.base, "x-amz-checksum-", 15) == 0) &&
+             !h2o_memis(name.base, name.len, H2O_STRLIT("x-amz-sdk-checksum-algorithm")) &&
+             !h2o_memis(name.base, name.len, H2O_STRLIT("content-md5")))
+        return 0;
+    h2o_add_header_by_str(pool, &ctx->req->headers, name.base, name.len, 0, NULL, value.base, value.len);
     return 0;
 }
 
@@ -192,7 +241,7 @@ static int collect_fields(gw_ctx_t *ctx, post_state_t *st)
         h2o_strtolower(name.base, name.len);
         if (gw_refuse_check_field(ctx, name, fields[i].value) != 0)
             return -1;
-        if (!digest_field_ok(ctx, name) || !unbuilt_field_ok(ctx, name, fields[i].value))
+        if (!token_field_ok(ctx, name) || header_field(ctx, name, fields[i].value) != 0)
             return -1;
         int keep = name.len > 11 && memcmp(name.base, "x-amz-meta-", 11) == 0;
         for (const char *const *a = attributes; !keep && *a != NULL; a++)
@@ -269,21 +318,8 @@ static void on_fields(gw_ctx_t *ctx, s3_form_t *form)
 /* Appends name=value (value percent-encoded) to a redirect's query. */
 static size_t append_param(char *out, size_t at, size_t cap, const char *name, h2o_iovec_t value)
 {
-    static const char hex[] = "0123456789ABCDEF";
     at += (size_t)snprintf(out + at, cap - at, "%s=", name);
-    for (size_t i = 0; i < value.len && at + 4 < cap; i++) {
-        unsigned char c = (unsigned char)value.base[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            (c != 0 && strchr("-_.~", c))) {
-            out[at++] = (char)c;
-        } else {
-            out[at++] = '%';
-            out[at++] = hex[c >> 4];
-            out[at++] = hex[c & 15];
-        }
-    }
-    out[at] = 0;
-    return at;
+    return percent_encode(out, at, cap, value);
 }
 
 static void answer(gw_ctx_t *ctx, post_state_t *st, const char *etag)

@@ -87,10 +87,11 @@ static verdict_t judge_storage_class(h2o_iovec_t v)
 
 /* The table. Each row is one feature not implemented (or implemented for some values only). */
 static const rule_t rules[] = {
-    /* conditional writes where they are not implemented (PutObject, CompleteMultipartUpload and
-     * DeleteObject honour theirs: gw_cond_write.h): never write as if the condition held */
-    {"if-match", OP(GW_OP_COPY_OBJECT) | OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
-    {"if-none-match", OP(GW_OP_COPY_OBJECT) | OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
+    /* conditional writes where they are not implemented (PutObject, CopyObject,
+     * CompleteMultipartUpload and DeleteObject honour theirs: gw_cond_write.h): never write as if
+     * the condition held */
+    {"if-match", OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
+    {"if-none-match", OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
     {"x-amz-if-match-initiated-time", OP(GW_OP_ABORT_MULTIPART_UPLOAD), NULL},
     {"x-amz-write-offset-bytes", OP(GW_OP_PUT_OBJECT), NULL},
     /* server-side encryption: the bytes would be stored in plaintext */

@@ -485,6 +485,33 @@ static int check_presign_lifetime(gw_ctx_t *ctx, const s3_auth_t *auth)
     return -1;
 }
 
+/* A presigned URL carries the request's x-amz-* headers in its query (SDKs move them there, and
+ * SigV2 signs them as headers): S3 takes them as the headers they name, so x-amz-tagging, x-amz-acl
+ * or x-amz-meta-* in a presigned PUT's query apply as if sent as headers. A header actually sent
+ * wins; the parameters of the signature itself are not headers. */
+static void presigned_query_headers(gw_ctx_t *ctx)
+{
+    static const char *const auth_params[] = {
+        "x-amz-algorithm",     "x-amz-credential", "x-amz-date",           "x-amz-expires",
+        "x-amz-signedheaders", "x-amz-signature",  "x-amz-security-token", NULL};
+    h2o_mem_pool_t *pool = &ctx->req->pool;
+
+    if (!s3_query_has(&ctx->query, "Signature") && !s3_query_has(&ctx->query, "X-Amz-Signature"))
+        return;
+    for (size_t i = 0; i < ctx->query.count; i++) {
+        const s3_query_param_t *p = &ctx->query.params[i];
+        if (p->name.len <= 6 || !h2o_lcstris(p->name.base, 6, H2O_STRLIT("x-amz-")))
+            continue;
+        h2o_iovec_t name = h2o_strdup(pool, p->name.base, p->name.len);
+        h2o_strtolower(name.base, name.len);
+        int skip = h2o_find_header_by_str(&ctx->req->headers, name.base, name.len, -1) >= 0;
+        for (const char *const *a = auth_params; !skip && *a != NULL; a++)
+            skip = h2o_memis(name.base, name.len, *a, strlen(*a));
+        if (!skip)
+            h2o_add_header_by_str(pool, &ctx->req->headers, name.base, name.len, 0, NULL, p->value.base, p->value.len);
+    }
+}
+
 /* Authenticates the request; on failure answers it and returns non-zero. */
 static int authenticate(gw_ctx_t *ctx)
 {
@@ -493,6 +520,8 @@ static int authenticate(gw_ctx_t *ctx)
     gw_identity_t id;
     const char *message;
     int ret;
+
+    presigned_query_headers(ctx); /* before sreq takes the headers' array, which this may move */
 
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
     s3_request_t sreq = {

@@ -124,8 +124,10 @@ fail:
 
 int s3_copy_range_check(const s3_range_t *r, uint64_t size)
 {
-    if (r->first > r->last || r->last >= size)
+    if (r->first > r->last)
         return -S3_ERR_INVALID_ARGUMENT;
+    if (r->last >= size) /* S3 answers a range past the source's end 416 InvalidRange */
+        return -S3_ERR_INVALID_RANGE;
     return 0;
 }
 

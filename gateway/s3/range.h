@@ -20,7 +20,6 @@
 #define S3_COPY_RANGE_SYNTAX_MESSAGE                                                                                   \
     "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based "  \
     "offsets of the first and last bytes to copy"
-#define S3_COPY_RANGE_SOURCE_MESSAGE "Range specified is not valid for source object of size: " /* + size */
 
 typedef struct {
     int partial;    /* 1: serve first..last with 206; 0: serve the whole object with 200 */
@@ -36,8 +35,8 @@ int s3_range_parse(h2o_iovec_t header, uint64_t size, s3_range_t *out);
  * Returns 0 with out->partial = 1, or -S3_ERR_INVALID_ARGUMENT (S3_COPY_RANGE_SYNTAX_MESSAGE). */
 int s3_copy_range_parse(h2o_iovec_t header, s3_range_t *out);
 
-/* Checks a parsed copy range against the source's size: last must be < size. Returns 0 or
- * -S3_ERR_INVALID_ARGUMENT (S3_COPY_RANGE_SOURCE_MESSAGE followed by the size). */
+/* Checks a parsed copy range against the source's size: last must be < size. Returns 0, or
+ * -S3_ERR_INVALID_RANGE (416) for a range past the source's end. */
 int s3_copy_range_check(const s3_range_t *r, uint64_t size);
 
 /* Writes the Content-Range value into buf (64 bytes at least, NUL-terminated) and returns its length:

@@ -313,6 +313,27 @@ def test_bucket_owner_preferred_takes_objects_with_full_control(s3, acl_bucket, 
     expect_error("AccessDenied", 403, bob.client.get_object, Bucket=acl_bucket, Key="theirs")
 
 
+def test_missing_key_is_404_only_for_who_may_list_the_bucket(s3, acl_bucket, anon, users):
+    """A GET or HEAD of a key with no object: S3 answers 404 NoSuchKey to a caller who may list the
+    bucket, 403 AccessDenied to one who may not (so that the key's absence is not learnt without
+    listing rights)."""
+    expect_error("AccessDenied", 403, anon.get_object, Bucket=acl_bucket, Key="nothing")
+    expect_error("AccessDenied", 403, users[0].client.get_object, Bucket=acl_bucket, Key="nothing")
+    s3.put_bucket_acl(Bucket=acl_bucket, ACL="public-read")
+    expect_error("NoSuchKey", 404, anon.get_object, Bucket=acl_bucket, Key="nothing")
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        anon.head_object(Bucket=acl_bucket, Key="nothing")
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    # an object that is there but not readable stays 403
+    s3.put_object(Bucket=acl_bucket, Key="private", Body=b"p")
+    expect_error("AccessDenied", 403, anon.get_object, Bucket=acl_bucket, Key="private")
+    # an explicit Deny of s3:GetObject stays 403 whatever the listing rights
+    s3.put_bucket_policy(Bucket=acl_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % acl_bucket}]}))
+    expect_error("AccessDenied", 403, anon.get_object, Bucket=acl_bucket, Key="nothing")
+    s3.delete_bucket_policy(Bucket=acl_bucket)
+
+
 def test_deny_in_the_policy_beats_an_acl_grant(s3, acl_bucket, users):
     bob = users[0]
     s3.put_object(Bucket=acl_bucket, Key="k", Body=b"x", GrantRead='id="%s"' % bob.id)

@@ -1,5 +1,5 @@
-"""Conditional writes and deletes: If-None-Match: * and If-Match on PutObject and
-CompleteMultipartUpload, If-Match (and x-amz-if-match-last-modified-time / -size) on DeleteObject,
+"""Conditional writes and deletes: If-None-Match: * and If-Match on PutObject, CopyObject (its
+destination) and CompleteMultipartUpload, If-Match (and x-amz-if-match-last-modified-time / -size) on DeleteObject,
 with S3's answers (412 PreconditionFailed, 404 NoSuchKey for If-Match without an object, 501 for
 an If-None-Match other than "*"), through boto3 and the AWS CLI; and the race that makes them
 worth having: gateways over one cluster racing the same If-None-Match: * PUT give exactly one 200.
@@ -168,6 +168,38 @@ def test_complete_if_match(s3, bucket):
     call(s3, "complete_multipart_upload", {"If-Match": etag}, Bucket=bucket, Key="k", UploadId=up,
          MultipartUpload=parts)
     assert body_of(s3, bucket, "k") == b"new"
+
+
+# ---------------------------------------------------------------- CopyObject (the destination)
+
+def test_copy_if_none_match_star_refuses_an_existing_destination(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"new")
+    s3.put_object(Bucket=bucket, Key="dst", Body=b"old")
+    status, code, err = error_of(call, s3, "copy_object", {"If-None-Match": "*"}, Bucket=bucket, Key="dst",
+                                 CopySource={"Bucket": bucket, "Key": "src"})
+    assert (status, code) == (412, "PreconditionFailed") and err["Condition"] == "If-None-Match"
+    assert body_of(s3, bucket, "dst") == b"old"
+    call(s3, "copy_object", {"If-None-Match": "*"}, Bucket=bucket, Key="fresh", CopySource={"Bucket": bucket, "Key": "src"})
+    assert body_of(s3, bucket, "fresh") == b"new"
+
+
+def test_copy_if_match_names_the_destination_not_the_source(s3, bucket):
+    src_etag = s3.put_object(Bucket=bucket, Key="src", Body=b"new")["ETag"]
+    dst_etag = s3.put_object(Bucket=bucket, Key="dst", Body=b"old")["ETag"]
+    status, code, _ = error_of(call, s3, "copy_object", {"If-Match": src_etag}, Bucket=bucket, Key="dst",
+                               CopySource={"Bucket": bucket, "Key": "src"})
+    assert (status, code) == (412, "PreconditionFailed")
+    assert body_of(s3, bucket, "dst") == b"old"
+    call(s3, "copy_object", {"If-Match": dst_etag}, Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert body_of(s3, bucket, "dst") == b"new"
+
+
+def test_copy_if_match_without_a_destination_is_no_such_key(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"new")
+    status, code, _ = error_of(call, s3, "copy_object", {"If-Match": "*"}, Bucket=bucket, Key="none",
+                               CopySource={"Bucket": bucket, "Key": "src"})
+    assert (status, code) == (404, "NoSuchKey")
+    assert error_of(s3.head_object, Bucket=bucket, Key="none")[0] == 404
 
 
 # ---------------------------------------------------------------- DeleteObject

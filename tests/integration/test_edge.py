@@ -55,15 +55,13 @@ def header_element(r):
 
 
 # ---------------------------------------------------------------- item 2: conditional writes
-# PutObject, CompleteMultipartUpload and DeleteObject honour theirs (test_conditional_writes.py);
-# CopyObject's destination conditions are still refused.
+# PutObject, CopyObject, CompleteMultipartUpload and DeleteObject honour theirs
+# (test_conditional_writes.py); CreateMultipartUpload's are still refused.
 
-def test_copy_object_destination_if_match_is_refused(gateway, s3, bucket):
-    s3.put_object(Bucket=bucket, Key="src", Body=b"src")
-    etag = s3.put_object(Bucket=bucket, Key="dst", Body=b"dst")["ETag"]
-    r = raw(gateway, "PUT", bucket, "dst", headers={"x-amz-copy-source": "/%s/src" % bucket, "If-Match": etag})
+def test_create_multipart_upload_if_none_match_is_refused(gateway, s3, bucket):
+    r = raw(gateway, "POST", bucket, "up", query="uploads", headers={"If-None-Match": "*"})
     assert r.status == 501 and r.error()["Code"] == "NotImplemented"
-    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"dst"
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
 def test_copy_source_conditions_still_work(s3, bucket):

@@ -263,6 +263,25 @@ def test_aws_cli_put_and_get_object_tagging(gateway, s3, bucket, tmp_path):
     assert tags_of(s3, bucket, "cli") == {}
 
 
+def test_presigned_put_with_x_amz_tagging_in_its_query(gateway, s3, bucket):
+    """boto3's SigV2 presigner (signature_version "s3", its default for presigned URLs) moves
+    x-amz-tagging into the URL's query and signs it as a header: S3 takes it as the header, so the
+    object gets the tags. (The SigV4 presigner signs it as a header the client must send.)"""
+    import requests  # the HTTP client a presigned URL is typically used with
+
+    v2 = make_client(gateway.endpoint, gateway.access_key, gateway.secret_key, signature_version="s3")
+    url = v2.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "p", "Tagging": "a=1&b=two"},
+                                    ExpiresIn=300)
+    assert "x-amz-tagging=" in url
+    r = requests.put(url, data=b"presigned")
+    assert r.status_code == 200, r.text
+    assert tags_of(s3, bucket, "p") == {"a": "1", "b": "two"}
+    # a changed value in the query no longer matches the signature
+    r = requests.put(url.replace("b%3Dtwo", "b%3Dthree"), data=b"presigned")
+    assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
+    assert tags_of(s3, bucket, "p") == {"a": "1", "b": "two"}
+
+
 # ---------------------------------------------------------------- policies
 
 @pytest.fixture(scope="module")
@@ -301,6 +320,19 @@ def test_get_object_allowed_only_with_an_existing_object_tag(s3, bucket, bob):
     expect(403, "AccessDenied", client.put_object_tagging, Bucket=bucket, Key="closed",
            Tagging={"TagSet": tagset({"visibility": "public"})})
     expect(403, "AccessDenied", client.delete_object_tagging, Bucket=bucket, Key="closed")
+
+
+def test_existing_object_tag_on_the_object_acl_calls(s3, bucket, bob):
+    name, client = bob
+    s3.put_object(Bucket=bucket, Key="open", Body=b"o", Tagging="visibility=public")
+    s3.put_object(Bucket=bucket, Key="closed", Body=b"c", Tagging="visibility=private")
+    set_policy(s3, bucket, {
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/%s" % name},
+        "Action": "s3:GetObjectAcl", "Resource": "arn:aws:s3:::%s/*" % bucket,
+        "Condition": {"StringEquals": {"s3:ExistingObjectTag/visibility": "public"}}})
+    assert client.get_object_acl(Bucket=bucket, Key="open")["Grants"]
+    expect(403, "AccessDenied", client.get_object_acl, Bucket=bucket, Key="closed")
+    expect(403, "AccessDenied", client.get_object, Bucket=bucket, Key="open")
 
 
 def test_request_object_tag_keys_on_put(s3, bucket, bob):

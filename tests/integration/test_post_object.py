@@ -296,30 +296,82 @@ def test_bad_signature_and_unknown_key(gateway, s3, bucket):
     assert absent(s3, bucket, "k")
 
 
-def test_acl_and_tagging_fields(gateway, s3, bucket):
-    for acl, want in (("bucket-owner-full-control", 204), ("public-read", 501)):
-        p = s3.generate_presigned_post(bucket, "acl-" + acl, Fields={"acl": acl}, Conditions=[{"acl": acl}])
-        r = post(gateway, bucket, p["fields"])
-        assert r.status == want, r.body
-        if want == 501:
-            assert r.error()["Code"] == "NotImplemented"
-            assert absent(s3, bucket, "acl-" + acl)
-    tagging = "<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>"
+def test_acl_field_is_the_objects_acl(gateway, s3, bucket):
+    """The acl field is PutObject's x-amz-acl: under the default ownership (ACLs off) a public ACL
+    is refused as on PUT; once the bucket turns ACLs on, it makes the object public."""
+    p = s3.generate_presigned_post(bucket, "pub", Fields={"acl": "public-read"}, Conditions=[{"acl": "public-read"}])
+    assert error(post(gateway, bucket, p["fields"]))[:2] == (400, "AccessControlListNotSupported")
+    assert absent(s3, bucket, "pub")
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_public_access_block(Bucket=bucket)
+    r = post(gateway, bucket, p["fields"], b"for everyone")
+    assert r.status == 204, r.body
+    got = yc_raw.anonymous(gateway, "GET", "/%s/pub" % bucket)
+    assert (got.status, got.body) == (200, b"for everyone")
+    p = s3.generate_presigned_post(bucket, "priv", Fields={"acl": "private"}, Conditions=[{"acl": "private"}])
+    assert post(gateway, bucket, p["fields"]).status == 204
+    assert yc_raw.anonymous(gateway, "GET", "/%s/priv" % bucket).status == 403
+
+
+def test_tagging_field_tags_the_object(gateway, s3, bucket):
+    tagging = ("<Tagging><TagSet><Tag><Key>team</Key><Value>a b+c=d</Value></Tag>"
+               "<Tag><Key>0</Key><Value></Value></Tag></TagSet></Tagging>")
     p = s3.generate_presigned_post(bucket, "tagged", Fields={"tagging": tagging}, Conditions=[{"tagging": tagging}])
     r = post(gateway, bucket, p["fields"])
-    assert (r.status, r.error()["Code"]) == (501, "NotImplemented")
-    assert absent(s3, bucket, "tagged")
+    assert r.status == 204, r.body
+    tags = s3.get_object_tagging(Bucket=bucket, Key="tagged")["TagSet"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("0", ""), ("team", "a b+c=d")]
+    assert s3.head_object(Bucket=bucket, Key="tagged")["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
+    for bad, code in (("<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>", "MalformedXML"),
+                      ("<Tagging><TagSet><Tag><Key>aws:k</Key><Value>v</Value></Tag></TagSet></Tagging>", "InvalidTag")):
+        p = s3.generate_presigned_post(bucket, "bad-tags", Fields={"tagging": bad}, Conditions=[{"tagging": bad}])
+        assert error(post(gateway, bucket, p["fields"]))[:2] == (400, code)
+    assert absent(s3, bucket, "bad-tags")
 
 
-def test_digest_fields_are_refused_not_ignored(gateway, s3, bucket):
-    """A form upload does not verify Content-MD5 or x-amz-checksum-* fields yet: they are refused,
-    never taken as checked."""
-    for name, value in (("Content-MD5", base64.b64encode(hashlib.md5(b"hello").digest()).decode()),
-                        ("x-amz-checksum-crc32", "NhCmhg==")):
-        p = s3.generate_presigned_post(bucket, "d", Fields={name: value}, Conditions=[{name: value}])
-        r = post(gateway, bucket, p["fields"])
-        assert (r.status, r.error()["Code"], r.error()["Header"]) == (501, "NotImplemented", name.lower())
-    assert absent(s3, bucket, "d")
+def test_object_lock_fields_set_the_retention(gateway, s3):
+    name = "post-lockfields-%d" % os.getpid()
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    until = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields = {"x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": until,
+              "x-amz-object-lock-legal-hold": "ON"}
+    p = s3.generate_presigned_post(name, "held", Fields=fields, Conditions=[{k: v} for k, v in fields.items()])
+    r = post(gateway, name, p["fields"], b"kept")
+    assert r.status == 204, r.body
+    vid = s3.head_object(Bucket=name, Key="held")["VersionId"]
+    retention = s3.get_object_retention(Bucket=name, Key="held", VersionId=vid)["Retention"]
+    assert retention["Mode"] == "GOVERNANCE"
+    assert retention["RetainUntilDate"].strftime("%Y-%m-%dT%H:%M:%SZ") == until
+    assert s3.get_object_legal_hold(Bucket=name, Key="held", VersionId=vid)["LegalHold"]["Status"] == "ON"
+
+
+def test_digest_fields_verify_the_file(gateway, s3, bucket):
+    """Content-MD5 and x-amz-checksum-* fields are PutObject's headers: the file is verified against
+    them (BadDigest, nothing stored), the checksum stored and returned with x-amz-checksum-mode."""
+    data = b"form file with a digest"
+    sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    for name, value in (("x-amz-checksum-sha256", sha256), ("Content-MD5", md5)):
+        p = s3.generate_presigned_post(bucket, "good", Fields={name: value}, Conditions=[{name: value}])
+        r = post(gateway, bucket, p["fields"], data)
+        assert r.status == 204, r.body
+    head = s3.head_object(Bucket=bucket, Key="good", ChecksumMode="ENABLED")
+    assert head["ContentLength"] == len(data)
+    p = s3.generate_presigned_post(bucket, "sum", Fields={"x-amz-checksum-sha256": sha256},
+                                   Conditions=[{"x-amz-checksum-sha256": sha256}])
+    assert post(gateway, bucket, p["fields"], data).status == 204
+    assert s3.head_object(Bucket=bucket, Key="sum", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha256
+    for name, value in (("x-amz-checksum-sha256", sha256), ("Content-MD5", md5)):
+        p = s3.generate_presigned_post(bucket, "bad", Fields={name: value}, Conditions=[{name: value}])
+        assert error(post(gateway, bucket, p["fields"], data + b"!"))[:2] == (400, "BadDigest")
+    p = s3.generate_presigned_post(bucket, "bad", Fields={"x-amz-checksum-sha256": "sailorjerry"},
+                                   Conditions=[{"x-amz-checksum-sha256": "sailorjerry"}])
+    assert error(post(gateway, bucket, p["fields"], data))[0] == 400
+    assert absent(s3, bucket, "bad")
+    p = s3.generate_presigned_post(bucket, "tok", Fields={"x-amz-security-token": "t"},
+                                   Conditions=[{"x-amz-security-token": "t"}])
+    r = post(gateway, bucket, p["fields"], data)
+    assert (r.status, r.error()["Code"], r.error()["Header"]) == (501, "NotImplemented", "x-amz-security-token")
 
 
 def test_curl_form_upload_with_expect_100_continue(gateway, s3, bucket, tmp_path):

@@ -145,8 +145,8 @@ TEST(test_copy_range_when_beyond_source_fails)
 {
     s3_range_t r;
     CHECK_EQ_INT(s3_copy_range_parse(IOV("bytes=0-5"), &r), 0);
-    CHECK_EQ_INT(s3_copy_range_check(&r, 5), -S3_ERR_INVALID_ARGUMENT);
-    CHECK_EQ_INT(s3_copy_range_check(&r, 0), -S3_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(s3_copy_range_check(&r, 5), -S3_ERR_INVALID_RANGE);
+    CHECK_EQ_INT(s3_copy_range_check(&r, 0), -S3_ERR_INVALID_RANGE);
     CHECK_EQ_INT(s3_copy_range_check(&r, 6), 0);
 }
 
