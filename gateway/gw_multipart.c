@@ -141,6 +141,8 @@ static void upload_part_work(gw_ctx_t *ctx)
     }
     if (gw_bucket_authorize(ctx) != 0 || gw_upload_load(ctx, &u) != 0)
         return;
+    if (!copy && gw_object_lock_check_part(ctx, &u.rec) != 0)
+        goto done;
     if (copy) {
         h2o_iovec_t sb, sk, range_hdr = gw_header(ctx, "x-amz-copy-source-range");
         s3_range_t range = {0};
@@ -409,7 +411,7 @@ static void complete_work(gw_ctx_t *ctx)
 
     s3_xml_writer_t w;
     char quoted[56];
-    gw_version_headers(ctx, versioning, &r);
+    gw_version_header_written(ctx, &r);
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);
