@@ -245,7 +245,8 @@ int gw_object_lock_check_part(gw_ctx_t *ctx, const meta_upload_t *u)
     meta_bytes_t v;
     /* the upload holds the lock its object gets, so a part of it is a write with lock parameters */
     if (u->attrs.len == 0 || has_integrity_header(ctx) ||
-        (meta_attr_get(u->attrs, META_ATTR_RETENTION, &v) != 1 && meta_attr_get(u->attrs, META_ATTR_LEGAL_HOLD, &v) != 1))
+        (meta_attr_get(u->attrs, META_ATTR_RETENTION, &v) != 1 &&
+         meta_attr_get(u->attrs, META_ATTR_LEGAL_HOLD, &v) != 1))
         return 0;
     gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_MISSING_PART_MD5);
     return -1;
