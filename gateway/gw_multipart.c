@@ -13,6 +13,7 @@
  * (GW_MAX_PARTS + 1 entries, 1.4 MB) and Complete's keep list: malloc'd and freed when the worker
  * is done, since the pool would hold them until the answer has gone.
  */
+#include "gateway/gw_lifecycle.h"
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
@@ -412,6 +413,7 @@ static void complete_work(gw_ctx_t *ctx)
     s3_xml_writer_t w;
     char quoted[56];
     gw_version_header_written(ctx, &r);
+    gw_lifecycle_expiration_header(ctx, &r); /* as PutObject's answer: S3 sends it here too */
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);

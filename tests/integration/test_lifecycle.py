@@ -237,6 +237,32 @@ def test_expiration_header_weighs_tag_filters(s3, bucket):
     assert "Expiration" not in s3.head_object(Bucket=bucket, Key="elsewhere")
 
 
+def test_expiration_header_only_for_current_version_expiration(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["VersionId"]
+    new = s3.put_object(Bucket=bucket, Key="k", Body=b"new")["VersionId"]
+    # rules that never expire a current version give no header, on any version
+    put_rules(s3, bucket, {"ID": "noncurrent", "Status": "Enabled", "Filter": {},
+                           "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+              {"ID": "markers", "Status": "Enabled", "Filter": {"Prefix": ""},
+               "Expiration": {"ExpiredObjectDeleteMarker": True}})
+    for vid in (None, old, new):
+        kw = {"VersionId": vid} if vid else {}
+        assert "Expiration" not in s3.head_object(Bucket=bucket, Key="k", **kw)
+    # an Expiration by days: the current version, asked without a version id, and the writes
+    put_rules(s3, bucket, {"ID": "days", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 2}})
+    assert parse_expiration(s3.head_object(Bucket=bucket, Key="k")["Expiration"])[1] == "days"
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="k", VersionId=new)
+    assert "Expiration" not in s3.get_object(Bucket=bucket, Key="k", VersionId=old)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=b"m")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert parse_expiration(done["Expiration"])[1] == "days"
+    copy = s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"})
+    assert parse_expiration(copy["Expiration"])[1] == "days"
+
+
 def test_transition_values_checked_before_not_implemented(s3, bucket):
     put = s3.put_bucket_lifecycle_configuration
     # boto3 sends a Date of "20220927" as that many seconds after 1970: no midnight
