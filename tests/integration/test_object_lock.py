@@ -241,6 +241,25 @@ def test_upload_part_of_a_locked_upload_needs_md5_or_checksum(gateway, s3, lbuck
     assert put_part("defaulted", defaulted, 1, b"d", {"Content-MD5": yc_raw.md5_b64(b"d")}).status == 200
 
 
+def test_multipart_default_retention_counts_from_initiation(s3, lbucket):
+    """S3 counts a default retention from the version's creation, which for a multipart upload is
+    its initiation: a slow upload is not protected for longer than the period."""
+    s3.put_object_lock_configuration(Bucket=lbucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    up = s3.create_multipart_upload(Bucket=lbucket, Key="slow")["UploadId"]
+    initiated = [u for u in s3.list_multipart_uploads(Bucket=lbucket)["Uploads"] if u["UploadId"] == up][0]["Initiated"]
+    time.sleep(3)
+    part = s3.upload_part(Bucket=lbucket, Key="slow", UploadId=up, PartNumber=1, Body=b"s" * 10)
+    vid = s3.complete_multipart_upload(Bucket=lbucket, Key="slow", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})["VersionId"]
+    completed = datetime.datetime.now(datetime.timezone.utc)
+    r = s3.get_object_retention(Bucket=lbucket, Key="slow", VersionId=vid)["Retention"]
+    assert r["Mode"] == "GOVERNANCE"
+    assert abs(r["RetainUntilDate"] - (initiated + datetime.timedelta(days=1))) < datetime.timedelta(seconds=1.5)
+    assert r["RetainUntilDate"] < completed + datetime.timedelta(days=1) - datetime.timedelta(seconds=1.5)
+    expect_error("AccessDenied", 403, s3.delete_object, Bucket=lbucket, Key="slow", VersionId=vid)
+
+
 # ---------------------------------------------------------------- changing retention
 
 
