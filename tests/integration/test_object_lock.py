@@ -239,6 +239,9 @@ def test_upload_part_of_a_locked_upload_needs_md5_or_checksum(gateway, s3, lbuck
     defaulted = s3.create_multipart_upload(Bucket=lbucket, Key="defaulted")["UploadId"]
     assert put_part("defaulted", defaulted, 1, b"d").status == 400
     assert put_part("defaulted", defaulted, 1, b"d", {"Content-MD5": yc_raw.md5_b64(b"d")}).status == 200
+    # and so it does for a PutObject without lock headers
+    r = yc_raw.request(gateway, "PUT", "/%s/plain" % lbucket, body=b"x")
+    assert r.status == 400 and r.error()["Message"].endswith("for Put Object requests with Object Lock parameters")
 
 
 def test_multipart_default_retention_counts_from_initiation(s3, lbucket):
