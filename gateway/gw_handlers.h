@@ -92,6 +92,10 @@ int gw_version_id_query(gw_ctx_t *ctx, uint8_t vid[META_ID_LEN], int *given);
 /* Adds x-amz-version-id (when the bucket was ever versioned) and, for a delete marker,
  * x-amz-delete-marker: true, as S3 does on GET, HEAD, PUT and DELETE. */
 void gw_version_headers(gw_ctx_t *ctx, uint32_t versioning, const meta_object_t *r);
+/* Adds x-amz-version-id to the answer of a write (PutObject, CopyObject,
+ * CompleteMultipartUpload) that made version r: none for the null version (a bucket never
+ * versioned or suspended writes it), as S3 answers those writes. */
+void gw_version_header_written(gw_ctx_t *ctx, const meta_object_t *r);
 /* Writes a delete marker as the newest version of key in namespace ns (the null version's place
  * when versioning is 2, Suspended; a new version id when 1), owned by owner; *out its record
  * (pointing at key and owner). 0 or gw_object_commit's error. DeleteObject and lifecycle

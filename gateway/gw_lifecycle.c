@@ -687,7 +687,15 @@ void gw_lifecycle_expiration_header(gw_ctx_t *ctx, const meta_object_t *rec)
     }
     /* the slot may have been taken by another bucket while the drives were read */
     if (slot_is(s, ctx->bucket) && s->incarnation == ctx->bucket_incarnation && s->has_rules) {
-        s3_lifecycle_version_t v = {.key = ctx->key, .size = rec->size, .is_current = 1, .mtime_ns = rec->mtime_ns};
+        /* Tag filters match the version's own tags, as the worker matches them (AWS answers by
+         * the same test, so a rule on tags the object lacks gives no header) */
+        s3_tagset_t tags;
+        int tagged = gw_tagging_of(&ctx->req->pool, rec, &tags) == 0 && tags.count > 0;
+        s3_lifecycle_version_t v = {.key = ctx->key,
+                                    .size = rec->size,
+                                    .tags = tagged ? &tags : NULL,
+                                    .is_current = 1,
+                                    .mtime_ns = rec->mtime_ns};
         s3_lifecycle_evaluate(&s->rules, &v, S3_LC_UNVERSIONED, yc_now_ns(), &d);
         if (d.rule != NULL && d.due_ns != INT64_MAX)
             value = s3_lifecycle_expiration_header(&ctx->req->pool, d.due_ns, d.rule->id);

@@ -29,9 +29,8 @@
  * Object Lock: nothing that removes data (a version, a delete marker, the null version a
  * suspended bucket's marker replaces) is done unless gw_lifecycle_may_delete(record) says so.
  *
- * Object tags: rules with Tag filters match against the object's tags through
- * s3_lifecycle_tags_match; objects have no tags in this build, so the worker passes none and
- * such a rule matches no object (docs/s3-compat.md says so).
+ * Object tags: rules with Tag filters match against the version's tags (read from its record)
+ * through s3_lifecycle_tags_match, in the worker and for the x-amz-expiration header alike.
  *
  * A day is day_ns long (86400 s; tests scale it down): Days count in those days and due times
  * round up to multiples of it, as S3 rounds to midnight UTC.

@@ -13,6 +13,7 @@
  * (GW_MAX_PARTS + 1 entries, 1.4 MB) and Complete's keep list: malloc'd and freed when the worker
  * is done, since the pool would hold them until the answer has gone.
  */
+#include "gateway/gw_lifecycle.h"
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
@@ -141,6 +142,8 @@ static void upload_part_work(gw_ctx_t *ctx)
     }
     if (gw_bucket_authorize(ctx) != 0 || gw_upload_load(ctx, &u) != 0)
         return;
+    if (!copy && gw_object_lock_check_part(ctx, &u.rec) != 0)
+        goto done;
     if (copy) {
         h2o_iovec_t sb, sk, range_hdr = gw_header(ctx, "x-amz-copy-source-range");
         s3_range_t range = {0};
@@ -334,7 +337,7 @@ static int complete_again(gw_ctx_t *ctx, const s3_xml_complete_t *list)
         goto done;
     ctx->error = S3_OK;
     ctx->error_message = NULL;
-    gw_version_headers(ctx, gw_bucket_versioning(ctx), r);
+    gw_version_header_written(ctx, r);
     complete_result(ctx, etag, NULL);
     answered = 1;
 done:
@@ -483,7 +486,8 @@ static void complete_work(gw_ctx_t *ctx)
         goto done;
     }
 
-    gw_version_headers(ctx, versioning, &r);
+    gw_version_header_written(ctx, &r);
+    gw_lifecycle_expiration_header(ctx, &r); /* as PutObject's answer: S3 sends it here too */
     complete_result(ctx, etag, &checksum);
 
 done:

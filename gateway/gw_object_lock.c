@@ -20,6 +20,8 @@
 #define MSG_NO_LOCK_WRITE "Bucket is missing ObjectLockConfiguration"
 #define MSG_MISSING_MD5                                                                                                \
     "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+#define MSG_MISSING_PART_MD5                                                                                           \
+    "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests with Object Lock parameters"
 #define MSG_SUSPEND "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
 
 #define CACHE_SLOTS  256
@@ -236,6 +238,18 @@ static int has_integrity_header(const gw_ctx_t *ctx)
             return 1;
     }
     return 0;
+}
+
+int gw_object_lock_check_part(gw_ctx_t *ctx, const meta_upload_t *u)
+{
+    meta_bytes_t v;
+    /* the upload holds the lock its object gets, so a part of it is a write with lock parameters */
+    if (u->attrs.len == 0 || has_integrity_header(ctx) ||
+        (meta_attr_get(u->attrs, META_ATTR_RETENTION, &v) != 1 &&
+         meta_attr_get(u->attrs, META_ATTR_LEGAL_HOLD, &v) != 1))
+        return 0;
+    gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_MISSING_PART_MD5);
+    return -1;
 }
 
 static void set_detail(gw_ctx_t *ctx, const s3_error_detail_t *why)

@@ -56,6 +56,11 @@ void gw_object_lock_forget(h2o_iovec_t bucket);
  * 0, or sets the S3 error and returns non-zero. After gw_bucket_authorize; blocking. */
 int gw_object_lock_new_version(gw_ctx_t *ctx, int with_body, meta_object_t *rec, meta_buf_t *buf);
 
+/* UploadPart with a body into upload u: when the object will get a retention or a legal hold
+ * (asked at CreateMultipartUpload, or the bucket's default retention then), S3 requires the part's
+ * Content-MD5 or an x-amz-checksum-* as for PutObject. 0, or sets the S3 error and returns -1. */
+int gw_object_lock_check_part(gw_ctx_t *ctx, const meta_upload_t *u);
+
 /* Before a version is deleted for good on behalf of ctx (DeleteObject and DeleteObjects with a
  * version id): 0 when rec may go; GW_ELOCKED when its lock forbids it (the governance bypass is
  * taken from the request's x-amz-bypass-governance-retention and the user's permission on key).

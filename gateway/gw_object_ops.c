@@ -238,7 +238,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     char quoted[48];
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     gw_add_header_str(ctx, "etag", quoted);
-    gw_version_headers(ctx, versioning, r);
+    gw_version_header_written(ctx, r);
     gw_lifecycle_expiration_header(ctx, r);
     if (checksum != NULL)
         gw_checksum_echo(ctx, checksum, 1);
@@ -448,6 +448,8 @@ static void delete_objects_work(gw_ctx_t *ctx)
         if (err != S3_OK) {
             s3_xml_open(&w, "Error");
             s3_xml_element(&w, "Key", o->key);
+            if (o->version_id.base != NULL) /* S3 names the version it refused */
+                s3_xml_element(&w, "VersionId", o->version_id);
             s3_xml_element_str(&w, "Code", s3_error_info(err)->code);
             s3_xml_element_str(&w, "Message", message != NULL ? message : s3_error_info(err)->message);
             s3_xml_close(&w, "Error");

@@ -108,6 +108,16 @@ void gw_version_headers(gw_ctx_t *ctx, uint32_t versioning, const meta_object_t 
     gw_add_header_str(ctx, "x-amz-version-id", text);
 }
 
+void gw_version_header_written(gw_ctx_t *ctx, const meta_object_t *r)
+{
+    char text[GW_VERSION_ID_MAX];
+
+    if (memcmp(r->vid, null_vid, META_ID_LEN) == 0)
+        return;
+    gw_version_id_format(r->vid, text);
+    gw_add_header_str(ctx, "x-amz-version-id", text);
+}
+
 /* ---------------------------------------------------------------- Get/PutBucketVersioning */
 
 static void get_versioning_work(gw_ctx_t *ctx)

@@ -31,6 +31,8 @@ typedef struct {
     int has_newer;
     size_t transitions; /* Transition and NoncurrentVersionTransition elements */
     int has_transition, has_noncurrent_transition;
+    int transition_date_off_midnight; /* a Transition's Date is not a midnight UTC */
+    int transition_days_negative;     /* a Transition's Days or NoncurrentDays is below 0 */
 } given_t;
 
 /* ---- reading the shape ---- */
@@ -165,6 +167,39 @@ static int read_expiration(const s3_xml_node_t *e, given_t *g)
     return 0;
 }
 
+/* The shape and values of the Transition and NoncurrentVersionTransition elements, read only to
+ * be checked as S3 checks them (a bad one is its own error, not the NotImplemented every
+ * transition gets): -1 when malformed. */
+static int read_transitions(const s3_xml_node_t *node, given_t *g)
+{
+    for (const s3_xml_node_t *t = node->first; t != NULL; t = t->next) {
+        int current = s3_xml_is(t, "Transition");
+        if (!current && !s3_xml_is(t, "NoncurrentVersionTransition"))
+            continue;
+        const s3_xml_node_t *days, *date, *sc;
+        int64_t v, when;
+        if (leaf(t, current ? "Days" : "NoncurrentDays", &days) != 0 || leaf(t, "StorageClass", &sc) != 0 ||
+            (current ? leaf(t, "Date", &date) : 0) != 0)
+            return -1;
+        if (!current)
+            date = NULL;
+        if (sc == NULL || (days != NULL) + (date != NULL) != 1)
+            return -1;
+        if (days != NULL) {
+            if (int_child(t, current ? "Days" : "NoncurrentDays", &v) != 0)
+                return -1;
+            if (v < 0)
+                g->transition_days_negative = 1;
+        } else {
+            if (s3_xml_parse_iso8601(date->text, &when) != 0)
+                return -1;
+            if (when % DAY_NS != 0)
+                g->transition_date_off_midnight = 1;
+        }
+    }
+    return 0;
+}
+
 static int read_rule(h2o_mem_pool_t *pool, const s3_xml_node_t *node, given_t *g)
 {
     const s3_xml_node_t *id, *status, *prefix, *filter, *e, *nc, *abort;
@@ -222,7 +257,7 @@ static int read_rule(h2o_mem_pool_t *pool, const s3_xml_node_t *node, given_t *g
     g->has_transition = s3_xml_count(node, "Transition") != 0;
     g->has_noncurrent_transition = s3_xml_count(node, "NoncurrentVersionTransition") != 0;
     g->transitions = s3_xml_count(node, "Transition") + s3_xml_count(node, "NoncurrentVersionTransition");
-    return 0;
+    return read_transitions(node, g);
 }
 
 /* ---- checking the values ---- */
@@ -270,6 +305,10 @@ static int check_rule(given_t *g, int v2, s3_error_detail_t *why)
         if (into != 0)
             return s3_error_detail_set(why, S3_ERR_INVALID_ARGUMENT, "'Date' must be at midnight GMT");
     }
+    if (g->transition_date_off_midnight)
+        return s3_error_detail_set(why, S3_ERR_INVALID_ARGUMENT, "'Date' must be at midnight GMT");
+    if (g->transition_days_negative)
+        return s3_error_detail_set(why, S3_ERR_INVALID_ARGUMENT, "'Days' in Transition action must be nonnegative");
     if (r->has_noncurrent) {
         if (g->noncurrent_days <= 0)
             return s3_error_detail_set(why, S3_ERR_INVALID_ARGUMENT,

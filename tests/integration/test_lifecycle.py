@@ -211,6 +211,74 @@ def test_expiration_header_on_put_head_and_get(s3, bucket):
     assert "x-amz-expiration" not in s3.head_object(Bucket=bucket, Key="tmp/a")["ResponseMetadata"]["HTTPHeaders"]
 
 
+def test_expiration_header_weighs_tag_filters(s3, bucket):
+    put_rules(s3, bucket, {"ID": "tagged", "Status": "Enabled", "Filter": {"Tag": {"Key": "tmp", "Value": "1"}},
+                           "Expiration": {"Days": 1}},
+              {"ID": "both", "Status": "Enabled", "Expiration": {"Days": 3}, "Filter": {"And": {
+                  "Prefix": "two/", "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}}})
+    # the tag the rule names, among others: the rule's header, from PutObject on
+    put = s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="other=z&tmp=1")
+    assert parse_expiration(put["Expiration"])[1] == "tagged"
+    assert parse_expiration(s3.head_object(Bucket=bucket, Key="k")["Expiration"])[1] == "tagged"
+    # no tags, then tags given afterwards by PutObjectTagging
+    assert "Expiration" not in s3.put_object(Bucket=bucket, Key="later", Body=b"x")
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="later")
+    s3.put_object_tagging(Bucket=bucket, Key="later", Tagging={"TagSet": [{"Key": "tmp", "Value": "1"}]})
+    assert parse_expiration(s3.get_object(Bucket=bucket, Key="later")["Expiration"])[1] == "tagged"
+    # the tag with another value
+    s3.put_object(Bucket=bucket, Key="other", Body=b"x", Tagging="tmp=2")
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="other")
+    # And: every tag of the rule with its value, and the prefix
+    s3.put_object(Bucket=bucket, Key="two/yes", Body=b"x", Tagging="a=1&b=2")
+    s3.put_object(Bucket=bucket, Key="two/no", Body=b"x", Tagging="a=1&b=3")
+    s3.put_object(Bucket=bucket, Key="elsewhere", Body=b"x", Tagging="a=1&b=2")
+    assert parse_expiration(s3.head_object(Bucket=bucket, Key="two/yes")["Expiration"])[1] == "both"
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="two/no")
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="elsewhere")
+
+
+def test_expiration_header_only_for_current_version_expiration(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["VersionId"]
+    new = s3.put_object(Bucket=bucket, Key="k", Body=b"new")["VersionId"]
+    # rules that never expire a current version give no header, on any version
+    put_rules(s3, bucket, {"ID": "noncurrent", "Status": "Enabled", "Filter": {},
+                           "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+              {"ID": "markers", "Status": "Enabled", "Filter": {"Prefix": ""},
+               "Expiration": {"ExpiredObjectDeleteMarker": True}})
+    for vid in (None, old, new):
+        kw = {"VersionId": vid} if vid else {}
+        assert "Expiration" not in s3.head_object(Bucket=bucket, Key="k", **kw)
+    # an Expiration by days: the current version, asked without a version id, and the writes
+    put_rules(s3, bucket, {"ID": "days", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 2}})
+    assert parse_expiration(s3.head_object(Bucket=bucket, Key="k")["Expiration"])[1] == "days"
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="k", VersionId=new)
+    assert "Expiration" not in s3.get_object(Bucket=bucket, Key="k", VersionId=old)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=b"m")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert parse_expiration(done["Expiration"])[1] == "days"
+    copy = s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"})
+    assert parse_expiration(copy["Expiration"])[1] == "days"
+
+
+def test_transition_values_checked_before_not_implemented(s3, bucket):
+    put = s3.put_bucket_lifecycle_configuration
+    # boto3 sends a Date of "20220927" as that many seconds after 1970: no midnight
+    r = expect_error("InvalidArgument", 400, put, Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "r", "Status": "Enabled", "Prefix": "t/", "Expiration": {"Date": "2030-09-27"},
+         "Transitions": [{"Date": "20220927", "StorageClass": "GLACIER"}]}]})
+    assert r["Error"]["Message"] == "'Date' must be at midnight GMT"
+    r = expect_error("InvalidArgument", 400, put, Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "r", "Status": "Enabled", "Filter": {}, "Transitions": [{"Days": -1, "StorageClass": "GLACIER"}]}]})
+    assert r["Error"]["Message"] == "'Days' in Transition action must be nonnegative"
+    # a well-formed transition is still refused as not built, and nothing is stored
+    expect_error("NotImplemented", 501, put, Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "r", "Status": "Enabled", "Filter": {}, "Transitions": [{"Date": "2030-09-27", "StorageClass": "GLACIER"}]}]})
+    expect_error("NoSuchLifecycleConfiguration", 404, s3.get_bucket_lifecycle_configuration, Bucket=bucket)
+
+
 # ---------------------------------------------------------------- the worker
 
 

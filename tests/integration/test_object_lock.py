@@ -210,6 +210,59 @@ def test_copy_and_multipart_take_lock_headers(s3, lbucket):
     assert body_of(s3, lbucket, "copy", cvid) == b"source"
 
 
+def test_upload_part_of_a_locked_upload_needs_md5_or_checksum(gateway, s3, lbucket):
+    """S3 asks an UploadPart the integrity header it asks a PutObject with lock parameters; boto3
+    always adds Content-MD5, so the parts go as raw requests (a signed payload hash is not enough)."""
+    def put_part(key, upload, number, body, headers=None):
+        return yc_raw.request(gateway, "PUT", "/%s/%s" % (lbucket, key),
+                              query="partNumber=%d&uploadId=%s" % (number, upload), body=body, headers=headers or {})
+
+    locked = s3.create_multipart_upload(Bucket=lbucket, Key="mp", ObjectLockMode="GOVERNANCE",
+                                        ObjectLockRetainUntilDate=future(3600))["UploadId"]
+    r = put_part("mp", locked, 1, b"p" * 100)
+    assert r.status == 400 and r.error()["Code"] == "InvalidRequest"
+    assert r.error()["Message"] == ("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests "
+                                    "with Object Lock parameters")
+    assert put_part("mp", locked, 1, b"p" * 100, {"Content-MD5": yc_raw.md5_b64(b"p" * 100)}).status == 200
+    assert put_part("mp", locked, 2, b"q" * 100, {"x-amz-checksum-crc32": yc_raw.crc32_b64(b"q" * 100)}).status == 200
+    parts = s3.list_parts(Bucket=lbucket, Key="mp", UploadId=locked)["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1, 2]
+    # a legal hold alone is a lock parameter too
+    held = s3.create_multipart_upload(Bucket=lbucket, Key="held", ObjectLockLegalHoldStatus="ON")["UploadId"]
+    assert put_part("held", held, 1, b"h").status == 400
+    # an upload whose object gets no lock takes parts without
+    free = s3.create_multipart_upload(Bucket=lbucket, Key="free")["UploadId"]
+    assert put_part("free", free, 1, b"f").status == 200
+    # the bucket's default retention at CreateMultipartUpload counts as the object's lock
+    s3.put_object_lock_configuration(Bucket=lbucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    defaulted = s3.create_multipart_upload(Bucket=lbucket, Key="defaulted")["UploadId"]
+    assert put_part("defaulted", defaulted, 1, b"d").status == 400
+    assert put_part("defaulted", defaulted, 1, b"d", {"Content-MD5": yc_raw.md5_b64(b"d")}).status == 200
+    # and so it does for a PutObject without lock headers
+    r = yc_raw.request(gateway, "PUT", "/%s/plain" % lbucket, body=b"x")
+    assert r.status == 400 and r.error()["Message"].endswith("for Put Object requests with Object Lock parameters")
+
+
+def test_multipart_default_retention_counts_from_initiation(s3, lbucket):
+    """S3 counts a default retention from the version's creation, which for a multipart upload is
+    its initiation: a slow upload is not protected for longer than the period."""
+    s3.put_object_lock_configuration(Bucket=lbucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    up = s3.create_multipart_upload(Bucket=lbucket, Key="slow")["UploadId"]
+    initiated = [u for u in s3.list_multipart_uploads(Bucket=lbucket)["Uploads"] if u["UploadId"] == up][0]["Initiated"]
+    time.sleep(3)
+    part = s3.upload_part(Bucket=lbucket, Key="slow", UploadId=up, PartNumber=1, Body=b"s" * 10)
+    vid = s3.complete_multipart_upload(Bucket=lbucket, Key="slow", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})["VersionId"]
+    completed = datetime.datetime.now(datetime.timezone.utc)
+    r = s3.get_object_retention(Bucket=lbucket, Key="slow", VersionId=vid)["Retention"]
+    assert r["Mode"] == "GOVERNANCE"
+    assert abs(r["RetainUntilDate"] - (initiated + datetime.timedelta(days=1))) < datetime.timedelta(seconds=1.5)
+    assert r["RetainUntilDate"] < completed + datetime.timedelta(days=1) - datetime.timedelta(seconds=1.5)
+    expect_error("AccessDenied", 403, s3.delete_object, Bucket=lbucket, Key="slow", VersionId=vid)
+
+
 # ---------------------------------------------------------------- changing retention
 
 
@@ -314,7 +367,9 @@ def test_delete_objects_refuses_locked_versions_per_key(s3, lbucket):
     r = s3.delete_objects(Bucket=lbucket, Delete={"Objects": [{"Key": "x", "VersionId": locked},
                                                               {"Key": "y", "VersionId": free},
                                                               {"Key": "z"}]})
-    assert [(e["Key"], e["Code"], e["Message"]) for e in r["Errors"]] == [("x", "AccessDenied", LOCKED)]
+    # the refused entry names the version it refused, as S3
+    assert [(e["Key"], e["VersionId"], e["Code"], e["Message"]) for e in r["Errors"]] == [
+        ("x", locked, "AccessDenied", LOCKED)]
     assert sorted(d["Key"] for d in r["Deleted"]) == ["y", "z"]
     assert body_of(s3, lbucket, "x", locked) == b"locked x"
     expect_error("NoSuchVersion", 404, s3.get_object, Bucket=lbucket, Key="y", VersionId=free)

@@ -120,8 +120,9 @@ def test_delete_with_version_id_removes_it_when_given(s3, vbucket):
 def test_suspended_put_replaces_null_version_and_keeps_others(s3, vbucket):
     v1 = s3.put_object(Bucket=vbucket, Key="k", Body=b"versioned")["VersionId"]
     s3.put_bucket_versioning(Bucket=vbucket, VersioningConfiguration={"Status": "Suspended"})
-    assert s3.put_object(Bucket=vbucket, Key="k", Body=b"null-1")["VersionId"] == "null"
-    assert s3.put_object(Bucket=vbucket, Key="k", Body=b"null-2")["VersionId"] == "null"
+    # the write of a null version answers no version id, as S3 (reads name it "null")
+    assert "VersionId" not in s3.put_object(Bucket=vbucket, Key="k", Body=b"null-1")
+    assert "VersionId" not in s3.put_object(Bucket=vbucket, Key="k", Body=b"null-2")
     got = s3.get_object(Bucket=vbucket, Key="k")
     assert got["Body"].read() == b"null-2" and got["VersionId"] == "null"
     assert s3.get_object(Bucket=vbucket, Key="k", VersionId="null")["Body"].read() == b"null-2"
@@ -130,6 +131,33 @@ def test_suspended_put_replaces_null_version_and_keeps_others(s3, vbucket):
     d = s3.delete_object(Bucket=vbucket, Key="k")
     assert d["DeleteMarker"] is True and d["VersionId"] == "null"
     assert s3.get_object(Bucket=vbucket, Key="k", VersionId=v1)["Body"].read() == b"versioned"
+
+
+def test_writes_in_suspended_bucket_answer_no_version_id(gateway, s3, vbucket, tmp_path):
+    enabled = s3.put_object(Bucket=vbucket, Key="src", Body=b"source")["VersionId"]
+    s3.put_bucket_versioning(Bucket=vbucket, VersioningConfiguration={"Status": "Suspended"})
+    copy = s3.copy_object(Bucket=vbucket, Key="copy", CopySource={"Bucket": vbucket, "Key": "src"})
+    assert "VersionId" not in copy and copy["CopySourceVersionId"] == enabled
+    up = s3.create_multipart_upload(Bucket=vbucket, Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket=vbucket, Key="mp", UploadId=up, PartNumber=1, Body=b"m" * 100)
+    done = s3.complete_multipart_upload(Bucket=vbucket, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert "VersionId" not in done
+    for key in ("copy", "mp"):
+        assert s3.head_object(Bucket=vbucket, Key=key)["VersionId"] == "null"
+    # the AWS CLI prints no VersionId for such a write
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "AWS_ACCESS_KEY_ID": gateway.access_key, "AWS_SECRET_ACCESS_KEY": gateway.secret_key,
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(["aws", "--endpoint-url", gateway.endpoint, "s3api", "put-object", "--bucket", vbucket,
+                          "--key", "cli", "--output", "json"], env=env, capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "VersionId" not in json.loads(out.stdout)
+    # enabled again: every write names its version, and the listing shows that id
+    s3.put_bucket_versioning(Bucket=vbucket, VersioningConfiguration={"Status": "Enabled"})
+    vid = s3.copy_object(Bucket=vbucket, Key="copy", CopySource={"Bucket": vbucket, "Key": "src"})["VersionId"]
+    listed = s3.list_object_versions(Bucket=vbucket, Prefix="copy")["Versions"]
+    assert [(v["VersionId"], v["IsLatest"]) for v in listed] == [(vid, True), ("null", False)]
 
 
 def test_unversioned_bucket_shows_no_version_ids(s3, bucket):

@@ -470,6 +470,32 @@ TEST(test_lifecycle_first_fault_in_s3_order_answers)
                   "storage class."));
 }
 
+TEST(test_lifecycle_transition_values_checked_before_not_implemented)
+{
+    /* a Date that is no midnight UTC (boto3 sends "20220927" as that many seconds after 1970) */
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Date>1970-08-23T03:28:47Z</Date>"
+                  "<StorageClass>GLACIER</StorageClass></Transition></Rule>",
+                  S3_ERR_INVALID_ARGUMENT, "'Date' must be at midnight GMT"));
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Days>-1</Days>"
+                  "<StorageClass>GLACIER</StorageClass></Transition></Rule>",
+                  S3_ERR_INVALID_ARGUMENT, "'Days' in Transition action must be nonnegative"));
+    /* shape: no StorageClass, Days and Date together, a Date that is no date */
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Days>1</Days></Transition></Rule>",
+                  S3_ERR_MALFORMED_XML, NULL));
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Days>1</Days><Date>2030-01-01T00:00:00Z"
+                  "</Date><StorageClass>GLACIER</StorageClass></Transition></Rule>",
+                  S3_ERR_MALFORMED_XML, NULL));
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Date>20220927</Date>"
+                  "<StorageClass>GLACIER</StorageClass></Transition></Rule>",
+                  S3_ERR_MALFORMED_XML, NULL));
+    /* a well-formed one at midnight is still not implemented */
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Date>2030-01-01T00:00:00Z</Date>"
+                  "<StorageClass>GLACIER</StorageClass></Transition></Rule>",
+                  S3_ERR_NOT_IMPLEMENTED,
+                  "Transition and NoncurrentVersionTransition actions are not implemented: this server keeps one "
+                  "storage class."));
+}
+
 TEST(test_lifecycle_assign_ids_as_s3_makes_them)
 {
     s3_lifecycle_config_t *c =
@@ -804,6 +830,7 @@ int main(void)
 {
     h2o_mem_init_pool(&pool);
     RUN(test_lifecycle_api_example_with_transition_is_not_implemented);
+    RUN(test_lifecycle_transition_values_checked_before_not_implemented);
     RUN(test_lifecycle_user_guide_examples_parse_and_serialize);
     RUN(test_lifecycle_v1_rule_prefix_and_empty_filter_round_trip);
     RUN(test_lifecycle_shape_faults_are_malformed_xml);
