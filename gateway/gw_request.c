@@ -571,6 +571,11 @@ static void send_error(gw_ctx_t *ctx)
         snprintf(after, sizeof(after), "%u", ctx->env->admit != NULL ? gw_admit_retry_after(ctx->env->admit) : 1u);
         gw_add_header_str(ctx, "retry-after", after);
     }
+    /* a body that did not match its digest may not have been framed as declared either (a
+     * Content-Length shorter than what was sent): what follows it is no request to serve, and a
+     * retried request must start on a clean connection */
+    if (ctx->error == S3_ERR_BAD_DIGEST)
+        gw_add_header_str(ctx, "connection", "close");
     req->res_content_length = UINT64_MAX;
     send_body(ctx, info->status, "application/xml", xml);
 }
