@@ -1,0 +1,173 @@
+"""Object and bucket basics as S3 answers them, where clients send what the common paths do not:
+listing encodings and tokens, bucket-name edges, odd Expect values, SigV2 dates, and a body
+shorter than the bytes sent. One test per behaviour, through boto3 or hand-made requests.
+"""
+import socket
+import urllib.parse
+
+import botocore
+import pytest
+from botocore.exceptions import ClientError
+
+import yc_raw
+from conftest import make_client, unique_bucket_name
+
+
+def put_keys(s3, bucket, keys):
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=k.encode())
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(ClientError) as e:
+        call(*args, **kwargs)
+    return e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]
+
+
+def with_headers(client, operation, headers):
+    """The client adds headers (before signing) to every call of operation."""
+    client.meta.events.register("before-call.s3." + operation,
+                                lambda **kw: kw["params"]["headers"].update(headers))
+    return client
+
+
+# ---------------------------------------------------------------- listing
+
+ENCODED = ["foo+1/bar", "foo/bar/xyzzy", "quux ab/thud", "asdf+b"]
+
+
+def test_list_v1_url_encoding_sends_space_as_percent_20(s3, bucket):
+    put_keys(s3, bucket, ENCODED)
+    r = s3.list_objects(Bucket=bucket, Delimiter="/", EncodingType="url")
+    assert [o["Key"] for o in r["Contents"]] == ["asdf%2Bb"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["foo%2B1/", "foo/", "quux%20ab/"]
+
+
+def test_list_v2_url_encoding_sends_space_as_percent_20(s3, bucket):
+    put_keys(s3, bucket, ENCODED)
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/", EncodingType="url")
+    assert r["Delimiter"] == "/"
+    assert [o["Key"] for o in r["Contents"]] == ["asdf%2Bb"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["foo%2B1/", "foo/", "quux%20ab/"]
+
+
+def test_list_with_sdk_decoding_gives_keys_with_spaces_and_plus_back(s3, bucket):
+    # boto3 asks for encoding-type=url on its own and decodes the answer
+    put_keys(s3, bucket, ENCODED)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == sorted(ENCODED)
+    r = s3.list_objects(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["foo+1/", "foo/", "quux ab/"]
+
+
+def test_list_v1_echoes_prefix_unencoded_under_url_encoding(gateway, s3, bucket):
+    put_keys(s3, bucket, ["a b/c"])
+    r = yc_raw.request(gateway, "GET", "/" + bucket, "encoding-type=url&prefix=a%20b%2F")
+    assert r.status == 200
+    text = r.body.decode()
+    assert "<Prefix>a b/</Prefix>" in text and "<Key>a%20b/c</Key>" in text
+    # v2 encodes it, and boto3 decodes it there
+    r = yc_raw.request(gateway, "GET", "/" + bucket, "encoding-type=url&list-type=2&prefix=a%20b%2F")
+    assert "<Prefix>a%20b/</Prefix>" in r.body.decode()
+
+
+def test_list_v1_with_newline_prefix_through_boto3(s3, bucket):
+    put_keys(s3, bucket, ["foo/bar", "quux"])
+    r = s3.list_objects(Bucket=bucket, Prefix="\x0a")
+    assert r["Prefix"] == "\x0a" and "Contents" not in r
+
+
+def test_list_v2_empty_continuation_token_lists_from_the_start(s3, bucket):
+    keys = ["bar", "baz", "foo", "quxx"]
+    put_keys(s3, bucket, keys)
+    r = s3.list_objects_v2(Bucket=bucket, ContinuationToken="")
+    assert r["ContinuationToken"] == ""
+    assert r["IsTruncated"] is False
+    assert [o["Key"] for o in r["Contents"]] == keys
+
+
+def test_list_v2_continuation_token_with_start_after_is_echoed(s3, bucket):
+    put_keys(s3, bucket, ["bar", "baz", "foo", "quxx"])
+    token = s3.list_objects_v2(Bucket=bucket, StartAfter="bar", MaxKeys=1)["NextContinuationToken"]
+    r = s3.list_objects_v2(Bucket=bucket, StartAfter="bar", ContinuationToken=token)
+    assert r["ContinuationToken"] == token and r["StartAfter"] == "bar"
+    assert [o["Key"] for o in r["Contents"]] == ["foo", "quxx"]
+
+
+def test_list_versions_paged_after_common_prefixes(s3, bucket):
+    # the merge shared by both listings: current keys and versions agree on the same bucket
+    put_keys(s3, bucket, ["a/1", "a/2", "b", "c/1", "d"])
+    v1 = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    vs = s3.list_object_versions(Bucket=bucket, Delimiter="/")
+    assert [o["Key"] for o in v1["Contents"]] == [v["Key"] for v in vs["Versions"]] == ["b", "d"]
+    assert [p["Prefix"] for p in v1["CommonPrefixes"]] == [p["Prefix"] for p in vs["CommonPrefixes"]] == ["a/", "c/"]
+
+
+# ---------------------------------------------------------------- bucket names
+
+@pytest.mark.parametrize("name", ["foo.-bar", "foo-.bar"])
+def test_create_bucket_with_dash_next_to_dot_is_invalid(s3, name):
+    assert error_of(s3.create_bucket, Bucket=name + "-" + unique_bucket_name("x")[-6:]) == (400, "InvalidBucketName")
+
+
+# ---------------------------------------------------------------- Expect
+
+@pytest.mark.parametrize("expect", ["", "200"])
+def test_put_object_with_other_expect_value_succeeds(gateway, s3, bucket, expect):
+    r = yc_raw.request(gateway, "PUT", "/%s/foo" % bucket, headers={"Expect": expect}, body=b"bar")
+    assert r.status == 200
+    assert s3.get_object(Bucket=bucket, Key="foo")["Body"].read() == b"bar"
+
+
+def test_create_bucket_with_empty_expect_succeeds(gateway, s3):
+    name = unique_bucket_name()
+    with_headers(gateway.client(), "CreateBucket", {"Expect": ""}).create_bucket(Bucket=name)
+    try:
+        assert s3.head_bucket(Bucket=name)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        s3.delete_bucket(Bucket=name)
+
+
+# ---------------------------------------------------------------- SigV2 dates and short bodies
+
+def v2_client(gateway, **config):
+    return make_client(gateway.endpoint, gateway.access_key, gateway.secret_key, signature_version="s3", **config)
+
+
+def test_sigv2_date_before_1970_is_access_denied(gateway, bucket):
+    client = with_headers(v2_client(gateway), "PutObject", {"x-amz-date": "Tue, 07 Jul 1950 21:53:04 GMT"})
+    assert error_of(client.put_object, Bucket=bucket, Key="foo", Body=b"bar") == (403, "AccessDenied")
+
+
+def test_sigv2_date_in_the_past_is_too_skewed(gateway, bucket):
+    client = with_headers(v2_client(gateway), "PutObject", {"x-amz-date": "Tue, 07 Jul 2010 21:53:04 GMT"})
+    assert error_of(client.put_object, Bucket=bucket, Key="foo", Body=b"bar") == (403, "RequestTimeTooSkewed")
+
+
+def test_content_length_shorter_than_body_is_bad_digest_after_retries(gateway, bucket):
+    # the SDK retries a BadDigest: each attempt must meet a clean connection, not the bytes the
+    # previous one sent past its Content-Length
+    client = with_headers(v2_client(gateway, retries={"max_attempts": 3, "mode": "legacy"}), "PutObject",
+                          {"Content-Length": "2"})
+    assert error_of(client.put_object, Bucket=bucket, Key="foo", Body=b"bar") == (400, "BadDigest")
+
+
+def test_bad_digest_answer_closes_the_connection(gateway, bucket):
+    req = yc_raw.sign(gateway, "PUT", "/%s/foo" % bucket, headers={"Content-MD5": yc_raw.md5_b64(b"bar")},
+                      payload_hash=yc_raw.UNSIGNED_PAYLOAD)
+    head = "PUT /%s/foo HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (bucket, gateway.port)
+    for k, v in req.headers.items():
+        head += "%s: %s\r\n" % (k, v.decode() if isinstance(v, bytes) else v)
+    head += "Content-Length: 2\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as s:
+        s.sendall(head.encode() + b"bar")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break  # closed by the server after its answer
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 400 Bad Request"
+    assert b"<Code>BadDigest</Code>" in rest
+    assert b"connection: close" in rest.lower()
+    assert rest.count(b"HTTP/1.1") == 0  # the stray byte was not served as a request
