@@ -563,6 +563,7 @@ static void send_error(gw_ctx_t *ctx)
         return;
     }
     ctx->access->error = ctx->error;
+    int status = ctx->error_status ? ctx->error_status : info->status;
     s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
                  h2o_iovec_init(NULL, 0), fields, nfields, &xml);
     if (info->status == 503) {
@@ -577,7 +578,7 @@ static void send_error(gw_ctx_t *ctx)
     if (ctx->error == S3_ERR_BAD_DIGEST)
         gw_add_header_str(ctx, "connection", "close");
     req->res_content_length = UINT64_MAX;
-    send_body(ctx, info->status, "application/xml", xml);
+    send_body(ctx, status, "application/xml", xml);
 }
 
 void gw_respond(gw_ctx_t *ctx)

@@ -231,6 +231,7 @@ struct gw_ctx {
     int status;
     s3_error_t error;
     const char *error_message;        /* NULL: the code's default */
+    int error_status;                 /* 0: the code's status; else what S3 sends for this case */
     s3_error_field_t error_fields[2]; /* extra elements of the error document (Header, ArgumentName...) */
     size_t nerror_fields;
     h2o_iovec_t resp_body;

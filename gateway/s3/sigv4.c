@@ -749,7 +749,7 @@ static int parse_presigned(h2o_iovec_t *raw, h2o_mem_pool_t *pool, s3_auth_t *ou
     set_timestamp(out, t);
     if (memcmp(out->date, out->timestamp, 8) != 0)
         return S3_AUTH_MALFORMED;
-    if (v[QP_EXPIRES].len == 0 || v[QP_EXPIRES].len > 6)
+    if (v[QP_EXPIRES].len == 0 || v[QP_EXPIRES].len > 9)
         return S3_AUTH_MALFORMED;
     for (size_t i = 0; i < v[QP_EXPIRES].len; i++) {
         char ch = v[QP_EXPIRES].base[i];
@@ -757,8 +757,10 @@ static int parse_presigned(h2o_iovec_t *raw, h2o_mem_pool_t *pool, s3_auth_t *ou
             return S3_AUTH_MALFORMED;
         expires = expires * 10 + (ch - '0');
     }
-    if (expires < 1 || expires > S3_SIGV4_MAX_EXPIRES)
+    if (expires < 1)
         return S3_AUTH_MALFORMED;
+    if (expires > S3_SIGV4_MAX_EXPIRES)
+        return S3_AUTH_EXPIRES_TOO_LATE; /* a number, but past the week SigV4 allows */
     out->expires = expires;
     out->payload_mode = S3_PAYLOAD_UNSIGNED;
     out->payload_hash = h2o_iovec_init(H2O_STRLIT("UNSIGNED-PAYLOAD"));

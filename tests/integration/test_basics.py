@@ -3,9 +3,9 @@ listing encodings and tokens, bucket-name edges, odd Expect values, SigV2 dates,
 shorter than the bytes sent. One test per behaviour, through boto3 or hand-made requests.
 """
 import socket
-import urllib.parse
+import urllib.error
+import urllib.request
 
-import botocore
 import pytest
 from botocore.exceptions import ClientError
 
@@ -171,3 +171,16 @@ def test_bad_digest_answer_closes_the_connection(gateway, bucket):
     assert b"<Code>BadDigest</Code>" in rest
     assert b"connection: close" in rest.lower()
     assert rest.count(b"HTTP/1.1") == 0  # the stray byte was not served as a request
+
+
+# ---------------------------------------------------------------- presigned lifetimes
+
+def test_presigned_url_valid_past_a_week_is_refused_with_403(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="foo", Body=b"bar")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "foo"}, ExpiresIn=609901)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(url, timeout=30)
+    assert e.value.code == 403
+    assert b"<Code>AuthorizationQueryParametersError</Code>" in e.value.read()
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "foo"}, ExpiresIn=604800)
+    assert urllib.request.urlopen(url, timeout=30).read() == b"bar"
