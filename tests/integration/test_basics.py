@@ -6,6 +6,7 @@ import socket
 import urllib.error
 import urllib.request
 
+import botocore
 import pytest
 from botocore.exceptions import ClientError
 
@@ -184,3 +185,38 @@ def test_presigned_url_valid_past_a_week_is_refused_with_403(s3, bucket):
     assert b"<Code>AuthorizationQueryParametersError</Code>" in e.value.read()
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "foo"}, ExpiresIn=604800)
     assert urllib.request.urlopen(url, timeout=30).read() == b"bar"
+
+
+# ---------------------------------------------------------------- anonymous reads of what is not there
+
+@pytest.fixture
+def unsigned(gateway):
+    return make_client(gateway.endpoint, "x", "y", signature_version=botocore.UNSIGNED)
+
+
+def acl_bucket(s3, acl):
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_bucket_acl(Bucket=name, ACL=acl)
+    return name
+
+
+def test_anonymous_get_of_missing_key_is_404_when_the_bucket_is_public_read(s3, unsigned):
+    name = acl_bucket(s3, "public-read")
+    try:
+        s3.put_object(Bucket=name, Key="foo", Body=b"bar", ACL="public-read")
+        assert unsigned.get_object(Bucket=name, Key="foo")["Body"].read() == b"bar"
+        s3.delete_object(Bucket=name, Key="foo")
+        # the caller may list the bucket: it learns the key is not there
+        assert error_of(unsigned.get_object, Bucket=name, Key="foo") == (404, "NoSuchKey")
+    finally:
+        s3.delete_bucket(Bucket=name)
+
+
+def test_anonymous_get_of_missing_key_is_403_when_the_bucket_is_private(s3, unsigned):
+    name = acl_bucket(s3, "private")
+    try:
+        assert error_of(unsigned.get_object, Bucket=name, Key="foo") == (403, "AccessDenied")
+    finally:
+        s3.delete_bucket(Bucket=name)
