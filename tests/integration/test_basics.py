@@ -220,3 +220,31 @@ def test_anonymous_get_of_missing_key_is_403_when_the_bucket_is_private(s3, unsi
         assert error_of(unsigned.get_object, Bucket=name, Key="foo") == (403, "AccessDenied")
     finally:
         s3.delete_bucket(Bucket=name)
+
+
+# ---------------------------------------------------------------- DeleteObjects integrity
+
+DELETE_BODY = b"<Delete><Object><Key>gone</Key></Object></Delete>"
+
+
+def test_delete_objects_without_md5_or_checksum_is_refused(gateway, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
+    r = yc_raw.request(gateway, "POST", "/" + bucket, "delete", body=DELETE_BODY)
+    assert r.status == 400 and r.error()["Code"] == "InvalidRequest"
+    assert s3.head_object(Bucket=bucket, Key="gone")["ContentLength"] == 1  # nothing deleted
+
+
+def test_delete_objects_with_crc32_instead_of_md5(gateway, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
+    r = yc_raw.request(gateway, "POST", "/" + bucket, "delete", body=DELETE_BODY,
+                       headers={"x-amz-checksum-crc32": yc_raw.crc32_b64(DELETE_BODY)})
+    assert r.status == 200 and b"<Deleted><Key>gone</Key></Deleted>" in r.body
+    assert error_of(s3.head_object, Bucket=bucket, Key="gone")[0] == 404
+
+
+def test_delete_objects_with_wrong_md5_is_bad_digest(gateway, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
+    r = yc_raw.request(gateway, "POST", "/" + bucket, "delete", body=DELETE_BODY,
+                       headers={"Content-MD5": yc_raw.md5_b64(b"other")})
+    assert r.status == 400 and r.error()["Code"] == "BadDigest"
+    assert s3.head_object(Bucket=bucket, Key="gone")["ContentLength"] == 1
