@@ -248,3 +248,17 @@ def test_delete_objects_with_wrong_md5_is_bad_digest(gateway, s3, bucket):
                        headers={"Content-MD5": yc_raw.md5_b64(b"other")})
     assert r.status == 400 and r.error()["Code"] == "BadDigest"
     assert s3.head_object(Bucket=bucket, Key="gone")["ContentLength"] == 1
+
+
+def test_anonymous_get_with_response_overrides_is_invalid_request(s3, unsigned):
+    name = acl_bucket(s3, "public-read")
+    try:
+        s3.put_object(Bucket=name, Key="foo", Body=b"bar", ACL="public-read")
+        assert error_of(unsigned.get_object, Bucket=name, Key="foo", ResponseContentType="a/b") == \
+            (400, "InvalidRequest")
+        # signed, the same override is honoured; anonymous without one is served
+        assert s3.get_object(Bucket=name, Key="foo", ResponseContentType="a/b")["ContentType"] == "a/b"
+        assert unsigned.get_object(Bucket=name, Key="foo")["Body"].read() == b"bar"
+    finally:
+        s3.delete_object(Bucket=name, Key="foo")
+        s3.delete_bucket(Bucket=name)
