@@ -406,6 +406,9 @@ static s3_error_t auth_error(int ret, const char **message)
     case S3_AUTH_MULTIPLE:
         *message = "Only one auth mechanism allowed";
         return S3_ERR_INVALID_ARGUMENT;
+    case S3_AUTH_EXPIRES_NEGATIVE: /* answered 403 by the caller, as the next */
+        *message = "X-Amz-Expires must be non-negative";
+        return S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR;
     case S3_AUTH_EXPIRES_TOO_LATE: /* answered 403 by the caller, not the code's 400 */
         *message = "Expires must be at most presign_max_expires seconds from now (a week unless configured lower)";
         return S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR;
@@ -534,6 +537,8 @@ static int authenticate(gw_ctx_t *ctx)
         s3_error_t err = auth_error(ret, &message);
         if (err == S3_ERR_AUTHORIZATION_HEADER_MALFORMED && s3_query_has(&ctx->query, "X-Amz-Algorithm"))
             err = S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR;
+        if (ret == S3_AUTH_EXPIRES_NEGATIVE)
+            ctx->error_status = 403;
         gw_fail(ctx, err, message);
         return -1;
     }

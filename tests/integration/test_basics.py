@@ -262,3 +262,26 @@ def test_anonymous_get_with_response_overrides_is_invalid_request(s3, unsigned):
     finally:
         s3.delete_object(Bucket=name, Key="foo")
         s3.delete_bucket(Bucket=name)
+
+
+def presigned_url(gateway, path, expires):
+    """A SigV4 query-signed GET URL with any X-Amz-Expires, 0 and negative ones included (the SDK's
+    own presigner refuses those before sending)."""
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method="GET", url=gateway.endpoint + path)
+    botocore.auth.S3SigV4QueryAuth(Credentials(gateway.access_key, gateway.secret_key), "s3", "us-east-1",
+                                   expires=expires).add_auth(req)
+    return req.url
+
+
+@pytest.mark.parametrize("expires, code", [(0, "AccessDenied"), (-7, "AuthorizationQueryParametersError"),
+                                           (-1000, "AuthorizationQueryParametersError")])
+def test_presigned_url_expiring_now_or_in_the_past_is_403(gateway, s3, bucket, expires, code):
+    s3.put_object(Bucket=bucket, Key="foo", Body=b"bar")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(presigned_url(gateway, "/%s/foo" % bucket, expires), timeout=30)
+    assert e.value.code == 403
+    assert ("<Code>%s</Code>" % code).encode() in e.value.read()
+    assert urllib.request.urlopen(presigned_url(gateway, "/%s/foo" % bucket, 60), timeout=30).read() == b"bar"
