@@ -180,8 +180,8 @@ static int object_acl(gw_ctx_t *ctx, const gw_authz_bucket_t *b, h2o_iovec_t key
 
     if (version.base != NULL && s3_version_id_parse(version, vid) != 0)
         return -1;
-    if ((ret = gw_object_lookup(ctx->cluster, (meta_bytes_t){ns, nslen}, gw_mb(key),
-                                version.base != NULL ? vid : NULL, &o)) != 0)
+    if ((ret = gw_object_lookup(ctx->cluster, (meta_bytes_t){ns, nslen}, gw_mb(key), version.base != NULL ? vid : NULL,
+                                &o)) != 0)
         return ret == GW_ENOENT ? 1 : -1;
     const meta_object_t *rec = gw_object_record(o);
     ret = (rec->flags & META_OBJ_DELETE_MARKER) ? 1 : gw_acl_of_record(rec, out);
