@@ -501,6 +501,16 @@ static int check_presign_lifetime(gw_ctx_t *ctx, const s3_auth_t *auth)
     return -1;
 }
 
+/* An Authorization header of no scheme S3 knows, or a SigV2 one without key:signature: 400
+ * InvalidArgument naming the header, as S3 answers. */
+static void refuse_authorization(gw_ctx_t *ctx, const char *message, h2o_iovec_t value)
+{
+    gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, message);
+    gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("Authorization")));
+    gw_set_error_field(ctx, "ArgumentValue", value);
+    gw_respond(ctx);
+}
+
 /* Authenticates the request; on failure answers it and returns non-zero. */
 static int authenticate(gw_ctx_t *ctx)
 {
@@ -521,7 +531,13 @@ static int authenticate(gw_ctx_t *ctx)
         .num_headers = req->headers.size,
     };
     s3_sigv2_t v2;
+    h2o_iovec_t authz = gw_header(ctx, "authorization");
     if ((ret = s3_sigv2_parse(&sreq, &req->pool, &v2)) != 0) {
+        if (authz.base != NULL && memchr(authz.base, ':', authz.len) == NULL) {
+            /* "AWS <no key:signature>": S3's words for it */
+            refuse_authorization(ctx, "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature", authz);
+            return -1;
+        }
         gw_fail(ctx, S3_ERR_ACCESS_DENIED, "Malformed AWS signature version 2 authentication");
         return -1;
     }
@@ -530,6 +546,11 @@ static int authenticate(gw_ctx_t *ctx)
         return authenticate_v2(ctx, &sreq, &v2);
     }
     if ((ret = s3_auth_parse(&sreq, &req->pool, auth)) != 0) {
+        if (ret == S3_AUTH_UNSUPPORTED && authz.len > 0 && !h2o_memis(authz.base, authz.len > 16 ? 16 : authz.len,
+                                                                     H2O_STRLIT("AWS4-HMAC-SHA256"))) {
+            refuse_authorization(ctx, "Unsupported Authorization Type", authz); /* Bearer, Basic, ... */
+            return -1;
+        }
         if (ret == S3_AUTH_EXPIRES_TOO_LATE) {
             expires_too_late(ctx, S3_SIGV4_MAX_EXPIRES);
             return -1;

@@ -781,6 +781,8 @@ int s3_auth_parse(const s3_request_t *req, h2o_mem_pool_t *pool, s3_auth_t *out)
     memset(raw, 0, sizeof(raw));
     if ((has_authz = find_header(req, "authorization", &authz)) < 0)
         return S3_AUTH_MALFORMED;
+    if (has_authz && iov_trim(authz).len == 0)
+        has_authz = 0; /* an empty Authorization carries no credentials: an anonymous request */
     if (find_header(req, "x-amz-security-token", &token) != 0)
         has_token = 1;
 

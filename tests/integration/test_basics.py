@@ -285,3 +285,29 @@ def test_presigned_url_expiring_now_or_in_the_past_is_403(gateway, s3, bucket, e
     assert e.value.code == 403
     assert ("<Code>%s</Code>" % code).encode() in e.value.read()
     assert urllib.request.urlopen(presigned_url(gateway, "/%s/foo" % bucket, 60), timeout=30).read() == b"bar"
+
+
+# ---------------------------------------------------------------- Authorization oddities
+
+def test_empty_authorization_is_an_anonymous_request(gateway, bucket):
+    r = yc_raw.anonymous(gateway, "PUT", "/%s/foo" % bucket, headers={"Authorization": "", "Content-Length": "3"},
+                         body=b"bar")
+    assert r.status == 403 and r.error()["Code"] == "AccessDenied"
+    r = yc_raw.anonymous(gateway, "PUT", "/" + unique_bucket_name(), headers={"Authorization": ""})
+    assert r.status == 403 and r.error()["Code"] == "AccessDenied"
+
+
+def test_sigv2_authorization_without_key_and_signature_is_invalid_argument(gateway, bucket):
+    r = yc_raw.anonymous(gateway, "PUT", "/%s/foo" % bucket, headers={"Authorization": "AWS HAHAHA"}, body=b"")
+    assert r.status == 400
+    err = r.error()
+    assert err["Code"] == "InvalidArgument" and err["ArgumentName"] == "Authorization"
+    assert err["Message"] == "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature"
+
+
+def test_unknown_authorization_scheme_is_unsupported(gateway, bucket):
+    r = yc_raw.anonymous(gateway, "GET", "/" + bucket, headers={"Authorization": "Bearer abc"})
+    assert r.status == 400
+    err = r.error()
+    assert (err["Code"], err["Message"], err["ArgumentValue"]) == ("InvalidArgument", "Unsupported Authorization Type",
+                                                                   "Bearer abc")

@@ -707,6 +707,20 @@ TEST(test_parse_anonymous_is_kind_none)
     CHECK_EQ_INT(auth.kind, S3_AUTH_KIND_NONE);
 }
 
+TEST(test_parse_empty_authorization_is_kind_none)
+{
+    const char *h[] = {"host", "examplebucket.s3.amazonaws.com", "authorization", " ", NULL};
+    test_req_t t;
+    h2o_mem_pool_t pool;
+    s3_auth_t auth;
+    req_init(&t, "GET", "/test.txt", "", h);
+    h2o_mem_init_pool(&pool);
+    int ret = s3_auth_parse(&t.req, &pool, &auth);
+    h2o_mem_clear_pool(&pool);
+    CHECK_EQ_INT(ret, 0);
+    CHECK_EQ_INT(auth.kind, S3_AUTH_KIND_NONE);
+}
+
 TEST(test_parse_missing_content_sha256_rejected)
 {
     const char *h[] = {"host",
@@ -990,6 +1004,7 @@ int main(void)
     RUN(test_parse_sigv2_unsupported);
     RUN(test_parse_sigv2_presigned_unsupported);
     RUN(test_parse_anonymous_is_kind_none);
+    RUN(test_parse_empty_authorization_is_kind_none);
     RUN(test_parse_missing_content_sha256_rejected);
     RUN(test_parse_bad_content_sha256_rejected);
     RUN(test_parse_content_sha256_modes_recognised);
