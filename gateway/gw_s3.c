@@ -546,8 +546,8 @@ static int authenticate(gw_ctx_t *ctx)
         return authenticate_v2(ctx, &sreq, &v2);
     }
     if ((ret = s3_auth_parse(&sreq, &req->pool, auth)) != 0) {
-        if (ret == S3_AUTH_UNSUPPORTED && authz.len > 0 && !h2o_memis(authz.base, authz.len > 16 ? 16 : authz.len,
-                                                                     H2O_STRLIT("AWS4-HMAC-SHA256"))) {
+        if (ret == S3_AUTH_UNSUPPORTED && authz.len > 0 &&
+            !h2o_memis(authz.base, authz.len > 16 ? 16 : authz.len, H2O_STRLIT("AWS4-HMAC-SHA256"))) {
             refuse_authorization(ctx, "Unsupported Authorization Type", authz); /* Bearer, Basic, ... */
             return -1;
         }
