@@ -33,6 +33,7 @@
  */
 #ifndef YC_GW_REQUEST_H
 #define YC_GW_REQUEST_H
+#include "common/bytes.h"
 #include <h2o.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -204,6 +205,7 @@ struct gw_ctx {
     gw_cluster_t *cluster; /* env->cluster and env->iam, for short */
     struct gw_iam *iam;
     char request_id[17];
+    char host_id[YC_BASE64_LEN(32) + 1]; /* x-amz-id-2 and an error's HostId: a digest of the request id */
     int64_t started_ns;
     gw_access_t *access; /* the access-log record (in the request) */
     gw_hold_t hold;      /* the place in flight, while ctx holds it */

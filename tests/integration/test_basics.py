@@ -311,3 +311,16 @@ def test_unknown_authorization_scheme_is_unsupported(gateway, bucket):
     err = r.error()
     assert (err["Code"], err["Message"], err["ArgumentValue"]) == ("InvalidArgument", "Unsupported Authorization Type",
                                                                    "Bearer abc")
+
+
+# ---------------------------------------------------------------- request ids
+
+def test_error_carries_request_id_and_host_id_in_headers_and_body(gateway, s3, bucket):
+    r = yc_raw.request(gateway, "GET", "/%s/missing" % bucket)
+    assert r.status == 404
+    err = r.error()
+    assert err["RequestId"] == r.headers["x-amz-request-id"]
+    assert err["HostId"] == r.headers["x-amz-id-2"] and len(err["HostId"]) > 16
+    # every answer has both; boto3 reports the second as HostId
+    meta = s3.head_bucket(Bucket=bucket)["ResponseMetadata"]
+    assert meta["RequestId"] and meta["HostId"] and meta["HostId"] != err["HostId"]
