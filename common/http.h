@@ -11,7 +11,7 @@
  * the buffer or the kernel until the previous response is finished):
  *
  *   HEAD ──head complete──▶ REQUEST (the app has the request) ──response finished──┐
- *    ▲  └─bad head: 400/431/501/505/417, or head timeout: 408 ─▶ LINGER ◀─ close ──┤
+ *    ▲  └─bad head: 400/431/501/505, or head timeout: 408 ─▶ LINGER ◀─ close ──────┤
  *    │                                                                            │
  *    ├──────── bytes of the next request already buffered ◀── body fully read ◀───┤
  *   IDLE ◀───── nothing buffered (input buffer released) ◀────────────────────────┤
@@ -49,8 +49,8 @@
  * or header, obs-fold, a bare LF line end, Content-Length and Transfer-Encoding together, a bad
  * or repeated Content-Length, a request without Host (HTTP/1.1) → 400; request line + headers
  * larger than max_head_bytes, or more than max_headers → 431; a Transfer-Encoding other than
- * chunked → 501; an HTTP major version other than 1 → 505; an Expect other than 100-continue →
- * 417. Malformed chunked framing inside a body fails the app's body read (-EBADMSG). Past
+ * chunked → 501; an HTTP major version other than 1 → 505 (an Expect other than 100-continue is
+ * ignored, as S3 does). Malformed chunked framing inside a body fails the app's body read (-EBADMSG). Past
  * max_connections, a new connection is accepted and closed at once rather than left in the
  * backlog: with one SO_REUSEPORT listener per loop the kernel keeps hashing new connections to a
  * full loop's backlog, where they would wait for a timeout, while a connection closed at once is
@@ -174,7 +174,7 @@ typedef struct {
     uint64_t accepted;           /* connections accepted and served */
     uint64_t refused;            /* connections closed at accept: max_connections reached */
     uint64_t requests;           /* requests handed to the app */
-    uint64_t layer_errors;       /* requests refused by the layer itself (400, 408, 417, 431, 501, 505) */
+    uint64_t layer_errors;       /* requests refused by the layer itself (400, 408, 431, 501, 505) */
     uint64_t tls_handshakes;     /* TLS handshakes completed */
     uint64_t tls_failures;       /* TLS handshakes failed or timed out: the connection closed */
     uint64_t h2_connections;     /* connections served as HTTP/2 */

@@ -757,7 +757,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     return 0;
 }
 
-/* The layer's own answer to a request it refuses (431, 417, 400); the app never sees it. */
+/* The layer's own answer to a request it refuses (431, 400); the app never sees it. */
 static void refuse(h2stream_t *s, int status)
 {
     yc_http_server_t *srv = s->conn->srv;
@@ -824,13 +824,9 @@ static void start_request(h2stream_t *s, int end_stream)
         req->content_length = YC_HTTP_LENGTH_UNKNOWN;
         req->chunked = 1;
     }
-    if ((v = yc_http_header(req, "expect")) != NULL) {
-        if (!(v->len == 12 && strncasecmp(v->base, "100-continue", 12) == 0)) {
-            refuse(s, 417);
-            return;
-        }
+    /* other expectations are ignored, as on HTTP/1.1 (http_parse.c) */
+    if ((v = yc_http_header(req, "expect")) != NULL && v->len == 12 && strncasecmp(v->base, "100-continue", 12) == 0)
         req->expect_continue = !end_stream;
-    }
     req->is_head = iv_is(s->method, "HEAD");
     req->secure = c->sock != NULL && c->sock->ssl != NULL;
     req->peer = (const struct sockaddr *)&c->peer;

@@ -112,7 +112,7 @@ typedef struct {
 
 typedef struct {
     size_t head_len; /* bytes of the head, final CRLF included; 0 while incomplete */
-    int status;      /* when refused: the status to answer (400, 417, 431, 501, 505) */
+    int status;      /* when refused: the status to answer (400, 431, 501, 505) */
     h2o_iovec_t method, target;
     int minor_version; /* 0 or 1 (a higher 1.x is served as 1.1) */
     size_t num_headers;

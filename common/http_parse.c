@@ -273,7 +273,7 @@ int yc_http1_parse_head(char *buf, size_t len, size_t last_len, const yc_http1_l
     out->minor_version = minor >= 1 ? 1 : 0;
     out->num_headers = nh;
 
-    unsigned lengths = 0, hosts = 0, te = 0, expect_other = 0, expect_continue = 0;
+    unsigned lengths = 0, hosts = 0, te = 0, expect_continue = 0;
     codings_t codings = {0, 0};
     connection_t conn = {0, 0};
     uint64_t length = 0;
@@ -304,10 +304,10 @@ int yc_http1_parse_head(char *buf, size_t len, size_t last_len, const yc_http1_l
             if (each_token(h->value, on_connection_option, &conn) != 0)
                 return refuse(out, 400);
         } else if (name_is(h, "expect")) {
+            /* other expectations (empty, "200", ...) are ignored, not refused with 417: S3
+             * serves such requests and clients send them */
             if (h->value.len == 12 && strncasecmp(h->value.base, "100-continue", 12) == 0)
                 expect_continue = 1;
-            else
-                expect_other = 1;
         }
     }
     if (hosts > 1 || (out->minor_version == 1 && hosts == 0))
@@ -324,11 +324,8 @@ int yc_http1_parse_head(char *buf, size_t len, size_t last_len, const yc_http1_l
         out->content_length = length;
     }
     /* an HTTP/1.0 client cannot expect 100-continue (RFC 9110 10.1.1: ignore it) */
-    if (out->minor_version == 1) {
-        if (expect_other)
-            return refuse(out, 417);
+    if (out->minor_version == 1)
         out->expect_continue = expect_continue;
-    }
     out->keep_alive = !conn.close && (out->minor_version == 1 || conn.keep_alive);
     return 0;
 }

@@ -167,7 +167,8 @@ static int permission_of(s3_policy_action_t action, int *on_object)
     }
 }
 
-/* The ACL of the version of key the request names. 0, or -1 (no such version: no grant). */
+/* The ACL of the version of key the request names. 0, 1 (no such object or version, or a delete
+ * marker: no grant), or -1 (not read). */
 static int object_acl(gw_ctx_t *ctx, const gw_authz_bucket_t *b, h2o_iovec_t key, s3_acl_t *out)
 {
     char ns[META_NS_MAX + 1];
@@ -179,11 +180,11 @@ static int object_acl(gw_ctx_t *ctx, const gw_authz_bucket_t *b, h2o_iovec_t key
 
     if (version.base != NULL && s3_version_id_parse(version, vid) != 0)
         return -1;
-    if (gw_object_lookup(ctx->cluster, (meta_bytes_t){ns, nslen}, gw_mb(key), version.base != NULL ? vid : NULL, &o) !=
-        0)
-        return -1;
+    if ((ret = gw_object_lookup(ctx->cluster, (meta_bytes_t){ns, nslen}, gw_mb(key), version.base != NULL ? vid : NULL,
+                                &o)) != 0)
+        return ret == GW_ENOENT ? 1 : -1;
     const meta_object_t *rec = gw_object_record(o);
-    ret = (rec->flags & META_OBJ_DELETE_MARKER) ? -1 : gw_acl_of_record(rec, out);
+    ret = (rec->flags & META_OBJ_DELETE_MARKER) ? 1 : gw_acl_of_record(rec, out);
     gw_object_free(o);
     return ret;
 }
@@ -207,6 +208,10 @@ int gw_acl_allows(gw_ctx_t *ctx, const gw_authz_bucket_t *b, const gw_bucket_acc
     if (key.base == NULL)
         return 0;
     acl = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*acl));
-    return object_acl(ctx, b, key, acl) == 0 &&
-           s3_acl_permits(acl, who, (s3_acl_perm_t)perm, a->pab.ignore_public_acls);
+    int ret = object_acl(ctx, b, key, acl);
+    if (ret == 1 && perm == S3_ACL_READ)
+        /* reading what is not there: S3 answers 404 to a caller who may list the bucket (READ on
+         * it), 403 to others, so the lookup after this tells which */
+        return a->acl != NULL && s3_acl_permits(a->acl, who, S3_ACL_READ, a->pab.ignore_public_acls);
+    return ret == 0 && s3_acl_permits(acl, who, (s3_acl_perm_t)perm, a->pab.ignore_public_acls);
 }

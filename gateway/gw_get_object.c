@@ -224,17 +224,35 @@ static void stream_read_next(stream_t *s)
     yc_pool_submit(s->read_pool, &s->job);
 }
 
+/* The response-* parameters S3 honours, and the header each one sets. */
+static const struct {
+    const char *param, *header;
+} overrides[] = {{"response-content-type", "content-type"},
+                 {"response-content-language", "content-language"},
+                 {"response-expires", "expires"},
+                 {"response-cache-control", "cache-control"},
+                 {"response-content-disposition", "content-disposition"},
+                 {"response-content-encoding", "content-encoding"}};
+
+/* S3 honours response-* overrides only for signed requests: an anonymous one is refused (400
+ * InvalidRequest) rather than answered without them. 0, or the error set and -1. */
+static int check_anonymous_overrides(gw_ctx_t *ctx)
+{
+    if (ctx->access_key.base != NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+        if (s3_query_get(&ctx->query, overrides[i].param).base != NULL) {
+            gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
+                         "Request specific response headers cannot be used for anonymous GET requests.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
 {
     char date[S3_HTTP_DATE_LEN + 1], etag[80];
-    static const struct {
-        const char *param, *header;
-    } overrides[] = {{"response-content-type", "content-type"},
-                     {"response-content-language", "content-language"},
-                     {"response-expires", "expires"},
-                     {"response-cache-control", "cache-control"},
-                     {"response-content-disposition", "content-disposition"},
-                     {"response-content-encoding", "content-encoding"}};
     const meta_bytes_t stored[] = {r->content_type,  r->content_language,    r->expires,
                                    r->cache_control, r->content_disposition, r->content_encoding};
 
@@ -348,7 +366,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     int given;
 
     if (gw_version_id_query(ctx, vid, &given) != 0 || parse_get_part_number(ctx, &part_number) != 0 ||
-        gw_bucket_authorize(ctx) != 0)
+        check_anonymous_overrides(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
         return;
     versioning = gw_bucket_versioning(ctx);
     /* a bucket never versioned holds only null versions: vid stays the null vid, and the lookup

@@ -104,6 +104,40 @@ typedef struct {
     gw_list_entry_t entry;
 } item_t;
 
+/* The common prefix key folds into (its length), 0 when it has no delimiter after the prefix. */
+static size_t folded_len(const list_params_t *p, const char *key, size_t len)
+{
+    if (p->delimiter.len == 0)
+        return 0;
+    for (const char *s = key + p->prefix.len, *end = key + len; s + p->delimiter.len <= end; s++)
+        if (memcmp(s, p->delimiter.base, p->delimiter.len) == 0)
+            return (size_t)(s - key) + p->delimiter.len;
+    return 0;
+}
+
+static void seek_past_prefix(gw_lister_t *l, h2o_iovec_t prefix)
+{
+    char seek[META_KEY_MAX + 1];
+    memcpy(seek, prefix.base, prefix.len);
+    seek[prefix.len] = (char)0xff; /* sorts after every key under the prefix: 0xff is never in UTF-8 */
+    gw_lister_seek(l, (meta_bytes_t){seek, prefix.len + 1});
+}
+
+/* The entries, then the common prefixes, of a page: S3 lists them apart, each in its order. */
+static void write_items(gw_ctx_t *ctx, s3_xml_writer_t *w, const list_params_t *p, const item_t *items, size_t nitems)
+{
+    for (size_t i = 0; i < nitems; i++)
+        if (!items[i].is_prefix)
+            write_entry(ctx, w, p, &items[i].entry);
+    for (size_t i = 0; i < nitems; i++) {
+        if (items[i].is_prefix) {
+            s3_xml_open(w, "CommonPrefixes");
+            s3_xml_element(w, "Prefix", enc(ctx, p, items[i].key));
+            s3_xml_close(w, "CommonPrefixes");
+        }
+    }
+}
+
 static void list_work(gw_ctx_t *ctx)
 {
     list_params_t *p = ctx->handler_state;
@@ -137,25 +171,13 @@ static void list_work(gw_ctx_t *ctx)
             if (e.flags & META_OBJ_DELETE_MARKER)
                 continue;
             item_t it = {.key = h2o_iovec_init(e.key, e.key_len)};
-            if (p->delimiter.len > 0) {
-                const char *from = e.key + p->prefix.len, *end = e.key + e.key_len, *hit = NULL;
-                for (const char *s = from; s + p->delimiter.len <= end; s++) {
-                    if (memcmp(s, p->delimiter.base, p->delimiter.len) == 0) {
-                        hit = s;
-                        break;
-                    }
-                }
-                if (hit != NULL) {
-                    it.is_prefix = 1;
-                    it.key = h2o_iovec_init(e.key, (size_t)(hit - e.key) + p->delimiter.len);
-                }
+            size_t fold = folded_len(p, e.key, e.key_len);
+            if (fold > 0) {
+                it.is_prefix = 1;
+                it.key = h2o_iovec_init(e.key, fold);
             }
             if (it.is_prefix && after.base != NULL && cmp_bytes(it.key.base, it.key.len, after.base, after.len) <= 0) {
-                /* the marker is inside this common prefix: it was returned already */
-                char seek[META_KEY_MAX + 1];
-                memcpy(seek, it.key.base, it.key.len);
-                seek[it.key.len] = (char)0xff;
-                gw_lister_seek(l, (meta_bytes_t){seek, it.key.len + 1});
+                seek_past_prefix(l, it.key); /* the marker is inside this common prefix: returned already */
                 continue;
             }
             if (nitems == p->max_keys) {
@@ -165,12 +187,8 @@ static void list_work(gw_ctx_t *ctx)
             it.key = h2o_strdup(pool, it.key.base, it.key.len);
             it.entry = e;
             items[nitems++] = it;
-            if (it.is_prefix) {
-                char seek[META_KEY_MAX + 1];
-                memcpy(seek, it.key.base, it.key.len);
-                seek[it.key.len] = (char)0xff; /* sorts after every key under the prefix: 0xff is never in UTF-8 */
-                gw_lister_seek(l, (meta_bytes_t){seek, it.key.len + 1});
-            }
+            if (it.is_prefix)
+                seek_past_prefix(l, it.key);
         }
         gw_lister_free(l);
         if (ret < 0) {
@@ -184,13 +202,15 @@ static void list_work(gw_ctx_t *ctx)
     s3_xml_declaration(&w);
     s3_xml_open_root(&w, "ListBucketResult");
     s3_xml_element(&w, "Name", ctx->bucket);
-    s3_xml_element(&w, "Prefix", enc(ctx, p, p->prefix));
+    /* v1 sends Prefix as given even under encoding-type=url (SDKs decode it in v2 only) */
+    s3_xml_element(&w, "Prefix", p->kind == LIST_V1 ? p->prefix : enc(ctx, p, p->prefix));
     if (p->kind == LIST_V1)
         s3_xml_element(&w, "Marker", enc(ctx, p, p->marker.base ? p->marker : h2o_iovec_init("", 0)));
     if (p->kind == LIST_V2) {
         s3_xml_element_uint(&w, "KeyCount", nitems);
-        if (p->token.base != NULL)
-            s3_xml_element(&w, "ContinuationToken", s3_query_get(&ctx->query, "continuation-token"));
+        h2o_iovec_t token = s3_query_get(&ctx->query, "continuation-token");
+        if (token.base != NULL)
+            s3_xml_element(&w, "ContinuationToken", token);
         if (p->start_after.base != NULL)
             s3_xml_element(&w, "StartAfter", enc(ctx, p, p->start_after));
     }
@@ -207,38 +227,10 @@ static void list_work(gw_ctx_t *ctx)
         else if (p->kind == LIST_V1 && p->delimiter.len > 0)
             s3_xml_element(&w, "NextMarker", enc(ctx, p, last));
     }
-    for (size_t i = 0; i < nitems; i++)
-        if (!items[i].is_prefix)
-            write_entry(ctx, &w, p, &items[i].entry);
-    for (size_t i = 0; i < nitems; i++) {
-        if (items[i].is_prefix) {
-            s3_xml_open(&w, "CommonPrefixes");
-            s3_xml_element(&w, "Prefix", enc(ctx, p, items[i].key));
-            s3_xml_close(&w, "CommonPrefixes");
-        }
-    }
+    write_items(ctx, &w, p, items, nitems);
     s3_xml_close(&w, "ListBucketResult");
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";
-}
-
-/* The common prefix key folds into (its length), 0 when it has no delimiter after the prefix. */
-static size_t folded_len(const list_params_t *p, const char *key, size_t len)
-{
-    if (p->delimiter.len == 0)
-        return 0;
-    for (const char *s = key + p->prefix.len, *end = key + len; s + p->delimiter.len <= end; s++)
-        if (memcmp(s, p->delimiter.base, p->delimiter.len) == 0)
-            return (size_t)(s - key) + p->delimiter.len;
-    return 0;
-}
-
-static void seek_past_prefix(gw_lister_t *l, h2o_iovec_t prefix)
-{
-    char seek[META_KEY_MAX + 1];
-    memcpy(seek, prefix.base, prefix.len);
-    seek[prefix.len] = (char)0xff; /* sorts after every key under the prefix: 0xff is never in UTF-8 */
-    gw_lister_seek(l, (meta_bytes_t){seek, prefix.len + 1});
 }
 
 static void write_versions_result(gw_ctx_t *ctx, const list_params_t *p, const item_t *items, size_t nitems,
@@ -270,16 +262,7 @@ static void write_versions_result(gw_ctx_t *ctx, const list_params_t *p, const i
         s3_xml_element_str(&w, "EncodingType", "url");
     s3_xml_element_bool(&w, "IsTruncated", truncated);
     /* versions and delete markers in listing order, as S3 interleaves them */
-    for (size_t i = 0; i < nitems; i++)
-        if (!items[i].is_prefix)
-            write_entry(ctx, &w, p, &items[i].entry);
-    for (size_t i = 0; i < nitems; i++) {
-        if (items[i].is_prefix) {
-            s3_xml_open(&w, "CommonPrefixes");
-            s3_xml_element(&w, "Prefix", enc(ctx, p, items[i].key));
-            s3_xml_close(&w, "CommonPrefixes");
-        }
-    }
+    write_items(ctx, &w, p, items, nitems);
     s3_xml_close(&w, "ListVersionsResult");
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";
@@ -401,7 +384,8 @@ static void start_list(gw_ctx_t *ctx, int kind)
     }
     if (kind == LIST_V2) {
         h2o_iovec_t token = s3_query_get(&ctx->query, "continuation-token");
-        if (token.base != NULL && unb64(&ctx->req->pool, token, &p->token) != 0) {
+        /* an empty token starts at the beginning, as S3 does, and is echoed back empty */
+        if (token.base != NULL && token.len > 0 && unb64(&ctx->req->pool, token, &p->token) != 0) {
             gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, "The continuation token provided is incorrect");
             return;
         }

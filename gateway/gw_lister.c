@@ -58,8 +58,10 @@ struct gw_lister {
     cursor_t *cursors;
     size_t ncursors;
     uint32_t k;
-    rec_t *group; /* a versions listing: the records of one key from every drive */
+    rec_t *group; /* the records of one key from every drive */
     size_t group_cap;
+    gw_version_t *ids; /* ... their identities, for gw_quorum_resolve */
+    size_t ids_cap;
     gw_list_entry_t *shown; /* ... and the versions shown */
     size_t shown_cap;
 };
@@ -228,8 +230,24 @@ void gw_lister_free(gw_lister_t *l)
         free(l->cursors[i].recs);
     free(l->cursors);
     free(l->group);
+    free(l->ids);
     free(l->shown);
     free(l);
+}
+
+static int grow(void **buf, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*buf, ncap * size);
+    if (p == NULL)
+        return GW_ENOMEM;
+    *buf = p;
+    *cap = ncap;
+    return 0;
 }
 
 static int key_cmp(const gw_list_entry_t *a, const gw_list_entry_t *b)
@@ -253,7 +271,9 @@ static rec_t *peek(gw_lister_t *l, cursor_t *cur)
     return &cur->recs[cur->pos];
 }
 
-int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
+/* The records of the next key (the smallest under every cursor) from every drive into l->group:
+ * 1 with *ng set, 0 at the end, negative on error. Both listings merge through it. */
+static int gather_next_key(gw_lister_t *l, size_t *ng)
 {
     size_t answered = 0;
     for (size_t i = 0; i < l->ncursors; i++)
@@ -261,38 +281,48 @@ int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
     if (answered < l->k)
         return GW_EQUORUM;
 
-    for (;;) {
-        rec_t *min = NULL;
-        for (size_t i = 0; i < l->ncursors; i++) {
-            rec_t *r = peek(l, &l->cursors[i]);
-            if (r != NULL && (min == NULL || key_cmp(&r->e, &min->e) < 0))
-                min = r;
+    rec_t *min = NULL;
+    for (size_t i = 0; i < l->ncursors; i++) {
+        rec_t *r = peek(l, &l->cursors[i]);
+        if (r != NULL && (min == NULL || key_cmp(&r->e, &min->e) < 0))
+            min = r;
+    }
+    if (min == NULL)
+        return 0;
+    gw_list_entry_t key_of = min->e;
+    size_t n = 0;
+    for (size_t i = 0; i < l->ncursors; i++) {
+        rec_t *r;
+        while ((r = peek(l, &l->cursors[i])) != NULL && key_cmp(&r->e, &key_of) == 0) {
+            if (grow((void **)&l->group, &l->group_cap, n + 1, sizeof(rec_t)) != 0)
+                return GW_ENOMEM;
+            l->group[n++] = *r;
+            l->cursors[i].pos++;
         }
-        if (min == NULL)
-            return 0;
-        /* gather every version of this key from every drive (a bounded few per drive) */
-        rec_t group[64];
-        gw_version_t ids[64];
-        size_t ng = 0, best;
-        gw_list_entry_t key_of = min->e;
-        for (size_t i = 0; i < l->ncursors; i++) {
-            rec_t *r;
-            while ((r = peek(l, &l->cursors[i])) != NULL && key_cmp(&r->e, &key_of) == 0) {
-                if (ng < sizeof(group) / sizeof(group[0])) {
-                    ids[ng] = r->id;
-                    group[ng++] = *r;
-                }
-                l->cursors[i].pos++;
-            }
-        }
+    }
+    *ng = n;
+    return 1;
+}
+
+int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
+{
+    size_t ng, best;
+    int ret;
+
+    while ((ret = gather_next_key(l, &ng)) == 1) {
+        if (grow((void **)&l->ids, &l->ids_cap, ng, sizeof(gw_version_t)) != 0)
+            return GW_ENOMEM;
+        for (size_t i = 0; i < ng; i++)
+            l->ids[i] = l->group[i].id;
         /* the rule of a GET; a key without a visible version is skipped, not retried: the
-         * listing as a whole needs k drives (above) */
-        if (gw_quorum_resolve(ids, ng, l->k, 0, &best) != 0)
+         * listing as a whole needs k drives (gather_next_key) */
+        if (gw_quorum_resolve(l->ids, ng, l->k, 0, &best) != 0)
             continue; /* a write in flight or one that failed: not visible */
-        *out = group[best].e;
+        *out = l->group[best].e;
         out->is_latest = 1;
         return 1;
     }
+    return ret;
 }
 
 /* Newest first: (modification time, version id) descending; equal ones by identity, so that
@@ -313,49 +343,13 @@ static int newest_first(const void *pa, const void *pb)
     return memcmp(a->data_id, b->data_id, sizeof(a->data_id));
 }
 
-static int grow(void **buf, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*buf, ncap * size);
-    if (p == NULL)
-        return GW_ENOMEM;
-    *buf = p;
-    *cap = ncap;
-    return 0;
-}
-
 int gw_lister_next_versions(gw_lister_t *l, const gw_list_entry_t **out, size_t *n)
 {
-    size_t answered = 0;
-    for (size_t i = 0; i < l->ncursors; i++)
-        answered += !l->cursors[i].failed;
-    if (answered < l->k)
-        return GW_EQUORUM;
+    size_t ng;
+    int ret;
 
-    for (;;) {
-        rec_t *min = NULL;
-        for (size_t i = 0; i < l->ncursors; i++) {
-            rec_t *r = peek(l, &l->cursors[i]);
-            if (r != NULL && (min == NULL || key_cmp(&r->e, &min->e) < 0))
-                min = r;
-        }
-        if (min == NULL)
-            return 0;
-        gw_list_entry_t key_of = min->e;
-        size_t ng = 0, nshown = 0;
-        for (size_t i = 0; i < l->ncursors; i++) {
-            rec_t *r;
-            while ((r = peek(l, &l->cursors[i])) != NULL && key_cmp(&r->e, &key_of) == 0) {
-                if (grow((void **)&l->group, &l->group_cap, ng + 1, sizeof(rec_t)) != 0)
-                    return GW_ENOMEM;
-                l->group[ng++] = *r;
-                l->cursors[i].pos++;
-            }
-        }
+    while ((ret = gather_next_key(l, &ng)) == 1) {
+        size_t nshown = 0;
         qsort(l->group, ng, sizeof(rec_t), newest_first);
         int null_shown = 0;
         for (size_t i = 0; i < ng;) {
@@ -381,4 +375,5 @@ int gw_lister_next_versions(gw_lister_t *l, const gw_list_entry_t **out, size_t 
         *n = nshown;
         return 1;
     }
+    return ret;
 }

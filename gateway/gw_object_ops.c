@@ -393,21 +393,13 @@ void gw_delete_object(gw_ctx_t *ctx)
 
 static void delete_objects_work(gw_ctx_t *ctx)
 {
-    h2o_iovec_t md5 = gw_header(ctx, "content-md5");
     s3_xml_delete_t del = {0};
     s3_xml_writer_t w;
     int ret;
 
-    if (gw_bucket_authorize(ctx) != 0 || gw_body_prepare(ctx) != 0)
+    /* S3 requires Content-MD5 or an x-amz-checksum-* (CRC32 from today's SDKs) on this call */
+    if (gw_bucket_authorize(ctx) != 0 || gw_body_prepare(ctx) != 0 || gw_checksum_body_verify(ctx, 1) != 0)
         return;
-    if (md5.base != NULL) {
-        uint8_t digest[16];
-        EVP_Digest(ctx->body.base, ctx->body.len, digest, NULL, EVP_md5(), NULL);
-        if (s3_checksum_compare_base64(digest, 16, md5) != 0) {
-            gw_set_error(ctx, S3_ERR_BAD_DIGEST, NULL);
-            return;
-        }
-    }
     if ((ret = s3_xml_parse_delete(&ctx->req->pool, ctx->body, &del)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         return;

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,11 @@ int gw_ctx_start(gw_env_t *env, yc_loop_t *loop, yc_http_req_t *http, gw_ctx_t *
     ctx->started_ns = r->started_ns;
     next_request_id(env, ctx->request_id);
     gw_add_header(ctx, "x-amz-request-id", ctx->request_id, 16);
+    /* S3 sends an opaque second id on every answer, which SDKs log as the HostId */
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256((const uint8_t *)ctx->request_id, 16, digest);
+    size_t id2_len = yc_base64_encode(digest, sizeof(digest), ctx->host_id);
+    gw_add_header(ctx, "x-amz-id-2", ctx->host_id, id2_len);
     ctx->access = &r->access;
     memcpy(ctx->access->request_id, ctx->request_id, sizeof(ctx->request_id));
     ctx->hold.env = env;
@@ -563,16 +569,22 @@ static void send_error(gw_ctx_t *ctx)
         return;
     }
     ctx->access->error = ctx->error;
+    int status = ctx->error_status ? ctx->error_status : info->status;
     s3_error_xml(&req->pool, ctx->error, msg, resource, h2o_iovec_init(ctx->request_id, strlen(ctx->request_id)),
-                 h2o_iovec_init(NULL, 0), fields, nfields, &xml);
+                 h2o_iovec_init(ctx->host_id, strlen(ctx->host_id)), fields, nfields, &xml);
     if (info->status == 503) {
         /* the Retry-After every SDK honours when it retries a SlowDown */
         char after[16];
         snprintf(after, sizeof(after), "%u", ctx->env->admit != NULL ? gw_admit_retry_after(ctx->env->admit) : 1u);
         gw_add_header_str(ctx, "retry-after", after);
     }
+    /* a body that did not match its digest may not have been framed as declared either (a
+     * Content-Length shorter than what was sent): what follows it is no request to serve, and a
+     * retried request must start on a clean connection */
+    if (ctx->error == S3_ERR_BAD_DIGEST)
+        gw_add_header_str(ctx, "connection", "close");
     req->res_content_length = UINT64_MAX;
-    send_body(ctx, info->status, "application/xml", xml);
+    send_body(ctx, status, "application/xml", xml);
 }
 
 void gw_respond(gw_ctx_t *ctx)

@@ -33,6 +33,7 @@
  */
 #ifndef YC_GW_REQUEST_H
 #define YC_GW_REQUEST_H
+#include "common/bytes.h"
 #include <h2o.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -204,6 +205,7 @@ struct gw_ctx {
     gw_cluster_t *cluster; /* env->cluster and env->iam, for short */
     struct gw_iam *iam;
     char request_id[17];
+    char host_id[YC_BASE64_LEN(32) + 1]; /* x-amz-id-2 and an error's HostId: a digest of the request id */
     int64_t started_ns;
     gw_access_t *access; /* the access-log record (in the request) */
     gw_hold_t hold;      /* the place in flight, while ctx holds it */
@@ -231,6 +233,7 @@ struct gw_ctx {
     int status;
     s3_error_t error;
     const char *error_message;        /* NULL: the code's default */
+    int error_status;                 /* 0: the code's status; else what S3 sends for this case */
     s3_error_field_t error_fields[2]; /* extra elements of the error document (Header, ArgumentName...) */
     size_t nerror_fields;
     h2o_iovec_t resp_body;

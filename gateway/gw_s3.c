@@ -406,7 +406,10 @@ static s3_error_t auth_error(int ret, const char **message)
     case S3_AUTH_MULTIPLE:
         *message = "Only one auth mechanism allowed";
         return S3_ERR_INVALID_ARGUMENT;
-    case S3_AUTH_EXPIRES_TOO_LATE:
+    case S3_AUTH_EXPIRES_NEGATIVE: /* answered 403 by the caller, as the next */
+        *message = "X-Amz-Expires must be non-negative";
+        return S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR;
+    case S3_AUTH_EXPIRES_TOO_LATE: /* answered 403 by the caller, not the code's 400 */
         *message = "Expires must be at most presign_max_expires seconds from now (a week unless configured lower)";
         return S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR;
     default:
@@ -439,6 +442,8 @@ static int authenticate_v2(gw_ctx_t *ctx, const s3_request_t *sreq, s3_sigv2_t *
     OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
     if (ret != 0) {
         s3_error_t err = auth_error(ret, &message);
+        if (ret == S3_AUTH_EXPIRES_TOO_LATE)
+            ctx->error_status = 403;
         gw_fail(ctx, err, message);
         return -1;
     }
@@ -470,18 +475,29 @@ static int check_region(gw_ctx_t *ctx, const s3_auth_t *auth)
     return -1;
 }
 
+/* A presigned URL valid for longer than allowed: AuthorizationQueryParametersError as S3 words it,
+ * answered 403 (S3 answers the code's other cases, a malformed parameter, with 400). */
+static void expires_too_late(gw_ctx_t *ctx, uint64_t max)
+{
+    size_t cap = 160;
+    char *message = h2o_mem_alloc_pool(&ctx->req->pool, cap);
+    snprintf(message, cap,
+             "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less "
+             "than %llu seconds",
+             (unsigned long long)max);
+    ctx->error_status = 403;
+    gw_fail(ctx, S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR, message);
+}
+
 /* X-Amz-Expires is at most a week by the protocol (sigv4.c); the presign_max_expires setting may
  * lower it. S3's own words for the week, with the configured number. */
 static int check_presign_lifetime(gw_ctx_t *ctx, const s3_auth_t *auth)
 {
     uint64_t max = ctx->env->cfg->presign_max_expires;
-    char *message;
 
     if (auth->kind != S3_AUTH_KIND_PRESIGNED || (uint64_t)auth->expires <= max)
         return 0;
-    message = h2o_mem_alloc_pool(&ctx->req->pool, 96);
-    snprintf(message, 96, "X-Amz-Expires must be less than %llu seconds", (unsigned long long)max);
-    gw_fail(ctx, S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR, message);
+    expires_too_late(ctx, max);
     return -1;
 }
 
@@ -512,6 +528,16 @@ static void presigned_query_headers(gw_ctx_t *ctx)
     }
 }
 
+/* An Authorization header of no scheme S3 knows, or a SigV2 one without key:signature: 400
+ * InvalidArgument naming the header, as S3 answers. */
+static void refuse_authorization(gw_ctx_t *ctx, const char *message, h2o_iovec_t value)
+{
+    gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, message);
+    gw_set_error_field(ctx, "ArgumentName", h2o_iovec_init(H2O_STRLIT("Authorization")));
+    gw_set_error_field(ctx, "ArgumentValue", value);
+    gw_respond(ctx);
+}
+
 /* Authenticates the request; on failure answers it and returns non-zero. */
 static int authenticate(gw_ctx_t *ctx)
 {
@@ -534,7 +560,13 @@ static int authenticate(gw_ctx_t *ctx)
         .num_headers = req->headers.size,
     };
     s3_sigv2_t v2;
+    h2o_iovec_t authz = gw_header(ctx, "authorization");
     if ((ret = s3_sigv2_parse(&sreq, &req->pool, &v2)) != 0) {
+        if (authz.base != NULL && memchr(authz.base, ':', authz.len) == NULL) {
+            /* "AWS <no key:signature>": S3's words for it */
+            refuse_authorization(ctx, "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature", authz);
+            return -1;
+        }
         gw_fail(ctx, S3_ERR_ACCESS_DENIED, "Malformed AWS signature version 2 authentication");
         return -1;
     }
@@ -543,9 +575,20 @@ static int authenticate(gw_ctx_t *ctx)
         return authenticate_v2(ctx, &sreq, &v2);
     }
     if ((ret = s3_auth_parse(&sreq, &req->pool, auth)) != 0) {
+        if (ret == S3_AUTH_UNSUPPORTED && authz.len > 0 &&
+            !h2o_memis(authz.base, authz.len > 16 ? 16 : authz.len, H2O_STRLIT("AWS4-HMAC-SHA256"))) {
+            refuse_authorization(ctx, "Unsupported Authorization Type", authz); /* Bearer, Basic, ... */
+            return -1;
+        }
+        if (ret == S3_AUTH_EXPIRES_TOO_LATE) {
+            expires_too_late(ctx, S3_SIGV4_MAX_EXPIRES);
+            return -1;
+        }
         s3_error_t err = auth_error(ret, &message);
         if (err == S3_ERR_AUTHORIZATION_HEADER_MALFORMED && s3_query_has(&ctx->query, "X-Amz-Algorithm"))
             err = S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR;
+        if (ret == S3_AUTH_EXPIRES_NEGATIVE)
+            ctx->error_status = 403;
         gw_fail(ctx, err, message);
         return -1;
     }

@@ -53,7 +53,11 @@ int s3_bucket_name_validate(h2o_iovec_t name)
         char c = name.base[i];
         if (!is_lower_alnum(c) && c != '-' && c != '.')
             goto fail;
-        if (c == '.' && i > 0 && name.base[i - 1] == '.')
+        /* a dot next to a dot or a dash would leave an empty DNS label or one that starts or
+         * ends with a dash, which virtual-host addressing cannot carry */
+        if (c == '.' && i > 0 && (name.base[i - 1] == '.' || name.base[i - 1] == '-'))
+            goto fail;
+        if (c == '-' && i > 0 && name.base[i - 1] == '.')
             goto fail;
     }
     if (looks_like_ipv4(name))

@@ -1,7 +1,7 @@
 /* names.h — what S3 accepts as a bucket name, an object key and user metadata.
  *
  * Bucket names follow the rules of general purpose buckets: 3..63 bytes of a-z 0-9 '.' '-',
- * first and last a letter or digit, no "..", not an IPv4 address in dotted form, none of the
+ * first and last a letter or digit, no "..", ".-" or "-.", not an IPv4 address in dotted form, none of the
  * reserved prefixes (xn--, sthree-, amzn-s3-demo-) or suffixes (-s3alias, --ol-s3, .mrap, --x-s3,
  * --table-s3). Keys are 1..1024 bytes of valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
  * User metadata is limited to 2 KiB, counted as S3 does: the bytes of every name (without its

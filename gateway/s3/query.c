@@ -120,14 +120,12 @@ h2o_iovec_t s3_url_encode_key(h2o_mem_pool_t *pool, h2o_iovec_t src)
     static const char hex[] = "0123456789ABCDEF";
     size_t len = 0;
     for (size_t i = 0; i < src.len; i++)
-        len += key_byte_kept((unsigned char)src.base[i]) || src.base[i] == ' ' ? 1 : 3;
+        len += key_byte_kept((unsigned char)src.base[i]) ? 1 : 3;
     char *p = h2o_mem_alloc_pool(pool, len + 1), *o = p;
     for (size_t i = 0; i < src.len; i++) {
         unsigned char c = (unsigned char)src.base[i];
         if (key_byte_kept(c)) {
             *o++ = (char)c;
-        } else if (c == ' ') {
-            *o++ = '+'; /* SDKs decode with unquote_plus; '+' itself is sent as %2B */
         } else {
             *o++ = '%';
             *o++ = hex[c >> 4];

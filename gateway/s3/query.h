@@ -47,9 +47,9 @@ h2o_iovec_t s3_query_get(const s3_query_t *q, const char *name);
  * result is NUL-terminated for convenience; its len excludes the NUL. */
 int s3_percent_decode(h2o_mem_pool_t *pool, h2o_iovec_t src, h2o_iovec_t *out);
 
-/* Encodes a key (or prefix, delimiter, marker) for an encoding-type=url response the way S3 does
- * and SDKs undo with unquote_plus: A-Za-z0-9 - _ . ~ and '/' stay, ' ' becomes '+', every other
- * byte becomes %XX (upper-case hex). Result in memory from pool, NUL-terminated. */
+/* Encodes a key (or prefix, delimiter, marker) for an encoding-type=url response the way S3 does:
+ * A-Za-z0-9 - _ . ~ and '/' stay, every other byte (' ' too) becomes %XX (upper-case hex), which
+ * decoders with and without '+'-as-space read alike. Result in memory from pool, NUL-terminated. */
 h2o_iovec_t s3_url_encode_key(h2o_mem_pool_t *pool, h2o_iovec_t src);
 
 /* Parses a count parameter (max-keys, max-uploads, max-parts): a decimal integer 0..2^31-1,

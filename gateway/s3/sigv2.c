@@ -292,7 +292,8 @@ int s3_sigv2_verify(const s3_request_t *req, const s3_sigv2_t *auth, h2o_iovec_t
         /* RFC 2822 clients (s3cmd among them) write the zone as +0000 where HTTP writes GMT */
         if (date.len > 6 && memcmp(date.base + date.len - 6, " +0000", 6) == 0)
             date = h2o_concat(pool, h2o_iovec_init(date.base, date.len - 6), h2o_iovec_init(H2O_STRLIT(" GMT")));
-        if (s3_http_date_parse(date, &ns) != 0)
+        /* a date before 1970 is no date S3 takes (AccessDenied), not a skewed one */
+        if (s3_http_date_parse(date, &ns) != 0 || ns < 0)
             return S3_AUTH_MISSING_DATE;
         int64_t t = ns / 1000000000;
         if (now - t > S3_SIGV2_MAX_SKEW || t - now > S3_SIGV2_MAX_SKEW)

@@ -749,16 +749,22 @@ static int parse_presigned(h2o_iovec_t *raw, h2o_mem_pool_t *pool, s3_auth_t *ou
     set_timestamp(out, t);
     if (memcmp(out->date, out->timestamp, 8) != 0)
         return S3_AUTH_MALFORMED;
-    if (v[QP_EXPIRES].len == 0 || v[QP_EXPIRES].len > 6)
+    h2o_iovec_t ev = v[QP_EXPIRES];
+    int negative = ev.len > 1 && ev.base[0] == '-';
+    if (negative)
+        ev = h2o_iovec_init(ev.base + 1, ev.len - 1);
+    if (ev.len == 0 || ev.len > 9)
         return S3_AUTH_MALFORMED;
-    for (size_t i = 0; i < v[QP_EXPIRES].len; i++) {
-        char ch = v[QP_EXPIRES].base[i];
+    for (size_t i = 0; i < ev.len; i++) {
+        char ch = ev.base[i];
         if (ch < '0' || ch > '9')
             return S3_AUTH_MALFORMED;
         expires = expires * 10 + (ch - '0');
     }
-    if (expires < 1 || expires > S3_SIGV4_MAX_EXPIRES)
-        return S3_AUTH_MALFORMED;
+    if (negative)
+        return S3_AUTH_EXPIRES_NEGATIVE;
+    if (expires > S3_SIGV4_MAX_EXPIRES)
+        return S3_AUTH_EXPIRES_TOO_LATE; /* a number, but past the week SigV4 allows */
     out->expires = expires;
     out->payload_mode = S3_PAYLOAD_UNSIGNED;
     out->payload_hash = h2o_iovec_init(H2O_STRLIT("UNSIGNED-PAYLOAD"));
@@ -775,6 +781,8 @@ int s3_auth_parse(const s3_request_t *req, h2o_mem_pool_t *pool, s3_auth_t *out)
     memset(raw, 0, sizeof(raw));
     if ((has_authz = find_header(req, "authorization", &authz)) < 0)
         return S3_AUTH_MALFORMED;
+    if (has_authz && iov_trim(authz).len == 0)
+        has_authz = 0; /* an empty Authorization carries no credentials: an anonymous request */
     if (find_header(req, "x-amz-security-token", &token) != 0)
         has_token = 1;
 
@@ -832,7 +840,7 @@ int s3_sigv4_check_time(const s3_auth_t *auth, int64_t now)
         /* a URL signed by a client whose clock runs a little ahead is still usable */
         if (auth->request_time - now > S3_SIGV4_MAX_SKEW)
             return S3_AUTH_NOT_YET_VALID;
-        if (now > auth->request_time + auth->expires)
+        if (now > auth->request_time + auth->expires || auth->expires == 0) /* 0: expired when made */
             return S3_AUTH_EXPIRED;
         return 0;
     default:

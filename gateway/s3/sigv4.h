@@ -34,7 +34,9 @@ enum {
     S3_AUTH_MULTIPLE = -10,              /* InvalidArgument "Only one auth mechanism allowed" (400) */
     S3_AUTH_NOMEM = -11,                 /* InternalError */
     S3_AUTH_EXPIRES_TOO_LATE = -12,      /* AuthorizationQueryParametersError: a presigned URL valid for longer
-                                            than allowed (400) */
+                                            than allowed (X-Amz-Expires past a week; 403) */
+    S3_AUTH_EXPIRES_NEGATIVE = -13,      /* AuthorizationQueryParametersError "X-Amz-Expires must be
+                                            non-negative" (403) */
 };
 
 /* Limits on what a client may send; longer values are S3_AUTH_MALFORMED. */

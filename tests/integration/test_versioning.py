@@ -308,7 +308,7 @@ def test_list_versions_with_prefix_delimiter_and_url_encoding(s3, vbucket):
     assert [v["Key"] for v in page["Versions"]] == ["docs/z w"] and "CommonPrefixes" not in page
     # encoding-type=url asked for by the caller: keys come encoded, and botocore leaves them so
     page = s3.list_object_versions(Bucket=vbucket, Prefix="docs/z", EncodingType="url")
-    assert [v["Key"] for v in page["Versions"]] == ["docs/z+w"] and page["EncodingType"] == "url"
+    assert [v["Key"] for v in page["Versions"]] == ["docs/z%20w"] and page["EncodingType"] == "url"
     assert page["Prefix"] == "docs/z"
 
 

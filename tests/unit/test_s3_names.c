@@ -47,6 +47,14 @@ TEST(test_bucket_name_rejects_ip_address)
     CHECK_EQ_INT(s3_bucket_name_validate(IOV("1924.168.5.4")), 0);
 }
 
+TEST(test_bucket_name_rejects_dash_next_to_dot)
+{
+    const char *bad[] = {"foo-.bar", "foo.-bar", "a.-.b"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ_INT(s3_bucket_name_validate(IOV(bad[i])), -S3_ERR_INVALID_BUCKET_NAME);
+    CHECK_EQ_INT(s3_bucket_name_validate(IOV("foo-bar.baz-1")), 0);
+}
+
 TEST(test_bucket_name_rejects_reserved_prefixes_and_suffixes)
 {
     const char *bad[] = {"xn--abc",    "sthree-abc", "amzn-s3-demo-bucket", "abc-s3alias",
@@ -136,6 +144,7 @@ int main(void)
     RUN(test_bucket_name_rejects_bad_length);
     RUN(test_bucket_name_rejects_bad_characters);
     RUN(test_bucket_name_rejects_ip_address);
+    RUN(test_bucket_name_rejects_dash_next_to_dot);
     RUN(test_bucket_name_rejects_reserved_prefixes_and_suffixes);
     RUN(test_key_accepts_utf8_up_to_1024_bytes);
     RUN(test_key_rejects_too_long);

@@ -110,7 +110,7 @@ TEST(test_percent_decode_handles_nul_and_case)
 
 TEST(test_url_encode_key_like_s3)
 {
-    CHECK(iov_eq(s3_url_encode_key(&pool, IOV("dir/a b+c~d_e-f.g")), "dir/a+b%2Bc~d_e-f.g"));
+    CHECK(iov_eq(s3_url_encode_key(&pool, IOV("dir/a b+c~d_e-f.g")), "dir/a%20b%2Bc~d_e-f.g"));
     CHECK(iov_eq(s3_url_encode_key(&pool, IOV("%&=?#")), "%25%26%3D%3F%23"));
     CHECK(iov_eq(s3_url_encode_key(&pool, IOV("\x01\n\xc3\xa9")), "%01%0A%C3%A9"));
     CHECK(iov_eq(s3_url_encode_key(&pool, IOV("")), ""));

@@ -86,6 +86,21 @@ TEST(test_sigv2_header_rejects_tampered_path_or_secret_or_skew)
     h2o_mem_clear_pool(&pool);
 }
 
+TEST(test_sigv2_header_date_before_1970_is_no_date)
+{
+    h2o_mem_pool_t pool;
+    headers_t h = {0};
+    s3_sigv2_t auth;
+    h2o_mem_init_pool(&pool);
+    add(&h, "x-amz-date", "Tue, 07 Jul 1950 21:53:04 GMT");
+    add(&h, "authorization", "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
+    s3_request_t req = request("GET", "/johnsmith/photos/puppy.jpg", "", &h);
+    CHECK_EQ_INT(s3_sigv2_parse(&req, &pool, &auth), 0);
+    CHECK_EQ_INT(s3_sigv2_verify(&req, &auth, h2o_iovec_init(H2O_STRLIT(SECRET)), EXAMPLE_TIME, &pool),
+                 S3_AUTH_MISSING_DATE);
+    h2o_mem_clear_pool(&pool);
+}
+
 TEST(test_sigv2_presigned_example_verifies_until_it_expires)
 {
     h2o_mem_pool_t pool;
@@ -189,6 +204,7 @@ int main(void)
 {
     RUN(test_sigv2_header_example_verifies);
     RUN(test_sigv2_header_rejects_tampered_path_or_secret_or_skew);
+    RUN(test_sigv2_header_date_before_1970_is_no_date);
     RUN(test_sigv2_presigned_example_verifies_until_it_expires);
     RUN(test_sigv2_presigned_when_expires_too_far_ahead_is_refused);
     RUN(test_sigv2_virtual_host_request_signs_bucket_before_path);

@@ -358,7 +358,7 @@ TEST(test_verify_presigned_tampered_expires_rejected)
 
 TEST(test_parse_presigned_expires_out_of_range_rejected)
 {
-    const char *bad[] = {"0", "604801", "-1", "", "1e3", "9999999"};
+    const char *bad[] = {"", "-", "1e3", "--1", "9999999999"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char q[512];
         test_req_t t;
@@ -370,6 +370,38 @@ TEST(test_parse_presigned_expires_out_of_range_rejected)
         req_init(&t, "GET", "/test.txt", q, presigned_headers);
         CHECK_EQ_INT(check(&t, T_20130524), S3_AUTH_MALFORMED);
     }
+}
+
+TEST(test_parse_presigned_expires_past_a_week_is_too_late)
+{
+    const char *late[] = {"604801", "609901", "9999999", "-1", "-1000"};
+    for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+        char q[512];
+        test_req_t t;
+        snprintf(
+            q, sizeof(q),
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%%2F20130524%%2Fus-east-1%%2F"
+            "s3%%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=%s&X-Amz-SignedHeaders=host" PRESIGNED_SIG,
+            late[i]);
+        req_init(&t, "GET", "/test.txt", q, presigned_headers);
+        CHECK_EQ_INT(check(&t, T_20130524), late[i][0] == '-' ? S3_AUTH_EXPIRES_NEGATIVE : S3_AUTH_EXPIRES_TOO_LATE);
+    }
+}
+
+TEST(test_presigned_expires_zero_is_expired_at_once)
+{
+    char q[512];
+    test_req_t t;
+    h2o_mem_pool_t pool;
+    s3_auth_t auth;
+    snprintf(q, sizeof(q),
+             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%%2F20130524%%2Fus-east-1%%2F"
+             "s3%%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=0&X-Amz-SignedHeaders=host" PRESIGNED_SIG);
+    req_init(&t, "GET", "/test.txt", q, presigned_headers);
+    h2o_mem_init_pool(&pool);
+    CHECK_EQ_INT(s3_auth_parse(&t.req, &pool, &auth), 0);
+    CHECK_EQ_INT(s3_sigv4_check_time(&auth, T_20130524), S3_AUTH_EXPIRED);
+    h2o_mem_clear_pool(&pool);
 }
 
 TEST(test_parse_presigned_missing_parameter_rejected)
@@ -675,6 +707,20 @@ TEST(test_parse_anonymous_is_kind_none)
     CHECK_EQ_INT(auth.kind, S3_AUTH_KIND_NONE);
 }
 
+TEST(test_parse_empty_authorization_is_kind_none)
+{
+    const char *h[] = {"host", "examplebucket.s3.amazonaws.com", "authorization", " ", NULL};
+    test_req_t t;
+    h2o_mem_pool_t pool;
+    s3_auth_t auth;
+    req_init(&t, "GET", "/test.txt", "", h);
+    h2o_mem_init_pool(&pool);
+    int ret = s3_auth_parse(&t.req, &pool, &auth);
+    h2o_mem_clear_pool(&pool);
+    CHECK_EQ_INT(ret, 0);
+    CHECK_EQ_INT(auth.kind, S3_AUTH_KIND_NONE);
+}
+
 TEST(test_parse_missing_content_sha256_rejected)
 {
     const char *h[] = {"host",
@@ -933,6 +979,8 @@ int main(void)
     RUN(test_verify_presigned_extra_parameter_rejected);
     RUN(test_verify_presigned_tampered_expires_rejected);
     RUN(test_parse_presigned_expires_out_of_range_rejected);
+    RUN(test_parse_presigned_expires_past_a_week_is_too_late);
+    RUN(test_presigned_expires_zero_is_expired_at_once);
     RUN(test_parse_presigned_missing_parameter_rejected);
     RUN(test_parse_presigned_duplicate_parameter_rejected);
     RUN(test_parse_presigned_security_token_unsupported);
@@ -956,6 +1004,7 @@ int main(void)
     RUN(test_parse_sigv2_unsupported);
     RUN(test_parse_sigv2_presigned_unsupported);
     RUN(test_parse_anonymous_is_kind_none);
+    RUN(test_parse_empty_authorization_is_kind_none);
     RUN(test_parse_missing_content_sha256_rejected);
     RUN(test_parse_bad_content_sha256_rejected);
     RUN(test_parse_content_sha256_modes_recognised);
