@@ -368,6 +368,14 @@ int s3_acl_is_public(const s3_acl_t *acl)
     return 0;
 }
 
+int s3_acl_is_owner_only(const s3_acl_t *acl)
+{
+    for (size_t i = 0; i < acl->ngrants; i++)
+        if (acl->grants[i].grantee != S3_ACL_USER || memcmp(acl->grants[i].id, acl->owner, S3_ACL_ID_LEN) != 0)
+            return 0;
+    return 1;
+}
+
 int s3_acl_permits(const s3_acl_t *acl, s3_acl_who_t who, s3_acl_perm_t perm, int ignore_public)
 {
     for (size_t i = 0; i < acl->ngrants; i++) {
