@@ -167,7 +167,8 @@ static int permission_of(s3_policy_action_t action, int *on_object)
     }
 }
 
-/* The ACL of the version of key the request names. 0, or -1 (no such version: no grant). */
+/* The ACL of the version of key the request names. 0; 1 when there is no such key (or its newest
+ * version is a delete marker); -1 otherwise (no grant). */
 static int object_acl(gw_ctx_t *ctx, const gw_authz_bucket_t *b, h2o_iovec_t key, s3_acl_t *out)
 {
     char ns[META_NS_MAX + 1];
@@ -179,11 +180,11 @@ static int object_acl(gw_ctx_t *ctx, const gw_authz_bucket_t *b, h2o_iovec_t key
 
     if (version.base != NULL && s3_version_id_parse(version, vid) != 0)
         return -1;
-    if (gw_object_lookup(ctx->cluster, (meta_bytes_t){ns, nslen}, gw_mb(key), version.base != NULL ? vid : NULL, &o) !=
-        0)
-        return -1;
+    ret = gw_object_lookup(ctx->cluster, (meta_bytes_t){ns, nslen}, gw_mb(key), version.base != NULL ? vid : NULL, &o);
+    if (ret != 0)
+        return ret == GW_ENOENT ? 1 : -1;
     const meta_object_t *rec = gw_object_record(o);
-    ret = (rec->flags & META_OBJ_DELETE_MARKER) ? -1 : gw_acl_of_record(rec, out);
+    ret = (rec->flags & META_OBJ_DELETE_MARKER) ? 1 : gw_acl_of_record(rec, out);
     gw_object_free(o);
     return ret;
 }
@@ -207,6 +208,10 @@ int gw_acl_allows(gw_ctx_t *ctx, const gw_authz_bucket_t *b, const gw_bucket_acc
     if (key.base == NULL)
         return 0;
     acl = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*acl));
-    return object_acl(ctx, b, key, acl) == 0 &&
-           s3_acl_permits(acl, who, (s3_acl_perm_t)perm, a->pab.ignore_public_acls);
+    int found = object_acl(ctx, b, key, acl);
+    if (found == 1 && perm == S3_ACL_READ)
+        /* a read of a missing key: whoever may list the bucket learns it is missing (404), anyone
+         * else gets 403, as S3 answers */
+        return a->acl != NULL && s3_acl_permits(a->acl, who, S3_ACL_READ, a->pab.ignore_public_acls);
+    return found == 0 && s3_acl_permits(acl, who, (s3_acl_perm_t)perm, a->pab.ignore_public_acls);
 }

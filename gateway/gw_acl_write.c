@@ -222,12 +222,13 @@ int gw_acl_bucket_created(gw_ctx_t *ctx, uint64_t incarnation)
         ret = gw_conf_write(ctx->cluster, ctx->bucket, incarnation, GW_CONF_OWNERSHIP,
                             h2o_iovec_init(name, strlen(name)));
     } else if (legacy_defaults(ctx)) {
-        /* the states DeleteBucketOwnershipControls and DeletePublicAccessBlock leave: ACLs on, nothing
-         * blocked, and both Get calls answer S3's NotFound, as for a bucket that never had them */
+        /* ownership controls as DeleteBucketOwnershipControls leaves them (ACLs on, GetBucketOwnership-
+         * Controls answers OwnershipControlsNotFoundError) and a public-access block with every setting
+         * off, which GetPublicAccessBlock shows */
         ret = gw_conf_write(ctx->cluster, ctx->bucket, incarnation, GW_CONF_OWNERSHIP, h2o_iovec_init(NULL, 0));
         if (ret == 0)
             ret = gw_conf_write(ctx->cluster, ctx->bucket, incarnation, GW_CONF_PUBLIC_ACCESS_BLOCK,
-                                h2o_iovec_init(NULL, 0));
+                                h2o_iovec_init(H2O_STRLIT("0000")));
     }
     gw_acl_canonical_id(ctx->user, owner);
     if (ret == 0 && o != S3_OWNERSHIP_BUCKET_OWNER_ENFORCED) {

@@ -132,6 +132,10 @@ static int reads_existing_tags(s3_policy_action_t a)
     case S3_POLICY_ACTION_DELETE_OBJECT_VERSION_TAGGING:
     case S3_POLICY_ACTION_DELETE_OBJECT:
     case S3_POLICY_ACTION_DELETE_OBJECT_VERSION:
+    case S3_POLICY_ACTION_GET_OBJECT_ACL:
+    case S3_POLICY_ACTION_GET_OBJECT_VERSION_ACL:
+    case S3_POLICY_ACTION_PUT_OBJECT_ACL:
+    case S3_POLICY_ACTION_PUT_OBJECT_VERSION_ACL:
         return 1;
     default:
         return 0;
