@@ -389,7 +389,8 @@ static int compile_resources(parser_t *ps, const json_t *v, pol_statement_t *st,
                 /* the bucket part (up to the first '/') names the bucket, or is a pattern that
                  * matches its name (arn:aws:s3:::* or arn:aws:s3:::logs-?), as S3 accepts */
                 const char *slash = memchr(r.base + pre, '/', r.len - pre);
-                h2o_iovec_t seg = h2o_iovec_init(r.base + pre, (slash != NULL ? (size_t)(slash - r.base) : r.len) - pre);
+                h2o_iovec_t seg =
+                    h2o_iovec_init(r.base + pre, (slash != NULL ? (size_t)(slash - r.base) : r.len) - pre);
                 int wild = memchr(seg.base, '*', seg.len) != NULL;
                 if (!glob_matches(seg, ps->opt->bucket))
                     return fail_msg(ps, "Policy has invalid resource");
