@@ -15,7 +15,10 @@
  * AccessControlListNotSupported and grants are not consulted; ObjectWriter and
  * BucketOwnerPreferred enable them (under BucketOwnerPreferred an object written with
  * bucket-owner-full-control is owned by the bucket owner, else by its writer). A bucket whose
- * ownership controls were deleted behaves as ObjectWriter, as S3's do.
+ * ownership controls were deleted behaves as ObjectWriter, as S3's do; so does a bucket created
+ * without x-amz-object-ownership on a gateway with new_bucket_acls set (S3's buckets before April
+ * 2023), which also gets an all-off public-access block. With ACLs on, the bucket owner reaches
+ * the ACL of an object another user owns only through that object's grants.
  *
  * Authorization (gw_acl_allows) is asked only when the policy evaluator found no Allow and no
  * Deny, so requests of the bucket owner without a policy keep their fast path. Mapping as S3

@@ -46,7 +46,7 @@ static int acl_to_put(gw_ctx_t *ctx, const gw_bucket_access_t *a, const uint8_t 
             return -1;
         }
         if ((ret = s3_acl_parse_xml(&ctx->req->pool, ctx->body, acl)) != 0) {
-            gw_set_error(ctx, s3_error_from_ret(ret), NULL);
+            gw_set_error(ctx, s3_error_from_ret(ret), ret == -S3_ERR_INVALID_ARGUMENT ? "Invalid id" : NULL);
             return -1;
         }
         if (memcmp(acl->owner, owner, S3_ACL_ID_LEN) != 0) {
@@ -96,6 +96,24 @@ typedef struct {
     int put, ret;
 } object_acl_t;
 
+/* With ACLs on, an object another user wrote is that user's: the bucket owner, let in by owning
+ * the bucket, reads or changes its ACL only through a grant of the object's ACL (READ_ACP,
+ * WRITE_ACP), as S3 has it: a bucket policy cannot give the bucket owner rights on objects it does
+ * not own. */
+static int owner_may_use_acp(gw_ctx_t *ctx, const object_acl_t *e, const s3_acl_t *current)
+{
+    uint8_t me[S3_ACL_ID_LEN];
+
+    if (ctx->is_root || e->access->ownership == S3_OWNERSHIP_BUCKET_OWNER_ENFORCED ||
+        !h2o_memis(ctx->user.base, ctx->user.len, ctx->bucket_owner.base, ctx->bucket_owner.len))
+        return 1;
+    gw_acl_canonical_id(ctx->user, me);
+    if (memcmp(me, current->owner, S3_ACL_ID_LEN) == 0)
+        return 1;
+    s3_acl_who_t who = {me};
+    return s3_acl_permits(current, who, e->put ? S3_ACL_WRITE_ACP : S3_ACL_READ_ACP, e->access->pab.ignore_public_acls);
+}
+
 static int edit_object_acl(void *arg, const meta_object_t *rec, meta_buf_t *attrs)
 {
     object_acl_t *e = arg;
@@ -107,6 +125,10 @@ static int edit_object_acl(void *arg, const meta_object_t *rec, meta_buf_t *attr
         return e->ret = 1;
     if (gw_acl_of_record(rec, current) != 0) {
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        return e->ret = -1;
+    }
+    if (!owner_may_use_acp(ctx, e, current)) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return e->ret = -1;
     }
     if (!e->put) {

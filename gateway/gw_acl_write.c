@@ -162,10 +162,17 @@ int gw_acl_object_attrs(gw_ctx_t *ctx, meta_object_t *rec)
 
 /* ---------------------------------------------------------------- buckets */
 
+/* 1 when a bucket created without x-amz-object-ownership starts as S3's buckets did before April
+ * 2023 (the new_bucket_acls setting): ACLs on, no ownership controls, no public-access block. */
+static int legacy_defaults(gw_ctx_t *ctx)
+{
+    return ctx->env->cfg->new_bucket_acls && gw_header(ctx, "x-amz-object-ownership").base == NULL;
+}
+
 static int ownership_of_request(gw_ctx_t *ctx, s3_ownership_t *out)
 {
     h2o_iovec_t v = gw_header(ctx, "x-amz-object-ownership");
-    *out = S3_OWNERSHIP_BUCKET_OWNER_ENFORCED;
+    *out = legacy_defaults(ctx) ? S3_OWNERSHIP_OBJECT_WRITER : S3_OWNERSHIP_BUCKET_OWNER_ENFORCED;
     if (v.base == NULL)
         return 0;
     if (s3_ownership_from_name(v, out) != 0) {
@@ -194,7 +201,7 @@ int gw_acl_bucket_check(gw_ctx_t *ctx)
         return -1;
     }
     /* a new bucket's public-access block is all on: a public ACL would be blocked */
-    if (s3_acl_is_public(acl)) {
+    if (!legacy_defaults(ctx) && s3_acl_is_public(acl)) {
         gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return -1;
     }
@@ -214,6 +221,14 @@ int gw_acl_bucket_created(gw_ctx_t *ctx, uint64_t incarnation)
         const char *name = s3_ownership_name(o);
         ret = gw_conf_write(ctx->cluster, ctx->bucket, incarnation, GW_CONF_OWNERSHIP,
                             h2o_iovec_init(name, strlen(name)));
+    } else if (legacy_defaults(ctx)) {
+        /* ownership controls as DeleteBucketOwnershipControls leaves them (ACLs on, GetBucketOwnership-
+         * Controls answers OwnershipControlsNotFoundError) and a public-access block with every setting
+         * off, which GetPublicAccessBlock shows */
+        ret = gw_conf_write(ctx->cluster, ctx->bucket, incarnation, GW_CONF_OWNERSHIP, h2o_iovec_init(NULL, 0));
+        if (ret == 0)
+            ret = gw_conf_write(ctx->cluster, ctx->bucket, incarnation, GW_CONF_PUBLIC_ACCESS_BLOCK,
+                                h2o_iovec_init(H2O_STRLIT("0000")));
     }
     gw_acl_canonical_id(ctx->user, owner);
     if (ret == 0 && o != S3_OWNERSHIP_BUCKET_OWNER_ENFORCED) {

@@ -18,7 +18,7 @@
 
 #define CACHE_SLOTS  1024
 #define CACHE_TTL_NS (2LL * 1000 * 1000 * 1000)
-#define MAX_VALUES   24
+#define MAX_VALUES   32
 
 /* A cached configuration: the public part first, then what owns its memory. */
 typedef struct {
@@ -325,6 +325,11 @@ static void request_values(gw_ctx_t *ctx, s3_policy_action_t action, values_t *v
     if (s3_query_has(&ctx->query, "versionId"))
         add_value(vs, S3_POLICY_KEY_S3_VERSION_ID, s3_query_get(&ctx->query, "versionId"));
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_ACL, "x-amz-acl");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_GRANT_FULL_CONTROL, "x-amz-grant-full-control");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_GRANT_READ, "x-amz-grant-read");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_GRANT_READ_ACP, "x-amz-grant-read-acp");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_GRANT_WRITE, "x-amz-grant-write");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_GRANT_WRITE_ACP, "x-amz-grant-write-acp");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_COPY_SOURCE, "x-amz-copy-source");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_METADATA_DIRECTIVE, "x-amz-metadata-directive");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION, "x-amz-server-side-encryption");
@@ -406,6 +411,19 @@ static int may_list(gw_ctx_t *ctx, const gw_authz_bucket_t *b, const gw_bucket_a
     return s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW;
 }
 
+/* With ACLs on, a bucket ACL the owner wrote without a WRITE (or FULL_CONTROL) grant to itself takes
+ * its object writes away, as S3's does (the owner keeps READ_ACP and WRITE_ACP whatever the ACL). */
+static int owner_may_write(gw_ctx_t *ctx, const gw_bucket_access_t *a)
+{
+    uint8_t id[S3_ACL_ID_LEN];
+
+    if (a->ownership == S3_OWNERSHIP_BUCKET_OWNER_ENFORCED || a->acl == NULL)
+        return 1;
+    gw_acl_canonical_id(ctx->user, id);
+    s3_acl_who_t who = {id};
+    return s3_acl_permits(a->acl, who, S3_ACL_WRITE, 0);
+}
+
 int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t action, h2o_iovec_t key, int cors)
 {
     const gw_bucket_access_t *a;
@@ -422,6 +440,10 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
     if (cors)
         gw_cors_headers(ctx, a);
     int is_owner = owns(ctx, b);
+    if (is_owner && !ctx->is_root && action == S3_POLICY_ACTION_PUT_OBJECT && !owner_may_write(ctx, a)) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+        return -1;
+    }
     if (is_owner && a->policy == NULL)
         return 0; /* the common case: nothing but the owner's rights to weigh */
     if (s3_policy_resource_arn(b->name, key, arn, S3_POLICY_ARN_MAX, &req.resource) != 0) {

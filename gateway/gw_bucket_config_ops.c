@@ -36,6 +36,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_lifecycle.h"
+#include "gateway/s3/acl.h"
 #include "gateway/s3/bucket_access.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cors.h"
@@ -276,6 +277,21 @@ static void put_ownership(gw_ctx_t *ctx)
     if ((ret = s3_ownership_parse(&ctx->req->pool, ctx->body, &o)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         return;
+    }
+    if (o == S3_OWNERSHIP_BUCKET_OWNER_ENFORCED) {
+        /* S3 refuses to turn ACLs off while the bucket ACL grants anyone but the owner: the grants
+         * would stop counting without a word */
+        gw_conf_state_t state;
+        h2o_iovec_t doc;
+        s3_acl_t *acl = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*acl));
+        if (read_conf(ctx, GW_CONF_ACL, &state, &doc) != 0)
+            return;
+        if (state == GW_CONF_SET && s3_acl_decode((const uint8_t *)doc.base, doc.len, acl) == 0 &&
+            !s3_acl_is_owner_only(acl)) {
+            gw_set_error(ctx, S3_ERR_INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP,
+                         "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
+            return;
+        }
     }
     const char *name = s3_ownership_name(o);
     write_conf(ctx, GW_CONF_OWNERSHIP, h2o_iovec_init(name, strlen(name)), 200);

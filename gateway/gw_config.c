@@ -197,6 +197,11 @@ static const config_field_t config_fields[] = {
     {"tls_key", offsetof(gw_config_t, tls_key), 0, 0, 0, "PEM private key of tls_cert", "FILE"},
     {"http2", offsetof(gw_config_t, http2), 2, 0, 1,
      "1: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on TLS; 0: HTTP/1.1 only", "0|1"},
+    {"new_bucket_acls", offsetof(gw_config_t, new_bucket_acls), 2, 0, 1,
+     "1: a bucket created without x-amz-object-ownership starts with ACLs enabled, no ownership controls and no "
+     "public-access block, as S3's buckets made before April 2023 (what older clients and test suites expect); "
+     "0: S3's default today, BucketOwnerEnforced (ACLs off) and every public-access block setting on",
+     "0|1"},
     {"lifecycle_day_seconds", offsetof(gw_config_t, lifecycle_day_seconds), 3, 1, 86400,
      "the length of a day for lifecycle rules (Days, NoncurrentDays, DaysAfterInitiation); less than 86400 "
      "only to watch rules fire in tests",

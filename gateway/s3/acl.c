@@ -79,30 +79,29 @@ int s3_acl_canned(h2o_iovec_t name, const uint8_t owner[S3_ACL_ID_LEN], const ui
 #define IS(s) h2o_memis(name.base, name.len, H2O_STRLIT(s))
     memset(out, 0, sizeof(*out));
     memcpy(out->owner, owner, S3_ACL_ID_LEN);
-    add_grant(out, S3_ACL_USER, owner, S3_ACL_FULL_CONTROL);
     int other_owner = memcmp(owner, bucket_owner, S3_ACL_ID_LEN) != 0;
-    if (IS("private"))
-        return 0;
-    if (IS("public-read"))
-        return add_grant(out, S3_ACL_ALL_USERS, NULL, S3_ACL_READ);
-    if (IS("public-read-write")) {
+    /* the group grants come before the owner's, in the order S3 clients and suites read them back */
+    if (IS("public-read") || IS("public-read-write")) {
         add_grant(out, S3_ACL_ALL_USERS, NULL, S3_ACL_READ);
-        return add_grant(out, S3_ACL_ALL_USERS, NULL, S3_ACL_WRITE);
-    }
-    if (IS("authenticated-read"))
-        return add_grant(out, S3_ACL_AUTHENTICATED_USERS, NULL, S3_ACL_READ);
-    /* on a bucket, or an object of the bucket's owner, these give the owner what it has already */
-    if (IS("bucket-owner-read"))
-        return on_bucket || !other_owner ? 0 : add_grant(out, S3_ACL_USER, bucket_owner, S3_ACL_READ);
-    if (IS("bucket-owner-full-control"))
-        return on_bucket || !other_owner ? 0 : add_grant(out, S3_ACL_USER, bucket_owner, S3_ACL_FULL_CONTROL);
-    if (IS("log-delivery-write")) {
+        if (IS("public-read-write"))
+            add_grant(out, S3_ACL_ALL_USERS, NULL, S3_ACL_WRITE);
+    } else if (IS("authenticated-read")) {
+        add_grant(out, S3_ACL_AUTHENTICATED_USERS, NULL, S3_ACL_READ);
+    } else if (IS("log-delivery-write")) {
         add_grant(out, S3_ACL_LOG_DELIVERY, NULL, S3_ACL_WRITE);
-        return add_grant(out, S3_ACL_LOG_DELIVERY, NULL, S3_ACL_READ_ACP);
-    }
-    if (IS("aws-exec-read"))
+        add_grant(out, S3_ACL_LOG_DELIVERY, NULL, S3_ACL_READ_ACP);
+    } else if (IS("aws-exec-read")) {
         return -S3_ERR_NOT_IMPLEMENTED; /* its grantee is an AWS service this server does not have */
-    return -S3_ERR_INVALID_ARGUMENT;
+    } else if (!IS("private") && !IS("bucket-owner-read") && !IS("bucket-owner-full-control")) {
+        return -S3_ERR_INVALID_ARGUMENT;
+    }
+    add_grant(out, S3_ACL_USER, owner, S3_ACL_FULL_CONTROL);
+    /* on a bucket, or an object of the bucket's owner, these give the owner what it has already */
+    if (IS("bucket-owner-read") && !on_bucket && other_owner)
+        return add_grant(out, S3_ACL_USER, bucket_owner, S3_ACL_READ);
+    if (IS("bucket-owner-full-control") && !on_bucket && other_owner)
+        return add_grant(out, S3_ACL_USER, bucket_owner, S3_ACL_FULL_CONTROL);
+    return 0;
 #undef IS
 }
 
@@ -224,11 +223,12 @@ static int parse_grant(const s3_xml_node_t *grant, s3_acl_t *out)
     if (nmail == 1)
         return -S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS;
     if (nid == 1) {
-        uint8_t id[S3_ACL_ID_LEN];
         const s3_xml_node_t *n = s3_xml_child(who, "ID");
-        if (n->has_children || s3_acl_id_parse(n->text, id) != 0 ||
-            add_grant(out, S3_ACL_USER, id, (s3_acl_perm_t)perm_index) != 0)
+        if (n->has_children || add_grant(out, S3_ACL_USER, NULL, (s3_acl_perm_t)perm_index) != 0)
             return -S3_ERR_MALFORMED_ACL_ERROR;
+        /* well-formed XML naming no canonical id: S3's "Invalid id" (InvalidArgument) */
+        if (s3_acl_id_parse(n->text, out->grants[out->ngrants - 1].id) != 0)
+            return -S3_ERR_INVALID_ARGUMENT;
         return 0;
     }
     s3_acl_grantee_t group;
@@ -366,6 +366,14 @@ int s3_acl_is_public(const s3_acl_t *acl)
         if (acl->grants[i].grantee == S3_ACL_ALL_USERS || acl->grants[i].grantee == S3_ACL_AUTHENTICATED_USERS)
             return 1;
     return 0;
+}
+
+int s3_acl_is_owner_only(const s3_acl_t *acl)
+{
+    for (size_t i = 0; i < acl->ngrants; i++)
+        if (acl->grants[i].grantee != S3_ACL_USER || memcmp(acl->grants[i].id, acl->owner, S3_ACL_ID_LEN) != 0)
+            return 0;
+    return 1;
 }
 
 int s3_acl_permits(const s3_acl_t *acl, s3_acl_who_t who, s3_acl_perm_t perm, int ignore_public)

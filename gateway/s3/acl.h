@@ -103,6 +103,10 @@ int s3_acl_decode(const uint8_t *data, size_t len, s3_acl_t *out);
 /* 1 when acl grants anything to AllUsers or AuthenticatedUsers (S3's "public" ACL). */
 int s3_acl_is_public(const s3_acl_t *acl);
 
+/* 1 when acl grants nothing to anyone but its owner (what S3 lets a bucket keep when it switches to
+ * BucketOwnerEnforced: the private and bucket-owner-full-control ACLs). */
+int s3_acl_is_owner_only(const s3_acl_t *acl);
+
 /* 1 when acl gives who permission perm (a FULL_CONTROL grant gives all): a grant to its id, to
  * AllUsers, or (who is signed in) to AuthenticatedUsers. With ignore_public the two groups'
  * grants count for nothing (IgnorePublicAcls). */

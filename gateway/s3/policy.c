@@ -15,6 +15,7 @@
  * yuncang). Role ARNs are well-formed principals as well, and match nothing either.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,30 @@ static int compile_actions(parser_t *ps, const json_t *v, pol_statement_t *st)
 
 /* ---- Resource */
 
+/* 1 when pattern (with '*' for any run and '?' for one character, as ARNs in policies have them)
+ * matches all of text. */
+static int glob_matches(h2o_iovec_t pattern, h2o_iovec_t text)
+{
+    size_t p = 0, t = 0, star = SIZE_MAX, mark = 0;
+    while (t < text.len) {
+        if (p < pattern.len && (pattern.base[p] == '?' || pattern.base[p] == text.base[t])) {
+            p++;
+            t++;
+        } else if (p < pattern.len && pattern.base[p] == '*') {
+            star = p++;
+            mark = t;
+        } else if (star != SIZE_MAX) {
+            p = star + 1;
+            t = ++mark;
+        } else {
+            return 0;
+        }
+    }
+    while (p < pattern.len && pattern.base[p] == '*')
+        p++;
+    return p == pattern.len;
+}
+
 /* An ARN has at least six colon-separated parts ("arn:aws:s3:::bucket"). */
 static int arn_shaped(h2o_iovec_t s)
 {
@@ -361,12 +386,16 @@ static int compile_resources(parser_t *ps, const json_t *v, pol_statement_t *st,
             if (!starts_with(r, S3_POLICY_ARN_PREFIX))
                 return fail_msg(ps, "Policy has invalid resource");
             if (ps->opt->bucket.len > 0) {
-                size_t end = pre + ps->opt->bucket.len;
-                if (r.len < end || memcmp(r.base + pre, ps->opt->bucket.base, ps->opt->bucket.len) != 0 ||
-                    (r.len > end && r.base[end] != '/'))
+                /* the bucket part (up to the first '/') names the bucket, or is a pattern that
+                 * matches its name (arn:aws:s3:::* or arn:aws:s3:::logs-?), as S3 accepts */
+                const char *slash = memchr(r.base + pre, '/', r.len - pre);
+                h2o_iovec_t seg =
+                    h2o_iovec_init(r.base + pre, (slash != NULL ? (size_t)(slash - r.base) : r.len) - pre);
+                int wild = memchr(seg.base, '*', seg.len) != NULL;
+                if (!glob_matches(seg, ps->opt->bucket))
                     return fail_msg(ps, "Policy has invalid resource");
-                *can_bucket |= r.len == end;
-                *can_object |= r.len > end;
+                *can_bucket |= slash == NULL;
+                *can_object |= slash != NULL || wild;
             } else {
                 int slash = memchr(r.base + pre, '/', r.len - pre) != NULL;
                 int wild = memchr(r.base + pre, '*', r.len - pre) != NULL;

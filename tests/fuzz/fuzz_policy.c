@@ -41,11 +41,30 @@ static int scalar(const json_t *v)
     return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
 }
 
+/* 1 when pattern[0..n) ('*' any run, '?' one character) matches all of text; recursive, unlike
+ * the parser's, so that the two check each other. */
+static int glob(const char *pattern, size_t n, const char *text)
+{
+    if (n == 0)
+        return *text == '\0';
+    if (*pattern == '*') {
+        while (n > 1 && pattern[1] == '*') /* a run of stars is one star */
+            pattern++, n--;
+        return glob(pattern + 1, n - 1, text) || (*text != '\0' && glob(pattern, n, text + 1));
+    }
+    return *text != '\0' && (*pattern == '?' || *pattern == *text) && glob(pattern + 1, n - 1, text + 1);
+}
+
+/* The bucket part of the ARN (up to the first '/') names the bucket or matches its name. */
 static int resource_in_bucket(const char *r)
 {
-    static const char prefix[] = "arn:aws:s3:::photos";
+    static const char prefix[] = "arn:aws:s3:::";
     size_t n = sizeof(prefix) - 1;
-    return strncmp(r, prefix, n) == 0 && (r[n] == '\0' || r[n] == '/');
+    if (strncmp(r, prefix, n) != 0)
+        return 0;
+    const char *slash = strchr(r + n, '/');
+    size_t len = slash != NULL ? (size_t)(slash - (r + n)) : strlen(r + n);
+    return glob(r + n, len, "photos");
 }
 
 /* 1 when the statement has the structure the grammar requires. */

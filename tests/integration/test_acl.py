@@ -464,3 +464,79 @@ def test_copy_from_another_owners_bucket_takes_the_destination_owner(s3, acl_buc
     acl = s3.get_object_acl(Bucket=acl_bucket, Key="c")
     assert acl["Owner"]["ID"] == root_id  # the destination bucket's owner, not the source's
     assert grants_of(acl) == {("id", root_id, "FULL_CONTROL")}
+
+
+# ---------------------------------------------------------------- conformance details
+
+@pytest.fixture
+def bob_bucket(users):
+    """A bucket of bob's (not root: the owner's ACL rules below do not bind the root user) with ACLs
+    on and no public-access block."""
+    bob = users[0]
+    name = unique_bucket_name("yc-acl-bob")
+    bob.client.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    bob.client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=OPEN_PAB)
+    yield name
+    bob.client.put_bucket_acl(Bucket=name, ACL="private")
+    empty_and_delete_bucket(bob.client, name)
+
+
+def test_switching_to_enforced_is_refused_while_the_bucket_acl_grants_others(s3, acl_bucket, users, root_id):
+    bob = users[0]
+    s3.put_bucket_acl(Bucket=acl_bucket, GrantRead='id="%s"' % bob.id, GrantFullControl='id="%s"' % root_id)
+    enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    e = expect_error("InvalidBucketAclWithObjectOwnership", 400, s3.put_bucket_ownership_controls,
+                     Bucket=acl_bucket, OwnershipControls=enforced)
+    assert "BucketOwnerEnforced" in e["Error"]["Message"]
+    assert bob.client.list_objects_v2(Bucket=acl_bucket)["KeyCount"] == 0  # nothing changed
+    s3.put_bucket_acl(Bucket=acl_bucket, ACL="bucket-owner-full-control")  # the owner's grant alone is fine
+    s3.put_bucket_ownership_controls(Bucket=acl_bucket, OwnershipControls=enforced)
+    expect_error("AccessDenied", 403, bob.client.list_objects_v2, Bucket=acl_bucket)
+
+
+def test_canned_acls_list_group_grants_before_the_owner(s3, acl_bucket, root_id):
+    s3.put_bucket_acl(Bucket=acl_bucket, ACL="public-read-write")
+    grants = [(g["Grantee"].get("URI") or g["Grantee"]["ID"], g["Permission"])
+              for g in s3.get_bucket_acl(Bucket=acl_bucket)["Grants"]]
+    assert grants == [(ALL_USERS, "READ"), (ALL_USERS, "WRITE"), (root_id, "FULL_CONTROL")]
+
+
+def test_a_grant_to_no_canonical_id_is_invalid_argument(s3, acl_bucket, root_id):
+    doc = {"Owner": {"ID": root_id},
+           "Grants": [{"Grantee": {"ID": "_foo", "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}
+    e = expect_error("InvalidArgument", 400, s3.put_bucket_acl, Bucket=acl_bucket, AccessControlPolicy=doc)
+    assert e["Error"]["Message"] == "Invalid id"
+
+
+def test_missing_key_is_404_for_who_may_list_and_403_for_others(s3, acl_bucket, anon):
+    expect_error("AccessDenied", 403, anon.get_object, Bucket=acl_bucket, Key="nothing")
+    s3.put_bucket_acl(Bucket=acl_bucket, ACL="public-read")
+    expect_error("NoSuchKey", 404, anon.get_object, Bucket=acl_bucket, Key="nothing")
+    s3.put_object(Bucket=acl_bucket, Key="private", Body=b"x")
+    expect_error("AccessDenied", 403, anon.get_object, Bucket=acl_bucket, Key="private")  # exists: its ACL
+
+
+def test_bucket_owner_needs_a_grant_for_the_acl_of_another_writers_object(bob_bucket, users):
+    bob, carol = users
+    bob.client.put_bucket_acl(Bucket=bob_bucket, ACL="public-read-write")
+    carol.client.put_object(Bucket=bob_bucket, Key="carols", Body=b"c")
+    expect_error("AccessDenied", 403, bob.client.get_object_acl, Bucket=bob_bucket, Key="carols")
+    expect_error("AccessDenied", 403, bob.client.put_object_acl, Bucket=bob_bucket, Key="carols", ACL="private")
+    carol.client.put_object_acl(Bucket=bob_bucket, Key="carols", ACL="bucket-owner-read")  # READ, not READ_ACP
+    expect_error("AccessDenied", 403, bob.client.get_object_acl, Bucket=bob_bucket, Key="carols")
+    carol.client.put_object_acl(Bucket=bob_bucket, Key="carols", ACL="bucket-owner-full-control")
+    assert bob.client.get_object_acl(Bucket=bob_bucket, Key="carols")["Owner"]["ID"] == carol.id
+    bob.client.put_object(Bucket=bob_bucket, Key="bobs", Body=b"b")
+    bob.client.get_object_acl(Bucket=bob_bucket, Key="bobs")  # his own object
+
+
+def test_an_owner_acl_without_the_owners_grant_takes_its_writes(bob_bucket, users):
+    bob = users[0]
+    bob.client.put_object(Bucket=bob_bucket, Key="k", Body=b"v")
+    owner = bob.client.get_bucket_acl(Bucket=bob_bucket)["Owner"]
+    bob.client.put_bucket_acl(Bucket=bob_bucket, AccessControlPolicy={"Owner": owner, "Grants": []})
+    expect_error("AccessDenied", 403, bob.client.put_object, Bucket=bob_bucket, Key="new", Body=b"n")
+    assert bob.client.get_object(Bucket=bob_bucket, Key="k")["Body"].read() == b"v"  # the object's own ACL
+    assert bob.client.get_bucket_acl(Bucket=bob_bucket)["Grants"] == []  # READ_ACP stays the owner's
+    bob.client.put_bucket_acl(Bucket=bob_bucket, ACL="private")  # and WRITE_ACP
+    bob.client.put_object(Bucket=bob_bucket, Key="new", Body=b"n")

@@ -449,3 +449,50 @@ def test_unserved_sub_resource_of_a_configuration_never_reaches_the_bucket(gatew
     s3.head_bucket(Bucket=bucket)  # still there
     r = yc_raw.request(gateway, "POST", "/" + bucket, "cors")
     assert r.status == 405
+
+
+# ---------------------------------------------------------------- policy: conformance details
+
+def test_policy_resource_may_be_a_pattern_matching_the_bucket(s3, bucket, users):
+    name, client = users[0]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    s3.delete_public_access_block(Bucket=bucket)
+    st = {"Effect": "Allow", "Principal": {"AWS": user_arn(name)}, "Action": "s3:ListBucket",
+          "Resource": ["arn:aws:s3:::*", "arn:aws:s3:::*/*"]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(st))
+    assert client.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+    st["Resource"] = ["arn:aws:s3:::%s-other*" % bucket]  # a pattern that cannot match this bucket
+    e = expect_error("MalformedPolicy", 400, s3.put_bucket_policy, Bucket=bucket, Policy=policy(st))
+    assert "invalid resource" in e["Error"]["Message"]
+    st["Resource"] = ["arn:aws:s3:::%s?" % bucket[:-1]]
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(st))
+
+
+def test_grant_header_condition_key(s3, bucket, users):
+    (name, client), _ = users
+    owner_id = s3.list_buckets()["Owner"]["ID"]
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    st = {"Effect": "Allow", "Principal": {"AWS": user_arn(name)}, "Action": "s3:PutObject",
+          "Resource": "arn:aws:s3:::%s/*" % bucket,
+          "Condition": {"StringEquals": {"s3:x-amz-grant-full-control": "id=" + owner_id}}}
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(st))
+    expect_error("AccessDenied", 403, client.put_object, Bucket=bucket, Key="a", Body=b"a")
+    client.put_object(Bucket=bucket, Key="a", Body=b"a", GrantFullControl="id=" + owner_id)
+    grants = s3.get_object_acl(Bucket=bucket, Key="a")["Grants"]
+    assert [(g["Grantee"]["ID"], g["Permission"]) for g in grants] == [(owner_id, "FULL_CONTROL")]
+    expect_error("AccessDenied", 403, client.put_object, Bucket=bucket, Key="b", Body=b"b",
+                 GrantFullControl="id=" + "0" * 64)
+
+
+def test_existing_tag_condition_on_get_object_acl(s3, bucket, users):
+    (name, client), _ = users
+    for key, value in (("pub", "public"), ("priv", "private")):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x", Tagging="security=" + value)
+    st = {"Effect": "Allow", "Principal": {"AWS": user_arn(name)}, "Action": "s3:GetObjectAcl",
+          "Resource": "arn:aws:s3:::%s/*" % bucket,
+          "Condition": {"StringEquals": {"s3:ExistingObjectTag/security": "public"}}}
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(st))
+    client.get_object_acl(Bucket=bucket, Key="pub")
+    expect_error("AccessDenied", 403, client.get_object_acl, Bucket=bucket, Key="priv")
+    expect_error("AccessDenied", 403, client.get_object, Bucket=bucket, Key="pub")  # another action

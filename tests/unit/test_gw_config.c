@@ -175,6 +175,21 @@ TEST(test_config_drive_reserve_takes_auto_or_a_size)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_new_bucket_acls_default_and_bounds)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(cfg.new_bucket_acls, 0); /* S3's defaults of today unless asked */
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "new_bucket_acls: 1\n", err), 0);
+    CHECK_EQ_INT(cfg.new_bucket_acls, 1);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "new_bucket_acls: 2\n", err), -1);
+    CHECK(strstr(err, "new_bucket_acls") != NULL);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_lifecycle_settings_default_and_bounds)
 {
     gw_config_t cfg;
@@ -306,6 +321,7 @@ int main(void)
     RUN(test_config_domains_as_a_yaml_list);
     RUN(test_config_status_listen_and_tls);
     RUN(test_config_drive_reserve_takes_auto_or_a_size);
+    RUN(test_config_new_bucket_acls_default_and_bounds);
     RUN(test_config_lifecycle_settings_default_and_bounds);
     RUN(test_config_reads_admission_settings);
     RUN(test_config_rejects_unknown_setting_with_its_line);

@@ -54,6 +54,28 @@ TEST(test_canned_acls_give_their_grants)
           has_grant(&acl, S3_ACL_LOG_DELIVERY, NULL, S3_ACL_READ_ACP));
 }
 
+TEST(test_canned_acls_put_group_grants_before_the_owner)
+{
+    CHECK_EQ_INT(s3_acl_canned(IOV("public-read-write"), alice, bob, 0, &acl), 0);
+    CHECK(acl.ngrants == 3 && acl.grants[0].grantee == S3_ACL_ALL_USERS && acl.grants[0].perm == S3_ACL_READ &&
+          acl.grants[1].grantee == S3_ACL_ALL_USERS && acl.grants[1].perm == S3_ACL_WRITE &&
+          acl.grants[2].grantee == S3_ACL_USER && memcmp(acl.grants[2].id, alice, S3_ACL_ID_LEN) == 0);
+    CHECK_EQ_INT(s3_acl_canned(IOV("bucket-owner-read"), alice, bob, 0, &acl), 0);
+    CHECK(memcmp(acl.grants[0].id, alice, S3_ACL_ID_LEN) == 0 && memcmp(acl.grants[1].id, bob, S3_ACL_ID_LEN) == 0);
+}
+
+TEST(test_owner_only_acl_is_one_granting_no_one_else)
+{
+    CHECK_EQ_INT(s3_acl_canned(IOV("private"), alice, alice, 1, &acl), 0);
+    CHECK(s3_acl_is_owner_only(&acl));
+    acl.ngrants = 0;
+    CHECK(s3_acl_is_owner_only(&acl));
+    CHECK_EQ_INT(s3_acl_canned(IOV("authenticated-read"), alice, alice, 1, &acl), 0);
+    CHECK(!s3_acl_is_owner_only(&acl));
+    CHECK_EQ_INT(s3_acl_canned(IOV("bucket-owner-full-control"), alice, bob, 0, &acl), 0);
+    CHECK(!s3_acl_is_owner_only(&acl));
+}
+
 TEST(test_canned_bucket_owner_acls_on_a_bucket_are_private)
 {
     CHECK_EQ_INT(s3_acl_canned(IOV("bucket-owner-full-control"), alice, alice, 1, &acl), 0);
@@ -141,6 +163,11 @@ TEST(test_document_malformed_when_shape_or_value_wrong)
              "</AccessControlList></AccessControlPolicy>",
              alice_text);
     CHECK_EQ_INT(parse(doc), -S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS);
+    snprintf(doc, sizeof(doc),
+             "<AccessControlPolicy><Owner><ID>%s</ID></Owner><AccessControlList><Grant><Grantee><ID>_foo</ID>"
+             "</Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>",
+             alice_text);
+    CHECK_EQ_INT(parse(doc), -S3_ERR_INVALID_ARGUMENT); /* well-formed, but no canonical id: "Invalid id" */
 }
 
 TEST(test_stored_form_round_trips_and_refuses_bad_bytes)
@@ -193,6 +220,8 @@ int main(void)
     s3_acl_id_format(bob, bob_text);
     RUN(test_id_parse_and_format_round_trip);
     RUN(test_canned_acls_give_their_grants);
+    RUN(test_canned_acls_put_group_grants_before_the_owner);
+    RUN(test_owner_only_acl_is_one_granting_no_one_else);
     RUN(test_canned_bucket_owner_acls_on_a_bucket_are_private);
     RUN(test_canned_unknown_is_invalid_and_exec_read_not_implemented);
     RUN(test_grant_headers_parse_ids_and_groups);

@@ -432,6 +432,19 @@ TEST(test_resource_bucket_arn_names_the_bucket_not_its_objects)
     CHECK_EQ_INT(eval_bucket(doc, req(ALICE, "s3:GetObject", "a.jpg")), NA);
 }
 
+TEST(test_resource_bucket_part_may_be_a_pattern_matching_the_bucket)
+{
+    /* arn:aws:s3:::* names the bucket and, the star running over the slash, every object too */
+    const char *doc = DOC("{'Effect':'Allow','Principal':'*','Action':['s3:ListBucket','s3:GetObject'],"
+                          "'Resource':'arn:aws:s3:::*'}");
+    CHECK_EQ_INT(eval_bucket(doc, req(ALICE, "s3:ListBucket", NULL)), ALLOW);
+    CHECK_EQ_INT(eval_bucket(doc, req(ALICE, "s3:GetObject", "a/b.jpg")), ALLOW);
+    doc = DOC("{'Effect':'Allow','Principal':'*','Action':'s3:GetObject','Resource':'arn:aws:s3:::pho?os/*'}");
+    CHECK_EQ_INT(eval_bucket(doc, req(ALICE, "s3:GetObject", "a.jpg")), ALLOW);
+    doc = DOC("{'Effect':'Allow','Principal':'*','Action':'s3:ListBucket','Resource':'arn:aws:s3:::ph*'}");
+    CHECK_EQ_INT(eval_bucket(doc, req(ALICE, "s3:ListBucket", NULL)), ALLOW);
+}
+
 TEST(test_resource_star_matches_any_key_and_slashes)
 {
     const char *doc = ALLOW_GET_TO("'*'");
@@ -1464,9 +1477,9 @@ TEST(test_malformed_resource)
                   "A statement may have Resource or NotResource, not both"));
     const char *bad[] = {"'arn:aws:s3:::other/*'",
                          "'*'",
-                         "'arn:aws:s3:::*'",
                          "'arn:aws:s3:::photosx/*'",
-                         "'arn:aws:s3:::photo*'",
+                         "'arn:aws:s3:::photo?x'",
+                         "'arn:aws:s3:::other*'",
                          "'photos/*'",
                          "'arn:aws:iam::111122223333:user/x'",
                          "5",
@@ -1891,6 +1904,7 @@ int main(void)
     RUN(test_action_of_another_service_in_identity_policy_matches_nothing);
     RUN(test_action_names_round_trip_through_lookup);
     RUN(test_resource_bucket_arn_names_the_bucket_not_its_objects);
+    RUN(test_resource_bucket_part_may_be_a_pattern_matching_the_bucket);
     RUN(test_resource_star_matches_any_key_and_slashes);
     RUN(test_resource_prefix_and_inner_wildcards);
     RUN(test_resource_question_mark_matches_exactly_one_character);
