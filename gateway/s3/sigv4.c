@@ -592,7 +592,8 @@ static int check_signed_headers(h2o_iovec_t list)
     return has_host ? 0 : S3_AUTH_MALFORMED;
 }
 
-/* Credential: <access key>/<yyyymmdd>/<region>/s3/aws4_request */
+/* Credential: <access key>/<yyyymmdd>/<region>/<service>/aws4_request, the service "s3" or "iam" (the
+ * IAM Query API the gateway also answers, s3_auth_is_iam) */
 static int parse_credential(h2o_iovec_t cred, s3_auth_t *out)
 {
     h2o_iovec_t rest = cred, ak, date, region, service, term;
@@ -604,7 +605,8 @@ static int parse_credential(h2o_iovec_t cred, s3_auth_t *out)
     service = iov_split(&rest, '/');
     term = rest;
     if (ak.len == 0 || ak.len > S3_SIGV4_MAX_ACCESS_KEY || date.len != 8 || parse_digits(date.base, 8, &unused) ||
-        region.len == 0 || region.len > S3_SIGV4_MAX_REGION || !iov_eq(service, "s3") || !iov_eq(term, "aws4_request"))
+        region.len == 0 || region.len > S3_SIGV4_MAX_REGION || !(iov_eq(service, "s3") || iov_eq(service, "iam")) ||
+        !iov_eq(term, "aws4_request"))
         return S3_AUTH_MALFORMED;
     for (size_t i = 0; i < ak.len; i++)
         if ((unsigned char)ak.base[i] <= ' ' || (unsigned char)ak.base[i] >= 0x7f)
@@ -618,6 +620,11 @@ static int parse_credential(h2o_iovec_t cred, s3_auth_t *out)
     out->region = region;
     out->service = service;
     return 0;
+}
+
+int s3_auth_is_iam(const s3_auth_t *auth)
+{
+    return iov_eq(auth->service, "iam");
 }
 
 static int parse_signature(h2o_iovec_t sig, s3_auth_t *out)
@@ -711,6 +718,13 @@ static int parse_header_auth(const s3_request_t *req, h2o_iovec_t value, s3_auth
 
     if ((r = find_header(req, "x-amz-content-sha256", &sha)) < 0)
         return S3_AUTH_BAD_CONTENT_SHA256;
+    if (r == 0 && s3_auth_is_iam(out)) {
+        /* IAM clients sign the body's hash without sending it: the caller fills it in from the body */
+        out->payload_mode = S3_PAYLOAD_SHA256;
+        out->payload_hash = h2o_iovec_init(NULL, 0);
+        out->kind = S3_AUTH_KIND_HEADER;
+        return 0;
+    }
     if (r == 0)
         return S3_AUTH_MISSING_CONTENT_SHA256;
     if ((ret = parse_content_sha256(sha, out)) != 0)
@@ -743,6 +757,8 @@ static int parse_presigned(h2o_iovec_t *raw, h2o_mem_pool_t *pool, s3_auth_t *ou
     if ((ret = parse_credential(v[QP_CREDENTIAL], out)) != 0 ||
         (ret = check_signed_headers(v[QP_SIGNED_HEADERS])) != 0 || (ret = parse_signature(v[QP_SIGNATURE], out)) != 0)
         return ret;
+    if (s3_auth_is_iam(out))
+        return S3_AUTH_MALFORMED; /* no presigned IAM calls */
     out->signed_headers = v[QP_SIGNED_HEADERS];
     if (s3_sigv4_parse_time(v[QP_DATE], &t) != 0)
         return S3_AUTH_MALFORMED;

@@ -77,7 +77,7 @@ typedef struct {
     h2o_iovec_t access_key;
     char date[9];               /* credential scope date, yyyymmdd */
     h2o_iovec_t region;         /* credential scope region, as sent */
-    h2o_iovec_t service;        /* always "s3" once parsed */
+    h2o_iovec_t service;        /* "s3", or "iam" for the IAM Query API (s3_auth_is_iam) */
     h2o_iovec_t signed_headers; /* "host;x-amz-date;...", lowercase names separated by ';' */
     uint8_t signature[32];      /* decoded from the 64 hex digits */
     char timestamp[17];         /* request time, ISO 8601 basic: yyyymmddThhmmssZ */
@@ -146,6 +146,12 @@ int s3_sigv4_chunk_signature(const s3_sigv4_ctx_t *ctx, const char *prev, const 
  * <hex sha256(canonical trailers)>" where the canonical trailers are "name:value\n" lines. */
 int s3_sigv4_trailer_signature(const s3_sigv4_ctx_t *ctx, const char *prev, const uint8_t trailers_sha256[32],
                                char out[65]);
+
+/* 1 when auth's credential scope names the service "iam": an IAM Query API call. Such a header-signed
+ * request may omit x-amz-content-sha256 (IAM clients do): payload_mode is then S3_PAYLOAD_SHA256 with
+ * payload_hash empty, and the caller sets payload_hash and payload_sha256 from the body it read
+ * before calling s3_sigv4_verify. Presigned IAM calls are refused (S3_AUTH_MALFORMED). */
+int s3_auth_is_iam(const s3_auth_t *auth);
 
 /* Returns 1 when name (lowercase) is in auth's signed header list, else 0. */
 int s3_auth_header_is_signed(const s3_auth_t *auth, h2o_iovec_t name);
