@@ -856,16 +856,19 @@ int s3_sigv4_check_time(const s3_auth_t *auth, int64_t now)
     }
 }
 
-static int make_scope(const char *date, h2o_iovec_t region, char *out, size_t out_size, size_t *out_len)
+static int make_scope(const char *date, h2o_iovec_t region, h2o_iovec_t service, char *out, size_t out_size,
+                      size_t *out_len)
 {
-    size_t n = 8 + 1 + region.len + strlen("/s3/aws4_request");
+    size_t n = 8 + 1 + region.len + 1 + service.len + strlen("/aws4_request");
 
     if (region.len > S3_SIGV4_MAX_REGION || n + 1 > out_size)
         return S3_AUTH_MALFORMED;
     memcpy(out, date, 8);
     out[8] = '/';
     memcpy(out + 9, region.base, region.len);
-    memcpy(out + 9 + region.len, "/s3/aws4_request", strlen("/s3/aws4_request") + 1);
+    out[9 + region.len] = '/';
+    memcpy(out + 10 + region.len, service.base, service.len);
+    memcpy(out + 10 + region.len + service.len, "/aws4_request", strlen("/aws4_request") + 1);
     *out_len = n;
     return 0;
 }
@@ -888,7 +891,7 @@ int s3_sigv4_verify(const s3_request_t *req, const s3_auth_t *auth, h2o_iovec_t 
         ret = S3_AUTH_MALFORMED;
         goto fail;
     }
-    if ((ret = make_scope(auth->date, auth->region, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0)
+    if ((ret = make_scope(auth->date, auth->region, auth->service, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0)
         goto fail;
     memcpy(ctx.timestamp, auth->timestamp, sizeof(ctx.timestamp));
     if ((ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(auth->date, 8), auth->region, auth->service,
@@ -958,7 +961,7 @@ int s3_sigv4_sign(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t
         goto fail;
     }
     s3_sigv4_format_time(now, ctx.timestamp);
-    if ((ret = make_scope(ctx.timestamp, region, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0 ||
+    if ((ret = make_scope(ctx.timestamp, region, h2o_iovec_init(H2O_STRLIT("s3")), ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0 ||
         (ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(ctx.timestamp, 8), region,
                                     h2o_iovec_init(H2O_STRLIT("s3")), ctx.signing_key)) != 0 ||
         (ret = request_signature(req, h2o_iovec_init(list.base, list.len), payload_hash, 0, ctx.signing_key,
