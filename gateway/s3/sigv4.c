@@ -926,6 +926,14 @@ static int compare_names(const void *x, const void *y)
 int s3_sigv4_sign(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key, h2o_iovec_t secret_key,
                   h2o_iovec_t region, int64_t now, char *out, size_t out_size, s3_sigv4_ctx_t *out_ctx)
 {
+    return s3_sigv4_sign_service(req, payload_hash, access_key, secret_key, region, h2o_iovec_init(H2O_STRLIT("s3")),
+                                 now, out, out_size, out_ctx);
+}
+
+int s3_sigv4_sign_service(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key,
+                          h2o_iovec_t secret_key, h2o_iovec_t region, h2o_iovec_t service, int64_t now, char *out,
+                          size_t out_size, s3_sigv4_ctx_t *out_ctx)
+{
     s3_sigv4_ctx_t ctx;
     const h2o_iovec_t **names = NULL;
     struct sbuf list = {0};
@@ -961,9 +969,13 @@ int s3_sigv4_sign(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t
         goto fail;
     }
     s3_sigv4_format_time(now, ctx.timestamp);
-    if ((ret = make_scope(ctx.timestamp, region, h2o_iovec_init(H2O_STRLIT("s3")), ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0 ||
-        (ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(ctx.timestamp, 8), region,
-                                    h2o_iovec_init(H2O_STRLIT("s3")), ctx.signing_key)) != 0 ||
+    if (service.len == 0 || service.len > 16) {
+        ret = S3_AUTH_MALFORMED;
+        goto fail;
+    }
+    if ((ret = make_scope(ctx.timestamp, region, service, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0 ||
+        (ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(ctx.timestamp, 8), region, service,
+                                    ctx.signing_key)) != 0 ||
         (ret = request_signature(req, h2o_iovec_init(list.base, list.len), payload_hash, 0, ctx.signing_key,
                                  ctx.timestamp, ctx.scope, ctx.seed_signature)) != 0)
         goto fail;

@@ -132,6 +132,12 @@ int s3_sigv4_signing_key(h2o_iovec_t secret_key, h2o_iovec_t date, h2o_iovec_t r
 int s3_sigv4_sign(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key, h2o_iovec_t secret_key,
                   h2o_iovec_t region, int64_t now, char *out, size_t out_size, s3_sigv4_ctx_t *out_ctx);
 
+/* Same for another service's credential scope (yc-admin signs IAM calls for "iam"); at most 16
+ * bytes of service name. */
+int s3_sigv4_sign_service(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key,
+                          h2o_iovec_t secret_key, h2o_iovec_t region, h2o_iovec_t service, int64_t now, char *out,
+                          size_t out_size, s3_sigv4_ctx_t *out_ctx);
+
 /* Writes the ISO 8601 basic form of Unix time t ("yyyymmddThhmmssZ" + NUL) into out. */
 void s3_sigv4_format_time(int64_t t, char out[17]);
 

@@ -575,3 +575,34 @@ def test_second_gateway_sees_new_user_key_and_policy(two_gateways):
     eventually(disabled)
     root2.delete_object(Bucket=bucket, Key="k")
     root2.delete_bucket(Bucket=bucket)
+
+
+# ---------------------------------------------------------------- yc-admin
+
+def test_yc_admin_groups_and_policies(gateway, iam, new_user, s3, shared_bucket, tmp_path, admin_available):
+    u = new_user()
+    g = uname("adm")
+    doc = tmp_path / "list.json"
+    doc.write_text(policy({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::%s" % shared_bucket}))
+    gateway.admin("group", "add", g)
+    gateway.admin("group", "member", "add", g, u.name)
+    gateway.admin("policy", "put", "group", g, "list", str(doc))
+    assert "<member>list</member>" in gateway.admin("policy", "list", "group", g).stdout
+    assert u.name in gateway.admin("group", "show", g).stdout
+    assert u.s3.list_objects_v2(Bucket=shared_bucket)["KeyCount"] == 0
+    res = gateway.admin("group", "remove", g, check=False)
+    assert res.returncode == 1 and "DeleteConflict" in res.stdout
+    gateway.admin("policy", "remove", "group", g, "list")
+    expect_error("AccessDenied", 403, u.s3.list_objects_v2, Bucket=shared_bucket)
+    gateway.admin("policy", "put", "user", u.name, "list", str(doc))
+    assert iam.list_user_policies(UserName=u.name)["PolicyNames"] == ["list"]
+    assert u.s3.list_objects_v2(Bucket=shared_bucket)["KeyCount"] == 0
+    gateway.admin("user", "disable-key", u.name, u.key)
+    expect_error("InvalidAccessKeyId", 403, u.s3.list_objects_v2, Bucket=shared_bucket)
+    gateway.admin("user", "enable-key", u.name, u.key)
+    assert u.s3.list_objects_v2(Bucket=shared_bucket)["KeyCount"] == 0
+    res = gateway.admin("policy", "get", "user", uname("absent"), "list", check=False)
+    assert res.returncode == 1 and "NoSuchEntity" in res.stdout
+    gateway.admin("group", "member", "remove", g, u.name)
+    gateway.admin("group", "remove", g)
+    expect_error("NoSuchEntity", 404, iam.get_group, GroupName=g)
