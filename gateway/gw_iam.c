@@ -152,7 +152,8 @@ static int add_entity(table_t *t, const uint8_t *key, size_t klen, const uint8_t
         if (member.base != NULL || entity_from_doc(name, rec.document, &e) != 0)
             return 0;
         gw_iam_entity_t **arr = kind == KIND_USER ? &t->users : &t->groups;
-        size_t *n = kind == KIND_USER ? &t->nusers : &t->ngroups, *cap = kind == KIND_USER ? &t->capusers : &t->capgroups;
+        size_t *n = kind == KIND_USER ? &t->nusers : &t->ngroups,
+               *cap = kind == KIND_USER ? &t->capusers : &t->capgroups;
         if (grow((void **)arr, cap, *n, sizeof(**arr)) != 0)
             return -1;
         (*arr)[(*n)++] = e;
@@ -184,7 +185,7 @@ static int add_entity(table_t *t, const uint8_t *key, size_t klen, const uint8_t
         copy_str(p->owner, sizeof(p->owner), name.base, name.len);
         copy_str(p->name, sizeof(p->name), member.base, member.len);
         s3_policy_options_t opt = {.kind = S3_POLICY_IDENTITY, .max_size = GW_IAM_POLICY_MAX};
-        s3_policy_error_t err;
+        s3_policy_error_t err = {{0}};
         if (s3_policy_parse(h2o_iovec_init(p->text, p->len), &opt, &p->parsed, &err) != 0) {
             yc_log(YC_LOG_WARN, "event=stored_identity_policy_unreadable owner=%s policy=%s", p->owner, p->name);
             p->parsed = NULL;
@@ -223,7 +224,7 @@ static int entity_cmp(const void *a, const void *b)
 
 static const gw_iam_entity_t *find_entity(const gw_iam_entity_t *arr, size_t n, const char *name)
 {
-    gw_iam_entity_t probe;
+    gw_iam_entity_t probe = {{0}};
     copy_str(probe.name, sizeof(probe.name), name, strlen(name));
     return bsearch(&probe, arr, n, sizeof(*arr), entity_cmp);
 }
@@ -494,7 +495,8 @@ static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *me
 
     if ((ret = meta_key_iam(kind, mb(name), mb(member), &key)) != 0)
         return -EINVAL;
-    if ((ret = meta_config_encode(&rec, &buf)) == 0 && (ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len)) == 0)
+    if ((ret = meta_config_encode(&rec, &buf)) == 0 &&
+        (ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len)) == 0)
         ret = reload(iam);
     meta_buf_dispose(&buf);
     return ret;
@@ -798,8 +800,8 @@ static int owner_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner
     return kind == GW_IAM_USER_POLICY ? gw_iam_user_get(iam, owner, &e) : gw_iam_group_get(iam, owner, &e);
 }
 
-int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name,
-                      h2o_iovec_t text, s3_policy_error_t *err)
+int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name, h2o_iovec_t text,
+                      s3_policy_error_t *err)
 {
     s3_policy_options_t opt = {.kind = S3_POLICY_IDENTITY, .max_size = GW_IAM_POLICY_MAX};
     s3_policy_t *parsed = NULL;

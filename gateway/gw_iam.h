@@ -33,9 +33,9 @@
 typedef struct gw_iam gw_iam_t;
 
 #define GW_IAM_SECRET_MAX      128
-#define GW_IAM_NAME_MAX        64  /* user and group names (IAM's limits: 64 and 128; one for both) */
+#define GW_IAM_NAME_MAX        64 /* user and group names (IAM's limits: 64 and 128; one for both) */
 #define GW_IAM_POLICY_NAME_MAX 128
-#define GW_IAM_ID_LEN          21  /* "AIDA"/"AGPA" + 17 characters, as IAM's unique ids */
+#define GW_IAM_ID_LEN          21    /* "AIDA"/"AGPA" + 17 characters, as IAM's unique ids */
 #define GW_IAM_POLICY_MAX      10240 /* bytes of one inline policy document */
 #define GW_IAM_KEYS_PER_USER   2
 
@@ -109,15 +109,13 @@ void gw_iam_groups(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *g
 int gw_iam_member_add(gw_iam_t *iam, const char *group, const char *user);
 int gw_iam_member_remove(gw_iam_t *iam, const char *group, const char *user);
 /* Calls fn for every group of user, or every member of group (from memory, in name order). */
-void gw_iam_groups_of(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw_iam_entity_t *group),
-                      void *arg);
-void gw_iam_members_of(gw_iam_t *iam, const char *group, void (*fn)(void *arg, const gw_iam_entity_t *user),
-                       void *arg);
+void gw_iam_groups_of(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw_iam_entity_t *group), void *arg);
+void gw_iam_members_of(gw_iam_t *iam, const char *group, void (*fn)(void *arg, const gw_iam_entity_t *user), void *arg);
 
 /* Stores an inline policy of a user or a group, replacing one of that name. The text must parse
  * as an identity policy (s3_policy_parse): -EINVAL otherwise, with err->message saying why. */
-int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name,
-                      h2o_iovec_t text, s3_policy_error_t *err);
+int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name, h2o_iovec_t text,
+                      s3_policy_error_t *err);
 /* 0 with the text in memory from pool, or -ENOENT (no such owner or policy). From memory. */
 int gw_iam_policy_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name,
                       h2o_mem_pool_t *pool, h2o_iovec_t *text);

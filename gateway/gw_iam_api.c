@@ -238,8 +238,7 @@ typedef struct {
 static void page_add(void *arg, const gw_iam_entity_t *e)
 {
     page_t *p = arg;
-    if (p->marker.base != NULL && p->marker.len > 0 &&
-        strncmp(e->name, p->marker.base, p->marker.len) <= 0 &&
+    if (p->marker.base != NULL && p->marker.len > 0 && strncmp(e->name, p->marker.base, p->marker.len) <= 0 &&
         !(strlen(e->name) > p->marker.len && strncmp(e->name, p->marker.base, p->marker.len) == 0))
         return; /* at or before the marker */
     if (p->n == p->max) {
@@ -817,7 +816,7 @@ static void after_body(gw_ctx_t *ctx)
             snprintf(hex + 2 * i, 3, "%02x", auth->payload_sha256[i]);
         auth->payload_hash = h2o_iovec_init(hex, 64);
     } else if (auth->payload_mode == S3_PAYLOAD_SHA256 ? CRYPTO_memcmp(sent_sha256, auth->payload_sha256, 32) != 0
-                                                         : auth->payload_mode != S3_PAYLOAD_UNSIGNED) {
+                                                       : auth->payload_mode != S3_PAYLOAD_UNSIGNED) {
         /* x-amz-content-sha256 was sent: it must be the body's (or UNSIGNED-PAYLOAD) */
         iam_error(ctx, 400, "IncompleteSignature", "The x-amz-content-sha256 header does not match the body.");
         gw_respond(ctx);
@@ -864,8 +863,8 @@ static void after_body(gw_ctx_t *ctx)
         return;
     }
     if (!known_action(c->action)) {
-        iam_errorf(ctx, 501, "NotImplemented", "The action %.*s is not implemented by this server.",
-                   (int)c->action.len, c->action.base);
+        iam_errorf(ctx, 501, "NotImplemented", "The action %.*s is not implemented by this server.", (int)c->action.len,
+                   c->action.base);
         gw_respond(ctx);
         return;
     }

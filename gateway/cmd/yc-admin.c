@@ -16,7 +16,6 @@
  */
 #include "gateway/s3/sigv4.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <openssl/sha.h>
@@ -387,21 +386,18 @@ static int form_add(char *b, size_t cap, const char *name, const char *value)
     return 0;
 }
 
-/* Calls action with the NULL-terminated name/value pairs; prints the XML answer. */
-static int iam_call(const args_t *a, const char *action, ...)
+/* Calls action with the name/value pairs of params (a NULL name ends them); prints the XML answer. */
+static int iam_call(const args_t *a, const char *action, const char *const *params)
 {
     size_t cap = 3 * 10240 + 4096;
     char *body = malloc(cap);
-    va_list ap;
     int ret = 0;
 
     if (body == NULL)
         return 1;
     snprintf(body, cap, "Action=%s&Version=2010-05-08", action);
-    va_start(ap, action);
-    for (const char *name; ret == 0 && (name = va_arg(ap, const char *)) != NULL;)
-        ret = form_add(body, cap, name, va_arg(ap, const char *));
-    va_end(ap);
+    for (size_t i = 0; ret == 0 && params[i] != NULL; i += 2)
+        ret = form_add(body, cap, params[i], params[i + 1]);
     if (ret != 0) {
         fprintf(stderr, "yc-admin: the arguments are too long\n");
         free(body);
@@ -430,6 +426,9 @@ static char *read_policy(const char *path)
     return doc;
 }
 
+/* iam_call with the pairs written out: IAM_CALL(a, "GetGroup", "GroupName", name). */
+#define IAM_CALL(a, action, ...) iam_call((a), (action), (const char *const[]){__VA_ARGS__, NULL})
+
 /* The IAM commands: 0/1 as call() when the words name one, -1 when they do not. */
 static int iam_command(const args_t *a)
 {
@@ -438,39 +437,37 @@ static int iam_command(const args_t *a)
     const char *owner_param = user_kind ? "UserName" : "GroupName";
 
     if (n == 4 && strcmp(w[0], "user") == 0 && (strcmp(w[1], "enable-key") == 0 || strcmp(w[1], "disable-key") == 0))
-        return iam_call(a, "UpdateAccessKey", "UserName", w[2], "AccessKeyId", w[3], "Status",
-                        strcmp(w[1], "enable-key") == 0 ? "Active" : "Inactive", NULL);
+        return IAM_CALL(a, "UpdateAccessKey", "UserName", w[2], "AccessKeyId", w[3], "Status",
+                        strcmp(w[1], "enable-key") == 0 ? "Active" : "Inactive");
     if (n == 3 && strcmp(w[0], "group") == 0 && strcmp(w[1], "add") == 0)
-        return iam_call(a, "CreateGroup", "GroupName", w[2], NULL);
+        return IAM_CALL(a, "CreateGroup", "GroupName", w[2]);
     if (n == 3 && strcmp(w[0], "group") == 0 && strcmp(w[1], "remove") == 0)
-        return iam_call(a, "DeleteGroup", "GroupName", w[2], NULL);
+        return IAM_CALL(a, "DeleteGroup", "GroupName", w[2]);
     if (n == 3 && strcmp(w[0], "group") == 0 && strcmp(w[1], "show") == 0)
-        return iam_call(a, "GetGroup", "GroupName", w[2], NULL);
+        return IAM_CALL(a, "GetGroup", "GroupName", w[2]);
     if (n == 2 && strcmp(w[0], "group") == 0 && strcmp(w[1], "list") == 0)
-        return iam_call(a, "ListGroups", NULL);
+        return iam_call(a, "ListGroups", (const char *const[]){NULL});
     if (n == 5 && strcmp(w[0], "group") == 0 && strcmp(w[1], "member") == 0 &&
         (strcmp(w[2], "add") == 0 || strcmp(w[2], "remove") == 0))
-        return iam_call(a, strcmp(w[2], "add") == 0 ? "AddUserToGroup" : "RemoveUserFromGroup", "GroupName", w[3],
-                        "UserName", w[4], NULL);
+        return IAM_CALL(a, strcmp(w[2], "add") == 0 ? "AddUserToGroup" : "RemoveUserFromGroup", "GroupName", w[3],
+                        "UserName", w[4]);
     if (n < 4 || strcmp(w[0], "policy") != 0 || !(user_kind || strcmp(w[2], "group") == 0))
         return -1;
     if (n == 6 && strcmp(w[1], "put") == 0) {
         char *doc = read_policy(w[5]);
         if (doc == NULL)
             return 1;
-        int ret = iam_call(a, user_kind ? "PutUserPolicy" : "PutGroupPolicy", owner_param, w[3], "PolicyName", w[4],
-                           "PolicyDocument", doc, NULL);
+        int ret = IAM_CALL(a, user_kind ? "PutUserPolicy" : "PutGroupPolicy", owner_param, w[3], "PolicyName", w[4],
+                           "PolicyDocument", doc);
         free(doc);
         return ret;
     }
     if (n == 5 && strcmp(w[1], "get") == 0)
-        return iam_call(a, user_kind ? "GetUserPolicy" : "GetGroupPolicy", owner_param, w[3], "PolicyName", w[4],
-                        NULL);
+        return IAM_CALL(a, user_kind ? "GetUserPolicy" : "GetGroupPolicy", owner_param, w[3], "PolicyName", w[4]);
     if (n == 5 && strcmp(w[1], "remove") == 0)
-        return iam_call(a, user_kind ? "DeleteUserPolicy" : "DeleteGroupPolicy", owner_param, w[3], "PolicyName", w[4],
-                        NULL);
+        return IAM_CALL(a, user_kind ? "DeleteUserPolicy" : "DeleteGroupPolicy", owner_param, w[3], "PolicyName", w[4]);
     if (n == 4 && strcmp(w[1], "list") == 0)
-        return iam_call(a, user_kind ? "ListUserPolicies" : "ListGroupPolicies", owner_param, w[3], NULL);
+        return IAM_CALL(a, user_kind ? "ListUserPolicies" : "ListGroupPolicies", owner_param, w[3]);
     return -1;
 }
 

@@ -974,8 +974,8 @@ int s3_sigv4_sign_service(const s3_request_t *req, h2o_iovec_t payload_hash, h2o
         goto fail;
     }
     if ((ret = make_scope(ctx.timestamp, region, service, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0 ||
-        (ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(ctx.timestamp, 8), region, service,
-                                    ctx.signing_key)) != 0 ||
+        (ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(ctx.timestamp, 8), region, service, ctx.signing_key)) !=
+            0 ||
         (ret = request_signature(req, h2o_iovec_init(list.base, list.len), payload_hash, 0, ctx.signing_key,
                                  ctx.timestamp, ctx.scope, ctx.seed_signature)) != 0)
         goto fail;
