@@ -424,11 +424,34 @@ static int owner_may_write(gw_ctx_t *ctx, const gw_bucket_access_t *a)
     return s3_acl_permits(a->acl, who, S3_ACL_WRITE, 0);
 }
 
+/* The decision with the caller's identity policies, made while the identity table holds them:
+ * both with and without an ACL grant, so that the ACL (which may cost a read) is asked after. */
+typedef struct {
+    s3_policy_sources_t src;
+    const s3_policy_request_t *req;
+    s3_policy_decision_t without_acl, with_acl;
+    s3_policy_source_t why;
+} decide_t;
+
+static void decide_with(void *arg, const s3_policy_t *const *policies, size_t n)
+{
+    decide_t *d = arg;
+    s3_policy_reason_t why;
+
+    d->src.identity = policies;
+    d->src.nidentity = n;
+    d->without_acl = s3_policy_decide(&d->src, d->req, &why);
+    d->why = why.source;
+    if (d->without_acl != S3_POLICY_ALLOW && why.source == S3_POLICY_BY_IMPLICIT_DENY) {
+        d->src.acl_allows = 1;
+        d->with_acl = s3_policy_decide(&d->src, d->req, &why);
+    }
+}
+
 int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t action, h2o_iovec_t key, int cors)
 {
     const gw_bucket_access_t *a;
     s3_policy_request_t req = {.action = action, .now_ns = yc_now_ns()};
-    s3_policy_reason_t why;
     values_t *vs = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*vs));
     char *arn = h2o_mem_alloc_pool(&ctx->req->pool, S3_POLICY_ARN_MAX);
     int ret;
@@ -444,7 +467,9 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
         gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return -1;
     }
-    if (is_owner && a->policy == NULL)
+    /* a user (not root, not anonymous) may have identity policies, whose Deny binds an owner too */
+    int user = ctx->access_key.base != NULL && !ctx->is_root;
+    if (is_owner && a->policy == NULL && !user)
         return 0; /* the common case: nothing but the owner's rights to weigh */
     if (s3_policy_resource_arn(b->name, key, arn, S3_POLICY_ARN_MAX, &req.resource) != 0) {
         gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
@@ -455,24 +480,35 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
     req.values = vs->v;
     req.nvalues = vs->n;
     add_tag_values(ctx, a->policy, b, action, key, &req);
-    s3_policy_sources_t src = {.bucket = a->policy,
-                               .owner_account = h2o_iovec_init(H2O_STRLIT(GW_AUTHZ_ACCOUNT)),
-                               .is_owner = is_owner,
-                               .restrict_public_buckets = a->pab.restrict_public_buckets};
-    if (s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW)
+    decide_t d = {.src = {.bucket = a->policy,
+                          .owner_account = h2o_iovec_init(H2O_STRLIT(GW_AUTHZ_ACCOUNT)),
+                          .is_owner = is_owner,
+                          .restrict_public_buckets = a->pab.restrict_public_buckets},
+                  .req = &req,
+                  .without_acl = S3_POLICY_DENY,
+                  .with_acl = S3_POLICY_DENY};
+    if (user)
+        gw_iam_with_policies(ctx->iam, ctx->user, decide_with, &d);
+    else
+        decide_with(&d, NULL, 0);
+    if (d.without_acl == S3_POLICY_ALLOW)
         return 0;
     /* nothing allowed it: an ACL grant may, unless a statement denied it explicitly */
-    if (why.source == S3_POLICY_BY_IMPLICIT_DENY && gw_acl_allows(ctx, b, a, action, key)) {
-        src.acl_allows = 1;
-        if (s3_policy_decide(&src, &req, &why) == S3_POLICY_ALLOW)
-            return 0;
-    }
+    if (d.why == S3_POLICY_BY_IMPLICIT_DENY && d.with_acl == S3_POLICY_ALLOW && gw_acl_allows(ctx, b, a, action, key))
+        return 0;
     /* S3 tells a caller who may list the bucket that a key does not exist (404 NoSuchKey) where
-     * another caller is told 403, so that listing rights are not needed to learn it twice */
-    if (action == S3_POLICY_ACTION_GET_OBJECT && key.base != NULL && why.source == S3_POLICY_BY_IMPLICIT_DENY &&
-        object_missing(ctx, b, key) && may_list(ctx, b, a, src, vs, arn)) {
-        gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
-        return -1;
+     * another caller is told 403, so that listing rights are not needed to learn it twice. The
+     * listing right is weighed by the bucket policy and ACLs: the identity policies are only held
+     * inside gw_iam_with_policies. */
+    if (action == S3_POLICY_ACTION_GET_OBJECT && key.base != NULL && d.why == S3_POLICY_BY_IMPLICIT_DENY &&
+        object_missing(ctx, b, key)) {
+        s3_policy_sources_t src = d.src;
+        src.identity = NULL;
+        src.nidentity = 0;
+        if (may_list(ctx, b, a, src, vs, arn)) {
+            gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
+            return -1;
+        }
     }
     gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
     return -1;

@@ -18,8 +18,11 @@
  * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name,
  * {"CanonicalUser": id} its canonical id, gw_acl.h), the root user the account itself
  * (arn:aws:iam::<account>:root). The bucket owner is the user
- * who created it; the root user has the owner's rights on every bucket. Users have no identity
- * policies yet, so another user reaches a bucket only through its bucket policy or an ACL.
+ * who created it; the root user has the owner's rights on every bucket. A user's identity
+ * policies (its inline policies and its groups', gw_iam.h) are weighed with the bucket policy
+ * and the ACL: any of them may allow, and an explicit Deny in any of them wins, for the bucket's
+ * owner too. Object tags (s3:ExistingObjectTag/<key>) are looked up for a bucket policy that
+ * names them, not for an identity policy.
  *
  * Public access block: a bucket that never had one behaves as S3's new buckets do, with all four
  * settings on (BlockPublicPolicy refuses a public policy, RestrictPublicBuckets keeps a public

@@ -142,6 +142,12 @@ void gw_cors_preflight(gw_ctx_t *ctx);
 /* Admin API under /yc-admin/ (gw_admin.c); root only. */
 void gw_admin(gw_ctx_t *ctx);
 
+/* IAM Query API (gw_iam_api.c): 1 when ctx is signed for the service "iam", else 0. */
+int gw_iam_api_is_call(const gw_ctx_t *ctx);
+/* Serves one IAM call, authenticating it itself (its signature covers the body); root only.
+ * Loop thread, before any S3 authentication. */
+void gw_iam_api(gw_ctx_t *ctx);
+
 /* Conversions between h2o's and meta's pointer+length types. */
 static inline meta_bytes_t gw_mb(h2o_iovec_t v)
 {

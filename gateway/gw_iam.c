@@ -1,4 +1,5 @@
-/* gw_iam.c — the identity table: root from the configuration plus the replicated 'I' records. */
+/* gw_iam.c — the identity table: root from the configuration plus the replicated 'I' records of
+ * access keys, users, groups, memberships and inline policies (see gw_iam.h). */
 #include "gateway/gw_iam.h"
 #include "gateway/gw_health.h"
 #include "common/log.h"
@@ -6,19 +7,53 @@
 #include "gateway/gw_replica.h"
 #include "common/clock.h"
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
-#define REFRESH_SECONDS 5
+#define REFRESH_SECONDS  5
+#define MAX_POLICIES_ONE 64 /* identity policies weighed for one request (IAM allows fewer in size) */
+
+enum { KIND_USER = 'u', KIND_GROUP = 'g', KIND_MEMBER = 'm' };
+
+typedef struct {
+    char user[GW_IAM_NAME_MAX + 1];
+    char group[GW_IAM_NAME_MAX + 1];
+} member_t;
+
+typedef struct {
+    char kind; /* gw_iam_policy_kind_t */
+    char owner[GW_IAM_NAME_MAX + 1];
+    char name[GW_IAM_POLICY_NAME_MAX + 1];
+    char *text;
+    size_t len;
+    s3_policy_t *parsed; /* NULL when a stored text no longer parses: it then grants nothing */
+} policy_t;
+
+/* Everything the records say, rebuilt whole by each load and swapped in under the lock. */
+typedef struct {
+    gw_identity_t *ids; /* non-root identities */
+    size_t nids, capids;
+    gw_iam_entity_t *users; /* in name order */
+    size_t nusers, capusers;
+    gw_iam_entity_t *groups; /* in name order */
+    size_t ngroups, capgroups;
+    member_t *members;
+    size_t nmembers, capmembers;
+    policy_t *policies;
+    size_t npolicies, cappolicies;
+} table_t;
 
 struct gw_iam {
     gw_cluster_t *cluster;
     gw_identity_t root;
     pthread_rwlock_t lock;
-    gw_identity_t *ids; /* non-root identities, replaced whole on refresh */
-    size_t nids;
+    table_t tab;
+    pthread_mutex_t write_mutex; /* one change at a time per gateway: checks, then the write */
     pthread_t refresher;
     pthread_mutex_t stop_mutex;
     pthread_cond_t stop_cond;
@@ -33,54 +68,224 @@ static void copy_str(char *dst, size_t cap, const char *src, size_t len)
     dst[len] = '\0';
 }
 
-typedef struct {
-    gw_identity_t *ids;
-    size_t n, cap;
-} id_list_t;
-
-static int add_record(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+/* Grows an array of n elements of size sz to hold one more; 0 or -1. */
+static int grow(void **arr, size_t *cap, size_t n, size_t sz)
 {
-    id_list_t *l = arg;
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, ncap * sz);
+    if (p == NULL)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+static void table_dispose(table_t *t)
+{
+    if (t->ids != NULL)
+        OPENSSL_cleanse(t->ids, t->nids * sizeof(*t->ids)); /* secrets do not linger in freed memory */
+    free(t->ids);
+    free(t->users);
+    free(t->groups);
+    free(t->members);
+    for (size_t i = 0; i < t->npolicies; i++) {
+        free(t->policies[i].text);
+        s3_policy_free(t->policies[i].parsed);
+    }
+    free(t->policies);
+    memset(t, 0, sizeof(*t));
+}
+
+static int add_key(table_t *t, const uint8_t *val, size_t vlen)
+{
     meta_user_t u;
     if (meta_user_decode(val, vlen, &u) != 0)
         return 0; /* a corrupt record is skipped: the other drives' copies decide */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        gw_identity_t *ids = realloc(l->ids, cap * sizeof(*ids));
-        if (ids == NULL)
-            return -1;
-        l->ids = ids;
-        l->cap = cap;
-    }
-    gw_identity_t *id = &l->ids[l->n++];
+    if (grow((void **)&t->ids, &t->capids, t->nids, sizeof(*t->ids)) != 0)
+        return -1;
+    gw_identity_t *id = &t->ids[t->nids++];
     memset(id, 0, sizeof(*id));
     copy_str(id->access_key, sizeof(id->access_key), u.access_key.base, u.access_key.len);
     copy_str(id->secret_key, sizeof(id->secret_key), u.secret_key.base, u.secret_key.len);
     copy_str(id->user, sizeof(id->user), u.user.base, u.user.len);
     id->disabled = (u.flags & META_USER_DISABLED) != 0;
+    id->created_ns = u.created_ns;
+    return 0;
+}
+
+/* Reads a user's or group's document; 0, or -1 when it is not one this build knows. */
+static int entity_from_doc(meta_bytes_t name, meta_bytes_t doc, gw_iam_entity_t *out)
+{
+    json_error_t jerr;
+    json_t *js = json_loadb(doc.base, doc.len, 0, &jerr);
+    const char *id = NULL;
+    json_int_t version = 0, created = 0;
+    int ret = -1;
+
+    if (js != NULL && json_unpack(js, "{s:I, s:s, s:I}", "v", &version, "id", &id, "created", &created) == 0 &&
+        version == 1 && strlen(id) == GW_IAM_ID_LEN && name.len <= GW_IAM_NAME_MAX) {
+        memset(out, 0, sizeof(*out));
+        copy_str(out->name, sizeof(out->name), name.base, name.len);
+        memcpy(out->id, id, GW_IAM_ID_LEN + 1);
+        out->created_ns = created;
+        ret = 0;
+    }
+    json_decref(js);
+    return ret;
+}
+
+static int add_entity(table_t *t, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    char kind;
+    meta_bytes_t name, member;
+    meta_config_t rec;
+
+    if (meta_key_parse_iam(key, klen, &kind, &name, &member) != 0 || meta_config_decode(val, vlen, &rec) != 0 ||
+        rec.state != META_CONFIG_SET || name.len > GW_IAM_NAME_MAX)
+        return 0; /* not one this build reads: skipped, as a corrupt record is */
+    switch (kind) {
+    case KIND_USER:
+    case KIND_GROUP: {
+        gw_iam_entity_t e;
+        if (member.base != NULL || entity_from_doc(name, rec.document, &e) != 0)
+            return 0;
+        gw_iam_entity_t **arr = kind == KIND_USER ? &t->users : &t->groups;
+        size_t *n = kind == KIND_USER ? &t->nusers : &t->ngroups,
+               *cap = kind == KIND_USER ? &t->capusers : &t->capgroups;
+        if (grow((void **)arr, cap, *n, sizeof(**arr)) != 0)
+            return -1;
+        (*arr)[(*n)++] = e;
+        return 0;
+    }
+    case KIND_MEMBER:
+        if (member.base == NULL || member.len > GW_IAM_NAME_MAX)
+            return 0;
+        if (grow((void **)&t->members, &t->capmembers, t->nmembers, sizeof(*t->members)) != 0)
+            return -1;
+        copy_str(t->members[t->nmembers].user, sizeof(t->members[0].user), name.base, name.len);
+        copy_str(t->members[t->nmembers].group, sizeof(t->members[0].group), member.base, member.len);
+        t->nmembers++;
+        return 0;
+    case GW_IAM_USER_POLICY:
+    case GW_IAM_GROUP_POLICY: {
+        if (member.base == NULL || member.len > GW_IAM_POLICY_NAME_MAX)
+            return 0;
+        if (grow((void **)&t->policies, &t->cappolicies, t->npolicies, sizeof(*t->policies)) != 0)
+            return -1;
+        policy_t *p = &t->policies[t->npolicies];
+        memset(p, 0, sizeof(*p));
+        if ((p->text = malloc(rec.document.len + 1)) == NULL)
+            return -1;
+        memcpy(p->text, rec.document.base, rec.document.len);
+        p->text[rec.document.len] = '\0';
+        p->len = rec.document.len;
+        p->kind = kind;
+        copy_str(p->owner, sizeof(p->owner), name.base, name.len);
+        copy_str(p->name, sizeof(p->name), member.base, member.len);
+        s3_policy_options_t opt = {.kind = S3_POLICY_IDENTITY, .max_size = GW_IAM_POLICY_MAX};
+        s3_policy_error_t err = {{0}};
+        if (s3_policy_parse(h2o_iovec_init(p->text, p->len), &opt, &p->parsed, &err) != 0) {
+            yc_log(YC_LOG_WARN, "event=stored_identity_policy_unreadable owner=%s policy=%s", p->owner, p->name);
+            p->parsed = NULL;
+        }
+        t->npolicies++;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int add_record(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    if (klen >= 2 && key[1] == 0)
+        return add_entity(arg, key, klen, val, vlen);
+    return add_key(arg, val, vlen);
+}
+
+/* Entity records are replaced in place: the newest state wins (access keys decode as no config
+ * and keep the first copy, as they always did). */
+static int config_newer(const void *a, size_t alen, const void *b, size_t blen)
+{
+    meta_config_t ra, rb;
+    if (meta_config_decode(a, alen, &ra) != 0)
+        return 0;
+    if (meta_config_decode(b, blen, &rb) != 0)
+        return 1;
+    return ra.updated_ns > rb.updated_ns;
+}
+
+static int entity_cmp(const void *a, const void *b)
+{
+    return strcmp(((const gw_iam_entity_t *)a)->name, ((const gw_iam_entity_t *)b)->name);
+}
+
+static const gw_iam_entity_t *find_entity(const gw_iam_entity_t *arr, size_t n, const char *name)
+{
+    gw_iam_entity_t probe = {{0}};
+    copy_str(probe.name, sizeof(probe.name), name, strlen(name));
+    return bsearch(&probe, arr, n, sizeof(*arr), entity_cmp);
+}
+
+/* The id of a user that has keys but no record: stable, derived from its name. */
+static void legacy_id(const char *name, char out[GW_IAM_ID_LEN + 1])
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    XXH128_hash_t h = XXH3_128bits(name, strlen(name));
+    memcpy(out, "AIDA", 4);
+    for (int i = 0; i < 17; i++) {
+        uint64_t w = i < 12 ? h.low64 >> (5 * i) : h.high64 >> (5 * (i - 12));
+        out[4 + i] = digits[w & 31];
+    }
+    out[GW_IAM_ID_LEN] = '\0';
+}
+
+/* Users that only have access keys exist too (made before users had records). */
+static int add_legacy_users(table_t *t)
+{
+    qsort(t->users, t->nusers, sizeof(*t->users), entity_cmp);
+    size_t explicit_users = t->nusers;
+    for (size_t i = 0; i < t->nids; i++) {
+        const gw_identity_t *id = &t->ids[i];
+        if (find_entity(t->users, explicit_users, id->user) != NULL)
+            continue;
+        int seen = 0;
+        for (size_t j = explicit_users; j < t->nusers && !seen; j++)
+            seen = strcmp(t->users[j].name, id->user) == 0;
+        if (seen)
+            continue;
+        if (grow((void **)&t->users, &t->capusers, t->nusers, sizeof(*t->users)) != 0)
+            return -1;
+        gw_iam_entity_t *u = &t->users[t->nusers++];
+        memset(u, 0, sizeof(*u));
+        copy_str(u->name, sizeof(u->name), id->user, strlen(id->user));
+        legacy_id(u->name, u->id);
+        u->created_ns = id->created_ns;
+    }
+    qsort(t->users, t->nusers, sizeof(*t->users), entity_cmp);
+    qsort(t->groups, t->ngroups, sizeof(*t->groups), entity_cmp);
     return 0;
 }
 
 static int reload(gw_iam_t *iam)
 {
     meta_key_t prefix;
-    id_list_t l = {0};
+    table_t t = {0}, old;
     int ret;
 
     meta_key_user((meta_bytes_t){"", 0}, &prefix);
-    if ((ret = gw_replica_scan(iam->cluster, &prefix, add_record, &l)) != 0) {
-        free(l.ids);
+    if ((ret = gw_replica_scan_newest(iam->cluster, &prefix, config_newer, add_record, &t)) != 0 ||
+        (ret = add_legacy_users(&t) != 0 ? GW_ENOMEM : 0) != 0) {
+        table_dispose(&t);
         return ret;
     }
     pthread_rwlock_wrlock(&iam->lock);
-    gw_identity_t *old = iam->ids;
-    size_t nold = iam->nids;
-    iam->ids = l.ids;
-    iam->nids = l.n;
+    old = iam->tab;
+    iam->tab = t;
     pthread_rwlock_unlock(&iam->lock);
-    if (old != NULL)
-        OPENSSL_cleanse(old, nold * sizeof(*old)); /* secrets do not linger in freed memory */
-    free(old);
+    table_dispose(&old);
     return 0;
 }
 
@@ -126,6 +331,7 @@ int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_s
     copy_str(iam->root.user, sizeof(iam->root.user), "root", 4);
     iam->root.is_root = 1;
     pthread_rwlock_init(&iam->lock, NULL);
+    pthread_mutex_init(&iam->write_mutex, NULL);
     pthread_mutex_init(&iam->stop_mutex, NULL);
     pthread_cond_init(&iam->stop_cond, NULL);
     int ret = reload(iam);
@@ -145,8 +351,7 @@ void gw_iam_close(gw_iam_t *iam)
     pthread_cond_signal(&iam->stop_cond);
     pthread_mutex_unlock(&iam->stop_mutex);
     pthread_join(iam->refresher, NULL);
-    OPENSSL_cleanse(iam->ids, iam->nids * sizeof(*iam->ids));
-    free(iam->ids);
+    table_dispose(&iam->tab);
     OPENSSL_cleanse(&iam->root, sizeof(iam->root));
     free(iam);
 }
@@ -164,9 +369,9 @@ int gw_iam_lookup(gw_iam_t *iam, h2o_iovec_t access_key, gw_identity_t *out)
         return 0;
     }
     pthread_rwlock_rdlock(&iam->lock);
-    for (size_t i = 0; i < iam->nids; i++) {
-        if (key_is(iam->ids[i].access_key, access_key)) {
-            *out = iam->ids[i];
+    for (size_t i = 0; i < iam->tab.nids; i++) {
+        if (key_is(iam->tab.ids[i].access_key, access_key)) {
+            *out = iam->tab.ids[i];
             ret = 0;
             break;
         }
@@ -175,12 +380,14 @@ int gw_iam_lookup(gw_iam_t *iam, h2o_iovec_t access_key, gw_identity_t *out)
     return ret;
 }
 
-int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key)
+static int key_write(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key, uint32_t flags,
+                     int64_t created_ns)
 {
     meta_user_t u = {.access_key = {access_key, strlen(access_key)},
                      .secret_key = {secret_key, strlen(secret_key)},
                      .user = {user, strlen(user)},
-                     .created_ns = yc_now_ns()};
+                     .flags = flags,
+                     .created_ns = created_ns};
     meta_buf_t buf = {0};
     meta_key_t key;
     int ret;
@@ -199,6 +406,11 @@ done:
     return ret;
 }
 
+int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key)
+{
+    return key_write(iam, user, access_key, secret_key, 0, yc_now_ns());
+}
+
 int gw_iam_remove(gw_iam_t *iam, const char *access_key)
 {
     meta_key_t key;
@@ -206,6 +418,7 @@ int gw_iam_remove(gw_iam_t *iam, const char *access_key)
     int ret;
     if (gw_iam_lookup(iam, (h2o_iovec_t){(char *)access_key, strlen(access_key)}, &id) != 0 || id.is_root)
         return -ENOENT;
+    OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
     if ((ret = meta_key_user((meta_bytes_t){access_key, strlen(access_key)}, &key)) != 0)
         return ret;
     if ((ret = gw_replica_delete(iam->cluster, &key)) == 0)
@@ -220,9 +433,9 @@ int gw_iam_remove_user(gw_iam_t *iam, const char *user)
     int removed = 0;
 
     pthread_rwlock_rdlock(&iam->lock);
-    for (size_t i = 0; i < iam->nids && n < 64; i++)
-        if (strcmp(iam->ids[i].user, user) == 0)
-            strcpy(keys[n++], iam->ids[i].access_key);
+    for (size_t i = 0; i < iam->tab.nids && n < 64; i++)
+        if (strcmp(iam->tab.ids[i].user, user) == 0)
+            strcpy(keys[n++], iam->tab.ids[i].access_key);
     pthread_rwlock_unlock(&iam->lock);
     for (size_t i = 0; i < n; i++)
         if (gw_iam_remove(iam, keys[i]) == 0)
@@ -233,7 +446,446 @@ int gw_iam_remove_user(gw_iam_t *iam, const char *user)
 void gw_iam_foreach(gw_iam_t *iam, void (*fn)(void *arg, const gw_identity_t *id), void *arg)
 {
     pthread_rwlock_rdlock(&iam->lock);
-    for (size_t i = 0; i < iam->nids; i++)
-        fn(arg, &iam->ids[i]);
+    for (size_t i = 0; i < iam->tab.nids; i++)
+        fn(arg, &iam->tab.ids[i]);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+/* ---------------------------------------------------------------- names */
+
+static int name_valid(h2o_iovec_t v, size_t max)
+{
+    if (v.len == 0 || v.len > max)
+        return 0;
+    for (size_t i = 0; i < v.len; i++) {
+        char c = v.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '=' ||
+              c == ',' || c == '.' || c == '@' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int gw_iam_name_valid(h2o_iovec_t name)
+{
+    return name_valid(name, GW_IAM_NAME_MAX);
+}
+
+int gw_iam_policy_name_valid(h2o_iovec_t name)
+{
+    return name_valid(name, GW_IAM_POLICY_NAME_MAX);
+}
+
+/* ---------------------------------------------------------------- entity records */
+
+static meta_bytes_t mb(const char *s)
+{
+    return s != NULL ? (meta_bytes_t){s, strlen(s)} : (meta_bytes_t){NULL, 0};
+}
+
+static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *member, h2o_iovec_t doc)
+{
+    meta_config_t rec = {.incarnation = 1,
+                         .state = META_CONFIG_SET,
+                         .updated_ns = yc_now_ns(),
+                         .document = {doc.base != NULL ? doc.base : "", doc.len}};
+    meta_buf_t buf = {0};
+    meta_key_t key;
+    int ret;
+
+    if ((ret = meta_key_iam(kind, mb(name), mb(member), &key)) != 0)
+        return -EINVAL;
+    if ((ret = meta_config_encode(&rec, &buf)) == 0 &&
+        (ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len)) == 0)
+        ret = reload(iam);
+    meta_buf_dispose(&buf);
+    return ret;
+}
+
+static int entity_delete(gw_iam_t *iam, char kind, const char *name, const char *member)
+{
+    meta_key_t key;
+    int ret;
+    if (meta_key_iam(kind, mb(name), mb(member), &key) != 0)
+        return -EINVAL;
+    if ((ret = gw_replica_delete(iam->cluster, &key)) == 0)
+        ret = reload(iam);
+    return ret;
+}
+
+static void random_chars(char *out, size_t n, const char *alphabet, size_t alen)
+{
+    unsigned char r[64];
+    RAND_bytes(r, (int)n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[r[i] % alen];
+    out[n] = '\0';
+    OPENSSL_cleanse(r, sizeof(r));
+}
+
+static int entity_create(gw_iam_t *iam, char kind, const char *name, gw_iam_entity_t *out)
+{
+    static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    char id[GW_IAM_ID_LEN + 1];
+    int ret;
+
+    if (!gw_iam_name_valid(h2o_iovec_init(name, strlen(name))))
+        return -EINVAL;
+    pthread_mutex_lock(&iam->write_mutex);
+    pthread_rwlock_rdlock(&iam->lock);
+    int exists = kind == KIND_USER ? find_entity(iam->tab.users, iam->tab.nusers, name) != NULL
+                                   : find_entity(iam->tab.groups, iam->tab.ngroups, name) != NULL;
+    pthread_rwlock_unlock(&iam->lock);
+    if (exists) {
+        ret = -EEXIST;
+        goto done;
+    }
+    memcpy(id, kind == KIND_USER ? "AIDA" : "AGPA", 4);
+    random_chars(id + 4, 17, upper, 32);
+    memset(out, 0, sizeof(*out));
+    copy_str(out->name, sizeof(out->name), name, strlen(name));
+    memcpy(out->id, id, sizeof(id));
+    out->created_ns = yc_now_ns();
+    char *doc = NULL;
+    json_t *js = json_pack("{s:i, s:s, s:I}", "v", 1, "id", id, "created", (json_int_t)out->created_ns);
+    if (js == NULL || (doc = json_dumps(js, JSON_COMPACT)) == NULL) {
+        json_decref(js);
+        ret = GW_ENOMEM;
+        goto done;
+    }
+    json_decref(js);
+    ret = entity_put(iam, kind, name, NULL, h2o_iovec_init(doc, strlen(doc)));
+    free(doc);
+done:
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+static int entity_get(gw_iam_t *iam, char kind, const char *name, gw_iam_entity_t *out)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    const gw_iam_entity_t *e = kind == KIND_USER ? find_entity(iam->tab.users, iam->tab.nusers, name)
+                                                 : find_entity(iam->tab.groups, iam->tab.ngroups, name);
+    if (e != NULL)
+        *out = *e;
+    pthread_rwlock_unlock(&iam->lock);
+    return e != NULL ? 0 : -ENOENT;
+}
+
+/* Counts what still hangs on a user or group (table locked). */
+static size_t dependents(const table_t *t, char kind, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; kind == KIND_USER && i < t->nids; i++)
+        n += strcmp(t->ids[i].user, name) == 0;
+    for (size_t i = 0; i < t->nmembers; i++)
+        n += strcmp(kind == KIND_USER ? t->members[i].user : t->members[i].group, name) == 0;
+    for (size_t i = 0; i < t->npolicies; i++)
+        n += t->policies[i].kind == (kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY) &&
+             strcmp(t->policies[i].owner, name) == 0;
+    return n;
+}
+
+static int entity_remove(gw_iam_t *iam, char kind, const char *name)
+{
+    gw_iam_entity_t e;
+    int ret;
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = entity_get(iam, kind, name, &e)) != 0)
+        goto done;
+    pthread_rwlock_rdlock(&iam->lock);
+    size_t n = dependents(&iam->tab, kind, name);
+    pthread_rwlock_unlock(&iam->lock);
+    ret = n > 0 ? -ENOTEMPTY : entity_delete(iam, kind, name, NULL);
+done:
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+int gw_iam_user_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
+{
+    return entity_create(iam, KIND_USER, name, out);
+}
+
+int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
+{
+    return entity_get(iam, KIND_USER, name, out);
+}
+
+int gw_iam_user_delete(gw_iam_t *iam, const char *name)
+{
+    return entity_remove(iam, KIND_USER, name);
+}
+
+int gw_iam_group_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
+{
+    return entity_create(iam, KIND_GROUP, name, out);
+}
+
+int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
+{
+    return entity_get(iam, KIND_GROUP, name, out);
+}
+
+int gw_iam_group_delete(gw_iam_t *iam, const char *name)
+{
+    return entity_remove(iam, KIND_GROUP, name);
+}
+
+void gw_iam_users(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *user), void *arg)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nusers; i++)
+        fn(arg, &iam->tab.users[i]);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+void gw_iam_groups(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *group), void *arg)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.ngroups; i++)
+        fn(arg, &iam->tab.groups[i]);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+/* ---------------------------------------------------------------- access keys */
+
+/* Finds user's key (table locked); NULL when user has none of that id. */
+static const gw_identity_t *find_key(const table_t *t, const char *user, const char *access_key)
+{
+    for (size_t i = 0; i < t->nids; i++)
+        if (strcmp(t->ids[i].access_key, access_key) == 0 && strcmp(t->ids[i].user, user) == 0)
+            return &t->ids[i];
+    return NULL;
+}
+
+int gw_iam_key_create(gw_iam_t *iam, const char *user, gw_identity_t *out)
+{
+    static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    static const char secret_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    gw_iam_entity_t u;
+    size_t nkeys = 0;
+    int ret;
+
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = gw_iam_user_get(iam, user, &u)) != 0)
+        goto done;
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nids; i++)
+        nkeys += strcmp(iam->tab.ids[i].user, user) == 0;
+    pthread_rwlock_unlock(&iam->lock);
+    if (nkeys >= GW_IAM_KEYS_PER_USER) {
+        ret = -E2BIG;
+        goto done;
+    }
+    memset(out, 0, sizeof(*out));
+    memcpy(out->access_key, "AKIA", 4);
+    random_chars(out->access_key + 4, 16, upper, 32);
+    random_chars(out->secret_key, 40, secret_chars, 64);
+    copy_str(out->user, sizeof(out->user), user, strlen(user));
+    out->created_ns = yc_now_ns();
+    ret = key_write(iam, user, out->access_key, out->secret_key, 0, out->created_ns);
+done:
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+int gw_iam_key_delete(gw_iam_t *iam, const char *user, const char *access_key)
+{
+    int ret;
+    pthread_mutex_lock(&iam->write_mutex);
+    pthread_rwlock_rdlock(&iam->lock);
+    int found = find_key(&iam->tab, user, access_key) != NULL;
+    pthread_rwlock_unlock(&iam->lock);
+    ret = found ? gw_iam_remove(iam, access_key) : -ENOENT;
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+int gw_iam_key_set_disabled(gw_iam_t *iam, const char *user, const char *access_key, int disabled)
+{
+    gw_identity_t id;
+    int ret = -ENOENT;
+    pthread_mutex_lock(&iam->write_mutex);
+    pthread_rwlock_rdlock(&iam->lock);
+    const gw_identity_t *k = find_key(&iam->tab, user, access_key);
+    if (k != NULL)
+        id = *k;
+    pthread_rwlock_unlock(&iam->lock);
+    if (k != NULL) {
+        ret = key_write(iam, id.user, id.access_key, id.secret_key, disabled ? META_USER_DISABLED : 0, id.created_ns);
+        OPENSSL_cleanse(&id, sizeof(id));
+    }
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+void gw_iam_keys(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw_identity_t *id), void *arg)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nids; i++)
+        if (strcmp(iam->tab.ids[i].user, user) == 0)
+            fn(arg, &iam->tab.ids[i]);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+/* ---------------------------------------------------------------- groups */
+
+static int is_member(const table_t *t, const char *group, const char *user)
+{
+    for (size_t i = 0; i < t->nmembers; i++)
+        if (strcmp(t->members[i].group, group) == 0 && strcmp(t->members[i].user, user) == 0)
+            return 1;
+    return 0;
+}
+
+int gw_iam_member_add(gw_iam_t *iam, const char *group, const char *user)
+{
+    gw_iam_entity_t e;
+    int ret;
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &e)) == 0)
+        ret = entity_put(iam, KIND_MEMBER, user, group, h2o_iovec_init("", 0));
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+int gw_iam_member_remove(gw_iam_t *iam, const char *group, const char *user)
+{
+    gw_iam_entity_t e;
+    int ret;
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &e)) == 0) {
+        pthread_rwlock_rdlock(&iam->lock);
+        int member = is_member(&iam->tab, group, user);
+        pthread_rwlock_unlock(&iam->lock);
+        ret = member ? entity_delete(iam, KIND_MEMBER, user, group) : -ENOENT;
+    }
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+void gw_iam_groups_of(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw_iam_entity_t *group), void *arg)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.ngroups; i++)
+        if (is_member(&iam->tab, iam->tab.groups[i].name, user))
+            fn(arg, &iam->tab.groups[i]);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+void gw_iam_members_of(gw_iam_t *iam, const char *group, void (*fn)(void *arg, const gw_iam_entity_t *user), void *arg)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nusers; i++)
+        if (is_member(&iam->tab, group, iam->tab.users[i].name))
+            fn(arg, &iam->tab.users[i]);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+/* ---------------------------------------------------------------- inline policies */
+
+static const policy_t *find_policy(const table_t *t, char kind, const char *owner, const char *name)
+{
+    for (size_t i = 0; i < t->npolicies; i++)
+        if (t->policies[i].kind == kind && strcmp(t->policies[i].owner, owner) == 0 &&
+            strcmp(t->policies[i].name, name) == 0)
+            return &t->policies[i];
+    return NULL;
+}
+
+static int owner_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner)
+{
+    gw_iam_entity_t e;
+    return kind == GW_IAM_USER_POLICY ? gw_iam_user_get(iam, owner, &e) : gw_iam_group_get(iam, owner, &e);
+}
+
+int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name, h2o_iovec_t text,
+                      s3_policy_error_t *err)
+{
+    s3_policy_options_t opt = {.kind = S3_POLICY_IDENTITY, .max_size = GW_IAM_POLICY_MAX};
+    s3_policy_t *parsed = NULL;
+    int ret;
+
+    err->message[0] = '\0';
+    if (!gw_iam_policy_name_valid(h2o_iovec_init(name, strlen(name))))
+        return -EINVAL;
+    if ((ret = s3_policy_parse(text, &opt, &parsed, err)) != 0)
+        return ret == -S3_ERR_INTERNAL_ERROR ? GW_ENOMEM : -EINVAL;
+    s3_policy_free(parsed);
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = owner_get(iam, kind, owner)) == 0)
+        ret = entity_put(iam, (char)kind, owner, name, text);
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+int gw_iam_policy_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name,
+                      h2o_mem_pool_t *pool, h2o_iovec_t *text)
+{
+    int ret;
+    if ((ret = owner_get(iam, kind, owner)) != 0)
+        return ret;
+    pthread_rwlock_rdlock(&iam->lock);
+    const policy_t *p = find_policy(&iam->tab, (char)kind, owner, name);
+    if (p != NULL)
+        *text = h2o_strdup(pool, p->text, p->len);
+    pthread_rwlock_unlock(&iam->lock);
+    return p != NULL ? 0 : -ENOENT;
+}
+
+int gw_iam_policy_delete(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name)
+{
+    int ret;
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = owner_get(iam, kind, owner)) == 0) {
+        pthread_rwlock_rdlock(&iam->lock);
+        int found = find_policy(&iam->tab, (char)kind, owner, name) != NULL;
+        pthread_rwlock_unlock(&iam->lock);
+        ret = found ? entity_delete(iam, (char)kind, owner, name) : -ENOENT;
+    }
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+void gw_iam_policies(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner,
+                     void (*fn)(void *arg, const char *name), void *arg)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    /* scan order is key order, which is name order within one owner */
+    for (size_t i = 0; i < iam->tab.npolicies; i++)
+        if (iam->tab.policies[i].kind == (char)kind && strcmp(iam->tab.policies[i].owner, owner) == 0)
+            fn(arg, iam->tab.policies[i].name);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+/* ---------------------------------------------------------------- authorization */
+
+static int name_is(const char *s, h2o_iovec_t v)
+{
+    return strlen(s) == v.len && memcmp(s, v.base, v.len) == 0;
+}
+
+void gw_iam_with_policies(gw_iam_t *iam, h2o_iovec_t user,
+                          void (*fn)(void *arg, const s3_policy_t *const *policies, size_t n), void *arg)
+{
+    const s3_policy_t *list[MAX_POLICIES_ONE];
+    size_t n = 0;
+
+    pthread_rwlock_rdlock(&iam->lock);
+    const table_t *t = &iam->tab;
+    for (size_t i = 0; i < t->npolicies && n < MAX_POLICIES_ONE; i++)
+        if (t->policies[i].kind == GW_IAM_USER_POLICY && t->policies[i].parsed != NULL &&
+            name_is(t->policies[i].owner, user))
+            list[n++] = t->policies[i].parsed;
+    for (size_t m = 0; m < t->nmembers; m++) {
+        if (!name_is(t->members[m].user, user) || find_entity(t->groups, t->ngroups, t->members[m].group) == NULL)
+            continue;
+        for (size_t i = 0; i < t->npolicies && n < MAX_POLICIES_ONE; i++)
+            if (t->policies[i].kind == GW_IAM_GROUP_POLICY && t->policies[i].parsed != NULL &&
+                strcmp(t->policies[i].owner, t->members[m].group) == 0)
+                list[n++] = t->policies[i].parsed;
+    }
+    fn(arg, list, n);
     pthread_rwlock_unlock(&iam->lock);
 }

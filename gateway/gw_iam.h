@@ -1,20 +1,43 @@
-/* gw_iam.h — who may call: the root user from the configuration and the users and access keys
- * kept as 'I' records on every drive (written with cluster quorum, read back by majority).
+/* gw_iam.h — who may call, and what their identity policies say: the root user from the
+ * configuration, and the users, access keys, groups, memberships and inline policies kept as 'I'
+ * records on every drive (written with cluster quorum, read back by majority).
+ *
+ * Records (meta.h keys; the entity values are meta_config_t records whose document is given):
+ *   'I' access_key                  an access key: its secret, user and Active/Inactive flag
+ *   'I' 0x00 'u' user               a user: JSON {"v":1, "id": "AIDA...", "created": ns}
+ *   'I' 0x00 'g' group              a group: JSON {"v":1, "id": "AGPA...", "created": ns}
+ *   'I' 0x00 'm' user 0x00 group    the user belongs to the group (empty document)
+ *   'I' 0x00 'p' user 0x00 policy   an inline policy of the user (the policy text)
+ *   'I' 0x00 'q' group 0x00 policy  an inline policy of the group (the policy text)
+ * A user that has access keys but no 'u' record (made by older yc-admin versions) exists too,
+ * with an id derived from its name. Policies are replaced in place: updated_ns orders the states
+ * a drive may hold and the newest wins (gw_replica_scan_newest).
  *
  * Lookups happen on the event loop for every signed request, so they read an in-memory table;
- * the table is loaded from the drives when the gateway starts, updated by this gateway's admin
- * calls and reloaded from the drives every few seconds so that changes made through another
- * gateway arrive.
+ * the table is loaded from the drives when the gateway starts, reloaded after this gateway's
+ * changes and every few seconds so that changes made through another gateway arrive. Checks such
+ * as "the user exists" are made against that table: two gateways racing to create one name may
+ * both succeed, and the record written last stays.
+ *
+ * Errors of the calls that change records: 0, -ENOENT (no such user, group, key or policy),
+ * -EEXIST (exists already), -ENOTEMPTY (the user or group still has keys, policies or members),
+ * -E2BIG (a limit of IAM's: two access keys per user), -EINVAL (a name or value IAM refuses), or
+ * a gateway error code (GW_EQUORUM, GW_ENOSPC) when the drives did not acknowledge.
  */
 #ifndef YC_GW_IAM_H
 #define YC_GW_IAM_H
 #include <h2o.h>
 #include "gateway/gw_cluster.h"
+#include "gateway/s3/policy.h"
 
 typedef struct gw_iam gw_iam_t;
 
-#define GW_IAM_SECRET_MAX 128
-#define GW_IAM_NAME_MAX   64
+#define GW_IAM_SECRET_MAX      128
+#define GW_IAM_NAME_MAX        64 /* user and group names (IAM's limits: 64 and 128; one for both) */
+#define GW_IAM_POLICY_NAME_MAX 128
+#define GW_IAM_ID_LEN          21    /* "AIDA"/"AGPA" + 17 characters, as IAM's unique ids */
+#define GW_IAM_POLICY_MAX      10240 /* bytes of one inline policy document */
+#define GW_IAM_KEYS_PER_USER   2
 
 typedef struct {
     char access_key[META_ACCESS_KEY_MAX + 1];
@@ -22,7 +45,18 @@ typedef struct {
     char user[GW_IAM_NAME_MAX + 1];
     int is_root;
     int disabled;
+    int64_t created_ns;
 } gw_identity_t;
+
+/* A user or a group. */
+typedef struct {
+    char name[GW_IAM_NAME_MAX + 1];
+    char id[GW_IAM_ID_LEN + 1];
+    int64_t created_ns;
+} gw_iam_entity_t;
+
+/* Kinds of inline policy. */
+typedef enum { GW_IAM_USER_POLICY = 'p', GW_IAM_GROUP_POLICY = 'q' } gw_iam_policy_kind_t;
 
 /* Loads users from the drives (blocking; call before the loops start) and starts the refresher. */
 int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_secret, gw_iam_t **out);
@@ -40,5 +74,62 @@ int gw_iam_remove_user(gw_iam_t *iam, const char *user);
 
 /* Calls fn for every non-root identity (from memory). */
 void gw_iam_foreach(gw_iam_t *iam, void (*fn)(void *arg, const gw_identity_t *id), void *arg);
+
+/* ---- users, groups, keys and policies (blocking calls, from the worker pool; errors above) */
+
+/* 1 when name is a valid IAM user or group name (1..64 of [A-Za-z0-9+=,.@_-]), else 0. */
+int gw_iam_name_valid(h2o_iovec_t name);
+/* 1 when name is a valid policy name (1..128 of the same characters), else 0. */
+int gw_iam_policy_name_valid(h2o_iovec_t name);
+
+int gw_iam_user_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
+/* 0 with *out, or -ENOENT. From memory. */
+int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
+/* -ENOTEMPTY while the user has access keys, inline policies or groups, as IAM's DeleteConflict. */
+int gw_iam_user_delete(gw_iam_t *iam, const char *name);
+/* Calls fn for every user in name order (from memory). */
+void gw_iam_users(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *user), void *arg);
+
+/* Makes a new access key for user (Active): a 20-character id starting AKIA and a 40-character
+ * secret, written to *out. -E2BIG past GW_IAM_KEYS_PER_USER. */
+int gw_iam_key_create(gw_iam_t *iam, const char *user, gw_identity_t *out);
+/* Removes, enables or disables one of user's keys; -ENOENT when user has no such key. */
+int gw_iam_key_delete(gw_iam_t *iam, const char *user, const char *access_key);
+int gw_iam_key_set_disabled(gw_iam_t *iam, const char *user, const char *access_key, int disabled);
+/* Calls fn for every key of user (from memory; secrets included: do not show them). */
+void gw_iam_keys(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw_identity_t *id), void *arg);
+
+int gw_iam_group_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
+int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
+/* -ENOTEMPTY while the group has members or inline policies. */
+int gw_iam_group_delete(gw_iam_t *iam, const char *name);
+void gw_iam_groups(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *group), void *arg);
+/* Membership: -ENOENT when the user or the group does not exist (or, for remove, the user is not a
+ * member). Adding a member twice is no error, as in IAM. */
+int gw_iam_member_add(gw_iam_t *iam, const char *group, const char *user);
+int gw_iam_member_remove(gw_iam_t *iam, const char *group, const char *user);
+/* Calls fn for every group of user, or every member of group (from memory, in name order). */
+void gw_iam_groups_of(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw_iam_entity_t *group), void *arg);
+void gw_iam_members_of(gw_iam_t *iam, const char *group, void (*fn)(void *arg, const gw_iam_entity_t *user), void *arg);
+
+/* Stores an inline policy of a user or a group, replacing one of that name. The text must parse
+ * as an identity policy (s3_policy_parse): -EINVAL otherwise, with err->message saying why. */
+int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name, h2o_iovec_t text,
+                      s3_policy_error_t *err);
+/* 0 with the text in memory from pool, or -ENOENT (no such owner or policy). From memory. */
+int gw_iam_policy_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name,
+                      h2o_mem_pool_t *pool, h2o_iovec_t *text);
+int gw_iam_policy_delete(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name);
+/* Calls fn with the name of every inline policy of owner, in name order (from memory). */
+void gw_iam_policies(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner,
+                     void (*fn)(void *arg, const char *name), void *arg);
+
+/* ---- authorization */
+
+/* Calls fn with the parsed identity policies of user — its own inline policies and those of its
+ * groups — while the table cannot change (the array and policies are borrowed until fn returns).
+ * n may be 0. Non-blocking: a read lock and no allocation beyond a bounded stack array. */
+void gw_iam_with_policies(gw_iam_t *iam, h2o_iovec_t user,
+                          void (*fn)(void *arg, const s3_policy_t *const *policies, size_t n), void *arg);
 
 #endif

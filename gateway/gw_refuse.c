@@ -15,7 +15,7 @@
 #define OBJECT_READS    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_GET_OBJECT_ATTRIBUTES))
 #define PART_UPLOADS    (OP(GW_OP_UPLOAD_PART) | OP(GW_OP_UPLOAD_PART_COPY))
 #define COPIES          (OP(GW_OP_COPY_OBJECT) | OP(GW_OP_UPLOAD_PART_COPY))
-#define ALL_OPERATIONS  (~(OP(GW_OP_NONE) | OP(GW_OP_ADMIN)))
+#define ALL_OPERATIONS  (~(OP(GW_OP_NONE) | OP(GW_OP_ADMIN) | OP(GW_OP_IAM)))
 #define MSG_SSE_UNKNOWN "The encryption method specified is not supported"
 #define MSG_SSE_HERE    "x-amz-server-side-encryption header is not supported for this operation."
 

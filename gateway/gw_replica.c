@@ -143,9 +143,10 @@ static int key_cmp(const entry_t *a, const entry_t *b)
     return r != 0 ? r : (a->klen > b->klen) - (a->klen < b->klen);
 }
 
-/* Scans the drives in parallel and reports keys held by at least min_holders of them. */
+/* Scans the drives in parallel and reports keys held by at least min_holders of them; with newer
+ * set, the newest of the values the holders have (else the first drive's). */
 static int scan_drives(gw_drive_t *const *drives, size_t nd, size_t min_holders, const meta_key_t *prefix,
-                       gw_replica_cb cb, void *arg)
+                       gw_replica_newer_fn newer, gw_replica_cb cb, void *arg)
 {
     size_t answered = 0, pos[nd];
     drive_list_t lists[nd];
@@ -179,6 +180,9 @@ static int scan_drives(gw_drive_t *const *drives, size_t nd, size_t min_holders,
         size_t holders = 0;
         for (size_t i = 0; i < nd; i++) {
             if (lists[i].result == 0 && pos[i] < lists[i].n && key_cmp(&lists[i].items[pos[i]], &cur) == 0) {
+                const entry_t *e = &lists[i].items[pos[i]];
+                if (newer != NULL && newer(e->val, e->vlen, cur.val, cur.vlen))
+                    cur = *e;
                 holders++;
                 pos[i]++;
             }
@@ -200,10 +204,19 @@ int gw_replica_scan(gw_cluster_t *c, const meta_key_t *prefix, gw_replica_cb cb,
     gw_drive_t *drives[c->ndrives];
     for (size_t i = 0; i < c->ndrives; i++)
         drives[i] = &c->drives[i];
-    return scan_drives(drives, c->ndrives, gw_cluster_quorum(c), prefix, cb, arg);
+    return scan_drives(drives, c->ndrives, gw_cluster_quorum(c), prefix, NULL, cb, arg);
+}
+
+int gw_replica_scan_newest(gw_cluster_t *c, const meta_key_t *prefix, gw_replica_newer_fn newer, gw_replica_cb cb,
+                           void *arg)
+{
+    gw_drive_t *drives[c->ndrives];
+    for (size_t i = 0; i < c->ndrives; i++)
+        drives[i] = &c->drives[i];
+    return scan_drives(drives, c->ndrives, gw_cluster_quorum(c), prefix, newer, cb, arg);
 }
 
 int gw_set_scan(gw_set_t *s, size_t min_holders, const meta_key_t *prefix, gw_replica_cb cb, void *arg)
 {
-    return scan_drives(s->drives, gw_set_width(s), min_holders, prefix, cb, arg);
+    return scan_drives(s->drives, gw_set_width(s), min_holders, prefix, NULL, cb, arg);
 }

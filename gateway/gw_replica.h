@@ -25,6 +25,11 @@ int gw_replica_get_newest(gw_cluster_t *c, const meta_key_t *key, gw_replica_new
 typedef int (*gw_replica_cb)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int gw_replica_scan(gw_cluster_t *c, const meta_key_t *prefix, gw_replica_cb cb, void *arg);
 
+/* Same for records replaced in place: each key's value is the newest the holders have (newer as
+ * for gw_replica_get_newest). */
+int gw_replica_scan_newest(gw_cluster_t *c, const meta_key_t *prefix, gw_replica_newer_fn newer, gw_replica_cb cb,
+                           void *arg);
+
 /* Same over the drives of one set, reporting records held by at least min_holders of them
  * (multipart uploads and parts live in their object's set only). */
 int gw_set_scan(gw_set_t *s, size_t min_holders, const meta_key_t *prefix, gw_replica_cb cb, void *arg);

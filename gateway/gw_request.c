@@ -100,6 +100,7 @@ static const char *const op_names[GW_OP__COUNT] = {
     [GW_OP_GET_OBJECT_LEGAL_HOLD] = "GetObjectLegalHold",
     [GW_OP_CORS_PREFLIGHT] = "PreflightRequest",
     [GW_OP_ADMIN] = "Admin",
+    [GW_OP_IAM] = "IAM",
 };
 
 const char *gw_op_name(gw_op_t op)

@@ -139,6 +139,7 @@ typedef enum {
     GW_OP_PUT_OBJECT_LEGAL_HOLD,
     GW_OP_GET_OBJECT_LEGAL_HOLD,
     GW_OP_CORS_PREFLIGHT,
+    GW_OP_IAM, /* a call of the IAM Query API (gw_iam_api.c) */
     GW_OP_ADMIN,
     GW_OP__COUNT
 } gw_op_t;

@@ -682,6 +682,11 @@ static void handle_request(gw_ctx_t *ctx)
     ctx->access->bucket = ctx->bucket;
     ctx->access->key = ctx->key;
 
+    /* an IAM call is signed over its body: its handler reads it first */
+    if (!admin && gw_iam_api_is_call(ctx)) {
+        gw_iam_api(ctx);
+        return;
+    }
     /* a form upload is signed in its fields, not its head: its handler reads them first */
     if (ctx->op == GW_OP_POST_OBJECT) {
         gw_post_object(ctx);

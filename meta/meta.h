@@ -7,6 +7,7 @@
  *   'U' ns 0x00 esc(key) 0x00 0x01 upload_id             multipart upload
  *   'P' upload_id be32(part_number)                      uploaded part
  *   'I' access_key                                       IAM user / access key
+ *   'I' 0x00 kind name [0x00 member]                     IAM user, group, membership, inline policy
  *   'C' bucket 0x00 name                                 bucket configuration document
  *   'L' name                                             namespace lock (store/lock.c)
  *   'V' "layout"                                         the drive's layout version (le32)
@@ -94,6 +95,14 @@ int meta_key_part(const uint8_t upload_id[META_ID_LEN], uint32_t part_number, me
 int meta_key_parts(const uint8_t upload_id[META_ID_LEN], meta_key_t *out); /* prefix of an upload's parts */
 int meta_key_user(meta_bytes_t access_key, meta_key_t *out);
 int meta_key_config(meta_bytes_t bucket, meta_bytes_t name, meta_key_t *out);
+/* Key of an IAM entity record (users, groups, memberships, inline policies; the gateway's
+ * gw_iam.h gives the kinds): 'I' 0x00 kind name, plus 0x00 member when member.base is not NULL.
+ * kind is not 0; name and member are at most META_IAM_NAME_MAX bytes without 0x00, else
+ * META_ERANGE. The value is a meta_config_t whose document the kind defines. */
+#define META_IAM_NAME_MAX 128
+int meta_key_iam(char kind, meta_bytes_t name, meta_bytes_t member, meta_key_t *out);
+/* Splits an IAM entity key; member.base is NULL when it has none. META_ECORRUPT for another key. */
+int meta_key_parse_iam(const uint8_t *enc, size_t len, char *kind, meta_bytes_t *name, meta_bytes_t *member);
 /* Key of a namespace lock: 'L' name (at most META_LOCK_NAME_MAX bytes). */
 int meta_key_lock(meta_bytes_t name, meta_key_t *out);
 

@@ -233,6 +233,40 @@ int meta_key_user(meta_bytes_t access_key, meta_key_t *out)
     return 0;
 }
 
+/* Key of an IAM entity: 'I' 0x00 kind name, then 0x00 member when member.base is set. Access keys
+ * never hold 0x00, so these sort before every access key and one scan of 'I' reads both. */
+int meta_key_iam(char kind, meta_bytes_t name, meta_bytes_t member, meta_key_t *out)
+{
+    if (kind == 0 || name.len > META_IAM_NAME_MAX || memchr(name.base, 0, name.len) != NULL ||
+        (member.base != NULL && (member.len > META_IAM_NAME_MAX || memchr(member.base, 0, member.len) != NULL)))
+        return META_ERANGE;
+    out->len = 0;
+    put_byte(out, KEY_TAG_USER);
+    put_byte(out, 0);
+    put_byte(out, (uint8_t)kind);
+    put_bytes(out, name.base, name.len);
+    if (member.base != NULL) {
+        put_byte(out, 0);
+        put_bytes(out, member.base, member.len);
+    }
+    return 0;
+}
+
+int meta_key_parse_iam(const uint8_t *enc, size_t len, char *kind, meta_bytes_t *name, meta_bytes_t *member)
+{
+    if (len < 3 || enc[0] != KEY_TAG_USER || enc[1] != 0 || enc[2] == 0)
+        return META_ECORRUPT;
+    const uint8_t *rest = enc + 3, *sep = memchr(rest, 0, len - 3);
+    size_t name_len = sep != NULL ? (size_t)(sep - rest) : len - 3;
+    *kind = (char)enc[2];
+    *name = (meta_bytes_t){(const char *)rest, name_len};
+    *member = sep != NULL ? (meta_bytes_t){(const char *)sep + 1, len - 3 - name_len - 1} : (meta_bytes_t){NULL, 0};
+    if (name->len > META_IAM_NAME_MAX || member->len > META_IAM_NAME_MAX ||
+        (member->base != NULL && memchr(member->base, 0, member->len) != NULL))
+        return META_ECORRUPT;
+    return 0;
+}
+
 /* Key of a bucket configuration document: 'C' bucket 0x00 name (name at most META_KEY_MAX). */
 int meta_key_config(meta_bytes_t bucket, meta_bytes_t name, meta_key_t *out)
 {

@@ -2,7 +2,12 @@
  *
  *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] [--region R] [--json] COMMAND
  *     status | info | metadata | heal [status] | user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY
- *     | user list
+ *     | user list | user enable-key|disable-key NAME ACCESS_KEY | group add|remove|show NAME | group list
+ *     | group member add|remove GROUP USER | policy put user|group NAME POLICY FILE
+ *     | policy get|remove user|group NAME POLICY | policy list user|group NAME
+ *
+ * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
+ * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes.
  *
  * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000, the
  * region (which the gateway requires in the signature's scope) to YC_REGION or us-east-1.
@@ -41,6 +46,14 @@ static void print_help(FILE *out)
             "  user add NAME ACCESS_KEY SECRET_KEY\n"
             "  user remove ACCESS_KEY\n"
             "  user list                       (JSON)\n"
+            "  user enable-key NAME ACCESS_KEY / user disable-key NAME ACCESS_KEY\n"
+            "                                  a disabled key is refused (InvalidAccessKeyId)\n"
+            "  group add NAME / group remove NAME / group show NAME / group list\n"
+            "  group member add GROUP USER / group member remove GROUP USER\n"
+            "  policy put user|group NAME POLICY FILE\n"
+            "                                  sets an inline policy (JSON from FILE, '-' for stdin)\n"
+            "  policy get user|group NAME POLICY / policy remove user|group NAME POLICY\n"
+            "  policy list user|group NAME     (the IAM API's XML answers)\n"
             "\n"
             "options (--name VALUE or --name=VALUE, before or after the command):\n"
             "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
@@ -63,6 +76,8 @@ static void hex(const uint8_t *in, size_t n, char *out)
 /* Sends one signed request; prints the body; returns 0 on a 2xx answer. */
 /* The region signed into every call: set once by main from --region / YC_REGION. */
 static const char *signing_region = "us-east-1";
+/* The service signed into the credential scope: "s3" for the admin API, "iam" for IAM calls. */
+static const char *signing_service = "s3";
 
 static int call_capture(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
                         const char *body, char *out, size_t out_size);
@@ -101,9 +116,10 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
                                {&names[1], NULL, {payload_hash, 64}},
                                {&names[2], NULL, {date, 16}}};
     s3_request_t req = {{(char *)method, strlen(method)}, {(char *)path, strlen(path)}, {"", 0}, headers, 3};
-    if (s3_sigv4_sign(&req, h2o_iovec_init(payload_hash, 64), h2o_iovec_init(ak, strlen(ak)),
-                      h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(signing_region, strlen(signing_region)),
-                      time(NULL), auth, sizeof(auth), NULL) != 0) {
+    if (s3_sigv4_sign_service(&req, h2o_iovec_init(payload_hash, 64), h2o_iovec_init(ak, strlen(ak)),
+                              h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(signing_region, strlen(signing_region)),
+                              h2o_iovec_init(signing_service, strlen(signing_service)), time(NULL), auth, sizeof(auth),
+                              NULL) != 0) {
         fprintf(stderr, "yc-admin: cannot sign the request\n");
         return 1;
     }
@@ -347,6 +363,114 @@ static int parse_args(int argc, char **argv, args_t *a)
     return 0;
 }
 
+/* ---------------------------------------------------------------- IAM calls */
+
+/* Appends "&name=value" to the form in b (cap bytes), value percent-encoded; -1 when it does not fit. */
+static int form_add(char *b, size_t cap, const char *name, const char *value)
+{
+    size_t len = strlen(b);
+    int n = snprintf(b + len, cap - len, "&%s=", name);
+    if (n < 0 || (size_t)n >= cap - len)
+        return -1;
+    len += (size_t)n;
+    for (const unsigned char *v = (const unsigned char *)value; *v; v++) {
+        if (len + 4 > cap)
+            return -1;
+        if ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') || *v == '-' ||
+            *v == '_' || *v == '.' || *v == '~')
+            b[len++] = (char)*v;
+        else
+            len += (size_t)snprintf(b + len, 4, "%%%02X", *v);
+    }
+    b[len] = '\0';
+    return 0;
+}
+
+/* Calls action with the name/value pairs of params (a NULL name ends them); prints the XML answer. */
+static int iam_call(const args_t *a, const char *action, const char *const *params)
+{
+    size_t cap = 3 * 10240 + 4096;
+    char *body = malloc(cap);
+    int ret = 0;
+
+    if (body == NULL)
+        return 1;
+    snprintf(body, cap, "Action=%s&Version=2010-05-08", action);
+    for (size_t i = 0; ret == 0 && params[i] != NULL; i += 2)
+        ret = form_add(body, cap, params[i], params[i + 1]);
+    if (ret != 0) {
+        fprintf(stderr, "yc-admin: the arguments are too long\n");
+        free(body);
+        return 2;
+    }
+    signing_service = "iam";
+    ret = call(a->endpoint, a->ak, a->sk, "POST", "/", body);
+    signing_service = "s3";
+    free(body);
+    return ret;
+}
+
+/* Reads a policy document from path ('-': stdin), at most 10 KiB; NULL with a line said. */
+static char *read_policy(const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char *doc = f != NULL ? calloc(1, 10241 + 1) : NULL;
+    size_t n = doc != NULL ? fread(doc, 1, 10241, f) : 0;
+    if (f != NULL && f != stdin)
+        fclose(f);
+    if (doc == NULL || n > 10240) {
+        fprintf(stderr, "yc-admin: cannot read a policy of at most 10 KiB from %s\n", path);
+        free(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* iam_call with the pairs written out: IAM_CALL(a, "GetGroup", "GroupName", name). */
+#define IAM_CALL(a, action, ...) iam_call((a), (action), (const char *const[]){__VA_ARGS__, NULL})
+
+/* The IAM commands: 0/1 as call() when the words name one, -1 when they do not. */
+static int iam_command(const args_t *a)
+{
+    const char *const *w = (const char *const *)a->words;
+    int n = a->nwords, user_kind = n >= 3 && strcmp(w[0], "policy") == 0 && strcmp(w[2], "user") == 0;
+    const char *owner_param = user_kind ? "UserName" : "GroupName";
+
+    if (n == 4 && strcmp(w[0], "user") == 0 && (strcmp(w[1], "enable-key") == 0 || strcmp(w[1], "disable-key") == 0))
+        return IAM_CALL(a, "UpdateAccessKey", "UserName", w[2], "AccessKeyId", w[3], "Status",
+                        strcmp(w[1], "enable-key") == 0 ? "Active" : "Inactive");
+    if (n == 3 && strcmp(w[0], "group") == 0 && strcmp(w[1], "add") == 0)
+        return IAM_CALL(a, "CreateGroup", "GroupName", w[2]);
+    if (n == 3 && strcmp(w[0], "group") == 0 && strcmp(w[1], "remove") == 0)
+        return IAM_CALL(a, "DeleteGroup", "GroupName", w[2]);
+    if (n == 3 && strcmp(w[0], "group") == 0 && strcmp(w[1], "show") == 0)
+        return IAM_CALL(a, "GetGroup", "GroupName", w[2]);
+    if (n == 2 && strcmp(w[0], "group") == 0 && strcmp(w[1], "list") == 0)
+        return iam_call(a, "ListGroups", (const char *const[]){NULL});
+    if (n == 5 && strcmp(w[0], "group") == 0 && strcmp(w[1], "member") == 0 &&
+        (strcmp(w[2], "add") == 0 || strcmp(w[2], "remove") == 0))
+        return IAM_CALL(a, strcmp(w[2], "add") == 0 ? "AddUserToGroup" : "RemoveUserFromGroup", "GroupName", w[3],
+                        "UserName", w[4]);
+    if (n < 4 || strcmp(w[0], "policy") != 0 || !(user_kind || strcmp(w[2], "group") == 0))
+        return -1;
+    if (n == 6 && strcmp(w[1], "put") == 0) {
+        char *doc = read_policy(w[5]);
+        if (doc == NULL)
+            return 1;
+        int ret = IAM_CALL(a, user_kind ? "PutUserPolicy" : "PutGroupPolicy", owner_param, w[3], "PolicyName", w[4],
+                           "PolicyDocument", doc);
+        free(doc);
+        return ret;
+    }
+    if (n == 5 && strcmp(w[1], "get") == 0)
+        return IAM_CALL(a, user_kind ? "GetUserPolicy" : "GetGroupPolicy", owner_param, w[3], "PolicyName", w[4]);
+    if (n == 5 && strcmp(w[1], "remove") == 0)
+        return IAM_CALL(a, user_kind ? "DeleteUserPolicy" : "DeleteGroupPolicy", owner_param, w[3], "PolicyName", w[4]);
+    if (n == 4 && strcmp(w[1], "list") == 0)
+        return IAM_CALL(a, user_kind ? "ListUserPolicies" : "ListGroupPolicies", owner_param, w[3]);
+    return -1;
+}
+
 static int is(const args_t *a, int n, const char *w0, const char *w1)
 {
     return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
@@ -406,6 +530,8 @@ int main(int argc, char **argv)
         snprintf(path, sizeof(path), "/_admin/v1/users/%s", a.words[2]);
         return call(a.endpoint, a.ak, a.sk, "DELETE", path, NULL);
     }
+    if ((ret = iam_command(&a)) >= 0)
+        return ret;
     fprintf(stderr, "yc-admin: unknown command '%s'%s (yc-admin --help lists the commands)\n", a.words[0],
             a.nwords > 1 ? " or wrong arguments" : "");
     return 2;

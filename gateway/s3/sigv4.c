@@ -592,7 +592,8 @@ static int check_signed_headers(h2o_iovec_t list)
     return has_host ? 0 : S3_AUTH_MALFORMED;
 }
 
-/* Credential: <access key>/<yyyymmdd>/<region>/s3/aws4_request */
+/* Credential: <access key>/<yyyymmdd>/<region>/<service>/aws4_request, the service "s3" or "iam" (the
+ * IAM Query API the gateway also answers, s3_auth_is_iam) */
 static int parse_credential(h2o_iovec_t cred, s3_auth_t *out)
 {
     h2o_iovec_t rest = cred, ak, date, region, service, term;
@@ -604,7 +605,8 @@ static int parse_credential(h2o_iovec_t cred, s3_auth_t *out)
     service = iov_split(&rest, '/');
     term = rest;
     if (ak.len == 0 || ak.len > S3_SIGV4_MAX_ACCESS_KEY || date.len != 8 || parse_digits(date.base, 8, &unused) ||
-        region.len == 0 || region.len > S3_SIGV4_MAX_REGION || !iov_eq(service, "s3") || !iov_eq(term, "aws4_request"))
+        region.len == 0 || region.len > S3_SIGV4_MAX_REGION || !(iov_eq(service, "s3") || iov_eq(service, "iam")) ||
+        !iov_eq(term, "aws4_request"))
         return S3_AUTH_MALFORMED;
     for (size_t i = 0; i < ak.len; i++)
         if ((unsigned char)ak.base[i] <= ' ' || (unsigned char)ak.base[i] >= 0x7f)
@@ -618,6 +620,11 @@ static int parse_credential(h2o_iovec_t cred, s3_auth_t *out)
     out->region = region;
     out->service = service;
     return 0;
+}
+
+int s3_auth_is_iam(const s3_auth_t *auth)
+{
+    return iov_eq(auth->service, "iam");
 }
 
 static int parse_signature(h2o_iovec_t sig, s3_auth_t *out)
@@ -711,6 +718,13 @@ static int parse_header_auth(const s3_request_t *req, h2o_iovec_t value, s3_auth
 
     if ((r = find_header(req, "x-amz-content-sha256", &sha)) < 0)
         return S3_AUTH_BAD_CONTENT_SHA256;
+    if (r == 0 && s3_auth_is_iam(out)) {
+        /* IAM clients sign the body's hash without sending it: the caller fills it in from the body */
+        out->payload_mode = S3_PAYLOAD_SHA256;
+        out->payload_hash = h2o_iovec_init(NULL, 0);
+        out->kind = S3_AUTH_KIND_HEADER;
+        return 0;
+    }
     if (r == 0)
         return S3_AUTH_MISSING_CONTENT_SHA256;
     if ((ret = parse_content_sha256(sha, out)) != 0)
@@ -743,6 +757,8 @@ static int parse_presigned(h2o_iovec_t *raw, h2o_mem_pool_t *pool, s3_auth_t *ou
     if ((ret = parse_credential(v[QP_CREDENTIAL], out)) != 0 ||
         (ret = check_signed_headers(v[QP_SIGNED_HEADERS])) != 0 || (ret = parse_signature(v[QP_SIGNATURE], out)) != 0)
         return ret;
+    if (s3_auth_is_iam(out))
+        return S3_AUTH_MALFORMED; /* no presigned IAM calls */
     out->signed_headers = v[QP_SIGNED_HEADERS];
     if (s3_sigv4_parse_time(v[QP_DATE], &t) != 0)
         return S3_AUTH_MALFORMED;
@@ -848,16 +864,19 @@ int s3_sigv4_check_time(const s3_auth_t *auth, int64_t now)
     }
 }
 
-static int make_scope(const char *date, h2o_iovec_t region, char *out, size_t out_size, size_t *out_len)
+static int make_scope(const char *date, h2o_iovec_t region, h2o_iovec_t service, char *out, size_t out_size,
+                      size_t *out_len)
 {
-    size_t n = 8 + 1 + region.len + strlen("/s3/aws4_request");
+    size_t n = 8 + 1 + region.len + 1 + service.len + strlen("/aws4_request");
 
     if (region.len > S3_SIGV4_MAX_REGION || n + 1 > out_size)
         return S3_AUTH_MALFORMED;
     memcpy(out, date, 8);
     out[8] = '/';
     memcpy(out + 9, region.base, region.len);
-    memcpy(out + 9 + region.len, "/s3/aws4_request", strlen("/s3/aws4_request") + 1);
+    out[9 + region.len] = '/';
+    memcpy(out + 10 + region.len, service.base, service.len);
+    memcpy(out + 10 + region.len + service.len, "/aws4_request", strlen("/aws4_request") + 1);
     *out_len = n;
     return 0;
 }
@@ -880,7 +899,7 @@ int s3_sigv4_verify(const s3_request_t *req, const s3_auth_t *auth, h2o_iovec_t 
         ret = S3_AUTH_MALFORMED;
         goto fail;
     }
-    if ((ret = make_scope(auth->date, auth->region, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0)
+    if ((ret = make_scope(auth->date, auth->region, auth->service, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0)
         goto fail;
     memcpy(ctx.timestamp, auth->timestamp, sizeof(ctx.timestamp));
     if ((ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(auth->date, 8), auth->region, auth->service,
@@ -914,6 +933,14 @@ static int compare_names(const void *x, const void *y)
 
 int s3_sigv4_sign(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key, h2o_iovec_t secret_key,
                   h2o_iovec_t region, int64_t now, char *out, size_t out_size, s3_sigv4_ctx_t *out_ctx)
+{
+    return s3_sigv4_sign_service(req, payload_hash, access_key, secret_key, region, h2o_iovec_init(H2O_STRLIT("s3")),
+                                 now, out, out_size, out_ctx);
+}
+
+int s3_sigv4_sign_service(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key,
+                          h2o_iovec_t secret_key, h2o_iovec_t region, h2o_iovec_t service, int64_t now, char *out,
+                          size_t out_size, s3_sigv4_ctx_t *out_ctx)
 {
     s3_sigv4_ctx_t ctx;
     const h2o_iovec_t **names = NULL;
@@ -950,9 +977,13 @@ int s3_sigv4_sign(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t
         goto fail;
     }
     s3_sigv4_format_time(now, ctx.timestamp);
-    if ((ret = make_scope(ctx.timestamp, region, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0 ||
-        (ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(ctx.timestamp, 8), region,
-                                    h2o_iovec_init(H2O_STRLIT("s3")), ctx.signing_key)) != 0 ||
+    if (service.len == 0 || service.len > 16) {
+        ret = S3_AUTH_MALFORMED;
+        goto fail;
+    }
+    if ((ret = make_scope(ctx.timestamp, region, service, ctx.scope, sizeof(ctx.scope), &ctx.scope_len)) != 0 ||
+        (ret = s3_sigv4_signing_key(secret_key, h2o_iovec_init(ctx.timestamp, 8), region, service, ctx.signing_key)) !=
+            0 ||
         (ret = request_signature(req, h2o_iovec_init(list.base, list.len), payload_hash, 0, ctx.signing_key,
                                  ctx.timestamp, ctx.scope, ctx.seed_signature)) != 0)
         goto fail;

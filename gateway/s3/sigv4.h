@@ -79,7 +79,7 @@ typedef struct {
     h2o_iovec_t access_key;
     char date[9];               /* credential scope date, yyyymmdd */
     h2o_iovec_t region;         /* credential scope region, as sent */
-    h2o_iovec_t service;        /* always "s3" once parsed */
+    h2o_iovec_t service;        /* "s3", or "iam" for the IAM Query API (s3_auth_is_iam) */
     h2o_iovec_t signed_headers; /* "host;x-amz-date;...", lowercase names separated by ';' */
     uint8_t signature[32];      /* decoded from the 64 hex digits */
     char timestamp[17];         /* request time, ISO 8601 basic: yyyymmddThhmmssZ */
@@ -134,6 +134,12 @@ int s3_sigv4_signing_key(h2o_iovec_t secret_key, h2o_iovec_t date, h2o_iovec_t r
 int s3_sigv4_sign(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key, h2o_iovec_t secret_key,
                   h2o_iovec_t region, int64_t now, char *out, size_t out_size, s3_sigv4_ctx_t *out_ctx);
 
+/* Same for another service's credential scope (yc-admin signs IAM calls for "iam"); at most 16
+ * bytes of service name. */
+int s3_sigv4_sign_service(const s3_request_t *req, h2o_iovec_t payload_hash, h2o_iovec_t access_key,
+                          h2o_iovec_t secret_key, h2o_iovec_t region, h2o_iovec_t service, int64_t now, char *out,
+                          size_t out_size, s3_sigv4_ctx_t *out_ctx);
+
 /* Writes the ISO 8601 basic form of Unix time t ("yyyymmddThhmmssZ" + NUL) into out. */
 void s3_sigv4_format_time(int64_t t, char out[17]);
 
@@ -148,6 +154,12 @@ int s3_sigv4_chunk_signature(const s3_sigv4_ctx_t *ctx, const char *prev, const 
  * <hex sha256(canonical trailers)>" where the canonical trailers are "name:value\n" lines. */
 int s3_sigv4_trailer_signature(const s3_sigv4_ctx_t *ctx, const char *prev, const uint8_t trailers_sha256[32],
                                char out[65]);
+
+/* 1 when auth's credential scope names the service "iam": an IAM Query API call. Such a header-signed
+ * request may omit x-amz-content-sha256 (IAM clients do): payload_mode is then S3_PAYLOAD_SHA256 with
+ * payload_hash empty, and the caller sets payload_hash and payload_sha256 from the body it read
+ * before calling s3_sigv4_verify. Presigned IAM calls are refused (S3_AUTH_MALFORMED). */
+int s3_auth_is_iam(const s3_auth_t *auth);
 
 /* Returns 1 when name (lowercase) is in auth's signed header list, else 0. */
 int s3_auth_header_is_signed(const s3_auth_t *auth, h2o_iovec_t name);

@@ -925,6 +925,36 @@ TEST(test_record_round_trips_when_part)
     meta_buf_dispose(&buf);
 }
 
+TEST(test_key_iam_round_trips_and_sorts_before_access_keys)
+{
+    meta_key_t k, ak;
+    char kind;
+    meta_bytes_t name, member;
+
+    CHECK_EQ_INT(meta_key_iam('p', B("alice"), B("readonly"), &k), 0);
+    CHECK_EQ_INT(meta_key_parse_iam(k.buf, k.len, &kind, &name, &member), 0);
+    CHECK(kind == 'p' && name.len == 5 && memcmp(name.base, "alice", 5) == 0);
+    CHECK(member.base != NULL && member.len == 8 && memcmp(member.base, "readonly", 8) == 0);
+    CHECK_EQ_INT(meta_key_iam('u', B("alice"), (meta_bytes_t){NULL, 0}, &k), 0);
+    CHECK_EQ_INT(meta_key_parse_iam(k.buf, k.len, &kind, &name, &member), 0);
+    CHECK(kind == 'u' && name.len == 5 && member.base == NULL);
+    /* under the access keys' prefix, before any of them */
+    CHECK_EQ_INT(meta_key_user(B("A"), &ak), 0);
+    CHECK(k.buf[0] == ak.buf[0] && memcmp(k.buf, ak.buf, 2) < 0);
+    CHECK_EQ_INT(meta_key_parse_iam(ak.buf, ak.len, &kind, &name, &member), META_ECORRUPT);
+}
+
+TEST(test_key_iam_when_name_holds_nul_fails)
+{
+    meta_key_t k;
+    char big[META_IAM_NAME_MAX + 1];
+    memset(big, 'a', sizeof(big));
+    CHECK_EQ_INT(meta_key_iam('u', BN("a\0b", 3), (meta_bytes_t){NULL, 0}, &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_iam('m', B("a"), BN("a\0b", 3), &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_iam('u', BN(big, sizeof(big)), (meta_bytes_t){NULL, 0}, &k), META_ERANGE);
+    CHECK_EQ_INT(meta_key_iam(0, B("a"), (meta_bytes_t){NULL, 0}, &k), META_ERANGE);
+}
+
 TEST(test_record_round_trips_when_user)
 {
     meta_user_t in, out;
@@ -1770,6 +1800,8 @@ int main(void)
     RUN(test_record_round_trips_when_object_has_attrs);
     RUN(test_attr_put_replaces_inserts_in_order_and_removes);
     RUN(test_record_round_trips_when_part);
+    RUN(test_key_iam_round_trips_and_sorts_before_access_keys);
+    RUN(test_key_iam_when_name_holds_nul_fails);
     RUN(test_record_round_trips_when_user);
     RUN(test_record_detects_every_single_byte_corruption);
     RUN(test_record_detects_every_truncation);

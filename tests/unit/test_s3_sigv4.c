@@ -957,6 +957,66 @@ TEST(test_time_format_parse_round_trip)
     CHECK_EQ_INT(s3_sigv4_parse_time(iov("20000229T000000Z"), &t), 0);
 }
 
+/* IAM clients sign for the service "iam" and send no x-amz-content-sha256: the verifier takes the
+ * body's hash from the caller. IAM_BODY_SHA stands for the hash of the body the caller read. */
+#define IAM_BODY_SHA "6e0e2ab8e1b0d2d7c4b5d44a3eb6ac77d8e07bd84e9edd0ddc1c4ce8fb4e6b55"
+TEST(test_iam_scope_signed_without_payload_header_verifies_with_body_hash)
+{
+    const char *h[] = {"host", "iam.example", "x-amz-date", "20130524T000000Z", NULL};
+    test_req_t t;
+    char out[1024];
+    h2o_mem_pool_t pool;
+    s3_auth_t auth;
+
+    req_init(&t, "POST", "/", "", h);
+    CHECK_EQ_INT(s3_sigv4_sign_service(&t.req, iov(IAM_BODY_SHA), iov(ACCESS_KEY), iov(SECRET), iov("us-east-1"),
+                                       iov("iam"), T_20130524, out, sizeof(out), NULL),
+                 0);
+    CHECK(strstr(out, "/us-east-1/iam/aws4_request") != NULL);
+    const char *h2[] = {"host", "iam.example", "x-amz-date", "20130524T000000Z", "authorization", out, NULL};
+    req_init(&t, "POST", "/", "", h2);
+    h2o_mem_init_pool(&pool);
+    CHECK_EQ_INT(s3_auth_parse(&t.req, &pool, &auth), 0);
+    CHECK(s3_auth_is_iam(&auth));
+    CHECK(auth.payload_mode == S3_PAYLOAD_SHA256 && auth.payload_hash.base == NULL);
+    auth.payload_hash = iov(IAM_BODY_SHA);
+    CHECK_EQ_INT(s3_sigv4_verify(&t.req, &auth, iov(SECRET), T_20130524, NULL), 0);
+    auth.payload_hash = iov(EMPTY_SHA); /* another body */
+    CHECK_EQ_INT(s3_sigv4_verify(&t.req, &auth, iov(SECRET), T_20130524, NULL), S3_AUTH_SIGNATURE_MISMATCH);
+    h2o_mem_clear_pool(&pool);
+}
+
+TEST(test_s3_scope_without_payload_header_still_rejected)
+{
+    const char *h[] = {"host",
+                       "examplebucket.s3.amazonaws.com",
+                       "x-amz-date",
+                       "20130524T000000Z",
+                       "authorization",
+                       "AWS4-HMAC-SHA256 " CRED ",SignedHeaders=host;x-amz-date," GOOD_SIG,
+                       NULL};
+    test_req_t t;
+    req_init(&t, "GET", "/test.txt", "", h);
+    CHECK_EQ_INT(check(&t, T_20130524), S3_AUTH_MISSING_CONTENT_SHA256);
+}
+
+TEST(test_other_service_scope_rejected)
+{
+    const char *h[] = {"host",
+                       "x",
+                       "x-amz-date",
+                       "20130524T000000Z",
+                       "x-amz-content-sha256",
+                       EMPTY_SHA,
+                       "authorization",
+                       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/sts/aws4_request,"
+                       "SignedHeaders=host;x-amz-content-sha256;x-amz-date," GOOD_SIG,
+                       NULL};
+    test_req_t t;
+    req_init(&t, "GET", "/", "", h);
+    CHECK_EQ_INT(check(&t, T_20130524), S3_AUTH_MALFORMED);
+}
+
 int main(void)
 {
     RUN(test_verify_get_object_example_accepted);
@@ -1011,6 +1071,9 @@ int main(void)
     RUN(test_parse_repeated_authorization_rejected);
     RUN(test_parse_security_token_header_unsupported);
     RUN(test_sign_get_object_example_matches);
+    RUN(test_iam_scope_signed_without_payload_header_verifies_with_body_hash);
+    RUN(test_s3_scope_without_payload_header_still_rejected);
+    RUN(test_other_service_scope_rejected);
     RUN(test_sign_output_too_small_rejected);
     RUN(test_sign_without_host_rejected);
     RUN(test_canonical_path_encoding_variants_equivalent);

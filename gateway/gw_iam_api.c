@@ -1,0 +1,914 @@
+/* gw_iam_api.c — the IAM Query API on the gateway's own endpoint, so that `aws iam
+ * --endpoint-url` and the SDKs' IAM clients manage users, keys, groups and inline policies.
+ *
+ * A call is POST / with a form body (Action=...&Version=2010-05-08&...) signed with SigV4 for the
+ * service "iam": the credential scope's service is what tells it from an S3 request
+ * (gw_iam_api_is_call). IAM clients sign the SHA-256 of the body without sending it, so the
+ * body (at most S3_IAM_FORM_MAX_BODY bytes) is read before the signature can be checked; the
+ * access key must exist and be active before a byte of it is taken. Only the root user may call;
+ * anyone else gets AccessDenied. Answers are IAM's XML (namespace IAM_NS, the request id in
+ * ResponseMetadata), errors IAM's <ErrorResponse>. Actions not built here answer 501
+ * NotImplemented, never a false success.
+ */
+#include "gateway/gw_handlers.h"
+#include "gateway/gw_body.h"
+#include "gateway/gw_iam.h"
+#include "gateway/s3/iam_form.h"
+#include "gateway/s3/sigv4.h"
+#include "gateway/s3/xml.h"
+#include "common/log.h"
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define IAM_NS      "https://iam.amazonaws.com/doc/2010-05-08/"
+#define IAM_ACCOUNT "000000000000" /* GW_AUTHZ_ACCOUNT: every user's account */
+#define MAX_ITEMS   1000
+
+typedef struct {
+    s3_iam_form_t form;
+    h2o_iovec_t action;
+} call_t;
+
+/* ---------------------------------------------------------------- answers */
+
+static void iam_error(gw_ctx_t *ctx, int status, const char *code, const char *message)
+{
+    s3_xml_writer_t w;
+    s3_xml_writer_init(&w, &ctx->req->pool);
+    s3_xml_declaration(&w);
+    s3_xml_raw(&w, H2O_STRLIT("<ErrorResponse xmlns=\"" IAM_NS "\">"));
+    s3_xml_open(&w, "Error");
+    s3_xml_element_str(&w, "Type", status >= 500 ? "Receiver" : "Sender");
+    s3_xml_element_str(&w, "Code", code);
+    s3_xml_element_str(&w, "Message", message);
+    s3_xml_close(&w, "Error");
+    s3_xml_element_str(&w, "RequestId", ctx->request_id);
+    s3_xml_close(&w, "ErrorResponse");
+    ctx->status = status;
+    ctx->resp_body = s3_xml_writer_result(&w);
+    ctx->content_type = "text/xml";
+}
+
+/* Same, with a message formatted from the request's pool. */
+static void iam_errorf(gw_ctx_t *ctx, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void iam_errorf(gw_ctx_t *ctx, int status, const char *code, const char *fmt, ...)
+{
+    char *msg = h2o_mem_alloc_pool(&ctx->req->pool, 512);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, 512, fmt, ap);
+    va_end(ap);
+    iam_error(ctx, status, code, msg);
+}
+
+/* The IAM error of a gw_iam.h code; what names the entity comes from the caller. */
+static void iam_store_error(gw_ctx_t *ctx, int ret, const char *what, const char *name)
+{
+    switch (ret) {
+    case -ENOENT:
+        iam_errorf(ctx, 404, "NoSuchEntity", "The %s with name %s cannot be found.", what, name);
+        break;
+    case -EEXIST:
+        iam_errorf(ctx, 409, "EntityAlreadyExists", "%s with name %s already exists.", what, name);
+        break;
+    case -ENOTEMPTY:
+        iam_errorf(ctx, 409, "DeleteConflict", "Cannot delete entity, must remove referenced objects first (%s %s).",
+                   what, name);
+        break;
+    case -E2BIG:
+        iam_errorf(ctx, 409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: %d", GW_IAM_KEYS_PER_USER);
+        break;
+    case -EINVAL:
+        iam_errorf(ctx, 400, "ValidationError", "The specified value for %s is invalid.", what);
+        break;
+    default:
+        iam_error(ctx, 503, "ServiceUnavailable", "Too few drives answered; try again.");
+        break;
+    }
+}
+
+static void open_response(gw_ctx_t *ctx, s3_xml_writer_t *w, h2o_iovec_t action, int with_result)
+{
+    char tag[96];
+    s3_xml_writer_init(w, &ctx->req->pool);
+    s3_xml_declaration(w);
+    snprintf(tag, sizeof(tag), "<%.*sResponse xmlns=\"" IAM_NS "\">", (int)action.len, action.base);
+    s3_xml_raw(w, tag, strlen(tag));
+    if (with_result) {
+        snprintf(tag, sizeof(tag), "<%.*sResult>", (int)action.len, action.base);
+        s3_xml_raw(w, tag, strlen(tag));
+    }
+}
+
+static void close_response(gw_ctx_t *ctx, s3_xml_writer_t *w, h2o_iovec_t action, int with_result)
+{
+    char tag[96];
+    if (with_result) {
+        snprintf(tag, sizeof(tag), "</%.*sResult>", (int)action.len, action.base);
+        s3_xml_raw(w, tag, strlen(tag));
+    }
+    s3_xml_open(w, "ResponseMetadata");
+    s3_xml_element_str(w, "RequestId", ctx->request_id);
+    s3_xml_close(w, "ResponseMetadata");
+    snprintf(tag, sizeof(tag), "</%.*sResponse>", (int)action.len, action.base);
+    s3_xml_raw(w, tag, strlen(tag));
+    ctx->status = 200;
+    ctx->resp_body = s3_xml_writer_result(w);
+    ctx->content_type = "text/xml";
+}
+
+/* A call that answers nothing but its metadata. */
+static void answer_empty(gw_ctx_t *ctx, const call_t *c)
+{
+    s3_xml_writer_t w;
+    open_response(ctx, &w, c->action, 0);
+    close_response(ctx, &w, c->action, 0);
+}
+
+static void write_entity(s3_xml_writer_t *w, const char *tag, const gw_iam_entity_t *e, int user)
+{
+    char arn[160];
+    s3_xml_open(w, tag);
+    s3_xml_element_str(w, "Path", "/");
+    s3_xml_element_str(w, user ? "UserName" : "GroupName", e->name);
+    s3_xml_element_str(w, user ? "UserId" : "GroupId", e->id);
+    snprintf(arn, sizeof(arn), "arn:aws:iam::" IAM_ACCOUNT ":%s/%s", user ? "user" : "group", e->name);
+    s3_xml_element_str(w, "Arn", arn);
+    s3_xml_element_time(w, "CreateDate", e->created_ns);
+    s3_xml_close(w, tag);
+}
+
+/* RFC 3986 percent-encoding of a policy document, as IAM returns them. */
+static h2o_iovec_t url_encode(h2o_mem_pool_t *pool, h2o_iovec_t in)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = h2o_mem_alloc_pool(pool, in.len * 3 + 1), *o = out;
+    for (size_t i = 0; i < in.len; i++) {
+        unsigned char c = (unsigned char)in.base[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            *o++ = (char)c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return h2o_iovec_init(out, (size_t)(o - out));
+}
+
+/* ---------------------------------------------------------------- parameters */
+
+/* A required name parameter as a C string from the pool; NULL with the ValidationError set. */
+static const char *param_name(gw_ctx_t *ctx, const call_t *c, const char *param, const char *member, size_t max)
+{
+    h2o_iovec_t v = s3_iam_form_get(&c->form, param);
+    if (v.base == NULL) {
+        iam_errorf(ctx, 400, "ValidationError",
+                   "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be "
+                   "null",
+                   member);
+        return NULL;
+    }
+    int ok = max == GW_IAM_POLICY_NAME_MAX ? gw_iam_policy_name_valid(v) : gw_iam_name_valid(v);
+    if (!ok) {
+        iam_errorf(ctx, 400, "ValidationError",
+                   "1 validation error detected: Value at '%s' failed to satisfy constraint: Member must have length "
+                   "between 1 and %zu and satisfy the pattern [\\w+=,.@-]+",
+                   member, max);
+        return NULL;
+    }
+    return h2o_strdup(&ctx->req->pool, v.base, v.len).base;
+}
+
+/* UserName, or the caller's own name when absent (as IAM does for keys and GetUser). */
+static const char *user_or_caller(gw_ctx_t *ctx, const call_t *c)
+{
+    if (s3_iam_form_get(&c->form, "UserName").base != NULL)
+        return param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX);
+    if (ctx->is_root) {
+        iam_error(ctx, 400, "ValidationError",
+                  "UserName is required: the root user's access key is set in the gateway's configuration");
+        return NULL;
+    }
+    return h2o_strdup(&ctx->req->pool, ctx->user.base, ctx->user.len).base;
+}
+
+/* MaxItems (1..1000, default 100) and Marker (the name after which to go on). */
+static int paging(gw_ctx_t *ctx, const call_t *c, size_t *max_items, h2o_iovec_t *marker)
+{
+    h2o_iovec_t v = s3_iam_form_get(&c->form, "MaxItems");
+    *max_items = 100;
+    *marker = s3_iam_form_get(&c->form, "Marker");
+    if (v.base != NULL) {
+        size_t n = 0;
+        for (size_t i = 0; i < v.len; i++) {
+            if (v.base[i] < '0' || v.base[i] > '9' || n > MAX_ITEMS) {
+                n = 0;
+                break;
+            }
+            n = n * 10 + (size_t)(v.base[i] - '0');
+        }
+        if (n < 1 || n > MAX_ITEMS) {
+            iam_error(ctx, 400, "ValidationError",
+                      "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have "
+                      "value between 1 and 1000");
+            return -1;
+        }
+        *max_items = n;
+    }
+    return 0;
+}
+
+/* Collects entities (users or groups) after a marker, up to a page. */
+typedef struct {
+    gw_iam_entity_t *items;
+    size_t n, max;
+    int truncated;
+    h2o_iovec_t marker;
+} page_t;
+
+static void page_add(void *arg, const gw_iam_entity_t *e)
+{
+    page_t *p = arg;
+    if (p->marker.base != NULL && p->marker.len > 0 && strncmp(e->name, p->marker.base, p->marker.len) <= 0 &&
+        !(strlen(e->name) > p->marker.len && strncmp(e->name, p->marker.base, p->marker.len) == 0))
+        return; /* at or before the marker */
+    if (p->n == p->max) {
+        p->truncated = 1;
+        return;
+    }
+    p->items[p->n++] = *e;
+}
+
+static void write_page(s3_xml_writer_t *w, const char *list, const page_t *p, int users)
+{
+    s3_xml_open(w, list);
+    for (size_t i = 0; i < p->n; i++)
+        write_entity(w, "member", &p->items[i], users);
+    s3_xml_close(w, list);
+    s3_xml_element_bool(w, "IsTruncated", p->truncated);
+    if (p->truncated && p->n > 0)
+        s3_xml_element_str(w, "Marker", p->items[p->n - 1].name);
+}
+
+static int page_init(gw_ctx_t *ctx, const call_t *c, page_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (paging(ctx, c, &p->max, &p->marker) != 0)
+        return -1;
+    p->items = h2o_mem_alloc_pool(&ctx->req->pool, p->max * sizeof(*p->items));
+    return 0;
+}
+
+/* ---------------------------------------------------------------- users */
+
+static void create_user(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX);
+    gw_iam_entity_t u;
+    s3_xml_writer_t w;
+    int ret;
+    if (name == NULL)
+        return;
+    if ((ret = gw_iam_user_create(ctx->iam, name, &u)) != 0) {
+        iam_store_error(ctx, ret, "User", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_user_created user=%s", ctx->request_id, name);
+    open_response(ctx, &w, c->action, 1);
+    write_entity(&w, "User", &u, 1);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void get_user(gw_ctx_t *ctx, const call_t *c)
+{
+    gw_iam_entity_t u;
+    s3_xml_writer_t w;
+    int ret;
+    if (s3_iam_form_get(&c->form, "UserName").base == NULL && ctx->is_root) {
+        /* the account itself, as IAM answers its root user */
+        open_response(ctx, &w, c->action, 1);
+        s3_xml_open(&w, "User");
+        s3_xml_element_str(&w, "UserId", IAM_ACCOUNT);
+        s3_xml_element_str(&w, "Arn", "arn:aws:iam::" IAM_ACCOUNT ":root");
+        s3_xml_element_time(&w, "CreateDate", 0);
+        s3_xml_close(&w, "User");
+        close_response(ctx, &w, c->action, 1);
+        return;
+    }
+    const char *name = user_or_caller(ctx, c);
+    if (name == NULL)
+        return;
+    if ((ret = gw_iam_user_get(ctx->iam, name, &u)) != 0) {
+        iam_store_error(ctx, ret, "user", name);
+        return;
+    }
+    open_response(ctx, &w, c->action, 1);
+    write_entity(&w, "User", &u, 1);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void delete_user(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX);
+    int ret;
+    if (name == NULL)
+        return;
+    if ((ret = gw_iam_user_delete(ctx->iam, name)) != 0) {
+        iam_store_error(ctx, ret, "user", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_user_deleted user=%s", ctx->request_id, name);
+    answer_empty(ctx, c);
+}
+
+static void list_users(gw_ctx_t *ctx, const call_t *c)
+{
+    page_t p;
+    s3_xml_writer_t w;
+    if (page_init(ctx, c, &p) != 0)
+        return;
+    gw_iam_users(ctx->iam, page_add, &p);
+    open_response(ctx, &w, c->action, 1);
+    write_page(&w, "Users", &p, 1);
+    close_response(ctx, &w, c->action, 1);
+}
+
+/* ---------------------------------------------------------------- access keys */
+
+static void create_access_key(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *user = user_or_caller(ctx, c);
+    gw_identity_t id;
+    s3_xml_writer_t w;
+    int ret;
+    if (user == NULL)
+        return;
+    if ((ret = gw_iam_key_create(ctx->iam, user, &id)) != 0) {
+        iam_store_error(ctx, ret, "user", user);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_key_created user=%s access_key=%s", ctx->request_id, user,
+           id.access_key);
+    open_response(ctx, &w, c->action, 1);
+    s3_xml_open(&w, "AccessKey");
+    s3_xml_element_str(&w, "UserName", id.user);
+    s3_xml_element_str(&w, "AccessKeyId", id.access_key);
+    s3_xml_element_str(&w, "Status", "Active");
+    s3_xml_element_str(&w, "SecretAccessKey", id.secret_key);
+    s3_xml_element_time(&w, "CreateDate", id.created_ns);
+    s3_xml_close(&w, "AccessKey");
+    close_response(ctx, &w, c->action, 1);
+    OPENSSL_cleanse(&id, sizeof(id));
+}
+
+static const char *access_key_param(gw_ctx_t *ctx, const call_t *c)
+{
+    h2o_iovec_t v = s3_iam_form_get(&c->form, "AccessKeyId");
+    if (v.base == NULL || v.len < 3 || v.len > META_ACCESS_KEY_MAX || memchr(v.base, 0, v.len) != NULL) {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value at 'accessKeyId' failed to satisfy constraint: Member must have "
+                  "length between 16 and 128");
+        return NULL;
+    }
+    return h2o_strdup(&ctx->req->pool, v.base, v.len).base;
+}
+
+static void delete_access_key(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *ak = access_key_param(ctx, c), *user = ak != NULL ? user_or_caller(ctx, c) : NULL;
+    int ret;
+    if (user == NULL)
+        return;
+    if ((ret = gw_iam_key_delete(ctx->iam, user, ak)) != 0) {
+        if (ret == -ENOENT)
+            iam_errorf(ctx, 404, "NoSuchEntity", "The Access Key with id %s cannot be found.", ak);
+        else
+            iam_store_error(ctx, ret, "access key", ak);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_key_deleted user=%s access_key=%s", ctx->request_id, user, ak);
+    answer_empty(ctx, c);
+}
+
+static void update_access_key(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *ak = access_key_param(ctx, c), *user = ak != NULL ? user_or_caller(ctx, c) : NULL;
+    h2o_iovec_t status = s3_iam_form_get(&c->form, "Status");
+    int ret, disabled;
+    if (user == NULL)
+        return;
+    if (h2o_memis(status.base, status.len, H2O_STRLIT("Active")))
+        disabled = 0;
+    else if (h2o_memis(status.base, status.len, H2O_STRLIT("Inactive")))
+        disabled = 1;
+    else {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value at 'status' failed to satisfy constraint: Member must satisfy "
+                  "enum value set: [Active, Inactive]");
+        return;
+    }
+    if ((ret = gw_iam_key_set_disabled(ctx->iam, user, ak, disabled)) != 0) {
+        if (ret == -ENOENT)
+            iam_errorf(ctx, 404, "NoSuchEntity", "The Access Key with id %s cannot be found.", ak);
+        else
+            iam_store_error(ctx, ret, "access key", ak);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_key_updated user=%s access_key=%s status=%s", ctx->request_id, user,
+           ak, disabled ? "Inactive" : "Active");
+    answer_empty(ctx, c);
+}
+
+static void add_key_meta(void *arg, const gw_identity_t *id)
+{
+    s3_xml_writer_t *w = arg;
+    s3_xml_open(w, "member");
+    s3_xml_element_str(w, "UserName", id->user);
+    s3_xml_element_str(w, "AccessKeyId", id->access_key);
+    s3_xml_element_str(w, "Status", id->disabled ? "Inactive" : "Active");
+    s3_xml_element_time(w, "CreateDate", id->created_ns);
+    s3_xml_close(w, "member");
+}
+
+static void list_access_keys(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *user = user_or_caller(ctx, c);
+    gw_iam_entity_t u;
+    s3_xml_writer_t w;
+    int ret;
+    if (user == NULL)
+        return;
+    if ((ret = gw_iam_user_get(ctx->iam, user, &u)) != 0) {
+        iam_store_error(ctx, ret, "user", user);
+        return;
+    }
+    open_response(ctx, &w, c->action, 1);
+    s3_xml_open(&w, "AccessKeyMetadata");
+    gw_iam_keys(ctx->iam, user, add_key_meta, &w);
+    s3_xml_close(&w, "AccessKeyMetadata");
+    s3_xml_element_bool(&w, "IsTruncated", 0);
+    close_response(ctx, &w, c->action, 1);
+}
+
+/* ---------------------------------------------------------------- inline policies */
+
+static void policy_owner(gw_ctx_t *ctx, const call_t *c, gw_iam_policy_kind_t kind, const char **owner)
+{
+    *owner = kind == GW_IAM_USER_POLICY ? param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX)
+                                        : param_name(ctx, c, "GroupName", "groupName", GW_IAM_NAME_MAX);
+}
+
+static void put_policy(gw_ctx_t *ctx, const call_t *c, gw_iam_policy_kind_t kind)
+{
+    const char *owner, *name;
+    h2o_iovec_t doc;
+    s3_policy_error_t err;
+    int ret;
+
+    policy_owner(ctx, c, kind, &owner);
+    if (owner == NULL || (name = param_name(ctx, c, "PolicyName", "policyName", GW_IAM_POLICY_NAME_MAX)) == NULL)
+        return;
+    if ((doc = s3_iam_form_get(&c->form, "PolicyDocument")).base == NULL) {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value null at 'policyDocument' failed to satisfy constraint: Member "
+                  "must not be null");
+        return;
+    }
+    if ((ret = gw_iam_policy_put(ctx->iam, kind, owner, name, doc, &err)) != 0) {
+        if (ret == -EINVAL)
+            iam_error(ctx, 400, "MalformedPolicyDocument", err.message[0] ? err.message : "The policy is malformed.");
+        else
+            iam_store_error(ctx, ret, kind == GW_IAM_USER_POLICY ? "user" : "group", owner);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_policy_put owner=%s policy=%s", ctx->request_id, owner, name);
+    answer_empty(ctx, c);
+}
+
+static void get_policy(gw_ctx_t *ctx, const call_t *c, gw_iam_policy_kind_t kind)
+{
+    const char *owner, *name;
+    h2o_iovec_t text;
+    s3_xml_writer_t w;
+    int ret;
+
+    policy_owner(ctx, c, kind, &owner);
+    if (owner == NULL || (name = param_name(ctx, c, "PolicyName", "policyName", GW_IAM_POLICY_NAME_MAX)) == NULL)
+        return;
+    if ((ret = gw_iam_policy_get(ctx->iam, kind, owner, name, &ctx->req->pool, &text)) != 0) {
+        if (ret == -ENOENT)
+            iam_errorf(ctx, 404, "NoSuchEntity", "The %s policy with name %s cannot be found.",
+                       kind == GW_IAM_USER_POLICY ? "user" : "group", name);
+        else
+            iam_store_error(ctx, ret, "policy", name);
+        return;
+    }
+    open_response(ctx, &w, c->action, 1);
+    s3_xml_element_str(&w, kind == GW_IAM_USER_POLICY ? "UserName" : "GroupName", owner);
+    s3_xml_element_str(&w, "PolicyName", name);
+    s3_xml_element(&w, "PolicyDocument", url_encode(&ctx->req->pool, text));
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void delete_policy(gw_ctx_t *ctx, const call_t *c, gw_iam_policy_kind_t kind)
+{
+    const char *owner, *name;
+    int ret;
+
+    policy_owner(ctx, c, kind, &owner);
+    if (owner == NULL || (name = param_name(ctx, c, "PolicyName", "policyName", GW_IAM_POLICY_NAME_MAX)) == NULL)
+        return;
+    if ((ret = gw_iam_policy_delete(ctx->iam, kind, owner, name)) != 0) {
+        if (ret == -ENOENT)
+            iam_errorf(ctx, 404, "NoSuchEntity", "The %s policy with name %s cannot be found.",
+                       kind == GW_IAM_USER_POLICY ? "user" : "group", name);
+        else
+            iam_store_error(ctx, ret, "policy", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_policy_deleted owner=%s policy=%s", ctx->request_id, owner, name);
+    answer_empty(ctx, c);
+}
+
+static void add_policy_name(void *arg, const char *name)
+{
+    s3_xml_element_str(arg, "member", name);
+}
+
+static void list_policies(gw_ctx_t *ctx, const call_t *c, gw_iam_policy_kind_t kind)
+{
+    const char *owner;
+    gw_iam_entity_t e;
+    s3_xml_writer_t w;
+    int ret;
+
+    policy_owner(ctx, c, kind, &owner);
+    if (owner == NULL)
+        return;
+    ret = kind == GW_IAM_USER_POLICY ? gw_iam_user_get(ctx->iam, owner, &e) : gw_iam_group_get(ctx->iam, owner, &e);
+    if (ret != 0) {
+        iam_store_error(ctx, ret, kind == GW_IAM_USER_POLICY ? "user" : "group", owner);
+        return;
+    }
+    open_response(ctx, &w, c->action, 1);
+    s3_xml_open(&w, "PolicyNames");
+    gw_iam_policies(ctx->iam, kind, owner, add_policy_name, &w);
+    s3_xml_close(&w, "PolicyNames");
+    s3_xml_element_bool(&w, "IsTruncated", 0);
+    close_response(ctx, &w, c->action, 1);
+}
+
+/* ---------------------------------------------------------------- groups */
+
+static void create_group(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "GroupName", "groupName", GW_IAM_NAME_MAX);
+    gw_iam_entity_t g;
+    s3_xml_writer_t w;
+    int ret;
+    if (name == NULL)
+        return;
+    if ((ret = gw_iam_group_create(ctx->iam, name, &g)) != 0) {
+        iam_store_error(ctx, ret, "Group", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_group_created group=%s", ctx->request_id, name);
+    open_response(ctx, &w, c->action, 1);
+    write_entity(&w, "Group", &g, 0);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void get_group(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "GroupName", "groupName", GW_IAM_NAME_MAX);
+    gw_iam_entity_t g;
+    page_t p;
+    s3_xml_writer_t w;
+    int ret;
+    if (name == NULL || page_init(ctx, c, &p) != 0)
+        return;
+    if ((ret = gw_iam_group_get(ctx->iam, name, &g)) != 0) {
+        iam_store_error(ctx, ret, "group", name);
+        return;
+    }
+    gw_iam_members_of(ctx->iam, name, page_add, &p);
+    open_response(ctx, &w, c->action, 1);
+    write_entity(&w, "Group", &g, 0);
+    write_page(&w, "Users", &p, 1);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void delete_group(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "GroupName", "groupName", GW_IAM_NAME_MAX);
+    int ret;
+    if (name == NULL)
+        return;
+    if ((ret = gw_iam_group_delete(ctx->iam, name)) != 0) {
+        iam_store_error(ctx, ret, "group", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_group_deleted group=%s", ctx->request_id, name);
+    answer_empty(ctx, c);
+}
+
+static void list_groups(gw_ctx_t *ctx, const call_t *c)
+{
+    page_t p;
+    s3_xml_writer_t w;
+    if (page_init(ctx, c, &p) != 0)
+        return;
+    gw_iam_groups(ctx->iam, page_add, &p);
+    open_response(ctx, &w, c->action, 1);
+    write_page(&w, "Groups", &p, 0);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void membership(gw_ctx_t *ctx, const call_t *c, int add)
+{
+    const char *group = param_name(ctx, c, "GroupName", "groupName", GW_IAM_NAME_MAX), *user;
+    gw_iam_entity_t e;
+    int ret;
+    if (group == NULL || (user = param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX)) == NULL)
+        return;
+    ret = add ? gw_iam_member_add(ctx->iam, group, user) : gw_iam_member_remove(ctx->iam, group, user);
+    if (ret != 0) {
+        if (ret == -ENOENT && gw_iam_group_get(ctx->iam, group, &e) != 0)
+            iam_store_error(ctx, ret, "group", group);
+        else if (ret == -ENOENT && gw_iam_user_get(ctx->iam, user, &e) != 0)
+            iam_store_error(ctx, ret, "user", user);
+        else if (ret == -ENOENT)
+            iam_errorf(ctx, 404, "NoSuchEntity", "User %s is not in group %s.", user, group);
+        else
+            iam_store_error(ctx, ret, "group", group);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=%s group=%s user=%s", ctx->request_id,
+           add ? "iam_member_added" : "iam_member_removed", group, user);
+    answer_empty(ctx, c);
+}
+
+static void list_groups_for_user(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *user = param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX);
+    gw_iam_entity_t u;
+    page_t p;
+    s3_xml_writer_t w;
+    int ret;
+    if (user == NULL || page_init(ctx, c, &p) != 0)
+        return;
+    if ((ret = gw_iam_user_get(ctx->iam, user, &u)) != 0) {
+        iam_store_error(ctx, ret, "user", user);
+        return;
+    }
+    gw_iam_groups_of(ctx->iam, user, page_add, &p);
+    open_response(ctx, &w, c->action, 1);
+    write_page(&w, "Groups", &p, 0);
+    close_response(ctx, &w, c->action, 1);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void add_user_to_group(gw_ctx_t *ctx, const call_t *c)
+{
+    membership(ctx, c, 1);
+}
+static void remove_user_from_group(gw_ctx_t *ctx, const call_t *c)
+{
+    membership(ctx, c, 0);
+}
+static void put_user_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    put_policy(ctx, c, GW_IAM_USER_POLICY);
+}
+static void get_user_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    get_policy(ctx, c, GW_IAM_USER_POLICY);
+}
+static void delete_user_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    delete_policy(ctx, c, GW_IAM_USER_POLICY);
+}
+static void list_user_policies(gw_ctx_t *ctx, const call_t *c)
+{
+    list_policies(ctx, c, GW_IAM_USER_POLICY);
+}
+static void put_group_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    put_policy(ctx, c, GW_IAM_GROUP_POLICY);
+}
+static void get_group_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    get_policy(ctx, c, GW_IAM_GROUP_POLICY);
+}
+static void delete_group_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    delete_policy(ctx, c, GW_IAM_GROUP_POLICY);
+}
+static void list_group_policies(gw_ctx_t *ctx, const call_t *c)
+{
+    list_policies(ctx, c, GW_IAM_GROUP_POLICY);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(gw_ctx_t *ctx, const call_t *c);
+} actions[] = {
+    {"CreateUser", create_user},
+    {"GetUser", get_user},
+    {"DeleteUser", delete_user},
+    {"ListUsers", list_users},
+    {"CreateAccessKey", create_access_key},
+    {"DeleteAccessKey", delete_access_key},
+    {"UpdateAccessKey", update_access_key},
+    {"ListAccessKeys", list_access_keys},
+    {"PutUserPolicy", put_user_policy},
+    {"GetUserPolicy", get_user_policy},
+    {"DeleteUserPolicy", delete_user_policy},
+    {"ListUserPolicies", list_user_policies},
+    {"CreateGroup", create_group},
+    {"GetGroup", get_group},
+    {"DeleteGroup", delete_group},
+    {"ListGroups", list_groups},
+    {"AddUserToGroup", add_user_to_group},
+    {"RemoveUserFromGroup", remove_user_from_group},
+    {"ListGroupsForUser", list_groups_for_user},
+    {"PutGroupPolicy", put_group_policy},
+    {"GetGroupPolicy", get_group_policy},
+    {"DeleteGroupPolicy", delete_group_policy},
+    {"ListGroupPolicies", list_group_policies},
+};
+
+static void call_work(gw_ctx_t *ctx)
+{
+    const call_t *c = ctx->handler_state;
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (h2o_memis(c->action.base, c->action.len, actions[i].name, strlen(actions[i].name))) {
+            actions[i].fn(ctx, c);
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- the way in */
+
+int gw_iam_api_is_call(const gw_ctx_t *ctx)
+{
+    h2o_iovec_t auth = gw_header(ctx, "authorization");
+    static const char scope[] = "/iam/aws4_request";
+    if (auth.base == NULL || ctx->host_bucket.base != NULL)
+        return 0;
+    /* the credential scope ends in the service: the one sign an SDK gives of the API it calls */
+    for (size_t i = 0; i + sizeof(scope) - 1 <= auth.len; i++)
+        if (memcmp(auth.base + i, scope, sizeof(scope) - 1) == 0)
+            return 1;
+    return 0;
+}
+
+static s3_request_t signed_request(gw_ctx_t *ctx)
+{
+    gw_req_t *req = ctx->req;
+    size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
+    return (s3_request_t){
+        .method = req->input.method,
+        .path = h2o_iovec_init(req->input.path.base, path_len),
+        .query = path_len < req->input.path.len
+                     ? h2o_iovec_init(req->input.path.base + path_len + 1, req->input.path.len - path_len - 1)
+                     : h2o_iovec_init("", 0),
+        .headers = req->headers.entries,
+        .num_headers = req->headers.size,
+    };
+}
+
+static int known_action(h2o_iovec_t action)
+{
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (h2o_memis(action.base, action.len, actions[i].name, strlen(actions[i].name)))
+            return 1;
+    return 0;
+}
+
+/* The body is in: check the signature over it, the caller, then run the action on a worker. */
+static void after_body(gw_ctx_t *ctx)
+{
+    s3_auth_t *auth = &ctx->auth;
+    h2o_iovec_t body = ctx->req->entity;
+    s3_request_t sreq = signed_request(ctx);
+    gw_identity_t id;
+    call_t *c = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*c));
+    char *hex = h2o_mem_alloc_pool(&ctx->req->pool, 65);
+    int ret;
+
+    uint8_t sent_sha256[32];
+    memcpy(sent_sha256, auth->payload_sha256, 32); /* what x-amz-content-sha256 said, when sent */
+    SHA256((const unsigned char *)(body.base != NULL ? body.base : ""), body.len, auth->payload_sha256);
+    if (auth->payload_hash.base == NULL) {
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", auth->payload_sha256[i]);
+        auth->payload_hash = h2o_iovec_init(hex, 64);
+    } else if (auth->payload_mode == S3_PAYLOAD_SHA256 ? CRYPTO_memcmp(sent_sha256, auth->payload_sha256, 32) != 0
+                                                       : auth->payload_mode != S3_PAYLOAD_UNSIGNED) {
+        /* x-amz-content-sha256 was sent: it must be the body's (or UNSIGNED-PAYLOAD) */
+        iam_error(ctx, 400, "IncompleteSignature", "The x-amz-content-sha256 header does not match the body.");
+        gw_respond(ctx);
+        return;
+    }
+    if (gw_iam_lookup(ctx->iam, auth->access_key, &id) != 0 || id.disabled) {
+        iam_error(ctx, 403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+        gw_respond(ctx);
+        return;
+    }
+    ret = s3_sigv4_verify(&sreq, auth, h2o_iovec_init(id.secret_key, strlen(id.secret_key)), time(NULL), NULL);
+    OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
+    if (ret != 0) {
+        if (ret == S3_AUTH_SKEWED)
+            iam_error(ctx, 403, "RequestExpired", "Request has expired.");
+        else
+            iam_error(ctx, 403, "SignatureDoesNotMatch",
+                      "The request signature we calculated does not match the signature you provided.");
+        gw_respond(ctx);
+        return;
+    }
+    ctx->access_key = h2o_strdup(&ctx->req->pool, auth->access_key.base, auth->access_key.len);
+    ctx->user = h2o_strdup(&ctx->req->pool, id.user, strlen(id.user));
+    ctx->is_root = id.is_root;
+    ctx->access->access_key = ctx->access_key;
+    ctx->req->authenticated = 1;
+
+    if ((ret = s3_iam_form_parse(&ctx->req->pool, body, &c->form)) != 0) {
+        iam_error(ctx, 400, "MalformedQueryString", "The request body is not a well-formed form.");
+        gw_respond(ctx);
+        return;
+    }
+    c->action = s3_iam_form_get(&c->form, "Action");
+    if (c->action.base == NULL || c->action.len == 0 || c->action.len > 64) {
+        iam_error(ctx, 400, "MissingAction", "The request must contain the parameter Action.");
+        gw_respond(ctx);
+        return;
+    }
+    if (!ctx->is_root) {
+        iam_errorf(ctx, 403, "AccessDenied",
+                   "User: arn:aws:iam::" IAM_ACCOUNT ":user/%.*s is not authorized to perform: iam:%.*s",
+                   (int)ctx->user.len, ctx->user.base, (int)c->action.len, c->action.base);
+        gw_respond(ctx);
+        return;
+    }
+    if (!known_action(c->action)) {
+        iam_errorf(ctx, 501, "NotImplemented", "The action %.*s is not implemented by this server.", (int)c->action.len,
+                   c->action.base);
+        gw_respond(ctx);
+        return;
+    }
+    ctx->handler_state = c;
+    gw_dispatch(ctx, call_work);
+}
+
+static void after_admission(gw_ctx_t *ctx)
+{
+    gw_body_read_whole(ctx, after_body);
+}
+
+void gw_iam_api(gw_ctx_t *ctx)
+{
+    s3_request_t sreq = signed_request(ctx);
+    s3_auth_t *auth = &ctx->auth;
+    gw_identity_t id;
+    yc_http_req_t *http = ctx->req->http;
+
+    ctx->op = GW_OP_IAM;
+    ctx->access->op = ctx->op;
+    if (s3_auth_parse(&sreq, &ctx->req->pool, auth) != 0 || auth->kind != S3_AUTH_KIND_HEADER ||
+        !s3_auth_is_iam(auth)) {
+        iam_error(ctx, 400, "IncompleteSignature", "The request signature does not conform to AWS standards.");
+        gw_respond(ctx);
+        return;
+    }
+    if (!h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")) ||
+        !h2o_memis(sreq.path.base, sreq.path.len, H2O_STRLIT("/"))) {
+        iam_error(ctx, 400, "InvalidAction", "IAM calls are POST / with a form body.");
+        gw_respond(ctx);
+        return;
+    }
+    /* the body is read before the signature can be checked: only for a key that exists, and small */
+    if (gw_iam_lookup(ctx->iam, auth->access_key, &id) != 0 || id.disabled) {
+        iam_error(ctx, 403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+        gw_respond(ctx);
+        return;
+    }
+    OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
+    if (http->content_length == YC_HTTP_LENGTH_UNKNOWN || http->content_length > S3_IAM_FORM_MAX_BODY) {
+        iam_error(ctx, 400, "ValidationError", "The request body must have a Content-Length of at most 128 KiB.");
+        gw_respond(ctx);
+        return;
+    }
+    gw_ctx_admit(ctx, after_admission);
+}
