@@ -73,9 +73,10 @@ typedef struct {
     h2o_iovec_t method, path, authority;
     unsigned too_large : 1, head_done : 1, has_host : 1;
     /* the body */
-    h2o_buffer_t *body; /* DATA received and not yet consumed by the app */
-    size_t held;        /* bytes at its front the app holds: consumed at its next read */
-    size_t counted;     /* its capacity as counted in the server's input_bytes */
+    h2o_buffer_t *body; /* DATA received and not yet given to the app */
+    char *chunk;        /* the piece the app holds (read_chunk_bytes), a copy: see body_pump */
+    size_t held;        /* its length: the stream's window gets it back at the app's next read */
+    size_t counted;     /* the body's capacity and the chunk as counted in input_bytes */
     yc_http_body_cb body_cb;
     void *body_arg;
     int body_error;
@@ -153,6 +154,8 @@ static int iv_is(h2o_iovec_t v, const char *s)
 static void account_body(h2stream_t *s)
 {
     size_t now = s->body != NULL && s->body->bytes != NULL ? s->body->capacity : 0;
+    if (s->chunk != NULL)
+        now += s->conn->srv->cfg.read_chunk_bytes;
     atomic_size_t *stat = &s->conn->srv->stat_input_bytes;
 
     if (now > s->counted)
@@ -173,6 +176,8 @@ static void stream_maybe_free(h2stream_t *s)
     disarm(&s->read_timer);
     disarm(&s->send_timer);
     h2o_buffer_dispose(&s->body);
+    free(s->chunk);
+    s->chunk = NULL;
     account_body(s);
     h2o_mem_clear_pool(&s->pool);
     h2o_linklist_unlink(&s->link);
@@ -549,8 +554,6 @@ static void release_held(h2stream_t *s)
 {
     if (s->held == 0)
         return;
-    h2o_buffer_consume(&s->body, s->held);
-    account_body(s);
     if (!s->closed) {
         nghttp2_session_consume_stream(s->conn->ng, s->id, s->held);
         conn_defer(s->conn);
@@ -585,11 +588,22 @@ static void body_pump(h2stream_t *s)
     if (s->body_error != 0) {
         status = s->body_error;
     } else if (s->body->size > 0) {
-        size_t n =
-            s->body->size < s->conn->srv->cfg.read_chunk_bytes ? s->body->size : s->conn->srv->cfg.read_chunk_bytes;
-        data = h2o_iovec_init(s->body->bytes, n);
-        s->held = n;
-        status = s->body_done && n == s->body->size ? YC_HTTP_BODY_END : YC_HTTP_BODY_MORE;
+        /* The app gets a copy. Frames keep arriving while it holds its piece (the stream's window
+         * is given back only at its next read), and making room for them in the body buffer may
+         * move its bytes to the front or reallocate it: a piece that pointed into it was then
+         * overwritten or freed under the app (an HTTP/2 upload stored with a few bytes changed). */
+        size_t max = s->conn->srv->cfg.read_chunk_bytes;
+        size_t n = s->body->size < max ? s->body->size : max;
+        if (s->chunk == NULL && (s->chunk = malloc(max)) == NULL) {
+            status = s->body_error = -ENOMEM;
+        } else {
+            memcpy(s->chunk, s->body->bytes, n);
+            h2o_buffer_consume(&s->body, n);
+            account_body(s);
+            data = h2o_iovec_init(s->chunk, n);
+            s->held = n;
+            status = s->body_done && s->body->size == 0 ? YC_HTTP_BODY_END : YC_HTTP_BODY_MORE;
+        }
     } else if (s->body_done) {
         status = YC_HTTP_BODY_END;
     } else if (s->closed) {
