@@ -1,6 +1,7 @@
 /* http_parse.c — HTTP/1.1 request heads (picohttpparser, then our own checks of what it lets
  * through) and request bodies (Content-Length, and a strict chunked decoder of our own), on byte
  * buffers alone; see http_internal.h for why each rule is as strict as it is. */
+#include "common/bytes.h"
 #include "common/http_internal.h"
 #include <errno.h>
 #include <string.h>
@@ -369,17 +370,6 @@ void yc_http1_body_init(yc_http1_body_t *b, const yc_http1_head_t *head, size_t 
     }
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One byte of chunk framing (anything but chunk data); 0, or -EBADMSG. */
 static int chunk_framing_byte(yc_http1_body_t *b, unsigned char c)
 {
@@ -392,7 +382,7 @@ static int chunk_framing_byte(yc_http1_body_t *b, unsigned char c)
     switch (b->state) {
     case C_SIZE_FIRST:
     case C_SIZE:
-        if ((v = hex_value(c)) >= 0) {
+        if ((v = yc_hex_digit(c)) >= 0) {
             if (b->remaining > (UINT64_MAX >> 4))
                 return -EBADMSG;
             b->remaining = b->remaining << 4 | (uint64_t)v;

@@ -2,6 +2,7 @@
  * ACL (see acl.h). */
 #include "gateway/s3/acl.h"
 #include <string.h>
+#include "common/bytes.h"
 
 #define FORMAT 1
 
@@ -12,23 +13,12 @@ static const char *const group_uris[S3_ACL__GRANTEES] = {
     [S3_ACL_LOG_DELIVERY] = S3_ACL_URI_LOG,
 };
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int s3_acl_id_parse(h2o_iovec_t text, uint8_t id[S3_ACL_ID_LEN])
 {
     if (text.len != S3_ACL_ID_TEXT)
         return -1;
     for (size_t i = 0; i < S3_ACL_ID_LEN; i++) {
-        int hi = hex_value(text.base[2 * i]), lo = hex_value(text.base[2 * i + 1]);
+        int hi = yc_hex_digit(text.base[2 * i]), lo = yc_hex_digit(text.base[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         id[i] = (uint8_t)(hi << 4 | lo);

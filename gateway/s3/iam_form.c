@@ -1,17 +1,7 @@
 /* iam_form.c — application/x-www-form-urlencoded bodies of IAM Query API calls (see iam_form.h). */
 #include "gateway/s3/iam_form.h"
 #include <string.h>
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "common/bytes.h"
 
 /* Decodes in into memory from pool; the output is never longer than the input. */
 static int decode(h2o_mem_pool_t *pool, const char *in, size_t len, h2o_iovec_t *out)
@@ -23,7 +13,7 @@ static int decode(h2o_mem_pool_t *pool, const char *in, size_t len, h2o_iovec_t 
             *o++ = ' ';
         } else if (in[i] == '%') {
             int hi, lo;
-            if (len - i < 3 || (hi = hex_value(in[i + 1])) < 0 || (lo = hex_value(in[i + 2])) < 0)
+            if (len - i < 3 || (hi = yc_hex_digit(in[i + 1])) < 0 || (lo = yc_hex_digit(in[i + 2])) < 0)
                 return S3_IAM_FORM_MALFORMED;
             *o++ = (char)(hi << 4 | lo);
             i += 2;
