@@ -774,21 +774,6 @@ int gw_iam_api_is_call(const gw_ctx_t *ctx)
     return 0;
 }
 
-static s3_request_t signed_request(gw_ctx_t *ctx)
-{
-    gw_req_t *req = ctx->req;
-    size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
-    return (s3_request_t){
-        .method = req->input.method,
-        .path = h2o_iovec_init(req->input.path.base, path_len),
-        .query = path_len < req->input.path.len
-                     ? h2o_iovec_init(req->input.path.base + path_len + 1, req->input.path.len - path_len - 1)
-                     : h2o_iovec_init("", 0),
-        .headers = req->headers.entries,
-        .num_headers = req->headers.size,
-    };
-}
-
 static int known_action(h2o_iovec_t action)
 {
     for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
@@ -802,7 +787,7 @@ static void after_body(gw_ctx_t *ctx)
 {
     s3_auth_t *auth = &ctx->auth;
     h2o_iovec_t body = ctx->req->entity;
-    s3_request_t sreq = signed_request(ctx);
+    s3_request_t sreq = gw_signed_request(ctx);
     gw_identity_t id;
     call_t *c = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*c));
     char *hex = h2o_mem_alloc_pool(&ctx->req->pool, 65);
@@ -879,7 +864,7 @@ static void after_admission(gw_ctx_t *ctx)
 
 void gw_iam_api(gw_ctx_t *ctx)
 {
-    s3_request_t sreq = signed_request(ctx);
+    s3_request_t sreq = gw_signed_request(ctx);
     s3_auth_t *auth = &ctx->auth;
     gw_identity_t id;
     yc_http_req_t *http = ctx->req->http;

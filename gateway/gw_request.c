@@ -677,3 +677,18 @@ size_t gw_request_error_page(void *arg, int *status, const char **content_type, 
     gw_access_log_write(env->access_log, &e);
     return n;
 }
+
+s3_request_t gw_signed_request(gw_ctx_t *ctx)
+{
+    gw_req_t *req = ctx->req;
+    size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
+    return (s3_request_t){
+        .method = req->input.method,
+        .path = h2o_iovec_init(req->input.path.base, path_len),
+        .query = path_len < req->input.path.len
+                     ? h2o_iovec_init(req->input.path.base + path_len + 1, req->input.path.len - path_len - 1)
+                     : h2o_iovec_init("", 0),
+        .headers = req->headers.entries,
+        .num_headers = req->headers.size,
+    };
+}

@@ -301,4 +301,8 @@ void gw_request_next_id(gw_env_t *env, char out[17]);
 /* The HTTP reason phrase of a status. */
 const char *gw_reason(int status);
 
+/* The request as its signature covers it: method, path, raw query and headers (the headers' array
+ * is the request's own, so take it after any change to the headers). */
+s3_request_t gw_signed_request(gw_ctx_t *ctx);
+
 #endif

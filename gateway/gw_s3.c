@@ -549,16 +549,7 @@ static int authenticate(gw_ctx_t *ctx)
 
     presigned_query_headers(ctx); /* before sreq takes the headers' array, which this may move */
 
-    size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
-    s3_request_t sreq = {
-        .method = req->input.method,
-        .path = h2o_iovec_init(req->input.path.base, path_len),
-        .query = path_len < req->input.path.len
-                     ? h2o_iovec_init(req->input.path.base + path_len + 1, req->input.path.len - path_len - 1)
-                     : h2o_iovec_init("", 0),
-        .headers = req->headers.entries,
-        .num_headers = req->headers.size,
-    };
+    s3_request_t sreq = gw_signed_request(ctx);
     s3_sigv2_t v2;
     h2o_iovec_t authz = gw_header(ctx, "authorization");
     if ((ret = s3_sigv2_parse(&sreq, &req->pool, &v2)) != 0) {
