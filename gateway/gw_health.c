@@ -326,10 +326,12 @@ static void publish(gw_health_t *h, node_t *n)
             res->identity = cur->identity;
         }
         *cur = *res;
-        /* a drive not known to be the right one takes no calls (gw_health.h) */
+        /* a drive not known to be the right one, or whose daemon is silent, takes no calls
+         * (gw_health.h) */
         if (res->state == GW_HEALTH_OK)
             store_client_fence(d->client, 0);
-        else if (res->state == GW_HEALTH_WRONG_IDENTITY || res->state == GW_HEALTH_NOT_SERVED)
+        else if (res->state == GW_HEALTH_WRONG_IDENTITY || res->state == GW_HEALTH_NOT_SERVED ||
+                 res->state == GW_HEALTH_TIMEOUT || res->state == GW_HEALTH_UNREACHABLE)
             store_client_fence(d->client, STORE_EUNREACHABLE);
         len += (size_t)snprintf(states + len, sizeof(states) - len, "%d,", (int)res->state);
         if (len >= sizeof(states))

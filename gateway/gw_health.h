@@ -19,7 +19,12 @@
  * state=... drives_ok=N/M` with the cause. A drive that is not known to be the right one —
  * never answered yet, wrong identity, not served — is fenced (store_client_fence): calls fail
  * at once as if it were down, so that no data goes to a wrong drive and no answer of a wrong
- * drive counts. A fence is lifted by the probe that finds the drive right.
+ * drive counts. A drive whose daemon is silent — timed out, unreachable — is fenced too, so that
+ * no request pays a connect or answer timeout to a node known down (a partition drops packets:
+ * without the fence every call would wait its full timeout), and calls already waiting on it
+ * give up within NET_FENCE_CHECK_MS (net_conn.c). A refused connection costs nothing, so a daemon
+ * that is merely stopped is not fenced, and is used the moment it is back. A fence is lifted by
+ * the probe that finds the drive right.
  */
 #ifndef YC_GW_HEALTH_H
 #define YC_GW_HEALTH_H
@@ -66,7 +71,7 @@ typedef struct {
 /* Timeouts of the probe clients (gw_drive_t.probe): short, so that a daemon that is down is
  * named within a few seconds, and one that hangs does not hold its prober long. */
 #define GW_HEALTH_CONNECT_MS 1000
-#define GW_HEALTH_IO_MS      2000
+#define GW_HEALTH_IO_MS      1500
 
 typedef struct {
     uint32_t interval_ms; /* between two probes of a daemon; 0: 1000 */

@@ -603,6 +603,7 @@ int store_client_remote(const store_remote_config_t *cfg, store_client_t **out)
     }
     if ((ret = store_net_conn_open(cfg, &c->conn)) != 0)
         goto fail;
+    store_net_conn_watch(c->conn, &c->base.fence);
     snprintf(c->base.name, sizeof(c->base.name), "remote:%s/%s", store_net_conn_host(c->conn), c->drive);
     *out = &c->base;
     return 0;

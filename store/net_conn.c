@@ -36,6 +36,7 @@
 
 #define NET_CONNECT_MS_DEFAULT 2000
 #define NET_IO_MS_DEFAULT      30000
+#define NET_FENCE_CHECK_MS     100 /* how soon a waiting call sees its client fenced */
 #define NET_POOL_DEFAULT       16
 #define NET_IDLE_MAX_NS        (15LL * 1000000000) /* below the daemon's 30 s keep-alive */
 #define NET_HEAD_MAX           4096                /* longest answer head we accept */
@@ -109,24 +110,36 @@ struct store_net_conn {
     size_t nidle;
     uint8_t nonce_prefix[8];
     atomic_uint_fast64_t nonce_seq;
+    const int *fence; /* the owning client's fence (store_net_conn_watch); NULL: none */
 };
 
 /* ---------------------------------------------------------------- sockets */
 
-/* Waits until fd is ready for ev; 0 ready, STORE_EIO on timeout or error. */
-static int wait_fd(int fd, short ev, uint32_t ms)
+/* What wait_fd answers when the time ran out or the client was fenced while waiting: the daemon
+ * is silent, which store_net_call must tell from a closed connection (it is STORE_EIO outside). */
+#define NET_WAITED_OUT (-ETIMEDOUT)
+
+/* Waits until fd is ready for ev; 0 ready, NET_WAITED_OUT on timeout or as soon as the client is
+ * fenced (a daemon the prober found gone: a partition keeps a kept-alive connection silent, not
+ * closed, and must not hold a call for the whole io timeout; polls in slices for that), STORE_EIO
+ * on error. */
+static int wait_fd(const store_net_conn_t *c, int fd, short ev, uint32_t ms)
 {
     struct pollfd p = {.fd = fd, .events = ev};
     int64_t deadline = yc_mono_ns() + (int64_t)ms * 1000000;
 
     for (;;) {
+        if (c->fence != NULL && __atomic_load_n(c->fence, __ATOMIC_RELAXED) != 0)
+            return NET_WAITED_OUT;
         int64_t left = (deadline - yc_mono_ns()) / 1000000;
+        if (left > NET_FENCE_CHECK_MS)
+            left = NET_FENCE_CHECK_MS;
         int n = poll(&p, 1, left > 0 ? (int)left : 0);
         if (n > 0)
             return 0;
-        if (n == 0)
-            return STORE_EIO;
-        if (errno != EINTR)
+        if (n == 0 && yc_mono_ns() >= deadline)
+            return NET_WAITED_OUT;
+        if (n < 0 && errno != EINTR)
             return STORE_EIO;
     }
 }
@@ -143,7 +156,7 @@ static int conn_open(store_net_conn_t *c)
     if (connect(fd, (struct sockaddr *)&c->addr, c->addrlen) != 0) {
         if (errno != EINPROGRESS)
             goto fail;
-        if (wait_fd(fd, POLLOUT, c->connect_ms) != 0)
+        if (wait_fd(c, fd, POLLOUT, c->connect_ms) != 0)
             goto fail;
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0)
             goto fail;
@@ -204,9 +217,12 @@ static int send_all(store_net_conn_t *c, int fd, struct iovec *iov, int cnt)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(fd, POLLOUT, c->io_ms) == 0)
-                continue;
-            return STORE_EIO;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return STORE_EIO;
+            int w = wait_fd(c, fd, POLLOUT, c->io_ms);
+            if (w != 0)
+                return w;
+            continue;
         }
         while (cnt > 0 && (size_t)n >= iov->iov_len) {
             n -= (ssize_t)iov->iov_len;
@@ -221,7 +237,7 @@ static int send_all(store_net_conn_t *c, int fd, struct iovec *iov, int cnt)
     return 0;
 }
 
-/* Reads up to len bytes; the count, 0 at EOF, STORE_EIO on error or timeout. */
+/* Reads up to len bytes; the count, 0 at EOF, STORE_EIO on error, NET_WAITED_OUT on timeout. */
 static ssize_t recv_some(store_net_conn_t *c, int fd, void *buf, size_t len)
 {
     for (;;) {
@@ -230,9 +246,11 @@ static ssize_t recv_some(store_net_conn_t *c, int fd, void *buf, size_t len)
             return n;
         if (errno == EINTR)
             continue;
-        if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(fd, POLLIN, c->io_ms) == 0)
-            continue;
-        return STORE_EIO;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return STORE_EIO;
+        int w = wait_fd(c, fd, POLLIN, c->io_ms);
+        if (w != 0)
+            return w;
     }
 }
 
@@ -241,7 +259,7 @@ static int recv_exact(store_net_conn_t *c, int fd, uint8_t *buf, size_t len)
     while (len > 0) {
         ssize_t n = recv_some(c, fd, buf, len);
         if (n <= 0)
-            return STORE_EIO;
+            return n < 0 ? (int)n : STORE_EIO;
         buf += n;
         len -= (size_t)n;
     }
@@ -361,7 +379,7 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
     for (;;) {
         ssize_t got = recv_some(c, fd, head + have, NET_HEAD_MAX - have);
         if (got <= 0)
-            return STORE_EIO;
+            return got < 0 ? (int)got : STORE_EIO;
         *answered = 1;
         have += (size_t)got;
         head[have] = '\0';
@@ -432,10 +450,11 @@ int store_net_call(store_net_conn_t *c, store_net_call_t *call)
         close(fd);
         store_net_call_reset(call);
         /* A kept-alive connection the daemon closed meanwhile (restart, its idle timeout) fails
-         * before any answer: the request was not handled, or handling it twice is harmless. */
+         * before any answer: the request was not handled, or handling it twice is harmless. A
+         * daemon that stayed silent is not tried again: a second try would only wait again. */
         if (ret == STORE_EIO && attempt == 0 && reused && !answered && call->idempotent)
             continue;
-        return ret;
+        return ret == NET_WAITED_OUT ? STORE_EIO : ret;
     }
 }
 
@@ -498,6 +517,11 @@ void store_net_conn_close(store_net_conn_t *c)
     free(c->secret);
     pthread_mutex_destroy(&c->mutex);
     free(c);
+}
+
+void store_net_conn_watch(store_net_conn_t *c, const int *fence)
+{
+    c->fence = fence;
 }
 
 const char *store_net_conn_host(const store_net_conn_t *c)

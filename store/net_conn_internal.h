@@ -32,6 +32,9 @@ typedef struct {
  * empty pool of connections; nothing connects until the first call. cfg->drive is not used. */
 int store_net_conn_open(const store_remote_config_t *cfg, store_net_conn_t **out);
 void store_net_conn_close(store_net_conn_t *c);
+/* Makes every wait of a call end (the call failing) as soon as *fence, the owning client's fence
+ * (store_client_fence), is non-zero. Set once, before the first call. */
+void store_net_conn_watch(store_net_conn_t *c, const int *fence);
 /* "host:port" ("[v6]:port") as the Host header names the daemon. */
 const char *store_net_conn_host(const store_net_conn_t *c);
 

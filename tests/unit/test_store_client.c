@@ -750,6 +750,65 @@ TEST(test_calls_work_when_daemon_restarted)
     CHECK_EQ_INT(store_client_lock_release(remote_fx.c, bytes("bucket/kept"), a), 0);
 }
 
+typedef struct {
+    store_client_t *c;
+    int delay_ms;
+} fence_later_t;
+
+static void *fence_later(void *p)
+{
+    fence_later_t *fl = p;
+    usleep((useconds_t)fl->delay_ms * 1000);
+    store_client_fence(fl->c, STORE_EUNREACHABLE);
+    return NULL;
+}
+
+/* A daemon that stops answering without closing (a partition, a hung process: here SIGSTOP, so
+ * the kernel still accepts connections) holds a call for its io timeout once, never twice, and
+ * a fence set while the call waits ends it at once. */
+TEST(test_silent_daemon_costs_one_timeout_and_a_fence_ends_the_wait)
+{
+    store_remote_config_t cfg = {.host = "127.0.0.1", .port = daemon_port, .drive = "d1", .secret = SECRET,
+                                 .connect_timeout_ms = 500, .io_timeout_ms = 1000, .pool_size = 4};
+    store_client_t *c = NULL;
+    meta_key_t key;
+    void *val = NULL;
+    size_t vlen = 0;
+    pthread_t t;
+
+    CHECK_EQ_INT(store_client_remote(&cfg, &c), 0);
+    CHECK_EQ_INT(meta_key_bucket(bytes(BUCKET), &key), 0);
+    CHECK_EQ_INT(store_client_ping(c), 0); /* a pooled connection to reuse */
+    CHECK_EQ_INT(kill(daemon_pid, SIGSTOP), 0);
+
+    int64_t t0 = now_ms();
+    int silent = store_client_record_get(c, &key, &val, &vlen);
+    int64_t silent_took = now_ms() - t0;
+
+    fence_later_t fl = {.c = c, .delay_ms = 200};
+    int started = pthread_create(&t, NULL, fence_later, &fl) == 0;
+    t0 = now_ms();
+    int fenced_wait = store_client_record_get(c, &key, &val, &vlen);
+    int64_t fenced_took = now_ms() - t0;
+    if (started)
+        pthread_join(t, NULL);
+    int fenced_now = store_client_record_get(c, &key, &val, &vlen);
+
+    /* the daemon runs again before any check can end the test */
+    kill(daemon_pid, SIGCONT);
+    store_client_fence(c, 0);
+    int ping_after = store_client_ping(c);
+    store_client_free(c);
+
+    CHECK_EQ_INT(silent, STORE_EIO);
+    CHECK(silent_took >= 900 && silent_took < 1800); /* one io timeout: no second try on a fresh connection */
+    CHECK(started);
+    CHECK(fenced_wait == STORE_EIO || fenced_wait == STORE_EUNREACHABLE);
+    CHECK(fenced_took < 600); /* the fence at 200 ms, seen within a check interval */
+    CHECK_EQ_INT(fenced_now, STORE_EUNREACHABLE); /* fenced: at once, without reaching the daemon */
+    CHECK_EQ_INT(ping_after, 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -798,6 +857,7 @@ int main(int argc, char **argv)
     RUN(test_ping_fails_when_drive_unknown);
     RUN(test_request_rejected_when_replayed);
     RUN(test_request_rejected_when_clock_skewed);
+    RUN(test_silent_daemon_costs_one_timeout_and_a_fence_ends_the_wait);
     RUN(test_calls_fail_fast_when_daemon_killed);
     RUN(test_calls_work_when_daemon_restarted);
 
