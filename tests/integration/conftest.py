@@ -177,6 +177,9 @@ def gateway_factory():
         return gw.start()
 
     yield make
+    for gw in made:  # all at once: each takes a moment to close its drives
+        if gw.proc is not None and gw.proc.poll() is None:
+            gw.proc.send_signal(signal.SIGTERM)
     for gw in made:
         gw.stop()
     shutil.rmtree(root, ignore_errors=True)

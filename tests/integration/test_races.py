@@ -68,12 +68,12 @@ def test_put_never_acknowledged_into_a_deleted_bucket(gateway):
     s3 = gateway.client()
     other = second_user(gateway)
     deleted_rounds = not_empty_rounds = acked_total = 0
+    clients = [gateway.client() for _ in range(4)]  # a client per writer, kept over the rounds
     for rnd in range(ROUNDS):
         name = unique_bucket_name("yc-race")
         s3.create_bucket(Bucket=name)
         stop = threading.Event()
         results = []
-        clients = [gateway.client() for _ in range(4)]
         with concurrent.futures.ThreadPoolExecutor(5) as pool:
             # the writers and the deletion start at random moments of the same few milliseconds,
             # so that every order of the two happens over the rounds
