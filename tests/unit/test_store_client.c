@@ -768,8 +768,13 @@ static void *fence_later(void *p)
  * a fence set while the call waits ends it at once. */
 TEST(test_silent_daemon_costs_one_timeout_and_a_fence_ends_the_wait)
 {
-    store_remote_config_t cfg = {.host = "127.0.0.1", .port = daemon_port, .drive = "d1", .secret = SECRET,
-                                 .connect_timeout_ms = 500, .io_timeout_ms = 1000, .pool_size = 4};
+    store_remote_config_t cfg = {.host = "127.0.0.1",
+                                 .port = daemon_port,
+                                 .drive = "d1",
+                                 .secret = SECRET,
+                                 .connect_timeout_ms = 500,
+                                 .io_timeout_ms = 1000,
+                                 .pool_size = 4};
     store_client_t *c = NULL;
     meta_key_t key;
     void *val = NULL;
@@ -804,7 +809,7 @@ TEST(test_silent_daemon_costs_one_timeout_and_a_fence_ends_the_wait)
     CHECK(silent_took >= 900 && silent_took < 1800); /* one io timeout: no second try on a fresh connection */
     CHECK(started);
     CHECK(fenced_wait == STORE_EIO || fenced_wait == STORE_EUNREACHABLE);
-    CHECK(fenced_took < 600); /* the fence at 200 ms, seen within a check interval */
+    CHECK(fenced_took < 600);                     /* the fence at 200 ms, seen within a check interval */
     CHECK_EQ_INT(fenced_now, STORE_EUNREACHABLE); /* fenced: at once, without reaching the daemon */
     CHECK_EQ_INT(ping_after, 0);
 }
