@@ -2,15 +2,7 @@
  * gateway/console/ by gateway/console/embed.py (the data lives in the generated C file). */
 #ifndef YC_GW_CONSOLE_INTERNAL_H
 #define YC_GW_CONSOLE_INTERNAL_H
-#include <stddef.h>
-
-typedef struct {
-    const char *name;         /* the file's name under /_console/, e.g. "app.js" */
-    const char *content_type; /* from its extension */
-    const char *etag;         /* quoted: a digest of its bytes */
-    const unsigned char *data;
-    size_t len;
-} gw_console_file_t;
+#include "gateway/gw_console.h"
 
 extern const gw_console_file_t gw_console_files[];
 extern const size_t gw_console_nfiles;
