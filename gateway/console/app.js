@@ -199,6 +199,9 @@ async function objectsView(bucket, prefix) {
   const status = h("span", { id: "upload-status", class: "muted" });
   const go = h("button", { class: "primary", id: "upload-start", type: "button", text: "Upload" });
   const folder = h("input", { id: "new-folder", placeholder: "new folder name" });
+  const pageSize = h("select", { id: "page-size" }, ...[10, 100, 1000].map((n) =>
+    h("option", { value: String(n), text: n + " per page", selected: n === 100 })));
+  pageSize.addEventListener("change", () => loadPage(true));
   let next = null;
 
   go.addEventListener("click", async () => {
@@ -233,7 +236,7 @@ async function objectsView(bucket, prefix) {
     say(err, "");
     let page;
     try {
-      page = await client.listObjects(bucket, prefix, next);
+      page = await client.listObjects(bucket, prefix, next, Number(pageSize.value));
     } catch (e) {
       say(err, "ListObjectsV2: " + errText(e), "error");
       return;
@@ -251,7 +254,7 @@ async function objectsView(bucket, prefix) {
   show(
     card("Objects", crumbs,
       h("table", { id: "object-list" }, h("thead", {}, h("tr", {}, h("th", { text: "Name" }), th("Size"),
-        h("th", { text: "Last modified" }), h("th"))), body), more, err),
+        h("th", { text: "Last modified" }), h("th"))), body), h("div", { class: "row" }, more, pageSize), err),
     card("Upload", h("div", { class: "row" }, file, go, bar, status),
       h("div", { class: "row" }, folder, mk),
       h("p", { class: "muted", text: `Files above ${bytes(PART_SIZE)} go up in parts (multipart upload).` })),
@@ -268,17 +271,11 @@ function objectRow(bucket, o, prefix, preview, err) {
     h("td", { text: o.key.slice(prefix.length) }), h("td", { class: "num", text: bytes(o.size) }),
     h("td", { text: o.modified }), h("td", {}, dl, " ", pv, " ", del));
   dl.addEventListener("click", async () => {
-    try {
-      const blob = await client.getObject(bucket, o.key);
-      const url = URL.createObjectURL(blob);
-      const a = h("a", { href: url, download: o.key.split("/").pop() });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60000);
-    } catch (e) {
-      say(err, "GetObject: " + errText(e), "error");
-    }
+    // a presigned link rather than a Blob: nothing of the object is held in the page
+    const a = h("a", { href: await client.downloadUrl(bucket, o.key), download: o.key.split("/").pop() });
+    document.body.append(a);
+    a.click();
+    a.remove();
   });
   pv.addEventListener("click", () => showPreview(bucket, o, preview));
   del.addEventListener("click", async () => {

@@ -2,7 +2,7 @@
 // Query API, every call signed with SigV4 (sigv4.js) and sent with XMLHttpRequest (whose upload
 // events drive the progress bar). Errors come back as ApiError with the server's code and message.
 
-import { base64, sha256, sign, uriEncode } from "./sigv4.js";
+import { base64, presign, sha256, sign, uriEncode } from "./sigv4.js";
 
 export const PART_SIZE = 5 * 1024 * 1024; // S3's smallest part but the last
 
@@ -150,6 +150,14 @@ export class Client {
     const headers = range ? { range } : {};
     const r = await this.call({ path: objectPath(bucket, key), headers, responseType: "blob" });
     return r.body;
+  }
+
+  // A short-lived link that downloads the object as a file (the browser streams it to disk).
+  async downloadUrl(bucket, key) {
+    const name = key.split("/").pop();
+    const disposition = `attachment; filename*=UTF-8''${uriEncode(name, false)}`;
+    return presign({ method: "GET", path: objectPath(bucket, key), creds: this.creds, expires: 300,
+      query: { "response-content-disposition": disposition } });
   }
 
   async deleteObject(bucket, key) {

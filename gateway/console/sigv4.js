@@ -71,3 +71,26 @@ export async function sign({ method, path, query = {}, headers = {}, payloadHash
   out.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKey}/${scope}, SignedHeaders=${signed}, Signature=${signature}`;
   return { headers: out, queryString: qs };
 }
+
+// A presigned URL (query-string authentication, host the only signed header): for a download the
+// browser streams to disk itself, however large the object. expires is in seconds.
+export async function presign({ method, path, query = {}, creds, expires = 300, service = "s3", now = new Date() }) {
+  const date = amzDate(now);
+  const scope = [date.slice(0, 8), creds.region, service, "aws4_request"].join("/");
+  const q = {
+    ...query,
+    "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+    "X-Amz-Credential": `${creds.accessKey}/${scope}`,
+    "X-Amz-Date": date,
+    "X-Amz-Expires": String(expires),
+    "X-Amz-SignedHeaders": "host",
+  };
+  const qs = canonicalQuery(q);
+  const canonical = [method, path, qs, `host:${location.host}\n`, "host", "UNSIGNED-PAYLOAD"].join("\n");
+  const toSign = ["AWS4-HMAC-SHA256", date, scope, await sha256Hex(canonical)].join("\n");
+  let key = await hmac(enc.encode("AWS4" + creds.secretKey), date.slice(0, 8));
+  key = await hmac(key, creds.region);
+  key = await hmac(key, service);
+  key = await hmac(key, "aws4_request");
+  return `${path}?${qs}&X-Amz-Signature=${hex(await hmac(key, toSign))}`;
+}

@@ -185,17 +185,32 @@ def test_bucket_upload_list_download_delete(gateway, s3, browser, downloads, sho
         with open(target, "rb") as f:
             assert hashlib.sha256(f.read()).digest() == hashlib.sha256(data).digest()
 
-        # a text file previews in the page
+        # a folder (a prefix) with a space and CJK characters: signed and listed right
+        browser.find_element(By.ID, "new-folder").send_keys("\u6587\u6863 docs")
+        browser.find_element(By.XPATH, "//button[text()='Open folder']").click()
+        wait(browser, lambda d: "docs" in text_of(d, "#crumbs"))
         note = os.path.join(os.path.dirname(src), "note.txt")
         with open(note, "w") as f:
             f.write("hello from the console\n")
-        browser.find_element(By.ID, "upload-file").clear()
         browser.find_element(By.ID, "upload-file").send_keys(note)
         browser.find_element(By.ID, "upload-start").click()
-        note_row = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-key="note.txt"]')))
+        note_row = wait(browser, EC.presence_of_element_located(
+            (By.CSS_SELECTOR, 'tr[data-key="\u6587\u6863 docs/note.txt"]')))
+        assert s3.get_object(Bucket=name, Key="\u6587\u6863 docs/note.txt")["Body"].read() == b"hello from the console\n"
         note_row.find_element(By.CSS_SELECTOR, "button.preview").click()
         wait(browser, EC.presence_of_element_located((By.ID, "preview-text")))
         assert text_of(browser, "#preview-text") == "hello from the console"
+        # back at the top the folder is a common prefix; pages of 10 need "More" for 12 objects
+        for i in range(11):
+            s3.put_object(Bucket=name, Key="k%02d" % i, Body=b"x")
+        browser.find_element(By.LINK_TEXT, name).click()
+        wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-prefix="\u6587\u6863 docs/"]')))
+        Select(browser.find_element(By.ID, "page-size")).select_by_value("10")
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#object-list tbody tr")) == 10)
+        browser.find_element(By.ID, "more").click()
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#object-list tbody tr")) == 13)
+        assert not browser.find_element(By.ID, "more").is_displayed()
+        row = browser.find_element(By.CSS_SELECTOR, 'tr[data-key="big-file.bin"]')
 
         # a policy the server refuses: its error shows under the text area
         wait(browser, lambda d: "Policy" in text_of(d, "#config-result"))
@@ -206,12 +221,21 @@ def test_bucket_upload_list_download_delete(gateway, s3, browser, downloads, sho
         wait(browser, lambda d: "Saving" not in text_of(d, "#config-result"))
         assert "MalformedPolicy (400)" in text_of(browser, "#config-result")
 
-        row = browser.find_element(By.CSS_SELECTOR, 'tr[data-key="big-file.bin"]')
         row.find_element(By.CSS_SELECTOR, "button.delete").click()
         wait(browser, EC.alert_is_present()).accept()
         wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-key="big-file.bin"]'))
         listed = s3.list_objects_v2(Bucket=name)
-        assert [o["Key"] for o in listed.get("Contents", [])] == ["note.txt"]  # a delete marker hides the other
+        assert "big-file.bin" not in [o["Key"] for o in listed.get("Contents", [])]  # a delete marker hides it
+
+        # a bucket with object lock (which turns versioning on by itself)
+        browser.find_element(By.CSS_SELECTOR, 'nav button[data-view="buckets"]').click()
+        wait(browser, EC.presence_of_element_located((By.ID, "new-bucket"))).send_keys(name + "-lock")
+        browser.find_element(By.ID, "new-lock").click()
+        browser.find_element(By.ID, "create-bucket").click()
+        wait(browser, lambda d: "Open " + name + "-lock" in text_of(d, "#create-result"))
+        lock = s3.get_object_lock_configuration(Bucket=name + "-lock")["ObjectLockConfiguration"]
+        assert lock["ObjectLockEnabled"] == "Enabled"
+        assert s3.get_bucket_versioning(Bucket=name + "-lock")["Status"] == "Enabled"
     finally:
         try:
             for v in s3.list_object_versions(Bucket=name).get("Versions", []) + \
@@ -220,6 +244,7 @@ def test_bucket_upload_list_download_delete(gateway, s3, browser, downloads, sho
         except Exception:
             pass
         empty_and_delete_bucket(s3, name)
+        empty_and_delete_bucket(s3, name + "-lock")
 
 
 def test_cluster_page_shows_every_drive_and_charts_draw(gateway, browser, shots):
