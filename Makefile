@@ -68,7 +68,7 @@ $(BUILD)/gateway/console/files.c: $(CONSOLE_FILES) gateway/console/embed.py
 	@mkdir -p $(@D)
 	/usr/bin/python3 gateway/console/embed.py $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
 $(BUILD)/gateway/console/files.o: $(BUILD)/gateway/console/files.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/libgateway.a: $(BUILD)/gateway/console/files.o
 
 $(BUILD)/%.o: %.c

@@ -76,6 +76,10 @@ function signInView() {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     say(err, "Checking…", "muted");
+    if (!window.isSecureContext || !crypto.subtle) {
+      say(err, "This page cannot sign requests here: WebCrypto needs HTTPS, or http:// on 127.0.0.1 or localhost.", "error");
+      return;
+    }
     const creds = { accessKey: ak.value.trim(), secretKey: sk.value, region: region.value.trim() || "us-east-1" };
     const c = new Client(creds);
     try {
@@ -510,7 +514,7 @@ async function clusterView() {
   const healBtn = h("button", { type: "button", id: "heal-start", text: "Start a full heal" });
   healBtn.addEventListener("click", async () => {
     try {
-      showHeal(heal, await client.adminJson("POST", "heal"));
+      followHeal(heal, await client.adminJson("POST", "heal"));
     } catch (e) {
       say(heal, "Heal: " + errText(e), "error");
     }
@@ -552,10 +556,29 @@ async function clusterView() {
       h("td", { class: "num", text: String(s.drivesOk) }), h("td", { class: "num", text: String(s.writeQuorum) }),
       h("td", { text: s.readable ? "yes" : "NO" }), h("td", { text: s.writable ? "yes" : "NO" })));
   try {
-    showHeal(heal, await client.adminJson("GET", "heal"));
+    followHeal(heal, await client.adminJson("GET", "heal"));
   } catch (e) {
     say(heal, "Heal: " + errText(e), "error");
   }
+}
+
+// While a heal runs its progress is asked again every 2 s (until the view is left).
+function followHeal(target, st) {
+  showHeal(target, st);
+  if (!st.running || timer) return;
+  timer = setInterval(async () => {
+    if (!target.isConnected) return;
+    try {
+      const now = await client.adminJson("GET", "heal");
+      showHeal(target, now);
+      if (!now.running) {
+        clearInterval(timer);
+        timer = null;
+      }
+    } catch (e) {
+      say(target, "Heal: " + errText(e), "error");
+    }
+  }, 2000);
 }
 
 function showHeal(target, st) {
@@ -573,6 +596,8 @@ function metricsView() {
   show(card("Requests (polled every 2 s from the gateway's metrics)", charts, err));
   const rate = [];
   const latency = [];
+  const errors = [];
+  const traffic = [];
   let prev = null;
   async function poll() {
     let samples;
@@ -583,16 +608,22 @@ function metricsView() {
       return;
     }
     const now = { t: Date.now(), n: total(samples, "yc_requests_total"),
-      sum: total(samples, "yc_request_duration_seconds_sum"), count: total(samples, "yc_request_duration_seconds_count") };
+      sum: total(samples, "yc_request_duration_seconds_sum"), count: total(samples, "yc_request_duration_seconds_count"),
+      errors: samples.filter((x) => x.name === "yc_requests_total" && Number(x.labels.code) >= 500)
+        .reduce((a, x) => a + x.value, 0),
+      bytes: total(samples, "yc_request_received_bytes_total") + total(samples, "yc_request_sent_bytes_total") };
     if (prev) {
       const dt = (now.t - prev.t) / 1000;
       const dn = now.count - prev.count;
       rate.push({ t: now.t, v: Math.max(0, (now.n - prev.n) / dt) });
       latency.push({ t: now.t, v: dn > 0 ? (1000 * (now.sum - prev.sum)) / dn : 0 });
-      if (rate.length > 90) rate.shift(), latency.shift();
+      errors.push({ t: now.t, v: Math.max(0, (now.errors - prev.errors) / dt) });
+      traffic.push({ t: now.t, v: Math.max(0, (now.bytes - prev.bytes) / dt / 1048576) });
+      for (const series of [rate, latency, errors, traffic]) if (series.length > 90) series.shift();
     }
     prev = now;
-    charts.replaceChildren(lineChart("Requests", "req/s", rate), lineChart("Mean latency", "ms", latency));
+    charts.replaceChildren(lineChart("Requests", "req/s", rate), lineChart("Mean latency", "ms", latency),
+      lineChart("Server errors (5xx)", "req/s", errors), lineChart("Body bytes in + out", "MiB/s", traffic));
   }
   // a first line after one second, then one point every two seconds
   poll().then(() => setTimeout(() => {

@@ -160,6 +160,7 @@ def test_bucket_upload_list_download_delete(gateway, s3, browser, downloads, sho
             expected = "PutBucketEncryption AES256: %s (%d)" % (
                 e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
         assert expected in shown, shown
+        browser.save_screenshot(os.path.join(shots, "new-bucket.png"))
 
         browser.find_element(By.LINK_TEXT, "Open " + name).click()
         wait(browser, EC.presence_of_element_located((By.ID, "upload-file")))
@@ -262,12 +263,16 @@ def test_cluster_page_shows_every_drive_and_charts_draw(gateway, browser, shots)
     browser.save_screenshot(os.path.join(shots, "cluster.png"))
 
     browser.find_element(By.CSS_SELECTOR, 'nav button[data-view="metrics"]').click()
-    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#charts svg polyline")) == 2, timeout=15)
-    assert "req/s" in text_of(browser, "#charts")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#charts svg polyline")) == 4, timeout=15)
+    titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#charts svg > text:first-of-type")]
+    assert [t.split(":")[0] for t in titles] == ["Requests", "Mean latency", "Server errors (5xx)",
+                                                  "Body bytes in + out"], titles
+    # the page itself made requests between the two samples: the rate drawn is not zero
+    assert float(titles[0].split(": ")[1].split()[0]) > 0, titles
     browser.save_screenshot(os.path.join(shots, "metrics.png"))
 
 
-def test_users_and_keys_through_the_iam_api(gateway, browser):
+def test_users_and_keys_through_the_iam_api(gateway, browser, shots):
     iam = make_iam(gateway.endpoint, gateway.access_key, gateway.secret_key)
     user = "console-" + uuid.uuid4().hex[:8]
     sign_in(browser, gateway, gateway.access_key, gateway.secret_key)
@@ -283,6 +288,7 @@ def test_users_and_keys_through_the_iam_api(gateway, browser):
         assert m, text_of(browser, "#keys-result")
         keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
         assert [k["AccessKeyId"] for k in keys] == [m.group(1)]
+        browser.save_screenshot(os.path.join(shots, "users.png"))
         # the key the console showed works (it has no policy yet: its ListBuckets is its own)
         assert gateway.client(m.group(1), m.group(2)).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     finally:
