@@ -125,7 +125,10 @@ async function bucketsView() {
     h("option", { value: "AES256", text: "SSE-S3 (AES256)" }), h("option", { value: "aws:kms", text: "SSE-KMS" }));
   const result = h("ul", { id: "create-result" });
   const create = h("button", { class: "primary", id: "create-bucket", type: "button", text: "Create bucket" });
-  create.addEventListener("click", () => createBucket(name.value.trim(), versioning.checked, lock.checked, enc.value, result));
+  create.addEventListener("click", async () => {
+    await createBucket(name.value.trim(), versioning.checked, lock.checked, enc.value, result);
+    loadBuckets();
+  });
   show(
     card("Buckets", h("table", { id: "bucket-list" },
       h("thead", {}, h("tr", {}, h("th", { text: "Name" }), h("th", { text: "Created" }), h("th"))), body), listErr),
@@ -133,8 +136,18 @@ async function bucketsView() {
       h("div", { class: "row" }, name,
         h("label", {}, versioning, " versioning"), h("label", {}, lock, " object lock"), enc, create),
       result));
-  try {
-    for (const b of await client.listBuckets()) {
+  loadBuckets();
+
+  async function loadBuckets() {
+    let buckets;
+    try {
+      buckets = await client.listBuckets();
+    } catch (e) {
+      say(listErr, "ListBuckets: " + errText(e), "error");
+      return;
+    }
+    body.replaceChildren();
+    for (const b of buckets) {
       const del = h("button", { class: "danger", type: "button", text: "Delete" });
       del.addEventListener("click", async () => {
         if (!confirm(`Delete the bucket ${b.name}? It must be empty.`)) return;
@@ -149,8 +162,6 @@ async function bucketsView() {
         h("td", {}, h("a", { class: "bucket-link", text: b.name, onclick: () => objectsView(b.name, "") })),
         h("td", { text: b.created }), h("td", {}, del)));
     }
-  } catch (e) {
-    say(listErr, "ListBuckets: " + errText(e), "error");
   }
 }
 

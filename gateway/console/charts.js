@@ -41,7 +41,8 @@ export function lineChart(title, unit, points, width = 520, height = 180) {
   svg.appendChild(label);
   const w = width - pad.l - pad.r;
   const h = height - pad.t - pad.b;
-  const max = Math.max(1e-9, ...points.map((p) => p.v)) * 1.1;
+  const top = Math.max(0, ...points.map((p) => p.v));
+  const max = top > 0 ? top * 1.1 : 1; // a flat zero line still gets a readable scale
   for (let i = 0; i <= 4; i++) {
     const y = pad.t + (h * i) / 4;
     svg.appendChild(el("line", { x1: pad.l, x2: pad.l + w, y1: y, y2: y }));

@@ -160,6 +160,7 @@ def test_bucket_upload_list_download_delete(gateway, s3, browser, downloads, sho
             expected = "PutBucketEncryption AES256: %s (%d)" % (
                 e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
         assert expected in shown, shown
+        wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-bucket="%s"]' % name)))
         browser.save_screenshot(os.path.join(shots, "new-bucket.png"))
 
         browser.find_element(By.LINK_TEXT, "Open " + name).click()
@@ -282,19 +283,29 @@ def test_users_and_keys_through_the_iam_api(gateway, browser, shots):
         wait(browser, EC.presence_of_element_located((By.ID, "new-user"))).send_keys(user)
         browser.find_element(By.ID, "create-user").click()
         wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-user="%s"] a' % user))).click()
-        wait(browser, EC.presence_of_element_located((By.ID, "create-key"))).click()
+        wait(browser, EC.presence_of_element_located((By.ID, "create-key")))
+        browser.find_element(By.ID, "policy-name").send_keys("read-all")
+        browser.find_element(By.XPATH, "//button[text()='Save policy']").click()
+        wait(browser, lambda d: "PutUserPolicy" in text_of(d, "#keys-result"))
+        assert "PutUserPolicy: OK" in text_of(browser, "#keys-result")
+        doc = iam.get_user_policy(UserName=user, PolicyName="read-all")["PolicyDocument"]
+        assert doc["Statement"][0]["Action"] == "s3:*"
+        wait(browser, EC.presence_of_element_located((By.LINK_TEXT, "read-all")))
+        browser.save_screenshot(os.path.join(shots, "users.png"))
+        browser.find_element(By.ID, "create-key").click()
         wait(browser, lambda d: "New key" in text_of(d, "#keys-result") or "Error" in text_of(d, "#keys-result"))
         m = re.search(r"New key (\S+), secret (\S+)", text_of(browser, "#keys-result"))
         assert m, text_of(browser, "#keys-result")
         keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
         assert [k["AccessKeyId"] for k in keys] == [m.group(1)]
-        browser.save_screenshot(os.path.join(shots, "users.png"))
-        # the key the console showed works (it has no policy yet: its ListBuckets is its own)
+        # the key the console showed works
         assert gateway.client(m.group(1), m.group(2)).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     finally:
         for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if _user_exists(iam, user) else []:
             iam.delete_access_key(UserName=user, AccessKeyId=k["AccessKeyId"])
         if _user_exists(iam, user):
+            for p in iam.list_user_policies(UserName=user)["PolicyNames"]:
+                iam.delete_user_policy(UserName=user, PolicyName=p)
             iam.delete_user(UserName=user)
 
 
