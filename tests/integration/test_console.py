@@ -284,13 +284,13 @@ def test_users_and_keys_through_the_iam_api(gateway, browser, shots):
         browser.find_element(By.ID, "create-user").click()
         wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-user="%s"] a' % user))).click()
         wait(browser, EC.presence_of_element_located((By.ID, "create-key")))
-        browser.find_element(By.ID, "policy-name").send_keys("read-all")
+        browser.find_element(By.ID, "policy-name").send_keys("full-access")
         browser.find_element(By.XPATH, "//button[text()='Save policy']").click()
         wait(browser, lambda d: "PutUserPolicy" in text_of(d, "#keys-result"))
         assert "PutUserPolicy: OK" in text_of(browser, "#keys-result")
-        doc = iam.get_user_policy(UserName=user, PolicyName="read-all")["PolicyDocument"]
+        doc = iam.get_user_policy(UserName=user, PolicyName="full-access")["PolicyDocument"]
         assert doc["Statement"][0]["Action"] == "s3:*"
-        wait(browser, EC.presence_of_element_located((By.LINK_TEXT, "read-all")))
+        wait(browser, EC.presence_of_element_located((By.LINK_TEXT, "full-access")))
         browser.save_screenshot(os.path.join(shots, "users.png"))
         browser.find_element(By.ID, "create-key").click()
         wait(browser, lambda d: "New key" in text_of(d, "#keys-result") or "Error" in text_of(d, "#keys-result"))
