@@ -5,6 +5,7 @@
 import { base64, presign, sha256, sign, uriEncode } from "./sigv4.js";
 
 export const PART_SIZE = 5 * 1024 * 1024; // S3's smallest part but the last
+const PARALLEL_PARTS = 3;
 
 export class ApiError extends Error {
   constructor(status, code, message, requestId) {
@@ -165,8 +166,8 @@ export class Client {
   }
 
   // Uploads a File: one PUT up to PART_SIZE, else a multipart upload of PART_SIZE parts (more
-  // when 10,000 would not hold it). onProgress(sentBytes, total) follows every part's upload
-  // events; a failed multipart upload is aborted. Resolves the object's ETag.
+  // when 10,000 would not hold it), PARALLEL_PARTS at a time. onProgress(sentBytes, total)
+  // follows every part's upload events; a failed multipart upload is aborted. Resolves the ETag.
   async upload(bucket, key, file, onProgress = () => {}) {
     const total = file.size;
     const headers = { "content-type": file.type || "application/octet-stream" };
@@ -177,18 +178,39 @@ export class Client {
       return r.xhr.getResponseHeader("ETag");
     }
     const partSize = Math.max(PART_SIZE, Math.ceil(total / 10000));
+    const count = Math.ceil(total / partSize);
     const path = objectPath(bucket, key);
     const init = await this.xml({ method: "POST", path, query: { uploads: "" }, headers });
     const uploadId = childText(init, "UploadId");
-    const parts = [];
-    try {
-      for (let n = 1, off = 0; off < total; n++, off += partSize) {
+    const sent = new Array(count).fill(0);
+    const etags = new Array(count);
+    let next = 0;
+    let failed = false;
+    const report = () => onProgress(sent.reduce((a, b) => a + b, 0), total);
+    // a few parts in flight at once: one connection rarely fills the path to the gateway
+    const worker = async () => {
+      while (!failed && next < count) {
+        const i = next++;
+        const off = i * partSize;
         const piece = file.slice(off, Math.min(off + partSize, total));
-        const r = await this.call({ method: "PUT", path, query: { partNumber: String(n), uploadId }, body: piece,
-          onProgress: (sent) => onProgress(off + sent, total) });
-        parts.push(`<Part><PartNumber>${n}</PartNumber><ETag>${r.xhr.getResponseHeader("ETag")}</ETag></Part>`);
-        onProgress(off + piece.size, total);
+        try {
+          const r = await this.call({ method: "PUT", path, query: { partNumber: String(i + 1), uploadId }, body: piece,
+            onProgress: (n) => {
+              sent[i] = n;
+              report();
+            } });
+          sent[i] = piece.size;
+          etags[i] = r.xhr.getResponseHeader("ETag");
+          report();
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, count) }, worker));
+      const parts = etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`);
       const doc = await this.xml({ method: "POST", path, query: { uploadId },
         body: `<CompleteMultipartUpload>${parts.join("")}</CompleteMultipartUpload>`,
         headers: { "content-type": "application/xml" } });

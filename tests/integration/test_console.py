@@ -273,7 +273,7 @@ def test_cluster_page_shows_every_drive_and_charts_draw(gateway, browser, shots)
     browser.save_screenshot(os.path.join(shots, "metrics.png"))
 
 
-def test_users_and_keys_through_the_iam_api(gateway, browser, shots):
+def test_users_keys_and_policies_through_the_iam_api(gateway, browser, shots):
     iam = make_iam(gateway.endpoint, gateway.access_key, gateway.secret_key)
     user = "console-" + uuid.uuid4().hex[:8]
     sign_in(browser, gateway, gateway.access_key, gateway.secret_key)
@@ -298,8 +298,12 @@ def test_users_and_keys_through_the_iam_api(gateway, browser, shots):
         assert m, text_of(browser, "#keys-result")
         keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
         assert [k["AccessKeyId"] for k in keys] == [m.group(1)]
-        # the key the console showed works
-        assert gateway.client(m.group(1), m.group(2)).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+        # the key the console showed signs in; the cluster's status is the root's only
+        sign_in(browser, gateway, m.group(1), m.group(2))
+        wait(browser, EC.presence_of_element_located((By.ID, "new-bucket")))
+        browser.find_element(By.CSS_SELECTOR, 'nav button[data-view="cluster"]').click()
+        wait(browser, lambda d: "AccessDenied" in text_of(d, "#cluster-error"))
+        assert browser.find_elements(By.CSS_SELECTOR, "tr.drive-row") == []
     finally:
         for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if _user_exists(iam, user) else []:
             iam.delete_access_key(UserName=user, AccessKeyId=k["AccessKeyId"])
