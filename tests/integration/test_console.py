@@ -12,8 +12,10 @@ import json
 import os
 import re
 import tempfile
+import struct
 import time
 import uuid
+import zlib
 
 import botocore.exceptions
 import pytest
@@ -69,6 +71,15 @@ def wait(browser, cond, timeout=20):
 
 def text_of(browser, css):
     return browser.find_element(By.CSS_SELECTOR, css).text
+
+
+def tiny_png(width, height):
+    """A valid RGB PNG of width x height red pixels."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def sign_in(browser, gateway, access_key, secret_key):
@@ -143,6 +154,7 @@ def test_bucket_upload_list_download_delete(gateway, s3, browser, downloads, sho
         assert text_of(browser, "#who") == gateway.access_key
         # the secret stays in this tab's session storage only: no cookie carries it
         assert browser.get_cookies() == []
+        assert browser.execute_script("return localStorage.length") == 0
         browser.find_element(By.ID, "new-bucket").send_keys(name)
         browser.find_element(By.ID, "new-versioning").click()
         Select(browser.find_element(By.ID, "new-encryption")).select_by_value("AES256")
@@ -202,7 +214,18 @@ def test_bucket_upload_list_download_delete(gateway, s3, browser, downloads, sho
         note_row.find_element(By.CSS_SELECTOR, "button.preview").click()
         wait(browser, EC.presence_of_element_located((By.ID, "preview-text")))
         assert text_of(browser, "#preview-text") == "hello from the console"
-        # back at the top the folder is a common prefix; pages of 10 need "More" for 12 objects
+        # an image previews too (the CSP lets in the blob: URL the page made of it, nothing else)
+        png = os.path.join(os.path.dirname(src), "dot.png")
+        with open(png, "wb") as f:
+            f.write(tiny_png(3, 2))
+        browser.find_element(By.ID, "upload-file").send_keys(png)
+        browser.find_element(By.ID, "upload-start").click()
+        png_row = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-key$="/dot.png"]')))
+        png_row.find_element(By.CSS_SELECTOR, "button.preview").click()
+        img = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "img.preview")))
+        wait(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) == 3)
+        assert img.get_attribute("src").startswith("blob:")
+        # back at the top the folder is one common prefix; pages of 10 need "More" for it and 12 objects
         for i in range(11):
             s3.put_object(Bucket=name, Key="k%02d" % i, Body=b"x")
         browser.find_element(By.LINK_TEXT, name).click()
