@@ -2,7 +2,7 @@
 // Query API, every call signed with SigV4 (sigv4.js) and sent with XMLHttpRequest (whose upload
 // events drive the progress bar). Errors come back as ApiError with the server's code and message.
 
-import { base64, presign, sha256, sign, uriEncode } from "./sigv4.js";
+import { base64, hex, presign, sha256, sign, uriEncode } from "./sigv4.js";
 
 export const PART_SIZE = 5 * 1024 * 1024; // S3's smallest part but the last
 const PARALLEL_PARTS = 3;
@@ -69,8 +69,9 @@ export class Client {
     checksum = false, onProgress = null }) {
     const bytes = await bytesOf(body);
     const hdrs = { ...headers };
-    if (checksum) hdrs["x-amz-checksum-sha256"] = base64(await sha256(bytes)); // stands for Content-MD5
-    const payloadHash = Array.from(new Uint8Array(await sha256(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const digest = await sha256(bytes);
+    if (checksum) hdrs["x-amz-checksum-sha256"] = base64(digest); // stands for Content-MD5 (WebCrypto has no MD5)
+    const payloadHash = hex(digest);
     const signed = await sign({ method, path, query, headers: hdrs, payloadHash, creds: this.creds, service });
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();

@@ -3,7 +3,7 @@
 
 const enc = new TextEncoder();
 
-function hex(buf) {
+export function hex(buf) {
   return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
