@@ -119,6 +119,10 @@ def test_console_files_carry_strict_headers(gateway):
     assert missing.status == 404 and missing.error()["Code"] == "NoSuchKey"
     post = yc_raw.anonymous(gateway, "POST", "/_console/")
     assert post.status == 405 and post.error()["Code"] == "MethodNotAllowed"
+    # virtual-host style: the path is a key of the Host's bucket, never the console
+    vhost = yc_raw.anonymous(gateway, "GET", "/_console/", headers={"Host": "nobucket.localhost:%d" % gateway.port})
+    assert vhost.status == 404 and vhost.error()["Code"] == "NoSuchBucket"
+    assert "content-security-policy" not in vhost.headers
 
 
 def test_admin_metrics_for_root_only(gateway):
