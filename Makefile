@@ -62,6 +62,15 @@ $(BUILD)/lib$(1).a: $$($(1)_OBJ)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
+# the web console's files (gateway/console/) become a C table inside libgateway (gw_console.h)
+CONSOLE_FILES := $(filter-out %.py,$(wildcard gateway/console/*))
+$(BUILD)/gateway/console/files.c: $(CONSOLE_FILES) gateway/console/embed.py
+	@mkdir -p $(@D)
+	/usr/bin/python3 gateway/console/embed.py $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gateway/console/files.o: $(BUILD)/gateway/console/files.c
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/libgateway.a: $(BUILD)/gateway/console/files.o
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

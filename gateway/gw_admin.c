@@ -11,6 +11,8 @@
  *   DELETE /_admin/v1/users/<access-key>
  *   POST   /_admin/v1/heal                 starts a full heal (unless one runs)
  *   GET    /_admin/v1/heal                 its progress (JSON)
+ *   GET    /_admin/v1/metrics              the status port's /metrics text, signed like the rest, for
+ *                                          the console (which may reach only its own origin)
  *
  * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
@@ -20,8 +22,10 @@
 #include "gateway/gw_heal.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_metrics.h"
 #include "common/log.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -265,6 +269,21 @@ static void heal_work(gw_ctx_t *ctx)
                            (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns));
 }
 
+/* Reads drives' space and RocksDB's properties: on a read worker, like the status port's. */
+static void metrics_work(gw_ctx_t *ctx)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (ctx->env->metrics == NULL || gw_metrics_render(ctx->env->metrics, &text, &len) != 0) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    ctx->resp_body = h2o_strdup(&ctx->req->pool, text, len);
+    ctx->content_type = YC_METRICS_CONTENT_TYPE;
+    free(text);
+}
+
 /* The gateway's counters: the request intake's and the HTTP layer's (summed over the loops). */
 static void stats_work(gw_ctx_t *ctx)
 {
@@ -309,6 +328,11 @@ void gw_admin(gw_ctx_t *ctx)
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/status")) &&
         h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         gw_dispatch(ctx, status_work);
+        return;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/metrics")) &&
+        h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
+        gw_dispatch_read(ctx, metrics_work);
         return;
     }
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/heal"))) {

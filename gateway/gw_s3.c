@@ -24,6 +24,7 @@
 #include "gateway/gw_s3.h"
 #include "gateway/gw_acl.h"
 #include "gateway/gw_body.h"
+#include "gateway/gw_console.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
@@ -652,6 +653,11 @@ static void handle_request(gw_ctx_t *ctx)
     }
     if (resolve_host(ctx) != 0) {
         refuse_host(ctx);
+        return;
+    }
+    /* the console's files are public and carry no credentials (gw_console.h) */
+    if (ctx->host_bucket.base == NULL && gw_console_is_path(path)) {
+        gw_console_serve(ctx, path);
         return;
     }
 

@@ -19,6 +19,11 @@ for t in "$@"; do
     # the yc-store daemon's targets need store/ too (the others are spared compiling it)
     extra=""
     case "$name" in fuzz_store_*) extra="$(ls store/*.c)" ;; esac
+    # the console's resolver needs its table of files, generated as the Makefile does
+    if [ "$name" = fuzz_console ]; then
+        /usr/bin/python3 gateway/console/embed.py $(ls gateway/console/* | grep -v '\.py$') >"$out/console_files.c"
+        extra="gateway/gw_console_files.c $out/console_files.c"
+    fi
     clang $flags "$t" $srcs $extra $libs -o "$out/$name"
     mkdir -p "$out/corpus-$name"
     seeds=tests/fuzz/seeds/$name
