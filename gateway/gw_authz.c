@@ -512,7 +512,7 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
             return -1;
         }
     }
-    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, gw_roles_bucket_refusal(ctx, action)); /* NULL: S3's words */
     return -1;
 }
 

@@ -196,8 +196,7 @@ int gw_lockout_unlock(gw_lockout_t *l, h2o_iovec_t ak, int64_t now_ns)
     return ret;
 }
 
-void gw_lockout_foreach(gw_lockout_t *l, int64_t now_ns, void (*fn)(void *arg, const gw_lockout_entry_t *e),
-                        void *arg)
+void gw_lockout_foreach(gw_lockout_t *l, int64_t now_ns, void (*fn)(void *arg, const gw_lockout_entry_t *e), void *arg)
 {
     pthread_mutex_lock(&l->mutex);
     for (size_t b = 0; b < NBUCKETS; b++) {

@@ -27,9 +27,9 @@ typedef struct gw_lockout gw_lockout_t;
 #define GW_LOCKOUT_KEY_MAX  128 /* META_ACCESS_KEY_MAX: longer keys are never counted */
 
 typedef struct {
-    uint32_t failures;  /* bad signatures that lock a key; 0: never locked */
-    int64_t window_ns;  /* within this long from the first of them */
-    int64_t lock_ns;    /* the lock lasts this long */
+    uint32_t failures; /* bad signatures that lock a key; 0: never locked */
+    int64_t window_ns; /* within this long from the first of them */
+    int64_t lock_ns;   /* the lock lasts this long */
 } gw_lockout_config_t;
 
 /* One locked key, as gw_lockout_foreach shows it. */
@@ -42,8 +42,8 @@ typedef struct {
 /* The outcome of a call that may change a key's state, for the caller to log. */
 typedef enum {
     GW_LOCKOUT_NONE = 0,
-    GW_LOCKOUT_LOCKED,   /* this failure locked the key */
-    GW_LOCKOUT_EXPIRED,  /* the key's lock had ended (checked now) */
+    GW_LOCKOUT_LOCKED,  /* this failure locked the key */
+    GW_LOCKOUT_EXPIRED, /* the key's lock had ended (checked now) */
 } gw_lockout_event_t;
 
 /* 0 or -ENOMEM. */
@@ -60,7 +60,6 @@ void gw_lockout_succeed(gw_lockout_t *l, h2o_iovec_t ak);
 /* Ends ak's lock and count; 0, or -ENOENT when ak was not locked. */
 int gw_lockout_unlock(gw_lockout_t *l, h2o_iovec_t ak, int64_t now_ns);
 /* Calls fn for every key locked at now_ns (under the mutex: fn must not call back). */
-void gw_lockout_foreach(gw_lockout_t *l, int64_t now_ns, void (*fn)(void *arg, const gw_lockout_entry_t *e),
-                        void *arg);
+void gw_lockout_foreach(gw_lockout_t *l, int64_t now_ns, void (*fn)(void *arg, const gw_lockout_entry_t *e), void *arg);
 
 #endif

@@ -54,35 +54,24 @@ static const struct {
     const char *action;
     unsigned roles;
 } iam_table[] = {
-    {"CreateUser", SYS},
-    {"DeleteUser", SYS},
-    {"CreateAccessKey", SYS},
-    {"DeleteAccessKey", SYS},
-    {"CreateGroup", SYS},
-    {"DeleteGroup", SYS},
-    {"AddUserToGroup", SYS},
-    {"RemoveUserFromGroup", SYS},
-    {"GetUser", SYS | SEC},
-    {"ListUsers", SYS | SEC},
-    {"ListAccessKeys", SYS | SEC},
-    {"GetGroup", SYS | SEC},
-    {"ListGroups", SYS | SEC},
-    {"ListGroupsForUser", SYS | SEC},
-    {"UpdateAccessKey", SEC},
-    {"PutUserPolicy", SEC},
-    {"GetUserPolicy", SEC},
-    {"DeleteUserPolicy", SEC},
-    {"ListUserPolicies", SEC},
-    {"PutGroupPolicy", SEC},
-    {"GetGroupPolicy", SEC},
-    {"DeleteGroupPolicy", SEC},
+    {"CreateUser", SYS},           {"DeleteUser", SYS},
+    {"CreateAccessKey", SYS},      {"DeleteAccessKey", SYS},
+    {"CreateGroup", SYS},          {"DeleteGroup", SYS},
+    {"AddUserToGroup", SYS},       {"RemoveUserFromGroup", SYS},
+    {"GetUser", SYS | SEC},        {"ListUsers", SYS | SEC},
+    {"ListAccessKeys", SYS | SEC}, {"GetGroup", SYS | SEC},
+    {"ListGroups", SYS | SEC},     {"ListGroupsForUser", SYS | SEC},
+    {"UpdateAccessKey", SEC},      {"PutUserPolicy", SEC},
+    {"GetUserPolicy", SEC},        {"DeleteUserPolicy", SEC},
+    {"ListUserPolicies", SEC},     {"PutGroupPolicy", SEC},
+    {"GetGroupPolicy", SEC},       {"DeleteGroupPolicy", SEC},
     {"ListGroupPolicies", SEC},
 };
 
 /* IAM actions that change the user named by UserName, or the key named by AccessKeyId. */
 static const char *const iam_changes_target[] = {
-    "CreateUser",     "DeleteUser",       "CreateAccessKey", "DeleteAccessKey",    "UpdateAccessKey",
-    "PutUserPolicy",  "DeleteUserPolicy", "AddUserToGroup",  "RemoveUserFromGroup", NULL,
+    "CreateUser",    "DeleteUser",       "CreateAccessKey", "DeleteAccessKey",     "UpdateAccessKey",
+    "PutUserPolicy", "DeleteUserPolicy", "AddUserToGroup",  "RemoveUserFromGroup", NULL,
 };
 
 const char *gw_roles_name(gw_role_t role)
@@ -174,7 +163,10 @@ static void roles_text(unsigned roles, char *buf, size_t cap)
         if (!((roles >> i) & 1))
             continue;
         n++;
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", n == 1 ? "the " : n == count ? " or the " : ", the ",
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s",
+                                n == 1       ? "the "
+                                : n == count ? " or the "
+                                             : ", the ",
                                 short_names[i]);
     }
     if (len < cap)
@@ -206,8 +198,9 @@ void gw_roles_note_refusal(gw_ctx_t *ctx, unsigned caller, unsigned needed, cons
 {
     char roles[96];
     roles_text(needed, roles, sizeof(roles));
-    yc_log(YC_LOG_WARN, "request_id=%s event=role_refused access_key=%.*s user=%.*s caller_role=\"%s\" needs=\"%s\" "
-                        "operation=\"%s\"",
+    yc_log(YC_LOG_WARN,
+           "request_id=%s event=role_refused access_key=%.*s user=%.*s caller_role=\"%s\" needs=\"%s\" "
+           "operation=\"%s\"",
            ctx->request_id, (int)ctx->access_key.len, ctx->access_key.base, (int)ctx->user.len, ctx->user.base,
            caller == 0 ? "none" : gw_roles_name(caller), roles, what);
 }
@@ -315,23 +308,44 @@ refused:
     return -1;
 }
 
-int gw_roles_bucket_power(const gw_ctx_t *ctx, s3_policy_action_t action)
+/* The roles that hold action over every bucket. */
+static unsigned bucket_roles(s3_policy_action_t action)
 {
-    switch (gw_roles_caller(ctx)) {
-    case GW_ROLE_SYSTEM:
-        return action == S3_POLICY_ACTION_DELETE_BUCKET || action == S3_POLICY_ACTION_LIST_BUCKET ||
-               action == S3_POLICY_ACTION_GET_BUCKET_LOCATION;
-    case GW_ROLE_SECURITY:
-        return action == S3_POLICY_ACTION_PUT_BUCKET_POLICY || action == S3_POLICY_ACTION_GET_BUCKET_POLICY ||
-               action == S3_POLICY_ACTION_DELETE_BUCKET_POLICY || action == S3_POLICY_ACTION_GET_BUCKET_POLICY_STATUS ||
-               action == S3_POLICY_ACTION_PUT_BUCKET_PUBLIC_ACCESS_BLOCK ||
-               action == S3_POLICY_ACTION_GET_BUCKET_PUBLIC_ACCESS_BLOCK ||
-               action == S3_POLICY_ACTION_PUT_BUCKET_ACL || action == S3_POLICY_ACTION_GET_BUCKET_ACL ||
-               action == S3_POLICY_ACTION_PUT_ENCRYPTION_CONFIGURATION ||
-               action == S3_POLICY_ACTION_GET_ENCRYPTION_CONFIGURATION;
+    switch (action) {
+    case S3_POLICY_ACTION_DELETE_BUCKET:
+    case S3_POLICY_ACTION_LIST_BUCKET:
+    case S3_POLICY_ACTION_GET_BUCKET_LOCATION:
+        return SYS;
+    case S3_POLICY_ACTION_PUT_BUCKET_POLICY:
+    case S3_POLICY_ACTION_GET_BUCKET_POLICY:
+    case S3_POLICY_ACTION_DELETE_BUCKET_POLICY:
+    case S3_POLICY_ACTION_GET_BUCKET_POLICY_STATUS:
+    case S3_POLICY_ACTION_PUT_BUCKET_PUBLIC_ACCESS_BLOCK:
+    case S3_POLICY_ACTION_GET_BUCKET_PUBLIC_ACCESS_BLOCK:
+    case S3_POLICY_ACTION_PUT_BUCKET_ACL:
+    case S3_POLICY_ACTION_GET_BUCKET_ACL:
+    case S3_POLICY_ACTION_PUT_ENCRYPTION_CONFIGURATION:
+    case S3_POLICY_ACTION_GET_ENCRYPTION_CONFIGURATION:
+        return SEC;
     default:
         return 0;
     }
+}
+
+int gw_roles_bucket_power(const gw_ctx_t *ctx, s3_policy_action_t action)
+{
+    return (gw_roles_caller(ctx) & bucket_roles(action) & ALL) != 0;
+}
+
+const char *gw_roles_bucket_refusal(gw_ctx_t *ctx, s3_policy_action_t action)
+{
+    unsigned caller = gw_roles_caller(ctx), needed = bucket_roles(action);
+    if ((caller & ALL) == 0)
+        return NULL;
+    char *what = h2o_mem_alloc_pool(&ctx->req->pool, 64);
+    snprintf(what, 64, "s3:%s on another's bucket", s3_policy_action_name(action));
+    gw_roles_note_refusal(ctx, caller, needed, what);
+    return refusal_message(ctx, caller, needed, what);
 }
 
 int gw_roles_sees_all_buckets(const gw_ctx_t *ctx)
@@ -371,9 +385,9 @@ static void roles_work(gw_ctx_t *ctx)
         int exists = gw_iam_user_get(ctx->iam, role_users[i].user, &e) == 0;
         if (exists)
             gw_iam_keys(ctx->iam, role_users[i].user, count_key, &nkeys);
-        json_array_append_new(roles, json_pack("{s:s, s:s, s:b, s:I}", "role", gw_roles_name(role_users[i].role) + 4,
-                                               "user", role_users[i].user, "exists", exists, "keys",
-                                               (json_int_t)nkeys));
+        json_array_append_new(roles,
+                              json_pack("{s:s, s:s, s:b, s:I}", "role", gw_roles_name(role_users[i].role) + 4, "user",
+                                        role_users[i].user, "exists", exists, "keys", (json_int_t)nkeys));
     }
     respond_json(ctx, json_pack("{s:s, s:o}", "state",
                                 st == GW_ROLES_SPLIT     ? "split"
@@ -472,8 +486,7 @@ int gw_roles_admin(gw_ctx_t *ctx, h2o_iovec_t path)
         return 1;
     }
     if (path.len > sizeof(lockouts) && memcmp(path.base, lockouts, sizeof(lockouts) - 1) == 0 &&
-        path.base[sizeof(lockouts) - 1] == '/' &&
-        h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("DELETE"))) {
+        path.base[sizeof(lockouts) - 1] == '/' && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("DELETE"))) {
         h2o_iovec_t ak = h2o_iovec_init(path.base + sizeof(lockouts), path.len - sizeof(lockouts));
         if (ak.len == 0 || ak.len > GW_LOCKOUT_KEY_MAX) {
             gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, "Access keys are 1..128 characters");
@@ -525,8 +538,7 @@ void gw_roles_signature_checked(gw_ctx_t *ctx, h2o_iovec_t access_key, int good)
         return;
     }
     if (gw_lockout_fail(l, access_key, yc_mono_ns()) == GW_LOCKOUT_LOCKED)
-        yc_log(YC_LOG_WARN,
-               "request_id=%s event=key_locked access_key=%.*s failures=%u window_s=%llu lock_s=%llu",
+        yc_log(YC_LOG_WARN, "request_id=%s event=key_locked access_key=%.*s failures=%u window_s=%llu lock_s=%llu",
                ctx->request_id, (int)access_key.len, access_key.base, (unsigned)cfg->lockout_failures,
                (unsigned long long)cfg->lockout_window, (unsigned long long)cfg->lockout_seconds);
 }

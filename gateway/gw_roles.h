@@ -83,6 +83,9 @@ int gw_roles_reserved_user(h2o_iovec_t user);
 int gw_roles_reserved_key(gw_ctx_t *ctx, h2o_iovec_t access_key);
 /* 1 when the caller's role holds action over every bucket, as an owner would. */
 int gw_roles_bucket_power(const gw_ctx_t *ctx, s3_policy_action_t action);
+/* The message of an administrator refused action on a bucket (noted), naming the role that holds
+ * it; NULL when the caller is no administrator. */
+const char *gw_roles_bucket_refusal(gw_ctx_t *ctx, s3_policy_action_t action);
 /* 1 when the caller's role sees every bucket in ListBuckets. */
 int gw_roles_sees_all_buckets(const gw_ctx_t *ctx);
 
