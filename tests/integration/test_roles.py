@@ -16,7 +16,7 @@ import botocore.exceptions
 import pytest
 
 import yc_raw
-from conftest import ADMIN_BIN, REGION, Gateway, free_port, make_client, random_keys
+from conftest import ADMIN_BIN, REGION, Gateway, make_client, random_keys
 
 LOCK_FAILURES = 3
 LOCK_SECONDS = 3
@@ -31,11 +31,24 @@ class Creds:
         self.access_key, self.secret_key = access_key, secret_key
 
 
+_clients = {}  # boto3 clients cost tens of milliseconds each to make: one per service and key
+
+
 def iam_client(gw, creds):
-    return boto3.session.Session().client(
-        "iam", endpoint_url=gw.endpoint, aws_access_key_id=creds.access_key,
-        aws_secret_access_key=creds.secret_key, region_name=REGION,
-        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+    k = ("iam", gw.endpoint, creds.access_key, creds.secret_key)
+    if k not in _clients:
+        _clients[k] = boto3.session.Session().client(
+            "iam", endpoint_url=gw.endpoint, aws_access_key_id=creds.access_key,
+            aws_secret_access_key=creds.secret_key, region_name=REGION,
+            config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+    return _clients[k]
+
+
+def s3_client(gw, creds):
+    k = ("s3", gw.endpoint, creds.access_key, creds.secret_key)
+    if k not in _clients:
+        _clients[k] = make_client(gw.endpoint, creds.access_key, creds.secret_key)
+    return _clients[k]
 
 
 def admin_cli(gw, creds, *args):
@@ -175,11 +188,11 @@ def op_iam_put_group_policy(e, c):
 def op_delete_others_bucket(e, c):
     name = "victim-%s" % uuid.uuid4().hex[:10]
     e.tenant_s3.create_bucket(Bucket=name)
-    return boto(make_client(e.gw.endpoint, c.access_key, c.secret_key).delete_bucket, Bucket=name)
+    return boto(s3_client(e.gw, c).delete_bucket, Bucket=name)
 
 
 def op_put_others_bucket_policy(e, c):
-    return boto(make_client(e.gw.endpoint, c.access_key, c.secret_key).put_bucket_policy, Bucket=e.bucket,
+    return boto(s3_client(e.gw, c).put_bucket_policy, Bucket=e.bucket,
                 Policy=bucket_policy(e.bucket))
 
 
@@ -231,7 +244,7 @@ def test_split_retires_root_keys(env):
         assert (status, code) == (403, "AccessDenied") and "root keys were split" in message, (path, message)
     status, code, message = boto(iam_client(env.gw, env.root).list_users)
     assert (status, code) == (403, "AccessDenied") and "root keys were split" in message
-    status, code, _ = boto(make_client(env.gw.endpoint, env.root.access_key, env.root.secret_key).list_buckets)
+    status, code, _ = boto(s3_client(env.gw, env.root).list_buckets)
     assert (status, code) == (403, "AccessDenied")
     # yc-admin as root fails; as the system administrator it works
     res = admin_cli(env.gw, env.root, "status")
@@ -252,22 +265,20 @@ def test_root_works_before_split(gateway, admin_available):
 
 
 def test_system_admin_sees_and_deletes_any_bucket_security_does_not(env):
-    names = [b["Name"] for b in make_client(env.gw.endpoint, env.roles["system"].access_key,
-                                            env.roles["system"].secret_key).list_buckets()["Buckets"]]
+    names = [b["Name"] for b in s3_client(env.gw, env.roles["system"]).list_buckets()["Buckets"]]
     assert env.bucket in names
-    names = [b["Name"] for b in make_client(env.gw.endpoint, env.roles["audit"].access_key,
-                                            env.roles["audit"].secret_key).list_buckets()["Buckets"]]
+    names = [b["Name"] for b in s3_client(env.gw, env.roles["audit"]).list_buckets()["Buckets"]]
     assert env.bucket not in names
     # the security administrator's policy on the tenant's bucket holds: tenant1 may read
     env.tenant_s3.put_object(Bucket=env.bucket, Key="k", Body=b"x")
-    sec = make_client(env.gw.endpoint, env.roles["security"].access_key, env.roles["security"].secret_key)
+    sec = s3_client(env.gw, env.roles["security"])
     sec.put_bucket_policy(Bucket=env.bucket, Policy=bucket_policy(env.bucket))
-    t1 = make_client(env.gw.endpoint, env.tenants[1].access_key, env.tenants[1].secret_key)
+    t1 = s3_client(env.gw, env.tenants[1])
     assert t1.get_object(Bucket=env.bucket, Key="k")["Body"].read() == b"x"
     # but neither administrator reads the tenant's data
     for role in ("system", "security"):
         c = env.roles[role]
-        status, code, _ = boto(make_client(env.gw.endpoint, c.access_key, c.secret_key).get_object,
+        status, code, _ = boto(s3_client(env.gw, c).get_object,
                                Bucket=env.bucket, Key="k")
         assert (status, code) == (403, "AccessDenied"), role
 
@@ -303,7 +314,7 @@ def test_audit_admin_changes_nothing(env):
              lambda: raw(env, aud, "POST", "/_admin/v1/heal"),
              lambda: boto(iam_client(env.gw, aud).delete_user, UserName="tenant1"),
              lambda: boto(iam_client(env.gw, aud).delete_group_policy, GroupName="staff", PolicyName="read"),
-             lambda: boto(make_client(env.gw.endpoint, aud.access_key, aud.secret_key).delete_bucket_policy,
+             lambda: boto(s3_client(env.gw, aud).delete_bucket_policy,
                           Bucket=env.bucket)]
     for call in calls:
         status, code, message = call()
@@ -314,7 +325,7 @@ def test_audit_admin_changes_nothing(env):
 
 
 def bad(env, creds):
-    return make_client(env.gw.endpoint, creds.access_key, "wrong" + creds.secret_key[5:])
+    return s3_client(env.gw, Creds(creds.access_key, "wrong" + creds.secret_key[5:]))
 
 
 def lock(env, creds):
@@ -324,7 +335,7 @@ def lock(env, creds):
 
 
 def good_list(env, creds):
-    return boto(make_client(env.gw.endpoint, creds.access_key, creds.secret_key).list_buckets)
+    return boto(s3_client(env.gw, creds).list_buckets)
 
 
 def test_lockout_after_bad_signatures_then_expires(env):
