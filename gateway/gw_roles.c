@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,15 +195,24 @@ static const char *refusal_message(gw_ctx_t *ctx, unsigned caller, unsigned need
     return msg;
 }
 
+void gw_roles_note(gw_ctx_t *ctx, int level, const char *event, const char *fmt, ...)
+{
+    char fields[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof(fields), fmt, ap);
+    va_end(ap);
+    yc_log(level, "request_id=%s event=%s %s", ctx->request_id, event, fields);
+}
+
 void gw_roles_note_refusal(gw_ctx_t *ctx, unsigned caller, unsigned needed, const char *what)
 {
     char roles[96];
     roles_text(needed, roles, sizeof(roles));
-    yc_log(YC_LOG_WARN,
-           "request_id=%s event=role_refused access_key=%.*s user=%.*s caller_role=\"%s\" needs=\"%s\" "
-           "operation=\"%s\"",
-           ctx->request_id, (int)ctx->access_key.len, ctx->access_key.base, (int)ctx->user.len, ctx->user.base,
-           caller == 0 ? "none" : gw_roles_name(caller), roles, what);
+    gw_roles_note(ctx, YC_LOG_WARN, "role_refused",
+                  "access_key=%.*s user=%.*s caller_role=\"%s\" needs=\"%s\" operation=\"%s\"",
+                  (int)ctx->access_key.len, ctx->access_key.base, (int)ctx->user.len, ctx->user.base,
+                  caller == 0 ? "none" : gw_roles_name(caller), roles, what);
 }
 
 /* The operation's name for messages: the admin call's method and path, or the S3 operation. */
@@ -425,16 +435,16 @@ static void init_work(gw_ctx_t *ctx)
         json_array_append_new(made, json_pack("{s:s, s:s, s:s, s:s}", "role", gw_roles_name(role_users[i].role) + 4,
                                               "user", user, "accessKey", id.access_key, "secretKey", id.secret_key));
         OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
-        yc_log(YC_LOG_INFO, "request_id=%s event=role_created role=\"%s\" user=%s access_key=%s", ctx->request_id,
-               gw_roles_name(role_users[i].role), user, id.access_key);
+        gw_roles_note(ctx, YC_LOG_INFO, "role_created", "role=\"%s\" user=%s access_key=%s",
+                      gw_roles_name(role_users[i].role), user, id.access_key);
     }
     if (ret != 0) {
         json_decref(made);
         gw_set_store_error(ctx, ret);
         return;
     }
-    yc_log(YC_LOG_WARN, "request_id=%s event=roles_split access_key=%.*s state=%s", ctx->request_id,
-           (int)ctx->access_key.len, ctx->access_key.base, gw_roles_state(ctx) == GW_ROLES_SPLIT ? "split" : "partial");
+    gw_roles_note(ctx, YC_LOG_WARN, "roles_split", "access_key=%.*s state=%s", (int)ctx->access_key.len,
+                  ctx->access_key.base, gw_roles_state(ctx) == GW_ROLES_SPLIT ? "split" : "partial");
     respond_json(ctx, json_pack("{s:s, s:o}", "state", gw_roles_state(ctx) == GW_ROLES_SPLIT ? "split" : "partial",
                                 "roles", made));
 }
@@ -460,9 +470,23 @@ static void lockout_unlock(gw_ctx_t *ctx, h2o_iovec_t ak)
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "That access key is not locked");
         return;
     }
-    yc_log(YC_LOG_WARN, "request_id=%s event=key_unlocked access_key=%.*s reason=admin by=%.*s", ctx->request_id,
-           (int)ak.len, ak.base, (int)ctx->user.len, ctx->user.base);
+    gw_roles_note(ctx, YC_LOG_WARN, "key_unlocked", "access_key=%.*s reason=admin by=%.*s", (int)ak.len, ak.base,
+                  (int)ctx->user.len, ctx->user.base);
     ctx->status = 204;
+}
+
+/* What an access key may hold (gw_admin.c's rule): nothing that would break a log line. */
+static int valid_key(h2o_iovec_t ak)
+{
+    if (ak.len == 0 || ak.len > GW_LOCKOUT_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < ak.len; i++) {
+        char c = ak.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == '@' || c == '+' || c == '='))
+            return 0;
+    }
+    return 1;
 }
 
 int gw_roles_admin(gw_ctx_t *ctx, h2o_iovec_t path)
@@ -488,8 +512,8 @@ int gw_roles_admin(gw_ctx_t *ctx, h2o_iovec_t path)
     if (path.len > sizeof(lockouts) && memcmp(path.base, lockouts, sizeof(lockouts) - 1) == 0 &&
         path.base[sizeof(lockouts) - 1] == '/' && h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("DELETE"))) {
         h2o_iovec_t ak = h2o_iovec_init(path.base + sizeof(lockouts), path.len - sizeof(lockouts));
-        if (ak.len == 0 || ak.len > GW_LOCKOUT_KEY_MAX) {
-            gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, "Access keys are 1..128 characters");
+        if (!valid_key(ak)) {
+            gw_fail(ctx, S3_ERR_INVALID_ARGUMENT, "Access keys are 1..128 characters of [A-Za-z0-9-_.@+=]");
             return 1;
         }
         lockout_unlock(ctx, ak);
@@ -510,8 +534,8 @@ const char *gw_roles_locked(gw_ctx_t *ctx, h2o_iovec_t access_key)
         return NULL;
     int64_t left = gw_lockout_check(l, access_key, yc_mono_ns(), &ev);
     if (ev == GW_LOCKOUT_EXPIRED)
-        yc_log(YC_LOG_WARN, "request_id=%s event=key_unlocked access_key=%.*s reason=expired", ctx->request_id,
-               (int)access_key.len, access_key.base);
+        gw_roles_note(ctx, YC_LOG_WARN, "key_unlocked", "access_key=%.*s reason=expired", (int)access_key.len,
+                      access_key.base);
     if (left <= 0)
         return NULL;
     long long seconds = (long long)((left + 999999999) / 1000000000);
@@ -521,8 +545,8 @@ const char *gw_roles_locked(gw_ctx_t *ctx, h2o_iovec_t access_key)
              "The access key is locked after repeated requests with wrong signatures; it is refused for %lld more "
              "seconds",
              seconds);
-    yc_log(YC_LOG_INFO, "request_id=%s event=key_locked_refused access_key=%.*s remaining_s=%lld", ctx->request_id,
-           (int)access_key.len, access_key.base, seconds);
+    gw_roles_note(ctx, YC_LOG_INFO, "key_locked_refused", "access_key=%.*s remaining_s=%lld", (int)access_key.len,
+                  access_key.base, seconds);
     return msg;
 }
 
@@ -538,7 +562,7 @@ void gw_roles_signature_checked(gw_ctx_t *ctx, h2o_iovec_t access_key, int good)
         return;
     }
     if (gw_lockout_fail(l, access_key, yc_mono_ns()) == GW_LOCKOUT_LOCKED)
-        yc_log(YC_LOG_WARN, "request_id=%s event=key_locked access_key=%.*s failures=%u window_s=%llu lock_s=%llu",
-               ctx->request_id, (int)access_key.len, access_key.base, (unsigned)cfg->lockout_failures,
-               (unsigned long long)cfg->lockout_window, (unsigned long long)cfg->lockout_seconds);
+        gw_roles_note(ctx, YC_LOG_WARN, "key_locked", "access_key=%.*s failures=%u window_s=%llu lock_s=%llu",
+                      (int)access_key.len, access_key.base, (unsigned)cfg->lockout_failures,
+                      (unsigned long long)cfg->lockout_window, (unsigned long long)cfg->lockout_seconds);
 }

@@ -89,8 +89,14 @@ const char *gw_roles_bucket_refusal(gw_ctx_t *ctx, s3_policy_action_t action);
 /* 1 when the caller's role sees every bucket in ListBuckets. */
 int gw_roles_sees_all_buckets(const gw_ctx_t *ctx);
 
-/* Notes a refusal of an administrator's operation: one log line with the request id, the
- * caller's role and the role the operation needs (the access log has the request's answer). */
+/* The one place where the roles' and the lockout's events are written (role_refused,
+ * role_created, roles_split, key_locked, key_unlocked, key_locked_refused): a log line
+ * "request_id=... event=<event> <fields>", fields formatted from fmt as key=value pairs. The
+ * audit trail takes its records from here. */
+void gw_roles_note(gw_ctx_t *ctx, int level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Notes a refusal of an administrator's operation (gw_roles_note, event role_refused): the
+ * caller, its role, the role the operation needs (the access log has the request's answer). */
 void gw_roles_note_refusal(gw_ctx_t *ctx, unsigned caller, unsigned needed, const char *what);
 
 /* The admin API's role and lockout calls: GET /_admin/v1/roles, POST /_admin/v1/roles/init,

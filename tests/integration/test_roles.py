@@ -386,3 +386,10 @@ def test_security_admin_unlocks_early(env):
     # a key that is not locked: a clear error
     res = admin_cli(env.gw, env.roles["security"], "key", "unlock", victim.access_key)
     assert res.returncode == 1 and "not locked" in res.stdout
+
+
+def test_unbuilt_iam_action_is_not_implemented_for_administrators(env):
+    # an action no role holds because it is not built: 501, not a role refusal
+    status, code, _ = boto(iam_client(env.gw, env.roles["security"]).create_role, RoleName="r",
+                           AssumeRolePolicyDocument=POLICY)
+    assert (status, code) == (501, "NotImplemented")
