@@ -33,21 +33,25 @@ static const struct {
 };
 #define NROLES (sizeof(role_users) / sizeof(role_users[0]))
 
-/* Admin API paths by prefix (the first that matches wins; method NULL: any). */
+/* Admin API paths by prefix (the first that matches wins; method NULL: any). A whole prefix
+ * matches a path segment ("/_admin/v1/users", not "/_admin/v1/usersx"); the others any path that
+ * begins with them, so that "/_admin/v1/audit-log" or "/_admin/v1/kms-keys" are placed however
+ * they come to be named. */
 static const struct {
     const char *method, *prefix;
+    int whole;
     unsigned roles;
 } admin_table[] = {
-    {"POST", "/_admin/v1/roles/init", GW_ROLE_ROOT},
-    {"GET", "/_admin/v1/roles", ALL},
-    {NULL, "/_admin/v1/lockouts", SEC},
-    {NULL, "/_admin/v1/audit", AUD},
-    {NULL, "/_admin/v1/access-log", AUD},
-    {NULL, "/_admin/v1/kms", SEC},
-    {NULL, "/_admin/v1/keys", SEC},
-    {NULL, "/_admin/v1/encryption", SEC},
-    {NULL, "/_admin/v1/sse", SEC},
-    {"GET", "/_admin/v1/users", SYS | SEC},
+    {"POST", "/_admin/v1/roles/init", 1, GW_ROLE_ROOT},
+    {"GET", "/_admin/v1/roles", 1, ALL},
+    {NULL, "/_admin/v1/lockouts", 0, SEC},
+    {NULL, "/_admin/v1/audit", 0, AUD},
+    {NULL, "/_admin/v1/access-log", 0, AUD},
+    {NULL, "/_admin/v1/kms", 0, SEC},
+    {NULL, "/_admin/v1/keys", 0, SEC},
+    {NULL, "/_admin/v1/encryption", 0, SEC},
+    {NULL, "/_admin/v1/sse", 0, SEC},
+    {"GET", "/_admin/v1/users", 1, SYS | SEC},
 };
 
 /* IAM actions: the others (unknown ones) are nobody's. */
@@ -117,10 +121,10 @@ gw_roles_state_t gw_roles_state(gw_ctx_t *ctx)
     return n == 0 ? GW_ROLES_NOT_SPLIT : n == NROLES ? GW_ROLES_SPLIT : GW_ROLES_PARTIAL;
 }
 
-static int has_prefix(h2o_iovec_t path, const char *prefix)
+static int has_prefix(h2o_iovec_t path, const char *prefix, int whole)
 {
     size_t n = strlen(prefix);
-    return path.len >= n && memcmp(path.base, prefix, n) == 0 && (path.len == n || path.base[n] == '/');
+    return path.len >= n && memcmp(path.base, prefix, n) == 0 && (!whole || path.len == n || path.base[n] == '/');
 }
 
 unsigned gw_roles_admin_needs(h2o_iovec_t method, h2o_iovec_t path)
@@ -129,7 +133,7 @@ unsigned gw_roles_admin_needs(h2o_iovec_t method, h2o_iovec_t path)
         if (admin_table[i].method != NULL &&
             !h2o_memis(method.base, method.len, admin_table[i].method, strlen(admin_table[i].method)))
             continue;
-        if (has_prefix(path, admin_table[i].prefix))
+        if (has_prefix(path, admin_table[i].prefix, admin_table[i].whole))
             return admin_table[i].roles;
     }
     return SYS;
@@ -182,7 +186,12 @@ static const char *refusal_message(gw_ctx_t *ctx, unsigned caller, unsigned need
     char *msg = h2o_mem_alloc_pool(&ctx->req->pool, cap);
 
     roles_text(needed, roles, sizeof(roles));
-    if (caller == GW_ROLE_ROOT)
+    if (caller == GW_ROLE_ROOT && needed == 0)
+        snprintf(msg, cap,
+                 "Access Denied: the root keys were split into the three administrator roles and serve nothing "
+                 "else (%s)",
+                 what);
+    else if (caller == GW_ROLE_ROOT)
         snprintf(msg, cap,
                  "Access Denied: %s is %s's work; the root keys were split into the three administrator roles "
                  "and serve nothing else",

@@ -262,6 +262,10 @@ def test_root_works_before_split(gateway, admin_available):
     shown = json.loads(gateway.admin("roles", "show").stdout)
     assert shown["state"] == "not_split"
     assert gateway.admin("status").returncode == 0
+    # the administrators' names are reserved for the split, root or not
+    status, code, message = boto(iam_client(gateway, Creds(gateway.access_key, gateway.secret_key)).create_user,
+                                 UserName="yc-audit-admin")
+    assert (status, code) == (403, "AccessDenied") and "reserved" in message
 
 
 def test_system_admin_sees_and_deletes_any_bucket_security_does_not(env):

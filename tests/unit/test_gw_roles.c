@@ -31,9 +31,13 @@ TEST(test_roles_admin_security_and_audit_prefixes)
     CHECK_EQ_INT(admin("GET", "/_admin/v1/audit"), GW_ROLE_AUDIT);
     CHECK_EQ_INT(admin("GET", "/_admin/v1/audit/key"), GW_ROLE_AUDIT);
     CHECK_EQ_INT(admin("POST", "/_admin/v1/audit/verify"), GW_ROLE_AUDIT);
-    /* a prefix is a whole path segment: /_admin/v1/auditx is not the audit trail */
-    CHECK_EQ_INT(admin("GET", "/_admin/v1/auditx"), GW_ROLE_SYSTEM);
+    CHECK_EQ_INT(admin("GET", "/_admin/v1/audit-log/2026-12-07"), GW_ROLE_AUDIT);
+    CHECK_EQ_INT(admin("GET", "/_admin/v1/access-logs"), GW_ROLE_AUDIT);
     CHECK_EQ_INT(admin("GET", "/_admin/v1/users"), GW_ROLE_SYSTEM | GW_ROLE_SECURITY);
+    CHECK_EQ_INT(admin("GET", "/_admin/v1/users/AK1"), GW_ROLE_SYSTEM | GW_ROLE_SECURITY);
+    /* a whole prefix is a path segment: /_admin/v1/usersx is not the users' */
+    CHECK_EQ_INT(admin("GET", "/_admin/v1/usersx"), GW_ROLE_SYSTEM);
+    CHECK_EQ_INT(admin("GET", "/_admin/v1/rolesx"), GW_ROLE_SYSTEM);
 }
 
 TEST(test_roles_admin_split_is_root_only)
