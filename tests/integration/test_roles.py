@@ -397,3 +397,14 @@ def test_unbuilt_iam_action_is_not_implemented_for_administrators(env):
     status, code, _ = boto(iam_client(env.gw, env.roles["security"]).create_role, RoleName="r",
                            AssumeRolePolicyDocument=POLICY)
     assert (status, code) == (501, "NotImplemented")
+
+
+def test_iam_bad_signatures_lock_the_key_for_s3_too(env):
+    victim = env.tenants[1]
+    wrong = iam_client(env.gw, Creds(victim.access_key, "wrong" + victim.secret_key[5:]))
+    for _ in range(LOCK_FAILURES):
+        assert boto(wrong.list_users)[:2] == (403, "SignatureDoesNotMatch")
+    status, code, message = good_list(env, victim)
+    assert (status, code) == (403, "AccessDenied") and "locked" in message
+    assert raw(env, env.roles["security"], "DELETE", "/_admin/v1/lockouts/" + victim.access_key)[0] == 204
+    assert good_list(env, victim)[0] == 200
