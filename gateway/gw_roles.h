@@ -31,7 +31,10 @@
  * "locked for N more seconds", before their signature is checked. Not 503 SlowDown: a lock is a
  * decision about the credentials, not the server's load, and SDKs retry 503 on their own, which
  * would only spend the lock's time hammering the server and hide the cause from the operator;
- * 403 is what stops a client and tells a person. Locks and their ends are logged.
+ * 403 is what stops a client and tells a person. Locks and their ends are logged. The three
+ * administrators' keys are not counted: their secrets are 40 random characters, beyond guessing,
+ * and a lock on them would let anyone who knows a key id (another role included) shut an
+ * administrator out. The root keys, whose secret an operator chose, are counted.
  */
 #ifndef YC_GW_ROLES_H
 #define YC_GW_ROLES_H

@@ -408,3 +408,13 @@ def test_iam_bad_signatures_lock_the_key_for_s3_too(env):
     assert (status, code) == (403, "AccessDenied") and "locked" in message
     assert raw(env, env.roles["security"], "DELETE", "/_admin/v1/lockouts/" + victim.access_key)[0] == 204
     assert good_list(env, victim)[0] == 200
+
+
+def test_administrator_keys_are_not_locked(env):
+    # the system administrator signing wrongly with the security administrator's key id does not
+    # shut the security administrator out
+    sec = env.roles["security"]
+    for _ in range(LOCK_FAILURES + 1):
+        assert boto(bad(env, sec).list_buckets)[:2] == (403, "SignatureDoesNotMatch")
+    assert good_list(env, sec)[0] == 200
+    assert op_lockouts(env, sec)[0] == 200
