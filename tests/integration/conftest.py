@@ -37,7 +37,7 @@ def door_args(extra_args):
 
 def lockout_args(extra_args):
     """Access keys are locked after repeated wrong signatures (on by default); tests that send
-    wrong signatures on purpose would lock their gateway's root key for the rest of the session,
+    wrong signatures on purpose would lock their gateway's root key for the rest of the run,
     so the lockout is off unless a test asks for it. test_roles.py turns it on and tests it."""
     return [] if "--lockout-failures" in extra_args else ["--lockout-failures", "0"]
 ADMIN_BIN = os.path.join(BIN_DIR, "yc-admin")
