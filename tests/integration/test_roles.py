@@ -418,3 +418,15 @@ def test_administrator_keys_are_not_locked(env):
         assert boto(bad(env, sec).list_buckets)[:2] == (403, "SignatureDoesNotMatch")
     assert good_list(env, sec)[0] == 200
     assert op_lockouts(env, sec)[0] == 200
+
+
+def test_sigv2_bad_signatures_lock_the_key(env):
+    victim = env.tenants[1]
+    wrong = make_client(env.gw.endpoint, victim.access_key, "wrong" + victim.secret_key[5:], signature_version="s3")
+    for _ in range(LOCK_FAILURES):
+        assert boto(wrong.list_buckets)[:2] == (403, "SignatureDoesNotMatch")
+    right = make_client(env.gw.endpoint, victim.access_key, victim.secret_key, signature_version="s3")
+    status, code, message = boto(right.list_buckets)
+    assert (status, code) == (403, "AccessDenied") and "locked" in message
+    assert raw(env, env.roles["security"], "DELETE", "/_admin/v1/lockouts/" + victim.access_key)[0] == 204
+    assert boto(right.list_buckets)[0] == 200
