@@ -1,4 +1,5 @@
-/* gw_admin.c — the admin API, for the root user only (checked before routing here):
+/* gw_admin.c — the admin API, for the root user, or once it is split for the administrator whose
+ * role the call belongs to (gw_roles.h, checked before routing here):
  *
  *   GET    /_admin/v1/info                 drives, sets and their state (JSON)
  *   GET    /_admin/v1/metadata             per local drive: RocksDB's own size figures, the records it
@@ -13,6 +14,8 @@
  *   GET    /_admin/v1/heal                 its progress (JSON)
  *   GET    /_admin/v1/metrics              the status port's /metrics text, signed like the rest, for
  *                                          the console (which may reach only its own origin)
+ *   GET    /_admin/v1/roles, POST /_admin/v1/roles/init, GET /_admin/v1/lockouts,
+ *   DELETE /_admin/v1/lockouts/<access-key>    the roles and key lockouts (gw_roles.h)
  *
  * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
@@ -23,6 +26,7 @@
 #include "gateway/gw_health.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_roles.h"
 #include "common/log.h"
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -221,6 +225,10 @@ static void put_user_work(gw_ctx_t *ctx)
     }
     memcpy(ak, access_key.base, access_key.len);
     ak[access_key.len] = '\0';
+    if (gw_roles_reserved_user(h2o_iovec_init(user, strlen(user))) || gw_roles_reserved_key(ctx, access_key)) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, "The administrators' users and keys are reserved");
+        goto done;
+    }
     if ((ret = gw_iam_put(ctx->iam, user, ak, secret)) != 0) {
         if (ret == -EINVAL)
             gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "That access key cannot be used");
@@ -244,6 +252,10 @@ static void delete_user_work(gw_ctx_t *ctx)
 
     memcpy(ak, access_key.base, access_key.len);
     ak[access_key.len] = '\0';
+    if (gw_roles_reserved_key(ctx, access_key)) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, "The administrators' users and keys are reserved");
+        return;
+    }
     if ((ret = gw_iam_remove(ctx->iam, ak)) != 0) {
         if (ret == -ENOENT)
             gw_set_error(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, "No such access key");
@@ -309,6 +321,8 @@ void gw_admin(gw_ctx_t *ctx)
     size_t path_len = req->input.query_at == SIZE_MAX ? req->input.path.len : req->input.query_at;
     h2o_iovec_t path = h2o_iovec_init(req->input.path.base, path_len);
 
+    if (gw_roles_admin(ctx, path))
+        return; /* the roles and the key lockouts (gw_roles.h) */
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/_admin/v1/info")) &&
         h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("GET"))) {
         gw_dispatch(ctx, info_work);

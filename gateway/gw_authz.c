@@ -1,6 +1,7 @@
 /* gw_authz.c — the evaluator's call for every request on a bucket, and the cache of bucket
  * access configurations (see gw_authz.h). */
 #include "gateway/gw_authz.h"
+#include "gateway/gw_roles.h"
 #include "gateway/gw_acl.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -462,7 +463,8 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
     }
     if (cors)
         gw_cors_headers(ctx, a);
-    int is_owner = owns(ctx, b);
+    /* an administrator's role holds some actions over every bucket, as its owner would */
+    int is_owner = owns(ctx, b) || gw_roles_bucket_power(ctx, action);
     if (is_owner && !ctx->is_root && action == S3_POLICY_ACTION_PUT_OBJECT && !owner_may_write(ctx, a)) {
         gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
         return -1;
@@ -510,7 +512,7 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
             return -1;
         }
     }
-    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, gw_roles_bucket_refusal(ctx, action)); /* NULL: S3's words */
     return -1;
 }
 

@@ -31,6 +31,7 @@
 #include "gateway/gw_acl.h"
 #include "gateway/gw_bucket_config.h"
 #include "gateway/gw_authz.h"
+#include "gateway/gw_roles.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_record.h"
 #include "gateway/gw_handlers.h"
@@ -299,7 +300,7 @@ static int list_one(void *arg, const uint8_t *key, size_t klen, const uint8_t *v
     meta_bucket_t b;
     if (meta_bucket_decode(val, vlen, &b) != 0)
         return 0;
-    if (!lb->ctx->is_root &&
+    if (!lb->ctx->is_root && !gw_roles_sees_all_buckets(lb->ctx) &&
         !(b.owner.len == lb->ctx->user.len && memcmp(b.owner.base, lb->ctx->user.base, b.owner.len) == 0))
         return 0;
     if (lb->prefix.len > 0 &&

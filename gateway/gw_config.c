@@ -66,6 +66,11 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->lifecycle_interval = 3600;
     cfg->lifecycle_lease = 60;
     cfg->lifecycle_rate = 100;
+    /* ten wrong signatures in a minute is no client's typo; five minutes costs a guesser dearly
+     * and a mistaken user little */
+    cfg->lockout_failures = 10;
+    cfg->lockout_window = 60;
+    cfg->lockout_seconds = 300;
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -214,6 +219,16 @@ static const config_field_t config_fields[] = {
      "SECONDS"},
     {"lifecycle_rate", offsetof(gw_config_t, lifecycle_rate), 2, 0, 1000000,
      "lifecycle actions (deletions, delete markers, aborted uploads) a second at most; 0: no cap", "N"},
+    {"lockout_failures", offsetof(gw_config_t, lockout_failures), 2, 0, 1000000,
+     "requests with a wrong signature that lock their access key when they come within lockout_window; the "
+     "gateway counts its own (0: keys are never locked)",
+     "N"},
+    {"lockout_window", offsetof(gw_config_t, lockout_window), 3, 1, 86400,
+     "the time from a key's first wrong signature within which lockout_failures lock it", "SECONDS"},
+    {"lockout_seconds", offsetof(gw_config_t, lockout_seconds), 3, 1, 30 * 86400,
+     "how long a locked key is refused (403 AccessDenied, the right signature too); the security administrator "
+     "may unlock it sooner",
+     "SECONDS"},
     {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",

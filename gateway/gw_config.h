@@ -66,6 +66,11 @@ typedef struct {
     uint64_t lifecycle_interval;    /* seconds between the starts of two passes over the buckets */
     uint64_t lifecycle_lease;       /* seconds a gateway holds a bucket's lease without renewing it */
     uint32_t lifecycle_rate;        /* lifecycle actions a second at most (0: no cap) */
+
+    /* access keys locked after bad signatures (gw_lockout.h) */
+    uint32_t lockout_failures; /* bad signatures within lockout_window that lock a key; 0: never */
+    uint64_t lockout_window;   /* seconds */
+    uint64_t lockout_seconds;  /* how long a lock lasts */
 } gw_config_t;
 
 /* Fills cfg with the defaults: 127.0.0.1:9000, ./var, EC 4+2 over 6 drives, 1 MiB stripes,

@@ -5,14 +5,16 @@
  * service "iam": the credential scope's service is what tells it from an S3 request
  * (gw_iam_api_is_call). IAM clients sign the SHA-256 of the body without sending it, so the
  * body (at most S3_IAM_FORM_MAX_BODY bytes) is read before the signature can be checked; the
- * access key must exist and be active before a byte of it is taken. Only the root user may call;
- * anyone else gets AccessDenied. Answers are IAM's XML (namespace IAM_NS, the request id in
+ * access key must exist, be active and not locked (gw_lockout.h) before a byte of it is taken.
+ * Only the root user may call, or once it is split the administrator whose role the action
+ * belongs to (gw_roles.h); anyone else gets AccessDenied. Answers are IAM's XML (namespace IAM_NS, the request id in
  * ResponseMetadata), errors IAM's <ErrorResponse>. Actions not built here answer 501
  * NotImplemented, never a false success.
  */
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_roles.h"
 #include "gateway/s3/iam_form.h"
 #include "gateway/s3/sigv4.h"
 #include "gateway/s3/xml.h"
@@ -814,6 +816,8 @@ static void after_body(gw_ctx_t *ctx)
     }
     ret = s3_sigv4_verify(&sreq, auth, h2o_iovec_init(id.secret_key, strlen(id.secret_key)), time(NULL), NULL);
     OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
+    if (ret == 0 || ret == S3_AUTH_SIGNATURE_MISMATCH)
+        gw_roles_signature_checked(ctx, auth->access_key, ret == 0);
     if (ret != 0) {
         if (ret == S3_AUTH_SKEWED)
             iam_error(ctx, 403, "RequestExpired", "Request has expired.");
@@ -840,10 +844,17 @@ static void after_body(gw_ctx_t *ctx)
         gw_respond(ctx);
         return;
     }
-    if (!ctx->is_root) {
-        iam_errorf(ctx, 403, "AccessDenied",
-                   "User: arn:aws:iam::" IAM_ACCOUNT ":user/%.*s is not authorized to perform: iam:%.*s",
-                   (int)ctx->user.len, ctx->user.base, (int)c->action.len, c->action.base);
+    const char *refusal;
+    /* an administrator asking for an action not built here is told so (501 below) */
+    if (gw_roles_iam_check(ctx, c->action, s3_iam_form_get(&c->form, "UserName"),
+                           s3_iam_form_get(&c->form, "AccessKeyId"), &refusal) != 0 &&
+        (refusal == NULL || known_action(c->action))) {
+        if (refusal != NULL)
+            iam_error(ctx, 403, "AccessDenied", refusal); /* the administrators' roles (gw_roles.h) */
+        else
+            iam_errorf(ctx, 403, "AccessDenied",
+                       "User: arn:aws:iam::" IAM_ACCOUNT ":user/%.*s is not authorized to perform: iam:%.*s",
+                       (int)ctx->user.len, ctx->user.base, (int)c->action.len, c->action.base);
         gw_respond(ctx);
         return;
     }
@@ -890,6 +901,12 @@ void gw_iam_api(gw_ctx_t *ctx)
         return;
     }
     OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
+    const char *locked = gw_roles_locked(ctx, auth->access_key);
+    if (locked != NULL) {
+        iam_error(ctx, 403, "AccessDenied", locked);
+        gw_respond(ctx);
+        return;
+    }
     if (http->content_length == YC_HTTP_LENGTH_UNKNOWN || http->content_length > S3_IAM_FORM_MAX_BODY) {
         iam_error(ctx, 400, "ValidationError", "The request body must have a Content-Length of at most 128 KiB.");
         gw_respond(ctx);

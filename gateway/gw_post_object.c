@@ -20,6 +20,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_refuse.h"
+#include "gateway/gw_roles.h"
 #include "gateway/gw_tagging.h"
 #include "gateway/s3/form.h"
 #include "gateway/s3/names.h"
@@ -107,10 +108,17 @@ static int authenticate_form(gw_ctx_t *ctx, s3_form_t *form, h2o_iovec_t policy)
         gw_set_error(ctx, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
         return -1;
     }
+    const char *locked = gw_roles_locked(ctx, access_key);
+    if (locked != NULL) {
+        OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, locked);
+        return -1;
+    }
     h2o_iovec_t secret = h2o_iovec_init(id.secret_key, strlen(id.secret_key));
     ret =
         v4 ? s3_post_verify_sigv4(policy, secret, cred_date, region, sig4) : s3_post_verify_sigv2(policy, secret, sig2);
     OPENSSL_cleanse(id.secret_key, sizeof(id.secret_key));
+    gw_roles_signature_checked(ctx, access_key, ret == 0);
     if (ret != 0) {
         gw_set_error(ctx, S3_ERR_SIGNATURE_DOES_NOT_MATCH, NULL);
         return -1;
@@ -119,6 +127,11 @@ static int authenticate_form(gw_ctx_t *ctx, s3_form_t *form, h2o_iovec_t policy)
     ctx->user = h2o_strdup(&ctx->req->pool, id.user, strlen(id.user));
     ctx->is_root = id.is_root;
     ctx->access->access_key = ctx->access_key;
+    if (ctx->is_root && gw_roles_state(ctx) != GW_ROLES_NOT_SPLIT) {
+        gw_roles_note_refusal(ctx, GW_ROLE_ROOT, 0, "PostObject");
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, "The root keys were split into the three administrator roles");
+        return -1;
+    }
     return 0;
 }
 

@@ -31,6 +31,7 @@
 #include "gateway/gw_heal.h"
 #include "gateway/gw_lifecycle.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_lockout.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_ready.h"
@@ -64,6 +65,7 @@ struct gw_server {
     gw_admit_t *admit;
     gw_metrics_t *metrics;
     gw_access_log_t *access_log;
+    gw_lockout_t *lockout;
     int *status_fds; /* status_listen's socket of each loop; NULL when not served */
     yc_http_config_t status_cfg;
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
@@ -564,6 +566,11 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         goto fail;
     if ((ret = load_domains(srv, cfg->domains)) != 0)
         goto fail;
+    gw_lockout_config_t lockout_cfg = {.failures = cfg->lockout_failures,
+                                       .window_ns = (int64_t)cfg->lockout_window * 1000000000,
+                                       .lock_ns = (int64_t)cfg->lockout_seconds * 1000000000};
+    if ((ret = gw_lockout_new(&lockout_cfg, &srv->lockout)) != 0)
+        goto fail;
     srv->env.cfg = &srv->cfg;
     srv->env.cluster = srv->cluster;
     srv->env.pool = srv->pool;
@@ -573,6 +580,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.admit = srv->admit;
     srv->env.metrics = srv->metrics;
     srv->env.access_log = srv->access_log;
+    srv->env.lockout = srv->lockout;
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
@@ -688,9 +696,11 @@ void gw_server_free(gw_server_t *s)
      * than freed ones */
     __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.lockout, NULL, __ATOMIC_RELEASE);
     gw_metrics_free(s->metrics);
     gw_lifecycle_free(s->lifecycle); /* a pass in progress uses the cluster and the admission control */
     gw_healer_stop(s->healer);
     gw_cluster_close(s->cluster);
     gw_access_log_close(s->access_log);
+    gw_lockout_free(s->lockout);
 }

@@ -5,12 +5,15 @@
  *     | user list | user enable-key|disable-key NAME ACCESS_KEY | group add|remove|show NAME | group list
  *     | group member add|remove GROUP USER | policy put user|group NAME POLICY FILE
  *     | policy get|remove user|group NAME POLICY | policy list user|group NAME
+ *     | roles init | roles show | key lockouts | key unlock ACCESS_KEY
  *
  * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
  * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes.
  *
- * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000, the
- * region (which the gateway requires in the signature's scope) to YC_REGION or us-east-1.
+ * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD (once the roles are split: the keys of the
+ * administrator whose role the command is, given with --access-key / --secret-key), the
+ * endpoint to http://127.0.0.1:9000, the region (which the gateway requires in the signature's
+ * scope) to YC_REGION or us-east-1.
  * Exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says
  * which).
  */
@@ -54,6 +57,12 @@ static void print_help(FILE *out)
             "                                  sets an inline policy (JSON from FILE, '-' for stdin)\n"
             "  policy get user|group NAME POLICY / policy remove user|group NAME POLICY\n"
             "  policy list user|group NAME     (the IAM API's XML answers)\n"
+            "  roles init                      splits the root keys into the system, security and audit\n"
+            "                                  administrators; prints their keys once (JSON); the root keys\n"
+            "                                  serve nothing afterwards\n"
+            "  roles show                      the split's state and the role users (JSON)\n"
+            "  key lockouts                    access keys locked after wrong signatures (JSON)\n"
+            "  key unlock ACCESS_KEY           ends a key's lock on this gateway (security administrator)\n"
             "\n"
             "options (--name VALUE or --name=VALUE, before or after the command):\n"
             "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
@@ -528,6 +537,16 @@ int main(int argc, char **argv)
     }
     if (is(&a, 3, "user", "remove")) {
         snprintf(path, sizeof(path), "/_admin/v1/users/%s", a.words[2]);
+        return call(a.endpoint, a.ak, a.sk, "DELETE", path, NULL);
+    }
+    if (is(&a, 2, "roles", "init"))
+        return call(a.endpoint, a.ak, a.sk, "POST", "/_admin/v1/roles/init", NULL);
+    if (is(&a, 2, "roles", "show"))
+        return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/roles", NULL);
+    if (is(&a, 2, "key", "lockouts"))
+        return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/lockouts", NULL);
+    if (is(&a, 3, "key", "unlock")) {
+        snprintf(path, sizeof(path), "/_admin/v1/lockouts/%s", a.words[2]);
         return call(a.endpoint, a.ak, a.sk, "DELETE", path, NULL);
     }
     if ((ret = iam_command(&a)) >= 0)

@@ -33,6 +33,13 @@ def door_args(extra_args):
     on the same cores, where a lagging loop says more about the machine than about the gateway.
     test_overload.py turns it on and tests it."""
     return [] if "--shed-lag-ms" in extra_args else ["--shed-lag-ms", "0"]
+
+
+def lockout_args(extra_args):
+    """Access keys are locked after repeated wrong signatures (on by default); tests that send
+    wrong signatures on purpose would lock their gateway's root key for the rest of the run,
+    so the lockout is off unless a test asks for it. test_roles.py turns it on and tests it."""
+    return [] if "--lockout-failures" in extra_args else ["--lockout-failures", "0"]
 ADMIN_BIN = os.path.join(BIN_DIR, "yc-admin")
 REGION = "us-east-1"
 READY_TIMEOUT = 20.0
@@ -82,7 +89,7 @@ class Gateway:
         try:
             self.proc = subprocess.Popen(
                 [GATEWAY_BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data_dir]
-                + door_args(self.extra_args) + self.extra_args,
+                + door_args(self.extra_args) + lockout_args(self.extra_args) + self.extra_args,
                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent)
         finally:
             log.close()

@@ -215,6 +215,28 @@ TEST(test_config_lifecycle_settings_default_and_bounds)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_lockout_settings_default_and_bounds)
+{
+    gw_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(parse(&cfg, "", err), 0);
+    CHECK_EQ_INT(cfg.lockout_failures, 10);
+    CHECK_EQ_INT(cfg.lockout_window, 60);
+    CHECK_EQ_INT(cfg.lockout_seconds, 300);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "lockout_failures: 0\nlockout_window: 1\nlockout_seconds: 2\n", err), 0);
+    CHECK_EQ_INT(cfg.lockout_failures, 0);
+    CHECK_EQ_INT(cfg.lockout_window, 1);
+    CHECK_EQ_INT(cfg.lockout_seconds, 2);
+    gw_config_dispose(&cfg);
+    /* a lock of no time, or a window of none, is a typo */
+    CHECK_EQ_INT(parse(&cfg, "lockout_seconds: 0\n", err), -1);
+    CHECK(strstr(err, "lockout_seconds") != NULL);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "lockout_window: 0\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 TEST(test_config_reads_admission_settings)
 {
     gw_config_t cfg;
@@ -323,6 +345,7 @@ int main(void)
     RUN(test_config_drive_reserve_takes_auto_or_a_size);
     RUN(test_config_new_bucket_acls_default_and_bounds);
     RUN(test_config_lifecycle_settings_default_and_bounds);
+    RUN(test_config_lockout_settings_default_and_bounds);
     RUN(test_config_reads_admission_settings);
     RUN(test_config_rejects_unknown_setting_with_its_line);
     RUN(test_config_rejects_bad_values);
