@@ -62,6 +62,7 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->tls_cert = cfg->tls_key = NULL;
     cfg->http2 = 1;
     cfg->lifecycle_day_seconds = 86400;
+    cfg->iam_refresh = 5;
     /* rules are due at midnights; an hour finds what fell due soon enough, and a pass costs a listing */
     cfg->lifecycle_interval = 3600;
     cfg->lifecycle_lease = 60;
@@ -207,6 +208,10 @@ static const config_field_t config_fields[] = {
      "public-access block, as S3's buckets made before April 2023 (what older clients and test suites expect); "
      "0: S3's default today, BucketOwnerEnforced (ACLs off) and every public-access block setting on",
      "0|1"},
+    {"iam_refresh", offsetof(gw_config_t, iam_refresh), 3, 1, 3600,
+     "users, keys and policies are read again from the drives this often: a change made through another "
+     "gateway takes up to this long to apply here",
+     "SECONDS"},
     {"lifecycle_day_seconds", offsetof(gw_config_t, lifecycle_day_seconds), 3, 1, 86400,
      "the length of a day for lifecycle rules (Days, NoncurrentDays, DaysAfterInitiation); less than 86400 "
      "only to watch rules fire in tests",

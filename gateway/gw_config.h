@@ -40,6 +40,7 @@ typedef struct {
     uint64_t presign_max_expires; /* seconds a presigned URL may stay valid (SigV4 X-Amz-Expires, SigV2 Expires
                                    * from now) */
     uint64_t orphan_grace;        /* seconds: shard files without a record are removed once this old */
+    uint64_t iam_refresh;         /* seconds between two reloads of users, keys and policies */
     /* the HTTP layer's limits (common/http.h) */
     size_t max_head_bytes;        /* request line + headers; more is 431 */
     size_t max_headers;           /* header fields; more is 431 */

@@ -58,6 +58,7 @@ struct gw_iam {
     pthread_mutex_t stop_mutex;
     pthread_cond_t stop_cond;
     int stopping;
+    uint32_t refresh_seconds;
 };
 
 static void copy_str(char *dst, size_t cap, const char *src, size_t len)
@@ -306,7 +307,7 @@ static void *refresher_main(void *arg)
     pthread_mutex_lock(&iam->stop_mutex);
     while (!iam->stopping) {
         struct timespec ts;
-        yc_deadline(CLOCK_REALTIME, (int64_t)REFRESH_SECONDS * 1000000000, &ts);
+        yc_deadline(CLOCK_REALTIME, (int64_t)iam->refresh_seconds * 1000000000, &ts);
         pthread_cond_timedwait(&iam->stop_cond, &iam->stop_mutex, &ts);
         if (iam->stopping)
             break;
@@ -320,12 +321,14 @@ static void *refresher_main(void *arg)
     return NULL;
 }
 
-int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_secret, gw_iam_t **out)
+int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
+                gw_iam_t **out)
 {
     gw_iam_t *iam = calloc(1, sizeof(*iam));
     if (iam == NULL)
         return -ENOMEM;
     iam->cluster = c;
+    iam->refresh_seconds = refresh_seconds != 0 ? refresh_seconds : REFRESH_SECONDS;
     copy_str(iam->root.access_key, sizeof(iam->root.access_key), root_access_key, strlen(root_access_key));
     copy_str(iam->root.secret_key, sizeof(iam->root.secret_key), root_secret, strlen(root_secret));
     copy_str(iam->root.user, sizeof(iam->root.user), "root", 4);

@@ -58,8 +58,10 @@ typedef struct {
 /* Kinds of inline policy. */
 typedef enum { GW_IAM_USER_POLICY = 'p', GW_IAM_GROUP_POLICY = 'q' } gw_iam_policy_kind_t;
 
-/* Loads users from the drives (blocking; call before the loops start) and starts the refresher. */
-int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_secret, gw_iam_t **out);
+/* Loads users from the drives (blocking; call before the loops start) and starts the refresher,
+ * which loads them again every refresh_seconds (0: 5). */
+int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
+                gw_iam_t **out);
 void gw_iam_close(gw_iam_t *iam);
 
 /* Looks an access key up in memory; 0 and *out filled, or -ENOENT. Safe on any thread. */

@@ -524,8 +524,9 @@ def two_gateways():
     cl = yc.Cluster()
     try:
         cl.start()
+        # the second gateway reads users, keys and policies again every second (default 5)
         gw2 = yc.NetGateway(os.path.join(cl.root, "gateway2"), cl.access_key, cl.secret_key, cl.drives_list(),
-                            cl.secret, cl.gateway_args).start()
+                            cl.secret, cl.gateway_args + ["--iam-refresh", "1"]).start()
     except yc.ClusterError as e:
         cl.close()
         pytest.fail(str(e), pytrace=False)
