@@ -37,6 +37,7 @@
 #ifndef YC_META_H
 #define YC_META_H
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include "common/errors.h"
 
@@ -390,6 +391,31 @@ void meta_batch_delete(meta_batch_t *b, const void *key, size_t klen);
 int meta_db_write(meta_db_t *db, meta_batch_t *b);
 
 int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, size_t vlen);
+
+/* Group commit (meta_group.c): puts and deletes queued by any number of threads are written by
+ * the group's own thread as one batch, one WAL append and one sync for all of them; a write is
+ * applied (visible) and durable together, when meta_group_wait returns 0. */
+typedef struct meta_group meta_group_t;
+/* One queued write; the caller's storage, filled by meta_group_put/_delete. key and val are
+ * borrowed until meta_group_wait returns, which every queued write must be given. */
+typedef struct meta_pending {
+    struct meta_pending *next; /* the rest: the group's own */
+    meta_group_t *group;
+    const void *key, *val;
+    size_t klen, vlen;
+    int is_delete, done, result;
+    pthread_cond_t cv;
+} meta_pending_t;
+/* Starts db's committer thread; db must outlive meta_group_stop, which writes what is queued
+ * and ends the thread. */
+int meta_group_start(meta_db_t *db, meta_group_t **out);
+void meta_group_stop(meta_group_t *g);
+void meta_group_put(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen, const void *val, size_t vlen);
+void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen);
+/* Waits for p's batch; returns what meta_db_write returned for it. */
+int meta_group_wait(meta_pending_t *p);
+/* Batches written and writes queued since start (their ratio is the mean batch). */
+void meta_group_counts(meta_group_t *g, uint64_t *batches, uint64_t *writes);
 int meta_db_delete(meta_db_t *db, const void *key, size_t klen);
 /* Reads one value; on success *val is malloc'd (caller frees). META_ENOENT when absent. */
 int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen);

@@ -114,6 +114,22 @@ int store_client_object_put(store_client_t *c, const meta_object_t *r)
     return c->ops->object_put(c, r);
 }
 
+int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, store_put_t **out)
+{
+    int fenced = store_client_fenced(c);
+    *out = NULL;
+    if (fenced != 0)
+        return fenced;
+    if (c->ops->object_put_begin == NULL)
+        return c->ops->object_put(c, r);
+    return c->ops->object_put_begin(c, r, out);
+}
+
+int store_client_object_put_end(store_client_t *c, store_put_t *p)
+{
+    return c->ops->object_put_end(c, p);
+}
+
 int store_client_object_prune(store_client_t *c, const meta_object_t *keep)
 {
     int fenced = store_client_fenced(c);

@@ -139,6 +139,15 @@ void store_gc_stop(store_gc_t *gc);
  * absorbed (not written, its shard files deleted) and the call returns STORE_ESTALE, so that
  * the caller neither counts this drive as holding it nor prunes for it. */
 int store_object_put(store_drive_t *d, const meta_object_t *r);
+/* store_object_put in two steps, so that one thread can have a record queued on several drives
+ * at once and their group commits overlap: _begin queues the write in the drive's group commit
+ * (0, *out set) or returns its outcome at once (*out NULL: an error, or STORE_ESTALE); _end
+ * waits for it to be durable and returns what store_object_put would have. Between the two the
+ * key's lock is held: _end runs on the thread that called _begin, and r stays valid until then.
+ * A thread with several begun must have begun them in the same drive order as every other. */
+typedef struct store_put store_put_t;
+int store_object_put_begin(store_drive_t *d, const meta_object_t *r, store_put_t **out);
+int store_object_put_end(store_put_t *p);
 /* Deletes the null versions of keep's key older than keep, then their shard files (but those
  * keep itself refers to). The second step of replacing a null version. */
 int store_object_prune(store_drive_t *d, const meta_object_t *keep);
