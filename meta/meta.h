@@ -403,7 +403,7 @@ typedef struct meta_pending {
     meta_group_t *group;
     const void *key, *val;
     size_t klen, vlen;
-    int is_delete, done, result;
+    int is_delete, done, result, detached;
     pthread_cond_t cv;
 } meta_pending_t;
 /* Starts db's committer thread; db must outlive meta_group_stop, which writes what is queued
@@ -412,6 +412,10 @@ int meta_group_start(meta_db_t *db, meta_group_t **out);
 void meta_group_stop(meta_group_t *g);
 void meta_group_put(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen, const void *val, size_t vlen);
 void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen);
+/* Queues a put of copies of key and val that nobody waits for: applied and durable with its
+ * batch, lost with it if that batch fails. For writes whose loss leaves nothing wrong, only
+ * something to redo. 0 or META_ENOMEM. */
+int meta_group_put_detached(meta_group_t *g, const void *key, size_t klen, const void *val, size_t vlen);
 /* Waits for p's batch; returns what meta_db_write returned for it. */
 int meta_group_wait(meta_pending_t *p);
 /* Batches written and writes queued since start (their ratio is the mean batch). */

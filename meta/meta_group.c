@@ -18,6 +18,7 @@
 #include "meta/meta.h"
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct meta_group {
     meta_db_t *db;
@@ -34,6 +35,10 @@ static void finish_batch(meta_group_t *g, meta_pending_t *list, int result)
     pthread_mutex_lock(&g->mu);
     for (meta_pending_t *p = list, *next; p != NULL; p = next) {
         next = p->next; /* p may be gone once its waiter sees done */
+        if (p->detached) {
+            free(p); /* nobody waits for it */
+            continue;
+        }
         p->result = result;
         p->done = 1;
         pthread_cond_signal(&p->cv);
@@ -118,7 +123,8 @@ static void enqueue(meta_group_t *g, meta_pending_t *p)
     p->done = 0;
     p->result = 0;
     p->group = g;
-    pthread_cond_init(&p->cv, NULL);
+    if (!p->detached)
+        pthread_cond_init(&p->cv, NULL);
     pthread_mutex_lock(&g->mu);
     g->writes++;
     if (g->tail != NULL)
@@ -140,6 +146,20 @@ void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size
 {
     *p = (meta_pending_t){.key = key, .klen = klen, .is_delete = 1};
     enqueue(g, p);
+}
+
+int meta_group_put_detached(meta_group_t *g, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    meta_pending_t *p = malloc(sizeof(*p) + klen + vlen);
+    uint8_t *copy = (uint8_t *)(p + 1);
+
+    if (p == NULL)
+        return META_ENOMEM;
+    memcpy(copy, key, klen);
+    memcpy(copy + klen, val, vlen);
+    *p = (meta_pending_t){.key = copy, .klen = klen, .val = copy + klen, .vlen = vlen, .detached = 1};
+    enqueue(g, p);
+    return 0;
 }
 
 int meta_group_wait(meta_pending_t *p)

@@ -6,6 +6,7 @@
  * the transport sees it, whatever the transport.
  */
 #include "store/client_internal.h"
+#include <errno.h>
 
 void store_client_free(store_client_t *c)
 {
@@ -112,6 +113,14 @@ int store_client_object_put(store_client_t *c, const meta_object_t *r)
     if (fenced != 0)
         return fenced;
     return c->ops->object_put(c, r);
+}
+
+int store_client_object_prune_light(store_client_t *c, const meta_object_t *keep)
+{
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
+    return c->ops->object_prune_light == NULL ? -EAGAIN : c->ops->object_prune_light(c, keep);
 }
 
 int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, store_put_t **out)

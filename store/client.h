@@ -93,6 +93,8 @@ int store_client_object_prune(store_client_t *c, const meta_object_t *keep);
  * drive queues the write in its group commit and returns, so one thread can have a record
  * queued on every drive of a set at once; a transport without queueing does the whole put in
  * _begin (*out NULL, its outcome returned). */
+/* store_object_prune_light on a local drive; -EAGAIN from a transport without it. */
+int store_client_object_prune_light(store_client_t *c, const meta_object_t *keep);
 int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, store_put_t **out);
 int store_client_object_put_end(store_client_t *c, store_put_t *p);
 /* Takes back exactly version r (a write that failed its quorum); see store.h. */

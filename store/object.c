@@ -246,8 +246,10 @@ static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t ke
 }
 
 /* Writes the slot with the n records raw (newest first), or deletes it when n is 0; replaced:
- * the slot held a value before. */
-static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced)
+ * the slot held a value before; detached (n > 0 only): queued in the group commit, not waited
+ * for. */
+static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced,
+                           int detached)
 {
     meta_buf_t val = {0};
     int ret;
@@ -260,7 +262,9 @@ static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_b
             store_compact_note(d, key->buf, key->len, 1);
         return store_meta_err(ret);
     }
-    if ((ret = meta_slot_encode(raw, n, &val)) == 0) {
+    if ((ret = meta_slot_encode(raw, n, &val)) == 0 && detached) {
+        ret = meta_group_put_detached(d->group, key->buf, key->len, val.base, val.len);
+    } else if (ret == 0) {
         meta_group_put(d->group, &p, key->buf, key->len, val.base, val.len);
         ret = meta_group_wait(&p);
     }
@@ -403,7 +407,9 @@ int store_object_put(store_drive_t *d, const meta_object_t *r)
     return p != NULL ? store_object_put_end(p) : ret;
 }
 
-int store_object_prune(store_drive_t *d, const meta_object_t *keep)
+/* light: only when every version dropped has no shard files and one is kept, queued in the group
+ * commit without waiting for it; else -EAGAIN. */
+static int prune(store_drive_t *d, const meta_object_t *keep, int light)
 {
     pthread_mutex_t *lock = key_lock(d, keep->bucket, keep->key);
     meta_bytes_t raw[META_SLOT_MAX];
@@ -427,7 +433,19 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
     }
     if (n == s.n) /* nothing older: the slot is settled */
         goto out;
-    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL)) != 0)
+    /* A light prune is not waited for, and the key's lock goes before it is applied. Its loss in
+     * a crash leaves an older version beside the newer, which readers ignore and the next write
+     * or delete of the key drops: nothing wrong, as long as no file was deleted on its word, so
+     * it drops only versions without files. A write of the key that reads the slot before the
+     * prune is applied is queued after it, in the same drive's queue, so it is applied after it
+     * too: it keeps the older version once more (harmless, as above), and never loses its own. */
+    for (size_t i = 0; light && i < s.n; i++) {
+        if (n == 0 || (!kept[i] && !(s.rec[i].flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)))) {
+            ret = -EAGAIN;
+            goto out;
+        }
+    }
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, light)) != 0)
         goto out;
     /* The old records are durably gone: their files can go (under the lock, so that a put of
      * the same key cannot start referring to them again meanwhile). */
@@ -439,6 +457,16 @@ out:
     pthread_mutex_unlock(lock);
     null_slot_dispose(&s);
     return ret;
+}
+
+int store_object_prune(store_drive_t *d, const meta_object_t *keep)
+{
+    return prune(d, keep, 0);
+}
+
+int store_object_prune_light(store_drive_t *d, const meta_object_t *keep)
+{
+    return prune(d, keep, 1);
 }
 
 int store_object_takeback(store_drive_t *d, const meta_object_t *r)
@@ -474,7 +502,7 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
     }
     /* Its shard files stay for the orphan collector: a drive whose answer was lost may still
      * hold the record elsewhere (gw_object_commit), and a record must never name deleted files. */
-    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL);
+    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, 0);
 
 out:
     pthread_mutex_unlock(lock);
@@ -540,7 +568,7 @@ int store_object_update(store_drive_t *d, const meta_object_t *r)
         goto out;
     memcpy(raw, s.raw, s.n * sizeof(raw[0]));
     raw[i] = (meta_bytes_t){(const char *)val.base, val.len};
-    ret = null_slot_write(d, &s.key, raw, s.n, 1);
+    ret = null_slot_write(d, &s.key, raw, s.n, 1, 0);
 
 out:
     pthread_mutex_unlock(lock);
@@ -674,7 +702,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
             ret = STORE_ENOENT;
             goto fail;
         }
-        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1)) != 0)
+        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1, 0)) != 0)
             goto fail;
         delete_dropped_shards(d, &slot, kept, NULL);
         store_space_deleted(d);

@@ -151,6 +151,11 @@ int store_object_put_end(store_put_t *p);
 /* Deletes the null versions of keep's key older than keep, then their shard files (but those
  * keep itself refers to). The second step of replacing a null version. */
 int store_object_prune(store_drive_t *d, const meta_object_t *keep);
+/* The same when every version it drops has no shard files (inline data, delete markers), queued
+ * in the drive's group commit without waiting for it (a prune lost in a crash leaves an older
+ * version readers ignore, and the next write of the key drops it); -EAGAIN, nothing done, when
+ * one has files. A read and a queued write: cheap enough for the writer's own thread. */
+int store_object_prune_light(store_drive_t *d, const meta_object_t *keep);
 /* Removes exactly version r (same modification time, version id, data and size) from the drive,
  * leaving every other version as it was: the take-back of a write that failed its quorum. Its
  * shard files stay for the orphan collector. STORE_ENOENT when the drive does not hold it. */
