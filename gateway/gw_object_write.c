@@ -348,10 +348,14 @@ static void record_put_queued(commit_t *cm)
     uint32_t width = gw_set_width(cm->set);
     store_put_t *pending[16] = {NULL};
     meta_object_t recs[16];
+    meta_waiter_t waiter;
 
+    meta_waiter_init(&waiter);
     for (uint32_t slot = 0; slot < width; slot++)
         if ((cm->results[slot] = record_for_slot(cm, slot, &recs[slot])) == 0)
-            cm->results[slot] = store_client_object_put_begin(cm->set->drives[slot]->client, &recs[slot], &pending[slot]);
+            cm->results[slot] =
+                store_client_object_put_begin(cm->set->drives[slot]->client, &recs[slot], &waiter, &pending[slot]);
+    meta_waiter_wait(&waiter); /* one wake for all drives */
     for (uint32_t slot = 0; slot < width; slot++)
         if (pending[slot] != NULL)
             cm->results[slot] = store_client_object_put_end(cm->set->drives[slot]->client, pending[slot]);

@@ -398,9 +398,11 @@ int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, si
 typedef struct meta_group meta_group_t;
 /* One queued write; the caller's storage, filled by meta_group_put/_delete. key and val are
  * borrowed until meta_group_wait returns, which every queued write must be given. */
+typedef struct meta_waiter meta_waiter_t;
 typedef struct meta_pending {
     struct meta_pending *next; /* the rest: the group's own */
     meta_group_t *group;
+    meta_waiter_t *waiter;
     const void *key, *val;
     size_t klen, vlen;
     int is_delete, done, result, detached;
@@ -416,6 +418,20 @@ void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size
  * batch, lost with it if that batch fails. For writes whose loss leaves nothing wrong, only
  * something to redo. 0 or META_ENOMEM. */
 int meta_group_put_detached(meta_group_t *g, const void *key, size_t klen, const void *val, size_t vlen);
+/* Writes queued on several groups, waited for together: one wake when the last is done, rather
+ * than one per group as their batches end one after the other. */
+struct meta_waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned left;
+};
+void meta_waiter_init(meta_waiter_t *w);
+/* meta_group_put, counted in w; meta_waiter_wait(w) before meta_group_wait(p). */
+void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const void *key, size_t klen,
+                           const void *val, size_t vlen);
+/* Waits until every write joined to w is done, then disposes of w; each meta_group_wait after it
+ * returns at once. */
+void meta_waiter_wait(meta_waiter_t *w);
 /* Waits for p's batch; returns what meta_db_write returned for it. */
 int meta_group_wait(meta_pending_t *p);
 /* Batches written and writes queued since start (their ratio is the mean batch). */

@@ -39,9 +39,16 @@ static void finish_batch(meta_group_t *g, meta_pending_t *list, int result)
             free(p); /* nobody waits for it */
             continue;
         }
+        meta_waiter_t *w = p->waiter;
         p->result = result;
         p->done = 1;
         pthread_cond_signal(&p->cv);
+        if (w != NULL) {
+            pthread_mutex_lock(&w->mu);
+            if (--w->left == 0)
+                pthread_cond_signal(&w->cv);
+            pthread_mutex_unlock(&w->mu);
+        }
     }
     pthread_mutex_unlock(&g->mu);
 }
@@ -140,6 +147,33 @@ void meta_group_put(meta_group_t *g, meta_pending_t *p, const void *key, size_t 
 {
     *p = (meta_pending_t){.key = key, .klen = klen, .val = val, .vlen = vlen};
     enqueue(g, p);
+}
+
+void meta_waiter_init(meta_waiter_t *w)
+{
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->left = 0;
+}
+
+void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const void *key, size_t klen,
+                           const void *val, size_t vlen)
+{
+    *p = (meta_pending_t){.key = key, .klen = klen, .val = val, .vlen = vlen, .waiter = w};
+    pthread_mutex_lock(&w->mu);
+    w->left++; /* before it is queued: its batch may end at once */
+    pthread_mutex_unlock(&w->mu);
+    enqueue(g, p);
+}
+
+void meta_waiter_wait(meta_waiter_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->left > 0)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu); /* the last committer to touch w unlocked it before this returned */
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
 }
 
 void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen)

@@ -123,7 +123,7 @@ int store_client_object_prune_light(store_client_t *c, const meta_object_t *keep
     return c->ops->object_prune_light == NULL ? -EAGAIN : c->ops->object_prune_light(c, keep);
 }
 
-int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, store_put_t **out)
+int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, meta_waiter_t *w, store_put_t **out)
 {
     int fenced = store_client_fenced(c);
     *out = NULL;
@@ -131,7 +131,7 @@ int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, sto
         return fenced;
     if (c->ops->object_put_begin == NULL)
         return c->ops->object_put(c, r);
-    return c->ops->object_put_begin(c, r, out);
+    return c->ops->object_put_begin(c, r, w, out);
 }
 
 int store_client_object_put_end(store_client_t *c, store_put_t *p)

@@ -95,7 +95,7 @@ int store_client_object_prune(store_client_t *c, const meta_object_t *keep);
  * _begin (*out NULL, its outcome returned). */
 /* store_object_prune_light on a local drive; -EAGAIN from a transport without it. */
 int store_client_object_prune_light(store_client_t *c, const meta_object_t *keep);
-int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, store_put_t **out);
+int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, meta_waiter_t *w, store_put_t **out);
 int store_client_object_put_end(store_client_t *c, store_put_t *p);
 /* Takes back exactly version r (a write that failed its quorum); see store.h. */
 int store_client_object_takeback(store_client_t *c, const meta_object_t *r);

@@ -95,9 +95,9 @@ static int local_object_put(store_client_t *c, const meta_object_t *r)
     return store_object_put(drive_of(c), r);
 }
 
-static int local_object_put_begin(store_client_t *c, const meta_object_t *r, store_put_t **out)
+static int local_object_put_begin(store_client_t *c, const meta_object_t *r, meta_waiter_t *w, store_put_t **out)
 {
-    return store_object_put_begin(drive_of(c), r, out);
+    return store_object_put_begin(drive_of(c), r, w, out);
 }
 
 static int local_object_put_end(store_client_t *c, store_put_t *p)

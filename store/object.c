@@ -302,6 +302,7 @@ struct store_put {
     meta_buf_t slot_val;   /* the null slot's new value */
     null_slot_t slot;      /* as read before */
     uint8_t kept[META_SLOT_MAX];
+    meta_waiter_t *waiter; /* NULL: waited for alone */
     meta_pending_t pending;
 };
 
@@ -313,6 +314,14 @@ static void put_free(store_put_t *p)
     meta_buf_dispose(&p->slot_val);
     meta_buf_dispose(&p->val);
     free(p);
+}
+
+static void queue_put(store_put_t *p, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (p->waiter != NULL)
+        meta_group_put_joined(p->d->group, &p->pending, p->waiter, key, klen, val, vlen);
+    else
+        meta_group_put(p->d->group, &p->pending, key, klen, val, vlen);
 }
 
 /* Queues a null version in front of the ones it replaces. Called with the key's lock held;
@@ -348,11 +357,11 @@ static int put_null_version(store_put_t *p)
     }
     if ((ret = meta_slot_encode(raw, n, &p->slot_val)) != 0)
         return store_meta_err(ret);
-    meta_group_put(d->group, &p->pending, s->key.buf, s->key.len, p->slot_val.base, p->slot_val.len);
+    queue_put(p, s->key.buf, s->key.len, p->slot_val.base, p->slot_val.len);
     return 0;
 }
 
-int store_object_put_begin(store_drive_t *d, const meta_object_t *r, store_put_t **out)
+int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter_t *w, store_put_t **out)
 {
     store_put_t *p;
     int ret;
@@ -362,6 +371,7 @@ int store_object_put_begin(store_drive_t *d, const meta_object_t *r, store_put_t
         return -ENOMEM;
     p->d = d;
     p->r = r;
+    p->waiter = w;
     if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &p->key)) != 0 ||
         (ret = meta_object_encode(r, &p->val)) != 0) {
         ret = store_meta_err(ret);
@@ -371,7 +381,7 @@ int store_object_put_begin(store_drive_t *d, const meta_object_t *r, store_put_t
         goto fail;
     if (!is_null_vid(r->vid)) {
         /* A versioned put adds a key no other put writes: nothing to replace, no lock. */
-        meta_group_put(d->group, &p->pending, p->key.buf, p->key.len, p->val.base, p->val.len);
+        queue_put(p, p->key.buf, p->key.len, p->val.base, p->val.len);
         *out = p;
         return 0;
     }
@@ -403,7 +413,7 @@ int store_object_put_end(store_put_t *p)
 int store_object_put(store_drive_t *d, const meta_object_t *r)
 {
     store_put_t *p;
-    int ret = store_object_put_begin(d, r, &p);
+    int ret = store_object_put_begin(d, r, NULL, &p);
     return p != NULL ? store_object_put_end(p) : ret;
 }
 

@@ -144,9 +144,10 @@ int store_object_put(store_drive_t *d, const meta_object_t *r);
  * (0, *out set) or returns its outcome at once (*out NULL: an error, or STORE_ESTALE); _end
  * waits for it to be durable and returns what store_object_put would have. Between the two the
  * key's lock is held: _end runs on the thread that called _begin, and r stays valid until then.
- * A thread with several begun must have begun them in the same drive order as every other. */
+ * A thread with several begun must have begun them in the same drive order as every other. w
+ * (may be NULL) joins the write to the caller's meta_waiter_t, to wait for several at once. */
 typedef struct store_put store_put_t;
-int store_object_put_begin(store_drive_t *d, const meta_object_t *r, store_put_t **out);
+int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter_t *w, store_put_t **out);
 int store_object_put_end(store_put_t *p);
 /* Deletes the null versions of keep's key older than keep, then their shard files (but those
  * keep itself refers to). The second step of replacing a null version. */
