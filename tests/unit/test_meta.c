@@ -1646,6 +1646,36 @@ TEST(test_group_applies_detached_put_before_a_later_write_of_the_queue)
     meta_db_close(db);
 }
 
+TEST(test_group_waiter_returns_when_every_joined_write_is_applied)
+{
+    meta_db_t *db[3];
+    meta_group_t *g[3];
+    meta_pending_t p[3];
+    meta_waiter_t w;
+    void *val;
+    size_t vlen;
+
+    for (int i = 0; i < 3; i++) {
+        CHECK((db[i] = open_fresh()) != NULL);
+        CHECK_EQ_INT(meta_group_start(db[i], &g[i]), 0);
+    }
+    meta_waiter_init(&w);
+    for (int i = 0; i < 3; i++)
+        meta_group_put_joined(g[i], &p[i], &w, "jk", 2, "v", 1);
+    meta_waiter_wait(&w);
+    /* each write is done and applied before the one wake, without waiting on its own */
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(p[i].done, 1);
+        CHECK_EQ_INT(meta_db_get(db[i], "jk", 2, &val, &vlen), 0);
+        free(val);
+        CHECK_EQ_INT(meta_group_wait(&p[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        meta_group_stop(g[i]);
+        meta_db_close(db[i]);
+    }
+}
+
 /* A batch the database refuses fails every write in it, and none of them is applied. */
 TEST(test_group_fails_every_write_when_database_refuses)
 {
@@ -1941,6 +1971,7 @@ int main(void)
     RUN(test_db_keeps_every_write_when_many_threads_write);
     RUN(test_group_keeps_every_write_and_shares_syncs_when_many_threads_write);
     RUN(test_group_applies_detached_put_before_a_later_write_of_the_queue);
+    RUN(test_group_waiter_returns_when_every_joined_write_is_applied);
     RUN(test_group_fails_every_write_when_database_refuses);
     RUN(test_db_instances_are_independent_when_several_open);
     RUN(test_db_stats_count_keys_and_sst_bytes_when_flushed);
