@@ -520,7 +520,6 @@ out:
     return ret;
 }
 
-
 /* Re-encodes stored record `have` with the attributes of r into out; 1 when nothing is to change
  * (the stored attributes are as new or newer). */
 static int with_attrs(const meta_object_t *have, const meta_object_t *r, meta_buf_t *out)
