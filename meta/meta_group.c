@@ -185,10 +185,11 @@ void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size
 int meta_group_put_detached(meta_group_t *g, const void *key, size_t klen, const void *val, size_t vlen)
 {
     meta_pending_t *p = malloc(sizeof(*p) + klen + vlen);
-    uint8_t *copy = (uint8_t *)(p + 1);
+    uint8_t *copy;
 
     if (p == NULL)
         return META_ENOMEM;
+    copy = (uint8_t *)(p + 1);
     memcpy(copy, key, klen);
     memcpy(copy + klen, val, vlen);
     *p = (meta_pending_t){.key = copy, .klen = klen, .val = copy + klen, .vlen = vlen, .detached = 1};
