@@ -178,7 +178,6 @@ static rocksdb_options_t *make_options(meta_db_t *db, int create)
     rocksdb_options_set_compression(opts, rocksdb_lz4_compression);
     /* The WAL of one group commit is fsynced while the previous group fills the memtable. */
     rocksdb_options_set_enable_pipelined_write(opts, 1);
-    rocksdb_options_set_enable_write_thread_adaptive_yield(opts, 0);
     /* Spread SST writeback over time instead of one large fsync at the end of a flush. */
     rocksdb_options_set_bytes_per_sync(opts, (uint64_t)1 << 20);
     /* the info log, preallocation, recovery and the error listener: see meta_rocksdb.cc */
