@@ -11,9 +11,10 @@
  * writeback the drive engine starts as they come; fdatasync + rename run in parallel on the
  * drives' lanes at commit.
  *
- * Records: written on every drive that committed its shard; the write is acknowledged once a
- * write quorum holds it (gw_quorum_commit), and only then are older null versions pruned, in
- * the background. Drives that missed the write are reported to the cluster's repair sink.
+ * Records: written on every drive that committed its shard (local drives: queued by this thread
+ * in each drive's group commit, one wait for all; network drives: on their lanes); the write is
+ * acknowledged once a write quorum holds it (gw_quorum_commit), and only then are older null
+ * versions pruned, in the background. Drives that missed the write are reported to the cluster's repair sink.
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
@@ -396,9 +397,10 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_r
     uint32_t width = gw_set_width(set), n = 0;
     int results[16];
 
-    /* A local drive prunes versions without files at once, on this thread: an unsynced write
-     * of a few tens of microseconds costs less than handing it to the drive's lane; what it
-     * leaves (-EAGAIN: versions with files, whose deletion needs a synced write) goes there. */
+    /* A local drive prunes versions without files at once, on this thread: a read and a write
+     * queued in the drive's group commit, not waited for, cost less than a job on the drive's
+     * lane; what it leaves (-EAGAIN: versions with files, whose deletion must wait for the
+     * synced write) goes there. */
     for (uint32_t slot = 0; slot < width; slot++) {
         results[slot] = in_results[slot];
         if (results[slot] == 0 && set->inline_reads && set->drives[slot]->client != NULL &&
