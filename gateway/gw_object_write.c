@@ -14,7 +14,8 @@
  * Records: written on every drive that committed its shard (local drives: queued by this thread
  * in each drive's group commit, one wait for all; network drives: on their lanes); the write is
  * acknowledged once a write quorum holds it (gw_quorum_commit), and only then are older null
- * versions pruned, in the background. Drives that missed the write are reported to the cluster's repair sink.
+ * versions pruned, in the background. Drives that missed the write are reported to the
+ * cluster's repair sink.
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
