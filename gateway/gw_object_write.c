@@ -11,13 +11,16 @@
  * writeback the drive engine starts as they come; fdatasync + rename run in parallel on the
  * drives' lanes at commit.
  *
- * Records: written on every drive that committed its shard; the write is acknowledged once a
- * write quorum holds it (gw_quorum_commit), and only then are older null versions pruned, in
- * the background. Drives that missed the write are reported to the cluster's repair sink.
+ * Records: written on every drive that committed its shard (local drives: queued by this thread
+ * in each drive's group commit, one wait for all; network drives: on their lanes); the write is
+ * acknowledged once a write quorum holds it (gw_quorum_commit), and only then are older null
+ * versions pruned, in the background. Drives that missed the write are reported to the
+ * cluster's repair sink.
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
 #include "common/log.h"
+#include <errno.h>
 #include <stdatomic.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -311,23 +314,53 @@ typedef struct {
     int results[16];
 } commit_t;
 
-static void record_put_task(void *arg, size_t slot)
+/* The record slot gets, into *r; 0, or why the slot gets none. */
+static int record_for_slot(commit_t *cm, size_t slot, meta_object_t *r)
 {
-    commit_t *cm = arg;
     store_client_t *d = cm->set->drives[slot]->client;
-    meta_object_t r = *cm->rec;
 
     if (d == NULL || (cm->data != NULL && !cm->data->committed[slot])) {
         /* a drive that refused the shard for lack of space counts as full for the record too */
-        cm->results[slot] = d != NULL && cm->data->slot_err[slot] != 0 ? cm->data->slot_err[slot] : STORE_EIO;
-        return;
+        return d != NULL && cm->data->slot_err[slot] != 0 ? cm->data->slot_err[slot] : STORE_EIO;
     }
-    r.shard_index = gw_shard_of_slot(r.distribution, gw_set_width(cm->set), (uint32_t)slot);
+    *r = *cm->rec;
+    r->shard_index = gw_shard_of_slot(r->distribution, gw_set_width(cm->set), (uint32_t)slot);
     if (cm->data != NULL && cm->data->is_inline) {
-        r.inline_data.base = (const char *)cm->data->inline_buf + (size_t)r.shard_index * cm->data->inline_len;
-        r.inline_data.len = cm->data->inline_len;
+        r->inline_data.base = (const char *)cm->data->inline_buf + (size_t)r->shard_index * cm->data->inline_len;
+        r->inline_data.len = cm->data->inline_len;
     }
-    cm->results[slot] = store_client_object_put(d, &r);
+    return 0;
+}
+
+static void record_put_task(void *arg, size_t slot)
+{
+    commit_t *cm = arg;
+    meta_object_t r;
+
+    if ((cm->results[slot] = record_for_slot(cm, slot, &r)) == 0)
+        cm->results[slot] = store_client_object_put(cm->set->drives[slot]->client, &r);
+}
+
+/* Local drives: this thread queues the record in every drive's group commit, in slot order
+ * (the order every writer takes the drives' key locks in), then waits for them all. The syncs
+ * of the drives overlap as they would on their lanes, and concurrent writers share them, with
+ * no thread hand-off per drive. */
+static void record_put_queued(commit_t *cm)
+{
+    uint32_t width = gw_set_width(cm->set);
+    store_put_t *pending[16] = {NULL};
+    meta_object_t recs[16];
+    meta_waiter_t waiter;
+
+    meta_waiter_init(&waiter);
+    for (uint32_t slot = 0; slot < width; slot++)
+        if ((cm->results[slot] = record_for_slot(cm, slot, &recs[slot])) == 0)
+            cm->results[slot] =
+                store_client_object_put_begin(cm->set->drives[slot]->client, &recs[slot], &waiter, &pending[slot]);
+    meta_waiter_wait(&waiter); /* one wake for all drives */
+    for (uint32_t slot = 0; slot < width; slot++)
+        if (pending[slot] != NULL)
+            cm->results[slot] = store_client_object_put_end(cm->set->drives[slot]->client, pending[slot]);
 }
 
 /* Pruning the versions a write replaced happens after the write is acknowledged, without the
@@ -360,22 +393,31 @@ static void prune_run(yc_job_t *job)
     }
 }
 
-static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *results)
+static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_results)
 {
     uint32_t width = gw_set_width(set), n = 0;
+    int results[16];
+
+    /* A local drive prunes versions without files at once, on this thread: a read and a write
+     * queued in the drive's group commit, not waited for, cost less than a job on the drive's
+     * lane; what it leaves (-EAGAIN: versions with files, whose deletion must wait for the
+     * synced write) goes there. */
+    for (uint32_t slot = 0; slot < width; slot++) {
+        results[slot] = in_results[slot];
+        if (results[slot] == 0 && set->inline_reads && set->drives[slot]->client != NULL &&
+            store_client_object_prune_light(set->drives[slot]->client, rec) != -EAGAIN)
+            results[slot] = 1; /* done (or failed: the next write of the key prunes it) */
+    }
+    for (uint32_t slot = 0; slot < width; slot++)
+        n += results[slot] == 0 && set->drives[slot]->client != NULL;
+    if (n == 0)
+        return;
     prune_batch_t *b = calloc(1, sizeof(*b));
     /* the copy is the encoded record decoded again: it owns every byte it points to */
     if (b == NULL || meta_object_encode(rec, &b->raw) != 0 ||
         meta_object_decode(b->raw.base, b->raw.len, &b->rec) != 0) {
         if (b != NULL)
             meta_buf_dispose(&b->raw);
-        free(b);
-        return;
-    }
-    for (uint32_t slot = 0; slot < width; slot++)
-        n += results[slot] == 0 && set->drives[slot]->client != NULL;
-    if (n == 0) {
-        meta_buf_dispose(&b->raw);
         free(b);
         return;
     }
@@ -416,7 +458,10 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     uint32_t width = gw_set_width(set);
     int prune, heal, ret;
 
-    gw_set_fanout(set, record_put_task, &cm);
+    if (set->inline_reads)
+        record_put_queued(&cm); /* every drive is local */
+    else
+        gw_set_fanout(set, record_put_task, &cm);
     for (uint32_t slot = 0; slot < width; slot++)
         if (cm.results[slot] != 0 && cm.results[slot] != STORE_ESTALE && set->drives[slot]->client != NULL)
             yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%s", set->drives[slot]->path,

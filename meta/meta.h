@@ -37,6 +37,7 @@
 #ifndef YC_META_H
 #define YC_META_H
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include "common/errors.h"
 
@@ -390,6 +391,51 @@ void meta_batch_delete(meta_batch_t *b, const void *key, size_t klen);
 int meta_db_write(meta_db_t *db, meta_batch_t *b);
 
 int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, size_t vlen);
+
+/* Group commit (meta_group.c): puts and deletes queued by any number of threads are written by
+ * the group's own thread as one batch, one WAL append and one sync for all of them; a write is
+ * applied (visible) and durable together, when meta_group_wait returns 0. */
+typedef struct meta_group meta_group_t;
+/* One queued write; the caller's storage, filled by meta_group_put/_delete. key and val are
+ * borrowed until meta_group_wait returns, which every queued write must be given. */
+typedef struct meta_waiter meta_waiter_t;
+typedef struct meta_pending {
+    struct meta_pending *next; /* the rest: the group's own */
+    meta_group_t *group;
+    meta_waiter_t *waiter;
+    const void *key, *val;
+    size_t klen, vlen;
+    int is_delete, done, result, detached;
+    pthread_cond_t cv;
+} meta_pending_t;
+/* Starts db's committer thread; db must outlive meta_group_stop, which writes what is queued
+ * and ends the thread. */
+int meta_group_start(meta_db_t *db, meta_group_t **out);
+void meta_group_stop(meta_group_t *g);
+void meta_group_put(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen, const void *val, size_t vlen);
+void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen);
+/* Queues a put of copies of key and val that nobody waits for: applied and durable with its
+ * batch, lost with it if that batch fails. For writes whose loss leaves nothing wrong, only
+ * something to redo. 0 or META_ENOMEM. */
+int meta_group_put_detached(meta_group_t *g, const void *key, size_t klen, const void *val, size_t vlen);
+/* Writes queued on several groups, waited for together: one wake when the last is done, rather
+ * than one per group as their batches end one after the other. */
+struct meta_waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned left;
+};
+void meta_waiter_init(meta_waiter_t *w);
+/* meta_group_put, counted in w; meta_waiter_wait(w) before meta_group_wait(p). */
+void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const void *key, size_t klen,
+                           const void *val, size_t vlen);
+/* Waits until every write joined to w is done, then disposes of w; each meta_group_wait after it
+ * returns at once. */
+void meta_waiter_wait(meta_waiter_t *w);
+/* Waits for p's batch; returns what meta_db_write returned for it. */
+int meta_group_wait(meta_pending_t *p);
+/* Batches written and writes queued since start (their ratio is the mean batch). */
+void meta_group_counts(meta_group_t *g, uint64_t *batches, uint64_t *writes);
 int meta_db_delete(meta_db_t *db, const void *key, size_t klen);
 /* Reads one value; on success *val is malloc'd (caller frees). META_ENOENT when absent. */
 int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen);

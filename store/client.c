@@ -6,6 +6,7 @@
  * the transport sees it, whatever the transport.
  */
 #include "store/client_internal.h"
+#include <errno.h>
 
 void store_client_free(store_client_t *c)
 {
@@ -112,6 +113,30 @@ int store_client_object_put(store_client_t *c, const meta_object_t *r)
     if (fenced != 0)
         return fenced;
     return c->ops->object_put(c, r);
+}
+
+int store_client_object_prune_light(store_client_t *c, const meta_object_t *keep)
+{
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
+    return c->ops->object_prune_light == NULL ? -EAGAIN : c->ops->object_prune_light(c, keep);
+}
+
+int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, meta_waiter_t *w, store_put_t **out)
+{
+    int fenced = store_client_fenced(c);
+    *out = NULL;
+    if (fenced != 0)
+        return fenced;
+    if (c->ops->object_put_begin == NULL)
+        return c->ops->object_put(c, r);
+    return c->ops->object_put_begin(c, r, w, out);
+}
+
+int store_client_object_put_end(store_client_t *c, store_put_t *p)
+{
+    return c->ops->object_put_end(c, p);
 }
 
 int store_client_object_prune(store_client_t *c, const meta_object_t *keep)

@@ -89,6 +89,14 @@ int store_client_shard_verify(store_client_t *c, const uint8_t data_id[META_ID_L
 
 int store_client_object_put(store_client_t *c, const meta_object_t *r);
 int store_client_object_prune(store_client_t *c, const meta_object_t *keep);
+/* store_client_object_put in two steps (store_object_put_begin/_end, same contract): a local
+ * drive queues the write in its group commit and returns, so one thread can have a record
+ * queued on every drive of a set at once; a transport without queueing does the whole put in
+ * _begin (*out NULL, its outcome returned). */
+/* store_object_prune_light on a local drive; -EAGAIN from a transport without it. */
+int store_client_object_prune_light(store_client_t *c, const meta_object_t *keep);
+int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, meta_waiter_t *w, store_put_t **out);
+int store_client_object_put_end(store_client_t *c, store_put_t *p);
 /* Takes back exactly version r (a write that failed its quorum); see store.h. */
 int store_client_object_takeback(store_client_t *c, const meta_object_t *r);
 /* Gives the drive's record of version r r's attributes; see store.h. */

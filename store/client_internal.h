@@ -25,6 +25,10 @@ typedef struct {
     int (*shard_verify)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index);
     int (*object_put)(store_client_t *c, const meta_object_t *r);
     int (*object_prune)(store_client_t *c, const meta_object_t *keep);
+    int (*object_put_begin)(store_client_t *c, const meta_object_t *r, meta_waiter_t *w,
+                            store_put_t **out); /* may be NULL */
+    int (*object_put_end)(store_client_t *c, store_put_t *p);
+    int (*object_prune_light)(store_client_t *c, const meta_object_t *keep); /* may be NULL */
     int (*object_takeback)(store_client_t *c, const meta_object_t *r);
     int (*object_update)(store_client_t *c, const meta_object_t *r);
     int (*object_get)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,

@@ -95,6 +95,21 @@ static int local_object_put(store_client_t *c, const meta_object_t *r)
     return store_object_put(drive_of(c), r);
 }
 
+static int local_object_put_begin(store_client_t *c, const meta_object_t *r, meta_waiter_t *w, store_put_t **out)
+{
+    return store_object_put_begin(drive_of(c), r, w, out);
+}
+
+static int local_object_put_end(store_client_t *c, store_put_t *p)
+{
+    return store_object_put_end(p);
+}
+
+static int local_object_prune_light(store_client_t *c, const meta_object_t *keep)
+{
+    return store_object_prune_light(drive_of(c), keep);
+}
+
 static int local_object_prune(store_client_t *c, const meta_object_t *keep)
 {
     return store_object_prune(drive_of(c), keep);
@@ -165,6 +180,9 @@ static const store_client_ops_t local_ops = {
     .shard_verify = local_shard_verify,
     .object_put = local_object_put,
     .object_prune = local_object_prune,
+    .object_put_begin = local_object_put_begin,
+    .object_put_end = local_object_put_end,
+    .object_prune_light = local_object_prune_light,
     .object_takeback = local_object_takeback,
     .object_update = local_object_update,
     .object_get = local_object_get,

@@ -246,19 +246,28 @@ static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t ke
 }
 
 /* Writes the slot with the n records raw (newest first), or deletes it when n is 0; replaced:
- * the slot held a value before. */
-static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced)
+ * the slot held a value before; detached (n > 0 only): queued in the group commit, not waited
+ * for. */
+static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced,
+                           int detached)
 {
     meta_buf_t val = {0};
     int ret;
 
+    meta_pending_t p;
+
     if (n == 0) {
-        if ((ret = meta_db_delete(d->db, key->buf, key->len)) == 0)
+        meta_group_delete(d->group, &p, key->buf, key->len);
+        if ((ret = meta_group_wait(&p)) == 0)
             store_compact_note(d, key->buf, key->len, 1);
         return store_meta_err(ret);
     }
-    if ((ret = meta_slot_encode(raw, n, &val)) == 0)
-        ret = meta_db_put(d->db, key->buf, key->len, val.base, val.len);
+    if ((ret = meta_slot_encode(raw, n, &val)) == 0 && detached) {
+        ret = meta_group_put_detached(d->group, key->buf, key->len, val.base, val.len);
+    } else if (ret == 0) {
+        meta_group_put(d->group, &p, key->buf, key->len, val.base, val.len);
+        ret = meta_group_wait(&p);
+    }
     meta_buf_dispose(&val);
     if (ret == 0 && replaced)
         store_compact_note(d, key->buf, key->len, 1); /* the old value stays until a compaction */
@@ -283,46 +292,134 @@ static void delete_dropped_shards(store_drive_t *d, const null_slot_t *s, const 
             delete_record_shards(d, &s->rec[i], keep, n);
 }
 
-/* Puts a null version in front of the ones it replaces. Called with the key's lock held. */
-static int put_null_version(store_drive_t *d, const meta_object_t *r, const meta_buf_t *val)
+/* A record write queued in the drive's group commit, from store_object_put_begin to _end. */
+struct store_put {
+    store_drive_t *d;
+    const meta_object_t *r;
+    pthread_mutex_t *lock; /* the key's, held until _end; NULL for a versioned put */
+    meta_buf_t val;        /* r encoded */
+    meta_key_t key;        /* r's version key (versioned) */
+    meta_buf_t slot_val;   /* the null slot's new value */
+    null_slot_t slot;      /* as read before */
+    uint8_t kept[META_SLOT_MAX];
+    meta_waiter_t *waiter; /* NULL: waited for alone */
+    meta_pending_t pending;
+};
+
+static void put_free(store_put_t *p)
 {
+    if (p->lock != NULL)
+        pthread_mutex_unlock(p->lock);
+    null_slot_dispose(&p->slot);
+    meta_buf_dispose(&p->slot_val);
+    meta_buf_dispose(&p->val);
+    free(p);
+}
+
+static void queue_put(store_put_t *p, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (p->waiter != NULL)
+        meta_group_put_joined(p->d->group, &p->pending, p->waiter, key, klen, val, vlen);
+    else
+        meta_group_put(p->d->group, &p->pending, key, klen, val, vlen);
+}
+
+/* Queues a null version in front of the ones it replaces. Called with the key's lock held;
+ * 0 when queued, else the outcome (STORE_ESTALE: absorbed, nothing queued). */
+static int put_null_version(store_put_t *p)
+{
+    store_drive_t *d = p->d;
+    const meta_object_t *r = p->r;
+    null_slot_t *s = &p->slot;
     meta_bytes_t raw[META_SLOT_MAX];
-    uint8_t kept[META_SLOT_MAX] = {0};
-    null_slot_t s;
     size_t n = 0;
     int ret;
 
-    if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
+    if ((ret = null_slot_read(d, r->bucket, r->key, s)) != 0)
         return ret;
-    for (size_t i = 0; i < s.n; i++) {
-        if (version_cmp(&s.rec[i], r) > 0) {
+    for (size_t i = 0; i < s->n; i++) {
+        if (version_cmp(&s->rec[i], r) > 0) {
             /* absorbed: its files go, but those a stored version shares (a retried write) */
             const meta_object_t *keep[META_SLOT_MAX];
-            for (size_t j = 0; j < s.n; j++)
-                keep[j] = &s.rec[j];
-            delete_record_shards(d, r, keep, s.n);
-            ret = STORE_ESTALE;
-            goto out;
+            for (size_t j = 0; j < s->n; j++)
+                keep[j] = &s->rec[j];
+            delete_record_shards(d, r, keep, s->n);
+            return STORE_ESTALE;
         }
     }
-    raw[n++] = (meta_bytes_t){(const char *)val->base, val->len};
+    raw[n++] = (meta_bytes_t){(const char *)p->val.base, p->val.len};
     /* the same write again (a retry, a heal) replaces its copy; older ones wait for the prune */
-    for (size_t i = 0; i < s.n && n < META_SLOT_MAX; i++) {
-        if (version_cmp(&s.rec[i], r) == 0)
+    for (size_t i = 0; i < s->n && n < META_SLOT_MAX; i++) {
+        if (version_cmp(&s->rec[i], r) == 0)
             continue;
-        raw[n++] = s.raw[i];
-        kept[i] = 1;
+        raw[n++] = s->raw[i];
+        p->kept[i] = 1;
     }
-    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL)) != 0)
-        goto out;
-    delete_dropped_shards(d, &s, kept, r);
+    if ((ret = meta_slot_encode(raw, n, &p->slot_val)) != 0)
+        return store_meta_err(ret);
+    queue_put(p, s->key.buf, s->key.len, p->slot_val.base, p->slot_val.len);
+    return 0;
+}
 
-out:
-    null_slot_dispose(&s);
+int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter_t *w, store_put_t **out)
+{
+    store_put_t *p;
+    int ret;
+
+    *out = NULL;
+    if ((p = calloc(1, sizeof(*p))) == NULL)
+        return -ENOMEM;
+    p->d = d;
+    p->r = r;
+    p->waiter = w;
+    if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &p->key)) != 0 ||
+        (ret = meta_object_encode(r, &p->val)) != 0) {
+        ret = store_meta_err(ret);
+        goto fail;
+    }
+    if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, p->key.len + p->val.len)) != 0)
+        goto fail;
+    if (!is_null_vid(r->vid)) {
+        /* A versioned put adds a key no other put writes: nothing to replace, no lock. */
+        queue_put(p, p->key.buf, p->key.len, p->val.base, p->val.len);
+        *out = p;
+        return 0;
+    }
+    p->lock = key_lock(d, r->bucket, r->key);
+    pthread_mutex_lock(p->lock);
+    if ((ret = put_null_version(p)) != 0)
+        goto fail;
+    *out = p;
+    return 0;
+
+fail:
+    put_free(p);
     return ret;
 }
 
-int store_object_prune(store_drive_t *d, const meta_object_t *keep)
+int store_object_put_end(store_put_t *p)
+{
+    int ret = store_meta_err(meta_group_wait(&p->pending));
+
+    if (ret == 0 && p->lock != NULL) {
+        if (p->slot.val != NULL)
+            store_compact_note(p->d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
+        delete_dropped_shards(p->d, &p->slot, p->kept, p->r);
+    }
+    put_free(p);
+    return ret;
+}
+
+int store_object_put(store_drive_t *d, const meta_object_t *r)
+{
+    store_put_t *p;
+    int ret = store_object_put_begin(d, r, NULL, &p);
+    return p != NULL ? store_object_put_end(p) : ret;
+}
+
+/* light: only when every version dropped has no shard files and one is kept, queued in the group
+ * commit without waiting for it; else -EAGAIN. */
+static int prune(store_drive_t *d, const meta_object_t *keep, int light)
 {
     pthread_mutex_t *lock = key_lock(d, keep->bucket, keep->key);
     meta_bytes_t raw[META_SLOT_MAX];
@@ -346,7 +443,19 @@ int store_object_prune(store_drive_t *d, const meta_object_t *keep)
     }
     if (n == s.n) /* nothing older: the slot is settled */
         goto out;
-    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL)) != 0)
+    /* A light prune is not waited for, and the key's lock goes before it is applied. Its loss in
+     * a crash leaves an older version beside the newer, which readers ignore and the next write
+     * or delete of the key drops: nothing wrong, as long as no file was deleted on its word, so
+     * it drops only versions without files. A write of the key that reads the slot before the
+     * prune is applied is queued after it, in the same drive's queue, so it is applied after it
+     * too: it keeps the older version once more (harmless, as above), and never loses its own. */
+    for (size_t i = 0; light && i < s.n; i++) {
+        if (n == 0 || (!kept[i] && !(s.rec[i].flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)))) {
+            ret = -EAGAIN;
+            goto out;
+        }
+    }
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, light)) != 0)
         goto out;
     /* The old records are durably gone: their files can go (under the lock, so that a put of
      * the same key cannot start referring to them again meanwhile). */
@@ -358,6 +467,16 @@ out:
     pthread_mutex_unlock(lock);
     null_slot_dispose(&s);
     return ret;
+}
+
+int store_object_prune(store_drive_t *d, const meta_object_t *keep)
+{
+    return prune(d, keep, 0);
+}
+
+int store_object_prune_light(store_drive_t *d, const meta_object_t *keep)
+{
+    return prune(d, keep, 1);
 }
 
 int store_object_takeback(store_drive_t *d, const meta_object_t *r)
@@ -393,40 +512,11 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
     }
     /* Its shard files stay for the orphan collector: a drive whose answer was lost may still
      * hold the record elsewhere (gw_object_commit), and a record must never name deleted files. */
-    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL);
+    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, 0);
 
 out:
     pthread_mutex_unlock(lock);
     null_slot_dispose(&s);
-    return ret;
-}
-
-int store_object_put(store_drive_t *d, const meta_object_t *r)
-{
-    meta_buf_t val = {0};
-    meta_key_t key;
-    pthread_mutex_t *lock;
-    int ret;
-
-    if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0 ||
-        (ret = meta_object_encode(r, &val)) != 0) {
-        ret = store_meta_err(ret);
-        goto fail;
-    }
-    if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, key.len + val.len)) != 0)
-        goto fail;
-    if (!is_null_vid(r->vid)) {
-        /* A versioned put adds a key no other put writes: nothing to replace, no lock. */
-        ret = store_meta_err(meta_db_put(d->db, key.buf, key.len, val.base, val.len));
-        goto fail;
-    }
-    lock = key_lock(d, r->bucket, r->key);
-    pthread_mutex_lock(lock);
-    ret = put_null_version(d, r, &val);
-    pthread_mutex_unlock(lock);
-
-fail:
-    meta_buf_dispose(&val);
     return ret;
 }
 
@@ -487,7 +577,7 @@ int store_object_update(store_drive_t *d, const meta_object_t *r)
         goto out;
     memcpy(raw, s.raw, s.n * sizeof(raw[0]));
     raw[i] = (meta_bytes_t){(const char *)val.base, val.len};
-    ret = null_slot_write(d, &s.key, raw, s.n, 1);
+    ret = null_slot_write(d, &s.key, raw, s.n, 1, 0);
 
 out:
     pthread_mutex_unlock(lock);
@@ -621,7 +711,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
             ret = STORE_ENOENT;
             goto fail;
         }
-        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1)) != 0)
+        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1, 0)) != 0)
             goto fail;
         delete_dropped_shards(d, &slot, kept, NULL);
         store_space_deleted(d);

@@ -112,6 +112,10 @@ int store_drive_open(const char *dir, int create, store_drive_t **out)
         ret = store_meta_err(ret);
         goto fail;
     }
+    if ((ret = meta_group_start(d->db, &d->group)) != 0) {
+        ret = store_meta_err(ret);
+        goto fail;
+    }
     if ((ret = store_layout_open(d)) != 0)
         goto fail;
     if (!meta_db_read_only(d->db) && (ret = sweep_tmp(dir)) != 0)
@@ -130,6 +134,7 @@ void store_drive_close(store_drive_t *d)
     if (d == NULL)
         return;
     store_compact_stop(d);
+    meta_group_stop(d->group);
     if (d->db != NULL)
         meta_db_close(d->db);
     for (size_t i = 0; i < STORE_KEY_LOCKS; i++)

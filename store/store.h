@@ -139,9 +139,24 @@ void store_gc_stop(store_gc_t *gc);
  * absorbed (not written, its shard files deleted) and the call returns STORE_ESTALE, so that
  * the caller neither counts this drive as holding it nor prunes for it. */
 int store_object_put(store_drive_t *d, const meta_object_t *r);
+/* store_object_put in two steps, so that one thread can have a record queued on several drives
+ * at once and their group commits overlap: _begin queues the write in the drive's group commit
+ * (0, *out set) or returns its outcome at once (*out NULL: an error, or STORE_ESTALE); _end
+ * waits for it to be durable and returns what store_object_put would have. Between the two the
+ * key's lock is held: _end runs on the thread that called _begin, and r stays valid until then.
+ * A thread with several begun must have begun them in the same drive order as every other. w
+ * (may be NULL) joins the write to the caller's meta_waiter_t, to wait for several at once. */
+typedef struct store_put store_put_t;
+int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter_t *w, store_put_t **out);
+int store_object_put_end(store_put_t *p);
 /* Deletes the null versions of keep's key older than keep, then their shard files (but those
  * keep itself refers to). The second step of replacing a null version. */
 int store_object_prune(store_drive_t *d, const meta_object_t *keep);
+/* The same when every version it drops has no shard files (inline data, delete markers), queued
+ * in the drive's group commit without waiting for it (a prune lost in a crash leaves an older
+ * version readers ignore, and the next write of the key drops it); -EAGAIN, nothing done, when
+ * one has files. A read and a queued write: cheap enough for the writer's own thread. */
+int store_object_prune_light(store_drive_t *d, const meta_object_t *keep);
 /* Removes exactly version r (same modification time, version id, data and size) from the drive,
  * leaving every other version as it was: the take-back of a write that failed its quorum. Its
  * shard files stay for the orphan collector. STORE_ENOENT when the drive does not hold it. */

@@ -31,7 +31,8 @@ typedef struct {
 struct store_drive {
     char *path;
     meta_db_t *db;
-    uint64_t tmp_seq; /* makes temp file names unique among concurrent writers (atomic) */
+    meta_group_t *group; /* the group commit of db's record writes (meta_group.c) */
+    uint64_t tmp_seq;    /* makes temp file names unique among concurrent writers (atomic) */
     pthread_mutex_t key_locks[STORE_KEY_LOCKS];
     /* Free space (drive.c), every field atomic: the last statvfs, the reserve it gave, the bytes
      * admitted since, and when the space was looked at, the database reopened and flushed. */

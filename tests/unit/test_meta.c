@@ -1563,6 +1563,156 @@ TEST(test_db_keeps_every_write_when_many_threads_write)
     CHECK_EQ_INT(c.n, WRITERS * WRITES_PER_THREAD);
 }
 
+/* ---- group commit ---- */
+
+typedef struct {
+    meta_group_t *g;
+    int id, failed;
+} group_writer_t;
+
+static void *group_writer_main(void *arg)
+{
+    group_writer_t *w = arg;
+    char key[32];
+    for (int i = 0; i < WRITES_PER_THREAD; i++) {
+        meta_pending_t p;
+        int n = snprintf(key, sizeof(key), "g%02d-%05d", w->id, i);
+        meta_group_put(w->g, &p, key, (size_t)n, key, (size_t)n);
+        w->failed |= meta_group_wait(&p) != 0;
+    }
+    return NULL;
+}
+
+TEST(test_group_keeps_every_write_and_shares_syncs_when_many_threads_write)
+{
+    char path[128];
+    meta_db_t *db;
+    meta_group_t *g;
+    pthread_t th[WRITERS];
+    group_writer_t args[WRITERS];
+    count_t c = {0};
+    uint64_t batches = 0, writes = 0;
+    int failed = 0;
+
+    db_path(path, sizeof(path));
+    CHECK_EQ_INT(meta_db_open(path, 1, &db), 0);
+    CHECK_EQ_INT(meta_group_start(db, &g), 0);
+    for (int i = 0; i < WRITERS; i++) {
+        args[i] = (group_writer_t){g, i, 0};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, group_writer_main, &args[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join(th[i], NULL);
+        failed |= args[i].failed;
+    }
+    meta_group_counts(g, &batches, &writes);
+    meta_group_stop(g);
+    meta_db_close(db);
+    CHECK_EQ_INT(failed, 0);
+    CHECK_EQ_INT(writes, WRITERS * WRITES_PER_THREAD);
+    /* writers that queue while a batch is being synced share the next one */
+    CHECK(batches > 0 && batches < writes);
+    /* acknowledged means durable: all of them are there after a reopen */
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
+    CHECK_EQ_INT(meta_db_scan(db, "g", 1, NULL, 0, count_cb, &c), 0);
+    meta_db_close(db);
+    CHECK_EQ_INT(c.n, WRITERS * WRITES_PER_THREAD);
+}
+
+TEST(test_group_applies_detached_put_before_a_later_write_of_the_queue)
+{
+    meta_db_t *db;
+    meta_group_t *g;
+    meta_pending_t p;
+    void *val = NULL;
+    size_t vlen = 0;
+    char key[4] = "dk1";
+
+    CHECK((db = open_fresh()) != NULL);
+    CHECK_EQ_INT(meta_group_start(db, &g), 0);
+    CHECK_EQ_INT(meta_group_put_detached(g, key, 3, "old", 3), 0);
+    key[2] = '2'; /* the group holds its own copy */
+    meta_group_put(g, &p, "dk1", 3, "new", 3);
+    CHECK_EQ_INT(meta_group_wait(&p), 0);
+    /* queued in this order, applied in this order: the waited write wins */
+    CHECK_EQ_INT(meta_db_get(db, "dk1", 3, &val, &vlen), 0);
+    CHECK(vlen == 3 && memcmp(val, "new", 3) == 0);
+    free(val);
+    CHECK_EQ_INT(meta_group_put_detached(g, "dk3", 3, "v", 1), 0);
+    meta_group_stop(g); /* writes what is queued before it ends */
+    CHECK_EQ_INT(meta_db_get(db, "dk3", 3, &val, &vlen), 0);
+    free(val);
+    CHECK_EQ_INT(meta_db_get(db, "dk2", 3, &val, &vlen), META_ENOENT);
+    meta_db_close(db);
+}
+
+TEST(test_group_waiter_returns_when_every_joined_write_is_applied)
+{
+    meta_db_t *db[3];
+    meta_group_t *g[3];
+    meta_pending_t p[3];
+    meta_waiter_t w;
+    void *val;
+    size_t vlen;
+
+    for (int i = 0; i < 3; i++) {
+        CHECK((db[i] = open_fresh()) != NULL);
+        CHECK_EQ_INT(meta_group_start(db[i], &g[i]), 0);
+    }
+    meta_waiter_init(&w);
+    for (int i = 0; i < 3; i++)
+        meta_group_put_joined(g[i], &p[i], &w, "jk", 2, "v", 1);
+    meta_waiter_wait(&w);
+    /* each write is done and applied before the one wake, without waiting on its own */
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(p[i].done, 1);
+        CHECK_EQ_INT(meta_db_get(db[i], "jk", 2, &val, &vlen), 0);
+        free(val);
+        CHECK_EQ_INT(meta_group_wait(&p[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        meta_group_stop(g[i]);
+        meta_db_close(db[i]);
+    }
+}
+
+/* A batch the database refuses fails every write in it, and none of them is applied. */
+TEST(test_group_fails_every_write_when_database_refuses)
+{
+    char dir[64], why[160], path[128];
+    meta_db_t *db = NULL;
+    meta_group_t *g;
+    meta_pending_t p[4];
+    char big[4000];
+    void *val;
+    size_t vlen;
+
+    if (unit_tmpfs_mount(dir, "8m", why, sizeof(why)) != 0)
+        UNIT_SKIP(why);
+    snprintf(path, sizeof(path), "%s/db", dir);
+    CHECK_EQ_INT(meta_db_open(path, 1, &db), 0);
+    CHECK_EQ_INT(meta_group_start(db, &g), 0);
+    unit_fill(dir, 0);
+    memset(big, 'x', sizeof(big));
+    int first = 0;
+    for (int i = 0; i < 200 && first == 0; i++) {
+        char key[16];
+        int n = snprintf(key, sizeof(key), "f%05d", i);
+        meta_group_put(g, &p[0], key, (size_t)n, big, sizeof(big));
+        first = meta_group_wait(&p[0]);
+    }
+    CHECK_EQ_INT(first, META_ENOSPC);
+    for (int i = 0; i < 4; i++)
+        meta_group_put(g, &p[i], i % 2 ? "odd" : "even", i % 2 ? 3 : 4, "v", 1);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(meta_group_wait(&p[i]), META_ENOSPC);
+    CHECK_EQ_INT(meta_db_get(db, "odd", 3, &val, &vlen), META_ENOENT);
+    meta_group_stop(g);
+    meta_db_close(db);
+    unit_unfill(dir);
+    unit_tmpfs_umount(dir);
+}
+
 TEST(test_db_instances_are_independent_when_several_open)
 {
     meta_db_t *dbs[6];
@@ -1819,6 +1969,10 @@ int main(void)
     RUN(test_db_scan_stays_in_prefix_when_prefix_ends_in_ff);
     RUN(test_db_scan_stops_when_callback_says_so);
     RUN(test_db_keeps_every_write_when_many_threads_write);
+    RUN(test_group_keeps_every_write_and_shares_syncs_when_many_threads_write);
+    RUN(test_group_applies_detached_put_before_a_later_write_of_the_queue);
+    RUN(test_group_waiter_returns_when_every_joined_write_is_applied);
+    RUN(test_group_fails_every_write_when_database_refuses);
     RUN(test_db_instances_are_independent_when_several_open);
     RUN(test_db_stats_count_keys_and_sst_bytes_when_flushed);
     RUN(test_db_refuses_writes_after_write_error_and_reopen_restores_them);

@@ -814,6 +814,54 @@ TEST(test_object_null_put_keeps_old_version_until_pruned)
     drive_free(dir, d);
 }
 
+/* The light prune drops inline versions without being waited for; versions with shard files are
+ * left whole for the full prune, which deletes their files after its synced write. */
+TEST(test_object_light_prune_drops_inline_versions_and_leaves_files_to_full_prune)
+{
+    const uint64_t old_ids[] = {130}, new_ids[] = {230};
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t a, b, r, other;
+    meta_buf_t parts = {0};
+    meta_part_ref_t p = {.number = 1, .size = 100};
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    object_init(&a, "small", 1000, NULL);
+    a.flags = META_OBJ_INLINE;
+    a.size = 3;
+    a.inline_data = bytes("one");
+    b = a;
+    b.mtime_ns = 2000;
+    b.inline_data = bytes("two");
+    CHECK_EQ_INT(store_object_put(d, &a), 0);
+    CHECK_EQ_INT(store_object_put(d, &b), 0);
+    CHECK_EQ_INT(count_versions(d, "small"), 2);
+    CHECK_EQ_INT(store_object_prune_light(d, &b), 0);
+    /* queued, not waited for: a later waited write of the drive's queue is applied after it */
+    object_init(&other, "other", 3000, NULL);
+    other.flags = META_OBJ_INLINE;
+    CHECK_EQ_INT(store_object_put(d, &other), 0);
+    CHECK_EQ_INT(count_versions(d, "small"), 1);
+
+    CHECK_EQ_INT(put_object_with_parts(d, "big", 1000, NULL, 2, old_ids, 1), 0);
+    make_id(p.data_id, new_ids[0]);
+    CHECK_EQ_INT(meta_parts_append(&parts, &p), 0);
+    object_init(&r, "big", 2000, NULL);
+    r.shard_index = 2;
+    r.size = 100;
+    r.parts = (meta_bytes_t){(const char *)parts.base, parts.len};
+    r.part_count = 1;
+    CHECK_EQ_INT(store_object_put(d, &r), 0);
+    CHECK_EQ_INT(store_object_prune_light(d, &r), -EAGAIN);
+    CHECK_EQ_INT(count_versions(d, "big"), 2);
+    CHECK(shard_exists(d, 130, 2));
+    CHECK_EQ_INT(store_object_prune(d, &r), 0);
+    CHECK_EQ_INT(count_versions(d, "big"), 1);
+    CHECK(!shard_exists(d, 130, 2));
+    meta_buf_dispose(&parts);
+    drive_free(dir, d);
+}
+
 TEST(test_object_delete_removes_every_null_version_when_not_pruned)
 {
     const uint64_t old_ids[] = {120}, new_ids[] = {220};
@@ -2079,6 +2127,7 @@ int main(void)
     RUN(test_object_get_returns_enoent_when_absent);
     RUN(test_object_null_overwrite_replaces_record_and_deletes_old_shards);
     RUN(test_object_null_put_keeps_old_version_until_pruned);
+    RUN(test_object_light_prune_drops_inline_versions_and_leaves_files_to_full_prune);
     RUN(test_object_delete_removes_every_null_version_when_not_pruned);
     RUN(test_object_null_put_keeps_shared_shards_when_retried);
     RUN(test_object_null_put_absorbed_when_older_than_stored);

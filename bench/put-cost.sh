@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# bench/put-cost.sh — what one PUT costs the gateway: CPU time, context switches and syncs.
+#
+#   bench/put-cost.sh DIR SIZE CONNECTIONS [KEYS]
+#
+# DIR holds a yc-gateway and a yc-bench (a bin/ folder). Starts the embedded default (6 drives in
+# a fresh temporary folder, EC 4+2), fills KEYS keys (default 2000) of SIZE, then overwrites them
+# for YC_COST_DURATION seconds (default 5) at CONNECTIONS while `perf stat` counts the gateway's
+# task-clock, context switches, fdatasync, fsync and statfs calls; prints each per PUT. Unlike
+# throughput, these hardly move when other processes share the cores, so two builds can be
+# compared on a busy machine. Needs perf with the syscalls tracepoints (root).
+set -euo pipefail
+
+D=${1:?usage: bench/put-cost.sh DIR SIZE CONNECTIONS [KEYS]}
+SIZE=${2:?size}
+CONNS=${3:?connections}
+KEYS=${4:-2000}
+DURATION=${YC_COST_DURATION:-5}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-cost.XXXXXX")
+gw_pid=
+cleanup() {
+    if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
+        kill "$gw_pid" 2>/dev/null || true
+        wait "$gw_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+YC_ROOT_USER=cost$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export YC_ROOT_USER YC_ROOT_PASSWORD
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/data"
+"$D/yc-gateway" --listen "127.0.0.1:$port" --data "$tmp/data" >"$tmp/gateway.log" 2>&1 &
+gw_pid=$!
+for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+args=(--endpoint "127.0.0.1:$port" --size "$SIZE" --keys "$KEYS" --connections "$CONNS" --prefix put-)
+"$D/yc-bench" "${args[@]}" --create-bucket --op fill --duration 120 >/dev/null 2>&1 || true
+perf stat -x, -e task-clock,context-switches,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_statfs \
+    -p "$gw_pid" -o "$tmp/stat.txt" &
+perf_pid=$!
+out=$("$D/yc-bench" "${args[@]}" --op put --duration "$DURATION" 2>/dev/null || true)
+kill -INT "$perf_pid" && wait "$perf_pid" || true
+ops=$(grep -o ' ops=[0-9]*' <<<"$out" | cut -d= -f2)
+echo "$D $SIZE x$CONNS: $(grep -o 'ops_s=[0-9.]*' <<<"$out") $(grep -o ' errors=[0-9]*' <<<"$out") $(grep -o 'slowdown=[0-9]*' <<<"$out") load=$(cut -d' ' -f1 /proc/loadavg)"
+awk -F, -v ops="${ops:-0}" '/^[0-9]/ && ops > 0 { printf "  %s per PUT: %.3f\n", $3, $1 / ops }' "$tmp/stat.txt"

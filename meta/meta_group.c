@@ -1,0 +1,218 @@
+/* meta_group.c — group commit of one database's small writes, by a thread of its own.
+ *
+ * Why: a synced RocksDB write costs a WAL fsync, and RocksDB's own group commit needs the
+ * writers to be in RocksDB at once, each on a thread of its own that then sleeps and wakes in
+ * RocksDB's write queue. On a gateway whose drives are local that means a drive-lane thread per
+ * record and drive, with several thread switches for each. Here a writer only queues its put or
+ * delete (under one mutex, a few list links) and goes on, e.g. to queue the same record on the
+ * next drive; the group's committer takes everything queued, writes it as one batch (one WAL
+ * append, one fsync: meta_db_write) and wakes each writer of the batch. Writes queued while a
+ * batch is being synced form the next batch, so the batches grow with the load by themselves
+ * and no write waits for a timer.
+ *
+ * Durability and visibility are those of meta_db_write: a write is applied (visible to reads)
+ * only together with its batch, after the WAL holding it is synced, and meta_group_wait returns
+ * 0 only then. A batch that fails fails every write in it, none of which was applied. Writes of
+ * one batch are applied in the order they were queued; a writer that must order two writes of
+ * one key (a read-modify-write) holds its own lock from the read until meta_group_wait. */
+#include "meta/meta.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct meta_group {
+    meta_db_t *db;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* something was queued, or stop */
+    meta_pending_t *head, *tail;
+    int stop;
+    pthread_t thread;
+    uint64_t batches, writes; /* since start, under mu */
+};
+
+static void finish_batch(meta_group_t *g, meta_pending_t *list, int result)
+{
+    pthread_mutex_lock(&g->mu);
+    for (meta_pending_t *p = list, *next; p != NULL; p = next) {
+        next = p->next; /* p may be gone once its waiter sees done */
+        if (p->detached) {
+            free(p); /* nobody waits for it */
+            continue;
+        }
+        meta_waiter_t *w = p->waiter;
+        p->result = result;
+        p->done = 1;
+        pthread_cond_signal(&p->cv);
+        if (w != NULL) {
+            pthread_mutex_lock(&w->mu);
+            if (--w->left == 0)
+                pthread_cond_signal(&w->cv);
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void *committer(void *arg)
+{
+    meta_group_t *g = arg;
+    meta_batch_t *batch = NULL;
+
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (g->head == NULL && !g->stop)
+            pthread_cond_wait(&g->work, &g->mu);
+        if (g->head == NULL)
+            break; /* stopping, and nothing left to write */
+        meta_pending_t *list = g->head;
+        g->head = g->tail = NULL;
+        g->batches++;
+        pthread_mutex_unlock(&g->mu);
+
+        int ret = 0;
+        if (batch == NULL && (batch = meta_batch_new()) == NULL)
+            ret = META_ENOMEM;
+        if (ret == 0) {
+            for (meta_pending_t *p = list; p != NULL; p = p->next) {
+                if (p->is_delete)
+                    meta_batch_delete(batch, p->key, p->klen);
+                else
+                    meta_batch_put(batch, p->key, p->klen, p->val, p->vlen);
+            }
+            ret = meta_db_write(g->db, batch);
+            meta_batch_free(batch); /* RocksDB's batch has no clear in the C API we rely on */
+            batch = NULL;
+        }
+        finish_batch(g, list, ret);
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+int meta_group_start(meta_db_t *db, meta_group_t **out)
+{
+    meta_group_t *g;
+
+    *out = NULL;
+    if ((g = calloc(1, sizeof(*g))) == NULL)
+        return META_ENOMEM;
+    g->db = db;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->work, NULL);
+    if (pthread_create(&g->thread, NULL, committer, g) != 0) {
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->work);
+        free(g);
+        return META_ENOMEM;
+    }
+    *out = g;
+    return 0;
+}
+
+void meta_group_stop(meta_group_t *g)
+{
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stop = 1;
+    pthread_cond_signal(&g->work);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->thread, NULL); /* the writes queued before stop are written first */
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->work);
+    free(g);
+}
+
+static void enqueue(meta_group_t *g, meta_pending_t *p)
+{
+    p->next = NULL;
+    p->done = 0;
+    p->result = 0;
+    p->group = g;
+    if (!p->detached)
+        pthread_cond_init(&p->cv, NULL);
+    pthread_mutex_lock(&g->mu);
+    g->writes++;
+    if (g->tail != NULL)
+        g->tail->next = p;
+    else
+        g->head = p;
+    g->tail = p;
+    pthread_cond_signal(&g->work);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void meta_group_put(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    *p = (meta_pending_t){.key = key, .klen = klen, .val = val, .vlen = vlen};
+    enqueue(g, p);
+}
+
+void meta_waiter_init(meta_waiter_t *w)
+{
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->left = 0;
+}
+
+void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const void *key, size_t klen,
+                           const void *val, size_t vlen)
+{
+    *p = (meta_pending_t){.key = key, .klen = klen, .val = val, .vlen = vlen, .waiter = w};
+    pthread_mutex_lock(&w->mu);
+    w->left++; /* before it is queued: its batch may end at once */
+    pthread_mutex_unlock(&w->mu);
+    enqueue(g, p);
+}
+
+void meta_waiter_wait(meta_waiter_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->left > 0)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu); /* the last committer to touch w unlocked it before this returned */
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+}
+
+void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen)
+{
+    *p = (meta_pending_t){.key = key, .klen = klen, .is_delete = 1};
+    enqueue(g, p);
+}
+
+int meta_group_put_detached(meta_group_t *g, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    meta_pending_t *p = malloc(sizeof(*p) + klen + vlen);
+    uint8_t *copy;
+
+    if (p == NULL)
+        return META_ENOMEM;
+    copy = (uint8_t *)(p + 1);
+    memcpy(copy, key, klen);
+    memcpy(copy + klen, val, vlen);
+    *p = (meta_pending_t){.key = copy, .klen = klen, .val = copy + klen, .vlen = vlen, .detached = 1};
+    enqueue(g, p);
+    return 0;
+}
+
+int meta_group_wait(meta_pending_t *p)
+{
+    meta_group_t *g = p->group;
+
+    pthread_mutex_lock(&g->mu);
+    while (!p->done)
+        pthread_cond_wait(&p->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    pthread_cond_destroy(&p->cv);
+    return p->result;
+}
+
+void meta_group_counts(meta_group_t *g, uint64_t *batches, uint64_t *writes)
+{
+    pthread_mutex_lock(&g->mu);
+    *batches = g->batches;
+    *writes = g->writes;
+    pthread_mutex_unlock(&g->mu);
+}
