@@ -59,6 +59,7 @@ typedef struct gw_env {
     struct gw_admit *admit;            /* admission control (gw_admit.h); NULL: every request admitted */
     struct gw_metrics *metrics;        /* NULL: nothing counted (tests) */
     struct gw_access_log *access_log;  /* NULL: no access log */
+    struct gw_sse_keys *sse_keys;      /* master keys of server-side encryption (gw_sse.h) */
     atomic_size_t inflight;            /* requests admitted whose holds are not given back yet */
     atomic_uint_fast64_t next_request; /* request ids: a counter ... */
     uint64_t request_salt;             /* ... xor a random salt, so that ids do not repeat across restarts */
