@@ -185,7 +185,8 @@ static void upload_part_work(gw_ctx_t *ctx)
         ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, body, size, 0, observe_part, &ob, &data);
     }
     if (ret != 0) {
-        if (!gw_body_failed(ctx)) /* else the body's own error is the answer */
+        /* else the body's own error is the answer, or the copy source's (gw_copy_data) */
+        if (!gw_body_failed(ctx) && ctx->error == S3_OK)
             gw_set_store_error(ctx, ret);
         goto done;
     }
