@@ -656,7 +656,7 @@ static int open_block(gw_sse_reader_t *r, gw_object_t *o, uint32_t p, uint32_t n
     if ((ret = gw_object_read(o, stored_start + b * (GW_SSE_BLOCK + r->tag), n + r->tag, r->cblock)) != 0)
         return ret;
     if (gw_sse_block_open(r->bk, b, r->cblock, n, r->pblock) != 0)
-        return GW_EIO; /* changed bytes: the parity check could not see it, the seal did */
+        return GW_ESEALED; /* changed bytes that passed the shards' checksums: the seal sees them */
     r->cached_part = p;
     r->cached_block = b;
     r->cached_len = n;

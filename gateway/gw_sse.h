@@ -73,8 +73,8 @@ typedef struct gw_sse_reader gw_sse_reader_t;
  * SSE-C key): 0 with *out NULL for an object stored in plaintext; else the S3 error set and -1
  * (a key missing, wrong, or given for an object not stored with one). */
 int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_request_t *req, gw_sse_reader_t **out);
-/* Reads len plaintext bytes at off: only the blocks they touch are read and opened. GW_EIO when a
- * block does not open (changed bytes: never returned). */
+/* Reads len plaintext bytes at off: only the blocks they touch are read and opened. GW_ESEALED
+ * when a block does not open (changed bytes: never returned), else gw_object_read's codes. */
 int gw_sse_read(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, size_t len, void *buf);
 void gw_sse_reader_free(gw_sse_reader_t *r);
 
