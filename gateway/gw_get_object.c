@@ -328,9 +328,9 @@ static int locate_part(gw_ctx_t *ctx, const meta_object_t *r, uint32_t number, u
             return -1;
         }
         if (i + 1 < number)
-            *off += p.size;
+            *off += gw_sse_part_plain_size(r, p.size); /* an encrypted part stores more */
     }
-    *size = p.size;
+    *size = gw_sse_part_plain_size(r, p.size);
     if (*off > r->size || *size > r->size - *off) {
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL); /* a record whose parts do not add up */
         return -1;
@@ -434,7 +434,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         return;
     }
     add_object_headers(ctx, r);
-    gw_sse_headers(ctx, r, &sse);
+    gw_sse_headers(ctx, r->attrs, &sse);
     gw_version_headers(ctx, versioning, r);
     gw_tagging_count_header(ctx, r);
     if (!given) /* the current version: when a rule will expire it */

@@ -273,7 +273,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     gw_add_header_str(ctx, "etag", quoted);
     gw_version_header_written(ctx, r);
     gw_lifecycle_expiration_header(ctx, r);
-    gw_sse_headers(ctx, r, &n->sse);
+    gw_sse_headers(ctx, r->attrs, &n->sse);
     meta_buf_dispose(&sse_attrs);
     if (checksum != NULL)
         gw_checksum_echo(ctx, checksum, 1);
@@ -643,12 +643,29 @@ int gw_copy_size_check(gw_ctx_t *ctx, uint64_t n)
 }
 
 int gw_copy_data(gw_ctx_t *ctx, gw_object_t *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
-                 gw_observe_fn observe, void *observe_arg, gw_data_t *out)
+                 gw_observe_fn observe, void *observe_arg, const gw_sse_part_t *seal, gw_data_t *out)
 {
     copy_source_t cs = {.obj = src, .base = off};
+    gw_source_t from = {copy_next, &cs};
+    gw_sse_writer_t *sw = NULL;
+    uint8_t plain_md5[16], etag[16];
+
     if (copy_source_sse(ctx, &cs) != 0)
         return GW_EINVAL; /* the S3 error is set */
-    int ret = gw_data_write(ctx->cluster, set, dist, (gw_source_t){copy_next, &cs}, n, 0, observe, observe_arg, out);
+    if (seal != NULL && gw_sse_part_writer_new(ctx, seal->upload_attrs, seal->number, seal->req, from, n,
+                                               ctx->cluster->stripe_size, observe, observe_arg, &sw) != 0) {
+        gw_sse_reader_free(cs.sse);
+        return GW_EINVAL;
+    }
+    if (sw != NULL)
+        from = gw_sse_writer_source(sw);
+    int ret = gw_data_write(ctx->cluster, set, dist, from, sw != NULL ? gw_sse_writer_stored_size(sw) : n, 0,
+                            sw != NULL ? NULL : observe, observe_arg, out);
+    if (ret == 0 && sw != NULL) {
+        gw_sse_writer_digests(sw, out->md5, plain_md5, etag);
+        memcpy(out->md5, etag, 16);
+    }
+    gw_sse_writer_free(sw);
     gw_sse_reader_free(cs.sse);
     free(cs.buf);
     return ret;

@@ -105,18 +105,13 @@ static const rule_t rules[] = {
     {"x-amz-if-match-initiated-time", OP(GW_OP_ABORT_MULTIPART_UPLOAD), NULL},
     {"x-amz-write-offset-bytes", OP(GW_OP_PUT_OBJECT), NULL},
     /* server-side encryption where it is not implemented: the bytes would be stored in plaintext
-     * (PutObject, GetObject and HeadObject: gw_sse.h) */
-    {"x-amz-server-side-encryption", OP(GW_OP_PUT_OBJECT) | OP(GW_OP_COPY_OBJECT), judge_sse_put},
-    {"x-amz-server-side-encryption", OP(GW_OP_CREATE_MULTIPART_UPLOAD), judge_sse},
-    {"x-obs-server-side-data-encryption", OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
+     * (object writes, reads and parts: gw_sse.h) */
+    {"x-amz-server-side-encryption", OBJECT_WRITES, judge_sse_put},
     {"x-amz-server-side-encryption", OBJECT_READS | PART_UPLOADS, judge_sse_elsewhere},
     {"x-amz-server-side-encryption-aws-kms-key-id", OBJECT_WRITES, NULL},
     {"x-amz-server-side-encryption-context", OBJECT_WRITES, NULL},
     {"x-amz-server-side-encryption-bucket-key-enabled", OBJECT_WRITES, NULL},
-    {"x-amz-server-side-encryption-customer-*",
-     (OBJECT_WRITES | OBJECT_READS | PART_UPLOADS | OP(GW_OP_COMPLETE_MULTIPART_UPLOAD)) &
-         ~(OP(GW_OP_PUT_OBJECT) | OP(GW_OP_COPY_OBJECT) | OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT)),
-     NULL},
+    {"x-amz-server-side-encryption-customer-*", OP(GW_OP_GET_OBJECT_ATTRIBUTES), NULL},
     /* storage classes */
     {"x-amz-storage-class", OBJECT_WRITES, judge_storage_class},
     /* object lock: the x-amz-object-lock-* headers of writes are gw_object_lock.c's */

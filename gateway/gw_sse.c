@@ -327,6 +327,120 @@ static int plain_size_of(gw_sse_suite_t suite, uint64_t stored, uint64_t *out)
     return 0;
 }
 
+/* An object's stored state, parsed from its attribute. */
+typedef struct {
+    gw_sse_kind_t kind;
+    gw_sse_suite_t suite;
+    uint32_t key_version;
+    const uint8_t *material;
+    size_t material_len;
+} stored_t;
+
+/* 1 with *out when rec has an attribute that parses, 0 without one, -1 for one that does not. */
+static int stored_of(const meta_object_t *rec, stored_t *out)
+{
+    meta_bytes_t v;
+    int ret = meta_attr_get(rec->attrs, META_ATTR_SSE, &v);
+    if (ret != 1)
+        return ret == 0 ? 0 : -1;
+    const uint8_t *p = (const uint8_t *)v.base;
+    if (v.len < HEAD_LEN || p[0] != FORMAT)
+        return -1;
+    out->kind = (gw_sse_kind_t)p[1];
+    out->suite = (gw_sse_suite_t)p[2];
+    out->key_version = get_be32(p + 3);
+    out->material = p + HEAD_LEN;
+    out->material_len = v.len - HEAD_LEN;
+    if (out->suite != suite_of(out->kind))
+        return -1;
+    if (out->kind == GW_SSE_C)
+        return out->material_len == SALT_LEN + CHECK_LEN ? 1 : -1;
+    if (out->kind == GW_SSE_S3 || out->kind == GW_SSE_SM4)
+        return out->material_len == GW_SSE_WRAPPED_LEN ? 1 : -1;
+    return -1;
+}
+
+gw_sse_kind_t gw_sse_kind_of(const meta_object_t *rec)
+{
+    stored_t st;
+    return stored_of(rec, &st) == 1 ? st.kind : GW_SSE_NONE;
+}
+
+/* The data key of an object (or upload) stored as st, for a request that gave req: 0, or the S3
+ * error set and -1 (a key missing, wrong, or given for an object not stored with one). */
+static int recover_key(gw_ctx_t *ctx, const stored_t *st, const gw_sse_request_t *req, uint8_t dk[32])
+{
+    const gw_sse_keys_t *keys = ctx->env->sse_keys;
+
+    if (st->kind == GW_SSE_C && req->kind != GW_SSE_C) {
+        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_NEEDS_KEY);
+        return -1;
+    }
+    if (st->kind != GW_SSE_C && req->kind == GW_SSE_C) {
+        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_NOT_APPLICABLE);
+        return -1;
+    }
+    if (st->kind == GW_SSE_C) {
+        uint8_t check[32];
+        hmac_label(req->customer_key, 32, "yc-sse-c check", st->material, SALT_LEN, check);
+        if (CRYPTO_memcmp(check, st->material + SALT_LEN, CHECK_LEN) != 0) {
+            gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL); /* S3: another key than the object's */
+            return -1;
+        }
+        hmac_label(req->customer_key, 32, "yc-sse-c data", st->material, SALT_LEN, dk);
+        return 0;
+    }
+    if (keys == NULL || st->key_version == 0 || st->key_version > keys->count ||
+        gw_sse_key_unwrap(st->suite, keys->key[st->key_version - 1], st->material, dk) != 0) {
+        /* a master key version this gateway does not hold, or a wrapped key that was changed */
+        yc_log(YC_LOG_ERROR, "request_id=%s event=sse_key_unwrap_failed key_version=%u", ctx->request_id,
+               st->key_version);
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* A fresh data key for req into dk, and what the attribute keeps of it into material. */
+static int new_key(gw_ctx_t *ctx, const gw_sse_request_t *req, uint8_t dk[32], uint8_t material[GW_SSE_WRAPPED_LEN],
+                   size_t *material_len, uint32_t *key_version)
+{
+    const gw_sse_keys_t *keys = ctx->env->sse_keys;
+
+    *key_version = 0;
+    if (req->kind == GW_SSE_C) {
+        uint8_t salt[SALT_LEN];
+        if (RAND_bytes(salt, SALT_LEN) != 1)
+            return -ENOMEM;
+        hmac_label(req->customer_key, 32, "yc-sse-c data", salt, SALT_LEN, dk);
+        memcpy(material, salt, SALT_LEN);
+        hmac_label(req->customer_key, 32, "yc-sse-c check", salt, SALT_LEN, material + SALT_LEN);
+        *material_len = SALT_LEN + CHECK_LEN;
+        return 0;
+    }
+    if (keys == NULL || keys->count == 0)
+        return -EINVAL;
+    *key_version = keys->count;
+    if (RAND_bytes(dk, 32) != 1 || gw_sse_key_wrap(suite_of(req->kind), keys->key[keys->count - 1], dk, material) != 0)
+        return -ENOMEM;
+    *material_len = GW_SSE_WRAPPED_LEN;
+    return 0;
+}
+
+/* attrs with the attribute of (kind, key version, material) set, appended to out. */
+static int put_attr(gw_sse_kind_t kind, uint32_t key_version, const uint8_t *material, size_t material_len,
+                    meta_bytes_t attrs, meta_buf_t *out)
+{
+    uint8_t v[HEAD_LEN + GW_SSE_WRAPPED_LEN];
+    v[0] = FORMAT;
+    v[1] = (uint8_t)kind;
+    v[2] = (uint8_t)suite_of(kind);
+    put_be32(v + 3, key_version);
+    memcpy(v + HEAD_LEN, material, material_len);
+    meta_bytes_t value = {(const char *)v, HEAD_LEN + material_len};
+    return meta_attr_put(attrs, META_ATTR_SSE, &value, out) == 0 ? 0 : -EINVAL;
+}
+
 /* ---------------------------------------------------------------- writing */
 
 struct gw_sse_writer {
@@ -429,18 +543,18 @@ static const uint8_t *writer_next(void *arg, uint64_t off, size_t len)
     return w->cbuf;
 }
 
-int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t inner, uint64_t plain_size, size_t unit,
-                      gw_observe_fn observe, void *observe_arg, gw_sse_writer_t **out)
+/* A writer of part number under data key dk (the writer keeps no copy of dk). */
+static int writer_make(gw_sse_kind_t kind, const uint8_t dk[32], uint32_t number, gw_source_t inner,
+                       uint64_t plain_size, size_t unit, gw_observe_fn observe, void *observe_arg,
+                       gw_sse_writer_t **out)
 {
-    const gw_sse_keys_t *keys = ctx->env->sse_keys;
     gw_sse_writer_t *w = calloc(1, sizeof(*w));
-    uint8_t dk[32];
     int ret = -ENOMEM;
 
     if (w == NULL)
         return -ENOMEM;
-    w->kind = req->kind;
-    w->suite = suite_of(req->kind);
+    w->kind = kind;
+    w->suite = suite_of(kind);
     w->tag = gw_sse_tag_len(w->suite);
     w->inner = inner;
     w->plain_size = plain_size;
@@ -448,37 +562,90 @@ int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t in
     w->observe = observe;
     w->observe_arg = observe_arg;
     if ((w->md5 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) != 1 ||
-        (w->pblock = malloc(GW_SSE_BLOCK)) == NULL)
-        goto fail;
-    if (req->kind == GW_SSE_C) {
-        uint8_t salt[SALT_LEN];
-        if (RAND_bytes(salt, SALT_LEN) != 1)
-            goto fail;
-        hmac_label(req->customer_key, 32, "yc-sse-c data", salt, SALT_LEN, dk);
-        memcpy(w->material, salt, SALT_LEN);
-        hmac_label(req->customer_key, 32, "yc-sse-c check", salt, SALT_LEN, w->material + SALT_LEN);
-        w->material_len = SALT_LEN + CHECK_LEN;
-    } else {
-        if (keys == NULL || keys->count == 0) {
-            ret = -EINVAL;
-            goto fail;
-        }
-        w->key_version = keys->count;
-        if (RAND_bytes(dk, 32) != 1 ||
-            gw_sse_key_wrap(w->suite, keys->key[keys->count - 1], dk, w->material) != 0)
-            goto fail;
-        w->material_len = GW_SSE_WRAPPED_LEN;
+        (w->pblock = malloc(GW_SSE_BLOCK)) == NULL || (ret = part_key(w->suite, dk, number, plain_size, &w->bk)) != 0) {
+        gw_sse_writer_free(w);
+        return ret;
     }
-    if ((ret = part_key(w->suite, dk, 1, plain_size, &w->bk)) != 0)
-        goto fail;
-    OPENSSL_cleanse(dk, sizeof(dk));
     *out = w;
     return 0;
+}
 
-fail:
+int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t inner, uint64_t plain_size, size_t unit,
+                      gw_observe_fn observe, void *observe_arg, gw_sse_writer_t **out)
+{
+    uint8_t dk[32], material[GW_SSE_WRAPPED_LEN];
+    size_t material_len = 0;
+    uint32_t key_version;
+    int ret;
+
+    if ((ret = new_key(ctx, req, dk, material, &material_len, &key_version)) == 0 &&
+        (ret = writer_make(req->kind, dk, 1, inner, plain_size, unit, observe, observe_arg, out)) == 0) {
+        memcpy((*out)->material, material, material_len);
+        (*out)->material_len = material_len;
+        (*out)->key_version = key_version;
+    }
     OPENSSL_cleanse(dk, sizeof(dk));
-    gw_sse_writer_free(w);
     return ret;
+}
+
+int gw_sse_upload_attrs(gw_ctx_t *ctx, const gw_sse_request_t *req, meta_bytes_t attrs, meta_buf_t *out)
+{
+    uint8_t dk[32], material[GW_SSE_WRAPPED_LEN];
+    size_t material_len = 0;
+    uint32_t key_version;
+    int ret = new_key(ctx, req, dk, material, &material_len, &key_version);
+
+    /* the upload keeps the wrapped key: each part's keys are derived from it and the part's number */
+    OPENSSL_cleanse(dk, sizeof(dk));
+    return ret != 0 ? ret : put_attr(req->kind, key_version, material, material_len, attrs, out);
+}
+
+int gw_sse_part_writer_new(gw_ctx_t *ctx, meta_bytes_t upload_attrs, uint32_t number, const gw_sse_request_t *req,
+                           gw_source_t inner, uint64_t plain_size, size_t unit, gw_observe_fn observe,
+                           void *observe_arg, gw_sse_writer_t **out)
+{
+    meta_object_t holder = {.attrs = upload_attrs};
+    uint8_t dk[32];
+    stored_t st;
+    int ret = stored_of(&holder, &st);
+
+    *out = NULL;
+    if (ret < 0) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    if (ret == 0) {
+        if (req->kind == GW_SSE_C) {
+            gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_NOT_APPLICABLE);
+            return -1;
+        }
+        return 0;
+    }
+    if (recover_key(ctx, &st, req, dk) != 0)
+        return -1;
+    ret = writer_make(st.kind, dk, number, inner, plain_size, unit, observe, observe_arg, out);
+    OPENSSL_cleanse(dk, sizeof(dk));
+    if (ret != 0) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t gw_sse_part_stored_size(meta_bytes_t attrs, uint64_t plain_size)
+{
+    meta_object_t holder = {.attrs = attrs};
+    stored_t st;
+    return stored_of(&holder, &st) == 1 ? gw_sse_stored_size(st.suite, plain_size) : plain_size;
+}
+
+uint64_t gw_sse_part_plain_size(const meta_object_t *rec, uint64_t stored_size)
+{
+    stored_t st;
+    uint64_t plain;
+    if (stored_of(rec, &st) != 1 || plain_size_of(st.suite, stored_size, &plain) != 0)
+        return stored_size;
+    return plain;
 }
 
 gw_source_t gw_sse_writer_source(gw_sse_writer_t *w)
@@ -501,14 +668,7 @@ void gw_sse_writer_digests(gw_sse_writer_t *w, const uint8_t stored_md5[16], uin
 
 int gw_sse_writer_attrs(const gw_sse_writer_t *w, meta_bytes_t attrs, meta_buf_t *out)
 {
-    uint8_t v[HEAD_LEN + GW_SSE_WRAPPED_LEN];
-    v[0] = FORMAT;
-    v[1] = (uint8_t)w->kind;
-    v[2] = (uint8_t)w->suite;
-    put_be32(v + 3, w->key_version);
-    memcpy(v + HEAD_LEN, w->material, w->material_len);
-    meta_bytes_t value = {(const char *)v, HEAD_LEN + w->material_len};
-    return meta_attr_put(attrs, META_ATTR_SSE, &value, out) == 0 ? 0 : -EINVAL;
+    return put_attr(w->kind, w->key_version, w->material, w->material_len, attrs, out);
 }
 
 void gw_sse_writer_free(gw_sse_writer_t *w)
@@ -525,45 +685,6 @@ void gw_sse_writer_free(gw_sse_writer_t *w)
 
 /* ---------------------------------------------------------------- reading */
 
-/* An object's stored state, parsed from its attribute. */
-typedef struct {
-    gw_sse_kind_t kind;
-    gw_sse_suite_t suite;
-    uint32_t key_version;
-    const uint8_t *material;
-    size_t material_len;
-} stored_t;
-
-/* 1 with *out when rec has an attribute that parses, 0 without one, -1 for one that does not. */
-static int stored_of(const meta_object_t *rec, stored_t *out)
-{
-    meta_bytes_t v;
-    int ret = meta_attr_get(rec->attrs, META_ATTR_SSE, &v);
-    if (ret != 1)
-        return ret == 0 ? 0 : -1;
-    const uint8_t *p = (const uint8_t *)v.base;
-    if (v.len < HEAD_LEN || p[0] != FORMAT)
-        return -1;
-    out->kind = (gw_sse_kind_t)p[1];
-    out->suite = (gw_sse_suite_t)p[2];
-    out->key_version = get_be32(p + 3);
-    out->material = p + HEAD_LEN;
-    out->material_len = v.len - HEAD_LEN;
-    if (out->suite != suite_of(out->kind))
-        return -1;
-    if (out->kind == GW_SSE_C)
-        return out->material_len == SALT_LEN + CHECK_LEN ? 1 : -1;
-    if (out->kind == GW_SSE_S3 || out->kind == GW_SSE_SM4)
-        return out->material_len == GW_SSE_WRAPPED_LEN ? 1 : -1;
-    return -1;
-}
-
-gw_sse_kind_t gw_sse_kind_of(const meta_object_t *rec)
-{
-    stored_t st;
-    return stored_of(rec, &st) == 1 ? st.kind : GW_SSE_NONE;
-}
-
 struct gw_sse_reader {
     gw_sse_suite_t suite;
     size_t tag;
@@ -579,7 +700,6 @@ struct gw_sse_reader {
 
 int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_request_t *req, gw_sse_reader_t **out)
 {
-    const gw_sse_keys_t *keys = ctx->env->sse_keys;
     gw_sse_reader_t *r;
     stored_t st;
     int ret = stored_of(rec, &st);
@@ -596,14 +716,6 @@ int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_req
         }
         return 0;
     }
-    if (st.kind == GW_SSE_C && req->kind != GW_SSE_C) {
-        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_NEEDS_KEY);
-        return -1;
-    }
-    if (st.kind != GW_SSE_C && req->kind == GW_SSE_C) {
-        gw_set_error(ctx, S3_ERR_INVALID_REQUEST, MSG_NOT_APPLICABLE);
-        return -1;
-    }
     if ((r = calloc(1, sizeof(*r))) == NULL || (r->cblock = malloc(GW_SSE_BLOCK + GW_SSE_TAG_MAX)) == NULL ||
         (r->pblock = malloc(GW_SSE_BLOCK)) == NULL) {
         gw_sse_reader_free(r);
@@ -613,22 +725,8 @@ int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_req
     r->suite = st.suite;
     r->tag = gw_sse_tag_len(st.suite);
     r->cached_block = UINT64_MAX;
-    if (st.kind == GW_SSE_C) {
-        uint8_t check[32];
-        hmac_label(req->customer_key, 32, "yc-sse-c check", st.material, SALT_LEN, check);
-        if (CRYPTO_memcmp(check, st.material + SALT_LEN, CHECK_LEN) != 0) {
-            gw_sse_reader_free(r);
-            gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL); /* S3: another key than the object's */
-            return -1;
-        }
-        hmac_label(req->customer_key, 32, "yc-sse-c data", st.material, SALT_LEN, r->data_key);
-    } else if (keys == NULL || st.key_version == 0 || st.key_version > keys->count ||
-               gw_sse_key_unwrap(st.suite, keys->key[st.key_version - 1], st.material, r->data_key) != 0) {
-        /* a master key version this gateway does not hold, or a wrapped key that was changed */
-        yc_log(YC_LOG_ERROR, "request_id=%s event=sse_key_unwrap_failed key_version=%u", ctx->request_id,
-               st.key_version);
+    if (recover_key(ctx, &st, req, r->data_key) != 0) {
         gw_sse_reader_free(r);
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
         return -1;
     }
     *out = r;
@@ -705,9 +803,10 @@ void gw_sse_reader_free(gw_sse_reader_t *r)
     free(r);
 }
 
-void gw_sse_headers(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_request_t *req)
+void gw_sse_headers(gw_ctx_t *ctx, meta_bytes_t attrs, const gw_sse_request_t *req)
 {
-    switch (gw_sse_kind_of(rec)) {
+    meta_object_t holder = {.attrs = attrs};
+    switch (gw_sse_kind_of(&holder)) {
     case GW_SSE_S3:
         gw_add_header_str(ctx, "x-amz-server-side-encryption", "AES256");
         break;

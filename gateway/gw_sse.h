@@ -66,6 +66,29 @@ void gw_sse_writer_digests(gw_sse_writer_t *w, const uint8_t stored_md5[16], uin
 int gw_sse_writer_attrs(const gw_sse_writer_t *w, meta_bytes_t attrs, meta_buf_t *out);
 void gw_sse_writer_free(gw_sse_writer_t *w);
 
+/* ---------------------------------------------------------------- multipart uploads */
+
+/* CreateMultipartUpload: attrs with the upload's META_ATTR_SSE for req (a fresh data key, wrapped;
+ * or an SSE-C salt and check) appended to out (empty on entry). The object gets it at Complete. */
+int gw_sse_upload_attrs(gw_ctx_t *ctx, const gw_sse_request_t *req, meta_bytes_t attrs, meta_buf_t *out);
+/* UploadPart, UploadPartCopy: the encrypting pass of part number of an upload whose attribute
+ * set is upload_attrs (req: the SSE-C headers given). 0 with *out NULL for an upload that is not
+ * encrypted; else the S3 error set and -1 (a missing or wrong SSE-C key). */
+int gw_sse_part_writer_new(gw_ctx_t *ctx, meta_bytes_t upload_attrs, uint32_t number, const gw_sse_request_t *req,
+                           gw_source_t inner, uint64_t plain_size, size_t unit, gw_observe_fn observe,
+                           void *observe_arg, gw_sse_writer_t **out);
+/* The upload part an UploadPartCopy writes (gw_copy_data): the upload's attribute set, the part's
+ * number and the SSE-C key the request gave for it. */
+typedef struct gw_sse_part {
+    meta_bytes_t upload_attrs;
+    uint32_t number;
+    const gw_sse_request_t *req;
+} gw_sse_part_t;
+/* The bytes stored for a part of plain_size bytes of an upload with attribute set attrs. */
+uint64_t gw_sse_part_stored_size(meta_bytes_t attrs, uint64_t plain_size);
+/* The plaintext size of a part of rec stored as stored_size bytes (itself when not encrypted). */
+uint64_t gw_sse_part_plain_size(const meta_object_t *rec, uint64_t stored_size);
+
 /* ---------------------------------------------------------------- reading */
 
 typedef struct gw_sse_reader gw_sse_reader_t;
@@ -78,8 +101,9 @@ int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_req
 int gw_sse_read(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, size_t len, void *buf);
 void gw_sse_reader_free(gw_sse_reader_t *r);
 
-/* The response headers that tell how rec is encrypted (PUT, GET, HEAD, copy answers). */
-void gw_sse_headers(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_request_t *req);
+/* The response headers that tell how an object (or upload) with attribute set attrs is encrypted
+ * (PUT, GET, HEAD, copy and multipart answers); req: the request's SSE-C key MD5 to echo. */
+void gw_sse_headers(gw_ctx_t *ctx, meta_bytes_t attrs, const gw_sse_request_t *req);
 /* The kind rec is stored with (NONE for plaintext or an attribute that does not parse). */
 gw_sse_kind_t gw_sse_kind_of(const meta_object_t *rec);
 

@@ -211,10 +211,53 @@ def test_copy_decrypts_the_source_and_encrypts_the_copy_as_asked(sse_bucket):
     assert s3.head_object(Bucket=bucket, Key="d4")["ServerSideEncryption"] == "SM4"
 
 
-def test_multipart_encryption_is_refused_until_built(sse_bucket):
+@pytest.mark.parametrize("kind", ["AES256", "SM4", "SSE-C"])
+def test_multipart_parts_are_encrypted_and_read_back_across_parts(sse_bucket, kind):
     s3, bucket = sse_bucket
-    assert error_of(lambda: s3.create_multipart_upload(Bucket=bucket, Key="m", ServerSideEncryption="AES256")) == (
-        501, "NotImplemented")
+    create = {"ServerSideEncryption": kind} if kind != "SSE-C" else ssec()
+    read = ssec() if kind == "SSE-C" else {}
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", **create)
+    if kind != "SSE-C":
+        assert up["ServerSideEncryption"] == kind
+    uid = up["UploadId"]
+    p1, p2 = os.urandom(5 * 1024 * KiB), os.urandom(100 * KiB + 3)
+    if kind == "SSE-C":  # each part needs the upload's key
+        assert error_of(lambda: s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=b"x")) == (
+            400, "InvalidRequest")
+        assert error_of(lambda: s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=b"x",
+                                               **ssec(KEY_B)))[0] == 403
+    e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=p1, **read)["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=2, Body=p2, **read)["ETag"]
+    parts = s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)["Parts"]
+    assert [p["Size"] for p in parts] == [len(p1), len(p2)]  # the plaintext's sizes
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    if kind != "SSE-C":
+        assert done["ServerSideEncryption"] == kind
+    body = p1 + p2
+    got = s3.get_object(Bucket=bucket, Key="mp", **read)
+    assert got["ContentLength"] == len(body) and got["Body"].read() == body
+    edge = len(p1)
+    r = s3.get_object(Bucket=bucket, Key="mp", Range="bytes=%d-%d" % (edge - 70000, edge + 70000), **read)
+    assert r["Body"].read() == body[edge - 70000:edge + 70001]
+    part2 = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2, **read)
+    assert part2["Body"].read() == p2
+    if kind == "SSE-C":
+        assert error_of(lambda: s3.get_object(Bucket=bucket, Key="mp")) == (400, "InvalidRequest")
+
+
+def test_upload_part_copy_decrypts_its_source_into_an_encrypted_upload(sse_bucket):
+    s3, bucket = sse_bucket
+    src = os.urandom(300 * KiB)
+    s3.put_object(Bucket=bucket, Key="src", Body=src, **ssec(KEY_B))
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="pc", ServerSideEncryption="SM4")["UploadId"]
+    copied = s3.upload_part_copy(Bucket=bucket, Key="pc", UploadId=uid, PartNumber=1,
+                                 CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange="bytes=1000-200999",
+                                 **ssec(KEY_B, prefix="CopySourceSSECustomer"))
+    s3.complete_multipart_upload(Bucket=bucket, Key="pc", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}]})
+    got = s3.get_object(Bucket=bucket, Key="pc")
+    assert got["ServerSideEncryption"] == "SM4" and got["Body"].read() == src[1000:201000]
 
 
 def drive_files(data_dir):
