@@ -7,6 +7,7 @@
  * one tag), so part references need nothing new.
  */
 #include "gateway/gw_sse.h"
+#include "gateway/gw_authz.h"
 #include "common/bytes.h"
 #include "common/log.h"
 #include <errno.h>
@@ -237,6 +238,23 @@ int gw_sse_parse_customer(gw_ctx_t *ctx, const char *prefix, gw_sse_request_t *o
     return 0;
 }
 
+/* A write that names no encryption gets its bucket's default (PutBucketEncryption). */
+static int apply_bucket_default(gw_ctx_t *ctx, gw_sse_request_t *out)
+{
+    const gw_bucket_access_t *access;
+    int ret = gw_authz_access(ctx, ctx->bucket, ctx->bucket_incarnation, &access);
+
+    if (ret != 0) { /* never store in plaintext what the bucket may require encrypted */
+        gw_set_store_error(ctx, ret);
+        return -1;
+    }
+    if (access->sse.alg == S3_SSE_AES256)
+        out->kind = GW_SSE_S3;
+    else if (access->sse.alg == S3_SSE_SM4)
+        out->kind = GW_SSE_SM4;
+    return 0;
+}
+
 int gw_sse_parse_write(gw_ctx_t *ctx, gw_sse_request_t *out)
 {
     h2o_iovec_t sse = gw_header(ctx, "x-amz-server-side-encryption");
@@ -269,6 +287,8 @@ int gw_sse_parse_write(gw_ctx_t *ctx, gw_sse_request_t *out)
                           "server-side-encryption", sse);
         out->kind = kind;
     }
+    if (out->kind == GW_SSE_NONE)
+        return apply_bucket_default(ctx, out);
     return 0;
 }
 

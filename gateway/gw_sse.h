@@ -42,8 +42,9 @@ typedef struct gw_sse_keys gw_sse_keys_t;
 int gw_sse_keys_load(const gw_config_t *cfg, gw_sse_keys_t **out, char *err, size_t errlen);
 void gw_sse_keys_free(gw_sse_keys_t *k);
 
-/* The encryption a write asks for (PutObject): x-amz-server-side-encryption or the SSE-C
- * headers. 0 (kind NONE when none), or the S3 error set and -1. */
+/* The encryption a write asks for (PutObject, CopyObject, CreateMultipartUpload):
+ * x-amz-server-side-encryption (or OBS's spelling) or the SSE-C headers, else the bucket's default
+ * encryption. 0 (kind NONE when none), or the S3 error set and -1. */
 int gw_sse_parse_write(gw_ctx_t *ctx, gw_sse_request_t *out);
 /* The SSE-C headers of a read (GetObject, HeadObject); prefix "x-amz-" or, for a copy's source,
  * "x-amz-copy-source-". 0 (kind NONE or C), or the S3 error set and -1. */

@@ -3,6 +3,7 @@ on PUT, GET, ranged GET, HEAD and copy; the S3 errors of missing, wrong and malf
 drives' files never hold the plaintext; a changed byte that passes the shards' own checksums is
 an error on GET, never wrong bytes, while the blocks it does not touch still read."""
 import base64
+import json
 import ctypes
 import glob
 import hashlib
@@ -329,3 +330,71 @@ def test_changed_byte_that_passes_bitrot_checks_is_an_error_never_wrong_bytes(ss
     # a block the change did not touch still opens: only the blocks a range needs are read
     r = s3.get_object(Bucket=bucket, Key="t", Range="bytes=140000-150000")
     assert r["Body"].read() == body[140000:150001]
+
+
+def encryption_rule(algorithm, key_id=None):
+    apply = {"SSEAlgorithm": algorithm}
+    if key_id is not None:
+        apply["KMSMasterKeyID"] = key_id
+    return {"Rules": [{"ApplyServerSideEncryptionByDefault": apply}]}
+
+
+def test_bucket_default_encryption_applies_to_writes_without_headers(sse_bucket):
+    s3, bucket = sse_bucket
+    assert error_of(lambda: s3.get_bucket_encryption(Bucket=bucket)) == (
+        404, "ServerSideEncryptionConfigurationNotFoundError")
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=encryption_rule("SM4"))
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "SM4"}
+    body = pattern("YUNCANG-DEFAULT", 150 * KiB)
+    assert s3.put_object(Bucket=bucket, Key="d", Body=body)["ServerSideEncryption"] == "SM4"
+    got = s3.get_object(Bucket=bucket, Key="d")
+    assert got["ServerSideEncryption"] == "SM4" and got["Body"].read() == body
+    # a header still wins over the default
+    assert s3.put_object(Bucket=bucket, Key="h", Body=b"x", ServerSideEncryption="AES256")[
+        "ServerSideEncryption"] == "AES256"
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=encryption_rule("AES256"))
+    s3.put_object(Bucket=bucket, Key="plain-src", Body=body, ServerSideEncryption="SM4")
+    assert s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "plain-src"})[
+        "ServerSideEncryption"] == "AES256"
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m")
+    assert up["ServerSideEncryption"] == "AES256"
+    e = s3.upload_part(Bucket=bucket, Key="m", UploadId=up["UploadId"], PartNumber=1, Body=body)["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+    m = s3.get_object(Bucket=bucket, Key="m")
+    assert m["ServerSideEncryption"] == "AES256" and m["Body"].read() == body
+    s3.delete_bucket_encryption(Bucket=bucket)
+    assert error_of(lambda: s3.get_bucket_encryption(Bucket=bucket))[0] == 404
+    assert "ServerSideEncryption" not in s3.put_object(Bucket=bucket, Key="p", Body=b"x")
+
+
+def test_bucket_encryption_documents_get_the_s3_errors(sse_bucket):
+    s3, bucket = sse_bucket
+    bad = [
+        (encryption_rule("AES128"), (400, "MalformedXML")),
+        (encryption_rule("AES256", key_id="my-key"), (400, "InvalidArgument")),
+        ({"Rules": []}, (400, "MalformedXML")),
+        (encryption_rule("aws:kms", key_id="my-key"), (501, "NotImplemented")),
+    ]
+    for doc, want in bad:
+        assert error_of(lambda: s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=doc)) == \
+            want, doc
+    assert error_of(lambda: s3.get_bucket_encryption(Bucket=bucket))[0] == 404
+
+
+def test_bucket_policy_can_require_encryption(sse_bucket):
+    s3, bucket = sse_bucket
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "RequireSM4", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::%s/*" % bucket,
+        "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "SM4"}}}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    try:
+        assert error_of(lambda: s3.put_object(Bucket=bucket, Key="no", Body=b"x")) == (403, "AccessDenied")
+        assert error_of(lambda: s3.put_object(Bucket=bucket, Key="no", Body=b"x",
+                                              ServerSideEncryption="AES256")) == (403, "AccessDenied")
+        assert s3.put_object(Bucket=bucket, Key="yes", Body=b"x", ServerSideEncryption="SM4")[
+            "ServerSideEncryption"] == "SM4"
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
