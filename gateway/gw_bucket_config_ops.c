@@ -466,8 +466,8 @@ static void put_encryption(gw_ctx_t *ctx)
         set_detail(ctx, ret, &why);
         return;
     }
-    if (c.alg != S3_SSE_AES256 && c.alg != S3_SSE_SM4) {
-        /* the key service is not built: no bucket may promise KMS-encrypted objects */
+    if (c.alg == S3_SSE_KMS_DSSE) {
+        /* dual-layer encryption is not built: no bucket may promise it */
         gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "The encryption method specified is not implemented");
         return;
     }

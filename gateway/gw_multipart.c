@@ -83,7 +83,8 @@ static void create_work(gw_ctx_t *ctx)
     /* an encrypted upload keeps its data key (wrapped) or SSE-C check; the object gets it at Complete */
     if (sse.kind != GW_SSE_NONE) {
         if (gw_sse_upload_attrs(ctx, &sse, attrs.attrs, &sse_attrs) != 0) {
-            gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+            if (ctx->error == S3_OK) /* else the key service's answer (an unknown key id) */
+                gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
             meta_buf_dispose(&lock_attrs);
             meta_buf_dispose(&kv);
             return;

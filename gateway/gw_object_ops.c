@@ -166,7 +166,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         size_t unit = size <= ctx->cluster->inline_max ? (size_t)size : ctx->cluster->stripe_size;
         if (size == GW_SIZE_UNKNOWN || gw_sse_writer_new(ctx, &n->sse, src, size, unit, observe, &ob, &sw) != 0) {
             EVP_MD_CTX_free(ob.sha256);
-            gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+            if (ctx->error == S3_OK) /* else the key service's answer (an unknown key id) */
+                gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
             return -1;
         }
         src = gw_sse_writer_source(sw);

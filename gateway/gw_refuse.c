@@ -70,10 +70,10 @@ static verdict_t judge_sse(h2o_iovec_t v)
     return (verdict_t){S3_ERR_INVALID_ARGUMENT, MSG_SSE_UNKNOWN};
 }
 
-/* PutObject encrypts with AES256 and SM4 (gw_sse.h) */
+/* object writes encrypt with AES256, SM4 and aws:kms (gw_sse.h) */
 static verdict_t judge_sse_put(h2o_iovec_t v)
 {
-    if (value_is(v, "AES256") || value_is(v, "SM4"))
+    if (value_is(v, "AES256") || value_is(v, "SM4") || value_is(v, "aws:kms"))
         return ACCEPT;
     return judge_sse(v);
 }
@@ -108,7 +108,6 @@ static const rule_t rules[] = {
      * (object writes, reads and parts: gw_sse.h) */
     {"x-amz-server-side-encryption", OBJECT_WRITES, judge_sse_put},
     {"x-amz-server-side-encryption", OBJECT_READS | PART_UPLOADS, judge_sse_elsewhere},
-    {"x-amz-server-side-encryption-aws-kms-key-id", OBJECT_WRITES, NULL},
     {"x-amz-server-side-encryption-context", OBJECT_WRITES, NULL},
     {"x-amz-server-side-encryption-bucket-key-enabled", OBJECT_WRITES, NULL},
     {"x-amz-server-side-encryption-customer-*", OP(GW_OP_GET_OBJECT_ATTRIBUTES), NULL},

@@ -8,6 +8,7 @@
  */
 #include "gateway/gw_sse.h"
 #include "gateway/gw_authz.h"
+#include "gateway/gw_kms.h"
 #include "common/bytes.h"
 #include "common/log.h"
 #include <errno.h>
@@ -26,6 +27,9 @@
 #define SALT_LEN     16
 #define CHECK_LEN    32
 #define HEAD_LEN     7 /* format, kind, suite, key version */
+/* SSE-KMS material: the wrapped key, the KMS key's version, its id's length and the id */
+#define KMS_FIXED    (GW_SSE_WRAPPED_LEN + 4 + 1)
+#define MATERIAL_MAX (KMS_FIXED + GW_KMS_KEY_ID_MAX)
 
 struct gw_sse_keys {
     uint32_t count; /* versions 1..count; count is current */
@@ -248,10 +252,16 @@ static int apply_bucket_default(gw_ctx_t *ctx, gw_sse_request_t *out)
         gw_set_store_error(ctx, ret);
         return -1;
     }
-    if (access->sse.alg == S3_SSE_AES256)
+    if (access->sse.alg == S3_SSE_AES256) {
         out->kind = GW_SSE_S3;
-    else if (access->sse.alg == S3_SSE_SM4)
+    } else if (access->sse.alg == S3_SSE_SM4) {
         out->kind = GW_SSE_SM4;
+    } else if (access->sse.alg == S3_SSE_KMS) {
+        out->kind = GW_SSE_KMS;
+        out->kms_key_id = access->sse.kms_key_id.base != NULL
+                              ? h2o_strdup(&ctx->req->pool, access->sse.kms_key_id.base, access->sse.kms_key_id.len)
+                              : h2o_iovec_init(H2O_STRLIT(GW_KMS_DEFAULT_KEY));
+    }
     return 0;
 }
 
@@ -279,13 +289,27 @@ int gw_sse_parse_write(gw_ctx_t *ctx, gw_sse_request_t *out)
         out->kind = GW_SSE_SM4;
     }
     if (sse.base != NULL) {
-        gw_sse_kind_t kind = h2o_memis(sse.base, sse.len, H2O_STRLIT("AES256")) ? GW_SSE_S3
-                             : h2o_memis(sse.base, sse.len, H2O_STRLIT("SM4")) ? GW_SSE_SM4
-                                                                                : GW_SSE_NONE;
+        gw_sse_kind_t kind = h2o_memis(sse.base, sse.len, H2O_STRLIT("AES256"))    ? GW_SSE_S3
+                             : h2o_memis(sse.base, sse.len, H2O_STRLIT("SM4"))     ? GW_SSE_SM4
+                             : h2o_memis(sse.base, sse.len, H2O_STRLIT("aws:kms")) ? GW_SSE_KMS
+                                                                                   : GW_SSE_NONE;
         if (kind == GW_SSE_NONE || (out->kind != GW_SSE_NONE && out->kind != kind))
             return refuse(ctx, S3_ERR_INVALID_ARGUMENT, "The encryption method specified is not supported", "x-amz-",
                           "server-side-encryption", sse);
         out->kind = kind;
+    }
+    h2o_iovec_t key_id = gw_header(ctx, "x-amz-server-side-encryption-aws-kms-key-id");
+    if (key_id.base != NULL && out->kind != GW_SSE_KMS)
+        return refuse(ctx, S3_ERR_INVALID_ARGUMENT,
+                      "Server Side Encryption with AWS KMS managed key requires HTTP header "
+                      "x-amz-server-side-encryption : aws:kms",
+                      NULL, NULL, h2o_iovec_init(NULL, 0));
+    if (out->kind == GW_SSE_KMS) {
+        out->kms_key_id = key_id.base != NULL ? key_id : h2o_iovec_init(H2O_STRLIT(GW_KMS_DEFAULT_KEY));
+        if (!gw_kms_valid_id(out->kms_key_id)) {
+            gw_set_error(ctx, S3_ERR_KMS_NOT_FOUND, NULL);
+            return -1;
+        }
     }
     if (out->kind == GW_SSE_NONE)
         return apply_bucket_default(ctx, out);
@@ -377,6 +401,10 @@ static int stored_of(const meta_object_t *rec, stored_t *out)
         return out->material_len == SALT_LEN + CHECK_LEN ? 1 : -1;
     if (out->kind == GW_SSE_S3 || out->kind == GW_SSE_SM4)
         return out->material_len == GW_SSE_WRAPPED_LEN ? 1 : -1;
+    if (out->kind == GW_SSE_KMS)
+        return out->material_len > KMS_FIXED && out->material_len == KMS_FIXED + (size_t)out->material[KMS_FIXED - 1]
+                   ? 1
+                   : -1;
     return -1;
 }
 
@@ -410,8 +438,20 @@ static int recover_key(gw_ctx_t *ctx, const stored_t *st, const gw_sse_request_t
         hmac_label(req->customer_key, 32, "yc-sse-c data", st->material, SALT_LEN, dk);
         return 0;
     }
-    if (keys == NULL || st->key_version == 0 || st->key_version > keys->count ||
-        gw_sse_key_unwrap(st->suite, keys->key[st->key_version - 1], st->material, dk) != 0) {
+    uint8_t kek[32];
+    int bad = keys == NULL || st->key_version == 0 || st->key_version > keys->count;
+    if (!bad && st->kind == GW_SSE_KMS) {
+        /* the named key's version it was wrapped with: derivable for as long as the master key is */
+        const uint8_t *m = st->material;
+        uint32_t kms_version = get_be32(m + GW_SSE_WRAPPED_LEN);
+        h2o_iovec_t id = h2o_iovec_init((const char *)m + KMS_FIXED, m[KMS_FIXED - 1]);
+        gw_kms_derive(keys->key[st->key_version - 1], id, kms_version, kek);
+    } else if (!bad) {
+        memcpy(kek, keys->key[st->key_version - 1], 32);
+    }
+    bad = bad || gw_sse_key_unwrap(st->suite, kek, st->material, dk) != 0;
+    OPENSSL_cleanse(kek, sizeof(kek));
+    if (bad) {
         /* a master key version this gateway does not hold, or a wrapped key that was changed */
         yc_log(YC_LOG_ERROR, "request_id=%s event=sse_key_unwrap_failed key_version=%u", ctx->request_id,
                st->key_version);
@@ -422,7 +462,7 @@ static int recover_key(gw_ctx_t *ctx, const stored_t *st, const gw_sse_request_t
 }
 
 /* A fresh data key for req into dk, and what the attribute keeps of it into material. */
-static int new_key(gw_ctx_t *ctx, const gw_sse_request_t *req, uint8_t dk[32], uint8_t material[GW_SSE_WRAPPED_LEN],
+static int new_key(gw_ctx_t *ctx, const gw_sse_request_t *req, uint8_t dk[32], uint8_t material[MATERIAL_MAX],
                    size_t *material_len, uint32_t *key_version)
 {
     const gw_sse_keys_t *keys = ctx->env->sse_keys;
@@ -441,17 +481,35 @@ static int new_key(gw_ctx_t *ctx, const gw_sse_request_t *req, uint8_t dk[32], u
     if (keys == NULL || keys->count == 0)
         return -EINVAL;
     *key_version = keys->count;
-    if (RAND_bytes(dk, 32) != 1 || gw_sse_key_wrap(suite_of(req->kind), keys->key[keys->count - 1], dk, material) != 0)
-        return -ENOMEM;
+    uint8_t kek[32];
+    memcpy(kek, keys->key[keys->count - 1], 32);
     *material_len = GW_SSE_WRAPPED_LEN;
-    return 0;
+    if (req->kind == GW_SSE_KMS) {
+        uint32_t kms_version;
+        int ret = gw_kms_current(ctx->cluster, req->kms_key_id, &kms_version);
+        if (ret != 0) {
+            if (ret == GW_ENOENT)
+                gw_set_error(ctx, S3_ERR_KMS_NOT_FOUND, NULL);
+            else
+                gw_set_store_error(ctx, ret);
+            return -EINVAL;
+        }
+        gw_kms_derive(keys->key[keys->count - 1], req->kms_key_id, kms_version, kek);
+        put_be32(material + GW_SSE_WRAPPED_LEN, kms_version);
+        material[KMS_FIXED - 1] = (uint8_t)req->kms_key_id.len;
+        memcpy(material + KMS_FIXED, req->kms_key_id.base, req->kms_key_id.len);
+        *material_len = KMS_FIXED + req->kms_key_id.len;
+    }
+    int ret = RAND_bytes(dk, 32) != 1 || gw_sse_key_wrap(suite_of(req->kind), kek, dk, material) != 0 ? -ENOMEM : 0;
+    OPENSSL_cleanse(kek, sizeof(kek));
+    return ret;
 }
 
 /* attrs with the attribute of (kind, key version, material) set, appended to out. */
 static int put_attr(gw_sse_kind_t kind, uint32_t key_version, const uint8_t *material, size_t material_len,
                     meta_bytes_t attrs, meta_buf_t *out)
 {
-    uint8_t v[HEAD_LEN + GW_SSE_WRAPPED_LEN];
+    uint8_t v[HEAD_LEN + MATERIAL_MAX];
     v[0] = FORMAT;
     v[1] = (uint8_t)kind;
     v[2] = (uint8_t)suite_of(kind);
@@ -468,7 +526,7 @@ struct gw_sse_writer {
     gw_sse_suite_t suite;
     size_t tag;
     uint32_t key_version;
-    uint8_t material[GW_SSE_WRAPPED_LEN];
+    uint8_t material[MATERIAL_MAX];
     size_t material_len;
     gw_sse_block_key_t *bk;
     gw_source_t inner;
@@ -593,7 +651,7 @@ static int writer_make(gw_sse_kind_t kind, const uint8_t dk[32], uint32_t number
 int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t inner, uint64_t plain_size, size_t unit,
                       gw_observe_fn observe, void *observe_arg, gw_sse_writer_t **out)
 {
-    uint8_t dk[32], material[GW_SSE_WRAPPED_LEN];
+    uint8_t dk[32], material[MATERIAL_MAX];
     size_t material_len = 0;
     uint32_t key_version;
     int ret;
@@ -610,7 +668,7 @@ int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t in
 
 int gw_sse_upload_attrs(gw_ctx_t *ctx, const gw_sse_request_t *req, meta_bytes_t attrs, meta_buf_t *out)
 {
-    uint8_t dk[32], material[GW_SSE_WRAPPED_LEN];
+    uint8_t dk[32], material[MATERIAL_MAX];
     size_t material_len = 0;
     uint32_t key_version;
     int ret = new_key(ctx, req, dk, material, &material_len, &key_version);
@@ -682,8 +740,8 @@ void gw_sse_writer_digests(gw_sse_writer_t *w, const uint8_t stored_md5[16], uin
 {
     EVP_DigestFinal_ex(w->md5, w->plain_md5, NULL);
     memcpy(plain_md5, w->plain_md5, 16);
-    /* S3: the ETag of an SSE-S3 object is the MD5 of its plaintext; an SSE-C object's is not */
-    memcpy(etag, w->kind == GW_SSE_C ? stored_md5 : w->plain_md5, 16);
+    /* S3: the ETag of an SSE-S3 object is the MD5 of its plaintext; an SSE-C or SSE-KMS object's is not */
+    memcpy(etag, w->kind == GW_SSE_C || w->kind == GW_SSE_KMS ? stored_md5 : w->plain_md5, 16);
 }
 
 int gw_sse_writer_attrs(const gw_sse_writer_t *w, meta_bytes_t attrs, meta_buf_t *out)
@@ -833,6 +891,14 @@ void gw_sse_headers(gw_ctx_t *ctx, meta_bytes_t attrs, const gw_sse_request_t *r
     case GW_SSE_SM4:
         gw_add_header_str(ctx, "x-amz-server-side-encryption", "SM4");
         break;
+    case GW_SSE_KMS: {
+        stored_t st;
+        stored_of(&holder, &st);
+        gw_add_header_str(ctx, "x-amz-server-side-encryption", "aws:kms");
+        gw_add_header(ctx, "x-amz-server-side-encryption-aws-kms-key-id", (const char *)st.material + KMS_FIXED,
+                      st.material[KMS_FIXED - 1]);
+        break;
+    }
     case GW_SSE_C:
         gw_add_header_str(ctx, "x-amz-server-side-encryption-customer-algorithm", "AES256");
         if (req != NULL && req->kind == GW_SSE_C)

@@ -2,20 +2,23 @@
  * encrypting and decrypting passes over an object's data.
  *
  * Kinds: SSE-S3 (x-amz-server-side-encryption: AES256), SM4 (x-amz-server-side-encryption: SM4,
- * or OBS's x-obs-server-side-data-encryption: SM4) and SSE-C (x-amz-server-side-encryption-
- * customer-*: the client's own AES-256 key with every request).
+ * or OBS's x-obs-server-side-data-encryption: SM4), SSE-KMS (aws:kms, with a named key of the
+ * built-in key service, gw_kms.h) and SSE-C (x-amz-server-side-encryption-customer-*: the
+ * client's own AES-256 key with every request).
  *
  * Key hierarchy. Every object gets a fresh random data key; its blocks are sealed under keys
  * derived from it (gw_sse_block.h). SSE-S3 and SM4 store the data key wrapped by the master key
- * (AES-256-GCM for SSE-S3, SM4-CTR + HMAC-SM3 for SM4), naming the master key's version, so a new
+ * (AES-256-GCM for SSE-S3, SM4-CTR + HMAC-SM3 for SM4; SSE-KMS: AES-256-GCM under the named key's
+ * current version, itself derived from the master key), naming the master key's version, so a new
  * master key version rewraps keys without touching data and old versions stay readable. SSE-C
  * stores no key at all: the data key is HMAC-SHA-256 of a random salt under the customer's key,
  * and a second HMAC of the salt (the check) tells a wrong key from a damaged object. The stored
  * state is the object's META_ATTR_SSE attribute:
  *     u8 format (1) | u8 kind | u8 suite | be32 key version | material
- * material: the wrapped data key (GW_SSE_WRAPPED_LEN bytes) for SSE-S3 and SM4; salt (16) and
- * check (32) for SSE-C. The record's size and ETag are the plaintext's (SSE-C: the ETag is the
- * MD5 of the stored bytes, as S3's is no MD5 of the plaintext); the part references hold the
+ * material: the wrapped data key (GW_SSE_WRAPPED_LEN bytes) for SSE-S3 and SM4; the same, then the
+ * KMS key's version (be32), its id's length (u8) and its id for SSE-KMS; salt (16) and check (32)
+ * for SSE-C. The record's size and ETag are the plaintext's (SSE-C and SSE-KMS: the ETag is the
+ * MD5 of the stored bytes, as S3's is no MD5 of the plaintext there); the part references hold the
  * stored sizes (gw_record_data_size).
  *
  * Master keys come from a file (sse_master_key_file: one key a line, 64 hex digits, line n is
@@ -28,13 +31,14 @@
 #include "gateway/gw_object.h"
 #include "gateway/gw_sse_block.h"
 
-typedef enum { GW_SSE_NONE = 0, GW_SSE_S3 = 1, GW_SSE_SM4 = 2, GW_SSE_C = 3 } gw_sse_kind_t;
+typedef enum { GW_SSE_NONE = 0, GW_SSE_S3 = 1, GW_SSE_SM4 = 2, GW_SSE_C = 3, GW_SSE_KMS = 4 } gw_sse_kind_t;
 
 /* What a request says about encryption (parsed, checked). */
 typedef struct {
     gw_sse_kind_t kind;
     uint8_t customer_key[32];   /* SSE-C */
     char customer_key_md5[32];  /* SSE-C: the base64 MD5 as given, NUL-terminated */
+    h2o_iovec_t kms_key_id;     /* SSE-KMS: the key's id (borrowed from the request or its bucket's default) */
 } gw_sse_request_t;
 
 /* The master keys: loaded once at start, read-only afterwards. */

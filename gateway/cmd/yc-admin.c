@@ -54,6 +54,9 @@ static void print_help(FILE *out)
             "                                  sets an inline policy (JSON from FILE, '-' for stdin)\n"
             "  policy get user|group NAME POLICY / policy remove user|group NAME POLICY\n"
             "  policy list user|group NAME     (the IAM API's XML answers)\n"
+            "  kms key add ID / kms key rotate ID / kms key list\n"
+            "                                  named keys of aws:kms encryption; a rotation makes a new version\n"
+            "                                  current (objects keep the version they were written with)\n"
             "\n"
             "options (--name VALUE or --name=VALUE, before or after the command):\n"
             "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
@@ -529,6 +532,15 @@ int main(int argc, char **argv)
     if (is(&a, 3, "user", "remove")) {
         snprintf(path, sizeof(path), "/_admin/v1/users/%s", a.words[2]);
         return call(a.endpoint, a.ak, a.sk, "DELETE", path, NULL);
+    }
+    if (a.nwords >= 3 && strcmp(a.words[0], "kms") == 0 && strcmp(a.words[1], "key") == 0) {
+        if (a.nwords == 3 && strcmp(a.words[2], "list") == 0)
+            return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/kms/keys", NULL);
+        if (a.nwords == 4 && (strcmp(a.words[2], "add") == 0 || strcmp(a.words[2], "rotate") == 0)) {
+            int add = strcmp(a.words[2], "add") == 0;
+            snprintf(path, sizeof(path), "/_admin/v1/kms/keys/%s%s", a.words[3], add ? "" : "/rotate");
+            return call(a.endpoint, a.ak, a.sk, add ? "PUT" : "POST", path, NULL);
+        }
     }
     if ((ret = iam_command(&a)) >= 0)
         return ret;

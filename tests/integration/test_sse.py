@@ -375,7 +375,7 @@ def test_bucket_encryption_documents_get_the_s3_errors(sse_bucket):
         (encryption_rule("AES128"), (400, "MalformedXML")),
         (encryption_rule("AES256", key_id="my-key"), (400, "InvalidArgument")),
         ({"Rules": []}, (400, "MalformedXML")),
-        (encryption_rule("aws:kms", key_id="my-key"), (501, "NotImplemented")),
+        (encryption_rule("aws:kms:dsse"), (501, "NotImplemented")),
     ]
     for doc, want in bad:
         assert error_of(lambda: s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=doc)) == \
@@ -398,3 +398,39 @@ def test_bucket_policy_can_require_encryption(sse_bucket):
             "ServerSideEncryption"] == "SM4"
     finally:
         s3.delete_bucket_policy(Bucket=bucket)
+
+
+def test_kms_named_keys_encrypt_rotate_and_stay_readable(sse_gateway, sse_bucket):
+    s3, bucket = sse_bucket
+    body = os.urandom(100 * KiB)
+    put = s3.put_object(Bucket=bucket, Key="default", Body=body, ServerSideEncryption="aws:kms")
+    assert put["ServerSideEncryption"] == "aws:kms" and put["SSEKMSKeyId"] == "yc/s3"
+    assert put["ETag"] != '"%s"' % hashlib.md5(body).hexdigest()  # S3: no MD5 of the plaintext
+    assert error_of(lambda: s3.put_object(Bucket=bucket, Key="x", Body=b"x", ServerSideEncryption="aws:kms",
+                                          SSEKMSKeyId="no-such-key")) == (400, "KMS.NotFoundException")
+    sse_gateway.admin("kms", "key", "add", "app-key")
+    assert sse_gateway.admin("kms", "key", "add", "app-key", check=False).returncode != 0  # exists
+    old = s3.put_object(Bucket=bucket, Key="v1", Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId="app-key")
+    assert old["SSEKMSKeyId"] == "app-key"
+    sse_gateway.admin("kms", "key", "rotate", "app-key")
+    keys = json.loads(sse_gateway.admin("kms", "key", "list").stdout)["keys"]
+    assert {"yc/s3": 1, "app-key": 2}.items() <= {k["id"]: k["version"] for k in keys}.items()
+    s3.put_object(Bucket=bucket, Key="v2", Body=body[::-1], ServerSideEncryption="aws:kms", SSEKMSKeyId="app-key")
+    # the object wrapped under version 1 still opens after the rotation; the new one uses version 2
+    for key, want in (("v1", body), ("v2", body[::-1]), ("default", body)):
+        got = s3.get_object(Bucket=bucket, Key=key, Range="bytes=70000-99999")
+        assert got["Body"].read() == want[70000:100000] and got["ServerSideEncryption"] == "aws:kms"
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=encryption_rule("aws:kms", "app-key"))
+    d = s3.put_object(Bucket=bucket, Key="by-default", Body=b"abc")
+    assert d["ServerSideEncryption"] == "aws:kms" and d["SSEKMSKeyId"] == "app-key"
+    assert s3.head_object(Bucket=bucket, Key="by-default")["SSEKMSKeyId"] == "app-key"
+    s3.delete_bucket_encryption(Bucket=bucket)
+
+
+def test_kms_key_id_without_aws_kms_is_invalid_argument(sse_gateway, sse_bucket):
+    bucket = sse_bucket[1]
+    s3 = sse_gateway.client()
+    with_headers(s3, "PutObject", {"x-amz-server-side-encryption-aws-kms-key-id": "yc/s3"})
+    assert error_of(lambda: s3.put_object(Bucket=bucket, Key="x", Body=b"x")) == (400, "InvalidArgument")
+    assert error_of(lambda: s3.put_object(Bucket=bucket, Key="x", Body=b"x", ServerSideEncryption="AES256")) == (
+        400, "InvalidArgument")
