@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEYS_PREFIX "/_admin/v1/kms/keys"
+#define KEYS_PREFIX        "/_admin/v1/kms/keys"
 #define RECORD_INCARNATION 1 /* the registry's record never changes incarnation */
 
 /* Serializes this gateway's changes of the registry (a read-modify-write of one record); two

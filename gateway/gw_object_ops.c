@@ -319,8 +319,8 @@ static void put_object_work(gw_ctx_t *ctx)
         return;
     meta_buf_t lock_attrs = {0};
     if (collect_attributes(ctx, &n) == 0 && gw_sse_parse_write(ctx, &n.sse) == 0 &&
-        gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 && gw_object_lock_new_version(ctx, 1, &n.rec, &lock_attrs) == 0 &&
-        gw_checksum_begin(ctx, &checksum) == 0) {
+        gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
+        gw_object_lock_new_version(ctx, 1, &n.rec, &lock_attrs) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
         store_new_object(ctx, &n, src, size, sha256_pending, &checksum, 0, cond.active ? &cond : NULL);
         gw_checksum_dispose(&checksum);
     }
@@ -701,7 +701,8 @@ static void copy_object_work(gw_ctx_t *ctx)
     gw_sse_request_t sse;
     if (gw_copy_size_check(ctx, r->size) != 0 || copy_source_sse(ctx, &cs) != 0 || gw_sse_parse_write(ctx, &sse) != 0)
         goto done;
-    if (!replace && sse.kind == GW_SSE_NONE && h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&
+    if (!replace && sse.kind == GW_SSE_NONE &&
+        h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&
         h2o_memis(src_key.base, src_key.len, ctx->key.base, ctx->key.len)) {
         gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
                      "This copy request is illegal because it is trying to copy an object to itself without changing "

@@ -769,9 +769,9 @@ struct gw_sse_reader {
     uint8_t data_key[32];
     gw_sse_block_key_t *bk; /* of part bk_part */
     uint32_t bk_part;
-    uint8_t *cblock;         /* a stored block */
-    uint8_t *pblock;         /* an opened block, kept for the next read */
-    uint32_t cached_part;    /* the block in pblock: part index, block index (UINT64_MAX: none) */
+    uint8_t *cblock;      /* a stored block */
+    uint8_t *pblock;      /* an opened block, kept for the next read */
+    uint32_t cached_part; /* the block in pblock: part index, block index (UINT64_MAX: none) */
     uint64_t cached_block;
     size_t cached_len;
 };

@@ -36,9 +36,9 @@ typedef enum { GW_SSE_NONE = 0, GW_SSE_S3 = 1, GW_SSE_SM4 = 2, GW_SSE_C = 3, GW_
 /* What a request says about encryption (parsed, checked). */
 typedef struct {
     gw_sse_kind_t kind;
-    uint8_t customer_key[32];   /* SSE-C */
-    char customer_key_md5[32];  /* SSE-C: the base64 MD5 as given, NUL-terminated */
-    h2o_iovec_t kms_key_id;     /* SSE-KMS: the key's id (borrowed from the request or its bucket's default) */
+    uint8_t customer_key[32];  /* SSE-C */
+    char customer_key_md5[32]; /* SSE-C: the base64 MD5 as given, NUL-terminated */
+    h2o_iovec_t kms_key_id;    /* SSE-KMS: the key's id (borrowed from the request or its bucket's default) */
 } gw_sse_request_t;
 
 /* The master keys: loaded once at start, read-only afterwards. */

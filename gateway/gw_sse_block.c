@@ -64,8 +64,8 @@ static int hmac_sm3(EVP_MAC_CTX *ctx, const uint8_t *a, size_t alen, const uint8
 {
     size_t len = 0;
     /* a NULL key restarts with the key the context was made with */
-    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(ctx, a, alen) != 1 || EVP_MAC_update(ctx, b, blen) != 1 ||
-        EVP_MAC_final(ctx, tag, &len, 32) != 1 || len != 32)
+    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(ctx, a, alen) != 1 ||
+        EVP_MAC_update(ctx, b, blen) != 1 || EVP_MAC_final(ctx, tag, &len, 32) != 1 || len != 32)
         return -ENOMEM;
     return 0;
 }

@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_SSE_BLOCK    (64 * 1024) /* plaintext bytes per block */
-#define GW_SSE_TAG_MAX  32
-#define GW_SSE_KEY_LEN  32 /* bytes of a data key */
+#define GW_SSE_BLOCK   (64 * 1024) /* plaintext bytes per block */
+#define GW_SSE_TAG_MAX 32
+#define GW_SSE_KEY_LEN 32 /* bytes of a data key */
 
 typedef enum { GW_SSE_AES_GCM = 1, GW_SSE_SM4_HMAC = 2 } gw_sse_suite_t;
 
