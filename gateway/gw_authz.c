@@ -340,6 +340,10 @@ static void request_values(gw_ctx_t *ctx, s3_policy_action_t action, values_t *v
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_COPY_SOURCE, "x-amz-copy-source");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_METADATA_DIRECTIVE, "x-amz-metadata-directive");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION, "x-amz-server-side-encryption");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID,
+               "x-amz-server-side-encryption-aws-kms-key-id");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM,
+               "x-amz-server-side-encryption-customer-algorithm");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_STORAGE_CLASS, "x-amz-storage-class");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_CONTENT_SHA256, "x-amz-content-sha256");
     add_header(vs, ctx, S3_POLICY_KEY_S3_OBJECT_LOCK_MODE, "x-amz-object-lock-mode");
