@@ -290,6 +290,16 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
     int ret = -1;
 
     memset(&n, 0, sizeof(n));
+    /* a form's file is sealed block by block only once its size is known, which a form does not
+     * say first: a bucket whose default encrypts every object refuses form uploads rather than
+     * store one in plaintext */
+    if (gw_sse_parse_write(ctx, &n.sse) != 0)
+        return -1;
+    if (n.sse.kind != GW_SSE_NONE) {
+        gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "POST uploads into a bucket with default encryption");
+        OPENSSL_cleanse(&n.sse, sizeof(n.sse));
+        return -1;
+    }
     /* a bucket with Object Lock gives the object its default retention, as to any new version */
     if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
         gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
