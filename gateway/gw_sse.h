@@ -23,7 +23,9 @@
  *
  * Master keys come from a file (sse_master_key_file: one key a line, 64 hex digits, line n is
  * version n, the last line is current) or an environment variable (sse_master_key_env: one key,
- * version 1); with neither, the embedded default keeps a generated key in data_dir. Never logged.
+ * version 1); with neither, the embedded default keeps a generated key in data_dir, and gateways
+ * over a drives_list have none (encrypted writes answer 501: each would generate its own). Never
+ * logged.
  */
 #ifndef YC_GW_SSE_H
 #define YC_GW_SSE_H
