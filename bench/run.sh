@@ -5,7 +5,8 @@
 # free loopback port, then runs:
 #   1. the erasure micro-benchmark (bin/ec_bench);
 #   2. 4 KiB objects at 64 connections: populate, PUT, GET (verified), a 70/30 GET/PUT mix;
-#   3. 64 MiB objects: populate, PUT and GET (verified) at 4 and 8 connections;
+#   3. 64 MiB objects: populate, PUT and GET (verified) at 4 and 8 connections, and at 4 connections
+#      encrypted with SSE-S3 and with SM4 (server-side encryption);
 #   4. references: the generator's own ceiling (signed requests with an unknown key, answered 403
 #      without touching a drive) and, when wrk is installed, wrk on an anonymous GET (also a 403):
 #      what the HTTP layer costs before any S3 work.
@@ -167,6 +168,16 @@ bench "PUT 64 MiB" "mib>=400" -- --op put "${k64[@]}" --prefix put64m- --connect
 bench "GET 64 MiB" "mib>=800" -- --op get "${k64[@]}" --prefix get64m- --connections 4 --verify "${d[@]}" >/dev/null
 bench "PUT 64 MiB, 8 conns" "mib>=400" -- --op put "${k64[@]}" --prefix put64m- --connections 8 "${d[@]}" >/dev/null
 bench "GET 64 MiB, 8 conns" "mib>=800" -- --op get "${k64[@]}" --prefix get64m- --connections 8 --verify "${d[@]}" >/dev/null
+# server-side encryption (gateway/gw_sse.h): the same 64 MiB PUT and GET encrypted with SSE-S3
+# (AES-256-GCM) and SM4 (SM4-CTR + HMAC-SM3); the targets are 0.8x the plaintext targets above
+for sse in AES256 SM4; do
+    bench "populate 64 MiB $sse" - -- --op fill "${k64[@]}" --prefix get64m-$sse- --sse $sse --connections 4 \
+        --duration 60 >/dev/null
+    bench "PUT 64 MiB $sse" "mib>=320" -- --op put "${k64[@]}" --prefix put64m-$sse- --sse $sse --connections 4 \
+        "${d[@]}" >/dev/null
+    bench "GET 64 MiB $sse" "mib>=640" -- --op get "${k64[@]}" --prefix get64m-$sse- --connections 4 --verify \
+        "${d[@]}" >/dev/null
+done
 
 # References. The generator's ceiling: the unknown access key is answered 403 before any drive work.
 echo "== references" >&2

@@ -96,6 +96,7 @@ static struct {
     char host[300]; /* Host header value, as given to --endpoint */
     const char *access_key, *secret_key, *region;
     const char *bucket, *prefix, *label;
+    char sse_header[64]; /* --sse: the header every PUT carries ("" without) */
     bench_op_t op;
     unsigned get_percent; /* mixed: share of GETs */
     double rate;          /* open loop: requests per second over all threads; 0: closed loop */
@@ -956,7 +957,7 @@ static void conn_start_request(conn_t *c, int64_t now)
         snprintf(path, sizeof(path), "/%s", cfg.bucket);
     len = request_head_query(c->head, sizeof(c->head), c->is_put ? "PUT" : "GET", path,
                              cfg.op == OP_LIST ? "list-type=2&max-keys=1000" : "", hash,
-                             c->is_put ? (int64_t)cfg.size : -1, w->amz_date, wall, "");
+                             c->is_put ? (int64_t)cfg.size : -1, w->amz_date, wall, c->is_put ? cfg.sse_header : "");
     if (len < 0) {
         conn_fail(c, now, "signing the request failed", 0);
         return;
@@ -1317,7 +1318,8 @@ static void usage(FILE *f)
                "  --verify               check every GET body byte-exact\n"
                "  --sha256               sign PUT bodies with their SHA-256 instead of UNSIGNED-PAYLOAD\n"
                "  --access-key K --secret-key S --region R   (default: YC_ROOT_USER/YC_ROOT_PASSWORD, us-east-1)\n"
-               "  --label STR            row label; --markdown prints a table row, --markdown-header its head too\n");
+               "  --label STR            row label; --markdown prints a table row, --markdown-header its head too\n"
+               "  --sse AES256|SM4       PUTs ask for server-side encryption (x-amz-server-side-encryption)\n");
 }
 
 static int parse_args(int argc, char **argv)
@@ -1348,6 +1350,7 @@ static int parse_args(int argc, char **argv)
         O_LABEL,
         O_MD,
         O_MDH,
+        O_SSE,
         O_HELP
     };
     static const struct option opts[] = {
@@ -1376,6 +1379,7 @@ static int parse_args(int argc, char **argv)
         {"label", 1, NULL, O_LABEL},
         {"markdown", 0, NULL, O_MD},
         {"markdown-header", 0, NULL, O_MDH},
+        {"sse", 1, NULL, O_SSE},
         {"help", 0, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -1476,6 +1480,13 @@ static int parse_args(int argc, char **argv)
             break;
         case O_LABEL:
             cfg.label = optarg;
+            break;
+        case O_SSE:
+            if (strcmp(optarg, "AES256") != 0 && strcmp(optarg, "SM4") != 0) {
+                fprintf(stderr, "yc-bench: --sse is AES256 or SM4\n");
+                return -1;
+            }
+            snprintf(cfg.sse_header, sizeof(cfg.sse_header), "x-amz-server-side-encryption: %s\r\n", optarg);
             break;
         case O_MDH:
             cfg.markdown_header = 1;

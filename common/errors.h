@@ -84,7 +84,8 @@
     X(GW_EBUSY, YC_ERR_GW - 6, "a namespace lock stayed held by someone else")                                         \
     X(GW_ENOSPC, YC_ERR_GW - 7, "too many drives are full for a write quorum")                                         \
     X(GW_ESLOWDOWN, YC_ERR_GW - 8, "too many requests: shed by admission control")                                     \
-    X(GW_ELOCKED, YC_ERR_GW - 20, "the version is protected by object lock")
+    X(GW_ELOCKED, YC_ERR_GW - 20, "the version is protected by object lock")                                           \
+    X(GW_ESEALED, YC_ERR_GW - 21, "an encrypted block does not open: its bytes were changed, moved or cut")
 
 #define YC_ERRORS(X) YC_ERRORS_EC(X) YC_ERRORS_META(X) YC_ERRORS_STORE(X) YC_ERRORS_GW(X)
 

@@ -11,6 +11,8 @@
  *   PUT    /_admin/v1/users/<access-key>   body {"user": "...", "secretKey": "..."}
  *   DELETE /_admin/v1/users/<access-key>
  *   POST   /_admin/v1/heal                 starts a full heal (unless one runs)
+ *   GET    /_admin/v1/kms/keys             the key service's keys (gw_kms.h); PUT .../<id> adds one,
+ *                                          POST .../<id>/rotate makes a new version current
  *   GET    /_admin/v1/heal                 its progress (JSON)
  *   GET    /_admin/v1/metrics              the status port's /metrics text, signed like the rest, for
  *                                          the console (which may reach only its own origin)
@@ -27,6 +29,7 @@
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_roles.h"
+#include "gateway/gw_kms.h"
 #include "common/log.h"
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -374,5 +377,7 @@ void gw_admin(gw_ctx_t *ctx)
             gw_fail(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
         return;
     }
+    if (gw_kms_admin(ctx, path))
+        return;
     gw_fail(ctx, S3_ERR_INVALID_REQUEST, "Unknown admin API call");
 }

@@ -166,6 +166,13 @@ static int entry_load(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, ent
     raw = NULL;
     if ((ret = load_acl_settings(ctx, name, incarnation, e)) != 0)
         goto fail;
+    /* the default encryption rides along: every object write of the bucket needs it */
+    if ((ret = gw_conf_read(ctx->cluster, name, incarnation, GW_CONF_ENCRYPTION, &raw, &state, &doc)) != 0)
+        goto fail;
+    if (state == GW_CONF_SET && s3_sse_config_decode(h2o_strdup(&e->pool, doc.base, doc.len), &e->access.sse) != 0)
+        memset(&e->access.sse, 0, sizeof(e->access.sse));
+    free(raw);
+    raw = NULL;
     *out = e;
     return 0;
 
@@ -334,6 +341,10 @@ static void request_values(gw_ctx_t *ctx, s3_policy_action_t action, values_t *v
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_COPY_SOURCE, "x-amz-copy-source");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_METADATA_DIRECTIVE, "x-amz-metadata-directive");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION, "x-amz-server-side-encryption");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID,
+               "x-amz-server-side-encryption-aws-kms-key-id");
+    add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM,
+               "x-amz-server-side-encryption-customer-algorithm");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_STORAGE_CLASS, "x-amz-storage-class");
     add_header(vs, ctx, S3_POLICY_KEY_S3_X_AMZ_CONTENT_SHA256, "x-amz-content-sha256");
     add_header(vs, ctx, S3_POLICY_KEY_S3_OBJECT_LOCK_MODE, "x-amz-object-lock-mode");
@@ -566,6 +577,9 @@ int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)
         A(DELETE_BUCKET_LIFECYCLE, PUT_LIFECYCLE_CONFIGURATION)
         A(PUT_OBJECT_LOCK_CONFIGURATION, PUT_BUCKET_OBJECT_LOCK_CONFIGURATION)
         A(GET_OBJECT_LOCK_CONFIGURATION, GET_BUCKET_OBJECT_LOCK_CONFIGURATION)
+        A(PUT_BUCKET_ENCRYPTION, PUT_ENCRYPTION_CONFIGURATION)
+        A(GET_BUCKET_ENCRYPTION, GET_ENCRYPTION_CONFIGURATION)
+        A(DELETE_BUCKET_ENCRYPTION, PUT_ENCRYPTION_CONFIGURATION)
         A(GET_BUCKET_ACL, GET_BUCKET_ACL)
         A(PUT_BUCKET_ACL, PUT_BUCKET_ACL)
         A(PUT_OBJECT_RETENTION, PUT_OBJECT_RETENTION)

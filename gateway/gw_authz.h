@@ -43,6 +43,7 @@
 #include "gateway/s3/bucket_access.h"
 #include "gateway/s3/cors.h"
 #include "gateway/s3/policy.h"
+#include "gateway/s3/sse_config.h"
 
 #define GW_AUTHZ_ACCOUNT "000000000000" /* the account of every user of a deployment */
 
@@ -56,6 +57,7 @@ typedef struct {
     const s3_cors_config_t *cors; /* NULL: no CORS configuration */
     s3_ownership_t ownership;     /* Object Ownership in force (BucketOwnerEnforced when never set) */
     const s3_acl_t *acl;          /* the bucket ACL; NULL: private to the owner */
+    s3_sse_config_t sse;          /* default encryption (gw_sse.h); alg 0: none */
 } gw_bucket_access_t;
 
 /* The bucket a request is checked against. */

@@ -2,7 +2,7 @@
  * GetBucketPolicyStatus, Put/Get/DeleteBucketCors, Put/Get/DeleteBucketTagging,
  * Put/Get/DeleteBucketOwnershipControls, Put/Get/DeletePublicAccessBlock,
  * Put/Get/DeleteBucketLifecycleConfiguration (carried out by gw_lifecycle.h),
- * Put/GetObjectLockConfiguration; and the CORS
+ * Put/GetObjectLockConfiguration, Put/Get/DeleteBucketEncryption (applied by gw_sse.h); and the CORS
  * preflight (OPTIONS).
  *
  * Every call is authorized like any request on the bucket (gw_bucket_authorize: the owner, or a
@@ -43,6 +43,7 @@
 #include "gateway/s3/lifecycle.h"
 #include "gateway/s3/objectlock.h"
 #include "gateway/s3/policy.h"
+#include "gateway/s3/sse_config.h"
 #include "gateway/s3/tagging.h"
 #include "gateway/s3/xml.h"
 #include <stdlib.h>
@@ -450,6 +451,48 @@ static void get_object_lock(gw_ctx_t *ctx)
     ctx->content_type = "application/xml";
 }
 
+/* ---------------------------------------------------------------- default encryption */
+
+/* PutBucketEncryption: the rule objects written without encryption headers get (gw_sse.h). */
+static void put_encryption(gw_ctx_t *ctx)
+{
+    s3_error_detail_t why = {0};
+    s3_sse_config_t c;
+    int ret;
+
+    if (begin(ctx, 1, 1) != 0)
+        return;
+    if ((ret = s3_sse_config_parse(&ctx->req->pool, ctx->body, &c, &why)) != 0) {
+        set_detail(ctx, ret, &why);
+        return;
+    }
+    if (c.alg == S3_SSE_KMS_DSSE) {
+        /* dual-layer encryption is not built: no bucket may promise it */
+        gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "The encryption method specified is not implemented");
+        return;
+    }
+    write_conf(ctx, GW_CONF_ENCRYPTION, s3_sse_config_encode(&ctx->req->pool, &c), 200);
+}
+
+static void get_encryption(gw_ctx_t *ctx)
+{
+    gw_conf_state_t state;
+    s3_sse_config_t c;
+    s3_xml_writer_t w;
+    h2o_iovec_t doc;
+
+    if (begin(ctx, 0, 0) != 0 || read_conf(ctx, GW_CONF_ENCRYPTION, &state, &doc) != 0)
+        return;
+    if (state != GW_CONF_SET || s3_sse_config_decode(doc, &c) != 0) {
+        gw_set_error(ctx, S3_ERR_SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND_ERROR, NULL);
+        gw_set_error_field(ctx, "BucketName", ctx->bucket);
+        return;
+    }
+    s3_xml_writer_init(&w, &ctx->req->pool);
+    s3_sse_config_write_xml(&w, &c);
+    answer_xml(ctx, &w);
+}
+
 /* ---------------------------------------------------------------- removals and dispatch */
 
 static void remove_conf(gw_ctx_t *ctx, gw_conf_kind_t kind)
@@ -524,6 +567,15 @@ static void config_work(gw_ctx_t *ctx)
     case GW_OP_GET_OBJECT_LOCK_CONFIGURATION:
         get_object_lock(ctx);
         break;
+    case GW_OP_PUT_BUCKET_ENCRYPTION:
+        put_encryption(ctx);
+        break;
+    case GW_OP_GET_BUCKET_ENCRYPTION:
+        get_encryption(ctx);
+        break;
+    case GW_OP_DELETE_BUCKET_ENCRYPTION:
+        remove_conf(ctx, GW_CONF_ENCRYPTION);
+        break;
     default:
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
         break;
@@ -541,6 +593,7 @@ void gw_bucket_config_op(gw_ctx_t *ctx)
     case GW_OP_GET_PUBLIC_ACCESS_BLOCK:
     case GW_OP_GET_BUCKET_LIFECYCLE:
     case GW_OP_GET_OBJECT_LOCK_CONFIGURATION:
+    case GW_OP_GET_BUCKET_ENCRYPTION:
         gw_dispatch_read(ctx, config_work);
         break;
     default:

@@ -234,6 +234,14 @@ static const config_field_t config_fields[] = {
      "how long a locked key is refused (403 AccessDenied, the right signature too); the security administrator "
      "may unlock it sooner",
      "SECONDS"},
+    {"sse_master_key_file", offsetof(gw_config_t, sse_master_key_file), 0, 0, 0,
+     "master keys of server-side encryption, one a line (64 hex digits), line N is key version N and the last "
+     "one wraps new objects' keys (unset, and without sse_master_key_env: a key generated into the data folder)",
+     "FILE"},
+    {"sse_master_key_env", offsetof(gw_config_t, sse_master_key_env), 0, 0, 0,
+     "instead of a file: the environment variable that holds the master key (64 hex digits, key version 1)", "NAME"},
+    {"sse_c_plain_http", offsetof(gw_config_t, sse_c_plain_http), 2, 0, 1,
+     "1: accept SSE-C keys over cleartext HTTP (a trusted network only); 0: HTTPS only, as S3", "0|1"},
     {"domains", offsetof(gw_config_t, domains), 0, 0, 0,
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",

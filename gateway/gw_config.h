@@ -62,6 +62,11 @@ typedef struct {
                                    * default today, BucketOwnerEnforced with the public-access block all on */
     gw_config_strings_t *strings; /* strings parsed from a file, owned by the config */
 
+    /* server-side encryption (gw_sse.h) */
+    const char *sse_master_key_file; /* master keys, one a line (64 hex digits), the last current */
+    const char *sse_master_key_env;  /* instead: the environment variable holding the master key */
+    uint32_t sse_c_plain_http;       /* 1: SSE-C keys accepted over cleartext HTTP (a trusted network) */
+
     /* lifecycle rules (gw_lifecycle.h) */
     uint64_t lifecycle_day_seconds; /* the length of a lifecycle "day": 86400; tests scale it down */
     uint64_t lifecycle_interval;    /* seconds between the starts of two passes over the buckets */

@@ -27,10 +27,12 @@
 #include "gateway/gw_lifecycle.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_sse.h"
 #include "gateway/gw_tagging.h"
 #include "gateway/s3/cond.h"
 #include "gateway/s3/names.h"
 #include "gateway/s3/range.h"
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +78,7 @@ typedef struct {
     int keep_stripe;
     int holds_stripe; /* counted in env->get_stripes_held */
     gw_env_t *env;
+    gw_sse_reader_t *sse; /* an encrypted object's decrypting reads (chunks, never whole stripes); else NULL */
 } stream_t;
 
 /* Lets go of the decoded stripe the version keeps. Whoever runs the stream's read. */
@@ -102,6 +105,7 @@ static void stream_maybe_end(stream_t *s)
     if (s->stripes)
         atomic_fetch_sub(&s->env->get_stripes_held, 2);
     gw_object_free(s->obj);
+    gw_sse_reader_free(s->sse);
     free(s->buf[0]);
     free(s->buf[1]);
     gw_hold_release(&s->hold);
@@ -148,6 +152,12 @@ static int stream_send(stream_t *s, int idx)
     return 0;
 }
 
+/* len bytes of the object at off, decrypted when it is encrypted. */
+static int read_plain(stream_t *s, uint64_t off, size_t len, void *buf)
+{
+    return s->sse != NULL ? gw_sse_read(s->sse, s->obj, off, len, buf) : gw_object_read(s->obj, off, len, buf);
+}
+
 static void read_job_run(yc_job_t *job)
 {
     stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
@@ -168,7 +178,7 @@ static void read_job_run(yc_job_t *job)
         s->read_error = 1;
         return;
     }
-    if (gw_object_read(s->obj, s->next_off, n, s->buf[idx]) != 0) {
+    if (read_plain(s, s->next_off, n, s->buf[idx]) != 0) {
         s->read_error = 1;
         return;
     }
@@ -318,9 +328,9 @@ static int locate_part(gw_ctx_t *ctx, const meta_object_t *r, uint32_t number, u
             return -1;
         }
         if (i + 1 < number)
-            *off += p.size;
+            *off += gw_sse_part_plain_size(r, p.size); /* an encrypted part stores more */
     }
-    *size = p.size;
+    *size = gw_sse_part_plain_size(r, p.size);
     if (*off > r->size || *size > r->size - *off) {
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL); /* a record whose parts do not add up */
         return -1;
@@ -365,8 +375,10 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     uint32_t versioning;
     int given;
 
+    gw_sse_request_t sse;
     if (gw_version_id_query(ctx, vid, &given) != 0 || parse_get_part_number(ctx, &part_number) != 0 ||
-        check_anonymous_overrides(ctx) != 0 || gw_bucket_authorize(ctx) != 0)
+        check_anonymous_overrides(ctx) != 0 || gw_bucket_authorize(ctx) != 0 ||
+        gw_sse_parse_customer(ctx, "x-amz-", &sse) != 0)
         return;
     versioning = gw_bucket_versioning(ctx);
     /* a bucket never versioned holds only null versions: vid stays the null vid, and the lookup
@@ -388,6 +400,10 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         gw_set_error(ctx, given ? S3_ERR_METHOD_NOT_ALLOWED : S3_ERR_NO_SUCH_KEY, NULL);
         return;
     }
+    ret = gw_sse_reader_open(ctx, r, &sse, &s->sse);
+    OPENSSL_cleanse(sse.customer_key, sizeof(sse.customer_key)); /* the MD5 is echoed below */
+    if (ret != 0)
+        return;
     s3_cond_t cond = {gw_header(ctx, "if-match"), gw_header(ctx, "if-none-match"), gw_header(ctx, "if-modified-since"),
                       gw_header(ctx, "if-unmodified-since")};
     if ((ret = s3_cond_check_read(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
@@ -418,6 +434,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         return;
     }
     add_object_headers(ctx, r);
+    gw_sse_headers(ctx, r->attrs, &sse);
     gw_version_headers(ctx, versioning, r);
     gw_tagging_count_header(ctx, r);
     if (!given) /* the current version: when a rule will expire it */
@@ -446,8 +463,8 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         return;
     size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
     s->ahead = s->end - s->next_off > first;
-    if (s->ahead && (s->buf_len = gw_object_stripe_buffer_len(s->obj)) > 0 && s->buf_len <= GET_STRIPE_BUFFER_MAX &&
-        reserve_stripes(ctx->env)) {
+    if (s->ahead && s->sse == NULL && (s->buf_len = gw_object_stripe_buffer_len(s->obj)) > 0 &&
+        s->buf_len <= GET_STRIPE_BUFFER_MAX && reserve_stripes(ctx->env)) {
         s->stripes = 1;
         if ((s->buf[0] = malloc(s->buf_len)) == NULL) {
             gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
@@ -468,7 +485,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;
     }
-    if ((ret = gw_object_read(s->obj, s->next_off, first, s->buf[0])) != 0) {
+    if ((ret = read_plain(s, s->next_off, first, s->buf[0])) != 0) {
         gw_set_store_error(ctx, ret == GW_EIO ? GW_EQUORUM : ret);
         return;
     }
@@ -488,6 +505,8 @@ static void get_object_work(gw_ctx_t *ctx)
             release_prepared(ctx->env, s);
         gw_object_free(s->obj);
         s->obj = NULL;
+        gw_sse_reader_free(s->sse);
+        s->sse = NULL;
     } else if (!s->stripes) {
         /* the stream's next read may wait behind many in the read pool: hold no stripe meanwhile */
         gw_object_trim(s->obj);
@@ -513,6 +532,7 @@ static void get_object_send(gw_ctx_t *ctx)
     if (ls == NULL) {
         release_prepared(ctx->env, s);
         gw_object_free(s->obj);
+        gw_sse_reader_free(s->sse);
         gw_fail(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;
     }

@@ -116,9 +116,13 @@ int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, cons
  * max_object_size, S3's 5 GiB for one request: InvalidRequest set, -1. */
 int gw_copy_size_check(gw_ctx_t *ctx, uint64_t n);
 /* Writes n bytes at off of src as new part data in set (never inline); observe (may be NULL)
- * sees the bytes in order, as in gw_data_write. */
+ * sees the bytes in order, as in gw_data_write. An encrypted source is decrypted with its key
+ * (x-amz-copy-source-server-side-encryption-customer-*); seal (NULL: none) names the encrypted
+ * upload part the bytes become, and out->md5 is then the part's ETag digest. GW_EINVAL with the
+ * S3 error set when a key is missing or wrong. */
+struct gw_sse_part;
 int gw_copy_data(gw_ctx_t *ctx, struct gw_object *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
-                 gw_observe_fn observe, void *observe_arg, gw_data_t *out);
+                 gw_observe_fn observe, void *observe_arg, const struct gw_sse_part *seal, gw_data_t *out);
 
 /* Listing (gw_list.c). */
 void gw_list_objects(gw_ctx_t *ctx); /* v1 and v2 */

@@ -19,12 +19,14 @@
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_cond_write.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_sse.h"
 #include "gateway/gw_tagging.h"
 #include "gateway/gw_upload.h"
 #include "common/log.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/range.h"
 #include "gateway/s3/xml.h"
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,14 +70,27 @@ static void create_work(gw_ctx_t *ctx)
     u.user_meta = attrs.user_meta;
     u.owner = attrs.owner;
     /* the ACL (gw_object_attributes), the tags and the lock the object gets at Complete */
-    meta_buf_t lock_attrs = {0};
+    meta_buf_t lock_attrs = {0}, sse_attrs = {0};
+    gw_sse_request_t sse;
     if (gw_tagging_new_object(ctx, NULL, &attrs.attrs) != 0 ||
-        gw_object_lock_new_version(ctx, 0, &attrs, &lock_attrs) != 0 || gw_checksum_upload_settings(ctx, &u) != 0) {
+        gw_object_lock_new_version(ctx, 0, &attrs, &lock_attrs) != 0 || gw_checksum_upload_settings(ctx, &u) != 0 ||
+        gw_sse_parse_write(ctx, &sse) != 0) {
         meta_buf_dispose(&lock_attrs);
         meta_buf_dispose(&kv);
         return;
     }
     u.attrs = attrs.attrs;
+    /* an encrypted upload keeps its data key (wrapped) or SSE-C check; the object gets it at Complete */
+    if (sse.kind != GW_SSE_NONE) {
+        if (gw_sse_upload_attrs(ctx, &sse, attrs.attrs, &sse_attrs) != 0) {
+            if (ctx->error == S3_OK) /* else the key service's answer (an unknown key id) */
+                gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+            meta_buf_dispose(&lock_attrs);
+            meta_buf_dispose(&kv);
+            return;
+        }
+        u.attrs = (meta_bytes_t){(const char *)sse_attrs.base, sse_attrs.len};
+    }
     u.ec_k = set->k;
     u.ec_m = set->m;
     u.stripe_size = ctx->cluster->stripe_size;
@@ -85,9 +100,12 @@ static void create_work(gw_ctx_t *ctx)
     meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&kv);
     if (ret != 0) {
+        meta_buf_dispose(&sse_attrs);
         gw_set_store_error(ctx, ret);
         return;
     }
+    gw_sse_headers(ctx, u.attrs, &sse);
+    meta_buf_dispose(&sse_attrs);
     char id[2 * META_ID_LEN + 1];
     gw_upload_id_format(u.upload_id, id);
     s3_xml_writer_t w;
@@ -140,8 +158,14 @@ static void upload_part_work(gw_ctx_t *ctx)
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Part number must be an integer between 1 and 10000, inclusive");
         return;
     }
+    gw_sse_request_t sse;
+    gw_sse_writer_t *sw = NULL;
+    uint64_t plain_size = 0;
+    uint8_t plain_md5[16];
     if (gw_bucket_authorize(ctx) != 0 || gw_upload_load(ctx, &u) != 0)
         return;
+    if (gw_sse_parse_customer(ctx, "x-amz-", &sse) != 0)
+        goto done;
     if (!copy && gw_object_lock_check_part(ctx, &u.rec) != 0)
         goto done;
     if (copy) {
@@ -169,7 +193,9 @@ static void upload_part_work(gw_ctx_t *ctx)
             goto done;
         if (gw_checksum_begin_part(ctx, &u.rec, 1, &checksum) != 0)
             goto done;
-        ret = gw_copy_data(ctx, src, off, n, u.set, u.rec.distribution, gw_checksum_observe, &checksum, &data);
+        gw_sse_part_t seal = {u.rec.attrs, number, &sse};
+        plain_size = n;
+        ret = gw_copy_data(ctx, src, off, n, u.set, u.rec.distribution, gw_checksum_observe, &checksum, &seal, &data);
     } else {
         gw_source_t body;
         uint64_t size;
@@ -182,10 +208,21 @@ static void upload_part_work(gw_ctx_t *ctx)
             EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
         }
         ob.sha256 = sha;
-        ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, body, size, 0, observe_part, &ob, &data);
+        plain_size = size;
+        /* an encrypted upload's part: the data pass stores what the writer seals of the body */
+        if (gw_sse_part_writer_new(ctx, u.rec.attrs, number, &sse, body, size, ctx->cluster->stripe_size, observe_part,
+                                   &ob, &sw) != 0)
+            goto done;
+        ret = gw_data_write(ctx->cluster, u.set, u.rec.distribution, sw != NULL ? gw_sse_writer_source(sw) : body,
+                            sw != NULL ? gw_sse_writer_stored_size(sw) : size, 0, sw != NULL ? NULL : observe_part, &ob,
+                            &data);
+        memcpy(plain_md5, data.md5, 16);
+        if (ret == 0 && sw != NULL) /* data.md5 becomes the part's ETag digest */
+            gw_sse_writer_digests(sw, data.md5, plain_md5, data.md5);
     }
     if (ret != 0) {
-        if (!gw_body_failed(ctx)) /* else the body's own error is the answer */
+        /* else the body's own error is the answer, or the copy source's (gw_copy_data) */
+        if (!gw_body_failed(ctx) && ctx->error == S3_OK)
             gw_set_store_error(ctx, ret);
         goto done;
     }
@@ -203,11 +240,12 @@ static void upload_part_work(gw_ctx_t *ctx)
     }
     if (gw_checksum_finish(ctx, &checksum) != 0)
         goto drop;
-    if (!copy && md5.base != NULL && s3_checksum_compare_base64(data.md5, 16, md5) != 0) {
+    if (!copy && md5.base != NULL && s3_checksum_compare_base64(plain_md5, 16, md5) != 0) {
         gw_set_error(ctx, S3_ERR_BAD_DIGEST, NULL);
         goto drop;
     }
-    meta_part_t rec = {.number = number, .size = data.size, .mtime_ns = yc_now_ns()};
+    /* the part's plaintext size: Complete adds what encryption stores beside it (gw_sse.h) */
+    meta_part_t rec = {.number = number, .size = plain_size, .mtime_ns = yc_now_ns()};
     gw_checksum_part_record(&checksum, &rec);
     memcpy(rec.upload_id, u.upload_id, META_ID_LEN);
     memcpy(rec.etag, data.md5, 16);
@@ -251,6 +289,7 @@ static void upload_part_work(gw_ctx_t *ctx)
         gw_add_header_str(ctx, "etag", etag);
         gw_checksum_echo(ctx, &checksum, 0);
     }
+    gw_sse_headers(ctx, u.rec.attrs, &sse);
     gw_data_dispose(&data);
     goto done;
 
@@ -258,6 +297,8 @@ drop:
     gw_data_remove(ctx->cluster, &data);
     gw_data_dispose(&data);
 done:
+    gw_sse_writer_free(sw);
+    OPENSSL_cleanse(&sse, sizeof(sse));
     gw_checksum_dispose(&checksum);
     EVP_MD_CTX_free(sha);
     gw_object_free(src);
@@ -338,6 +379,7 @@ static int complete_again(gw_ctx_t *ctx, const s3_xml_complete_t *list)
     ctx->error = S3_OK;
     ctx->error_message = NULL;
     gw_version_header_written(ctx, r);
+    gw_sse_headers(ctx, r->attrs, NULL);
     complete_result(ctx, etag, NULL);
     answered = 1;
 done:
@@ -408,7 +450,7 @@ static void complete_work(gw_ctx_t *ctx)
             gw_set_error(ctx, S3_ERR_ENTITY_TOO_SMALL, NULL);
             break;
         }
-        meta_part_ref_t ref = {.number = n, .size = v->rec.size};
+        meta_part_ref_t ref = {.number = n, .size = gw_sse_part_stored_size(u.rec.attrs, v->rec.size)};
         memcpy(ref.data_id, v->rec.data_id, META_ID_LEN);
         memcpy(ref.etag, v->rec.etag, 16);
         meta_parts_append(&parts, &ref);
@@ -488,6 +530,7 @@ static void complete_work(gw_ctx_t *ctx)
 
     gw_version_header_written(ctx, &r);
     gw_lifecycle_expiration_header(ctx, &r); /* as PutObject's answer: S3 sends it here too */
+    gw_sse_headers(ctx, r.attrs, NULL);
     complete_result(ctx, etag, &checksum);
 
 done:

@@ -10,6 +10,7 @@
  * documents.
  */
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_sse.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
 #include "gateway/s3/object_attrs.h"
@@ -108,7 +109,7 @@ static void parts_xml(s3_xml_writer_t *w, const meta_object_t *r, uint32_t max_p
         }
         s3_xml_open(w, "Part");
         s3_xml_element_uint(w, "PartNumber", p.number);
-        s3_xml_element_uint(w, "Size", p.size);
+        s3_xml_element_uint(w, "Size", gw_sse_part_plain_size(r, p.size)); /* an encrypted part stores more */
         if (alg != S3_CHECKSUM_NONE && meta_object_part_checksum(r, i, &digest) == 0 &&
             digest.len == s3_checksum_size(alg)) {
             char b64[S3_CHECKSUM_MAX_BASE64];

@@ -55,6 +55,23 @@ static inline uint32_t gw_shard_of_slot(const uint8_t distribution[16], uint32_t
     return 0;
 }
 
+/* Bytes of data stored for a record: its parts' sizes together. rec->size is what clients see,
+ * and an encrypted object stores more (each block's tag: gw_sse_block.h); a record without part
+ * references (an older format) stores its size. */
+static inline uint64_t gw_record_data_size(const meta_object_t *r)
+{
+    uint64_t total = 0;
+    meta_part_ref_t part;
+    if (r->part_count == 0)
+        return r->size;
+    for (uint32_t p = 0; p < r->part_count; p++) {
+        if (meta_object_part(r, p, &part) != 0)
+            return r->size;
+        total += part.size;
+    }
+    return total;
+}
+
 /* Reports a key some drive of its set lacks or holds damaged to the cluster's repair sink. */
 static inline void gw_object_report(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key)
 {

@@ -10,6 +10,7 @@
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_lifecycle.h"
+#include "gateway/gw_sse.h"
 #include "gateway/s3/policy.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_tagging.h"
@@ -39,7 +40,8 @@ int gw_parse_version_id(gw_ctx_t *ctx)
 typedef struct {
     meta_buf_t user_meta;
     meta_object_t rec;
-    char etag[40]; /* rec.etag points here */
+    char etag[40];        /* rec.etag points here */
+    gw_sse_request_t sse; /* the encryption asked for (kind NONE: none) */
 } new_object_t;
 
 static meta_bytes_t header_of(const h2o_headers_t *headers, const char *name)
@@ -156,25 +158,52 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         return -1;
     }
 
-    uint8_t dist[16];
+    uint8_t dist[16], plain_md5[16], etag_md5[16];
     gw_set_t *set = gw_cluster_place(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), dist);
-    ret = gw_data_write(ctx->cluster, set, dist, src, size, 1, observe, &ob, &data);
+    /* an encrypted object: the data pass stores what the writer seals, the writer sees the plaintext */
+    gw_sse_writer_t *sw = NULL;
+    if (n->sse.kind != GW_SSE_NONE) {
+        size_t unit = size <= ctx->cluster->inline_max ? (size_t)size : ctx->cluster->stripe_size;
+        if (size == GW_SIZE_UNKNOWN || gw_sse_writer_new(ctx, &n->sse, src, size, unit, observe, &ob, &sw) != 0) {
+            EVP_MD_CTX_free(ob.sha256);
+            if (ctx->error == S3_OK) /* else the key service's answer (an unknown key id) */
+                gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+            return -1;
+        }
+        src = gw_sse_writer_source(sw);
+    }
+    ret = gw_data_write(ctx->cluster, set, dist, src, sw != NULL ? gw_sse_writer_stored_size(sw) : size, 1,
+                        sw != NULL ? NULL : observe, &ob, &data);
     if (ret != 0) {
         EVP_MD_CTX_free(ob.sha256);
+        gw_sse_writer_free(sw);
         if (!gw_body_failed(ctx)) /* else the body's own error is the answer */
             gw_set_store_error(ctx, ret);
         return -1;
     }
+    memcpy(plain_md5, data.md5, 16);
+    memcpy(etag_md5, data.md5, 16);
+    if (sw != NULL)
+        gw_sse_writer_digests(sw, data.md5, plain_md5, etag_md5);
     /* the rest of a streamed body (aws-chunked: the last signatures, the trailer) before the digests */
-    if (gw_body_end(ctx) != 0 || verify_digests(ctx, &ob, data.md5) != 0) {
+    if (gw_body_end(ctx) != 0 || verify_digests(ctx, &ob, plain_md5) != 0) {
         EVP_MD_CTX_free(ob.sha256);
+        gw_sse_writer_free(sw);
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
     }
-    size = data.size; /* a form's file: known now */
-    if (size < min_size) {
-        gw_set_error(ctx, S3_ERR_ENTITY_TOO_SMALL, "Your proposed upload is smaller than the minimum allowed size");
+    uint64_t stored = data.size;
+    size = sw != NULL ? size : data.size; /* a form's file: known now */
+    meta_buf_t sse_attrs = {0};
+    ret = sw != NULL ? gw_sse_writer_attrs(sw, n->rec.attrs, &sse_attrs) : 0;
+    gw_sse_writer_free(sw);
+    if (ret != 0 || size < min_size) {
+        if (ret != 0)
+            gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+        else
+            gw_set_error(ctx, S3_ERR_ENTITY_TOO_SMALL, "Your proposed upload is smaller than the minimum allowed size");
+        meta_buf_dispose(&sse_attrs);
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
@@ -182,16 +211,17 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
 
     /* a condition is judged only now, under the key's lock, just before the record is written */
     if (cond != NULL && gw_cond_write_check(ctx, cond) != 0) {
+        meta_buf_dispose(&sse_attrs);
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
     }
 
-    yc_hex(data.md5, 16, etag);
+    yc_hex(etag_md5, 16, etag);
     meta_buf_t parts = {0};
-    meta_part_ref_t part = {.number = 1, .size = size};
+    meta_part_ref_t part = {.number = 1, .size = stored}; /* what the engine stored: more when encrypted */
     memcpy(part.data_id, data.data_id, META_ID_LEN);
-    memcpy(part.etag, data.md5, 16);
+    memcpy(part.etag, etag_md5, 16);
     meta_parts_append(&parts, &part);
 
     meta_object_t *r = &n->rec;
@@ -214,6 +244,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     memcpy(r->distribution, dist, 16);
     r->parts = (meta_bytes_t){(const char *)parts.base, parts.len};
     r->part_count = 1;
+    if (n->sse.kind != GW_SSE_NONE)
+        r->attrs = (meta_bytes_t){(const char *)sse_attrs.base, sse_attrs.len};
     ret = gw_object_commit(ctx->cluster, set, r, &data);
     if (cond != NULL)
         gw_cond_write_done(cond);
@@ -223,6 +255,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
          * append whose sync failed is replayed when the database reopens; a network answer that
          * was lost), and a record must never name deleted shards. If no record ever names them,
          * the orphan collector removes them once they are older than orphan_grace. */
+        meta_buf_dispose(&sse_attrs);
         gw_data_dispose(&data);
         gw_set_store_error(ctx, ret);
         return -1;
@@ -231,6 +264,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     /* visible now: acknowledge it only if its bucket was not deleted meanwhile; a write into an
      * incarnation that is gone is taken back at once (the namespace's sweep would get it too) */
     if ((ret = gw_bucket_confirm(ctx)) != 0) {
+        meta_buf_dispose(&sse_attrs);
         if (ret == GW_ENOENT)
             gw_object_discard(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key));
         return -1;
@@ -240,6 +274,8 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     gw_add_header_str(ctx, "etag", quoted);
     gw_version_header_written(ctx, r);
     gw_lifecycle_expiration_header(ctx, r);
+    gw_sse_headers(ctx, r->attrs, &n->sse);
+    meta_buf_dispose(&sse_attrs);
     if (checksum != NULL)
         gw_checksum_echo(ctx, checksum, 1);
     return 0;
@@ -254,6 +290,16 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
     int ret = -1;
 
     memset(&n, 0, sizeof(n));
+    /* a form's file is sealed block by block only once its size is known, which a form does not
+     * say first: a bucket whose default encrypts every object refuses form uploads rather than
+     * store one in plaintext */
+    if (gw_sse_parse_write(ctx, &n.sse) != 0)
+        return -1;
+    if (n.sse.kind != GW_SSE_NONE) {
+        gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "POST uploads into a bucket with default encryption");
+        OPENSSL_cleanse(&n.sse, sizeof(n.sse));
+        return -1;
+    }
     /* a bucket with Object Lock gives the object its default retention, as to any new version */
     if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
         gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
@@ -282,11 +328,13 @@ static void put_object_work(gw_ctx_t *ctx)
         gw_body_source(ctx, 1, &src, &size, &sha256_pending) != 0)
         return;
     meta_buf_t lock_attrs = {0};
-    if (collect_attributes(ctx, &n) == 0 && gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
+    if (collect_attributes(ctx, &n) == 0 && gw_sse_parse_write(ctx, &n.sse) == 0 &&
+        gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&
         gw_object_lock_new_version(ctx, 1, &n.rec, &lock_attrs) == 0 && gw_checksum_begin(ctx, &checksum) == 0) {
         store_new_object(ctx, &n, src, size, sha256_pending, &checksum, 0, cond.active ? &cond : NULL);
         gw_checksum_dispose(&checksum);
     }
+    OPENSSL_cleanse(&n.sse, sizeof(n.sse));
     meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
 }
@@ -476,6 +524,7 @@ typedef struct {
     uint64_t base; /* first byte of the source range */
     uint8_t *buf;
     size_t cap;
+    gw_sse_reader_t *sse; /* an encrypted source's decrypting reads; NULL: stored in plaintext */
 } copy_source_t;
 
 static const uint8_t *copy_next(void *arg, uint64_t off, size_t len)
@@ -489,7 +538,21 @@ static const uint8_t *copy_next(void *arg, uint64_t off, size_t len)
         }
         cs->cap = len;
     }
-    return gw_object_read(cs->obj, cs->base + off, len, cs->buf) == 0 ? cs->buf : NULL;
+    int ret = cs->sse != NULL ? gw_sse_read(cs->sse, cs->obj, cs->base + off, len, cs->buf)
+                              : gw_object_read(cs->obj, cs->base + off, len, cs->buf);
+    return ret == 0 ? cs->buf : NULL;
+}
+
+/* Opens the decrypting view of an encrypted copy source (an SSE-C source's key comes in the
+ * x-amz-copy-source-server-side-encryption-customer-* headers). 0, or the S3 error set and -1. */
+static int copy_source_sse(gw_ctx_t *ctx, copy_source_t *cs)
+{
+    gw_sse_request_t req;
+    int ret = gw_sse_parse_customer(ctx, "x-amz-copy-source-", &req);
+    if (ret == 0)
+        ret = gw_sse_reader_open(ctx, gw_object_record(cs->obj), &req, &cs->sse);
+    OPENSSL_cleanse(&req, sizeof(req));
+    return ret;
 }
 
 int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, uint8_t vid[META_ID_LEN], int *vid_given)
@@ -591,10 +654,30 @@ int gw_copy_size_check(gw_ctx_t *ctx, uint64_t n)
 }
 
 int gw_copy_data(gw_ctx_t *ctx, gw_object_t *src, uint64_t off, uint64_t n, gw_set_t *set, const uint8_t dist[16],
-                 gw_observe_fn observe, void *observe_arg, gw_data_t *out)
+                 gw_observe_fn observe, void *observe_arg, const gw_sse_part_t *seal, gw_data_t *out)
 {
     copy_source_t cs = {.obj = src, .base = off};
-    int ret = gw_data_write(ctx->cluster, set, dist, (gw_source_t){copy_next, &cs}, n, 0, observe, observe_arg, out);
+    gw_source_t from = {copy_next, &cs};
+    gw_sse_writer_t *sw = NULL;
+    uint8_t plain_md5[16], etag[16];
+
+    if (copy_source_sse(ctx, &cs) != 0)
+        return GW_EINVAL; /* the S3 error is set */
+    if (seal != NULL && gw_sse_part_writer_new(ctx, seal->upload_attrs, seal->number, seal->req, from, n,
+                                               ctx->cluster->stripe_size, observe, observe_arg, &sw) != 0) {
+        gw_sse_reader_free(cs.sse);
+        return GW_EINVAL;
+    }
+    if (sw != NULL)
+        from = gw_sse_writer_source(sw);
+    int ret = gw_data_write(ctx->cluster, set, dist, from, sw != NULL ? gw_sse_writer_stored_size(sw) : n, 0,
+                            sw != NULL ? NULL : observe, observe_arg, out);
+    if (ret == 0 && sw != NULL) {
+        gw_sse_writer_digests(sw, out->md5, plain_md5, etag);
+        memcpy(out->md5, etag, 16);
+    }
+    gw_sse_writer_free(sw);
+    gw_sse_reader_free(cs.sse);
     free(cs.buf);
     return ret;
 }
@@ -624,9 +707,12 @@ static void copy_object_work(gw_ctx_t *ctx)
         gw_open_copy_source(ctx, src_bucket, src_key, src_vid_given ? src_vid : NULL, &src) != 0)
         return;
     const meta_object_t *r = gw_object_record(src);
-    if (gw_copy_size_check(ctx, r->size) != 0)
+    copy_source_t cs = {.obj = src};
+    gw_sse_request_t sse;
+    if (gw_copy_size_check(ctx, r->size) != 0 || copy_source_sse(ctx, &cs) != 0 || gw_sse_parse_write(ctx, &sse) != 0)
         goto done;
-    if (!replace && h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&
+    if (!replace && sse.kind == GW_SSE_NONE &&
+        h2o_memis(src_bucket.base, src_bucket.len, ctx->bucket.base, ctx->bucket.len) &&
         h2o_memis(src_key.base, src_key.len, ctx->key.base, ctx->key.len)) {
         gw_set_error(ctx, S3_ERR_INVALID_REQUEST,
                      "This copy request is illegal because it is trying to copy an object to itself without changing "
@@ -651,7 +737,7 @@ static void copy_object_work(gw_ctx_t *ctx)
     if (gw_tagging_new_object(ctx, r, &n.rec.attrs) != 0 ||
         gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) != 0)
         goto done;
-    copy_source_t cs = {.obj = src};
+    n.sse = sse;
     /* the copy's bytes are not the request's: no payload hash or checksum applies to them */
     ctx->auth.payload_mode = S3_PAYLOAD_UNSIGNED;
     /* If-Match / If-None-Match name the destination, judged under its key's lock as for a PUT */
@@ -669,8 +755,11 @@ static void copy_object_work(gw_ctx_t *ctx)
         ctx->resp_body = s3_xml_writer_result(&w);
         ctx->content_type = "application/xml";
     }
-    free(cs.buf);
 done:
+    free(cs.buf);
+    gw_sse_reader_free(cs.sse);
+    OPENSSL_cleanse(&sse, sizeof(sse));
+    OPENSSL_cleanse(&n.sse, sizeof(n.sse));
     meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
     gw_object_free(src);

@@ -320,11 +320,12 @@ static int decode_inline(gw_object_t *o)
     uint8_t *stripe;
     int ret;
 
-    if (r->size == 0) {
+    uint64_t size = gw_record_data_size(r);
+    if (size == 0) {
         o->inline_data = empty;
         return 0;
     }
-    size_t block = ec_block_len(&g, r->size, 0);
+    size_t block = ec_block_len(&g, size, 0);
     if ((stripe = arena_alloc(o, (size_t)(r->ec_k + r->ec_m) * block)) == NULL)
         return GW_ENOMEM;
     if ((ret = decode_stripe(o, NULL, 0, block, fetch_inline, stripe)) != 0)
@@ -352,7 +353,7 @@ int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
     uint64_t part_start = 0;
     int ret;
 
-    if (off + len > r->size)
+    if (off + len > gw_record_data_size(r))
         return GW_EINVAL;
     if (r->flags & META_OBJ_INLINE) {
         memcpy(buf, o->inline_data + off, len);
@@ -416,11 +417,12 @@ int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf
     uint64_t part_start = 0;
     int ret;
 
-    if (off >= r->size || max == 0)
+    uint64_t size = gw_record_data_size(r);
+    if (off >= size || max == 0)
         return GW_EINVAL;
     if (r->flags & META_OBJ_INLINE) {
         *data = o->inline_data + off;
-        *len = r->size - off < max ? (size_t)(r->size - off) : max;
+        *len = size - off < max ? (size_t)(size - off) : max;
         return 0;
     }
     for (uint32_t p = 0; p < r->part_count; p++) {

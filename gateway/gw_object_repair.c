@@ -148,7 +148,8 @@ int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending)
     if (r->flags & META_OBJ_INLINE) {
         const ec_codec_t *codec;
         ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
-        inline_len = r->size == 0 ? 0 : ec_block_len(&g, r->size, 0);
+        uint64_t size = gw_record_data_size(r);
+        inline_len = size == 0 ? 0 : ec_block_len(&g, size, 0);
         if (ec_codec_get(r->ec_k, r->ec_m, &codec) != 0 ||
             (inline_buf = calloc(width, inline_len ? inline_len : 1)) == NULL)
             return GW_ENOMEM;
@@ -156,7 +157,7 @@ int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending)
             uint8_t *b[16];
             for (uint32_t i = 0; i < width; i++)
                 b[i] = inline_buf + (size_t)i * inline_len;
-            ec_split(codec, o->inline_data, r->size, inline_len, b);
+            ec_split(codec, o->inline_data, size, inline_len, b);
             ec_encode(codec, inline_len, (const uint8_t *const *)b, b + r->ec_k);
         }
     } else if (!(r->flags & META_OBJ_DELETE_MARKER)) {

@@ -18,6 +18,8 @@
 #define ALL_OPERATIONS  (~(OP(GW_OP_NONE) | OP(GW_OP_ADMIN) | OP(GW_OP_IAM)))
 #define MSG_SSE_UNKNOWN "The encryption method specified is not supported"
 #define MSG_SSE_HERE    "x-amz-server-side-encryption header is not supported for this operation."
+/* the sources of copies are decrypted with their keys (x-amz-copy-source-server-side-encryption-
+ * customer-*) by gw_sse.h: no row refuses them */
 
 /* a row's operations are the bits of a uint64_t */
 _Static_assert(GW_OP__COUNT <= 64, "too many operations for a row's bit set");
@@ -62,10 +64,18 @@ static verdict_t judge_lock_enabled(h2o_iovec_t v)
 
 static verdict_t judge_sse(h2o_iovec_t v)
 {
-    static const char *const methods[] = {"AES256", "aws:kms", "aws:kms:dsse", NULL};
+    static const char *const methods[] = {"AES256", "SM4", "aws:kms", "aws:kms:dsse", NULL};
     if (value_in(v, methods))
-        return NOT_IMPLEMENTED; /* nothing is encrypted at rest: never store as if it were */
+        return NOT_IMPLEMENTED; /* not encrypted by this operation: never store as if it were */
     return (verdict_t){S3_ERR_INVALID_ARGUMENT, MSG_SSE_UNKNOWN};
+}
+
+/* object writes encrypt with AES256, SM4 and aws:kms (gw_sse.h) */
+static verdict_t judge_sse_put(h2o_iovec_t v)
+{
+    if (value_is(v, "AES256") || value_is(v, "SM4") || value_is(v, "aws:kms"))
+        return ACCEPT;
+    return judge_sse(v);
 }
 
 static verdict_t judge_sse_elsewhere(h2o_iovec_t v)
@@ -94,15 +104,13 @@ static const rule_t rules[] = {
     {"if-none-match", OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
     {"x-amz-if-match-initiated-time", OP(GW_OP_ABORT_MULTIPART_UPLOAD), NULL},
     {"x-amz-write-offset-bytes", OP(GW_OP_PUT_OBJECT), NULL},
-    /* server-side encryption: the bytes would be stored in plaintext */
-    {"x-amz-server-side-encryption", OBJECT_WRITES, judge_sse},
+    /* server-side encryption where it is not implemented: the bytes would be stored in plaintext
+     * (object writes, reads and parts: gw_sse.h) */
+    {"x-amz-server-side-encryption", OBJECT_WRITES, judge_sse_put},
     {"x-amz-server-side-encryption", OBJECT_READS | PART_UPLOADS, judge_sse_elsewhere},
-    {"x-amz-server-side-encryption-aws-kms-key-id", OBJECT_WRITES, NULL},
     {"x-amz-server-side-encryption-context", OBJECT_WRITES, NULL},
     {"x-amz-server-side-encryption-bucket-key-enabled", OBJECT_WRITES, NULL},
-    {"x-amz-server-side-encryption-customer-*",
-     OBJECT_WRITES | OBJECT_READS | PART_UPLOADS | OP(GW_OP_COMPLETE_MULTIPART_UPLOAD), NULL},
-    {"x-amz-copy-source-server-side-encryption-customer-*", COPIES, NULL},
+    {"x-amz-server-side-encryption-customer-*", OP(GW_OP_GET_OBJECT_ATTRIBUTES), NULL},
     /* storage classes */
     {"x-amz-storage-class", OBJECT_WRITES, judge_storage_class},
     /* object lock: the x-amz-object-lock-* headers of writes are gw_object_lock.c's */
@@ -195,6 +203,11 @@ int gw_refuse_check_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
         as = h2o_iovec_init(H2O_STRLIT("x-amz-acl"));
     else if (value_is(name, "tagging"))
         as = h2o_iovec_init(H2O_STRLIT("x-amz-tagging"));
+    /* a form upload is not encrypted (gw_post_object.c): its encryption fields are refused */
+    if (name_matches("x-amz-server-side-encryption*", as)) {
+        refuse_header(ctx, NOT_IMPLEMENTED, name, value);
+        return -1;
+    }
     for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
         if ((rules[r].ops & OP(GW_OP_PUT_OBJECT)) == 0 || !name_matches(rules[r].name, as))
             continue;

@@ -60,6 +60,7 @@ typedef struct gw_env {
     struct gw_metrics *metrics;        /* NULL: nothing counted (tests) */
     struct gw_access_log *access_log;  /* NULL: no access log */
     struct gw_lockout *lockout;        /* keys locked after bad signatures (gw_lockout.h); NULL: none */
+    struct gw_sse_keys *sse_keys;      /* master keys of server-side encryption (gw_sse.h) */
     atomic_size_t inflight;            /* requests admitted whose holds are not given back yet */
     atomic_uint_fast64_t next_request; /* request ids: a counter ... */
     uint64_t request_salt;             /* ... xor a random salt, so that ids do not repeat across restarts */
@@ -140,6 +141,9 @@ typedef enum {
     GW_OP_PUT_OBJECT_LEGAL_HOLD,
     GW_OP_GET_OBJECT_LEGAL_HOLD,
     GW_OP_CORS_PREFLIGHT,
+    GW_OP_PUT_BUCKET_ENCRYPTION,
+    GW_OP_GET_BUCKET_ENCRYPTION,
+    GW_OP_DELETE_BUCKET_ENCRYPTION,
     GW_OP_IAM, /* a call of the IAM Query API (gw_iam_api.c) */
     GW_OP_ADMIN,
     GW_OP__COUNT

@@ -104,6 +104,9 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_DELETE_BUCKET_LIFECYCLE] = gw_bucket_config_op,
     [GW_OP_PUT_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
     [GW_OP_GET_OBJECT_LOCK_CONFIGURATION] = gw_bucket_config_op,
+    [GW_OP_PUT_BUCKET_ENCRYPTION] = gw_bucket_config_op,
+    [GW_OP_GET_BUCKET_ENCRYPTION] = gw_bucket_config_op,
+    [GW_OP_DELETE_BUCKET_ENCRYPTION] = gw_bucket_config_op,
     [GW_OP_GET_BUCKET_ACL] = gw_acl_op,
     [GW_OP_PUT_BUCKET_ACL] = gw_acl_op,
     [GW_OP_GET_OBJECT_ACL] = gw_acl_op,
@@ -135,7 +138,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"website", 0},
                  {"logging", 0},
                  {"replication", 0},
-                 {"encryption", 0},
+                 {"encryption", BUCKET},
                  {"object-lock", BUCKET},
                  {"retention", OBJECT},
                  {"legal-hold", OBJECT},
@@ -177,6 +180,7 @@ static gw_op_t classify_bucket_config(const gw_ctx_t *ctx, int *named)
         {"lifecycle", GW_OP_GET_BUCKET_LIFECYCLE, GW_OP_PUT_BUCKET_LIFECYCLE, GW_OP_DELETE_BUCKET_LIFECYCLE},
         {"object-lock", GW_OP_GET_OBJECT_LOCK_CONFIGURATION, GW_OP_PUT_OBJECT_LOCK_CONFIGURATION, GW_OP_NONE},
         {"acl", GW_OP_GET_BUCKET_ACL, GW_OP_PUT_BUCKET_ACL, GW_OP_NONE},
+        {"encryption", GW_OP_GET_BUCKET_ENCRYPTION, GW_OP_PUT_BUCKET_ENCRYPTION, GW_OP_DELETE_BUCKET_ENCRYPTION},
     };
     for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
         if (!query_has(ctx, configs[i].name))

@@ -38,6 +38,7 @@
 #include "gateway/gw_request.h"
 #include "gateway/gw_s3.h"
 #include "gateway/gw_shed.h"
+#include "gateway/gw_sse.h"
 #include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
@@ -71,6 +72,7 @@ struct gw_server {
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
     size_t ndomains;
     char **drive_paths;
+    gw_sse_keys_t *sse_keys;
 };
 
 /* ---------------------------------------------------------------- start-up */
@@ -483,6 +485,11 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     signal(SIGPIPE, SIG_IGN);
     if ((ret = make_dirs(cfg->data_dir)) != 0)
         goto fail;
+    char sse_err[256];
+    if ((ret = gw_sse_keys_load(cfg, &srv->sse_keys, sse_err, sizeof(sse_err))) != 0) {
+        yc_log(YC_LOG_ERROR, "event=sse_keys_failed detail=\"%s\"", sse_err);
+        goto fail;
+    }
 
     /* before any thread opens a file: connections are budgeted from the open-file limit */
     uint64_t nofile = 0;
@@ -581,6 +588,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.metrics = srv->metrics;
     srv->env.access_log = srv->access_log;
     srv->env.lockout = srv->lockout;
+    srv->env.sse_keys = srv->sse_keys;
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
@@ -703,4 +711,5 @@ void gw_server_free(gw_server_t *s)
     gw_cluster_close(s->cluster);
     gw_access_log_close(s->access_log);
     gw_lockout_free(s->lockout);
+    gw_sse_keys_free(s->sse_keys);
 }

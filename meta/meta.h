@@ -300,6 +300,7 @@ enum {
     META_ATTR_LEGAL_HOLD = 3, /* object lock legal hold */
     META_ATTR_ACL = 4,        /* access control list */
     META_ATTR_UPLOAD_ID = 8,  /* the multipart upload a completed object came from (its id) */
+    META_ATTR_SSE = 9,        /* server-side encryption: kind and wrapped key (gateway/gw_sse.h) */
     META_ATTR_MAX = 255
 };
 /* The value of attribute id: 1 with it in *out (borrowed from attrs), 0 when absent,

@@ -63,6 +63,9 @@ static void print_help(FILE *out)
             "  roles show                      the split's state and the role users (JSON)\n"
             "  key lockouts                    access keys locked after wrong signatures (JSON)\n"
             "  key unlock ACCESS_KEY           ends a key's lock on this gateway (security administrator)\n"
+            "  kms key add ID / kms key rotate ID / kms key list\n"
+            "                                  named keys of aws:kms encryption; a rotation makes a new version\n"
+            "                                  current (objects keep the version they were written with)\n"
             "\n"
             "options (--name VALUE or --name=VALUE, before or after the command):\n"
             "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
@@ -548,6 +551,15 @@ int main(int argc, char **argv)
     if (is(&a, 3, "key", "unlock")) {
         snprintf(path, sizeof(path), "/_admin/v1/lockouts/%s", a.words[2]);
         return call(a.endpoint, a.ak, a.sk, "DELETE", path, NULL);
+    }
+    if (a.nwords >= 3 && strcmp(a.words[0], "kms") == 0 && strcmp(a.words[1], "key") == 0) {
+        if (a.nwords == 3 && strcmp(a.words[2], "list") == 0)
+            return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/kms/keys", NULL);
+        if (a.nwords == 4 && (strcmp(a.words[2], "add") == 0 || strcmp(a.words[2], "rotate") == 0)) {
+            int add = strcmp(a.words[2], "add") == 0;
+            snprintf(path, sizeof(path), "/_admin/v1/kms/keys/%s%s", a.words[3], add ? "" : "/rotate");
+            return call(a.endpoint, a.ak, a.sk, add ? "PUT" : "POST", path, NULL);
+        }
     }
     if ((ret = iam_command(&a)) >= 0)
         return ret;

@@ -101,6 +101,7 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_MALFORMED_POLICY] = {"MalformedPolicy", 400, "Policy has invalid resource"},
     [S3_ERR_MALFORMED_POST_REQUEST] = {"MalformedPOSTRequest", 400,
                                        "The body of your POST request is not well-formed multipart/form-data."},
+    [S3_ERR_KMS_NOT_FOUND] = {"KMS.NotFoundException", 400, "Invalid keyId"},
     [S3_ERR_MALFORMED_XML] = {"MalformedXML", 400,
                               "The XML you provided was not well-formed or did not validate against our published "
                               "schema"},

@@ -67,6 +67,7 @@ typedef enum {
     S3_ERR_INVALID_TOKEN,
     S3_ERR_INVALID_URI,
     S3_ERR_KEY_TOO_LONG_ERROR,
+    S3_ERR_KMS_NOT_FOUND, /* KMS.NotFoundException: an aws:kms key id the key service does not hold */
     S3_ERR_MALFORMED_ACL_ERROR,
     S3_ERR_MALFORMED_POLICY,
     S3_ERR_MALFORMED_POST_REQUEST,
