@@ -81,6 +81,7 @@ BENCH_DEPS_ec_bench := erasure
 BENCH_DEPS_yc-bench := s3
 BENCH_DEPS_policy_bench := s3
 BENCH_DEPS_metrics_bench := common
+BENCH_DEPS_sm4_bench := common
 .SECONDEXPANSION:
 $(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
 	@mkdir -p $(@D)

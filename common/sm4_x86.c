@@ -67,9 +67,10 @@ X86_INLINE void consts_init(consts_t *c)
     c->bswap = _mm256_setr_epi8(REPEAT2(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
 }
 
-/* T(x) = L(S(x)) on each of the 8 words of x. */
-X86_INLINE __m256i round_t(const consts_t *c, __m256i x)
+/* T(x ^ newest) = L(S(x ^ newest)) on each of the 8 words. */
+X86_INLINE __m256i round_t(const consts_t *c, __m256i x, __m256i newest)
 {
+    x = _mm256_xor_si256(x, newest);
     __m256i lo = _mm256_and_si256(x, c->m0f);
     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), c->m0f);
     x = _mm256_xor_si256(_mm256_shuffle_epi8(c->pre_lo, lo), _mm256_shuffle_epi8(c->pre_hi, hi));
@@ -80,12 +81,7 @@ X86_INLINE __m256i round_t(const consts_t *c, __m256i x)
     x = _mm256_xor_si256(_mm256_shuffle_epi8(c->post_lo, lo), _mm256_shuffle_epi8(c->post_hi, hi));
     __m256i t = _mm256_xor_si256(x, _mm256_xor_si256(_mm256_shuffle_epi8(x, c->rol8), _mm256_shuffle_epi8(x, c->rol16)));
     t = _mm256_or_si256(_mm256_slli_epi32(t, 2), _mm256_srli_epi32(t, 30));
-    return _mm256_xor_si256(_mm256_xor_si256(x, _mm256_shuffle_epi8(x, c->rol24)), t);
-}
-
-X86_INLINE __m256i xor3(__m256i a, __m256i b, __m256i c)
-{
-    return _mm256_xor_si256(a, _mm256_xor_si256(b, c));
+    return _mm256_xor_si256(_mm256_xor_si256(x, _mm256_shuffle_epi8(x, c->rol24)), t); /* t's chain is longest */
 }
 
 /* Blocks e = 0..7 of one group: the output words (x3, x2, x1, x0) of block e are element e of
@@ -107,39 +103,51 @@ X86_INLINE void xor_out(const consts_t *c, __m256i x3, __m256i x2, __m256i x1, _
     }
 }
 
-/* 256 bytes: the key stream of counters (hi, lo) + 0..15 XORed over in. */
-static void X86_TARGET ctr16(const consts_t *c, const uint32_t *rk, uint64_t hi, uint64_t lo, const uint8_t *in,
-                             uint8_t *out)
-{
-    uint32_t w[4][16] __attribute__((aligned(32)));
+/* Groups of 8 blocks in flight: a round's chain of dependent instructions is long (the AES
+ * instruction alone takes several cycles), so with fewer groups the CPU waits; with four, the
+ * 16 registers hold the state and the constants come from memory operands. */
+#ifndef SM4_GROUPS
+#define SM4_GROUPS 4
+#endif
+#define SM4_BATCH (SM4_GROUPS * 8 * 16)
 
-    for (unsigned j = 0; j < 16; j++) {
+/* One round on every group: a ^= T(b ^ c ^ d ^ k), d being the word the previous round made, so
+ * it joins last and the other XORs are off the chain. */
+#define SM4_ROUND(a, b, c, d, key)                                                                                     \
+    do {                                                                                                               \
+        __m256i k_ = _mm256_set1_epi32((int)(key));                                                                    \
+        for (int g = 0; g < SM4_GROUPS; g++)                                                                           \
+            a[g] = _mm256_xor_si256(a[g], round_t(c_, _mm256_xor_si256(_mm256_xor_si256(b[g], c[g]), k_), d[g]));     \
+    } while (0)
+
+/* SM4_BATCH bytes: the key stream of counters (hi, lo) + 0, 1, ... XORed over in. */
+static void X86_TARGET ctr_batch(const consts_t *c_, const uint32_t *rk, uint64_t hi, uint64_t lo, const uint8_t *in,
+                                 uint8_t *out)
+{
+    uint32_t w[4][8 * SM4_GROUPS] __attribute__((aligned(32)));
+    __m256i x0[SM4_GROUPS], x1[SM4_GROUPS], x2[SM4_GROUPS], x3[SM4_GROUPS];
+
+    for (unsigned j = 0; j < 8 * SM4_GROUPS; j++) {
         uint64_t l = lo + j, h = hi + (l < lo);
         w[0][j] = (uint32_t)(h >> 32);
         w[1][j] = (uint32_t)h;
         w[2][j] = (uint32_t)(l >> 32);
         w[3][j] = (uint32_t)l;
     }
-    __m256i a0 = _mm256_load_si256((const __m256i *)w[0]), b0 = _mm256_load_si256((const __m256i *)(w[0] + 8));
-    __m256i a1 = _mm256_load_si256((const __m256i *)w[1]), b1 = _mm256_load_si256((const __m256i *)(w[1] + 8));
-    __m256i a2 = _mm256_load_si256((const __m256i *)w[2]), b2 = _mm256_load_si256((const __m256i *)(w[2] + 8));
-    __m256i a3 = _mm256_load_si256((const __m256i *)w[3]), b3 = _mm256_load_si256((const __m256i *)(w[3] + 8));
-    for (int i = 0; i < 32; i += 4) {
-        __m256i k = _mm256_set1_epi32((int)rk[i]);
-        a0 = _mm256_xor_si256(a0, round_t(c, xor3(a1, a2, _mm256_xor_si256(a3, k))));
-        b0 = _mm256_xor_si256(b0, round_t(c, xor3(b1, b2, _mm256_xor_si256(b3, k))));
-        k = _mm256_set1_epi32((int)rk[i + 1]);
-        a1 = _mm256_xor_si256(a1, round_t(c, xor3(a2, a3, _mm256_xor_si256(a0, k))));
-        b1 = _mm256_xor_si256(b1, round_t(c, xor3(b2, b3, _mm256_xor_si256(b0, k))));
-        k = _mm256_set1_epi32((int)rk[i + 2]);
-        a2 = _mm256_xor_si256(a2, round_t(c, xor3(a3, a0, _mm256_xor_si256(a1, k))));
-        b2 = _mm256_xor_si256(b2, round_t(c, xor3(b3, b0, _mm256_xor_si256(b1, k))));
-        k = _mm256_set1_epi32((int)rk[i + 3]);
-        a3 = _mm256_xor_si256(a3, round_t(c, xor3(a0, a1, _mm256_xor_si256(a2, k))));
-        b3 = _mm256_xor_si256(b3, round_t(c, xor3(b0, b1, _mm256_xor_si256(b2, k))));
+    for (int g = 0; g < SM4_GROUPS; g++) {
+        x0[g] = _mm256_load_si256((const __m256i *)(w[0] + 8 * g));
+        x1[g] = _mm256_load_si256((const __m256i *)(w[1] + 8 * g));
+        x2[g] = _mm256_load_si256((const __m256i *)(w[2] + 8 * g));
+        x3[g] = _mm256_load_si256((const __m256i *)(w[3] + 8 * g));
     }
-    xor_out(c, a3, a2, a1, a0, in, out);
-    xor_out(c, b3, b2, b1, b0, in + 128, out + 128);
+    for (int i = 0; i < 32; i += 4) {
+        SM4_ROUND(x0, x1, x2, x3, rk[i]);
+        SM4_ROUND(x1, x2, x3, x0, rk[i + 1]);
+        SM4_ROUND(x2, x3, x0, x1, rk[i + 2]);
+        SM4_ROUND(x3, x0, x1, x2, rk[i + 3]);
+    }
+    for (int g = 0; g < SM4_GROUPS; g++)
+        xor_out(c_, x3[g], x2[g], x1[g], x0[g], in + 128 * g, out + 128 * g);
 }
 
 int yc_sm4_aesni_avx2_supported(void)
@@ -163,15 +171,15 @@ void X86_TARGET yc_sm4_ctr_aesni_avx2(const uint32_t rk[32], const uint8_t iv[16
     uint64_t hi = load_be64(iv), lo = load_be64(iv + 8);
 
     consts_init(&c);
-    for (; n >= 256; n -= 256, in += 256, out += 256) {
-        ctr16(&c, rk, hi, lo, in, out);
-        lo += 16;
-        hi += lo < 16; /* the low half wrapped */
+    for (; n >= SM4_BATCH; n -= SM4_BATCH, in += SM4_BATCH, out += SM4_BATCH) {
+        ctr_batch(&c, rk, hi, lo, in, out);
+        lo += SM4_BATCH / 16;
+        hi += lo < SM4_BATCH / 16; /* the low half wrapped */
     }
     if (n > 0) {
-        uint8_t buf[256] = {0};
+        uint8_t buf[SM4_BATCH] = {0};
         memcpy(buf, in, n);
-        ctr16(&c, rk, hi, lo, buf, buf);
+        ctr_batch(&c, rk, hi, lo, buf, buf);
         memcpy(out, buf, n);
         explicit_bzero(buf, sizeof(buf)); /* the rest is key stream */
     }
