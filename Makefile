@@ -171,3 +171,14 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
+
+# arm64 (docs/platforms.md): Debian's aarch64 cross compiler against the :arm64 libraries unpacked
+# into build-arm64/sysroot, into build-arm64/ and bin-arm64/; the unit tests run under qemu-user.
+# Not part of `make test`: it builds everything a second time.
+.PHONY: cross-arm64 test-arm64
+cross-arm64:
+	@tests/arm64.sh deps
+	CFLAGS="$$(tests/arm64.sh flags)" CXXFLAGS="$$(tests/arm64.sh flags)" $(MAKE) CC=aarch64-linux-gnu-gcc \
+		CXX=aarch64-linux-gnu-g++ BUILD=build-arm64 BIN=bin-arm64 all
+test-arm64: cross-arm64
+	@tests/arm64.sh test $(patsubst $(BUILD)/%,build-arm64/%,$(UNIT_BIN))
