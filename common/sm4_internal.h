@@ -9,8 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef void (*yc_sm4_ctr_fn)(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out,
-                              size_t n);
+typedef void (*yc_sm4_ctr_fn)(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t n);
 
 /* sm4.c: one block at a time, table S-box. */
 void yc_sm4_ctr_c(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t n);

@@ -53,11 +53,11 @@ X86_INLINE void consts_init(consts_t *c)
     /* M1·n ^ c1 and M1·(n << 4) for each nibble n */
     c->pre_lo = _mm256_setr_epi8(REPEAT2(0x3e, (char)0xb2, 0x0e, (char)0x82, (char)0xbb, 0x37, (char)0x8b, 0x07,
                                          (char)0xa1, 0x2d, (char)0x91, 0x1d, 0x24, (char)0xa8, 0x14, (char)0x98));
-    c->pre_hi = _mm256_setr_epi8(REPEAT2(0x00, (char)0xdc, 0x2e, (char)0xf2, (char)0xc5, 0x19, (char)0xeb, 0x37,
-                                         0x08, (char)0xd4, 0x26, (char)0xfa, (char)0xcd, 0x11, (char)0xe3, 0x3f));
+    c->pre_hi = _mm256_setr_epi8(REPEAT2(0x00, (char)0xdc, 0x2e, (char)0xf2, (char)0xc5, 0x19, (char)0xeb, 0x37, 0x08,
+                                         (char)0xd4, 0x26, (char)0xfa, (char)0xcd, 0x11, (char)0xe3, 0x3f));
     /* M2·n ^ c2 and M2·(n << 4) */
-    c->post_lo = _mm256_setr_epi8(REPEAT2(0x6c, (char)0xd4, (char)0xa6, 0x1e, 0x52, (char)0xea, (char)0x98, 0x20,
-                                          0x0b, (char)0xb3, (char)0xc1, 0x79, 0x35, (char)0x8d, (char)0xff, 0x47));
+    c->post_lo = _mm256_setr_epi8(REPEAT2(0x6c, (char)0xd4, (char)0xa6, 0x1e, 0x52, (char)0xea, (char)0x98, 0x20, 0x0b,
+                                          (char)0xb3, (char)0xc1, 0x79, 0x35, (char)0x8d, (char)0xff, 0x47));
     c->post_hi = _mm256_setr_epi8(REPEAT2(0x00, (char)0xe0, 0x50, (char)0xb0, (char)0x9d, 0x7d, (char)0xcd, 0x2d,
                                           (char)0xc0, 0x20, (char)0x90, 0x70, 0x5d, (char)0xbd, 0x0d, (char)0xed));
     c->inv_shift_rows = _mm256_setr_epi8(REPEAT2(0, 13, 10, 7, 4, 1, 14, 11, 8, 5, 2, 15, 12, 9, 6, 3));
@@ -79,7 +79,8 @@ X86_INLINE __m256i round_t(const consts_t *c, __m256i x, __m256i newest)
     lo = _mm256_and_si256(x, c->m0f);
     hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), c->m0f);
     x = _mm256_xor_si256(_mm256_shuffle_epi8(c->post_lo, lo), _mm256_shuffle_epi8(c->post_hi, hi));
-    __m256i t = _mm256_xor_si256(x, _mm256_xor_si256(_mm256_shuffle_epi8(x, c->rol8), _mm256_shuffle_epi8(x, c->rol16)));
+    __m256i t =
+        _mm256_xor_si256(x, _mm256_xor_si256(_mm256_shuffle_epi8(x, c->rol8), _mm256_shuffle_epi8(x, c->rol16)));
     t = _mm256_or_si256(_mm256_slli_epi32(t, 2), _mm256_srli_epi32(t, 30));
     return _mm256_xor_si256(_mm256_xor_si256(x, _mm256_shuffle_epi8(x, c->rol24)), t); /* t's chain is longest */
 }
@@ -116,8 +117,8 @@ X86_INLINE void xor_out(const consts_t *c, __m256i x3, __m256i x2, __m256i x1, _
 #define SM4_ROUND(a, b, c, d, key)                                                                                     \
     do {                                                                                                               \
         __m256i k_ = _mm256_set1_epi32((int)(key));                                                                    \
-        for (int g = 0; g < SM4_GROUPS; g++)                                                                           \
-            a[g] = _mm256_xor_si256(a[g], round_t(c_, _mm256_xor_si256(_mm256_xor_si256(b[g], c[g]), k_), d[g]));     \
+        _Pragma("GCC unroll 8") for (int g = 0; g < SM4_GROUPS; g++) a[g] =                                            \
+            _mm256_xor_si256(a[g], round_t(c_, _mm256_xor_si256(_mm256_xor_si256(b[g], c[g]), k_), d[g]));             \
     } while (0)
 
 /* SM4_BATCH bytes: the key stream of counters (hi, lo) + 0, 1, ... XORed over in. */
