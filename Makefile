@@ -173,7 +173,7 @@ clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
 # arm64 (docs/platforms.md): Debian's aarch64 cross compiler against the :arm64 libraries unpacked
-# into build-arm64/sysroot, into build-arm64/ and bin-arm64/; the unit tests run under qemu-user.
+# into sysroot-arm64/, into build-arm64/ and bin-arm64/; the unit tests run under qemu-user.
 # Not part of `make test`: it builds everything a second time.
 .PHONY: cross-arm64 test-arm64
 cross-arm64:

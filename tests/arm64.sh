@@ -4,7 +4,7 @@
 #
 #   arm64.sh deps          installs Debian's aarch64 cross compiler and qemu-user when missing, and
 #                          unpacks the :arm64 builds of the libraries the project links into
-#                          build-arm64/sysroot. They are downloaded, not installed: librocksdb-dev,
+#                          sysroot-arm64/. They are downloaded, not installed: librocksdb-dev,
 #                          libisal-dev and libh2o-evloop-dev are not "Multi-Arch: same", so
 #                          installing their :arm64 builds would remove the machine's own.
 #   arm64.sh flags         the compiler flags that point the cross compiler at that sysroot
@@ -13,10 +13,13 @@
 #                          NEON only), and prints one summary line as tests/run-unit.sh does
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SYSROOT=${ARM64_SYSROOT:-build-arm64/sysroot}
+SYSROOT=${ARM64_SYSROOT:-sysroot-arm64}
 TRIPLET=aarch64-linux-gnu
-# the libraries of the Makefile's LDLIBS, with their headers, and what their .so files need
-LIB_PKGS="libh2o-evloop-dev libh2o-evloop0.13 libwslay1 librocksdb-dev librocksdb7.8 libbz2-1.0 libgflags2.2
+# the libraries of the Makefile's LDLIBS, with their headers, and what their .so files need; the C
+# and C++ runtimes too, so that qemu-user runs the tests with the sysroot as its prefix and one
+# glibc: a machine with libc6:arm64 installed would otherwise give the cross toolchain's loader
+# its own libc.so.6 of another build, and threads hang in pthread_create
+LIB_PKGS="libc6 libgcc-s1 libstdc++6 libh2o-evloop-dev libh2o-evloop0.13 libwslay1 librocksdb-dev librocksdb7.8 libbz2-1.0 libgflags2.2
   liblz4-1 libsnappy1v5 libzstd1 libisal-dev libisal2 libxxhash-dev libxxhash0 libssl-dev libssl3 libexpat1-dev
   libexpat1 libjansson-dev libjansson4 libyaml-dev libyaml-0-2 zlib1g-dev zlib1g libnghttp2-dev libnghttp2-14"
 HOST_PKGS="crossbuild-essential-arm64 qemu-user-static"
@@ -109,7 +112,7 @@ run_tests() {
         cpus=max
         [ "$name" = test_sm4 ] && cpus="max cortex-a72"
         for cpu in $cpus; do
-            out=$(QEMU_LD_PREFIX=/usr/$TRIPLET LD_LIBRARY_PATH=$ld_path "$(qemu)" -cpu "$cpu" "$t" 2>&1) && rc=0 || rc=$?
+            out=$(QEMU_LD_PREFIX=$PWD/$SYSROOT LD_LIBRARY_PATH=$ld_path "$(qemu)" -cpu "$cpu" "$t" 2>&1) && rc=0 || rc=$?
             line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1 || true)
             echo "$name (qemu-aarch64 -cpu $cpu): ${line:-no summary (exit $rc)}"
             printf '%s\n' "$out" | grep -E '^  sm4 ' || true
