@@ -187,6 +187,7 @@ static int always(void)
 /* Fastest first: the automatic choice is the first the CPU can run. */
 static const sm4_impl_t sm4_impls[] = {
 #if defined(__x86_64__)
+    {"vaes-avx2", yc_sm4_vaes_avx2_supported, yc_sm4_ctr_vaes_avx2},
     {"aesni-avx2", yc_sm4_aesni_avx2_supported, yc_sm4_ctr_aesni_avx2},
 #endif
 #if defined(__aarch64__)

@@ -31,7 +31,7 @@ void yc_sm4_decrypt_block(const yc_sm4_key *k, const uint8_t in[16], uint8_t out
  * out may be the same buffer. A stream split into several calls continues with the counter
  * advanced by the blocks done, so each call but the last must cover whole blocks. */
 void yc_sm4_ctr(const yc_sm4_key *k, const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t n);
-/* Which path yc_sm4_ctr runs: "aesni-avx2", "arm64-sm4e", "arm64-neon" or "c". */
+/* Which path yc_sm4_ctr runs: "vaes-avx2", "aesni-avx2", "arm64-sm4e", "arm64-neon" or "c". */
 const char *yc_sm4_impl(void);
 
 /* For tests and benchmarks: makes yc_sm4_ctr run the path named (one of yc_sm4_impl's names) for

@@ -15,7 +15,10 @@ typedef void (*yc_sm4_ctr_fn)(const uint32_t rk[32], const uint8_t iv[16], const
 void yc_sm4_ctr_c(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t n);
 
 #if defined(__x86_64__)
-/* sm4_x86.c: 16 blocks at a time in AVX2 registers, S-box through VAES. */
+/* sm4_x86.c: 32 blocks at a time in AVX2 registers, the S-box through VAES, or through AES-NI on
+ * each 128-bit half. */
+int yc_sm4_vaes_avx2_supported(void);
+void yc_sm4_ctr_vaes_avx2(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t n);
 int yc_sm4_aesni_avx2_supported(void);
 void yc_sm4_ctr_aesni_avx2(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t n);
 #endif

@@ -1,4 +1,4 @@
-/* sm4_x86.c — SM4-CTR on x86-64, 16 blocks at a time, the S-box computed by the AES unit.
+/* sm4_x86.c — SM4-CTR on x86-64, 32 blocks at a time, the S-box computed by the AES unit.
  *
  * Why the AES unit can compute SM4's S-box. Both S-boxes are an inversion in a field of 256
  * elements between two affine maps over GF(2)^8 (bit 0 is a byte's least significant bit):
@@ -23,13 +23,15 @@
  *
  * An affine map of a byte is the XOR of the images of its two nibbles, so each is two 16-entry
  * tables (the constant folded into the low one) and two PSHUFB lookups: 32 bytes at once. Saes
- * is AESENCLAST with a zero round key, 16 bytes per 128-bit lane with VAES; it also applies
+ * is AESENCLAST with a zero round key, on both 128-bit lanes at once with VAES (path "vaes-avx2")
+ * or on each with AES-NI (path "aesni-avx2", for CPUs without VAES: Zen 1 and 2, Hygon, Intel
+ * before Ice Lake); it also applies
  * ShiftRows, which moves bytes between the words, so a PSHUFB with the inverse permutation
  * first puts each byte where ShiftRows returns it to its place. Then L: on little-endian words
  * L(x) = x ^ x<<<24 ^ (x ^ x<<<8 ^ x<<<16)<<<2, the byte rotations being PSHUFBs.
  *
  * The blocks are transposed: register Xi holds word i of 8 blocks, so a round is the same
- * instructions for all of them, and two such groups (16 blocks) are in flight to hide the
+ * instructions for all of them, and four such groups (32 blocks) are in flight to hide the
  * latencies. The CTR counters are made directly in that form (the 128-bit counter's words are
  * the blocks' words); only the output is transposed back. No table is indexed by secret data.
  */
@@ -38,8 +40,8 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define X86_TARGET __attribute__((target("avx2,aes,vaes")))
-#define X86_INLINE static inline __attribute__((always_inline, target("avx2,aes,vaes")))
+/* what both paths share needs AVX2 only, so that it inlines into each */
+#define X86_INLINE static inline __attribute__((always_inline, target("avx2")))
 
 typedef struct {
     __m256i m0f, pre_lo, pre_hi, post_lo, post_hi, inv_shift_rows, rol8, rol16, rol24, bswap;
@@ -65,24 +67,6 @@ X86_INLINE void consts_init(consts_t *c)
     c->rol16 = _mm256_setr_epi8(REPEAT2(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
     c->rol24 = _mm256_setr_epi8(REPEAT2(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12));
     c->bswap = _mm256_setr_epi8(REPEAT2(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
-}
-
-/* T(x ^ newest) = L(S(x ^ newest)) on each of the 8 words. */
-X86_INLINE __m256i round_t(const consts_t *c, __m256i x, __m256i newest)
-{
-    x = _mm256_xor_si256(x, newest);
-    __m256i lo = _mm256_and_si256(x, c->m0f);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), c->m0f);
-    x = _mm256_xor_si256(_mm256_shuffle_epi8(c->pre_lo, lo), _mm256_shuffle_epi8(c->pre_hi, hi));
-    x = _mm256_shuffle_epi8(x, c->inv_shift_rows);
-    x = _mm256_aesenclast_epi128(x, _mm256_setzero_si256());
-    lo = _mm256_and_si256(x, c->m0f);
-    hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), c->m0f);
-    x = _mm256_xor_si256(_mm256_shuffle_epi8(c->post_lo, lo), _mm256_shuffle_epi8(c->post_hi, hi));
-    __m256i t =
-        _mm256_xor_si256(x, _mm256_xor_si256(_mm256_shuffle_epi8(x, c->rol8), _mm256_shuffle_epi8(x, c->rol16)));
-    t = _mm256_or_si256(_mm256_slli_epi32(t, 2), _mm256_srli_epi32(t, 30));
-    return _mm256_xor_si256(_mm256_xor_si256(x, _mm256_shuffle_epi8(x, c->rol24)), t); /* t's chain is longest */
 }
 
 /* Blocks e = 0..7 of one group: the output words (x3, x2, x1, x0) of block e are element e of
@@ -112,51 +96,6 @@ X86_INLINE void xor_out(const consts_t *c, __m256i x3, __m256i x2, __m256i x1, _
 #endif
 #define SM4_BATCH (SM4_GROUPS * 8 * 16)
 
-/* One round on every group: a ^= T(b ^ c ^ d ^ k), d being the word the previous round made, so
- * it joins last and the other XORs are off the chain. */
-#define SM4_ROUND(a, b, c, d, key)                                                                                     \
-    do {                                                                                                               \
-        __m256i k_ = _mm256_set1_epi32((int)(key));                                                                    \
-        _Pragma("GCC unroll 8") for (int g = 0; g < SM4_GROUPS; g++) a[g] =                                            \
-            _mm256_xor_si256(a[g], round_t(c_, _mm256_xor_si256(_mm256_xor_si256(b[g], c[g]), k_), d[g]));             \
-    } while (0)
-
-/* SM4_BATCH bytes: the key stream of counters (hi, lo) + 0, 1, ... XORed over in. */
-static void X86_TARGET ctr_batch(const consts_t *c_, const uint32_t *rk, uint64_t hi, uint64_t lo, const uint8_t *in,
-                                 uint8_t *out)
-{
-    uint32_t w[4][8 * SM4_GROUPS] __attribute__((aligned(32)));
-    __m256i x0[SM4_GROUPS], x1[SM4_GROUPS], x2[SM4_GROUPS], x3[SM4_GROUPS];
-
-    for (unsigned j = 0; j < 8 * SM4_GROUPS; j++) {
-        uint64_t l = lo + j, h = hi + (l < lo);
-        w[0][j] = (uint32_t)(h >> 32);
-        w[1][j] = (uint32_t)h;
-        w[2][j] = (uint32_t)(l >> 32);
-        w[3][j] = (uint32_t)l;
-    }
-    for (int g = 0; g < SM4_GROUPS; g++) {
-        x0[g] = _mm256_load_si256((const __m256i *)(w[0] + 8 * g));
-        x1[g] = _mm256_load_si256((const __m256i *)(w[1] + 8 * g));
-        x2[g] = _mm256_load_si256((const __m256i *)(w[2] + 8 * g));
-        x3[g] = _mm256_load_si256((const __m256i *)(w[3] + 8 * g));
-    }
-    for (int i = 0; i < 32; i += 4) {
-        SM4_ROUND(x0, x1, x2, x3, rk[i]);
-        SM4_ROUND(x1, x2, x3, x0, rk[i + 1]);
-        SM4_ROUND(x2, x3, x0, x1, rk[i + 2]);
-        SM4_ROUND(x3, x0, x1, x2, rk[i + 3]);
-    }
-    for (int g = 0; g < SM4_GROUPS; g++)
-        xor_out(c_, x3[g], x2[g], x1[g], x0[g], in + 128 * g, out + 128 * g);
-}
-
-int yc_sm4_aesni_avx2_supported(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("aes") && __builtin_cpu_supports("vaes");
-}
-
 static inline uint64_t load_be64(const uint8_t *p)
 {
     uint64_t v = 0;
@@ -165,25 +104,35 @@ static inline uint64_t load_be64(const uint8_t *p)
     return v;
 }
 
-void X86_TARGET yc_sm4_ctr_aesni_avx2(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out,
-                                      size_t n)
+/* AESENCLAST on each 128-bit half, for CPUs with AES-NI but not VAES (Zen 1 and 2, Hygon, Intel
+ * before Ice Lake). */
+static inline __attribute__((always_inline, target("avx2,aes"))) __m256i aesenclast_halves(__m256i x)
 {
-    consts_t c;
-    uint64_t hi = load_be64(iv), lo = load_be64(iv + 8);
+    __m128i zero = _mm_setzero_si128();
+    __m128i lo = _mm_aesenclast_si128(_mm256_castsi256_si128(x), zero);
+    __m128i hi = _mm_aesenclast_si128(_mm256_extracti128_si256(x, 1), zero);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
 
-    consts_init(&c);
-    for (; n >= SM4_BATCH; n -= SM4_BATCH, in += SM4_BATCH, out += SM4_BATCH) {
-        ctr_batch(&c, rk, hi, lo, in, out);
-        lo += SM4_BATCH / 16;
-        hi += lo < SM4_BATCH / 16; /* the low half wrapped */
-    }
-    if (n > 0) {
-        uint8_t buf[SM4_BATCH] = {0};
-        memcpy(buf, in, n);
-        ctr_batch(&c, rk, hi, lo, buf, buf);
-        memcpy(out, buf, n);
-        explicit_bzero(buf, sizeof(buf)); /* the rest is key stream */
-    }
-    _mm256_zeroupper();
+#define SM4_X86_ATTR          __attribute__((target("avx2,aes,vaes")))
+#define SM4_X86_NAME(n)       n##_vaes_avx2 /* defines yc_sm4_ctr_vaes_avx2 */
+#define SM4_X86_AESENCLAST(x) _mm256_aesenclast_epi128((x), _mm256_setzero_si256())
+#include "common/sm4_x86_batch_internal.h"
+
+#define SM4_X86_ATTR          __attribute__((target("avx2,aes")))
+#define SM4_X86_NAME(n)       n##_aesni_avx2 /* defines yc_sm4_ctr_aesni_avx2 */
+#define SM4_X86_AESENCLAST(x) aesenclast_halves(x)
+#include "common/sm4_x86_batch_internal.h"
+
+int yc_sm4_vaes_avx2_supported(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("aes") && __builtin_cpu_supports("vaes");
+}
+
+int yc_sm4_aesni_avx2_supported(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("aes");
 }
 #endif

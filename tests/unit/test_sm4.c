@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static const char *const all_paths[] = {"c", "aesni-avx2", "arm64-neon", "arm64-sm4e"};
+static const char *const all_paths[] = {"c", "vaes-avx2", "aesni-avx2", "arm64-neon", "arm64-sm4e"};
 #define N_PATHS (sizeof(all_paths) / sizeof(all_paths[0]))
 
 static void unhex16(const char *hex, uint8_t out[16])
