@@ -25,10 +25,9 @@
  * tables (the constant folded into the low one) and two PSHUFB lookups: 32 bytes at once. Saes
  * is AESENCLAST with a zero round key, on both 128-bit lanes at once with VAES (path "vaes-avx2")
  * or on each with AES-NI (path "aesni-avx2", for CPUs without VAES: Zen 1 and 2, Hygon, Intel
- * before Ice Lake); it also applies
- * ShiftRows, which moves bytes between the words, so a PSHUFB with the inverse permutation
- * first puts each byte where ShiftRows returns it to its place. Then L: on little-endian words
- * L(x) = x ^ x<<<24 ^ (x ^ x<<<8 ^ x<<<16)<<<2, the byte rotations being PSHUFBs.
+ * before Ice Lake). AESENCLAST also applies ShiftRows, which moves bytes between the words, so
+ * a PSHUFB with the inverse permutation first puts each byte where ShiftRows returns it. Then L,
+ * on little-endian words: L(x) = x ^ x<<<24 ^ (x ^ x<<<8 ^ x<<<16)<<<2, byte rotations by PSHUFB.
  *
  * The blocks are transposed: register Xi holds word i of 8 blocks, so a round is the same
  * instructions for all of them, and four such groups (32 blocks) are in flight to hide the
