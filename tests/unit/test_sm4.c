@@ -212,6 +212,19 @@ TEST(test_ctr_in_whole_block_pieces_continues_the_stream)
     CHECK(memcmp(whole, pieces, sizeof(in)) == 0);
 }
 
+TEST(test_automatic_choice_is_a_fast_path_when_the_cpu_has_one)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("aes"))
+        CHECK(strcmp(yc_sm4_impl_best(), "c") != 0);
+    if (__builtin_cpu_supports("vaes"))
+        CHECK(strcmp(yc_sm4_impl_best(), "vaes-avx2") == 0);
+#elif defined(__aarch64__)
+    CHECK(strncmp(yc_sm4_impl_best(), "arm64-", 6) == 0); /* NEON is part of every arm64 Linux CPU */
+#endif
+}
+
 TEST(test_use_impl_refuses_unknown_path)
 {
     CHECK_EQ_INT(yc_sm4_use_impl("rot13"), -ENOTSUP);
@@ -227,6 +240,7 @@ int main(void)
     RUN(test_encrypt_block_matches_openssl_ecb);
     RUN(test_ctr_matches_openssl_on_every_path);
     RUN(test_ctr_in_whole_block_pieces_continues_the_stream);
+    RUN(test_automatic_choice_is_a_fast_path_when_the_cpu_has_one);
     RUN(test_use_impl_refuses_unknown_path);
     return unit_done();
 }
