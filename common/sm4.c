@@ -126,6 +126,7 @@ void yc_sm4_set_key(yc_sm4_key *k, const uint8_t key[16])
         x[i & 3] ^= b ^ rotl32(b, 13) ^ rotl32(b, 23);
         k->rk[i] = x[i & 3];
     }
+    explicit_bzero(x, sizeof(x)); /* the last four round keys */
 }
 
 /* The 32 rounds on one block with the round keys in the order given (step +1 or -1). */
@@ -171,6 +172,7 @@ void yc_sm4_ctr_c(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in
         for (int i = 15; i >= 0 && ++ctr[i] == 0; i--) /* the carry runs through all 128 bits */
             ;
     }
+    explicit_bzero(ks, sizeof(ks));
 }
 
 typedef struct {
