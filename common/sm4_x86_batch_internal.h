@@ -43,21 +43,34 @@ SM4_X86_INLINE __m256i SM4_X86_NAME(round_t)(const consts_t *c, __m256i x, __m25
 static void SM4_X86_ATTR SM4_X86_NAME(ctr_batch)(const consts_t *c_, const uint32_t *rk, uint64_t hi, uint64_t lo,
                                                  const uint8_t *in, uint8_t *out)
 {
-    uint32_t w[4][8 * SM4_GROUPS] __attribute__((aligned(32)));
     __m256i x0[SM4_GROUPS], x1[SM4_GROUPS], x2[SM4_GROUPS], x3[SM4_GROUPS];
 
-    for (unsigned j = 0; j < 8 * SM4_GROUPS; j++) {
-        uint64_t l = lo + j, h = hi + (l < lo);
-        w[0][j] = (uint32_t)(h >> 32);
-        w[1][j] = (uint32_t)h;
-        w[2][j] = (uint32_t)(l >> 32);
-        w[3][j] = (uint32_t)l;
-    }
-    for (int g = 0; g < SM4_GROUPS; g++) {
-        x0[g] = _mm256_load_si256((const __m256i *)(w[0] + 8 * g));
-        x1[g] = _mm256_load_si256((const __m256i *)(w[1] + 8 * g));
-        x2[g] = _mm256_load_si256((const __m256i *)(w[2] + 8 * g));
-        x3[g] = _mm256_load_si256((const __m256i *)(w[3] + 8 * g));
+    if ((uint32_t)lo <= UINT32_MAX - (8 * SM4_GROUPS - 1)) {
+        /* the usual case: only the lowest word changes within the batch */
+        __m256i step = _mm256_set1_epi32(8),
+                low = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)lo), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        for (int g = 0; g < SM4_GROUPS; g++) {
+            x0[g] = _mm256_set1_epi32((int)(uint32_t)(hi >> 32));
+            x1[g] = _mm256_set1_epi32((int)(uint32_t)hi);
+            x2[g] = _mm256_set1_epi32((int)(uint32_t)(lo >> 32));
+            x3[g] = low;
+            low = _mm256_add_epi32(low, step);
+        }
+    } else {
+        uint32_t w[4][8 * SM4_GROUPS] __attribute__((aligned(32)));
+        for (unsigned j = 0; j < 8 * SM4_GROUPS; j++) {
+            uint64_t l = lo + j, h = hi + (l < lo);
+            w[0][j] = (uint32_t)(h >> 32);
+            w[1][j] = (uint32_t)h;
+            w[2][j] = (uint32_t)(l >> 32);
+            w[3][j] = (uint32_t)l;
+        }
+        for (int g = 0; g < SM4_GROUPS; g++) {
+            x0[g] = _mm256_load_si256((const __m256i *)(w[0] + 8 * g));
+            x1[g] = _mm256_load_si256((const __m256i *)(w[1] + 8 * g));
+            x2[g] = _mm256_load_si256((const __m256i *)(w[2] + 8 * g));
+            x3[g] = _mm256_load_si256((const __m256i *)(w[3] + 8 * g));
+        }
     }
     for (int i = 0; i < 32; i += 4) {
         SM4_ROUND(x0, x1, x2, x3, rk[i]);
