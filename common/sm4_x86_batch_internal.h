@@ -4,7 +4,7 @@
  * into one compiled for the same (or a larger) set. Before including it, define:
  *
  *   SM4_X86_ATTR          the target attribute of the path's functions
- *   SM4_X86_NAME(n)       the path's name for n (n##_vaes, ...)
+ *   SM4_X86_NAME(n)       the path's name for n (n##_vaes_avx2, ...)
  *   SM4_X86_AESENCLAST(x) AESENCLAST of each 128-bit lane of x with a zero round key
  *
  * No include guard: included more than once on purpose.
