@@ -170,7 +170,7 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan $(BIN)
+	rm -rf $(BUILD) build-asan $(BIN) build-arm64 bin-arm64 sysroot-arm64
 
 # arm64 (docs/platforms.md): Debian's aarch64 cross compiler against the :arm64 libraries unpacked
 # into sysroot-arm64/, into build-arm64/ and bin-arm64/; the unit tests run under qemu-user.
