@@ -90,13 +90,14 @@ BENCH_DEPS_ec_bench := erasure
 BENCH_DEPS_yc-bench := s3
 BENCH_DEPS_policy_bench := s3
 BENCH_DEPS_metrics_bench := common
+BENCH_DEPS_sm4_bench := common
 .SECONDEXPANSION:
 $(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(call deps_libs,$(BENCH_DEPS_$*)) $(LDLIBS) -o $@
 # A unit test links its module's library and what that module may use, so one module's tests
 # build while another module is half-written (test_gw_* are the gateway's, test_http common's).
-test_module = $(patsubst http,common,$(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1))))))
+test_module = $(patsubst sm4,common,$(patsubst http,common,$(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1)))))))
 test_libs = $(call deps_libs,$(call test_module,$(1)))
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,%)
 	@mkdir -p $(@D)
@@ -178,4 +179,15 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan $(BIN)
+	rm -rf $(BUILD) build-asan $(BIN) build-arm64 bin-arm64 sysroot-arm64
+
+# arm64 (docs/platforms.md): Debian's aarch64 cross compiler against the :arm64 libraries unpacked
+# into sysroot-arm64/, into build-arm64/ and bin-arm64/; the unit tests run under qemu-user.
+# Not part of `make test`: it builds everything a second time.
+.PHONY: cross-arm64 test-arm64
+cross-arm64:
+	@tests/arm64.sh deps
+	CFLAGS="$$(tests/arm64.sh flags)" CXXFLAGS="$$(tests/arm64.sh flags)" $(MAKE) CC=aarch64-linux-gnu-gcc \
+		CXX=aarch64-linux-gnu-g++ BUILD=build-arm64 BIN=bin-arm64 all
+test-arm64: cross-arm64
+	@tests/arm64.sh test $(patsubst $(BUILD)/%,build-arm64/%,$(UNIT_BIN))

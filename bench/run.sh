@@ -3,7 +3,7 @@
 #
 # Starts the embedded default (one yc-gateway over 6 drives in a temporary directory, EC 4+2) on a
 # free loopback port, then runs:
-#   1. the erasure micro-benchmark (bin/ec_bench);
+#   1. the erasure micro-benchmark (bin/ec_bench) and the SM4-CTR one (bin/sm4_bench);
 #   2. 4 KiB objects at 64 connections: populate, PUT, GET (verified), a 70/30 GET/PUT mix;
 #   3. 64 MiB objects: populate, PUT and GET (verified) at 4 and 8 connections, and at 4 connections
 #      encrypted with SSE-S3 and with SM4 (server-side encryption);
@@ -154,6 +154,8 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== erasure micro-benchmark (bin/ec_bench)" >&2
 "$BIN/ec_bench" >"$tmp/ec.txt"
 ec42=$(awk -F'|' '/^\| 4\+2 \| 262144/ { gsub(/ /, "", $4); print $4; exit }' "$tmp/ec.txt")
+echo "== SM4-CTR micro-benchmark (bin/sm4_bench)" >&2
+"$BIN/sm4_bench" 64 3 >"$tmp/sm4.txt" 2>&1 || echo "(sm4_bench failed)" >>"$tmp/sm4.txt"
 
 d=(--duration "$DURATION" --warmup "$WARMUP")
 k4=(--size 4k --keys 5000)
@@ -258,6 +260,12 @@ mkdir -p "$(dirname "$OUT")"
         echo
         cat "$perf_md"
     fi
+    echo "<details><summary>bin/sm4_bench output (SM4-CTR per path, one core)</summary>"
+    echo
+    cat "$tmp/sm4.txt"
+    echo
+    echo "</details>"
+    echo
     echo "<details><summary>bin/ec_bench output</summary>"
     echo
     cat "$tmp/ec.txt"
