@@ -14,6 +14,7 @@
  * Exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says
  * which).
  */
+#include "gateway/gw_cli_creds.h"
 #include "gateway/s3/sigv4.h"
 #include <errno.h>
 #include <jansson.h>
@@ -299,7 +300,7 @@ static int status(const char *endpoint, const char *ak, const char *sk, int as_j
 /* ---------------------------------------------------------------- main */
 
 typedef struct {
-    const char *endpoint, *ak, *sk, *region;
+    const char *endpoint, *ak, *sk, *region, *config;
     int json;
     const char *words[8];
     int nwords;
@@ -308,7 +309,7 @@ typedef struct {
 /* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
 static int parse_args(int argc, char **argv, args_t *a)
 {
-    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region"};
+    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region", "config"};
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq, *value = NULL;
@@ -335,10 +336,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->json = 1;
             continue;
         }
-        for (k = 0; k < 4; k++)
+        for (k = 0; k < 5; k++)
             if (strlen(with_value[k]) == nlen && strncmp(with_value[k], arg + 2, nlen) == 0)
                 break;
-        if (k == 4) {
+        if (k == 5) {
             fprintf(stderr, "yc-admin: unknown option '%.*s' (yc-admin --help lists the options)\n", (int)nlen + 2,
                     arg);
             return -1;
@@ -357,6 +358,8 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->ak = value;
         else if (k == 2)
             a->sk = value;
+        else if (k == 4)
+            a->config = value;
         else
             a->region = value;
     }
@@ -476,13 +479,16 @@ static int is(const args_t *a, int n, const char *w0, const char *w1)
     return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
 }
 
+static const char *getenv_str(const char *name)
+{
+    return getenv(name);
+}
+
 int main(int argc, char **argv)
 {
-    args_t a = {.endpoint = DEFAULT_ENDPOINT,
-                .ak = getenv("YC_ROOT_USER"),
-                .sk = getenv("YC_ROOT_PASSWORD"),
-                .region = getenv("YC_REGION")};
-    char path[512], body[1024];
+    args_t a = {0};
+    static gw_cli_creds_t creds; /* static: the secret stays off the stack frames of every call */
+    char path[512], body[1024], err[600];
     int ret;
 
     if ((ret = parse_args(argc, argv, &a)) != 0) {
@@ -492,17 +498,29 @@ int main(int argc, char **argv)
         }
         return 2;
     }
-    if (a.region != NULL && a.region[0] != '\0')
-        signing_region = a.region;
     if (a.nwords == 0) {
         fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
         return 2;
     }
-    if (a.ak == NULL || a.sk == NULL) {
-        fprintf(stderr, "yc-admin: no root keys: set YC_ROOT_USER and YC_ROOT_PASSWORD, or give --access-key and "
-                        "--secret-key\n");
+    gw_cli_flags_t flags = {a.endpoint, a.region, a.ak, a.sk, a.config};
+    if (gw_cli_creds_resolve(&flags, getenv_str, &creds, err, sizeof(err)) != 0) {
+        fprintf(stderr, "yc-admin: %s\n", err);
         return 2;
     }
+    if (creds.keys_from == NULL) {
+        fprintf(stderr, "yc-admin: no root keys: give --access-key and --secret-key, set YC_ROOT_USER and "
+                        "YC_ROOT_PASSWORD (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or write them to "
+                        "~/.config/yuncang/admin.yaml (make run does)\n");
+        return 2;
+    }
+    if (strncmp(creds.endpoint, "http://", 7) != 0 && strstr(creds.endpoint, "://") != NULL) {
+        fprintf(stderr, "yc-admin: endpoint %s: only http:// endpoints are supported\n", creds.endpoint);
+        return 2;
+    }
+    a.endpoint = creds.endpoint;
+    a.ak = creds.access_key;
+    a.sk = creds.secret_key;
+    signing_region = creds.region;
     if (is(&a, 1, "status", NULL))
         return status(a.endpoint, a.ak, a.sk, a.json);
     if (is(&a, 1, "info", NULL))
