@@ -15,6 +15,7 @@
  * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
  */
+#include "gateway/gw_admin_internal.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
@@ -258,11 +259,13 @@ static void heal_work(gw_ctx_t *ctx)
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")))
         gw_heal_start_full(h);
     gw_heal_status(h, &st);
-    respond_json(ctx,
-                 json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
-                           (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed", (json_int_t)st.failed,
-                           "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred, "startedNs",
-                           (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns));
+    json_t *doc =
+        json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned", (json_int_t)st.scanned,
+                  "repaired", (json_int_t)st.repaired, "failed", (json_int_t)st.failed, "queued", (json_int_t)st.queued,
+                  "deferred", (json_int_t)st.deferred, "startedNs", (json_int_t)st.started_ns, "finishedNs",
+                  (json_int_t)st.finished_ns);
+    gw_heal_progress_json(&st, doc);
+    respond_json(ctx, doc);
 }
 
 /* The gateway's counters: the request intake's and the HTTP layer's (summed over the loops). */
@@ -282,6 +285,25 @@ static void stats_work(gw_ctx_t *ctx)
                                 (json_int_t)http.connections, "inputBytes", (json_int_t)http.input_bytes, "accepted",
                                 (json_int_t)http.accepted, "refused", (json_int_t)http.refused, "requests",
                                 (json_int_t)http.requests, "layerErrors", (json_int_t)http.layer_errors));
+}
+
+void gw_heal_progress_json(const gw_heal_status_t *st, json_t *doc)
+{
+    /* the rate over the walk so far (objects a second); the ETA assumes it holds */
+    int64_t end = st->running ? yc_now_ns() : st->finished_ns;
+    double secs = st->walk_started_ns != 0 && end > st->walk_started_ns ? (double)(end - st->walk_started_ns) / 1e9 : 0;
+    double rate = secs > 0 ? (double)st->scanned / secs : 0;
+    uint64_t left = st->total > st->scanned ? st->total - st->scanned : 0;
+
+    json_object_set_new(doc, "total", json_integer((json_int_t)st->total));
+    json_object_set_new(doc, "percent",
+                        json_real(st->total > 0   ? 100.0 * (double)(st->total - left) / (double)st->total
+                                  : st->running ? 0.0
+                                                : 100.0));
+    json_object_set_new(doc, "ratePerSecond", json_real(rate));
+    json_object_set_new(doc, "etaSeconds", !st->running ? json_integer(0)
+                                           : rate > 0   ? json_integer((json_int_t)((double)left / rate + 0.5))
+                                                        : json_null());
 }
 
 void gw_admin(gw_ctx_t *ctx)
@@ -336,5 +358,7 @@ void gw_admin(gw_ctx_t *ctx)
             gw_fail(ctx, S3_ERR_METHOD_NOT_ALLOWED, NULL);
         return;
     }
+    if (gw_admin_more(ctx, path))
+        return;
     gw_fail(ctx, S3_ERR_INVALID_REQUEST, "Unknown admin API call");
 }
