@@ -326,8 +326,8 @@ static void config_work(gw_ctx_t *ctx)
         "m", (int)c->m, "stripe_size", (json_int_t)c->stripe_size, "inline_max", (json_int_t)c->inline_max, "root_user",
         str_or_null(c->root_user),
         /* secrets are never shown, only whether they are set */
-        "root_password", c->root_password != NULL ? MASKED : "", "cluster_secret",
-        c->cluster_secret != NULL ? MASKED : "", "region", str_or_null(c->region), "loops", (json_int_t)c->loops,
+        "root_password", c->root_password != NULL ? MASKED : "(not set)", "cluster_secret",
+        c->cluster_secret != NULL ? MASKED : "(not set)", "region", str_or_null(c->region), "loops", (json_int_t)c->loops,
         "workers", (json_int_t)c->workers, "read_workers", (json_int_t)c->read_workers, "lane_threads",
         (json_int_t)c->lane_threads, "max_inflight", (json_int_t)c->max_inflight, "max_object_size",
         (json_int_t)c->max_object_size, "drive_reserve", (json_int_t)c->drive_reserve);

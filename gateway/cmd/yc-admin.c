@@ -107,6 +107,8 @@ static const char *signing_service = "s3";
 
 static int call_capture(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
                         const char *body, char *out, size_t out_size);
+/* The status of the last answer; quiet_status: the caller says it in its own line. */
+static int last_status, quiet_status;
 
 static int call(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
                 const char *body)
@@ -200,8 +202,10 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
     else if (payload != NULL && payload[4] != '\0')
         printf("%s\n", payload + 4);
     free(resp);
+    last_status = status;
     if (status < 200 || status > 299) {
-        fprintf(stderr, "yc-admin: HTTP %d\n", status);
+        if (!quiet_status)
+            fprintf(stderr, "yc-admin: HTTP %d\n", status);
         return 1;
     }
     return 0;
@@ -521,14 +525,20 @@ static json_t *admin_json(const args_t *a, const char *method, const char *path,
     if (text == NULL)
         return NULL;
     text[0] = '\0';
-    if (call_capture(a->endpoint, a->ak, a->sk, method, path, body, text, cap) == 0) {
+    last_status = 0;
+    quiet_status = 1;
+    int ret = call_capture(a->endpoint, a->ak, a->sk, method, path, body, text, cap);
+    quiet_status = 0;
+    if (ret == 0) {
         if ((doc = json_loads(text, 0, &jerr)) == NULL)
             fprintf(stderr, "yc-admin: the answer is not JSON: %s\n", jerr.text);
     } else {
         const char *code = strstr(text, "<Code>"), *msg = strstr(text, "<Message>");
         if (code != NULL)
-            fprintf(stderr, "yc-admin: %.*s: %.*s\n", (int)strcspn(code + 6, "<"), code + 6,
+            fprintf(stderr, "yc-admin: HTTP %d %.*s: %.*s\n", last_status, (int)strcspn(code + 6, "<"), code + 6,
                     msg != NULL ? (int)strcspn(msg + 9, "<") : 0, msg != NULL ? msg + 9 : "");
+        else if (last_status != 0)
+            fprintf(stderr, "yc-admin: HTTP %d\n", last_status);
     }
     free(text);
     return doc;
@@ -768,13 +778,13 @@ static int drive_command(const args_t *a)
     /* follow the drain's heal until it ends, a line a second */
     for (int n = 0; n < 86400 * 7; n++) {
         json_t *st = admin_json(a, "GET", "/_admin/v1/drives", NULL), *h = json_object_get(st, "heal");
-        const char *state = "";
+        char state[32] = "";
         if (st == NULL)
             return 1;
         json_array_foreach(json_object_get(st, "drives"), i, v)
         {
             if (strcmp(jstr(v, "drive"), spare) == 0)
-                state = jstr(v, "drain");
+                snprintf(state, sizeof(state), "%s", jstr(v, "drain"));
         }
         if (a->json) {
             json_t *line = json_pack("{s:s, s:O}", "drain", state, "heal", h);
