@@ -448,7 +448,7 @@ static void drain_work(gw_ctx_t *ctx)
         if (strcmp(state, "drained") != 0) {
             pthread_mutex_unlock(&drain_mutex);
             snprintf(why, sizeof(why), "The drive's drain is %s: remove it once it is drained", state);
-            gw_set_error(ctx, S3_ERR_INVALID_REQUEST, why);
+            gw_set_error(ctx, S3_ERR_INVALID_REQUEST, h2o_strdup(&ctx->req->pool, why, SIZE_MAX).base);
             goto done;
         }
         yc_log(YC_LOG_INFO, "request_id=%s event=drive_removed drive=%s", ctx->request_id, c->drives[i].retired_path);
@@ -468,7 +468,9 @@ static void drain_work(gw_ctx_t *ctx)
     if ((ret = gw_cluster_replace_local(c, (size_t)i, spare, ctx->env->cfg->cluster_secret,
                                         ctx->env->cfg->drive_reserve, why, sizeof(why))) != 0) {
         pthread_mutex_unlock(&drain_mutex);
-        gw_set_error(ctx, ret == -ENOTSUP ? S3_ERR_NOT_IMPLEMENTED : S3_ERR_INVALID_REQUEST, why);
+        /* the message is kept by pointer: it must live as long as the request */
+        gw_set_error(ctx, ret == -ENOTSUP ? S3_ERR_NOT_IMPLEMENTED : S3_ERR_INVALID_REQUEST,
+                     h2o_strdup(&ctx->req->pool, why, SIZE_MAX).base);
         goto done;
     }
     drain_started_ns[i] = yc_now_ns();

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define USAGE_TTL_NS     (10 * 1000000000LL)
-#define RECOUNT_MIN_NS   (1000000000LL) /* a delete makes the next check count again, at most this often */
+#define RECOUNT_MIN_NS   (1000000000LL) /* a refusal counts again when the figure is older */
 #define QUOTA_TTL_NS     (2 * 1000000000LL)
 #define CACHE_SLOTS      256
 #define USERS_RECORD     "_users" /* '_' is never in a bucket name: this cannot be a bucket's */
@@ -76,7 +76,7 @@ static usage_entry_t *usage_slot(meta_bytes_t ns)
     return ns.len < sizeof(e->name) && strlen(e->name) == ns.len && memcmp(e->name, ns.base, ns.len) == 0 ? e : NULL;
 }
 
-int gw_usage_get(gw_cluster_t *c, meta_bytes_t ns, gw_usage_t *out)
+int gw_usage_get(gw_cluster_t *c, meta_bytes_t ns, int refusing, gw_usage_t *out)
 {
     int64_t now = yc_mono_ns();
     usage_entry_t *e;
@@ -85,9 +85,11 @@ int gw_usage_get(gw_cluster_t *c, meta_bytes_t ns, gw_usage_t *out)
     if (ns.len > META_NS_MAX)
         return GW_EINVAL;
     pthread_mutex_lock(&cache_mutex);
-    if ((e = usage_slot(ns)) != NULL && now - e->counted_ns < USAGE_TTL_NS &&
-        (e->stale_ns == 0 || now - e->counted_ns < RECOUNT_MIN_NS)) {
-        /* a delete not yet counted leaves the figure too high: a check refuses early, never late */
+    if ((e = usage_slot(ns)) != NULL &&
+        (refusing ? e->stale_ns == 0 && now - e->counted_ns < RECOUNT_MIN_NS
+                  : now - e->counted_ns < USAGE_TTL_NS && (e->stale_ns == 0 || now - e->counted_ns < RECOUNT_MIN_NS))) {
+        /* a delete not yet counted leaves the figure too high: it may let fewer writes through,
+         * never more, and a refusal counts again */
         *out = e->usage;
         pthread_mutex_unlock(&cache_mutex);
         return 0;
@@ -280,6 +282,7 @@ done:
 typedef struct {
     gw_cluster_t *c;
     const char *user;
+    int refusing;
     gw_usage_t sum;
     int ret;
 } user_sum_t;
@@ -295,7 +298,7 @@ static int add_bucket(void *arg, const uint8_t *key, size_t klen, const uint8_t 
         b.owner.len != strlen(s->user) || memcmp(b.owner.base, s->user, b.owner.len) != 0)
         return 0;
     size_t n = meta_bucket_ns(b.name, b.incarnation, ns);
-    if ((s->ret = gw_usage_get(s->c, (meta_bytes_t){ns, n}, &u)) != 0)
+    if ((s->ret = gw_usage_get(s->c, (meta_bytes_t){ns, n}, s->refusing, &u)) != 0)
         return 1;
     s->sum.objects += u.objects;
     s->sum.versions += u.versions;
@@ -303,9 +306,9 @@ static int add_bucket(void *arg, const uint8_t *key, size_t klen, const uint8_t 
     return 0;
 }
 
-int gw_usage_user(gw_cluster_t *c, const char *user, gw_usage_t *out)
+int gw_usage_user(gw_cluster_t *c, const char *user, int refusing, gw_usage_t *out)
 {
-    user_sum_t s = {c, user, {0}, 0};
+    user_sum_t s = {c, user, refusing, {0}, 0};
     meta_key_t prefix;
     int ret;
 
@@ -318,14 +321,17 @@ int gw_usage_user(gw_cluster_t *c, const char *user, gw_usage_t *out)
 
 /* ---------------------------------------------------------------- the check */
 
-static int over(gw_ctx_t *ctx, const char *whose, uint64_t quota, uint64_t used, uint64_t adding)
+static int exceeds(uint64_t quota, uint64_t used, uint64_t adding)
+{
+    return quota != 0 && (used > quota || adding > quota - used);
+}
+
+static int refuse(gw_ctx_t *ctx, const char *whose, uint64_t quota, uint64_t used, uint64_t adding)
 {
     char msg[256];
-    if (quota == 0 || (used <= quota && adding <= quota - used))
-        return 0;
     snprintf(msg, sizeof(msg), "This write of %llu bytes would exceed the %s quota of %llu bytes (%llu bytes in use).",
              (unsigned long long)adding, whose, (unsigned long long)quota, (unsigned long long)used);
-    gw_set_error(ctx, S3_ERR_QUOTA_EXCEEDED, msg);
+    gw_set_error(ctx, S3_ERR_QUOTA_EXCEEDED, h2o_strdup(&ctx->req->pool, msg, SIZE_MAX).base); /* kept by pointer */
     gw_set_error_field(ctx, "BucketName", ctx->bucket);
     yc_log(YC_LOG_INFO, "request_id=%s event=quota_exceeded quota=%s limit=%llu used=%llu adding=%llu",
            ctx->request_id, whose, (unsigned long long)quota, (unsigned long long)used, (unsigned long long)adding);
@@ -343,17 +349,22 @@ int gw_quota_check(gw_ctx_t *ctx, uint64_t adding)
     if ((ret = gw_quota_bucket_get(ctx->cluster, gw_mb(ctx->bucket), ctx->bucket_incarnation, &bucket_quota)) != 0 ||
         (owner[0] != '\0' && (ret = gw_quota_user_get(ctx->cluster, owner, &user_quota)) != 0))
         goto unknown;
-    if (bucket_quota != 0) {
-        if ((ret = gw_usage_get(ctx->cluster, gw_mb(ctx->bucket_ns), &u)) != 0)
+    /* each limit: the kept figure first, counted again before it refuses */
+    for (int refusing = 0; bucket_quota != 0 && refusing < 2; refusing++) {
+        if ((ret = gw_usage_get(ctx->cluster, gw_mb(ctx->bucket_ns), refusing, &u)) != 0)
             goto unknown;
-        if (over(ctx, "bucket's", bucket_quota, u.bytes, adding) != 0)
-            return -1;
+        if (!exceeds(bucket_quota, u.bytes, adding))
+            break;
+        if (refusing)
+            return refuse(ctx, "bucket's", bucket_quota, u.bytes, adding);
     }
-    if (user_quota != 0) {
-        if ((ret = gw_usage_user(ctx->cluster, owner, &u)) != 0)
+    for (int refusing = 0; user_quota != 0 && refusing < 2; refusing++) {
+        if ((ret = gw_usage_user(ctx->cluster, owner, refusing, &u)) != 0)
             goto unknown;
-        if (over(ctx, "bucket owner's", user_quota, u.bytes, adding) != 0)
-            return -1;
+        if (!exceeds(user_quota, u.bytes, adding))
+            break;
+        if (refusing)
+            return refuse(ctx, "bucket owner's", user_quota, u.bytes, adding);
     }
     return 0;
 unknown:

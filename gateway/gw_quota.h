@@ -4,10 +4,12 @@
  * sizes of every version that is not a delete marker (bytes, the figure quotas limit), the
  * versions, and the latest versions that are objects (objects). It is exact after a restart and
  * never negative, because it is always what the drives hold. Each gateway keeps the count for
- * QUOTA_USAGE_TTL (10 s) and adds the bytes of its own writes to it at once; a delete through
- * it makes the next check count again (at most once a second per bucket). Writes through other
- * gateways are seen within the TTL; concurrent writes each check before any of them counts, so a
- * quota can be passed by what is in flight at once (documented in docs/operations.md).
+ * 10 s and adds the bytes of its own writes to it at once, so its figure is never below what it
+ * wrote. A refusal is never made on an old figure: when a write would pass the quota, the
+ * bucket is counted again first unless its count is under a second old and no delete went through
+ * this gateway since (deletes through other gateways are seen within that second). Concurrent
+ * writes each check before any of them counts, so a quota can be passed by what is in flight at
+ * once (documented in docs/operations.md).
  * Multipart parts count once completed; CompleteMultipartUpload is checked with the whole size.
  *
  * Quotas are records on every drive (gw_bucket_config.h): a bucket's as its "quota" kind, tied to
@@ -28,8 +30,9 @@ typedef struct {
 
 /* Counts what namespace ns holds (a full scan). 0 or the lister's error. */
 int gw_usage_scan(gw_cluster_t *c, meta_bytes_t ns, gw_usage_t *out);
-/* The gateway's count for ns: counted again when older than the TTL or after a delete. */
-int gw_usage_get(gw_cluster_t *c, meta_bytes_t ns, gw_usage_t *out);
+/* The gateway's count for ns: counted again when older than 10 s; with refusing (the figure would
+ * refuse a write), when older than a second or after a delete through this gateway. */
+int gw_usage_get(gw_cluster_t *c, meta_bytes_t ns, int refusing, gw_usage_t *out);
 /* After this gateway made bytes visible in ns / deleted from it. */
 void gw_usage_note_write(meta_bytes_t ns, uint64_t bytes);
 void gw_usage_note_delete(meta_bytes_t ns);
@@ -42,8 +45,8 @@ int gw_quota_bucket_set(gw_cluster_t *c, meta_bytes_t bucket, uint64_t incarnati
 int gw_quota_user_get(gw_cluster_t *c, const char *user, uint64_t *bytes);
 int gw_quota_user_set(gw_cluster_t *c, const char *user, uint64_t bytes);
 
-/* What the buckets owned by user hold together (their gateway counts). */
-int gw_usage_user(gw_cluster_t *c, const char *user, gw_usage_t *out);
+/* What the buckets owned by user hold together (their gateway counts, refusing as above). */
+int gw_usage_user(gw_cluster_t *c, const char *user, int refusing, gw_usage_t *out);
 
 /* Before a write of adding bytes into ctx's bucket (after gw_bucket_authorize): 0 when neither the
  * bucket's quota nor its owner's would be passed; else QuotaExceeded (403) is set and -1 returned.
