@@ -259,11 +259,10 @@ static void heal_work(gw_ctx_t *ctx)
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")))
         gw_heal_start_full(h);
     gw_heal_status(h, &st);
-    json_t *doc =
-        json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned", (json_int_t)st.scanned,
-                  "repaired", (json_int_t)st.repaired, "failed", (json_int_t)st.failed, "queued", (json_int_t)st.queued,
-                  "deferred", (json_int_t)st.deferred, "startedNs", (json_int_t)st.started_ns, "finishedNs",
-                  (json_int_t)st.finished_ns);
+    json_t *doc = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
+                            (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed",
+                            (json_int_t)st.failed, "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred,
+                            "startedNs", (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns);
     gw_heal_progress_json(&st, doc);
     respond_json(ctx, doc);
 }
@@ -285,25 +284,6 @@ static void stats_work(gw_ctx_t *ctx)
                                 (json_int_t)http.connections, "inputBytes", (json_int_t)http.input_bytes, "accepted",
                                 (json_int_t)http.accepted, "refused", (json_int_t)http.refused, "requests",
                                 (json_int_t)http.requests, "layerErrors", (json_int_t)http.layer_errors));
-}
-
-void gw_heal_progress_json(const gw_heal_status_t *st, json_t *doc)
-{
-    /* the rate over the walk so far (objects a second); the ETA assumes it holds */
-    int64_t end = st->running ? yc_now_ns() : st->finished_ns;
-    double secs = st->walk_started_ns != 0 && end > st->walk_started_ns ? (double)(end - st->walk_started_ns) / 1e9 : 0;
-    double rate = secs > 0 ? (double)st->scanned / secs : 0;
-    uint64_t left = st->total > st->scanned ? st->total - st->scanned : 0;
-
-    json_object_set_new(doc, "total", json_integer((json_int_t)st->total));
-    json_object_set_new(doc, "percent",
-                        json_real(st->total > 0   ? 100.0 * (double)(st->total - left) / (double)st->total
-                                  : st->running ? 0.0
-                                                : 100.0));
-    json_object_set_new(doc, "ratePerSecond", json_real(rate));
-    json_object_set_new(doc, "etaSeconds", !st->running ? json_integer(0)
-                                           : rate > 0   ? json_integer((json_int_t)((double)left / rate + 0.5))
-                                                        : json_null());
 }
 
 void gw_admin(gw_ctx_t *ctx)

@@ -1,4 +1,4 @@
-/* gw_admin_internal.h — what the admin API's files share (gw_admin.c, gw_admin_ops.c). */
+/* gw_admin_internal.h — what gw_admin_ops.c gives the rest of the admin API (gw_admin.c). */
 #ifndef YC_GW_ADMIN_INTERNAL_H
 #define YC_GW_ADMIN_INTERNAL_H
 #include <jansson.h>

@@ -31,10 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREFIX          "/_admin/v1/"
-#define MAX_BUCKETS     100000
-#define MASKED          "********"
-#define DRAIN_PLACES    1024
+#define PREFIX       "/_admin/v1/"
+#define MAX_BUCKETS  100000
+#define MASKED       "********"
+#define DRAIN_PLACES 1024
 
 static void answer(gw_ctx_t *ctx, json_t *doc)
 {
@@ -63,6 +63,28 @@ static int is_method(gw_ctx_t *ctx, const char *m)
     return h2o_memis(ctx->method.base, ctx->method.len, m, strlen(m));
 }
 
+/* ---------------------------------------------------------------- heal progress */
+
+void gw_heal_progress_json(const gw_heal_status_t *st, json_t *doc)
+{
+    /* the rate over the walk so far (objects a second); the ETA assumes it holds */
+    int64_t end = st->running ? yc_now_ns() : st->finished_ns;
+    double secs = st->walk_started_ns != 0 && end > st->walk_started_ns ? (double)(end - st->walk_started_ns) / 1e9 : 0;
+    double rate = secs > 0 ? (double)st->scanned / secs : 0;
+    uint64_t left = st->total > st->scanned ? st->total - st->scanned : 0;
+
+    json_object_set_new(doc, "total", json_integer((json_int_t)st->total));
+    json_object_set_new(doc, "percent",
+                        json_real(st->total > 0 ? 100.0 * (double)(st->total - left) / (double)st->total
+                                  : st->running ? 0.0
+                                                : 100.0));
+    json_object_set_new(doc, "ratePerSecond", json_real(rate));
+    json_object_set_new(doc, "etaSeconds",
+                        !st->running ? json_integer(0)
+                        : rate > 0   ? json_integer((json_int_t)((double)left / rate + 0.5))
+                                     : json_null());
+}
+
 /* ---------------------------------------------------------------- buckets and usage */
 
 typedef struct {
@@ -80,11 +102,11 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
     meta_bucket_t b;
     if (meta_bucket_decode(val, vlen, &b) != 0 || b.state != META_BUCKET_ACTIVE)
         return 0;
-    json_array_append_new(s->list, json_pack("{s:s#, s:s#, s:I, s:s, s:I, s:s#}", "name", b.name.base, (int)b.name.len,
-                                             "owner", b.owner.base, (int)b.owner.len, "incarnation",
-                                             (json_int_t)b.incarnation, "versioning", versioning_name(b.versioning),
-                                             "createdNs", (json_int_t)b.created_ns, "location", b.location.base,
-                                             (int)b.location.len));
+    json_array_append_new(s->list,
+                          json_pack("{s:s#, s:s#, s:I, s:s, s:I, s:s#}", "name", b.name.base, (int)b.name.len, "owner",
+                                    b.owner.base, (int)b.owner.len, "incarnation", (json_int_t)b.incarnation,
+                                    "versioning", versioning_name(b.versioning), "createdNs", (json_int_t)b.created_ns,
+                                    "location", b.location.base, (int)b.location.len));
     return json_array_size(s->list) >= MAX_BUCKETS;
 }
 
@@ -268,8 +290,9 @@ static void quota_work(gw_ctx_t *ctx)
             yc_log(YC_LOG_INFO, "request_id=%s event=quota_set %s=%s bytes=%llu", ctx->request_id,
                    t->user ? "user" : "bucket", t->name, (unsigned long long)bytes);
     } else {
-        ret = t->user ? gw_quota_user_get(ctx->cluster, t->name, &bytes)
-                      : gw_quota_bucket_get(ctx->cluster, (meta_bytes_t){t->name, strlen(t->name)}, incarnation, &bytes);
+        ret = t->user
+                  ? gw_quota_user_get(ctx->cluster, t->name, &bytes)
+                  : gw_quota_bucket_get(ctx->cluster, (meta_bytes_t){t->name, strlen(t->name)}, incarnation, &bytes);
     }
     if (ret != 0) {
         gw_set_store_error(ctx, ret);
@@ -320,17 +343,17 @@ static void config_work(gw_ctx_t *ctx)
     snprintf(listen, sizeof(listen), "%s:%u", c->listen_host, c->listen_port);
     for (size_t i = 0; i < ctx->cluster->ndrives; i++)
         json_array_append_new(drives, json_string(ctx->cluster->drives[i].path));
-    json_t *doc = json_pack(
-        "{s:s, s:o, s:o, s:o, s:i, s:i, s:I, s:I, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listen",
-        listen, "data", str_or_null(c->data_dir), "drives", drives, "domains", str_or_null(c->domains), "k", (int)c->k,
-        "m", (int)c->m, "stripe_size", (json_int_t)c->stripe_size, "inline_max", (json_int_t)c->inline_max, "root_user",
-        str_or_null(c->root_user),
-        /* secrets are never shown, only whether they are set */
-        "root_password", c->root_password != NULL ? MASKED : "(not set)", "cluster_secret",
-        c->cluster_secret != NULL ? MASKED : "(not set)", "region", str_or_null(c->region), "loops", (json_int_t)c->loops,
-        "workers", (json_int_t)c->workers, "read_workers", (json_int_t)c->read_workers, "lane_threads",
-        (json_int_t)c->lane_threads, "max_inflight", (json_int_t)c->max_inflight, "max_object_size",
-        (json_int_t)c->max_object_size, "drive_reserve", (json_int_t)c->drive_reserve);
+    json_t *doc =
+        json_pack("{s:s, s:o, s:o, s:o, s:i, s:i, s:I, s:I, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                  "listen", listen, "data", str_or_null(c->data_dir), "drives", drives, "domains",
+                  str_or_null(c->domains), "k", (int)c->k, "m", (int)c->m, "stripe_size", (json_int_t)c->stripe_size,
+                  "inline_max", (json_int_t)c->inline_max, "root_user", str_or_null(c->root_user),
+                  /* secrets are never shown, only whether they are set */
+                  "root_password", c->root_password != NULL ? MASKED : "(not set)", "cluster_secret",
+                  c->cluster_secret != NULL ? MASKED : "(not set)", "region", str_or_null(c->region), "loops",
+                  (json_int_t)c->loops, "workers", (json_int_t)c->workers, "read_workers", (json_int_t)c->read_workers,
+                  "lane_threads", (json_int_t)c->lane_threads, "max_inflight", (json_int_t)c->max_inflight,
+                  "max_object_size", (json_int_t)c->max_object_size, "drive_reserve", (json_int_t)c->drive_reserve);
     if (doc != NULL) {
         json_object_set_new(doc, "access_log", str_or_null(c->access_log));
         json_object_set_new(doc, "status_listen", str_or_null(c->status_listen));
@@ -393,9 +416,9 @@ static void drives_work(gw_ctx_t *ctx)
     for (size_t i = 0; i < c->ndrives; i++) {
         gw_drive_t *d = &c->drives[i];
         int64_t started = i < DRAIN_PLACES ? drain_started_ns[i] : 0;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}", "node", d->node, "drive", d->path, "name",
-                              base_name(d->path), "set", (int)d->set_index, "slot", (int)d->slot, "online",
-                              d->client != NULL);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}", "node", d->node, "drive", d->path, "name", base_name(d->path),
+                      "set", (int)d->set_index, "slot", (int)d->slot, "online", d->client != NULL);
         if (d->retired_path != NULL) {
             json_object_set_new(o, "drained", json_string(d->retired_path));
             json_object_set_new(o, "drain", json_string(drain_state(&st, started)));

@@ -51,7 +51,8 @@ int gw_cli_creds_parse_file(const char *text, size_t len, gw_cli_creds_t *out, c
             depth--;
             break;
         case YAML_SEQUENCE_START_EVENT:
-            snprintf(err, errlen, "line %zu: values are plain strings, not lists", line);
+            snprintf(err, errlen, "line %zu: %s", line,
+                     depth == 0 ? "expected a mapping of names to values" : "values are plain strings, not lists");
             goto fail_event;
         case YAML_SCALAR_EVENT: {
             const char *v = (const char *)ev.data.scalar.value;

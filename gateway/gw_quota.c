@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE_TTL_NS     (10 * 1000000000LL)
-#define RECOUNT_MIN_NS   (1000000000LL) /* a refusal counts again when the figure is older */
-#define QUOTA_TTL_NS     (2 * 1000000000LL)
-#define CACHE_SLOTS      256
-#define USERS_RECORD     "_users" /* '_' is never in a bucket name: this cannot be a bucket's */
+#define USAGE_TTL_NS      (10 * 1000000000LL)
+#define RECOUNT_MIN_NS    (1000000000LL) /* a refusal counts again when the figure is older */
+#define QUOTA_TTL_NS      (2 * 1000000000LL)
+#define CACHE_SLOTS       256
+#define USERS_RECORD      "_users" /* '_' is never in a bucket name: this cannot be a bucket's */
 #define USERS_INCARNATION 1
 
 /* ---------------------------------------------------------------- usage */
@@ -214,8 +214,8 @@ static int users_doc_read(gw_cluster_t *c, json_t **out)
     gw_conf_state_t state;
     h2o_iovec_t doc;
     void *raw;
-    int ret = gw_conf_read(c, h2o_iovec_init(H2O_STRLIT(USERS_RECORD)), USERS_INCARNATION, GW_CONF_QUOTA, &raw,
-                           &state, &doc);
+    int ret =
+        gw_conf_read(c, h2o_iovec_init(H2O_STRLIT(USERS_RECORD)), USERS_INCARNATION, GW_CONF_QUOTA, &raw, &state, &doc);
     if (ret != 0)
         return ret;
     *out = state == GW_CONF_SET ? json_loadb(doc.base, doc.len, 0, NULL) : NULL;
@@ -294,8 +294,8 @@ static int add_bucket(void *arg, const uint8_t *key, size_t klen, const uint8_t 
     gw_usage_t u;
     char ns[META_NS_MAX + 1];
 
-    if (meta_bucket_decode(val, vlen, &b) != 0 || b.state != META_BUCKET_ACTIVE ||
-        b.owner.len != strlen(s->user) || memcmp(b.owner.base, s->user, b.owner.len) != 0)
+    if (meta_bucket_decode(val, vlen, &b) != 0 || b.state != META_BUCKET_ACTIVE || b.owner.len != strlen(s->user) ||
+        memcmp(b.owner.base, s->user, b.owner.len) != 0)
         return 0;
     size_t n = meta_bucket_ns(b.name, b.incarnation, ns);
     if ((s->ret = gw_usage_get(s->c, (meta_bytes_t){ns, n}, s->refusing, &u)) != 0)
@@ -333,8 +333,8 @@ static int refuse(gw_ctx_t *ctx, const char *whose, uint64_t quota, uint64_t use
              (unsigned long long)adding, whose, (unsigned long long)quota, (unsigned long long)used);
     gw_set_error(ctx, S3_ERR_QUOTA_EXCEEDED, h2o_strdup(&ctx->req->pool, msg, SIZE_MAX).base); /* kept by pointer */
     gw_set_error_field(ctx, "BucketName", ctx->bucket);
-    yc_log(YC_LOG_INFO, "request_id=%s event=quota_exceeded quota=%s limit=%llu used=%llu adding=%llu",
-           ctx->request_id, whose, (unsigned long long)quota, (unsigned long long)used, (unsigned long long)adding);
+    yc_log(YC_LOG_INFO, "request_id=%s event=quota_exceeded quota=%s limit=%llu used=%llu adding=%llu", ctx->request_id,
+           whose, (unsigned long long)quota, (unsigned long long)used, (unsigned long long)adding);
     return -1;
 }
 

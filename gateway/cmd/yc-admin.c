@@ -605,9 +605,9 @@ static void print_bucket_line(json_t *b)
     human((uint64_t)jint(b, "bytes"), size, sizeof(size));
     if (jint(b, "quotaBytes") > 0)
         human((uint64_t)jint(b, "quotaBytes"), quota, sizeof(quota));
-    printf("%-40s %-16s %-10s %-4s %10lld %12lld  %-10s %s\n", jstr(b, "name"), jstr(b, "owner"),
-           jstr(b, "versioning"), json_is_true(json_object_get(b, "objectLock")) ? "on" : "off", jint(b, "objects"),
-           jint(b, "bytes"), size, quota);
+    printf("%-40s %-16s %-10s %-4s %10lld %12lld  %-10s %s\n", jstr(b, "name"), jstr(b, "owner"), jstr(b, "versioning"),
+           json_is_true(json_object_get(b, "objectLock")) ? "on" : "off", jint(b, "objects"), jint(b, "bytes"), size,
+           quota);
 }
 
 static int buckets_command(const args_t *a)
@@ -641,7 +641,10 @@ static int buckets_command(const args_t *a)
             return print_json(doc);
         printf("%-40s %-16s %-10s %-4s %10s %12s  %-10s %s\n", "BUCKET", "OWNER", "VERSIONING", "LOCK", "OBJECTS",
                "BYTES", "SIZE", "QUOTA");
-        json_array_foreach(json_object_get(doc, "buckets"), i, v) print_bucket_line(v);
+        json_array_foreach(json_object_get(doc, "buckets"), i, v)
+        {
+            print_bucket_line(v);
+        }
         json_decref(doc);
         return 0;
     }
@@ -673,8 +676,7 @@ static int quota_command(const args_t *a)
     uint64_t bytes = 0;
     json_t *doc;
 
-    if (a->nwords < 4 || (strcmp(w[2], "bucket") != 0 && strcmp(w[2], "user") != 0) ||
-        strpbrk(w[3], "/?#%& ") != NULL)
+    if (a->nwords < 4 || (strcmp(w[2], "bucket") != 0 && strcmp(w[2], "user") != 0) || strpbrk(w[3], "/?#%& ") != NULL)
         return -1;
     snprintf(path, sizeof(path), "/_admin/v1/quota/%s/%s", w[2], w[3]);
     if (a->nwords == 5 && strcmp(w[1], "set") == 0) {
