@@ -150,8 +150,10 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     char *etag = n->etag;
     int ret;
 
-    /* before the first byte of the body is pulled: a write over quota reads nothing */
-    if (gw_quota_check(ctx, size != GW_SIZE_UNKNOWN ? size : 0) != 0)
+    /* before the first byte of the body is pulled: a write over quota reads nothing (a form's
+     * file, whose size comes at its end, is checked again below with it) */
+    int size_known = size != GW_SIZE_UNKNOWN;
+    if (gw_quota_check(ctx, size_known ? size : 0) != 0)
         return -1;
     if (sha256_pending &&
         ((ob.sha256 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ob.sha256, EVP_sha256(), NULL) != 1)) {
@@ -179,6 +181,11 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     size = data.size; /* a form's file: known now */
     if (size < min_size) {
         gw_set_error(ctx, S3_ERR_ENTITY_TOO_SMALL, "Your proposed upload is smaller than the minimum allowed size");
+        gw_data_remove(ctx->cluster, &data);
+        gw_data_dispose(&data);
+        return -1;
+    }
+    if (!size_known && gw_quota_check(ctx, size) != 0) { /* nothing visible yet: its shards go */
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;

@@ -228,6 +228,17 @@ def test_bucket_quota_enforced(gateway, home, s3, bucket):
     assert rc == 2 and "not a size" in err
 
 
+def test_bucket_quota_enforced_on_a_form_upload(gateway, home, s3, bucket):
+    from test_post_object import post  # the browser form test's own request builder
+    admin(home, "quota", "set", "bucket", bucket, "10K", env=root_env(gateway))
+    p = s3.generate_presigned_post(bucket, "form/${filename}", ExpiresIn=300)
+    r = post(gateway, bucket, p["fields"], b"f" * (11 * KiB), filename="big.bin")
+    assert (r.status, r.error()["Code"]) == (403, "QuotaExceeded"), r.body
+    r = post(gateway, bucket, p["fields"], b"f" * (10 * KiB), filename="fits.bin")
+    assert r.status == 204, r.body
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["form/fits.bin"]
+
+
 def test_user_quota_counts_every_bucket_the_user_owns(gateway, home, bucket_factory):
     env = root_env(gateway)
     ak, sk = random_keys()
