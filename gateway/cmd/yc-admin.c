@@ -9,7 +9,8 @@
  *     | drive list | drive drain NODE DRIVE SPARE | drive remove NODE DRIVE | config show
  *
  * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
- * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes.
+ * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes (with
+ * --json, as JSON).
  *
  * Endpoint, region and keys come from the options, the YC_* and AWS_* variables or a config file,
  * in that order (gw_cli_creds.h); the region is signed into every call's scope.
@@ -17,6 +18,7 @@
  * which).
  */
 #include "gateway/gw_cli_creds.h"
+#include "gateway/gw_cli_json.h"
 #include "gateway/s3/sigv4.h"
 #include <errno.h>
 #include <jansson.h>
@@ -427,7 +429,10 @@ static int form_add(char *b, size_t cap, const char *name, const char *value)
     return 0;
 }
 
-/* Calls action with the name/value pairs of params (a NULL name ends them); prints the XML answer. */
+static int print_json(json_t *doc);
+
+/* Calls action with the name/value pairs of params (a NULL name ends them); prints the XML answer
+ * (with --json, its JSON form: gw_cli_json.h). */
 static int iam_call(const args_t *a, const char *action, const char *const *params)
 {
     size_t cap = 3 * 10240 + 4096;
@@ -445,7 +450,19 @@ static int iam_call(const args_t *a, const char *action, const char *const *para
         return 2;
     }
     signing_service = "iam";
-    ret = call(a->endpoint, a->ak, a->sk, "POST", "/", body);
+    if (a->json) {
+        size_t cap = 4 << 20;
+        char *xml = malloc(cap);
+        ret = xml != NULL ? call_capture(a->endpoint, a->ak, a->sk, "POST", "/", body, xml, cap) : 1;
+        json_t *doc = ret == 0 ? gw_cli_xml_to_json(xml, strlen(xml)) : NULL;
+        if (doc != NULL)
+            print_json(doc);
+        else if (xml != NULL && xml[0] != '\0')
+            fprintf(ret == 0 ? stdout : stderr, "%s\n", xml); /* not XML: as it came */
+        free(xml);
+    } else {
+        ret = call(a->endpoint, a->ak, a->sk, "POST", "/", body);
+    }
     signing_service = "s3";
     free(body);
     return ret;

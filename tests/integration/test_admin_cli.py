@@ -142,10 +142,22 @@ def test_config_show_masks_secrets(gateway, home):
 
 
 def test_json_parses_for_every_command_that_prints_data(gateway, home, bucket):
-    for args in (["status"], ["info"], ["metadata"], ["heal", "status"], ["user", "list"], ["buckets", "list"],
-                 ["buckets", "info", bucket], ["buckets", "usage"], ["quota", "get", "bucket", bucket],
-                 ["quota", "get", "user", "root"], ["drive", "list"], ["config", "show"]):
-        json.loads(admin(home, "--json", *args, env=root_env(gateway))[1])
+    env = root_env(gateway)
+    group = "json-" + bucket[-8:]
+    admin(home, "group", "add", group, env=env)
+    try:
+        for args in (["status"], ["info"], ["metadata"], ["heal", "status"], ["user", "list"], ["buckets", "list"],
+                     ["buckets", "info", bucket], ["buckets", "usage"], ["quota", "get", "bucket", bucket],
+                     ["quota", "get", "user", "root"], ["drive", "list"], ["config", "show"], ["group", "list"],
+                     ["group", "show", group], ["policy", "list", "group", group]):
+            json.loads(admin(home, "--json", *args, env=env)[1])
+        # the IAM API's XML as JSON: a list is an array, even of one
+        groups = admin_json(gateway, home, "group", "list")["ListGroupsResponse"]["ListGroupsResult"]["Groups"]
+        assert group in [g["GroupName"] for g in groups["member"]]
+        shown = admin_json(gateway, home, "group", "show", group)["GetGroupResponse"]["GetGroupResult"]
+        assert shown["Group"]["GroupName"] == group
+    finally:
+        admin(home, "group", "remove", group, env=env)
 
 
 # ---------------------------------------------------------------- buckets and usage
