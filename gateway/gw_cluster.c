@@ -227,8 +227,10 @@ int gw_cluster_replace_local(gw_cluster_t *c, size_t i, const char *spare, const
     char *path = NULL;
     int ret;
 
-    if (d->probe != NULL || d->local == NULL) {
-        snprintf(why, whylen, "%s is not a drive of this process (drain a yc-store drive on its node)", d->path);
+    /* a local drive that could not open (a dead disk) is drained the same way: nothing is read
+     * from it, everything is rebuilt from the other drives */
+    if (d->probe != NULL) {
+        snprintf(why, whylen, "%s is a yc-store drive: replace its disk on its node, then heal", d->path);
         return -ENOTSUP;
     }
     if (d->retired_path != NULL) {
@@ -267,6 +269,8 @@ int gw_cluster_replace_local(gw_cluster_t *c, size_t i, const char *spare, const
     d->local = local;
     d->path = path;
     __atomic_store_n(&d->client, client, __ATOMIC_RELEASE);
+    if (c->health != NULL)
+        gw_health_local_replaced(c->health, i);
     return 0;
 
 fail:

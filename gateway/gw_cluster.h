@@ -96,9 +96,10 @@ void gw_cluster_close(gw_cluster_t *c);
 /* Drains local drive i out of its place: a fresh local drive at spare (a directory, created when
  * missing) takes its set and slot, so that every call from now on goes to the spare, and the
  * drive drained keeps its data but is no longer used (retired, still open for calls in flight).
- * The healer then rebuilds onto the spare what the place must hold. secret and reserve as for
- * gw_cluster_open. 0, or a negative code with why filled: a remote drive (-ENOTSUP), a spare that
- * belongs to another place or cluster, one already retired. Blocking. */
+ * The healer then rebuilds onto the spare what the place must hold. A local drive that could not
+ * open is replaced the same way. secret and reserve as for gw_cluster_open. 0, or a negative code
+ * with why filled: a remote drive (-ENOTSUP), a spare that belongs to another place or cluster,
+ * one already retired. Blocking. */
 int gw_cluster_replace_local(gw_cluster_t *c, size_t i, const char *spare, const char *secret, uint64_t reserve,
                              char *why, size_t whylen);
 /* Closes the drive retired from place i (its lock and database released: it can be removed). */

@@ -322,3 +322,32 @@ def test_drain_moves_a_drive_onto_a_spare(private_gateway, home):
     s3 = gw.client()
     for key, body in bodies.items():
         assert s3.get_object(Bucket=name, Key=key)["Body"].read() == body, key
+
+
+def test_drain_replaces_a_drive_that_cannot_open(home):
+    root = tempfile.mkdtemp(prefix="yc-drain-dead-")
+    ak, sk = random_keys()
+    gw = Gateway(os.path.join(root, "data"), ak, sk)
+    try:
+        os.makedirs(gw.data_dir)
+        with open(os.path.join(gw.data_dir, "drive2"), "w") as f:
+            f.write("a file where a drive should be\n")  # the drive cannot open: a dead disk
+        gw.start()
+        env = root_env(gw)
+        assert json.loads(admin(home, "--json", "status", env=env)[1])["drivesOk"] == 5
+        s3 = gw.client()
+        name = unique_bucket_name()
+        s3.create_bucket(Bucket=name)
+        for i, n in enumerate([10, 200 * KiB, 1100 * KiB]):
+            s3.put_object(Bucket=name, Key="d%d" % i, Body=os.urandom(n))
+        spare = os.path.join(root, "spare2")
+        _, out, _ = admin(home, "drive", "drain", "local", "drive2", spare, env=env)
+        assert out.splitlines()[-1].startswith("drain drained"), out
+        status = json.loads(admin(home, "--json", "status", env=env)[1])
+        assert status["drivesOk"] == 6 and status["sets"][0]["drivesOk"] == 6, status
+        # the two objects past the inline size have a shard file each on the spare now
+        shard_files = [f for _, _, fs in os.walk(os.path.join(spare, "shards")) for f in fs]
+        assert len(shard_files) == 2, shard_files
+    finally:
+        gw.stop()
+        shutil.rmtree(root, ignore_errors=True)
