@@ -22,6 +22,7 @@
  * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
  */
+#include "gateway/gw_admin_internal.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
@@ -277,11 +278,12 @@ static void heal_work(gw_ctx_t *ctx)
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")))
         gw_heal_start_full(h);
     gw_heal_status(h, &st);
-    respond_json(ctx,
-                 json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
-                           (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed", (json_int_t)st.failed,
-                           "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred, "startedNs",
-                           (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns));
+    json_t *doc = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
+                            (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed",
+                            (json_int_t)st.failed, "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred,
+                            "startedNs", (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns);
+    gw_heal_progress_json(&st, doc);
+    respond_json(ctx, doc);
 }
 
 /* Reads drives' space and RocksDB's properties: on a read worker, like the status port's. */
@@ -378,6 +380,8 @@ void gw_admin(gw_ctx_t *ctx)
         return;
     }
     if (gw_kms_admin(ctx, path))
+        return;
+    if (gw_admin_more(ctx, path))
         return;
     gw_fail(ctx, S3_ERR_INVALID_REQUEST, "Unknown admin API call");
 }

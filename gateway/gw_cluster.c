@@ -204,6 +204,7 @@ void gw_cluster_close(gw_cluster_t *c)
         if (c->drives[i].local != NULL)
             store_drive_close(c->drives[i].local);
         store_identity_close(c->drives[i].identity);
+        gw_cluster_forget_retired(c, i);
         free(c->drives[i].offline_reason);
         free(c->drives[i].path);
         free(c->drives[i].node);
@@ -213,6 +214,87 @@ void gw_cluster_close(gw_cluster_t *c)
     free(c->drives);
     free(c->sets);
     free(c);
+}
+
+int gw_cluster_replace_local(gw_cluster_t *c, size_t i, const char *spare, const char *secret, uint64_t reserve,
+                             char *why, size_t whylen)
+{
+    gw_drive_t *d = &c->drives[i];
+    store_identity_t *identity = NULL;
+    store_drive_t *local = NULL;
+    store_client_t *client = NULL;
+    store_identity_info_t info;
+    char *path = NULL;
+    int ret;
+
+    /* a local drive that could not open (a dead disk) is drained the same way: nothing is read
+     * from it, everything is rebuilt from the other drives */
+    if (d->probe != NULL) {
+        snprintf(why, whylen, "%s is a yc-store drive: replace its disk on its node, then heal", d->path);
+        return -ENOTSUP;
+    }
+    if (d->retired_path != NULL) {
+        snprintf(why, whylen, "place of %s already holds a drained drive: remove it first", d->path);
+        return -EBUSY;
+    }
+    if (strcmp(spare, d->path) == 0) {
+        snprintf(why, whylen, "the spare is the drive itself");
+        return -EINVAL;
+    }
+    if ((ret = store_identity_open(spare, secret, secret != NULL ? strlen(secret) : 0, &identity, why, whylen)) != 0)
+        return ret;
+    /* a spare must be fresh or already this place's: never a drive of another place or cluster */
+    if ((ret = store_identity_place(identity, c->cluster_id, d->set_index, d->slot, &info)) != 0) {
+        if (ret != STORE_EIDENTITY ||
+            !gw_health_identity_mismatch(&info, c->cluster_id, d->set_index, d->slot, why, whylen))
+            snprintf(why, whylen, "cannot record the spare's placement: %s", yc_strerror(ret));
+        goto fail;
+    }
+    if ((ret = store_drive_open(spare, 1, &local)) != 0 || (ret = store_client_local(local, &client)) != 0) {
+        snprintf(why, whylen, "cannot open the spare: %s", yc_strerror(ret));
+        goto fail;
+    }
+    store_drive_set_reserve(local, reserve);
+    if ((path = strdup(spare)) == NULL) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    /* The swap: callers read d->client for every call; the old client stays valid (retired) for
+     * the calls that already hold it. */
+    d->retired_path = d->path;
+    d->retired_local = d->local;
+    d->retired_client = d->client;
+    d->retired_identity = d->identity;
+    d->identity = identity;
+    d->local = local;
+    d->path = path;
+    __atomic_store_n(&d->client, client, __ATOMIC_RELEASE);
+    if (c->health != NULL)
+        gw_health_local_replaced(c->health, i);
+    return 0;
+
+fail:
+    if (client != NULL)
+        store_client_free(client);
+    if (local != NULL)
+        store_drive_close(local);
+    store_identity_close(identity);
+    return ret != 0 ? ret : -EINVAL;
+}
+
+void gw_cluster_forget_retired(gw_cluster_t *c, size_t i)
+{
+    gw_drive_t *d = &c->drives[i];
+    if (d->retired_client != NULL)
+        store_client_free(d->retired_client);
+    if (d->retired_local != NULL)
+        store_drive_close(d->retired_local);
+    store_identity_close(d->retired_identity);
+    free(d->retired_path);
+    d->retired_client = NULL;
+    d->retired_local = NULL;
+    d->retired_identity = NULL;
+    d->retired_path = NULL;
 }
 
 gw_set_t *gw_cluster_place(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, uint8_t distribution[16])

@@ -33,6 +33,11 @@ typedef struct {
     store_identity_t *identity; /* a local drive's identity, held open (its lock) */
     char *offline_reason;       /* why a local drive is not used (NULL while it is) */
     store_client_t *probe;      /* a remote drive: a client with short timeouts, for the prober */
+    /* a drive drained out of this place (gw_cluster_replace_local): still open, no longer used */
+    char *retired_path;
+    store_drive_t *retired_local;
+    store_client_t *retired_client;
+    store_identity_t *retired_identity;
 } gw_drive_t;
 
 typedef struct {
@@ -87,6 +92,18 @@ typedef struct {
  * swapped drive is not used, and logged. */
 int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out);
 void gw_cluster_close(gw_cluster_t *c);
+
+/* Drains local drive i out of its place: a fresh local drive at spare (a directory, created when
+ * missing) takes its set and slot, so that every call from now on goes to the spare, and the
+ * drive drained keeps its data but is no longer used (retired, still open for calls in flight).
+ * The healer then rebuilds onto the spare what the place must hold. A local drive that could not
+ * open is replaced the same way. secret and reserve as for gw_cluster_open. 0, or a negative code
+ * with why filled: a remote drive (-ENOTSUP), a spare that belongs to another place or cluster,
+ * one already retired. Blocking. */
+int gw_cluster_replace_local(gw_cluster_t *c, size_t i, const char *spare, const char *secret, uint64_t reserve,
+                             char *why, size_t whylen);
+/* Closes the drive retired from place i (its lock and database released: it can be removed). */
+void gw_cluster_forget_retired(gw_cluster_t *c, size_t i);
 
 /* The set of an object and the shard distribution inside it (k+m entries). */
 gw_set_t *gw_cluster_place(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, uint8_t distribution[16]);

@@ -364,6 +364,7 @@ void gw_healer_stop(gw_healer_t *h)
 
 typedef struct {
     char names[1024][META_BUCKET_MAX + 1];
+    uint64_t incarnations[1024];
     size_t n;
 } buckets_t;
 
@@ -376,6 +377,7 @@ static int collect_bucket(void *arg, const uint8_t *key, size_t klen, const uint
         return 0;
     memcpy(b->names[b->n], rec.name.base, rec.name.len);
     b->names[b->n][rec.name.len] = '\0';
+    b->incarnations[b->n] = rec.incarnation;
     b->n++;
     return 0;
 }
@@ -412,6 +414,28 @@ static int copy_user(void *arg, const uint8_t *key, size_t klen, const uint8_t *
     return 0;
 }
 
+/* The objects the walk will meet, for its progress and ETA: a listing costs a fraction of a heal
+ * (one merged scan, no shard read), so counting first is cheap next to the walk. */
+static void count_objects(gw_healer_t *h, const buckets_t *b)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < b->n && !h->stopping; i++) {
+        char ns[META_NS_MAX + 1];
+        size_t n = meta_bucket_ns((meta_bytes_t){b->names[i], strlen(b->names[i])}, b->incarnations[i], ns);
+        gw_lister_t *l;
+        gw_list_entry_t e;
+        if (gw_lister_open(h->c, (meta_bytes_t){ns, n}, (meta_bytes_t){"", 0}, &l) != 0)
+            continue;
+        while (!h->stopping && gw_lister_next(l, &e) == 1)
+            total++;
+        gw_lister_free(l);
+    }
+    pthread_mutex_lock(&h->mutex);
+    h->st.total = total;
+    h->st.walk_started_ns = yc_now_ns();
+    pthread_mutex_unlock(&h->mutex);
+}
+
 static void *full_main(void *arg)
 {
     gw_healer_t *h = arg;
@@ -424,6 +448,7 @@ static void *full_main(void *arg)
         gw_replica_scan(h->c, &prefix, collect_bucket, b);
         meta_key_user((meta_bytes_t){"", 0}, &prefix);
         gw_replica_scan(h->c, &prefix, copy_user, h->c);
+        count_objects(h, b);
         for (size_t i = 0; i < b->n && !h->stopping; i++) {
             char ns[META_NS_MAX + 1];
             if (rereplicate_bucket(h->c, (meta_bytes_t){b->names[i], strlen(b->names[i])}, ns) != 0)
@@ -471,6 +496,8 @@ void gw_heal_start_full(gw_healer_t *h)
         h->full_running = 1;
         h->st.running = 1;
         h->st.scanned = 0;
+        h->st.total = 0;
+        h->st.walk_started_ns = 0;
         h->st.failed = 0;
         h->st.started_ns = yc_now_ns();
         h->st.finished_ns = 0;

@@ -21,6 +21,8 @@ typedef struct gw_healer gw_healer_t;
 typedef struct {
     int running;                     /* a full heal is in progress */
     uint64_t scanned;                /* objects checked by the current or last full heal */
+    uint64_t total;                  /* objects it walks: counted before the walk (0 until then) */
+    int64_t walk_started_ns;         /* when the walk began, after the count (0 until then) */
     uint64_t repaired;               /* drives given back an object (all heals since start) */
     uint64_t failed;                 /* objects a heal could not finish (retried later when noted) */
     uint64_t queued;                 /* keys waiting for the background healer */

@@ -515,6 +515,25 @@ void gw_health_drive(gw_health_t *h, size_t i, gw_health_drive_t *out)
     pthread_mutex_unlock(&h->mutex);
 }
 
+void gw_health_local_replaced(gw_health_t *h, size_t i)
+{
+    gw_drive_t *d = &h->c->drives[i];
+    gw_health_drive_t *s = &h->drives[i];
+
+    pthread_mutex_lock(&h->mutex);
+    s->state = GW_HEALTH_OK;
+    s->detail[0] = '\0';
+    s->since_ns = yc_mono_ns();
+    s->has_identity = d->identity != NULL;
+    if (d->identity != NULL)
+        store_identity_get(d->identity, &s->identity);
+    for (size_t k = 0; k < h->nnodes; k++)
+        for (size_t j = 0; j < h->nodes[k].ndrives; j++)
+            if (h->nodes[k].drives[j] == i)
+                summarize(h, &h->nodes[k]);
+    pthread_mutex_unlock(&h->mutex);
+}
+
 size_t gw_health_nnodes(const gw_health_t *h)
 {
     return h->nnodes;

@@ -89,6 +89,9 @@ const char *gw_health_state_name(gw_health_state_t s);
 void gw_health_drive(gw_health_t *h, size_t i, gw_health_drive_t *out);
 /* Nodes, in order of first appearance in the drives list; node k's drives by index. */
 size_t gw_health_nnodes(const gw_health_t *h);
+/* Local drive i was replaced in its place (gw_cluster_replace_local): it is ok now, with the
+ * identity of the drive that took the place. (A local drive's state is otherwise set at start.) */
+void gw_health_local_replaced(gw_health_t *h, size_t i);
 void gw_health_node(gw_health_t *h, size_t k, gw_health_node_t *out);
 /* The cluster indexes of node k's drives (borrowed) and their count. */
 const size_t *gw_health_node_drives(const gw_health_t *h, size_t k, size_t *n);

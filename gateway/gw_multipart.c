@@ -13,6 +13,7 @@
  * (GW_MAX_PARTS + 1 entries, 1.4 MB) and Complete's keep list: malloc'd and freed when the worker
  * is done, since the pool would hold them until the answer has gone.
  */
+#include "gateway/gw_quota.h"
 #include "gateway/gw_lifecycle.h"
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
@@ -463,7 +464,7 @@ static void complete_work(gw_ctx_t *ctx)
     EVP_MD_CTX_free(md5);
     if (ctx->error == S3_OK && total > GW_MAX_OBJECT_SIZE)
         gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL); /* S3's 5 TiB, whatever the parts */
-    if (ctx->error != S3_OK)
+    if (ctx->error != S3_OK || gw_quota_check(ctx, total) != 0)
         goto done;
 
     char etag[48];
@@ -528,6 +529,7 @@ static void complete_work(gw_ctx_t *ctx)
         goto done;
     }
 
+    gw_usage_note_write(gw_mb(ctx->bucket_ns), total);
     gw_version_header_written(ctx, &r);
     gw_lifecycle_expiration_header(ctx, &r); /* as PutObject's answer: S3 sends it here too */
     gw_sse_headers(ctx, r.attrs, NULL);

@@ -2,6 +2,7 @@
  * with the multipart handlers: the attributes of a new object and copy sources. GetObject and
  * HeadObject stream, and are in gw_get_object.c.
  */
+#include "gateway/gw_quota.h"
 #include "gateway/gw_acl.h"
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
@@ -151,6 +152,11 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     char *etag = n->etag;
     int ret;
 
+    /* before the first byte of the body is pulled: a write over quota reads nothing (a form's
+     * file, whose size comes at its end, is checked again below with it) */
+    int size_known = size != GW_SIZE_UNKNOWN;
+    if (gw_quota_check(ctx, size_known ? size : 0) != 0)
+        return -1;
     if (sha256_pending &&
         ((ob.sha256 = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ob.sha256, EVP_sha256(), NULL) != 1)) {
         EVP_MD_CTX_free(ob.sha256);
@@ -204,6 +210,11 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         else
             gw_set_error(ctx, S3_ERR_ENTITY_TOO_SMALL, "Your proposed upload is smaller than the minimum allowed size");
         meta_buf_dispose(&sse_attrs);
+        gw_data_remove(ctx->cluster, &data);
+        gw_data_dispose(&data);
+        return -1;
+    }
+    if (!size_known && gw_quota_check(ctx, size) != 0) { /* nothing visible yet: its shards go */
         gw_data_remove(ctx->cluster, &data);
         gw_data_dispose(&data);
         return -1;
@@ -269,6 +280,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
             gw_object_discard(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key));
         return -1;
     }
+    gw_usage_note_write(gw_mb(ctx->bucket_ns), r->size);
     char quoted[48];
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     gw_add_header_str(ctx, "etag", quoted);
@@ -427,6 +439,7 @@ static void delete_object_work(gw_ctx_t *ctx)
             gw_set_store_error(ctx, ret);
         return;
     }
+    gw_usage_note_delete(gw_mb(ctx->bucket_ns));
     if (shown.flags & META_OBJ_DELETE_MARKER)
         gw_add_header_str(ctx, "x-amz-delete-marker", "true");
     if (versioning != 0 || given)
@@ -507,6 +520,7 @@ static void delete_objects_work(gw_ctx_t *ctx)
         }
     }
     s3_xml_close(&w, "DeleteResult");
+    gw_usage_note_delete(gw_mb(ctx->bucket_ns));
     ctx->resp_body = s3_xml_writer_result(&w);
     ctx->content_type = "application/xml";
 }

@@ -11,7 +11,7 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DH2O_USE_EPOLL=
 for cc in meta/*.cc; do
     clang++ -std=c++17 -g -O1 -fsanitize=address -D_GNU_SOURCE -I. -c "$cc" -o "$out/$(basename "$cc" .cc).o"
 done
-srcs="$(ls common/*.c gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null) gateway/gw_config.c $(ls "$out"/*.o 2>/dev/null)"
+srcs="$(ls common/*.c gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null) gateway/gw_config.c gateway/gw_cli_creds.c gateway/gw_cli_json.c $(ls "$out"/*.o 2>/dev/null)"
 libs="-lh2o-evloop -lnghttp2 -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm"
 failed=0 passed=0
 for t in "$@"; do

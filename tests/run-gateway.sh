@@ -14,12 +14,23 @@ if [ -z "${YC_ROOT_USER:-}" ] || [ -z "${YC_ROOT_PASSWORD:-}" ]; then
     . var/.root-keys
     export YC_ROOT_USER YC_ROOT_PASSWORD
 fi
+# yc-admin reads the endpoint and the root keys from here (mode 0600: it holds the secret)
+admin_config="${YC_ADMIN_CONFIG:-${XDG_CONFIG_HOME:-${HOME:-.}/.config}/yuncang/admin.yaml}"
+mkdir -p "$(dirname "$admin_config")"
+(
+    umask 077
+    printf '# written by `make run`: yc-admin reads it (see yc-admin --help)\nendpoint: http://127.0.0.1:9000\naccess_key: "%s"\nsecret_key: "%s"\n' \
+        "$YC_ROOT_USER" "$YC_ROOT_PASSWORD" > "$admin_config.tmp"
+)
+chmod 600 "$admin_config.tmp"
+mv "$admin_config.tmp" "$admin_config"
 cat <<MSG
 yuncang gateway
   endpoint:   http://127.0.0.1:9000
   access key: $YC_ROOT_USER
   secret key: $YC_ROOT_PASSWORD
   data:       ./var (6 drives, erasure coding 4+2)
+  yc-admin:   reads the endpoint and keys from $admin_config
 try: AWS_ACCESS_KEY_ID=$YC_ROOT_USER AWS_SECRET_ACCESS_KEY=$YC_ROOT_PASSWORD aws --endpoint-url http://127.0.0.1:9000 s3 ls
 MSG
 exec bin/yc-gateway --listen 127.0.0.1:9000 --data ./var

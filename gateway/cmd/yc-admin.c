@@ -6,17 +6,20 @@
  *     | group member add|remove GROUP USER | policy put user|group NAME POLICY FILE
  *     | policy get|remove user|group NAME POLICY | policy list user|group NAME
  *     | roles init | roles show | key lockouts | key unlock ACCESS_KEY
+ *     | buckets list|usage | buckets info NAME | quota set|get|clear bucket|user NAME [SIZE]
+ *     | drive list | drive drain NODE DRIVE SPARE | drive remove NODE DRIVE | config show
  *
  * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
- * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes.
+ * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes (with
+ * --json, as JSON).
  *
- * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD (once the roles are split: the keys of the
- * administrator whose role the command is, given with --access-key / --secret-key), the
- * endpoint to http://127.0.0.1:9000, the region (which the gateway requires in the signature's
- * scope) to YC_REGION or us-east-1.
+ * Endpoint, region and keys come from the options, the YC_* and AWS_* variables or a config file,
+ * in that order (gw_cli_creds.h); the region is signed into every call's scope.
  * Exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says
  * which).
  */
+#include "gateway/gw_cli_creds.h"
+#include "gateway/gw_cli_json.h"
 #include "gateway/s3/sigv4.h"
 #include <errno.h>
 #include <jansson.h>
@@ -45,7 +48,21 @@ static void print_help(FILE *out)
             "  metadata                        per local drive: RocksDB's size figures, its records and\n"
             "                                  their bytes, compactions run for deletes (JSON)\n"
             "  heal                            rebuilds whatever any drive is missing; waits and shows progress\n"
+            "                                  (objects checked of the total, rate, ETA)\n"
             "  heal status                     the progress of the last heal (JSON)\n"
+            "  buckets list                    every bucket: owner, versioning, object lock, objects, bytes, quota\n"
+            "  buckets info NAME               one bucket in detail\n"
+            "  buckets usage                   objects, versions and bytes per bucket and per user (bucket owner)\n"
+            "  quota set bucket|user NAME SIZE the most a bucket, or all buckets a user owns, may hold (SIZE in\n"
+            "                                  bytes, or 10G, 512Mi, 1TB); a write past it is refused: 403\n"
+            "                                  QuotaExceeded\n"
+            "  quota get bucket|user NAME\n"
+            "  quota clear bucket|user NAME    no limit any more\n"
+            "  drive list                      every drive's place (set, slot) and any drain\n"
+            "  drive drain NODE DRIVE SPARE    moves a local drive's place to the empty folder SPARE and rebuilds\n"
+            "                                  its shards there; waits and shows progress (NODE: local)\n"
+            "  drive remove NODE DRIVE         forgets a drained drive (the gateway closes it)\n"
+            "  config show                     the gateway's running configuration, secrets masked\n"
             "  user add NAME ACCESS_KEY SECRET_KEY\n"
             "  user remove ACCESS_KEY\n"
             "  user list                       (JSON)\n"
@@ -68,13 +85,23 @@ static void print_help(FILE *out)
             "                                  current (objects keep the version they were written with)\n"
             "\n"
             "options (--name VALUE or --name=VALUE, before or after the command):\n"
-            "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
-            "  --access-key AK                 root access key [default: $YC_ROOT_USER]\n"
-            "  --secret-key SK                 root secret key [default: $YC_ROOT_PASSWORD]\n"
-            "  --region R                      the gateway's region, signed into every call [default: $YC_REGION, "
-            "else us-east-1]\n"
-            "  --json                          status: print the JSON document instead of the table [default: off]\n"
+            "  --endpoint URL                  the gateway [default: $YC_ENDPOINT, $AWS_ENDPOINT_URL, the config\n"
+            "                                  file's endpoint, else " DEFAULT_ENDPOINT "]\n"
+            "  --access-key AK                 root access key [default: $YC_ROOT_USER, $AWS_ACCESS_KEY_ID, the\n"
+            "                                  config file's access_key]\n"
+            "  --secret-key SK                 root secret key [default: $YC_ROOT_PASSWORD, $AWS_SECRET_ACCESS_KEY,\n"
+            "                                  the config file's secret_key]\n"
+            "  --region R                      the gateway's region, signed into every call [default: $YC_REGION,\n"
+            "                                  $AWS_REGION, the config file's region, else us-east-1]\n"
+            "  --config FILE                   YAML file of endpoint, region, access_key, secret_key (mode 0600)\n"
+            "                                  [default: $YC_ADMIN_CONFIG, else ~/.config/yuncang/admin.yaml,\n"
+            "                                  which `make run` writes]\n"
+            "  --json                          print JSON (every command that prints data) [default: off]\n"
             "  --help                          print this help and exit\n"
+            "\n"
+            "\n"
+            "Keys come as a pair from the first source that names one: --access-key/--secret-key, YC_ROOT_USER/\n"
+            "YC_ROOT_PASSWORD, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the config file.\n"
             "\n"
             "exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says which)\n");
 }
@@ -93,6 +120,8 @@ static const char *signing_service = "s3";
 
 static int call_capture(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
                         const char *body, char *out, size_t out_size);
+/* The status of the last answer; quiet_status: the caller says it in its own line. */
+static int last_status, quiet_status;
 
 static int call(const char *endpoint, const char *ak, const char *sk, const char *method, const char *path,
                 const char *body)
@@ -186,23 +215,33 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
     else if (payload != NULL && payload[4] != '\0')
         printf("%s\n", payload + 4);
     free(resp);
+    last_status = status;
     if (status < 200 || status > 299) {
-        fprintf(stderr, "yc-admin: HTTP %d\n", status);
+        if (!quiet_status)
+            fprintf(stderr, "yc-admin: HTTP %d\n", status);
         return 1;
     }
     return 0;
 }
 
-/* Starts a full heal and follows it until it is done, a progress line a second. */
-static int heal(const char *endpoint, const char *ak, const char *sk)
+static void print_progress(const char *what, json_t *h);
+
+/* Starts a full heal and follows it until it is done, a progress line a second (objects checked
+ * of the total, rate, ETA), or the status document a second with --json. */
+static int heal(const char *endpoint, const char *ak, const char *sk, int as_json)
 {
-    char status[1024];
+    char status[2048];
     if (call_capture(endpoint, ak, sk, "POST", "/_admin/v1/heal", NULL, status, sizeof(status)) != 0)
         return 1;
     for (int i = 0; i < 86400; i++) {
         if (call_capture(endpoint, ak, sk, "GET", "/_admin/v1/heal", NULL, status, sizeof(status)) != 0)
             return 1;
-        printf("%s\n", status);
+        json_t *doc = as_json ? NULL : json_loads(status, 0, NULL);
+        if (doc != NULL)
+            print_progress("heal", doc);
+        else
+            printf("%s\n", status);
+        json_decref(doc);
         fflush(stdout);
         if (strstr(status, "\"running\":false") != NULL)
             return strstr(status, "\"failed\":0") != NULL ? 0 : 1;
@@ -311,7 +350,7 @@ static int status(const char *endpoint, const char *ak, const char *sk, int as_j
 /* ---------------------------------------------------------------- main */
 
 typedef struct {
-    const char *endpoint, *ak, *sk, *region;
+    const char *endpoint, *ak, *sk, *region, *config;
     int json;
     const char *words[8];
     int nwords;
@@ -320,7 +359,7 @@ typedef struct {
 /* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
 static int parse_args(int argc, char **argv, args_t *a)
 {
-    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region"};
+    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region", "config"};
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq, *value = NULL;
@@ -347,10 +386,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->json = 1;
             continue;
         }
-        for (k = 0; k < 4; k++)
+        for (k = 0; k < 5; k++)
             if (strlen(with_value[k]) == nlen && strncmp(with_value[k], arg + 2, nlen) == 0)
                 break;
-        if (k == 4) {
+        if (k == 5) {
             fprintf(stderr, "yc-admin: unknown option '%.*s' (yc-admin --help lists the options)\n", (int)nlen + 2,
                     arg);
             return -1;
@@ -369,6 +408,8 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->ak = value;
         else if (k == 2)
             a->sk = value;
+        else if (k == 4)
+            a->config = value;
         else
             a->region = value;
     }
@@ -398,7 +439,10 @@ static int form_add(char *b, size_t cap, const char *name, const char *value)
     return 0;
 }
 
-/* Calls action with the name/value pairs of params (a NULL name ends them); prints the XML answer. */
+static int print_json(json_t *doc);
+
+/* Calls action with the name/value pairs of params (a NULL name ends them); prints the XML answer
+ * (with --json, its JSON form: gw_cli_json.h). */
 static int iam_call(const args_t *a, const char *action, const char *const *params)
 {
     size_t cap = 3 * 10240 + 4096;
@@ -416,7 +460,19 @@ static int iam_call(const args_t *a, const char *action, const char *const *para
         return 2;
     }
     signing_service = "iam";
-    ret = call(a->endpoint, a->ak, a->sk, "POST", "/", body);
+    if (a->json) {
+        size_t cap = 4 << 20;
+        char *xml = malloc(cap);
+        ret = xml != NULL ? call_capture(a->endpoint, a->ak, a->sk, "POST", "/", body, xml, cap) : 1;
+        json_t *doc = ret == 0 ? gw_cli_xml_to_json(xml, strlen(xml)) : NULL;
+        if (doc != NULL)
+            print_json(doc);
+        else if (xml != NULL && xml[0] != '\0')
+            fprintf(ret == 0 ? stdout : stderr, "%s\n", xml); /* not XML: as it came */
+        free(xml);
+    } else {
+        ret = call(a->endpoint, a->ak, a->sk, "POST", "/", body);
+    }
     signing_service = "s3";
     free(body);
     return ret;
@@ -483,18 +539,357 @@ static int iam_command(const args_t *a)
     return -1;
 }
 
+/* ---------------------------------------------------------------- buckets, quotas, drives, config */
+
+/* The JSON answer of one admin call, or NULL after saying why on stderr (the S3 error's code and
+ * message when the gateway sent one). */
+static json_t *admin_json(const args_t *a, const char *method, const char *path, const char *body)
+{
+    size_t cap = 16 << 20;
+    char *text = malloc(cap);
+    json_t *doc = NULL;
+    json_error_t jerr;
+
+    if (text == NULL)
+        return NULL;
+    text[0] = '\0';
+    last_status = 0;
+    quiet_status = 1;
+    int ret = call_capture(a->endpoint, a->ak, a->sk, method, path, body, text, cap);
+    quiet_status = 0;
+    if (ret == 0) {
+        if ((doc = json_loads(text, 0, &jerr)) == NULL)
+            fprintf(stderr, "yc-admin: the answer is not JSON: %s\n", jerr.text);
+    } else {
+        const char *code = strstr(text, "<Code>"), *msg = strstr(text, "<Message>");
+        if (code != NULL)
+            fprintf(stderr, "yc-admin: HTTP %d %.*s: %.*s\n", last_status, (int)strcspn(code + 6, "<"), code + 6,
+                    msg != NULL ? (int)strcspn(msg + 9, "<") : 0, msg != NULL ? msg + 9 : "");
+        else if (last_status != 0)
+            fprintf(stderr, "yc-admin: HTTP %d\n", last_status);
+    }
+    free(text);
+    return doc;
+}
+
+/* Prints doc as it came (--json) and returns 0; 1 for NULL. */
+static int print_json(json_t *doc)
+{
+    char *text = doc != NULL ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (text == NULL)
+        return 1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+/* "123", "10K" / "10Ki" / "10KiB" (1024s), "10KB" (1000s), up to T: 0 with *out, -1 when not a size. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = 1;
+
+    if (end == s || *s == '-' || errno != 0)
+        return -1;
+    if (*end != '\0') {
+        const char *u = strchr(units, end[0] >= 'a' ? end[0] - 32 : end[0]);
+        if (u == NULL || end[0] == '\0')
+            return -1;
+        int decimal = strcmp(end + 1, "B") == 0;
+        if (!decimal && strcmp(end + 1, "") != 0 && strcmp(end + 1, "i") != 0 && strcmp(end + 1, "iB") != 0)
+            return -1;
+        for (long i = 0; i <= u - units; i++)
+            mult *= decimal ? 1000 : 1024;
+    }
+    if (v > UINT64_MAX / mult)
+        return -1;
+    *out = (uint64_t)v * mult;
+    return 0;
+}
+
+static void human(uint64_t v, char *buf, size_t cap)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 5) {
+        d /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%llu B", (unsigned long long)v);
+    else
+        snprintf(buf, cap, "%.1f %s", d, units[u]);
+}
+
+static void print_bucket_line(json_t *b)
+{
+    char size[32], quota[32] = "-";
+    human((uint64_t)jint(b, "bytes"), size, sizeof(size));
+    if (jint(b, "quotaBytes") > 0)
+        human((uint64_t)jint(b, "quotaBytes"), quota, sizeof(quota));
+    printf("%-40s %-16s %-10s %-4s %10lld %12lld  %-10s %s\n", jstr(b, "name"), jstr(b, "owner"), jstr(b, "versioning"),
+           json_is_true(json_object_get(b, "objectLock")) ? "on" : "off", jint(b, "objects"), jint(b, "bytes"), size,
+           quota);
+}
+
+static int buckets_command(const args_t *a)
+{
+    const char *const *w = (const char *const *)a->words;
+    char path[600];
+    json_t *doc, *v;
+    size_t i;
+
+    if (a->nwords == 3 && strcmp(w[1], "info") == 0) {
+        snprintf(path, sizeof(path), "/_admin/v1/buckets/%s", w[2]);
+        if ((doc = admin_json(a, "GET", path, NULL)) == NULL || a->json)
+            return print_json(doc);
+        char size[32], quota[32] = "none";
+        human((uint64_t)jint(doc, "bytes"), size, sizeof(size));
+        if (jint(doc, "quotaBytes") > 0)
+            snprintf(quota, sizeof(quota), "%lld bytes", jint(doc, "quotaBytes"));
+        time_t created = (time_t)(jint(doc, "createdNs") / 1000000000);
+        char when[32];
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&created));
+        printf("bucket:      %s\nowner:       %s\ncreated:     %s\nversioning:  %s\nobject lock: %s\n"
+               "objects:     %lld (%lld versions)\nbytes:       %lld (%s)\nquota:       %s\n",
+               jstr(doc, "name"), jstr(doc, "owner"), when, jstr(doc, "versioning"),
+               json_is_true(json_object_get(doc, "objectLock")) ? "enabled" : "off", jint(doc, "objects"),
+               jint(doc, "versions"), jint(doc, "bytes"), size, quota);
+        json_decref(doc);
+        return 0;
+    }
+    if (a->nwords == 2 && strcmp(w[1], "list") == 0) {
+        if ((doc = admin_json(a, "GET", "/_admin/v1/buckets", NULL)) == NULL || a->json)
+            return print_json(doc);
+        printf("%-40s %-16s %-10s %-4s %10s %12s  %-10s %s\n", "BUCKET", "OWNER", "VERSIONING", "LOCK", "OBJECTS",
+               "BYTES", "SIZE", "QUOTA");
+        json_array_foreach(json_object_get(doc, "buckets"), i, v)
+        {
+            print_bucket_line(v);
+        }
+        json_decref(doc);
+        return 0;
+    }
+    if (a->nwords == 2 && strcmp(w[1], "usage") == 0) {
+        if ((doc = admin_json(a, "GET", "/_admin/v1/usage", NULL)) == NULL || a->json)
+            return print_json(doc);
+        printf("%-40s %-16s %10s %10s %14s %14s\n", "BUCKET", "OWNER", "OBJECTS", "VERSIONS", "BYTES", "QUOTA");
+        json_array_foreach(json_object_get(doc, "buckets"), i, v)
+        {
+            printf("%-40s %-16s %10lld %10lld %14lld %14lld\n", jstr(v, "name"), jstr(v, "owner"), jint(v, "objects"),
+                   jint(v, "versions"), jint(v, "bytes"), jint(v, "quotaBytes"));
+        }
+        printf("\n%-40s %-16s %10s %10s %14s %14s\n", "USER", "BUCKETS", "OBJECTS", "VERSIONS", "BYTES", "QUOTA");
+        json_array_foreach(json_object_get(doc, "users"), i, v)
+        {
+            printf("%-40s %-16lld %10lld %10lld %14lld %14lld\n", jstr(v, "user"), jint(v, "buckets"),
+                   jint(v, "objects"), jint(v, "versions"), jint(v, "bytes"), jint(v, "quotaBytes"));
+        }
+        json_decref(doc);
+        return 0;
+    }
+    return -1;
+}
+
+static int quota_command(const args_t *a)
+{
+    const char *const *w = (const char *const *)a->words;
+    char path[600], body[64];
+    uint64_t bytes = 0;
+    json_t *doc;
+
+    if (a->nwords < 4 || (strcmp(w[2], "bucket") != 0 && strcmp(w[2], "user") != 0) || strpbrk(w[3], "/?#%& ") != NULL)
+        return -1;
+    snprintf(path, sizeof(path), "/_admin/v1/quota/%s/%s", w[2], w[3]);
+    if (a->nwords == 5 && strcmp(w[1], "set") == 0) {
+        if (parse_size(w[4], &bytes) != 0 || bytes == 0 || bytes > (uint64_t)INT64_MAX) {
+            fprintf(stderr, "yc-admin: '%s' is not a size above 0 (bytes, or with K, M, G, T: 10G, 512Mi, 1TB)\n",
+                    w[4]);
+            return 2;
+        }
+        snprintf(body, sizeof(body), "{\"bytes\":%llu}", (unsigned long long)bytes);
+        doc = admin_json(a, "PUT", path, body);
+    } else if (a->nwords == 4 && strcmp(w[1], "get") == 0) {
+        doc = admin_json(a, "GET", path, NULL);
+    } else if (a->nwords == 4 && strcmp(w[1], "clear") == 0) {
+        doc = admin_json(a, "DELETE", path, NULL);
+    } else {
+        return -1;
+    }
+    if (doc == NULL || a->json)
+        return print_json(doc);
+    if (jint(doc, "quotaBytes") > 0) {
+        char size[32];
+        human((uint64_t)jint(doc, "quotaBytes"), size, sizeof(size));
+        printf("%s %s: quota %lld bytes (%s)\n", w[2], w[3], jint(doc, "quotaBytes"), size);
+    } else {
+        printf("%s %s: no quota\n", w[2], w[3]);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+/* One line of a heal's progress: objects checked of the total, rate and time left. */
+static void print_progress(const char *what, json_t *h)
+{
+    json_t *eta = json_object_get(h, "etaSeconds");
+    printf("%s: %lld/%lld objects (%.1f %%), %.1f objects/s, ", what, jint(h, "scanned"), jint(h, "total"),
+           json_number_value(json_object_get(h, "percent")), json_number_value(json_object_get(h, "ratePerSecond")));
+    if (json_is_integer(eta))
+        printf("ETA %lld s", jint(h, "etaSeconds"));
+    else
+        printf("ETA unknown");
+    printf(", repaired %lld, failed %lld\n", jint(h, "repaired"), jint(h, "failed"));
+    fflush(stdout);
+}
+
+static int drive_command(const args_t *a)
+{
+    const char *const *w = (const char *const *)a->words;
+    char body[2048];
+    json_t *doc, *v;
+    size_t i;
+
+    if (a->nwords == 2 && strcmp(w[1], "list") == 0) {
+        if ((doc = admin_json(a, "GET", "/_admin/v1/drives", NULL)) == NULL || a->json)
+            return print_json(doc);
+        json_array_foreach(json_object_get(doc, "drives"), i, v)
+        {
+            printf("%-16s %-40s set %lld slot %-3lld %s", jstr(v, "node"), jstr(v, "drive"), jint(v, "set"),
+                   jint(v, "slot"), json_is_true(json_object_get(v, "online")) ? "online" : "OFFLINE");
+            if (jstr(v, "drained")[0] != '\0')
+                printf("  (took the place of %s: %s)", jstr(v, "drained"), jstr(v, "drain"));
+            printf("\n");
+        }
+        json_decref(doc);
+        return 0;
+    }
+    if ((a->nwords != 5 || strcmp(w[1], "drain") != 0) && (a->nwords != 4 || strcmp(w[1], "remove") != 0))
+        return -1;
+    for (int k = 2; k < a->nwords; k++)
+        if (strpbrk(w[k], "\"\\") != NULL || strlen(w[k]) > 512) {
+            fprintf(stderr, "yc-admin: '%s' may not hold '\"' or '\\'\n", w[k]);
+            return 2;
+        }
+    if (strcmp(w[1], "remove") == 0) {
+        snprintf(body, sizeof(body), "{\"node\":\"%s\",\"drive\":\"%s\"}", w[2], w[3]);
+        if ((doc = admin_json(a, "POST", "/_admin/v1/drives/remove", body)) == NULL || a->json)
+            return print_json(doc);
+        printf("removed %s %s: the gateway no longer holds it open; before the next restart, name %s in the drive "
+               "list in its place\n",
+               w[2], w[3], jstr(doc, "place"));
+        json_decref(doc);
+        return 0;
+    }
+    char spare[4096];
+    if (w[4][0] != '/' && realpath(w[4], spare) == NULL) {
+        /* the gateway resolves nothing relative to the caller's folder: send an absolute path */
+        if (getcwd(spare, sizeof(spare) - 600) == NULL)
+            return 1;
+        snprintf(spare + strlen(spare), 600, "/%s", w[4]);
+    } else if (w[4][0] == '/') {
+        snprintf(spare, sizeof(spare), "%s", w[4]);
+    }
+    snprintf(body, sizeof(body), "{\"node\":\"%s\",\"drive\":\"%s\",\"spare\":\"%s\"}", w[2], w[3], spare);
+    if ((doc = admin_json(a, "POST", "/_admin/v1/drives/drain", body)) == NULL)
+        return 1;
+    if (a->json) {
+        print_json(json_incref(doc));
+    } else {
+        printf("draining %s into %s (set %lld slot %lld): rebuilding its shards there\n", jstr(doc, "draining"),
+               jstr(doc, "spare"), jint(doc, "set"), jint(doc, "slot"));
+    }
+    json_decref(doc);
+    /* follow the drain's heal until it ends, a line a second */
+    for (int n = 0; n < 86400 * 7; n++) {
+        json_t *st = admin_json(a, "GET", "/_admin/v1/drives", NULL), *h = json_object_get(st, "heal");
+        char state[32] = "";
+        if (st == NULL)
+            return 1;
+        json_array_foreach(json_object_get(st, "drives"), i, v)
+        {
+            if (strcmp(jstr(v, "drive"), spare) == 0)
+                snprintf(state, sizeof(state), "%s", jstr(v, "drain"));
+        }
+        if (a->json) {
+            json_t *line = json_pack("{s:s, s:O}", "drain", state, "heal", h);
+            char *text = json_dumps(line, JSON_COMPACT);
+            printf("%s\n", text != NULL ? text : "{}");
+            fflush(stdout);
+            free(text);
+            json_decref(line);
+        } else {
+            print_progress("drain", h);
+        }
+        int done = strcmp(state, "draining") != 0;
+        json_decref(st);
+        if (done) {
+            if (!a->json)
+                printf("drain %s: %s\n", state,
+                       strcmp(state, "drained") == 0 ? "the data is on the spare; `yc-admin drive remove` forgets the "
+                                                       "drained drive"
+                                                     : "some objects could not be rebuilt (see the gateway's log); "
+                                                       "run `yc-admin heal` and check again");
+            return strcmp(state, "drained") == 0 ? 0 : 1;
+        }
+        sleep(1);
+    }
+    return 1;
+}
+
+static int config_command(const args_t *a)
+{
+    const char *name;
+    json_t *doc, *v;
+
+    if (a->nwords != 2 || strcmp(a->words[1], "show") != 0)
+        return -1;
+    if ((doc = admin_json(a, "GET", "/_admin/v1/config", NULL)) == NULL || a->json)
+        return print_json(doc);
+    json_object_foreach(doc, name, v)
+    {
+        char *text = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        printf("%-20s %s\n", name, text != NULL ? text : "");
+        free(text);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+/* The daily-work commands: 0/1 as call(), 2 for bad arguments, -1 when the words name none. */
+static int daily_command(const args_t *a)
+{
+    if (a->nwords >= 2 && strcmp(a->words[0], "buckets") == 0)
+        return buckets_command(a);
+    if (a->nwords >= 2 && strcmp(a->words[0], "quota") == 0)
+        return quota_command(a);
+    if (a->nwords >= 2 && strcmp(a->words[0], "drive") == 0)
+        return drive_command(a);
+    if (a->nwords >= 2 && strcmp(a->words[0], "config") == 0)
+        return config_command(a);
+    return -1;
+}
+
 static int is(const args_t *a, int n, const char *w0, const char *w1)
 {
     return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
 }
 
+static const char *getenv_str(const char *name)
+{
+    return getenv(name);
+}
+
 int main(int argc, char **argv)
 {
-    args_t a = {.endpoint = DEFAULT_ENDPOINT,
-                .ak = getenv("YC_ROOT_USER"),
-                .sk = getenv("YC_ROOT_PASSWORD"),
-                .region = getenv("YC_REGION")};
-    char path[512], body[1024];
+    args_t a = {0};
+    static gw_cli_creds_t creds; /* static: the secret stays off the stack frames of every call */
+    char path[512], body[1024], err[600];
     int ret;
 
     if ((ret = parse_args(argc, argv, &a)) != 0) {
@@ -504,17 +899,29 @@ int main(int argc, char **argv)
         }
         return 2;
     }
-    if (a.region != NULL && a.region[0] != '\0')
-        signing_region = a.region;
     if (a.nwords == 0) {
         fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
         return 2;
     }
-    if (a.ak == NULL || a.sk == NULL) {
-        fprintf(stderr, "yc-admin: no root keys: set YC_ROOT_USER and YC_ROOT_PASSWORD, or give --access-key and "
-                        "--secret-key\n");
+    gw_cli_flags_t flags = {a.endpoint, a.region, a.ak, a.sk, a.config};
+    if (gw_cli_creds_resolve(&flags, getenv_str, &creds, err, sizeof(err)) != 0) {
+        fprintf(stderr, "yc-admin: %s\n", err);
         return 2;
     }
+    if (creds.keys_from == NULL) {
+        fprintf(stderr, "yc-admin: no root keys: give --access-key and --secret-key, set YC_ROOT_USER and "
+                        "YC_ROOT_PASSWORD (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or write them to "
+                        "~/.config/yuncang/admin.yaml (make run does)\n");
+        return 2;
+    }
+    if (strncmp(creds.endpoint, "http://", 7) != 0 && strstr(creds.endpoint, "://") != NULL) {
+        fprintf(stderr, "yc-admin: endpoint %s: only http:// endpoints are supported\n", creds.endpoint);
+        return 2;
+    }
+    a.endpoint = creds.endpoint;
+    a.ak = creds.access_key;
+    a.sk = creds.secret_key;
+    signing_region = creds.region;
     if (is(&a, 1, "status", NULL))
         return status(a.endpoint, a.ak, a.sk, a.json);
     if (is(&a, 1, "info", NULL))
@@ -524,7 +931,7 @@ int main(int argc, char **argv)
     if (is(&a, 2, "heal", "status"))
         return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/heal", NULL);
     if (is(&a, 1, "heal", NULL))
-        return heal(a.endpoint, a.ak, a.sk);
+        return heal(a.endpoint, a.ak, a.sk, a.json);
     if (is(&a, 2, "user", "list"))
         return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/users", NULL);
     if (is(&a, 5, "user", "add")) {
@@ -562,6 +969,8 @@ int main(int argc, char **argv)
         }
     }
     if ((ret = iam_command(&a)) >= 0)
+        return ret;
+    if ((ret = daily_command(&a)) >= 0)
         return ret;
     fprintf(stderr, "yc-admin: unknown command '%s'%s (yc-admin --help lists the commands)\n", a.words[0],
             a.nwords > 1 ? " or wrong arguments" : "");

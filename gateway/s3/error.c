@@ -143,6 +143,9 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
                                   "resource. Try again."},
     [S3_ERR_PRECONDITION_FAILED] = {"PreconditionFailed", 412,
                                     "At least one of the pre-conditions you specified did not hold"},
+    [S3_ERR_QUOTA_EXCEEDED] = {"QuotaExceeded", 403,
+                               "This write would exceed the quota of the bucket or of its owner. Delete objects or "
+                               "ask for a larger quota."},
     [S3_ERR_REQUEST_TIME_TOO_SKEWED] = {"RequestTimeTooSkewed", 403,
                                         "The difference between the request time and the server's time is too "
                                         "large."},

@@ -65,6 +65,7 @@ TEST(test_error_info_gives_code_and_status)
         {S3_ERR_INVALID_URI, "InvalidURI", 400},
         {S3_ERR_INVALID_PART_NUMBER, "InvalidPartNumber", 416},
         {S3_ERR_STORAGE_FULL, "StorageFull", 507},
+        {S3_ERR_QUOTA_EXCEEDED, "QuotaExceeded", 403},
         {S3_ERR_ACCESS_FORBIDDEN, "AccessForbidden", 403},
         {S3_ERR_BAD_REQUEST, "BadRequest", 400},
         {S3_ERR_INVALID_TAG, "InvalidTag", 400},
