@@ -71,6 +71,8 @@ typedef struct gw_env {
     /* The HTTP layer's counters summed over the loops (connections, accepted, refused...). */
     void (*http_stats)(void *arg, yc_http_stats_t *out);
     void *http_stats_arg;
+    struct gw_audit *audit;                   /* the audit trail (gw_audit.h); NULL: none */
+    struct gw_bucket_logging *bucket_logging; /* server access logging (gw_bucket_logging.h); NULL: off */
 } gw_env_t;
 
 typedef struct gw_ctx gw_ctx_t;
@@ -167,6 +169,7 @@ typedef struct {
     h2o_iovec_t bucket, key; /* decoded, borrowed from the request's pool */
     h2o_iovec_t access_key;  /* the authenticated caller's access key id; {NULL,0} otherwise */
     s3_error_t error;        /* the S3 error answered, S3_OK for none */
+    h2o_iovec_t detail;      /* what an admin action did, for the audit trail; {NULL,0}: nothing more */
     gw_hold_t hold;          /* given back once the line is written (gw_ctx_free_at_dispose) */
 } gw_access_t;
 

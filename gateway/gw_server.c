@@ -27,6 +27,8 @@
 #include "common/metrics.h"
 #include "common/server.h"
 #include "gateway/gw_access_log.h"
+#include "gateway/gw_audit.h"
+#include <openssl/crypto.h>
 #include "gateway/gw_admit.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_lifecycle.h"
@@ -64,6 +66,7 @@ struct gw_server {
     gw_admit_t *admit;
     gw_metrics_t *metrics;
     gw_access_log_t *access_log;
+    gw_audit_t *audit;
     int *status_fds; /* status_listen's socket of each loop; NULL when not served */
     yc_http_config_t status_cfg;
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
@@ -400,6 +403,40 @@ static int make_dirs(const char *path)
 
 /* Lowercase copies of the domains of virtual-host addressing: the configured list, or localhost
  * and this machine's host name. */
+/* Opens the audit trail when audit_dir is set; the key is read once and kept only by the trail. A
+ * server asked for an audit trail does not start without it: requests would go unrecorded. */
+static int open_audit(const gw_config_t *cfg, gw_audit_t **out)
+{
+    uint8_t key[GW_AUDIT_KEY_MAX];
+    size_t key_len = 0;
+    int ret;
+
+    *out = NULL;
+    if (cfg->audit_dir == NULL)
+        return 0;
+    if ((ret = gw_audit_key_load(cfg->audit_key_file, cfg->audit_key_env, key, &key_len)) != 0) {
+        yc_log(YC_LOG_ERROR,
+               "event=audit_key_failed err=%s detail=\"the audit key must be %d to %d bytes, from "
+               "audit_key_file or audit_key_env\"",
+               yc_errname(ret), GW_AUDIT_KEY_MIN, GW_AUDIT_KEY_MAX);
+        return ret;
+    }
+    gw_audit_options_t opt = {.dir = cfg->audit_dir,
+                              .key = key,
+                              .key_len = key_len,
+                              .checkpoint_records = cfg->audit_checkpoint_records,
+                              .checkpoint_ms = cfg->audit_checkpoint_ms,
+                              .rotate_bytes = cfg->audit_rotate_bytes,
+                              .rotate_seconds = cfg->audit_rotate_seconds,
+                              .retain_seconds = cfg->audit_retain_days * 86400,
+                              .queue_max = cfg->audit_queue};
+    ret = gw_audit_open(&opt, out);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (ret != 0)
+        yc_log(YC_LOG_ERROR, "event=audit_open_failed dir=%s err=%s", cfg->audit_dir, yc_errname(ret));
+    return ret;
+}
+
 static int load_domains(gw_server_t *srv, const char *list)
 {
     char host[256], fallback[300];
@@ -475,6 +512,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         yc_log(YC_LOG_ERROR, "event=access_log_failed target=%s err=%s", cfg->access_log, yc_errname(ret));
         goto fail;
     }
+    if ((ret = open_audit(cfg, &srv->audit)) != 0)
+        goto fail;
     uint8_t salt[META_ID_LEN];
     yc_random_id(salt);
     memcpy(&srv->env.request_salt, salt, sizeof(srv->env.request_salt));
@@ -573,6 +612,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.admit = srv->admit;
     srv->env.metrics = srv->metrics;
     srv->env.access_log = srv->access_log;
+    srv->env.audit = srv->audit;
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
@@ -688,9 +728,11 @@ void gw_server_free(gw_server_t *s)
      * than freed ones */
     __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.audit, NULL, __ATOMIC_RELEASE);
     gw_metrics_free(s->metrics);
     gw_lifecycle_free(s->lifecycle); /* a pass in progress uses the cluster and the admission control */
     gw_healer_stop(s->healer);
     gw_cluster_close(s->cluster);
     gw_access_log_close(s->access_log);
+    gw_audit_close(s->audit);
 }

@@ -5,15 +5,20 @@
  *     | user list | user enable-key|disable-key NAME ACCESS_KEY | group add|remove|show NAME | group list
  *     | group member add|remove GROUP USER | policy put user|group NAME POLICY FILE
  *     | policy get|remove user|group NAME POLICY | policy list user|group NAME
+ *     | audit verify [DIR]
  *
  * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
  * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes.
+ *
+ * "audit verify" reads the audit folder itself (no gateway, no root keys): it needs the audit key
+ * (--audit-key-file, else $YC_AUDIT_KEY), which the root credentials do not give.
  *
  * Keys default to YC_ROOT_USER / YC_ROOT_PASSWORD, the endpoint to http://127.0.0.1:9000, the
  * region (which the gateway requires in the signature's scope) to YC_REGION or us-east-1.
  * Exit status: 0 done, 1 the call failed (one line says why), 2 bad invocation (one line says
  * which).
  */
+#include "gateway/gw_audit.h"
 #include "gateway/s3/sigv4.h"
 #include <errno.h>
 #include <jansson.h>
@@ -54,6 +59,9 @@ static void print_help(FILE *out)
             "                                  sets an inline policy (JSON from FILE, '-' for stdin)\n"
             "  policy get user|group NAME POLICY / policy remove user|group NAME POLICY\n"
             "  policy list user|group NAME     (the IAM API's XML answers)\n"
+            "  audit verify [DIR]              checks the audit trail in DIR [default: ./var/audit]: every record's\n"
+            "                                  number, SM3 chain and checkpoint MAC; names the first record that was\n"
+            "                                  changed, removed, inserted or reordered, or a cut tail\n"
             "\n"
             "options (--name VALUE or --name=VALUE, before or after the command):\n"
             "  --endpoint URL                  the gateway [default: " DEFAULT_ENDPOINT "]\n"
@@ -61,6 +69,7 @@ static void print_help(FILE *out)
             "  --secret-key SK                 root secret key [default: $YC_ROOT_PASSWORD]\n"
             "  --region R                      the gateway's region, signed into every call [default: $YC_REGION, "
             "else us-east-1]\n"
+            "  --audit-key-file FILE           audit verify: the audit key [default: $YC_AUDIT_KEY]\n"
             "  --json                          status: print the JSON document instead of the table [default: off]\n"
             "  --help                          print this help and exit\n"
             "\n"
@@ -300,6 +309,7 @@ static int status(const char *endpoint, const char *ak, const char *sk, int as_j
 
 typedef struct {
     const char *endpoint, *ak, *sk, *region;
+    const char *audit_key_file;
     int json;
     const char *words[8];
     int nwords;
@@ -308,7 +318,8 @@ typedef struct {
 /* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
 static int parse_args(int argc, char **argv, args_t *a)
 {
-    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region"};
+    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region", "audit-key-file"};
+    enum { NWITH = sizeof(with_value) / sizeof(with_value[0]) };
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq, *value = NULL;
@@ -335,10 +346,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->json = 1;
             continue;
         }
-        for (k = 0; k < 4; k++)
+        for (k = 0; k < NWITH; k++)
             if (strlen(with_value[k]) == nlen && strncmp(with_value[k], arg + 2, nlen) == 0)
                 break;
-        if (k == 4) {
+        if (k == NWITH) {
             fprintf(stderr, "yc-admin: unknown option '%.*s' (yc-admin --help lists the options)\n", (int)nlen + 2,
                     arg);
             return -1;
@@ -357,8 +368,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->ak = value;
         else if (k == 2)
             a->sk = value;
-        else
+        else if (k == 3)
             a->region = value;
+        else
+            a->audit_key_file = value;
     }
     return 0;
 }
@@ -471,6 +484,47 @@ static int iam_command(const args_t *a)
     return -1;
 }
 
+/* ---------------------------------------------------------------- audit */
+
+/* audit verify [DIR]: 0 intact, 1 a fault (the first, with its record number), 2 bad invocation. */
+static int audit_command(const args_t *a)
+{
+    const char *dir = a->nwords == 3 ? a->words[2] : "./var/audit";
+    uint8_t key[GW_AUDIT_KEY_MAX];
+    size_t key_len = 0;
+    gw_audit_report_t rep;
+    int ret;
+
+    if (a->nwords < 2 || a->nwords > 3 || strcmp(a->words[1], "verify") != 0) {
+        fprintf(stderr, "yc-admin: audit takes: verify [DIR]\n");
+        return 2;
+    }
+    if ((ret = gw_audit_key_load(a->audit_key_file, "YC_AUDIT_KEY", key, &key_len)) != 0) {
+        fprintf(stderr,
+                "yc-admin: no audit key (%s): give --audit-key-file FILE or set YC_AUDIT_KEY (%d to %d bytes)\n",
+                strerror(-ret), GW_AUDIT_KEY_MIN, GW_AUDIT_KEY_MAX);
+        return 2;
+    }
+    ret = gw_audit_verify(dir, key, key_len, &rep);
+    memset(key, 0, sizeof(key));
+    if (ret == -EBADMSG) {
+        printf("audit verify: FAILED at record %llu (%s line %llu): %s\n", (unsigned long long)rep.bad_seq,
+               rep.bad_file, (unsigned long long)rep.bad_line, rep.message);
+        return 1;
+    }
+    if (ret != 0) {
+        fprintf(stderr, "yc-admin: cannot read the audit folder %s: %s\n", dir, strerror(-ret));
+        return 1;
+    }
+    printf("audit verify: ok: %llu files, records %llu to %llu, %llu checkpoints, last at record %llu",
+           (unsigned long long)rep.files, (unsigned long long)rep.first_seq, (unsigned long long)rep.last_seq,
+           (unsigned long long)rep.checkpoints, (unsigned long long)rep.last_checkpoint);
+    if (rep.unsealed > 0)
+        printf("; %llu records after it not sealed yet", (unsigned long long)rep.unsealed);
+    printf("\n");
+    return 0;
+}
+
 static int is(const args_t *a, int n, const char *w0, const char *w1)
 {
     return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
@@ -498,6 +552,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
         return 2;
     }
+    if (strcmp(a.words[0], "audit") == 0) /* the audit administrator's: no root keys needed */
+        return audit_command(&a);
     if (a.ak == NULL || a.sk == NULL) {
         fprintf(stderr, "yc-admin: no root keys: set YC_ROOT_USER and YC_ROOT_PASSWORD, or give --access-key and "
                         "--secret-key\n");
