@@ -22,11 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define OUT_BUFFER    (256 * 1024)
-#define NAME_MAX_LEN  64
-#define RETENTION_NS  (3600LL * 1000000000) /* how often the retention looks for expired files */
-#define RETRY_NS      1000000000LL
-#define DROP_WARN_NS  (10LL * 1000000000) /* one warning about drops per this interval */
+#define OUT_BUFFER   (256 * 1024)
+#define NAME_MAX_LEN 64
+#define RETENTION_NS (3600LL * 1000000000) /* how often the retention looks for expired files */
+#define RETRY_NS     1000000000LL
+#define DROP_WARN_NS (10LL * 1000000000) /* one warning about drops per this interval */
 
 typedef struct item {
     struct item *next;
@@ -255,8 +255,8 @@ static void append(gw_audit_t *a, const char *type, const char *body, size_t len
                                OUT_BUFFER - a->out_len, hash);
     if (n == 0) { /* never: bodies are cut to fit a line */
         static const char cut[] = "{\"error\":\"record too long\"}";
-        n = gw_audit_record_format(a->seq + 1, yc_now_ns(), type, a->prev, cut, sizeof(cut) - 1,
-                                   a->out + a->out_len, OUT_BUFFER - a->out_len, hash);
+        n = gw_audit_record_format(a->seq + 1, yc_now_ns(), type, a->prev, cut, sizeof(cut) - 1, a->out + a->out_len,
+                                   OUT_BUFFER - a->out_len, hash);
     }
     a->out_len += n;
     a->seq++;
@@ -300,8 +300,8 @@ static void checkpoint(gw_audit_t *a, const char *reason)
         yc_log(YC_LOG_ERROR, "event=audit_checkpoint_failed dir=%s", a->dir);
         return;
     }
-    int blen = snprintf(body, sizeof(body), "{\"reason\":\"%s\",\"key_id\":\"%s\",\"mac\":\"%s\"}", reason, a->key_id,
-                        mac);
+    int blen =
+        snprintf(body, sizeof(body), "{\"reason\":\"%s\",\"key_id\":\"%s\",\"mac\":\"%s\"}", reason, a->key_id, mac);
     size_t n = gw_audit_record_format(a->seq + 1, now, "ckpt", a->prev, body, (size_t)blen, a->out, OUT_BUFFER, hash);
     a->out_len = n;
     a->seq++;
@@ -330,7 +330,8 @@ static void expire(gw_audit_t *a)
     /* the newest file is the one being written: never a candidate */
     for (size_t i = 0; i + 1 < n && blen + 64 < sizeof(body); i++) {
         snprintf(path, sizeof(path), "%s/%s", a->dir, names[i]);
-        if (stat(path, &st) != 0 || now - (int64_t)st.st_mtime * 1000000000 <= (int64_t)a->opt.retain_seconds * 1000000000)
+        if (stat(path, &st) != 0 ||
+            now - (int64_t)st.st_mtime * 1000000000 <= (int64_t)a->opt.retain_seconds * 1000000000)
             break;
         if (unlink(path) != 0)
             break;

@@ -55,15 +55,15 @@ typedef struct gw_audit gw_audit_t;
 #define GW_AUDIT_HEAD     "audit.head"
 
 typedef struct {
-    const char *dir;               /* the audit folder (created 0750) */
-    const uint8_t *key;            /* the audit key, copied */
+    const char *dir;    /* the audit folder (created 0750) */
+    const uint8_t *key; /* the audit key, copied */
     size_t key_len;
-    uint64_t checkpoint_records;   /* a checkpoint after this many records ... */
-    uint64_t checkpoint_ms;        /* ... or this long after the first unsealed one */
-    uint64_t rotate_bytes;         /* a new file past this size ... */
-    uint64_t rotate_seconds;       /* ... or age */
-    uint64_t retain_seconds;       /* closed files older than this are removed; 0: kept for ever */
-    size_t queue_max;              /* request records waiting at most */
+    uint64_t checkpoint_records; /* a checkpoint after this many records ... */
+    uint64_t checkpoint_ms;      /* ... or this long after the first unsealed one */
+    uint64_t rotate_bytes;       /* a new file past this size ... */
+    uint64_t rotate_seconds;     /* ... or age */
+    uint64_t retain_seconds;     /* closed files older than this are removed; 0: kept for ever */
+    size_t queue_max;            /* request records waiting at most */
 } gw_audit_options_t;
 
 /* Opens the audit trail in opt->dir: continues the chain from the newest file's last record,
@@ -89,8 +89,8 @@ int gw_audit_key_load(const char *file, const char *env, uint8_t *key, size_t *l
 
 /* Formats record seq into out (cap >= GW_AUDIT_LINE_MAX suffices), '\n' included, and its hash
  * into hash_hex (65 bytes, NUL-terminated). Returns the length, 0 when it does not fit. */
-size_t gw_audit_record_format(uint64_t seq, int64_t time_ns, const char *type, const char *prev_hex,
-                              const char *body, size_t body_len, char *out, size_t cap, char *hash_hex);
+size_t gw_audit_record_format(uint64_t seq, int64_t time_ns, const char *type, const char *prev_hex, const char *body,
+                              size_t body_len, char *out, size_t cap, char *hash_hex);
 /* The MAC of a checkpoint (65 bytes of hex, NUL-terminated); 0 or -EIO. */
 int gw_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq, int64_t time_ns, const char *prev_hex,
                             const char *reason, char *mac_hex);

@@ -34,8 +34,8 @@ static int sm3_hex(const void *data, size_t len, char *hex)
     return 0;
 }
 
-size_t gw_audit_record_format(uint64_t seq, int64_t time_ns, const char *type, const char *prev_hex,
-                              const char *body, size_t body_len, char *out, size_t cap, char *hash_hex)
+size_t gw_audit_record_format(uint64_t seq, int64_t time_ns, const char *type, const char *prev_hex, const char *body,
+                              size_t body_len, char *out, size_t cap, char *hash_hex)
 {
     int n = snprintf(out, cap, "%llu %lld %s %s ", (unsigned long long)seq, (long long)time_ns, type, prev_hex);
 
@@ -126,9 +126,9 @@ int gw_audit_record_parse(const char *line, size_t len, gw_audit_record_t *out)
         return -EBADMSG;
     out->hash = h2o_iovec_init(line + len - GW_AUDIT_HASH_HEX, GW_AUDIT_HASH_HEX);
     out->body = h2o_iovec_init(line + at, len - GW_AUDIT_HASH_HEX - 1 - at);
-    if (parse_u64(f[0].base, f[0].len, &out->seq) != 0 || parse_u64(f[1].base, f[1].len, &t) != 0 ||
-        t > INT64_MAX || f[2].len == 0 || f[2].len > 16 || !is_hex64(f[3].base, f[3].len) ||
-        !is_hex64(out->hash.base, out->hash.len) || out->body.len == 0 || out->body.base[0] != '{')
+    if (parse_u64(f[0].base, f[0].len, &out->seq) != 0 || parse_u64(f[1].base, f[1].len, &t) != 0 || t > INT64_MAX ||
+        f[2].len == 0 || f[2].len > 16 || !is_hex64(f[3].base, f[3].len) || !is_hex64(out->hash.base, out->hash.len) ||
+        out->body.len == 0 || out->body.base[0] != '{')
         return -EBADMSG;
     out->time_ns = (int64_t)t;
     out->type = f[2];

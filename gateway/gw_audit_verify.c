@@ -173,8 +173,7 @@ static int check_file(verify_t *v, const char *dir, const char *name)
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
         if (line[n - 1] != '\n') {
-            ret = fail(v, name, lineno, v->expected,
-                       "the last line is cut short (truncated tail) after record %llu",
+            ret = fail(v, name, lineno, v->expected, "the last line is cut short (truncated tail) after record %llu",
                        (unsigned long long)v->rep->last_seq);
             break;
         }
@@ -199,8 +198,7 @@ static int read_head(verify_t *v, const char *dir)
         return errno == ENOENT ? 0 : -errno;
     n = getline(&v->head_line, &cap, f);
     fclose(f);
-    if (n <= 1 || v->head_line[n - 1] != '\n' ||
-        gw_audit_record_parse(v->head_line, (size_t)n - 1, &v->head) != 0 ||
+    if (n <= 1 || v->head_line[n - 1] != '\n' || gw_audit_record_parse(v->head_line, (size_t)n - 1, &v->head) != 0 ||
         !h2o_memis(v->head.type.base, v->head.type.len, H2O_STRLIT("ckpt")) || !hash_ok(v->head_line, &v->head))
         return fail(v, GW_AUDIT_HEAD, 1, 0, GW_AUDIT_HEAD " does not hold a checkpoint record");
     if (checkpoint_ok(v, &v->head, why, sizeof(why)) != 0)
@@ -282,8 +280,7 @@ int gw_audit_verify(const char *dir, const uint8_t *key, size_t key_len, gw_audi
     }
     if (v.have_head && !v.head_seen) {
         ret = fail(&v, names[n - 1], 0, rep->last_seq + 1,
-                   "truncated tail: the log ends at record %llu, but its checkpoint %llu (" GW_AUDIT_HEAD
-                   ") is gone",
+                   "truncated tail: the log ends at record %llu, but its checkpoint %llu (" GW_AUDIT_HEAD ") is gone",
                    (unsigned long long)rep->last_seq, (unsigned long long)v.head.seq);
         goto done;
     }
