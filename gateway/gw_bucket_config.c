@@ -18,6 +18,7 @@ static const char *const kind_names[GW_CONF__COUNT] = {
     [GW_CONF_OBJECT_LOCK] = "object-lock",
     [GW_CONF_ACL] = "acl",
     [GW_CONF_LIFECYCLE_PROGRESS] = "lifecycle-progress",
+    [GW_CONF_LOGGING] = "logging",
 };
 
 const char *gw_conf_kind_name(gw_conf_kind_t kind)

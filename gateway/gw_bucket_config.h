@@ -36,6 +36,7 @@ typedef enum {
     GW_CONF_OBJECT_LOCK,
     GW_CONF_ACL,
     GW_CONF_LIFECYCLE_PROGRESS, /* where the lifecycle worker's pass over the bucket is (gw_lifecycle.h) */
+    GW_CONF_LOGGING,            /* server access logging: target bucket and prefix (gw_bucket_logging.h) */
     GW_CONF__COUNT
 } gw_conf_kind_t;
 

@@ -25,6 +25,7 @@
 #include "gateway/gw_access_log.h"
 #include "gateway/gw_admit.h"
 #include "gateway/gw_audit.h"
+#include "gateway/gw_bucket_logging.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_metrics.h"
@@ -99,6 +100,8 @@ static const char *const op_names[GW_OP__COUNT] = {
     [GW_OP_GET_OBJECT_RETENTION] = "GetObjectRetention",
     [GW_OP_PUT_OBJECT_LEGAL_HOLD] = "PutObjectLegalHold",
     [GW_OP_GET_OBJECT_LEGAL_HOLD] = "GetObjectLegalHold",
+    [GW_OP_PUT_BUCKET_LOGGING] = "PutBucketLogging",
+    [GW_OP_GET_BUCKET_LOGGING] = "GetBucketLogging",
     [GW_OP_CORS_PREFLIGHT] = "PreflightRequest",
     [GW_OP_ADMIN] = "Admin",
     [GW_OP_IAM] = "IAM",
@@ -199,6 +202,7 @@ static void write_access_line(gw_req_t *r)
     if (duration < 0)
         duration = 0;
     gw_metrics_request_done(env->metrics, a->op, r->res_status, r->bytes_in, r->bytes_out, duration);
+    gw_bucket_logging_note(env->bucket_logging, r, duration);
     if (env->access_log == NULL && env->audit == NULL)
         return;
     format_client(r, client, sizeof(client));

@@ -140,6 +140,8 @@ typedef enum {
     GW_OP_GET_OBJECT_RETENTION,
     GW_OP_PUT_OBJECT_LEGAL_HOLD,
     GW_OP_GET_OBJECT_LEGAL_HOLD,
+    GW_OP_PUT_BUCKET_LOGGING,
+    GW_OP_GET_BUCKET_LOGGING,
     GW_OP_CORS_PREFLIGHT,
     GW_OP_IAM, /* a call of the IAM Query API (gw_iam_api.c) */
     GW_OP_ADMIN,

@@ -28,6 +28,7 @@
 #include "common/server.h"
 #include "gateway/gw_access_log.h"
 #include "gateway/gw_audit.h"
+#include "gateway/gw_bucket_logging.h"
 #include <openssl/crypto.h>
 #include "gateway/gw_admit.h"
 #include "gateway/gw_heal.h"
@@ -67,6 +68,7 @@ struct gw_server {
     gw_metrics_t *metrics;
     gw_access_log_t *access_log;
     gw_audit_t *audit;
+    gw_bucket_logging_t *bucket_logging;
     int *status_fds; /* status_listen's socket of each loop; NULL when not served */
     yc_http_config_t status_cfg;
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
@@ -603,6 +605,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         goto fail;
     if ((ret = load_domains(srv, cfg->domains)) != 0)
         goto fail;
+    if ((ret = gw_bucket_logging_new(srv->cluster, cfg->logging_interval, &srv->bucket_logging)) != 0)
+        goto fail;
     srv->env.cfg = &srv->cfg;
     srv->env.cluster = srv->cluster;
     srv->env.pool = srv->pool;
@@ -613,6 +617,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.metrics = srv->metrics;
     srv->env.access_log = srv->access_log;
     srv->env.audit = srv->audit;
+    srv->env.bucket_logging = srv->bucket_logging;
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
@@ -729,6 +734,8 @@ void gw_server_free(gw_server_t *s)
     __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.audit, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.bucket_logging, NULL, __ATOMIC_RELEASE);
+    gw_bucket_logging_free(s->bucket_logging); /* delivers what it holds: before the cluster goes */
     gw_metrics_free(s->metrics);
     gw_lifecycle_free(s->lifecycle); /* a pass in progress uses the cluster and the admission control */
     gw_healer_stop(s->healer);
