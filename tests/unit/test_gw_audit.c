@@ -120,7 +120,8 @@ TEST(test_audit_record_parses_back_when_formatted)
     char line[256], hash[65];
     gw_audit_record_t r;
     const char *body = "{\"a\":\"x y z\"}";
-    size_t n = gw_audit_record_format(42, 1796604222123456789LL, "admin", ZEROS, body, strlen(body), line, sizeof(line), hash);
+    size_t n =
+        gw_audit_record_format(42, 1796604222123456789LL, "admin", ZEROS, body, strlen(body), line, sizeof(line), hash);
     CHECK(n > 0);
     CHECK_EQ_INT(gw_audit_record_parse(line, n - 1, &r), 0);
     CHECK_EQ_INT(r.seq, 42);
@@ -139,7 +140,8 @@ TEST(test_audit_record_parse_rejects_broken_lines)
         "+1 5 req " ZEROS " {} " ZEROS,
         "1 -5 req " ZEROS " {} " ZEROS,
         "1 5 req " ZEROS " [] " ZEROS,
-        "1 5 req " ZEROS " {} " "G000000000000000000000000000000000000000000000000000000000000000",
+        "1 5 req " ZEROS " {} "
+        "G000000000000000000000000000000000000000000000000000000000000000",
         "1 5 req 00 {} " ZEROS,
         "99999999999999999999999 5 req " ZEROS " {} " ZEROS,
         "1 5 req " ZEROS "  " ZEROS,
