@@ -252,9 +252,9 @@ void gw_bucket_logging_note(gw_bucket_logging_t *bl, const gw_req_t *r, int64_t 
     }
     h2o_iovec_t auth = header(r, "authorization");
     size_t query_at = r->input.query_at;
-    h2o_iovec_t query = query_at != SIZE_MAX ? h2o_iovec_init(r->input.path.base + query_at + 1,
-                                                              r->input.path.len - query_at - 1)
-                                             : h2o_iovec_init("", 0);
+    h2o_iovec_t query = query_at != SIZE_MAX
+                            ? h2o_iovec_init(r->input.path.base + query_at + 1, r->input.path.len - query_at - 1)
+                            : h2o_iovec_init("", 0);
     int by_query = memmem(query.base, query.len, "Signature=", 10) != NULL;
     const char *sigver = NULL, *auth_type = NULL;
     if (auth.base != NULL) {
@@ -269,7 +269,8 @@ void gw_bucket_logging_note(gw_bucket_logging_t *bl, const gw_req_t *r, int64_t 
         ip[0] = '\0';
     /* the object's size is known from the bytes of a successful GET or PUT only */
     int ok = r->res_status >= 200 && r->res_status < 300;
-    int is_get = ok && a->op == GW_OP_GET_OBJECT, is_put = ok && (a->op == GW_OP_PUT_OBJECT || a->op == GW_OP_UPLOAD_PART);
+    int is_get = ok && a->op == GW_OP_GET_OBJECT,
+        is_put = ok && (a->op == GW_OP_PUT_OBJECT || a->op == GW_OP_UPLOAD_PART);
     s3_logging_line_t e = {
         .bucket = a->bucket,
         .time_ns = yc_now_ns(),
@@ -283,7 +284,9 @@ void gw_bucket_logging_note(gw_bucket_logging_t *bl, const gw_req_t *r, int64_t 
         .status = r->res_status,
         .error_code = a->error != S3_OK ? s3_error_info(a->error)->code : NULL,
         .bytes_sent = r->bytes_out,
-        .object_size = is_get ? r->bytes_out : is_put ? r->bytes_in : 0,
+        .object_size = is_get   ? r->bytes_out
+                       : is_put ? r->bytes_in
+                                : 0,
         .total_ms = duration_ns / 1000000,
         .turnaround_ms = -1,
         .referer = header(r, "referer"),
@@ -614,9 +617,9 @@ static void put_logging(gw_ctx_t *ctx)
         return;
     }
     if (cfg.enabled) {
-        ret = cfg.target_bucket.len <= META_BUCKET_MAX ? gw_bucket_record_read(ctx->cluster, gw_mb(cfg.target_bucket),
-                                                                                &raw, &tb)
-                                                        : GW_ENOENT;
+        ret = cfg.target_bucket.len <= META_BUCKET_MAX
+                  ? gw_bucket_record_read(ctx->cluster, gw_mb(cfg.target_bucket), &raw, &tb)
+                  : GW_ENOENT;
         if (ret == GW_ENOENT || (ret == 0 && tb.state != META_BUCKET_ACTIVE)) {
             free(raw);
             gw_set_error(ctx, S3_ERR_INVALID_TARGET_BUCKET_FOR_LOGGING, NULL);
@@ -627,8 +630,8 @@ static void put_logging(gw_ctx_t *ctx)
             gw_set_store_error(ctx, ret);
             return;
         }
-        int same = tb.owner.len == ctx->bucket_owner.len &&
-                   memcmp(tb.owner.base, ctx->bucket_owner.base, tb.owner.len) == 0;
+        int same =
+            tb.owner.len == ctx->bucket_owner.len && memcmp(tb.owner.base, ctx->bucket_owner.base, tb.owner.len) == 0;
         free(raw);
         if (!same) {
             gw_set_error(ctx, S3_ERR_INVALID_TARGET_BUCKET_FOR_LOGGING,

@@ -25,7 +25,6 @@
 #include "gateway/gw_access_log.h"
 #include "gateway/gw_admit.h"
 #include "gateway/gw_audit.h"
-#include "gateway/gw_bucket_logging.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_metrics.h"
@@ -202,7 +201,9 @@ static void write_access_line(gw_req_t *r)
     if (duration < 0)
         duration = 0;
     gw_metrics_request_done(env->metrics, a->op, r->res_status, r->bytes_in, r->bytes_out, duration);
-    gw_bucket_logging_note(env->bucket_logging, r, duration);
+    void (*ended)(void *, const gw_req_t *, int64_t) = __atomic_load_n(&env->request_ended, __ATOMIC_ACQUIRE);
+    if (ended != NULL)
+        ended(env->bucket_logging, r, duration);
     if (env->access_log == NULL && env->audit == NULL)
         return;
     format_client(r, client, sizeof(client));

@@ -47,6 +47,8 @@
 
 /* What every request of the gateway may use; filled by the server at start-up (gw_server.c),
  * read-only afterwards but for the counters. */
+struct gw_req;
+
 typedef struct gw_env {
     const gw_config_t *cfg;
     gw_cluster_t *cluster;
@@ -73,6 +75,9 @@ typedef struct gw_env {
     void *http_stats_arg;
     struct gw_audit *audit;                   /* the audit trail (gw_audit.h); NULL: none */
     struct gw_bucket_logging *bucket_logging; /* server access logging (gw_bucket_logging.h); NULL: off */
+    /* Called on the loop as each request ends, after its access line (server access logging's
+     * gw_bucket_logging_note: a hook, so that the request module does not depend on it); NULL: none. */
+    void (*request_ended)(void *arg, const struct gw_req *r, int64_t duration_ns);
 } gw_env_t;
 
 typedef struct gw_ctx gw_ctx_t;

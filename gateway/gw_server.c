@@ -405,6 +405,12 @@ static int make_dirs(const char *path)
 
 /* Lowercase copies of the domains of virtual-host addressing: the configured list, or localhost
  * and this machine's host name. */
+/* The request module's hook as a request ends: its server access log line. */
+static void note_request(void *arg, const gw_req_t *r, int64_t duration_ns)
+{
+    gw_bucket_logging_note(arg, r, duration_ns);
+}
+
 /* Opens the audit trail when audit_dir is set; the key is read once and kept only by the trail. A
  * server asked for an audit trail does not start without it: requests would go unrecorded. */
 static int open_audit(const gw_config_t *cfg, gw_audit_t **out)
@@ -618,6 +624,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.access_log = srv->access_log;
     srv->env.audit = srv->audit;
     srv->env.bucket_logging = srv->bucket_logging;
+    srv->env.request_ended = note_request;
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
@@ -734,7 +741,7 @@ void gw_server_free(gw_server_t *s)
     __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.audit, NULL, __ATOMIC_RELEASE);
-    __atomic_store_n(&s->env.bucket_logging, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.request_ended, NULL, __ATOMIC_RELEASE);
     gw_bucket_logging_free(s->bucket_logging); /* delivers what it holds: before the cluster goes */
     gw_metrics_free(s->metrics);
     gw_lifecycle_free(s->lifecycle); /* a pass in progress uses the cluster and the admission control */

@@ -20,8 +20,8 @@
 #include "gateway/s3/error.h"
 #include "gateway/s3/xml.h"
 
-#define S3_LOGGING_MAX_BODY (64 * 1024)
-#define S3_LOGGING_MAX_NODE 256
+#define S3_LOGGING_MAX_BODY   (64 * 1024)
+#define S3_LOGGING_MAX_NODE   256
 #define S3_LOGGING_PREFIX_MAX 512 /* bytes of a TargetPrefix (a key prefix: S3 keys are at most 1024) */
 
 typedef struct {

@@ -56,10 +56,22 @@ static void check_line(h2o_iovec_t in)
             start = i + 1;
         }
     }
-    s3_logging_line_t e = {.owner = f[0], .bucket = f[1], .time_ns = 1796604222123456789LL, .remote_ip = f[2],
-                           .requester = f[3], .request_id = f[4], .operation = "REST.GET.OBJECT", .key = f[5],
-                           .method = h2o_iovec_init("GET", 3), .uri = f[6], .status = 200, .user_agent = f[7],
-                           .referer = f[7], .host = f[2], .total_ms = 1, .turnaround_ms = -1};
+    s3_logging_line_t e = {.owner = f[0],
+                           .bucket = f[1],
+                           .time_ns = 1796604222123456789LL,
+                           .remote_ip = f[2],
+                           .requester = f[3],
+                           .request_id = f[4],
+                           .operation = "REST.GET.OBJECT",
+                           .key = f[5],
+                           .method = h2o_iovec_init("GET", 3),
+                           .uri = f[6],
+                           .status = 200,
+                           .user_agent = f[7],
+                           .referer = f[7],
+                           .host = f[2],
+                           .total_ms = 1,
+                           .turnaround_ms = -1};
     size_t len = s3_logging_format_line(&e, buf);
     if (len == 0 || len > S3_LOGGING_LINE_MAX || buf[len - 1] != '\n')
         abort();

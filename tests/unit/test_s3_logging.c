@@ -30,8 +30,9 @@ TEST(test_logging_parse_reads_target_and_prefix)
     CHECK(cfg.enabled && h2o_memis(cfg.target_bucket.base, cfg.target_bucket.len, H2O_STRLIT("logs")));
     CHECK(h2o_memis(cfg.target_prefix.base, cfg.target_prefix.len, H2O_STRLIT("a/b/")));
     /* without the namespace and without a prefix */
-    CHECK_EQ_INT(parse(&pool, "<BucketLoggingStatus><LoggingEnabled><TargetBucket>t</TargetBucket>"
-                              "</LoggingEnabled></BucketLoggingStatus>",
+    CHECK_EQ_INT(parse(&pool,
+                       "<BucketLoggingStatus><LoggingEnabled><TargetBucket>t</TargetBucket>"
+                       "</LoggingEnabled></BucketLoggingStatus>",
                        &cfg),
                  0);
     CHECK(cfg.enabled && cfg.target_prefix.len == 0);
