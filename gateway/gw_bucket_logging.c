@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "gateway/gw_acl.h"
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_config.h"
@@ -600,6 +601,20 @@ void gw_bucket_logging_free(gw_bucket_logging_t *bl)
 
 /* ---------------------------------------------------------------- Put/GetBucketLogging */
 
+/* 1 when every grant of cfg gives FULL_CONTROL to owner, who owns the log objects already. */
+static int grants_change_nothing(const s3_logging_config_t *cfg, h2o_iovec_t owner)
+{
+    uint8_t id[S3_ACL_ID_LEN];
+    char hex[2 * S3_ACL_ID_LEN + 1];
+
+    gw_acl_canonical_id(owner, id);
+    yc_hex(id, S3_ACL_ID_LEN, hex);
+    for (size_t i = 0; i < cfg->ngrants; i++)
+        if (!h2o_lcstris(cfg->grant_ids[i].base, cfg->grant_ids[i].len, hex, 2 * S3_ACL_ID_LEN))
+            return 0;
+    return 1;
+}
+
 static void put_logging(gw_ctx_t *ctx)
 {
     s3_logging_config_t cfg;
@@ -612,7 +627,8 @@ static void put_logging(gw_ctx_t *ctx)
     if ((ret = s3_logging_parse(&ctx->req->pool, ctx->body, &cfg)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret),
                      ret == -S3_ERR_NOT_IMPLEMENTED
-                         ? "TargetGrants and the PartitionedPrefix key format are not implemented by this server"
+                         ? "TargetGrants other than FULL_CONTROL to a canonical user, and the PartitionedPrefix key "
+                           "format, are not implemented by this server"
                          : NULL);
         return;
     }
@@ -632,7 +648,14 @@ static void put_logging(gw_ctx_t *ctx)
         }
         int same =
             tb.owner.len == ctx->bucket_owner.len && memcmp(tb.owner.base, ctx->bucket_owner.base, tb.owner.len) == 0;
+        int idle_grants = grants_change_nothing(&cfg, h2o_iovec_init(tb.owner.base, tb.owner.len));
         free(raw);
+        if (same && !idle_grants) {
+            gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED,
+                         "TargetGrants other than FULL_CONTROL to the target bucket's owner are not implemented by "
+                         "this server");
+            return;
+        }
         if (!same) {
             gw_set_error(ctx, S3_ERR_INVALID_TARGET_BUCKET_FOR_LOGGING,
                          "The owner for the bucket to be logged and the target bucket must be the same.");

@@ -15,7 +15,7 @@ int s3_logging_parse(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_logging_config_t
     if (s3_xml_parse_tree(pool, body, S3_LOGGING_MAX_BODY, S3_LOGGING_MAX_NODE, &root) != 0 ||
         !s3_xml_is(root, "BucketLoggingStatus") || s3_xml_count(root, "LoggingEnabled") > 1)
         return -S3_ERR_MALFORMED_XML;
-    if ((le = s3_xml_child(root, "LoggingEnabled")) == NULL)
+    if ((le = s3_xml_child(root, "LoggingEnabled")) == NULL || (!le->has_children && le->text.len == 0))
         return 0; /* logging off */
     if (s3_xml_count(le, "TargetBucket") != 1 || s3_xml_count(le, "TargetPrefix") > 1 ||
         s3_xml_count(le, "TargetGrants") > 1 || s3_xml_count(le, "TargetObjectKeyFormat") > 1)
@@ -29,8 +29,20 @@ int s3_logging_parse(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_logging_config_t
     if (memchr(target->text.base, '\n', target->text.len) != NULL)
         return -S3_ERR_MALFORMED_XML;
     const s3_xml_node_t *grants = s3_xml_child(le, "TargetGrants");
-    if (grants != NULL && grants->first != NULL)
-        return -S3_ERR_NOT_IMPLEMENTED;
+    for (const s3_xml_node_t *g = grants != NULL ? grants->first : NULL; g != NULL; g = g->next) {
+        if (!s3_xml_is(g, "Grant"))
+            continue;
+        const s3_xml_node_t *grantee = s3_xml_child(g, "Grantee"), *perm = s3_xml_child(g, "Permission");
+        if (grantee == NULL || perm == NULL || s3_xml_count(g, "Grantee") != 1 || s3_xml_count(g, "Permission") != 1)
+            return -S3_ERR_MALFORMED_XML;
+        const s3_xml_node_t *id = s3_xml_child(grantee, "ID");
+        if (id == NULL || id->text.len == 0 || s3_xml_child(grantee, "URI") != NULL ||
+            s3_xml_child(grantee, "EmailAddress") != NULL ||
+            !h2o_memis(perm->text.base, perm->text.len, H2O_STRLIT("FULL_CONTROL")) ||
+            out->ngrants == S3_LOGGING_MAX_GRANTS)
+            return -S3_ERR_NOT_IMPLEMENTED;
+        out->grant_ids[out->ngrants++] = id->text;
+    }
     if ((format = s3_xml_child(le, "TargetObjectKeyFormat")) != NULL) {
         size_t simple = s3_xml_count(format, "SimplePrefix"), partitioned = s3_xml_count(format, "PartitionedPrefix");
         if (simple + partitioned > 1)
@@ -40,6 +52,7 @@ int s3_logging_parse(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_logging_config_t
     }
     out->enabled = 1;
     out->target_bucket = target->text;
+    /* ngrants and grant_ids were filled above */
     out->target_prefix = prefix != NULL ? prefix->text : h2o_iovec_init("", 0);
     return 0;
 }

@@ -8,10 +8,12 @@
  *     </LoggingEnabled>
  *   </BucketLoggingStatus>
  *
- * A document without LoggingEnabled turns logging off. TargetBucket is required in LoggingEnabled;
- * TargetPrefix may be empty or absent (""). TargetGrants and the PartitionedPrefix key format are
- * not built: the parser says so (the caller answers 501 NotImplemented) rather than storing a
- * setting that would not be obeyed.
+ * A document without LoggingEnabled, or with an empty one, turns logging off. TargetBucket is
+ * required in LoggingEnabled; TargetPrefix may be empty or absent (""). The PartitionedPrefix key
+ * format is not built, nor are TargetGrants, but for grants of FULL_CONTROL to canonical users,
+ * which change nothing when the user is the target bucket's owner, who owns the log objects
+ * anyway: their ids are returned for the caller to check. For the rest the parser says so (the
+ * caller answers 501 NotImplemented) rather than storing a setting that would not be obeyed.
  */
 #ifndef YC_S3_LOGGING_H
 #define YC_S3_LOGGING_H
@@ -23,15 +25,19 @@
 #define S3_LOGGING_MAX_BODY   (64 * 1024)
 #define S3_LOGGING_MAX_NODE   256
 #define S3_LOGGING_PREFIX_MAX 512 /* bytes of a TargetPrefix (a key prefix: S3 keys are at most 1024) */
+#define S3_LOGGING_MAX_GRANTS 16
 
 typedef struct {
     int enabled;
     h2o_iovec_t target_bucket, target_prefix; /* when enabled */
+    size_t ngrants;                           /* TargetGrants: canonical user ids given FULL_CONTROL */
+    h2o_iovec_t grant_ids[S3_LOGGING_MAX_GRANTS];
 } s3_logging_config_t;
 
 /* Parses a BucketLoggingStatus body. 0; -S3_ERR_MALFORMED_XML for a document that is not one (or a
- * TargetBucket that is missing or empty, a prefix too long); -S3_ERR_NOT_IMPLEMENTED for
- * TargetGrants or a PartitionedPrefix key format. Strings live in pool. */
+ * TargetBucket that is missing or empty, a prefix too long, a Grant without Grantee or Permission);
+ * -S3_ERR_NOT_IMPLEMENTED for a grant other than FULL_CONTROL to a canonical user, or a
+ * PartitionedPrefix key format. Strings live in pool. */
 int s3_logging_parse(h2o_mem_pool_t *pool, h2o_iovec_t body, s3_logging_config_t *out);
 
 /* Writes cfg as GetBucketLogging answers it (an empty BucketLoggingStatus when it is off). */

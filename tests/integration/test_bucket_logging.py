@@ -76,7 +76,7 @@ def test_get_without_configuration_is_empty(s3, buckets):
     assert res["ResponseMetadata"]["HTTPStatusCode"] == 200 and "LoggingEnabled" not in res
 
 
-def test_put_get_and_turn_off(s3, buckets):
+def test_put_get_and_turn_off(gw, s3, buckets):
     b, t = buckets(), buckets()
     enable(s3, b, t, "logs/")
     got = s3.get_bucket_logging(Bucket=b)["LoggingEnabled"]
@@ -84,6 +84,25 @@ def test_put_get_and_turn_off(s3, buckets):
     # an empty BucketLoggingStatus turns it off
     s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={})
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=b)
+    # and so does an empty LoggingEnabled (which this botocore will not send: by hand)
+    enable(s3, b, t, "logs/")
+    res = yc_raw.request(gw, "PUT", "/" + b, "logging", body=b"<BucketLoggingStatus><LoggingEnabled/></BucketLoggingStatus>")
+    assert res.status == 200, res.body
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=b)
+
+
+def test_full_control_grant_to_the_owner_is_accepted(s3, buckets):
+    """It changes nothing (the owner owns the log objects): accepted; any other grant is not built."""
+    b = buckets()
+    owner = s3.get_bucket_acl(Bucket=b)["Owner"]
+    grant = {"Grantee": {"ID": owner["ID"], "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}
+    s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": b, "TargetPrefix": "own/", "TargetGrants": [grant]}})
+    assert s3.get_bucket_logging(Bucket=b)["LoggingEnabled"]["TargetPrefix"] == "own/"
+    other = dict(grant, Grantee={"ID": "f" * 64, "Type": "CanonicalUser"})
+    code, status, _ = error_of(s3.put_bucket_logging, Bucket=b, BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": b, "TargetPrefix": "x/", "TargetGrants": [other]}})
+    assert (code, status) == ("NotImplemented", 501)
 
 
 def test_missing_target_bucket_is_refused(s3, buckets):

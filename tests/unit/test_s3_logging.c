@@ -39,6 +39,19 @@ TEST(test_logging_parse_reads_target_and_prefix)
     /* no LoggingEnabled: off */
     CHECK_EQ_INT(parse(&pool, "<BucketLoggingStatus xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>", &cfg), 0);
     CHECK(!cfg.enabled);
+    /* an empty LoggingEnabled: off as well */
+    CHECK_EQ_INT(parse(&pool, "<BucketLoggingStatus><LoggingEnabled/></BucketLoggingStatus>", &cfg), 0);
+    CHECK(!cfg.enabled);
+    /* FULL_CONTROL to a canonical user: its id for the caller to check */
+    CHECK_EQ_INT(parse(&pool,
+                       "<BucketLoggingStatus><LoggingEnabled><TargetBucket>t</TargetBucket><TargetGrants><Grant>"
+                       "<Grantee><ID>0a1b</ID><DisplayName>me</DisplayName></Grantee>"
+                       "<Permission>FULL_CONTROL</Permission></Grant></TargetGrants></LoggingEnabled>"
+                       "</BucketLoggingStatus>",
+                       &cfg),
+                 0);
+    CHECK(cfg.enabled && cfg.ngrants == 1 &&
+          h2o_memis(cfg.grant_ids[0].base, cfg.grant_ids[0].len, H2O_STRLIT("0a1b")));
     h2o_mem_clear_pool(&pool);
 }
 
@@ -62,11 +75,25 @@ TEST(test_logging_parse_refuses_malformed_and_unbuilt)
     h2o_mem_init_pool(&pool);
     for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
         CHECK_EQ_INT(parse(&pool, malformed[i], &cfg), -S3_ERR_MALFORMED_XML);
+    /* a grant that is not FULL_CONTROL to a canonical user is not built; one without a grantee is malformed */
+    CHECK_EQ_INT(parse(&pool,
+                       "<BucketLoggingStatus><LoggingEnabled><TargetBucket>t</TargetBucket><TargetGrants><Grant>"
+                       "<Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>"
+                       "<Permission>FULL_CONTROL</Permission></Grant></TargetGrants></LoggingEnabled>"
+                       "</BucketLoggingStatus>",
+                       &cfg),
+                 -S3_ERR_NOT_IMPLEMENTED);
+    CHECK_EQ_INT(parse(&pool,
+                       "<BucketLoggingStatus><LoggingEnabled><TargetBucket>t</TargetBucket><TargetGrants><Grant>"
+                       "<Grantee><ID>abc</ID></Grantee><Permission>READ</Permission></Grant></TargetGrants>"
+                       "</LoggingEnabled></BucketLoggingStatus>",
+                       &cfg),
+                 -S3_ERR_NOT_IMPLEMENTED);
     CHECK_EQ_INT(parse(&pool,
                        "<BucketLoggingStatus><LoggingEnabled><TargetBucket>t</TargetBucket><TargetGrants><Grant>"
                        "<Permission>READ</Permission></Grant></TargetGrants></LoggingEnabled></BucketLoggingStatus>",
                        &cfg),
-                 -S3_ERR_NOT_IMPLEMENTED);
+                 -S3_ERR_MALFORMED_XML);
     CHECK_EQ_INT(parse(&pool,
                        "<BucketLoggingStatus><LoggingEnabled><TargetBucket>t</TargetBucket><TargetObjectKeyFormat>"
                        "<PartitionedPrefix><PartitionDateSource>EventTime</PartitionDateSource></PartitionedPrefix>"
