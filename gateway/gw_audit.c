@@ -103,7 +103,8 @@ static int list_files(const char *dir, char ***names, size_t *count)
         n++;
     }
     closedir(d);
-    qsort(v, n, sizeof(*v), compare_names);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), compare_names);
     *names = v;
     *count = n;
     return 0;

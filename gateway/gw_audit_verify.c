@@ -246,7 +246,8 @@ int gw_audit_verify(const char *dir, const uint8_t *key, size_t key_len, gw_audi
     closedir(d);
     if (ret != 0)
         goto done;
-    qsort(names, n, sizeof(*names), compare_names);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), compare_names);
     if (n == 0) {
         ret = fail(&v, "", 0, 0, "no audit files in the folder");
         goto done;
