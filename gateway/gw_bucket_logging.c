@@ -531,6 +531,7 @@ static void *delivery_main(void *arg)
     gw_bucket_logging_t *bl = arg;
     struct timespec deadline;
     int retried = 0;
+    uint64_t told = 0; /* drops already said in the log */
 
     pthread_mutex_lock(&bl->lock);
     for (;;) {
@@ -545,6 +546,12 @@ static void *delivery_main(void *arg)
         pthread_mutex_unlock(&bl->lock);
         /* what failed once is tried again at the next delivery; a second failure drops it */
         deliver_all(bl, all, stopping || retried);
+        uint64_t dropped = atomic_load(&bl->dropped);
+        if (dropped != told) { /* once per delivery at most */
+            yc_log(YC_LOG_WARN, "event=server_access_log_dropped lines=%llu total=%llu",
+                   (unsigned long long)(dropped - told), (unsigned long long)dropped);
+            told = dropped;
+        }
         pthread_mutex_lock(&bl->lock);
         retried = bl->head != NULL;
         if (stopping)

@@ -598,6 +598,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                                 .nops = GW_OP__COUNT,
                                 .cluster = srv->cluster,
                                 .access_log = srv->access_log,
+                                .audit = srv->audit,
                                 .sample = sample_gauges,
                                 .sample_arg = srv,
                                 .lc = lifecycle_counts,
