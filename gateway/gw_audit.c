@@ -52,6 +52,7 @@ struct gw_audit {
 
     /* the writer's own state */
     int fd;
+    uint64_t file_first; /* the number of the first record the current file holds (its name) */
     uint64_t file_bytes;
     int64_t file_opened_ns;
     uint64_t seq;
@@ -185,7 +186,7 @@ static int open_file(gw_audit_t *a)
     char path[PATH_MAX];
     struct stat st;
 
-    snprintf(path, sizeof(path), "%s/audit-%020llu.log", a->dir, (unsigned long long)(a->seq + 1));
+    snprintf(path, sizeof(path), "%s/audit-%020llu.log", a->dir, (unsigned long long)a->file_first);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0)
         return -errno;
@@ -219,7 +220,8 @@ static int flush_out(gw_audit_t *a)
     int logged = 0;
 
     while (done < a->out_len) {
-        ssize_t n = write(a->fd, a->out + done, a->out_len - done);
+        /* a rotation whose new file could not be opened: open it now */
+        ssize_t n = a->fd >= 0 || open_file(a) == 0 ? write(a->fd, a->out + done, a->out_len - done) : -1;
         if (n > 0) {
             done += (size_t)n;
             continue;
@@ -354,8 +356,9 @@ static void rotate(gw_audit_t *a)
     checkpoint(a, "rotate");
     close(a->fd);
     a->fd = -1;
-    if (open_file(a) != 0 || a->fd < 0)
-        yc_log(YC_LOG_ERROR, "event=audit_rotate_failed dir=%s", a->dir);
+    a->file_first = a->seq + 1;
+    if (open_file(a) != 0 && a->fd < 0) /* the next write tries again */
+        yc_log(YC_LOG_ERROR, "event=audit_rotate_failed dir=%s err=%d", a->dir, -errno);
     expire(a);
 }
 
@@ -510,7 +513,10 @@ int gw_audit_open(const gw_audit_options_t *opt, gw_audit_t **out)
         ret = -errno;
         goto fail;
     }
-    if ((ret = resume_chain(a)) != 0 || (ret = open_file(a)) != 0)
+    if ((ret = resume_chain(a)) != 0)
+        goto fail;
+    a->file_first = a->seq + 1;
+    if ((ret = open_file(a)) != 0)
         goto fail;
     a->retention_checked_ns = yc_mono_ns();
     a->last_drop_warning_ns = yc_mono_ns() - DROP_WARN_NS;

@@ -206,7 +206,7 @@ static void cache_put(gw_bucket_logging_t *bl, h2o_iovec_t bucket, int logs)
     memcpy(s->bucket, bucket.base, bucket.len);
     s->bucket[bucket.len] = '\0';
     s->logs = logs;
-    s->expires_ns = yc_mono_ns() + bl->interval_ns;
+    s->expires_ns = yc_mono_ns() + 2 * bl->interval_ns; /* refreshed at each delivery (refresh_cache) */
     pthread_mutex_unlock(&bl->lock);
 }
 
@@ -526,6 +526,26 @@ static void deliver_all(gw_bucket_logging_t *bl, line_t *all, int last_try)
     }
 }
 
+/* Reads again the configuration of the buckets the cache knows that would expire before the next
+ * delivery: a bucket that does not log sends no line to be resolved by, and would otherwise have
+ * its lines queued again for an interval whenever its entry ran out. */
+static void refresh_cache(gw_bucket_logging_t *bl)
+{
+    char owner[256], target[META_BUCKET_MAX + 1], prefix[S3_LOGGING_PREFIX_MAX + 1], name[META_BUCKET_MAX + 1];
+
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        int64_t soon = yc_mono_ns() + bl->interval_ns + bl->interval_ns / 2;
+        pthread_mutex_lock(&bl->lock);
+        int due = bl->cache[i].expires_ns != 0 && bl->cache[i].expires_ns < soon;
+        memcpy(name, bl->cache[i].bucket, sizeof(name));
+        pthread_mutex_unlock(&bl->lock);
+        int logs = 0;
+        if (due &&
+            resolve(bl->cluster, h2o_iovec_init(name, strlen(name)), &logs, owner, sizeof(owner), target, prefix) == 0)
+            cache_put(bl, h2o_iovec_init(name, strlen(name)), logs);
+    }
+}
+
 static void *delivery_main(void *arg)
 {
     gw_bucket_logging_t *bl = arg;
@@ -546,6 +566,8 @@ static void *delivery_main(void *arg)
         pthread_mutex_unlock(&bl->lock);
         /* what failed once is tried again at the next delivery; a second failure drops it */
         deliver_all(bl, all, stopping || retried);
+        if (!stopping)
+            refresh_cache(bl);
         uint64_t dropped = atomic_load(&bl->dropped);
         if (dropped != told) { /* once per delivery at most */
             yc_log(YC_LOG_WARN, "event=server_access_log_dropped lines=%llu total=%llu",

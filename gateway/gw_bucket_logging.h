@@ -10,7 +10,8 @@
  * Delivery: when a request on a bucket ends, its line is formatted on the spot (the event loop's
  * work is a format and a malloc) and queued, unless the bucket is known not to log. A delivery
  * thread takes the queue every logging_interval seconds, reads each bucket's configuration (once
- * per interval; the answer is cached for the next one, and a PutBucketLogging on this gateway
+ * per interval; the answer is cached and read again at each delivery, so a change made through
+ * another gateway counts here within two intervals, and a PutBucketLogging on this gateway
  * forgets it at once), and writes one object per logged bucket into its target bucket:
  * TargetPrefix + "YYYY-MM-DD-HH-MM-SS-" + 16 random hex digits, content type text/plain, one line
  * per request, as S3 names and writes them. Lines of buckets that do not log are dropped there.
