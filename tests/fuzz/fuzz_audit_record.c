@@ -38,8 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the parser takes any hash; a line whose hash is right is the formatter's line exactly,
          * unless its numbers were written with leading zeros or its type holds a space */
         if (n > 0 && memcmp(hash, r.hash.base, 64) == 0 && memchr(type, ' ', strlen(type)) == NULL &&
-            (n - 1 != size || memcmp(again, line, size) != 0) && line[0] != '0' &&
-            memmem(line, size, " 0", 2) == NULL)
+            (n - 1 != size || memcmp(again, line, size) != 0) && line[0] != '0' && memmem(line, size, " 0", 2) == NULL)
             abort();
         free(again);
     }
