@@ -218,6 +218,13 @@ size_t gw_access_log_format(const gw_access_entry_t *e, char *buf, size_t cap)
     return l.full ? 0 : l.len;
 }
 
+size_t gw_access_log_json(h2o_iovec_t v, size_t max, char *buf, size_t cap)
+{
+    line_t l = {buf, 0, cap, 0};
+    put_json(&l, v, max);
+    return l.full ? 0 : l.len;
+}
+
 /* ---------------------------------------------------------------- the writer */
 
 static int open_target(const char *path)

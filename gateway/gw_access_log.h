@@ -71,5 +71,8 @@ uint64_t gw_access_log_dropped(gw_access_log_t *log);
 /* Formats e as one line, '\n' included, into buf (cap >= GW_ACCESS_LINE_MAX always suffices);
  * returns its length, 0 when cap is too small. */
 size_t gw_access_log_format(const gw_access_entry_t *e, char *buf, size_t cap);
+/* Writes v (at most max bytes of it) as a JSON string, escaped as a line's fields are, into buf;
+ * returns its length, 0 when cap is too small (6 * max + 2 always suffices). */
+size_t gw_access_log_json(h2o_iovec_t v, size_t max, char *buf, size_t cap);
 
 #endif

@@ -21,6 +21,7 @@ static const char *const kind_names[GW_CONF__COUNT] = {
     [GW_CONF_ENCRYPTION] = "encryption",
     [GW_CONF_KMS_KEYS] = "kms-keys",
     [GW_CONF_QUOTA] = "quota",
+    [GW_CONF_LOGGING] = "logging",
 };
 
 const char *gw_conf_kind_name(gw_conf_kind_t kind)

@@ -39,6 +39,7 @@ typedef enum {
     GW_CONF_ENCRYPTION,         /* default encryption (gateway/s3/sse_config.h's stored form) */
     GW_CONF_KMS_KEYS,           /* the key service's registry, under the name GW_KMS_RECORD (gw_kms.h) */
     GW_CONF_QUOTA,              /* bytes the bucket may hold (gw_quota.h) */
+    GW_CONF_LOGGING,            /* server access logging: target bucket and prefix (gw_bucket_logging.h) */
     GW_CONF__COUNT
 } gw_conf_kind_t;
 

@@ -72,6 +72,14 @@ void gw_config_defaults(gw_config_t *cfg)
     cfg->lockout_failures = 10;
     cfg->lockout_window = 60;
     cfg->lockout_seconds = 300;
+    cfg->audit_dir = cfg->audit_key_file = cfg->audit_key_env = NULL;
+    cfg->audit_checkpoint_records = 1000;
+    cfg->audit_checkpoint_ms = 10000;
+    cfg->audit_rotate_bytes = 64ULL * 1024 * 1024;
+    cfg->audit_rotate_seconds = 86400;
+    cfg->audit_retain_days = 180; /* the graded-protection rules' six months */
+    cfg->audit_queue = 65536;
+    cfg->logging_interval = 300; /* S3 delivers within some minutes too */
 }
 
 void gw_config_dispose(gw_config_t *cfg)
@@ -246,6 +254,30 @@ static const config_field_t config_fields[] = {
      "endpoint names, separated by spaces or commas: HOST is path-style, BUCKET.HOST virtual-host style; other "
      "Hosts are refused",
      "LIST"},
+    {"audit_dir", offsetof(gw_config_t, audit_dir), 0, 0, 0,
+     "the audit trail's folder: every request and admin action, chained with SM3 and sealed by HMAC-SM3 "
+     "checkpoints (needs audit_key_file or audit_key_env); unset: no audit trail",
+     "FOLDER"},
+    {"audit_key_file", offsetof(gw_config_t, audit_key_file), 0, 0, 0,
+     "file holding the audit key (16 to 256 bytes) that MACs the checkpoints; not the root credentials", "FILE"},
+    {"audit_key_env", offsetof(gw_config_t, audit_key_env), 0, 0, 0,
+     "instead: the environment variable that holds the audit key", "NAME"},
+    {"audit_checkpoint_records", offsetof(gw_config_t, audit_checkpoint_records), 3, 1, 1000000,
+     "a checkpoint after this many records", "N"},
+    {"audit_checkpoint_ms", offsetof(gw_config_t, audit_checkpoint_ms), 3, 10, 3600000,
+     "a checkpoint at most this long after the first record it seals", "MS"},
+    {"audit_rotate_bytes", offsetof(gw_config_t, audit_rotate_bytes), 3, 4096, 1ULL << 40,
+     "a new audit file once the current one reaches this size", "SIZE"},
+    {"audit_rotate_seconds", offsetof(gw_config_t, audit_rotate_seconds), 3, 1, 366 * 86400,
+     "a new audit file once the current one is this old", "SECONDS"},
+    {"audit_retain_days", offsetof(gw_config_t, audit_retain_days), 3, 0, 100000,
+     "closed audit files are removed once their last write is this old (0: never)", "DAYS"},
+    {"audit_queue", offsetof(gw_config_t, audit_queue), 1, 16, 16777216,
+     "request records waiting for the audit writer at most; past it they are dropped and counted (admin "
+     "records never are)",
+     "N"},
+    {"logging_interval", offsetof(gw_config_t, logging_interval), 3, 1, 86400,
+     "server access logging: seconds between two deliveries of log objects to target buckets", "SECONDS"},
 };
 #define NFIELDS (sizeof(config_fields) / sizeof(config_fields[0]))
 
@@ -573,6 +605,10 @@ int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
     }
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
         set_err(err, errlen, "tls_cert and tls_key go together: give both or neither");
+        return -1;
+    }
+    if (cfg->audit_dir != NULL && (cfg->audit_key_file == NULL) == (cfg->audit_key_env == NULL)) {
+        set_err(err, errlen, "audit_dir needs its key: give audit_key_file or audit_key_env (one of them)");
         return -1;
     }
     if (cfg->status_listen != NULL && gw_config_split_hostport(cfg->status_listen, host, sizeof(host), &port) != 0) {

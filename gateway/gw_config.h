@@ -77,6 +77,19 @@ typedef struct {
     uint32_t lockout_failures; /* bad signatures within lockout_window that lock a key; 0: never */
     uint64_t lockout_window;   /* seconds */
     uint64_t lockout_seconds;  /* how long a lock lasts */
+    /* the audit trail (gw_audit.h) */
+    const char *audit_dir;             /* its folder; NULL: no audit trail */
+    const char *audit_key_file;        /* the audit key: a file ... */
+    const char *audit_key_env;         /* ... or an environment variable */
+    uint64_t audit_checkpoint_records; /* a checkpoint after this many records ... */
+    uint64_t audit_checkpoint_ms;      /* ... or this long */
+    uint64_t audit_rotate_bytes;       /* a new file past this size ... */
+    uint64_t audit_rotate_seconds;     /* ... or age */
+    uint64_t audit_retain_days;        /* closed files are kept this long */
+    size_t audit_queue;                /* request records waiting for the writer at most */
+
+    /* server access logging (gw_bucket_logging.h) */
+    uint64_t logging_interval; /* seconds between deliveries of log objects */
 } gw_config_t;
 
 /* Fills cfg with the defaults: 127.0.0.1:9000, ./var, EC 4+2 over 6 drives, 1 MiB stripes,

@@ -784,6 +784,22 @@ static int known_action(h2o_iovec_t action)
     return 0;
 }
 
+/* What the audit trail says the call did: its action and the names it acts on. */
+static h2o_iovec_t iam_detail(gw_ctx_t *ctx, const call_t *c)
+{
+    static const char *const names[] = {"UserName", "GroupName", "PolicyName", "AccessKeyId", "Status"};
+    size_t cap = 64 + 5 * 160, n;
+    char *out = h2o_mem_alloc_pool(&ctx->req->pool, cap);
+
+    n = (size_t)snprintf(out, cap, "iam:%.*s", (int)c->action.len, c->action.base);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        h2o_iovec_t v = s3_iam_form_get(&c->form, names[i]);
+        if (v.base != NULL && n < cap)
+            n += (size_t)snprintf(out + n, cap - n, " %s=%.*s", names[i], (int)(v.len < 128 ? v.len : 128), v.base);
+    }
+    return h2o_iovec_init(out, n < cap ? n : cap - 1);
+}
+
 /* The body is in: check the signature over it, the caller, then run the action on a worker. */
 static void after_body(gw_ctx_t *ctx)
 {
@@ -844,6 +860,7 @@ static void after_body(gw_ctx_t *ctx)
         gw_respond(ctx);
         return;
     }
+    ctx->access->detail = iam_detail(ctx, c);
     const char *refusal;
     /* an administrator asking for an action not built here is told so (501 below) */
     if (gw_roles_iam_check(ctx, c->action, s3_iam_form_get(&c->form, "UserName"),

@@ -1,6 +1,7 @@
 /* gw_metrics.c — the gateway's metric families (the list is gw_metrics.h) and the reading of the
  * cluster's state when they are rendered. */
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_audit.h"
 #include "common/metrics.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_health.h"
@@ -52,6 +53,7 @@ struct gw_metrics {
     yc_metrics_t *reg;
     gw_cluster_t *cluster;
     gw_access_log_t *access_log;
+    struct gw_audit *audit;
     gw_metrics_sample_fn sample;
     void *sample_arg;
     size_t nops;
@@ -71,6 +73,7 @@ struct gw_metrics {
     yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
         *db_compactions, *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
     yc_metric_t *log_dropped;
+    yc_metric_t *audit_dropped;
     gw_metrics_lifecycle_fn lc;
     void *lc_arg;
     yc_metric_t *lc_actions, *lc_scanned, *lc_passes, *lc_lease_busy, *lc_errors;
@@ -140,6 +143,7 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
         return -ENOMEM;
     m->cluster = cfg->cluster;
     m->access_log = cfg->access_log;
+    m->audit = cfg->audit;
     m->sample = cfg->sample;
     m->sample_arg = cfg->sample_arg;
     m->nops = cfg->nops;
@@ -171,6 +175,10 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
                              auth_body_bounds, NBOUNDS(auth_body_bounds), 0, &m->auth_body));
     TRY(yc_metrics_counter(r, "yc_access_log_dropped_total",
                            "Access-log lines dropped: the destination could not keep up.", NULL, 0, &m->log_dropped));
+    TRY(yc_metrics_counter(r, "yc_audit_records_dropped_total",
+                           "Request records the audit trail dropped because its queue was full (admin records never "
+                           "are; each loss is also a drop record in the chain).",
+                           NULL, 0, &m->audit_dropped));
     m->lc = cfg->lc;
     m->lc_arg = cfg->lc_arg;
     if (m->lc != NULL) {
@@ -418,6 +426,7 @@ int gw_metrics_render(gw_metrics_t *m, char **out, size_t *len)
         yc_metrics_set(m->connections, 0, g.connections);
     }
     yc_metrics_counter_set(m->log_dropped, 0, gw_access_log_dropped(m->access_log));
+    yc_metrics_counter_set(m->audit_dropped, 0, gw_audit_dropped(m->audit));
     read_lifecycle(m);
     if (m->cluster != NULL && m->drive_up != NULL) {
         read_health(m, m->cluster);

@@ -23,6 +23,7 @@
  *   yc_rocksdb_running_flushes, yc_rocksdb_background_errors_total, yc_rocksdb_write_stopped,
  *   yc_rocksdb_read_only (all {drive})
  *   yc_access_log_dropped_total                       lines the access log could not write
+ *   yc_audit_records_dropped_total                    request records the audit trail's full queue dropped
  *   yc_lifecycle_actions_total{action}, yc_lifecycle_scanned_total, yc_lifecycle_passes_total,
  *   yc_lifecycle_lease_busy_total, yc_lifecycle_errors_total   gw_lifecycle.h's counters
  * docs/operations.md lists them with their meaning.
@@ -86,6 +87,7 @@ typedef struct {
     size_t nops;
     gw_cluster_t *cluster;       /* drives, sets, health and healer; may be NULL (tests) */
     gw_access_log_t *access_log; /* may be NULL */
+    struct gw_audit *audit;      /* the audit trail (gw_audit.h); may be NULL */
     gw_metrics_sample_fn sample; /* may be NULL: those gauges stay 0 */
     void *sample_arg;
     gw_metrics_lifecycle_fn lc; /* NULL: no lifecycle metrics */

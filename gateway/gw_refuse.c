@@ -10,7 +10,7 @@
 #include "gateway/gw_refuse.h"
 #include <string.h>
 
-#define OP(x)           (UINT64_C(1) << (x))
+#define OP(x)           ((op_set_t)1 << (x))
 #define OBJECT_WRITES   (OP(GW_OP_PUT_OBJECT) | OP(GW_OP_COPY_OBJECT) | OP(GW_OP_CREATE_MULTIPART_UPLOAD))
 #define OBJECT_READS    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_GET_OBJECT_ATTRIBUTES))
 #define PART_UPLOADS    (OP(GW_OP_UPLOAD_PART) | OP(GW_OP_UPLOAD_PART_COPY))
@@ -21,8 +21,9 @@
 /* the sources of copies are decrypted with their keys (x-amz-copy-source-server-side-encryption-
  * customer-*) by gw_sse.h: no row refuses them */
 
-/* a row's operations are the bits of a uint64_t */
-_Static_assert(GW_OP__COUNT <= 64, "too many operations for a row's bit set");
+/* a row's operations are the bits of an op_set_t: more operations than a uint64_t has bits */
+typedef unsigned __int128 op_set_t;
+_Static_assert(GW_OP__COUNT <= 128, "too many operations for a row's bit set");
 
 typedef struct {
     s3_error_t err;      /* S3_OK: the value is accepted */
@@ -33,7 +34,7 @@ typedef verdict_t (*judge_fn)(h2o_iovec_t value);
 
 typedef struct {
     const char *name; /* lowercase; ending in '*': a prefix of header names */
-    uint64_t ops;     /* the operations the row applies to */
+    op_set_t ops;     /* the operations the row applies to */
     judge_fn judge;   /* NULL: refused (NotImplemented) whatever the value */
 } rule_t;
 
@@ -227,7 +228,7 @@ int gw_refuse_check_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
 int gw_refuse_check(gw_ctx_t *ctx)
 {
     const h2o_headers_t *headers = &ctx->req->headers;
-    uint64_t op = OP(ctx->op);
+    op_set_t op = OP(ctx->op);
 
     for (size_t i = 0; i < headers->size; i++) {
         h2o_iovec_t name = *headers->entries[i].name, value = headers->entries[i].value;

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "gateway/gw_access_log.h"
 #include "gateway/gw_admit.h"
+#include "gateway/gw_audit.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_health.h"
 #include "gateway/gw_metrics.h"
@@ -101,6 +102,8 @@ static const char *const op_names[GW_OP__COUNT] = {
     [GW_OP_GET_OBJECT_RETENTION] = "GetObjectRetention",
     [GW_OP_PUT_OBJECT_LEGAL_HOLD] = "PutObjectLegalHold",
     [GW_OP_GET_OBJECT_LEGAL_HOLD] = "GetObjectLegalHold",
+    [GW_OP_PUT_BUCKET_LOGGING] = "PutBucketLogging",
+    [GW_OP_GET_BUCKET_LOGGING] = "GetBucketLogging",
     [GW_OP_CORS_PREFLIGHT] = "PreflightRequest",
     [GW_OP_ADMIN] = "Admin",
     [GW_OP_IAM] = "IAM",
@@ -169,6 +172,26 @@ static h2o_iovec_t iov_or_null(h2o_iovec_t v)
     return v.len > 0 ? v : h2o_iovec_init(NULL, 0);
 }
 
+/* Queues the audit record of a finished request: an admin API or IAM call as an admin action,
+ * with what it did (the IAM call's action, else the admin API's method and path). */
+static void audit_request(gw_req_t *r, const gw_access_entry_t *e)
+{
+    gw_access_t *a = &r->access;
+    int admin = a->op == GW_OP_ADMIN || a->op == GW_OP_IAM;
+    h2o_iovec_t detail = a->detail;
+    char buf[512];
+
+    if (r->env->audit == NULL)
+        return;
+    if (admin && detail.base == NULL) {
+        int n = snprintf(buf, sizeof(buf), "%.*s %.*s", (int)(r->input.method.len < 16 ? r->input.method.len : 16),
+                         r->input.method.base, (int)(r->input.path.len < 400 ? r->input.path.len : 400),
+                         r->input.path.base);
+        detail = h2o_iovec_init(buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : 0);
+    }
+    gw_audit_request(r->env->audit, e, admin, detail);
+}
+
 /* Writes the access-log line of a request as it is finished, and counts it in the metrics. */
 static void write_access_line(gw_req_t *r)
 {
@@ -181,7 +204,10 @@ static void write_access_line(gw_req_t *r)
     if (duration < 0)
         duration = 0;
     gw_metrics_request_done(env->metrics, a->op, r->res_status, r->bytes_in, r->bytes_out, duration);
-    if (env->access_log == NULL)
+    void (*ended)(void *, const gw_req_t *, int64_t) = __atomic_load_n(&env->request_ended, __ATOMIC_ACQUIRE);
+    if (ended != NULL)
+        ended(env->bucket_logging, r, duration);
+    if (env->access_log == NULL && env->audit == NULL)
         return;
     format_client(r, client, sizeof(client));
     gw_access_entry_t e = {
@@ -200,6 +226,7 @@ static void write_access_line(gw_req_t *r)
         .user_agent = agent != NULL ? *agent : h2o_iovec_init(NULL, 0),
     };
     gw_access_log_write(env->access_log, &e);
+    audit_request(r, &e);
 }
 
 /* ---------------------------------------------------------------- the request and its context */
@@ -680,6 +707,7 @@ size_t gw_request_error_page(void *arg, int *status, const char **content_type, 
                            .status = *status,
                            .error_code = s3_error_info(err)->code};
     gw_access_log_write(env->access_log, &e);
+    gw_audit_request(env->audit, &e, 0, h2o_iovec_init(NULL, 0));
     return n;
 }
 

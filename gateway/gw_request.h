@@ -47,6 +47,8 @@
 
 /* What every request of the gateway may use; filled by the server at start-up (gw_server.c),
  * read-only afterwards but for the counters. */
+struct gw_req;
+
 typedef struct gw_env {
     const gw_config_t *cfg;
     gw_cluster_t *cluster;
@@ -73,6 +75,11 @@ typedef struct gw_env {
     /* The HTTP layer's counters summed over the loops (connections, accepted, refused...). */
     void (*http_stats)(void *arg, yc_http_stats_t *out);
     void *http_stats_arg;
+    struct gw_audit *audit;                   /* the audit trail (gw_audit.h); NULL: none */
+    struct gw_bucket_logging *bucket_logging; /* server access logging (gw_bucket_logging.h); NULL: off */
+    /* Called on the loop as each request ends, after its access line (server access logging's
+     * gw_bucket_logging_note: a hook, so that the request module does not depend on it); NULL: none. */
+    void (*request_ended)(void *arg, const struct gw_req *r, int64_t duration_ns);
 } gw_env_t;
 
 typedef struct gw_ctx gw_ctx_t;
@@ -140,6 +147,8 @@ typedef enum {
     GW_OP_GET_OBJECT_RETENTION,
     GW_OP_PUT_OBJECT_LEGAL_HOLD,
     GW_OP_GET_OBJECT_LEGAL_HOLD,
+    GW_OP_PUT_BUCKET_LOGGING,
+    GW_OP_GET_BUCKET_LOGGING,
     GW_OP_CORS_PREFLIGHT,
     GW_OP_PUT_BUCKET_ENCRYPTION,
     GW_OP_GET_BUCKET_ENCRYPTION,
@@ -172,6 +181,7 @@ typedef struct {
     h2o_iovec_t bucket, key; /* decoded, borrowed from the request's pool */
     h2o_iovec_t access_key;  /* the authenticated caller's access key id; {NULL,0} otherwise */
     s3_error_t error;        /* the S3 error answered, S3_OK for none */
+    h2o_iovec_t detail;      /* what an admin action did, for the audit trail; {NULL,0}: nothing more */
     gw_hold_t hold;          /* given back once the line is written (gw_ctx_free_at_dispose) */
 } gw_access_t;
 

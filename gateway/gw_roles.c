@@ -212,6 +212,14 @@ void gw_roles_note(gw_ctx_t *ctx, int level, const char *event, const char *fmt,
     vsnprintf(fields, sizeof(fields), fmt, ap);
     va_end(ap);
     yc_log(level, "request_id=%s event=%s %s", ctx->request_id, event, fields);
+    /* the same words go into the request's audit record (gw_audit.h), which the audit
+     * administrator verifies and no other role can change */
+    if (ctx->access != NULL) {
+        size_t cap = strlen(event) + strlen(fields) + 8;
+        char *d = h2o_mem_alloc_pool(&ctx->req->pool, cap);
+        int n = snprintf(d, cap, "event=%s %s", event, fields);
+        ctx->access->detail = h2o_iovec_init(d, n > 0 && (size_t)n < cap ? (size_t)n : 0);
+    }
 }
 
 void gw_roles_note_refusal(gw_ctx_t *ctx, unsigned caller, unsigned needed, const char *what)

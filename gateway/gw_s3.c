@@ -26,6 +26,7 @@
 #include "gateway/gw_body.h"
 #include "gateway/gw_console.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_bucket_logging.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_object_lock.h"
@@ -115,6 +116,8 @@ static void (*const op_handlers[GW_OP__COUNT])(gw_ctx_t *ctx) = {
     [GW_OP_GET_OBJECT_RETENTION] = gw_get_object_retention,
     [GW_OP_PUT_OBJECT_LEGAL_HOLD] = gw_put_object_legal_hold,
     [GW_OP_GET_OBJECT_LEGAL_HOLD] = gw_get_object_legal_hold,
+    [GW_OP_PUT_BUCKET_LOGGING] = gw_bucket_logging_op,
+    [GW_OP_GET_BUCKET_LOGGING] = gw_bucket_logging_op,
     [GW_OP_CORS_PREFLIGHT] = gw_cors_preflight,
     [GW_OP_ADMIN] = gw_admin,
 };
@@ -136,7 +139,7 @@ static int unsupported_subresource(const gw_ctx_t *ctx, int on_bucket)
                  {"lifecycle", BUCKET},
                  {"tagging", BUCKET | OBJECT},
                  {"website", 0},
-                 {"logging", 0},
+                 {"logging", BUCKET},
                  {"replication", 0},
                  {"encryption", BUCKET},
                  {"object-lock", BUCKET},
@@ -181,6 +184,7 @@ static gw_op_t classify_bucket_config(const gw_ctx_t *ctx, int *named)
         {"object-lock", GW_OP_GET_OBJECT_LOCK_CONFIGURATION, GW_OP_PUT_OBJECT_LOCK_CONFIGURATION, GW_OP_NONE},
         {"acl", GW_OP_GET_BUCKET_ACL, GW_OP_PUT_BUCKET_ACL, GW_OP_NONE},
         {"encryption", GW_OP_GET_BUCKET_ENCRYPTION, GW_OP_PUT_BUCKET_ENCRYPTION, GW_OP_DELETE_BUCKET_ENCRYPTION},
+        {"logging", GW_OP_GET_BUCKET_LOGGING, GW_OP_PUT_BUCKET_LOGGING, GW_OP_NONE},
     };
     for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
         if (!query_has(ctx, configs[i].name))

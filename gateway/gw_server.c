@@ -27,6 +27,9 @@
 #include "common/metrics.h"
 #include "common/server.h"
 #include "gateway/gw_access_log.h"
+#include "gateway/gw_audit.h"
+#include "gateway/gw_bucket_logging.h"
+#include <openssl/crypto.h>
 #include "gateway/gw_admit.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_lifecycle.h"
@@ -67,6 +70,8 @@ struct gw_server {
     gw_metrics_t *metrics;
     gw_access_log_t *access_log;
     gw_lockout_t *lockout;
+    gw_audit_t *audit;
+    gw_bucket_logging_t *bucket_logging;
     int *status_fds; /* status_listen's socket of each loop; NULL when not served */
     yc_http_config_t status_cfg;
     h2o_iovec_t *domains; /* virtual-host endpoint domains, lowercase */
@@ -404,6 +409,46 @@ static int make_dirs(const char *path)
 
 /* Lowercase copies of the domains of virtual-host addressing: the configured list, or localhost
  * and this machine's host name. */
+/* The request module's hook as a request ends: its server access log line. */
+static void note_request(void *arg, const gw_req_t *r, int64_t duration_ns)
+{
+    gw_bucket_logging_note(arg, r, duration_ns);
+}
+
+/* Opens the audit trail when audit_dir is set; the key is read once and kept only by the trail. A
+ * server asked for an audit trail does not start without it: requests would go unrecorded. */
+static int open_audit(const gw_config_t *cfg, gw_audit_t **out)
+{
+    uint8_t key[GW_AUDIT_KEY_MAX];
+    size_t key_len = 0;
+    int ret;
+
+    *out = NULL;
+    if (cfg->audit_dir == NULL)
+        return 0;
+    if ((ret = gw_audit_key_load(cfg->audit_key_file, cfg->audit_key_env, key, &key_len)) != 0) {
+        yc_log(YC_LOG_ERROR,
+               "event=audit_key_failed err=%s detail=\"the audit key must be %d to %d bytes, from "
+               "audit_key_file or audit_key_env\"",
+               yc_errname(ret), GW_AUDIT_KEY_MIN, GW_AUDIT_KEY_MAX);
+        return ret;
+    }
+    gw_audit_options_t opt = {.dir = cfg->audit_dir,
+                              .key = key,
+                              .key_len = key_len,
+                              .checkpoint_records = cfg->audit_checkpoint_records,
+                              .checkpoint_ms = cfg->audit_checkpoint_ms,
+                              .rotate_bytes = cfg->audit_rotate_bytes,
+                              .rotate_seconds = cfg->audit_rotate_seconds,
+                              .retain_seconds = cfg->audit_retain_days * 86400,
+                              .queue_max = cfg->audit_queue};
+    ret = gw_audit_open(&opt, out);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (ret != 0)
+        yc_log(YC_LOG_ERROR, "event=audit_open_failed dir=%s err=%s", cfg->audit_dir, yc_errname(ret));
+    return ret;
+}
+
 static int load_domains(gw_server_t *srv, const char *list)
 {
     char host[256], fallback[300];
@@ -479,6 +524,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
         yc_log(YC_LOG_ERROR, "event=access_log_failed target=%s err=%s", cfg->access_log, yc_errname(ret));
         goto fail;
     }
+    if ((ret = open_audit(cfg, &srv->audit)) != 0)
+        goto fail;
     uint8_t salt[META_ID_LEN];
     yc_random_id(salt);
     memcpy(&srv->env.request_salt, salt, sizeof(srv->env.request_salt));
@@ -560,6 +607,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                                 .nops = GW_OP__COUNT,
                                 .cluster = srv->cluster,
                                 .access_log = srv->access_log,
+                                .audit = srv->audit,
                                 .sample = sample_gauges,
                                 .sample_arg = srv,
                                 .lc = lifecycle_counts,
@@ -578,6 +626,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                                        .lock_ns = (int64_t)cfg->lockout_seconds * 1000000000};
     if ((ret = gw_lockout_new(&lockout_cfg, &srv->lockout)) != 0)
         goto fail;
+    if ((ret = gw_bucket_logging_new(srv->cluster, cfg->logging_interval, &srv->bucket_logging)) != 0)
+        goto fail;
     srv->env.cfg = &srv->cfg;
     srv->env.cluster = srv->cluster;
     srv->env.pool = srv->pool;
@@ -589,6 +639,9 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     srv->env.access_log = srv->access_log;
     srv->env.lockout = srv->lockout;
     srv->env.sse_keys = srv->sse_keys;
+    srv->env.audit = srv->audit;
+    srv->env.bucket_logging = srv->bucket_logging;
+    srv->env.request_ended = note_request;
     srv->env.domains = srv->domains;
     srv->env.ndomains = srv->ndomains;
 
@@ -705,6 +758,9 @@ void gw_server_free(gw_server_t *s)
     __atomic_store_n(&s->env.metrics, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.access_log, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&s->env.lockout, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.audit, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->env.request_ended, NULL, __ATOMIC_RELEASE);
+    gw_bucket_logging_free(s->bucket_logging); /* delivers what it holds: before the cluster goes */
     gw_metrics_free(s->metrics);
     gw_lifecycle_free(s->lifecycle); /* a pass in progress uses the cluster and the admission control */
     gw_healer_stop(s->healer);
@@ -712,4 +768,5 @@ void gw_server_free(gw_server_t *s)
     gw_access_log_close(s->access_log);
     gw_lockout_free(s->lockout);
     gw_sse_keys_free(s->sse_keys);
+    gw_audit_close(s->audit);
 }

@@ -2,6 +2,7 @@
 #include "gateway/gw_shed.h"
 #include "common/clock.h"
 #include "gateway/gw_access_log.h"
+#include "gateway/gw_audit.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/s3/error.h"
 #include <netdb.h>
@@ -27,12 +28,13 @@ static void count(gw_env_t *env, gw_shed_reason_t reason, const char *id, h2o_io
     int64_t duration = yc_now_ns() - started_ns;
     gw_access_log_t *log = __atomic_load_n(&env->access_log, __ATOMIC_ACQUIRE);
     gw_metrics_t *metrics = __atomic_load_n(&env->metrics, __ATOMIC_ACQUIRE);
+    gw_audit_t *audit = __atomic_load_n(&env->audit, __ATOMIC_ACQUIRE);
 
     if (duration < 0)
         duration = 0;
     gw_metrics_shed(metrics, reason);
     gw_metrics_request_done(metrics, GW_OP_NONE, 503, 0, 0, duration);
-    if (log == NULL)
+    if (log == NULL && audit == NULL)
         return;
     gw_access_entry_t e = {.time_ns = yc_now_ns(),
                            .request_id = h2o_iovec_init(id, 16),
@@ -41,6 +43,7 @@ static void count(gw_env_t *env, gw_shed_reason_t reason, const char *id, h2o_io
                            .error_code = s3_error_info(S3_ERR_SLOW_DOWN)->code,
                            .duration_ns = duration};
     gw_access_log_write(log, &e);
+    gw_audit_request(audit, &e, 0, h2o_iovec_init(NULL, 0));
 }
 
 void gw_shed_request(gw_env_t *env, yc_http_req_t *req, uint32_t retry_after_s, int close)

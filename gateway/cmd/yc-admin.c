@@ -8,10 +8,14 @@
  *     | roles init | roles show | key lockouts | key unlock ACCESS_KEY
  *     | buckets list|usage | buckets info NAME | quota set|get|clear bucket|user NAME [SIZE]
  *     | drive list | drive drain NODE DRIVE SPARE | drive remove NODE DRIVE | config show
+ *     | audit verify [DIR]
  *
  * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
  * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes (with
  * --json, as JSON).
+ *
+ * "audit verify" reads the audit folder itself (no gateway, no root keys): it needs the audit key
+ * (--audit-key-file, else $YC_AUDIT_KEY), which the root credentials do not give.
  *
  * Endpoint, region and keys come from the options, the YC_* and AWS_* variables or a config file,
  * in that order (gw_cli_creds.h); the region is signed into every call's scope.
@@ -20,6 +24,7 @@
  */
 #include "gateway/gw_cli_creds.h"
 #include "gateway/gw_cli_json.h"
+#include "gateway/gw_audit.h"
 #include "gateway/s3/sigv4.h"
 #include <errno.h>
 #include <jansson.h>
@@ -83,6 +88,9 @@ static void print_help(FILE *out)
             "  kms key add ID / kms key rotate ID / kms key list\n"
             "                                  named keys of aws:kms encryption; a rotation makes a new version\n"
             "                                  current (objects keep the version they were written with)\n"
+            "  audit verify [DIR]              checks the audit trail in DIR [default: ./var/audit]: every record's\n"
+            "                                  number, SM3 chain and checkpoint MAC; names the first record that was\n"
+            "                                  changed, removed, inserted or reordered, or a cut tail\n"
             "\n"
             "options (--name VALUE or --name=VALUE, before or after the command):\n"
             "  --endpoint URL                  the gateway [default: $YC_ENDPOINT, $AWS_ENDPOINT_URL, the config\n"
@@ -97,8 +105,8 @@ static void print_help(FILE *out)
             "                                  [default: $YC_ADMIN_CONFIG, else ~/.config/yuncang/admin.yaml,\n"
             "                                  which `make run` writes]\n"
             "  --json                          print JSON (every command that prints data) [default: off]\n"
+            "  --audit-key-file FILE           audit verify: the audit key [default: $YC_AUDIT_KEY]\n"
             "  --help                          print this help and exit\n"
-            "\n"
             "\n"
             "Keys come as a pair from the first source that names one: --access-key/--secret-key, YC_ROOT_USER/\n"
             "YC_ROOT_PASSWORD, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the config file.\n"
@@ -351,6 +359,7 @@ static int status(const char *endpoint, const char *ak, const char *sk, int as_j
 
 typedef struct {
     const char *endpoint, *ak, *sk, *region, *config;
+    const char *audit_key_file;
     int json;
     const char *words[8];
     int nwords;
@@ -359,7 +368,9 @@ typedef struct {
 /* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
 static int parse_args(int argc, char **argv, args_t *a)
 {
-    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region", "config"};
+    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region", "config",
+                                             "audit-key-file"};
+    enum { NWITH = sizeof(with_value) / sizeof(with_value[0]) };
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq, *value = NULL;
@@ -386,10 +397,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->json = 1;
             continue;
         }
-        for (k = 0; k < 5; k++)
+        for (k = 0; k < NWITH; k++)
             if (strlen(with_value[k]) == nlen && strncmp(with_value[k], arg + 2, nlen) == 0)
                 break;
-        if (k == 5) {
+        if (k == NWITH) {
             fprintf(stderr, "yc-admin: unknown option '%.*s' (yc-admin --help lists the options)\n", (int)nlen + 2,
                     arg);
             return -1;
@@ -408,10 +419,12 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->ak = value;
         else if (k == 2)
             a->sk = value;
+        else if (k == 3)
+            a->region = value;
         else if (k == 4)
             a->config = value;
         else
-            a->region = value;
+            a->audit_key_file = value;
     }
     return 0;
 }
@@ -875,6 +888,47 @@ static int daily_command(const args_t *a)
     return -1;
 }
 
+/* ---------------------------------------------------------------- audit */
+
+/* audit verify [DIR]: 0 intact, 1 a fault (the first, with its record number), 2 bad invocation. */
+static int audit_command(const args_t *a)
+{
+    const char *dir = a->nwords == 3 ? a->words[2] : "./var/audit";
+    uint8_t key[GW_AUDIT_KEY_MAX];
+    size_t key_len = 0;
+    gw_audit_report_t rep;
+    int ret;
+
+    if (a->nwords < 2 || a->nwords > 3 || strcmp(a->words[1], "verify") != 0) {
+        fprintf(stderr, "yc-admin: audit takes: verify [DIR]\n");
+        return 2;
+    }
+    if ((ret = gw_audit_key_load(a->audit_key_file, "YC_AUDIT_KEY", key, &key_len)) != 0) {
+        fprintf(stderr,
+                "yc-admin: no audit key (%s): give --audit-key-file FILE or set YC_AUDIT_KEY (%d to %d bytes)\n",
+                strerror(-ret), GW_AUDIT_KEY_MIN, GW_AUDIT_KEY_MAX);
+        return 2;
+    }
+    ret = gw_audit_verify(dir, key, key_len, &rep);
+    memset(key, 0, sizeof(key));
+    if (ret == -EBADMSG) {
+        printf("audit verify: FAILED at record %llu (%s line %llu): %s\n", (unsigned long long)rep.bad_seq,
+               rep.bad_file, (unsigned long long)rep.bad_line, rep.message);
+        return 1;
+    }
+    if (ret != 0) {
+        fprintf(stderr, "yc-admin: cannot read the audit folder %s: %s\n", dir, strerror(-ret));
+        return 1;
+    }
+    printf("audit verify: ok: %llu files, records %llu to %llu, %llu checkpoints, last at record %llu",
+           (unsigned long long)rep.files, (unsigned long long)rep.first_seq, (unsigned long long)rep.last_seq,
+           (unsigned long long)rep.checkpoints, (unsigned long long)rep.last_checkpoint);
+    if (rep.unsealed > 0)
+        printf("; %llu records after it not sealed yet", (unsigned long long)rep.unsealed);
+    printf("\n");
+    return 0;
+}
+
 static int is(const args_t *a, int n, const char *w0, const char *w1)
 {
     return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
@@ -903,6 +957,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
         return 2;
     }
+    if (strcmp(a.words[0], "audit") == 0) /* the audit administrator's: no root keys needed */
+        return audit_command(&a);
     gw_cli_flags_t flags = {a.endpoint, a.region, a.ak, a.sk, a.config};
     if (gw_cli_creds_resolve(&flags, getenv_str, &creds, err, sizeof(err)) != 0) {
         fprintf(stderr, "yc-admin: %s\n", err);

@@ -92,6 +92,8 @@ static const s3_error_info_t error_table[S3_ERR__COUNT] = {
     [S3_ERR_INVALID_SECURITY] = {"InvalidSecurity", 403, "The provided security credentials are not valid."},
     [S3_ERR_INVALID_STORAGE_CLASS] = {"InvalidStorageClass", 400, "The storage class you specified is not valid"},
     [S3_ERR_INVALID_TAG] = {"InvalidTag", 400, "The tag provided was not a valid tag."},
+    [S3_ERR_INVALID_TARGET_BUCKET_FOR_LOGGING] = {"InvalidTargetBucketForLogging", 400,
+                                                  "The target bucket for logging does not exist"},
     [S3_ERR_INVALID_TOKEN] = {"InvalidToken", 400, "The provided token is malformed or otherwise invalid."},
     [S3_ERR_INVALID_URI] = {"InvalidURI", 400, "Couldn't parse the specified URI."},
     [S3_ERR_KEY_TOO_LONG_ERROR] = {"KeyTooLongError", 400, "Your key is too long"},
