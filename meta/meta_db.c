@@ -637,10 +637,13 @@ static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
-/* Ordered scan of one prefix from max(prefix, seek); see meta.h for the callback contract. */
-int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
-                 void *arg)
+/* Ordered scan of one prefix from max(prefix, seek); newest: past an object version the cursor
+ * seeks to the next object key (meta_db_scan_newest). */
+static int scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, int newest,
+                meta_scan_cb cb, void *arg)
 {
+    meta_key_t past;
+
     rocksdb_readoptions_t *ropts;
     rocksdb_iterator_t *it = NULL;
     uint8_t *upper = NULL;
@@ -672,6 +675,10 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
         goto fail;
     }
     /* Start at max(prefix, seek): a seek before the prefix would only walk foreign keys. */
+    if (newest && seek != NULL && meta_key_version_successor(seek, slen, &past)) {
+        seek = past.buf;
+        slen = past.len;
+    }
     if (seek != NULL && bytes_cmp(seek, slen, prefix, plen) > 0)
         rocksdb_iter_seek(it, seek, slen);
     else if (plen > 0)
@@ -679,7 +686,7 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
     else
         rocksdb_iter_seek_to_first(it);
 
-    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+    while (rocksdb_iter_valid(it)) {
         size_t klen, vlen;
         const char *k = rocksdb_iter_key(it, &klen);
         const char *v = rocksdb_iter_value(it, &vlen);
@@ -688,6 +695,13 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
             break;
         if ((ret = cb(arg, (const uint8_t *)k, klen, (const uint8_t *)v, vlen)) != 0)
             break;
+        /* A seek, not a step: the older versions and the tombstones of deleted ones lie
+         * between here and the next object key, and a step would visit each of them. After a
+         * null slot the next entry is the key's newest version or the next key: a step. */
+        if (newest && meta_key_version_successor((const uint8_t *)k, klen, &past))
+            rocksdb_iter_seek(it, (const char *)past.buf, past.len);
+        else
+            rocksdb_iter_next(it);
     }
     if (ret > 0)
         ret = 0;
@@ -705,4 +719,37 @@ fail:
     rocksdb_readoptions_destroy(ropts);
     free(upper);
     return ret;
+}
+
+int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                 void *arg)
+{
+    return scan(db, prefix, plen, seek, slen, 0, cb, arg);
+}
+
+int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                        void *arg)
+{
+    return scan(db, prefix, plen, seek, slen, 1, cb, arg);
+}
+
+void meta_perf_start(void)
+{
+    /* counting is RocksDB's default level: this keeps it, and starts the counters at zero */
+    rocksdb_set_perf_level(rocksdb_enable_count);
+    rocksdb_perfcontext_t *pc = rocksdb_perfcontext_create();
+    rocksdb_perfcontext_reset(pc);
+    rocksdb_perfcontext_destroy(pc);
+}
+
+void meta_perf_stop(meta_perf_t *out)
+{
+    rocksdb_perfcontext_t *pc = rocksdb_perfcontext_create();
+
+    out->gets = rocksdb_perfcontext_metric(pc, rocksdb_get_from_memtable_count);
+    out->seeks = rocksdb_perfcontext_metric(pc, rocksdb_seek_on_memtable_count);
+    out->nexts = rocksdb_perfcontext_metric(pc, rocksdb_next_on_memtable_count);
+    out->deletes_skipped = rocksdb_perfcontext_metric(pc, rocksdb_internal_delete_skipped_count);
+    out->keys_skipped = rocksdb_perfcontext_metric(pc, rocksdb_internal_key_skipped_count);
+    rocksdb_perfcontext_destroy(pc);
 }
