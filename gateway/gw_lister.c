@@ -314,8 +314,8 @@ static int lookup_key(gw_lister_t *l, gw_list_entry_t *out)
     gw_list_entry_t e = l->group[0].e;
     gw_object_t *o;
 
-    if (gw_object_lookup(l->c, (meta_bytes_t){l->bucket, l->bucket_len}, (meta_bytes_t){e.key, e.key_len}, NULL,
-                         &o) != 0)
+    if (gw_object_lookup(l->c, (meta_bytes_t){l->bucket, l->bucket_len}, (meta_bytes_t){e.key, e.key_len}, NULL, &o) !=
+        0)
         return 0;
     const meta_object_t *r = gw_object_record(o);
     e.size = r->size;

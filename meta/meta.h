@@ -414,10 +414,9 @@ int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const vo
                         void *arg);
 
 /* What the calling thread's RocksDB reads did since meta_perf_start (RocksDB's per-thread perf
- * context): for tests that check what a lookup costs, not for
- * production paths. gets: memtable lookups of point reads; seeks / nexts: iterator seeks and
- * steps in the memtables; deletes_skipped / keys_skipped: tombstones and hidden entries that
- * iterators stepped over. */
+ * context): for tests that check what a lookup costs, not for production paths. gets: memtable
+ * lookups of point reads; seeks / nexts: iterator seeks and steps in the memtables;
+ * deletes_skipped / keys_skipped: tombstones and hidden entries that iterators stepped over. */
 typedef struct {
     uint64_t gets, seeks, nexts, deletes_skipped, keys_skipped;
 } meta_perf_t;
