@@ -16,7 +16,8 @@
 # (default 100) and all but the newest are then deleted by version id, as in bench/hotkey.sh.
 #
 # Environment: YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120), YC_HOTKEY_VERSIONED (0),
-# YC_HOTKEY_VERSIONS (100), YC_INSTR_GETS (2000), YC_INSTR_PAGES (20). Prints one line per stage.
+# YC_HOTKEY_VERSIONS (100), YC_INSTR_GETS (2000), YC_INSTR_PAGES (20), YC_INSTR_KEEP (a directory
+# to copy the callgrind dumps to, for callgrind_annotate). Prints one line per stage.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -44,7 +45,8 @@ stop_gw() {
     fi
     gw_pid=
 }
-trap 'stop_gw; rm -rf "$tmp"' EXIT
+keep() { if [ -n "${YC_INSTR_KEEP:-}" ]; then mkdir -p "$YC_INSTR_KEEP" && cp "$tmp"/cg.out* "$YC_INSTR_KEEP"/ 2>/dev/null || true; fi; }
+trap 'stop_gw; keep; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
