@@ -80,6 +80,7 @@ typedef struct {
     gw_object_t *o;
     size_t slot;
     const uint8_t *vid;
+    int newest; /* stop after the first version (not a null slot): the newest-only lookup */
 } version_collect_t;
 
 static int collect_version(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
@@ -113,14 +114,16 @@ static int collect_version(void *arg, const uint8_t *key, size_t klen, const uin
             continue;
         o->nv[vc->slot] = ++n;
     }
-    return 0;
+    /* the newest version is all a newest-only lookup needs: no seek past it */
+    meta_key_t past;
+    return vc->newest && meta_key_version_successor(key, klen, &past) ? 1 : 0;
 }
 
 static void lookup_task(void *arg, size_t slot)
 {
     lookup_t *l = arg;
     store_client_t *d = l->o->set->drives[slot]->client;
-    version_collect_t vc = {l->o, slot, l->vid};
+    version_collect_t vc = {l->o, slot, l->vid, l->newest};
     void *val;
     size_t vlen;
     int ret;

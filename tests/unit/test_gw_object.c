@@ -345,9 +345,10 @@ static int lookup_perf(cluster_t *t, meta_bytes_t bucket, meta_bytes_t key, cons
     return ret;
 }
 
-/* A key with 1,000 deleted old versions: the GET of its newest version and a listing of current
- * objects step over none of their tombstones (RocksDB's own counters), and read the newest. A
- * plain scan of the key, as lookups and listings made before, steps over every one of them. */
+/* A key with 1,000 deleted old versions: the GET of its newest version steps over none of their
+ * tombstones, a listing of current objects over a few per drive, not 1,000 (RocksDB's own
+ * counters), and both read the newest. A plain scan of the key, as lookups and listings made
+ * before, steps over every one of them. */
 TEST(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted)
 {
     meta_bytes_t bucket = {"tomb:0000000000000008", 21}, key = {"hot", 3}, next = {"hot2", 4};
@@ -392,7 +393,9 @@ TEST(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted)
     meta_perf_stop(&perf);
     gw_lister_free(l);
     fprintf(stderr, "  listing: %llu tombstones stepped over\n", (unsigned long long)perf.deletes_skipped);
-    CHECK_EQ_INT(perf.deletes_skipped, 0);
+    /* a drive's scan tries one step past the newest version, which gives up after a few
+     * tombstones (then it seeks): a bound per drive that does not grow with the versions */
+    CHECK(perf.deletes_skipped <= NDRIVES * 8);
     free(body);
     cluster_close(&t);
 }
