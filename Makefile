@@ -49,7 +49,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 # test servers for real clients in tests/integration (tests/<name>.c, common only)
 TEST_SERVERS := $(BUILD)/tests/http_echo
 # test tools that print what the gateway's modules produce, for other parsers (tests/<name>.c)
-GW_TEST_TOOLS := $(BUILD)/tests/metrics_dump
+GW_TEST_TOOLS := $(BUILD)/tests/metrics_dump $(BUILD)/tests/record_dump
 
 all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN) $(TEST_SERVERS) $(GW_TEST_TOOLS)
 

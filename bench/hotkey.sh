@@ -15,7 +15,9 @@
 #
 # Environment: YC_BENCH_DURATION (seconds per measured test, default 10), YC_BENCH_WARMUP (2),
 # YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120 seconds), YC_HOTKEY_VERSIONED (0),
-# YC_HOTKEY_VERSIONS (100), YC_BENCH_OUT (results file).
+# YC_HOTKEY_VERSIONS (100), YC_HOTKEY_FRESH_SST (1: the gateway restarts after the fill, so the
+# fresh keys are read from SST files like the overwritten ones; 0: from the memtables), YC_BENCH_OUT
+# (results file).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ OVERWRITES=${YC_HOTKEY_OVERWRITES:-100000}
 IDLE=${YC_HOTKEY_IDLE:-120}
 KEYS=1000
 VERSIONED=${YC_HOTKEY_VERSIONED:-0}
+FRESH_SST=${YC_HOTKEY_FRESH_SST:-1}
 BUCKET=hot
 OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-hotkey.md}
 if [ "$VERSIONED" = 1 ]; then
@@ -57,14 +60,17 @@ YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export YC_ROOT_USER YC_ROOT_PASSWORD
 mkdir -p "$tmp/data"
-# the door is off: this measures what a read costs, not how the gateway sheds a busy machine's load
-"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --shed-lag-ms 0 >"$tmp/gateway.log" 2>&1 &
-gw_pid=$!
-for _ in $(seq 1 200); do
-    kill -0 "$gw_pid" 2>/dev/null || { echo "hotkey.sh: yc-gateway exited:" >&2; cat "$tmp/gateway.log" >&2; exit 1; }
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+start_gw() {
+    # the door is off: this measures what a read costs, not how the gateway sheds a busy machine's load
+    "$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --shed-lag-ms 0 >>"$tmp/gateway.log" 2>&1 &
+    gw_pid=$!
+    for _ in $(seq 1 600); do
+        kill -0 "$gw_pid" 2>/dev/null || { echo "hotkey.sh: yc-gateway exited:" >&2; cat "$tmp/gateway.log" >&2; exit 1; }
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+}
+start_gw
 
 value() { awk -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' <<<"$2"; }
 
@@ -145,6 +151,14 @@ if [ "$VERSIONED" = 1 ]; then
     boto3 enable
 fi
 ybench --create-bucket --op fill --size 4k --keys $KEYS --connections 64 >/dev/null
+if [ "$FRESH_SST" = 1 ]; then
+    # a restart replays the WAL into SST files: the fresh keys are then read from SST files as
+    # the overwritten ones are, and the stages differ by the history only, not memtable vs SST
+    echo "== restart: the fresh keys into SST files" >&2
+    kill "$gw_pid"
+    wait "$gw_pid" 2>/dev/null || true
+    start_gw
+fi
 measure fresh
 sizes fresh
 echo "== $OVERWRITES overwrites of the $KEYS keys, 64 connections" >&2
@@ -185,7 +199,7 @@ put_line=$(cat "$tmp/overwrite.put")
     echo "# Hot keys: reads and listings after overwrites ($(date +%F))"
     echo
     echo "bench/hotkey.sh on the embedded default (EC 4+2 over 6 drives, one process), build $(git rev-parse --short HEAD)."
-    echo "$KEYS keys of 4 KiB written once, measured, then overwritten $OVERWRITES times at 64 connections"
+    echo "$KEYS keys of 4 KiB written once$([ "$FRESH_SST" = 1 ] && echo " (the gateway restarted: read from SST files)"), measured, then overwritten $OVERWRITES times at 64 connections"
     echo "($(value ops_s "$put_line") PUT/s, errors $(value errors "$put_line")), measured, left idle ${IDLE} s, measured."
     if [ "$VERSIONED" = 1 ]; then
         echo "Versioned bucket: sequential overwrites, so every key had $((OVERWRITES / KEYS + 1)) versions; then"

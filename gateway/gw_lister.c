@@ -1,12 +1,15 @@
 /* gw_lister.c — k-way merge of per-drive record scans (see gw_lister.h).
  *
  * A key's records on a drive come newest first: its null slot, then its versions. The lister
- * shows one version per key, the newest held by k drives, which is among the first few of every
- * drive; so a cursor takes at most KEY_RECORDS records of one key and then seeks past the key
- * (a new scan starting at the key's successor) instead of walking the rest. Listing current
- * objects then costs the same whether a key has 1 or 1,000 versions, and whether old versions
- * were deleted: their records and tombstones lie behind the seek, which RocksDB makes through
- * its index, not by stepping over them.
+ * shows one version per key, the newest held by k drives. Each drive's scan gives a key's null
+ * slot and newest version only (store_client_record_scan_newest) and seeks past the rest of the
+ * key inside the drive, in the same scan: listing current objects then costs the same whether a
+ * key has 1 or 1,000 versions, and whether old versions were deleted, because their records and
+ * tombstones lie behind a seek that RocksDB makes through its index, not by stepping over them.
+ * As for a GET (gw_object_read.c), that is the full answer when the key's records resolve and
+ * none is newer than the chosen version; otherwise (a write in flight, or one that failed) the
+ * key is looked up as a GET does. A daemon that predates the newest scan gives every record: a
+ * cursor then takes at most KEY_RECORDS records of one key and seeks past it with a new scan.
  *
  * A lister opened for versions takes every record of a key instead (ListObjectVersions must show
  * them all): the records of one key from every drive are gathered, sorted newest first and grouped
@@ -138,7 +141,8 @@ static void fill(gw_lister_t *l, cursor_t *cur)
         return;
     meta_key_t seek = cur->seek;
     cur->skipped = 0;
-    if (store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur) != 0) {
+    if ((cur->all ? store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur)
+                  : store_client_record_scan_newest(cur->drive, &l->prefix, &seek, 0, collect, cur)) != 0) {
         cur->failed = 1;
         return;
     }
@@ -304,21 +308,52 @@ static int gather_next_key(gw_lister_t *l, size_t *ng)
     return 1;
 }
 
+/* The key of l->group looked up as a GET does, into *out: 1 when it has a visible version. */
+static int lookup_key(gw_lister_t *l, gw_list_entry_t *out)
+{
+    gw_list_entry_t e = l->group[0].e;
+    gw_object_t *o;
+
+    if (gw_object_lookup(l->c, (meta_bytes_t){l->bucket, l->bucket_len}, (meta_bytes_t){e.key, e.key_len}, NULL, &o) !=
+        0)
+        return 0;
+    const meta_object_t *r = gw_object_record(o);
+    e.size = r->size;
+    e.flags = r->flags;
+    e.mtime_ns = r->mtime_ns;
+    memset(e.etag, 0, sizeof(e.etag));
+    memcpy(e.etag, r->etag.base, r->etag.len < sizeof(e.etag) - 1 ? r->etag.len : sizeof(e.etag) - 1);
+    memset(e.owner, 0, sizeof(e.owner));
+    memcpy(e.owner, r->owner.base, r->owner.len < sizeof(e.owner) - 1 ? r->owner.len : sizeof(e.owner) - 1);
+    memcpy(e.vid, r->vid, META_ID_LEN);
+    gw_object_free(o);
+    *out = e;
+    return 1;
+}
+
 int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
 {
-    size_t ng, best;
-    int ret;
+    size_t ng, best = 0;
+    int ret, resolved, versioned;
 
     while ((ret = gather_next_key(l, &ng)) == 1) {
         if (grow((void **)&l->ids, &l->ids_cap, ng, sizeof(gw_version_t)) != 0)
             return GW_ENOMEM;
-        for (size_t i = 0; i < ng; i++)
+        versioned = 0;
+        for (size_t i = 0; i < ng; i++) {
             l->ids[i] = l->group[i].id;
+            versioned |= !vid_is_null(l->group[i].e.vid);
+        }
         /* the rule of a GET; a key without a visible version is skipped, not retried: the
          * listing as a whole needs k drives (gather_next_key) */
-        if (gw_quorum_resolve(l->ids, ng, l->k, 0, &best) != 0)
+        resolved = gw_quorum_resolve(l->ids, ng, l->k, 0, &best) == 0;
+        for (size_t i = 0; resolved && versioned && i < ng; i++)
+            resolved = !gw_version_newer(&l->ids[i], &l->ids[best]);
+        if (resolved) {
+            *out = l->group[best].e;
+        } else if (!versioned || !lookup_key(l, out)) {
             continue; /* a write in flight or one that failed: not visible */
-        *out = l->group[best].e;
+        }
         out->is_latest = 1;
         return 1;
     }

@@ -6,6 +6,13 @@
  * (gw_object_internal.h) and decoded there, in place.
  * gw_quorum_resolve picks the visible version (the newest held by at least k drives) and says
  * whether a key without one is absent or out of reach; the drives that hold it are noted.
+ * A lookup of the newest version asks each drive first for its null slot and its newest version
+ * only (store_client_record_scan_newest), so that it costs the same whether the key has 1 or
+ * 1,000 versions and whether old ones were deleted (their tombstones lie behind it). That answer
+ * is the full one when it resolves and no drive returned anything newer than the chosen version:
+ * a drive holding a newer version would have returned it (its newest, or its slot's). Otherwise
+ * (a write in flight or failed, or no version reached k) the drives are asked again for their
+ * few newest versions.
  *
  * Read: each stripe is read from the data shards of drives that hold the version; a failed or
  * damaged block is replaced by parity blocks and the stripe rebuilt with ec_reconstruct, in the
@@ -66,12 +73,14 @@ typedef struct {
     meta_key_t prefix;
     meta_key_t slot; /* the null slot's key, when only the null version is asked for */
     const uint8_t *vid;
+    int newest; /* each drive's null slot and newest version only (the first try of vid NULL) */
 } lookup_t;
 
 typedef struct {
     gw_object_t *o;
     size_t slot;
     const uint8_t *vid;
+    int newest; /* stop after the first version (not a null slot): the newest-only lookup */
 } version_collect_t;
 
 static int collect_version(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
@@ -105,14 +114,16 @@ static int collect_version(void *arg, const uint8_t *key, size_t klen, const uin
             continue;
         o->nv[vc->slot] = ++n;
     }
-    return 0;
+    /* the newest version is all a newest-only lookup needs: no seek past it */
+    meta_key_t past;
+    return vc->newest && meta_key_version_successor(key, klen, &past) ? 1 : 0;
 }
 
 static void lookup_task(void *arg, size_t slot)
 {
     lookup_t *l = arg;
     store_client_t *d = l->o->set->drives[slot]->client;
-    version_collect_t vc = {l->o, slot, l->vid};
+    version_collect_t vc = {l->o, slot, l->vid, l->newest};
     void *val;
     size_t vlen;
     int ret;
@@ -128,9 +139,47 @@ static void lookup_task(void *arg, size_t slot)
             free(val);
         }
         l->o->found[slot] = ret == STORE_ENOENT ? 0 : ret;
+    } else if (l->newest) {
+        l->o->found[slot] = store_client_record_scan_newest(d, &l->prefix, NULL, 0, collect_version, &vc);
     } else {
         l->o->found[slot] = store_client_record_scan(d, &l->prefix, NULL, 0, collect_version, &vc);
     }
+}
+
+/* Gathers what the drives of the lookup returned into ids / of and resolves it; *versioned is
+ * set when a drive returned a version that is not a null version. */
+static int resolve_lookup(gw_object_t *o, gw_version_t *ids, const meta_object_t **of, size_t *n, size_t *chosen,
+                          int *versioned)
+{
+    static const uint8_t null_vid[META_ID_LEN];
+    uint32_t width = gw_set_width(o->set), silent = 0;
+
+    *n = 0;
+    *versioned = 0;
+    for (uint32_t s = 0; s < width; s++) {
+        silent += o->found[s] != 0;
+        /* a drive whose scan failed midway still returned records it holds: they count */
+        for (uint32_t v = 0; v < o->nv[s]; v++) {
+            of[*n] = &o->versions[s][v];
+            gw_version_of(of[*n], s, &ids[*n]);
+            *versioned |= memcmp(of[*n]->vid, null_vid, META_ID_LEN) != 0;
+            (*n)++;
+        }
+    }
+    return gw_quorum_resolve(ids, *n, o->set->k, silent, chosen);
+}
+
+/* Is the answer of a newest-only lookup the full one? (see the top of this file) */
+static int newest_answer_holds(int ret, const gw_version_t *ids, size_t n, size_t chosen, int versioned)
+{
+    if (!versioned) /* null slots only: each drive returned all it holds */
+        return 1;
+    if (ret != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (gw_version_newer(&ids[i], &ids[chosen]))
+            return 0;
+    return 1;
 }
 
 static int decode_inline(gw_object_t *o);
@@ -139,12 +188,12 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
 {
     gw_version_t ids[16 * GW_LOOKUP_VERSIONS];
     const meta_object_t *of[16 * GW_LOOKUP_VERSIONS];
-    size_t held[16], n = 0, chosen;
-    uint32_t width, silent = 0;
+    size_t held[16], n = 0, chosen = 0;
+    uint32_t width;
     uint8_t dist[16];
     gw_object_t *o;
     lookup_t l;
-    int ret;
+    int ret, versioned;
 
     if ((o = malloc(sizeof(*o))) == NULL)
         return GW_ENOMEM;
@@ -172,23 +221,23 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
     l.o = o;
     l.vid = vid;
     l.slot.len = 0;
+    l.newest = vid == NULL;
     if (meta_key_object_versions(bucket, key, &l.prefix) != 0 ||
         (vid != NULL && memcmp(vid, null_vid, META_ID_LEN) == 0 && meta_key_object_null(bucket, key, &l.slot) != 0)) {
         ret = GW_EINVAL;
         goto fail;
     }
     gw_set_fanout_reads(o->set, lookup_task, &l);
-
-    for (uint32_t s = 0; s < width; s++) {
-        silent += o->found[s] != 0;
-        /* a drive whose scan failed midway still returned records it holds: they count */
-        for (uint32_t v = 0; v < o->nv[s]; v++) {
-            of[n] = &o->versions[s][v];
-            gw_version_of(of[n], s, &ids[n]);
-            n++;
-        }
+    ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
+    if (l.newest && !newest_answer_holds(ret, ids, n, chosen, versioned)) {
+        /* the records already copied stay in the arena until the free: a rare path */
+        memset(o->nv, 0, sizeof(o->nv));
+        memset(o->found, 0, sizeof(o->found));
+        l.newest = 0;
+        gw_set_fanout_reads(o->set, lookup_task, &l);
+        ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
     }
-    if ((ret = gw_quorum_resolve(ids, n, o->set->k, silent, &chosen)) != 0)
+    if (ret != 0)
         goto fail;
     gw_quorum_holders(ids, n, chosen, held, width);
     for (uint32_t s = 0; s < width; s++) {

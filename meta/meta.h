@@ -107,6 +107,10 @@ int meta_key_parse_iam(const uint8_t *enc, size_t len, char *kind, meta_bytes_t 
 /* Key of a namespace lock: 'L' name (at most META_LOCK_NAME_MAX bytes). */
 int meta_key_lock(meta_bytes_t name, meta_key_t *out);
 
+/* 1 when enc is the key of an object version (not the null slot), with *out set to the first key
+ * past every record of that object key; 0 for any other key. */
+int meta_key_version_successor(const uint8_t *enc, size_t len, meta_key_t *out);
+
 /* Decodes an object or upload key. The unescaped object key is written to key_buf
  * (META_KEY_MAX bytes) and described by *key. mtime/vid are filled for 'O' keys, upload ids
  * for 'U' keys (vid receives it). Any pointer may be NULL. */
@@ -447,6 +451,24 @@ int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t 
 typedef int (*meta_scan_cb)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
                  void *arg);
+
+/* Same, giving each object key's newest records only: its null slot and its first (newest)
+ * version; past that version the scan seeks to the next object key, through RocksDB's index,
+ * instead of stepping over the key's older versions and the tombstones of deleted ones. A seek
+ * that is itself a version's key starts past its object key (a scan that goes on after a
+ * version it took). Other keys come as meta_db_scan gives them. */
+int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                        void *arg);
+
+/* What the calling thread's RocksDB reads did since meta_perf_start (RocksDB's per-thread perf
+ * context): for tests that check what a lookup costs, not for production paths. gets: memtable
+ * lookups of point reads; seeks / nexts: iterator seeks and steps in the memtables;
+ * deletes_skipped / keys_skipped: tombstones and hidden entries that iterators stepped over. */
+typedef struct {
+    uint64_t gets, seeks, nexts, deletes_skipped, keys_skipped;
+} meta_perf_t;
+void meta_perf_start(void);
+void meta_perf_stop(meta_perf_t *out);
 
 /* ---- RocksDB's file operations, for fault tests ----
  *

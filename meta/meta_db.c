@@ -637,12 +637,40 @@ static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
-/* Ordered scan of one prefix from max(prefix, seek); see meta.h for the callback contract. */
-int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
-                 void *arg)
+/* Entries (tombstones, hidden values) a step of a newest-only scan may pass over before RocksDB
+ * gives up on it (Status::Incomplete) and the scan seeks instead. */
+#define NEWEST_STEP_SKIPS 4
+
+/* 1 when the iterator stopped because a step passed over more than its limit of entries. */
+static int step_gave_up(rocksdb_iterator_t *it)
 {
-    rocksdb_readoptions_t *ropts;
+    char *err = NULL;
+    int r;
+
+    rocksdb_iter_get_error(it, &err);
+    r = err != NULL && strstr(err, "incomplete") != NULL; /* "Result incomplete: ..." */
+    if (err != NULL)
+        rocksdb_free(err);
+    return r;
+}
+
+/* Ordered scan of one prefix from max(prefix, seek); newest: see meta_db_scan_newest.
+ *
+ * Past an object version the older versions and the tombstones of deleted ones lie between the
+ * cursor and the next object key. A seek jumps over them through RocksDB's index, but costs
+ * several times a step, and most keys have one version, the next entry being the next key. So
+ * a newest-only scan steps first, with RocksDB told to give up a step that passes over more than
+ * NEWEST_STEP_SKIPS entries; it seeks when a step gave up or landed on an older version of the
+ * same key. A seek that gives up too (a run of tombstones right after it: deleted keys) sends
+ * the rest of the scan to an iterator without the limit, from where the cursor was headed. */
+static int scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, int newest,
+                meta_scan_cb cb, void *arg)
+{
+    rocksdb_readoptions_t *ropts, *unlimited = NULL;
     rocksdb_iterator_t *it = NULL;
+    meta_key_t past, resume; /* resume: where the cursor was headed, when a limited move gave up */
+    int resume_after = 0;    /* ... past resume itself (a step from it) */
+    int limited = 0;         /* the steps give up past NEWEST_STEP_SKIPS entries (until a fallback) */
     uint8_t *upper = NULL;
     size_t ulen = 0;
     char *err = NULL;
@@ -660,6 +688,20 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
         if ((ulen = prefix_successor(prefix, plen, upper)) > 0)
             rocksdb_readoptions_set_iterate_upper_bound(ropts, (const char *)upper, ulen);
     }
+    /* Start at max(prefix, seek): a seek before the prefix would only walk foreign keys. */
+    if (newest && seek != NULL && meta_key_version_successor(seek, slen, &past)) {
+        seek = past.buf;
+        slen = past.len;
+    }
+    if (seek == NULL || bytes_cmp(seek, slen, prefix, plen) <= 0) {
+        seek = plen > 0 ? prefix : NULL;
+        slen = plen;
+    }
+    if ((limited = newest && slen <= sizeof(resume.buf))) {
+        rocksdb_readoptions_set_max_skippable_internal_keys(ropts, NEWEST_STEP_SKIPS);
+        memcpy(resume.buf, seek, slen);
+        resume.len = slen;
+    }
     /* The iterator reads the handle until it is destroyed: the shared lock is held that long. */
     pthread_rwlock_rdlock(&db->lock);
     locked = 1;
@@ -671,16 +713,39 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
         ret = META_ENOMEM;
         goto fail;
     }
-    /* Start at max(prefix, seek): a seek before the prefix would only walk foreign keys. */
-    if (seek != NULL && bytes_cmp(seek, slen, prefix, plen) > 0)
+    if (seek != NULL)
         rocksdb_iter_seek(it, seek, slen);
-    else if (plen > 0)
-        rocksdb_iter_seek(it, prefix, plen);
     else
         rocksdb_iter_seek_to_first(it);
 
-    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+    for (;;) {
         size_t klen, vlen;
+
+        if (!rocksdb_iter_valid(it)) {
+            if (!limited || !step_gave_up(it))
+                break;
+            /* a run of tombstones: go on without the limit from where the cursor was headed */
+            rocksdb_iter_destroy(it);
+            it = NULL;
+            limited = 0;
+            if ((unlimited = rocksdb_readoptions_create()) == NULL) {
+                ret = META_ENOMEM;
+                goto fail;
+            }
+            if (ulen > 0)
+                rocksdb_readoptions_set_iterate_upper_bound(unlimited, (const char *)upper, ulen);
+            if ((it = rocksdb_create_iterator(db->rdb, unlimited)) == NULL) {
+                ret = META_ENOMEM;
+                goto fail;
+            }
+            rocksdb_iter_seek(it, (const char *)resume.buf, resume.len);
+            if (resume_after && rocksdb_iter_valid(it)) {
+                const char *k = rocksdb_iter_key(it, &klen);
+                if (klen == resume.len && memcmp(k, resume.buf, klen) == 0)
+                    rocksdb_iter_next(it);
+            }
+            continue;
+        }
         const char *k = rocksdb_iter_key(it, &klen);
         const char *v = rocksdb_iter_value(it, &vlen);
 
@@ -688,6 +753,30 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
             break;
         if ((ret = cb(arg, (const uint8_t *)k, klen, (const uint8_t *)v, vlen)) != 0)
             break;
+        if (!newest) {
+            rocksdb_iter_next(it);
+        } else if (meta_key_version_successor((const uint8_t *)k, klen, &past)) {
+            if (!limited) {
+                rocksdb_iter_seek(it, (const char *)past.buf, past.len);
+                continue;
+            }
+            resume = past;
+            resume_after = 0;
+            rocksdb_iter_next(it);
+            if (rocksdb_iter_valid(it)) {
+                k = rocksdb_iter_key(it, &klen);
+                if (bytes_cmp(k, klen, past.buf, past.len) < 0) /* an older version of the same key */
+                    rocksdb_iter_seek(it, (const char *)past.buf, past.len);
+            }
+        } else {
+            /* after a null slot the next entry is the key's newest version or the next key */
+            if (limited && klen <= sizeof(resume.buf)) {
+                memcpy(resume.buf, k, klen);
+                resume.len = klen;
+                resume_after = 1;
+            }
+            rocksdb_iter_next(it);
+        }
     }
     if (ret > 0)
         ret = 0;
@@ -703,6 +792,41 @@ fail:
     if (locked)
         pthread_rwlock_unlock(&db->lock);
     rocksdb_readoptions_destroy(ropts);
+    if (unlimited != NULL)
+        rocksdb_readoptions_destroy(unlimited);
     free(upper);
     return ret;
+}
+
+int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                 void *arg)
+{
+    return scan(db, prefix, plen, seek, slen, 0, cb, arg);
+}
+
+int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                        void *arg)
+{
+    return scan(db, prefix, plen, seek, slen, 1, cb, arg);
+}
+
+void meta_perf_start(void)
+{
+    /* counting is RocksDB's default level: this keeps it, and starts the counters at zero */
+    rocksdb_set_perf_level(rocksdb_enable_count);
+    rocksdb_perfcontext_t *pc = rocksdb_perfcontext_create();
+    rocksdb_perfcontext_reset(pc);
+    rocksdb_perfcontext_destroy(pc);
+}
+
+void meta_perf_stop(meta_perf_t *out)
+{
+    rocksdb_perfcontext_t *pc = rocksdb_perfcontext_create();
+
+    out->gets = rocksdb_perfcontext_metric(pc, rocksdb_get_from_memtable_count);
+    out->seeks = rocksdb_perfcontext_metric(pc, rocksdb_seek_on_memtable_count);
+    out->nexts = rocksdb_perfcontext_metric(pc, rocksdb_next_on_memtable_count);
+    out->deletes_skipped = rocksdb_perfcontext_metric(pc, rocksdb_internal_delete_skipped_count);
+    out->keys_skipped = rocksdb_perfcontext_metric(pc, rocksdb_internal_key_skipped_count);
+    rocksdb_perfcontext_destroy(pc);
 }

@@ -291,6 +291,24 @@ int meta_key_lock(meta_bytes_t name, meta_key_t *out)
     return 0;
 }
 
+/* When enc is the key of an object version (not the null slot, not an upload), the smallest key
+ * past every record of its object key: the version's head with its terminator 0x00 0x01 made
+ * 0x00 0x02. Only the shape is checked (tag, terminator, a time with its top bit set, as ~mtime
+ * of a time >= 0 always has): the successor of a key the encoders never wrote is still a key
+ * after it, which is all a scan needs. */
+int meta_key_version_successor(const uint8_t *enc, size_t len, meta_key_t *out)
+{
+    size_t head = len - 8 - META_ID_LEN;
+
+    if (len < 3 + 8 + META_ID_LEN || len > sizeof(out->buf) || enc[0] != KEY_TAG_OBJECT || enc[head - 2] != 0x00 ||
+        enc[head - 1] != 0x01 || (enc[head] & 0x80) == 0)
+        return 0;
+    memcpy(out->buf, enc, head);
+    out->buf[head - 1] = 0x02;
+    out->len = head;
+    return 1;
+}
+
 /* Splits an 'O' or 'U' key back into its fields; META_ECORRUPT for anything the encoders could
  * not have produced. Nothing is written to the outputs unless the whole key is valid. */
 int meta_key_parse_object(const uint8_t *enc, size_t len, meta_bytes_t *bucket, char *key_buf, meta_bytes_t *key,

@@ -118,6 +118,11 @@ int store_client_record_delete(store_client_t *c, const meta_key_t *key);
  * the records come in pages, so a scan is not a snapshot of the drive across pages. */
 int store_client_record_scan(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                              meta_scan_cb cb, void *arg);
+/* Same, with each object key's null slot and newest version only (store_record_scan_newest). A
+ * daemon that predates it is asked for the plain scan instead: the caller must accept more
+ * records of a key than those two. */
+int store_client_record_scan_newest(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                                    meta_scan_cb cb, void *arg);
 
 /* ---- namespace locks (see store.h) ---- */
 

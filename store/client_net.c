@@ -445,13 +445,17 @@ static int scan_deliver(const uint8_t *p, size_t len, size_t limit, size_t *seen
     return more && got ? 0 : 1;
 }
 
+/* The scan's mode byte: 0 from the prefix, 1 from seek, 2 after seek (the next page), plus
+ * SCAN_NEWEST for store_record_scan_newest. */
+#define SCAN_NEWEST 4
+
 static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
-                           meta_scan_cb cb, void *arg)
+                           int newest, meta_scan_cb cb, void *arg)
 {
     uint8_t body[4 + META_ENCODED_KEY_MAX + 1 + 4 + META_ENCODED_KEY_MAX + 8];
     meta_key_t last;
     size_t seen = 0;
-    int mode = seek != NULL ? 1 : 0, ret;
+    int mode = seek != NULL ? 1 : 0, ret, first = 1;
 
     if (prefix->len > META_ENCODED_KEY_MAX || (seek != NULL && seek->len > META_ENCODED_KEY_MAX))
         return STORE_EINVAL;
@@ -469,7 +473,7 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
         yc_put_le32(body, (uint32_t)prefix->len);
         memcpy(body + 4, prefix->buf, prefix->len);
         n = 4 + prefix->len;
-        body[n++] = (uint8_t)mode;
+        body[n++] = (uint8_t)(mode | (newest ? SCAN_NEWEST : 0));
         yc_put_le32(body + n, (uint32_t)last.len);
         memcpy(body + n + 4, last.buf, last.len);
         n += 4 + last.len;
@@ -480,8 +484,13 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
         call.body_len[0] = n;
         if ((ret = store_net_call(net_of(bc)->conn, &call)) != 0) {
             store_net_call_reset(&call);
+            if (ret == STORE_EINVAL && newest && first) {
+                newest = 0; /* a daemon that predates SCAN_NEWEST: the plain scan */
+                continue;
+            }
             return ret;
         }
+        first = 0;
         ret = scan_deliver(call.resp, call.resp_len, limit, &seen, cb, arg, &last, &cb_ret);
         store_net_call_reset(&call);
         if (ret < 0)

@@ -792,15 +792,29 @@ static int limited_scan_cb(void *arg, const uint8_t *key, size_t klen, const uin
     return ret;
 }
 
-int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit, meta_scan_cb cb,
-                      void *arg)
+static int record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit, int newest,
+                       meta_scan_cb cb, void *arg)
 {
     limited_scan_t s = {.cb = cb, .arg = arg, .limit = limit};
+    const uint8_t *sk = seek != NULL ? seek->buf : NULL;
+    size_t slen = seek != NULL ? seek->len : 0;
     int ret;
 
-    ret = meta_db_scan(d->db, prefix->buf, prefix->len, seek != NULL ? seek->buf : NULL, seek != NULL ? seek->len : 0,
-                       limited_scan_cb, &s);
+    ret = newest ? meta_db_scan_newest(d->db, prefix->buf, prefix->len, sk, slen, limited_scan_cb, &s)
+                 : meta_db_scan(d->db, prefix->buf, prefix->len, sk, slen, limited_scan_cb, &s);
     if (s.cb_err != 0)
         return s.cb_err;
     return store_meta_err(ret);
+}
+
+int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit, meta_scan_cb cb,
+                      void *arg)
+{
+    return record_scan(d, prefix, seek, limit, 0, cb, arg);
+}
+
+int store_record_scan_newest(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                             meta_scan_cb cb, void *arg)
+{
+    return record_scan(d, prefix, seek, limit, 1, cb, arg);
 }

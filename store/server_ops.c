@@ -251,20 +251,24 @@ static int op_record_scan(store_srv_job_t *j)
     meta_key_t prefix, seek;
     scan_page_t page = {.out = {0}};
     size_t pos = 0;
-    uint8_t mode;
+    uint8_t mode, newest;
     int ret;
 
     if ((ret = take_key(body, &pos, &prefix)) != 0)
         return ret;
-    if (body.len - pos < 1 || (mode = (uint8_t)body.base[pos++]) > 2 || (ret = take_key(body, &pos, &seek)) != 0 ||
-        body.len - pos != 8)
+    /* mode: 0 from the prefix, 1 from seek, 2 after seek; bit 4: each object key's newest only */
+    if (body.len - pos < 1 || ((mode = (uint8_t)body.base[pos++]) & ~7) != 0 || (mode & 3) > 2 ||
+        (ret = take_key(body, &pos, &seek)) != 0 || body.len - pos != 8)
         return STORE_EINVAL;
+    newest = mode & 4;
+    mode &= 3;
     page.limit = (size_t)yc_get_le64((const uint8_t *)body.base + pos);
     if (mode == 2)
         page.after = &seek;
     if ((ret = page_append(&page, "", 1)) != 0) /* room for the `more` byte */
         goto fail;
-    ret = store_record_scan(j->drive->drive, &prefix, mode != 0 ? &seek : NULL, 0, page_cb, &page);
+    ret = newest ? store_record_scan_newest(j->drive->drive, &prefix, mode != 0 ? &seek : NULL, 0, page_cb, &page)
+                 : store_record_scan(j->drive->drive, &prefix, mode != 0 ? &seek : NULL, 0, page_cb, &page);
     if (page.err != 0)
         ret = page.err;
     if (ret != 0)

@@ -183,6 +183,11 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key);
 /* Scans records under prefix from seek (NULL: the start), at most limit callbacks (0: no limit). */
 int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit, meta_scan_cb cb,
                       void *arg);
+/* Same, giving each object key's null slot and newest version only (meta_db_scan_newest): what
+ * a lookup of the newest version and a listing of current objects need, at a cost that does not
+ * grow with the key's older versions or the tombstones of deleted ones. */
+int store_record_scan_newest(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                             meta_scan_cb cb, void *arg);
 
 /* ---- namespace locks (this drive's share of a quorum lock; see lock.c) ---- */
 

@@ -11,6 +11,7 @@
  */
 #include "gateway/gw_object.h"
 #include "gateway/gw_attrs.h"
+#include "gateway/gw_lister.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/unit_fs.h"
 #include <ftw.h>
@@ -293,6 +294,140 @@ TEST(test_lookup_finds_the_asked_version_when_a_vid_is_given)
     cluster_close(&t);
 }
 
+/* Writes n delete markers of bucket/key, with times 1 .. n ns (older than any real write) and
+ * vids from `first` up, on every drive of the cluster in one batch each, then deletes them all
+ * in one batch each: the key then has n deleted old versions, whose tombstones lie behind its
+ * newest version on every drive until a compaction drops them. */
+static int put_and_delete_old_versions(cluster_t *t, meta_bytes_t bucket, meta_bytes_t key, uint32_t n)
+{
+    int ret = 0;
+
+    for (size_t d = 0; d < t->c->ndrives && ret == 0; d++) {
+        meta_db_t *db = store_drive_db(t->c->drives[d].local);
+        meta_batch_t *puts = meta_batch_new(), *dels = meta_batch_new();
+        for (uint32_t i = 0; i < n && ret == 0; i++) {
+            meta_object_t r = {.bucket = bucket, .key = key, .mtime_ns = 1 + i, .flags = META_OBJ_DELETE_MARKER};
+            meta_buf_t val = {0};
+            meta_key_t k;
+            r.vid[0] = 0xd0;
+            r.vid[12] = (uint8_t)(i >> 24), r.vid[13] = (uint8_t)(i >> 16), r.vid[14] = (uint8_t)(i >> 8);
+            r.vid[15] = (uint8_t)i;
+            if ((ret = meta_key_object(bucket, key, r.mtime_ns, r.vid, &k)) == 0 &&
+                (ret = meta_object_encode(&r, &val)) == 0) {
+                meta_batch_put(puts, k.buf, k.len, val.base, val.len);
+                meta_batch_delete(dels, k.buf, k.len);
+            }
+            meta_buf_dispose(&val);
+        }
+        if (ret == 0 && (ret = meta_db_write(db, puts)) == 0)
+            ret = meta_db_write(db, dels);
+        meta_batch_free(puts);
+        meta_batch_free(dels);
+    }
+    return ret;
+}
+
+/* The RocksDB work of a lookup of bucket/key (vid as gw_object_lookup takes it) on this thread
+ * (the drives are in the process: their reads run on it), into *perf; the lookup's result. */
+static int lookup_perf(cluster_t *t, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_perf_t *perf,
+                       meta_object_t *rec)
+{
+    gw_object_t *o;
+
+    meta_perf_start();
+    int ret = gw_object_lookup(t->c, bucket, key, vid, &o);
+    meta_perf_stop(perf);
+    if (ret == 0) {
+        *rec = *gw_object_record(o);
+        rec->bucket = rec->key = rec->etag = rec->owner = (meta_bytes_t){NULL, 0}; /* borrowed from o */
+        gw_object_free(o);
+    }
+    return ret;
+}
+
+/* A key with 1,000 deleted old versions: the GET of its newest version steps over none of their
+ * tombstones, a listing of current objects over a few per drive, not 1,000 (RocksDB's own
+ * counters), and both read the newest. A plain scan of the key, as lookups and listings made
+ * before, steps over every one of them. */
+TEST(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted)
+{
+    meta_bytes_t bucket = {"tomb:0000000000000008", 21}, key = {"hot", 3}, next = {"hot2", 4};
+    uint8_t vid[META_ID_LEN] = {0x7e}, *body = pattern(4096, 9), dist[16];
+    meta_perf_t perf;
+    meta_object_t rec;
+    meta_key_t prefix;
+    gw_lister_t *l;
+    gw_list_entry_t e;
+    cluster_t t;
+
+    CHECK(body != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_and_delete_old_versions(&t, bucket, key, 1000), 0);
+    CHECK_EQ_INT(put_version(t.c, bucket, key, vid, body, 4096), 0);
+    CHECK_EQ_INT(put_version(t.c, bucket, next, vid, body, 4096), 0);
+
+    /* the tombstones are there: a plain scan of the key on one drive of its set walks them */
+    gw_set_t *set = gw_cluster_place(t.c, bucket, key, dist);
+    meta_key_object_versions(bucket, key, &prefix);
+    meta_perf_start();
+    CHECK_EQ_INT(store_client_record_scan(set->drives[0]->client, &prefix, NULL, 0, ignore_record, NULL), 0);
+    meta_perf_stop(&perf);
+    fprintf(stderr, "  plain scan of the key on one drive: %llu tombstones stepped over\n",
+            (unsigned long long)perf.deletes_skipped);
+    CHECK(perf.deletes_skipped >= 1000);
+
+    CHECK_EQ_INT(lookup_perf(&t, bucket, key, NULL, &perf, &rec), 0);
+    fprintf(stderr, "  GET of the newest: %llu tombstones, %llu seeks, %llu nexts over six drives\n",
+            (unsigned long long)perf.deletes_skipped, (unsigned long long)perf.seeks, (unsigned long long)perf.nexts);
+    CHECK(memcmp(rec.vid, vid, META_ID_LEN) == 0);
+    CHECK_EQ_INT(perf.deletes_skipped, 0);
+    CHECK_EQ_INT(reads_back(t.c, bucket, key, body, 4096), 0);
+
+    CHECK_EQ_INT(gw_lister_open(t.c, bucket, (meta_bytes_t){"", 0}, &l), 0);
+    meta_perf_start();
+    CHECK_EQ_INT(gw_lister_next(l, &e), 1);
+    CHECK(e.key_len == 3 && memcmp(e.key, "hot", 3) == 0 && memcmp(e.vid, vid, META_ID_LEN) == 0);
+    CHECK_EQ_INT(gw_lister_next(l, &e), 1);
+    CHECK(e.key_len == 4 && memcmp(e.key, "hot2", 4) == 0);
+    CHECK_EQ_INT(gw_lister_next(l, &e), 0);
+    meta_perf_stop(&perf);
+    gw_lister_free(l);
+    fprintf(stderr, "  listing: %llu tombstones stepped over\n", (unsigned long long)perf.deletes_skipped);
+    /* a drive's scan tries one step past the newest version, which gives up after a few
+     * tombstones (then it seeks): a bound per drive that does not grow with the versions */
+    CHECK(perf.deletes_skipped <= NDRIVES * 8);
+    free(body);
+    cluster_close(&t);
+}
+
+/* In a bucket never versioned the GET names the null version: each drive answers with one point
+ * read, no iterator (no seek, no step), however often the key was overwritten. */
+TEST(test_lookup_of_null_version_is_one_point_read_per_drive_when_overwritten)
+{
+    meta_bytes_t bucket = {"point:0000000000000009", 22}, key = {"hot", 3};
+    const uint8_t null_vid[META_ID_LEN] = {0};
+    uint8_t *body = pattern(4096, 10);
+    meta_perf_t perf;
+    meta_object_t rec;
+    cluster_t t;
+
+    CHECK(body != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    for (int i = 0; i < 20; i++)
+        CHECK_EQ_INT(put_object(t.c, bucket, key, body, 4096), 0);
+    CHECK_EQ_INT(lookup_perf(&t, bucket, key, null_vid, &perf, &rec), 0);
+    fprintf(stderr, "  GET of the null version: %llu memtable gets, %llu seeks, %llu nexts, %llu hidden entries\n",
+            (unsigned long long)perf.gets, (unsigned long long)perf.seeks, (unsigned long long)perf.nexts,
+            (unsigned long long)perf.keys_skipped);
+    CHECK(perf.gets >= NDRIVES);
+    CHECK_EQ_INT(perf.seeks, 0);
+    CHECK_EQ_INT(perf.nexts, 0);
+    CHECK_EQ_INT(perf.keys_skipped, 0);
+    CHECK_EQ_INT(reads_back(t.c, bucket, key, body, 4096), 0);
+    free(body);
+    cluster_close(&t);
+}
+
 /* An edit that sets the TAGS attribute to the text in arg, or refuses with 42 when arg is NULL. */
 static int set_tags(void *arg, const meta_object_t *rec, meta_buf_t *attrs)
 {
@@ -551,6 +686,8 @@ int main(void)
     RUN(test_lookup_reads_back_when_records_outgrow_the_first_chunk);
     RUN(test_lookup_reads_back_when_scans_run_in_parallel);
     RUN(test_lookup_finds_the_asked_version_when_a_vid_is_given);
+    RUN(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted);
+    RUN(test_lookup_of_null_version_is_one_point_read_per_drive_when_overwritten);
     RUN(test_commit_reports_key_when_a_drive_missed_the_write);
     RUN(test_read_reports_key_when_a_shard_is_missing);
     RUN(test_attrs_change_is_seen_by_lookups_and_healed_where_missed);

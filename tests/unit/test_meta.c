@@ -283,6 +283,77 @@ TEST(test_key_versions_come_newest_first_when_scanned)
     CHECK_EQ_INT(c.mtime[6], 0);
 }
 
+/* The newest-only scan gives each key's null slot and newest version, whatever lies behind: older
+ * versions, tombstones of deleted versions right after the newest (more than a step may pass
+ * over), and a run of deleted keys right after a null slot; the tombstones of the deleted
+ * versions are not stepped over one by one. */
+TEST(test_scan_newest_gives_slot_and_newest_version_when_tombstones_follow)
+{
+    meta_db_t *db = open_fresh();
+    meta_batch_t *puts = meta_batch_new(), *dels = meta_batch_new();
+    uint8_t vid[META_ID_LEN] = {1};
+    meta_key_t k, prefix;
+    meta_perf_t perf;
+    char name[8];
+    collect_t c = {0};
+
+    CHECK(db != NULL && puts != NULL && dels != NULL);
+    /* "a": a slot, a newest version (time 500), 100 deleted older ones and 3 live older ones */
+    CHECK_EQ_INT(meta_key_object_null(B("nw"), B("a"), &k), 0);
+    meta_batch_put(puts, k.buf, k.len, "s", 1);
+    for (int i = 0; i < 104; i++) {
+        vid[1] = (uint8_t)i;
+        CHECK_EQ_INT(meta_key_object(B("nw"), B("a"), i == 0 ? 500 : 400 - i, vid, &k), 0);
+        meta_batch_put(puts, k.buf, k.len, "v", 1);
+        if (i > 0 && i <= 100)
+            meta_batch_delete(dels, k.buf, k.len);
+    }
+    /* "b0".."b9": deleted keys (slots), then "c": a slot and two versions */
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof(name), "b%d", i);
+        CHECK_EQ_INT(meta_key_object_null(B("nw"), B(name), &k), 0);
+        meta_batch_put(puts, k.buf, k.len, "s", 1);
+        meta_batch_delete(dels, k.buf, k.len);
+    }
+    CHECK_EQ_INT(meta_key_object_null(B("nw"), B("c"), &k), 0);
+    meta_batch_put(puts, k.buf, k.len, "s", 1);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(meta_key_object(B("nw"), B("c"), 300 - i, vid, &k), 0);
+        meta_batch_put(puts, k.buf, k.len, "v", 1);
+    }
+    CHECK_EQ_INT(meta_db_write(db, puts), 0);
+    CHECK_EQ_INT(meta_db_write(db, dels), 0);
+    CHECK_EQ_INT(meta_key_bucket_objects(B("nw"), &prefix), 0);
+
+    meta_perf_start();
+    CHECK_EQ_INT(meta_db_scan_newest(db, prefix.buf, prefix.len, NULL, 0, collect_objects, &c), 0);
+    meta_perf_stop(&perf);
+    CHECK(!c.bad);
+    CHECK_EQ_INT(c.n, 4);
+    CHECK(c.got[0].len == 1 && c.got[0].buf[0] == 'a' && c.mtime[0] == META_NULL_SLOT_MTIME);
+    CHECK(c.got[1].len == 1 && c.got[1].buf[0] == 'a' && c.mtime[1] == 500);
+    CHECK(c.got[2].len == 1 && c.got[2].buf[0] == 'c' && c.mtime[2] == META_NULL_SLOT_MTIME);
+    CHECK(c.got[3].len == 1 && c.got[3].buf[0] == 'c' && c.mtime[3] == 300);
+    fprintf(stderr, "  newest-only scan: %llu tombstones stepped over (100 deleted versions, 10 deleted keys)\n",
+            (unsigned long long)perf.deletes_skipped);
+    CHECK(perf.deletes_skipped < 100);
+
+    /* from a seek that is a version's key: past its object key */
+    c.n = 0;
+    vid[1] = 0;
+    CHECK_EQ_INT(meta_key_object(B("nw"), B("a"), 500, vid, &k), 0);
+    CHECK_EQ_INT(meta_db_scan_newest(db, prefix.buf, prefix.len, k.buf, k.len, collect_objects, &c), 0);
+    CHECK_EQ_INT(c.n, 2);
+    CHECK(c.got[0].buf[0] == 'c' && c.mtime[0] == META_NULL_SLOT_MTIME);
+    /* the plain scan gives every live record: a's slot and 4 versions, c's slot and 2 */
+    c.n = 0;
+    CHECK_EQ_INT(meta_db_scan(db, prefix.buf, prefix.len, NULL, 0, collect_objects, &c), 0);
+    CHECK_EQ_INT(c.n, 8);
+    meta_batch_free(puts);
+    meta_batch_free(dels);
+    meta_db_close(db);
+}
+
 TEST(test_key_same_mtime_versions_ordered_by_vid)
 {
     meta_key_t a, b;
@@ -1928,6 +1999,7 @@ int main(void)
     RUN(test_key_seek_lands_on_first_key_at_or_after_prefix);
     RUN(test_key_versions_come_newest_first_when_scanned);
     RUN(test_key_same_mtime_versions_ordered_by_vid);
+    RUN(test_scan_newest_gives_slot_and_newest_version_when_tombstones_follow);
     RUN(test_key_parts_sort_by_number);
     RUN(test_key_parse_returns_fields_when_object_key);
     RUN(test_key_parse_returns_upload_id_when_upload_key);

@@ -579,6 +579,66 @@ static void body_lock_grants_one_owner(fixture_t *f)
 }
 
 /* Each body runs as test_<what>_when_local and test_<what>_when_remote. */
+/* Records of a newest-only scan: (key number, version mark) as the values carry them. */
+typedef struct {
+    uint8_t seen[16][2];
+    size_t n;
+} newest_state_t;
+
+static int newest_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    newest_state_t *s = arg;
+    if (s->n < 16 && vlen >= 2) {
+        s->seen[s->n][0] = val[0];
+        s->seen[s->n][1] = val[1];
+    }
+    s->n++;
+    return 0;
+}
+
+/* Four object keys with two versions each (records of 400 KiB, so a remote answer is cut after
+ * three of them, on a version), the first with a null slot too: the newest-only scan gives the
+ * slot and each key's newest version, and goes on past the version a page ended on, not into
+ * that key's older one. */
+static void body_record_scan_newest_skips_older_versions(fixture_t *f)
+{
+    static uint8_t val[400 * 1024];
+    meta_bytes_t bucket = bytes(f == &local_fx ? "newest:01" : "newest:02");
+    uint8_t vid[META_ID_LEN] = {0};
+    meta_key_t key, prefix;
+    char name[8];
+
+    for (uint8_t i = 0; i < 4; i++) {
+        snprintf(name, sizeof(name), "key%u", i);
+        for (uint8_t j = 0; j < 2; j++) { /* j = 1: the newer */
+            vid[0] = i, vid[1] = j + 1, val[0] = i, val[1] = j;
+            CHECK_EQ_INT(meta_key_object(bucket, bytes(name), 100 + j, vid, &key), 0);
+            CHECK_EQ_INT(store_client_record_put(f->c, &key, val, sizeof(val)), 0);
+        }
+    }
+    val[0] = 0, val[1] = 9;
+    CHECK_EQ_INT(meta_key_object_null(bucket, bytes("key0"), &key), 0);
+    CHECK_EQ_INT(store_client_record_put(f->c, &key, val, 16), 0);
+    CHECK_EQ_INT(meta_key_bucket_objects(bucket, &prefix), 0);
+
+    newest_state_t s = {0};
+    CHECK_EQ_INT(store_client_record_scan_newest(f->c, &prefix, NULL, 0, newest_cb, &s), 0);
+    static const uint8_t want[5][2] = {{0, 9}, {0, 1}, {1, 1}, {2, 1}, {3, 1}};
+    CHECK_EQ_INT(s.n, 5);
+    CHECK(memcmp(s.seen, want, sizeof(want)) == 0);
+    /* the plain scan gives every record */
+    newest_state_t all = {0};
+    CHECK_EQ_INT(store_client_record_scan(f->c, &prefix, NULL, 0, newest_cb, &all), 0);
+    CHECK_EQ_INT(all.n, 9);
+    /* a scan that goes on after key1's newest version starts at key2 */
+    newest_state_t rest = {0};
+    vid[0] = 1, vid[1] = 2;
+    CHECK_EQ_INT(meta_key_object(bucket, bytes("key1"), 101, vid, &key), 0);
+    CHECK_EQ_INT(store_client_record_scan_newest(f->c, &prefix, &key, 0, newest_cb, &rest), 0);
+    CHECK_EQ_INT(rest.n, 2);
+    CHECK(rest.seen[0][0] == 2 && rest.seen[0][1] == 1 && rest.seen[1][0] == 3);
+}
+
 #define BOTH(name, body)                                                                                               \
     TEST(name##_when_local)                                                                                            \
     {                                                                                                                  \
@@ -598,6 +658,7 @@ BOTH(test_shard_bitrot_detected, body_shard_bitrot_detected)
 BOTH(test_object_put_get_prune_delete, body_object_put_get_prune_delete)
 BOTH(test_record_round_trip, body_record_round_trip)
 BOTH(test_record_scan_pages, body_record_scan_pages)
+BOTH(test_record_scan_newest_skips_older_versions, body_record_scan_newest_skips_older_versions)
 BOTH(test_concurrent_callers_share, body_concurrent_callers)
 BOTH(test_lock_grants_one_owner, body_lock_grants_one_owner)
 
@@ -854,6 +915,8 @@ int main(int argc, char **argv)
     RUN(test_record_round_trip_when_remote);
     RUN(test_record_scan_pages_when_local);
     RUN(test_record_scan_pages_when_remote);
+    RUN(test_record_scan_newest_skips_older_versions_when_local);
+    RUN(test_record_scan_newest_skips_older_versions_when_remote);
     RUN(test_concurrent_callers_share_when_local);
     RUN(test_concurrent_callers_share_when_remote);
     RUN(test_lock_grants_one_owner_when_local);
