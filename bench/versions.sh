@@ -23,7 +23,7 @@
 # YC_VERSIONS_ROUNDS (3), YC_VERSIONS_MARKERS (100000), YC_VERSIONS_SHORT=1 (a quick check: one round
 # of 1 s, 2,000 markers, 3 versions per key; its figures mean nothing), YC_BENCH_PERF=1 (after the
 # rounds, profile the gateway with perf while it serves each listing case; reports go to the results
-# file), YC_BENCH_OUT (results file, default bench/results/<date>-versions.md; the short mode writes
+# file), YC_VERSIONS_KEEP=DIR (keep the drives there, and the root keys in DIR.env), YC_BENCH_OUT (results file, default bench/results/<date>-versions.md; the short mode writes
 # only to stdout unless it is set).
 set -euo pipefail
 
@@ -53,6 +53,11 @@ cleanup() {
     if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
         kill "$gw_pid" 2>/dev/null || true
         wait "$gw_pid" 2>/dev/null || true
+    fi
+    # the drives, for a closer look (a profiler over a gateway started on them again)
+    if [ -n "${YC_VERSIONS_KEEP:-}" ] && [ -d "$tmp/data" ] && [ ! -e "$YC_VERSIONS_KEEP" ]; then
+        mv "$tmp/data" "$YC_VERSIONS_KEEP"
+        printf 'YC_ROOT_USER=%s\nYC_ROOT_PASSWORD=%s\n' "$YC_ROOT_USER" "$YC_ROOT_PASSWORD" >"$YC_VERSIONS_KEEP.env"
     fi
     rm -rf "$tmp"
 }
@@ -148,10 +153,10 @@ measure() {
     echo "$name: $(cat "$tmp/$name")" >>"$tmp/raw.txt"
 }
 
-list_a=(--bucket plain --op list --connections 1)
-list_b=(--bucket versioned --op list --connections 1)
-list_c=(--bucket markers --op list --connections 1)
-list_p=(--bucket markers --op list --list-prefix dm- --connections 1)
+list_a=(--bucket plain --op list --connections 1 --timeout 300)
+list_b=(--bucket versioned --op list --connections 1 --timeout 300)
+list_c=(--bucket markers --op list --connections 1 --timeout 300)
+list_p=(--bucket markers --op list --list-prefix dm- --connections 1 --timeout 300)
 
 py buckets
 setup "plain: $KEYS keys of 4 KiB" --bucket plain --op fill --size 4k --keys $KEYS --prefix k- --connections 64 --duration 0
@@ -202,14 +207,15 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
             echo
             echo '```'
             perf report -i "$tmp/perf.$case" --stdio --no-children -g none --sort dso,symbol 2>/dev/null |
-                grep -E '^ +[0-9.]+%' | head -30 || echo "(no profile: perf record failed)"
+                grep -E '^ +[0-9.]+%' | sed -E 's/[[:space:]]+(-[[:space:]]+)*$//' | head -30 ||
+                echo "(no profile: perf record failed)"
             echo '```'
             echo
             echo "Inclusive (children) time, top entries:"
             echo
             echo '```'
             perf report -i "$tmp/perf.$case" --stdio --children -g none --sort symbol 2>/dev/null |
-                grep -E '^ +[0-9.]+%' | head -40 || true
+                grep -E '^ +[0-9.]+%' | sed -E 's/[[:space:]]+(-[[:space:]]+)*$//' | head -40 || true
             echo '```'
             echo
         } >>"$perf_md"
