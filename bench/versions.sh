@@ -100,7 +100,7 @@ setup() {
 # py STEP: bucket configuration and checks through Debian's python3-boto3 in a clean environment
 py() {
     env -i PATH=/usr/bin:/bin HOME="$tmp" YC_ENDPOINT="http://$endpoint" YC_ROOT_USER="$YC_ROOT_USER" \
-        YC_ROOT_PASSWORD="$YC_ROOT_PASSWORD" YC_STEP="$1" YC_KEYS=$KEYS YC_VERSIONS=$VERSIONS YC_MARKERS=$MARKERS \
+        YC_ROOT_PASSWORD="$YC_ROOT_PASSWORD" YC_STEP="$1" YC_KEYS=$KEYS YC_VERSIONS=$VERSIONS YC_MARKERS="$MARKERS" \
         /usr/bin/python3 -c '
 import os, boto3
 from botocore.config import Config
@@ -204,10 +204,15 @@ load_end=$(uptime)
 perf_md=$tmp/perf.md
 : >"$perf_md"
 if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
-    get_u=(--bucket plain --op get --size 4k --keys $KEYS --prefix k- --connections 64 --verify)
-    get_v=(--bucket versioned --op get --size 4k --keys $KEYS --prefix k- --connections 64 --verify)
     for case in a b c p get_u get_v; do
-        if [ "${#case}" = 1 ]; then eval "args=(\"\${list_$case[@]}\")"; else eval "args=(\"\${$case[@]}\")"; fi
+        case $case in
+        a) args=("${list_a[@]}") ;;
+        b) args=("${list_b[@]}") ;;
+        c) args=("${list_c[@]}") ;;
+        p) args=("${list_p[@]}") ;;
+        get_u) args=(--bucket plain --op get --size 4k --keys "$KEYS" --prefix k- --connections 64 --verify) ;;
+        get_v) args=(--bucket versioned --op get --size 4k --keys "$KEYS" --prefix k- --connections 64 --verify) ;;
+        esac
         echo "== profile: list $case" >&2
         perf record -q -g -p "$gw_pid" -o "$tmp/perf.$case" -- sleep 8 >/dev/null 2>&1 &
         ppid=$!
