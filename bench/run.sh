@@ -11,7 +11,7 @@
 #      what the HTTP layer costs before any S3 work.
 #   5. bench/versions.sh on a fresh gateway of its own (this one stopped first): listings and 4 KiB
 #      PUT/GET with version history and delete markers, into bench/results/<date>-versions.md
-#      (YC_BENCH_VERSIONS=0 skips it, YC_VERSIONS_SHORT=1 runs its quick check instead; about 8 min).
+#      (YC_BENCH_VERSIONS=0 skips it, YC_VERSIONS_SHORT=1 runs its quick check instead; 5-12 min).
 # Results go to bench/results/<date>.md (and stdout). Text after an "<!-- analysis -->" line in an
 # existing file of the same day is kept, so a hand-written analysis survives a re-run.
 #
