@@ -10,6 +10,9 @@
 #   4. references: the generator's own ceiling (signed requests with an unknown key, answered 403
 #      without touching a drive) and, when wrk is installed, wrk on an anonymous GET (also a 403):
 #      what the HTTP layer costs before any S3 work.
+#   5. bench/versions.sh on a fresh gateway of its own (this one stopped first): listings and 4 KiB
+#      PUT/GET with version history and delete markers, into bench/results/<date>-versions.md
+#      (YC_BENCH_VERSIONS=0 skips it, YC_VERSIONS_SHORT=1 runs its quick check instead; 5-12 min).
 # Results go to bench/results/<date>.md (and stdout). Text after an "<!-- analysis -->" line in an
 # existing file of the same day is kept, so a hand-written analysis survives a re-run.
 #
@@ -278,3 +281,8 @@ mv "$OUT.tmp" "$OUT"
 sed -n '/^| test/,/^$/p' "$OUT"
 sed -n '/^References:/,/^- Gateway after/{/^$/d;p}' "$OUT"
 echo "results: $OUT"
+
+if [ "${YC_BENCH_VERSIONS:-1}" = 1 ] && [ "$TRANSPORT" = local ]; then
+    cleanup # its own fresh gateway: this one must not hold the drives' cache or the cores
+    bench/versions.sh >/dev/null
+fi

@@ -87,7 +87,7 @@
 #define SHA_CACHE_MAX  (1u << 20)   /* keys whose payload hash is cached */
 #define EMPTY_SHA256   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-typedef enum { OP_PUT, OP_GET, OP_MIXED, OP_FILL, OP_LIST } bench_op_t;
+typedef enum { OP_PUT, OP_GET, OP_MIXED, OP_FILL, OP_LIST, OP_DELETE } bench_op_t;
 
 /* The run's configuration: set by main before any thread starts, read-only afterwards. */
 static struct {
@@ -97,6 +97,7 @@ static struct {
     const char *access_key, *secret_key, *region;
     const char *bucket, *prefix, *label;
     char sse_header[64]; /* --sse: the header every PUT carries ("" without) */
+    const char *list_prefix; /* list: the page's prefix= (NULL: the whole bucket) */
     bench_op_t op;
     unsigned get_percent; /* mixed: share of GETs */
     double rate;          /* open loop: requests per second over all threads; 0: closed loop */
@@ -634,7 +635,8 @@ static void conn_complete(conn_t *c, int64_t now)
 
     s->answered++;
     c->capture = 0;
-    if (ok && !c->is_put && cfg.verify && cfg.op != OP_LIST && (c->body_bad || c->body_got != cfg.size)) {
+    if (ok && !c->is_put && cfg.verify && cfg.op != OP_LIST && cfg.op != OP_DELETE &&
+        (c->body_bad || c->body_got != cfg.size)) {
         ok = 0;
         if (c->measured)
             s->verify_fail++;
@@ -699,7 +701,7 @@ static void body_data(conn_t *c, const uint8_t *p, size_t n)
         size_t room = sizeof(s->first_failed_body) - 1 - (size_t)c->body_got;
         memcpy(s->first_failed_body + c->body_got, p, n < room ? n : room);
     }
-    if (cfg.verify && !c->is_put && cfg.op != OP_LIST && c->status == 200 && !c->body_bad &&
+    if (cfg.verify && !c->is_put && cfg.op != OP_LIST && cfg.op != OP_DELETE && c->status == 200 && !c->body_bad &&
         object_check(c->tag, c->index, cfg.size, c->body_got, p, n) != 0)
         c->body_bad = 1;
     c->body_got += n;
@@ -914,8 +916,8 @@ static void worker_date(worker_t *w, int64_t *wall)
 static void conn_start_request(conn_t *c, int64_t now)
 {
     worker_t *w = c->worker;
-    char path[512], sha[65];
-    const char *hash;
+    char path[512], sha[65], query[320];
+    const char *hash, *method;
     int64_t wall;
     int len;
 
@@ -924,12 +926,12 @@ static void conn_start_request(conn_t *c, int64_t now)
         return;
     }
     c->measured = now >= run.measure_from;
-    if (cfg.op == OP_FILL) {
+    if (cfg.op == OP_FILL || cfg.op == OP_DELETE) {
         if ((c->index = atomic_fetch_add(&run.next_key, 1)) >= cfg.keys) {
             conn_stop(c);
             return;
         }
-        c->is_put = 1;
+        c->is_put = cfg.op == OP_FILL;
     } else {
         if (c->measured && cfg.requests > 0 && atomic_fetch_add(&run.issued, 1) >= cfg.requests) {
             atomic_store(&run.stop, 1);
@@ -953,11 +955,18 @@ static void conn_start_request(conn_t *c, int64_t now)
         }
     }
     worker_date(w, &wall);
-    if (cfg.op == OP_LIST) /* one page of ListObjectsV2 from the start of the key space */
+    query[0] = '\0';
+    if (cfg.op == OP_LIST) { /* one page of ListObjectsV2 from the start of the key space */
         snprintf(path, sizeof(path), "/%s", cfg.bucket);
-    len = request_head_query(c->head, sizeof(c->head), c->is_put ? "PUT" : "GET", path,
-                             cfg.op == OP_LIST ? "list-type=2&max-keys=1000" : "", hash,
-                             c->is_put ? (int64_t)cfg.size : -1, w->amz_date, wall, c->is_put ? cfg.sse_header : "");
+        /* in canonical (sorted) order; the prefix has only unreserved characters */
+        snprintf(query, sizeof(query), "list-type=2&max-keys=1000%s%s", cfg.list_prefix ? "&prefix=" : "",
+                 cfg.list_prefix ? cfg.list_prefix : "");
+    }
+    method = c->is_put ? "PUT" : "GET";
+    if (cfg.op == OP_DELETE)
+        method = "DELETE";
+    len = request_head_query(c->head, sizeof(c->head), method, path, query, hash, c->is_put ? (int64_t)cfg.size : -1,
+                             w->amz_date, wall, c->is_put ? cfg.sse_header : "");
     if (len < 0) {
         conn_fail(c, now, "signing the request failed", 0);
         return;
@@ -1301,8 +1310,10 @@ static void usage(FILE *f)
     fprintf(f, "usage: yc-bench --endpoint HOST:PORT [options]\n"
                "  --endpoint HOST:PORT   loopback S3 endpoint (path-style)\n"
                "  --bucket NAME          bucket (default yc-bench); --create-bucket creates it first\n"
-               "  --op put|get|mixed|fill|list  fill PUTs every key of the key space once; list GETs one\n"
-               "                         ListObjectsV2 page of up to 1000 keys (default get)\n"
+               "  --op put|get|mixed|fill|list|delete  fill PUTs every key of the key space once, delete\n"
+               "                         DELETEs every key once; list GETs one ListObjectsV2 page of up\n"
+               "                         to 1000 keys (default get)\n"
+               "  --list-prefix STR      list: pages of the keys under STR ([A-Za-z0-9._~-]) only\n"
                "  --get-percent P        mixed: share of GETs in percent (default 50)\n"
                "  --size N[k|m|g]        object size, binary units (default 4k)\n"
                "  --keys N               key space: objects PREFIX0 .. PREFIX<N-1> (default 1000)\n"
@@ -1348,6 +1359,7 @@ static int parse_args(int argc, char **argv)
         O_SK,
         O_REGION,
         O_LABEL,
+        O_LIST_PREFIX,
         O_MD,
         O_MDH,
         O_SSE,
@@ -1377,6 +1389,7 @@ static int parse_args(int argc, char **argv)
         {"secret-key", 1, NULL, O_SK},
         {"region", 1, NULL, O_REGION},
         {"label", 1, NULL, O_LABEL},
+        {"list-prefix", 1, NULL, O_LIST_PREFIX},
         {"markdown", 0, NULL, O_MD},
         {"markdown-header", 0, NULL, O_MDH},
         {"sse", 1, NULL, O_SSE},
@@ -1413,6 +1426,8 @@ static int parse_args(int argc, char **argv)
                 cfg.op = OP_FILL;
             else if (strcmp(optarg, "list") == 0)
                 cfg.op = OP_LIST;
+            else if (strcmp(optarg, "delete") == 0)
+                cfg.op = OP_DELETE;
             else
                 return -1;
             break;
@@ -1488,6 +1503,11 @@ static int parse_args(int argc, char **argv)
             }
             snprintf(cfg.sse_header, sizeof(cfg.sse_header), "x-amz-server-side-encryption: %s\r\n", optarg);
             break;
+        case O_LIST_PREFIX:
+            if (strlen(optarg) > 200 || !valid_name(optarg, 0))
+                return -1;
+            cfg.list_prefix = optarg;
+            break;
         case O_MDH:
             cfg.markdown_header = 1;
             /* fall through */
@@ -1515,18 +1535,18 @@ static int parse_args(int argc, char **argv)
         fprintf(stderr, "yc-bench: bucket and prefix must be short and use only [A-Za-z0-9._~-] (and / in prefix)\n");
         return -1;
     }
-    if (cfg.op != OP_FILL && cfg.duration == 0 && cfg.requests == 0) {
+    if (cfg.op != OP_FILL && cfg.op != OP_DELETE && cfg.duration == 0 && cfg.requests == 0) {
         fprintf(stderr, "yc-bench: give --duration or --requests: every run must end by itself\n");
         return -1;
     }
-    if (cfg.rate > 0 && (cfg.op == OP_FILL || cfg.requests > 0 || cfg.duration == 0)) {
+    if (cfg.rate > 0 && (cfg.op == OP_FILL || cfg.op == OP_DELETE || cfg.requests > 0 || cfg.duration == 0)) {
         fprintf(stderr, "yc-bench: --rate runs for --duration and does not fill\n");
         return -1;
     }
     if (cfg.sequential < 0)
         cfg.sequential = cfg.op == OP_PUT;
-    if (cfg.op == OP_FILL)
-        cfg.warmup = 0; /* every key must be written once, and counted */
+    if (cfg.op == OP_FILL || cfg.op == OP_DELETE)
+        cfg.warmup = 0; /* every key must be written (deleted) once, and counted */
     return 0;
 }
 
@@ -1534,7 +1554,7 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static const char *op_names[] = {"put", "get", "mixed", "fill", "list"};
+    static const char *op_names[] = {"put", "get", "mixed", "fill", "list", "delete"};
     worker_t *workers;
     stats_t total;
     char size_text[32], label[128];
@@ -1581,7 +1601,7 @@ int main(int argc, char **argv)
     start = yc_mono_ns();
     run.measure_from = start + (int64_t)(cfg.warmup * NS_PER_S);
     run.stop_at = cfg.duration > 0 ? run.measure_from + (int64_t)(cfg.duration * NS_PER_S) : INT64_MAX / 2;
-    if (cfg.op == OP_FILL && cfg.duration == 0)
+    if ((cfg.op == OP_FILL || cfg.op == OP_DELETE) && cfg.duration == 0)
         run.stop_at = INT64_MAX / 2; /* bounded by the key count */
     run.hard_stop = run.stop_at + (int64_t)((cfg.timeout + 1) * NS_PER_S);
     for (unsigned t = 0; t < cfg.threads; t++)
