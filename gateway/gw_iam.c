@@ -246,7 +246,8 @@ static void legacy_id(const char *name, char out[GW_IAM_ID_LEN + 1])
 /* Users that only have access keys exist too (made before users had records). */
 static int add_legacy_users(table_t *t)
 {
-    qsort(t->users, t->nusers, sizeof(*t->users), entity_cmp);
+    if (t->nusers > 0) /* qsort takes no NULL array, even empty */
+        qsort(t->users, t->nusers, sizeof(*t->users), entity_cmp);
     size_t explicit_users = t->nusers;
     for (size_t i = 0; i < t->nids; i++) {
         const gw_identity_t *id = &t->ids[i];
@@ -265,8 +266,10 @@ static int add_legacy_users(table_t *t)
         legacy_id(u->name, u->id);
         u->created_ns = id->created_ns;
     }
-    qsort(t->users, t->nusers, sizeof(*t->users), entity_cmp);
-    qsort(t->groups, t->ngroups, sizeof(*t->groups), entity_cmp);
+    if (t->nusers > 0) /* qsort takes no NULL array, even empty */
+        qsort(t->users, t->nusers, sizeof(*t->users), entity_cmp);
+    if (t->ngroups > 0) /* qsort takes no NULL array, even empty */
+        qsort(t->groups, t->ngroups, sizeof(*t->groups), entity_cmp);
     return 0;
 }
 
