@@ -96,7 +96,7 @@ static struct {
     char host[300]; /* Host header value, as given to --endpoint */
     const char *access_key, *secret_key, *region;
     const char *bucket, *prefix, *label;
-    char sse_header[64]; /* --sse: the header every PUT carries ("" without) */
+    char sse_header[64];     /* --sse: the header every PUT carries ("" without) */
     const char *list_prefix; /* list: the page's prefix= (NULL: the whole bucket) */
     bench_op_t op;
     unsigned get_percent; /* mixed: share of GETs */

@@ -617,7 +617,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     start_orphan_collector(srv);
     if ((ret = gw_lifecycle_start(srv->lifecycle)) != 0)
         goto fail;
-    if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, (uint32_t)cfg->iam_refresh, &srv->iam)) != 0)
+    if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, (uint32_t)cfg->iam_refresh, &srv->iam)) !=
+        0)
         goto fail;
     if ((ret = load_domains(srv, cfg->domains)) != 0)
         goto fail;

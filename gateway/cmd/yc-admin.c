@@ -368,8 +368,8 @@ typedef struct {
 /* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
 static int parse_args(int argc, char **argv, args_t *a)
 {
-    static const char *const with_value[] = {"endpoint", "access-key", "secret-key", "region", "config",
-                                             "audit-key-file"};
+    static const char *const with_value[] = {"endpoint", "access-key", "secret-key",
+                                             "region",   "config",     "audit-key-file"};
     enum { NWITH = sizeof(with_value) / sizeof(with_value[0]) };
 
     for (int i = 1; i < argc; i++) {
