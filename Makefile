@@ -119,7 +119,7 @@ $(BUILD)/tests/test_store_client: | $(BIN)/yc-store
 # Debian packages the build and the tests need; installs only what is missing.
 DEB_PKGS := build-essential pkg-config libh2o-evloop-dev librocksdb-dev libisal-dev libxxhash-dev libssl-dev \
             libexpat1-dev libjansson-dev libyaml-dev zlib1g-dev libnghttp2-dev python3 python3-boto3 python3-pytest python3-prometheus-client \
-            python3-h2 openssl awscli s3cmd chromium chromium-driver python3-selenium \
+            python3-h2 python3-pytest-xdist openssl awscli s3cmd chromium chromium-driver python3-selenium \
             rclone restic curl clang iproute2 wrk linux-perf logrotate lintian
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

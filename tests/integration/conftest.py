@@ -184,11 +184,17 @@ def gateway_factory():
         return gw.start()
 
     yield make
-    for gw in made:  # all at once: each takes a moment to close its drives
-        if gw.proc is not None and gw.proc.poll() is None:
-            gw.proc.send_signal(signal.SIGTERM)
-    for gw in made:
-        gw.stop()
+    # all at once: each takes a moment to close its drives; the data goes next, so a gateway still
+    # closing after a few seconds is killed rather than waited for
+    live = [gw for gw in made if gw.proc is not None and gw.proc.poll() is None]
+    for gw in live:
+        gw.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 5.0
+    for gw in live:
+        try:
+            gw.proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            gw.kill()
     shutil.rmtree(root, ignore_errors=True)
 
 
