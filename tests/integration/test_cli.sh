@@ -226,8 +226,13 @@ refused() {
     echo "$out" | grep -q "$code" || return 1
     ! aws s3api head-object --bucket "$b1" --key "$key" >/dev/null 2>&1
 }
-check "aws s3 cp --sse AES256 -> NotImplemented" refused NotImplemented edge/sse.txt \
-    aws s3 cp "$work/small.txt" "s3://$b1/edge/sse.txt" --sse AES256
+sse_round_trip() { # the object is stored encrypted (HEAD says so) and reads back as it was sent
+    aws s3 cp "$work/small.txt" "s3://$b1/edge/sse.txt" --sse AES256 || return 1
+    [ "$(aws s3api head-object --bucket "$b1" --key edge/sse.txt --query ServerSideEncryption --output text)" = AES256 ] ||
+        return 1
+    aws s3 cp "s3://$b1/edge/sse.txt" "$work/out/sse.txt" && cmp "$work/small.txt" "$work/out/sse.txt"
+}
+check "aws s3 cp --sse AES256 round trip, HEAD names AES256" sse_round_trip
 check "aws s3 cp --acl public-read -> AccessControlListNotSupported" refused AccessControlListNotSupported edge/acl.txt \
     aws s3 cp "$work/small.txt" "s3://$b1/edge/acl.txt" --acl public-read
 check "aws s3api put-object --storage-class GLACIER -> NotImplemented" refused NotImplemented edge/glacier.txt \
