@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* sm4.c: the S-box as printed in the standard (16-byte aligned, for NEON table loads). */
+extern const uint8_t yc_sm4_sbox[256];
+
 typedef void (*yc_sm4_ctr_fn)(const uint32_t rk[32], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t n);
 
 /* sm4.c: one block at a time, table S-box. */
