@@ -43,9 +43,9 @@
 
 #define USERS_PREFIX "/_admin/v1/users"
 
-static void respond_json(gw_ctx_t *ctx, json_t *doc)
+void gw_admin_respond_json(gw_ctx_t *ctx, json_t *doc)
 {
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (text == NULL) {
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
@@ -69,7 +69,7 @@ static void list_users_work(gw_ctx_t *ctx)
 {
     json_t *users = json_array();
     gw_iam_foreach(ctx->iam, add_identity, users);
-    respond_json(ctx, json_pack("{s:o}", "users", users));
+    gw_admin_respond_json(ctx, json_pack("{s:o}", "users", users));
 }
 
 static void info_work(gw_ctx_t *ctx)
@@ -87,7 +87,7 @@ static void info_work(gw_ctx_t *ctx)
         json_array_append_new(sets, json_pack("{s:i, s:i, s:i, s:o}", "index", (int)s, "k", (int)c->sets[s].k, "m",
                                               (int)c->sets[s].m, "drives", members));
     }
-    respond_json(ctx, json_pack("{s:o, s:o}", "drives", drives, "sets", sets));
+    gw_admin_respond_json(ctx, json_pack("{s:o, s:o}", "drives", drives, "sets", sets));
 }
 
 typedef struct {
@@ -125,7 +125,7 @@ static void metadata_work(gw_ctx_t *ctx)
                               "tombstones", (json_int_t)sz.tombstones, "records", (json_int_t)rc.records, "recordBytes",
                               (json_int_t)rc.bytes, "compactions", (json_int_t)store_drive_compactions(d, 0, 0)));
     }
-    respond_json(ctx, json_pack("{s:o}", "drives", drives));
+    gw_admin_respond_json(ctx, json_pack("{s:o}", "drives", drives));
 }
 
 static json_t *hex_or_null(const uint8_t *p, size_t len, int present)
@@ -191,9 +191,9 @@ static void status_work(gw_ctx_t *ctx)
                                               up >= (int)gw_set_write_quorum(set)));
     }
     free(ok);
-    respond_json(ctx, json_pack("{s:o, s:I, s:I, s:o, s:o}", "clusterId", hex_or_null(c->cluster_id, STORE_ID_LEN, 1),
-                                "drives", (json_int_t)c->ndrives, "drivesOk", (json_int_t)total_ok, "nodes", nodes,
-                                "sets", sets));
+    gw_admin_respond_json(ctx, json_pack("{s:o, s:I, s:I, s:o, s:o}", "clusterId",
+                                         hex_or_null(c->cluster_id, STORE_ID_LEN, 1), "drives", (json_int_t)c->ndrives,
+                                         "drivesOk", (json_int_t)total_ok, "nodes", nodes, "sets", sets));
 }
 
 static int valid_name(h2o_iovec_t v, size_t max)
@@ -241,7 +241,7 @@ static void put_user_work(gw_ctx_t *ctx)
         goto done;
     }
     yc_log(YC_LOG_INFO, "request_id=%s event=user_added user=%s access_key=%s", ctx->request_id, user, ak);
-    respond_json(ctx, json_pack("{s:s, s:s}", "accessKey", ak, "user", user));
+    gw_admin_respond_json(ctx, json_pack("{s:s, s:s}", "accessKey", ak, "user", user));
 done:
     if (doc != NULL && secret != NULL)
         OPENSSL_cleanse((void *)secret, strlen(secret));
@@ -283,7 +283,7 @@ static void heal_work(gw_ctx_t *ctx)
                             (json_int_t)st.failed, "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred,
                             "startedNs", (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns);
     gw_heal_progress_json(&st, doc);
-    respond_json(ctx, doc);
+    gw_admin_respond_json(ctx, doc);
 }
 
 /* Reads drives' space and RocksDB's properties: on a read worker, like the status port's. */
@@ -309,15 +309,16 @@ static void stats_work(gw_ctx_t *ctx)
 
     if (env->http_stats != NULL)
         env->http_stats(env->http_stats_arg, &http);
-    respond_json(ctx, json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "bodyBytesBeforeAuth",
-                                (json_int_t)atomic_load(&env->body_before_auth), "bodyBytesIn",
-                                (json_int_t)atomic_load(&env->body_bytes_in), "bytesOut",
-                                (json_int_t)atomic_load(&env->bytes_out), "refusedBeforeBody",
-                                (json_int_t)atomic_load(&env->refused_before_body), "inflight",
-                                (json_int_t)atomic_load(&env->inflight), "http", "connections",
-                                (json_int_t)http.connections, "inputBytes", (json_int_t)http.input_bytes, "accepted",
-                                (json_int_t)http.accepted, "refused", (json_int_t)http.refused, "requests",
-                                (json_int_t)http.requests, "layerErrors", (json_int_t)http.layer_errors));
+    gw_admin_respond_json(ctx, json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+                                         "bodyBytesBeforeAuth", (json_int_t)atomic_load(&env->body_before_auth),
+                                         "bodyBytesIn", (json_int_t)atomic_load(&env->body_bytes_in), "bytesOut",
+                                         (json_int_t)atomic_load(&env->bytes_out), "refusedBeforeBody",
+                                         (json_int_t)atomic_load(&env->refused_before_body), "inflight",
+                                         (json_int_t)atomic_load(&env->inflight), "http", "connections",
+                                         (json_int_t)http.connections, "inputBytes", (json_int_t)http.input_bytes,
+                                         "accepted", (json_int_t)http.accepted, "refused", (json_int_t)http.refused,
+                                         "requests", (json_int_t)http.requests, "layerErrors",
+                                         (json_int_t)http.layer_errors));
 }
 
 void gw_admin(gw_ctx_t *ctx)

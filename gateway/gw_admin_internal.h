@@ -1,9 +1,14 @@
-/* gw_admin_internal.h — what gw_admin_ops.c gives the rest of the admin API (gw_admin.c). */
+/* gw_admin_internal.h — what the admin API's files share (gw_admin.c, gw_admin_ops.c, gw_roles.c,
+ * gw_kms.c). */
 #ifndef YC_GW_ADMIN_INTERNAL_H
 #define YC_GW_ADMIN_INTERNAL_H
 #include <jansson.h>
 #include "gateway/gw_heal.h"
 #include "gateway/gw_request.h"
+
+/* Answers 200 with doc as compact JSON (application/json); takes doc; NULL doc, or one that does not
+ * print, answers 500 InternalError. Every admin call's JSON answer goes out through it. */
+void gw_admin_respond_json(gw_ctx_t *ctx, json_t *doc);
 
 /* Adds a heal's progress to doc: total, percent, ratePerSecond (objects a second over the walk),
  * etaSeconds (null while no rate is known yet, 0 once finished). */

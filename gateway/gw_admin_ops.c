@@ -36,19 +36,6 @@
 #define MASKED       "********"
 #define DRAIN_PLACES 1024
 
-static void answer(gw_ctx_t *ctx, json_t *doc)
-{
-    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (text == NULL) {
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-        return;
-    }
-    ctx->resp_body = h2o_strdup(&ctx->req->pool, text, strlen(text));
-    ctx->content_type = "application/json";
-    free(text);
-}
-
 static int starts(h2o_iovec_t path, const char *prefix, h2o_iovec_t *rest)
 {
     size_t n = strlen(prefix);
@@ -178,7 +165,7 @@ static void buckets_work(gw_ctx_t *ctx)
             found = json_incref(o);
     }
     if (one.len == 0) {
-        answer(ctx, json_pack("{s:o}", "buckets", list));
+        gw_admin_respond_json(ctx, json_pack("{s:o}", "buckets", list));
         return;
     }
     json_decref(list);
@@ -187,7 +174,7 @@ static void buckets_work(gw_ctx_t *ctx)
         gw_set_error_field(ctx, "BucketName", one);
         return;
     }
-    answer(ctx, found);
+    gw_admin_respond_json(ctx, found);
 }
 
 static void usage_work(gw_ctx_t *ctx)
@@ -229,7 +216,7 @@ static void usage_work(gw_ctx_t *ctx)
         json_array_append(out_users, u);
     }
     json_decref(users);
-    answer(ctx, json_pack("{s:o, s:o}", "buckets", list, "users", out_users));
+    gw_admin_respond_json(ctx, json_pack("{s:o, s:o}", "buckets", list, "users", out_users));
     return;
 fail:
     json_decref(list);
@@ -298,8 +285,8 @@ static void quota_work(gw_ctx_t *ctx)
         gw_set_store_error(ctx, ret);
         return;
     }
-    answer(ctx, json_pack("{s:s, s:s, s:I}", t->user ? "user" : "bucket", t->name, "kind", t->user ? "user" : "bucket",
-                          "quotaBytes", (json_int_t)bytes));
+    gw_admin_respond_json(ctx, json_pack("{s:s, s:s, s:I}", t->user ? "user" : "bucket", t->name, "kind",
+                                         t->user ? "user" : "bucket", "quotaBytes", (json_int_t)bytes));
 }
 
 static int route_quota(gw_ctx_t *ctx, h2o_iovec_t rest)
@@ -366,7 +353,7 @@ static void config_work(gw_ctx_t *ctx)
         json_object_set_new(doc, "orphan_grace", json_integer((json_int_t)c->orphan_grace));
         json_object_set_new(doc, "lifecycle_interval", json_integer((json_int_t)c->lifecycle_interval));
     }
-    answer(ctx, doc);
+    gw_admin_respond_json(ctx, doc);
 }
 
 /* ---------------------------------------------------------------- drives: drain and remove */
@@ -431,7 +418,7 @@ static void drives_work(gw_ctx_t *ctx)
     json_object_set_new(heal, "repaired", json_integer((json_int_t)st.repaired));
     json_object_set_new(heal, "failed", json_integer((json_int_t)st.failed));
     gw_heal_progress_json(&st, heal);
-    answer(ctx, json_pack("{s:o, s:o}", "drives", places, "heal", heal));
+    gw_admin_respond_json(ctx, json_pack("{s:o, s:o}", "drives", places, "heal", heal));
 }
 
 static void drain_work(gw_ctx_t *ctx)
@@ -478,7 +465,7 @@ static void drain_work(gw_ctx_t *ctx)
         gw_cluster_forget_retired(c, (size_t)i);
         drain_started_ns[i] = 0;
         pthread_mutex_unlock(&drain_mutex);
-        answer(ctx, json_pack("{s:s, s:s}", "removed", drive, "place", c->drives[i].path));
+        gw_admin_respond_json(ctx, json_pack("{s:s, s:s}", "removed", drive, "place", c->drives[i].path));
         goto done;
     }
     if (st.running) {
@@ -501,8 +488,9 @@ static void drain_work(gw_ctx_t *ctx)
     yc_log(YC_LOG_INFO, "request_id=%s event=drive_draining drive=%s spare=%s", ctx->request_id,
            c->drives[i].retired_path, spare);
     gw_heal_start_full(ctx->env->healer);
-    answer(ctx, json_pack("{s:s, s:s, s:s, s:i, s:i}", "draining", c->drives[i].retired_path, "spare", spare, "node",
-                          node, "set", (int)c->drives[i].set_index, "slot", (int)c->drives[i].slot));
+    gw_admin_respond_json(ctx,
+                          json_pack("{s:s, s:s, s:s, s:i, s:i}", "draining", c->drives[i].retired_path, "spare", spare,
+                                    "node", node, "set", (int)c->drives[i].set_index, "slot", (int)c->drives[i].slot));
 done:
     json_decref(doc);
 }

@@ -1,5 +1,6 @@
 /* gw_kms.c — the key service's registry and its admin calls (design in gw_kms.h). */
 #include "gateway/gw_kms.h"
+#include "gateway/gw_admin_internal.h"
 #include "gateway/gw_bucket_config.h"
 #include "gateway/gw_handlers.h"
 #include "common/clock.h"
@@ -109,18 +110,6 @@ int gw_kms_current(gw_cluster_t *c, h2o_iovec_t id, uint32_t *version)
 
 /* ---------------------------------------------------------------- admin API */
 
-static void respond(gw_ctx_t *ctx, json_t *doc)
-{
-    char *text = json_dumps(doc, JSON_COMPACT);
-    if (text == NULL) {
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-        return;
-    }
-    ctx->resp_body = h2o_strdup(&ctx->req->pool, text, strlen(text));
-    ctx->content_type = "application/json";
-    free(text);
-}
-
 static void list_work(gw_ctx_t *ctx)
 {
     json_t *reg;
@@ -132,8 +121,7 @@ static void list_work(gw_ctx_t *ctx)
     if (find_key(reg, h2o_iovec_init(H2O_STRLIT(GW_KMS_DEFAULT_KEY))) == NULL)
         json_array_insert_new(json_object_get(reg, "keys"), 0,
                               json_pack("{s:s, s:i, s:i}", "id", GW_KMS_DEFAULT_KEY, "version", 1, "created", 0));
-    respond(ctx, reg);
-    json_decref(reg);
+    gw_admin_respond_json(ctx, reg);
 }
 
 /* Creates (rotate 0) or rotates the key named by ctx->handler_state. */
@@ -176,7 +164,7 @@ static void change(gw_ctx_t *ctx, int rotate)
     yc_log(YC_LOG_INFO, "request_id=%s event=%s key_id=%.*s version=%lld", ctx->request_id,
            rotate ? "kms_key_rotated" : "kms_key_added", (int)id.len, id.base,
            (long long)json_integer_value(json_object_get(k, "version")));
-    respond(ctx, k);
+    gw_admin_respond_json(ctx, json_incref(k)); /* k stays the registry's */
 done:
     pthread_mutex_unlock(&registry_mutex);
     json_decref(reg);

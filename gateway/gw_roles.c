@@ -6,6 +6,7 @@
  * before someone decides otherwise.
  */
 #include "gateway/gw_roles.h"
+#include "gateway/gw_admin_internal.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_lockout.h"
 #include "common/clock.h"
@@ -392,19 +393,6 @@ int gw_roles_sees_all_buckets(const gw_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- the admin calls */
 
-static void respond_json(gw_ctx_t *ctx, json_t *doc)
-{
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (text == NULL) {
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-        return;
-    }
-    ctx->resp_body = h2o_strdup(&ctx->req->pool, text, strlen(text));
-    ctx->content_type = "application/json";
-    free(text);
-}
-
 static void count_key(void *arg, const gw_identity_t *id)
 {
     (*(size_t *)arg)++;
@@ -426,11 +414,11 @@ static void roles_work(gw_ctx_t *ctx)
                               json_pack("{s:s, s:s, s:b, s:I}", "role", gw_roles_name(role_users[i].role) + 4, "user",
                                         role_users[i].user, "exists", exists, "keys", (json_int_t)nkeys));
     }
-    respond_json(ctx, json_pack("{s:s, s:o}", "state",
-                                st == GW_ROLES_SPLIT     ? "split"
-                                : st == GW_ROLES_PARTIAL ? "partial"
-                                                         : "not_split",
-                                "roles", roles));
+    gw_admin_respond_json(ctx, json_pack("{s:s, s:o}", "state",
+                                         st == GW_ROLES_SPLIT     ? "split"
+                                         : st == GW_ROLES_PARTIAL ? "partial"
+                                                                  : "not_split",
+                                         "roles", roles));
 }
 
 /* POST /_admin/v1/roles/init: makes the role users that are missing and a key for each that has
@@ -472,8 +460,8 @@ static void init_work(gw_ctx_t *ctx)
     }
     gw_roles_note(ctx, YC_LOG_WARN, "roles_split", "access_key=%.*s state=%s", (int)ctx->access_key.len,
                   ctx->access_key.base, gw_roles_state(ctx) == GW_ROLES_SPLIT ? "split" : "partial");
-    respond_json(ctx, json_pack("{s:s, s:o}", "state", gw_roles_state(ctx) == GW_ROLES_SPLIT ? "split" : "partial",
-                                "roles", made));
+    gw_admin_respond_json(ctx, json_pack("{s:s, s:o}", "state",
+                                         gw_roles_state(ctx) == GW_ROLES_SPLIT ? "split" : "partial", "roles", made));
 }
 
 static void add_lockout(void *arg, const gw_lockout_entry_t *e)
@@ -488,7 +476,7 @@ static void lockouts_list(gw_ctx_t *ctx)
     json_t *keys = json_array();
     if (ctx->env->lockout != NULL)
         gw_lockout_foreach(ctx->env->lockout, yc_mono_ns(), add_lockout, keys);
-    respond_json(ctx, json_pack("{s:o}", "locked", keys));
+    gw_admin_respond_json(ctx, json_pack("{s:o}", "locked", keys));
 }
 
 static void lockout_unlock(gw_ctx_t *ctx, h2o_iovec_t ak)
