@@ -43,19 +43,6 @@
 
 #define USERS_PREFIX "/_admin/v1/users"
 
-void gw_admin_respond_json(gw_ctx_t *ctx, json_t *doc)
-{
-    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (text == NULL) {
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-        return;
-    }
-    ctx->resp_body = h2o_strdup(&ctx->req->pool, text, strlen(text));
-    ctx->content_type = "application/json";
-    free(text);
-}
-
 static void add_identity(void *arg, const gw_identity_t *id)
 {
     json_t *o = json_object();

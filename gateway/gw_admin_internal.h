@@ -1,5 +1,5 @@
 /* gw_admin_internal.h — what the admin API's files share (gw_admin.c, gw_admin_ops.c, gw_roles.c,
- * gw_kms.c). */
+ * gw_kms.c; the JSON answer is gw_admin_json.c's). */
 #ifndef YC_GW_ADMIN_INTERNAL_H
 #define YC_GW_ADMIN_INTERNAL_H
 #include <jansson.h>
