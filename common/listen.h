@@ -1,7 +1,8 @@
 /* listen.h — listening sockets for h2o loops, shared by yc-gateway and yc-store.
  *
  * Each loop binds a listener of its own to the same address (SO_REUSEPORT), so the kernel
- * spreads connections over the loops and nothing is locked on the accept path. (The gateway's
+ * spreads connections over the loops and nothing is locked on the accept path; the same goes
+ * for the loops of several processes that were told to share a port. (The gateway's
  * connections are timed by its HTTP layer, common/http.h: head, body, send and keep-alive
  * timeouts.)
  *
@@ -49,7 +50,9 @@ uint64_t yc_listen_door_refused(const yc_listen_door_state_t *d);
 /* 0 when no socket listens on host:port, else -EADDRINUSE (or another -errno). The listeners of
  * yc_listen_open share their port with SO_REUSEPORT, which would also let a second server of the
  * same user bind it silently and take part of the connections; a socket without SO_REUSEPORT
- * cannot bind a port anyone listens on, so it tells. */
+ * cannot bind a port anyone listens on, so it tells. Servers meant to share a port (processes of
+ * one deployment, each with its own descriptor budget) opt out of the check by their settings
+ * (server.h's share_port); the kernel still keeps a port of one user from another's. */
 int yc_listen_check_free(const char *host, uint16_t port);
 
 /* Opens a non-blocking IPv4 listening socket on host:port with SO_REUSEPORT; fd or -errno. */

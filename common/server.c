@@ -79,7 +79,8 @@ int yc_server_listen(yc_server_t *s, const char *host, uint16_t port, size_t nlo
 {
     int ret;
 
-    if (port != 0 && (ret = yc_listen_check_free(host, port)) != 0) /* port 0: each listener its own */
+    /* port 0: each listener its own */
+    if (port != 0 && !s->cfg.share_port && (ret = yc_listen_check_free(host, port)) != 0)
         return ret;
     if ((s->loops = calloc(nloops, sizeof(*s->loops))) == NULL)
         return -ENOMEM;

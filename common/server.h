@@ -33,13 +33,18 @@ typedef struct {
      * loop's listening socket (the app serves it, e.g. yc_http_server_listen) and the loop's index;
      * non-zero stops that loop. */
     int (*on_loop)(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int listen_fd, size_t index);
+    /* 1: the port may be one other processes listen on already (SO_REUSEPORT, the same user): the
+     * kernel then spreads connections over their listeners and ours. 0: such a port is refused,
+     * so that a second server cannot silently take part of the connections (listen.h). */
+    int share_port;
 } yc_server_config_t;
 
 /* Makes the configuration (*cfg is copied); nothing listens or runs yet. 0 or -ENOMEM. */
 int yc_server_new(const yc_server_config_t *cfg, yc_server_t **out);
 /* Opens one listening socket on host:port per loop: 0 or -errno, -EADDRINUSE when another socket
- * listens there already (the sockets opened so far are closed by yc_server_free). Loops are not
- * started yet: a start-up can still fail and go. */
+ * listens there already and share_port is off, or when it does not share the port (no
+ * SO_REUSEPORT, another user). The sockets opened so far are closed by yc_server_free. Loops are
+ * not started yet: a start-up can still fail and go. */
 int yc_server_listen(yc_server_t *s, const char *host, uint16_t port, size_t nloops);
 /* Starts a thread per listening socket that runs its loop until the process ends. 0, or -EAGAIN
  * when a thread could not be started (those started run on). */

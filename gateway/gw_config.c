@@ -209,6 +209,12 @@ static const config_field_t config_fields[] = {
      "PEM certificate chain (server's first) of the S3 port; with tls_key the port speaks only HTTPS (TLS 1.2, 1.3)",
      "FILE"},
     {"tls_key", offsetof(gw_config_t, tls_key), 0, 0, 0, "PEM private key of tls_cert", "FILE"},
+    {"share_port", offsetof(gw_config_t, share_port), 2, 0, 1,
+     "1: several gateway processes of one cluster serve the same listen port, the kernel spreading connections "
+     "over them (SO_REUSEPORT; each process has its own open-file limit); only with every drive on a yc-store "
+     "daemon, and each process needs its own status_listen, access_log file and audit_dir. 0: a listen port "
+     "that another process listens on stops the start",
+     "0|1"},
     {"http2", offsetof(gw_config_t, http2), 2, 0, 1,
      "1: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on TLS; 0: HTTP/1.1 only", "0|1"},
     {"new_bucket_acls", offsetof(gw_config_t, new_bucket_acls), 2, 0, 1,
@@ -583,6 +589,28 @@ int gw_config_split_hostport(const char *value, char *host, size_t cap, uint16_t
     return 0;
 }
 
+/* 1 when drives_list names only drives of yc-store daemons (HOST:PORT/NAME), as gw_cluster reads a
+ * spec: a colon before its first slash, a name after it. */
+static int every_drive_remote(const gw_config_t *cfg)
+{
+    size_t n = cfg->drives_list != NULL ? gw_config_split_drives(cfg->drives_list, NULL, 0) : 0;
+    char **specs = n > 0 ? calloc(n, sizeof(*specs)) : NULL;
+    int remote = specs != NULL;
+
+    if (specs == NULL)
+        return 0;
+    gw_config_split_drives(cfg->drives_list, specs, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *slash = specs[i] != NULL ? strchr(specs[i], '/') : NULL;
+        const char *colon = slash != NULL ? memchr(specs[i], ':', (size_t)(slash - specs[i])) : NULL;
+        if (colon == NULL || colon == specs[i] || slash[1] == '\0')
+            remote = 0;
+        free(specs[i]);
+    }
+    free(specs);
+    return remote;
+}
+
 int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
 {
     char host[256];
@@ -613,6 +641,12 @@ int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
     }
     if (cfg->status_listen != NULL && gw_config_split_hostport(cfg->status_listen, host, sizeof(host), &port) != 0) {
         set_err(err, errlen, "status_listen must be HOST:PORT");
+        return -1;
+    }
+    if (cfg->share_port && !every_drive_remote(cfg)) {
+        set_err(err, errlen,
+                "share_port needs every drive on a yc-store daemon (drives_list of HOST:PORT/NAME): a drive opened "
+                "in this process (its RocksDB) cannot be opened by the other gateways on the port");
         return -1;
     }
     if (cfg->inline_max >= cfg->stripe_size) {

@@ -57,6 +57,8 @@ typedef struct {
     const char *tls_cert;         /* PEM certificate chain of the S3 port; with tls_key: HTTPS only */
     const char *tls_key;          /* PEM private key of tls_cert */
     uint32_t http2;               /* 1: offer HTTP/2 by ALPN on TLS */
+    uint32_t share_port;          /* 1: other gateways of the cluster may listen on listen's port too (every
+                                   * drive remote); 0: a port in use stops the start */
     uint32_t new_bucket_acls;     /* 1: a bucket created without x-amz-object-ownership has ACLs on (no ownership
                                    * controls, no public-access block), as S3's buckets before April 2023; 0: S3's
                                    * default today, BucketOwnerEnforced with the public-access block all on */

@@ -2,7 +2,8 @@
  * orphan collector, identities, and the event loops with their listeners.
  *
  * Each loop thread owns its own SO_REUSEPORT listener, so the kernel spreads connections over
- * the loops and no lock sits on the accept path (common/server.h), and serves it with an HTTP
+ * the loops and no lock sits on the accept path (common/server.h); with share_port the loops of
+ * other gateway processes on the same port join that spread. Each loop serves it with an HTTP
  * server of the project's own layer (common/http.h): requests come head first, bodies are pulled
  * with back-pressure, and the layer's timers and limits (head, body, send and keep-alive
  * timeouts, head size, header count, connections) are the gateway's settings. Every request goes
@@ -701,7 +702,10 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                 goto fail;
             }
     }
-    yc_server_config_t loops = {.name = "yuncang", .on_loop = on_loop, .arg = srv};
+    yc_server_config_t loops = {.name = "yuncang", .on_loop = on_loop, .arg = srv, .share_port = cfg->share_port != 0};
+    if (cfg->share_port) /* said once: a port shared by mistake shows in the log of the process that joined it */
+        yc_log(YC_LOG_INFO, "event=listen_shared listen=%s:%u others_listening=%d", cfg->listen_host, cfg->listen_port,
+               yc_listen_check_free(cfg->listen_host, cfg->listen_port) == -EADDRINUSE);
     if ((ret = yc_server_new(&loops, &srv->http)) != 0 ||
         (ret = yc_server_listen(srv->http, cfg->listen_host, cfg->listen_port, cfg->loops)) != 0 ||
         (ret = yc_server_start(srv->http)) != 0)

@@ -428,6 +428,33 @@ TEST(test_listen_port_taken_by_another_listener_is_refused)
     CHECK_EQ_INT(yc_listen_check_free("not an address", port), -EINVAL);
 }
 
+TEST(test_listen_port_shared_only_when_asked_and_only_with_reuseport)
+{
+    int fd = yc_listen_open("127.0.0.1", 0), plain;
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    yc_server_config_t cfg = {.name = "t", .share_port = 1};
+    yc_server_t *s;
+
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    /* another process's listeners, as a gateway of the same deployment opens them: joined */
+    CHECK_EQ_INT(yc_server_new(&cfg, &s), 0);
+    CHECK_EQ_INT(yc_server_listen(s, "127.0.0.1", ntohs(sa.sin_port), 2), 0);
+    yc_server_free(s);
+    close(fd);
+    /* a listener without SO_REUSEPORT (another kind of server) keeps its port even then */
+    CHECK((plain = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+    sa.sin_port = 0;
+    CHECK_EQ_INT(bind(plain, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    CHECK_EQ_INT(listen(plain, 16), 0);
+    CHECK_EQ_INT(getsockname(plain, (struct sockaddr *)&sa, &len), 0);
+    CHECK_EQ_INT(yc_server_new(&cfg, &s), 0);
+    CHECK_EQ_INT(yc_server_listen(s, "127.0.0.1", ntohs(sa.sin_port), 2), -EADDRINUSE);
+    yc_server_free(s);
+    close(plain);
+}
+
 /* A loop whose every iteration takes 20 ms: its timer re-arms itself and sleeps. */
 static h2o_timeout_t busy_timeout;
 static h2o_timeout_entry_t busy_entry;
@@ -491,6 +518,7 @@ int main(void)
     RUN(test_strerror_of_errno_zero_and_strangers);
     RUN(test_listen_door_answers_and_closes_or_serves);
     RUN(test_listen_port_taken_by_another_listener_is_refused);
+    RUN(test_listen_port_shared_only_when_asked_and_only_with_reuseport);
     RUN(test_server_loop_lag_follows_long_iterations);
     return unit_done();
 }

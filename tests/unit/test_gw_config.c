@@ -335,6 +335,36 @@ TEST(test_config_examples_for_remote_drives_parse_and_check)
     }
 }
 
+TEST(test_config_share_port_only_with_every_drive_remote)
+{
+    static const char *const lists[] = {NULL, "/srv/d1 /srv/d2 /srv/d3 /srv/d4 /srv/d5 /srv/d6",
+                                        "n1:9200/a n1:9200/b n2:9200/a n2:9200/b n3:9200/a /srv/d6"};
+    gw_config_t cfg;
+    char err[256];
+
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_EQ_INT(parse(&cfg, "share_port: 1\n", err), 0);
+        cfg.drives_list = lists[i];
+        cfg.root_user = "admin";
+        cfg.root_password = "12345678";
+        cfg.cluster_secret = "secret";
+        CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1);
+        CHECK(strstr(err, "share_port needs every drive on a yc-store daemon") != NULL);
+        cfg.share_port = 0; /* the same drives serve one process on a port of its own */
+        CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), 0);
+        gw_config_dispose(&cfg);
+    }
+    CHECK_EQ_INT(parse(&cfg, "share_port: 1\n", err), 0);
+    cfg.drives_list = "n1:9200/a,n1:9200/b,n2:9200/a,n2:9200/b,n3:9200/a,n3:9200/b";
+    cfg.root_user = "admin";
+    cfg.root_password = "12345678";
+    cfg.cluster_secret = "secret";
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), 0);
+    gw_config_dispose(&cfg);
+    CHECK_EQ_INT(parse(&cfg, "share_port: 2\n", err), -1);
+    gw_config_dispose(&cfg);
+}
+
 int main(void)
 {
     RUN(test_config_defaults_when_file_is_empty);
@@ -354,5 +384,6 @@ int main(void)
     RUN(test_config_check_requires_credentials);
     RUN(test_config_example_file_parses);
     RUN(test_config_examples_for_remote_drives_parse_and_check);
+    RUN(test_config_share_port_only_with_every_drive_remote);
     return unit_done();
 }
