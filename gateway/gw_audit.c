@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #define RETENTION_NS (3600LL * 1000000000) /* how often the retention looks for expired files */
 #define RETRY_NS     1000000000LL
 #define DROP_WARN_NS (10LL * 1000000000) /* one warning about drops per this interval */
+#define LOCK_NAME    "audit.lock"
 
 typedef struct item {
     struct item *next;
@@ -49,6 +51,8 @@ struct gw_audit {
     atomic_uint_fast64_t dropped;
     int64_t last_drop_warning_ns;
     pthread_t writer;
+
+    int lock_fd; /* holds the folder's lock: one writer per chain */
 
     /* the writer's own state */
     int fd;
@@ -179,6 +183,21 @@ static int fsync_dir(const char *dir)
         ret = -errno;
     close(fd);
     return ret;
+}
+
+/* Two writers of one folder (gateways on one node given the same audit_dir) would each number
+ * records from the same last one, and the chain would read as tampered with: the second is
+ * refused. The lock is the kernel's (flock), so a writer that died holds none. -EBUSY or -errno. */
+static int lock_folder(gw_audit_t *a)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/" LOCK_NAME, a->dir);
+    if ((a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+        return -errno;
+    if (flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return errno == EWOULDBLOCK ? -EBUSY : -errno;
+    return 0;
 }
 
 static int open_file(gw_audit_t *a)
@@ -499,7 +518,7 @@ int gw_audit_open(const gw_audit_options_t *opt, gw_audit_t **out)
     if ((a = calloc(1, sizeof(*a))) == NULL)
         return -ENOMEM;
     a->opt = *opt;
-    a->fd = -1;
+    a->fd = a->lock_fd = -1;
     memcpy(a->key, opt->key, opt->key_len);
     a->opt.key = NULL;
     gw_audit_key_id(a->key, opt->key_len, a->key_id);
@@ -513,6 +532,8 @@ int gw_audit_open(const gw_audit_options_t *opt, gw_audit_t **out)
         ret = -errno;
         goto fail;
     }
+    if ((ret = lock_folder(a)) != 0)
+        goto fail;
     if ((ret = resume_chain(a)) != 0)
         goto fail;
     a->file_first = a->seq + 1;
@@ -544,6 +565,8 @@ int gw_audit_open(const gw_audit_options_t *opt, gw_audit_t **out)
 fail:
     if (a->fd >= 0)
         close(a->fd);
+    if (a->lock_fd >= 0)
+        close(a->lock_fd);
     OPENSSL_cleanse(a->key, sizeof(a->key));
     free(a->out);
     free(a->dir);
@@ -565,6 +588,7 @@ void gw_audit_close(gw_audit_t *a)
     append(a, "stop", body, sizeof(body) - 1);
     checkpoint(a, "close");
     close(a->fd);
+    close(a->lock_fd); /* last: the chain is sealed */
     pthread_cond_destroy(&a->wake);
     pthread_mutex_destroy(&a->lock);
     OPENSSL_cleanse(a->key, sizeof(a->key));

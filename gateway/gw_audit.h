@@ -68,7 +68,8 @@ typedef struct {
 
 /* Opens the audit trail in opt->dir: continues the chain from the newest file's last record,
  * starts a new file with a start record, and starts the writer thread. 0 or -errno (-EBADMSG:
- * the newest file's last record does not parse, so the chain cannot be continued). */
+ * the newest file's last record does not parse, so the chain cannot be continued; -EBUSY: another
+ * trail, of this process or another, has the folder open: each writer needs a folder of its own). */
 int gw_audit_open(const gw_audit_options_t *opt, gw_audit_t **out);
 /* Writes what is queued, a stop record and a final checkpoint, and closes. NULL: nothing. */
 void gw_audit_close(gw_audit_t *a);

@@ -2,12 +2,15 @@
 one still open and the ones that made a request still able to make another, while a normal
 client's GETs keep their latency and the gateway's memory stays within a stated bound.
 
-Two tests share one procedure. 50,000 connections: held by one gateway where the hard
-RLIMIT_NOFILE lets one process have that many descriptors; where it does not (a container's
-ceiling that only CAP_SYS_RESOURCE lifts), by as many gateway processes as it takes, sharing the
-port (share_port, the kernel spreading the connections over their SO_REUSEPORT listeners) over
-three yc-store daemons, the deployment that lets one node hold more connections than one
-process's limit. And as many as one embedded gateway's hard limit allows, which runs everywhere.
+Two tests share one procedure. As many connections as one embedded gateway's hard RLIMIT_NOFILE
+allows, which runs everywhere. And 50,000: held by one gateway where the hard limit lets one
+process have that many descriptors; where it does not (a container's ceiling that only
+CAP_SYS_RESOURCE lifts), by as many gateway processes as it takes, sharing the port (share_port,
+the kernel spreading the connections over their SO_REUSEPORT listeners) over three yc-store
+daemons: the deployment that lets one node hold more connections than one process's limit. Two
+small tests check what share_port allows and refuses: a gateway not told to share a port in use
+stops, and so does one whose status port or audit folder another gateway has, or whose drives
+are in its own process (their RocksDB opens in one process only).
 
 The clients run in processes of their own (this file run as a script), each within its own
 descriptor limit, and spread their connections over several loopback source addresses
@@ -26,6 +29,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -384,9 +388,33 @@ class SharedPort:
         return wait_live(gw.start())
 
     def close(self):
+        # all told at once: each takes a moment to close its connections to the daemons
+        procs = [p.proc for p in self.gateways + self.cl.daemons if p.proc is not None and p.proc.poll() is None]
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
         for gw in self.gateways:
-            gw.stop()
+            gw.proc = None
         self.cl.close()
+
+
+def test_idle_connections_up_to_the_fd_limit_held(root):
+    target = min(TARGET, hard_nofile() - GATEWAY_RESERVE)
+    if target < 1000:
+        pytest.skip("the hard RLIMIT_NOFILE is %d" % hard_nofile())
+    why = kernel_limits_for(target, 1)
+    if why is not None:
+        pytest.skip(why)
+    gw = embedded_gateway(root, "limit")
+    try:
+        hold([gw], gw.client(), target)
+    finally:
+        gw.stop()
 
 
 @pytest.fixture(scope="module")
@@ -414,30 +442,49 @@ def test_fifty_thousand_idle_connections_held(root, request):
     hold(sp.gateways, sp.gateways[0].client(), TARGET)
 
 
+def refused_start(gw, *args):
+    """Runs gateway gw of a cluster on its port with args; its exit status (it must stop by itself)."""
+    cmd = [yc.GATEWAY_BIN, "--listen", "127.0.0.1:%d" % gw.port, "--data", gw.data_dir, "--drives-list",
+           ",".join(gw.drives_list)] + list(args)
+    env = dict(os.environ, YC_ROOT_USER=gw.access_key, YC_ROOT_PASSWORD=gw.secret_key,
+               YC_CLUSTER_SECRET=gw.cluster_secret, YC_AUDIT_KEY="audit-key-of-the-test-0123456789")
+    with open(gw.log_path, "ab") as log:
+        proc = yc.spawn(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    try:
+        return proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_port_shared_only_by_gateways_told_to(shared):
     first, second = shared.gateways[0], shared.gateways[1]
     assert "event=listen_shared" in first.stderr_text() and "others_listening=0" in first.stderr_text()
     assert "others_listening=1" in second.stderr_text()
     # without share_port the port in use stops the start, as before
     gw = shared.gateway("unshared")
-    gw.proc = yc.spawn([yc.GATEWAY_BIN, "--listen", "127.0.0.1:%d" % shared.port, "--data", gw.data_dir,
-                        "--drives-list", ",".join(gw.drives_list), "--status-listen", "127.0.0.1:%d" % gw.status_port],
-                       env=dict(os.environ, YC_ROOT_USER=gw.access_key, YC_ROOT_PASSWORD=gw.secret_key,
-                                YC_CLUSTER_SECRET=gw.cluster_secret),
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(gw.log_path, "ab"))
-    assert gw.proc.wait(20) == 1
+    assert refused_start(gw, "--status-listen", "127.0.0.1:%d" % gw.status_port) == 1
     assert "event=start_failed err=EADDRINUSE" in gw.stderr_text()
     # with it, a status port is still each process's own: metrics scraped from one are its own
-    gw = shared.gateway("same-status", ["--share-port", "1"])
-    gw.status_port = first.status_port
-    gw.extra_args[1] = "127.0.0.1:%d" % first.status_port
-    gw.proc = yc.spawn([yc.GATEWAY_BIN, "--listen", "127.0.0.1:%d" % shared.port, "--data", gw.data_dir,
-                        "--drives-list", ",".join(gw.drives_list)] + gw.extra_args,
-                       env=dict(os.environ, YC_ROOT_USER=gw.access_key, YC_ROOT_PASSWORD=gw.secret_key,
-                                YC_CLUSTER_SECRET=gw.cluster_secret),
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(gw.log_path, "ab"))
-    assert gw.proc.wait(20) == 1
+    gw = shared.gateway("same-status")
+    assert refused_start(gw, "--share-port", "1", "--status-listen", "127.0.0.1:%d" % first.status_port) == 1
     assert "event=status_listen_failed" in gw.stderr_text() and "EADDRINUSE" in gw.stderr_text()
+    # and so is an audit folder: two writers would fork its chain
+    audit = os.path.join(shared.cl.root, "audit")
+    audited = shared.gateway("audited", ["--share-port", "1", "--audit-dir", audit, "--audit-key-env", "YC_AUDIT_KEY"])
+    os.environ["YC_AUDIT_KEY"] = "audit-key-of-the-test-0123456789"
+    try:
+        wait_live(audited.start())
+    finally:
+        del os.environ["YC_AUDIT_KEY"]
+    try:
+        gw = shared.gateway("same-audit")
+        assert refused_start(gw, "--share-port", "1", "--status-listen", "127.0.0.1:%d" % gw.status_port,
+                             "--audit-dir", audit, "--audit-key-env", "YC_AUDIT_KEY") == 1
+        assert "event=audit_open_failed" in gw.stderr_text() and "err=EBUSY" in gw.stderr_text()
+    finally:
+        audited.stop()
     # the gateways that share it serve the same cluster: a write through the port is read back
     # through each of them (each client's connection lands on one of them: many clients, all reach)
     s3 = first.client()
@@ -456,20 +503,6 @@ def test_share_port_refused_over_drives_of_this_process(root):
     assert res.returncode == 2, res.stderr
     assert "share_port needs every drive on a yc-store daemon" in res.stderr
     assert not os.path.exists(data)  # refused before anything was made
-
-
-def test_idle_connections_up_to_the_fd_limit_held(root):
-    target = min(TARGET, hard_nofile() - GATEWAY_RESERVE)
-    if target < 1000:
-        pytest.skip("the hard RLIMIT_NOFILE is %d" % hard_nofile())
-    why = kernel_limits_for(target, 1)
-    if why is not None:
-        pytest.skip(why)
-    gw = embedded_gateway(root, "limit")
-    try:
-        hold([gw], gw.client(), target)
-    finally:
-        gw.stop()
 
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "clients":

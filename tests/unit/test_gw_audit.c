@@ -269,6 +269,25 @@ TEST(test_audit_reopen_continues_the_chain_in_a_new_file)
     remove_dir(dir);
 }
 
+TEST(test_audit_folder_has_one_writer_at_a_time)
+{
+    char *dir = temp_dir();
+    gw_audit_options_t o = options(dir);
+    gw_audit_report_t rep;
+    gw_audit_t *a, *b = NULL;
+
+    CHECK_EQ_INT(gw_audit_open(&o, &a), 0);
+    /* a second writer (another gateway given the same audit_dir) would fork the chain */
+    CHECK_EQ_INT(gw_audit_open(&o, &b), -EBUSY);
+    CHECK(b == NULL);
+    gw_audit_close(a);
+    CHECK_EQ_INT(gw_audit_open(&o, &b), 0); /* the first one's lock went with it */
+    gw_audit_close(b);
+    CHECK_EQ_INT(count_type(dir, "start"), 2);
+    CHECK_EQ_INT(gw_audit_verify(dir, KEY, 16, &rep), 0);
+    remove_dir(dir);
+}
+
 TEST(test_audit_rotation_by_size_keeps_the_chain)
 {
     char *dir = temp_dir();
@@ -326,6 +345,7 @@ int main(void)
     RUN(test_audit_key_loads_from_file_or_environment_within_bounds);
     RUN(test_audit_records_from_threads_chain_and_verify);
     RUN(test_audit_reopen_continues_the_chain_in_a_new_file);
+    RUN(test_audit_folder_has_one_writer_at_a_time);
     RUN(test_audit_rotation_by_size_keeps_the_chain);
     RUN(test_audit_full_queue_drops_requests_but_never_admin_actions);
     return unit_done();
