@@ -418,6 +418,29 @@ static void note_request(void *arg, const gw_req_t *r, int64_t duration_ns)
 
 /* Opens the audit trail when audit_dir is set; the key is read once and kept only by the trail. A
  * server asked for an audit trail does not start without it: requests would go unrecorded. */
+/* The ports are asked first, before any thread starts: a start that fails with threads already
+ * at work (the prober, the IAM reload, the healer) exits under them, racing the libraries' exit
+ * cleanup. yc_server_listen and the status listener ask again when they bind (a port can be
+ * taken in between). 0 or -EADDRINUSE (-errno), logged. */
+static int check_ports(const gw_config_t *cfg)
+{
+    char host[256];
+    uint16_t port;
+    int ret;
+
+    if (!cfg->share_port && (ret = yc_listen_check_free(cfg->listen_host, cfg->listen_port)) != 0) {
+        yc_log(YC_LOG_ERROR, "event=listen_failed listen=%s:%u err=%s share_port=0", cfg->listen_host, cfg->listen_port,
+               yc_errname(ret));
+        return ret;
+    }
+    if (cfg->status_listen == NULL || gw_config_split_hostport(cfg->status_listen, host, sizeof(host), &port) != 0 ||
+        port == 0)
+        return 0; /* a malformed one is refused where it is opened */
+    if ((ret = yc_listen_check_free(host[0] != '\0' ? host : "0.0.0.0", port)) != 0)
+        yc_log(YC_LOG_ERROR, "event=status_listen_failed status_listen=%s err=%s", cfg->status_listen, yc_errname(ret));
+    return ret;
+}
+
 static int open_audit(const gw_config_t *cfg, gw_audit_t **out)
 {
     uint8_t key[GW_AUDIT_KEY_MAX];
@@ -520,6 +543,8 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    if ((ret = check_ports(cfg)) != 0)
+        goto fail;
     /* refuse to start without the access log asked for: requests would go unrecorded */
     if ((ret = gw_access_log_open(cfg->access_log, &srv->access_log)) != 0) {
         yc_log(YC_LOG_ERROR, "event=access_log_failed target=%s err=%s", cfg->access_log, yc_errname(ret));

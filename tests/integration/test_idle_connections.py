@@ -464,11 +464,12 @@ def test_port_shared_only_by_gateways_told_to(shared):
     assert "others_listening=1" in second.stderr_text()
     # without share_port the port in use stops the start, as before
     gw = shared.gateway("unshared")
-    assert refused_start(gw, "--status-listen", "127.0.0.1:%d" % gw.status_port) == 1
+    assert refused_start(gw, "--status-listen", "127.0.0.1:%d" % gw.status_port) == 1, gw.stderr_tail()
     assert "event=start_failed err=EADDRINUSE" in gw.stderr_text()
     # with it, a status port is still each process's own: metrics scraped from one are its own
     gw = shared.gateway("same-status")
-    assert refused_start(gw, "--share-port", "1", "--status-listen", "127.0.0.1:%d" % first.status_port) == 1
+    assert refused_start(gw, "--share-port", "1", "--status-listen", "127.0.0.1:%d" % first.status_port) == 1, \
+        gw.stderr_tail()
     assert "event=status_listen_failed" in gw.stderr_text() and "EADDRINUSE" in gw.stderr_text()
     # and so is an audit folder: two writers would fork its chain
     audit = os.path.join(shared.cl.root, "audit")
@@ -481,7 +482,7 @@ def test_port_shared_only_by_gateways_told_to(shared):
     try:
         gw = shared.gateway("same-audit")
         assert refused_start(gw, "--share-port", "1", "--status-listen", "127.0.0.1:%d" % gw.status_port,
-                             "--audit-dir", audit, "--audit-key-env", "YC_AUDIT_KEY") == 1
+                             "--audit-dir", audit, "--audit-key-env", "YC_AUDIT_KEY") == 1, gw.stderr_tail()
         assert "event=audit_open_failed" in gw.stderr_text() and "err=EBUSY" in gw.stderr_text()
     finally:
         audited.stop()
