@@ -416,8 +416,6 @@ static void note_request(void *arg, const gw_req_t *r, int64_t duration_ns)
     gw_bucket_logging_note(arg, r, duration_ns);
 }
 
-/* Opens the audit trail when audit_dir is set; the key is read once and kept only by the trail. A
- * server asked for an audit trail does not start without it: requests would go unrecorded. */
 /* The ports are asked first, before any thread starts: a start that fails with threads already
  * at work (the prober, the IAM reload, the healer) exits under them, racing the libraries' exit
  * cleanup. yc_server_listen and the status listener ask again when they bind (a port can be
@@ -441,6 +439,8 @@ static int check_ports(const gw_config_t *cfg)
     return ret;
 }
 
+/* Opens the audit trail when audit_dir is set; the key is read once and kept only by the trail. A
+ * server asked for an audit trail does not start without it: requests would go unrecorded. */
 static int open_audit(const gw_config_t *cfg, gw_audit_t **out)
 {
     uint8_t key[GW_AUDIT_KEY_MAX];
