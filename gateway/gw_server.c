@@ -728,9 +728,11 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
             }
     }
     yc_server_config_t loops = {.name = "yuncang", .on_loop = on_loop, .arg = srv, .share_port = cfg->share_port != 0};
-    if (cfg->share_port) /* said once: a port shared by mistake shows in the log of the process that joined it */
-        yc_log(YC_LOG_INFO, "event=listen_shared listen=%s:%u others_listening=%d", cfg->listen_host, cfg->listen_port,
-               yc_listen_check_free(cfg->listen_host, cfg->listen_port) == -EADDRINUSE);
+    /* said once, so that a port shared by mistake shows in the log. Not probed for other
+     * listeners: a probe binds the port for a moment without SO_REUSEPORT, and a gateway starting
+     * beside this one would meet it and fail. */
+    if (cfg->share_port)
+        yc_log(YC_LOG_INFO, "event=listen_shared listen=%s:%u", cfg->listen_host, cfg->listen_port);
     if ((ret = yc_server_new(&loops, &srv->http)) != 0 ||
         (ret = yc_server_listen(srv->http, cfg->listen_host, cfg->listen_port, cfg->loops)) != 0 ||
         (ret = yc_server_start(srv->http)) != 0)
