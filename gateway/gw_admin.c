@@ -18,6 +18,8 @@
  *                                          the console (which may reach only its own origin)
  *   GET    /_admin/v1/roles, POST /_admin/v1/roles/init, GET /_admin/v1/lockouts,
  *   DELETE /_admin/v1/lockouts/<access-key>    the roles and key lockouts (gw_roles.h)
+ *   GET    /_admin/v1/keys/secrets, POST /_admin/v1/keys/secrets/rotate
+ *                                          the key sealing access keys' secrets (gw_admin_secrets.c)
  *
  * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
@@ -368,6 +370,8 @@ void gw_admin(gw_ctx_t *ctx)
         return;
     }
     if (gw_kms_admin(ctx, path))
+        return;
+    if (gw_admin_secrets(ctx, path))
         return;
     if (gw_admin_more(ctx, path))
         return;

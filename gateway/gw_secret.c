@@ -51,7 +51,7 @@ static int key_from_hex(const char *s, size_t len, seal_key_t *k)
     uint8_t raw[32], id[32];
     int ret = -EINVAL;
 
-    if (len == 64 && yc_unhex(s, 64, raw) == 0 && hmac_label(raw, KEY_ID_LABEL, id) == 0 &&
+    if (len == 64 && yc_unhex(s, 32, raw) == 0 && hmac_label(raw, KEY_ID_LABEL, id) == 0 &&
         hmac_label(raw, SEAL_LABEL, k->seal) == 0) {
         memcpy(k->id, id, GW_SECRET_KEY_ID_LEN);
         ret = 0;
