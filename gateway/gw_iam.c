@@ -451,10 +451,16 @@ static int check_keys(gw_iam_t *iam)
            "secrets in the drives are sealed under secrets key id %s, which this gateway does not hold: give it the "
            "cluster's key file (secrets_key_file) or variable (secrets_key_env)\"",
            st->unknown_key, ids, held[0] ? held : "none", gw_secret_keys_source(iam->keys), ids);
-    fprintf(stderr,
-            "yc-gateway: wrong secrets key: %zu access keys are sealed under secrets key id %s, and %s holds %s; "
-            "give every gateway the cluster's secrets_key_file or secrets_key_env\n",
-            st->unknown_key, ids, gw_secret_keys_source(iam->keys), held[0] ? held : "no key");
+    if (held[0] != '\0')
+        fprintf(stderr,
+                "yc-gateway: wrong secrets key: %zu access keys are sealed under secrets key id %s, and %s holds "
+                "%s; give every gateway the cluster's secrets_key_file or secrets_key_env\n",
+                st->unknown_key, ids, gw_secret_keys_source(iam->keys), held);
+    else
+        fprintf(stderr,
+                "yc-gateway: no secrets key: %zu access keys are sealed under secrets key id %s, and no key is "
+                "configured; give every gateway the cluster's secrets_key_file or secrets_key_env\n",
+                st->unknown_key, ids);
     return -ENOKEY;
 }
 
