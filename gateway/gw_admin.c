@@ -25,6 +25,7 @@
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
  */
 #include "gateway/gw_admin_internal.h"
+#include "gateway/gw_admin_body.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
@@ -201,7 +202,6 @@ static int valid_name(h2o_iovec_t v, size_t max)
 static void put_user_work(gw_ctx_t *ctx)
 {
     h2o_iovec_t access_key = ctx->handler_state ? *(h2o_iovec_t *)ctx->handler_state : h2o_iovec_init(NULL, 0);
-    json_error_t jerr;
     json_t *doc;
     const char *user = NULL, *secret = NULL;
     char ak[META_ACCESS_KEY_MAX + 1];
@@ -209,10 +209,8 @@ static void put_user_work(gw_ctx_t *ctx)
 
     if (gw_body_prepare(ctx) != 0)
         return;
-    if ((doc = json_loadb(ctx->body.base, ctx->body.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
-        json_unpack(doc, "{s:s, s:s}", "user", &user, "secretKey", &secret) != 0 ||
-        !valid_name(h2o_iovec_init(user, strlen(user)), GW_IAM_NAME_MAX) || strlen(secret) < 8 ||
-        strlen(secret) > GW_IAM_SECRET_MAX) {
+    if (gw_admin_body_user(ctx->body, &doc, &user, &secret) != 0 ||
+        !valid_name(h2o_iovec_init(user, strlen(user)), GW_IAM_NAME_MAX)) {
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Expected {\"user\": name, \"secretKey\": 8..128 characters}");
         goto done;
     }

@@ -28,6 +28,8 @@ for t in "$@"; do
     fi
     # the audit record's parser is the gateway's (the verifier reads files someone may have forged)
     case "$name" in fuzz_audit_*) extra="gateway/gw_audit_chain.c" ;; esac
+    # the admin API's bodies are the gateway's (their parsers stand apart from the handlers)
+    case "$name" in fuzz_admin_*) extra="gateway/gw_admin_body.c" ;; esac
     clang $flags "$t" $srcs $extra $libs -o "$out/$name"
     mkdir -p "$out/corpus-$name"
     seeds=tests/fuzz/seeds/$name
