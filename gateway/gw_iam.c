@@ -142,7 +142,8 @@ static int read_secret(gw_iam_t *iam, table_t *t, const uint8_t *key, size_t kle
     if (ret == 0) {
         char current[2 * GW_SECRET_KEY_ID_LEN + 1];
         size_t n = gw_secret_keys_count(iam->keys);
-        id->sealed_current = n > 0 && gw_secret_keys_id_hex(iam->keys, n - 1, current) == 0 && strcmp(current, hex) == 0;
+        id->sealed_current =
+            n > 0 && gw_secret_keys_id_hex(iam->keys, n - 1, current) == 0 && strcmp(current, hex) == 0;
     }
     if (ret == -ENOKEY)
         t->seal.unknown_key++;
@@ -167,7 +168,9 @@ static int add_key(gw_iam_t *iam, table_t *t, const uint8_t *key, size_t klen, c
         char ak[META_ACCESS_KEY_MAX + 1];
         copy_str(ak, sizeof(ak), u.access_key.base, u.access_key.len);
         yc_log(YC_LOG_WARN, "event=access_key_secret_unreadable access_key=%s err=%s note=\"%s\"", ak,
-               ret == -ENOKEY ? "unknown_secrets_key" : ret == -EBADMSG ? "not_authentic" : "malformed",
+               ret == -ENOKEY    ? "unknown_secrets_key"
+               : ret == -EBADMSG ? "not_authentic"
+                                 : "malformed",
                ret == -ENOKEY ? "sealed under a secrets key this gateway does not hold" : "the record was altered");
         OPENSSL_cleanse(id, sizeof(*id));
         return 0;
@@ -474,8 +477,8 @@ int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_s
     return gw_iam_open_sealed(c, root_access_key, root_secret, refresh_seconds, none, out);
 }
 
-int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char *root_secret,
-                       uint32_t refresh_seconds, gw_secret_keys_t *keys, gw_iam_t **out)
+int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
+                       gw_secret_keys_t *keys, gw_iam_t **out)
 {
     gw_iam_t *iam = calloc(1, sizeof(*iam));
     if (iam == NULL) {

@@ -73,8 +73,8 @@ int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_s
  * held, secrets are written in cleartext). -ENOKEY, with an error logged and one line on stderr
  * naming the key ids, when the drives hold secrets sealed under a key that keys lack: a gateway
  * given the wrong key, or none, does not start. */
-int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char *root_secret,
-                       uint32_t refresh_seconds, gw_secret_keys_t *keys, gw_iam_t **out);
+int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
+                       gw_secret_keys_t *keys, gw_iam_t **out);
 void gw_iam_close(gw_iam_t *iam);
 
 /* Looks an access key up in memory; 0 and *out filled, or -ENOENT. Safe on any thread. */

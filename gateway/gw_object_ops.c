@@ -575,7 +575,8 @@ int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, u
     int ret = s3_copy_source_parse(&ctx->req->pool, gw_header(ctx, "x-amz-copy-source"), bucket, key, vid, vid_given);
     if (ret != 0)
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT,
-                     ret == S3_COPY_SOURCE_BAD_VERSION ? "Invalid version id specified" : "Invalid copy source object key");
+                     ret == S3_COPY_SOURCE_BAD_VERSION ? "Invalid version id specified"
+                                                       : "Invalid copy source object key");
     return ret != 0 ? -1 : 0;
 }
 

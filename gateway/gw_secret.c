@@ -14,14 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FORMAT        1
-#define NONCE_LEN     12
-#define SOURCE_MAX    4200
-#define TEXT_MAX      (GW_SECRET_KEYS_MAX * 80)
-#define DEFAULT_NAME  "secrets.keys"
-#define SEAL_LABEL    "yuncang iam-secret seal v1"
-#define KEY_ID_LABEL  "yuncang secrets key id"
-#define AD_SEPARATOR  "\0yc-iam-secret" /* between the header and the record's name */
+#define FORMAT       1
+#define NONCE_LEN    12
+#define SOURCE_MAX   4200
+#define TEXT_MAX     (GW_SECRET_KEYS_MAX * 80)
+#define DEFAULT_NAME "secrets.keys"
+#define SEAL_LABEL   "yuncang iam-secret seal v1"
+#define KEY_ID_LABEL "yuncang secrets key id"
+#define AD_SEPARATOR "\0yc-iam-secret" /* between the header and the record's name */
 
 enum { SRC_NONE, SRC_TEXT, SRC_FILE, SRC_ENV };
 
@@ -34,7 +34,7 @@ struct gw_secret_keys {
     pthread_rwlock_t lock;
     size_t count; /* keys[0] oldest, keys[count-1] current */
     seal_key_t keys[GW_SECRET_KEYS_MAX];
-    int kind; /* SRC_* */
+    int kind;               /* SRC_* */
     char where[SOURCE_MAX]; /* the file's path or the variable's name */
     char source[SOURCE_MAX + 32];
 };
@@ -345,8 +345,8 @@ done:
     return ret;
 }
 
-int gw_secret_seal(gw_secret_keys_t *k, const void *name, size_t name_len, const char *secret, size_t len,
-                   uint8_t *out, size_t cap, size_t *out_len)
+int gw_secret_seal(gw_secret_keys_t *k, const void *name, size_t name_len, const char *secret, size_t len, uint8_t *out,
+                   size_t cap, size_t *out_len)
 {
     uint8_t key[32];
     int ret;

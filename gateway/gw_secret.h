@@ -73,8 +73,8 @@ int gw_secret_sealed_key_hex(const void *sealed, size_t len, char out[2 * GW_SEC
 /* Seals secret[0..len) for the record named name[0..name_len) under the current key into out
  * (cap bytes, GW_SECRET_SEALED_LEN(len) needed). 0 with *out_len, -ENOKEY when no key is held,
  * -ENOBUFS when cap is short, -EIO when the cipher fails. */
-int gw_secret_seal(gw_secret_keys_t *k, const void *name, size_t name_len, const char *secret, size_t len,
-                   uint8_t *out, size_t cap, size_t *out_len);
+int gw_secret_seal(gw_secret_keys_t *k, const void *name, size_t name_len, const char *secret, size_t len, uint8_t *out,
+                   size_t cap, size_t *out_len);
 
 /* Opens a sealed secret of the record name into out (cap bytes; a NUL is added after the secret).
  * 0 with *out_len; -EINVAL when sealed is not of the sealed form, -ENOKEY when its key id is none

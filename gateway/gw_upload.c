@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ---------------------------------------------------------------- the upload record */
 
 typedef struct {

@@ -49,10 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h2o_iovec_t v = h2o_iovec_init(buf, size);
 
     int ret = s3_key_validate(v);
-    int want = size == 0                    ? -S3_ERR_INVALID_ARGUMENT
-               : size > S3_KEY_MAX_LEN      ? -S3_ERR_KEY_TOO_LONG_ERROR
+    int want = size == 0                     ? -S3_ERR_INVALID_ARGUMENT
+               : size > S3_KEY_MAX_LEN       ? -S3_ERR_KEY_TOO_LONG_ERROR
                : !utf8_reference(data, size) ? -S3_ERR_INVALID_ARGUMENT
-                                            : 0;
+                                             : 0;
     if (ret != want || s3_utf8_valid(buf, size) != utf8_reference(data, size))
         abort();
 

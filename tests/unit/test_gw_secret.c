@@ -9,7 +9,9 @@
 
 #define KEY_A "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define KEY_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
-#define NAME  "\x49" "AKALICE0001"
+#define NAME                                                                                                           \
+    "\x49"                                                                                                             \
+    "AKALICE0001"
 #define SECRET "alice-secret-key-40-characters-long-xyz"
 
 static gw_secret_keys_t *keys(const char *text)
