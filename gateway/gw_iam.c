@@ -53,6 +53,8 @@ typedef struct {
 struct gw_iam {
     gw_cluster_t *cluster;
     gw_secret_keys_t *keys; /* seal the secrets of the records this gateway writes (gw_secret.h) */
+    int quiet;              /* after the first load: unreadable secrets are summed up, not named each time */
+    size_t last_left_out;   /* secrets the last load could not open */
     gw_identity_t root;
     pthread_rwlock_t lock;
     table_t tab;
@@ -167,7 +169,8 @@ static int add_key(gw_iam_t *iam, table_t *t, const uint8_t *key, size_t klen, c
          * given a secret it does not have */
         char ak[META_ACCESS_KEY_MAX + 1];
         copy_str(ak, sizeof(ak), u.access_key.base, u.access_key.len);
-        yc_log(YC_LOG_WARN, "event=access_key_secret_unreadable access_key=%s err=%s note=\"%s\"", ak,
+        yc_log(iam->quiet ? YC_LOG_DEBUG : YC_LOG_WARN,
+               "event=access_key_secret_unreadable access_key=%s err=%s note=\"%s\"", ak,
                ret == -ENOKEY    ? "unknown_secrets_key"
                : ret == -EBADMSG ? "not_authentic"
                                  : "malformed",
@@ -386,6 +389,13 @@ static int reload(gw_iam_t *iam)
                 return ret;
         }
     }
+    size_t left_out = t.seal.unknown_key + t.seal.unreadable;
+    if (iam->quiet && left_out != iam->last_left_out) /* named one by one at start and at debug level */
+        yc_log(YC_LOG_WARN,
+               "event=access_keys_left_out unknown_key=%zu unreadable=%zu note=\"access keys whose secret "
+               "cannot be opened are refused; yc-admin secrets status\"",
+               t.seal.unknown_key, t.seal.unreadable);
+    iam->last_left_out = left_out;
     pthread_rwlock_wrlock(&iam->lock);
     old = iam->tab;
     iam->tab = t;
@@ -506,6 +516,7 @@ int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char 
         free(iam);
         return ret;
     }
+    iam->quiet = 1;
     if (gw_secret_keys_count(keys) == 0)
         yc_log(YC_LOG_WARN, "event=secrets_not_sealed note=\"no secrets key configured (secrets_key_file, "
                             "secrets_key_env): access keys' secrets are written to the drives in cleartext\"");
