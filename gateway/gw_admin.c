@@ -18,11 +18,14 @@
  *                                          the console (which may reach only its own origin)
  *   GET    /_admin/v1/roles, POST /_admin/v1/roles/init, GET /_admin/v1/lockouts,
  *   DELETE /_admin/v1/lockouts/<access-key>    the roles and key lockouts (gw_roles.h)
+ *   GET    /_admin/v1/keys/secrets, POST /_admin/v1/keys/secrets/rotate
+ *                                          the key sealing access keys' secrets (gw_admin_secrets.c)
  *
  * Requests are SigV4-signed like any S3 request; the path cannot clash with a bucket because
  * '_' is not allowed in bucket names. The body is JSON, parsed with jansson.
  */
 #include "gateway/gw_admin_internal.h"
+#include "gateway/gw_admin_body.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_heal.h"
@@ -199,7 +202,6 @@ static int valid_name(h2o_iovec_t v, size_t max)
 static void put_user_work(gw_ctx_t *ctx)
 {
     h2o_iovec_t access_key = ctx->handler_state ? *(h2o_iovec_t *)ctx->handler_state : h2o_iovec_init(NULL, 0);
-    json_error_t jerr;
     json_t *doc;
     const char *user = NULL, *secret = NULL;
     char ak[META_ACCESS_KEY_MAX + 1];
@@ -207,10 +209,8 @@ static void put_user_work(gw_ctx_t *ctx)
 
     if (gw_body_prepare(ctx) != 0)
         return;
-    if ((doc = json_loadb(ctx->body.base, ctx->body.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
-        json_unpack(doc, "{s:s, s:s}", "user", &user, "secretKey", &secret) != 0 ||
-        !valid_name(h2o_iovec_init(user, strlen(user)), GW_IAM_NAME_MAX) || strlen(secret) < 8 ||
-        strlen(secret) > GW_IAM_SECRET_MAX) {
+    if (gw_admin_body_user(ctx->body, &doc, &user, &secret) != 0 ||
+        !valid_name(h2o_iovec_init(user, strlen(user)), GW_IAM_NAME_MAX)) {
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Expected {\"user\": name, \"secretKey\": 8..128 characters}");
         goto done;
     }
@@ -368,6 +368,8 @@ void gw_admin(gw_ctx_t *ctx)
         return;
     }
     if (gw_kms_admin(ctx, path))
+        return;
+    if (gw_admin_secrets(ctx, path))
         return;
     if (gw_admin_more(ctx, path))
         return;

@@ -1,5 +1,5 @@
 /* gw_admin_internal.h — what the admin API's files share (gw_admin.c, gw_admin_ops.c, gw_roles.c,
- * gw_kms.c; the JSON answer is gw_admin_json.c's). */
+ * gw_kms.c, gw_admin_secrets.c; the JSON answer is gw_admin_json.c's). */
 #ifndef YC_GW_ADMIN_INTERNAL_H
 #define YC_GW_ADMIN_INTERNAL_H
 #include <jansson.h>
@@ -17,5 +17,8 @@ void gw_heal_progress_json(const gw_heal_status_t *st, json_t *doc);
 /* The admin calls of gw_admin_ops.c (buckets, usage, quotas, config, drives): 1 when path names
  * one (answered or dispatched), 0 when not. */
 int gw_admin_more(gw_ctx_t *ctx, h2o_iovec_t path);
+
+/* The secrets key's calls of gw_admin_secrets.c (/_admin/v1/keys/secrets): 1 when path names one. */
+int gw_admin_secrets(gw_ctx_t *ctx, h2o_iovec_t path);
 
 #endif

@@ -16,6 +16,7 @@
  * described in docs/architecture.md ("Draining a drive").
  */
 #include "gateway/gw_admin_internal.h"
+#include "gateway/gw_admin_body.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_bucket_config.h"
 #include "gateway/gw_bucket_record.h"
@@ -256,19 +257,12 @@ static void quota_work(gw_ctx_t *ctx)
         free(raw);
     }
     if (is_method(ctx, "PUT")) {
-        json_error_t jerr;
-        json_t *doc;
-        json_int_t v = 0;
         if (gw_body_prepare(ctx) != 0)
             return;
-        doc = json_loadb(ctx->body.base, ctx->body.len, JSON_REJECT_DUPLICATES, &jerr);
-        if (doc == NULL || json_unpack(doc, "{s:I}", "bytes", &v) != 0 || v <= 0) {
-            json_decref(doc);
+        if (gw_admin_body_quota(ctx->body, &bytes) != 0) {
             gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Expected {\"bytes\": a count of bytes above 0}");
             return;
         }
-        json_decref(doc);
-        bytes = (uint64_t)v;
     }
     if (!is_method(ctx, "GET")) {
         ret = t->user ? gw_quota_user_set(ctx->cluster, t->name, bytes)
@@ -426,7 +420,6 @@ static void drain_work(gw_ctx_t *ctx)
     int remove = *(int *)ctx->handler_state;
     gw_cluster_t *c = ctx->cluster;
     const char *node = NULL, *drive = NULL, *spare = NULL;
-    json_error_t jerr;
     json_t *doc;
     gw_heal_status_t st;
     char why[512];
@@ -435,11 +428,7 @@ static void drain_work(gw_ctx_t *ctx)
 
     if (gw_body_prepare(ctx) != 0)
         return;
-    doc = json_loadb(ctx->body.base, ctx->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL ||
-        (remove ? json_unpack(doc, "{s:s, s:s}", "node", &node, "drive", &drive)
-                : json_unpack(doc, "{s:s, s:s, s:s}", "node", &node, "drive", &drive, "spare", &spare)) != 0 ||
-        (spare != NULL && spare[0] != '/')) {
+    if (gw_admin_body_drive(ctx->body, remove, &doc, &node, &drive, &spare) != 0) {
         gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT,
                      remove ? "Expected {\"node\": node, \"drive\": drive}"
                             : "Expected {\"node\": node, \"drive\": drive, \"spare\": an absolute directory}");

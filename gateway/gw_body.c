@@ -73,15 +73,12 @@ static int decode_chunked(gw_ctx_t *ctx)
 
     if (dl.base != NULL) {
         uint64_t v = 0;
-        for (size_t i = 0; i < dl.len; i++) {
-            if (dl.base[i] < '0' || dl.base[i] > '9' || v > UINT64_MAX / 10 - 10) {
-                gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid x-amz-decoded-content-length");
-                return -1;
-            }
-            v = v * 10 + (uint64_t)(dl.base[i] - '0');
+        if (s3_chunked_decoded_length_parse(dl, &v) != 0) {
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid x-amz-decoded-content-length");
+            return -1;
         }
-        if (dl.len == 0 || v > ctx->env->cfg->max_object_size) {
-            gw_set_error(ctx, dl.len == 0 ? S3_ERR_INVALID_ARGUMENT : S3_ERR_ENTITY_TOO_LARGE, NULL);
+        if (v > ctx->env->cfg->max_object_size) {
+            gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
             return -1;
         }
         decoded_length = (int64_t)v;
@@ -586,20 +583,6 @@ static void stream_free(void *p)
     free(bs);
 }
 
-static int parse_length(h2o_iovec_t v, uint64_t *out)
-{
-    uint64_t n = 0;
-    if (v.len == 0 || v.len > 19)
-        return -1;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.base[i] < '0' || v.base[i] > '9')
-            return -1;
-        n = n * 10 + (uint64_t)(v.base[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
 int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *size, int *sha256_pending)
 {
     yc_http_req_t *http = ctx->req->http;
@@ -615,7 +598,7 @@ int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *
             gw_set_error(ctx, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
             return -1;
         }
-        if (parse_length(dl, &n) != 0) {
+        if (s3_chunked_decoded_length_parse(dl, &n) != 0) {
             gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid x-amz-decoded-content-length");
             return -1;
         }

@@ -284,6 +284,12 @@ static const config_field_t config_fields[] = {
      "N"},
     {"logging_interval", offsetof(gw_config_t, logging_interval), 3, 1, 86400,
      "server access logging: seconds between two deliveries of log objects to target buckets", "SECONDS"},
+    {"secrets_key_file", offsetof(gw_config_t, secrets_key_file), 0, 0, 0,
+     "file of the keys that seal access keys' secrets in the drives (64 hex digits a line, the last current; "
+     "default: FOLDER/secrets.keys, made by a gateway that owns its drives)",
+     "FILE"},
+    {"secrets_key_env", offsetof(gw_config_t, secrets_key_env), 0, 0, 0,
+     "instead: the environment variable that holds those keys (separated by blanks or commas)", "NAME"},
 };
 #define NFIELDS (sizeof(config_fields) / sizeof(config_fields[0]))
 

@@ -92,6 +92,10 @@ typedef struct {
 
     /* server access logging (gw_bucket_logging.h) */
     uint64_t logging_interval; /* seconds between deliveries of log objects */
+
+    /* access keys' secrets sealed at rest (gw_secret.h) */
+    const char *secrets_key_file; /* the cluster's secrets keys, one a line (64 hex digits), the last current */
+    const char *secrets_key_env;  /* instead: the environment variable holding them */
 } gw_config_t;
 
 /* Fills cfg with the defaults: 127.0.0.1:9000, ./var, EC 4+2 over 6 drives, 1 MiB stripes,

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_replica.h"
+#include "gateway/gw_secret.h"
 #include "common/clock.h"
 #include <errno.h>
 #include <jansson.h>
@@ -46,10 +47,14 @@ typedef struct {
     size_t nmembers, capmembers;
     policy_t *policies;
     size_t npolicies, cappolicies;
+    gw_iam_seal_status_t seal; /* how the access keys' secrets are stored (the key list is not filled) */
 } table_t;
 
 struct gw_iam {
     gw_cluster_t *cluster;
+    gw_secret_keys_t *keys; /* seal the secrets of the records this gateway writes (gw_secret.h) */
+    int quiet;              /* after the first load: unreadable secrets are summed up, not named each time */
+    size_t last_left_out;   /* secrets the last load could not open */
     gw_identity_t root;
     pthread_rwlock_t lock;
     table_t tab;
@@ -99,17 +104,82 @@ static void table_dispose(table_t *t)
     memset(t, 0, sizeof(*t));
 }
 
-static int add_key(table_t *t, const uint8_t *val, size_t vlen)
+/* Counts a sealed secret under its key id (the first GW_IAM_SEAL_IDS ids seen). */
+static void count_sealed(gw_iam_seal_status_t *st, const char *hex, int readable)
+{
+    size_t i;
+    for (i = 0; i < st->nby_key && strcmp(st->by_key[i].id, hex) != 0; i++)
+        ;
+    if (i == st->nby_key && i < GW_IAM_SEAL_IDS) {
+        memcpy(st->by_key[i].id, hex, sizeof(st->by_key[i].id));
+        st->nby_key++;
+    }
+    if (i < st->nby_key) {
+        st->by_key[i].records++;
+        st->by_key[i].known = readable || st->by_key[i].known;
+    }
+}
+
+/* The secret of a key record into id->secret_key: opened when sealed, as stored when written
+ * before sealing (cleartext). 0, or the reason it cannot be read (-ENOKEY, -EBADMSG, -EINVAL). */
+static int read_secret(gw_iam_t *iam, table_t *t, const uint8_t *key, size_t klen, const meta_user_t *u,
+                       gw_identity_t *id)
+{
+    char hex[2 * GW_SECRET_KEY_ID_LEN + 1];
+    size_t len;
+    int ret;
+
+    if (!gw_secret_is_sealed(u->secret_key.base, u->secret_key.len)) {
+        if (u->secret_key.len > GW_IAM_SECRET_MAX)
+            return -EINVAL;
+        copy_str(id->secret_key, sizeof(id->secret_key), u->secret_key.base, u->secret_key.len);
+        t->seal.cleartext++;
+        return 0;
+    }
+    if (gw_secret_sealed_key_hex(u->secret_key.base, u->secret_key.len, hex) != 0)
+        return -EINVAL;
+    ret = gw_secret_open(iam->keys, key, klen, u->secret_key.base, u->secret_key.len, id->secret_key,
+                         sizeof(id->secret_key), &len);
+    count_sealed(&t->seal, hex, ret == 0);
+    if (ret == 0) {
+        char current[2 * GW_SECRET_KEY_ID_LEN + 1];
+        size_t n = gw_secret_keys_count(iam->keys);
+        id->sealed_current =
+            n > 0 && gw_secret_keys_id_hex(iam->keys, n - 1, current) == 0 && strcmp(current, hex) == 0;
+    }
+    if (ret == -ENOKEY)
+        t->seal.unknown_key++;
+    else if (ret != 0)
+        t->seal.unreadable++;
+    return ret;
+}
+
+static int add_key(gw_iam_t *iam, table_t *t, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     meta_user_t u;
     if (meta_user_decode(val, vlen, &u) != 0)
         return 0; /* a corrupt record is skipped: the other drives' copies decide */
     if (grow((void **)&t->ids, &t->capids, t->nids, sizeof(*t->ids)) != 0)
         return -1;
-    gw_identity_t *id = &t->ids[t->nids++];
+    gw_identity_t *id = &t->ids[t->nids];
     memset(id, 0, sizeof(*id));
+    int ret = read_secret(iam, t, key, klen, &u, id);
+    if (ret != 0) {
+        /* a key whose secret cannot be read cannot sign: it is left out (and counted), never
+         * given a secret it does not have */
+        char ak[META_ACCESS_KEY_MAX + 1];
+        copy_str(ak, sizeof(ak), u.access_key.base, u.access_key.len);
+        yc_log(iam->quiet ? YC_LOG_DEBUG : YC_LOG_WARN,
+               "event=access_key_secret_unreadable access_key=%s err=%s note=\"%s\"", ak,
+               ret == -ENOKEY    ? "unknown_secrets_key"
+               : ret == -EBADMSG ? "not_authentic"
+                                 : "malformed",
+               ret == -ENOKEY ? "sealed under a secrets key this gateway does not hold" : "the record was altered");
+        OPENSSL_cleanse(id, sizeof(*id));
+        return 0;
+    }
+    t->nids++;
     copy_str(id->access_key, sizeof(id->access_key), u.access_key.base, u.access_key.len);
-    copy_str(id->secret_key, sizeof(id->secret_key), u.secret_key.base, u.secret_key.len);
     copy_str(id->user, sizeof(id->user), u.user.base, u.user.len);
     id->disabled = (u.flags & META_USER_DISABLED) != 0;
     id->created_ns = u.created_ns;
@@ -199,18 +269,30 @@ static int add_entity(table_t *t, const uint8_t *key, size_t klen, const uint8_t
     }
 }
 
+typedef struct {
+    gw_iam_t *iam;
+    table_t *t;
+} load_t;
+
 static int add_record(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
+    load_t *l = arg;
     if (klen >= 2 && key[1] == 0)
-        return add_entity(arg, key, klen, val, vlen);
-    return add_key(arg, val, vlen);
+        return add_entity(l->t, key, klen, val, vlen);
+    return add_key(l->iam, l->t, key, klen, val, vlen);
 }
 
-/* Entity records are replaced in place: the newest state wins (access keys decode as no config
- * and keep the first copy, as they always did). */
+/* Entity records are replaced in place: the newest state wins. Access keys decode as no config
+ * and keep the first copy, as they always did, except that a sealed copy wins over a cleartext
+ * one: a drive that missed the re-seal of a record written before sealing must not bring the
+ * cleartext back into the table (both hold the same secret). */
 static int config_newer(const void *a, size_t alen, const void *b, size_t blen)
 {
     meta_config_t ra, rb;
+    meta_user_t ua, ub;
+    if (meta_user_decode(a, alen, &ua) == 0 && meta_user_decode(b, blen, &ub) == 0)
+        return gw_secret_is_sealed(ua.secret_key.base, ua.secret_key.len) &&
+               !gw_secret_is_sealed(ub.secret_key.base, ub.secret_key.len);
     if (meta_config_decode(a, alen, &ra) != 0)
         return 0;
     if (meta_config_decode(b, blen, &rb) != 0)
@@ -273,18 +355,47 @@ static int add_legacy_users(table_t *t)
     return 0;
 }
 
-static int reload(gw_iam_t *iam)
+/* Reads every record into t. */
+static int load_table(gw_iam_t *iam, table_t *t)
 {
     meta_key_t prefix;
-    table_t t = {0}, old;
+    load_t l = {iam, t};
     int ret;
 
     meta_key_user((meta_bytes_t){"", 0}, &prefix);
-    if ((ret = gw_replica_scan_newest(iam->cluster, &prefix, config_newer, add_record, &t)) != 0 ||
-        (ret = add_legacy_users(&t) != 0 ? GW_ENOMEM : 0) != 0) {
-        table_dispose(&t);
+    if ((ret = gw_replica_scan_newest(iam->cluster, &prefix, config_newer, add_record, &l)) != 0 ||
+        (ret = add_legacy_users(t) != 0 ? GW_ENOMEM : 0) != 0) {
+        table_dispose(t);
         return ret;
     }
+    return 0;
+}
+
+static int reload(gw_iam_t *iam)
+{
+    table_t t = {0}, old;
+    int ret;
+
+    if ((ret = load_table(iam, &t)) != 0)
+        return ret;
+    if (t.seal.unknown_key > 0) {
+        /* another gateway sealed with a key appended to the shared key file since this one read
+         * it: read the file again, and the table once more if that brought a key */
+        char err[256];
+        size_t before = gw_secret_keys_count(iam->keys);
+        if (gw_secret_keys_reload(iam->keys, err, sizeof(err)) == 0 && gw_secret_keys_count(iam->keys) != before) {
+            table_dispose(&t);
+            if ((ret = load_table(iam, &t)) != 0)
+                return ret;
+        }
+    }
+    size_t left_out = t.seal.unknown_key + t.seal.unreadable;
+    if (iam->quiet && left_out != iam->last_left_out) /* named one by one at start and at debug level */
+        yc_log(YC_LOG_WARN,
+               "event=access_keys_left_out unknown_key=%zu unreadable=%zu note=\"access keys whose secret "
+               "cannot be opened are refused; yc-admin secrets status\"",
+               t.seal.unknown_key, t.seal.unreadable);
+    iam->last_left_out = left_out;
     pthread_rwlock_wrlock(&iam->lock);
     old = iam->tab;
     iam->tab = t;
@@ -324,13 +435,68 @@ static void *refresher_main(void *arg)
     return NULL;
 }
 
+/* Refuses a start that can read none of the secrets sealed in the records: with the wrong key, or
+ * none, every sealed key would be refused as unknown, and a gateway that then sealed new secrets
+ * under its own key would split the cluster's records between two keys. Some records under a key
+ * no longer held, beside others that open (a drive that missed a re-seal, an old key dropped too
+ * soon), are logged one by one and left out instead: they do not make the key wrong. */
+static int check_keys(gw_iam_t *iam)
+{
+    const gw_iam_seal_status_t *st = &iam->tab.seal;
+    char ids[GW_IAM_SEAL_IDS * (2 * GW_SECRET_KEY_ID_LEN + 1) + 1] = "", held[256] = "";
+    size_t n = 0, opened = 0;
+
+    for (size_t i = 0; i < st->nby_key; i++)
+        opened += st->by_key[i].known ? st->by_key[i].records : 0;
+    if (st->unknown_key == 0 || opened > 0)
+        return 0;
+    for (size_t i = 0; i < st->nby_key; i++)
+        if (!st->by_key[i].known)
+            n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%s", n > 0 ? "," : "", st->by_key[i].id);
+    n = 0;
+    for (size_t i = 0; i < gw_secret_keys_count(iam->keys) && n + 18 < sizeof(held); i++) {
+        char hex[2 * GW_SECRET_KEY_ID_LEN + 1];
+        if (gw_secret_keys_id_hex(iam->keys, i, hex) == 0)
+            n += (size_t)snprintf(held + n, sizeof(held) - n, "%s%s", n > 0 ? "," : "", hex);
+    }
+    yc_log(YC_LOG_ERROR,
+           "event=secrets_key_mismatch sealed_records=%zu key_ids=%s held=%s source=\"%s\" detail=\"access keys' "
+           "secrets in the drives are sealed under secrets key id %s, which this gateway does not hold: give it the "
+           "cluster's key file (secrets_key_file) or variable (secrets_key_env)\"",
+           st->unknown_key, ids, held[0] ? held : "none", gw_secret_keys_source(iam->keys), ids);
+    if (held[0] != '\0')
+        fprintf(stderr,
+                "yc-gateway: wrong secrets key: %zu access keys are sealed under secrets key id %s, and %s holds "
+                "%s; give every gateway the cluster's secrets_key_file or secrets_key_env\n",
+                st->unknown_key, ids, gw_secret_keys_source(iam->keys), held);
+    else
+        fprintf(stderr,
+                "yc-gateway: no secrets key: %zu access keys are sealed under secrets key id %s, and no key is "
+                "configured; give every gateway the cluster's secrets_key_file or secrets_key_env\n",
+                st->unknown_key, ids);
+    return -ENOKEY;
+}
+
 int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
                 gw_iam_t **out)
 {
+    gw_secret_keys_t *none;
+    int ret;
+    if ((ret = gw_secret_keys_parse("", 0, &none)) != 0)
+        return ret;
+    return gw_iam_open_sealed(c, root_access_key, root_secret, refresh_seconds, none, out);
+}
+
+int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
+                       gw_secret_keys_t *keys, gw_iam_t **out)
+{
     gw_iam_t *iam = calloc(1, sizeof(*iam));
-    if (iam == NULL)
+    if (iam == NULL) {
+        gw_secret_keys_free(keys);
         return -ENOMEM;
+    }
     iam->cluster = c;
+    iam->keys = keys;
     iam->refresh_seconds = refresh_seconds != 0 ? refresh_seconds : REFRESH_SECONDS;
     copy_str(iam->root.access_key, sizeof(iam->root.access_key), root_access_key, strlen(root_access_key));
     copy_str(iam->root.secret_key, sizeof(iam->root.secret_key), root_secret, strlen(root_secret));
@@ -343,6 +509,17 @@ int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_s
     int ret = reload(iam);
     if (ret != 0)
         log_load_failed("iam_load_failed", iam, ret);
+    if (ret == 0 && (ret = check_keys(iam)) != 0) {
+        table_dispose(&iam->tab);
+        gw_secret_keys_free(iam->keys);
+        OPENSSL_cleanse(&iam->root, sizeof(iam->root));
+        free(iam);
+        return ret;
+    }
+    iam->quiet = 1;
+    if (gw_secret_keys_count(keys) == 0)
+        yc_log(YC_LOG_WARN, "event=secrets_not_sealed note=\"no secrets key configured (secrets_key_file, "
+                            "secrets_key_env): access keys' secrets are written to the drives in cleartext\"");
     pthread_create(&iam->refresher, NULL, refresher_main, iam);
     *out = iam;
     return 0;
@@ -358,6 +535,7 @@ void gw_iam_close(gw_iam_t *iam)
     pthread_mutex_unlock(&iam->stop_mutex);
     pthread_join(iam->refresher, NULL);
     table_dispose(&iam->tab);
+    gw_secret_keys_free(iam->keys);
     OPENSSL_cleanse(&iam->root, sizeof(iam->root));
     free(iam);
 }
@@ -386,11 +564,14 @@ int gw_iam_lookup(gw_iam_t *iam, h2o_iovec_t access_key, gw_identity_t *out)
     return ret;
 }
 
-static int key_write(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key, uint32_t flags,
+/* Writes an access key's record with its secret sealed (when a key is held), without reloading. */
+static int key_store(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key, uint32_t flags,
                      int64_t created_ns)
 {
+    uint8_t sealed[GW_SECRET_SEALED_LEN(GW_IAM_SECRET_MAX)];
+    size_t slen = strlen(secret_key);
     meta_user_t u = {.access_key = {access_key, strlen(access_key)},
-                     .secret_key = {secret_key, strlen(secret_key)},
+                     .secret_key = {secret_key, slen},
                      .user = {user, strlen(user)},
                      .flags = flags,
                      .created_ns = created_ns};
@@ -398,23 +579,93 @@ static int key_write(gw_iam_t *iam, const char *user, const char *access_key, co
     meta_key_t key;
     int ret;
 
-    if (strlen(access_key) > META_ACCESS_KEY_MAX || strlen(secret_key) > GW_IAM_SECRET_MAX ||
+    if (strlen(access_key) > META_ACCESS_KEY_MAX || slen > GW_IAM_SECRET_MAX || slen == 0 ||
         strlen(user) > GW_IAM_NAME_MAX || strcmp(access_key, iam->root.access_key) == 0)
         return -EINVAL;
-    if ((ret = meta_key_user(u.access_key, &key)) != 0 || (ret = meta_user_encode(&u, &buf)) != 0)
+    if ((ret = meta_key_user(u.access_key, &key)) != 0)
         goto done;
-    if ((ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len)) == 0)
-        ret = reload(iam);
+    if (gw_secret_keys_count(iam->keys) > 0) {
+        /* the record's key name is bound in: the sealed secret opens for this access key only */
+        if ((ret = gw_secret_seal(iam->keys, key.buf, key.len, secret_key, slen, sealed, sizeof(sealed), &slen)) != 0)
+            goto done;
+        u.secret_key = (meta_bytes_t){(const char *)sealed, slen};
+    }
+    if ((ret = meta_user_encode(&u, &buf)) != 0)
+        goto done;
+    ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len);
 done:
     if (buf.base != NULL)
         OPENSSL_cleanse(buf.base, buf.len);
     meta_buf_dispose(&buf);
-    return ret;
+    OPENSSL_cleanse(sealed, sizeof(sealed));
+    return ret == -ENOKEY || ret == -ENOBUFS || ret == -EIO ? GW_EIO : ret;
+}
+
+static int key_write(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key, uint32_t flags,
+                     int64_t created_ns)
+{
+    int ret = key_store(iam, user, access_key, secret_key, flags, created_ns);
+    return ret == 0 ? reload(iam) : ret;
 }
 
 int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key)
 {
     return key_write(iam, user, access_key, secret_key, 0, yc_now_ns());
+}
+
+void gw_iam_seal_status(gw_iam_t *iam, gw_iam_seal_status_t *out)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    *out = iam->tab.seal;
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+gw_secret_keys_t *gw_iam_secret_keys(gw_iam_t *iam)
+{
+    return iam->keys;
+}
+
+int gw_iam_reseal(gw_iam_t *iam, int all, size_t *resealed, char *err, size_t errlen)
+{
+    gw_identity_t *todo = NULL;
+    size_t n = 0;
+    int ret;
+
+    *resealed = 0;
+    err[0] = '\0';
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = gw_secret_keys_reload(iam->keys, err, errlen)) != 0)
+        goto done;
+    if (gw_secret_keys_count(iam->keys) == 0) {
+        snprintf(err, errlen, "no secrets key configured: set secrets_key_file or secrets_key_env");
+        ret = -ENOKEY;
+        goto done;
+    }
+    /* a fresh load: which records are sealed under the key that is current now */
+    if ((ret = reload(iam)) != 0)
+        goto done;
+    pthread_rwlock_rdlock(&iam->lock);
+    if (iam->tab.nids > 0 && (todo = malloc(iam->tab.nids * sizeof(*todo))) != NULL)
+        for (size_t i = 0; i < iam->tab.nids; i++)
+            if (all || !iam->tab.ids[i].sealed_current)
+                todo[n++] = iam->tab.ids[i];
+    pthread_rwlock_unlock(&iam->lock);
+    if (iam->tab.nids > 0 && todo == NULL) {
+        ret = GW_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n && ret == 0; i++)
+        if ((ret = key_store(iam, todo[i].user, todo[i].access_key, todo[i].secret_key,
+                             todo[i].disabled ? META_USER_DISABLED : 0, todo[i].created_ns)) == 0)
+            (*resealed)++;
+    int r = reload(iam);
+    ret = ret != 0 ? ret : r;
+done:
+    if (todo != NULL)
+        OPENSSL_cleanse(todo, n * sizeof(*todo));
+    free(todo);
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
 }
 
 int gw_iam_remove(gw_iam_t *iam, const char *access_key)

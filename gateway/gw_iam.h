@@ -13,6 +13,11 @@
  * with an id derived from its name. Policies are replaced in place: updated_ns orders the states
  * a drive may hold and the newest wins (gw_replica_scan_newest).
  *
+ * An access key's secret is stored sealed under the cluster's secrets key (gw_secret.h), the
+ * record's key name bound in; records written before sealing hold it in cleartext and are read as
+ * they are, and sealed when next written or by gw_iam_reseal. A key whose secret does not open is
+ * left out of the table (it cannot sign) and counted in gw_iam_seal_status.
+ *
  * Lookups happen on the event loop for every signed request, so they read an in-memory table;
  * the table is loaded from the drives when the gateway starts, reloaded after this gateway's
  * changes and every few seconds so that changes made through another gateway arrive. Checks such
@@ -28,6 +33,7 @@
 #define YC_GW_IAM_H
 #include <h2o.h>
 #include "gateway/gw_cluster.h"
+#include "gateway/gw_secret.h"
 #include "gateway/s3/policy.h"
 
 typedef struct gw_iam gw_iam_t;
@@ -46,6 +52,7 @@ typedef struct {
     int is_root;
     int disabled;
     int64_t created_ns;
+    int sealed_current; /* its record held the secret sealed under the current secrets key at the last load */
 } gw_identity_t;
 
 /* A user or a group. */
@@ -59,9 +66,15 @@ typedef struct {
 typedef enum { GW_IAM_USER_POLICY = 'p', GW_IAM_GROUP_POLICY = 'q' } gw_iam_policy_kind_t;
 
 /* Loads users from the drives (blocking; call before the loops start) and starts the refresher,
- * which loads them again every refresh_seconds (0: 5). */
+ * which loads them again every refresh_seconds (0: 5). Secrets are written in cleartext. */
 int gw_iam_open(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
                 gw_iam_t **out);
+/* Same, sealing secrets under keys (taken: freed by gw_iam_close, or here on failure; with no key
+ * held, secrets are written in cleartext). -ENOKEY, with an error logged and one line on stderr
+ * naming the key ids, when the drives hold secrets sealed under a key that keys lack: a gateway
+ * given the wrong key, or none, does not start. */
+int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char *root_secret, uint32_t refresh_seconds,
+                       gw_secret_keys_t *keys, gw_iam_t **out);
 void gw_iam_close(gw_iam_t *iam);
 
 /* Looks an access key up in memory; 0 and *out filled, or -ENOENT. Safe on any thread. */
@@ -73,6 +86,32 @@ int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const ch
 int gw_iam_remove(gw_iam_t *iam, const char *access_key);
 /* Removes every access key of user; returns how many were removed. Blocking. */
 int gw_iam_remove_user(gw_iam_t *iam, const char *user);
+
+#define GW_IAM_SEAL_IDS 8 /* key ids told apart in a status */
+
+/* How the access keys' secrets are stored, as the last load found them. */
+typedef struct {
+    size_t cleartext;   /* written before sealing (or without a key): readable, not sealed */
+    size_t unknown_key; /* sealed under a key this gateway does not hold: left out */
+    size_t unreadable;  /* sealed, but not authentic or malformed: left out */
+    struct {
+        char id[2 * GW_SECRET_KEY_ID_LEN + 1];
+        size_t records;
+        int known; /* 1: held by this gateway */
+    } by_key[GW_IAM_SEAL_IDS];
+    size_t nby_key;
+} gw_iam_seal_status_t;
+
+/* The last load's figures. From memory. */
+void gw_iam_seal_status(gw_iam_t *iam, gw_iam_seal_status_t *out);
+/* The keys secrets are sealed under (borrowed for the table's lifetime). */
+gw_secret_keys_t *gw_iam_secret_keys(gw_iam_t *iam);
+/* Reads the secrets keys' source again, then writes every access key whose secret this gateway
+ * can read with its secret sealed under the current key (those not sealed under it already, or
+ * every one when all is set), and reloads. *resealed counts the records written. -ENOKEY when no
+ * key is held, -EINVAL when the key source cannot be read (err says why), or a write's error
+ * (GW_EQUORUM, ...): records written before it stay written, and a second run finishes. Blocking. */
+int gw_iam_reseal(gw_iam_t *iam, int all, size_t *resealed, char *err, size_t errlen);
 
 /* Calls fn for every non-root identity (from memory). */
 void gw_iam_foreach(gw_iam_t *iam, void (*fn)(void *arg, const gw_identity_t *id), void *arg);

@@ -2,6 +2,7 @@
  * with the multipart handlers: the attributes of a new object and copy sources. GetObject and
  * HeadObject stream, and are in gw_get_object.c.
  */
+#include "gateway/s3/copy_source.h"
 #include "gateway/gw_quota.h"
 #include "gateway/gw_acl.h"
 #include "gateway/gw_object_lock.h"
@@ -571,43 +572,12 @@ static int copy_source_sse(gw_ctx_t *ctx, copy_source_t *cs)
 
 int gw_parse_copy_source(gw_ctx_t *ctx, h2o_iovec_t *bucket, h2o_iovec_t *key, uint8_t vid[META_ID_LEN], int *vid_given)
 {
-    h2o_iovec_t src = gw_header(ctx, "x-amz-copy-source"), decoded;
-    const char *q = memchr(src.base, '?', src.len);
-
-    *vid_given = 0;
-    if (q != NULL) {
-        h2o_iovec_t v = h2o_iovec_init(q + 1, src.base + src.len - (q + 1));
-        if (v.len < sizeof("versionId=") - 1 || memcmp(v.base, "versionId=", sizeof("versionId=") - 1) != 0) {
-            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid copy source object key");
-            return -1;
-        }
-        v.base += sizeof("versionId=") - 1;
-        v.len -= sizeof("versionId=") - 1;
-        if (v.len == 0 || s3_version_id_parse(v, vid) != 0) {
-            /* AWS: 400 InvalidArgument for an id it never made */
-            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid version id specified");
-            return -1;
-        }
-        *vid_given = 1;
-        src.len = (size_t)(q - src.base);
-    }
-    if (s3_percent_decode(&ctx->req->pool, src, &decoded) != 0)
-        goto bad;
-    if (decoded.len > 0 && decoded.base[0] == '/') {
-        decoded.base++;
-        decoded.len--;
-    }
-    const char *slash = memchr(decoded.base, '/', decoded.len);
-    if (slash == NULL || slash == decoded.base || slash + 1 == decoded.base + decoded.len)
-        goto bad;
-    *bucket = h2o_iovec_init(decoded.base, (size_t)(slash - decoded.base));
-    *key = h2o_iovec_init(slash + 1, decoded.base + decoded.len - (slash + 1));
-    if (s3_key_validate(*key) != 0)
-        goto bad;
-    return 0;
-bad:
-    gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "Invalid copy source object key");
-    return -1;
+    int ret = s3_copy_source_parse(&ctx->req->pool, gw_header(ctx, "x-amz-copy-source"), bucket, key, vid, vid_given);
+    if (ret != 0)
+        gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT,
+                     ret == S3_COPY_SOURCE_BAD_VERSION ? "Invalid version id specified"
+                                                       : "Invalid copy source object key");
+    return ret != 0 ? -1 : 0;
 }
 
 int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, const uint8_t *vid, gw_object_t **out)

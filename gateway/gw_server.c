@@ -643,8 +643,14 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     start_orphan_collector(srv);
     if ((ret = gw_lifecycle_start(srv->lifecycle)) != 0)
         goto fail;
-    if ((ret = gw_iam_open(srv->cluster, cfg->root_user, cfg->root_password, (uint32_t)cfg->iam_refresh, &srv->iam)) !=
-        0)
+    gw_secret_keys_t *secret_keys = NULL; /* taken by the IAM table */
+    char secret_err[256];
+    if ((ret = gw_secret_keys_load(cfg, &secret_keys, secret_err, sizeof(secret_err))) != 0) {
+        yc_log(YC_LOG_ERROR, "event=secrets_keys_failed detail=\"%s\"", secret_err);
+        goto fail;
+    }
+    if ((ret = gw_iam_open_sealed(srv->cluster, cfg->root_user, cfg->root_password, (uint32_t)cfg->iam_refresh,
+                                  secret_keys, &srv->iam)) != 0)
         goto fail;
     if ((ret = load_domains(srv, cfg->domains)) != 0)
         goto fail;

@@ -13,18 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- upload ids */
-
-void gw_upload_id_format(const uint8_t id[META_ID_LEN], char out[2 * META_ID_LEN + 1])
-{
-    yc_hex(id, META_ID_LEN, out);
-}
-
-int gw_upload_id_parse(h2o_iovec_t s, uint8_t id[META_ID_LEN])
-{
-    return s.len == 2 * META_ID_LEN && yc_unhex_lower(s.base, META_ID_LEN, id) == 0 ? 0 : -1;
-}
-
 /* ---------------------------------------------------------------- the upload record */
 
 typedef struct {

@@ -26,14 +26,22 @@
 #include "gateway/gw_object.h"
 #include "gateway/gw_request.h"
 #include "meta/meta.h"
+#include "common/bytes.h"
 
 #define GW_MAX_PARTS       10000        /* part numbers run from 1 to this */
 #define GW_MAX_OBJECT_SIZE (5ULL << 40) /* S3's largest object: 5 TiB */
 
-/* Upload ids travel as 32 lowercase hex digits: one spelling each. */
-void gw_upload_id_format(const uint8_t id[META_ID_LEN], char out[2 * META_ID_LEN + 1]);
+/* Upload ids travel as 32 lowercase hex digits: one spelling each. (Inline: the uploadId parser
+ * is fuzzed on its own, tests/fuzz/fuzz_upload_id.c.) */
+static inline void gw_upload_id_format(const uint8_t id[META_ID_LEN], char out[2 * META_ID_LEN + 1])
+{
+    yc_hex(id, META_ID_LEN, out);
+}
 /* 0 with id, or -1 when s is not the spelling of an upload id. */
-int gw_upload_id_parse(h2o_iovec_t s, uint8_t id[META_ID_LEN]);
+static inline int gw_upload_id_parse(h2o_iovec_t s, uint8_t id[META_ID_LEN])
+{
+    return s.len == 2 * META_ID_LEN && yc_unhex_lower(s.base, META_ID_LEN, id) == 0 ? 0 : -1;
+}
 
 /* Writes the record of a new upload (u complete, its key among them) on every drive of set:
  * 0 once a write quorum acknowledged, else GW_EQUORUM / GW_ENOSPC (gw_quorum_error). */

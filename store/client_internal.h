@@ -75,5 +75,11 @@ void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method
 void store_net_body_hash(const void *const *bufs, const size_t *lens, size_t n, char out[65]);
 /* A drive name as the daemon accepts it. */
 int store_net_drive_name_ok(const char *name, size_t len);
+/* Hands one scan answer page p[0..len) (a "more" byte, then le32 key length, key, le32 value
+ * length, value per record) to cb. 1 when the scan is over (cb stopped it, *seen reached limit,
+ * or the daemon had no more), 0 to fetch the next page after *last; STORE_EIO or STORE_ECORRUPT
+ * for a page the client cannot read (tests/fuzz/fuzz_store_answer.c). */
+int store_net_scan_deliver(const uint8_t *p, size_t len, size_t limit, size_t *seen, meta_scan_cb cb, void *arg,
+                           meta_key_t *last, int *cb_ret);
 
 #endif

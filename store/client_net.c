@@ -407,10 +407,8 @@ static int net_record_delete(store_client_t *bc, const meta_key_t *key)
     return ret;
 }
 
-/* Hands one page's records to cb. 1 when the scan is over (cb stopped it, the limit was
- * reached, or the daemon had no more), 0 to fetch the next page after *last. */
-static int scan_deliver(const uint8_t *p, size_t len, size_t limit, size_t *seen, meta_scan_cb cb, void *arg,
-                        meta_key_t *last, int *cb_ret)
+int store_net_scan_deliver(const uint8_t *p, size_t len, size_t limit, size_t *seen, meta_scan_cb cb, void *arg,
+                           meta_key_t *last, int *cb_ret)
 {
     size_t pos = 1;
     int more, got = 0;
@@ -491,7 +489,7 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
             return ret;
         }
         first = 0;
-        ret = scan_deliver(call.resp, call.resp_len, limit, &seen, cb, arg, &last, &cb_ret);
+        ret = store_net_scan_deliver(call.resp, call.resp_len, limit, &seen, cb, arg, &last, &cb_ret);
         store_net_call_reset(&call);
         if (ret < 0)
             return ret;

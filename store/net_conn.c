@@ -268,13 +268,7 @@ static int recv_exact(store_net_conn_t *c, int fd, uint8_t *buf, size_t len)
 
 /* ---------------------------------------------------------------- the exchange */
 
-typedef struct {
-    int status;
-    int code;
-    int has_length;
-    uint64_t length;
-    int close;
-} answer_head_t;
+typedef store_net_answer_head_t answer_head_t;
 
 static int parse_u64(const char *s, size_t len, uint64_t *out)
 {
@@ -300,9 +294,8 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
-/* Parses "HTTP/1.x SSS reason\r\n" and the header lines of head[0..len) (without the blank
- * line). Only what the client needs is kept; anything it cannot read is a malformed answer. */
-static int parse_head(const char *head, size_t len, answer_head_t *out)
+/* Only what the client needs is kept; anything it cannot read is a malformed answer. */
+int store_net_parse_head(const char *head, size_t len, answer_head_t *out)
 {
     const char *p = head, *end = head + len;
     const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
@@ -391,7 +384,7 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
         if (have == NET_HEAD_MAX)
             return STORE_EIO;
     }
-    if ((ret = parse_head(head, head_len, &ah)) != 0)
+    if ((ret = store_net_parse_head(head, head_len, &ah)) != 0)
         return ret;
     size_t extra = have - head_len - 4;
     if (extra > ah.length || ah.length > STORE_NET_MAX_BODY)

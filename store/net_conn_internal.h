@@ -28,6 +28,19 @@ typedef struct {
     size_t resp_len;
 } store_net_call_t;
 
+/* What the client reads of a daemon's answer head. */
+typedef struct {
+    int status;
+    int code; /* x-yc-error: a negative store code, 0 when absent */
+    int has_length;
+    uint64_t length;
+    int close;
+} store_net_answer_head_t;
+
+/* Parses "HTTP/1.x SSS reason\r\n" and the header lines of head[0..len) (without the blank
+ * line): 0, or STORE_EIO for an answer the client cannot read (tests/fuzz/fuzz_store_answer.c). */
+int store_net_parse_head(const char *head, size_t len, store_net_answer_head_t *out);
+
 /* Resolves cfg->host now (STORE_EUNREACHABLE when it cannot), copies the secret and sets up an
  * empty pool of connections; nothing connects until the first call. cfg->drive is not used. */
 int store_net_conn_open(const store_remote_config_t *cfg, store_net_conn_t **out);

@@ -11,7 +11,9 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DH2O_USE_EPOLL=
 for cc in meta/*.cc; do
     clang++ -std=c++17 -g -O1 -fsanitize=address -D_GNU_SOURCE -I. -c "$cc" -o "$out/$(basename "$cc" .cc).o"
 done
-srcs="$(ls common/*.c gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null) gateway/gw_config.c gateway/gw_cli_creds.c gateway/gw_cli_json.c $(ls "$out"/*.o 2>/dev/null)"
+# SM4 (common/sm4*.c) parses nothing a client sends, and Debian's clang 14 does not know the
+# "vaes" feature its CPU check names: it stays out of the fuzz builds
+srcs="$(ls common/*.c gateway/s3/*.c meta/*.c erasure/*.c 2>/dev/null | grep -v '^common/sm4') gateway/gw_config.c gateway/gw_cli_creds.c gateway/gw_cli_json.c $(ls "$out"/*.o 2>/dev/null)"
 libs="-lh2o-evloop -lnghttp2 -lrocksdb -lisal -lxxhash -lssl -lcrypto -lexpat -ljansson -lyaml -lz -lstdc++ -lpthread -lm"
 failed=0 passed=0
 for t in "$@"; do
@@ -26,6 +28,8 @@ for t in "$@"; do
     fi
     # the audit record's parser is the gateway's (the verifier reads files someone may have forged)
     case "$name" in fuzz_audit_*) extra="gateway/gw_audit_chain.c" ;; esac
+    # the admin API's bodies are the gateway's (their parsers stand apart from the handlers)
+    case "$name" in fuzz_admin_*) extra="gateway/gw_admin_body.c" ;; esac
     clang $flags "$t" $srcs $extra $libs -o "$out/$name"
     mkdir -p "$out/corpus-$name"
     seeds=tests/fuzz/seeds/$name

@@ -8,11 +8,15 @@
  *     | roles init | roles show | key lockouts | key unlock ACCESS_KEY
  *     | buckets list|usage | buckets info NAME | quota set|get|clear bucket|user NAME [SIZE]
  *     | drive list | drive drain NODE DRIVE SPARE | drive remove NODE DRIVE | config show
- *     | audit verify [DIR]
+ *     | audit verify [DIR] | secrets keygen FILE | secrets status | secrets rotate
  *
  * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
  * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes (with
  * --json, as JSON).
+ *
+ * "secrets keygen" appends a new secrets key to a key file itself (no gateway): the key that seals
+ * access keys' secrets at rest (gw_secret.h); "secrets rotate" then has the gateway read its key
+ * file again and re-seal every secret under that key.
  *
  * "audit verify" reads the audit folder itself (no gateway, no root keys): it needs the audit key
  * (--audit-key-file, else $YC_AUDIT_KEY), which the root credentials do not give.
@@ -25,8 +29,10 @@
 #include "gateway/gw_cli_creds.h"
 #include "gateway/gw_cli_json.h"
 #include "gateway/gw_audit.h"
+#include "gateway/gw_secret.h"
 #include "gateway/s3/sigv4.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <openssl/sha.h>
@@ -88,6 +94,12 @@ static void print_help(FILE *out)
             "  kms key add ID / kms key rotate ID / kms key list\n"
             "                                  named keys of aws:kms encryption; a rotation makes a new version\n"
             "                                  current (objects keep the version they were written with)\n"
+            "  secrets keygen FILE             appends a new key sealing access keys' secrets to FILE (made mode\n"
+            "                                  0600 if missing; no gateway needed); prints its id. Give every\n"
+            "                                  gateway the file, then: secrets rotate\n"
+            "  secrets rotate                  the gateway reads its secrets key file again and re-seals every\n"
+            "                                  secret under the newest key (JSON); older lines may go afterwards\n"
+            "  secrets status                  key ids (the last current) and the secrets sealed under each (JSON)\n"
             "  audit verify [DIR]              checks the audit trail in DIR [default: ./var/audit]: every record's\n"
             "                                  number, SM3 chain and checkpoint MAC; names the first record that was\n"
             "                                  changed, removed, inserted or reordered, or a cut tail\n"
@@ -888,6 +900,36 @@ static int daily_command(const args_t *a)
     return -1;
 }
 
+/* ---------------------------------------------------------------- secrets keys */
+
+/* secrets keygen FILE: appends a fresh key (a line of 64 hex digits) and prints its id. */
+static int secrets_keygen(const char *path)
+{
+    char key[66], id[2 * GW_SECRET_KEY_ID_LEN + 1];
+    int fd, ok;
+
+    if (gw_secret_key_generate(key) != 0 || gw_secret_key_id_of_hex(key, 64, id) != 0) {
+        fprintf(stderr, "yc-admin: no random bytes for a key\n");
+        return 1;
+    }
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+        fprintf(stderr, "yc-admin: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    key[64] = '\n';
+    ok = write(fd, key, 65) == 65 && fsync(fd) == 0;
+    close(fd);
+    memset(key, 0, sizeof(key));
+    if (!ok) {
+        fprintf(stderr, "yc-admin: cannot write %s\n", path);
+        return 1;
+    }
+    printf("secrets keygen: key %s appended to %s (now the current key); give every gateway this file, then run "
+           "yc-admin secrets rotate\n",
+           id, path);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- audit */
 
 /* audit verify [DIR]: 0 intact, 1 a fault (the first, with its record number), 2 bad invocation. */
@@ -959,6 +1001,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(a.words[0], "audit") == 0) /* the audit administrator's: no root keys needed */
         return audit_command(&a);
+    if (is(&a, 3, "secrets", "keygen")) /* a local file: no gateway, no keys */
+        return secrets_keygen(a.words[2]);
     gw_cli_flags_t flags = {a.endpoint, a.region, a.ak, a.sk, a.config};
     if (gw_cli_creds_resolve(&flags, getenv_str, &creds, err, sizeof(err)) != 0) {
         fprintf(stderr, "yc-admin: %s\n", err);
@@ -1024,6 +1068,10 @@ int main(int argc, char **argv)
             return call(a.endpoint, a.ak, a.sk, add ? "PUT" : "POST", path, NULL);
         }
     }
+    if (is(&a, 2, "secrets", "status"))
+        return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/keys/secrets", NULL);
+    if (is(&a, 2, "secrets", "rotate"))
+        return call(a.endpoint, a.ak, a.sk, "POST", "/_admin/v1/keys/secrets/rotate", NULL);
     if ((ret = iam_command(&a)) >= 0)
         return ret;
     if ((ret = daily_command(&a)) >= 0)

@@ -76,4 +76,8 @@ const char *s3_chunked_trailer_value(const s3_chunked_t *c);
 /* Frees the decoder and wipes the key material it held; NULL is fine. */
 void s3_chunked_free(s3_chunked_t *c);
 
+/* x-amz-decoded-content-length: 1..19 decimal digits, nothing else (no sign, no blanks), into
+ * *out. 0, or -1 when v is not such a length. */
+int s3_chunked_decoded_length_parse(h2o_iovec_t v, uint64_t *out);
+
 #endif

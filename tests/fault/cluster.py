@@ -232,10 +232,16 @@ class NetGateway(Gateway):
         if not os.access(GATEWAY_BIN, os.X_OK):
             raise ClusterError("gateway binary %s is missing: run `make all` first" % GATEWAY_BIN)
         os.makedirs(self.data_dir, exist_ok=True)
+        # every gateway of a cluster seals access keys' secrets under one secrets key, derived here
+        # from the cluster secret so that all of them, and their restarts, hold the same
         env = dict(os.environ, YC_ROOT_USER=self.access_key, YC_ROOT_PASSWORD=self.secret_key,
-                   YC_CLUSTER_SECRET=self.cluster_secret)
+                   YC_CLUSTER_SECRET=self.cluster_secret,
+                   YC_SECRETS_KEY=hashlib.sha256(("secrets key " + self.cluster_secret).encode()).hexdigest())
+        secrets_key = [] if any(a.startswith("--secrets-key") for a in self.extra_args) else \
+            ["--secrets-key-env", "YC_SECRETS_KEY"]
         cmd = [GATEWAY_BIN, "--listen", "127.0.0.1:%d" % self.port, "--data", self.data_dir,
-               "--drives-list", ",".join(self.drives_list)] + _it.door_args(self.extra_args) + self.extra_args
+               "--drives-list", ",".join(self.drives_list)] + secrets_key + _it.door_args(self.extra_args) + \
+            self.extra_args
         log = open(self.log_path, "ab")
         try:
             self.proc = spawn(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
