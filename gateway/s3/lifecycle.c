@@ -171,8 +171,8 @@ static int read_expiration(const s3_xml_node_t *e, given_t *g)
  * is a malformed document, not a class this server lacks). */
 static int transition_class_known(h2o_iovec_t text)
 {
-    static const char *const known[] = {"GLACIER",    "STANDARD_IA",  "ONEZONE_IA", "INTELLIGENT_TIERING",
-                                        "DEEP_ARCHIVE", "GLACIER_IR", NULL};
+    static const char *const known[] = {"GLACIER",      "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+                                        "DEEP_ARCHIVE", "GLACIER_IR",  NULL};
     for (const char *const *k = known; *k != NULL; k++)
         if (h2o_memis(text.base, text.len, *k, strlen(*k)))
             return 1;
