@@ -320,6 +320,12 @@ def test_malformed_identity_policies_are_refused(iam, new_user):
                 policy({"Effect": "Allow", "Action": "s3:NoSuchAction", "Resource": "*"})):
         expect_error("MalformedPolicyDocument", 400, iam.put_user_policy, UserName=u.name, PolicyName="p",
                      PolicyDocument=doc)
+    # a Sid twice in one policy, as IAM refuses it
+    twice = policy({"Sid": "same", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                   {"Sid": "same", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"})
+    r = expect_error("MalformedPolicyDocument", 400, iam.put_user_policy, UserName=u.name, PolicyName="p",
+                     PolicyDocument=twice)
+    assert r["Error"]["Message"] == "Statement IDs (SID) in a single policy must be unique."
     assert iam.list_user_policies(UserName=u.name)["PolicyNames"] == []
 
 
