@@ -426,6 +426,26 @@ def test_explicit_deny_overrides_allow(iam, new_user, s3, shared_bucket):
     assert u.s3.get_object(Bucket=shared_bucket, Key="secret/a")["Body"].read() == b"s"
 
 
+def test_identity_deny_of_list_all_my_buckets_refuses_list_buckets(iam, new_user):
+    u = new_user()
+    bucket = uname("mine")
+    u.s3.create_bucket(Bucket=bucket)
+    try:
+        assert bucket in [b["Name"] for b in u.s3.list_buckets()["Buckets"]]
+        # s3:ListAllMyBuckets acts on no bucket: its resource is "*", which arn:aws:s3:::* names
+        iam.put_user_policy(UserName=u.name, PolicyName="no-listing", PolicyDocument=policy(
+            {"Effect": "Deny", "Action": ["s3:ListAllMyBuckets"], "Resource": "arn:aws:s3:::*"}))
+        expect_error("AccessDenied", 403, u.s3.list_buckets)
+        # a Deny naming only a bucket does not cover it
+        iam.put_user_policy(UserName=u.name, PolicyName="no-listing", PolicyDocument=policy(
+            {"Effect": "Deny", "Action": ["s3:ListAllMyBuckets"], "Resource": "arn:aws:s3:::%s" % bucket}))
+        assert bucket in [b["Name"] for b in u.s3.list_buckets()["Buckets"]]
+        iam.delete_user_policy(UserName=u.name, PolicyName="no-listing")
+        assert bucket in [b["Name"] for b in u.s3.list_buckets()["Buckets"]]
+    finally:
+        u.s3.delete_bucket(Bucket=bucket)
+
+
 def test_identity_allow_or_bucket_policy_allow_and_identity_deny_wins(iam, new_user, s3, shared_bucket):
     u, other = new_user(), new_user()
     s3.put_object(Bucket=shared_bucket, Key="k", Body=b"v")
