@@ -527,6 +527,30 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
     return -1;
 }
 
+int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action)
+{
+    if (ctx->access_key.base == NULL || ctx->is_root)
+        return 0;
+    /* the caller acts on its own buckets, as their owner: only an explicit Deny of one of its
+     * identity policies refuses it; the resource of an action on no bucket is "*" */
+    s3_policy_request_t req = {
+        .action = action, .now_ns = yc_now_ns(), .resource = h2o_iovec_init(H2O_STRLIT("arn:aws:s3:::*"))};
+    values_t *vs = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*vs));
+    gw_authz_principal(ctx, &req.principal);
+    request_values(ctx, action, vs);
+    req.values = vs->v;
+    req.nvalues = vs->n;
+    decide_t d = {.src = {.owner_account = h2o_iovec_init(H2O_STRLIT(GW_AUTHZ_ACCOUNT)), .is_owner = 1},
+                  .req = &req,
+                  .without_acl = S3_POLICY_DENY,
+                  .with_acl = S3_POLICY_DENY};
+    gw_iam_with_policies(ctx->iam, ctx->user, decide_with, &d);
+    if (d.without_acl == S3_POLICY_ALLOW)
+        return 0;
+    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+    return -1;
+}
+
 /* ---------------------------------------------------------------- operations' actions */
 
 int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)

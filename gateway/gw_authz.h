@@ -76,6 +76,10 @@ int gw_authz_access(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, const
  * read) is set on ctx and non-zero returned. With cors set, the CORS headers of the bucket's
  * rules are added to the response first (gw_cors_headers), whatever the decision. */
 int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t action, h2o_iovec_t key, int cors);
+/* Worker side, for an action on no bucket (s3:ListAllMyBuckets): a user's identity policies may
+ * deny it explicitly (resource "*"); root and the other users are allowed. 0, or AccessDenied set
+ * on ctx and -1 returned. */
+int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action);
 
 /* The S3 action of ctx's operation on its own bucket; -1 for an operation that names none (the
  * service-level calls, the admin API, a preflight). */

@@ -372,7 +372,8 @@ static void list_buckets_work(gw_ctx_t *ctx)
     char after[META_BUCKET_MAX + 1];
     int ret;
 
-    if (list_buckets_params(ctx, &lb, after) != 0)
+    if (list_buckets_params(ctx, &lb, after) != 0 ||
+        gw_authz_service_check(ctx, S3_POLICY_ACTION_LIST_ALL_MY_BUCKETS) != 0)
         return;
     s3_xml_writer_init(&w, &ctx->req->pool);
     s3_xml_declaration(&w);

@@ -100,9 +100,8 @@ static verdict_t judge_storage_class(h2o_iovec_t v)
 static const rule_t rules[] = {
     /* conditional writes where they are not implemented (PutObject, CopyObject,
      * CompleteMultipartUpload and DeleteObject honour theirs: gw_cond_write.h): never write as if
-     * the condition held */
-    {"if-match", OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
-    {"if-none-match", OP(GW_OP_CREATE_MULTIPART_UPLOAD), NULL},
+     * the condition held. CreateMultipartUpload's If-Match / If-None-Match are not refused: S3
+     * writes nothing there and reads them only at Complete, so they are ignored, as S3 does */
     {"x-amz-if-match-initiated-time", OP(GW_OP_ABORT_MULTIPART_UPLOAD), NULL},
     {"x-amz-write-offset-bytes", OP(GW_OP_PUT_OBJECT), NULL},
     /* server-side encryption where it is not implemented: the bytes would be stored in plaintext

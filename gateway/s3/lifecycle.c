@@ -167,6 +167,18 @@ static int read_expiration(const s3_xml_node_t *e, given_t *g)
     return 0;
 }
 
+/* 1 when text is one of S3's transition storage classes (its schema's enumeration: another value
+ * is a malformed document, not a class this server lacks). */
+static int transition_class_known(h2o_iovec_t text)
+{
+    static const char *const known[] = {"GLACIER",      "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+                                        "DEEP_ARCHIVE", "GLACIER_IR",  NULL};
+    for (const char *const *k = known; *k != NULL; k++)
+        if (h2o_memis(text.base, text.len, *k, strlen(*k)))
+            return 1;
+    return 0;
+}
+
 /* The shape and values of the Transition and NoncurrentVersionTransition elements, read only to
  * be checked as S3 checks them (a bad one is its own error, not the NotImplemented every
  * transition gets): -1 when malformed. */
@@ -183,7 +195,7 @@ static int read_transitions(const s3_xml_node_t *node, given_t *g)
             return -1;
         if (!current)
             date = NULL;
-        if (sc == NULL || (days != NULL) + (date != NULL) != 1)
+        if (sc == NULL || !transition_class_known(sc->text) || (days != NULL) + (date != NULL) != 1)
             return -1;
         if (days != NULL) {
             if (int_child(t, current ? "Days" : "NoncurrentDays", &v) != 0)

@@ -838,6 +838,17 @@ int s3_policy_parse(h2o_iovec_t text, const s3_policy_options_t *opt, s3_policy_
             goto fail;
     ps.p->statements = list;
     ps.p->nstatements = (uint32_t)n;
+    /* IAM takes a Sid once per policy (its policy grammar); quadratic over a document's statements,
+     * which its size bounds */
+    for (size_t k = 0; k < n && opt->kind == S3_POLICY_IDENTITY; k++) {
+        for (size_t j = 0; j < k && list[k].sid.base != NULL; j++) {
+            if (list[j].sid.base != NULL &&
+                h2o_memis(list[j].sid.base, list[j].sid.len, list[k].sid.base, list[k].sid.len)) {
+                ret = fail_msg(&ps, "Statement IDs (SID) in a single policy must be unique.");
+                goto fail;
+            }
+        }
+    }
 
     /* the principals exist: asked last, once the whole document is known to be well-formed */
     for (size_t k = 0; k < n && opt->principal_exists != NULL; k++) {

@@ -291,9 +291,12 @@ int s3_post_policy_check(const s3_post_policy_t *p, int64_t now, const s3_form_f
             want = json_string_value(json_array_get(c, 2));
         }
         size_t want_len = strlen(want);
-        int ok = lookup(fields, nfields, bucket, key, field, &have) == 0 &&
-                 (op[0] == 'e' ? have.len == want_len && memcmp(have.base, want, want_len) == 0
-                               : have.len >= want_len && memcmp(have.base, want, want_len) == 0);
+        int present = lookup(fields, nfields, bucket, key, field, &have) == 0;
+        /* ["starts-with", "$field", ""] allows any value, no field included: S3 takes a form
+         * without it (a policy written for forms that may or may not carry the field) */
+        int ok = present ? (op[0] == 'e' ? have.len == want_len && memcmp(have.base, want, want_len) == 0
+                                         : have.len >= want_len && memcmp(have.base, want, want_len) == 0)
+                         : op[0] == 's' && want_len == 0;
         if (!ok) {
             char shown[128];
             snprintf(shown, sizeof(shown), "$%s", field);

@@ -151,6 +151,22 @@ def test_complete_if_none_match_refuses_an_existing_key_and_keeps_the_upload(s3,
     assert body_of(s3, bucket, "k") == b"new"
 
 
+def test_create_multipart_upload_ignores_conditions_and_complete_judges_them(s3, bucket):
+    # S3 reads If-None-Match / If-Match at Complete only: CreateMultipartUpload begins the upload
+    # whatever they say, and writes nothing
+    s3.put_object(Bucket=bucket, Key="k", Body=b"old")
+    up = call(s3, "create_multipart_upload", {"If-None-Match": "*"}, Bucket=bucket, Key="k")["UploadId"]
+    call(s3, "create_multipart_upload", {"If-Match": '"0123456789abcdef0123456789abcdef"'}, Bucket=bucket, Key="other")
+    assert sorted(u["Key"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]) == ["k", "other"]
+    assert body_of(s3, bucket, "k") == b"old"
+    etag = s3.upload_part(Bucket=bucket, Key="k", UploadId=up, PartNumber=1, Body=b"new")["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    status, code, _ = error_of(call, s3, "complete_multipart_upload", {"If-None-Match": "*"},
+                               Bucket=bucket, Key="k", UploadId=up, MultipartUpload=parts)
+    assert (status, code) == (412, "PreconditionFailed")
+    assert body_of(s3, bucket, "k") == b"old"
+
+
 def test_complete_if_none_match_on_a_new_key(s3, bucket):
     up, parts = start_upload(s3, bucket, "fresh", b"data")
     call(s3, "complete_multipart_upload", {"If-None-Match": "*"}, Bucket=bucket, Key="fresh", UploadId=up,

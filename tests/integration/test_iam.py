@@ -320,6 +320,12 @@ def test_malformed_identity_policies_are_refused(iam, new_user):
                 policy({"Effect": "Allow", "Action": "s3:NoSuchAction", "Resource": "*"})):
         expect_error("MalformedPolicyDocument", 400, iam.put_user_policy, UserName=u.name, PolicyName="p",
                      PolicyDocument=doc)
+    # a Sid twice in one policy, as IAM refuses it
+    twice = policy({"Sid": "same", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                   {"Sid": "same", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"})
+    r = expect_error("MalformedPolicyDocument", 400, iam.put_user_policy, UserName=u.name, PolicyName="p",
+                     PolicyDocument=twice)
+    assert r["Error"]["Message"] == "Statement IDs (SID) in a single policy must be unique."
     assert iam.list_user_policies(UserName=u.name)["PolicyNames"] == []
 
 
@@ -418,6 +424,26 @@ def test_explicit_deny_overrides_allow(iam, new_user, s3, shared_bucket):
     assert u.s3.get_object(Bucket=shared_bucket, Key="public/a")["Body"].read() == b"a"
     iam.delete_user_policy(UserName=u.name, PolicyName="no-secrets")
     assert u.s3.get_object(Bucket=shared_bucket, Key="secret/a")["Body"].read() == b"s"
+
+
+def test_identity_deny_of_list_all_my_buckets_refuses_list_buckets(iam, new_user):
+    u = new_user()
+    bucket = uname("mine")
+    u.s3.create_bucket(Bucket=bucket)
+    try:
+        assert bucket in [b["Name"] for b in u.s3.list_buckets()["Buckets"]]
+        # s3:ListAllMyBuckets acts on no bucket: its resource is "*", which arn:aws:s3:::* names
+        iam.put_user_policy(UserName=u.name, PolicyName="no-listing", PolicyDocument=policy(
+            {"Effect": "Deny", "Action": ["s3:ListAllMyBuckets"], "Resource": "arn:aws:s3:::*"}))
+        expect_error("AccessDenied", 403, u.s3.list_buckets)
+        # a Deny naming only a bucket does not cover it
+        iam.put_user_policy(UserName=u.name, PolicyName="no-listing", PolicyDocument=policy(
+            {"Effect": "Deny", "Action": ["s3:ListAllMyBuckets"], "Resource": "arn:aws:s3:::%s" % bucket}))
+        assert bucket in [b["Name"] for b in u.s3.list_buckets()["Buckets"]]
+        iam.delete_user_policy(UserName=u.name, PolicyName="no-listing")
+        assert bucket in [b["Name"] for b in u.s3.list_buckets()["Buckets"]]
+    finally:
+        u.s3.delete_bucket(Bucket=bucket)
 
 
 def test_identity_allow_or_bucket_policy_allow_and_identity_deny_wins(iam, new_user, s3, shared_bucket):

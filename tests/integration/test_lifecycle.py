@@ -273,6 +273,11 @@ def test_transition_values_checked_before_not_implemented(s3, bucket):
     r = expect_error("InvalidArgument", 400, put, Bucket=bucket, LifecycleConfiguration={"Rules": [
         {"ID": "r", "Status": "Enabled", "Filter": {}, "Transitions": [{"Days": -1, "StorageClass": "GLACIER"}]}]})
     assert r["Error"]["Message"] == "'Days' in Transition action must be nonnegative"
+    # a storage class outside S3's enumeration is a malformed document, not a class not built
+    for rule in ({"Transitions": [{"Days": 30, "StorageClass": "FROZEN"}]},
+                 {"NoncurrentVersionTransitions": [{"NoncurrentDays": 30, "StorageClass": "STANDARD"}]}):
+        expect_error("MalformedXML", 400, put, Bucket=bucket, LifecycleConfiguration={"Rules": [
+            dict({"ID": "r", "Status": "Enabled", "Filter": {}}, **rule)]})
     # a well-formed transition is still refused as not built, and nothing is stored
     expect_error("NotImplemented", 501, put, Bucket=bucket, LifecycleConfiguration={"Rules": [
         {"ID": "r", "Status": "Enabled", "Filter": {}, "Transitions": [{"Date": "2030-09-27", "StorageClass": "GLACIER"}]}]})

@@ -220,6 +220,22 @@ def test_eq_and_starts_with_violations_are_access_denied(gateway, s3, bucket):
     assert absent(s3, bucket, "docs/a")
 
 
+def test_starts_with_an_empty_prefix_allows_the_field_to_be_absent(gateway, s3, bucket):
+    # ["starts-with", "$field", ""] is S3's "any value": a form without the field passes, one with
+    # it passes whatever it holds; a non-empty prefix still needs the field
+    conditions = [{"bucket": bucket}, ["starts-with", "$key", "docs/"],
+                  ["starts-with", "$x-amz-server-side-encryption", ""], ["starts-with", "$x-amz-meta-note", ""]]
+    fields = dict(sign_v4(gateway, conditions), key="docs/none")
+    assert post(gateway, bucket, fields).status == 204
+    fields = dict(sign_v4(gateway, conditions), key="docs/some", **{"x-amz-meta-note": "hi"})
+    assert post(gateway, bucket, fields).status == 204
+    assert s3.head_object(Bucket=bucket, Key="docs/some")["Metadata"] == {"note": "hi"}
+    fields = dict(sign_v4(gateway, [{"bucket": bucket}, ["starts-with", "$key", "docs/"],
+                                    ["starts-with", "$x-amz-meta-note", "h"]]), key="docs/other")
+    assert error(post(gateway, bucket, fields))[:2] == (403, "AccessDenied")
+    assert absent(s3, bucket, "docs/other")
+
+
 def test_fields_not_in_the_policy_are_refused(gateway, s3, bucket):
     p = s3.generate_presigned_post(bucket, "k")
     fields = dict(p["fields"], **{"x-amz-meta-sneaky": "1"})

@@ -488,6 +488,18 @@ TEST(test_lifecycle_transition_values_checked_before_not_implemented)
     CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Date>20220927</Date>"
                   "<StorageClass>GLACIER</StorageClass></Transition></Rule>",
                   S3_ERR_MALFORMED_XML, NULL));
+    /* a storage class outside S3's enumeration (STANDARD is no transition target either) */
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Days>1</Days>"
+                  "<StorageClass>FROZEN</StorageClass></Transition></Rule>",
+                  S3_ERR_MALFORMED_XML, NULL));
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><NoncurrentVersionTransition><NoncurrentDays>1"
+                  "</NoncurrentDays><StorageClass>STANDARD</StorageClass></NoncurrentVersionTransition></Rule>",
+                  S3_ERR_MALFORMED_XML, NULL));
+    CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Days>1</Days>"
+                  "<StorageClass>GLACIER_IR</StorageClass></Transition></Rule>",
+                  S3_ERR_NOT_IMPLEMENTED,
+                  "Transition and NoncurrentVersionTransition actions are not implemented: this server keeps one "
+                  "storage class."));
     /* a well-formed one at midnight is still not implemented */
     CHECK(refused("<Rule><Filter/><Status>Enabled</Status><Transition><Date>2030-01-01T00:00:00Z</Date>"
                   "<StorageClass>GLACIER</StorageClass></Transition></Rule>",

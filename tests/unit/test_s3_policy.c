@@ -1417,6 +1417,20 @@ TEST(test_malformed_principal_in_identity_policy)
         "Policy document should not specify a principal."));
 }
 
+TEST(test_identity_policy_sids_are_unique)
+{
+    CHECK(refused_identity(DOC("{'Sid':'A1','Effect':'Allow','Action':'*','Resource':'*'},"
+                               "{'Sid':'B2','Effect':'Allow','Action':'*','Resource':'*'},"
+                               "{'Sid':'A1','Effect':'Deny','Action':'s3:GetObject','Resource':'*'}"),
+                           "Statement IDs (SID) in a single policy must be unique."));
+    /* distinct Sids, or none, are fine */
+    s3_policy_t *p = identity_policy(DOC("{'Sid':'A1','Effect':'Allow','Action':'*','Resource':'*'},"
+                                         "{'Effect':'Allow','Action':'*','Resource':'*'},"
+                                         "{'Effect':'Deny','Action':'s3:GetObject','Resource':'*'}"));
+    CHECK(p != NULL);
+    s3_policy_free(p);
+}
+
 static int no_such_user(void *arg, h2o_iovec_t arn)
 {
     (*(int *)arg)++;
@@ -1963,6 +1977,7 @@ int main(void)
     RUN(test_malformed_statement_fields);
     RUN(test_malformed_principal);
     RUN(test_malformed_principal_in_identity_policy);
+    RUN(test_identity_policy_sids_are_unique);
     RUN(test_malformed_principal_that_does_not_exist);
     RUN(test_malformed_action);
     RUN(test_malformed_resource);

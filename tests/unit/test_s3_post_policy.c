@@ -66,6 +66,15 @@ TEST(test_post_policy_condition_failures_name_the_condition)
                        "{\"key\": \"x/a.jpg\"}, [\"eq\", \"$x-amz-meta-a\", \"\"]]}",
                        fields, 1, "x/a.jpg", msg),
                  S3_POST_CONDITION_FAILED);
+    /* ["starts-with", "$field", ""] allows the field to be absent; a non-empty prefix does not */
+    CHECK_EQ_INT(check("{\"expiration\": \"2023-12-01T12:00:00Z\", \"conditions\": [{\"bucket\": \"photos\"},"
+                       "{\"key\": \"x/a.jpg\"}, [\"starts-with\", \"$x-amz-meta-a\", \"\"]]}",
+                       fields, 1, "x/a.jpg", msg),
+                 0);
+    CHECK_EQ_INT(check("{\"expiration\": \"2023-12-01T12:00:00Z\", \"conditions\": [{\"bucket\": \"photos\"},"
+                       "{\"key\": \"x/a.jpg\"}, [\"starts-with\", \"$x-amz-meta-a\", \"b\"]]}",
+                       fields, 1, "x/a.jpg", msg),
+                 S3_POST_CONDITION_FAILED);
     /* the bucket is the request's */
     CHECK_EQ_INT(check("{\"expiration\": \"2023-12-01T12:00:00Z\", \"conditions\": [{\"bucket\": \"other\"},"
                        "{\"key\": \"x/a.jpg\"}]}",
