@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Applies --name VALUE as the file line "name: 'VALUE'" (single quotes: no escapes in YAML). */
 static int apply_option(gw_config_t *cfg, const char *name, size_t nlen, const char *value, char *err, size_t errlen)
@@ -122,8 +123,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "yc-gateway: %s\n", err);
         return 2;
     }
-    if ((ret = gw_server_start(&cfg, &srv)) != 0)
-        return 1;
+    if ((ret = gw_server_start(&cfg, &srv)) != 0) {
+        /* A start can fail after background threads run (prober, IAM reload, healer): returning
+         * from main would run the libraries' destructors (RocksDB's among them) under them. */
+        fflush(NULL);
+        _exit(1);
+    }
     gw_server_wait(srv);
     gw_server_free(srv);
     gw_config_dispose(&cfg);
