@@ -297,8 +297,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             src_bytes = src.next_upto(src.arg, s * g.stripe_size, g.stripe_size, &len);
         } else {
             len = ec_stripe_len(&g, size, s);
-            src_bytes = hold > 1 ? src.next_hold(src.arg, s * g.stripe_size, len)
-                                 : src.next(src.arg, s * g.stripe_size, len);
+            src_bytes =
+                hold > 1 ? src.next_hold(src.arg, s * g.stripe_size, len) : src.next(src.arg, s * g.stripe_size, len);
         }
         if (src_bytes == NULL) {
             ret = GW_EIO;
