@@ -56,7 +56,8 @@ run_build() { # ROUND BIN_DIR
         local t0 t1 line answered
         t0=$(cpu_ticks "$gw_pid")
         line=$("${NICE[@]}" "$bin/yc-bench" --endpoint "$endpoint" --bucket bench --op put --size 64m --keys 8 \
-            --prefix put64m- --connections "$c" --duration "$DURATION" --warmup 2 2>/dev/null)
+            --prefix put64m- --connections "$c" --duration "$DURATION" --warmup 2 2>/dev/null) || true
+        kill -0 "$gw_pid" 2>/dev/null || { echo "round=$round build=$bin: the gateway exited" && tail -5 "$tmp/gateway.log"; exit 1; }
         t1=$(cpu_ticks "$gw_pid")
         answered=$(tr ' ' '\n' <<<"$line" | sed -n 's/^answered=//p')
         # the gateway's CPU time (user + system) per answered request, warm-up included
