@@ -91,6 +91,7 @@ BENCH_DEPS_yc-bench := s3
 BENCH_DEPS_policy_bench := s3
 BENCH_DEPS_metrics_bench := common
 BENCH_DEPS_sm4_bench := common
+BENCH_DEPS_datapass_bench := gateway
 .SECONDEXPANSION:
 $(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
 	@mkdir -p $(@D)

@@ -5,7 +5,7 @@
 # free loopback port, then runs:
 #   1. the erasure micro-benchmark (bin/ec_bench) and the SM4-CTR one (bin/sm4_bench);
 #   2. 4 KiB objects at 64 connections: populate, PUT, GET (verified), a 70/30 GET/PUT mix;
-#   3. 64 MiB objects: populate, PUT and GET (verified) at 4 and 8 connections, and at 4 connections
+#   3. 64 MiB objects: populate, PUT and GET (verified) at 4 and 8 connections (PUT also at 1), and at 4 connections
 #      encrypted with SSE-S3 and with SM4 (server-side encryption);
 #   4. references: the generator's own ceiling (signed requests with an unknown key, answered 403
 #      without touching a drive) and, when wrk is installed, wrk on an anonymous GET (also a 403):
@@ -172,6 +172,8 @@ bench "populate 64 MiB" - -- --op fill "${k64[@]}" --prefix get64m- --connection
 bench "PUT 64 MiB" "mib>=400" -- --op put "${k64[@]}" --prefix put64m- --connections 4 "${d[@]}" >/dev/null
 bench "GET 64 MiB" "mib>=800" -- --op get "${k64[@]}" --prefix get64m- --connections 4 --verify "${d[@]}" >/dev/null
 bench "PUT 64 MiB, 8 conns" "mib>=400" -- --op put "${k64[@]}" --prefix put64m- --connections 8 "${d[@]}" >/dev/null
+# one client uploading alone: its body, hashes and writes are one request's pipeline (issue 11)
+bench "PUT 64 MiB, 1 conn" "mib>=400" -- --op put "${k64[@]}" --prefix put64m- --connections 1 "${d[@]}" >/dev/null
 bench "GET 64 MiB, 8 conns" "mib>=800" -- --op get "${k64[@]}" --prefix get64m- --connections 8 --verify "${d[@]}" >/dev/null
 # server-side encryption (gateway/gw_sse.h): the same 64 MiB PUT and GET encrypted with SSE-S3
 # (AES-256-GCM) and SM4 (SM4-CTR + HMAC-SM3); the targets are 0.8x the plaintext targets above

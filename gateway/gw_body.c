@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,12 +255,11 @@ void gw_body_read_whole(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
 
 /* ---------------------------------------------------------------- streamed bodies
  *
- * The ring: slots rd, rd+1, ... hold the worker's slot (in_use) then nfull full ones; wr follows
- * them and is being filled (wfill bytes). The loop fills only free slots; a piece of body that
- * does not fit waits as `pending` (the layer keeps it until the next read) until the worker
- * frees a slot and wakes the loop. The worker waits on the condition variable while no slot is
- * full. Everything the two sides share is under the mutex; the HTTP layer is touched on the
- * loop only. */
+ * The ring: slots rd, rd+1, ... hold the worker's slots (in_use: a stripe it writes or hashes
+ * still) then nfull full ones; wr follows them and is being filled (wfill bytes). The loop fills only free slots; a
+ * piece of body that does not fit waits as `pending` (the layer keeps it until the next read) until the worker frees a
+ * slot and wakes the loop. The worker waits on the condition variable while no slot is full. Everything the two sides
+ * share is under the mutex; the HTTP layer is touched on the loop only. */
 
 typedef struct {
     yc_job_t wake; /* a message to the loop (done runs there): a slot came free, or start */
@@ -270,7 +270,8 @@ typedef struct {
     size_t slot_len[GW_BODY_SLOTS];
     size_t cap;             /* bytes per slot (the last one of a body may hold fewer) */
     unsigned rd, wr, nfull; /* see above */
-    int in_use;             /* the worker holds slot rd */
+    unsigned in_use;        /* the worker holds slots rd, rd+1, ... */
+    unsigned nslots;        /* slots of this ring: GW_BODY_SLOTS_MIN, or GW_BODY_SLOTS (budget) */
     size_t wfill;           /* bytes in slot wr */
     uint64_t size, decoded; /* payload bytes expected, placed in slots so far */
     s3_chunked_t *dec;      /* aws-chunked framing, else NULL */
@@ -302,7 +303,7 @@ static void stream_fail(body_stream_t *bs, s3_error_t err, const char *message)
  * follows then). Under the mutex. */
 static uint64_t stream_room(const body_stream_t *bs)
 {
-    unsigned free_slots = GW_BODY_SLOTS - bs->nfull - (unsigned)bs->in_use;
+    unsigned free_slots = bs->nslots - bs->nfull - bs->in_use;
     if (bs->decoded >= bs->size)
         return UINT64_MAX;
     if (free_slots == 0)
@@ -339,7 +340,7 @@ static int stream_place(void *arg, const uint8_t *data, size_t len)
         if (bs->wfill == target) {
             bs->slot_len[i] = target;
             bs->nfull++;
-            bs->wr = (bs->wr + 1) % GW_BODY_SLOTS;
+            bs->wr = (bs->wr + 1) % bs->nslots;
             bs->wfill = 0;
             pthread_cond_signal(&bs->cv);
         }
@@ -533,24 +534,20 @@ static void stream_send_wake(body_stream_t *bs)
     h2o_multithread_send_message(&bs->wake.loop->receiver, &bs->wake.super);
 }
 
-/* Worker: gives back the slot it held. Under the mutex. */
+/* Worker: gives back the slots it held. Under the mutex. */
 static void stream_release(body_stream_t *bs)
 {
-    if (bs->in_use) {
-        bs->in_use = 0;
-        bs->rd = (bs->rd + 1) % GW_BODY_SLOTS;
-    }
+    bs->rd = (bs->rd + bs->in_use) % bs->nslots;
+    bs->in_use = 0;
 }
 
-static const uint8_t *stream_next(void *arg, uint64_t off, size_t len)
+/* Worker: the next full slot, len bytes, taken (held) by the worker; NULL on failure. Wakes the
+ * loop first if it waits for room. */
+static const uint8_t *stream_take_slot(body_stream_t *bs, size_t len)
 {
-    body_stream_t *bs = arg;
     const uint8_t *out = NULL;
 
-    if (len == 0)
-        return (const uint8_t *)""; /* an empty stripe takes nothing of the body */
     pthread_mutex_lock(&bs->mu);
-    stream_release(bs);
     int wake = stream_need_wake(bs);
     pthread_mutex_unlock(&bs->mu);
     if (wake)
@@ -558,22 +555,80 @@ static const uint8_t *stream_next(void *arg, uint64_t off, size_t len)
     pthread_mutex_lock(&bs->mu);
     while (bs->nfull == 0 && bs->error == S3_OK && !bs->ended)
         pthread_cond_wait(&bs->cv, &bs->mu);
+    unsigned i = (bs->rd + bs->in_use) % bs->nslots;
     if (bs->error == S3_OK && bs->nfull == 0)
         stream_fail(bs, S3_ERR_INCOMPLETE_BODY, NULL);
-    if (bs->error == S3_OK && bs->slot_len[bs->rd] != len)
+    if (bs->error == S3_OK && bs->slot_len[i] != len)
         stream_fail(bs, S3_ERR_INTERNAL_ERROR, NULL); /* the data pass asks stripe by stripe, as filled */
     if (bs->error == S3_OK) {
         bs->nfull--;
-        bs->in_use = 1;
-        out = bs->slot[bs->rd];
+        bs->in_use++;
+        out = bs->slot[i];
     }
     pthread_mutex_unlock(&bs->mu);
     return out;
 }
 
+/* A pull that gives back what the worker held before (one stripe at a time). */
+static const uint8_t *stream_next(void *arg, uint64_t off, size_t len)
+{
+    body_stream_t *bs = arg;
+
+    if (len == 0)
+        return (const uint8_t *)""; /* an empty stripe takes nothing of the body */
+    pthread_mutex_lock(&bs->mu);
+    stream_release(bs);
+    pthread_mutex_unlock(&bs->mu);
+    return stream_take_slot(bs, len);
+}
+
+/* A pull that keeps what the worker held (gw_source_t.next_hold): the data pass gives each
+ * stripe back once it is hashed (stream_give_back). */
+static const uint8_t *stream_next_hold(void *arg, uint64_t off, size_t len)
+{
+    if (len == 0)
+        return (const uint8_t *)"";
+    return stream_take_slot(arg, len);
+}
+
+/* Gives back the oldest slot the worker holds, and wakes the loop if it waits for room. */
+static void stream_give_back(void *arg)
+{
+    body_stream_t *bs = arg;
+
+    pthread_mutex_lock(&bs->mu);
+    if (bs->in_use > 0) {
+        bs->rd = (bs->rd + 1) % bs->nslots;
+        bs->in_use--;
+    }
+    int wake = stream_need_wake(bs);
+    pthread_mutex_unlock(&bs->mu);
+    if (wake)
+        stream_send_wake(bs);
+}
+
+/* Bytes of the slots beyond GW_BODY_SLOTS_MIN that rings hold now, process-wide: a ring gets
+ * them only while the total stays within GW_BODY_EXTRA_BUDGET, so that many bodies at once hold
+ * GW_BODY_SLOTS_MIN stripes each and the memory bound stands. */
+static atomic_size_t extra_bytes;
+
+static unsigned stream_slots(size_t cap, uint64_t size)
+{
+    size_t extra = (size_t)(GW_BODY_SLOTS - GW_BODY_SLOTS_MIN) * cap;
+    if (size <= (uint64_t)GW_BODY_SLOTS_MIN * cap) /* the minimum holds the whole body */
+        return GW_BODY_SLOTS_MIN;
+    if (atomic_fetch_add(&extra_bytes, extra) + extra > GW_BODY_EXTRA_BUDGET) {
+        atomic_fetch_sub(&extra_bytes, extra);
+        return GW_BODY_SLOTS_MIN;
+    }
+    return GW_BODY_SLOTS;
+}
+
 static void stream_free(void *p)
 {
     body_stream_t *bs = p;
+    if (bs->nslots > GW_BODY_SLOTS_MIN)
+        atomic_fetch_sub(&extra_bytes, (size_t)(bs->nslots - GW_BODY_SLOTS_MIN) * bs->cap);
     for (unsigned i = 0; i < GW_BODY_SLOTS; i++)
         free(bs->slot[i]);
     s3_chunked_free(bs->dec);
@@ -630,6 +685,7 @@ int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *
         bs->cap = (size_t)n;
     if (bs->cap == 0)
         bs->cap = 1;
+    bs->nslots = stream_slots(bs->cap, n);
     ctx->body_stream = bs;
     ctx->body_stream_free = stream_free;
     if (streaming) {
@@ -646,7 +702,11 @@ int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *
             return -1;
         }
     }
-    *src = (gw_source_t){stream_next, bs};
+    *src = (gw_source_t){.next = stream_next,
+                         .arg = bs,
+                         .next_hold = stream_next_hold,
+                         .release = stream_give_back,
+                         .hold = bs->nslots - 1};
     *size = n;
     return 0;
 }
@@ -663,7 +723,7 @@ static int form_on_file(void *arg, const uint8_t *data, size_t len)
         if (bs->wfill > 0) {
             bs->slot_len[bs->wr] = bs->wfill;
             bs->nfull++;
-            bs->wr = (bs->wr + 1) % GW_BODY_SLOTS;
+            bs->wr = (bs->wr + 1) % bs->nslots;
             bs->wfill = 0;
         }
         bs->file_done = 1;
@@ -726,6 +786,7 @@ int gw_body_form_start(gw_ctx_t *ctx, h2o_iovec_t boundary, void (*head)(gw_ctx_
     bs->wake.done = on_stream_wake;
     bs->wake.loop = ctx->req->loop;
     bs->cap = ctx->cluster->stripe_size;
+    bs->nslots = GW_BODY_SLOTS_MIN; /* its pulls hold one stripe (gw_source_t.next_upto) */
     bs->form_head = head;
     bs->started = 1; /* the loop reads the fields at once; the worker's first pull resumes the file */
     ctx->body_stream = bs;

@@ -10,7 +10,11 @@
  * pulls them stripe by stripe (a gw_source_t for gw_data_write) from a ring of GW_BODY_SLOTS
  * stripe buffers that the loop fills from the socket. The loop reads only while a buffer is free
  * and the worker waits (a condition variable) while none is full, so the socket is read as fast
- * as the drives take the data, and a request holds GW_BODY_SLOTS stripes whatever its size.
+ * as the drives take the data, and a request holds at most GW_BODY_SLOTS stripes whatever its
+ * size. The worker may hold several of them at once (gw_source_t.next_hold): a stripe waiting for
+ * its MD5 while the next ones are encoded and written, one more being filled from the socket.
+ * Slots beyond GW_BODY_SLOTS_MIN come from a process-wide budget (GW_BODY_EXTRA_BUDGET): a few
+ * large uploads get the deeper pipeline, many at once get two slots each (the memory bound).
  *
  * Depending on x-amz-content-sha256 it is the payload itself
  * (a signed hash, or UNSIGNED-PAYLOAD) or aws-chunked framing around it (streaming modes),
@@ -23,8 +27,10 @@
 #include "gateway/gw_object.h"
 #include "gateway/gw_request.h"
 
-#define GW_BODY_WHOLE_MAX (2u * 1024 * 1024) /* a document read whole: more is MaxMessageLengthExceeded */
-#define GW_BODY_SLOTS     2                  /* stripe buffers of a streamed body */
+#define GW_BODY_WHOLE_MAX    (2u * 1024 * 1024)  /* a document read whole: more is MaxMessageLengthExceeded */
+#define GW_BODY_SLOTS        4                   /* stripe buffers of a streamed body, at most */
+#define GW_BODY_SLOTS_MIN    2                   /* ... and at least */
+#define GW_BODY_EXTRA_BUDGET (32u * 1024 * 1024) /* bytes of slots beyond the minimum, all bodies */
 
 /* Sets ctx->body to the payload. With defer_sha256 set, a signed payload hash is left for the
  * caller's own pass over the bytes (*sha256_pending = 1 then); otherwise it is checked here.

@@ -66,6 +66,12 @@ typedef struct {
      * GW_SIZE_UNKNOWN): up to max bytes at off in *got, fewer only at the end, 0 past it; NULL
      * on failure. NULL for a source of known size. */
     const uint8_t *(*next_upto)(void *arg, uint64_t off, size_t max, size_t *got);
+    /* A source that can keep several stripes valid at once (NULL: only the last one): like next,
+     * but the bytes stay valid until release(arg) gives them back, oldest first, and up to hold
+     * stripes may be held. The data pass then hashes a stripe while it writes the next ones. */
+    const uint8_t *(*next_hold)(void *arg, uint64_t off, size_t len);
+    void (*release)(void *arg); /* NULL: nothing to give back */
+    unsigned hold;
 } gw_source_t;
 
 #define GW_SIZE_UNKNOWN UINT64_MAX

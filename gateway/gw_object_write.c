@@ -2,14 +2,16 @@
  * prune of what it replaced, and removal.
  *
  * Data: for each stripe of the body, MD5 (and the caller's observer) see the bytes on the
- * cluster's hash lane while, at the same time on the caller's thread, ec_split cuts them into k
- * blocks (full stripes point straight into the body; only the short last stripe is copied to be
- * padded), ec_encode adds m parity blocks, and block i is appended to the shard file of shard i
- * on slot distribution[i]; both end before the next stripe is asked for, so the body's slot
- * stays valid and the hashes see the bytes in order. MD5 (0.7 GB/s a core) costs more than the
- * rest together, so a stripe takes about its MD5's time. Appends go to the page cache, whose
- * writeback the drive engine starts as they come; fdatasync + rename run in parallel on the
- * drives' lanes at commit.
+ * cluster's hash lane (a chain per body: the stripes in order, one at a time) while, on the
+ * caller's thread, ec_split cuts them into k blocks (full stripes point straight into the body;
+ * only the short last stripe is copied to be padded), ec_encode adds m parity blocks, and block i
+ * is appended to the shard file of shard i on slot distribution[i]. A source that can hold
+ * several stripes (a streamed body: gw_body.h) keeps each until it is hashed, so the caller's
+ * thread goes on to the next stripes while MD5 (0.7 GB/s a core, the costliest pass) runs behind
+ * it, and a body takes about its MD5's time rather than the sum, stripe by stripe, of the slower
+ * of the two; a source that holds one gets it back only once it is hashed. Appends go to the
+ * page cache, whose writeback the drive engine starts as they come; fdatasync + rename run in
+ * parallel on the drives' lanes at commit.
  *
  * Records: written on every drive that committed its shard (local drives: queued by this thread
  * in each drive's group commit, one wait for all; network drives: on their lanes); the write is
@@ -21,6 +23,7 @@
 #include "erasure/erasure.h"
 #include "common/log.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -89,45 +92,105 @@ static const uint8_t *memory_next(void *arg, uint64_t off, size_t len)
 
 gw_source_t gw_source_memory(const void *base)
 {
-    return (gw_source_t){memory_next, (void *)base};
+    /* the whole body is there: any number of stripes stay valid, nothing to give back */
+    return (gw_source_t){.next = memory_next, .arg = (void *)base, .next_hold = memory_next, .hold = 4};
 }
 
-/* One stripe of a body: task 0 hashes it (MD5 and the caller's observer, in body order since a
- * stripe's tasks end before the next stripe's begin), task 1 encodes it and appends its blocks. */
+/* The hash chain of one body: MD5 and the caller's observer see its stripes in order, one after
+ * the other, on the cluster's hash lane, while the writer's thread encodes and appends the same
+ * stripe and the next ones. A job runs while stripes are queued and ends when none is; the writer
+ * submits a new one when it queues a stripe to an idle chain. So a body's hashing never waits for
+ * its writes (only for its bytes), and no lane thread is held while the body is still arriving. */
+#define HASH_QUEUE 8 /* stripes queued at most: a source's hold is smaller */
+
 typedef struct {
-    shard_write_t *w;
-    const ec_codec_t *codec;
+    yc_job_t job;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
     EVP_MD_CTX *md5;
     gw_observe_fn observe;
     void *observe_arg;
-    const uint8_t *bytes;
-    size_t len, block;
-    uint8_t *pad, *parity;
-} stripe_t;
+    const uint8_t *bytes[HASH_QUEUE];
+    size_t len[HASH_QUEUE];
+    uint64_t queued, hashed; /* stripes given to the chain, and hashed */
+    int running;             /* a job is on the lane (or about to be) */
+} hash_chain_t;
 
-static void stripe_encode_append(stripe_t *st)
+static void hash_run(yc_job_t *job)
 {
-    shard_write_t *w = st->w;
+    hash_chain_t *h = (hash_chain_t *)job;
+
+    pthread_mutex_lock(&h->mu);
+    while (h->hashed < h->queued) {
+        unsigned i = (unsigned)(h->hashed % HASH_QUEUE);
+        const uint8_t *bytes = h->bytes[i];
+        size_t len = h->len[i];
+        pthread_mutex_unlock(&h->mu);
+        EVP_DigestUpdate(h->md5, bytes, len);
+        if (h->observe != NULL)
+            h->observe(h->observe_arg, bytes, len);
+        pthread_mutex_lock(&h->mu);
+        h->hashed++;
+        pthread_cond_signal(&h->cv);
+    }
+    h->running = 0;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void hash_queue(gw_cluster_t *c, hash_chain_t *h, const uint8_t *bytes, size_t len)
+{
+    pthread_mutex_lock(&h->mu);
+    unsigned i = (unsigned)(h->queued % HASH_QUEUE);
+    h->bytes[i] = bytes;
+    h->len[i] = len;
+    h->queued++;
+    int start = !h->running;
+    h->running = 1;
+    pthread_mutex_unlock(&h->mu);
+    if (start) {
+        h->job = (yc_job_t){.run = hash_run};
+        yc_lane_submit(c->hash_lane, &h->job);
+    }
+}
+
+/* Waits until the chain hashed n stripes; n = UINT64_MAX: until its job ended (nothing of the
+ * chain runs once this returns). */
+static void hash_wait(hash_chain_t *h, uint64_t n)
+{
+    pthread_mutex_lock(&h->mu);
+    if (n == UINT64_MAX)
+        while (h->running)
+            pthread_cond_wait(&h->cv, &h->mu);
+    else
+        while (h->hashed < n)
+            pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Encodes one stripe (len bytes; block bytes a shard) and appends its blocks to the shards. */
+static void stripe_encode_append(shard_write_t *w, const ec_codec_t *codec, const uint8_t *bytes, size_t len,
+                                 size_t block, uint8_t *pad, uint8_t *parity)
+{
     gw_set_t *set = w->set;
     uint32_t k = set->k, width = gw_set_width(set);
-    size_t block = st->block;
     const uint8_t *data[16];
     uint8_t *par[16];
 
-    if (st->len == block * k) {
+    if (len == block * k) {
         for (uint32_t i = 0; i < k; i++)
-            data[i] = st->bytes + (size_t)i * block;
+            data[i] = bytes + (size_t)i * block;
     } else {
         uint8_t *blocks[16] = {NULL};
         for (uint32_t i = 0; i < k; i++)
-            blocks[i] = st->pad + (size_t)i * block;
-        ec_split(st->codec, st->bytes, st->len, block, blocks);
+            blocks[i] = pad + (size_t)i * block;
+        ec_split(codec, bytes, len, block, blocks);
         for (uint32_t i = 0; i < k; i++)
             data[i] = blocks[i];
     }
     for (uint32_t i = 0; i < set->m; i++)
-        par[i] = st->parity + (size_t)i * block;
-    ec_encode(st->codec, block, data, par);
+        par[i] = parity + (size_t)i * block;
+    ec_encode(codec, block, data, par);
     for (uint32_t i = 0; i < width; i++) {
         uint32_t slot = w->distribution[i];
         if (w->writers[slot] == NULL)
@@ -142,24 +205,13 @@ static void stripe_encode_append(stripe_t *st)
     }
 }
 
-static void stripe_task(void *arg, size_t i)
-{
-    stripe_t *st = arg;
-    if (i == 0) {
-        EVP_DigestUpdate(st->md5, st->bytes, st->len);
-        if (st->observe != NULL)
-            st->observe(st->observe_arg, st->bytes, st->len);
-    } else {
-        stripe_encode_append(st);
-    }
-}
-
 int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16], gw_source_t src, uint64_t size,
                   int allow_inline, gw_observe_fn observe, void *observe_arg, gw_data_t *out)
 {
     uint32_t width = gw_set_width(set), k = set->k;
     ec_geometry_t g = {set->k, set->m, c->stripe_size};
     shard_write_t w = {.set = set, .distribution = distribution};
+    hash_chain_t h = {.observe = observe, .observe_arg = observe_arg};
     const ec_codec_t *codec;
     uint8_t *pad = NULL, *parity = NULL;
     EVP_MD_CTX *md5 = NULL;
@@ -217,10 +269,27 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         goto fail;
     gw_set_fanout(set, create_task, &w);
 
+    /* Stripes held: taken from the source and not given back yet. A source that holds one (or a
+     * form's file, whose size comes at its end) gives the last back itself at its next pull: its
+     * stripe must be hashed before that. One that holds more keeps a stripe until it is hashed,
+     * so this thread encodes and appends the next ones meanwhile. */
+    unsigned hold = first == NULL && src.next_hold != NULL && src.hold > 1 ? src.hold : 1;
+    if (hold > HASH_QUEUE)
+        hold = HASH_QUEUE;
+    uint64_t held_from = 0; /* the oldest stripe held */
+    h.md5 = md5;
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_cond_init(&h.cv, NULL);
     uint64_t nstripes = unknown ? UINT64_MAX : ec_stripe_count(&g, size), total = 0;
     for (uint64_t s = 0; s < nstripes; s++) {
         size_t len, block;
         const uint8_t *src_bytes;
+        if (s - held_from >= hold) {
+            hash_wait(&h, held_from + 1);
+            if (hold > 1 && src.release != NULL)
+                src.release(src.arg);
+            held_from++;
+        }
         if (s == 0 && first != NULL) {
             src_bytes = first; /* taken above */
             len = first_len;
@@ -228,7 +297,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             src_bytes = src.next_upto(src.arg, s * g.stripe_size, g.stripe_size, &len);
         } else {
             len = ec_stripe_len(&g, size, s);
-            src_bytes = src.next(src.arg, s * g.stripe_size, len);
+            src_bytes =
+                hold > 1 ? src.next_hold(src.arg, s * g.stripe_size, len) : src.next(src.arg, s * g.stripe_size, len);
         }
         if (src_bytes == NULL) {
             ret = GW_EIO;
@@ -241,21 +311,15 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         total += len;
         if (unknown && len < g.stripe_size)
             nstripes = s + 1;
-        stripe_t st = {.w = &w,
-                       .codec = codec,
-                       .md5 = md5,
-                       .observe = observe,
-                       .observe_arg = observe_arg,
-                       .bytes = src_bytes,
-                       .len = len,
-                       .block = block,
-                       .pad = pad,
-                       .parity = parity};
         /* MD5 is the costliest pass over the bytes and depends on nothing else of the stripe:
-         * it runs on the hash lane while this thread encodes and appends the same stripe */
-        yc_lane_t *lanes[2] = {c->hash_lane, NULL};
-        yc_fanout_run(lanes, 2, stripe_task, &st);
+         * it runs on the hash lane while this thread encodes and appends */
+        hash_queue(c, &h, src_bytes, len);
+        stripe_encode_append(&w, codec, src_bytes, len, block, pad, parity);
     }
+    hash_wait(&h, UINT64_MAX);
+    if (hold > 1 && src.release != NULL)
+        for (; held_from < h.queued; held_from++)
+            src.release(src.arg);
     EVP_DigestFinal_ex(md5, out->md5, NULL);
     out->size = total;
     gw_set_fanout(set, commit_task, &w);
@@ -270,6 +334,11 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         gw_data_remove(c, out);
 
 fail:
+    if (h.md5 != NULL) {
+        hash_wait(&h, UINT64_MAX); /* its job reads the stripes and this frame */
+        pthread_mutex_destroy(&h.mu);
+        pthread_cond_destroy(&h.cv);
+    }
     for (uint32_t slot = 0; slot < width; slot++)
         if (w.writers[slot] != NULL)
             store_client_shard_abort(w.writers[slot]);

@@ -631,6 +631,83 @@ TEST(test_data_write_of_unknown_size_reads_back_at_every_boundary)
     cluster_close(&t);
 }
 
+/* A source that holds up to `hold` stripes, each in its own buffer, as the streamed body does; a
+ * stripe given back is overwritten at once, so a hash that read it after that would be wrong. The
+ * observer is slow, so the hashing falls behind the writer. */
+typedef struct {
+    const uint8_t *body;
+    uint8_t *buf[3];
+    size_t buf_len[3];
+    unsigned held, max_held, taken, released, hold;
+    size_t observed;
+    int out_of_order;
+} held_t;
+
+static const uint8_t *held_next(void *arg, uint64_t off, size_t len)
+{
+    held_t *h = arg;
+    if (h->held >= h->hold || off != (uint64_t)h->taken * (1 << 20))
+        h->out_of_order = 1;
+    uint8_t *b = h->buf[h->taken % 3];
+    memcpy(b, h->body + off, len);
+    h->buf_len[h->taken % 3] = len;
+    h->taken++;
+    if (++h->held > h->max_held)
+        h->max_held = h->held;
+    return b;
+}
+
+static void held_release(void *arg)
+{
+    held_t *h = arg;
+    unsigned i = h->released % 3;
+    memset(h->buf[i], 0xee, h->buf_len[i]); /* gone: any later read of it sees this */
+    h->released++;
+    h->held--;
+}
+
+static void slow_observe(void *arg, const void *data, size_t len)
+{
+    held_t *h = arg;
+    h->observed += len;
+    usleep(3000);
+}
+
+TEST(test_data_write_hashes_held_stripes_before_giving_them_back)
+{
+    size_t size = 6 * (1 << 20) + 777;
+    uint8_t *body = pattern(size, 9);
+    held_t h = {.body = body, .hold = 3};
+    meta_bytes_t bucket = {"b", 1}, key = {"held", 4};
+    uint8_t dist[16];
+    gw_data_t data, known;
+    cluster_t t;
+
+    CHECK(body != NULL);
+    for (int i = 0; i < 3; i++)
+        CHECK((h.buf[i] = malloc(1 << 20)) != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    gw_set_t *set = gw_cluster_place(t.c, bucket, key, dist);
+    gw_source_t src = {.arg = &h, .next_hold = held_next, .release = held_release, .hold = 3};
+    CHECK_EQ_INT(gw_data_write(t.c, set, dist, src, size, 1, slow_observe, &h, &data), 0);
+    CHECK_EQ_INT(h.out_of_order, 0);
+    CHECK_EQ_INT(h.taken, 7);
+    CHECK_EQ_INT(h.released, 7); /* every stripe given back, the last ones once hashed */
+    CHECK_EQ_INT(h.observed, size);
+    CHECK_EQ_INT(h.max_held, 3); /* the writer went on while the hash was behind */
+    /* the digest of the bytes, not of a buffer given back and overwritten */
+    CHECK_EQ_INT(gw_data_write(t.c, set, dist, gw_source_memory(body), size, 1, NULL, NULL, &known), 0);
+    CHECK(memcmp(data.md5, known.md5, 16) == 0);
+    gw_data_remove(t.c, &known);
+    gw_data_dispose(&known);
+    gw_data_remove(t.c, &data);
+    gw_data_dispose(&data);
+    for (int i = 0; i < 3; i++)
+        free(h.buf[i]);
+    free(body);
+    cluster_close(&t);
+}
+
 /* Reading stripe by stripe from any offset gives the object's bytes, each read ending at a stripe's
  * end (the last one short), with a data shard gone (rebuilt from parity into the caller's buffer). */
 TEST(test_read_stripe_ends_at_stripe_boundaries_when_streaming)
@@ -693,5 +770,6 @@ int main(void)
     RUN(test_attrs_change_is_seen_by_lookups_and_healed_where_missed);
     RUN(test_data_write_of_unknown_size_reads_back_at_every_boundary);
     RUN(test_read_stripe_ends_at_stripe_boundaries_when_streaming);
+    RUN(test_data_write_hashes_held_stripes_before_giving_them_back);
     return unit_done();
 }
