@@ -146,7 +146,8 @@ static void stripe_task(void *arg, size_t i)
 {
     stripe_t *st = arg;
     if (i == 0) {
-        EVP_DigestUpdate(st->md5, st->bytes, st->len);
+        if (st->md5 != NULL)
+            EVP_DigestUpdate(st->md5, st->bytes, st->len);
         if (st->observe != NULL)
             st->observe(st->observe_arg, st->bytes, st->len);
     } else {
@@ -243,7 +244,7 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             nstripes = s + 1;
         stripe_t st = {.w = &w,
                        .codec = codec,
-                       .md5 = md5,
+                       .md5 = src.skip_md5 ? NULL : md5,
                        .observe = observe,
                        .observe_arg = observe_arg,
                        .bytes = src_bytes,
@@ -254,7 +255,10 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         /* MD5 is the costliest pass over the bytes and depends on nothing else of the stripe:
          * it runs on the hash lane while this thread encodes and appends the same stripe */
         yc_lane_t *lanes[2] = {c->hash_lane, NULL};
-        yc_fanout_run(lanes, 2, stripe_task, &st);
+        if (st.md5 == NULL && observe == NULL)
+            stripe_encode_append(&st); /* nothing to hash: no hand-off */
+        else
+            yc_fanout_run(lanes, 2, stripe_task, &st);
     }
     EVP_DigestFinal_ex(md5, out->md5, NULL);
     out->size = total;
