@@ -19,8 +19,8 @@
 
 /* H and its powers, in the form the paths use. A value: copy it, keep it on the stack. */
 typedef struct {
-    uint8_t h[16];                          /* H as given (GCM byte order), for the C path */
-    _Alignas(16) uint64_t pow[8][2];        /* H^(i+1), byte-reversed as a 128-bit integer (lo, hi) */
+    uint8_t h[16];                   /* H as given (GCM byte order), for the C path */
+    _Alignas(16) uint64_t pow[8][2]; /* H^(i+1), byte-reversed as a 128-bit integer (lo, hi) */
 } yc_ghash_key;
 
 /* Prepares the key of hash subkey h (GCM's H = E_K(0^128)). */

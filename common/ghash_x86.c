@@ -21,7 +21,7 @@
 #include "common/ghash_internal.h"
 #include <immintrin.h>
 
-#define X86 __attribute__((target("pclmul,ssse3,sse4.1")))
+#define X86        __attribute__((target("pclmul,ssse3,sse4.1")))
 #define X86_INLINE static inline __attribute__((always_inline, target("pclmul,ssse3,sse4.1")))
 
 int yc_ghash_pclmul_supported(void)

@@ -33,8 +33,8 @@ static void put_be64(uint8_t *p, uint64_t v)
 }
 
 /* The tag of aad and ciphertext c (n bytes) under nonce. */
-static void tag_of(const yc_sm4_gcm_key *k, const uint8_t j0[16], const uint8_t *aad, size_t aad_len,
-                   const uint8_t *c, size_t n, uint8_t tag[16])
+static void tag_of(const yc_sm4_gcm_key *k, const uint8_t j0[16], const uint8_t *aad, size_t aad_len, const uint8_t *c,
+                   size_t n, uint8_t tag[16])
 {
     uint8_t x[16] = {0}, lens[16], mask[16];
 
@@ -57,8 +57,8 @@ static void counter_blocks(const uint8_t nonce[12], uint8_t j0[16], uint8_t firs
     first[15] = 2;
 }
 
-void yc_sm4_gcm_seal(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad,
-                     size_t aad_len, const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[YC_SM4_GCM_TAG])
+void yc_sm4_gcm_seal(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad, size_t aad_len,
+                     const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[YC_SM4_GCM_TAG])
 {
     uint8_t j0[16], ctr[16];
 
@@ -67,8 +67,8 @@ void yc_sm4_gcm_seal(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NON
     tag_of(k, j0, aad, aad_len, out, n, tag);
 }
 
-int yc_sm4_gcm_open(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad,
-                    size_t aad_len, const uint8_t *in, size_t n, const uint8_t tag[YC_SM4_GCM_TAG], uint8_t *out)
+int yc_sm4_gcm_open(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad, size_t aad_len,
+                    const uint8_t *in, size_t n, const uint8_t tag[YC_SM4_GCM_TAG], uint8_t *out)
 {
     uint8_t j0[16], ctr[16], want[16], diff = 0;
 

@@ -27,11 +27,11 @@ typedef struct {
 void yc_sm4_gcm_init(yc_sm4_gcm_key *k, const uint8_t key[16]);
 /* Encrypts n bytes of in into out (in == out allowed) and writes the tag over aad and the
  * ciphertext. A nonce must never seal twice under one key. */
-void yc_sm4_gcm_seal(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad,
-                     size_t aad_len, const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[YC_SM4_GCM_TAG]);
+void yc_sm4_gcm_seal(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad, size_t aad_len,
+                     const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[YC_SM4_GCM_TAG]);
 /* Checks tag over aad and the n bytes of ciphertext in, then decrypts them into out (in == out
  * allowed). 0, or -EBADMSG with out untouched. */
-int yc_sm4_gcm_open(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad,
-                    size_t aad_len, const uint8_t *in, size_t n, const uint8_t tag[YC_SM4_GCM_TAG], uint8_t *out);
+int yc_sm4_gcm_open(const yc_sm4_gcm_key *k, const uint8_t nonce[YC_SM4_GCM_NONCE], const uint8_t *aad, size_t aad_len,
+                    const uint8_t *in, size_t n, const uint8_t tag[YC_SM4_GCM_TAG], uint8_t *out);
 
 #endif

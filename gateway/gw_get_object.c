@@ -219,10 +219,13 @@ static void read_job_done(yc_job_t *job)
             stream_maybe_end(s);
         return;
     }
-    /* ahead of the reader: keep the chunk, let go of the decoded stripe */
+    /* ahead of the reader: keep the chunk, let go of the decoded stripe (not an encrypted stream's:
+     * its next chunk is most likely in the same stripe) */
     s->ready = idx;
-    __atomic_store_n(&s->keep_stripe, 0, __ATOMIC_RELAXED);
-    stream_trim(s);
+    if (s->sse == NULL) {
+        __atomic_store_n(&s->keep_stripe, 0, __ATOMIC_RELAXED);
+        stream_trim(s);
+    }
 }
 
 static void stream_read_next(stream_t *s)
@@ -404,6 +407,9 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     OPENSSL_cleanse(sse.customer_key, sizeof(sse.customer_key)); /* the MD5 is echoed below */
     if (ret != 0)
         return;
+    /* an encrypted stream reads a stripe in several chunks (its blocks cross stripes): it keeps
+     * the decoded stripe while the budget lets it, else each chunk would decode it again */
+    s->keep_stripe = s->sse != NULL;
     s3_cond_t cond = {gw_header(ctx, "if-match"), gw_header(ctx, "if-none-match"), gw_header(ctx, "if-modified-since"),
                       gw_header(ctx, "if-unmodified-since")};
     if ((ret = s3_cond_check_read(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {

@@ -631,8 +631,8 @@ static const uint8_t *writer_next(void *arg, uint64_t off, size_t len)
 }
 
 /* A writer of part number under data key dk (the writer keeps no copy of dk). */
-static int writer_make(gw_sse_kind_t kind, gw_sse_suite_t suite, const uint8_t dk[32], uint32_t number, gw_source_t inner,
-                       uint64_t plain_size, size_t unit, gw_observe_fn observe, void *observe_arg,
+static int writer_make(gw_sse_kind_t kind, gw_sse_suite_t suite, const uint8_t dk[32], uint32_t number,
+                       gw_source_t inner, uint64_t plain_size, size_t unit, gw_observe_fn observe, void *observe_arg,
                        gw_sse_writer_t **out)
 {
     gw_sse_writer_t *w = calloc(1, sizeof(*w));
@@ -666,7 +666,8 @@ int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t in
     int ret;
 
     if ((ret = new_key(ctx, req, dk, material, &material_len, &key_version)) == 0 &&
-        (ret = writer_make(req->kind, suite_of(req->kind), dk, 1, inner, plain_size, unit, observe, observe_arg, out)) == 0) {
+        (ret = writer_make(req->kind, suite_of(req->kind), dk, 1, inner, plain_size, unit, observe, observe_arg,
+                           out)) == 0) {
         memcpy((*out)->material, material, material_len);
         (*out)->material_len = material_len;
         (*out)->key_version = key_version;

@@ -51,7 +51,8 @@ int gw_sse_block_seal(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, 
 int gw_sse_block_open(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, size_t n, uint8_t *out);
 
 /* Seals a key of GW_SSE_KEY_LEN bytes with a key-encryption key (32 bytes) under suite (both SM4
- * suites wrap as GW_SSE_SM4_HMAC: a wrap is one small message per object), with a fresh random nonce: out gets GW_SSE_WRAPPED_LEN bytes. */
+ * suites wrap as GW_SSE_SM4_HMAC: a wrap is one small message per object), with a fresh random nonce: out gets
+ * GW_SSE_WRAPPED_LEN bytes. */
 #define GW_SSE_WRAPPED_LEN (16 + GW_SSE_KEY_LEN + GW_SSE_TAG_MAX)
 int gw_sse_key_wrap(gw_sse_suite_t suite, const uint8_t kek[32], const uint8_t key[GW_SSE_KEY_LEN],
                     uint8_t out[GW_SSE_WRAPPED_LEN]);

@@ -238,10 +238,10 @@ TEST(test_sm4_gcm_open_refuses_any_flipped_bit)
     yc_sm4_gcm_seal(&k, nonce, aad, sizeof(aad), plain, sizeof(plain), sealed, tag);
     for (size_t bit = 0; bit < 8 * (sizeof(aad) + sizeof(sealed) + sizeof(tag) + sizeof(nonce)); bit += 3) {
         size_t byte = bit / 8;
-        uint8_t *at = byte < sizeof(aad)                                   ? aad + byte
-                      : (byte -= sizeof(aad)) < sizeof(sealed)             ? sealed + byte
-                      : (byte -= sizeof(sealed)) < sizeof(tag)             ? tag + byte
-                                                                           : nonce + (byte - sizeof(tag));
+        uint8_t *at = byte < sizeof(aad)                       ? aad + byte
+                      : (byte -= sizeof(aad)) < sizeof(sealed) ? sealed + byte
+                      : (byte -= sizeof(sealed)) < sizeof(tag) ? tag + byte
+                                                               : nonce + (byte - sizeof(tag));
         *at ^= (uint8_t)(1u << (bit % 8));
         memset(out, 0xee, sizeof(out));
         CHECK_EQ_INT(yc_sm4_gcm_open(&k, nonce, aad, sizeof(aad), sealed, sizeof(sealed), tag, out), -EBADMSG);
