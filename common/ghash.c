@@ -80,6 +80,7 @@ static int always(void)
 /* Fastest first: the automatic choice is the first the CPU can run. */
 static const ghash_impl_t ghash_impls[] = {
 #if defined(__x86_64__)
+    {"vpclmul-avx2", yc_ghash_vpclmul_supported, yc_ghash_blocks_vpclmul},
     {"pclmul", yc_ghash_pclmul_supported, yc_ghash_blocks_pclmul},
 #endif
     {"c", always, yc_ghash_blocks_c},

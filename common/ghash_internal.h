@@ -14,6 +14,9 @@ void yc_ghash_mul_c(const uint8_t a[16], const uint8_t b[16], uint8_t out[16]);
 /* ghash_x86.c: PCLMULQDQ, eight blocks per reduction. */
 int yc_ghash_pclmul_supported(void);
 void yc_ghash_blocks_pclmul(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t nblocks);
+/* ghash_x86.c: VPCLMULQDQ on AVX2 registers, two blocks per multiply. */
+int yc_ghash_vpclmul_supported(void);
+void yc_ghash_blocks_vpclmul(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t nblocks);
 #endif
 
 #endif

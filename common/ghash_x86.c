@@ -15,7 +15,9 @@
  *
  * Aggregation: (Y ^ X1)·H^8 ^ X2·H^7 ^ ... ^ X8·H is the same as eight steps of Y = (Y ^ Xi)·H,
  * and the products are summed before the one shift and reduction (both are linear). The key
- * holds H..H^8 byte-reversed (ghash.c).
+ * holds H..H^8 byte-reversed (ghash.c). With VPCLMULQDQ (path "vpclmul-avx2") each 256-bit
+ * multiply takes two blocks and two powers at once, and the two lanes' sums are added before the
+ * reduction: half the multiply instructions for the same eight blocks.
  */
 #if defined(__x86_64__)
 #include "common/ghash_internal.h"
@@ -57,6 +59,19 @@ X86_INLINE __m128i reduce(__m128i lo, __m128i mid, __m128i hi)
     return _mm_xor_si128(_mm_xor_si128(hi, lo), r);
 }
 
+/* Folds the m blocks (1 <= m <= 8) at in into the reflected value y. */
+X86_INLINE __m128i fold_blocks(const yc_ghash_key *k, __m128i y, const uint8_t *in, size_t m, __m128i bswap)
+{
+    __m128i lo = _mm_setzero_si128(), mid = lo, hi = lo;
+    for (size_t j = 0; j < m; j++) {
+        __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(in + 16 * j)), bswap);
+        if (j == 0)
+            b = _mm_xor_si128(b, y);
+        mul_acc(b, _mm_load_si128((const __m128i *)k->pow[m - 1 - j]), &lo, &mid, &hi);
+    }
+    return reduce(lo, mid, hi);
+}
+
 X86 void yc_ghash_blocks_pclmul(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t nblocks)
 {
     const __m128i bswap = _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
@@ -64,17 +79,49 @@ X86 void yc_ghash_blocks_pclmul(const yc_ghash_key *k, uint8_t x[16], const uint
 
     while (nblocks > 0) {
         size_t m = nblocks < 8 ? nblocks : 8;
-        __m128i lo = _mm_setzero_si128(), mid = lo, hi = lo;
-        for (size_t j = 0; j < m; j++) {
-            __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(in + 16 * j)), bswap);
-            if (j == 0)
-                b = _mm_xor_si128(b, y);
-            mul_acc(b, _mm_load_si128((const __m128i *)k->pow[m - 1 - j]), &lo, &mid, &hi);
-        }
-        y = reduce(lo, mid, hi);
+        y = fold_blocks(k, y, in, m, bswap);
         in += 16 * m;
         nblocks -= m;
     }
+    _mm_storeu_si128((__m128i *)x, _mm_shuffle_epi8(y, bswap));
+}
+
+#define VX86 __attribute__((target("pclmul,ssse3,sse4.1,avx2,vpclmulqdq")))
+
+int yc_ghash_vpclmul_supported(void)
+{
+    __builtin_cpu_init();
+    return yc_ghash_pclmul_supported() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vpclmulqdq");
+}
+
+VX86 void yc_ghash_blocks_vpclmul(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t nblocks)
+{
+    const __m128i bswap = _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m256i bswap2 = _mm256_broadcastsi128_si256(bswap);
+    /* the powers in pairs: blocks 2i and 2i+1 of eight take H^(8-2i) and H^(7-2i) */
+    __m256i pw[4];
+    for (int i = 0; i < 4; i++)
+        pw[i] = _mm256_set_m128i(_mm_load_si128((const __m128i *)k->pow[6 - 2 * i]),
+                                 _mm_load_si128((const __m128i *)k->pow[7 - 2 * i]));
+    __m128i y = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)x), bswap);
+
+    for (; nblocks >= 8; nblocks -= 8, in += 128) {
+        __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
+        for (int i = 0; i < 4; i++) {
+            __m256i b = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(in + 32 * i)), bswap2);
+            if (i == 0)
+                b = _mm256_xor_si256(b, _mm256_zextsi128_si256(y));
+            lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(b, pw[i], 0x00));
+            hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(b, pw[i], 0x11));
+            mid = _mm256_xor_si256(mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(b, pw[i], 0x01),
+                                                         _mm256_clmulepi64_epi128(b, pw[i], 0x10)));
+        }
+        y = reduce(_mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1)),
+                   _mm_xor_si128(_mm256_castsi256_si128(mid), _mm256_extracti128_si256(mid, 1)),
+                   _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)));
+    }
+    if (nblocks > 0)
+        y = fold_blocks(k, y, in, nblocks, bswap);
     _mm_storeu_si128((__m128i *)x, _mm_shuffle_epi8(y, bswap));
 }
 #endif
