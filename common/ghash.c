@@ -83,6 +83,9 @@ static const ghash_impl_t ghash_impls[] = {
     {"vpclmul-avx2", yc_ghash_vpclmul_supported, yc_ghash_blocks_vpclmul},
     {"pclmul", yc_ghash_pclmul_supported, yc_ghash_blocks_pclmul},
 #endif
+#if defined(__aarch64__)
+    {"arm64-pmull", yc_ghash_pmull_supported, yc_ghash_blocks_pmull},
+#endif
     {"c", always, yc_ghash_blocks_c},
 };
 

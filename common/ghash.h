@@ -5,8 +5,8 @@
  * with GCM's bit order (the first bit of a block is the coefficient of x^0). The x86-64 path
  * multiplies with PCLMULQDQ and folds eight blocks per reduction with the precomputed powers
  * H..H^8 (ghash_x86.c); the portable C path multiplies bit by bit with masks, no table indexed by
- * secret data, and is for CPUs without a carry-less multiply (arm64's PMULL path is not written:
- * arm64 takes the C path). Every path gives the same bytes
+ * secret data, and is for CPUs without a carry-less multiply; arm64 multiplies with PMULL
+ * (ghash_arm64.c). Every path gives the same bytes
  * (tests/unit/test_ghash.c checks them against a bit-by-bit reference and, through OpenSSL's
  * AES-GCM tags, against an independent GHASH).
  *
@@ -30,7 +30,7 @@ void yc_ghash_init(yc_ghash_key *k, const uint8_t h[16]);
  * zero at the start of a message): x = (x ^ block)·H for each 16-byte block in turn. */
 void yc_ghash_update(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t n);
 
-/* Which path yc_ghash_update runs: "vpclmul-avx2", "pclmul" or "c". */
+/* Which path yc_ghash_update runs: "vpclmul-avx2", "pclmul", "arm64-pmull" or "c". */
 const char *yc_ghash_impl(void);
 /* For tests and benchmarks: makes yc_ghash_update run the path named for every thread from now
  * on. 0, or -ENOTSUP when this CPU cannot run it or the name is unknown. */

@@ -19,4 +19,10 @@ int yc_ghash_vpclmul_supported(void);
 void yc_ghash_blocks_vpclmul(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t nblocks);
 #endif
 
+#if defined(__aarch64__)
+/* ghash_arm64.c: PMULL, eight blocks per reduction. */
+int yc_ghash_pmull_supported(void);
+void yc_ghash_blocks_pmull(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t nblocks);
+#endif
+
 #endif

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static const char *const ghash_paths[] = {"c", "pclmul", "vpclmul-avx2"};
+static const char *const ghash_paths[] = {"c", "pclmul", "vpclmul-avx2", "arm64-pmull"};
 static const char *const sm4_paths[] = {"c", "vaes-avx2", "aesni-avx2", "arm64-neon", "arm64-sm4e"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -24,6 +24,10 @@ static const char *best_ghash(void)
         return "vpclmul-avx2";
     if (yc_ghash_pclmul_supported())
         return "pclmul";
+#endif
+#if defined(__aarch64__)
+    if (yc_ghash_pmull_supported())
+        return "arm64-pmull";
 #endif
     return "c";
 }
