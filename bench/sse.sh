@@ -10,7 +10,7 @@
 # YC_SSE_DURATION seconds each (default 10, after 1 s of warm-up). Prints one line a row: the
 # yc-bench line, the ratio to the plaintext row of the same round, and the gateway's CPU seconds
 # per GiB answered (utime + stime of the process over the row, warm-up included, divided by the
-# bytes of the requests answered). The CPU per GiB moves much less than throughput when other
+# bytes of the requests answered), and the same for the client (yc-bench, which verifies GETs). The CPU per GiB moves much less than throughput when other
 # processes share the cores: compare the ratios of the same round, and the CPU per GiB across runs.
 set -euo pipefail
 
@@ -67,14 +67,18 @@ for round in $(seq 1 "$ROUNDS"); do
                 [ "$sse" = none ] && args+=(--prefix get-) || args+=(--prefix "get-$sse-")
             fi
             c0=$(cpu)
-            line=$(bench "${args[@]}") || true # a row with errors still prints its line
+            line=$(/usr/bin/time -f '%U %S' -o "$tmp/client" "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench \
+                --size 64m --keys 8 --connections 4 "${args[@]}") || true # a row with errors still prints its line
             c1=$(cpu)
             mib=$(value mib_s "$line")
             answered=$(value answered "$line")
             [ -z "$base" ] && base=$mib
-            printf '%s 64 MiB %s round=%s ratio=%s gw_cpu_s_per_gib=%s load=%s | %s\n' "${op^^}" "$sse" "$round" \
+            client=$(tail -n 1 "$tmp/client" | awk '{ print $1 + $2 }') # the last line: time notes a failed exit first
+            printf '%s 64 MiB %s round=%s ratio=%s gw_cpu_s_per_gib=%s client_cpu_s_per_gib=%s load=%s | %s\n' "${op^^}" \
+                "$sse" "$round" \
                 "$(awk -v a="$mib" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
                 "$(awk -v a="$c0" -v b="$c1" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) / (n / 16) : 0) }')" \
+                "$(awk -v c="$client" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? c / (n / 16) : 0) }')" \
                 "$(cut -d' ' -f1 /proc/loadavg)" "$line"
         done
     done
