@@ -201,10 +201,12 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             ret = GW_EIO;
             goto fail;
         }
-        EVP_DigestUpdate(md5, body, (size_t)size);
+        if (!src.skip_md5) {
+            EVP_DigestUpdate(md5, body, (size_t)size);
+            EVP_DigestFinal_ex(md5, out->md5, NULL);
+        }
         if (observe != NULL)
             observe(observe_arg, body, (size_t)size);
-        EVP_DigestFinal_ex(md5, out->md5, NULL);
         EVP_MD_CTX_free(md5);
         if ((ret = write_inline(c, set, body, size, out)) != 0)
             return ret;
@@ -260,7 +262,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         else
             yc_fanout_run(lanes, 2, stripe_task, &st);
     }
-    EVP_DigestFinal_ex(md5, out->md5, NULL);
+    if (!src.skip_md5)
+        EVP_DigestFinal_ex(md5, out->md5, NULL);
     out->size = total;
     gw_set_fanout(set, commit_task, &w);
     for (uint32_t slot = 0; slot < width; slot++) {
