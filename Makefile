@@ -98,7 +98,7 @@ $(BIN)/%: $(BUILD)/bench/%.o $$(call deps_libs,$$(BENCH_DEPS_$$*))
 	$(CC) $(CFLAGS) $< $(call deps_libs,$(BENCH_DEPS_$*)) $(LDLIBS) -o $@
 # A unit test links its module's library and what that module may use, so one module's tests
 # build while another module is half-written (test_gw_* are the gateway's, test_http common's).
-test_module = $(patsubst sm4,common,$(patsubst http,common,$(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1)))))))
+test_module = $(patsubst ghash,common,$(patsubst sm4,common,$(patsubst http,common,$(patsubst gw,gateway,$(firstword $(subst _, ,$(patsubst test_%,%,$(1))))))))
 test_libs = $(call deps_libs,$(call test_module,$(1)))
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,%)
 	@mkdir -p $(@D)

@@ -13,6 +13,8 @@
  * gw_object_read keeps; that stripe is let go whenever the stream finds itself ahead of its
  * reader (a read done while a write is pending), so a stalled reader holds its two chunks and
  * nothing else, at the price of decoding a stripe again for a reader slower than the drives.
+ * An encrypted object streams in chunks (its sealed blocks do not line up with stripes): within
+ * the budget in GET_SSE_CHUNKs, keeping its decoded stripe from one chunk to the next.
  * Either way the memory of all streams together stays bounded whatever the objects' sizes.
  *
  * Memory. A body that fits one chunk is read by the lookup job into the request's pool and
@@ -39,6 +41,9 @@
 /* Small enough that 200 stalled readers hold 100 MiB, large enough that a write and a read job
  * per chunk cost little beside its bytes. */
 #define GET_CHUNK (256 * 1024)
+/* an encrypted stream's unit when the stripe budget lets it (two of them, counted as two stripes):
+ * sixteen sealed blocks, opened in one read job and sent in one write */
+#define GET_SSE_CHUNK (1024 * 1024)
 /* Decoded stripes (1.5 MiB each with 1 MiB stripes, EC 4+2) kept by all GET streams together
  * between their reads: a stream whose reader keeps up re-decodes nothing while it holds one, and
  * hundreds of streams starting at once cannot hold hundreds. */
@@ -76,6 +81,8 @@ typedef struct {
      * Set and cleared on the loop, read by the read job (a stale value costs a decode or keeps
      * a stripe a little longer, nothing else) */
     int keep_stripe;
+    size_t chunk;     /* bytes a chunk read takes: GET_CHUNK, or GET_SSE_CHUNK */
+    int sse_reserved; /* an encrypted stream holding two stripes of the budget for its chunks */
     int holds_stripe; /* counted in env->get_stripes_held */
     gw_env_t *env;
     gw_sse_reader_t *sse; /* an encrypted object's decrypting reads (chunks, never whole stripes); else NULL */
@@ -102,7 +109,7 @@ static void stream_maybe_end(stream_t *s)
         return;
     gw_req_finish(s->req); /* short of its length after a failure: the layer closes the connection */
     stream_trim(s);
-    if (s->stripes)
+    if (s->stripes || s->sse_reserved)
         atomic_fetch_sub(&s->env->get_stripes_held, 2);
     gw_object_free(s->obj);
     gw_sse_reader_free(s->sse);
@@ -173,8 +180,8 @@ static void read_job_run(yc_job_t *job)
         s->next_off += s->len[idx];
         return;
     }
-    size_t n = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
-    if (s->buf[idx] == NULL && (s->buf[idx] = malloc(GET_CHUNK)) == NULL) {
+    size_t n = s->end - s->next_off < s->chunk ? (size_t)(s->end - s->next_off) : s->chunk;
+    if (s->buf[idx] == NULL && (s->buf[idx] = malloc(s->chunk)) == NULL) {
         s->read_error = 1;
         return;
     }
@@ -219,10 +226,13 @@ static void read_job_done(yc_job_t *job)
             stream_maybe_end(s);
         return;
     }
-    /* ahead of the reader: keep the chunk, let go of the decoded stripe */
+    /* ahead of the reader: keep the chunk, let go of the decoded stripe (not an encrypted stream's:
+     * its next chunk is most likely in the same stripe) */
     s->ready = idx;
-    __atomic_store_n(&s->keep_stripe, 0, __ATOMIC_RELAXED);
-    stream_trim(s);
+    if (s->sse == NULL) {
+        __atomic_store_n(&s->keep_stripe, 0, __ATOMIC_RELAXED);
+        stream_trim(s);
+    }
 }
 
 static void stream_read_next(stream_t *s)
@@ -356,9 +366,10 @@ static int reserve_stripes(gw_env_t *env)
 /* Gives back what get_object_prepare took when no stream is made of it. */
 static void release_prepared(gw_env_t *env, stream_t *s)
 {
-    if (s->stripes)
+    if (s->stripes || s->sse_reserved)
         atomic_fetch_sub(&env->get_stripes_held, 2);
     s->stripes = 0;
+    s->sse_reserved = 0;
     free(s->buf[0]);
     s->buf[0] = NULL;
 }
@@ -404,6 +415,9 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     OPENSSL_cleanse(sse.customer_key, sizeof(sse.customer_key)); /* the MD5 is echoed below */
     if (ret != 0)
         return;
+    /* an encrypted stream reads a stripe in several chunks (its blocks cross stripes): it keeps
+     * the decoded stripe while the budget lets it, else each chunk would decode it again */
+    s->keep_stripe = s->sse != NULL;
     s3_cond_t cond = {gw_header(ctx, "if-match"), gw_header(ctx, "if-none-match"), gw_header(ctx, "if-modified-since"),
                       gw_header(ctx, "if-unmodified-since")};
     if ((ret = s3_cond_check_read(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
@@ -463,6 +477,11 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
         return;
     size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
     s->ahead = s->end - s->next_off > first;
+    s->chunk = GET_CHUNK;
+    if (s->ahead && s->sse != NULL && reserve_stripes(ctx->env)) {
+        s->sse_reserved = 1;
+        s->chunk = GET_SSE_CHUNK;
+    }
     if (s->ahead && s->sse == NULL && (s->buf_len = gw_object_stripe_buffer_len(s->obj)) > 0 &&
         s->buf_len <= GET_STRIPE_BUFFER_MAX && reserve_stripes(ctx->env)) {
         s->stripes = 1;
@@ -481,7 +500,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     if (!s->ahead) {
         /* sent in one piece, copied by the layer */
         s->buf[0] = h2o_mem_alloc_pool(&ctx->req->pool, first);
-    } else if ((s->buf[0] = malloc(GET_CHUNK)) == NULL) {
+    } else if ((s->buf[0] = malloc(s->chunk)) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;
     }

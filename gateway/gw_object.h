@@ -72,6 +72,9 @@ typedef struct {
     const uint8_t *(*next_hold)(void *arg, uint64_t off, size_t len);
     void (*release)(void *arg); /* NULL: nothing to give back */
     unsigned hold;
+    /* Set by a source whose bytes gw_data_write need not MD5 (an encrypted object's: its ETag and
+     * Content-MD5 are its plaintext's, hashed by the encrypting source): out->md5 is left zero. */
+    int skip_md5;
 } gw_source_t;
 
 #define GW_SIZE_UNKNOWN UINT64_MAX
@@ -110,6 +113,11 @@ const meta_object_t *gw_object_record(const gw_object_t *o);
 /* Reads len bytes at off of the object's data, verifying every block and rebuilding lost or
  * damaged ones from parity; damage is reported for healing. */
 int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf);
+/* Points *out at the len bytes at off in the decoded stripe the object keeps (decoded and verified
+ * as gw_object_read does; valid until o's next read or trim) when they lie in one stripe: a
+ * reader that transforms them (decryption) reads them without a copy. 1 when they cross a stripe
+ * (read them with gw_object_read), else gw_object_read's codes. */
+int gw_object_peek(gw_object_t *o, uint64_t off, size_t len, const uint8_t **out);
 /* Bytes of a buffer for gw_object_read_stripe: the k+m blocks of the object's largest stripe (0
  * for an inline object, which needs none). */
 size_t gw_object_stripe_buffer_len(const gw_object_t *o);

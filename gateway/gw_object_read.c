@@ -448,6 +448,41 @@ int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
     return len == 0 ? 0 : GW_EIO;
 }
 
+int gw_object_peek(gw_object_t *o, uint64_t off, size_t len, const uint8_t **out)
+{
+    const meta_object_t *r = gw_object_record(o);
+    uint64_t part_start = 0;
+    uint8_t first;
+    int ret;
+
+    if (len == 0 || off + len > gw_record_data_size(r))
+        return GW_EINVAL;
+    if (r->flags & META_OBJ_INLINE) {
+        *out = o->inline_data + off;
+        return 0;
+    }
+    for (uint32_t p = 0; p < r->part_count; p++) {
+        meta_part_ref_t part;
+        if (meta_object_part(r, p, &part) != 0)
+            return GW_EIO;
+        if (off >= part_start + part.size) {
+            part_start += part.size;
+            continue;
+        }
+        ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
+        uint64_t in_part = off - part_start, stripe = in_part / g.stripe_size;
+        size_t within = (size_t)(in_part - stripe * g.stripe_size);
+        if (len > ec_stripe_len(&g, part.size, stripe) - within)
+            return 1;
+        /* one byte read decodes the stripe into the object's cache, as any read does */
+        if ((ret = gw_object_read(o, off, 1, &first)) != 0)
+            return ret;
+        *out = o->stripe + within;
+        return 0;
+    }
+    return GW_EIO;
+}
+
 size_t gw_object_stripe_buffer_len(const gw_object_t *o)
 {
     const meta_object_t *r = gw_object_record(o);

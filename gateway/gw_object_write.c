@@ -114,6 +114,7 @@ typedef struct {
     size_t len[HASH_QUEUE];
     uint64_t queued, hashed; /* stripes given to the chain, and hashed */
     int running;             /* a job is on the lane (or about to be) */
+    int started;             /* mu and cv made: the chain must be waited for and torn down */
 } hash_chain_t;
 
 static void hash_run(yc_job_t *job)
@@ -126,7 +127,8 @@ static void hash_run(yc_job_t *job)
         const uint8_t *bytes = h->bytes[i];
         size_t len = h->len[i];
         pthread_mutex_unlock(&h->mu);
-        EVP_DigestUpdate(h->md5, bytes, len);
+        if (h->md5 != NULL)
+            EVP_DigestUpdate(h->md5, bytes, len);
         if (h->observe != NULL)
             h->observe(h->observe_arg, bytes, len);
         pthread_mutex_lock(&h->mu);
@@ -141,6 +143,12 @@ static void hash_run(yc_job_t *job)
 static void hash_queue(gw_cluster_t *c, hash_chain_t *h, const uint8_t *bytes, size_t len)
 {
     pthread_mutex_lock(&h->mu);
+    if (h->md5 == NULL && h->observe == NULL) { /* nothing to hash: counted, no hand-off */
+        h->queued++;
+        h->hashed++;
+        pthread_mutex_unlock(&h->mu);
+        return;
+    }
     unsigned i = (unsigned)(h->queued % HASH_QUEUE);
     h->bytes[i] = bytes;
     h->len[i] = len;
@@ -252,10 +260,12 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
             ret = GW_EIO;
             goto fail;
         }
-        EVP_DigestUpdate(md5, body, (size_t)size);
+        if (!src.skip_md5) {
+            EVP_DigestUpdate(md5, body, (size_t)size);
+            EVP_DigestFinal_ex(md5, out->md5, NULL);
+        }
         if (observe != NULL)
             observe(observe_arg, body, (size_t)size);
-        EVP_DigestFinal_ex(md5, out->md5, NULL);
         EVP_MD_CTX_free(md5);
         if ((ret = write_inline(c, set, body, size, out)) != 0)
             return ret;
@@ -277,9 +287,10 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
     if (hold > HASH_QUEUE)
         hold = HASH_QUEUE;
     uint64_t held_from = 0; /* the oldest stripe held */
-    h.md5 = md5;
+    h.md5 = src.skip_md5 ? NULL : md5;
     pthread_mutex_init(&h.mu, NULL);
     pthread_cond_init(&h.cv, NULL);
+    h.started = 1;
     uint64_t nstripes = unknown ? UINT64_MAX : ec_stripe_count(&g, size), total = 0;
     for (uint64_t s = 0; s < nstripes; s++) {
         size_t len, block;
@@ -320,7 +331,8 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
     if (hold > 1 && src.release != NULL)
         for (; held_from < h.queued; held_from++)
             src.release(src.arg);
-    EVP_DigestFinal_ex(md5, out->md5, NULL);
+    if (!src.skip_md5)
+        EVP_DigestFinal_ex(md5, out->md5, NULL);
     out->size = total;
     gw_set_fanout(set, commit_task, &w);
     for (uint32_t slot = 0; slot < width; slot++) {
@@ -334,7 +346,7 @@ int gw_data_write(gw_cluster_t *c, gw_set_t *set, const uint8_t distribution[16]
         gw_data_remove(c, out);
 
 fail:
-    if (h.md5 != NULL) {
+    if (h.started) {
         hash_wait(&h, UINT64_MAX); /* its job reads the stripes and this frame */
         pthread_mutex_destroy(&h.mu);
         pthread_cond_destroy(&h.cv);

@@ -349,7 +349,7 @@ static void hmac_label(const uint8_t *key, size_t key_len, const char *label, co
 
 static gw_sse_suite_t suite_of(gw_sse_kind_t kind)
 {
-    return kind == GW_SSE_SM4 ? GW_SSE_SM4_HMAC : GW_SSE_AES_GCM;
+    return kind == GW_SSE_SM4 ? GW_SSE_SM4_GCM : GW_SSE_AES_GCM;
 }
 
 /* The block keys of part number of an object with data key dk. */
@@ -400,7 +400,8 @@ static int stored_of(const meta_object_t *rec, stored_t *out)
     out->key_version = get_be32(p + 3);
     out->material = p + HEAD_LEN;
     out->material_len = v.len - HEAD_LEN;
-    if (out->suite != suite_of(out->kind))
+    /* SM4 objects written before SM4-GCM name the suite they were sealed with */
+    if (out->suite != suite_of(out->kind) && !(out->kind == GW_SSE_SM4 && out->suite == GW_SSE_SM4_HMAC))
         return -1;
     if (out->kind == GW_SSE_C)
         return out->material_len == SALT_LEN + CHECK_LEN ? 1 : -1;
@@ -630,8 +631,8 @@ static const uint8_t *writer_next(void *arg, uint64_t off, size_t len)
 }
 
 /* A writer of part number under data key dk (the writer keeps no copy of dk). */
-static int writer_make(gw_sse_kind_t kind, const uint8_t dk[32], uint32_t number, gw_source_t inner,
-                       uint64_t plain_size, size_t unit, gw_observe_fn observe, void *observe_arg,
+static int writer_make(gw_sse_kind_t kind, gw_sse_suite_t suite, const uint8_t dk[32], uint32_t number,
+                       gw_source_t inner, uint64_t plain_size, size_t unit, gw_observe_fn observe, void *observe_arg,
                        gw_sse_writer_t **out)
 {
     gw_sse_writer_t *w = calloc(1, sizeof(*w));
@@ -640,7 +641,7 @@ static int writer_make(gw_sse_kind_t kind, const uint8_t dk[32], uint32_t number
     if (w == NULL)
         return -ENOMEM;
     w->kind = kind;
-    w->suite = suite_of(kind);
+    w->suite = suite;
     w->tag = gw_sse_tag_len(w->suite);
     w->inner = inner;
     w->plain_size = plain_size;
@@ -665,7 +666,8 @@ int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t in
     int ret;
 
     if ((ret = new_key(ctx, req, dk, material, &material_len, &key_version)) == 0 &&
-        (ret = writer_make(req->kind, dk, 1, inner, plain_size, unit, observe, observe_arg, out)) == 0) {
+        (ret = writer_make(req->kind, suite_of(req->kind), dk, 1, inner, plain_size, unit, observe, observe_arg,
+                           out)) == 0) {
         memcpy((*out)->material, material, material_len);
         (*out)->material_len = material_len;
         (*out)->key_version = key_version;
@@ -709,7 +711,8 @@ int gw_sse_part_writer_new(gw_ctx_t *ctx, meta_bytes_t upload_attrs, uint32_t nu
     }
     if (recover_key(ctx, &st, req, dk) != 0)
         return -1;
-    ret = writer_make(st.kind, dk, number, inner, plain_size, unit, observe, observe_arg, out);
+    /* the upload's suite: an upload begun before SM4-GCM keeps sealing its parts as it began */
+    ret = writer_make(st.kind, st.suite, dk, number, inner, plain_size, unit, observe, observe_arg, out);
     OPENSSL_cleanse(dk, sizeof(dk));
     if (ret != 0) {
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
@@ -736,7 +739,9 @@ uint64_t gw_sse_part_plain_size(const meta_object_t *rec, uint64_t stored_size)
 
 gw_source_t gw_sse_writer_source(gw_sse_writer_t *w)
 {
-    return (gw_source_t){writer_next, w, NULL};
+    /* SSE-S3 and SM4 ETags are the plaintext's MD5, which the writer takes: a second MD5 of the
+     * stored bytes would cost as much again (MD5 is the dearest pass of a PUT) for nothing */
+    return (gw_source_t){.next = writer_next, .arg = w, .skip_md5 = w->kind != GW_SSE_C && w->kind != GW_SSE_KMS};
 }
 
 uint64_t gw_sse_writer_stored_size(const gw_sse_writer_t *w)
@@ -781,7 +786,6 @@ struct gw_sse_reader {
     uint8_t *pblock;      /* an opened block, kept for the next read */
     uint32_t cached_part; /* the block in pblock: part index, block index (UINT64_MAX: none) */
     uint64_t cached_block;
-    size_t cached_len;
 };
 
 int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_request_t *req, gw_sse_reader_t **out)
@@ -819,15 +823,16 @@ int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_req
     return 0;
 }
 
-/* Opens block b of part p (index p of the record, number number, plain bytes plain, stored from
- * stored_start) into r->pblock. */
+/* Opens block b (n plaintext bytes) of part p (index p of the record, number number, plain bytes
+ * plain, stored from stored_start) into dst. The sealed block is opened where the object's decoded
+ * stripe holds it; only a block that crosses two stripes is copied together first. */
 static int open_block(gw_sse_reader_t *r, gw_object_t *o, uint32_t p, uint32_t number, uint64_t plain,
-                      uint64_t stored_start, uint64_t b)
+                      uint64_t stored_start, uint64_t b, size_t n, uint8_t *dst)
 {
+    uint64_t at = stored_start + b * (GW_SSE_BLOCK + r->tag);
+    const uint8_t *sealed;
     int ret;
 
-    if (r->cached_part == p && r->cached_block == b)
-        return 0;
     if (r->bk == NULL || r->bk_part != p) {
         gw_sse_block_key_free(r->bk);
         r->bk = NULL;
@@ -835,15 +840,14 @@ static int open_block(gw_sse_reader_t *r, gw_object_t *o, uint32_t p, uint32_t n
             return GW_ENOMEM;
         r->bk_part = p;
     }
-    size_t n = plain - b * GW_SSE_BLOCK < GW_SSE_BLOCK ? (size_t)(plain - b * GW_SSE_BLOCK) : GW_SSE_BLOCK;
-    r->cached_block = UINT64_MAX;
-    if ((ret = gw_object_read(o, stored_start + b * (GW_SSE_BLOCK + r->tag), n + r->tag, r->cblock)) != 0)
+    if ((ret = gw_object_peek(o, at, n + r->tag, &sealed)) == 1) {
+        ret = gw_object_read(o, at, n + r->tag, r->cblock);
+        sealed = r->cblock;
+    }
+    if (ret != 0)
         return ret;
-    if (gw_sse_block_open(r->bk, b, r->cblock, n, r->pblock) != 0)
+    if (gw_sse_block_open(r->bk, b, sealed, n, dst) != 0)
         return GW_ESEALED; /* changed bytes that passed the shards' checksums: the seal sees them */
-    r->cached_part = p;
-    r->cached_block = b;
-    r->cached_len = n;
     return 0;
 }
 
@@ -862,10 +866,21 @@ int gw_sse_read(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, size_t len, vo
         while (len > 0 && off < plain_start + plain) {
             uint64_t in = off - plain_start, b = in / GW_SSE_BLOCK;
             size_t within = (size_t)(in % GW_SSE_BLOCK);
-            if ((ret = open_block(r, o, p, part.number, plain, stored_start, b)) != 0)
-                return ret;
-            size_t take = r->cached_len - within < len ? r->cached_len - within : len;
-            memcpy(dst, r->pblock + within, take);
+            size_t n = plain - b * GW_SSE_BLOCK < GW_SSE_BLOCK ? (size_t)(plain - b * GW_SSE_BLOCK) : GW_SSE_BLOCK;
+            size_t take = n - within < len ? n - within : len;
+            if (within == 0 && take == n) { /* the whole block is wanted: opened where it goes */
+                if ((ret = open_block(r, o, p, part.number, plain, stored_start, b, n, dst)) != 0)
+                    return ret;
+            } else { /* a piece of it: opened once and kept for the next read */
+                if (r->cached_part != p || r->cached_block != b) {
+                    r->cached_block = UINT64_MAX;
+                    if ((ret = open_block(r, o, p, part.number, plain, stored_start, b, n, r->pblock)) != 0)
+                        return ret;
+                    r->cached_part = p;
+                    r->cached_block = b;
+                }
+                memcpy(dst, r->pblock + within, take);
+            }
             dst += take;
             off += take;
             len -= take;

@@ -3,6 +3,7 @@
  */
 #include "gateway/gw_sse_block.h"
 #include "common/sm4.h"
+#include "common/sm4_gcm.h"
 #include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -19,7 +20,8 @@ struct gw_sse_block_key {
     gw_sse_suite_t suite;
     uint64_t plain_size;
     uint8_t nonce_prefix[4]; /* AES-GCM */
-    uint8_t sm4_key[16];     /* SM4 */
+    uint8_t sm4_key[16];     /* SM4-CTR + HMAC-SM3 */
+    yc_sm4_gcm_key sm4_gcm;  /* SM4-GCM, expanded once */
     EVP_CIPHER_CTX *gcm;     /* AES-GCM, keyed once */
     EVP_MAC_CTX *mac;        /* HMAC-SM3, keyed once */
 };
@@ -83,7 +85,7 @@ void gw_sse_sm4_ctr(const uint8_t key[16], const uint8_t iv[16], const uint8_t *
 
 size_t gw_sse_tag_len(gw_sse_suite_t suite)
 {
-    return suite == GW_SSE_AES_GCM ? 16 : suite == GW_SSE_SM4_HMAC ? 32 : 0;
+    return suite == GW_SSE_AES_GCM || suite == GW_SSE_SM4_GCM ? 16 : suite == GW_SSE_SM4_HMAC ? 32 : 0;
 }
 
 uint64_t gw_sse_stored_size(gw_sse_suite_t suite, uint64_t plain_size)
@@ -104,6 +106,14 @@ int gw_sse_block_key_new(gw_sse_suite_t suite, const uint8_t data_key[GW_SSE_KEY
     k->suite = suite;
     k->plain_size = plain_size;
     switch (suite) {
+    case GW_SSE_SM4_GCM:
+        if (derive(EVP_sm3(), data_key, GW_SSE_KEY_LEN, "yc-sse sm4-gcm key", derived) != 0)
+            goto fail;
+        yc_sm4_gcm_init(&k->sm4_gcm, derived);
+        if (derive(EVP_sm3(), data_key, GW_SSE_KEY_LEN, "yc-sse sm4-gcm nonce", derived) != 0)
+            goto fail;
+        memcpy(k->nonce_prefix, derived, 4);
+        break;
     case GW_SSE_AES_GCM:
         if (derive(EVP_sha256(), data_key, GW_SSE_KEY_LEN, "yc-sse aes-gcm nonce", derived) != 0)
             goto fail;
@@ -144,14 +154,19 @@ void gw_sse_block_key_free(gw_sse_block_key_t *k)
     free(k);
 }
 
+static void block_nonce(const gw_sse_block_key_t *k, uint64_t index, uint8_t nonce[12])
+{
+    memcpy(nonce, k->nonce_prefix, 4);
+    put_be64(nonce + 4, index);
+}
+
 /* AES-GCM of one block: enc 1 seals (tag written after out), 0 opens (tag read after in). */
 static int gcm_block(gw_sse_block_key_t *k, int enc, uint64_t index, const uint8_t *in, size_t n, uint8_t *out)
 {
     uint8_t nonce[12], aad[AAD_LEN];
     int len = 0;
 
-    memcpy(nonce, k->nonce_prefix, 4);
-    put_be64(nonce + 4, index);
+    block_nonce(k, index, nonce);
     block_aad(k, index, aad);
     if (EVP_CipherInit_ex(k->gcm, NULL, NULL, NULL, nonce, enc) != 1 ||
         EVP_CipherUpdate(k->gcm, NULL, &len, aad, AAD_LEN) != 1)
@@ -183,6 +198,13 @@ int gw_sse_block_seal(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, 
         return -EINVAL;
     if (k->suite == GW_SSE_AES_GCM)
         return gcm_block(k, 1, index, in, n, out);
+    if (k->suite == GW_SSE_SM4_GCM) {
+        uint8_t nonce[12];
+        block_nonce(k, index, nonce);
+        block_aad(k, index, aad);
+        yc_sm4_gcm_seal(&k->sm4_gcm, nonce, aad, AAD_LEN, in, n, out, out + n);
+        return 0;
+    }
     sm4_iv(index, iv);
     gw_sse_sm4_ctr(k->sm4_key, iv, in, out, n);
     block_aad(k, index, aad);
@@ -199,6 +221,11 @@ int gw_sse_block_open(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, 
     if (k->suite == GW_SSE_AES_GCM)
         return gcm_block(k, 0, index, in, n, out);
     block_aad(k, index, aad);
+    if (k->suite == GW_SSE_SM4_GCM) {
+        uint8_t nonce[12];
+        block_nonce(k, index, nonce);
+        return yc_sm4_gcm_open(&k->sm4_gcm, nonce, aad, AAD_LEN, in, n, in + n, out); /* checked before decrypted */
+    }
     if ((ret = hmac_sm3(k->mac, aad, AAD_LEN, in, n, tag)) != 0)
         return ret;
     if (CRYPTO_memcmp(tag, in + n, 32) != 0) /* checked before a byte is decrypted */
@@ -268,7 +295,7 @@ int gw_sse_key_wrap(gw_sse_suite_t suite, const uint8_t kek[32], const uint8_t k
         return -ENOMEM;
     if (suite == GW_SSE_AES_GCM)
         return wrap_gcm(1, kek, out, key, out + 16, out + 16 + GW_SSE_KEY_LEN);
-    if (suite == GW_SSE_SM4_HMAC)
+    if (suite == GW_SSE_SM4_HMAC || suite == GW_SSE_SM4_GCM)
         return wrap_sm4(1, kek, out, key, out + 16, out + 16 + GW_SSE_KEY_LEN);
     return -EINVAL;
 }
@@ -282,7 +309,7 @@ int gw_sse_key_unwrap(gw_sse_suite_t suite, const uint8_t kek[32], const uint8_t
     memcpy(tag, in + 16 + GW_SSE_KEY_LEN, sizeof(tag));
     if (suite == GW_SSE_AES_GCM)
         return wrap_gcm(0, kek, nonce, in + 16, key, tag);
-    if (suite == GW_SSE_SM4_HMAC)
+    if (suite == GW_SSE_SM4_HMAC || suite == GW_SSE_SM4_GCM)
         return wrap_sm4(0, kek, nonce, in + 16, key, tag);
     return -EINVAL;
 }

@@ -6,11 +6,15 @@
  * Two suites, both keyed by a data key of 32 bytes that belongs to one object alone:
  *   GW_SSE_AES_GCM   AES-256-GCM, key = the data key, nonce = 4 bytes derived from the data key
  *                    followed by the block index (8 bytes big-endian), 16-byte tag.
+ *   GW_SSE_SM4_GCM   SM4-GCM (GB/T 36624, RFC 8998; common/sm4_gcm.h): the SM4 key derived from
+ *                    the data key with HMAC-SM3, the nonce as AES-GCM's; 16-byte tag. What SM4
+ *                    objects are written with.
  *   GW_SSE_SM4_HMAC  SM4-CTR then HMAC-SM3 over the ciphertext (encrypt-then-MAC): the SM4 key
  *                    and the MAC key are derived from the data key with HMAC-SM3, the counter
  *                    block is the block index (8 bytes big-endian) followed by 8 zero bytes, so
- *                    no two blocks share a counter; 32-byte tag.
- * Both authenticate, beside the ciphertext, the block index and the object's plaintext size:
+ *                    no two blocks share a counter; 32-byte tag. SM4 objects written before
+ *                    SM4-GCM: still opened, no longer written.
+ * All authenticate, beside the ciphertext, the block index and the object's plaintext size:
  * a block moved to another index, or an object cut short or extended, fails to open.
  * docs/architecture.md ("Server-side encryption") argues the choices.
  */
@@ -23,7 +27,7 @@
 #define GW_SSE_TAG_MAX 32
 #define GW_SSE_KEY_LEN 32 /* bytes of a data key */
 
-typedef enum { GW_SSE_AES_GCM = 1, GW_SSE_SM4_HMAC = 2 } gw_sse_suite_t;
+typedef enum { GW_SSE_AES_GCM = 1, GW_SSE_SM4_HMAC = 2, GW_SSE_SM4_GCM = 3 } gw_sse_suite_t;
 
 /* Errors: -EINVAL (bad suite or length), -ENOMEM, -EBADMSG (a block that does not open). */
 
@@ -46,8 +50,9 @@ int gw_sse_block_seal(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, 
  * written only once the tag checked. -EBADMSG when it does not. */
 int gw_sse_block_open(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, size_t n, uint8_t *out);
 
-/* Seals a key of GW_SSE_KEY_LEN bytes with a key-encryption key (32 bytes) under suite, with a
- * fresh random nonce: out gets GW_SSE_WRAPPED_LEN bytes. */
+/* Seals a key of GW_SSE_KEY_LEN bytes with a key-encryption key (32 bytes) under suite (both SM4
+ * suites wrap as GW_SSE_SM4_HMAC: a wrap is one small message per object), with a fresh random nonce: out gets
+ * GW_SSE_WRAPPED_LEN bytes. */
 #define GW_SSE_WRAPPED_LEN (16 + GW_SSE_KEY_LEN + GW_SSE_TAG_MAX)
 int gw_sse_key_wrap(gw_sse_suite_t suite, const uint8_t kek[32], const uint8_t key[GW_SSE_KEY_LEN],
                     uint8_t out[GW_SSE_WRAPPED_LEN]);

@@ -1,7 +1,8 @@
 /* test_gw_object.c — the object engine over real drives in this process (no sockets): a lookup's
  * allocations, reading back what was written whatever the records' size and however the drives
- * are scanned, a lookup of one version, and the keys the engine reports for healing through the
- * cluster's repair sink.
+ * are scanned, a lookup of one version, the keys the engine reports for healing through the
+ * cluster's repair sink, pointers into the decoded stripe (gw_object_peek) and a data pass that
+ * skips its MD5 when its source asks.
  *
  * Allocations are counted by interposing malloc, calloc and realloc for this binary and counting
  * the calls of the testing thread (with drives in the process, a lookup reads every drive on the
@@ -15,6 +16,7 @@
 #include "tests/unit/unit.h"
 #include "tests/unit/unit_fs.h"
 #include <ftw.h>
+#include <openssl/evp.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define COUNTING 0
@@ -757,6 +759,66 @@ TEST(test_read_stripe_ends_at_stripe_boundaries_when_streaming)
     cluster_close(&t);
 }
 
+TEST(test_peek_points_into_the_decoded_stripe_and_refuses_a_crossing)
+{
+    meta_bytes_t bucket = {"sink:0000000000000007", 21}, key = {"peeked", 6};
+    size_t size = 2 * (1 << 20) + 777;
+    uint8_t *body = pattern(size, 7);
+    cluster_t t;
+    gw_object_t *o;
+    const uint8_t *p;
+
+    CHECK(body != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_object(t.c, bucket, key, body, size), 0);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, NULL, &o), 0);
+    const meta_object_t *r = gw_object_record(o);
+    meta_part_ref_t part;
+    CHECK_EQ_INT(meta_object_part(r, 0, &part), 0);
+    /* a data shard gone: what peek points at was rebuilt from parity */
+    CHECK_EQ_INT(store_client_shard_delete(t.c->sets[0].drives[r->distribution[1]]->client, part.data_id, 1), 0);
+    CHECK_EQ_INT(gw_object_peek(o, 1000, 65552, &p), 0);
+    CHECK(memcmp(p, body + 1000, 65552) == 0);
+    CHECK_EQ_INT(gw_object_peek(o, (1 << 20) + 5, (1 << 20) - 5, &p), 0); /* the whole rest of stripe 1 */
+    CHECK(memcmp(p, body + (1 << 20) + 5, (1 << 20) - 5) == 0);
+    CHECK_EQ_INT(gw_object_peek(o, (1 << 20) - 10, 20, &p), 1); /* crosses into stripe 1 */
+    CHECK_EQ_INT(gw_object_peek(o, 2 * (1 << 20), 777, &p), 0); /* the short last stripe */
+    CHECK(memcmp(p, body + 2 * (1 << 20), 777) == 0);
+    CHECK_EQ_INT(gw_object_peek(o, size - 1, 2, &p), GW_EINVAL);
+    gw_object_free(o);
+    free(body);
+    cluster_close(&t);
+}
+
+TEST(test_data_write_skips_md5_only_when_the_source_asks)
+{
+    const size_t sizes[] = {3 * (1 << 20) + 99, 1000}; /* in shard files, and inline */
+    uint8_t zero[16] = {0};
+    cluster_t t;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        uint8_t *body = pattern(sizes[i], 8), want[16], dist[16];
+        gw_data_t data;
+        CHECK(body != NULL);
+        CHECK(EVP_Digest(body, sizes[i], want, NULL, EVP_md5(), NULL) == 1);
+        meta_bytes_t bucket = {"sink:0000000000000008", 21}, key = {"md5", 3};
+        gw_set_t *set = gw_cluster_place(t.c, bucket, key, dist);
+        gw_source_t src = gw_source_memory(body);
+        CHECK_EQ_INT(gw_data_write(t.c, set, dist, src, sizes[i], 1, NULL, NULL, &data), 0);
+        CHECK(memcmp(data.md5, want, 16) == 0);
+        gw_data_remove(t.c, &data);
+        gw_data_dispose(&data);
+        src.skip_md5 = 1;
+        CHECK_EQ_INT(gw_data_write(t.c, set, dist, src, sizes[i], 1, NULL, NULL, &data), 0);
+        CHECK(memcmp(data.md5, zero, 16) == 0);
+        gw_data_remove(t.c, &data);
+        gw_data_dispose(&data);
+        free(body);
+    }
+    cluster_close(&t);
+}
+
 int main(void)
 {
     RUN(test_lookup_allocates_once_when_object_is_small);
@@ -771,5 +833,7 @@ int main(void)
     RUN(test_data_write_of_unknown_size_reads_back_at_every_boundary);
     RUN(test_read_stripe_ends_at_stripe_boundaries_when_streaming);
     RUN(test_data_write_hashes_held_stripes_before_giving_them_back);
+    RUN(test_peek_points_into_the_decoded_stripe_and_refuses_a_crossing);
+    RUN(test_data_write_skips_md5_only_when_the_source_asks);
     return unit_done();
 }

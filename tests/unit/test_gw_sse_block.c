@@ -7,7 +7,8 @@
 #include "tests/unit/unit.h"
 #include "gateway/gw_sse_block.h"
 
-static const gw_sse_suite_t suites[] = {GW_SSE_AES_GCM, GW_SSE_SM4_HMAC};
+static const gw_sse_suite_t suites[] = {GW_SSE_AES_GCM, GW_SSE_SM4_HMAC, GW_SSE_SM4_GCM};
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
 {
@@ -29,7 +30,7 @@ TEST(test_sse_block_round_trips_when_untouched)
     uint8_t key[32];
     fill(key, 32, 1);
     fill(plain, sizeof(plain), 2);
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < N_SUITES; s++) {
         gw_sse_block_key_t *k;
         CHECK_EQ_INT(gw_sse_block_key_new(suites[s], key, 3 * GW_SSE_BLOCK - 5, &k), 0);
         CHECK_EQ_INT(gw_sse_block_seal(k, 2, plain, GW_SSE_BLOCK - 5, sealed), 0);
@@ -46,7 +47,7 @@ TEST(test_sse_block_open_fails_when_any_bit_flipped)
     uint8_t key[32];
     fill(key, 32, 3);
     fill(plain, sizeof(plain), 4);
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < N_SUITES; s++) {
         gw_sse_block_key_t *k;
         size_t stored = 1000 + gw_sse_tag_len(suites[s]);
         CHECK_EQ_INT(gw_sse_block_key_new(suites[s], key, 1000, &k), 0);
@@ -72,7 +73,7 @@ TEST(test_sse_block_open_fails_when_moved_resized_or_from_another_object)
     fill(key, 32, 5);
     fill(other_key, 32, 6);
     fill(plain, sizeof(plain), 7);
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < N_SUITES; s++) {
         gw_sse_block_key_t *k, *resized, *other;
         CHECK_EQ_INT(gw_sse_block_key_new(suites[s], key, 5 * GW_SSE_BLOCK, &k), 0);
         CHECK_EQ_INT(gw_sse_block_key_new(suites[s], key, 4 * GW_SSE_BLOCK, &resized), 0);
@@ -108,7 +109,7 @@ TEST(test_sse_key_wrap_opens_only_under_its_kek)
     fill(kek, 32, 8);
     fill(other, 32, 9);
     fill(key, 32, 10);
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < N_SUITES; s++) {
         CHECK_EQ_INT(gw_sse_key_wrap(suites[s], kek, key, wrapped), 0);
         CHECK_EQ_INT(gw_sse_key_wrap(suites[s], kek, key, wrapped2), 0);
         CHECK(memcmp(wrapped, wrapped2, GW_SSE_WRAPPED_LEN) != 0); /* a fresh nonce each time */

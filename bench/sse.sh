@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/sse.sh — the cost of server-side encryption: 64 MiB PUT and GET in plaintext, SSE-S3
+# (AES-256-GCM) and SM4 (SM4-GCM) against one gateway in the same run, the rows of bench/run.sh.
+#
+#   bench/sse.sh [DIR] [ROUNDS]
+#
+# DIR holds a yc-gateway and a yc-bench (default bin). Starts the embedded default (6 drives in a
+# fresh temporary folder, EC 4+2), fills 8 keys of 64 MiB in each mode, then runs ROUNDS rounds
+# (default 1) of PUT plaintext, AES256, SM4 and GET plaintext, AES256, SM4 at 4 connections,
+# YC_SSE_DURATION seconds each (default 10, after 1 s of warm-up). Prints one line a row: the
+# yc-bench line, the ratio to the plaintext row of the same round, and the gateway's CPU seconds
+# per GiB answered (utime + stime of the process over the row, warm-up included, divided by the
+# bytes of the requests answered), and the same for the client (yc-bench, which verifies GETs). The CPU per GiB moves much less than throughput when other
+# processes share the cores: compare the ratios of the same round, and the CPU per GiB across runs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BIN=${1:-bin}
+ROUNDS=${2:-1}
+DURATION=${YC_SSE_DURATION:-10}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-sse-bench.XXXXXX")
+gw_pid=
+cleanup() {
+    if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
+        kill "$gw_pid" 2>/dev/null || true
+        wait "$gw_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endpoint=127.0.0.1:$port
+YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export YC_ROOT_USER YC_ROOT_PASSWORD
+mkdir -p "$tmp/data"
+"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" >"$tmp/gateway.log" 2>&1 &
+gw_pid=$!
+for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+tck=$(getconf CLK_TCK)
+cpu() { awk -v t="$tck" '{ print ($14 + $15) / t }' "/proc/$gw_pid/stat"; }
+value() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+bench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench --size 64m --keys 8 --connections 4 "$@"; }
+
+bench --create-bucket --op fill --prefix get- --duration 120 >/dev/null || true
+for sse in AES256 SM4; do
+    bench --op fill --prefix get-$sse- --sse $sse --duration 120 >/dev/null || true
+done
+echo "# $(date -u +%FT%TZ) build $(git rev-parse --short HEAD 2>/dev/null || echo ?) load $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq 1 "$ROUNDS"); do
+    for op in put get; do
+        base=
+        for sse in none AES256 SM4; do
+            args=(--op "$op" --duration "$DURATION" --warmup 1)
+            if [ "$op" = put ]; then
+                args+=(--prefix "put-$sse-")
+                [ "$sse" != none ] && args+=(--sse "$sse")
+            else
+                args+=(--verify)
+                [ "$sse" = none ] && args+=(--prefix get-) || args+=(--prefix "get-$sse-")
+            fi
+            c0=$(cpu)
+            line=$(/usr/bin/time -f '%U %S' -o "$tmp/client" "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench \
+                --size 64m --keys 8 --connections 4 "${args[@]}") || true # a row with errors still prints its line
+            c1=$(cpu)
+            mib=$(value mib_s "$line")
+            answered=$(value answered "$line")
+            [ -z "$base" ] && base=$mib
+            client=$(tail -n 1 "$tmp/client" | awk '{ print $1 + $2 }') # the last line: time notes a failed exit first
+            printf '%s 64 MiB %s round=%s ratio=%s gw_cpu_s_per_gib=%s client_cpu_s_per_gib=%s load=%s | %s\n' "${op^^}" \
+                "$sse" "$round" \
+                "$(awk -v a="$mib" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
+                "$(awk -v a="$c0" -v b="$c1" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) / (n / 16) : 0) }')" \
+                "$(awk -v c="$client" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? c / (n / 16) : 0) }')" \
+                "$(cut -d' ' -f1 /proc/loadavg)" "$line"
+        done
+    done
+done
