@@ -765,6 +765,14 @@ static int scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek
             rocksdb_iter_next(it);
             if (rocksdb_iter_valid(it)) {
                 k = rocksdb_iter_key(it, &klen);
+                /* a live scan's keys are mostly deleted ones (a marker over one version): one
+                 * more step reaches the next key at a step's cost, not a seek's */
+                if (newest == 2 && bytes_cmp(k, klen, past.buf, past.len) < 0) {
+                    rocksdb_iter_next(it);
+                    if (!rocksdb_iter_valid(it))
+                        continue;
+                    k = rocksdb_iter_key(it, &klen);
+                }
                 if (bytes_cmp(k, klen, past.buf, past.len) < 0) /* an older version of the same key */
                     rocksdb_iter_seek(it, (const char *)past.buf, past.len);
             }
@@ -808,6 +816,12 @@ int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const vo
                         void *arg)
 {
     return scan(db, prefix, plen, seek, slen, 1, cb, arg);
+}
+
+int meta_db_scan_newest_mode(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, int steps,
+                             meta_scan_cb cb, void *arg)
+{
+    return scan(db, prefix, plen, seek, slen, steps > 1 ? 2 : 1, cb, arg);
 }
 
 void meta_perf_start(void)
