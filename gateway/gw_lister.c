@@ -198,7 +198,9 @@ static int seek_all(gw_lister_t *l, meta_bytes_t key)
         cur->n = cur->pos = 0;
         cur->has_skip = 0;
     }
-    gw_cluster_fanout_reads(l->c, fill_task, &f);
+    /* on every drive at once, even in this process: a listing's first batch may walk a long run
+     * of deleted keys on each drive (see meta_db_scan_live), which the drives' lanes share */
+    gw_cluster_fanout(l->c, fill_task, &f);
     return 0;
 }
 

@@ -462,7 +462,8 @@ int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const vo
 
 /* A listing's scan (meta_scan_live.c): meta_db_scan_newest that leaves out every object key whose
  * newest record on this drive is a delete marker (by modification time and version id, over its
- * null slot and its newest version), stepping twice past a key's newest version before it seeks.
+ * null slot and its newest version), stepping up to 12 times past a key's newest version before it
+ * seeks to the next key.
  * Where keys were left out, cb gets a skip note before the next record it gets and at the end of
  * the scan: the key of the last record left out and an empty value (no record is empty). It says
  * that every object key after the previous record given and up to the note's own object key has a

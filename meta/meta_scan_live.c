@@ -207,7 +207,7 @@ int meta_db_scan_live(meta_db_t *db, const void *prefix, size_t plen, const void
         return META_ENOMEM;
     s->cb = cb;
     s->arg = arg;
-    ret = meta_db_scan_newest_mode(db, prefix, plen, seek, slen, 2, live_cb, s);
+    ret = meta_db_scan_newest_mode(db, prefix, plen, seek, slen, 1, live_cb, s);
     /* the end of the range: what is still held or left out gets its note */
     if (ret == 0 && !s->stopped && (ret = settle_held(s)) == 0 && !s->stopped)
         ret = give_note(s);

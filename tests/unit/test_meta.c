@@ -465,7 +465,8 @@ TEST(test_scan_live_leaves_out_marker_topped_keys_with_notes)
 }
 
 /* A run of deleted keys (a marker over one version each) gets a note every META_SCAN_NOTE_EVERY
- * keys and one at its end, and is walked with steps: no seek per key. */
+ * keys and one at its end, and is walked with steps: no seek per key; past a key of 10 versions
+ * steps too, past one of 40 a seek. */
 TEST(test_scan_live_notes_long_runs_and_steps_over_deleted_keys)
 {
     static live_seen_t c;
@@ -483,6 +484,10 @@ TEST(test_scan_live_notes_long_runs_and_steps_over_deleted_keys)
         put_live_record(b, name, 100, 2, 0);
     }
     put_live_record(b, "live", 100, 3, 0);
+    for (int i = 0; i < 10; i++) /* a key of 10 versions: steps; one of 40: steps, then one seek */
+        put_live_record(b, "v10", 100 + i, (uint8_t)i, 0);
+    for (int i = 0; i < 40; i++)
+        put_live_record(b, "v40", 100 + i, (uint8_t)i, 0);
     CHECK_EQ_INT(meta_db_write(db, b), 0);
     CHECK_EQ_INT(meta_key_bucket_objects(B("lv"), &prefix), 0);
 
@@ -491,14 +496,16 @@ TEST(test_scan_live_notes_long_runs_and_steps_over_deleted_keys)
     CHECK_EQ_INT(meta_db_scan_live(db, prefix.buf, prefix.len, NULL, 0, collect_live, &c), 0);
     meta_perf_stop(&perf);
     CHECK(!c.bad);
-    CHECK_EQ_INT(c.n, 4);
+    CHECK_EQ_INT(c.n, 6);
     CHECK(strcmp(c.key[0], "!dm-01023") == 0);
     CHECK(strcmp(c.key[1], "!dm-02047") == 0);
     snprintf(name, sizeof(name), "!dm-%05zu", nkeys_deleted - 1);
     CHECK(strcmp(c.key[2], name) == 0);
     CHECK(strcmp(c.key[3], "live") == 0);
-    fprintf(stderr, "  live scan over %zu deleted keys: %llu seeks, %llu steps\n", nkeys_deleted,
-            (unsigned long long)perf.seeks, (unsigned long long)perf.nexts);
+    CHECK(strcmp(c.key[4], "v10") == 0 && c.mtime[4] == 109);
+    CHECK(strcmp(c.key[5], "v40") == 0 && c.mtime[5] == 139);
+    fprintf(stderr, "  live scan over %zu deleted keys and keys of 10 and 40 versions: %llu seeks, %llu steps\n",
+            nkeys_deleted, (unsigned long long)perf.seeks, (unsigned long long)perf.nexts);
     CHECK(perf.seeks < 10);
     meta_batch_free(b);
     meta_db_close(db);
