@@ -51,6 +51,7 @@ typedef struct {
     int skipped;     /* the batch ended at a key's KEY_RECORDS: the drive may hold more past seek */
     size_t run;      /* records of the key of seek taken so far */
     int all;         /* every record of a key (a versions listing), no seek past it */
+    int live;        /* keys topped by a marker left out on the drive (gw_lister_open_live) */
     int failed;
     /* the last skip note taken: the drive may hold a marker on top of any key after its previous
      * record up to this one (see gather_next_key) */
@@ -164,8 +165,9 @@ static void fill(gw_lister_t *l, cursor_t *cur)
         return;
     meta_key_t seek = cur->seek;
     cur->skipped = 0;
-    if ((cur->all ? store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur)
-                  : store_client_record_scan_live(cur->drive, &l->prefix, &seek, 0, collect, cur)) != 0) {
+    if ((cur->all    ? store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur)
+         : cur->live ? store_client_record_scan_live(cur->drive, &l->prefix, &seek, 0, collect, cur)
+                     : store_client_record_scan_newest(cur->drive, &l->prefix, &seek, 0, collect, cur)) != 0) {
         cur->failed = 1;
         return;
     }
@@ -204,7 +206,8 @@ static int seek_all(gw_lister_t *l, meta_bytes_t key)
     return 0;
 }
 
-static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, int all, gw_lister_t **out)
+/* mode: 0 each key's newest records, 1 every record (versions), 2 live keys only */
+static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, int mode, gw_lister_t **out)
 {
     gw_lister_t *l;
     if (bucket.len > META_NS_MAX)
@@ -224,7 +227,8 @@ static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start,
         l->cursors[i].drive = c->drives[i].client;
         l->cursors[i].index = (uint32_t)i;
         l->cursors[i].failed = c->drives[i].client == NULL;
-        l->cursors[i].all = all;
+        l->cursors[i].all = mode == 1;
+        l->cursors[i].live = mode == 2;
         if ((l->cursors[i].recs = malloc(BATCH_CAP * sizeof(rec_t))) == NULL)
             goto fail;
     }
@@ -245,6 +249,11 @@ int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_
 int gw_lister_open_versions(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
 {
     return open_lister(c, bucket, start, 1, out);
+}
+
+int gw_lister_open_live(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
+{
+    return open_lister(c, bucket, start, 2, out);
 }
 
 int gw_lister_seek(gw_lister_t *l, meta_bytes_t key)

@@ -160,3 +160,15 @@ def test_list_follows_quorum_when_one_drive_disagrees_about_a_marker(gateway_fac
     with pytest.raises(c.exceptions.ClientError) as e:
         c.head_object(Bucket=bucket, Key="quorum")
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_delete_bucket_refused_when_only_markers_are_current(s3, vbucket):
+    # no current object, but a marker over a version: the bucket is not empty (ListObjects, which
+    # leaves deleted keys out on the drives, must not be what DeleteBucket asks)
+    s3.put_object(Bucket=vbucket, Key="gone", Body=b"x")
+    s3.delete_object(Bucket=vbucket, Key="gone")
+    assert s3.list_objects_v2(Bucket=vbucket)["KeyCount"] == 0
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket=vbucket)
+    assert e.value.response["Error"]["Code"] == "BucketNotEmpty"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409

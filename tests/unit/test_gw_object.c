@@ -471,7 +471,7 @@ TEST(test_listing_follows_the_quorum_when_drives_disagree_about_a_marker)
             fprintf(stderr, "  key %s: a GET finds %d\n", cases[i].key, found);
         CHECK_EQ_INT(found, cases[i].listed);
     }
-    CHECK_EQ_INT(gw_lister_open(t.c, bucket, (meta_bytes_t){"", 0}, &l), 0);
+    CHECK_EQ_INT(gw_lister_open_live(t.c, bucket, (meta_bytes_t){"", 0}, &l), 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         if (!cases[i].listed)
             continue;
