@@ -156,7 +156,7 @@ static void list_work(gw_ctx_t *ctx)
         h2o_iovec_t start = p->prefix;
         if (after.base != NULL && cmp_bytes(after.base, after.len, start.base, start.len) > 0)
             start = after;
-        if ((ret = gw_lister_open(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(start), &l)) != 0) {
+        if ((ret = gw_lister_open_live(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(start), &l)) != 0) {
             gw_set_store_error(ctx, ret);
             return;
         }

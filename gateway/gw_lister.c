@@ -37,6 +37,7 @@ static int vid_is_null(const uint8_t *vid)
 typedef struct {
     gw_list_entry_t e;
     gw_version_t id; /* what gw_quorum_resolve compares */
+    int note;        /* a skip note: the drive left out keys up to and including e.key */
 } rec_t;
 
 typedef struct {
@@ -50,7 +51,12 @@ typedef struct {
     int skipped;     /* the batch ended at a key's KEY_RECORDS: the drive may hold more past seek */
     size_t run;      /* records of the key of seek taken so far */
     int all;         /* every record of a key (a versions listing), no seek past it */
+    int live;        /* keys topped by a marker left out on the drive (gw_lister_open_live) */
     int failed;
+    /* the last skip note taken: the drive may hold a marker on top of any key after its previous
+     * record up to this one (see gather_next_key) */
+    gw_list_entry_t skip;
+    int has_skip;
 } cursor_t;
 
 struct gw_lister {
@@ -67,6 +73,8 @@ struct gw_lister {
     size_t ids_cap;
     gw_list_entry_t *shown; /* ... and the versions shown */
     size_t shown_cap;
+    int maybe_marker; /* a drive of the key's set left it out: it may have a marker on top there */
+    uint8_t *gave;    /* per cursor: it gave a record of the key being gathered */
 };
 
 /* One record of a drive's scan (a null slot may hold several) into the cursor's batch. */
@@ -101,6 +109,22 @@ static int collect(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
         return 0;
     if (klen > sizeof(cur->seek.buf) || klen < 8 + META_ID_LEN)
         return 0;
+    if (vlen == 0) {
+        /* a skip note (store_client_record_scan_live): the batch goes on after it */
+        memset(&head, 0, sizeof(head));
+        if (meta_key_parse_object(key, klen, NULL, head.e.key, &kb, NULL, NULL) != 0)
+            return 0;
+        head.e.key_len = kb.len;
+        if (kb.base != head.e.key)
+            memmove(head.e.key, kb.base, kb.len);
+        head.note = 1;
+        cur->recs[cur->n++] = head;
+        memcpy(cur->seek.buf, key, klen);
+        cur->seek.len = klen;
+        cur->skip_equal = 1;
+        cur->run = 0;
+        return cur->n >= BATCH ? 1 : 0;
+    }
     /* the key's records so far: those of the previous record's object key (its prefix, without
      * the time and vid of a version) */
     size_t plen = klen - 8 - META_ID_LEN;
@@ -141,8 +165,9 @@ static void fill(gw_lister_t *l, cursor_t *cur)
         return;
     meta_key_t seek = cur->seek;
     cur->skipped = 0;
-    if ((cur->all ? store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur)
-                  : store_client_record_scan_newest(cur->drive, &l->prefix, &seek, 0, collect, cur)) != 0) {
+    if ((cur->all    ? store_client_record_scan(cur->drive, &l->prefix, &seek, 0, collect, cur)
+         : cur->live ? store_client_record_scan_live(cur->drive, &l->prefix, &seek, 0, collect, cur)
+                     : store_client_record_scan_newest(cur->drive, &l->prefix, &seek, 0, collect, cur)) != 0) {
         cur->failed = 1;
         return;
     }
@@ -173,12 +198,16 @@ static int seek_all(gw_lister_t *l, meta_bytes_t key)
         cur->last_batch = 0;
         cur->run = 0;
         cur->n = cur->pos = 0;
+        cur->has_skip = 0;
     }
-    gw_cluster_fanout_reads(l->c, fill_task, &f);
+    /* on every drive at once, even in this process: a listing's first batch may walk a long run
+     * of deleted keys on each drive (see meta_db_scan_live), which the drives' lanes share */
+    gw_cluster_fanout(l->c, fill_task, &f);
     return 0;
 }
 
-static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, int all, gw_lister_t **out)
+/* mode: 0 each key's newest records, 1 every record (versions), 2 live keys only */
+static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, int mode, gw_lister_t **out)
 {
     gw_lister_t *l;
     if (bucket.len > META_NS_MAX)
@@ -192,13 +221,14 @@ static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start,
     if (meta_key_bucket_objects(bucket, &l->prefix) != 0)
         goto fail;
     l->ncursors = c->ndrives;
-    if ((l->cursors = calloc(l->ncursors, sizeof(*l->cursors))) == NULL)
+    if ((l->cursors = calloc(l->ncursors, sizeof(*l->cursors))) == NULL || (l->gave = calloc(l->ncursors, 1)) == NULL)
         goto fail;
     for (size_t i = 0; i < l->ncursors; i++) {
         l->cursors[i].drive = c->drives[i].client;
         l->cursors[i].index = (uint32_t)i;
         l->cursors[i].failed = c->drives[i].client == NULL;
-        l->cursors[i].all = all;
+        l->cursors[i].all = mode == 1;
+        l->cursors[i].live = mode == 2;
         if ((l->cursors[i].recs = malloc(BATCH_CAP * sizeof(rec_t))) == NULL)
             goto fail;
     }
@@ -221,6 +251,11 @@ int gw_lister_open_versions(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t s
     return open_lister(c, bucket, start, 1, out);
 }
 
+int gw_lister_open_live(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out)
+{
+    return open_lister(c, bucket, start, 2, out);
+}
+
 int gw_lister_seek(gw_lister_t *l, meta_bytes_t key)
 {
     return seek_all(l, key);
@@ -236,6 +271,7 @@ void gw_lister_free(gw_lister_t *l)
     free(l->group);
     free(l->ids);
     free(l->shown);
+    free(l->gave);
     free(l);
 }
 
@@ -275,8 +311,56 @@ static rec_t *peek(gw_lister_t *l, cursor_t *cur)
     return &cur->recs[cur->pos];
 }
 
+/* Takes the skip notes at the head of cur, all of them (upto NULL) or those of key upto only;
+ * the last one taken stays as cur->skip. */
+static void take_notes(gw_lister_t *l, cursor_t *cur, const gw_list_entry_t *upto)
+{
+    rec_t *r;
+    while ((r = peek(l, cur)) != NULL && r->note && (upto == NULL || key_cmp(&r->e, upto) == 0)) {
+        cur->skip = r->e;
+        cur->has_skip = 1;
+        cur->pos++;
+    }
+}
+
+/* 1 when a drive of key's set that gave no record of key left out a range holding it (a drive
+ * that gave a record and then a note of that key counts too: a slot, then a marker on top). Such
+ * a drive may hold a delete marker on top of key: the merge of what the others gave cannot say
+ * whether that marker is the newest acknowledged version, so the key is looked up as a GET does.
+ * Drives of other sets never hold key: their notes say nothing of it. */
+static int left_out(gw_lister_t *l, size_t i, const gw_list_entry_t *key)
+{
+    const cursor_t *cur = &l->cursors[i];
+    if (!cur->has_skip)
+        return 0;
+    int c = key_cmp(key, &cur->skip);
+    return c == 0 || (c < 0 && !l->gave[i]);
+}
+
+static int skipped_by_set(gw_lister_t *l, const gw_list_entry_t *key)
+{
+    int any = 0;
+    for (size_t i = 0; i < l->ncursors && !any; i++)
+        any = left_out(l, i, key);
+    if (!any || l->c->nsets <= 1)
+        return any;
+    uint8_t dist[16];
+    gw_set_t *set =
+        gw_cluster_place(l->c, (meta_bytes_t){l->bucket, l->bucket_len}, (meta_bytes_t){key->key, key->key_len}, dist);
+    if (set == NULL)
+        return 1;
+    for (uint32_t s = 0; s < gw_set_width(set); s++) {
+        size_t i = (size_t)(set->drives[s] - l->c->drives);
+        if (i < l->ncursors && left_out(l, i, key))
+            return 1;
+    }
+    return 0;
+}
+
 /* The records of the next key (the smallest under every cursor) from every drive into l->group:
- * 1 with *ng set, 0 at the end, negative on error. Both listings merge through it. */
+ * 1 with *ng set, 0 at the end, negative on error. Both listings merge through it. Skip notes
+ * (live scans) come before the records after them and after a key's own records; notes of a key
+ * that no drive gave are taken on the way, so a key every drive left out is never seen. */
 static int gather_next_key(gw_lister_t *l, size_t *ng)
 {
     size_t answered = 0;
@@ -286,7 +370,10 @@ static int gather_next_key(gw_lister_t *l, size_t *ng)
         return GW_EQUORUM;
 
     rec_t *min = NULL;
+    int notes = 0;
     for (size_t i = 0; i < l->ncursors; i++) {
+        take_notes(l, &l->cursors[i], NULL);
+        notes |= l->cursors[i].has_skip;
         rec_t *r = peek(l, &l->cursors[i]);
         if (r != NULL && (min == NULL || key_cmp(&r->e, &min->e) < 0))
             min = r;
@@ -295,15 +382,20 @@ static int gather_next_key(gw_lister_t *l, size_t *ng)
         return 0;
     gw_list_entry_t key_of = min->e;
     size_t n = 0;
+    memset(l->gave, 0, l->ncursors);
     for (size_t i = 0; i < l->ncursors; i++) {
         rec_t *r;
-        while ((r = peek(l, &l->cursors[i])) != NULL && key_cmp(&r->e, &key_of) == 0) {
+        while ((r = peek(l, &l->cursors[i])) != NULL && !r->note && key_cmp(&r->e, &key_of) == 0) {
             if (grow((void **)&l->group, &l->group_cap, n + 1, sizeof(rec_t)) != 0)
                 return GW_ENOMEM;
             l->group[n++] = *r;
             l->cursors[i].pos++;
+            l->gave[i] = 1;
         }
+        take_notes(l, &l->cursors[i], &key_of);
+        notes |= l->cursors[i].has_skip;
     }
+    l->maybe_marker = notes && skipped_by_set(l, &key_of);
     *ng = n;
     return 1;
 }
@@ -345,7 +437,15 @@ int gw_lister_next(gw_lister_t *l, gw_list_entry_t *out)
             versioned |= !vid_is_null(l->group[i].e.vid);
         }
         /* the rule of a GET; a key without a visible version is skipped, not retried: the
-         * listing as a whole needs k drives (gather_next_key) */
+         * listing as a whole needs k drives (gather_next_key). A key some drive of its set left
+         * out as topped by a marker is a GET's lookup, as is any key with a marker on some
+         * drives and not on others (a newer record than the one chosen). */
+        if (l->maybe_marker) {
+            if (!lookup_key(l, out))
+                continue;
+            out->is_latest = 1;
+            return 1;
+        }
         resolved = gw_quorum_resolve(l->ids, ng, l->k, 0, &best) == 0;
         for (size_t i = 0; resolved && versioned && i < ng; i++)
             resolved = !gw_version_newer(&l->ids[i], &l->ids[best]);

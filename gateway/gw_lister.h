@@ -33,6 +33,11 @@ typedef struct gw_lister gw_lister_t;
 
 /* Opens a lister on bucket positioned at the first key >= start. */
 int gw_lister_open(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out);
+/* Same, for ListObjects: keys whose newest version is a delete marker are left out on the drives
+ * (store_client_record_scan_live); one that drives disagree about is looked up and may still come
+ * back as a marker entry. gw_lister_open's lister returns every deleted key as a marker entry:
+ * what a walk that must meet them (DeleteBucket's emptiness check, the healer's) needs. */
+int gw_lister_open_live(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out);
 /* Opens a lister that shows every version of each key (gw_lister_next_versions). */
 int gw_lister_open_versions(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start, gw_lister_t **out);
 /* Next visible key: 1 with *out filled, 0 at the end, negative on error (GW_EQUORUM, ...). */

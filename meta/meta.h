@@ -460,6 +460,20 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
 int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
                         void *arg);
 
+/* A listing's scan (meta_scan_live.c): meta_db_scan_newest that leaves out every object key whose
+ * newest record on this drive is a delete marker (by modification time and version id, over its
+ * null slot and its newest version), stepping up to 12 times past a key's newest version before it
+ * seeks to the next key.
+ * Where keys were left out, cb gets a skip note before the next record it gets and at the end of
+ * the scan: the key of the last record left out and an empty value (no record is empty). It says
+ * that every object key after the previous record given and up to the note's own object key has a
+ * delete marker on top here, or is not here at all; a run of many keys gets a note every
+ * META_SCAN_NOTE_EVERY keys. A key whose null slot holds a live version comes as
+ * meta_db_scan_newest gives it, whatever its versions. cb returns as for meta_db_scan. */
+#define META_SCAN_NOTE_EVERY 1024
+int meta_db_scan_live(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                      void *arg);
+
 /* What the calling thread's RocksDB reads did since meta_perf_start (RocksDB's per-thread perf
  * context): for tests that check what a lookup costs, not for production paths. gets: memtable
  * lookups of point reads; seeks / nexts: iterator seeks and steps in the memtables;

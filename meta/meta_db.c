@@ -641,6 +641,10 @@ static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
  * gives up on it (Status::Incomplete) and the scan seeks instead. */
 #define NEWEST_STEP_SKIPS 4
 
+/* Steps a live scan (meta_db_scan_live) takes past a key's newest version before it seeks to
+ * the next key: RocksDB's own iterator steps over hidden entries 8 times before it seeks. */
+#define NEWEST_LIVE_STEPS 12
+
 /* 1 when the iterator stopped because a step passed over more than its limit of entries. */
 static int step_gave_up(rocksdb_iterator_t *it)
 {
@@ -763,10 +767,18 @@ static int scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek
             resume = past;
             resume_after = 0;
             rocksdb_iter_next(it);
-            if (rocksdb_iter_valid(it)) {
+            /* on an older version of the same key: seek past the key, or (a live scan) step on a
+             * few times first: a deleted key (a marker over a version) or one of a few versions
+             * reaches the next key at a few steps' cost, less than a seek's */
+            for (int steps = 1; rocksdb_iter_valid(it); steps++) {
                 k = rocksdb_iter_key(it, &klen);
-                if (bytes_cmp(k, klen, past.buf, past.len) < 0) /* an older version of the same key */
+                if (bytes_cmp(k, klen, past.buf, past.len) >= 0)
+                    break;
+                if (steps >= (newest == 2 ? NEWEST_LIVE_STEPS : 1)) {
                     rocksdb_iter_seek(it, (const char *)past.buf, past.len);
+                    break;
+                }
+                rocksdb_iter_next(it);
             }
         } else {
             /* after a null slot the next entry is the key's newest version or the next key */
@@ -808,6 +820,12 @@ int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const vo
                         void *arg)
 {
     return scan(db, prefix, plen, seek, slen, 1, cb, arg);
+}
+
+int meta_db_scan_newest_mode(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, int live,
+                             meta_scan_cb cb, void *arg)
+{
+    return scan(db, prefix, plen, seek, slen, live ? 2 : 1, cb, arg);
 }
 
 void meta_perf_start(void)

@@ -23,6 +23,14 @@ typedef void (*meta_rocksdb_error_fn)(void *arg, int no_space);
 int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path, meta_rocksdb_error_fn on_error,
                            void *arg);
 
+/* meta_db_scan_newest, or with live set one that steps a few times past a key's newest version
+ * before it seeks to the next key (a deleted key, a marker over a version, or a key of a few
+ * versions costs steps, not a seek); meta_scan_live.c's scan stands on it. */
+struct meta_db;
+typedef int (*meta_internal_scan_cb)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
+int meta_db_scan_newest_mode(struct meta_db *db, const void *prefix, size_t plen, const void *seek, size_t slen,
+                             int live, meta_internal_scan_cb cb, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

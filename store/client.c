@@ -222,6 +222,15 @@ int store_client_record_scan_newest(store_client_t *c, const meta_key_t *prefix,
     return c->ops->record_scan(c, prefix, seek, limit, 1, cb, arg);
 }
 
+int store_client_record_scan_live(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                                  meta_scan_cb cb, void *arg)
+{
+    int fenced = store_client_fenced(c);
+    if (fenced != 0)
+        return fenced;
+    return c->ops->record_scan(c, prefix, seek, limit, 2, cb, arg);
+}
+
 int store_client_lock_acquire(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns)
 {
     int fenced = store_client_fenced(c);

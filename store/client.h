@@ -123,6 +123,11 @@ int store_client_record_scan(store_client_t *c, const meta_key_t *prefix, const 
  * records of a key than those two. */
 int store_client_record_scan_newest(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                                     meta_scan_cb cb, void *arg);
+/* Same, leaving out keys topped by a delete marker, with skip notes (empty values) where it did
+ * (store_record_scan_live). A daemon that predates it is asked for the newest scan, then the
+ * plain one: the caller must accept markers and more records of a key, and no notes. */
+int store_client_record_scan_live(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                                  meta_scan_cb cb, void *arg);
 
 /* ---- namespace locks (see store.h) ---- */
 

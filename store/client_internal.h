@@ -37,6 +37,7 @@ typedef struct {
     int (*record_put)(store_client_t *c, const meta_key_t *key, const void *val, size_t vlen);
     int (*record_get)(store_client_t *c, const meta_key_t *key, void **val, size_t *vlen);
     int (*record_delete)(store_client_t *c, const meta_key_t *key);
+    /* newest: 0 every record, 1 each key's newest ones, 2 those of live keys with skip notes */
     int (*record_scan)(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit, int newest,
                        meta_scan_cb cb, void *arg);
     int (*lock_acquire)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);

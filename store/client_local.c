@@ -154,6 +154,8 @@ static int local_record_delete(store_client_t *c, const meta_key_t *key)
 static int local_record_scan(store_client_t *c, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                              int newest, meta_scan_cb cb, void *arg)
 {
+    if (newest == 2)
+        return store_record_scan_live(drive_of(c), prefix, seek, limit, cb, arg);
     if (newest)
         return store_record_scan_newest(drive_of(c), prefix, seek, limit, cb, arg);
     return store_record_scan(drive_of(c), prefix, seek, limit, cb, arg);

@@ -45,6 +45,7 @@
  *   POST   records/get | records/delete             body: the key -> get: the value
  *   POST   records/scan                             body: lp(prefix) u8 seek_mode lp(seek) u64 limit
  *                                                   -> u8 more, then lp(key) lp(value) per record
+ *                                                   (a skip note of a live scan: an empty value)
  *   POST   locks/acquire                            body: lp(name) owner[16] u64 lease_ns
  *                                                   -> empty, or 423 with STORE_EBUSY
  *   POST   locks/release                            body: lp(name) owner[16] -> empty
@@ -444,8 +445,9 @@ int store_net_scan_deliver(const uint8_t *p, size_t len, size_t limit, size_t *s
 }
 
 /* The scan's mode byte: 0 from the prefix, 1 from seek, 2 after seek (the next page), plus
- * SCAN_NEWEST for store_record_scan_newest. */
+ * SCAN_NEWEST for store_record_scan_newest, or SCAN_LIVE for store_record_scan_live. */
 #define SCAN_NEWEST 4
+#define SCAN_LIVE   8
 
 static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                            int newest, meta_scan_cb cb, void *arg)
@@ -471,7 +473,7 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
         yc_put_le32(body, (uint32_t)prefix->len);
         memcpy(body + 4, prefix->buf, prefix->len);
         n = 4 + prefix->len;
-        body[n++] = (uint8_t)(mode | (newest ? SCAN_NEWEST : 0));
+        body[n++] = (uint8_t)(mode | (newest == 2 ? SCAN_LIVE : newest ? SCAN_NEWEST : 0));
         yc_put_le32(body + n, (uint32_t)last.len);
         memcpy(body + n + 4, last.buf, last.len);
         n += 4 + last.len;
@@ -483,7 +485,7 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
         if ((ret = store_net_call(net_of(bc)->conn, &call)) != 0) {
             store_net_call_reset(&call);
             if (ret == STORE_EINVAL && newest && first) {
-                newest = 0; /* a daemon that predates SCAN_NEWEST: the plain scan */
+                newest--; /* a daemon that predates SCAN_LIVE: the newest scan; SCAN_NEWEST: the plain one */
                 continue;
             }
             return ret;

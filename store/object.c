@@ -800,8 +800,9 @@ static int record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_ke
     size_t slen = seek != NULL ? seek->len : 0;
     int ret;
 
-    ret = newest ? meta_db_scan_newest(d->db, prefix->buf, prefix->len, sk, slen, limited_scan_cb, &s)
-                 : meta_db_scan(d->db, prefix->buf, prefix->len, sk, slen, limited_scan_cb, &s);
+    ret = newest == 2 ? meta_db_scan_live(d->db, prefix->buf, prefix->len, sk, slen, limited_scan_cb, &s)
+          : newest    ? meta_db_scan_newest(d->db, prefix->buf, prefix->len, sk, slen, limited_scan_cb, &s)
+                      : meta_db_scan(d->db, prefix->buf, prefix->len, sk, slen, limited_scan_cb, &s);
     if (s.cb_err != 0)
         return s.cb_err;
     return store_meta_err(ret);
@@ -817,4 +818,10 @@ int store_record_scan_newest(store_drive_t *d, const meta_key_t *prefix, const m
                              meta_scan_cb cb, void *arg)
 {
     return record_scan(d, prefix, seek, limit, 1, cb, arg);
+}
+
+int store_record_scan_live(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                           meta_scan_cb cb, void *arg)
+{
+    return record_scan(d, prefix, seek, limit, 2, cb, arg);
 }

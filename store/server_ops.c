@@ -256,19 +256,22 @@ static int op_record_scan(store_srv_job_t *j)
 
     if ((ret = take_key(body, &pos, &prefix)) != 0)
         return ret;
-    /* mode: 0 from the prefix, 1 from seek, 2 after seek; bit 4: each object key's newest only */
-    if (body.len - pos < 1 || ((mode = (uint8_t)body.base[pos++]) & ~7) != 0 || (mode & 3) > 2 ||
+    /* mode: 0 from the prefix, 1 from seek, 2 after seek; bit 4: each object key's newest only;
+     * bit 8: live keys only, with skip notes (not with bit 4) */
+    if (body.len - pos < 1 || ((mode = (uint8_t)body.base[pos++]) & ~15) != 0 || (mode & 3) > 2 || (mode & 12) == 12 ||
         (ret = take_key(body, &pos, &seek)) != 0 || body.len - pos != 8)
         return STORE_EINVAL;
-    newest = mode & 4;
+    newest = mode & 8 ? 2 : mode & 4 ? 1 : 0;
     mode &= 3;
     page.limit = (size_t)yc_get_le64((const uint8_t *)body.base + pos);
     if (mode == 2)
         page.after = &seek;
     if ((ret = page_append(&page, "", 1)) != 0) /* room for the `more` byte */
         goto fail;
-    ret = newest ? store_record_scan_newest(j->drive->drive, &prefix, mode != 0 ? &seek : NULL, 0, page_cb, &page)
-                 : store_record_scan(j->drive->drive, &prefix, mode != 0 ? &seek : NULL, 0, page_cb, &page);
+    const meta_key_t *from = mode != 0 ? &seek : NULL;
+    ret = newest == 2 ? store_record_scan_live(j->drive->drive, &prefix, from, 0, page_cb, &page)
+          : newest    ? store_record_scan_newest(j->drive->drive, &prefix, from, 0, page_cb, &page)
+                      : store_record_scan(j->drive->drive, &prefix, from, 0, page_cb, &page);
     if (page.err != 0)
         ret = page.err;
     if (ret != 0)

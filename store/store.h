@@ -188,6 +188,10 @@ int store_record_scan(store_drive_t *d, const meta_key_t *prefix, const meta_key
  * grow with the key's older versions or the tombstones of deleted ones. */
 int store_record_scan_newest(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
                              meta_scan_cb cb, void *arg);
+/* Same, leaving out the object keys whose newest record is a delete marker, with skip notes where
+ * it did (meta_db_scan_live): a listing of current objects. Notes count toward limit. */
+int store_record_scan_live(store_drive_t *d, const meta_key_t *prefix, const meta_key_t *seek, size_t limit,
+                           meta_scan_cb cb, void *arg);
 
 /* ---- namespace locks (this drive's share of a quorum lock; see lock.c) ---- */
 

@@ -404,6 +404,92 @@ TEST(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted)
 
 /* In a bucket never versioned the GET names the null version: each drive answers with one point
  * read, no iterator (no seek, no step), however often the key was overwritten. */
+/* A delete marker on the drives whose bit is set in `on` (drive d of the cluster: bit d), newer
+ * than anything written before. */
+static int put_marker(cluster_t *t, meta_bytes_t bucket, meta_bytes_t key, unsigned on)
+{
+    meta_object_t r = {.bucket = bucket, .key = key, .mtime_ns = yc_now_ns(), .flags = META_OBJ_DELETE_MARKER};
+    meta_buf_t val = {0};
+    meta_key_t k;
+    int ret;
+
+    r.vid[0] = 0xde;
+    r.vid[1] = (uint8_t)on;
+    if ((ret = meta_key_object(bucket, key, r.mtime_ns, r.vid, &k)) != 0 || (ret = meta_object_encode(&r, &val)) != 0)
+        return ret;
+    for (size_t d = 0; d < t->c->ndrives && ret == 0; d++)
+        if (on & (1u << d))
+            ret = meta_db_put(store_drive_db(t->c->drives[d].local), k.buf, k.len, val.base, val.len);
+    meta_buf_dispose(&val);
+    return ret;
+}
+
+/* Keys whose drives disagree about a marker on top (the drives leave a marker-topped key out of a
+ * listing's scan): a listing shows exactly the keys a GET finds, by the quorum rule (4 of 6) —
+ * markers on 1 or 2 drives leave the version current, on 4, 5 or 6 drives hide it — across a run
+ * of 300 keys deleted everywhere that every drive leaves out. */
+TEST(test_listing_follows_the_quorum_when_drives_disagree_about_a_marker)
+{
+    static const struct {
+        const char *key;
+        unsigned marker_on; /* drives holding a marker over the key's version */
+        int listed;
+    } cases[] = {{"a", 0, 1},    {"b", 0x01, 1}, {"c", 0x3e, 0}, {"d", 0x0f, 0},
+                 {"e", 0x03, 1}, {"f", 0x3f, 0}, {"z", 0x20, 1}};
+    meta_bytes_t bucket = {"disagree:000000000000000a", 25};
+    uint8_t vid[META_ID_LEN] = {0x11}, *body = pattern(100, 3);
+    char name[16];
+    gw_lister_t *l;
+    gw_list_entry_t e;
+    cluster_t t;
+    int ret;
+
+    CHECK(body != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        meta_bytes_t key = {cases[i].key, 1};
+        vid[1] = (uint8_t)i;
+        CHECK_EQ_INT(put_version(t.c, bucket, key, vid, body, 100), 0);
+        if (cases[i].marker_on != 0)
+            CHECK_EQ_INT(put_marker(&t, bucket, key, cases[i].marker_on), 0);
+    }
+    for (int i = 0; i < 300; i++) { /* "m000" .. "m299": deleted on every drive */
+        snprintf(name, sizeof(name), "m%03d", i);
+        meta_bytes_t key = {name, 4};
+        vid[1] = 0x80;
+        CHECK_EQ_INT(put_version(t.c, bucket, key, vid, body, 100), 0);
+        CHECK_EQ_INT(put_marker(&t, bucket, key, 0x3f), 0);
+    }
+
+    /* what a GET finds (a visible marker comes back as a version: ListObjects leaves it out too) */
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gw_object_t *o;
+        int found = 0;
+        if (gw_object_lookup(t.c, bucket, (meta_bytes_t){cases[i].key, 1}, NULL, &o) == 0) {
+            found = (gw_object_record(o)->flags & META_OBJ_DELETE_MARKER) == 0;
+            gw_object_free(o);
+        }
+        if (found != cases[i].listed)
+            fprintf(stderr, "  key %s: a GET finds %d\n", cases[i].key, found);
+        CHECK_EQ_INT(found, cases[i].listed);
+    }
+    CHECK_EQ_INT(gw_lister_open_live(t.c, bucket, (meta_bytes_t){"", 0}, &l), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (!cases[i].listed)
+            continue;
+        while ((ret = gw_lister_next(l, &e)) == 1 && (e.flags & META_OBJ_DELETE_MARKER) != 0)
+            ;
+        CHECK_EQ_INT(ret, 1);
+        CHECK(e.key_len == 1 && e.key[0] == cases[i].key[0] && e.vid[1] == (uint8_t)i && e.size == 100);
+    }
+    while ((ret = gw_lister_next(l, &e)) == 1 && (e.flags & META_OBJ_DELETE_MARKER) != 0)
+        ;
+    CHECK_EQ_INT(ret, 0);
+    gw_lister_free(l);
+    free(body);
+    cluster_close(&t);
+}
+
 TEST(test_lookup_of_null_version_is_one_point_read_per_drive_when_overwritten)
 {
     meta_bytes_t bucket = {"point:0000000000000009", 22}, key = {"hot", 3};
@@ -826,6 +912,7 @@ int main(void)
     RUN(test_lookup_reads_back_when_scans_run_in_parallel);
     RUN(test_lookup_finds_the_asked_version_when_a_vid_is_given);
     RUN(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted);
+    RUN(test_listing_follows_the_quorum_when_drives_disagree_about_a_marker);
     RUN(test_lookup_of_null_version_is_one_point_read_per_drive_when_overwritten);
     RUN(test_commit_reports_key_when_a_drive_missed_the_write);
     RUN(test_read_reports_key_when_a_shard_is_missing);

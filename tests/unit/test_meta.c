@@ -354,6 +354,163 @@ TEST(test_scan_newest_gives_slot_and_newest_version_when_tombstones_follow)
     meta_db_close(db);
 }
 
+/* ---- the live scan (meta_db_scan_live) ---- */
+
+/* One object record of bucket "lv" under its key: the null slot when mtime < 0 (the record then
+ * has time -mtime), else a version; a delete marker when marker is set. */
+static void put_live_record(meta_batch_t *b, const char *key, int64_t mtime, uint8_t vid_byte, int marker)
+{
+    meta_object_t o = {0};
+    meta_buf_t rec = {0};
+    meta_key_t k;
+
+    o.bucket = B("lv");
+    o.key = B(key);
+    memset(o.vid, mtime < 0 ? 0 : vid_byte, sizeof(o.vid));
+    o.mtime_ns = mtime < 0 ? -mtime : mtime;
+    o.flags = marker ? META_OBJ_DELETE_MARKER : 0;
+    o.etag = B("d41d8cd98f00b204e9800998ecf8427e");
+    if (mtime < 0)
+        meta_key_object_null(B("lv"), B(key), &k);
+    else
+        meta_key_object(B("lv"), B(key), mtime, o.vid, &k);
+    if (meta_object_encode(&o, &rec) == 0)
+        meta_batch_put(b, k.buf, k.len, rec.base, rec.len);
+    meta_buf_dispose(&rec);
+}
+
+typedef struct {
+    char key[META_SCAN_NOTE_EVERY * 3][16]; /* object key, "!" before it for a note */
+    int64_t mtime[META_SCAN_NOTE_EVERY * 3];
+    size_t n, stop_at;
+    meta_key_t last;
+    int bad;
+} live_seen_t;
+
+static int collect_live(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    live_seen_t *c = arg;
+    char buf[META_KEY_MAX];
+    meta_bytes_t k;
+
+    if (c->n == sizeof(c->key) / sizeof(c->key[0]) ||
+        meta_key_parse_object(key, klen, NULL, buf, &k, &c->mtime[c->n], NULL) != 0 || k.len > 12) {
+        c->bad = 1;
+        return 1;
+    }
+    snprintf(c->key[c->n], sizeof(c->key[0]), "%s%.*s", vlen == 0 ? "!" : "", (int)k.len, k.base);
+    memcpy(c->last.buf, key, klen);
+    c->last.len = klen;
+    return ++c->n == c->stop_at ? 1 : 0;
+}
+
+/* Keys topped by a marker are left out, decided over the null slot and the newest version by
+ * time: a marker over a version, a marker alone, a marker slot over an older version, a marker
+ * slot alone; a skip note (the last key left out, empty value) comes before the next record and at
+ * the end. A newer live version over a marker slot comes with the slot; a live slot comes as the
+ * newest scan gives it, with the marker version over it. */
+TEST(test_scan_live_leaves_out_marker_topped_keys_with_notes)
+{
+    static live_seen_t c;
+    meta_db_t *db = open_fresh();
+    meta_batch_t *b = meta_batch_new();
+    meta_key_t prefix;
+
+    CHECK(db != NULL && b != NULL);
+    put_live_record(b, "a", 100, 1, 0);
+    put_live_record(b, "a", 90, 2, 0);
+    put_live_record(b, "b", 200, 3, 1);
+    put_live_record(b, "b", 100, 4, 0);
+    put_live_record(b, "c", 200, 5, 1);
+    put_live_record(b, "c", 150, 6, 0);
+    put_live_record(b, "c", 100, 7, 0);
+    put_live_record(b, "d", 200, 8, 1);
+    put_live_record(b, "e", -50, 0, 0);
+    put_live_record(b, "e", 300, 9, 1);
+    put_live_record(b, "f", -400, 0, 1);
+    put_live_record(b, "f", 100, 10, 0);
+    put_live_record(b, "g", -100, 0, 1);
+    put_live_record(b, "g", 500, 11, 0);
+    put_live_record(b, "h", -100, 0, 1);
+    CHECK_EQ_INT(meta_db_write(db, b), 0);
+    CHECK_EQ_INT(meta_key_bucket_objects(B("lv"), &prefix), 0);
+
+    memset(&c, 0, sizeof(c));
+    CHECK_EQ_INT(meta_db_scan_live(db, prefix.buf, prefix.len, NULL, 0, collect_live, &c), 0);
+    CHECK(!c.bad);
+    static const char *want[] = {"a", "!d", "e", "e", "!f", "g", "g", "!h"};
+    static const int64_t want_mtime[] = {
+        100, 200, META_NULL_SLOT_MTIME, 300, 100, META_NULL_SLOT_MTIME, 500, META_NULL_SLOT_MTIME};
+    CHECK_EQ_INT(c.n, 8);
+    for (size_t i = 0; i < c.n && i < 8; i++) {
+        CHECK(strcmp(c.key[i], want[i]) == 0);
+        CHECK(c.mtime[i] == want_mtime[i]);
+    }
+    /* the newest scan over the same drive gives every key, markers included */
+    collect_t all = {0};
+    CHECK_EQ_INT(meta_db_scan_newest(db, prefix.buf, prefix.len, NULL, 0, collect_objects, &all), 0);
+    CHECK_EQ_INT(all.n, 11);
+
+    /* a scan stopped at the note goes on after it, past the keys the note covered */
+    memset(&c, 0, sizeof(c));
+    c.stop_at = 2;
+    CHECK_EQ_INT(meta_db_scan_live(db, prefix.buf, prefix.len, NULL, 0, collect_live, &c), 0);
+    CHECK(c.n == 2 && strcmp(c.key[1], "!d") == 0);
+    meta_key_t from = c.last;
+    memset(&c, 0, sizeof(c));
+    CHECK_EQ_INT(meta_db_scan_live(db, prefix.buf, prefix.len, from.buf, from.len, collect_live, &c), 0);
+    CHECK(c.n == 6 && strcmp(c.key[0], "e") == 0 && strcmp(c.key[5], "!h") == 0);
+    meta_batch_free(b);
+    meta_db_close(db);
+}
+
+/* A run of deleted keys (a marker over one version each) gets a note every META_SCAN_NOTE_EVERY
+ * keys and one at its end, and is walked with steps: no seek per key; past a key of 10 versions
+ * steps too, past one of 40 a seek. */
+TEST(test_scan_live_notes_long_runs_and_steps_over_deleted_keys)
+{
+    static live_seen_t c;
+    size_t nkeys_deleted = 2 * META_SCAN_NOTE_EVERY + 10;
+    meta_db_t *db = open_fresh();
+    meta_batch_t *b = meta_batch_new();
+    meta_key_t prefix;
+    meta_perf_t perf;
+    char name[16];
+
+    CHECK(db != NULL && b != NULL);
+    for (size_t i = 0; i < nkeys_deleted; i++) {
+        snprintf(name, sizeof(name), "dm-%05zu", i);
+        put_live_record(b, name, 200, 1, 1);
+        put_live_record(b, name, 100, 2, 0);
+    }
+    put_live_record(b, "live", 100, 3, 0);
+    for (int i = 0; i < 10; i++) /* a key of 10 versions: steps; one of 40: steps, then one seek */
+        put_live_record(b, "v10", 100 + i, (uint8_t)i, 0);
+    for (int i = 0; i < 40; i++)
+        put_live_record(b, "v40", 100 + i, (uint8_t)i, 0);
+    CHECK_EQ_INT(meta_db_write(db, b), 0);
+    CHECK_EQ_INT(meta_key_bucket_objects(B("lv"), &prefix), 0);
+
+    memset(&c, 0, sizeof(c));
+    meta_perf_start();
+    CHECK_EQ_INT(meta_db_scan_live(db, prefix.buf, prefix.len, NULL, 0, collect_live, &c), 0);
+    meta_perf_stop(&perf);
+    CHECK(!c.bad);
+    CHECK_EQ_INT(c.n, 6);
+    CHECK(strcmp(c.key[0], "!dm-01023") == 0);
+    CHECK(strcmp(c.key[1], "!dm-02047") == 0);
+    snprintf(name, sizeof(name), "!dm-%05zu", nkeys_deleted - 1);
+    CHECK(strcmp(c.key[2], name) == 0);
+    CHECK(strcmp(c.key[3], "live") == 0);
+    CHECK(strcmp(c.key[4], "v10") == 0 && c.mtime[4] == 109);
+    CHECK(strcmp(c.key[5], "v40") == 0 && c.mtime[5] == 139);
+    fprintf(stderr, "  live scan over %zu deleted keys and keys of 10 and 40 versions: %llu seeks, %llu steps\n",
+            nkeys_deleted, (unsigned long long)perf.seeks, (unsigned long long)perf.nexts);
+    CHECK(perf.seeks < 10);
+    meta_batch_free(b);
+    meta_db_close(db);
+}
+
 TEST(test_key_same_mtime_versions_ordered_by_vid)
 {
     meta_key_t a, b;
@@ -2000,6 +2157,8 @@ int main(void)
     RUN(test_key_versions_come_newest_first_when_scanned);
     RUN(test_key_same_mtime_versions_ordered_by_vid);
     RUN(test_scan_newest_gives_slot_and_newest_version_when_tombstones_follow);
+    RUN(test_scan_live_leaves_out_marker_topped_keys_with_notes);
+    RUN(test_scan_live_notes_long_runs_and_steps_over_deleted_keys);
     RUN(test_key_parts_sort_by_number);
     RUN(test_key_parse_returns_fields_when_object_key);
     RUN(test_key_parse_returns_upload_id_when_upload_key);

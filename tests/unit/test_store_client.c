@@ -639,6 +639,82 @@ static void body_record_scan_newest_skips_older_versions(fixture_t *f)
     CHECK(rest.seen[0][0] == 2 && rest.seen[0][1] == 1 && rest.seen[1][0] == 3);
 }
 
+/* One object record of key name at time mtime: a delete marker, or a live version whose inline
+ * data is inline_len bytes (big ones cut a remote answer into pages). */
+static void put_object_record(fixture_t *f, meta_bytes_t bucket, const char *name, int64_t mtime, int marker,
+                              size_t inline_len)
+{
+    static uint8_t data[300 * 1024];
+    meta_object_t o = {0};
+    meta_buf_t rec = {0};
+    meta_key_t key;
+
+    o.bucket = bucket;
+    o.key = bytes(name);
+    o.vid[0] = (uint8_t)mtime;
+    o.vid[1] = (uint8_t)(name[strlen(name) - 2] * 10 + name[strlen(name) - 1]);
+    o.mtime_ns = mtime;
+    o.etag = bytes("d41d8cd98f00b204e9800998ecf8427e");
+    if (marker) {
+        o.flags = META_OBJ_DELETE_MARKER;
+    } else {
+        o.flags = META_OBJ_INLINE;
+        o.inline_data = (meta_bytes_t){(const char *)data, inline_len < sizeof(data) ? inline_len : sizeof(data)};
+    }
+    CHECK_EQ_INT(meta_object_encode(&o, &rec), 0);
+    CHECK_EQ_INT(meta_key_object(bucket, bytes(name), mtime, o.vid, &key), 0);
+    CHECK_EQ_INT(store_client_record_put(f->c, &key, rec.base, rec.len), 0);
+    meta_buf_dispose(&rec);
+}
+
+typedef struct {
+    char seen[16][8]; /* object key, "!" before it for a skip note */
+    size_t n;
+} live_state_t;
+
+static int live_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    live_state_t *s = arg;
+    char buf[META_KEY_MAX];
+    meta_bytes_t k;
+
+    if (s->n < 16 && meta_key_parse_object(key, klen, NULL, buf, &k, NULL, NULL) == 0 && k.len < 6)
+        snprintf(s->seen[s->n], sizeof(s->seen[0]), "%s%.*s", vlen == 0 ? "!" : "", (int)k.len, k.base);
+    s->n++;
+    return 0;
+}
+
+/* Deleted keys (a marker over a version, or a marker alone) between live ones of 300 KiB (a remote
+ * answer is cut after three): the live scan gives the live keys' newest versions and a skip note
+ * for each run of deleted keys, the last one's key, across pages too; the newest scan gives the
+ * markers. */
+static void body_record_scan_live_notes_deleted_keys(fixture_t *f)
+{
+    meta_bytes_t bucket = bytes(f == &local_fx ? "live:01" : "live:02");
+    static const char roles[] = "dLddLdLLLdLd"; /* of keys k00 .. k11: deleted or live */
+    meta_key_t prefix;
+    char name[8];
+
+    for (size_t i = 0; roles[i] != 0; i++) {
+        int deleted = roles[i] == 'd';
+        snprintf(name, sizeof(name), "k%02zu", i);
+        if (deleted && i != 3) /* k03: a marker alone */
+            put_object_record(f, bucket, name, 100, 0, 16);
+        put_object_record(f, bucket, name, 200, deleted, deleted ? 0 : 300 * 1024);
+    }
+    CHECK_EQ_INT(meta_key_bucket_objects(bucket, &prefix), 0);
+
+    live_state_t s = {0};
+    CHECK_EQ_INT(store_client_record_scan_live(f->c, &prefix, NULL, 0, live_cb, &s), 0);
+    static const char *want[] = {"!k00", "k01", "!k03", "k04", "!k05", "k06", "k07", "k08", "!k09", "k10", "!k11"};
+    CHECK_EQ_INT(s.n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < s.n && i < sizeof(want) / sizeof(want[0]); i++)
+        CHECK(strcmp(s.seen[i], want[i]) == 0);
+    live_state_t newest = {0};
+    CHECK_EQ_INT(store_client_record_scan_newest(f->c, &prefix, NULL, 0, live_cb, &newest), 0);
+    CHECK_EQ_INT(newest.n, 12);
+}
+
 #define BOTH(name, body)                                                                                               \
     TEST(name##_when_local)                                                                                            \
     {                                                                                                                  \
@@ -659,6 +735,7 @@ BOTH(test_object_put_get_prune_delete, body_object_put_get_prune_delete)
 BOTH(test_record_round_trip, body_record_round_trip)
 BOTH(test_record_scan_pages, body_record_scan_pages)
 BOTH(test_record_scan_newest_skips_older_versions, body_record_scan_newest_skips_older_versions)
+BOTH(test_record_scan_live_notes_deleted_keys, body_record_scan_live_notes_deleted_keys)
 BOTH(test_concurrent_callers_share, body_concurrent_callers)
 BOTH(test_lock_grants_one_owner, body_lock_grants_one_owner)
 
@@ -917,6 +994,8 @@ int main(int argc, char **argv)
     RUN(test_record_scan_pages_when_remote);
     RUN(test_record_scan_newest_skips_older_versions_when_local);
     RUN(test_record_scan_newest_skips_older_versions_when_remote);
+    RUN(test_record_scan_live_notes_deleted_keys_when_local);
+    RUN(test_record_scan_live_notes_deleted_keys_when_remote);
     RUN(test_concurrent_callers_share_when_local);
     RUN(test_concurrent_callers_share_when_remote);
     RUN(test_lock_grants_one_owner_when_local);
