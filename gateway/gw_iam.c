@@ -1088,8 +1088,10 @@ int gw_iam_member_add(gw_iam_t *iam, const char *group, const char *user)
     gw_iam_entity_t e;
     int ret;
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &e)) == 0)
-        ret = entity_put(iam, KIND_MEMBER, user, group, h2o_iovec_init("", 0));
+    gw_iam_entity_t u;
+    /* keyed by the names' kept spellings, whatever the case asked with */
+    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &u)) == 0)
+        ret = entity_put(iam, KIND_MEMBER, u.name, e.name, h2o_iovec_init("", 0));
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
 }
@@ -1099,7 +1101,10 @@ int gw_iam_member_remove(gw_iam_t *iam, const char *group, const char *user)
     gw_iam_entity_t e;
     int ret;
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &e)) == 0) {
+    gw_iam_entity_t u;
+    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &u)) == 0) {
+        group = e.name;
+        user = u.name;
         pthread_rwlock_rdlock(&iam->lock);
         int member = is_member(&iam->tab, group, user);
         pthread_rwlock_unlock(&iam->lock);
@@ -1138,10 +1143,13 @@ static const policy_t *find_policy(const table_t *t, char kind, const char *owne
     return NULL;
 }
 
-static int owner_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner)
+/* Finds a policy's owner; *kept is its name as kept (policies are keyed by it), from e. */
+static int owner_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, gw_iam_entity_t *e, const char **kept)
 {
-    gw_iam_entity_t e;
-    return kind == GW_IAM_USER_POLICY ? gw_iam_user_get(iam, owner, &e) : gw_iam_group_get(iam, owner, &e);
+    int ret = kind == GW_IAM_USER_POLICY ? gw_iam_user_get(iam, owner, e) : gw_iam_group_get(iam, owner, e);
+    if (ret == 0)
+        *kept = e->name;
+    return ret;
 }
 
 int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name, h2o_iovec_t text,
@@ -1158,7 +1166,8 @@ int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owne
         return ret == -S3_ERR_INTERNAL_ERROR ? GW_ENOMEM : -EINVAL;
     s3_policy_free(parsed);
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = owner_get(iam, kind, owner)) == 0)
+    gw_iam_entity_t e;
+    if ((ret = owner_get(iam, kind, owner, &e, &owner)) == 0)
         ret = entity_put(iam, (char)kind, owner, name, text);
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
@@ -1168,7 +1177,8 @@ int gw_iam_policy_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owne
                       h2o_mem_pool_t *pool, h2o_iovec_t *text)
 {
     int ret;
-    if ((ret = owner_get(iam, kind, owner)) != 0)
+    gw_iam_entity_t e;
+    if ((ret = owner_get(iam, kind, owner, &e, &owner)) != 0)
         return ret;
     pthread_rwlock_rdlock(&iam->lock);
     const policy_t *p = find_policy(&iam->tab, (char)kind, owner, name);
@@ -1182,7 +1192,8 @@ int gw_iam_policy_delete(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *o
 {
     int ret;
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = owner_get(iam, kind, owner)) == 0) {
+    gw_iam_entity_t e;
+    if ((ret = owner_get(iam, kind, owner, &e, &owner)) == 0) {
         pthread_rwlock_rdlock(&iam->lock);
         int found = find_policy(&iam->tab, (char)kind, owner, name) != NULL;
         pthread_rwlock_unlock(&iam->lock);

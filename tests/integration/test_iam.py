@@ -146,6 +146,11 @@ def test_user_names_are_case_insensitive_and_keep_their_spelling(iam):
         assert [x["AccessKeyId"] for x in iam.list_access_keys(UserName=name.upper())["AccessKeyMetadata"]] == \
             [k["AccessKeyId"]]
         iam.delete_access_key(UserName=name.lower(), AccessKeyId=k["AccessKeyId"])
+        doc = policy({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"})
+        iam.put_user_policy(UserName=name.upper(), PolicyName="p", PolicyDocument=doc)
+        assert iam.list_user_policies(UserName=name)["PolicyNames"] == ["p"]
+        expect_error("DeleteConflict", 409, iam.delete_user, UserName=name.lower())
+        iam.delete_user_policy(UserName=name.lower(), PolicyName="p")
         assert user_names(iam, PathPrefix="/").count(name) == 1
         iam.delete_user(UserName=name.lower())
         expect_error("NoSuchEntity", 404, iam.get_user, UserName=name)
