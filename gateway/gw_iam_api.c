@@ -648,8 +648,14 @@ static void create_group(gw_ctx_t *ctx, const call_t *c)
     gw_iam_entity_t g;
     s3_xml_writer_t w;
     int ret;
-    if (name == NULL)
+    const char *path;
+    if (name == NULL || param_path(ctx, c, "Path", "path", 0, &path) != 0)
         return;
+    if (path != NULL && strcmp(path, "/") != 0) {
+        /* groups are not kept with a path: refused rather than created elsewhere than asked */
+        iam_error(ctx, 501, "NotImplemented", "Groups with a Path other than / are not implemented by this server.");
+        return;
+    }
     if ((ret = gw_iam_group_create(ctx->iam, name, &g)) != 0) {
         iam_store_error(ctx, ret, "Group", name);
         return;
@@ -859,8 +865,9 @@ static int known_action(h2o_iovec_t action)
 /* What the audit trail says the call did: its action and the names it acts on. */
 static h2o_iovec_t iam_detail(gw_ctx_t *ctx, const call_t *c)
 {
-    static const char *const names[] = {"UserName", "GroupName", "PolicyName", "AccessKeyId", "Status"};
-    size_t cap = 64 + 5 * 160, n;
+    static const char *const names[] = {"UserName", "GroupName",   "PolicyName", "AccessKeyId",
+                                        "Status",   "NewUserName", "NewPath"};
+    size_t cap = 64 + sizeof(names) / sizeof(names[0]) * 160, n;
     char *out = h2o_mem_alloc_pool(&ctx->req->pool, cap);
 
     n = (size_t)snprintf(out, cap, "iam:%.*s", (int)c->action.len, c->action.base);

@@ -213,6 +213,12 @@ def test_update_user_renames_and_moves(iam):
                 pass
 
 
+def test_group_with_a_path_is_refused_not_made_at_root(iam):
+    name = uname("g")
+    expect_error("NotImplemented", 501, iam.create_group, GroupName=name, Path="/team/")
+    expect_error("NoSuchEntity", 404, iam.get_group, GroupName=name)
+
+
 def test_update_user_rename_with_keys_is_refused_not_half_done(iam, new_user):
     u = new_user()
     r = expect_error("NotImplemented", 501, iam.update_user, UserName=u.name, NewUserName=uname("r"))
