@@ -71,13 +71,22 @@ static const struct {
     {"GetUserPolicy", SEC},        {"DeleteUserPolicy", SEC},
     {"ListUserPolicies", SEC},     {"PutGroupPolicy", SEC},
     {"GetGroupPolicy", SEC},       {"DeleteGroupPolicy", SEC},
-    {"ListGroupPolicies", SEC},
+    {"ListGroupPolicies", SEC},    {"UpdateUser", SYS},
 };
 
 /* IAM actions that change the user named by UserName, or the key named by AccessKeyId. */
 static const char *const iam_changes_target[] = {
-    "CreateUser",    "DeleteUser",       "CreateAccessKey", "DeleteAccessKey",     "UpdateAccessKey",
-    "PutUserPolicy", "DeleteUserPolicy", "AddUserToGroup",  "RemoveUserFromGroup", NULL,
+    "CreateUser",
+    "DeleteUser",
+    "CreateAccessKey",
+    "DeleteAccessKey",
+    "UpdateAccessKey",
+    "PutUserPolicy",
+    "DeleteUserPolicy",
+    "AddUserToGroup",
+    "RemoveUserFromGroup",
+    "UpdateUser",
+    NULL,
 };
 
 const char *gw_roles_name(gw_role_t role)
