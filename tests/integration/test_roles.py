@@ -302,6 +302,10 @@ def test_no_one_may_change_the_administrators(env):
         (sysc, "delete_user", dict(UserName="yc-audit-admin")),
         (sysc, "create_access_key", dict(UserName="yc-audit-admin")),
         (sysc, "add_user_to_group", dict(GroupName="staff", UserName="yc-security-admin")),
+        (sysc, "update_user", dict(UserName="yc-audit-admin", NewPath="/elsewhere/")),
+        # names are case-insensitive: another spelling is the same administrator
+        (sysc, "delete_access_key", dict(UserName="YC-Security-Admin", AccessKeyId=secc.access_key)),
+        (secc, "put_user_policy", dict(UserName="YC-AUDIT-ADMIN", PolicyName="p", PolicyDocument=POLICY)),
     ]
     for creds, call, kw in targets:
         status, code, message = boto(getattr(iam_client(env.gw, creds), call), **kw)
