@@ -241,8 +241,18 @@ void gw_authz_principal(gw_ctx_t *ctx, s3_policy_principal_t *out)
         return;
     }
     out->type = S3_POLICY_USER;
+    /* the user's ARN carries its IAM path, as IAM shows it: arn:aws:iam::<account>:user/a/b/name */
+    gw_iam_entity_t e;
+    h2o_iovec_t path = h2o_iovec_init(H2O_STRLIT("/"));
+    if (ctx->iam != NULL && ctx->user.len <= GW_IAM_NAME_MAX) {
+        char name[GW_IAM_NAME_MAX + 1];
+        memcpy(name, ctx->user.base, ctx->user.len);
+        name[ctx->user.len] = '\0';
+        if (gw_iam_user_get(ctx->iam, name, &e) == 0 && e.path[0] == '/')
+            path = h2o_strdup(pool, e.path, strlen(e.path));
+    }
     out->arn = h2o_concat(pool, h2o_iovec_init(H2O_STRLIT("arn:aws:iam::")), out->account,
-                          h2o_iovec_init(H2O_STRLIT(":user/")), ctx->user);
+                          h2o_iovec_init(H2O_STRLIT(":user")), path, ctx->user);
     out->username = ctx->user;
     out->userid = ctx->user;
     out->canonical_id = gw_acl_canonical_text(ctx, ctx->user);
@@ -266,7 +276,12 @@ int gw_authz_principal_exists(void *arg, h2o_iovec_t arn)
     size_t n = sizeof(prefix) - 1;
     if (arn.len <= n || memcmp(arn.base, prefix, n) != 0)
         return -1; /* no other account exists here */
-    find_user_t f = {h2o_iovec_init(arn.base + n, arn.len - n), 0};
+    /* user/a/b/name: the name is what follows the path's last '/' */
+    size_t start = n;
+    for (size_t i = n; i < arn.len; i++)
+        if (arn.base[i] == '/')
+            start = i + 1;
+    find_user_t f = {h2o_iovec_init(arn.base + start, arn.len - start), 0};
     gw_iam_foreach(arg, find_user, &f);
     return f.found ? 0 : -1;
 }

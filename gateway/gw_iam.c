@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -191,16 +192,21 @@ static int entity_from_doc(meta_bytes_t name, meta_bytes_t doc, gw_iam_entity_t 
 {
     json_error_t jerr;
     json_t *js = json_loadb(doc.base, doc.len, 0, &jerr);
-    const char *id = NULL;
+    const char *id = NULL, *path = NULL;
     json_int_t version = 0, created = 0;
     int ret = -1;
 
-    if (js != NULL && json_unpack(js, "{s:I, s:s, s:I}", "v", &version, "id", &id, "created", &created) == 0 &&
+    if (js != NULL &&
+        json_unpack(js, "{s:I, s:s, s:I, s?s}", "v", &version, "id", &id, "created", &created, "path", &path) == 0 &&
         version == 1 && strlen(id) == GW_IAM_ID_LEN && name.len <= GW_IAM_NAME_MAX) {
         memset(out, 0, sizeof(*out));
         copy_str(out->name, sizeof(out->name), name.base, name.len);
         memcpy(out->id, id, GW_IAM_ID_LEN + 1);
         out->created_ns = created;
+        /* records written before paths were kept have none: they are at "/" */
+        if (path == NULL || !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0))
+            path = "/";
+        copy_str(out->path, sizeof(out->path), path, strlen(path));
         ret = 0;
     }
     json_decref(js);
@@ -300,9 +306,10 @@ static int config_newer(const void *a, size_t alen, const void *b, size_t blen)
     return ra.updated_ns > rb.updated_ns;
 }
 
+/* Names are case-insensitive (IAM's rule): they sort and are found that way. */
 static int entity_cmp(const void *a, const void *b)
 {
-    return strcmp(((const gw_iam_entity_t *)a)->name, ((const gw_iam_entity_t *)b)->name);
+    return strcasecmp(((const gw_iam_entity_t *)a)->name, ((const gw_iam_entity_t *)b)->name);
 }
 
 static const gw_iam_entity_t *find_entity(const gw_iam_entity_t *arr, size_t n, const char *name)
@@ -346,6 +353,7 @@ static int add_legacy_users(table_t *t)
         memset(u, 0, sizeof(*u));
         copy_str(u->name, sizeof(u->name), id->user, strlen(id->user));
         legacy_id(u->name, u->id);
+        strcpy(u->path, "/");
         u->created_ns = id->created_ns;
     }
     if (t->nusers > 0) /* qsort takes no NULL array, even empty */
@@ -733,6 +741,17 @@ int gw_iam_policy_name_valid(h2o_iovec_t name)
     return name_valid(name, GW_IAM_POLICY_NAME_MAX);
 }
 
+int gw_iam_path_valid(h2o_iovec_t path, int prefix)
+{
+    if (path.len == 0 || path.len > GW_IAM_PATH_MAX || path.base[0] != '/' ||
+        (!prefix && path.base[path.len - 1] != '/'))
+        return 0;
+    for (size_t i = 0; i < path.len; i++)
+        if ((unsigned char)path.base[i] < 0x21 || (unsigned char)path.base[i] > (prefix ? 0x7f : 0x7e))
+            return 0;
+    return 1;
+}
+
 /* ---------------------------------------------------------------- entity records */
 
 static meta_bytes_t mb(const char *s)
@@ -780,13 +799,31 @@ static void random_chars(char *out, size_t n, const char *alphabet, size_t alen)
     OPENSSL_cleanse(r, sizeof(r));
 }
 
-static int entity_create(gw_iam_t *iam, char kind, const char *name, gw_iam_entity_t *out)
+/* The document of a user or group record. */
+static char *entity_doc(char kind, const gw_iam_entity_t *e)
+{
+    json_t *js = json_pack("{s:i, s:s, s:I}", "v", 1, "id", e->id, "created", (json_int_t)e->created_ns);
+    char *doc = NULL;
+    if (js != NULL && kind == KIND_USER && json_object_set_new(js, "path", json_string(e->path)) != 0) {
+        json_decref(js);
+        return NULL;
+    }
+    if (js != NULL)
+        doc = json_dumps(js, JSON_COMPACT);
+    json_decref(js);
+    return doc;
+}
+
+static int entity_create(gw_iam_t *iam, char kind, const char *name, const char *path, gw_iam_entity_t *out)
 {
     static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     char id[GW_IAM_ID_LEN + 1];
     int ret;
 
-    if (!gw_iam_name_valid(h2o_iovec_init(name, strlen(name))))
+    if (path == NULL)
+        path = "/";
+    if (!gw_iam_name_valid(h2o_iovec_init(name, strlen(name))) ||
+        !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0))
         return -EINVAL;
     pthread_mutex_lock(&iam->write_mutex);
     pthread_rwlock_rdlock(&iam->lock);
@@ -803,14 +840,12 @@ static int entity_create(gw_iam_t *iam, char kind, const char *name, gw_iam_enti
     copy_str(out->name, sizeof(out->name), name, strlen(name));
     memcpy(out->id, id, sizeof(id));
     out->created_ns = yc_now_ns();
-    char *doc = NULL;
-    json_t *js = json_pack("{s:i, s:s, s:I}", "v", 1, "id", id, "created", (json_int_t)out->created_ns);
-    if (js == NULL || (doc = json_dumps(js, JSON_COMPACT)) == NULL) {
-        json_decref(js);
+    copy_str(out->path, sizeof(out->path), path, strlen(path));
+    char *doc = entity_doc(kind, out);
+    if (doc == NULL) {
         ret = GW_ENOMEM;
         goto done;
     }
-    json_decref(js);
     ret = entity_put(iam, kind, name, NULL, h2o_iovec_init(doc, strlen(doc)));
     free(doc);
 done:
@@ -850,10 +885,11 @@ static int entity_remove(gw_iam_t *iam, char kind, const char *name)
     pthread_mutex_lock(&iam->write_mutex);
     if ((ret = entity_get(iam, kind, name, &e)) != 0)
         goto done;
+    /* the records are keyed by the spelling kept, whatever the case asked with */
     pthread_rwlock_rdlock(&iam->lock);
-    size_t n = dependents(&iam->tab, kind, name);
+    size_t n = dependents(&iam->tab, kind, e.name);
     pthread_rwlock_unlock(&iam->lock);
-    ret = n > 0 ? -ENOTEMPTY : entity_delete(iam, kind, name, NULL);
+    ret = n > 0 ? -ENOTEMPTY : entity_delete(iam, kind, e.name, NULL);
 done:
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
@@ -861,7 +897,57 @@ done:
 
 int gw_iam_user_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
 {
-    return entity_create(iam, KIND_USER, name, out);
+    return entity_create(iam, KIND_USER, name, NULL, out);
+}
+
+int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out)
+{
+    return entity_create(iam, KIND_USER, name, path, out);
+}
+
+int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path)
+{
+    gw_iam_entity_t e, other;
+    char *doc = NULL;
+    int ret;
+
+    if ((new_name != NULL && !gw_iam_name_valid(h2o_iovec_init(new_name, strlen(new_name)))) ||
+        (new_path != NULL && !gw_iam_path_valid(h2o_iovec_init(new_path, strlen(new_path)), 0)))
+        return -EINVAL;
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = entity_get(iam, KIND_USER, name, &e)) != 0)
+        goto done;
+    if (new_name != NULL && strcmp(new_name, e.name) == 0)
+        new_name = NULL; /* the same spelling: nothing to move */
+    if (new_name != NULL) {
+        /* another user of that name in any case; a change of case of this one's is a rename */
+        if (entity_get(iam, KIND_USER, new_name, &other) == 0 && strcmp(other.name, e.name) != 0) {
+            ret = -EEXIST;
+            goto done;
+        }
+        pthread_rwlock_rdlock(&iam->lock);
+        size_t n = dependents(&iam->tab, KIND_USER, e.name);
+        pthread_rwlock_unlock(&iam->lock);
+        if (n > 0) {
+            ret = -ENOTEMPTY;
+            goto done;
+        }
+    }
+    if (new_path != NULL)
+        copy_str(e.path, sizeof(e.path), new_path, strlen(new_path));
+    if ((doc = entity_doc(KIND_USER, &e)) == NULL) {
+        ret = GW_ENOMEM;
+        goto done;
+    }
+    /* the new record first: a failure between the two writes leaves the user under both names,
+     * never under none (DeleteUser of the old one finishes it) */
+    ret = entity_put(iam, KIND_USER, new_name != NULL ? new_name : e.name, NULL, h2o_iovec_init(doc, strlen(doc)));
+    if (ret == 0 && new_name != NULL)
+        ret = entity_delete(iam, KIND_USER, e.name, NULL);
+done:
+    free(doc);
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
 }
 
 int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
@@ -876,7 +962,7 @@ int gw_iam_user_delete(gw_iam_t *iam, const char *name)
 
 int gw_iam_group_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
 {
-    return entity_create(iam, KIND_GROUP, name, out);
+    return entity_create(iam, KIND_GROUP, name, NULL, out);
 }
 
 int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
@@ -927,6 +1013,7 @@ int gw_iam_key_create(gw_iam_t *iam, const char *user, gw_identity_t *out)
     pthread_mutex_lock(&iam->write_mutex);
     if ((ret = gw_iam_user_get(iam, user, &u)) != 0)
         goto done;
+    user = u.name; /* the spelling kept, whatever the case asked with */
     pthread_rwlock_rdlock(&iam->lock);
     for (size_t i = 0; i < iam->tab.nids; i++)
         nkeys += strcmp(iam->tab.ids[i].user, user) == 0;
@@ -1001,8 +1088,10 @@ int gw_iam_member_add(gw_iam_t *iam, const char *group, const char *user)
     gw_iam_entity_t e;
     int ret;
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &e)) == 0)
-        ret = entity_put(iam, KIND_MEMBER, user, group, h2o_iovec_init("", 0));
+    gw_iam_entity_t u;
+    /* keyed by the names' kept spellings, whatever the case asked with */
+    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &u)) == 0)
+        ret = entity_put(iam, KIND_MEMBER, u.name, e.name, h2o_iovec_init("", 0));
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
 }
@@ -1012,7 +1101,10 @@ int gw_iam_member_remove(gw_iam_t *iam, const char *group, const char *user)
     gw_iam_entity_t e;
     int ret;
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &e)) == 0) {
+    gw_iam_entity_t u;
+    if ((ret = gw_iam_group_get(iam, group, &e)) == 0 && (ret = gw_iam_user_get(iam, user, &u)) == 0) {
+        group = e.name;
+        user = u.name;
         pthread_rwlock_rdlock(&iam->lock);
         int member = is_member(&iam->tab, group, user);
         pthread_rwlock_unlock(&iam->lock);
@@ -1051,10 +1143,13 @@ static const policy_t *find_policy(const table_t *t, char kind, const char *owne
     return NULL;
 }
 
-static int owner_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner)
+/* Finds a policy's owner; *kept is its name as kept (policies are keyed by it), from e. */
+static int owner_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, gw_iam_entity_t *e, const char **kept)
 {
-    gw_iam_entity_t e;
-    return kind == GW_IAM_USER_POLICY ? gw_iam_user_get(iam, owner, &e) : gw_iam_group_get(iam, owner, &e);
+    int ret = kind == GW_IAM_USER_POLICY ? gw_iam_user_get(iam, owner, e) : gw_iam_group_get(iam, owner, e);
+    if (ret == 0)
+        *kept = e->name;
+    return ret;
 }
 
 int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *name, h2o_iovec_t text,
@@ -1071,7 +1166,8 @@ int gw_iam_policy_put(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owne
         return ret == -S3_ERR_INTERNAL_ERROR ? GW_ENOMEM : -EINVAL;
     s3_policy_free(parsed);
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = owner_get(iam, kind, owner)) == 0)
+    gw_iam_entity_t e;
+    if ((ret = owner_get(iam, kind, owner, &e, &owner)) == 0)
         ret = entity_put(iam, (char)kind, owner, name, text);
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
@@ -1081,7 +1177,8 @@ int gw_iam_policy_get(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owne
                       h2o_mem_pool_t *pool, h2o_iovec_t *text)
 {
     int ret;
-    if ((ret = owner_get(iam, kind, owner)) != 0)
+    gw_iam_entity_t e;
+    if ((ret = owner_get(iam, kind, owner, &e, &owner)) != 0)
         return ret;
     pthread_rwlock_rdlock(&iam->lock);
     const policy_t *p = find_policy(&iam->tab, (char)kind, owner, name);
@@ -1095,7 +1192,8 @@ int gw_iam_policy_delete(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *o
 {
     int ret;
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = owner_get(iam, kind, owner)) == 0) {
+    gw_iam_entity_t e;
+    if ((ret = owner_get(iam, kind, owner, &e, &owner)) == 0) {
         pthread_rwlock_rdlock(&iam->lock);
         int found = find_policy(&iam->tab, (char)kind, owner, name) != NULL;
         pthread_rwlock_unlock(&iam->lock);

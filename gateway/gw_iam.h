@@ -4,7 +4,9 @@
  *
  * Records (meta.h keys; the entity values are meta_config_t records whose document is given):
  *   'I' access_key                  an access key: its secret, user and Active/Inactive flag
- *   'I' 0x00 'u' user               a user: JSON {"v":1, "id": "AIDA...", "created": ns}
+ *   'I' 0x00 'u' user               a user: JSON {"v":1, "id": "AIDA...", "created": ns, "path": "/a/"}
+ *                                   ("path" is optional: records without it, as older builds wrote
+ *                                   them, are at path "/"; older builds ignore it)
  *   'I' 0x00 'g' group              a group: JSON {"v":1, "id": "AGPA...", "created": ns}
  *   'I' 0x00 'm' user 0x00 group    the user belongs to the group (empty document)
  *   'I' 0x00 'p' user 0x00 policy   an inline policy of the user (the policy text)
@@ -23,6 +25,11 @@
  * changes and every few seconds so that changes made through another gateway arrive. Checks such
  * as "the user exists" are made against that table: two gateways racing to create one name may
  * both succeed, and the record written last stays.
+ *
+ * User and group names are case-insensitive, as IAM's: "Bob" cannot be created beside "bob", and
+ * every lookup by name finds the entity whatever the case given; the spelling given at creation
+ * is the one kept and shown, and the one records are keyed by. Lists are in case-insensitive
+ * name order, as IAM's.
  *
  * Errors of the calls that change records: 0, -ENOENT (no such user, group, key or policy),
  * -EEXIST (exists already), -ENOTEMPTY (the user or group still has keys, policies or members),
@@ -44,6 +51,7 @@ typedef struct gw_iam gw_iam_t;
 #define GW_IAM_ID_LEN          21    /* "AIDA"/"AGPA" + 17 characters, as IAM's unique ids */
 #define GW_IAM_POLICY_MAX      10240 /* bytes of one inline policy document */
 #define GW_IAM_KEYS_PER_USER   2
+#define GW_IAM_PATH_MAX        512 /* IAM's limit on a user's path */
 
 typedef struct {
     char access_key[META_ACCESS_KEY_MAX + 1];
@@ -60,6 +68,7 @@ typedef struct {
     char name[GW_IAM_NAME_MAX + 1];
     char id[GW_IAM_ID_LEN + 1];
     int64_t created_ns;
+    char path[GW_IAM_PATH_MAX + 1]; /* "/" or "/a/b/" (users; groups are always at "/") */
 } gw_iam_entity_t;
 
 /* Kinds of inline policy. */
@@ -123,7 +132,20 @@ int gw_iam_name_valid(h2o_iovec_t name);
 /* 1 when name is a valid policy name (1..128 of the same characters), else 0. */
 int gw_iam_policy_name_valid(h2o_iovec_t name);
 
+/* 1 when path is a valid IAM path: "/", or 1..512 characters between '!' and '~' that begin and
+ * end with '/'. As a prefix (ListUsers' PathPrefix) it must only begin with '/'. */
+int gw_iam_path_valid(h2o_iovec_t path, int prefix);
+
+/* Creates a user at path "/". */
 int gw_iam_user_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
+/* Creates a user at path (NULL: "/"); -EINVAL for a name or path IAM refuses. */
+int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out);
+/* Renames a user (new_name, or NULL to keep it) and moves it to new_path (NULL to keep it); its id,
+ * creation time and other field stay. -ENOENT (no such user), -EEXIST (new_name is another
+ * user's, in any case), -EINVAL, or -ENOTEMPTY when a rename is asked for a user that has access
+ * keys, inline policies or groups: what it owns is keyed by its name (canonical ids included),
+ * so such a rename is refused rather than half done. */
+int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 /* 0 with *out, or -ENOENT. From memory. */
 int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
 /* -ENOTEMPTY while the user has access keys, inline policies or groups, as IAM's DeleteConflict. */

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define IAM_NS      "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -135,12 +136,14 @@ static void answer_empty(gw_ctx_t *ctx, const call_t *c)
 
 static void write_entity(s3_xml_writer_t *w, const char *tag, const gw_iam_entity_t *e, int user)
 {
-    char arn[160];
+    char arn[160 + GW_IAM_PATH_MAX];
+    const char *path = e->path[0] != '\0' ? e->path : "/";
     s3_xml_open(w, tag);
-    s3_xml_element_str(w, "Path", "/");
+    s3_xml_element_str(w, "Path", path);
     s3_xml_element_str(w, user ? "UserName" : "GroupName", e->name);
     s3_xml_element_str(w, user ? "UserId" : "GroupId", e->id);
-    snprintf(arn, sizeof(arn), "arn:aws:iam::" IAM_ACCOUNT ":%s/%s", user ? "user" : "group", e->name);
+    /* IAM's ARN carries the path: arn:aws:iam::<account>:user/a/b/name */
+    snprintf(arn, sizeof(arn), "arn:aws:iam::" IAM_ACCOUNT ":%s%s%s", user ? "user" : "group", path, e->name);
     s3_xml_element_str(w, "Arn", arn);
     s3_xml_element_time(w, "CreateDate", e->created_ns);
     s3_xml_close(w, tag);
@@ -187,7 +190,35 @@ static const char *param_name(gw_ctx_t *ctx, const call_t *c, const char *param,
                    member, max);
         return NULL;
     }
-    return h2o_strdup(&ctx->req->pool, v.base, v.len).base;
+    /* names are case-insensitive: an existing user or group is named as it was created, which
+     * is the spelling its records are keyed by */
+    gw_iam_entity_t e;
+    char *name = h2o_strdup(&ctx->req->pool, v.base, v.len).base;
+    if (strcmp(param, "UserName") == 0 && gw_iam_user_get(ctx->iam, name, &e) == 0)
+        return h2o_strdup(&ctx->req->pool, e.name, strlen(e.name)).base;
+    if (strcmp(param, "GroupName") == 0 && gw_iam_group_get(ctx->iam, name, &e) == 0)
+        return h2o_strdup(&ctx->req->pool, e.name, strlen(e.name)).base;
+    return name;
+}
+
+/* An optional path parameter (Path, NewPath, PathPrefix); *out NULL when absent. -1 with the
+ * ValidationError set when it is not one IAM takes. */
+static int param_path(gw_ctx_t *ctx, const call_t *c, const char *param, const char *member, int prefix,
+                      const char **out)
+{
+    h2o_iovec_t v = s3_iam_form_get(&c->form, param);
+    *out = NULL;
+    if (v.base == NULL)
+        return 0;
+    if (!gw_iam_path_valid(v, prefix)) {
+        iam_errorf(ctx, 400, "ValidationError",
+                   "1 validation error detected: Value at '%s' failed to satisfy constraint: Member must have length "
+                   "between 1 and 512 and satisfy the pattern %s",
+                   member, prefix ? "\\u002F[\\u0021-\\u007F]*" : "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)");
+        return -1;
+    }
+    *out = h2o_strdup(&ctx->req->pool, v.base, v.len).base;
+    return 0;
 }
 
 /* UserName, or the caller's own name when absent (as IAM does for keys and GetUser). */
@@ -235,14 +266,18 @@ typedef struct {
     size_t n, max;
     int truncated;
     h2o_iovec_t marker;
+    const char *path_prefix; /* ListUsers' PathPrefix, or NULL */
 } page_t;
 
 static void page_add(void *arg, const gw_iam_entity_t *e)
 {
     page_t *p = arg;
-    if (p->marker.base != NULL && p->marker.len > 0 && strncmp(e->name, p->marker.base, p->marker.len) <= 0 &&
-        !(strlen(e->name) > p->marker.len && strncmp(e->name, p->marker.base, p->marker.len) == 0))
+    /* entities come in case-insensitive name order (gw_iam.h), the order markers follow */
+    if (p->marker.base != NULL && p->marker.len > 0 && strncasecmp(e->name, p->marker.base, p->marker.len) <= 0 &&
+        !(strlen(e->name) > p->marker.len && strncasecmp(e->name, p->marker.base, p->marker.len) == 0))
         return; /* at or before the marker */
+    if (p->path_prefix != NULL && strncmp(e->path, p->path_prefix, strlen(p->path_prefix)) != 0)
+        return;
     if (p->n == p->max) {
         p->truncated = 1;
         return;
@@ -280,7 +315,10 @@ static void create_user(gw_ctx_t *ctx, const call_t *c)
     int ret;
     if (name == NULL)
         return;
-    if ((ret = gw_iam_user_create(ctx->iam, name, &u)) != 0) {
+    const char *path;
+    if (param_path(ctx, c, "Path", "path", 0, &path) != 0)
+        return;
+    if ((ret = gw_iam_user_create_at(ctx->iam, name, path, &u)) != 0) {
         iam_store_error(ctx, ret, "User", name);
         return;
     }
@@ -336,12 +374,45 @@ static void list_users(gw_ctx_t *ctx, const call_t *c)
 {
     page_t p;
     s3_xml_writer_t w;
-    if (page_init(ctx, c, &p) != 0)
+    if (page_init(ctx, c, &p) != 0 || param_path(ctx, c, "PathPrefix", "pathPrefix", 1, &p.path_prefix) != 0)
         return;
     gw_iam_users(ctx->iam, page_add, &p);
     open_response(ctx, &w, c->action, 1);
     write_page(&w, "Users", &p, 1);
     close_response(ctx, &w, c->action, 1);
+}
+
+static void update_user(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX), *new_name = NULL, *new_path;
+    int ret;
+    if (name == NULL || param_path(ctx, c, "NewPath", "newPath", 0, &new_path) != 0)
+        return;
+    if (s3_iam_form_get(&c->form, "NewUserName").base != NULL) {
+        h2o_iovec_t v = s3_iam_form_get(&c->form, "NewUserName");
+        if (!gw_iam_name_valid(v)) {
+            iam_error(ctx, 400, "ValidationError",
+                      "1 validation error detected: Value at 'newUserName' failed to satisfy constraint: Member must "
+                      "have length between 1 and 64 and satisfy the pattern [\\w+=,.@-]+");
+            return;
+        }
+        new_name = h2o_strdup(&ctx->req->pool, v.base, v.len).base;
+    }
+    if ((ret = gw_iam_user_update(ctx->iam, name, new_name, new_path)) != 0) {
+        if (ret == -EEXIST)
+            iam_store_error(ctx, ret, "User", new_name);
+        else if (ret == -ENOTEMPTY)
+            iam_errorf(ctx, 501, "NotImplemented",
+                       "Renaming user %s is not implemented while it has access keys, inline policies or groups: "
+                       "remove them first.",
+                       name);
+        else
+            iam_store_error(ctx, ret, "user", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_user_updated user=%s new_name=%s new_path=%s", ctx->request_id, name,
+           new_name != NULL ? new_name : "-", new_path != NULL ? new_path : "-");
+    answer_empty(ctx, c);
 }
 
 /* ---------------------------------------------------------------- access keys */
@@ -577,8 +648,14 @@ static void create_group(gw_ctx_t *ctx, const call_t *c)
     gw_iam_entity_t g;
     s3_xml_writer_t w;
     int ret;
-    if (name == NULL)
+    const char *path;
+    if (name == NULL || param_path(ctx, c, "Path", "path", 0, &path) != 0)
         return;
+    if (path != NULL && strcmp(path, "/") != 0) {
+        /* groups are not kept with a path: refused rather than created elsewhere than asked */
+        iam_error(ctx, 501, "NotImplemented", "Groups with a Path other than / are not implemented by this server.");
+        return;
+    }
     if ((ret = gw_iam_group_create(ctx->iam, name, &g)) != 0) {
         iam_store_error(ctx, ret, "Group", name);
         return;
@@ -729,6 +806,7 @@ static const struct {
     {"GetUser", get_user},
     {"DeleteUser", delete_user},
     {"ListUsers", list_users},
+    {"UpdateUser", update_user},
     {"CreateAccessKey", create_access_key},
     {"DeleteAccessKey", delete_access_key},
     {"UpdateAccessKey", update_access_key},
@@ -787,8 +865,9 @@ static int known_action(h2o_iovec_t action)
 /* What the audit trail says the call did: its action and the names it acts on. */
 static h2o_iovec_t iam_detail(gw_ctx_t *ctx, const call_t *c)
 {
-    static const char *const names[] = {"UserName", "GroupName", "PolicyName", "AccessKeyId", "Status"};
-    size_t cap = 64 + 5 * 160, n;
+    static const char *const names[] = {"UserName", "GroupName",   "PolicyName", "AccessKeyId",
+                                        "Status",   "NewUserName", "NewPath"};
+    size_t cap = 64 + sizeof(names) / sizeof(names[0]) * 160, n;
     char *out = h2o_mem_alloc_pool(&ctx->req->pool, cap);
 
     n = (size_t)snprintf(out, cap, "iam:%.*s", (int)c->action.len, c->action.base);

@@ -110,6 +110,141 @@ def test_user_name_is_validated(iam):
     expect_error("ValidationError", 400, iam.create_user, UserName="x" * 65)
 
 
+def user_names(iam, **kw):
+    """Every user name ListUsers gives with kw, page by page."""
+    return [u["UserName"] for page in iam.get_paginator("list_users").paginate(**kw) for u in page["Users"]]
+
+
+def test_user_path_is_kept_in_get_list_and_arn(iam):
+    name, path = uname(), "/yc-%s/b/" % uuid.uuid4().hex[:8]
+    u = iam.create_user(UserName=name, Path=path)["User"]
+    try:
+        assert u["Path"] == path
+        assert u["Arn"] == "arn:aws:iam::000000000000:user%s%s" % (path, name)
+        got = iam.get_user(UserName=name)["User"]
+        assert (got["Path"], got["Arn"]) == (path, u["Arn"])
+        listed = [x for x in iam.list_users()["Users"] if x["UserName"] == name]
+        assert [(x["Path"], x["Arn"]) for x in listed] == [(path, u["Arn"])]
+        # a path must begin and end with '/', of printable ASCII
+        for bad in ("a/", "/a", "/a b/", "/" + "x" * 511 + "/"):
+            expect_error("ValidationError", 400, iam.create_user, UserName=uname(), Path=bad)
+    finally:
+        iam.delete_user(UserName=name)
+
+
+def test_user_names_are_case_insensitive_and_keep_their_spelling(iam):
+    name = "Bob-" + uuid.uuid4().hex[:8]
+    u = iam.create_user(UserName=name)["User"]
+    try:
+        r = expect_error("EntityAlreadyExists", 409, iam.create_user, UserName=name.lower())
+        assert r["Error"]["Message"]
+        expect_error("EntityAlreadyExists", 409, iam.create_user, UserName=name.upper(), Path="/other/")
+        # any case finds the user, named as it was created
+        assert iam.get_user(UserName=name.upper())["User"] == u
+        k = iam.create_access_key(UserName=name.lower())["AccessKey"]
+        assert k["UserName"] == name
+        assert [x["AccessKeyId"] for x in iam.list_access_keys(UserName=name.upper())["AccessKeyMetadata"]] == \
+            [k["AccessKeyId"]]
+        iam.delete_access_key(UserName=name.lower(), AccessKeyId=k["AccessKeyId"])
+        doc = policy({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"})
+        iam.put_user_policy(UserName=name.upper(), PolicyName="p", PolicyDocument=doc)
+        assert iam.list_user_policies(UserName=name)["PolicyNames"] == ["p"]
+        expect_error("DeleteConflict", 409, iam.delete_user, UserName=name.lower())
+        iam.delete_user_policy(UserName=name.lower(), PolicyName="p")
+        assert user_names(iam, PathPrefix="/").count(name) == 1
+        iam.delete_user(UserName=name.lower())
+        expect_error("NoSuchEntity", 404, iam.get_user, UserName=name)
+    finally:
+        try:
+            iam.delete_user(UserName=name)
+        except botocore.exceptions.ClientError:
+            pass
+
+
+def test_list_users_path_prefix_and_case_insensitive_order(iam):
+    base = "/yc-%s/" % uuid.uuid4().hex[:8]
+    tag = uuid.uuid4().hex[:6]
+    made = [("aa-" + tag, base + "z/"), ("Ab-" + tag, base + "y/"), ("ac-" + tag, base), ("Ad-" + tag, base + "y/x/")]
+    for n, p in reversed(made):
+        iam.create_user(UserName=n, Path=p)
+    try:
+        assert user_names(iam, PathPrefix=base + "nothing") == []
+        everyone = [n for n, _ in made]
+        assert user_names(iam, PathPrefix=base) == everyone
+        assert user_names(iam, PathPrefix=base, PaginationConfig={"PageSize": 1}) == everyone
+        assert user_names(iam, PathPrefix=base + "y") == ["Ab-" + tag, "Ad-" + tag]
+        assert user_names(iam, PathPrefix=base + "y/x/", PaginationConfig={"PageSize": 1}) == ["Ad-" + tag]
+        assert user_names(iam, PathPrefix=base[:-1]) == everyone  # a prefix, not a folder
+        expect_error("ValidationError", 400, iam.list_users, PathPrefix="no-slash")
+    finally:
+        for n, _ in made:
+            iam.delete_user(UserName=n)
+
+
+def test_update_user_renames_and_moves(iam):
+    name, new, other = uname(), uname("z"), uname("o")
+    expect_error("NoSuchEntity", 404, iam.update_user, UserName=name, NewUserName=new)
+    u = iam.create_user(UserName=name, Path="/a/")["User"]
+    iam.create_user(UserName=other)
+    try:
+        iam.update_user(UserName=name, NewPath="/a/b/")
+        got = iam.get_user(UserName=name)["User"]
+        assert (got["Path"], got["UserId"]) == ("/a/b/", u["UserId"])
+        assert got["Arn"].endswith(":user/a/b/%s" % name)
+        # the new name must be free, in any case
+        expect_error("EntityAlreadyExists", 409, iam.update_user, UserName=name, NewUserName=other.upper())
+        expect_error("ValidationError", 400, iam.update_user, UserName=name, NewUserName="bad/name")
+        expect_error("ValidationError", 400, iam.update_user, UserName=name, NewPath="nope")
+        iam.update_user(UserName=name, NewUserName=new)
+        expect_error("NoSuchEntity", 404, iam.get_user, UserName=name)
+        got = iam.get_user(UserName=new)["User"]
+        assert (got["UserName"], got["UserId"], got["Path"], got["CreateDate"]) == \
+            (new, u["UserId"], "/a/b/", u["CreateDate"])
+        assert got["Arn"].endswith(":user/a/b/%s" % new)
+        # a change of case only is a rename of the same user
+        iam.update_user(UserName=new, NewUserName=new.upper())
+        assert iam.get_user(UserName=new)["User"]["UserName"] == new.upper()
+        new = new.upper()
+    finally:
+        for n in (name, new, other):
+            try:
+                iam.delete_user(UserName=n)
+            except botocore.exceptions.ClientError:
+                pass
+
+
+def test_group_with_a_path_is_refused_not_made_at_root(iam):
+    name = uname("g")
+    expect_error("NotImplemented", 501, iam.create_group, GroupName=name, Path="/team/")
+    expect_error("NoSuchEntity", 404, iam.get_group, GroupName=name)
+
+
+def test_update_user_rename_with_keys_is_refused_not_half_done(iam, new_user):
+    u = new_user()
+    r = expect_error("NotImplemented", 501, iam.update_user, UserName=u.name, NewUserName=uname("r"))
+    assert "access keys" in r["Error"]["Message"]
+    assert iam.get_user(UserName=u.name)["User"]["UserName"] == u.name
+    iam.update_user(UserName=u.name, NewPath="/moved/")  # a move keeps what it owns
+    assert iam.get_user(UserName=u.name)["User"]["Path"] == "/moved/"
+    assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_bucket_policy_names_a_user_by_its_arn_with_path(iam, new_user, s3, shared_bucket):
+    u = new_user()
+    iam.update_user(UserName=u.name, NewPath="/team/")
+    arn = iam.get_user(UserName=u.name)["User"]["Arn"]
+    assert arn.endswith(":user/team/%s" % u.name)
+    with pytest.raises(botocore.exceptions.ClientError):
+        u.s3.list_objects_v2(Bucket=shared_bucket)
+    s3.put_bucket_policy(Bucket=shared_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": arn}, "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::%s" % shared_bucket}]}))
+    try:
+        assert u.s3.list_objects_v2(Bucket=shared_bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        s3.delete_bucket_policy(Bucket=shared_bucket)
+
+
 def test_get_user_without_name_is_the_root_account(iam):
     u = iam.get_user()["User"]
     assert u["Arn"] == "arn:aws:iam::000000000000:root"
@@ -132,7 +267,7 @@ def test_list_users_pages_with_marker(iam):
                 break
             marker = r["Marker"]
         assert [n for n in seen if n in names] == names
-        assert seen == sorted(seen)
+        assert seen == sorted(seen, key=str.lower)  # IAM's order ignores case
     finally:
         for n in names:
             iam.delete_user(UserName=n)

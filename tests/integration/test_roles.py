@@ -176,6 +176,10 @@ def op_iam_enable_key(e, c):
                 AccessKeyId=e.tenants[1].access_key, Status="Active")
 
 
+def op_iam_update_user(e, c):
+    return boto(iam_client(e.gw, c).update_user, UserName="tenant1", NewPath="/")
+
+
 def op_iam_create_group(e, c):
     return boto(iam_client(e.gw, c).create_group, GroupName="g" + uuid.uuid4().hex[:8])
 
@@ -209,6 +213,7 @@ TABLE = [
     ("iam PutUserPolicy", op_iam_put_user_policy, {"security"}),
     ("iam UpdateAccessKey", op_iam_enable_key, {"security"}),
     ("iam CreateGroup", op_iam_create_group, {"system"}),
+    ("iam UpdateUser", op_iam_update_user, {"system"}),
     ("iam PutGroupPolicy", op_iam_put_group_policy, {"security"}),
     ("s3 DeleteBucket of another", op_delete_others_bucket, {"system"}),
     ("s3 PutBucketPolicy of another", op_put_others_bucket_policy, {"security"}),
@@ -297,6 +302,10 @@ def test_no_one_may_change_the_administrators(env):
         (sysc, "delete_user", dict(UserName="yc-audit-admin")),
         (sysc, "create_access_key", dict(UserName="yc-audit-admin")),
         (sysc, "add_user_to_group", dict(GroupName="staff", UserName="yc-security-admin")),
+        (sysc, "update_user", dict(UserName="yc-audit-admin", NewPath="/elsewhere/")),
+        # names are case-insensitive: another spelling is the same administrator
+        (sysc, "delete_access_key", dict(UserName="YC-Security-Admin", AccessKeyId=secc.access_key)),
+        (secc, "put_user_policy", dict(UserName="YC-AUDIT-ADMIN", PolicyName="p", PolicyDocument=POLICY)),
     ]
     for creds, call, kw in targets:
         status, code, message = boto(getattr(iam_client(env.gw, creds), call), **kw)
