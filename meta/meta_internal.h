@@ -23,6 +23,12 @@ typedef void (*meta_rocksdb_error_fn)(void *arg, int no_space);
 int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path, meta_rocksdb_error_fn on_error,
                            void *arg);
 
+/* Keeps the index and filter blocks of every SST file pinned while its table is open (they stay
+ * charged to the block cache), not only level 0's: a point read or a seek then finds them without
+ * a cache lookup whatever level its record lives in (see meta_db.c). 0, or -EINVAL when opts
+ * carry no block-based table factory. */
+int meta_rocksdb_pin_metadata(struct rocksdb_options_t *opts);
+
 #ifdef __cplusplus
 }
 #endif
