@@ -10,8 +10,10 @@
 # and then of ListObjectsV2 pages (1,000 keys, 1 connection) run; each is dumped on its own.
 # Stages: "fresh" (1,000 keys written once), "after" (the same after N overwrites, the gateway
 # stopped at once: what the compactor had not dropped yet is still there), "idle" (after the
-# server then ran idle for YC_HOTKEY_IDLE seconds). Each restart replays the WAL into SST files,
-# so every stage reads from SST files: the comparison is of the history, not memtable vs SST.
+# server then ran idle for YC_HOTKEY_IDLE seconds). Each restart replays the WAL into memtables,
+# and "fresh" and "idle" are measured once the drives settled (memtables flushed, level 0 merged
+# down, as the drive engine does after a few idle seconds), so both read the same kind of SST
+# files: the comparison is of the history, not memtable vs SST. "after" is measured at once.
 # With YC_HOTKEY_VERSIONED=1 the bucket is versioned, every key gets YC_HOTKEY_VERSIONS versions
 # (default 100) and all but the newest are then deleted by version id, as in bench/hotkey.sh.
 #
@@ -72,6 +74,21 @@ start_gw() {
 ybench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket "$BUCKET" "$@"; }
 value() { awk -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' <<<"$2"; }
 
+# wait_settled: until every drive settled (memtables flushed, no SST file left in level 0: the
+# drive engine does that once a drive stayed idle for a few seconds), at most 120 s; the keys are
+# then read from the drives' last level, as an idle server reads them
+wait_settled() {
+    local i
+    for i in $(seq 1 120); do
+        "$BIN/yc-admin" --endpoint "http://$endpoint" metadata | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["drives"]
+sys.exit(0 if all(x.get("memtableBytes", 0) < 65536 and x.get("level0Files", 0) == 0 for x in d) else 1)' && return 0
+        sleep 1
+    done
+    echo "wait_settled: the drives did not settle within 120 s" >&2
+}
+
 # total instructions of the newest callgrind dump in $tmp
 dumped_ir() {
     local f
@@ -83,6 +100,9 @@ dumped_ir() {
 measure() {
     local get list gir lir
     start_gw valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/cg.out.$1"
+    # a restart replays the WAL into memtables: "fresh" and "idle" are measured once the drives
+    # settled, "after" at once (with what the replay put back in the memtables)
+    [ "$1" = after ] || wait_settled
     # warm the caches uninstrumented: the counts are of a steady state
     ybench --op get --size 4k --keys $KEYS --connections 16 --duration 0 --requests 500 >/dev/null
     ybench --op list --keys $KEYS --connections 1 --duration 0 --requests 3 >/dev/null

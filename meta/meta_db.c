@@ -311,6 +311,7 @@ void meta_db_close(meta_db_t *db)
 
 static int write_begin(meta_db_t *db);
 static int write_end(meta_db_t *db, char *err);
+static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
 int meta_db_write_error(meta_db_t *db)
 {
@@ -425,6 +426,103 @@ int meta_db_compact_range(meta_db_t *db, const void *start, size_t slen, const v
         write_end(db, NULL);
     }
     rocksdb_compactoptions_destroy(co);
+    return ret;
+}
+
+/* The key span [*lo, *hi] of the level-0 files (copied into lo and hi, malloc'd) and the bytes of
+ * the files of the other levels that overlap it. 0 when level 0 is empty, 1 when a span was
+ * found, META_ENOMEM. */
+static int level0_span(rocksdb_t *rdb, char **lo, size_t *lolen, char **hi, size_t *hilen, uint64_t *below)
+{
+    const rocksdb_livefiles_t *lf = rocksdb_livefiles(rdb);
+    const char *s, *l, *a = NULL, *b = NULL;
+    size_t slen, llen, alen = 0, blen = 0;
+    int n, found = 0, ret;
+
+    *lo = *hi = NULL;
+    *below = 0;
+    if (lf == NULL)
+        return META_ENOMEM;
+    n = rocksdb_livefiles_count(lf);
+    for (int i = 0; i < n; i++) {
+        if (rocksdb_livefiles_level(lf, i) != 0)
+            continue;
+        s = rocksdb_livefiles_smallestkey(lf, i, &slen);
+        l = rocksdb_livefiles_largestkey(lf, i, &llen);
+        if (!found || bytes_cmp(s, slen, a, alen) < 0) {
+            a = s;
+            alen = slen;
+        }
+        if (!found || bytes_cmp(l, llen, b, blen) > 0) {
+            b = l;
+            blen = llen;
+        }
+        found = 1;
+    }
+    for (int i = 0; found && i < n; i++) {
+        if (rocksdb_livefiles_level(lf, i) == 0)
+            continue;
+        s = rocksdb_livefiles_smallestkey(lf, i, &slen);
+        l = rocksdb_livefiles_largestkey(lf, i, &llen);
+        if (bytes_cmp(l, llen, a, alen) >= 0 && bytes_cmp(s, slen, b, blen) <= 0)
+            *below += rocksdb_livefiles_size(lf, i);
+    }
+    ret = found;
+    if (found && ((*lo = malloc(alen + 1)) == NULL || (*hi = malloc(blen + 1)) == NULL)) {
+        free(*lo);
+        *lo = NULL;
+        ret = META_ENOMEM;
+    } else if (found) {
+        memcpy(*lo, a, alen);
+        memcpy(*hi, b, blen);
+        *lolen = alen;
+        *hilen = blen;
+    }
+    rocksdb_livefiles_destroy(lf);
+    return ret;
+}
+
+int meta_db_settle(meta_db_t *db, uint64_t max_rewrite, int *compacted)
+{
+    rocksdb_flushoptions_t *fo;
+    rocksdb_compactoptions_t *co = NULL;
+    char *err = NULL, *lo = NULL, *hi = NULL;
+    size_t lolen = 0, hilen = 0;
+    uint64_t below = 0;
+    int ret;
+
+    if (compacted != NULL)
+        *compacted = 0;
+    if ((fo = rocksdb_flushoptions_create()) == NULL || (co = rocksdb_compactoptions_create()) == NULL) {
+        ret = META_ENOMEM;
+        goto done;
+    }
+    rocksdb_flushoptions_set_wait(fo, 1);
+    if ((ret = write_begin(db)) != 0)
+        goto done;
+    rocksdb_flush(db->rdb, fo, &err);
+    if (err == NULL && (ret = level0_span(db->rdb, &lo, &lolen, &hi, &hilen, &below)) == 1) {
+        ret = 0;
+        if (below <= max_rewrite) {
+            /* the default bottommost rule: level 0 merges into the files below it, the last
+             * level is not rewritten on its own */
+            rocksdb_compact_range_opt(db->rdb, co, lo, lolen, hi, hilen);
+            if (compacted != NULL)
+                *compacted = 1;
+        }
+    }
+    if (err != NULL)
+        ret = write_end(db, err);
+    else
+        write_end(db, NULL);
+
+done:
+    free(lo);
+    free(hi);
+    if (co != NULL)
+        rocksdb_compactoptions_destroy(co);
+    if (fo != NULL)
+        rocksdb_flushoptions_destroy(fo);
     return ret;
 }
 
