@@ -112,7 +112,7 @@ static void metadata_work(gw_ctx_t *ctx)
                               "tombstones", (json_int_t)sz.tombstones, "records", (json_int_t)rc.records, "recordBytes",
                               (json_int_t)rc.bytes, "compactions", (json_int_t)store_drive_compactions(d, 0, 0));
         /* SST files in level 0: 0 once an idle drive settled into its last levels */
-        meta_db_property_int(store_drive_db(d), "rocksdb.num-files-at-level0", &level0);
+        meta_db_level0_files(store_drive_db(d), &level0);
         json_object_set_new(o, "level0Files", json_integer((json_int_t)level0));
         json_array_append_new(drives, o);
     }

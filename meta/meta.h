@@ -387,6 +387,9 @@ int meta_db_compact_range(meta_db_t *db, const void *start, size_t slen, const v
  * listings merge one level instead of several. *compacted (may be NULL) says whether it compacted.
  * Blocks: call it from a background thread. A write error like any other. */
 int meta_db_settle(meta_db_t *db, uint64_t max_rewrite, int *compacted);
+
+/* The number of SST files in level 0 (a string property in RocksDB, not an integer one). */
+int meta_db_level0_files(meta_db_t *db, uint64_t *out);
 /* RocksDB's own size figures: SST bytes, its estimate of the live data in them, the memtables'
  * bytes, its estimate of the keys, and the tombstones it holds (memtables and SST files). */
 typedef struct {
@@ -474,6 +477,9 @@ int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const vo
  * deletes_skipped / keys_skipped: tombstones and hidden entries that iterators stepped over. */
 typedef struct {
     uint64_t gets, seeks, nexts, deletes_skipped, keys_skipped;
+    /* block cache lookups that hit (pinned index and filter blocks are not looked up), and point
+     * reads that a memtable's bloom filter answered "not here" without searching it */
+    uint64_t cache_hits, memtable_bloom_misses;
 } meta_perf_t;
 void meta_perf_start(void);
 void meta_perf_stop(meta_perf_t *out);

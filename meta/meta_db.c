@@ -482,6 +482,22 @@ static int level0_span(rocksdb_t *rdb, char **lo, size_t *lolen, char **hi, size
     return ret;
 }
 
+int meta_db_level0_files(meta_db_t *db, uint64_t *out)
+{
+    char *v = NULL;
+    int ret = META_EIO;
+
+    *out = 0;
+    pthread_rwlock_rdlock(&db->lock);
+    if (db->rdb != NULL && (v = rocksdb_property_value(db->rdb, "rocksdb.num-files-at-level0")) != NULL) {
+        *out = strtoull(v, NULL, 10);
+        rocksdb_free(v);
+        ret = 0;
+    }
+    pthread_rwlock_unlock(&db->lock);
+    return ret;
+}
+
 int meta_db_settle(meta_db_t *db, uint64_t max_rewrite, int *compacted)
 {
     rocksdb_flushoptions_t *fo;
@@ -943,5 +959,7 @@ void meta_perf_stop(meta_perf_t *out)
     out->nexts = rocksdb_perfcontext_metric(pc, rocksdb_next_on_memtable_count);
     out->deletes_skipped = rocksdb_perfcontext_metric(pc, rocksdb_internal_delete_skipped_count);
     out->keys_skipped = rocksdb_perfcontext_metric(pc, rocksdb_internal_key_skipped_count);
+    out->cache_hits = rocksdb_perfcontext_metric(pc, rocksdb_block_cache_hit_count);
+    out->memtable_bloom_misses = rocksdb_perfcontext_metric(pc, rocksdb_bloom_memtable_miss_count);
     rocksdb_perfcontext_destroy(pc);
 }

@@ -93,7 +93,7 @@ static void maybe_settle(store_drive_t *d, int64_t now)
     uint64_t level0 = 0, free, reserve;
     int compacted = 0;
 
-    if (meta_db_memtable_stats(d->db, &m) != 0 || meta_db_property_int(d->db, "rocksdb.num-files-at-level0", &level0))
+    if (meta_db_memtable_stats(d->db, &m) != 0 || meta_db_level0_files(d->db, &level0))
         return;
     if (m.entries != d->settle_entries || d->settle_seen_ns == 0) {
         d->settle_entries = m.entries;
