@@ -390,6 +390,10 @@ int meta_db_settle(meta_db_t *db, uint64_t max_rewrite, int *compacted);
 
 /* The number of SST files in level 0 (a string property in RocksDB, not an integer one). */
 int meta_db_level0_files(meta_db_t *db, uint64_t *out);
+
+/* Bytes of the block cache (shared by every database of the process) held pinned: entries in use,
+ * such as the index and filter blocks that open tables keep. */
+uint64_t meta_db_cache_pinned_bytes(meta_db_t *db);
 /* RocksDB's own size figures: SST bytes, its estimate of the live data in them, the memtables'
  * bytes, its estimate of the keys, and the tombstones it holds (memtables and SST files). */
 typedef struct {

@@ -498,6 +498,11 @@ int meta_db_level0_files(meta_db_t *db, uint64_t *out)
     return ret;
 }
 
+uint64_t meta_db_cache_pinned_bytes(meta_db_t *db)
+{
+    return db->cache != NULL ? (uint64_t)rocksdb_cache_get_pinned_usage(db->cache) : 0;
+}
+
 int meta_db_settle(meta_db_t *db, uint64_t max_rewrite, int *compacted)
 {
     rocksdb_flushoptions_t *fo;
