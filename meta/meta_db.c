@@ -64,7 +64,7 @@
 #define META_DB_BACKGROUND_JOBS    2
 #define META_DB_MAX_OPEN_FILES     512
 #define META_DB_BLOOM_BITS_PER_KEY 10.0
-#define META_DB_MEMTABLE_BLOOM_RATIO 0.02
+#define META_DB_MEMTABLE_BLOOM     0.02
 /* Longest wait of a reopen for the calls in progress to finish; it tries again later. */
 #define META_DB_REOPEN_WAIT_NS (200 * 1000000L)
 
@@ -169,8 +169,8 @@ static rocksdb_options_t *make_options(meta_db_t *db, int create)
     rocksdb_block_based_options_set_format_version(table, 5);
     /* A point read ends in a data block: a hash index over its keys answers there without the
      * binary search over the block's restart points. */
-    rocksdb_block_based_options_set_data_block_index_type(table,
-                                                          rocksdb_block_based_table_data_block_index_type_binary_search_and_hash);
+    rocksdb_block_based_options_set_data_block_index_type(
+        table, rocksdb_block_based_table_data_block_index_type_binary_search_and_hash);
     rocksdb_options_set_block_based_table_factory(opts, table);
     rocksdb_block_based_options_destroy(table);
     /* Index and filter blocks pinned at every level, not only level 0: a record compacted to the
@@ -183,7 +183,7 @@ static rocksdb_options_t *make_options(meta_db_t *db, int create)
     /* A whole-key bloom filter over each memtable: a point read of a key the memtable does not
      * hold (most reads, once records are flushed) skips the skiplist search, which costs tens of
      * key comparisons in a memtable of a few thousand entries. 2 % of the write buffer. */
-    rocksdb_options_set_memtable_prefix_bloom_size_ratio(opts, META_DB_MEMTABLE_BLOOM_RATIO);
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(opts, META_DB_MEMTABLE_BLOOM);
     rocksdb_options_set_memtable_whole_key_filtering(opts, 1);
 
     rocksdb_options_set_create_if_missing(opts, create ? 1 : 0);
