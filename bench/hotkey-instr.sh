@@ -19,7 +19,8 @@
 #
 # Environment: YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120), YC_HOTKEY_VERSIONED (0),
 # YC_HOTKEY_VERSIONS (100), YC_INSTR_GETS (2000), YC_INSTR_PAGES (20), YC_INSTR_KEEP (a directory
-# to copy the callgrind dumps to, for callgrind_annotate). Prints one line per stage.
+# to copy the callgrind dumps to, for callgrind_annotate). Prints one line per stage; background_per_*
+# is the part of instr_per_* that flushes and compactions ran on their own threads.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -96,6 +97,23 @@ dumped_ir() {
     awk '/^(summary|totals):/ { print $2; exit }' "$f"
 }
 
+# background_ir: instructions of the newest dump that RocksDB's flushes and compactions and the
+# drive engine's compaction thread (range compactions, settles) ran, inclusive: the stage "after"
+# counts a settle's one flush and compaction, which its requests did not run
+background_ir() {
+    local f
+    f=$(ls -t "$tmp"/cg.out* | head -1)
+    callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null | python3 -c '
+import re, sys
+bg = ("rocksdb::DBImpl::BGWorkFlush(", "rocksdb::DBImpl::BGWorkCompaction(", "rocksdb::DBImpl::BGWorkBottomCompaction(", ":compact_main ")
+n = 0
+for line in sys.stdin:
+    m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)", line)
+    if m and any(b in m.group(2) for b in bg):
+        n += int(m.group(1).replace(",", ""))
+print(n)'
+}
+
 # measure STAGE: instructions per GET and per page, one line on stdout
 measure() {
     local get list gir lir
@@ -111,14 +129,16 @@ measure() {
     get=$(ybench --op get --size 4k --keys $KEYS --connections 16 --duration 0 --requests "$GETS" --verify)
     callgrind_control -d "$1-get" "$gw_pid" >/dev/null 2>&1
     gir=$(dumped_ir)
+    gbg=$(background_ir)
     list=$(ybench --op list --keys $KEYS --connections 1 --duration 0 --requests "$PAGES")
     callgrind_control -d "$1-list" "$gw_pid" >/dev/null 2>&1
     lir=$(dumped_ir)
+    lbg=$(background_ir)
     callgrind_control -i off "$gw_pid" >/dev/null 2>&1
     stop_gw
     echo "$1: gets=$(value ops "$get") get_errors=$(value errors "$get") verify_fail=$(value verify_fail "$get")" \
-        "instr_per_get=$((gir / GETS)) pages=$(value ops "$list") list_errors=$(value errors "$list")" \
-        "instr_per_page=$((lir / PAGES))"
+        "instr_per_get=$((gir / GETS)) background_per_get=$((gbg / GETS)) pages=$(value ops "$list")" \
+        "list_errors=$(value errors "$list") instr_per_page=$((lir / PAGES)) background_per_page=$((lbg / PAGES))"
 }
 
 boto3() {
