@@ -10,14 +10,17 @@
 # and then of ListObjectsV2 pages (1,000 keys, 1 connection) run; each is dumped on its own.
 # Stages: "fresh" (1,000 keys written once), "after" (the same after N overwrites, the gateway
 # stopped at once: what the compactor had not dropped yet is still there), "idle" (after the
-# server then ran idle for YC_HOTKEY_IDLE seconds). Each restart replays the WAL into SST files,
-# so every stage reads from SST files: the comparison is of the history, not memtable vs SST.
+# server then ran idle for YC_HOTKEY_IDLE seconds). Each restart replays the WAL into memtables,
+# and "fresh" and "idle" are measured once the drives settled (memtables flushed, level 0 merged
+# down, as the drive engine does after a few idle seconds), so both read the same kind of SST
+# files: the comparison is of the history, not memtable vs SST. "after" is measured at once.
 # With YC_HOTKEY_VERSIONED=1 the bucket is versioned, every key gets YC_HOTKEY_VERSIONS versions
 # (default 100) and all but the newest are then deleted by version id, as in bench/hotkey.sh.
 #
 # Environment: YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120), YC_HOTKEY_VERSIONED (0),
 # YC_HOTKEY_VERSIONS (100), YC_INSTR_GETS (2000), YC_INSTR_PAGES (20), YC_INSTR_KEEP (a directory
-# to copy the callgrind dumps to, for callgrind_annotate). Prints one line per stage.
+# to copy the callgrind dumps to, for callgrind_annotate). Prints one line per stage; background_per_*
+# is the part of instr_per_* that flushes and compactions ran on their own threads.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -72,6 +75,21 @@ start_gw() {
 ybench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket "$BUCKET" "$@"; }
 value() { awk -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' <<<"$2"; }
 
+# wait_settled: until every drive settled (memtables flushed, no SST file left in level 0: the
+# drive engine does that once a drive stayed idle for a few seconds), at most 120 s; the keys are
+# then read from the drives' last level, as an idle server reads them
+wait_settled() {
+    local i
+    for i in $(seq 1 120); do
+        "$BIN/yc-admin" --endpoint "http://$endpoint" metadata | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["drives"]
+sys.exit(0 if all(x.get("memtableBytes", 0) < 65536 and x.get("level0Files", 0) == 0 for x in d) else 1)' && return 0
+        sleep 1
+    done
+    echo "wait_settled: the drives did not settle within 120 s" >&2
+}
+
 # total instructions of the newest callgrind dump in $tmp
 dumped_ir() {
     local f
@@ -79,10 +97,30 @@ dumped_ir() {
     awk '/^(summary|totals):/ { print $2; exit }' "$f"
 }
 
+# background_ir: instructions of the newest dump that RocksDB's flushes and compactions and the
+# drive engine's compaction thread (range compactions, settles) ran, inclusive: the stage "after"
+# counts a settle's one flush and compaction, which its requests did not run
+background_ir() {
+    local f
+    f=$(ls -t "$tmp"/cg.out* | head -1)
+    callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null | python3 -c '
+import re, sys
+bg = ("rocksdb::DBImpl::BGWorkFlush(", "rocksdb::DBImpl::BGWorkCompaction(", "rocksdb::DBImpl::BGWorkBottomCompaction(", ":compact_main ")
+n = 0
+for line in sys.stdin:
+    m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)", line)
+    if m and any(b in m.group(2) for b in bg):
+        n += int(m.group(1).replace(",", ""))
+print(n)'
+}
+
 # measure STAGE: instructions per GET and per page, one line on stdout
 measure() {
     local get list gir lir
     start_gw valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/cg.out.$1"
+    # a restart replays the WAL into memtables: "fresh" and "idle" are measured once the drives
+    # settled, "after" at once (with what the replay put back in the memtables)
+    [ "$1" = after ] || wait_settled
     # warm the caches uninstrumented: the counts are of a steady state
     ybench --op get --size 4k --keys $KEYS --connections 16 --duration 0 --requests 500 >/dev/null
     ybench --op list --keys $KEYS --connections 1 --duration 0 --requests 3 >/dev/null
@@ -91,14 +129,16 @@ measure() {
     get=$(ybench --op get --size 4k --keys $KEYS --connections 16 --duration 0 --requests "$GETS" --verify)
     callgrind_control -d "$1-get" "$gw_pid" >/dev/null 2>&1
     gir=$(dumped_ir)
+    gbg=$(background_ir)
     list=$(ybench --op list --keys $KEYS --connections 1 --duration 0 --requests "$PAGES")
     callgrind_control -d "$1-list" "$gw_pid" >/dev/null 2>&1
     lir=$(dumped_ir)
+    lbg=$(background_ir)
     callgrind_control -i off "$gw_pid" >/dev/null 2>&1
     stop_gw
     echo "$1: gets=$(value ops "$get") get_errors=$(value errors "$get") verify_fail=$(value verify_fail "$get")" \
-        "instr_per_get=$((gir / GETS)) pages=$(value ops "$list") list_errors=$(value errors "$list")" \
-        "instr_per_page=$((lir / PAGES))"
+        "instr_per_get=$((gir / GETS)) background_per_get=$((gbg / GETS)) pages=$(value ops "$list")" \
+        "list_errors=$(value errors "$list") instr_per_page=$((lir / PAGES)) background_per_page=$((lbg / PAGES))"
 }
 
 boto3() {

@@ -15,8 +15,9 @@
 #
 # Environment: YC_BENCH_DURATION (seconds per measured test, default 10), YC_BENCH_WARMUP (2),
 # YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120 seconds), YC_HOTKEY_VERSIONED (0),
-# YC_HOTKEY_VERSIONS (100), YC_HOTKEY_FRESH_SST (1: the gateway restarts after the fill, so the
-# fresh keys are read from SST files like the overwritten ones; 0: from the memtables), YC_BENCH_OUT
+# YC_HOTKEY_VERSIONS (100), YC_HOTKEY_FRESH_SST (1: the gateway restarts after the fill and waits
+# until the drives settled, so the fresh keys are read from SST files like the overwritten ones;
+# 0: from the memtables), YC_BENCH_OUT
 # (results file).
 set -euo pipefail
 
@@ -146,6 +147,21 @@ print("sst=%d memtable=%d live_estimate=%d records=%d record_bytes=%d tombstones
          s("tombstones"), s("compactions"), held / max(1, s("recordBytes"))))' >"$tmp/$1.sizes"
 }
 
+# wait_settled: until every drive settled (memtables flushed, no SST file left in level 0: the
+# drive engine does that once a drive stayed idle for a few seconds), at most 120 s; the keys are
+# then read from the drives' last level, as an idle server reads them
+wait_settled() {
+    local i
+    for i in $(seq 1 120); do
+        "$BIN/yc-admin" --endpoint "http://$endpoint" metadata | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["drives"]
+sys.exit(0 if all(x.get("memtableBytes", 0) < 65536 and x.get("level0Files", 0) == 0 for x in d) else 1)' && return 0
+        sleep 1
+    done
+    echo "wait_settled: the drives did not settle within 120 s" >&2
+}
+
 echo "== fill: $KEYS keys of 4 KiB" >&2
 if [ "$VERSIONED" = 1 ]; then
     boto3 enable
@@ -158,6 +174,9 @@ if [ "$FRESH_SST" = 1 ]; then
     kill "$gw_pid"
     wait "$gw_pid" 2>/dev/null || true
     start_gw
+    # the restart replays the WAL into memtables (no flush at open): they are flushed, and level 0
+    # merged down, once the drives have been idle for a few seconds
+    wait_settled
 fi
 measure fresh
 sizes fresh

@@ -102,18 +102,22 @@ static void metadata_work(gw_ctx_t *ctx)
         meta_db_sizes_t sz;
         record_count_t rc = {0};
         meta_key_t all = {.len = 0};
+        uint64_t level0 = 0;
 
         if (d == NULL || c->drives[i].client == NULL || meta_db_sizes(store_drive_db(d), &sz) != 0 ||
             store_record_scan(d, &all, NULL, 0, count_record, &rc) != 0) {
             json_array_append_new(drives, json_pack("{s:s, s:b}", "path", c->drives[i].path, "local", 0));
             continue;
         }
-        json_array_append_new(
-            drives, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "path", c->drives[i].path, "local",
+        json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "path", c->drives[i].path, "local",
                               1, "sstBytes", (json_int_t)sz.sst_bytes, "liveEstimateBytes", (json_int_t)sz.live_bytes,
                               "memtableBytes", (json_int_t)sz.memtable_bytes, "keysEstimate", (json_int_t)sz.keys,
                               "tombstones", (json_int_t)sz.tombstones, "records", (json_int_t)rc.records, "recordBytes",
-                              (json_int_t)rc.bytes, "compactions", (json_int_t)store_drive_compactions(d, 0, 0)));
+                              (json_int_t)rc.bytes, "compactions", (json_int_t)store_drive_compactions(d, 0, 0));
+        /* SST files in level 0: 0 once an idle drive settled into its last levels */
+        meta_db_level0_files(store_drive_db(d), &level0);
+        json_object_set_new(o, "level0Files", json_integer((json_int_t)level0));
+        json_array_append_new(drives, o);
     }
     gw_admin_respond_json(ctx, json_pack("{s:o}", "drives", drives));
 }

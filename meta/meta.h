@@ -379,6 +379,21 @@ int meta_db_stats(meta_db_t *db, meta_db_stats_t *out);
  * overlap the range: the range's tombstones and the records they deleted are dropped. Blocks
  * for the whole compaction: call it from a background thread. */
 int meta_db_compact_range(meta_db_t *db, const void *start, size_t slen, const void *end, size_t elen);
+
+/* Settles an idle database into its last levels: the memtables are flushed (waiting for it), then
+ * the key span of the level-0 files is compacted down, unless the files below it that overlap the
+ * span hold more than max_rewrite bytes (a wide span on a large drive is left to RocksDB's own
+ * compactions). Reads then find each record in one sorted run with pinned index and filter blocks,
+ * listings merge one level instead of several. *compacted (may be NULL) says whether it compacted.
+ * Blocks: call it from a background thread. A write error like any other. */
+int meta_db_settle(meta_db_t *db, uint64_t max_rewrite, int *compacted);
+
+/* The number of SST files in level 0 (a string property in RocksDB, not an integer one). */
+int meta_db_level0_files(meta_db_t *db, uint64_t *out);
+
+/* Bytes of the block cache (shared by every database of the process) held pinned: entries in use,
+ * such as the index and filter blocks that open tables keep. */
+uint64_t meta_db_cache_pinned_bytes(meta_db_t *db);
 /* RocksDB's own size figures: SST bytes, its estimate of the live data in them, the memtables'
  * bytes, its estimate of the keys, and the tombstones it holds (memtables and SST files). */
 typedef struct {
@@ -480,6 +495,9 @@ int meta_db_scan_live(meta_db_t *db, const void *prefix, size_t plen, const void
  * deletes_skipped / keys_skipped: tombstones and hidden entries that iterators stepped over. */
 typedef struct {
     uint64_t gets, seeks, nexts, deletes_skipped, keys_skipped;
+    /* block cache lookups that hit (pinned index and filter blocks are not looked up), and point
+     * reads that a memtable's bloom filter answered "not here" without searching it */
+    uint64_t cache_hits, memtable_bloom_misses;
 } meta_perf_t;
 void meta_perf_start(void);
 void meta_perf_stop(meta_perf_t *out);

@@ -30,6 +30,11 @@ struct meta_db;
 typedef int (*meta_internal_scan_cb)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int meta_db_scan_newest_mode(struct meta_db *db, const void *prefix, size_t plen, const void *seek, size_t slen,
                              int live, meta_internal_scan_cb cb, void *arg);
+/* Keeps the index and filter blocks of every SST file pinned while its table is open (they stay
+ * charged to the block cache), not only level 0's: a point read or a seek then finds them without
+ * a cache lookup whatever level its record lives in (see meta_db.c). 0, or -EINVAL when opts
+ * carry no block-based table factory. */
+int meta_rocksdb_pin_metadata(struct rocksdb_options_t *opts);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,7 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 
 extern "C" {
 #include "meta/meta.h" /* a C header without its own extern "C" */
@@ -443,4 +444,18 @@ int meta_rocksdb_configure(struct rocksdb_options_t *opts, const char *log_path,
     } catch (...) {
         return -ENOMEM;
     }
+}
+
+int meta_rocksdb_pin_metadata(struct rocksdb_options_t *opts)
+{
+    rocksdb::BlockBasedTableOptions *t;
+
+    if (opts->rep.table_factory == nullptr ||
+        (t = opts->rep.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>()) == nullptr)
+        return -EINVAL;
+    /* kAll: the table reader holds them from open to eviction of the table, charged to the
+     * cache; the C API only has the older level-0 switch */
+    t->metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kAll;
+    t->metadata_cache_options.top_level_index_pinning = rocksdb::PinningTier::kAll;
+    return 0;
 }

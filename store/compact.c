@@ -20,6 +20,14 @@
  * not counted (lossy, like any heavy-hitter counter: a range with many deletes keeps its slot,
  * and the one that lost is counted again once the slot is free). Compactions run one at a time,
  * so a drive never spends more than one compaction's I/O on this.
+ *
+ * The same thread settles a drive that turned idle: once its memtables stayed unchanged for
+ * SETTLE_IDLE_NS it flushes them and merges level 0 into the levels below (meta_db_settle), so
+ * that reads of an idle drive find every record in one sorted run with pinned index and filter
+ * blocks, whatever wrote it (a burst of overwrites, a WAL replayed at open: the drive does not
+ * flush at open, and the delete counts above start at zero after a restart). A settle rewrites
+ * at most SETTLE_MAX_REWRITE bytes of the levels below, runs once per idle period, and only with
+ * room to spare beyond the drive's free-space reserve.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,6 +39,8 @@
 #define COMPACT_IDLE_MIN    64
 #define COMPACT_IDLE_NS     (2LL * 1000000000)
 #define COMPACT_TICK_NS     (1000LL * 1000000)
+#define SETTLE_IDLE_NS      (10LL * 1000000000)
+#define SETTLE_MAX_REWRITE  ((uint64_t)64 << 20)
 
 /* Length of the range prefix of key: the tag, the namespace and its 0x00 for objects and
  * uploads, then two bytes. */
@@ -75,6 +85,38 @@ static struct timespec deadline_in(int64_t ns)
     return t;
 }
 
+/* Settles the drive when its memtables have not changed for SETTLE_IDLE_NS (see the top); called
+ * on the compaction thread without compact_lock. */
+static void maybe_settle(store_drive_t *d, int64_t now)
+{
+    meta_memtable_stats_t m;
+    uint64_t level0 = 0, free, reserve;
+    int compacted = 0;
+
+    if (meta_db_memtable_stats(d->db, &m) != 0 || meta_db_level0_files(d->db, &level0))
+        return;
+    if (m.entries != d->settle_entries || d->settle_seen_ns == 0) {
+        d->settle_entries = m.entries;
+        d->settle_seen_ns = now;
+        d->settle_done = 0;
+        return;
+    }
+    if (d->settle_done || (m.entries == 0 && level0 == 0) || now - d->settle_seen_ns < SETTLE_IDLE_NS)
+        return;
+    d->settle_done = 1; /* once per idle period, whatever comes of it */
+    if (meta_db_write_error(d->db) != 0 || store_drive_space(d, &free, &reserve) != 0 || free < 2 * reserve ||
+        free - 2 * reserve < m.bytes + SETTLE_MAX_REWRITE)
+        return;
+    if (meta_db_settle(d->db, SETTLE_MAX_REWRITE, &compacted) == 0 && compacted) {
+        pthread_mutex_lock(&d->compact_lock);
+        d->settles++;
+        pthread_mutex_unlock(&d->compact_lock);
+    }
+    /* the flush emptied the memtables: that is the state now seen, and settled */
+    if (meta_db_memtable_stats(d->db, &m) == 0)
+        d->settle_entries = m.entries;
+}
+
 static void *compact_main(void *arg)
 {
     store_drive_t *d = arg;
@@ -87,6 +129,11 @@ static void *compact_main(void *arg)
         if (r == NULL) {
             struct timespec until = deadline_in(COMPACT_TICK_NS);
             pthread_cond_timedwait(&d->compact_cond, &d->compact_lock, &until);
+            if (!d->compact_stop && due_range(d, yc_mono_ns()) == NULL) {
+                pthread_mutex_unlock(&d->compact_lock);
+                maybe_settle(d, yc_mono_ns());
+                pthread_mutex_lock(&d->compact_lock);
+            }
             continue;
         }
         slen = elen = r->len;
@@ -108,6 +155,14 @@ static void *compact_main(void *arg)
     }
     pthread_mutex_unlock(&d->compact_lock);
     return NULL;
+}
+
+void store_compact_start(store_drive_t *d)
+{
+    pthread_mutex_lock(&d->compact_lock);
+    if (!d->compact_started && !d->compact_stop && pthread_create(&d->compact_thread, NULL, compact_main, d) == 0)
+        d->compact_started = 1;
+    pthread_mutex_unlock(&d->compact_lock);
 }
 
 void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_t garbage)

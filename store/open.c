@@ -120,6 +120,7 @@ int store_drive_open(const char *dir, int create, store_drive_t **out)
         goto fail;
     if (!meta_db_read_only(d->db) && (ret = sweep_tmp(dir)) != 0)
         goto fail;
+    store_compact_start(d);
     *out = d;
     return 0;
 

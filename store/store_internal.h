@@ -47,6 +47,12 @@ struct store_drive {
     uint64_t compactions;
     int compact_started, compact_stop;
     pthread_t compact_thread;
+    /* The idle settle (compact.c), on the compaction thread only: the memtable entries it last
+     * saw, since when, and whether this state was settled already. */
+    uint64_t settle_entries;
+    int64_t settle_seen_ns;
+    int settle_done;
+    uint64_t settles; /* settles that compacted, under compact_lock */
 };
 
 /* Counts `garbage` deletes or in-place replacements of keys in the range of key (compact.c); a
@@ -54,6 +60,9 @@ struct store_drive {
  * background thread. */
 void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_t garbage);
 void store_compact_init(store_drive_t *d);
+/* Starts the drive's compaction thread (once the database is open), which also settles the drive
+ * when it turns idle: memtables flushed and level 0 merged down (compact.c). */
+void store_compact_start(store_drive_t *d);
 /* Stops the compaction thread, after the compaction in progress; the drive is closing. */
 void store_compact_stop(store_drive_t *d);
 

@@ -62,3 +62,31 @@ def test_rocksdb_holds_at_most_twice_the_live_records_two_minutes_after_overwrit
     assert s3.get_object(Bucket="hotv", Key="v007")["Body"].read() == b"v007-%d-" % (VERSIONS - 1) * 400
     assert s3.list_objects_v2(Bucket="hot")["KeyCount"] == KEYS
     assert s3.list_objects_v2(Bucket="hotv")["KeyCount"] == VERSIONED_KEYS
+
+
+SETTLE_LIMIT = 30.0  # seconds: the drive engine settles a drive after 10 idle seconds
+
+
+def test_idle_drives_flush_and_settle_into_one_level(gateway_factory, admin_available):
+    """Keys written once and then only read end up in SST files below level 0 within seconds of
+    the last write (memtables flushed, level 0 merged down): before, they stayed in the memtables
+    until these filled, and every point read searched them."""
+    gw = gateway_factory()
+    s3 = gw.client(max_pool_connections=16)
+    s3.create_bucket(Bucket="fresh")
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: s3.put_object(Bucket="fresh", Key="f%03d" % i, Body=b"x" * 4096), range(200)))
+    last_write = time.monotonic()
+    drives = json.loads(gw.admin("metadata").stdout)["drives"]
+    assert all(d["memtableBytes"] > 65536 for d in drives), drives  # the records are in the memtables
+    while True:
+        drives = json.loads(gw.admin("metadata").stdout)["drives"]
+        settled = all(d["memtableBytes"] < 65536 and d["level0Files"] == 0 and d["sstBytes"] > 0 for d in drives)
+        if settled or time.monotonic() - last_write > SETTLE_LIMIT:
+            break
+        # reads do not count as activity: a drive that is only read settles too
+        s3.get_object(Bucket="fresh", Key="f007")
+        time.sleep(1.0)
+    assert settled, drives
+    assert s3.get_object(Bucket="fresh", Key="f123")["Body"].read() == b"x" * 4096
+    assert s3.list_objects_v2(Bucket="fresh")["KeyCount"] == 200

@@ -2145,6 +2145,95 @@ TEST(test_db_stats_count_keys_and_sst_bytes_when_flushed)
     meta_db_close(db);
 }
 
+/* An idle database settles: an SST file in level 0 that overwrites the 500 keys of the level
+ * below and a memtable of 100 more are merged into the levels below, the overwritten values
+ * dropped (RocksDB then counts 600 keys, not 1,100), every value still read. */
+TEST(test_db_settle_flushes_and_merges_level0_when_idle)
+{
+    meta_db_t *db = open_fresh();
+    meta_memtable_stats_t m;
+    uint64_t level0 = 0, keys = 0;
+    int compacted = 0;
+
+    CHECK(db != NULL);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 500; i++)
+            CHECK_EQ_INT(put_value(db, i, 1000), 0);
+        /* the first moves level 0 down (nothing below to rewrite), the second only flushes */
+        CHECK_EQ_INT(meta_db_settle(db, 0, &compacted), 0);
+        CHECK_EQ_INT(compacted, round == 0);
+    }
+    CHECK_EQ_INT(meta_db_level0_files(db, &level0), 0);
+    CHECK_EQ_INT(level0, 1);
+    for (int i = 500; i < 600; i++)
+        CHECK_EQ_INT(put_value(db, i, 1000), 0);
+    CHECK_EQ_INT(meta_db_settle(db, (uint64_t)64 << 20, &compacted), 0);
+    CHECK_EQ_INT(compacted, 1);
+    CHECK_EQ_INT(meta_db_level0_files(db, &level0), 0);
+    CHECK_EQ_INT(level0, 0);
+    CHECK_EQ_INT(meta_db_memtable_stats(db, &m), 0);
+    CHECK_EQ_INT(m.entries, 0);
+    CHECK_EQ_INT(meta_db_property_int(db, "rocksdb.estimate-num-keys", &keys), 0);
+    CHECK_EQ_INT(keys, 600);
+    for (int i = 0; i < 600; i++)
+        CHECK_EQ_INT(has_value(db, i), 1);
+    meta_db_close(db);
+}
+
+/* A settle whose level-0 span overlaps more bytes below than it may rewrite only flushes. */
+TEST(test_db_settle_only_flushes_when_rewrite_would_exceed_limit)
+{
+    meta_db_t *db = open_fresh();
+    uint64_t level0 = 0;
+    int compacted = 1;
+
+    CHECK(db != NULL);
+    for (int i = 0; i < 500; i++)
+        CHECK_EQ_INT(put_value(db, i, 1000), 0);
+    CHECK_EQ_INT(meta_db_settle(db, (uint64_t)64 << 20, &compacted), 0);
+    CHECK_EQ_INT(compacted, 1); /* level 0 moved down: the files below now hold the 500 keys */
+    for (int i = 0; i < 500; i++)
+        CHECK_EQ_INT(put_value(db, i, 1000), 0);
+    CHECK_EQ_INT(meta_db_settle(db, 1000, &compacted), 0);
+    CHECK_EQ_INT(compacted, 0);
+    CHECK_EQ_INT(meta_db_level0_files(db, &level0), 0);
+    CHECK_EQ_INT(level0, 1);
+    for (int i = 0; i < 500; i++)
+        CHECK_EQ_INT(has_value(db, i), 1);
+    meta_db_close(db);
+}
+
+/* A record in a table written in the last level is read with the index and filter blocks that
+ * table holds pinned: one block cache lookup, for the data block (without the pinning only level
+ * 0's tables held theirs, and a read looked the others' up in the cache: 3 lookups). A read of a
+ * key that the memtable does not hold is answered by the memtable's bloom filter. */
+TEST(test_db_point_read_of_settled_record_uses_pinned_index_and_memtable_bloom)
+{
+    meta_db_t *db = open_fresh();
+    meta_perf_t perf;
+    uint64_t level0 = 0;
+
+    CHECK(db != NULL);
+    /* twice: the first settle moves level 0's file down as it is (its table, opened as level 0's,
+     * keeps its pinned blocks), the second merges and writes a new table in the last level */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 500; i++)
+            CHECK_EQ_INT(put_value(db, i, 1000), 0);
+        CHECK_EQ_INT(meta_db_settle(db, (uint64_t)64 << 20, NULL), 0);
+    }
+    CHECK_EQ_INT(meta_db_level0_files(db, &level0), 0);
+    CHECK_EQ_INT(level0, 0);
+    CHECK_EQ_INT(put_value(db, 999, 10), 0); /* the memtable is not empty */
+    CHECK_EQ_INT(has_value(db, 7), 1);       /* warm: the data block is in the cache */
+    meta_perf_start();
+    CHECK_EQ_INT(has_value(db, 7), 1);
+    meta_perf_stop(&perf);
+    CHECK_EQ_INT(perf.cache_hits, 1); /* the data block; 3 with index and filter looked up too */
+    CHECK_EQ_INT(perf.memtable_bloom_misses, 1);
+    CHECK(meta_db_cache_pinned_bytes(db) > 0);
+    meta_db_close(db);
+}
+
 int main(void)
 {
     snprintf(tmp_root, sizeof(tmp_root), "/tmp/yc-test-meta-XXXXXX");
@@ -2209,6 +2298,9 @@ int main(void)
     RUN(test_db_refuses_writes_after_write_error_and_reopen_restores_them);
     RUN(test_db_opens_read_only_when_drive_full_and_reopens_writable);
     RUN(test_db_flush_gives_back_space_of_deleted_records);
+    RUN(test_db_settle_flushes_and_merges_level0_when_idle);
+    RUN(test_db_settle_only_flushes_when_rewrite_would_exceed_limit);
+    RUN(test_db_point_read_of_settled_record_uses_pinned_index_and_memtable_bloom);
     nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return unit_done();
 }
