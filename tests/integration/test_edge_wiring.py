@@ -210,7 +210,7 @@ def test_access_log_reopened_on_sighup(gw):
 
 def test_noisy_key_is_shed_while_quiet_key_is_served(root):
     # the door (loop lag) off: this test is about the slots and the queue, whose sheds it counts
-    g = start_gateway(root, "admit", "--max-inflight-per-key", "2", "--queue-max", "4", "--queue-deadline-ms", "20",
+    g = start_gateway(root, "admit", "--max-inflight-per-key", "1", "--queue-max", "1", "--queue-deadline-ms", "20",
                       "--shed-lag-ms", "0")
     try:
         noisy = g.client(max_pool_connections=64)
