@@ -1,5 +1,6 @@
 /* bytes.c — hex and base64 (see bytes.h). */
 #include "common/bytes.h"
+#include <errno.h>
 
 static const char lower_digits[] = "0123456789abcdef";
 static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -122,5 +123,20 @@ int yc_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap, size_
             out[o++] = (uint8_t)w;
     }
     *out_len = o;
+    return 0;
+}
+
+int yc_decimal_u64(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t n = 0;
+
+    if (len == 0 || len > 19)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        n = n * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = n;
     return 0;
 }

@@ -79,4 +79,9 @@ static inline uint64_t yc_get_be64(const uint8_t *p)
     return (uint64_t)yc_get_be32(p) << 32 | (uint64_t)yc_get_be32(p + 4);
 }
 
+/* A decimal written as 1 to 19 ASCII digits and nothing else (no sign, blank or other byte): the
+ * form of lengths, counts and offsets in headers, queries, documents and the store protocol.
+ * Nineteen digits always fit in 64 bits. 0 with *out, or -EINVAL. */
+int yc_decimal_u64(const char *s, size_t len, uint64_t *out);
+
 #endif

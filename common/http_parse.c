@@ -155,16 +155,9 @@ static int other_major_version(const char *buf, size_t len)
 /* Content-Length = 1*DIGIT, fitting in 63 bits (no sign, no list, no blank inside) */
 static int parse_length(h2o_iovec_t v, uint64_t *out)
 {
-    uint64_t n = 0;
+    uint64_t n;
 
-    if (v.len == 0 || v.len > 19)
-        return -EINVAL;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.base[i] < '0' || v.base[i] > '9')
-            return -EINVAL;
-        n = n * 10 + (uint64_t)(v.base[i] - '0');
-    }
-    if (n > (uint64_t)INT64_MAX)
+    if (yc_decimal_u64(v.base, v.len, &n) != 0 || n > (uint64_t)INT64_MAX)
         return -EINVAL;
     *out = n;
     return 0;

@@ -5,6 +5,7 @@
  * re-created bucket's keys are other names, and every gateway derives the same name and set.
  */
 #include "gateway/gw_cond_write.h"
+#include "common/bytes.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/s3/cond.h"
 #include <string.h>
@@ -42,20 +43,6 @@ int gw_cond_write_parse(gw_ctx_t *ctx, gw_cond_write_t *cw)
     return 0;
 }
 
-static int parse_decimal(h2o_iovec_t v, uint64_t *out)
-{
-    uint64_t n = 0;
-    if (v.len == 0 || v.len > 19)
-        return -1;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.base[i] < '0' || v.base[i] > '9')
-            return -1;
-        n = n * 10 + (uint64_t)(v.base[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
 static int invalid_argument(gw_ctx_t *ctx, const char *name, h2o_iovec_t value)
 {
     gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, NULL);
@@ -75,7 +62,7 @@ int gw_cond_delete_parse(gw_ctx_t *ctx, gw_cond_write_t *cw)
     cw->active = cw->if_match.base != NULL || cw->if_mtime.base != NULL || cw->if_size.base != NULL;
     if (cw->if_mtime.base != NULL && s3_http_date_parse(cw->if_mtime, &cw->mtime_ns) != 0)
         return invalid_argument(ctx, "x-amz-if-match-last-modified-time", cw->if_mtime);
-    if (cw->if_size.base != NULL && parse_decimal(cw->if_size, &cw->size) != 0)
+    if (cw->if_size.base != NULL && yc_decimal_u64(cw->if_size.base, cw->if_size.len, &cw->size) != 0)
         return invalid_argument(ctx, "x-amz-if-match-size", cw->if_size);
     return 0;
 }

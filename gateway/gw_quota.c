@@ -1,5 +1,6 @@
 /* gw_quota.c — bucket usage counted from the drives, and quotas on buckets and users (gw_quota.h). */
 #include "gateway/gw_quota.h"
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "gateway/gw_bucket_config.h"
@@ -157,20 +158,6 @@ static void quota_remember(const char *name, uint64_t bytes)
     pthread_mutex_unlock(&cache_mutex);
 }
 
-/* A decimal count of bytes; 0 when doc is not one. */
-static uint64_t parse_bytes(h2o_iovec_t doc)
-{
-    uint64_t v = 0;
-    if (doc.len == 0 || doc.len > 19)
-        return 0;
-    for (size_t i = 0; i < doc.len; i++) {
-        if (doc.base[i] < '0' || doc.base[i] > '9')
-            return 0;
-        v = v * 10 + (uint64_t)(doc.base[i] - '0');
-    }
-    return v;
-}
-
 int gw_quota_bucket_get(gw_cluster_t *c, meta_bytes_t bucket, uint64_t incarnation, uint64_t *bytes)
 {
     char name[META_NS_MAX + 4];
@@ -187,7 +174,9 @@ int gw_quota_bucket_get(gw_cluster_t *c, meta_bytes_t bucket, uint64_t incarnati
     if ((ret = gw_conf_read(c, h2o_iovec_init(bucket.base, bucket.len), incarnation, GW_CONF_QUOTA, &raw, &state,
                             &doc)) != 0)
         return ret;
-    *bytes = state == GW_CONF_SET ? parse_bytes(doc) : 0;
+    /* a document that is not a decimal count of bytes sets no quota */
+    if (state != GW_CONF_SET || yc_decimal_u64(doc.base, doc.len, bytes) != 0)
+        *bytes = 0;
     free(raw);
     quota_remember(name, *bytes);
     return 0;

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/bytes.h"
 #include "store/net_conn_internal.h"
 #include "store/store_internal.h"
 
@@ -270,20 +271,6 @@ static int recv_exact(store_net_conn_t *c, int fd, uint8_t *buf, size_t len)
 
 typedef store_net_answer_head_t answer_head_t;
 
-static int parse_u64(const char *s, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (len == 0 || len > 19)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 static void trim(const char **s, size_t *len)
 {
     while (*len > 0 && (**s == ' ' || **s == '\t')) {
@@ -304,7 +291,7 @@ int store_net_parse_head(const char *head, size_t len, answer_head_t *out)
     memset(out, 0, sizeof(*out));
     if (eol == NULL)
         eol = end;
-    if (eol - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || parse_u64(p + 9, 3, &v) != 0)
+    if (eol - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || yc_decimal_u64(p + 9, 3, &v) != 0)
         return STORE_EIO;
     out->status = (int)v;
     if (p[7] == '0')
@@ -319,11 +306,11 @@ int store_net_parse_head(const char *head, size_t len, answer_head_t *out)
         const char *val = colon + 1;
         trim(&val, &vlen);
         if (nlen == 14 && strncasecmp(p, "content-length", 14) == 0) {
-            if (parse_u64(val, vlen, &out->length) != 0)
+            if (yc_decimal_u64(val, vlen, &out->length) != 0)
                 return STORE_EIO;
             out->has_length = 1;
         } else if (nlen == 10 && strncasecmp(p, "x-yc-error", 10) == 0) {
-            if (vlen < 2 || val[0] != '-' || parse_u64(val + 1, vlen - 1, &v) != 0 || v > 4096)
+            if (vlen < 2 || val[0] != '-' || yc_decimal_u64(val + 1, vlen - 1, &v) != 0 || v > 4096)
                 return STORE_EIO;
             out->code = -(int)v;
         } else if (nlen == 10 && strncasecmp(p, "connection", 10) == 0) {

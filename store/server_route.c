@@ -11,20 +11,6 @@ static int method_is(const yc_http_req_t *req, const char *m)
     return h2o_memis(req->method.base, req->method.len, m, strlen(m));
 }
 
-static int parse_u64(const char *p, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (len == 0 || len > 19)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(p[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_query(store_srv_job_t *j, const char *q, size_t len)
 {
     while (len > 0) {
@@ -40,15 +26,15 @@ static int parse_query(store_srv_job_t *j, const char *q, size_t len)
                 return -1;
             j->has_token = 1;
         } else if (klen == 1 && q[0] == 's') {
-            if (parse_u64(v, vlen, &j->seq) != 0)
+            if (yc_decimal_u64(v, vlen, &j->seq) != 0)
                 return -1;
             j->has_seq = 1;
         } else if (klen == 3 && memcmp(q, "off", 3) == 0) {
-            if (parse_u64(v, vlen, &j->off) != 0)
+            if (yc_decimal_u64(v, vlen, &j->off) != 0)
                 return -1;
             j->has_off = 1;
         } else if (klen == 3 && memcmp(q, "len", 3) == 0) {
-            if (parse_u64(v, vlen, &j->len) != 0)
+            if (yc_decimal_u64(v, vlen, &j->len) != 0)
                 return -1;
             j->has_len = 1;
         }
@@ -116,7 +102,7 @@ void store_server_route(store_served_drive_t *drives, size_t ndrives, store_srv_
         j->op = STORE_OP_PING;
     } else if (seg_is(a, "shards") && c.base != NULL) {
         if (b.len != 2 * META_ID_LEN || yc_unhex(b.base, META_ID_LEN, j->data_id) != 0 ||
-            parse_u64(c.base, c.len, &index) != 0 || index > UINT32_MAX)
+            yc_decimal_u64(c.base, c.len, &index) != 0 || index > UINT32_MAX)
             return;
         j->index = (uint32_t)index;
         if (d.base == NULL)

@@ -11,6 +11,7 @@
  * constant time.
  */
 #include "gateway/s3/chunked.h"
+#include "common/bytes.h"
 #include "gateway/s3/checksum.h"
 #include <stdlib.h>
 #include <string.h>
@@ -377,15 +378,5 @@ int s3_chunked_finish(s3_chunked_t *c)
 
 int s3_chunked_decoded_length_parse(h2o_iovec_t v, uint64_t *out)
 {
-    uint64_t n = 0;
-    /* 19 digits hold any length below 10^19 without overflow, far past any object's size */
-    if (v.base == NULL || v.len == 0 || v.len > 19)
-        return -1;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.base[i] < '0' || v.base[i] > '9')
-            return -1;
-        n = n * 10 + (uint64_t)(v.base[i] - '0');
-    }
-    *out = n;
-    return 0;
+    return v.base != NULL && yc_decimal_u64(v.base, v.len, out) == 0 ? 0 : -1;
 }

@@ -18,6 +18,7 @@
 #endif
 #include <expat.h>
 #include "gateway/s3/xml.h"
+#include "common/bytes.h"
 
 /* ---- writer ---- */
 
@@ -530,21 +531,6 @@ enum { D_ROOT = 1, D_QUIET, D_OBJECT, D_KEY, D_VERSION, D_ETAG, D_MTIME, D_SIZE 
 static const char *const delete_names[] = {"Delete",           "Quiet", "Object", "Key", "VersionId", "ETag",
                                            "LastModifiedTime", "Size",  NULL};
 
-/* A decimal of at most 19 digits (no sign, no spaces). */
-static int parse_decimal(h2o_iovec_t text, uint64_t *out)
-{
-    uint64_t n = 0;
-    if (text.base == NULL || text.len == 0 || text.len > 19)
-        return -1;
-    for (size_t i = 0; i < text.len; i++) {
-        if (text.base[i] < '0' || text.base[i] > '9')
-            return -1;
-        n = n * 10 + (uint64_t)(text.base[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
 typedef struct {
     s3_xml_delete_t *out;
     size_t cap;
@@ -593,7 +579,7 @@ static int delete_end(xml_doc_t *d, int tag, int parent, h2o_iovec_t text)
             o->has_mtime = 1;
             return 0;
         case D_SIZE:
-            if (o->has_size || parse_decimal(text, &o->size) != 0)
+            if (o->has_size || yc_decimal_u64(text.base, text.len, &o->size) != 0)
                 return -1;
             o->has_size = 1;
             return 0;
