@@ -21,35 +21,18 @@ DURATION=${YC_PUT64_DURATION:-8}
 NICE=(nice -n "${YC_PUT64_NICE:-0}")
 [ $# -gt 0 ] || set -- bin
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-put64.XXXXXX")
-gw_pid=
-cleanup() {
-    if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
-        kill "$gw_pid" 2>/dev/null || true
-        wait "$gw_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-export YC_ROOT_USER YC_ROOT_PASSWORD
+. bench/lib.sh
+bench_tmp yc-put64
+bench_root_keys
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 run_build() { # ROUND BIN_DIR
     local round=$1 bin=$2 port endpoint c
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(bench_free_port)
     endpoint=127.0.0.1:$port
     rm -rf "$tmp/data" && mkdir -p "$tmp/data"
-    "${NICE[@]}" "$bin/yc-gateway" --listen "$endpoint" --data "$tmp/data" >"$tmp/gateway.log" 2>&1 &
-    gw_pid=$!
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-        sleep 0.1
-    done
+    bench_gateway_start "$port" "${NICE[@]}" "$bin/yc-gateway" --listen "$endpoint" --data "$tmp/data"
     "$bin/yc-bench" --endpoint "$endpoint" --bucket bench --create-bucket --op fill --size 64m --keys 8 \
         --prefix put64m- --connections 4 --duration 60 >/dev/null 2>&1
     for c in $CONNS; do
@@ -64,8 +47,7 @@ run_build() { # ROUND BIN_DIR
         echo "round=$round build=$bin $line gw_cpu_ms_per_req=$(awk -v t=$((t1 - t0)) -v n="${answered:-0}" \
             -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (n > 0 ? t * 1000 / hz / n : 0) }')"
     done
-    kill "$gw_pid" && wait "$gw_pid" 2>/dev/null || true
-    gw_pid=
+    bench_gateway_stop
 }
 
 echo "uptime before: $(uptime)"

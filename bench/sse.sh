@@ -19,30 +19,13 @@ BIN=${1:-bin}
 ROUNDS=${2:-1}
 DURATION=${YC_SSE_DURATION:-10}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-sse-bench.XXXXXX")
-gw_pid=
-cleanup() {
-    if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
-        kill "$gw_pid" 2>/dev/null || true
-        wait "$gw_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. bench/lib.sh
+bench_tmp yc-sse-bench
+port=$(bench_free_port)
 endpoint=127.0.0.1:$port
-YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-export YC_ROOT_USER YC_ROOT_PASSWORD
+bench_root_keys
 mkdir -p "$tmp/data"
-"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" >"$tmp/gateway.log" 2>&1 &
-gw_pid=$!
-for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+bench_gateway_start "$port" "$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data"
 
 tck=$(getconf CLK_TCK)
 cpu() { awk -v t="$tck" '{ print ($14 + $15) / t }' "/proc/$gw_pid/stat"; }
