@@ -44,6 +44,10 @@ BENCH_BIN := $(patsubst bench/%.c,$(BIN)/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps run test unit integration fault asan fuzz bench lint format format-check clean deb
+# Object files built through a chain of pattern rules (the binaries', the benchmarks', the unit
+# tests') are intermediate to make, which deletes them after the build: a later `make deb` (run by
+# a test while others run gateways) would then rebuild them and relink bin/ under running tests.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 # test servers for real clients in tests/integration (tests/<name>.c, common only)
