@@ -39,24 +39,14 @@ fi
 command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
     { echo "hotkey-instr.sh: needs valgrind (callgrind)" >&2; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-hotkey-instr.XXXXXX")
-gw_pid=
-stop_gw() {
-    if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
-        kill "$gw_pid" 2>/dev/null || true
-        wait "$gw_pid" 2>/dev/null || true
-    fi
-    gw_pid=
-}
+. "$(dirname "$0")/lib.sh"
+bench_tmp yc-hotkey-instr
 keep() { if [ -n "${YC_INSTR_KEEP:-}" ]; then mkdir -p "$YC_INSTR_KEEP" && cp "$tmp"/cg.out* "$YC_INSTR_KEEP"/ 2>/dev/null || true; fi; }
-trap 'stop_gw; keep; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+trap 'bench_gateway_stop; keep; rm -rf "$tmp"' EXIT
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(bench_free_port)
 endpoint=127.0.0.1:$port
-YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-export YC_ROOT_USER YC_ROOT_PASSWORD
+bench_root_keys
 mkdir -p "$tmp/data"
 
 # start_gw [valgrind options...]: the gateway over $tmp/data, natively or under valgrind
@@ -135,7 +125,7 @@ measure() {
     lir=$(dumped_ir)
     lbg=$(background_ir)
     callgrind_control -i off "$gw_pid" >/dev/null 2>&1
-    stop_gw
+    bench_gateway_stop
     echo "$1: gets=$(value ops "$get") get_errors=$(value errors "$get") verify_fail=$(value verify_fail "$get")" \
         "instr_per_get=$((gir / GETS)) background_per_get=$((gbg / GETS)) pages=$(value ops "$list")" \
         "list_errors=$(value errors "$list") instr_per_page=$((lir / PAGES)) background_per_page=$((lbg / PAGES))"
@@ -173,7 +163,7 @@ if [ "$VERSIONED" = 1 ]; then
 else
     ybench --create-bucket --op fill --size 4k --keys $KEYS --connections 64 >/dev/null
 fi
-stop_gw
+bench_gateway_stop
 measure fresh
 start_gw
 if [ "$VERSIONED" = 1 ]; then
@@ -182,9 +172,9 @@ if [ "$VERSIONED" = 1 ]; then
 else
     ybench --op put --random --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" >/dev/null
 fi
-stop_gw
+bench_gateway_stop
 measure after
 start_gw
 sleep "$IDLE"
-stop_gw
+bench_gateway_stop
 measure idle

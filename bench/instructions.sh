@@ -20,20 +20,10 @@ PUTS=${YC_INSTR_PUTS:-1000}
 GETS=${YC_INSTR_GETS:-2000}
 BIG_PUTS=${YC_INSTR_BIG_PUTS:-4}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/yc-instr.XXXXXX")
-vg_pid=
-cleanup() {
-    if [ -n "$vg_pid" ] && kill -0 "$vg_pid" 2>/dev/null; then
-        kill "$vg_pid" 2>/dev/null || true
-        wait "$vg_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-YC_ROOT_USER=instr$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-export YC_ROOT_USER YC_ROOT_PASSWORD
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+bench_tmp yc-instr
+bench_root_keys
 
 # total instructions of the newest dump in dir
 dumped() { grep -h '^summary:' "$1"/callgrind.out.* 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
@@ -41,11 +31,11 @@ dumped() { grep -h '^summary:' "$1"/callgrind.out.* 2>/dev/null | awk '{ s += $2
 echo "| build | instructions per PUT 4 KiB | instructions per GET 4 KiB | instructions per PUT 64 MiB |"
 echo "|---|---|---|---|"
 for dir in "$@"; do
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(bench_free_port)
     rm -rf "$tmp/data" "$tmp/out" && mkdir -p "$tmp/data" "$tmp/out"
     valgrind --tool=callgrind --callgrind-out-file="$tmp/out/callgrind.out.%p" --dump-instr=no \
         "$dir/yc-gateway" --listen "127.0.0.1:$port" --data "$tmp/data" >"$tmp/gateway.log" 2>&1 &
-    vg_pid=$!
+    gw_pid=$! # stopped by bench_cleanup if the script ends early
     for _ in $(seq 1 600); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
         sleep 0.2
@@ -53,14 +43,14 @@ for dir in "$@"; do
     gen=("$dir/yc-bench" --endpoint "127.0.0.1:$port" --bucket instr-bench --size 4k --keys 200 --connections 8
         --duration 0 --timeout 120)
     "${gen[@]}" --create-bucket --op fill --prefix get- --requests 200 >/dev/null 2>&1
-    callgrind_control -z "$vg_pid" >/dev/null
+    callgrind_control -z "$gw_pid" >/dev/null
     "${gen[@]}" --op put --prefix put- --requests "$PUTS" >"$tmp/put.txt" 2>&1
-    callgrind_control -d put "$vg_pid" >/dev/null
+    callgrind_control -d put "$gw_pid" >/dev/null
     put=$(dumped "$tmp/out")
     rm -f "$tmp"/out/callgrind.out.*
-    callgrind_control -z "$vg_pid" >/dev/null
+    callgrind_control -z "$gw_pid" >/dev/null
     "${gen[@]}" --op get --prefix get- --verify --requests "$GETS" >"$tmp/get.txt" 2>&1
-    callgrind_control -d get "$vg_pid" >/dev/null
+    callgrind_control -d get "$gw_pid" >/dev/null
     get=$(dumped "$tmp/out")
     big=0
     : >"$tmp/big.txt"
@@ -69,13 +59,12 @@ for dir in "$@"; do
             --duration 0 --timeout 600 --op put --prefix big-)
         "${big_gen[@]}" --requests 1 >/dev/null 2>&1 # the first one's buffers and threads
         rm -f "$tmp"/out/callgrind.out.*
-        callgrind_control -z "$vg_pid" >/dev/null
+        callgrind_control -z "$gw_pid" >/dev/null
         "${big_gen[@]}" --requests "$BIG_PUTS" >"$tmp/big.txt" 2>&1
-        callgrind_control -d big "$vg_pid" >/dev/null
+        callgrind_control -d big "$gw_pid" >/dev/null
         big=$(dumped "$tmp/out")
     fi
-    kill "$vg_pid" && wait "$vg_pid" 2>/dev/null || true
-    vg_pid=
+    bench_gateway_stop
     for phase in put get big; do
         [ "$phase" != big ] || [ "$BIG_PUTS" -gt 0 ] || continue
         errors=$(tr ' ' '\n' <"$tmp/$phase.txt" | sed -n 's/^errors=//p')
