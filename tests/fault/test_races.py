@@ -4,11 +4,14 @@ on the same drives. The single-gateway versions with more rounds are in
 tests/integration/test_races.py.
 """
 import concurrent.futures
+import json
 import os
 import random
 import threading
 import time
 
+import boto3
+import botocore.config
 import botocore.exceptions
 
 import cluster as yc
@@ -175,5 +178,77 @@ def test_two_gateways_overwriting_one_key_converge_on_every_drive(cluster, bucke
         for s3 in clients:
             listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
             assert listed == sorted(keys)
+    finally:
+        gw2.stop()
+
+
+BUCKET_RACE_ROUNDS = int(os.environ.get("YC_FAULT_BUCKET_RACE_ROUNDS", "100"))
+
+
+def iam_user_with_s3(gw, name):
+    """A user of the gateway's account allowed every S3 action, and its access key."""
+    iam = boto3.session.Session().client(
+        "iam", endpoint_url=gw.endpoint, aws_access_key_id=gw.access_key, aws_secret_access_key=gw.secret_key,
+        region_name="us-east-1", config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="s3", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def owner_id(client):
+    return client.list_buckets()["Owner"]["ID"]
+
+
+def test_create_bucket_of_one_name_through_two_gateways_has_one_winner(cluster):
+    """Two users create the same bucket name at the same moment through two gateways, round after
+    round: the namespace lock lets exactly one of them have it (200), the other gets 409
+    BucketAlreadyExists, and the bucket belongs to the one answered 200 — on both gateways."""
+    gw2 = second_gateway(cluster)
+    try:
+        tag = "%08x" % random.getrandbits(32)
+        ka = iam_user_with_s3(cluster.gateway, "racer-a-" + tag)
+        kb = iam_user_with_s3(cluster.gateway, "racer-b-" + tag)
+        a = cluster.gateway.client(access_key=ka[0], secret_key=ka[1])
+        b = gw2.client(access_key=kb[0], secret_key=kb[1])
+        deadline = time.monotonic() + 15  # the second gateway reads the new users within its refresh
+        while True:
+            try:
+                ids = {owner_id(a): "a", owner_id(b): "b"}
+                break
+            except botocore.exceptions.ClientError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        assert len(ids) == 2, ids
+        root = cluster.client()
+        wins = {"a": 0, "b": 0}
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            for rnd in range(BUCKET_RACE_ROUNDS):
+                name = "race-%s-%d" % (tag, rnd)
+                barrier = threading.Barrier(2)
+
+                def create(client):
+                    barrier.wait()
+                    try:
+                        client.create_bucket(Bucket=name)
+                        return None
+                    except botocore.exceptions.ClientError as e:
+                        return code_of(e)
+
+                ra, rb = pool.submit(create, a), pool.submit(create, b)
+                answers = {"a": ra.result(), "b": rb.result()}
+                winners = [who for who, err in answers.items() if err is None]
+                assert len(winners) == 1, "round %d: %s" % (rnd, answers)
+                loser = "b" if winners[0] == "a" else "a"
+                assert answers[loser] == "BucketAlreadyExists", "round %d: %s" % (rnd, answers)
+                wins[winners[0]] += 1
+                for client in (root, gw2.client()):
+                    owner = client.get_bucket_acl(Bucket=name)["Owner"]["ID"]
+                    assert ids.get(owner) == winners[0], "round %d: owner %s, answers %s" % (rnd, owner, answers)
+                root.delete_bucket(Bucket=name)
+        print("%d rounds: %s" % (BUCKET_RACE_ROUNDS, wins))
+        assert cluster.crashed() == []
     finally:
         gw2.stop()
