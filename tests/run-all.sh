@@ -9,10 +9,10 @@ rc=0
 
 "$here/run-unit.sh" "$@" 2>&1 | tee -a "$log"; [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 "$here/run-integration.sh" 2>&1 | tee -a "$log"; [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-# the full-disk fault test fills its drives 20 times (6 over the network) and the CreateBucket race
-# runs 100 rounds under `make fault`; here fewer rounds of each keep the suite inside its time limit
+# the full-disk fault test fills its drives 20 times (6 over the network) and the two-gateway races
+# run 100 rounds each under `make fault`; here fewer rounds of each keep the suite inside its time limit
 YC_FULL_DISK_ROUNDS=${YC_FULL_DISK_ROUNDS:-6} YC_FULL_DISK_NET_ROUNDS=${YC_FULL_DISK_NET_ROUNDS:-3} \
-    YC_FAULT_BUCKET_RACE_ROUNDS=${YC_FAULT_BUCKET_RACE_ROUNDS:-30} \
+    YC_FAULT_RACE_ROUNDS=${YC_FAULT_RACE_ROUNDS:-20} YC_FAULT_BUCKET_RACE_ROUNDS=${YC_FAULT_BUCKET_RACE_ROUNDS:-30} \
     "$here/run-fault.sh" 2>&1 | tee -a "$log"; [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
 # the summaries: "unit: N passed, N failed", pytest's "N passed[, N failed][, N skipped] in Ts",

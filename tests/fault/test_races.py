@@ -1,7 +1,7 @@
 """Races across two gateways over the same yc-store daemons: the second gateway's cache still
-holds the bucket when the first deletes it, and its Complete/Abort calls meet the first one's
-on the same drives. The single-gateway versions with more rounds are in
-tests/integration/test_races.py.
+holds the bucket when the first deletes it, its Complete/Abort calls meet the first one's on the
+same drives, two users create one bucket name at once. 100 rounds each under `make fault`
+(tests/run-all.sh runs fewer); single-gateway versions are in tests/integration/test_races.py.
 """
 import concurrent.futures
 import json
@@ -16,7 +16,7 @@ import botocore.exceptions
 
 import cluster as yc
 
-ROUNDS = int(os.environ.get("YC_FAULT_RACE_ROUNDS", "20"))
+ROUNDS = int(os.environ.get("YC_FAULT_RACE_ROUNDS", "100"))
 
 
 def code_of(exc):
