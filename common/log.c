@@ -1,5 +1,6 @@
 /* log.c — timestamped key=value lines; a single write(2) per line so threads never interleave. */
 #include "common/log.h"
+#include "common/utf8.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,33 +40,6 @@ static int is_plain(unsigned char c)
            (c != 0 && strchr("-._~/:@+,", c) != NULL); /* strchr finds the terminating NUL too */
 }
 
-/* Length of the well-formed UTF-8 sequence (2..4 bytes, no overlong form, no surrogate, at most
- * U+10FFFF) starting at p, or 0. */
-static size_t utf8_sequence(const unsigned char *p, size_t n)
-{
-    uint32_t cp;
-    size_t len;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        len = 2, cp = p[0] & 0x1f;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        len = 3, cp = p[0] & 0x0f;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        len = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 size_t yc_log_value(char *out, size_t cap, const char *value, size_t len)
 {
     const unsigned char *v = (const unsigned char *)value;
@@ -96,7 +70,7 @@ size_t yc_log_value(char *out, size_t cap, const char *value, size_t len)
             elen = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", v[i]);
         else if (v[i] < 0x80)
             esc[0] = (char)v[i], elen = 1;
-        else if ((seq = utf8_sequence(v + i, len - i)) != 0)
+        else if ((seq = yc_utf8_seq(v + i, len - i, NULL)) != 0)
             memcpy(esc, v + i, seq), elen = seq;
         else
             elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", v[i]);

@@ -7,6 +7,7 @@
  * never write the same line.
  */
 #include "common/metrics.h"
+#include "common/utf8.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -338,36 +339,6 @@ static void text_decimal(text_t *t, uint64_t v, unsigned exp)
     text_put(t, frac, (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 when the bytes there are not UTF-8
- * (overlong forms, surrogates and code points above U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp, min;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, cp = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, cp = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* A label value or help text: \ and newline escaped (and " in a label value), control
  * characters and bytes that are not UTF-8 replaced by U+FFFD, so the line stays one line of
  * valid UTF-8 whatever the value holds. */
@@ -377,7 +348,7 @@ static void text_escaped(text_t *t, const char *s, int quote)
     size_t n = strlen(s);
 
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(p + i, n - i);
+        size_t len = yc_utf8_seq(p + i, n - i, NULL);
         if (len == 0 || (len == 1 && (p[i] < 0x20 || p[i] == 0x7F) && p[i] != '\n')) {
             text_str(t, "\xEF\xBF\xBD");
             i++;

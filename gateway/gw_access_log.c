@@ -6,6 +6,7 @@
  */
 #include "gateway/gw_access_log.h"
 #include "common/clock.h"
+#include "common/utf8.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -53,32 +54,6 @@ static void put_str(line_t *l, const char *s)
     put(l, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (2..4 bytes for a lead byte), 0 when the bytes there
- * are not UTF-8: overlong forms, surrogates and code points above U+10FFFF are not. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp, min;
-
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, cp = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, cp = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
-}
-
 /* A JSON string of v (at most max bytes of it), or null when v.base is NULL. */
 static void put_json(line_t *l, h2o_iovec_t v, size_t max)
 {
@@ -121,7 +96,7 @@ static void put_json(line_t *l, h2o_iovec_t v, size_t max)
             }
             i++;
         } else {
-            size_t len = utf8_seq(p + i, n - i);
+            size_t len = yc_utf8_seq(p + i, n - i, NULL);
             if (len == 0) {
                 put_str(l, "\\ufffd");
                 i++;

@@ -1,6 +1,7 @@
 /* names.c — bucket names, object keys, user metadata size (see names.h for the rules). */
 #include <string.h>
 #include "gateway/s3/names.h"
+#include "common/utf8.h"
 
 static int has_prefix(h2o_iovec_t s, const char *prefix)
 {
@@ -74,47 +75,13 @@ fail:
     return -S3_ERR_INVALID_BUCKET_NAME;
 }
 
-int s3_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        unsigned char c = *p;
-        size_t n;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            n = 2, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 3, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if ((size_t)(end - p) < n)
-            return 0;
-        for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (p[i] & 0x3f);
-        }
-        /* overlong forms, UTF-16 surrogates and values past Unicode are not UTF-8 */
-        if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return 0;
-        p += n;
-    }
-    return 1;
-}
-
 int s3_key_validate(h2o_iovec_t key)
 {
     if (key.base == NULL || key.len == 0)
         return -S3_ERR_INVALID_ARGUMENT;
     if (key.len > S3_KEY_MAX_LEN)
         return -S3_ERR_KEY_TOO_LONG_ERROR;
-    if (!s3_utf8_valid(key.base, key.len))
+    if (!yc_utf8_valid((const unsigned char *)key.base, key.len))
         return -S3_ERR_INVALID_ARGUMENT;
     return 0;
 }

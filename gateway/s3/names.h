@@ -25,9 +25,6 @@ int s3_bucket_name_validate(h2o_iovec_t name);
  * not valid UTF-8). */
 int s3_key_validate(h2o_iovec_t key);
 
-/* 1 when s[0..len) is valid UTF-8, else 0. */
-int s3_utf8_valid(const char *s, size_t len);
-
 /* 1 when header_name starts with "x-amz-meta-" (case-insensitive), else 0. */
 int s3_meta_is_user(h2o_iovec_t header_name);
 

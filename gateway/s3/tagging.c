@@ -8,49 +8,22 @@
 #include <string.h>
 #include <stdlib.h>
 #include "common/bytes.h"
+#include "common/utf8.h"
 #include "gateway/s3/tagging.h"
 #include "gateway/s3/tagging_internal.h"
 
 static const char HEADER_MESSAGE[] = "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query "
                                      "parameters without tag name duplicates.";
 
-/* Decodes the UTF-8 sequence at p[*i..len) strictly (no overlongs, no surrogates, nothing past
- * U+10FFFF) and advances *i; returns the code point, or -1. */
+/* Decodes the UTF-8 sequence at p[*i..len) strictly and advances *i; returns the code point,
+ * or -1. */
 static int32_t utf8_next(const unsigned char *p, size_t len, size_t *i)
 {
-    unsigned char c = p[*i];
-    uint32_t cp, min;
-    size_t n;
-
-    if (c < 0x80) {
-        (*i)++;
-        return c;
-    }
-    if ((c & 0xe0) == 0xc0) {
-        cp = c & 0x1f;
-        n = 1;
-        min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        cp = c & 0x0f;
-        n = 2;
-        min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        cp = c & 0x07;
-        n = 3;
-        min = 0x10000;
-    } else {
+    uint32_t cp;
+    size_t n = yc_utf8_seq(p + *i, len - *i, &cp);
+    if (n == 0)
         return -1;
-    }
-    if (len - *i <= n)
-        return -1;
-    for (size_t k = 1; k <= n; k++) {
-        if ((p[*i + k] & 0xc0) != 0x80)
-            return -1;
-        cp = cp << 6 | (p[*i + k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return -1;
-    *i += n + 1;
+    *i += n;
     return (int32_t)cp;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gateway/s3/names.h"
+#include "common/utf8.h"
 
 /* 1 when s[0..len) is UTF-8 as RFC 3629 defines it. */
 static int utf8_reference(const uint8_t *s, size_t len)
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                : size > S3_KEY_MAX_LEN       ? -S3_ERR_KEY_TOO_LONG_ERROR
                : !utf8_reference(data, size) ? -S3_ERR_INVALID_ARGUMENT
                                              : 0;
-    if (ret != want || s3_utf8_valid(buf, size) != utf8_reference(data, size))
+    if (ret != want || yc_utf8_valid((const unsigned char *)buf, size) != utf8_reference(data, size))
         abort();
 
     if (s3_bucket_name_validate(v) == 0) {

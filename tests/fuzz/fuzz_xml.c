@@ -10,6 +10,7 @@
 #include <string.h>
 #include "gateway/s3/xml.h"
 #include "gateway/s3/names.h"
+#include "common/utf8.h"
 
 static int xml_carries(const uint8_t *p, size_t n)
 {
@@ -17,7 +18,7 @@ static int xml_carries(const uint8_t *p, size_t n)
     for (size_t i = 0; i < n; i++)
         if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n')
             return 0;
-    return s3_utf8_valid((const char *)p, n);
+    return yc_utf8_valid(p, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,6 +9,7 @@
 #include "common/listen.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "common/utf8.h"
 #include "tests/unit/unit.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -494,8 +495,62 @@ TEST(test_server_loop_lag_follows_long_iterations)
     yc_server_stop(s); /* the loop thread is left to the process's exit (server.h) */
 }
 
+/* Every code point at the edges of each length and of the surrogate block decodes to itself, and
+ * every way a sequence can be wrong is refused at its first byte. */
+TEST(test_utf8_seq_code_points_and_refusals)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+        uint32_t cp;
+    } good[] = {{"\x00", 1, 0},
+                {"\x7f", 1, 0x7f},
+                {"\xc2\x80", 2, 0x80},
+                {"\xdf\xbf", 2, 0x7ff},
+                {"\xe0\xa0\x80", 3, 0x800},
+                {"\xed\x9f\xbf", 3, 0xd7ff},
+                {"\xee\x80\x80", 3, 0xe000},
+                {"\xef\xbf\xbf", 3, 0xffff},
+                {"\xf0\x90\x80\x80", 4, 0x10000},
+                {"\xf4\x8f\xbf\xbf", 4, 0x10ffff},
+                {"\xe4\xba\x91", 3, 0x4e91}};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        uint32_t cp = 0xffffffff;
+        size_t n = good[i].len == 1 ? 1 : strlen(good[i].s);
+        CHECK_EQ_INT(yc_utf8_seq((const unsigned char *)good[i].s, n, &cp), good[i].len);
+        CHECK_EQ_INT(cp, good[i].cp);
+    }
+    static const char *const bad[] = {
+        "\x80",             /* a continuation byte alone */
+        "\xc0\x80",         /* overlong NUL */
+        "\xc1\xbf",         /* overlong 0x7f */
+        "\xe0\x9f\xbf",     /* overlong 0x7ff */
+        "\xf0\x8f\xbf\xbf", /* overlong 0xffff */
+        "\xed\xa0\x80",     /* U+D800, a surrogate */
+        "\xed\xbf\xbf",     /* U+DFFF */
+        "\xf4\x90\x80\x80", /* U+110000 */
+        "\xf5\x80\x80\x80", /* a lead byte of nothing */
+        "\xff",
+        "\xe4\xba",     /* cut short */
+        "\xe4\x41\x91", /* a continuation that is not one */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_EQ_INT(yc_utf8_seq((const unsigned char *)bad[i], strlen(bad[i]), NULL), 0);
+        CHECK(!yc_utf8_valid((const unsigned char *)bad[i], strlen(bad[i])));
+    }
+    /* the length bound is the caller's n, not a NUL */
+    CHECK_EQ_INT(yc_utf8_seq((const unsigned char *)"\xe4\xba\x91", 2, NULL), 0);
+    CHECK(yc_utf8_valid((const unsigned char *)"a\xe4\xba\x91"
+                                               "b",
+                        5));
+    CHECK(!yc_utf8_valid((const unsigned char *)"a\xe4\xba\x91"
+                                                "b",
+                         3));
+}
+
 int main(void)
 {
+    RUN(test_utf8_seq_code_points_and_refusals);
     RUN(test_log_value_plain_is_bare);
     RUN(test_log_value_absent_empty_and_dash);
     RUN(test_log_value_quotes_spaces_equals_and_quotes);

@@ -1,6 +1,7 @@
 /* test_s3_names.c — bucket names, keys, user metadata size. */
 #include "tests/unit/unit.h"
 #include "gateway/s3/names.h"
+#include "common/utf8.h"
 
 #define IOV(s) h2o_iovec_init((s), strlen(s))
 
@@ -104,12 +105,12 @@ TEST(test_key_rejects_invalid_utf8)
 
 TEST(test_utf8_valid_edges)
 {
-    CHECK(s3_utf8_valid("", 0));
-    CHECK(s3_utf8_valid("\x7f", 1));
-    CHECK(s3_utf8_valid("\xc2\x80", 2));
-    CHECK(s3_utf8_valid("\xef\xbf\xbf", 3));
-    CHECK(s3_utf8_valid("\xf4\x8f\xbf\xbf", 4));
-    CHECK(!s3_utf8_valid("\xc1\xbf", 2));
+    CHECK(yc_utf8_valid((const unsigned char *)"", 0));
+    CHECK(yc_utf8_valid((const unsigned char *)"\x7f", 1));
+    CHECK(yc_utf8_valid((const unsigned char *)"\xc2\x80", 2));
+    CHECK(yc_utf8_valid((const unsigned char *)"\xef\xbf\xbf", 3));
+    CHECK(yc_utf8_valid((const unsigned char *)"\xf4\x8f\xbf\xbf", 4));
+    CHECK(!yc_utf8_valid((const unsigned char *)"\xc1\xbf", 2));
 }
 
 TEST(test_meta_is_user_case_insensitive)
