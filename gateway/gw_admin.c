@@ -10,7 +10,8 @@
  *   GET    /_admin/v1/users                access keys and their users, never secrets (JSON)
  *   PUT    /_admin/v1/users/<access-key>   body {"user": "...", "secretKey": "..."}
  *   DELETE /_admin/v1/users/<access-key>
- *   POST   /_admin/v1/heal                 starts a full heal (unless one runs)
+ *   POST   /_admin/v1/heal[?rate=SIZE]     starts a full heal (unless one runs), rebuilding at most
+ *                                           SIZE shard bytes a second when given (e.g. 50M)
  *   GET    /_admin/v1/kms/keys             the key service's keys (gw_kms.h); PUT .../<id> adds one,
  *                                          POST .../<id>/rotate makes a new version current
  *   GET    /_admin/v1/heal                 its progress (JSON)
@@ -35,6 +36,7 @@
 #include "gateway/gw_roles.h"
 #include "gateway/gw_kms.h"
 #include "common/log.h"
+#include "common/cli.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include <errno.h>
@@ -262,17 +264,41 @@ static void delete_user_work(gw_ctx_t *ctx)
     ctx->status = 204;
 }
 
+/* A heal's ?rate=: shard bytes a second, a size with a K, M or G suffix (common/cli.h), 1 to 1T;
+ * absent is 0 (no bound). 0, or -1 for a value that is not one. */
+static int heal_rate(const gw_ctx_t *ctx, uint64_t *rate)
+{
+    h2o_iovec_t r = s3_query_get(&ctx->query, "rate");
+    char text[32];
+
+    *rate = 0;
+    if (r.base == NULL)
+        return 0;
+    if (r.len == 0 || r.len >= sizeof(text))
+        return -1;
+    memcpy(text, r.base, r.len);
+    text[r.len] = '\0';
+    return yc_parse_size(text, 1ULL << 40, rate) == 0 && *rate > 0 ? 0 : -1;
+}
+
 static void heal_work(gw_ctx_t *ctx)
 {
     gw_healer_t *h = ctx->env->healer;
     gw_heal_status_t st;
-    if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST")))
-        gw_heal_start_full(h);
+    if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("POST"))) {
+        uint64_t rate;
+        if (heal_rate(ctx, &rate) != 0) {
+            gw_set_error(ctx, S3_ERR_INVALID_ARGUMENT, "rate is a size a second, from 1 to 1T (e.g. 50M)");
+            return;
+        }
+        gw_heal_start_full(h, rate);
+    }
     gw_heal_status(h, &st);
-    json_t *doc = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
-                            (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed",
-                            (json_int_t)st.failed, "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred,
-                            "startedNs", (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns);
+    json_t *doc =
+        json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running", st.running, "scanned",
+                  (json_int_t)st.scanned, "repaired", (json_int_t)st.repaired, "failed", (json_int_t)st.failed,
+                  "queued", (json_int_t)st.queued, "deferred", (json_int_t)st.deferred, "startedNs",
+                  (json_int_t)st.started_ns, "finishedNs", (json_int_t)st.finished_ns, "rate", (json_int_t)st.rate);
     gw_heal_progress_json(&st, doc);
     gw_admin_respond_json(ctx, doc);
 }

@@ -67,6 +67,8 @@ void gw_heal_progress_json(const gw_heal_status_t *st, json_t *doc)
                                   : st->running ? 0.0
                                                 : 100.0));
     json_object_set_new(doc, "ratePerSecond", json_real(rate));
+    json_object_set_new(doc, "rebuiltBytes", json_integer((json_int_t)st->rebuilt_bytes));
+    json_object_set_new(doc, "rebuiltBytesPerSecond", json_real(secs > 0 ? (double)st->rebuilt_bytes / secs : 0));
     json_object_set_new(doc, "etaSeconds",
                         !st->running ? json_integer(0)
                         : rate > 0   ? json_integer((json_int_t)((double)left / rate + 0.5))
@@ -476,7 +478,7 @@ static void drain_work(gw_ctx_t *ctx)
     pthread_mutex_unlock(&drain_mutex);
     yc_log(YC_LOG_INFO, "request_id=%s event=drive_draining drive=%s spare=%s", ctx->request_id,
            c->drives[i].retired_path, spare);
-    gw_heal_start_full(ctx->env->healer);
+    gw_heal_start_full(ctx->env->healer, 0);
     gw_admin_respond_json(ctx,
                           json_pack("{s:s, s:s, s:s, s:i, s:i}", "draining", c->drives[i].retired_path, "spare", spare,
                                     "node", node, "set", (int)c->drives[i].set_index, "slot", (int)c->drives[i].slot));

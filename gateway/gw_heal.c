@@ -15,6 +15,12 @@
  * background class, taken with a blocking wait: client requests go first, and a heal that gets no
  * slot in time is retried after a pause rather than counted as failed.
  *
+ * A full heal may be given a rate (shard bytes a second): after each object it rebuilt it sleeps
+ * until the bytes given back so far fit the rate since the walk began. A drive's share of an
+ * object is its shard, ceil(size / k) bytes (a little less than what the drive writes: block
+ * checksums and the last stripe's padding are left out), so the bound holds for what matters, the
+ * data moved. The background healer of noted keys has no bound: it heals a few keys at a time.
+ *
  * The healer thread also runs the sweeps of dead bucket namespaces (gw_sweep.h) that
  * DeleteBucket asks for, a little later, so that writers racing the deletion are done first.
  */
@@ -171,6 +177,13 @@ static void note_repair(void *arg, meta_bytes_t bucket, meta_bytes_t key)
     gw_heal_note(arg, bucket, key);
 }
 
+/* A drive's share of object o: its shard's bytes (0 for data kept inline in the record). */
+static uint64_t shard_bytes(const gw_object_t *o)
+{
+    const meta_object_t *r = gw_object_record(o);
+    return r->ec_k > 0 ? (r->size + r->ec_k - 1) / r->ec_k : 0;
+}
+
 /* Heals one key: 0 done, 1 some drive unreachable (retry later), negative error. */
 static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 {
@@ -182,9 +195,12 @@ static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
     if (ret != 0)
         return ret == GW_EQUORUM ? 1 : ret;
     ret = gw_object_heal(o, &repaired, &pending);
+    uint64_t rebuilt = repaired * shard_bytes(o);
     gw_object_free(o);
     pthread_mutex_lock(&h->mutex);
     h->st.repaired += repaired;
+    if (h->full_running)
+        h->st.rebuilt_bytes += rebuilt;
     uint64_t hash = item_hash(bucket, key);
     failure_t *f = failure_slot(h, hash, ret != 0);
     if (ret != 0) {
@@ -436,13 +452,32 @@ static void count_objects(gw_healer_t *h, const buckets_t *b)
     pthread_mutex_unlock(&h->mutex);
 }
 
+/* Sleeps while the walk is ahead of its rate: until rebuilt_bytes fit rate x the time since the
+ * walk began (in steps of at most 100 ms, so a stop or a new rate is seen soon). */
+static void keep_to_rate(gw_healer_t *h)
+{
+    for (;;) {
+        pthread_mutex_lock(&h->mutex);
+        uint64_t rate = h->st.rate, done = h->st.rebuilt_bytes;
+        int64_t since = h->st.walk_started_ns;
+        pthread_mutex_unlock(&h->mutex);
+        if (rate == 0 || h->stopping)
+            return;
+        int64_t due_ns = since + (int64_t)((double)done / (double)rate * 1e9);
+        int64_t wait_ns = due_ns - yc_now_ns();
+        if (wait_ns <= 0)
+            return;
+        usleep((useconds_t)((wait_ns < 100000000 ? wait_ns : 100000000) / 1000));
+    }
+}
+
 static void *full_main(void *arg)
 {
     gw_healer_t *h = arg;
     buckets_t *b = calloc(1, sizeof(*b));
     meta_key_t prefix;
 
-    yc_log(YC_LOG_INFO, "event=heal_started");
+    yc_log(YC_LOG_INFO, "event=heal_started rate=%llu", (unsigned long long)h->st.rate);
     if (b != NULL) {
         meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
         gw_replica_scan(h->c, &prefix, collect_bucket, b);
@@ -469,6 +504,7 @@ static void *full_main(void *arg)
                 pthread_mutex_lock(&h->mutex);
                 h->st.scanned++;
                 pthread_mutex_unlock(&h->mutex);
+                keep_to_rate(h);
             }
             gw_lister_free(l);
         }
@@ -481,16 +517,18 @@ static void *full_main(void *arg)
     h->full_running = 0;
     h->st.running = 0;
     h->st.finished_ns = yc_now_ns();
-    yc_log(YC_LOG_INFO, "event=heal_finished scanned=%llu repaired=%llu failed=%llu", (unsigned long long)h->st.scanned,
-           (unsigned long long)h->st.repaired, (unsigned long long)h->st.failed);
+    yc_log(YC_LOG_INFO, "event=heal_finished scanned=%llu repaired=%llu failed=%llu rebuilt_bytes=%llu",
+           (unsigned long long)h->st.scanned, (unsigned long long)h->st.repaired, (unsigned long long)h->st.failed,
+           (unsigned long long)h->st.rebuilt_bytes);
     pthread_mutex_unlock(&h->mutex);
     return NULL;
 }
 
-void gw_heal_start_full(gw_healer_t *h)
+void gw_heal_start_full(gw_healer_t *h, uint64_t rate)
 {
     pthread_mutex_lock(&h->mutex);
     if (!h->full_running) {
+        h->st.rate = rate;
         if (h->full_joinable)
             pthread_join(h->full_thread, NULL); /* finished: its thread only needs reaping */
         h->full_running = 1;
@@ -499,6 +537,7 @@ void gw_heal_start_full(gw_healer_t *h)
         h->st.total = 0;
         h->st.walk_started_ns = 0;
         h->st.failed = 0;
+        h->st.rebuilt_bytes = 0;
         h->st.started_ns = yc_now_ns();
         h->st.finished_ns = 0;
         h->full_joinable = pthread_create(&h->full_thread, NULL, full_main, h) == 0;

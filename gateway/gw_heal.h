@@ -28,6 +28,8 @@ typedef struct {
     uint64_t queued;                 /* keys waiting for the background healer */
     uint64_t noted;                  /* gw_heal_note calls since start */
     uint64_t deferred;               /* heals put off because admission control gave no slot in time */
+    uint64_t rebuilt_bytes;          /* shard bytes the current or last full heal gave drives back */
+    uint64_t rate;                   /* its bound on rebuilt_bytes a second (0: none) */
     int64_t started_ns, finished_ns; /* of the current or last full heal */
 } gw_heal_status_t;
 
@@ -49,8 +51,10 @@ void gw_heal_note(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key);
 void gw_heal_sweep_later(gw_healer_t *h, meta_bytes_t ns);
 
 /* Starts a full heal in the background unless one is running. A full heal also sweeps every
- * dead namespace it finds. */
-void gw_heal_start_full(gw_healer_t *h);
+ * dead namespace it finds. With rate > 0 the walk rebuilds at most rate shard bytes a second on
+ * average (it pauses between objects once ahead), so that a wiped drive's rebuild leaves the
+ * disks to client requests; 0 is no bound. A heal already running keeps its own. */
+void gw_heal_start_full(gw_healer_t *h, uint64_t rate);
 void gw_heal_status(gw_healer_t *h, gw_heal_status_t *out);
 
 #endif

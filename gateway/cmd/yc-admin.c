@@ -31,6 +31,7 @@
 #include "gateway/gw_audit.h"
 #include "gateway/gw_secret.h"
 #include "gateway/s3/sigv4.h"
+#include "common/cli.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -59,7 +60,9 @@ static void print_help(FILE *out)
             "  metadata                        per local drive: RocksDB's size figures, its records and\n"
             "                                  their bytes, compactions run for deletes (JSON)\n"
             "  heal                            rebuilds whatever any drive is missing; waits and shows progress\n"
-            "                                  (objects checked of the total, rate, ETA)\n"
+            "                                  (objects checked of the total, rate, ETA, bytes rebuilt); with\n"
+            "                                  --rate SIZE at most SIZE of shards a second (e.g. 50M), leaving\n"
+            "                                  the disks to clients\n"
             "  heal status                     the progress of the last heal (JSON)\n"
             "  buckets list                    every bucket: owner, versioning, object lock, objects, bytes, quota\n"
             "  buckets info NAME               one bucket in detail\n"
@@ -118,6 +121,8 @@ static void print_help(FILE *out)
             "                                  which `make run` writes]\n"
             "  --json                          print JSON (every command that prints data) [default: off]\n"
             "  --audit-key-file FILE           audit verify: the audit key [default: $YC_AUDIT_KEY]\n"
+            "  --rate SIZE                     heal: shard bytes a second at most, with a K, M or G suffix\n"
+            "                                  [default: no bound]\n"
             "  --help                          print this help and exit\n"
             "\n"
             "Keys come as a pair from the first source that names one: --access-key/--secret-key, YC_ROOT_USER/\n"
@@ -176,7 +181,11 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
     h2o_header_t headers[3] = {{&names[0], NULL, {authority, strlen(authority)}},
                                {&names[1], NULL, {payload_hash, 64}},
                                {&names[2], NULL, {date, 16}}};
-    s3_request_t req = {{(char *)method, strlen(method)}, {(char *)path, strlen(path)}, {"", 0}, headers, 3};
+    /* the query is signed on its own (canonical query string): path is sent as given */
+    size_t path_len = strcspn(path, "?");
+    const char *query = path[path_len] == '?' ? path + path_len + 1 : "";
+    s3_request_t req = {
+        {(char *)method, strlen(method)}, {(char *)path, path_len}, {(char *)query, strlen(query)}, headers, 3};
     if (s3_sigv4_sign_service(&req, h2o_iovec_init(payload_hash, 64), h2o_iovec_init(ak, strlen(ak)),
                               h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(signing_region, strlen(signing_region)),
                               h2o_iovec_init(signing_service, strlen(signing_service)), time(NULL), auth, sizeof(auth),
@@ -248,10 +257,16 @@ static void print_progress(const char *what, json_t *h);
 
 /* Starts a full heal and follows it until it is done, a progress line a second (objects checked
  * of the total, rate, ETA), or the status document a second with --json. */
-static int heal(const char *endpoint, const char *ak, const char *sk, int as_json)
+static int heal(const char *endpoint, const char *ak, const char *sk, const char *rate, int as_json)
 {
-    char status[2048];
-    if (call_capture(endpoint, ak, sk, "POST", "/_admin/v1/heal", NULL, status, sizeof(status)) != 0)
+    char status[2048], path[96];
+    uint64_t bytes;
+    if (rate != NULL && (yc_parse_size(rate, 1ULL << 40, &bytes) != 0 || bytes == 0)) {
+        fprintf(stderr, "yc-admin: --rate is a size a second, from 1 to 1T (e.g. 50M)\n");
+        return 2;
+    }
+    snprintf(path, sizeof(path), "/_admin/v1/heal%s%s", rate != NULL ? "?rate=" : "", rate != NULL ? rate : "");
+    if (call_capture(endpoint, ak, sk, "POST", path, NULL, status, sizeof(status)) != 0)
         return 1;
     for (int i = 0; i < 86400; i++) {
         if (call_capture(endpoint, ak, sk, "GET", "/_admin/v1/heal", NULL, status, sizeof(status)) != 0)
@@ -372,6 +387,7 @@ static int status(const char *endpoint, const char *ak, const char *sk, int as_j
 typedef struct {
     const char *endpoint, *ak, *sk, *region, *config;
     const char *audit_key_file;
+    const char *rate; /* heal --rate */
     int json;
     const char *words[8];
     int nwords;
@@ -380,8 +396,8 @@ typedef struct {
 /* 0, 1 for --help, -1 after printing the one line that says what is wrong. */
 static int parse_args(int argc, char **argv, args_t *a)
 {
-    static const char *const with_value[] = {"endpoint", "access-key", "secret-key",
-                                             "region",   "config",     "audit-key-file"};
+    static const char *const with_value[] = {"endpoint", "access-key",     "secret-key", "region",
+                                             "config",   "audit-key-file", "rate"};
     enum { NWITH = sizeof(with_value) / sizeof(with_value[0]) };
 
     for (int i = 1; i < argc; i++) {
@@ -435,8 +451,10 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->region = value;
         else if (k == 4)
             a->config = value;
-        else
+        else if (k == 5)
             a->audit_key_file = value;
+        else
+            a->rate = value;
     }
     return 0;
 }
@@ -759,7 +777,7 @@ static int quota_command(const args_t *a)
     return 0;
 }
 
-/* One line of a heal's progress: objects checked of the total, rate and time left. */
+/* One line of a heal's progress: objects checked of the total, rate, time left, shard bytes rebuilt. */
 static void print_progress(const char *what, json_t *h)
 {
     json_t *eta = json_object_get(h, "etaSeconds");
@@ -769,7 +787,9 @@ static void print_progress(const char *what, json_t *h)
         printf("ETA %lld s", jint(h, "etaSeconds"));
     else
         printf("ETA unknown");
-    printf(", repaired %lld, failed %lld\n", jint(h, "repaired"), jint(h, "failed"));
+    printf(", repaired %lld, failed %lld, rebuilt %.1f MiB (%.1f MiB/s)\n", jint(h, "repaired"), jint(h, "failed"),
+           (double)jint(h, "rebuiltBytes") / 1048576.0,
+           json_number_value(json_object_get(h, "rebuiltBytesPerSecond")) / 1048576.0);
     fflush(stdout);
 }
 
@@ -1031,7 +1051,7 @@ int main(int argc, char **argv)
     if (is(&a, 2, "heal", "status"))
         return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/heal", NULL);
     if (is(&a, 1, "heal", NULL))
-        return heal(a.endpoint, a.ak, a.sk, a.json);
+        return heal(a.endpoint, a.ak, a.sk, a.rate, a.json);
     if (is(&a, 2, "user", "list"))
         return call(a.endpoint, a.ak, a.sk, "GET", "/_admin/v1/users", NULL);
     if (is(&a, 5, "user", "add")) {

@@ -13,9 +13,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import botocore.exceptions
 import pytest
+import yc_raw
 
 from conftest import ADMIN_BIN, Gateway, empty_and_delete_bucket, random_keys, unique_bucket_name
 
@@ -299,8 +301,8 @@ def test_drain_moves_a_drive_onto_a_spare(private_gateway, home):
     lines = out.splitlines()
     assert lines[0].startswith("draining %s into %s" % (drive3, spare)), out
     progress = [l for l in lines if l.startswith("drain: ")]
-    assert progress and re.search(r"%d/%d objects \(100\.0 %%\).*objects/s, ETA \d+ s, repaired \d+, failed 0$"
-                                  % (len(bodies), len(bodies)), progress[-1]), out
+    assert progress and re.search(r"%d/%d objects \(100\.0 %%\).*objects/s, ETA \d+ s, repaired \d+, failed 0, "
+                                  r"rebuilt [\d.]+ MiB \([\d.]+ MiB/s\)$" % (len(bodies), len(bodies)), progress[-1]), out
     assert lines[-1].startswith("drain drained"), out
     places = {d["slot"]: d for d in admin_json(gw, home, "drive", "list")["drives"]}
     assert places[2]["drive"] == spare and places[2]["drained"] == drive3 and places[2]["drain"] == "drained"
@@ -351,3 +353,54 @@ def test_drain_replaces_a_drive_that_cannot_open(home):
     finally:
         gw.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def wipe(gw, drive):
+    """Stops gw, empties one of its drive folders (a replaced disk) and starts it again."""
+    gw.stop()
+    path = os.path.join(gw.data_dir, drive)
+    shutil.rmtree(path)
+    os.makedirs(path)
+    gw.start()
+
+
+def test_heal_rate_bounds_the_rebuild(private_gateway, home):
+    """`yc-admin heal --rate`: a wiped drive gets every shard back, no faster than the rate allows,
+    and the progress counts the shard bytes rebuilt; a rate that is not a size is refused."""
+    gw = private_gateway
+    env = root_env(gw)
+    s3 = gw.client()
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name)
+    bodies = {"h%d" % i: os.urandom(1024 * KiB) for i in range(12)}  # EC 4+2: a 256 KiB shard a drive
+    for key, body in bodies.items():
+        s3.put_object(Bucket=name, Key=key, Body=body)
+    shard = 256 * KiB
+
+    wipe(gw, "drive3")
+    started = time.monotonic()
+    _, out, _ = admin(home, "heal", "--rate", "1M", env=env)
+    elapsed = time.monotonic() - started
+    status = admin_json(gw, home, "heal", "status")
+    assert status["repaired"] >= len(bodies) and status["failed"] == 0, status
+    assert status["rebuiltBytes"] == len(bodies) * shard and status["rate"] == 1024 * KiB, status
+    # 3 MiB at 1 MiB/s: the last shard may come at once, so at least the time of the others
+    assert elapsed >= (len(bodies) - 1) * shard / (1024 * KiB) - 0.2, (elapsed, out)
+    assert re.search(r"rebuilt 3\.0 MiB \([\d.]+ MiB/s\)$", out.splitlines()[-1]), out
+    shard_files = [f for _, _, fs in os.walk(os.path.join(gw.data_dir, "drive3", "shards")) for f in fs]
+    assert len(shard_files) == len(bodies), shard_files
+
+    # without a rate the same rebuild is not held back
+    wipe(gw, "drive3")
+    admin(home, "heal", env=env)
+    status = admin_json(gw, home, "heal", "status")
+    assert status["rebuiltBytes"] == len(bodies) * shard and status["rate"] == 0, status
+    for key, body in bodies.items():
+        assert s3.get_object(Bucket=name, Key=key)["Body"].read() == body, key
+
+    for bad in ("0", "fast", "-1M", "2T"):
+        rc, _, err = admin(home, "heal", "--rate", bad, env=env, check=False)
+        assert rc == 2 and "--rate" in err, (bad, rc, err)
+        r = yc_raw.request(gw, "POST", "/_admin/v1/heal", query="rate=" + bad)
+        assert r.status == 400 and b"<Code>InvalidArgument</Code>" in r.body, (bad, r.status, r.body)
+    empty_and_delete_bucket(s3, name)
