@@ -4,7 +4,7 @@
  * it holds so that a key reported by a thousand reads is healed once. The healer thread drains
  * it; a key whose drives did not all answer goes back to the queue and is retried after a
  * pause, so a drive that comes back after an outage gets what it missed. A full heal runs in
- * a thread of its own and walks the buckets with the lister.
+ * a thread of its own and walks the buckets with the lister, healing WALKERS objects at once.
  *
  * A heal that fails (the object cannot be rebuilt: too few good shards) must not be retried in
  * a loop — reads of the broken object, and the heal's own reads, keep noting it. Such a key goes
@@ -46,6 +46,7 @@
 #define BACKOFF_MAX_NS   (3600LL * 1000 * 1000 * 1000)
 #define SWEEPS_MAX       64
 #define SWEEP_DELAY_NS   (5LL * 1000 * 1000 * 1000)
+#define WALKERS          4 /* objects a full heal rebuilds at once */
 
 typedef struct {
     char bucket[META_NS_MAX + 1];
@@ -471,6 +472,66 @@ static void keep_to_rate(gw_healer_t *h)
     }
 }
 
+/* One bucket's walk, shared by the walkers: each takes the next key from the lister in turn. */
+typedef struct {
+    gw_healer_t *h;
+    meta_bytes_t bucket;
+    gw_lister_t *l;
+    pthread_mutex_t lock; /* of l */
+} walk_t;
+
+static void *walker_main(void *arg)
+{
+    walk_t *w = arg;
+    gw_healer_t *h = w->h;
+    char key[META_KEY_MAX];
+
+    for (;;) {
+        gw_list_entry_t e;
+        size_t len = 0;
+        pthread_mutex_lock(&w->lock);
+        int more = !h->stopping && gw_lister_next(w->l, &e) == 1;
+        if (more)
+            memcpy(key, e.key, len = e.key_len);
+        pthread_mutex_unlock(&w->lock);
+        if (!more)
+            return NULL;
+        meta_bytes_t k = {key, len};
+        int ret;
+        /* a walk waits for its slot rather than queueing every key it meets */
+        while ((ret = heal_key_admitted(h, w->bucket, k)) == GW_ESLOWDOWN && !h->stopping)
+            usleep(RETRY_PAUSE_MS * 1000 / 10);
+        if (ret > 0)
+            enqueue(h, w->bucket, k); /* unreachable drive: keep trying */
+        pthread_mutex_lock(&h->mutex);
+        h->st.scanned++;
+        pthread_mutex_unlock(&h->mutex);
+        keep_to_rate(h);
+    }
+}
+
+/* Heals every visible object of bucket with WALKERS threads: one object's heal waits on its drives
+ * most of the time (k shard reads, one write and its sync), so several at once keep the disks and
+ * both cores busy where one alone left them idle. */
+static void walk_bucket(gw_healer_t *h, meta_bytes_t bucket)
+{
+    walk_t w = {.h = h, .bucket = bucket};
+    pthread_t threads[WALKERS];
+    size_t started = 0;
+
+    if (gw_lister_open(h->c, bucket, (meta_bytes_t){"", 0}, &w.l) != 0)
+        return;
+    pthread_mutex_init(&w.lock, NULL);
+    while (started < WALKERS && pthread_create(&threads[started], NULL, walker_main, &w) == 0)
+        started++;
+    if (started == 0)
+        walker_main(&w); /* no thread to be had: walk here */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&w.lock);
+    gw_lister_free(w.l);
+}
+
 static void *full_main(void *arg)
 {
     gw_healer_t *h = arg;
@@ -488,25 +549,7 @@ static void *full_main(void *arg)
             char ns[META_NS_MAX + 1];
             if (rereplicate_bucket(h->c, (meta_bytes_t){b->names[i], strlen(b->names[i])}, ns) != 0)
                 continue; /* deleted meanwhile, or out of reach: the next heal */
-            meta_bytes_t bucket = {ns, strlen(ns)};
-            gw_lister_t *l;
-            gw_list_entry_t e;
-            if (gw_lister_open(h->c, bucket, (meta_bytes_t){"", 0}, &l) != 0)
-                continue;
-            while (!h->stopping && gw_lister_next(l, &e) == 1) {
-                int ret;
-                /* a walk waits for its slot rather than queueing every key it meets */
-                while ((ret = heal_key_admitted(h, bucket, (meta_bytes_t){e.key, e.key_len})) == GW_ESLOWDOWN &&
-                       !h->stopping)
-                    usleep(RETRY_PAUSE_MS * 1000 / 10);
-                if (ret > 0)
-                    enqueue(h, bucket, (meta_bytes_t){e.key, e.key_len}); /* unreachable drive: keep trying */
-                pthread_mutex_lock(&h->mutex);
-                h->st.scanned++;
-                pthread_mutex_unlock(&h->mutex);
-                keep_to_rate(h);
-            }
-            gw_lister_free(l);
+            walk_bucket(h, (meta_bytes_t){ns, strlen(ns)});
         }
         free(b);
         size_t swept;
