@@ -21,6 +21,7 @@ import argparse
 import concurrent.futures
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -30,6 +31,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import cluster as yc  # noqa: E402
+import netns  # noqa: E402
 
 
 def stamp(t=None):
@@ -233,9 +235,60 @@ def chaos_monkey(cl, rng, min_up=0.5, max_up=2.5, min_down=0.3, max_down=2.0, do
     return chaos
 
 
-def run_chaos(cl, duration=40.0, ops_per_thread=None, threads=4, seed=None, max_size=3 * yc.MiB, log=print):
-    """Creates a bucket, runs the load with the chaos monkey, restarts everything, verifies.
-    Returns a dict with the counts; the summary line is its "summary"."""
+def network_monkey(cl, parts, rng, min_up=0.5, max_up=2.5, min_down=0.3, max_down=3.0, log=print):
+    """Returns a chaos(stop) function for a cluster whose daemon i runs behind parts[i] (netns.py):
+    each time one of kill (SIGKILL, restart later), partition (link down, up later), slow link (a
+    4 Mbit/s token bucket both ways, lifted later) or stall (SIGSTOP, SIGCONT later: a daemon that
+    stops answering without closing its connections) strikes a random daemon; sometimes two
+    daemons at once (writes then lose their quorum for a moment)."""
+    def strike(i, what):
+        d = cl.daemons[i]
+        if what == "kill":
+            cl.kill(i)
+        elif what == "partition":
+            parts[i].cut()
+        elif what == "slow":
+            parts[i].slow()
+        elif d.proc is not None:
+            d.proc.send_signal(signal.SIGSTOP)
+
+    def undo(i, what):
+        d = cl.daemons[i]
+        if what == "kill":
+            try:
+                d.start()
+            except yc.ClusterError as e:
+                log("chaos: restarting %s failed: %s" % (d.name, e))
+        elif what == "partition":
+            parts[i].restore()
+        elif what == "slow":
+            parts[i].unslow()
+        elif d.proc is not None:
+            d.proc.send_signal(signal.SIGCONT)
+
+    def chaos(stop):
+        while not stop.wait(rng.uniform(min_up, max_up)):
+            victims = [rng.randrange(len(cl.daemons))]
+            if rng.random() < 0.15:
+                victims.append(rng.choice([i for i in range(len(cl.daemons)) if i != victims[0]]))
+            done = []
+            for i in victims:
+                what = rng.choice(("kill", "partition", "slow", "stall"))
+                strike(i, what)
+                done.append((i, what))
+                log("chaos: %s %s %s" % (stamp(), what, cl.daemons[i].name))
+            stop.wait(rng.uniform(min_down, max_down))
+            for i, what in done:
+                undo(i, what)
+                log("chaos: %s undid %s of %s" % (stamp(), what, cl.daemons[i].name))
+    return chaos
+
+
+def run_chaos(cl, duration=40.0, ops_per_thread=None, threads=4, seed=None, max_size=3 * yc.MiB, log=print,
+              parts=None):
+    """Creates a bucket, runs the load with the chaos monkey (the network one when the daemons run
+    behind parts), restarts everything, verifies. Returns a dict with the counts; the summary line
+    is its "summary"."""
     seed = seed if seed is not None else random.randrange(1 << 30)
     log("chaos: seed %d, %d threads, %s" % (seed, threads,
                                             "%.0f s" % duration if duration else "%d ops/thread" % ops_per_thread))
@@ -243,8 +296,9 @@ def run_chaos(cl, duration=40.0, ops_per_thread=None, threads=4, seed=None, max_
     cl.client().create_bucket(Bucket=bucket)
     load = Load(cl, bucket, threads=threads, seed=seed, max_size=max_size, log=log)
     t0 = time.monotonic()
-    load.run(duration=duration, ops_per_thread=ops_per_thread,
-             chaos=chaos_monkey(cl, random.Random(seed + 1), log=log))
+    monkey = (network_monkey(cl, parts, random.Random(seed + 1), log=log) if parts
+              else chaos_monkey(cl, random.Random(seed + 1), log=log))
+    load.run(duration=duration, ops_per_thread=ops_per_thread, chaos=monkey)
     crashed = cl.crashed()
     cl.start_all()
     acked, verified, lost, bad_unacked = load.verify()
@@ -268,20 +322,33 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--max-size", type=int, default=3 * yc.MiB)
     ap.add_argument("--keep", action="store_true", help="keep the cluster's files and logs when something failed")
+    ap.add_argument("--network", action="store_true",
+                    help="every daemon in a network namespace of its own; partitions, slow links and stalls too "
+                         "(root and `ip netns`)")
     args = ap.parse_args(argv)
     duration = None if args.ops else args.duration
-    cl = yc.Cluster().start()
-    res = None
+    parts = []
+    if args.network:
+        why = netns.netns_unavailable()
+        if why:
+            print("chaos: network namespaces are not available: %s" % why)
+            return 2
+    cl = res = None
     try:
+        if args.network:
+            parts = netns.daemon_partitions(3)
+        cl = yc.Cluster(before_start=lambda c: netns.move_daemons(c, parts))
+        cl.start()
         res = run_chaos(cl, duration=duration, ops_per_thread=args.ops, threads=args.threads, seed=args.seed,
-                        max_size=args.max_size)
+                        max_size=args.max_size, parts=parts)
     finally:
         failed = res is None or res["lost"] or res["violations"] or res["crashed"]
-        if args.keep and failed:
+        if cl is not None and args.keep and failed:
             cl.stop()
             print("kept: %s" % cl.root)
-        else:
+        elif cl is not None:
             cl.close()
+        netns.remove_all(parts)  # after the daemons inside them stopped
     for v in res["violations"]:
         print("violation: %s %s: %s" % v)
     if res["crashed"]:

@@ -7,84 +7,17 @@ Needs root and `ip netns`; skips with the reason otherwise. The namespace and th
 removed in every case.
 """
 import os
-import random
-import secrets
-import shutil
-import subprocess
 import time
 
 import pytest
 
 import cluster as yc
+from netns import Partition, netns_unavailable
 
 # seconds one request may take while the link is down: the prober fences the daemon's drives
 # within an interval and a probe timeout (gw_health.h), and calls waiting on them give up then
 OP_LIMIT = 3.0
 SIZES = [1 * yc.KiB, 200 * yc.KiB, 3 * yc.MiB]
-
-
-def ip(*args, check=True):
-    res = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=20)
-    if check and res.returncode != 0:
-        raise RuntimeError("ip %s: %s" % (" ".join(args), res.stderr.strip()))
-    return res
-
-
-class Partition:
-    """A namespace with one end of a veth pair; the other end stays here. /30 from 10.231.X.0."""
-
-    def __init__(self):
-        tag = secrets.token_hex(3)
-        self.ns = "ycf-" + tag
-        self.host_if = "ycf%sh" % tag
-        self.ns_if = "ycf%sn" % tag
-        third = random.randrange(256)
-        self.host_addr = "10.231.%d.1" % third
-        self.ns_addr = "10.231.%d.2" % third
-        self.subnet = "10.231.%d.0/30" % third
-        self.created = self.blackholed = False
-
-    def create(self):
-        ip("netns", "add", self.ns)
-        self.created = True
-        ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
-        ip("link", "set", self.ns_if, "netns", self.ns)
-        ip("addr", "add", self.host_addr + "/30", "dev", self.host_if)
-        ip("link", "set", self.host_if, "up")
-        ip("-n", self.ns, "addr", "add", self.ns_addr + "/30", "dev", self.ns_if)
-        ip("-n", self.ns, "link", "set", self.ns_if, "up")
-        ip("-n", self.ns, "link", "set", "lo", "up")
-        # should the pair's own route ever go, packets for these addresses are dropped here
-        # instead of following the default route off this host
-        ip("route", "add", "blackhole", self.subnet, "metric", "4242")
-        self.blackholed = True
-
-    def cut(self):
-        """Drops the namespace's end: packets sent to it vanish silently, as on a broken link."""
-        ip("-n", self.ns, "link", "set", self.ns_if, "down")
-
-    def restore(self):
-        ip("-n", self.ns, "link", "set", self.ns_if, "up")
-
-    def remove(self):
-        if self.blackholed:
-            ip("route", "del", "blackhole", self.subnet, "metric", "4242", check=False)
-        ip("link", "del", self.host_if, check=False)
-        if self.created:
-            ip("netns", "del", self.ns, check=False)
-
-
-def netns_unavailable():
-    if os.geteuid() != 0:
-        return "not root"
-    if shutil.which("ip") is None:
-        return "the ip command is not installed"
-    probe = "ycf-probe-" + secrets.token_hex(3)
-    res = ip("netns", "add", probe, check=False)
-    if res.returncode != 0:
-        return "ip netns add refused: %s" % res.stderr.strip()
-    ip("netns", "del", probe, check=False)
-    return None
 
 
 def timed(fn):
