@@ -5,6 +5,7 @@ while the daemon runs. Needs root and `ip netns`; netns_unavailable() says why n
 """
 import os
 import random
+import re
 import secrets
 import shutil
 import subprocess
@@ -33,7 +34,7 @@ class Partition:
         self.ns = "ycf-" + tag
         self.host_if = "ycf%sh" % tag
         self.ns_if = "ycf%sn" % tag
-        third = random.randrange(256) if third is None else third
+        third = free_thirds(1)[0] if third is None else third
         self.host_addr = "10.231.%d.1" % third
         self.ns_addr = "10.231.%d.2" % third
         self.subnet = "10.231.%d.0/30" % third
@@ -93,10 +94,21 @@ def netns_unavailable():
     return None
 
 
+def free_thirds(n):
+    """n third bytes X whose 10.231.X.0/30 no route of this host names yet (another run's, or one
+    left behind by a run that was killed), in random order."""
+    routes = ip("route", "show", "table", "all").stdout + ip("-o", "addr").stdout
+    used = {int(x) for x in re.findall(r"10\.231\.(\d+)\.", routes)}
+    free = [x for x in range(256) if x not in used]
+    random.shuffle(free)
+    if len(free) < n:
+        raise RuntimeError("no free 10.231.X.0/30 subnets left")
+    return free[:n]
+
+
 def daemon_partitions(n):
     """n namespaces with their veth pairs, made (on a failure the ones made are removed)."""
-    base = random.randrange(200)
-    parts = [Partition(third=base + i) for i in range(n)]
+    parts = [Partition(third=x) for x in free_thirds(n)]
     try:
         for p in parts:
             p.create()
