@@ -11,6 +11,7 @@
 #include "gateway/gw_cond_write.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_origin.h"
 #include "gateway/gw_lifecycle.h"
 #include "gateway/gw_sse.h"
 #include "gateway/s3/policy.h"
@@ -606,7 +607,7 @@ int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, cons
             gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
         goto fail;
     }
-    if ((ret = s3_cond_check_copy_source(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
+    if ((ret = s3_cond_check_copy_source(&cond, gw_iov(r->etag), gw_last_modified_ns(r))) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         goto fail;
     }
