@@ -14,12 +14,14 @@
  *
  * Encryption (the x-amz-server-side-encryption* fields, as PutObject's headers, or the bucket's
  * default) seals the file block by block, and every block's seal covers the object's size
- * (gw_sse_block.h): the size must be known before the first block. A form does not say it, but
- * S3 requires a Content-Length on POST, and a form whose file is its last part (what browsers and
- * SDKs send) ends with the close delimiter: the file's size is the body's length less what came
- * before the file and that delimiter (s3_form_file_size_if_last). The file is sealed for that
- * size, and it must end exactly there: one that ends elsewhere (parts after the file) is refused
- * before anything is visible, never stored with a seal that does not match.
+ * (gw_sse_block.h): the size must be known before the first block. A form does not say it. A file
+ * shorter than a stripe is whole in the first slot the ring gives (a slot is closed short only by
+ * the file's end), so its size is known before anything is sealed, whatever follows it. A longer
+ * one: S3 requires a Content-Length on POST, and a form whose file is its last part (what SDKs
+ * and scripts send) ends with the close delimiter, so the file's size is the body's length less
+ * what came before the file and that delimiter (s3_form_file_size_if_last). The file is sealed
+ * for that size, and it must end exactly there: one that ends elsewhere (parts after the file) is
+ * refused before anything is visible, never stored with a seal that does not match.
  *
  * The answer is success_action_redirect's 303 (with bucket, key and etag in the query), or
  * success_action_status's 200 (empty), 201 (a PostResponse document) or, by default and for any
@@ -401,14 +403,17 @@ static void answer(gw_ctx_t *ctx, post_state_t *st, const char *etag)
     ctx->content_type = "application/xml";
 }
 
-/* The file of an encrypted upload as a source of the size planned for it (post_state_t.file_size):
- * the form's pulls, each the length the sealing asks for, and the end of the file checked with
- * the last one (whose bytes are kept here, as the check gives the form's slot back). */
+/* The file of an encrypted upload as a source of the size planned for it: the form's pulls (the
+ * first one taken before, to learn whether the file is shorter than a stripe), each the length
+ * the sealing asks for, and the end of the file checked with the last one (whose bytes are kept
+ * here, as the check gives the form's slot back). */
 typedef struct {
     gw_ctx_t *ctx;
     gw_source_t form; /* next_upto: the file, size known at its end */
     uint64_t size;
-    size_t max;    /* a pull of the form's source: one stripe at most */
+    size_t max;           /* a pull of the form's source: one stripe at most */
+    const uint8_t *first; /* the first pull's bytes, until taken; NULL once taken */
+    size_t first_len;
     uint8_t *last; /* the last piece, kept */
 } planned_source_t;
 
@@ -423,9 +428,13 @@ static const uint8_t *planned_fail(planned_source_t *p)
 static const uint8_t *planned_next(void *arg, uint64_t off, size_t len)
 {
     planned_source_t *p = arg;
-    size_t got;
-    const uint8_t *bytes = p->form.next_upto(p->form.arg, off, p->max, &got);
+    size_t got = p->first_len;
+    const uint8_t *bytes = p->first;
 
+    if (bytes != NULL && off == 0)
+        p->first = NULL;
+    else
+        bytes = p->form.next_upto(p->form.arg, off, p->max, &got);
     if (bytes == NULL)
         return planned_fail(p);
     if (got != len || off + len > p->size)
@@ -468,22 +477,27 @@ static void post_work(gw_ctx_t *ctx)
             answer(ctx, st, etag);
         return;
     }
-    if (st->file_size == GW_SIZE_UNKNOWN) {
-        gw_set_error(ctx, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
-        return;
-    }
-    if (st->file_size > max) {
-        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, "Your proposed upload exceeds the maximum allowed size");
-        return;
-    }
-    planned_source_t planned = {.ctx = ctx, .form = src, .size = st->file_size, .max = ctx->cluster->stripe_size};
-    size_t got;
-    /* an empty file is never pulled: its end is checked here */
-    if (st->file_size == 0 && (src.next_upto(src.arg, 0, planned.max, &got) == NULL || got != 0)) {
+    planned_source_t planned = {.ctx = ctx, .form = src, .max = ctx->cluster->stripe_size};
+    /* a file shorter than a stripe ends in the first slot: its size is known now; a longer one is
+     * sealed for the size the body's length gives it */
+    if ((planned.first = src.next_upto(src.arg, 0, planned.max, &planned.first_len)) == NULL) {
         planned_fail(&planned);
         return;
     }
-    ret = gw_object_store_from(ctx, &st->fields, (gw_source_t){.next = planned_next, .arg = &planned}, st->file_size,
+    planned.size = planned.first_len < planned.max ? planned.first_len : st->file_size;
+    if (planned.size == GW_SIZE_UNKNOWN) {
+        gw_set_error(ctx, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
+        return;
+    }
+    if (planned.size > max) {
+        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, "Your proposed upload exceeds the maximum allowed size");
+        return;
+    }
+    if (planned.size < planned.max && planned.first_len == planned.max) {
+        planned_fail(&planned); /* the file goes on past the size the body's length gives it */
+        return;
+    }
+    ret = gw_object_store_from(ctx, &st->fields, (gw_source_t){.next = planned_next, .arg = &planned}, planned.size,
                                st->min_size, etag);
     free(planned.last);
     if (ret == 0)

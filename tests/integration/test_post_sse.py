@@ -86,7 +86,8 @@ def client_error(call):
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Code")
 
 
-@pytest.mark.parametrize("method,size", [("AES256", 1024 * 1024 + 70000), ("SM4", 5000), ("AES256", 0)])
+@pytest.mark.parametrize("method,size", [("AES256", 1024 * 1024 + 70000), ("SM4", 1024 * 1024), ("SM4", 5000),
+                                         ("AES256", 0)])
 def test_sse_field_encrypts_the_file(sse_gateway, sse_bucket, method, size):
     """Across stripes, inline and empty: the answer, HEAD and GET name the method, the bytes come
     back, and the drives never hold them in plaintext."""
@@ -199,40 +200,73 @@ def test_bucket_default_encryption_applies_to_form_uploads(sse_gateway, sse_buck
     assert s3.get_object(Bucket=bucket, Key="default-kms")["Body"].read() == b"kms by default"
 
 
-def test_encrypted_file_that_does_not_end_the_form_is_refused_not_stored(sse_gateway, sse_bucket):
-    """Sealed for the size the body's length gives it, a file followed by other parts (which S3
-    ignores) ends before that size: refused, nothing stored; the same form unencrypted is stored."""
+STRIPE = 1024 * 1024  # the gateway's default stripe: a shorter file is whole in the first slot
+
+
+def test_small_encrypted_file_may_be_followed_by_fields(sse_gateway, sse_bucket):
+    """A file shorter than a stripe is sized by its end, whatever follows it: the named submit
+    button of AWS's example form comes after the file, and is ignored."""
+    s3, bucket = sse_bucket
+    fields = signed_form(sse_gateway, bucket, "small", {"x-amz-server-side-encryption": "AES256"})
+    data = pattern("FORM-SMALL-AFTER", STRIPE - 1)
+    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload to Amazon S3")])
+    assert r.status == 204, r.body
+    got = s3.get_object(Bucket=bucket, Key="small")
+    assert got["ServerSideEncryption"] == "AES256" and got["Body"].read() == data
+
+
+def test_large_encrypted_file_that_does_not_end_the_form_is_refused_not_stored(sse_gateway, sse_bucket):
+    """A file of a stripe or more is sealed for the size the body's length gives it: followed by
+    other parts (which S3 ignores) it ends before that size, and is refused, nothing stored; the
+    same form unencrypted is stored."""
     s3, bucket = sse_bucket
     fields = signed_form(sse_gateway, bucket, "after", {"x-amz-server-side-encryption": "AES256"})
-    r = post(sse_gateway, bucket, fields, b"file then a field", after=[("x-ignore-note", "trailing")])
+    data = pattern("FORM-LARGE-AFTER", STRIPE + 1000)
+    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
     assert error(r)[:2] == (501, "NotImplemented")
     assert absent(s3, bucket, "after")
     # a body whose close delimiter has no CRLF after it: the file is 2 bytes longer than planned
-    body = form_body(list(fields.items()), b"x" * 200000)
-    assert body.endswith(b"--\r\n")
-    r = yc_raw.anonymous(sse_gateway, "POST", "/" + bucket, body=body[:-2],
-                         headers={"Content-Type": "multipart/form-data; boundary=" + BOUNDARY})
-    assert error(r)[:2] == (501, "NotImplemented")
-    assert absent(s3, bucket, "after")
+    for size in (STRIPE, STRIPE + 1000):
+        body = form_body(list(fields.items()), data[:size])
+        assert body.endswith(b"--\r\n")
+        r = yc_raw.anonymous(sse_gateway, "POST", "/" + bucket, body=body[:-2],
+                             headers={"Content-Type": "multipart/form-data; boundary=" + BOUNDARY})
+        assert error(r)[:2] == (501, "NotImplemented"), size
+        assert absent(s3, bucket, "after")
     plain = signed_form(sse_gateway, bucket, "after", {})
-    r = post(sse_gateway, bucket, plain, b"file then a field", after=[("x-ignore-note", "trailing")])
+    r = post(sse_gateway, bucket, plain, data, after=[("submit", "Upload")])
     assert r.status == 204, r.body
 
 
-def test_encrypted_form_without_a_content_length_is_411(sse_gateway, sse_bucket):
-    s3, bucket = sse_bucket
-    body = form_body(list(signed_form(sse_gateway, bucket, "chunked",
-                                      {"x-amz-server-side-encryption": "AES256"}).items()), b"no length")
-    conn = http.client.HTTPConnection("127.0.0.1", sse_gateway.port, timeout=60)
+def post_chunked(gw, bucket, body):
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
     try:
         conn.putrequest("POST", "/" + bucket)
         conn.putheader("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
         conn.putheader("Transfer-Encoding", "chunked")
         conn.endheaders()
-        conn.send(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+        try:
+            for i in range(0, len(body), 65536):
+                piece = body[i:i + 65536]
+                conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+            conn.send(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # answered before the end of the body
         resp = conn.getresponse()
-        reply = resp.read()
+        return resp.status, resp.read()
     finally:
         conn.close()
-    assert resp.status == 411 and b"<Code>MissingContentLength</Code>" in reply, reply
+
+
+def test_encrypted_form_without_a_content_length(sse_gateway, sse_bucket):
+    """Transfer-Encoding: chunked, no Content-Length: a file shorter than a stripe is sized by its
+    end; a longer one has no size to be sealed for, 411 as S3 answers a POST without a length."""
+    s3, bucket = sse_bucket
+    fields = list(signed_form(sse_gateway, bucket, "chunked", {"x-amz-server-side-encryption": "AES256"}).items())
+    status, reply = post_chunked(sse_gateway, bucket, form_body(fields, b"no length"))
+    assert status == 204, reply
+    assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == b"no length"
+    s3.delete_object(Bucket=bucket, Key="chunked")
+    status, reply = post_chunked(sse_gateway, bucket, form_body(fields, b"y" * (STRIPE + 1)))
+    assert status == 411 and b"<Code>MissingContentLength</Code>" in reply, reply
     assert absent(s3, bucket, "chunked")
