@@ -7,6 +7,7 @@
 #include "gateway/gw_cond_write.h"
 #include "common/bytes.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_origin.h"
 #include "gateway/s3/cond.h"
 #include <string.h>
 
@@ -132,7 +133,7 @@ static int check_delete(gw_ctx_t *ctx, gw_cond_write_t *cw, int exists, const me
         return -1;
     }
     /* Last-Modified carries whole seconds: the comparison is at that granularity */
-    if (cw->if_mtime.base != NULL && cw->mtime_ns / 1000000000 != r->mtime_ns / 1000000000) {
+    if (cw->if_mtime.base != NULL && cw->mtime_ns / 1000000000 != gw_last_modified_ns(r) / 1000000000) {
         set_condition_error(ctx, S3_ERR_PRECONDITION_FAILED, "x-amz-if-match-last-modified-time");
         return -1;
     }

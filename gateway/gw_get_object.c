@@ -26,6 +26,7 @@
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_origin.h"
 #include "gateway/gw_lifecycle.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
@@ -276,7 +277,7 @@ static void add_object_headers(gw_ctx_t *ctx, const meta_object_t *r)
     const meta_bytes_t stored[] = {r->content_type,  r->content_language,    r->expires,
                                    r->cache_control, r->content_disposition, r->content_encoding};
 
-    s3_http_date_format(r->mtime_ns, date);
+    s3_http_date_format(gw_last_modified_ns(r), date);
     gw_add_header_str(ctx, "last-modified", date);
     snprintf(etag, sizeof(etag), "\"%.*s\"", (int)r->etag.len, r->etag.base);
     gw_add_header_str(ctx, "etag", etag);
@@ -420,12 +421,12 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     s->keep_stripe = s->sse != NULL;
     s3_cond_t cond = {gw_header(ctx, "if-match"), gw_header(ctx, "if-none-match"), gw_header(ctx, "if-modified-since"),
                       gw_header(ctx, "if-unmodified-since")};
-    if ((ret = s3_cond_check_read(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
+    if ((ret = s3_cond_check_read(&cond, gw_iov(r->etag), gw_last_modified_ns(r))) != 0) {
         if (-ret == S3_ERR_NOT_MODIFIED) {
             char etag[80], date[S3_HTTP_DATE_LEN + 1];
             snprintf(etag, sizeof(etag), "\"%.*s\"", (int)r->etag.len, r->etag.base);
             gw_add_header_str(ctx, "etag", etag);
-            s3_http_date_format(r->mtime_ns, date);
+            s3_http_date_format(gw_last_modified_ns(r), date);
             gw_add_header_str(ctx, "last-modified", date);
         }
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);

@@ -62,10 +62,11 @@ void gw_copy_object(gw_ctx_t *ctx);
 int gw_object_attributes(gw_ctx_t *ctx, meta_buf_t *user_meta, meta_object_t *rec);
 
 /* PutObject's write for a body that is not the request's (a form upload's file): the attributes
- * from fields (header names, lowercase), tags, ACL, lock and checksums (Content-MD5,
- * x-amz-checksum-*, verified against the data) from the request's headers, the data from src (size may be
- * GW_SIZE_UNKNOWN), fewer than min_size bytes refused (EntityTooSmall) before anything is visible; ETag and version
- * headers added, the hex ETag into etag. 0, or the S3 error set and non-zero. */
+ * from fields (header names, lowercase), tags, ACL, lock, checksums (Content-MD5,
+ * x-amz-checksum-*, verified against the data) and encryption from the request's headers, the data from src (size may
+ * be GW_SIZE_UNKNOWN, but not for an encrypted object: its seal needs the size first), fewer than min_size bytes
+ * refused (EntityTooSmall) before anything is visible; ETag, version and encryption headers added, the hex ETag into
+ * etag. 0, or the S3 error set and non-zero (a source that fails with an error of its own keeps it). */
 int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t src, uint64_t size, uint64_t min_size,
                          char etag[33]);
 /* POST Object: a browser form upload (gw_post_object.c), entered before authentication: the

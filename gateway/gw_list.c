@@ -85,7 +85,7 @@ static void write_entry(gw_ctx_t *ctx, s3_xml_writer_t *w, const list_params_t *
         s3_xml_element_str(w, "VersionId", vid);
         s3_xml_element_bool(w, "IsLatest", e->is_latest);
     }
-    s3_xml_element_time(w, "LastModified", e->mtime_ns);
+    s3_xml_element_time(w, "LastModified", e->last_modified_ns != 0 ? e->last_modified_ns : e->mtime_ns);
     if (!is_marker) {
         snprintf(etag, sizeof(etag), "\"%s\"", e->etag);
         s3_xml_element_str(w, "ETag", etag);

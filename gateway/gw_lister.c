@@ -17,6 +17,7 @@
  * what that call returns; ListObjects (v1, v2) keep the seek. */
 #include "gateway/gw_lister.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_origin.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,7 @@ static void collect_record(cursor_t *cur, const rec_t *head, meta_bytes_t raw)
     rec->e.size = r.size;
     rec->e.flags = r.flags;
     rec->e.mtime_ns = r.mtime_ns;
+    rec->e.last_modified_ns = gw_last_modified_ns(&r);
     size_t elen = r.etag.len < sizeof(rec->e.etag) - 1 ? r.etag.len : sizeof(rec->e.etag) - 1;
     memcpy(rec->e.etag, r.etag.base, elen);
     size_t olen = r.owner.len < sizeof(rec->e.owner) - 1 ? r.owner.len : sizeof(rec->e.owner) - 1;
@@ -413,6 +415,7 @@ static int lookup_key(gw_lister_t *l, gw_list_entry_t *out)
     e.size = r->size;
     e.flags = r->flags;
     e.mtime_ns = r->mtime_ns;
+    e.last_modified_ns = gw_last_modified_ns(r);
     memset(e.etag, 0, sizeof(e.etag));
     memcpy(e.etag, r->etag.base, r->etag.len < sizeof(e.etag) - 1 ? r->etag.len : sizeof(e.etag) - 1);
     memset(e.owner, 0, sizeof(e.owner));

@@ -21,6 +21,7 @@ typedef struct {
     char key[META_KEY_MAX];
     size_t key_len;
     int64_t mtime_ns;
+    int64_t last_modified_ns; /* as S3 shows it (gw_origin.h); 0 when not read from a record */
     uint8_t vid[META_ID_LEN];
     uint64_t size;
     char etag[72];

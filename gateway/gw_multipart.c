@@ -20,6 +20,7 @@
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_cond_write.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_origin.h"
 #include "gateway/gw_sse.h"
 #include "gateway/gw_tagging.h"
 #include "gateway/gw_upload.h"
@@ -353,15 +354,15 @@ static int complete_again(gw_ctx_t *ctx, const s3_xml_complete_t *list)
     uint8_t id[META_ID_LEN], digest[16], bin[16];
     char etag[48];
     gw_object_t *o = NULL;
-    meta_bytes_t v;
+    uint8_t origin[META_ID_LEN];
     int answered = 0;
 
     if (gw_upload_id_parse(s3_query_get(&ctx->query, "uploadId"), id) != 0 ||
         gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key), NULL, &o) != 0)
         return 0;
     const meta_object_t *r = gw_object_record(o);
-    if ((r->flags & META_OBJ_DELETE_MARKER) != 0 || meta_attr_get(r->attrs, META_ATTR_UPLOAD_ID, &v) != 1 ||
-        v.len != META_ID_LEN || memcmp(v.base, id, META_ID_LEN) != 0)
+    if ((r->flags & META_OBJ_DELETE_MARKER) != 0 || gw_origin_get(r, origin, NULL) != 1 ||
+        memcmp(origin, id, META_ID_LEN) != 0)
         goto done;
     EVP_MD_CTX *md5 = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md5, EVP_md5(), NULL);
@@ -491,9 +492,9 @@ static void complete_work(gw_ctx_t *ctx)
                        .part_count = (uint32_t)list.count};
     memcpy(r.distribution, u.rec.distribution, 16);
     /* the attributes CreateMultipartUpload gave the upload (its tags), and the upload's id, which
-     * a retried Complete is recognised by */
-    meta_bytes_t upload_id = {(const char *)u.upload_id, META_ID_LEN};
-    if (meta_attr_put(u.rec.attrs, META_ATTR_UPLOAD_ID, &upload_id, &attrs) != 0) {
+     * a retried Complete is recognised by, with its initiation time: S3's Last-Modified of the
+     * object (the mtime stays the Complete's: versions are ordered by it) */
+    if (gw_origin_put(u.rec.attrs, u.upload_id, u.rec.initiated_ns, &attrs) != 0) {
         gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
         goto done;
     }

@@ -10,6 +10,7 @@
  * documents.
  */
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_origin.h"
 #include "gateway/gw_sse.h"
 #include "gateway/s3/checksum.h"
 #include "gateway/s3/cond.h"
@@ -165,7 +166,7 @@ static void get_object_attributes_work(gw_ctx_t *ctx)
         return;
     }
     char date[S3_HTTP_DATE_LEN + 1];
-    s3_http_date_format(r->mtime_ns, date);
+    s3_http_date_format(gw_last_modified_ns(r), date);
     gw_add_header_str(ctx, "last-modified", date);
 
     s3_xml_writer_t w;

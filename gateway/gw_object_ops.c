@@ -11,6 +11,7 @@
 #include "gateway/gw_cond_write.h"
 #include "gateway/gw_error.h"
 #include "gateway/gw_handlers.h"
+#include "gateway/gw_origin.h"
 #include "gateway/gw_lifecycle.h"
 #include "gateway/gw_sse.h"
 #include "gateway/s3/policy.h"
@@ -184,7 +185,9 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     if (ret != 0) {
         EVP_MD_CTX_free(ob.sha256);
         gw_sse_writer_free(sw);
-        if (!gw_body_failed(ctx)) /* else the body's own error is the answer */
+        /* else the body's own error is the answer, or the source's (a form's file that did not
+         * end at its planned size) */
+        if (!gw_body_failed(ctx) && ctx->error == S3_OK)
             gw_set_store_error(ctx, ret);
         return -1;
     }
@@ -303,13 +306,11 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
     int ret = -1;
 
     memset(&n, 0, sizeof(n));
-    /* a form's file is sealed block by block only once its size is known, which a form does not
-     * say first: a bucket whose default encrypts every object refuses form uploads rather than
-     * store one in plaintext */
+    /* an encrypted file is sealed for its size, which must be known first (gw_post_object.c) */
     if (gw_sse_parse_write(ctx, &n.sse) != 0)
         return -1;
-    if (n.sse.kind != GW_SSE_NONE) {
-        gw_set_error(ctx, S3_ERR_NOT_IMPLEMENTED, "POST uploads into a bucket with default encryption");
+    if (n.sse.kind != GW_SSE_NONE && size == GW_SIZE_UNKNOWN) {
+        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
         OPENSSL_cleanse(&n.sse, sizeof(n.sse));
         return -1;
     }
@@ -319,6 +320,7 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
         gw_object_lock_new_version(ctx, 0, &n.rec, &lock_attrs) == 0 && gw_checksum_begin(ctx, &checksum) == 0 &&
         (ret = store_new_object(ctx, &n, src, size, 0, &checksum, min_size, NULL)) == 0)
         memcpy(etag, n.etag, 33);
+    OPENSSL_cleanse(&n.sse, sizeof(n.sse));
     gw_checksum_dispose(&checksum);
     meta_buf_dispose(&lock_attrs);
     meta_buf_dispose(&n.user_meta);
@@ -606,7 +608,7 @@ int gw_open_copy_source(gw_ctx_t *ctx, h2o_iovec_t bucket, h2o_iovec_t key, cons
             gw_set_error(ctx, S3_ERR_NO_SUCH_KEY, NULL);
         goto fail;
     }
-    if ((ret = s3_cond_check_copy_source(&cond, gw_iov(r->etag), r->mtime_ns)) != 0) {
+    if ((ret = s3_cond_check_copy_source(&cond, gw_iov(r->etag), gw_last_modified_ns(r))) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         goto fail;
     }

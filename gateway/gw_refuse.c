@@ -203,11 +203,7 @@ int gw_refuse_check_field(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t value)
         as = h2o_iovec_init(H2O_STRLIT("x-amz-acl"));
     else if (value_is(name, "tagging"))
         as = h2o_iovec_init(H2O_STRLIT("x-amz-tagging"));
-    /* a form upload is not encrypted (gw_post_object.c): its encryption fields are refused */
-    if (name_matches("x-amz-server-side-encryption*", as)) {
-        refuse_header(ctx, NOT_IMPLEMENTED, name, value);
-        return -1;
-    }
+    /* a form's encryption fields are judged as PutObject's headers (gw_post_object.c) */
     for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
         if ((rules[r].ops & OP(GW_OP_PUT_OBJECT)) == 0 || !name_matches(rules[r].name, as))
             continue;

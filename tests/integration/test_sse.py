@@ -446,21 +446,3 @@ def test_kms_key_id_without_aws_kms_is_invalid_argument(sse_gateway, sse_bucket)
     assert error_of(lambda: s3.put_object(Bucket=bucket, Key="x", Body=b"x", ServerSideEncryption="AES256")) == (
         400, "InvalidArgument")
 
-
-def test_form_upload_into_a_bucket_with_default_encryption_is_refused_not_stored_plain(sse_gateway, sse_bucket):
-    import yc_raw
-    s3, bucket = sse_bucket
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=encryption_rule("AES256"))
-    try:
-        p = s3.generate_presigned_post(bucket, "form", ExpiresIn=300)
-        boundary = "----yc-sse-form"
-        parts = [b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
-                 % (boundary.encode(), k.encode(), v.encode()) for k, v in p["fields"].items()]
-        parts.append(b'--%s\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nsecret\r\n--%s--\r\n'
-                     % (boundary.encode(), boundary.encode()))
-        r = yc_raw.anonymous(sse_gateway, "POST", "/" + bucket, body=b"".join(parts),
-                             headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
-        assert r.status == 501
-        assert error_of(lambda: s3.head_object(Bucket=bucket, Key="form"))[0] == 404
-    finally:
-        s3.delete_bucket_encryption(Bucket=bucket)
