@@ -657,12 +657,7 @@ static void create_group(gw_ctx_t *ctx, const call_t *c)
     const char *path;
     if (name == NULL || param_path(ctx, c, "Path", "path", 0, &path) != 0)
         return;
-    if (path != NULL && strcmp(path, "/") != 0) {
-        /* groups are not kept with a path: refused rather than created elsewhere than asked */
-        iam_error(ctx, 501, "NotImplemented", "Groups with a Path other than / are not implemented by this server.");
-        return;
-    }
-    if ((ret = gw_iam_group_create(ctx->iam, name, &g)) != 0) {
+    if ((ret = gw_iam_group_create_at(ctx->iam, name, path, &g)) != 0) {
         iam_store_error(ctx, ret, "Group", name);
         return;
     }
@@ -710,12 +705,45 @@ static void list_groups(gw_ctx_t *ctx, const call_t *c)
 {
     page_t p;
     s3_xml_writer_t w;
-    if (page_init(ctx, c, &p) != 0)
+    if (page_init(ctx, c, &p) != 0 || param_path(ctx, c, "PathPrefix", "pathPrefix", 1, &p.path_prefix) != 0)
         return;
     gw_iam_groups(ctx->iam, page_add, &p);
     open_response(ctx, &w, c->action, 1);
     write_page(&w, "Groups", &p, 0);
     close_response(ctx, &w, c->action, 1);
+}
+
+static void update_group(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "GroupName", "groupName", GW_IAM_NAME_MAX), *new_name = NULL, *new_path;
+    int ret;
+    if (name == NULL || param_path(ctx, c, "NewPath", "newPath", 0, &new_path) != 0)
+        return;
+    if (s3_iam_form_get(&c->form, "NewGroupName").base != NULL) {
+        h2o_iovec_t v = s3_iam_form_get(&c->form, "NewGroupName");
+        if (!gw_iam_name_valid(v)) {
+            iam_error(ctx, 400, "ValidationError",
+                      "1 validation error detected: Value at 'newGroupName' failed to satisfy constraint: Member must "
+                      "have length between 1 and 64 and satisfy the pattern [\\w+=,.@-]+");
+            return;
+        }
+        new_name = h2o_strdup(&ctx->req->pool, v.base, v.len).base;
+    }
+    if ((ret = gw_iam_group_update(ctx->iam, name, new_name, new_path)) != 0) {
+        if (ret == -EEXIST)
+            iam_store_error(ctx, ret, "Group", new_name);
+        else if (ret == -ENOTEMPTY)
+            iam_errorf(ctx, 501, "NotImplemented",
+                       "Renaming group %s is not implemented while it has members or inline policies: remove them "
+                       "first.",
+                       name);
+        else
+            iam_store_error(ctx, ret, "group", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_group_updated group=%s new_name=%s new_path=%s", ctx->request_id, name,
+           new_name != NULL ? new_name : "-", new_path != NULL ? new_path : "-");
+    answer_empty(ctx, c);
 }
 
 static void membership(gw_ctx_t *ctx, const call_t *c, int add)
@@ -832,6 +860,7 @@ static const struct {
     {"GetGroup", get_group, S3_POLICY_ACTION_IAM_GET_GROUP, RES_GROUP},
     {"DeleteGroup", delete_group, S3_POLICY_ACTION_IAM_DELETE_GROUP, RES_GROUP},
     {"ListGroups", list_groups, S3_POLICY_ACTION_IAM_LIST_GROUPS, RES_GROUP_LIST},
+    {"UpdateGroup", update_group, S3_POLICY_ACTION_IAM_UPDATE_GROUP, RES_GROUP},
     {"AddUserToGroup", add_user_to_group, S3_POLICY_ACTION_IAM_ADD_USER_TO_GROUP, RES_GROUP},
     {"RemoveUserFromGroup", remove_user_from_group, S3_POLICY_ACTION_IAM_REMOVE_USER_FROM_GROUP, RES_GROUP},
     {"ListGroupsForUser", list_groups_for_user, S3_POLICY_ACTION_IAM_LIST_GROUPS_FOR_USER, RES_USER},
@@ -892,18 +921,34 @@ static h2o_iovec_t iam_arn(gw_ctx_t *ctx, const char *kind, h2o_iovec_t path, h2
                       h2o_iovec_init(kind, strlen(kind)), path, name);
 }
 
-/* The ARN of the user called name as IAM shows it: an existing user's spelling and path, else
- * the name as given at path (NULL: "/"). */
-static h2o_iovec_t user_arn(gw_ctx_t *ctx, h2o_iovec_t name, h2o_iovec_t path)
+/* The ARN of the user (or group) called name as IAM shows it: an existing one's spelling and path
+ * (path, when given, replacing its own), else the name as given at path (NULL: "/"). */
+static h2o_iovec_t entity_arn(gw_ctx_t *ctx, int user, h2o_iovec_t name, h2o_iovec_t path)
 {
     gw_iam_entity_t e;
     if (name.len > 0 && name.len <= GW_IAM_NAME_MAX && memchr(name.base, 0, name.len) == NULL) {
         char *cname = h2o_strdup(&ctx->req->pool, name.base, name.len).base;
-        if (gw_iam_user_get(ctx->iam, cname, &e) == 0)
-            return iam_arn(ctx, "user", path.base != NULL ? path : h2o_strdup(&ctx->req->pool, e.path, strlen(e.path)),
+        if ((user ? gw_iam_user_get(ctx->iam, cname, &e) : gw_iam_group_get(ctx->iam, cname, &e)) == 0)
+            return iam_arn(ctx, user ? "user" : "group",
+                           path.base != NULL ? path : h2o_strdup(&ctx->req->pool, e.path, strlen(e.path)),
                            h2o_strdup(&ctx->req->pool, e.name, strlen(e.name)));
     }
-    return iam_arn(ctx, "user", path, name);
+    return iam_arn(ctx, user ? "user" : "group", path, name);
+}
+
+/* The ARN an UpdateUser or UpdateGroup makes of the entity whose ARN is old: its new name (or the
+ * old one) at its new path (or the old one). */
+static h2o_iovec_t updated_arn(gw_ctx_t *ctx, int user, h2o_iovec_t old, h2o_iovec_t new_name, h2o_iovec_t new_path)
+{
+    size_t pre =
+        user ? sizeof("arn:aws:iam::" IAM_ACCOUNT ":user") - 1 : sizeof("arn:aws:iam::" IAM_ACCOUNT ":group") - 1;
+    const char *slash = old.base + old.len;
+    while (slash > old.base + pre && slash[-1] != '/')
+        slash--;
+    h2o_iovec_t path = h2o_iovec_init(old.base + pre, (size_t)(slash - old.base) - pre),
+                name = h2o_iovec_init(slash, (size_t)(old.base + old.len - slash));
+    return iam_arn(ctx, user ? "user" : "group", new_path.base != NULL ? new_path : path,
+                   new_name.base != NULL ? new_name : name);
 }
 
 /* The resources the call's identity policies must allow it on (AWS's resource of each action):
@@ -922,32 +967,32 @@ static size_t call_resources(gw_ctx_t *ctx, const call_t *c, int row, h2o_iovec_
             out[0] = iam_arn(ctx, "user", gw_iam_path_valid(path, 0) ? path : none, user);
             return 1;
         }
-        out[0] = user_arn(ctx, user, none);
+        out[0] = entity_arn(ctx, 1, user, none);
         if (actions[row].action == S3_POLICY_ACTION_IAM_UPDATE_USER) {
             h2o_iovec_t new_name = s3_iam_form_get(&c->form, "NewUserName"),
                         new_path = s3_iam_form_get(&c->form, "NewPath");
             if (new_name.base == NULL && new_path.base == NULL)
                 return 1;
-            out[1] = user_arn(ctx, new_name.base != NULL ? new_name : user, new_path);
-            /* renamed to a name not taken: the new ARN keeps the old user's path unless moved */
-            if (new_path.base == NULL) {
-                h2o_iovec_t old = out[0];
-                const char *slash = old.base + old.len;
-                while (slash > old.base && slash[-1] != '/')
-                    slash--;
-                size_t pre = sizeof("arn:aws:iam::" IAM_ACCOUNT ":user") - 1;
-                if ((size_t)(slash - old.base) > pre)
-                    out[1] = iam_arn(ctx, "user", h2o_iovec_init(old.base + pre, (size_t)(slash - old.base) - pre),
-                                     new_name.base != NULL ? new_name : user);
-            }
+            out[1] = updated_arn(ctx, 1, out[0], new_name, gw_iam_path_valid(new_path, 0) ? new_path : none);
             return 2;
         }
         return 1;
     case RES_GROUP: {
-        h2o_iovec_t path = s3_iam_form_get(&c->form, "Path");
-        if (actions[row].action != S3_POLICY_ACTION_IAM_CREATE_GROUP || !gw_iam_path_valid(path, 0))
-            path = none; /* groups are kept at "/" */
-        out[0] = iam_arn(ctx, "group", path, s3_iam_form_get(&c->form, "GroupName"));
+        h2o_iovec_t group = s3_iam_form_get(&c->form, "GroupName");
+        if (actions[row].action == S3_POLICY_ACTION_IAM_CREATE_GROUP) {
+            h2o_iovec_t path = s3_iam_form_get(&c->form, "Path");
+            out[0] = iam_arn(ctx, "group", gw_iam_path_valid(path, 0) ? path : none, group);
+            return 1;
+        }
+        out[0] = entity_arn(ctx, 0, group, none);
+        if (actions[row].action == S3_POLICY_ACTION_IAM_UPDATE_GROUP) {
+            h2o_iovec_t new_name = s3_iam_form_get(&c->form, "NewGroupName"),
+                        new_path = s3_iam_form_get(&c->form, "NewPath");
+            if (new_name.base == NULL && new_path.base == NULL)
+                return 1;
+            out[1] = updated_arn(ctx, 0, out[0], new_name, gw_iam_path_valid(new_path, 0) ? new_path : none);
+            return 2;
+        }
         return 1;
     }
     case RES_USER_LIST:

@@ -72,6 +72,7 @@ static const struct {
     {"ListUserPolicies", SEC},     {"PutGroupPolicy", SEC},
     {"GetGroupPolicy", SEC},       {"DeleteGroupPolicy", SEC},
     {"ListGroupPolicies", SEC},    {"UpdateUser", SYS},
+    {"UpdateGroup", SYS},
 };
 
 /* IAM actions that change the user named by UserName, or the key named by AccessKeyId. */

@@ -215,6 +215,7 @@
     X(PUT_USER_POLICY, "PutUserPolicy")                                                                                \
     X(REMOVE_USER_FROM_GROUP, "RemoveUserFromGroup")                                                                   \
     X(UPDATE_ACCESS_KEY, "UpdateAccessKey")                                                                            \
+    X(UPDATE_GROUP, "UpdateGroup")                                                                                     \
     X(UPDATE_USER, "UpdateUser")
 
 /* One enum for both services: the S3 actions, then the IAM ones from S3_POLICY_ACTION__IAM_FIRST

@@ -206,6 +206,26 @@ def test_list_users_allowed_by_policy_lists_within_its_path(root, users):
     assert "on resource: arn:aws:iam::%s:user/ " % ACCOUNT in msg
 
 
+def test_group_calls_are_checked_on_the_groups_arn_with_its_path(root, users):
+    ops, top = uname("ops"), uname("top")
+    users.groups.extend([ops, top])
+    root.create_group(GroupName=ops, Path="/ops/")
+    root.create_group(GroupName=top)
+    u = users("grp", [policy({"Effect": "Allow", "Action": ["iam:GetGroup", "iam:AddUserToGroup", "iam:UpdateGroup"],
+                              "Resource": arn("group", "*", "/ops/")})])
+    assert u.iam.get_group(GroupName=ops)["Group"]["Arn"] == arn("group", ops, "/ops/")
+    msg = denied(u.iam.get_group, GroupName=top)
+    assert "iam:GetGroup on resource: %s " % arn("group", top) in msg
+    u.iam.add_user_to_group(GroupName=ops, UserName=u.name)
+    denied(u.iam.add_user_to_group, GroupName=top, UserName=u.name)
+    # a move out of /ops/ needs the place it goes to allowed as well
+    msg = denied(u.iam.update_group, GroupName=ops, NewPath="/elsewhere/")
+    assert "on resource: %s " % arn("group", ops, "/elsewhere/") in msg
+    u.iam.update_group(GroupName=ops, NewPath="/ops/deeper/")
+    assert root.get_group(GroupName=ops)["Group"]["Path"] == "/ops/deeper/"
+    assert [g["GroupName"] for g in root.list_groups_for_user(UserName=u.name)["Groups"]] == [ops]
+
+
 def test_user_rotates_its_own_key_with_the_username_variable_but_not_anothers(gateway, root, users):
     own = policy({"Effect": "Allow", "Action": ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys",
                                                 "iam:UpdateAccessKey"],
