@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SYS GW_ROLE_SYSTEM
 #define SEC GW_ROLE_SECURITY
@@ -73,6 +74,14 @@ static const struct {
     {"GetGroupPolicy", SEC},       {"DeleteGroupPolicy", SEC},
     {"ListGroupPolicies", SEC},    {"UpdateUser", SYS},
     {"UpdateGroup", SYS},
+};
+
+/* IAM actions a user may make on its own user once the roles are split, when its identity
+ * policies allow them: looking after its own keys and reading what it is. */
+static const char *const iam_self_service[] = {
+    "CreateAccessKey",   "DeleteAccessKey", "UpdateAccessKey",
+    "ListAccessKeys",    "GetUser",         "ListUserPolicies",
+    "ListGroupsForUser", "GetUserPolicy",   NULL,
 };
 
 /* IAM actions that change the user named by UserName, or the key named by AccessKeyId. */
@@ -349,6 +358,25 @@ int gw_roles_iam_check(gw_ctx_t *ctx, h2o_iovec_t action, h2o_iovec_t target_use
             return -1;
         }
         break;
+    }
+    if (caller == 0 && gw_roles_state(ctx) != GW_ROLES_NOT_SPLIT) {
+        /* once split, administering users, keys, groups and policies is the roles' work: a policy
+         * may let a user look after its own keys, never do an administrator's work through it (the
+         * system administrator holds the keys it makes and puts users in groups, so a policy that
+         * reached further would let it write policies, the security administrator's work) */
+        int self = target_user.base == NULL || (target_user.len == ctx->user.len &&
+                                                strncasecmp(target_user.base, ctx->user.base, ctx->user.len) == 0);
+        const char *const *a = iam_self_service;
+        while (*a != NULL && !h2o_memis(action.base, action.len, *a, strlen(*a)))
+            a++;
+        if (*a == NULL || !self) {
+            if (*a != NULL) {
+                size_t cap = action.len + 32;
+                what = h2o_mem_alloc_pool(&ctx->req->pool, cap);
+                snprintf(what, cap, "iam:%.*s on another user", (int)action.len, action.base);
+            }
+            goto refused;
+        }
     }
     /* not an administrator: its identity policies decide (gw_iam_api.c), the reserved users and
      * keys staying out of their reach whatever they allow */

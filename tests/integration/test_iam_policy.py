@@ -18,7 +18,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import REGION
+from conftest import ADMIN_BIN, REGION, Gateway, random_keys
 
 ACCOUNT = "000000000000"
 
@@ -288,3 +288,50 @@ def test_aws_cli_iam_with_a_users_keys(gateway, root, users, tmp_path):
     assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stderr
     names = user_names(root)
     assert ok in names and refused not in names
+
+
+# ---------------------------------------------------------------- once the roles are split
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory):
+    """A gateway of its own whose root keys were split into the three administrator roles."""
+    if not os.access(ADMIN_BIN, os.X_OK):
+        pytest.skip("yc-admin is not built")
+    ak, sk = random_keys()
+    data = tmp_path_factory.mktemp("iampol") / "data"
+    data.mkdir()
+    gw = Gateway(str(data), ak, sk).start()
+    res = subprocess.run([ADMIN_BIN, "--endpoint", gw.endpoint, "--access-key", ak, "--secret-key", sk,
+                          "roles", "init"], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    roles = {r["role"].split()[0]: r for r in json.loads(res.stdout)["roles"]}
+    yield gw, {k: make_iam(gw.endpoint, r["accessKey"], r["secretKey"]) for k, r in roles.items()}
+    gw.stop()
+
+
+def test_after_the_split_a_policy_lets_a_user_look_after_its_own_keys_only(split):
+    gw, admin = split
+    name, other = uname("tenant"), uname("other")
+    for n in (name, other):
+        admin["system"].create_user(UserName=n)
+    key = admin["system"].create_access_key(UserName=name)["AccessKey"]
+    admin["security"].put_user_policy(UserName=name, PolicyName="all", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    u = make_iam(gw.endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+    # its own keys and what it is: allowed by its policy, as before the split
+    new = u.create_access_key()["AccessKey"]
+    assert {k["AccessKeyId"] for k in u.list_access_keys()["AccessKeyMetadata"]} == {key["AccessKeyId"],
+                                                                                   new["AccessKeyId"]}
+    u.delete_access_key(AccessKeyId=new["AccessKeyId"])
+    assert u.get_user()["User"]["UserName"] == name
+    assert u.list_user_policies(UserName=name)["PolicyNames"] == ["all"]
+    # an administrator's work is refused whatever the policy says, naming the role that does it
+    assert "the system administrator" in denied(u.create_user, UserName=uname("x"))
+    assert "the system administrator" in denied(u.create_access_key, UserName=other)
+    assert "the security administrator" in denied(
+        u.put_user_policy, UserName=name, PolicyName="more", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    assert "the security administrator" in denied(u.delete_user_policy, UserName=name, PolicyName="all")
+    denied(u.list_users)
+    assert admin["system"].list_access_keys(UserName=other)["AccessKeyMetadata"] == []
+    assert admin["security"].list_user_policies(UserName=name)["PolicyNames"] == ["all"]
