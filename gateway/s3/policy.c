@@ -442,6 +442,29 @@ static int actions_fit_resources(const pol_statement_t *st, int can_bucket, int 
 
 /* ---- Condition */
 
+/* 1 when name is a condition key of a service other than aws and s3: "service:Name", the service
+ * of lowercase letters, digits and '-', the name of printable characters. */
+static int foreign_key(h2o_iovec_t name)
+{
+    const char *colon = memchr(name.base, ':', name.len);
+    if (colon == NULL || colon == name.base || (size_t)(colon - name.base) + 1 == name.len)
+        return 0;
+    h2o_iovec_t service = h2o_iovec_init(name.base, (size_t)(colon - name.base));
+    for (size_t i = 0; i < service.len; i++) {
+        char c = (char)lower((unsigned char)service.base[i]);
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return 0;
+    }
+    if ((service.len == 3 && lower((unsigned char)service.base[0]) == 'a' &&
+         lower((unsigned char)service.base[1]) == 'w' && lower((unsigned char)service.base[2]) == 's') ||
+        (service.len == 2 && lower((unsigned char)service.base[0]) == 's' && service.base[1] == '3'))
+        return 0; /* aws: and s3: keys are known ones or misspelt */
+    for (const char *c = colon + 1; c < name.base + name.len; c++)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+            return 0;
+    return 1;
+}
+
 /* The operator's name: "[ForAnyValue:|ForAllValues:]Name[IfExists]". */
 static int operator_lookup(const char *full, pol_cond_t *c)
 {
@@ -596,8 +619,14 @@ static int compile_conditions(parser_t *ps, const json_t *v, pol_statement_t *st
             size_t nv;
             (void)operator_lookup(op, c);
             h2o_iovec_t name = cstr(key), tag;
-            if (pol_key_lookup(name, &c->key, &tag) != 0)
-                return fail_msg(ps, "Policy has an invalid condition key");
+            if (pol_key_lookup(name, &c->key, &tag) != 0) {
+                /* an identity policy may name other services' keys (iam:PassedToService,
+                 * ec2:Region): no request here has them, so they are absent from every one */
+                if (ps->opt->kind != S3_POLICY_IDENTITY || !foreign_key(name))
+                    return fail_msg(ps, "Policy has an invalid condition key");
+                c->key = S3_POLICY_KEY__COUNT;
+                tag = h2o_iovec_init(NULL, 0);
+            }
             /* the tag name is kept: copy it out of the JSON tree */
             if (tag.len > 0) {
                 char *copy = pol_alloc(ps->p, tag.len + 1);

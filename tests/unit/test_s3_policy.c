@@ -490,6 +490,32 @@ TEST(test_iam_username_variable_names_the_callers_own_user)
     CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/alice")), NA);
 }
 
+TEST(test_identity_policy_takes_other_services_condition_keys_as_absent)
+{
+    const char *if_exists = DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                                "'Condition':{'StringLikeIfExists':{'iam:PassedToService':'lambda.amazonaws.com'}}}");
+    const char *equals = DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                             "'Condition':{'StringEquals':{'ec2:Region':'cn-north-1'}}}");
+    const char *not_equals = DOC("{'Effect':'Deny','Action':'iam:*','Resource':'*',"
+                                 "'Condition':{'StringNotEquals':{'iam:PolicyARN':'arn:aws:iam::aws:policy/x'}}}");
+    CHECK_EQ_INT(eval_identity(if_exists, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), ALLOW);
+    CHECK_EQ_INT(eval_identity(equals, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), NA);
+    CHECK_EQ_INT(eval_identity(not_equals, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), DENY);
+    /* a bucket policy, and the aws: and s3: families, still name known keys only */
+    CHECK(refused(DOC("{'Effect':'Allow','Principal':'*','Action':'s3:GetObject','Resource':'arn:aws:s3:::photos/*',"
+                      "'Condition':{'StringEquals':{'iam:PassedToService':'x'}}}"),
+                  "Policy has an invalid condition key"));
+    CHECK(refused_identity(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                               "'Condition':{'StringEquals':{'s3:NoSuchKey':'x'}}}"),
+                           "Policy has an invalid condition key"));
+    CHECK(refused_identity(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                               "'Condition':{'StringEquals':{'AWS:Bogus':'x'}}}"),
+                           "Policy has an invalid condition key"));
+    CHECK(refused_identity(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                               "'Condition':{'StringEquals':{'iam:':'x'}}}"),
+                           "Policy has an invalid condition key"));
+}
+
 TEST(test_iam_explicit_deny_wins_over_an_allow_of_another_policy)
 {
     s3_policy_t *allow = identity_policy(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*'}"));
@@ -2008,6 +2034,7 @@ int main(void)
     RUN(test_iam_actions_not_served_parse_and_match_nothing);
     RUN(test_iam_not_action_covers_iam_actions);
     RUN(test_iam_username_variable_names_the_callers_own_user);
+    RUN(test_identity_policy_takes_other_services_condition_keys_as_absent);
     RUN(test_iam_explicit_deny_wins_over_an_allow_of_another_policy);
     RUN(test_resource_bucket_arn_names_the_bucket_not_its_objects);
     RUN(test_resource_bucket_part_may_be_a_pattern_matching_the_bucket);
