@@ -1019,10 +1019,17 @@ static int authorize_user(gw_ctx_t *ctx, const call_t *c, int row)
             continue;
         s3_policy_principal_t who;
         gw_authz_principal(ctx, &who);
-        iam_errorf(ctx, 403, "AccessDenied", "User: %.*s is not authorized to perform: iam:%s on resource: %.*s %s",
-                   (int)who.arn.len, who.arn.base, actions[row].name, (int)res[i].len, res[i].base,
-                   why.source == S3_POLICY_BY_IDENTITY ? "with an explicit deny in an identity-based policy"
-                                                       : "because no identity-based policy allows the action");
+        if (why.source == S3_POLICY_BY_IDENTITY)
+            iam_errorf(ctx, 403, "AccessDenied",
+                       "User: %.*s is not authorized to perform: iam:%s on resource: %.*s with an explicit deny in an "
+                       "identity-based policy",
+                       (int)who.arn.len, who.arn.base, actions[row].name, (int)res[i].len, res[i].base);
+        else
+            iam_errorf(ctx, 403, "AccessDenied",
+                       "User: %.*s is not authorized to perform: iam:%s on resource: %.*s because no identity-based "
+                       "policy allows the iam:%s action",
+                       (int)who.arn.len, who.arn.base, actions[row].name, (int)res[i].len, res[i].base,
+                       actions[row].name);
         yc_log(YC_LOG_INFO, "request_id=%s event=iam_denied user=%.*s action=iam:%s resource=%.*s explicit=%d",
                ctx->request_id, (int)ctx->user.len, ctx->user.base, actions[row].name, (int)res[i].len, res[i].base,
                why.source == S3_POLICY_BY_IDENTITY);

@@ -113,7 +113,7 @@ def test_user_without_iam_policies_is_denied_every_call_and_changes_nothing(root
     before = user_names(root)
     msg = denied(u.iam.create_user, UserName=victim)
     assert msg == ("User: %s is not authorized to perform: iam:CreateUser on resource: %s because no "
-                   "identity-based policy allows the action" % (arn("user", u.name), arn("user", victim)))
+                   "identity-based policy allows the iam:CreateUser action" % (arn("user", u.name), arn("user", victim)))
     denied(u.iam.list_users)
     denied(u.iam.get_user)
     denied(u.iam.delete_user, UserName=other.name)
