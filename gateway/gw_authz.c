@@ -566,6 +566,42 @@ int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action)
     return -1;
 }
 
+typedef struct {
+    s3_policy_sources_t src;
+    const s3_policy_request_t *req;
+    s3_policy_decision_t decision;
+    s3_policy_reason_t why;
+} identity_decide_t;
+
+static void identity_decide_with(void *arg, const s3_policy_t *const *policies, size_t n)
+{
+    identity_decide_t *d = arg;
+    d->src.identity = policies;
+    d->src.nidentity = n;
+    d->decision = s3_policy_decide(&d->src, d->req, &d->why);
+}
+
+s3_policy_decision_t gw_authz_identity_decide(gw_ctx_t *ctx, s3_policy_action_t action, h2o_iovec_t resource,
+                                              s3_policy_reason_t *why)
+{
+    /* no bucket and no owner: only the identity's own policies can allow, and any of them deny */
+    s3_policy_request_t req = {.action = action, .now_ns = yc_now_ns(), .resource = resource};
+    values_t *vs = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*vs));
+    gw_authz_principal(ctx, &req.principal);
+    request_values(ctx, action, vs);
+    req.values = vs->v;
+    req.nvalues = vs->n;
+    identity_decide_t d = {.src = {.owner_account = h2o_iovec_init(H2O_STRLIT(GW_AUTHZ_ACCOUNT))},
+                           .req = &req,
+                           .decision = S3_POLICY_DENY,
+                           .why = {.source = S3_POLICY_BY_IMPLICIT_DENY}};
+    if (ctx->access_key.base != NULL && !ctx->is_root)
+        gw_iam_with_policies(ctx->iam, ctx->user, identity_decide_with, &d);
+    if (why != NULL)
+        *why = d.why;
+    return d.decision;
+}
+
 /* ---------------------------------------------------------------- operations' actions */
 
 int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out)

@@ -81,6 +81,13 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
  * on ctx and -1 returned. */
 int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action);
 
+/* For an action on no bucket and no owner's rights (the IAM API's, on an IAM ARN): the decision
+ * of the caller's identity policies alone, with the request's condition keys: S3_POLICY_ALLOW when
+ * one allows and none denies, else S3_POLICY_DENY, why (may be NULL) telling an explicit deny
+ * (S3_POLICY_BY_IDENTITY) from the implicit one. Non-blocking (memory only). */
+s3_policy_decision_t gw_authz_identity_decide(gw_ctx_t *ctx, s3_policy_action_t action, h2o_iovec_t resource,
+                                              s3_policy_reason_t *why);
+
 /* The S3 action of ctx's operation on its own bucket; -1 for an operation that names none (the
  * service-level calls, the admin API, a preflight). */
 int gw_authz_action_of(const gw_ctx_t *ctx, s3_policy_action_t *out);

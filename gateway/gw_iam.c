@@ -804,7 +804,7 @@ static char *entity_doc(char kind, const gw_iam_entity_t *e)
 {
     json_t *js = json_pack("{s:i, s:s, s:I}", "v", 1, "id", e->id, "created", (json_int_t)e->created_ns);
     char *doc = NULL;
-    if (js != NULL && kind == KIND_USER && json_object_set_new(js, "path", json_string(e->path)) != 0) {
+    if (js != NULL && json_object_set_new(js, "path", json_string(e->path)) != 0) {
         json_decref(js);
         return NULL;
     }
@@ -905,7 +905,8 @@ int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_
     return entity_create(iam, KIND_USER, name, path, out);
 }
 
-int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path)
+/* Renames and moves a user or a group (gw_iam_user_update, gw_iam_group_update). */
+static int entity_update(gw_iam_t *iam, char kind, const char *name, const char *new_name, const char *new_path)
 {
     gw_iam_entity_t e, other;
     char *doc = NULL;
@@ -915,18 +916,18 @@ int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, co
         (new_path != NULL && !gw_iam_path_valid(h2o_iovec_init(new_path, strlen(new_path)), 0)))
         return -EINVAL;
     pthread_mutex_lock(&iam->write_mutex);
-    if ((ret = entity_get(iam, KIND_USER, name, &e)) != 0)
+    if ((ret = entity_get(iam, kind, name, &e)) != 0)
         goto done;
     if (new_name != NULL && strcmp(new_name, e.name) == 0)
         new_name = NULL; /* the same spelling: nothing to move */
     if (new_name != NULL) {
-        /* another user of that name in any case; a change of case of this one's is a rename */
-        if (entity_get(iam, KIND_USER, new_name, &other) == 0 && strcmp(other.name, e.name) != 0) {
+        /* another entity of that name in any case; a change of case of this one's is a rename */
+        if (entity_get(iam, kind, new_name, &other) == 0 && strcmp(other.name, e.name) != 0) {
             ret = -EEXIST;
             goto done;
         }
         pthread_rwlock_rdlock(&iam->lock);
-        size_t n = dependents(&iam->tab, KIND_USER, e.name);
+        size_t n = dependents(&iam->tab, kind, e.name);
         pthread_rwlock_unlock(&iam->lock);
         if (n > 0) {
             ret = -ENOTEMPTY;
@@ -935,19 +936,24 @@ int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, co
     }
     if (new_path != NULL)
         copy_str(e.path, sizeof(e.path), new_path, strlen(new_path));
-    if ((doc = entity_doc(KIND_USER, &e)) == NULL) {
+    if ((doc = entity_doc(kind, &e)) == NULL) {
         ret = GW_ENOMEM;
         goto done;
     }
-    /* the new record first: a failure between the two writes leaves the user under both names,
-     * never under none (DeleteUser of the old one finishes it) */
-    ret = entity_put(iam, KIND_USER, new_name != NULL ? new_name : e.name, NULL, h2o_iovec_init(doc, strlen(doc)));
+    /* the new record first: a failure between the two writes leaves the entity under both names,
+     * never under none (deleting the old one finishes it) */
+    ret = entity_put(iam, kind, new_name != NULL ? new_name : e.name, NULL, h2o_iovec_init(doc, strlen(doc)));
     if (ret == 0 && new_name != NULL)
-        ret = entity_delete(iam, KIND_USER, e.name, NULL);
+        ret = entity_delete(iam, kind, e.name, NULL);
 done:
     free(doc);
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
+}
+
+int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path)
+{
+    return entity_update(iam, KIND_USER, name, new_name, new_path);
 }
 
 int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
@@ -963,6 +969,16 @@ int gw_iam_user_delete(gw_iam_t *iam, const char *name)
 int gw_iam_group_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)
 {
     return entity_create(iam, KIND_GROUP, name, NULL, out);
+}
+
+int gw_iam_group_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out)
+{
+    return entity_create(iam, KIND_GROUP, name, path, out);
+}
+
+int gw_iam_group_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path)
+{
+    return entity_update(iam, KIND_GROUP, name, new_name, new_path);
 }
 
 int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out)

@@ -7,7 +7,8 @@
  *   'I' 0x00 'u' user               a user: JSON {"v":1, "id": "AIDA...", "created": ns, "path": "/a/"}
  *                                   ("path" is optional: records without it, as older builds wrote
  *                                   them, are at path "/"; older builds ignore it)
- *   'I' 0x00 'g' group              a group: JSON {"v":1, "id": "AGPA...", "created": ns}
+ *   'I' 0x00 'g' group              a group: JSON {"v":1, "id": "AGPA...", "created": ns, "path": "/a/"}
+ *                                   ("path" optional as for users)
  *   'I' 0x00 'm' user 0x00 group    the user belongs to the group (empty document)
  *   'I' 0x00 'p' user 0x00 policy   an inline policy of the user (the policy text)
  *   'I' 0x00 'q' group 0x00 policy  an inline policy of the group (the policy text)
@@ -68,7 +69,7 @@ typedef struct {
     char name[GW_IAM_NAME_MAX + 1];
     char id[GW_IAM_ID_LEN + 1];
     int64_t created_ns;
-    char path[GW_IAM_PATH_MAX + 1]; /* "/" or "/a/b/" (users; groups are always at "/") */
+    char path[GW_IAM_PATH_MAX + 1]; /* "/" or "/a/b/" */
 } gw_iam_entity_t;
 
 /* Kinds of inline policy. */
@@ -163,6 +164,11 @@ int gw_iam_key_set_disabled(gw_iam_t *iam, const char *user, const char *access_
 void gw_iam_keys(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw_identity_t *id), void *arg);
 
 int gw_iam_group_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
+/* Creates a group at path (NULL: "/"); -EINVAL for a name or path IAM refuses. */
+int gw_iam_group_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out);
+/* Renames (new_name) and moves (new_path) a group, as gw_iam_user_update does a user: a rename of
+ * a group that has members or inline policies is -ENOTEMPTY (they are keyed by its name). */
+int gw_iam_group_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
 /* -ENOTEMPTY while the group has members or inline policies. */
 int gw_iam_group_delete(gw_iam_t *iam, const char *name);

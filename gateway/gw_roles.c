@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SYS GW_ROLE_SYSTEM
 #define SEC GW_ROLE_SECURITY
@@ -72,6 +73,15 @@ static const struct {
     {"ListUserPolicies", SEC},     {"PutGroupPolicy", SEC},
     {"GetGroupPolicy", SEC},       {"DeleteGroupPolicy", SEC},
     {"ListGroupPolicies", SEC},    {"UpdateUser", SYS},
+    {"UpdateGroup", SYS},
+};
+
+/* IAM actions a user may make on its own user once the roles are split, when its identity
+ * policies allow them: looking after its own keys and reading what it is. */
+static const char *const iam_self_service[] = {
+    "CreateAccessKey",   "DeleteAccessKey", "UpdateAccessKey",
+    "ListAccessKeys",    "GetUser",         "ListUserPolicies",
+    "ListGroupsForUser", "GetUserPolicy",   NULL,
 };
 
 /* IAM actions that change the user named by UserName, or the key named by AccessKeyId. */
@@ -328,9 +338,7 @@ int gw_roles_iam_check(gw_ctx_t *ctx, h2o_iovec_t action, h2o_iovec_t target_use
     if (caller == GW_ROLE_ROOT) {
         if (gw_roles_state(ctx) != GW_ROLES_NOT_SPLIT)
             goto refused;
-    } else if (caller == 0 || (needed & caller) == 0) {
-        if (caller == 0)
-            return -1; /* not an administrator: the caller's own message */
+    } else if (caller != 0 && (needed & caller) == 0) {
         goto refused;
     }
     for (const char *const *a = iam_changes_target; *a != NULL; a++) {
@@ -351,7 +359,28 @@ int gw_roles_iam_check(gw_ctx_t *ctx, h2o_iovec_t action, h2o_iovec_t target_use
         }
         break;
     }
-    return 0;
+    if (caller == 0 && gw_roles_state(ctx) != GW_ROLES_NOT_SPLIT) {
+        /* once split, administering users, keys, groups and policies is the roles' work: a policy
+         * may let a user look after its own keys, never do an administrator's work through it (the
+         * system administrator holds the keys it makes and puts users in groups, so a policy that
+         * reached further would let it write policies, the security administrator's work) */
+        int self = target_user.base == NULL || (target_user.len == ctx->user.len &&
+                                                strncasecmp(target_user.base, ctx->user.base, ctx->user.len) == 0);
+        const char *const *a = iam_self_service;
+        while (*a != NULL && !h2o_memis(action.base, action.len, *a, strlen(*a)))
+            a++;
+        if (*a == NULL || !self) {
+            if (*a != NULL) {
+                size_t cap = action.len + 32;
+                what = h2o_mem_alloc_pool(&ctx->req->pool, cap);
+                snprintf(what, cap, "iam:%.*s on another user", (int)action.len, action.base);
+            }
+            goto refused;
+        }
+    }
+    /* not an administrator: its identity policies decide (gw_iam_api.c), the reserved users and
+     * keys staying out of their reach whatever they allow */
+    return caller == 0 ? -1 : 0;
 
 refused:
     gw_roles_note_refusal(ctx, caller, needed, what);

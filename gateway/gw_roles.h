@@ -77,7 +77,10 @@ unsigned gw_roles_iam_needs(h2o_iovec_t action);
 int gw_roles_gate(gw_ctx_t *ctx);
 /* The same for an IAM action, and for its target: 0, or -1 with *message (from the request's pool)
  * for IAM's AccessDenied. target_user and target_key are the call's UserName and AccessKeyId
- * parameters ({NULL, 0} when absent). */
+ * parameters ({NULL, 0} when absent). A caller that is no administrator gets -1 with *message NULL
+ * (its identity policies decide) unless the call would change a reserved user or key, or the roles
+ * are split and the call is more than looking after its own user (its keys, GetUser, reading its
+ * policies and groups): administering others is then the roles' work, whatever a policy says. */
 int gw_roles_iam_check(gw_ctx_t *ctx, h2o_iovec_t action, h2o_iovec_t target_user, h2o_iovec_t target_key,
                        const char **message);
 /* 1 when a user of this name, or an access key of such a user (or the root key), is reserved:

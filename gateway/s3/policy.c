@@ -8,9 +8,10 @@
  * has an invalid condition key", ...), else a plain sentence naming the element.
  *
  * Compilation (see policy_internal.h for the form): Action patterns are matched against the
- * action table once, here, so that evaluation is a bit test; "*" and "s3:*" set every bit.
- * Actions of other services are accepted in identity policies (IAM policies may name them) and
- * match nothing; a bucket policy may name S3 actions only. Principals become accounts, user ARNs
+ * action table once, here, so that evaluation is a bit test; "*" sets every bit, "s3:*" every
+ * S3 action's. Identity policies may name IAM's actions ("iam:CreateUser", "iam:*"), which reach
+ * the IAM API's (those it does not serve match nothing), and other services' actions, accepted
+ * and matching nothing; a bucket policy may name S3 actions only. Principals become accounts, user ARNs
  * and canonical ids; service principals are accepted and match nothing (no AWS service calls
  * yuncang). Role ARNs are well-formed principals as well, and match nothing either.
  */
@@ -21,7 +22,7 @@
 #include <string.h>
 #include "gateway/s3/policy_internal.h"
 
-enum { RES_OBJECT, RES_BUCKET, RES_OTHER };
+enum { RES_OBJECT, RES_BUCKET, RES_OTHER, RES_IAM };
 
 static const struct {
     const char *name;
@@ -30,6 +31,9 @@ static const struct {
 #define ACTION_ROW_(id, name, type) [S3_POLICY_ACTION_##id] = {name, RES_##type},
     S3_POLICY_ACTIONS(ACTION_ROW_)
 #undef ACTION_ROW_
+#define IAM_ACTION_ROW_(id, name) [S3_POLICY_ACTION_IAM_##id] = {name, RES_IAM},
+        S3_POLICY_IAM_ACTIONS(IAM_ACTION_ROW_)
+#undef IAM_ACTION_ROW_
 };
 
 static const struct {
@@ -310,23 +314,32 @@ static int compile_actions(parser_t *ps, const json_t *v, pol_statement_t *st)
         }
         if (!action_name_valid(name))
             return fail_msg(ps, "Policy has invalid action");
-        if (!(service.len == 2 && lower((unsigned char)service.base[0]) == 's' && service.base[1] == '3')) {
-            /* another service's action: IAM policies may name them; they match no request here */
+        int s3 = service.len == 2 && lower((unsigned char)service.base[0]) == 's' && service.base[1] == '3';
+        int iam = service.len == 3 && lower((unsigned char)service.base[0]) == 'i' &&
+                  lower((unsigned char)service.base[1]) == 'a' && lower((unsigned char)service.base[2]) == 'm';
+        if (!s3) {
+            /* another service's action: IAM policies may name them; IAM's own reach the IAM API's
+             * actions, the others match no request here */
             if (ps->opt->kind == S3_POLICY_BUCKET)
                 return fail_msg(ps, "Policy has invalid action");
-            continue;
+            if (!iam)
+                continue;
         }
+        size_t first = s3 ? 0 : S3_POLICY_ACTION__IAM_FIRST,
+               end = s3 ? S3_POLICY_ACTION__IAM_FIRST : S3_POLICY_ACTION__COUNT;
         pol_pattern_t pat;
         int ret = pol_pattern_compile(ps->p, name, 1, 0, &pat, ps->err), matched = 0;
         if (ret != 0)
             return ret == -2 ? NOMEM : MALFORMED;
-        for (size_t k = 0; k < S3_POLICY_ACTION__COUNT; k++) {
+        for (size_t k = first; k < end; k++) {
             if (pol_pattern_match(&pat, cstr(actions[k].name), 1, NULL)) {
                 st->actions[k / 64] |= (uint64_t)1 << (k % 64);
                 matched = 1;
             }
         }
-        if (!matched) /* no S3 action of that name, or no action the wildcard can reach */
+        /* no S3 action of that name, or no action the wildcard can reach; IAM has many actions
+         * beyond those served here (CreateRole, AttachUserPolicy, ...): they match nothing */
+        if (!matched && s3)
             return fail_msg(ps, "Policy has invalid action");
     }
     return 0;
@@ -428,6 +441,29 @@ static int actions_fit_resources(const pol_statement_t *st, int can_bucket, int 
 }
 
 /* ---- Condition */
+
+/* 1 when name is a condition key of a service other than aws and s3: "service:Name", the service
+ * of lowercase letters, digits and '-', the name of printable characters. */
+static int foreign_key(h2o_iovec_t name)
+{
+    const char *colon = memchr(name.base, ':', name.len);
+    if (colon == NULL || colon == name.base || (size_t)(colon - name.base) + 1 == name.len)
+        return 0;
+    h2o_iovec_t service = h2o_iovec_init(name.base, (size_t)(colon - name.base));
+    for (size_t i = 0; i < service.len; i++) {
+        char c = (char)lower((unsigned char)service.base[i]);
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return 0;
+    }
+    if ((service.len == 3 && lower((unsigned char)service.base[0]) == 'a' &&
+         lower((unsigned char)service.base[1]) == 'w' && lower((unsigned char)service.base[2]) == 's') ||
+        (service.len == 2 && lower((unsigned char)service.base[0]) == 's' && service.base[1] == '3'))
+        return 0; /* aws: and s3: keys are known ones or misspelt */
+    for (const char *c = colon + 1; c < name.base + name.len; c++)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+            return 0;
+    return 1;
+}
 
 /* The operator's name: "[ForAnyValue:|ForAllValues:]Name[IfExists]". */
 static int operator_lookup(const char *full, pol_cond_t *c)
@@ -583,8 +619,14 @@ static int compile_conditions(parser_t *ps, const json_t *v, pol_statement_t *st
             size_t nv;
             (void)operator_lookup(op, c);
             h2o_iovec_t name = cstr(key), tag;
-            if (pol_key_lookup(name, &c->key, &tag) != 0)
-                return fail_msg(ps, "Policy has an invalid condition key");
+            if (pol_key_lookup(name, &c->key, &tag) != 0) {
+                /* an identity policy may name other services' keys (iam:PassedToService,
+                 * ec2:Region): no request here has them, so they are absent from every one */
+                if (ps->opt->kind != S3_POLICY_IDENTITY || !foreign_key(name))
+                    return fail_msg(ps, "Policy has an invalid condition key");
+                c->key = S3_POLICY_KEY__COUNT;
+                tag = h2o_iovec_init(NULL, 0);
+            }
             /* the tag name is kept: copy it out of the JSON tree */
             if (tag.len > 0) {
                 char *copy = pol_alloc(ps->p, tag.len + 1);
@@ -928,13 +970,25 @@ int s3_policy_uses_key(const s3_policy_t *policy, s3_policy_key_t key)
 
 int s3_policy_action_lookup(h2o_iovec_t name, s3_policy_action_t *out)
 {
-    if (name.len < 3 || lower((unsigned char)name.base[0]) != 's' || name.base[1] != '3' || name.base[2] != ':')
+    size_t pre, first, end;
+    if (name.len >= 3 && lower((unsigned char)name.base[0]) == 's' && name.base[1] == '3' && name.base[2] == ':') {
+        pre = 3;
+        first = 0;
+        end = S3_POLICY_ACTION__IAM_FIRST;
+    } else if (name.len >= 4 && lower((unsigned char)name.base[0]) == 'i' &&
+               lower((unsigned char)name.base[1]) == 'a' && lower((unsigned char)name.base[2]) == 'm' &&
+               name.base[3] == ':') {
+        pre = 4;
+        first = S3_POLICY_ACTION__IAM_FIRST;
+        end = S3_POLICY_ACTION__COUNT;
+    } else {
         return -S3_ERR_INVALID_ARGUMENT;
-    for (size_t k = 0; k < S3_POLICY_ACTION__COUNT; k++) {
+    }
+    for (size_t k = first; k < end; k++) {
         size_t n = strlen(actions[k].name), i = 0;
-        if (n != name.len - 3)
+        if (n != name.len - pre)
             continue;
-        while (i < n && lower((unsigned char)actions[k].name[i]) == lower((unsigned char)name.base[3 + i]))
+        while (i < n && lower((unsigned char)actions[k].name[i]) == lower((unsigned char)name.base[pre + i]))
             i++;
         if (i == n) {
             *out = (s3_policy_action_t)k;
@@ -947,6 +1001,13 @@ int s3_policy_action_lookup(h2o_iovec_t name, s3_policy_action_t *out)
 const char *s3_policy_action_name(s3_policy_action_t action)
 {
     return (unsigned)action < S3_POLICY_ACTION__COUNT ? actions[action].name : "";
+}
+
+const char *s3_policy_action_service(s3_policy_action_t action)
+{
+    if ((unsigned)action >= S3_POLICY_ACTION__COUNT)
+        return "";
+    return (unsigned)action >= S3_POLICY_ACTION__IAM_FIRST ? "iam" : "s3";
 }
 
 int s3_policy_resource_arn(h2o_iovec_t bucket, h2o_iovec_t key, char *buf, size_t cap, h2o_iovec_t *out)

@@ -186,10 +186,49 @@
     X(UPDATE_JOB_PRIORITY, "UpdateJobPriority", OTHER)                                                                 \
     X(UPDATE_JOB_STATUS, "UpdateJobStatus", OTHER)
 
+/* The IAM actions of the gateway's IAM API (gw_iam_api.c): X(ENUM_SUFFIX, "Name"). Identity
+ * policies name them "iam:Name" (wildcards reach these only; other IAM actions are accepted and
+ * match nothing, as other services' are); "*" includes them, "s3:*" does not; a bucket policy
+ * cannot name them. Their resources are IAM ARNs (arn:aws:iam::<account>:user/<path><name>,
+ * ...:group/<path><name>). */
+#define S3_POLICY_IAM_ACTIONS(X)                                                                                       \
+    X(ADD_USER_TO_GROUP, "AddUserToGroup")                                                                             \
+    X(CREATE_ACCESS_KEY, "CreateAccessKey")                                                                            \
+    X(CREATE_GROUP, "CreateGroup")                                                                                     \
+    X(CREATE_USER, "CreateUser")                                                                                       \
+    X(DELETE_ACCESS_KEY, "DeleteAccessKey")                                                                            \
+    X(DELETE_GROUP, "DeleteGroup")                                                                                     \
+    X(DELETE_GROUP_POLICY, "DeleteGroupPolicy")                                                                        \
+    X(DELETE_USER, "DeleteUser")                                                                                       \
+    X(DELETE_USER_POLICY, "DeleteUserPolicy")                                                                          \
+    X(GET_GROUP, "GetGroup")                                                                                           \
+    X(GET_GROUP_POLICY, "GetGroupPolicy")                                                                              \
+    X(GET_USER, "GetUser")                                                                                             \
+    X(GET_USER_POLICY, "GetUserPolicy")                                                                                \
+    X(LIST_ACCESS_KEYS, "ListAccessKeys")                                                                              \
+    X(LIST_GROUP_POLICIES, "ListGroupPolicies")                                                                        \
+    X(LIST_GROUPS, "ListGroups")                                                                                       \
+    X(LIST_GROUPS_FOR_USER, "ListGroupsForUser")                                                                       \
+    X(LIST_USER_POLICIES, "ListUserPolicies")                                                                          \
+    X(LIST_USERS, "ListUsers")                                                                                         \
+    X(PUT_GROUP_POLICY, "PutGroupPolicy")                                                                              \
+    X(PUT_USER_POLICY, "PutUserPolicy")                                                                                \
+    X(REMOVE_USER_FROM_GROUP, "RemoveUserFromGroup")                                                                   \
+    X(UPDATE_ACCESS_KEY, "UpdateAccessKey")                                                                            \
+    X(UPDATE_GROUP, "UpdateGroup")                                                                                     \
+    X(UPDATE_USER, "UpdateUser")
+
+/* One enum for both services: the S3 actions, then the IAM ones from S3_POLICY_ACTION__IAM_FIRST
+ * (the member before the first IAM row only makes that row's value equal to __IAM_FIRST). */
 typedef enum {
 #define S3_POLICY_ACTION_ENUM_(id, name, type) S3_POLICY_ACTION_##id,
     S3_POLICY_ACTIONS(S3_POLICY_ACTION_ENUM_)
 #undef S3_POLICY_ACTION_ENUM_
+        S3_POLICY_ACTION__IAM_FIRST, /* the first IAM action; the S3 actions are those below it */
+    S3_POLICY_ACTION__IAM_BEFORE = S3_POLICY_ACTION__IAM_FIRST - 1,
+#define S3_POLICY_IAM_ACTION_ENUM_(id, name) S3_POLICY_ACTION_IAM_##id,
+    S3_POLICY_IAM_ACTIONS(S3_POLICY_IAM_ACTION_ENUM_)
+#undef S3_POLICY_IAM_ACTION_ENUM_
         S3_POLICY_ACTION__COUNT /* number of actions, not an action */
 } s3_policy_action_t;
 
@@ -420,11 +459,13 @@ typedef struct {
 s3_policy_decision_t s3_policy_decide(const s3_policy_sources_t *src, const s3_policy_request_t *req,
                                       s3_policy_reason_t *why);
 
-/* Looks an action name up ("s3:GetObject", case-insensitive as in policies). Returns 0 or
- * -S3_ERR_INVALID_ARGUMENT when it is no S3 action. */
+/* Looks an action name up ("s3:GetObject", "iam:CreateUser"; case-insensitive as in policies).
+ * Returns 0 or -S3_ERR_INVALID_ARGUMENT when it is no action of the tables above. */
 int s3_policy_action_lookup(h2o_iovec_t name, s3_policy_action_t *out);
-/* The action's name without "s3:" ("GetObject"); "" for a value out of range. */
+/* The action's name without its service ("GetObject", "CreateUser"); "" for a value out of range. */
 const char *s3_policy_action_name(s3_policy_action_t action);
+/* The action's service: "s3" or "iam" ("" for a value out of range). */
+const char *s3_policy_action_service(s3_policy_action_t action);
 
 /* Writes the resource ARN of a bucket (key.base NULL) or an object into buf (cap bytes, at least
  * S3_POLICY_ARN_MAX for any valid bucket and key) and points *out at it. Returns 0 or

@@ -782,8 +782,8 @@ void pol_request_values(const s3_policy_request_t *req, uint16_t key, h2o_iovec_
 {
     out->v = NULL;
     out->n = 0;
-    if (req == NULL)
-        return;
+    if (req == NULL || key >= S3_POLICY_KEY__COUNT)
+        return; /* no request has another service's keys (an identity policy's iam:..., ec2:...) */
     const s3_policy_principal_t *who = &req->principal;
     int anonymous = who->type == S3_POLICY_ANONYMOUS;
     switch (key) {

@@ -220,6 +220,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     alice.action = S3_POLICY_ACTION_PUT_OBJECT;
     alice.resource = IOV("arn:aws:s3:::photos/home/alice/*?");
     check_request(p, &alice);
+    /* an IAM call on the caller's own user, as the IAM API asks (${aws:username} resources) */
+    alice.action = S3_POLICY_ACTION_IAM_CREATE_ACCESS_KEY;
+    alice.resource = IOV("arn:aws:iam::111122223333:user/alice");
+    check_request(p, &alice);
+    alice.action = S3_POLICY_ACTION_PUT_OBJECT;
+    alice.resource = IOV("arn:aws:s3:::photos/home/alice/*?");
 
     const s3_policy_t *ident[1] = {p};
     s3_policy_sources_t src = {.identity = bucket ? NULL : ident,

@@ -213,10 +213,29 @@ def test_update_user_renames_and_moves(iam):
                 pass
 
 
-def test_group_with_a_path_is_refused_not_made_at_root(iam):
-    name = uname("g")
-    expect_error("NotImplemented", 501, iam.create_group, GroupName=name, Path="/team/")
+def test_group_path_is_kept_listed_by_prefix_and_changed_by_update_group(iam, new_user):
+    path, name, renamed = "/%s/" % uname("team"), uname("G"), uname("NG")
+    g = iam.create_group(GroupName=name, Path=path)["Group"]
+    assert (g["Path"], g["Arn"]) == (path, "arn:aws:iam::000000000000:group%s%s" % (path, name))
+    assert iam.get_group(GroupName=name.lower())["Group"] == g
+    assert [x["GroupName"] for x in iam.list_groups(PathPrefix=path)["Groups"]] == [name]
+    assert iam.list_groups(PathPrefix=path + "x/")["Groups"] == []
+    expect_error("ValidationError", 400, iam.create_group, GroupName=uname("G"), Path="no-slash")
+    iam.update_group(GroupName=name, NewGroupName=renamed, NewPath=path + "new/")
+    moved = iam.get_group(GroupName=renamed)["Group"]
+    assert (moved["GroupId"], moved["Path"]) == (g["GroupId"], path + "new/")
+    assert moved["Arn"].endswith(":group%snew/%s" % (path, renamed))
     expect_error("NoSuchEntity", 404, iam.get_group, GroupName=name)
+    assert [x["GroupName"] for x in iam.list_groups(PathPrefix=path)["Groups"]] == [renamed]
+    # a member keys its record by the group's name: a rename is refused whole, a move is not
+    u = new_user()
+    iam.add_user_to_group(GroupName=renamed, UserName=u.name)
+    expect_error("NotImplemented", 501, iam.update_group, GroupName=renamed, NewGroupName=name)
+    iam.update_group(GroupName=renamed, NewPath="/")
+    assert [(x["GroupName"], x["Path"]) for x in iam.list_groups_for_user(UserName=u.name)["Groups"]] == [(renamed, "/")]
+    expect_error("NoSuchEntity", 404, iam.update_group, GroupName=uname("none"), NewPath="/")
+    iam.remove_user_from_group(GroupName=renamed, UserName=u.name)
+    iam.delete_group(GroupName=renamed)
 
 
 def test_update_user_rename_with_keys_is_refused_not_half_done(iam, new_user):

@@ -59,6 +59,19 @@ TEST(test_roles_iam_actions)
     CHECK_EQ_INT(gw_roles_iam_needs(s("")), 0);
 }
 
+TEST(test_roles_every_served_iam_action_is_some_roles)
+{
+    /* an IAM action the policy language knows (the IAM API's) that no role held would be
+     * nobody's once split: UpdateGroup came late and must be the system administrator's */
+    for (int a = S3_POLICY_ACTION__IAM_FIRST; a < S3_POLICY_ACTION__COUNT; a++) {
+        unsigned roles = gw_roles_iam_needs(s(s3_policy_action_name((s3_policy_action_t)a)));
+        if (roles == 0)
+            fprintf(stderr, "  iam:%s is no role's\n", s3_policy_action_name((s3_policy_action_t)a));
+        CHECK(roles != 0);
+    }
+    CHECK_EQ_INT(gw_roles_iam_needs(s("UpdateGroup")), GW_ROLE_SYSTEM);
+}
+
 TEST(test_roles_reserved_users)
 {
     CHECK_EQ_INT(gw_roles_of_user(s("yc-system-admin")), GW_ROLE_SYSTEM);
@@ -77,6 +90,7 @@ int main(void)
     RUN(test_roles_admin_security_and_audit_prefixes);
     RUN(test_roles_admin_split_is_root_only);
     RUN(test_roles_iam_actions);
+    RUN(test_roles_every_served_iam_action_is_some_roles);
     RUN(test_roles_reserved_users);
     return unit_done();
 }

@@ -411,7 +411,8 @@ TEST(test_action_names_round_trip_through_lookup)
     for (int a = 0; a < S3_POLICY_ACTION__COUNT; a++) {
         char name[128];
         s3_policy_action_t back;
-        snprintf(name, sizeof(name), "s3:%s", s3_policy_action_name((s3_policy_action_t)a));
+        snprintf(name, sizeof(name), "%s:%s", s3_policy_action_service((s3_policy_action_t)a),
+                 s3_policy_action_name((s3_policy_action_t)a));
         CHECK_EQ_INT(s3_policy_action_lookup(IOV(name), &back), 0);
         CHECK_EQ_INT(back, a);
     }
@@ -419,7 +420,118 @@ TEST(test_action_names_round_trip_through_lookup)
     CHECK_EQ_INT(s3_policy_action_lookup(IOV("s3:GetObjekt"), &a), -S3_ERR_INVALID_ARGUMENT);
     CHECK_EQ_INT(s3_policy_action_lookup(IOV("GetObject"), &a), -S3_ERR_INVALID_ARGUMENT);
     CHECK_EQ_INT(s3_policy_action_lookup(IOV("iam:GetObject"), &a), -S3_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(s3_policy_action_lookup(IOV("s3:CreateUser"), &a), -S3_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(s3_policy_action_lookup(IOV("IAM:createuser"), &a), 0);
+    CHECK_EQ_INT(a, S3_POLICY_ACTION_IAM_CREATE_USER);
+    CHECK(strcmp(s3_policy_action_service(S3_POLICY_ACTION_GET_OBJECT), "s3") == 0);
+    CHECK(strcmp(s3_policy_action_service(S3_POLICY_ACTION_IAM_LIST_USERS), "iam") == 0);
     CHECK(strcmp(s3_policy_action_name(S3_POLICY_ACTION__COUNT), "") == 0);
+    CHECK(strcmp(s3_policy_action_service(S3_POLICY_ACTION__COUNT), "") == 0);
+}
+
+/* ---- IAM actions in identity policies */
+
+#define IAM_ARN "arn:aws:iam::111122223333:"
+
+/* A request of who for an IAM action ("iam:CreateUser") on an IAM resource ARN. */
+static req_t *iam_req(int who, const char *action, const char *arn)
+{
+    req_t *q = req(who, action, NULL);
+    q->r.resource = IOV(arn);
+    return q;
+}
+
+TEST(test_iam_action_on_user_pattern_allows_matching_users_only)
+{
+    const char *doc = DOC("{'Effect':'Allow','Action':'iam:CreateUser','Resource':'" IAM_ARN "user/team-*'}");
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/team-x")), ALLOW);
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/other-y")), NA);
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:DeleteUser", IAM_ARN "user/team-x")), NA);
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateGroup", IAM_ARN "group/team-x")), NA);
+}
+
+TEST(test_iam_wildcards_reach_the_iam_actions_and_s3_ones_do_not)
+{
+    const char *iam_star = DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*'}");
+    const char *s3_star = DOC("{'Effect':'Allow','Action':'s3:*','Resource':'*'}");
+    const char *star = DOC("{'Effect':'Allow','Action':'*','Resource':'*'}");
+    const char *gets = DOC("{'Effect':'Allow','Action':'IAM:Get*','Resource':'*'}");
+    CHECK_EQ_INT(eval_identity(iam_star, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), ALLOW);
+    CHECK_EQ_INT(eval_identity(iam_star, req(ALICE, "s3:GetObject", "a.jpg")), NA);
+    CHECK_EQ_INT(eval_identity(s3_star, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/x")), NA);
+    CHECK_EQ_INT(eval_identity(star, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/x")), ALLOW);
+    CHECK_EQ_INT(eval_identity(star, req(ALICE, "s3:GetObject", "a.jpg")), ALLOW);
+    CHECK_EQ_INT(eval_identity(gets, iam_req(ALICE, "iam:GetUserPolicy", IAM_ARN "user/x")), ALLOW);
+    CHECK_EQ_INT(eval_identity(gets, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/x")), NA);
+}
+
+TEST(test_iam_actions_not_served_parse_and_match_nothing)
+{
+    const char *doc = DOC("{'Effect':'Allow','Action':['iam:CreateRole','iam:Attach*'],'Resource':'*'}");
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/x")), NA);
+    CHECK(refused(DOC("{'Effect':'Allow','Principal':'*','Action':'iam:CreateUser','Resource':'arn:aws:s3:::photos'}"),
+                  "Policy has invalid action"));
+}
+
+TEST(test_iam_not_action_covers_iam_actions)
+{
+    const char *doc = DOC("{'Effect':'Allow','NotAction':'s3:*','Resource':'*'}");
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), ALLOW);
+    CHECK_EQ_INT(eval_identity(doc, req(ALICE, "s3:GetObject", "a.jpg")), NA);
+}
+
+TEST(test_iam_username_variable_names_the_callers_own_user)
+{
+    const char *doc = DOC("{'Effect':'Allow','Action':'iam:*AccessKey*','Resource':'" IAM_ARN "user/${aws:username}'}");
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateAccessKey", IAM_ARN "user/alice")), ALLOW);
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:ListAccessKeys", IAM_ARN "user/alice")), ALLOW);
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateAccessKey", IAM_ARN "user/bob")), NA);
+    CHECK_EQ_INT(eval_identity(doc, iam_req(BOB, "iam:CreateAccessKey", IAM_ARN "user/bob")), ALLOW);
+    CHECK_EQ_INT(eval_identity(doc, iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/alice")), NA);
+}
+
+TEST(test_identity_policy_takes_other_services_condition_keys_as_absent)
+{
+    const char *if_exists = DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                                "'Condition':{'StringLikeIfExists':{'iam:PassedToService':'lambda.amazonaws.com'}}}");
+    const char *equals = DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                             "'Condition':{'StringEquals':{'ec2:Region':'cn-north-1'}}}");
+    const char *not_equals = DOC("{'Effect':'Deny','Action':'iam:*','Resource':'*',"
+                                 "'Condition':{'StringNotEquals':{'iam:PolicyARN':'arn:aws:iam::aws:policy/x'}}}");
+    CHECK_EQ_INT(eval_identity(if_exists, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), ALLOW);
+    CHECK_EQ_INT(eval_identity(equals, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), NA);
+    CHECK_EQ_INT(eval_identity(not_equals, iam_req(ALICE, "iam:ListUsers", IAM_ARN "user/")), DENY);
+    /* a bucket policy, and the aws: and s3: families, still name known keys only */
+    CHECK(refused(DOC("{'Effect':'Allow','Principal':'*','Action':'s3:GetObject','Resource':'arn:aws:s3:::photos/*',"
+                      "'Condition':{'StringEquals':{'iam:PassedToService':'x'}}}"),
+                  "Policy has an invalid condition key"));
+    CHECK(refused_identity(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                               "'Condition':{'StringEquals':{'s3:NoSuchKey':'x'}}}"),
+                           "Policy has an invalid condition key"));
+    CHECK(refused_identity(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                               "'Condition':{'StringEquals':{'AWS:Bogus':'x'}}}"),
+                           "Policy has an invalid condition key"));
+    CHECK(refused_identity(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*',"
+                               "'Condition':{'StringEquals':{'iam:':'x'}}}"),
+                           "Policy has an invalid condition key"));
+}
+
+TEST(test_iam_explicit_deny_wins_over_an_allow_of_another_policy)
+{
+    s3_policy_t *allow = identity_policy(DOC("{'Effect':'Allow','Action':'iam:*','Resource':'*'}"));
+    s3_policy_t *deny = identity_policy(DOC("{'Effect':'Deny','Action':'iam:DeleteUser','Resource':'*'}"));
+    CHECK(allow != NULL && deny != NULL);
+    const s3_policy_t *both[2] = {allow, deny};
+    s3_policy_sources_t src = {.identity = both, .nidentity = 2, .owner_account = IOV("111122223333")};
+    s3_policy_reason_t why;
+    CHECK_EQ_INT(s3_policy_decide(&src, &iam_req(ALICE, "iam:DeleteUser", IAM_ARN "user/x")->r, &why), DENY);
+    CHECK_EQ_INT(why.source, S3_POLICY_BY_IDENTITY);
+    CHECK_EQ_INT(s3_policy_decide(&src, &iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/x")->r, &why), ALLOW);
+    src.nidentity = 0;
+    CHECK_EQ_INT(s3_policy_decide(&src, &iam_req(ALICE, "iam:CreateUser", IAM_ARN "user/x")->r, &why), DENY);
+    CHECK_EQ_INT(why.source, S3_POLICY_BY_IMPLICIT_DENY);
+    s3_policy_free(allow);
+    s3_policy_free(deny);
 }
 
 /* ---- resources */
@@ -1917,6 +2029,13 @@ int main(void)
     RUN(test_not_action_matches_every_other_action);
     RUN(test_action_of_another_service_in_identity_policy_matches_nothing);
     RUN(test_action_names_round_trip_through_lookup);
+    RUN(test_iam_action_on_user_pattern_allows_matching_users_only);
+    RUN(test_iam_wildcards_reach_the_iam_actions_and_s3_ones_do_not);
+    RUN(test_iam_actions_not_served_parse_and_match_nothing);
+    RUN(test_iam_not_action_covers_iam_actions);
+    RUN(test_iam_username_variable_names_the_callers_own_user);
+    RUN(test_identity_policy_takes_other_services_condition_keys_as_absent);
+    RUN(test_iam_explicit_deny_wins_over_an_allow_of_another_policy);
     RUN(test_resource_bucket_arn_names_the_bucket_not_its_objects);
     RUN(test_resource_bucket_part_may_be_a_pattern_matching_the_bucket);
     RUN(test_resource_star_matches_any_key_and_slashes);
