@@ -315,6 +315,8 @@ static int entity_cmp(const void *a, const void *b)
 static const gw_iam_entity_t *find_entity(const gw_iam_entity_t *arr, size_t n, const char *name)
 {
     gw_iam_entity_t probe = {{0}};
+    if (n == 0)
+        return NULL; /* arr may then be NULL, which bsearch must not be given (C11 7.22.5) */
     copy_str(probe.name, sizeof(probe.name), name, strlen(name));
     return bsearch(&probe, arr, n, sizeof(*arr), entity_cmp);
 }
