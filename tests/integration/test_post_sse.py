@@ -9,45 +9,13 @@ import glob
 import hashlib
 import http.client
 import os
-import shutil
-import tempfile
 
 import botocore.exceptions
 import pytest
 
 import yc_raw
-from conftest import Gateway, empty_and_delete_bucket, random_keys, unique_bucket_name
 from test_post_object import BOUNDARY, absent, error, form_body, post, sign_v4
-
-KEY_A = bytes(range(32))
-KEY_B = bytes(range(1, 33))
-
-
-@pytest.fixture(scope="module")
-def sse_gateway():
-    """A gateway whose master key comes from a file, and which takes SSE-C keys over loopback HTTP."""
-    root = tempfile.mkdtemp(prefix="yc-post-sse-")
-    data = os.path.join(root, "data")
-    os.makedirs(data)
-    key_file = os.path.join(root, "master.key")
-    with open(key_file, "w") as f:
-        f.write(os.urandom(32).hex() + "\n")
-    ak, sk = random_keys()
-    gw = Gateway(data, ak, sk)
-    gw.extra_args = ["--sse-master-key-file", key_file, "--sse-c-plain-http", "1"]
-    gw.start()
-    yield gw
-    gw.stop()
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def sse_bucket(sse_gateway):
-    s3 = sse_gateway.client()
-    name = unique_bucket_name("yc-post-sse")
-    s3.create_bucket(Bucket=name)
-    yield s3, name
-    empty_and_delete_bucket(s3, name)
+from test_sse import KEY_A, KEY_B, sse_bucket, sse_gateway  # noqa: F401 (fixtures)
 
 
 def pattern(marker, size):
