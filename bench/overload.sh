@@ -23,7 +23,11 @@
 # (default 2), YC_OVERLOAD_LABEL (what the build is, for the results' title), YC_OVERLOAD_GW_ARGS
 # (extra yc-gateway arguments, e.g. "--max-inflight 256" or "--shed-lag-ms 0" for no door),
 # YC_OVERLOAD_GEN_NICE (a nice value for the generator, default 0: with 10 it yields the cores to
-# the gateway, a rough stand-in for clients on other machines).
+# the gateway, a rough stand-in for clients on other machines), YC_OVERLOAD_PIN ("GW:GEN", the CPU
+# lists given to taskset for the gateway and for the generator, for every step of the run; default
+# "0:1" on a machine of two cores or more, "none" for no pinning: a generator sharing the gateway's
+# cores takes CPU from it in proportion to the load it offers, so the steps would not measure the
+# same gateway).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,6 +40,16 @@ LABEL=${YC_OVERLOAD_LABEL:-}
 GEN_NICE=${YC_OVERLOAD_GEN_NICE:-0}
 OUT=${YC_OVERLOAD_OUT:-bench/results/$(date +%F)-overload.md}
 read -r -a extra_args <<<"${YC_OVERLOAD_GW_ARGS:-}"
+PIN=${YC_OVERLOAD_PIN:-}
+if [ -z "$PIN" ]; then
+    PIN=none
+    [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && PIN=0:1
+fi
+gw_pin=() gen_pin=()
+if [ "$PIN" != none ]; then
+    gw_pin=(taskset -c "${PIN%%:*}")
+    gen_pin=(taskset -c "${PIN#*:}")
+fi
 
 for b in yc-gateway yc-bench; do
     [ -x "$BIN/$b" ] || { echo "overload.sh: $BIN/$b is missing; run make all first" >&2; exit 1; }
@@ -68,7 +82,7 @@ YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export YC_ROOT_USER YC_ROOT_PASSWORD
 mkdir -p "$tmp/data"
-"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --status-listen "127.0.0.1:$status_port" \
+"${gw_pin[@]}" "$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --status-listen "127.0.0.1:$status_port" \
     "${extra_args[@]}" >"$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 1 200); do # up to 20 s
@@ -83,7 +97,7 @@ mem() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$gw_pid/sta
 alive() { kill -0 "$gw_pid" 2>/dev/null && echo yes || echo NO; }
 
 gen() { # gen -- yc-bench arguments; prints its key=value line
-    nice -n "$GEN_NICE" "$BIN/yc-bench" --endpoint "$endpoint" --bucket overload --size 4k --keys 2000 --prefix o4k- \
+    "${gen_pin[@]}" nice -n "$GEN_NICE" "$BIN/yc-bench" --endpoint "$endpoint" --bucket overload --size 4k --keys 2000 --prefix o4k- \
         "$@" 2>>"$tmp/gen.err" || true
 }
 
@@ -194,7 +208,8 @@ mkdir -p "$(dirname "$OUT")"
     echo "Build $commit; yc-gateway embedded default (2 loops, EC 4+2 over 6 drives in a temporary directory)" \
         "${extra_args[*]:+with ${extra_args[*]}}; $(nproc) cores ($cpu), generator on the same cores" \
         "(bin/yc-bench, 1-2 threads). Load average (1/5/15 min) before: $load_start; after: $load_end." \
-        "Busiest processes at the start: ${top_start%, }."
+        "Busiest processes at the start: ${top_start%, }." \
+        "$([ "$PIN" = none ] && echo "No pinning." || echo "Pinned for every step: gateway on CPU ${PIN%%:*}, generator on CPU ${PIN#*:} (taskset).")"
     echo
     echo "C = the closed-loop capacity at 64 connections. Open-loop steps start requests at the rate given" \
         "on idle connections; an arrival finding every connection busy is not sent (missed), so sent/s is what

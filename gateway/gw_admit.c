@@ -13,6 +13,10 @@
  *   - the keys by number of waiters (a list per count, as an O(1) LFU keeps them), so that the
  *     longest-waiting key — the one that loses a place when the queue is full — is found at once.
  *
+ * The adaptive bound (gw_admit.h) lives under the same lock: a window's fastest sample, whether
+ * the bound kept a request out in it, and the decision at its end, taken by whichever call comes
+ * first after the window is over (a leave, an enter, the loops' expiry timer).
+ *
  * Wakes are collected under the lock (function, argument, result) and called after it is
  * released, at most WAKE_BATCH at a time, so the ticket is never touched after the unlock.
  */
@@ -69,6 +73,13 @@ struct gw_admit {
     admit_key_t **by_count; /* by_count[n]: keys with n waiters (n >= 1), queue_max + 1 heads */
     size_t longest;         /* highest n with by_count[n] non-empty; 0: nobody waits */
     gw_admit_stats_t st;
+    /* the adaptive bound's (st.limit, st.floor_ns, st.delay_ns are its outputs) */
+    double bound;        /* the bound, fractional so that small steps add up */
+    int64_t win_start;   /* when the window began */
+    int64_t win_fastest; /* its fastest sample; INT64_MAX: none */
+    size_t win_samples;
+    int win_bound_hit; /* the bound kept a request out in the window */
+    int64_t cut_ns;    /* when the bound was last cut: samples of requests admitted before are old */
     /* the door's, outside the lock */
     _Atomic int64_t client_shed_ns; /* when a client request was last shed */
     atomic_uint_fast64_t door_shed, door_closed, door_accept;
@@ -99,6 +110,7 @@ void gw_admit_config_defaults(gw_admit_config_t *cfg)
     /* a quarter of the background deadline: a heal that waited out one spell of shedding still
      * gets its slot before its deadline; under sustained shedding it never does */
     cfg->background_yield_ns = 250LL * 1000 * 1000;
+    cfg->adaptive_min = 8;
 }
 
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)
@@ -111,6 +123,8 @@ void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)
     out->background_max = gw->max_inflight / 16 > 0 ? gw->max_inflight / 16 : 1;
     out->door_lag_ns = (int64_t)gw->shed_lag_ms * 1000 * 1000;
     out->door_connections = gw->shed_connections;
+    out->adaptive_delay_ns = (int64_t)gw->adaptive_delay_us * 1000;
+    out->adaptive_min = gw->adaptive_min;
 }
 
 int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
@@ -130,6 +144,16 @@ int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
         free(a);
         return -ENOMEM;
     }
+    if (a->cfg.adaptive_min == 0)
+        a->cfg.adaptive_min = 1;
+    if (a->cfg.adaptive_min > a->cfg.max_inflight)
+        a->cfg.adaptive_min = a->cfg.max_inflight;
+    /* the ceiling at first: a gateway that was never slow has no reason to keep anyone out */
+    a->bound = (double)a->cfg.max_inflight;
+    a->st.limit = a->cfg.max_inflight;
+    a->win_start = a->cfg.now_ns();
+    a->win_fastest = INT64_MAX;
+    a->cut_ns = INT64_MIN;
     pthread_mutex_init(&a->mutex, NULL);
     atomic_init(&a->client_shed_ns, INT64_MIN / 2);
     *out = a;
@@ -310,6 +334,81 @@ static void count_move(gw_admit_t *a, admit_key_t *k, int delta)
         a->longest--;
 }
 
+/* ---------------------------------------------------------------- the adaptive bound */
+
+/* How long a client request may wait for a slot: queue_deadline, or the adaptive bound's delay
+ * while that bound is below the ceiling (waiting longer would cost what the bound saves). */
+static int64_t client_wait_ns(const gw_admit_t *a)
+{
+    int64_t d = a->cfg.queue_deadline_ns;
+    if (a->cfg.adaptive_delay_ns > 0 && a->st.limit < a->cfg.max_inflight && a->cfg.adaptive_delay_ns < d)
+        d = a->cfg.adaptive_delay_ns;
+    return d;
+}
+
+/* A client request may take a slot as far as the bound goes; notes it when the bound says no. */
+static int under_bound(gw_admit_t *a)
+{
+    if (a->st.inflight < a->st.limit)
+        return 1;
+    a->win_bound_hit = 1;
+    return 0;
+}
+
+/* Ends the window if it is over: cuts, grows or holds the bound (gw_admit.h). */
+static void bound_window(gw_admit_t *a, int64_t now)
+{
+    if (a->cfg.adaptive_delay_ns <= 0 || now - a->win_start < GW_ADMIT_WINDOW_NS)
+        return;
+    int64_t target = a->cfg.adaptive_delay_ns;
+    double ceiling = (double)a->cfg.max_inflight, lowest = (double)a->cfg.adaptive_min;
+
+    if (a->win_samples > 0) {
+        int64_t fastest = a->win_fastest;
+        if (a->st.floor_ns == 0 || fastest < a->st.floor_ns) {
+            a->st.floor_ns = fastest > 0 ? fastest : 1;
+        } else {
+            /* creeps up slowly (doubling in about half a minute of windows) so that a workload
+             * whose fastest request became slower for good is not shed for ever */
+            a->st.floor_ns += a->st.floor_ns / 4096 + 1;
+        }
+        int64_t delay = fastest - a->st.floor_ns;
+        a->st.delay_ns = delay > 0 ? delay : 0;
+        if (delay > target) {
+            double f = (double)(a->st.floor_ns + target) / (double)fastest;
+            a->bound *= f < 0.5 ? 0.5 : f;
+            a->cut_ns = now;
+            a->st.limit_cuts++;
+        } else if (delay < target / 2 && a->win_bound_hit) {
+            a->bound += a->bound / 16 > 1 ? a->bound / 16 : 1;
+        }
+    } else if (a->win_bound_hit) {
+        /* kept requests out and none finished in a whole window: nothing says it is queueing
+         * (large requests only, which are not measured), so it may grow */
+        a->bound += a->bound / 16 > 1 ? a->bound / 16 : 1;
+    }
+    a->bound = a->bound < lowest ? lowest : a->bound > ceiling ? ceiling : a->bound;
+    a->st.limit = (size_t)a->bound;
+    a->win_start = now;
+    a->win_fastest = INT64_MAX;
+    a->win_samples = 0;
+    a->win_bound_hit = 0;
+}
+
+/* One client request's time with its slot (t admitted), now. */
+static void bound_sample(gw_admit_t *a, gw_admit_ticket_t *t, int64_t now)
+{
+    if (t->sampled || a->cfg.adaptive_delay_ns <= 0 || t->key == NULL || t->key->cls != GW_ADMIT_CLIENT)
+        return;
+    t->sampled = 1;
+    if (t->admitted_ns < a->cut_ns) /* admitted under the bound before the last cut */
+        return;
+    int64_t took = now - t->admitted_ns;
+    if (took < a->win_fastest)
+        a->win_fastest = took;
+    a->win_samples++;
+}
+
 /* ---------------------------------------------------------------- waiting tickets */
 
 static void wait_push(gw_admit_t *a, admit_key_t *k, gw_admit_ticket_t *t, int64_t now)
@@ -319,7 +418,7 @@ static void wait_push(gw_admit_t *a, admit_key_t *k, gw_admit_ticket_t *t, int64
     t->key = k;
     t->state = T_QUEUED;
     t->enqueued_ns = now;
-    t->deadline_ns = now + (c == GW_ADMIT_CLIENT ? a->cfg.queue_deadline_ns : a->cfg.background_deadline_ns);
+    t->deadline_ns = now + (c == GW_ADMIT_CLIENT ? client_wait_ns(a) : a->cfg.background_deadline_ns);
     t->next = NULL;
     t->prev = k->qt;
     if (k->qt != NULL)
@@ -398,10 +497,11 @@ static void shed_waiting(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_shed_t re
     key_put(a, k);
 }
 
-static void account_admit(gw_admit_t *a, admit_key_t *k, int64_t waited_ns)
+static void account_admit(gw_admit_t *a, admit_key_t *k, gw_admit_ticket_t *t, int64_t now, int64_t waited_ns)
 {
     size_t b = 0;
 
+    t->admitted_ns = now;
     k->inflight++;
     a->st.inflight++;
     a->st.inflight_class[k->cls]++;
@@ -426,7 +526,8 @@ static int dispatch(gw_admit_t *a, int64_t now, wakes_t *w)
             shed_waiting(a, a->dh[c], GW_ADMIT_SHED_DEADLINE, w);
         }
     }
-    while (a->st.inflight < a->cfg.max_inflight) {
+    bound_window(a, now);
+    while (a->st.inflight < a->st.limit) {
         admit_key_t *k = a->ring[GW_ADMIT_CLIENT];
         if (k == NULL && a->st.inflight_class[GW_ADMIT_BACKGROUND] < a->cfg.background_max &&
             background_may_run(a, now))
@@ -439,10 +540,12 @@ static int dispatch(gw_admit_t *a, int64_t now, wakes_t *w)
         /* the served key goes to the ring's end (wait_remove re-adds it there if it still waits) */
         ring_remove(a, k);
         wait_remove(a, t);
-        account_admit(a, k, now - t->enqueued_ns > 0 ? now - t->enqueued_ns : 1);
+        account_admit(a, k, t, now, now - t->enqueued_ns > 0 ? now - t->enqueued_ns : 1);
         ring_update(a, k);
         wake_add(w, t, 0);
     }
+    if (a->ring[GW_ADMIT_CLIENT] != NULL)
+        a->win_bound_hit = 1; /* clients wait: the bound keeps them out in this window too */
     return 0;
 }
 
@@ -480,10 +583,10 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
     admit_key_t *k = key_get(a, cls, key != NULL ? key : "", key != NULL ? key_len : 0);
     if (k == NULL) {
         ret = GW_ENOMEM;
-    } else if (a->st.inflight < a->cfg.max_inflight && k->inflight < key_limit(a, k) && k->nwait == 0 &&
+    } else if (k->inflight < key_limit(a, k) && k->nwait == 0 && under_bound(a) &&
                (cls == GW_ADMIT_CLIENT ||
                 (a->st.inflight_class[cls] < a->cfg.background_max && background_may_run(a, now)))) {
-        account_admit(a, k, 0);
+        account_admit(a, k, t, now, 0);
         t->key = k;
         t->state = T_ADMITTED;
         ret = GW_ADMIT_OK;
@@ -523,6 +626,7 @@ void gw_admit_leave(gw_admit_t *a, gw_admit_ticket_t *t)
     pthread_mutex_lock(&a->mutex);
     if (t->state == T_ADMITTED) {
         admit_key_t *k = t->key;
+        bound_sample(a, t, a->cfg.now_ns());
         k->inflight--;
         a->st.inflight--;
         a->st.inflight_class[k->cls]--;
@@ -554,6 +658,19 @@ int gw_admit_cancel(gw_admit_t *a, gw_admit_ticket_t *t)
     }
     pthread_mutex_unlock(&a->mutex);
     return removed;
+}
+
+void gw_admit_sample(gw_admit_t *a, gw_admit_ticket_t *t)
+{
+    pthread_mutex_lock(&a->mutex);
+    if (t->state == T_ADMITTED)
+        bound_sample(a, t, a->cfg.now_ns());
+    pthread_mutex_unlock(&a->mutex);
+}
+
+void gw_admit_skip_sample(gw_admit_ticket_t *t)
+{
+    t->sampled = 1;
 }
 
 void gw_admit_expire(gw_admit_t *a)

@@ -58,6 +58,28 @@
  * The door knows no key (the request is not authenticated yet): the loop's CPU is shared by all,
  * and a tenant sending more requests loses more of them. Fairness between keys is the slots'.
  *
+ * The adaptive bound. max_inflight is a ceiling, not a target: two cores finish a few hundred
+ * small requests in the time a client will wait, and thousands admitted at once only queue in the
+ * worker pool, each waiting for all before it. So, when adaptive_delay_ns is set, the slots in use
+ * follow a bound that follows measured latency, in the spirit of TCP Vegas: the time a client
+ * request holds its slot (until its answer is made, or until a streamed answer's first unit is
+ * ready: gw_admit_sample) is its floor (the fastest the gateway has been, the smallest time seen)
+ * plus whatever it waited behind others. Every GW_ADMIT_WINDOW_NS, the window's fastest request
+ * (it waited the least: queueing delays every request, a large object delays only itself) is
+ * compared with the floor:
+ *
+ *   - more than adaptive_delay_ns above it: the bound is cut in proportion (bound * target /
+ *     fastest, at most halved), and samples of requests admitted before the cut no longer count
+ *     (they measure the old bound);
+ *   - less than half of adaptive_delay_ns above it, while the bound kept requests out: the bound
+ *     grows by a sixteenth (at least one);
+ *   - otherwise it holds. It never goes below adaptive_min nor above max_inflight.
+ *
+ * A request the adaptive bound keeps out waits at most adaptive_delay_ns (or queue_deadline when
+ * shorter): a longer wait would cost it what the bound saves it. When the bound is at the ceiling,
+ * the queue keeps its own deadline. Requests with a declared body over GW_ADMIT_SAMPLE_BODY_MAX
+ * are not measured (their time is the client's upload), see gw_admit_skip_sample.
+ *
  * Background work yields first: after any client request was shed (at the door or from the
  * queue), background work takes no new slot for background_yield_ns; its waiters stay queued and
  * are shed at their deadline (the healer tries again later).
@@ -108,16 +130,19 @@ typedef struct {
     int64_t door_lag_ns;            /* a loop lagging more sheds at the door (twice as much: all); 0: no door */
     size_t door_connections;        /* connections a shedding loop keeps open (per loop) */
     int64_t background_yield_ns;    /* background takes no new slot this long after a client shed */
+    int64_t adaptive_delay_ns;      /* queueing allowed over the floor (the adaptive bound); 0: max_inflight only */
+    size_t adaptive_min;            /* the adaptive bound's lowest value */
     int64_t (*now_ns)(void);        /* monotonic clock; NULL: yc_mono_ns (tests bring their own) */
 } gw_admit_config_t;
 
 /* Fills cfg with the defaults: 4096 slots, 1024 per key, 4096 waiting, 100 ms deadline, 1/16 of
  * the slots for background work (at least one) waiting up to 1 s, Retry-After 1; the door at a
- * lag of 5 ms keeping 256 connections a loop; background yielding 250 ms after a client shed. */
+ * lag of 5 ms keeping 256 connections a loop; background yielding 250 ms after a client shed; no
+ * adaptive bound (adaptive_min 8 once one is set). */
 void gw_admit_config_defaults(gw_admit_config_t *cfg);
 
 /* The defaults, then the gateway's settings (max_inflight, max_inflight_per_key, queue_max,
- * queue_deadline_ms, shed_lag_ms, shed_connections); background work gets a sixteenth of the
+ * queue_deadline_ms, shed_lag_ms, shed_connections, adaptive_delay_us, adaptive_min); background work gets a sixteenth of the
  * slots, at least one. */
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out);
 
@@ -142,7 +167,9 @@ struct gw_admit_ticket {
     gw_admit_ticket_t *prev, *next;   /* in its key's queue */
     gw_admit_ticket_t *dprev, *dnext; /* in its class's deadline order */
     int64_t enqueued_ns, deadline_ns;
+    int64_t admitted_ns; /* when it got its slot */
     int state;
+    int sampled; /* its time was taken (or is not to be) */
     gw_admit_shed_t shed;
 };
 
@@ -163,6 +190,18 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
 /* Gives back the slot t holds (after GW_ADMIT_OK, or a wake with 0); may hand it to a waiting
  * request, whose wake runs on this thread before this returns. */
 void gw_admit_leave(gw_admit_t *a, gw_admit_ticket_t *t);
+
+/* For the adaptive bound: takes the time t has held its slot now (a streamed answer whose first
+ * unit is ready: the rest is the client's reading) instead of at gw_admit_leave. Once per ticket. */
+void gw_admit_sample(gw_admit_t *a, gw_admit_ticket_t *t);
+
+/* Declared bodies above this are not measured by the adaptive bound (gw_admit_skip_sample). */
+#define GW_ADMIT_SAMPLE_BODY_MAX (1024 * 1024)
+/* How often the adaptive bound is reconsidered. */
+#define GW_ADMIT_WINDOW_NS (10LL * 1000 * 1000)
+
+/* Keeps t out of the adaptive bound's measures (its time is not the gateway's: a large upload). */
+void gw_admit_skip_sample(gw_admit_ticket_t *t);
 
 /* Takes a waiting request out (its client left). 1: it was waiting and nothing more will come;
  * 0: its wake ran or is running (the wake's receiver must then give back a slot it got). */
@@ -220,6 +259,10 @@ typedef struct {
     uint64_t door_closed;       /* of those, the ones whose connection was closed */
     uint64_t door_accept;       /* connections answered and closed at accept */
     uint64_t background_yields; /* background requests kept waiting because clients were shed */
+    size_t limit;               /* the bound on slots now (max_inflight, or the adaptive bound) */
+    int64_t floor_ns;           /* the adaptive bound's floor (0: not measured yet) */
+    int64_t delay_ns;           /* the last window's fastest time over the floor */
+    uint64_t limit_cuts;        /* times the adaptive bound was cut */
 } gw_admit_stats_t;
 
 /* A consistent copy of the counters. */

@@ -382,6 +382,8 @@ void gw_ctx_admit(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
     adm->job.done = admit_woken;
     adm->enter_ns = yc_mono_ns();
     gw_admit_ticket_init(&adm->ticket, admit_wake, adm);
+    if (ctx->req->http != NULL && ctx->req->http->content_length > GW_ADMIT_SAMPLE_BODY_MAX)
+        gw_admit_skip_sample(&adm->ticket); /* its time is its upload's */
     ctx->hold.adm = adm;
     const char *key = ctx->access_key.base != NULL ? ctx->access_key.base : "";
     switch (gw_admit_enter(env->admit, &adm->ticket, GW_ADMIT_CLIENT, key, ctx->access_key.len)) {
@@ -397,6 +399,12 @@ void gw_ctx_admit(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
         shed(ctx, adm->ticket.shed);
         return;
     }
+}
+
+void gw_hold_sample(gw_hold_t *h)
+{
+    if (h->adm != NULL && h->adm->held)
+        gw_admit_sample(h->adm->env->admit, &h->adm->ticket);
 }
 
 void gw_hold_release(gw_hold_t *h)

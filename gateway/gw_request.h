@@ -169,6 +169,10 @@ typedef struct {
     struct gw_admission *adm;
 } gw_hold_t;
 
+/* The request's work is done but for sending (a streamed answer's first unit is ready): its time
+ * so far is what admission's adaptive bound measures (gw_admit_sample). Loop thread. */
+void gw_hold_sample(gw_hold_t *h);
+
 /* Gives back what h holds and empties it; nothing for an empty one. Loop thread. */
 void gw_hold_release(gw_hold_t *h);
 
