@@ -13,9 +13,9 @@
  *   - the keys by number of waiters (a list per count, as an O(1) LFU keeps them), so that the
  *     longest-waiting key — the one that loses a place when the queue is full — is found at once.
  *
- * The adaptive bound (gw_admit.h) lives under the same lock: a window's fastest sample, whether
- * the bound kept a request out in it, and the decision at its end, taken by whichever call comes
- * first after the window is over (a leave, an enter, the loops' expiry timer).
+ * The adaptive bound (gw_admit.h) lives under the same lock: a window's waits for a worker,
+ * whether the bound kept a request out in it, and the decision at its end, taken by whichever call
+ * comes first after the window is over (an observe, a leave, an enter, the loops' expiry timer).
  *
  * Wakes are collected under the lock (function, argument, result) and called after it is
  * released, at most WAKE_BATCH at a time, so the ticket is never touched after the unlock.
@@ -73,13 +73,13 @@ struct gw_admit {
     admit_key_t **by_count; /* by_count[n]: keys with n waiters (n >= 1), queue_max + 1 heads */
     size_t longest;         /* highest n with by_count[n] non-empty; 0: nobody waits */
     gw_admit_stats_t st;
-    /* the adaptive bound's (st.limit, st.floor_ns, st.delay_ns are its outputs) */
+    /* the adaptive bound's (st.limit, st.delay_ns, st.limit_cuts are its outputs) */
     double bound;        /* the bound, fractional so that small steps add up */
-    int64_t win_start;   /* when the window began */
-    int64_t win_fastest; /* its fastest sample; INT64_MAX: none */
+    int64_t win_start; /* when the window began */
+    int64_t win_sum;   /* its waits for a worker, summed */
     size_t win_samples;
     int win_bound_hit; /* the bound kept a request out in the window */
-    int64_t cut_ns;    /* when the bound was last cut: samples of requests admitted before are old */
+    int64_t cut_ns;    /* when the bound was last cut: waits of jobs handed over before are old */
     /* the door's, outside the lock */
     _Atomic int64_t client_shed_ns; /* when a client request was last shed */
     atomic_uint_fast64_t door_shed, door_closed, door_accept;
@@ -152,7 +152,6 @@ int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
     a->bound = (double)a->cfg.max_inflight;
     a->st.limit = a->cfg.max_inflight;
     a->win_start = a->cfg.now_ns();
-    a->win_fastest = INT64_MAX;
     a->cut_ns = INT64_MIN;
     pthread_mutex_init(&a->mutex, NULL);
     atomic_init(&a->client_shed_ns, INT64_MIN / 2);
@@ -355,7 +354,12 @@ static int under_bound(gw_admit_t *a)
     return 0;
 }
 
-/* Ends the window if it is over: cuts, grows or holds the bound (gw_admit.h). */
+static void bound_grow(gw_admit_t *a)
+{
+    a->bound += a->bound / 16 > 1 ? a->bound / 16 : 1;
+}
+
+/* Ends the window if it is over and counts: cuts, grows or holds the bound (gw_admit.h). */
 static void bound_window(gw_admit_t *a, int64_t now)
 {
     if (a->cfg.adaptive_delay_ns <= 0 || now - a->win_start < GW_ADMIT_WINDOW_NS)
@@ -363,50 +367,35 @@ static void bound_window(gw_admit_t *a, int64_t now)
     int64_t target = a->cfg.adaptive_delay_ns;
     double ceiling = (double)a->cfg.max_inflight, lowest = (double)a->cfg.adaptive_min;
 
-    if (a->win_samples > 0) {
-        int64_t fastest = a->win_fastest;
-        if (a->st.floor_ns == 0 || fastest < a->st.floor_ns) {
-            a->st.floor_ns = fastest > 0 ? fastest : 1;
-        } else {
-            /* creeps up slowly (doubling in about half a minute of windows) so that a workload
-             * whose fastest request became slower for good is not shed for ever */
-            a->st.floor_ns += a->st.floor_ns / 4096 + 1;
-        }
-        int64_t delay = fastest - a->st.floor_ns;
-        a->st.delay_ns = delay > 0 ? delay : 0;
-        if (delay > target) {
-            double f = (double)(a->st.floor_ns + target) / (double)fastest;
+    if (a->win_samples >= GW_ADMIT_WINDOW_SAMPLES) {
+        int64_t mean = a->win_sum / (int64_t)a->win_samples;
+        a->st.delay_ns = mean;
+        if (mean > target) {
+            double f = (double)target / (double)mean;
+            /* from what is in flight: a bound far above it (the ceiling at first) cut by half
+             * would still admit everything */
+            if ((double)a->st.inflight < a->bound)
+                a->bound = (double)a->st.inflight;
             a->bound *= f < 0.5 ? 0.5 : f;
             a->cut_ns = now;
             a->st.limit_cuts++;
-        } else if (delay < target / 2 && a->win_bound_hit) {
-            a->bound += a->bound / 16 > 1 ? a->bound / 16 : 1;
+        } else if (mean < target / 2 && a->win_bound_hit) {
+            bound_grow(a);
         }
+    } else if (a->win_samples > 0) {
+        return; /* too few to tell: the window goes on */
     } else if (a->win_bound_hit) {
-        /* kept requests out and none finished in a whole window: nothing says it is queueing
-         * (large requests only, which are not measured), so it may grow */
-        a->bound += a->bound / 16 > 1 ? a->bound / 16 : 1;
+        /* requests were kept out and no job waited for a worker in a whole window: nothing says
+         * the pools queue (the requests are on the loops), so it may grow */
+        a->st.delay_ns = 0;
+        bound_grow(a);
     }
     a->bound = a->bound < lowest ? lowest : a->bound > ceiling ? ceiling : a->bound;
     a->st.limit = (size_t)a->bound;
     a->win_start = now;
-    a->win_fastest = INT64_MAX;
+    a->win_sum = 0;
     a->win_samples = 0;
     a->win_bound_hit = 0;
-}
-
-/* One client request's time with its slot (t admitted), now. */
-static void bound_sample(gw_admit_t *a, gw_admit_ticket_t *t, int64_t now)
-{
-    if (t->sampled || a->cfg.adaptive_delay_ns <= 0 || t->key == NULL || t->key->cls != GW_ADMIT_CLIENT)
-        return;
-    t->sampled = 1;
-    if (t->admitted_ns < a->cut_ns) /* admitted under the bound before the last cut */
-        return;
-    int64_t took = now - t->admitted_ns;
-    if (took < a->win_fastest)
-        a->win_fastest = took;
-    a->win_samples++;
 }
 
 /* ---------------------------------------------------------------- waiting tickets */
@@ -497,11 +486,10 @@ static void shed_waiting(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_shed_t re
     key_put(a, k);
 }
 
-static void account_admit(gw_admit_t *a, admit_key_t *k, gw_admit_ticket_t *t, int64_t now, int64_t waited_ns)
+static void account_admit(gw_admit_t *a, admit_key_t *k, int64_t waited_ns)
 {
     size_t b = 0;
 
-    t->admitted_ns = now;
     k->inflight++;
     a->st.inflight++;
     a->st.inflight_class[k->cls]++;
@@ -540,7 +528,7 @@ static int dispatch(gw_admit_t *a, int64_t now, wakes_t *w)
         /* the served key goes to the ring's end (wait_remove re-adds it there if it still waits) */
         ring_remove(a, k);
         wait_remove(a, t);
-        account_admit(a, k, t, now, now - t->enqueued_ns > 0 ? now - t->enqueued_ns : 1);
+        account_admit(a, k, now - t->enqueued_ns > 0 ? now - t->enqueued_ns : 1);
         ring_update(a, k);
         wake_add(w, t, 0);
     }
@@ -586,7 +574,7 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
     } else if (k->inflight < key_limit(a, k) && k->nwait == 0 && under_bound(a) &&
                (cls == GW_ADMIT_CLIENT ||
                 (a->st.inflight_class[cls] < a->cfg.background_max && background_may_run(a, now)))) {
-        account_admit(a, k, t, now, 0);
+        account_admit(a, k, 0);
         t->key = k;
         t->state = T_ADMITTED;
         ret = GW_ADMIT_OK;
@@ -626,7 +614,6 @@ void gw_admit_leave(gw_admit_t *a, gw_admit_ticket_t *t)
     pthread_mutex_lock(&a->mutex);
     if (t->state == T_ADMITTED) {
         admit_key_t *k = t->key;
-        bound_sample(a, t, a->cfg.now_ns());
         k->inflight--;
         a->st.inflight--;
         a->st.inflight_class[k->cls]--;
@@ -660,17 +647,17 @@ int gw_admit_cancel(gw_admit_t *a, gw_admit_ticket_t *t)
     return removed;
 }
 
-void gw_admit_sample(gw_admit_t *a, gw_admit_ticket_t *t)
+void gw_admit_observe(gw_admit_t *a, int64_t queued_ns, int64_t started_ns)
 {
+    if (a->cfg.adaptive_delay_ns <= 0)
+        return;
     pthread_mutex_lock(&a->mutex);
-    if (t->state == T_ADMITTED)
-        bound_sample(a, t, a->cfg.now_ns());
+    if (queued_ns >= a->cut_ns) { /* handed over before the last cut: it measures the old bound */
+        a->win_sum += started_ns > queued_ns ? started_ns - queued_ns : 0;
+        a->win_samples++;
+    }
+    bound_window(a, started_ns);
     pthread_mutex_unlock(&a->mutex);
-}
-
-void gw_admit_skip_sample(gw_admit_ticket_t *t)
-{
-    t->sampled = 1;
 }
 
 void gw_admit_expire(gw_admit_t *a)

@@ -60,25 +60,24 @@
  *
  * The adaptive bound. max_inflight is a ceiling, not a target: two cores finish a few hundred
  * small requests in the time a client will wait, and thousands admitted at once only queue in the
- * worker pool, each waiting for all before it. So, when adaptive_delay_ns is set, the slots in use
- * follow a bound that follows measured latency, in the spirit of TCP Vegas: the time a client
- * request holds its slot (until its answer is made, or until a streamed answer's first unit is
- * ready: gw_admit_sample) is its floor (the fastest the gateway has been, the smallest time seen)
- * plus whatever it waited behind others. Every GW_ADMIT_WINDOW_NS, the window's fastest request
- * (it waited the least: queueing delays every request, a large object delays only itself) is
- * compared with the floor:
+ * worker pools, each waiting for all before it. So, when adaptive_delay_ns is set, the slots in
+ * use follow a bound that follows the measured queue, in the spirit of TCP Vegas: every job a
+ * request hands to a worker pool reports how long it waited there for a worker (gw_admit_observe).
+ * That wait is the queueing the bound is about, whatever the request's size (a 5 GiB PUT waits no
+ * longer for its worker than a 4 KiB GET), and it leaves out the event loops' own delays, which
+ * are the door's (below): cutting slots frees no loop time. Every GW_ADMIT_WINDOW_NS, with
+ * GW_ADMIT_WINDOW_SAMPLES waits or more, their mean is compared with adaptive_delay_ns:
  *
- *   - more than adaptive_delay_ns above it: the bound is cut in proportion (bound * target /
- *     fastest, at most halved), and samples of requests admitted before the cut no longer count
- *     (they measure the old bound);
- *   - less than half of adaptive_delay_ns above it, while the bound kept requests out: the bound
- *     grows by a sixteenth (at least one);
+ *   - above it: the bound is cut in proportion (the bound, or the slots in use when fewer, times
+ *     adaptive_delay_ns / mean, at most halved), and waits
+ *     of jobs handed over before the cut no longer count (they measure the old bound);
+ *   - below half of it, while the bound kept requests out: the bound grows by a sixteenth (at
+ *     least one); a window without waits in which the bound kept requests out grows it too;
  *   - otherwise it holds. It never goes below adaptive_min nor above max_inflight.
  *
  * A request the adaptive bound keeps out waits at most adaptive_delay_ns (or queue_deadline when
  * shorter): a longer wait would cost it what the bound saves it. When the bound is at the ceiling,
- * the queue keeps its own deadline. Requests with a declared body over GW_ADMIT_SAMPLE_BODY_MAX
- * are not measured (their time is the client's upload), see gw_admit_skip_sample.
+ * the queue keeps its own deadline.
  *
  * Background work yields first: after any client request was shed (at the door or from the
  * queue), background work takes no new slot for background_yield_ns; its waiters stay queued and
@@ -130,7 +129,7 @@ typedef struct {
     int64_t door_lag_ns;            /* a loop lagging more sheds at the door (twice as much: all); 0: no door */
     size_t door_connections;        /* connections a shedding loop keeps open (per loop) */
     int64_t background_yield_ns;    /* background takes no new slot this long after a client shed */
-    int64_t adaptive_delay_ns;      /* queueing allowed over the floor (the adaptive bound); 0: max_inflight only */
+    int64_t adaptive_delay_ns;      /* mean wait for a worker the adaptive bound allows; 0: max_inflight only */
     size_t adaptive_min;            /* the adaptive bound's lowest value */
     int64_t (*now_ns)(void);        /* monotonic clock; NULL: yc_mono_ns (tests bring their own) */
 } gw_admit_config_t;
@@ -167,9 +166,7 @@ struct gw_admit_ticket {
     gw_admit_ticket_t *prev, *next;   /* in its key's queue */
     gw_admit_ticket_t *dprev, *dnext; /* in its class's deadline order */
     int64_t enqueued_ns, deadline_ns;
-    int64_t admitted_ns; /* when it got its slot */
     int state;
-    int sampled; /* its time was taken (or is not to be) */
     gw_admit_shed_t shed;
 };
 
@@ -191,17 +188,13 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
  * request, whose wake runs on this thread before this returns. */
 void gw_admit_leave(gw_admit_t *a, gw_admit_ticket_t *t);
 
-/* For the adaptive bound: takes the time t has held its slot now (a streamed answer whose first
- * unit is ready: the rest is the client's reading) instead of at gw_admit_leave. Once per ticket. */
-void gw_admit_sample(gw_admit_t *a, gw_admit_ticket_t *t);
+/* For the adaptive bound: a job handed to a worker pool at queued_ns was taken up by a worker at
+ * started_ns (gw_admit.h). Any thread. */
+void gw_admit_observe(gw_admit_t *a, int64_t queued_ns, int64_t started_ns);
 
-/* Declared bodies above this are not measured by the adaptive bound (gw_admit_skip_sample). */
-#define GW_ADMIT_SAMPLE_BODY_MAX (1024 * 1024)
-/* How often the adaptive bound is reconsidered. */
-#define GW_ADMIT_WINDOW_NS (10LL * 1000 * 1000)
-
-/* Keeps t out of the adaptive bound's measures (its time is not the gateway's: a large upload). */
-void gw_admit_skip_sample(gw_admit_ticket_t *t);
+/* How often the adaptive bound is reconsidered, and the waits a window needs to count. */
+#define GW_ADMIT_WINDOW_NS      (10LL * 1000 * 1000)
+#define GW_ADMIT_WINDOW_SAMPLES 8
 
 /* Takes a waiting request out (its client left). 1: it was waiting and nothing more will come;
  * 0: its wake ran or is running (the wake's receiver must then give back a slot it got). */
@@ -260,8 +253,7 @@ typedef struct {
     uint64_t door_accept;       /* connections answered and closed at accept */
     uint64_t background_yields; /* background requests kept waiting because clients were shed */
     size_t limit;               /* the bound on slots now (max_inflight, or the adaptive bound) */
-    int64_t floor_ns;           /* the adaptive bound's floor (0: not measured yet) */
-    int64_t delay_ns;           /* the last window's fastest time over the floor */
+    int64_t delay_ns;           /* the last counted window's mean wait for a worker */
     uint64_t limit_cuts;        /* times the adaptive bound was cut */
 } gw_admit_stats_t;
 

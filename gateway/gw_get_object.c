@@ -565,7 +565,6 @@ static void get_object_send(gw_ctx_t *ctx)
     ls->ready = -1;
     int status = ctx->status ? ctx->status : 200;
     gw_ctx_free_later(ctx, &ls->hold);
-    gw_hold_sample(&ls->hold); /* the rest is the reader's pace */
     if (gw_req_respond(req, status, ls->end - (ls->next_off - ls->len[0])) != 0 || stream_send(ls, 0) != 0)
         ls->broken = 1;
     stream_maybe_end(ls);

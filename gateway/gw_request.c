@@ -382,8 +382,6 @@ void gw_ctx_admit(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
     adm->job.done = admit_woken;
     adm->enter_ns = yc_mono_ns();
     gw_admit_ticket_init(&adm->ticket, admit_wake, adm);
-    if (ctx->req->http != NULL && ctx->req->http->content_length > GW_ADMIT_SAMPLE_BODY_MAX)
-        gw_admit_skip_sample(&adm->ticket); /* its time is its upload's */
     ctx->hold.adm = adm;
     const char *key = ctx->access_key.base != NULL ? ctx->access_key.base : "";
     switch (gw_admit_enter(env->admit, &adm->ticket, GW_ADMIT_CLIENT, key, ctx->access_key.len)) {
@@ -399,12 +397,6 @@ void gw_ctx_admit(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx))
         shed(ctx, adm->ticket.shed);
         return;
     }
-}
-
-void gw_hold_sample(gw_hold_t *h)
-{
-    if (h->adm != NULL && h->adm->held)
-        gw_admit_sample(h->adm->env->admit, &h->adm->ticket);
 }
 
 void gw_hold_release(gw_hold_t *h)
@@ -648,6 +640,9 @@ void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message)
 static void job_run(yc_job_t *job)
 {
     gw_ctx_t *ctx = (gw_ctx_t *)job;
+    /* how long it waited for a worker: what admission's adaptive bound keeps short */
+    if (ctx->env->admit != NULL)
+        gw_admit_observe(ctx->env->admit, ctx->dispatched_ns, yc_mono_ns());
     ctx->work(ctx);
 }
 
@@ -666,6 +661,7 @@ static void dispatch(gw_ctx_t *ctx, gw_work_fn work, yc_pool_t *pool)
     ctx->job.run = job_run;
     ctx->job.done = job_done;
     ctx->job.loop = ctx->req->loop;
+    ctx->dispatched_ns = yc_mono_ns();
     yc_pool_submit(pool, &ctx->job);
 }
 

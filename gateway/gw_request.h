@@ -169,10 +169,6 @@ typedef struct {
     struct gw_admission *adm;
 } gw_hold_t;
 
-/* The request's work is done but for sending (a streamed answer's first unit is ready): its time
- * so far is what admission's adaptive bound measures (gw_admit_sample). Loop thread. */
-void gw_hold_sample(gw_hold_t *h);
-
 /* Gives back what h holds and empties it; nothing for an empty one. Loop thread. */
 void gw_hold_release(gw_hold_t *h);
 
@@ -261,6 +257,7 @@ struct gw_ctx {
     void *handler_state;
     gw_work_fn work;
     void (*send)(gw_ctx_t *ctx); /* on the loop once work returned; NULL: gw_respond */
+    int64_t dispatched_ns;       /* when work was handed to its pool (the wait is admission's measure) */
 };
 
 /* Makes the gateway's request of http and its context (request id, x-amz-request-id, access-log

@@ -388,7 +388,6 @@ static void sample_gauges(void *arg, gw_metrics_gauges_t *out)
         out->inflight = (int64_t)st.inflight;
         out->queued = (int64_t)st.queued;
         out->limit = (int64_t)st.limit;
-        out->floor_ns = st.floor_ns;
         out->delay_ns = st.delay_ns;
         out->limit_cuts = (int64_t)st.limit_cuts;
     }
