@@ -78,6 +78,7 @@ struct gw_admit {
     int64_t win_start; /* when the window began */
     int64_t win_sum;   /* its waits for a worker, summed */
     size_t win_samples;
+    size_t win_stale; /* waits it did not count (jobs handed over before the last cut) */
     int win_bound_hit; /* the bound kept a request out in the window */
     int64_t cut_ns;    /* when the bound was last cut: waits of jobs handed over before are old */
     /* the door's, outside the lock */
@@ -384,9 +385,10 @@ static void bound_window(gw_admit_t *a, int64_t now)
         }
     } else if (a->win_samples > 0) {
         return; /* too few to tell: the window goes on */
-    } else if (a->win_bound_hit) {
+    } else if (a->win_bound_hit && a->win_stale == 0) {
         /* requests were kept out and no job waited for a worker in a whole window: nothing says
-         * the pools queue (the requests are on the loops), so it may grow */
+         * the pools queue (the requests are on the loops), so it may grow; jobs of before the
+         * last cut still being taken up say the pools are not through with it */
         a->st.delay_ns = 0;
         bound_grow(a);
     }
@@ -395,6 +397,7 @@ static void bound_window(gw_admit_t *a, int64_t now)
     a->win_start = now;
     a->win_sum = 0;
     a->win_samples = 0;
+    a->win_stale = 0;
     a->win_bound_hit = 0;
 }
 
@@ -652,9 +655,11 @@ void gw_admit_observe(gw_admit_t *a, int64_t queued_ns, int64_t started_ns)
     if (a->cfg.adaptive_delay_ns <= 0)
         return;
     pthread_mutex_lock(&a->mutex);
-    if (queued_ns >= a->cut_ns) { /* handed over before the last cut: it measures the old bound */
+    if (queued_ns >= a->cut_ns) {
         a->win_sum += started_ns > queued_ns ? started_ns - queued_ns : 0;
         a->win_samples++;
+    } else {
+        a->win_stale++; /* handed over before the last cut: it measures the old bound */
     }
     bound_window(a, started_ns);
     pthread_mutex_unlock(&a->mutex);
