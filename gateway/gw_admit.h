@@ -62,10 +62,13 @@
  * small requests in the time a client will wait, and thousands admitted at once only queue in the
  * worker pools, each waiting for all before it. So, when adaptive_delay_ns is set, the slots in
  * use follow a bound that follows the measured queue, in the spirit of TCP Vegas: every job a
- * request hands to a worker pool reports how long it waited there for a worker (gw_admit_observe).
- * That wait is the queueing the bound is about, whatever the request's size (a 5 GiB PUT waits no
- * longer for its worker than a 4 KiB GET), and it leaves out the event loops' own delays, which
- * are the door's (below): cutting slots frees no loop time. Every GW_ADMIT_WINDOW_NS, with
+ * request hands to the read pool reports how long it waited there for a worker (gw_admit_observe).
+ * That wait is the queueing the bound is about, whatever the request's own size, and it leaves
+ * out the event loops' own delays, which are the door's (below): cutting slots frees no loop
+ * time. Only reads report (gw_dispatch_read): a write's worker waits on its client's body, so the
+ * write pool's queue is the clients' pace as much as the gateway's load. The gateway sets it off
+ * by default: a burst of large GETs queues its first stripe reads for tens of milliseconds as a
+ * matter of course, which the bound would shed. Every GW_ADMIT_WINDOW_NS, with
  * GW_ADMIT_WINDOW_SAMPLES waits or more, their mean is compared with adaptive_delay_ns:
  *
  *   - above it: the bound is cut in proportion (the bound, or the slots in use when fewer, times

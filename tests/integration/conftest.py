@@ -36,9 +36,10 @@ def door_args(extra_args):
 
 
 def adaptive_args(extra_args):
-    """The adaptive in-flight bound (admission's worker-queue measure) is off in tests that do not
-    ask for it, for the door's reason: beside their clients on shared cores, a worker's wait says
-    more about the machine than about the gateway. test_edge_wiring.py turns it on and tests it."""
+    """The adaptive in-flight bound (admission's measure of the read workers' queue) is off in
+    tests that do not ask for it, whatever the default, for the door's reason: beside their
+    clients on shared cores, a worker's wait says more about the machine than about the gateway.
+    test_edge_wiring.py turns it on and tests it."""
     return [] if "--adaptive-delay-us" in extra_args else ["--adaptive-delay-us", "0"]
 
 

@@ -282,8 +282,7 @@ def bench(g, *args):
 
 def test_adaptive_bound_sheds_while_workers_queue_and_recovers(root):
     # one read worker, 1 MiB GETs at 32 connections: each GET holds the worker for a stripe read,
-    # so the jobs behind it wait far longer than the 2 ms (the default) the bound allows; the door
-    # is off. How the bound grows back is test_gw_admit.c's (a fake clock): here, on shared cores,
+    # so the jobs behind it wait far longer than the 2 ms the bound allows; the door is off. How the bound grows back is test_gw_admit.c's (a fake clock): here, on shared cores,
     # only that the gateway serves again once the queue is gone.
     g = start_gateway(root, "adaptive", "--read-workers", "1", "--adaptive-delay-us", "2000", "--adaptive-min", "4",
                       "--shed-lag-ms", "0")

@@ -661,8 +661,13 @@ TEST(test_admit_takes_the_gateway_settings)
     CHECK_EQ_INT(cfg.background_max, 4);
     CHECK_EQ_INT(cfg.door_lag_ns, 5 * MS); /* the defaults */
     CHECK_EQ_INT(cfg.door_connections, 256);
-    CHECK_EQ_INT(cfg.adaptive_delay_ns, 2 * MS); /* the gateway's default: on */
+    CHECK_EQ_INT(cfg.adaptive_delay_ns, 0); /* the gateway's default: off */
     CHECK_EQ_INT(cfg.adaptive_min, 8);
+    gw.adaptive_delay_us = 2000;
+    gw.adaptive_min = 16;
+    gw_admit_config_from(&gw, &cfg);
+    CHECK_EQ_INT(cfg.adaptive_delay_ns, 2 * MS);
+    CHECK_EQ_INT(cfg.adaptive_min, 16);
     gw.max_inflight = 3;
     gw.shed_lag_ms = 12;
     gw.shed_connections = 40;
