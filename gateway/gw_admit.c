@@ -74,11 +74,11 @@ struct gw_admit {
     size_t longest;         /* highest n with by_count[n] non-empty; 0: nobody waits */
     gw_admit_stats_t st;
     /* the adaptive bound's (st.limit, st.delay_ns, st.limit_cuts are its outputs) */
-    double bound;        /* the bound, fractional so that small steps add up */
+    double bound;      /* the bound, fractional so that small steps add up */
     int64_t win_start; /* when the window began */
     int64_t win_sum;   /* its waits for a worker, summed */
     size_t win_samples;
-    size_t win_stale; /* waits it did not count (jobs handed over before the last cut) */
+    size_t win_stale;  /* waits it did not count (jobs handed over before the last cut) */
     int win_bound_hit; /* the bound kept a request out in the window */
     int64_t cut_ns;    /* when the bound was last cut: waits of jobs handed over before are old */
     /* the door's, outside the lock */

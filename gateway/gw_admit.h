@@ -144,8 +144,8 @@ typedef struct {
 void gw_admit_config_defaults(gw_admit_config_t *cfg);
 
 /* The defaults, then the gateway's settings (max_inflight, max_inflight_per_key, queue_max,
- * queue_deadline_ms, shed_lag_ms, shed_connections, adaptive_delay_us, adaptive_min); background work gets a sixteenth of the
- * slots, at least one. */
+ * queue_deadline_ms, shed_lag_ms, shed_connections, adaptive_delay_us, adaptive_min); background
+ * work gets a sixteenth of the slots, at least one. */
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out);
 
 /* One request's place: caller's memory, from gw_admit_enter until its slot is given back, its

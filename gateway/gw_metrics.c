@@ -170,7 +170,8 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
     TRY(yc_metrics_gauge(r, "yc_admission_limit", "Requests admission lets in flight now (the adaptive bound).", NULL,
                          0, &m->limit));
     TRY(yc_metrics_gauge(r, "yc_admission_delay_microseconds",
-                         "The adaptive bound's last measure: the mean wait of a job for a worker, in microseconds.", NULL, 0, &m->delay));
+                         "The adaptive bound's last measure: the mean wait of a job for a worker, in microseconds.",
+                         NULL, 0, &m->delay));
     TRY(yc_metrics_counter(r, "yc_admission_limit_cuts_total", "Times the adaptive in-flight bound was cut.", NULL, 0,
                            &m->limit_cuts));
     TRY(yc_metrics_counter(r, "yc_requests_shed_total",

@@ -50,7 +50,7 @@ typedef struct {
     int64_t connections; /* open client connections */
     int64_t limit;       /* admission's bound on requests in flight now */
     int64_t delay_ns;    /* the adaptive bound's last measure: mean wait for a worker */
-    int64_t limit_cuts; /* times the adaptive bound was cut */
+    int64_t limit_cuts;  /* times the adaptive bound was cut */
 } gw_metrics_gauges_t;
 typedef void (*gw_metrics_sample_fn)(void *arg, gw_metrics_gauges_t *out);
 
