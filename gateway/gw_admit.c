@@ -346,7 +346,8 @@ static int64_t client_wait_ns(const gw_admit_t *a)
     return d;
 }
 
-/* A client request may take a slot as far as the bound goes; notes it when the bound says no. */
+/* A client request may take a slot as far as the bound goes; notes it when the bound says no
+ * (background work kept out does not make the bound grow: it yields to clients anyway). */
 static int under_bound(gw_admit_t *a)
 {
     if (a->st.inflight < a->st.limit)
@@ -574,9 +575,11 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
     admit_key_t *k = key_get(a, cls, key != NULL ? key : "", key != NULL ? key_len : 0);
     if (k == NULL) {
         ret = GW_ENOMEM;
-    } else if (k->inflight < key_limit(a, k) && k->nwait == 0 && under_bound(a) &&
-               (cls == GW_ADMIT_CLIENT ||
-                (a->st.inflight_class[cls] < a->cfg.background_max && background_may_run(a, now)))) {
+    } else if (k->inflight < key_limit(a, k) && k->nwait == 0 &&
+               (cls == GW_ADMIT_CLIENT
+                    ? under_bound(a)
+                    : a->st.inflight < a->st.limit && a->st.inflight_class[cls] < a->cfg.background_max &&
+                          background_may_run(a, now))) {
         account_admit(a, k, 0);
         t->key = k;
         t->state = T_ADMITTED;

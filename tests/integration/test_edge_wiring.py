@@ -292,7 +292,7 @@ def test_adaptive_bound_sheds_while_workers_queue_and_recovers(root):
                      *common)["errors"] == "0"
         cuts = sample(metrics(g), "yc_admission_limit_cuts_total")
 
-        hot = bench(g, "--op", "get", "--verify", "--connections", "32", "--duration", "1.5", *common)
+        hot = bench(g, "--op", "get", "--verify", "--connections", "32", "--duration", "1", *common)
         m = metrics(g)
         assert sample(m, "yc_admission_limit_cuts_total") > cuts
         assert sample(m, "yc_admission_limit") < 32  # below the connections: some were kept out
