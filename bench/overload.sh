@@ -23,7 +23,11 @@
 # (default 2), YC_OVERLOAD_LABEL (what the build is, for the results' title), YC_OVERLOAD_GW_ARGS
 # (extra yc-gateway arguments, e.g. "--max-inflight 256" or "--shed-lag-ms 0" for no door),
 # YC_OVERLOAD_GEN_NICE (a nice value for the generator, default 0: with 10 it yields the cores to
-# the gateway, a rough stand-in for clients on other machines).
+# the gateway, a rough stand-in for clients on other machines), YC_OVERLOAD_PIN ("GW:GEN", the CPU
+# lists given to taskset for the gateway and for the generator, for every step of the run; default
+# "0:1" on a machine of two cores or more, "none" for no pinning: a generator sharing the gateway's
+# cores takes CPU from it in proportion to the load it offers, so the steps would not measure the
+# same gateway).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,6 +40,16 @@ LABEL=${YC_OVERLOAD_LABEL:-}
 GEN_NICE=${YC_OVERLOAD_GEN_NICE:-0}
 OUT=${YC_OVERLOAD_OUT:-bench/results/$(date +%F)-overload.md}
 read -r -a extra_args <<<"${YC_OVERLOAD_GW_ARGS:-}"
+PIN=${YC_OVERLOAD_PIN:-}
+if [ -z "$PIN" ]; then
+    PIN=none
+    [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && PIN=0:1
+fi
+gw_pin=() gen_pin=()
+if [ "$PIN" != none ]; then
+    gw_pin=(taskset -c "${PIN%%:*}")
+    gen_pin=(taskset -c "${PIN#*:}")
+fi
 
 for b in yc-gateway yc-bench; do
     [ -x "$BIN/$b" ] || { echo "overload.sh: $BIN/$b is missing; run make all first" >&2; exit 1; }
@@ -68,7 +82,7 @@ YC_ROOT_USER=bench$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 YC_ROOT_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export YC_ROOT_USER YC_ROOT_PASSWORD
 mkdir -p "$tmp/data"
-"$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --status-listen "127.0.0.1:$status_port" \
+"${gw_pin[@]}" "$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/data" --status-listen "127.0.0.1:$status_port" \
     "${extra_args[@]}" >"$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 1 200); do # up to 20 s
@@ -83,12 +97,17 @@ mem() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$gw_pid/sta
 alive() { kill -0 "$gw_pid" 2>/dev/null && echo yes || echo NO; }
 
 gen() { # gen -- yc-bench arguments; prints its key=value line
-    nice -n "$GEN_NICE" "$BIN/yc-bench" --endpoint "$endpoint" --bucket overload --size 4k --keys 2000 --prefix o4k- \
+    "${gen_pin[@]}" nice -n "$GEN_NICE" "$BIN/yc-bench" --endpoint "$endpoint" --bucket overload --size 4k --keys 2000 --prefix o4k- \
         "$@" 2>>"$tmp/gen.err" || true
 }
 
 # The gateway's own durations (ms) of the access-log lines after line $1: "admitted p50 p99 shed p50 p99"
 # ("-" when none). Admitted: GetObject 200; shed: 503 SlowDown.
+# The gateway's CPU time so far (user + system, clock ticks): per step, the share of a core it got
+# (on a shared machine, what it was given) and its CPU per answer (what it costs, whatever it got).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$gw_pid/stat" 2>/dev/null || echo 0; }
+cpu_from=0 t_from=0
 log_lines() { grep -c '^{' "$tmp/gateway.log" 2>/dev/null || echo 0; }
 server_times() {
     grep '^{' "$tmp/gateway.log" | tail -n +"$(($1 + 1))" | awk '
@@ -105,7 +124,7 @@ rows=$tmp/rows.md
 unloaded_p99=
 # row LABEL RATE LINE [FROM]: one line of the table (FROM: the access-log lines before the step)
 row() {
-    local label=$1 rate=$2 line=$3 from=${4:-} secs ok shed missed offered errors other ratio sent sp50 sp99 st
+    local label=$1 rate=$2 line=$3 from=${4:-} secs ok shed missed offered errors other ratio sent sp50 sp99 st cpu
     if [ -z "$line" ]; then
         echo "| $label | $rate | no result (the generator failed) | | | | | | | | | | | | | $(alive) |" >>"$rows"
         return
@@ -123,15 +142,20 @@ row() {
     other=$((errors - shed))
     sp50=$(value shed_p50_ms "$line")
     sp99=$(value shed_p99_ms "$line")
+    # CPU share of the step's wall time (warm-up included) and CPU microseconds per answer (2xx + 503)
+    cpu=$(awk -v t="$(cpu_ticks)" -v f="$cpu_from" -v hz="$CLK_TCK" -v t0="$t_from" -v t1="$(date +%s.%N)" \
+        -v s="$secs" -v n="$((ok + shed))" 'BEGIN { c = (t - f) / hz; w = t1 - t0;
+            if (w <= 0 || n <= 0) { print "- | -"; exit }
+            printf "%.0f%% | %.0f", 100 * c / w, c * (s / w) / n * 1e6 }')
     sent=$(awk -v o="${offered:-}" -v m="${missed:-0}" -v s="$secs" 'BEGIN { if (o == "" || s <= 0) print "-"; else printf "%.0f", (o - m) / s }')
     ratio=$(awk -v p="$(value p99_ms "$line")" -v u="$unloaded_p99" 'BEGIN { if (u > 0 && p > 0) printf "%.1fx", p / u; else print "-" }')
-    printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s MiB / %s MiB | %s |\n' \
+    printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s MiB / %s MiB | %s | %s |\n' \
         "$label" "$rate" "$sent" "$(value conns "$line")" "$(awk -v o="$ok" -v s="$secs" 'BEGIN { print (s > 0 ? o / s : 0) }')" \
         "$(value p50_ms "$line")" "$(value p99_ms "$line")" "$ratio" \
         "$(awk -v n="$shed" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
         "${sp50:--} / ${sp99:--}" "$st_a50 / $st_a99" "$st_s50 / $st_s99" \
         "$other" "${missed:--}${offered:+ of $offered}" "$(value max_ms "$line")" "$(mem VmRSS)" "$(mem VmHWM)" \
-        "$(alive)" >>"$rows"
+        "$(alive)" "$cpu" >>"$rows"
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -147,7 +171,7 @@ done
 d=(--duration "$DURATION" --warmup "$WARMUP")
 
 echo "== capacity" >&2
-from=$(log_lines)
+from=$(log_lines) cpu_from=$(cpu_ticks) t_from=$(date +%s.%N)
 cap_line=$(gen --op get --verify --connections 64 "${d[@]}")
 echo "$cap_line" >&2
 cap=$(value ops_s "$cap_line")
@@ -156,26 +180,26 @@ cap=${cap%.*}
 row "capacity (closed loop)" "-" "$cap_line" "$from"
 
 echo "== unloaded: $((cap / 2)) requests/s" >&2
-from=$(log_lines)
+from=$(log_lines) cpu_from=$(cpu_ticks) t_from=$(date +%s.%N)
 line=$(gen --op get --verify --connections 64 --threads 1 --rate $((cap / 2)) "${d[@]}")
 echo "$line" >&2
 unloaded_p99=$(value p99_ms "$line")
 row "unloaded (C/2)" $((cap / 2)) "$line" "$from"
 
 echo "== 10x: $((cap * 10)) requests/s on $CONNS10 connections" >&2
-from=$(log_lines)
+from=$(log_lines) cpu_from=$(cpu_ticks) t_from=$(date +%s.%N)
 line=$(gen --op get --verify --connections "$CONNS10" --threads 2 --rate $((cap * 10)) --timeout 10 "${d[@]}")
 echo "$line" >&2
 row "10x" $((cap * 10)) "$line" "$from"
 
 echo "== 100x: $((cap * 100)) requests/s on $CONNS100 connections" >&2
-from=$(log_lines)
+from=$(log_lines) cpu_from=$(cpu_ticks) t_from=$(date +%s.%N)
 line=$(gen --op get --verify --connections "$CONNS100" --threads 2 --rate $((cap * 100)) --timeout 10 "${d[@]}")
 echo "$line" >&2
 row "100x" $((cap * 100)) "$line" "$from"
 
 echo "== after: a closed-loop run at 64 connections" >&2
-from=$(log_lines)
+from=$(log_lines) cpu_from=$(cpu_ticks) t_from=$(date +%s.%N)
 line=$(gen --op get --verify --connections 64 --duration 3 --warmup 1)
 row "after (closed loop)" "-" "$line" "$from"
 shed_counts=$(curl -s "http://127.0.0.1:$status_port/metrics" 2>/dev/null | awk '/^yc_requests_shed_total/ { printf "%s%s", sep, $0; sep = ", " }')
@@ -192,9 +216,10 @@ mkdir -p "$(dirname "$OUT")"
     echo "# Overload: 4 KiB GETs at 10x and 100x capacity — $(date +%F)${LABEL:+ ($LABEL)}"
     echo
     echo "Build $commit; yc-gateway embedded default (2 loops, EC 4+2 over 6 drives in a temporary directory)" \
-        "${extra_args[*]:+with ${extra_args[*]}}; $(nproc) cores ($cpu), generator on the same cores" \
+        "${extra_args[*]:+with ${extra_args[*]}}; $(nproc) cores ($cpu), generator on the same machine" \
         "(bin/yc-bench, 1-2 threads). Load average (1/5/15 min) before: $load_start; after: $load_end." \
-        "Busiest processes at the start: ${top_start%, }."
+        "Busiest processes at the start: ${top_start%, }." \
+        "$([ "$PIN" = none ] && echo "No pinning." || echo "Pinned for every step: gateway on CPU ${PIN%%:*}, generator on CPU ${PIN#*:} (taskset).")"
     echo
     echo "C = the closed-loop capacity at 64 connections. Open-loop steps start requests at the rate given" \
         "on idle connections; an arrival finding every connection busy is not sent (missed), so sent/s is what
@@ -203,10 +228,12 @@ reached the gateway (bounded by connections / latency, and by the generator's sh
         "second and their latency; other errors = neither 2xx nor 503 (network errors, timeouts included)."
     echo
     echo "Columns \"gateway ms\" are the gateway's own time per answer (access log: from the head read to the answer" \
-        "handed to the socket), p50 / p99, for the admitted GETs and for the 503s."
+        "handed to the socket), p50 / p99, for the admitted GETs and for the 503s. \"gateway CPU share\" is the" \
+        "gateway's CPU time (user + system) over the step's wall time, warm-up included (100% = one core);" \
+        "\"CPU µs per answer\" that CPU time, prorated to the measured seconds, over the answers (2xx and 503)."
     echo
-    echo "| step | offered/s | sent/s | conns | admitted/s | p50 ms | p99 ms | p99 / unloaded | shed/s | shed p50 / p99 ms | gateway ms admitted | gateway ms shed | other errors | missed | max ms | RSS / peak | alive |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| step | offered/s | sent/s | conns | admitted/s | p50 ms | p99 ms | p99 / unloaded | shed/s | shed p50 / p99 ms | gateway ms admitted | gateway ms shed | other errors | missed | max ms | RSS / peak | alive | gateway CPU share | CPU µs per answer |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     cat "$rows"
     echo
     echo "Gateway survived: $survived. Peak RSS $(mem VmHWM) MiB. Generator niceness: $GEN_NICE."

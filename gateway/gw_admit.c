@@ -13,6 +13,10 @@
  *   - the keys by number of waiters (a list per count, as an O(1) LFU keeps them), so that the
  *     longest-waiting key — the one that loses a place when the queue is full — is found at once.
  *
+ * The adaptive bound (gw_admit.h) lives under the same lock: a window's waits for a worker,
+ * whether the bound kept a request out in it, and the decision at its end, taken by whichever call
+ * comes first after the window is over (an observe, a leave, an enter, the loops' expiry timer).
+ *
  * Wakes are collected under the lock (function, argument, result) and called after it is
  * released, at most WAKE_BATCH at a time, so the ticket is never touched after the unlock.
  */
@@ -69,6 +73,14 @@ struct gw_admit {
     admit_key_t **by_count; /* by_count[n]: keys with n waiters (n >= 1), queue_max + 1 heads */
     size_t longest;         /* highest n with by_count[n] non-empty; 0: nobody waits */
     gw_admit_stats_t st;
+    /* the adaptive bound's (st.limit, st.delay_ns, st.limit_cuts are its outputs) */
+    double bound;      /* the bound, fractional so that small steps add up */
+    int64_t win_start; /* when the window began */
+    int64_t win_sum;   /* its waits for a worker, summed */
+    size_t win_samples;
+    size_t win_stale;  /* waits it did not count (jobs handed over before the last cut) */
+    int win_bound_hit; /* the bound kept a request out in the window */
+    int64_t cut_ns;    /* when the bound was last cut: waits of jobs handed over before are old */
     /* the door's, outside the lock */
     _Atomic int64_t client_shed_ns; /* when a client request was last shed */
     atomic_uint_fast64_t door_shed, door_closed, door_accept;
@@ -99,6 +111,7 @@ void gw_admit_config_defaults(gw_admit_config_t *cfg)
     /* a quarter of the background deadline: a heal that waited out one spell of shedding still
      * gets its slot before its deadline; under sustained shedding it never does */
     cfg->background_yield_ns = 250LL * 1000 * 1000;
+    cfg->adaptive_min = 8;
 }
 
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)
@@ -111,6 +124,8 @@ void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out)
     out->background_max = gw->max_inflight / 16 > 0 ? gw->max_inflight / 16 : 1;
     out->door_lag_ns = (int64_t)gw->shed_lag_ms * 1000 * 1000;
     out->door_connections = gw->shed_connections;
+    out->adaptive_delay_ns = (int64_t)gw->adaptive_delay_us * 1000;
+    out->adaptive_min = gw->adaptive_min;
 }
 
 int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
@@ -130,6 +145,15 @@ int gw_admit_new(const gw_admit_config_t *cfg, gw_admit_t **out)
         free(a);
         return -ENOMEM;
     }
+    if (a->cfg.adaptive_min == 0)
+        a->cfg.adaptive_min = 1;
+    if (a->cfg.adaptive_min > a->cfg.max_inflight)
+        a->cfg.adaptive_min = a->cfg.max_inflight;
+    /* the ceiling at first: a gateway that was never slow has no reason to keep anyone out */
+    a->bound = (double)a->cfg.max_inflight;
+    a->st.limit = a->cfg.max_inflight;
+    a->win_start = a->cfg.now_ns();
+    a->cut_ns = INT64_MIN;
     pthread_mutex_init(&a->mutex, NULL);
     atomic_init(&a->client_shed_ns, INT64_MIN / 2);
     *out = a;
@@ -310,6 +334,74 @@ static void count_move(gw_admit_t *a, admit_key_t *k, int delta)
         a->longest--;
 }
 
+/* ---------------------------------------------------------------- the adaptive bound */
+
+/* How long a client request may wait for a slot: queue_deadline, or the adaptive bound's delay
+ * while that bound is below the ceiling (waiting longer would cost what the bound saves). */
+static int64_t client_wait_ns(const gw_admit_t *a)
+{
+    int64_t d = a->cfg.queue_deadline_ns;
+    if (a->cfg.adaptive_delay_ns > 0 && a->st.limit < a->cfg.max_inflight && a->cfg.adaptive_delay_ns < d)
+        d = a->cfg.adaptive_delay_ns;
+    return d;
+}
+
+/* A client request may take a slot as far as the bound goes; notes it when the bound says no
+ * (background work kept out does not make the bound grow: it yields to clients anyway). */
+static int under_bound(gw_admit_t *a)
+{
+    if (a->st.inflight < a->st.limit)
+        return 1;
+    a->win_bound_hit = 1;
+    return 0;
+}
+
+static void bound_grow(gw_admit_t *a)
+{
+    a->bound += a->bound / 16 > 1 ? a->bound / 16 : 1;
+}
+
+/* Ends the window if it is over and counts: cuts, grows or holds the bound (gw_admit.h). */
+static void bound_window(gw_admit_t *a, int64_t now)
+{
+    if (a->cfg.adaptive_delay_ns <= 0 || now - a->win_start < GW_ADMIT_WINDOW_NS)
+        return;
+    int64_t target = a->cfg.adaptive_delay_ns;
+    double ceiling = (double)a->cfg.max_inflight, lowest = (double)a->cfg.adaptive_min;
+
+    if (a->win_samples >= GW_ADMIT_WINDOW_SAMPLES) {
+        int64_t mean = a->win_sum / (int64_t)a->win_samples;
+        a->st.delay_ns = mean;
+        if (mean > target) {
+            double f = (double)target / (double)mean;
+            /* from what is in flight: a bound far above it (the ceiling at first) cut by half
+             * would still admit everything */
+            if ((double)a->st.inflight < a->bound)
+                a->bound = (double)a->st.inflight;
+            a->bound *= f < 0.5 ? 0.5 : f;
+            a->cut_ns = now;
+            a->st.limit_cuts++;
+        } else if (mean < target / 2 && a->win_bound_hit) {
+            bound_grow(a);
+        }
+    } else if (a->win_samples > 0) {
+        return; /* too few to tell: the window goes on */
+    } else if (a->win_bound_hit && a->win_stale == 0) {
+        /* requests were kept out and no job waited for a worker in a whole window: nothing says
+         * the pools queue (the requests are on the loops), so it may grow; jobs of before the
+         * last cut still being taken up say the pools are not through with it */
+        a->st.delay_ns = 0;
+        bound_grow(a);
+    }
+    a->bound = a->bound < lowest ? lowest : a->bound > ceiling ? ceiling : a->bound;
+    a->st.limit = (size_t)a->bound;
+    a->win_start = now;
+    a->win_sum = 0;
+    a->win_samples = 0;
+    a->win_stale = 0;
+    a->win_bound_hit = 0;
+}
+
 /* ---------------------------------------------------------------- waiting tickets */
 
 static void wait_push(gw_admit_t *a, admit_key_t *k, gw_admit_ticket_t *t, int64_t now)
@@ -319,7 +411,7 @@ static void wait_push(gw_admit_t *a, admit_key_t *k, gw_admit_ticket_t *t, int64
     t->key = k;
     t->state = T_QUEUED;
     t->enqueued_ns = now;
-    t->deadline_ns = now + (c == GW_ADMIT_CLIENT ? a->cfg.queue_deadline_ns : a->cfg.background_deadline_ns);
+    t->deadline_ns = now + (c == GW_ADMIT_CLIENT ? client_wait_ns(a) : a->cfg.background_deadline_ns);
     t->next = NULL;
     t->prev = k->qt;
     if (k->qt != NULL)
@@ -426,7 +518,8 @@ static int dispatch(gw_admit_t *a, int64_t now, wakes_t *w)
             shed_waiting(a, a->dh[c], GW_ADMIT_SHED_DEADLINE, w);
         }
     }
-    while (a->st.inflight < a->cfg.max_inflight) {
+    bound_window(a, now);
+    while (a->st.inflight < a->st.limit) {
         admit_key_t *k = a->ring[GW_ADMIT_CLIENT];
         if (k == NULL && a->st.inflight_class[GW_ADMIT_BACKGROUND] < a->cfg.background_max &&
             background_may_run(a, now))
@@ -443,6 +536,8 @@ static int dispatch(gw_admit_t *a, int64_t now, wakes_t *w)
         ring_update(a, k);
         wake_add(w, t, 0);
     }
+    if (a->ring[GW_ADMIT_CLIENT] != NULL)
+        a->win_bound_hit = 1; /* clients wait: the bound keeps them out in this window too */
     return 0;
 }
 
@@ -480,9 +575,11 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
     admit_key_t *k = key_get(a, cls, key != NULL ? key : "", key != NULL ? key_len : 0);
     if (k == NULL) {
         ret = GW_ENOMEM;
-    } else if (a->st.inflight < a->cfg.max_inflight && k->inflight < key_limit(a, k) && k->nwait == 0 &&
-               (cls == GW_ADMIT_CLIENT ||
-                (a->st.inflight_class[cls] < a->cfg.background_max && background_may_run(a, now)))) {
+    } else if (k->inflight < key_limit(a, k) && k->nwait == 0 &&
+               (cls == GW_ADMIT_CLIENT
+                    ? under_bound(a)
+                    : a->st.inflight < a->st.limit && a->st.inflight_class[cls] < a->cfg.background_max &&
+                          background_may_run(a, now))) {
         account_admit(a, k, 0);
         t->key = k;
         t->state = T_ADMITTED;
@@ -554,6 +651,21 @@ int gw_admit_cancel(gw_admit_t *a, gw_admit_ticket_t *t)
     }
     pthread_mutex_unlock(&a->mutex);
     return removed;
+}
+
+void gw_admit_observe(gw_admit_t *a, int64_t queued_ns, int64_t started_ns)
+{
+    if (a->cfg.adaptive_delay_ns <= 0)
+        return;
+    pthread_mutex_lock(&a->mutex);
+    if (queued_ns >= a->cut_ns) {
+        a->win_sum += started_ns > queued_ns ? started_ns - queued_ns : 0;
+        a->win_samples++;
+    } else {
+        a->win_stale++; /* handed over before the last cut: it measures the old bound */
+    }
+    bound_window(a, started_ns);
+    pthread_mutex_unlock(&a->mutex);
 }
 
 void gw_admit_expire(gw_admit_t *a)

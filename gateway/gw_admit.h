@@ -58,6 +58,30 @@
  * The door knows no key (the request is not authenticated yet): the loop's CPU is shared by all,
  * and a tenant sending more requests loses more of them. Fairness between keys is the slots'.
  *
+ * The adaptive bound. max_inflight is a ceiling, not a target: two cores finish a few hundred
+ * small requests in the time a client will wait, and thousands admitted at once only queue in the
+ * worker pools, each waiting for all before it. So, when adaptive_delay_ns is set, the slots in
+ * use follow a bound that follows the measured queue, in the spirit of TCP Vegas: every job a
+ * request hands to the read pool reports how long it waited there for a worker (gw_admit_observe).
+ * That wait is the queueing the bound is about, whatever the request's own size, and it leaves
+ * out the event loops' own delays, which are the door's (below): cutting slots frees no loop
+ * time. Only reads report (gw_dispatch_read): a write's worker waits on its client's body, so the
+ * write pool's queue is the clients' pace as much as the gateway's load. The gateway sets it off
+ * by default: a burst of large GETs queues its first stripe reads for tens of milliseconds as a
+ * matter of course, which the bound would shed. Every GW_ADMIT_WINDOW_NS, with
+ * GW_ADMIT_WINDOW_SAMPLES waits or more, their mean is compared with adaptive_delay_ns:
+ *
+ *   - above it: the bound is cut in proportion (the bound, or the slots in use when fewer, times
+ *     adaptive_delay_ns / mean, at most halved), and waits
+ *     of jobs handed over before the cut no longer count (they measure the old bound);
+ *   - below half of it, while the bound kept requests out: the bound grows by a sixteenth (at
+ *     least one); a window without waits in which the bound kept requests out grows it too;
+ *   - otherwise it holds. It never goes below adaptive_min nor above max_inflight.
+ *
+ * A request the adaptive bound keeps out waits at most adaptive_delay_ns (or queue_deadline when
+ * shorter): a longer wait would cost it what the bound saves it. When the bound is at the ceiling,
+ * the queue keeps its own deadline.
+ *
  * Background work yields first: after any client request was shed (at the door or from the
  * queue), background work takes no new slot for background_yield_ns; its waiters stay queued and
  * are shed at their deadline (the healer tries again later).
@@ -108,17 +132,20 @@ typedef struct {
     int64_t door_lag_ns;            /* a loop lagging more sheds at the door (twice as much: all); 0: no door */
     size_t door_connections;        /* connections a shedding loop keeps open (per loop) */
     int64_t background_yield_ns;    /* background takes no new slot this long after a client shed */
+    int64_t adaptive_delay_ns;      /* mean wait for a worker the adaptive bound allows; 0: max_inflight only */
+    size_t adaptive_min;            /* the adaptive bound's lowest value */
     int64_t (*now_ns)(void);        /* monotonic clock; NULL: yc_mono_ns (tests bring their own) */
 } gw_admit_config_t;
 
 /* Fills cfg with the defaults: 4096 slots, 1024 per key, 4096 waiting, 100 ms deadline, 1/16 of
  * the slots for background work (at least one) waiting up to 1 s, Retry-After 1; the door at a
- * lag of 5 ms keeping 256 connections a loop; background yielding 250 ms after a client shed. */
+ * lag of 5 ms keeping 256 connections a loop; background yielding 250 ms after a client shed; no
+ * adaptive bound (adaptive_min 8 once one is set). */
 void gw_admit_config_defaults(gw_admit_config_t *cfg);
 
 /* The defaults, then the gateway's settings (max_inflight, max_inflight_per_key, queue_max,
- * queue_deadline_ms, shed_lag_ms, shed_connections); background work gets a sixteenth of the
- * slots, at least one. */
+ * queue_deadline_ms, shed_lag_ms, shed_connections, adaptive_delay_us, adaptive_min); background
+ * work gets a sixteenth of the slots, at least one. */
 void gw_admit_config_from(const gw_config_t *gw, gw_admit_config_t *out);
 
 /* One request's place: caller's memory, from gw_admit_enter until its slot is given back, its
@@ -163,6 +190,14 @@ int gw_admit_enter(gw_admit_t *a, gw_admit_ticket_t *t, gw_admit_class_t cls, co
 /* Gives back the slot t holds (after GW_ADMIT_OK, or a wake with 0); may hand it to a waiting
  * request, whose wake runs on this thread before this returns. */
 void gw_admit_leave(gw_admit_t *a, gw_admit_ticket_t *t);
+
+/* For the adaptive bound: a job handed to a worker pool at queued_ns was taken up by a worker at
+ * started_ns (gw_admit.h). Any thread. */
+void gw_admit_observe(gw_admit_t *a, int64_t queued_ns, int64_t started_ns);
+
+/* How often the adaptive bound is reconsidered, and the waits a window needs to count. */
+#define GW_ADMIT_WINDOW_NS      (10LL * 1000 * 1000)
+#define GW_ADMIT_WINDOW_SAMPLES 8
 
 /* Takes a waiting request out (its client left). 1: it was waiting and nothing more will come;
  * 0: its wake ran or is running (the wake's receiver must then give back a slot it got). */
@@ -220,6 +255,9 @@ typedef struct {
     uint64_t door_closed;       /* of those, the ones whose connection was closed */
     uint64_t door_accept;       /* connections answered and closed at accept */
     uint64_t background_yields; /* background requests kept waiting because clients were shed */
+    size_t limit;               /* the bound on slots now (max_inflight, or the adaptive bound) */
+    int64_t delay_ns;           /* the last counted window's mean wait for a worker */
+    uint64_t limit_cuts;        /* times the adaptive bound was cut */
 } gw_admit_stats_t;
 
 /* A consistent copy of the counters. */

@@ -43,6 +43,11 @@ void gw_config_defaults(gw_config_t *cfg)
      * can no longer keep a small request's latency (gw_admit.h, the door) */
     cfg->shed_lag_ms = 5;
     cfg->shed_connections = 256;
+    /* off: a burst of large GETs queues its first stripe reads for tens of milliseconds as a
+     * matter of course (64 x 64 MiB at once must pass with no error), which the bound would shed;
+     * 2000 suits small objects (docs/operations.md) */
+    cfg->adaptive_delay_us = 0;
+    cfg->adaptive_min = 8;
     cfg->max_object_size = 5ULL * 1024 * 1024 * 1024;
     cfg->presign_max_expires = 604800; /* S3's 7 days */
     /* a shard's record follows it within moments; an hour leaves any doubt far behind */
@@ -175,6 +180,12 @@ static const config_field_t config_fields[] = {
     {"shed_connections", offsetof(gw_config_t, shed_connections), 1, 1, 10000000,
      "connections per event loop kept while it sheds; past them a shed request's connection is closed and new "
      "connections are answered 503 SlowDown at accept"},
+    {"adaptive_delay_us", offsetof(gw_config_t, adaptive_delay_us), 3, 0, 60000000,
+     "mean wait of a read for a worker the adaptive in-flight bound allows: past it the bound is cut, and the "
+     "requests it keeps out wait at most this long (0: max_inflight alone; 2000 suits small objects)",
+     "MICROSECONDS"},
+    {"adaptive_min", offsetof(gw_config_t, adaptive_min), 1, 1, 10000000,
+     "the lowest value of the adaptive in-flight bound"},
     {"max_object_size", offsetof(gw_config_t, max_object_size), 3, 1, 5ULL << 40,
      "largest single PUT, part or copy source accepted (S3: 5G)", "BYTES"},
     {"presign_max_expires", offsetof(gw_config_t, presign_max_expires), 3, 1, 604800,

@@ -36,6 +36,8 @@ typedef struct {
     uint64_t queue_deadline_ms;   /* a request waiting this long is answered 503 SlowDown */
     uint64_t shed_lag_ms;         /* a loop this far behind sheds at the door (gw_admit.h); 0: never */
     size_t shed_connections;      /* connections a shedding loop keeps; past them shed means closed */
+    uint64_t adaptive_delay_us;   /* queueing the adaptive in-flight bound allows (gw_admit.h); 0: none */
+    size_t adaptive_min;          /* the adaptive bound's lowest value */
     uint64_t max_object_size;     /* one PUT, part or copy source (S3: 5 GiB) */
     uint64_t presign_max_expires; /* seconds a presigned URL may stay valid (SigV4 X-Amz-Expires, SigV2 Expires
                                    * from now) */

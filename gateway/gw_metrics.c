@@ -68,6 +68,7 @@ struct gw_metrics {
     yc_metric_t *requests, *duration, *bytes_in, *bytes_out, *shed, *wait, *auth_body, *drive_duration, *drive_errors;
     /* read when rendered */
     yc_metric_t *inflight, *queued, *connections;
+    yc_metric_t *limit, *delay, *limit_cuts;
     yc_metric_t *drive_up, *drive_state, *drive_io_errors, *set_ok, *set_quorum, *set_writable;
     yc_metric_t *heal_queue, *heal_noted, *heal_repaired, *heal_failed, *heal_running, *heal_scanned;
     yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
@@ -166,6 +167,13 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
     TRY(yc_metrics_gauge(r, "yc_requests_inflight", "Requests admitted and not finished.", NULL, 0, &m->inflight));
     TRY(yc_metrics_gauge(r, "yc_requests_queued", "Requests waiting for admission.", NULL, 0, &m->queued));
     TRY(yc_metrics_gauge(r, "yc_client_connections", "Open client connections.", NULL, 0, &m->connections));
+    TRY(yc_metrics_gauge(r, "yc_admission_limit", "Requests admission lets in flight now (the adaptive bound).", NULL,
+                         0, &m->limit));
+    TRY(yc_metrics_gauge(r, "yc_admission_delay_microseconds",
+                         "The adaptive bound's last measure: the mean wait of a job for a worker, in microseconds.",
+                         NULL, 0, &m->delay));
+    TRY(yc_metrics_counter(r, "yc_admission_limit_cuts_total", "Times the adaptive in-flight bound was cut.", NULL, 0,
+                           &m->limit_cuts));
     TRY(yc_metrics_counter(r, "yc_requests_shed_total",
                            "Requests answered 503 SlowDown by admission control, by cause.", &shed, 1, &m->shed));
     TRY(yc_metrics_histogram(r, "yc_admission_wait_seconds", "Time admitted requests waited for admission.", NULL, 0,
@@ -424,6 +432,9 @@ int gw_metrics_render(gw_metrics_t *m, char **out, size_t *len)
         yc_metrics_set(m->inflight, 0, g.inflight);
         yc_metrics_set(m->queued, 0, g.queued);
         yc_metrics_set(m->connections, 0, g.connections);
+        yc_metrics_set(m->limit, 0, g.limit);
+        yc_metrics_set(m->delay, 0, g.delay_ns / 1000);
+        yc_metrics_counter_set(m->limit_cuts, 0, (uint64_t)g.limit_cuts);
     }
     yc_metrics_counter_set(m->log_dropped, 0, gw_access_log_dropped(m->access_log));
     yc_metrics_counter_set(m->audit_dropped, 0, gw_audit_dropped(m->audit));

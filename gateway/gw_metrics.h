@@ -12,6 +12,8 @@
  *                                                gw_metrics_drive_request), yc_drive_request_errors_total{drive}
  * Read when rendered (gw_metrics_render):
  *   yc_requests_inflight, yc_requests_queued, yc_client_connections   from the sampler below
+ *   yc_admission_limit, yc_admission_delay_microseconds, yc_admission_limit_cuts_total
+ *                                                     the adaptive in-flight bound (gw_admit.h)
  *   yc_drive_up{drive}, yc_drive_state{drive,state}   gw_health.h's view of every drive
  *   yc_drive_io_errors_total{drive}                   I/O errors the object engine counted
  *   yc_set_drives_ok{set}, yc_set_write_quorum{set}, yc_set_writable{set}
@@ -46,6 +48,9 @@ typedef struct {
     int64_t inflight;    /* requests admitted and not finished */
     int64_t queued;      /* requests waiting for admission */
     int64_t connections; /* open client connections */
+    int64_t limit;       /* admission's bound on requests in flight now */
+    int64_t delay_ns;    /* the adaptive bound's last measure: mean wait for a worker */
+    int64_t limit_cuts;  /* times the adaptive bound was cut */
 } gw_metrics_gauges_t;
 typedef void (*gw_metrics_sample_fn)(void *arg, gw_metrics_gauges_t *out);
 

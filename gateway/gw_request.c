@@ -640,6 +640,10 @@ void gw_fail(gw_ctx_t *ctx, s3_error_t err, const char *message)
 static void job_run(yc_job_t *job)
 {
     gw_ctx_t *ctx = (gw_ctx_t *)job;
+    /* how long a read waited for a worker: what admission's adaptive bound keeps short (a write
+     * worker waits on its client's body, so the write pool's queue is the clients' pace too) */
+    if (ctx->dispatched_ns != 0 && ctx->env->admit != NULL)
+        gw_admit_observe(ctx->env->admit, ctx->dispatched_ns, yc_mono_ns());
     ctx->work(ctx);
 }
 
@@ -658,6 +662,7 @@ static void dispatch(gw_ctx_t *ctx, gw_work_fn work, yc_pool_t *pool)
     ctx->job.run = job_run;
     ctx->job.done = job_done;
     ctx->job.loop = ctx->req->loop;
+    ctx->dispatched_ns = pool == ctx->env->read_pool ? yc_mono_ns() : 0;
     yc_pool_submit(pool, &ctx->job);
 }
 

@@ -257,6 +257,7 @@ struct gw_ctx {
     void *handler_state;
     gw_work_fn work;
     void (*send)(gw_ctx_t *ctx); /* on the loop once work returned; NULL: gw_respond */
+    int64_t dispatched_ns;       /* when work was handed to the read pool (admission measures the wait); 0 */
 };
 
 /* Makes the gateway's request of http and its context (request id, x-amz-request-id, access-log

@@ -387,6 +387,9 @@ static void sample_gauges(void *arg, gw_metrics_gauges_t *out)
         gw_admit_stats(srv->admit, &st);
         out->inflight = (int64_t)st.inflight;
         out->queued = (int64_t)st.queued;
+        out->limit = (int64_t)st.limit;
+        out->delay_ns = st.delay_ns;
+        out->limit_cuts = (int64_t)st.limit_cuts;
     }
     http_stats(srv, &hs);
     out->connections = (int64_t)hs.connections;

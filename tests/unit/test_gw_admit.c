@@ -661,6 +661,13 @@ TEST(test_admit_takes_the_gateway_settings)
     CHECK_EQ_INT(cfg.background_max, 4);
     CHECK_EQ_INT(cfg.door_lag_ns, 5 * MS); /* the defaults */
     CHECK_EQ_INT(cfg.door_connections, 256);
+    CHECK_EQ_INT(cfg.adaptive_delay_ns, 0); /* the gateway's default: off */
+    CHECK_EQ_INT(cfg.adaptive_min, 8);
+    gw.adaptive_delay_us = 2000;
+    gw.adaptive_min = 16;
+    gw_admit_config_from(&gw, &cfg);
+    CHECK_EQ_INT(cfg.adaptive_delay_ns, 2 * MS);
+    CHECK_EQ_INT(cfg.adaptive_min, 16);
     gw.max_inflight = 3;
     gw.shed_lag_ms = 12;
     gw.shed_connections = 40;
@@ -668,6 +675,135 @@ TEST(test_admit_takes_the_gateway_settings)
     CHECK_EQ_INT(cfg.background_max, 1);
     CHECK_EQ_INT(cfg.door_lag_ns, 12 * MS);
     CHECK_EQ_INT(cfg.door_connections, 40);
+}
+
+/* ---------------------------------------------------------------- the adaptive bound */
+
+static gw_admit_t *make_adaptive(size_t max, size_t lowest, int64_t delay_us)
+{
+    gw_admit_config_t cfg;
+    gw_admit_t *a = NULL;
+
+    gw_admit_config_defaults(&cfg);
+    cfg.max_inflight = max;
+    cfg.max_inflight_per_key = max;
+    cfg.queue_max = 64;
+    cfg.queue_deadline_ns = 100 * MS;
+    cfg.background_max = max;
+    cfg.adaptive_delay_ns = delay_us * 1000;
+    cfg.adaptive_min = lowest;
+    cfg.now_ns = fake_clock;
+    fake_now = 1000 * MS;
+    return gw_admit_new(&cfg, &a) == 0 ? a : NULL;
+}
+
+/* Ends the current window with n jobs that each waited wait_us for a worker. */
+static void window_of_waits(gw_admit_t *a, int n, int64_t wait_us)
+{
+    fake_now += GW_ADMIT_WINDOW_NS;
+    for (int i = 0; i < n; i++)
+        gw_admit_observe(a, fake_now - wait_us * 1000, fake_now);
+}
+
+static size_t bound_of(gw_admit_t *a)
+{
+    gw_admit_stats_t st;
+    gw_admit_stats(a, &st);
+    return st.limit;
+}
+
+TEST(test_admit_adaptive_bound_cuts_from_the_slots_in_use_when_workers_queue)
+{
+    gw_admit_t *a = make_adaptive(1000, 4, 2000);
+    req_t r[40];
+
+    CHECK(a != NULL);
+    CHECK_EQ_INT(bound_of(a), 1000); /* the ceiling at first */
+    for (int i = 0; i < 32; i++)
+        CHECK_EQ_INT(enter(a, &r[i], GW_ADMIT_CLIENT, "AK"), GW_ADMIT_OK);
+    window_of_waits(a, 8, 1000); /* under the 2 ms: holds */
+    CHECK_EQ_INT(bound_of(a), 1000);
+    window_of_waits(a, 8, 8000); /* four times too long: from the 32 in use, halved at most */
+    CHECK_EQ_INT(bound_of(a), 16);
+    /* 32 in flight and a bound of 16: a new request waits, at most the bound's delay */
+    CHECK_EQ_INT(enter(a, &r[32], GW_ADMIT_CLIENT, "AK2"), GW_ADMIT_QUEUED);
+    fake_now += 2 * MS;
+    gw_admit_expire(a);
+    CHECK_EQ_INT(r[32].woken, 1);
+    CHECK_EQ_INT(r[32].result, GW_ESLOWDOWN);
+    /* waits of jobs handed over before the cut measure the old bound: they do not count */
+    fake_now += GW_ADMIT_WINDOW_NS;
+    for (int i = 0; i < 8; i++)
+        gw_admit_observe(a, fake_now - 30 * MS, fake_now);
+    CHECK_EQ_INT(bound_of(a), 16);
+    /* waits of jobs handed over after the cut count: halved again and again, never below
+     * adaptive_min */
+    for (int i = 0; i < 6; i++)
+        window_of_waits(a, 8, 9000);
+    CHECK_EQ_INT(bound_of(a), 4);
+    gw_admit_stats_t st;
+    gw_admit_stats(a, &st);
+    CHECK(st.limit_cuts >= 3);
+    CHECK_EQ_INT(st.delay_ns, 9 * MS);
+    for (int i = 0; i < 32; i++)
+        gw_admit_leave(a, &r[i].t);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_adaptive_bound_grows_only_while_it_keeps_requests_out)
+{
+    gw_admit_t *a = make_adaptive(64, 4, 2000);
+    req_t r[64], extra;
+    size_t n = 0;
+
+    CHECK(a != NULL);
+    for (; n < 8; n++)
+        CHECK_EQ_INT(enter(a, &r[n], GW_ADMIT_CLIENT, "AK"), GW_ADMIT_OK);
+    window_of_waits(a, 8, 16000); /* from 8 in use, halved */
+    CHECK_EQ_INT(bound_of(a), 4);
+    /* short waits but nobody kept out: it holds */
+    window_of_waits(a, 8, 100);
+    CHECK_EQ_INT(bound_of(a), 4);
+    /* a request kept out, short waits: it grows by one (a sixteenth of 4 is less) */
+    CHECK_EQ_INT(enter(a, &r[n++], GW_ADMIT_CLIENT, "AK"), GW_ADMIT_QUEUED);
+    window_of_waits(a, 8, 100);
+    CHECK_EQ_INT(bound_of(a), 5);
+    /* the waiter waited past the bound's delay (2 ms, not the queue's 100): shed */
+    gw_admit_expire(a);
+    CHECK_EQ_INT(r[8].woken, 1);
+    CHECK_EQ_INT(r[8].result, GW_ESLOWDOWN);
+    for (size_t i = 0; i < 8; i++)
+        gw_admit_leave(a, &r[i].t);
+    /* window after window, requests come until one is kept out (it goes away again) and the
+     * slots are given back: the bound climbs */
+    for (int w = 0; w < 60; w++) {
+        n = 0;
+        while (n < 64 && enter(a, &r[n], GW_ADMIT_CLIENT, "AK") == GW_ADMIT_OK)
+            n++;
+        if (n < 64 || enter(a, &extra, GW_ADMIT_CLIENT, "AK") == GW_ADMIT_QUEUED)
+            CHECK_EQ_INT(gw_admit_cancel(a, n < 64 ? &r[n].t : &extra.t), 1);
+        window_of_waits(a, 8, 100);
+        for (size_t i = 0; i < n; i++)
+            gw_admit_leave(a, &r[i].t);
+    }
+    CHECK_EQ_INT(bound_of(a), 64); /* up to the ceiling, never past it */
+    /* between half the delay and the delay: it holds even when it keeps requests out */
+    window_of_waits(a, 8, 1500);
+    CHECK_EQ_INT(bound_of(a), 64);
+    /* too few waits in a window: no decision, the window goes on */
+    window_of_waits(a, 3, 90000);
+    CHECK_EQ_INT(bound_of(a), 64);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_adaptive_bound_off_keeps_the_ceiling)
+{
+    gw_admit_t *a = make_adaptive(16, 4, 0);
+
+    CHECK(a != NULL);
+    window_of_waits(a, 64, 500000);
+    CHECK_EQ_INT(bound_of(a), 16);
+    gw_admit_free(a);
 }
 
 /* ---------------------------------------------------------------- the door */
@@ -847,6 +983,9 @@ int main(void)
     RUN(test_admit_blocking_wait_gets_the_freed_slot_or_its_deadline);
     RUN(test_admit_many_threads_keep_the_books_straight);
     RUN(test_admit_takes_the_gateway_settings);
+    RUN(test_admit_adaptive_bound_cuts_from_the_slots_in_use_when_workers_queue);
+    RUN(test_admit_adaptive_bound_grows_only_while_it_keeps_requests_out);
+    RUN(test_admit_adaptive_bound_off_keeps_the_ceiling);
     RUN(test_admit_door_opens_below_its_lag_and_sheds_all_past_twice);
     RUN(test_admit_door_ramp_sheds_a_share_growing_with_the_lag);
     RUN(test_admit_door_closes_connections_past_its_budget);
