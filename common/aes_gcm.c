@@ -50,8 +50,7 @@ static inline __attribute__((always_inline)) AES_NI __m128i expand_step(__m128i 
 #define EXPAND_PAIR(rk, i, rcon)                                                                                       \
     do {                                                                                                               \
         rk[i] = expand_step(rk[i - 2], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i - 1], rcon), 0xff));           \
-        if (i + 1 < 15)                                                                                                \
-            rk[i + 1] = expand_step(rk[i - 1], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i], 0), 0xaa));          \
+        rk[i + 1] = expand_step(rk[i - 1], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i], 0), 0xaa));              \
     } while (0)
 
 static AES_NI void expand_key(const uint8_t key[32], __m128i rk[15])
@@ -64,7 +63,7 @@ static AES_NI void expand_key(const uint8_t key[32], __m128i rk[15])
     EXPAND_PAIR(rk, 8, 0x08);
     EXPAND_PAIR(rk, 10, 0x10);
     EXPAND_PAIR(rk, 12, 0x20);
-    EXPAND_PAIR(rk, 14, 0x40);
+    rk[14] = expand_step(rk[12], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[13], 0x40), 0xff)); /* the last */
 }
 
 /* One block with AES-NI: H and the tag's mask. */
