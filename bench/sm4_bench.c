@@ -1,5 +1,7 @@
 /* sm4_bench — GB/s of one core encrypting a 64 MiB buffer: yc_sm4_ctr on each path this CPU can
- * run, and OpenSSL's SM4-CTR, AES-256-CTR and AES-256-GCM for reference. Each figure is the best
+ * run, and OpenSSL's SM4-CTR, AES-256-CTR and AES-256-GCM for reference, and the two GCMs the
+ * encrypted objects' blocks use (yc_sm4_gcm, and yc_aes256_gcm where the CPU has VAES) sealing
+ * 64 KiB messages as the blocks are. Each figure is the best
  * of ROUNDS passes (the machine is shared: the best is the least disturbed) and the median;
  * every round runs each cipher once, so the ratios compare passes made under the same load. The
  * rate over the thread's CPU time is printed too: on a loaded machine it is the better estimate
