@@ -57,7 +57,7 @@ void yc_ghash_init(yc_ghash_key *k, const uint8_t h[16])
 
     memcpy(k->h, h, 16);
     memcpy(p, h, 16);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 16; i++) {
         if (i > 0)
             yc_ghash_mul_c(p, h, p);
         k->pow[i][0] = load_be64(p + 8); /* the byte-reversed block as a little-endian integer */

@@ -4,8 +4,8 @@
  * GHASH_H(X1 .. Xn) = (((X1·H) ^ X2)·H ^ ... ^ Xn)·H in GF(2^128) modulo x^128 + x^7 + x^2 + x + 1,
  * with GCM's bit order (the first bit of a block is the coefficient of x^0). The x86-64 path
  * multiplies with PCLMULQDQ and folds eight blocks per reduction with the precomputed powers
- * H..H^8 (ghash_x86.c); the portable C path multiplies bit by bit with masks, no table indexed by
- * secret data, and is for CPUs without a carry-less multiply; arm64 multiplies with PMULL
+ * H..H^8, sixteen with VPCLMULQDQ and H..H^16 (ghash_x86.c); the portable C path multiplies bit by bit with masks, no
+ * table indexed by secret data, and is for CPUs without a carry-less multiply; arm64 multiplies with PMULL
  * (ghash_arm64.c). Every path gives the same bytes
  * (tests/unit/test_ghash.c checks them against a bit-by-bit reference and, through OpenSSL's
  * AES-GCM tags, against an independent GHASH).
@@ -20,8 +20,8 @@
 
 /* H and its powers, in the form the paths use. A value: copy it, keep it on the stack. */
 typedef struct {
-    uint8_t h[16];                   /* H as given (GCM byte order), for the C path */
-    _Alignas(16) uint64_t pow[8][2]; /* H^(i+1), byte-reversed as a 128-bit integer (lo, hi) */
+    uint8_t h[16];                    /* H as given (GCM byte order), for the C path */
+    _Alignas(16) uint64_t pow[16][2]; /* H^(i+1), byte-reversed as a 128-bit integer (lo, hi) */
 } yc_ghash_key;
 
 /* Prepares the key of hash subkey h (GCM's H = E_K(0^128)). */

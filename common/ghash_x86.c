@@ -15,9 +15,9 @@
  *
  * Aggregation: (Y ^ X1)·H^8 ^ X2·H^7 ^ ... ^ X8·H is the same as eight steps of Y = (Y ^ Xi)·H,
  * and the products are summed before the one shift and reduction (both are linear). The key
- * holds H..H^8 byte-reversed (ghash.c). With VPCLMULQDQ (path "vpclmul-avx2") each 256-bit
+ * holds H..H^16 byte-reversed (ghash.c). With VPCLMULQDQ (path "vpclmul-avx2") each 256-bit
  * multiply takes two blocks and two powers at once, and the two lanes' sums are added before the
- * reduction: half the multiply instructions for the same eight blocks.
+ * reduction: half the multiply instructions for the same blocks, and sixteen blocks per reduction.
  */
 #if defined(__x86_64__)
 #include "common/ghash_internal.h"
@@ -94,31 +94,47 @@ int yc_ghash_vpclmul_supported(void)
     return yc_ghash_pclmul_supported() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vpclmulqdq");
 }
 
+/* The sum of the products of the 2m blocks at in (Y XORed into the first) with the powers pw
+ * (H^(2m) .. H, two to a register), reduced: Y after 2m blocks. */
+static inline __attribute__((always_inline)) VX86 __m128i fold_pairs(const __m256i *pw, int m, __m128i y,
+                                                                     const uint8_t *in, __m256i bswap2)
+{
+    __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
+#pragma GCC unroll 8
+    for (int i = 0; i < m; i++) {
+        __m256i b = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(in + 32 * i)), bswap2);
+        if (i == 0)
+            b = _mm256_xor_si256(b, _mm256_zextsi128_si256(y));
+        lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(b, pw[i], 0x00));
+        hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(b, pw[i], 0x11));
+        mid = _mm256_xor_si256(
+            mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(b, pw[i], 0x01), _mm256_clmulepi64_epi128(b, pw[i], 0x10)));
+    }
+    return reduce(_mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1)),
+                  _mm_xor_si128(_mm256_castsi256_si128(mid), _mm256_extracti128_si256(mid, 1)),
+                  _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)));
+}
+
+/* Sixteen blocks per reduction: the reduction and the XOR of Y into the next block are the one
+ * chain from each group to the next, so the more blocks it covers the less the CPU waits on it. */
 VX86 void yc_ghash_blocks_vpclmul(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t nblocks)
 {
     const __m128i bswap = _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     const __m256i bswap2 = _mm256_broadcastsi128_si256(bswap);
-    /* the powers in pairs: blocks 2i and 2i+1 of eight take H^(8-2i) and H^(7-2i) */
-    __m256i pw[4];
-    for (int i = 0; i < 4; i++)
-        pw[i] = _mm256_set_m128i(_mm_load_si128((const __m128i *)k->pow[6 - 2 * i]),
-                                 _mm_load_si128((const __m128i *)k->pow[7 - 2 * i]));
+    /* the powers in pairs: blocks 2i and 2i+1 of sixteen take H^(16-2i) and H^(15-2i); the last
+     * four pairs are those of eight blocks */
+    __m256i pw[8];
+    for (int i = 0; i < 8; i++)
+        pw[i] = _mm256_set_m128i(_mm_load_si128((const __m128i *)k->pow[14 - 2 * i]),
+                                 _mm_load_si128((const __m128i *)k->pow[15 - 2 * i]));
     __m128i y = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)x), bswap);
 
-    for (; nblocks >= 8; nblocks -= 8, in += 128) {
-        __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
-        for (int i = 0; i < 4; i++) {
-            __m256i b = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(in + 32 * i)), bswap2);
-            if (i == 0)
-                b = _mm256_xor_si256(b, _mm256_zextsi128_si256(y));
-            lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(b, pw[i], 0x00));
-            hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(b, pw[i], 0x11));
-            mid = _mm256_xor_si256(mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(b, pw[i], 0x01),
-                                                         _mm256_clmulepi64_epi128(b, pw[i], 0x10)));
-        }
-        y = reduce(_mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1)),
-                   _mm_xor_si128(_mm256_castsi256_si128(mid), _mm256_extracti128_si256(mid, 1)),
-                   _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)));
+    for (; nblocks >= 16; nblocks -= 16, in += 256)
+        y = fold_pairs(pw, 8, y, in, bswap2);
+    if (nblocks >= 8) {
+        y = fold_pairs(pw + 4, 4, y, in, bswap2);
+        nblocks -= 8;
+        in += 128;
     }
     if (nblocks > 0)
         y = fold_blocks(k, y, in, nblocks, bswap);

@@ -2,7 +2,9 @@
  * OpenSSL's AES-GCM (whose tag is E_K(J0) ^ GHASH under H = E_K(0)), against an independent
  * implementation on random inputs; SM4-GCM against RFC 8998's vector (A.1) and an empty-message
  * vector, every path against the portable one, and any flipped bit of aad, ciphertext or tag
- * refused with nothing decrypted. */
+ * refused with nothing decrypted; AES-256-GCM's VAES path against OpenSSL's on random inputs (every
+ * GHASH path under it), in place, and any flipped bit refused with nothing decrypted. */
+#include "common/aes_gcm.h"
 #include "common/ghash_internal.h"
 #include "common/sm4_gcm.h"
 #include "tests/unit/unit.h"
@@ -268,6 +270,91 @@ TEST(test_sm4_gcm_open_refuses_any_flipped_bit)
     CHECK(memcmp(out, plain, sizeof(plain)) == 0);
 }
 
+/* AES-256-GCM by OpenSSL with a 12-byte nonce: ciphertext into c, tag into tag. 0 on success. */
+static int openssl_aes256_gcm(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                              const uint8_t *p, size_t n, uint8_t *c, uint8_t tag[16])
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0, ok;
+    ok = ctx != NULL && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
+         (aad_len == 0 || EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aad_len) == 1) &&
+         (n == 0 || EVP_EncryptUpdate(ctx, c, &len, p, (int)n) == 1) && EVP_EncryptFinal_ex(ctx, c + n, &len) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok ? 0 : -1;
+}
+
+TEST(test_aes_gcm_matches_openssl_on_random_inputs)
+{
+    /* lengths around the 256-byte batch and a whole 64 KiB block, and random ones */
+    static const size_t fixed[] = {0, 1, 15, 16, 17, 31, 32, 255, 256, 257, 511, 512, 4096, 65536, 65536 + 100};
+    static uint8_t aad[64], plain[65536 + 100], want[65536 + 100 + 16], out[65536 + 100], back[65536 + 100];
+    if (!yc_aes256_gcm_available()) {
+        yc_aes256_gcm_key k;
+        CHECK_EQ_INT(yc_aes256_gcm_init(&k, plain), -ENOTSUP);
+        return;
+    }
+    for (size_t p = 0; p < COUNT(ghash_paths); p++) {
+        if (yc_ghash_use_impl(ghash_paths[p]) != 0)
+            continue;
+        for (size_t round = 0; round < COUNT(fixed) + 40; round++) {
+            uint8_t key[32], nonce[12], want_tag[16], tag[16];
+            size_t n = round < COUNT(fixed) ? fixed[round] : random_below(3000);
+            size_t aad_len = random_below(sizeof(aad) + 1);
+            yc_aes256_gcm_key k;
+            random_bytes(key, 32);
+            random_bytes(nonce, 12);
+            if (round % 7 == 0)
+                memset(nonce + 8, 0xff, 4); /* the counter word runs into its top bits */
+            random_bytes(aad, aad_len);
+            random_bytes(plain, n);
+            CHECK_EQ_INT(openssl_aes256_gcm(key, nonce, aad, aad_len, plain, n, want, want_tag), 0);
+            CHECK_EQ_INT(yc_aes256_gcm_init(&k, key), 0);
+            yc_aes256_gcm_seal(&k, nonce, aad, aad_len, plain, n, out, tag);
+            CHECK(memcmp(out, want, n) == 0);
+            CHECK(memcmp(tag, want_tag, 16) == 0);
+            memset(back, 0, n);
+            CHECK_EQ_INT(yc_aes256_gcm_open(&k, nonce, aad, aad_len, out, n, tag, back), 0);
+            CHECK(memcmp(back, plain, n) == 0);
+            /* in place both ways */
+            memcpy(back, plain, n);
+            yc_aes256_gcm_seal(&k, nonce, aad, aad_len, back, n, back, tag);
+            CHECK(memcmp(back, want, n) == 0);
+            CHECK_EQ_INT(yc_aes256_gcm_open(&k, nonce, aad, aad_len, back, n, tag, back), 0);
+            CHECK(memcmp(back, plain, n) == 0);
+        }
+    }
+    CHECK_EQ_INT(yc_ghash_use_impl(best_ghash()), 0);
+}
+
+TEST(test_aes_gcm_open_refuses_any_flipped_bit)
+{
+    uint8_t key[32], nonce[12], aad[24], plain[300], sealed[300], tag[16], out[300];
+    yc_aes256_gcm_key k;
+    if (!yc_aes256_gcm_available())
+        return; /* no fast path on this CPU: the caller uses OpenSSL */
+    random_bytes(key, 32);
+    random_bytes(nonce, 12);
+    random_bytes(aad, sizeof(aad));
+    random_bytes(plain, sizeof(plain));
+    CHECK_EQ_INT(yc_aes256_gcm_init(&k, key), 0);
+    yc_aes256_gcm_seal(&k, nonce, aad, sizeof(aad), plain, sizeof(plain), sealed, tag);
+    for (size_t bit = 0; bit < 8 * (sizeof(aad) + sizeof(sealed) + sizeof(tag) + sizeof(nonce)); bit += 5) {
+        size_t byte = bit / 8;
+        uint8_t *at = byte < sizeof(aad)                       ? aad + byte
+                      : (byte -= sizeof(aad)) < sizeof(sealed) ? sealed + byte
+                      : (byte -= sizeof(sealed)) < sizeof(tag) ? tag + byte
+                                                               : nonce + (byte - sizeof(tag));
+        *at ^= (uint8_t)(1u << (bit % 8));
+        memset(out, 0xee, sizeof(out));
+        CHECK_EQ_INT(yc_aes256_gcm_open(&k, nonce, aad, sizeof(aad), sealed, sizeof(sealed), tag, out), -EBADMSG);
+        CHECK(out[0] == 0xee && out[299] == 0xee); /* nothing decrypted */
+        *at ^= (uint8_t)(1u << (bit % 8));
+    }
+    CHECK_EQ_INT(yc_aes256_gcm_open(&k, nonce, aad, sizeof(aad), sealed, sizeof(sealed), tag, out), 0);
+    CHECK(memcmp(out, plain, sizeof(plain)) == 0);
+}
+
 TEST(test_ghash_automatic_choice_is_the_fastest_the_cpu_has)
 {
     CHECK(strcmp(yc_ghash_impl(), best_ghash()) == 0);
@@ -284,5 +371,7 @@ int main(void)
     RUN(test_sm4_gcm_matches_empty_message_vector);
     RUN(test_sm4_gcm_fast_paths_match_portable_ones);
     RUN(test_sm4_gcm_open_refuses_any_flipped_bit);
+    RUN(test_aes_gcm_matches_openssl_on_random_inputs);
+    RUN(test_aes_gcm_open_refuses_any_flipped_bit);
     return unit_done();
 }

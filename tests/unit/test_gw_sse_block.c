@@ -3,6 +3,7 @@
  * block of another object, another object size) refused; data keys wrapped and unwrapped. */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include "tests/unit/unit.h"
 #include "gateway/gw_sse_block.h"
@@ -121,6 +122,56 @@ TEST(test_sse_key_wrap_opens_only_under_its_kek)
     }
 }
 
+static void be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+/* The format, spelled out here independently: nonce = HMAC-SHA-256(data key, label)[0..4) ||
+ * index (8 bytes), aad = "yc-sse-1" || index || object size, both big-endian. */
+static void aes_block_params(const uint8_t key[32], uint64_t index, uint64_t size, uint8_t nonce[12], uint8_t aad[24])
+{
+    uint8_t mac[32];
+    unsigned int len = 0;
+    static const char label[] = "yc-sse aes-gcm nonce";
+    HMAC(EVP_sha256(), key, 32, (const uint8_t *)label, sizeof(label) - 1, mac, &len);
+    memcpy(nonce, mac, 4);
+    be64(nonce + 4, index);
+    memcpy(aad, "yc-sse-1", 8);
+    be64(aad + 8, index);
+    be64(aad + 16, size);
+}
+
+TEST(test_sse_aes_block_is_openssl_aes_gcm_both_ways)
+{
+    static uint8_t plain[GW_SSE_BLOCK], sealed[GW_SSE_BLOCK + 16], theirs[GW_SSE_BLOCK + 16], back[GW_SSE_BLOCK];
+    uint8_t key[32], nonce[12], aad[24];
+    uint64_t size = 5 * (uint64_t)GW_SSE_BLOCK + 77;
+    fill(key, 32, 9);
+    for (uint64_t index = 0; index < 6; index++) {
+        size_t n = index == 5 ? 77 : GW_SSE_BLOCK;
+        gw_sse_block_key_t *k;
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        int len = 0;
+        fill(plain, n, (unsigned)index + 3);
+        aes_block_params(key, index, size, nonce, aad);
+        CHECK(ctx != NULL && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
+              EVP_EncryptUpdate(ctx, NULL, &len, aad, 24) == 1 &&
+              EVP_EncryptUpdate(ctx, theirs, &len, plain, (int)n) == 1 &&
+              EVP_EncryptFinal_ex(ctx, theirs + n, &len) == 1 &&
+              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, theirs + n) == 1);
+        EVP_CIPHER_CTX_free(ctx);
+        CHECK_EQ_INT(gw_sse_block_key_new(GW_SSE_AES_GCM, key, size, &k), 0);
+        CHECK_EQ_INT(gw_sse_block_seal(k, index, plain, n, sealed), 0);
+        CHECK(memcmp(sealed, theirs, n + 16) == 0); /* sealed as OpenSSL seals */
+        memset(back, 0, n);
+        CHECK_EQ_INT(gw_sse_block_open(k, index, theirs, n, back), 0); /* and opens what it sealed */
+        CHECK(memcmp(back, plain, n) == 0);
+        gw_sse_block_key_free(k);
+    }
+}
+
 int main(void)
 {
     RUN(test_sse_stored_size_adds_one_tag_per_block);
@@ -129,5 +180,6 @@ int main(void)
     RUN(test_sse_block_open_fails_when_moved_resized_or_from_another_object);
     RUN(test_sse_sm4_ctr_matches_the_standard_vector);
     RUN(test_sse_key_wrap_opens_only_under_its_kek);
+    RUN(test_sse_aes_block_is_openssl_aes_gcm_both_ways);
     return unit_done();
 }
