@@ -17,9 +17,9 @@ typedef struct {
 struct batch {
     pthread_mutex_t mutex;
     pthread_cond_t finished;
-    size_t n, next;     /* items, and the next one to take */
-    size_t active;      /* runners that took an item and have not finished yet */
-    size_t refs;        /* the caller and each helper job not yet run */
+    size_t n, next; /* items, and the next one to take */
+    size_t active;  /* runners that took an item and have not finished yet */
+    size_t refs;    /* the caller and each helper job not yet run */
     gw_batch_item_fn item;
     gw_batch_done_fn done;
     void *arg;

@@ -472,8 +472,8 @@ typedef struct {
     gw_ctx_t *ctx;
     const s3_xml_delete_t *del;
     uint32_t versioning;
-    size_t *heads;      /* the first entry of each distinct key */
-    size_t *next_same;  /* the next entry naming the same key; SIZE_MAX: none */
+    size_t *heads;     /* the first entry of each distinct key */
+    size_t *next_same; /* the next entry naming the same key; SIZE_MAX: none */
     delete_result_t *results;
     gw_batch_ctx_t *runners; /* one context per runner, made when it takes its first key */
     uint8_t *runner_ready;
