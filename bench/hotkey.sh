@@ -82,12 +82,12 @@ ybench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket "$BUCKET" "$@"; }
 boto3() {
     env -i PATH=/usr/bin:/bin HOME="$tmp" YC_ENDPOINT="http://$endpoint" YC_BUCKET="$BUCKET" \
         YC_ROOT_USER="$YC_ROOT_USER" YC_ROOT_PASSWORD="$YC_ROOT_PASSWORD" YC_STEP="$1" /usr/bin/python3 -c '
-import os, boto3
+import os, time, boto3
 from botocore.config import Config
 s3 = boto3.client("s3", endpoint_url=os.environ["YC_ENDPOINT"], region_name="us-east-1",
                   aws_access_key_id=os.environ["YC_ROOT_USER"],
                   aws_secret_access_key=os.environ["YC_ROOT_PASSWORD"],
-                  config=Config(s3={"addressing_style": "path"}))
+                  config=Config(s3={"addressing_style": "path"}, read_timeout=600))
 b = os.environ["YC_BUCKET"]
 if os.environ["YC_STEP"] == "enable":
     s3.create_bucket(Bucket=b)
@@ -97,10 +97,15 @@ else:
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=b):
         total += len(page.get("Versions", []))
         old += [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) if not v["IsLatest"]]
+    t, slowest = time.monotonic(), 0.0
     for i in range(0, len(old), 1000):
+        t1 = time.monotonic()
         r = s3.delete_objects(Bucket=b, Delete={"Objects": old[i:i + 1000], "Quiet": True})
         assert not r.get("Errors"), r["Errors"][:3]
-    print("versions=%d deleted=%d" % (total, len(old)))
+        slowest = max(slowest, time.monotonic() - t1)
+    secs = time.monotonic() - t
+    print("versions=%d deleted=%d delete_secs=%.1f requests=%d slowest_s=%.2f"
+          % (total, len(old), secs, (len(old) + 999) // 1000, slowest))
 '
 }
 
@@ -222,7 +227,9 @@ put_line=$(cat "$tmp/overwrite.put")
     echo "($(value ops_s "$put_line") PUT/s, errors $(value errors "$put_line")), measured, left idle ${IDLE} s, measured."
     if [ "$VERSIONED" = 1 ]; then
         echo "Versioned bucket: sequential overwrites, so every key had $((OVERWRITES / KEYS + 1)) versions; then"
-        echo "$(value deleted "$(cat "$tmp/prune")") of the $(value versions "$(cat "$tmp/prune")") versions (all but each key's newest) were deleted by version id."
+        prune=$(cat "$tmp/prune")
+        echo "$(value deleted "$prune") of the $(value versions "$prune") versions (all but each key's newest) were deleted by version id"
+        echo "in $(value requests "$prune") DeleteObjects requests of 1,000 (quiet), $(value delete_secs "$prune") s in all, the slowest $(value slowest_s "$prune") s."
     fi
     echo "Machine: $(nproc) cores, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
