@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "store/store.h"
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "tests/unit/unit.h"
