@@ -10,9 +10,10 @@
 #   - unversioned: the keys written, one DeleteObjects of all of them;
 #   - versioned: every key written twice, one DeleteObjects of the 1,000 older versions by
 #     version id, then one of the 1,000 keys without a version id (a delete marker each).
-# Every answer is checked (each key Deleted, no Error). Prints one line per request: seconds and
-# keys per second. YC_DELBATCH_ROUNDS (default 2); YC_DELBATCH_ARGS: more yc-gateway options
-# (e.g. "--delete-concurrency 1").
+# Every answer is checked (each key Deleted, no Error). Prints one line per request: seconds, keys
+# per second, and the gateway's CPU time (user + system) per key over the request, which moves
+# less than the time with what else the machine runs. YC_DELBATCH_ROUNDS (default 2);
+# YC_DELBATCH_ARGS: more yc-gateway options (e.g. "--delete-concurrency 1").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ run_build() { # ROUND BIN_DIR
     # shellcheck disable=SC2086
     bench_gateway_start "$port" "$bin/yc-gateway" --listen "127.0.0.1:$port" --data "$tmp/data" --access-log off \
         ${YC_DELBATCH_ARGS:-}
-    env -i PATH=/usr/bin:/bin HOME="$tmp" YC_ENDPOINT="http://127.0.0.1:$port" YC_KEYS="$KEYS" \
+    env -i PATH=/usr/bin:/bin HOME="$tmp" YC_ENDPOINT="http://127.0.0.1:$port" YC_KEYS="$KEYS" YC_GW_PID="$gw_pid" \
         YC_ROOT_USER="$YC_ROOT_USER" YC_ROOT_PASSWORD="$YC_ROOT_PASSWORD" YC_LABEL="round=$round build=$bin" \
         /usr/bin/python3 -c '
 import os, time, boto3
@@ -48,12 +49,18 @@ def fill(bucket):
     with ThreadPoolExecutor(32) as ex:
         list(ex.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=body), keys))
 
+def cpu_ticks():
+    with open("/proc/%s/stat" % os.environ["YC_GW_PID"]) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
 def timed(what, bucket, objects):
-    t = time.monotonic()
+    c, t = cpu_ticks(), time.monotonic()
     r = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
-    secs = time.monotonic() - t
+    secs, cpu = time.monotonic() - t, (cpu_ticks() - c) / os.sysconf("SC_CLK_TCK")
     assert not r.get("Errors") and len(r["Deleted"]) == len(objects), (r.get("Errors") or [])[:3]
-    print("%s case=%s keys=%d secs=%.3f keys_s=%.0f" % (label, what, len(objects), secs, len(objects) / secs), flush=True)
+    print("%s case=%s keys=%d secs=%.3f keys_s=%.0f gw_cpu_us_per_key=%.0f"
+          % (label, what, len(objects), secs, len(objects) / secs, cpu * 1e6 / len(objects)), flush=True)
 
 s3.create_bucket(Bucket="plain")
 fill("plain")

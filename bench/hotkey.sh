@@ -190,7 +190,13 @@ if [ "$VERSIONED" = 1 ]; then
     ybench --op put --sequential --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" \
         >"$tmp/overwrite.put"
     echo "== every version but the newest deleted" >&2
+    t0=$(cpu_ticks)
     boto3 prune >"$tmp/prune"
+    t1=$(cpu_ticks)
+    # the gateway's CPU over the listing of the versions and their deletes, per version deleted
+    awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v l="$(cat "$tmp/prune")" \
+        'BEGIN { split(l, a, "deleted="); split(a[2], b, " "); printf "%s cpu_us_per_delete=%.0f\n", l, t * 1e6 / hz / (b[1] > 0 ? b[1] : 1) }' \
+        >"$tmp/prune.new" && mv "$tmp/prune.new" "$tmp/prune"
 else
     ybench --op put --random --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" \
         >"$tmp/overwrite.put"
@@ -229,7 +235,8 @@ put_line=$(cat "$tmp/overwrite.put")
         echo "Versioned bucket: sequential overwrites, so every key had $((OVERWRITES / KEYS + 1)) versions; then"
         prune=$(cat "$tmp/prune")
         echo "$(value deleted "$prune") of the $(value versions "$prune") versions (all but each key's newest) were deleted by version id"
-        echo "in $(value requests "$prune") DeleteObjects requests of 1,000 (quiet), $(value delete_secs "$prune") s in all, the slowest $(value slowest_s "$prune") s."
+        echo "in $(value requests "$prune") DeleteObjects requests of 1,000 (quiet), $(value delete_secs "$prune") s in all, the slowest $(value slowest_s "$prune") s"
+        echo "(gateway CPU $(value cpu_us_per_delete "$prune") us per version deleted, the listing of the versions included)."
     fi
     echo "Machine: $(nproc) cores, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
