@@ -1,6 +1,7 @@
 /* gw_batch.c — items of one request worked on by several request workers (see gw_batch.h). */
 #include "gateway/gw_batch.h"
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,4 +135,6 @@ void gw_batch_ctx_init(gw_batch_ctx_t *c, const gw_ctx_t *of)
 void gw_batch_ctx_dispose(gw_batch_ctx_t *c)
 {
     h2o_mem_clear_pool(&c->req.pool);
+    /* the copy holds the request's signing state, which gw_ctx_free wipes from the original */
+    OPENSSL_cleanse(&c->ctx.sigv4, sizeof(c->ctx.sigv4));
 }

@@ -38,7 +38,8 @@ typedef struct {
 } gw_batch_ctx_t;
 
 void gw_batch_ctx_init(gw_batch_ctx_t *c, const gw_ctx_t *of);
-/* Frees the copy's pool (what the runner allocated from it). */
+/* Frees the copy's pool (what the runner allocated from it) and wipes its copy of the signing
+ * state. */
 void gw_batch_ctx_dispose(gw_batch_ctx_t *c);
 
 #endif
