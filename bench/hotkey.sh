@@ -9,7 +9,8 @@
 #   - the same again after the server stayed idle (default 120 s).
 # With YC_HOTKEY_VERSIONED=1 the bucket has versioning enabled: the overwrites give every key
 # YC_HOTKEY_VERSIONS versions (default 100), then all but the newest of each key are deleted by
-# version id (DeleteObjects through boto3) before the "after" figures are taken.
+# version id (DeleteObjects through boto3) before the "after" figures are taken; the results say
+# how long those requests took and the gateway's CPU per version deleted.
 # The results go to bench/results/<date>-hotkey.md with the ratios to the fresh figures. Run it
 # when the machine is quiet (`uptime`): GET figures move with whatever else runs.
 #
