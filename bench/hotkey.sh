@@ -9,7 +9,8 @@
 #   - the same again after the server stayed idle (default 120 s).
 # With YC_HOTKEY_VERSIONED=1 the bucket has versioning enabled: the overwrites give every key
 # YC_HOTKEY_VERSIONS versions (default 100), then all but the newest of each key are deleted by
-# version id (DeleteObjects through boto3) before the "after" figures are taken.
+# version id (DeleteObjects through boto3) before the "after" figures are taken; the results say
+# how long those requests took and the gateway's CPU per version deleted.
 # The results go to bench/results/<date>-hotkey.md with the ratios to the fresh figures. Run it
 # when the machine is quiet (`uptime`): GET figures move with whatever else runs.
 #
@@ -82,12 +83,12 @@ ybench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket "$BUCKET" "$@"; }
 boto3() {
     env -i PATH=/usr/bin:/bin HOME="$tmp" YC_ENDPOINT="http://$endpoint" YC_BUCKET="$BUCKET" \
         YC_ROOT_USER="$YC_ROOT_USER" YC_ROOT_PASSWORD="$YC_ROOT_PASSWORD" YC_STEP="$1" /usr/bin/python3 -c '
-import os, boto3
+import os, time, boto3
 from botocore.config import Config
 s3 = boto3.client("s3", endpoint_url=os.environ["YC_ENDPOINT"], region_name="us-east-1",
                   aws_access_key_id=os.environ["YC_ROOT_USER"],
                   aws_secret_access_key=os.environ["YC_ROOT_PASSWORD"],
-                  config=Config(s3={"addressing_style": "path"}))
+                  config=Config(s3={"addressing_style": "path"}, read_timeout=600))
 b = os.environ["YC_BUCKET"]
 if os.environ["YC_STEP"] == "enable":
     s3.create_bucket(Bucket=b)
@@ -97,10 +98,15 @@ else:
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=b):
         total += len(page.get("Versions", []))
         old += [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) if not v["IsLatest"]]
+    t, slowest = time.monotonic(), 0.0
     for i in range(0, len(old), 1000):
+        t1 = time.monotonic()
         r = s3.delete_objects(Bucket=b, Delete={"Objects": old[i:i + 1000], "Quiet": True})
         assert not r.get("Errors"), r["Errors"][:3]
-    print("versions=%d deleted=%d" % (total, len(old)))
+        slowest = max(slowest, time.monotonic() - t1)
+    secs = time.monotonic() - t
+    print("versions=%d deleted=%d delete_secs=%.1f requests=%d slowest_s=%.2f"
+          % (total, len(old), secs, (len(old) + 999) // 1000, slowest))
 '
 }
 
@@ -185,7 +191,13 @@ if [ "$VERSIONED" = 1 ]; then
     ybench --op put --sequential --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" \
         >"$tmp/overwrite.put"
     echo "== every version but the newest deleted" >&2
+    t0=$(cpu_ticks)
     boto3 prune >"$tmp/prune"
+    t1=$(cpu_ticks)
+    # the gateway's CPU over the listing of the versions and their deletes, per version deleted
+    awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v l="$(cat "$tmp/prune")" \
+        'BEGIN { split(l, a, "deleted="); split(a[2], b, " "); printf "%s cpu_us_per_delete=%.0f\n", l, t * 1e6 / hz / (b[1] > 0 ? b[1] : 1) }' \
+        >"$tmp/prune.new" && mv "$tmp/prune.new" "$tmp/prune"
 else
     ybench --op put --random --size 4k --keys $KEYS --connections 64 --duration 0 --requests "$OVERWRITES" \
         >"$tmp/overwrite.put"
@@ -222,7 +234,10 @@ put_line=$(cat "$tmp/overwrite.put")
     echo "($(value ops_s "$put_line") PUT/s, errors $(value errors "$put_line")), measured, left idle ${IDLE} s, measured."
     if [ "$VERSIONED" = 1 ]; then
         echo "Versioned bucket: sequential overwrites, so every key had $((OVERWRITES / KEYS + 1)) versions; then"
-        echo "$(value deleted "$(cat "$tmp/prune")") of the $(value versions "$(cat "$tmp/prune")") versions (all but each key's newest) were deleted by version id."
+        prune=$(cat "$tmp/prune")
+        echo "$(value deleted "$prune") of the $(value versions "$prune") versions (all but each key's newest) were deleted by version id"
+        echo "in $(value requests "$prune") DeleteObjects requests of 1,000 (quiet), $(value delete_secs "$prune") s in all, the slowest $(value slowest_s "$prune") s"
+        echo "(gateway CPU $(value cpu_us_per_delete "$prune") us per version deleted, the listing of the versions included)."
     fi
     echo "Machine: $(nproc) cores, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo

@@ -30,6 +30,7 @@ typedef struct {
     size_t workers;               /* request worker threads (writes: they wait on drives) */
     size_t read_workers;          /* worker threads for reads (GET, HEAD, LIST: they rarely wait) */
     size_t lane_threads;          /* threads per drive */
+    size_t delete_concurrency;    /* keys of one DeleteObjects deleted at once (gw_batch.h) */
     size_t max_inflight;          /* requests holding a slot at once (gw_admit.h) */
     size_t max_inflight_per_key;  /* of those, requests of one access key (anonymous: one key) */
     size_t queue_max;             /* requests waiting for a slot; past it 503 SlowDown at once */

@@ -6,6 +6,7 @@
 #include "gateway/gw_quota.h"
 #include "gateway/gw_acl.h"
 #include "gateway/gw_object_lock.h"
+#include "gateway/gw_batch.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
 #include "gateway/gw_cond_write.h"
@@ -455,69 +456,191 @@ void gw_delete_object(gw_ctx_t *ctx)
     gw_dispatch(ctx, delete_object_work);
 }
 
+/* DeleteObjects: its keys are deleted concurrently (gw_batch.h), each exactly as the DeleteObject
+ * of that key would be (authorization, conditions, Object Lock, versions and markers, under the
+ * key's own locks), and answered in the order the request names them. The entries that name one
+ * key more than once form a chain worked in request order by one runner, so that the second
+ * delete of a key sees the first one's outcome as it would one after the other. */
+typedef struct {
+    s3_error_t err; /* S3_OK: deleted */
+    const char *message;
+    uint32_t flags; /* of the record the answer names (a marker added or removed) */
+    char vid_text[GW_VERSION_ID_MAX];
+    s3_error_t request_err; /* an error of the whole request met on this key (the bucket gone) */
+    const char *request_message;
+} delete_result_t;
+
+typedef struct {
+    gw_ctx_t *ctx;
+    const s3_xml_delete_t *del;
+    uint32_t versioning;
+    size_t *heads;     /* the first entry of each distinct key */
+    size_t *next_same; /* the next entry naming the same key; SIZE_MAX: none */
+    delete_result_t *results;
+    gw_batch_ctx_t *runners; /* one context per runner, made when it takes its first key */
+    uint8_t *runner_ready;
+} delete_batch_t;
+
+/* One entry of the request, on a runner's copy of the context. Every error message set on this
+ * path is a literal or from the error table: r keeps the pointers past the copy's pool. */
+static void delete_entry(gw_ctx_t *ctx, const s3_xml_delete_object_t *o, uint32_t versioning, delete_result_t *r)
+{
+    uint8_t vid[META_ID_LEN];
+    int ret;
+
+    r->err = S3_OK;
+    r->message = NULL;
+    if (s3_key_validate(o->key) != 0)
+        r->err = S3_ERR_INVALID_ARGUMENT;
+    else if (o->version_id.base != NULL && gw_version_id_parse(o->version_id, vid) != 0)
+        r->err = S3_ERR_NO_SUCH_VERSION;
+    else if (gw_bucket_authorize_key(ctx, S3_POLICY_ACTION_DELETE_OBJECT, o->key) != 0) {
+        r->err = ctx->error; /* this key's answer, not the request's */
+        r->message = ctx->error_message;
+        gw_set_error(ctx, S3_OK, NULL);
+    } else {
+        /* <ETag>: a conditional delete of this key, as If-Match on DeleteObject */
+        gw_cond_write_t cond;
+        meta_object_t shown = {0};
+        gw_cond_delete_object(o, &cond);
+        if ((ret = gw_cond_write_check(ctx, &cond)) < 0) {
+            r->err = ctx->error;
+            r->message = ctx->error_message;
+            gw_set_error(ctx, S3_OK, NULL);
+        } else if (ret == 0 && (ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning,
+                                                 &shown, r->vid_text)) != 0) {
+            gw_error_lookup(ret, &r->err, &r->message); /* the answer a DeleteObject would get */
+        }
+        r->flags = shown.flags;
+        gw_cond_write_done(&cond);
+    }
+    /* what is left on the context concerns the whole request (gw_bucket_confirm: the bucket is gone) */
+    r->request_err = ctx->error;
+    r->request_message = ctx->error_message;
+    gw_set_error(ctx, S3_OK, NULL);
+}
+
+static void delete_batch_item(void *arg, size_t runner, size_t head)
+{
+    delete_batch_t *b = arg;
+    gw_batch_ctx_t *c = &b->runners[runner];
+
+    if (!b->runner_ready[runner]) {
+        gw_batch_ctx_init(c, b->ctx);
+        b->runner_ready[runner] = 1;
+    }
+    for (size_t i = b->heads[head]; i != SIZE_MAX; i = b->next_same[i])
+        delete_entry(&c->ctx, &b->del->objects[i], b->versioning, &b->results[i]);
+}
+
+static void delete_batch_done(void *arg, size_t runner)
+{
+    delete_batch_t *b = arg;
+    if (b->runner_ready[runner])
+        gw_batch_ctx_dispose(&b->runners[runner]);
+}
+
+/* Chains the entries that name the same key (heads: the first of each key, in request order);
+ * *nheads their count. */
+static void delete_batch_chain(h2o_mem_pool_t *pool, const s3_xml_delete_t *del, delete_batch_t *b, size_t *nheads)
+{
+    size_t cap = 16;
+    while (cap < 2 * del->count)
+        cap *= 2;
+    size_t *table = h2o_mem_alloc_pool(pool, cap * sizeof(*table)); /* entry index + 1 of a key's last entry */
+    size_t *tail = h2o_mem_alloc_pool(pool, del->count * sizeof(*tail));
+    memset(table, 0, cap * sizeof(*table));
+    *nheads = 0;
+    for (size_t i = 0; i < del->count; i++) {
+        h2o_iovec_t key = del->objects[i].key;
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        for (size_t j = 0; j < key.len; j++)
+            h = (h ^ (uint8_t)key.base[j]) * 1099511628211ULL;
+        size_t slot = (size_t)h & (cap - 1);
+        b->next_same[i] = SIZE_MAX;
+        for (;; slot = (slot + 1) & (cap - 1)) {
+            if (table[slot] == 0) { /* a key not seen before */
+                table[slot] = i + 1;
+                tail[i] = i;
+                b->heads[(*nheads)++] = i;
+                break;
+            }
+            size_t first = table[slot] - 1;
+            h2o_iovec_t k = del->objects[first].key;
+            if (h2o_memis(k.base, k.len, key.base, key.len)) {
+                b->next_same[tail[first]] = i;
+                tail[first] = i;
+                break;
+            }
+        }
+    }
+}
+
 static void delete_objects_work(gw_ctx_t *ctx)
 {
+    h2o_mem_pool_t *pool = &ctx->req->pool;
     s3_xml_delete_t del = {0};
     s3_xml_writer_t w;
+    delete_batch_t b;
+    size_t nheads;
     int ret;
 
     /* S3 requires Content-MD5 or an x-amz-checksum-* (CRC32 from today's SDKs) on this call */
     if (gw_bucket_authorize(ctx) != 0 || gw_body_prepare(ctx) != 0 || gw_checksum_body_verify(ctx, 1) != 0)
         return;
-    if ((ret = s3_xml_parse_delete(&ctx->req->pool, ctx->body, &del)) != 0) {
+    if ((ret = s3_xml_parse_delete(pool, ctx->body, &del)) != 0) {
         gw_set_error(ctx, s3_error_from_ret(ret), NULL);
         return;
     }
-    uint32_t versioning = gw_bucket_versioning(ctx);
-    s3_xml_writer_init(&w, &ctx->req->pool);
+    size_t width = ctx->env->cfg->delete_concurrency;
+    memset(&b, 0, sizeof(b));
+    b.ctx = ctx;
+    b.del = &del;
+    b.versioning = gw_bucket_versioning(ctx);
+    b.heads = h2o_mem_alloc_pool(pool, del.count * sizeof(*b.heads));
+    b.next_same = h2o_mem_alloc_pool(pool, del.count * sizeof(*b.next_same));
+    b.results = h2o_mem_alloc_pool(pool, del.count * sizeof(*b.results));
+    memset(b.results, 0, del.count * sizeof(*b.results));
+    delete_batch_chain(pool, &del, &b, &nheads);
+    if (width < 1)
+        width = 1;
+    if (width > nheads)
+        width = nheads;
+    b.runners = h2o_mem_alloc_pool(pool, width * sizeof(*b.runners));
+    b.runner_ready = h2o_mem_alloc_pool(pool, width);
+    memset(b.runner_ready, 0, width);
+    if ((ret = gw_batch_run(ctx->env->pool, nheads, width, delete_batch_item, delete_batch_done, &b)) != 0) {
+        gw_set_store_error(ctx, ret);
+        return;
+    }
+    for (size_t i = 0; i < del.count; i++) /* the first entry that met one answers the request with it */
+        if (b.results[i].request_err != S3_OK) {
+            gw_set_error(ctx, b.results[i].request_err, b.results[i].request_message);
+            break;
+        }
+    s3_xml_writer_init(&w, pool);
     s3_xml_declaration(&w);
     s3_xml_open_root(&w, "DeleteResult");
     for (size_t i = 0; i < del.count; i++) {
-        s3_xml_delete_object_t *o = &del.objects[i];
-        s3_error_t err = S3_OK;
-        const char *message = NULL;
-        uint8_t vid[META_ID_LEN];
-        char vid_text[GW_VERSION_ID_MAX] = "";
-        meta_object_t shown = {0};
-        if (s3_key_validate(o->key) != 0)
-            err = S3_ERR_INVALID_ARGUMENT;
-        else if (o->version_id.base != NULL && gw_version_id_parse(o->version_id, vid) != 0)
-            err = S3_ERR_NO_SUCH_VERSION;
-        else if (gw_bucket_authorize_key(ctx, S3_POLICY_ACTION_DELETE_OBJECT, o->key) != 0) {
-            err = ctx->error; /* this key's answer, not the request's */
-            message = ctx->error_message;
-            gw_set_error(ctx, S3_OK, NULL);
-        } else {
-            /* <ETag>: a conditional delete of this key, as If-Match on DeleteObject */
-            gw_cond_write_t cond;
-            gw_cond_delete_object(o, &cond);
-            if ((ret = gw_cond_write_check(ctx, &cond)) < 0) {
-                err = ctx->error;
-                message = ctx->error_message;
-                gw_set_error(ctx, S3_OK, NULL);
-            } else if (ret == 0 && (ret = delete_key(ctx, o->key, o->version_id.base != NULL ? vid : NULL, versioning,
-                                                     &shown, vid_text)) != 0) {
-                gw_error_lookup(ret, &err, &message); /* the answer a DeleteObject would get */
-            }
-            gw_cond_write_done(&cond);
-        }
-        if (err != S3_OK) {
+        const s3_xml_delete_object_t *o = &del.objects[i];
+        const delete_result_t *r = &b.results[i];
+        if (r->err != S3_OK) {
             s3_xml_open(&w, "Error");
             s3_xml_element(&w, "Key", o->key);
             if (o->version_id.base != NULL) /* S3 names the version it refused */
                 s3_xml_element(&w, "VersionId", o->version_id);
-            s3_xml_element_str(&w, "Code", s3_error_info(err)->code);
-            s3_xml_element_str(&w, "Message", message != NULL ? message : s3_error_info(err)->message);
+            s3_xml_element_str(&w, "Code", s3_error_info(r->err)->code);
+            s3_xml_element_str(&w, "Message", r->message != NULL ? r->message : s3_error_info(r->err)->message);
             s3_xml_close(&w, "Error");
         } else if (!del.quiet) {
             s3_xml_open(&w, "Deleted");
             s3_xml_element(&w, "Key", o->key);
             if (o->version_id.base != NULL)
                 s3_xml_element(&w, "VersionId", o->version_id);
-            if (shown.flags & META_OBJ_DELETE_MARKER) {
+            if (r->flags & META_OBJ_DELETE_MARKER) {
                 s3_xml_element_bool(&w, "DeleteMarker", 1);
                 if (o->version_id.base == NULL) /* the marker this delete added */
-                    s3_xml_element_str(&w, "DeleteMarkerVersionId", vid_text);
+                    s3_xml_element_str(&w, "DeleteMarkerVersionId", r->vid_text);
             }
             s3_xml_close(&w, "Deleted");
         }

@@ -13,6 +13,7 @@
 #include "gateway/gw_object.h"
 #include "gateway/gw_attrs.h"
 #include "gateway/gw_lister.h"
+#include "common/bytes.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/unit_fs.h"
 #include <ftw.h>
@@ -399,6 +400,44 @@ TEST(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted)
      * tombstones (then it seeks): a bound per drive that does not grow with the versions */
     CHECK(perf.deletes_skipped <= NDRIVES * 8);
     free(body);
+    cluster_close(&t);
+}
+
+/* A version looked up by its id (as DeleteObject with a version id does) behind 1,000 newer
+ * versions that were deleted: each drive reads the record key the id gives (an id begins with its
+ * complemented time), no iterator, no tombstone stepped over; an id no drive holds is absent. */
+TEST(test_lookup_by_vid_reads_its_key_when_newer_versions_were_deleted)
+{
+    meta_bytes_t bucket = {"byid:0000000000000009", 21}, key = {"pruned", 6};
+    meta_object_t r = {.bucket = bucket, .key = key, .mtime_ns = 0, .flags = META_OBJ_DELETE_MARKER}, rec;
+    meta_buf_t val = {0};
+    meta_perf_t perf;
+    meta_key_t k;
+    cluster_t t;
+    int ret = 0;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    /* older than the deleted ones (times 1 .. 1000): its key lies behind their tombstones */
+    yc_put_be64(r.vid, ~(uint64_t)0);
+    r.vid[15] = 0x42;
+    CHECK_EQ_INT(meta_key_object(bucket, key, r.mtime_ns, r.vid, &k), 0);
+    CHECK_EQ_INT(meta_object_encode(&r, &val), 0);
+    for (size_t d = 0; d < t.c->ndrives && ret == 0; d++)
+        ret = meta_db_put(store_drive_db(t.c->drives[d].local), k.buf, k.len, val.base, val.len);
+    meta_buf_dispose(&val);
+    CHECK_EQ_INT(ret, 0);
+    CHECK_EQ_INT(put_and_delete_old_versions(&t, bucket, key, 1000), 0);
+
+    CHECK_EQ_INT(lookup_perf(&t, bucket, key, r.vid, &perf, &rec), 0);
+    fprintf(stderr, "  lookup by version id: %llu tombstones, %llu seeks, %llu nexts, %llu gets over six drives\n",
+            (unsigned long long)perf.deletes_skipped, (unsigned long long)perf.seeks, (unsigned long long)perf.nexts,
+            (unsigned long long)perf.gets);
+    CHECK(memcmp(rec.vid, r.vid, META_ID_LEN) == 0 && (rec.flags & META_OBJ_DELETE_MARKER));
+    CHECK_EQ_INT(perf.deletes_skipped, 0);
+    CHECK_EQ_INT(perf.seeks, 0);
+    CHECK_EQ_INT(perf.nexts, 0);
+    r.vid[15] = 0x43;
+    CHECK_EQ_INT(lookup_perf(&t, bucket, key, r.vid, &perf, &rec), GW_ENOENT);
     cluster_close(&t);
 }
 
@@ -912,6 +951,7 @@ int main(void)
     RUN(test_lookup_reads_back_when_scans_run_in_parallel);
     RUN(test_lookup_finds_the_asked_version_when_a_vid_is_given);
     RUN(test_lookup_and_listing_skip_no_tombstone_when_old_versions_were_deleted);
+    RUN(test_lookup_by_vid_reads_its_key_when_newer_versions_were_deleted);
     RUN(test_listing_follows_the_quorum_when_drives_disagree_about_a_marker);
     RUN(test_lookup_of_null_version_is_one_point_read_per_drive_when_overwritten);
     RUN(test_commit_reports_key_when_a_drive_missed_the_write);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "store/store.h"
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "tests/unit/unit.h"
@@ -998,6 +999,44 @@ TEST(test_object_delete_removes_record_and_shards)
     CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("del"), NULL, &raw, &got), STORE_ENOENT);
     CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("del"), vid), STORE_ENOENT);
     CHECK_EQ_INT(count_shard_files(dir), 0);
+    drive_free(dir, d);
+}
+
+/* Version ids as the gateway makes them begin with their complemented time: a get or delete by
+ * id reads that record's key, whatever history of newer versions and deleted ones lies before it. */
+TEST(test_object_vid_with_its_time_found_among_deleted_versions)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t r, got;
+    meta_buf_t raw = {0};
+    uint8_t vids[100][META_ID_LEN];
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 100; i++) {
+        make_id(vids[i], 900 + i);
+        yc_put_be64(vids[i], ~(uint64_t)(10000 + i));
+        object_init(&r, "hist", 10000 + i, vids[i]);
+        r.flags = META_OBJ_INLINE;
+        r.size = 1;
+        r.inline_data = bytes("h");
+        CHECK_EQ_INT(store_object_put(d, &r), 0);
+    }
+    /* every version but the newest, newest first: each delete meets the tombstones of the last */
+    for (int i = 98; i >= 0; i--) {
+        CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("hist"), vids[i]), 0);
+        CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hist"), vids[i], &raw, &got), STORE_ENOENT);
+        CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("hist"), vids[i]), STORE_ENOENT);
+    }
+    CHECK_EQ_INT(count_versions(d, "hist"), 1);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hist"), vids[99], &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 10099);
+    meta_buf_dispose(&raw);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hist"), NULL, &raw, &got), 0);
+    CHECK(memcmp(got.vid, vids[99], META_ID_LEN) == 0);
+    meta_buf_dispose(&raw);
+    /* an id of another key's version names nothing here */
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hist2"), vids[99], &raw, &got), STORE_ENOENT);
     drive_free(dir, d);
 }
 
@@ -2133,6 +2172,7 @@ int main(void)
     RUN(test_object_null_put_absorbed_when_older_than_stored);
     RUN(test_object_get_returns_latest_among_versions);
     RUN(test_object_delete_removes_record_and_shards);
+    RUN(test_object_vid_with_its_time_found_among_deleted_versions);
     RUN(test_object_delete_marker_has_no_shards);
     RUN(test_record_put_get_delete);
     RUN(test_record_scan_paginates_with_limit_and_seek);
