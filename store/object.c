@@ -245,19 +245,24 @@ static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t ke
     return 0;
 }
 
-/* Writes the slot with the n records raw (newest first), or deletes it when n is 0; replaced:
- * the slot held a value before; detached (n > 0 only): queued in the group commit, not waited
+/* Writes the slot with the n records raw (newest first), or deletes it when n is 0, in one batch
+ * with the nextra writes of extra (the key's head; borrowed until it returns); replaced: the slot
+ * held a value before; detached (n > 0, nextra 0 only): queued in the group commit, not waited
  * for. */
 static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced,
-                           int detached)
+                           int detached, const meta_op_t *extra, size_t nextra)
 {
+    meta_op_t ops[1 + 3];
     meta_buf_t val = {0};
     int ret;
 
     meta_pending_t p;
 
+    for (size_t i = 0; i < nextra && i < 3; i++)
+        ops[1 + i] = extra[i];
     if (n == 0) {
-        meta_group_delete(d->group, &p, key->buf, key->len);
+        ops[0] = (meta_op_t){.key = key->buf, .klen = key->len, .is_delete = 1};
+        meta_group_write(d->group, &p, NULL, ops, 1 + nextra);
         if ((ret = meta_group_wait(&p)) == 0)
             store_compact_note(d, key->buf, key->len, 1);
         return store_meta_err(ret);
@@ -265,7 +270,8 @@ static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_b
     if ((ret = meta_slot_encode(raw, n, &val)) == 0 && detached) {
         ret = meta_group_put_detached(d->group, key->buf, key->len, val.base, val.len);
     } else if (ret == 0) {
-        meta_group_put(d->group, &p, key->buf, key->len, val.base, val.len);
+        ops[0] = (meta_op_t){.key = key->buf, .klen = key->len, .val = val.base, .vlen = val.len};
+        meta_group_write(d->group, &p, NULL, ops, 1 + nextra);
         ret = meta_group_wait(&p);
     }
     meta_buf_dispose(&val);
@@ -292,6 +298,232 @@ static void delete_dropped_shards(store_drive_t *d, const null_slot_t *s, const 
             delete_record_shards(d, &s->rec[i], keep, n);
 }
 
+/* ---------------------------------------------------------------- heads
+ *
+ * Every change of a key's records that can change which one is its newest writes the key's head
+ * (meta.h) in the same atomic batch, under the key's lock: the head is read, the new one
+ * decided, and the batch carries the record change and the head's put (and the delete of its
+ * old key when it moves between the live and the dead range). Most changes decide from the
+ * head alone (a put compares itself with it); removing the newest record makes the next one
+ * the newest, found by the null slot and the first remaining version (a scan from the front of
+ * the key's versions, as a delete already costs). */
+
+typedef struct {
+    int present;
+    meta_head_t h;
+} head_state_t;
+
+/* The head writes of one change: the old keys' deletes and the new head's put, at most. */
+typedef struct {
+    meta_key_t keys[3];
+    uint8_t val[META_HEAD_LEN];
+    meta_op_t ops[3];
+    size_t n;
+} head_change_t;
+
+static int head_dead(const meta_head_t *h)
+{
+    return (h->flags & META_HEAD_MARKER) != 0;
+}
+
+static void head_of_slot(const meta_object_t *first, head_state_t *out)
+{
+    out->present = 1;
+    out->h = (meta_head_t){.flags = META_HEAD_SLOT | ((first->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0)};
+}
+
+static void head_of_version(const meta_object_t *r, head_state_t *out)
+{
+    out->present = 1;
+    out->h = (meta_head_t){.flags = (r->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0, .mtime_ns = r->mtime_ns};
+    memcpy(out->h.vid, r->vid, META_ID_LEN);
+}
+
+/* > 0 when version (mtime a, vid va) is newer than (b, vb): the order of a key's versions. */
+static int newer_than(int64_t a, const uint8_t *va, int64_t b, const uint8_t *vb)
+{
+    if (a != b)
+        return a > b ? 1 : -1;
+    return memcmp(va, vb, META_ID_LEN);
+}
+
+/* The key's head: present 0 when it has none; *ok 0 for a head that does not decode (its keys
+ * are then deleted and the head recomputed from the records). */
+static int head_read(store_drive_t *d, const meta_key_t *prefix, head_state_t *out, int *ok)
+{
+    int ret = meta_db_head_get(d->db, prefix->buf, prefix->len, &out->h);
+
+    out->present = ret == 0;
+    *ok = ret != META_ECORRUPT;
+    if (ret == META_ENOENT || ret == META_ECORRUPT)
+        return 0;
+    return ret == 0 ? 0 : store_meta_err(ret);
+}
+
+/* The writes that take the head from old to new into c (none when it stays); old_ok 0: old did
+ * not decode, both its keys go. */
+static void head_change(const meta_key_t *prefix, const head_state_t *old, int old_ok, const head_state_t *new,
+                        head_change_t *c)
+{
+    int moved = old->present && (!new->present || head_dead(&old->h) != head_dead(&new->h));
+
+    c->n = 0;
+    for (int dead = 0; !old_ok && dead < 2; dead++) {
+        meta_key_head_of(prefix->buf, prefix->len, dead, &c->keys[c->n]);
+        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .is_delete = 1};
+        c->n++;
+    }
+    if (!old_ok) {
+        moved = 1; /* the put below is written whatever the old bytes were */
+    } else if (moved) {
+        meta_key_head_of(prefix->buf, prefix->len, head_dead(&old->h), &c->keys[c->n]);
+        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .is_delete = 1};
+        c->n++;
+    }
+    if (new->present && (moved || !old->present || old->h.flags != new->h.flags ||
+                         old->h.mtime_ns != new->h.mtime_ns || memcmp(old->h.vid, new->h.vid, META_ID_LEN) != 0)) {
+        meta_key_head_of(prefix->buf, prefix->len, head_dead(&new->h), &c->keys[c->n]);
+        meta_head_encode(&new->h, c->val);
+        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .val = c->val, .vlen = META_HEAD_LEN};
+        c->n++;
+    }
+}
+
+/* The newest version of a key (not the slot) but those whose vid is gone, decoded in a copy. */
+typedef struct {
+    const uint8_t *gone;
+    uint8_t *val;
+    meta_object_t rec;
+    int found;
+} newest_version_t;
+
+static int newest_version_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    newest_version_t *s = arg;
+    uint8_t vid[META_ID_LEN];
+    int64_t mtime;
+
+    if (meta_key_parse_object(key, klen, NULL, NULL, NULL, &mtime, vid) != 0 || mtime == META_NULL_SLOT_MTIME ||
+        (s->gone != NULL && memcmp(vid, s->gone, META_ID_LEN) == 0))
+        return 0;
+    if ((s->val = malloc(vlen > 0 ? vlen : 1)) == NULL)
+        return -ENOMEM;
+    memcpy(s->val, val, vlen);
+    if (meta_object_decode(s->val, vlen, &s->rec) != 0) {
+        free(s->val); /* a damaged record: the healer's; the next one decides */
+        s->val = NULL;
+        return 0;
+    }
+    s->found = 1;
+    return 1;
+}
+
+/* The head a key has from its records: the slot's first record after the change (slot_first,
+ * NULL: none) against the newest version but those of vid gone (NULL: none goes). */
+static int head_compute(store_drive_t *d, const meta_key_t *prefix, const meta_object_t *slot_first,
+                        const uint8_t *gone, head_state_t *out)
+{
+    newest_version_t s = {.gone = gone};
+    int ret = meta_db_scan(d->db, prefix->buf, prefix->len, NULL, 0, newest_version_cb, &s);
+
+    if (ret != 0) {
+        free(s.val);
+        return ret == -ENOMEM ? ret : store_meta_err(ret);
+    }
+    out->present = 0;
+    if (s.found && (slot_first == NULL ||
+                    newer_than(s.rec.mtime_ns, s.rec.vid, slot_first->mtime_ns, slot_first->vid) > 0))
+        head_of_version(&s.rec, out);
+    else if (slot_first != NULL)
+        head_of_slot(slot_first, out);
+    free(s.val);
+    return 0;
+}
+
+/* The key's head after its slot's first record became slot_first (NULL: the slot went), the
+ * versions staying as they are; grew: slot_first is newer than every record the slot held (a
+ * put), else it is one of them or nothing (a removal). old_ok: old was read and decoded. */
+static int head_after_slot_change(store_drive_t *d, const meta_key_t *prefix, const head_state_t *old, int old_ok,
+                                  const meta_object_t *slot_first, int grew, head_state_t *out)
+{
+    if (old_ok && old->present && !(old->h.flags & META_HEAD_SLOT)) {
+        /* a version is the newest: only a newer null version takes its place */
+        *out = *old;
+        if (grew && newer_than(slot_first->mtime_ns, slot_first->vid, old->h.mtime_ns, old->h.vid) > 0)
+            head_of_slot(slot_first, out);
+        return 0;
+    }
+    if (old_ok && grew) {
+        /* the slot was the newest, or the key had no record: a newer first record still is */
+        head_of_slot(slot_first, out);
+        return 0;
+    }
+    return head_compute(d, prefix, slot_first, NULL, out);
+}
+
+/* The key's head after version r (not the null version) was added. */
+static int head_after_version_put(store_drive_t *d, const meta_object_t *r, const meta_key_t *prefix,
+                                  const head_state_t *old, int old_ok, head_state_t *out)
+{
+    null_slot_t slot = {0};
+    int ret = 0;
+
+    if (old_ok && !old->present) {
+        head_of_version(r, out); /* the key's first record here */
+        return 0;
+    }
+    if (old_ok && !(old->h.flags & META_HEAD_SLOT)) {
+        *out = *old;
+        if (newer_than(r->mtime_ns, r->vid, old->h.mtime_ns, old->h.vid) > 0)
+            head_of_version(r, out);
+        return 0;
+    }
+    /* the slot is the newest (its record has the time), or the head is damaged */
+    if ((ret = null_slot_read(d, r->bucket, r->key, &slot)) != 0)
+        return ret;
+    const meta_object_t *first = slot.n > 0 ? &slot.rec[0] : NULL;
+    if (old_ok && first != NULL)
+        head_of_slot(first, out);
+    else if ((ret = head_compute(d, prefix, first, NULL, out)) != 0)
+        goto out;
+    if (!out->present ||
+        ((out->h.flags & META_HEAD_SLOT)
+             ? newer_than(r->mtime_ns, r->vid, first->mtime_ns, first->vid) > 0
+             : newer_than(r->mtime_ns, r->vid, out->h.mtime_ns, out->h.vid) > 0))
+        head_of_version(r, out);
+
+out:
+    null_slot_dispose(&slot);
+    return ret;
+}
+
+/* What a head change leaves for a compaction: a delete's tombstone, a replaced value. */
+static void head_note(store_drive_t *d, const head_change_t *c, int old_present)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ops[i].is_delete || old_present)
+            store_compact_note(d, c->ops[i].key, c->ops[i].klen, 1);
+}
+
+static void batch_op(meta_batch_t *b, const meta_op_t *op)
+{
+    if (op->is_delete)
+        meta_batch_delete(b, op->key, op->klen);
+    else
+        meta_batch_put(b, op->key, op->klen, op->val, op->vlen);
+}
+
+/* The ops of a record change (op) followed by those of its head change hc (may be NULL). */
+static size_t with_head(meta_op_t *ops, meta_op_t op, const head_change_t *hc)
+{
+    size_t n = 0;
+
+    ops[n++] = op;
+    for (size_t i = 0; hc != NULL && i < hc->n; i++)
+        ops[n++] = hc->ops[i];
+    return n;
+}
+
 /* A record write queued in the drive's group commit, from store_object_put_begin to _end. */
 struct store_put {
     store_drive_t *d;
@@ -303,6 +535,10 @@ struct store_put {
     null_slot_t slot;      /* as read before */
     uint8_t kept[META_SLOT_MAX];
     meta_waiter_t *waiter; /* NULL: waited for alone */
+    meta_key_t prefix;     /* r's versions prefix: its head's */
+    head_change_t head;    /* the head's writes, in the batch of the record's */
+    int head_replaced;     /* the head had a value before */
+    meta_op_t ops[1 + 3];
     meta_pending_t pending;
 };
 
@@ -316,12 +552,30 @@ static void put_free(store_put_t *p)
     free(p);
 }
 
+/* Queues the record's put and its head's writes as one entry. */
 static void queue_put(store_put_t *p, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    if (p->waiter != NULL)
-        meta_group_put_joined(p->d->group, &p->pending, p->waiter, key, klen, val, vlen);
-    else
-        meta_group_put(p->d->group, &p->pending, key, klen, val, vlen);
+    size_t n = with_head(p->ops, (meta_op_t){.key = key, .klen = klen, .val = val, .vlen = vlen}, &p->head);
+    meta_group_write(p->d->group, &p->pending, p->waiter, p->ops, n);
+}
+
+/* Decides the head after p's record is in (under the key's lock) into p->head. */
+static int put_head(store_put_t *p, int null_version)
+{
+    head_state_t old, new;
+    int ok, ret;
+
+    if ((ret = meta_key_object_versions(p->r->bucket, p->r->key, &p->prefix)) != 0)
+        return store_meta_err(ret);
+    if ((ret = head_read(p->d, &p->prefix, &old, &ok)) != 0)
+        return ret;
+    ret = null_version ? head_after_slot_change(p->d, &p->prefix, &old, ok, p->r, 1, &new)
+                       : head_after_version_put(p->d, p->r, &p->prefix, &old, ok, &new);
+    if (ret != 0)
+        return ret;
+    head_change(&p->prefix, &old, ok, &new, &p->head);
+    p->head_replaced = old.present || !ok;
+    return 0;
 }
 
 /* Queues a null version in front of the ones it replaces. Called with the key's lock held;
@@ -357,6 +611,8 @@ static int put_null_version(store_put_t *p)
     }
     if ((ret = meta_slot_encode(raw, n, &p->slot_val)) != 0)
         return store_meta_err(ret);
+    if ((ret = put_head(p, 1)) != 0)
+        return ret;
     queue_put(p, s->key.buf, s->key.len, p->slot_val.base, p->slot_val.len);
     return 0;
 }
@@ -379,14 +635,17 @@ int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter
     }
     if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, p->key.len + p->val.len)) != 0)
         goto fail;
+    /* A versioned put adds a key no other put writes, but may move the key's head, which every
+     * write of the key reads and writes: under the key's lock too. */
+    p->lock = key_lock(d, r->bucket, r->key);
+    pthread_mutex_lock(p->lock);
     if (!is_null_vid(r->vid)) {
-        /* A versioned put adds a key no other put writes: nothing to replace, no lock. */
+        if ((ret = put_head(p, 0)) != 0)
+            goto fail;
         queue_put(p, p->key.buf, p->key.len, p->val.base, p->val.len);
         *out = p;
         return 0;
     }
-    p->lock = key_lock(d, r->bucket, r->key);
-    pthread_mutex_lock(p->lock);
     if ((ret = put_null_version(p)) != 0)
         goto fail;
     *out = p;
@@ -401,6 +660,8 @@ int store_object_put_end(store_put_t *p)
 {
     int ret = store_meta_err(meta_group_wait(&p->pending));
 
+    if (ret == 0)
+        head_note(p->d, &p->head, p->head_replaced);
     if (ret == 0 && p->lock != NULL) {
         if (p->slot.val != NULL)
             store_compact_note(p->d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
@@ -417,11 +678,62 @@ int store_object_put(store_drive_t *d, const meta_object_t *r)
     return p != NULL ? store_object_put_end(p) : ret;
 }
 
+static size_t first_kept(const uint8_t *kept, size_t n)
+{
+    size_t i = 0;
+    while (i < n && !kept[i])
+        i++;
+    return i;
+}
+
+/* The head writes for a slot whose first record is replaced by an older one of it, first (NULL:
+ * the slot goes), into hc. Under the key's lock. */
+static int slot_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_object_t *first,
+                            head_change_t *hc)
+{
+    head_state_t old, new;
+    meta_key_t prefix;
+    int ok, ret;
+
+    if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0)
+        return store_meta_err(ret);
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0 ||
+        (ret = head_after_slot_change(d, &prefix, &old, ok, first, 0, &new)) != 0)
+        return ret;
+    head_change(&prefix, &old, ok, &new, hc);
+    return 0;
+}
+
+/* The head writes for the removal of the versions of vid (not the null version), into hc.
+ * Under the key's lock. */
+static int version_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
+                               head_change_t *hc)
+{
+    head_state_t old, new;
+    null_slot_t slot = {0};
+    meta_key_t prefix;
+    int ok, ret;
+
+    hc->n = 0;
+    if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0)
+        return store_meta_err(ret);
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
+        return ret;
+    if (ok && old.present && ((old.h.flags & META_HEAD_SLOT) || memcmp(old.h.vid, vid, META_ID_LEN) != 0))
+        return 0; /* not the newest: the head stays */
+    if ((ret = null_slot_read(d, bucket, key, &slot)) == 0 &&
+        (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &new)) == 0)
+        head_change(&prefix, &old, ok, &new, hc);
+    null_slot_dispose(&slot);
+    return ret;
+}
+
 /* light: only when every version dropped has no shard files and one is kept, queued in the group
  * commit without waiting for it; else -EAGAIN. */
 static int prune(store_drive_t *d, const meta_object_t *keep, int light)
 {
     pthread_mutex_t *lock = key_lock(d, keep->bucket, keep->key);
+    head_change_t hc = {0};
     meta_bytes_t raw[META_SLOT_MAX];
     uint8_t kept[META_SLOT_MAX] = {0};
     null_slot_t s = {0};
@@ -450,13 +762,19 @@ static int prune(store_drive_t *d, const meta_object_t *keep, int light)
      * prune is applied is queued after it, in the same drive's queue, so it is applied after it
      * too: it keeps the older version once more (harmless, as above), and never loses its own. */
     for (size_t i = 0; light && i < s.n; i++) {
-        if (n == 0 || (!kept[i] && !(s.rec[i].flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)))) {
+        if (n == 0 || !kept[0] || (!kept[i] && !(s.rec[i].flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)))) {
             ret = -EAGAIN;
             goto out;
         }
     }
-    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, light)) != 0)
+    /* the slot's first record kept (always, but when keep is newer than all it holds): the
+     * key's newest is as it was, and its head stays */
+    if (!kept[0] && (ret = slot_head_change(d, keep->bucket, keep->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL,
+                                            &hc)) != 0)
         goto out;
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, light, hc.ops, hc.n)) != 0)
+        goto out;
+    head_note(d, &hc, 1);
     /* The old records are durably gone: their files can go (under the lock, so that a put of
      * the same key cannot start referring to them again meanwhile). */
     delete_dropped_shards(d, &s, kept, keep);
@@ -490,29 +808,52 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
 
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
+    pthread_mutex_lock(lock);
     if (!is_null_vid(r->vid)) {
         /* a version key names exactly one write */
-        if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0)
-            return store_meta_err(ret);
-        if ((ret = store_meta_err(meta_db_delete(d->db, key.buf, key.len))) == 0) {
+        head_change_t hc;
+        meta_batch_t *batch;
+        if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0) {
+            ret = store_meta_err(ret);
+            goto out;
+        }
+        if ((ret = version_head_change(d, r->bucket, r->key, r->vid, &hc)) != 0)
+            goto out;
+        if ((batch = meta_batch_new()) == NULL) {
+            ret = -ENOMEM;
+            goto out;
+        }
+        meta_batch_delete(batch, key.buf, key.len);
+        for (size_t i = 0; i < hc.n; i++)
+            batch_op(batch, &hc.ops[i]);
+        ret = store_meta_err(meta_db_write(d->db, batch));
+        meta_batch_free(batch);
+        if (ret == 0) {
             store_compact_note(d, key.buf, key.len, 1);
+            head_note(d, &hc, 1);
             store_space_deleted(d);
         }
-        return ret;
+        goto out;
     }
-    pthread_mutex_lock(lock);
     if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
         goto out;
+    uint8_t kept[META_SLOT_MAX] = {0};
     for (size_t i = 0; i < s.n; i++)
-        if (version_cmp(&s.rec[i], r) != 0)
+        if (version_cmp(&s.rec[i], r) != 0) {
             raw[n++] = s.raw[i];
+            kept[i] = 1;
+        }
     if (n == s.n) {
         ret = STORE_ENOENT;
         goto out;
     }
+    head_change_t hc = {0};
+    if (!kept[0] && (ret = slot_head_change(d, r->bucket, r->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL, &hc)) != 0)
+        goto out;
     /* Its shard files stay for the orphan collector: a drive whose answer was lost may still
      * hold the record elsewhere (gw_object_commit), and a record must never name deleted files. */
-    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, 0);
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, 0, hc.ops, hc.n)) == 0)
+        head_note(d, &hc, 1);
 
 out:
     pthread_mutex_unlock(lock);
@@ -577,7 +918,7 @@ int store_object_update(store_drive_t *d, const meta_object_t *r)
         goto out;
     memcpy(raw, s.raw, s.n * sizeof(raw[0]));
     raw[i] = (meta_bytes_t){(const char *)val.base, val.len};
-    ret = null_slot_write(d, &s.key, raw, s.n, 1, 0);
+    ret = null_slot_write(d, &s.key, raw, s.n, 1, 0, NULL, 0); /* attributes: the head stays */
 
 out:
     pthread_mutex_unlock(lock);
@@ -694,6 +1035,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
 {
     pthread_mutex_t *lock = key_lock(d, bucket, key);
     meta_batch_t *batch = NULL;
+    head_change_t hc = {0};
     version_scan_t s = {0};
     null_slot_t slot = {0};
     uint8_t kept[META_SLOT_MAX] = {0};
@@ -711,8 +1053,10 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
             ret = STORE_ENOENT;
             goto fail;
         }
-        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1, 0)) != 0)
+        if ((ret = slot_head_change(d, bucket, key, NULL, &hc)) != 0 ||
+            (ret = null_slot_write(d, &slot.key, NULL, 0, 1, 0, hc.ops, hc.n)) != 0)
             goto fail;
+        head_note(d, &hc, 1);
         delete_dropped_shards(d, &slot, kept, NULL);
         store_space_deleted(d);
         goto fail;
@@ -723,15 +1067,20 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
         ret = STORE_ENOENT;
         goto fail;
     }
+    if ((ret = version_head_change(d, bucket, key, vid, &hc)) != 0)
+        goto fail;
     if ((batch = meta_batch_new()) == NULL) {
         ret = -ENOMEM;
         goto fail;
     }
     for (size_t i = 0; i < s.count; i++)
         meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
+    for (size_t i = 0; i < hc.n; i++)
+        batch_op(batch, &hc.ops[i]);
     if ((ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
         goto fail;
     store_compact_note(d, s.found[0].key.buf, s.found[0].key.len, s.count);
+    head_note(d, &hc, 1);
     for (size_t i = 0; i < s.count; i++)
         delete_raw_record_shards(d, &s.found[i]);
     store_space_deleted(d);
@@ -763,8 +1112,27 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key)
 {
     int ret;
 
-    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0 ||
-        (ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len))) != 0)
+    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
+        return ret;
+    /* An object record deleted as a plain record is one of a dead namespace (gw_sweep.c): its
+     * key's head goes with it, in the same batch, so that nothing is left of the namespace. */
+    if (key->len > 2 + 8 + META_ID_LEN && key->buf[0] == 'O' && key->buf[key->len - 8 - META_ID_LEN - 2] == 0x00 &&
+        key->buf[key->len - 8 - META_ID_LEN - 1] == 0x01) {
+        meta_batch_t *batch = meta_batch_new();
+        meta_key_t head;
+        if (batch == NULL)
+            return -ENOMEM;
+        meta_batch_delete(batch, key->buf, key->len);
+        for (int dead = 0; dead < 2; dead++) {
+            meta_key_head_of(key->buf, key->len - 8 - META_ID_LEN, dead, &head);
+            meta_batch_delete(batch, head.buf, head.len);
+        }
+        ret = store_meta_err(meta_db_write(d->db, batch));
+        meta_batch_free(batch);
+    } else {
+        ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len));
+    }
+    if (ret != 0)
         return ret;
     store_compact_note(d, key->buf, key->len, 1);
     store_space_deleted(d);
