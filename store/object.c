@@ -1094,12 +1094,74 @@ fail:
     return ret;
 }
 
+/* An object record put as is (a tool or a test placing a record): the key's head is decided
+ * again from the records as they will be, and written in the same batch. */
+static int object_record_put(store_drive_t *d, const meta_key_t *okey, const void *val, size_t vlen)
+{
+    char key_buf[META_KEY_MAX];
+    meta_bytes_t bucket, key, rec;
+    uint8_t vid[META_ID_LEN];
+    head_state_t old, new;
+    head_change_t hc = {0};
+    null_slot_t slot = {0};
+    meta_object_t r;
+    meta_key_t prefix;
+    int64_t mtime;
+    size_t pos = 0;
+    int ok, ret, decoded;
+
+    if (meta_key_parse_object(okey->buf, okey->len, &bucket, key_buf, &key, &mtime, vid) != 0)
+        return store_meta_err(meta_db_put(d->db, okey->buf, okey->len, val, vlen));
+    decoded = meta_slot_next(val, vlen, &pos, &rec) == 1 && meta_object_decode(rec.base, rec.len, &r) == 0;
+    pthread_mutex_t *lock = key_lock(d, bucket, key);
+    pthread_mutex_lock(lock);
+    if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0) {
+        ret = store_meta_err(ret);
+        goto out;
+    }
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
+        goto out;
+    if (mtime == META_NULL_SLOT_MTIME) {
+        ret = head_compute(d, &prefix, decoded ? &r : NULL, NULL, &new);
+    } else if ((ret = null_slot_read(d, bucket, key, &slot)) == 0 &&
+               (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &new)) == 0 && decoded) {
+        int64_t nm = new.h.mtime_ns;
+        const uint8_t *nv = new.h.vid;
+        if (new.present && (new.h.flags & META_HEAD_SLOT)) {
+            nm = slot.rec[0].mtime_ns;
+            nv = slot.rec[0].vid;
+        }
+        if (!new.present || newer_than(r.mtime_ns, r.vid, nm, nv) > 0)
+            head_of_version(&r, &new);
+    }
+    if (ret != 0)
+        goto out;
+    head_change(&prefix, &old, ok, &new, &hc);
+    meta_batch_t *batch = meta_batch_new();
+    if (batch == NULL) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    meta_batch_put(batch, okey->buf, okey->len, val, vlen);
+    for (size_t i = 0; i < hc.n; i++)
+        batch_op(batch, &hc.ops[i]);
+    ret = store_meta_err(meta_db_write(d->db, batch));
+    meta_batch_free(batch);
+
+out:
+    pthread_mutex_unlock(lock);
+    null_slot_dispose(&slot);
+    return ret;
+}
+
 int store_record_put(store_drive_t *d, const meta_key_t *key, const void *val, size_t vlen)
 {
     int ret;
 
     if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, key->len + vlen)) != 0)
         return ret;
+    if (key->len > 0 && key->buf[0] == 'O')
+        return object_record_put(d, key, val, vlen);
     return store_meta_err(meta_db_put(d->db, key->buf, key->len, val, vlen));
 }
 
