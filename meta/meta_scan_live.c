@@ -22,7 +22,8 @@
  *
  * On a drive that keeps heads (meta_head.c) the walk over the records is only the start: at the
  * first key that has a version or whose slot is topped by a marker (a bucket that was ever
- * versioned), the scan goes on over the live heads from that key, where deleted keys and older
+ * versioned; a key whose live slot has versions behind it switches at the next key), the scan
+ * goes on over the live heads from that key, where deleted keys and older
  * versions cost nothing. A bucket never versioned has neither, and its records are the cheapest
  * walk there is: one entry per key, no point read.
  */
@@ -38,7 +39,7 @@ typedef struct {
     void *arg;
     /* heads: the drive keeps heads and the prefix is a bucket's objects: at the first key that
      * has a version or a marker, switch to the walk over the heads from it (switch_at) */
-    int heads, switching;
+    int heads, switching, versioned;
     meta_key_t seen, switch_at; /* the object key (versions prefix) of the last record */
     int stopped; /* cb returned non-zero: its value is passed back, nothing more is given */
     /* the run of keys left out since the last record given */
@@ -178,13 +179,15 @@ static int live_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
         s->seen.len = plen;
         if (slot)
             decided = newest_of(val, vlen, &marker, &mtime, vid);
-        if (!slot || (decided == 0 && marker)) {
+        if (s->versioned || !slot || (decided == 0 && marker)) {
             memcpy(s->switch_at.buf, key, plen);
             s->switch_at.len = plen;
             s->switching = 1;
             return 1;
         }
     }
+    if (!slot)
+        s->versioned = 1; /* a version behind a slot: the heads from the next key on */
     if (slot) {
         if ((ret = settle_held(s)) != 0)
             return ret;
@@ -241,8 +244,9 @@ int meta_db_scan_live(meta_db_t *db, const void *prefix, size_t plen, const void
     s->arg = arg;
     s->heads = meta_db_heads(db) && bucket_prefix(prefix, plen);
     ret = meta_db_scan_newest_mode(db, prefix, plen, seek, slen, 1, live_cb, s);
-    if (ret >= 0 && s->switching) {
-        /* nothing is held or left out yet: every key before switch_at was live and given */
+    if (ret >= 0 && s->switching && (ret = settle_held(s)) == 0 && !s->stopped && (ret = give_note(s)) == 0 &&
+        !s->stopped) {
+        /* every key before switch_at was given or noted: the heads go on from it */
         ret = meta_head_scan_live(db, prefix, plen, s->switch_at.buf, s->switch_at.len, cb, arg, &s->stopped);
         s->stopped = 1; /* the heads' walk gave its own notes, to the end */
     }
