@@ -259,8 +259,7 @@ static int note_dead(range_iter_t *dead, const uint8_t *upto, size_t ulen, meta_
         seek = dead->hi;
     }
     rocksdb_iter_seek_for_prev(dead->it, (const char *)seek.buf, seek.len);
-    if (range_at(dead, &k, &klen, &v, &vlen) && klen + SUFFIX <= sizeof(rk.buf) &&
-        meta_head_decode(v, vlen, &h) == 0) {
+    if (range_at(dead, &k, &klen, &v, &vlen) && klen + SUFFIX <= sizeof(rk.buf) && meta_head_decode(v, vlen, &h) == 0) {
         record_key(k, klen, &h, &rk);
         int ret = cb(arg, rk.buf, rk.len, (const uint8_t *)"", 0);
         if (ret != 0)
@@ -288,7 +287,8 @@ int meta_head_scan_live(meta_db_t *db, const void *prefix, size_t plen, const vo
     if ((rdb = meta_db_handle_acquire(db)) == NULL)
         return META_EIO;
     snap = rocksdb_create_snapshot(rdb);
-    if ((ropts = rocksdb_readoptions_create()) == NULL || (ret = range_open(rdb, snap, &live, prefix, plen, 'H')) != 0 ||
+    if ((ropts = rocksdb_readoptions_create()) == NULL ||
+        (ret = range_open(rdb, snap, &live, prefix, plen, 'H')) != 0 ||
         (ret = range_open(rdb, snap, &dead, prefix, plen, 'h')) != 0) {
         ret = META_ENOMEM;
         goto out;

@@ -41,7 +41,7 @@ typedef struct {
      * has a version or a marker, switch to the walk over the heads from it (switch_at) */
     int heads, switching, versioned;
     meta_key_t seen, switch_at; /* the object key (versions prefix) of the last record */
-    int stopped; /* cb returned non-zero: its value is passed back, nothing more is given */
+    int stopped;                /* cb returned non-zero: its value is passed back, nothing more is given */
     /* the run of keys left out since the last record given */
     meta_key_t note;
     size_t run;

@@ -335,7 +335,8 @@ static void head_of_slot(const meta_object_t *first, head_state_t *out)
 static void head_of_version(const meta_object_t *r, head_state_t *out)
 {
     out->present = 1;
-    out->h = (meta_head_t){.flags = (r->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0, .mtime_ns = r->mtime_ns};
+    out->h =
+        (meta_head_t){.flags = (r->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0, .mtime_ns = r->mtime_ns};
     memcpy(out->h.vid, r->vid, META_ID_LEN);
 }
 
@@ -362,10 +363,10 @@ static int head_read(store_drive_t *d, const meta_key_t *prefix, head_state_t *o
 
 /* The writes that take the head from old to new into c (none when it stays); old_ok 0: old did
  * not decode, both its keys go. */
-static void head_change(const meta_key_t *prefix, const head_state_t *old, int old_ok, const head_state_t *new,
+static void head_change(const meta_key_t *prefix, const head_state_t *old, int old_ok, const head_state_t *nh,
                         head_change_t *c)
 {
-    int moved = old->present && (!new->present || head_dead(&old->h) != head_dead(&new->h));
+    int moved = old->present && (!nh->present || head_dead(&old->h) != head_dead(&nh->h));
 
     c->n = 0;
     for (int dead = 0; !old_ok && dead < 2; dead++) {
@@ -380,11 +381,12 @@ static void head_change(const meta_key_t *prefix, const head_state_t *old, int o
         c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .is_delete = 1};
         c->n++;
     }
-    if (new->present && (moved || !old->present || old->h.flags != new->h.flags ||
-                         old->h.mtime_ns != new->h.mtime_ns || memcmp(old->h.vid, new->h.vid, META_ID_LEN) != 0)) {
-        meta_key_head_of(prefix->buf, prefix->len, head_dead(&new->h), &c->keys[c->n]);
-        meta_head_encode(&new->h, c->val);
-        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .val = c->val, .vlen = META_HEAD_LEN};
+    if (nh->present && (moved || !old->present || old->h.flags != nh->h.flags || old->h.mtime_ns != nh->h.mtime_ns ||
+                        memcmp(old->h.vid, nh->h.vid, META_ID_LEN) != 0)) {
+        meta_key_head_of(prefix->buf, prefix->len, head_dead(&nh->h), &c->keys[c->n]);
+        meta_head_encode(&nh->h, c->val);
+        c->ops[c->n] =
+            (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .val = c->val, .vlen = META_HEAD_LEN};
         c->n++;
     }
 }
@@ -431,8 +433,8 @@ static int head_compute(store_drive_t *d, const meta_key_t *prefix, const meta_o
         return ret == -ENOMEM ? ret : store_meta_err(ret);
     }
     out->present = 0;
-    if (s.found && (slot_first == NULL ||
-                    newer_than(s.rec.mtime_ns, s.rec.vid, slot_first->mtime_ns, slot_first->vid) > 0))
+    if (s.found &&
+        (slot_first == NULL || newer_than(s.rec.mtime_ns, s.rec.vid, slot_first->mtime_ns, slot_first->vid) > 0))
         head_of_version(&s.rec, out);
     else if (slot_first != NULL)
         head_of_slot(slot_first, out);
@@ -487,9 +489,8 @@ static int head_after_version_put(store_drive_t *d, const meta_object_t *r, cons
     else if ((ret = head_compute(d, prefix, first, NULL, out)) != 0)
         goto out;
     if (!out->present ||
-        ((out->h.flags & META_HEAD_SLOT)
-             ? newer_than(r->mtime_ns, r->vid, first->mtime_ns, first->vid) > 0
-             : newer_than(r->mtime_ns, r->vid, out->h.mtime_ns, out->h.vid) > 0))
+        ((out->h.flags & META_HEAD_SLOT) ? newer_than(r->mtime_ns, r->vid, first->mtime_ns, first->vid) > 0
+                                         : newer_than(r->mtime_ns, r->vid, out->h.mtime_ns, out->h.vid) > 0))
         head_of_version(r, out);
 
 out:
@@ -562,18 +563,18 @@ static void queue_put(store_put_t *p, const void *key, size_t klen, const void *
 /* Decides the head after p's record is in (under the key's lock) into p->head. */
 static int put_head(store_put_t *p, int null_version)
 {
-    head_state_t old, new;
+    head_state_t old, nh;
     int ok, ret;
 
     if ((ret = meta_key_object_versions(p->r->bucket, p->r->key, &p->prefix)) != 0)
         return store_meta_err(ret);
     if ((ret = head_read(p->d, &p->prefix, &old, &ok)) != 0)
         return ret;
-    ret = null_version ? head_after_slot_change(p->d, &p->prefix, &old, ok, p->r, 1, &new)
-                       : head_after_version_put(p->d, p->r, &p->prefix, &old, ok, &new);
+    ret = null_version ? head_after_slot_change(p->d, &p->prefix, &old, ok, p->r, 1, &nh)
+                       : head_after_version_put(p->d, p->r, &p->prefix, &old, ok, &nh);
     if (ret != 0)
         return ret;
-    head_change(&p->prefix, &old, ok, &new, &p->head);
+    head_change(&p->prefix, &old, ok, &nh, &p->head);
     p->head_replaced = old.present || !ok;
     return 0;
 }
@@ -691,16 +692,16 @@ static size_t first_kept(const uint8_t *kept, size_t n)
 static int slot_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_object_t *first,
                             head_change_t *hc)
 {
-    head_state_t old, new;
+    head_state_t old, nh;
     meta_key_t prefix;
     int ok, ret;
 
     if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0)
         return store_meta_err(ret);
     if ((ret = head_read(d, &prefix, &old, &ok)) != 0 ||
-        (ret = head_after_slot_change(d, &prefix, &old, ok, first, 0, &new)) != 0)
+        (ret = head_after_slot_change(d, &prefix, &old, ok, first, 0, &nh)) != 0)
         return ret;
-    head_change(&prefix, &old, ok, &new, hc);
+    head_change(&prefix, &old, ok, &nh, hc);
     return 0;
 }
 
@@ -709,7 +710,7 @@ static int slot_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t 
 static int version_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
                                head_change_t *hc)
 {
-    head_state_t old, new;
+    head_state_t old, nh;
     null_slot_t slot = {0};
     meta_key_t prefix;
     int ok, ret;
@@ -722,8 +723,8 @@ static int version_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes
     if (ok && old.present && ((old.h.flags & META_HEAD_SLOT) || memcmp(old.h.vid, vid, META_ID_LEN) != 0))
         return 0; /* not the newest: the head stays */
     if ((ret = null_slot_read(d, bucket, key, &slot)) == 0 &&
-        (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &new)) == 0)
-        head_change(&prefix, &old, ok, &new, hc);
+        (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &nh)) == 0)
+        head_change(&prefix, &old, ok, &nh, hc);
     null_slot_dispose(&slot);
     return ret;
 }
@@ -769,8 +770,8 @@ static int prune(store_drive_t *d, const meta_object_t *keep, int light)
     }
     /* the slot's first record kept (always, but when keep is newer than all it holds): the
      * key's newest is as it was, and its head stays */
-    if (!kept[0] && (ret = slot_head_change(d, keep->bucket, keep->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL,
-                                            &hc)) != 0)
+    if (!kept[0] &&
+        (ret = slot_head_change(d, keep->bucket, keep->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL, &hc)) != 0)
         goto out;
     if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, light, hc.ops, hc.n)) != 0)
         goto out;
@@ -848,7 +849,8 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
         goto out;
     }
     head_change_t hc = {0};
-    if (!kept[0] && (ret = slot_head_change(d, r->bucket, r->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL, &hc)) != 0)
+    if (!kept[0] &&
+        (ret = slot_head_change(d, r->bucket, r->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL, &hc)) != 0)
         goto out;
     /* Its shard files stay for the orphan collector: a drive whose answer was lost may still
      * hold the record elsewhere (gw_object_commit), and a record must never name deleted files. */
@@ -1101,7 +1103,7 @@ static int object_record_put(store_drive_t *d, const meta_key_t *okey, const voi
     char key_buf[META_KEY_MAX];
     meta_bytes_t bucket, key, rec;
     uint8_t vid[META_ID_LEN];
-    head_state_t old, new;
+    head_state_t old, nh;
     head_change_t hc = {0};
     null_slot_t slot = {0};
     meta_object_t r;
@@ -1122,21 +1124,21 @@ static int object_record_put(store_drive_t *d, const meta_key_t *okey, const voi
     if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
         goto out;
     if (mtime == META_NULL_SLOT_MTIME) {
-        ret = head_compute(d, &prefix, decoded ? &r : NULL, NULL, &new);
+        ret = head_compute(d, &prefix, decoded ? &r : NULL, NULL, &nh);
     } else if ((ret = null_slot_read(d, bucket, key, &slot)) == 0 &&
-               (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &new)) == 0 && decoded) {
-        int64_t nm = new.h.mtime_ns;
-        const uint8_t *nv = new.h.vid;
-        if (new.present && (new.h.flags & META_HEAD_SLOT)) {
+               (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &nh)) == 0 && decoded) {
+        int64_t nm = nh.h.mtime_ns;
+        const uint8_t *nv = nh.h.vid;
+        if (nh.present && (nh.h.flags & META_HEAD_SLOT)) {
             nm = slot.rec[0].mtime_ns;
             nv = slot.rec[0].vid;
         }
-        if (!new.present || newer_than(r.mtime_ns, r.vid, nm, nv) > 0)
-            head_of_version(&r, &new);
+        if (!nh.present || newer_than(r.mtime_ns, r.vid, nm, nv) > 0)
+            head_of_version(&r, &nh);
     }
     if (ret != 0)
         goto out;
-    head_change(&prefix, &old, ok, &new, &hc);
+    head_change(&prefix, &old, ok, &nh, &hc);
     meta_batch_t *batch = meta_batch_new();
     if (batch == NULL) {
         ret = -ENOMEM;
