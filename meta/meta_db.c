@@ -981,17 +981,6 @@ int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *see
     return scan(db, prefix, plen, seek, slen, 0, cb, arg);
 }
 
-int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
-                        void *arg)
-{
-    int ret;
-
-    /* one key's newest records: its head names them, two point reads instead of an iterator */
-    if (seek == NULL && atomic_load(&db->heads) && (ret = meta_head_scan_one(db, prefix, plen, cb, arg)) != 1)
-        return ret;
-    return scan(db, prefix, plen, seek, slen, 1, cb, arg);
-}
-
 int meta_db_scan_newest_mode(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, int live,
                              meta_scan_cb cb, void *arg)
 {

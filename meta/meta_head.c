@@ -191,6 +191,17 @@ out:
     return ret;
 }
 
+int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
+                        void *arg)
+{
+    int ret;
+
+    /* one key's newest records: its head names them, two point reads instead of an iterator */
+    if (seek == NULL && meta_db_heads(db) && (ret = meta_head_scan_one(db, prefix, plen, cb, arg)) != 1)
+        return ret;
+    return meta_db_scan_newest_mode(db, prefix, plen, seek, slen, 0, cb, arg);
+}
+
 /* An iterator over one range [lo, hi) of the snapshot. */
 typedef struct {
     rocksdb_readoptions_t *ropts;
