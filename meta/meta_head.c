@@ -92,34 +92,40 @@ static void record_key(const uint8_t *okey, size_t plen, const meta_head_t *h, m
     out->len = plen + SUFFIX;
 }
 
-/* A point read under rdb into a malloc'd copy; META_ENOENT when absent. */
-static int get(rocksdb_t *rdb, const rocksdb_readoptions_t *ropts, const uint8_t *key, size_t klen, char **val,
-               size_t *vlen)
+/* A point read under rdb, pinned in RocksDB's block (no copy): *val is valid until
+ * rocksdb_pinnableslice_destroy(*ps); META_ENOENT when absent. */
+static int get(rocksdb_t *rdb, const rocksdb_readoptions_t *ropts, const uint8_t *key, size_t klen,
+               rocksdb_pinnableslice_t **ps, const char **val, size_t *vlen)
 {
     char *err = NULL;
 
-    *val = rocksdb_get(rdb, ropts, (const char *)key, klen, vlen, &err);
+    *ps = rocksdb_get_pinned(rdb, ropts, (const char *)key, klen, &err);
     if (err != NULL)
         return meta_db_status_code(err);
-    return *val == NULL ? META_ENOENT : 0;
+    if (*ps == NULL)
+        return META_ENOENT;
+    *val = rocksdb_pinnableslice_value(*ps, vlen);
+    return 0;
 }
 
 static int head_get(rocksdb_t *rdb, const rocksdb_readoptions_t *ropts, const uint8_t *okey, size_t plen,
                     meta_head_t *out)
 {
+    rocksdb_pinnableslice_t *ps = NULL;
     meta_key_t hk;
-    char *val = NULL;
+    const char *val = NULL;
     size_t vlen = 0;
     int ret;
 
     meta_key_head_of(okey, plen, 0, &hk);
-    if ((ret = get(rdb, ropts, hk.buf, hk.len, &val, &vlen)) == META_ENOENT) {
+    if ((ret = get(rdb, ropts, hk.buf, hk.len, &ps, &val, &vlen)) == META_ENOENT) {
         meta_key_head_of(okey, plen, 1, &hk);
-        ret = get(rdb, ropts, hk.buf, hk.len, &val, &vlen);
+        ret = get(rdb, ropts, hk.buf, hk.len, &ps, &val, &vlen);
     }
-    if (ret == 0)
+    if (ret == 0) {
         ret = meta_head_decode(val, vlen, out);
-    rocksdb_free(val);
+        rocksdb_pinnableslice_destroy(ps);
+    }
     return ret;
 }
 
@@ -147,10 +153,11 @@ int meta_head_scan_one(meta_db_t *db, const void *prefix, size_t plen, meta_inte
 {
     rocksdb_readoptions_t *ropts = NULL;
     const rocksdb_snapshot_t *snap = NULL;
+    rocksdb_pinnableslice_t *ps = NULL;
     rocksdb_t *rdb;
     meta_head_t h;
     meta_key_t rk;
-    char *val = NULL;
+    const char *val = NULL;
     size_t vlen = 0;
     int ret;
 
@@ -175,7 +182,7 @@ int meta_head_scan_one(meta_db_t *db, const void *prefix, size_t plen, meta_inte
         goto out;
     }
     record_key(prefix, plen, &h, &rk);
-    if ((ret = get(rdb, ropts, rk.buf, rk.len, &val, &vlen)) != 0) {
+    if ((ret = get(rdb, ropts, rk.buf, rk.len, &ps, &val, &vlen)) != 0) {
         ret = ret == META_ENOENT ? 1 : ret; /* cannot happen with heads kept; scan, do not trust */
         goto out;
     }
@@ -184,7 +191,8 @@ int meta_head_scan_one(meta_db_t *db, const void *prefix, size_t plen, meta_inte
         ret = 0;
 
 out:
-    rocksdb_free(val);
+    if (ps != NULL)
+        rocksdb_pinnableslice_destroy(ps);
     rocksdb_release_snapshot(rdb, snap);
     meta_db_handle_release(db);
     rocksdb_readoptions_destroy(ropts);
@@ -313,9 +321,10 @@ int meta_head_scan_live(meta_db_t *db, const void *prefix, size_t plen, const vo
     for (ret = 0; ret == 0; rocksdb_iter_next(live.it)) {
         const uint8_t *k, *v, *dk;
         size_t klen, vlen, dklen;
+        rocksdb_pinnableslice_t *ps = NULL;
         meta_head_t h;
         meta_key_t rk;
-        char *val = NULL;
+        const char *val = NULL;
         size_t len = 0;
 
         if (!range_at(&live, &k, &klen, &v, &vlen))
@@ -326,13 +335,14 @@ int meta_head_scan_live(meta_db_t *db, const void *prefix, size_t plen, const vo
         if (klen + SUFFIX > sizeof(rk.buf) || meta_head_decode(v, vlen, &h) != 0)
             continue; /* not a head this build wrote: the records are the healer's business */
         record_key(k, klen, &h, &rk);
-        if ((ret = get(rdb, ropts, rk.buf, rk.len, &val, &len)) == META_ENOENT) {
+        if ((ret = get(rdb, ropts, rk.buf, rk.len, &ps, &val, &len)) == META_ENOENT) {
             ret = 0; /* a head always names a record of the same snapshot; never trust one that does not */
             continue;
         }
-        if (ret == 0)
+        if (ret == 0) {
             ret = cb(arg, rk.buf, rk.len, (const uint8_t *)val, len);
-        rocksdb_free(val);
+            rocksdb_pinnableslice_destroy(ps);
+        }
     }
     if (ret == 0) {
         rocksdb_iter_get_error(live.it, &err);
