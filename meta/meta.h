@@ -308,10 +308,14 @@ typedef struct {
     uint32_t flags;           /* META_HEAD_SLOT: the null slot's first record; META_HEAD_MARKER */
     int64_t mtime_ns;         /* of the version named (0 for the slot: its record says) */
     uint8_t vid[META_ID_LEN]; /* of the version named (zero for the slot) */
+    meta_bytes_t record;      /* a copy of the version's record (empty for the slot), borrowed */
 } meta_head_t;
-#define META_HEAD_LEN (2 + 1 + 8 + META_ID_LEN + 8) /* magic, version, flags, mtime, vid, xxh3-64 */
+/* A head's value: a header (u8 magic, u8 version, u8 flags, le64 mtime, vid, xxh3-64 of those)
+ * of META_HEAD_LEN bytes, then the record copy (whose own checksum covers it). */
+#define META_HEAD_LEN (2 + 1 + 8 + META_ID_LEN + 8)
+/* Writes the header only; the record's bytes follow it in the value. */
 void meta_head_encode(const meta_head_t *h, uint8_t out[META_HEAD_LEN]);
-/* META_ECORRUPT for anything but a head this build wrote. */
+/* META_ECORRUPT for anything but a head this build wrote; record points into buf. */
 int meta_head_decode(const void *buf, size_t len, meta_head_t *out);
 
 /* Part i (0-based) of an object record; META_ENOENT when i >= part_count. */
@@ -444,7 +448,8 @@ int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, si
 void meta_db_set_heads(meta_db_t *db, int on);
 int meta_db_heads(meta_db_t *db);
 /* The head of the object key whose versions prefix is okey (plen bytes): the live range first,
- * then the dead one. META_ENOENT when the key has none (no record), META_ECORRUPT. */
+ * then the dead one; its header only (out->record is left empty). META_ENOENT when the key has
+ * none (no record), META_ECORRUPT. */
 int meta_db_head_get(meta_db_t *db, const uint8_t *okey, size_t plen, meta_head_t *out);
 
 /* Group commit (meta_group.c): puts and deletes queued by any number of threads are written by

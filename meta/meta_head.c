@@ -12,14 +12,18 @@
  * change that moves it, under its per-key lock (store/object.c), so a head never disagrees with
  * the records, crash or not.
  *
- * - The newest-only scan of one key (a GET's lookup) reads the head and then the record it names:
- *   two point reads, whatever the key's history.
- * - The live scan walks the live range: a key topped by a marker has no live head, so a prefix of
- *   100,000 deleted keys costs nothing to pass. Where dead keys lie between two live ones (a
- *   second iterator over the dead range says so, one seek per such gap) the walk gives a skip
- *   note whose key is the last dead key's newest record, as the record walk did, so that the
- *   quorum merge decides the same (meta_scan_live.c, gateway/gw_lister.c).
- * The iterators and point reads of a walk read one snapshot, so a head and the record it names
+ * A head that names a version carries a copy of its record (the drive engine rewrites it with the
+ * record's every change: a PUT, an attribute update), so what the readers below need is in the
+ * head itself; a head that names the null slot does not (an unversioned overwrite would have to
+ * rewrite it every time), and the slot is read beside it.
+ *
+ * - The newest-only scan of one key (a GET's lookup) reads the head: one point read (two when the
+ *   slot is the newest), whatever the key's history.
+ * - The live scan walks the live range: one step per live key, and a key topped by a marker has
+ *   no live head, so a prefix of 100,000 deleted keys costs nothing to pass. Where dead keys lie between two live ones
+ * (a second iterator over the dead range says so, one seek per such gap) the walk gives a skip note whose key is the
+ * last dead key's newest record, as the record walk did, so that the quorum merge decides the same (meta_scan_live.c,
+ * gateway/gw_lister.c). The iterators and point reads of a walk read one snapshot, so a head and the record it names
  * are always of the same moment.
  */
 #include "meta/meta.h"
@@ -48,13 +52,14 @@ int meta_head_decode(const void *buf, size_t len, meta_head_t *out)
 {
     const uint8_t *p = buf;
 
-    if (len != META_HEAD_LEN || p[0] != HEAD_MAGIC || p[1] != HEAD_VERSION ||
+    if (len < META_HEAD_LEN || p[0] != HEAD_MAGIC || p[1] != HEAD_VERSION ||
         yc_get_le64(p + 11 + META_ID_LEN) != XXH3_64bits(p, 11 + META_ID_LEN) ||
         (p[2] & ~(META_HEAD_SLOT | META_HEAD_MARKER)) != 0)
         return META_ECORRUPT;
     out->flags = p[2];
     out->mtime_ns = (int64_t)yc_get_le64(p + 3);
     memcpy(out->vid, p + 11, META_ID_LEN);
+    out->record = (meta_bytes_t){(const char *)p + META_HEAD_LEN, len - META_HEAD_LEN};
     return 0;
 }
 
@@ -108,8 +113,10 @@ static int get(rocksdb_t *rdb, const rocksdb_readoptions_t *ropts, const uint8_t
     return 0;
 }
 
+/* The key's head; with keep set its record copy stays valid until rocksdb_pinnableslice_destroy
+ * (*keep) (NULL when there is no head), else out->record is left empty. */
 static int head_get(rocksdb_t *rdb, const rocksdb_readoptions_t *ropts, const uint8_t *okey, size_t plen,
-                    meta_head_t *out)
+                    meta_head_t *out, rocksdb_pinnableslice_t **keep)
 {
     rocksdb_pinnableslice_t *ps = NULL;
     meta_key_t hk;
@@ -124,6 +131,11 @@ static int head_get(rocksdb_t *rdb, const rocksdb_readoptions_t *ropts, const ui
     }
     if (ret == 0) {
         ret = meta_head_decode(val, vlen, out);
+        if (keep != NULL && ret == 0) {
+            *keep = ps;
+            return 0;
+        }
+        out->record = (meta_bytes_t){NULL, 0};
         rocksdb_pinnableslice_destroy(ps);
     }
     return ret;
@@ -143,7 +155,7 @@ int meta_db_head_get(meta_db_t *db, const uint8_t *okey, size_t plen, meta_head_
         rocksdb_readoptions_destroy(ropts);
         return META_EIO;
     }
-    ret = head_get(rdb, ropts, okey, plen, out);
+    ret = head_get(rdb, ropts, okey, plen, out, NULL);
     meta_db_handle_release(db);
     rocksdb_readoptions_destroy(ropts);
     return ret;
@@ -153,7 +165,7 @@ int meta_head_scan_one(meta_db_t *db, const void *prefix, size_t plen, meta_inte
 {
     rocksdb_readoptions_t *ropts = NULL;
     const rocksdb_snapshot_t *snap = NULL;
-    rocksdb_pinnableslice_t *ps = NULL;
+    rocksdb_pinnableslice_t *ps = NULL, *hps = NULL;
     rocksdb_t *rdb;
     meta_head_t h;
     meta_key_t rk;
@@ -172,7 +184,7 @@ int meta_head_scan_one(meta_db_t *db, const void *prefix, size_t plen, meta_inte
     /* the head and its record of one moment: a delete between the two reads cannot split them */
     snap = rocksdb_create_snapshot(rdb);
     rocksdb_readoptions_set_snapshot(ropts, snap);
-    ret = head_get(rdb, ropts, prefix, plen, &h);
+    ret = head_get(rdb, ropts, prefix, plen, &h, &hps);
     if (ret == META_ENOENT) {
         ret = 0; /* no record of the key here */
         goto out;
@@ -182,7 +194,10 @@ int meta_head_scan_one(meta_db_t *db, const void *prefix, size_t plen, meta_inte
         goto out;
     }
     record_key(prefix, plen, &h, &rk);
-    if ((ret = get(rdb, ropts, rk.buf, rk.len, &ps, &val, &vlen)) != 0) {
+    if (h.record.len > 0) { /* the version's record, carried by its head */
+        val = h.record.base;
+        vlen = h.record.len;
+    } else if ((ret = get(rdb, ropts, rk.buf, rk.len, &ps, &val, &vlen)) != 0) {
         ret = ret == META_ENOENT ? 1 : ret; /* cannot happen with heads kept; scan, do not trust */
         goto out;
     }
@@ -193,6 +208,8 @@ int meta_head_scan_one(meta_db_t *db, const void *prefix, size_t plen, meta_inte
 out:
     if (ps != NULL)
         rocksdb_pinnableslice_destroy(ps);
+    if (hps != NULL)
+        rocksdb_pinnableslice_destroy(hps);
     rocksdb_release_snapshot(rdb, snap);
     meta_db_handle_release(db);
     rocksdb_readoptions_destroy(ropts);
@@ -335,6 +352,10 @@ int meta_head_scan_live(meta_db_t *db, const void *prefix, size_t plen, const vo
         if (klen + SUFFIX > sizeof(rk.buf) || meta_head_decode(v, vlen, &h) != 0)
             continue; /* not a head this build wrote: the records are the healer's business */
         record_key(k, klen, &h, &rk);
+        if (h.record.len > 0) { /* the version's record, carried by its head: no read */
+            ret = cb(arg, rk.buf, rk.len, (const uint8_t *)h.record.base, h.record.len);
+            continue;
+        }
         if ((ret = get(rdb, ropts, rk.buf, rk.len, &ps, &val, &len)) == META_ENOENT) {
             ret = 0; /* a head always names a record of the same snapshot; never trust one that does not */
             continue;

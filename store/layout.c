@@ -211,6 +211,8 @@ typedef struct {
     meta_key_t prefix; /* the object key being gathered (versions prefix); len 0: none */
     int has_slot, has_version;
     meta_head_t slot, version; /* the slot's first record, the newest version */
+    uint8_t *vrec;             /* the newest version's record, copied (the head carries it) */
+    size_t vrec_cap;
     int64_t slot_mtime;
     uint8_t slot_vid[META_ID_LEN];
     int ret;
@@ -234,7 +236,6 @@ static int flush_heads(store_drive_t *d, heads_build_t *b)
 static void settle_key(heads_build_t *b)
 {
     const meta_head_t *h = NULL;
-    uint8_t val[META_HEAD_LEN];
     meta_key_t key;
 
     if (b->prefix.len == 0)
@@ -246,9 +247,16 @@ static void settle_key(heads_build_t *b)
     else if (b->has_slot)
         h = &b->slot;
     if (h != NULL) {
+        uint8_t val[META_HEAD_LEN + 1];
         meta_key_head_of(b->prefix.buf, b->prefix.len, (h->flags & META_HEAD_MARKER) != 0, &key);
         meta_head_encode(h, val);
-        meta_batch_put(b->batch, key.buf, key.len, val, sizeof(val));
+        if (h->record.len > 0) {
+            /* the batch copies what it is given: header and record as two parts of one value */
+            memcpy(b->vrec, val, META_HEAD_LEN); /* vrec keeps META_HEAD_LEN bytes in front */
+            meta_batch_put(b->batch, key.buf, key.len, b->vrec, META_HEAD_LEN + h->record.len);
+        } else {
+            meta_batch_put(b->batch, key.buf, key.len, val, META_HEAD_LEN);
+        }
         b->queued++;
         b->keys++;
     }
@@ -281,9 +289,18 @@ static int build_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *v
         b->slot_mtime = r.mtime_ns;
         memcpy(b->slot_vid, r.vid, META_ID_LEN);
     } else if (!b->has_version) {
+        if (META_HEAD_LEN + raw.len > b->vrec_cap) {
+            uint8_t *p = realloc(b->vrec, META_HEAD_LEN + raw.len);
+            if (p == NULL)
+                return -ENOMEM;
+            b->vrec = p;
+            b->vrec_cap = META_HEAD_LEN + raw.len;
+        }
+        memcpy(b->vrec + META_HEAD_LEN, raw.base, raw.len);
         b->has_version = 1;
         b->version = (meta_head_t){.flags = marker, .mtime_ns = r.mtime_ns};
         memcpy(b->version.vid, r.vid, META_ID_LEN);
+        b->version.record = (meta_bytes_t){(const char *)b->vrec + META_HEAD_LEN, raw.len};
     }
     if (b->queued >= HEADS_BATCH) {
         meta_batch_t *next = meta_batch_new();
@@ -335,6 +352,7 @@ static int build_heads(store_drive_t *d, size_t *built)
 out:
     if (b->batch != NULL)
         meta_batch_free(b->batch);
+    free(b->vrec);
     free(b);
     return ret;
 }

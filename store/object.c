@@ -308,18 +308,33 @@ static void delete_dropped_shards(store_drive_t *d, const null_slot_t *s, const 
  * the newest, found by the null slot and the first remaining version (a scan from the front of
  * the key's versions, as a delete already costs). */
 
+/* A head as decided: h.record (a version's record bytes) points into the caller's memory or into
+ * own; force: written even when its header is as stored (the version's record changed). */
 typedef struct {
-    int present;
+    int present, force;
     meta_head_t h;
+    uint8_t *own;
 } head_state_t;
+
+static void head_state_dispose(head_state_t *s)
+{
+    free(s->own);
+    s->own = NULL;
+}
 
 /* The head writes of one change: the old keys' deletes and the new head's put, at most. */
 typedef struct {
     meta_key_t keys[3];
-    uint8_t val[META_HEAD_LEN];
+    uint8_t *val; /* the new head's value, malloc'd */
     meta_op_t ops[3];
     size_t n;
 } head_change_t;
+
+static void head_change_dispose(head_change_t *c)
+{
+    free(c->val);
+    c->val = NULL;
+}
 
 static int head_dead(const meta_head_t *h)
 {
@@ -332,12 +347,14 @@ static void head_of_slot(const meta_object_t *first, head_state_t *out)
     out->h = (meta_head_t){.flags = META_HEAD_SLOT | ((first->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0)};
 }
 
-static void head_of_version(const meta_object_t *r, head_state_t *out)
+/* raw: r's encoded bytes (borrowed for as long as out is used). */
+static void head_of_version(const meta_object_t *r, meta_bytes_t raw, head_state_t *out)
 {
     out->present = 1;
     out->h =
         (meta_head_t){.flags = (r->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0, .mtime_ns = r->mtime_ns};
     memcpy(out->h.vid, r->vid, META_ID_LEN);
+    out->h.record = raw;
 }
 
 /* > 0 when version (mtime a, vid va) is newer than (b, vb): the order of a key's versions. */
@@ -363,12 +380,13 @@ static int head_read(store_drive_t *d, const meta_key_t *prefix, head_state_t *o
 
 /* The writes that take the head from old to new into c (none when it stays); old_ok 0: old did
  * not decode, both its keys go. */
-static void head_change(const meta_key_t *prefix, const head_state_t *old, int old_ok, const head_state_t *nh,
-                        head_change_t *c)
+static int head_change(const meta_key_t *prefix, const head_state_t *old, int old_ok, const head_state_t *nh,
+                       head_change_t *c)
 {
     int moved = old->present && (!nh->present || head_dead(&old->h) != head_dead(&nh->h));
 
     c->n = 0;
+    c->val = NULL;
     for (int dead = 0; !old_ok && dead < 2; dead++) {
         meta_key_head_of(prefix->buf, prefix->len, dead, &c->keys[c->n]);
         c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .is_delete = 1};
@@ -381,20 +399,26 @@ static void head_change(const meta_key_t *prefix, const head_state_t *old, int o
         c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .is_delete = 1};
         c->n++;
     }
-    if (nh->present && (moved || !old->present || old->h.flags != nh->h.flags || old->h.mtime_ns != nh->h.mtime_ns ||
-                        memcmp(old->h.vid, nh->h.vid, META_ID_LEN) != 0)) {
+    if (nh->present && (moved || nh->force || !old->present || old->h.flags != nh->h.flags ||
+                        old->h.mtime_ns != nh->h.mtime_ns || memcmp(old->h.vid, nh->h.vid, META_ID_LEN) != 0)) {
+        size_t vlen = META_HEAD_LEN + nh->h.record.len;
+        if ((c->val = malloc(vlen)) == NULL)
+            return -ENOMEM;
         meta_key_head_of(prefix->buf, prefix->len, head_dead(&nh->h), &c->keys[c->n]);
         meta_head_encode(&nh->h, c->val);
-        c->ops[c->n] =
-            (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .val = c->val, .vlen = META_HEAD_LEN};
+        if (nh->h.record.len > 0)
+            memcpy(c->val + META_HEAD_LEN, nh->h.record.base, nh->h.record.len);
+        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .val = c->val, .vlen = vlen};
         c->n++;
     }
+    return 0;
 }
 
 /* The newest version of a key (not the slot) but those whose vid is gone, decoded in a copy. */
 typedef struct {
     const uint8_t *gone;
     uint8_t *val;
+    size_t vlen;
     meta_object_t rec;
     int found;
 } newest_version_t;
@@ -411,6 +435,7 @@ static int newest_version_cb(void *arg, const uint8_t *key, size_t klen, const u
     if ((s->val = malloc(vlen > 0 ? vlen : 1)) == NULL)
         return -ENOMEM;
     memcpy(s->val, val, vlen);
+    s->vlen = vlen;
     if (meta_object_decode(s->val, vlen, &s->rec) != 0) {
         free(s->val); /* a damaged record: the healer's; the next one decides */
         s->val = NULL;
@@ -432,11 +457,15 @@ static int head_compute(store_drive_t *d, const meta_key_t *prefix, const meta_o
         free(s.val);
         return ret == -ENOMEM ? ret : store_meta_err(ret);
     }
+    head_state_dispose(out);
     out->present = 0;
     if (s.found &&
-        (slot_first == NULL || newer_than(s.rec.mtime_ns, s.rec.vid, slot_first->mtime_ns, slot_first->vid) > 0))
-        head_of_version(&s.rec, out);
-    else if (slot_first != NULL)
+        (slot_first == NULL || newer_than(s.rec.mtime_ns, s.rec.vid, slot_first->mtime_ns, slot_first->vid) > 0)) {
+        head_of_version(&s.rec, (meta_bytes_t){(const char *)s.val, s.vlen}, out);
+        out->own = s.val; /* the head's record copy comes from it */
+        return 0;
+    }
+    if (slot_first != NULL)
         head_of_slot(slot_first, out);
     free(s.val);
     return 0;
@@ -463,21 +492,22 @@ static int head_after_slot_change(store_drive_t *d, const meta_key_t *prefix, co
     return head_compute(d, prefix, slot_first, NULL, out);
 }
 
-/* The key's head after version r (not the null version) was added. */
-static int head_after_version_put(store_drive_t *d, const meta_object_t *r, const meta_key_t *prefix,
+/* The key's head after version r (not the null version, encoded in raw) was added. */
+static int head_after_version_put(store_drive_t *d, const meta_object_t *r, meta_bytes_t raw, const meta_key_t *prefix,
                                   const head_state_t *old, int old_ok, head_state_t *out)
 {
     null_slot_t slot = {0};
-    int ret = 0;
+    int ret = 0, c;
 
     if (old_ok && !old->present) {
-        head_of_version(r, out); /* the key's first record here */
+        head_of_version(r, raw, out); /* the key's first record here */
         return 0;
     }
     if (old_ok && !(old->h.flags & META_HEAD_SLOT)) {
         *out = *old;
-        if (newer_than(r->mtime_ns, r->vid, old->h.mtime_ns, old->h.vid) > 0)
-            head_of_version(r, out);
+        if ((c = newer_than(r->mtime_ns, r->vid, old->h.mtime_ns, old->h.vid)) >= 0)
+            head_of_version(r, raw, out);
+        out->force = c == 0; /* the newest written again (a retry, a heal): its copy too */
         return 0;
     }
     /* the slot is the newest (its record has the time), or the head is damaged */
@@ -490,8 +520,10 @@ static int head_after_version_put(store_drive_t *d, const meta_object_t *r, cons
         goto out;
     if (!out->present ||
         ((out->h.flags & META_HEAD_SLOT) ? newer_than(r->mtime_ns, r->vid, first->mtime_ns, first->vid) > 0
-                                         : newer_than(r->mtime_ns, r->vid, out->h.mtime_ns, out->h.vid) > 0))
-        head_of_version(r, out);
+                                         : newer_than(r->mtime_ns, r->vid, out->h.mtime_ns, out->h.vid) >= 0)) {
+        head_state_dispose(out);
+        head_of_version(r, raw, out);
+    }
 
 out:
     null_slot_dispose(&slot);
@@ -545,6 +577,7 @@ struct store_put {
 
 static void put_free(store_put_t *p)
 {
+    head_change_dispose(&p->head);
     if (p->lock != NULL)
         pthread_mutex_unlock(p->lock);
     null_slot_dispose(&p->slot);
@@ -563,7 +596,7 @@ static void queue_put(store_put_t *p, const void *key, size_t klen, const void *
 /* Decides the head after p's record is in (under the key's lock) into p->head. */
 static int put_head(store_put_t *p, int null_version)
 {
-    head_state_t old, nh;
+    head_state_t old = {0}, nh = {0};
     int ok, ret;
 
     if ((ret = meta_key_object_versions(p->r->bucket, p->r->key, &p->prefix)) != 0)
@@ -571,12 +604,13 @@ static int put_head(store_put_t *p, int null_version)
     if ((ret = head_read(p->d, &p->prefix, &old, &ok)) != 0)
         return ret;
     ret = null_version ? head_after_slot_change(p->d, &p->prefix, &old, ok, p->r, 1, &nh)
-                       : head_after_version_put(p->d, p->r, &p->prefix, &old, ok, &nh);
-    if (ret != 0)
-        return ret;
-    head_change(&p->prefix, &old, ok, &nh, &p->head);
+                       : head_after_version_put(p->d, p->r, (meta_bytes_t){(const char *)p->val.base, p->val.len},
+                                                &p->prefix, &old, ok, &nh);
+    if (ret == 0)
+        ret = head_change(&p->prefix, &old, ok, &nh, &p->head);
+    head_state_dispose(&nh);
     p->head_replaced = old.present || !ok;
-    return 0;
+    return ret;
 }
 
 /* Queues a null version in front of the ones it replaces. Called with the key's lock held;
@@ -692,17 +726,18 @@ static size_t first_kept(const uint8_t *kept, size_t n)
 static int slot_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_object_t *first,
                             head_change_t *hc)
 {
-    head_state_t old, nh;
+    head_state_t old = {0}, nh = {0};
     meta_key_t prefix;
     int ok, ret;
 
     if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0)
         return store_meta_err(ret);
-    if ((ret = head_read(d, &prefix, &old, &ok)) != 0 ||
-        (ret = head_after_slot_change(d, &prefix, &old, ok, first, 0, &nh)) != 0)
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
         return ret;
-    head_change(&prefix, &old, ok, &nh, hc);
-    return 0;
+    if ((ret = head_after_slot_change(d, &prefix, &old, ok, first, 0, &nh)) == 0)
+        ret = head_change(&prefix, &old, ok, &nh, hc);
+    head_state_dispose(&nh);
+    return ret;
 }
 
 /* The head writes for the removal of the versions of vid (not the null version), into hc.
@@ -710,12 +745,13 @@ static int slot_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t 
 static int version_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
                                head_change_t *hc)
 {
-    head_state_t old, nh;
+    head_state_t old = {0}, nh = {0};
     null_slot_t slot = {0};
     meta_key_t prefix;
     int ok, ret;
 
     hc->n = 0;
+    hc->val = NULL;
     if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0)
         return store_meta_err(ret);
     if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
@@ -724,7 +760,8 @@ static int version_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes
         return 0; /* not the newest: the head stays */
     if ((ret = null_slot_read(d, bucket, key, &slot)) == 0 &&
         (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &nh)) == 0)
-        head_change(&prefix, &old, ok, &nh, hc);
+        ret = head_change(&prefix, &old, ok, &nh, hc);
+    head_state_dispose(&nh);
     null_slot_dispose(&slot);
     return ret;
 }
@@ -784,6 +821,7 @@ static int prune(store_drive_t *d, const meta_object_t *keep, int light)
 
 out:
     pthread_mutex_unlock(lock);
+    head_change_dispose(&hc);
     null_slot_dispose(&s);
     return ret;
 }
@@ -801,6 +839,7 @@ int store_object_prune_light(store_drive_t *d, const meta_object_t *keep)
 int store_object_takeback(store_drive_t *d, const meta_object_t *r)
 {
     pthread_mutex_t *lock = key_lock(d, r->bucket, r->key);
+    head_change_t hc = {0};
     meta_bytes_t raw[META_SLOT_MAX];
     null_slot_t s = {0};
     meta_key_t key;
@@ -812,7 +851,6 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
     pthread_mutex_lock(lock);
     if (!is_null_vid(r->vid)) {
         /* a version key names exactly one write */
-        head_change_t hc;
         meta_batch_t *batch;
         if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0) {
             ret = store_meta_err(ret);
@@ -848,7 +886,6 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
         ret = STORE_ENOENT;
         goto out;
     }
-    head_change_t hc = {0};
     if (!kept[0] &&
         (ret = slot_head_change(d, r->bucket, r->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL, &hc)) != 0)
         goto out;
@@ -859,7 +896,48 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
 
 out:
     pthread_mutex_unlock(lock);
+    head_change_dispose(&hc);
     null_slot_dispose(&s);
+    return ret;
+}
+
+/* Writes version record `have` (its key `key`) again as raw, and the copy its key's head carries
+ * when the head names it, in one batch. Under the key's lock. */
+static int update_version(store_drive_t *d, const meta_key_t *key, const meta_object_t *have, meta_bytes_t raw)
+{
+    head_state_t old = {0}, nh = {0};
+    head_change_t hc = {0};
+    meta_batch_t *batch;
+    meta_key_t prefix;
+    int ok, ret;
+
+    memcpy(prefix.buf, key->buf, key->len - 8 - META_ID_LEN);
+    prefix.len = key->len - 8 - META_ID_LEN;
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
+        return ret;
+    if (ok && old.present && !(old.h.flags & META_HEAD_SLOT) && old.h.mtime_ns == have->mtime_ns &&
+        memcmp(old.h.vid, have->vid, META_ID_LEN) == 0) {
+        nh = old;
+        nh.h.record = raw;
+        nh.force = 1;
+        if ((ret = head_change(&prefix, &old, ok, &nh, &hc)) != 0)
+            goto out;
+    }
+    if ((batch = meta_batch_new()) == NULL) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    meta_batch_put(batch, key->buf, key->len, raw.base, raw.len);
+    for (size_t i = 0; i < hc.n; i++)
+        batch_op(batch, &hc.ops[i]);
+    ret = store_meta_err(meta_db_write(d->db, batch));
+    meta_batch_free(batch);
+    if (ret == 0)
+        head_note(d, &hc, 1);
+
+out:
+    head_state_dispose(&nh);
+    head_change_dispose(&hc);
     return ret;
 }
 
@@ -905,7 +983,7 @@ int store_object_update(store_drive_t *d, const meta_object_t *r)
             goto out;
         }
         if ((ret = with_attrs(&have, r, &val)) == 0)
-            ret = store_meta_err(meta_db_put(d->db, key.buf, key.len, val.base, val.len));
+            ret = update_version(d, &key, &have, (meta_bytes_t){(const char *)val.base, val.len});
         goto out;
     }
     if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
@@ -1089,6 +1167,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
 
 fail:
     pthread_mutex_unlock(lock);
+    head_change_dispose(&hc);
     if (batch != NULL)
         meta_batch_free(batch);
     null_slot_dispose(&slot);
@@ -1103,7 +1182,7 @@ static int object_record_put(store_drive_t *d, const meta_key_t *okey, const voi
     char key_buf[META_KEY_MAX];
     meta_bytes_t bucket, key, rec;
     uint8_t vid[META_ID_LEN];
-    head_state_t old, nh;
+    head_state_t old = {0}, nh = {0};
     head_change_t hc = {0};
     null_slot_t slot = {0};
     meta_object_t r;
@@ -1133,12 +1212,14 @@ static int object_record_put(store_drive_t *d, const meta_key_t *okey, const voi
             nm = slot.rec[0].mtime_ns;
             nv = slot.rec[0].vid;
         }
-        if (!nh.present || newer_than(r.mtime_ns, r.vid, nm, nv) > 0)
-            head_of_version(&r, &nh);
+        if (!nh.present || newer_than(r.mtime_ns, r.vid, nm, nv) >= 0) {
+            head_state_dispose(&nh);
+            head_of_version(&r, rec, &nh);
+            nh.force = 1; /* its copy is these bytes, whatever the header says */
+        }
     }
-    if (ret != 0)
+    if (ret != 0 || (ret = head_change(&prefix, &old, ok, &nh, &hc)) != 0)
         goto out;
-    head_change(&prefix, &old, ok, &nh, &hc);
     meta_batch_t *batch = meta_batch_new();
     if (batch == NULL) {
         ret = -ENOMEM;
@@ -1152,6 +1233,8 @@ static int object_record_put(store_drive_t *d, const meta_key_t *okey, const voi
 
 out:
     pthread_mutex_unlock(lock);
+    head_state_dispose(&nh);
+    head_change_dispose(&hc);
     null_slot_dispose(&slot);
     return ret;
 }

@@ -1561,6 +1561,30 @@ static int truth_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *v
     return 0;
 }
 
+/* The one record a drive's newest-only read of a key gives (from its head), and whether it has
+ * exactly the bytes stored under its key. */
+typedef struct {
+    store_drive_t *d;
+    int given, same;
+} given_t;
+
+static int given_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    given_t *g = arg;
+    meta_key_t k;
+    void *stored;
+    size_t slen;
+
+    memcpy(k.buf, key, klen);
+    k.len = klen;
+    g->given++;
+    if (store_record_get(g->d, &k, &stored, &slen) == 0) {
+        g->same = slen == vlen && memcmp(stored, val, vlen) == 0;
+        free(stored);
+    }
+    return 0;
+}
+
 /* 0 when key's head is what its records say, in its range only; else a line why. */
 static const char *head_mismatch(store_drive_t *d, const char *key)
 {
@@ -1591,6 +1615,9 @@ static const char *head_mismatch(store_drive_t *d, const char *key)
         return "the head's flags differ";
     if (!t.slot && (h.mtime_ns != t.mtime || memcmp(h.vid, t.vid, META_ID_LEN) != 0))
         return "the head names another version";
+    given_t g = {.d = d};
+    if (store_record_scan_newest(d, &prefix, NULL, 0, given_cb, &g) != 0 || g.given != 1 || !g.same)
+        return "the newest read gives other bytes than the record's";
     return NULL;
 }
 
@@ -1638,6 +1665,10 @@ TEST(test_heads_follow_puts_markers_deletes_and_prunes)
     CHECK_HEAD(d, "k"); /* v250, live again */
     CHECK_EQ_INT(store_object_takeback(d, &v250), 0);
     CHECK_HEAD(d, "k"); /* v200 */
+    v200.attrs_ns = 7;
+    v200.attrs = (meta_bytes_t){"\x01\x00\x00\x00\x00", 5}; /* an empty tag set: the head's copy follows */
+    CHECK_EQ_INT(store_object_update(d, &v200), 0);
+    CHECK_HEAD(d, "k");
     object_init(&n400, "k", 400, NULL);
     CHECK_EQ_INT(store_object_put(d, &n400), 0);
     CHECK_HEAD(d, "k"); /* the slot, with n100 still under n400 */
