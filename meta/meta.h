@@ -535,7 +535,9 @@ int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const vo
  * that every object key after the previous record given and up to the note's own object key has a
  * delete marker on top here, or is not here at all; a run of many keys gets a note every
  * META_SCAN_NOTE_EVERY keys. A key whose null slot holds a live version comes as
- * meta_db_scan_newest gives it, whatever its versions. cb returns as for meta_db_scan. */
+ * meta_db_scan_newest gives it, whatever its versions. On a drive with heads (meta_db_heads), from
+ * the first key that has a version or a marker on, each live key comes as its newest record only,
+ * from its head, and the notes come from the dead heads. cb returns as for meta_db_scan. */
 #define META_SCAN_NOTE_EVERY 1024
 int meta_db_scan_live(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
                       void *arg);
