@@ -11,6 +11,8 @@
  *   'C' bucket 0x00 name                                 bucket configuration document
  *   'L' name                                             namespace lock (store/lock.c)
  *   'V' "layout"                                         the drive's layout version (le32)
+ *   'H' ns 0x00 esc(key) 0x00 0x01                       head: the key's newest record, live
+ *   'h' ns 0x00 esc(key) 0x00 0x01                       head: the key's newest record, a delete marker
  * Objects and uploads live under the bucket's namespace `ns`, not under its name: one
  * incarnation of a bucket (meta_bucket_ns), so a bucket deleted and created again starts empty
  * and whatever a racing writer left in the old incarnation is unreachable garbage.
@@ -80,9 +82,17 @@ int meta_key_object_null(meta_bytes_t bucket, meta_bytes_t key, meta_key_t *out)
 #define META_NULL_SLOT_MTIME ((int64_t)-1)
 /* Key of the drive's layout record ('V' "layout"). */
 int meta_key_layout(meta_key_t *out);
-/* The layout this build writes: 2, the null slot. Layout 1 (no layout record) kept every null
- * version under its own time-stamped key; the drive engine migrates it at open. */
-#define META_LAYOUT_VERSION 2
+/* The layout this build writes: 3, the null slot and a head per object key. Layout 1 (no layout
+ * record) kept every null version under its own time-stamped key, layout 2 had no heads; the
+ * drive engine migrates both at open. */
+#define META_LAYOUT_VERSION 3
+#define META_LAYOUT_SLOTS   2
+/* Key of the head of one object key (meta_head_t): in the live range ('H') when dead is 0, in the
+ * dead range ('h', the key's newest record is a delete marker) otherwise. */
+int meta_key_head(meta_bytes_t bucket, meta_bytes_t key, int dead, meta_key_t *out);
+/* The same from an object record's key or versions prefix (its part through 0x00 0x01, plen
+ * bytes): the tag swapped, nothing else. */
+void meta_key_head_of(const uint8_t *okey, size_t plen, int dead, meta_key_t *out);
 /* Prefix shared by every version of one object key. */
 int meta_key_object_versions(meta_bytes_t bucket, meta_bytes_t key, meta_key_t *out);
 /* Prefix of all object records of a bucket ('O' bucket 0x00). */
@@ -288,6 +298,26 @@ int meta_slot_next(const void *val, size_t vlen, size_t *pos, meta_bytes_t *rec)
 int meta_record_format_readable(const void *val, size_t vlen);
 int meta_record_format(const void *val, size_t vlen);
 
+/* The head of an object key on a drive: which of its records is the newest there, by
+ * (modification time, version id), over its null slot's first record and its versions. One per
+ * object key that has records, written in the same atomic batch as the record change that moves
+ * it, under the drive engine's per-key lock (store/object.c), so that a GET of the newest version
+ * is point reads and a listing of current objects walks the live heads only (meta_head.c). */
+enum { META_HEAD_SLOT = 1 << 0, META_HEAD_MARKER = 1 << 1 };
+typedef struct {
+    uint32_t flags;           /* META_HEAD_SLOT: the null slot's first record; META_HEAD_MARKER */
+    int64_t mtime_ns;         /* of the version named (0 for the slot: its record says) */
+    uint8_t vid[META_ID_LEN]; /* of the version named (zero for the slot) */
+    meta_bytes_t record;      /* a copy of the version's record (empty for the slot), borrowed */
+} meta_head_t;
+/* A head's value: a header (u8 magic, u8 version, u8 flags, le64 mtime, vid, xxh3-64 of those)
+ * of META_HEAD_LEN bytes, then the record copy (whose own checksum covers it). */
+#define META_HEAD_LEN (2 + 1 + 8 + META_ID_LEN + 8)
+/* Writes the header only; the record's bytes follow it in the value. */
+void meta_head_encode(const meta_head_t *h, uint8_t out[META_HEAD_LEN]);
+/* META_ECORRUPT for anything but a head this build wrote; record points into buf. */
+int meta_head_decode(const void *buf, size_t len, meta_head_t *out);
+
 /* Part i (0-based) of an object record; META_ENOENT when i >= part_count. */
 int meta_object_part(const meta_object_t *r, uint32_t i, meta_part_ref_t *out);
 /* The binary checksum of part i (0-based), borrowed from the record; META_ENOENT when the record
@@ -412,6 +442,16 @@ int meta_db_write(meta_db_t *db, meta_batch_t *b);
 
 int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, size_t vlen);
 
+/* Whether the drive keeps a head per object key (set by the drive engine once its heads are
+ * built, before anything reads): the newest-only scan of one key and the live scan then read
+ * the heads (meta_head.c). 0 at open. */
+void meta_db_set_heads(meta_db_t *db, int on);
+int meta_db_heads(meta_db_t *db);
+/* The head of the object key whose versions prefix is okey (plen bytes): the live range first,
+ * then the dead one; its header only (out->record is left empty). META_ENOENT when the key has
+ * none (no record), META_ECORRUPT. */
+int meta_db_head_get(meta_db_t *db, const uint8_t *okey, size_t plen, meta_head_t *out);
+
 /* Group commit (meta_group.c): puts and deletes queued by any number of threads are written by
  * the group's own thread as one batch, one WAL append and one sync for all of them; a write is
  * applied (visible) and durable together, when meta_group_wait returns 0. */
@@ -419,6 +459,12 @@ typedef struct meta_group meta_group_t;
 /* One queued write; the caller's storage, filled by meta_group_put/_delete. key and val are
  * borrowed until meta_group_wait returns, which every queued write must be given. */
 typedef struct meta_waiter meta_waiter_t;
+/* One put or delete of a multi-write entry (meta_group_write). */
+typedef struct {
+    const void *key, *val;
+    size_t klen, vlen;
+    int is_delete;
+} meta_op_t;
 typedef struct meta_pending {
     struct meta_pending *next; /* the rest: the group's own */
     meta_group_t *group;
@@ -426,6 +472,8 @@ typedef struct meta_pending {
     const void *key, *val;
     size_t klen, vlen;
     int is_delete, done, result, detached;
+    const meta_op_t *ops; /* meta_group_write: these instead of key/val, in one batch */
+    size_t nops;
     pthread_cond_t cv;
 } meta_pending_t;
 /* Starts db's committer thread; db must outlive meta_group_stop, which writes what is queued
@@ -449,6 +497,9 @@ void meta_waiter_init(meta_waiter_t *w);
 /* meta_group_put, counted in w; meta_waiter_wait(w) before meta_group_wait(p). */
 void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const void *key, size_t klen,
                            const void *val, size_t vlen);
+/* Queues the n writes of ops (borrowed, like their keys and values, until meta_group_wait) as one
+ * entry: they are applied in one batch, together or not at all. w may be NULL (not joined). */
+void meta_group_write(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const meta_op_t *ops, size_t n);
 /* Waits until every write joined to w is done, then disposes of w; each meta_group_wait after it
  * returns at once. */
 void meta_waiter_wait(meta_waiter_t *w);
@@ -484,7 +535,9 @@ int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const vo
  * that every object key after the previous record given and up to the note's own object key has a
  * delete marker on top here, or is not here at all; a run of many keys gets a note every
  * META_SCAN_NOTE_EVERY keys. A key whose null slot holds a live version comes as
- * meta_db_scan_newest gives it, whatever its versions. cb returns as for meta_db_scan. */
+ * meta_db_scan_newest gives it, whatever its versions. On a drive with heads (meta_db_heads), from
+ * the first key that has a version or a marker on, each live key comes as its newest record only,
+ * from its head, and the notes come from the dead heads. cb returns as for meta_db_scan. */
 #define META_SCAN_NOTE_EVERY 1024
 int meta_db_scan_live(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
                       void *arg);

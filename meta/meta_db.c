@@ -78,6 +78,7 @@ struct meta_db {
     rocksdb_cache_t *cache;                 /* the shared cache, for the options of a reopen */
     rocksdb_writeoptions_t *wopts;          /* sync = 1; shared by all writers, never modified after open */
     rocksdb_readoptions_t *ropts;           /* point reads; shared, never modified after open */
+    atomic_int heads;                       /* meta_db_set_heads */
 };
 
 struct meta_batch {
@@ -946,16 +947,38 @@ fail:
     return ret;
 }
 
+void meta_db_set_heads(meta_db_t *db, int on)
+{
+    atomic_store(&db->heads, on);
+}
+
+int meta_db_heads(meta_db_t *db)
+{
+    return atomic_load(&db->heads);
+}
+
+rocksdb_t *meta_db_handle_acquire(meta_db_t *db)
+{
+    pthread_rwlock_rdlock(&db->lock);
+    if (db->rdb == NULL)
+        pthread_rwlock_unlock(&db->lock);
+    return db->rdb;
+}
+
+void meta_db_handle_release(meta_db_t *db)
+{
+    pthread_rwlock_unlock(&db->lock);
+}
+
+int meta_db_status_code(char *err)
+{
+    return status_to_code(err);
+}
+
 int meta_db_scan(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
                  void *arg)
 {
     return scan(db, prefix, plen, seek, slen, 0, cb, arg);
-}
-
-int meta_db_scan_newest(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, meta_scan_cb cb,
-                        void *arg)
-{
-    return scan(db, prefix, plen, seek, slen, 1, cb, arg);
 }
 
 int meta_db_scan_newest_mode(meta_db_t *db, const void *prefix, size_t plen, const void *seek, size_t slen, int live,

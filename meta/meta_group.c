@@ -74,6 +74,15 @@ static void *committer(void *arg)
             ret = META_ENOMEM;
         if (ret == 0) {
             for (meta_pending_t *p = list; p != NULL; p = p->next) {
+                for (size_t i = 0; i < p->nops; i++) {
+                    const meta_op_t *op = &p->ops[i];
+                    if (op->is_delete)
+                        meta_batch_delete(batch, op->key, op->klen);
+                    else
+                        meta_batch_put(batch, op->key, op->klen, op->val, op->vlen);
+                }
+                if (p->nops > 0)
+                    continue;
                 if (p->is_delete)
                     meta_batch_delete(batch, p->key, p->klen);
                 else
@@ -163,6 +172,17 @@ void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w,
     pthread_mutex_lock(&w->mu);
     w->left++; /* before it is queued: its batch may end at once */
     pthread_mutex_unlock(&w->mu);
+    enqueue(g, p);
+}
+
+void meta_group_write(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const meta_op_t *ops, size_t n)
+{
+    *p = (meta_pending_t){.ops = ops, .nops = n, .waiter = w};
+    if (w != NULL) {
+        pthread_mutex_lock(&w->mu);
+        w->left++; /* before it is queued: its batch may end at once */
+        pthread_mutex_unlock(&w->mu);
+    }
     enqueue(g, p);
 }
 

@@ -36,6 +36,25 @@ int meta_db_scan_newest_mode(struct meta_db *db, const void *prefix, size_t plen
  * carry no block-based table factory. */
 int meta_rocksdb_pin_metadata(struct rocksdb_options_t *opts);
 
+/* The open RocksDB handle, with the database's shared lock held until meta_db_handle_release;
+ * NULL (nothing held) when there is none. */
+struct rocksdb_t;
+struct rocksdb_t *meta_db_handle_acquire(struct meta_db *db);
+void meta_db_handle_release(struct meta_db *db);
+/* A RocksDB error string (freed here) as a META_ code. */
+int meta_db_status_code(char *err);
+
+/* meta_head.c: the newest-only scan of one object key (prefix: its versions prefix) from its head:
+ * 1 when it cannot answer from the head (not such a prefix, no readable head: the caller scans),
+ * else the scan's result. */
+int meta_head_scan_one(struct meta_db *db, const void *prefix, size_t plen, meta_internal_scan_cb cb, void *arg);
+/* meta_head.c: meta_db_scan_live's walk over the live heads from the object key whose versions
+ * prefix is start (slen bytes), under prefix (a bucket's objects prefix): each live key's newest
+ * record, and skip notes (the record key of the last dead key) where dead keys lie between.
+ * *stopped is set when cb stopped it. */
+int meta_head_scan_live(struct meta_db *db, const void *prefix, size_t plen, const void *start, size_t slen,
+                        meta_internal_scan_cb cb, void *arg, int *stopped);
+
 #ifdef __cplusplus
 }
 #endif

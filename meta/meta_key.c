@@ -29,7 +29,9 @@ enum {
     KEY_TAG_USER = 'I',
     KEY_TAG_CONFIG = 'C',
     KEY_TAG_LOCK = 'L',
-    KEY_TAG_LAYOUT = 'V'
+    KEY_TAG_LAYOUT = 'V',
+    KEY_TAG_HEAD = 'H',     /* live heads */
+    KEY_TAG_HEAD_DEAD = 'h' /* heads of keys topped by a delete marker */
 };
 
 /* A bucket name is at most 63 bytes and has no 0x00, which the key layout uses as separator. */
@@ -162,6 +164,19 @@ int meta_key_layout(meta_key_t *out)
 int meta_key_object_versions(meta_bytes_t bucket, meta_bytes_t key, meta_key_t *out)
 {
     return put_object_head(KEY_TAG_OBJECT, bucket, key, out);
+}
+
+/* Key of an object key's head: its versions prefix under the head tag. */
+int meta_key_head(meta_bytes_t bucket, meta_bytes_t key, int dead, meta_key_t *out)
+{
+    return put_object_head(dead ? KEY_TAG_HEAD_DEAD : KEY_TAG_HEAD, bucket, key, out);
+}
+
+void meta_key_head_of(const uint8_t *okey, size_t plen, int dead, meta_key_t *out)
+{
+    memcpy(out->buf, okey, plen);
+    out->buf[0] = dead ? KEY_TAG_HEAD_DEAD : KEY_TAG_HEAD;
+    out->len = plen;
 }
 
 /* Prefix of every object record of a bucket. */

@@ -19,6 +19,13 @@
  * newest version (a marker among them included): that mix of an old null version and newer
  * versions is rare, and the merge decides it as before. Only a slot topped by a marker is held
  * back (copied) until the key's newest version, if any, is seen.
+ *
+ * On a drive that keeps heads (meta_head.c) the walk over the records is only the start: at the
+ * first key that has a version or whose slot is topped by a marker (a bucket that was ever
+ * versioned; a key whose live slot has versions behind it switches at the next key), the scan
+ * goes on over the live heads from that key, where deleted keys and older
+ * versions cost nothing. A bucket never versioned has neither, and its records are the cheapest
+ * walk there is: one entry per key, no point read.
  */
 #include "meta/meta.h"
 #include "meta/meta_internal.h"
@@ -30,7 +37,11 @@
 typedef struct {
     meta_scan_cb cb;
     void *arg;
-    int stopped; /* cb returned non-zero: its value is passed back, nothing more is given */
+    /* heads: the drive keeps heads and the prefix is a bucket's objects: at the first key that
+     * has a version or a marker, switch to the walk over the heads from it (switch_at) */
+    int heads, switching, versioned;
+    meta_key_t seen, switch_at; /* the object key (versions prefix) of the last record */
+    int stopped;                /* cb returned non-zero: its value is passed back, nothing more is given */
     /* the run of keys left out since the last record given */
     meta_key_t note;
     size_t run;
@@ -57,6 +68,13 @@ static int object_key(const uint8_t *key, size_t klen, size_t *plen, int *slot)
     *plen = head;
     *slot = (key[head] & 0x80) == 0; /* a version's ~mtime has its top bit set (mtime >= 0) */
     return 1;
+}
+
+/* 1 for a bucket's objects prefix, 'O' ns 0x00 (ns without 0x00). */
+static int bucket_prefix(const void *prefix, size_t plen)
+{
+    const uint8_t *p = prefix;
+    return plen >= 2 && p[0] == 'O' && p[plen - 1] == 0x00 && memchr(p, 0x00, plen - 1) == NULL;
 }
 
 static int same_object(const meta_key_t *a, const uint8_t *key, size_t plen)
@@ -155,11 +173,28 @@ static int live_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *va
             return ret;
         return give_record(s, key, klen, val, vlen);
     }
+    int decided = -2; /* newest_of of a slot, once */
+    if (s->heads && !(s->seen.len == plen && memcmp(s->seen.buf, key, plen) == 0)) {
+        memcpy(s->seen.buf, key, plen);
+        s->seen.len = plen;
+        if (slot)
+            decided = newest_of(val, vlen, &marker, &mtime, vid);
+        if (s->versioned || !slot || (decided == 0 && marker)) {
+            memcpy(s->switch_at.buf, key, plen);
+            s->switch_at.len = plen;
+            s->switching = 1;
+            return 1;
+        }
+    }
+    if (!slot)
+        s->versioned = 1; /* a version behind a slot: the heads from the next key on */
     if (slot) {
         if ((ret = settle_held(s)) != 0)
             return ret;
         s->live.len = 0;
-        if (newest_of(val, vlen, &marker, &mtime, vid) != 0 || !marker) {
+        if (decided == -2)
+            decided = newest_of(val, vlen, &marker, &mtime, vid);
+        if (decided != 0 || !marker) {
             memcpy(s->live.buf, key, klen);
             s->live.len = klen;
             return give_record(s, key, klen, val, vlen);
@@ -207,7 +242,14 @@ int meta_db_scan_live(meta_db_t *db, const void *prefix, size_t plen, const void
         return META_ENOMEM;
     s->cb = cb;
     s->arg = arg;
+    s->heads = meta_db_heads(db) && bucket_prefix(prefix, plen);
     ret = meta_db_scan_newest_mode(db, prefix, plen, seek, slen, 1, live_cb, s);
+    if (ret >= 0 && s->switching && (ret = settle_held(s)) == 0 && !s->stopped && (ret = give_note(s)) == 0 &&
+        !s->stopped) {
+        /* every key before switch_at was given or noted: the heads go on from it */
+        ret = meta_head_scan_live(db, prefix, plen, s->switch_at.buf, s->switch_at.len, cb, arg, &s->stopped);
+        s->stopped = 1; /* the heads' walk gave its own notes, to the end */
+    }
     /* the end of the range: what is still held or left out gets its note */
     if (ret == 0 && !s->stopped && (ret = settle_held(s)) == 0 && !s->stopped)
         ret = give_note(s);

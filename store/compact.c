@@ -42,13 +42,13 @@
 #define SETTLE_IDLE_NS      (10LL * 1000000000)
 #define SETTLE_MAX_REWRITE  ((uint64_t)64 << 20)
 
-/* Length of the range prefix of key: the tag, the namespace and its 0x00 for objects and
+/* Length of the range prefix of key: the tag, the namespace and its 0x00 for objects, heads and
  * uploads, then two bytes. */
 static size_t range_len(const uint8_t *key, size_t klen)
 {
     size_t n = 1;
 
-    if (klen > 0 && (key[0] == 'O' || key[0] == 'U')) {
+    if (klen > 0 && (key[0] == 'O' || key[0] == 'U' || key[0] == 'H' || key[0] == 'h')) {
         const uint8_t *sep = memchr(key + 1, 0x00, klen - 1);
         n = sep != NULL ? (size_t)(sep - key) + 1 : klen;
     }

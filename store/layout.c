@@ -15,6 +15,13 @@
  * atomic RocksDB write), a slot merges with what it already holds, and the layout record comes
  * last, so a migration cut short starts again at the next open and ends in the same state.
  *
+ * Layout 3 adds a head per object key (meta.h, meta/meta_head.c): a layout 2 drive (or a layout
+ * 1 drive once migrated) gets them here, in one pass over the object records, each key's head
+ * decided from its null slot and newest version as the drive engine would have written it, and
+ * the layout record last. The pass first drops whatever heads the drive holds (a pass cut short
+ * and then a build without heads writing the records), so it always ends with exactly the heads
+ * the records say. Until the record says 3 the drive's reads do not use heads.
+ *
  * A drive this build cannot read is refused whole (STORE_EFORMAT), never half-read: a layout
  * record of another version, or object records of another record format (format 1 records
  * predate every deployment; a newer release's are unknown).
@@ -150,6 +157,206 @@ static int migrate_v1(store_drive_t *d, size_t *moved)
     return ret;
 }
 
+/* ---------------------------------------------------------------- heads (layout 3) */
+
+#define HEADS_BATCH 1024
+
+typedef struct {
+    meta_key_t keys[HEADS_BATCH];
+    size_t n;
+} head_keys_t;
+
+static int collect_head_key(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    head_keys_t *h = arg;
+
+    if (klen > sizeof(h->keys[0].buf))
+        return 0;
+    memcpy(h->keys[h->n].buf, key, klen);
+    h->keys[h->n].len = klen;
+    return ++h->n == HEADS_BATCH ? 1 : 0;
+}
+
+/* Deletes every head of one range ('H' or 'h'). */
+static int drop_heads(store_drive_t *d, uint8_t tag)
+{
+    head_keys_t *h = calloc(1, sizeof(*h));
+    int ret;
+
+    if (h == NULL)
+        return -ENOMEM;
+    for (;;) {
+        h->n = 0;
+        if ((ret = store_meta_err(meta_db_scan(d->db, &tag, 1, NULL, 0, collect_head_key, h))) != 0 || h->n == 0)
+            break;
+        meta_batch_t *batch = meta_batch_new();
+        if (batch == NULL) {
+            ret = -ENOMEM;
+            break;
+        }
+        for (size_t i = 0; i < h->n; i++)
+            meta_batch_delete(batch, h->keys[i].buf, h->keys[i].len);
+        ret = store_meta_err(meta_db_write(d->db, batch));
+        meta_batch_free(batch);
+        if (ret != 0)
+            break;
+    }
+    free(h);
+    return ret;
+}
+
+typedef struct {
+    meta_batch_t *batch;
+    size_t queued;
+    meta_key_t prefix; /* the object key being gathered (versions prefix); len 0: none */
+    int has_slot, has_version;
+    meta_head_t slot, version; /* the slot's first record, the newest version */
+    uint8_t *vrec;             /* the newest version's record, copied (the head carries it) */
+    size_t vrec_cap;
+    int64_t slot_mtime;
+    uint8_t slot_vid[META_ID_LEN];
+    int ret;
+    size_t keys;
+    meta_db_t *d_db;
+} heads_build_t;
+
+static int flush_heads(store_drive_t *d, heads_build_t *b)
+{
+    int ret = 0;
+
+    if (b->queued > 0)
+        ret = store_meta_err(meta_db_write(d->db, b->batch));
+    meta_batch_free(b->batch);
+    b->batch = NULL;
+    b->queued = 0;
+    return ret;
+}
+
+/* The head of the key gathered so far into the batch. */
+static void settle_key(heads_build_t *b)
+{
+    const meta_head_t *h = NULL;
+    meta_key_t key;
+
+    if (b->prefix.len == 0)
+        return;
+    if (b->has_version &&
+        (!b->has_slot || b->version.mtime_ns > b->slot_mtime ||
+         (b->version.mtime_ns == b->slot_mtime && memcmp(b->version.vid, b->slot_vid, META_ID_LEN) > 0)))
+        h = &b->version;
+    else if (b->has_slot)
+        h = &b->slot;
+    if (h != NULL) {
+        uint8_t val[META_HEAD_LEN + 1];
+        meta_key_head_of(b->prefix.buf, b->prefix.len, (h->flags & META_HEAD_MARKER) != 0, &key);
+        meta_head_encode(h, val);
+        if (h->record.len > 0) {
+            /* the batch copies what it is given: header and record as two parts of one value */
+            memcpy(b->vrec, val, META_HEAD_LEN); /* vrec keeps META_HEAD_LEN bytes in front */
+            meta_batch_put(b->batch, key.buf, key.len, b->vrec, META_HEAD_LEN + h->record.len);
+        } else {
+            meta_batch_put(b->batch, key.buf, key.len, val, META_HEAD_LEN);
+        }
+        b->queued++;
+        b->keys++;
+    }
+    b->prefix.len = 0;
+    b->has_slot = b->has_version = 0;
+}
+
+static int build_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    heads_build_t *b = arg;
+    size_t plen = klen - 8 - META_ID_LEN;
+    meta_object_t r;
+    meta_bytes_t raw;
+    size_t pos = 0;
+
+    if (klen < 3 + 8 + META_ID_LEN || klen > sizeof(b->prefix.buf) || key[plen - 2] != 0x00 || key[plen - 1] != 0x01)
+        return 0; /* not an object record's key */
+    if (b->prefix.len != plen || memcmp(b->prefix.buf, key, plen) != 0) {
+        settle_key(b);
+        memcpy(b->prefix.buf, key, plen);
+        b->prefix.len = plen;
+    }
+    /* the newest record of the value (a slot's first); a damaged one is the healer's */
+    if (meta_slot_next(val, vlen, &pos, &raw) != 1 || meta_object_decode(raw.base, raw.len, &r) != 0)
+        return 0;
+    uint32_t marker = (r.flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0;
+    if ((key[plen] & 0x80) == 0) { /* the null slot (a version's ~mtime has its top bit set) */
+        b->has_slot = 1;
+        b->slot = (meta_head_t){.flags = META_HEAD_SLOT | marker};
+        b->slot_mtime = r.mtime_ns;
+        memcpy(b->slot_vid, r.vid, META_ID_LEN);
+    } else if (!b->has_version) {
+        if (META_HEAD_LEN + raw.len > b->vrec_cap) {
+            uint8_t *p = realloc(b->vrec, META_HEAD_LEN + raw.len);
+            if (p == NULL)
+                return -ENOMEM;
+            b->vrec = p;
+            b->vrec_cap = META_HEAD_LEN + raw.len;
+        }
+        memcpy(b->vrec + META_HEAD_LEN, raw.base, raw.len);
+        b->has_version = 1;
+        b->version = (meta_head_t){.flags = marker, .mtime_ns = r.mtime_ns};
+        memcpy(b->version.vid, r.vid, META_ID_LEN);
+        b->version.record = (meta_bytes_t){(const char *)b->vrec + META_HEAD_LEN, raw.len};
+    }
+    if (b->queued >= HEADS_BATCH) {
+        meta_batch_t *next = meta_batch_new();
+        if (next == NULL)
+            return -ENOMEM;
+        /* written from inside the scan: the iterator reads its own snapshot */
+        meta_batch_t *full = b->batch;
+        b->batch = next;
+        int ret = store_meta_err(meta_db_write(b->d_db, full));
+        meta_batch_free(full);
+        if (ret != 0) {
+            b->ret = ret;
+            return -1;
+        }
+        b->queued = 0;
+    }
+    return 0;
+}
+
+/* Writes the head of every object key of the drive; *built counts them. */
+static int build_heads(store_drive_t *d, size_t *built)
+{
+    static const uint8_t objects[1] = {'O'};
+    heads_build_t *b = calloc(1, sizeof(*b));
+    int ret;
+
+    *built = 0;
+    if (b == NULL)
+        return -ENOMEM;
+    b->d_db = d->db;
+    if ((ret = drop_heads(d, 'H')) != 0 || (ret = drop_heads(d, 'h')) != 0)
+        goto out;
+    if ((b->batch = meta_batch_new()) == NULL) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    /* each key's slot and newest version, past the older ones by a seek */
+    ret = meta_db_scan_newest(d->db, objects, sizeof(objects), NULL, 0, build_cb, b);
+    if (b->ret != 0)
+        ret = b->ret;
+    else if (ret != 0)
+        ret = ret == -ENOMEM ? ret : store_meta_err(ret);
+    if (ret == 0) {
+        settle_key(b);
+        ret = flush_heads(d, b);
+    }
+    *built = b->keys;
+
+out:
+    if (b->batch != NULL)
+        meta_batch_free(b->batch);
+    free(b->vrec);
+    free(b);
+    return ret;
+}
+
 int store_layout_open(store_drive_t *d)
 {
     uint8_t version[4];
@@ -161,16 +368,26 @@ int store_layout_open(store_drive_t *d)
     meta_key_layout(&key);
     ret = meta_db_get(d->db, key.buf, key.len, &val, &vlen);
     if (ret == 0) {
-        int ok = vlen == sizeof(version) && yc_get_le32(val) == META_LAYOUT_VERSION;
+        uint32_t have = vlen == sizeof(version) ? yc_get_le32(val) : 0;
         free(val);
-        return ok ? 0 : STORE_EFORMAT;
-    }
-    if (ret != META_ENOENT)
+        if (have == META_LAYOUT_VERSION) {
+            meta_db_set_heads(d->db, 1);
+            return 0;
+        }
+        if (have != META_LAYOUT_SLOTS)
+            return STORE_EFORMAT;
+    } else if (ret != META_ENOENT) {
         return store_meta_err(ret);
-    if ((ret = migrate_v1(d, &moved)) != 0)
+    } else if ((ret = migrate_v1(d, &moved)) != 0) {
         return ret;
+    }
     if (meta_db_read_only(d->db))
-        return 0; /* nothing to move; the record is written at a later open */
+        return 0; /* heads are built at a later open; until then reads scan the records */
+    size_t built;
+    if ((ret = build_heads(d, &built)) != 0)
+        return ret;
     yc_put_le32(version, META_LAYOUT_VERSION);
-    return store_meta_err(meta_db_put(d->db, key.buf, key.len, version, sizeof(version)));
+    if ((ret = store_meta_err(meta_db_put(d->db, key.buf, key.len, version, sizeof(version)))) == 0)
+        meta_db_set_heads(d->db, 1);
+    return ret;
 }

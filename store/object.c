@@ -270,19 +270,24 @@ static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t ke
     return 0;
 }
 
-/* Writes the slot with the n records raw (newest first), or deletes it when n is 0; replaced:
- * the slot held a value before; detached (n > 0 only): queued in the group commit, not waited
+/* Writes the slot with the n records raw (newest first), or deletes it when n is 0, in one batch
+ * with the nextra writes of extra (the key's head; borrowed until it returns); replaced: the slot
+ * held a value before; detached (n > 0, nextra 0 only): queued in the group commit, not waited
  * for. */
 static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_bytes_t *raw, size_t n, int replaced,
-                           int detached)
+                           int detached, const meta_op_t *extra, size_t nextra)
 {
+    meta_op_t ops[1 + 3];
     meta_buf_t val = {0};
     int ret;
 
     meta_pending_t p;
 
+    for (size_t i = 0; i < nextra && i < 3; i++)
+        ops[1 + i] = extra[i];
     if (n == 0) {
-        meta_group_delete(d->group, &p, key->buf, key->len);
+        ops[0] = (meta_op_t){.key = key->buf, .klen = key->len, .is_delete = 1};
+        meta_group_write(d->group, &p, NULL, ops, 1 + nextra);
         if ((ret = meta_group_wait(&p)) == 0)
             store_compact_note(d, key->buf, key->len, 1);
         return store_meta_err(ret);
@@ -290,7 +295,8 @@ static int null_slot_write(store_drive_t *d, const meta_key_t *key, const meta_b
     if ((ret = meta_slot_encode(raw, n, &val)) == 0 && detached) {
         ret = meta_group_put_detached(d->group, key->buf, key->len, val.base, val.len);
     } else if (ret == 0) {
-        meta_group_put(d->group, &p, key->buf, key->len, val.base, val.len);
+        ops[0] = (meta_op_t){.key = key->buf, .klen = key->len, .val = val.base, .vlen = val.len};
+        meta_group_write(d->group, &p, NULL, ops, 1 + nextra);
         ret = meta_group_wait(&p);
     }
     meta_buf_dispose(&val);
@@ -317,6 +323,265 @@ static void delete_dropped_shards(store_drive_t *d, const null_slot_t *s, const 
             delete_record_shards(d, &s->rec[i], keep, n);
 }
 
+/* ---------------------------------------------------------------- heads
+ *
+ * Every change of a key's records that can change which one is its newest writes the key's head
+ * (meta.h) in the same atomic batch, under the key's lock: the head is read, the new one
+ * decided, and the batch carries the record change and the head's put (and the delete of its
+ * old key when it moves between the live and the dead range). Most changes decide from the
+ * head alone (a put compares itself with it); removing the newest record makes the next one
+ * the newest, found by the null slot and the first remaining version (a scan from the front of
+ * the key's versions, as a delete already costs). */
+
+/* A head as decided: h.record (a version's record bytes) points into the caller's memory or into
+ * own; force: written even when its header is as stored (the version's record changed). */
+typedef struct {
+    int present, force;
+    meta_head_t h;
+    uint8_t *own;
+} head_state_t;
+
+static void head_state_dispose(head_state_t *s)
+{
+    free(s->own);
+    s->own = NULL;
+}
+
+/* The head writes of one change: the old keys' deletes and the new head's put, at most. */
+typedef struct {
+    meta_key_t keys[3];
+    uint8_t *val; /* the new head's value, malloc'd */
+    meta_op_t ops[3];
+    size_t n;
+} head_change_t;
+
+static void head_change_dispose(head_change_t *c)
+{
+    free(c->val);
+    c->val = NULL;
+}
+
+static int head_dead(const meta_head_t *h)
+{
+    return (h->flags & META_HEAD_MARKER) != 0;
+}
+
+static void head_of_slot(const meta_object_t *first, head_state_t *out)
+{
+    out->present = 1;
+    out->h = (meta_head_t){.flags = META_HEAD_SLOT | ((first->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0)};
+}
+
+/* raw: r's encoded bytes (borrowed for as long as out is used). */
+static void head_of_version(const meta_object_t *r, meta_bytes_t raw, head_state_t *out)
+{
+    out->present = 1;
+    out->h =
+        (meta_head_t){.flags = (r->flags & META_OBJ_DELETE_MARKER) ? META_HEAD_MARKER : 0, .mtime_ns = r->mtime_ns};
+    memcpy(out->h.vid, r->vid, META_ID_LEN);
+    out->h.record = raw;
+}
+
+/* > 0 when version (mtime a, vid va) is newer than (b, vb): the order of a key's versions. */
+static int newer_than(int64_t a, const uint8_t *va, int64_t b, const uint8_t *vb)
+{
+    if (a != b)
+        return a > b ? 1 : -1;
+    return memcmp(va, vb, META_ID_LEN);
+}
+
+/* The key's head: present 0 when it has none; *ok 0 for a head that does not decode (its keys
+ * are then deleted and the head recomputed from the records). */
+static int head_read(store_drive_t *d, const meta_key_t *prefix, head_state_t *out, int *ok)
+{
+    int ret = meta_db_head_get(d->db, prefix->buf, prefix->len, &out->h);
+
+    out->present = ret == 0;
+    *ok = ret != META_ECORRUPT;
+    if (ret == META_ENOENT || ret == META_ECORRUPT)
+        return 0;
+    return ret == 0 ? 0 : store_meta_err(ret);
+}
+
+/* The writes that take the head from old to new into c (none when it stays); old_ok 0: old did
+ * not decode, both its keys go. */
+static int head_change(const meta_key_t *prefix, const head_state_t *old, int old_ok, const head_state_t *nh,
+                       head_change_t *c)
+{
+    int moved = old->present && (!nh->present || head_dead(&old->h) != head_dead(&nh->h));
+
+    c->n = 0;
+    c->val = NULL;
+    for (int dead = 0; !old_ok && dead < 2; dead++) {
+        meta_key_head_of(prefix->buf, prefix->len, dead, &c->keys[c->n]);
+        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .is_delete = 1};
+        c->n++;
+    }
+    if (!old_ok) {
+        moved = 1; /* the put below is written whatever the old bytes were */
+    } else if (moved) {
+        meta_key_head_of(prefix->buf, prefix->len, head_dead(&old->h), &c->keys[c->n]);
+        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .is_delete = 1};
+        c->n++;
+    }
+    if (nh->present && (moved || nh->force || !old->present || old->h.flags != nh->h.flags ||
+                        old->h.mtime_ns != nh->h.mtime_ns || memcmp(old->h.vid, nh->h.vid, META_ID_LEN) != 0)) {
+        size_t vlen = META_HEAD_LEN + nh->h.record.len;
+        if ((c->val = malloc(vlen)) == NULL)
+            return -ENOMEM;
+        meta_key_head_of(prefix->buf, prefix->len, head_dead(&nh->h), &c->keys[c->n]);
+        meta_head_encode(&nh->h, c->val);
+        if (nh->h.record.len > 0)
+            memcpy(c->val + META_HEAD_LEN, nh->h.record.base, nh->h.record.len);
+        c->ops[c->n] = (meta_op_t){.key = c->keys[c->n].buf, .klen = c->keys[c->n].len, .val = c->val, .vlen = vlen};
+        c->n++;
+    }
+    return 0;
+}
+
+/* The newest version of a key (not the slot) but those whose vid is gone, decoded in a copy. */
+typedef struct {
+    const uint8_t *gone;
+    uint8_t *val;
+    size_t vlen;
+    meta_object_t rec;
+    int found;
+} newest_version_t;
+
+static int newest_version_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    newest_version_t *s = arg;
+    uint8_t vid[META_ID_LEN];
+    int64_t mtime;
+
+    if (meta_key_parse_object(key, klen, NULL, NULL, NULL, &mtime, vid) != 0 || mtime == META_NULL_SLOT_MTIME ||
+        (s->gone != NULL && memcmp(vid, s->gone, META_ID_LEN) == 0))
+        return 0;
+    if ((s->val = malloc(vlen > 0 ? vlen : 1)) == NULL)
+        return -ENOMEM;
+    memcpy(s->val, val, vlen);
+    s->vlen = vlen;
+    if (meta_object_decode(s->val, vlen, &s->rec) != 0) {
+        free(s->val); /* a damaged record: the healer's; the next one decides */
+        s->val = NULL;
+        return 0;
+    }
+    s->found = 1;
+    return 1;
+}
+
+/* The head a key has from its records: the slot's first record after the change (slot_first,
+ * NULL: none) against the newest version but those of vid gone (NULL: none goes). */
+static int head_compute(store_drive_t *d, const meta_key_t *prefix, const meta_object_t *slot_first,
+                        const uint8_t *gone, head_state_t *out)
+{
+    newest_version_t s = {.gone = gone};
+    int ret = meta_db_scan(d->db, prefix->buf, prefix->len, NULL, 0, newest_version_cb, &s);
+
+    if (ret != 0) {
+        free(s.val);
+        return ret == -ENOMEM ? ret : store_meta_err(ret);
+    }
+    head_state_dispose(out);
+    out->present = 0;
+    if (s.found &&
+        (slot_first == NULL || newer_than(s.rec.mtime_ns, s.rec.vid, slot_first->mtime_ns, slot_first->vid) > 0)) {
+        head_of_version(&s.rec, (meta_bytes_t){(const char *)s.val, s.vlen}, out);
+        out->own = s.val; /* the head's record copy comes from it */
+        return 0;
+    }
+    if (slot_first != NULL)
+        head_of_slot(slot_first, out);
+    free(s.val);
+    return 0;
+}
+
+/* The key's head after its slot's first record became slot_first (NULL: the slot went), the
+ * versions staying as they are; grew: slot_first is newer than every record the slot held (a
+ * put), else it is one of them or nothing (a removal). old_ok: old was read and decoded. */
+static int head_after_slot_change(store_drive_t *d, const meta_key_t *prefix, const head_state_t *old, int old_ok,
+                                  const meta_object_t *slot_first, int grew, head_state_t *out)
+{
+    if (old_ok && old->present && !(old->h.flags & META_HEAD_SLOT)) {
+        /* a version is the newest: only a newer null version takes its place */
+        *out = *old;
+        if (grew && newer_than(slot_first->mtime_ns, slot_first->vid, old->h.mtime_ns, old->h.vid) > 0)
+            head_of_slot(slot_first, out);
+        return 0;
+    }
+    if (old_ok && grew) {
+        /* the slot was the newest, or the key had no record: a newer first record still is */
+        head_of_slot(slot_first, out);
+        return 0;
+    }
+    return head_compute(d, prefix, slot_first, NULL, out);
+}
+
+/* The key's head after version r (not the null version, encoded in raw) was added. */
+static int head_after_version_put(store_drive_t *d, const meta_object_t *r, meta_bytes_t raw, const meta_key_t *prefix,
+                                  const head_state_t *old, int old_ok, head_state_t *out)
+{
+    null_slot_t slot = {0};
+    int ret = 0, c;
+
+    if (old_ok && !old->present) {
+        head_of_version(r, raw, out); /* the key's first record here */
+        return 0;
+    }
+    if (old_ok && !(old->h.flags & META_HEAD_SLOT)) {
+        *out = *old;
+        if ((c = newer_than(r->mtime_ns, r->vid, old->h.mtime_ns, old->h.vid)) >= 0)
+            head_of_version(r, raw, out);
+        out->force = c == 0; /* the newest written again (a retry, a heal): its copy too */
+        return 0;
+    }
+    /* the slot is the newest (its record has the time), or the head is damaged */
+    if ((ret = null_slot_read(d, r->bucket, r->key, &slot)) != 0)
+        return ret;
+    const meta_object_t *first = slot.n > 0 ? &slot.rec[0] : NULL;
+    if (old_ok && first != NULL)
+        head_of_slot(first, out);
+    else if ((ret = head_compute(d, prefix, first, NULL, out)) != 0)
+        goto out;
+    if (!out->present ||
+        ((out->h.flags & META_HEAD_SLOT) ? newer_than(r->mtime_ns, r->vid, first->mtime_ns, first->vid) > 0
+                                         : newer_than(r->mtime_ns, r->vid, out->h.mtime_ns, out->h.vid) >= 0)) {
+        head_state_dispose(out);
+        head_of_version(r, raw, out);
+    }
+
+out:
+    null_slot_dispose(&slot);
+    return ret;
+}
+
+/* What a head change leaves for a compaction: a delete's tombstone, a replaced value. */
+static void head_note(store_drive_t *d, const head_change_t *c, int old_present)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ops[i].is_delete || old_present)
+            store_compact_note(d, c->ops[i].key, c->ops[i].klen, 1);
+}
+
+static void batch_op(meta_batch_t *b, const meta_op_t *op)
+{
+    if (op->is_delete)
+        meta_batch_delete(b, op->key, op->klen);
+    else
+        meta_batch_put(b, op->key, op->klen, op->val, op->vlen);
+}
+
+/* The ops of a record change (op) followed by those of its head change hc (may be NULL). */
+static size_t with_head(meta_op_t *ops, meta_op_t op, const head_change_t *hc)
+{
+    size_t n = 0;
+
+    ops[n++] = op;
+    for (size_t i = 0; hc != NULL && i < hc->n; i++)
+        ops[n++] = hc->ops[i];
+    return n;
+}
+
 /* A record write queued in the drive's group commit, from store_object_put_begin to _end. */
 struct store_put {
     store_drive_t *d;
@@ -328,11 +593,16 @@ struct store_put {
     null_slot_t slot;      /* as read before */
     uint8_t kept[META_SLOT_MAX];
     meta_waiter_t *waiter; /* NULL: waited for alone */
+    meta_key_t prefix;     /* r's versions prefix: its head's */
+    head_change_t head;    /* the head's writes, in the batch of the record's */
+    int head_replaced;     /* the head had a value before */
+    meta_op_t ops[1 + 3];
     meta_pending_t pending;
 };
 
 static void put_free(store_put_t *p)
 {
+    head_change_dispose(&p->head);
     if (p->lock != NULL)
         pthread_mutex_unlock(p->lock);
     null_slot_dispose(&p->slot);
@@ -341,12 +611,31 @@ static void put_free(store_put_t *p)
     free(p);
 }
 
+/* Queues the record's put and its head's writes as one entry. */
 static void queue_put(store_put_t *p, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    if (p->waiter != NULL)
-        meta_group_put_joined(p->d->group, &p->pending, p->waiter, key, klen, val, vlen);
-    else
-        meta_group_put(p->d->group, &p->pending, key, klen, val, vlen);
+    size_t n = with_head(p->ops, (meta_op_t){.key = key, .klen = klen, .val = val, .vlen = vlen}, &p->head);
+    meta_group_write(p->d->group, &p->pending, p->waiter, p->ops, n);
+}
+
+/* Decides the head after p's record is in (under the key's lock) into p->head. */
+static int put_head(store_put_t *p, int null_version)
+{
+    head_state_t old = {0}, nh = {0};
+    int ok, ret;
+
+    if ((ret = meta_key_object_versions(p->r->bucket, p->r->key, &p->prefix)) != 0)
+        return store_meta_err(ret);
+    if ((ret = head_read(p->d, &p->prefix, &old, &ok)) != 0)
+        return ret;
+    ret = null_version ? head_after_slot_change(p->d, &p->prefix, &old, ok, p->r, 1, &nh)
+                       : head_after_version_put(p->d, p->r, (meta_bytes_t){(const char *)p->val.base, p->val.len},
+                                                &p->prefix, &old, ok, &nh);
+    if (ret == 0)
+        ret = head_change(&p->prefix, &old, ok, &nh, &p->head);
+    head_state_dispose(&nh);
+    p->head_replaced = old.present || !ok;
+    return ret;
 }
 
 /* Queues a null version in front of the ones it replaces. Called with the key's lock held;
@@ -382,6 +671,8 @@ static int put_null_version(store_put_t *p)
     }
     if ((ret = meta_slot_encode(raw, n, &p->slot_val)) != 0)
         return store_meta_err(ret);
+    if ((ret = put_head(p, 1)) != 0)
+        return ret;
     queue_put(p, s->key.buf, s->key.len, p->slot_val.base, p->slot_val.len);
     return 0;
 }
@@ -404,14 +695,17 @@ int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter
     }
     if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, p->key.len + p->val.len)) != 0)
         goto fail;
+    /* A versioned put adds a key no other put writes, but may move the key's head, which every
+     * write of the key reads and writes: under the key's lock too. */
+    p->lock = key_lock(d, r->bucket, r->key);
+    pthread_mutex_lock(p->lock);
     if (!is_null_vid(r->vid)) {
-        /* A versioned put adds a key no other put writes: nothing to replace, no lock. */
+        if ((ret = put_head(p, 0)) != 0)
+            goto fail;
         queue_put(p, p->key.buf, p->key.len, p->val.base, p->val.len);
         *out = p;
         return 0;
     }
-    p->lock = key_lock(d, r->bucket, r->key);
-    pthread_mutex_lock(p->lock);
     if ((ret = put_null_version(p)) != 0)
         goto fail;
     *out = p;
@@ -426,6 +720,8 @@ int store_object_put_end(store_put_t *p)
 {
     int ret = store_meta_err(meta_group_wait(&p->pending));
 
+    if (ret == 0)
+        head_note(p->d, &p->head, p->head_replaced);
     if (ret == 0 && p->lock != NULL) {
         if (p->slot.val != NULL)
             store_compact_note(p->d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
@@ -442,11 +738,65 @@ int store_object_put(store_drive_t *d, const meta_object_t *r)
     return p != NULL ? store_object_put_end(p) : ret;
 }
 
+static size_t first_kept(const uint8_t *kept, size_t n)
+{
+    size_t i = 0;
+    while (i < n && !kept[i])
+        i++;
+    return i;
+}
+
+/* The head writes for a slot whose first record is replaced by an older one of it, first (NULL:
+ * the slot goes), into hc. Under the key's lock. */
+static int slot_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const meta_object_t *first,
+                            head_change_t *hc)
+{
+    head_state_t old = {0}, nh = {0};
+    meta_key_t prefix;
+    int ok, ret;
+
+    if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0)
+        return store_meta_err(ret);
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
+        return ret;
+    if ((ret = head_after_slot_change(d, &prefix, &old, ok, first, 0, &nh)) == 0)
+        ret = head_change(&prefix, &old, ok, &nh, hc);
+    head_state_dispose(&nh);
+    return ret;
+}
+
+/* The head writes for the removal of the versions of vid (not the null version), into hc.
+ * Under the key's lock. */
+static int version_head_change(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
+                               head_change_t *hc)
+{
+    head_state_t old = {0}, nh = {0};
+    null_slot_t slot = {0};
+    meta_key_t prefix;
+    int ok, ret;
+
+    hc->n = 0;
+    hc->val = NULL;
+    if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0)
+        return store_meta_err(ret);
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
+        return ret;
+    if (ok && old.present && ((old.h.flags & META_HEAD_SLOT) || memcmp(old.h.vid, vid, META_ID_LEN) != 0))
+        return 0; /* not the newest: the head stays */
+    if ((ret = null_slot_read(d, bucket, key, &slot)) == 0 &&
+        (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &nh)) == 0)
+        ret = head_change(&prefix, &old, ok, &nh, hc);
+    head_state_dispose(&nh);
+    null_slot_dispose(&slot);
+    return ret;
+}
+
 /* light: only when every version dropped has no shard files and one is kept, queued in the group
  * commit without waiting for it; else -EAGAIN. */
 static int prune(store_drive_t *d, const meta_object_t *keep, int light)
 {
     pthread_mutex_t *lock = key_lock(d, keep->bucket, keep->key);
+    head_change_t hc = {0};
     meta_bytes_t raw[META_SLOT_MAX];
     uint8_t kept[META_SLOT_MAX] = {0};
     null_slot_t s = {0};
@@ -475,13 +825,19 @@ static int prune(store_drive_t *d, const meta_object_t *keep, int light)
      * prune is applied is queued after it, in the same drive's queue, so it is applied after it
      * too: it keeps the older version once more (harmless, as above), and never loses its own. */
     for (size_t i = 0; light && i < s.n; i++) {
-        if (n == 0 || (!kept[i] && !(s.rec[i].flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)))) {
+        if (n == 0 || !kept[0] || (!kept[i] && !(s.rec[i].flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)))) {
             ret = -EAGAIN;
             goto out;
         }
     }
-    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, light)) != 0)
+    /* the slot's first record kept (always, but when keep is newer than all it holds): the
+     * key's newest is as it was, and its head stays */
+    if (!kept[0] &&
+        (ret = slot_head_change(d, keep->bucket, keep->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL, &hc)) != 0)
         goto out;
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, light, hc.ops, hc.n)) != 0)
+        goto out;
+    head_note(d, &hc, 1);
     /* The old records are durably gone: their files can go (under the lock, so that a put of
      * the same key cannot start referring to them again meanwhile). */
     delete_dropped_shards(d, &s, kept, keep);
@@ -490,6 +846,7 @@ static int prune(store_drive_t *d, const meta_object_t *keep, int light)
 
 out:
     pthread_mutex_unlock(lock);
+    head_change_dispose(&hc);
     null_slot_dispose(&s);
     return ret;
 }
@@ -507,6 +864,7 @@ int store_object_prune_light(store_drive_t *d, const meta_object_t *keep)
 int store_object_takeback(store_drive_t *d, const meta_object_t *r)
 {
     pthread_mutex_t *lock = key_lock(d, r->bucket, r->key);
+    head_change_t hc = {0};
     meta_bytes_t raw[META_SLOT_MAX];
     null_slot_t s = {0};
     meta_key_t key;
@@ -515,33 +873,96 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
 
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
+    pthread_mutex_lock(lock);
     if (!is_null_vid(r->vid)) {
         /* a version key names exactly one write */
-        if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0)
-            return store_meta_err(ret);
-        if ((ret = store_meta_err(meta_db_delete(d->db, key.buf, key.len))) == 0) {
+        meta_batch_t *batch;
+        if ((ret = meta_key_object(r->bucket, r->key, r->mtime_ns, r->vid, &key)) != 0) {
+            ret = store_meta_err(ret);
+            goto out;
+        }
+        if ((ret = version_head_change(d, r->bucket, r->key, r->vid, &hc)) != 0)
+            goto out;
+        if ((batch = meta_batch_new()) == NULL) {
+            ret = -ENOMEM;
+            goto out;
+        }
+        meta_batch_delete(batch, key.buf, key.len);
+        for (size_t i = 0; i < hc.n; i++)
+            batch_op(batch, &hc.ops[i]);
+        ret = store_meta_err(meta_db_write(d->db, batch));
+        meta_batch_free(batch);
+        if (ret == 0) {
             store_compact_note(d, key.buf, key.len, 1);
+            head_note(d, &hc, 1);
             store_space_deleted(d);
         }
-        return ret;
+        goto out;
     }
-    pthread_mutex_lock(lock);
     if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
         goto out;
+    uint8_t kept[META_SLOT_MAX] = {0};
     for (size_t i = 0; i < s.n; i++)
-        if (version_cmp(&s.rec[i], r) != 0)
+        if (version_cmp(&s.rec[i], r) != 0) {
             raw[n++] = s.raw[i];
+            kept[i] = 1;
+        }
     if (n == s.n) {
         ret = STORE_ENOENT;
         goto out;
     }
+    if (!kept[0] &&
+        (ret = slot_head_change(d, r->bucket, r->key, n > 0 ? &s.rec[first_kept(kept, s.n)] : NULL, &hc)) != 0)
+        goto out;
     /* Its shard files stay for the orphan collector: a drive whose answer was lost may still
      * hold the record elsewhere (gw_object_commit), and a record must never name deleted files. */
-    ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, 0);
+    if ((ret = null_slot_write(d, &s.key, raw, n, s.val != NULL, 0, hc.ops, hc.n)) == 0)
+        head_note(d, &hc, 1);
 
 out:
     pthread_mutex_unlock(lock);
+    head_change_dispose(&hc);
     null_slot_dispose(&s);
+    return ret;
+}
+
+/* Writes version record `have` (its key `key`) again as raw, and the copy its key's head carries
+ * when the head names it, in one batch. Under the key's lock. */
+static int update_version(store_drive_t *d, const meta_key_t *key, const meta_object_t *have, meta_bytes_t raw)
+{
+    head_state_t old = {0}, nh = {0};
+    head_change_t hc = {0};
+    meta_batch_t *batch;
+    meta_key_t prefix;
+    int ok, ret;
+
+    memcpy(prefix.buf, key->buf, key->len - 8 - META_ID_LEN);
+    prefix.len = key->len - 8 - META_ID_LEN;
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
+        return ret;
+    if (ok && old.present && !(old.h.flags & META_HEAD_SLOT) && old.h.mtime_ns == have->mtime_ns &&
+        memcmp(old.h.vid, have->vid, META_ID_LEN) == 0) {
+        nh = old;
+        nh.h.record = raw;
+        nh.force = 1;
+        if ((ret = head_change(&prefix, &old, ok, &nh, &hc)) != 0)
+            goto out;
+    }
+    if ((batch = meta_batch_new()) == NULL) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    meta_batch_put(batch, key->buf, key->len, raw.base, raw.len);
+    for (size_t i = 0; i < hc.n; i++)
+        batch_op(batch, &hc.ops[i]);
+    ret = store_meta_err(meta_db_write(d->db, batch));
+    meta_batch_free(batch);
+    if (ret == 0)
+        head_note(d, &hc, 1);
+
+out:
+    head_state_dispose(&nh);
+    head_change_dispose(&hc);
     return ret;
 }
 
@@ -587,7 +1008,7 @@ int store_object_update(store_drive_t *d, const meta_object_t *r)
             goto out;
         }
         if ((ret = with_attrs(&have, r, &val)) == 0)
-            ret = store_meta_err(meta_db_put(d->db, key.buf, key.len, val.base, val.len));
+            ret = update_version(d, &key, &have, (meta_bytes_t){(const char *)val.base, val.len});
         goto out;
     }
     if ((ret = null_slot_read(d, r->bucket, r->key, &s)) != 0)
@@ -602,7 +1023,7 @@ int store_object_update(store_drive_t *d, const meta_object_t *r)
         goto out;
     memcpy(raw, s.raw, s.n * sizeof(raw[0]));
     raw[i] = (meta_bytes_t){(const char *)val.base, val.len};
-    ret = null_slot_write(d, &s.key, raw, s.n, 1, 0);
+    ret = null_slot_write(d, &s.key, raw, s.n, 1, 0, NULL, 0); /* attributes: the head stays */
 
 out:
     pthread_mutex_unlock(lock);
@@ -719,6 +1140,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
 {
     pthread_mutex_t *lock = key_lock(d, bucket, key);
     meta_batch_t *batch = NULL;
+    head_change_t hc = {0};
     version_scan_t s = {0};
     null_slot_t slot = {0};
     uint8_t kept[META_SLOT_MAX] = {0};
@@ -736,8 +1158,10 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
             ret = STORE_ENOENT;
             goto fail;
         }
-        if ((ret = null_slot_write(d, &slot.key, NULL, 0, 1, 0)) != 0)
+        if ((ret = slot_head_change(d, bucket, key, NULL, &hc)) != 0 ||
+            (ret = null_slot_write(d, &slot.key, NULL, 0, 1, 0, hc.ops, hc.n)) != 0)
             goto fail;
+        head_note(d, &hc, 1);
         delete_dropped_shards(d, &slot, kept, NULL);
         store_space_deleted(d);
         goto fail;
@@ -748,12 +1172,17 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
         ret = STORE_ENOENT;
         goto fail;
     }
+    if ((ret = version_head_change(d, bucket, key, vid, &hc)) != 0)
+        goto fail;
     if (s.count == 1) {
         /* through the drive's group commit, as every put: many deletes at once (a DeleteObjects)
          * share one batch and one sync instead of meeting in RocksDB's own write queue, where
-         * they spent their CPU switching and spinning */
+         * they spent their CPU switching and spinning; the head's change in the same batch */
+        meta_op_t ops[1 + 3];
         meta_pending_t p;
-        meta_group_delete(d->group, &p, s.found[0].key.buf, s.found[0].key.len);
+        size_t n =
+            with_head(ops, (meta_op_t){.key = s.found[0].key.buf, .klen = s.found[0].key.len, .is_delete = 1}, &hc);
+        meta_group_write(d->group, &p, NULL, ops, n);
         if ((ret = store_meta_err(meta_group_wait(&p))) != 0)
             goto fail;
     } else {
@@ -763,20 +1192,88 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
         }
         for (size_t i = 0; i < s.count; i++)
             meta_batch_delete(batch, s.found[i].key.buf, s.found[i].key.len);
+        for (size_t i = 0; i < hc.n; i++)
+            batch_op(batch, &hc.ops[i]);
         if ((ret = store_meta_err(meta_db_write(d->db, batch))) != 0)
             goto fail;
     }
     store_compact_note(d, s.found[0].key.buf, s.found[0].key.len, s.count);
+    head_note(d, &hc, 1);
     for (size_t i = 0; i < s.count; i++)
         delete_raw_record_shards(d, &s.found[i]);
     store_space_deleted(d);
 
 fail:
     pthread_mutex_unlock(lock);
+    head_change_dispose(&hc);
     if (batch != NULL)
         meta_batch_free(batch);
     null_slot_dispose(&slot);
     version_scan_dispose(&s);
+    return ret;
+}
+
+/* An object record put as is (a tool or a test placing a record): the key's head is decided
+ * again from the records as they will be, and written in the same batch. */
+static int object_record_put(store_drive_t *d, const meta_key_t *okey, const void *val, size_t vlen)
+{
+    char key_buf[META_KEY_MAX];
+    meta_bytes_t bucket, key, rec;
+    uint8_t vid[META_ID_LEN];
+    head_state_t old = {0}, nh = {0};
+    head_change_t hc = {0};
+    null_slot_t slot = {0};
+    meta_object_t r;
+    meta_key_t prefix;
+    int64_t mtime;
+    size_t pos = 0;
+    int ok, ret, decoded;
+
+    if (meta_key_parse_object(okey->buf, okey->len, &bucket, key_buf, &key, &mtime, vid) != 0)
+        return store_meta_err(meta_db_put(d->db, okey->buf, okey->len, val, vlen));
+    decoded = meta_slot_next(val, vlen, &pos, &rec) == 1 && meta_object_decode(rec.base, rec.len, &r) == 0;
+    pthread_mutex_t *lock = key_lock(d, bucket, key);
+    pthread_mutex_lock(lock);
+    if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0) {
+        ret = store_meta_err(ret);
+        goto out;
+    }
+    if ((ret = head_read(d, &prefix, &old, &ok)) != 0)
+        goto out;
+    if (mtime == META_NULL_SLOT_MTIME) {
+        ret = head_compute(d, &prefix, decoded ? &r : NULL, NULL, &nh);
+    } else if ((ret = null_slot_read(d, bucket, key, &slot)) == 0 &&
+               (ret = head_compute(d, &prefix, slot.n > 0 ? &slot.rec[0] : NULL, vid, &nh)) == 0 && decoded) {
+        int64_t nm = nh.h.mtime_ns;
+        const uint8_t *nv = nh.h.vid;
+        if (nh.present && (nh.h.flags & META_HEAD_SLOT)) {
+            nm = slot.rec[0].mtime_ns;
+            nv = slot.rec[0].vid;
+        }
+        if (!nh.present || newer_than(r.mtime_ns, r.vid, nm, nv) >= 0) {
+            head_state_dispose(&nh);
+            head_of_version(&r, rec, &nh);
+            nh.force = 1; /* its copy is these bytes, whatever the header says */
+        }
+    }
+    if (ret != 0 || (ret = head_change(&prefix, &old, ok, &nh, &hc)) != 0)
+        goto out;
+    meta_batch_t *batch = meta_batch_new();
+    if (batch == NULL) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    meta_batch_put(batch, okey->buf, okey->len, val, vlen);
+    for (size_t i = 0; i < hc.n; i++)
+        batch_op(batch, &hc.ops[i]);
+    ret = store_meta_err(meta_db_write(d->db, batch));
+    meta_batch_free(batch);
+
+out:
+    pthread_mutex_unlock(lock);
+    head_state_dispose(&nh);
+    head_change_dispose(&hc);
+    null_slot_dispose(&slot);
     return ret;
 }
 
@@ -786,6 +1283,8 @@ int store_record_put(store_drive_t *d, const meta_key_t *key, const void *val, s
 
     if ((ret = store_space_admit(d, STORE_ADMIT_RECORD, key->len + vlen)) != 0)
         return ret;
+    if (key->len > 0 && key->buf[0] == 'O')
+        return object_record_put(d, key, val, vlen);
     return store_meta_err(meta_db_put(d->db, key->buf, key->len, val, vlen));
 }
 
@@ -798,8 +1297,27 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key)
 {
     int ret;
 
-    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0 ||
-        (ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len))) != 0)
+    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
+        return ret;
+    /* An object record deleted as a plain record is one of a dead namespace (gw_sweep.c): its
+     * key's head goes with it, in the same batch, so that nothing is left of the namespace. */
+    if (key->len > 2 + 8 + META_ID_LEN && key->buf[0] == 'O' && key->buf[key->len - 8 - META_ID_LEN - 2] == 0x00 &&
+        key->buf[key->len - 8 - META_ID_LEN - 1] == 0x01) {
+        meta_batch_t *batch = meta_batch_new();
+        meta_key_t head;
+        if (batch == NULL)
+            return -ENOMEM;
+        meta_batch_delete(batch, key->buf, key->len);
+        for (int dead = 0; dead < 2; dead++) {
+            meta_key_head_of(key->buf, key->len - 8 - META_ID_LEN, dead, &head);
+            meta_batch_delete(batch, head.buf, head.len);
+        }
+        ret = store_meta_err(meta_db_write(d->db, batch));
+        meta_batch_free(batch);
+    } else {
+        ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len));
+    }
+    if (ret != 0)
         return ret;
     store_compact_note(d, key->buf, key->len, 1);
     store_space_deleted(d);

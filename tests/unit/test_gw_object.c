@@ -184,7 +184,7 @@ static size_t scan_allocations(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_
     allocations = 0;
     counting = 1;
     for (uint32_t s = 0; s < gw_set_width(set); s++)
-        store_client_record_scan(set->drives[s]->client, &prefix, NULL, 0, ignore_record, NULL);
+        store_client_record_scan_newest(set->drives[s]->client, &prefix, NULL, 0, ignore_record, NULL);
     counting = 0;
     return allocations;
 }
@@ -456,9 +456,10 @@ static int put_marker(cluster_t *t, meta_bytes_t bucket, meta_bytes_t key, unsig
     r.vid[1] = (uint8_t)on;
     if ((ret = meta_key_object(bucket, key, r.mtime_ns, r.vid, &k)) != 0 || (ret = meta_object_encode(&r, &val)) != 0)
         return ret;
+    /* through the drive engine, as a write that reached only these drives: record and head */
     for (size_t d = 0; d < t->c->ndrives && ret == 0; d++)
         if (on & (1u << d))
-            ret = meta_db_put(store_drive_db(t->c->drives[d].local), k.buf, k.len, val.base, val.len);
+            ret = store_record_put(t->c->drives[d].local, &k, val.base, val.len);
     meta_buf_dispose(&val);
     return ret;
 }

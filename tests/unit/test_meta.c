@@ -2234,6 +2234,40 @@ TEST(test_db_point_read_of_settled_record_uses_pinned_index_and_memtable_bloom)
     meta_db_close(db);
 }
 
+/* A head round-trips; every other byte string (a flipped bit, a short one, unknown flags) is
+ * META_ECORRUPT, never a head; its keys are the versions prefix under the live and dead tags. */
+TEST(test_head_round_trip_and_corruption_detected)
+{
+    meta_head_t h = {.flags = META_HEAD_MARKER, .mtime_ns = 1234567890123LL}, got;
+    uint8_t buf[META_HEAD_LEN];
+    meta_key_t prefix, live, dead, via;
+    meta_bytes_t bucket = {"heads:0000000000000001", 22}, key = {"a\0b", 3};
+
+    h.vid[0] = 0x9c;
+    h.vid[15] = 0x01;
+    meta_head_encode(&h, buf);
+    CHECK_EQ_INT(meta_head_decode(buf, sizeof(buf), &got), 0);
+    CHECK_EQ_INT(got.flags, META_HEAD_MARKER);
+    CHECK(got.mtime_ns == h.mtime_ns && memcmp(got.vid, h.vid, META_ID_LEN) == 0);
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] ^= 0x10;
+        CHECK_EQ_INT(meta_head_decode(buf, sizeof(buf), &got), META_ECORRUPT);
+        buf[i] ^= 0x10;
+    }
+    CHECK_EQ_INT(meta_head_decode(buf, sizeof(buf) - 1, &got), META_ECORRUPT);
+    h.flags = 0x80;
+    meta_head_encode(&h, buf);
+    CHECK_EQ_INT(meta_head_decode(buf, sizeof(buf), &got), META_ECORRUPT);
+
+    CHECK_EQ_INT(meta_key_object_versions(bucket, key, &prefix), 0);
+    CHECK_EQ_INT(meta_key_head(bucket, key, 0, &live), 0);
+    CHECK_EQ_INT(meta_key_head(bucket, key, 1, &dead), 0);
+    CHECK(live.len == prefix.len && live.buf[0] == 'H' && memcmp(live.buf + 1, prefix.buf + 1, prefix.len - 1) == 0);
+    CHECK(dead.len == prefix.len && dead.buf[0] == 'h' && memcmp(dead.buf + 1, prefix.buf + 1, prefix.len - 1) == 0);
+    meta_key_head_of(prefix.buf, prefix.len, 1, &via);
+    CHECK(via.len == dead.len && memcmp(via.buf, dead.buf, dead.len) == 0);
+}
+
 int main(void)
 {
     snprintf(tmp_root, sizeof(tmp_root), "/tmp/yc-test-meta-XXXXXX");
@@ -2301,6 +2335,7 @@ int main(void)
     RUN(test_db_settle_flushes_and_merges_level0_when_idle);
     RUN(test_db_settle_only_flushes_when_rewrite_would_exceed_limit);
     RUN(test_db_point_read_of_settled_record_uses_pinned_index_and_memtable_bloom);
+    RUN(test_head_round_trip_and_corruption_detected);
     nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return unit_done();
 }

@@ -1539,7 +1539,7 @@ TEST(test_layout_refuses_drive_when_format_unknown)
     meta_key_t k;
     meta_object_t r;
     meta_buf_t val = {0};
-    const uint8_t three[4] = {3, 0, 0, 0};
+    const uint8_t three[4] = {7, 0, 0, 0};
 
     /* a layout this build does not know */
     CHECK_EQ_INT(drive_new(dir, &d), 0);
@@ -1566,6 +1566,271 @@ TEST(test_layout_refuses_drive_when_format_unknown)
     CHECK_EQ_INT(store_drive_open(dir, 1, &d), STORE_EFORMAT);
     CHECK(strstr(yc_strerror(STORE_EFORMAT), "format") != NULL);
     remove_tree(dir);
+}
+
+/* ---- heads ---- */
+
+/* What the records say is the key's newest here (slot's first against the first version, by
+ * time and vid), as a scan of every record finds it: present 0 when the key has no record. */
+typedef struct {
+    int present, slot, marker;
+    int64_t mtime;
+    uint8_t vid[META_ID_LEN];
+} truth_t;
+
+static int truth_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    truth_t *t = arg;
+    meta_bytes_t rec;
+    meta_object_t r;
+    size_t pos = 0;
+    int64_t mtime;
+    uint8_t vid[META_ID_LEN];
+
+    if (meta_key_parse_object(key, klen, NULL, NULL, NULL, &mtime, vid) != 0 ||
+        meta_slot_next(val, vlen, &pos, &rec) != 1 || meta_object_decode(rec.base, rec.len, &r) != 0)
+        return 0;
+    if (!t->present || r.mtime_ns > t->mtime || (r.mtime_ns == t->mtime && memcmp(r.vid, t->vid, META_ID_LEN) > 0)) {
+        t->present = 1;
+        t->slot = mtime == META_NULL_SLOT_MTIME;
+        t->marker = (r.flags & META_OBJ_DELETE_MARKER) != 0;
+        t->mtime = r.mtime_ns;
+        memcpy(t->vid, r.vid, META_ID_LEN);
+    }
+    return 0;
+}
+
+/* The one record a drive's newest-only read of a key gives (from its head), and whether it has
+ * exactly the bytes stored under its key. */
+typedef struct {
+    store_drive_t *d;
+    int given, same;
+} given_t;
+
+static int given_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    given_t *g = arg;
+    meta_key_t k;
+    void *stored;
+    size_t slen;
+
+    memcpy(k.buf, key, klen);
+    k.len = klen;
+    g->given++;
+    if (store_record_get(g->d, &k, &stored, &slen) == 0) {
+        g->same = slen == vlen && memcmp(stored, val, vlen) == 0;
+        free(stored);
+    }
+    return 0;
+}
+
+/* 0 when key's head is what its records say, in its range only; else a line why. */
+static const char *head_mismatch(store_drive_t *d, const char *key)
+{
+    truth_t t = {0};
+    meta_key_t prefix, live, dead;
+    meta_head_t h;
+    void *val;
+    size_t vlen;
+
+    meta_key_object_versions(bytes(BUCKET), bytes(key), &prefix);
+    if (store_record_scan(d, &prefix, NULL, 0, truth_cb, &t) != 0)
+        return "scan failed";
+    meta_key_head(bytes(BUCKET), bytes(key), 0, &live);
+    meta_key_head(bytes(BUCKET), bytes(key), 1, &dead);
+    int in_live = meta_db_get(store_drive_db(d), live.buf, live.len, &val, &vlen) == 0;
+    if (in_live)
+        free(val);
+    int in_dead = meta_db_get(store_drive_db(d), dead.buf, dead.len, &val, &vlen) == 0;
+    if (in_dead)
+        free(val);
+    if (!t.present)
+        return in_live || in_dead ? "a head for a key without records" : NULL;
+    if (in_live + in_dead != 1 || in_dead != t.marker)
+        return "the head is not in its one range";
+    if (meta_db_head_get(store_drive_db(d), prefix.buf, prefix.len, &h) != 0)
+        return "head unreadable";
+    if (((h.flags & META_HEAD_SLOT) != 0) != t.slot || ((h.flags & META_HEAD_MARKER) != 0) != t.marker)
+        return "the head's flags differ";
+    if (!t.slot && (h.mtime_ns != t.mtime || memcmp(h.vid, t.vid, META_ID_LEN) != 0))
+        return "the head names another version";
+    given_t g = {.d = d};
+    if (store_record_scan_newest(d, &prefix, NULL, 0, given_cb, &g) != 0 || g.given != 1 || !g.same)
+        return "the newest read gives other bytes than the record's";
+    return NULL;
+}
+
+#define CHECK_HEAD(d, key)                                                                                             \
+    do {                                                                                                               \
+        const char *why_ = head_mismatch(d, key);                                                                      \
+        if (why_ != NULL)                                                                                              \
+            fprintf(stderr, "  head of %s: %s\n", key, why_);                                                          \
+        CHECK(why_ == NULL);                                                                                           \
+    } while (0)
+
+static void version_init(meta_object_t *r, const char *key, int64_t mtime, uint8_t tag, int marker)
+{
+    uint8_t vid[META_ID_LEN] = {0};
+    vid[0] = 0x80 | tag; /* never the null vid */
+    object_init(r, key, mtime, vid);
+    if (marker)
+        r->flags = META_OBJ_DELETE_MARKER;
+}
+
+/* Every change of a key's records moves its head with it: puts newer and older than the newest,
+ * markers (to the dead range and back), deletes of the newest version (the next one found),
+ * prunes, take-backs, the slot's removal, and a marker in the slot. */
+TEST(test_heads_follow_puts_markers_deletes_and_prunes)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t n100, v200, m300, v250, n400, n500;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    CHECK_HEAD(d, "k"); /* nothing: no head */
+    object_init(&n100, "k", 100, NULL);
+    CHECK_EQ_INT(put_replacing(d, &n100), 0);
+    CHECK_HEAD(d, "k"); /* the slot */
+    version_init(&v200, "k", 200, 1, 0);
+    CHECK_EQ_INT(store_object_put(d, &v200), 0);
+    CHECK_HEAD(d, "k"); /* v200 */
+    version_init(&m300, "k", 300, 2, 1);
+    CHECK_EQ_INT(store_object_put(d, &m300), 0);
+    CHECK_HEAD(d, "k"); /* the marker: dead range */
+    version_init(&v250, "k", 250, 3, 0);
+    CHECK_EQ_INT(store_object_put(d, &v250), 0); /* older than the marker: it stays on top */
+    CHECK_HEAD(d, "k");
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("k"), m300.vid), 0);
+    CHECK_HEAD(d, "k"); /* v250, live again */
+    CHECK_EQ_INT(store_object_takeback(d, &v250), 0);
+    CHECK_HEAD(d, "k"); /* v200 */
+    v200.attrs_ns = 7;
+    v200.attrs = (meta_bytes_t){"\x01\x00\x00\x00\x00", 5}; /* an empty tag set: the head's copy follows */
+    CHECK_EQ_INT(store_object_update(d, &v200), 0);
+    CHECK_HEAD(d, "k");
+    object_init(&n400, "k", 400, NULL);
+    CHECK_EQ_INT(store_object_put(d, &n400), 0);
+    CHECK_HEAD(d, "k"); /* the slot, with n100 still under n400 */
+    CHECK_EQ_INT(store_object_takeback(d, &n400), 0);
+    CHECK_HEAD(d, "k"); /* n100 is older than v200 */
+    CHECK_EQ_INT(store_object_put(d, &n400), 0);
+    CHECK_EQ_INT(store_object_prune(d, &n400), 0);
+    CHECK_HEAD(d, "k");
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("k"), zero_vid), 0);
+    CHECK_HEAD(d, "k"); /* the slot gone: v200 */
+    object_init(&n500, "k", 500, NULL);
+    n500.flags = META_OBJ_DELETE_MARKER; /* a suspended bucket's DELETE */
+    CHECK_EQ_INT(put_replacing(d, &n500), 0);
+    CHECK_HEAD(d, "k"); /* a marker in the slot: dead range */
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("k"), v200.vid), 0);
+    CHECK_HEAD(d, "k");
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("k"), zero_vid), 0);
+    CHECK_HEAD(d, "k"); /* no record left: no head in either range */
+    drive_free(dir, d);
+}
+
+/* A GET's newest-only read of one key is two point reads when the drive keeps heads: no iterator
+ * steps, whatever the key's history; and it gives the newest record. */
+TEST(test_heads_answer_newest_read_with_point_reads)
+{
+    char dir[64], name[16];
+    store_drive_t *d;
+    meta_object_t r;
+    meta_key_t prefix;
+    meta_perf_t perf;
+    truth_t t = {0};
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 200; i++) {
+        version_init(&r, "hot", 1000 + i, (uint8_t)(i & 0x7f), 0);
+        r.vid[1] = (uint8_t)i;
+        CHECK_EQ_INT(store_object_put(d, &r), 0);
+        if (i < 199) /* every version but the newest deleted: tombstones in front of nothing */
+            CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("hot"), r.vid), 0);
+    }
+    snprintf(name, sizeof(name), "hot");
+    meta_key_object_versions(bytes(BUCKET), bytes(name), &prefix);
+    meta_perf_start();
+    CHECK_EQ_INT(store_record_scan_newest(d, &prefix, NULL, 0, truth_cb, &t), 0);
+    meta_perf_stop(&perf);
+    CHECK(t.present && t.mtime == 1199);
+    fprintf(stderr, "  newest of a key with 199 deleted versions: %llu gets, %llu seeks, %llu nexts\n",
+            (unsigned long long)perf.gets, (unsigned long long)perf.seeks, (unsigned long long)perf.nexts);
+    CHECK_EQ_INT(perf.seeks, 0);
+    CHECK_EQ_INT(perf.nexts, 0);
+    CHECK_HEAD(d, "hot");
+    drive_free(dir, d);
+}
+
+static int count_live_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    size_t *n = arg;
+    n[vlen == 0 ? 1 : 0]++;
+    return 0;
+}
+
+/* A layout 2 drive (no heads) gets them at open, and a head left without records is dropped; the
+ * drive then reads and lists through them. */
+TEST(test_layout_builds_heads_when_drive_has_none)
+{
+    static const uint8_t two[4] = {META_LAYOUT_SLOTS, 0, 0, 0};
+    char dir[64], path[128], name[16];
+    store_drive_t *d;
+    meta_db_t *db;
+    meta_object_t r;
+    meta_key_t k, prefix;
+    meta_head_t stale = {.flags = META_HEAD_SLOT};
+    uint8_t hv[META_HEAD_LEN];
+    void *val;
+    size_t vlen, seen[2] = {0};
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "b%02d", i);
+        object_init(&r, name, 100, NULL);
+        if (i > 0) /* b00 starts with a version: the listing's scan takes the heads from it */
+            CHECK_EQ_INT(put_replacing(d, &r), 0); /* a null version */
+        version_init(&r, name, 200, (uint8_t)i, 0);
+        if (i % 2 == 0)
+            CHECK_EQ_INT(store_object_put(d, &r), 0); /* a newer version */
+        version_init(&r, name, 300, (uint8_t)(i + 64), 1);
+        if (i % 4 == 0)
+            CHECK_EQ_INT(store_object_put(d, &r), 0); /* a marker on top */
+    }
+    store_drive_close(d);
+    /* make it a layout 2 drive: no heads, but one stale head of a key without records */
+    snprintf(path, sizeof(path), "%s/db", dir);
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "b%02d", i);
+        for (int dead = 0; dead < 2; dead++) {
+            meta_key_head(bytes(BUCKET), bytes(name), dead, &k);
+            CHECK_EQ_INT(meta_db_delete(db, k.buf, k.len), 0);
+        }
+    }
+    meta_key_head(bytes(BUCKET), bytes("gone"), 0, &k);
+    meta_head_encode(&stale, hv);
+    CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, hv, sizeof(hv)), 0);
+    meta_key_layout(&k);
+    CHECK_EQ_INT(meta_db_put(db, k.buf, k.len, two, sizeof(two)), 0);
+    meta_db_close(db);
+
+    CHECK_EQ_INT(store_drive_open(dir, 1, &d), 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "b%02d", i);
+        CHECK_HEAD(d, name);
+    }
+    CHECK_HEAD(d, "gone");
+    CHECK_EQ_INT(meta_db_get(store_drive_db(d), k.buf, k.len, &val, &vlen), 0);
+    CHECK(vlen == 4 && ((uint8_t *)val)[0] == META_LAYOUT_VERSION);
+    free(val);
+    /* the listing's scan over the heads: 30 live keys, one record each, the 10 topped by a marker
+     * left out */
+    CHECK_EQ_INT(meta_key_bucket_objects(bytes(BUCKET), &prefix), 0);
+    CHECK_EQ_INT(store_record_scan_live(d, &prefix, NULL, 0, count_live_cb, seen), 0);
+    CHECK_EQ_INT(seen[0], 30);
+    CHECK(seen[1] >= 1);
+    drive_free(dir, d);
 }
 
 /* ---- deletes compacted away ---- */
@@ -1596,12 +1861,13 @@ TEST(test_compact_drops_tombstones_when_range_had_many_deletes)
         snprintf(key, sizeof(key), "gone/%04d", i);
         CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes(key), NULL), 0);
     }
-    /* the 1024th delete in the range queued its compaction, which the drive runs by itself */
-    CHECK_EQ_INT(store_drive_compactions(d, 0, 10LL * 1000000000), 1);
+    /* the 1024th delete in the range queued its compaction, which the drive runs by itself; the
+     * keys' heads went with them, 1024 deletes in the heads' range, which is compacted too */
+    CHECK_EQ_INT(store_drive_compactions(d, 1, 10LL * 1000000000), 2);
     CHECK_EQ_INT(meta_db_sizes(store_drive_db(d), &sz), 0);
     CHECK_EQ_INT(meta_db_memtable_stats(store_drive_db(d), &m), 0);
-    CHECK_EQ_INT(m.entries, 0); /* flushed with the range: the other range's 10 are in the SST */
-    CHECK(sz.tombstones <= 10);
+    CHECK_EQ_INT(m.entries, 0); /* flushed with the range: the other ranges' 10 + 10 are in the SST */
+    CHECK(sz.tombstones <= 20);
     CHECK_EQ_INT(count_keys(d, "gone/0000"), 0);
     drive_free(dir, d);
 }
@@ -2184,6 +2450,9 @@ int main(void)
     RUN(test_object_null_pending_versions_capped_when_none_acknowledged);
     RUN(test_layout_migrates_v1_drive_when_opened);
     RUN(test_layout_refuses_drive_when_format_unknown);
+    RUN(test_heads_follow_puts_markers_deletes_and_prunes);
+    RUN(test_heads_answer_newest_read_with_point_reads);
+    RUN(test_layout_builds_heads_when_drive_has_none);
     RUN(test_compact_drops_tombstones_when_range_had_many_deletes);
     RUN(test_compact_runs_when_range_idle_after_overwrites);
     RUN(test_space_refuses_writes_below_reserve_and_keeps_previous_version);
