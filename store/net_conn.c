@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/bytes.h"
+#include "common/log.h"
 #include "store/net_conn_internal.h"
 #include "store/store_internal.h"
 
@@ -407,7 +408,10 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
             *keep = 0;
             return 0;
         }
-        atomic_fetch_add(&c->forged, 1);
+        uint64_t n = atomic_fetch_add(&c->forged, 1) + 1;
+        if ((n & (n - 1)) == 0) /* the 1st, 2nd, 4th, 8th...: seen, and never a flood */
+            yc_log(YC_LOG_WARN, "event=answer_forged daemon=%s target=%s status=%d refused=%llu", c->host_header,
+                   call->target, ah.status, (unsigned long long)n);
         return STORE_EIO;
     }
     call->status = ah.status;
