@@ -8,8 +8,10 @@
  *   x-yc-date: <Unix seconds>
  *   x-yc-nonce: <32 hex digits, unique per request>
  *   x-yc-content-sha256: <hex SHA-256 of the body, 64 digits>
+ *   x-yc-drive-id: <32 hex digits: the target drive's id>   (absent only for the unbound calls)
  *   x-yc-signature: hex HMAC-SHA256(cluster secret,
- *                       METHOD "\n" target "\n" date "\n" nonce "\n" x-yc-content-sha256)
+ *                       METHOD "\n" target "\n" date "\n" nonce "\n" x-yc-content-sha256
+ *                       ["\n" x-yc-drive-id])
  *
  * target is the request target as sent, query included. The daemon refuses (401) a date more
  * than 5 minutes from its clock, a signature that does not match (compared in constant time)
@@ -20,10 +22,22 @@
  * every legitimate request's signature unique: without it two identical reads sent within the
  * same second (two GETs of one object) would look like a replay of each other.
  *
- * Answers always carry content-length. 200 carries the result; any other status carries
- * x-yc-error: <negative code> (common/errors.h: a STORE_ code or -errno, one value each across
- * the whole error space, and both ends are the same build), which the client returns as is
- * (401: STORE_EAUTH).
+ * Binding. Every call is signed for the drive's id (random per drive, store/identity.c), which
+ * the client learns from the drive's identity answer; a daemon refuses a call signed for another
+ * drive with 401 and x-yc-error STORE_EIDENTITY (then the client reads the id again and resends
+ * once: the drive was replaced under its name), and refuses unbound calls (401, STORE_EAUTH) but
+ * for GET ping, an empty POST identity and GET /stats, which change nothing. So a call captured on
+ * its way to one node cannot be replayed on another, whose drives may bear the same names.
+ *
+ * Answers always carry content-length and x-yc-answer-nonce (32 hex digits, fresh per answer).
+ * 200 carries the result; any other status carries x-yc-error: <negative code>
+ * (common/errors.h: a STORE_ code or -errno, one value each across the whole error space, and
+ * both ends are the same build), which the client returns as is. Every answer's body ends with
+ * a 16-byte tag (net_mac.c): Poly1305 under a key derived from the cluster secret, the request's
+ * signature and the answer nonce, over status, code, the payload's length and the payload. The
+ * client checks it before it believes any of the answer; one that does not check is STORE_EIO
+ * (an untagged or foreign 401 is STORE_EAUTH: a daemon with another secret cannot tag for us).
+ * The results below are the payload, the tag left out.
  *
  * Operations (<id>: 32 hex digits of the data id; <i>: decimal shard index; integers in bodies
  * are little-endian; lp(x) is a u32 length followed by the bytes; keys are binary and so only
@@ -34,7 +48,8 @@
  *   POST   shards/<id>/<i>/append?w=<token>&s=<seq> body: one block -> empty
  *   POST   shards/<id>/<i>/commit?w=<token>         -> empty
  *   POST   shards/<id>/<i>/abort?w=<token>          -> empty
- *   GET    shards/<id>/<i>?off=<u64>&len=<u64>      -> exactly len bytes, checksums verified
+ *   GET    shards/<id>/<i>?off=<u64>&len=<u64>      -> exactly len bytes, checksums verified, streamed:
+ *                                                   the tag follows the last piece
  *   GET    shards/<id>/<i>/stat                     -> u64 data length
  *   DELETE shards/<id>/<i>                          -> empty
  *   POST   shards/<id>/<i>/verify                   -> empty

@@ -100,7 +100,7 @@ struct store_net_conn {
     size_t nidle;
     uint8_t nonce_prefix[8];
     atomic_uint_fast64_t nonce_seq;
-    const int *fence; /* the owning client's fence (store_net_conn_watch); NULL: none */
+    const int *fence;            /* the owning client's fence (store_net_conn_watch); NULL: none */
     atomic_uint_fast64_t forged; /* answers whose tag did not check */
 };
 

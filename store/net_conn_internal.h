@@ -20,7 +20,7 @@ typedef struct {
     size_t body_len[2];
     int idempotent;           /* may be sent twice without changing the outcome */
     const char *drive_id_hex; /* the drive the request is bound to (32 hex digits); NULL: unbound */
-    void *dst;      /* when set, a 200 answer must be exactly dst_len bytes, read into dst */
+    void *dst;                /* when set, a 200 answer must be exactly dst_len bytes, read into dst */
     size_t dst_len;
     /* answer */
     int status;

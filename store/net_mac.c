@@ -121,8 +121,8 @@ void store_net_mac_update(store_net_mac_t *m, const void *p, size_t len)
 int store_net_mac_end(store_net_mac_t *m, uint8_t tag[STORE_NET_TAG_LEN])
 {
     size_t len = 0;
-    int ok = m != NULL && EVP_MAC_final((EVP_MAC_CTX *)m, tag, &len, STORE_NET_TAG_LEN) == 1 &&
-             len == STORE_NET_TAG_LEN;
+    int ok =
+        m != NULL && EVP_MAC_final((EVP_MAC_CTX *)m, tag, &len, STORE_NET_TAG_LEN) == 1 && len == STORE_NET_TAG_LEN;
 
     EVP_MAC_CTX_free((EVP_MAC_CTX *)m);
     if (!ok)

@@ -368,7 +368,7 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
         store_identity_info_t info;
         store_identity_get(s->drives[i].identity, &info);
         memcpy(s->drives[i].drive_id, info.drive_id, STORE_ID_LEN); /* fixed for the drive's life */
-        stat(dir, &seen[i]); /* made just now when it was missing */
+        stat(dir, &seen[i]);                                        /* made just now when it was missing */
         if ((ret = store_drive_open(dir, 1, &s->drives[i].drive)) != 0) {
             store_set_why(why, whylen, "drive %s: %s: cannot open: %s (%s)", name, dir, code_text(ret),
                           yc_strerror(ret));

@@ -162,8 +162,8 @@ typedef struct {
     yc_job_t job; /* first: the pool and the queue link jobs through it */
     store_server_t *srv;
     store_loop_t *lt;
-    yc_http_req_t *req;   /* loop side only: workers use the fields below */
-    char body_sha256[65]; /* the body's hash as signed (x-yc-content-sha256) */
+    yc_http_req_t *req;              /* loop side only: workers use the fields below */
+    char body_sha256[65];            /* the body's hash as signed (x-yc-content-sha256) */
     char req_sig[STORE_NET_SIG_HEX]; /* x-yc-signature as received (the answer's tag is bound to it) */
     size_t req_sig_len;
     int bound; /* x-yc-drive-id came (and was signed): bound_id is the drive the request is for */
@@ -173,7 +173,7 @@ typedef struct {
     uint8_t answer_nonce[STORE_NET_ANSWER_NONCE_LEN];
     uint8_t tag[STORE_NET_TAG_LEN];
     char nonce_hex[2 * STORE_NET_ANSWER_NONCE_LEN + 1];
-    uint8_t *in;          /* a small body read whole (malloc'd), in_len bytes */
+    uint8_t *in; /* a small body read whole (malloc'd), in_len bytes */
     size_t in_len;
     int authenticated; /* its head passed: only then is any of its body read */
     int op;

@@ -62,9 +62,9 @@ typedef struct {
     int rd, wr;    /* the next buffer to read into, to send from */
     uint64_t next; /* shard offset of the next read (relative to the range) */
     int started, failed, sending;
-    size_t piece;          /* bytes a read covers at most, a multiple of the block length */
-    uint32_t block_len;    /* the shard's */
-    store_net_mac_t *mac;  /* the answer's tag over what was read so far (net_mac.c) */
+    size_t piece;            /* bytes a read covers at most, a multiple of the block length */
+    uint32_t block_len;      /* the shard's */
+    store_net_mac_t *mac;    /* the answer's tag over what was read so far (net_mac.c) */
     int tag_ready, tag_sent; /* the tag is in j->tag once the last piece is read; then it is sent */
 } stream_t;
 
