@@ -63,7 +63,7 @@ void store_net_body_hash(const void *const *bufs, const size_t *lens, size_t n, 
     yc_hex(digest, sizeof(digest), out);
 }
 
-void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method, size_t method_len, const char *path,
+void store_net_sign(const store_net_key_t *secret, const char *method, size_t method_len, const char *path,
                     size_t path_len, const char *date, size_t date_len, const char *nonce, size_t nonce_len,
                     const char body_sha256_hex[64], const char *drive_id_hex, char out[STORE_NET_SIG_HEX + 1])
 {
@@ -74,7 +74,7 @@ void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method
     const size_t lens[] = {method_len, 1, path_len, 1, date_len, 1, nonce_len, 1, 64, 1, STORE_NET_DRIVE_ID_HEX};
     uint8_t mac[32];
 
-    if (store_net_hmac(secret, secret_len, parts, lens, drive_id_hex != NULL ? 11 : 9, mac) != 0)
+    if (store_net_key_hmac(secret, parts, lens, drive_id_hex != NULL ? 11 : 9, mac) != 0)
         RAND_bytes(mac, 32); /* a signature nobody can match, rather than a predictable one */
     yc_hex(mac, 32, out);
 }
@@ -89,7 +89,8 @@ typedef struct {
 struct store_net_conn {
     uint8_t *secret;
     size_t secret_len;
-    uint8_t answer_master[32]; /* the answers' key (net_mac.c) */
+    store_net_key_t *sign_key;   /* the cluster secret's, for requests */
+    store_net_key_t *answer_key; /* the answers' (net_mac.c) */
     uint32_t connect_ms, io_ms;
     size_t pool_size;
     struct sockaddr_storage addr;
@@ -334,8 +335,8 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
     yc_hex(nonce_raw, sizeof(nonce_raw), nonce);
     snprintf(date, sizeof(date), "%lld", (long long)time(NULL));
     store_net_body_hash(call->body, call->body_len, 2, body_hash);
-    store_net_sign(c->secret, c->secret_len, call->method, strlen(call->method), call->target, strlen(call->target),
-                   date, strlen(date), nonce, strlen(nonce), body_hash, call->drive_id_hex, sig);
+    store_net_sign(c->sign_key, call->method, strlen(call->method), call->target, strlen(call->target), date,
+                   strlen(date), nonce, strlen(nonce), body_hash, call->drive_id_hex, sig);
     n = snprintf(req, sizeof(req),
                  "%s %s HTTP/1.1\r\nhost: %s\r\ncontent-length: %zu\r\nx-yc-date: %s\r\nx-yc-nonce: %s\r\n"
                  "x-yc-content-sha256: %s\r\nx-yc-signature: %s\r\n%s%s%s\r\n",
@@ -397,8 +398,8 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
         return ret;
     /* Checked before anything of the answer is used: a forged or replayed answer is a failed
      * call (a failed drive read, for a shard: the caller decodes from the other drives). */
-    if (store_net_answer_tag(c->answer_master, sig, STORE_NET_SIG_HEX, ah.nonce, ah.status, ah.code, dst, plen,
-                             expect) != 0 ||
+    if (store_net_answer_tag(c->answer_key, sig, STORE_NET_SIG_HEX, ah.nonce, ah.status, ah.code, dst, plen, expect) !=
+            0 ||
         CRYPTO_memcmp(expect, tag, STORE_NET_TAG_LEN) != 0) {
         if (ah.status == 401) {
             /* a daemon with another cluster secret cannot tag for us: its refusal is taken as a
@@ -482,7 +483,9 @@ int store_net_conn_open(const store_remote_config_t *cfg, store_net_conn_t **out
         goto fail;
     }
     memcpy(c->secret, cfg->secret, c->secret_len);
-    store_net_answer_master(c->secret, c->secret_len, c->answer_master);
+    if ((ret = store_net_key_new(c->secret, c->secret_len, &c->sign_key)) != 0 ||
+        (ret = store_net_answer_key_new(c->secret, c->secret_len, &c->answer_key)) != 0)
+        goto fail;
     if (RAND_bytes(c->nonce_prefix, sizeof(c->nonce_prefix)) != 1) {
         ret = STORE_EIO;
         goto fail;
@@ -518,7 +521,8 @@ void store_net_conn_close(store_net_conn_t *c)
     free(c->idle);
     if (c->secret != NULL)
         OPENSSL_cleanse(c->secret, c->secret_len);
-    OPENSSL_cleanse(c->answer_master, sizeof(c->answer_master));
+    store_net_key_free(c->sign_key);
+    store_net_key_free(c->answer_key);
     free(c->secret);
     pthread_mutex_destroy(&c->mutex);
     free(c);

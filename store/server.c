@@ -478,7 +478,11 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
         goto fail;
     }
     memcpy(s->secret, cfg->secret, s->secret_len);
-    store_net_answer_master(s->secret, s->secret_len, s->answer_master);
+    if ((ret = store_net_key_new(s->secret, s->secret_len, &s->sign_key)) != 0 ||
+        (ret = store_net_answer_key_new(s->secret, s->secret_len, &s->answer_key)) != 0) {
+        store_set_why(why, whylen, "cannot set up the cluster secret's keys (OpenSSL)");
+        goto fail;
+    }
     /* the port before the drives: a second daemon started by mistake must not touch them */
     if ((ret = check_listen(cfg->listen_host, cfg->listen_port, why, whylen)) != 0)
         goto fail;
@@ -541,7 +545,8 @@ void store_server_free(store_server_t *s)
         store_identity_close(s->drives[i].identity); /* after the engine: the lock covers it */
     }
     store_replay_dispose(&s->replay);
-    OPENSSL_cleanse(s->answer_master, sizeof(s->answer_master));
+    store_net_key_free(s->sign_key);
+    store_net_key_free(s->answer_key);
     if (s->secret != NULL)
         OPENSSL_cleanse(s->secret, s->secret_len);
     free(s->secret);

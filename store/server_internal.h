@@ -108,7 +108,8 @@ struct store_server {
     size_t ndrives;
     uint8_t *secret;
     size_t secret_len;
-    uint8_t answer_master[32]; /* the key every answer's tag comes from (net_mac.c) */
+    store_net_key_t *sign_key;   /* the cluster secret's, to check request signatures */
+    store_net_key_t *answer_key; /* the key every answer's tag comes from (net_mac.c) */
     yc_pool_t *pool;
     store_loop_t *loops;
     size_t nloops, started;

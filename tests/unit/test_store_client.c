@@ -849,33 +849,38 @@ TEST(test_request_rejected_when_bound_to_another_drive)
 
 TEST(test_answer_tag_changes_with_every_part)
 {
-    uint8_t master[32], other_master[32], nonce[STORE_NET_ANSWER_NONCE_LEN] = {1}, tag[16], t[16];
+    uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN] = {1}, tag[16], t[16];
     const char *sig = "5d1f0c7e0e0a8b3e9b7f7a2f1b7d2b1d6c0e4a7f3e9d2c1b0a9f8e7d6c5b4a39";
+    const char *sig2 = "6d1f0c7e0e0a8b3e9b7f7a2f1b7d2b1d6c0e4a7f3e9d2c1b0a9f8e7d6c5b4a39";
     const uint8_t body[] = "a record's bytes";
+    uint8_t flipped[sizeof(body)];
+    store_net_key_t *key = NULL, *same = NULL, *other = NULL;
 
-    store_net_answer_master((const uint8_t *)SECRET, strlen(SECRET), master);
-    store_net_answer_master((const uint8_t *)"another", 7, other_master);
-    CHECK_EQ_INT(store_net_answer_tag(master, sig, 64, nonce, 200, 0, body, sizeof(body), tag), 0);
-    CHECK_EQ_INT(store_net_answer_tag(master, sig, 64, nonce, 200, 0, body, sizeof(body), t), 0);
-    CHECK(memcmp(tag, t, 16) == 0); /* the same answer, the same tag: both ends compute it alike */
-    store_net_answer_tag(other_master, sig, 64, nonce, 200, 0, body, sizeof(body), t);
-    CHECK(memcmp(tag, t, 16) != 0);
-    store_net_answer_tag(master, "6d1f0c7e0e0a8b3e9b7f7a2f1b7d2b1d6c0e4a7f3e9d2c1b0a9f8e7d6c5b4a39", 64, nonce, 200, 0,
-                         body, sizeof(body), t);
+    CHECK_EQ_INT(store_net_answer_key_new((const uint8_t *)SECRET, strlen(SECRET), &key), 0);
+    CHECK_EQ_INT(store_net_answer_key_new((const uint8_t *)SECRET, strlen(SECRET), &same), 0);
+    CHECK_EQ_INT(store_net_answer_key_new((const uint8_t *)"another", 7, &other), 0);
+    CHECK_EQ_INT(store_net_answer_tag(key, sig, 64, nonce, 200, 0, body, sizeof(body), tag), 0);
+    CHECK_EQ_INT(store_net_answer_tag(same, sig, 64, nonce, 200, 0, body, sizeof(body), t), 0);
+    CHECK(memcmp(tag, t, 16) == 0); /* both ends compute it alike */
+    store_net_answer_tag(other, sig, 64, nonce, 200, 0, body, sizeof(body), t);
+    CHECK(memcmp(tag, t, 16) != 0); /* another secret */
+    store_net_answer_tag(key, sig2, 64, nonce, 200, 0, body, sizeof(body), t);
     CHECK(memcmp(tag, t, 16) != 0); /* another request's answer */
     nonce[0] ^= 1;
-    store_net_answer_tag(master, sig, 64, nonce, 200, 0, body, sizeof(body), t);
+    store_net_answer_tag(key, sig, 64, nonce, 200, 0, body, sizeof(body), t);
     CHECK(memcmp(tag, t, 16) != 0);
     nonce[0] ^= 1;
-    store_net_answer_tag(master, sig, 64, nonce, 404, STORE_ENOENT, body, sizeof(body), t);
+    store_net_answer_tag(key, sig, 64, nonce, 404, STORE_ENOENT, body, sizeof(body), t);
     CHECK(memcmp(tag, t, 16) != 0);
-    store_net_answer_tag(master, sig, 64, nonce, 200, 0, body, sizeof(body) - 1, t);
+    store_net_answer_tag(key, sig, 64, nonce, 200, 0, body, sizeof(body) - 1, t);
     CHECK(memcmp(tag, t, 16) != 0); /* cut short */
-    uint8_t flipped[sizeof(body)];
     memcpy(flipped, body, sizeof(body));
     flipped[3] ^= 0x20;
-    store_net_answer_tag(master, sig, 64, nonce, 200, 0, flipped, sizeof(flipped), t);
+    store_net_answer_tag(key, sig, 64, nonce, 200, 0, flipped, sizeof(flipped), t);
     CHECK(memcmp(tag, t, 16) != 0);
+    store_net_key_free(key);
+    store_net_key_free(same);
+    store_net_key_free(other);
 }
 
 TEST(test_request_rejected_when_replayed)
