@@ -51,8 +51,8 @@ static void body_sent(yc_http_req_t *req, void *arg, int status)
 void store_server_seal(store_srv_job_t *j, int code, const uint8_t *body, size_t len)
 {
     store_net_answer_nonce(j->answer_nonce);
-    store_net_answer_tag(j->srv->answer_key, j->req_sig, j->req_sig_len, j->answer_nonce,
-                         store_server_status_of(code), code, code == 0 ? body : NULL, code == 0 ? len : 0, j->tag);
+    store_net_answer_tag(j->srv->answer_key, j->req_sig, j->req_sig_len, j->answer_nonce, store_server_status_of(code),
+                         code, code == 0 ? body : NULL, code == 0 ? len : 0, j->tag);
     j->sealed = 1;
 }
 

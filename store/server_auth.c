@@ -172,8 +172,8 @@ int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, store
         memcpy(drive_hex, hi->base, STORE_NET_DRIVE_ID_HEX);
         drive_hex[STORE_NET_DRIVE_ID_HEX] = '\0';
     }
-    store_net_sign(s->sign_key, req->method.base, req->method.len, req->target.base, req->target.len,
-                   date.base, date.len, nonce.base, nonce.len, j->body_sha256, hi != NULL ? drive_hex : NULL, expect);
+    store_net_sign(s->sign_key, req->method.base, req->method.len, req->target.base, req->target.len, date.base,
+                   date.len, nonce.base, nonce.len, j->body_sha256, hi != NULL ? drive_hex : NULL, expect);
     if (CRYPTO_memcmp(expect, sig.base, STORE_NET_SIG_HEX) != 0) {
         *why = "bad_signature";
         return STORE_EAUTH;
