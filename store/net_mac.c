@@ -20,12 +20,13 @@
  *    answered twice (a replayed request gets its 401 under another key), with no counter to keep
  *    across restarts and no limit on answers per secret. AES-GCM's GMAC has the same need (a
  *    repeated IV gives its hash key away) and would take the same derivation.
- *  - Cost. Measured on the development machine (OpenSSL 3.0, one core, bench of this commit's
- *    results file): HMAC-SHA256 1.5 GB/s (4.8 us for 4 KiB), Poly1305 4.4-6.5 GB/s (0.9 us for
- *    4 KiB, key set-up included), AES-256-GCM as GMAC over the body 2.5-7.2 GB/s (1.2 us). Poly1305
- *    is as fast as GMAC on large bodies and cheaper on small ones; the per-answer derivation is
- *    two SHA-256 blocks (about 1 us). A 64 MiB GET's shards are tagged and checked at several GB/s
- *    per core, against the 1.5 GB/s a SHA-256 MAC would cost on each side.
+ *  - Cost. Measured on the development machine (OpenSSL 3.0, one core, key set-up included;
+ *    bench/results/2026-12-07-internode.md): HMAC-SHA256 0.85-1.6 GB/s (4.8 us for 4 KiB),
+ *    Poly1305 4.5-6.6 GB/s (0.9 us for 4 KiB), AES-256-GCM as GMAC over the body 3.5-7.2 GB/s
+ *    (1.2 us). Poly1305 is as fast as GMAC on large bodies and cheaper on small ones; the
+ *    per-answer derivation is a copied HMAC context over 80 bytes (1-2 us with the nonce). A
+ *    64 MiB GET's shards are tagged and checked at several GB/s per core, against the 1.5 GB/s
+ *    an HMAC-SHA256 answer MAC would cost on each side.
  *
  * The algorithm handles are fetched once per process (pthread_once) and shared, and the two
  * long-lived HMAC keys (the cluster secret for request signatures, the answers' master) are
