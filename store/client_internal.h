@@ -97,8 +97,6 @@ int store_net_key_hmac(const store_net_key_t *k, const void *const *parts, const
                        uint8_t out[32]);
 /* The answers' key of a cluster secret (both ends make it once): 0, -ENOMEM or STORE_EIO. */
 int store_net_answer_key_new(const uint8_t *secret, size_t secret_len, store_net_key_t **out);
-/* A fresh random answer nonce. */
-void store_net_answer_nonce(uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN]);
 /* Starts the tag of one answer: the key from answer_key, the request's signature as sent and
  * the answer's nonce; then status, code and the payload's length. NULL when OpenSSL fails (update
  * ignores it, end then fails). _end writes the tag and frees; _free drops an unfinished one. */

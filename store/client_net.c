@@ -29,7 +29,7 @@
  * for GET ping, an empty POST identity and GET /stats, which change nothing. So a call captured on
  * its way to one node cannot be replayed on another, whose drives may bear the same names.
  *
- * Answers always carry content-length and x-yc-answer-nonce (32 hex digits, fresh per answer).
+ * Answers always carry content-length and x-yc-answer-nonce (32 hex digits, unique per answer).
  * 200 carries the result; any other status carries x-yc-error: <negative code>
  * (common/errors.h: a STORE_ code or -errno, one value each across the whole error space, and
  * both ends are the same build), which the client returns as is. Every answer's body ends with

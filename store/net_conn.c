@@ -42,6 +42,7 @@
 #define NET_POOL_DEFAULT       16
 #define NET_IDLE_MAX_NS        (15LL * 1000000000) /* below the daemon's 30 s keep-alive */
 #define NET_HEAD_MAX           4096                /* longest answer head we accept */
+#define NET_FORGED_LOG_PER_S   10
 
 /* ---------------------------------------------------------------- signing */
 
@@ -103,6 +104,8 @@ struct store_net_conn {
     atomic_uint_fast64_t nonce_seq;
     const int *fence;            /* the owning client's fence (store_net_conn_watch); NULL: none */
     atomic_uint_fast64_t forged; /* answers whose tag did not check */
+    int64_t forged_window_ns;    /* the second the log lines of refusals are counted in (mutex) */
+    unsigned forged_logged;
 };
 
 /* ---------------------------------------------------------------- sockets */
@@ -317,6 +320,23 @@ int store_net_parse_head(const char *head, size_t len, answer_head_t *out)
     return out->has_length ? 0 : STORE_EIO;
 }
 
+/* At most NET_FORGED_LOG_PER_S lines a second per daemon: every refusal is seen while they are
+ * few, and someone altering the traffic cannot flood the log. */
+static int forged_log_ok(store_net_conn_t *c)
+{
+    int64_t now = yc_mono_ns();
+    int ok;
+
+    pthread_mutex_lock(&c->mutex);
+    if (now - c->forged_window_ns >= 1000000000) {
+        c->forged_window_ns = now;
+        c->forged_logged = 0;
+    }
+    ok = c->forged_logged++ < NET_FORGED_LOG_PER_S;
+    pthread_mutex_unlock(&c->mutex);
+    return ok;
+}
+
 /* Sends call on fd and reads the answer. *answered is set once an answer byte arrived (from
  * then on the request was certainly received), *keep when fd may be reused. */
 static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *answered, int *keep)
@@ -410,7 +430,7 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
             return 0;
         }
         uint64_t n = atomic_fetch_add(&c->forged, 1) + 1;
-        if ((n & (n - 1)) == 0) /* the 1st, 2nd, 4th, 8th...: seen, and never a flood */
+        if (forged_log_ok(c))
             yc_log(YC_LOG_WARN, "event=answer_forged daemon=%s target=%s status=%d refused=%llu", c->host_header,
                    call->target, ah.status, (unsigned long long)n);
         return STORE_EIO;

@@ -8,17 +8,18 @@
  *   master = HMAC-SHA256(cluster secret, "yc-store answer key 1")          once per process
  *   k      = HMAC-SHA256(master, request signature (64 hex) | answer nonce (16 random bytes))
  *
- * The answer nonce is the daemon's, fresh from RAND_bytes for each answer and sent in
- * x-yc-answer-nonce. Why this shape:
+ * The answer nonce is the daemon's, 8 random bytes drawn at its start and a counter (unique per
+ * answer without a RAND_bytes call each), sent in x-yc-answer-nonce. Why this shape:
  *  - Binding. The request's signature is unique per accepted request (its own nonce, the replay
  *    cache), and the client only checks an answer against the signature it just sent: an old
  *    answer, or an answer to another request or from another daemon, has another key and fails.
  *    Status and x-yc-error are covered, so a 404 cannot be turned into a 200 or the reverse;
  *    the length is covered, so an answer cannot be cut or grown.
  *  - Poly1305 is a one-time authenticator: its key must never be used twice. Deriving it per
- *    answer from a random 128-bit nonce makes every key fresh even when the same signature is
- *    answered twice (a replayed request gets its 401 under another key), with no counter to keep
- *    across restarts and no limit on answers per secret. AES-GCM's GMAC has the same need (a
+ *    answer from a nonce no answer shares (a counter under a random 64-bit prefix per daemon
+ *    start) makes every key fresh even when the same signature is answered twice (a replayed
+ *    request gets its 401 under another key); a restart draws a new prefix, so nothing is kept
+ *    across restarts, and there is no limit on answers. AES-GCM's GMAC has the same need (a
  *    repeated IV gives its hash key away) and would take the same derivation.
  *  - Cost. Measured on the development machine (OpenSSL 3.0, one core, key set-up included;
  *    bench/results/2026-12-07-internode.md): HMAC-SHA256 0.85-1.6 GB/s (4.8 us for 4 KiB),
@@ -137,12 +138,6 @@ int store_net_answer_key_new(const uint8_t *secret, size_t secret_len, store_net
     ret = store_net_key_new(master, sizeof(master), out);
     OPENSSL_cleanse(master, sizeof(master));
     return ret;
-}
-
-void store_net_answer_nonce(uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN])
-{
-    if (RAND_bytes(nonce, STORE_NET_ANSWER_NONCE_LEN) != 1)
-        memset(nonce, 0, STORE_NET_ANSWER_NONCE_LEN); /* keys still differ by the request's signature */
 }
 
 store_net_mac_t *store_net_mac_begin(const store_net_key_t *answer_key, const char *req_sig, size_t req_sig_len,

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,6 +482,11 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     if ((ret = store_net_key_new(s->secret, s->secret_len, &s->sign_key)) != 0 ||
         (ret = store_net_answer_key_new(s->secret, s->secret_len, &s->answer_key)) != 0) {
         store_set_why(why, whylen, "cannot set up the cluster secret's keys (OpenSSL)");
+        goto fail;
+    }
+    if (RAND_bytes(s->answer_nonce_prefix, sizeof(s->answer_nonce_prefix)) != 1) {
+        store_set_why(why, whylen, "no random bytes (OpenSSL)");
+        ret = STORE_EIO;
         goto fail;
     }
     /* the port before the drives: a second daemon started by mistake must not touch them */

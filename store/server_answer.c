@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -48,9 +49,15 @@ static void body_sent(yc_http_req_t *req, void *arg, int status)
     yc_http_finish(req);
 }
 
+void store_server_answer_nonce(store_server_t *s, uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN])
+{
+    memcpy(nonce, s->answer_nonce_prefix, 8);
+    yc_put_le64(nonce + 8, atomic_fetch_add(&s->answer_nonce_seq, 1));
+}
+
 void store_server_seal(store_srv_job_t *j, int code, const uint8_t *body, size_t len)
 {
-    store_net_answer_nonce(j->answer_nonce);
+    store_server_answer_nonce(j->srv, j->answer_nonce);
     store_net_answer_tag(j->srv->answer_key, j->req_sig, j->req_sig_len, j->answer_nonce, store_server_status_of(code),
                          code, code == 0 ? body : NULL, code == 0 ? len : 0, j->tag);
     j->sealed = 1;

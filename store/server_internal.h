@@ -108,8 +108,10 @@ struct store_server {
     size_t ndrives;
     uint8_t *secret;
     size_t secret_len;
-    store_net_key_t *sign_key;   /* the cluster secret's, to check request signatures */
-    store_net_key_t *answer_key; /* the key every answer's tag comes from (net_mac.c) */
+    store_net_key_t *sign_key;      /* the cluster secret's, to check request signatures */
+    store_net_key_t *answer_key;    /* the key every answer's tag comes from (net_mac.c) */
+    uint8_t answer_nonce_prefix[8]; /* random per start; with the counter, every answer's nonce */
+    atomic_uint_fast64_t answer_nonce_seq;
     yc_pool_t *pool;
     store_loop_t *loops;
     size_t nloops, started;
@@ -260,6 +262,9 @@ void store_stream_read(store_srv_job_t *j);
 /* Answers req with code and, for 200, body (malloc'd and taken: freed once sent; may be NULL),
  * its tag after it (computed here unless store_server_seal did), and gives the request back. */
 void store_server_send(yc_http_req_t *req, int code, uint8_t *body, size_t len);
+/* A fresh answer nonce: the daemon's random prefix and a counter (cheaper than RAND_bytes per
+ * answer, and as unique: the prefix is 64 random bits per start). */
+void store_server_answer_nonce(store_server_t *s, uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN]);
 /* Computes the tag of the answer (code, body) into j, for store_server_send: a worker does this
  * for a large body so that the loop does not. */
 void store_server_seal(store_srv_job_t *j, int code, const uint8_t *body, size_t len);

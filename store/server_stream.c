@@ -371,7 +371,7 @@ static int read_open(stream_t *st)
         return -ENOMEM;
     st->block_len = block_len;
     /* the answer's tag is computed as the pieces are read, and sent after the last one */
-    store_net_answer_nonce(j->answer_nonce);
+    store_server_answer_nonce(j->srv, j->answer_nonce);
     if ((st->mac = store_net_mac_begin(j->srv->answer_key, j->req_sig, j->req_sig_len, j->answer_nonce, 200, 0,
                                        j->len)) == NULL)
         return -ENOMEM;
