@@ -67,11 +67,49 @@ struct store_client_writer {
 #define STORE_NET_SCAN_PAGE      1000                /* records per scan answer at most */
 #define STORE_NET_SCAN_BYTES     (1024u * 1024)      /* and about this many bytes */
 
+#define STORE_NET_DRIVE_ID_HEX     32 /* x-yc-drive-id: hex of the target drive's 16-byte id */
+#define STORE_NET_TAG_LEN          16 /* the Poly1305 tag that ends every answer body */
+#define STORE_NET_ANSWER_NONCE_LEN 16 /* x-yc-answer-nonce: 32 hex digits */
+
+typedef struct store_net_key store_net_key_t;
+
 /* x-yc-signature of a request: hex HMAC-SHA256(secret, method "\n" path "\n" date "\n" nonce
- * "\n" body_sha256_hex), with path as sent (query included). out gets 64 hex digits and a NUL. */
-void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method, size_t method_len, const char *path,
+ * "\n" body_sha256_hex), with path as sent (query included), and "\n" drive_id_hex appended when
+ * the request is bound to a drive (drive_id_hex: 32 hex digits, or NULL for the few unbound
+ * requests); secret is the cluster secret's key (store_net_key_new). out gets 64 hex digits and
+ * a NUL. */
+void store_net_sign(const store_net_key_t *secret, const char *method, size_t method_len, const char *path,
                     size_t path_len, const char *date, size_t date_len, const char *nonce, size_t nonce_len,
-                    const char body_sha256_hex[64], char out[STORE_NET_SIG_HEX + 1]);
+                    const char body_sha256_hex[64], const char *drive_id_hex, char out[STORE_NET_SIG_HEX + 1]);
+
+/* ---- answer authentication (net_mac.c, which argues the construction) ---- */
+
+typedef struct store_net_mac store_net_mac_t;
+
+/* HMAC-SHA256 of the n pieces under key: 0, or -1 when OpenSSL fails. */
+int store_net_hmac(const uint8_t *key, size_t key_len, const void *const *parts, const size_t *lens, size_t n,
+                   uint8_t out[32]);
+/* A long-lived HMAC-SHA256 key, set up once and shared by threads: 0, -ENOMEM or STORE_EIO. */
+int store_net_key_new(const uint8_t *key, size_t key_len, store_net_key_t **out);
+void store_net_key_free(store_net_key_t *k);
+/* HMAC-SHA256 of the n pieces under k: 0, or -1 when OpenSSL fails. */
+int store_net_key_hmac(const store_net_key_t *k, const void *const *parts, const size_t *lens, size_t n,
+                       uint8_t out[32]);
+/* The answers' key of a cluster secret (both ends make it once): 0, -ENOMEM or STORE_EIO. */
+int store_net_answer_key_new(const uint8_t *secret, size_t secret_len, store_net_key_t **out);
+/* Starts the tag of one answer: the key from answer_key, the request's signature as sent and
+ * the answer's nonce; then status, code and the payload's length. NULL when OpenSSL fails (update
+ * ignores it, end then fails). _end writes the tag and frees; _free drops an unfinished one. */
+store_net_mac_t *store_net_mac_begin(const store_net_key_t *answer_key, const char *req_sig, size_t req_sig_len,
+                                     const uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN], int status, int code,
+                                     uint64_t payload_len);
+void store_net_mac_update(store_net_mac_t *m, const void *p, size_t len);
+int store_net_mac_end(store_net_mac_t *m, uint8_t tag[STORE_NET_TAG_LEN]);
+void store_net_mac_free(store_net_mac_t *m);
+/* The three in one call, for an answer whose payload is in one piece. */
+int store_net_answer_tag(const store_net_key_t *answer_key, const char *req_sig, size_t req_sig_len,
+                         const uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN], int status, int code, const void *payload,
+                         size_t len, uint8_t tag[STORE_NET_TAG_LEN]);
 /* Hex SHA-256 of the concatenation of n buffers; out gets 64 hex digits and a NUL. */
 void store_net_body_hash(const void *const *bufs, const size_t *lens, size_t n, char out[65]);
 /* A drive name as the daemon accepts it. */

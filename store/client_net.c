@@ -8,8 +8,10 @@
  *   x-yc-date: <Unix seconds>
  *   x-yc-nonce: <32 hex digits, unique per request>
  *   x-yc-content-sha256: <hex SHA-256 of the body, 64 digits>
+ *   x-yc-drive-id: <32 hex digits: the target drive's id>   (absent only for the unbound calls)
  *   x-yc-signature: hex HMAC-SHA256(cluster secret,
- *                       METHOD "\n" target "\n" date "\n" nonce "\n" x-yc-content-sha256)
+ *                       METHOD "\n" target "\n" date "\n" nonce "\n" x-yc-content-sha256
+ *                       ["\n" x-yc-drive-id])
  *
  * target is the request target as sent, query included. The daemon refuses (401) a date more
  * than 5 minutes from its clock, a signature that does not match (compared in constant time)
@@ -20,10 +22,22 @@
  * every legitimate request's signature unique: without it two identical reads sent within the
  * same second (two GETs of one object) would look like a replay of each other.
  *
- * Answers always carry content-length. 200 carries the result; any other status carries
- * x-yc-error: <negative code> (common/errors.h: a STORE_ code or -errno, one value each across
- * the whole error space, and both ends are the same build), which the client returns as is
- * (401: STORE_EAUTH).
+ * Binding. Every call is signed for the drive's id (random per drive, store/identity.c), which
+ * the client learns from the drive's identity answer; a daemon refuses a call signed for another
+ * drive with 401 and x-yc-error STORE_EIDENTITY (then the client reads the id again and resends
+ * once: the drive was replaced under its name), and refuses unbound calls (401, STORE_EAUTH) but
+ * for GET ping, an empty POST identity and GET /stats, which change nothing. So a call captured on
+ * its way to one node cannot be replayed on another, whose drives may bear the same names.
+ *
+ * Answers always carry content-length and x-yc-answer-nonce (32 hex digits, unique per answer).
+ * 200 carries the result; any other status carries x-yc-error: <negative code>
+ * (common/errors.h: a STORE_ code or -errno, one value each across the whole error space, and
+ * both ends are the same build), which the client returns as is. Every answer's body ends with
+ * a 16-byte tag (net_mac.c): Poly1305 under a key derived from the cluster secret, the request's
+ * signature and the answer nonce, over status, code, the payload's length and the payload. The
+ * client checks it before it believes any of the answer; one that does not check is STORE_EIO
+ * (an untagged or foreign 401 is STORE_EAUTH: a daemon with another secret cannot tag for us).
+ * The results below are the payload, the tag left out.
  *
  * Operations (<id>: 32 hex digits of the data id; <i>: decimal shard index; integers in bodies
  * are little-endian; lp(x) is a u32 length followed by the bytes; keys are binary and so only
@@ -34,7 +48,8 @@
  *   POST   shards/<id>/<i>/append?w=<token>&s=<seq> body: one block -> empty
  *   POST   shards/<id>/<i>/commit?w=<token>         -> empty
  *   POST   shards/<id>/<i>/abort?w=<token>          -> empty
- *   GET    shards/<id>/<i>?off=<u64>&len=<u64>      -> exactly len bytes, checksums verified
+ *   GET    shards/<id>/<i>?off=<u64>&len=<u64>      -> exactly len bytes, checksums verified, streamed:
+ *                                                   the tag follows the last piece
  *   GET    shards/<id>/<i>/stat                     -> u64 data length
  *   DELETE shards/<id>/<i>                          -> empty
  *   POST   shards/<id>/<i>/verify                   -> empty
@@ -70,6 +85,7 @@
  * one call are net_conn.c's.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +117,8 @@ typedef struct {
     store_client_t base;
     char *drive;
     store_net_conn_t *conn; /* the daemon's connections */
+    pthread_mutex_t id_mutex;
+    char drive_id[STORE_NET_DRIVE_ID_HEX + 1]; /* the drive's id as it last told it; "" until then */
 } net_client_t;
 
 typedef struct {
@@ -127,12 +145,74 @@ static void set_target(store_net_call_t *call, net_client_t *c, const char *op)
     snprintf(call->target, sizeof(call->target), "/v1/%s/%s", c->drive, op);
 }
 
+/* ---------------------------------------------------------------- binding to the drive */
+
+/* Asks the drive who it is (an unbound read, the only kind of call the daemon takes unbound
+ * besides ping) and keeps its id for the calls that follow. The answer is authenticated like
+ * every other (net_mac.c), so the id is the one the daemon serving this name really has. */
+static int identity_read(net_client_t *c, store_identity_info_t *out)
+{
+    store_net_call_t call = {.method = "POST", .idempotent = 1};
+    int ret;
+
+    set_target(&call, c, "identity");
+    if ((ret = store_net_call(c->conn, &call)) == 0 &&
+        (store_identity_decode((const char *)call.resp, call.resp_len, out) != 0 || !out->has_drive_id))
+        ret = STORE_EIO;
+    store_net_call_reset(&call);
+    if (ret == 0) {
+        pthread_mutex_lock(&c->id_mutex);
+        yc_hex(out->drive_id, STORE_ID_LEN, c->drive_id);
+        pthread_mutex_unlock(&c->id_mutex);
+    }
+    return ret;
+}
+
+/* The drive id the next call is bound to, into hex: learnt from the drive first when unknown. */
+static int drive_id_of(net_client_t *c, char hex[STORE_NET_DRIVE_ID_HEX + 1])
+{
+    store_identity_info_t info;
+
+    pthread_mutex_lock(&c->id_mutex);
+    memcpy(hex, c->drive_id, sizeof(c->drive_id));
+    pthread_mutex_unlock(&c->id_mutex);
+    if (hex[0] != '\0')
+        return 0;
+    int ret = identity_read(c, &info);
+    if (ret == 0)
+        yc_hex(info.drive_id, STORE_ID_LEN, hex);
+    return ret;
+}
+
+/* Runs a call bound to the drive (x-yc-drive-id, signed): a daemon refuses it for any drive but
+ * this one. A refusal for another drive (STORE_EIDENTITY: a drive put in its place since the id
+ * was learnt) comes from the head, before anything was done, so the call is bound to the drive's
+ * new id and sent once more; whether that drive may be used is the health prober's to decide
+ * (it fences a drive whose placement is wrong). */
+static int bound_call(net_client_t *c, store_net_call_t *call)
+{
+    char hex[STORE_NET_DRIVE_ID_HEX + 1];
+    store_identity_info_t info;
+    int ret;
+
+    if ((ret = drive_id_of(c, hex)) != 0)
+        return ret;
+    call->drive_id_hex = hex;
+    ret = store_net_call(c->conn, call);
+    if (ret == STORE_EIDENTITY && identity_read(c, &info) == 0) {
+        yc_hex(info.drive_id, STORE_ID_LEN, hex);
+        ret = store_net_call(c->conn, call);
+    }
+    call->drive_id_hex = NULL;
+    return ret;
+}
+
 /* ---------------------------------------------------------------- operations */
 
 static int net_ping(store_client_t *bc)
 {
     store_net_call_t call = {.method = "GET", .idempotent = 1};
-    set_target(&call, net_of(bc), "ping");
+    set_target(&call, net_of(bc), "ping"); /* unbound: it changes nothing and tells nothing */
     int ret = store_net_call(net_of(bc)->conn, &call);
     store_net_call_reset(&call);
     return ret;
@@ -150,7 +230,7 @@ static int net_shard_create(store_client_t *bc, const uint8_t data_id[META_ID_LE
         return -ENOMEM;
     shard_target(c, data_id, index, w->shard_path, sizeof(w->shard_path));
     snprintf(call.target, sizeof(call.target), "%s/create", w->shard_path);
-    if ((ret = store_net_call(c->conn, &call)) != 0)
+    if ((ret = bound_call(c, &call)) != 0)
         goto fail;
     if (call.resp_len != STORE_NET_TOKEN_HEX) {
         ret = STORE_EIO;
@@ -179,7 +259,7 @@ static int net_shard_append(store_client_writer_t *bw, const void *block, size_t
     /* a new seq per call, so the daemon can tell a resend (same seq) from the next block */
     snprintf(call.target, sizeof(call.target), "%s/append?w=%s&s=%llu", w->shard_path, w->token,
              (unsigned long long)++w->seq);
-    ret = store_net_call(net_of(bw->client)->conn, &call);
+    ret = bound_call(net_of(bw->client), &call);
     store_net_call_reset(&call);
     return ret;
 }
@@ -189,7 +269,7 @@ static int writer_end(store_client_writer_t *bw, const char *op)
     net_writer_t *w = (net_writer_t *)bw;
     store_net_call_t call = {.method = "POST", .idempotent = op[0] == 'a'}; /* abort twice is abort */
     snprintf(call.target, sizeof(call.target), "%s/%s?w=%s", w->shard_path, op, w->token);
-    int ret = store_net_call(net_of(bw->client)->conn, &call);
+    int ret = bound_call(net_of(bw->client), &call);
     store_net_call_reset(&call);
     free(w);
     return ret;
@@ -217,7 +297,7 @@ static int net_shard_read(store_client_t *bc, const uint8_t data_id[META_ID_LEN]
         return STORE_EINVAL;
     shard_target(c, data_id, index, path, sizeof(path));
     snprintf(call.target, sizeof(call.target), "%s?off=%llu&len=%zu", path, (unsigned long long)off, len);
-    int ret = store_net_call(c->conn, &call);
+    int ret = bound_call(c, &call);
     store_net_call_reset(&call);
     return ret;
 }
@@ -231,7 +311,7 @@ static int net_shard_stat(store_client_t *bc, const uint8_t data_id[META_ID_LEN]
 
     shard_target(c, data_id, index, path, sizeof(path));
     snprintf(call.target, sizeof(call.target), "%s/stat", path);
-    int ret = store_net_call(c->conn, &call);
+    int ret = bound_call(c, &call);
     store_net_call_reset(&call);
     if (ret == 0)
         *size = yc_get_le64(raw);
@@ -247,7 +327,7 @@ static int shard_simple(store_client_t *bc, const char *method, const uint8_t da
 
     shard_target(c, data_id, index, path, sizeof(path));
     snprintf(call.target, sizeof(call.target), "%s%s", path, suffix);
-    int ret = store_net_call(c->conn, &call);
+    int ret = bound_call(c, &call);
     store_net_call_reset(&call);
     return ret;
 }
@@ -274,7 +354,7 @@ static int object_record_call(store_client_t *bc, const char *op, const meta_obj
     set_target(&call, net_of(bc), op);
     call.body[0] = buf.base;
     call.body_len[0] = buf.len;
-    ret = store_net_call(net_of(bc)->conn, &call);
+    ret = bound_call(net_of(bc), &call);
     store_net_call_reset(&call);
     meta_buf_dispose(&buf);
     return ret;
@@ -332,7 +412,7 @@ static int net_object_get(store_client_t *bc, meta_bytes_t bucket, meta_bytes_t 
     set_target(&call, net_of(bc), "objects/get");
     call.body[0] = body;
     call.body_len[0] = (size_t)n;
-    if ((ret = store_net_call(net_of(bc)->conn, &call)) != 0)
+    if ((ret = bound_call(net_of(bc), &call)) != 0)
         goto fail;
     if ((ret = meta_object_decode(call.resp, call.resp_len, out)) != 0) {
         ret = store_meta_err(ret);
@@ -360,7 +440,7 @@ static int net_object_delete(store_client_t *bc, meta_bytes_t bucket, meta_bytes
     set_target(&call, net_of(bc), "objects/delete");
     call.body[0] = body;
     call.body_len[0] = (size_t)n;
-    int ret = store_net_call(net_of(bc)->conn, &call);
+    int ret = bound_call(net_of(bc), &call);
     store_net_call_reset(&call);
     return ret;
 }
@@ -379,7 +459,7 @@ static int net_record_put(store_client_t *bc, const meta_key_t *key, const void 
     call.body_len[0] = 4 + key->len;
     call.body[1] = val; /* the value goes out from the caller's memory */
     call.body_len[1] = vlen;
-    int ret = store_net_call(net_of(bc)->conn, &call);
+    int ret = bound_call(net_of(bc), &call);
     store_net_call_reset(&call);
     return ret;
 }
@@ -390,7 +470,7 @@ static int net_record_get(store_client_t *bc, const meta_key_t *key, void **val,
     int ret;
 
     set_target(&call, net_of(bc), "records/get");
-    if ((ret = store_net_call(net_of(bc)->conn, &call)) != 0) {
+    if ((ret = bound_call(net_of(bc), &call)) != 0) {
         store_net_call_reset(&call);
         return ret;
     }
@@ -403,7 +483,7 @@ static int net_record_delete(store_client_t *bc, const meta_key_t *key)
 {
     store_net_call_t call = {.method = "POST", .idempotent = 1, .body = {key->buf}, .body_len = {key->len}};
     set_target(&call, net_of(bc), "records/delete");
-    int ret = store_net_call(net_of(bc)->conn, &call);
+    int ret = bound_call(net_of(bc), &call);
     store_net_call_reset(&call);
     return ret;
 }
@@ -482,7 +562,7 @@ static int net_record_scan(store_client_t *bc, const meta_key_t *prefix, const m
         set_target(&call, net_of(bc), "records/scan");
         call.body[0] = body;
         call.body_len[0] = n;
-        if ((ret = store_net_call(net_of(bc)->conn, &call)) != 0) {
+        if ((ret = bound_call(net_of(bc), &call)) != 0) {
             store_net_call_reset(&call);
             if (ret == STORE_EINVAL && newest && first) {
                 newest--; /* a daemon that predates SCAN_LIVE: the newest scan; SCAN_NEWEST: the plain one */
@@ -523,27 +603,29 @@ static int lock_call(store_client_t *bc, const char *op, meta_bytes_t name, cons
     set_target(&call, net_of(bc), op);
     call.body[0] = body;
     call.body_len[0] = n;
-    int ret = store_net_call(net_of(bc)->conn, &call);
+    int ret = bound_call(net_of(bc), &call);
     store_net_call_reset(&call);
     return ret;
 }
 
 static int net_identity(store_client_t *bc, const store_identity_info_t *placement, store_identity_info_t *out)
 {
+    net_client_t *c = net_of(bc);
     store_net_call_t call = {.method = "POST", .idempotent = 1}; /* placing twice alike is placing once */
     char text[STORE_IDENTITY_TEXT_MAX];
     size_t len = 0;
     int ret;
 
-    if (placement != NULL) {
-        if ((ret = store_identity_encode(placement, text, sizeof(text), &len)) != 0)
-            return ret;
-        call.body[0] = text;
-        call.body_len[0] = len;
-    }
-    set_target(&call, net_of(bc), "identity");
-    if ((ret = store_net_call(net_of(bc)->conn, &call)) == 0 &&
-        store_identity_decode((const char *)call.resp, call.resp_len, out) != 0)
+    /* read first (unbound): a placed drive is not placed again, and a fresh one's placement is
+     * then bound to the id it just gave, so that it cannot be replayed onto another fresh drive */
+    if ((ret = identity_read(c, out)) != 0 || placement == NULL || out->placed)
+        return ret;
+    if ((ret = store_identity_encode(placement, text, sizeof(text), &len)) != 0)
+        return ret;
+    call.body[0] = text;
+    call.body_len[0] = len;
+    set_target(&call, c, "identity");
+    if ((ret = bound_call(c, &call)) == 0 && store_identity_decode((const char *)call.resp, call.resp_len, out) != 0)
         ret = STORE_EIO;
     store_net_call_reset(&call);
     return ret;
@@ -565,6 +647,7 @@ static void net_free(store_client_t *bc)
 {
     net_client_t *c = net_of(bc);
     store_net_conn_close(c->conn);
+    pthread_mutex_destroy(&c->id_mutex);
     free(c->drive);
     free(c);
 }
@@ -606,6 +689,7 @@ int store_client_remote(const store_remote_config_t *cfg, store_client_t **out)
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return -ENOMEM;
     c->base.ops = &net_ops;
+    pthread_mutex_init(&c->id_mutex, NULL);
     if ((c->drive = strdup(cfg->drive)) == NULL) {
         ret = -ENOMEM;
         goto fail;

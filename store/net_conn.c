@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/bytes.h"
+#include "common/log.h"
 #include "store/net_conn_internal.h"
 #include "store/store_internal.h"
 
@@ -41,6 +42,7 @@
 #define NET_POOL_DEFAULT       16
 #define NET_IDLE_MAX_NS        (15LL * 1000000000) /* below the daemon's 30 s keep-alive */
 #define NET_HEAD_MAX           4096                /* longest answer head we accept */
+#define NET_FORGED_LOG_PER_S   10
 
 /* ---------------------------------------------------------------- signing */
 
@@ -62,32 +64,19 @@ void store_net_body_hash(const void *const *bufs, const size_t *lens, size_t n, 
     yc_hex(digest, sizeof(digest), out);
 }
 
-void store_net_sign(const uint8_t *secret, size_t secret_len, const char *method, size_t method_len, const char *path,
+void store_net_sign(const store_net_key_t *secret, const char *method, size_t method_len, const char *path,
                     size_t path_len, const char *date, size_t date_len, const char *nonce, size_t nonce_len,
-                    const char body_sha256_hex[64], char out[STORE_NET_SIG_HEX + 1])
+                    const char body_sha256_hex[64], const char *drive_id_hex, char out[STORE_NET_SIG_HEX + 1])
 {
-    const void *parts[] = {method, "\n", path, "\n", date, "\n", nonce, "\n", body_sha256_hex};
-    const size_t lens[] = {method_len, 1, path_len, 1, date_len, 1, nonce_len, 1, 64};
-    uint8_t mac[EVP_MAX_MD_SIZE];
-    size_t mac_len = 0;
-
     /* Streamed into the MAC so that no length of the (hostile, on the daemon) target can
-     * overflow a buffer here. */
-    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0), OSSL_PARAM_construct_end()};
-    if (ctx != NULL && EVP_MAC_init(ctx, secret, secret_len, params) == 1) {
-        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-            EVP_MAC_update(ctx, parts[i], lens[i]);
-        if (EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) != 1)
-            mac_len = 0;
-    }
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
-    if (mac_len != 32) {
-        /* a signature nobody can match, rather than a predictable one */
-        RAND_bytes(mac, 32);
-    }
+     * overflow a buffer here. The drive's id goes last: a request bound to one drive does not
+     * verify on any other, whatever its name (drive names repeat across nodes). */
+    const void *parts[] = {method, "\n", path, "\n", date, "\n", nonce, "\n", body_sha256_hex, "\n", drive_id_hex};
+    const size_t lens[] = {method_len, 1, path_len, 1, date_len, 1, nonce_len, 1, 64, 1, STORE_NET_DRIVE_ID_HEX};
+    uint8_t mac[32];
+
+    if (store_net_key_hmac(secret, parts, lens, drive_id_hex != NULL ? 11 : 9, mac) != 0)
+        RAND_bytes(mac, 32); /* a signature nobody can match, rather than a predictable one */
     yc_hex(mac, 32, out);
 }
 
@@ -101,6 +90,8 @@ typedef struct {
 struct store_net_conn {
     uint8_t *secret;
     size_t secret_len;
+    store_net_key_t *sign_key;   /* the cluster secret's, for requests */
+    store_net_key_t *answer_key; /* the answers' (net_mac.c) */
     uint32_t connect_ms, io_ms;
     size_t pool_size;
     struct sockaddr_storage addr;
@@ -111,7 +102,10 @@ struct store_net_conn {
     size_t nidle;
     uint8_t nonce_prefix[8];
     atomic_uint_fast64_t nonce_seq;
-    const int *fence; /* the owning client's fence (store_net_conn_watch); NULL: none */
+    const int *fence;            /* the owning client's fence (store_net_conn_watch); NULL: none */
+    atomic_uint_fast64_t forged; /* answers whose tag did not check */
+    int64_t forged_window_ns;    /* the second the log lines of refusals are counted in (mutex) */
+    unsigned forged_logged;
 };
 
 /* ---------------------------------------------------------------- sockets */
@@ -313,6 +307,10 @@ int store_net_parse_head(const char *head, size_t len, answer_head_t *out)
             if (vlen < 2 || val[0] != '-' || yc_decimal_u64(val + 1, vlen - 1, &v) != 0 || v > 4096)
                 return STORE_EIO;
             out->code = -(int)v;
+        } else if (nlen == 17 && strncasecmp(p, "x-yc-answer-nonce", 17) == 0) {
+            if (vlen != 2 * STORE_NET_ANSWER_NONCE_LEN || yc_unhex(val, STORE_NET_ANSWER_NONCE_LEN, out->nonce) != 0)
+                return STORE_EIO;
+            out->has_nonce = 1;
         } else if (nlen == 10 && strncasecmp(p, "connection", 10) == 0) {
             out->close = vlen == 5 && strncasecmp(val, "close", 5) == 0;
         } else if (nlen == 17 && strncasecmp(p, "transfer-encoding", 17) == 0) {
@@ -320,6 +318,23 @@ int store_net_parse_head(const char *head, size_t len, answer_head_t *out)
         }
     }
     return out->has_length ? 0 : STORE_EIO;
+}
+
+/* At most NET_FORGED_LOG_PER_S lines a second per daemon: every refusal is seen while they are
+ * few, and someone altering the traffic cannot flood the log. */
+static int forged_log_ok(store_net_conn_t *c)
+{
+    int64_t now = yc_mono_ns();
+    int ok;
+
+    pthread_mutex_lock(&c->mutex);
+    if (now - c->forged_window_ns >= 1000000000) {
+        c->forged_window_ns = now;
+        c->forged_logged = 0;
+    }
+    ok = c->forged_logged++ < NET_FORGED_LOG_PER_S;
+    pthread_mutex_unlock(&c->mutex);
+    return ok;
 }
 
 /* Sends call on fd and reads the answer. *answered is set once an answer byte arrived (from
@@ -340,12 +355,14 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
     yc_hex(nonce_raw, sizeof(nonce_raw), nonce);
     snprintf(date, sizeof(date), "%lld", (long long)time(NULL));
     store_net_body_hash(call->body, call->body_len, 2, body_hash);
-    store_net_sign(c->secret, c->secret_len, call->method, strlen(call->method), call->target, strlen(call->target),
-                   date, strlen(date), nonce, strlen(nonce), body_hash, sig);
+    store_net_sign(c->sign_key, call->method, strlen(call->method), call->target, strlen(call->target), date,
+                   strlen(date), nonce, strlen(nonce), body_hash, call->drive_id_hex, sig);
     n = snprintf(req, sizeof(req),
                  "%s %s HTTP/1.1\r\nhost: %s\r\ncontent-length: %zu\r\nx-yc-date: %s\r\nx-yc-nonce: %s\r\n"
-                 "x-yc-content-sha256: %s\r\nx-yc-signature: %s\r\n\r\n",
-                 call->method, call->target, c->host_header, body_len, date, nonce, body_hash, sig);
+                 "x-yc-content-sha256: %s\r\nx-yc-signature: %s\r\n%s%s%s\r\n",
+                 call->method, call->target, c->host_header, body_len, date, nonce, body_hash, sig,
+                 call->drive_id_hex != NULL ? "x-yc-drive-id: " : "",
+                 call->drive_id_hex != NULL ? call->drive_id_hex : "", call->drive_id_hex != NULL ? "\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(req))
         return STORE_EINVAL;
     iov[0] = (struct iovec){.iov_base = req, .iov_len = (size_t)n};
@@ -373,26 +390,53 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
     }
     if ((ret = store_net_parse_head(head, head_len, &ah)) != 0)
         return ret;
+    /* every answer of the daemon ends with its tag: one without cannot be believed */
     size_t extra = have - head_len - 4;
-    if (extra > ah.length || ah.length > STORE_NET_MAX_BODY)
+    if (!ah.has_nonce || ah.length < STORE_NET_TAG_LEN || ah.length > STORE_NET_MAX_BODY + STORE_NET_TAG_LEN ||
+        extra > ah.length)
         return STORE_EIO;
-    call->status = ah.status;
-    call->code = ah.code;
+    size_t plen = (size_t)ah.length - STORE_NET_TAG_LEN;
+    const uint8_t *early = (const uint8_t *)head + head_len + 4;
 
-    uint8_t *dst;
+    uint8_t *dst, tag[STORE_NET_TAG_LEN], expect[STORE_NET_TAG_LEN];
     if (ah.status == 200 && call->dst != NULL) {
-        if (ah.length != call->dst_len)
+        if (plen != call->dst_len)
             return STORE_EIO;
         dst = call->dst;
     } else {
-        if ((dst = malloc(ah.length > 0 ? ah.length : 1)) == NULL)
+        if ((dst = malloc(plen > 0 ? plen : 1)) == NULL)
             return -ENOMEM;
         call->resp = dst;
-        call->resp_len = ah.length;
+        call->resp_len = plen;
     }
-    memcpy(dst, head + head_len + 4, extra);
-    if ((ret = recv_exact(c, fd, dst + extra, ah.length - extra)) != 0)
+    /* what came with the head may run into the tag (a short answer) */
+    size_t early_payload = extra < plen ? extra : plen;
+    memcpy(dst, early, early_payload);
+    memcpy(tag, early + early_payload, extra - early_payload);
+    if ((ret = recv_exact(c, fd, dst + early_payload, plen - early_payload)) != 0 ||
+        (ret = recv_exact(c, fd, tag + (extra - early_payload), STORE_NET_TAG_LEN - (extra - early_payload))) != 0)
         return ret;
+    /* Checked before anything of the answer is used: a forged or replayed answer is a failed
+     * call (a failed drive read, for a shard: the caller decodes from the other drives). */
+    if (store_net_answer_tag(c->answer_key, sig, STORE_NET_SIG_HEX, ah.nonce, ah.status, ah.code, dst, plen, expect) !=
+            0 ||
+        CRYPTO_memcmp(expect, tag, STORE_NET_TAG_LEN) != 0) {
+        if (ah.status == 401) {
+            /* a daemon with another cluster secret cannot tag for us: its refusal is taken as a
+             * refusal, code dropped (the call fails either way; nothing of it is believed) */
+            call->status = 401;
+            call->code = 0;
+            *keep = 0;
+            return 0;
+        }
+        uint64_t n = atomic_fetch_add(&c->forged, 1) + 1;
+        if (forged_log_ok(c))
+            yc_log(YC_LOG_WARN, "event=answer_forged daemon=%s target=%s status=%d refused=%llu", c->host_header,
+                   call->target, ah.status, (unsigned long long)n);
+        return STORE_EIO;
+    }
+    call->status = ah.status;
+    call->code = ah.code;
     *keep = !ah.close;
     return 0;
 }
@@ -459,6 +503,9 @@ int store_net_conn_open(const store_remote_config_t *cfg, store_net_conn_t **out
         goto fail;
     }
     memcpy(c->secret, cfg->secret, c->secret_len);
+    if ((ret = store_net_key_new(c->secret, c->secret_len, &c->sign_key)) != 0 ||
+        (ret = store_net_answer_key_new(c->secret, c->secret_len, &c->answer_key)) != 0)
+        goto fail;
     if (RAND_bytes(c->nonce_prefix, sizeof(c->nonce_prefix)) != 1) {
         ret = STORE_EIO;
         goto fail;
@@ -494,6 +541,8 @@ void store_net_conn_close(store_net_conn_t *c)
     free(c->idle);
     if (c->secret != NULL)
         OPENSSL_cleanse(c->secret, c->secret_len);
+    store_net_key_free(c->sign_key);
+    store_net_key_free(c->answer_key);
     free(c->secret);
     pthread_mutex_destroy(&c->mutex);
     free(c);
@@ -507,4 +556,9 @@ void store_net_conn_watch(store_net_conn_t *c, const int *fence)
 const char *store_net_conn_host(const store_net_conn_t *c)
 {
     return c->host_header;
+}
+
+uint64_t store_net_conn_forged(const store_net_conn_t *c)
+{
+    return atomic_load(&c->forged);
 }

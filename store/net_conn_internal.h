@@ -18,8 +18,9 @@ typedef struct {
     char target[STORE_NET_TARGET_MAX];
     const void *body[2]; /* the body: up to two pieces sent one after the other */
     size_t body_len[2];
-    int idempotent; /* may be sent twice without changing the outcome */
-    void *dst;      /* when set, a 200 answer must be exactly dst_len bytes, read into dst */
+    int idempotent;           /* may be sent twice without changing the outcome */
+    const char *drive_id_hex; /* the drive the request is bound to (32 hex digits); NULL: unbound */
+    void *dst;                /* when set, a 200 answer must be exactly dst_len bytes, read into dst */
     size_t dst_len;
     /* answer */
     int status;
@@ -35,6 +36,8 @@ typedef struct {
     int has_length;
     uint64_t length;
     int close;
+    int has_nonce; /* x-yc-answer-nonce, the key of the answer's tag (net_mac.c) */
+    uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN];
 } store_net_answer_head_t;
 
 /* Parses "HTTP/1.x SSS reason\r\n" and the header lines of head[0..len) (without the blank
@@ -48,11 +51,15 @@ void store_net_conn_close(store_net_conn_t *c);
 /* Makes every wait of a call end (the call failing) as soon as *fence, the owning client's fence
  * (store_client_fence), is non-zero. Set once, before the first call. */
 void store_net_conn_watch(store_net_conn_t *c, const int *fence);
+/* Answers refused so far because their tag did not check (forged, replayed, damaged). */
+uint64_t store_net_conn_forged(const store_net_conn_t *c);
 /* "host:port" ("[v6]:port") as the Host header names the daemon. */
 const char *store_net_conn_host(const store_net_conn_t *c);
 
 /* Runs one call. Returns 0 with call->resp (when dst is NULL) on a 200 answer, the daemon's code
- * for any other answer, or the transport's failure. A call that failed on a reused connection
+ * for any other answer, or the transport's failure. Every answer's tag is checked before any of
+ * it is believed: one without a tag, or whose tag is not the cluster's for this very request, is
+ * STORE_EIO (its bytes may already sit in dst: the caller must not use them). A call that failed on a reused connection
  * before any answer byte arrived is sent once more on a fresh one when it is idempotent. Worker
  * threads only: blocks on the network. */
 int store_net_call(store_net_conn_t *c, store_net_call_t *call);

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,20 +59,20 @@ static void job_run(yc_job_t *job)
     /* the operation runs only on the body that was signed (server_auth.c) */
     if (h == NULL) {
         j->code = -ENOMEM;
-        return;
+    } else {
+        store_body_hash_update(h, j->in, j->in_len);
+        if (!store_body_hash_matches(h, j->body_sha256)) {
+            atomic_fetch_add(&j->srv->stats.body_mismatch, 1);
+            j->auth_failure = "body_hash";
+            j->code = STORE_EAUTH;
+        } else if ((j->code = store_server_run_op(j->srv, j)) != 0) {
+            free(j->body);
+            j->body = NULL;
+            j->body_len = 0;
+        }
     }
-    store_body_hash_update(h, j->in, j->in_len);
-    if (!store_body_hash_matches(h, j->body_sha256)) {
-        atomic_fetch_add(&j->srv->stats.body_mismatch, 1);
-        j->auth_failure = "body_hash";
-        j->code = STORE_EAUTH;
-        return;
-    }
-    if ((j->code = store_server_run_op(j->srv, j)) != 0) {
-        free(j->body);
-        j->body = NULL;
-        j->body_len = 0;
-    }
+    /* the answer's tag here, off the loop: a scan page is up to a MiB */
+    store_server_seal(j, j->code, j->body, j->body_len);
 }
 
 static void log_auth_failure(const yc_http_req_t *req, const char *why)
@@ -165,13 +166,14 @@ static void answer_stats(store_srv_job_t *j)
                  "requests %llu\nauth_refused %llu\nrefused_body_bytes %llu\nbody_hash_mismatch %llu\n"
                  "shard_writes_rolled_back %llu\nstreamed_in_bytes %llu\nstreamed_out_bytes %llu\n"
                  "stream_buffer_bytes_max %llu\nconnections %zu\ninput_buffer_bytes %zu\nconnections_accepted %llu\n"
-                 "connections_refused %llu\nhttp_errors %llu\n",
+                 "connections_refused %llu\nhttp_errors %llu\nwrong_drive %llu\n",
                  (unsigned long long)atomic_load(&st->requests), (unsigned long long)atomic_load(&st->auth_refused),
                  (unsigned long long)atomic_load(&st->refused_body),
                  (unsigned long long)atomic_load(&st->body_mismatch), (unsigned long long)atomic_load(&st->rolled_back),
                  (unsigned long long)atomic_load(&st->streamed_in), (unsigned long long)atomic_load(&st->streamed_out),
                  (unsigned long long)atomic_load(&st->stream_buffers_max), h.connections, h.input_bytes,
-                 (unsigned long long)h.accepted, (unsigned long long)h.refused, (unsigned long long)h.layer_errors);
+                 (unsigned long long)h.accepted, (unsigned long long)h.refused, (unsigned long long)h.layer_errors,
+                 (unsigned long long)atomic_load(&st->wrong_drive));
     store_server_send(j->req, 0, (uint8_t *)out, (size_t)n);
 }
 
@@ -191,23 +193,32 @@ static void on_request(yc_http_req_t *req)
     j->started_ns = yc_mono_ns();
     req->app = j;
     atomic_fetch_add(&s->stats.requests, 1);
+    store_server_note_signature(j, req);
     if (__atomic_load_n(&s->refusing, __ATOMIC_RELAXED)) {
         store_server_send(req, -ENOMEM, NULL, 0);
         return;
     }
     /* from the head alone, before any of the body is asked for */
-    if ((ret = store_server_authenticate(s, req, j->body_sha256, &why)) != 0) {
+    if ((ret = store_server_authenticate(s, req, j, &why)) != 0) {
         atomic_fetch_add(&s->stats.auth_refused, 1);
         log_auth_failure(req, why);
         store_server_send(req, ret, NULL, 0);
         return;
     }
-    j->authenticated = 1;
     store_server_route(s->drives, s->ndrives, j);
     if (j->route_err != 0) {
         store_server_send(req, j->route_err, NULL, 0);
         return;
     }
+    /* signed for this drive, or one of the few calls taken unbound: else nothing of it is read */
+    if ((ret = store_server_check_drive(j, &why)) != 0) {
+        atomic_fetch_add(&s->stats.auth_refused, 1);
+        atomic_fetch_add(&s->stats.wrong_drive, 1);
+        log_auth_failure(req, why);
+        store_server_send(req, ret, NULL, 0);
+        return;
+    }
+    j->authenticated = 1;
     if (req->chunked) { /* the wire format always gives Content-Length */
         store_server_send(req, STORE_EINVAL, NULL, 0);
         return;
@@ -355,7 +366,10 @@ static int open_drives(store_server_t *s, const store_server_config_t *cfg, char
             goto done;
         }
         s->ndrives = i + 1;
-        stat(dir, &seen[i]); /* made just now when it was missing */
+        store_identity_info_t info;
+        store_identity_get(s->drives[i].identity, &info);
+        memcpy(s->drives[i].drive_id, info.drive_id, STORE_ID_LEN); /* fixed for the drive's life */
+        stat(dir, &seen[i]);                                        /* made just now when it was missing */
         if ((ret = store_drive_open(dir, 1, &s->drives[i].drive)) != 0) {
             store_set_why(why, whylen, "drive %s: %s: cannot open: %s (%s)", name, dir, code_text(ret),
                           yc_strerror(ret));
@@ -465,6 +479,16 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
         goto fail;
     }
     memcpy(s->secret, cfg->secret, s->secret_len);
+    if ((ret = store_net_key_new(s->secret, s->secret_len, &s->sign_key)) != 0 ||
+        (ret = store_net_answer_key_new(s->secret, s->secret_len, &s->answer_key)) != 0) {
+        store_set_why(why, whylen, "cannot set up the cluster secret's keys (OpenSSL)");
+        goto fail;
+    }
+    if (RAND_bytes(s->answer_nonce_prefix, sizeof(s->answer_nonce_prefix)) != 1) {
+        store_set_why(why, whylen, "no random bytes (OpenSSL)");
+        ret = STORE_EIO;
+        goto fail;
+    }
     /* the port before the drives: a second daemon started by mistake must not touch them */
     if ((ret = check_listen(cfg->listen_host, cfg->listen_port, why, whylen)) != 0)
         goto fail;
@@ -527,6 +551,8 @@ void store_server_free(store_server_t *s)
         store_identity_close(s->drives[i].identity); /* after the engine: the lock covers it */
     }
     store_replay_dispose(&s->replay);
+    store_net_key_free(s->sign_key);
+    store_net_key_free(s->answer_key);
     if (s->secret != NULL)
         OPENSSL_cleanse(s->secret, s->secret_len);
     free(s->secret);

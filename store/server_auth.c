@@ -1,7 +1,20 @@
 /* server_auth.c — the yc-store daemon's authentication of a request: the cluster secret's HMAC
- * over method, target, date, nonce and the body's SHA-256 as the head declares it
- * (x-yc-content-sha256; client_net.c has the wire format), a date within ±5 minutes, and a
- * signature accepted once. It is checked from the head alone, before any of the body is read.
+ * over method, target, date, nonce, the body's SHA-256 as the head declares it
+ * (x-yc-content-sha256; client_net.c has the wire format) and the id of the drive it is for
+ * (x-yc-drive-id), a date within ±5 minutes, and a signature accepted once. It is checked from
+ * the head alone, before any of the body is read.
+ *
+ * Why the drive's id. Drive names repeat across nodes ("a", "b" on every node), and the replay
+ * cache is per daemon: a request captured on its way to one node, sent within its 5 minutes to
+ * another, would pass there. The drive id is random per drive (store/identity.c) and fixed for
+ * its life, so a request signed for one drive verifies on no other, on any node. A gateway
+ * learns the id from the drive's identity answer, which is authenticated like every answer
+ * (net_mac.c); the few calls that come before it — a ping, that identity read, GET /stats — are
+ * taken unbound: none changes anything or tells anything a replay could misuse. Placing a fresh
+ * drive is bound too (to the id it just gave), so a captured placement cannot place another.
+ * A refusal for another drive is 401 with STORE_EIDENTITY, so that a gateway whose drive was
+ * replaced under the same name can learn the new id (its health prober decides whether that
+ * drive may be used).
  *
  * Why checking the head first is as sound as hashing the body first. The signature covers the
  * declared hash, so only a holder of the cluster secret can produce a head that passes, and
@@ -113,19 +126,31 @@ static int is_hex(const char *p, size_t len)
     return 1;
 }
 
-int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, char body_sha256[65], const char **why)
+void store_server_note_signature(store_srv_job_t *j, const yc_http_req_t *req)
+{
+    const h2o_iovec_t *hs = yc_http_header(req, "x-yc-signature");
+    size_t n = hs == NULL ? 0 : hs->len < sizeof(j->req_sig) ? hs->len : sizeof(j->req_sig);
+
+    if (n > 0)
+        memcpy(j->req_sig, hs->base, n);
+    j->req_sig_len = n;
+}
+
+int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, store_srv_job_t *j, const char **why)
 {
     static const h2o_iovec_t none = {NULL, 0};
     const h2o_iovec_t *hd = yc_http_header(req, "x-yc-date"), *hn = yc_http_header(req, "x-yc-nonce");
     const h2o_iovec_t *hs = yc_http_header(req, "x-yc-signature"), *hh = yc_http_header(req, "x-yc-content-sha256");
+    const h2o_iovec_t *hi = yc_http_header(req, "x-yc-drive-id");
     h2o_iovec_t date = hd != NULL ? *hd : none, nonce = hn != NULL ? *hn : none;
     h2o_iovec_t sig = hs != NULL ? *hs : none, hash = hh != NULL ? *hh : none;
-    char expect[STORE_NET_SIG_HEX + 1];
+    char expect[STORE_NET_SIG_HEX + 1], drive_hex[STORE_NET_DRIVE_ID_HEX + 1];
     int64_t d = 0;
     uint8_t fp_raw[8];
 
     if (date.len == 0 || date.len > 12 || nonce.len != STORE_NET_NONCE_HEX || sig.len != STORE_NET_SIG_HEX ||
-        hash.len != 64 || !is_hex(nonce.base, nonce.len) || !is_hex(hash.base, hash.len)) {
+        hash.len != 64 || !is_hex(nonce.base, nonce.len) || !is_hex(hash.base, hash.len) ||
+        (hi != NULL && (hi->len != STORE_NET_DRIVE_ID_HEX || !is_hex(hi->base, hi->len)))) {
         *why = "missing_headers";
         return STORE_EAUTH;
     }
@@ -141,13 +166,21 @@ int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, char 
         *why = "clock_skew";
         return STORE_EAUTH;
     }
-    memcpy(body_sha256, hash.base, 64);
-    body_sha256[64] = '\0';
-    store_net_sign(s->secret, s->secret_len, req->method.base, req->method.len, req->target.base, req->target.len,
-                   date.base, date.len, nonce.base, nonce.len, body_sha256, expect);
+    memcpy(j->body_sha256, hash.base, 64);
+    j->body_sha256[64] = '\0';
+    if (hi != NULL) {
+        memcpy(drive_hex, hi->base, STORE_NET_DRIVE_ID_HEX);
+        drive_hex[STORE_NET_DRIVE_ID_HEX] = '\0';
+    }
+    store_net_sign(s->sign_key, req->method.base, req->method.len, req->target.base, req->target.len, date.base,
+                   date.len, nonce.base, nonce.len, j->body_sha256, hi != NULL ? drive_hex : NULL, expect);
     if (CRYPTO_memcmp(expect, sig.base, STORE_NET_SIG_HEX) != 0) {
         *why = "bad_signature";
         return STORE_EAUTH;
+    }
+    if (hi != NULL) {
+        j->bound = 1;
+        yc_unhex(drive_hex, STORE_ID_LEN, j->bound_id); /* checked hex above */
     }
     /* the signature matched, so it is valid hex */
     yc_unhex(sig.base, sizeof(fp_raw), fp_raw);
@@ -161,6 +194,24 @@ int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, char 
         *why = "replay_cache_full";
         return STORE_EIO;
     }
+}
+
+int store_server_check_drive(const store_srv_job_t *j, const char **why)
+{
+    if (j->bound && j->drive != NULL) {
+        if (CRYPTO_memcmp(j->bound_id, j->drive->drive_id, STORE_ID_LEN) == 0)
+            return 0;
+        *why = "wrong_drive";
+        return STORE_EIDENTITY;
+    }
+    /* Unbound: only what neither changes a drive nor depends on which one it is — a ping, the
+     * identity read that tells a gateway which drive this is (so it can bind what follows), the
+     * daemon's counters. Everything else replayed on another node must fail. */
+    if (j->op == STORE_OP_PING || j->op == STORE_OP_STATS ||
+        (j->op == STORE_OP_IDENTITY && j->req->content_length == 0))
+        return 0;
+    *why = "unbound";
+    return STORE_EAUTH;
 }
 
 /* ---------------------------------------------------------------- the body's hash */

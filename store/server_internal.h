@@ -26,6 +26,7 @@
 /* One drive of the node, as the wire names it. */
 typedef struct {
     char name[STORE_NET_DRIVE_NAME_MAX + 1];
+    uint8_t drive_id[STORE_ID_LEN]; /* what a request must be bound to (x-yc-drive-id) */
     store_drive_t *drive;
     store_identity_t *identity;
     int misplace_logged; /* a refused placement is logged once, not at every probe (atomic) */
@@ -99,6 +100,7 @@ typedef struct {
     atomic_uint_fast64_t streamed_in;        /* shard bytes written as they arrived */
     atomic_uint_fast64_t streamed_out;       /* shard bytes sent as they were read */
     atomic_uint_fast64_t stream_buffers_max; /* most bytes of stream buffers held by one request */
+    atomic_uint_fast64_t wrong_drive;        /* signed for another drive (or unbound where binding is due) */
 } store_server_stats_t;
 
 struct store_server {
@@ -106,6 +108,10 @@ struct store_server {
     size_t ndrives;
     uint8_t *secret;
     size_t secret_len;
+    store_net_key_t *sign_key;      /* the cluster secret's, to check request signatures */
+    store_net_key_t *answer_key;    /* the key every answer's tag comes from (net_mac.c) */
+    uint8_t answer_nonce_prefix[8]; /* random per start; with the counter, every answer's nonce */
+    atomic_uint_fast64_t answer_nonce_seq;
     yc_pool_t *pool;
     store_loop_t *loops;
     size_t nloops, started;
@@ -159,9 +165,18 @@ typedef struct {
     yc_job_t job; /* first: the pool and the queue link jobs through it */
     store_server_t *srv;
     store_loop_t *lt;
-    yc_http_req_t *req;   /* loop side only: workers use the fields below */
-    char body_sha256[65]; /* the body's hash as signed (x-yc-content-sha256) */
-    uint8_t *in;          /* a small body read whole (malloc'd), in_len bytes */
+    yc_http_req_t *req;              /* loop side only: workers use the fields below */
+    char body_sha256[65];            /* the body's hash as signed (x-yc-content-sha256) */
+    char req_sig[STORE_NET_SIG_HEX]; /* x-yc-signature as received (the answer's tag is bound to it) */
+    size_t req_sig_len;
+    int bound; /* x-yc-drive-id came (and was signed): bound_id is the drive the request is for */
+    uint8_t bound_id[STORE_ID_LEN];
+    /* the answer's tag, when a worker computed it (store_server_seal) */
+    int sealed;
+    uint8_t answer_nonce[STORE_NET_ANSWER_NONCE_LEN];
+    uint8_t tag[STORE_NET_TAG_LEN];
+    char nonce_hex[2 * STORE_NET_ANSWER_NONCE_LEN + 1];
+    uint8_t *in; /* a small body read whole (malloc'd), in_len bytes */
     size_t in_len;
     int authenticated; /* its head passed: only then is any of its body read */
     int op;
@@ -185,11 +200,19 @@ typedef struct {
 
 void store_replay_init(store_replay_t *r);
 void store_replay_dispose(store_replay_t *r);
-/* 0 when req's head is signed with the cluster secret over the body hash it declares, fresh and
- * new (its signature is remembered then), with the declared hash in body_sha256; STORE_EAUTH with
- * *why (a log word) when not, or STORE_EIO when the replay cache cannot take it. Loop side: reads
- * the head only, never the body. */
-int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, char body_sha256[65], const char **why);
+/* Keeps req's x-yc-signature in j (at most 64 bytes): every answer's tag is bound to it, a
+ * refusal's included. Call first. */
+void store_server_note_signature(store_srv_job_t *j, const yc_http_req_t *req);
+/* 0 when req's head is signed with the cluster secret over the body hash it declares (and the
+ * drive id it names, x-yc-drive-id), fresh and new (its signature is remembered then), with the
+ * declared hash in j->body_sha256 and the drive in j->bound_id; STORE_EAUTH with *why (a log
+ * word) when not, or STORE_EIO when the replay cache cannot take it. Loop side: reads the head
+ * only, never the body. */
+int store_server_authenticate(store_server_t *s, const yc_http_req_t *req, store_srv_job_t *j, const char **why);
+/* After routing: 0 when the request is bound to the drive it names, or is one of the calls
+ * taken unbound (ping, an identity read, stats); STORE_EIDENTITY (answered 401) with *why when
+ * it was signed for another drive, STORE_EAUTH when it is unbound and must not be. */
+int store_server_check_drive(const store_srv_job_t *j, const char **why);
 /* SHA-256 of a body as it streams: _new, _update per piece, _matches at the end (1 when the
  * hex digest is the declared one, compared in constant time; frees the context). */
 void *store_body_hash_new(void);
@@ -237,8 +260,14 @@ void store_stream_read(store_srv_job_t *j);
 /* ---- server_answer.c ---- */
 
 /* Answers req with code and, for 200, body (malloc'd and taken: freed once sent; may be NULL),
- * and gives the request back. */
+ * its tag after it (computed here unless store_server_seal did), and gives the request back. */
 void store_server_send(yc_http_req_t *req, int code, uint8_t *body, size_t len);
+/* A fresh answer nonce: the daemon's random prefix and a counter (cheaper than RAND_bytes per
+ * answer, and as unique: the prefix is 64 random bits per start). */
+void store_server_answer_nonce(store_server_t *s, uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN]);
+/* Computes the tag of the answer (code, body) into j, for store_server_send: a worker does this
+ * for a large body so that the loop does not. */
+void store_server_seal(store_srv_job_t *j, int code, const uint8_t *body, size_t len);
 
 /* Queues job on the pool unless the daemon stopped: 0, or -ESHUTDOWN (nothing queued). */
 int store_server_submit(store_server_t *s, yc_job_t *job);

@@ -62,8 +62,10 @@ typedef struct {
     int rd, wr;    /* the next buffer to read into, to send from */
     uint64_t next; /* shard offset of the next read (relative to the range) */
     int started, failed, sending;
-    size_t piece;       /* bytes a read covers at most, a multiple of the block length */
-    uint32_t block_len; /* the shard's */
+    size_t piece;            /* bytes a read covers at most, a multiple of the block length */
+    uint32_t block_len;      /* the shard's */
+    store_net_mac_t *mac;    /* the answer's tag over what was read so far (net_mac.c) */
+    int tag_ready, tag_sent; /* the tag is in j->tag once the last piece is read; then it is sent */
 } stream_t;
 
 static void note_buffers(store_server_t *s, size_t bytes)
@@ -102,6 +104,8 @@ static void stream_free(stream_t *st)
     if (st->hash != NULL)
         store_body_hash_free(st->hash);
     st->hash = NULL;
+    store_net_mac_free(st->mac);
+    st->mac = NULL;
 }
 
 static int submit(stream_t *st, void (*run)(yc_job_t *), void (*done)(yc_job_t *))
@@ -366,6 +370,11 @@ static int read_open(stream_t *st)
     if (st->buf[0] == NULL || (j->len > st->cap && st->buf[1] == NULL))
         return -ENOMEM;
     st->block_len = block_len;
+    /* the answer's tag is computed as the pieces are read, and sent after the last one */
+    store_server_answer_nonce(j->srv, j->answer_nonce);
+    if ((st->mac = store_net_mac_begin(j->srv->answer_key, j->req_sig, j->req_sig_len, j->answer_nonce, 200, 0,
+                                       j->len)) == NULL)
+        return -ENOMEM;
     return 0;
 }
 
@@ -383,6 +392,14 @@ static void read_run(yc_job_t *job)
         stop = end;
     st->len[st->rd] = (size_t)(stop - pos);
     st->ret = store_shard_read(j->drive->drive, j->data_id, j->index, pos, st->len[st->rd], st->buf[st->rd]);
+    if (st->ret != 0)
+        return;
+    store_net_mac_update(st->mac, st->buf[st->rd], st->len[st->rd]);
+    if (stop == end) {
+        store_net_mac_end(st->mac, j->tag);
+        st->mac = NULL;
+        st->tag_ready = 1;
+    }
 }
 
 static void read_step_done(yc_job_t *job)
@@ -407,7 +424,10 @@ static void read_step_done(yc_job_t *job)
         if (st->buf[1] != NULL)
             st->rd ^= 1;
         if (!st->started) {
-            if (yc_http_respond(j->req, 200, "OK", NULL, 0, j->len) != 0) {
+            yc_http_header_t nonce = {h2o_iovec_init(H2O_STRLIT("x-yc-answer-nonce")),
+                                      h2o_iovec_init(j->nonce_hex, 2 * sizeof(j->answer_nonce))};
+            yc_hex(j->answer_nonce, sizeof(j->answer_nonce), j->nonce_hex);
+            if (yc_http_respond(j->req, 200, "OK", &nonce, 1, j->len + sizeof(j->tag)) != 0) {
                 stream_free(st);
                 yc_http_finish(j->req);
                 return;
@@ -431,6 +451,18 @@ static void read_sent(yc_http_req_t *req, void *arg, int status)
         if (st->buf[1] != NULL)
             st->wr ^= 1;
     }
+    read_pump(st);
+}
+
+static void tag_sent(yc_http_req_t *req, void *arg, int status)
+{
+    stream_t *st = arg;
+
+    st->sending = 0;
+    if (status != 0)
+        st->failed = 1;
+    else
+        st->tag_sent = 1;
     read_pump(st);
 }
 
@@ -468,7 +500,17 @@ static void read_pump(stream_t *st)
             return;
         }
     }
-    if (!st->busy && !st->sending && st->next >= j->len) {
+    if (!st->busy && !st->sending && st->next >= j->len && st->state[st->wr] != BUF_READY) {
+        if (!st->tag_sent && st->tag_ready) { /* the answer ends with its tag (net_mac.c) */
+            h2o_iovec_t t = h2o_iovec_init(j->tag, sizeof(j->tag));
+            st->sending = 1;
+            if (yc_http_write(j->req, &t, 1, tag_sent, st) != 0) {
+                st->sending = 0;
+                st->failed = 1;
+                read_pump(st);
+            }
+            return;
+        }
         stream_free(st);
         yc_http_finish(j->req);
     }

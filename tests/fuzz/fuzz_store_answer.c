@@ -3,7 +3,8 @@
  * may be another version, broken or impersonated: nothing it sends may crash the gateway.
  *
  * Input: one selector byte (even: a head, odd: a scan page), then the bytes. A head that parses
- * must name a status of three digits, a length, and an error code in -4096..0; a scan page that
+ * must name a status of three digits, a length, and an error code in -4096..0 (its
+ * x-yc-answer-nonce, when it has one, is exactly 16 bytes of hex); a scan page that
  * parses must have handed over only records lying inside it, with keys of at most
  * META_ENCODED_KEY_MAX bytes, and a next-page key that is the last one handed over.
  */

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "store/client.h"
+#include "store/client_internal.h"
 #include "tests/unit/unit.h"
 
 #define SECRET "test-cluster-secret-3f9a"
@@ -770,9 +771,10 @@ TEST(test_ping_fails_when_drive_unknown)
     CHECK_EQ_INT(ret, STORE_ENOENT);
 }
 
-/* Sends one request signed by hand (the wire format is checked independently of the client)
- * and returns the answer's status, or -1. */
-static int raw_request(const char *target, long long date, const char *nonce, const char *secret)
+/* Sends one GET signed by hand (the wire format is checked independently of the client), bound
+ * to drive_hex (32 hex digits) unless NULL, and returns the answer's status, or -1. */
+static int raw_request_bound(const char *target, long long date, const char *nonce, const char *secret,
+                             const char *drive_hex)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(daemon_port)};
     char date_s[24], tosign[512], sig[65], req[1024], resp[512], empty_hash[65];
@@ -786,14 +788,16 @@ static int raw_request(const char *target, long long date, const char *nonce, co
     SHA256((const unsigned char *)"", 0, digest);
     for (int i = 0; i < 32; i++)
         snprintf(empty_hash + 2 * i, 3, "%02x", digest[i]);
-    n = snprintf(tosign, sizeof(tosign), "GET\n%s\n%s\n%s\n%s", target, date_s, nonce, empty_hash);
+    n = snprintf(tosign, sizeof(tosign), "GET\n%s\n%s\n%s\n%s%s%s", target, date_s, nonce, empty_hash,
+                 drive_hex != NULL ? "\n" : "", drive_hex != NULL ? drive_hex : "");
     HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)tosign, (size_t)n, mac, &maclen);
     for (int i = 0; i < 32; i++)
         snprintf(sig + 2 * i, 3, "%02x", mac[i]);
     n = snprintf(req, sizeof(req),
                  "GET %s HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nx-yc-date: %s\r\nx-yc-nonce: %s\r\n"
-                 "x-yc-content-sha256: %s\r\nx-yc-signature: %s\r\nconnection: close\r\n\r\n",
-                 target, date_s, nonce, empty_hash, sig);
+                 "x-yc-content-sha256: %s\r\nx-yc-signature: %s\r\n%s%s%sconnection: close\r\n\r\n",
+                 target, date_s, nonce, empty_hash, sig, drive_hex != NULL ? "x-yc-drive-id: " : "",
+                 drive_hex != NULL ? drive_hex : "", drive_hex != NULL ? "\r\n" : "");
     if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
         return -1;
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && write(fd, req, (size_t)n) == n &&
@@ -803,6 +807,80 @@ static int raw_request(const char *target, long long date, const char *nonce, co
     }
     close(fd);
     return status;
+}
+
+static int raw_request(const char *target, long long date, const char *nonce, const char *secret)
+{
+    return raw_request_bound(target, date, nonce, secret, NULL);
+}
+
+/* The drive id in the identity file of the remote fixture's drive, 32 hex digits. */
+static int remote_drive_id(char out[33])
+{
+    char path[256], line[256];
+    int found = 0;
+
+    snprintf(path, sizeof(path), "%s/identity", remote_fx.dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    while (!found && fgets(line, sizeof(line), f) != NULL)
+        found = sscanf(line, "drive_id: %32s", out) == 1;
+    fclose(f);
+    return found ? 0 : -1;
+}
+
+TEST(test_request_rejected_when_bound_to_another_drive)
+{
+    const char *stat = "/v1/d1/shards/00000000000000000000000000000000/0/stat";
+    long long now = (long long)time(NULL);
+    char id[33];
+
+    CHECK_EQ_INT(remote_drive_id(id), 0);
+    /* bound to the drive: served (no such shard) */
+    CHECK_EQ_INT(raw_request_bound(stat, now, "10000000000000000000000000000001", SECRET, id), 404);
+    /* signed for another drive id (the same name on another node), or for none: refused */
+    char other[33];
+    memcpy(other, id, sizeof(other));
+    other[0] = other[0] == '0' ? '1' : '0';
+    CHECK_EQ_INT(raw_request_bound(stat, now, "10000000000000000000000000000002", SECRET, other), 401);
+    CHECK_EQ_INT(raw_request_bound(stat, now, "10000000000000000000000000000003", SECRET, NULL), 401);
+}
+
+TEST(test_answer_tag_changes_with_every_part)
+{
+    uint8_t nonce[STORE_NET_ANSWER_NONCE_LEN] = {1}, tag[16], t[16];
+    const char *sig = "5d1f0c7e0e0a8b3e9b7f7a2f1b7d2b1d6c0e4a7f3e9d2c1b0a9f8e7d6c5b4a39";
+    const char *sig2 = "6d1f0c7e0e0a8b3e9b7f7a2f1b7d2b1d6c0e4a7f3e9d2c1b0a9f8e7d6c5b4a39";
+    const uint8_t body[] = "a record's bytes";
+    uint8_t flipped[sizeof(body)];
+    store_net_key_t *key = NULL, *same = NULL, *other = NULL;
+
+    CHECK_EQ_INT(store_net_answer_key_new((const uint8_t *)SECRET, strlen(SECRET), &key), 0);
+    CHECK_EQ_INT(store_net_answer_key_new((const uint8_t *)SECRET, strlen(SECRET), &same), 0);
+    CHECK_EQ_INT(store_net_answer_key_new((const uint8_t *)"another", 7, &other), 0);
+    CHECK_EQ_INT(store_net_answer_tag(key, sig, 64, nonce, 200, 0, body, sizeof(body), tag), 0);
+    CHECK_EQ_INT(store_net_answer_tag(same, sig, 64, nonce, 200, 0, body, sizeof(body), t), 0);
+    CHECK(memcmp(tag, t, 16) == 0); /* both ends compute it alike */
+    store_net_answer_tag(other, sig, 64, nonce, 200, 0, body, sizeof(body), t);
+    CHECK(memcmp(tag, t, 16) != 0); /* another secret */
+    store_net_answer_tag(key, sig2, 64, nonce, 200, 0, body, sizeof(body), t);
+    CHECK(memcmp(tag, t, 16) != 0); /* another request's answer */
+    nonce[0] ^= 1;
+    store_net_answer_tag(key, sig, 64, nonce, 200, 0, body, sizeof(body), t);
+    CHECK(memcmp(tag, t, 16) != 0);
+    nonce[0] ^= 1;
+    store_net_answer_tag(key, sig, 64, nonce, 404, STORE_ENOENT, body, sizeof(body), t);
+    CHECK(memcmp(tag, t, 16) != 0);
+    store_net_answer_tag(key, sig, 64, nonce, 200, 0, body, sizeof(body) - 1, t);
+    CHECK(memcmp(tag, t, 16) != 0); /* cut short */
+    memcpy(flipped, body, sizeof(body));
+    flipped[3] ^= 0x20;
+    store_net_answer_tag(key, sig, 64, nonce, 200, 0, flipped, sizeof(flipped), t);
+    CHECK(memcmp(tag, t, 16) != 0);
+    store_net_key_free(key);
+    store_net_key_free(same);
+    store_net_key_free(other);
 }
 
 TEST(test_request_rejected_when_replayed)
@@ -1003,6 +1081,8 @@ int main(int argc, char **argv)
     RUN(test_auth_rejected_when_secret_wrong);
     RUN(test_ping_fails_when_drive_unknown);
     RUN(test_request_rejected_when_replayed);
+    RUN(test_request_rejected_when_bound_to_another_drive);
+    RUN(test_answer_tag_changes_with_every_part);
     RUN(test_request_rejected_when_clock_skewed);
     RUN(test_silent_daemon_costs_one_timeout_and_a_fence_ends_the_wait);
     RUN(test_calls_fail_fast_when_daemon_killed);
