@@ -581,7 +581,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     if (prune) {
         for (uint32_t slot = 0; slot < width; slot++)
             rest[slot] = pruned[slot] ? 1 : cm.results[slot]; /* 1: done by the put's end */
-        prune_later(set, rec, rest, set->inline_reads); /* what is left has files: the lanes */
+        prune_later(set, rec, rest, set->inline_reads);       /* what is left has files: the lanes */
     }
     return 0;
 }
