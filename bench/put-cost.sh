@@ -47,5 +47,5 @@ perf_pid=$!
 out=$("$D/yc-bench" "${args[@]}" --op put --duration "$DURATION" 2>/dev/null || true)
 kill -INT "$perf_pid" && wait "$perf_pid" || true
 ops=$(grep -o ' ops=[0-9]*' <<<"$out" | cut -d= -f2)
-echo "$D $SIZE x$CONNS: $(grep -o 'ops_s=[0-9.]*' <<<"$out") $(grep -o ' errors=[0-9]*' <<<"$out") $(grep -o 'slowdown=[0-9]*' <<<"$out") load=$(cut -d' ' -f1 /proc/loadavg)"
+echo "$D $SIZE x$CONNS: $(grep -o 'ops_s=[0-9.]*' <<<"$out") $(grep -o ' p99_ms=[0-9.]*' <<<"$out") $(grep -o ' errors=[0-9]*' <<<"$out") $(grep -o 'slowdown=[0-9]*' <<<"$out") load=$(cut -d' ' -f1 /proc/loadavg)"
 awk -F, -v ops="${ops:-0}" '/^[0-9]/ && ops > 0 { printf "  %s per PUT: %.3f\n", $3, $1 / ops }' "$tmp/stat.txt"

@@ -742,6 +742,17 @@ static int h1_body_read(yc_http_req_t *req, yc_http_body_cb cb, void *arg)
     return 0;
 }
 
+static int h1_body_buffered(const yc_http_req_t *req)
+{
+    const conn_t *c = conn_of(req);
+
+    if (c->body.done)
+        return 1;
+    /* a Content-Length body only: a chunked one's framing would have to be parsed to know */
+    return !c->finished && !c->body.chunked && c->body_error == 0 && c->sock != NULL && c->held == NULL &&
+           c->held_used == 0 && c->body.remaining <= c->sock->input->size;
+}
+
 static void deliver(conn_t *c, h2o_iovec_t data, int status)
 {
     yc_http_body_cb cb = c->body_cb;
@@ -1400,6 +1411,7 @@ static int h1_alive(const yc_http_req_t *req)
 static const yc_http_proto_t http1_proto = {
     .name = "http/1.1",
     .body_read = h1_body_read,
+    .body_buffered = h1_body_buffered,
     .send_continue = h1_send_continue,
     .respond = h1_respond,
     .write = h1_write,

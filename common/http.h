@@ -237,6 +237,11 @@ typedef void (*yc_http_body_cb)(yc_http_req_t *req, void *arg, h2o_iovec_t data,
  * pending. A pending read is dropped (its callback not called) by yc_http_finish. */
 int yc_http_body_read(yc_http_req_t *req, yc_http_body_cb cb, void *arg);
 
+/* 1 when the whole rest of the body is already in the layer's buffer (it came with the head):
+ * reading it takes nothing more from the socket and sends no 100 Continue. 0 otherwise, or when
+ * the protocol does not tell. */
+int yc_http_body_buffered(const yc_http_req_t *req);
+
 /* Sends "100 Continue" when the client expects it and no response was started; nothing
  * otherwise. A final response sent without it means the body is never wanted: the connection is
  * closed after the response (what the client sent anyway is dropped while lingering). */

@@ -92,6 +92,7 @@ struct yc_http_proto {
     /* ends the response with last (the layer's copy, may be empty) as its final body bytes */
     int (*finish)(yc_http_req_t *req, h2o_iovec_t last);
     int (*alive)(const yc_http_req_t *req);
+    int (*body_buffered)(const yc_http_req_t *req); /* may be NULL: never */
 };
 
 /* The standard reason phrase of a status ("OK"), "Unknown" for others. */

@@ -46,6 +46,11 @@ int yc_http_body_read(yc_http_req_t *req, yc_http_body_cb cb, void *arg)
     return req->proto->body_read(req, cb, arg);
 }
 
+int yc_http_body_buffered(const yc_http_req_t *req)
+{
+    return req->proto->body_buffered != NULL && req->proto->body_buffered(req);
+}
+
 void yc_http_continue(yc_http_req_t *req)
 {
     req->proto->send_continue(req);

@@ -278,7 +278,9 @@ typedef struct {
     h2o_iovec_t pending;    /* body bytes from the layer not taken yet */
     int pending_status;     /* the status they came with */
     int started, reading, paused, wake_queued, ended;
-    s3_error_t error; /* S3_OK while all is well */
+    int prefetched;              /* started by gw_body_prefetch on the loop */
+    void (*then)(gw_ctx_t *ctx); /* gw_body_prefetch's, called once the body is in */
+    s3_error_t error;            /* S3_OK while all is well */
     const char *error_message;
     char trailer_algo[24], trailer_value[96]; /* a verified trailing checksum */
     /* a form upload (POST Object): the file part is the payload, its size known at its end */
@@ -475,6 +477,13 @@ static void on_stream_data(yc_http_req_t *http, void *arg, h2o_iovec_t data, int
             bs->paused = 1; /* the worker wakes us when it frees a slot */
     }
     pthread_mutex_unlock(&bs->mu);
+    /* gw_body_prefetch's body is in the ring (or failed, which the worker's first pull says): the
+     * worker can go, and finds it there. Nothing of bs is touched here after but under the mutex. */
+    if (bs->then != NULL) {
+        void (*then)(gw_ctx_t *) = bs->then;
+        bs->then = NULL;
+        then(bs->ctx);
+    }
     /* a form's fields are in (or its body failed): no worker exists yet, nothing races */
     if (bs->form_head != NULL && (bs->at_file || bs->error != S3_OK || bs->ended)) {
         void (*head)(gw_ctx_t *, s3_form_t *) = bs->form_head;
@@ -638,12 +647,65 @@ static void stream_free(void *p)
     free(bs);
 }
 
+/* A new ring for a body of n payload bytes, the context's (freed with it); NULL when out of
+ * memory. */
+static body_stream_t *stream_new(gw_ctx_t *ctx, int allow_inline, uint64_t n)
+{
+    body_stream_t *bs = calloc(1, sizeof(*bs));
+    if (bs == NULL)
+        return NULL;
+    pthread_mutex_init(&bs->mu, NULL);
+    pthread_cond_init(&bs->cv, NULL);
+    bs->ctx = ctx;
+    bs->size = n;
+    bs->wake.done = on_stream_wake;
+    bs->wake.loop = ctx->req->loop;
+    /* the data pass asks for the whole of an inline object at once, else stripe by stripe */
+    bs->cap = allow_inline && n <= ctx->cluster->inline_max ? (size_t)n : ctx->cluster->stripe_size;
+    if (bs->cap > n)
+        bs->cap = (size_t)n;
+    if (bs->cap == 0)
+        bs->cap = 1;
+    bs->nslots = stream_slots(bs->cap, n);
+    ctx->body_stream = bs;
+    ctx->body_stream_free = stream_free;
+    return bs;
+}
+
+static int is_streaming(const gw_ctx_t *ctx)
+{
+    return ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_SIGNED ||
+           ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
+           ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
+}
+
+int gw_body_prefetch(gw_ctx_t *ctx, int allow_inline, void (*then)(gw_ctx_t *ctx))
+{
+    yc_http_req_t *http = ctx->req->http;
+    uint64_t n = http->content_length;
+    body_stream_t *bs;
+
+    if (ctx->body_stream != NULL || is_streaming(ctx) || n == YC_HTTP_LENGTH_UNKNOWN || http->expect_continue ||
+        n > ctx->env->cfg->max_object_size || !yc_http_body_buffered(http) ||
+        (bs = stream_new(ctx, allow_inline, n)) == NULL)
+        return 0;
+    bs->prefetched = 1;
+    bs->then = then;
+    pthread_mutex_lock(&bs->mu);
+    bs->started = 1; /* as if the worker's first pull had woken the loop */
+    pthread_mutex_unlock(&bs->mu);
+    stream_read(bs);
+    if (bs->then != NULL && bs->error != S3_OK) { /* the read could not even start */
+        bs->then = NULL;
+        then(ctx);
+    }
+    return 1;
+}
+
 int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *size, int *sha256_pending)
 {
     yc_http_req_t *http = ctx->req->http;
-    int streaming = ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_SIGNED ||
-                    ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
-                    ctx->auth.payload_mode == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
+    int streaming = is_streaming(ctx);
     uint64_t n;
 
     *sha256_pending = ctx->auth.payload_mode == S3_PAYLOAD_SHA256;
@@ -668,26 +730,12 @@ int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *
         gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, NULL);
         return -1;
     }
-    body_stream_t *bs = calloc(1, sizeof(*bs));
-    if (bs == NULL) {
+    /* a body taken at dispatch (gw_body_prefetch) is in the ring this call would have made */
+    body_stream_t *bs = ctx->body_stream;
+    if ((bs == NULL || !bs->prefetched) && (bs = stream_new(ctx, allow_inline, n)) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         return -1;
     }
-    pthread_mutex_init(&bs->mu, NULL);
-    pthread_cond_init(&bs->cv, NULL);
-    bs->ctx = ctx;
-    bs->size = n;
-    bs->wake.done = on_stream_wake;
-    bs->wake.loop = ctx->req->loop;
-    /* the data pass asks for the whole of an inline object at once, else stripe by stripe */
-    bs->cap = allow_inline && n <= ctx->cluster->inline_max ? (size_t)n : ctx->cluster->stripe_size;
-    if (bs->cap > n)
-        bs->cap = (size_t)n;
-    if (bs->cap == 0)
-        bs->cap = 1;
-    bs->nslots = stream_slots(bs->cap, n);
-    ctx->body_stream = bs;
-    ctx->body_stream_free = stream_free;
     if (streaming) {
         h2o_iovec_t trailer = gw_header(ctx, "x-amz-trailer");
         s3_chunked_config_t cfg = {.mode = ctx->auth.payload_mode,

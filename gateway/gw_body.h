@@ -56,6 +56,16 @@ void gw_body_read_whole(gw_ctx_t *ctx, void (*next)(gw_ctx_t *ctx));
  * sha256_pending set, the caller hashes the payload and compares (as gw_body_payload). */
 int gw_body_source(gw_ctx_t *ctx, int allow_inline, gw_source_t *src, uint64_t *size, int *sha256_pending);
 
+/* Loop side, instead of dispatching the worker at once: when the whole body of a plain (not
+ * aws-chunked) Content-Length request already came with its head (yc_http_body_buffered:
+ * nothing more to read from the socket, no 100 Continue), starts gw_body_source's stream now and
+ * returns 1; then(ctx) is called on the loop once the body is in the ring (or its read failed,
+ * which the worker's first pull reports), so the worker finds it there instead of asking the
+ * loop for it and sleeping until it answers. Only bytes the client already sent are taken; the
+ * checks of gw_body_source are made by the worker as before. Returns 0, nothing done, otherwise:
+ * the caller goes on at once. */
+int gw_body_prefetch(gw_ctx_t *ctx, int allow_inline, void (*then)(gw_ctx_t *ctx));
+
 /* Form uploads (POST Object): the body is multipart/form-data, and who sends it is known only from
  * its fields. The loop reads them at once (at most GW_FORM_FIELDS_BYTES, GW_FORM_FIELDS_MAX of
  * them: what comes before the file), stops after the file part's headers and calls head(ctx,

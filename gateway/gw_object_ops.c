@@ -355,6 +355,11 @@ static void put_object_work(gw_ctx_t *ctx)
     meta_buf_dispose(&n.user_meta);
 }
 
+static void put_object_dispatch(gw_ctx_t *ctx)
+{
+    gw_dispatch(ctx, put_object_work);
+}
+
 void gw_put_object(gw_ctx_t *ctx)
 {
     h2o_iovec_t md5 = gw_header(ctx, "content-md5");
@@ -365,7 +370,10 @@ void gw_put_object(gw_ctx_t *ctx)
         gw_fail(ctx, S3_ERR_INVALID_DIGEST, NULL);
         return;
     }
-    gw_dispatch(ctx, put_object_work);
+    /* a body that came with the head: the worker starts once it is in, with no round trip to this
+     * loop for it */
+    if (!gw_body_prefetch(ctx, 1, put_object_dispatch))
+        put_object_dispatch(ctx);
 }
 
 /* ---------------------------------------------------------------- DeleteObject(s) */

@@ -393,6 +393,7 @@ typedef struct {
     const meta_object_t *rec;
     const gw_data_t *data;
     int results[16];
+    meta_object_t recs[16]; /* each drive's record, while its write is begun (local drives) */
 } commit_t;
 
 /* The record slot gets, into *r; 0, or why the slot gets none. */
@@ -425,23 +426,39 @@ static void record_put_task(void *arg, size_t slot)
 /* Local drives: this thread queues the record in every drive's group commit, in slot order
  * (the order every writer takes the drives' key locks in), then waits for them all. The syncs
  * of the drives overlap as they would on their lanes, and concurrent writers share them, with
- * no thread hand-off per drive. */
-static void record_put_queued(commit_t *cm)
+ * no thread hand-off per drive. The writes are left begun (the keys' locks held) in pending[],
+ * so that once the quorum is judged record_put_end can prune from what each one wrote. */
+static void record_put_queued(commit_t *cm, store_put_t **pending)
 {
     uint32_t width = gw_set_width(cm->set);
-    store_put_t *pending[16] = {NULL};
-    meta_object_t recs[16];
     meta_waiter_t waiter;
 
     meta_waiter_init(&waiter);
     for (uint32_t slot = 0; slot < width; slot++)
-        if ((cm->results[slot] = record_for_slot(cm, slot, &recs[slot])) == 0)
+        if ((cm->results[slot] = record_for_slot(cm, slot, &cm->recs[slot])) == 0)
             cm->results[slot] =
-                store_client_object_put_begin(cm->set->drives[slot]->client, &recs[slot], &waiter, &pending[slot]);
+                store_client_object_put_begin(cm->set->drives[slot]->client, &cm->recs[slot], &waiter, &pending[slot]);
     meta_waiter_wait(&waiter); /* one wake for all drives */
     for (uint32_t slot = 0; slot < width; slot++)
         if (pending[slot] != NULL)
-            cm->results[slot] = store_client_object_put_end(cm->set->drives[slot]->client, pending[slot]);
+            cm->results[slot] = store_client_object_put_wait(cm->set->drives[slot]->client, pending[slot]);
+}
+
+/* Ends the writes record_put_queued left begun; settle (the write is acknowledged and prunes):
+ * each drive queues the prune of what its write replaced at once, when that has no shard files,
+ * and pruned[slot] says which did (the rest go through prune_later). */
+static void record_put_end(commit_t *cm, store_put_t **pending, int settle, int *pruned)
+{
+    for (uint32_t slot = 0; slot < gw_set_width(cm->set); slot++) {
+        store_client_t *d = cm->set->drives[slot]->client;
+        if (pending[slot] == NULL)
+            continue;
+        if (settle)
+            store_client_object_put_end_settled(d, pending[slot], &pruned[slot]);
+        else
+            store_client_object_put_end(d, pending[slot]);
+        pending[slot] = NULL;
+    }
 }
 
 /* Pruning the versions a write replaced happens after the write is acknowledged, without the
@@ -474,7 +491,7 @@ static void prune_run(yc_job_t *job)
     }
 }
 
-static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_results)
+static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_results, int light_tried)
 {
     uint32_t width = gw_set_width(set), n = 0;
     int results[16];
@@ -482,10 +499,10 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_r
     /* A local drive prunes versions without files at once, on this thread: a read and a write
      * queued in the drive's group commit, not waited for, cost less than a job on the drive's
      * lane; what it leaves (-EAGAIN: versions with files, whose deletion must wait for the
-     * synced write) goes there. */
+     * synced write) goes there. light_tried: the puts' ends did that already (record_put_end). */
     for (uint32_t slot = 0; slot < width; slot++) {
         results[slot] = in_results[slot];
-        if (results[slot] == 0 && set->inline_reads && set->drives[slot]->client != NULL &&
+        if (results[slot] == 0 && !light_tried && set->inline_reads && set->drives[slot]->client != NULL &&
             store_client_object_prune_light(set->drives[slot]->client, rec) != -EAGAIN)
             results[slot] = 1; /* done (or failed: the next write of the key prunes it) */
     }
@@ -536,11 +553,13 @@ static void rollback_task(void *arg, size_t slot)
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
 {
     commit_t cm = {.set = set, .rec = rec, .data = data};
+    store_put_t *pending[16] = {NULL};
+    int pruned[16] = {0}, rest[16];
     uint32_t width = gw_set_width(set);
     int prune, heal, ret;
 
     if (set->inline_reads)
-        record_put_queued(&cm); /* every drive is local */
+        record_put_queued(&cm, pending); /* every drive is local */
     else
         gw_set_fanout(set, record_put_task, &cm);
     for (uint32_t slot = 0; slot < width; slot++)
@@ -549,15 +568,21 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
                    yc_errname(cm.results[slot]));
     /* Drives that hold a newer version absorbed this one (STORE_ESTALE): acknowledged, but no
      * reason to prune anything there (gw_quorum_commit). */
-    if ((ret = gw_quorum_commit(cm.results, width, gw_set_write_quorum(set), &prune, &heal)) != 0) {
+    ret = gw_quorum_commit(cm.results, width, gw_set_write_quorum(set), &prune, &heal);
+    /* the keys' locks go here: the take-back below takes them again */
+    record_put_end(&cm, pending, ret == 0 && prune, pruned);
+    if (ret != 0) {
         rollback_t rb = {.set = set, .rec = rec, .results = cm.results};
         gw_set_fanout(set, rollback_task, &rb);
         return ret;
     }
     if (heal)
         gw_object_report(c, rec->bucket, rec->key); /* the drives that missed it get it later */
-    if (prune)
-        prune_later(set, rec, cm.results);
+    if (prune) {
+        for (uint32_t slot = 0; slot < width; slot++)
+            rest[slot] = pruned[slot] ? 1 : cm.results[slot]; /* 1: done by the put's end */
+        prune_later(set, rec, rest, set->inline_reads);       /* what is left has files: the lanes */
+    }
     return 0;
 }
 

@@ -489,9 +489,7 @@ int meta_group_put_detached(meta_group_t *g, const void *key, size_t klen, const
 /* Writes queued on several groups, waited for together: one wake when the last is done, rather
  * than one per group as their batches end one after the other. */
 struct meta_waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned left;
+    unsigned left; /* writes not done yet; a futex word (meta_group.c) */
 };
 void meta_waiter_init(meta_waiter_t *w);
 /* meta_group_put, counted in w; meta_waiter_wait(w) before meta_group_wait(p). */

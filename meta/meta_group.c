@@ -16,9 +16,12 @@
  * one batch are applied in the order they were queued; a writer that must order two writes of
  * one key (a read-modify-write) holds its own lock from the read until meta_group_wait. */
 #include "meta/meta.h"
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct meta_group {
     meta_db_t *db;
@@ -30,27 +33,59 @@ struct meta_group {
     uint64_t batches, writes; /* since start, under mu */
 };
 
+/* The futex the waiters sleep on: the committer's wake after its last touch of a waiter may
+ * reach a waiter that is already gone (its memory reused), where the kernel's wake is harmless
+ * (every futex sleeper rechecks its word), whereas a condition variable signalled after unlocking
+ * its mutex could be destroyed under the signal. */
+static void futex_wake_one(unsigned *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void futex_sleep(unsigned *word, unsigned seen)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+}
+
 static void finish_batch(meta_group_t *g, meta_pending_t *list, int result)
 {
-    pthread_mutex_lock(&g->mu);
+    meta_pending_t *rest = NULL, **tail = &rest;
+    int solo = 0;
+
+    /* Writers waiting alone sleep on the group's mutex: signalled under it, then marked done
+     * (a writer that sees done without the mutex is past the signal). Joined and detached writes
+     * need no mutex of the group: a joined writer is woken by its waiter, without the committer
+     * holding a lock it would then wait for. */
+    for (meta_pending_t *p = list; p != NULL && !solo; p = p->next)
+        solo = !p->detached && p->waiter == NULL;
+    if (solo)
+        pthread_mutex_lock(&g->mu);
     for (meta_pending_t *p = list, *next; p != NULL; p = next) {
-        next = p->next; /* p may be gone once its waiter sees done */
+        next = p->next; /* p may be gone once its writer sees done */
+        if (p->detached || p->waiter != NULL) {
+            *tail = p;
+            tail = &p->next;
+            continue;
+        }
+        p->result = result;
+        pthread_cond_signal(&p->cv);
+        __atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
+    }
+    *tail = NULL;
+    if (solo)
+        pthread_mutex_unlock(&g->mu);
+    for (meta_pending_t *p = rest, *next; p != NULL; p = next) {
+        next = p->next;
         if (p->detached) {
             free(p); /* nobody waits for it */
             continue;
         }
         meta_waiter_t *w = p->waiter;
         p->result = result;
-        p->done = 1;
-        pthread_cond_signal(&p->cv);
-        if (w != NULL) {
-            pthread_mutex_lock(&w->mu);
-            if (--w->left == 0)
-                pthread_cond_signal(&w->cv);
-            pthread_mutex_unlock(&w->mu);
-        }
+        __atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
+        if (__atomic_sub_fetch(&w->left, 1, __ATOMIC_ACQ_REL) == 0)
+            futex_wake_one(&w->left); /* w may be gone already: see futex_wake_one */
     }
-    pthread_mutex_unlock(&g->mu);
 }
 
 static void *committer(void *arg)
@@ -139,17 +174,20 @@ static void enqueue(meta_group_t *g, meta_pending_t *p)
     p->done = 0;
     p->result = 0;
     p->group = g;
-    if (!p->detached)
+    if (!p->detached && p->waiter == NULL)
         pthread_cond_init(&p->cv, NULL);
     pthread_mutex_lock(&g->mu);
     g->writes++;
+    int idle = g->head == NULL; /* else the committer was woken, or will look again after its batch */
     if (g->tail != NULL)
         g->tail->next = p;
     else
         g->head = p;
     g->tail = p;
-    pthread_cond_signal(&g->work);
     pthread_mutex_unlock(&g->mu);
+    /* after unlocking: the woken committer does not then wait for the mutex (g outlives this) */
+    if (idle)
+        pthread_cond_signal(&g->work);
 }
 
 void meta_group_put(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen, const void *val, size_t vlen)
@@ -160,8 +198,6 @@ void meta_group_put(meta_group_t *g, meta_pending_t *p, const void *key, size_t 
 
 void meta_waiter_init(meta_waiter_t *w)
 {
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
     w->left = 0;
 }
 
@@ -169,9 +205,7 @@ void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w,
                            const void *val, size_t vlen)
 {
     *p = (meta_pending_t){.key = key, .klen = klen, .val = val, .vlen = vlen, .waiter = w};
-    pthread_mutex_lock(&w->mu);
-    w->left++; /* before it is queued: its batch may end at once */
-    pthread_mutex_unlock(&w->mu);
+    __atomic_add_fetch(&w->left, 1, __ATOMIC_ACQ_REL); /* before it is queued: its batch may end at once */
     enqueue(g, p);
 }
 
@@ -188,12 +222,10 @@ void meta_group_write(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, cons
 
 void meta_waiter_wait(meta_waiter_t *w)
 {
-    pthread_mutex_lock(&w->mu);
-    while (w->left > 0)
-        pthread_cond_wait(&w->cv, &w->mu);
-    pthread_mutex_unlock(&w->mu); /* the last committer to touch w unlocked it before this returned */
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
+    unsigned left;
+
+    while ((left = __atomic_load_n(&w->left, __ATOMIC_ACQUIRE)) != 0)
+        futex_sleep(&w->left, left);
 }
 
 void meta_group_delete(meta_group_t *g, meta_pending_t *p, const void *key, size_t klen)
@@ -221,11 +253,14 @@ int meta_group_wait(meta_pending_t *p)
 {
     meta_group_t *g = p->group;
 
-    pthread_mutex_lock(&g->mu);
-    while (!p->done)
-        pthread_cond_wait(&p->cv, &g->mu);
-    pthread_mutex_unlock(&g->mu);
-    pthread_cond_destroy(&p->cv);
+    if (!__atomic_load_n(&p->done, __ATOMIC_ACQUIRE)) { /* a joined write is done once its waiter was */
+        pthread_mutex_lock(&g->mu);
+        while (!__atomic_load_n(&p->done, __ATOMIC_ACQUIRE))
+            pthread_cond_wait(&p->cv, &g->mu);
+        pthread_mutex_unlock(&g->mu);
+    }
+    if (p->waiter == NULL)
+        pthread_cond_destroy(&p->cv);
     return p->result;
 }
 

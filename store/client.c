@@ -139,6 +139,16 @@ int store_client_object_put_end(store_client_t *c, store_put_t *p)
     return c->ops->object_put_end(c, p);
 }
 
+int store_client_object_put_wait(store_client_t *c, store_put_t *p)
+{
+    return c->ops->object_put_wait(c, p);
+}
+
+int store_client_object_put_end_settled(store_client_t *c, store_put_t *p, int *pruned)
+{
+    return c->ops->object_put_end_settled(c, p, pruned);
+}
+
 int store_client_object_prune(store_client_t *c, const meta_object_t *keep)
 {
     int fenced = store_client_fenced(c);

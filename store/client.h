@@ -97,6 +97,9 @@ int store_client_object_prune(store_client_t *c, const meta_object_t *keep);
 int store_client_object_prune_light(store_client_t *c, const meta_object_t *keep);
 int store_client_object_put_begin(store_client_t *c, const meta_object_t *r, meta_waiter_t *w, store_put_t **out);
 int store_client_object_put_end(store_client_t *c, store_put_t *p);
+/* store_object_put_wait and store_object_put_end_settled, for a p that _begin gave. */
+int store_client_object_put_wait(store_client_t *c, store_put_t *p);
+int store_client_object_put_end_settled(store_client_t *c, store_put_t *p, int *pruned);
 /* Takes back exactly version r (a write that failed its quorum); see store.h. */
 int store_client_object_takeback(store_client_t *c, const meta_object_t *r);
 /* Gives the drive's record of version r r's attributes; see store.h. */

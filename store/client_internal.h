@@ -28,7 +28,9 @@ typedef struct {
     int (*object_put_begin)(store_client_t *c, const meta_object_t *r, meta_waiter_t *w,
                             store_put_t **out); /* may be NULL */
     int (*object_put_end)(store_client_t *c, store_put_t *p);
-    int (*object_prune_light)(store_client_t *c, const meta_object_t *keep); /* may be NULL */
+    int (*object_put_wait)(store_client_t *c, store_put_t *p);                     /* with object_put_begin */
+    int (*object_put_end_settled)(store_client_t *c, store_put_t *p, int *pruned); /* with object_put_begin */
+    int (*object_prune_light)(store_client_t *c, const meta_object_t *keep);       /* may be NULL */
     int (*object_takeback)(store_client_t *c, const meta_object_t *r);
     int (*object_update)(store_client_t *c, const meta_object_t *r);
     int (*object_get)(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, meta_buf_t *raw,

@@ -105,6 +105,16 @@ static int local_object_put_end(store_client_t *c, store_put_t *p)
     return store_object_put_end(p);
 }
 
+static int local_object_put_wait(store_client_t *c, store_put_t *p)
+{
+    return store_object_put_wait(p);
+}
+
+static int local_object_put_end_settled(store_client_t *c, store_put_t *p, int *pruned)
+{
+    return store_object_put_end_settled(p, pruned);
+}
+
 static int local_object_prune_light(store_client_t *c, const meta_object_t *keep)
 {
     return store_object_prune_light(drive_of(c), keep);
@@ -186,6 +196,8 @@ static const store_client_ops_t local_ops = {
     .object_prune = local_object_prune,
     .object_put_begin = local_object_put_begin,
     .object_put_end = local_object_put_end,
+    .object_put_wait = local_object_put_wait,
+    .object_put_end_settled = local_object_put_end_settled,
     .object_prune_light = local_object_prune_light,
     .object_takeback = local_object_takeback,
     .object_update = local_object_update,

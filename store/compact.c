@@ -58,15 +58,19 @@ static size_t range_len(const uint8_t *key, size_t klen)
     return n > STORE_RANGE_MAX ? STORE_RANGE_MAX : n;
 }
 
-/* A range whose compaction is due now, or NULL (d->compact_lock held). */
-static store_range_t *due_range(store_drive_t *d, int64_t now)
+/* A range whose compaction is due now, or NULL (d->compact_lock held); *wait_ns: how long
+ * until the next one is due as a busy range (at most COMPACT_TICK_NS). */
+static store_range_t *due_range(store_drive_t *d, int64_t now, int64_t *wait_ns)
 {
+    *wait_ns = COMPACT_TICK_NS;
     for (size_t i = 0; i < STORE_RANGES; i++) {
         store_range_t *r = &d->ranges[i];
         if (r->garbage >= COMPACT_GARBAGE && now - r->compacted_ns >= COMPACT_INTERVAL_NS)
             return r;
         if (r->garbage >= COMPACT_IDLE_MIN && now - r->noted_ns >= COMPACT_IDLE_NS)
             return r;
+        if (r->garbage >= COMPACT_GARBAGE && r->compacted_ns + COMPACT_INTERVAL_NS - now < *wait_ns)
+            *wait_ns = r->compacted_ns + COMPACT_INTERVAL_NS - now;
     }
     return NULL;
 }
@@ -125,11 +129,12 @@ static void *compact_main(void *arg)
 
     pthread_mutex_lock(&d->compact_lock);
     while (!d->compact_stop) {
-        store_range_t *r = due_range(d, yc_mono_ns());
+        int64_t wait_ns;
+        store_range_t *r = due_range(d, yc_mono_ns(), &wait_ns);
         if (r == NULL) {
-            struct timespec until = deadline_in(COMPACT_TICK_NS);
+            struct timespec until = deadline_in(wait_ns);
             pthread_cond_timedwait(&d->compact_cond, &d->compact_lock, &until);
-            if (!d->compact_stop && due_range(d, yc_mono_ns()) == NULL) {
+            if (!d->compact_stop && due_range(d, yc_mono_ns(), &wait_ns) == NULL) {
                 pthread_mutex_unlock(&d->compact_lock);
                 maybe_settle(d, yc_mono_ns());
                 pthread_mutex_lock(&d->compact_lock);
@@ -191,7 +196,10 @@ void store_compact_note(store_drive_t *d, const uint8_t *key, size_t klen, size_
     }
     slot->garbage += garbage;
     slot->noted_ns = yc_mono_ns();
-    if (slot->garbage >= COMPACT_GARBAGE)
+    /* Woken only when the range is due now: one still in its interval since the last compaction
+     * is taken when the thread's timed wait ends there (due_range). Before, every note of a busy
+     * range woke the thread for nothing, some thousand times a second under overwrites. */
+    if (slot->garbage >= COMPACT_GARBAGE && slot->noted_ns - slot->compacted_ns >= COMPACT_INTERVAL_NS)
         pthread_cond_broadcast(&d->compact_cond);
     pthread_mutex_unlock(&d->compact_lock);
 }

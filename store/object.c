@@ -598,6 +598,7 @@ struct store_put {
     int head_replaced;     /* the head had a value before */
     meta_op_t ops[1 + 3];
     meta_pending_t pending;
+    int waited, result; /* the batch's outcome, once waited for */
 };
 
 static void put_free(store_put_t *p)
@@ -716,9 +717,46 @@ fail:
     return ret;
 }
 
-int store_object_put_end(store_put_t *p)
+int store_object_put_wait(store_put_t *p)
 {
-    int ret = store_meta_err(meta_group_wait(&p->pending));
+    if (!p->waited) {
+        p->result = store_meta_err(meta_group_wait(&p->pending));
+        p->waited = 1;
+    }
+    return p->result;
+}
+
+/* The prune of an acknowledged null version, straight from what its put wrote: under the key's
+ * lock, still held since _begin, the slot is exactly the new version and the kept older ones, so
+ * the settled slot is the new record alone (a settled slot is the plain record), with no read.
+ * Light only (store_object_prune_light's rule: every dropped version without files), queued and
+ * not waited for; -EAGAIN when one has files. */
+static int put_settle(store_put_t *p)
+{
+    store_drive_t *d = p->d;
+    size_t older = 0;
+    int ret;
+
+    for (size_t i = 0; i < p->slot.n; i++) {
+        if (!p->kept[i])
+            continue;
+        if (!(p->slot.rec[i].flags & (META_OBJ_DELETE_MARKER | META_OBJ_INLINE)))
+            return -EAGAIN;
+        older++;
+    }
+    if (older == 0) /* nothing older: the slot is settled */
+        return 0;
+    if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
+        return ret;
+    if ((ret = meta_group_put_detached(d->group, p->slot.key.buf, p->slot.key.len, p->val.base, p->val.len)) != 0)
+        return store_meta_err(ret);
+    store_compact_note(d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
+    return 0;
+}
+
+static int put_finish(store_put_t *p, int settle, int *pruned)
+{
+    int ret = store_object_put_wait(p);
 
     if (ret == 0)
         head_note(p->d, &p->head, p->head_replaced);
@@ -726,9 +764,24 @@ int store_object_put_end(store_put_t *p)
         if (p->slot.val != NULL)
             store_compact_note(p->d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
         delete_dropped_shards(p->d, &p->slot, p->kept, p->r);
+        if (settle)
+            *pruned = put_settle(p) != -EAGAIN; /* failed: the next write of the key prunes it */
+    } else if (settle) {
+        *pruned = 1; /* a versioned put replaces nothing; a failed one is not acknowledged */
     }
     put_free(p);
     return ret;
+}
+
+int store_object_put_end(store_put_t *p)
+{
+    return put_finish(p, 0, NULL);
+}
+
+int store_object_put_end_settled(store_put_t *p, int *pruned)
+{
+    *pruned = 0;
+    return put_finish(p, 1, pruned);
 }
 
 int store_object_put(store_drive_t *d, const meta_object_t *r)

@@ -149,6 +149,15 @@ int store_object_put(store_drive_t *d, const meta_object_t *r);
 typedef struct store_put store_put_t;
 int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter_t *w, store_put_t **out);
 int store_object_put_end(store_put_t *p);
+/* Waits for a begun write to be durable and returns its outcome (what _end will return); the
+ * key's lock stays held until _end, so the caller can judge the quorum before ending it. */
+int store_object_put_wait(store_put_t *p);
+/* _end for a write the caller acknowledged (its quorum is met): when every version it replaced
+ * has no shard files, also queues their prune (store_object_prune_light's contract) from what the
+ * put wrote, under the lock still held, with no read of the slot; *pruned is then 1 (also when
+ * there was nothing to prune, or the prune failed: the next write of the key prunes), 0 when
+ * the caller must still call store_object_prune. */
+int store_object_put_end_settled(store_put_t *p, int *pruned);
 /* Deletes the null versions of keep's key older than keep, then their shard files (but those
  * keep itself refers to). The second step of replacing a null version. */
 int store_object_prune(store_drive_t *d, const meta_object_t *keep);

@@ -256,6 +256,10 @@ static void on_request(yc_http_req_t *req)
     } else if (is(req->path, "/ask-then-answer")) { /* asks for body, then answers at once */
         yc_http_body_read(req, dropped_read, NULL);
         yc_http_send(req, 200, NULL, NULL, 0, h2o_iovec_init(H2O_STRLIT("early\n")));
+    } else if (is(req->path, "/buffered")) { /* whether the whole body came with the head */
+        h2o_iovec_t says =
+            yc_http_body_buffered(req) ? h2o_iovec_init(H2O_STRLIT("whole\n")) : h2o_iovec_init(H2O_STRLIT("more\n"));
+        yc_http_send(req, 200, NULL, NULL, 0, says);
     } else if (is(req->path, "/refuse")) {
         yc_http_send(req, 403, NULL, NULL, 0, h2o_iovec_init(H2O_STRLIT("refused\n")));
     } else if (is(req->path, "/hold")) {
@@ -846,6 +850,39 @@ TEST(test_early_answer_drains_a_small_unread_body)
     CHECK_EQ_INT(cl_response(c, &resp), 0);
     CHECK(body_is(&resp, "GET /next\n")); /* the body was dropped, not read as a request */
     CHECK_EQ_INT(stats().requests, 2);
+    cl_close(c);
+    CHECK_EQ_INT(stop(), 0);
+}
+
+/* yc_http_body_buffered: 1 only when the whole body is already in the layer's buffer, so that
+ * taking it reads nothing more from the socket. */
+TEST(test_body_buffered_only_when_whole_body_came_with_head)
+{
+    static const char with_body[] = "PUT /buffered HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+    static const char empty[] = "PUT /buffered HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n";
+    static const char head_only[] = "PUT /buffered HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n";
+    static const char chunked[] = "PUT /buffered HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nhello\r\n0\r\n\r\n";
+    start();
+    client_t *c = cl_open();
+    CHECK_EQ_INT(cl_sends(c, with_body), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, "whole\n"));
+    CHECK_EQ_INT(cl_sends(c, empty), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, "whole\n"));
+    /* a chunked body's framing is not parsed ahead: it never counts as there */
+    CHECK_EQ_INT(cl_sends(c, chunked), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, "more\n"));
+    /* the head alone: the body is still to come */
+    CHECK_EQ_INT(cl_sends(c, head_only), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, "more\n"));
+    CHECK_EQ_INT(cl_sends(c, "hello"), 0); /* drained, and the connection goes on */
+    CHECK_EQ_INT(cl_sends(c, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
+    CHECK_EQ_INT(cl_response(c, &resp), 0);
+    CHECK(body_is(&resp, "GET /next\n"));
     cl_close(c);
     CHECK_EQ_INT(stop(), 0);
 }
@@ -1656,6 +1693,7 @@ int main(void)
     RUN(test_expect_other_than_continue_is_ignored);
     RUN(test_expect_continue_refused_gets_no_100_and_closes);
     RUN(test_early_answer_drains_a_small_unread_body);
+    RUN(test_body_buffered_only_when_whole_body_came_with_head);
     RUN(test_early_answer_to_a_large_body_closes_at_once);
     RUN(test_finish_drops_a_pending_body_read);
     RUN(test_response_headers_that_would_split_it_are_refused);

@@ -1904,6 +1904,65 @@ TEST(test_group_waiter_returns_when_every_joined_write_is_applied)
     }
 }
 
+typedef struct {
+    meta_group_t **g;
+    meta_db_t **db;
+    int id, failed;
+} joined_writer_t;
+
+static void *joined_writer_main(void *arg)
+{
+    joined_writer_t *w = arg;
+    char key[32];
+    for (int i = 0; i < WRITES_PER_THREAD / 4; i++) {
+        meta_pending_t p[3];
+        meta_waiter_t waiter;
+        int n = snprintf(key, sizeof(key), "j%02d-%05d", w->id, i);
+        meta_waiter_init(&waiter);
+        for (int d = 0; d < 3; d++)
+            meta_group_put_joined(w->g[d], &p[d], &waiter, key, (size_t)n, key, (size_t)n);
+        meta_waiter_wait(&waiter);
+        for (int d = 0; d < 3; d++) {
+            void *val = NULL;
+            size_t vlen = 0;
+            /* woken only once every database applied it */
+            w->failed |= meta_db_get(w->db[d], key, (size_t)n, &val, &vlen) != 0;
+            free(val);
+            w->failed |= meta_group_wait(&p[d]) != 0;
+        }
+    }
+    return NULL;
+}
+
+/* Many threads, each waiting for writes joined over several groups at once (the waiters' wakes
+ * come from several committers, in any order): every wait ends, and only after its writes. */
+TEST(test_group_waiters_wake_after_their_writes_when_many_threads_join)
+{
+    meta_db_t *db[3];
+    meta_group_t *g[3];
+    pthread_t th[WRITERS];
+    joined_writer_t args[WRITERS];
+    int failed = 0;
+
+    for (int d = 0; d < 3; d++) {
+        CHECK((db[d] = open_fresh()) != NULL);
+        CHECK_EQ_INT(meta_group_start(db[d], &g[d]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        args[i] = (joined_writer_t){g, db, i, 0};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, joined_writer_main, &args[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join(th[i], NULL);
+        failed |= args[i].failed;
+    }
+    for (int d = 0; d < 3; d++) {
+        meta_group_stop(g[d]);
+        meta_db_close(db[d]);
+    }
+    CHECK_EQ_INT(failed, 0);
+}
+
 /* A batch the database refuses fails every write in it, and none of them is applied. */
 TEST(test_group_fails_every_write_when_database_refuses)
 {
@@ -2326,6 +2385,7 @@ int main(void)
     RUN(test_group_keeps_every_write_and_shares_syncs_when_many_threads_write);
     RUN(test_group_applies_detached_put_before_a_later_write_of_the_queue);
     RUN(test_group_waiter_returns_when_every_joined_write_is_applied);
+    RUN(test_group_waiters_wake_after_their_writes_when_many_threads_join);
     RUN(test_group_fails_every_write_when_database_refuses);
     RUN(test_db_instances_are_independent_when_several_open);
     RUN(test_db_stats_count_keys_and_sst_bytes_when_flushed);

@@ -863,6 +863,74 @@ TEST(test_object_light_prune_drops_inline_versions_and_leaves_files_to_full_prun
     drive_free(dir, d);
 }
 
+/* An acknowledged put ended with _settled prunes what it replaced from what it wrote (no read):
+ * inline versions at once, not waited for; versions with shard files are left to the full
+ * prune (*pruned 0), files and all. */
+TEST(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune)
+{
+    const uint64_t old_ids[] = {140}, new_ids[] = {240};
+    char dir[64];
+    store_drive_t *d;
+    store_put_t *put;
+    meta_object_t a, b, r, other, got;
+    meta_buf_t parts = {0}, raw = {0};
+    meta_part_ref_t p = {.number = 1, .size = 100};
+    int pruned = -1;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    object_init(&a, "small", 1000, NULL);
+    a.flags = META_OBJ_INLINE;
+    a.size = 3;
+    a.inline_data = bytes("one");
+    b = a;
+    b.mtime_ns = 2000;
+    b.inline_data = bytes("two");
+    CHECK_EQ_INT(store_object_put(d, &a), 0);
+    CHECK_EQ_INT(store_object_put_begin(d, &b, NULL, &put), 0);
+    CHECK_EQ_INT(store_object_put_wait(put), 0);
+    CHECK_EQ_INT(store_object_put_wait(put), 0); /* the outcome again, nothing waited twice */
+    CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
+    CHECK_EQ_INT(pruned, 1);
+    /* queued, not waited for: a later waited write of the drive's queue is applied after it */
+    object_init(&other, "other", 3000, NULL);
+    other.flags = META_OBJ_INLINE;
+    CHECK_EQ_INT(store_object_put(d, &other), 0);
+    CHECK_EQ_INT(count_versions(d, "small"), 1);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("small"), NULL, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 2000);
+    CHECK(got.inline_data.len == 3 && memcmp(got.inline_data.base, "two", 3) == 0);
+    meta_buf_dispose(&raw);
+
+    /* a first write replaces nothing: nothing to prune, and nothing lost */
+    object_init(&a, "fresh", 1000, NULL);
+    a.flags = META_OBJ_INLINE;
+    CHECK_EQ_INT(store_object_put_begin(d, &a, NULL, &put), 0);
+    pruned = -1;
+    CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
+    CHECK_EQ_INT(pruned, 1);
+    CHECK_EQ_INT(count_versions(d, "fresh"), 1);
+
+    CHECK_EQ_INT(put_object_with_parts(d, "big", 1000, NULL, 2, old_ids, 1), 0);
+    make_id(p.data_id, new_ids[0]);
+    CHECK_EQ_INT(meta_parts_append(&parts, &p), 0);
+    object_init(&r, "big", 2000, NULL);
+    r.shard_index = 2;
+    r.size = 100;
+    r.parts = (meta_bytes_t){(const char *)parts.base, parts.len};
+    r.part_count = 1;
+    CHECK_EQ_INT(store_object_put_begin(d, &r, NULL, &put), 0);
+    pruned = -1;
+    CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
+    CHECK_EQ_INT(pruned, 0);
+    CHECK_EQ_INT(count_versions(d, "big"), 2);
+    CHECK(shard_exists(d, 140, 2));
+    CHECK_EQ_INT(store_object_prune(d, &r), 0);
+    CHECK_EQ_INT(count_versions(d, "big"), 1);
+    CHECK(!shard_exists(d, 140, 2));
+    meta_buf_dispose(&parts);
+    drive_free(dir, d);
+}
+
 TEST(test_object_delete_removes_every_null_version_when_not_pruned)
 {
     const uint64_t old_ids[] = {120}, new_ids[] = {220};
@@ -2433,6 +2501,7 @@ int main(void)
     RUN(test_object_null_overwrite_replaces_record_and_deletes_old_shards);
     RUN(test_object_null_put_keeps_old_version_until_pruned);
     RUN(test_object_light_prune_drops_inline_versions_and_leaves_files_to_full_prune);
+    RUN(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune);
     RUN(test_object_delete_removes_every_null_version_when_not_pruned);
     RUN(test_object_null_put_keeps_shared_shards_when_retried);
     RUN(test_object_null_put_absorbed_when_older_than_stored);
