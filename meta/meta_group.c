@@ -212,11 +212,8 @@ void meta_group_put_joined(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w,
 void meta_group_write(meta_group_t *g, meta_pending_t *p, meta_waiter_t *w, const meta_op_t *ops, size_t n)
 {
     *p = (meta_pending_t){.ops = ops, .nops = n, .waiter = w};
-    if (w != NULL) {
-        pthread_mutex_lock(&w->mu);
-        w->left++; /* before it is queued: its batch may end at once */
-        pthread_mutex_unlock(&w->mu);
-    }
+    if (w != NULL)
+        __atomic_add_fetch(&w->left, 1, __ATOMIC_ACQ_REL); /* before it is queued: its batch may end at once */
     enqueue(g, p);
 }
 
