@@ -150,27 +150,14 @@ static AES_VAES void ctr_crypt(const yc_aes256_gcm_key *k, const uint8_t nonce[1
     _mm256_zeroupper();
 }
 
-/* GHASH of n bytes, the last block padded with zeros. */
-static void ghash_padded(const yc_ghash_key *k, uint8_t x[16], const uint8_t *p, size_t n)
-{
-    size_t whole = n & ~(size_t)15;
-
-    yc_ghash_update(k, x, p, whole);
-    if (n > whole) {
-        uint8_t last[16] = {0};
-        memcpy(last, p + whole, n - whole);
-        yc_ghash_update(k, x, last, 16);
-    }
-}
-
 /* The tag of aad and ciphertext c (n bytes) under nonce. */
 static void tag_of(const yc_aes256_gcm_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
                    const uint8_t *c, size_t n, uint8_t tag[16])
 {
     uint8_t x[16] = {0}, lens[16], j0[16], mask[16];
 
-    ghash_padded(&k->ghash, x, aad, aad_len);
-    ghash_padded(&k->ghash, x, c, n);
+    yc_ghash_update_padded(&k->ghash, x, aad, aad_len);
+    yc_ghash_update_padded(&k->ghash, x, c, n);
     put_be64(lens, (uint64_t)aad_len * 8);
     put_be64(lens + 8, (uint64_t)n * 8);
     yc_ghash_update(&k->ghash, x, lens, 16);

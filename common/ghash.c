@@ -126,3 +126,15 @@ int yc_ghash_use_impl(const char *name)
     }
     return -ENOTSUP;
 }
+
+void yc_ghash_update_padded(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t n)
+{
+    size_t whole = n & ~(size_t)15;
+
+    yc_ghash_update(k, x, in, whole);
+    if (n > whole) {
+        uint8_t last[16] = {0};
+        memcpy(last, in + whole, n - whole);
+        yc_ghash_update(k, x, last, 16);
+    }
+}

@@ -29,6 +29,9 @@ void yc_ghash_init(yc_ghash_key *k, const uint8_t h[16]);
 /* Folds n bytes of in (n a multiple of 16) into the running value x (16 bytes, GCM byte order;
  * zero at the start of a message): x = (x ^ block)·H for each 16-byte block in turn. */
 void yc_ghash_update(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t n);
+/* yc_ghash_update of n bytes of any length, the last block padded with zeros (GCM's AAD and
+ * ciphertext). */
+void yc_ghash_update_padded(const yc_ghash_key *k, uint8_t x[16], const uint8_t *in, size_t n);
 
 /* Which path yc_ghash_update runs: "vpclmul-avx2", "pclmul", "arm64-pmull" or "c". */
 const char *yc_ghash_impl(void);

@@ -13,19 +13,6 @@ void yc_sm4_gcm_init(yc_sm4_gcm_key *k, const uint8_t key[16])
     explicit_bzero(h, sizeof(h));
 }
 
-/* GHASH of n bytes, the last block padded with zeros. */
-static void ghash_padded(const yc_ghash_key *k, uint8_t x[16], const uint8_t *p, size_t n)
-{
-    size_t whole = n & ~(size_t)15;
-
-    yc_ghash_update(k, x, p, whole);
-    if (n > whole) {
-        uint8_t last[16] = {0};
-        memcpy(last, p + whole, n - whole);
-        yc_ghash_update(k, x, last, 16);
-    }
-}
-
 static void put_be64(uint8_t *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
@@ -38,8 +25,8 @@ static void tag_of(const yc_sm4_gcm_key *k, const uint8_t j0[16], const uint8_t 
 {
     uint8_t x[16] = {0}, lens[16], mask[16];
 
-    ghash_padded(&k->ghash, x, aad, aad_len);
-    ghash_padded(&k->ghash, x, c, n);
+    yc_ghash_update_padded(&k->ghash, x, aad, aad_len);
+    yc_ghash_update_padded(&k->ghash, x, c, n);
     put_be64(lens, (uint64_t)aad_len * 8);
     put_be64(lens + 8, (uint64_t)n * 8);
     yc_ghash_update(&k->ghash, x, lens, 16);
