@@ -78,10 +78,4 @@ timed("delete-markers", "ver", [{"Key": k} for k in keys])
     bench_gateway_stop
 }
 
-echo "uptime before: $(uptime)"
-for round in $(seq 1 "$ROUNDS"); do
-    for bin in "$@"; do
-        run_build "$round" "$bin"
-    done
-done
-echo "uptime after: $(uptime)"
+bench_rounds "$ROUNDS" run_build "$@"

@@ -48,3 +48,22 @@ bench_gateway_stop() {
     fi
     gw_pid=
 }
+
+# The gateway's (or PID's) user + system CPU time so far, in clock ticks (getconf CLK_TCK a second).
+bench_cpu_ticks() { # [PID]
+    awk '{ print $14 + $15 }' "/proc/${1:-$gw_pid}/stat"
+}
+
+# Runs FUNCTION ROUND BIN_DIR for ROUNDS rounds, every build in turn within a round (so that a change
+# of the machine's load falls on all of them alike), between two lines of `uptime`.
+bench_rounds() { # ROUNDS FUNCTION BIN_DIR...
+    local rounds=$1 fn=$2 round bin
+    shift 2
+    echo "uptime before: $(uptime)"
+    for round in $(seq 1 "$rounds"); do
+        for bin in "$@"; do
+            "$fn" "$round" "$bin"
+        done
+    done
+    echo "uptime after: $(uptime)"
+}

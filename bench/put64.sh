@@ -25,8 +25,6 @@ NICE=(nice -n "${YC_PUT64_NICE:-0}")
 bench_tmp yc-put64
 bench_root_keys
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 run_build() { # ROUND BIN_DIR
     local round=$1 bin=$2 port endpoint c
     port=$(bench_free_port)
@@ -37,11 +35,11 @@ run_build() { # ROUND BIN_DIR
         --prefix put64m- --connections 4 --duration 60 >/dev/null 2>&1
     for c in $CONNS; do
         local t0 t1 line answered
-        t0=$(cpu_ticks "$gw_pid")
+        t0=$(bench_cpu_ticks)
         line=$("${NICE[@]}" "$bin/yc-bench" --endpoint "$endpoint" --bucket bench --op put --size 64m --keys 8 \
             --prefix put64m- --connections "$c" --duration "$DURATION" --warmup 2 2>/dev/null) || true
         kill -0 "$gw_pid" 2>/dev/null || { echo "round=$round build=$bin: the gateway exited" && tail -5 "$tmp/gateway.log"; exit 1; }
-        t1=$(cpu_ticks "$gw_pid")
+        t1=$(bench_cpu_ticks)
         answered=$(tr ' ' '\n' <<<"$line" | sed -n 's/^answered=//p')
         # the gateway's CPU time (user + system) per answered request, warm-up included
         echo "round=$round build=$bin $line gw_cpu_ms_per_req=$(awk -v t=$((t1 - t0)) -v n="${answered:-0}" \
@@ -50,10 +48,4 @@ run_build() { # ROUND BIN_DIR
     bench_gateway_stop
 }
 
-echo "uptime before: $(uptime)"
-for round in $(seq 1 "$ROUNDS"); do
-    for bin in "$@"; do
-        run_build "$round" "$bin"
-    done
-done
-echo "uptime after: $(uptime)"
+bench_rounds "$ROUNDS" run_build "$@"
