@@ -463,10 +463,33 @@ int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
     return len == 0 ? 0 : GW_EIO;
 }
 
+/* Where data byte off of a striped record r lies: its part, the stripe of the part, and the byte
+ * within that stripe. 0, or GW_EIO when the record's parts do not reach off. */
+static int locate_stripe(const meta_object_t *r, uint64_t off, meta_part_ref_t *part, uint64_t *stripe, size_t *within)
+{
+    uint64_t part_start = 0;
+
+    for (uint32_t p = 0; p < r->part_count; p++) {
+        if (meta_object_part(r, p, part) != 0)
+            return GW_EIO;
+        if (off < part_start + part->size) {
+            uint64_t in_part = off - part_start;
+            *stripe = in_part / r->stripe_size;
+            *within = (size_t)(in_part - *stripe * r->stripe_size);
+            return 0;
+        }
+        part_start += part->size;
+    }
+    return GW_EIO;
+}
+
 int gw_object_peek(gw_object_t *o, uint64_t off, size_t len, const uint8_t **out)
 {
     const meta_object_t *r = gw_object_record(o);
-    uint64_t part_start = 0;
+    ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
+    meta_part_ref_t part;
+    uint64_t stripe;
+    size_t within;
     uint8_t first;
     int ret;
 
@@ -476,26 +499,15 @@ int gw_object_peek(gw_object_t *o, uint64_t off, size_t len, const uint8_t **out
         *out = o->inline_data + off;
         return 0;
     }
-    for (uint32_t p = 0; p < r->part_count; p++) {
-        meta_part_ref_t part;
-        if (meta_object_part(r, p, &part) != 0)
-            return GW_EIO;
-        if (off >= part_start + part.size) {
-            part_start += part.size;
-            continue;
-        }
-        ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
-        uint64_t in_part = off - part_start, stripe = in_part / g.stripe_size;
-        size_t within = (size_t)(in_part - stripe * g.stripe_size);
-        if (len > ec_stripe_len(&g, part.size, stripe) - within)
-            return 1;
-        /* one byte read decodes the stripe into the object's cache, as any read does */
-        if ((ret = gw_object_read(o, off, 1, &first)) != 0)
-            return ret;
-        *out = o->stripe + within;
-        return 0;
-    }
-    return GW_EIO;
+    if ((ret = locate_stripe(r, off, &part, &stripe, &within)) != 0)
+        return ret;
+    if (len > ec_stripe_len(&g, part.size, stripe) - within)
+        return 1;
+    /* one byte read decodes the stripe into the object's cache, as any read does */
+    if ((ret = gw_object_read(o, off, 1, &first)) != 0)
+        return ret;
+    *out = o->stripe + within;
+    return 0;
 }
 
 size_t gw_object_stripe_buffer_len(const gw_object_t *o)
@@ -513,7 +525,9 @@ int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf
 {
     const meta_object_t *r = gw_object_record(o);
     ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
-    uint64_t part_start = 0;
+    meta_part_ref_t part;
+    uint64_t stripe;
+    size_t within;
     int ret;
 
     uint64_t size = gw_record_data_size(r);
@@ -524,23 +538,13 @@ int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf
         *len = size - off < max ? (size_t)(size - off) : max;
         return 0;
     }
-    for (uint32_t p = 0; p < r->part_count; p++) {
-        meta_part_ref_t part;
-        if (meta_object_part(r, p, &part) != 0)
-            return GW_EIO;
-        if (off >= part_start + part.size) {
-            part_start += part.size;
-            continue;
-        }
-        uint64_t in_part = off - part_start, stripe = in_part / g.stripe_size;
-        size_t within = (size_t)(in_part - stripe * g.stripe_size);
-        size_t stripe_len = ec_stripe_len(&g, part.size, stripe);
-        size_t block = ec_block_len(&g, part.size, stripe);
-        if ((ret = decode_stripe(o, &part, ec_shard_offset(&g, part.size, stripe), block, fetch_shard, buf)) != 0)
-            return ret;
-        *data = buf + within;
-        *len = stripe_len - within < max ? stripe_len - within : max;
-        return 0;
-    }
-    return GW_EIO;
+    if ((ret = locate_stripe(r, off, &part, &stripe, &within)) != 0)
+        return ret;
+    size_t stripe_len = ec_stripe_len(&g, part.size, stripe);
+    size_t block = ec_block_len(&g, part.size, stripe);
+    if ((ret = decode_stripe(o, &part, ec_shard_offset(&g, part.size, stripe), block, fetch_shard, buf)) != 0)
+        return ret;
+    *data = buf + within;
+    *len = stripe_len - within < max ? stripe_len - within : max;
+    return 0;
 }
