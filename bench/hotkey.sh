@@ -11,8 +11,9 @@
 # YC_HOTKEY_VERSIONS versions (default 100), then all but the newest of each key are deleted by
 # version id (DeleteObjects through boto3) before the "after" figures are taken; the results say
 # how long those requests took and the gateway's CPU per version deleted.
-# The results go to bench/results/<date>-hotkey.md with the ratios to the fresh figures. Run it
-# when the machine is quiet (`uptime`): GET figures move with whatever else runs.
+# The results go to bench/results/<date>-hotkey.md (-2, -3, ... after an earlier run of the day)
+# with the ratios to the fresh figures. Run it when the machine is quiet (`uptime`): GET figures
+# move with whatever else runs.
 #
 # Environment: YC_BENCH_DURATION (seconds per measured test, default 10), YC_BENCH_WARMUP (2),
 # YC_HOTKEY_OVERWRITES (100000), YC_HOTKEY_IDLE (120 seconds), YC_HOTKEY_VERSIONED (0),
@@ -23,6 +24,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${BIN:-bin}
 DURATION=${YC_BENCH_DURATION:-10}
 WARMUP=${YC_BENCH_WARMUP:-2}
@@ -32,12 +34,12 @@ KEYS=1000
 VERSIONED=${YC_HOTKEY_VERSIONED:-0}
 FRESH_SST=${YC_HOTKEY_FRESH_SST:-1}
 BUCKET=hot
-OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-hotkey.md}
+OUT=${YC_BENCH_OUT:-$(bench_results_file -hotkey)}
 if [ "$VERSIONED" = 1 ]; then
     BUCKET=hotv
     # the fill writes each key's first version, the overwrites the others, in key order
     OVERWRITES=$((KEYS * (${YC_HOTKEY_VERSIONS:-100} - 1)))
-    OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-hotkey-versioned.md}
+    OUT=${YC_BENCH_OUT:-$(bench_results_file -hotkey-versioned)}
 fi
 
 for b in yc-gateway yc-bench yc-admin; do

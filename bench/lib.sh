@@ -67,3 +67,15 @@ bench_rounds() { # ROUNDS FUNCTION BIN_DIR...
     done
     echo "uptime after: $(uptime)"
 }
+
+# A results file of today that does not exist yet: bench/results/<date>SUFFIX.md, or with -2, -3,
+# ... added when a run of the same day already wrote one. A results file is a record: a later run
+# never overwrites it.
+bench_results_file() { # SUFFIX (e.g. "-versions"; "" for the plain day)
+    local base n
+    base=bench/results/$(date +%F)$1
+    [ -e "$base.md" ] || { echo "$base.md"; return; }
+    n=2
+    while [ -e "$base-$n.md" ]; do n=$((n + 1)); done
+    echo "$base-$n.md"
+}

@@ -13,8 +13,8 @@
 #   5. bench/versions.sh on a fresh gateway of its own (this one stopped first): listings and 4 KiB
 #      PUT/GET with version history and delete markers, into bench/results/<date>-versions.md
 #      (YC_BENCH_VERSIONS=0 skips it, YC_VERSIONS_SHORT=1 runs its quick check instead; 5-12 min).
-# Results go to bench/results/<date>.md (and stdout). Text after an "<!-- analysis -->" line in an
-# existing file of the same day is kept, so a hand-written analysis survives a re-run.
+# Results go to bench/results/<date>.md (and stdout); when a run of the same day already wrote that
+# file, to <date>-2.md, -3, ...: a results file is never overwritten.
 #
 # Environment: YC_BENCH_DURATION (seconds per measured test, default 10), YC_BENCH_WARMUP (default
 # 2), YC_BENCH_PERF=1 to profile the gateway with perf during each measured test (reports go to
@@ -22,15 +22,16 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${BIN:-bin}
 DURATION=${YC_BENCH_DURATION:-10}
 WARMUP=${YC_BENCH_WARMUP:-2}
 PERF=${YC_BENCH_PERF:-0}
 TRANSPORT=${YC_BENCH_TRANSPORT:-local} # network: the gateway reaches its 6 drives through 3 yc-store daemons
 if [ "$TRANSPORT" = network ]; then
-    OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-network.md}
+    OUT=${YC_BENCH_OUT:-$(bench_results_file -network)}
 else
-    OUT=${YC_BENCH_OUT:-bench/results/$(date +%F).md}
+    OUT=${YC_BENCH_OUT:-$(bench_results_file "")}
 fi
 
 for b in yc-gateway yc-bench ec_bench; do
@@ -213,10 +214,6 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 os=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null || true)
 started=$(grep -m1 'event=started' "$tmp/gateway.log" | sed 's/^time=[^ ]* level=[^ ]* //' || true)
 
-keep=""
-if [ -f "$OUT" ] && grep -q '^<!-- analysis -->' "$OUT"; then
-    keep=$(sed -n '/^<!-- analysis -->/,$p' "$OUT")
-fi
 mkdir -p "$(dirname "$OUT")"
 {
     echo "# yuncang benchmark — $(date +%F)"
@@ -276,8 +273,6 @@ mkdir -p "$(dirname "$OUT")"
     cat "$tmp/ec.txt"
     echo
     echo "</details>"
-    echo
-    [ -n "$keep" ] && echo "$keep"
 } >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 sed -n '/^| test/,/^$/p' "$OUT"

@@ -25,11 +25,12 @@
 # YC_VERSIONS_ROUNDS (3), YC_VERSIONS_MARKERS (100000), YC_VERSIONS_SHORT=1 (a quick check: one round
 # of 1 s, 2,000 markers, 3 versions per key; its figures mean nothing), YC_BENCH_PERF=1 (after the
 # rounds, profile the gateway with perf while it serves each listing case; reports go to the results
-# file), YC_VERSIONS_KEEP=DIR (keep the drives there, and the root keys in DIR.env), YC_BENCH_OUT (results file, default bench/results/<date>-versions.md; the short mode writes
+# file), YC_VERSIONS_KEEP=DIR (keep the drives there, and the root keys in DIR.env), YC_BENCH_OUT (results file, default bench/results/<date>-versions.md, or -2, -3, ... when a run of the day wrote it; the short mode writes
 # only to stdout unless it is set).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${BIN:-bin}
 DURATION=${YC_BENCH_DURATION:-5}
 WARMUP=${YC_BENCH_WARMUP:-1}
@@ -40,7 +41,7 @@ VERSIONS=10
 PERF=${YC_BENCH_PERF:-0}
 KEYS=1000
 SHORT=${YC_VERSIONS_SHORT:-0}
-OUT=${YC_BENCH_OUT:-bench/results/$(date +%F)-versions.md}
+OUT=${YC_BENCH_OUT:-$(bench_results_file -versions)}
 if [ "$SHORT" = 1 ]; then
     DURATION=1 WARMUP=0 ROUNDS=1 MARKERS=2000 VERSIONS=3 SLOW_PAGES=1
     OUT=${YC_BENCH_OUT:-}
