@@ -349,8 +349,17 @@ int meta_head_scan_live(meta_db_t *db, const void *prefix, size_t plen, const vo
         if (range_at(&dead, &dk, &dklen, NULL, NULL) && tail_cmp(dk, dklen, k, klen) < 0 &&
             (ret = note_dead(&dead, k, klen, cb, arg)) != 0)
             break;
-        if (klen + SUFFIX > sizeof(rk.buf) || meta_head_decode(v, vlen, &h) != 0)
-            continue; /* not a head this build wrote: the records are the healer's business */
+        if (klen + SUFFIX > sizeof(rk.buf))
+            continue;
+        if (meta_head_decode(v, vlen, &h) != 0) {
+            /* a damaged head, or one a later build wrote: a skip note in its place, so that the
+             * listing looks the key up as a GET does, from its records, instead of counting this
+             * drive out of it (with two drives down, one damaged head would hide the key) */
+            h = (meta_head_t){.flags = META_HEAD_SLOT};
+            record_key(k, klen, &h, &rk);
+            ret = cb(arg, rk.buf, rk.len, (const uint8_t *)"", 0);
+            continue;
+        }
         record_key(k, klen, &h, &rk);
         if (h.record.len > 0) { /* the version's record, carried by its head: no read */
             ret = cb(arg, rk.buf, rk.len, (const uint8_t *)h.record.base, h.record.len);
