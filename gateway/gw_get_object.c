@@ -19,7 +19,7 @@
  *
  * Memory. A body that fits one chunk is read by the lookup job into the request's pool and
  * handed to the layer whole (gw_respond). A longer body moves the stream into an allocation of
- * its own with two malloc'd buffers; it takes the context's hold along (gw_ctx_free_later) and
+ * its own with two buffers of yc_bigbuf (common/bigbuf.h: reused, not mapped afresh); it takes the context's hold along (gw_ctx_free_later) and
  * ends the request itself (gw_req_finish) once its last write is out, or the connection broke and
  * no read is in flight any more.
  */
@@ -28,6 +28,7 @@
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_origin.h"
 #include "gateway/gw_lifecycle.h"
+#include "common/bigbuf.h"
 #include "common/log.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_sse.h"
@@ -63,7 +64,7 @@ typedef struct {
     char request_id[17];
     gw_object_t *obj;       /* the version read; kept only by a stream that reads ahead */
     uint64_t next_off, end; /* the next byte to read, one past the last to send */
-    uint8_t *buf[2];        /* malloc'd when reading ahead, else buf[0] is in the pool */
+    uint8_t *buf[2];        /* yc_bigbuf's when reading ahead, else buf[0] is in the pool */
     const uint8_t *data[2]; /* the bytes to send: in buf, at the offset the stripe starts at */
     size_t len[2];
     /* whole stripes: each read decodes one stripe into a buffer of buf_len bytes that is sent
@@ -114,8 +115,8 @@ static void stream_maybe_end(stream_t *s)
         atomic_fetch_sub(&s->env->get_stripes_held, 2);
     gw_object_free(s->obj);
     gw_sse_reader_free(s->sse);
-    free(s->buf[0]);
-    free(s->buf[1]);
+    yc_bigbuf_free(s->buf[0]);
+    yc_bigbuf_free(s->buf[1]);
     gw_hold_release(&s->hold);
     free(s);
 }
@@ -172,7 +173,7 @@ static void read_job_run(yc_job_t *job)
     int idx = s->read_idx;
 
     if (s->stripes) {
-        if ((s->buf[idx] == NULL && (s->buf[idx] = malloc(s->buf_len)) == NULL) ||
+        if ((s->buf[idx] == NULL && (s->buf[idx] = yc_bigbuf_alloc(s->buf_len)) == NULL) ||
             gw_object_read_stripe(s->obj, s->next_off, (size_t)(s->end - s->next_off), s->buf[idx], &s->data[idx],
                                   &s->len[idx]) != 0) {
             s->read_error = 1;
@@ -182,7 +183,7 @@ static void read_job_run(yc_job_t *job)
         return;
     }
     size_t n = s->end - s->next_off < s->chunk ? (size_t)(s->end - s->next_off) : s->chunk;
-    if (s->buf[idx] == NULL && (s->buf[idx] = malloc(s->chunk)) == NULL) {
+    if (s->buf[idx] == NULL && (s->buf[idx] = yc_bigbuf_alloc(s->chunk)) == NULL) {
         s->read_error = 1;
         return;
     }
@@ -371,7 +372,7 @@ static void release_prepared(gw_env_t *env, stream_t *s)
         atomic_fetch_sub(&env->get_stripes_held, 2);
     s->stripes = 0;
     s->sse_reserved = 0;
-    free(s->buf[0]);
+    yc_bigbuf_free(s->buf[0]);
     s->buf[0] = NULL;
 }
 
@@ -486,7 +487,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     if (s->ahead && s->sse == NULL && (s->buf_len = gw_object_stripe_buffer_len(s->obj)) > 0 &&
         s->buf_len <= GET_STRIPE_BUFFER_MAX && reserve_stripes(ctx->env)) {
         s->stripes = 1;
-        if ((s->buf[0] = malloc(s->buf_len)) == NULL) {
+        if ((s->buf[0] = yc_bigbuf_alloc(s->buf_len)) == NULL) {
             gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
             return;
         }
@@ -501,7 +502,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     if (!s->ahead) {
         /* sent in one piece, copied by the layer */
         s->buf[0] = h2o_mem_alloc_pool(&ctx->req->pool, first);
-    } else if ((s->buf[0] = malloc(s->chunk)) == NULL) {
+    } else if ((s->buf[0] = yc_bigbuf_alloc(s->chunk)) == NULL) {
         gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
         return;
     }

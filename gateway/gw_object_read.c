@@ -21,6 +21,7 @@
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
+#include "common/bigbuf.h"
 #include "common/bytes.h"
 #include "common/log.h"
 #include <stdlib.h>
@@ -283,7 +284,7 @@ void gw_object_trim(gw_object_t *o)
 {
     if (o == NULL)
         return;
-    free(o->stripe);
+    yc_bigbuf_free(o->stripe);
     o->stripe = NULL;
     o->stripe_block = 0;
     o->cached_part = o->cached_stripe = UINT64_MAX;
@@ -300,7 +301,7 @@ void gw_object_free(gw_object_t *o)
     }
     if (o->shared)
         pthread_mutex_destroy(&o->lock);
-    free(o->stripe);
+    yc_bigbuf_free(o->stripe);
     free(o);
 }
 
@@ -441,9 +442,9 @@ int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
                 size_t block = ec_block_len(&g, part.size, stripe);
                 o->cached_stripe = UINT64_MAX;
                 if (o->stripe_block < block) {
-                    free(o->stripe);
+                    yc_bigbuf_free(o->stripe);
                     o->stripe_block = 0;
-                    if ((o->stripe = malloc((size_t)(r->ec_k + r->ec_m) * block)) == NULL)
+                    if ((o->stripe = yc_bigbuf_alloc((size_t)(r->ec_k + r->ec_m) * block)) == NULL)
                         return GW_ENOMEM;
                     o->stripe_block = block;
                 }

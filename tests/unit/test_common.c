@@ -2,6 +2,7 @@
  * or forge a field), hex, base64 and byte order (round trips and bad input), the clocks, random
  * ids, the error space (every code one value in its module's block, one name, one text), and the
  * measures load shedding stands on: a loop's lag and the listener's door. */
+#include "common/bigbuf.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/errors.h"
@@ -548,6 +549,41 @@ TEST(test_utf8_seq_code_points_and_refusals)
                          3));
 }
 
+/* A large buffer given back is handed out again for the next request of its size class, aligned
+ * and whole; small and huge ones are not kept; and what is kept stays within the bound. */
+TEST(test_bigbuf_reuses_within_its_bound)
+{
+    size_t base = yc_bigbuf_kept();
+    uint8_t *a = yc_bigbuf_alloc(1536 * 1024), *b;
+
+    CHECK(a != NULL && ((uintptr_t)a & 63) == 0);
+    memset(a, 0xa5, 1536 * 1024);
+    yc_bigbuf_free(a);
+    CHECK_EQ_INT(yc_bigbuf_kept(), base + (2u << 20));
+    b = yc_bigbuf_alloc(2u << 20); /* the same class: the same buffer, with room for all of it */
+    CHECK(b == a);
+    CHECK_EQ_INT(yc_bigbuf_kept(), base);
+    memset(b, 0x5a, 2u << 20);
+    yc_bigbuf_free(b);
+
+    void *small = yc_bigbuf_alloc(1000), *huge = yc_bigbuf_alloc(9u << 20);
+    CHECK(small != NULL && huge != NULL);
+    size_t before = yc_bigbuf_kept();
+    yc_bigbuf_free(small);
+    yc_bigbuf_free(huge);
+    CHECK_EQ_INT(yc_bigbuf_kept(), before);
+    yc_bigbuf_free(NULL);
+
+    enum { N = 24 };
+    void *many[N];
+    for (int i = 0; i < N; i++)
+        CHECK((many[i] = yc_bigbuf_alloc(4u << 20)) != NULL);
+    for (int i = 0; i < N; i++)
+        yc_bigbuf_free(many[i]);
+    CHECK(yc_bigbuf_kept() <= YC_BIGBUF_KEPT_MAX);
+    CHECK(yc_bigbuf_kept() > YC_BIGBUF_KEPT_MAX - (4u << 20));
+}
+
 int main(void)
 {
     RUN(test_utf8_seq_code_points_and_refusals);
@@ -575,5 +611,6 @@ int main(void)
     RUN(test_listen_port_taken_by_another_listener_is_refused);
     RUN(test_listen_port_shared_only_when_asked_and_only_with_reuseport);
     RUN(test_server_loop_lag_follows_long_iterations);
+    RUN(test_bigbuf_reuses_within_its_bound);
     return unit_done();
 }
