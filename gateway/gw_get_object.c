@@ -43,6 +43,10 @@
 /* Small enough that 200 stalled readers hold 100 MiB, large enough that a write and a read job
  * per chunk cost little beside its bytes. */
 #define GET_CHUNK (256 * 1024)
+/* A body of this size or more is a stream even when it fits one chunk: it is sent from a reused
+ * buffer (a decoded stripe, as it is, when the budget below lets it), where a one-piece answer
+ * would be read into the request's pool and copied again by the layer, both fresh mappings. */
+#define GET_STREAM_MIN (128 * 1024)
 /* an encrypted stream's unit when the stripe budget lets it (two of them, counted as two stripes):
  * sixteen sealed blocks, opened in one read job and sent in one write */
 #define GET_SSE_CHUNK (1024 * 1024)
@@ -478,7 +482,7 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     if (h2o_memis(ctx->method.base, ctx->method.len, H2O_STRLIT("HEAD")) || s->end == s->next_off)
         return;
     size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
-    s->ahead = s->end - s->next_off > first;
+    s->ahead = s->end - s->next_off > first || first >= GET_STREAM_MIN;
     s->chunk = GET_CHUNK;
     if (s->ahead && s->sse != NULL && reserve_stripes(ctx->env)) {
         s->sse_reserved = 1;
