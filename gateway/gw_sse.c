@@ -22,16 +22,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FORMAT       1
+#define FORMAT 1
 /* An object written before its size was known (a form's file followed by other fields): its
  * blocks are sealed with the size GW_SIZE_UNKNOWN in place of the plaintext's, and the attribute
  * ends with a tag of the size under the data key, made at commit (SIZE_TAG_LEN bytes). */
 #define FORMAT_SIZE_AT_COMMIT 2
 #define SIZE_TAG_LEN          32
-#define MAX_VERSIONS 64
-#define SALT_LEN     16
-#define CHECK_LEN    32
-#define HEAD_LEN     7 /* format, kind, suite, key version */
+#define MAX_VERSIONS          64
+#define SALT_LEN              16
+#define CHECK_LEN             32
+#define HEAD_LEN              7 /* format, kind, suite, key version */
 /* SSE-KMS material: the wrapped key, the KMS key's version, its id's length and the id */
 #define KMS_FIXED    (GW_SSE_WRAPPED_LEN + 4 + 1)
 #define MATERIAL_MAX (KMS_FIXED + GW_KMS_KEY_ID_MAX)
@@ -879,7 +879,7 @@ struct gw_sse_reader {
     uint8_t data_key[32];
     gw_sse_block_key_t *bk; /* of part bk_part */
     uint32_t bk_part;
-    int size_at_commit; /* FORMAT_SIZE_AT_COMMIT: blocks sealed with the size GW_SIZE_UNKNOWN */
+    int size_at_commit;   /* FORMAT_SIZE_AT_COMMIT: blocks sealed with the size GW_SIZE_UNKNOWN */
     uint8_t *cblock;      /* a stored block */
     uint8_t *pblock;      /* an opened block, kept for the next read */
     uint32_t cached_part; /* the block in pblock: part index, block index (UINT64_MAX: none) */
