@@ -32,7 +32,7 @@ struct s3_form {
     enum part_kind kind;
     int error, file_seen, file_done;
     uint64_t file_size;
-    size_t pre_bytes;          /* header blocks, names and values of the fields so far */
+    size_t pre_bytes; /* header blocks, names and values of the fields so far */
     /* fields */
     char *store;
     size_t store_len;
