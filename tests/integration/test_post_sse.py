@@ -21,6 +21,11 @@ def pattern(marker, size):
     return b"".join(unit % i for i in range(size // len(unit) + 1))[:size]
 
 
+def shard_files(data_dir):
+    return sum(len(files) for d in glob.glob(os.path.join(data_dir, "drive*", "shards"))
+               for _, _, files in os.walk(d))
+
+
 def found_in_drives(data_dir, needle):
     for path in glob.glob(os.path.join(data_dir, "drive*", "**"), recursive=True):
         if os.path.isfile(path):
@@ -209,11 +214,12 @@ def test_large_encrypted_file_followed_by_fields(sse_gateway, sse_bucket, method
     assert found_in_drives(sse_gateway.data_dir, ("FORM-AFTER-%s-00000001|" % method).encode()) is None
 
 
-def test_large_encrypted_file_refused_by_the_policy_is_not_stored(sse_gateway, sse_bucket):
-    """A content-length-range the file exceeds, and a condition the form breaks: nothing stored,
-    no shard of the file left on the drives."""
+def test_large_encrypted_file_refused_is_not_stored(sse_gateway, sse_bucket):
+    """A content-length-range the file exceeds or does not reach, a condition the form breaks, a
+    checksum field the file does not match: nothing stored, no shard left on the drives."""
     s3, bucket = sse_bucket
     data = pattern("FORM-REFUSED", LARGE)
+    shards_before = shard_files(sse_gateway.data_dir)
     fields = signed_form(sse_gateway, bucket, "refused", {"x-amz-server-side-encryption": "AES256"},
                          [["content-length-range", 0, 2 * STRIPE]])
     r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
@@ -229,6 +235,14 @@ def test_large_encrypted_file_refused_by_the_policy_is_not_stored(sse_gateway, s
     r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
     assert error(r)[:2] == (403, "AccessDenied")
     assert absent(s3, bucket, "refused")
+    # a checksum field the file does not match
+    wrong = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    fields = signed_form(sse_gateway, bucket, "refused", {"x-amz-server-side-encryption": "AES256",
+                                                          "x-amz-checksum-sha256": wrong})
+    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
+    assert error(r)[:2] == (400, "BadDigest")
+    assert absent(s3, bucket, "refused")
+    assert shard_files(sse_gateway.data_dir) == shards_before  # the shards written were removed
     # an unencrypted form with the same shape is stored too
     r = post(sse_gateway, bucket, signed_form(sse_gateway, bucket, "plain", {}), data, after=[("submit", "Upload")])
     assert r.status == 204, r.body
