@@ -659,24 +659,34 @@ static int seal_next(gw_sse_writer_t *w)
     return 0;
 }
 
-static const uint8_t *writer_next(void *arg, uint64_t off, size_t len)
+/* Drops the stored bytes before off (handed out already) and makes room for len more and a
+ * block: 0, or -1 for an offset out of order or no memory. */
+static int writer_window(gw_sse_writer_t *w, uint64_t off, size_t len)
 {
-    gw_sse_writer_t *w = arg;
-
     if (off < w->cstart || off - w->cstart > w->clen)
-        return NULL; /* the data pass reads in order */
+        return -1; /* the data pass reads in order */
     size_t drop = (size_t)(off - w->cstart);
-    memmove(w->cbuf, w->cbuf + drop, w->clen - drop);
+    if (drop > 0 && w->clen > drop) /* never with cbuf NULL: nothing is kept before the first pull */
+        memmove(w->cbuf, w->cbuf + drop, w->clen - drop);
     w->clen -= drop;
     w->cstart = off;
     if (w->cap < len + GW_SSE_BLOCK + GW_SSE_TAG_MAX) {
         size_t cap = len + GW_SSE_BLOCK + GW_SSE_TAG_MAX;
         uint8_t *b = realloc(w->cbuf, cap);
         if (b == NULL)
-            return NULL;
+            return -1;
         w->cbuf = b;
         w->cap = cap;
     }
+    return 0;
+}
+
+static const uint8_t *writer_next(void *arg, uint64_t off, size_t len)
+{
+    gw_sse_writer_t *w = arg;
+
+    if (writer_window(w, off, len) != 0)
+        return NULL;
     while (w->clen < len)
         if (seal_next(w) != 0)
             return NULL;
@@ -688,20 +698,8 @@ static const uint8_t *writer_next_upto(void *arg, uint64_t off, size_t max, size
 {
     gw_sse_writer_t *w = arg;
 
-    if (off < w->cstart || off - w->cstart > w->clen)
+    if (writer_window(w, off, max) != 0)
         return NULL;
-    size_t drop = (size_t)(off - w->cstart);
-    memmove(w->cbuf, w->cbuf + drop, w->clen - drop);
-    w->clen -= drop;
-    w->cstart = off;
-    if (w->cap < max + GW_SSE_BLOCK + GW_SSE_TAG_MAX) {
-        size_t cap = max + GW_SSE_BLOCK + GW_SSE_TAG_MAX;
-        uint8_t *b = realloc(w->cbuf, cap);
-        if (b == NULL)
-            return NULL;
-        w->cbuf = b;
-        w->cap = cap;
-    }
     int ret = 0;
     while (w->clen < max && (ret = seal_next(w)) == 0)
         ;
