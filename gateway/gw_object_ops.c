@@ -173,7 +173,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
     gw_sse_writer_t *sw = NULL;
     if (n->sse.kind != GW_SSE_NONE) {
         size_t unit = size <= ctx->cluster->inline_max ? (size_t)size : ctx->cluster->stripe_size;
-        if (size == GW_SIZE_UNKNOWN || gw_sse_writer_new(ctx, &n->sse, src, size, unit, observe, &ob, &sw) != 0) {
+        if (gw_sse_writer_new(ctx, &n->sse, src, size, unit, observe, &ob, &sw) != 0) {
             EVP_MD_CTX_free(ob.sha256);
             if (ctx->error == S3_OK) /* else the key service's answer (an unknown key id) */
                 gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
@@ -205,7 +205,7 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         return -1;
     }
     uint64_t stored = data.size;
-    size = sw != NULL ? size : data.size; /* a form's file: known now */
+    size = sw != NULL ? gw_sse_writer_plain_size(sw) : data.size; /* a form's file: known now */
     meta_buf_t sse_attrs = {0};
     ret = sw != NULL ? gw_sse_writer_attrs(sw, n->rec.attrs, &sse_attrs) : 0;
     gw_sse_writer_free(sw);
@@ -307,14 +307,9 @@ int gw_object_store_from(gw_ctx_t *ctx, const h2o_headers_t *fields, gw_source_t
     int ret = -1;
 
     memset(&n, 0, sizeof(n));
-    /* an encrypted file is sealed for its size, which must be known first (gw_post_object.c) */
+    /* an encrypted file of unknown size has its size bound at commit (gw_sse.h, format 2) */
     if (gw_sse_parse_write(ctx, &n.sse) != 0)
         return -1;
-    if (n.sse.kind != GW_SSE_NONE && size == GW_SIZE_UNKNOWN) {
-        gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
-        OPENSSL_cleanse(&n.sse, sizeof(n.sse));
-        return -1;
-    }
     /* a bucket with Object Lock gives the object its default retention, as to any new version */
     if (attributes_from(ctx, fields, &n.user_meta, &n.rec) == 0 &&
         gw_tagging_new_object(ctx, NULL, &n.rec.attrs) == 0 &&

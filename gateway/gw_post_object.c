@@ -13,15 +13,10 @@
  * the file are read and ignored, as S3 does.
  *
  * Encryption (the x-amz-server-side-encryption* fields, as PutObject's headers, or the bucket's
- * default) seals the file block by block, and every block's seal covers the object's size
- * (gw_sse_block.h): the size must be known before the first block. A form does not say it. A file
- * shorter than a stripe is whole in the first slot the ring gives (a slot is closed short only by
- * the file's end), so its size is known before anything is sealed, whatever follows it. A longer
- * one: S3 requires a Content-Length on POST, and a form whose file is its last part (what SDKs
- * and scripts send) ends with the close delimiter, so the file's size is the body's length less
- * what came before the file and that delimiter (s3_form_file_size_if_last). The file is sealed
- * for that size, and it must end exactly there: one that ends elsewhere (parts after the file) is
- * refused before anything is visible, never stored with a seal that does not match.
+ * default) seals the file block by block as it streams. A form does not say the file's size, and
+ * fields may follow the file (the named submit button of AWS's example form does): the blocks are
+ * sealed without the size, which the object's encryption attribute binds at commit, once the
+ * file's end came (gw_sse.h, format 2).
  *
  * The answer is success_action_redirect's 303 (with bucket, key and etag in the query), or
  * success_action_status's 200 (empty), 201 (a PostResponse document) or, by default and for any
@@ -32,7 +27,6 @@
 #include "gateway/gw_iam.h"
 #include "gateway/gw_refuse.h"
 #include "gateway/gw_roles.h"
-#include "gateway/gw_sse.h"
 #include "gateway/gw_tagging.h"
 #include "gateway/s3/form.h"
 #include "gateway/s3/names.h"
@@ -53,7 +47,6 @@ typedef struct {
     uint64_t min_size, max_size;
     h2o_iovec_t redirect; /* success_action_redirect (or redirect); base NULL: none */
     int status;           /* 200, 201 or 204 */
-    uint64_t file_size;   /* the file's size if it is the form's last part; GW_SIZE_UNKNOWN: no length */
 } post_state_t;
 
 static int fail_missing(gw_ctx_t *ctx, const char *field)
@@ -327,11 +320,6 @@ static void on_fields(gw_ctx_t *ctx, s3_form_t *form)
         return;
     }
     ctx->req->authenticated = 1; /* the caller is known (or anonymous): the file's bytes are its */
-    st->file_size = GW_SIZE_UNKNOWN;
-    yc_http_req_t *http = ctx->req->http;
-    if (http != NULL && !http->chunked && http->content_length != YC_HTTP_LENGTH_UNKNOWN &&
-        s3_form_file_size_if_last(form, http->content_length, &st->file_size) != 0)
-        st->file_size = GW_SIZE_UNKNOWN;
     h2o_iovec_t status = s3_form_field(form, "success_action_status");
     st->status = h2o_memis(status.base, status.len, H2O_STRLIT("200"))   ? 200
                  : h2o_memis(status.base, status.len, H2O_STRLIT("201")) ? 201
@@ -403,62 +391,12 @@ static void answer(gw_ctx_t *ctx, post_state_t *st, const char *etag)
     ctx->content_type = "application/xml";
 }
 
-/* The file of an encrypted upload as a source of the size planned for it: the form's pulls (the
- * first one taken before, to learn whether the file is shorter than a stripe), each the length
- * the sealing asks for, and the end of the file checked with the last one (whose bytes are kept
- * here, as the check gives the form's slot back). */
-typedef struct {
-    gw_ctx_t *ctx;
-    gw_source_t form; /* next_upto: the file, size known at its end */
-    uint64_t size;
-    size_t max;           /* a pull of the form's source: one stripe at most */
-    const uint8_t *first; /* the first pull's bytes, until taken; NULL once taken */
-    size_t first_len;
-    uint8_t *last; /* the last piece, kept */
-} planned_source_t;
-
-static const uint8_t *planned_fail(planned_source_t *p)
-{
-    if (!gw_body_failed(p->ctx)) /* else the body's own error is the answer */
-        gw_set_error(p->ctx, S3_ERR_NOT_IMPLEMENTED,
-                     "An encrypted POST upload must end with its file: no form fields may follow the file");
-    return NULL;
-}
-
-static const uint8_t *planned_next(void *arg, uint64_t off, size_t len)
-{
-    planned_source_t *p = arg;
-    size_t got = p->first_len;
-    const uint8_t *bytes = p->first;
-
-    if (bytes != NULL && off == 0)
-        p->first = NULL;
-    else
-        bytes = p->form.next_upto(p->form.arg, off, p->max, &got);
-    if (bytes == NULL)
-        return planned_fail(p);
-    if (got != len || off + len > p->size)
-        return planned_fail(p); /* the file ended before its planned size, or goes on past it */
-    if (off + len < p->size)
-        return bytes;
-    if ((p->last = malloc(len > 0 ? len : 1)) == NULL) {
-        gw_set_error(p->ctx, S3_ERR_SLOW_DOWN, NULL);
-        return NULL;
-    }
-    memcpy(p->last, bytes, len);
-    if ((bytes = p->form.next_upto(p->form.arg, off + len, p->max, &got)) == NULL || got != 0)
-        return planned_fail(p);
-    return p->last;
-}
-
 static void post_work(gw_ctx_t *ctx)
 {
     post_state_t *st = ctx->handler_state;
     uint64_t max = ctx->env->cfg->max_object_size;
-    gw_sse_request_t sse;
     gw_source_t src;
     char etag[33];
-    int ret;
 
     /* the bucket policy decides as for a PUT of the key; nothing of the file is read before */
     if (gw_bucket_authorize(ctx) != 0)
@@ -466,41 +404,8 @@ static void post_work(gw_ctx_t *ctx)
     if (st->max_size < max)
         max = st->max_size;
     gw_body_form_source(ctx, max, &src);
-    /* the encryption asked for (fields or the bucket's default): its seal needs the size first */
-    ret = gw_sse_parse_write(ctx, &sse);
-    gw_sse_kind_t kind = sse.kind;
-    OPENSSL_cleanse(&sse, sizeof(sse));
-    if (ret != 0)
-        return;
-    if (kind == GW_SSE_NONE) {
-        if (gw_object_store_from(ctx, &st->fields, src, GW_SIZE_UNKNOWN, st->min_size, etag) == 0)
-            answer(ctx, st, etag);
-        return;
-    }
-    planned_source_t planned = {.ctx = ctx, .form = src, .max = ctx->cluster->stripe_size};
-    /* a file shorter than a stripe ends in the first slot: its size is known now; a longer one is
-     * sealed for the size the body's length gives it */
-    if ((planned.first = src.next_upto(src.arg, 0, planned.max, &planned.first_len)) == NULL) {
-        planned_fail(&planned);
-        return;
-    }
-    planned.size = planned.first_len < planned.max ? planned.first_len : st->file_size;
-    if (planned.size == GW_SIZE_UNKNOWN) {
-        gw_set_error(ctx, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
-        return;
-    }
-    if (planned.size > max) {
-        gw_set_error(ctx, S3_ERR_ENTITY_TOO_LARGE, "Your proposed upload exceeds the maximum allowed size");
-        return;
-    }
-    if (planned.size < planned.max && planned.first_len == planned.max) {
-        planned_fail(&planned); /* the file goes on past the size the body's length gives it */
-        return;
-    }
-    ret = gw_object_store_from(ctx, &st->fields, (gw_source_t){.next = planned_next, .arg = &planned}, planned.size,
-                               st->min_size, etag);
-    free(planned.last);
-    if (ret == 0)
+    /* the file's size comes at its end, encrypted or not (an encrypted one's is bound at commit) */
+    if (gw_object_store_from(ctx, &st->fields, src, GW_SIZE_UNKNOWN, st->min_size, etag) == 0)
         answer(ctx, st, etag);
 }
 

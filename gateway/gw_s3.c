@@ -740,7 +740,8 @@ static void after_admission(gw_ctx_t *ctx)
     if (gw_roles_gate(ctx) != 0)
         return; /* an administrator's role, or the root keys once split (gw_roles.h) */
     if (!admin && ctx->key.len > 0 && (ret = s3_key_validate(ctx->key)) != 0) {
-        gw_fail(ctx, s3_error_from_ret(ret), NULL);
+        /* a non-empty key refused for its bytes is no UTF-8: S3 answers that it cannot parse the URI */
+        gw_fail(ctx, ret == -S3_ERR_INVALID_ARGUMENT ? S3_ERR_INVALID_URI : s3_error_from_ret(ret), NULL);
         return;
     }
     if (ctx->op == GW_OP_NONE) {

@@ -22,11 +22,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FORMAT       1
-#define MAX_VERSIONS 64
-#define SALT_LEN     16
-#define CHECK_LEN    32
-#define HEAD_LEN     7 /* format, kind, suite, key version */
+#define FORMAT 1
+/* An object written before its size was known (a form's file followed by other fields): its
+ * blocks are sealed with the size GW_SIZE_UNKNOWN in place of the plaintext's, and the attribute
+ * ends with a tag of the size under the data key, made at commit (SIZE_TAG_LEN bytes). */
+#define FORMAT_SIZE_AT_COMMIT 2
+#define SIZE_TAG_LEN          32
+#define MAX_VERSIONS          64
+#define SALT_LEN              16
+#define CHECK_LEN             32
+#define HEAD_LEN              7 /* format, kind, suite, key version */
 /* SSE-KMS material: the wrapped key, the KMS key's version, its id's length and the id */
 #define KMS_FIXED    (GW_SSE_WRAPPED_LEN + 4 + 1)
 #define MATERIAL_MAX (KMS_FIXED + GW_KMS_KEY_ID_MAX)
@@ -364,6 +369,27 @@ static int part_key(gw_sse_suite_t suite, const uint8_t dk[32], uint32_t number,
     return ret;
 }
 
+/* The key that tags an object's size (FORMAT_SIZE_AT_COMMIT), and the tag of size under it:
+ * HMAC-SM3 for the SM4 suites, HMAC-SHA-256 for the others. */
+static const EVP_MD *size_md(gw_sse_suite_t suite)
+{
+    return suite == GW_SSE_AES_GCM ? EVP_sha256() : EVP_sm3();
+}
+
+static void size_key_of(gw_sse_suite_t suite, const uint8_t dk[32], uint8_t key[32])
+{
+    static const char label[] = "yc-sse size key";
+    HMAC(size_md(suite), dk, 32, (const uint8_t *)label, sizeof(label) - 1, key, NULL);
+}
+
+static void size_tag_of(gw_sse_suite_t suite, const uint8_t key[32], uint64_t size, uint8_t tag[SIZE_TAG_LEN])
+{
+    uint8_t be[8];
+    for (int i = 7; i >= 0; i--, size >>= 8)
+        be[i] = (uint8_t)size;
+    HMAC(size_md(suite), key, 32, be, sizeof(be), tag, NULL);
+}
+
 /* The plaintext size of a part of stored bytes: -1 when no plaintext size stores as that many. */
 static int plain_size_of(gw_sse_suite_t suite, uint64_t stored, uint64_t *out)
 {
@@ -383,6 +409,7 @@ typedef struct {
     uint32_t key_version;
     const uint8_t *material;
     size_t material_len;
+    const uint8_t *size_tag; /* FORMAT_SIZE_AT_COMMIT: the size's tag; else NULL */
 } stored_t;
 
 /* 1 with *out when rec has an attribute that parses, 0 without one, -1 for one that does not. */
@@ -393,13 +420,20 @@ static int stored_of(const meta_object_t *rec, stored_t *out)
     if (ret != 1)
         return ret == 0 ? 0 : -1;
     const uint8_t *p = (const uint8_t *)v.base;
-    if (v.len < HEAD_LEN || p[0] != FORMAT)
+    if (v.len < HEAD_LEN || (p[0] != FORMAT && p[0] != FORMAT_SIZE_AT_COMMIT))
         return -1;
     out->kind = (gw_sse_kind_t)p[1];
     out->suite = (gw_sse_suite_t)p[2];
     out->key_version = get_be32(p + 3);
     out->material = p + HEAD_LEN;
     out->material_len = v.len - HEAD_LEN;
+    out->size_tag = NULL;
+    if (p[0] == FORMAT_SIZE_AT_COMMIT) {
+        if (out->material_len < SIZE_TAG_LEN)
+            return -1;
+        out->material_len -= SIZE_TAG_LEN;
+        out->size_tag = p + v.len - SIZE_TAG_LEN;
+    }
     /* SM4 objects written before SM4-GCM name the suite they were sealed with */
     if (out->suite != suite_of(out->kind) && !(out->kind == GW_SSE_SM4 && out->suite == GW_SSE_SM4_HMAC))
         return -1;
@@ -514,17 +548,20 @@ static int new_key(gw_ctx_t *ctx, const gw_sse_request_t *req, uint8_t dk[32], u
     return ret;
 }
 
-/* attrs with the attribute of (kind, key version, material) set, appended to out. */
+/* attrs with the attribute of (kind, key version, material) set, appended to out; size_tag: NULL,
+ * or the size's tag of an object sealed before its size was known. */
 static int put_attr(gw_sse_kind_t kind, uint32_t key_version, const uint8_t *material, size_t material_len,
-                    meta_bytes_t attrs, meta_buf_t *out)
+                    const uint8_t *size_tag, meta_bytes_t attrs, meta_buf_t *out)
 {
-    uint8_t v[HEAD_LEN + MATERIAL_MAX];
-    v[0] = FORMAT;
+    uint8_t v[HEAD_LEN + MATERIAL_MAX + SIZE_TAG_LEN];
+    v[0] = size_tag != NULL ? FORMAT_SIZE_AT_COMMIT : FORMAT;
     v[1] = (uint8_t)kind;
     v[2] = (uint8_t)suite_of(kind);
     put_be32(v + 3, key_version);
     memcpy(v + HEAD_LEN, material, material_len);
-    meta_bytes_t value = {(const char *)v, HEAD_LEN + material_len};
+    if (size_tag != NULL)
+        memcpy(v + HEAD_LEN + material_len, size_tag, SIZE_TAG_LEN);
+    meta_bytes_t value = {(const char *)v, HEAD_LEN + material_len + (size_tag != NULL ? SIZE_TAG_LEN : 0)};
     return meta_attr_put(attrs, META_ATTR_SSE, &value, out) == 0 ? 0 : -EINVAL;
 }
 
@@ -539,7 +576,9 @@ struct gw_sse_writer {
     size_t material_len;
     gw_sse_block_key_t *bk;
     gw_source_t inner;
-    uint64_t plain_size;
+    uint64_t plain_size; /* GW_SIZE_UNKNOWN: known at the inner source's end (its next_upto) */
+    int ended;           /* that end was reached */
+    uint8_t size_key[32];
     size_t unit;
     gw_observe_fn observe;
     void *observe_arg;
@@ -562,8 +601,13 @@ struct gw_sse_writer {
 static int pull_piece(gw_sse_writer_t *w)
 {
     size_t n = w->plain_size - w->pulled < w->unit ? (size_t)(w->plain_size - w->pulled) : w->unit;
-    if (n == 0 || (w->chunk = w->inner.next(w->inner.arg, w->pulled, n)) == NULL)
+    if (w->plain_size == GW_SIZE_UNKNOWN) {
+        if (w->ended || (w->chunk = w->inner.next_upto(w->inner.arg, w->pulled, w->unit, &n)) == NULL)
+            return -1;
+        w->ended = n < w->unit; /* a short piece is the last */
+    } else if (n == 0 || (w->chunk = w->inner.next(w->inner.arg, w->pulled, n)) == NULL) {
         return -1;
+    }
     w->chunk_len = n;
     w->chunk_pos = 0;
     w->pulled += n;
@@ -573,7 +617,8 @@ static int pull_piece(gw_sse_writer_t *w)
     return 0;
 }
 
-/* Seals the next block at the end of cbuf (room made by the caller). */
+/* Seals the next block at the end of cbuf (room made by the caller). 1: none left (the end of a
+ * plaintext of unknown size). */
 static int seal_next(gw_sse_writer_t *w)
 {
     size_t n = w->plain_size - w->sealed < GW_SSE_BLOCK ? (size_t)(w->plain_size - w->sealed) : GW_SSE_BLOCK;
@@ -581,14 +626,22 @@ static int seal_next(gw_sse_writer_t *w)
 
     if (n == 0)
         return -1;
-    if (w->chunk_pos == w->chunk_len && pull_piece(w) != 0)
+    if (w->chunk_pos == w->chunk_len && !w->ended && pull_piece(w) != 0)
         return -1;
+    if (w->ended && w->chunk_len - w->chunk_pos < n)
+        n = w->chunk_len - w->chunk_pos; /* the last block of a plaintext of unknown size */
+    if (n == 0)
+        return 1;
     if (w->chunk_len - w->chunk_pos >= n) { /* the block lies in one piece: sealed from there */
         plain = w->chunk + w->chunk_pos;
         w->chunk_pos += n;
     } else {
         size_t got = 0;
         while (got < n) {
+            if (w->chunk_pos == w->chunk_len && w->ended) {
+                n = got; /* the plaintext ended within this block */
+                break;
+            }
             if (w->chunk_pos == w->chunk_len && pull_piece(w) != 0)
                 return -1;
             size_t take = w->chunk_len - w->chunk_pos < n - got ? w->chunk_len - w->chunk_pos : n - got;
@@ -606,27 +659,53 @@ static int seal_next(gw_sse_writer_t *w)
     return 0;
 }
 
-static const uint8_t *writer_next(void *arg, uint64_t off, size_t len)
+/* Drops the stored bytes before off (handed out already) and makes room for len more and a
+ * block: 0, or -1 for an offset out of order or no memory. */
+static int writer_window(gw_sse_writer_t *w, uint64_t off, size_t len)
 {
-    gw_sse_writer_t *w = arg;
-
     if (off < w->cstart || off - w->cstart > w->clen)
-        return NULL; /* the data pass reads in order */
+        return -1; /* the data pass reads in order */
     size_t drop = (size_t)(off - w->cstart);
-    memmove(w->cbuf, w->cbuf + drop, w->clen - drop);
+    if (drop > 0 && w->clen > drop) /* never with cbuf NULL: nothing is kept before the first pull */
+        memmove(w->cbuf, w->cbuf + drop, w->clen - drop);
     w->clen -= drop;
     w->cstart = off;
     if (w->cap < len + GW_SSE_BLOCK + GW_SSE_TAG_MAX) {
         size_t cap = len + GW_SSE_BLOCK + GW_SSE_TAG_MAX;
         uint8_t *b = realloc(w->cbuf, cap);
         if (b == NULL)
-            return NULL;
+            return -1;
         w->cbuf = b;
         w->cap = cap;
     }
+    return 0;
+}
+
+static const uint8_t *writer_next(void *arg, uint64_t off, size_t len)
+{
+    gw_sse_writer_t *w = arg;
+
+    if (writer_window(w, off, len) != 0)
+        return NULL;
     while (w->clen < len)
         if (seal_next(w) != 0)
             return NULL;
+    return w->cbuf;
+}
+
+/* writer_next for a plaintext of unknown size: fewer than max bytes only at its end. */
+static const uint8_t *writer_next_upto(void *arg, uint64_t off, size_t max, size_t *got)
+{
+    gw_sse_writer_t *w = arg;
+
+    if (writer_window(w, off, max) != 0)
+        return NULL;
+    int ret = 0;
+    while (w->clen < max && (ret = seal_next(w)) == 0)
+        ;
+    if (ret < 0)
+        return NULL;
+    *got = w->clen < max ? w->clen : max;
     return w->cbuf;
 }
 
@@ -653,6 +732,8 @@ static int writer_make(gw_sse_kind_t kind, gw_sse_suite_t suite, const uint8_t d
         gw_sse_writer_free(w);
         return ret;
     }
+    if (plain_size == GW_SIZE_UNKNOWN)
+        size_key_of(w->suite, dk, w->size_key);
     *out = w;
     return 0;
 }
@@ -685,7 +766,7 @@ int gw_sse_upload_attrs(gw_ctx_t *ctx, const gw_sse_request_t *req, meta_bytes_t
 
     /* the upload keeps the wrapped key: each part's keys are derived from it and the part's number */
     OPENSSL_cleanse(dk, sizeof(dk));
-    return ret != 0 ? ret : put_attr(req->kind, key_version, material, material_len, attrs, out);
+    return ret != 0 ? ret : put_attr(req->kind, key_version, material, material_len, NULL, attrs, out);
 }
 
 int gw_sse_part_writer_new(gw_ctx_t *ctx, meta_bytes_t upload_attrs, uint32_t number, const gw_sse_request_t *req,
@@ -741,12 +822,20 @@ gw_source_t gw_sse_writer_source(gw_sse_writer_t *w)
 {
     /* SSE-S3 and SM4 ETags are the plaintext's MD5, which the writer takes: a second MD5 of the
      * stored bytes would cost as much again (MD5 is the dearest pass of a PUT) for nothing */
-    return (gw_source_t){.next = writer_next, .arg = w, .skip_md5 = w->kind != GW_SSE_C && w->kind != GW_SSE_KMS};
+    return (gw_source_t){.next = writer_next,
+                         .next_upto = w->plain_size == GW_SIZE_UNKNOWN ? writer_next_upto : NULL,
+                         .arg = w,
+                         .skip_md5 = w->kind != GW_SSE_C && w->kind != GW_SSE_KMS};
 }
 
 uint64_t gw_sse_writer_stored_size(const gw_sse_writer_t *w)
 {
-    return gw_sse_stored_size(w->suite, w->plain_size);
+    return w->plain_size == GW_SIZE_UNKNOWN ? GW_SIZE_UNKNOWN : gw_sse_stored_size(w->suite, w->plain_size);
+}
+
+uint64_t gw_sse_writer_plain_size(const gw_sse_writer_t *w)
+{
+    return w->plain_size == GW_SIZE_UNKNOWN ? w->sealed : w->plain_size;
 }
 
 void gw_sse_writer_digests(gw_sse_writer_t *w, const uint8_t stored_md5[16], uint8_t plain_md5[16], uint8_t etag[16])
@@ -759,7 +848,12 @@ void gw_sse_writer_digests(gw_sse_writer_t *w, const uint8_t stored_md5[16], uin
 
 int gw_sse_writer_attrs(const gw_sse_writer_t *w, meta_bytes_t attrs, meta_buf_t *out)
 {
-    return put_attr(w->kind, w->key_version, w->material, w->material_len, attrs, out);
+    uint8_t tag[SIZE_TAG_LEN];
+    if (w->plain_size != GW_SIZE_UNKNOWN)
+        return put_attr(w->kind, w->key_version, w->material, w->material_len, NULL, attrs, out);
+    /* the size is bound now, at commit: the blocks were sealed before it was known */
+    size_tag_of(w->suite, w->size_key, w->sealed, tag);
+    return put_attr(w->kind, w->key_version, w->material, w->material_len, tag, attrs, out);
 }
 
 void gw_sse_writer_free(gw_sse_writer_t *w)
@@ -771,6 +865,7 @@ void gw_sse_writer_free(gw_sse_writer_t *w)
     free(w->pblock);
     free(w->cbuf);
     OPENSSL_cleanse(w->material, sizeof(w->material));
+    OPENSSL_cleanse(w->size_key, sizeof(w->size_key));
     free(w);
 }
 
@@ -782,6 +877,7 @@ struct gw_sse_reader {
     uint8_t data_key[32];
     gw_sse_block_key_t *bk; /* of part bk_part */
     uint32_t bk_part;
+    int size_at_commit;   /* FORMAT_SIZE_AT_COMMIT: blocks sealed with the size GW_SIZE_UNKNOWN */
     uint8_t *cblock;      /* a stored block */
     uint8_t *pblock;      /* an opened block, kept for the next read */
     uint32_t cached_part; /* the block in pblock: part index, block index (UINT64_MAX: none) */
@@ -819,6 +915,19 @@ int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_req
         gw_sse_reader_free(r);
         return -1;
     }
+    if (st.size_tag != NULL) { /* the size the record gives must be the one tagged at commit */
+        uint8_t key[32], tag[SIZE_TAG_LEN];
+        size_key_of(st.suite, r->data_key, key);
+        size_tag_of(st.suite, key, rec->size, tag);
+        OPENSSL_cleanse(key, sizeof(key));
+        if (rec->part_count != 1 || CRYPTO_memcmp(tag, st.size_tag, SIZE_TAG_LEN) != 0) {
+            yc_log(YC_LOG_ERROR, "request_id=%s event=sse_size_tag_mismatch", ctx->request_id);
+            gw_sse_reader_free(r);
+            gw_set_error(ctx, S3_ERR_INTERNAL_ERROR, NULL);
+            return -1;
+        }
+        r->size_at_commit = 1;
+    }
     *out = r;
     return 0;
 }
@@ -836,7 +945,7 @@ static int open_block(gw_sse_reader_t *r, gw_object_t *o, uint32_t p, uint32_t n
     if (r->bk == NULL || r->bk_part != p) {
         gw_sse_block_key_free(r->bk);
         r->bk = NULL;
-        if (part_key(r->suite, r->data_key, number, plain, &r->bk) != 0)
+        if (part_key(r->suite, r->data_key, number, r->size_at_commit ? GW_SIZE_UNKNOWN : plain, &r->bk) != 0)
             return GW_ENOMEM;
         r->bk_part = p;
     }

@@ -15,6 +15,8 @@
  * and a second HMAC of the salt (the check) tells a wrong key from a damaged object. The stored
  * state is the object's META_ATTR_SSE attribute:
  *     u8 format (1) | u8 kind | u8 suite | be32 key version | material
+ * or, for an object whose blocks were sealed before its size was known (format 2), the same with
+ * a tag of the plaintext size (HMAC under a key derived from the data key) after the material.
  * material: the wrapped data key (GW_SSE_WRAPPED_LEN bytes) for SSE-S3 and SM4; the same, then the
  * KMS key's version (be32), its id's length (u8) and its id for SSE-KMS; salt (16) and check (32)
  * for SSE-C. The record's size and ETag are the plaintext's (SSE-C and SSE-KMS: the ETag is the
@@ -60,12 +62,17 @@ int gw_sse_parse_customer(gw_ctx_t *ctx, const char *prefix, gw_sse_request_t *o
 
 typedef struct gw_sse_writer gw_sse_writer_t;
 /* An encrypting pass over plain_size bytes of inner, pulled unit bytes at a time (the size the
- * source hands out: gw_body_source's stripes). observe sees the plaintext in order. */
+ * source hands out: gw_body_source's stripes). observe sees the plaintext in order. plain_size
+ * GW_SIZE_UNKNOWN (a form's file followed by other fields): what inner.next_upto gives until its
+ * end; its blocks are sealed without the size, which the attribute binds at commit (format 2). */
 int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t inner, uint64_t plain_size, size_t unit,
                       gw_observe_fn observe, void *observe_arg, gw_sse_writer_t **out);
-/* The source of the stored bytes, and how many there are. */
+/* The source of the stored bytes, and how many there are (GW_SIZE_UNKNOWN for an unknown
+ * plain_size: the source then has next_upto). */
 gw_source_t gw_sse_writer_source(gw_sse_writer_t *w);
 uint64_t gw_sse_writer_stored_size(const gw_sse_writer_t *w);
+/* The plaintext's size: the one given, or, after the pass, the one found at the end. */
+uint64_t gw_sse_writer_plain_size(const gw_sse_writer_t *w);
 /* After the pass: the plaintext's MD5 (for Content-MD5) and the object's ETag digest, from
  * stored_md5 (the MD5 of the stored bytes, which gw_data_write computed). Once. */
 void gw_sse_writer_digests(gw_sse_writer_t *w, const uint8_t stored_md5[16], uint8_t plain_md5[16], uint8_t etag[16]);

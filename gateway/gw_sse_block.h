@@ -33,7 +33,8 @@ typedef enum { GW_SSE_AES_GCM = 1, GW_SSE_SM4_HMAC = 2, GW_SSE_SM4_GCM = 3 } gw_
 
 typedef struct gw_sse_block_key gw_sse_block_key_t;
 
-/* Makes the per-object keys of suite from data_key for an object of plain_size bytes. */
+/* Makes the per-object keys of suite from data_key for an object of plain_size bytes; UINT64_MAX:
+ * a size not known when the blocks are sealed, which the object's attribute binds instead. */
 int gw_sse_block_key_new(gw_sse_suite_t suite, const uint8_t data_key[GW_SSE_KEY_LEN], uint64_t plain_size,
                          gw_sse_block_key_t **out);
 void gw_sse_block_key_free(gw_sse_block_key_t *k);

@@ -32,8 +32,7 @@ struct s3_form {
     enum part_kind kind;
     int error, file_seen, file_done;
     uint64_t file_size;
-    uint64_t fed, file_offset; /* body bytes taken so far; those before the file's first byte */
-    size_t pre_bytes;          /* header blocks, names and values of the fields so far */
+    size_t pre_bytes; /* header blocks, names and values of the fields so far */
     /* fields */
     char *store;
     size_t store_len;
@@ -437,8 +436,6 @@ int s3_form_feed(s3_form_t *f, const uint8_t *data, size_t len, size_t *consumed
             f->state = ST_CONTENT;
             if (f->kind == PART_FILE) {
                 *consumed = (size_t)(p - (const char *)data);
-                f->fed += *consumed;
-                f->file_offset = f->fed;
                 return S3_FORM_FILE;
             }
             break;
@@ -453,7 +450,6 @@ int s3_form_feed(s3_form_t *f, const uint8_t *data, size_t len, size_t *consumed
         return ret;
     }
     *consumed = (size_t)(p - (const char *)data);
-    f->fed += *consumed;
     return 0;
 }
 
@@ -497,14 +493,4 @@ h2o_iovec_t s3_form_file_type(const s3_form_t *f)
 uint64_t s3_form_file_size(const s3_form_t *f)
 {
     return f->file_size;
-}
-
-int s3_form_file_size_if_last(const s3_form_t *f, uint64_t body_length, uint64_t *out)
-{
-    uint64_t tail = f->delim_len + 4; /* CRLF "--" boundary, then "--" CRLF */
-
-    if (!f->file_seen || body_length < f->file_offset || body_length - f->file_offset < tail)
-        return -1;
-    *out = body_length - f->file_offset - tail;
-    return 0;
 }

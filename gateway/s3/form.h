@@ -80,11 +80,5 @@ h2o_iovec_t s3_form_file_name(const s3_form_t *f);
 h2o_iovec_t s3_form_file_type(const s3_form_t *f);
 /* File bytes passed to the callback so far. */
 uint64_t s3_form_file_size(const s3_form_t *f);
-/* The size the file has when it is the body's last part, the body ending with the close
- * delimiter and CRLF as browsers and SDKs send it (CRLF "--" boundary "--" CRLF), for a body of
- * body_length bytes (Content-Length), once s3_form_feed() returned S3_FORM_FILE: 0 with *out, or
- * -1 when the body is too short to hold the file's headers and the close delimiter. Whether the
- * file really ends there is known only at its end. */
-int s3_form_file_size_if_last(const s3_form_t *f, uint64_t body_length, uint64_t *out);
 
 #endif

@@ -184,3 +184,40 @@ def test_html_form_post_upload_and_redirect(gateway, s3, bucket, pages, browser)
     assert got["ETag"] == etag
     assert got["ContentType"] == "text/plain"
     assert got["Metadata"] == {"from": "browser"}
+
+
+def test_encrypted_html_form_with_a_named_submit_button_after_the_file(gateway, s3, bucket, pages, browser):
+    """AWS's example form: the encryption field, then the file, then a submit button with a name,
+    which the browser sends after the file. A file of several stripes is stored encrypted."""
+    landing = pages.origin + "/done"
+    post = s3.generate_presigned_post(
+        bucket, "forms/${filename}",
+        Fields={"success_action_redirect": landing, "x-amz-server-side-encryption": "AES256"},
+        Conditions=[{"success_action_redirect": landing}, {"x-amz-server-side-encryption": "AES256"},
+                    ["starts-with", "$submit", ""]],
+        ExpiresIn=300)
+    inputs = "\n".join('<input type="hidden" name="%s" value="%s">' % (html.escape(k), html.escape(v))
+                       for k, v in post["fields"].items())
+    pages.pages["/sse-form.html"] = """<!doctype html><html><body>
+<form id="f" action="%s" method="post" enctype="multipart/form-data">
+%s
+<input type="file" name="file" id="file">
+<input type="submit" name="submit" id="send" value="Upload to Amazon S3">
+</form></body></html>""" % (html.escape(post["url"]), inputs)
+
+    content = os.urandom(3 * 1024 * 1024 + 4321)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "photo.bin")
+        with open(path, "wb") as f:
+            f.write(content)
+        browser.get(pages.origin + "/sse-form.html")
+        browser.find_element(By.ID, "file").send_keys(path)
+        browser.find_element(By.ID, "send").click()
+        WebDriverWait(browser, 60).until(lambda d: urllib.parse.urlsplit(d.current_url).path == "/done")
+
+    landed = json.loads(browser.find_element(By.ID, "landed").text)
+    etag = '"%s"' % hashlib.md5(content).hexdigest()
+    assert landed == {"bucket": bucket, "key": "forms/photo.bin", "etag": etag}
+    got = s3.get_object(Bucket=bucket, Key="forms/photo.bin")
+    assert got["ServerSideEncryption"] == "AES256"
+    assert got["Body"].read() == content

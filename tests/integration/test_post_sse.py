@@ -1,9 +1,8 @@
 """POST Object with server-side encryption: the x-amz-server-side-encryption* fields of a form
 (SSE-S3, SM4, aws:kms with a key id, SSE-C) and a bucket's default encryption encrypt the file as
 PutObject's headers would; the object then reads back with a PUT's headers (HEAD names the
-method, SSE-C reads need the key). The fields must be covered by the policy like any other. A
-file sealed for the size the request's length gives it must end there: what cannot be sealed is
-refused, never stored in plaintext."""
+method, SSE-C reads need the key). The fields must be covered by the policy like any other. Fields
+may follow the file, whatever its size: its size, known at its end, is bound at commit."""
 import base64
 import glob
 import hashlib
@@ -13,7 +12,6 @@ import os
 import botocore.exceptions
 import pytest
 
-import yc_raw
 from test_post_object import BOUNDARY, absent, error, form_body, post, sign_v4
 from test_sse import KEY_A, KEY_B, sse_bucket, sse_gateway  # noqa: F401 (fixtures)
 
@@ -21,6 +19,11 @@ from test_sse import KEY_A, KEY_B, sse_bucket, sse_gateway  # noqa: F401 (fixtur
 def pattern(marker, size):
     unit = ("%s-%%08d|" % marker).encode()
     return b"".join(unit % i for i in range(size // len(unit) + 1))[:size]
+
+
+def shard_files(data_dir):
+    return sum(len(files) for d in glob.glob(os.path.join(data_dir, "drive*", "shards"))
+               for _, _, files in os.walk(d))
 
 
 def found_in_drives(data_dir, needle):
@@ -172,8 +175,7 @@ STRIPE = 1024 * 1024  # the gateway's default stripe: a shorter file is whole in
 
 
 def test_small_encrypted_file_may_be_followed_by_fields(sse_gateway, sse_bucket):
-    """A file shorter than a stripe is sized by its end, whatever follows it: the named submit
-    button of AWS's example form comes after the file, and is ignored."""
+    """The named submit button of AWS's example form comes after the file, and is ignored."""
     s3, bucket = sse_bucket
     fields = signed_form(sse_gateway, bucket, "small", {"x-amz-server-side-encryption": "AES256"})
     data = pattern("FORM-SMALL-AFTER", STRIPE - 1)
@@ -183,27 +185,69 @@ def test_small_encrypted_file_may_be_followed_by_fields(sse_gateway, sse_bucket)
     assert got["ServerSideEncryption"] == "AES256" and got["Body"].read() == data
 
 
-def test_large_encrypted_file_that_does_not_end_the_form_is_refused_not_stored(sse_gateway, sse_bucket):
-    """A file of a stripe or more is sealed for the size the body's length gives it: followed by
-    other parts (which S3 ignores) it ends before that size, and is refused, nothing stored; the
-    same form unencrypted is stored."""
+LARGE = 3 * STRIPE + 12345  # several stripes, and a last SSE block that is not whole
+
+
+@pytest.mark.parametrize("method", ["AES256", "SM4", "SSE-C", "aws:kms"])
+def test_large_encrypted_file_followed_by_fields(sse_gateway, sse_bucket, method):
+    """A file of several stripes with fields after it (as a browser sends AWS's example form): its
+    size comes only at its end, and it is stored encrypted and reads back whole, by ranges too."""
     s3, bucket = sse_bucket
-    fields = signed_form(sse_gateway, bucket, "after", {"x-amz-server-side-encryption": "AES256"})
-    data = pattern("FORM-LARGE-AFTER", STRIPE + 1000)
-    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
-    assert error(r)[:2] == (501, "NotImplemented")
-    assert absent(s3, bucket, "after")
-    # a body whose close delimiter has no CRLF after it: the file is 2 bytes longer than planned
-    for size in (STRIPE, STRIPE + 1000):
-        body = form_body(list(fields.items()), data[:size])
-        assert body.endswith(b"--\r\n")
-        r = yc_raw.anonymous(sse_gateway, "POST", "/" + bucket, body=body[:-2],
-                             headers={"Content-Type": "multipart/form-data; boundary=" + BOUNDARY})
-        assert error(r)[:2] == (501, "NotImplemented"), size
-        assert absent(s3, bucket, "after")
-    plain = signed_form(sse_gateway, bucket, "after", {})
-    r = post(sse_gateway, bucket, plain, data, after=[("submit", "Upload")])
+    key = "after-" + method.replace(":", "-")
+    sse = customer_fields(KEY_A) if method == "SSE-C" else {"x-amz-server-side-encryption": method}
+    read = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": KEY_A} if method == "SSE-C" else {}
+    data = pattern("FORM-AFTER-" + method, LARGE)
+    r = post(sse_gateway, bucket, signed_form(sse_gateway, bucket, key, sse), data,
+             after=[("submit", "Upload to Amazon S3"), ("note", "x" * 3000)])
     assert r.status == 204, r.body
+    got = s3.get_object(Bucket=bucket, Key=key, **read)
+    assert got["ContentLength"] == LARGE
+    assert got["Body"].read() == data
+    part = s3.get_object(Bucket=bucket, Key=key, Range="bytes=%d-%d" % (STRIPE - 5, LARGE - 1), **read)
+    assert part["Body"].read() == data[STRIPE - 5:]
+    if method == "SSE-C":
+        assert got["SSECustomerAlgorithm"] == "AES256"
+        assert client_error(lambda: s3.get_object(Bucket=bucket, Key=key)) == (400, "InvalidRequest")
+    else:
+        assert got["ServerSideEncryption"] == method
+    if method in ("AES256", "SM4"):  # SSE-C's and SSE-KMS's ETag is no MD5 of the plaintext, as S3's
+        assert got["ETag"] == '"%s"' % hashlib.md5(data).hexdigest()
+    assert found_in_drives(sse_gateway.data_dir, ("FORM-AFTER-%s-00000001|" % method).encode()) is None
+
+
+def test_large_encrypted_file_refused_is_not_stored(sse_gateway, sse_bucket):
+    """A content-length-range the file exceeds or does not reach, a condition the form breaks, a
+    checksum field the file does not match: nothing stored, no shard left on the drives."""
+    s3, bucket = sse_bucket
+    data = pattern("FORM-REFUSED", LARGE)
+    shards_before = shard_files(sse_gateway.data_dir)
+    fields = signed_form(sse_gateway, bucket, "refused", {"x-amz-server-side-encryption": "AES256"},
+                         [["content-length-range", 0, 2 * STRIPE]])
+    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
+    assert error(r)[:2] == (400, "EntityTooLarge")
+    assert absent(s3, bucket, "refused")
+    fields = signed_form(sse_gateway, bucket, "refused", {"x-amz-server-side-encryption": "AES256"},
+                         [["content-length-range", 4 * STRIPE, 5 * STRIPE]])
+    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
+    assert error(r)[:2] == (400, "EntityTooSmall")
+    assert absent(s3, bucket, "refused")
+    fields = signed_form(sse_gateway, bucket, "refused", {"x-amz-server-side-encryption": "SM4"})
+    fields["x-amz-server-side-encryption"] = "AES256"  # not what the policy signed
+    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
+    assert error(r)[:2] == (403, "AccessDenied")
+    assert absent(s3, bucket, "refused")
+    # a checksum field the file does not match
+    wrong = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    fields = signed_form(sse_gateway, bucket, "refused", {"x-amz-server-side-encryption": "AES256",
+                                                          "x-amz-checksum-sha256": wrong})
+    r = post(sse_gateway, bucket, fields, data, after=[("submit", "Upload")])
+    assert error(r)[:2] == (400, "BadDigest")
+    assert absent(s3, bucket, "refused")
+    assert shard_files(sse_gateway.data_dir) == shards_before  # the shards written were removed
+    # an unencrypted form with the same shape is stored too
+    r = post(sse_gateway, bucket, signed_form(sse_gateway, bucket, "plain", {}), data, after=[("submit", "Upload")])
+    assert r.status == 204, r.body
+    assert s3.get_object(Bucket=bucket, Key="plain")["Body"].read() == data
 
 
 def post_chunked(gw, bucket, body):
@@ -227,14 +271,11 @@ def post_chunked(gw, bucket, body):
 
 
 def test_encrypted_form_without_a_content_length(sse_gateway, sse_bucket):
-    """Transfer-Encoding: chunked, no Content-Length: a file shorter than a stripe is sized by its
-    end; a longer one has no size to be sealed for, 411 as S3 answers a POST without a length."""
+    """Transfer-Encoding: chunked, no Content-Length: the file is sized by its end, small or not,
+    as an unencrypted one is."""
     s3, bucket = sse_bucket
     fields = list(signed_form(sse_gateway, bucket, "chunked", {"x-amz-server-side-encryption": "AES256"}).items())
-    status, reply = post_chunked(sse_gateway, bucket, form_body(fields, b"no length"))
-    assert status == 204, reply
-    assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == b"no length"
-    s3.delete_object(Bucket=bucket, Key="chunked")
-    status, reply = post_chunked(sse_gateway, bucket, form_body(fields, b"y" * (STRIPE + 1)))
-    assert status == 411 and b"<Code>MissingContentLength</Code>" in reply, reply
-    assert absent(s3, bucket, "chunked")
+    for data in (b"no length", pattern("FORM-CHUNKED", STRIPE + 1)):
+        status, reply = post_chunked(sse_gateway, bucket, form_body(fields, data, after=[("submit", "Upload")]))
+        assert status == 204, reply
+        assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == data

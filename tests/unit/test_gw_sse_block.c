@@ -93,6 +93,28 @@ TEST(test_sse_block_open_fails_when_moved_resized_or_from_another_object)
 /* The SM4 path against the GB/T 32907 example: key = plaintext = 0123456789abcdeffedcba9876543210,
  * one block encrypts to 681edf34d206965e86b3e94f536e4246. CTR with a zero counter block turns
  * zeros into the encryption of that block, so the vector checks the cipher under the mode. */
+TEST(test_sse_block_of_unknown_size_opens_only_as_such)
+{
+    static uint8_t plain[1000], sealed[1000 + GW_SSE_TAG_MAX], back[1000];
+    uint8_t key[32];
+    fill(key, 32, 9);
+    fill(plain, sizeof(plain), 10);
+    for (size_t s = 0; s < N_SUITES; s++) {
+        gw_sse_block_key_t *open_size, *sized;
+        CHECK_EQ_INT(gw_sse_block_key_new(suites[s], key, UINT64_MAX, &open_size), 0);
+        CHECK_EQ_INT(gw_sse_block_key_new(suites[s], key, 1000, &sized), 0);
+        CHECK_EQ_INT(gw_sse_block_seal(open_size, 0, plain, 1000, sealed), 0);
+        CHECK_EQ_INT(gw_sse_block_open(open_size, 0, sealed, 1000, back), 0);
+        CHECK(memcmp(back, plain, 1000) == 0);
+        /* a block sealed before the size was known is no block of an object of any size */
+        CHECK_EQ_INT(gw_sse_block_open(sized, 0, sealed, 1000, back), -EBADMSG);
+        CHECK_EQ_INT(gw_sse_block_seal(sized, 0, plain, 1000, sealed), 0);
+        CHECK_EQ_INT(gw_sse_block_open(open_size, 0, sealed, 1000, back), -EBADMSG);
+        gw_sse_block_key_free(open_size);
+        gw_sse_block_key_free(sized);
+    }
+}
+
 TEST(test_sse_sm4_ctr_matches_the_standard_vector)
 {
     static const uint8_t key[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
@@ -178,6 +200,7 @@ int main(void)
     RUN(test_sse_block_round_trips_when_untouched);
     RUN(test_sse_block_open_fails_when_any_bit_flipped);
     RUN(test_sse_block_open_fails_when_moved_resized_or_from_another_object);
+    RUN(test_sse_block_of_unknown_size_opens_only_as_such);
     RUN(test_sse_sm4_ctr_matches_the_standard_vector);
     RUN(test_sse_key_wrap_opens_only_under_its_kek);
     RUN(test_sse_aes_block_is_openssl_aes_gcm_both_ways);

@@ -234,40 +234,6 @@ TEST(test_form_callback_stop_aborts)
     s3_form_free(f);
 }
 
-#define LAST                                                                                                           \
-    "--XyZ\r\n"                                                                                                        \
-    "Content-Disposition: form-data; name=\"key\"\r\n\r\n"                                                             \
-    "k\r\n"                                                                                                            \
-    "--XyZ\r\n"                                                                                                        \
-    "Content-Disposition: form-data; name=\"file\"\r\n\r\n"                                                            \
-    "0123456789\r\n--Xy\r\n"                                                                                           \
-    "--XyZ--\r\n"
-
-TEST(test_form_file_size_if_last_from_the_body_length)
-{
-    for (size_t step = 1; step <= sizeof(LAST); step++) {
-        sink_t s = {0};
-        s3_form_t *f;
-        size_t off = 0, used;
-        uint64_t size = 0;
-        int ret = 0;
-        CHECK_EQ_INT(s3_form_new(h2o_iovec_init(H2O_STRLIT("XyZ")), &LIMITS, on_file, &s, &f), 0);
-        CHECK_EQ_INT(s3_form_file_size_if_last(f, sizeof(LAST) - 1, &size), -1); /* no file yet */
-        while (ret != S3_FORM_FILE) {
-            size_t n = step > sizeof(LAST) - 1 - off ? sizeof(LAST) - 1 - off : step;
-            ret = s3_form_feed(f, (const uint8_t *)LAST + off, n, &used);
-            CHECK(ret == 0 || ret == S3_FORM_FILE);
-            off += used;
-        }
-        CHECK_EQ_INT(s3_form_file_size_if_last(f, sizeof(LAST) - 1, &size), 0);
-        CHECK_EQ_INT(size, 16); /* "0123456789\r\n--Xy" */
-        CHECK_EQ_INT(s3_form_file_size_if_last(f, off + 12, &size), 0);
-        CHECK_EQ_INT(size, 1);
-        CHECK_EQ_INT(s3_form_file_size_if_last(f, off + 10, &size), -1); /* shorter than the delimiter */
-        s3_form_free(f);
-    }
-}
-
 int main(void)
 {
     RUN(test_form_boundary_from_content_type);
@@ -279,6 +245,5 @@ int main(void)
     RUN(test_form_truncated_body_incomplete);
     RUN(test_form_body_without_file_has_fields_only);
     RUN(test_form_callback_stop_aborts);
-    RUN(test_form_file_size_if_last_from_the_body_length);
     return unit_done();
 }
