@@ -1,0 +1,184 @@
+"""IAM users as AWS has them: what a user with no policy may not do (ListBuckets, CreateBucket),
+its unique id (UserId, aws:userid), its path, and renaming it with what it holds.
+
+Each test tries the nearest request that must fail beside the one that passes.
+"""
+import json
+import re
+import uuid
+
+import boto3
+import botocore
+import botocore.config
+import botocore.exceptions
+import pytest
+
+from conftest import REGION, make_client, random_keys, unique_bucket_name, empty_and_delete_bucket
+
+USER_ID = re.compile(r"^AIDA[A-Z0-9]{17}$")
+
+
+def make_iam(endpoint, access_key, secret_key):
+    return boto3.session.Session().client(
+        "iam", endpoint_url=endpoint, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+        region_name=REGION, config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def error_of(fn, *args, **kw):
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        fn(*args, **kw)
+    r = ei.value.response
+    assert r["ResponseMetadata"]["RequestId"]
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def uname(prefix="u"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+@pytest.fixture(scope="module")
+def iam(gateway):
+    return make_iam(gateway.endpoint, gateway.access_key, gateway.secret_key)
+
+
+class User:
+    def __init__(self, name, key, secret, s3):
+        self.name, self.key, self.secret, self.s3 = name, key, secret, s3
+
+
+def remove_user(iam, name):
+    """Removes a user and everything that hangs on it (IAM refuses to delete it otherwise)."""
+    try:
+        for g in iam.list_groups_for_user(UserName=name)["Groups"]:
+            iam.remove_user_from_group(GroupName=g["GroupName"], UserName=name)
+        for p in iam.list_user_policies(UserName=name)["PolicyNames"]:
+            iam.delete_user_policy(UserName=name, PolicyName=p)
+        for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=name, AccessKeyId=k["AccessKeyId"])
+        iam.delete_user(UserName=name)
+    except botocore.exceptions.ClientError:
+        pass
+
+
+@pytest.fixture
+def new_user(gateway, iam):
+    made = []
+
+    def make(prefix="u", **create):
+        name = uname(prefix)
+        iam.create_user(UserName=name, **create)
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        u = User(name, k["AccessKeyId"], k["SecretAccessKey"],
+                 make_client(gateway.endpoint, k["AccessKeyId"], k["SecretAccessKey"]))
+        made.append(u)
+        return u
+
+    yield make
+    for u in made:
+        remove_user(iam, u.name)
+
+
+def bucket_exists(s3, name):
+    try:
+        s3.head_bucket(Bucket=name)
+        return True
+    except botocore.exceptions.ClientError as e:
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        return False
+
+
+# ---------------------------------------------------------------- ListBuckets and CreateBucket need a policy
+
+def test_user_without_policy_may_neither_list_nor_create_buckets(s3, new_user):
+    u = new_user()
+    assert error_of(u.s3.list_buckets) == (403, "AccessDenied")
+    name = unique_bucket_name("nopol")
+    assert error_of(u.s3.create_bucket, Bucket=name) == (403, "AccessDenied")
+    assert not bucket_exists(s3, name)
+    # root keeps both
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_list_all_my_buckets_allows_listing_only(s3, iam, new_user):
+    u = new_user()
+    iam.put_user_policy(UserName=u.name, PolicyName="list", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}))
+    assert u.s3.list_buckets()["Buckets"] == []
+    name = unique_bucket_name("listonly")
+    assert error_of(u.s3.create_bucket, Bucket=name) == (403, "AccessDenied")
+    assert not bucket_exists(s3, name)
+    # a bucket policy cannot grant it: there is no bucket yet, and ListBuckets names none
+    iam.delete_user_policy(UserName=u.name, PolicyName="list")
+    assert error_of(u.s3.list_buckets) == (403, "AccessDenied")
+
+
+def test_create_bucket_allowed_on_a_name_pattern_only(s3, iam, new_user):
+    u = new_user()
+    iam.put_user_policy(UserName=u.name, PolicyName="team", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "arn:aws:s3:::team-*"},
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}))
+    tag = uuid.uuid4().hex[:10]
+    team, other = "team-" + tag, "other-" + tag
+    try:
+        u.s3.create_bucket(Bucket=team)
+        assert error_of(u.s3.create_bucket, Bucket=other) == (403, "AccessDenied")
+        assert not bucket_exists(s3, other)
+        # the maker owns it: it lists it and writes into it without any other grant
+        assert [b["Name"] for b in u.s3.list_buckets()["Buckets"]] == [team]
+        u.s3.put_object(Bucket=team, Key="k", Body=b"v")
+        # an Object Lock bucket needs the two actions its creation performs as well
+        assert error_of(u.s3.create_bucket, Bucket="team-lock-" + tag, ObjectLockEnabledForBucket=True) == \
+            (403, "AccessDenied")
+        assert not bucket_exists(s3, "team-lock-" + tag)
+        # an explicit Deny wins over the Allow
+        iam.put_user_policy(UserName=u.name, PolicyName="no", PolicyDocument=policy(
+            {"Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "arn:aws:s3:::team-x*"}))
+        assert error_of(u.s3.create_bucket, Bucket="team-x" + tag) == (403, "AccessDenied")
+    finally:
+        empty_and_delete_bucket(s3, team)
+
+
+def test_create_bucket_through_a_group_policy(s3, iam, new_user):
+    u = new_user()
+    g = uname("makers")
+    iam.create_group(GroupName=g)
+    iam.put_group_policy(GroupName=g, PolicyName="make", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "arn:aws:s3:::*"}))
+    name = unique_bucket_name("grp")
+    try:
+        assert error_of(u.s3.create_bucket, Bucket=name) == (403, "AccessDenied")
+        iam.add_user_to_group(GroupName=g, UserName=u.name)
+        u.s3.create_bucket(Bucket=name)
+        assert bucket_exists(s3, name)
+    finally:
+        iam.remove_user_from_group(GroupName=g, UserName=u.name)
+        iam.delete_group_policy(GroupName=g, PolicyName="make")
+        iam.delete_group(GroupName=g)
+        if bucket_exists(s3, name):
+            empty_and_delete_bucket(s3, name)
+
+
+def test_yc_admin_user_add_create_buckets(gateway, s3, iam, admin_available):
+    ak, sk = random_keys()
+    plain = "plain-" + ak[-6:].lower()
+    gateway.admin("user", "add", plain, ak, sk)
+    c = make_client(gateway.endpoint, ak, sk)
+    assert error_of(c.list_buckets) == (403, "AccessDenied")
+    ak2, sk2 = random_keys()
+    maker = "maker-" + ak2[-6:].lower()
+    gateway.admin("user", "add", maker, ak2, sk2, "--create-buckets")
+    assert iam.list_user_policies(UserName=maker)["PolicyNames"] == ["yc-create-buckets"]
+    c2 = make_client(gateway.endpoint, ak2, sk2)
+    name = unique_bucket_name("maker")
+    c2.create_bucket(Bucket=name)
+    try:
+        assert [b["Name"] for b in c2.list_buckets()["Buckets"]] == [name]
+    finally:
+        empty_and_delete_bucket(c2, name)
+        iam.delete_user_policy(UserName=maker, PolicyName="yc-create-buckets")
+        gateway.admin("user", "remove", ak2)
+        gateway.admin("user", "remove", ak)
