@@ -203,6 +203,7 @@ static int entity_from_doc(meta_bytes_t name, meta_bytes_t doc, gw_iam_entity_t 
         copy_str(out->name, sizeof(out->name), name.base, name.len);
         memcpy(out->id, id, GW_IAM_ID_LEN + 1);
         out->created_ns = created;
+        out->recorded = 1;
         /* records written before paths were kept have none: they are at "/" */
         if (path == NULL || !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0))
             path = "/";
@@ -425,6 +426,19 @@ static void log_load_failed(const char *event, gw_iam_t *iam, int ret)
            event, yc_errname(ret), n, iam->cluster->ndrives, missing);
 }
 
+static void persist_key_only_users(gw_iam_t *iam);
+
+/* 1 when the table holds a user known by its access keys alone. */
+static int has_key_only_users(gw_iam_t *iam)
+{
+    int any = 0;
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nusers && !any; i++)
+        any = !iam->tab.users[i].recorded;
+    pthread_rwlock_unlock(&iam->lock);
+    return any;
+}
+
 static void *refresher_main(void *arg)
 {
     gw_iam_t *iam = arg;
@@ -439,6 +453,8 @@ static void *refresher_main(void *arg)
         int ret = reload(iam);
         if (ret != 0)
             log_load_failed("iam_reload_failed", iam, ret);
+        else if (has_key_only_users(iam)) /* made by an older yc-admin, or missed at start */
+            persist_key_only_users(iam);
         pthread_mutex_lock(&iam->stop_mutex);
     }
     pthread_mutex_unlock(&iam->stop_mutex);
@@ -527,6 +543,8 @@ int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char 
         return ret;
     }
     iam->quiet = 1;
+    if (ret == 0 && has_key_only_users(iam))
+        persist_key_only_users(iam);
     if (gw_secret_keys_count(keys) == 0)
         yc_log(YC_LOG_WARN, "event=secrets_not_sealed note=\"no secrets key configured (secrets_key_file, "
                             "secrets_key_env): access keys' secrets are written to the drives in cleartext\"");
@@ -618,10 +636,6 @@ static int key_write(gw_iam_t *iam, const char *user, const char *access_key, co
     return ret == 0 ? reload(iam) : ret;
 }
 
-int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key)
-{
-    return key_write(iam, user, access_key, secret_key, 0, yc_now_ns());
-}
 
 void gw_iam_seal_status(gw_iam_t *iam, gw_iam_seal_status_t *out)
 {
@@ -761,7 +775,8 @@ static meta_bytes_t mb(const char *s)
     return s != NULL ? (meta_bytes_t){s, strlen(s)} : (meta_bytes_t){NULL, 0};
 }
 
-static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *member, h2o_iovec_t doc)
+/* Writes an entity record without reloading. */
+static int entity_store(gw_iam_t *iam, char kind, const char *name, const char *member, h2o_iovec_t doc)
 {
     meta_config_t rec = {.incarnation = 1,
                          .state = META_CONFIG_SET,
@@ -773,22 +788,31 @@ static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *me
 
     if ((ret = meta_key_iam(kind, mb(name), mb(member), &key)) != 0)
         return -EINVAL;
-    if ((ret = meta_config_encode(&rec, &buf)) == 0 &&
-        (ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len)) == 0)
-        ret = reload(iam);
+    if ((ret = meta_config_encode(&rec, &buf)) == 0)
+        ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len);
     meta_buf_dispose(&buf);
     return ret;
 }
 
-static int entity_delete(gw_iam_t *iam, char kind, const char *name, const char *member)
+/* Removes an entity record without reloading. */
+static int entity_erase(gw_iam_t *iam, char kind, const char *name, const char *member)
 {
     meta_key_t key;
-    int ret;
     if (meta_key_iam(kind, mb(name), mb(member), &key) != 0)
         return -EINVAL;
-    if ((ret = gw_replica_delete(iam->cluster, &key)) == 0)
-        ret = reload(iam);
-    return ret;
+    return gw_replica_delete(iam->cluster, &key);
+}
+
+static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *member, h2o_iovec_t doc)
+{
+    int ret = entity_store(iam, kind, name, member, doc);
+    return ret == 0 ? reload(iam) : ret;
+}
+
+static int entity_delete(gw_iam_t *iam, char kind, const char *name, const char *member)
+{
+    int ret = entity_erase(iam, kind, name, member);
+    return ret == 0 ? reload(iam) : ret;
 }
 
 static void random_chars(char *out, size_t n, const char *alphabet, size_t alen)
@@ -816,7 +840,8 @@ static char *entity_doc(char kind, const gw_iam_entity_t *e)
     return doc;
 }
 
-static int entity_create(gw_iam_t *iam, char kind, const char *name, const char *path, gw_iam_entity_t *out)
+/* Makes a user or group (write_mutex held). */
+static int entity_create_locked(gw_iam_t *iam, char kind, const char *name, const char *path, gw_iam_entity_t *out)
 {
     static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     char id[GW_IAM_ID_LEN + 1];
@@ -827,7 +852,6 @@ static int entity_create(gw_iam_t *iam, char kind, const char *name, const char 
     if (!gw_iam_name_valid(h2o_iovec_init(name, strlen(name))) ||
         !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0))
         return -EINVAL;
-    pthread_mutex_lock(&iam->write_mutex);
     pthread_rwlock_rdlock(&iam->lock);
     int exists = kind == KIND_USER ? find_entity(iam->tab.users, iam->tab.nusers, name) != NULL
                                    : find_entity(iam->tab.groups, iam->tab.ngroups, name) != NULL;
@@ -843,6 +867,7 @@ static int entity_create(gw_iam_t *iam, char kind, const char *name, const char 
     memcpy(out->id, id, sizeof(id));
     out->created_ns = yc_now_ns();
     copy_str(out->path, sizeof(out->path), path, strlen(path));
+    out->recorded = 1;
     char *doc = entity_doc(kind, out);
     if (doc == NULL) {
         ret = GW_ENOMEM;
@@ -851,6 +876,77 @@ static int entity_create(gw_iam_t *iam, char kind, const char *name, const char 
     ret = entity_put(iam, kind, name, NULL, h2o_iovec_init(doc, strlen(doc)));
     free(doc);
 done:
+    return ret;
+}
+
+static int entity_create(gw_iam_t *iam, char kind, const char *name, const char *path, gw_iam_entity_t *out)
+{
+    pthread_mutex_lock(&iam->write_mutex);
+    int ret = entity_create_locked(iam, kind, name, path, out);
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+/* Writes the record of user e as e says it, and reloads. */
+static int user_record_write(gw_iam_t *iam, const gw_iam_entity_t *e)
+{
+    char *doc = entity_doc(KIND_USER, e);
+    if (doc == NULL)
+        return GW_ENOMEM;
+    int ret = entity_put(iam, KIND_USER, e->name, NULL, h2o_iovec_init(doc, strlen(doc)));
+    free(doc);
+    return ret;
+}
+
+/* Gives every user known by its access keys alone a record holding the id it has been shown with
+ * (derived from its name), so that the id is kept like any other user's from then on. */
+static void persist_key_only_users(gw_iam_t *iam)
+{
+    pthread_mutex_lock(&iam->write_mutex);
+    size_t todo = 0;
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nusers; i++)
+        todo += !iam->tab.users[i].recorded;
+    pthread_rwlock_unlock(&iam->lock);
+    /* one at a time from the table, which each write reloads; bounded by what was found */
+    for (size_t n = 0; n < todo; n++) {
+        gw_iam_entity_t e;
+        int found = 0, ret;
+        pthread_rwlock_rdlock(&iam->lock);
+        for (size_t i = 0; i < iam->tab.nusers && !found; i++)
+            if (!iam->tab.users[i].recorded) {
+                e = iam->tab.users[i];
+                found = 1;
+            }
+        pthread_rwlock_unlock(&iam->lock);
+        if (!found)
+            break;
+        if ((ret = user_record_write(iam, &e)) != 0) {
+            yc_log(YC_LOG_WARN, "event=iam_user_record_failed user=%s err=%s note=\"written at the next refresh\"",
+                   e.name, yc_errname(ret));
+            break;
+        }
+        yc_log(YC_LOG_INFO, "event=iam_user_recorded user=%s id=%s", e.name, e.id);
+    }
+    pthread_mutex_unlock(&iam->write_mutex);
+}
+
+int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key)
+{
+    gw_iam_entity_t e;
+    int ret;
+
+    if (strlen(access_key) > META_ACCESS_KEY_MAX || strcmp(access_key, iam->root.access_key) == 0 ||
+        !gw_iam_name_valid(h2o_iovec_init(user, strlen(user))))
+        return -EINVAL;
+    pthread_mutex_lock(&iam->write_mutex);
+    /* the key's user: the one of that name in any case, or a new one (with its own id) */
+    if (gw_iam_user_get(iam, user, &e) == 0)
+        ret = e.recorded ? 0 : user_record_write(iam, &e);
+    else
+        ret = entity_create_locked(iam, KIND_USER, user, NULL, &e);
+    if (ret == 0)
+        ret = key_write(iam, e.name, access_key, secret_key, 0, yc_now_ns());
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
 }
@@ -907,6 +1003,146 @@ int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_
     return entity_create(iam, KIND_USER, name, path, out);
 }
 
+/* What hangs on a user or group by its name, copied out of the table for a rename. */
+typedef struct {
+    gw_identity_t *keys; /* secrets included: cleansed by moved_dispose */
+    size_t nkeys;
+    policy_t *policies; /* text owned, parsed NULL */
+    size_t npolicies;
+    char (*groups)[GW_IAM_NAME_MAX + 1]; /* the groups of a user, or the members of a group */
+    size_t ngroups;
+} moved_t;
+
+static void moved_dispose(moved_t *m)
+{
+    if (m->keys != NULL)
+        OPENSSL_cleanse(m->keys, m->nkeys * sizeof(*m->keys));
+    free(m->keys);
+    for (size_t i = 0; i < m->npolicies; i++)
+        free(m->policies[i].text);
+    free(m->policies);
+    free(m->groups);
+}
+
+/* Copies what hangs on entity name (kind) out of the table. 0 or GW_ENOMEM. */
+static int moved_collect(gw_iam_t *iam, char kind, const char *name, moved_t *m)
+{
+    const table_t *t = &iam->tab;
+    char pkind = kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY;
+    int ret = 0;
+
+    memset(m, 0, sizeof(*m));
+    pthread_rwlock_rdlock(&iam->lock);
+    m->keys = calloc(t->nids + 1, sizeof(*m->keys));
+    m->policies = calloc(t->npolicies + 1, sizeof(*m->policies));
+    m->groups = calloc(t->nmembers + 1, sizeof(*m->groups));
+    if (m->keys == NULL || m->policies == NULL || m->groups == NULL) {
+        ret = GW_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; kind == KIND_USER && i < t->nids; i++)
+        if (strcmp(t->ids[i].user, name) == 0)
+            m->keys[m->nkeys++] = t->ids[i];
+    for (size_t i = 0; i < t->npolicies; i++) {
+        if (t->policies[i].kind != pkind || strcmp(t->policies[i].owner, name) != 0)
+            continue;
+        policy_t *p = &m->policies[m->npolicies];
+        *p = t->policies[i];
+        p->parsed = NULL;
+        if ((p->text = malloc(p->len + 1)) == NULL) {
+            ret = GW_ENOMEM;
+            goto done;
+        }
+        memcpy(p->text, t->policies[i].text, p->len + 1);
+        m->npolicies++;
+    }
+    for (size_t i = 0; i < t->nmembers; i++) {
+        const char *self = kind == KIND_USER ? t->members[i].user : t->members[i].group,
+                   *peer = kind == KIND_USER ? t->members[i].group : t->members[i].user;
+        if (strcmp(self, name) == 0)
+            memcpy(m->groups[m->ngroups++], peer, GW_IAM_NAME_MAX + 1);
+    }
+done:
+    pthread_rwlock_unlock(&iam->lock);
+    return ret;
+}
+
+/* Writes (or, undo set, removes) the records of m under the entity's name `name`; keys are
+ * rewritten to name's user either way. Stops at the first failure (when not undoing). */
+static int moved_write(gw_iam_t *iam, char kind, const char *name, const moved_t *m, int undo)
+{
+    char pkind = kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY;
+    int ret = 0, r;
+
+    for (size_t i = 0; i < m->nkeys && (ret == 0 || undo); i++) {
+        const gw_identity_t *k = &m->keys[i];
+        r = key_store(iam, name, k->access_key, k->secret_key, k->disabled ? META_USER_DISABLED : 0, k->created_ns);
+        ret = ret != 0 ? ret : r;
+    }
+    for (size_t i = 0; i < m->npolicies && (ret == 0 || undo); i++) {
+        const policy_t *p = &m->policies[i];
+        r = undo ? entity_erase(iam, pkind, name, p->name)
+                 : entity_store(iam, pkind, name, p->name, h2o_iovec_init(p->text, p->len));
+        ret = ret != 0 ? ret : r;
+    }
+    for (size_t i = 0; i < m->ngroups && (ret == 0 || undo); i++) {
+        /* a membership is keyed user, then group */
+        const char *user = kind == KIND_USER ? name : m->groups[i], *group = kind == KIND_USER ? m->groups[i] : name;
+        r = undo ? entity_erase(iam, KIND_MEMBER, user, group)
+                 : entity_store(iam, KIND_MEMBER, user, group, h2o_iovec_init("", 0));
+        ret = ret != 0 ? ret : r;
+    }
+    return ret;
+}
+
+/* Renames entity e to new_name with its new record doc (write_mutex held): the new record, its
+ * keys, policies and memberships are written under the new name first, then the old records are
+ * removed. A failure before the removals puts back what was written (the keys to the old name):
+ * the entity stays whole under its old name. A failure among the removals leaves old records
+ * that name no entity any more (a policy or membership of a name that does not exist grants
+ * nothing, and an entity made later under that name would find them: the removal is retried). */
+static int entity_rename(gw_iam_t *iam, char kind, const gw_iam_entity_t *e, const char *new_name, h2o_iovec_t doc)
+{
+    char pkind = kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY;
+    moved_t m;
+    int ret, r;
+
+    if ((ret = moved_collect(iam, kind, e->name, &m)) != 0)
+        goto done;
+    if ((ret = entity_store(iam, kind, new_name, NULL, doc)) != 0)
+        goto done;
+    if ((ret = moved_write(iam, kind, new_name, &m, 0)) != 0) {
+        moved_write(iam, kind, new_name, &m, 1);
+        for (size_t i = 0; i < m.nkeys; i++) { /* back to their user */
+            const gw_identity_t *k = &m.keys[i];
+            key_store(iam, e->name, k->access_key, k->secret_key, k->disabled ? META_USER_DISABLED : 0,
+                      k->created_ns);
+        }
+        entity_erase(iam, kind, new_name, NULL);
+        goto done;
+    }
+    /* the old records go; each removal is retried once, as a quorum may be missed for a moment */
+    for (size_t i = 0; i < m.npolicies; i++)
+        if ((r = entity_erase(iam, pkind, e->name, m.policies[i].name)) != 0 &&
+            (r = entity_erase(iam, pkind, e->name, m.policies[i].name)) != 0)
+            ret = ret != 0 ? ret : r;
+    for (size_t i = 0; i < m.ngroups; i++) {
+        const char *user = kind == KIND_USER ? e->name : m.groups[i], *group = kind == KIND_USER ? m.groups[i] : e->name;
+        if ((r = entity_erase(iam, KIND_MEMBER, user, group)) != 0 &&
+            (r = entity_erase(iam, KIND_MEMBER, user, group)) != 0)
+            ret = ret != 0 ? ret : r;
+    }
+    if ((r = entity_erase(iam, kind, e->name, NULL)) != 0 && (r = entity_erase(iam, kind, e->name, NULL)) != 0)
+        ret = ret != 0 ? ret : r;
+    if (ret != 0)
+        yc_log(YC_LOG_WARN, "event=iam_rename_left_records name=%s new_name=%s err=%s", e->name, new_name,
+               yc_errname(ret));
+done:
+    r = reload(iam);
+    moved_dispose(&m);
+    return ret != 0 ? ret : r;
+}
+
 /* Renames and moves a user or a group (gw_iam_user_update, gw_iam_group_update). */
 static int entity_update(gw_iam_t *iam, char kind, const char *name, const char *new_name, const char *new_path)
 {
@@ -922,31 +1158,23 @@ static int entity_update(gw_iam_t *iam, char kind, const char *name, const char 
         goto done;
     if (new_name != NULL && strcmp(new_name, e.name) == 0)
         new_name = NULL; /* the same spelling: nothing to move */
-    if (new_name != NULL) {
-        /* another entity of that name in any case; a change of case of this one's is a rename */
-        if (entity_get(iam, kind, new_name, &other) == 0 && strcmp(other.name, e.name) != 0) {
-            ret = -EEXIST;
-            goto done;
-        }
-        pthread_rwlock_rdlock(&iam->lock);
-        size_t n = dependents(&iam->tab, kind, e.name);
-        pthread_rwlock_unlock(&iam->lock);
-        if (n > 0) {
-            ret = -ENOTEMPTY;
-            goto done;
-        }
+    /* another entity of that name in any case; a change of case of this one's is a rename */
+    if (new_name != NULL && entity_get(iam, kind, new_name, &other) == 0 && strcmp(other.name, e.name) != 0) {
+        ret = -EEXIST;
+        goto done;
     }
     if (new_path != NULL)
         copy_str(e.path, sizeof(e.path), new_path, strlen(new_path));
+    e.recorded = 1;
     if ((doc = entity_doc(kind, &e)) == NULL) {
         ret = GW_ENOMEM;
         goto done;
     }
-    /* the new record first: a failure between the two writes leaves the entity under both names,
-     * never under none (deleting the old one finishes it) */
-    ret = entity_put(iam, kind, new_name != NULL ? new_name : e.name, NULL, h2o_iovec_init(doc, strlen(doc)));
-    if (ret == 0 && new_name != NULL)
-        ret = entity_delete(iam, kind, e.name, NULL);
+    if (new_name != NULL) {
+        ret = entity_rename(iam, kind, &e, new_name, h2o_iovec_init(doc, strlen(doc)));
+        goto done;
+    }
+    ret = entity_put(iam, kind, e.name, NULL, h2o_iovec_init(doc, strlen(doc)));
 done:
     free(doc);
     pthread_mutex_unlock(&iam->write_mutex);

@@ -13,7 +13,12 @@
  *   'I' 0x00 'p' user 0x00 policy   an inline policy of the user (the policy text)
  *   'I' 0x00 'q' group 0x00 policy  an inline policy of the group (the policy text)
  * A user that has access keys but no 'u' record (made by older yc-admin versions) exists too,
- * with an id derived from its name. Policies are replaced in place: updated_ns orders the states
+ * with an id derived from its name; the gateway writes its record, with that id, when it starts
+ * (and when a refresh finds one), so that the id is kept from then on like any user's.
+ *
+ * Ids: a user's (and a group's) id is drawn at random when it is made and kept in its record for
+ * its life, through renames and moves: a user deleted and made again under the same name gets
+ * another id. It is IAM's UserId, and aws:userid in policy conditions (gw_authz.h). Policies are replaced in place: updated_ns orders the states
  * a drive may hold and the newest wins (gw_replica_scan_newest).
  *
  * An access key's secret is stored sealed under the cluster's secrets key (gw_secret.h), the
@@ -70,6 +75,7 @@ typedef struct {
     char id[GW_IAM_ID_LEN + 1];
     int64_t created_ns;
     char path[GW_IAM_PATH_MAX + 1]; /* "/" or "/a/b/" */
+    int recorded; /* 1: its 'u' or 'g' record holds it; 0: a user known by its access keys alone */
 } gw_iam_entity_t;
 
 /* Kinds of inline policy. */
@@ -90,7 +96,9 @@ void gw_iam_close(gw_iam_t *iam);
 /* Looks an access key up in memory; 0 and *out filled, or -ENOENT. Safe on any thread. */
 int gw_iam_lookup(gw_iam_t *iam, h2o_iovec_t access_key, gw_identity_t *out);
 
-/* Adds (or replaces) an access key of user on every drive with quorum. Blocking. */
+/* Adds (or replaces) an access key of user on every drive with quorum, making the user first (its
+ * record, with a new id) when there is none; a user that exists in another case keeps its
+ * spelling. Blocking. */
 int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key);
 /* Removes an access key; -ENOENT when unknown. Blocking. */
 int gw_iam_remove(gw_iam_t *iam, const char *access_key);
@@ -142,10 +150,11 @@ int gw_iam_user_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
 /* Creates a user at path (NULL: "/"); -EINVAL for a name or path IAM refuses. */
 int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out);
 /* Renames a user (new_name, or NULL to keep it) and moves it to new_path (NULL to keep it); its id,
- * creation time and other field stay. -ENOENT (no such user), -EEXIST (new_name is another
- * user's, in any case), -EINVAL, or -ENOTEMPTY when a rename is asked for a user that has access
- * keys, inline policies or groups: what it owns is keyed by its name (canonical ids included),
- * so such a rename is refused rather than half done. */
+ * creation time and path (unless moved) stay, and its access keys, inline policies and group
+ * memberships follow it to the new name (their records are written under it, then the old ones
+ * removed; a failure before the removals puts everything back). -ENOENT (no such user), -EEXIST
+ * (new_name is another user's, in any case), -EINVAL, or a write's error. What else is keyed by
+ * the name (buckets it owns, its canonical id, its quota) is the caller's to weigh. */
 int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 /* 0 with *out, or -ENOENT. From memory. */
 int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
@@ -166,8 +175,8 @@ void gw_iam_keys(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw
 int gw_iam_group_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
 /* Creates a group at path (NULL: "/"); -EINVAL for a name or path IAM refuses. */
 int gw_iam_group_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out);
-/* Renames (new_name) and moves (new_path) a group, as gw_iam_user_update does a user: a rename of
- * a group that has members or inline policies is -ENOTEMPTY (they are keyed by its name). */
+/* Renames (new_name) and moves (new_path) a group, as gw_iam_user_update does a user: its members
+ * and inline policies follow it. */
 int gw_iam_group_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
 /* -ENOTEMPTY while the group has members or inline policies. */

@@ -20,6 +20,8 @@
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_quota.h"
+#include "gateway/gw_replica.h"
 #include "gateway/gw_roles.h"
 #include "gateway/s3/iam_form.h"
 #include "gateway/s3/sigv4.h"
@@ -388,6 +390,45 @@ static void list_users(gw_ctx_t *ctx, const call_t *c)
     close_response(ctx, &w, c->action, 1);
 }
 
+typedef struct {
+    const char *user;
+    size_t n;
+} owned_t;
+
+static int count_owned(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    owned_t *o = arg;
+    meta_bucket_t b;
+    if (meta_bucket_decode(val, vlen, &b) == 0 && b.owner.len == strlen(o->user) &&
+        memcmp(b.owner.base, o->user, b.owner.len) == 0)
+        o->n++;
+    return 0;
+}
+
+/* How many buckets user (its name as kept) owns, from the bucket records. Blocking. */
+static int buckets_owned(gw_ctx_t *ctx, const char *user, size_t *n)
+{
+    meta_key_t prefix;
+    owned_t o = {user, 0};
+    int ret;
+    meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
+    if ((ret = gw_replica_scan(ctx->cluster, &prefix, count_owned, &o)) == 0)
+        *n = o.n;
+    return ret;
+}
+
+/* A renamed user's quota (kept by name, gw_quota.h) moves with it; logged when it cannot. */
+static void move_user_quota(gw_ctx_t *ctx, const char *from, const char *to)
+{
+    uint64_t bytes = 0;
+    int ret = gw_quota_user_get(ctx->cluster, from, &bytes);
+    if (ret == 0 && bytes > 0 && (ret = gw_quota_user_set(ctx->cluster, to, bytes)) == 0)
+        ret = gw_quota_user_set(ctx->cluster, from, 0);
+    if (ret != 0)
+        yc_log(YC_LOG_WARN, "request_id=%s event=iam_user_quota_not_moved user=%s new_name=%s err=%s", ctx->request_id,
+               from, to, yc_errname(ret));
+}
+
 static void update_user(gw_ctx_t *ctx, const call_t *c)
 {
     const char *name = param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX), *new_name = NULL, *new_path;
@@ -404,18 +445,33 @@ static void update_user(gw_ctx_t *ctx, const call_t *c)
         }
         new_name = h2o_strdup(&ctx->req->pool, v.base, v.len).base;
     }
+    gw_iam_entity_t e;
+    size_t owned = 0;
+    int renaming = new_name != NULL && gw_iam_user_get(ctx->iam, name, &e) == 0 && strcmp(new_name, e.name) != 0;
+    if (renaming) {
+        /* buckets, their objects and the user's canonical id are keyed by its name: a rename would
+         * leave them behind, so it is refused while the user owns a bucket, never half done */
+        if ((ret = buckets_owned(ctx, e.name, &owned)) != 0) {
+            iam_store_error(ctx, ret, "user", name);
+            return;
+        }
+        if (owned > 0) {
+            iam_errorf(ctx, 501, "NotImplemented",
+                       "Renaming user %s is not implemented while it owns buckets (%zu): their ownership is kept by "
+                       "the user's name.",
+                       name, owned);
+            return;
+        }
+    }
     if ((ret = gw_iam_user_update(ctx->iam, name, new_name, new_path)) != 0) {
         if (ret == -EEXIST)
             iam_store_error(ctx, ret, "User", new_name);
-        else if (ret == -ENOTEMPTY)
-            iam_errorf(ctx, 501, "NotImplemented",
-                       "Renaming user %s is not implemented while it has access keys, inline policies or groups: "
-                       "remove them first.",
-                       name);
         else
             iam_store_error(ctx, ret, "user", name);
         return;
     }
+    if (renaming)
+        move_user_quota(ctx, e.name, new_name);
     yc_log(YC_LOG_INFO, "request_id=%s event=iam_user_updated user=%s new_name=%s new_path=%s", ctx->request_id, name,
            new_name != NULL ? new_name : "-", new_path != NULL ? new_path : "-");
     answer_empty(ctx, c);
@@ -732,11 +788,6 @@ static void update_group(gw_ctx_t *ctx, const call_t *c)
     if ((ret = gw_iam_group_update(ctx->iam, name, new_name, new_path)) != 0) {
         if (ret == -EEXIST)
             iam_store_error(ctx, ret, "Group", new_name);
-        else if (ret == -ENOTEMPTY)
-            iam_errorf(ctx, 501, "NotImplemented",
-                       "Renaming group %s is not implemented while it has members or inline policies: remove them "
-                       "first.",
-                       name);
         else
             iam_store_error(ctx, ret, "group", name);
         return;

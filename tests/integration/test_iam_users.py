@@ -182,3 +182,59 @@ def test_yc_admin_user_add_create_buckets(gateway, s3, iam, admin_available):
         iam.delete_user_policy(UserName=maker, PolicyName="yc-create-buckets")
         gateway.admin("user", "remove", ak2)
         gateway.admin("user", "remove", ak)
+
+
+# ---------------------------------------------------------------- unique ids (UserId, aws:userid)
+
+def test_user_id_is_unique_kept_and_not_reused(gateway_factory):
+    gw = gateway_factory()
+    iam = make_iam(gw.endpoint, gw.access_key, gw.secret_key)
+    name = uname("id")
+    made = iam.create_user(UserName=name)["User"]
+    assert USER_ID.match(made["UserId"]), made
+    assert iam.get_user(UserName=name)["User"]["UserId"] == made["UserId"]
+    assert [u["UserId"] for u in iam.list_users()["Users"] if u["UserName"] == name] == [made["UserId"]]
+    other = iam.create_user(UserName=uname("id"))["User"]
+    assert other["UserId"] != made["UserId"]
+    # a user made by yc-admin gets one too
+    ak, sk = random_keys()
+    legacy = uname("adm")
+    gw.admin("user", "add", legacy, ak, sk)
+    legacy_id = iam.get_user(UserName=legacy)["User"]["UserId"]
+    assert USER_ID.match(legacy_id)
+    gw.restart()
+    iam = make_iam(gw.endpoint, gw.access_key, gw.secret_key)
+    assert iam.get_user(UserName=name)["User"]["UserId"] == made["UserId"]
+    assert iam.get_user(UserName=legacy)["User"]["UserId"] == legacy_id
+    # deleted and made again under the same name: another user, another id
+    iam.delete_user(UserName=name)
+    again = iam.create_user(UserName=name)["User"]
+    assert USER_ID.match(again["UserId"]) and again["UserId"] != made["UserId"]
+    # the user of yc-admin's key stays while its key goes, and keeps its id
+    gw.admin("user", "remove", ak)
+    assert iam.get_user(UserName=legacy)["User"]["UserId"] == legacy_id
+
+
+def test_condition_on_aws_userid(s3, iam, new_user, bucket):
+    u, other = new_user(), new_user()
+    uid = iam.get_user(UserName=u.name)["User"]["UserId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % bucket,
+         "Condition": {"StringEquals": {"aws:userid": uid}}}))
+    try:
+        assert u.s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+        assert error_of(other.s3.get_object, Bucket=bucket, Key="k") == (403, "AccessDenied")
+        # the name is not the id
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::%s/*" % bucket, "Condition": {"StringEquals": {"aws:userid": u.name}}}))
+        assert error_of(u.s3.get_object, Bucket=bucket, Key="k") == (403, "AccessDenied")
+        # in an identity policy too, with the ${aws:userid} variable
+        s3.delete_bucket_policy(Bucket=bucket)
+        iam.put_user_policy(UserName=u.name, PolicyName="own-id", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::%s/${aws:userid}/*" % bucket}))
+        u.s3.put_object(Bucket=bucket, Key="%s/x" % uid, Body=b"x")
+        assert error_of(u.s3.put_object, Bucket=bucket, Key="%s/x" % u.name, Body=b"x") == (403, "AccessDenied")
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
