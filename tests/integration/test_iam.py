@@ -233,25 +233,24 @@ def test_group_path_is_kept_listed_by_prefix_and_changed_by_update_group(iam, ne
     assert moved["Arn"].endswith(":group%snew/%s" % (path, renamed))
     expect_error("NoSuchEntity", 404, iam.get_group, GroupName=name)
     assert [x["GroupName"] for x in iam.list_groups(PathPrefix=path)["Groups"]] == [renamed]
-    # a member keys its record by the group's name: a rename is refused whole, a move is not
+    # members and policies follow a renamed group, and so does what its policy grants them
     u = new_user()
     iam.add_user_to_group(GroupName=renamed, UserName=u.name)
-    expect_error("NotImplemented", 501, iam.update_group, GroupName=renamed, NewGroupName=name)
+    iam.put_group_policy(GroupName=renamed, PolicyName="list", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}))
+    assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    iam.update_group(GroupName=renamed, NewGroupName=name)
+    renamed, name = name, renamed
+    assert [x["UserName"] for x in iam.get_group(GroupName=renamed)["Users"]] == [u.name]
+    assert iam.list_group_policies(GroupName=renamed)["PolicyNames"] == ["list"]
+    expect_error("NoSuchEntity", 404, iam.get_group, GroupName=name)
+    assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     iam.update_group(GroupName=renamed, NewPath="/")
     assert [(x["GroupName"], x["Path"]) for x in iam.list_groups_for_user(UserName=u.name)["Groups"]] == [(renamed, "/")]
     expect_error("NoSuchEntity", 404, iam.update_group, GroupName=uname("none"), NewPath="/")
     iam.remove_user_from_group(GroupName=renamed, UserName=u.name)
+    iam.delete_group_policy(GroupName=renamed, PolicyName="list")
     iam.delete_group(GroupName=renamed)
-
-
-def test_update_user_rename_with_keys_is_refused_not_half_done(iam, new_user):
-    u = new_user(buckets=True)
-    r = expect_error("NotImplemented", 501, iam.update_user, UserName=u.name, NewUserName=uname("r"))
-    assert "access keys" in r["Error"]["Message"]
-    assert iam.get_user(UserName=u.name)["User"]["UserName"] == u.name
-    iam.update_user(UserName=u.name, NewPath="/moved/")  # a move keeps what it owns
-    assert iam.get_user(UserName=u.name)["User"]["Path"] == "/moved/"
-    assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 def test_bucket_policy_names_a_user_by_its_arn_with_path(iam, new_user, s3, shared_bucket):

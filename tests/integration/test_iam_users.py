@@ -238,3 +238,81 @@ def test_condition_on_aws_userid(s3, iam, new_user, bucket):
         assert error_of(u.s3.put_object, Bucket=bucket, Key="%s/x" % u.name, Body=b"x") == (403, "AccessDenied")
     finally:
         s3.delete_bucket_policy(Bucket=bucket)
+
+
+# ---------------------------------------------------------------- paths and renames
+
+def test_path_in_arn_and_list_users_path_prefix(iam):
+    team, name = "/%s/ops/" % uname("t"), uname("p")
+    u = iam.create_user(UserName=name, Path=team)["User"]
+    try:
+        assert u["Arn"] == "arn:aws:iam::000000000000:user%s%s" % (team, name) and u["Path"] == team
+        assert [x["UserName"] for x in iam.list_users(PathPrefix=team[:-4])["Users"]] == [name]
+        assert iam.list_users(PathPrefix=team + "x/")["Users"] == []
+        assert error_of(iam.create_user, UserName=name.upper()) == (409, "EntityAlreadyExists")
+    finally:
+        iam.delete_user(UserName=name)
+
+
+def test_rename_carries_keys_policies_groups_and_quota(gateway, s3, iam, new_user, bucket, admin_available):
+    u = new_user()
+    g = uname("g")
+    iam.create_group(GroupName=g)
+    iam.add_user_to_group(GroupName=g, UserName=u.name)
+    iam.put_group_policy(GroupName=g, PolicyName="read", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % bucket}))
+    iam.put_user_policy(UserName=u.name, PolicyName="list", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}))
+    gateway.admin("quota", "set", "user", u.name, "1M")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    before = iam.get_user(UserName=u.name)["User"]
+    new = uname("renamed")
+    try:
+        iam.update_user(UserName=u.name, NewUserName=new)
+        old, u.name = u.name, new
+        got = iam.get_user(UserName=new)["User"]
+        assert (got["UserId"], got["CreateDate"]) == (before["UserId"], before["CreateDate"])
+        assert error_of(iam.get_user, UserName=old) == (404, "NoSuchEntity")
+        # the same key signs as the new name, with the policies of the user and of its group
+        assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName=new)["AccessKeyMetadata"]] == [u.key]
+        assert iam.list_user_policies(UserName=new)["PolicyNames"] == ["list"]
+        assert [x["GroupName"] for x in iam.list_groups_for_user(UserName=new)["Groups"]] == [g]
+        assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert u.s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+        assert "quota 1048576 bytes" in gateway.admin("quota", "get", "user", new).stdout
+        assert "quota 1048576" not in gateway.admin("quota", "get", "user", old).stdout
+        # nothing is left under the old name: a user made with it is a new, empty one
+        iam.create_user(UserName=old)
+        try:
+            assert iam.get_user(UserName=old)["User"]["UserId"] != before["UserId"]
+            assert iam.list_user_policies(UserName=old)["PolicyNames"] == []
+            assert iam.list_access_keys(UserName=old)["AccessKeyMetadata"] == []
+            assert iam.list_groups_for_user(UserName=old)["Groups"] == []
+        finally:
+            iam.delete_user(UserName=old)
+    finally:
+        gateway.admin("quota", "clear", "user", u.name)
+        iam.remove_user_from_group(GroupName=g, UserName=u.name)
+        iam.delete_group_policy(GroupName=g, PolicyName="read")
+        iam.delete_group(GroupName=g)
+
+
+def test_rename_of_a_bucket_owner_is_refused_whole(s3, iam, new_user):
+    u = new_user()
+    iam.put_user_policy(UserName=u.name, PolicyName="make", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "arn:aws:s3:::*"}))
+    name = unique_bucket_name("owned")
+    u.s3.create_bucket(Bucket=name)
+    try:
+        with pytest.raises(botocore.exceptions.ClientError) as ei:
+            iam.update_user(UserName=u.name, NewUserName=uname("r"))
+        r = ei.value.response
+        assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == (501, "NotImplemented")
+        assert "owns buckets" in r["Error"]["Message"]
+        assert iam.get_user(UserName=u.name)["User"]["UserName"] == u.name
+        u.s3.put_object(Bucket=name, Key="k", Body=b"v")  # still the owner
+        # a move is no rename: it is done
+        iam.update_user(UserName=u.name, NewPath="/moved/")
+        assert iam.get_user(UserName=u.name)["User"]["Path"] == "/moved/"
+    finally:
+        empty_and_delete_bucket(s3, name)
