@@ -601,7 +601,8 @@ int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action)
 {
     /* the administrators who see every bucket hold ListBuckets by their role (their policies are
      * reserved: no call can give them one) */
-    if (action == S3_POLICY_ACTION_LIST_ALL_MY_BUCKETS && ctx->access_key.base != NULL && gw_roles_sees_all_buckets(ctx))
+    if (action == S3_POLICY_ACTION_LIST_ALL_MY_BUCKETS && ctx->access_key.base != NULL &&
+        gw_roles_sees_all_buckets(ctx))
         return 0;
     /* an action on no bucket: resource "*", written as S3's ARN so that "arn:aws:s3:::*" matches too */
     return identity_allows(ctx, action, h2o_iovec_init(H2O_STRLIT("arn:aws:s3:::*")));

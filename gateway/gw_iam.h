@@ -12,14 +12,18 @@
  *   'I' 0x00 'm' user 0x00 group    the user belongs to the group (empty document)
  *   'I' 0x00 'p' user 0x00 policy   an inline policy of the user (the policy text)
  *   'I' 0x00 'q' group 0x00 policy  an inline policy of the group (the policy text)
+ *   'I' 0x00 'P' policy             a managed policy: JSON {"v":1, "id": "ANPA...", "path": "/a/",
+ *                                   "created": ns, "document": text, "description": text}
+ *   'I' 0x00 'a' user 0x00 policy   the managed policy is attached to the user (empty document)
+ *   'I' 0x00 'b' group 0x00 policy  the managed policy is attached to the group (empty document)
  * A user that has access keys but no 'u' record (made by older yc-admin versions) exists too,
  * with an id derived from its name; the gateway writes its record, with that id, when it starts
  * (and when a refresh finds one), so that the id is kept from then on like any user's.
  *
  * Ids: a user's (and a group's) id is drawn at random when it is made and kept in its record for
  * its life, through renames and moves: a user deleted and made again under the same name gets
- * another id. It is IAM's UserId, and aws:userid in policy conditions (gw_authz.h). Policies are replaced in place: updated_ns orders the states
- * a drive may hold and the newest wins (gw_replica_scan_newest).
+ * another id. It is IAM's UserId, and aws:userid in policy conditions (gw_authz.h). Policies are replaced in place:
+ * updated_ns orders the states a drive may hold and the newest wins (gw_replica_scan_newest).
  *
  * An access key's secret is stored sealed under the cluster's secrets key (gw_secret.h), the
  * record's key name bound in; records written before sealing hold it in cleartext and are read as
@@ -75,7 +79,7 @@ typedef struct {
     char id[GW_IAM_ID_LEN + 1];
     int64_t created_ns;
     char path[GW_IAM_PATH_MAX + 1]; /* "/" or "/a/b/" */
-    int recorded; /* 1: its 'u' or 'g' record holds it; 0: a user known by its access keys alone */
+    int recorded;                   /* 1: its 'u' or 'g' record holds it; 0: a user known by its access keys alone */
 } gw_iam_entity_t;
 
 /* Kinds of inline policy. */
@@ -158,7 +162,8 @@ int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_
 int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 /* 0 with *out, or -ENOENT. From memory. */
 int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
-/* -ENOTEMPTY while the user has access keys, inline policies or groups, as IAM's DeleteConflict. */
+/* -ENOTEMPTY while the user has access keys, inline or attached policies or groups, as IAM's
+ * DeleteConflict. */
 int gw_iam_user_delete(gw_iam_t *iam, const char *name);
 /* Calls fn for every user in name order (from memory). */
 void gw_iam_users(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *user), void *arg);
@@ -179,7 +184,7 @@ int gw_iam_group_create_at(gw_iam_t *iam, const char *name, const char *path, gw
  * and inline policies follow it. */
 int gw_iam_group_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
-/* -ENOTEMPTY while the group has members or inline policies. */
+/* -ENOTEMPTY while the group has members, inline or attached policies. */
 int gw_iam_group_delete(gw_iam_t *iam, const char *name);
 void gw_iam_groups(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *group), void *arg);
 /* Membership: -ENOENT when the user or the group does not exist (or, for remove, the user is not a
@@ -202,10 +207,51 @@ int gw_iam_policy_delete(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *o
 void gw_iam_policies(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner,
                      void (*fn)(void *arg, const char *name), void *arg);
 
+/* ---- managed policies: one version each ("v1"), named by ARN arn:aws:iam::<account>:policy<path><name>;
+ * names are unique in any case, as IAM's. Attached to users and groups, weighed as their inline
+ * policies are. Functions taking a policy take its key (gw_iam_managed_t.key). */
+
+#define GW_IAM_DESCRIPTION_MAX 1000
+
+#define GW_IAM_AWS_POLICY_PREFIX "aws:" /* the key of AWS's own managed policies: "aws:" name */
+
+typedef struct {
+    char name[GW_IAM_POLICY_NAME_MAX + 1];
+    /* what it is named by in the calls below: its name, or for one of AWS's own managed policies
+     * (arn:aws:iam::aws:policy/<name>: AmazonS3FullAccess, AmazonS3ReadOnlyAccess, built in and
+     * neither made nor removed) "aws:" name, which no policy name can be */
+    char key[GW_IAM_POLICY_NAME_MAX + 1];
+    int aws;
+    char id[GW_IAM_ID_LEN + 1]; /* "ANPA" + 17 characters */
+    char path[GW_IAM_PATH_MAX + 1];
+    char description[GW_IAM_DESCRIPTION_MAX + 1];
+    int64_t created_ns;
+    size_t attachments; /* users and groups it is attached to */
+} gw_iam_managed_t;
+
+/* Creates a managed policy at path (NULL: "/"); the text must parse as an identity policy
+ * (-EINVAL, err->message saying why; err->message "" for a bad name, path or description).
+ * -EEXIST when a policy of that name exists, in any case. */
+int gw_iam_managed_create(gw_iam_t *iam, const char *name, const char *path, const char *description, h2o_iovec_t text,
+                          s3_policy_error_t *err, gw_iam_managed_t *out);
+/* 0 with *out and (text not NULL) its document from pool, or -ENOENT. From memory. */
+int gw_iam_managed_get(gw_iam_t *iam, const char *name, h2o_mem_pool_t *pool, gw_iam_managed_t *out, h2o_iovec_t *text);
+/* -ENOENT, -ENOTEMPTY while it is attached (IAM's DeleteConflict), -EPERM for one of AWS's. */
+int gw_iam_managed_delete(gw_iam_t *iam, const char *name);
+/* Calls fn for every managed policy in name order (from memory). */
+void gw_iam_managed_list(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_managed_t *p), void *arg);
+/* Attaches (attach 1) or detaches the managed policy to the user (kind GW_IAM_USER_POLICY) or
+ * group owner. -ENOENT when either does not exist, or on detach when it is not attached; attaching
+ * twice is no error, as in IAM. */
+int gw_iam_attach(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *policy, int attach);
+/* Calls fn for every managed policy attached to the user or group owner, in name order. */
+void gw_iam_attached(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner,
+                     void (*fn)(void *arg, const gw_iam_managed_t *p), void *arg);
+
 /* ---- authorization */
 
-/* Calls fn with the parsed identity policies of user — its own inline policies and those of its
- * groups — while the table cannot change (the array and policies are borrowed until fn returns).
+/* Calls fn with the parsed identity policies of user — its own inline and attached managed policies
+ * and those of its groups — while the table cannot change (the array and policies are borrowed until fn returns).
  * n may be 0. Non-blocking: a read lock and no allocation beyond a bounded stack array. */
 void gw_iam_with_policies(gw_iam_t *iam, h2o_iovec_t user,
                           void (*fn)(void *arg, const s3_policy_t *const *policies, size_t n), void *arg);

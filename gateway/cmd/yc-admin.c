@@ -50,7 +50,7 @@
 /* user add --create-buckets: the inline policy that gives a user buckets of its own */
 #define CREATE_BUCKETS_POLICY "yc-create-buckets"
 #define CREATE_BUCKETS_DOC                                                                                             \
-    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:CreateBucket\","              \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:CreateBucket\","                \
     "\"s3:ListAllMyBuckets\"],\"Resource\":\"arn:aws:s3:::*\"}]}"
 
 static void print_help(FILE *out)
@@ -87,7 +87,8 @@ static void print_help(FILE *out)
             "  user add NAME ACCESS_KEY SECRET_KEY [--create-buckets]\n"
             "                                  a user needs an identity policy for ListBuckets and\n"
             "                                  CreateBucket, as in S3; --create-buckets attaches the inline\n"
-            "                                  policy " CREATE_BUCKETS_POLICY " (s3:CreateBucket and s3:ListAllMyBuckets\n"
+            "                                  policy " CREATE_BUCKETS_POLICY
+            " (s3:CreateBucket and s3:ListAllMyBuckets\n"
             "                                  on every bucket name), which lets it make and list buckets of\n"
             "                                  its own as every user could before\n"
             "  user remove ACCESS_KEY\n"
