@@ -1,4 +1,4 @@
-/* test_gw_iam.c — the identity table over six real drives in this process: a user known by its
+/* test_gw_iam.c — the identity table over three real drives in this process: a user known by its
  * access keys alone (as older yc-admin versions made them) gets its record at the next start with
  * the id it was shown; ids are kept through a restart and not reused by a new user of the same
  * name; a rename moves keys, inline policies, memberships and attached managed policies; managed
@@ -10,7 +10,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 
-#define NDRIVES 6
+#define NDRIVES 3
 #define IOV(s)  h2o_iovec_init((s), strlen(s))
 #define ALLOW                                                                                                          \
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}"
@@ -42,8 +42,8 @@ static int cluster_open(cluster_t *t, int fresh)
     }
     gw_cluster_config_t cfg = {.drive_specs = specs,
                                .ndrives = NDRIVES,
-                               .k = 4,
-                               .m = 2,
+                               .k = 2,
+                               .m = 1,
                                .stripe_size = 1 << 20,
                                .inline_max = 128 * 1024,
                                .lane_threads = 2,
