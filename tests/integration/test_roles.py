@@ -195,6 +195,18 @@ def op_iam_put_group_policy(e, c):
                 PolicyDocument=POLICY)
 
 
+def op_iam_attach_user_policy(e, c):
+    arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    out = boto(iam_client(e.gw, c).attach_user_policy, UserName="tenant1", PolicyArn=arn)
+    if out[0] == 200:  # the tenant's grants stay as the other tests expect them
+        iam_client(e.gw, c).detach_user_policy(UserName="tenant1", PolicyArn=arn)
+    return out
+
+
+def op_iam_create_policy(e, c):
+    return boto(iam_client(e.gw, c).create_policy, PolicyName="p" + uuid.uuid4().hex[:8], PolicyDocument=POLICY)
+
+
 def op_delete_others_bucket(e, c):
     name = "victim-%s" % uuid.uuid4().hex[:10]
     e.tenant_s3.create_bucket(Bucket=name)
@@ -221,6 +233,8 @@ TABLE = [
     ("iam CreateGroup", op_iam_create_group, {"system"}),
     ("iam UpdateUser", op_iam_update_user, {"system"}),
     ("iam PutGroupPolicy", op_iam_put_group_policy, {"security"}),
+    ("iam CreatePolicy", op_iam_create_policy, {"security"}),
+    ("iam AttachUserPolicy", op_iam_attach_user_policy, {"security"}),
     ("s3 DeleteBucket of another", op_delete_others_bucket, {"system"}),
     ("s3 PutBucketPolicy of another", op_put_others_bucket_policy, {"security"}),
 ]
