@@ -25,6 +25,7 @@
 #include "gateway/gw_quota.h"
 #include "gateway/gw_replica.h"
 #include "gateway/gw_roles.h"
+#include "gateway/s3/iam_arn.h"
 #include "gateway/s3/iam_form.h"
 #include "gateway/s3/sigv4.h"
 #include "gateway/s3/xml.h"
@@ -887,8 +888,6 @@ static void list_group_policies(gw_ctx_t *ctx, const call_t *c)
 
 /* ---------------------------------------------------------------- managed policies */
 
-#define POLICY_ARN_PREFIX "arn:aws:iam::" IAM_ACCOUNT ":policy"
-
 static h2o_iovec_t iam_arn(gw_ctx_t *ctx, const char *kind, h2o_iovec_t path, h2o_iovec_t name);
 
 #define AWS_POLICY_ARN_PREFIX "arn:aws:iam::aws:policy"
@@ -920,11 +919,12 @@ static void write_managed(gw_ctx_t *ctx, s3_xml_writer_t *w, const char *tag, co
 }
 
 /* The managed policy PolicyArn names into *out; -1 with IAM's error set when the ARN is missing or
- * malformed (400) or names no policy here (404: another account's, AWS's own, another path). */
+ * malformed (400) or names no policy here (404: another account's, another path, none). */
 static int param_policy(gw_ctx_t *ctx, const call_t *c, gw_iam_managed_t *out)
 {
     h2o_iovec_t arn = s3_iam_form_get(&c->form, "PolicyArn");
-    size_t pre = sizeof(POLICY_ARN_PREFIX) - 1, slash = 0;
+    s3_iam_policy_arn_t a;
+    int ret;
 
     if (arn.base == NULL) {
         iam_error(ctx, 400, "ValidationError",
@@ -932,25 +932,16 @@ static int param_policy(gw_ctx_t *ctx, const call_t *c, gw_iam_managed_t *out)
                   "not be null");
         return -1;
     }
-    if (arn.len < 20 || arn.len > 2048 || memcmp(arn.base, "arn:", 4) != 0 || memchr(arn.base, 0, arn.len) != NULL) {
+    if ((ret = s3_iam_policy_arn_parse(arn, h2o_iovec_init(H2O_STRLIT(IAM_ACCOUNT)), &a)) == S3_IAM_ARN_INVALID) {
         iam_errorf(ctx, 400, "InvalidInput", "ARN %.*s is not valid.", (int)(arn.len < 256 ? arn.len : 256), arn.base);
         return -1;
     }
-    for (size_t i = 0; i < arn.len; i++)
-        if (arn.base[i] == '/')
-            slash = i;
-    int aws = arn.len > sizeof(AWS_POLICY_ARN_PREFIX) - 1 &&
-              memcmp(arn.base, AWS_POLICY_ARN_PREFIX, sizeof(AWS_POLICY_ARN_PREFIX) - 1) == 0;
-    if (aws)
-        pre = sizeof(AWS_POLICY_ARN_PREFIX) - 1;
-    if (arn.len > pre && (aws || memcmp(arn.base, POLICY_ARN_PREFIX, pre) == 0) && arn.base[pre] == '/' &&
-        slash + 1 < arn.len && arn.len - slash - 1 <= GW_IAM_POLICY_NAME_MAX - (aws ? 4 : 0)) {
+    if (ret == S3_IAM_ARN_OK) {
         /* AWS's own are known by the key "aws:" name (gw_iam.h) */
-        h2o_iovec_t key = h2o_concat(&ctx->req->pool, h2o_iovec_init(aws ? GW_IAM_AWS_POLICY_PREFIX : "", aws ? 4 : 0),
-                                     h2o_iovec_init(arn.base + slash + 1, arn.len - slash - 1));
-        h2o_iovec_t path = h2o_iovec_init(arn.base + pre, slash + 1 - pre);
-        if (memchr(key.base, 0, key.len) == NULL && gw_iam_managed_get(ctx->iam, key.base, NULL, out, NULL) == 0 &&
-            out->aws == aws && h2o_memis(path.base, path.len, out->path, strlen(out->path)))
+        h2o_iovec_t key =
+            h2o_concat(&ctx->req->pool, h2o_iovec_init(a.aws ? GW_IAM_AWS_POLICY_PREFIX : "", a.aws ? 4 : 0), a.name);
+        if (gw_iam_managed_get(ctx->iam, key.base, NULL, out, NULL) == 0 && out->aws == a.aws &&
+            h2o_memis(a.path.base, a.path.len, out->path, strlen(out->path)))
             return 0;
     }
     iam_errorf(ctx, 404, "NoSuchEntity", "Policy %.*s was not found.", (int)(arn.len < 256 ? arn.len : 256), arn.base);
