@@ -1060,6 +1060,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
         return 2;
     }
+    if (a.create_buckets && !is(&a, 5, "user", "add")) {
+        fprintf(stderr, "yc-admin: --create-buckets goes with user add NAME ACCESS_KEY SECRET_KEY\n");
+        return 2;
+    }
     if (strcmp(a.words[0], "audit") == 0) /* the audit administrator's: no root keys needed */
         return audit_command(&a);
     if (is(&a, 3, "secrets", "keygen")) /* a local file: no gateway, no keys */

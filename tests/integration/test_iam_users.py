@@ -172,6 +172,8 @@ def test_yc_admin_user_add_create_buckets(gateway, s3, iam, admin_available):
     maker = "maker-" + ak2[-6:].lower()
     gateway.admin("user", "add", maker, ak2, sk2, "--create-buckets")
     assert iam.list_user_policies(UserName=maker)["PolicyNames"] == ["yc-create-buckets"]
+    res = gateway.admin("user", "list", "--create-buckets", check=False)
+    assert res.returncode == 2 and "goes with user add" in res.stderr
     c2 = make_client(gateway.endpoint, ak2, sk2)
     name = unique_bucket_name("maker")
     c2.create_bucket(Bucket=name)
