@@ -244,17 +244,22 @@ void gw_authz_principal(gw_ctx_t *ctx, s3_policy_principal_t *out)
     /* the user's ARN carries its IAM path, as IAM shows it: arn:aws:iam::<account>:user/a/b/name */
     gw_iam_entity_t e;
     h2o_iovec_t path = h2o_iovec_init(H2O_STRLIT("/"));
+    /* aws:userid is the user's unique id (AIDA...), kept for its life: a user deleted and made again
+     * under the same name is another id, so a condition on it does not carry over */
+    out->userid = ctx->user;
     if (ctx->iam != NULL && ctx->user.len <= GW_IAM_NAME_MAX) {
         char name[GW_IAM_NAME_MAX + 1];
         memcpy(name, ctx->user.base, ctx->user.len);
         name[ctx->user.len] = '\0';
-        if (gw_iam_user_get(ctx->iam, name, &e) == 0 && e.path[0] == '/')
-            path = h2o_strdup(pool, e.path, strlen(e.path));
+        if (gw_iam_user_get(ctx->iam, name, &e) == 0) {
+            if (e.path[0] == '/')
+                path = h2o_strdup(pool, e.path, strlen(e.path));
+            out->userid = h2o_strdup(pool, e.id, strlen(e.id));
+        }
     }
     out->arn = h2o_concat(pool, h2o_iovec_init(H2O_STRLIT("arn:aws:iam::")), out->account,
                           h2o_iovec_init(H2O_STRLIT(":user")), path, ctx->user);
     out->username = ctx->user;
-    out->userid = ctx->user;
     out->canonical_id = gw_acl_canonical_text(ctx, ctx->user);
 }
 
@@ -542,30 +547,6 @@ int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t
     return -1;
 }
 
-int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action)
-{
-    if (ctx->access_key.base == NULL || ctx->is_root)
-        return 0;
-    /* the caller acts on its own buckets, as their owner: only an explicit Deny of one of its
-     * identity policies refuses it; the resource of an action on no bucket is "*" */
-    s3_policy_request_t req = {
-        .action = action, .now_ns = yc_now_ns(), .resource = h2o_iovec_init(H2O_STRLIT("arn:aws:s3:::*"))};
-    values_t *vs = h2o_mem_alloc_pool(&ctx->req->pool, sizeof(*vs));
-    gw_authz_principal(ctx, &req.principal);
-    request_values(ctx, action, vs);
-    req.values = vs->v;
-    req.nvalues = vs->n;
-    decide_t d = {.src = {.owner_account = h2o_iovec_init(H2O_STRLIT(GW_AUTHZ_ACCOUNT)), .is_owner = 1},
-                  .req = &req,
-                  .without_acl = S3_POLICY_DENY,
-                  .with_acl = S3_POLICY_DENY};
-    gw_iam_with_policies(ctx->iam, ctx->user, decide_with, &d);
-    if (d.without_acl == S3_POLICY_ALLOW)
-        return 0;
-    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
-    return -1;
-}
-
 typedef struct {
     s3_policy_sources_t src;
     const s3_policy_request_t *req;
@@ -600,6 +581,51 @@ s3_policy_decision_t gw_authz_identity_decide(gw_ctx_t *ctx, s3_policy_action_t 
     if (why != NULL)
         *why = d.why;
     return d.decision;
+}
+
+/* The decision of the caller's identity policies on action over resource (root: allowed), AccessDenied
+ * set when they do not allow it. */
+static int identity_allows(gw_ctx_t *ctx, s3_policy_action_t action, h2o_iovec_t resource)
+{
+    if (ctx->access_key.base == NULL) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+        return -1;
+    }
+    if (ctx->is_root || gw_authz_identity_decide(ctx, action, resource, NULL) == S3_POLICY_ALLOW)
+        return 0;
+    gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+    return -1;
+}
+
+int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action)
+{
+    /* the administrators who see every bucket hold ListBuckets by their role (their policies are
+     * reserved: no call can give them one) */
+    if (action == S3_POLICY_ACTION_LIST_ALL_MY_BUCKETS && ctx->access_key.base != NULL &&
+        gw_roles_sees_all_buckets(ctx))
+        return 0;
+    /* an action on no bucket: resource "*", written as S3's ARN so that "arn:aws:s3:::*" matches too */
+    return identity_allows(ctx, action, h2o_iovec_init(H2O_STRLIT("arn:aws:s3:::*")));
+}
+
+int gw_authz_create_bucket_check(gw_ctx_t *ctx, h2o_iovec_t bucket)
+{
+    char *arn = h2o_mem_alloc_pool(&ctx->req->pool, S3_POLICY_ARN_MAX);
+    h2o_iovec_t resource;
+
+    if (s3_policy_resource_arn(bucket, h2o_iovec_init(NULL, 0), arn, S3_POLICY_ARN_MAX, &resource) != 0) {
+        gw_set_error(ctx, S3_ERR_ACCESS_DENIED, NULL);
+        return -1;
+    }
+    if (identity_allows(ctx, S3_POLICY_ACTION_CREATE_BUCKET, resource) != 0)
+        return -1;
+    /* S3 asks for the two actions that an Object Lock bucket's creation performs as well */
+    h2o_iovec_t lock = gw_header(ctx, "x-amz-bucket-object-lock-enabled");
+    if (lock.base != NULL && h2o_lcstris(lock.base, lock.len, H2O_STRLIT("true")) &&
+        (identity_allows(ctx, S3_POLICY_ACTION_PUT_BUCKET_OBJECT_LOCK_CONFIGURATION, resource) != 0 ||
+         identity_allows(ctx, S3_POLICY_ACTION_PUT_BUCKET_VERSIONING, resource) != 0))
+        return -1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- operations' actions */

@@ -15,10 +15,12 @@
  * the implicit deny; anonymous requests are allowed only where the policy or an ACL grants them.
  *
  * Identities: every user of a deployment belongs to one account, GW_AUTHZ_ACCOUNT. A user is
- * the principal arn:aws:iam::<account>:user/<name> (aws:username and aws:userid are its name,
- * {"CanonicalUser": id} its canonical id, gw_acl.h), the root user the account itself
- * (arn:aws:iam::<account>:root). The bucket owner is the user
- * who created it; the root user has the owner's rights on every bucket. A user's identity
+ * the principal arn:aws:iam::<account>:user/<path><name> (aws:username its name, aws:userid its
+ * unique id "AIDA..." (gw_iam.h), {"CanonicalUser": id} its canonical id, gw_acl.h), the root user
+ * the account itself (arn:aws:iam::<account>:root). The bucket owner is the user
+ * who created it; the root user has the owner's rights on every bucket. A user needs an allow of
+ * its identity policies for the actions on no bucket of its own: s3:ListAllMyBuckets and
+ * s3:CreateBucket (gw_authz_service_check, gw_authz_create_bucket_check), as in S3. A user's identity
  * policies (its inline policies and its groups', gw_iam.h) are weighed with the bucket policy
  * and the ACL: any of them may allow, and an explicit Deny in any of them wins, for the bucket's
  * owner too. Object tags (s3:ExistingObjectTag/<key>) are looked up for a bucket policy that
@@ -76,10 +78,16 @@ int gw_authz_access(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t incarnation, const
  * read) is set on ctx and non-zero returned. With cors set, the CORS headers of the bucket's
  * rules are added to the response first (gw_cors_headers), whatever the decision. */
 int gw_authz_check(gw_ctx_t *ctx, const gw_authz_bucket_t *b, s3_policy_action_t action, h2o_iovec_t key, int cors);
-/* Worker side, for an action on no bucket (s3:ListAllMyBuckets): a user's identity policies may
- * deny it explicitly (resource "*"); root and the other users are allowed. 0, or AccessDenied set
- * on ctx and -1 returned. */
+/* For an action on no bucket (s3:ListAllMyBuckets), as S3 decides it for an IAM user: allowed
+ * only when one of the user's identity policies allows it (resource "arn:aws:s3:::*") and none
+ * denies it. Root is allowed, anonymous refused, and the system and security administrators hold
+ * ListAllMyBuckets by their role. 0, or AccessDenied set on ctx and -1 returned. Non-blocking. */
 int gw_authz_service_check(gw_ctx_t *ctx, s3_policy_action_t action);
+/* CreateBucket of bucket: s3:CreateBucket on arn:aws:s3:::<bucket> must be allowed by the caller's
+ * identity policies (no bucket policy exists yet to grant it), and with
+ * x-amz-bucket-object-lock-enabled: true s3:PutBucketObjectLockConfiguration and
+ * s3:PutBucketVersioning too, as S3 asks. Root is allowed. 0, or AccessDenied set and -1. */
+int gw_authz_create_bucket_check(gw_ctx_t *ctx, h2o_iovec_t bucket);
 
 /* For an action on no bucket and no owner's rights (the IAM API's, on an IAM ARN): the decision
  * of the caller's identity policies alone, with the request's condition keys: S3_POLICY_ALLOW when

@@ -454,6 +454,8 @@ static void create_bucket_work(gw_ctx_t *ctx)
     void *raw = NULL;
     int ret;
 
+    if (gw_authz_create_bucket_check(ctx, ctx->bucket) != 0)
+        return;
     if (gw_body_prepare(ctx) != 0)
         return;
     if (ctx->body.len > 0) {

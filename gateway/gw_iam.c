@@ -20,7 +20,14 @@
 #define REFRESH_SECONDS  5
 #define MAX_POLICIES_ONE 64 /* identity policies weighed for one request (IAM allows fewer in size) */
 
-enum { KIND_USER = 'u', KIND_GROUP = 'g', KIND_MEMBER = 'm' };
+enum {
+    KIND_USER = 'u',
+    KIND_GROUP = 'g',
+    KIND_MEMBER = 'm',
+    KIND_MANAGED = 'P',
+    KIND_USER_ATTACH = 'a',
+    KIND_GROUP_ATTACH = 'b'
+};
 
 typedef struct {
     char user[GW_IAM_NAME_MAX + 1];
@@ -36,6 +43,21 @@ typedef struct {
     s3_policy_t *parsed; /* NULL when a stored text no longer parses: it then grants nothing */
 } policy_t;
 
+/* A managed policy (its public part, and its document). */
+typedef struct {
+    gw_iam_managed_t pub; /* attachments counted after the load */
+    char *text;
+    size_t len;
+    s3_policy_t *parsed; /* NULL when a stored text no longer parses: it then grants nothing */
+} managed_t;
+
+/* A managed policy attached to a user (KIND_USER_ATTACH) or a group (KIND_GROUP_ATTACH). */
+typedef struct {
+    char kind;
+    char owner[GW_IAM_NAME_MAX + 1];
+    char policy[GW_IAM_POLICY_NAME_MAX + 1];
+} attachment_t;
+
 /* Everything the records say, rebuilt whole by each load and swapped in under the lock. */
 typedef struct {
     gw_identity_t *ids; /* non-root identities */
@@ -48,6 +70,10 @@ typedef struct {
     size_t nmembers, capmembers;
     policy_t *policies;
     size_t npolicies, cappolicies;
+    managed_t *managed; /* in case-insensitive name order */
+    size_t nmanaged, capmanaged;
+    attachment_t *attachments;
+    size_t nattachments, capattachments;
     gw_iam_seal_status_t seal; /* how the access keys' secrets are stored (the key list is not filled) */
 } table_t;
 
@@ -102,6 +128,12 @@ static void table_dispose(table_t *t)
         s3_policy_free(t->policies[i].parsed);
     }
     free(t->policies);
+    for (size_t i = 0; i < t->nmanaged; i++) {
+        free(t->managed[i].text);
+        s3_policy_free(t->managed[i].parsed);
+    }
+    free(t->managed);
+    free(t->attachments);
     memset(t, 0, sizeof(*t));
 }
 
@@ -203,12 +235,60 @@ static int entity_from_doc(meta_bytes_t name, meta_bytes_t doc, gw_iam_entity_t 
         copy_str(out->name, sizeof(out->name), name.base, name.len);
         memcpy(out->id, id, GW_IAM_ID_LEN + 1);
         out->created_ns = created;
+        out->recorded = 1;
         /* records written before paths were kept have none: they are at "/" */
         if (path == NULL || !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0))
             path = "/";
         copy_str(out->path, sizeof(out->path), path, strlen(path));
         ret = 0;
     }
+    json_decref(js);
+    return ret;
+}
+
+/* Reads a managed policy's record into t; a record this build cannot read is skipped. */
+static int add_managed(table_t *t, meta_bytes_t name, meta_bytes_t doc)
+{
+    json_error_t jerr;
+    json_t *js = json_loadb(doc.base, doc.len, 0, &jerr);
+    const char *id = NULL, *path = NULL, *text = NULL, *description = NULL;
+    json_int_t version = 0, created = 0;
+    size_t text_len = 0;
+    int ret = 0;
+
+    if (js == NULL || name.len == 0 || name.len > GW_IAM_POLICY_NAME_MAX ||
+        json_unpack(js, "{s:I, s:s, s:s, s:I, s:s%, s?s}", "v", &version, "id", &id, "path", &path, "created", &created,
+                    "document", &text, &text_len, "description", &description) != 0 ||
+        version != 1 || strlen(id) != GW_IAM_ID_LEN || !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0))
+        goto done;
+    if (grow((void **)&t->managed, &t->capmanaged, t->nmanaged, sizeof(*t->managed)) != 0) {
+        ret = -1;
+        goto done;
+    }
+    managed_t *m = &t->managed[t->nmanaged];
+    memset(m, 0, sizeof(*m));
+    if ((m->text = malloc(text_len + 1)) == NULL) {
+        ret = -1;
+        goto done;
+    }
+    memcpy(m->text, text, text_len);
+    m->text[text_len] = '\0';
+    m->len = text_len;
+    copy_str(m->pub.name, sizeof(m->pub.name), name.base, name.len);
+    copy_str(m->pub.key, sizeof(m->pub.key), name.base, name.len);
+    memcpy(m->pub.id, id, GW_IAM_ID_LEN + 1);
+    copy_str(m->pub.path, sizeof(m->pub.path), path, strlen(path));
+    if (description != NULL)
+        copy_str(m->pub.description, sizeof(m->pub.description), description, strlen(description));
+    m->pub.created_ns = created;
+    s3_policy_options_t opt = {.kind = S3_POLICY_IDENTITY, .max_size = GW_IAM_POLICY_MAX};
+    s3_policy_error_t err = {{0}};
+    if (s3_policy_parse(h2o_iovec_init(m->text, m->len), &opt, &m->parsed, &err) != 0) {
+        yc_log(YC_LOG_WARN, "event=stored_managed_policy_unreadable policy=%s", m->pub.name);
+        m->parsed = NULL;
+    }
+    t->nmanaged++;
+done:
     json_decref(js);
     return ret;
 }
@@ -220,9 +300,24 @@ static int add_entity(table_t *t, const uint8_t *key, size_t klen, const uint8_t
     meta_config_t rec;
 
     if (meta_key_parse_iam(key, klen, &kind, &name, &member) != 0 || meta_config_decode(val, vlen, &rec) != 0 ||
-        rec.state != META_CONFIG_SET || name.len > GW_IAM_NAME_MAX)
-        return 0; /* not one this build reads: skipped, as a corrupt record is */
+        rec.state != META_CONFIG_SET)
+        return 0;             /* not one this build reads: skipped, as a corrupt record is */
+    if (kind == KIND_MANAGED) /* named by a policy name, which may be longer than a user's */
+        return member.base == NULL ? add_managed(t, name, rec.document) : 0;
+    if (name.len > GW_IAM_NAME_MAX)
+        return 0;
     switch (kind) {
+    case KIND_USER_ATTACH:
+    case KIND_GROUP_ATTACH:
+        if (member.base == NULL || member.len == 0 || member.len > GW_IAM_POLICY_NAME_MAX)
+            return 0;
+        if (grow((void **)&t->attachments, &t->capattachments, t->nattachments, sizeof(*t->attachments)) != 0)
+            return -1;
+        t->attachments[t->nattachments].kind = kind;
+        copy_str(t->attachments[t->nattachments].owner, sizeof(t->attachments[0].owner), name.base, name.len);
+        copy_str(t->attachments[t->nattachments].policy, sizeof(t->attachments[0].policy), member.base, member.len);
+        t->nattachments++;
+        return 0;
     case KIND_USER:
     case KIND_GROUP: {
         gw_iam_entity_t e;
@@ -321,12 +416,65 @@ static const gw_iam_entity_t *find_entity(const gw_iam_entity_t *arr, size_t n, 
     return bsearch(&probe, arr, n, sizeof(*arr), entity_cmp);
 }
 
-/* The id of a user that has keys but no record: stable, derived from its name. */
-static void legacy_id(const char *name, char out[GW_IAM_ID_LEN + 1])
+static int managed_cmp(const void *a, const void *b)
+{
+    return strcasecmp(((const managed_t *)a)->pub.key, ((const managed_t *)b)->pub.key);
+}
+
+/* The managed policy of key, in any case; NULL when none. */
+static managed_t *find_managed(const table_t *t, const char *key)
+{
+    for (size_t i = 0; i < t->nmanaged; i++)
+        if (strcasecmp(t->managed[i].pub.key, key) == 0)
+            return &t->managed[i];
+    return NULL;
+}
+
+/* AWS's own managed policies that S3 users attach, as AWS publishes them (their S3 statements). */
+static const struct {
+    const char *name, *text;
+} aws_policies[] = {
+    {"AmazonS3FullAccess", "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\","
+                           "\"s3-object-lambda:*\"],\"Resource\":\"*\"}]}"},
+    {"AmazonS3ReadOnlyAccess",
+     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:Get*\","
+     "\"s3:List*\",\"s3:Describe*\",\"s3-object-lambda:Get*\",\"s3-object-lambda:List*\"],"
+     "\"Resource\":\"*\"}]}"},
+};
+
+static void derived_id(const char *prefix, const char *name, char out[GW_IAM_ID_LEN + 1]);
+
+/* Adds AWS's own managed policies to t (every load: they are part of every table). */
+static int add_aws_policies(table_t *t)
+{
+    for (size_t i = 0; i < sizeof(aws_policies) / sizeof(aws_policies[0]); i++) {
+        if (grow((void **)&t->managed, &t->capmanaged, t->nmanaged, sizeof(*t->managed)) != 0)
+            return -1;
+        managed_t *m = &t->managed[t->nmanaged];
+        memset(m, 0, sizeof(*m));
+        m->len = strlen(aws_policies[i].text);
+        if ((m->text = strdup(aws_policies[i].text)) == NULL)
+            return -1;
+        t->nmanaged++;
+        copy_str(m->pub.name, sizeof(m->pub.name), aws_policies[i].name, strlen(aws_policies[i].name));
+        snprintf(m->pub.key, sizeof(m->pub.key), GW_IAM_AWS_POLICY_PREFIX "%s", aws_policies[i].name);
+        m->pub.aws = 1;
+        derived_id("ANPA", m->pub.key, m->pub.id);
+        strcpy(m->pub.path, "/");
+        s3_policy_options_t opt = {.kind = S3_POLICY_IDENTITY, .max_size = GW_IAM_POLICY_MAX};
+        s3_policy_error_t err = {{0}};
+        if (s3_policy_parse(h2o_iovec_init(m->text, m->len), &opt, &m->parsed, &err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* An id derived from a name: prefix ("AIDA", "ANPA") and 17 characters of its hash. */
+static void derived_id(const char *prefix, const char *name, char out[GW_IAM_ID_LEN + 1])
 {
     static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     XXH128_hash_t h = XXH3_128bits(name, strlen(name));
-    memcpy(out, "AIDA", 4);
+    memcpy(out, prefix, 4);
     for (int i = 0; i < 17; i++) {
         uint64_t w = i < 12 ? h.low64 >> (5 * i) : h.high64 >> (5 * (i - 12));
         out[4 + i] = digits[w & 31];
@@ -334,7 +482,8 @@ static void legacy_id(const char *name, char out[GW_IAM_ID_LEN + 1])
     out[GW_IAM_ID_LEN] = '\0';
 }
 
-/* Users that only have access keys exist too (made before users had records). */
+/* Finishes a loaded table: users that only have access keys exist too (made before users had
+ * records), AWS's managed policies are added, the lists sorted and attachments counted. */
 static int add_legacy_users(table_t *t)
 {
     if (t->nusers > 0) /* qsort takes no NULL array, even empty */
@@ -354,7 +503,7 @@ static int add_legacy_users(table_t *t)
         gw_iam_entity_t *u = &t->users[t->nusers++];
         memset(u, 0, sizeof(*u));
         copy_str(u->name, sizeof(u->name), id->user, strlen(id->user));
-        legacy_id(u->name, u->id);
+        derived_id("AIDA", u->name, u->id); /* stable: the id such a user was always shown with */
         strcpy(u->path, "/");
         u->created_ns = id->created_ns;
     }
@@ -362,6 +511,15 @@ static int add_legacy_users(table_t *t)
         qsort(t->users, t->nusers, sizeof(*t->users), entity_cmp);
     if (t->ngroups > 0) /* qsort takes no NULL array, even empty */
         qsort(t->groups, t->ngroups, sizeof(*t->groups), entity_cmp);
+    if (add_aws_policies(t) != 0)
+        return -1;
+    qsort(t->managed, t->nmanaged, sizeof(*t->managed), managed_cmp);
+    /* an attachment counts while its policy exists (records of a policy removed meanwhile do not) */
+    for (size_t i = 0; i < t->nattachments; i++) {
+        managed_t *m = find_managed(t, t->attachments[i].policy);
+        if (m != NULL)
+            m->pub.attachments++;
+    }
     return 0;
 }
 
@@ -425,6 +583,19 @@ static void log_load_failed(const char *event, gw_iam_t *iam, int ret)
            event, yc_errname(ret), n, iam->cluster->ndrives, missing);
 }
 
+static void persist_key_only_users(gw_iam_t *iam);
+
+/* 1 when the table holds a user known by its access keys alone. */
+static int has_key_only_users(gw_iam_t *iam)
+{
+    int any = 0;
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nusers && !any; i++)
+        any = !iam->tab.users[i].recorded;
+    pthread_rwlock_unlock(&iam->lock);
+    return any;
+}
+
 static void *refresher_main(void *arg)
 {
     gw_iam_t *iam = arg;
@@ -439,6 +610,8 @@ static void *refresher_main(void *arg)
         int ret = reload(iam);
         if (ret != 0)
             log_load_failed("iam_reload_failed", iam, ret);
+        else if (has_key_only_users(iam)) /* made by an older yc-admin, or missed at start */
+            persist_key_only_users(iam);
         pthread_mutex_lock(&iam->stop_mutex);
     }
     pthread_mutex_unlock(&iam->stop_mutex);
@@ -527,6 +700,8 @@ int gw_iam_open_sealed(gw_cluster_t *c, const char *root_access_key, const char 
         return ret;
     }
     iam->quiet = 1;
+    if (ret == 0 && has_key_only_users(iam))
+        persist_key_only_users(iam);
     if (gw_secret_keys_count(keys) == 0)
         yc_log(YC_LOG_WARN, "event=secrets_not_sealed note=\"no secrets key configured (secrets_key_file, "
                             "secrets_key_env): access keys' secrets are written to the drives in cleartext\"");
@@ -616,11 +791,6 @@ static int key_write(gw_iam_t *iam, const char *user, const char *access_key, co
 {
     int ret = key_store(iam, user, access_key, secret_key, flags, created_ns);
     return ret == 0 ? reload(iam) : ret;
-}
-
-int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key)
-{
-    return key_write(iam, user, access_key, secret_key, 0, yc_now_ns());
 }
 
 void gw_iam_seal_status(gw_iam_t *iam, gw_iam_seal_status_t *out)
@@ -761,7 +931,8 @@ static meta_bytes_t mb(const char *s)
     return s != NULL ? (meta_bytes_t){s, strlen(s)} : (meta_bytes_t){NULL, 0};
 }
 
-static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *member, h2o_iovec_t doc)
+/* Writes an entity record without reloading. */
+static int entity_store(gw_iam_t *iam, char kind, const char *name, const char *member, h2o_iovec_t doc)
 {
     meta_config_t rec = {.incarnation = 1,
                          .state = META_CONFIG_SET,
@@ -773,22 +944,31 @@ static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *me
 
     if ((ret = meta_key_iam(kind, mb(name), mb(member), &key)) != 0)
         return -EINVAL;
-    if ((ret = meta_config_encode(&rec, &buf)) == 0 &&
-        (ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len)) == 0)
-        ret = reload(iam);
+    if ((ret = meta_config_encode(&rec, &buf)) == 0)
+        ret = gw_replica_put(iam->cluster, &key, buf.base, buf.len);
     meta_buf_dispose(&buf);
     return ret;
 }
 
-static int entity_delete(gw_iam_t *iam, char kind, const char *name, const char *member)
+/* Removes an entity record without reloading. */
+static int entity_erase(gw_iam_t *iam, char kind, const char *name, const char *member)
 {
     meta_key_t key;
-    int ret;
     if (meta_key_iam(kind, mb(name), mb(member), &key) != 0)
         return -EINVAL;
-    if ((ret = gw_replica_delete(iam->cluster, &key)) == 0)
-        ret = reload(iam);
-    return ret;
+    return gw_replica_delete(iam->cluster, &key);
+}
+
+static int entity_put(gw_iam_t *iam, char kind, const char *name, const char *member, h2o_iovec_t doc)
+{
+    int ret = entity_store(iam, kind, name, member, doc);
+    return ret == 0 ? reload(iam) : ret;
+}
+
+static int entity_delete(gw_iam_t *iam, char kind, const char *name, const char *member)
+{
+    int ret = entity_erase(iam, kind, name, member);
+    return ret == 0 ? reload(iam) : ret;
 }
 
 static void random_chars(char *out, size_t n, const char *alphabet, size_t alen)
@@ -816,7 +996,8 @@ static char *entity_doc(char kind, const gw_iam_entity_t *e)
     return doc;
 }
 
-static int entity_create(gw_iam_t *iam, char kind, const char *name, const char *path, gw_iam_entity_t *out)
+/* Makes a user or group (write_mutex held). */
+static int entity_create_locked(gw_iam_t *iam, char kind, const char *name, const char *path, gw_iam_entity_t *out)
 {
     static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     char id[GW_IAM_ID_LEN + 1];
@@ -827,7 +1008,6 @@ static int entity_create(gw_iam_t *iam, char kind, const char *name, const char 
     if (!gw_iam_name_valid(h2o_iovec_init(name, strlen(name))) ||
         !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0))
         return -EINVAL;
-    pthread_mutex_lock(&iam->write_mutex);
     pthread_rwlock_rdlock(&iam->lock);
     int exists = kind == KIND_USER ? find_entity(iam->tab.users, iam->tab.nusers, name) != NULL
                                    : find_entity(iam->tab.groups, iam->tab.ngroups, name) != NULL;
@@ -843,6 +1023,7 @@ static int entity_create(gw_iam_t *iam, char kind, const char *name, const char 
     memcpy(out->id, id, sizeof(id));
     out->created_ns = yc_now_ns();
     copy_str(out->path, sizeof(out->path), path, strlen(path));
+    out->recorded = 1;
     char *doc = entity_doc(kind, out);
     if (doc == NULL) {
         ret = GW_ENOMEM;
@@ -851,6 +1032,77 @@ static int entity_create(gw_iam_t *iam, char kind, const char *name, const char 
     ret = entity_put(iam, kind, name, NULL, h2o_iovec_init(doc, strlen(doc)));
     free(doc);
 done:
+    return ret;
+}
+
+static int entity_create(gw_iam_t *iam, char kind, const char *name, const char *path, gw_iam_entity_t *out)
+{
+    pthread_mutex_lock(&iam->write_mutex);
+    int ret = entity_create_locked(iam, kind, name, path, out);
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+/* Writes the record of user e as e says it, and reloads. */
+static int user_record_write(gw_iam_t *iam, const gw_iam_entity_t *e)
+{
+    char *doc = entity_doc(KIND_USER, e);
+    if (doc == NULL)
+        return GW_ENOMEM;
+    int ret = entity_put(iam, KIND_USER, e->name, NULL, h2o_iovec_init(doc, strlen(doc)));
+    free(doc);
+    return ret;
+}
+
+/* Gives every user known by its access keys alone a record holding the id it has been shown with
+ * (derived from its name), so that the id is kept like any other user's from then on. */
+static void persist_key_only_users(gw_iam_t *iam)
+{
+    pthread_mutex_lock(&iam->write_mutex);
+    size_t todo = 0;
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nusers; i++)
+        todo += !iam->tab.users[i].recorded;
+    pthread_rwlock_unlock(&iam->lock);
+    /* one at a time from the table, which each write reloads; bounded by what was found */
+    for (size_t n = 0; n < todo; n++) {
+        gw_iam_entity_t e;
+        int found = 0, ret;
+        pthread_rwlock_rdlock(&iam->lock);
+        for (size_t i = 0; i < iam->tab.nusers && !found; i++)
+            if (!iam->tab.users[i].recorded) {
+                e = iam->tab.users[i];
+                found = 1;
+            }
+        pthread_rwlock_unlock(&iam->lock);
+        if (!found)
+            break;
+        if ((ret = user_record_write(iam, &e)) != 0) {
+            yc_log(YC_LOG_WARN, "event=iam_user_record_failed user=%s err=%s note=\"written at the next refresh\"",
+                   e.name, yc_errname(ret));
+            break;
+        }
+        yc_log(YC_LOG_INFO, "event=iam_user_recorded user=%s id=%s", e.name, e.id);
+    }
+    pthread_mutex_unlock(&iam->write_mutex);
+}
+
+int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key)
+{
+    gw_iam_entity_t e;
+    int ret;
+
+    if (strlen(access_key) > META_ACCESS_KEY_MAX || strcmp(access_key, iam->root.access_key) == 0 ||
+        !gw_iam_name_valid(h2o_iovec_init(user, strlen(user))))
+        return -EINVAL;
+    pthread_mutex_lock(&iam->write_mutex);
+    /* the key's user: the one of that name in any case, or a new one (with its own id) */
+    if (gw_iam_user_get(iam, user, &e) == 0)
+        ret = e.recorded ? 0 : user_record_write(iam, &e);
+    else
+        ret = entity_create_locked(iam, KIND_USER, user, NULL, &e);
+    if (ret == 0)
+        ret = key_write(iam, e.name, access_key, secret_key, 0, yc_now_ns());
     pthread_mutex_unlock(&iam->write_mutex);
     return ret;
 }
@@ -877,6 +1129,9 @@ static size_t dependents(const table_t *t, char kind, const char *name)
     for (size_t i = 0; i < t->npolicies; i++)
         n += t->policies[i].kind == (kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY) &&
              strcmp(t->policies[i].owner, name) == 0;
+    for (size_t i = 0; i < t->nattachments; i++)
+        n += t->attachments[i].kind == (kind == KIND_USER ? KIND_USER_ATTACH : KIND_GROUP_ATTACH) &&
+             strcmp(t->attachments[i].owner, name) == 0 && find_managed(t, t->attachments[i].policy) != NULL;
     return n;
 }
 
@@ -907,6 +1162,165 @@ int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_
     return entity_create(iam, KIND_USER, name, path, out);
 }
 
+/* What hangs on a user or group by its name, copied out of the table for a rename. */
+typedef struct {
+    gw_identity_t *keys; /* secrets included: cleansed by moved_dispose */
+    size_t nkeys;
+    policy_t *policies; /* text owned, parsed NULL */
+    size_t npolicies;
+    char (*groups)[GW_IAM_NAME_MAX + 1]; /* the groups of a user, or the members of a group */
+    size_t ngroups;
+    char (*attached)[GW_IAM_POLICY_NAME_MAX + 1]; /* its managed policies */
+    size_t nattached;
+} moved_t;
+
+static void moved_dispose(moved_t *m)
+{
+    if (m->keys != NULL)
+        OPENSSL_cleanse(m->keys, m->nkeys * sizeof(*m->keys));
+    free(m->keys);
+    for (size_t i = 0; i < m->npolicies; i++)
+        free(m->policies[i].text);
+    free(m->policies);
+    free(m->groups);
+    free(m->attached);
+}
+
+/* Copies what hangs on entity name (kind) out of the table. 0 or GW_ENOMEM. */
+static int moved_collect(gw_iam_t *iam, char kind, const char *name, moved_t *m)
+{
+    const table_t *t = &iam->tab;
+    char pkind = kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY;
+    int ret = 0;
+
+    memset(m, 0, sizeof(*m));
+    pthread_rwlock_rdlock(&iam->lock);
+    m->keys = calloc(t->nids + 1, sizeof(*m->keys));
+    m->policies = calloc(t->npolicies + 1, sizeof(*m->policies));
+    m->groups = calloc(t->nmembers + 1, sizeof(*m->groups));
+    m->attached = calloc(t->nattachments + 1, sizeof(*m->attached));
+    if (m->keys == NULL || m->policies == NULL || m->groups == NULL || m->attached == NULL) {
+        ret = GW_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; kind == KIND_USER && i < t->nids; i++)
+        if (strcmp(t->ids[i].user, name) == 0)
+            m->keys[m->nkeys++] = t->ids[i];
+    for (size_t i = 0; i < t->npolicies; i++) {
+        if (t->policies[i].kind != pkind || strcmp(t->policies[i].owner, name) != 0)
+            continue;
+        policy_t *p = &m->policies[m->npolicies];
+        *p = t->policies[i];
+        p->parsed = NULL;
+        if ((p->text = malloc(p->len + 1)) == NULL) {
+            ret = GW_ENOMEM;
+            goto done;
+        }
+        memcpy(p->text, t->policies[i].text, p->len + 1);
+        m->npolicies++;
+    }
+    for (size_t i = 0; i < t->nmembers; i++) {
+        const char *self = kind == KIND_USER ? t->members[i].user : t->members[i].group,
+                   *peer = kind == KIND_USER ? t->members[i].group : t->members[i].user;
+        if (strcmp(self, name) == 0)
+            memcpy(m->groups[m->ngroups++], peer, GW_IAM_NAME_MAX + 1);
+    }
+    for (size_t i = 0; i < t->nattachments; i++)
+        if (t->attachments[i].kind == (kind == KIND_USER ? KIND_USER_ATTACH : KIND_GROUP_ATTACH) &&
+            strcmp(t->attachments[i].owner, name) == 0)
+            memcpy(m->attached[m->nattached++], t->attachments[i].policy, GW_IAM_POLICY_NAME_MAX + 1);
+done:
+    pthread_rwlock_unlock(&iam->lock);
+    return ret;
+}
+
+/* Writes (or, undo set, removes) the records of m under the entity's name `name`; keys are
+ * rewritten to name's user either way. Stops at the first failure (when not undoing). */
+static int moved_write(gw_iam_t *iam, char kind, const char *name, const moved_t *m, int undo)
+{
+    char pkind = kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY;
+    int ret = 0, r;
+
+    for (size_t i = 0; i < m->nkeys && (ret == 0 || undo); i++) {
+        const gw_identity_t *k = &m->keys[i];
+        r = key_store(iam, name, k->access_key, k->secret_key, k->disabled ? META_USER_DISABLED : 0, k->created_ns);
+        ret = ret != 0 ? ret : r;
+    }
+    for (size_t i = 0; i < m->npolicies && (ret == 0 || undo); i++) {
+        const policy_t *p = &m->policies[i];
+        r = undo ? entity_erase(iam, pkind, name, p->name)
+                 : entity_store(iam, pkind, name, p->name, h2o_iovec_init(p->text, p->len));
+        ret = ret != 0 ? ret : r;
+    }
+    for (size_t i = 0; i < m->ngroups && (ret == 0 || undo); i++) {
+        /* a membership is keyed user, then group */
+        const char *user = kind == KIND_USER ? name : m->groups[i], *group = kind == KIND_USER ? m->groups[i] : name;
+        r = undo ? entity_erase(iam, KIND_MEMBER, user, group)
+                 : entity_store(iam, KIND_MEMBER, user, group, h2o_iovec_init("", 0));
+        ret = ret != 0 ? ret : r;
+    }
+    char akind = kind == KIND_USER ? KIND_USER_ATTACH : KIND_GROUP_ATTACH;
+    for (size_t i = 0; i < m->nattached && (ret == 0 || undo); i++) {
+        r = undo ? entity_erase(iam, akind, name, m->attached[i])
+                 : entity_store(iam, akind, name, m->attached[i], h2o_iovec_init("", 0));
+        ret = ret != 0 ? ret : r;
+    }
+    return ret;
+}
+
+/* Renames entity e to new_name with its new record doc (write_mutex held): the new record, its
+ * keys, policies and memberships are written under the new name first, then the old records are
+ * removed. A failure before the removals puts back what was written (the keys to the old name):
+ * the entity stays whole under its old name. A failure among the removals leaves old records
+ * that name no entity any more (a policy or membership of a name that does not exist grants
+ * nothing, and an entity made later under that name would find them: the removal is retried). */
+static int entity_rename(gw_iam_t *iam, char kind, const gw_iam_entity_t *e, const char *new_name, h2o_iovec_t doc)
+{
+    char pkind = kind == KIND_USER ? GW_IAM_USER_POLICY : GW_IAM_GROUP_POLICY;
+    moved_t m;
+    int ret, r;
+
+    if ((ret = moved_collect(iam, kind, e->name, &m)) != 0)
+        goto done;
+    if ((ret = entity_store(iam, kind, new_name, NULL, doc)) != 0)
+        goto done;
+    if ((ret = moved_write(iam, kind, new_name, &m, 0)) != 0) {
+        moved_write(iam, kind, new_name, &m, 1);
+        for (size_t i = 0; i < m.nkeys; i++) { /* back to their user */
+            const gw_identity_t *k = &m.keys[i];
+            key_store(iam, e->name, k->access_key, k->secret_key, k->disabled ? META_USER_DISABLED : 0, k->created_ns);
+        }
+        entity_erase(iam, kind, new_name, NULL);
+        goto done;
+    }
+    /* the old records go; each removal is retried once, as a quorum may be missed for a moment */
+    for (size_t i = 0; i < m.npolicies; i++)
+        if ((r = entity_erase(iam, pkind, e->name, m.policies[i].name)) != 0 &&
+            (r = entity_erase(iam, pkind, e->name, m.policies[i].name)) != 0)
+            ret = ret != 0 ? ret : r;
+    for (size_t i = 0; i < m.ngroups; i++) {
+        const char *user = kind == KIND_USER ? e->name : m.groups[i],
+                   *group = kind == KIND_USER ? m.groups[i] : e->name;
+        if ((r = entity_erase(iam, KIND_MEMBER, user, group)) != 0 &&
+            (r = entity_erase(iam, KIND_MEMBER, user, group)) != 0)
+            ret = ret != 0 ? ret : r;
+    }
+    char akind = kind == KIND_USER ? KIND_USER_ATTACH : KIND_GROUP_ATTACH;
+    for (size_t i = 0; i < m.nattached; i++)
+        if ((r = entity_erase(iam, akind, e->name, m.attached[i])) != 0 &&
+            (r = entity_erase(iam, akind, e->name, m.attached[i])) != 0)
+            ret = ret != 0 ? ret : r;
+    if ((r = entity_erase(iam, kind, e->name, NULL)) != 0 && (r = entity_erase(iam, kind, e->name, NULL)) != 0)
+        ret = ret != 0 ? ret : r;
+    if (ret != 0)
+        yc_log(YC_LOG_WARN, "event=iam_rename_left_records name=%s new_name=%s err=%s", e->name, new_name,
+               yc_errname(ret));
+done:
+    r = reload(iam);
+    moved_dispose(&m);
+    return ret != 0 ? ret : r;
+}
+
 /* Renames and moves a user or a group (gw_iam_user_update, gw_iam_group_update). */
 static int entity_update(gw_iam_t *iam, char kind, const char *name, const char *new_name, const char *new_path)
 {
@@ -922,31 +1336,23 @@ static int entity_update(gw_iam_t *iam, char kind, const char *name, const char 
         goto done;
     if (new_name != NULL && strcmp(new_name, e.name) == 0)
         new_name = NULL; /* the same spelling: nothing to move */
-    if (new_name != NULL) {
-        /* another entity of that name in any case; a change of case of this one's is a rename */
-        if (entity_get(iam, kind, new_name, &other) == 0 && strcmp(other.name, e.name) != 0) {
-            ret = -EEXIST;
-            goto done;
-        }
-        pthread_rwlock_rdlock(&iam->lock);
-        size_t n = dependents(&iam->tab, kind, e.name);
-        pthread_rwlock_unlock(&iam->lock);
-        if (n > 0) {
-            ret = -ENOTEMPTY;
-            goto done;
-        }
+    /* another entity of that name in any case; a change of case of this one's is a rename */
+    if (new_name != NULL && entity_get(iam, kind, new_name, &other) == 0 && strcmp(other.name, e.name) != 0) {
+        ret = -EEXIST;
+        goto done;
     }
     if (new_path != NULL)
         copy_str(e.path, sizeof(e.path), new_path, strlen(new_path));
+    e.recorded = 1;
     if ((doc = entity_doc(kind, &e)) == NULL) {
         ret = GW_ENOMEM;
         goto done;
     }
-    /* the new record first: a failure between the two writes leaves the entity under both names,
-     * never under none (deleting the old one finishes it) */
-    ret = entity_put(iam, kind, new_name != NULL ? new_name : e.name, NULL, h2o_iovec_init(doc, strlen(doc)));
-    if (ret == 0 && new_name != NULL)
-        ret = entity_delete(iam, kind, e.name, NULL);
+    if (new_name != NULL) {
+        ret = entity_rename(iam, kind, &e, new_name, h2o_iovec_init(doc, strlen(doc)));
+        goto done;
+    }
+    ret = entity_put(iam, kind, e.name, NULL, h2o_iovec_init(doc, strlen(doc)));
 done:
     free(doc);
     pthread_mutex_unlock(&iam->write_mutex);
@@ -1232,6 +1638,133 @@ void gw_iam_policies(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner
     pthread_rwlock_unlock(&iam->lock);
 }
 
+/* ---------------------------------------------------------------- managed policies */
+
+int gw_iam_managed_create(gw_iam_t *iam, const char *name, const char *path, const char *description, h2o_iovec_t text,
+                          s3_policy_error_t *err, gw_iam_managed_t *out)
+{
+    static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    s3_policy_options_t opt = {.kind = S3_POLICY_IDENTITY, .max_size = GW_IAM_POLICY_MAX};
+    s3_policy_t *parsed = NULL;
+    char *doc = NULL;
+    int ret;
+
+    err->message[0] = '\0';
+    if (path == NULL)
+        path = "/";
+    if (description == NULL)
+        description = "";
+    if (!gw_iam_policy_name_valid(h2o_iovec_init(name, strlen(name))) ||
+        !gw_iam_path_valid(h2o_iovec_init(path, strlen(path)), 0) || strlen(description) > GW_IAM_DESCRIPTION_MAX)
+        return -EINVAL;
+    if ((ret = s3_policy_parse(text, &opt, &parsed, err)) != 0)
+        return ret == -S3_ERR_INTERNAL_ERROR ? GW_ENOMEM : -EINVAL;
+    s3_policy_free(parsed);
+    pthread_mutex_lock(&iam->write_mutex);
+    pthread_rwlock_rdlock(&iam->lock);
+    int exists = find_managed(&iam->tab, name) != NULL;
+    pthread_rwlock_unlock(&iam->lock);
+    if (exists) {
+        ret = -EEXIST;
+        goto done;
+    }
+    memset(out, 0, sizeof(*out));
+    copy_str(out->name, sizeof(out->name), name, strlen(name));
+    copy_str(out->key, sizeof(out->key), name, strlen(name));
+    memcpy(out->id, "ANPA", 4);
+    random_chars(out->id + 4, 17, upper, 32);
+    copy_str(out->path, sizeof(out->path), path, strlen(path));
+    copy_str(out->description, sizeof(out->description), description, strlen(description));
+    out->created_ns = yc_now_ns();
+    json_t *js =
+        json_pack("{s:i, s:s, s:s, s:I, s:s%, s:s}", "v", 1, "id", out->id, "path", out->path, "created",
+                  (json_int_t)out->created_ns, "document", text.base, text.len, "description", out->description);
+    if (js != NULL)
+        doc = json_dumps(js, JSON_COMPACT);
+    json_decref(js);
+    ret = doc != NULL ? entity_put(iam, KIND_MANAGED, name, NULL, h2o_iovec_init(doc, strlen(doc))) : GW_ENOMEM;
+done:
+    free(doc);
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+int gw_iam_managed_get(gw_iam_t *iam, const char *name, h2o_mem_pool_t *pool, gw_iam_managed_t *out, h2o_iovec_t *text)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    const managed_t *m = find_managed(&iam->tab, name);
+    if (m != NULL) {
+        *out = m->pub;
+        if (text != NULL)
+            *text = h2o_strdup(pool, m->text, m->len);
+    }
+    pthread_rwlock_unlock(&iam->lock);
+    return m != NULL ? 0 : -ENOENT;
+}
+
+int gw_iam_managed_delete(gw_iam_t *iam, const char *name)
+{
+    gw_iam_managed_t m;
+    int ret;
+    pthread_mutex_lock(&iam->write_mutex);
+    if ((ret = gw_iam_managed_get(iam, name, NULL, &m, NULL)) == 0)
+        ret = m.aws ? -EPERM : m.attachments > 0 ? -ENOTEMPTY : entity_delete(iam, KIND_MANAGED, m.name, NULL);
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+void gw_iam_managed_list(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_managed_t *p), void *arg)
+{
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nmanaged; i++)
+        fn(arg, &iam->tab.managed[i].pub);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
+static int is_attached(const table_t *t, char akind, const char *owner, const char *policy)
+{
+    for (size_t i = 0; i < t->nattachments; i++)
+        if (t->attachments[i].kind == akind && strcmp(t->attachments[i].owner, owner) == 0 &&
+            strcmp(t->attachments[i].policy, policy) == 0)
+            return 1;
+    return 0;
+}
+
+int gw_iam_attach(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *policy, int attach)
+{
+    char akind = kind == GW_IAM_USER_POLICY ? KIND_USER_ATTACH : KIND_GROUP_ATTACH;
+    gw_iam_entity_t e;
+    gw_iam_managed_t m;
+    int ret;
+
+    pthread_mutex_lock(&iam->write_mutex);
+    /* keyed by the names' kept spellings, whatever the case asked with */
+    if ((ret = owner_get(iam, kind, owner, &e, &owner)) != 0 ||
+        (ret = gw_iam_managed_get(iam, policy, NULL, &m, NULL)) != 0)
+        goto done;
+    pthread_rwlock_rdlock(&iam->lock);
+    int attached = is_attached(&iam->tab, akind, e.name, m.key);
+    pthread_rwlock_unlock(&iam->lock);
+    if (attach)
+        ret = attached ? 0 : entity_put(iam, akind, e.name, m.key, h2o_iovec_init("", 0));
+    else
+        ret = attached ? entity_delete(iam, akind, e.name, m.key) : -ENOENT;
+done:
+    pthread_mutex_unlock(&iam->write_mutex);
+    return ret;
+}
+
+void gw_iam_attached(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner,
+                     void (*fn)(void *arg, const gw_iam_managed_t *p), void *arg)
+{
+    char akind = kind == GW_IAM_USER_POLICY ? KIND_USER_ATTACH : KIND_GROUP_ATTACH;
+    pthread_rwlock_rdlock(&iam->lock);
+    for (size_t i = 0; i < iam->tab.nmanaged; i++)
+        if (is_attached(&iam->tab, akind, owner, iam->tab.managed[i].pub.key))
+            fn(arg, &iam->tab.managed[i].pub);
+    pthread_rwlock_unlock(&iam->lock);
+}
+
 /* ---------------------------------------------------------------- authorization */
 
 static int name_is(const char *s, h2o_iovec_t v)
@@ -1251,6 +1784,12 @@ void gw_iam_with_policies(gw_iam_t *iam, h2o_iovec_t user,
         if (t->policies[i].kind == GW_IAM_USER_POLICY && t->policies[i].parsed != NULL &&
             name_is(t->policies[i].owner, user))
             list[n++] = t->policies[i].parsed;
+    for (size_t i = 0; i < t->nattachments && n < MAX_POLICIES_ONE; i++) {
+        const managed_t *mp;
+        if (t->attachments[i].kind == KIND_USER_ATTACH && name_is(t->attachments[i].owner, user) &&
+            (mp = find_managed(t, t->attachments[i].policy)) != NULL && mp->parsed != NULL)
+            list[n++] = mp->parsed;
+    }
     for (size_t m = 0; m < t->nmembers; m++) {
         if (!name_is(t->members[m].user, user) || find_entity(t->groups, t->ngroups, t->members[m].group) == NULL)
             continue;
@@ -1258,6 +1797,13 @@ void gw_iam_with_policies(gw_iam_t *iam, h2o_iovec_t user,
             if (t->policies[i].kind == GW_IAM_GROUP_POLICY && t->policies[i].parsed != NULL &&
                 strcmp(t->policies[i].owner, t->members[m].group) == 0)
                 list[n++] = t->policies[i].parsed;
+        for (size_t i = 0; i < t->nattachments && n < MAX_POLICIES_ONE; i++) {
+            const managed_t *mp;
+            if (t->attachments[i].kind == KIND_GROUP_ATTACH &&
+                strcmp(t->attachments[i].owner, t->members[m].group) == 0 &&
+                (mp = find_managed(t, t->attachments[i].policy)) != NULL && mp->parsed != NULL)
+                list[n++] = mp->parsed;
+        }
     }
     fn(arg, list, n);
     pthread_rwlock_unlock(&iam->lock);

@@ -12,9 +12,18 @@
  *   'I' 0x00 'm' user 0x00 group    the user belongs to the group (empty document)
  *   'I' 0x00 'p' user 0x00 policy   an inline policy of the user (the policy text)
  *   'I' 0x00 'q' group 0x00 policy  an inline policy of the group (the policy text)
+ *   'I' 0x00 'P' policy             a managed policy: JSON {"v":1, "id": "ANPA...", "path": "/a/",
+ *                                   "created": ns, "document": text, "description": text}
+ *   'I' 0x00 'a' user 0x00 policy   the managed policy is attached to the user (empty document)
+ *   'I' 0x00 'b' group 0x00 policy  the managed policy is attached to the group (empty document)
  * A user that has access keys but no 'u' record (made by older yc-admin versions) exists too,
- * with an id derived from its name. Policies are replaced in place: updated_ns orders the states
- * a drive may hold and the newest wins (gw_replica_scan_newest).
+ * with an id derived from its name; the gateway writes its record, with that id, when it starts
+ * (and when a refresh finds one), so that the id is kept from then on like any user's.
+ *
+ * Ids: a user's (and a group's) id is drawn at random when it is made and kept in its record for
+ * its life, through renames and moves: a user deleted and made again under the same name gets
+ * another id. It is IAM's UserId, and aws:userid in policy conditions (gw_authz.h). Policies are replaced in place:
+ * updated_ns orders the states a drive may hold and the newest wins (gw_replica_scan_newest).
  *
  * An access key's secret is stored sealed under the cluster's secrets key (gw_secret.h), the
  * record's key name bound in; records written before sealing hold it in cleartext and are read as
@@ -70,6 +79,7 @@ typedef struct {
     char id[GW_IAM_ID_LEN + 1];
     int64_t created_ns;
     char path[GW_IAM_PATH_MAX + 1]; /* "/" or "/a/b/" */
+    int recorded;                   /* 1: its 'u' or 'g' record holds it; 0: a user known by its access keys alone */
 } gw_iam_entity_t;
 
 /* Kinds of inline policy. */
@@ -90,7 +100,9 @@ void gw_iam_close(gw_iam_t *iam);
 /* Looks an access key up in memory; 0 and *out filled, or -ENOENT. Safe on any thread. */
 int gw_iam_lookup(gw_iam_t *iam, h2o_iovec_t access_key, gw_identity_t *out);
 
-/* Adds (or replaces) an access key of user on every drive with quorum. Blocking. */
+/* Adds (or replaces) an access key of user on every drive with quorum, making the user first (its
+ * record, with a new id) when there is none; a user that exists in another case keeps its
+ * spelling. Blocking. */
 int gw_iam_put(gw_iam_t *iam, const char *user, const char *access_key, const char *secret_key);
 /* Removes an access key; -ENOENT when unknown. Blocking. */
 int gw_iam_remove(gw_iam_t *iam, const char *access_key);
@@ -142,14 +154,16 @@ int gw_iam_user_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
 /* Creates a user at path (NULL: "/"); -EINVAL for a name or path IAM refuses. */
 int gw_iam_user_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out);
 /* Renames a user (new_name, or NULL to keep it) and moves it to new_path (NULL to keep it); its id,
- * creation time and other field stay. -ENOENT (no such user), -EEXIST (new_name is another
- * user's, in any case), -EINVAL, or -ENOTEMPTY when a rename is asked for a user that has access
- * keys, inline policies or groups: what it owns is keyed by its name (canonical ids included),
- * so such a rename is refused rather than half done. */
+ * creation time and path (unless moved) stay, and its access keys, inline policies and group
+ * memberships follow it to the new name (their records are written under it, then the old ones
+ * removed; a failure before the removals puts everything back). -ENOENT (no such user), -EEXIST
+ * (new_name is another user's, in any case), -EINVAL, or a write's error. What else is keyed by
+ * the name (buckets it owns, its canonical id, its quota) is the caller's to weigh. */
 int gw_iam_user_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 /* 0 with *out, or -ENOENT. From memory. */
 int gw_iam_user_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
-/* -ENOTEMPTY while the user has access keys, inline policies or groups, as IAM's DeleteConflict. */
+/* -ENOTEMPTY while the user has access keys, inline or attached policies or groups, as IAM's
+ * DeleteConflict. */
 int gw_iam_user_delete(gw_iam_t *iam, const char *name);
 /* Calls fn for every user in name order (from memory). */
 void gw_iam_users(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *user), void *arg);
@@ -166,11 +180,11 @@ void gw_iam_keys(gw_iam_t *iam, const char *user, void (*fn)(void *arg, const gw
 int gw_iam_group_create(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
 /* Creates a group at path (NULL: "/"); -EINVAL for a name or path IAM refuses. */
 int gw_iam_group_create_at(gw_iam_t *iam, const char *name, const char *path, gw_iam_entity_t *out);
-/* Renames (new_name) and moves (new_path) a group, as gw_iam_user_update does a user: a rename of
- * a group that has members or inline policies is -ENOTEMPTY (they are keyed by its name). */
+/* Renames (new_name) and moves (new_path) a group, as gw_iam_user_update does a user: its members
+ * and inline policies follow it. */
 int gw_iam_group_update(gw_iam_t *iam, const char *name, const char *new_name, const char *new_path);
 int gw_iam_group_get(gw_iam_t *iam, const char *name, gw_iam_entity_t *out);
-/* -ENOTEMPTY while the group has members or inline policies. */
+/* -ENOTEMPTY while the group has members, inline or attached policies. */
 int gw_iam_group_delete(gw_iam_t *iam, const char *name);
 void gw_iam_groups(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_entity_t *group), void *arg);
 /* Membership: -ENOENT when the user or the group does not exist (or, for remove, the user is not a
@@ -193,10 +207,51 @@ int gw_iam_policy_delete(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *o
 void gw_iam_policies(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner,
                      void (*fn)(void *arg, const char *name), void *arg);
 
+/* ---- managed policies: one version each ("v1"), named by ARN arn:aws:iam::<account>:policy<path><name>;
+ * names are unique in any case, as IAM's. Attached to users and groups, weighed as their inline
+ * policies are. Functions taking a policy take its key (gw_iam_managed_t.key). */
+
+#define GW_IAM_DESCRIPTION_MAX 1000
+
+#define GW_IAM_AWS_POLICY_PREFIX "aws:" /* the key of AWS's own managed policies: "aws:" name */
+
+typedef struct {
+    char name[GW_IAM_POLICY_NAME_MAX + 1];
+    /* what it is named by in the calls below: its name, or for one of AWS's own managed policies
+     * (arn:aws:iam::aws:policy/<name>: AmazonS3FullAccess, AmazonS3ReadOnlyAccess, built in and
+     * neither made nor removed) "aws:" name, which no policy name can be */
+    char key[GW_IAM_POLICY_NAME_MAX + 1];
+    int aws;
+    char id[GW_IAM_ID_LEN + 1]; /* "ANPA" + 17 characters */
+    char path[GW_IAM_PATH_MAX + 1];
+    char description[GW_IAM_DESCRIPTION_MAX + 1];
+    int64_t created_ns;
+    size_t attachments; /* users and groups it is attached to */
+} gw_iam_managed_t;
+
+/* Creates a managed policy at path (NULL: "/"); the text must parse as an identity policy
+ * (-EINVAL, err->message saying why; err->message "" for a bad name, path or description).
+ * -EEXIST when a policy of that name exists, in any case. */
+int gw_iam_managed_create(gw_iam_t *iam, const char *name, const char *path, const char *description, h2o_iovec_t text,
+                          s3_policy_error_t *err, gw_iam_managed_t *out);
+/* 0 with *out and (text not NULL) its document from pool, or -ENOENT. From memory. */
+int gw_iam_managed_get(gw_iam_t *iam, const char *name, h2o_mem_pool_t *pool, gw_iam_managed_t *out, h2o_iovec_t *text);
+/* -ENOENT, -ENOTEMPTY while it is attached (IAM's DeleteConflict), -EPERM for one of AWS's. */
+int gw_iam_managed_delete(gw_iam_t *iam, const char *name);
+/* Calls fn for every managed policy in name order (from memory). */
+void gw_iam_managed_list(gw_iam_t *iam, void (*fn)(void *arg, const gw_iam_managed_t *p), void *arg);
+/* Attaches (attach 1) or detaches the managed policy to the user (kind GW_IAM_USER_POLICY) or
+ * group owner. -ENOENT when either does not exist, or on detach when it is not attached; attaching
+ * twice is no error, as in IAM. */
+int gw_iam_attach(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner, const char *policy, int attach);
+/* Calls fn for every managed policy attached to the user or group owner, in name order. */
+void gw_iam_attached(gw_iam_t *iam, gw_iam_policy_kind_t kind, const char *owner,
+                     void (*fn)(void *arg, const gw_iam_managed_t *p), void *arg);
+
 /* ---- authorization */
 
-/* Calls fn with the parsed identity policies of user — its own inline policies and those of its
- * groups — while the table cannot change (the array and policies are borrowed until fn returns).
+/* Calls fn with the parsed identity policies of user — its own inline and attached managed policies
+ * and those of its groups — while the table cannot change (the array and policies are borrowed until fn returns).
  * n may be 0. Non-blocking: a read lock and no allocation beyond a bounded stack array. */
 void gw_iam_with_policies(gw_iam_t *iam, h2o_iovec_t user,
                           void (*fn)(void *arg, const s3_policy_t *const *policies, size_t n), void *arg);

@@ -1,5 +1,6 @@
 /* gw_iam_api.c — the IAM Query API on the gateway's own endpoint, so that `aws iam
- * --endpoint-url` and the SDKs' IAM clients manage users, keys, groups and inline policies.
+ * --endpoint-url` and the SDKs' IAM clients manage users, keys, groups, inline policies and
+ * customer-managed policies (one version each, attached to users and groups).
  *
  * A call is POST / with a form body (Action=...&Version=2010-05-08&...) signed with SigV4 for the
  * service "iam": the credential scope's service is what tells it from an S3 request
@@ -10,8 +11,9 @@
  * (gw_roles.h); any other user as its identity policies (its own and its groups') allow, as IAM
  * authorises: the action iam:<Action> on the resource AWS names for it (the user's ARN
  * arn:aws:iam::<account>:user/<path><name>, the caller's own when a key or GetUser call names no
- * user, the group's ARN, or for ListUsers and ListGroups ...:user<PathPrefix> and
- * ...:group<PathPrefix>), an explicit Deny winning and nothing allowed by default; the reserved
+ * user, the group's ARN, a managed policy's ARN ...:policy<path><name> ("*" for ListPolicies),
+ * or for ListUsers and ListGroups ...:user<PathPrefix> and ...:group<PathPrefix>), an explicit Deny
+ * winning and nothing allowed by default; the reserved
  * administrators' users and keys stay out of reach whatever a policy says. Answers are IAM's XML
  * (namespace IAM_NS, the request id in ResponseMetadata), errors IAM's <ErrorResponse>. Actions
  * not built here answer 501 NotImplemented, never a false success.
@@ -20,7 +22,10 @@
 #include "gateway/gw_authz.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_iam.h"
+#include "gateway/gw_quota.h"
+#include "gateway/gw_replica.h"
 #include "gateway/gw_roles.h"
+#include "gateway/s3/iam_arn.h"
 #include "gateway/s3/iam_form.h"
 #include "gateway/s3/sigv4.h"
 #include "gateway/s3/xml.h"
@@ -388,6 +393,45 @@ static void list_users(gw_ctx_t *ctx, const call_t *c)
     close_response(ctx, &w, c->action, 1);
 }
 
+typedef struct {
+    const char *user;
+    size_t n;
+} owned_t;
+
+static int count_owned(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    owned_t *o = arg;
+    meta_bucket_t b;
+    if (meta_bucket_decode(val, vlen, &b) == 0 && b.owner.len == strlen(o->user) &&
+        memcmp(b.owner.base, o->user, b.owner.len) == 0)
+        o->n++;
+    return 0;
+}
+
+/* How many buckets user (its name as kept) owns, from the bucket records. Blocking. */
+static int buckets_owned(gw_ctx_t *ctx, const char *user, size_t *n)
+{
+    meta_key_t prefix;
+    owned_t o = {user, 0};
+    int ret;
+    meta_key_bucket((meta_bytes_t){"", 0}, &prefix);
+    if ((ret = gw_replica_scan(ctx->cluster, &prefix, count_owned, &o)) == 0)
+        *n = o.n;
+    return ret;
+}
+
+/* A renamed user's quota (kept by name, gw_quota.h) moves with it; logged when it cannot. */
+static void move_user_quota(gw_ctx_t *ctx, const char *from, const char *to)
+{
+    uint64_t bytes = 0;
+    int ret = gw_quota_user_get(ctx->cluster, from, &bytes);
+    if (ret == 0 && bytes > 0 && (ret = gw_quota_user_set(ctx->cluster, to, bytes)) == 0)
+        ret = gw_quota_user_set(ctx->cluster, from, 0);
+    if (ret != 0)
+        yc_log(YC_LOG_WARN, "request_id=%s event=iam_user_quota_not_moved user=%s new_name=%s err=%s", ctx->request_id,
+               from, to, yc_errname(ret));
+}
+
 static void update_user(gw_ctx_t *ctx, const call_t *c)
 {
     const char *name = param_name(ctx, c, "UserName", "userName", GW_IAM_NAME_MAX), *new_name = NULL, *new_path;
@@ -404,18 +448,33 @@ static void update_user(gw_ctx_t *ctx, const call_t *c)
         }
         new_name = h2o_strdup(&ctx->req->pool, v.base, v.len).base;
     }
+    gw_iam_entity_t e;
+    size_t owned = 0;
+    int renaming = new_name != NULL && gw_iam_user_get(ctx->iam, name, &e) == 0 && strcmp(new_name, e.name) != 0;
+    if (renaming) {
+        /* buckets, their objects and the user's canonical id are keyed by its name: a rename would
+         * leave them behind, so it is refused while the user owns a bucket, never half done */
+        if ((ret = buckets_owned(ctx, e.name, &owned)) != 0) {
+            iam_store_error(ctx, ret, "user", name);
+            return;
+        }
+        if (owned > 0) {
+            iam_errorf(ctx, 501, "NotImplemented",
+                       "Renaming user %s is not implemented while it owns buckets (%zu): their ownership is kept by "
+                       "the user's name.",
+                       name, owned);
+            return;
+        }
+    }
     if ((ret = gw_iam_user_update(ctx->iam, name, new_name, new_path)) != 0) {
         if (ret == -EEXIST)
             iam_store_error(ctx, ret, "User", new_name);
-        else if (ret == -ENOTEMPTY)
-            iam_errorf(ctx, 501, "NotImplemented",
-                       "Renaming user %s is not implemented while it has access keys, inline policies or groups: "
-                       "remove them first.",
-                       name);
         else
             iam_store_error(ctx, ret, "user", name);
         return;
     }
+    if (renaming)
+        move_user_quota(ctx, e.name, new_name);
     yc_log(YC_LOG_INFO, "request_id=%s event=iam_user_updated user=%s new_name=%s new_path=%s", ctx->request_id, name,
            new_name != NULL ? new_name : "-", new_path != NULL ? new_path : "-");
     answer_empty(ctx, c);
@@ -732,11 +791,6 @@ static void update_group(gw_ctx_t *ctx, const call_t *c)
     if ((ret = gw_iam_group_update(ctx->iam, name, new_name, new_path)) != 0) {
         if (ret == -EEXIST)
             iam_store_error(ctx, ret, "Group", new_name);
-        else if (ret == -ENOTEMPTY)
-            iam_errorf(ctx, 501, "NotImplemented",
-                       "Renaming group %s is not implemented while it has members or inline policies: remove them "
-                       "first.",
-                       name);
         else
             iam_store_error(ctx, ret, "group", name);
         return;
@@ -832,10 +886,359 @@ static void list_group_policies(gw_ctx_t *ctx, const call_t *c)
     list_policies(ctx, c, GW_IAM_GROUP_POLICY);
 }
 
+/* ---------------------------------------------------------------- managed policies */
+
+static h2o_iovec_t iam_arn(gw_ctx_t *ctx, const char *kind, h2o_iovec_t path, h2o_iovec_t name);
+
+#define AWS_POLICY_ARN_PREFIX "arn:aws:iam::aws:policy"
+
+static h2o_iovec_t policy_arn(gw_ctx_t *ctx, const gw_iam_managed_t *m)
+{
+    if (m->aws) /* AWS's own: in the account "aws" */
+        return h2o_concat(&ctx->req->pool, h2o_iovec_init(H2O_STRLIT(AWS_POLICY_ARN_PREFIX)),
+                          h2o_iovec_init(m->path, strlen(m->path)), h2o_iovec_init(m->name, strlen(m->name)));
+    return iam_arn(ctx, "policy", h2o_iovec_init(m->path, strlen(m->path)), h2o_iovec_init(m->name, strlen(m->name)));
+}
+
+static void write_managed(gw_ctx_t *ctx, s3_xml_writer_t *w, const char *tag, const gw_iam_managed_t *m, int full)
+{
+    s3_xml_open(w, tag);
+    s3_xml_element_str(w, "PolicyName", m->name);
+    s3_xml_element_str(w, "PolicyId", m->id);
+    s3_xml_element(w, "Arn", policy_arn(ctx, m));
+    s3_xml_element_str(w, "Path", m->path);
+    s3_xml_element_str(w, "DefaultVersionId", "v1");
+    s3_xml_element_uint(w, "AttachmentCount", m->attachments);
+    s3_xml_element_uint(w, "PermissionsBoundaryUsageCount", 0);
+    s3_xml_element_bool(w, "IsAttachable", 1);
+    if (full && m->description[0] != '\0')
+        s3_xml_element_str(w, "Description", m->description);
+    s3_xml_element_time(w, "CreateDate", m->created_ns);
+    s3_xml_element_time(w, "UpdateDate", m->created_ns);
+    s3_xml_close(w, tag);
+}
+
+/* The managed policy PolicyArn names into *out; -1 with IAM's error set when the ARN is missing or
+ * malformed (400) or names no policy here (404: another account's, another path, none). */
+static int param_policy(gw_ctx_t *ctx, const call_t *c, gw_iam_managed_t *out)
+{
+    h2o_iovec_t arn = s3_iam_form_get(&c->form, "PolicyArn");
+    s3_iam_policy_arn_t a;
+    int ret;
+
+    if (arn.base == NULL) {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value null at 'policyArn' failed to satisfy constraint: Member must "
+                  "not be null");
+        return -1;
+    }
+    if ((ret = s3_iam_policy_arn_parse(arn, h2o_iovec_init(H2O_STRLIT(IAM_ACCOUNT)), &a)) == S3_IAM_ARN_INVALID) {
+        iam_errorf(ctx, 400, "InvalidInput", "ARN %.*s is not valid.", (int)(arn.len < 256 ? arn.len : 256), arn.base);
+        return -1;
+    }
+    if (ret == S3_IAM_ARN_OK) {
+        /* AWS's own are known by the key "aws:" name (gw_iam.h) */
+        h2o_iovec_t key =
+            h2o_concat(&ctx->req->pool, h2o_iovec_init(a.aws ? GW_IAM_AWS_POLICY_PREFIX : "", a.aws ? 4 : 0), a.name);
+        if (gw_iam_managed_get(ctx->iam, key.base, NULL, out, NULL) == 0 && out->aws == a.aws &&
+            h2o_memis(a.path.base, a.path.len, out->path, strlen(out->path)))
+            return 0;
+    }
+    iam_errorf(ctx, 404, "NoSuchEntity", "Policy %.*s was not found.", (int)(arn.len < 256 ? arn.len : 256), arn.base);
+    return -1;
+}
+
+static void create_managed(gw_ctx_t *ctx, const call_t *c)
+{
+    const char *name = param_name(ctx, c, "PolicyName", "policyName", GW_IAM_POLICY_NAME_MAX), *path, *description;
+    h2o_iovec_t doc = s3_iam_form_get(&c->form, "PolicyDocument"), d = s3_iam_form_get(&c->form, "Description");
+    s3_policy_error_t err;
+    gw_iam_managed_t m;
+    s3_xml_writer_t w;
+    int ret;
+
+    if (name == NULL || param_path(ctx, c, "Path", "path", 0, &path) != 0)
+        return;
+    if (doc.base == NULL) {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value null at 'policyDocument' failed to satisfy constraint: Member "
+                  "must not be null");
+        return;
+    }
+    if (d.base != NULL && (d.len > GW_IAM_DESCRIPTION_MAX || memchr(d.base, 0, d.len) != NULL)) {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have "
+                  "length less than or equal to 1000");
+        return;
+    }
+    description = d.base != NULL ? h2o_strdup(&ctx->req->pool, d.base, d.len).base : NULL;
+    if ((ret = gw_iam_managed_create(ctx->iam, name, path, description, doc, &err, &m)) != 0) {
+        if (ret == -EINVAL)
+            iam_error(ctx, 400, "MalformedPolicyDocument", err.message[0] ? err.message : "The policy is malformed.");
+        else if (ret == -EEXIST)
+            iam_errorf(ctx, 409, "EntityAlreadyExists",
+                       "A policy called %s already exists. Duplicate names are not "
+                       "allowed.",
+                       name);
+        else
+            iam_store_error(ctx, ret, "policy", name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_managed_policy_created policy=%s", ctx->request_id, name);
+    open_response(ctx, &w, c->action, 1);
+    write_managed(ctx, &w, "Policy", &m, 1);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void get_managed(gw_ctx_t *ctx, const call_t *c)
+{
+    gw_iam_managed_t m;
+    s3_xml_writer_t w;
+    if (param_policy(ctx, c, &m) != 0)
+        return;
+    open_response(ctx, &w, c->action, 1);
+    write_managed(ctx, &w, "Policy", &m, 1);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void write_version(s3_xml_writer_t *w, const char *tag, const gw_iam_managed_t *m, const h2o_iovec_t *doc)
+{
+    s3_xml_open(w, tag);
+    if (doc != NULL)
+        s3_xml_element(w, "Document", *doc);
+    s3_xml_element_str(w, "VersionId", "v1");
+    s3_xml_element_bool(w, "IsDefaultVersion", 1);
+    s3_xml_element_time(w, "CreateDate", m->created_ns);
+    s3_xml_close(w, tag);
+}
+
+static void get_managed_version(gw_ctx_t *ctx, const call_t *c)
+{
+    h2o_iovec_t version = s3_iam_form_get(&c->form, "VersionId"), text;
+    gw_iam_managed_t m;
+    s3_xml_writer_t w;
+    if (param_policy(ctx, c, &m) != 0)
+        return;
+    if (version.base == NULL) {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value null at 'versionId' failed to satisfy constraint: Member must "
+                  "not be null");
+        return;
+    }
+    /* one version per policy here (CreatePolicyVersion is not built) */
+    if (!h2o_memis(version.base, version.len, H2O_STRLIT("v1")) ||
+        gw_iam_managed_get(ctx->iam, m.key, &ctx->req->pool, &m, &text) != 0) {
+        iam_errorf(ctx, 404, "NoSuchEntity", "Policy %s version %.*s does not exist or is not attachable.", m.name,
+                   (int)(version.len < 64 ? version.len : 64), version.base);
+        return;
+    }
+    h2o_iovec_t doc = url_encode(&ctx->req->pool, text);
+    open_response(ctx, &w, c->action, 1);
+    write_version(&w, "PolicyVersion", &m, &doc);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void list_managed_versions(gw_ctx_t *ctx, const call_t *c)
+{
+    gw_iam_managed_t m;
+    s3_xml_writer_t w;
+    if (param_policy(ctx, c, &m) != 0)
+        return;
+    open_response(ctx, &w, c->action, 1);
+    s3_xml_open(&w, "Versions");
+    write_version(&w, "member", &m, NULL);
+    s3_xml_close(&w, "Versions");
+    s3_xml_element_bool(&w, "IsTruncated", 0);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void delete_managed(gw_ctx_t *ctx, const call_t *c)
+{
+    gw_iam_managed_t m;
+    int ret;
+    if (param_policy(ctx, c, &m) != 0)
+        return;
+    if ((ret = gw_iam_managed_delete(ctx->iam, m.key)) != 0) {
+        if (ret == -ENOTEMPTY)
+            iam_error(ctx, 409, "DeleteConflict", "Cannot delete a policy attached to entities.");
+        else if (ret == -EPERM)
+            iam_errorf(ctx, 403, "AccessDenied", "AWS managed policy %s cannot be deleted.", m.name);
+        else
+            iam_store_error(ctx, ret, "policy", m.name);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_managed_policy_deleted policy=%s", ctx->request_id, m.name);
+    answer_empty(ctx, c);
+}
+
+/* Collects managed policies for a listing: after a marker, under a path, attached only, a page. */
+typedef struct {
+    gw_iam_managed_t *items;
+    size_t n, max;
+    int truncated, only_attached;
+    int scope; /* 0 all, 1 AWS's own, 2 local (the account's) */
+    h2o_iovec_t marker;
+    const char *path_prefix;
+} managed_page_t;
+
+static void managed_page_add(void *arg, const gw_iam_managed_t *m)
+{
+    managed_page_t *p = arg;
+    if ((p->scope == 1 && !m->aws) || (p->scope == 2 && m->aws) || (p->only_attached && m->attachments == 0) ||
+        (p->path_prefix != NULL && strncmp(m->path, p->path_prefix, strlen(p->path_prefix)) != 0))
+        return;
+    /* policies come in case-insensitive name order, the order markers follow */
+    if (p->marker.base != NULL && p->marker.len > 0 && strncasecmp(m->name, p->marker.base, p->marker.len) <= 0 &&
+        !(strlen(m->name) > p->marker.len && strncasecmp(m->name, p->marker.base, p->marker.len) == 0))
+        return;
+    if (p->n == p->max) {
+        p->truncated = 1;
+        return;
+    }
+    p->items[p->n++] = *m;
+}
+
+static int managed_page_init(gw_ctx_t *ctx, const call_t *c, managed_page_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (paging(ctx, c, &p->max, &p->marker) != 0 || param_path(ctx, c, "PathPrefix", "pathPrefix", 1, &p->path_prefix))
+        return -1;
+    p->items = h2o_mem_alloc_pool(&ctx->req->pool, p->max * sizeof(*p->items));
+    return 0;
+}
+
+static void list_managed(gw_ctx_t *ctx, const call_t *c)
+{
+    h2o_iovec_t scope = s3_iam_form_get(&c->form, "Scope"), only = s3_iam_form_get(&c->form, "OnlyAttached");
+    managed_page_t p;
+    s3_xml_writer_t w;
+
+    if (managed_page_init(ctx, c, &p) != 0)
+        return;
+    if (scope.base != NULL && !h2o_memis(scope.base, scope.len, H2O_STRLIT("All")) &&
+        !h2o_memis(scope.base, scope.len, H2O_STRLIT("AWS")) &&
+        !h2o_memis(scope.base, scope.len, H2O_STRLIT("Local"))) {
+        iam_error(ctx, 400, "ValidationError",
+                  "1 validation error detected: Value at 'scope' failed to satisfy constraint: Member must satisfy "
+                  "enum value set: [All, AWS, Local]");
+        return;
+    }
+    p.scope = scope.base == NULL                                      ? 0
+              : h2o_memis(scope.base, scope.len, H2O_STRLIT("AWS"))   ? 1
+              : h2o_memis(scope.base, scope.len, H2O_STRLIT("Local")) ? 2
+                                                                      : 0;
+    p.only_attached = only.base != NULL && h2o_lcstris(only.base, only.len, H2O_STRLIT("true"));
+    gw_iam_managed_list(ctx->iam, managed_page_add, &p);
+    open_response(ctx, &w, c->action, 1);
+    s3_xml_open(&w, "Policies");
+    for (size_t i = 0; i < p.n; i++)
+        write_managed(ctx, &w, "member", &p.items[i], 0);
+    s3_xml_close(&w, "Policies");
+    s3_xml_element_bool(&w, "IsTruncated", p.truncated);
+    if (p.truncated && p.n > 0)
+        s3_xml_element_str(&w, "Marker", p.items[p.n - 1].name);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void attachment(gw_ctx_t *ctx, const call_t *c, gw_iam_policy_kind_t kind, int attach)
+{
+    const char *owner;
+    gw_iam_managed_t m;
+    int ret;
+
+    policy_owner(ctx, c, kind, &owner);
+    if (owner == NULL || param_policy(ctx, c, &m) != 0)
+        return;
+    if ((ret = gw_iam_attach(ctx->iam, kind, owner, m.key, attach)) != 0) {
+        gw_iam_entity_t e;
+        int exists = kind == GW_IAM_USER_POLICY ? gw_iam_user_get(ctx->iam, owner, &e) == 0
+                                                : gw_iam_group_get(ctx->iam, owner, &e) == 0;
+        if (ret == -ENOENT && exists)
+            iam_errorf(ctx, 404, "NoSuchEntity", "Policy %s was not attached.", m.name);
+        else
+            iam_store_error(ctx, ret, kind == GW_IAM_USER_POLICY ? "user" : "group", owner);
+        return;
+    }
+    yc_log(YC_LOG_INFO, "request_id=%s event=iam_managed_policy_%s owner=%s policy=%s", ctx->request_id,
+           attach ? "attached" : "detached", owner, m.name);
+    answer_empty(ctx, c);
+}
+
+static void add_attached(void *arg, const gw_iam_managed_t *m)
+{
+    managed_page_t *p = arg;
+    managed_page_add(p, m);
+}
+
+static void list_attached(gw_ctx_t *ctx, const call_t *c, gw_iam_policy_kind_t kind)
+{
+    const char *owner;
+    gw_iam_entity_t e;
+    managed_page_t p;
+    s3_xml_writer_t w;
+    int ret;
+
+    policy_owner(ctx, c, kind, &owner);
+    if (owner == NULL || managed_page_init(ctx, c, &p) != 0)
+        return;
+    ret = kind == GW_IAM_USER_POLICY ? gw_iam_user_get(ctx->iam, owner, &e) : gw_iam_group_get(ctx->iam, owner, &e);
+    if (ret != 0) {
+        iam_store_error(ctx, ret, kind == GW_IAM_USER_POLICY ? "user" : "group", owner);
+        return;
+    }
+    gw_iam_attached(ctx->iam, kind, e.name, add_attached, &p);
+    open_response(ctx, &w, c->action, 1);
+    s3_xml_open(&w, "AttachedPolicies");
+    for (size_t i = 0; i < p.n; i++) {
+        s3_xml_open(&w, "member");
+        s3_xml_element_str(&w, "PolicyName", p.items[i].name);
+        s3_xml_element(&w, "PolicyArn", policy_arn(ctx, &p.items[i]));
+        s3_xml_close(&w, "member");
+    }
+    s3_xml_close(&w, "AttachedPolicies");
+    s3_xml_element_bool(&w, "IsTruncated", p.truncated);
+    if (p.truncated && p.n > 0)
+        s3_xml_element_str(&w, "Marker", p.items[p.n - 1].name);
+    close_response(ctx, &w, c->action, 1);
+}
+
+static void attach_user_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    attachment(ctx, c, GW_IAM_USER_POLICY, 1);
+}
+static void detach_user_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    attachment(ctx, c, GW_IAM_USER_POLICY, 0);
+}
+static void list_attached_user_policies(gw_ctx_t *ctx, const call_t *c)
+{
+    list_attached(ctx, c, GW_IAM_USER_POLICY);
+}
+static void attach_group_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    attachment(ctx, c, GW_IAM_GROUP_POLICY, 1);
+}
+static void detach_group_policy(gw_ctx_t *ctx, const call_t *c)
+{
+    attachment(ctx, c, GW_IAM_GROUP_POLICY, 0);
+}
+static void list_attached_group_policies(gw_ctx_t *ctx, const call_t *c)
+{
+    list_attached(ctx, c, GW_IAM_GROUP_POLICY);
+}
+
 /* What an action's identity policies are checked against (AWS's resource of each action): a user's
  * ARN (named by UserName; RES_USER_OR_CALLER: the caller's own without it), a group's, or the
  * users' or groups' path a list call covers (arn:aws:iam::<account>:user/ with PathPrefix after). */
-typedef enum { RES_USER, RES_USER_OR_CALLER, RES_USER_LIST, RES_GROUP, RES_GROUP_LIST } resource_kind_t;
+typedef enum {
+    RES_USER,
+    RES_USER_OR_CALLER,
+    RES_USER_LIST,
+    RES_GROUP,
+    RES_GROUP_LIST,
+    RES_POLICY, /* the managed policy's ARN (PolicyArn; CreatePolicy: the one it makes) */
+    RES_ANY,    /* "*": ListPolicies */
+} resource_kind_t;
 
 static const struct {
     const char *name;
@@ -868,6 +1271,20 @@ static const struct {
     {"GetGroupPolicy", get_group_policy, S3_POLICY_ACTION_IAM_GET_GROUP_POLICY, RES_GROUP},
     {"DeleteGroupPolicy", delete_group_policy, S3_POLICY_ACTION_IAM_DELETE_GROUP_POLICY, RES_GROUP},
     {"ListGroupPolicies", list_group_policies, S3_POLICY_ACTION_IAM_LIST_GROUP_POLICIES, RES_GROUP},
+    {"CreatePolicy", create_managed, S3_POLICY_ACTION_IAM_CREATE_POLICY, RES_POLICY},
+    {"GetPolicy", get_managed, S3_POLICY_ACTION_IAM_GET_POLICY, RES_POLICY},
+    {"GetPolicyVersion", get_managed_version, S3_POLICY_ACTION_IAM_GET_POLICY_VERSION, RES_POLICY},
+    {"ListPolicyVersions", list_managed_versions, S3_POLICY_ACTION_IAM_LIST_POLICY_VERSIONS, RES_POLICY},
+    {"DeletePolicy", delete_managed, S3_POLICY_ACTION_IAM_DELETE_POLICY, RES_POLICY},
+    {"ListPolicies", list_managed, S3_POLICY_ACTION_IAM_LIST_POLICIES, RES_ANY},
+    {"AttachUserPolicy", attach_user_policy, S3_POLICY_ACTION_IAM_ATTACH_USER_POLICY, RES_USER},
+    {"DetachUserPolicy", detach_user_policy, S3_POLICY_ACTION_IAM_DETACH_USER_POLICY, RES_USER},
+    {"ListAttachedUserPolicies", list_attached_user_policies, S3_POLICY_ACTION_IAM_LIST_ATTACHED_USER_POLICIES,
+     RES_USER},
+    {"AttachGroupPolicy", attach_group_policy, S3_POLICY_ACTION_IAM_ATTACH_GROUP_POLICY, RES_GROUP},
+    {"DetachGroupPolicy", detach_group_policy, S3_POLICY_ACTION_IAM_DETACH_GROUP_POLICY, RES_GROUP},
+    {"ListAttachedGroupPolicies", list_attached_group_policies, S3_POLICY_ACTION_IAM_LIST_ATTACHED_GROUP_POLICIES,
+     RES_GROUP},
 };
 
 static void call_work(gw_ctx_t *ctx)
@@ -995,6 +1412,19 @@ static size_t call_resources(gw_ctx_t *ctx, const call_t *c, int row, h2o_iovec_
         }
         return 1;
     }
+    case RES_POLICY:
+        if (actions[row].action == S3_POLICY_ACTION_IAM_CREATE_POLICY) {
+            h2o_iovec_t path = s3_iam_form_get(&c->form, "Path");
+            out[0] = iam_arn(ctx, "policy", gw_iam_path_valid(path, 0) ? path : none,
+                             s3_iam_form_get(&c->form, "PolicyName"));
+        } else {
+            h2o_iovec_t arn = s3_iam_form_get(&c->form, "PolicyArn");
+            out[0] = arn.base != NULL ? arn : h2o_iovec_init(H2O_STRLIT("*"));
+        }
+        return 1;
+    case RES_ANY:
+        out[0] = h2o_iovec_init(H2O_STRLIT("*"));
+        return 1;
     case RES_USER_LIST:
     case RES_GROUP_LIST: {
         h2o_iovec_t prefix = s3_iam_form_get(&c->form, "PathPrefix");
@@ -1042,7 +1472,7 @@ static int authorize_user(gw_ctx_t *ctx, const call_t *c, int row)
 static h2o_iovec_t iam_detail(gw_ctx_t *ctx, const call_t *c)
 {
     static const char *const names[] = {"UserName", "GroupName",   "PolicyName", "AccessKeyId",
-                                        "Status",   "NewUserName", "NewPath"};
+                                        "Status",   "NewUserName", "NewPath",    "PolicyArn"};
     size_t cap = 64 + sizeof(names) / sizeof(names[0]) * 160, n;
     char *out = h2o_mem_alloc_pool(&ctx->req->pool, cap);
 

@@ -76,12 +76,28 @@ static const struct {
     {"UpdateGroup", SYS},
 };
 
+/* Managed policies are policies: every call on them is the security administrator's. */
+static const char *const iam_managed_policy_actions[] = {
+    "CreatePolicy",
+    "GetPolicy",
+    "GetPolicyVersion",
+    "ListPolicies",
+    "ListPolicyVersions",
+    "DeletePolicy",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "ListAttachedUserPolicies",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+    "ListAttachedGroupPolicies",
+    NULL,
+};
+
 /* IAM actions a user may make on its own user once the roles are split, when its identity
  * policies allow them: looking after its own keys and reading what it is. */
 static const char *const iam_self_service[] = {
-    "CreateAccessKey",   "DeleteAccessKey", "UpdateAccessKey",
-    "ListAccessKeys",    "GetUser",         "ListUserPolicies",
-    "ListGroupsForUser", "GetUserPolicy",   NULL,
+    "CreateAccessKey",  "DeleteAccessKey",   "UpdateAccessKey", "ListAccessKeys",           "GetUser",
+    "ListUserPolicies", "ListGroupsForUser", "GetUserPolicy",   "ListAttachedUserPolicies", NULL,
 };
 
 /* IAM actions that change the user named by UserName, or the key named by AccessKeyId. */
@@ -96,6 +112,8 @@ static const char *const iam_changes_target[] = {
     "AddUserToGroup",
     "RemoveUserFromGroup",
     "UpdateUser",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
     NULL,
 };
 
@@ -164,6 +182,9 @@ unsigned gw_roles_iam_needs(h2o_iovec_t action)
     for (size_t i = 0; i < sizeof(iam_table) / sizeof(iam_table[0]); i++)
         if (h2o_memis(action.base, action.len, iam_table[i].action, strlen(iam_table[i].action)))
             return iam_table[i].roles;
+    for (const char *const *a = iam_managed_policy_actions; *a != NULL; a++)
+        if (h2o_memis(action.base, action.len, *a, strlen(*a)))
+            return SEC;
     return 0;
 }
 

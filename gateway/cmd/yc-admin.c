@@ -1,7 +1,8 @@
 /* yc-admin — the admin CLI: signs admin API calls with the root keys and prints the answers.
  *
  *   yc-admin [--endpoint URL] [--access-key AK] [--secret-key SK] [--region R] [--json] COMMAND
- *     status | info | metadata | heal [status] | user add NAME ACCESS_KEY SECRET_KEY | user remove ACCESS_KEY
+ *     status | info | metadata | heal [status] | user add NAME ACCESS_KEY SECRET_KEY [--create-buckets]
+ *     | user remove ACCESS_KEY
  *     | user list | user enable-key|disable-key NAME ACCESS_KEY | group add|remove|show NAME | group list
  *     | group member add|remove GROUP USER | policy put user|group NAME POLICY FILE
  *     | policy get|remove user|group NAME POLICY | policy list user|group NAME
@@ -46,6 +47,12 @@
 
 #define DEFAULT_ENDPOINT "http://127.0.0.1:9000"
 
+/* user add --create-buckets: the inline policy that gives a user buckets of its own */
+#define CREATE_BUCKETS_POLICY "yc-create-buckets"
+#define CREATE_BUCKETS_DOC                                                                                             \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:CreateBucket\","                \
+    "\"s3:ListAllMyBuckets\"],\"Resource\":\"arn:aws:s3:::*\"}]}"
+
 static void print_help(FILE *out)
 {
     fprintf(out,
@@ -77,7 +84,13 @@ static void print_help(FILE *out)
             "                                  its shards there; waits and shows progress (NODE: local)\n"
             "  drive remove NODE DRIVE         forgets a drained drive (the gateway closes it)\n"
             "  config show                     the gateway's running configuration, secrets masked\n"
-            "  user add NAME ACCESS_KEY SECRET_KEY\n"
+            "  user add NAME ACCESS_KEY SECRET_KEY [--create-buckets]\n"
+            "                                  a user needs an identity policy for ListBuckets and\n"
+            "                                  CreateBucket, as in S3; --create-buckets attaches the inline\n"
+            "                                  policy " CREATE_BUCKETS_POLICY
+            " (s3:CreateBucket and s3:ListAllMyBuckets\n"
+            "                                  on every bucket name), which lets it make and list buckets of\n"
+            "                                  its own as every user could before\n"
             "  user remove ACCESS_KEY\n"
             "  user list                       (JSON)\n"
             "  user enable-key NAME ACCESS_KEY / user disable-key NAME ACCESS_KEY\n"
@@ -389,6 +402,7 @@ typedef struct {
     const char *audit_key_file;
     const char *rate; /* heal --rate */
     int json;
+    int create_buckets; /* user add --create-buckets */
     const char *words[8];
     int nwords;
 } args_t;
@@ -415,6 +429,10 @@ static int parse_args(int argc, char **argv, args_t *a)
         }
         eq = strchr(arg, '=');
         nlen = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if (nlen == 14 && strncmp(arg + 2, "create-buckets", 14) == 0 && eq == NULL) {
+            a->create_buckets = 1;
+            continue;
+        }
         if ((nlen == 4 && strncmp(arg + 2, "help", 4) == 0) || (nlen == 4 && strncmp(arg + 2, "json", 4) == 0)) {
             if (eq != NULL) {
                 fprintf(stderr, "yc-admin: --%.*s takes no value\n", (int)nlen, arg + 2);
@@ -991,6 +1009,29 @@ static int audit_command(const args_t *a)
     return 0;
 }
 
+/* user add --create-buckets: PutUserPolicy of the policy that lets the user make buckets (an IAM
+ * call, so that the split's rules hold: only the security administrator writes policies). */
+static int attach_create_buckets(const args_t *a, const char *user)
+{
+    char form[1024], answer[4096] = "";
+    int ret;
+
+    snprintf(form, sizeof(form), "Action=PutUserPolicy&Version=2010-05-08");
+    if (form_add(form, sizeof(form), "UserName", user) != 0 ||
+        form_add(form, sizeof(form), "PolicyName", CREATE_BUCKETS_POLICY) != 0 ||
+        form_add(form, sizeof(form), "PolicyDocument", CREATE_BUCKETS_DOC) != 0) {
+        fprintf(stderr, "yc-admin: the user name is too long\n");
+        return 2;
+    }
+    signing_service = "iam";
+    ret = call_capture(a->endpoint, a->ak, a->sk, "POST", "/", form, answer, sizeof(answer));
+    signing_service = "s3";
+    if (ret != 0)
+        fprintf(stderr, "yc-admin: user %s was added, but its policy %s was not: %s\n", user, CREATE_BUCKETS_POLICY,
+                answer);
+    return ret;
+}
+
 static int is(const args_t *a, int n, const char *w0, const char *w1)
 {
     return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
@@ -1017,6 +1058,10 @@ int main(int argc, char **argv)
     }
     if (a.nwords == 0) {
         fprintf(stderr, "yc-admin: no command (yc-admin --help lists them)\n");
+        return 2;
+    }
+    if (a.create_buckets && !is(&a, 5, "user", "add")) {
+        fprintf(stderr, "yc-admin: --create-buckets goes with user add NAME ACCESS_KEY SECRET_KEY\n");
         return 2;
     }
     if (strcmp(a.words[0], "audit") == 0) /* the audit administrator's: no root keys needed */
@@ -1063,7 +1108,9 @@ int main(int argc, char **argv)
             return 2;
         }
         snprintf(body, sizeof(body), "{\"user\":\"%s\",\"secretKey\":\"%s\"}", a.words[2], a.words[4]);
-        return call(a.endpoint, a.ak, a.sk, "PUT", path, body);
+        if ((ret = call(a.endpoint, a.ak, a.sk, "PUT", path, body)) != 0 || !a.create_buckets)
+            return ret;
+        return attach_create_buckets(&a, a.words[2]);
     }
     if (is(&a, 3, "user", "remove")) {
         snprintf(path, sizeof(path), "/_admin/v1/users/%s", a.words[2]);

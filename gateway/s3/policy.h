@@ -190,25 +190,37 @@
  * policies name them "iam:Name" (wildcards reach these only; other IAM actions are accepted and
  * match nothing, as other services' are); "*" includes them, "s3:*" does not; a bucket policy
  * cannot name them. Their resources are IAM ARNs (arn:aws:iam::<account>:user/<path><name>,
- * ...:group/<path><name>). */
+ * ...:group/<path><name>, ...:policy/<path><name>). */
 #define S3_POLICY_IAM_ACTIONS(X)                                                                                       \
     X(ADD_USER_TO_GROUP, "AddUserToGroup")                                                                             \
+    X(ATTACH_GROUP_POLICY, "AttachGroupPolicy")                                                                        \
+    X(ATTACH_USER_POLICY, "AttachUserPolicy")                                                                          \
     X(CREATE_ACCESS_KEY, "CreateAccessKey")                                                                            \
     X(CREATE_GROUP, "CreateGroup")                                                                                     \
+    X(CREATE_POLICY, "CreatePolicy")                                                                                   \
     X(CREATE_USER, "CreateUser")                                                                                       \
     X(DELETE_ACCESS_KEY, "DeleteAccessKey")                                                                            \
     X(DELETE_GROUP, "DeleteGroup")                                                                                     \
     X(DELETE_GROUP_POLICY, "DeleteGroupPolicy")                                                                        \
+    X(DELETE_POLICY, "DeletePolicy")                                                                                   \
     X(DELETE_USER, "DeleteUser")                                                                                       \
     X(DELETE_USER_POLICY, "DeleteUserPolicy")                                                                          \
+    X(DETACH_GROUP_POLICY, "DetachGroupPolicy")                                                                        \
+    X(DETACH_USER_POLICY, "DetachUserPolicy")                                                                          \
     X(GET_GROUP, "GetGroup")                                                                                           \
     X(GET_GROUP_POLICY, "GetGroupPolicy")                                                                              \
+    X(GET_POLICY, "GetPolicy")                                                                                         \
+    X(GET_POLICY_VERSION, "GetPolicyVersion")                                                                          \
     X(GET_USER, "GetUser")                                                                                             \
     X(GET_USER_POLICY, "GetUserPolicy")                                                                                \
     X(LIST_ACCESS_KEYS, "ListAccessKeys")                                                                              \
+    X(LIST_ATTACHED_GROUP_POLICIES, "ListAttachedGroupPolicies")                                                       \
+    X(LIST_ATTACHED_USER_POLICIES, "ListAttachedUserPolicies")                                                         \
     X(LIST_GROUP_POLICIES, "ListGroupPolicies")                                                                        \
     X(LIST_GROUPS, "ListGroups")                                                                                       \
     X(LIST_GROUPS_FOR_USER, "ListGroupsForUser")                                                                       \
+    X(LIST_POLICIES, "ListPolicies")                                                                                   \
+    X(LIST_POLICY_VERSIONS, "ListPolicyVersions")                                                                      \
     X(LIST_USER_POLICIES, "ListUserPolicies")                                                                          \
     X(LIST_USERS, "ListUsers")                                                                                         \
     X(PUT_GROUP_POLICY, "PutGroupPolicy")                                                                              \

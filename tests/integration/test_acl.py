@@ -51,7 +51,7 @@ def users(gateway):
     for role in ("bob", "carol"):
         ak, sk = random_keys()
         name = "%s-%s" % (role, ak[-6:].lower())
-        gateway.admin("user", "add", name, ak, sk)
+        gateway.admin("user", "add", name, ak, sk, "--create-buckets")
         u = User(name, make_client(gateway.endpoint, ak, sk))
         u.id = u.client.list_buckets()["Owner"]["ID"]
         made.append(u)

@@ -31,7 +31,7 @@ def legacy(gateway_factory):
 @pytest.fixture(scope="module")
 def alice(legacy):
     ak, sk = random_keys()
-    legacy.admin("user", "add", "alice-" + ak[-6:].lower(), ak, sk)
+    legacy.admin("user", "add", "alice-" + ak[-6:].lower(), ak, sk, "--create-buckets")
     return make_client(legacy.endpoint, ak, sk)
 
 

@@ -257,7 +257,7 @@ def test_user_quota_counts_every_bucket_the_user_owns(gateway, home, bucket_fact
     env = root_env(gateway)
     ak, sk = random_keys()
     user = "quota-" + ak[-6:].lower()
-    admin(home, "user", "add", user, ak, sk, env=env)
+    admin(home, "user", "add", user, ak, sk, "--create-buckets", env=env)
     c = gateway.client(ak, sk)
     b1, b2 = bucket_factory(c), bucket_factory(c)
     admin(home, "quota", "set", "user", user, "100K", env=env)

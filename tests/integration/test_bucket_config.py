@@ -39,7 +39,7 @@ def users(gateway):
     for role in ("bob", "carol"):
         ak, sk = random_keys()
         name = "%s-%s" % (role, ak[-6:].lower())
-        gateway.admin("user", "add", name, ak, sk)
+        gateway.admin("user", "add", name, ak, sk, "--create-buckets")
         made.append((name, make_client(gateway.endpoint, ak, sk)))
     return made
 

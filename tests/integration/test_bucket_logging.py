@@ -115,7 +115,7 @@ def test_missing_target_bucket_is_refused(s3, buckets):
 
 def test_target_bucket_of_another_owner_is_refused(gw, s3, buckets):
     ak, sk = random_keys()
-    gw.admin("user", "add", "other-" + ak[-6:].lower(), ak, sk)
+    gw.admin("user", "add", "other-" + ak[-6:].lower(), ak, sk, "--create-buckets")
     other = make_client(gw.endpoint, ak, sk)
     theirs = buckets(other)
     b = buckets()

@@ -249,7 +249,7 @@ def test_create_owned_bucket_outside_us_east_1_is_409(gateway_factory):
 
 def test_create_bucket_owned_by_another_user_is_409(gateway, s3, bucket, admin_available):
     ak, sk = "YCEDGE" + hashlib.sha1(bucket.encode()).hexdigest()[:10].upper(), "secret-" + bucket
-    gateway.admin("user", "add", "edge-" + bucket[-6:], ak, sk)
+    gateway.admin("user", "add", "edge-" + bucket[-6:], ak, sk, "--create-buckets")
     other = gateway.client(ak, sk)
     assert_refused(409, "BucketAlreadyExists", other.create_bucket, Bucket=bucket)
 

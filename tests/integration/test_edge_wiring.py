@@ -218,7 +218,7 @@ def test_noisy_key_is_shed_while_quiet_key_is_served(root):
         noisy.create_bucket(Bucket="noisy")
         noisy.put_object(Bucket="noisy", Key="obj", Body=os.urandom(4 << 20))
         qak, qsk = random_keys()
-        g.admin("user", "add", "quiet-user", qak, qsk)
+        g.admin("user", "add", "quiet-user", qak, qsk, "--create-buckets")
         quiet = make_client(g.endpoint, qak, qsk)
         quiet.create_bucket(Bucket="quiet")
         quiet.put_object(Bucket="quiet", Key="q", Body=b"q" * 100)

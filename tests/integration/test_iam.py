@@ -49,6 +49,10 @@ def policy(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+BUCKETS_POLICY = policy({"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListAllMyBuckets"],
+                         "Resource": "arn:aws:s3:::*"})
+
+
 @pytest.fixture(scope="module")
 def iam(gateway):
     return make_iam(gateway.endpoint, gateway.access_key, gateway.secret_key)
@@ -64,9 +68,11 @@ def new_user(gateway, iam):
     """Makes users with one access key each and an s3 client; removes them afterwards."""
     made = []
 
-    def make(prefix="u"):
+    def make(prefix="u", buckets=False):
         name = uname(prefix)
         iam.create_user(UserName=name)
+        if buckets:  # a user needs an identity policy to list and make buckets of its own
+            iam.put_user_policy(UserName=name, PolicyName="buckets", PolicyDocument=BUCKETS_POLICY)
         k = iam.create_access_key(UserName=name)["AccessKey"]
         u = User(name, k["AccessKeyId"], k["SecretAccessKey"],
                  make_client(gateway.endpoint, k["AccessKeyId"], k["SecretAccessKey"]))
@@ -227,25 +233,24 @@ def test_group_path_is_kept_listed_by_prefix_and_changed_by_update_group(iam, ne
     assert moved["Arn"].endswith(":group%snew/%s" % (path, renamed))
     expect_error("NoSuchEntity", 404, iam.get_group, GroupName=name)
     assert [x["GroupName"] for x in iam.list_groups(PathPrefix=path)["Groups"]] == [renamed]
-    # a member keys its record by the group's name: a rename is refused whole, a move is not
+    # members and policies follow a renamed group, and so does what its policy grants them
     u = new_user()
     iam.add_user_to_group(GroupName=renamed, UserName=u.name)
-    expect_error("NotImplemented", 501, iam.update_group, GroupName=renamed, NewGroupName=name)
+    iam.put_group_policy(GroupName=renamed, PolicyName="list", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}))
+    assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    iam.update_group(GroupName=renamed, NewGroupName=name)
+    renamed, name = name, renamed
+    assert [x["UserName"] for x in iam.get_group(GroupName=renamed)["Users"]] == [u.name]
+    assert iam.list_group_policies(GroupName=renamed)["PolicyNames"] == ["list"]
+    expect_error("NoSuchEntity", 404, iam.get_group, GroupName=name)
+    assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     iam.update_group(GroupName=renamed, NewPath="/")
     assert [(x["GroupName"], x["Path"]) for x in iam.list_groups_for_user(UserName=u.name)["Groups"]] == [(renamed, "/")]
     expect_error("NoSuchEntity", 404, iam.update_group, GroupName=uname("none"), NewPath="/")
     iam.remove_user_from_group(GroupName=renamed, UserName=u.name)
+    iam.delete_group_policy(GroupName=renamed, PolicyName="list")
     iam.delete_group(GroupName=renamed)
-
-
-def test_update_user_rename_with_keys_is_refused_not_half_done(iam, new_user):
-    u = new_user()
-    r = expect_error("NotImplemented", 501, iam.update_user, UserName=u.name, NewUserName=uname("r"))
-    assert "access keys" in r["Error"]["Message"]
-    assert iam.get_user(UserName=u.name)["User"]["UserName"] == u.name
-    iam.update_user(UserName=u.name, NewPath="/moved/")  # a move keeps what it owns
-    assert iam.get_user(UserName=u.name)["User"]["Path"] == "/moved/"
-    assert u.s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 def test_bucket_policy_names_a_user_by_its_arn_with_path(iam, new_user, s3, shared_bucket):
@@ -419,7 +424,7 @@ def test_body_is_covered_by_the_signature(gateway):
 # ---------------------------------------------------------------- access keys
 
 def test_access_keys_create_list_disable_delete(gateway, iam, new_user):
-    u = new_user()
+    u = new_user(buckets=True)
     assert u.key.startswith("AKIA") and len(u.key) == 20 and len(u.secret) == 40
     assert "Buckets" in u.s3.list_buckets()
     keys = iam.list_access_keys(UserName=u.name)["AccessKeyMetadata"]
@@ -444,7 +449,7 @@ def test_access_keys_create_list_disable_delete(gateway, iam, new_user):
 
 
 def test_key_of_another_user_cannot_be_managed_through_this_one(iam, new_user):
-    a, b = new_user(), new_user()
+    a, b = new_user(), new_user(buckets=True)
     expect_error("NoSuchEntity", 404, iam.delete_access_key, UserName=a.name, AccessKeyId=b.key)
     expect_error("NoSuchEntity", 404, iam.update_access_key, UserName=a.name, AccessKeyId=b.key, Status="Inactive")
     assert "Buckets" in b.s3.list_buckets()
@@ -581,7 +586,7 @@ def test_explicit_deny_overrides_allow(iam, new_user, s3, shared_bucket):
 
 
 def test_identity_deny_of_list_all_my_buckets_refuses_list_buckets(iam, new_user):
-    u = new_user()
+    u = new_user(buckets=True)
     bucket = uname("mine")
     u.s3.create_bucket(Bucket=bucket)
     try:
@@ -616,7 +621,7 @@ def test_identity_allow_or_bucket_policy_allow_and_identity_deny_wins(iam, new_u
 
 
 def test_identity_deny_binds_the_bucket_owner(iam, new_user):
-    u = new_user()
+    u = new_user(buckets=True)
     name = unique_bucket_name("own")
     u.s3.create_bucket(Bucket=name)
     try:
@@ -736,6 +741,7 @@ def test_second_gateway_sees_new_user_key_and_policy(two_gateways):
     root2.put_object(Bucket=bucket, Key="k", Body=b"v")
     name = uname()
     iam1.create_user(UserName=name)
+    iam1.put_user_policy(UserName=name, PolicyName="buckets", PolicyDocument=BUCKETS_POLICY)
     key = iam1.create_access_key(UserName=name)["AccessKey"]
     c2 = make_client(gw2.endpoint, key["AccessKeyId"], key["SecretAccessKey"])
     eventually(lambda: iam2.get_user(UserName=name))

@@ -53,7 +53,7 @@ def bob(gateway):
     """A non-root user: (name, client)."""
     ak, sk = random_keys()
     name = "bob-%s" % ak[-6:].lower()
-    gateway.admin("user", "add", name, ak, sk)
+    gateway.admin("user", "add", name, ak, sk, "--create-buckets")
     return name, make_client(gateway.endpoint, ak, sk)
 
 

@@ -288,7 +288,7 @@ def test_presigned_put_with_x_amz_tagging_in_its_query(gateway, s3, bucket):
 def bob(gateway):
     ak, sk = random_keys()
     name = "bob-%s" % ak[-6:].lower()
-    gateway.admin("user", "add", name, ak, sk)
+    gateway.admin("user", "add", name, ak, sk, "--create-buckets")
     return name, make_client(gateway.endpoint, ak, sk)
 
 

@@ -43,7 +43,7 @@ def second_user(gateway):
     """A non-root user with keys of its own (created through yc-admin)."""
     ak, sk = random_keys()
     name = "racer-" + ak[-6:].lower()
-    gateway.admin("user", "add", name, ak, sk)
+    gateway.admin("user", "add", name, ak, sk, "--create-buckets")
     return make_client(gateway.endpoint, ak, sk)
 
 

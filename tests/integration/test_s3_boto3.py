@@ -1446,7 +1446,7 @@ def test_put_object_when_unsigned_payload(gateway, s3, bucket):
 def second_user(gateway, admin_available):
     ak, sk = random_keys()
     name = "user-" + ak[-6:].lower()
-    gateway.admin("user", "add", name, ak, sk)
+    gateway.admin("user", "add", name, ak, sk, "--create-buckets")
     yield name, gateway.client(access_key=ak, secret_key=sk), ak, sk
     gateway.admin("user", "remove", ak, check=False)
 
@@ -1516,7 +1516,7 @@ def test_user_list_when_user_added(gateway, second_user):
 
 def test_user_remove_when_key_used_afterwards(gateway, admin_available):
     ak, sk = random_keys()
-    gateway.admin("user", "add", "short-lived-" + ak[-4:].lower(), ak, sk)
+    gateway.admin("user", "add", "short-lived-" + ak[-4:].lower(), ak, sk, "--create-buckets")
     c = gateway.client(access_key=ak, secret_key=sk)
     assert c.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     gateway.admin("user", "remove", ak)

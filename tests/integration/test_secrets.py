@@ -75,7 +75,7 @@ def gw():
 def add_user(gw, name):
     ak = "AK" + uuid.uuid4().hex[:14].upper()
     sk = new_secret()
-    gw.admin("user", "add", name, ak, sk)
+    gw.admin("user", "add", name, ak, sk, "--create-buckets")
     bucket = "sec-" + uuid.uuid4().hex[:12]
     make_client(gw.endpoint, ak, sk).create_bucket(Bucket=bucket)
     return ak, sk, bucket
