@@ -12,6 +12,9 @@
 # per GiB answered (utime + stime of the process over the row, warm-up included, divided by the
 # bytes of the requests answered), and the same for the client (yc-bench, which verifies GETs). The CPU per GiB moves much less than throughput when other
 # processes share the cores: compare the ratios of the same round, and the CPU per GiB across runs.
+# YC_SSE_ROWS (e.g. "put:SM4 get:AES256") runs only the rows named (op:mode, mode none, AES256 or
+# SM4; the ratio is then to the plaintext row only when that row ran first); YC_SSE_PERF=PREFIX
+# records the gateway with perf during each row into PREFIX.<op>.<mode>.<round>.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,8 +35,10 @@ cpu() { awk -v t="$tck" '{ print ($14 + $15) / t }' "/proc/$gw_pid/stat"; }
 value() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 bench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench --size 64m --keys 8 --connections 4 "$@"; }
 
+wanted() { [ -z "${YC_SSE_ROWS:-}" ] || [[ " $YC_SSE_ROWS " == *" $1 "* ]]; }
 bench --create-bucket --op fill --prefix get- --duration 120 >/dev/null || true
 for sse in AES256 SM4; do
+    wanted "get:$sse" || continue
     bench --op fill --prefix get-$sse- --sse $sse --duration 120 >/dev/null || true
 done
 echo "# $(date -u +%FT%TZ) build $(git rev-parse --short HEAD 2>/dev/null || echo ?) load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -41,6 +46,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for op in put get; do
         base=
         for sse in none AES256 SM4; do
+            wanted "$op:$sse" || continue
             args=(--op "$op" --duration "$DURATION" --warmup 1)
             if [ "$op" = put ]; then
                 args+=(--prefix "put-$sse-")
@@ -49,10 +55,18 @@ for round in $(seq 1 "$ROUNDS"); do
                 args+=(--verify)
                 [ "$sse" = none ] && args+=(--prefix get-) || args+=(--prefix "get-$sse-")
             fi
+            perf_pid=
+            if [ -n "${YC_SSE_PERF:-}" ]; then
+                perf record -q -g -F 999 -p "$gw_pid" -o "$YC_SSE_PERF.$op.$sse.$round" >/dev/null 2>&1 &
+                perf_pid=$!
+            fi
             c0=$(cpu)
             line=$(/usr/bin/time -f '%U %S' -o "$tmp/client" "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench \
                 --size 64m --keys 8 --connections 4 "${args[@]}") || true # a row with errors still prints its line
             c1=$(cpu)
+            if [ -n "$perf_pid" ]; then
+                kill -INT "$perf_pid" && wait "$perf_pid" || true
+            fi
             mib=$(value mib_s "$line")
             answered=$(value answered "$line")
             [ -z "$base" ] && base=$mib

@@ -786,6 +786,11 @@ struct gw_sse_reader {
     uint8_t *pblock;      /* an opened block, kept for the next read */
     uint32_t cached_part; /* the block in pblock: part index, block index (UINT64_MAX: none) */
     uint64_t cached_block;
+    /* gw_sse_read_stripe: the sealed bytes of a block that the last stripe read ended inside,
+     * from stored offset carry_at (carry_len 0: none) */
+    uint8_t *carry;
+    uint64_t carry_at;
+    size_t carry_len;
 };
 
 int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_request_t *req, gw_sse_reader_t **out)
@@ -823,6 +828,19 @@ int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_req
     return 0;
 }
 
+/* Makes r->bk the block keys of part p (index p of the record, number number, plain bytes plain). */
+static int use_part_key(gw_sse_reader_t *r, uint32_t p, uint32_t number, uint64_t plain)
+{
+    if (r->bk != NULL && r->bk_part == p)
+        return 0;
+    gw_sse_block_key_free(r->bk);
+    r->bk = NULL;
+    if (part_key(r->suite, r->data_key, number, plain, &r->bk) != 0)
+        return GW_ENOMEM;
+    r->bk_part = p;
+    return 0;
+}
+
 /* Opens block b (n plaintext bytes) of part p (index p of the record, number number, plain bytes
  * plain, stored from stored_start) into dst. The sealed block is opened where the object's decoded
  * stripe holds it; only a block that crosses two stripes is copied together first. */
@@ -833,13 +851,8 @@ static int open_block(gw_sse_reader_t *r, gw_object_t *o, uint32_t p, uint32_t n
     const uint8_t *sealed;
     int ret;
 
-    if (r->bk == NULL || r->bk_part != p) {
-        gw_sse_block_key_free(r->bk);
-        r->bk = NULL;
-        if (part_key(r->suite, r->data_key, number, plain, &r->bk) != 0)
-            return GW_ENOMEM;
-        r->bk_part = p;
-    }
+    if ((ret = use_part_key(r, p, number, plain)) != 0)
+        return ret;
     if ((ret = gw_object_peek(o, at, n + r->tag, &sealed)) == 1) {
         ret = gw_object_read(o, at, n + r->tag, r->cblock);
         sealed = r->cblock;
@@ -891,6 +904,111 @@ int gw_sse_read(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, size_t len, vo
     return len == 0 ? 0 : GW_EIO;
 }
 
+/* Room before the stripe in a gw_sse_read_stripe buffer: the start of a block that crossed into it. */
+#define STRIPE_HEADROOM (GW_SSE_BLOCK + GW_SSE_TAG_MAX)
+
+size_t gw_sse_stripe_buffer_len(const gw_object_t *o)
+{
+    size_t n = gw_object_stripe_buffer_len(o);
+    return n == 0 ? 0 : STRIPE_HEADROOM + n;
+}
+
+/* Adds len bytes at p to the pieces; past max_vecs the piece is moved down to follow the last one
+ * (a stripe of more blocks than a write takes buffers: an uncommon geometry pays a copy). */
+static void add_piece(h2o_iovec_t *vecs, size_t max_vecs, size_t *nvecs, uint8_t *p, size_t len)
+{
+    if (*nvecs == max_vecs) {
+        h2o_iovec_t *last = &vecs[*nvecs - 1];
+        memmove(last->base + last->len, p, len);
+        last->len += len;
+        return;
+    }
+    vecs[(*nvecs)++] = h2o_iovec_init(p, len);
+}
+
+int gw_sse_read_stripe(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, uint64_t end, uint8_t *buf,
+                       h2o_iovec_t *vecs, size_t max_vecs, size_t *nvecs, size_t *len)
+{
+    const meta_object_t *rec = gw_object_record(o);
+    uint8_t *base = buf + STRIPE_HEADROOM; /* where each stripe is decoded */
+    uint64_t plain_start = 0, stored_start = 0, plain = 0;
+    meta_part_ref_t part;
+    uint32_t p;
+    int ret;
+
+    *nvecs = 0;
+    *len = 0;
+    if (off >= end || max_vecs == 0 || gw_object_stripe_buffer_len(o) == 0)
+        return GW_EINVAL;
+    for (p = 0; p < rec->part_count; p++) {
+        if (meta_object_part(rec, p, &part) != 0 || plain_size_of(r->suite, part.size, &plain) != 0)
+            return GW_EIO;
+        if (off < plain_start + plain)
+            break;
+        plain_start += plain;
+        stored_start += part.size;
+    }
+    if (p == rec->part_count)
+        return GW_EIO;
+    if ((ret = use_part_key(r, p, part.number, plain)) != 0)
+        return ret;
+
+    /* a stripe ends inside a part, never past it: what this call sends lies in part p */
+    uint64_t unit = GW_SSE_BLOCK + r->tag;
+    uint64_t stop = end - plain_start < plain ? end - plain_start : plain; /* within the part */
+    uint64_t b = (off - plain_start) / GW_SSE_BLOCK, last = (stop - 1) / GW_SSE_BLOCK;
+    size_t within = (size_t)((off - plain_start) % GW_SSE_BLOCK);
+    uint64_t last_n = plain - last * GW_SSE_BLOCK < GW_SSE_BLOCK ? plain - last * GW_SSE_BLOCK : GW_SSE_BLOCK;
+    uint64_t at = stored_start + b * unit; /* block b's sealed bytes */
+    uint64_t need_end = stored_start + last * unit + last_n + r->tag;
+    size_t have = 0; /* of them, those already in front of base */
+
+    if (r->carry_len > 0 && r->carry_at == at) {
+        have = r->carry_len;
+        memcpy(base - have, r->carry, have);
+    }
+    r->carry_len = 0;
+    for (;;) {
+        const uint8_t *data;
+        size_t got;
+        if ((ret = gw_object_read_stripe(o, at + have, (size_t)(need_end - at - have), base, &data, &got)) != 0)
+            return ret;
+        if (have > 0 && data != base)
+            return GW_EIO; /* a piece kept ends where a stripe does: the next stripe follows it */
+        uint8_t *seg = base + (data - base) - have, *cur = seg;
+        size_t seg_len = have + got;
+        while (b <= last) {
+            size_t n = plain - b * GW_SSE_BLOCK < GW_SSE_BLOCK ? (size_t)(plain - b * GW_SSE_BLOCK) : GW_SSE_BLOCK;
+            if ((size_t)(seg + seg_len - cur) < n + r->tag)
+                break;
+            /* opened where it lies: the tag is checked before a byte is decrypted in place */
+            if (gw_sse_block_open(r->bk, b, cur, n, cur) != 0)
+                return GW_ESEALED;
+            size_t to = b == last ? (size_t)(stop - b * GW_SSE_BLOCK) : n;
+            add_piece(vecs, max_vecs, nvecs, cur + within, to - within);
+            *len += to - within;
+            within = 0;
+            cur += n + r->tag;
+            at += unit;
+            b++;
+        }
+        size_t rest = (size_t)(seg + seg_len - cur);
+        if (*nvecs > 0) {
+            if (b <= last && rest > 0) { /* the start of the next block: kept for the next call */
+                if (r->carry == NULL && (r->carry = malloc(STRIPE_HEADROOM)) == NULL)
+                    return GW_ENOMEM;
+                memcpy(r->carry, cur, rest);
+                r->carry_at = at;
+                r->carry_len = rest;
+            }
+            return 0;
+        }
+        /* the stripe ended inside block b: its start goes in front of base, the next stripe after */
+        memmove(base - rest, cur, rest);
+        have = rest;
+    }
+}
+
 void gw_sse_reader_free(gw_sse_reader_t *r)
 {
     if (r == NULL)
@@ -900,6 +1018,7 @@ void gw_sse_reader_free(gw_sse_reader_t *r)
         OPENSSL_cleanse(r->pblock, GW_SSE_BLOCK);
     free(r->pblock);
     free(r->cblock);
+    free(r->carry);
     OPENSSL_cleanse(r->data_key, sizeof(r->data_key));
     free(r);
 }
