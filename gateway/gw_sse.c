@@ -926,8 +926,8 @@ static void add_piece(h2o_iovec_t *vecs, size_t max_vecs, size_t *nvecs, uint8_t
     vecs[(*nvecs)++] = h2o_iovec_init(p, len);
 }
 
-int gw_sse_read_stripe(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, uint64_t end, uint8_t *buf,
-                       h2o_iovec_t *vecs, size_t max_vecs, size_t *nvecs, size_t *len)
+int gw_sse_read_stripe(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, uint64_t end, uint8_t *buf, h2o_iovec_t *vecs,
+                       size_t max_vecs, size_t *nvecs, size_t *len)
 {
     const meta_object_t *rec = gw_object_record(o);
     uint8_t *base = buf + STRIPE_HEADROOM; /* where each stripe is decoded */

@@ -114,8 +114,8 @@ size_t gw_sse_stripe_buffer_len(const gw_object_t *o);
  * stripe (kept by r for the call that reads it). The bytes are *nvecs pieces of buf (at most
  * max_vecs), *len in all, never 0. Made for a stream that reads on from off + *len with the next
  * call (into another buffer: a piece kept is taken before buf is read into). Codes of gw_sse_read. */
-int gw_sse_read_stripe(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, uint64_t end, uint8_t *buf,
-                       h2o_iovec_t *vecs, size_t max_vecs, size_t *nvecs, size_t *len);
+int gw_sse_read_stripe(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, uint64_t end, uint8_t *buf, h2o_iovec_t *vecs,
+                       size_t max_vecs, size_t *nvecs, size_t *len);
 void gw_sse_reader_free(gw_sse_reader_t *r);
 
 /* The response headers that tell how an object (or upload) with attribute set attrs is encrypted
