@@ -10,7 +10,10 @@
 # YC_SSE_DURATION seconds each (default 10, after 1 s of warm-up). Prints one line a row: the
 # yc-bench line, the ratio to the plaintext row of the same round, and the gateway's CPU seconds
 # per GiB answered (utime + stime of the process over the row, warm-up included, divided by the
-# bytes of the requests answered), and the same for the client (yc-bench, which verifies GETs). The CPU per GiB moves much less than throughput when other
+# bytes of the requests answered), and the same for the client (yc-bench, which verifies GETs), the
+# cores the gateway kept busy over the row (its CPU seconds over the row's seconds: well below 2
+# with little else running means it waited on something), and the machine's direct reclaims and
+# compaction stalls during the row. The CPU per GiB moves much less than throughput when other
 # processes share the cores: compare the ratios of the same round, and the CPU per GiB across runs.
 # YC_SSE_ROWS (e.g. "put:SM4 get:AES256") runs only the rows named (op:mode, mode none, AES256 or
 # SM4; the ratio is then to the plaintext row only when that row ran first); YC_SSE_PERF=PREFIX
@@ -32,6 +35,9 @@ bench_gateway_start "$port" "$BIN/yc-gateway" --listen "$endpoint" --data "$tmp/
 
 tck=$(getconf CLK_TCK)
 cpu() { awk -v t="$tck" '{ print ($14 + $15) / t }' "/proc/$gw_pid/stat"; }
+# the machine's direct reclaims and compaction stalls so far: a row that burns CPU for little work
+# while they climb met memory pressure (any process's), not a fault of its own
+stalls() { awk '/^allocstall_|^compact_stall / { n += $2 } END { print n + 0 }' /proc/vmstat; }
 value() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 bench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench --size 64m --keys 8 --connections 4 "$@"; }
 
@@ -61,9 +67,13 @@ for round in $(seq 1 "$ROUNDS"); do
                 perf_pid=$!
             fi
             c0=$(cpu)
+            v0=$(stalls)
+            t0=$(date +%s.%N)
             line=$(/usr/bin/time -f '%U %S' -o "$tmp/client" "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench \
                 --size 64m --keys 8 --connections 4 "${args[@]}") || true # a row with errors still prints its line
             c1=$(cpu)
+            t1=$(date +%s.%N)
+            v1=$(stalls)
             if [ -n "$perf_pid" ]; then
                 kill -INT "$perf_pid" && wait "$perf_pid" || true
             fi
@@ -71,11 +81,13 @@ for round in $(seq 1 "$ROUNDS"); do
             answered=$(value answered "$line")
             [ -z "$base" ] && base=$mib
             client=$(tail -n 1 "$tmp/client" | awk '{ print $1 + $2 }') # the last line: time notes a failed exit first
-            printf '%s 64 MiB %s round=%s ratio=%s gw_cpu_s_per_gib=%s client_cpu_s_per_gib=%s load=%s | %s\n' "${op^^}" \
-                "$sse" "$round" \
+            printf '%s 64 MiB %s round=%s ratio=%s gw_cpu_s_per_gib=%s client_cpu_s_per_gib=%s gw_cores=%s mem_stalls=%s load=%s | %s\n' \
+                "${op^^}" "$sse" "$round" \
                 "$(awk -v a="$mib" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
                 "$(awk -v a="$c0" -v b="$c1" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) / (n / 16) : 0) }')" \
                 "$(awk -v c="$client" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? c / (n / 16) : 0) }')" \
+                "$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.2f", (e > s ? (b - a) / (e - s) : 0) }')" \
+                "$((v1 - v0))" \
                 "$(cut -d' ' -f1 /proc/loadavg)" "$line"
         done
     done
