@@ -11,6 +11,7 @@ import os
 import shutil
 import struct
 import tempfile
+import zlib
 
 import botocore.exceptions
 import pytest
@@ -100,6 +101,23 @@ def test_long_objects_read_back_across_stripes_whatever_their_size(stripe):
     finally:
         gw.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("method", ["AES256", "SM4"])
+def test_long_encrypted_put_checks_the_digests_of_its_plaintext(sse_bucket, method):
+    """The plaintext's MD5 and checksums are taken beside the sealing (a long body's on another
+    thread): a right Content-MD5 and CRC32 pass and are the plaintext's, a wrong one is refused."""
+    s3, bucket = sse_bucket
+    body = os.urandom(3 * 1024 * KiB + 999)
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    put = s3.put_object(Bucket=bucket, Key="d", Body=body, ServerSideEncryption=method, ContentMD5=md5,
+                        ChecksumAlgorithm="CRC32")
+    assert put["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    assert put["ChecksumCRC32"] == base64.b64encode(struct.pack(">I", zlib.crc32(body))).decode()
+    wrong = base64.b64encode(hashlib.md5(body + b"x").digest()).decode()
+    assert error_of(lambda: s3.put_object(Bucket=bucket, Key="e", Body=body, ServerSideEncryption=method,
+                                          ContentMD5=wrong)) == (400, "BadDigest")
+    assert error_of(lambda: s3.head_object(Bucket=bucket, Key="e"))[0] == 404
 
 
 @pytest.mark.parametrize("method", ["AES256", "SM4"])
