@@ -6,7 +6,7 @@
 #
 # DIR holds a yc-gateway and a yc-bench (default bin). Starts the embedded default (6 drives in a
 # fresh temporary folder, EC 4+2), fills 8 keys of 64 MiB in each mode, then runs ROUNDS rounds
-# (default 1) of PUT plaintext, AES256, SM4 and GET plaintext, AES256, SM4 at 4 connections,
+# (default 1) of PUT plaintext, AES256, SM4 and GET plaintext, AES256, SM4 at 4 connections (YC_SSE_CONNS),
 # YC_SSE_DURATION seconds each (default 10, after 1 s of warm-up). Prints one line a row: the
 # yc-bench line, the ratio to the plaintext row of the same round, and the gateway's CPU seconds
 # per GiB answered (utime + stime of the process over the row, warm-up included, divided by the
@@ -24,6 +24,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-bin}
 ROUNDS=${2:-1}
 DURATION=${YC_SSE_DURATION:-10}
+CONNS=${YC_SSE_CONNS:-4} # the rows' connections (the fills use 4)
 
 . bench/lib.sh
 bench_tmp yc-sse-bench
@@ -42,7 +43,7 @@ value() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 bench() { "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench --size 64m --keys 8 --connections 4 "$@"; }
 
 wanted() { [ -z "${YC_SSE_ROWS:-}" ] || [[ " $YC_SSE_ROWS " == *" $1 "* ]]; }
-bench --create-bucket --op fill --prefix get- --duration 120 >/dev/null || true
+bench --create-bucket --op fill --prefix get- --duration 120 --keys "$(wanted get:none && echo 8 || echo 1)" >/dev/null || true
 for sse in AES256 SM4; do
     wanted "get:$sse" || continue
     bench --op fill --prefix get-$sse- --sse $sse --duration 120 >/dev/null || true
@@ -70,7 +71,7 @@ for round in $(seq 1 "$ROUNDS"); do
             v0=$(stalls)
             t0=$(date +%s.%N)
             line=$(/usr/bin/time -f '%U %S' -o "$tmp/client" "$BIN/yc-bench" --endpoint "$endpoint" --bucket bench \
-                --size 64m --keys 8 --connections 4 "${args[@]}") || true # a row with errors still prints its line
+                --size 64m --keys 8 --connections "$CONNS" "${args[@]}") || true # a row with errors still prints its line
             c1=$(cpu)
             t1=$(date +%s.%N)
             v1=$(stalls)
