@@ -677,7 +677,8 @@ static const uint8_t *seal_upto(gw_sse_writer_t *w, uint64_t off, size_t len)
     if (off < w->cstart || off - w->cstart > w->clen)
         return NULL; /* the data pass reads in order */
     size_t drop = (size_t)(off - w->cstart);
-    memmove(w->cbuf, w->cbuf + drop, w->clen - drop);
+    if (w->clen > drop) /* before the first seal cbuf is NULL */
+        memmove(w->cbuf, w->cbuf + drop, w->clen - drop);
     w->clen -= drop;
     w->cstart = off;
     if (w->cap < len + GW_SSE_BLOCK + GW_SSE_TAG_MAX) {

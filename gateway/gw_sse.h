@@ -60,7 +60,8 @@ int gw_sse_parse_customer(gw_ctx_t *ctx, const char *prefix, gw_sse_request_t *o
 
 typedef struct gw_sse_writer gw_sse_writer_t;
 /* An encrypting pass over plain_size bytes of inner, pulled unit bytes at a time (the size the
- * source hands out: gw_body_source's stripes). observe sees the plaintext in order. */
+ * source hands out: gw_body_source's stripes). observe sees the plaintext in order, one call at a
+ * time, maybe on the cluster's hash lane, but never after the source's next returned. */
 int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t inner, uint64_t plain_size, size_t unit,
                       gw_observe_fn observe, void *observe_arg, gw_sse_writer_t **out);
 /* The source of the stored bytes, and how many there are. */
