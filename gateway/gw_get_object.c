@@ -13,15 +13,17 @@
  * gw_object_read keeps; that stripe is let go whenever the stream finds itself ahead of its
  * reader (a read done while a write is pending), so a stalled reader holds its two chunks and
  * nothing else, at the price of decoding a stripe again for a reader slower than the drives.
- * An encrypted object streams in chunks (its sealed blocks do not line up with stripes): within
- * the budget in GET_SSE_CHUNKs, keeping its decoded stripe from one chunk to the next.
+ * An encrypted object streams whole stripes the same way, each sealed block opened in place in the
+ * stripe buffer (gw_sse_read_stripe) and sent from there as a few pieces; past the budget, or with
+ * stripes too large, it streams in chunks (GET_SSE_CHUNKs while two stripes of the budget are
+ * free), keeping its decoded stripe from one chunk to the next.
  * Either way the memory of all streams together stays bounded whatever the objects' sizes.
  *
- * Memory. A body that fits one chunk is read by the lookup job into the request's pool and
+ * Memory. A body under GET_STREAM_MIN is read by the lookup job into the request's pool and
  * handed to the layer whole (gw_respond). A longer body moves the stream into an allocation of
- * its own with two buffers of yc_bigbuf (common/bigbuf.h: reused, not mapped afresh); it takes the context's hold along (gw_ctx_free_later) and
- * ends the request itself (gw_req_finish) once its last write is out, or the connection broke and
- * no read is in flight any more.
+ * its own with two buffers from common/bigbuf.h (reused, not mapped afresh for every request); it
+ * takes the context's hold along (gw_ctx_free_later) and ends the request itself (gw_req_finish)
+ * once its last write is out, or the connection broke and no read is in flight any more.
  */
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_checksums.h"
@@ -71,6 +73,9 @@ typedef struct {
     uint8_t *buf[2];        /* yc_bigbuf's when reading ahead, else buf[0] is in the pool */
     const uint8_t *data[2]; /* the bytes to send: in buf, at the offset the stripe starts at */
     size_t len[2];
+    /* an encrypted stream of whole stripes sends its opened blocks from where they lie in buf */
+    h2o_iovec_t vecs[2][YC_HTTP_MAX_WRITE_BUFS];
+    size_t nvecs[2]; /* 0: send data, len */
     /* whole stripes: each read decodes one stripe into a buffer of buf_len bytes that is sent
      * from as it is (no copy, no stripe decoded twice); the two buffers are two of the
      * GET_STRIPES_HELD_MAX the streams hold together */
@@ -149,19 +154,20 @@ static void on_written(yc_http_req_t *http, void *arg, int status)
 
 static int stream_send(stream_t *s, int idx)
 {
-    h2o_iovec_t vec = h2o_iovec_init(s->data[idx], s->len[idx]);
+    h2o_iovec_t one = h2o_iovec_init(s->data[idx], s->len[idx]);
+    size_t n = s->nvecs[idx];
 
     s->sending = idx;
     s->ready = -1;
     if (s->next_off < s->end && !s->reading)
         stream_read_next(s);
-    if (yc_http_write(s->req->http, &vec, 1, on_written, s) != 0) {
+    if (yc_http_write(s->req->http, n > 0 ? s->vecs[idx] : &one, n > 0 ? n : 1, on_written, s) != 0) {
         s->sending = -1;
         s->broken = 1;
         return -1;
     }
-    s->req->bytes_out += vec.len;
-    atomic_fetch_add(&s->req->env->bytes_out, vec.len);
+    s->req->bytes_out += s->len[idx];
+    atomic_fetch_add(&s->req->env->bytes_out, s->len[idx]);
     return 0;
 }
 
@@ -171,15 +177,25 @@ static int read_plain(stream_t *s, uint64_t off, size_t len, void *buf)
     return s->sse != NULL ? gw_sse_read(s->sse, s->obj, off, len, buf) : gw_object_read(s->obj, off, len, buf);
 }
 
+/* The next stripe's bytes into buffer idx (allocated here on first use): sent from there as they are. */
+static int read_stripe(stream_t *s, int idx)
+{
+    if (s->buf[idx] == NULL && (s->buf[idx] = yc_bigbuf_alloc(s->buf_len)) == NULL)
+        return GW_ENOMEM;
+    if (s->sse != NULL)
+        return gw_sse_read_stripe(s->sse, s->obj, s->next_off, s->end, s->buf[idx], s->vecs[idx],
+                                  YC_HTTP_MAX_WRITE_BUFS, &s->nvecs[idx], &s->len[idx]);
+    return gw_object_read_stripe(s->obj, s->next_off, (size_t)(s->end - s->next_off), s->buf[idx], &s->data[idx],
+                                 &s->len[idx]);
+}
+
 static void read_job_run(yc_job_t *job)
 {
     stream_t *s = H2O_STRUCT_FROM_MEMBER(stream_t, job, job);
     int idx = s->read_idx;
 
     if (s->stripes) {
-        if ((s->buf[idx] == NULL && (s->buf[idx] = yc_bigbuf_alloc(s->buf_len)) == NULL) ||
-            gw_object_read_stripe(s->obj, s->next_off, (size_t)(s->end - s->next_off), s->buf[idx], &s->data[idx],
-                                  &s->len[idx]) != 0) {
+        if (read_stripe(s, idx) != 0) {
             s->read_error = 1;
             return;
         }
@@ -484,24 +500,22 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     size_t first = s->end - s->next_off < GET_CHUNK ? (size_t)(s->end - s->next_off) : GET_CHUNK;
     s->ahead = s->end - s->next_off > first || first >= GET_STREAM_MIN;
     s->chunk = GET_CHUNK;
+    if (s->ahead &&
+        (s->buf_len = s->sse != NULL ? gw_sse_stripe_buffer_len(s->obj) : gw_object_stripe_buffer_len(s->obj)) > 0 &&
+        s->buf_len <= GET_STRIPE_BUFFER_MAX && reserve_stripes(ctx->env)) {
+        s->stripes = 1;
+        if ((ret = read_stripe(s, 0)) == GW_ENOMEM)
+            gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
+        else if (ret != 0)
+            gw_set_store_error(ctx, ret == GW_EIO ? GW_EQUORUM : ret);
+        if (ret != 0)
+            return;
+        s->next_off += s->len[0];
+        return;
+    }
     if (s->ahead && s->sse != NULL && reserve_stripes(ctx->env)) {
         s->sse_reserved = 1;
         s->chunk = GET_SSE_CHUNK;
-    }
-    if (s->ahead && s->sse == NULL && (s->buf_len = gw_object_stripe_buffer_len(s->obj)) > 0 &&
-        s->buf_len <= GET_STRIPE_BUFFER_MAX && reserve_stripes(ctx->env)) {
-        s->stripes = 1;
-        if ((s->buf[0] = yc_bigbuf_alloc(s->buf_len)) == NULL) {
-            gw_set_error(ctx, S3_ERR_SLOW_DOWN, NULL);
-            return;
-        }
-        if ((ret = gw_object_read_stripe(s->obj, s->next_off, s->end - s->next_off, s->buf[0], &s->data[0],
-                                         &s->len[0])) != 0) {
-            gw_set_store_error(ctx, ret == GW_EIO ? GW_EQUORUM : ret);
-            return;
-        }
-        s->next_off += s->len[0];
-        return;
     }
     if (!s->ahead) {
         /* sent in one piece, copied by the layer */

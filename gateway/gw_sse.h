@@ -62,7 +62,8 @@ int gw_sse_parse_customer(gw_ctx_t *ctx, const char *prefix, gw_sse_request_t *o
 
 typedef struct gw_sse_writer gw_sse_writer_t;
 /* An encrypting pass over plain_size bytes of inner, pulled unit bytes at a time (the size the
- * source hands out: gw_body_source's stripes). observe sees the plaintext in order. plain_size
+ * source hands out: gw_body_source's stripes). observe sees the plaintext in order, one call at a
+ * time, maybe on the cluster's hash lane, but never after the source's next returned. plain_size
  * GW_SIZE_UNKNOWN (a form's file followed by other fields): what inner.next_upto gives until its
  * end; its blocks are sealed without the size, which the attribute binds at commit (format 2). */
 int gw_sse_writer_new(gw_ctx_t *ctx, const gw_sse_request_t *req, gw_source_t inner, uint64_t plain_size, size_t unit,
@@ -113,6 +114,16 @@ int gw_sse_reader_open(gw_ctx_t *ctx, const meta_object_t *rec, const gw_sse_req
 /* Reads len plaintext bytes at off: only the blocks they touch are read and opened. GW_ESEALED
  * when a block does not open (changed bytes: never returned), else gw_object_read's codes. */
 int gw_sse_read(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, size_t len, void *buf);
+/* Bytes of a buffer for gw_sse_read_stripe: one stripe of o and room for a sealed block before it. */
+size_t gw_sse_stripe_buffer_len(const gw_object_t *o);
+/* The plaintext from off (at most up to end) that the next stripe of o completes, opened in place in
+ * buf (gw_sse_stripe_buffer_len bytes): decoded there by gw_object_read_stripe and each sealed block
+ * opened where it lies, so nothing is copied but the piece of a block that crosses into the next
+ * stripe (kept by r for the call that reads it). The bytes are *nvecs pieces of buf (at most
+ * max_vecs), *len in all, never 0. Made for a stream that reads on from off + *len with the next
+ * call (into another buffer: a piece kept is taken before buf is read into). Codes of gw_sse_read. */
+int gw_sse_read_stripe(gw_sse_reader_t *r, gw_object_t *o, uint64_t off, uint64_t end, uint8_t *buf, h2o_iovec_t *vecs,
+                       size_t max_vecs, size_t *nvecs, size_t *len);
 void gw_sse_reader_free(gw_sse_reader_t *r);
 
 /* The response headers that tell how an object (or upload) with attribute set attrs is encrypted

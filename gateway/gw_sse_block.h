@@ -48,7 +48,7 @@ uint64_t gw_sse_stored_size(gw_sse_suite_t suite, uint64_t plain_size);
  * that block) into out: n bytes of ciphertext, then the tag. */
 int gw_sse_block_seal(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, size_t n, uint8_t *out);
 /* Opens block index: in holds n bytes of ciphertext and the tag; out gets n bytes of plaintext,
- * written only once the tag checked. -EBADMSG when it does not. */
+ * written only once the tag checked (out may be in: opened in place). -EBADMSG when it does not. */
 int gw_sse_block_open(gw_sse_block_key_t *k, uint64_t index, const uint8_t *in, size_t n, uint8_t *out);
 
 /* Seals a key of GW_SSE_KEY_LEN bytes with a key-encryption key (32 bytes) under suite (both SM4

@@ -42,6 +42,27 @@ TEST(test_sse_block_round_trips_when_untouched)
     }
 }
 
+TEST(test_sse_block_opens_in_place)
+{
+    /* a GET opens each block where the decoded stripe holds it: out == in, for every suite and
+     * for lengths that end inside the ciphers' batches */
+    static uint8_t plain[GW_SSE_BLOCK], sealed[GW_SSE_BLOCK + GW_SSE_TAG_MAX];
+    static const size_t lens[] = {GW_SSE_BLOCK, GW_SSE_BLOCK - 5, 1000, 1};
+    uint8_t key[32];
+    fill(key, 32, 4);
+    fill(plain, sizeof(plain), 5);
+    for (size_t s = 0; s < N_SUITES; s++) {
+        for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+            gw_sse_block_key_t *k;
+            CHECK_EQ_INT(gw_sse_block_key_new(suites[s], key, 2 * GW_SSE_BLOCK, &k), 0);
+            CHECK_EQ_INT(gw_sse_block_seal(k, 1, plain, lens[l], sealed), 0);
+            CHECK_EQ_INT(gw_sse_block_open(k, 1, sealed, lens[l], sealed), 0);
+            CHECK(memcmp(sealed, plain, lens[l]) == 0);
+            gw_sse_block_key_free(k);
+        }
+    }
+}
+
 TEST(test_sse_block_open_fails_when_any_bit_flipped)
 {
     static uint8_t plain[1000], sealed[1000 + GW_SSE_TAG_MAX], back[1000];
@@ -198,6 +219,7 @@ int main(void)
 {
     RUN(test_sse_stored_size_adds_one_tag_per_block);
     RUN(test_sse_block_round_trips_when_untouched);
+    RUN(test_sse_block_opens_in_place);
     RUN(test_sse_block_open_fails_when_any_bit_flipped);
     RUN(test_sse_block_open_fails_when_moved_resized_or_from_another_object);
     RUN(test_sse_block_of_unknown_size_opens_only_as_such);
