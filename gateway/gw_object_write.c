@@ -393,7 +393,7 @@ typedef struct {
     const meta_object_t *rec;
     const gw_data_t *data;
     int results[16];
-    meta_object_t recs[16]; /* each drive's record, while its write is begun (local drives) */
+    meta_object_t recs[16]; /* each drive's record, while its write is begun or sent */
 } commit_t;
 
 /* The record slot gets, into *r; 0, or why the slot gets none. */
@@ -412,15 +412,6 @@ static int record_for_slot(commit_t *cm, size_t slot, meta_object_t *r)
         r->inline_data.len = cm->data->inline_len;
     }
     return 0;
-}
-
-static void record_put_task(void *arg, size_t slot)
-{
-    commit_t *cm = arg;
-    meta_object_t r;
-
-    if ((cm->results[slot] = record_for_slot(cm, slot, &r)) == 0)
-        cm->results[slot] = store_client_object_put(cm->set->drives[slot]->client, &r);
 }
 
 /* Local drives: this thread queues the record in every drive's group commit, in slot order
@@ -442,6 +433,25 @@ static void record_put_queued(commit_t *cm, store_put_t **pending)
     for (uint32_t slot = 0; slot < width; slot++)
         if (pending[slot] != NULL)
             cm->results[slot] = store_client_object_put_wait(cm->set->drives[slot]->client, pending[slot]);
+}
+
+/* Network drives: every drive's record request goes out before any answer is awaited
+ * (store_client_object_put_batch), so the round trips overlap on this thread with no hand-off
+ * to the drives' lanes and back. */
+static void record_put_sent(commit_t *cm)
+{
+    uint32_t width = gw_set_width(cm->set), n = 0, slots[16];
+    store_batch_call_t calls[16];
+
+    for (uint32_t slot = 0; slot < width; slot++) {
+        if ((cm->results[slot] = record_for_slot(cm, slot, &cm->recs[slot])) != 0)
+            continue;
+        calls[n] = (store_batch_call_t){.client = cm->set->drives[slot]->client, .rec = &cm->recs[slot]};
+        slots[n++] = slot;
+    }
+    store_client_object_put_batch(calls, n);
+    for (uint32_t i = 0; i < n; i++)
+        cm->results[slots[i]] = calls[i].ret;
 }
 
 /* Ends the writes record_put_queued left begun; settle (the write is acknowledged and prunes):
@@ -561,7 +571,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     if (set->inline_reads)
         record_put_queued(&cm, pending); /* every drive is local */
     else
-        gw_set_fanout(set, record_put_task, &cm);
+        record_put_sent(&cm);
     for (uint32_t slot = 0; slot < width; slot++)
         if (cm.results[slot] != 0 && cm.results[slot] != STORE_ESTALE && set->drives[slot]->client != NULL)
             yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%s", set->drives[slot]->path,

@@ -206,6 +206,56 @@ int store_client_record_get(store_client_t *c, const meta_key_t *key, void **val
     return c->ops->record_get(c, key, val, vlen);
 }
 
+/* The first pass of a batch: every call that can go out now does (a fenced client's fails). */
+static void batch_send(store_batch_call_t *calls, size_t n, int put)
+{
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        const store_client_ops_t *ops = b->client->ops;
+
+        b->pending = NULL;
+        b->val = NULL;
+        b->vlen = 0;
+        if ((b->ret = store_client_fenced(b->client)) != 0)
+            continue;
+        b->ret = 1; /* not done yet */
+        if (!put && ops->record_get_send != NULL && ops->record_get_recv != NULL)
+            b->pending = ops->record_get_send(b->client, b->key);
+        else if (put && ops->object_put_send != NULL && ops->object_put_recv != NULL)
+            b->pending = ops->object_put_send(b->client, b->rec);
+    }
+}
+
+void store_client_record_get_batch(store_batch_call_t *calls, size_t n)
+{
+    batch_send(calls, n, 0);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->record_get_recv(b->client, b->pending, &b->val, &b->vlen);
+        else
+            b->ret = b->client->ops->record_get(b->client, b->key, &b->val, &b->vlen);
+        b->pending = NULL;
+    }
+}
+
+void store_client_object_put_batch(store_batch_call_t *calls, size_t n)
+{
+    batch_send(calls, n, 1);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->object_put_recv(b->client, b->pending);
+        else
+            b->ret = b->client->ops->object_put(b->client, b->rec);
+        b->pending = NULL;
+    }
+}
+
 int store_client_record_delete(store_client_t *c, const meta_key_t *key)
 {
     int fenced = store_client_fenced(c);

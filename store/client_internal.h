@@ -45,6 +45,13 @@ typedef struct {
     int (*lock_acquire)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
     int (*lock_release)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
     int (*identity)(store_client_t *c, const store_identity_info_t *placement, store_identity_info_t *out);
+    /* Split calls for the batches (store_client_*_batch), NULL where a transport has none: _send
+     * puts the request on its way and returns the call in flight (NULL when it could not: the
+     * batch then makes the whole call), _recv awaits its answer and frees it. */
+    void *(*record_get_send)(store_client_t *c, const meta_key_t *key);
+    int (*record_get_recv)(store_client_t *c, void *pending, void **val, size_t *vlen);
+    void *(*object_put_send)(store_client_t *c, const meta_object_t *r);
+    int (*object_put_recv)(store_client_t *c, void *pending);
 } store_client_ops_t;
 
 /* Every transport's client starts with this, and every writer with store_client_writer. */
