@@ -485,6 +485,7 @@ typedef struct {
 
 struct prune_batch {
     atomic_int refs;
+    uint32_t n; /* jobs[0..n): the drives to prune */
     meta_buf_t raw;
     meta_object_t rec;
     prune_job_t jobs[16];
@@ -499,6 +500,20 @@ static void prune_run(yc_job_t *job)
         meta_buf_dispose(&b->raw);
         free(b);
     }
+}
+
+/* Network drives: one job prunes every drive of the batch, its requests all sent before any
+ * answer is awaited (store_client_object_prune_batch), rather than a job on each drive's lane. */
+static void prune_run_sent(yc_job_t *job)
+{
+    prune_batch_t *b = ((prune_job_t *)job)->batch;
+    store_batch_call_t calls[16];
+
+    for (uint32_t i = 0; i < b->n; i++)
+        calls[i] = (store_batch_call_t){.client = b->jobs[i].client, .rec = &b->rec};
+    store_client_object_prune_batch(calls, b->n);
+    meta_buf_dispose(&b->raw);
+    free(b);
 }
 
 static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_results, int light_tried)
@@ -530,13 +545,22 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_r
         return;
     }
     atomic_init(&b->refs, (int)n);
+    b->n = n;
+    yc_lane_t *first = NULL;
     for (uint32_t slot = 0, i = 0; slot < width; slot++) {
         if (results[slot] != 0 || set->drives[slot]->client == NULL)
             continue;
-        b->jobs[i] = (prune_job_t){.job = {.run = prune_run}, .batch = b, .client = set->drives[slot]->client};
-        yc_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        b->jobs[i] = (prune_job_t){.job = {.run = set->inline_reads ? prune_run : prune_run_sent},
+                                   .batch = b,
+                                   .client = set->drives[slot]->client};
+        if (set->inline_reads)
+            yc_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        else if (first == NULL)
+            first = set->drives[slot]->lane;
         i++;
     }
+    if (first != NULL)
+        yc_lane_submit(first, &b->jobs[0].job);
 }
 
 /* Takes a write that failed its quorum back from the drives it may have reached: their record of

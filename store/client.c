@@ -206,8 +206,10 @@ int store_client_record_get(store_client_t *c, const meta_key_t *key, void **val
     return c->ops->record_get(c, key, val, vlen);
 }
 
+enum { BATCH_GET, BATCH_PUT, BATCH_PRUNE };
+
 /* The first pass of a batch: every call that can go out now does (a fenced client's fails). */
-static void batch_send(store_batch_call_t *calls, size_t n, int put)
+static void batch_send(store_batch_call_t *calls, size_t n, int kind)
 {
     for (size_t i = 0; i < n; i++) {
         store_batch_call_t *b = &calls[i];
@@ -219,16 +221,18 @@ static void batch_send(store_batch_call_t *calls, size_t n, int put)
         if ((b->ret = store_client_fenced(b->client)) != 0)
             continue;
         b->ret = 1; /* not done yet */
-        if (!put && ops->record_get_send != NULL && ops->record_get_recv != NULL)
+        if (kind == BATCH_GET && ops->record_get_send != NULL && ops->record_get_recv != NULL)
             b->pending = ops->record_get_send(b->client, b->key);
-        else if (put && ops->object_put_send != NULL && ops->object_put_recv != NULL)
+        else if (kind == BATCH_PUT && ops->object_put_send != NULL && ops->object_put_recv != NULL)
             b->pending = ops->object_put_send(b->client, b->rec);
+        else if (kind == BATCH_PRUNE && ops->object_prune_send != NULL && ops->object_put_recv != NULL)
+            b->pending = ops->object_prune_send(b->client, b->rec);
     }
 }
 
 void store_client_record_get_batch(store_batch_call_t *calls, size_t n)
 {
-    batch_send(calls, n, 0);
+    batch_send(calls, n, BATCH_GET);
     for (size_t i = 0; i < n; i++) {
         store_batch_call_t *b = &calls[i];
         if (b->ret != 1)
@@ -241,19 +245,31 @@ void store_client_record_get_batch(store_batch_call_t *calls, size_t n)
     }
 }
 
-void store_client_object_put_batch(store_batch_call_t *calls, size_t n)
+static void record_batch(store_batch_call_t *calls, size_t n, int kind)
 {
-    batch_send(calls, n, 1);
+    batch_send(calls, n, kind);
     for (size_t i = 0; i < n; i++) {
         store_batch_call_t *b = &calls[i];
         if (b->ret != 1)
             continue;
         if (b->pending != NULL)
             b->ret = b->client->ops->object_put_recv(b->client, b->pending);
-        else
+        else if (kind == BATCH_PUT)
             b->ret = b->client->ops->object_put(b->client, b->rec);
+        else
+            b->ret = b->client->ops->object_prune(b->client, b->rec);
         b->pending = NULL;
     }
+}
+
+void store_client_object_put_batch(store_batch_call_t *calls, size_t n)
+{
+    record_batch(calls, n, BATCH_PUT);
+}
+
+void store_client_object_prune_batch(store_batch_call_t *calls, size_t n)
+{
+    record_batch(calls, n, BATCH_PRUNE);
 }
 
 int store_client_record_delete(store_client_t *c, const meta_key_t *key)

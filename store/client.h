@@ -117,7 +117,7 @@ int store_client_object_delete(store_client_t *c, meta_bytes_t bucket, meta_byte
 typedef struct {
     store_client_t *client;
     const meta_key_t *key;    /* store_client_record_get_batch: the key read */
-    const meta_object_t *rec; /* store_client_object_put_batch: the record put */
+    const meta_object_t *rec; /* store_client_object_put_batch, _prune_batch: the record */
     void *val;                /* the value read, malloc'd (caller frees), when ret is 0 */
     size_t vlen;
     int ret; /* as the one-drive call's */
@@ -129,6 +129,8 @@ typedef struct {
  * the calling thread with no thread per drive; local drives are called in turn. */
 void store_client_record_get_batch(store_batch_call_t *calls, size_t n);
 void store_client_object_put_batch(store_batch_call_t *calls, size_t n);
+/* store_client_object_prune on each drive, the same way. */
+void store_client_object_prune_batch(store_batch_call_t *calls, size_t n);
 
 /* ---- raw records ---- */
 

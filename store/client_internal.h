@@ -51,7 +51,8 @@ typedef struct {
     void *(*record_get_send)(store_client_t *c, const meta_key_t *key);
     int (*record_get_recv)(store_client_t *c, void *pending, void **val, size_t *vlen);
     void *(*object_put_send)(store_client_t *c, const meta_object_t *r);
-    int (*object_put_recv)(store_client_t *c, void *pending);
+    void *(*object_prune_send)(store_client_t *c, const meta_object_t *keep);
+    int (*object_put_recv)(store_client_t *c, void *pending); /* for either */
 } store_client_ops_t;
 
 /* Every transport's client starts with this, and every writer with store_client_writer. */

@@ -546,7 +546,8 @@ static int net_record_get_recv(store_client_t *bc, void *pending, void **val, si
     return ret;
 }
 
-static void *net_object_put_send(store_client_t *bc, const meta_object_t *r)
+/* An object record call (objects/put, objects/prune) put on its way. */
+static void *object_record_send(store_client_t *bc, const char *op, const meta_object_t *r)
 {
     net_pending_t *p = calloc(1, sizeof(*p));
     int ret;
@@ -558,11 +559,21 @@ static void *net_object_put_send(store_client_t *bc, const meta_object_t *r)
         p->ret = store_meta_err(ret);
         return p;
     }
-    set_target(&p->call, net_of(bc), "objects/put");
+    set_target(&p->call, net_of(bc), op);
     p->call.body[0] = p->buf.base;
     p->call.body_len[0] = p->buf.len;
     bound_start(net_of(bc), p);
     return p;
+}
+
+static void *net_object_put_send(store_client_t *bc, const meta_object_t *r)
+{
+    return object_record_send(bc, "objects/put", r);
+}
+
+static void *net_object_prune_send(store_client_t *bc, const meta_object_t *keep)
+{
+    return object_record_send(bc, "objects/prune", keep);
 }
 
 static int net_object_put_recv(store_client_t *bc, void *pending)
@@ -773,6 +784,7 @@ static const store_client_ops_t net_ops = {
     .record_get_send = net_record_get_send,
     .record_get_recv = net_record_get_recv,
     .object_put_send = net_object_put_send,
+    .object_prune_send = net_object_prune_send,
     .object_put_recv = net_object_put_recv,
 };
 
