@@ -456,6 +456,42 @@ static void report_damage(gw_object_t *o, uint32_t slot, int err)
 typedef int (*fetch_fn)(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, uint32_t shard,
                         uint8_t *buf);
 
+static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, uint32_t shard,
+                       uint8_t *buf);
+
+/* Network drives: the reads of the first k shards a stripe would be decoded from go out at once
+ * (store_client_shard_read_batch), so that their daemons read, verify and send them in parallel
+ * instead of one round trip after the other; decode_stripe goes on one by one only past a shard
+ * that failed. Marks in tried the shards asked and in present those read; returns how many. */
+static uint32_t fetch_shards_at_once(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block,
+                                     uint8_t **shards, uint8_t *tried, uint8_t *present)
+{
+    const meta_object_t *r = gw_object_record(o);
+    uint32_t k = r->ec_k, width = r->ec_k + r->ec_m, n = 0, have = 0, idx[16];
+    store_batch_call_t calls[16];
+
+    for (uint32_t i = 0; i < width && n < k; i++) {
+        uint32_t slot = r->distribution[i];
+        store_client_t *d = o->set->drives[slot]->client;
+        if (!o->agree[slot] || d == NULL)
+            continue; /* decode_stripe's own pass meets it */
+        tried[i] = 1;
+        calls[n] = (store_batch_call_t){
+            .client = d, .data_id = part->data_id, .index = i, .off = off, .len = block, .buf = shards[i]};
+        idx[n++] = i;
+    }
+    store_client_shard_read_batch(calls, n);
+    for (uint32_t j = 0; j < n; j++) {
+        if (calls[j].ret == 0) {
+            present[idx[j]] = 1;
+            have++;
+        } else {
+            report_damage(o, r->distribution[idx[j]], calls[j].ret);
+        }
+    }
+    return have;
+}
+
 static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, fetch_fn fetch,
                          uint8_t *stripe)
 {
@@ -469,9 +505,12 @@ static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t o
         return GW_EIO;
     for (uint32_t i = 0; i < width; i++)
         shards[i] = stripe + (size_t)i * block;
+    uint8_t tried[16] = {0};
+    if (fetch == fetch_shard && !o->set->inline_reads)
+        have = fetch_shards_at_once(o, part, off, block, shards, tried, present);
     for (uint32_t i = 0; i < width && have < k; i++) {
         uint32_t slot = r->distribution[i];
-        if (!o->agree[slot])
+        if (!o->agree[slot] || tried[i])
             continue;
         int err = fetch(o, part, off, block, i, shards[i]);
         if (err == 0) {

@@ -199,12 +199,21 @@ static void stripe_encode_append(shard_write_t *w, const ec_codec_t *codec, cons
     for (uint32_t i = 0; i < set->m; i++)
         par[i] = parity + (size_t)i * block;
     ec_encode(codec, block, data, par);
+    /* the blocks go out to every drive at once (network drives: one round trip per stripe, not
+     * one per shard; local ones are appended in turn) */
+    store_batch_call_t calls[16];
+    uint32_t slots[16], n = 0;
     for (uint32_t i = 0; i < width; i++) {
         uint32_t slot = w->distribution[i];
         if (w->writers[slot] == NULL)
             continue;
-        const uint8_t *blk = i < k ? data[i] : par[i - k];
-        if ((w->results[slot] = store_client_shard_append(w->writers[slot], blk, block)) != 0) {
+        calls[n] = (store_batch_call_t){.writer = w->writers[slot], .block = i < k ? data[i] : par[i - k], .len = block};
+        slots[n++] = slot;
+    }
+    store_client_shard_append_batch(calls, n);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t slot = slots[j];
+        if ((w->results[slot] = calls[j].ret) != 0) {
             store_client_shard_abort(w->writers[slot]);
             w->writers[slot] = NULL;
             yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,

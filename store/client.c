@@ -206,7 +206,7 @@ int store_client_record_get(store_client_t *c, const meta_key_t *key, void **val
     return c->ops->record_get(c, key, val, vlen);
 }
 
-enum { BATCH_GET, BATCH_PUT, BATCH_PRUNE };
+enum { BATCH_GET, BATCH_PUT, BATCH_PRUNE, BATCH_SHARD, BATCH_APPEND };
 
 /* The first pass of a batch: every call that can go out now does (a fenced client's fails). */
 static void batch_send(store_batch_call_t *calls, size_t n, int kind)
@@ -227,6 +227,10 @@ static void batch_send(store_batch_call_t *calls, size_t n, int kind)
             b->pending = ops->object_put_send(b->client, b->rec);
         else if (kind == BATCH_PRUNE && ops->object_prune_send != NULL && ops->object_put_recv != NULL)
             b->pending = ops->object_prune_send(b->client, b->rec);
+        else if (kind == BATCH_SHARD && ops->shard_read_send != NULL && ops->shard_read_recv != NULL)
+            b->pending = ops->shard_read_send(b->client, b->data_id, b->index, b->off, b->len, b->buf);
+        else if (kind == BATCH_APPEND && ops->shard_append_send != NULL && ops->shard_append_recv != NULL)
+            b->pending = ops->shard_append_send(b->writer, b->block, b->len);
     }
 }
 
@@ -270,6 +274,38 @@ void store_client_object_put_batch(store_batch_call_t *calls, size_t n)
 void store_client_object_prune_batch(store_batch_call_t *calls, size_t n)
 {
     record_batch(calls, n, BATCH_PRUNE);
+}
+
+void store_client_shard_append_batch(store_batch_call_t *calls, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        calls[i].client = calls[i].writer->client;
+    batch_send(calls, n, BATCH_APPEND);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->shard_append_recv(b->writer, b->pending);
+        else
+            b->ret = b->client->ops->shard_append(b->writer, b->block, b->len);
+        b->pending = NULL;
+    }
+}
+
+void store_client_shard_read_batch(store_batch_call_t *calls, size_t n)
+{
+    batch_send(calls, n, BATCH_SHARD);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->shard_read_recv(b->client, b->pending);
+        else
+            b->ret = b->client->ops->shard_read(b->client, b->data_id, b->index, b->off, b->len, b->buf);
+        b->pending = NULL;
+    }
 }
 
 int store_client_record_delete(store_client_t *c, const meta_key_t *key)

@@ -120,6 +120,16 @@ typedef struct {
     const meta_object_t *rec; /* store_client_object_put_batch, _prune_batch: the record */
     void *val;                /* the value read, malloc'd (caller frees), when ret is 0 */
     size_t vlen;
+    /* store_client_shard_append_batch: len bytes of block appended through writer (client is
+     * set from it); the writer stays the caller's, as after store_client_shard_append */
+    store_client_writer_t *writer;
+    const void *block;
+    /* store_client_shard_read_batch: len bytes at off of shard index of data_id into buf */
+    const uint8_t *data_id;
+    uint32_t index;
+    uint64_t off;
+    size_t len;
+    void *buf;
     int ret; /* as the one-drive call's */
     void *pending;
 } store_batch_call_t;
@@ -131,6 +141,10 @@ void store_client_record_get_batch(store_batch_call_t *calls, size_t n);
 void store_client_object_put_batch(store_batch_call_t *calls, size_t n);
 /* store_client_object_prune on each drive, the same way. */
 void store_client_object_prune_batch(store_batch_call_t *calls, size_t n);
+/* store_client_shard_read on each drive, the same way (a stripe's shards read at once). */
+void store_client_shard_read_batch(store_batch_call_t *calls, size_t n);
+/* store_client_shard_append on each writer, the same way (a stripe's blocks sent at once). */
+void store_client_shard_append_batch(store_batch_call_t *calls, size_t n);
 
 /* ---- raw records ---- */
 

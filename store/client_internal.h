@@ -53,6 +53,11 @@ typedef struct {
     void *(*object_put_send)(store_client_t *c, const meta_object_t *r);
     void *(*object_prune_send)(store_client_t *c, const meta_object_t *keep);
     int (*object_put_recv)(store_client_t *c, void *pending); /* for either */
+    void *(*shard_read_send)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off,
+                             size_t len, void *buf);
+    int (*shard_read_recv)(store_client_t *c, void *pending);
+    void *(*shard_append_send)(store_client_writer_t *w, const void *block, size_t len);
+    int (*shard_append_recv)(store_client_writer_t *w, void *pending);
 } store_client_ops_t;
 
 /* Every transport's client starts with this, and every writer with store_client_writer. */

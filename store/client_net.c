@@ -305,6 +305,32 @@ static int net_shard_append(store_client_writer_t *bw, const void *block, size_t
     return ret;
 }
 
+static void *net_shard_append_send(store_client_writer_t *bw, const void *block, size_t len)
+{
+    net_writer_t *w = (net_writer_t *)bw;
+    net_pending_t *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    p->call = (store_net_call_t){.method = "POST", .idempotent = 1, .body = {block}, .body_len = {len}};
+    if (len == 0 || len > STORE_NET_MAX_BODY) {
+        p->ret = STORE_EINVAL;
+        return p;
+    }
+    snprintf(p->call.target, sizeof(p->call.target), "%s/append?w=%s&s=%llu", w->shard_path, w->token,
+             (unsigned long long)++w->seq); /* as net_shard_append */
+    bound_start(net_of(bw->client), p);
+    return p;
+}
+
+static int net_shard_append_recv(store_client_writer_t *bw, void *pending)
+{
+    net_pending_t *p = pending;
+    int ret = bound_finish(net_of(bw->client), p);
+    pending_free(p);
+    return ret;
+}
+
 static int writer_end(store_client_writer_t *bw, const char *op)
 {
     net_writer_t *w = (net_writer_t *)bw;
@@ -340,6 +366,34 @@ static int net_shard_read(store_client_t *bc, const uint8_t data_id[META_ID_LEN]
     snprintf(call.target, sizeof(call.target), "%s?off=%llu&len=%zu", path, (unsigned long long)off, len);
     int ret = bound_call(c, &call);
     store_net_call_reset(&call);
+    return ret;
+}
+
+static void *net_shard_read_send(store_client_t *bc, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off,
+                                 size_t len, void *buf)
+{
+    net_client_t *c = net_of(bc);
+    char path[NET_SHARD_PATH_MAX];
+    net_pending_t *p;
+
+    if ((p = calloc(1, sizeof(*p))) == NULL)
+        return NULL;
+    p->call = (store_net_call_t){.method = "GET", .idempotent = 1, .dst = buf, .dst_len = len};
+    if (len > STORE_NET_MAX_BODY) {
+        p->ret = STORE_EINVAL;
+        return p;
+    }
+    shard_target(c, data_id, index, path, sizeof(path));
+    snprintf(p->call.target, sizeof(p->call.target), "%s?off=%llu&len=%zu", path, (unsigned long long)off, len);
+    bound_start(c, p);
+    return p;
+}
+
+static int net_shard_read_recv(store_client_t *bc, void *pending)
+{
+    net_pending_t *p = pending;
+    int ret = bound_finish(net_of(bc), p);
+    pending_free(p);
     return ret;
 }
 
@@ -785,6 +839,10 @@ static const store_client_ops_t net_ops = {
     .record_get_recv = net_record_get_recv,
     .object_put_send = net_object_put_send,
     .object_prune_send = net_object_prune_send,
+    .shard_read_send = net_shard_read_send,
+    .shard_read_recv = net_shard_read_recv,
+    .shard_append_send = net_shard_append_send,
+    .shard_append_recv = net_shard_append_recv,
     .object_put_recv = net_object_put_recv,
 };
 
