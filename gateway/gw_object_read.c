@@ -273,8 +273,7 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
     return lookup(c, bucket, key, vid, 0, out);
 }
 
-int gw_object_lookup_read(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
-                          gw_object_t **out)
+int gw_object_lookup_read(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, gw_object_t **out)
 {
     return lookup(c, bucket, key, vid, 1, out);
 }

@@ -207,7 +207,8 @@ static void stripe_encode_append(shard_write_t *w, const ec_codec_t *codec, cons
         uint32_t slot = w->distribution[i];
         if (w->writers[slot] == NULL)
             continue;
-        calls[n] = (store_batch_call_t){.writer = w->writers[slot], .block = i < k ? data[i] : par[i - k], .len = block};
+        calls[n] =
+            (store_batch_call_t){.writer = w->writers[slot], .block = i < k ? data[i] : par[i - k], .len = block};
         slots[n++] = slot;
     }
     store_client_shard_append_batch(calls, n);

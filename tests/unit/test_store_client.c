@@ -1026,9 +1026,8 @@ TEST(test_batch_answers_each_call_with_its_own_drive)
     uint8_t vid[META_ID_LEN] = {0};
     object_init(&r1, "batch/obj", 5000, vid);
     object_init(&r2, "batch/obj", 6000, vid);
-    store_batch_call_t puts[3] = {{.client = local_fx.c, .rec = &r1},
-                                  {.client = remote_fx.c, .rec = &r1},
-                                  {.client = fenced, .rec = &r1}};
+    store_batch_call_t puts[3] = {
+        {.client = local_fx.c, .rec = &r1}, {.client = remote_fx.c, .rec = &r1}, {.client = fenced, .rec = &r1}};
     store_client_object_put_batch(puts, 3);
     CHECK_EQ_INT(puts[0].ret, 0);
     CHECK_EQ_INT(puts[1].ret, 0);
