@@ -2309,9 +2309,9 @@ TEST(test_db_cached_read_answers_from_memory_only)
     CHECK_EQ_INT(meta_db_get_cached(db, "cached-key", 10, &val, &vlen), 0); /* the memtable */
     CHECK(vlen == 7 && memcmp(val, "value-1", 7) == 0);
     free(val);
-    /* now only in a table file: reopened (the last handle gone, the cache goes with it), its
-     * data block not read yet */
-    CHECK_EQ_INT(meta_db_flush(db), 0);
+    /* now only in a table file (settled: flushed and compacted, waited for), reopened so that
+     * nothing of it is in memory: its data block not read yet */
+    CHECK_EQ_INT(meta_db_settle(db, (uint64_t)64 << 20, NULL), 0);
     meta_db_close(db);
     CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
     CHECK_EQ_INT(meta_db_get_cached(db, "cached-key", 10, &val, &vlen), -EAGAIN);
