@@ -57,14 +57,29 @@ start() {
     sleep 1 # the health prober's first round places the drives
 }
 
+# The server side's CPU time (gateway and daemons, user + system) in clock ticks so far.
+server_ticks() {
+    local t=0 p
+    for p in $gw_pid "${store_pids[@]}"; do
+        t=$((t + $(bench_cpu_ticks "$p")))
+    done
+    echo $t
+}
+
 header=--markdown-header # the table's head comes with the first row
-row() { # LABEL yc-bench args...: one markdown row
+row() { # LABEL yc-bench args...: one markdown row, and one of the server's CPU per request in $cpu
     local label=$1
     shift
-    local line
+    local line t0 t1 ops
+    t0=$(server_ticks)
     line=$("$BENCH" --endpoint 127.0.0.1:$port --bucket bench "$@" --label "$label" $header 2>/dev/null || true)
+    t1=$(server_ticks)
     grep '^|' <<<"$line" || echo "| $label | failed |"
     header=--markdown
+    # requests in the measured seconds and the warm-up second, at the measured rate (an estimate)
+    ops=$(sed -n 's/.* ops_s=\([0-9.]*\).*/\1/p' <<<"$line" | head -1)
+    awk -v l="$label" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v o="${ops:-0}" -v d="$DURATION" \
+        'BEGIN { n = o * (d + 1); v = "-"; if (n > 0) v = sprintf("%.3f", 1000 * t / hz / n); printf "| %s | %s |\n", l, v }' >>"$cpu"
 }
 
 measure() { # NAME BINDIR TRANSPORT
@@ -86,6 +101,8 @@ measure() { # NAME BINDIR TRANSPORT
 }
 
 out=$tmp/rows.md
+cpu=$tmp/cpu.md
+printf '| row | server CPU ms per request (gateway + daemons) |\n|---|---|\n' >"$cpu"
 last_bin=
 : >"$out"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -101,6 +118,10 @@ done
 echo "== embedded ($last_bin)" >&2
 measure "embedded (${spec%%=*})" "$last_bin" embedded >>"$out"
 echo "load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out"
+{
+    echo
+    cat "$cpu"
+} >>"$out"
 cat "$out"
 [ -n "${YC_BENCH_OUT:-}" ] && cp "$out" "$YC_BENCH_OUT"
 exit 0

@@ -416,8 +416,8 @@ static void get_object_prepare(gw_ctx_t *ctx, stream_t *s)
     versioning = gw_bucket_versioning(ctx);
     /* a bucket never versioned holds only null versions: vid stays the null vid, and the lookup
      * reads each drive's null slot with one point read */
-    if ((ret = gw_object_lookup(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key),
-                                given || versioning == 0 ? vid : NULL, &s->obj)) != 0) {
+    if ((ret = gw_object_lookup_read(ctx->cluster, gw_mb(ctx->bucket_ns), gw_mb(ctx->key),
+                                     given || versioning == 0 ? vid : NULL, &s->obj)) != 0) {
         if (ret == GW_ENOENT && given)
             gw_set_error(ctx, S3_ERR_NO_SUCH_VERSION, NULL);
         else

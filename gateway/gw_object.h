@@ -108,6 +108,13 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
  * itself (its arena: no allocation per record; a small object costs one allocation in all). */
 typedef struct gw_object gw_object_t;
 int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, gw_object_t **out);
+/* gw_object_lookup for a read that only answers a client (GET, HEAD): with network drives, the
+ * null slot is asked of a read quorum first (k drives, the data shards' in 4+2) and of the rest
+ * only when their answer does not stand on its own, so the object's holders may be fewer than
+ * every drive that holds it: not for a lookup whose holders are then written (updates, deletes,
+ * heals). */
+int gw_object_lookup_read(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid,
+                          gw_object_t **out);
 /* The record agreed on by the drives (borrowed from o). */
 const meta_object_t *gw_object_record(const gw_object_t *o);
 /* Reads len bytes at off of the object's data, verifying every block and rebuilding lost or

@@ -148,6 +148,46 @@ static void lookup_task(void *arg, size_t slot)
     }
 }
 
+/* lookup_task of a point read (l->slot) on every drive of a set of network drives: the requests
+ * all go out before any answer is awaited (store_client_record_get_batch), so the round trips
+ * overlap on this thread instead of each costing a drive's lane two thread hand-offs. */
+static void lookup_point_batch(lookup_t *l, const uint8_t *ask)
+{
+    gw_object_t *o = l->o;
+    uint32_t width = gw_set_width(o->set), n = 0;
+    store_batch_call_t calls[16];
+    uint32_t slots[16];
+
+    for (uint32_t slot = 0; slot < width; slot++) {
+        store_client_t *d = o->set->drives[slot]->client;
+        if (ask != NULL && !ask[slot])
+            continue;
+        if (d == NULL) {
+            o->found[slot] = STORE_EIO;
+            continue;
+        }
+        calls[n] = (store_batch_call_t){.client = d, .key = &l->slot};
+        slots[n++] = slot;
+    }
+    store_client_record_get_batch(calls, n);
+    for (uint32_t i = 0; i < n; i++) {
+        version_collect_t vc = {o, slots[i], l->vid, l->newest};
+        if (calls[i].ret == 0) {
+            collect_version(&vc, l->slot.buf, l->slot.len, calls[i].val, calls[i].vlen);
+            free(calls[i].val);
+        }
+        o->found[slots[i]] = calls[i].ret == STORE_ENOENT ? 0 : calls[i].ret;
+    }
+}
+
+static void lookup_fanout(lookup_t *l)
+{
+    if (l->slot.len > 0 && !l->o->set->inline_reads)
+        lookup_point_batch(l, NULL);
+    else
+        gw_set_fanout_reads(l->o->set, lookup_task, l);
+}
+
 /* Gathers what the drives of the lookup returned into ids / of and resolves it; *versioned is
  * set when a drive returned a version that is not a null version. */
 static int resolve_lookup(gw_object_t *o, gw_version_t *ids, const meta_object_t **of, size_t *n, size_t *chosen,
@@ -186,11 +226,87 @@ static int newest_answer_holds(int ret, const gw_version_t *ids, size_t n, size_
 
 static int decode_inline(gw_object_t *o);
 
+/* The drives a read's lookup asks first (gw_object_lookup_read): those of the data shards, as
+ * many as the larger of k and what meets every write quorum (width - write quorum + 1). 0 when
+ * that is every drive of the set. */
+static int quick_subset(const gw_set_t *set, const uint8_t dist[16], uint8_t ask[16])
+{
+    uint32_t width = gw_set_width(set), q = width - gw_set_write_quorum(set) + 1;
+
+    if (q < set->k)
+        q = set->k;
+    if (q >= width)
+        return 0;
+    memset(ask, 0, 16);
+    for (uint32_t i = 0; i < q; i++)
+        ask[dist[i]] = 1;
+    return 1;
+}
+
+/* Does the answer of the drives asked first stand for the set's? Every one of them answered and
+ * holds the chosen version, none holds anything newer, and the version needs nothing but its
+ * records (inline data, or a marker). Then no newer write can be acknowledged: it would be on a
+ * write quorum of drives, which meets every group of width - write quorum + 1, so one of those
+ * asked would have returned it; and the chosen version is held by k of them, enough to decode. */
+static int quick_holds(const gw_object_t *o, int ret, const gw_version_t *ids, const meta_object_t *const *of, size_t n,
+                       size_t chosen, const uint8_t ask[16])
+{
+    size_t held[16];
+    uint32_t width = gw_set_width(o->set);
+
+    if (ret != 0 || !(of[chosen]->flags & (META_OBJ_INLINE | META_OBJ_DELETE_MARKER)))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (gw_version_newer(&ids[i], &ids[chosen]))
+            return 0;
+    gw_quorum_holders(ids, n, chosen, held, width);
+    for (uint32_t s = 0; s < width; s++)
+        if (ask[s] && (o->found[s] != 0 || held[s] == SIZE_MAX))
+            return 0;
+    return 1;
+}
+
+static int lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, int quick,
+                  gw_object_t **out);
+
 int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, gw_object_t **out)
+{
+    return lookup(c, bucket, key, vid, 0, out);
+}
+
+int gw_object_lookup_read(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, gw_object_t **out)
+{
+    return lookup(c, bucket, key, vid, 1, out);
+}
+
+/* Notes which drives hold the chosen version, and whose attributes count. */
+static void note_holders(gw_object_t *o, const gw_version_t *ids, const meta_object_t *const *of, size_t n,
+                         size_t chosen)
+{
+    size_t held[16];
+    uint32_t width = gw_set_width(o->set);
+
+    memset(o->agree, 0, sizeof(o->agree));
+    memset(o->recs, 0, sizeof(o->recs));
+    o->chosen = -1;
+    gw_quorum_holders(ids, n, chosen, held, width);
+    for (uint32_t s = 0; s < width; s++) {
+        if (held[s] == SIZE_MAX)
+            continue;
+        o->agree[s] = 1;
+        o->recs[s] = of[held[s]];
+        /* the holders agree on the version; of its attributes, the latest change wins */
+        if (o->chosen < 0 || o->recs[s]->attrs_ns > o->recs[o->chosen]->attrs_ns)
+            o->chosen = (int)s;
+    }
+}
+
+static int lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid, int quick,
+                  gw_object_t **out)
 {
     gw_version_t ids[16 * GW_LOOKUP_VERSIONS];
     const meta_object_t *of[16 * GW_LOOKUP_VERSIONS];
-    size_t held[16], n = 0, chosen = 0;
+    size_t n = 0, chosen = 0;
     uint32_t width;
     uint8_t dist[16];
     gw_object_t *o;
@@ -235,14 +351,30 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
      * of a key's 100 versions newest first cost 5,000 steps per key and drive). */
     int exact =
         vid != NULL && l.slot.len == 0 && meta_key_object(bucket, key, (int64_t)~yc_get_be64(vid), vid, &l.slot) == 0;
-    gw_set_fanout_reads(o->set, lookup_task, &l);
-    ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
+    /* a read of the null slot over network drives asks a read quorum first (quick_holds), the
+     * rest only when their answer does not stand */
+    uint8_t ask[16];
+    int partial = quick && !exact && l.slot.len > 0 && !o->set->inline_reads && quick_subset(o->set, dist, ask);
+    if (partial) {
+        lookup_point_batch(&l, ask);
+        ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
+        if (!quick_holds(o, ret, ids, of, n, chosen, ask)) {
+            for (uint32_t s = 0; s < width; s++)
+                ask[s] = !ask[s];
+            lookup_point_batch(&l, ask);
+            ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
+            partial = 0;
+        }
+    } else {
+        lookup_fanout(&l);
+        ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
+    }
     if (exact && ret == GW_ENOENT) {
         /* a version written with another time than its id's (none is) would be under the scan */
         l.slot.len = 0;
         memset(o->nv, 0, sizeof(o->nv));
         memset(o->found, 0, sizeof(o->found));
-        gw_set_fanout_reads(o->set, lookup_task, &l);
+        lookup_fanout(&l);
         ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
     }
     if (l.newest && !newest_answer_holds(ret, ids, n, chosen, versioned)) {
@@ -250,23 +382,25 @@ int gw_object_lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, con
         memset(o->nv, 0, sizeof(o->nv));
         memset(o->found, 0, sizeof(o->found));
         l.newest = 0;
-        gw_set_fanout_reads(o->set, lookup_task, &l);
+        lookup_fanout(&l);
         ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned);
     }
     if (ret != 0)
         goto fail;
-    gw_quorum_holders(ids, n, chosen, held, width);
-    for (uint32_t s = 0; s < width; s++) {
-        if (held[s] == SIZE_MAX)
-            continue;
-        o->agree[s] = 1;
-        o->recs[s] = of[held[s]];
-        /* the holders agree on the version; of its attributes, the latest change wins */
-        if (o->chosen < 0 || o->recs[s]->attrs_ns > o->recs[o->chosen]->attrs_ns)
-            o->chosen = (int)s;
+    note_holders(o, ids, of, n, chosen);
+    if ((o->recs[o->chosen]->flags & META_OBJ_INLINE) && (ret = decode_inline(o)) != 0) {
+        if (!partial)
+            goto fail;
+        /* a damaged inline shard among those asked first: the other drives' records too */
+        for (uint32_t s = 0; s < width; s++)
+            ask[s] = !ask[s];
+        lookup_point_batch(&l, ask);
+        if ((ret = resolve_lookup(o, ids, of, &n, &chosen, &versioned)) != 0)
+            goto fail;
+        note_holders(o, ids, of, n, chosen);
+        if ((o->recs[o->chosen]->flags & META_OBJ_INLINE) && (ret = decode_inline(o)) != 0)
+            goto fail;
     }
-    if ((o->recs[o->chosen]->flags & META_OBJ_INLINE) && (ret = decode_inline(o)) != 0)
-        goto fail;
     *out = o;
     return 0;
 
@@ -322,6 +456,42 @@ static void report_damage(gw_object_t *o, uint32_t slot, int err)
 typedef int (*fetch_fn)(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, uint32_t shard,
                         uint8_t *buf);
 
+static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, uint32_t shard,
+                       uint8_t *buf);
+
+/* Network drives: the reads of the first k shards a stripe would be decoded from go out at once
+ * (store_client_shard_read_batch), so that their daemons read, verify and send them in parallel
+ * instead of one round trip after the other; decode_stripe goes on one by one only past a shard
+ * that failed. Marks in tried the shards asked and in present those read; returns how many. */
+static uint32_t fetch_shards_at_once(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block,
+                                     uint8_t **shards, uint8_t *tried, uint8_t *present)
+{
+    const meta_object_t *r = gw_object_record(o);
+    uint32_t k = r->ec_k, width = r->ec_k + r->ec_m, n = 0, have = 0, idx[16];
+    store_batch_call_t calls[16];
+
+    for (uint32_t i = 0; i < width && n < k; i++) {
+        uint32_t slot = r->distribution[i];
+        store_client_t *d = o->set->drives[slot]->client;
+        if (!o->agree[slot] || d == NULL)
+            continue; /* decode_stripe's own pass meets it */
+        tried[i] = 1;
+        calls[n] = (store_batch_call_t){
+            .client = d, .data_id = part->data_id, .index = i, .off = off, .len = block, .buf = shards[i]};
+        idx[n++] = i;
+    }
+    store_client_shard_read_batch(calls, n);
+    for (uint32_t j = 0; j < n; j++) {
+        if (calls[j].ret == 0) {
+            present[idx[j]] = 1;
+            have++;
+        } else {
+            report_damage(o, r->distribution[idx[j]], calls[j].ret);
+        }
+    }
+    return have;
+}
+
 static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, fetch_fn fetch,
                          uint8_t *stripe)
 {
@@ -335,9 +505,12 @@ static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t o
         return GW_EIO;
     for (uint32_t i = 0; i < width; i++)
         shards[i] = stripe + (size_t)i * block;
+    uint8_t tried[16] = {0};
+    if (fetch == fetch_shard && !o->set->inline_reads)
+        have = fetch_shards_at_once(o, part, off, block, shards, tried, present);
     for (uint32_t i = 0; i < width && have < k; i++) {
         uint32_t slot = r->distribution[i];
-        if (!o->agree[slot])
+        if (!o->agree[slot] || tried[i])
             continue;
         int err = fetch(o, part, off, block, i, shards[i]);
         if (err == 0) {

@@ -199,12 +199,22 @@ static void stripe_encode_append(shard_write_t *w, const ec_codec_t *codec, cons
     for (uint32_t i = 0; i < set->m; i++)
         par[i] = parity + (size_t)i * block;
     ec_encode(codec, block, data, par);
+    /* the blocks go out to every drive at once (network drives: one round trip per stripe, not
+     * one per shard; local ones are appended in turn) */
+    store_batch_call_t calls[16];
+    uint32_t slots[16], n = 0;
     for (uint32_t i = 0; i < width; i++) {
         uint32_t slot = w->distribution[i];
         if (w->writers[slot] == NULL)
             continue;
-        const uint8_t *blk = i < k ? data[i] : par[i - k];
-        if ((w->results[slot] = store_client_shard_append(w->writers[slot], blk, block)) != 0) {
+        calls[n] =
+            (store_batch_call_t){.writer = w->writers[slot], .block = i < k ? data[i] : par[i - k], .len = block};
+        slots[n++] = slot;
+    }
+    store_client_shard_append_batch(calls, n);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t slot = slots[j];
+        if ((w->results[slot] = calls[j].ret) != 0) {
             store_client_shard_abort(w->writers[slot]);
             w->writers[slot] = NULL;
             yc_log(YC_LOG_WARN, "event=shard_append_failed drive=%s err=%s", set->drives[slot]->path,
@@ -393,7 +403,7 @@ typedef struct {
     const meta_object_t *rec;
     const gw_data_t *data;
     int results[16];
-    meta_object_t recs[16]; /* each drive's record, while its write is begun (local drives) */
+    meta_object_t recs[16]; /* each drive's record, while its write is begun or sent */
 } commit_t;
 
 /* The record slot gets, into *r; 0, or why the slot gets none. */
@@ -412,15 +422,6 @@ static int record_for_slot(commit_t *cm, size_t slot, meta_object_t *r)
         r->inline_data.len = cm->data->inline_len;
     }
     return 0;
-}
-
-static void record_put_task(void *arg, size_t slot)
-{
-    commit_t *cm = arg;
-    meta_object_t r;
-
-    if ((cm->results[slot] = record_for_slot(cm, slot, &r)) == 0)
-        cm->results[slot] = store_client_object_put(cm->set->drives[slot]->client, &r);
 }
 
 /* Local drives: this thread queues the record in every drive's group commit, in slot order
@@ -442,6 +443,25 @@ static void record_put_queued(commit_t *cm, store_put_t **pending)
     for (uint32_t slot = 0; slot < width; slot++)
         if (pending[slot] != NULL)
             cm->results[slot] = store_client_object_put_wait(cm->set->drives[slot]->client, pending[slot]);
+}
+
+/* Network drives: every drive's record request goes out before any answer is awaited
+ * (store_client_object_put_batch), so the round trips overlap on this thread with no hand-off
+ * to the drives' lanes and back. */
+static void record_put_sent(commit_t *cm)
+{
+    uint32_t width = gw_set_width(cm->set), n = 0, slots[16];
+    store_batch_call_t calls[16];
+
+    for (uint32_t slot = 0; slot < width; slot++) {
+        if ((cm->results[slot] = record_for_slot(cm, slot, &cm->recs[slot])) != 0)
+            continue;
+        calls[n] = (store_batch_call_t){.client = cm->set->drives[slot]->client, .rec = &cm->recs[slot]};
+        slots[n++] = slot;
+    }
+    store_client_object_put_batch(calls, n);
+    for (uint32_t i = 0; i < n; i++)
+        cm->results[slots[i]] = calls[i].ret;
 }
 
 /* Ends the writes record_put_queued left begun; settle (the write is acknowledged and prunes):
@@ -475,6 +495,7 @@ typedef struct {
 
 struct prune_batch {
     atomic_int refs;
+    uint32_t n; /* jobs[0..n): the drives to prune */
     meta_buf_t raw;
     meta_object_t rec;
     prune_job_t jobs[16];
@@ -489,6 +510,20 @@ static void prune_run(yc_job_t *job)
         meta_buf_dispose(&b->raw);
         free(b);
     }
+}
+
+/* Network drives: one job prunes every drive of the batch, its requests all sent before any
+ * answer is awaited (store_client_object_prune_batch), rather than a job on each drive's lane. */
+static void prune_run_sent(yc_job_t *job)
+{
+    prune_batch_t *b = ((prune_job_t *)job)->batch;
+    store_batch_call_t calls[16];
+
+    for (uint32_t i = 0; i < b->n; i++)
+        calls[i] = (store_batch_call_t){.client = b->jobs[i].client, .rec = &b->rec};
+    store_client_object_prune_batch(calls, b->n);
+    meta_buf_dispose(&b->raw);
+    free(b);
 }
 
 static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_results, int light_tried)
@@ -520,13 +555,22 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_r
         return;
     }
     atomic_init(&b->refs, (int)n);
+    b->n = n;
+    yc_lane_t *first = NULL;
     for (uint32_t slot = 0, i = 0; slot < width; slot++) {
         if (results[slot] != 0 || set->drives[slot]->client == NULL)
             continue;
-        b->jobs[i] = (prune_job_t){.job = {.run = prune_run}, .batch = b, .client = set->drives[slot]->client};
-        yc_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        b->jobs[i] = (prune_job_t){.job = {.run = set->inline_reads ? prune_run : prune_run_sent},
+                                   .batch = b,
+                                   .client = set->drives[slot]->client};
+        if (set->inline_reads)
+            yc_lane_submit(set->drives[slot]->lane, &b->jobs[i].job);
+        else if (first == NULL)
+            first = set->drives[slot]->lane;
         i++;
     }
+    if (first != NULL)
+        yc_lane_submit(first, &b->jobs[0].job);
 }
 
 /* Takes a write that failed its quorum back from the drives it may have reached: their record of
@@ -561,7 +605,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     if (set->inline_reads)
         record_put_queued(&cm, pending); /* every drive is local */
     else
-        gw_set_fanout(set, record_put_task, &cm);
+        record_put_sent(&cm);
     for (uint32_t slot = 0; slot < width; slot++)
         if (cm.results[slot] != 0 && cm.results[slot] != STORE_ESTALE && set->drives[slot]->client != NULL)
             yc_log(YC_LOG_WARN, "event=record_write_failed drive=%s err=%s", set->drives[slot]->path,

@@ -39,6 +39,32 @@ static void get_task(void *arg, size_t i)
     op->results[i] = d == NULL ? STORE_EIO : store_client_record_get(d, op->key, &op->vals[i], &op->lens[i]);
 }
 
+/* get_task on every drive, for network drives: the requests all go out before any answer is
+ * awaited (store_client_record_get_batch), so the round trips overlap on this thread with no
+ * hand-off to the drives' lanes. */
+static void get_batch(replica_op_t *op)
+{
+    size_t n = 0, idx[op->c->ndrives];
+    store_batch_call_t calls[op->c->ndrives];
+
+    for (size_t i = 0; i < op->c->ndrives; i++) {
+        store_client_t *d = op->c->drives[i].client;
+        op->vals[i] = NULL;
+        op->lens[i] = 0;
+        op->results[i] = STORE_EIO;
+        if (d == NULL)
+            continue;
+        calls[n] = (store_batch_call_t){.client = d, .key = op->key};
+        idx[n++] = i;
+    }
+    store_client_record_get_batch(calls, n);
+    for (size_t j = 0; j < n; j++) {
+        op->results[idx[j]] = calls[j].ret;
+        op->vals[idx[j]] = calls[j].val;
+        op->lens[idx[j]] = calls[j].vlen;
+    }
+}
+
 static int run(gw_cluster_t *c, replica_op_t *op, yc_task_fn fn)
 {
     gw_cluster_fanout(c, fn, op);
@@ -72,7 +98,10 @@ int gw_replica_get_newest(gw_cluster_t *c, const meta_key_t *key, gw_replica_new
     replica_op_t op = {c, key, NULL, 0, results, vals, lens};
 
     memset(vals, 0, sizeof(vals));
-    gw_cluster_fanout_reads(c, get_task, &op);
+    if (c->inline_reads)
+        gw_cluster_fanout_reads(c, get_task, &op);
+    else
+        get_batch(&op);
     int ret =
         gw_quorum_newest(results, (const void *const *)vals, lens, c->ndrives, gw_cluster_quorum(c), newer, &chosen);
     for (size_t i = 0; i < c->ndrives; i++) {

@@ -508,6 +508,10 @@ void meta_group_counts(meta_group_t *g, uint64_t *batches, uint64_t *writes);
 int meta_db_delete(meta_db_t *db, const void *key, size_t klen);
 /* Reads one value; on success *val is malloc'd (caller frees). META_ENOENT when absent. */
 int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen);
+/* meta_db_get from memory only (memtables, RocksDB's block cache), for a thread that must not
+ * wait (an event loop): -EAGAIN when the answer needs a read of a file, or a reopen holds the
+ * handle. */
+int meta_db_get_cached(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen);
 
 /* Iterates keys with `prefix`, starting at the first key >= seek (seek NULL: the prefix itself),
  * in key order. The callback gets borrowed key/value (valid only during the call) and returns

@@ -79,6 +79,7 @@ struct meta_db {
     rocksdb_cache_t *cache;                 /* the shared cache, for the options of a reopen */
     rocksdb_writeoptions_t *wopts;          /* sync = 1; shared by all writers, never modified after open */
     rocksdb_readoptions_t *ropts;           /* point reads; shared, never modified after open */
+    rocksdb_readoptions_t *ropts_cached;    /* the same from memory only (meta_db_get_cached) */
     atomic_int heads;                       /* meta_db_set_heads */
 };
 
@@ -273,11 +274,13 @@ int meta_db_open(const char *dir, int create, meta_db_t **out)
     }
     have_lock = 1;
     if ((db->dir = strdup(dir)) == NULL || (db->cache = shared_cache_acquire()) == NULL ||
-        (db->wopts = rocksdb_writeoptions_create()) == NULL || (db->ropts = rocksdb_readoptions_create()) == NULL) {
+        (db->wopts = rocksdb_writeoptions_create()) == NULL || (db->ropts = rocksdb_readoptions_create()) == NULL ||
+        (db->ropts_cached = rocksdb_readoptions_create()) == NULL) {
         ret = META_ENOMEM;
         goto fail;
     }
     rocksdb_writeoptions_set_sync(db->wopts, 1);
+    rocksdb_readoptions_set_read_tier(db->ropts_cached, 1); /* kBlockCacheTier: no file is read */
     /* The directory first, so that the info log can be opened in it before RocksDB makes it. */
     if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
         ret = errno == ENOSPC || errno == EDQUOT ? META_ENOSPC : META_EIO;
@@ -289,6 +292,8 @@ int meta_db_open(const char *dir, int create, meta_db_t **out)
     return 0;
 
 fail:
+    if (db->ropts_cached != NULL)
+        rocksdb_readoptions_destroy(db->ropts_cached);
     if (db->ropts != NULL)
         rocksdb_readoptions_destroy(db->ropts);
     if (db->wopts != NULL)
@@ -310,6 +315,7 @@ void meta_db_close(meta_db_t *db)
     if (db->rdb != NULL)
         rocksdb_close(db->rdb);
     rocksdb_readoptions_destroy(db->ropts);
+    rocksdb_readoptions_destroy(db->ropts_cached);
     rocksdb_writeoptions_destroy(db->wopts);
     pthread_rwlock_destroy(&db->lock);
     free(db->dir);
@@ -710,8 +716,8 @@ int meta_db_delete(meta_db_t *db, const void *key, size_t klen)
     return write_end(db, err);
 }
 
-/* Point read; *val is malloc'd (never NULL on success, even for an empty value). */
-int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen)
+/* A point read with ropts; cached: from memory only, -EAGAIN rather than any wait. */
+static int get_with(meta_db_t *db, int cached, const void *key, size_t klen, void **val, size_t *vlen)
 {
     rocksdb_pinnableslice_t *ps;
     const char *p;
@@ -722,14 +728,23 @@ int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t 
 
     *val = NULL;
     *vlen = 0;
-    pthread_rwlock_rdlock(&db->lock);
+    if (!cached)
+        pthread_rwlock_rdlock(&db->lock);
+    else if (pthread_rwlock_tryrdlock(&db->lock) != 0)
+        return -EAGAIN; /* a reopen holds it: not a wait for a loop */
     if (db->rdb == NULL) {
         ret = META_EIO;
         goto done;
     }
-    ps = rocksdb_get_pinned(db->rdb, db->ropts, key, klen, &err);
+    ps = rocksdb_get_pinned(db->rdb, cached ? db->ropts_cached : db->ropts, key, klen, &err);
     if (err != NULL) {
-        ret = status_to_code(err);
+        /* Status::Incomplete: the answer is in a block that is not in the cache */
+        if (cached && strncmp(err, "Result incomplete", 17) == 0) {
+            rocksdb_free(err);
+            ret = -EAGAIN;
+        } else {
+            ret = status_to_code(err);
+        }
         goto done;
     }
     if (ps == NULL) {
@@ -754,6 +769,17 @@ int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t 
 done:
     pthread_rwlock_unlock(&db->lock);
     return ret;
+}
+
+/* Point read; *val is malloc'd (never NULL on success, even for an empty value). */
+int meta_db_get(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen)
+{
+    return get_with(db, 0, key, klen, val, vlen);
+}
+
+int meta_db_get_cached(meta_db_t *db, const void *key, size_t klen, void **val, size_t *vlen)
+{
+    return get_with(db, 1, key, klen, val, vlen);
 }
 
 /* Computes the smallest key greater than every key starting with prefix: the prefix with its

@@ -206,6 +206,108 @@ int store_client_record_get(store_client_t *c, const meta_key_t *key, void **val
     return c->ops->record_get(c, key, val, vlen);
 }
 
+enum { BATCH_GET, BATCH_PUT, BATCH_PRUNE, BATCH_SHARD, BATCH_APPEND };
+
+/* The first pass of a batch: every call that can go out now does (a fenced client's fails). */
+static void batch_send(store_batch_call_t *calls, size_t n, int kind)
+{
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        const store_client_ops_t *ops = b->client->ops;
+
+        b->pending = NULL;
+        b->val = NULL;
+        b->vlen = 0;
+        if ((b->ret = store_client_fenced(b->client)) != 0)
+            continue;
+        b->ret = 1; /* not done yet */
+        if (kind == BATCH_GET && ops->record_get_send != NULL && ops->record_get_recv != NULL)
+            b->pending = ops->record_get_send(b->client, b->key);
+        else if (kind == BATCH_PUT && ops->object_put_send != NULL && ops->object_put_recv != NULL)
+            b->pending = ops->object_put_send(b->client, b->rec);
+        else if (kind == BATCH_PRUNE && ops->object_prune_send != NULL && ops->object_put_recv != NULL)
+            b->pending = ops->object_prune_send(b->client, b->rec);
+        else if (kind == BATCH_SHARD && ops->shard_read_send != NULL && ops->shard_read_recv != NULL)
+            b->pending = ops->shard_read_send(b->client, b->data_id, b->index, b->off, b->len, b->buf);
+        else if (kind == BATCH_APPEND && ops->shard_append_send != NULL && ops->shard_append_recv != NULL)
+            b->pending = ops->shard_append_send(b->writer, b->block, b->len);
+    }
+}
+
+void store_client_record_get_batch(store_batch_call_t *calls, size_t n)
+{
+    batch_send(calls, n, BATCH_GET);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->record_get_recv(b->client, b->pending, &b->val, &b->vlen);
+        else
+            b->ret = b->client->ops->record_get(b->client, b->key, &b->val, &b->vlen);
+        b->pending = NULL;
+    }
+}
+
+static void record_batch(store_batch_call_t *calls, size_t n, int kind)
+{
+    batch_send(calls, n, kind);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->object_put_recv(b->client, b->pending);
+        else if (kind == BATCH_PUT)
+            b->ret = b->client->ops->object_put(b->client, b->rec);
+        else
+            b->ret = b->client->ops->object_prune(b->client, b->rec);
+        b->pending = NULL;
+    }
+}
+
+void store_client_object_put_batch(store_batch_call_t *calls, size_t n)
+{
+    record_batch(calls, n, BATCH_PUT);
+}
+
+void store_client_object_prune_batch(store_batch_call_t *calls, size_t n)
+{
+    record_batch(calls, n, BATCH_PRUNE);
+}
+
+void store_client_shard_append_batch(store_batch_call_t *calls, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        calls[i].client = calls[i].writer->client;
+    batch_send(calls, n, BATCH_APPEND);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->shard_append_recv(b->writer, b->pending);
+        else
+            b->ret = b->client->ops->shard_append(b->writer, b->block, b->len);
+        b->pending = NULL;
+    }
+}
+
+void store_client_shard_read_batch(store_batch_call_t *calls, size_t n)
+{
+    batch_send(calls, n, BATCH_SHARD);
+    for (size_t i = 0; i < n; i++) {
+        store_batch_call_t *b = &calls[i];
+        if (b->ret != 1)
+            continue;
+        if (b->pending != NULL)
+            b->ret = b->client->ops->shard_read_recv(b->client, b->pending);
+        else
+            b->ret = b->client->ops->shard_read(b->client, b->data_id, b->index, b->off, b->len, b->buf);
+        b->pending = NULL;
+    }
+}
+
 int store_client_record_delete(store_client_t *c, const meta_key_t *key)
 {
     int fenced = store_client_fenced(c);

@@ -110,6 +110,42 @@ int store_client_object_get(store_client_t *c, meta_bytes_t bucket, meta_bytes_t
                             meta_buf_t *raw, meta_object_t *out);
 int store_client_object_delete(store_client_t *c, meta_bytes_t bucket, meta_bytes_t key, const uint8_t *vid);
 
+/* ---- calls to several drives at once ---- */
+
+/* One drive's call of a batch. client, and key or rec, are the caller's, borrowed until the
+ * batch returns; val and ret are the answer. */
+typedef struct {
+    store_client_t *client;
+    const meta_key_t *key;    /* store_client_record_get_batch: the key read */
+    const meta_object_t *rec; /* store_client_object_put_batch, _prune_batch: the record */
+    void *val;                /* the value read, malloc'd (caller frees), when ret is 0 */
+    size_t vlen;
+    /* store_client_shard_append_batch: len bytes of block appended through writer (client is
+     * set from it); the writer stays the caller's, as after store_client_shard_append */
+    store_client_writer_t *writer;
+    const void *block;
+    /* store_client_shard_read_batch: len bytes at off of shard index of data_id into buf */
+    const uint8_t *data_id;
+    uint32_t index;
+    uint64_t off;
+    size_t len;
+    void *buf;
+    int ret; /* as the one-drive call's */
+    void *pending;
+} store_batch_call_t;
+
+/* store_client_record_get on each drive of calls[0..n), or store_client_object_put: the requests
+ * to network drives all go out before any answer is awaited, so their round trips overlap on
+ * the calling thread with no thread per drive; local drives are called in turn. */
+void store_client_record_get_batch(store_batch_call_t *calls, size_t n);
+void store_client_object_put_batch(store_batch_call_t *calls, size_t n);
+/* store_client_object_prune on each drive, the same way. */
+void store_client_object_prune_batch(store_batch_call_t *calls, size_t n);
+/* store_client_shard_read on each drive, the same way (a stripe's shards read at once). */
+void store_client_shard_read_batch(store_batch_call_t *calls, size_t n);
+/* store_client_shard_append on each writer, the same way (a stripe's blocks sent at once). */
+void store_client_shard_append_batch(store_batch_call_t *calls, size_t n);
+
 /* ---- raw records ---- */
 
 int store_client_record_put(store_client_t *c, const meta_key_t *key, const void *val, size_t vlen);

@@ -45,6 +45,19 @@ typedef struct {
     int (*lock_acquire)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
     int (*lock_release)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
     int (*identity)(store_client_t *c, const store_identity_info_t *placement, store_identity_info_t *out);
+    /* Split calls for the batches (store_client_*_batch), NULL where a transport has none: _send
+     * puts the request on its way and returns the call in flight (NULL when it could not: the
+     * batch then makes the whole call), _recv awaits its answer and frees it. */
+    void *(*record_get_send)(store_client_t *c, const meta_key_t *key);
+    int (*record_get_recv)(store_client_t *c, void *pending, void **val, size_t *vlen);
+    void *(*object_put_send)(store_client_t *c, const meta_object_t *r);
+    void *(*object_prune_send)(store_client_t *c, const meta_object_t *keep);
+    int (*object_put_recv)(store_client_t *c, void *pending); /* for either */
+    void *(*shard_read_send)(store_client_t *c, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off,
+                             size_t len, void *buf);
+    int (*shard_read_recv)(store_client_t *c, void *pending);
+    void *(*shard_append_send)(store_client_writer_t *w, const void *block, size_t len);
+    int (*shard_append_recv)(store_client_writer_t *w, void *pending);
 } store_client_ops_t;
 
 /* Every transport's client starts with this, and every writer with store_client_writer. */

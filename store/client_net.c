@@ -207,6 +207,47 @@ static int bound_call(net_client_t *c, store_net_call_t *call)
     return ret;
 }
 
+/* A bound call in flight (the batches' split calls): the call, the drive id it is bound to,
+ * and what its body was made from. */
+typedef struct {
+    store_net_call_t call;
+    char hex[STORE_NET_DRIVE_ID_HEX + 1];
+    int ret; /* a failure before the request could go out */
+    meta_buf_t buf;
+} net_pending_t;
+
+/* bound_call's first half: the request goes out, its answer is left for bound_finish. */
+static void bound_start(net_client_t *c, net_pending_t *p)
+{
+    if ((p->ret = drive_id_of(c, p->hex)) != 0)
+        return;
+    p->call.drive_id_hex = p->hex;
+    store_net_call_start(c->conn, &p->call);
+}
+
+static int bound_finish(net_client_t *c, net_pending_t *p)
+{
+    store_identity_info_t info;
+    int ret;
+
+    if (p->ret != 0)
+        return p->ret;
+    ret = store_net_call_finish(c->conn, &p->call);
+    if (ret == STORE_EIDENTITY && identity_read(c, &info) == 0) { /* as bound_call */
+        yc_hex(info.drive_id, STORE_ID_LEN, p->hex);
+        ret = store_net_call(c->conn, &p->call);
+    }
+    p->call.drive_id_hex = NULL;
+    return ret;
+}
+
+static void pending_free(net_pending_t *p)
+{
+    store_net_call_reset(&p->call);
+    meta_buf_dispose(&p->buf);
+    free(p);
+}
+
 /* ---------------------------------------------------------------- operations */
 
 static int net_ping(store_client_t *bc)
@@ -264,6 +305,32 @@ static int net_shard_append(store_client_writer_t *bw, const void *block, size_t
     return ret;
 }
 
+static void *net_shard_append_send(store_client_writer_t *bw, const void *block, size_t len)
+{
+    net_writer_t *w = (net_writer_t *)bw;
+    net_pending_t *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    p->call = (store_net_call_t){.method = "POST", .idempotent = 1, .body = {block}, .body_len = {len}};
+    if (len == 0 || len > STORE_NET_MAX_BODY) {
+        p->ret = STORE_EINVAL;
+        return p;
+    }
+    snprintf(p->call.target, sizeof(p->call.target), "%s/append?w=%s&s=%llu", w->shard_path, w->token,
+             (unsigned long long)++w->seq); /* as net_shard_append */
+    bound_start(net_of(bw->client), p);
+    return p;
+}
+
+static int net_shard_append_recv(store_client_writer_t *bw, void *pending)
+{
+    net_pending_t *p = pending;
+    int ret = bound_finish(net_of(bw->client), p);
+    pending_free(p);
+    return ret;
+}
+
 static int writer_end(store_client_writer_t *bw, const char *op)
 {
     net_writer_t *w = (net_writer_t *)bw;
@@ -299,6 +366,34 @@ static int net_shard_read(store_client_t *bc, const uint8_t data_id[META_ID_LEN]
     snprintf(call.target, sizeof(call.target), "%s?off=%llu&len=%zu", path, (unsigned long long)off, len);
     int ret = bound_call(c, &call);
     store_net_call_reset(&call);
+    return ret;
+}
+
+static void *net_shard_read_send(store_client_t *bc, const uint8_t data_id[META_ID_LEN], uint32_t index, uint64_t off,
+                                 size_t len, void *buf)
+{
+    net_client_t *c = net_of(bc);
+    char path[NET_SHARD_PATH_MAX];
+    net_pending_t *p;
+
+    if ((p = calloc(1, sizeof(*p))) == NULL)
+        return NULL;
+    p->call = (store_net_call_t){.method = "GET", .idempotent = 1, .dst = buf, .dst_len = len};
+    if (len > STORE_NET_MAX_BODY) {
+        p->ret = STORE_EINVAL;
+        return p;
+    }
+    shard_target(c, data_id, index, path, sizeof(path));
+    snprintf(p->call.target, sizeof(p->call.target), "%s?off=%llu&len=%zu", path, (unsigned long long)off, len);
+    bound_start(c, p);
+    return p;
+}
+
+static int net_shard_read_recv(store_client_t *bc, void *pending)
+{
+    net_pending_t *p = pending;
+    int ret = bound_finish(net_of(bc), p);
+    pending_free(p);
     return ret;
 }
 
@@ -477,6 +572,70 @@ static int net_record_get(store_client_t *bc, const meta_key_t *key, void **val,
     *val = call.resp;
     *vlen = call.resp_len;
     return 0;
+}
+
+static void *net_record_get_send(store_client_t *bc, const meta_key_t *key)
+{
+    net_pending_t *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    p->call = (store_net_call_t){.method = "POST", .idempotent = 1, .body = {key->buf}, .body_len = {key->len}};
+    set_target(&p->call, net_of(bc), "records/get");
+    bound_start(net_of(bc), p);
+    return p;
+}
+
+static int net_record_get_recv(store_client_t *bc, void *pending, void **val, size_t *vlen)
+{
+    net_pending_t *p = pending;
+    int ret = bound_finish(net_of(bc), p);
+
+    if (ret == 0) {
+        *val = p->call.resp;
+        *vlen = p->call.resp_len;
+        p->call.resp = NULL;
+    }
+    pending_free(p);
+    return ret;
+}
+
+/* An object record call (objects/put, objects/prune) put on its way. */
+static void *object_record_send(store_client_t *bc, const char *op, const meta_object_t *r)
+{
+    net_pending_t *p = calloc(1, sizeof(*p));
+    int ret;
+
+    if (p == NULL)
+        return NULL;
+    p->call = (store_net_call_t){.method = "POST", .idempotent = 1};
+    if ((ret = meta_object_encode(r, &p->buf)) != 0) {
+        p->ret = store_meta_err(ret);
+        return p;
+    }
+    set_target(&p->call, net_of(bc), op);
+    p->call.body[0] = p->buf.base;
+    p->call.body_len[0] = p->buf.len;
+    bound_start(net_of(bc), p);
+    return p;
+}
+
+static void *net_object_put_send(store_client_t *bc, const meta_object_t *r)
+{
+    return object_record_send(bc, "objects/put", r);
+}
+
+static void *net_object_prune_send(store_client_t *bc, const meta_object_t *keep)
+{
+    return object_record_send(bc, "objects/prune", keep);
+}
+
+static int net_object_put_recv(store_client_t *bc, void *pending)
+{
+    net_pending_t *p = pending;
+    int ret = bound_finish(net_of(bc), p);
+    pending_free(p);
+    return ret;
 }
 
 static int net_record_delete(store_client_t *bc, const meta_key_t *key)
@@ -676,6 +835,15 @@ static const store_client_ops_t net_ops = {
     .lock_acquire = net_lock_acquire,
     .lock_release = net_lock_release,
     .identity = net_identity,
+    .record_get_send = net_record_get_send,
+    .record_get_recv = net_record_get_recv,
+    .object_put_send = net_object_put_send,
+    .object_prune_send = net_object_prune_send,
+    .shard_read_send = net_shard_read_send,
+    .shard_read_recv = net_shard_read_recv,
+    .shard_append_send = net_shard_append_send,
+    .shard_append_recv = net_shard_append_recv,
+    .object_put_recv = net_object_put_recv,
 };
 
 int store_client_remote(const store_remote_config_t *cfg, store_client_t **out)

@@ -337,17 +337,16 @@ static int forged_log_ok(store_net_conn_t *c)
     return ok;
 }
 
-/* Sends call on fd and reads the answer. *answered is set once an answer byte arrived (from
- * then on the request was certainly received), *keep when fd may be reused. */
-static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *answered, int *keep)
+/* Signs call and sends it on fd, head and body in one sendmsg when the socket takes it all;
+ * sig gets the request's signature, which its answer's tag is bound to. */
+static int send_request(store_net_conn_t *c, int fd, store_net_call_t *call, char sig[STORE_NET_SIG_HEX + 1])
 {
-    char head[NET_HEAD_MAX + 1], req[1024], body_hash[65], sig[STORE_NET_SIG_HEX + 1], date[24];
+    char req[1024], body_hash[65], date[24];
     char nonce[STORE_NET_NONCE_HEX + 1];
     uint8_t nonce_raw[16];
     struct iovec iov[3];
-    size_t body_len = call->body_len[0] + call->body_len[1], have = 0, head_len = 0;
-    answer_head_t ah;
-    int n, ret, cnt = 1;
+    size_t body_len = call->body_len[0] + call->body_len[1];
+    int n, cnt = 1;
 
     /* a fresh nonce per attempt: a resent request must not look like a replay */
     memcpy(nonce_raw, c->nonce_prefix, 8);
@@ -369,8 +368,17 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
     for (int i = 0; i < 2; i++)
         if (call->body_len[i] > 0)
             iov[cnt++] = (struct iovec){.iov_base = (void *)call->body[i], .iov_len = call->body_len[i]};
-    if ((ret = send_all(c, fd, iov, cnt)) != 0)
-        return ret;
+    return send_all(c, fd, iov, cnt);
+}
+
+/* Reads the answer to the request signed sig on fd. *answered is set once an answer byte arrived
+ * (from then on the request was certainly received), *keep when fd may be reused. */
+static int read_answer(store_net_conn_t *c, int fd, store_net_call_t *call, const char *sig, int *answered, int *keep)
+{
+    char head[NET_HEAD_MAX + 1];
+    size_t have = 0, head_len = 0;
+    answer_head_t ah;
+    int ret;
 
     /* the head, then whatever of the body came with it */
     for (;;) {
@@ -441,6 +449,14 @@ static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *an
     return 0;
 }
 
+/* Sends call on fd and reads the answer (send_request, read_answer). */
+static int exchange(store_net_conn_t *c, int fd, store_net_call_t *call, int *answered, int *keep)
+{
+    char sig[STORE_NET_SIG_HEX + 1];
+    int ret = send_request(c, fd, call, sig);
+    return ret != 0 ? ret : read_answer(c, fd, call, sig, answered, keep);
+}
+
 void store_net_call_reset(store_net_call_t *call)
 {
     free(call->resp);
@@ -448,6 +464,20 @@ void store_net_call_reset(store_net_call_t *call)
     call->resp_len = 0;
     call->status = 0;
     call->code = 0;
+}
+
+/* A call whose answer checked: fd back to the pool (or closed), the answer as a code. */
+static int call_result(store_net_conn_t *c, int fd, store_net_call_t *call, int keep)
+{
+    if (keep)
+        conn_put(c, fd);
+    else
+        close(fd);
+    if (call->status == 200)
+        return 0;
+    if (call->code < 0)
+        return call->code;
+    return call->status == 401 || call->status == 403 ? STORE_EAUTH : STORE_EIO;
 }
 
 int store_net_call(store_net_conn_t *c, store_net_call_t *call)
@@ -460,17 +490,8 @@ int store_net_call(store_net_conn_t *c, store_net_call_t *call)
             return fd;
         store_net_call_reset(call);
         ret = exchange(c, fd, call, &answered, &keep);
-        if (ret == 0) {
-            if (keep)
-                conn_put(c, fd);
-            else
-                close(fd);
-            if (call->status == 200)
-                return 0;
-            if (call->code < 0)
-                return call->code;
-            return call->status == 401 || call->status == 403 ? STORE_EAUTH : STORE_EIO;
-        }
+        if (ret == 0)
+            return call_result(c, fd, call, keep);
         close(fd);
         store_net_call_reset(call);
         /* A kept-alive connection the daemon closed meanwhile (restart, its idle timeout) fails
@@ -480,6 +501,40 @@ int store_net_call(store_net_conn_t *c, store_net_call_t *call)
             continue;
         return ret == NET_WAITED_OUT ? STORE_EIO : ret;
     }
+}
+
+void store_net_call_start(store_net_conn_t *c, store_net_call_t *call)
+{
+    int reused = 0, fd;
+
+    store_net_call_reset(call);
+    call->pending = 0;
+    if ((fd = conn_get(c, &reused)) < 0)
+        return; /* _finish makes the whole call, and fails as it would have */
+    if (send_request(c, fd, call, call->sig) != 0) {
+        close(fd);
+        return;
+    }
+    call->pending = 1;
+    call->fd = fd;
+    call->reused = reused;
+}
+
+int store_net_call_finish(store_net_conn_t *c, store_net_call_t *call)
+{
+    int answered = 0, keep = 0, ret;
+
+    if (!call->pending)
+        return store_net_call(c, call);
+    call->pending = 0;
+    if ((ret = read_answer(c, call->fd, call, call->sig, &answered, &keep)) == 0)
+        return call_result(c, call->fd, call, keep);
+    close(call->fd);
+    store_net_call_reset(call);
+    /* as store_net_call: a kept-alive connection closed under the request is tried afresh */
+    if (ret == STORE_EIO && call->reused && !answered && call->idempotent)
+        return store_net_call(c, call);
+    return ret == NET_WAITED_OUT ? STORE_EIO : ret;
 }
 
 /* ---------------------------------------------------------------- the pool */

@@ -27,6 +27,11 @@ typedef struct {
     int code;
     uint8_t *resp; /* malloc'd answer body when dst is NULL */
     size_t resp_len;
+    /* in flight between store_net_call_start and _finish */
+    int pending; /* the request went out on fd */
+    int fd;
+    int reused; /* fd came from the pool */
+    char sig[STORE_NET_SIG_HEX + 1];
 } store_net_call_t;
 
 /* What the client reads of a daemon's answer head. */
@@ -63,6 +68,14 @@ const char *store_net_conn_host(const store_net_conn_t *c);
  * before any answer byte arrived is sent once more on a fresh one when it is idempotent. Worker
  * threads only: blocks on the network. */
 int store_net_call(store_net_conn_t *c, store_net_call_t *call);
+/* store_net_call in two halves, so that one thread has the requests of many calls in flight at
+ * once (the round trips overlap without a thread per call): _start sends the request on a
+ * connection of the pool and returns without waiting; _finish reads and checks the answer, with
+ * store_net_call's result. A request that could not be sent is made whole by _finish. Every
+ * started call must be finished (it holds a connection); the call and its buffers stay the
+ * caller's until then. Worker threads only. */
+void store_net_call_start(store_net_conn_t *c, store_net_call_t *call);
+int store_net_call_finish(store_net_conn_t *c, store_net_call_t *call);
 /* Frees the answer of a call and clears it, so that the call can be run again. */
 void store_net_call_reset(store_net_call_t *call);
 

@@ -1346,6 +1346,12 @@ int store_record_get(store_drive_t *d, const meta_key_t *key, void **val, size_t
     return store_meta_err(meta_db_get(d->db, key->buf, key->len, val, vlen));
 }
 
+int store_record_get_cached(store_drive_t *d, const meta_key_t *key, void **val, size_t *vlen)
+{
+    int ret = meta_db_get_cached(d->db, key->buf, key->len, val, vlen);
+    return ret == -EAGAIN ? ret : store_meta_err(ret);
+}
+
 int store_record_delete(store_drive_t *d, const meta_key_t *key)
 {
     int ret;

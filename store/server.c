@@ -100,8 +100,37 @@ static void job_done(yc_job_t *job)
     j->body = NULL;
 }
 
+/* A record read answered on the loop when RocksDB has it in memory (the common case: the
+ * records a gateway reads are few and hot): the hand-off to a worker and back through the loop's
+ * queue cost more than the read (two thread wake-ups and a pipe write per call). The body (a key)
+ * is hashed and the answer tagged here, a few microseconds for so short a body. 1 when answered;
+ * 0 when a worker must do it (not in memory, or the body is not the one signed: the worker
+ * refuses it as usual). */
+static int answer_on_loop(store_srv_job_t *j)
+{
+    void *h;
+    int code;
+
+    if (j->op != STORE_OP_RECORD_GET || (h = store_body_hash_new()) == NULL)
+        return 0;
+    store_body_hash_update(h, j->in, j->in_len);
+    if (!store_body_hash_matches(h, j->body_sha256))
+        return 0;
+    /* as a submit: once the daemon stopped, its drives may be closing */
+    pthread_rwlock_rdlock(&j->srv->submit_lock);
+    code = j->srv->refusing ? -EAGAIN : store_server_record_get_cached(j);
+    pthread_rwlock_unlock(&j->srv->submit_lock);
+    if (code == -EAGAIN)
+        return 0;
+    j->code = code;
+    job_done(&j->job);
+    return 1;
+}
+
 static void run_job(store_srv_job_t *j)
 {
+    if (answer_on_loop(j))
+        return;
     j->job.run = job_run;
     j->job.done = job_done;
     j->job.loop = &j->lt->loop;

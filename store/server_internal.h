@@ -249,6 +249,9 @@ void store_server_route(store_served_drive_t *drives, size_t ndrives, store_srv_
 /* Runs the job's operation on its drive: 0 with the answer in j->body (malloc'd, or NULL), or
  * the code to answer. Worker side. The streamed operations are not among them. */
 int store_server_run_op(store_server_t *s, store_srv_job_t *j);
+/* STORE_OP_RECORD_GET from memory only, for the loop (store_record_get_cached): as
+ * store_server_run_op, or -EAGAIN when a worker must do it. */
+int store_server_record_get_cached(store_srv_job_t *j);
 
 /* ---- server_stream.c (loop side; each gives the request back when done) ---- */
 

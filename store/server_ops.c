@@ -170,6 +170,25 @@ static int op_record_put(store_srv_job_t *j)
     return store_record_put(j->drive->drive, &key, body.base + pos, body.len - pos);
 }
 
+int store_server_record_get_cached(store_srv_job_t *j)
+{
+    h2o_iovec_t body = entity(j);
+    meta_key_t key;
+    void *val;
+    size_t vlen;
+    int ret;
+
+    if (body.len > META_ENCODED_KEY_MAX)
+        return STORE_EINVAL;
+    memcpy(key.buf, body.base, body.len);
+    key.len = body.len;
+    if ((ret = store_record_get_cached(j->drive->drive, &key, &val, &vlen)) != 0)
+        return ret;
+    j->body = val;
+    j->body_len = vlen;
+    return 0;
+}
+
 static int op_record_key(store_srv_job_t *j, int get)
 {
     h2o_iovec_t body = entity(j);

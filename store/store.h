@@ -187,6 +187,9 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
 int store_record_put(store_drive_t *d, const meta_key_t *key, const void *val, size_t vlen);
 /* Reads a record; *val is malloc'd (caller frees). */
 int store_record_get(store_drive_t *d, const meta_key_t *key, void **val, size_t *vlen);
+/* store_record_get from memory only (RocksDB's memtables and block cache), for an event loop:
+ * -EAGAIN when the answer needs a read from the disk (or a reopen holds the database). */
+int store_record_get_cached(store_drive_t *d, const meta_key_t *key, void **val, size_t *vlen);
 int store_record_delete(store_drive_t *d, const meta_key_t *key);
 
 /* Scans records under prefix from seek (NULL: the start), at most limit callbacks (0: no limit). */

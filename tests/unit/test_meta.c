@@ -2293,6 +2293,37 @@ TEST(test_db_point_read_of_settled_record_uses_pinned_index_and_memtable_bloom)
     meta_db_close(db);
 }
 
+/* A read from memory answers what the memtable or the block cache holds, and -EAGAIN, never a
+ * wait for the disk, for a record whose block is only in a file; once a plain read brought the
+ * block in, it answers that too. */
+TEST(test_db_cached_read_answers_from_memory_only)
+{
+    char path[128];
+    meta_db_t *db = NULL;
+    void *val = NULL;
+    size_t vlen = 0;
+
+    db_path(path, sizeof(path));
+    CHECK_EQ_INT(meta_db_open(path, 1, &db), 0);
+    CHECK_EQ_INT(meta_db_put(db, "cached-key", 10, "value-1", 7), 0);
+    CHECK_EQ_INT(meta_db_get_cached(db, "cached-key", 10, &val, &vlen), 0); /* the memtable */
+    CHECK(vlen == 7 && memcmp(val, "value-1", 7) == 0);
+    free(val);
+    /* now only in a table file (settled: flushed and compacted, waited for), reopened so that
+     * nothing of it is in memory: its data block not read yet */
+    CHECK_EQ_INT(meta_db_settle(db, (uint64_t)64 << 20, NULL), 0);
+    meta_db_close(db);
+    CHECK_EQ_INT(meta_db_open(path, 0, &db), 0);
+    CHECK_EQ_INT(meta_db_get_cached(db, "cached-key", 10, &val, &vlen), -EAGAIN);
+    CHECK(val == NULL);
+    CHECK_EQ_INT(meta_db_get(db, "cached-key", 10, &val, &vlen), 0);
+    free(val);
+    CHECK_EQ_INT(meta_db_get_cached(db, "cached-key", 10, &val, &vlen), 0); /* the block cache */
+    CHECK(vlen == 7 && memcmp(val, "value-1", 7) == 0);
+    free(val);
+    meta_db_close(db);
+}
+
 /* A head round-trips; every other byte string (a flipped bit, a short one, unknown flags) is
  * META_ECORRUPT, never a head; its keys are the versions prefix under the live and dead tags. */
 TEST(test_head_round_trip_and_corruption_detected)
@@ -2395,6 +2426,7 @@ int main(void)
     RUN(test_db_settle_flushes_and_merges_level0_when_idle);
     RUN(test_db_settle_only_flushes_when_rewrite_would_exceed_limit);
     RUN(test_db_point_read_of_settled_record_uses_pinned_index_and_memtable_bloom);
+    RUN(test_db_cached_read_answers_from_memory_only);
     RUN(test_head_round_trip_and_corruption_detected);
     nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return unit_done();

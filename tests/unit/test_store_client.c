@@ -947,6 +947,18 @@ TEST(test_calls_work_when_daemon_restarted)
     int same = glen == sizeof(val) && memcmp(got, val, glen) == 0;
     free(got);
     CHECK(same);
+    /* a batch's split calls too find their pooled connections dead and go out afresh */
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(store_client_ping(remote_fx.c), 0);
+    daemon_kill();
+    CHECK_EQ_INT(daemon_start(), 0);
+    store_batch_call_t batch[2] = {{.client = remote_fx.c, .key = &key}, {.client = remote_fx.c, .key = &key}};
+    store_client_record_get_batch(batch, 2);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(batch[i].ret, 0);
+        CHECK(batch[i].vlen == sizeof(val) && memcmp(batch[i].val, val, sizeof(val)) == 0);
+        free(batch[i].val);
+    }
     /* data written before the restarts is still there */
     fill(id, sizeof(id), 56);
     fill(data, sizeof(data), 57);
@@ -964,6 +976,77 @@ TEST(test_calls_work_when_daemon_restarted)
     CHECK_EQ_INT(daemon_start(), 0);
     CHECK_EQ_INT(store_client_lock_acquire(remote_fx.c, bytes("bucket/kept"), b, 60000000000LL), STORE_EBUSY);
     CHECK_EQ_INT(store_client_lock_release(remote_fx.c, bytes("bucket/kept"), a), 0);
+}
+
+/* A batch spans transports and connections: each call gets its own drive's answer, more calls
+ * to one daemon than its pool holds all complete, and a failure stays with its own call. */
+TEST(test_batch_answers_each_call_with_its_own_drive)
+{
+    store_client_t *second = NULL, *unknown = NULL, *fenced = NULL;
+    store_batch_call_t calls[12];
+    meta_key_t key, absent;
+    size_t n = 0;
+
+    CHECK(daemon_pid > 0);
+    CHECK_EQ_INT(remote_client(SECRET, "d1", &second), 0);
+    CHECK_EQ_INT(remote_client(SECRET, "d9", &unknown), 0);
+    CHECK_EQ_INT(remote_client(SECRET, "d1", &fenced), 0);
+    store_client_fence(fenced, STORE_EUNREACHABLE);
+    CHECK_EQ_INT(meta_key_config(bytes(BUCKET), bytes("batch"), &key), 0);
+    CHECK_EQ_INT(meta_key_config(bytes(BUCKET), bytes("batch-absent"), &absent), 0);
+    CHECK_EQ_INT(store_client_record_put(local_fx.c, &key, "local", 5), 0);
+    CHECK_EQ_INT(store_client_record_put(remote_fx.c, &key, "remote", 6), 0);
+
+    calls[n++] = (store_batch_call_t){.client = local_fx.c, .key = &key};
+    for (int i = 0; i < 6; i++) /* more than the pool's 4 connections, all in flight at once */
+        calls[n++] = (store_batch_call_t){.client = i % 2 ? second : remote_fx.c, .key = &key};
+    calls[n++] = (store_batch_call_t){.client = remote_fx.c, .key = &absent};
+    calls[n++] = (store_batch_call_t){.client = unknown, .key = &key};
+    calls[n++] = (store_batch_call_t){.client = fenced, .key = &key};
+    calls[n++] = (store_batch_call_t){.client = local_fx.c, .key = &absent};
+    store_client_record_get_batch(calls, n);
+
+    CHECK_EQ_INT(calls[0].ret, 0);
+    CHECK(calls[0].vlen == 5 && memcmp(calls[0].val, "local", 5) == 0);
+    for (size_t i = 1; i < 7; i++) {
+        CHECK_EQ_INT(calls[i].ret, 0);
+        CHECK(calls[i].vlen == 6 && calls[i].val != NULL && memcmp(calls[i].val, "remote", 6) == 0);
+    }
+    CHECK_EQ_INT(calls[7].ret, STORE_ENOENT);
+    CHECK(calls[8].ret != 0);
+    CHECK_EQ_INT(calls[9].ret, STORE_EUNREACHABLE);
+    CHECK_EQ_INT(calls[10].ret, STORE_ENOENT);
+    for (size_t i = 0; i < n; i++)
+        free(calls[i].val);
+
+    /* object records: put on both transports at once, then pruned at once */
+    meta_object_t r1, r2;
+    meta_buf_t raw = {0};
+    meta_object_t got;
+    uint8_t vid[META_ID_LEN] = {0};
+    object_init(&r1, "batch/obj", 5000, vid);
+    object_init(&r2, "batch/obj", 6000, vid);
+    store_batch_call_t puts[3] = {
+        {.client = local_fx.c, .rec = &r1}, {.client = remote_fx.c, .rec = &r1}, {.client = fenced, .rec = &r1}};
+    store_client_object_put_batch(puts, 3);
+    CHECK_EQ_INT(puts[0].ret, 0);
+    CHECK_EQ_INT(puts[1].ret, 0);
+    CHECK_EQ_INT(puts[2].ret, STORE_EUNREACHABLE);
+    puts[0].rec = puts[1].rec = &r2;
+    store_client_object_put_batch(puts, 2);
+    CHECK_EQ_INT(puts[0].ret, 0);
+    CHECK_EQ_INT(puts[1].ret, 0);
+    store_client_object_prune_batch(puts, 2);
+    CHECK_EQ_INT(puts[0].ret, 0);
+    CHECK_EQ_INT(puts[1].ret, 0);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(store_client_object_get(puts[i].client, bytes(BUCKET), bytes("batch/obj"), vid, &raw, &got), 0);
+        CHECK_EQ_INT(got.mtime_ns, 6000);
+        meta_buf_dispose(&raw);
+    }
+    store_client_free(second);
+    store_client_free(unknown);
+    store_client_free(fenced);
 }
 
 typedef struct {
@@ -1084,6 +1167,7 @@ int main(int argc, char **argv)
     RUN(test_request_rejected_when_bound_to_another_drive);
     RUN(test_answer_tag_changes_with_every_part);
     RUN(test_request_rejected_when_clock_skewed);
+    RUN(test_batch_answers_each_call_with_its_own_drive);
     RUN(test_silent_daemon_costs_one_timeout_and_a_fence_ends_the_wait);
     RUN(test_calls_fail_fast_when_daemon_killed);
     RUN(test_calls_work_when_daemon_restarted);
