@@ -9,6 +9,9 @@
 # task-clock, context switches, fdatasync, fsync and statfs calls; prints each per PUT. Unlike
 # throughput, these hardly move when other processes share the cores, so two builds can be
 # compared on a busy machine. Needs perf with the syscalls tracepoints (root).
+# YC_COST_RECORD=FILE also records the gateway's call graphs (`perf record -g`) into FILE in the
+# same run, and YC_COST_GROUPS=1 prints the drives' group-commit batches and writes per PUT
+# (from /metrics, before and after the run).
 set -euo pipefail
 
 D=${1:?usage: bench/put-cost.sh DIR SIZE CONNECTIONS [KEYS]}
@@ -44,8 +47,22 @@ args=(--endpoint "127.0.0.1:$port" --size "$SIZE" --keys "$KEYS" --connections "
 perf stat -x, -e task-clock,context-switches,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_statfs \
     -p "$gw_pid" -o "$tmp/stat.txt" &
 perf_pid=$!
+rec_pid=
+if [ -n "${YC_COST_RECORD:-}" ]; then
+    perf record -q -g -p "$gw_pid" -o "$YC_COST_RECORD" >/dev/null 2>&1 &
+    rec_pid=$!
+fi
+groups() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^yc_drive_group_(batches|writes)_total/ { split($1, n, "{"); s[n[1]] += $2 } END { printf "%d %d\n", s["yc_drive_group_batches_total"], s["yc_drive_group_writes_total"] }'; }
+[ -n "${YC_COST_GROUPS:-}" ] && before=$(groups)
 out=$("$D/yc-bench" "${args[@]}" --op put --duration "$DURATION" 2>/dev/null || true)
 kill -INT "$perf_pid" && wait "$perf_pid" || true
+[ -n "$rec_pid" ] && { kill -INT "$rec_pid" && wait "$rec_pid" || true; }
+[ -n "${YC_COST_GROUPS:-}" ] && after=$(groups)
 ops=$(grep -o ' ops=[0-9]*' <<<"$out" | cut -d= -f2)
 echo "$D $SIZE x$CONNS: $(grep -o 'ops_s=[0-9.]*' <<<"$out") $(grep -o ' p99_ms=[0-9.]*' <<<"$out") $(grep -o ' errors=[0-9]*' <<<"$out") $(grep -o 'slowdown=[0-9]*' <<<"$out") load=$(cut -d' ' -f1 /proc/loadavg)"
 awk -F, -v ops="${ops:-0}" '/^[0-9]/ && ops > 0 { printf "  %s per PUT: %.3f\n", $3, $1 / ops }' "$tmp/stat.txt"
+if [ -n "${YC_COST_GROUPS:-}" ]; then
+    read -r b0 w0 <<<"$before"
+    read -r b1 w1 <<<"$after"
+    awk -v b=$((b1 - b0)) -v w=$((w1 - w0)) -v ops="${ops:-0}" 'ops > 0 && b > 0 { printf "  group batches per PUT: %.3f, writes per PUT: %.3f, writes per batch: %.2f\n", b / ops, w / ops, w / b }'
+fi

@@ -376,6 +376,12 @@ int meta_db_read_only(meta_db_t *db);
  * most a fraction of a second for the calls in progress and leaves the handle as it was when
  * they do not finish; blocks every call on this database while it reopens. */
 int meta_db_reopen(meta_db_t *db);
+/* A number that moves whenever a bucket record ('B') of db may have changed: every put or delete
+ * of one (alone or in a batch) moves it after RocksDB applied it and before the write returns, and
+ * so does a reopen. Random at open. A reader that takes it, reads bucket records, and later finds
+ * it unchanged knows that no bucket-record write of db returned in between: what it read then is
+ * still what db holds (the gateway's bucket confirm relies on it). */
+uint64_t meta_db_bucket_epoch(meta_db_t *db);
 /* Starts writing the memtables to an SST without waiting. Records deleted since the last flush
  * are dropped by it, and the WAL files that held them are deleted afterwards: the way to give
  * back the space of deleted small records promptly. A write error like any other. */
