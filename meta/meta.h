@@ -405,6 +405,8 @@ typedef struct {
     uint64_t pending_compaction_bytes; /* rocksdb.estimate-pending-compaction-bytes */
     uint64_t running_compactions, running_flushes;
     uint64_t background_errors; /* errors RocksDB's listener reported (each stops writes until a reopen) */
+    uint64_t synced_writes;     /* synced writes since meta_db_open (a group commit's batch is one) */
+    uint64_t synced_records;    /* puts and deletes those writes held */
     int write_error;            /* meta_db_write_error */
     int read_only;              /* meta_db_read_only */
 } meta_db_stats_t;

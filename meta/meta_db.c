@@ -84,6 +84,9 @@ struct meta_db {
      * applied and before its caller learns so, and by a reopen (its WAL replay may apply again a
      * write whose sync had failed). */
     atomic_uint_fast64_t bucket_epoch;
+    /* synced RocksDB writes since open and the records they held (meta_db_stats): the group
+     * commit's batching, seen from the database */
+    atomic_uint_fast64_t synced_writes, synced_records;
 };
 
 struct meta_batch {
@@ -272,6 +275,8 @@ int meta_db_open(const char *dir, int create, meta_db_t **out)
     if ((db = calloc(1, sizeof(*db))) == NULL)
         return META_ENOMEM;
     atomic_init(&db->write_error, 0);
+    atomic_init(&db->synced_writes, 0);
+    atomic_init(&db->synced_records, 0);
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     ret = pthread_rwlock_init(&db->lock, &attr);
@@ -635,6 +640,8 @@ int meta_db_stats(meta_db_t *db, meta_db_stats_t *out)
         meta_db_property_int(db, "rocksdb.num-running-flushes", &out->running_flushes) != 0)
         ret = META_EIO;
     out->background_errors = atomic_load(&db->background_errors);
+    out->synced_writes = atomic_load(&db->synced_writes);
+    out->synced_records = atomic_load(&db->synced_records);
     out->write_error = meta_db_write_error(db);
     out->read_only = meta_db_read_only(db);
     return ret;
@@ -714,6 +721,8 @@ int meta_db_write(meta_db_t *db, meta_batch_t *b)
     if ((ret = write_begin(db)) != 0)
         return ret;
     rocksdb_write(db->rdb, db->wopts, b->wb, &err);
+    atomic_fetch_add_explicit(&db->synced_writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->synced_records, (uint64_t)rocksdb_writebatch_count(b->wb), memory_order_relaxed);
     if (b->buckets)
         bucket_written(db);
     return write_end(db, err);
@@ -728,6 +737,8 @@ int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, si
     if ((ret = write_begin(db)) != 0)
         return ret;
     rocksdb_put(db->rdb, db->wopts, key, klen, val, vlen, &err);
+    atomic_fetch_add_explicit(&db->synced_writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->synced_records, 1, memory_order_relaxed);
     if (is_bucket_key(key, klen))
         bucket_written(db);
     return write_end(db, err);
@@ -742,6 +753,8 @@ int meta_db_delete(meta_db_t *db, const void *key, size_t klen)
     if ((ret = write_begin(db)) != 0)
         return ret;
     rocksdb_delete(db->rdb, db->wopts, key, klen, &err);
+    atomic_fetch_add_explicit(&db->synced_writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->synced_records, 1, memory_order_relaxed);
     if (is_bucket_key(key, klen))
         bucket_written(db);
     return write_end(db, err);
