@@ -392,7 +392,7 @@ int meta_db_reopen(meta_db_t *db)
         goto done;
     }
     ret = atomic_load(&db->write_error); /* META_ENOSPC when it could only open read-only */
-    bucket_written(db); /* the replay may have applied a write that failed */
+    bucket_written(db);                  /* the replay may have applied a write that failed */
 
 done:
     pthread_rwlock_unlock(&db->lock);

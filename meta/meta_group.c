@@ -11,11 +11,12 @@
  *
  * Under load a little more: when the last batch was large (GATHER_MIN writes or more) and the
  * committer finds fewer than half as many queued, it waits up to GATHER_NS for the queue to reach
- * the last batch's size before it writes, as long as writes keep coming. Why: with many writers each queueing on several drives
- * one after the other, a committer that just finished its sync would otherwise take the first
- * few writes of the next wave alone and sync them, and the rest a sync later: more syncs (a WAL
- * write and an fdatasync each, the largest CPU cost of a small PUT) for the same writes. A
- * lightly loaded group (last batch small) never waits, so a lone write is not delayed.
+ * the last batch's size before it writes, as long as writes keep coming. Why: with many writers
+ * each queueing on several drives one after the other, a committer that just finished its sync
+ * would otherwise take the first few writes of the next wave alone and sync them, and the rest a
+ * sync later: more syncs (a WAL write and an fdatasync each, the largest CPU cost of a small PUT)
+ * for the same writes. A lightly loaded group (last batch small) never waits, so a lone write is
+ * not delayed.
  *
  * Durability and visibility are those of meta_db_write: a write is applied (visible to reads)
  * only together with its batch, after the WAL holding it is synced, and meta_group_wait returns
