@@ -11,7 +11,8 @@
 # compared on a busy machine. Needs perf with the syscalls tracepoints (root).
 # YC_COST_RECORD=FILE also records the gateway's call graphs (`perf record -g`) into FILE in the
 # same run, and YC_COST_GROUPS=1 prints the drives' synced writes (group-commit batches) and records per PUT
-# (yc_rocksdb_synced_*_total of /metrics, before and after the run).
+# (yc_rocksdb_synced_*_total of /metrics, before and after the run). YC_COST_EVENTS adds perf events
+# (comma-separated) to the count, e.g. uprobes on librocksdb's rocksdb_get_pinned made with `perf probe`.
 set -euo pipefail
 
 D=${1:?usage: bench/put-cost.sh DIR SIZE CONNECTIONS [KEYS]}
@@ -47,7 +48,7 @@ for _ in $(seq 1 200); do
 done
 args=(--endpoint "127.0.0.1:$port" --size "$SIZE" --keys "$KEYS" --connections "$CONNS" --prefix put-)
 "$D/yc-bench" "${args[@]}" --create-bucket --op fill --duration 120 >/dev/null 2>&1 || true
-perf stat -x, -e task-clock,context-switches,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_statfs \
+perf stat -x, -e task-clock,context-switches,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_statfs${YC_COST_EVENTS:+,$YC_COST_EVENTS} \
     -p "$gw_pid" -o "$tmp/stat.txt" &
 perf_pid=$!
 rec_pid=
