@@ -27,6 +27,16 @@
  * cached for CACHE_TTL_NS. A bucket deleted through this gateway leaves the cache at once;
  * through another gateway it may be seen for up to the TTL (docs/architecture.md) — writes are
  * still safe, since gw_bucket_confirm never uses the cache.
+ *
+ * The confirm's own shortcut. When every drive of the cluster is local, no bucket record can
+ * change but through this process's databases, and each counts the bucket-record writes it
+ * applied (meta_db_bucket_epoch). The confirm keeps what its last read of a bucket found with the
+ * drives' epochs taken before that read; a later confirm that finds every epoch unchanged knows
+ * that no bucket-record write returned on any drive since, so the read would find the same, and
+ * takes it without reading. A deletion's mark that was not yet in that read returned after the
+ * epochs were taken, that is after this PUT's commit, so the deletion's emptiness check, made
+ * after its marks, sees the PUT's object: the argument above holds unchanged. With a remote drive
+ * (whose records other gateways write) the confirm always reads.
  */
 #include "gateway/gw_acl.h"
 #include "gateway/gw_bucket_config.h"
@@ -57,6 +67,8 @@
 #define DELETE_LEASE_NS    (30LL * 1000 * 1000 * 1000)
 #define DELETE_DEADLINE_NS (10LL * 1000 * 1000 * 1000)
 #define CONFIRM_POLL_US    20000
+#define CONFIRM_SLOTS      256
+#define CONFIRM_DRIVES_MAX 32
 
 typedef struct {
     char name[META_BUCKET_MAX + 1];
@@ -229,15 +241,113 @@ int gw_bucket_lookup(gw_ctx_t *ctx, h2o_iovec_t name, uint64_t *incarnation)
     return ret;
 }
 
-int gw_bucket_confirm(gw_ctx_t *ctx)
+/* What a confirm read of one bucket found, and the epochs of the drives taken before it. */
+typedef struct {
+    const gw_cluster_t *cluster;
+    char name[META_BUCKET_MAX + 1];
+    uint64_t incarnation;
+    uint32_t state;
+    int64_t state_ns;
+    size_t ndrives;
+    meta_db_t *dbs[CONFIRM_DRIVES_MAX];
+    uint64_t epochs[CONFIRM_DRIVES_MAX];
+} confirm_entry_t;
+
+/* Process-wide like the cache above; an entry is only ever taken with the epochs it was read at. */
+static confirm_entry_t confirm_cache[CONFIRM_SLOTS];
+static pthread_mutex_t confirm_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* The databases and bucket epochs of every drive of c, into e; 0 when some drive is not local
+ * (or not open), or there are too many. */
+static int confirm_epochs(gw_cluster_t *c, confirm_entry_t *e)
 {
-    int64_t give_up = yc_mono_ns() + DELETE_LEASE_NS;
+    if (c->ndrives > CONFIRM_DRIVES_MAX)
+        return 0;
+    for (size_t i = 0; i < c->ndrives; i++) {
+        /* the client first: a drive replaced in its place (gw_cluster_replace_local) has its new
+         * engine published before its client, and its database draws a new epoch */
+        if (__atomic_load_n(&c->drives[i].client, __ATOMIC_ACQUIRE) == NULL)
+            return 0;
+        store_drive_t *d = c->drives[i].local;
+        if (d == NULL)
+            return 0;
+        e->dbs[i] = store_drive_db(d);
+        e->epochs[i] = meta_db_bucket_epoch(e->dbs[i]);
+    }
+    e->ndrives = c->ndrives;
+    return 1;
+}
+
+static int confirm_cache_get(const confirm_entry_t *now, h2o_iovec_t name, confirm_entry_t *out)
+{
+    const confirm_entry_t *e = &confirm_cache[slot_of(name) % CONFIRM_SLOTS];
+    int found;
+
+    pthread_mutex_lock(&confirm_mutex);
+    found = e->cluster == now->cluster && e->ndrives == now->ndrives && strlen(e->name) == name.len &&
+            memcmp(e->name, name.base, name.len) == 0 && memcmp(e->dbs, now->dbs, sizeof(e->dbs)) == 0 &&
+            memcmp(e->epochs, now->epochs, sizeof(e->epochs)) == 0;
+    if (found)
+        *out = *e;
+    pthread_mutex_unlock(&confirm_mutex);
+    return found;
+}
+
+static void confirm_cache_put(const confirm_entry_t *e)
+{
+    h2o_iovec_t name = h2o_iovec_init(e->name, strlen(e->name));
+
+    pthread_mutex_lock(&confirm_mutex);
+    confirm_cache[slot_of(name) % CONFIRM_SLOTS] = *e;
+    pthread_mutex_unlock(&confirm_mutex);
+}
+
+/* The bucket record's incarnation and state as a read of the drives would find them now: from
+ * the confirm cache when no drive's bucket records changed since its read (see the top), else
+ * read. 0, or gw_bucket_record_read's error. */
+static int confirm_read(gw_ctx_t *ctx, uint64_t *incarnation, uint32_t *state, int64_t *state_ns)
+{
+    confirm_entry_t e;
     meta_bucket_t b;
     void *raw;
     int ret;
 
+    memset(&e, 0, sizeof(e));
+    e.cluster = ctx->cluster;
+    int cacheable = ctx->bucket.len <= META_BUCKET_MAX && confirm_epochs(ctx->cluster, &e);
+    if (cacheable && confirm_cache_get(&e, ctx->bucket, &e)) {
+        *incarnation = e.incarnation;
+        *state = e.state;
+        *state_ns = e.state_ns;
+        return 0;
+    }
+    if ((ret = gw_bucket_record_read(ctx->cluster, gw_mb(ctx->bucket), &raw, &b)) != 0)
+        return ret;
+    *incarnation = b.incarnation;
+    *state = b.state;
+    *state_ns = b.state_ns;
+    free(raw);
+    if (cacheable) {
+        memcpy(e.name, ctx->bucket.base, ctx->bucket.len);
+        e.name[ctx->bucket.len] = '\0';
+        e.incarnation = *incarnation;
+        e.state = *state;
+        e.state_ns = *state_ns;
+        confirm_cache_put(&e);
+    }
+    return 0;
+}
+
+int gw_bucket_confirm(gw_ctx_t *ctx)
+{
+    int64_t give_up = yc_mono_ns() + DELETE_LEASE_NS;
+    uint64_t incarnation;
+    uint32_t state;
+    int64_t state_ns;
+    int ret;
+
     for (;;) {
-        if ((ret = gw_bucket_record_read(ctx->cluster, gw_mb(ctx->bucket), &raw, &b)) != 0) {
+        if ((ret = confirm_read(ctx, &incarnation, &state, &state_ns)) != 0) {
             if (ret == GW_ENOENT) {
                 gw_bucket_cache_forget(ctx->bucket);
                 gw_set_error(ctx, S3_ERR_NO_SUCH_BUCKET, NULL);
@@ -246,9 +356,7 @@ int gw_bucket_confirm(gw_ctx_t *ctx)
             gw_set_store_error(ctx, ret);
             return ret;
         }
-        uint64_t incarnation = b.incarnation;
-        int deleting = b.state == META_BUCKET_DELETING && yc_now_ns() - b.state_ns < DELETE_LEASE_NS;
-        free(raw);
+        int deleting = state == META_BUCKET_DELETING && yc_now_ns() - state_ns < DELETE_LEASE_NS;
         if (incarnation != ctx->bucket_incarnation) {
             /* deleted and created again while this request ran: its write went to the old one */
             gw_bucket_cache_forget(ctx->bucket);

@@ -73,6 +73,7 @@ struct gw_metrics {
     yc_metric_t *heal_queue, *heal_noted, *heal_repaired, *heal_failed, *heal_running, *heal_scanned;
     yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
         *db_compactions, *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
+    yc_metric_t *db_synced_writes, *db_synced_records; /* the group commit's batching */
     yc_metric_t *log_dropped;
     yc_metric_t *audit_dropped;
     gw_metrics_lifecycle_fn lc;
@@ -266,6 +267,11 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
                              &m->db_write_stopped));
         TRY(yc_metrics_gauge(r, "yc_rocksdb_read_only", "1 when the drive's RocksDB is open read-only (it was full).",
                              &local, 1, &m->db_read_only));
+        TRY(yc_metrics_counter(r, "yc_rocksdb_synced_writes_total",
+                               "Synced writes (one WAL sync each; a group commit's batch is one).", &local, 1,
+                               &m->db_synced_writes));
+        TRY(yc_metrics_counter(r, "yc_rocksdb_synced_records_total", "Puts and deletes those synced writes held.",
+                               &local, 1, &m->db_synced_records));
     }
     *out = m;
     return 0;
@@ -419,6 +425,8 @@ static void read_local_drives(gw_metrics_t *m, gw_cluster_t *c)
         yc_metrics_set(m->db_compactions, l, (int64_t)st.running_compactions);
         yc_metrics_set(m->db_flushes, l, (int64_t)st.running_flushes);
         yc_metrics_counter_set(m->db_bg_errors, l, st.background_errors);
+        yc_metrics_counter_set(m->db_synced_writes, l, st.synced_writes);
+        yc_metrics_counter_set(m->db_synced_records, l, st.synced_records);
         yc_metrics_set(m->db_write_stopped, l, st.write_error != 0);
         yc_metrics_set(m->db_read_only, l, st.read_only);
     }

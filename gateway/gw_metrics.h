@@ -23,7 +23,7 @@
  *   local drive: yc_rocksdb_estimated_keys, yc_rocksdb_sst_bytes, yc_rocksdb_live_sst_bytes,
  *   yc_rocksdb_memtable_bytes, yc_rocksdb_pending_compaction_bytes, yc_rocksdb_running_compactions,
  *   yc_rocksdb_running_flushes, yc_rocksdb_background_errors_total, yc_rocksdb_write_stopped,
- *   yc_rocksdb_read_only (all {drive})
+ *   yc_rocksdb_read_only, yc_rocksdb_synced_writes_total, yc_rocksdb_synced_records_total (all {drive})
  *   yc_access_log_dropped_total                       lines the access log could not write
  *   yc_audit_records_dropped_total                    request records the audit trail's full queue dropped
  *   yc_lifecycle_actions_total{action}, yc_lifecycle_scanned_total, yc_lifecycle_passes_total,

@@ -596,12 +596,16 @@ static void rollback_task(void *arg, size_t slot)
 
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
 {
-    commit_t cm = {.set = set, .rec = rec, .data = data};
+    commit_t cm; /* not zeroed whole: recs[] (16 records, 6 KiB) is written slot by slot before use */
     store_put_t *pending[16] = {NULL};
     int pruned[16] = {0}, rest[16];
     uint32_t width = gw_set_width(set);
     int prune, heal, ret;
 
+    cm.set = set;
+    cm.rec = rec;
+    cm.data = data;
+    memset(cm.results, 0, sizeof(cm.results));
     if (set->inline_reads)
         record_put_queued(&cm, pending); /* every drive is local */
     else

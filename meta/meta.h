@@ -376,6 +376,12 @@ int meta_db_read_only(meta_db_t *db);
  * most a fraction of a second for the calls in progress and leaves the handle as it was when
  * they do not finish; blocks every call on this database while it reopens. */
 int meta_db_reopen(meta_db_t *db);
+/* A number that moves whenever a bucket record ('B') of db may have changed: every put or delete
+ * of one (alone or in a batch) moves it after RocksDB applied it and before the write returns, and
+ * so does a reopen. Random at open. A reader that takes it, reads bucket records, and later finds
+ * it unchanged knows that no bucket-record write of db returned in between: what it read then is
+ * still what db holds (the gateway's bucket confirm relies on it). */
+uint64_t meta_db_bucket_epoch(meta_db_t *db);
 /* Starts writing the memtables to an SST without waiting. Records deleted since the last flush
  * are dropped by it, and the WAL files that held them are deleted afterwards: the way to give
  * back the space of deleted small records promptly. A write error like any other. */
@@ -399,6 +405,8 @@ typedef struct {
     uint64_t pending_compaction_bytes; /* rocksdb.estimate-pending-compaction-bytes */
     uint64_t running_compactions, running_flushes;
     uint64_t background_errors; /* errors RocksDB's listener reported (each stops writes until a reopen) */
+    uint64_t synced_writes;     /* synced writes since meta_db_open (a group commit's batch is one) */
+    uint64_t synced_records;    /* puts and deletes those writes held */
     int write_error;            /* meta_db_write_error */
     int read_only;              /* meta_db_read_only */
 } meta_db_stats_t;

@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -81,10 +82,18 @@ struct meta_db {
     rocksdb_readoptions_t *ropts;           /* point reads; shared, never modified after open */
     rocksdb_readoptions_t *ropts_cached;    /* the same from memory only (meta_db_get_cached) */
     atomic_int heads;                       /* meta_db_set_heads */
+    /* meta_db_bucket_epoch: random at open, moved by every write of a bucket record once it is
+     * applied and before its caller learns so, and by a reopen (its WAL replay may apply again a
+     * write whose sync had failed). */
+    atomic_uint_fast64_t bucket_epoch;
+    /* synced RocksDB writes since open and the records they held (meta_db_stats): the group
+     * commit's batching, seen from the database */
+    atomic_uint_fast64_t synced_writes, synced_records;
 };
 
 struct meta_batch {
     rocksdb_writebatch_t *wb;
+    int buckets; /* holds a put or delete of a bucket record ('B') */
 };
 
 /* Process-wide state, the one exception to "no global mutable state": the block cache that
@@ -92,6 +101,16 @@ struct meta_batch {
 static pthread_mutex_t shared_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static rocksdb_cache_t *shared_cache;
 static unsigned shared_cache_users;
+
+/* A start for a database's bucket epoch that no other open of this process draws (in practice):
+ * a cache keyed by (database, epoch) then cannot take a database opened again for the old one. */
+static uint64_t random_epoch(void)
+{
+    uint64_t r;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        r = (uint64_t)yc_mono_ns() * 0x9E3779B97F4A7C15ull;
+    return r;
+}
 
 static rocksdb_cache_t *shared_cache_acquire(void)
 {
@@ -264,6 +283,8 @@ int meta_db_open(const char *dir, int create, meta_db_t **out)
     if ((db = calloc(1, sizeof(*db))) == NULL)
         return META_ENOMEM;
     atomic_init(&db->write_error, 0);
+    atomic_init(&db->synced_writes, 0);
+    atomic_init(&db->synced_records, 0);
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     ret = pthread_rwlock_init(&db->lock, &attr);
@@ -281,6 +302,7 @@ int meta_db_open(const char *dir, int create, meta_db_t **out)
     }
     rocksdb_writeoptions_set_sync(db->wopts, 1);
     rocksdb_readoptions_set_read_tier(db->ropts_cached, 1); /* kBlockCacheTier: no file is read */
+    atomic_init(&db->bucket_epoch, random_epoch());
     /* The directory first, so that the info log can be opened in it before RocksDB makes it. */
     if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
         ret = errno == ENOSPC || errno == EDQUOT ? META_ENOSPC : META_EIO;
@@ -342,6 +364,23 @@ int meta_db_read_only(meta_db_t *db)
     return ro;
 }
 
+/* A write of a bucket record is applied (or failed): moved before the writer is answered, so that
+ * a reader who then sees the old epoch knows the write had not returned when it looked. */
+static int is_bucket_key(const void *key, size_t klen)
+{
+    return klen > 0 && ((const uint8_t *)key)[0] == 'B';
+}
+
+static void bucket_written(meta_db_t *db)
+{
+    atomic_fetch_add(&db->bucket_epoch, 1);
+}
+
+uint64_t meta_db_bucket_epoch(meta_db_t *db)
+{
+    return atomic_load(&db->bucket_epoch);
+}
+
 /* Closes a failed handle and opens the database again; see the top of this file. */
 int meta_db_reopen(meta_db_t *db)
 {
@@ -366,6 +405,7 @@ int meta_db_reopen(meta_db_t *db)
         goto done;
     }
     ret = atomic_load(&db->write_error); /* META_ENOSPC when it could only open read-only */
+    bucket_written(db);                  /* the replay may have applied a write that failed */
 
 done:
     pthread_rwlock_unlock(&db->lock);
@@ -613,6 +653,8 @@ int meta_db_stats(meta_db_t *db, meta_db_stats_t *out)
         meta_db_property_int(db, "rocksdb.num-running-flushes", &out->running_flushes) != 0)
         ret = META_EIO;
     out->background_errors = atomic_load(&db->background_errors);
+    out->synced_writes = atomic_load(&db->synced_writes);
+    out->synced_records = atomic_load(&db->synced_records);
     out->write_error = meta_db_write_error(db);
     out->read_only = meta_db_read_only(db);
     return ret;
@@ -651,6 +693,7 @@ meta_batch_t *meta_batch_new(void)
 
     if ((b = malloc(sizeof(*b))) == NULL)
         return NULL;
+    b->buckets = 0;
     if ((b->wb = rocksdb_writebatch_create()) == NULL) {
         free(b);
         return NULL;
@@ -671,12 +714,14 @@ void meta_batch_free(meta_batch_t *b)
 void meta_batch_put(meta_batch_t *b, const void *key, size_t klen, const void *val, size_t vlen)
 {
     rocksdb_writebatch_put(b->wb, key, klen, val, vlen);
+    b->buckets |= is_bucket_key(key, klen);
 }
 
 /* Queues a delete; the key is copied into the batch. */
 void meta_batch_delete(meta_batch_t *b, const void *key, size_t klen)
 {
     rocksdb_writebatch_delete(b->wb, key, klen);
+    b->buckets |= is_bucket_key(key, klen);
 }
 
 /* Applies the whole batch atomically; returns after the WAL is synced. The batch stays owned
@@ -689,6 +734,10 @@ int meta_db_write(meta_db_t *db, meta_batch_t *b)
     if ((ret = write_begin(db)) != 0)
         return ret;
     rocksdb_write(db->rdb, db->wopts, b->wb, &err);
+    atomic_fetch_add_explicit(&db->synced_writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->synced_records, (uint64_t)rocksdb_writebatch_count(b->wb), memory_order_relaxed);
+    if (b->buckets)
+        bucket_written(db);
     return write_end(db, err);
 }
 
@@ -701,6 +750,10 @@ int meta_db_put(meta_db_t *db, const void *key, size_t klen, const void *val, si
     if ((ret = write_begin(db)) != 0)
         return ret;
     rocksdb_put(db->rdb, db->wopts, key, klen, val, vlen, &err);
+    atomic_fetch_add_explicit(&db->synced_writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->synced_records, 1, memory_order_relaxed);
+    if (is_bucket_key(key, klen))
+        bucket_written(db);
     return write_end(db, err);
 }
 
@@ -713,6 +766,10 @@ int meta_db_delete(meta_db_t *db, const void *key, size_t klen)
     if ((ret = write_begin(db)) != 0)
         return ret;
     rocksdb_delete(db->rdb, db->wopts, key, klen, &err);
+    atomic_fetch_add_explicit(&db->synced_writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->synced_records, 1, memory_order_relaxed);
+    if (is_bucket_key(key, klen))
+        bucket_written(db);
     return write_end(db, err);
 }
 
