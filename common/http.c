@@ -678,6 +678,7 @@ static int h1_finish(yc_http_req_t *req, h2o_iovec_t last)
         return -EINVAL;
     c->finished = 1;
     c->app_holds = 0;
+    atomic_fetch_sub(&c->srv->stat_held, 1);
     if (c->body_cb != NULL) { /* a pending read is dropped: the app is done with the request */
         c->body_cb = NULL;
         disarm(&c->read_timer);
@@ -1002,6 +1003,7 @@ static void start_request(conn_t *c, const yc_http1_head_t *head)
     disarm(&c->read_timer);
     h2o_socket_read_stop(c->sock);
     atomic_fetch_add(&srv->stat_requests, 1);
+    atomic_fetch_add(&srv->stat_held, 1);
     srv->cfg.on_request(req);
 }
 
@@ -1390,6 +1392,7 @@ void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out)
 {
     out->connections = atomic_load(&srv->stat_connections);
     out->input_bytes = atomic_load(&srv->stat_input_bytes);
+    out->held = atomic_load(&srv->stat_held);
     out->accepted = atomic_load(&srv->stat_accepted);
     out->refused = atomic_load(&srv->stat_refused);
     out->requests = atomic_load(&srv->stat_requests);
@@ -1398,6 +1401,11 @@ void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out)
     out->tls_failures = atomic_load(&srv->stat_tls_failures);
     out->h2_connections = atomic_load(&srv->stat_h2_connections);
     out->h2_refused_streams = atomic_load(&srv->stat_h2_refused_streams);
+}
+
+size_t yc_http_server_held(const yc_http_server_t *srv)
+{
+    return atomic_load(&((yc_http_server_t *)srv)->stat_held);
 }
 
 /* ---------------------------------------------------------------- HTTP/1.1's protocol table */

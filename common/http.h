@@ -171,6 +171,7 @@ typedef struct {
 typedef struct {
     size_t connections;          /* open now */
     size_t input_bytes;          /* input buffers (and HTTP/2 stream bodies) held now (capacity) */
+    size_t held;                 /* requests the app holds now (from on_request to yc_http_finish) */
     uint64_t accepted;           /* connections accepted and served */
     uint64_t refused;            /* connections closed at accept: max_connections reached */
     uint64_t requests;           /* requests handed to the app */
@@ -211,6 +212,10 @@ int yc_http_server_free(yc_http_server_t *srv);
 
 /* The server's counters (any thread). */
 void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out);
+
+/* Requests the app holds now, this one included when asked from on_request (any thread): what a
+ * loop works on at once, the measure of connection-level admission (gw_admit.h). */
+size_t yc_http_server_held(const yc_http_server_t *srv);
 
 /* ---- requests: every function below is for the loop's thread, and for a request the app holds */
 

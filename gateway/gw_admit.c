@@ -725,6 +725,55 @@ gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t conne
     return GW_ADMIT_DOOR_CLOSE;
 }
 
+/* ---------------------------------------------------------------- connection-level admission */
+
+void gw_admit_budget_init(const gw_admit_t *a, gw_admit_budget_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->budget = a->cfg.max_inflight;
+    b->window_ns = a->cfg.now_ns();
+}
+
+size_t gw_admit_budget_update(const gw_admit_t *a, gw_admit_budget_t *b, int64_t lag_ns, size_t held)
+{
+    int64_t now = a->cfg.now_ns(), bound = a->cfg.door_lag_ns;
+    size_t max = a->cfg.max_inflight, min = GW_ADMIT_BUDGET_MIN < max ? GW_ADMIT_BUDGET_MIN : max;
+
+    if (bound <= 0 || now - b->window_ns < GW_ADMIT_BUDGET_WINDOW_NS)
+        return b->budget;
+    b->window_ns = now;
+    if (lag_ns > bound / 2) {
+        /* from what the loop holds, not from a budget it never filled: a cut must bite */
+        size_t from = held < b->budget ? held : b->budget;
+        size_t cut = from - from / 4;
+        b->budget = cut > min ? cut : min;
+        b->cuts++;
+    } else if (lag_ns < bound / 4 && b->budget < max) {
+        size_t grown = b->budget + b->budget / 8 + 1;
+        b->budget = grown < max ? grown : max;
+    }
+    return b->budget;
+}
+
+gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, const gw_admit_budget_t *b, size_t held)
+{
+    if (b->budget >= a->cfg.max_inflight || held <= b->budget)
+        return GW_ADMIT_DOOR_OPEN;
+    note_client_shed(a, a->cfg.now_ns());
+    atomic_fetch_add(&a->door_shed, 1);
+    atomic_fetch_add(&a->door_closed, 1);
+    return GW_ADMIT_DOOR_CLOSE;
+}
+
+gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, const gw_admit_budget_t *b, size_t held)
+{
+    if (b->budget >= a->cfg.max_inflight || held < b->budget)
+        return GW_ADMIT_DOOR_OPEN;
+    note_client_shed(a, a->cfg.now_ns());
+    atomic_fetch_add(&a->door_accept, 1);
+    return GW_ADMIT_DOOR_CLOSE;
+}
+
 /* ---------------------------------------------------------------- blocking wait */
 
 typedef struct {

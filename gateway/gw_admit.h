@@ -232,6 +232,46 @@ gw_admit_door_t gw_admit_door(gw_admit_t *a, int64_t lag_ns, size_t connections,
  * otherwise GW_ADMIT_DOOR_OPEN. */
 gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t connections, uint32_t rnd);
 
+/* Connection-level admission. Each loop also keeps a budget of requests it holds at once (from
+ * a request's head to its answer handed to the socket; yc_http_server_held). While the loop is
+ * not behind, the budget is max_inflight: nothing changes. Once its lag passes half of
+ * door_lag_ns, the budget is cut to three quarters of the requests it holds (never below
+ * GW_ADMIT_BUDGET_MIN), once per GW_ADMIT_BUDGET_WINDOW_NS while the lag stays there; below a
+ * quarter of door_lag_ns it grows by an eighth (at least one) per window back to max_inflight.
+ * While the budget is cut, a request that would make the loop hold more than the budget is
+ * answered 503 SlowDown and its connection closed, and a new connection is answered at accept
+ * and closed while the loop holds the budget or more: the requests of the connections it keeps
+ * are served at the latency of a loop holding that many, and every other client is told at once
+ * to come back later, for the cost of an accept and one write rather than of a request. Why it
+ * is needed besides the door's random share: with every connection of a generator or of a crowd
+ * holding a request, every answer — served or shed — waits for the loop to go round all of them
+ * (connections over answers per second); only holding fewer connections shortens that. */
+#define GW_ADMIT_BUDGET_WINDOW_NS (20LL * 1000 * 1000)
+#define GW_ADMIT_BUDGET_MIN       8
+
+/* A loop's budget: the loop's own memory, touched by its thread only. */
+typedef struct {
+    size_t budget;       /* requests the loop may hold now */
+    int64_t window_ns;   /* when the current window began */
+    uint64_t cuts;       /* times the budget was cut */
+} gw_admit_budget_t;
+
+/* Starts b at max_inflight (not cutting). */
+void gw_admit_budget_init(const gw_admit_t *a, gw_admit_budget_t *b);
+
+/* Moves b with the loop's lag (at most once a window) given the requests it holds now; returns
+ * the budget. */
+size_t gw_admit_budget_update(const gw_admit_t *a, gw_admit_budget_t *b, int64_t lag_ns, size_t held);
+
+/* For a request whose head is in, on a loop holding held requests (this one included):
+ * GW_ADMIT_DOOR_CLOSE (answer 503 and close) when b is cut and held exceeds it, counted as a door
+ * shed; GW_ADMIT_DOOR_OPEN otherwise (then ask gw_admit_door). */
+gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, const gw_admit_budget_t *b, size_t held);
+
+/* The same for a connection just accepted: GW_ADMIT_DOOR_CLOSE when b is cut and the loop holds
+ * it or more, counted as an accept shed. */
+gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, const gw_admit_budget_t *b, size_t held);
+
 /* The Retry-After, in seconds, of a shed answer. */
 uint32_t gw_admit_retry_after(const gw_admit_t *a);
 

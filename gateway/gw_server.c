@@ -100,6 +100,7 @@ typedef struct {
     size_t iter_requests;   /* requests the door saw in that iteration */
     int64_t shed_lag;       /* the lag the door last shed a request at ... */
     uint64_t shed_at_ms;    /* ... and when (h2o_now) */
+    gw_admit_budget_t budget; /* requests the loop holds at once (gw_admit.h) */
 } loop_arg_t;
 
 /* How long a loop that shed a request counts as shedding for new connections: accepts come in
@@ -158,7 +159,11 @@ static void on_request(yc_http_req_t *req)
     loop_arg_t *la = req->arg;
     gw_admit_t *admit = la->srv->admit;
     int64_t lag = door_lag(la, 1);
-    gw_admit_door_t door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
+    size_t held = yc_http_server_held(la->http);
+    gw_admit_budget_update(admit, &la->budget, lag, held);
+    gw_admit_door_t door = gw_admit_door_budget(admit, &la->budget, held);
+    if (door == GW_ADMIT_DOOR_OPEN)
+        door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
 
     if (door != GW_ADMIT_DOOR_OPEN) {
         la->shed_lag = lag;
@@ -176,7 +181,11 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
 {
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
+    size_t held = yc_http_server_held(la->http);
 
+    gw_admit_budget_update(admit, &la->budget, door_lag(la, 0), held);
+    if (gw_admit_door_budget_accept(admit, &la->budget, held) != GW_ADMIT_DOOR_OPEN)
+        return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
     if (h2o_now(la->loop) - la->shed_at_ms >= DOOR_SHEDDING_MS)
         return 0;
     int64_t lag = door_lag(la, 0);
@@ -314,6 +323,7 @@ static int on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t 
         return ret;
     }
     la->http = http;
+    gw_admit_budget_init(srv->admit, &la->budget);
     yc_listen_door_t door = {.refuse = refuse_connection, .serve = serve_connection, .arg = la};
     if (yc_listen_door_start(loop, fd, &door) == NULL) {
         yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(-ENOMEM));

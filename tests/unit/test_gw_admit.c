@@ -889,6 +889,94 @@ TEST(test_admit_door_closes_connections_past_its_budget)
     gw_admit_free(a);
 }
 
+static gw_admit_t *make_budget(int64_t lag_ms, size_t slots)
+{
+    gw_admit_config_t cfg;
+    gw_admit_t *a = NULL;
+
+    gw_admit_config_defaults(&cfg);
+    cfg.max_inflight = slots;
+    cfg.max_inflight_per_key = slots;
+    cfg.door_lag_ns = lag_ms * MS;
+    cfg.now_ns = fake_clock;
+    fake_now = 1000 * MS;
+    return gw_admit_new(&cfg, &a) == 0 ? a : NULL;
+}
+
+TEST(test_admit_budget_cuts_from_what_the_loop_holds_and_closes_the_excess)
+{
+    gw_admit_t *a = make_budget(4, 1000);
+    gw_admit_budget_t b;
+    gw_admit_stats_t st;
+
+    CHECK(a != NULL);
+    gw_admit_budget_init(a, &b);
+    CHECK_EQ_INT(b.budget, 1000);
+    /* not cutting: any number held passes, at accept too */
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 5000), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_budget_accept(a, &b, 5000), GW_ADMIT_DOOR_OPEN);
+    /* within a window nothing moves, however late the loop */
+    CHECK_EQ_INT(gw_admit_budget_update(a, &b, 50 * MS, 400), 1000);
+    /* a lag past half the door's: three quarters of what is held */
+    fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+    CHECK_EQ_INT(gw_admit_budget_update(a, &b, 3 * MS, 400), 300);
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 300), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 301), GW_ADMIT_DOOR_CLOSE);
+    CHECK_EQ_INT(gw_admit_door_budget_accept(a, &b, 299), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_budget_accept(a, &b, 300), GW_ADMIT_DOOR_CLOSE);
+    /* cut after cut, never below the floor */
+    for (int i = 0; i < 40; i++) {
+        fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+        gw_admit_budget_update(a, &b, 3 * MS, b.budget);
+    }
+    CHECK_EQ_INT(b.budget, GW_ADMIT_BUDGET_MIN);
+    gw_admit_stats(a, &st);
+    CHECK_EQ_INT(st.door_shed, 1);
+    CHECK_EQ_INT(st.door_closed, 1);
+    CHECK_EQ_INT(st.door_accept, 1);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_budget_holds_between_the_bounds_and_grows_back_when_the_loop_keeps_up)
+{
+    gw_admit_t *a = make_budget(4, 1000);
+    gw_admit_budget_t b;
+
+    CHECK(a != NULL);
+    gw_admit_budget_init(a, &b);
+    fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+    CHECK_EQ_INT(gw_admit_budget_update(a, &b, 10 * MS, 64), 48);
+    /* between a quarter and a half of the door's lag: it holds */
+    fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+    CHECK_EQ_INT(gw_admit_budget_update(a, &b, 1500000, 48), 48);
+    /* below a quarter: an eighth more per window, back to the ceiling, where nothing is refused */
+    fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+    CHECK_EQ_INT(gw_admit_budget_update(a, &b, 0, 48), 55);
+    int windows = 1;
+    while (b.budget < 1000 && windows < 100) {
+        fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+        gw_admit_budget_update(a, &b, 0, 0);
+        windows++;
+    }
+    CHECK_EQ_INT(b.budget, 1000);
+    CHECK(windows < 40); /* under a second of 20 ms windows */
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 100000), GW_ADMIT_DOOR_OPEN);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_budget_off_with_the_door)
+{
+    gw_admit_t *a = make_budget(0, 1000);
+    gw_admit_budget_t b;
+
+    CHECK(a != NULL);
+    gw_admit_budget_init(a, &b);
+    fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+    CHECK_EQ_INT(gw_admit_budget_update(a, &b, 60000 * MS, 900), 1000);
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 100000), GW_ADMIT_DOOR_OPEN);
+    gw_admit_free(a);
+}
+
 TEST(test_admit_door_off_sheds_nothing)
 {
     gw_admit_t *a = make_door(0, 1);
@@ -990,6 +1078,9 @@ int main(void)
     RUN(test_admit_door_ramp_sheds_a_share_growing_with_the_lag);
     RUN(test_admit_door_closes_connections_past_its_budget);
     RUN(test_admit_door_off_sheds_nothing);
+    RUN(test_admit_budget_cuts_from_what_the_loop_holds_and_closes_the_excess);
+    RUN(test_admit_budget_holds_between_the_bounds_and_grows_back_when_the_loop_keeps_up);
+    RUN(test_admit_budget_off_with_the_door);
     RUN(test_admit_background_yields_after_a_client_shed);
     RUN(test_admit_background_yields_after_a_queue_shed);
     RUN(test_admit_refuses_a_config_without_slots);
