@@ -678,7 +678,6 @@ static int h1_finish(yc_http_req_t *req, h2o_iovec_t last)
         return -EINVAL;
     c->finished = 1;
     c->app_holds = 0;
-    atomic_fetch_sub(&c->srv->stat_held, 1);
     if (c->body_cb != NULL) { /* a pending read is dropped: the app is done with the request */
         c->body_cb = NULL;
         disarm(&c->read_timer);
@@ -1003,7 +1002,6 @@ static void start_request(conn_t *c, const yc_http1_head_t *head)
     disarm(&c->read_timer);
     h2o_socket_read_stop(c->sock);
     atomic_fetch_add(&srv->stat_requests, 1);
-    atomic_fetch_add(&srv->stat_held, 1);
     srv->cfg.on_request(req);
 }
 
@@ -1392,7 +1390,6 @@ void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out)
 {
     out->connections = atomic_load(&srv->stat_connections);
     out->input_bytes = atomic_load(&srv->stat_input_bytes);
-    out->held = atomic_load(&srv->stat_held);
     out->accepted = atomic_load(&srv->stat_accepted);
     out->refused = atomic_load(&srv->stat_refused);
     out->requests = atomic_load(&srv->stat_requests);
@@ -1403,9 +1400,22 @@ void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out)
     out->h2_refused_streams = atomic_load(&srv->stat_h2_refused_streams);
 }
 
-size_t yc_http_server_held(const yc_http_server_t *srv)
+size_t yc_http_server_close_idle(yc_http_server_t *srv, size_t max, uint64_t min_idle_ms)
 {
-    return atomic_load(&((yc_http_server_t *)srv)->stat_held);
+    size_t closed = 0;
+    uint64_t now = h2o_now(srv->loop);
+
+    for (h2o_linklist_t *node = srv->conns.next; node != &srv->conns && closed < max;) {
+        conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, link, node);
+        node = node->next; /* the record may go below */
+        /* a connection idle for a moment is a client about to send: only those idle a while go */
+        if (c->state != S_IDLE || c->in_callback > 0 || now - c->read_timer.registered_at < min_idle_ms)
+            continue;
+        conn_close(c, 0);
+        conn_maybe_free(c);
+        closed++;
+    }
+    return closed;
 }
 
 /* ---------------------------------------------------------------- HTTP/1.1's protocol table */

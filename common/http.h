@@ -171,7 +171,6 @@ typedef struct {
 typedef struct {
     size_t connections;          /* open now */
     size_t input_bytes;          /* input buffers (and HTTP/2 stream bodies) held now (capacity) */
-    size_t held;                 /* requests the app holds now (from on_request to yc_http_finish) */
     uint64_t accepted;           /* connections accepted and served */
     uint64_t refused;            /* connections closed at accept: max_connections reached */
     uint64_t requests;           /* requests handed to the app */
@@ -213,9 +212,11 @@ int yc_http_server_free(yc_http_server_t *srv);
 /* The server's counters (any thread). */
 void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out);
 
-/* Requests the app holds now, this one included when asked from on_request (any thread): what a
- * loop works on at once, the measure of connection-level admission (gw_admit.h). */
-size_t yc_http_server_held(const yc_http_server_t *srv);
+/* Closes up to max HTTP/1.1 connections idle between requests (nothing buffered, no request
+ * held) for min_idle_ms or longer, for a server that must make room: HTTP lets a server close an
+ * idle keep-alive connection at any time (a request crossing the close is retried by the client;
+ * one idle a while is unlikely to be sending). Returns how many it closed. Loop thread only. */
+size_t yc_http_server_close_idle(yc_http_server_t *srv, size_t max, uint64_t min_idle_ms);
 
 /* ---- requests: every function below is for the loop's thread, and for a request the app holds */
 

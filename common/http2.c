@@ -503,7 +503,6 @@ static int h2_finish(yc_http_req_t *req, h2o_iovec_t last)
         return -EINVAL;
     s->finished = 1;
     s->app_holds = 0;
-    atomic_fetch_sub(&s->conn->srv->stat_held, 1);
     s->body_cb = NULL; /* a pending read is dropped */
     disarm(&s->read_timer);
     if (s->resp_no_body)
@@ -852,7 +851,6 @@ static void start_request(h2stream_t *s, int end_stream)
     req->proto = &h2_proto;
     s->app_holds = 1;
     atomic_fetch_add(&srv->stat_requests, 1);
-    atomic_fetch_add(&srv->stat_held, 1);
     srv->cfg.on_request(req);
 }
 

@@ -232,45 +232,59 @@ gw_admit_door_t gw_admit_door(gw_admit_t *a, int64_t lag_ns, size_t connections,
  * otherwise GW_ADMIT_DOOR_OPEN. */
 gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t connections, uint32_t rnd);
 
-/* Connection-level admission. Each loop also keeps a budget of requests it holds at once (from
- * a request's head to its answer handed to the socket; yc_http_server_held). While the loop is
- * not behind, the budget is max_inflight: nothing changes. Once its lag passes half of
- * door_lag_ns, the budget is cut to three quarters of the requests it holds (never below
- * GW_ADMIT_BUDGET_MIN), once per GW_ADMIT_BUDGET_WINDOW_NS while the lag stays there; below a
- * quarter of door_lag_ns it grows by an eighth (at least one) per window back to max_inflight.
- * While the budget is cut, a request that would make the loop hold more than the budget is
- * answered 503 SlowDown and its connection closed, and a new connection is answered at accept
- * and closed while the loop holds the budget or more: the requests of the connections it keeps
- * are served at the latency of a loop holding that many, and every other client is told at once
- * to come back later, for the cost of an accept and one write rather than of a request. Why it
- * is needed besides the door's random share: with every connection of a generator or of a crowd
- * holding a request, every answer — served or shed — waits for the loop to go round all of them
- * (connections over answers per second); only holding fewer connections shortens that. */
+/* Connection-level admission. Each loop also keeps a budget of connections, max_inflight (no
+ * limit) while the loop keeps up. Why: when every connection of a crowd holds a request, every
+ * answer, served or shed, waits for the loop to go round all of them — connections over answers
+ * per second, whatever each answer costs (Little's law) — and only fewer connections shorten the
+ * round. So the loop serves a set of connections it can answer within door_lag_ns, and tells
+ * every other client at once, for the cost of an accept and one write, to come back later.
+ *
+ * The loop counts, over windows of GW_ADMIT_BUDGET_WINDOW_NS, the requests it admits and the
+ * worst lag a request found. A window with GW_ADMIT_BUDGET_REQUESTS requests or more whose worst
+ * lag passed half of door_lag_ns (an overload of requests: a few large uploads on a busy loop are
+ * none) sets the budget by Little's law: the connections whose requests the loop answers within
+ * door_lag_ns at the rate it admitted them, no more than the connections it has, never below
+ * GW_ADMIT_BUDGET_MIN. While the budget holds, each window in which connections were still turned
+ * away sets it again the same way (growing by at most an eighth); a window that turned nobody away
+ * grows it by an eighth (at least one), back to max_inflight: the crowd has left.
+ *
+ * While the budget holds, the loop closes idle keep-alive connections past it, a request on a
+ * connection past it is answered 503 SlowDown and its connection closed, and a new connection is
+ * answered at accept and closed while the loop has the budget or more. */
 #define GW_ADMIT_BUDGET_WINDOW_NS (20LL * 1000 * 1000)
-#define GW_ADMIT_BUDGET_MIN       8
+#define GW_ADMIT_BUDGET_MIN       16
+#define GW_ADMIT_BUDGET_REQUESTS  16
 
 /* A loop's budget: the loop's own memory, touched by its thread only. */
 typedef struct {
-    size_t budget;       /* requests the loop may hold now */
-    int64_t window_ns;   /* when the current window began */
-    uint64_t cuts;       /* times the budget was cut */
+    size_t budget;     /* connections the loop keeps now; max_inflight: no limit */
+    int64_t window_ns; /* when the current window began */
+    int64_t lag_max;   /* the worst lag a request of the window found */
+    size_t requests;   /* requests admitted in the window */
+    size_t refused;    /* requests and connections turned away in the window */
+    uint64_t cuts;     /* windows that set the budget by the rate (overloaded ones) */
 } gw_admit_budget_t;
 
-/* Starts b at max_inflight (not cutting). */
+/* Starts b at max_inflight (no limit). */
 void gw_admit_budget_init(const gw_admit_t *a, gw_admit_budget_t *b);
 
-/* Moves b with the loop's lag (at most once a window) given the requests it holds now; returns
- * the budget. */
-size_t gw_admit_budget_update(const gw_admit_t *a, gw_admit_budget_t *b, int64_t lag_ns, size_t held);
+/* At a request (request set) or a connection finding the loop lagging lag_ns with connections
+ * open: ends the window when it is over, moving the budget. Returns the budget. */
+size_t gw_admit_budget_update(const gw_admit_t *a, gw_admit_budget_t *b, int64_t lag_ns, size_t connections,
+                              int request);
 
-/* For a request whose head is in, on a loop holding held requests (this one included):
- * GW_ADMIT_DOOR_CLOSE (answer 503 and close) when b is cut and held exceeds it, counted as a door
- * shed; GW_ADMIT_DOOR_OPEN otherwise (then ask gw_admit_door). */
-gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, const gw_admit_budget_t *b, size_t held);
+/* 1 while b limits the loop. */
+int gw_admit_budget_cut(const gw_admit_t *a, const gw_admit_budget_t *b);
 
-/* The same for a connection just accepted: GW_ADMIT_DOOR_CLOSE when b is cut and the loop holds
- * it or more, counted as an accept shed. */
-gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, const gw_admit_budget_t *b, size_t held);
+/* For a request whose head is in, on a loop with connections open (its own included):
+ * GW_ADMIT_DOOR_CLOSE (answer 503 and close) when b limits and connections exceed it, counted as a
+ * door shed; GW_ADMIT_DOOR_OPEN otherwise, counted as admitted in b's window (then ask
+ * gw_admit_door). */
+gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, gw_admit_budget_t *b, size_t connections);
+
+/* The same for a connection just accepted (connections: those open before it):
+ * GW_ADMIT_DOOR_CLOSE when b limits and the loop has b or more, counted as an accept shed. */
+gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, gw_admit_budget_t *b, size_t connections);
 
 /* The Retry-After, in seconds, of a shed answer. */
 uint32_t gw_admit_retry_after(const gw_admit_t *a);

@@ -108,6 +108,10 @@ typedef struct {
  * the loop's lag short. */
 #define DOOR_SHEDDING_MS 100
 
+/* How long a keep-alive connection must have been idle for a cut of the loop's connection budget
+ * to close it: one idle for less is likely a client about to send its next request. */
+#define DOOR_IDLE_MS 1000
+
 /* Requests one iteration must have brought before its age counts as lag, and by how much the age
  * is divided: a burst the loop clears within DOOR_BURST_FACTOR times shed_lag_ms (200 GETs at
  * once, each a few tens of microseconds) is a burst, not a standing queue, and is not shed. */
@@ -159,9 +163,12 @@ static void on_request(yc_http_req_t *req)
     loop_arg_t *la = req->arg;
     gw_admit_t *admit = la->srv->admit;
     int64_t lag = door_lag(la, 1);
-    size_t held = yc_http_server_held(la->http);
-    gw_admit_budget_update(admit, &la->budget, lag, held);
-    gw_admit_door_t door = gw_admit_door_budget(admit, &la->budget, held);
+    size_t conns = loop_connections(la);
+    uint64_t cuts = la->budget.cuts;
+    size_t budget = gw_admit_budget_update(admit, &la->budget, lag, conns, 1);
+    if (la->budget.cuts != cuts && conns > budget) /* at each cut, idle connections make room first */
+        conns -= yc_http_server_close_idle(la->http, conns - budget, DOOR_IDLE_MS);
+    gw_admit_door_t door = gw_admit_door_budget(admit, &la->budget, conns);
     if (door == GW_ADMIT_DOOR_OPEN)
         door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
 
@@ -181,10 +188,10 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
 {
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
-    size_t held = yc_http_server_held(la->http);
+    size_t conns = loop_connections(la);
 
-    gw_admit_budget_update(admit, &la->budget, door_lag(la, 0), held);
-    if (gw_admit_door_budget_accept(admit, &la->budget, held) != GW_ADMIT_DOOR_OPEN)
+    gw_admit_budget_update(admit, &la->budget, door_lag(la, 0), conns, 0);
+    if (gw_admit_door_budget_accept(admit, &la->budget, conns) != GW_ADMIT_DOOR_OPEN)
         return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
     if (h2o_now(la->loop) - la->shed_at_ms >= DOOR_SHEDDING_MS)
         return 0;
