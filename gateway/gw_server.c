@@ -108,9 +108,9 @@ typedef struct {
  * the loop's lag short. */
 #define DOOR_SHEDDING_MS 100
 
-/* How long a keep-alive connection must have been idle for a cut of the loop's connection budget
- * to close it: one idle for less is likely a client about to send its next request. */
-#define DOOR_IDLE_MS 1000
+/* How long a keep-alive connection must have been idle (or a new one silent) for a cut of the
+ * loop's connection budget to close it: one idle for less is likely a client about to send. */
+#define DOOR_IDLE_MS 250
 
 /* Requests one iteration must have brought before its age counts as lag, and by how much the age
  * is divided: a burst the loop clears within DOOR_BURST_FACTOR times shed_lag_ms (200 GETs at
@@ -132,6 +132,14 @@ static size_t loop_connections(loop_arg_t *la)
     yc_http_stats_t st;
     yc_http_server_stats(la->http, &st);
     return st.connections;
+}
+
+/* The connections the loop serves, for its budget: those answered and closing are on their way out. */
+static size_t loop_serving(loop_arg_t *la)
+{
+    yc_http_stats_t st;
+    yc_http_server_stats(la->http, &st);
+    return st.connections - (st.lingering < st.connections ? st.lingering : st.connections);
 }
 
 /* How far behind the loop is for the door: its lag (the smoothed length of its iterations), or
@@ -163,7 +171,7 @@ static void on_request(yc_http_req_t *req)
     loop_arg_t *la = req->arg;
     gw_admit_t *admit = la->srv->admit;
     int64_t lag = door_lag(la, 1);
-    size_t conns = loop_connections(la);
+    size_t conns = loop_serving(la);
     uint64_t cuts = la->budget.cuts;
     size_t budget = gw_admit_budget_update(admit, &la->budget, lag, conns, 1);
     if (la->budget.cuts != cuts && conns > budget) /* at each cut, idle connections make room first */
@@ -188,7 +196,7 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
 {
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
-    size_t conns = loop_connections(la);
+    size_t conns = loop_serving(la);
 
     gw_admit_budget_update(admit, &la->budget, door_lag(la, 0), conns, 0);
     if (gw_admit_door_budget_accept(admit, &la->budget, conns) != GW_ADMIT_DOOR_OPEN)
