@@ -748,6 +748,8 @@ size_t gw_admit_budget_update(const gw_admit_t *a, gw_admit_budget_t *b, int64_t
         return b->budget;
     int limiting = b->budget < max;
     int overloaded = b->requests >= GW_ADMIT_BUDGET_REQUESTS && b->lag_max > bound / 2;
+    b->streak = overloaded ? b->streak + 1 : 0;
+    overloaded = b->streak >= GW_ADMIT_BUDGET_STREAK;
     size_t grown = b->budget + b->budget / 8 + 1;
     if (grown > max)
         grown = max;

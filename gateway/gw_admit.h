@@ -240,9 +240,10 @@ gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t conne
  * every other client at once, for the cost of an accept and one write, to come back later.
  *
  * The loop counts, over windows of GW_ADMIT_BUDGET_WINDOW_NS, the requests it admits and the
- * worst lag a request found. A window with GW_ADMIT_BUDGET_REQUESTS requests or more whose worst
- * lag passed half of door_lag_ns (an overload of requests: a few large uploads on a busy loop are
- * none) sets the budget by Little's law: the connections whose requests the loop answers within
+ * worst lag a request found. GW_ADMIT_BUDGET_STREAK windows in a row with
+ * GW_ADMIT_BUDGET_REQUESTS requests or more whose worst lag passed half of door_lag_ns (a sustained
+ * overload of requests: a few large uploads on a busy loop are none, nor is one long iteration of
+ * a loop whose core was taken by another process) set the budget by Little's law: the connections whose requests the loop answers within
  * door_lag_ns at the rate it admitted them, no more than the connections it has, never below
  * GW_ADMIT_BUDGET_MIN. While the budget holds, each window in which connections were still turned
  * away sets it again the same way (growing by at most an eighth); a window that turned nobody away
@@ -254,6 +255,7 @@ gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t conne
 #define GW_ADMIT_BUDGET_WINDOW_NS (20LL * 1000 * 1000)
 #define GW_ADMIT_BUDGET_MIN       16
 #define GW_ADMIT_BUDGET_REQUESTS  16
+#define GW_ADMIT_BUDGET_STREAK    5
 
 /* A loop's budget: the loop's own memory, touched by its thread only. */
 typedef struct {
@@ -262,6 +264,7 @@ typedef struct {
     int64_t lag_max;   /* the worst lag a request of the window found */
     size_t requests;   /* requests admitted in the window */
     size_t refused;    /* requests and connections turned away in the window */
+    unsigned streak;   /* overloaded windows in a row */
     uint64_t cuts;     /* windows that set the budget by the rate (overloaded ones) */
 } gw_admit_budget_t;
 
