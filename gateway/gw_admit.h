@@ -243,8 +243,8 @@ gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t conne
  * worst lag a request found. GW_ADMIT_BUDGET_STREAK windows in a row with
  * GW_ADMIT_BUDGET_REQUESTS requests or more whose worst lag passed half of door_lag_ns (a sustained
  * overload of requests: a few large uploads on a busy loop are none, nor is one long iteration of
- * a loop whose core was taken by another process) set the budget by Little's law: the connections whose requests the loop answers within
- * door_lag_ns at the rate it admitted them, no more than the connections it has, never below
+ * a loop whose core was taken by another process) set the budget by Little's law: the connections whose requests the
+ * loop answers within door_lag_ns at the rate it admitted them, no more than the connections it has, never below
  * GW_ADMIT_BUDGET_MIN. While the budget holds, each window in which connections were still turned
  * away sets it again the same way (growing by at most an eighth); a window that turned nobody away
  * grows it by an eighth (at least one), back to max_inflight: the crowd has left.
