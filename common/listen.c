@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int yc_listen_open(const char *host, uint16_t port)
@@ -161,10 +162,34 @@ yc_listen_door_state_t *yc_listen_door_start(h2o_loop_t *loop, int fd, const yc_
     h2o_timeout_init(loop, &d->pause, YC_LISTEN_PAUSE_MS);
     h2o_timeout_init(loop, &d->refuse_pause, YC_LISTEN_REFUSE_PAUSE_MS);
     d->resume.cb = door_on_resume;
+    /* receive stamps, inherited by the accepted sockets: yc_listen_pending_age_ns reads them */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
     d->listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     d->listener->data = d;
     h2o_socket_read_start(d->listener, door_on_accept);
     return d;
+}
+
+int64_t yc_listen_pending_age_ns(int fd)
+{
+    char byte, control[CMSG_SPACE(sizeof(struct timespec))];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+    struct timespec now;
+
+    if (recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT) <= 0)
+        return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+            continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        clock_gettime(CLOCK_REALTIME, &now); /* the stamp's clock */
+        int64_t age = (int64_t)(now.tv_sec - ts.tv_sec) * 1000000000 + (now.tv_nsec - ts.tv_nsec);
+        return age > 0 ? age : 0;
+    }
+    return -1;
 }
 
 void yc_listen_door_free(yc_listen_door_state_t *d)

@@ -790,9 +790,9 @@ gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, gw_admit_budget_t *b, size_t
     return GW_ADMIT_DOOR_CLOSE;
 }
 
-gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, gw_admit_budget_t *b, size_t connections)
+gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, gw_admit_budget_t *b, size_t connections, int late)
 {
-    if (!gw_admit_budget_cut(a, b) || connections < b->budget)
+    if (!gw_admit_budget_cut(a, b) || (connections < b->budget && !late))
         return GW_ADMIT_DOOR_OPEN;
     b->refused++;
     note_client_shed(a, a->cfg.now_ns());

@@ -251,7 +251,8 @@ gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t conne
  *
  * While the budget holds, the loop closes idle keep-alive connections past it, a request on a
  * connection past it is answered 503 SlowDown and its connection closed, and a new connection is
- * answered at accept and closed while the loop has the budget or more. */
+ * answered at accept and closed while the loop has the budget or more — or when its request has
+ * waited in the backlog past door_lag_ns already (served, it would be late anyway). */
 #define GW_ADMIT_BUDGET_WINDOW_NS (20LL * 1000 * 1000)
 #define GW_ADMIT_BUDGET_MIN       16
 #define GW_ADMIT_BUDGET_REQUESTS  16
@@ -285,9 +286,10 @@ int gw_admit_budget_cut(const gw_admit_t *a, const gw_admit_budget_t *b);
  * gw_admit_door). */
 gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, gw_admit_budget_t *b, size_t connections);
 
-/* The same for a connection just accepted (connections: those open before it):
- * GW_ADMIT_DOOR_CLOSE when b limits and the loop has b or more, counted as an accept shed. */
-gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, gw_admit_budget_t *b, size_t connections);
+/* The same for a connection just accepted (connections: those open before it; late: its request
+ * already waited past the door's lag, in the backlog): GW_ADMIT_DOOR_CLOSE when b limits and the
+ * loop has b or more, or the connection is late, counted as an accept shed. */
+gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, gw_admit_budget_t *b, size_t connections, int late);
 
 /* The Retry-After, in seconds, of a shed answer. */
 uint32_t gw_admit_retry_after(const gw_admit_t *a);

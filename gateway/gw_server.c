@@ -189,6 +189,16 @@ static void on_request(yc_http_req_t *req)
     gw_s3_serve(&la->srv->env, la->jobs, req);
 }
 
+/* 1 when, while the loop limits its connections, the request of a connection just accepted has
+ * waited in the backlog longer than shed_lag_ms: served now, it would be served late anyway. */
+static int budget_late(loop_arg_t *la, int fd)
+{
+    gw_admit_t *admit = la->srv->admit;
+    if (!gw_admit_budget_cut(admit, &la->budget))
+        return 0;
+    return yc_listen_pending_age_ns(fd) > (int64_t)la->srv->cfg.shed_lag_ms * 1000000;
+}
+
 /* The door at accept: a loop that shed a request within DOOR_SHEDDING_MS, still sheds and holds
  * shed_connections answers a new connection at once and closes it. Only a loop shedding requests
  * does: connections alone, by the tens of thousands, are held (idle ones cost no CPU). */
@@ -199,7 +209,7 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
     size_t conns = loop_serving(la);
 
     gw_admit_budget_update(admit, &la->budget, door_lag(la, 0), conns, 0);
-    if (gw_admit_door_budget_accept(admit, &la->budget, conns) != GW_ADMIT_DOOR_OPEN)
+    if (gw_admit_door_budget_accept(admit, &la->budget, conns, budget_late(la, fd)) != GW_ADMIT_DOOR_OPEN)
         return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
     if (h2o_now(la->loop) - la->shed_at_ms >= DOOR_SHEDDING_MS)
         return 0;
