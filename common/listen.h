@@ -24,10 +24,11 @@
  * response; clients retry a 503 either way). Otherwise the connection is made an h2o socket of
  * the loop and handed to serve (which owns it). Out of descriptors, the listener rests
  * YC_LISTEN_PAUSE_MS rather than spin on a readiness it cannot take. */
-#define YC_LISTEN_PAUSE_MS 100
+#define YC_LISTEN_PAUSE_MS   100
+#define YC_LISTEN_ANSWER_MAX 1024
+
 /* After a few refusals in one readiness, the listener rests this long (listen.c says why). */
 #define YC_LISTEN_REFUSE_PAUSE_MS 4
-#define YC_LISTEN_ANSWER_MAX      1024
 
 typedef struct {
     /* 0: serve the connection; n > 0: answer it with buf[0..n) and close it. fd is the new

@@ -94,13 +94,14 @@ typedef struct {
     h2o_timeout_t expire_timeout;
     h2o_timeout_entry_t expire_entry;
     h2o_loop_t *loop;
-    yc_http_server_t *http;   /* the loop's S3 server */
-    uint32_t rnd;             /* the door's draws (xorshift32; this loop's thread only) */
-    uint64_t iter_stamp;      /* h2o_now of the iteration the requests below came in */
-    size_t iter_requests;     /* requests the door saw in that iteration */
-    int64_t shed_lag;         /* the lag the door last shed a request at ... */
-    uint64_t shed_at_ms;      /* ... and when (h2o_now) */
-    gw_admit_budget_t budget; /* requests the loop holds at once (gw_admit.h) */
+    yc_http_server_t *http; /* the loop's S3 server */
+    uint32_t rnd;           /* the door's draws (xorshift32; this loop's thread only) */
+    uint64_t iter_stamp;    /* h2o_now of the iteration the requests below came in */
+    size_t iter_requests;   /* requests the door saw in that iteration */
+    int64_t shed_lag;       /* the lag the door last shed a request at ... */
+    uint64_t shed_at_ms;    /* ... and when (h2o_now) */
+    /* the connections the loop keeps while it is behind (gw_admit.h) */
+    gw_admit_budget_t budget;
 } loop_arg_t;
 
 /* How long a loop that shed a request counts as shedding for new connections: accepts come in
