@@ -240,19 +240,21 @@ gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t conne
  * every other client at once, for the cost of an accept and one write, to come back later.
  *
  * The loop counts, over windows of GW_ADMIT_BUDGET_WINDOW_NS, the requests it admits and the
- * worst lag a request found. GW_ADMIT_BUDGET_STREAK windows in a row with
- * GW_ADMIT_BUDGET_REQUESTS requests or more whose worst lag passed half of door_lag_ns (a sustained
- * overload of requests: a few large uploads on a busy loop are none, nor is one long iteration of
- * a loop whose core was taken by another process) set the budget by Little's law: the connections whose requests the
- * loop answers within door_lag_ns at the rate it admitted them, no more than the connections it has, never below
- * GW_ADMIT_BUDGET_MIN. While the budget holds, each window in which connections were still turned
- * away sets it again the same way (growing by at most an eighth); a window that turned nobody away
- * grows it by an eighth (at least one), back to max_inflight: the crowd has left.
+ * worst lag a request found. GW_ADMIT_BUDGET_STREAK windows in a row with GW_ADMIT_BUDGET_REQUESTS
+ * requests or more whose worst lag passed half of door_lag_ns (a sustained overload of requests:
+ * a few large uploads on a busy loop are none, nor is one long iteration of a loop whose core
+ * another process took) set the budget by Little's law: the connections whose requests the loop
+ * answers within door_lag_ns at the rate it admitted them, no more than the connections it has,
+ * never below GW_ADMIT_BUDGET_MIN. While the budget holds, each window in which connections were
+ * still turned away sets it again the same way (growing by at most an eighth); a window that
+ * turned nobody away grows it by an eighth (at least one), back to max_inflight: the crowd left.
  *
  * While the budget holds, the loop closes idle keep-alive connections past it, a request on a
  * connection past it is answered 503 SlowDown and its connection closed, and a new connection is
- * answered at accept and closed while the loop has the budget or more — or when its request has
- * waited in the backlog past door_lag_ns already (served, it would be late anyway). */
+ * answered at accept and closed while the loop has the budget or more, or when its request has
+ * waited in the backlog past door_lag_ns already (served, it would be late anyway). Idle means
+ * idle for a while (gw_server.c's DOOR_IDLE_MS) with nothing in the kernel: a client between two
+ * requests is about to send. */
 #define GW_ADMIT_BUDGET_WINDOW_NS (20LL * 1000 * 1000)
 #define GW_ADMIT_BUDGET_MIN       16
 #define GW_ADMIT_BUDGET_REQUESTS  16
