@@ -20,7 +20,8 @@
  * S3 listener accepts through common/listen.h's door, which asks gw_admit_door_accept with the
  * loop's lag (common/server.h) and its connections before anything is made for a connection, and
  * every request is shown to gw_admit_door as soon as its head is in, before the router sees it.
- * What the door sheds is answered by gw_shed.h on the loop.
+ * Both first ask the loop's connection budget (gw_admit_budget_*), which limits the connections
+ * a loop that stays behind serves. What the door sheds is answered by gw_shed.h on the loop.
  */
 #include "gateway/gw_server.h"
 #include "common/listen.h"
