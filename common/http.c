@@ -292,6 +292,8 @@ static void conn_close(conn_t *c, int code)
         h2o_buffer_init(&c->sock->input, &h2o_socket_buffer_prototype);
     }
     /* counted first: the client may see the end of the stream before we return */
+    if (c->state == S_LINGER)
+        atomic_fetch_sub(&c->srv->stat_lingering, 1);
     yc_http_conn_closed(c->srv);
     h2o_socket_close(c->sock);
     c->sock = NULL;
@@ -880,6 +882,8 @@ static void conn_linger(conn_t *c)
 {
     if (c->sock == NULL)
         return;
+    if (c->state != S_LINGER)
+        atomic_fetch_add(&c->srv->stat_lingering, 1);
     c->state = S_LINGER;
     c->drained = 0;
     h2o_buffer_consume(&c->sock->input, c->sock->input->size);
@@ -1390,6 +1394,7 @@ void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out)
 {
     out->connections = atomic_load(&srv->stat_connections);
     out->input_bytes = atomic_load(&srv->stat_input_bytes);
+    out->lingering = atomic_load(&srv->stat_lingering);
     out->accepted = atomic_load(&srv->stat_accepted);
     out->refused = atomic_load(&srv->stat_refused);
     out->requests = atomic_load(&srv->stat_requests);
@@ -1398,6 +1403,28 @@ void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out)
     out->tls_failures = atomic_load(&srv->stat_tls_failures);
     out->h2_connections = atomic_load(&srv->stat_h2_connections);
     out->h2_refused_streams = atomic_load(&srv->stat_h2_refused_streams);
+}
+
+size_t yc_http_server_close_idle(yc_http_server_t *srv, size_t max, uint64_t min_idle_ms)
+{
+    size_t closed = 0;
+    uint64_t now = h2o_now(srv->loop);
+
+    for (h2o_linklist_t *node = srv->conns.next; node != &srv->conns && closed < max;) {
+        conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, link, node);
+        node = node->next; /* the record may go below */
+        /* a connection idle for a moment is a client about to send: only those idle a while go */
+        int silent = c->state == S_HEAD && !c->served && c->sock->input->size == 0, pending = 0;
+        if ((c->state != S_IDLE && !silent) || c->in_callback > 0 || now - c->read_timer.registered_at < min_idle_ms)
+            continue;
+        /* bytes in the kernel not read yet: a request on its way, not an idle client */
+        if (c->sock->ssl != NULL || ioctl(h2o_socket_get_fd(c->sock), SIOCINQ, &pending) != 0 || pending > 0)
+            continue;
+        conn_close(c, 0);
+        conn_maybe_free(c);
+        closed++;
+    }
+    return closed;
 }
 
 /* ---------------------------------------------------------------- HTTP/1.1's protocol table */

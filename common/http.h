@@ -170,6 +170,7 @@ typedef struct {
 /* Counters of a server, readable from any thread. */
 typedef struct {
     size_t connections;          /* open now */
+    size_t lingering;            /* of those, answered and closing: dropping what the client sends */
     size_t input_bytes;          /* input buffers (and HTTP/2 stream bodies) held now (capacity) */
     uint64_t accepted;           /* connections accepted and served */
     uint64_t refused;            /* connections closed at accept: max_connections reached */
@@ -211,6 +212,13 @@ int yc_http_server_free(yc_http_server_t *srv);
 
 /* The server's counters (any thread). */
 void yc_http_server_stats(yc_http_server_t *srv, yc_http_stats_t *out);
+
+/* Closes up to max HTTP/1.1 connections idle between requests (nothing buffered, no request
+ * held), or that never sent a byte, for min_idle_ms or longer, oldest first, for a server that
+ * must make room: HTTP lets a server close an idle keep-alive connection at any time (a request
+ * crossing the close is retried by the client; one idle a while is unlikely to be sending).
+ * Returns how many it closed. Loop thread only. */
+size_t yc_http_server_close_idle(yc_http_server_t *srv, size_t max, uint64_t min_idle_ms);
 
 /* ---- requests: every function below is for the loop's thread, and for a request the app holds */
 

@@ -41,6 +41,7 @@ struct yc_http_server {
     time_t date_sec;
     char date[40];
     atomic_size_t stat_connections, stat_input_bytes;
+    atomic_size_t stat_lingering; /* HTTP/1.1 connections answered and closing (LINGER) */
     atomic_uint_fast64_t stat_accepted, stat_refused, stat_requests, stat_layer_errors, stat_tls_handshakes,
         stat_tls_failures, stat_h2_connections, stat_h2_refused_streams;
 };

@@ -27,6 +27,9 @@
 #define YC_LISTEN_PAUSE_MS   100
 #define YC_LISTEN_ANSWER_MAX 1024
 
+/* After a few refusals in one readiness, the listener rests this long (listen.c says why). */
+#define YC_LISTEN_REFUSE_PAUSE_MS 4
+
 typedef struct {
     /* 0: serve the connection; n > 0: answer it with buf[0..n) and close it. fd is the new
      * connection's (for getpeername); cap is YC_LISTEN_ANSWER_MAX. */
@@ -41,6 +44,12 @@ typedef struct yc_listen_door_state yc_listen_door_state_t;
 /* Accepts on fd (listening, non-blocking) from the calling loop's thread through door (copied).
  * NULL on -ENOMEM. */
 yc_listen_door_state_t *yc_listen_door_start(h2o_loop_t *loop, int fd, const yc_listen_door_t *door);
+/* How long the first byte waiting on fd (a connection accepted through a door) has been there,
+ * in ns, from the kernel's receive stamp (doors stamp what their connections receive); -1 when
+ * nothing waits or the stamp cannot be read. A connection that waited in the backlog brings a
+ * request that waited as long: a server keeping a latency may refuse it rather than serve it late. */
+int64_t yc_listen_pending_age_ns(int fd);
+
 /* Stops accepting, closes the listening socket and frees d; on the loop's thread. */
 void yc_listen_door_free(yc_listen_door_state_t *d);
 

@@ -725,6 +725,81 @@ gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t conne
     return GW_ADMIT_DOOR_CLOSE;
 }
 
+/* ---------------------------------------------------------------- connection-level admission */
+
+void gw_admit_budget_init(const gw_admit_t *a, gw_admit_budget_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->budget = a->cfg.max_inflight;
+    b->window_ns = a->cfg.now_ns();
+}
+
+size_t gw_admit_budget_update(const gw_admit_t *a, gw_admit_budget_t *b, int64_t lag_ns, size_t connections,
+                              int request)
+{
+    int64_t now = a->cfg.now_ns(), bound = a->cfg.door_lag_ns, span = now - b->window_ns;
+    size_t max = a->cfg.max_inflight, min = GW_ADMIT_BUDGET_MIN < max ? GW_ADMIT_BUDGET_MIN : max;
+
+    if (bound <= 0)
+        return b->budget;
+    if (request && lag_ns > b->lag_max)
+        b->lag_max = lag_ns;
+    if (span < GW_ADMIT_BUDGET_WINDOW_NS)
+        return b->budget;
+    int limiting = b->budget < max;
+    int overloaded = b->requests >= GW_ADMIT_BUDGET_REQUESTS && b->lag_max > bound / 2;
+    b->streak = overloaded ? b->streak + 1 : 0;
+    overloaded = b->streak >= GW_ADMIT_BUDGET_STREAK;
+    size_t grown = b->budget + b->budget / 8 + 1;
+    if (grown > max)
+        grown = max;
+    if (overloaded || (limiting && b->refused > 0)) {
+        /* Little's law: the connections answered within bound at the rate admitted */
+        size_t fit = (size_t)((double)b->requests * (double)bound / (double)span);
+        if (fit > connections)
+            fit = connections; /* a cut must bite: not above what the loop has */
+        if (limiting && fit > grown)
+            fit = grown;
+        b->budget = fit > min ? fit : min;
+        b->cuts++;
+    } else if (limiting) {
+        b->budget = grown;
+    }
+    b->window_ns = now;
+    b->lag_max = 0;
+    b->requests = 0;
+    b->refused = 0;
+    return b->budget;
+}
+
+int gw_admit_budget_cut(const gw_admit_t *a, const gw_admit_budget_t *b)
+{
+    return b->budget < a->cfg.max_inflight;
+}
+
+gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, gw_admit_budget_t *b, size_t connections)
+{
+    if (!gw_admit_budget_cut(a, b) || connections <= b->budget) {
+        b->requests++;
+        return GW_ADMIT_DOOR_OPEN;
+    }
+    b->refused++;
+    note_client_shed(a, a->cfg.now_ns());
+    atomic_fetch_add(&a->door_shed, 1);
+    atomic_fetch_add(&a->door_closed, 1);
+    return GW_ADMIT_DOOR_CLOSE;
+}
+
+gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, gw_admit_budget_t *b, size_t connections, int late)
+{
+    if (!gw_admit_budget_cut(a, b) || (connections < b->budget && !late))
+        return GW_ADMIT_DOOR_OPEN;
+    b->refused++;
+    note_client_shed(a, a->cfg.now_ns());
+    atomic_fetch_add(&a->door_accept, 1);
+    return GW_ADMIT_DOOR_CLOSE;
+}
+
 /* ---------------------------------------------------------------- blocking wait */
 
 typedef struct {

@@ -232,6 +232,67 @@ gw_admit_door_t gw_admit_door(gw_admit_t *a, int64_t lag_ns, size_t connections,
  * otherwise GW_ADMIT_DOOR_OPEN. */
 gw_admit_door_t gw_admit_door_accept(gw_admit_t *a, int64_t lag_ns, size_t connections, uint32_t rnd);
 
+/* Connection-level admission. Each loop also keeps a budget of connections, max_inflight (no
+ * limit) while the loop keeps up. Why: when every connection of a crowd holds a request, every
+ * answer, served or shed, waits for the loop to go round all of them — connections over answers
+ * per second, whatever each answer costs (Little's law) — and only fewer connections shorten the
+ * round. So the loop serves a set of connections it can answer within door_lag_ns, and tells
+ * every other client at once, for the cost of an accept and one write, to come back later.
+ *
+ * The loop counts, over windows of GW_ADMIT_BUDGET_WINDOW_NS, the requests it admits and the
+ * worst lag a request found. GW_ADMIT_BUDGET_STREAK windows in a row with GW_ADMIT_BUDGET_REQUESTS
+ * requests or more whose worst lag passed half of door_lag_ns (a sustained overload of requests:
+ * a few large uploads on a busy loop are none, nor is one long iteration of a loop whose core
+ * another process took) set the budget by Little's law: the connections whose requests the loop
+ * answers within door_lag_ns at the rate it admitted them, no more than the connections it has,
+ * never below GW_ADMIT_BUDGET_MIN. While the budget holds, each window in which connections were
+ * still turned away sets it again the same way (growing by at most an eighth); a window that
+ * turned nobody away grows it by an eighth (at least one), back to max_inflight: the crowd left.
+ *
+ * While the budget holds, the loop closes idle keep-alive connections past it, a request on a
+ * connection past it is answered 503 SlowDown and its connection closed, and a new connection is
+ * answered at accept and closed while the loop has the budget or more, or when its request has
+ * waited in the backlog past door_lag_ns already (served, it would be late anyway). Idle means
+ * idle for a while (gw_server.c's DOOR_IDLE_MS) with nothing in the kernel: a client between two
+ * requests is about to send. */
+#define GW_ADMIT_BUDGET_WINDOW_NS (20LL * 1000 * 1000)
+#define GW_ADMIT_BUDGET_MIN       16
+#define GW_ADMIT_BUDGET_REQUESTS  16
+#define GW_ADMIT_BUDGET_STREAK    5
+
+/* A loop's budget: the loop's own memory, touched by its thread only. */
+typedef struct {
+    size_t budget;     /* connections the loop keeps now; max_inflight: no limit */
+    int64_t window_ns; /* when the current window began */
+    int64_t lag_max;   /* the worst lag a request of the window found */
+    size_t requests;   /* requests admitted in the window */
+    size_t refused;    /* requests and connections turned away in the window */
+    unsigned streak;   /* overloaded windows in a row */
+    uint64_t cuts;     /* windows that set the budget by the rate (overloaded ones) */
+} gw_admit_budget_t;
+
+/* Starts b at max_inflight (no limit). */
+void gw_admit_budget_init(const gw_admit_t *a, gw_admit_budget_t *b);
+
+/* At a request (request set) or a connection finding the loop lagging lag_ns with connections
+ * open: ends the window when it is over, moving the budget. Returns the budget. */
+size_t gw_admit_budget_update(const gw_admit_t *a, gw_admit_budget_t *b, int64_t lag_ns, size_t connections,
+                              int request);
+
+/* 1 while b limits the loop. */
+int gw_admit_budget_cut(const gw_admit_t *a, const gw_admit_budget_t *b);
+
+/* For a request whose head is in, on a loop with connections open (its own included):
+ * GW_ADMIT_DOOR_CLOSE (answer 503 and close) when b limits and connections exceed it, counted as a
+ * door shed; GW_ADMIT_DOOR_OPEN otherwise, counted as admitted in b's window (then ask
+ * gw_admit_door). */
+gw_admit_door_t gw_admit_door_budget(gw_admit_t *a, gw_admit_budget_t *b, size_t connections);
+
+/* The same for a connection just accepted (connections: those open before it; late: its request
+ * already waited past the door's lag, in the backlog): GW_ADMIT_DOOR_CLOSE when b limits and the
+ * loop has b or more, or the connection is late, counted as an accept shed. */
+gw_admit_door_t gw_admit_door_budget_accept(gw_admit_t *a, gw_admit_budget_t *b, size_t connections, int late);
+
 /* The Retry-After, in seconds, of a shed answer. */
 uint32_t gw_admit_retry_after(const gw_admit_t *a);
 

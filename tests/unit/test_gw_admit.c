@@ -889,6 +889,117 @@ TEST(test_admit_door_closes_connections_past_its_budget)
     gw_admit_free(a);
 }
 
+static gw_admit_t *make_budget(int64_t lag_ms, size_t slots)
+{
+    gw_admit_config_t cfg;
+    gw_admit_t *a = NULL;
+
+    gw_admit_config_defaults(&cfg);
+    cfg.max_inflight = slots;
+    cfg.max_inflight_per_key = slots;
+    cfg.door_lag_ns = lag_ms * MS;
+    cfg.now_ns = fake_clock;
+    fake_now = 1000 * MS;
+    return gw_admit_new(&cfg, &a) == 0 ? a : NULL;
+}
+
+/* A window of n requests admitted, each finding the loop lagging lag with conns open; the window
+ * then ends (at a request when n > 0, else at a connection). Returns the budget. */
+static size_t budget_window(gw_admit_t *a, gw_admit_budget_t *b, size_t n, int64_t lag, size_t conns)
+{
+    for (size_t i = 0; i < n; i++) {
+        gw_admit_budget_update(a, b, lag, conns, 1);
+        if (gw_admit_door_budget(a, b, 1) != GW_ADMIT_DOOR_OPEN)
+            return 0; /* one connection always fits: the checks on the result then fail */
+    }
+    fake_now += GW_ADMIT_BUDGET_WINDOW_NS;
+    return gw_admit_budget_update(a, b, lag, conns, n > 0);
+}
+
+TEST(test_admit_budget_holds_the_connections_answered_within_the_lag_and_closes_the_rest)
+{
+    gw_admit_t *a = make_budget(4, 1000);
+    gw_admit_budget_t b;
+    gw_admit_stats_t st;
+
+    CHECK(a != NULL);
+    gw_admit_budget_init(a, &b);
+    CHECK_EQ_INT(b.budget, 1000);
+    CHECK(!gw_admit_budget_cut(a, &b));
+    /* no limit: any number of connections passes, at accept too */
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 5000), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_budget_accept(a, &b, 5000, 1), GW_ADMIT_DOOR_OPEN);
+    /* a few requests on a late loop (a handful of large uploads) are no overload of requests */
+    CHECK_EQ_INT(budget_window(a, &b, GW_ADMIT_BUDGET_REQUESTS - 2, 50 * MS, 400), 1000);
+    /* nor are connections alone, however late the loop */
+    CHECK_EQ_INT(budget_window(a, &b, 0, 50 * MS, 400), 1000);
+    /* 100 requests in 20 ms with a worst lag past half the door's (4 ms), window after window:
+     * the loop answers 20 connections within 4 ms at that rate; a shorter streak is noise */
+    for (int i = 1; i < GW_ADMIT_BUDGET_STREAK; i++)
+        CHECK_EQ_INT(budget_window(a, &b, 100, 3 * MS, 400), 1000);
+    CHECK_EQ_INT(budget_window(a, &b, 0, 0, 400), 1000);
+    for (int i = 1; i < GW_ADMIT_BUDGET_STREAK; i++)
+        CHECK_EQ_INT(budget_window(a, &b, 100, 3 * MS, 400), 1000);
+    CHECK_EQ_INT(budget_window(a, &b, 100, 3 * MS, 400), 20);
+    CHECK(gw_admit_budget_cut(a, &b));
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 20), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 21), GW_ADMIT_DOOR_CLOSE);
+    CHECK_EQ_INT(gw_admit_door_budget_accept(a, &b, 19, 0), GW_ADMIT_DOOR_OPEN);
+    CHECK_EQ_INT(gw_admit_door_budget_accept(a, &b, 20, 0), GW_ADMIT_DOOR_CLOSE);
+    /* a connection whose request already waited past the lag in the backlog: refused, room or not */
+    CHECK_EQ_INT(gw_admit_door_budget_accept(a, &b, 0, 1), GW_ADMIT_DOOR_CLOSE);
+    /* still turning clients away: set by the rate again, growing an eighth at most */
+    CHECK_EQ_INT(budget_window(a, &b, 200, 0, 400), 23);
+    /* never above the connections the loop has, never below the floor */
+    for (int i = 1; i < GW_ADMIT_BUDGET_STREAK; i++)
+        budget_window(a, &b, 400, 3 * MS, 18);
+    CHECK_EQ_INT(budget_window(a, &b, 400, 3 * MS, 18), 18);
+    CHECK_EQ_INT(budget_window(a, &b, GW_ADMIT_BUDGET_REQUESTS, 3 * MS, 400), GW_ADMIT_BUDGET_MIN);
+    gw_admit_stats(a, &st);
+    CHECK_EQ_INT(st.door_shed, 1);
+    CHECK_EQ_INT(st.door_closed, 1);
+    CHECK_EQ_INT(st.door_accept, 2);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_budget_grows_back_once_nobody_is_turned_away)
+{
+    gw_admit_t *a = make_budget(4, 1000);
+    gw_admit_budget_t b;
+
+    CHECK(a != NULL);
+    gw_admit_budget_init(a, &b);
+    for (int i = 1; i < GW_ADMIT_BUDGET_STREAK; i++)
+        budget_window(a, &b, 100, 10 * MS, 64);
+    CHECK_EQ_INT(budget_window(a, &b, 100, 10 * MS, 64), 20);
+    /* a window that turned nobody away: an eighth more (at least one) per window, back to the
+     * ceiling; windows without requests grow it too (a gateway whose crowd left has nobody to
+     * tell it) */
+    CHECK_EQ_INT(budget_window(a, &b, 10, 0, 20), 23);
+    int windows = 1;
+    while (b.budget < 1000 && windows < 100) {
+        budget_window(a, &b, 0, 0, 0);
+        windows++;
+    }
+    CHECK_EQ_INT(b.budget, 1000);
+    CHECK(windows < 40); /* under a second of 20 ms windows */
+    CHECK(!gw_admit_budget_cut(a, &b));
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 100000), GW_ADMIT_DOOR_OPEN);
+    gw_admit_free(a);
+}
+
+TEST(test_admit_budget_off_with_the_door)
+{
+    gw_admit_t *a = make_budget(0, 1000);
+    gw_admit_budget_t b;
+
+    CHECK(a != NULL);
+    gw_admit_budget_init(a, &b);
+    CHECK_EQ_INT(budget_window(a, &b, 100, 60000 * MS, 900), 1000);
+    CHECK_EQ_INT(gw_admit_door_budget(a, &b, 100000), GW_ADMIT_DOOR_OPEN);
+    gw_admit_free(a);
+}
+
 TEST(test_admit_door_off_sheds_nothing)
 {
     gw_admit_t *a = make_door(0, 1);
@@ -990,6 +1101,9 @@ int main(void)
     RUN(test_admit_door_ramp_sheds_a_share_growing_with_the_lag);
     RUN(test_admit_door_closes_connections_past_its_budget);
     RUN(test_admit_door_off_sheds_nothing);
+    RUN(test_admit_budget_holds_the_connections_answered_within_the_lag_and_closes_the_rest);
+    RUN(test_admit_budget_grows_back_once_nobody_is_turned_away);
+    RUN(test_admit_budget_off_with_the_door);
     RUN(test_admit_background_yields_after_a_client_shed);
     RUN(test_admit_background_yields_after_a_queue_shed);
     RUN(test_admit_refuses_a_config_without_slots);
