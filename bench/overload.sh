@@ -17,8 +17,9 @@
 # waits in the kernel for the loop to read it, which on a machine shared with the generator is
 # mostly the cores' queue.
 #
-# Results go to bench/results/<date>-overload.md (YC_OVERLOAD_OUT to write elsewhere), with the
-# machine's load before and after: two shared cores make every figure depend on what else runs.
+# Results go to bench/results/<date>-overload.md, or -2, -3, ... after an earlier run of the day
+# (YC_OVERLOAD_OUT to write elsewhere), with the machine's load before and after: two shared cores
+# make every figure depend on what else runs.
 # Environment: YC_OVERLOAD_DURATION (seconds per measured step, default 8), YC_OVERLOAD_WARMUP
 # (default 2), YC_OVERLOAD_LABEL (what the build is, for the results' title), YC_OVERLOAD_GW_ARGS
 # (extra yc-gateway arguments, e.g. "--max-inflight 256" or "--shed-lag-ms 0" for no door),
@@ -31,6 +32,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${BIN:-bin}
 DURATION=${YC_OVERLOAD_DURATION:-8}
 WARMUP=${YC_OVERLOAD_WARMUP:-2}
@@ -38,7 +40,7 @@ CONNS10=${YC_OVERLOAD_CONNS_10:-1000}
 CONNS100=${YC_OVERLOAD_CONNS_100:-5000}
 LABEL=${YC_OVERLOAD_LABEL:-}
 GEN_NICE=${YC_OVERLOAD_GEN_NICE:-0}
-OUT=${YC_OVERLOAD_OUT:-bench/results/$(date +%F)-overload.md}
+OUT=${YC_OVERLOAD_OUT:-$(bench_results_file -overload)}
 read -r -a extra_args <<<"${YC_OVERLOAD_GW_ARGS:-}"
 PIN=${YC_OVERLOAD_PIN:-}
 if [ -z "$PIN" ]; then
