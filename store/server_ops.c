@@ -170,19 +170,26 @@ static int op_record_put(store_srv_job_t *j)
     return store_record_put(j->drive->drive, &key, body.base + pos, body.len - pos);
 }
 
-int store_server_record_get_cached(store_srv_job_t *j)
+/* The request's entity as a record key: 0, or STORE_EINVAL when it is too long for one. */
+static int entity_key(store_srv_job_t *j, meta_key_t *key)
 {
     h2o_iovec_t body = entity(j);
+
+    if (body.len > META_ENCODED_KEY_MAX)
+        return STORE_EINVAL;
+    memcpy(key->buf, body.base, body.len);
+    key->len = body.len;
+    return 0;
+}
+
+int store_server_record_get_cached(store_srv_job_t *j)
+{
     meta_key_t key;
     void *val;
     size_t vlen;
     int ret;
 
-    if (body.len > META_ENCODED_KEY_MAX)
-        return STORE_EINVAL;
-    memcpy(key.buf, body.base, body.len);
-    key.len = body.len;
-    if ((ret = store_record_get_cached(j->drive->drive, &key, &val, &vlen)) != 0)
+    if ((ret = entity_key(j, &key)) != 0 || (ret = store_record_get_cached(j->drive->drive, &key, &val, &vlen)) != 0)
         return ret;
     j->body = val;
     j->body_len = vlen;
@@ -191,16 +198,13 @@ int store_server_record_get_cached(store_srv_job_t *j)
 
 static int op_record_key(store_srv_job_t *j, int get)
 {
-    h2o_iovec_t body = entity(j);
     meta_key_t key;
     void *val;
     size_t vlen;
     int ret;
 
-    if (body.len > META_ENCODED_KEY_MAX)
-        return STORE_EINVAL;
-    memcpy(key.buf, body.base, body.len);
-    key.len = body.len;
+    if ((ret = entity_key(j, &key)) != 0)
+        return ret;
     if (!get)
         return store_record_delete(j->drive->drive, &key);
     if ((ret = store_record_get(j->drive->drive, &key, &val, &vlen)) != 0)
