@@ -188,7 +188,10 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
     }
     SHA256((const unsigned char *)(body ? body : ""), body_len, digest);
     hex(digest, 32, payload_hash);
-    s3_sigv4_format_time(time(NULL), date);
+    /* one reading of the clock for the X-Amz-Date header and the signature: two could fall on
+     * either side of a second, and the gateway would refuse the request (SignatureDoesNotMatch) */
+    time_t now = time(NULL);
+    s3_sigv4_format_time(now, date);
 
     h2o_iovec_t names[3] = {{H2O_STRLIT("host")}, {H2O_STRLIT("x-amz-content-sha256")}, {H2O_STRLIT("x-amz-date")}};
     h2o_header_t headers[3] = {{&names[0], NULL, {authority, strlen(authority)}},
@@ -201,7 +204,7 @@ static int call_capture(const char *endpoint, const char *ak, const char *sk, co
         {(char *)method, strlen(method)}, {(char *)path, path_len}, {(char *)query, strlen(query)}, headers, 3};
     if (s3_sigv4_sign_service(&req, h2o_iovec_init(payload_hash, 64), h2o_iovec_init(ak, strlen(ak)),
                               h2o_iovec_init(sk, strlen(sk)), h2o_iovec_init(signing_region, strlen(signing_region)),
-                              h2o_iovec_init(signing_service, strlen(signing_service)), time(NULL), auth, sizeof(auth),
+                              h2o_iovec_init(signing_service, strlen(signing_service)), now, auth, sizeof(auth),
                               NULL) != 0) {
         fprintf(stderr, "yc-admin: cannot sign the request\n");
         return 1;
