@@ -4,23 +4,16 @@ inline policies are, and removed only when nothing holds them; with boto3's iam 
 import json
 import os
 import subprocess
-import uuid
 
-import boto3
 import botocore
 import botocore.config
 import botocore.exceptions
 import pytest
 
 from conftest import REGION, make_client
+from test_iam import make_iam, uname, policy as doc
 
 ARN_PREFIX = "arn:aws:iam::000000000000:policy"
-
-
-def make_iam(endpoint, access_key, secret_key):
-    return boto3.session.Session().client(
-        "iam", endpoint_url=endpoint, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-        region_name=REGION, config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
 
 
 def error_of(fn, *args, **kw):
@@ -29,14 +22,6 @@ def error_of(fn, *args, **kw):
     r = ei.value.response
     assert r["ResponseMetadata"]["RequestId"]
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def uname(prefix="u"):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
 @pytest.fixture(scope="module")

@@ -3,25 +3,18 @@ its unique id (UserId, aws:userid), its path, and renaming it with what it holds
 
 Each test tries the nearest request that must fail beside the one that passes.
 """
-import json
 import re
 import uuid
 
-import boto3
 import botocore
 import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import REGION, make_client, random_keys, unique_bucket_name, empty_and_delete_bucket
+from conftest import make_client, random_keys, unique_bucket_name, empty_and_delete_bucket
+from test_iam import make_iam, uname, policy
 
 USER_ID = re.compile(r"^AIDA[A-Z0-9]{17}$")
-
-
-def make_iam(endpoint, access_key, secret_key):
-    return boto3.session.Session().client(
-        "iam", endpoint_url=endpoint, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-        region_name=REGION, config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
 
 
 def error_of(fn, *args, **kw):
@@ -30,14 +23,6 @@ def error_of(fn, *args, **kw):
     r = ei.value.response
     assert r["ResponseMetadata"]["RequestId"]
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
-
-
-def policy(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def uname(prefix="u"):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
 @pytest.fixture(scope="module")
