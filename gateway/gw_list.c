@@ -16,6 +16,7 @@
 #include "gateway/gw_object.h"
 #include "gateway/s3/version_id.h"
 #include "gateway/s3/xml.h"
+#include "common/bigbuf.h"
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,22 @@ typedef struct {
     gw_list_entry_t entry;
 } item_t;
 
+/* A page's items: up to 1,000 entries of over a KiB each. From the request's pool they were a
+ * fresh mapping per page (over glibc's mmap threshold), whose page faults and zeroing cost more
+ * than the page's RocksDB reads, and more still when the kernel backed the mapping with a huge
+ * page; the reused buffers of common/bigbuf are mapped already. Given back when the pool is. */
+static void items_dispose(void *holder)
+{
+    yc_bigbuf_free(*(void **)holder);
+}
+
+static item_t *items_alloc(h2o_mem_pool_t *pool, size_t n)
+{
+    void **holder = h2o_mem_alloc_shared(pool, sizeof(*holder), items_dispose);
+    *holder = yc_bigbuf_alloc(sizeof(item_t) * n);
+    return *holder;
+}
+
 /* The common prefix key folds into (its length), 0 when it has no delimiter after the prefix. */
 static size_t folded_len(const list_params_t *p, const char *key, size_t len)
 {
@@ -152,7 +169,10 @@ static void list_work(gw_ctx_t *ctx)
     if (gw_bucket_authorize(ctx) != 0)
         return;
     if (p->max_keys > 0) {
-        items = h2o_mem_alloc_pool(pool, sizeof(*items) * p->max_keys);
+        if ((items = items_alloc(pool, p->max_keys)) == NULL) {
+            gw_set_store_error(ctx, GW_ENOMEM);
+            return;
+        }
         h2o_iovec_t start = p->prefix;
         if (after.base != NULL && cmp_bytes(after.base, after.len, start.base, start.len) > 0)
             start = after;
@@ -282,7 +302,10 @@ static void list_versions_work(gw_ctx_t *ctx)
     if (gw_bucket_authorize(ctx) != 0)
         return;
     if (p->max_keys > 0) {
-        items = h2o_mem_alloc_pool(pool, sizeof(*items) * p->max_keys);
+        if ((items = items_alloc(pool, p->max_keys)) == NULL) {
+            gw_set_store_error(ctx, GW_ENOMEM);
+            return;
+        }
         h2o_iovec_t start = p->prefix;
         if (after.base != NULL && cmp_bytes(after.base, after.len, start.base, start.len) > 0)
             start = after; /* the key-marker itself is listed again only after its version-id-marker */

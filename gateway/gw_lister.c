@@ -18,6 +18,7 @@
 #include "gateway/gw_lister.h"
 #include "gateway/gw_object.h"
 #include "gateway/gw_origin.h"
+#include "common/bigbuf.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,7 +232,8 @@ static int open_lister(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t start,
         l->cursors[i].failed = c->drives[i].client == NULL;
         l->cursors[i].all = mode == 1;
         l->cursors[i].live = mode == 2;
-        if ((l->cursors[i].recs = malloc(BATCH_CAP * sizeof(rec_t))) == NULL)
+        /* over 300 KiB each: reused buffers, not a fresh mapping per listing (gw_list.c's items) */
+        if ((l->cursors[i].recs = yc_bigbuf_alloc(BATCH_CAP * sizeof(rec_t))) == NULL)
             goto fail;
     }
     if (seek_all(l, start) != 0)
@@ -268,7 +270,7 @@ void gw_lister_free(gw_lister_t *l)
     if (l == NULL)
         return;
     for (size_t i = 0; l->cursors != NULL && i < l->ncursors; i++)
-        free(l->cursors[i].recs);
+        yc_bigbuf_free(l->cursors[i].recs);
     free(l->cursors);
     free(l->group);
     free(l->ids);

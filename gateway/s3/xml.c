@@ -18,9 +18,30 @@
 #endif
 #include <expat.h>
 #include "gateway/s3/xml.h"
+#include "common/bigbuf.h"
 #include "common/bytes.h"
 
 /* ---- writer ---- */
+
+#define WRITER_BIGBUF_MIN ((size_t)128 << 10)
+
+static void bigbuf_dispose(void *holder)
+{
+    yc_bigbuf_free(*(void **)holder);
+}
+
+/* cap bytes that live as long as the pool. A large document (a listing page is about 350 KiB)
+ * from the pool would be a fresh mapping at each doubling, paying a page fault and the kernel's
+ * zeroing per page touched; common/bigbuf's buffers are mapped already. */
+static char *writer_alloc(h2o_mem_pool_t *pool, size_t cap)
+{
+    if (cap >= WRITER_BIGBUF_MIN) {
+        void **holder = h2o_mem_alloc_shared(pool, sizeof(*holder), bigbuf_dispose);
+        if ((*holder = yc_bigbuf_alloc(cap)) != NULL)
+            return *holder;
+    }
+    return h2o_mem_alloc_pool(pool, cap);
+}
 
 static void writer_reserve(s3_xml_writer_t *w, size_t extra)
 {
@@ -30,7 +51,7 @@ static void writer_reserve(s3_xml_writer_t *w, size_t extra)
     size_t cap = w->cap != 0 ? w->cap : 256;
     while (cap < need)
         cap *= 2;
-    char *p = h2o_mem_alloc_pool(w->pool, cap);
+    char *p = writer_alloc(w->pool, cap);
     if (w->len != 0)
         memcpy(p, w->buf, w->len);
     w->buf = p;
