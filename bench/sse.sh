@@ -17,7 +17,18 @@
 # processes share the cores: compare the ratios of the same round, and the CPU per GiB across runs.
 # YC_SSE_ROWS (e.g. "put:SM4 get:AES256") runs only the rows named (op:mode, mode none, AES256 or
 # SM4; the ratio is then to the plaintext row only when that row ran first); YC_SSE_PERF=PREFIX
-# records the gateway with perf during each row into PREFIX.<op>.<mode>.<round>.
+# records the gateway with perf during each row into PREFIX.<op>.<mode>.<round>; YC_SSE_STAT=1 adds
+# the gateway's context switches, CPU migrations and page faults over the row (perf stat) per GiB.
+#
+# Before the rounds, the PUT rows' keys are written once in each mode (YC_SSE_PRIME=0: not), and a
+# "# prime" line tells the gateway's CPU per GiB of that pass. Without it round 1's PUT rows write
+# new keys while the later rounds replace them: round 1 then grows the page cache by the 8 keys'
+# shards in each mode (96 MiB a key) and the later rounds reuse its pages. On a virtual machine
+# whose memory the host backs only when the guest first touches it (and takes back when the guest
+# frees it: free page reporting, a DAMON pageout of cold pages), that growth is paid where it lands,
+# in the kernel's copy of the shards into fresh page-cache pages, at 5-10 s per GiB touched (2-3x a
+# row's whole cost): whichever row ran out of pages the host still backed measured that, not its
+# mode (the 2026-12-07 outliers of the encrypted PUT rows in round 1: bench/results/2026-12-07-sse-3round.md).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -48,6 +59,16 @@ for sse in AES256 SM4; do
     wanted "get:$sse" || continue
     bench --op fill --prefix get-$sse- --sse $sse --duration 120 >/dev/null || true
 done
+# the PUT rows' keys, once, so every round replaces objects as round 2 does (see the header)
+if [ "${YC_SSE_PRIME:-1}" != 0 ]; then
+    for sse in none AES256 SM4; do
+        wanted "put:$sse" || continue
+        c0=$(cpu)
+        [ "$sse" = none ] && sse_args=() || sse_args=(--sse "$sse")
+        bench --op fill --prefix "put-$sse-" "${sse_args[@]}" --duration 120 >/dev/null || true
+        printf '# prime put %s gw_cpu_s_per_gib=%s\n' "$sse" "$(awk -v a="$c0" -v b="$(cpu)" 'BEGIN { printf "%.3f", (b - a) / 0.5 }')"
+    done
+fi
 echo "# $(date -u +%FT%TZ) build $(git rev-parse --short HEAD 2>/dev/null || echo ?) load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do
     for op in put get; do
@@ -67,6 +88,11 @@ for round in $(seq 1 "$ROUNDS"); do
                 perf record -q -g -F 999 -p "$gw_pid" -o "$YC_SSE_PERF.$op.$sse.$round" >/dev/null 2>&1 &
                 perf_pid=$!
             fi
+            stat_pid=
+            if [ -n "${YC_SSE_STAT:-}" ]; then
+                perf stat -x, -e context-switches,cpu-migrations,page-faults -p "$gw_pid" -o "$tmp/stat" >/dev/null 2>&1 &
+                stat_pid=$!
+            fi
             c0=$(cpu)
             v0=$(stalls)
             t0=$(date +%s.%N)
@@ -78,18 +104,24 @@ for round in $(seq 1 "$ROUNDS"); do
             if [ -n "$perf_pid" ]; then
                 kill -INT "$perf_pid" && wait "$perf_pid" || true
             fi
+            stat=
+            if [ -n "$stat_pid" ]; then
+                kill -INT "$stat_pid" && wait "$stat_pid" || true
+                answered_=$(value answered "$line")
+                stat=$(awk -F, -v n="${answered_:-0}" '$3 ~ /^[a-z-]+$/ && n > 0 { printf " %s_per_gib=%.0f", $3, $1 / (n / 16) }' "$tmp/stat")
+            fi
             mib=$(value mib_s "$line")
             answered=$(value answered "$line")
             [ -z "$base" ] && base=$mib
             client=$(tail -n 1 "$tmp/client" | awk '{ print $1 + $2 }') # the last line: time notes a failed exit first
-            printf '%s 64 MiB %s round=%s ratio=%s gw_cpu_s_per_gib=%s client_cpu_s_per_gib=%s gw_cores=%s mem_stalls=%s load=%s | %s\n' \
+            printf '%s 64 MiB %s round=%s ratio=%s gw_cpu_s_per_gib=%s client_cpu_s_per_gib=%s gw_cores=%s mem_stalls=%s load=%s%s | %s\n' \
                 "${op^^}" "$sse" "$round" \
                 "$(awk -v a="$mib" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
                 "$(awk -v a="$c0" -v b="$c1" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) / (n / 16) : 0) }')" \
                 "$(awk -v c="$client" -v n="$answered" 'BEGIN { printf "%.3f", (n > 0 ? c / (n / 16) : 0) }')" \
                 "$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.2f", (e > s ? (b - a) / (e - s) : 0) }')" \
                 "$((v1 - v0))" \
-                "$(cut -d' ' -f1 /proc/loadavg)" "$line"
+                "$(cut -d' ' -f1 /proc/loadavg)" "$stat" "$line"
         done
     done
 done

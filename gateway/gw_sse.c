@@ -10,6 +10,7 @@
 #include "gateway/gw_authz.h"
 #include "gateway/gw_cluster.h"
 #include "gateway/gw_kms.h"
+#include "common/bigbuf.h"
 #include "common/bytes.h"
 #include "common/log.h"
 #include <errno.h>
@@ -725,10 +726,15 @@ static int writer_window(gw_sse_writer_t *w, uint64_t off, size_t len)
     w->clen -= drop;
     w->cstart = off;
     if (w->cap < len + GW_SSE_BLOCK + GW_SSE_TAG_MAX) {
+        /* a stripe and more: a reused buffer, not a mapping faulted in page by page for every
+         * body (it holds ciphertext only, nothing to wipe before it is handed out again) */
         size_t cap = len + GW_SSE_BLOCK + GW_SSE_TAG_MAX;
-        uint8_t *b = realloc(w->cbuf, cap);
+        uint8_t *b = yc_bigbuf_alloc(cap);
         if (b == NULL)
             return -1;
+        if (w->clen > 0)
+            memcpy(b, w->cbuf, w->clen);
+        yc_bigbuf_free(w->cbuf);
         w->cbuf = b;
         w->cap = cap;
     }
@@ -926,7 +932,7 @@ void gw_sse_writer_free(gw_sse_writer_t *w)
     gw_sse_block_key_free(w->bk);
     EVP_MD_CTX_free(w->md5);
     free(w->pblock);
-    free(w->cbuf);
+    yc_bigbuf_free(w->cbuf);
     OPENSSL_cleanse(w->material, sizeof(w->material));
     OPENSSL_cleanse(w->size_key, sizeof(w->size_key));
     free(w);
