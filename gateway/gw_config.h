@@ -59,6 +59,10 @@ typedef struct {
     const char *status_listen;    /* HOST:PORT of /metrics and the health checks; NULL: not served */
     const char *tls_cert;         /* PEM certificate chain of the S3 port; with tls_key: HTTPS only */
     const char *tls_key;          /* PEM private key of tls_cert */
+    /* mutual TLS to the yc-store daemons (store/tls.h): all three or none */
+    const char *internode_tls_cert; /* this gateway's certificate, from the cluster CA (PEM) */
+    const char *internode_tls_key;  /* its private key (PEM) */
+    const char *internode_tls_ca;   /* the cluster CA's certificate (PEM): the daemons' only trust anchor */
     uint32_t http2;               /* 1: offer HTTP/2 by ALPN on TLS */
     uint32_t share_port;          /* 1: other gateways of the cluster may listen on listen's port too (every
                                    * drive remote); 0: a port in use stops the start */
