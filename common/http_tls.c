@@ -51,19 +51,19 @@ static const h2o_iovec_t alpn_h1[] = {{H2O_STRLIT("http/1.1")}, {NULL, 0}};
 static int ctx_require_client_cert(SSL_CTX *ctx, const char *ca_file)
 {
     static const unsigned char sid_ctx[] = "yc-mtls";
-    STACK_OF(X509_NAME) *names;
 
-    if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1 || (names = SSL_load_client_CA_file(ca_file)) == NULL)
+    if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
         return -EPROTO;
-    SSL_CTX_set_client_CA_list(ctx, names); /* the context owns them now */
+    SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(ca_file)); /* the context owns the list */
+    if (SSL_CTX_get_client_CA_list(ctx) == NULL)
+        return -EPROTO;
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1) != 1)
         return -EPROTO;
     return 0;
 }
 
-static int ctx_make(const char *cert_file, const char *key_file, const char *client_ca_file, int http2,
-                    SSL_CTX **out)
+static int ctx_make(const char *cert_file, const char *key_file, const char *client_ca_file, int http2, SSL_CTX **out)
 {
     SSL_CTX *ctx;
     int ret = -EPROTO;

@@ -666,11 +666,12 @@ int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
         set_err(err, errlen, "tls_cert and tls_key go together: give both or neither");
         return -1;
     }
-    int internode_tls = (cfg->internode_tls_cert != NULL) + (cfg->internode_tls_key != NULL) +
-                        (cfg->internode_tls_ca != NULL);
+    int internode_tls =
+        (cfg->internode_tls_cert != NULL) + (cfg->internode_tls_key != NULL) + (cfg->internode_tls_ca != NULL);
     if (internode_tls != 0 && internode_tls != 3) {
-        set_err(err, errlen, "internode_tls_cert, internode_tls_key and internode_tls_ca go together: give all three "
-                             "or none");
+        set_err(err, errlen,
+                "internode_tls_cert, internode_tls_key and internode_tls_ca go together: give all three "
+                "or none");
         return -1;
     }
     if (cfg->internode_tls_cert != NULL && (cfg->drives_list == NULL || strchr(cfg->drives_list, ':') == NULL)) {

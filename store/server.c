@@ -607,9 +607,10 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
         goto fail;
     if ((ret = start_loops(s, cfg->listen_host, cfg->listen_port)) != 0) {
         if (ret == -EPROTO && s->tls_files[0] != NULL)
-            store_set_why(why, whylen, "internode TLS: %s, %s, %s: not a PEM certificate chain, its key and a CA "
-                          "certificate (or the key is not the certificate's)", s->tls_files[0], s->tls_files[1],
-                          s->tls_files[2]);
+            store_set_why(why, whylen,
+                          "internode TLS: %s, %s, %s: not a PEM certificate chain, its key and a CA "
+                          "certificate (or the key is not the certificate's)",
+                          s->tls_files[0], s->tls_files[1], s->tls_files[2]);
         else
             store_set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
         goto fail;

@@ -47,8 +47,8 @@ int store_tls_ca_issue(const char *dir, const store_tls_node_t *node, char *why,
  * anchor. Checks that the files read and that key and certificate match. 0, -ENOENT (a file
  * cannot be read), -EPROTO (not usable), -ENOMEM; why as above. Shared by every remote client
  * (borrowed by them: freed after the last). */
-int store_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file, store_tls_t **out,
-                         char *why, size_t whylen);
+int store_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file, store_tls_t **out, char *why,
+                         size_t whylen);
 void store_tls_free(store_tls_t *t);
 
 #endif

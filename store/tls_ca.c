@@ -106,7 +106,8 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, uint32_t days)
         goto fail;
     serial[0] &= 0x7f;
     serial[0] |= 0x40; /* a fixed length, and never zero */
-    if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == NULL)
+    if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
+        BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == NULL)
         goto fail;
     BN_free(bn);
     bn = NULL;
@@ -304,8 +305,10 @@ int store_tls_ca_issue(const char *dir, const store_tls_node_t *node, char *why,
     if ((ret = ca_load(dir, &ca_key, &ca_cert, why, whylen)) != 0)
         goto out;
     if (exists(key_path) || exists(cert_path)) {
-        set_why(why, whylen, "%s: node %s has a key or certificate already: not replaced; remove %s.key and %s.crt "
-                "to issue again", dir, node->name, node->name, node->name);
+        set_why(why, whylen,
+                "%s: node %s has a key or certificate already: not replaced; remove %s.key and %s.crt "
+                "to issue again",
+                dir, node->name, node->name, node->name);
         ret = -EEXIST;
         goto out;
     }

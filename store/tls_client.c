@@ -62,8 +62,8 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
     return 1;
 }
 
-int store_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file, store_tls_t **out,
-                         char *why, size_t whylen)
+int store_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file, store_tls_t **out, char *why,
+                         size_t whylen)
 {
     const char *files[] = {cert_file, key_file, ca_file};
     store_tls_t *t;
@@ -165,10 +165,13 @@ void store_tls_describe_failure(SSL *ssl, int err, int saved_errno, char *out, s
     unsigned long e = ERR_peek_last_error();
 
     if (verify != X509_V_OK) {
-        snprintf(out, len, "the daemon's certificate was refused: %s (is it signed by this cluster's CA, "
-                 "for this address?)", X509_verify_cert_error_string(verify));
+        snprintf(out, len,
+                 "the daemon's certificate was refused: %s (is it signed by this cluster's CA, "
+                 "for this address?)",
+                 X509_verify_cert_error_string(verify));
     } else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_WRONG_VERSION_NUMBER) {
-        snprintf(out, len, "the daemon does not speak TLS: turn its internode TLS on (--tls-cert, --tls-key, "
+        snprintf(out, len,
+                 "the daemon does not speak TLS: turn its internode TLS on (--tls-cert, --tls-key, "
                  "--tls-ca), or this gateway's off");
     } else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
                (ERR_GET_REASON(e) == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED ||
