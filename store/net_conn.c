@@ -647,12 +647,18 @@ static int exchange(store_net_conn_t *c, net_link_t *l, store_net_call_t *call, 
 }
 
 /* A new connection the daemon closed before answering: a daemon with internode TLS does this to
- * cleartext (its handshake fails on our request line), so say so when this side has none. */
+ * cleartext (its handshake fails on our request line), and, over TLS 1.3, to a client certificate
+ * it refuses (our side of the handshake ended before the daemon checked it), so say which. */
 static void note_unanswered(store_net_conn_t *c, int reused, int answered, int ret)
 {
-    if (c->tls == NULL && !reused && !answered && ret == STORE_EIO)
+    if (reused || answered || ret != STORE_EIO)
+        return;
+    if (c->tls == NULL)
         note_link_problem(c, "the daemon closed a new connection without answering: a daemon with internode TLS "
                              "does so to cleartext (set internode_tls_cert, _key and _ca on this gateway?)");
+    else
+        note_link_problem(c, "the daemon refused this gateway's certificate (it ended a new connection after the "
+                             "TLS handshake, unanswered): is it signed by the cluster CA?");
 }
 
 void store_net_call_reset(store_net_call_t *call)

@@ -193,6 +193,17 @@ def test_gateway_refuses_a_daemon_certificate_for_another_address(pki):
         cl.close()
 
 
+def test_gateway_with_a_certificate_of_another_ca_is_told_so(pki):
+    ours, theirs = pki["ours"], pki["theirs"]
+    # the gateway trusts our CA (it would take the daemon) but presents another CA's certificate
+    cl = start_cluster(1, lambda i: store_args(ours, "store0"), gateway_args(theirs, "intruder", ca_dir=ours), "1+1")
+    try:
+        assert wait_for_log(cl.gateway_log, "the daemon refused this gateway's certificate"), cl.gateway_log()[-3000:]
+        assert wait_for_log(cl.daemons[0].log_text, "event=tls_refused")
+    finally:
+        cl.close()
+
+
 def test_mixed_configs_are_named_in_the_gateway_log(pki):
     ours = pki["ours"]
     # daemons with TLS, a gateway without: the daemon ends each cleartext connection
