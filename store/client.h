@@ -35,7 +35,7 @@ typedef struct {
     size_t secret_len;           /* 0: strlen(secret) */
     uint32_t connect_timeout_ms; /* default 2000 */
     uint32_t io_timeout_ms;      /* longest wait for one send or receive step; default 30000 */
-    size_t pool_size;            /* idle keep-alive connections kept; default 16 */
+    size_t pool_size;            /* idle keep-alive connections kept; default 16, with tls 128 */
     const struct store_tls *tls; /* internode TLS (store/tls.h; borrowed, outlives the client); NULL: cleartext */
 } store_remote_config_t;
 

@@ -89,6 +89,7 @@ int store_tls_client_new(const char *cert_file, const char *key_file, const char
         goto fail;
     }
     SSL_CTX_set_options(t->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS); /* idle pooled connections hold no record buffers */
     if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_file) != 1 ||
         SSL_CTX_use_PrivateKey_file(t->ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(t->ctx) != 1) {
