@@ -263,7 +263,7 @@ static int conn_alive(net_link_t *l)
     ssize_t n = recv(l->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return l->ssl == NULL || SSL_pending(l->ssl) == 0;
+        return l->ssl == NULL || !SSL_has_pending(l->ssl); /* nothing read ahead either */
     if (n <= 0 || l->ssl == NULL)
         return 0;
     int r = SSL_peek(l->ssl, &b, 1);

@@ -90,6 +90,9 @@ int store_tls_client_new(const char *cert_file, const char *key_file, const char
     }
     SSL_CTX_set_options(t->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS); /* idle pooled connections hold no record buffers */
+    /* a record's header and body in one read(2), and as many records as the socket holds: a shard
+     * read is thousands of 16 KiB records, otherwise two system calls each */
+    SSL_CTX_set_read_ahead(t->ctx, 1);
     if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_file) != 1 ||
         SSL_CTX_use_PrivateKey_file(t->ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(t->ctx) != 1) {
