@@ -125,11 +125,14 @@ struct store_server {
     store_server_stats_t stats;
     store_writers_t writers;
     store_replay_t replay;
-    pthread_rwlock_t submit_lock;              /* held shared while a loop submits, exclusively to stop */
-    int refusing;                              /* stopped: requests are answered 503 on the loop */
-    store_gc_t *gc;                            /* the orphan collector started with the server */
-    char *tls_files[3];                        /* internode TLS: certificate, key, cluster CA (NULL: cleartext) */
-    atomic_int_fast64_t tls_refused_logged_ns; /* the last log line of a refused handshake */
+    pthread_rwlock_t submit_lock; /* held shared while a loop submits, exclusively to stop */
+    int refusing;                 /* stopped: requests are answered 503 on the loop */
+    store_gc_t *gc;               /* the orphan collector started with the server */
+
+    /* internode TLS: certificate, key and cluster CA (NULL: cleartext); the last log line of a
+     * refused handshake */
+    char *tls_files[3];
+    atomic_int_fast64_t tls_refused_logged_ns;
 };
 
 /* The operation a request's target names. */
