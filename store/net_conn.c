@@ -206,16 +206,15 @@ static int link_handshake(store_net_conn_t *c, net_link_t *l)
             return 0;
         int err = SSL_get_error(l->ssl, r);
         int64_t left = (deadline - yc_mono_ns()) / 1000000;
-        if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) && left > 0) {
-            if (wait_fd(c, l->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, (uint32_t)left) == 0)
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+            if (left > 0 && wait_fd(c, l->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, (uint32_t)left) == 0)
                 continue;
-            snprintf(why, sizeof(why), "no TLS handshake within %u ms (is the daemon's internode TLS on?)",
-                     c->connect_ms);
             ERR_clear_error();
-        } else if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-            snprintf(why, sizeof(why), "no TLS handshake within %u ms (is the daemon's internode TLS on?)",
+            if (c->fence != NULL && __atomic_load_n(c->fence, __ATOMIC_RELAXED) != 0)
+                return STORE_EUNREACHABLE; /* the prober found the daemon gone: nothing to tell */
+            /* a cleartext daemon waits for a request head and never answers a ClientHello */
+            snprintf(why, sizeof(why), "no TLS handshake within %u ms (is the daemon's internode TLS on? or it hangs)",
                      c->connect_ms);
-            ERR_clear_error();
         } else {
             store_tls_describe_failure(l->ssl, err, saved, why, sizeof(why));
         }
