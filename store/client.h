@@ -3,7 +3,8 @@
  * A store_client_t stands for one drive. The local transport calls the drive engine (store.h)
  * in this process; the network transport talks to a yc-store daemon that serves the drive, over
  * HTTP/1.1 with pooled keep-alive connections and requests signed with the cluster secret
- * (the wire format is described at the top of client_net.c). The operations, their arguments,
+ * (the wire format is described at the top of client_net.c), over mutual TLS when the config
+ * gives a context (store/tls.h). The operations, their arguments,
  * their return codes and their blocking behaviour are those of store.h, so that the code above
  * does not know which transport it uses: every call blocks (call it from a worker thread, never
  * an event loop) and a client is safe to use from many threads at once.
