@@ -7,6 +7,7 @@ another CA and a client without one; a cleartext client gets no HTTP answer from
 the gateway refuses a daemon whose certificate is of another CA or names another address; and a
 gateway and daemons that disagree about TLS say so in the gateway's log instead of hanging.
 """
+import json
 import os
 import socket
 import ssl
@@ -147,6 +148,8 @@ def test_cluster_with_mutual_tls_serves_put_and_get(tls_cluster):
     assert got == large[1048570:1048601]
     for d in tls_cluster.daemons:
         assert "tls=mutual" in d.log_text()
+    shown = json.loads(tls_cluster.gateway.admin("--json", "config", "show").stdout)
+    assert shown["internode_tls_ca"].endswith("ca.crt"), shown
     assert "event=internode_tls_failed" not in tls_cluster.gateway_log()
 
 
