@@ -5,7 +5,10 @@
 # that a change in the machine's load falls on every build alike; then the embedded transport of
 # the last build, the reference the network transport is held to (issue 15: >= 0.8x).
 #
-#   bench/internode.sh LABEL=BINDIR [LABEL=BINDIR...]     e.g. before=/tmp/old/bin after=bin
+#   bench/internode.sh LABEL=BINDIR[,tls] [LABEL=BINDIR[,tls]...]   e.g. before=/tmp/old/bin after=bin
+#
+# ",tls": that build's gateway and daemons speak mutual TLS (a cluster CA and certificates made by
+# its yc-admin cluster-ca), e.g. cleartext=bin mtls=bin,tls for what TLS costs.
 #
 # Environment: YC_BENCH_DURATION (seconds per row, default 5), YC_BENCH_ROUNDS (default 2),
 # YC_BENCH_OUT (a file the markdown table is also written to).
@@ -27,9 +30,26 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$tmp"' EXIT
 
-# start BINDIR network|embedded: a fresh cluster in $tmp/run, gateway on $port
+# tls_files BINDIR: a cluster CA and the certificates of the daemons (127.0.0.1) and the gateway,
+# in $tmp/pki, once; sets store_tls and gateway_tls to the options that turn internode TLS on.
+tls_files() {
+    local pki=$tmp/pki
+    if [ ! -f "$pki/ca.crt" ]; then
+        "$1/yc-admin" cluster-ca init --dir "$pki" >/dev/null
+        "$1/yc-admin" cluster-ca issue --dir "$pki" --node store --ip 127.0.0.1 >/dev/null
+        "$1/yc-admin" cluster-ca issue --dir "$pki" --node gateway >/dev/null
+    fi
+    store_tls=(--tls-cert "$pki/store.crt" --tls-key "$pki/store.key" --tls-ca "$pki/ca.crt")
+    gateway_tls=(--internode-tls-cert "$pki/gateway.crt" --internode-tls-key "$pki/gateway.key"
+        --internode-tls-ca "$pki/ca.crt")
+}
+
+# start BINDIR network|embedded [tls]: a fresh cluster in $tmp/run, gateway on $port
 start() {
     local bin=$1 transport=$2 drives=""
+    store_tls=()
+    gateway_tls=()
+    [ "${3:-}" = tls ] && tls_files "$bin"
     rm -rf "$tmp/run"
     mkdir -p "$tmp/run/data"
     port=$(bench_free_port)
@@ -41,7 +61,7 @@ start() {
             sport=$(bench_free_port)
             mkdir -p "$tmp/run/s$n"
             "$bin/yc-store" --listen 127.0.0.1:$sport --drive a="$tmp/run/s$n/a" --drive b="$tmp/run/s$n/b" \
-                >"$tmp/run/store$n.log" 2>&1 &
+                ${store_tls[@]+"${store_tls[@]}"} >"$tmp/run/store$n.log" 2>&1 &
             store_pids+=($!)
             for _ in $(seq 1 100); do
                 (exec 3<>"/dev/tcp/127.0.0.1/$sport") 2>/dev/null && break
@@ -50,7 +70,7 @@ start() {
             drives="$drives 127.0.0.1:$sport/a 127.0.0.1:$sport/b"
         done
         bench_gateway_start "$port" "$bin/yc-gateway" --listen 127.0.0.1:$port --data "$tmp/run/data" \
-            --drives-list "${drives# }"
+            --drives-list "${drives# }" ${gateway_tls[@]+"${gateway_tls[@]}"}
     else
         bench_gateway_start "$port" "$bin/yc-gateway" --listen 127.0.0.1:$port --data "$tmp/run/data"
     fi
@@ -82,10 +102,10 @@ row() { # LABEL yc-bench args...: one markdown row, and one of the server's CPU 
         'BEGIN { n = o * (d + 1); v = "-"; if (n > 0) v = sprintf("%.3f", 1000 * t / hz / n); printf "| %s | %s |\n", l, v }' >>"$cpu"
 }
 
-measure() { # NAME BINDIR TRANSPORT
+measure() { # NAME BINDIR TRANSPORT [tls]
     local name=$1 bin=$2 transport=$3 d=(--duration "$DURATION" --warmup 1)
     BENCH=$bin/yc-bench
-    start "$bin" "$transport"
+    start "$bin" "$transport" "${4:-}"
     # the key spaces the GETs read (few connections: a loaded machine sheds a fill of 64)
     "$BENCH" --endpoint 127.0.0.1:$port --bucket bench --create-bucket --op fill --size 4k --keys 2000 \
         --prefix g4k- --connections 8 --duration 120 >/dev/null 2>>"$tmp/fill.err" || true
@@ -110,8 +130,11 @@ for r in $(seq 1 "$ROUNDS"); do
     for spec in "$@"; do
         name=${spec%%=*}
         last_bin=${spec#*=}
-        echo "== round $r: $name (network)" >&2
-        measure "$name, network, round $r" "$last_bin" network >>"$out"
+        tls=
+        [ "${last_bin%,tls}" != "$last_bin" ] && tls=tls
+        last_bin=${last_bin%,tls}
+        echo "== round $r: $name (network${tls:+, mutual TLS})" >&2
+        measure "$name, network, round $r" "$last_bin" network $tls >>"$out"
         tail -6 "$out" >&2
     done
 done

@@ -1152,6 +1152,8 @@ static void on_read_timeout(h2o_timeout_entry_t *e)
     switch (c->state) {
     case S_TLS:
         atomic_fetch_add(&c->srv->stat_tls_failures, 1);
+        if (c->srv->cfg.on_tls_failure != NULL)
+            c->srv->cfg.on_tls_failure(c->srv->cfg.arg, (const struct sockaddr *)&c->peer);
         conn_close(c, 0);
         break;
     case S_HEAD:
@@ -1197,6 +1199,8 @@ static void on_handshake(h2o_socket_t *sock, const char *err)
     c->in_callback++;
     if (err != NULL) {
         atomic_fetch_add(&c->srv->stat_tls_failures, 1);
+        if (c->srv->cfg.on_tls_failure != NULL)
+            c->srv->cfg.on_tls_failure(c->srv->cfg.arg, (const struct sockaddr *)&c->peer);
         conn_close(c, 0);
     } else {
         atomic_fetch_add(&c->srv->stat_tls_handshakes, 1);
@@ -1299,7 +1303,8 @@ int yc_http_server_new(h2o_loop_t *loop, const yc_http_config_t *cfg, yc_http_se
         return -ENOMEM;
     }
     if (cfg->tls_cert_file != NULL) {
-        int ret = yc_http_tls_ctx_get(cfg->tls_cert_file, cfg->tls_key_file, cfg->http2, &srv->ssl_ctx);
+        int ret = yc_http_tls_ctx_get(cfg->tls_cert_file, cfg->tls_key_file, cfg->tls_client_ca_file, cfg->http2,
+                                      &srv->ssl_ctx);
         if (ret != 0) {
             free(srv->scratch);
             free(srv);

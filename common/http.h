@@ -159,6 +159,13 @@ typedef struct {
      * by yc_http_server_new (one SSL_CTX per distinct pair in the process, shared by its servers). */
     const char *tls_cert_file;
     const char *tls_key_file;
+    /* Mutual TLS (with tls_cert_file): a PEM bundle of the only CAs trusted for client
+     * certificates; a connection without a certificate signed by one of them ends in the
+     * handshake, before any request. NULL: no client certificate is asked for. */
+    const char *tls_client_ca_file;
+    /* Called on the loop when a TLS handshake fails or times out (peer may be NULL), for a log
+     * line the app rate-limits; NULL: only counted in tls_failures. */
+    void (*on_tls_failure)(void *arg, const struct sockaddr *peer);
     /* HTTP/2: offered by ALPN on TLS when set (default 1); with h2_prior_knowledge (default 0) a
      * cleartext connection that opens with the HTTP/2 preface is served as HTTP/2 too. */
     int http2;

@@ -55,9 +55,11 @@ void yc_http_conn_closed(yc_http_server_t *srv);
 /* ---- TLS (http_tls.c) */
 
 /* The SSL_CTX for a certificate chain and key file pair: TLS 1.2 and 1.3 only, ALPN offering h2
- * (when http2) and http/1.1. Made once per distinct pair and process and shared (SSL_CTX is
- * thread-safe once set up); every get is paired with a put. 0, -ENOENT, -EPROTO, -ENOMEM. */
-int yc_http_tls_ctx_get(const char *cert_file, const char *key_file, int http2, SSL_CTX **out);
+ * (when http2) and http/1.1; with client_ca_file, a client certificate signed by one of its CAs is
+ * required. Made once per distinct set of files and process and shared (SSL_CTX is thread-safe
+ * once set up); every get is paired with a put. 0, -ENOENT, -EPROTO, -ENOMEM. */
+int yc_http_tls_ctx_get(const char *cert_file, const char *key_file, const char *client_ca_file, int http2,
+                        SSL_CTX **out);
 void yc_http_tls_ctx_put(SSL_CTX *ctx);
 
 /* 1 when the handshake done on sock selected HTTP/2 by ALPN. */

@@ -31,7 +31,7 @@
 
 typedef struct tls_entry {
     struct tls_entry *next;
-    char *cert_file, *key_file;
+    char *cert_file, *key_file, *client_ca_file; /* client_ca_file: "" when none */
     int http2;
     size_t refs;
     SSL_CTX *ctx;
@@ -45,12 +45,31 @@ static tls_entry_t *tls_entries;
 static const h2o_iovec_t alpn_h2[] = {{H2O_STRLIT("h2")}, {H2O_STRLIT("http/1.1")}, {NULL, 0}};
 static const h2o_iovec_t alpn_h1[] = {{H2O_STRLIT("http/1.1")}, {NULL, 0}};
 
-static int ctx_make(const char *cert_file, const char *key_file, int http2, SSL_CTX **out)
+/* Mutual TLS: only certificates signed by the CAs of ca_file are taken, and one is required. A
+ * session id context is set because OpenSSL refuses to resume a session of a server that verifies
+ * its clients without one (the handshake would fail, not merely go full). */
+static int ctx_require_client_cert(SSL_CTX *ctx, const char *ca_file)
+{
+    static const unsigned char sid_ctx[] = "yc-mtls";
+
+    if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
+        return -EPROTO;
+    SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(ca_file)); /* the context owns the list */
+    if (SSL_CTX_get_client_CA_list(ctx) == NULL)
+        return -EPROTO;
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1) != 1)
+        return -EPROTO;
+    return 0;
+}
+
+static int ctx_make(const char *cert_file, const char *key_file, const char *client_ca_file, int http2, SSL_CTX **out)
 {
     SSL_CTX *ctx;
     int ret = -EPROTO;
 
-    if (access(cert_file, R_OK) != 0 || access(key_file, R_OK) != 0)
+    if (access(cert_file, R_OK) != 0 || access(key_file, R_OK) != 0 ||
+        (client_ca_file[0] != '\0' && access(client_ca_file, R_OK) != 0))
         return -ENOENT;
     if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
         return -ENOMEM;
@@ -67,6 +86,8 @@ static int ctx_make(const char *cert_file, const char *key_file, int http2, SSL_
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
         goto fail;
+    if (client_ca_file[0] != '\0' && ctx_require_client_cert(ctx, client_ca_file) != 0)
+        goto fail;
     h2o_ssl_register_alpn_protocols(ctx, http2 ? alpn_h2 : alpn_h1);
     *out = ctx;
     return 0;
@@ -76,27 +97,32 @@ fail:
     return ret;
 }
 
-int yc_http_tls_ctx_get(const char *cert_file, const char *key_file, int http2, SSL_CTX **out)
+int yc_http_tls_ctx_get(const char *cert_file, const char *key_file, const char *client_ca_file, int http2,
+                        SSL_CTX **out)
 {
     tls_entry_t *e;
     int ret = 0;
 
     http2 = http2 != 0;
+    if (client_ca_file == NULL)
+        client_ca_file = "";
     pthread_mutex_lock(&tls_lock);
     for (e = tls_entries; e != NULL; e = e->next)
-        if (e->http2 == http2 && strcmp(e->cert_file, cert_file) == 0 && strcmp(e->key_file, key_file) == 0)
+        if (e->http2 == http2 && strcmp(e->cert_file, cert_file) == 0 && strcmp(e->key_file, key_file) == 0 &&
+            strcmp(e->client_ca_file, client_ca_file) == 0)
             break;
     if (e == NULL) {
         if ((e = calloc(1, sizeof(*e))) == NULL || (e->cert_file = strdup(cert_file)) == NULL ||
-            (e->key_file = strdup(key_file)) == NULL) {
+            (e->key_file = strdup(key_file)) == NULL || (e->client_ca_file = strdup(client_ca_file)) == NULL) {
             ret = -ENOMEM;
         } else {
-            ret = ctx_make(cert_file, key_file, http2, &e->ctx);
+            ret = ctx_make(cert_file, key_file, client_ca_file, http2, &e->ctx);
         }
         if (ret != 0) {
             if (e != NULL) {
                 free(e->cert_file);
                 free(e->key_file);
+                free(e->client_ca_file);
                 free(e);
             }
             pthread_mutex_unlock(&tls_lock);
@@ -128,6 +154,7 @@ void yc_http_tls_ctx_put(SSL_CTX *ctx)
             SSL_CTX_free(e->ctx);
             free(e->cert_file);
             free(e->key_file);
+            free(e->client_ca_file);
             free(e);
         }
         break;

@@ -342,6 +342,9 @@ static void config_work(gw_ctx_t *ctx)
         json_object_set_new(doc, "status_listen", str_or_null(c->status_listen));
         json_object_set_new(doc, "tls_cert", str_or_null(c->tls_cert));
         json_object_set_new(doc, "tls_key", str_or_null(c->tls_key)); /* a path: the key stays in its file */
+        json_object_set_new(doc, "internode_tls_cert", str_or_null(c->internode_tls_cert));
+        json_object_set_new(doc, "internode_tls_key", str_or_null(c->internode_tls_key)); /* a path, as tls_key */
+        json_object_set_new(doc, "internode_tls_ca", str_or_null(c->internode_tls_ca));
         json_object_set_new(doc, "http2", json_integer(c->http2));
         json_object_set_new(doc, "new_bucket_acls", json_integer(c->new_bucket_acls));
         json_object_set_new(doc, "queue_max", json_integer((json_int_t)c->queue_max));

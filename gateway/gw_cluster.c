@@ -7,6 +7,7 @@
  */
 #include "gateway/gw_cluster.h"
 #include "gateway/gw_health.h"
+#include "store/tls.h"
 #include "common/log.h"
 #include <errno.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ static int parse_remote(const char *spec, char *host, size_t hostlen, uint16_t *
     return 0;
 }
 
-static int open_drive(gw_drive_t *d, const char *spec, const char *secret, uint64_t reserve)
+static int open_drive(gw_drive_t *d, const char *spec, const char *secret, const store_tls_t *tls, uint64_t reserve)
 {
     char host[256], why[512];
     uint16_t port;
@@ -46,7 +47,7 @@ static int open_drive(gw_drive_t *d, const char *spec, const char *secret, uint6
     int ret;
 
     if (parse_remote(spec, host, sizeof(host), &port, &name) == 0) {
-        store_remote_config_t rc = {.host = host, .port = port, .drive = name, .secret = secret};
+        store_remote_config_t rc = {.host = host, .port = port, .drive = name, .secret = secret, .tls = tls};
         char node[300];
         snprintf(node, sizeof(node), "%s:%u", host, port);
         if ((d->node = strdup(node)) == NULL)
@@ -128,6 +129,14 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
     /* as many hashing threads as a drive has I/O threads: one for each write a drive serves */
     if ((ret = yc_lane_new(cfg->lane_threads, &c->hash_lane)) != 0)
         goto fail;
+    if (cfg->internode_tls_cert != NULL) {
+        char why[512];
+        if ((ret = store_tls_client_new(cfg->internode_tls_cert, cfg->internode_tls_key, cfg->internode_tls_ca,
+                                        &c->internode_tls, why, sizeof(why))) != 0) {
+            yc_log(YC_LOG_ERROR, "event=internode_tls_failed detail=\"%s\"", why);
+            goto fail;
+        }
+    }
     ret = -ENOMEM;
     if ((c->drives = calloc(c->ndrives, sizeof(*c->drives))) == NULL ||
         (c->sets = calloc(c->nsets, sizeof(*c->sets))) == NULL || (order = calloc(c->ndrives, sizeof(*order))) == NULL)
@@ -139,7 +148,7 @@ int gw_cluster_open(const gw_cluster_config_t *cfg, gw_cluster_t **out)
             goto fail;
         }
         if ((ret = yc_lane_new(cfg->lane_threads, &d->lane)) != 0 ||
-            (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret, cfg->drive_reserve)) != 0)
+            (ret = open_drive(d, cfg->drive_specs[i], cfg->cluster_secret, c->internode_tls, cfg->drive_reserve)) != 0)
             goto fail;
         if (d->local == NULL)
             c->inline_reads = 0; /* a remote drive: reads fan out so their round trips overlap */
@@ -213,6 +222,7 @@ void gw_cluster_close(gw_cluster_t *c)
         free(c->sets[s].drives);
     free(c->drives);
     free(c->sets);
+    store_tls_free(c->internode_tls); /* after the clients that borrowed it */
     free(c);
 }
 

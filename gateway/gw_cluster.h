@@ -70,6 +70,7 @@ typedef struct {
     uint8_t cluster_id[STORE_ID_LEN]; /* what every drive's placement carries (store_identity_cluster_id) */
     struct gw_health *health;         /* the drives' states as last seen (gw_health.h) */
     yc_lane_t *hash_lane;             /* hashes a body's stripe while its writer encodes and appends it */
+    struct store_tls *internode_tls;  /* the remote drives' TLS context (NULL: cleartext); freed after them */
 } gw_cluster_t;
 
 typedef struct {
@@ -82,6 +83,8 @@ typedef struct {
     size_t lane_threads;         /* threads per drive */
     uint32_t health_interval_ms; /* between two probes of a remote drive; 0: 1000 */
     uint64_t drive_reserve;      /* bytes each local drive keeps free (STORE_RESERVE_AUTO: its default) */
+    /* mutual TLS to the daemons (store/tls.h): all three or none (cleartext) */
+    const char *internode_tls_cert, *internode_tls_key, *internode_tls_ca;
 } gw_cluster_config_t;
 
 /* Opens (creating) every local drive, connects the remote ones lazily, and forms the sets:

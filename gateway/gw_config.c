@@ -225,6 +225,15 @@ static const config_field_t config_fields[] = {
      "PEM certificate chain (server's first) of the S3 port; with tls_key the port speaks only HTTPS (TLS 1.2, 1.3)",
      "FILE"},
     {"tls_key", offsetof(gw_config_t, tls_key), 0, 0, 0, "PEM private key of tls_cert", "FILE"},
+    {"internode_tls_cert", offsetof(gw_config_t, internode_tls_cert), 0, 0, 0,
+     "this gateway's certificate from the cluster CA (yc-admin cluster-ca issue); with internode_tls_key and "
+     "internode_tls_ca every connection to a yc-store daemon is mutual TLS, the daemon's certificate checked "
+     "against the CA and its address in drives_list",
+     "FILE"},
+    {"internode_tls_key", offsetof(gw_config_t, internode_tls_key), 0, 0, 0, "PEM private key of internode_tls_cert",
+     "FILE"},
+    {"internode_tls_ca", offsetof(gw_config_t, internode_tls_ca), 0, 0, 0,
+     "the cluster CA's certificate (PEM; a bundle while the CA is rotated)", "FILE"},
     {"share_port", offsetof(gw_config_t, share_port), 2, 0, 1,
      "1: several gateway processes of one cluster serve the same listen port, the kernel spreading connections "
      "over them (SO_REUSEPORT; each process has its own open-file limit); only with every drive on a yc-store "
@@ -655,6 +664,18 @@ int gw_config_check(const gw_config_t *cfg, char *err, size_t errlen)
     }
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
         set_err(err, errlen, "tls_cert and tls_key go together: give both or neither");
+        return -1;
+    }
+    int internode_tls =
+        (cfg->internode_tls_cert != NULL) + (cfg->internode_tls_key != NULL) + (cfg->internode_tls_ca != NULL);
+    if (internode_tls != 0 && internode_tls != 3) {
+        set_err(err, errlen,
+                "internode_tls_cert, internode_tls_key and internode_tls_ca go together: give all three "
+                "or none");
+        return -1;
+    }
+    if (cfg->internode_tls_cert != NULL && (cfg->drives_list == NULL || strchr(cfg->drives_list, ':') == NULL)) {
+        set_err(err, errlen, "internode_tls_* is for drives on yc-store daemons (drives_list of HOST:PORT/NAME)");
         return -1;
     }
     if (cfg->audit_dir != NULL && (cfg->audit_key_file == NULL) == (cfg->audit_key_env == NULL)) {

@@ -99,6 +99,11 @@ typedef struct {
     /* access keys' secrets sealed at rest (gw_secret.h) */
     const char *secrets_key_file; /* the cluster's secrets keys, one a line (64 hex digits), the last current */
     const char *secrets_key_env;  /* instead: the environment variable holding them */
+
+    /* mutual TLS to the yc-store daemons (store/tls.h), all three or none */
+    const char *internode_tls_cert; /* this gateway's certificate from the cluster CA (PEM) */
+    const char *internode_tls_key;  /* its private key (PEM) */
+    const char *internode_tls_ca;   /* the cluster CA's certificate (PEM): the daemons' only trust anchor */
 } gw_config_t;
 
 /* Fills cfg with the defaults: 127.0.0.1:9000, ./var, EC 4+2 over 6 drives, 1 MiB stripes,

@@ -205,6 +205,12 @@ static void probe_drive(gw_health_t *h, size_t i, gw_health_drive_t *out)
     memcpy(want.cluster_id, h->c->cluster_id, STORE_ID_LEN);
     memset(out, 0, sizeof(*out));
     ret = store_client_identity(d->probe, &want, &got);
+    /* a TLS mismatch (certificate refused, one side without TLS) says so, not "unreachable" */
+    if ((ret == STORE_EUNREACHABLE || ret == STORE_EIO) &&
+        store_client_link_problem(d->probe, out->detail, sizeof(out->detail))) {
+        out->state = GW_HEALTH_ERROR;
+        return;
+    }
     switch (ret) {
     case 0:
         out->has_identity = 1;

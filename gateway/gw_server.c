@@ -635,7 +635,10 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
                               .stripe_size = cfg->stripe_size,
                               .inline_max = cfg->inline_max,
                               .lane_threads = cfg->lane_threads,
-                              .drive_reserve = cfg->drive_reserve};
+                              .drive_reserve = cfg->drive_reserve,
+                              .internode_tls_cert = cfg->internode_tls_cert,
+                              .internode_tls_key = cfg->internode_tls_key,
+                              .internode_tls_ca = cfg->internode_tls_ca};
     if ((ret = gw_cluster_open(&cc, &srv->cluster)) != 0)
         goto fail;
     for (size_t i = 0; i < srv->cluster->ndrives; i++) {

@@ -24,6 +24,11 @@ int store_client_ping(store_client_t *c)
     return c->ops->ping(c);
 }
 
+int store_client_link_problem(store_client_t *c, char *buf, size_t len)
+{
+    return c->ops->link_problem != NULL ? c->ops->link_problem(c, buf, len) : 0;
+}
+
 void store_client_fence(store_client_t *c, int code)
 {
     __atomic_store_n(&c->fence, code, __ATOMIC_RELAXED);

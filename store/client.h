@@ -3,7 +3,8 @@
  * A store_client_t stands for one drive. The local transport calls the drive engine (store.h)
  * in this process; the network transport talks to a yc-store daemon that serves the drive, over
  * HTTP/1.1 with pooled keep-alive connections and requests signed with the cluster secret
- * (the wire format is described at the top of client_net.c). The operations, their arguments,
+ * (the wire format is described at the top of client_net.c), over mutual TLS when the config
+ * gives a context (store/tls.h). The operations, their arguments,
  * their return codes and their blocking behaviour are those of store.h, so that the code above
  * does not know which transport it uses: every call blocks (call it from a worker thread, never
  * an event loop) and a client is safe to use from many threads at once.
@@ -35,7 +36,8 @@ typedef struct {
     size_t secret_len;           /* 0: strlen(secret) */
     uint32_t connect_timeout_ms; /* default 2000 */
     uint32_t io_timeout_ms;      /* longest wait for one send or receive step; default 30000 */
-    size_t pool_size;            /* idle keep-alive connections kept; default 16 */
+    size_t pool_size;            /* idle keep-alive connections kept; default 16, with tls 128 */
+    const struct store_tls *tls; /* internode TLS (store/tls.h; borrowed, outlives the client); NULL: cleartext */
 } store_remote_config_t;
 
 /* A client calling the drive engine in-process. The drive is borrowed: the caller closes it
@@ -52,6 +54,10 @@ const char *store_client_name(const store_client_t *c);
 /* 0 when the drive answers (remote: the daemon is up, the credentials are accepted and the
  * drive is served). Cheap: for health checks. */
 int store_client_ping(store_client_t *c);
+/* 1 with buf set to one line when the drive's last new connection failed for a reason of TLS (a
+ * certificate refused, a daemon without TLS, a cleartext connection closed by a daemon with it),
+ * until a call succeeds; 0 otherwise and for the local transport. */
+int store_client_link_problem(store_client_t *c, char *buf, size_t len);
 
 /* The drive's identity (store.h). With placement (NULL: only read) the drive is placed first
  * when it has no placement yet; a drive placed otherwise is not an error here: *out tells, and

@@ -45,6 +45,7 @@ typedef struct {
     int (*lock_acquire)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN], int64_t lease_ns);
     int (*lock_release)(store_client_t *c, meta_bytes_t name, const uint8_t owner[META_ID_LEN]);
     int (*identity)(store_client_t *c, const store_identity_info_t *placement, store_identity_info_t *out);
+    int (*link_problem)(store_client_t *c, char *buf, size_t len); /* may be NULL: none */
     /* Split calls for the batches (store_client_*_batch), NULL where a transport has none: _send
      * puts the request on its way and returns the call in flight (NULL when it could not: the
      * batch then makes the whole call), _recv awaits its answer and frees it. */

@@ -811,8 +811,14 @@ static void net_free(store_client_t *bc)
     free(c);
 }
 
+static int net_link_problem(store_client_t *bc, char *buf, size_t len)
+{
+    return store_net_conn_link_problem(((net_client_t *)bc)->conn, buf, len);
+}
+
 static const store_client_ops_t net_ops = {
     .free = net_free,
+    .link_problem = net_link_problem,
     .ping = net_ping,
     .shard_create = net_shard_create,
     .shard_append = net_shard_append,

@@ -30,6 +30,7 @@ typedef struct {
     /* in flight between store_net_call_start and _finish */
     int pending; /* the request went out on fd */
     int fd;
+    void *ssl;  /* the connection's SSL when internode TLS is on */
     int reused; /* fd came from the pool */
     char sig[STORE_NET_SIG_HEX + 1];
 } store_net_call_t;
@@ -58,6 +59,9 @@ void store_net_conn_close(store_net_conn_t *c);
 void store_net_conn_watch(store_net_conn_t *c, const int *fence);
 /* Answers refused so far because their tag did not check (forged, replayed, damaged). */
 uint64_t store_net_conn_forged(const store_net_conn_t *c);
+/* 1 with buf set to one line when the last connection to the daemon failed for a reason of TLS
+ * (or looked like a daemon speaking TLS to this cleartext side), until a call succeeds; else 0. */
+int store_net_conn_link_problem(store_net_conn_t *c, char *buf, size_t len);
 /* "host:port" ("[v6]:port") as the Host header names the daemon. */
 const char *store_net_conn_host(const store_net_conn_t *c);
 

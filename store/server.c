@@ -168,6 +168,27 @@ static void small_body_read(yc_http_req_t *req, void *arg, h2o_iovec_t data, int
         yc_http_body_read(req, small_body_read, j);
 }
 
+/* A connection that did not complete the TLS handshake (no certificate, one of another CA, a
+ * cleartext client): one line a second at most, since a scanner or a misconfigured gateway
+ * retries without end; tls_failures in /stats counts them all. */
+static void on_tls_failure(void *arg, const struct sockaddr *peer)
+{
+    store_loop_t *lt = arg;
+    int64_t now = yc_mono_ns(), last = atomic_load(&lt->srv->tls_refused_logged_ns);
+    char addr[INET6_ADDRSTRLEN] = "-";
+
+    if (now - last < 1000000000 || !atomic_compare_exchange_strong(&lt->srv->tls_refused_logged_ns, &last, now))
+        return;
+    if (peer != NULL && peer->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
+    else if (peer != NULL && peer->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
+    yc_log(YC_LOG_WARN,
+           "event=tls_refused peer=%s reason=\"no TLS handshake with a certificate of the cluster CA (a gateway "
+           "without internode TLS, or with a certificate of another CA)\"",
+           addr);
+}
+
 /* GET /stats: the daemon's counters and its HTTP servers', one "name value" line each. */
 static void answer_stats(store_srv_job_t *j)
 {
@@ -190,19 +211,23 @@ static void answer_stats(store_srv_job_t *j)
         h.accepted += one.accepted;
         h.refused += one.refused;
         h.layer_errors += one.layer_errors;
+        h.tls_handshakes += one.tls_handshakes;
+        h.tls_failures += one.tls_failures;
     }
     n = snprintf(out, 1024,
                  "requests %llu\nauth_refused %llu\nrefused_body_bytes %llu\nbody_hash_mismatch %llu\n"
                  "shard_writes_rolled_back %llu\nstreamed_in_bytes %llu\nstreamed_out_bytes %llu\n"
                  "stream_buffer_bytes_max %llu\nconnections %zu\ninput_buffer_bytes %zu\nconnections_accepted %llu\n"
-                 "connections_refused %llu\nhttp_errors %llu\nwrong_drive %llu\n",
+                 "connections_refused %llu\nhttp_errors %llu\nwrong_drive %llu\ntls_handshakes %llu\n"
+                 "tls_failures %llu\n",
                  (unsigned long long)atomic_load(&st->requests), (unsigned long long)atomic_load(&st->auth_refused),
                  (unsigned long long)atomic_load(&st->refused_body),
                  (unsigned long long)atomic_load(&st->body_mismatch), (unsigned long long)atomic_load(&st->rolled_back),
                  (unsigned long long)atomic_load(&st->streamed_in), (unsigned long long)atomic_load(&st->streamed_out),
                  (unsigned long long)atomic_load(&st->stream_buffers_max), h.connections, h.input_bytes,
                  (unsigned long long)h.accepted, (unsigned long long)h.refused, (unsigned long long)h.layer_errors,
-                 (unsigned long long)atomic_load(&st->wrong_drive));
+                 (unsigned long long)atomic_load(&st->wrong_drive), (unsigned long long)h.tls_handshakes,
+                 (unsigned long long)h.tls_failures);
     store_server_send(j->req, 0, (uint8_t *)out, (size_t)n);
 }
 
@@ -478,6 +503,40 @@ static void start_orphan_collector(store_server_t *s, uint64_t grace_s)
     free(drives);
 }
 
+/* Internode TLS: all three files or none, each readable now, so that a mistake stops the start
+ * with its name rather than failing every connection later. The loops' servers load them
+ * (common/http.h: one context for them all); the names are copied, the loops keep pointers. */
+static int setup_tls(store_server_t *s, const store_server_config_t *cfg, char *why, size_t whylen)
+{
+    const char *files[3] = {cfg->tls_cert, cfg->tls_key, cfg->tls_ca};
+    static const char *const names[3] = {"--tls-cert", "--tls-key", "--tls-ca"};
+    size_t given = 0;
+
+    for (size_t i = 0; i < 3; i++)
+        given += files[i] != NULL;
+    if (given == 0)
+        return 0;
+    for (size_t i = 0; i < 3; i++) {
+        if (files[i] == NULL) {
+            store_set_why(why, whylen, "internode TLS needs --tls-cert, --tls-key and --tls-ca together: %s is missing",
+                          names[i]);
+            return STORE_EINVAL;
+        }
+        if (access(files[i], R_OK) != 0) {
+            store_set_why(why, whylen, "%s %s: %s", names[i], files[i], strerror(errno));
+            return STORE_EINVAL;
+        }
+        if ((s->tls_files[i] = strdup(files[i])) == NULL)
+            return -ENOMEM;
+    }
+    s->http_cfg.tls_cert_file = s->tls_files[0];
+    s->http_cfg.tls_key_file = s->tls_files[1];
+    s->http_cfg.tls_client_ca_file = s->tls_files[2];
+    s->http_cfg.on_tls_failure = on_tls_failure;
+    s->http_cfg.http2 = 0; /* the transport speaks HTTP/1.1 only */
+    return 0;
+}
+
 int store_server_start(const store_server_config_t *cfg, store_server_t **out, char *why, size_t whylen)
 {
     store_server_t *s;
@@ -542,16 +601,24 @@ int store_server_start(const store_server_config_t *cfg, store_server_t **out, c
     s->http_cfg.max_connections = cfg->max_connections != 0
                                       ? cfg->max_connections
                                       : yc_http_connection_budget(256 + s->ndrives * 1024, s->nloops);
+    if ((ret = setup_tls(s, cfg, why, whylen)) != 0)
+        goto fail;
     if ((ret = store_writers_start_reaper(&s->writers)) != 0)
         goto fail;
     if ((ret = start_loops(s, cfg->listen_host, cfg->listen_port)) != 0) {
-        store_set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
+        if (ret == -EPROTO && s->tls_files[0] != NULL)
+            store_set_why(why, whylen,
+                          "internode TLS: %s, %s, %s: not a PEM certificate chain, its key and a CA "
+                          "certificate (or the key is not the certificate's)",
+                          s->tls_files[0], s->tls_files[1], s->tls_files[2]);
+        else
+            store_set_why(why, whylen, "listen %s:%u: %s", cfg->listen_host, cfg->listen_port, strerror(-ret));
         goto fail;
     }
     log_drives(s, cfg);
     start_orphan_collector(s, cfg->orphan_grace_s != 0 ? cfg->orphan_grace_s : 3600);
-    yc_log(YC_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu", cfg->listen_host, cfg->listen_port,
-           s->ndrives, s->nloops);
+    yc_log(YC_LOG_INFO, "event=started listen=%s:%u drives=%zu loops=%zu tls=%s", cfg->listen_host, cfg->listen_port,
+           s->ndrives, s->nloops, s->tls_files[0] != NULL ? "mutual" : "off");
     *out = s;
     return 0;
 
@@ -580,6 +647,8 @@ void store_server_free(store_server_t *s)
         store_identity_close(s->drives[i].identity); /* after the engine: the lock covers it */
     }
     store_replay_dispose(&s->replay);
+    for (size_t i = 0; i < 3; i++)
+        free(s->tls_files[i]);
     store_net_key_free(s->sign_key);
     store_net_key_free(s->answer_key);
     if (s->secret != NULL)

@@ -30,6 +30,12 @@ typedef struct {
     size_t stream_buffer;     /* each of a streamed request's two buffers; default 256 KiB */
     uint64_t orphan_grace_s;  /* shard files without a record are removed once this old; 0: 3600 */
     uint64_t drive_reserve;   /* bytes each drive keeps free; 0: automatic (STORE_RESERVE_AUTO) */
+    /* Internode TLS (store/tls.h), all three or none: every connection is then TLS with this
+     * certificate chain and key (PEM), and must present a certificate signed by the cluster CA
+     * (tls_ca, PEM; a bundle while the CA is rotated); others end in the handshake. */
+    const char *tls_cert;
+    const char *tls_key;
+    const char *tls_ca;
 } store_server_config_t;
 
 /* Checks that the port is free, prepares and opens every drive (store_identity_open, then the

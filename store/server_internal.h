@@ -128,6 +128,11 @@ struct store_server {
     pthread_rwlock_t submit_lock; /* held shared while a loop submits, exclusively to stop */
     int refusing;                 /* stopped: requests are answered 503 on the loop */
     store_gc_t *gc;               /* the orphan collector started with the server */
+
+    /* internode TLS: certificate, key and cluster CA (NULL: cleartext); the last log line of a
+     * refused handshake */
+    char *tls_files[3];
+    atomic_int_fast64_t tls_refused_logged_ns;
 };
 
 /* The operation a request's target names. */

@@ -10,6 +10,10 @@
  *     | buckets list|usage | buckets info NAME | quota set|get|clear bucket|user NAME [SIZE]
  *     | drive list | drive drain NODE DRIVE SPARE | drive remove NODE DRIVE | config show
  *     | audit verify [DIR] | secrets keygen FILE | secrets status | secrets rotate
+ *   yc-admin cluster-ca init --dir DIR | cluster-ca issue --dir DIR --node NAME [--ip A]... [--dns N]...
+ *
+ * "cluster-ca" makes the internode TLS files itself (no gateway, no keys; store/tls.h): the
+ * cluster CA, then a key and certificate per node. Its options are its own, parsed apart.
  *
  * The user, group and policy commands beyond "user add/remove/list" are calls of the gateway's
  * IAM Query API (signed for the service "iam"), whose XML answer is printed as it comes (with
@@ -32,6 +36,7 @@
 #include "gateway/gw_audit.h"
 #include "gateway/gw_secret.h"
 #include "gateway/s3/sigv4.h"
+#include "store/tls.h"
 #include "common/cli.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -116,6 +121,13 @@ static void print_help(FILE *out)
             "  secrets rotate                  the gateway reads its secrets key file again and re-seals every\n"
             "                                  secret under the newest key (JSON); older lines may go afterwards\n"
             "  secrets status                  key ids (the last current) and the secrets sealed under each (JSON)\n"
+            "  cluster-ca init --dir DIR       makes the cluster CA for internode TLS in DIR (ca.key, ca.crt,\n"
+            "                                  ECDSA P-256, 10 years, files 0600; never overwrites); no gateway\n"
+            "                                  needed. Keep ca.key offline; give every node ca.crt\n"
+            "  cluster-ca issue --dir DIR --node NAME [--ip A]... [--dns N]... [--days N]\n"
+            "                                  a key and certificate for a daemon or gateway (DIR/NAME.key,\n"
+            "                                  DIR/NAME.crt), signed by the CA; the addresses gateways dial it\n"
+            "                                  at go in --ip / --dns [default: NAME]; valid N days [365]\n"
             "  audit verify [DIR]              checks the audit trail in DIR [default: ./var/audit]: every record's\n"
             "                                  number, SM3 chain and checkpoint MAC; names the first record that was\n"
             "                                  changed, removed, inserted or reordered, or a cut tail\n"
@@ -1040,6 +1052,82 @@ static int is(const args_t *a, int n, const char *w0, const char *w1)
     return a->nwords == n && strcmp(a->words[0], w0) == 0 && (w1 == NULL || strcmp(a->words[1], w1) == 0);
 }
 
+/* cluster-ca init|issue with its own options: 0, 1 failed (one line why), 2 bad invocation. */
+static int cluster_ca_command(int argc, char **argv)
+{
+    enum { MAX_NAMES = 16 };
+    const char *dir = NULL, *node = NULL, *ips[MAX_NAMES], *dns[MAX_NAMES];
+    size_t nips = 0, ndns = 0;
+    unsigned long days = 0;
+    char why[1024];
+    int ret;
+
+    if (argc < 2 || (strcmp(argv[1], "init") != 0 && strcmp(argv[1], "issue") != 0)) {
+        fprintf(stderr, "yc-admin: cluster-ca init --dir DIR, or cluster-ca issue --dir DIR --node NAME [--ip A] "
+                        "[--dns N]\n");
+        return 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *opt = argv[i], *eq = strchr(opt, '='), *value;
+        size_t nlen = eq != NULL ? (size_t)(eq - opt) : strlen(opt);
+        if (eq != NULL)
+            value = eq + 1;
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else {
+            fprintf(stderr, "yc-admin: cluster-ca: %s needs a value\n", opt);
+            return 2;
+        }
+#define OPT_IS(s) (nlen == sizeof(s) - 1 && strncmp(opt, s, nlen) == 0)
+        if (OPT_IS("--dir")) {
+            dir = value;
+        } else if (OPT_IS("--node")) {
+            node = value;
+        } else if (OPT_IS("--ip") && nips < MAX_NAMES) {
+            ips[nips++] = value;
+        } else if (OPT_IS("--dns") && ndns < MAX_NAMES) {
+            dns[ndns++] = value;
+        } else if (OPT_IS("--days")) {
+            char *end;
+            days = strtoul(value, &end, 10);
+            if (*end != '\0' || days == 0 || days > 36500) {
+                fprintf(stderr, "yc-admin: cluster-ca: --days expects 1 to 36500, not '%s'\n", value);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "yc-admin: cluster-ca: unknown or repeated too often: '%.*s' (yc-admin --help)\n",
+                    (int)nlen, opt);
+            return 2;
+        }
+#undef OPT_IS
+    }
+    if (dir == NULL || (strcmp(argv[1], "issue") == 0 && node == NULL)) {
+        fprintf(stderr, "yc-admin: cluster-ca %s needs --dir DIR%s\n", argv[1],
+                strcmp(argv[1], "issue") == 0 ? " and --node NAME" : "");
+        return 2;
+    }
+    if (strcmp(argv[1], "init") == 0) {
+        if (node != NULL || nips > 0 || ndns > 0 || days != 0) {
+            fprintf(stderr, "yc-admin: cluster-ca init takes --dir only\n");
+            return 2;
+        }
+        if ((ret = store_tls_ca_init(dir, why, sizeof(why))) != 0) {
+            fprintf(stderr, "yc-admin: cluster-ca init: %s\n", why);
+            return 1;
+        }
+        printf("cluster-ca: CA made: %s/%s (keep it offline) and %s/%s (give it to every node)\n", dir,
+               STORE_TLS_CA_KEY, dir, STORE_TLS_CA_CERT);
+        return 0;
+    }
+    store_tls_node_t n = {.name = node, .ips = ips, .nips = nips, .dns = dns, .ndns = ndns, .days = (uint32_t)days};
+    if ((ret = store_tls_ca_issue(dir, &n, why, sizeof(why))) != 0) {
+        fprintf(stderr, "yc-admin: cluster-ca issue: %s\n", why);
+        return ret == -EINVAL ? 2 : 1;
+    }
+    printf("cluster-ca: %s/%s.key and %s/%s.crt issued for node %s\n", dir, node, dir, node, node);
+    return 0;
+}
+
 static const char *getenv_str(const char *name)
 {
     return getenv(name);
@@ -1052,6 +1140,8 @@ int main(int argc, char **argv)
     char path[512], body[1024], err[600];
     int ret;
 
+    if (argc >= 2 && strcmp(argv[1], "cluster-ca") == 0) /* local files, options of its own */
+        return cluster_ca_command(argc - 1, argv + 1);
     if ((ret = parse_args(argc, argv, &a)) != 0) {
         if (ret > 0) {
             print_help(stdout);

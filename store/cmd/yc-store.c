@@ -214,6 +214,24 @@ static int set_stream_buffer(args_t *a, char *value, char *err, size_t errlen)
     return 0;
 }
 
+static int set_tls_cert(args_t *a, char *value, char *err, size_t errlen)
+{
+    a->cfg.tls_cert = value;
+    return 0;
+}
+
+static int set_tls_key(args_t *a, char *value, char *err, size_t errlen)
+{
+    a->cfg.tls_key = value;
+    return 0;
+}
+
+static int set_tls_ca(args_t *a, char *value, char *err, size_t errlen)
+{
+    a->cfg.tls_ca = value;
+    return 0;
+}
+
 static int set_verbose(args_t *a, char *value, char *err, size_t errlen)
 {
     yc_log_level = YC_LOG_DEBUG;
@@ -249,6 +267,13 @@ static const option_t options[] = {
     {"stream-buffer", "SIZE", "256K",
      "each of the two buffers a shard write or read streams through (memory per such request: twice this)",
      set_stream_buffer},
+    {"tls-cert", "FILE", "none: cleartext",
+     "internode TLS: this node's certificate (PEM, from yc-admin cluster-ca issue); with --tls-key and --tls-ca every "
+     "connection is TLS and must present a certificate of the cluster CA",
+     set_tls_cert},
+    {"tls-key", "FILE", "none", "internode TLS: the private key of --tls-cert (PEM)", set_tls_key},
+    {"tls-ca", "FILE", "none", "internode TLS: the cluster CA's certificate (PEM; a bundle while the CA is rotated)",
+     set_tls_ca},
     {"verbose", NULL, "off", "log debug lines too", set_verbose},
     {"help", NULL, NULL, "print this help and exit", NULL},
 };

@@ -365,6 +365,35 @@ TEST(test_config_share_port_only_with_every_drive_remote)
     gw_config_dispose(&cfg);
 }
 
+TEST(test_config_internode_tls_all_three_or_none_and_only_for_remote_drives)
+{
+    gw_config_t cfg;
+    char err[256];
+
+    CHECK_EQ_INT(parse(&cfg,
+                       "internode_tls_cert: /etc/g.crt\ninternode_tls_key: /etc/g.key\ninternode_tls_ca: /etc/ca.crt\n"
+                       "drives_list: n1:9200/a n1:9200/b n2:9200/a n2:9200/b n3:9200/a n3:9200/b\n"
+                       "root_user: admin\nroot_password: password1\ncluster_secret: secret\n",
+                       err),
+                 0);
+    CHECK(strcmp(cfg.internode_tls_cert, "/etc/g.crt") == 0 && strcmp(cfg.internode_tls_key, "/etc/g.key") == 0 &&
+          strcmp(cfg.internode_tls_ca, "/etc/ca.crt") == 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), 0);
+    cfg.internode_tls_ca = NULL; /* a half-given set stops the start */
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1);
+    CHECK(strstr(err, "go together") != NULL);
+    gw_config_dispose(&cfg);
+    /* drives in this process have no daemon to talk TLS to */
+    CHECK_EQ_INT(parse(&cfg,
+                       "internode_tls_cert: /etc/g.crt\ninternode_tls_key: /etc/g.key\ninternode_tls_ca: /etc/ca.crt\n"
+                       "root_user: admin\nroot_password: password1\n",
+                       err),
+                 0);
+    CHECK_EQ_INT(gw_config_check(&cfg, err, sizeof(err)), -1);
+    CHECK(strstr(err, "yc-store daemons") != NULL);
+    gw_config_dispose(&cfg);
+}
+
 int main(void)
 {
     RUN(test_config_defaults_when_file_is_empty);
@@ -385,5 +414,6 @@ int main(void)
     RUN(test_config_example_file_parses);
     RUN(test_config_examples_for_remote_drives_parse_and_check);
     RUN(test_config_share_port_only_with_every_drive_remote);
+    RUN(test_config_internode_tls_all_three_or_none_and_only_for_remote_drives);
     return unit_done();
 }
