@@ -20,6 +20,7 @@
  * cluster's repair sink.
  */
 #include "gateway/gw_object_internal.h"
+#include "gateway/gw_cleanup.h"
 #include "erasure/erasure.h"
 #include "common/log.h"
 #include <errno.h>
@@ -578,20 +579,34 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_r
  * the null slot drops only this version, so no other version is touched). Best effort: a drive out of reach keeps the
  * record, which stays invisible (fewer than k hold it) until a later write or delete of the key replaces it. Without
  * this, such leftovers plus drives that are down could look like a newer acknowledged write to a reader, which must
- * then answer 503 rather than risk a stale read (gw_quorum_resolve). The shards stay for the orphan collector: a record
- * may still surface where the delete did not reach. */
+ * then answer 503 rather than risk a stale read (gw_quorum_resolve). What the take-back could not reach, and the
+ * write's shard files (each deleted only once its drive answered for the record: a record must never name deleted
+ * shards), go to the cleanup queue (gw_cleanup.h), which tries again with a backoff. */
 typedef struct {
     gw_set_t *set;
     const meta_object_t *rec;
     const int *results;
+    uint8_t again[16]; /* the record may still be there: for the cleanup queue (gw_cleanup.h) */
 } rollback_t;
 
 static void rollback_task(void *arg, size_t slot)
 {
     rollback_t *rb = arg;
     store_client_t *d = rb->set->drives[slot]->client;
-    if (d != NULL && rb->results[slot] != STORE_ESTALE) /* an absorbed write stored nothing */
-        store_client_object_takeback(d, rb->rec);
+    int ret = STORE_EIO;
+    if (rb->results[slot] == STORE_ESTALE || rb->results[slot] == STORE_EUNREACHABLE)
+        return; /* an absorbed write stored nothing; an unreachable drive was sent nothing */
+    if (d != NULL)
+        ret = store_client_object_takeback(d, rb->rec);
+    rb->again[slot] = ret != 0 && ret != STORE_ENOENT;
+}
+
+/* Queues what the take-back could not remove yet, and the shard files of the write. */
+static void rollback_later(gw_cluster_t *c, rollback_t *rb, const gw_data_t *data)
+{
+    gw_cleanup_t *cl = __atomic_load_n(&c->cleanup, __ATOMIC_ACQUIRE);
+    int files = data != NULL && !data->is_inline;
+    gw_cleanup_queue(cl, rb->set, rb->rec, files ? data->data_id : NULL, rb->again, files ? data->committed : NULL);
 }
 
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
@@ -622,6 +637,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     if (ret != 0) {
         rollback_t rb = {.set = set, .rec = rec, .results = cm.results};
         gw_set_fanout(set, rollback_task, &rb);
+        rollback_later(c, &rb, data);
         return ret;
     }
     if (heal)
