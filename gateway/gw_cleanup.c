@@ -25,11 +25,11 @@
 typedef struct cleanup_item {
     struct cleanup_item *next;
     gw_set_t *set;
-    meta_buf_t raw;     /* the record, encoded: rec points into it */
+    meta_buf_t raw; /* the record, encoded: rec points into it */
     meta_object_t rec;
-    int files;          /* data_id names shard files */
+    int files; /* data_id names shard files */
     uint8_t data_id[META_ID_LEN];
-    uint8_t record[16]; /* slots whose record may still be there */
+    uint8_t record[16];  /* slots whose record may still be there */
     uint8_t pending[16]; /* slots not clean yet */
     unsigned tries;
     int64_t due_ns; /* monotonic */

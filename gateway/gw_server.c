@@ -661,7 +661,7 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if ((ret = gw_healer_start(srv->cluster, &srv->healer)) != 0)
         goto fail;
     gw_healer_set_admit(srv->healer, srv->admit); /* heals wait behind client requests */
-    gw_cleanup_t *cleanup; /* owned through srv->cluster->cleanup */
+    gw_cleanup_t *cleanup;                        /* owned through srv->cluster->cleanup */
     if ((ret = gw_cleanup_start(srv->cluster, &cleanup)) != 0)
         goto fail;
     gw_lifecycle_config_t lcfg = {.day_ns = (int64_t)cfg->lifecycle_day_seconds * 1000000000,
