@@ -96,7 +96,9 @@ def test_failed_put_leaves_no_record_and_no_shard_file_within_seconds(cluster_fa
 
     open(trigger, "w").close()
     failed_put(s3, bucket, "k", v2)
-    assert len(shard_files(cl) - before) == 6, "the failed PUT committed no shard files: nothing to test"
+    # the healthy drives may be clean already; the sick ones keep the shards while their record
+    # cannot be taken back (a record must never name deleted shards)
+    assert len(shard_files(cl) - before) >= 4, "the failed PUT committed no shard files: nothing to test"
     os.unlink(trigger)
     t0 = time.monotonic()
     wait_for(lambda: shard_files(cl) == before, CLEAN_WITHIN, what="the failed PUT's shard files to go")
