@@ -6,9 +6,10 @@
  * queued here: a thread of its own removes, drive by drive, exactly that write's record (its
  * modification time and version id, compared under the drive's key lock: never a newer write of
  * the key) and then its shard files (named by the write's random data id, which no other write
- * shares). Drives that do not answer are tried again with a backoff (0.25 s doubling to 8 s, 8
- * tries, about half a minute); then, or when the queue is full, the key is left to the healer and
- * the files to the orphan collector.
+ * shares). Drives that do not answer are tried again with a backoff (0.25 s doubling to 8 s, 10
+ * tries, about 40 s: longer than GW_FAILED_WRITE_AGE_NS, so that the healer, given the key then,
+ * takes what is left for garbage); then, or when the queue is full, the key is left to the
+ * healer (gw_object_collect) and the files to the orphan collector.
  */
 #ifndef YC_GW_CLEANUP_H
 #define YC_GW_CLEANUP_H
@@ -22,7 +23,7 @@ typedef struct gw_cleanup gw_cleanup_t;
 enum { GW_CLEANUP_DONE, GW_CLEANUP_RETRIED, GW_CLEANUP_ABANDONED, GW_CLEANUP_DROPPED, GW_CLEANUP__RESULTS };
 
 #define GW_CLEANUP_QUEUE_MAX 4096 /* writes waiting; each holds one encoded record */
-#define GW_CLEANUP_TRIES     8
+#define GW_CLEANUP_TRIES     10
 
 /* Starts the cleanup thread over c's drives and sets c->cleanup. 0 or -errno. */
 int gw_cleanup_start(gw_cluster_t *c, gw_cleanup_t **out);

@@ -93,6 +93,8 @@ static const char *drive_part(gw_set_t *set, uint32_t slot, const char *sub, cha
     return buf;
 }
 
+static int64_t put_mtime_shift; /* added to the clock for the writes of put() */
+
 /* PutObject's data path: the shards (gw_data_write), then the records (gw_object_commit), with
  * the shards removed when the commit fails. *data_id gets the data id of the attempt. */
 static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, uint8_t data_id[META_ID_LEN])
@@ -122,7 +124,7 @@ static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, 
     memset(&r, 0, sizeof(r));
     r.bucket = bytes(BUCKET);
     r.key = bytes(key);
-    r.mtime_ns = yc_now_ns();
+    r.mtime_ns = yc_now_ns() + put_mtime_shift;
     r.flags = data.is_inline ? META_OBJ_INLINE : 0;
     r.size = size;
     r.etag = (meta_bytes_t){etag, 32};
@@ -585,6 +587,48 @@ TEST(test_faults_failed_write_cleanup_never_removes_a_newer_write)
     cluster_close(&t);
 }
 
+/* What a failed write left on fewer than k drives, where no cleanup reached, is taken back by the
+ * heal's rule once it is older than the age given, and only then; a version k drives hold never is. */
+TEST(test_faults_collect_takes_back_an_old_record_fewer_than_k_drives_hold)
+{
+    static uint8_t v1[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN];
+    meta_buf_t raw = {0}, raw2 = {0};
+    meta_object_t r, got;
+    uint32_t dropped;
+    cluster_t t;
+    gw_set_t *set;
+    int64_t now = yc_now_ns();
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    fill(v1, sizeof(v1), 91);
+    put_mtime_shift = -120 * 1000000000LL;
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    put_mtime_shift = 0;
+    set = set_of(&t, "k", dist);
+    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), GW_FAILED_WRITE_AGE_NS, &dropped), 0);
+    CHECK_EQ_INT((int)dropped, 0);
+    /* a newer null version, a minute old, on two drives only: a write that failed its quorum */
+    CHECK_EQ_INT(store_object_get(set->drives[0]->local, bytes(BUCKET), bytes("k"), NULL, &raw, &r), 0);
+    r.mtime_ns = now - 60 * 1000000000LL;
+    for (uint32_t slot = 0; slot < 2; slot++)
+        CHECK_EQ_INT(store_object_put(set->drives[slot]->local, &r), 0);
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), 90 * 1000000000LL, &dropped), 0);
+    CHECK_EQ_INT((int)dropped, 0); /* younger than the age asked: it may be a write in flight */
+    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), GW_FAILED_WRITE_AGE_NS, &dropped), 0);
+    CHECK_EQ_INT((int)dropped, 2);
+    for (uint32_t slot = 0; slot < 6; slot++) {
+        CHECK_EQ_INT(store_object_get(set->drives[slot]->local, bytes(BUCKET), bytes("k"), NULL, &raw2, &got), 0);
+        CHECK(got.mtime_ns < now - 100 * 1000000000LL); /* v1, written two minutes back */
+        meta_buf_dispose(&raw2);
+    }
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    CHECK_EQ_INT(files_of(&t, id1), 6);
+    meta_buf_dispose(&raw);
+    cluster_close(&t);
+}
+
 int main(void)
 {
     RUN(test_faults_shard_fdatasync_failing_on_three_drives_refuses_write_and_keeps_previous);
@@ -596,5 +640,6 @@ int main(void)
     RUN(test_faults_failed_write_is_removed_from_every_drive_within_seconds);
     RUN(test_faults_failed_write_is_removed_from_a_drive_that_recovers_later);
     RUN(test_faults_failed_write_cleanup_never_removes_a_newer_write);
+    RUN(test_faults_collect_takes_back_an_old_record_fewer_than_k_drives_hold);
     return unit_done();
 }
