@@ -137,7 +137,7 @@ static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, 
     memcpy(r.distribution, dist, 16);
     r.parts = (meta_bytes_t){(const char *)parts.base, parts.len};
     r.part_count = 1;
-    /* as the handlers do: a failed commit keeps the shards (a record may still surface) */
+    /* as the handlers do: a failed commit keeps the shards here; its cleanup, when started, removes them */
     ret = gw_object_commit(t->c, set, &r, &data);
 out:
     gw_data_dispose(&data);
