@@ -20,7 +20,7 @@
 #include <time.h>
 
 #define FIRST_RETRY_NS (250 * 1000 * 1000LL)
-#define LAST_RETRY_NS  (8 * 1000 * 1000 * 1000LL)
+#define LAST_RETRY_NS  (16 * 1000 * 1000 * 1000LL)
 
 typedef struct cleanup_item {
     struct cleanup_item *next;

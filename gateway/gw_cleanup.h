@@ -6,8 +6,8 @@
  * queued here: a thread of its own removes, drive by drive, exactly that write's record (its
  * modification time and version id, compared under the drive's key lock: never a newer write of
  * the key) and then its shard files (named by the write's random data id, which no other write
- * shares). Drives that do not answer are tried again with a backoff (0.25 s doubling to 8 s, 10
- * tries, about 40 s: longer than GW_FAILED_WRITE_AGE_NS, so that the healer, given the key then,
+ * shares). Drives that do not answer are tried again with a backoff (0.25 s doubling to 16 s, 10
+ * tries, about 64 s: longer than GW_FAILED_WRITE_AGE_NS, so that the healer, given the key then,
  * takes what is left for garbage); then, or when the queue is full, the key is left to the
  * healer (gw_object_collect) and the files to the orphan collector.
  */

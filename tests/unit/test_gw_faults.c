@@ -602,25 +602,25 @@ TEST(test_faults_collect_takes_back_an_old_record_fewer_than_k_drives_hold)
 
     CHECK_EQ_INT(cluster_open(&t), 0);
     fill(v1, sizeof(v1), 91);
-    put_mtime_shift = -120 * 1000000000LL;
+    put_mtime_shift = -180 * 1000000000LL;
     CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
     put_mtime_shift = 0;
     set = set_of(&t, "k", dist);
     CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), GW_FAILED_WRITE_AGE_NS, &dropped), 0);
     CHECK_EQ_INT((int)dropped, 0);
-    /* a newer null version, a minute old, on two drives only: a write that failed its quorum */
+    /* a newer null version, 90 s old, on two drives only: a write that failed its quorum */
     CHECK_EQ_INT(store_object_get(set->drives[0]->local, bytes(BUCKET), bytes("k"), NULL, &raw, &r), 0);
-    r.mtime_ns = now - 60 * 1000000000LL;
+    r.mtime_ns = now - 90 * 1000000000LL;
     for (uint32_t slot = 0; slot < 2; slot++)
         CHECK_EQ_INT(store_object_put(set->drives[slot]->local, &r), 0);
     CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
-    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), 90 * 1000000000LL, &dropped), 0);
+    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), 120 * 1000000000LL, &dropped), 0);
     CHECK_EQ_INT((int)dropped, 0); /* younger than the age asked: it may be a write in flight */
     CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), GW_FAILED_WRITE_AGE_NS, &dropped), 0);
     CHECK_EQ_INT((int)dropped, 2);
     for (uint32_t slot = 0; slot < 6; slot++) {
         CHECK_EQ_INT(store_object_get(set->drives[slot]->local, bytes(BUCKET), bytes("k"), NULL, &raw2, &got), 0);
-        CHECK(got.mtime_ns < now - 100 * 1000000000LL); /* v1, written two minutes back */
+        CHECK(got.mtime_ns < now - 150 * 1000000000LL); /* v1, written three minutes back */
         meta_buf_dispose(&raw2);
     }
     CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
