@@ -289,7 +289,7 @@ typedef struct {
     gw_set_t *set;
     const meta_part_t *rec;
     meta_key_t key;
-    uint8_t *again;
+    uint8_t *removed;
 } part_takeback_t;
 
 static void part_takeback_task(void *arg, size_t slot)
@@ -301,18 +301,16 @@ static void part_takeback_task(void *arg, size_t slot)
     meta_part_t held;
     int ret = d == NULL ? STORE_EIO : store_client_record_get(d, &pt->key, &val, &len);
 
+    /* another upload of the number, or none: not this one's to remove */
     if (ret == 0 && meta_part_decode(val, len, &held) == 0 && memcmp(held.data_id, pt->rec->data_id, META_ID_LEN) == 0)
-        ret = store_client_record_delete(d, &pt->key);
-    else if (ret == 0)
-        ret = STORE_ENOENT; /* another upload of the number: not this one's to remove */
-    pt->again[slot] = ret != 0 && ret != STORE_ENOENT;
+        pt->removed[slot] = store_client_record_delete(d, &pt->key) == 0;
     free(val);
 }
 
-void gw_upload_takeback_part(gw_upload_t *u, const meta_part_t *rec, uint8_t again[16])
+void gw_upload_takeback_part(gw_upload_t *u, const meta_part_t *rec, uint8_t removed[16])
 {
-    part_takeback_t pt = {.set = u->set, .rec = rec, .again = again};
-    memset(again, 0, 16);
+    part_takeback_t pt = {.set = u->set, .rec = rec, .removed = removed};
+    memset(removed, 0, 16);
     meta_key_part(u->upload_id, rec->number, &pt.key);
     gw_set_fanout(u->set, part_takeback_task, &pt);
 }

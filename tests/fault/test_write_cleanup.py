@@ -147,3 +147,4 @@ def test_cleanup_racing_a_newer_put_keeps_the_newer_on_every_drive(cluster_facto
     records = drive_records(cl, bucket, "k")
     assert all([r["etag"].strip('"') for r in recs] == [etag3] for recs in records.values()), \
         "records of the key on the drives (want only %s): %s" % (etag3, records)
+

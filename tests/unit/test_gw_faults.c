@@ -13,6 +13,7 @@
 #include "gateway/gw_cleanup.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_upload.h"
 #include "store/store_fault.h"
 #include "tests/unit/unit.h"
 
@@ -629,6 +630,49 @@ TEST(test_faults_collect_takes_back_an_old_record_fewer_than_k_drives_hold)
     cluster_close(&t);
 }
 
+/* The take-back of a part upload that failed its quorum removes the part record only where it is
+ * exactly that upload of the number: a drive holding another upload of it (a newer one) keeps it. */
+TEST(test_faults_part_takeback_removes_only_that_upload_of_the_number)
+{
+    uint8_t dist[16], removed[16];
+    meta_part_t mine = {.number = 3, .size = 10, .checksum_algo = bytes(""), .checksum_value = bytes("")};
+    meta_part_t other = mine;
+    meta_buf_t a = {0}, b = {0};
+    meta_key_t key;
+    gw_upload_t u = {0};
+    cluster_t t;
+    void *val;
+    size_t len;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    u.set = set_of(&t, "mp", dist);
+    yc_random_id(u.upload_id);
+    memcpy(mine.upload_id, u.upload_id, META_ID_LEN);
+    memcpy(other.upload_id, u.upload_id, META_ID_LEN);
+    yc_random_id(mine.data_id);
+    yc_random_id(other.data_id);
+    CHECK_EQ_INT(meta_part_encode(&mine, &a), 0);
+    CHECK_EQ_INT(meta_part_encode(&other, &b), 0);
+    CHECK_EQ_INT(meta_key_part(u.upload_id, 3, &key), 0);
+    /* slots 0-2 took the failed upload, slot 3 holds another upload of the number, 4-5 nothing */
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK_EQ_INT(store_record_put(u.set->drives[slot]->local, &key, a.base, a.len), 0);
+    CHECK_EQ_INT(store_record_put(u.set->drives[3]->local, &key, b.base, b.len), 0);
+    gw_upload_takeback_part(&u, &mine, removed);
+    for (uint32_t slot = 0; slot < 6; slot++) {
+        CHECK_EQ_INT(removed[slot], slot < 3);
+        int ret = store_record_get(u.set->drives[slot]->local, &key, &val, &len);
+        CHECK_EQ_INT(ret, slot == 3 ? 0 : STORE_ENOENT);
+        if (ret == 0) {
+            CHECK(len == b.len && memcmp(val, b.base, len) == 0);
+            free(val);
+        }
+    }
+    meta_buf_dispose(&a);
+    meta_buf_dispose(&b);
+    cluster_close(&t);
+}
+
 int main(void)
 {
     RUN(test_faults_shard_fdatasync_failing_on_three_drives_refuses_write_and_keeps_previous);
@@ -641,5 +685,6 @@ int main(void)
     RUN(test_faults_failed_write_is_removed_from_a_drive_that_recovers_later);
     RUN(test_faults_failed_write_cleanup_never_removes_a_newer_write);
     RUN(test_faults_collect_takes_back_an_old_record_fewer_than_k_drives_hold);
+    RUN(test_faults_part_takeback_removes_only_that_upload_of_the_number);
     return unit_done();
 }
