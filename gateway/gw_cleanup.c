@@ -132,7 +132,7 @@ static void *cleanup_main(void *arg)
             /* the healer looks at the key again; files no record names go with the orphans */
             yc_log(YC_LOG_WARN, "event=write_cleanup_abandoned key=%.*s tries=%u", (int)it->rec.key.len,
                    it->rec.key.base, it->tries);
-            if (cl->cluster->repair.note != NULL)
+            if (cl->cluster->repair.note != NULL && it->rec.key.len > 0) /* files alone: no key */
                 cl->cluster->repair.note(cl->cluster->repair.arg, it->rec.bucket, it->rec.key);
         }
 
@@ -249,7 +249,7 @@ dropped:
     cl->results[GW_CLEANUP_DROPPED]++;
     pthread_mutex_unlock(&cl->mu);
 noted:
-    if (cl->cluster->repair.note != NULL)
+    if (cl->cluster->repair.note != NULL && rec->key.len > 0)
         cl->cluster->repair.note(cl->cluster->repair.arg, rec->bucket, rec->key);
 }
 

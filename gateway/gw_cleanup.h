@@ -33,7 +33,8 @@ void gw_cleanup_stop(gw_cleanup_t *cl);
 
 /* Queues the removal of failed write rec from the drives of set: slot i is cleaned when record[i]
  * (its record may be there) or files[i] (it committed shard files of data_id, which is NULL for a
- * write without files) is set. rec and the arrays are copied; cheap, never blocks on drives. cl
+ * write without files) is set. For files alone, rec needs only its distribution (an empty key is
+ * never given to the healer). rec and the arrays are copied; cheap, never blocks on drives. cl
  * may be NULL (nothing is done: the healer and the orphan collector remain). */
 void gw_cleanup_queue(gw_cleanup_t *cl, gw_set_t *set, const meta_object_t *rec, const uint8_t *data_id,
                       const uint8_t *record, const uint8_t *files);

@@ -373,22 +373,32 @@ fail:
 
 typedef struct {
     gw_data_t *data;
+    uint8_t again[16]; /* the drive did not answer: its file goes on the cleanup queue */
 } data_remove_t;
 
 static void remove_task(void *arg, size_t slot)
 {
-    gw_data_t *d = ((data_remove_t *)arg)->data;
+    data_remove_t *r = arg;
+    gw_data_t *d = r->data;
     store_client_t *drive = d->set->drives[slot]->client;
+    int ret = STORE_EIO;
     if (drive != NULL && !d->is_inline)
-        store_client_shard_delete(drive, d->data_id,
-                                  gw_shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
+        ret = store_client_shard_delete(drive, d->data_id,
+                                        gw_shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
+    r->again[slot] = d->committed[slot] && ret != 0 && ret != STORE_ENOENT;
 }
 
 void gw_data_remove(gw_cluster_t *c, gw_data_t *d)
 {
+    static const uint8_t no_record[16];
     data_remove_t r = {d};
-    if (!d->is_inline)
-        gw_set_fanout(d->set, remove_task, &r);
+    if (d->is_inline)
+        return;
+    gw_set_fanout(d->set, remove_task, &r);
+    /* no record names these files (none was written): only where a drive did not answer */
+    meta_object_t where = {.key = {"", 0}, .bucket = {"", 0}};
+    memcpy(where.distribution, d->distribution, 16);
+    gw_cleanup_queue(__atomic_load_n(&c->cleanup, __ATOMIC_ACQUIRE), d->set, &where, d->data_id, no_record, r.again);
 }
 
 void gw_data_dispose(gw_data_t *d)
