@@ -586,10 +586,10 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_r
 
 /* Takes a write that failed its quorum back from the drives it may have reached: their record of
  * exactly this version goes (store_client_object_takeback: a version key names its write, and
- * the null slot drops only this version, so no other version is touched). Best effort: a drive out of reach keeps the
- * record, which stays invisible (fewer than k hold it) until a later write or delete of the key replaces it. Without
- * this, such leftovers plus drives that are down could look like a newer acknowledged write to a reader, which must
- * then answer 503 rather than risk a stale read (gw_quorum_resolve). What the take-back could not reach, and the
+ * the null slot drops only this version, so no other version is touched). A drive out of reach keeps the record,
+ * invisible (fewer than k hold it), until the cleanup queue or the healer's rule (gw_object_collect) removes it.
+ * Without this, such leftovers plus drives that are down could look like a newer acknowledged write to a reader, which
+ * must then answer 503 rather than risk a stale read (gw_quorum_resolve). What the take-back could not reach, and the
  * write's shard files (each deleted only once its drive answered for the record: a record must never name deleted
  * shards), go to the cleanup queue (gw_cleanup.h), which tries again with a backoff. */
 typedef struct {
