@@ -54,8 +54,10 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 TEST_SERVERS := $(BUILD)/tests/http_echo
 # test tools that print what the gateway's modules produce, for other parsers (tests/<name>.c)
 GW_TEST_TOOLS := $(BUILD)/tests/metrics_dump $(BUILD)/tests/record_dump
+# fault injectors preloaded into daemons by tests/fault (tests/fault/<name>.c)
+FAULT_SHIMS := $(BUILD)/tests/sync_fault.so
 
-all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN) $(TEST_SERVERS) $(GW_TEST_TOOLS)
+all: $(LIBS) $(BINARIES) $(UNIT_BIN) $(BENCH_BIN) $(TEST_SERVERS) $(GW_TEST_TOOLS) $(FAULT_SHIMS)
 
 define module_rules
 $(1)_SRC := $$(wildcard $$(DIR_$(1))/*.c) $$(wildcard $$(DIR_$(1))/*.cc)
@@ -115,6 +117,10 @@ $(TEST_SERVERS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call deps_libs,common)
 $(GW_TEST_TOOLS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call deps_libs,gateway)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(call deps_libs,gateway) $(LDLIBS) -o $@
+
+$(FAULT_SHIMS): $(BUILD)/tests/%.so: tests/fault/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC $< -ldl -o $@
 
 # the client test starts a real yc-store daemon
 $(BUILD)/tests/test_store_client: | $(BIN)/yc-store

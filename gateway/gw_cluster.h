@@ -66,6 +66,7 @@ typedef struct {
     size_t inline_max;                /* objects up to this size keep their shards inside the records */
     int inline_reads;                 /* see gw_set_fanout_reads */
     struct gw_healer *healer;         /* the background healer (gw_heal.h); may be NULL */
+    struct gw_cleanup *cleanup;       /* removes failed writes (gw_cleanup.h); may be NULL */
     gw_repair_sink_t repair;          /* keys to heal go here; note NULL: nowhere */
     uint8_t cluster_id[STORE_ID_LEN]; /* what every drive's placement carries (store_identity_cluster_id) */
     struct gw_health *health;         /* the drives' states as last seen (gw_health.h) */

@@ -189,7 +189,13 @@ static uint64_t shard_bytes(const gw_object_t *o)
 static int heal_key(gw_healer_t *h, meta_bytes_t bucket, meta_bytes_t key)
 {
     gw_object_t *o;
-    uint32_t repaired = 0, pending = 0;
+    uint32_t repaired = 0, pending = 0, dropped = 0;
+    /* first what a write that failed its quorum left where its cleanup did not reach: it would
+     * keep those drives from taking the visible version back (a newer null version absorbs it) */
+    gw_object_collect(h->c, bucket, key, GW_FAILED_WRITE_AGE_NS, &dropped);
+    if (dropped > 0)
+        yc_log(YC_LOG_INFO, "event=failed_write_collected bucket=%.*s key=%.*s drives=%u", (int)bucket.len, bucket.base,
+               (int)key.len, key.base, dropped);
     int ret = gw_object_lookup(h->c, bucket, key, NULL, &o);
     if (ret == GW_ENOENT)
         return 0; /* deleted meanwhile, or never visible: nothing to heal */

@@ -1,6 +1,7 @@
 /* gw_metrics.c — the gateway's metric families (the list is gw_metrics.h) and the reading of the
  * cluster's state when they are rendered. */
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_cleanup.h"
 #include "gateway/gw_audit.h"
 #include "common/metrics.h"
 #include "gateway/gw_heal.h"
@@ -71,6 +72,7 @@ struct gw_metrics {
     yc_metric_t *limit, *delay, *limit_cuts;
     yc_metric_t *drive_up, *drive_state, *drive_io_errors, *set_ok, *set_quorum, *set_writable;
     yc_metric_t *heal_queue, *heal_noted, *heal_repaired, *heal_failed, *heal_running, *heal_scanned;
+    yc_metric_t *cleanup_results, *cleanup_queue; /* failed writes removed from the drives (gw_cleanup.h) */
     yc_metric_t *free_bytes, *reserve_bytes, *db_keys, *db_sst, *db_live_sst, *db_memtable, *db_pending,
         *db_compactions, *db_flushes, *db_bg_errors, *db_write_stopped, *db_read_only;
     yc_metric_t *db_synced_writes, *db_synced_records; /* the group commit's batching */
@@ -240,6 +242,13 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
         TRY(yc_metrics_gauge(r, "yc_heal_full_running", "1 while a full heal runs.", NULL, 0, &m->heal_running));
         TRY(yc_metrics_gauge(r, "yc_heal_full_scanned", "Objects checked by the current or last full heal.", NULL, 0,
                              &m->heal_scanned));
+        static const char *const cleanup_names[GW_CLEANUP__RESULTS] = {"done", "retried", "abandoned", "dropped"};
+        yc_metrics_label_t cleanup_result = {"result", cleanup_names, GW_CLEANUP__RESULTS};
+        TRY(yc_metrics_counter(r, "yc_write_cleanup_total",
+                               "Failed writes removed from the drives that took them, by outcome of each pass.",
+                               &cleanup_result, 1, &m->cleanup_results));
+        TRY(yc_metrics_gauge(r, "yc_write_cleanup_queue", "Failed writes waiting to be removed from drives.", NULL, 0,
+                             &m->cleanup_queue));
     }
     if (m->nlocal > 0) {
         yc_metrics_label_t local = {"drive", m->local_names, m->nlocal};
@@ -388,6 +397,19 @@ static void read_heal(gw_metrics_t *m, gw_cluster_t *c)
     yc_metrics_set(m->heal_scanned, 0, (int64_t)st.scanned);
 }
 
+static void read_cleanup(gw_metrics_t *m, gw_cluster_t *c)
+{
+    gw_cleanup_t *cl = __atomic_load_n(&c->cleanup, __ATOMIC_ACQUIRE);
+    uint64_t results[GW_CLEANUP__RESULTS], queued;
+
+    if (cl == NULL)
+        return;
+    gw_cleanup_counts(cl, results, &queued);
+    for (size_t i = 0; i < GW_CLEANUP__RESULTS; i++)
+        yc_metrics_counter_set(m->cleanup_results, i, results[i]);
+    yc_metrics_set(m->cleanup_queue, 0, (int64_t)queued);
+}
+
 static void read_lifecycle(gw_metrics_t *m)
 {
     gw_metrics_lifecycle_t st = {{0}};
@@ -450,6 +472,7 @@ int gw_metrics_render(gw_metrics_t *m, char **out, size_t *len)
     if (m->cluster != NULL && m->drive_up != NULL) {
         read_health(m, m->cluster);
         read_heal(m, m->cluster);
+        read_cleanup(m, m->cluster);
         read_local_drives(m, m->cluster);
     }
     return yc_metrics_render(m->reg, out, len);

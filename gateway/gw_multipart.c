@@ -18,6 +18,7 @@
 #include "gateway/gw_object_lock.h"
 #include "gateway/gw_body.h"
 #include "gateway/gw_checksums.h"
+#include "gateway/gw_cleanup.h"
 #include "gateway/gw_cond_write.h"
 #include "gateway/gw_handlers.h"
 #include "gateway/gw_origin.h"
@@ -144,6 +145,27 @@ static void observe_part(void *arg, const void *data, size_t len)
     gw_checksum_observe(o->checksum, data, len);
 }
 
+/* A part upload that failed its quorum: its record goes from the drives that hold exactly it, and
+ * there its shard file, on the cleanup queue (gw_cleanup.h). Elsewhere both stay (a drive that did
+ * not answer; a record whose WAL sync failed, which the reopen brings back): Complete, Abort or
+ * the lifecycle's abort of the upload removes the records, the orphan collector the files no
+ * record names. */
+static void part_takeback(gw_ctx_t *ctx, gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data)
+{
+    static const uint8_t no_record[16];
+    uint8_t removed[16], files[16];
+    meta_object_t where = {.bucket = gw_mb(ctx->bucket_ns), .key = gw_mb(ctx->key)};
+
+    gw_upload_takeback_part(u, rec, removed);
+    if (data->is_inline)
+        return;
+    for (uint32_t slot = 0; slot < 16; slot++)
+        files[slot] = data->committed[slot] && removed[slot];
+    memcpy(where.distribution, data->distribution, 16);
+    gw_cleanup_queue(__atomic_load_n(&ctx->cluster->cleanup, __ATOMIC_ACQUIRE), u->set, &where, data->data_id,
+                     no_record, files);
+}
+
 static void upload_part_work(gw_ctx_t *ctx)
 {
     int copy = gw_header(ctx, "x-amz-copy-source").base != NULL;
@@ -264,10 +286,12 @@ static void upload_part_work(gw_ctx_t *ctx)
     }
     gw_upload_dispose(&again);
     ret = gw_upload_put_part(&u, &rec, &data);
+    if (ret != 0)
+        part_takeback(ctx, &u, &rec, &data); /* under the lock: no newer upload of the number races it */
     gw_lock_release(&lock);
     if (ret != 0) {
-        /* the shards stay (a part record may still surface on a drive whose write failed, as
-         * for objects in gw_object_ops.c); the orphan collector takes them if none does */
+        /* part_takeback queued the shards of the drives whose record it removed; the others may
+         * still name theirs (and a record never names deleted shards) */
         gw_set_store_error(ctx, ret);
         gw_data_dispose(&data);
         goto done;

@@ -159,4 +159,15 @@ void gw_object_discard(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key);
  * *pending the drives that could not be reached (try again later). Blocking. */
 int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending);
 
+/* A failed write is garbage once it is older than this (the heal's rule, gw_object_collect): above
+ * a record write's deadline (the internode I/O timeout, 30 s) plus the gateways' clock skew (20 s at
+ * most), so that no write still in flight, which may yet be acknowledged, is taken for one. */
+#define GW_FAILED_WRITE_AGE_NS (60 * 1000000000LL)
+
+/* Takes back the newest record of (bucket, key) from the drives of its set that hold it when fewer
+ * than k drives do, every drive answered and it is older than age_ns: a write that failed its quorum
+ * (an acknowledged one is on a write quorum of drives) and whose cleanup did not reach a drive.
+ * Its shard files go with the orphan collector. *dropped counts the records removed. Blocking. */
+int gw_object_collect(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, int64_t age_ns, uint32_t *dropped);
+
 #endif

@@ -267,10 +267,11 @@ static int store_new_object(gw_ctx_t *ctx, new_object_t *n, gw_source_t src, uin
         gw_cond_write_done(cond);
     meta_buf_dispose(&parts);
     if (ret != 0) {
-        /* The shards stay: a drive whose record write failed may still hold the record (a WAL
-         * append whose sync failed is replayed when the database reopens; a network answer that
-         * was lost), and a record must never name deleted shards. If no record ever names them,
-         * the orphan collector removes them once they are older than orphan_grace. */
+        /* The shards are not removed here: a drive whose record write failed may still hold the
+         * record (a WAL append whose sync failed is replayed when the database reopens; a network
+         * answer that was lost), and a record must never name deleted shards. The commit queued
+         * the write's cleanup (gw_cleanup.h), which deletes them drive by drive once the record
+         * is gone there. */
         meta_buf_dispose(&sse_attrs);
         gw_data_dispose(&data);
         gw_set_store_error(ctx, ret);

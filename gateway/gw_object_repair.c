@@ -9,6 +9,7 @@
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
+#include "common/clock.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,4 +194,72 @@ int gw_object_heal(gw_object_t *o, uint32_t *repaired, uint32_t *pending)
 out:
     free(inline_buf);
     return ret;
+}
+
+/* ---------------------------------------------------------------- failed writes left behind */
+
+typedef struct {
+    gw_set_t *set;
+    meta_bytes_t bucket, key;
+    int results[16];
+    meta_buf_t raw[16];
+    meta_object_t rec[16];
+    uint8_t drop[16];
+    uint32_t dropped;
+} collect_t;
+
+static void collect_read_task(void *arg, size_t slot)
+{
+    collect_t *cl = arg;
+    store_client_t *d = cl->set->drives[slot]->client;
+    cl->results[slot] =
+        d == NULL ? STORE_EIO : store_client_object_get(d, cl->bucket, cl->key, NULL, &cl->raw[slot], &cl->rec[slot]);
+    if (cl->results[slot] == STORE_ENOENT)
+        cl->results[slot] = 0; /* answered: holds nothing of the key */
+    else if (cl->results[slot] == 0)
+        cl->results[slot] = 1; /* answered with a record */
+}
+
+static void collect_drop_task(void *arg, size_t slot)
+{
+    collect_t *cl = arg;
+    if (cl->drop[slot] && store_client_object_takeback(cl->set->drives[slot]->client, &cl->rec[slot]) == 0)
+        __atomic_add_fetch(&cl->dropped, 1, __ATOMIC_RELAXED);
+}
+
+int gw_object_collect(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, int64_t age_ns, uint32_t *dropped)
+{
+    uint8_t dist[16];
+    collect_t cl = {.bucket = bucket, .key = key};
+    uint32_t width, any = 0;
+    gw_version_t v[16];
+    int64_t now = yc_now_ns();
+
+    *dropped = 0;
+    cl.set = gw_cluster_place(c, bucket, key, dist);
+    width = gw_set_width(cl.set);
+    gw_set_fanout_reads(cl.set, collect_read_task, &cl);
+    for (uint32_t s = 0; s < width; s++) {
+        if (cl.results[s] < 0)
+            goto out; /* a silent drive may hold the rest of what looks like garbage */
+        if (cl.results[s] == 1)
+            gw_version_of(&cl.rec[s], s, &v[s]);
+    }
+    for (uint32_t s = 0; s < width; s++) {
+        uint32_t holders = 0;
+        if (cl.results[s] != 1 || now - cl.rec[s].mtime_ns < age_ns)
+            continue;
+        for (uint32_t t = 0; t < width; t++)
+            holders += cl.results[t] == 1 && gw_version_same(&v[s], &v[t]);
+        cl.drop[s] = holders < cl.set->k;
+        any |= cl.drop[s];
+    }
+    if (any) {
+        gw_set_fanout(cl.set, collect_drop_task, &cl);
+        *dropped = cl.dropped;
+    }
+out:
+    for (uint32_t s = 0; s < width; s++)
+        meta_buf_dispose(&cl.raw[s]);
+    return 0;
 }

@@ -20,6 +20,7 @@
  * cluster's repair sink.
  */
 #include "gateway/gw_object_internal.h"
+#include "gateway/gw_cleanup.h"
 #include "erasure/erasure.h"
 #include "common/log.h"
 #include <errno.h>
@@ -372,22 +373,32 @@ fail:
 
 typedef struct {
     gw_data_t *data;
+    uint8_t again[16]; /* the drive did not answer: its file goes on the cleanup queue */
 } data_remove_t;
 
 static void remove_task(void *arg, size_t slot)
 {
-    gw_data_t *d = ((data_remove_t *)arg)->data;
+    data_remove_t *r = arg;
+    gw_data_t *d = r->data;
     store_client_t *drive = d->set->drives[slot]->client;
+    int ret = STORE_EIO;
     if (drive != NULL && !d->is_inline)
-        store_client_shard_delete(drive, d->data_id,
-                                  gw_shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
+        ret = store_client_shard_delete(drive, d->data_id,
+                                        gw_shard_of_slot(d->distribution, gw_set_width(d->set), (uint32_t)slot));
+    r->again[slot] = d->committed[slot] && ret != 0 && ret != STORE_ENOENT;
 }
 
 void gw_data_remove(gw_cluster_t *c, gw_data_t *d)
 {
+    static const uint8_t no_record[16];
     data_remove_t r = {d};
-    if (!d->is_inline)
-        gw_set_fanout(d->set, remove_task, &r);
+    if (d->is_inline)
+        return;
+    gw_set_fanout(d->set, remove_task, &r);
+    /* no record names these files (none was written): only where a drive did not answer */
+    meta_object_t where = {.key = {"", 0}, .bucket = {"", 0}};
+    memcpy(where.distribution, d->distribution, 16);
+    gw_cleanup_queue(__atomic_load_n(&c->cleanup, __ATOMIC_ACQUIRE), d->set, &where, d->data_id, no_record, r.again);
 }
 
 void gw_data_dispose(gw_data_t *d)
@@ -575,23 +586,37 @@ static void prune_later(gw_set_t *set, const meta_object_t *rec, const int *in_r
 
 /* Takes a write that failed its quorum back from the drives it may have reached: their record of
  * exactly this version goes (store_client_object_takeback: a version key names its write, and
- * the null slot drops only this version, so no other version is touched). Best effort: a drive out of reach keeps the
- * record, which stays invisible (fewer than k hold it) until a later write or delete of the key replaces it. Without
- * this, such leftovers plus drives that are down could look like a newer acknowledged write to a reader, which must
- * then answer 503 rather than risk a stale read (gw_quorum_resolve). The shards stay for the orphan collector: a record
- * may still surface where the delete did not reach. */
+ * the null slot drops only this version, so no other version is touched). A drive out of reach keeps the record,
+ * invisible (fewer than k hold it), until the cleanup queue or the healer's rule (gw_object_collect) removes it.
+ * Without this, such leftovers plus drives that are down could look like a newer acknowledged write to a reader, which
+ * must then answer 503 rather than risk a stale read (gw_quorum_resolve). What the take-back could not reach, and the
+ * write's shard files (each deleted only once its drive answered for the record: a record must never name deleted
+ * shards), go to the cleanup queue (gw_cleanup.h), which tries again with a backoff. */
 typedef struct {
     gw_set_t *set;
     const meta_object_t *rec;
     const int *results;
+    uint8_t again[16]; /* the record may still be there: for the cleanup queue (gw_cleanup.h) */
 } rollback_t;
 
 static void rollback_task(void *arg, size_t slot)
 {
     rollback_t *rb = arg;
     store_client_t *d = rb->set->drives[slot]->client;
-    if (d != NULL && rb->results[slot] != STORE_ESTALE) /* an absorbed write stored nothing */
-        store_client_object_takeback(d, rb->rec);
+    int ret = STORE_EIO;
+    if (rb->results[slot] == STORE_ESTALE || rb->results[slot] == STORE_EUNREACHABLE)
+        return; /* an absorbed write stored nothing; an unreachable drive was sent nothing */
+    if (d != NULL)
+        ret = store_client_object_takeback(d, rb->rec);
+    rb->again[slot] = ret != 0 && ret != STORE_ENOENT;
+}
+
+/* Queues what the take-back could not remove yet, and the shard files of the write. */
+static void rollback_later(gw_cluster_t *c, rollback_t *rb, const gw_data_t *data)
+{
+    gw_cleanup_t *cl = __atomic_load_n(&c->cleanup, __ATOMIC_ACQUIRE);
+    int files = data != NULL && !data->is_inline;
+    gw_cleanup_queue(cl, rb->set, rb->rec, files ? data->data_id : NULL, rb->again, files ? data->committed : NULL);
 }
 
 int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, const gw_data_t *data)
@@ -622,6 +647,7 @@ int gw_object_commit(gw_cluster_t *c, gw_set_t *set, const meta_object_t *rec, c
     if (ret != 0) {
         rollback_t rb = {.set = set, .rec = rec, .results = cm.results};
         gw_set_fanout(set, rollback_task, &rb);
+        rollback_later(c, &rb, data);
         return ret;
     }
     if (heal)

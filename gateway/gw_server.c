@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 #include "gateway/gw_admit.h"
 #include "gateway/gw_heal.h"
+#include "gateway/gw_cleanup.h"
 #include "gateway/gw_lifecycle.h"
 #include "gateway/gw_iam.h"
 #include "gateway/gw_lockout.h"
@@ -663,6 +664,9 @@ int gw_server_start(const gw_config_t *cfg, gw_server_t **out)
     if ((ret = gw_healer_start(srv->cluster, &srv->healer)) != 0)
         goto fail;
     gw_healer_set_admit(srv->healer, srv->admit); /* heals wait behind client requests */
+    gw_cleanup_t *cleanup;                        /* owned through srv->cluster->cleanup */
+    if ((ret = gw_cleanup_start(srv->cluster, &cleanup)) != 0)
+        goto fail;
     gw_lifecycle_config_t lcfg = {.day_ns = (int64_t)cfg->lifecycle_day_seconds * 1000000000,
                                   .interval_ns = (int64_t)cfg->lifecycle_interval * 1000000000,
                                   .lease_ns = (int64_t)cfg->lifecycle_lease * 1000000000,
@@ -844,6 +848,8 @@ void gw_server_free(gw_server_t *s)
     gw_bucket_logging_free(s->bucket_logging); /* delivers what it holds: before the cluster goes */
     gw_metrics_free(s->metrics);
     gw_lifecycle_free(s->lifecycle); /* a pass in progress uses the cluster and the admission control */
+    if (s->cluster != NULL)
+        gw_cleanup_stop(s->cluster->cleanup); /* notes keys to the healer: before it stops */
     gw_healer_stop(s->healer);
     gw_cluster_close(s->cluster);
     gw_access_log_close(s->access_log);

@@ -285,6 +285,36 @@ int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *
                : gw_quorum_error(pp.results, gw_set_width(u->set), gw_set_write_quorum(u->set));
 }
 
+typedef struct {
+    gw_set_t *set;
+    const meta_part_t *rec;
+    meta_key_t key;
+    uint8_t *removed;
+} part_takeback_t;
+
+static void part_takeback_task(void *arg, size_t slot)
+{
+    part_takeback_t *pt = arg;
+    store_client_t *d = pt->set->drives[slot]->client;
+    void *val = NULL;
+    size_t len;
+    meta_part_t held;
+    int ret = d == NULL ? STORE_EIO : store_client_record_get(d, &pt->key, &val, &len);
+
+    /* another upload of the number, or none: not this one's to remove */
+    if (ret == 0 && meta_part_decode(val, len, &held) == 0 && memcmp(held.data_id, pt->rec->data_id, META_ID_LEN) == 0)
+        pt->removed[slot] = store_client_record_delete(d, &pt->key) == 0;
+    free(val);
+}
+
+void gw_upload_takeback_part(gw_upload_t *u, const meta_part_t *rec, uint8_t removed[16])
+{
+    part_takeback_t pt = {.set = u->set, .rec = rec, .removed = removed};
+    memset(removed, 0, 16);
+    meta_key_part(u->upload_id, rec->number, &pt.key);
+    gw_set_fanout(u->set, part_takeback_task, &pt);
+}
+
 /* ---------------------------------------------------------------- the end of an upload */
 
 typedef struct {

@@ -86,6 +86,13 @@ void gw_upload_parts_dispose(gw_parts_scan_t *ps);
  * one's shard on the drive. Call with the upload's lock held. 0 once a write quorum
  * acknowledged, else GW_EQUORUM / GW_ENOSPC (gw_quorum_error). */
 int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data);
+/* Takes back a part upload that failed its quorum: on every drive whose record of the part
+ * number is exactly rec (its data id), the record goes. Call with the upload's lock held, which
+ * every writer of the upload's part records holds, so no newer upload of the number is touched.
+ * removed[slot] is set where the record was there and is gone: only there is the part's shard
+ * known to be named by no record (elsewhere a record whose WAL sync failed may come back with
+ * the database's reopen). */
+void gw_upload_takeback_part(gw_upload_t *u, const meta_part_t *rec, uint8_t removed[16]);
 
 /* Deletes the upload record: the step that ends an upload. Called with the upload's lock held;
  * once a write quorum deleted it, no Complete, Abort or part upload can find it again. 0 or

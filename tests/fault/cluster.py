@@ -140,6 +140,7 @@ class StoreDaemon:
         self.starts = 0
         self.crashes = []  # exit statuses of the times it died without being told to
         self.extra_args = []  # more yc-store options for the next start()
+        self.extra_env = {}  # more environment for the next start() (fault shims)
 
     @property
     def address(self):
@@ -168,7 +169,7 @@ class StoreDaemon:
         cmd += self.extra_args
         if self.netns:
             cmd = ["ip", "netns", "exec", self.netns] + cmd
-        env = dict(os.environ, YC_CLUSTER_SECRET=self.secret)
+        env = dict(os.environ, YC_CLUSTER_SECRET=self.secret, **self.extra_env)
         log = open(self.log_path, "ab")
         try:
             log.write(("---- start %d ----\n" % self.starts).encode())

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "gateway/gw_cleanup.h"
 #include "gateway/gw_heal.h"
 #include "gateway/gw_object.h"
+#include "gateway/gw_upload.h"
 #include "store/store_fault.h"
 #include "tests/unit/unit.h"
 
@@ -92,6 +94,8 @@ static const char *drive_part(gw_set_t *set, uint32_t slot, const char *sub, cha
     return buf;
 }
 
+static int64_t put_mtime_shift; /* added to the clock for the writes of put() */
+
 /* PutObject's data path: the shards (gw_data_write), then the records (gw_object_commit), with
  * the shards removed when the commit fails. *data_id gets the data id of the attempt. */
 static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, uint8_t data_id[META_ID_LEN])
@@ -121,7 +125,7 @@ static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, 
     memset(&r, 0, sizeof(r));
     r.bucket = bytes(BUCKET);
     r.key = bytes(key);
-    r.mtime_ns = yc_now_ns();
+    r.mtime_ns = yc_now_ns() + put_mtime_shift;
     r.flags = data.is_inline ? META_OBJ_INLINE : 0;
     r.size = size;
     r.etag = (meta_bytes_t){etag, 32};
@@ -134,7 +138,7 @@ static int put(cluster_t *t, const char *key, const uint8_t *body, size_t size, 
     memcpy(r.distribution, dist, 16);
     r.parts = (meta_bytes_t){(const char *)parts.base, parts.len};
     r.part_count = 1;
-    /* as the handlers do: a failed commit keeps the shards (a record may still surface) */
+    /* as the handlers do: a failed commit keeps the shards here; its cleanup, when started, removes them */
     ret = gw_object_commit(t->c, set, &r, &data);
 out:
     gw_data_dispose(&data);
@@ -437,6 +441,238 @@ TEST(test_faults_failed_write_that_surfaces_after_reopen_reads_back_whole)
     cluster_close(&t);
 }
 
+/* Holders of data_id's record among slot's drive: 1 when the newest record of key there names
+ * data_id, 0 when another or none. */
+static int newest_is(gw_set_t *set, uint32_t slot, const char *key, const uint8_t data_id[META_ID_LEN])
+{
+    meta_buf_t raw = {0};
+    meta_object_t r;
+    meta_part_ref_t part;
+    int is = 0;
+
+    if (store_object_get(set->drives[slot]->local, bytes(BUCKET), bytes(key), NULL, &raw, &r) == 0)
+        is = meta_object_part(&r, 0, &part) == 0 && memcmp(part.data_id, data_id, META_ID_LEN) == 0;
+    meta_buf_dispose(&raw);
+    return is;
+}
+
+/* Drives of the set whose newest record of key names data_id. */
+static uint32_t holders(gw_set_t *set, const char *key, const uint8_t data_id[META_ID_LEN])
+{
+    uint32_t n = 0;
+    for (uint32_t slot = 0; slot < gw_set_width(set); slot++)
+        n += newest_is(set, slot, key, data_id);
+    return n;
+}
+
+/* The record's WAL sync fails on three drives: the write misses its quorum, and within seconds no
+ * drive holds its record or a shard file of it, while the previous version is whole everywhere,
+ * also once the failed databases are reopened (nothing surfaces from their WAL). */
+TEST(test_faults_failed_write_is_removed_from_every_drive_within_seconds)
+{
+    static uint8_t v1[OBJECT_SIZE], v2[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN], id2[META_ID_LEN];
+    uint64_t counts[GW_CLEANUP__RESULTS], queued;
+    char part[160];
+    gw_cleanup_t *cl;
+    cluster_t t;
+    gw_set_t *set;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(gw_cleanup_start(t.c, &cl), 0);
+    fill(v1, sizeof(v1), 51);
+    fill(v2, sizeof(v2), 52);
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    set = set_of(&t, "k", dist);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, drive_part(set, slot, "db", part, sizeof(part)), 1, EIO) >= 0);
+    CHECK_EQ_INT(put(&t, "k", v2, sizeof(v2), id2), GW_EQUORUM);
+    store_fault_clear();
+    CHECK_EQ_INT(gw_cleanup_idle(cl, 5000000000LL), 1);
+    CHECK_EQ_INT(files_of(&t, id2), 0);
+    CHECK_EQ_INT(holders(set, "k", id2), 0);
+    CHECK_EQ_INT(holders(set, "k", id1), 6);
+    CHECK_EQ_INT(files_of(&t, id1), 6);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK_EQ_INT(meta_db_reopen(store_drive_db(set->drives[slot]->local)), 0);
+    CHECK_EQ_INT(holders(set, "k", id2), 0);
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    gw_cleanup_counts(cl, counts, &queued);
+    CHECK_EQ_INT((int)counts[GW_CLEANUP_DONE], 1);
+    CHECK_EQ_INT((int)queued, 0);
+    gw_cleanup_stop(cl);
+    cluster_close(&t);
+}
+
+/* A drive that refuses the take-back for a while (every WAL sync fails) is tried again with a
+ * backoff: once it works again the write is gone from it too, without any later write of the key. */
+TEST(test_faults_failed_write_is_removed_from_a_drive_that_recovers_later)
+{
+    static uint8_t v1[OBJECT_SIZE], v2[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN], id2[META_ID_LEN];
+    uint64_t counts[GW_CLEANUP__RESULTS], queued;
+    char part[160];
+    gw_cleanup_t *cl;
+    cluster_t t;
+    gw_set_t *set;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(gw_cleanup_start(t.c, &cl), 0);
+    fill(v1, sizeof(v1), 61);
+    fill(v2, sizeof(v2), 62);
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    set = set_of(&t, "k", dist);
+    for (uint32_t slot = 0; slot < 2; slot++)
+        CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, drive_part(set, slot, "db", part, sizeof(part)), 1, EIO) >= 0);
+    store_fault_t sick = {.kind = STORE_SYS_FDATASYNC,
+                          .path = drive_part(set, 2, "db", part, sizeof(part)),
+                          .nth = 1,
+                          .times = STORE_FAULT_FOREVER,
+                          .err = EIO};
+    CHECK(store_fault_add(&sick) >= 0);
+    CHECK_EQ_INT(put(&t, "k", v2, sizeof(v2), id2), GW_EQUORUM);
+    usleep(600 * 1000); /* the first passes meet the sick drive */
+    gw_cleanup_counts(cl, counts, &queued);
+    CHECK_EQ_INT((int)queued, 1);
+    CHECK(counts[GW_CLEANUP_RETRIED] >= 1);
+    store_fault_clear();
+    CHECK_EQ_INT(gw_cleanup_idle(cl, 8000000000LL), 1);
+    CHECK_EQ_INT(files_of(&t, id2), 0);
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK_EQ_INT(meta_db_reopen(store_drive_db(set->drives[slot]->local)), 0);
+    CHECK_EQ_INT(holders(set, "k", id2), 0);
+    CHECK_EQ_INT(holders(set, "k", id1), 6);
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    gw_cleanup_counts(cl, counts, &queued);
+    CHECK_EQ_INT((int)counts[GW_CLEANUP_DONE], 1);
+    gw_cleanup_stop(cl);
+    cluster_close(&t);
+}
+
+/* The cleanup of a failed write races a newer write of the same key that succeeds right after it:
+ * the newer one survives on every drive, record and shards, round after round (the failing drives
+ * move, so that the cleanup meets each drive in another state). */
+TEST(test_faults_failed_write_cleanup_never_removes_a_newer_write)
+{
+    static uint8_t bad[OBJECT_SIZE], good[OBJECT_SIZE];
+    uint8_t dist[16], id_bad[META_ID_LEN], id_good[META_ID_LEN];
+    char part[160];
+    gw_cleanup_t *cl;
+    cluster_t t;
+    gw_set_t *set;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(gw_cleanup_start(t.c, &cl), 0);
+    set = set_of(&t, "k", dist);
+    for (int round = 0; round < 4; round++) {
+        fill(bad, sizeof(bad), 700 + (uint64_t)round);
+        fill(good, sizeof(good), 800 + (uint64_t)round);
+        for (uint32_t slot = 0; slot < 3; slot++)
+            CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC,
+                                      drive_part(set, (uint32_t)(round + slot) % 6, "db", part, sizeof(part)), 1,
+                                      EIO) >= 0);
+        CHECK_EQ_INT(put(&t, "k", bad, sizeof(bad), id_bad), GW_EQUORUM);
+        store_fault_clear();
+        /* the failed databases recover at once (the drive does so itself, once a second at most),
+         * so that the newer write reaches all six drives */
+        for (uint32_t slot = 0; slot < 3; slot++)
+            CHECK_EQ_INT(meta_db_reopen(store_drive_db(set->drives[(uint32_t)(round + slot) % 6]->local)), 0);
+        CHECK_EQ_INT(put(&t, "k", good, sizeof(good), id_good), 0); /* while the cleanup runs */
+        CHECK_EQ_INT(gw_cleanup_idle(cl, 5000000000LL), 1);
+        CHECK_EQ_INT(files_of(&t, id_bad), 0);
+        CHECK_EQ_INT(holders(set, "k", id_good), 6);
+        CHECK_EQ_INT(files_of(&t, id_good), 6);
+        CHECK_EQ_INT(read_back(&t, "k", good, sizeof(good)), 0);
+    }
+    gw_cleanup_stop(cl);
+    cluster_close(&t);
+}
+
+/* What a failed write left on fewer than k drives, where no cleanup reached, is taken back by the
+ * heal's rule once it is older than the age given, and only then; a version k drives hold never is. */
+TEST(test_faults_collect_takes_back_an_old_record_fewer_than_k_drives_hold)
+{
+    static uint8_t v1[OBJECT_SIZE];
+    uint8_t dist[16], id1[META_ID_LEN];
+    meta_buf_t raw = {0}, raw2 = {0};
+    meta_object_t r, got;
+    uint32_t dropped;
+    cluster_t t;
+    gw_set_t *set;
+    int64_t now = yc_now_ns();
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    fill(v1, sizeof(v1), 91);
+    put_mtime_shift = -180 * 1000000000LL;
+    CHECK_EQ_INT(put(&t, "k", v1, sizeof(v1), id1), 0);
+    put_mtime_shift = 0;
+    set = set_of(&t, "k", dist);
+    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), GW_FAILED_WRITE_AGE_NS, &dropped), 0);
+    CHECK_EQ_INT((int)dropped, 0);
+    /* a newer null version, 90 s old, on two drives only: a write that failed its quorum */
+    CHECK_EQ_INT(store_object_get(set->drives[0]->local, bytes(BUCKET), bytes("k"), NULL, &raw, &r), 0);
+    r.mtime_ns = now - 90 * 1000000000LL;
+    for (uint32_t slot = 0; slot < 2; slot++)
+        CHECK_EQ_INT(store_object_put(set->drives[slot]->local, &r), 0);
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), 120 * 1000000000LL, &dropped), 0);
+    CHECK_EQ_INT((int)dropped, 0); /* younger than the age asked: it may be a write in flight */
+    CHECK_EQ_INT(gw_object_collect(t.c, bytes(BUCKET), bytes("k"), GW_FAILED_WRITE_AGE_NS, &dropped), 0);
+    CHECK_EQ_INT((int)dropped, 2);
+    for (uint32_t slot = 0; slot < 6; slot++) {
+        CHECK_EQ_INT(store_object_get(set->drives[slot]->local, bytes(BUCKET), bytes("k"), NULL, &raw2, &got), 0);
+        CHECK(got.mtime_ns < now - 150 * 1000000000LL); /* v1, written three minutes back */
+        meta_buf_dispose(&raw2);
+    }
+    CHECK_EQ_INT(read_back(&t, "k", v1, sizeof(v1)), 0);
+    CHECK_EQ_INT(files_of(&t, id1), 6);
+    meta_buf_dispose(&raw);
+    cluster_close(&t);
+}
+
+/* The take-back of a part upload that failed its quorum removes the part record only where it is
+ * exactly that upload of the number: a drive holding another upload of it (a newer one) keeps it. */
+TEST(test_faults_part_takeback_removes_only_that_upload_of_the_number)
+{
+    uint8_t dist[16], removed[16];
+    meta_part_t mine = {.number = 3, .size = 10, .checksum_algo = bytes(""), .checksum_value = bytes("")};
+    meta_part_t other = mine;
+    meta_buf_t a = {0}, b = {0};
+    meta_key_t key;
+    gw_upload_t u = {0};
+    cluster_t t;
+    void *val;
+    size_t len;
+
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    u.set = set_of(&t, "mp", dist);
+    yc_random_id(u.upload_id);
+    memcpy(mine.upload_id, u.upload_id, META_ID_LEN);
+    memcpy(other.upload_id, u.upload_id, META_ID_LEN);
+    yc_random_id(mine.data_id);
+    yc_random_id(other.data_id);
+    CHECK_EQ_INT(meta_part_encode(&mine, &a), 0);
+    CHECK_EQ_INT(meta_part_encode(&other, &b), 0);
+    CHECK_EQ_INT(meta_key_part(u.upload_id, 3, &key), 0);
+    /* slots 0-2 took the failed upload, slot 3 holds another upload of the number, 4-5 nothing */
+    for (uint32_t slot = 0; slot < 3; slot++)
+        CHECK_EQ_INT(store_record_put(u.set->drives[slot]->local, &key, a.base, a.len), 0);
+    CHECK_EQ_INT(store_record_put(u.set->drives[3]->local, &key, b.base, b.len), 0);
+    gw_upload_takeback_part(&u, &mine, removed);
+    for (uint32_t slot = 0; slot < 6; slot++) {
+        CHECK_EQ_INT(removed[slot], slot < 3);
+        int ret = store_record_get(u.set->drives[slot]->local, &key, &val, &len);
+        CHECK_EQ_INT(ret, slot == 3 ? 0 : STORE_ENOENT);
+        if (ret == 0) {
+            CHECK(len == b.len && memcmp(val, b.base, len) == 0);
+            free(val);
+        }
+    }
+    meta_buf_dispose(&a);
+    meta_buf_dispose(&b);
+    cluster_close(&t);
+}
+
 int main(void)
 {
     RUN(test_faults_shard_fdatasync_failing_on_three_drives_refuses_write_and_keeps_previous);
@@ -445,5 +681,10 @@ int main(void)
     RUN(test_faults_heal_waits_for_a_background_slot);
     RUN(test_faults_record_wal_sync_failing_on_three_drives_keeps_previous_version);
     RUN(test_faults_failed_write_that_surfaces_after_reopen_reads_back_whole);
+    RUN(test_faults_failed_write_is_removed_from_every_drive_within_seconds);
+    RUN(test_faults_failed_write_is_removed_from_a_drive_that_recovers_later);
+    RUN(test_faults_failed_write_cleanup_never_removes_a_newer_write);
+    RUN(test_faults_collect_takes_back_an_old_record_fewer_than_k_drives_hold);
+    RUN(test_faults_part_takeback_removes_only_that_upload_of_the_number);
     return unit_done();
 }
