@@ -21,7 +21,7 @@
 /* The null slots settled last (slot_cache.c): entries per drive (a multiple of STORE_KEY_LOCKS,
  * so that each entry is under one key lock), their values' bytes at most, and the largest value
  * kept (a record carrying an inline shard of an object up to 16 KiB in a 4+2 set). */
-#define STORE_SLOT_CACHE           8192
+#define STORE_SLOT_CACHE           32768
 #define STORE_SLOT_CACHE_BYTES     ((uint64_t)8 << 20)
 #define STORE_SLOT_CACHE_VALUE_MAX 8192
 typedef struct store_slot_entry store_slot_entry_t;

@@ -931,6 +931,125 @@ TEST(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune)
     drive_free(dir, d);
 }
 
+/* Puts r, waits and ends it as the gateway does for an acknowledged write (settled). */
+static int put_settled(store_drive_t *d, const meta_object_t *r)
+{
+    store_put_t *put;
+    int pruned, ret = store_object_put_begin(d, r, NULL, &put);
+    return put != NULL ? store_object_put_end_settled(put, &pruned) : ret;
+}
+
+/* The next put of a key after a settled one takes the slot and head the settle left: no RocksDB
+ * read on the writer's thread (the writes run on the group commit's), and the slot ends right. */
+TEST(test_object_put_after_settled_put_reads_nothing)
+{
+    char dir[64];
+    store_drive_t *d;
+    store_put_t *put;
+    meta_object_t a, b, c, got;
+    meta_buf_t raw = {0};
+    meta_perf_t perf;
+    int pruned = -1;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    object_init(&a, "hot", 1000, NULL);
+    a.flags = META_OBJ_INLINE;
+    a.size = 3;
+    a.inline_data = bytes("one");
+    b = a;
+    b.mtime_ns = 2000;
+    b.inline_data = bytes("two");
+    c = a;
+    c.mtime_ns = 3000;
+    c.inline_data = bytes("six");
+    CHECK_EQ_INT(put_settled(d, &a), 0);
+    meta_perf_start();
+    CHECK_EQ_INT(store_object_put_begin(d, &b, NULL, &put), 0);
+    meta_perf_stop(&perf);
+    CHECK_EQ_INT((int)perf.gets, 0); /* without the cache: the slot's and the head's */
+    CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
+    CHECK_EQ_INT(pruned, 1);
+    object_init(&got, "other", 3000, NULL); /* a waited write: the settle queued before it is applied */
+    got.flags = META_OBJ_INLINE;
+    CHECK_EQ_INT(store_object_put(d, &got), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 1);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
+    CHECK(got.mtime_ns == 2000 && got.inline_data.len == 3 && memcmp(got.inline_data.base, "two", 3) == 0);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    /* an older write still finds the newer one and is absorbed */
+    a.mtime_ns = 1500;
+    CHECK_EQ_INT(store_object_put(d, &a), STORE_ESTALE);
+    /* a write that is not acknowledged keeps the acknowledged one behind it, taken from the
+     * cache or the drive alike, and its take-back leaves exactly that */
+    CHECK_EQ_INT(put_settled(d, &b), 0);
+    CHECK_EQ_INT(store_object_put(d, &c), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 2);
+    CHECK_EQ_INT(store_object_takeback(d, &c), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
+    CHECK(got.mtime_ns == 2000 && memcmp(got.inline_data.base, "two", 3) == 0);
+    meta_buf_dispose(&raw);
+    drive_free(dir, d);
+}
+
+/* Every other write of a key drops what the cache kept of it: a put after an update keeps the
+ * updated record behind it, a put after a delete finds no older version, a put after the
+ * record was deleted as a plain record (no key lock) reads the drive again. */
+TEST(test_object_put_after_other_writes_sees_them)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t a, b, r, got;
+    meta_buf_t raw = {0}, held = {0};
+    meta_key_t slot;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    object_init(&a, "k", 1000, NULL);
+    a.flags = META_OBJ_INLINE;
+    a.size = 3;
+    a.inline_data = bytes("one");
+    b = a;
+    b.mtime_ns = 2000;
+    b.inline_data = bytes("two");
+    CHECK_EQ_INT(put_settled(d, &a), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &held, &got), 0);
+    r = got;
+    r.attrs = (meta_bytes_t){"\x01\x03\x00\x00\x00"
+                             "a=b",
+                             8};
+    r.attrs_ns = 50;
+    CHECK_EQ_INT(store_object_update(d, &r), 0);
+    /* b is not acknowledged and goes: what stays must be the updated a, not the cached one */
+    CHECK_EQ_INT(store_object_put(d, &b), 0);
+    CHECK_EQ_INT(store_object_takeback(d, &b), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &raw, &got), 0);
+    CHECK(got.mtime_ns == 1000 && got.attrs_ns == 50 && got.attrs.len == 8);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    meta_buf_dispose(&held);
+
+    /* deleted after a settled put: the next put holds itself alone */
+    CHECK_EQ_INT(put_settled(d, &b), 0);
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("k"), NULL), 0);
+    a.mtime_ns = 3000;
+    CHECK_EQ_INT(store_object_put(d, &a), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 1);
+    CHECK_EQ_INT(store_object_takeback(d, &a), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 0);
+
+    /* the slot deleted as a plain record (a dead namespace's sweep) after a settled put */
+    a.mtime_ns = 4000;
+    CHECK_EQ_INT(put_settled(d, &a), 0);
+    CHECK_EQ_INT(meta_key_object_null(bytes(BUCKET), bytes("k"), &slot), 0);
+    CHECK_EQ_INT(store_record_delete(d, &slot), 0);
+    b.mtime_ns = 5000;
+    CHECK_EQ_INT(store_object_put(d, &b), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 1);
+    CHECK_EQ_INT(store_object_takeback(d, &b), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 0);
+    drive_free(dir, d);
+}
+
 TEST(test_object_delete_removes_every_null_version_when_not_pruned)
 {
     const uint64_t old_ids[] = {120}, new_ids[] = {220};
@@ -2544,6 +2663,8 @@ int main(void)
     RUN(test_object_null_put_keeps_old_version_until_pruned);
     RUN(test_object_light_prune_drops_inline_versions_and_leaves_files_to_full_prune);
     RUN(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune);
+    RUN(test_object_put_after_settled_put_reads_nothing);
+    RUN(test_object_put_after_other_writes_sees_them);
     RUN(test_object_delete_removes_every_null_version_when_not_pruned);
     RUN(test_object_null_put_keeps_shared_shards_when_retried);
     RUN(test_object_null_put_absorbed_when_older_than_stored);
