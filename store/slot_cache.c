@@ -22,6 +22,16 @@
  * records as plain records, a reopen replaying the WAL) move the drive's epoch, which turns every
  * entry filled before into a miss.
  *
+ * The settle itself is owed, not written, while the entry stands (owed): the next put of the key
+ * takes the entry and writes its new version in front of the settled one, which drops the older
+ * versions the settle would have dropped, so a hot key's record is written twice per put (with
+ * the next put, then in front of it) instead of three times. An owed settle is queued when its
+ * entry goes without a put taking it: another writer of the key drops it (before it reads), a
+ * key sharing the entry takes its place, the drive turns idle (store_slot_cache_settle) or
+ * closes. Lost in a crash, or dropped by a moved epoch, it leaves what a lost settle always left:
+ * older inline versions behind the acknowledged one, which readers ignore and the key's next
+ * settled write drops (object.c).
+ *
  * Memory: at most STORE_SLOT_CACHE_BYTES of values per drive (an entry that would pass it is not
  * kept), values only of small inline records (STORE_SLOT_CACHE_VALUE_MAX).
  */
@@ -33,20 +43,31 @@ struct store_slot_entry {
     uint64_t hash;
     uint32_t epoch;
     uint32_t head_flags;
+    int owed;     /* the settle was not written: val is the slot's value once it is */
     uint8_t *val; /* malloc'd; handed to the taker */
     size_t vlen, klen;
     uint8_t key[]; /* the slot's key */
 };
 
+/* Queues e's owed settle, unless an epoch moved since it was filled (the key may be gone). */
+static void entry_settle(store_drive_t *d, store_slot_entry_t *e)
+{
+    if (e->owed && d->group != NULL && e->epoch == __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE) &&
+        meta_group_put_detached(d->group, e->key, e->klen, e->val, e->vlen) == 0)
+        store_compact_note(d, e->key, e->klen, 1); /* the old value stays until a compaction */
+    e->owed = 0;
+}
+
 static void entry_free(store_drive_t *d, store_slot_entry_t *e)
 {
+    entry_settle(d, e);
     __atomic_sub_fetch(&d->slot_cache_bytes, e->vlen, __ATOMIC_RELAXED);
     free(e->val);
     free(e);
 }
 
 int store_slot_cache_take(store_drive_t *d, uint64_t hash, const meta_key_t *key, void **val, size_t *vlen,
-                          uint32_t *head_flags)
+                          uint32_t *head_flags, int *owed)
 {
     store_slot_entry_t **at = &d->slot_cache[hash % STORE_SLOT_CACHE], *e = *at;
 
@@ -61,6 +82,7 @@ int store_slot_cache_take(store_drive_t *d, uint64_t hash, const meta_key_t *key
     *val = e->val;
     *vlen = e->vlen;
     *head_flags = e->head_flags;
+    *owed = e->owed;
     free(e);
     __atomic_add_fetch(&d->slot_cache_hits, 1, __ATOMIC_RELAXED);
     return 1;
@@ -77,7 +99,8 @@ void store_slot_cache_forget(store_drive_t *d, uint64_t hash)
     }
 }
 
-void store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key, meta_buf_t *val, uint32_t head_flags)
+int store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key, meta_buf_t *val, uint32_t head_flags,
+                          int owed)
 {
     store_slot_entry_t **at = &d->slot_cache[hash % STORE_SLOT_CACHE], *e;
 
@@ -86,22 +109,41 @@ void store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *ke
         __atomic_add_fetch(&d->slot_cache_bytes, val->len, __ATOMIC_RELAXED) > STORE_SLOT_CACHE_BYTES) {
         if (val->len <= STORE_SLOT_CACHE_VALUE_MAX)
             __atomic_sub_fetch(&d->slot_cache_bytes, val->len, __ATOMIC_RELAXED);
-        return;
+        return 0;
     }
     if ((e = malloc(sizeof(*e) + key->len)) == NULL) {
         __atomic_sub_fetch(&d->slot_cache_bytes, val->len, __ATOMIC_RELAXED);
-        return;
+        return 0;
     }
     /* the epoch read before the entry is published: a move after it makes the entry a miss */
     e->epoch = __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE);
     e->hash = hash;
     e->head_flags = head_flags;
+    e->owed = owed;
     e->val = val->base; /* taken from the caller, who keeps an empty buffer */
     e->vlen = val->len;
     e->klen = key->len;
     memcpy(e->key, key->buf, key->len);
     *val = (meta_buf_t){0};
     *at = e;
+    return 1;
+}
+
+size_t store_slot_cache_settle(store_drive_t *d)
+{
+    size_t owed = 0;
+
+    for (size_t lock = 0; lock < STORE_KEY_LOCKS; lock++) {
+        pthread_mutex_lock(&d->key_locks[lock]);
+        for (size_t i = lock; i < STORE_SLOT_CACHE; i += STORE_KEY_LOCKS) {
+            if (d->slot_cache[i] != NULL && d->slot_cache[i]->owed) {
+                owed++;
+                entry_settle(d, d->slot_cache[i]);
+            }
+        }
+        pthread_mutex_unlock(&d->key_locks[lock]);
+    }
+    return owed;
 }
 
 void store_slot_cache_invalidate(store_drive_t *d)

@@ -77,6 +77,13 @@ static int drive_new(char dir[64], store_drive_t **d)
     return store_drive_open(dir, 1, d);
 }
 
+/* Closes and opens the drive again: what it holds is what the database holds. */
+static int drive_reopen(const char *dir, store_drive_t **d)
+{
+    store_drive_close(*d);
+    return store_drive_open(dir, 0, d);
+}
+
 static void drive_free(char dir[64], store_drive_t *d)
 {
     store_drive_close(d);
@@ -891,10 +898,13 @@ TEST(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune)
     CHECK_EQ_INT(store_object_put_wait(put), 0); /* the outcome again, nothing waited twice */
     CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
     CHECK_EQ_INT(pruned, 1);
-    /* queued, not waited for: a later waited write of the drive's queue is applied after it */
+    /* owed, not written: the slot cache keeps the settled slot for the next put of the key, and
+     * writes it when the entry goes (here: the drive closes) */
     object_init(&other, "other", 3000, NULL);
     other.flags = META_OBJ_INLINE;
     CHECK_EQ_INT(store_object_put(d, &other), 0);
+    CHECK_EQ_INT(count_versions(d, "small"), 2);
+    CHECK_EQ_INT(drive_reopen(dir, &d), 0);
     CHECK_EQ_INT(count_versions(d, "small"), 1);
     CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("small"), NULL, &raw, &got), 0);
     CHECK_EQ_INT(got.mtime_ns, 2000);
@@ -969,25 +979,36 @@ TEST(test_object_put_after_settled_put_reads_nothing)
     CHECK_EQ_INT((int)perf.gets, 0); /* without the cache: the slot's and the head's */
     CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
     CHECK_EQ_INT(pruned, 1);
-    object_init(&got, "other", 3000, NULL); /* a waited write: the settle queued before it is applied */
-    got.flags = META_OBJ_INLINE;
-    CHECK_EQ_INT(store_object_put(d, &got), 0);
-    CHECK_EQ_INT(count_versions(d, "hot"), 1);
+    /* b in front of a, and b's settle owed: the next put of the key drops a */
+    CHECK_EQ_INT(count_versions(d, "hot"), 2);
     CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
     CHECK(got.mtime_ns == 2000 && got.inline_data.len == 3 && memcmp(got.inline_data.base, "two", 3) == 0);
     meta_buf_dispose(&raw);
     raw = (meta_buf_t){0};
-    /* an older write still finds the newer one and is absorbed */
+    /* an older write still finds the newer one and is absorbed; the owed settle is written */
     a.mtime_ns = 1500;
     CHECK_EQ_INT(store_object_put(d, &a), STORE_ESTALE);
-    /* a write that is not acknowledged keeps the acknowledged one behind it, taken from the
-     * cache or the drive alike, and its take-back leaves exactly that */
-    CHECK_EQ_INT(put_settled(d, &b), 0);
-    CHECK_EQ_INT(store_object_put(d, &c), 0);
-    CHECK_EQ_INT(count_versions(d, "hot"), 2);
+    CHECK_EQ_INT(store_object_put(d, &c), 0); /* a waited write: the settle queued before it is applied */
+    CHECK_EQ_INT(count_versions(d, "hot"), 2); /* c and b, no a */
+    /* a write that is not acknowledged keeps the acknowledged one behind it, and its take-back
+     * leaves exactly that */
     CHECK_EQ_INT(store_object_takeback(d, &c), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 1);
     CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
     CHECK(got.mtime_ns == 2000 && memcmp(got.inline_data.base, "two", 3) == 0);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    /* an owed settle left in the cache is written when the drive closes */
+    c.mtime_ns = 4000;
+    CHECK_EQ_INT(put_settled(d, &c), 0);
+    CHECK_EQ_INT(put_settled(d, &b), STORE_ESTALE);
+    b.mtime_ns = 5000;
+    CHECK_EQ_INT(put_settled(d, &b), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 2);
+    CHECK_EQ_INT(drive_reopen(dir, &d), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 1);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
+    CHECK(got.mtime_ns == 5000);
     meta_buf_dispose(&raw);
     drive_free(dir, d);
 }
