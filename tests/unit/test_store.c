@@ -988,7 +988,7 @@ TEST(test_object_put_after_settled_put_reads_nothing)
     /* an older write still finds the newer one and is absorbed; the owed settle is written */
     a.mtime_ns = 1500;
     CHECK_EQ_INT(store_object_put(d, &a), STORE_ESTALE);
-    CHECK_EQ_INT(store_object_put(d, &c), 0); /* a waited write: the settle queued before it is applied */
+    CHECK_EQ_INT(store_object_put(d, &c), 0);  /* a waited write: the settle queued before it is applied */
     CHECK_EQ_INT(count_versions(d, "hot"), 2); /* c and b, no a */
     /* a write that is not acknowledged keeps the acknowledged one behind it, and its take-back
      * leaves exactly that */
