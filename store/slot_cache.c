@@ -49,12 +49,13 @@ struct store_slot_entry {
     uint8_t key[]; /* the slot's key */
 };
 
-/* Queues e's owed settle, unless an epoch moved since it was filled (the key may be gone). */
+/* Queues e's owed settle, unless an epoch moved since it was filled (the key may be gone). Its
+ * replaced value is not counted for the range compactions (compact.c, which calls this file):
+ * the puts of the key counted theirs. */
 static void entry_settle(store_drive_t *d, store_slot_entry_t *e)
 {
-    if (e->owed && d->group != NULL && e->epoch == __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE) &&
-        meta_group_put_detached(d->group, e->key, e->klen, e->val, e->vlen) == 0)
-        store_compact_note(d, e->key, e->klen, 1); /* the old value stays until a compaction */
+    if (e->owed && d->group != NULL && e->epoch == __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE))
+        (void)meta_group_put_detached(d->group, e->key, e->klen, e->val, e->vlen); /* lost: as in a crash */
     e->owed = 0;
 }
 
