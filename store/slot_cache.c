@@ -49,19 +49,33 @@ struct store_slot_entry {
     uint8_t key[]; /* the slot's key */
 };
 
-/* Queues e's owed settle, unless an epoch moved since it was filled (the key may be gone). Its
- * replaced value is not counted for the range compactions (compact.c, which calls this file):
- * the puts of the key counted theirs. */
-static void entry_settle(store_drive_t *d, store_slot_entry_t *e)
+static int entry_owes(store_drive_t *d, const store_slot_entry_t *e)
 {
-    if (e->owed && d->group != NULL && e->epoch == __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE))
-        (void)meta_group_put_detached(d->group, e->key, e->klen, e->val, e->vlen); /* lost: as in a crash */
+    return e->owed && d->group != NULL && e->epoch == __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE);
+}
+
+/* Writes e's owed settle, unless an epoch moved since it was filled (the key may be gone): waited
+ * for when the key's own writer goes on to read and write the slot (its write may bypass the
+ * group commit, e.g. a record put, and must not be overtaken by the settle), else queued as every
+ * settle was before the cache (the lock held is another key's, or the drive closes). A failed
+ * one is lost as in a crash. Its replaced value is not counted for the range compactions
+ * (compact.c, which calls this file): the puts of the key counted theirs. */
+static void entry_settle(store_drive_t *d, store_slot_entry_t *e, int wait)
+{
+    meta_pending_t p;
+
+    if (entry_owes(d, e) && !wait) {
+        (void)meta_group_put_detached(d->group, e->key, e->klen, e->val, e->vlen);
+    } else if (entry_owes(d, e)) {
+        meta_group_put(d->group, &p, e->key, e->klen, e->val, e->vlen);
+        (void)meta_group_wait(&p);
+    }
     e->owed = 0;
 }
 
-static void entry_free(store_drive_t *d, store_slot_entry_t *e)
+static void entry_free(store_drive_t *d, store_slot_entry_t *e, int wait)
 {
-    entry_settle(d, e);
+    entry_settle(d, e, wait);
     __atomic_sub_fetch(&d->slot_cache_bytes, e->vlen, __ATOMIC_RELAXED);
     free(e->val);
     free(e);
@@ -76,7 +90,7 @@ int store_slot_cache_take(store_drive_t *d, uint64_t hash, const meta_key_t *key
         return 0; /* another key's entry stays */
     *at = NULL;
     if (e->epoch != __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE)) {
-        entry_free(d, e);
+        entry_free(d, e, 0); /* owes nothing: the epoch moved */
         return 0;
     }
     __atomic_sub_fetch(&d->slot_cache_bytes, e->vlen, __ATOMIC_RELAXED);
@@ -95,7 +109,7 @@ void store_slot_cache_forget(store_drive_t *d, uint64_t hash)
 
     /* another key's entry in the same place goes too: cheaper than comparing keys, and harmless */
     if (*at != NULL) {
-        entry_free(d, *at);
+        entry_free(d, *at, 1);
         *at = NULL;
     }
 }
@@ -105,7 +119,10 @@ int store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key
 {
     store_slot_entry_t **at = &d->slot_cache[hash % STORE_SLOT_CACHE], *e;
 
-    store_slot_cache_forget(d, hash);
+    if (*at != NULL) { /* a key sharing the entry, or this key's own: its settle is queued */
+        entry_free(d, *at, 0);
+        *at = NULL;
+    }
     if (val->len > STORE_SLOT_CACHE_VALUE_MAX ||
         __atomic_add_fetch(&d->slot_cache_bytes, val->len, __ATOMIC_RELAXED) > STORE_SLOT_CACHE_BYTES) {
         if (val->len <= STORE_SLOT_CACHE_VALUE_MAX)
@@ -132,17 +149,26 @@ int store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key
 
 size_t store_slot_cache_settle(store_drive_t *d)
 {
+    meta_pending_t pending[STORE_SLOT_CACHE / STORE_KEY_LOCKS];
+    meta_waiter_t waiter;
     size_t owed = 0;
 
+    /* each lock's settles waited for before it is released, as a writer of those keys would
+     * (entry_settle), in one batch of the group commit rather than one each */
     for (size_t lock = 0; lock < STORE_KEY_LOCKS; lock++) {
+        size_t n = 0;
+        meta_waiter_init(&waiter);
         pthread_mutex_lock(&d->key_locks[lock]);
         for (size_t i = lock; i < STORE_SLOT_CACHE; i += STORE_KEY_LOCKS) {
-            if (d->slot_cache[i] != NULL && d->slot_cache[i]->owed) {
-                owed++;
-                entry_settle(d, d->slot_cache[i]);
-            }
+            store_slot_entry_t *e = d->slot_cache[i];
+            if (e != NULL && entry_owes(d, e))
+                meta_group_put_joined(d->group, &pending[n++], &waiter, e->key, e->klen, e->val, e->vlen);
+            if (e != NULL)
+                e->owed = 0;
         }
+        meta_waiter_wait(&waiter);
         pthread_mutex_unlock(&d->key_locks[lock]);
+        owed += n;
     }
     return owed;
 }
@@ -156,7 +182,7 @@ void store_slot_cache_dispose(store_drive_t *d)
 {
     for (size_t i = 0; i < STORE_SLOT_CACHE; i++) {
         if (d->slot_cache[i] != NULL)
-            entry_free(d, d->slot_cache[i]);
+            entry_free(d, d->slot_cache[i], 0); /* the group commit writes what is queued before it stops */
         d->slot_cache[i] = NULL;
     }
 }

@@ -1020,8 +1020,8 @@ TEST(test_object_put_after_other_writes_sees_them)
 {
     char dir[64];
     store_drive_t *d;
-    meta_object_t a, b, r, got;
-    meta_buf_t raw = {0}, held = {0};
+    meta_object_t a, b, c, r, got;
+    meta_buf_t raw = {0}, held = {0}, enc = {0};
     meta_key_t slot;
 
     CHECK_EQ_INT(drive_new(dir, &d), 0);
@@ -1057,6 +1057,24 @@ TEST(test_object_put_after_other_writes_sees_them)
     CHECK_EQ_INT(count_versions(d, "k"), 1);
     CHECK_EQ_INT(store_object_takeback(d, &a), 0);
     CHECK_EQ_INT(count_versions(d, "k"), 0);
+
+    /* a record put of the slot (a heal writes records as they are) after a settled put whose
+     * settle is owed: the settle is written before, never after it */
+    c = a;
+    c.mtime_ns = 3500;
+    CHECK_EQ_INT(put_settled(d, &c), 0);
+    b.mtime_ns = 3600;
+    CHECK_EQ_INT(put_settled(d, &b), 0); /* the slot holds b, c; b's settle owed */
+    CHECK_EQ_INT(meta_key_object_null(bytes(BUCKET), bytes("k"), &slot), 0);
+    c.mtime_ns = 3700;
+    CHECK_EQ_INT(meta_object_encode(&c, &enc), 0);
+    CHECK_EQ_INT(store_record_put(d, &slot, enc.base, enc.len), 0);
+    meta_buf_dispose(&enc);
+    CHECK_EQ_INT(drive_reopen(dir, &d), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 3700);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
 
     /* the slot deleted as a plain record (a dead namespace's sweep) after a settled put */
     a.mtime_ns = 4000;
