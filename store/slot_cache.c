@@ -25,12 +25,12 @@
  * The settle itself is owed, not written, while the entry stands (owed): the next put of the key
  * takes the entry and writes its new version in front of the settled one, which drops the older
  * versions the settle would have dropped, so a hot key's record is written twice per put (with
- * the next put, then in front of it) instead of three times. An owed settle is queued when its
- * entry goes without a put taking it: another writer of the key drops it (before it reads), a
- * key sharing the entry takes its place, the drive turns idle (store_slot_cache_settle) or
- * closes. Lost in a crash, or dropped by a moved epoch, it leaves what a lost settle always left:
- * older inline versions behind the acknowledged one, which readers ignore and the key's next
- * settled write drops (object.c).
+ * the next put, then in front of it) instead of three times. An owed settle is written when its
+ * entry goes without a put taking it: another writer of the key drops it (written and waited
+ * for before that writer reads: entry_settle), a key sharing the entry takes its place, the
+ * drive turns idle (store_slot_cache_settle) or closes. Lost in a crash, or dropped by a moved
+ * epoch, it leaves what a lost settle always left: older inline versions behind the acknowledged
+ * one, which readers ignore and the key's next settled write drops (object.c).
  *
  * Memory: at most STORE_SLOT_CACHE_BYTES of values per drive (an entry that would pass it is not
  * kept), values only of small inline records (STORE_SLOT_CACHE_VALUE_MAX).
