@@ -194,8 +194,10 @@ int store_space_admit(store_drive_t *d, int kind, uint64_t bytes)
         if (free < REOPEN_MIN_FREE)
             return store_meta_err(err);
         pthread_mutex_lock(&d->reopen_lock);
-        if ((err = meta_db_write_error(d->db)) != 0 && due(&d->reopen_tried_ns, REOPEN_INTERVAL_NS))
+        if ((err = meta_db_write_error(d->db)) != 0 && due(&d->reopen_tried_ns, REOPEN_INTERVAL_NS)) {
             err = meta_db_reopen(d->db);
+            store_slot_cache_invalidate(d); /* the WAL's replay may apply writes that had failed */
+        }
         pthread_mutex_unlock(&d->reopen_lock);
         if (err != 0)
             return store_meta_err(err);

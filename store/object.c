@@ -46,10 +46,22 @@ static int is_null_vid(const uint8_t *vid)
     return memcmp(vid, null_vid, META_ID_LEN) == 0;
 }
 
+static uint64_t key_hash(meta_bytes_t bucket, meta_bytes_t key)
+{
+    return XXH3_64bits_withSeed(key.base, key.len, XXH3_64bits(bucket.base, bucket.len));
+}
+
 static pthread_mutex_t *key_lock(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key)
 {
-    uint64_t h = XXH3_64bits_withSeed(key.base, key.len, XXH3_64bits(bucket.base, bucket.len));
-    return &d->key_locks[h % STORE_KEY_LOCKS];
+    return &d->key_locks[key_hash(bucket, key) % STORE_KEY_LOCKS];
+}
+
+/* Takes the key's lock for a write of its slot or head other than a put's: the slot cache's
+ * entry of the key goes first (slot_cache.c). */
+static void lock_for_write(store_drive_t *d, pthread_mutex_t *lock, meta_bytes_t bucket, meta_bytes_t key)
+{
+    pthread_mutex_lock(lock);
+    store_slot_cache_forget(d, key_hash(bucket, key));
 }
 
 /* ---------------------------------------------------------------- versioned records */
@@ -243,12 +255,22 @@ static void null_slot_dispose(null_slot_t *s)
     s->n = 0;
 }
 
-/* Reads the null slot of bucket/key. A record in it that does not decode is left out: the
+/* Decodes the records of s->val in place. A record that does not decode is left out: the
  * healer rewrites it, and the next write of the slot drops it. */
-static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, null_slot_t *s)
+static void null_slot_decode(null_slot_t *s)
 {
     meta_bytes_t rec;
     size_t pos = 0;
+
+    while (s->n < META_SLOT_MAX && meta_slot_next(s->val, s->vlen, &pos, &rec) == 1) {
+        if (meta_object_decode(rec.base, rec.len, &s->rec[s->n]) == 0)
+            s->raw[s->n++] = rec;
+    }
+}
+
+/* Reads the null slot of bucket/key (null_slot_decode). */
+static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key, null_slot_t *s)
+{
     int ret;
 
     s->val = NULL;
@@ -263,10 +285,7 @@ static int null_slot_read(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t ke
     }
     if (ret != 0)
         return store_meta_err(ret);
-    while (s->n < META_SLOT_MAX && meta_slot_next(s->val, s->vlen, &pos, &rec) == 1) {
-        if (meta_object_decode(rec.base, rec.len, &s->rec[s->n]) == 0)
-            s->raw[s->n++] = rec;
-    }
+    null_slot_decode(s);
     return 0;
 }
 
@@ -587,10 +606,15 @@ struct store_put {
     store_drive_t *d;
     const meta_object_t *r;
     pthread_mutex_t *lock; /* the key's, held until _end; NULL for a versioned put */
-    meta_buf_t val;        /* r encoded */
-    meta_key_t key;        /* r's version key (versioned) */
-    meta_buf_t slot_val;   /* the null slot's new value */
-    null_slot_t slot;      /* as read before */
+    uint64_t hash;         /* of bucket and key: the lock's and the slot cache's */
+    int cached;            /* the slot and its head came from the slot cache (cached_head: its flags) */
+    int cached_owed;       /* and the slot's settle was owed: this put writes it, or a value in its place */
+    uint32_t cached_head;
+    int64_t settled_head; /* the head flags a null put leaves when its head names the slot, else -1 */
+    meta_buf_t val;       /* r encoded */
+    meta_key_t key;       /* r's version key (versioned) */
+    meta_buf_t slot_val;  /* the null slot's new value */
+    null_slot_t slot;     /* as read before */
     uint8_t kept[META_SLOT_MAX];
     meta_waiter_t *waiter; /* NULL: waited for alone */
     meta_key_t prefix;     /* r's versions prefix: its head's */
@@ -627,13 +651,21 @@ static int put_head(store_put_t *p, int null_version)
 
     if ((ret = meta_key_object_versions(p->r->bucket, p->r->key, &p->prefix)) != 0)
         return store_meta_err(ret);
-    if ((ret = head_read(p->d, &p->prefix, &old, &ok)) != 0)
+    if (p->cached) {
+        /* the head the settle of this slot left (slot_cache.c): it names the slot */
+        old.present = ok = 1;
+        old.h = (meta_head_t){.flags = p->cached_head};
+    } else if ((ret = head_read(p->d, &p->prefix, &old, &ok)) != 0) {
         return ret;
+    }
     ret = null_version ? head_after_slot_change(p->d, &p->prefix, &old, ok, p->r, 1, &nh)
                        : head_after_version_put(p->d, p->r, (meta_bytes_t){(const char *)p->val.base, p->val.len},
                                                 &p->prefix, &old, ok, &nh);
     if (ret == 0)
         ret = head_change(&p->prefix, &old, ok, &nh, &p->head);
+    p->settled_head = -1;
+    if (ret == 0 && null_version && nh.present && (nh.h.flags & META_HEAD_SLOT))
+        p->settled_head = nh.h.flags;
     head_state_dispose(&nh);
     p->head_replaced = old.present || !ok;
     return ret;
@@ -650,8 +682,15 @@ static int put_null_version(store_put_t *p)
     size_t n = 0;
     int ret;
 
-    if ((ret = null_slot_read(d, r->bucket, r->key, s)) != 0)
+    /* the slot as the last settle of the key left it, else as read (slot_cache.c) */
+    if ((ret = meta_key_object_null(r->bucket, r->key, &s->key)) != 0)
+        return store_meta_err(ret);
+    if (store_slot_cache_take(d, p->hash, &s->key, &s->val, &s->vlen, &p->cached_head, &p->cached_owed)) {
+        p->cached = 1;
+        null_slot_decode(s);
+    } else if ((ret = null_slot_read(d, r->bucket, r->key, s)) != 0) {
         return ret;
+    }
     for (size_t i = 0; i < s->n; i++) {
         if (version_cmp(&s->rec[i], r) > 0) {
             /* absorbed: its files go, but those a stored version shares (a retried write) */
@@ -698,17 +737,29 @@ int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter
         goto fail;
     /* A versioned put adds a key no other put writes, but may move the key's head, which every
      * write of the key reads and writes: under the key's lock too. */
-    p->lock = key_lock(d, r->bucket, r->key);
+    p->hash = key_hash(r->bucket, r->key);
+    p->lock = &d->key_locks[p->hash % STORE_KEY_LOCKS];
     pthread_mutex_lock(p->lock);
     if (!is_null_vid(r->vid)) {
+        store_slot_cache_forget(d, p->hash); /* it may move the head */
         if ((ret = put_head(p, 0)) != 0)
             goto fail;
         queue_put(p, p->key.buf, p->key.len, p->val.base, p->val.len);
         *out = p;
         return 0;
     }
-    if ((ret = put_null_version(p)) != 0)
+    if ((ret = put_null_version(p)) != 0) {
+        /* nothing queued (absorbed, or failed): the entry taken still holds, and goes back */
+        if (p->cached) {
+            meta_buf_t held = {.base = p->slot.val, .len = p->slot.vlen, .cap = p->slot.vlen};
+            if (store_slot_cache_fill(d, p->hash, &p->slot.key, &held, p->cached_head, p->cached_owed))
+                p->slot.val = NULL; /* the cache's now */
+            else if (p->cached_owed && meta_group_put_detached(d->group, p->slot.key.buf, p->slot.key.len, p->slot.val,
+                                                               p->slot.vlen) == 0)
+                store_compact_note(d, p->slot.key.buf, p->slot.key.len, 1);
+        }
         goto fail;
+    }
     *out = p;
     return 0;
 
@@ -744,10 +795,18 @@ static int put_settle(store_put_t *p)
             return -EAGAIN;
         older++;
     }
-    if (older == 0) /* nothing older: the slot is settled */
+    /* The slot is p->val alone once settled, and its head names it when settled_head says so: the
+     * slot cache keeps both for the next put, and owes the settle meanwhile (slot_cache.c). */
+    int cache = p->settled_head >= 0;
+    if (older == 0) { /* nothing older: the slot is settled */
+        if (cache)
+            store_slot_cache_fill(d, p->hash, &p->slot.key, &p->val, (uint32_t)p->settled_head, 0);
         return 0;
+    }
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
+    if (cache && store_slot_cache_fill(d, p->hash, &p->slot.key, &p->val, (uint32_t)p->settled_head, 1))
+        return 0;
     if ((ret = meta_group_put_detached(d->group, p->slot.key.buf, p->slot.key.len, p->val.base, p->val.len)) != 0)
         return store_meta_err(ret);
     store_compact_note(d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
@@ -860,7 +919,7 @@ static int prune(store_drive_t *d, const meta_object_t *keep, int light)
         return 0;
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
-    pthread_mutex_lock(lock);
+    lock_for_write(d, lock, keep->bucket, keep->key);
     if ((ret = null_slot_read(d, keep->bucket, keep->key, &s)) != 0)
         goto out;
     for (size_t i = 0; i < s.n; i++) {
@@ -926,7 +985,7 @@ int store_object_takeback(store_drive_t *d, const meta_object_t *r)
 
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
-    pthread_mutex_lock(lock);
+    lock_for_write(d, lock, r->bucket, r->key);
     if (!is_null_vid(r->vid)) {
         /* a version key names exactly one write */
         meta_batch_t *batch;
@@ -1050,7 +1109,7 @@ int store_object_update(store_drive_t *d, const meta_object_t *r)
         return ret;
     /* Under the key's lock for versioned keys too: a delete of the version takes it, and the
      * update must not write back a record the delete just removed. */
-    pthread_mutex_lock(lock);
+    lock_for_write(d, lock, r->bucket, r->key);
     if (!is_null_vid(r->vid)) {
         if ((ret = meta_db_get(d->db, key.buf, key.len, &old, &olen)) != 0) {
             ret = ret == META_ENOENT ? STORE_ENOENT : store_meta_err(ret);
@@ -1201,7 +1260,7 @@ int store_object_delete(store_drive_t *d, meta_bytes_t bucket, meta_bytes_t key,
 
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
-    pthread_mutex_lock(lock);
+    lock_for_write(d, lock, bucket, key);
     if (vid == NULL || is_null_vid(vid)) {
         /* the null version: every null version of the key goes, so that one not pruned yet
          * cannot come back as the object once the newest is gone */
@@ -1286,7 +1345,7 @@ static int object_record_put(store_drive_t *d, const meta_key_t *okey, const voi
         return store_meta_err(meta_db_put(d->db, okey->buf, okey->len, val, vlen));
     decoded = meta_slot_next(val, vlen, &pos, &rec) == 1 && meta_object_decode(rec.base, rec.len, &r) == 0;
     pthread_mutex_t *lock = key_lock(d, bucket, key);
-    pthread_mutex_lock(lock);
+    lock_for_write(d, lock, bucket, key);
     if ((ret = meta_key_object_versions(bucket, key, &prefix)) != 0) {
         ret = store_meta_err(ret);
         goto out;
@@ -1330,6 +1389,13 @@ out:
     return ret;
 }
 
+/* A key of the object records or their heads, whose writes without the key's lock turn the slot
+ * cache's entries into misses (slot_cache.c). */
+static int object_range(const meta_key_t *key)
+{
+    return key->len > 0 && (key->buf[0] == 'O' || key->buf[0] == 'H' || key->buf[0] == 'h');
+}
+
 int store_record_put(store_drive_t *d, const meta_key_t *key, const void *val, size_t vlen)
 {
     int ret;
@@ -1338,7 +1404,10 @@ int store_record_put(store_drive_t *d, const meta_key_t *key, const void *val, s
         return ret;
     if (key->len > 0 && key->buf[0] == 'O')
         return object_record_put(d, key, val, vlen);
-    return store_meta_err(meta_db_put(d->db, key->buf, key->len, val, vlen));
+    ret = store_meta_err(meta_db_put(d->db, key->buf, key->len, val, vlen));
+    if (object_range(key))
+        store_slot_cache_invalidate(d);
+    return ret;
 }
 
 int store_record_get(store_drive_t *d, const meta_key_t *key, void **val, size_t *vlen)
@@ -1376,6 +1445,8 @@ int store_record_delete(store_drive_t *d, const meta_key_t *key)
     } else {
         ret = store_meta_err(meta_db_delete(d->db, key->buf, key->len));
     }
+    if (object_range(key))
+        store_slot_cache_invalidate(d); /* without the key's lock: after the write, whatever its outcome */
     if (ret != 0)
         return ret;
     store_compact_note(d, key->buf, key->len, 1);

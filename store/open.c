@@ -135,6 +135,7 @@ void store_drive_close(store_drive_t *d)
     if (d == NULL)
         return;
     store_compact_stop(d);
+    store_slot_cache_dispose(d); /* its owed settles go through the group commit */
     meta_group_stop(d->group);
     if (d->db != NULL)
         meta_db_close(d->db);

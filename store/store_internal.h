@@ -18,6 +18,14 @@
  * bucket and key: enough stripes that unrelated keys rarely wait on each other. */
 #define STORE_KEY_LOCKS 256
 
+/* The null slots settled last (slot_cache.c): entries per drive (a multiple of STORE_KEY_LOCKS,
+ * so that each entry is under one key lock), their values' bytes at most, and the largest value
+ * kept (a record carrying an inline shard of an object up to 16 KiB in a 4+2 set). */
+#define STORE_SLOT_CACHE           32768
+#define STORE_SLOT_CACHE_BYTES     ((uint64_t)8 << 20)
+#define STORE_SLOT_CACHE_VALUE_MAX 8192
+typedef struct store_slot_entry store_slot_entry_t;
+
 /* A key range counted by compact.c: its first bytes. */
 #define STORE_RANGE_MAX (1 + META_NS_MAX + 1 + 2)
 #define STORE_RANGES    64
@@ -34,6 +42,10 @@ struct store_drive {
     meta_group_t *group; /* the group commit of db's record writes (meta_group.c) */
     uint64_t tmp_seq;    /* makes temp file names unique among concurrent writers (atomic) */
     pthread_mutex_t key_locks[STORE_KEY_LOCKS];
+    /* slot_cache.c: entry i under key_locks[i % STORE_KEY_LOCKS]; the counters atomic */
+    store_slot_entry_t *slot_cache[STORE_SLOT_CACHE];
+    uint64_t slot_cache_bytes, slot_cache_hits;
+    uint32_t slot_cache_epoch;
     /* Free space (drive.c), every field atomic: the last statvfs, the reserve it gave, the bytes
      * admitted since, and when the space was looked at, the database reopened and flushed. */
     uint64_t reserve_setting;
@@ -54,6 +66,25 @@ struct store_drive {
     int settle_done;
     uint64_t settles; /* settles that compacted, under compact_lock */
 };
+
+/* The slot cache (slot_cache.c), every call but _invalidate, _settle and _dispose under the key
+ * lock of hash's key. _take: 1 when the entry of the slot key was there and current, handing
+ * over its value (malloc'd, caller frees), the head flags it left and whether its settle is owed
+ * (then the caller writes it, or a value that replaces it); the entry goes either way. _forget
+ * drops what the entry of hash holds, queueing an owed settle. _fill: 1 when it keeps val (taking
+ * its buffer, *val left empty), the head flags and owed as the key's entry; 0 when over the
+ * budget (an owed settle is then the caller's to write). _invalidate turns every entry into a
+ * miss (a write that did not take the key's lock). _settle queues every owed settle (each key
+ * lock taken in turn) and counts them; _dispose does too, then frees the table (the drive closes; its group
+ * commit still runs). */
+int store_slot_cache_take(store_drive_t *d, uint64_t hash, const meta_key_t *key, void **val, size_t *vlen,
+                          uint32_t *head_flags, int *owed);
+void store_slot_cache_forget(store_drive_t *d, uint64_t hash);
+int store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key, meta_buf_t *val, uint32_t head_flags,
+                          int owed);
+void store_slot_cache_invalidate(store_drive_t *d);
+size_t store_slot_cache_settle(store_drive_t *d);
+void store_slot_cache_dispose(store_drive_t *d);
 
 /* Counts `garbage` deletes or in-place replacements of keys in the range of key (compact.c); a
  * range that accumulated many, or some and then stayed idle, is compacted on the drive's

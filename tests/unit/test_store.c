@@ -77,6 +77,13 @@ static int drive_new(char dir[64], store_drive_t **d)
     return store_drive_open(dir, 1, d);
 }
 
+/* Closes and opens the drive again: what it holds is what the database holds. */
+static int drive_reopen(const char *dir, store_drive_t **d)
+{
+    store_drive_close(*d);
+    return store_drive_open(dir, 0, d);
+}
+
 static void drive_free(char dir[64], store_drive_t *d)
 {
     store_drive_close(d);
@@ -891,10 +898,13 @@ TEST(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune)
     CHECK_EQ_INT(store_object_put_wait(put), 0); /* the outcome again, nothing waited twice */
     CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
     CHECK_EQ_INT(pruned, 1);
-    /* queued, not waited for: a later waited write of the drive's queue is applied after it */
+    /* owed, not written: the slot cache keeps the settled slot for the next put of the key, and
+     * writes it when the entry goes (here: the drive closes) */
     object_init(&other, "other", 3000, NULL);
     other.flags = META_OBJ_INLINE;
     CHECK_EQ_INT(store_object_put(d, &other), 0);
+    CHECK_EQ_INT(count_versions(d, "small"), 2);
+    CHECK_EQ_INT(drive_reopen(dir, &d), 0);
     CHECK_EQ_INT(count_versions(d, "small"), 1);
     CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("small"), NULL, &raw, &got), 0);
     CHECK_EQ_INT(got.mtime_ns, 2000);
@@ -928,6 +938,154 @@ TEST(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune)
     CHECK_EQ_INT(count_versions(d, "big"), 1);
     CHECK(!shard_exists(d, 140, 2));
     meta_buf_dispose(&parts);
+    drive_free(dir, d);
+}
+
+/* Puts r, waits and ends it as the gateway does for an acknowledged write (settled). */
+static int put_settled(store_drive_t *d, const meta_object_t *r)
+{
+    store_put_t *put;
+    int pruned, ret = store_object_put_begin(d, r, NULL, &put);
+    return put != NULL ? store_object_put_end_settled(put, &pruned) : ret;
+}
+
+/* The next put of a key after a settled one takes the slot and head the settle left: no RocksDB
+ * read on the writer's thread (the writes run on the group commit's), and the slot ends right. */
+TEST(test_object_put_after_settled_put_reads_nothing)
+{
+    char dir[64];
+    store_drive_t *d;
+    store_put_t *put;
+    meta_object_t a, b, c, got;
+    meta_buf_t raw = {0};
+    meta_perf_t perf;
+    int pruned = -1;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    object_init(&a, "hot", 1000, NULL);
+    a.flags = META_OBJ_INLINE;
+    a.size = 3;
+    a.inline_data = bytes("one");
+    b = a;
+    b.mtime_ns = 2000;
+    b.inline_data = bytes("two");
+    c = a;
+    c.mtime_ns = 3000;
+    c.inline_data = bytes("six");
+    CHECK_EQ_INT(put_settled(d, &a), 0);
+    meta_perf_start();
+    CHECK_EQ_INT(store_object_put_begin(d, &b, NULL, &put), 0);
+    meta_perf_stop(&perf);
+    CHECK_EQ_INT((int)perf.gets, 0); /* without the cache: the slot's and the head's */
+    CHECK_EQ_INT(store_object_put_end_settled(put, &pruned), 0);
+    CHECK_EQ_INT(pruned, 1);
+    /* b in front of a, and b's settle owed: the next put of the key drops a */
+    CHECK_EQ_INT(count_versions(d, "hot"), 2);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
+    CHECK(got.mtime_ns == 2000 && got.inline_data.len == 3 && memcmp(got.inline_data.base, "two", 3) == 0);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    /* an older write still finds the newer one and is absorbed; the owed settle is written */
+    a.mtime_ns = 1500;
+    CHECK_EQ_INT(store_object_put(d, &a), STORE_ESTALE);
+    CHECK_EQ_INT(store_object_put(d, &c), 0);  /* a waited write: the settle queued before it is applied */
+    CHECK_EQ_INT(count_versions(d, "hot"), 2); /* c and b, no a */
+    /* a write that is not acknowledged keeps the acknowledged one behind it, and its take-back
+     * leaves exactly that */
+    CHECK_EQ_INT(store_object_takeback(d, &c), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 1);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
+    CHECK(got.mtime_ns == 2000 && memcmp(got.inline_data.base, "two", 3) == 0);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    /* an owed settle left in the cache is written when the drive closes */
+    c.mtime_ns = 4000;
+    CHECK_EQ_INT(put_settled(d, &c), 0);
+    CHECK_EQ_INT(put_settled(d, &b), STORE_ESTALE);
+    b.mtime_ns = 5000;
+    CHECK_EQ_INT(put_settled(d, &b), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 2);
+    CHECK_EQ_INT(drive_reopen(dir, &d), 0);
+    CHECK_EQ_INT(count_versions(d, "hot"), 1);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("hot"), NULL, &raw, &got), 0);
+    CHECK(got.mtime_ns == 5000);
+    meta_buf_dispose(&raw);
+    drive_free(dir, d);
+}
+
+/* Every other write of a key drops what the cache kept of it: a put after an update keeps the
+ * updated record behind it, a put after a delete finds no older version, a put after the
+ * record was deleted as a plain record (no key lock) reads the drive again. */
+TEST(test_object_put_after_other_writes_sees_them)
+{
+    char dir[64];
+    store_drive_t *d;
+    meta_object_t a, b, c, r, got;
+    meta_buf_t raw = {0}, held = {0}, enc = {0};
+    meta_key_t slot;
+
+    CHECK_EQ_INT(drive_new(dir, &d), 0);
+    object_init(&a, "k", 1000, NULL);
+    a.flags = META_OBJ_INLINE;
+    a.size = 3;
+    a.inline_data = bytes("one");
+    b = a;
+    b.mtime_ns = 2000;
+    b.inline_data = bytes("two");
+    CHECK_EQ_INT(put_settled(d, &a), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &held, &got), 0);
+    r = got;
+    r.attrs = (meta_bytes_t){"\x01\x03\x00\x00\x00"
+                             "a=b",
+                             8};
+    r.attrs_ns = 50;
+    CHECK_EQ_INT(store_object_update(d, &r), 0);
+    /* b is not acknowledged and goes: what stays must be the updated a, not the cached one */
+    CHECK_EQ_INT(store_object_put(d, &b), 0);
+    CHECK_EQ_INT(store_object_takeback(d, &b), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &raw, &got), 0);
+    CHECK(got.mtime_ns == 1000 && got.attrs_ns == 50 && got.attrs.len == 8);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+    meta_buf_dispose(&held);
+
+    /* deleted after a settled put: the next put holds itself alone */
+    CHECK_EQ_INT(put_settled(d, &b), 0);
+    CHECK_EQ_INT(store_object_delete(d, bytes(BUCKET), bytes("k"), NULL), 0);
+    a.mtime_ns = 3000;
+    CHECK_EQ_INT(store_object_put(d, &a), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 1);
+    CHECK_EQ_INT(store_object_takeback(d, &a), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 0);
+
+    /* a record put of the slot (a heal writes records as they are) after a settled put whose
+     * settle is owed: the settle is written before, never after it */
+    c = a;
+    c.mtime_ns = 3500;
+    CHECK_EQ_INT(put_settled(d, &c), 0);
+    b.mtime_ns = 3600;
+    CHECK_EQ_INT(put_settled(d, &b), 0); /* the slot holds b, c; b's settle owed */
+    CHECK_EQ_INT(meta_key_object_null(bytes(BUCKET), bytes("k"), &slot), 0);
+    c.mtime_ns = 3700;
+    CHECK_EQ_INT(meta_object_encode(&c, &enc), 0);
+    CHECK_EQ_INT(store_record_put(d, &slot, enc.base, enc.len), 0);
+    meta_buf_dispose(&enc);
+    CHECK_EQ_INT(drive_reopen(dir, &d), 0);
+    CHECK_EQ_INT(store_object_get(d, bytes(BUCKET), bytes("k"), zero_vid, &raw, &got), 0);
+    CHECK_EQ_INT(got.mtime_ns, 3700);
+    meta_buf_dispose(&raw);
+    raw = (meta_buf_t){0};
+
+    /* the slot deleted as a plain record (a dead namespace's sweep) after a settled put */
+    a.mtime_ns = 4000;
+    CHECK_EQ_INT(put_settled(d, &a), 0);
+    CHECK_EQ_INT(meta_key_object_null(bytes(BUCKET), bytes("k"), &slot), 0);
+    CHECK_EQ_INT(store_record_delete(d, &slot), 0);
+    b.mtime_ns = 5000;
+    CHECK_EQ_INT(store_object_put(d, &b), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 1);
+    CHECK_EQ_INT(store_object_takeback(d, &b), 0);
+    CHECK_EQ_INT(count_versions(d, "k"), 0);
     drive_free(dir, d);
 }
 
@@ -2544,6 +2702,8 @@ int main(void)
     RUN(test_object_null_put_keeps_old_version_until_pruned);
     RUN(test_object_light_prune_drops_inline_versions_and_leaves_files_to_full_prune);
     RUN(test_object_put_end_settled_prunes_inline_and_leaves_files_to_full_prune);
+    RUN(test_object_put_after_settled_put_reads_nothing);
+    RUN(test_object_put_after_other_writes_sees_them);
     RUN(test_object_delete_removes_every_null_version_when_not_pruned);
     RUN(test_object_null_put_keeps_shared_shards_when_retried);
     RUN(test_object_null_put_absorbed_when_older_than_stored);
