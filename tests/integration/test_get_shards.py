@@ -19,7 +19,7 @@ import urllib.parse
 import pytest
 
 import yc_raw
-from conftest import unique_bucket_name
+from conftest import Gateway, random_keys, unique_bucket_name
 
 MiB = 1024 * 1024
 SIZE = 4 * MiB
@@ -157,3 +157,47 @@ def test_concurrent_gets_right_when_data_shards_damaged_then_their_drive_gone(fi
     shutil.rmtree(drive)
     gw.start()
     check_answers(get_at_once(gw, bucket, objects, 32), objects)
+
+
+@pytest.fixture
+def sse_gateway(tmp_path):
+    """A gateway that encrypts (its master key from a file)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    key_file = tmp_path / "master.key"
+    key_file.write_text(os.urandom(32).hex() + "\n")
+    gw = Gateway(str(data), *random_keys())
+    gw.extra_args = ["--sse-master-key-file", str(key_file)]
+    yield gw.start()
+    gw.kill()
+
+
+def test_ranges_read_only_the_blocks_they_lie_in_plain_and_encrypted(sse_gateway):
+    gw = sse_gateway
+    c = gw.client()
+    bucket = unique_bucket_name("yc-shards")
+    c.create_bucket(Bucket=bucket)
+    body = os.urandom(SIZE)
+    c.put_object(Bucket=bucket, Key="plain", Body=body)
+    c.put_object(Bucket=bucket, Key="sealed", Body=body, ServerSideEncryption="AES256")
+    block = MiB // K  # a data shard's block of a full stripe
+
+    def read(key, **kw):
+        before = shard_bytes(gw)
+        got = c.get_object(Bucket=bucket, Key=key, **kw)["Body"].read()
+        return got, shard_bytes(gw) - before
+
+    # bytes of the second data block of the second stripe: that block alone, not the stripe
+    lo = MiB + block + 1000
+    for key in ("plain", "sealed"):
+        got, read_bytes = read(key, Range="bytes=%d-%d" % (lo, lo + 999))
+        assert got == body[lo:lo + 1000], key
+        assert read_bytes == block, (key, read_bytes)
+    # a range across two blocks reads those two
+    got, read_bytes = read("plain", Range="bytes=%d-%d" % (block - 10, block + 9))
+    assert got == body[block - 10:block + 10] and read_bytes == 2 * block
+    # whole objects: the data blocks once (an encrypted one stores a tag per 64 KiB block more)
+    for key in ("plain", "sealed"):
+        got, read_bytes = read(key)
+        assert got == body, key
+        assert SIZE <= read_bytes <= SIZE * 1.01, (key, read_bytes)
