@@ -479,7 +479,7 @@ static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off
  * instead of one round trip after the other; decode_stripe goes on one by one only past a shard
  * that failed. Marks in tried the shards asked and in present those read; returns how many. */
 static uint32_t fetch_shards_at_once(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block,
-                                     uint8_t **shards, uint8_t *tried, uint8_t *present)
+                                     uint32_t reported, uint8_t **shards, uint8_t *tried, uint8_t *present)
 {
     const meta_object_t *r = gw_object_record(o);
     uint32_t k = r->ec_k, width = r->ec_k + r->ec_m, n = 0, have = 0, idx[16];
@@ -501,15 +501,17 @@ static uint32_t fetch_shards_at_once(gw_object_t *o, const meta_part_ref_t *part
             present[idx[j]] = 1;
             have++;
             count_read(o, r->distribution[idx[j]], block);
-        } else {
+        } else if (!(reported & (1u << idx[j]))) {
             report_damage(o, r->distribution[idx[j]], calls[j].ret);
         }
     }
     return have;
 }
 
+/* reported: shards whose failure on this stripe was reported already (read_data_blocks): read
+ * again, as a failure may pass, but not reported twice. */
 static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, fetch_fn fetch,
-                         uint8_t *stripe)
+                         uint32_t reported, uint8_t *stripe)
 {
     const meta_object_t *r = gw_object_record(o);
     uint32_t k = r->ec_k, width = r->ec_k + r->ec_m, have = 0;
@@ -523,7 +525,7 @@ static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t o
         shards[i] = stripe + (size_t)i * block;
     uint8_t tried[16] = {0};
     if (fetch == fetch_shard && !o->set->inline_reads)
-        have = fetch_shards_at_once(o, part, off, block, shards, tried, present);
+        have = fetch_shards_at_once(o, part, off, block, reported, shards, tried, present);
     for (uint32_t i = 0; i < width && have < k; i++) {
         uint32_t slot = r->distribution[i];
         if (!o->agree[slot] || tried[i])
@@ -532,7 +534,7 @@ static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t o
         if (err == 0) {
             present[i] = 1;
             have++;
-        } else {
+        } else if (!(reported & (1u << i))) {
             report_damage(o, slot, err);
         }
     }
@@ -582,7 +584,7 @@ static int decode_inline(gw_object_t *o)
     size_t block = ec_block_len(&g, size, 0);
     if ((stripe = arena_alloc(o, (size_t)(r->ec_k + r->ec_m) * block)) == NULL)
         return GW_ENOMEM;
-    if ((ret = decode_stripe(o, NULL, 0, block, fetch_inline, stripe)) != 0)
+    if ((ret = decode_stripe(o, NULL, 0, block, fetch_inline, 0, stripe)) != 0)
         return ret;
     o->inline_data = stripe;
     return 0;
@@ -607,16 +609,18 @@ static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off
  * their data shards. The code is systematic: a data block is the stripe's bytes as they are, and
  * its drive verifies its checksum, so a read within a few blocks needs those shards only, with no
  * parity and no decode. Non-zero when one of them is out of reach (its drive does not hold the
- * version, is gone, or failed a read of this object before) or its read fails: the caller then
- * decodes the stripe (decode_stripe), which reads around it, rebuilds and reports the damage. */
+ * version, is gone, or failed a read of this object before) or its read fails (reported for
+ * healing here; *reported holds those shards): the caller then decodes the stripe (decode_stripe),
+ * which reads around it and rebuilds. */
 static int read_data_blocks(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block,
-                            uint8_t *const to[16])
+                            uint8_t *const to[16], uint32_t *reported)
 {
     const meta_object_t *r = gw_object_record(o);
     store_batch_call_t calls[16];
     uint32_t n = 0;
     int ret = 0;
 
+    *reported = 0;
     for (uint32_t b = 0; b < r->ec_k; b++) {
         if (to[b] == NULL)
             continue;
@@ -632,7 +636,10 @@ static int read_data_blocks(gw_object_t *o, const meta_part_ref_t *part, uint64_
         if (calls[j].ret == 0) {
             count_read(o, r->distribution[calls[j].index], block);
         } else {
-            /* the decode that follows meets it again and reports it; later reads go around it */
+            /* reported here, once: the decode that follows tries it again (an error may pass);
+             * this version's later reads decode at once */
+            report_damage(o, r->distribution[calls[j].index], calls[j].ret);
+            *reported |= 1u << calls[j].index;
             o->bad_shards |= 1u << calls[j].index;
             ret = GW_EIO;
         }
@@ -674,6 +681,7 @@ static int read_in_stripe(gw_object_t *o, uint32_t p, const meta_part_ref_t *par
     uint32_t b0 = (uint32_t)(within / block), b1 = (uint32_t)((within + n - 1) / block);
     uint32_t held = o->cached_part == p && o->cached_stripe == stripe ? o->cached_blocks : 0, direct = 0, cache = 0;
     uint8_t *to[16] = {NULL};
+    uint32_t reported = 0;
     int ret;
 
     for (uint32_t b = b0; b <= b1; b++) {
@@ -698,11 +706,11 @@ static int read_in_stripe(gw_object_t *o, uint32_t p, const meta_part_ref_t *par
             if (cache & (1u << b))
                 to[b] = o->stripe + b * block;
     }
-    if ((direct | cache) != 0 && read_data_blocks(o, part, off, block, to) != 0) {
+    if ((direct | cache) != 0 && read_data_blocks(o, part, off, block, to, &reported) != 0) {
         if ((ret = stripe_buffer(o, block)) != 0)
             return ret;
         o->cached_stripe = UINT64_MAX;
-        if ((ret = decode_stripe(o, part, off, block, fetch_shard, o->stripe)) != 0)
+        if ((ret = decode_stripe(o, part, off, block, fetch_shard, reported, o->stripe)) != 0)
             return ret;
         o->cached_part = p;
         o->cached_stripe = stripe;
@@ -845,12 +853,13 @@ int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf
     size_t n = stripe_len - within < max ? stripe_len - within : max;
     uint32_t b0 = (uint32_t)(within / block), b1 = (uint32_t)((within + n - 1) / block);
     uint8_t *to[16] = {NULL};
+    uint32_t reported;
     for (uint32_t b = b0; b <= b1; b++)
         to[b] = buf + b * block;
     /* a range's first or last stripe needs only the data blocks it covers, a whole stripe all k:
      * read alone while they answer, else the stripe is decoded */
-    if (read_data_blocks(o, &part, shard_off, block, to) != 0 &&
-        (ret = decode_stripe(o, &part, shard_off, block, fetch_shard, buf)) != 0)
+    if (read_data_blocks(o, &part, shard_off, block, to, &reported) != 0 &&
+        (ret = decode_stripe(o, &part, shard_off, block, fetch_shard, reported, buf)) != 0)
         return ret;
     *data = buf + within;
     *len = n;
