@@ -12,7 +12,8 @@
 # of them alike. Prints `uptime` before and after, one raw yc-bench line per run prefixed with the
 # round, the build, the size and the connections, with the gateway's CPU per GiB served; then, per
 # build and size, the median MiB/s and gateway CPU per GiB at each connection count, with their
-# ratios to 1 connection (the target: MiB/s >= 1x at 8 and 64). YC_GETSCALE_ROUNDS: rounds (default 3).
+# ratios to 1 connection (the target: MiB/s >= 1x at 8 and 64). YC_GETSCALE_ROUNDS: rounds (default 3);
+# YC_GETSCALE_SIZES: the object sizes (default "256k 4m").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ ROUNDS=${YC_GETSCALE_ROUNDS:-3}
 CONNS=${YC_GETSCALE_CONNS:-1 8 64}
 DURATION=${YC_GETSCALE_DURATION:-6}
 KEYS=${YC_GETSCALE_KEYS:-64}
-SIZES="256k 4m"
+SIZES=${YC_GETSCALE_SIZES:-256k 4m}
 [ $# -gt 0 ] || set -- bin
 
 . bench/lib.sh

@@ -28,6 +28,7 @@ typedef struct {
     store_client_t *client; /* how every call reaches it; NULL while a local drive cannot open */
     yc_lane_t *lane;        /* threads that run this drive's blocking calls */
     uint64_t errors;        /* I/O errors seen (metrics) */
+    uint64_t shard_bytes;   /* shard bytes the object engine read from it (metrics; atomic adds) */
     /* identity (see store.h and gw_health.h) */
     uint32_t set_index, slot;   /* where the drive sits: the placement its identity must carry */
     store_identity_t *identity; /* a local drive's identity, held open (its lock) */

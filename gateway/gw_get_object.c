@@ -9,10 +9,12 @@
  * A unit is a whole stripe when the stream gets two stripe buffers from the budget all GET
  * streams share (GET_STRIPES_HELD_MAX): each stripe is then read and decoded once, straight into
  * the buffer, and its data sent from there with no copy (one write job and one send per stripe).
- * Past the budget (hundreds of streams at once) a unit is a GET_CHUNK copied out of the stripe
- * gw_object_read keeps; that stripe is let go whenever the stream finds itself ahead of its
- * reader (a read done while a write is pending), so a stalled reader holds its two chunks and
- * nothing else, at the price of decoding a stripe again for a reader slower than the drives.
+ * Past the budget (hundreds of streams at once) a unit is a GET_CHUNK read by gw_object_read: with
+ * every drive answering, a chunk that is a data shard's block (256 KiB of a 4+2 object with 1 MiB
+ * stripes) is that one shard read straight into the chunk, no decode, no copy. Only a stripe that
+ * had to be decoded (a drive gone, a damaged block) or a block the chunk cuts is kept by the
+ * object, and let go whenever the stream finds itself ahead of its reader (a read done while a
+ * write is pending), so a stalled reader holds its two chunks and nothing else.
  * An encrypted object streams whole stripes the same way, each sealed block opened in place in the
  * stripe buffer (gw_sse_read_stripe) and sent from there as a few pieces; past the budget, or with
  * stripes too large, it streams in chunks (GET_SSE_CHUNKs while two stripes of the budget are

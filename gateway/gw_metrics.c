@@ -70,6 +70,7 @@ struct gw_metrics {
     /* read when rendered */
     yc_metric_t *inflight, *queued, *connections;
     yc_metric_t *limit, *delay, *limit_cuts;
+    yc_metric_t *drive_shard_bytes;
     yc_metric_t *drive_up, *drive_state, *drive_io_errors, *set_ok, *set_quorum, *set_writable;
     yc_metric_t *heal_queue, *heal_noted, *heal_repaired, *heal_failed, *heal_running, *heal_scanned;
     yc_metric_t *cleanup_results, *cleanup_queue; /* failed writes removed from the drives (gw_cleanup.h) */
@@ -228,6 +229,9 @@ int gw_metrics_new(const gw_metrics_config_t *cfg, gw_metrics_t **out)
                              drive_state, 2, &m->drive_state));
         TRY(yc_metrics_counter(r, "yc_drive_io_errors_total", "I/O errors the object engine met on the drive.", &drive,
                                1, &m->drive_io_errors));
+        TRY(yc_metrics_counter(r, "yc_drive_shard_read_bytes_total",
+                               "Shard bytes the object engine read from the drive (checksums excluded).", &drive, 1,
+                               &m->drive_shard_bytes));
         TRY(yc_metrics_gauge(r, "yc_set_drives_ok", "Drives of the erasure set in state ok.", &set, 1, &m->set_ok));
         TRY(yc_metrics_gauge(r, "yc_set_write_quorum", "Drives of the erasure set a write needs.", &set, 1,
                              &m->set_quorum));
@@ -366,6 +370,7 @@ static void read_health(gw_metrics_t *m, gw_cluster_t *c)
         for (size_t s = 0; s < NSTATES; s++)
             yc_metrics_set(m->drive_state, yc_metrics_series(m->drive_state, (size_t[]){i, s}, 2), s == (size_t)st);
         yc_metrics_counter_set(m->drive_io_errors, i, __atomic_load_n(&c->drives[i].errors, __ATOMIC_RELAXED));
+        yc_metrics_counter_set(m->drive_shard_bytes, i, __atomic_load_n(&c->drives[i].shard_bytes, __ATOMIC_RELAXED));
         if (ok != NULL)
             ok[i] = st == GW_HEALTH_OK;
     }

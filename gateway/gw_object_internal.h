@@ -38,6 +38,8 @@ struct gw_object {
     uint8_t *stripe;
     size_t stripe_block;
     uint64_t cached_part, cached_stripe; /* the stripe decoded in `stripe` (UINT64_MAX: none) */
+    uint32_t cached_blocks;              /* its data blocks held in `stripe` (bit b: block b) */
+    uint32_t bad_shards;                 /* shards a read of this version found failed (bit i: shard i) */
     /* the arena; shared by the scans of all drives, under lock when they run at once */
     int shared;
     pthread_mutex_t lock;

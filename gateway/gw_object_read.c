@@ -14,10 +14,16 @@
  * (a write in flight or failed, or no version reached k) the drives are asked again for their
  * few newest versions.
  *
- * Read: each stripe is read from the data shards of drives that hold the version; a failed or
- * damaged block is replaced by parity blocks and the stripe rebuilt with ec_reconstruct, in the
- * stripe buffer itself (its first k blocks are then the data, in order). The damage is reported
- * to the cluster's repair sink. An inline object is decoded once, at lookup, into the arena.
+ * Read: the code is systematic (a data shard's block is a piece of the stripe's bytes as they
+ * are), so a read takes only the data blocks its bytes lie in, each from its shard's drive, which
+ * verifies the block's checksum: a 256 KiB read of a 4+2 object with 1 MiB stripes is one shard
+ * read, with no parity and no decode. A block read whole lands where the caller wants it; a block
+ * the read cuts is kept in the object's stripe cache for the next read of the stripe. When a data
+ * block is out of reach (its drive gone, the block damaged) the stripe is read from the data
+ * shards of drives that hold the version; a failed or damaged block is replaced by parity blocks
+ * and the stripe rebuilt with ec_reconstruct, in the stripe buffer itself (its first k blocks are
+ * then the data, in order). The damage is reported to the cluster's repair sink. An inline object
+ * is decoded once, at lookup, into the arena.
  */
 #include "gateway/gw_object_internal.h"
 #include "erasure/erasure.h"
@@ -329,6 +335,8 @@ static int lookup(gw_cluster_t *c, meta_bytes_t bucket, meta_bytes_t key, const 
     o->stripe = NULL;
     o->stripe_block = 0;
     o->cached_part = o->cached_stripe = UINT64_MAX;
+    o->cached_blocks = 0;
+    o->bad_shards = 0;
     o->shared = !o->set->inline_reads; /* the scans run on the drives' lanes, at once */
     o->chunks = NULL;
     o->used = 0;
@@ -422,6 +430,7 @@ void gw_object_trim(gw_object_t *o)
     o->stripe = NULL;
     o->stripe_block = 0;
     o->cached_part = o->cached_stripe = UINT64_MAX;
+    o->cached_blocks = 0;
 }
 
 void gw_object_free(gw_object_t *o)
@@ -450,6 +459,12 @@ static void report_damage(gw_object_t *o, uint32_t slot, int err)
            (int)r->key.len, r->key.base, o->set->drives[slot]->path, yc_errname(err));
 }
 
+/* Counts len shard bytes read from slot's drive (yc_drive_shard_read_bytes_total). */
+static void count_read(gw_object_t *o, uint32_t slot, size_t len)
+{
+    __atomic_fetch_add(&o->set->drives[slot]->shard_bytes, (uint64_t)len, __ATOMIC_RELAXED);
+}
+
 /* Rebuilds the k data blocks of one stripe in stripe (width blocks of block bytes), in data
  * order. fetch(i, buf) reads shard i's block; shards are tried in order of preference: data
  * first, then parity. */
@@ -464,7 +479,7 @@ static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off
  * instead of one round trip after the other; decode_stripe goes on one by one only past a shard
  * that failed. Marks in tried the shards asked and in present those read; returns how many. */
 static uint32_t fetch_shards_at_once(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block,
-                                     uint8_t **shards, uint8_t *tried, uint8_t *present)
+                                     uint32_t reported, uint8_t **shards, uint8_t *tried, uint8_t *present)
 {
     const meta_object_t *r = gw_object_record(o);
     uint32_t k = r->ec_k, width = r->ec_k + r->ec_m, n = 0, have = 0, idx[16];
@@ -485,15 +500,18 @@ static uint32_t fetch_shards_at_once(gw_object_t *o, const meta_part_ref_t *part
         if (calls[j].ret == 0) {
             present[idx[j]] = 1;
             have++;
-        } else {
+            count_read(o, r->distribution[idx[j]], block);
+        } else if (!(reported & (1u << idx[j]))) {
             report_damage(o, r->distribution[idx[j]], calls[j].ret);
         }
     }
     return have;
 }
 
+/* reported: shards whose failure on this stripe was reported already (read_data_blocks): read
+ * again, as a failure may pass, but not reported twice. */
 static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block, fetch_fn fetch,
-                         uint8_t *stripe)
+                         uint32_t reported, uint8_t *stripe)
 {
     const meta_object_t *r = gw_object_record(o);
     uint32_t k = r->ec_k, width = r->ec_k + r->ec_m, have = 0;
@@ -507,7 +525,7 @@ static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t o
         shards[i] = stripe + (size_t)i * block;
     uint8_t tried[16] = {0};
     if (fetch == fetch_shard && !o->set->inline_reads)
-        have = fetch_shards_at_once(o, part, off, block, shards, tried, present);
+        have = fetch_shards_at_once(o, part, off, block, reported, shards, tried, present);
     for (uint32_t i = 0; i < width && have < k; i++) {
         uint32_t slot = r->distribution[i];
         if (!o->agree[slot] || tried[i])
@@ -516,7 +534,7 @@ static int decode_stripe(gw_object_t *o, const meta_part_ref_t *part, uint64_t o
         if (err == 0) {
             present[i] = 1;
             have++;
-        } else {
+        } else if (!(reported & (1u << i))) {
             report_damage(o, slot, err);
         }
     }
@@ -566,7 +584,7 @@ static int decode_inline(gw_object_t *o)
     size_t block = ec_block_len(&g, size, 0);
     if ((stripe = arena_alloc(o, (size_t)(r->ec_k + r->ec_m) * block)) == NULL)
         return GW_ENOMEM;
-    if ((ret = decode_stripe(o, NULL, 0, block, fetch_inline, stripe)) != 0)
+    if ((ret = decode_stripe(o, NULL, 0, block, fetch_inline, 0, stripe)) != 0)
         return ret;
     o->inline_data = stripe;
     return 0;
@@ -581,7 +599,135 @@ static int fetch_shard(gw_object_t *o, const meta_part_ref_t *part, uint64_t off
     store_client_t *d = o->set->drives[r->distribution[shard]]->client;
     if (d == NULL)
         return STORE_EIO;
-    return store_client_shard_read(d, part->data_id, shard, off, block, buf);
+    int ret = store_client_shard_read(d, part->data_id, shard, off, block, buf);
+    if (ret == 0)
+        count_read(o, r->distribution[shard], block);
+    return ret;
+}
+
+/* Reads the data blocks of one stripe that to names (to[b] set: block b goes there) straight from
+ * their data shards. The code is systematic: a data block is the stripe's bytes as they are, and
+ * its drive verifies its checksum, so a read within a few blocks needs those shards only, with no
+ * parity and no decode. Non-zero when one of them is out of reach (its drive does not hold the
+ * version, is gone, or failed a read of this object before) or its read fails (reported for
+ * healing here; *reported holds those shards): the caller then decodes the stripe (decode_stripe),
+ * which reads around it and rebuilds. */
+static int read_data_blocks(gw_object_t *o, const meta_part_ref_t *part, uint64_t off, size_t block,
+                            uint8_t *const to[16], uint32_t *reported)
+{
+    const meta_object_t *r = gw_object_record(o);
+    store_batch_call_t calls[16];
+    uint32_t n = 0;
+    int ret = 0;
+
+    *reported = 0;
+    for (uint32_t b = 0; b < r->ec_k; b++) {
+        if (to[b] == NULL)
+            continue;
+        uint32_t slot = r->distribution[b];
+        store_client_t *d = o->set->drives[slot]->client;
+        if (!o->agree[slot] || d == NULL || (o->bad_shards & (1u << b)))
+            return GW_EIO;
+        calls[n++] = (store_batch_call_t){
+            .client = d, .data_id = part->data_id, .index = b, .off = off, .len = block, .buf = to[b]};
+    }
+    store_client_shard_read_batch(calls, n); /* network drives: the reads go out at once */
+    for (uint32_t j = 0; j < n; j++) {
+        if (calls[j].ret == 0) {
+            count_read(o, r->distribution[calls[j].index], block);
+        } else {
+            /* reported here, once: the decode that follows tries it again (an error may pass);
+             * this version's later reads decode at once */
+            report_damage(o, r->distribution[calls[j].index], calls[j].ret);
+            *reported |= 1u << calls[j].index;
+            o->bad_shards |= 1u << calls[j].index;
+            ret = GW_EIO;
+        }
+    }
+    return ret;
+}
+
+/* Makes o->stripe a buffer for the k+m blocks of a stripe of block bytes a shard (kept while large
+ * enough; a new one holds nothing). */
+static int stripe_buffer(gw_object_t *o, size_t block)
+{
+    const meta_object_t *r = gw_object_record(o);
+
+    if (o->stripe_block >= block)
+        return 0;
+    yc_bigbuf_free(o->stripe);
+    o->stripe_block = 0;
+    o->cached_part = o->cached_stripe = UINT64_MAX;
+    o->cached_blocks = 0;
+    if ((o->stripe = yc_bigbuf_alloc((size_t)(r->ec_k + r->ec_m) * block)) == NULL)
+        return GW_ENOMEM;
+    o->stripe_block = block;
+    return 0;
+}
+
+/* Data bytes [within, within + n) of stripe `stripe` of part p (index p of the record): copied to
+ * dst, or, with dst NULL, held in o->stripe at their place in the stripe (gw_object_peek).
+ * The data blocks they lie in are read alone while their drives answer: a whole block dst takes
+ * straight into dst (no copy; a 256 KiB chunk of a 4+2 object with 1 MiB stripes is one shard's
+ * block), a block the range cuts into the stripe cache, where the next read of the stripe finds
+ * it. Otherwise the whole stripe is decoded into the cache. */
+static int read_in_stripe(gw_object_t *o, uint32_t p, const meta_part_ref_t *part, uint64_t stripe, size_t within,
+                          size_t n, uint8_t *dst)
+{
+    const meta_object_t *r = gw_object_record(o);
+    ec_geometry_t g = {r->ec_k, r->ec_m, r->stripe_size};
+    size_t block = ec_block_len(&g, part->size, stripe);
+    uint64_t off = ec_shard_offset(&g, part->size, stripe);
+    uint32_t b0 = (uint32_t)(within / block), b1 = (uint32_t)((within + n - 1) / block);
+    uint32_t held = o->cached_part == p && o->cached_stripe == stripe ? o->cached_blocks : 0, direct = 0, cache = 0;
+    uint8_t *to[16] = {NULL};
+    uint32_t reported = 0;
+    int ret;
+
+    for (uint32_t b = b0; b <= b1; b++) {
+        if (held & (1u << b))
+            continue;
+        if (dst != NULL && within <= b * block && (b + 1) * block <= within + n) {
+            to[b] = dst + (b * block - within);
+            direct |= 1u << b;
+        } else {
+            cache |= 1u << b;
+        }
+    }
+    if (cache != 0) {
+        if ((ret = stripe_buffer(o, block)) != 0)
+            return ret;
+        if (o->cached_part != p || o->cached_stripe != stripe) {
+            o->cached_part = p;
+            o->cached_stripe = stripe;
+            o->cached_blocks = 0;
+        }
+        for (uint32_t b = b0; b <= b1; b++)
+            if (cache & (1u << b))
+                to[b] = o->stripe + b * block;
+    }
+    if ((direct | cache) != 0 && read_data_blocks(o, part, off, block, to, &reported) != 0) {
+        if ((ret = stripe_buffer(o, block)) != 0)
+            return ret;
+        o->cached_stripe = UINT64_MAX;
+        if ((ret = decode_stripe(o, part, off, block, fetch_shard, reported, o->stripe)) != 0)
+            return ret;
+        o->cached_part = p;
+        o->cached_stripe = stripe;
+        o->cached_blocks = (uint32_t)((1ull << r->ec_k) - 1);
+        if (dst != NULL)
+            memcpy(dst, o->stripe + within, n);
+        return 0;
+    }
+    o->cached_blocks |= cache;
+    for (uint32_t b = b0; dst != NULL && b <= b1; b++) {
+        if (direct & (1u << b))
+            continue;
+        size_t lo = within > b * block ? within : b * block;
+        size_t hi = within + n < (b + 1) * block ? within + n : (b + 1) * block;
+        memcpy(dst + (lo - within), o->stripe + lo, hi - lo);
+    }
+    return 0;
 }
 
 int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
@@ -611,23 +757,8 @@ int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
             size_t within = (size_t)(in_part - stripe * g.stripe_size);
             size_t stripe_len = ec_stripe_len(&g, part.size, stripe);
             size_t n = stripe_len - within < len ? stripe_len - within : len;
-            if (o->cached_part != p || o->cached_stripe != stripe) {
-                size_t block = ec_block_len(&g, part.size, stripe);
-                o->cached_stripe = UINT64_MAX;
-                if (o->stripe_block < block) {
-                    yc_bigbuf_free(o->stripe);
-                    o->stripe_block = 0;
-                    if ((o->stripe = yc_bigbuf_alloc((size_t)(r->ec_k + r->ec_m) * block)) == NULL)
-                        return GW_ENOMEM;
-                    o->stripe_block = block;
-                }
-                if ((ret = decode_stripe(o, &part, ec_shard_offset(&g, part.size, stripe), block, fetch_shard,
-                                         o->stripe)) != 0)
-                    return ret;
-                o->cached_part = p;
-                o->cached_stripe = stripe;
-            }
-            memcpy(dst, o->stripe + within, n);
+            if ((ret = read_in_stripe(o, p, &part, stripe, within, n, dst)) != 0)
+                return ret;
             dst += n;
             off += n;
             len -= n;
@@ -637,14 +768,15 @@ int gw_object_read(gw_object_t *o, uint64_t off, size_t len, void *buf)
     return len == 0 ? 0 : GW_EIO;
 }
 
-/* Where data byte off of a striped record r lies: its part, the stripe of the part, and the byte
- * within that stripe. 0, or GW_EIO when the record's parts do not reach off. */
-static int locate_stripe(const meta_object_t *r, uint64_t off, meta_part_ref_t *part, uint64_t *stripe, size_t *within)
+/* Where data byte off of a striped record r lies: its part (index *p), the stripe of the part,
+ * and the byte within that stripe. 0, or GW_EIO when the record's parts do not reach off. */
+static int locate_stripe(const meta_object_t *r, uint64_t off, uint32_t *p, meta_part_ref_t *part, uint64_t *stripe,
+                         size_t *within)
 {
     uint64_t part_start = 0;
 
-    for (uint32_t p = 0; p < r->part_count; p++) {
-        if (meta_object_part(r, p, part) != 0)
+    for (*p = 0; *p < r->part_count; (*p)++) {
+        if (meta_object_part(r, *p, part) != 0)
             return GW_EIO;
         if (off < part_start + part->size) {
             uint64_t in_part = off - part_start;
@@ -664,7 +796,7 @@ int gw_object_peek(gw_object_t *o, uint64_t off, size_t len, const uint8_t **out
     meta_part_ref_t part;
     uint64_t stripe;
     size_t within;
-    uint8_t first;
+    uint32_t p;
     int ret;
 
     if (len == 0 || off + len > gw_record_data_size(r))
@@ -673,12 +805,12 @@ int gw_object_peek(gw_object_t *o, uint64_t off, size_t len, const uint8_t **out
         *out = o->inline_data + off;
         return 0;
     }
-    if ((ret = locate_stripe(r, off, &part, &stripe, &within)) != 0)
+    if ((ret = locate_stripe(r, off, &p, &part, &stripe, &within)) != 0)
         return ret;
     if (len > ec_stripe_len(&g, part.size, stripe) - within)
         return 1;
-    /* one byte read decodes the stripe into the object's cache, as any read does */
-    if ((ret = gw_object_read(o, off, 1, &first)) != 0)
+    /* the blocks the bytes lie in, held in the stripe cache (read alone, or the stripe decoded) */
+    if ((ret = read_in_stripe(o, p, &part, stripe, within, len, NULL)) != 0)
         return ret;
     *out = o->stripe + within;
     return 0;
@@ -702,6 +834,7 @@ int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf
     meta_part_ref_t part;
     uint64_t stripe;
     size_t within;
+    uint32_t p;
     int ret;
 
     uint64_t size = gw_record_data_size(r);
@@ -712,13 +845,23 @@ int gw_object_read_stripe(gw_object_t *o, uint64_t off, size_t max, uint8_t *buf
         *len = size - off < max ? (size_t)(size - off) : max;
         return 0;
     }
-    if ((ret = locate_stripe(r, off, &part, &stripe, &within)) != 0)
+    if ((ret = locate_stripe(r, off, &p, &part, &stripe, &within)) != 0)
         return ret;
     size_t stripe_len = ec_stripe_len(&g, part.size, stripe);
     size_t block = ec_block_len(&g, part.size, stripe);
-    if ((ret = decode_stripe(o, &part, ec_shard_offset(&g, part.size, stripe), block, fetch_shard, buf)) != 0)
+    uint64_t shard_off = ec_shard_offset(&g, part.size, stripe);
+    size_t n = stripe_len - within < max ? stripe_len - within : max;
+    uint32_t b0 = (uint32_t)(within / block), b1 = (uint32_t)((within + n - 1) / block);
+    uint8_t *to[16] = {NULL};
+    uint32_t reported;
+    for (uint32_t b = b0; b <= b1; b++)
+        to[b] = buf + b * block;
+    /* a range's first or last stripe needs only the data blocks it covers, a whole stripe all k:
+     * read alone while they answer, else the stripe is decoded */
+    if (read_data_blocks(o, &part, shard_off, block, to, &reported) != 0 &&
+        (ret = decode_stripe(o, &part, shard_off, block, fetch_shard, reported, buf)) != 0)
         return ret;
     *data = buf + within;
-    *len = stripe_len - within < max ? stripe_len - within : max;
+    *len = n;
     return 0;
 }

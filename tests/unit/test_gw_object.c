@@ -916,6 +916,79 @@ TEST(test_peek_points_into_the_decoded_stripe_and_refuses_a_crossing)
     cluster_close(&t);
 }
 
+/* Shard bytes read from the drives of the set so far. */
+static uint64_t shard_bytes(gw_cluster_t *c)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < NDRIVES; i++)
+        n += __atomic_load_n(&c->sets[0].drives[i]->shard_bytes, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* With every drive answering a read takes the data blocks its bytes lie in and nothing else (a
+ * block it cuts is kept for the next read of the stripe); with a data shard gone the stripe is
+ * decoded, and the version's later reads decode at once. */
+TEST(test_read_takes_only_the_data_blocks_it_lies_in)
+{
+    meta_bytes_t bucket = {"sink:0000000000000008", 21}, key = {"blocks", 6};
+    const size_t block = 1 << 18, size = 2 * (1 << 20) + 777;
+    uint8_t *body = pattern(size, 8), *buf = malloc(block);
+    cluster_t t;
+    gw_object_t *o;
+    const uint8_t *p;
+    uint64_t was;
+
+    CHECK(body != NULL && buf != NULL);
+    CHECK_EQ_INT(cluster_open(&t), 0);
+    CHECK_EQ_INT(put_object(t.c, bucket, key, body, size), 0);
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, NULL, &o), 0);
+    was = shard_bytes(t.c);
+    CHECK_EQ_INT(gw_object_read(o, block, block, buf), 0); /* data block 1: one shard read */
+    CHECK(memcmp(buf, body + block, block) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, block);
+    was = shard_bytes(t.c);
+    CHECK_EQ_INT(gw_object_read(o, 2 * block - 10, 20, buf), 0); /* cuts blocks 1 and 2 */
+    CHECK(memcmp(buf, body + 2 * block - 10, 20) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, 2 * block);
+    was = shard_bytes(t.c);
+    CHECK_EQ_INT(gw_object_read(o, 2 * block + 100, 50, buf), 0); /* block 2, kept */
+    CHECK(memcmp(buf, body + 2 * block + 100, 50) == 0);
+    CHECK_EQ_INT(gw_object_peek(o, 2 * block + 7, 1000, &p), 0);
+    CHECK(memcmp(p, body + 2 * block + 7, 1000) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, 0);
+    gw_object_trim(o);
+    CHECK_EQ_INT(gw_object_peek(o, 2 * block + 7, 1000, &p), 0); /* trimmed: read again */
+    CHECK(memcmp(p, body + 2 * block + 7, 1000) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, block);
+    was = shard_bytes(t.c);
+    CHECK_EQ_INT(gw_object_read(o, 2 * (1 << 20), 777, buf), 0); /* the short stripe: 4 blocks of 195 */
+    CHECK(memcmp(buf, body + 2 * (1 << 20), 777) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, 4 * 195);
+    gw_object_free(o);
+
+    /* data shard 2 gone: its stripes are rebuilt from three data blocks and a parity one */
+    CHECK_EQ_INT(gw_object_lookup(t.c, bucket, key, NULL, &o), 0);
+    const meta_object_t *r = gw_object_record(o);
+    meta_part_ref_t part;
+    CHECK_EQ_INT(meta_object_part(r, 0, &part), 0);
+    CHECK_EQ_INT(store_client_shard_delete(t.c->sets[0].drives[r->distribution[2]]->client, part.data_id, 2), 0);
+    was = shard_bytes(t.c);
+    CHECK_EQ_INT(gw_object_read(o, 2 * block, block, buf), 0);
+    CHECK(memcmp(buf, body + 2 * block, block) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, 4 * block);
+    was = shard_bytes(t.c);
+    CHECK_EQ_INT(gw_object_read(o, 3 * block, block, buf), 0); /* the decoded stripe is kept */
+    CHECK(memcmp(buf, body + 3 * block, block) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, 0);
+    CHECK_EQ_INT(gw_object_read(o, (1 << 20) + 2 * block, block, buf), 0); /* next stripe: decoded at once */
+    CHECK(memcmp(buf, body + (1 << 20) + 2 * block, block) == 0);
+    CHECK_EQ_INT(shard_bytes(t.c) - was, 4 * block);
+    gw_object_free(o);
+    free(buf);
+    free(body);
+    cluster_close(&t);
+}
+
 TEST(test_data_write_skips_md5_only_when_the_source_asks)
 {
     const size_t sizes[] = {3 * (1 << 20) + 99, 1000}; /* in shard files, and inline */
@@ -963,5 +1036,6 @@ int main(void)
     RUN(test_data_write_hashes_held_stripes_before_giving_them_back);
     RUN(test_peek_points_into_the_decoded_stripe_and_refuses_a_crossing);
     RUN(test_data_write_skips_md5_only_when_the_source_asks);
+    RUN(test_read_takes_only_the_data_blocks_it_lies_in);
     return unit_done();
 }
