@@ -8,6 +8,7 @@
  * never replaced silently, nor readable by other users even for a moment.
  */
 #include "store/tls.h"
+#include "store/store_internal.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,6 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +28,6 @@
 #define PATH_CAP     4096
 #define SAN_CAP      4096
 #define NODE_NAMEMAX 64
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-    if (why == NULL || whylen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
 
 static int path_join(char *out, const char *dir, const char *name, const char *ext)
 {
@@ -139,17 +128,18 @@ int store_tls_ca_init(const char *dir, char *why, size_t whylen)
     int ret;
 
     if (path_join(key_path, dir, STORE_TLS_CA_KEY, "") != 0 || path_join(cert_path, dir, STORE_TLS_CA_CERT, "") != 0) {
-        set_why(why, whylen, "%s: path too long", dir);
+        store_set_why(why, whylen, "%s: path too long", dir);
         return -ENAMETOOLONG;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         ret = -errno;
-        set_why(why, whylen, "%s: cannot make the folder: %s", dir, strerror(-ret));
+        store_set_why(why, whylen, "%s: cannot make the folder: %s", dir, strerror(-ret));
         return ret;
     }
     if (exists(key_path) || exists(cert_path)) {
-        set_why(why, whylen, "%s: a cluster CA is already there (%s, %s): not replaced; remove both to make another",
-                dir, STORE_TLS_CA_KEY, STORE_TLS_CA_CERT);
+        store_set_why(why, whylen,
+                      "%s: a cluster CA is already there (%s, %s): not replaced; remove both to make another", dir,
+                      STORE_TLS_CA_KEY, STORE_TLS_CA_CERT);
         return -EEXIST;
     }
     ret = -ENOMEM;
@@ -164,17 +154,17 @@ int store_tls_ca_init(const char *dir, char *why, size_t whylen)
     if (X509_sign(cert, key, EVP_sha256()) <= 0)
         goto fail;
     if ((ret = write_pem(key_path, key, NULL)) != 0) {
-        set_why(why, whylen, "%s: cannot write: %s", key_path, strerror(-ret));
+        store_set_why(why, whylen, "%s: cannot write: %s", key_path, strerror(-ret));
         goto out;
     }
     if ((ret = write_pem(cert_path, NULL, cert)) != 0) {
-        set_why(why, whylen, "%s: cannot write: %s", cert_path, strerror(-ret));
+        store_set_why(why, whylen, "%s: cannot write: %s", cert_path, strerror(-ret));
         unlink(key_path); /* made just now: half a CA is none */
         goto out;
     }
     goto out;
 fail:
-    set_why(why, whylen, "cannot make the CA's key and certificate (OpenSSL)");
+    store_set_why(why, whylen, "cannot make the CA's key and certificate (OpenSSL)");
 out:
     ERR_clear_error();
     X509_free(cert);
@@ -227,7 +217,7 @@ static int san_make(const store_tls_node_t *node, char *out, char *why, size_t w
     out[0] = '\0';
     for (size_t i = 0; i < node->nips; i++) {
         if (!is_ip(node->ips[i])) {
-            set_why(why, whylen, "--ip %s: not an IPv4 or IPv6 address", node->ips[i]);
+            store_set_why(why, whylen, "--ip %s: not an IPv4 or IPv6 address", node->ips[i]);
             return -EINVAL;
         }
         n = snprintf(out + len, SAN_CAP - len, "%sIP:%s", len > 0 ? "," : "", node->ips[i]);
@@ -237,7 +227,7 @@ static int san_make(const store_tls_node_t *node, char *out, char *why, size_t w
     }
     for (size_t i = 0; i < node->ndns; i++) {
         if (!dns_ok(node->dns[i])) {
-            set_why(why, whylen, "--dns %s: not a host name", node->dns[i]);
+            store_set_why(why, whylen, "--dns %s: not a host name", node->dns[i]);
             return -EINVAL;
         }
         n = snprintf(out + len, SAN_CAP - len, "%sDNS:%s", len > 0 ? "," : "", node->dns[i]);
@@ -260,22 +250,22 @@ static int ca_load(const char *dir, EVP_PKEY **key, X509 **cert, char *why, size
         return -ENAMETOOLONG;
     if ((f = fopen(key_path, "re")) == NULL) {
         int ret = -errno;
-        set_why(why, whylen, "%s: %s (make the CA first: yc-admin cluster-ca init --dir %s)", key_path, strerror(-ret),
-                dir);
+        store_set_why(why, whylen, "%s: %s (make the CA first: yc-admin cluster-ca init --dir %s)", key_path,
+                      strerror(-ret), dir);
         return ret;
     }
     *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     fclose(f);
     if ((f = fopen(cert_path, "re")) == NULL) {
         int ret = -errno;
-        set_why(why, whylen, "%s: %s", cert_path, strerror(-ret));
+        store_set_why(why, whylen, "%s: %s", cert_path, strerror(-ret));
         return ret;
     }
     *cert = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (*key == NULL || *cert == NULL || X509_check_private_key(*cert, *key) != 1) {
         ERR_clear_error();
-        set_why(why, whylen, "%s: the CA's key and certificate cannot be read, or do not match", dir);
+        store_set_why(why, whylen, "%s: the CA's key and certificate cannot be read, or do not match", dir);
         return -EPROTO;
     }
     return 0;
@@ -290,12 +280,12 @@ int store_tls_ca_issue(const char *dir, const store_tls_node_t *node, char *why,
     int ret;
 
     if (node->name == NULL || !name_ok(node->name)) {
-        set_why(why, whylen, "--node %s: a node name is 1 to 64 of A-Z a-z 0-9 . _ - (not \"ca\")",
-                node->name != NULL ? node->name : "");
+        store_set_why(why, whylen, "--node %s: a node name is 1 to 64 of A-Z a-z 0-9 . _ - (not \"ca\")",
+                      node->name != NULL ? node->name : "");
         return -EINVAL;
     }
     if (path_join(key_path, dir, node->name, ".key") != 0 || path_join(cert_path, dir, node->name, ".crt") != 0) {
-        set_why(why, whylen, "%s: path too long", dir);
+        store_set_why(why, whylen, "%s: path too long", dir);
         return -ENAMETOOLONG;
     }
     if ((san = malloc(SAN_CAP)) == NULL)
@@ -305,10 +295,10 @@ int store_tls_ca_issue(const char *dir, const store_tls_node_t *node, char *why,
     if ((ret = ca_load(dir, &ca_key, &ca_cert, why, whylen)) != 0)
         goto out;
     if (exists(key_path) || exists(cert_path)) {
-        set_why(why, whylen,
-                "%s: node %s has a key or certificate already: not replaced; remove %s.key and %s.crt "
-                "to issue again",
-                dir, node->name, node->name, node->name);
+        store_set_why(why, whylen,
+                      "%s: node %s has a key or certificate already: not replaced; remove %s.key and %s.crt "
+                      "to issue again",
+                      dir, node->name, node->name, node->name);
         ret = -EEXIST;
         goto out;
     }
@@ -328,16 +318,16 @@ int store_tls_ca_issue(const char *dir, const store_tls_node_t *node, char *why,
     if (X509_sign(cert, ca_key, EVP_sha256()) <= 0)
         goto fail;
     if ((ret = write_pem(key_path, key, NULL)) != 0) {
-        set_why(why, whylen, "%s: cannot write: %s", key_path, strerror(-ret));
+        store_set_why(why, whylen, "%s: cannot write: %s", key_path, strerror(-ret));
         goto out;
     }
     if ((ret = write_pem(cert_path, NULL, cert)) != 0) {
-        set_why(why, whylen, "%s: cannot write: %s", cert_path, strerror(-ret));
+        store_set_why(why, whylen, "%s: cannot write: %s", cert_path, strerror(-ret));
         unlink(key_path);
     }
     goto out;
 fail:
-    set_why(why, whylen, "cannot make node %s's key and certificate (OpenSSL)", node->name);
+    store_set_why(why, whylen, "cannot make node %s's key and certificate (OpenSSL)", node->name);
 out:
     ERR_clear_error();
     free(san);

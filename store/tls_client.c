@@ -12,11 +12,11 @@
  * process.
  */
 #include "store/tls_internal.h"
+#include "store/store_internal.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +33,6 @@ static int resume_index = -1;
 static void resume_index_make(void)
 {
     resume_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-}
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-    if (why == NULL || whylen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
 }
 
 /* A new session from the daemon: it replaces the one kept. 1: the reference is ours. */
@@ -71,8 +60,8 @@ int store_tls_client_new(const char *cert_file, const char *key_file, const char
 
     for (size_t i = 0; i < 3; i++) {
         if (files[i] == NULL || access(files[i], R_OK) != 0) {
-            set_why(why, whylen, "%s: %s", files[i] != NULL ? files[i] : "(none)",
-                    files[i] != NULL ? strerror(errno) : "internode TLS needs a certificate, its key and the CA");
+            store_set_why(why, whylen, "%s: %s", files[i] != NULL ? files[i] : "(none)",
+                          files[i] != NULL ? strerror(errno) : "internode TLS needs a certificate, its key and the CA");
             return -ENOENT;
         }
     }
@@ -85,7 +74,7 @@ int store_tls_client_new(const char *cert_file, const char *key_file, const char
     }
     if (SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1 ||
         SSL_CTX_set_cipher_list(t->ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1") != 1) {
-        set_why(why, whylen, "cannot set up TLS (OpenSSL)");
+        store_set_why(why, whylen, "cannot set up TLS (OpenSSL)");
         goto fail;
     }
     SSL_CTX_set_options(t->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
@@ -96,11 +85,11 @@ int store_tls_client_new(const char *cert_file, const char *key_file, const char
     if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_file) != 1 ||
         SSL_CTX_use_PrivateKey_file(t->ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(t->ctx) != 1) {
-        set_why(why, whylen, "%s, %s: not a PEM certificate and its private key", cert_file, key_file);
+        store_set_why(why, whylen, "%s, %s: not a PEM certificate and its private key", cert_file, key_file);
         goto fail;
     }
     if (SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
-        set_why(why, whylen, "%s: not a PEM CA certificate", ca_file);
+        store_set_why(why, whylen, "%s: not a PEM CA certificate", ca_file);
         goto fail;
     }
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
