@@ -114,6 +114,23 @@ fail:
     return NULL;
 }
 
+/* The key, then its certificate; a key without its certificate is removed: made just now, half a
+ * pair is none. 0 or -errno, with why filled. */
+static int write_pair(const char *key_path, const char *cert_path, EVP_PKEY *key, X509 *cert, char *why, size_t whylen)
+{
+    int ret;
+
+    if ((ret = write_pem(key_path, key, NULL)) != 0) {
+        store_set_why(why, whylen, "%s: cannot write: %s", key_path, strerror(-ret));
+        return ret;
+    }
+    if ((ret = write_pem(cert_path, NULL, cert)) != 0) {
+        store_set_why(why, whylen, "%s: cannot write: %s", cert_path, strerror(-ret));
+        unlink(key_path);
+    }
+    return ret;
+}
+
 static int exists(const char *path)
 {
     struct stat st;
@@ -153,15 +170,7 @@ int store_tls_ca_init(const char *dir, char *why, size_t whylen)
     ret = -EIO;
     if (X509_sign(cert, key, EVP_sha256()) <= 0)
         goto fail;
-    if ((ret = write_pem(key_path, key, NULL)) != 0) {
-        store_set_why(why, whylen, "%s: cannot write: %s", key_path, strerror(-ret));
-        goto out;
-    }
-    if ((ret = write_pem(cert_path, NULL, cert)) != 0) {
-        store_set_why(why, whylen, "%s: cannot write: %s", cert_path, strerror(-ret));
-        unlink(key_path); /* made just now: half a CA is none */
-        goto out;
-    }
+    ret = write_pair(key_path, cert_path, key, cert, why, whylen);
     goto out;
 fail:
     store_set_why(why, whylen, "cannot make the CA's key and certificate (OpenSSL)");
@@ -317,14 +326,7 @@ int store_tls_ca_issue(const char *dir, const store_tls_node_t *node, char *why,
     ret = -EIO;
     if (X509_sign(cert, ca_key, EVP_sha256()) <= 0)
         goto fail;
-    if ((ret = write_pem(key_path, key, NULL)) != 0) {
-        store_set_why(why, whylen, "%s: cannot write: %s", key_path, strerror(-ret));
-        goto out;
-    }
-    if ((ret = write_pem(cert_path, NULL, cert)) != 0) {
-        store_set_why(why, whylen, "%s: cannot write: %s", cert_path, strerror(-ret));
-        unlink(key_path);
-    }
+    ret = write_pair(key_path, cert_path, key, cert, why, whylen);
     goto out;
 fail:
     store_set_why(why, whylen, "cannot make node %s's key and certificate (OpenSSL)", node->name);
