@@ -128,56 +128,68 @@ def test_burst_is_shed_early_and_cheaply_while_admitted_requests_succeed(gw):
     before = shed_counts(gw)
     log_start = os.path.getsize(gw.access_log) if os.path.exists(gw.access_log) else 0
 
-    # every connection is open before the burst, so the burst itself is nothing but requests; idle
-    # ones besides keep the loop past its connection budget
-    socks = [socket.create_connection(("127.0.0.1", gw.port), timeout=0.2) for _ in range(CONNECTIONS)]
-    idle = [socket.create_connection(("127.0.0.1", gw.port), timeout=0.2) for _ in range(IDLE)]
-    time.sleep(0.5)  # the loop's lag from accepting them fades
     health, failures, accept_answers = [], [], []
-    stop = threading.Event()
 
-    def health_checks():
+    def burst():
+        """One burst: the answers of its connections, in their order."""
+        # every connection is open before the burst, so the burst itself is nothing but requests;
+        # idle ones besides keep the loop past its connection budget
+        socks = [socket.create_connection(("127.0.0.1", gw.port), timeout=0.2) for _ in range(CONNECTIONS)]
+        idle = [socket.create_connection(("127.0.0.1", gw.port), timeout=0.2) for _ in range(IDLE)]
+        time.sleep(0.5)  # the loop's lag from accepting them fades
+        stop = threading.Event()
+
+        def health_checks():
+            try:
+                while not stop.is_set():
+                    health.append(status_get(gw, "/health/live")[0])
+                    time.sleep(0.05)
+            except Exception as e:
+                failures.append(repr(e))
+
+        def silent_connections():
+            # while the loop sheds, a new connection past the budget is answered at accept and closed
+            try:
+                while not stop.is_set():
+                    c = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+                    c.settimeout(0.05)
+                    data = read_all(c, time.monotonic() + 0.05)
+                    c.close()
+                    if data:
+                        (status, headers, body), = split_answers(data)
+                        assert status == 503 and headers["connection"] == "close", headers
+                        check_slowdown(headers, body)
+                        accept_answers.append(headers["x-amz-request-id"])
+            except Exception as e:
+                failures.append(repr(e))
+
+        helpers = [threading.Thread(target=health_checks)] + [threading.Thread(target=silent_connections)
+                                                              for _ in range(4)]
+        answers = []
         try:
-            while not stop.is_set():
-                health.append(status_get(gw, "/health/live")[0])
-                time.sleep(0.05)
-        except Exception as e:
-            failures.append(repr(e))
+            for t in helpers:
+                t.start()
+            for i, s in enumerate(socks):  # a tenth of the connections send good requests
+                s.sendall((good if i % 10 == 0 else bad) * PIPELINED)
+            deadline = time.monotonic() + 40
+            for s in socks:
+                answers.append(split_answers(read_all(s, deadline, PIPELINED)))
+            time.sleep(0.2)
+        finally:
+            stop.set()
+            for t in helpers:
+                t.join()
+            for s in socks + idle:
+                s.close()
+        return answers
 
-    def silent_connections():
-        # while the loop sheds, a new connection past the budget is answered at accept and closed
-        try:
-            while not stop.is_set():
-                c = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
-                c.settimeout(0.05)
-                data = read_all(c, time.monotonic() + 0.05)
-                c.close()
-                if data:
-                    (status, headers, body), = split_answers(data)
-                    assert status == 503 and headers["connection"] == "close", headers
-                    check_slowdown(headers, body)
-                    accept_answers.append(headers["x-amz-request-id"])
-        except Exception as e:
-            failures.append(repr(e))
-
-    helpers = [threading.Thread(target=health_checks)] + [threading.Thread(target=silent_connections)
-                                                          for _ in range(4)]
-    answers = []
-    try:
-        for t in helpers:
-            t.start()
-        for i, s in enumerate(socks):  # a tenth of the connections send good requests
-            s.sendall((good if i % 10 == 0 else bad) * PIPELINED)
-        deadline = time.monotonic() + 40
-        for s in socks:
-            answers.append(split_answers(read_all(s, deadline, PIPELINED)))
-        time.sleep(0.2)
-    finally:
-        stop.set()
-        for t in helpers:
-            t.join()
-        for s in socks + idle:
-            s.close()
+    answers = burst()
+    # a connection opened while the loop sheds is answered at accept; the helpers' connections may
+    # all fall outside a short shedding window (a fast loop, a busy machine): a few more bursts
+    for _ in range(3):
+        if accept_answers:
+            break
+        burst()
     assert not failures, failures
 
     ok = shed = refused = 0
