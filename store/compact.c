@@ -105,15 +105,9 @@ static void maybe_settle(store_drive_t *d, int64_t now)
         d->settle_done = 0;
         return;
     }
-    if (d->settle_done || now - d->settle_seen_ns < SETTLE_IDLE_NS)
-        return;
-    /* the slot cache's owed settles first (slot_cache.c): they change the memtables, and the
-     * flush waits for the next idle period, after them */
-    if (store_slot_cache_settle(d) > 0)
+    if (d->settle_done || (m.entries == 0 && level0 == 0) || now - d->settle_seen_ns < SETTLE_IDLE_NS)
         return;
     d->settle_done = 1; /* once per idle period, whatever comes of it */
-    if (m.entries == 0 && level0 == 0)
-        return;
     if (meta_db_write_error(d->db) != 0 || store_drive_space(d, &free, &reserve) != 0 || free < 2 * reserve ||
         free - 2 * reserve < m.bytes + SETTLE_MAX_REWRITE)
         return;

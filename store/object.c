@@ -608,7 +608,6 @@ struct store_put {
     pthread_mutex_t *lock; /* the key's, held until _end; NULL for a versioned put */
     uint64_t hash;         /* of bucket and key: the lock's and the slot cache's */
     int cached;            /* the slot and its head came from the slot cache (cached_head: its flags) */
-    int cached_owed;       /* and the slot's settle was owed: this put writes it, or a value in its place */
     uint32_t cached_head;
     int64_t settled_head; /* the head flags a null put leaves when its head names the slot, else -1 */
     meta_buf_t val;       /* r encoded */
@@ -685,7 +684,7 @@ static int put_null_version(store_put_t *p)
     /* the slot as the last settle of the key left it, else as read (slot_cache.c) */
     if ((ret = meta_key_object_null(r->bucket, r->key, &s->key)) != 0)
         return store_meta_err(ret);
-    if (store_slot_cache_take(d, p->hash, &s->key, &s->val, &s->vlen, &p->cached_head, &p->cached_owed)) {
+    if (store_slot_cache_take(d, p->hash, &s->key, &s->val, &s->vlen, &p->cached_head)) {
         p->cached = 1;
         null_slot_decode(s);
     } else if ((ret = null_slot_read(d, r->bucket, r->key, s)) != 0) {
@@ -748,18 +747,8 @@ int store_object_put_begin(store_drive_t *d, const meta_object_t *r, meta_waiter
         *out = p;
         return 0;
     }
-    if ((ret = put_null_version(p)) != 0) {
-        /* nothing queued (absorbed, or failed): the entry taken still holds, and goes back */
-        if (p->cached) {
-            meta_buf_t held = {.base = p->slot.val, .len = p->slot.vlen, .cap = p->slot.vlen};
-            if (store_slot_cache_fill(d, p->hash, &p->slot.key, &held, p->cached_head, p->cached_owed))
-                p->slot.val = NULL; /* the cache's now */
-            else if (p->cached_owed && meta_group_put_detached(d->group, p->slot.key.buf, p->slot.key.len, p->slot.val,
-                                                               p->slot.vlen) == 0)
-                store_compact_note(d, p->slot.key.buf, p->slot.key.len, 1);
-        }
+    if ((ret = put_null_version(p)) != 0)
         goto fail;
-    }
     *out = p;
     return 0;
 
@@ -795,18 +784,10 @@ static int put_settle(store_put_t *p)
             return -EAGAIN;
         older++;
     }
-    /* The slot is p->val alone once settled, and its head names it when settled_head says so: the
-     * slot cache keeps both for the next put, and owes the settle meanwhile (slot_cache.c). */
-    int cache = p->settled_head >= 0;
-    if (older == 0) { /* nothing older: the slot is settled */
-        if (cache)
-            store_slot_cache_fill(d, p->hash, &p->slot.key, &p->val, (uint32_t)p->settled_head, 0);
+    if (older == 0) /* nothing older: the slot is settled */
         return 0;
-    }
     if ((ret = store_space_admit(d, STORE_ADMIT_DELETE, 0)) != 0)
         return ret;
-    if (cache && store_slot_cache_fill(d, p->hash, &p->slot.key, &p->val, (uint32_t)p->settled_head, 1))
-        return 0;
     if ((ret = meta_group_put_detached(d->group, p->slot.key.buf, p->slot.key.len, p->val.base, p->val.len)) != 0)
         return store_meta_err(ret);
     store_compact_note(d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
@@ -823,8 +804,13 @@ static int put_finish(store_put_t *p, int settle, int *pruned)
         if (p->slot.val != NULL)
             store_compact_note(p->d, p->slot.key.buf, p->slot.key.len, 1); /* the old value stays until a compaction */
         delete_dropped_shards(p->d, &p->slot, p->kept, p->r);
-        if (settle)
-            *pruned = put_settle(p) != -EAGAIN; /* failed: the next write of the key prunes it */
+        if (settle) {
+            int settled = put_settle(p);
+            *pruned = settled != -EAGAIN; /* failed: the next write of the key prunes it */
+            /* the slot is now p->val alone and its head names it: the next put needs no read */
+            if (settled == 0 && p->settled_head >= 0)
+                store_slot_cache_fill(p->d, p->hash, &p->slot.key, &p->val, (uint32_t)p->settled_head);
+        }
     } else if (settle) {
         *pruned = 1; /* a versioned put replaces nothing; a failed one is not acknowledged */
     }

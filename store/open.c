@@ -135,10 +135,10 @@ void store_drive_close(store_drive_t *d)
     if (d == NULL)
         return;
     store_compact_stop(d);
-    store_slot_cache_dispose(d); /* its owed settles go through the group commit */
     meta_group_stop(d->group);
     if (d->db != NULL)
         meta_db_close(d->db);
+    store_slot_cache_dispose(d);
     for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
         pthread_mutex_destroy(&d->key_locks[i]);
     pthread_mutex_destroy(&d->reopen_lock);

@@ -22,16 +22,6 @@
  * records as plain records, a reopen replaying the WAL) move the drive's epoch, which turns every
  * entry filled before into a miss.
  *
- * The settle itself is owed, not written, while the entry stands (owed): the next put of the key
- * takes the entry and writes its new version in front of the settled one, which drops the older
- * versions the settle would have dropped, so a hot key's record is written twice per put (with
- * the next put, then in front of it) instead of three times. An owed settle is written when its
- * entry goes without a put taking it: another writer of the key drops it (written and waited
- * for before that writer reads: entry_settle), a key sharing the entry takes its place, the
- * drive turns idle (store_slot_cache_settle) or closes. Lost in a crash, or dropped by a moved
- * epoch, it leaves what a lost settle always left: older inline versions behind the acknowledged
- * one, which readers ignore and the key's next settled write drops (object.c).
- *
  * Memory: at most STORE_SLOT_CACHE_BYTES of values per drive (an entry that would pass it is not
  * kept), values only of small inline records (STORE_SLOT_CACHE_VALUE_MAX).
  */
@@ -43,46 +33,20 @@ struct store_slot_entry {
     uint64_t hash;
     uint32_t epoch;
     uint32_t head_flags;
-    int owed;     /* the settle was not written: val is the slot's value once it is */
     uint8_t *val; /* malloc'd; handed to the taker */
     size_t vlen, klen;
     uint8_t key[]; /* the slot's key */
 };
 
-static int entry_owes(store_drive_t *d, const store_slot_entry_t *e)
+static void entry_free(store_drive_t *d, store_slot_entry_t *e)
 {
-    return e->owed && d->group != NULL && e->epoch == __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE);
-}
-
-/* Writes e's owed settle, unless an epoch moved since it was filled (the key may be gone): waited
- * for when the key's own writer goes on to read and write the slot (its write may bypass the
- * group commit, e.g. a record put, and must not be overtaken by the settle), else queued as every
- * settle was before the cache (the lock held is another key's, or the drive closes). A failed
- * one is lost as in a crash. Its replaced value is not counted for the range compactions
- * (compact.c, which calls this file): the puts of the key counted theirs. */
-static void entry_settle(store_drive_t *d, store_slot_entry_t *e, int wait)
-{
-    meta_pending_t p;
-
-    if (entry_owes(d, e) && !wait) {
-        (void)meta_group_put_detached(d->group, e->key, e->klen, e->val, e->vlen);
-    } else if (entry_owes(d, e)) {
-        meta_group_put(d->group, &p, e->key, e->klen, e->val, e->vlen);
-        (void)meta_group_wait(&p);
-    }
-    e->owed = 0;
-}
-
-static void entry_free(store_drive_t *d, store_slot_entry_t *e, int wait)
-{
-    entry_settle(d, e, wait);
     __atomic_sub_fetch(&d->slot_cache_bytes, e->vlen, __ATOMIC_RELAXED);
     free(e->val);
     free(e);
 }
 
 int store_slot_cache_take(store_drive_t *d, uint64_t hash, const meta_key_t *key, void **val, size_t *vlen,
-                          uint32_t *head_flags, int *owed)
+                          uint32_t *head_flags)
 {
     store_slot_entry_t **at = &d->slot_cache[hash % STORE_SLOT_CACHE], *e = *at;
 
@@ -90,14 +54,13 @@ int store_slot_cache_take(store_drive_t *d, uint64_t hash, const meta_key_t *key
         return 0; /* another key's entry stays */
     *at = NULL;
     if (e->epoch != __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE)) {
-        entry_free(d, e, 0); /* owes nothing: the epoch moved */
+        entry_free(d, e);
         return 0;
     }
     __atomic_sub_fetch(&d->slot_cache_bytes, e->vlen, __ATOMIC_RELAXED);
     *val = e->val;
     *vlen = e->vlen;
     *head_flags = e->head_flags;
-    *owed = e->owed;
     free(e);
     __atomic_add_fetch(&d->slot_cache_hits, 1, __ATOMIC_RELAXED);
     return 1;
@@ -109,68 +72,36 @@ void store_slot_cache_forget(store_drive_t *d, uint64_t hash)
 
     /* another key's entry in the same place goes too: cheaper than comparing keys, and harmless */
     if (*at != NULL) {
-        entry_free(d, *at, 1);
+        entry_free(d, *at);
         *at = NULL;
     }
 }
 
-int store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key, meta_buf_t *val, uint32_t head_flags,
-                          int owed)
+void store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key, meta_buf_t *val, uint32_t head_flags)
 {
     store_slot_entry_t **at = &d->slot_cache[hash % STORE_SLOT_CACHE], *e;
 
-    if (*at != NULL) { /* a key sharing the entry, or this key's own: its settle is queued */
-        entry_free(d, *at, 0);
-        *at = NULL;
-    }
+    store_slot_cache_forget(d, hash);
     if (val->len > STORE_SLOT_CACHE_VALUE_MAX ||
         __atomic_add_fetch(&d->slot_cache_bytes, val->len, __ATOMIC_RELAXED) > STORE_SLOT_CACHE_BYTES) {
         if (val->len <= STORE_SLOT_CACHE_VALUE_MAX)
             __atomic_sub_fetch(&d->slot_cache_bytes, val->len, __ATOMIC_RELAXED);
-        return 0;
+        return;
     }
     if ((e = malloc(sizeof(*e) + key->len)) == NULL) {
         __atomic_sub_fetch(&d->slot_cache_bytes, val->len, __ATOMIC_RELAXED);
-        return 0;
+        return;
     }
     /* the epoch read before the entry is published: a move after it makes the entry a miss */
     e->epoch = __atomic_load_n(&d->slot_cache_epoch, __ATOMIC_ACQUIRE);
     e->hash = hash;
     e->head_flags = head_flags;
-    e->owed = owed;
     e->val = val->base; /* taken from the caller, who keeps an empty buffer */
     e->vlen = val->len;
     e->klen = key->len;
     memcpy(e->key, key->buf, key->len);
     *val = (meta_buf_t){0};
     *at = e;
-    return 1;
-}
-
-size_t store_slot_cache_settle(store_drive_t *d)
-{
-    meta_pending_t pending[STORE_SLOT_CACHE / STORE_KEY_LOCKS];
-    meta_waiter_t waiter;
-    size_t owed = 0;
-
-    /* each lock's settles waited for before it is released, as a writer of those keys would
-     * (entry_settle), in one batch of the group commit rather than one each */
-    for (size_t lock = 0; lock < STORE_KEY_LOCKS; lock++) {
-        size_t n = 0;
-        meta_waiter_init(&waiter);
-        pthread_mutex_lock(&d->key_locks[lock]);
-        for (size_t i = lock; i < STORE_SLOT_CACHE; i += STORE_KEY_LOCKS) {
-            store_slot_entry_t *e = d->slot_cache[i];
-            if (e != NULL && entry_owes(d, e))
-                meta_group_put_joined(d->group, &pending[n++], &waiter, e->key, e->klen, e->val, e->vlen);
-            if (e != NULL)
-                e->owed = 0;
-        }
-        meta_waiter_wait(&waiter);
-        pthread_mutex_unlock(&d->key_locks[lock]);
-        owed += n;
-    }
-    return owed;
 }
 
 void store_slot_cache_invalidate(store_drive_t *d)
@@ -182,7 +113,7 @@ void store_slot_cache_dispose(store_drive_t *d)
 {
     for (size_t i = 0; i < STORE_SLOT_CACHE; i++) {
         if (d->slot_cache[i] != NULL)
-            entry_free(d, d->slot_cache[i], 0); /* the group commit writes what is queued before it stops */
+            entry_free(d, d->slot_cache[i]);
         d->slot_cache[i] = NULL;
     }
 }

@@ -67,23 +67,18 @@ struct store_drive {
     uint64_t settles; /* settles that compacted, under compact_lock */
 };
 
-/* The slot cache (slot_cache.c), every call but _invalidate, _settle and _dispose under the key
- * lock of hash's key. _take: 1 when the entry of the slot key was there and current, handing
- * over its value (malloc'd, caller frees), the head flags it left and whether its settle is owed
- * (then the caller writes it, or a value that replaces it); the entry goes either way. _forget
- * drops what the entry of hash holds, queueing an owed settle. _fill: 1 when it keeps val (taking
- * its buffer, *val left empty), the head flags and owed as the key's entry; 0 when over the
- * budget (an owed settle is then the caller's to write). _invalidate turns every entry into a
- * miss (a write that did not take the key's lock). _settle queues every owed settle (each key
- * lock taken in turn) and counts them; _dispose does too, then frees the table (the drive closes; its group
- * commit still runs). */
+/* The slot cache (slot_cache.c), every call but _invalidate under the key lock of hash's key.
+ * _take: 1 when the entry of the slot key was there and current, handing over its value
+ * (malloc'd, caller frees) and the head flags it left; the entry goes either way. _forget drops
+ * what the entry of hash holds. _fill keeps val (taking its buffer, *val left empty) and the head
+ * flags as the key's entry, or nothing when over the budget. _invalidate turns every entry into
+ * a miss (a write that did not take the key's lock). */
 int store_slot_cache_take(store_drive_t *d, uint64_t hash, const meta_key_t *key, void **val, size_t *vlen,
-                          uint32_t *head_flags, int *owed);
+                          uint32_t *head_flags);
 void store_slot_cache_forget(store_drive_t *d, uint64_t hash);
-int store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key, meta_buf_t *val, uint32_t head_flags,
-                          int owed);
+void store_slot_cache_fill(store_drive_t *d, uint64_t hash, const meta_key_t *key, meta_buf_t *val,
+                           uint32_t head_flags);
 void store_slot_cache_invalidate(store_drive_t *d);
-size_t store_slot_cache_settle(store_drive_t *d);
 void store_slot_cache_dispose(store_drive_t *d);
 
 /* Counts `garbage` deletes or in-place replacements of keys in the range of key (compact.c); a
