@@ -5,7 +5,7 @@
 # that a change in the machine's load falls on every build alike; then the embedded transport of
 # the last build, the reference the network transport is held to (issue 15: >= 0.8x).
 #
-#   bench/internode.sh LABEL=BINDIR[,tls] [LABEL=BINDIR[,tls]...]   e.g. before=/tmp/old/bin after=bin
+#   bench/internode.sh LABEL=BINDIR[,tls] [LABEL=BINDIR[,tls]...]   e.g. before=old/bin after=bin
 #
 # ",tls": that build's gateway and daemons speak mutual TLS (a cluster CA and certificates made by
 # its yc-admin cluster-ca), e.g. cleartext=bin mtls=bin,tls for what TLS costs.
