@@ -1,6 +1,7 @@
 /* gw_cli_json.c — XML answers as JSON for yc-admin --json (gw_cli_json.h). */
 #include "gateway/gw_cli_json.h"
 #include <expat.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -12,6 +12,7 @@
  * and the cause, or the address.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,6 @@
 #include "store/server.h"
 
 #define MAX_DRIVES 64
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-    got_signal = sig;
-}
 
 typedef struct {
     char host[64];
@@ -366,6 +360,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "yc-store: no cluster secret: set YC_CLUSTER_SECRET, the same on every daemon and gateway\n");
         return 2;
     }
+    /* SIGINT and SIGTERM wait, blocked in every thread (each inherits this mask), for the sigwait
+     * below: a flag set by a handler and checked before pause() loses a signal that lands between
+     * the check and the pause, and the daemon then never stops. One sent while the drives open
+     * is kept until then. */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
     uint64_t nofile = 0;
     yc_http_raise_nofile(&nofile); /* before any thread opens files: connections are bounded by it */
     a.cfg.drive_names = a.names;
@@ -380,12 +383,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    while (!got_signal)
-        pause();
-    yc_log(YC_LOG_INFO, "event=stopping signal=%d", (int)got_signal);
+    int sig = 0;
+    while (sigwait(&stop_sigs, &sig) != 0)
+        ;
+    yc_log(YC_LOG_INFO, "event=stopping signal=%d", sig);
     /* no new work, then the workers finish what they run before the drives close under them */
     store_server_stop(srv);
     yc_pool_free(pool);

@@ -7,6 +7,7 @@ address) and exits non-zero, without touching the drives it did not get to.
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -85,6 +86,34 @@ def test_missing_folder_is_made_when_its_parent_exists(root):
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_stops_on_sigterm_sent_at_any_moment_of_its_start(root):
+    """A SIGTERM that lands while the daemon starts, or just as it begins to wait for one, stops
+    it: a handler's flag checked before pause() once lost such a signal and the daemon ran on."""
+    for i in range(40):
+        port = yc.free_port()
+        proc = subprocess.Popen([yc.STORE_BIN] + listen_args(port) + ["--drive", "a=%s/d%d" % (root, i)],
+                                env=dict(os.environ, YC_CLUSTER_SECRET=SECRET), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            if i % 2:  # half of them once it listens, the rest at whatever point it has reached
+                deadline = time.monotonic() + 20
+                while proc.poll() is None and time.monotonic() < deadline:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                        break
+                    except OSError:
+                        time.sleep(0.002)
+            else:
+                time.sleep(0.003 * i)
+            proc.terminate()
+            rc = proc.wait(10)
+            assert rc in (0, -signal.SIGTERM), "round %d: exit status %d" % (i, rc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def test_missing_folder_whose_parent_is_missing(root):
