@@ -145,22 +145,21 @@ static void observe_part(void *arg, const void *data, size_t len)
     gw_checksum_observe(o->checksum, data, len);
 }
 
-/* A part upload that failed its quorum: its record goes from the drives that hold exactly it, and
- * there its shard file, on the cleanup queue (gw_cleanup.h). Elsewhere both stay (a drive that did
- * not answer; a record whose WAL sync failed, which the reopen brings back): Complete, Abort or
- * the lifecycle's abort of the upload removes the records, the orphan collector the files no
- * record names. */
-static void part_takeback(gw_ctx_t *ctx, gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data)
+/* A part upload that failed its quorum (gw_upload_put_part took its record back from the drives
+ * that held exactly it): there its shard file goes, on the cleanup queue (gw_cleanup.h).
+ * Elsewhere the file stays (a drive that did not answer; a record whose WAL sync failed, which
+ * the reopen brings back): Complete, Abort or the lifecycle's abort of the upload removes the
+ * records, the orphan collector the files no record names. */
+static void part_takeback(gw_ctx_t *ctx, gw_upload_t *u, const gw_data_t *data, const uint8_t taken_back[16])
 {
     static const uint8_t no_record[16];
-    uint8_t removed[16], files[16];
+    uint8_t files[16];
     meta_object_t where = {.bucket = gw_mb(ctx->bucket_ns), .key = gw_mb(ctx->key)};
 
-    gw_upload_takeback_part(u, rec, removed);
     if (data->is_inline)
         return;
     for (uint32_t slot = 0; slot < 16; slot++)
-        files[slot] = data->committed[slot] && removed[slot];
+        files[slot] = data->committed[slot] && taken_back[slot];
     memcpy(where.distribution, data->distribution, 16);
     gw_cleanup_queue(__atomic_load_n(&ctx->cluster->cleanup, __ATOMIC_ACQUIRE), u->set, &where, data->data_id,
                      no_record, files);
@@ -285,9 +284,10 @@ static void upload_part_work(gw_ctx_t *ctx)
         goto drop;
     }
     gw_upload_dispose(&again);
-    ret = gw_upload_put_part(&u, &rec, &data);
+    uint8_t taken_back[16];
+    ret = gw_upload_put_part(&u, &rec, &data, taken_back); /* under the lock: no other upload of the number races it */
     if (ret != 0)
-        part_takeback(ctx, &u, &rec, &data); /* under the lock: no newer upload of the number races it */
+        part_takeback(ctx, &u, &data, taken_back);
     gw_lock_release(&lock);
     if (ret != 0) {
         /* part_takeback queued the shards of the drives whose record it removed; the others may

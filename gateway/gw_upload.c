@@ -240,6 +240,8 @@ typedef struct {
     const gw_data_t *data;
     int results[16];
     meta_key_t key;
+    void *prev[16]; /* each drive's record of the number before the put (an earlier upload of it) */
+    size_t prev_len[16];
 } part_put_t;
 
 static void part_put_task(void *arg, size_t slot)
@@ -256,39 +258,34 @@ static void part_put_task(void *arg, size_t slot)
     for (uint32_t i = 0; i < gw_set_width(pp->set); i++)
         if (pp->data->distribution[i] == slot)
             r.shard_index = i;
-    /* a part uploaded again replaces the earlier one: its shard goes once the new record is in */
-    void *old = NULL;
-    size_t old_len;
-    meta_part_t prev;
-    int had_prev =
-        store_client_record_get(d, &pp->key, &old, &old_len) == 0 && meta_part_decode(old, old_len, &prev) == 0;
+    if (store_client_record_get(d, &pp->key, &pp->prev[slot], &pp->prev_len[slot]) != 0)
+        pp->prev[slot] = NULL;
     pp->results[slot] = meta_part_encode(&r, &buf);
     if (pp->results[slot] == 0)
         pp->results[slot] = store_client_record_put(d, &pp->key, buf.base, buf.len);
-    if (pp->results[slot] == 0 && had_prev && memcmp(prev.data_id, r.data_id, META_ID_LEN) != 0)
-        store_client_shard_delete(d, prev.data_id, prev.shard_index);
-    free(old);
     meta_buf_dispose(&buf);
 }
 
-int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data)
+/* The upload of the number the new one replaced, on a drive that took the new one: its shard
+ * goes only now that the new part has its quorum (a failed re-upload must leave the earlier one
+ * whole). */
+static void part_replaced_task(void *arg, size_t slot)
 {
-    part_put_t pp = {.set = u->set, .rec = rec, .data = data};
-    uint32_t ok = 0;
+    part_put_t *pp = arg;
+    meta_part_t prev;
 
-    meta_key_part(u->upload_id, rec->number, &pp.key);
-    gw_set_fanout(u->set, part_put_task, &pp);
-    for (uint32_t s = 0; s < gw_set_width(u->set); s++)
-        ok += pp.results[s] == 0;
-    return ok >= gw_set_write_quorum(u->set)
-               ? 0
-               : gw_quorum_error(pp.results, gw_set_width(u->set), gw_set_write_quorum(u->set));
+    if (pp->results[slot] == 0 && pp->prev[slot] != NULL &&
+        meta_part_decode(pp->prev[slot], pp->prev_len[slot], &prev) == 0 &&
+        memcmp(prev.data_id, pp->rec->data_id, META_ID_LEN) != 0)
+        store_client_shard_delete(pp->set->drives[slot]->client, prev.data_id, prev.shard_index);
 }
 
 typedef struct {
     gw_set_t *set;
     const meta_part_t *rec;
     meta_key_t key;
+    void *const *prev; /* per slot, the record to put back in its place; NULL: none known */
+    const size_t *prev_len;
     uint8_t *removed;
 } part_takeback_t;
 
@@ -303,16 +300,47 @@ static void part_takeback_task(void *arg, size_t slot)
 
     /* another upload of the number, or none: not this one's to remove */
     if (ret == 0 && meta_part_decode(val, len, &held) == 0 && memcmp(held.data_id, pt->rec->data_id, META_ID_LEN) == 0)
-        pt->removed[slot] = store_client_record_delete(d, &pt->key) == 0;
+        pt->removed[slot] = (pt->prev != NULL && pt->prev[slot] != NULL
+                                 ? store_client_record_put(d, &pt->key, pt->prev[slot], pt->prev_len[slot])
+                                 : store_client_record_delete(d, &pt->key)) == 0;
     free(val);
+}
+
+static void takeback_part(gw_upload_t *u, const meta_part_t *rec, void *const *prev, const size_t *prev_len,
+                          uint8_t removed[16])
+{
+    part_takeback_t pt = {.set = u->set, .rec = rec, .prev = prev, .prev_len = prev_len, .removed = removed};
+    memset(removed, 0, 16);
+    meta_key_part(u->upload_id, rec->number, &pt.key);
+    gw_set_fanout(u->set, part_takeback_task, &pt);
+}
+
+int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data, uint8_t taken_back[16])
+{
+    part_put_t pp = {.set = u->set, .rec = rec, .data = data};
+    uint32_t ok = 0;
+    int ret;
+
+    memset(taken_back, 0, 16);
+    meta_key_part(u->upload_id, rec->number, &pp.key);
+    gw_set_fanout(u->set, part_put_task, &pp);
+    for (uint32_t s = 0; s < gw_set_width(u->set); s++)
+        ok += pp.results[s] == 0;
+    if (ok >= gw_set_write_quorum(u->set)) {
+        gw_set_fanout(u->set, part_replaced_task, &pp);
+        ret = 0;
+    } else {
+        takeback_part(u, rec, pp.prev, pp.prev_len, taken_back);
+        ret = gw_quorum_error(pp.results, gw_set_width(u->set), gw_set_write_quorum(u->set));
+    }
+    for (uint32_t s = 0; s < 16; s++)
+        free(pp.prev[s]);
+    return ret;
 }
 
 void gw_upload_takeback_part(gw_upload_t *u, const meta_part_t *rec, uint8_t removed[16])
 {
-    part_takeback_t pt = {.set = u->set, .rec = rec, .removed = removed};
-    memset(removed, 0, 16);
-    meta_key_part(u->upload_id, rec->number, &pt.key);
-    gw_set_fanout(u->set, part_takeback_task, &pt);
+    takeback_part(u, rec, NULL, NULL, removed);
 }
 
 /* ---------------------------------------------------------------- the end of an upload */

@@ -82,10 +82,14 @@ int gw_upload_load_parts(gw_ctx_t *ctx, gw_upload_t *u, gw_parts_scan_t *ps, gw_
 void gw_upload_parts_dispose(gw_parts_scan_t *ps);
 
 /* Records part rec (every field but shard_index filled) of u's upload on every drive that
- * committed a shard of data, replacing an earlier upload of the same number and deleting that
- * one's shard on the drive. Call with the upload's lock held. 0 once a write quorum
- * acknowledged, else GW_EQUORUM / GW_ENOSPC (gw_quorum_error). */
-int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data);
+ * committed a shard of data, replacing an earlier upload of the same number. Call with the
+ * upload's lock held. 0 once a write quorum acknowledged; the replaced upload's shard is then
+ * deleted on the drives that took the new record. Else GW_EQUORUM / GW_ENOSPC (gw_quorum_error)
+ * and the new record is taken back where it landed, the earlier upload's record put back in its
+ * place (its shard was left alone, so the earlier part stays whole): taken_back[slot] is set
+ * where that happened, the only drives where the new part's shard is known to be named by no
+ * record (as gw_upload_takeback_part's removed). */
+int gw_upload_put_part(gw_upload_t *u, const meta_part_t *rec, const gw_data_t *data, uint8_t taken_back[16]);
 /* Takes back a part upload that failed its quorum: on every drive whose record of the part
  * number is exactly rec (its data id), the record goes. Call with the upload's lock held, which
  * every writer of the upload's part records holds, so no newer upload of the number is touched.
