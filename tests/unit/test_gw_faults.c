@@ -673,6 +673,17 @@ TEST(test_faults_part_takeback_removes_only_that_upload_of_the_number)
     cluster_close(&t);
 }
 
+/* One part upload of u: body's shards written (data), then rec with their data id recorded. */
+static int upload_part(cluster_t *t, gw_upload_t *u, const uint8_t dist[16], meta_part_t *rec, const uint8_t *body,
+                       gw_data_t *data, uint8_t taken_back[16])
+{
+    int ret = gw_data_write(t->c, u->set, dist, gw_source_memory(body), rec->size, 1, NULL, NULL, data);
+    if (ret != 0)
+        return ret;
+    memcpy(rec->data_id, data->data_id, META_ID_LEN);
+    return gw_upload_put_part(u, rec, data, taken_back);
+}
+
 /* A part number uploaded again whose records miss their quorum (WAL syncs failing on three
  * drives): the earlier upload of the number stays whole on every drive, its record put back where
  * the new one had landed and its shard files kept; a successful upload of the number after that
@@ -698,16 +709,12 @@ TEST(test_faults_failed_reupload_of_a_part_keeps_the_earlier_upload)
     yc_random_id(u.upload_id);
     memcpy(r1.upload_id, u.upload_id, META_ID_LEN);
     CHECK_EQ_INT(meta_key_part(u.upload_id, 2, &key), 0);
-    CHECK_EQ_INT(gw_data_write(t.c, u.set, dist, gw_source_memory(v1), sizeof(v1), 1, NULL, NULL, &d1), 0);
-    memcpy(r1.data_id, d1.data_id, META_ID_LEN);
-    CHECK_EQ_INT(gw_upload_put_part(&u, &r1, &d1, taken_back), 0);
+    CHECK_EQ_INT(upload_part(&t, &u, dist, &r1, v1, &d1, taken_back), 0);
 
     r2 = r1;
-    CHECK_EQ_INT(gw_data_write(t.c, u.set, dist, gw_source_memory(v2), sizeof(v2), 1, NULL, NULL, &d2), 0);
-    memcpy(r2.data_id, d2.data_id, META_ID_LEN);
     for (uint32_t slot = 0; slot < 3; slot++)
         CHECK(store_fault_fail_on(STORE_SYS_FDATASYNC, drive_part(u.set, slot, "db", path, sizeof(path)), 1, EIO) >= 0);
-    CHECK_EQ_INT(gw_upload_put_part(&u, &r2, &d2, taken_back), GW_EQUORUM);
+    CHECK_EQ_INT(upload_part(&t, &u, dist, &r2, v2, &d2, taken_back), GW_EQUORUM);
     store_fault_clear();
     for (uint32_t slot = 3; slot < 6; slot++)
         CHECK_EQ_INT(taken_back[slot], 1); /* these took the new record: the earlier one is back */
@@ -720,9 +727,7 @@ TEST(test_faults_failed_reupload_of_a_part_keeps_the_earlier_upload)
     CHECK_EQ_INT(files_of(&t, d1.data_id), 6);
 
     /* the number uploaded again, with every drive well: it replaces the earlier upload */
-    CHECK_EQ_INT(gw_data_write(t.c, u.set, dist, gw_source_memory(v2), sizeof(v2), 1, NULL, NULL, &d3), 0);
-    memcpy(r2.data_id, d3.data_id, META_ID_LEN);
-    CHECK_EQ_INT(gw_upload_put_part(&u, &r2, &d3, taken_back), 0);
+    CHECK_EQ_INT(upload_part(&t, &u, dist, &r2, v2, &d3, taken_back), 0);
     /* the drives that held the earlier upload's record when the new one went in no longer have its
      * shard (the three whose WAL sync failed replayed the failed record at their reopen: theirs
      * was that one's, the earlier shard is the orphan collector's there) */
